@@ -1,0 +1,3 @@
+module github.com/remotectl/remotectl
+
+go 1.26.0

@@ -1,0 +1,150 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Class is the kind of a failure, decided once at the transport boundary. The
+// rest of the code tests it with errors.Is(err, remote.ClassAuth) or ClassOf.
+type Class int
+
+const (
+	ClassNone           Class = iota
+	ClassDNS                  // name does not resolve
+	ClassRefused              // TCP connection refused / unreachable network
+	ClassTimeout              // connect or command deadline passed
+	ClassAuth                 // authentication failed or no usable credential
+	ClassHostKeyUnknown       // host key not in known_hosts (strict policy)
+	ClassHostKeyChanged       // host key differs from known_hosts: possible MITM
+	ClassProtocol             // handshake or protocol error
+	ClassLost                 // connection lost mid-command (outcome unknown)
+	ClassRemoteExit           // remote command exited non-zero
+	ClassSudoPassword         // sudo needs a password and none was given
+	ClassCancelled            // interrupted by the user
+	ClassOther                // anything not classified above
+)
+
+var classNames = [...]string{
+	ClassNone:           "ok",
+	ClassDNS:            "dns",
+	ClassRefused:        "refused",
+	ClassTimeout:        "timeout",
+	ClassAuth:           "auth",
+	ClassHostKeyUnknown: "hostkey-unknown",
+	ClassHostKeyChanged: "hostkey-changed",
+	ClassProtocol:       "protocol",
+	ClassLost:           "lost",
+	ClassRemoteExit:     "remote-exit",
+	ClassSudoPassword:   "sudo-password",
+	ClassCancelled:      "cancelled",
+	ClassOther:          "error",
+}
+
+// String returns the stable, machine-readable name of the class (used in JSON).
+func (c Class) String() string {
+	if c < 0 || int(c) >= len(classNames) {
+		return "error"
+	}
+	return classNames[c]
+}
+
+// Error makes a Class usable as an errors.Is target.
+func (c Class) Error() string { return c.String() }
+
+// Unreachable reports whether the class means the host could not be used at
+// all (exit bit 2): name, network, authentication, host key or protocol trouble.
+func (c Class) Unreachable() bool {
+	switch c {
+	case ClassDNS, ClassRefused, ClassAuth, ClassHostKeyUnknown, ClassHostKeyChanged,
+		ClassProtocol, ClassLost, ClassOther:
+		return true
+	}
+	return false
+}
+
+// Transient reports whether a connection attempt that failed with this class
+// may succeed if tried again (refused during a restart, MaxStartups resets,
+// timeouts). Auth and host-key failures never are.
+func (c Class) Transient() bool {
+	switch c {
+	case ClassRefused, ClassTimeout, ClassProtocol:
+		return true
+	}
+	return false
+}
+
+// Error is a classified failure on one host.
+type Error struct {
+	Class Class
+	Op    string // "dial", "handshake", "auth", "run", "upload", ...
+	Err   error  // underlying error, may be nil
+	Hint  string // what the user can do next
+}
+
+func (e *Error) Error() string {
+	msg := e.Class.String()
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches a Class target.
+func (e *Error) Is(target error) bool {
+	c, ok := target.(Class)
+	return ok && c == e.Class
+}
+
+// Errorf builds a classified error.
+func Errorf(class Class, op, format string, args ...any) *Error {
+	return &Error{Class: class, Op: op, Err: fmt.Errorf(format, args...)}
+}
+
+// Wrap classifies err. An error already classified keeps its class.
+func Wrap(class Class, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *Error
+	if errors.As(err, &re) {
+		return err
+	}
+	return &Error{Class: class, Op: op, Err: err}
+}
+
+// ClassOf returns the class of err: ClassNone for nil, the class of a wrapped
+// *Error, ClassCancelled / ClassTimeout for context errors, else ClassOther.
+func ClassOf(err error) Class {
+	if err == nil {
+		return ClassNone
+	}
+	var re *Error
+	if errors.As(err, &re) {
+		return re.Class
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return ClassCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return ClassTimeout
+	}
+	return ClassOther
+}
+
+// HintOf returns the first hint found on err's chain.
+func HintOf(err error) string {
+	for err != nil {
+		if re, ok := err.(*Error); ok && re.Hint != "" {
+			return re.Hint
+		}
+		err = errors.Unwrap(err)
+	}
+	return ""
+}
