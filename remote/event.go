@@ -30,7 +30,9 @@ const (
 )
 
 // Event is what the Runner delivers, on one channel, to one reader. For each
-// host, EventStart comes first, EventDone last, output in between in order.
+// host that starts, EventStart comes first, EventDone last, output in between
+// in order. A host that never started (the run was interrupted first) gets
+// only an EventDone, with a ClassCancelled error whose Op is OpStart.
 type Event struct {
 	Kind   EventKind
 	Index  int     // index of the host in the targets slice given to the Runner
@@ -52,6 +54,7 @@ type Event struct {
 // HostIO is what a job writes a host's output to. The writers split output
 // into lines and send them as EventOutput events.
 type HostIO struct {
+	Target         *Target // the host the job runs on (its Vars, name)
 	Stdout, Stderr interface{ Write([]byte) (int, error) }
 }
 
