@@ -85,7 +85,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := e.Class.String()
-	if e.Op != "" {
+	if e.Op != "" && e.Op != msg {
 		msg = e.Op + ": " + msg
 	}
 	if e.Err != nil {
