@@ -1,0 +1,595 @@
+package inventory
+
+import (
+	"encoding/binary"
+	"sort"
+	"strings"
+
+	"github.com/remotectl/remotectl/nodeset"
+)
+
+// implicitLocalhost is the host that always resolves, even when no inventory
+// defines it.
+const implicitLocalhost = "localhost"
+
+// varDef is a variable as written in one place.
+type varDef struct {
+	val any
+	pos Pos
+}
+
+// layer is what one place (the defaults, a group, a host) contributes to a
+// host: variables and connection settings. Layers are applied in precedence
+// order; a later layer's entries win.
+type layer struct {
+	vars     map[string]varDef
+	settings []setting
+	label    string            // "defaults", "group web", "host"
+	shared   bool              // applied to many hosts: cache origin strings
+	origins  map[string]string // cached VarOrigin strings, when shared
+}
+
+// setVar sets a variable; a later definition replaces an earlier one.
+func (l *layer) setVar(name string, v any, pos Pos) {
+	if l.vars == nil {
+		l.vars = make(map[string]varDef)
+	}
+	l.vars[name] = varDef{v, pos}
+}
+
+// put sets a setting; a later definition replaces an earlier one.
+func (l *layer) put(s setting) {
+	for i := range l.settings {
+		if l.settings[i].key == s.key {
+			l.settings[i] = s
+			return
+		}
+	}
+	l.settings = append(l.settings, s)
+}
+
+// get returns the setting for key, if the layer has one.
+func (l *layer) get(key settingKey) (setting, bool) {
+	for _, s := range l.settings {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// origin returns the VarOrigin string of variable name.
+func (l *layer) origin(name string) string {
+	if o, ok := l.origins[name]; ok {
+		return o
+	}
+	o := l.label
+	if where := l.vars[name].pos.String(); where != "" {
+		o += " (" + where + ")"
+	}
+	if !l.shared {
+		return o
+	}
+	if l.origins == nil {
+		l.origins = make(map[string]string, len(l.vars))
+	}
+	l.origins[name] = o
+	return o
+}
+
+// hostDef is a host while the inventory is being built.
+type hostDef struct {
+	name    string
+	pos     Pos
+	defined bool // pos is a definition, not just a mention in a group
+	layer   layer
+	groups  []int32 // direct groups
+	source  int     // last source that touched the host, for Source.Hosts
+}
+
+// groupDef is a group while the inventory is being built.
+type groupDef struct {
+	name     string
+	pos      Pos
+	hosts    []int32
+	children []int32
+	childPos []Pos // where each child was listed, for cycle messages
+	parents  []int32
+	layer    layer
+	priority int // ansible_group_priority: orders groups of equal depth
+}
+
+// builder accumulates hosts, groups, variables and settings from every source,
+// then validates them and resolves each host (finish).
+type builder struct {
+	maxHosts int
+	hosts    []*hostDef
+	hostIdx  map[string]int32
+	groups   []*groupDef
+	groupIdx map[string]int32
+	edges    map[[2]int32]bool // parent,child pairs already linked
+	defaults layer
+	sources  []Source
+	// childRefs are children: entries of our format, linked by finish.
+	childRefs []childRef
+}
+
+// newBuilder returns a builder holding the groups every inventory has.
+func newBuilder(opts LoadOptions) *builder {
+	b := &builder{
+		maxHosts: opts.MaxHosts,
+		hostIdx:  make(map[string]int32),
+		groupIdx: make(map[string]int32),
+		edges:    make(map[[2]int32]bool),
+		defaults: layer{label: "defaults", shared: true},
+	}
+	if b.maxHosts <= 0 {
+		b.maxHosts = nodeset.DefaultMax
+	}
+	b.group(GroupAll, Pos{})
+	b.group(GroupUngrouped, Pos{})
+	return b
+}
+
+// beginSource starts counting hosts for a new source.
+func (b *builder) beginSource(path string, f Format) {
+	b.sources = append(b.sources, Source{Path: path, Format: f})
+}
+
+// group returns the group called name, creating it (mentioned at pos) if needed.
+func (b *builder) group(name string, pos Pos) *groupDef {
+	if i, ok := b.groupIdx[name]; ok {
+		g := b.groups[i]
+		if g.pos == (Pos{}) {
+			g.pos = pos
+		}
+		return g
+	}
+	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name, shared: true}}
+	b.groupIdx[name] = int32(len(b.groups))
+	b.groups = append(b.groups, g)
+	return g
+}
+
+// lookupGroup returns the group called name if it exists.
+func (b *builder) lookupGroup(name string) (*groupDef, bool) {
+	i, ok := b.groupIdx[name]
+	if !ok {
+		return nil, false
+	}
+	return b.groups[i], true
+}
+
+// host returns the index of the host called name, creating it if needed.
+// define says the host is being defined at pos (rather than mentioned).
+func (b *builder) host(name string, pos Pos, define bool) (int32, error) {
+	i, ok := b.hostIdx[name]
+	if !ok {
+		if len(b.hosts) >= b.maxHosts {
+			return 0, errorf(pos, "the inventory holds more than %d hosts", b.maxHosts).
+				withHint("check the host ranges, or raise the host limit")
+		}
+		i = int32(len(b.hosts))
+		b.hostIdx[name] = i
+		b.hosts = append(b.hosts, &hostDef{name: name, pos: pos, defined: define, layer: layer{label: "host"}, source: -1})
+	}
+	h := b.hosts[i]
+	if define && !h.defined {
+		h.pos, h.defined = pos, true
+	}
+	if cur := len(b.sources) - 1; cur >= 0 && h.source != cur {
+		h.source = cur
+		b.sources[cur].Hosts++
+	}
+	return i, nil
+}
+
+// addMember makes host hi a direct member of g.
+func (b *builder) addMember(g *groupDef, hi int32) {
+	h := b.hosts[hi]
+	gi := b.groupIdx[g.name]
+	for _, x := range h.groups {
+		if x == gi {
+			return
+		}
+	}
+	h.groups = append(h.groups, gi)
+	g.hosts = append(g.hosts, hi)
+}
+
+// addChild makes child a child group of parent, listed at pos.
+func (b *builder) addChild(parent, child *groupDef, pos Pos) {
+	pi, ci := b.groupIdx[parent.name], b.groupIdx[child.name]
+	if b.edges[[2]int32{pi, ci}] {
+		return
+	}
+	b.edges[[2]int32{pi, ci}] = true
+	parent.children = append(parent.children, ci)
+	parent.childPos = append(parent.childPos, pos)
+	child.parents = append(child.parents, pi)
+}
+
+// hostSetting sets a setting on a host. Unless override is set (host_vars
+// files), a different value defined earlier is a conflict naming both places.
+func (b *builder) hostSetting(h *hostDef, s setting, override bool) error {
+	if old, ok := h.layer.get(s.key); ok && !override && !old.sameValue(s) {
+		return errorf(s.pos, "host %q is defined twice with different %s: %s here, %s at %s",
+			h.name, s.key, s.display(), old.display(), old.pos).
+			withHint("give the host one %s, or rename one of them", s.key)
+	}
+	h.layer.put(s)
+	return nil
+}
+
+// ansibleVar records an Ansible variable on a layer (host or group) and the
+// connection setting it carries, if any. For hosts, setHost applies the
+// setting with conflict checking.
+func ansibleVar(l *layer, name string, v any, pos Pos, who string, setHost func(setting) error) error {
+	l.setVar(name, v, pos)
+	key, val, ok, err := ansibleSetting(name, v)
+	if err != nil {
+		return errorf(pos, "%s: %v", who, err)
+	}
+	if !ok {
+		return nil
+	}
+	s := setting{key: key, val: val, pos: pos}
+	if setHost != nil {
+		return setHost(s)
+	}
+	l.put(s)
+	return nil
+}
+
+// ansibleHostVar records an Ansible variable of host hi.
+func (b *builder) ansibleHostVar(hi int32, name string, v any, pos Pos, override bool) error {
+	h := b.hosts[hi]
+	return ansibleVar(&h.layer, name, v, pos, "host "+h.name, func(s setting) error {
+		return b.hostSetting(h, s, override)
+	})
+}
+
+// ansibleGroupVar records an Ansible variable of group g.
+func (b *builder) ansibleGroupVar(g *groupDef, name string, v any, pos Pos) error {
+	if name == "ansible_group_priority" {
+		n, err := ansibleInt(name, v)
+		if err != nil {
+			return errorf(pos, "group %s: %v", g.name, err)
+		}
+		g.priority = n
+	}
+	return ansibleVar(&g.layer, name, v, pos, "group "+g.name, nil)
+}
+
+// ---- finishing ----
+
+// checkCycles fails if a group is (indirectly) its own child, showing the
+// cycle as "a -> b -> a" at the place that closes it.
+func (b *builder) checkCycles() error {
+	const (
+		unvisited = iota
+		active
+		done
+	)
+	state := make([]uint8, len(b.groups))
+	var path []int32
+	var visit func(gi int32) error
+	visit = func(gi int32) error {
+		state[gi] = active
+		path = append(path, gi)
+		g := b.groups[gi]
+		for k, ci := range g.children {
+			switch state[ci] {
+			case active:
+				start := 0
+				for path[start] != ci {
+					start++
+				}
+				names := make([]string, 0, len(path)-start+1)
+				for _, x := range path[start:] {
+					names = append(names, b.groups[x].name)
+				}
+				names = append(names, b.groups[ci].name)
+				return errorf(g.childPos[k], "groups form a cycle: %s", strings.Join(names, " -> ")).
+					withHint("a group cannot contain itself; remove one of these children entries")
+			case unvisited:
+				if err := visit(ci); err != nil {
+					return err
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[gi] = done
+		return nil
+	}
+	for gi := range b.groups {
+		if state[gi] == unvisited {
+			if err := visit(int32(gi)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// linkChildRefs links the children: entries of our format, which may name
+// groups defined later or in another source.
+func (b *builder) linkChildRefs() error {
+	for _, ref := range b.childRefs {
+		child, ok := b.lookupGroup(ref.child)
+		if !ok {
+			names := make([]string, 0, len(b.groups))
+			for _, g := range b.groups {
+				names = append(names, g.name)
+			}
+			e := errorf(ref.pos, "group %q lists child group %q, which is not defined", ref.parent, ref.child)
+			if s := suggest(ref.child, names, 3); len(s) > 0 {
+				return e.withHint("did you mean %s?", quoteList(s))
+			}
+			return e.withHint("define it under groups:")
+		}
+		parent, _ := b.lookupGroup(ref.parent)
+		if err := b.link(parent, child, ref.pos); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// link makes child a child of parent, refusing "all" as a child.
+func (b *builder) link(parent, child *groupDef, pos Pos) error {
+	if child.name == GroupAll {
+		return errorf(pos, "group %q cannot have %q as a child: every group is already inside it", parent.name, GroupAll)
+	}
+	b.addChild(parent, child, pos)
+	return nil
+}
+
+// reconcile applies Ansible's rules: every group without a parent is a child
+// of "all", and hosts that belong to no other group are in "ungrouped".
+func (b *builder) reconcile() {
+	all, ungrouped := b.groups[0], b.groups[1]
+	for _, g := range b.groups[1:] {
+		if len(g.parents) == 0 {
+			b.addChild(all, g, Pos{})
+		}
+	}
+	ungrouped.hosts = ungrouped.hosts[:0]
+	for hi, h := range b.hosts {
+		other := false
+		kept := h.groups[:0]
+		for _, gi := range h.groups {
+			if gi != 1 {
+				kept = append(kept, gi)
+				other = other || gi != 0
+			}
+		}
+		h.groups = kept
+		if !other {
+			h.groups = append(h.groups, 1)
+			ungrouped.hosts = append(ungrouped.hosts, int32(hi))
+		}
+	}
+}
+
+// precedence returns each group's rank in variable precedence: groups are
+// applied by depth (distance from "all", parents before children), then
+// ansible_group_priority, then name, as Ansible does.
+func (b *builder) precedence() []int32 {
+	depth := make([]int, len(b.groups))
+	known := make([]bool, len(b.groups))
+	var depthOf func(gi int32) int
+	depthOf = func(gi int32) int {
+		if known[gi] {
+			return depth[gi]
+		}
+		d := 0
+		for _, p := range b.groups[gi].parents {
+			d = max(d, depthOf(p)+1)
+		}
+		depth[gi], known[gi] = d, true
+		return d
+	}
+	order := make([]int32, len(b.groups))
+	for i := range order {
+		order[i] = int32(i)
+		depthOf(int32(i))
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, c := b.groups[order[i]], b.groups[order[j]]
+		if depth[order[i]] != depth[order[j]] {
+			return depth[order[i]] < depth[order[j]]
+		}
+		if a.priority != c.priority {
+			return a.priority < c.priority
+		}
+		return a.name < c.name
+	})
+	rank := make([]int32, len(b.groups))
+	for r, gi := range order {
+		rank[gi] = int32(r)
+	}
+	return rank
+}
+
+// membership is what hosts with the same direct groups share: their groups in
+// precedence order and their sorted group names.
+type membership struct {
+	ordered []int32
+	names   []string
+}
+
+// resolver computes memberships, caching them by direct-group set.
+type resolver struct {
+	b         *builder
+	rank      []int32
+	ancestors [][]int32 // memoised: a group and all its ancestors
+	cache     map[string]*membership
+	stamp     []int // per group: last resolution that saw it
+	gen       int
+}
+
+// ancestorsOf returns gi and every group above it.
+func (r *resolver) ancestorsOf(gi int32) []int32 {
+	if a := r.ancestors[gi]; a != nil {
+		return a
+	}
+	a := []int32{gi}
+	seen := map[int32]bool{gi: true}
+	for _, p := range r.b.groups[gi].parents {
+		for _, x := range r.ancestorsOf(p) {
+			if !seen[x] {
+				seen[x] = true
+				a = append(a, x)
+			}
+		}
+	}
+	r.ancestors[gi] = a
+	return a
+}
+
+// membershipOf returns the membership of a host with the given direct groups.
+func (r *resolver) membershipOf(direct []int32) *membership {
+	sorted := append([]int32(nil), direct...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	key := make([]byte, 4*len(sorted))
+	for i, gi := range sorted {
+		binary.LittleEndian.PutUint32(key[4*i:], uint32(gi))
+	}
+	if m, ok := r.cache[string(key)]; ok {
+		return m
+	}
+	r.gen++
+	var ordered []int32
+	for _, gi := range sorted {
+		for _, x := range r.ancestorsOf(gi) {
+			if r.stamp[x] != r.gen {
+				r.stamp[x] = r.gen
+				ordered = append(ordered, x)
+			}
+		}
+	}
+	sort.Slice(ordered, func(i, j int) bool { return r.rank[ordered[i]] < r.rank[ordered[j]] })
+	names := make([]string, len(ordered))
+	for i, gi := range ordered {
+		names[i] = r.b.groups[gi].name
+	}
+	sort.Strings(names)
+	m := &membership{ordered: ordered, names: names[:len(names):len(names)]}
+	r.cache[string(key)] = m
+	return m
+}
+
+// finish validates the groups and resolves every host.
+func (b *builder) finish() (*Inventory, error) {
+	if err := b.linkChildRefs(); err != nil {
+		return nil, err
+	}
+	b.reconcile()
+	if err := b.checkCycles(); err != nil {
+		return nil, err
+	}
+	r := &resolver{
+		b:         b,
+		rank:      b.precedence(),
+		ancestors: make([][]int32, len(b.groups)),
+		cache:     make(map[string]*membership),
+		stamp:     make([]int, len(b.groups)),
+	}
+	inv := &Inventory{
+		hosts:    make([]*Host, len(b.hosts)),
+		hostIdx:  b.hostIdx,
+		groups:   make([]*Group, len(b.groups)),
+		groupIdx: b.groupIdx,
+		members:  make([][]int32, len(b.groups)),
+		children: make([][]int32, len(b.groups)),
+		sources:  b.sources,
+		maxHosts: b.maxHosts,
+	}
+	for hi, h := range b.hosts {
+		m := r.membershipOf(h.groups)
+		layers := make([]*layer, 0, len(m.ordered)+2)
+		layers = append(layers, &b.defaults)
+		for _, gi := range m.ordered {
+			layers = append(layers, &b.groups[gi].layer)
+		}
+		layers = append(layers, &h.layer)
+		host := resolveHost(h.name, layers)
+		host.Groups = m.names
+		host.Pos = h.pos
+		inv.hosts[hi] = host
+	}
+	for gi, g := range b.groups {
+		inv.groups[gi] = b.exportGroup(g)
+		inv.members[gi] = g.hosts
+		inv.children[gi] = g.children
+	}
+	if _, defined := b.hostIdx[implicitLocalhost]; !defined {
+		local := resolveHost(implicitLocalhost, []*layer{&b.defaults, &b.groups[0].layer})
+		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
+		local.Transport = TransportLocal
+		local.Implicit = true
+		inv.implicit = local
+	}
+	return inv, nil
+}
+
+// resolveHost merges layers (lowest precedence first) into a Host.
+func resolveHost(name string, layers []*layer) *Host {
+	n := 0
+	for _, l := range layers {
+		n += len(l.vars)
+	}
+	host := &Host{
+		Name:      name,
+		Transport: TransportSSH,
+		Vars:      make(map[string]any, n),
+		VarOrigin: make(map[string]string, n),
+	}
+	var eff [numSettings]*setting
+	for _, l := range layers {
+		for k, v := range l.vars {
+			host.Vars[k] = v.val
+			host.VarOrigin[k] = l.origin(k)
+		}
+		for i := range l.settings {
+			eff[l.settings[i].key] = &l.settings[i]
+		}
+	}
+	for _, s := range eff {
+		if s != nil {
+			s.applyTo(host)
+		}
+	}
+	return host
+}
+
+// exportGroup turns a groupDef into a Group.
+func (b *builder) exportGroup(g *groupDef) *Group {
+	out := &Group{Name: g.name, Pos: g.pos, Vars: make(map[string]any, len(g.layer.vars))}
+	for _, hi := range g.hosts {
+		out.Hosts = append(out.Hosts, b.hosts[hi].name)
+	}
+	for _, ci := range g.children {
+		out.Children = append(out.Children, b.groups[ci].name)
+	}
+	for _, pi := range g.parents {
+		out.Parents = append(out.Parents, b.groups[pi].name)
+	}
+	for k, v := range g.layer.vars {
+		out.Vars[k] = v.val
+	}
+	return out
+}
+
+// expandRange expands a host range with nodeset, reporting errors at pos.
+func (b *builder) expandRange(expr string, pos Pos) ([]string, error) {
+	if !strings.ContainsAny(expr, "[],") {
+		return []string{expr}, nil
+	}
+	names, err := nodeset.Expand(expr, b.maxHosts)
+	if err != nil {
+		return nil, errorf(pos, "bad host range %q: %v", expr, err)
+	}
+	return names, nil
+}

@@ -1,0 +1,139 @@
+// Package inventory loads the hosts remotectl runs on: its own YAML format,
+// Ansible inventories (INI, YAML, dynamic-inventory executables) unchanged,
+// node ranges ("web[01-20].example.com"), and Ansible host patterns to pick
+// hosts ("web:&prod:!web03"). It is pure: it never touches the network (it
+// may run a dynamic-inventory executable).
+//
+// # The remotectl inventory format
+//
+// A YAML file with up to three top-level keys; unknown keys anywhere are an
+// error, with a suggestion for typos.
+//
+//	defaults:                      # apply to every host
+//	  user: deploy
+//	  connection:
+//	    identity_file: ~/.ssh/id_ed25519
+//	    host_key_policy: strict
+//	    connect_timeout: 10s
+//	  vars: { ntp_server: ntp.example.com }
+//
+//	hosts:                         # name (or range) -> settings; "name:" alone is fine
+//	  bastion.example.com: { address: 203.0.113.10 }
+//	  web[01-04].example.com:
+//	    connection: { proxy_jump: bastion.example.com }
+//	    vars: { http_port: 8080 }
+//	  win01: { transport: winrm, port: 5986, user: Administrator, connection: { password_env: WIN_PASSWORD } }
+//
+//	groups:
+//	  web:
+//	    hosts: ["web[01-04].example.com"] # names or ranges; unknown names create hosts
+//	    vars: { http_port: 80 }
+//	  frontend:
+//	    children: [web]                   # groups defined anywhere, in any loaded file
+//	    user: www                         # group-level settings are allowed too
+//
+// Host keys: address (defaults to the name), port (default: the transport's),
+// transport (ssh, the default; winrm; local), user, connection, vars.
+// Group keys: hosts, children, vars, and user, port, transport, connection.
+// defaults: user, port, transport, connection, vars. hosts: may also be a
+// plain list of names.
+//
+// Keys of connection:
+//
+//	identity_file        a path or a list of paths
+//	identities_only      true: use only these keys, not the agent's others
+//	password_env         environment variable holding the login password
+//	password             the password itself (prefer password_env)
+//	proxy_jump           jump host(s), as OpenSSH's ProxyJump: "user@host:port,host2"
+//	host_key_policy      strict (default), accept-new, off
+//	known_hosts_file     known_hosts to use instead of ~/.ssh/known_hosts
+//	connect_timeout      a Go duration ("10s", "1m30s") or a number of seconds
+//	become, become_user, become_password_env   run commands through sudo
+//	winrm_https          true (default) or false
+//	winrm_insecure       true: skip TLS certificate verification
+//	winrm_auth           basic, ntlm, certificate
+//	winrm_shell          cmd, powershell
+//	winrm_ca_cert, winrm_client_cert, winrm_client_key   PEM files
+//
+// # Node ranges
+//
+// Host names under hosts: and in a group's hosts: list may hold node ranges,
+// expanded with package nodeset: "web[01-20]" (zero padding kept),
+// "node[1,3,5-7]", several brackets ("rack[1-2]-n[01-16]", a cartesian
+// product). In a YAML flow list a range must be quoted (["web[01-04]"]),
+// since YAML reads an unquoted "[" there as a nested list; block lists
+// ("- web[01-04]") and mapping keys need no quotes. Expansion is capped (LoadOptions.MaxHosts) so a typo cannot
+// exhaust memory. Ansible inventories use Ansible's own syntax instead:
+// "www[01:50]", "db-[a:f]", "node[01:50:2]" (a step), and "host:port".
+//
+// # Variable and setting precedence
+//
+// Every host's variables and connection settings (user, port, transport,
+// connection keys) are merged from several places; a later one wins:
+//
+//  1. defaults: (our format)
+//  2. the group "all"
+//  3. parent groups before child groups: groups are ordered by depth (how far
+//     below "all" they are), then by ansible_group_priority, then by name —
+//     exactly Ansible's order
+//  4. the host itself
+//
+// Host.VarOrigin tells, for each variable, which place won. A host defined
+// twice (in two files, or twice in one) merges when its settings agree;
+// different addresses, ports, users, transports or connection settings are
+// an error naming both places. Variables of Ansible group_vars/ and
+// host_vars/ files override those written in the inventory, as in Ansible.
+//
+// # Ansible inventories
+//
+// INI and YAML inventories are read as Ansible reads them: [group],
+// [group:vars], [group:children], ungrouped hosts before the first section,
+// "#" and ";" comments, "host key=value key2='quoted value'" where values are
+// Python literals when they parse as one (5 is a number, True a boolean,
+// "yes" a string) — in [group:vars] sections too, as ansible-core's own
+// tests pin, whatever its documentation says. Connection variables become
+// settings: ansible_host, ansible_port, ansible_user (and their ansible_ssh_
+// forms), ansible_connection (ssh, paramiko, smart -> ssh; winrm, psrp ->
+// winrm; local), ansible_ssh_private_key_file, ansible_password /
+// ansible_ssh_pass, ansible_become, ansible_become_user, ansible_timeout,
+// ansible_host_key_checking, a ProxyJump or -J in ansible_ssh_common_args
+// (or _extra_args), ansible_winrm_transport (the first of basic, ntlm,
+// certificate it lists), ansible_winrm_scheme,
+// ansible_winrm_server_cert_validation, ansible_winrm_ca_trust_path,
+// ansible_winrm_cert_pem, ansible_winrm_cert_key_pem, their ansible_psrp_
+// equivalents (protocol, auth, cert_validation), and ansible_shell_type (cmd,
+// powershell). They stay variables too. YAML files (inventories,
+// group_vars, host_vars) are read as Ansible reads them: yes/no/on/off are
+// booleans. A value remotectl cannot honour (an
+// unknown connection plugin, a Jinja template in ansible_host, an Ansible
+// Vault secret) is an error at load time rather than a surprise later.
+//
+// An executable file starting with "#!" is a dynamic inventory: it is run
+// with --list and its JSON read as Ansible does (groups as lists or as
+// {hosts, vars, children}; _meta.hostvars, or --host NAME for each host when
+// _meta is missing).
+//
+// # Format detection
+//
+// An executable program is a dynamic inventory. A YAML file whose top level
+// has hosts, groups or defaults is ours; one whose top-level values are all
+// mappings is Ansible YAML; one with _meta is saved dynamic-inventory JSON;
+// anything else is Ansible INI (files named *.ini always are). A directory
+// loads every file in it in name order, skipping hidden files, *.md, *~ and
+// the other names Ansible ignores, with group_vars/ and host_vars/ applied. A
+// path that does not exist but contains a comma is a host list ("a,b:2222,").
+//
+// Errors name the place ("inventory.yaml:12:5: ...") and say what is wrong.
+//
+// # The implicit localhost
+//
+// The host "localhost" always exists: when no inventory defines it, it is the
+// controller itself (transport local) with only the variables of defaults:
+// and the group "all", no connection settings and no groups. It is selected
+// by its exact name only; with no inventory at all, "all" (the default
+// pattern) is the implicit localhost.
+//
+// # Host patterns
+//
+// See Inventory.Select.
+package inventory

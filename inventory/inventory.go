@@ -1,0 +1,205 @@
+package inventory
+
+import (
+	"os"
+	"sort"
+	"time"
+)
+
+// Transport kinds as written in inventories (the same strings as remote.KindSSH,
+// remote.KindWinRM and remote.KindLocal; this package does not import remote).
+const (
+	TransportSSH   = "ssh"
+	TransportWinRM = "winrm"
+	TransportLocal = "local"
+)
+
+// Names of the groups every inventory has.
+const (
+	GroupAll       = "all"
+	GroupUngrouped = "ungrouped"
+)
+
+// Host is one host of an inventory with its settings and variables resolved:
+// every field already reflects defaults, groups and the host's own entries.
+// Hosts returned by an Inventory are shared; treat them as read-only.
+type Host struct {
+	Name      string
+	Address   string // "" means Name
+	Port      int    // 0 means the transport's default
+	Transport string // TransportSSH (default), TransportWinRM or TransportLocal
+	User      string
+	Conn      Conn // connection settings
+	// Vars are the fully merged variables:
+	// defaults < group all < parent group < child group < host.
+	Vars map[string]any
+	// VarOrigin says where the winning value of each variable was defined,
+	// e.g. "group web (inventory.yaml:12:5)", "host (hosts.ini:3)", "defaults (inventory.yaml:4:5)".
+	VarOrigin map[string]string
+	// Groups are all the groups the host belongs to, ancestors and "all"
+	// included, sorted by name. The slice is shared between hosts.
+	Groups   []string
+	Pos      Pos  // where the host was first defined (or first mentioned)
+	Implicit bool // the implicit localhost, which exists without being defined
+}
+
+// Addr returns the address to connect to: Address, or Name when it is empty.
+func (h *Host) Addr() string {
+	if h.Address != "" {
+		return h.Address
+	}
+	return h.Name
+}
+
+// Conn are the connection settings of a host. Zero values mean "not set": the
+// transport then uses its own defaults (and, for SSH, ~/.ssh/config).
+type Conn struct {
+	IdentityFiles  []string
+	IdentitiesOnly bool
+	PasswordEnv    string // environment variable holding the login password
+	Password       string // from an inventory (ansible_password); never logged
+	ProxyJump      string // "user@host:port,host2" as in OpenSSH
+	HostKeyPolicy  string // "strict", "accept-new" or "off"
+	KnownHostsFile string
+	ConnectTimeout time.Duration
+
+	Become            bool
+	BecomeUser        string
+	BecomePasswordEnv string
+
+	WinRMHTTPS      *bool  // nil means the transport default (HTTPS)
+	WinRMInsecure   bool   // skip TLS verification
+	WinRMAuth       string // "basic", "ntlm" or "certificate"
+	WinRMShell      string // "cmd" or "powershell"
+	WinRMCACert     string
+	WinRMClientCert string
+	WinRMClientKey  string
+}
+
+// Group is a named set of hosts and child groups.
+type Group struct {
+	Name     string
+	Hosts    []string // direct members, in definition order
+	Children []string // child groups, in definition order
+	Parents  []string // parent groups, in definition order ("all" for top-level groups)
+	Vars     map[string]any
+	Pos      Pos // where the group was first defined or mentioned
+}
+
+// Format is the kind of an inventory source.
+type Format string
+
+// The inventory formats Load understands.
+const (
+	FormatRemotectl   Format = "remotectl-yaml"
+	FormatAnsibleINI  Format = "ansible-ini"
+	FormatAnsibleYAML Format = "ansible-yaml"
+	// FormatDynamic is Ansible's dynamic-inventory JSON, produced by an
+	// executable run with --list (or saved from one, e.g. ansible-inventory --list).
+	FormatDynamic Format = "dynamic"
+	// FormatHostList is a comma-separated list of hosts given instead of a
+	// file ("web1,web2:2222,"), as Ansible's -i accepts.
+	FormatHostList Format = "host-list"
+)
+
+// Source is one file an inventory was loaded from.
+type Source struct {
+	Path   string
+	Format Format
+	Hosts  int // hosts defined or mentioned by this source
+}
+
+// LoadOptions tune loading.
+type LoadOptions struct {
+	// MaxHosts caps how many names one host range may expand to and how many
+	// hosts the whole inventory may hold; 0 means nodeset.DefaultMax.
+	MaxHosts int
+	// ScriptTimeout bounds each run of a dynamic-inventory executable; 0
+	// means DefaultScriptTimeout.
+	ScriptTimeout time.Duration
+}
+
+// DefaultScriptTimeout is how long a dynamic-inventory executable may run.
+const DefaultScriptTimeout = 2 * time.Minute
+
+// Inventory is a loaded, validated set of hosts and groups. It is immutable
+// and safe for concurrent use.
+type Inventory struct {
+	hosts    []*Host
+	hostIdx  map[string]int32
+	groups   []*Group
+	groupIdx map[string]int32
+	// members[g] are the direct host members of groups[g] (host indexes), and
+	// children[g] its child groups (group indexes).
+	members  [][]int32
+	children [][]int32
+	sources  []Source
+	implicit *Host // the implicit localhost; nil when "localhost" is defined
+	maxHosts int
+	// readFile reads "@file" patterns; os.ReadFile except in tests.
+	readFile func(string) ([]byte, error)
+}
+
+// Hosts returns every host in definition order. The implicit localhost is not
+// included (unless the inventory defines "localhost").
+func (inv *Inventory) Hosts() []*Host { return inv.hosts }
+
+// Host returns the host called name. "localhost" always exists: when the
+// inventory does not define it, it is the implicit local host.
+func (inv *Inventory) Host(name string) (*Host, bool) {
+	if i, ok := inv.hostIdx[name]; ok {
+		return inv.hosts[i], true
+	}
+	if name == implicitLocalhost && inv.implicit != nil {
+		return inv.implicit, true
+	}
+	return nil, false
+}
+
+// Groups returns every group in definition order; "all" and "ungrouped"
+// always exist and come first.
+func (inv *Inventory) Groups() []*Group { return inv.groups }
+
+// Group returns the group called name.
+func (inv *Inventory) Group(name string) (*Group, bool) {
+	if i, ok := inv.groupIdx[name]; ok {
+		return inv.groups[i], true
+	}
+	return nil, false
+}
+
+// Sources returns the files the inventory was loaded from, in load order.
+func (inv *Inventory) Sources() []Source { return inv.sources }
+
+// Names returns every host and group name (and "localhost", which always
+// resolves), sorted and without duplicates, for shell completion and
+// suggestions.
+func (inv *Inventory) Names() []string {
+	names := make([]string, 0, len(inv.hosts)+len(inv.groups)+1)
+	seen := make(map[string]bool, cap(names))
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, g := range inv.groups {
+		add(g.Name)
+	}
+	for _, h := range inv.hosts {
+		add(h.Name)
+	}
+	if inv.implicit != nil {
+		add(implicitLocalhost)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// readPatternFile reads an "@file" pattern.
+func (inv *Inventory) readPatternFile(path string) ([]byte, error) {
+	if inv.readFile != nil {
+		return inv.readFile(path)
+	}
+	return os.ReadFile(path)
+}

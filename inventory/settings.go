@@ -1,0 +1,423 @@
+package inventory
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// settingKey names one connection setting of a host (the fields of Host
+// besides Name, Vars and bookkeeping, and of Conn).
+type settingKey uint8
+
+const (
+	setAddress settingKey = iota
+	setPort
+	setTransport
+	setUser
+	setIdentityFiles
+	setIdentitiesOnly
+	setPasswordEnv
+	setPassword
+	setProxyJump
+	setHostKeyPolicy
+	setKnownHostsFile
+	setConnectTimeout
+	setBecome
+	setBecomeUser
+	setBecomePasswordEnv
+	setWinRMHTTPS
+	setWinRMInsecure
+	setWinRMAuth
+	setWinRMShell
+	setWinRMCACert
+	setWinRMClientCert
+	setWinRMClientKey
+	numSettings
+)
+
+// settingNames are the names used in messages; they are also the keys of our
+// YAML format (top-level host keys and keys of "connection:").
+var settingNames = [numSettings]string{
+	setAddress:           "address",
+	setPort:              "port",
+	setTransport:         "transport",
+	setUser:              "user",
+	setIdentityFiles:     "identity_file",
+	setIdentitiesOnly:    "identities_only",
+	setPasswordEnv:       "password_env",
+	setPassword:          "password",
+	setProxyJump:         "proxy_jump",
+	setHostKeyPolicy:     "host_key_policy",
+	setKnownHostsFile:    "known_hosts_file",
+	setConnectTimeout:    "connect_timeout",
+	setBecome:            "become",
+	setBecomeUser:        "become_user",
+	setBecomePasswordEnv: "become_password_env",
+	setWinRMHTTPS:        "winrm_https",
+	setWinRMInsecure:     "winrm_insecure",
+	setWinRMAuth:         "winrm_auth",
+	setWinRMShell:        "winrm_shell",
+	setWinRMCACert:       "winrm_ca_cert",
+	setWinRMClientCert:   "winrm_client_cert",
+	setWinRMClientKey:    "winrm_client_key",
+}
+
+func (k settingKey) String() string { return settingNames[k] }
+
+// Values accepted for enumerated settings.
+var (
+	transports      = []string{TransportSSH, TransportWinRM, TransportLocal}
+	hostKeyPolicies = []string{"strict", "accept-new", "off"}
+	winrmAuths      = []string{"basic", "ntlm", "certificate"}
+	winrmShells     = []string{"cmd", "powershell"}
+)
+
+// setting is one connection setting as written in one place. val holds a
+// string, int, bool, []string or time.Duration depending on key.
+type setting struct {
+	key settingKey
+	val any
+	pos Pos
+}
+
+// display returns the value for messages, hiding secrets.
+func (s setting) display() string {
+	if s.key == setPassword {
+		return "(hidden)"
+	}
+	if l, ok := s.val.([]string); ok {
+		return strings.Join(l, ",")
+	}
+	return fmt.Sprint(s.val)
+}
+
+// sameValue reports whether two settings hold the same value.
+func (s setting) sameValue(o setting) bool { return reflect.DeepEqual(s.val, o.val) }
+
+// applyTo copies the setting into h.
+func (s setting) applyTo(h *Host) {
+	switch s.key {
+	case setAddress:
+		h.Address = s.val.(string)
+	case setPort:
+		h.Port = s.val.(int)
+	case setTransport:
+		h.Transport = s.val.(string)
+	case setUser:
+		h.User = s.val.(string)
+	case setIdentityFiles:
+		h.Conn.IdentityFiles = s.val.([]string)
+	case setIdentitiesOnly:
+		h.Conn.IdentitiesOnly = s.val.(bool)
+	case setPasswordEnv:
+		h.Conn.PasswordEnv = s.val.(string)
+	case setPassword:
+		h.Conn.Password = s.val.(string)
+	case setProxyJump:
+		h.Conn.ProxyJump = s.val.(string)
+	case setHostKeyPolicy:
+		h.Conn.HostKeyPolicy = s.val.(string)
+	case setKnownHostsFile:
+		h.Conn.KnownHostsFile = s.val.(string)
+	case setConnectTimeout:
+		h.Conn.ConnectTimeout = s.val.(time.Duration)
+	case setBecome:
+		h.Conn.Become = s.val.(bool)
+	case setBecomeUser:
+		h.Conn.BecomeUser = s.val.(string)
+	case setBecomePasswordEnv:
+		h.Conn.BecomePasswordEnv = s.val.(string)
+	case setWinRMHTTPS:
+		https := s.val.(bool)
+		h.Conn.WinRMHTTPS = &https
+	case setWinRMInsecure:
+		h.Conn.WinRMInsecure = s.val.(bool)
+	case setWinRMAuth:
+		h.Conn.WinRMAuth = s.val.(string)
+	case setWinRMShell:
+		h.Conn.WinRMShell = s.val.(string)
+	case setWinRMCACert:
+		h.Conn.WinRMCACert = s.val.(string)
+	case setWinRMClientCert:
+		h.Conn.WinRMClientCert = s.val.(string)
+	case setWinRMClientKey:
+		h.Conn.WinRMClientKey = s.val.(string)
+	}
+}
+
+// validPort checks a port number; label names it in the error.
+func validPort(label string, n int) error {
+	if n < 1 || n > 65535 {
+		return fmt.Errorf("%s must be between 1 and 65535, got %d", label, n)
+	}
+	return nil
+}
+
+// oneOf checks that s is one of the allowed values.
+func oneOf(what, s string, allowed []string) error {
+	for _, a := range allowed {
+		if s == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s must be one of %s, got %q", what, strings.Join(allowed, ", "), s)
+}
+
+// ---- Ansible connection variables ----
+
+// ansibleConnections maps ansible_connection values to our transports.
+var ansibleConnections = map[string]string{
+	"ssh": TransportSSH, "smart": TransportSSH, "paramiko": TransportSSH, "paramiko_ssh": TransportSSH,
+	"local": TransportLocal,
+	"winrm": TransportWinRM, "psrp": TransportWinRM,
+}
+
+// ansibleSetting maps one Ansible connection variable (ansible_host,
+// ansible_port, ...) to a setting. ok is false for variables that carry no
+// connection setting we use; err explains values we cannot honour.
+func ansibleSetting(name string, v any) (key settingKey, val any, ok bool, err error) {
+	switch name {
+	case "ansible_host", "ansible_ssh_host":
+		return stringSetting(setAddress, name, v)
+	case "ansible_user", "ansible_ssh_user":
+		return stringSetting(setUser, name, v)
+	case "ansible_become_user":
+		return stringSetting(setBecomeUser, name, v)
+	case "ansible_password", "ansible_ssh_pass", "ansible_ssh_password":
+		return stringSetting(setPassword, name, v)
+	case "ansible_winrm_ca_trust_path":
+		return stringSetting(setWinRMCACert, name, v)
+	case "ansible_winrm_cert_pem":
+		return stringSetting(setWinRMClientCert, name, v)
+	case "ansible_winrm_cert_key_pem":
+		return stringSetting(setWinRMClientKey, name, v)
+	case "ansible_ssh_private_key_file", "ansible_private_key_file":
+		s, err := ansibleString(name, v)
+		return setIdentityFiles, []string{s}, err == nil, err
+	case "ansible_port", "ansible_ssh_port":
+		n, err := ansibleInt(name, v)
+		if err == nil {
+			err = validPort(name, n)
+		}
+		return setPort, n, err == nil, err
+	case "ansible_timeout", "ansible_ssh_timeout":
+		n, err := ansibleInt(name, v)
+		if err == nil && n < 0 {
+			err = fmt.Errorf("%s must not be negative, got %d", name, n)
+		}
+		return setConnectTimeout, time.Duration(n) * time.Second, err == nil, err
+	case "ansible_become":
+		b, err := ansibleBool(name, v)
+		return setBecome, b, err == nil, err
+	case "ansible_host_key_checking", "ansible_ssh_host_key_checking":
+		b, err := ansibleBool(name, v)
+		policy := "strict"
+		if !b {
+			policy = "off"
+		}
+		return setHostKeyPolicy, policy, err == nil, err
+	case "ansible_connection":
+		return ansibleConnection(name, v)
+	case "ansible_winrm_transport", "ansible_psrp_auth":
+		return ansibleWinRMAuth(name, v)
+	case "ansible_winrm_scheme", "ansible_psrp_protocol":
+		s, err := ansibleString(name, v)
+		if err == nil {
+			err = oneOf(name, s, []string{"http", "https"})
+		}
+		return setWinRMHTTPS, s == "https", err == nil, err
+	case "ansible_winrm_server_cert_validation", "ansible_psrp_cert_validation":
+		s, err := ansibleString(name, v)
+		if err == nil {
+			err = oneOf(name, s, []string{"validate", "ignore"})
+		}
+		return setWinRMInsecure, s == "ignore", err == nil, err
+	case "ansible_shell_type":
+		s, err := ansibleString(name, v)
+		if err != nil || (s != "cmd" && s != "powershell") {
+			return 0, nil, false, err // POSIX shells need no setting
+		}
+		return setWinRMShell, s, true, nil
+	case "ansible_ssh_common_args", "ansible_ssh_extra_args":
+		s, err := ansibleString(name, v)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		jump, found := proxyJumpFromArgs(s)
+		return setProxyJump, jump, found, nil
+	}
+	return 0, nil, false, nil
+}
+
+// stringSetting maps a string-valued Ansible variable.
+func stringSetting(key settingKey, name string, v any) (settingKey, any, bool, error) {
+	s, err := ansibleString(name, v)
+	return key, s, err == nil, err
+}
+
+// ansibleConnection maps ansible_connection.
+func ansibleConnection(name string, v any) (settingKey, any, bool, error) {
+	s, err := ansibleString(name, v)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	plugin := strings.TrimPrefix(strings.TrimPrefix(s, "ansible.builtin."), "ansible.legacy.")
+	transport, known := ansibleConnections[plugin]
+	if !known {
+		return 0, nil, false, fmt.Errorf("%s %q is not supported: remotectl connects with ssh, winrm (also for psrp) or local", name, s)
+	}
+	return setTransport, transport, true, nil
+}
+
+// ansibleWinRMAuth maps ansible_winrm_transport (a list, or a comma-separated
+// string, in order of preference) to the first method we support.
+func ansibleWinRMAuth(name string, v any) (settingKey, any, bool, error) {
+	var methods []string
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			s, err := ansibleString(name, e)
+			if err != nil {
+				return 0, nil, false, err
+			}
+			methods = append(methods, s)
+		}
+	default:
+		s, err := ansibleString(name, v)
+		if err != nil {
+			return 0, nil, false, err
+		}
+		methods = strings.Split(s, ",")
+	}
+	for _, m := range methods {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "negotiate" {
+			m = "ntlm" // psrp's negotiate falls back to NTLM without Kerberos
+		}
+		if oneOf(name, m, winrmAuths) == nil {
+			return setWinRMAuth, m, true, nil
+		}
+	}
+	return 0, nil, false, fmt.Errorf("%s %q has no method remotectl supports (%s)", name, strings.Join(methods, ","), strings.Join(winrmAuths, ", "))
+}
+
+// proxyJumpFromArgs finds a jump host in ssh arguments: "-J host" or
+// "-o ProxyJump=host" (also "-oProxyJump=host" and "-o 'ProxyJump host'").
+func proxyJumpFromArgs(args string) (string, bool) {
+	words, err := shlexSplit(args)
+	if err != nil {
+		return "", false
+	}
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		var opt string
+		switch {
+		case w == "-J" && i+1 < len(words):
+			return words[i+1], true
+		case strings.HasPrefix(w, "-J"):
+			return w[2:], true
+		case w == "-o" && i+1 < len(words):
+			i++
+			opt = words[i]
+		case strings.HasPrefix(w, "-o"):
+			opt = w[2:]
+		default:
+			continue
+		}
+		k, val, found := strings.Cut(opt, "=")
+		if !found {
+			k, val, found = strings.Cut(opt, " ")
+		}
+		if found && strings.EqualFold(strings.TrimSpace(k), "ProxyJump") {
+			return strings.TrimSpace(val), true
+		}
+	}
+	return "", false
+}
+
+// ansibleString converts a scalar variable to a string as Ansible would
+// template it. Jinja expressions cannot be evaluated here.
+func ansibleString(name string, v any) (string, error) {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case int:
+		s = strconv.Itoa(x)
+	case float64:
+		s = strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		s = strconv.FormatBool(x)
+	default:
+		return "", fmt.Errorf("%s must be a string, got %s", name, describe(v))
+	}
+	if strings.Contains(s, "{{") || strings.Contains(s, "{%") {
+		return "", fmt.Errorf("%s uses a Jinja template (%q), which remotectl does not evaluate", name, s)
+	}
+	return s, nil
+}
+
+// ansibleInt converts a variable to an integer (numbers and numeric strings).
+func ansibleInt(name string, v any) (int, error) {
+	switch x := v.(type) {
+	case int:
+		return x, nil
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<31 {
+			return int(x), nil
+		}
+	case string:
+		if n, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
+			return n, nil
+		}
+		if _, err := ansibleString(name, x); err != nil {
+			return 0, err
+		}
+	}
+	return 0, fmt.Errorf("%s must be a number, got %s", name, describe(v))
+}
+
+// ansibleBool converts a variable to a boolean the way Ansible's boolean()
+// filter does: yes/no, on/off, true/false, y/n, t/f, 1/0, in any case.
+func ansibleBool(name string, v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case int:
+		if x == 0 || x == 1 {
+			return x == 1, nil
+		}
+	case float64:
+		if x == 0 || x == 1 {
+			return x == 1, nil
+		}
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "yes", "on", "true", "y", "t", "1":
+			return true, nil
+		case "no", "off", "false", "n", "f", "0":
+			return false, nil
+		}
+	}
+	return false, fmt.Errorf("%s must be a boolean (yes/no, true/false), got %s", name, describe(v))
+}
+
+// describe names a value and its type for messages.
+func describe(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return strconv.Quote(x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a mapping"
+	default:
+		return fmt.Sprintf("%v (%T)", x, x)
+	}
+}
