@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
+)
+
+// execOptions are the exec command's own settings.
+type execOptions struct {
+	Args          []string
+	Stdin         bool
+	Env           []string
+	Dir           string
+	PTY           bool
+	Become        bool
+	BecomeUser    string
+	AskBecomePass bool
+	AskPass       bool
+	OutDir        string
+}
+
+func newExecCmd(a *app) *cobra.Command {
+	var o execOptions
+	cmd := &cobra.Command{
+		Use:   "exec [-H PATTERN] [flags] -- COMMAND [ARGS...]",
+		Short: "Run a command on every selected host",
+		Long: `Run a command on every selected host, in parallel, with live output and a recap.
+
+A single argument is a command line for the remote shell (pipes and redirections work:
+remotectl exec -H web -- 'uptime | cut -d, -f1'). Several arguments are an argv, each
+quoted so it arrives unchanged (remotectl exec -- printf '%s\n' 'a b').
+
+Output (-o): text (default: live lines prefixed with the host, stderr marked with "!"),
+grouped (one block per host as it finishes), coalesce (identical outputs shown once
+under their folded host set), json (one document at the end), jsonl (one event per line).
+Non-UTF-8 output is kept exactly: JSON carries it base64-encoded in stdout_base64 /
+stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
+
+` + exitCodesHelp,
+		Example: `  remotectl exec -- uname -a
+  remotectl exec -i inventory.yaml -H 'web:!web03' -f 200 --timeout 30s -- systemctl is-active nginx
+  remotectl exec -H db -o coalesce -- cat /etc/debian_version`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{fmt.Errorf("exec needs a command: remotectl exec -H PATTERN -- COMMAND")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args = args
+			return runExec(cmd.Context(), a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.Stdin, "stdin", false, "send this program's standard input to the command on every host")
+	f.StringArrayVar(&o.Env, "env", nil, "set an environment variable for the command: K=V (repeatable)")
+	f.StringVar(&o.Dir, "chdir", "", "run the command in this directory")
+	f.BoolVarP(&o.PTY, "pty", "t", false, "allocate a pseudo-terminal (merges stderr into stdout)")
+	f.BoolVar(&o.Become, "become", false, "run the command through sudo (sudo -n first)")
+	f.StringVar(&o.BecomeUser, "become-user", "", "user to become (default root); implies --become")
+	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
+	f.BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the SSH login password (needs a terminal)")
+	f.StringVar(&o.OutDir, "outdir", "", "also write each host's stdout, stderr and exit status to DIR/HOST/")
+	return cmd
+}
+
+// runExec runs one command over the selected hosts and renders the results.
+func runExec(ctx context.Context, a *app, o *execOptions) error {
+	env, err := parseEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	ropts := a.reportOptions(o.OutDir)
+	if err := ropts.Validate(); err != nil {
+		return usageError{err}
+	}
+	_, hosts, err := a.selectHosts()
+	if err != nil {
+		return err
+	}
+	targets := a.targets(hosts)
+
+	var stdin []byte
+	if o.Stdin {
+		if stdin, err = io.ReadAll(a.io.In); err != nil {
+			return fmt.Errorf("reading standard input: %w", err)
+		}
+	}
+	if o.BecomeUser != "" {
+		o.Become = true
+	}
+	secrets, err := a.askSecrets(o.AskPass, o.AskBecomePass)
+	if err != nil {
+		return err
+	}
+	dialer, err := a.newDialer(secrets)
+	if err != nil {
+		return err
+	}
+	defer dialer.Close()
+
+	runner := &remote.Runner{Dialer: dialer, Forks: a.g.Forks, Timeout: a.g.Timeout}
+	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
+		cmd := &remote.Cmd{
+			Stdout:     hio.Stdout,
+			Stderr:     hio.Stderr,
+			Env:        env,
+			Dir:        o.Dir,
+			PTY:        o.PTY,
+			Become:     o.Become,
+			BecomeUser: o.BecomeUser,
+		}
+		if len(o.Args) == 1 {
+			cmd.Shell = o.Args[0]
+		} else {
+			cmd.Args = o.Args
+		}
+		if o.Stdin {
+			cmd.Stdin = bytes.NewReader(stdin)
+		}
+		return t.Run(ctx, cmd)
+	}
+	events := runner.Run(ctx, targets, job)
+	summary, renderErr := report.Render(events, targets, ropts)
+	if renderErr != nil {
+		// The run itself is complete: report the output problem, keep the exit bits.
+		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+	}
+	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
+		return exitError{code}
+	}
+	return nil
+}
+
+func (a *app) reportOptions(outDir string) report.Options {
+	return report.Options{
+		Format:  a.g.Output,
+		Out:     a.io.Out,
+		Err:     a.io.Err,
+		Color:   a.useColor(),
+		Quiet:   a.g.Quiet,
+		Verbose: a.g.Verbose > 0,
+		OutDir:  outDir,
+	}
+}
+
+// useColor decides colours: always/never as asked; auto when stdout is a
+// terminal, NO_COLOR is unset and TERM is not "dumb".
+func (a *app) useColor() bool {
+	switch a.g.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return a.io.OutTTY && a.io.Getenv("NO_COLOR") == "" && a.io.Getenv("TERM") != "dumb"
+}
+
+func parseEnv(kvs []string) (map[string]string, error) {
+	if len(kvs) == 0 {
+		return nil, nil
+	}
+	env := make(map[string]string, len(kvs))
+	for _, kv := range kvs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t\n=") {
+			return nil, usageError{fmt.Errorf("--env %q: want NAME=VALUE", kv)}
+		}
+		env[k] = v
+	}
+	return env, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/remotectl/remotectl/report"
+)
+
+// Exit codes. Per-host outcomes combine as bits; tool-level failures are
+// fixed values. This file is the only place that decides them.
+const (
+	exitOK          = 0
+	exitFailed      = 1  // some command exited non-zero or some check failed
+	exitUnreachable = 2  // some host unreachable, auth or host-key failure
+	exitTimedOut    = 4  // some host timed out
+	exitUsage       = 64 // usage error (flags, arguments, unknown host pattern)
+	exitInput       = 65 // invalid input (inventory, playbook, check file)
+	exitLocked      = 75 // another run holds the lock
+	exitInterrupted = 130
+)
+
+const exitCodesHelp = `Exit codes:
+  0    every host succeeded
+  1    some command exited non-zero (or some check failed)
+  2    some host was unreachable (DNS, refused, auth, host key, protocol, connection lost)
+  4    some host timed out
+       (1, 2 and 4 combine: 3 = failures and unreachable hosts, ...)
+  64   usage error (bad flag or argument, unknown host pattern)
+  65   invalid input (inventory, playbook or check file)
+  75   another run holds the lock
+  130  interrupted (Ctrl-C)`
+
+// usageError is a mistake in how remotectl was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// inputError is invalid data: an inventory, a playbook, a check file.
+type inputError struct{ err error }
+
+func (e inputError) Error() string { return e.err.Error() }
+func (e inputError) Unwrap() error { return e.err }
+
+// exitError carries an exit code decided from a run's summary.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return "" }
+
+// summaryExitCode combines per-host outcomes into the exit bits.
+func summaryExitCode(s *report.Summary, interrupted bool) int {
+	if interrupted {
+		return exitInterrupted
+	}
+	code := exitOK
+	if s.Failed > 0 {
+		code |= exitFailed
+	}
+	if s.Unreachable > 0 {
+		code |= exitUnreachable
+	}
+	if s.TimedOut > 0 {
+		code |= exitTimedOut
+	}
+	return code
+}
+
+// exitCodeOf maps the error a command returned to the process exit code.
+func exitCodeOf(err error) int {
+	var (
+		ue usageError
+		ie inputError
+		ee exitError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &ie):
+		return exitInput
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	default:
+		return exitUsage
+	}
+}

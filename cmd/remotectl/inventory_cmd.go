@@ -1,0 +1,338 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/inventory"
+)
+
+func newInventoryCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inventory",
+		Short: "Inspect the inventory: list hosts, show one host's settings, graph groups",
+		Long: `Inspect the inventory. -i names inventories (our YAML, Ansible INI/YAML, or an
+executable dynamic inventory, detected automatically); -H selects hosts.
+-o json gives machine-readable output.`,
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List the selected hosts (default: all) with address, transport, user and groups",
+			Args:  cobra.NoArgs,
+			RunE:  func(*cobra.Command, []string) error { return runInventoryList(a) },
+		},
+		&cobra.Command{
+			Use:               "show HOST",
+			Short:             "Show a host's settings and merged variables, and where each variable came from",
+			Args:              exactArgs(1, "show needs one host name: remotectl inventory show HOST"),
+			ValidArgsFunction: completeHostNames(a),
+			RunE:              func(_ *cobra.Command, args []string) error { return runInventoryShow(a, args[0]) },
+		},
+		&cobra.Command{
+			Use:   "graph [GROUP]",
+			Short: "Show the group tree with its hosts (default from the group all)",
+			Args:  cobra.MaximumNArgs(1),
+			RunE: func(_ *cobra.Command, args []string) error {
+				root := "all"
+				if len(args) == 1 {
+					root = args[0]
+				}
+				return runInventoryGraph(a, root)
+			},
+		},
+	)
+	return cmd
+}
+
+func exactArgs(n int, msg string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError{fmt.Errorf("%s", msg)}
+		}
+		return nil
+	}
+}
+
+func completeHostNames(a *app) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 || a.loadSettings(cmd) != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		inv, err := a.loadInventory()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, h := range inv.Hosts() {
+			if strings.HasPrefix(h.Name, toComplete) {
+				out = append(out, h.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// hostView is the JSON shape of a host in `inventory list/show`.
+type hostView struct {
+	Name      string            `json:"name"`
+	Address   string            `json:"address"`
+	Port      int               `json:"port,omitempty"`
+	Transport string            `json:"transport"`
+	User      string            `json:"user,omitempty"`
+	Groups    []string          `json:"groups"`
+	Source    string            `json:"source,omitempty"`
+	Vars      map[string]any    `json:"vars,omitempty"`
+	VarOrigin map[string]string `json:"var_origin,omitempty"`
+	Conn      map[string]string `json:"connection,omitempty"`
+}
+
+func (a *app) hostView(h *inventory.Host, details bool) hostView {
+	t := a.target(h)
+	v := hostView{
+		Name:      h.Name,
+		Address:   t.Addr(),
+		Port:      h.Port,
+		Transport: t.Transport,
+		User:      h.User,
+		Groups:    h.Groups,
+		Source:    h.Pos.String(),
+	}
+	if v.Groups == nil {
+		v.Groups = []string{}
+	}
+	if details {
+		v.Vars, v.VarOrigin, v.Conn = h.Vars, h.VarOrigin, connView(h.Conn)
+	}
+	return v
+}
+
+// connView lists the connection settings that are set. Secrets are never
+// shown: a password set in the inventory appears as "(set)".
+func connView(c inventory.Conn) map[string]string {
+	m := map[string]string{}
+	put := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	put("identity_file", strings.Join(c.IdentityFiles, ", "))
+	if c.IdentitiesOnly {
+		put("identities_only", "true")
+	}
+	put("password_env", c.PasswordEnv)
+	if c.Password != "" {
+		put("password", "(set, hidden)")
+	}
+	put("proxy_jump", c.ProxyJump)
+	put("host_key_policy", c.HostKeyPolicy)
+	put("known_hosts_file", c.KnownHostsFile)
+	if c.ConnectTimeout > 0 {
+		put("connect_timeout", c.ConnectTimeout.String())
+	}
+	if c.Become {
+		put("become", "true")
+	}
+	put("become_user", c.BecomeUser)
+	put("become_password_env", c.BecomePasswordEnv)
+	if c.WinRMHTTPS != nil {
+		put("winrm_https", strconv.FormatBool(*c.WinRMHTTPS))
+	}
+	if c.WinRMInsecure {
+		put("winrm_insecure", "true")
+	}
+	put("winrm_auth", c.WinRMAuth)
+	put("winrm_shell", c.WinRMShell)
+	put("winrm_ca_cert", c.WinRMCACert)
+	put("winrm_client_cert", c.WinRMClientCert)
+	put("winrm_client_key", c.WinRMClientKey)
+	return m
+}
+
+func runInventoryList(a *app) error {
+	inv, hosts, err := a.selectHosts()
+	if err != nil {
+		return err
+	}
+	if a.g.Output == "json" {
+		views := make([]hostView, len(hosts))
+		for i, h := range hosts {
+			views[i] = a.hostView(h, false)
+		}
+		sources := inv.Sources()
+		if sources == nil {
+			sources = []inventory.Source{}
+		}
+		return writeJSON(a.io.Out, map[string]any{"sources": sources, "hosts": views})
+	}
+	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tADDRESS\tTRANSPORT\tUSER\tGROUPS")
+	for _, h := range hosts {
+		v := a.hostView(h, false)
+		addr := v.Address
+		if v.Port != 0 {
+			addr += ":" + strconv.Itoa(v.Port)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, addr, v.Transport, dash(v.User), strings.Join(userGroups(v.Groups), ","))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !a.g.Quiet {
+		fmt.Fprintf(a.io.Err, "%d hosts\n", len(hosts))
+	}
+	return nil
+}
+
+// userGroups drops the implicit "all" group from a list for display.
+func userGroups(groups []string) []string {
+	out := make([]string, 0, len(groups))
+	for _, g := range groups {
+		if g != "all" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runInventoryShow(a *app, name string) error {
+	inv, err := a.loadInventory()
+	if err != nil {
+		return err
+	}
+	h, ok := inv.Host(name)
+	if !ok {
+		// Select gives the "did you mean" error for unknown names.
+		if _, err := inv.Select(name, ""); err != nil {
+			return usageError{err}
+		}
+		return usageError{fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", name, name)}
+	}
+	v := a.hostView(h, true)
+	if a.g.Output == "json" {
+		return writeJSON(a.io.Out, v)
+	}
+	w := a.io.Out
+	fmt.Fprintf(w, "host:       %s\n", v.Name)
+	if v.Source != "" {
+		fmt.Fprintf(w, "defined at: %s\n", v.Source)
+	}
+	fmt.Fprintf(w, "address:    %s\n", v.Address)
+	if v.Port != 0 {
+		fmt.Fprintf(w, "port:       %d\n", v.Port)
+	}
+	fmt.Fprintf(w, "transport:  %s\n", v.Transport)
+	fmt.Fprintf(w, "user:       %s\n", dash(v.User))
+	fmt.Fprintf(w, "groups:     %s\n", strings.Join(v.Groups, ", "))
+	if len(v.Conn) > 0 {
+		fmt.Fprintln(w, "connection:")
+		for _, k := range sortedKeys(v.Conn) {
+			fmt.Fprintf(w, "  %s: %s\n", k, v.Conn[k])
+		}
+	}
+	if len(v.Vars) > 0 {
+		fmt.Fprintln(w, "vars:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, k := range sortedKeys(v.Vars) {
+			val, _ := json.Marshal(v.Vars[k])
+			if isSecretName(k) {
+				val = []byte(`"(hidden)"`)
+			}
+			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", k, val, dash(v.VarOrigin[k]))
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// isSecretName says whether a variable name looks like it holds a secret, so
+// `inventory show` does not print it.
+func isSecretName(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"pass", "secret", "token", "private_key", "api_key"} {
+		if strings.Contains(n, s) && !strings.HasSuffix(n, "_env") && !strings.HasSuffix(n, "_file") {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// graphNode is the JSON shape of `inventory graph`.
+type graphNode struct {
+	Group    string      `json:"group"`
+	Hosts    []string    `json:"hosts,omitempty"`
+	Children []graphNode `json:"children,omitempty"`
+}
+
+func runInventoryGraph(a *app, root string) error {
+	inv, err := a.loadInventory()
+	if err != nil {
+		return err
+	}
+	if _, ok := inv.Group(root); !ok {
+		return usageError{fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", root)}
+	}
+	node := buildGraph(inv, root, map[string]bool{})
+	if a.g.Output == "json" {
+		return writeJSON(a.io.Out, node)
+	}
+	printGraph(a.io.Out, node, "")
+	return nil
+}
+
+func buildGraph(inv *inventory.Inventory, name string, seen map[string]bool) graphNode {
+	g, _ := inv.Group(name)
+	n := graphNode{Group: name, Hosts: g.Hosts}
+	if seen[name] { // cycles are rejected by the loader; stay safe anyway
+		return n
+	}
+	seen[name] = true
+	defer delete(seen, name)
+	for _, c := range g.Children {
+		n.Children = append(n.Children, buildGraph(inv, c, seen))
+	}
+	return n
+}
+
+// printGraph draws the tree like ansible-inventory --graph.
+func printGraph(w io.Writer, n graphNode, indent string) {
+	if indent == "" {
+		fmt.Fprintf(w, "@%s:\n", n.Group)
+	}
+	for _, c := range n.Children {
+		fmt.Fprintf(w, "%s  |--@%s:\n", indent, c.Group)
+		printGraph(w, c, indent+"  |  ")
+	}
+	for _, h := range n.Hosts {
+		fmt.Fprintf(w, "%s  |--%s\n", indent, h)
+	}
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,41 @@
+// Command remotectl runs commands and checks on fleets of hosts over SSH and
+// WinRM. See the README for a tour; `remotectl --help` for the reference.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(mainExit())
+}
+
+// mainExit wires the process to the command tree: real streams, and the
+// Ctrl-C contract. First interrupt: cancel the run (no new hosts start,
+// running ones are cancelled, the recap of what finished is printed). Second
+// interrupt: exit at once with 130.
+func mainExit() int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(os.Stderr, "\nremotectl: interrupted: stopping (no new hosts start; press Ctrl-C again to quit at once)")
+				cancel()
+				continue
+			}
+			os.Exit(exitInterrupted)
+		}
+	}()
+	return run(ctx, os.Args[1:], systemStreams())
+}

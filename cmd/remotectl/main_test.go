@@ -1,0 +1,44 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run the real remotectl (this test binary, re-executed)
+// as the `remotectl` command of the scripts in testdata/script.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"remotectl": func() { os.Exit(mainExit()) },
+	})
+}
+
+// TestScripts runs the CLI end to end: testdata/script/*.txtar.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			// Never read the developer's settings or ~/.ssh.
+			env.Setenv("HOME", env.WorkDir+"/home")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
+			env.Setenv("NO_COLOR", "")
+			env.Setenv("SSH_AUTH_SOCK", "")
+			return nil
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// runForTest runs remotectl in-process with captured, non-TTY streams.
+func runForTest(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	s := &streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
+	code = run(context.Background(), args, s)
+	return out.String(), errb.String(), code
+}

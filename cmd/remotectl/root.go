@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// globals are the settings every command shares, resolved once per run from
+// flags > REMOTECTL_* environment > config file > defaults.
+type globals struct {
+	Inventories    []string
+	Hosts          string
+	Limit          string
+	Forks          int
+	Timeout        time.Duration
+	ConnectTimeout time.Duration
+	Output         string
+	Color          string
+	Verbose        int
+	Quiet          bool
+	ConfigFile     string // the config file actually read ("" when none)
+
+	// SSH settings.
+	SSHConfig     string
+	KnownHosts    string
+	HostKeyPolicy string
+}
+
+// app is one invocation: streams, settings, and the pieces commands need.
+type app struct {
+	io  *streams
+	v   *viper.Viper
+	g   globals
+	cwd string
+}
+
+const defaultForks = 64
+
+// run executes remotectl with args and returns the process exit code.
+func run(ctx context.Context, args []string, io *streams) int {
+	a := &app{io: io, v: viper.New()}
+	a.cwd, _ = os.Getwd()
+	root := newRootCmd(a)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.Err)
+	err := root.ExecuteContext(ctx)
+	code := exitCodeOf(err)
+	var ee exitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintf(io.Err, "remotectl: %v\n", err)
+	}
+	return code
+}
+
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "remotectl",
+		Short: "Run commands and checks on fleets of hosts over SSH and WinRM",
+		Long: `remotectl runs commands and infrastructure checks on many hosts at once, over SSH and
+WinRM, with host keys verified and secrets never printed.
+
+Hosts come from an inventory (-i; our YAML, Ansible INI/YAML or an executable dynamic
+inventory). With no inventory, the implicit host "localhost" runs on this machine.
+
+Settings come from flags, then REMOTECTL_* environment variables (REMOTECTL_FORKS=100),
+then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/config.yaml).
+
+` + exitCodesHelp,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.loadSettings(cmd) },
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.CompletionOptions.HiddenDefaultCmd = false
+
+	f := root.PersistentFlags()
+	f.StringArrayP("inventory", "i", nil, "inventory file, directory or executable (repeatable; default ./inventory.yaml if present)")
+	f.StringP("hosts", "H", "", "host pattern: all, group, host, web*, ~regex, a,b  a:&b  a:!b  @file (default all)")
+	f.String("limit", "", "further limit the selected hosts to this pattern")
+	f.IntP("forks", "f", defaultForks, "hosts to work on in parallel")
+	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
+	f.Duration("connect-timeout", 10*time.Second, "time limit to connect and authenticate to a host")
+	f.StringP("output", "o", "text", "output: text, grouped, coalesce, json, jsonl")
+	f.String("color", "auto", "colour: auto, always, never (auto honours NO_COLOR)")
+	f.CountP("verbose", "v", "more detail (repeatable)")
+	f.BoolP("quiet", "q", false, "print only failures and the recap")
+	f.String("config", "", "config file (default ./remotectl.yaml, then $XDG_CONFIG_HOME/remotectl/config.yaml)")
+	f.String("ssh-config", "", "ssh_config file to read (default ~/.ssh/config; \"none\" to ignore)")
+	f.String("known-hosts", "", "known_hosts file (default from ssh_config, else ~/.ssh/known_hosts)")
+	f.String("host-key-policy", "", "host key checking: strict (default), accept-new, off")
+	registerHostCompletion(a, root)
+
+	root.AddCommand(
+		newExecCmd(a),
+		newInventoryCmd(a),
+		newVersionCmd(a),
+		newManCmd(root),
+	)
+	return root
+}
+
+// loadSettings resolves the global settings for this run. Precedence: flags >
+// REMOTECTL_* env > config file > flag defaults.
+func (a *app) loadSettings(cmd *cobra.Command) error {
+	v := a.v
+	v.SetEnvPrefix("REMOTECTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	if err := v.BindPFlags(cmd.Flags()); err != nil {
+		return err
+	}
+	if err := a.readConfigFile(cmd.Flags()); err != nil {
+		return err
+	}
+	g := globals{
+		Hosts:          v.GetString("hosts"),
+		Limit:          v.GetString("limit"),
+		Forks:          v.GetInt("forks"),
+		Timeout:        v.GetDuration("timeout"),
+		ConnectTimeout: v.GetDuration("connect-timeout"),
+		Output:         strings.ToLower(v.GetString("output")),
+		Color:          strings.ToLower(v.GetString("color")),
+		Verbose:        v.GetInt("verbose"),
+		Quiet:          v.GetBool("quiet"),
+		ConfigFile:     v.ConfigFileUsed(),
+		SSHConfig:      v.GetString("ssh-config"),
+		KnownHosts:     v.GetString("known-hosts"),
+		HostKeyPolicy:  v.GetString("host-key-policy"),
+	}
+	g.Inventories = a.inventoryPaths()
+	if g.Forks <= 0 {
+		return usageError{fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+	}
+	switch g.Color {
+	case "auto", "always", "never":
+	default:
+		return usageError{fmt.Errorf("--color must be auto, always or never, not %q", g.Color)}
+	}
+	switch g.HostKeyPolicy {
+	case "", "strict", "accept-new", "off":
+	default:
+		return usageError{fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
+	}
+	a.g = g
+	return nil
+}
+
+// readConfigFile reads --config, else ./remotectl.yaml, else
+// $XDG_CONFIG_HOME/remotectl/config.yaml. Only an explicitly named file must exist.
+func (a *app) readConfigFile(flags *pflag.FlagSet) error {
+	v := a.v
+	explicit := v.GetString("config")
+	candidates := []string{explicit}
+	if explicit == "" {
+		candidates = []string{filepath.Join(a.cwd, "remotectl.yaml")}
+		if dir := configHome(a.io.Getenv); dir != "" {
+			candidates = append(candidates, filepath.Join(dir, "remotectl", "config.yaml"))
+		}
+	}
+	for _, path := range candidates {
+		if _, err := os.Stat(path); err != nil {
+			if explicit != "" {
+				return usageError{fmt.Errorf("config file: %w", err)}
+			}
+			continue
+		}
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return inputError{fmt.Errorf("config file %s: %w", path, err)}
+		}
+		for _, key := range v.AllKeys() {
+			if flags.Lookup(key) == nil && key != "config" {
+				return inputError{fmt.Errorf("config file %s: unknown setting %q (settings are the long flag names, e.g. forks: 100)", path, key)}
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+func configHome(getenv func(string) string) string {
+	if dir := getenv("XDG_CONFIG_HOME"); dir != "" {
+		return dir
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config")
+	}
+	return ""
+}
+
+// inventoryPaths returns the inventories to load: flags/env/config, else
+// ./inventory.yaml when present, else none (only the implicit localhost).
+func (a *app) inventoryPaths() []string {
+	paths := a.v.GetStringSlice("inventory")
+	// REMOTECTL_INVENTORY may list several paths separated by the OS list separator.
+	var out []string
+	for _, p := range paths {
+		for _, q := range filepath.SplitList(p) {
+			if q != "" {
+				out = append(out, q)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	def := filepath.Join(a.cwd, "inventory.yaml")
+	if _, err := os.Stat(def); err == nil {
+		return []string{"inventory.yaml"}
+	}
+	return nil
+}

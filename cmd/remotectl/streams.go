@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// streams are the terminal I/O of one run, injected so tests see both TTY and
+// non-TTY behaviour.
+type streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+	InTTY    bool // stdin is a terminal: prompting is allowed
+	OutTTY   bool // stdout is a terminal: colours and progress may be used
+	ErrTTY   bool
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+	// ReadSecret prompts on the terminal and reads a line without echo. Nil
+	// when there is no terminal: remotectl then never prompts.
+	ReadSecret func(prompt string) (string, error)
+}
+
+func systemStreams() *streams {
+	return &streams{
+		In:         os.Stdin,
+		Out:        os.Stdout,
+		Err:        os.Stderr,
+		InTTY:      term.IsTerminal(int(os.Stdin.Fd())),
+		OutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY:     term.IsTerminal(int(os.Stderr.Fd())),
+		Getenv:     os.Getenv,
+		ReadSecret: ttySecretReader(),
+	}
+}
+
+// ttySecretReader returns a prompt function on the controlling terminal, or
+// nil when stdin is not a terminal (cron, CI, pipes).
+func ttySecretReader() func(string) (string, error) {
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return nil
+	}
+	return func(prompt string) (string, error) {
+		fmt.Fprint(os.Stderr, prompt)
+		b, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(os.Stderr)
+		return string(b), err
+	}
+}

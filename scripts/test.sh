@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs every check: gofmt, go vet, go test -race.
+# Usage: scripts/test.sh [go test flags...]   (e.g. scripts/test.sh -short)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Real peers the tests drive: OpenSSH's sshd (SSH fleet on loopback) and sudo (become).
+need=()
+command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
+command -v sudo >/dev/null 2>&1 || need+=(sudo)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
+  echo "installing: ${need[*]}"
+  "${as_root[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m "$@" ./...
