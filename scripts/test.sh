@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
+command -v pgrep >/dev/null 2>&1 || need+=(procps)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
   echo "installing: ${need[*]}"
