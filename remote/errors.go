@@ -54,11 +54,13 @@ func (c Class) String() string {
 func (c Class) Error() string { return c.String() }
 
 // Unreachable reports whether the class means the host could not be used at
-// all (exit bit 2): name, network, authentication, host key or protocol trouble.
+// all (exit bit 2): name, network, authentication, host key or protocol
+// trouble, or a connection lost mid-command. Other failures on a reached
+// host (ClassOther, ClassSudoPassword, ClassRemoteExit) count as failed (bit 1).
 func (c Class) Unreachable() bool {
 	switch c {
 	case ClassDNS, ClassRefused, ClassAuth, ClassHostKeyUnknown, ClassHostKeyChanged,
-		ClassProtocol, ClassLost, ClassOther:
+		ClassProtocol, ClassLost:
 		return true
 	}
 	return false
