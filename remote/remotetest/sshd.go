@@ -31,6 +31,9 @@ const (
 	// Ensure it only with TestUserPassword and TestUserSudoMode: settings are
 	// per user name, shared by every test process on the machine.
 	TestUser = "rctest"
+	// FleetUser is the default login user of StartSSHD fleets when the
+	// tests run as root.
+	FleetUser = "rcfleet"
 	// TestUserPassword is TestUser's login and sudo password.
 	TestUserPassword = "rctest-Pa55word"
 	// TestUserSudoMode is TestUser's sudo mode: sudo asks for the password.
@@ -107,10 +110,12 @@ func (h SSHHost) HostPort() string { return net.JoinHostPort(h.Addr, strconv.Ito
 // SSHD is a fleet of hosts served by real OpenSSH sshd processes on loopback.
 type SSHD struct {
 	Hosts []SSHHost
-	// User is the login user: the user running the test. OpenSSH refuses
-	// "signal" requests in root sessions (no privilege separation after a
-	// root login), so tests that signal commands log in as one of
-	// SSHDOptions.Users instead.
+	// User is the login user: the user running the test, or, when that is
+	// root, FleetUser (a plain account with password-less sudo). Root logins
+	// are avoided on purpose: they run root's shell start-up files (which on
+	// developer machines may take locks or be slow) and OpenSSH refuses
+	// "signal" requests in root sessions. A test that needs a root login can
+	// still list "root" in SSHDOptions.Users.
 	User string
 
 	KeyFile    string          // unencrypted ed25519 private key, authorized for User and SSHDOptions.Users
@@ -165,8 +170,13 @@ func StartSSHD(t testing.TB, opts SSHDOptions) *SSHD {
 		unavailable(t, "StartSSHD: PasswordAuth and Users need root (useradd, other users' logins)")
 	}
 
-	s := &SSHD{User: me.Username, tb: t}
-	users := append([]string{me.Username}, opts.Users...)
+	login := me.Username
+	if root {
+		EnsureTestUser(t, FleetUser, TestUserPassword, SudoNoPasswd)
+		login = FleetUser
+	}
+	s := &SSHD{User: login, tb: t}
+	users := append([]string{login}, opts.Users...)
 	if opts.PasswordAuth {
 		EnsureTestUser(t, TestUser, TestUserPassword, TestUserSudoMode)
 		s.PasswordUser, s.Password = TestUser, TestUserPassword

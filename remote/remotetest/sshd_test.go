@@ -78,8 +78,12 @@ func TestStartSSHDOneHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.User != me.Username {
-		t.Errorf("User = %q, want %q", s.User, me.Username)
+	wantUser := me.Username
+	if os.Geteuid() == 0 {
+		wantUser = FleetUser // never log in as root
+	}
+	if s.User != wantUser {
+		t.Errorf("User = %q, want %q", s.User, wantUser)
 	}
 
 	c := sshdDial(t, s, h, s.User)
@@ -541,7 +545,7 @@ func TestSSHDSignalsNeedNonRootUser(t *testing.T) {
 	checkNoGoroutineLeaks(t)
 	const signalled = "rctestsig"
 	EnsureTestUser(t, signalled, "sig-Pa55", SudoNoPasswd)
-	s := StartSSHD(t, SSHDOptions{Users: []string{signalled}})
+	s := StartSSHD(t, SSHDOptions{Users: []string{signalled, "root"}})
 
 	c := sshdDial(t, s, s.Hosts[0], signalled)
 	sess, err := c.NewSession()

@@ -177,18 +177,18 @@ func (s *SSHServer) ConnCount() int {
 }
 
 // Logins returns the successful authentications, in order.
-func (s *SSHServer) Logins() []SSHLogin { return lockedCopy(&s.mu, s.logins) }
+func (s *SSHServer) Logins() []SSHLogin { return lockedCopy(&s.mu, &s.logins) }
 
 // Commands returns the commands of exec requests ("" for shell requests), in
 // the order they started.
-func (s *SSHServer) Commands() []string { return lockedCopy(&s.mu, s.commands) }
+func (s *SSHServer) Commands() []string { return lockedCopy(&s.mu, &s.commands) }
 
 // Signals returns the names of the signals clients sent ("TERM", "KILL"...).
-func (s *SSHServer) Signals() []string { return lockedCopy(&s.mu, s.signals) }
+func (s *SSHServer) Signals() []string { return lockedCopy(&s.mu, &s.signals) }
 
 // Forwards returns the "host:port" destinations of accepted direct-tcpip
 // channels.
-func (s *SSHServer) Forwards() []string { return lockedCopy(&s.mu, s.forwards) }
+func (s *SSHServer) Forwards() []string { return lockedCopy(&s.mu, &s.forwards) }
 
 // Keepalives returns how many keepalive@openssh.com requests arrived (a
 // frozen connection reads none).
@@ -580,10 +580,12 @@ func (s *SSHServer) record(f func()) {
 	f()
 }
 
-func lockedCopy[T any](mu *sync.Mutex, items []T) []T {
+// lockedCopy copies *items under mu (the slice header is read under the lock
+// too, so appends racing with the read are safe).
+func lockedCopy[T any](mu *sync.Mutex, items *[]T) []T {
 	mu.Lock()
 	defer mu.Unlock()
-	return append([]T(nil), items...)
+	return append([]T(nil), *items...)
 }
 
 func reply(req *ssh.Request, ok bool) {

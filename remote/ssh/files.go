@@ -1,0 +1,486 @@
+package ssh
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/pkg/sftp"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// ProgressFunc is told the bytes copied so far and the total, after each
+// chunk of a tree transfer. It is called from the transferring goroutine.
+type ProgressFunc func(done, total int64)
+
+// sftpClient returns the transport's SFTP client, starting it on first use.
+func (t *Transport) sftpClient() (*sftp.Client, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, errors.New("the transport is closed")
+	}
+	if t.sftp != nil {
+		return t.sftp, nil
+	}
+	c, err := sftp.NewClient(t.c.client, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		return nil, fmt.Errorf("start SFTP (is the sftp subsystem enabled in sshd_config?): %w", err)
+	}
+	t.sftp = c
+	return c, nil
+}
+
+// becomeActive reports whether transfers go through sudo.
+func (t *Transport) becomeActive() bool { return t.target.Become }
+
+// Upload writes src to the file dst on the host with the given permission
+// bits: into a temporary file beside dst, then renamed over it, so that
+// readers never see a partial file. With become, the data is piped through
+// sudo (`cat` into the temporary file as the become user) instead of SFTP.
+func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode fs.FileMode) error {
+	if t.becomeActive() {
+		return t.uploadBecome(ctx, dst, src, mode)
+	}
+	err := t.uploadSFTP(ctx, dst, src, mode)
+	return t.fileError(ctx, opUpload, dst, err)
+}
+
+func (t *Transport) uploadSFTP(ctx context.Context, dst string, src io.Reader, mode fs.FileMode) error {
+	c, err := t.sftpClient()
+	if err != nil {
+		return err
+	}
+	tmp := tempName(dst)
+	f, err := c.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			c.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode.Perm()); err != nil {
+		return err
+	}
+	if _, err := f.ReadFrom(ctxReader{ctx, src}); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if _, posix := c.HasExtension("posix-rename@openssh.com"); posix {
+		err = c.PosixRename(tmp, dst)
+	} else {
+		c.Remove(dst)
+		err = c.Rename(tmp, dst)
+	}
+	if err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// uploadBecome streams src through sudo into dst.
+func (t *Transport) uploadBecome(ctx context.Context, dst string, src io.Reader, mode fs.FileMode) error {
+	tmp := tempName(dst)
+	script := fmt.Sprintf("umask 077 && cat > %s && chmod %o %s && mv -f %s %s || { rm -f %s; exit 1; }",
+		quote(tmp), mode.Perm(), quote(tmp), quote(tmp), quote(dst), quote(tmp))
+	return t.runFileCommand(ctx, opUpload, dst, script, src, io.Discard)
+}
+
+// Download copies the file src on the host to dst. With become, the file
+// is read through sudo (`cat`).
+func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) error {
+	if t.becomeActive() {
+		return t.runFileCommand(ctx, opDownload, src, "cat -- "+quote(src), nil, dst)
+	}
+	err := t.downloadSFTP(ctx, src, dst)
+	return t.fileError(ctx, opDownload, src, err)
+}
+
+func (t *Transport) downloadSFTP(ctx context.Context, src string, dst io.Writer) error {
+	c, err := t.sftpClient()
+	if err != nil {
+		return err
+	}
+	f, err := c.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(ctxWriter{ctx, dst}, f)
+	return err
+}
+
+// runFileCommand runs a transfer helper through sudo, failing on a
+// non-zero exit with the command's message.
+func (t *Transport) runFileCommand(ctx context.Context, op, file, script string, stdin io.Reader, stdout io.Writer) error {
+	var stderr strings.Builder
+	res, err := t.Run(ctx, &remote.Cmd{Shell: script, Stdin: stdin, Stdout: stdout, Stderr: &limitedWriter{w: &stderr, n: 4096}})
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		return &remote.Error{Class: remote.ClassOther, Op: op,
+			Err: fmt.Errorf("%s %s on %s: %s", op, file, t.p.name, firstLine(stderr.String()))}
+	}
+	return nil
+}
+
+// fileError classifies a transfer failure.
+func (t *Transport) fileError(ctx context.Context, op, file string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return classify(op, ctx.Err())
+	}
+	var re *remote.Error
+	if errors.As(err, &re) {
+		return err
+	}
+	if lost := t.c.ka.lost(); lost != nil {
+		return &remote.Error{Class: remote.ClassLost, Op: op, Err: lost, Hint: hintLost}
+	}
+	werr := fmt.Errorf("%s %s on %s: %w", op, file, t.p.name, err)
+	var se *sftp.StatusError
+	if errors.As(err, &se) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return &remote.Error{Class: remote.ClassOther, Op: op, Err: werr}
+	}
+	return classify(op, werr)
+}
+
+// PutTree copies the local file or directory localPath into the directory
+// remoteDir on the host (remoteDir/base(localPath)), creating directories
+// as needed and keeping permission bits and symbolic links. progress may be
+// nil.
+func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress ProgressFunc) error {
+	root := filepath.Clean(localPath)
+	total, err := localSize(root)
+	if err != nil {
+		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
+	}
+	pr := &progressCounter{total: total, fn: progress}
+	base := path.Join(remoteDir, filepath.Base(root))
+	if err := t.mkdirAll(ctx, remoteDir); err != nil {
+		return err
+	}
+	return filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
+		}
+		if err := ctx.Err(); err != nil {
+			return classify(opUpload, err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		dst := base
+		if rel != "." {
+			dst = path.Join(base, filepath.ToSlash(rel))
+		}
+		info, err := e.Info()
+		if err != nil {
+			return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
+		}
+		switch {
+		case e.IsDir():
+			return t.mkdir(ctx, dst, info.Mode().Perm())
+		case e.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
+			}
+			return t.symlink(ctx, target, dst)
+		case e.Type().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
+			}
+			defer f.Close()
+			return t.Upload(ctx, dst, pr.reader(f), info.Mode().Perm())
+		}
+		return nil // sockets, devices and pipes are not copied
+	})
+}
+
+// GetTree copies the remote file or directory remotePath into the local
+// directory localDir (localDir/base(remotePath)), creating directories as
+// needed and keeping permission bits and symbolic links. progress may be
+// nil.
+func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, progress ProgressFunc) error {
+	if t.becomeActive() {
+		return &remote.Error{Class: remote.ClassOther, Op: opDownload,
+			Err:  errors.New("fetching directory trees with become is not supported"),
+			Hint: "fetch single files with become, or fetch the tree without become"}
+	}
+	c, err := t.sftpClient()
+	if err != nil {
+		return t.fileError(ctx, opDownload, remotePath, err)
+	}
+	root := path.Clean(remotePath)
+	entries, total, err := remoteTree(c, root)
+	if err != nil {
+		return t.fileError(ctx, opDownload, remotePath, err)
+	}
+	pr := &progressCounter{total: total, fn: progress}
+	base := filepath.Join(localDir, path.Base(root))
+	if err := os.MkdirAll(localDir, 0o755); err != nil {
+		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return classify(opDownload, err)
+		}
+		dst := base
+		if e.rel != "." {
+			dst = filepath.Join(base, filepath.FromSlash(e.rel))
+		}
+		if err := t.getEntry(ctx, c, e, dst, pr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remoteEntry is one file of a remote tree.
+type remoteEntry struct {
+	path string // on the host
+	rel  string // relative to the tree's root, "." for the root
+	info fs.FileInfo
+}
+
+// remoteTree lists a remote tree (without following symbolic links) and
+// the total size of its regular files.
+func remoteTree(c *sftp.Client, root string) ([]remoteEntry, int64, error) {
+	var entries []remoteEntry
+	var total int64
+	w := c.Walk(root)
+	for w.Step() {
+		if err := w.Err(); err != nil {
+			return nil, 0, err
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(w.Path(), root), "/")
+		if rel == "" {
+			rel = "."
+		}
+		info := w.Stat()
+		entries = append(entries, remoteEntry{path: w.Path(), rel: rel, info: info})
+		if info.Mode().IsRegular() {
+			total += info.Size()
+		}
+	}
+	return entries, total, nil
+}
+
+// getEntry creates one local file, directory or symbolic link.
+func (t *Transport) getEntry(ctx context.Context, c *sftp.Client, e remoteEntry, dst string, pr *progressCounter) error {
+	mode := e.info.Mode()
+	fail := func(err error) error { return t.fileError(ctx, opDownload, e.path, err) }
+	switch {
+	case mode.IsDir():
+		if err := os.MkdirAll(dst, 0o700); err != nil {
+			return fail(err)
+		}
+		return fail(os.Chmod(dst, mode.Perm()|0o700))
+	case mode&fs.ModeSymlink != 0:
+		target, err := c.ReadLink(e.path)
+		if err != nil {
+			return fail(err)
+		}
+		os.Remove(dst)
+		return fail(os.Symlink(target, dst))
+	case mode.IsRegular():
+		tmp := localTempName(dst)
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm()|0o600)
+		if err != nil {
+			return fail(err)
+		}
+		err = t.downloadSFTP(ctx, e.path, pr.writer(f))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Chmod(tmp, mode.Perm())
+		}
+		if err == nil {
+			err = os.Rename(tmp, dst)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// mkdirAll creates a remote directory and its parents.
+func (t *Transport) mkdirAll(ctx context.Context, dir string) error {
+	if t.becomeActive() {
+		return t.runFileCommand(ctx, opUpload, dir, "mkdir -p -- "+quote(dir), nil, io.Discard)
+	}
+	c, err := t.sftpClient()
+	if err == nil {
+		err = c.MkdirAll(dir)
+	}
+	return t.fileError(ctx, opUpload, dir, err)
+}
+
+// mkdir creates one remote directory (fine if it exists) with mode.
+func (t *Transport) mkdir(ctx context.Context, dir string, mode fs.FileMode) error {
+	if t.becomeActive() {
+		script := fmt.Sprintf("mkdir -p -- %s && chmod %o %s", quote(dir), mode, quote(dir))
+		return t.runFileCommand(ctx, opUpload, dir, script, nil, io.Discard)
+	}
+	c, err := t.sftpClient()
+	if err != nil {
+		return t.fileError(ctx, opUpload, dir, err)
+	}
+	if err := c.MkdirAll(dir); err != nil {
+		return t.fileError(ctx, opUpload, dir, err)
+	}
+	return t.fileError(ctx, opUpload, dir, c.Chmod(dir, mode))
+}
+
+// symlink creates (or replaces) a remote symbolic link.
+func (t *Transport) symlink(ctx context.Context, target, link string) error {
+	if t.becomeActive() {
+		script := fmt.Sprintf("ln -sfn -- %s %s", quote(target), quote(link))
+		return t.runFileCommand(ctx, opUpload, link, script, nil, io.Discard)
+	}
+	c, err := t.sftpClient()
+	if err != nil {
+		return t.fileError(ctx, opUpload, link, err)
+	}
+	c.Remove(link)
+	return t.fileError(ctx, opUpload, link, c.Symlink(target, link))
+}
+
+// localSize is the total size of the regular files under root.
+func localSize(root string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.Type().IsRegular() {
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	return total, err
+}
+
+// tempName returns a unique hidden name beside the remote path p, for an
+// atomic replace.
+func tempName(p string) string {
+	dir, file := path.Split(p)
+	return dir + "." + file + ".remotectl-" + randomSuffix()
+}
+
+// localTempName is tempName for a local path.
+func localTempName(p string) string {
+	return filepath.Join(filepath.Dir(p), "."+filepath.Base(p)+".remotectl-"+randomSuffix())
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// progressCounter adds up bytes transferred and reports them.
+type progressCounter struct {
+	done, total int64
+	fn          ProgressFunc
+}
+
+func (p *progressCounter) add(n int) {
+	if n <= 0 || p.fn == nil {
+		return
+	}
+	p.done += int64(n)
+	p.fn(p.done, p.total)
+}
+
+func (p *progressCounter) reader(r io.Reader) io.Reader { return &countingReader{r: r, p: p} }
+func (p *progressCounter) writer(w io.Writer) io.Writer { return &countingWriter{w: w, p: p} }
+
+type countingReader struct {
+	r io.Reader
+	p *progressCounter
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.add(n)
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	p *progressCounter
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.p.add(n)
+	return n, err
+}
+
+// ctxReader stops reading once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
+
+// ctxWriter stops writing once ctx is done.
+type ctxWriter struct {
+	ctx context.Context
+	w   io.Writer
+}
+
+func (c ctxWriter) Write(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.w.Write(b)
+}
+
+// limitedWriter keeps at most n bytes (for error messages).
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(b []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(b), l.n)
+		l.w.Write(b[:k])
+		l.n -= k
+	}
+	return len(b), nil
+}

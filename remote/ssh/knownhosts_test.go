@@ -1,0 +1,233 @@
+//go:build unix
+
+package ssh
+
+import (
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	gossh "golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+// newPub returns a fresh ed25519 public key.
+func newPub(t testing.TB) gossh.PublicKey { return hostKeySigner(t).PublicKey() }
+
+func TestHostKeyVerdicts(t *testing.T) {
+	known, other, revoked, ca := newPub(t), newPub(t), newPub(t), hostKeySigner(t)
+	const host = "h.example:2222"
+	line := func(hosts string, k gossh.PublicKey) string {
+		return hosts + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+	}
+	hostCert := &gossh.Certificate{Key: known, CertType: gossh.HostCert, ValidPrincipals: []string{"h.example"},
+		ValidBefore: gossh.CertTimeInfinity}
+	if err := hostCert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		lines []string
+		key   gossh.PublicKey
+		want  string
+	}{
+		{"known", []string{line("[h.example]:2222", known)}, known, StatusKnown},
+		{"unknown", []string{line("[other]:2222", known)}, known, StatusNew},
+		{"changed", []string{line("[h.example]:2222", other)}, known, StatusChanged},
+		{"second key of the host", []string{line("[h.example]:2222", other), line("[h.example]:2222", known)}, known, StatusKnown},
+		{"hashed", []string{line(xknownhosts.HashHostname("[h.example]:2222"), known)}, known, StatusKnown},
+		{"hashed changed", []string{line(xknownhosts.HashHostname("[h.example]:2222"), other)}, known, StatusChanged},
+		{"wildcard any port", []string{line("*.example", known)}, known, StatusKnown},
+		{"revoked", []string{"@revoked " + line("*", revoked), line("[h.example]:2222", revoked)}, revoked, StatusRevoked},
+		{"cert authority", []string{"@cert-authority " + line("*.example", ca.PublicKey())}, hostCert, StatusKnown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := remotetest.WriteKnownHosts(t, tt.lines...)
+			var s knownHostsSet
+			c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, name: "h"}
+			v, err := c.verdict(host, tt.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.status != tt.want {
+				t.Errorf("status = %s, want %s", v.status, tt.want)
+			}
+		})
+	}
+}
+
+func TestHostKeyErrors(t *testing.T) {
+	key, other := newPub(t), newPub(t)
+	fp := gossh.FingerprintSHA256(key)
+	path := remotetest.WriteKnownHosts(t, remotetest.KnownHostsLine("[10.0.0.1]:2222", other))
+	tests := []struct {
+		policy    hostKeyPolicy
+		host      string
+		class     remote.Class
+		hintWants string
+	}{
+		{policyStrict, "10.0.0.9:22", remote.ClassHostKeyUnknown, "remotectl hostkeys scan -H web01 --accept"},
+		{policyStrict, "10.0.0.1:2222", remote.ClassHostKeyChanged, "ssh-keygen -R [10.0.0.1]:2222 -f " + path},
+		{policyAcceptNew, "10.0.0.1:2222", remote.ClassHostKeyChanged, "ssh-keygen -R"},
+	}
+	for _, tt := range tests {
+		var s knownHostsSet
+		c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: tt.policy, name: "web01"}
+		err := c.callback(tt.host, nil, key)
+		wantClass(t, err, tt.class)
+		if !strings.Contains(err.Error(), fp) {
+			t.Errorf("error %q lacks the fingerprint %s", err, fp)
+		}
+		if hint := remote.HintOf(err); !strings.Contains(hint, tt.hintWants) {
+			t.Errorf("hint %q lacks %q", hint, tt.hintWants)
+		}
+	}
+}
+
+func TestHostKeyAlgorithmsFromKnownHosts(t *testing.T) {
+	rsaSigner, ed := rsaHostKey(t), newPub(t)
+	path := remotetest.WriteKnownHosts(t,
+		remotetest.KnownHostsLine("[h]:22", ed), remotetest.KnownHostsLine("[h]:22", rsaSigner.PublicKey()))
+	var s knownHostsSet
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}}
+	got := c.algorithms("h:22")
+	want := []string{gossh.KeyAlgoED25519, gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256, gossh.KeyAlgoRSA}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("algorithms = %v, want %v", got, want)
+	}
+	if algos := c.algorithms("unknown:22"); algos != nil {
+		t.Errorf("algorithms for an unknown host = %v, want nil (x/crypto defaults)", algos)
+	}
+}
+
+// TestAcceptNewConcurrent accepts 200 hosts in parallel (each dialed twice,
+// racing), into a known_hosts file whose directory does not exist yet.
+func TestAcceptNewConcurrent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "dir", "known_hosts")
+	var s knownHostsSet
+	f := s.file(path)
+	keys := make([]gossh.PublicKey, 200)
+	for i := range keys {
+		keys[i] = newPub(t)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(keys))
+	for i := range 2 * len(keys) {
+		wg.Go(func() {
+			c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, name: "h"}
+			host := fmt.Sprintf("10.1.%d.%d:22", i%len(keys)/250, i%len(keys)%250)
+			if err := c.callback(host, nil, keys[i%len(keys)]); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("known_hosts mode = %v, want 0600", st.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != len(keys) {
+		t.Fatalf("%d lines written for %d hosts", len(lines), len(keys))
+	}
+	// Every entry is valid and found by a fresh reader.
+	var fresh knownHostsSet
+	for i, k := range keys {
+		c := &hostKeyChecker{files: []*knownHostsFile{fresh.file(path)}}
+		host := fmt.Sprintf("10.1.%d.%d:22", i/250, i%250)
+		if v, err := c.verdict(host, k); err != nil || v.status != StatusKnown {
+			t.Fatalf("%s: %v %v", host, v.status, err)
+		}
+	}
+	// A changed key for an accepted host is refused, even under accept-new.
+	c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, name: "h"}
+	wantClass(t, c.callback("10.1.0.0:22", nil, newPub(t)), remote.ClassHostKeyChanged)
+}
+
+// TestAcceptNewRechecksFile: another process records a host after the file
+// was loaded; accepting it again must not append a duplicate, and a
+// different key must be refused.
+func TestAcceptNewRechecksFile(t *testing.T) {
+	key := newPub(t)
+	path := remotetest.WriteKnownHosts(t, remotetest.KnownHostsLine("[first]:22", newPub(t)))
+	var s knownHostsSet
+	f := s.file(path)
+	if err := f.load(); err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(other, strings.TrimSpace(remotetest.KnownHostsLine("late:22", key)))
+	fmt.Fprintln(other, xknownhosts.HashHostname("hashed")+" "+strings.TrimSpace(string(gossh.MarshalAuthorizedKey(key))))
+	other.Close()
+
+	for _, host := range []string{"late:22", "hashed:22"} {
+		v, err := f.appendKey(host, key)
+		if err != nil || v.status != StatusKnown {
+			t.Fatalf("%s: appendKey = %v, %v", host, v.status, err)
+		}
+		if v, _ = f.appendKey(host, newPub(t)); v.status != StatusChanged {
+			t.Errorf("%s: a different key was accepted: %v", host, v.status)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	if n := strings.Count(string(data), "\n"); n != 3 {
+		t.Errorf("file has %d lines, want 3 (no duplicates):\n%s", n, data)
+	}
+}
+
+func TestKnownHostsUnreadable(t *testing.T) {
+	dir := t.TempDir() // a directory is not a known_hosts file
+	var s knownHostsSet
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(dir)}, name: "h"}
+	err := c.callback("h:22", nil, newPub(t))
+	wantClass(t, err, remote.ClassHostKeyUnknown)
+	if !strings.Contains(err.Error(), dir) {
+		t.Errorf("error %q does not name the file", err)
+	}
+}
+
+// BenchmarkHostKeyCheck checks a key against a 10,000-line known_hosts file
+// loaded once (what every dial does: algorithms, then the callback). The
+// lookup scans the file's entries (x/crypto/ssh/knownhosts), so its cost
+// grows with the file.
+func BenchmarkHostKeyCheck(b *testing.B) {
+	key := newPub(b)
+	lines := make([]string, 10000)
+	for i := range lines {
+		lines[i] = remotetest.KnownHostsLine(fmt.Sprintf("host%05d.example:22", i), key)
+	}
+	path := remotetest.WriteKnownHosts(b, lines...)
+	var s knownHostsSet
+	f := s.file(path)
+	b.ResetTimer()
+	for i := range b.N {
+		c := &hostKeyChecker{files: []*knownHostsFile{f}}
+		host := fmt.Sprintf("host%05d.example:22", i%len(lines))
+		c.algorithms(host)
+		if err := c.callback(host, nil, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,294 @@
+package ssh
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// hostParams are the effective connection settings of one host: the
+// target's (inventory) settings, then ssh_config, then Options and OpenSSH
+// defaults.
+type hostParams struct {
+	name     string // inventory name, for messages and hints
+	alias    string // the name looked up in ssh_config
+	hostname string // what to connect to
+	port     int
+	user     string
+
+	identityFiles    []string
+	identitiesOnly   bool
+	certificateFiles []string
+	agentSocket      string // "" = no agent
+
+	proxyJump       string // "" or "none" = direct
+	knownHostsFiles []string
+	hostKeyAlias    string
+	policy          hostKeyPolicy
+
+	connectTimeout    time.Duration
+	keepaliveInterval time.Duration // <= 0 disables keepalives
+	keepaliveCountMax int
+
+	passwordEnv string
+	password    string
+}
+
+// addr is the host:port to connect to.
+func (p *hostParams) addr() string { return net.JoinHostPort(p.hostname, strconv.Itoa(p.port)) }
+
+// hostKeyName is the host:port looked up in known_hosts (HostKeyAlias wins).
+func (p *hostParams) hostKeyName() string {
+	host := p.hostname
+	if p.hostKeyAlias != "" {
+		host = p.hostKeyAlias
+	}
+	return net.JoinHostPort(host, strconv.Itoa(p.port))
+}
+
+// id is user@host:port, the identity of a connection (bastion cache key).
+func (p *hostParams) id() string { return p.user + "@" + p.addr() }
+
+// staticPassword returns the login password known without asking: the
+// target's environment variable, its inventory password, else the run's
+// (--ask-pass) password.
+func (p *hostParams) staticPassword(runPassword string) (pw string, ok bool, err error) {
+	if p.passwordEnv != "" {
+		if v, set := os.LookupEnv(p.passwordEnv); set && v != "" {
+			return v, true, nil
+		}
+		err = fmt.Errorf("password environment variable %s is not set", p.passwordEnv)
+	}
+	if p.password != "" {
+		return p.password, true, nil
+	}
+	if runPassword != "" {
+		return runPassword, true, nil
+	}
+	return "", false, err
+}
+
+// resolveTarget computes the effective settings of an inventory target.
+func (d *Dialer) resolveTarget(t remote.Target) (*hostParams, error) {
+	p, err := d.resolveHost(t.Addr(), t.User, t.Port, t.SSH.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	p.name = t.Name
+	if p.name == "" {
+		p.name = t.Addr()
+	}
+	if len(t.SSH.IdentityFiles) > 0 {
+		files := make([]string, 0, len(t.SSH.IdentityFiles)+len(p.identityFiles))
+		for _, f := range t.SSH.IdentityFiles {
+			files = append(files, expandPath(f, d.tokens(p)))
+		}
+		// OpenSSH tries command-line identities before configured ones.
+		p.identityFiles = appendUnique(files, p.identityFiles...)
+	}
+	p.identitiesOnly = p.identitiesOnly || t.SSH.IdentitiesOnly
+	switch {
+	case strings.EqualFold(t.SSH.ProxyJump, "none"):
+		p.proxyJump = ""
+	case t.SSH.ProxyJump != "":
+		p.proxyJump = t.SSH.ProxyJump
+	}
+	if t.SSH.KnownHostsFile != "" {
+		p.knownHostsFiles = []string{expandPath(t.SSH.KnownHostsFile, d.tokens(p))}
+	}
+	if t.SSH.HostKeyPolicy != "" {
+		if p.policy, err = parsePolicy(t.SSH.HostKeyPolicy); err != nil {
+			return nil, fmt.Errorf("host %s: %w", p.name, err)
+		}
+	}
+	if t.ConnectTimeout > 0 {
+		p.connectTimeout = t.ConnectTimeout
+	}
+	p.passwordEnv, p.password = t.SSH.PasswordEnv, t.SSH.Password
+	return p, nil
+}
+
+// resolveHost computes the settings of a host from ssh_config and Options
+// alone (bastions), with the user and port given explicitly winning.
+func (d *Dialer) resolveHost(alias, user string, port int, configFile string) (*hostParams, error) {
+	cfg, err := d.sshConfig(configFile)
+	if err != nil {
+		return nil, err
+	}
+	v := cfg.resolve(alias, user, d.opts.LocalUser)
+	p := &hostParams{
+		name:              alias,
+		alias:             alias,
+		hostname:          alias,
+		user:              user,
+		port:              port,
+		agentSocket:       d.opts.agentSocket(),
+		policy:            d.policy,
+		connectTimeout:    d.opts.ConnectTimeout,
+		keepaliveInterval: d.opts.KeepaliveInterval,
+		keepaliveCountMax: d.opts.KeepaliveCountMax,
+	}
+	if h := v.get("hostname"); h != "" {
+		p.hostname = expandHostName(h, alias)
+	}
+	if p.user == "" {
+		p.user = v.get("user")
+	}
+	if p.user == "" {
+		p.user = d.opts.LocalUser
+	}
+	if err := p.applyConfig(v, d.opts); err != nil {
+		return nil, err
+	}
+	tok := d.tokens(p)
+	for _, e := range v.all("identityfile") {
+		if !strings.EqualFold(e.value, "none") {
+			p.identityFiles = appendUnique(p.identityFiles, expandPath(e.value, tok))
+		}
+	}
+	for _, e := range v.all("certificatefile") {
+		if !strings.EqualFold(e.value, "none") {
+			p.certificateFiles = appendUnique(p.certificateFiles, expandPath(e.value, tok))
+		}
+	}
+	p.knownHostsFiles = d.knownHostsFiles(v, tok)
+	if e, ok := v.entry("identityagent"); ok {
+		switch {
+		case strings.EqualFold(e.value, "none"):
+			p.agentSocket = ""
+		case e.value == "SSH_AUTH_SOCK": // the default
+		case strings.HasPrefix(e.value, "$"):
+			p.agentSocket = os.Getenv(e.value[1:])
+		default:
+			p.agentSocket = expandPath(e.value, tok)
+		}
+	}
+	return p, nil
+}
+
+// applyConfig applies the scalar ssh_config settings that the inventory
+// may override later.
+func (p *hostParams) applyConfig(v *configValues, opts Options) error {
+	if p.port == 0 {
+		p.port = 22
+		if e, ok := v.entry("port"); ok {
+			n, err := strconv.Atoi(e.value)
+			if err != nil || n <= 0 || n > 65535 {
+				return fmt.Errorf("ssh_config %s: invalid Port %q", e.pos, e.value)
+			}
+			p.port = n
+		}
+	}
+	if e, ok := v.entry("identitiesonly"); ok {
+		p.identitiesOnly = isYes(e.value)
+	}
+	if e, ok := v.entry("proxyjump"); ok {
+		p.proxyJump = e.value
+	} else if e, ok := v.entry("proxycommand"); ok && !strings.EqualFold(e.value, "none") {
+		return fmt.Errorf("ssh_config %s: ProxyCommand is not supported; use ProxyJump instead", e.pos)
+	}
+	if strings.EqualFold(p.proxyJump, "none") {
+		p.proxyJump = ""
+	}
+	if e, ok := v.entry("stricthostkeychecking"); ok {
+		pol, err := parsePolicy(e.value)
+		if err != nil {
+			return fmt.Errorf("ssh_config %s: %w", e.pos, err)
+		}
+		p.policy = pol
+	}
+	if e, ok := v.entry("hostkeyalias"); ok {
+		p.hostKeyAlias = e.value
+	}
+	secs := func(key string) (time.Duration, bool, error) {
+		e, ok := v.entry(key)
+		if !ok {
+			return 0, false, nil
+		}
+		n, err := strconv.Atoi(e.value)
+		if err != nil || n < 0 {
+			return 0, false, fmt.Errorf("ssh_config %s: invalid %s %q (seconds expected)", e.pos, key, e.value)
+		}
+		return time.Duration(n) * time.Second, true, nil
+	}
+	if d, ok, err := secs("connecttimeout"); err != nil {
+		return err
+	} else if ok && d > 0 {
+		p.connectTimeout = d
+	}
+	if d, ok, err := secs("serveraliveinterval"); err != nil {
+		return err
+	} else if ok {
+		p.keepaliveInterval = d
+		if d == 0 {
+			p.keepaliveInterval = -1 // explicitly off
+		}
+	}
+	if e, ok := v.entry("serveralivecountmax"); ok {
+		n, err := strconv.Atoi(e.value)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("ssh_config %s: invalid ServerAliveCountMax %q", e.pos, e.value)
+		}
+		p.keepaliveCountMax = n
+	}
+	return nil
+}
+
+// knownHostsFiles returns the known_hosts files for a host: Options wins,
+// then UserKnownHostsFile, then ~/.ssh/known_hosts.
+func (d *Dialer) knownHostsFiles(v *configValues, tok tokens) []string {
+	if d.opts.KnownHostsFile != "" {
+		return []string{d.opts.KnownHostsFile}
+	}
+	if e, ok := v.entry("userknownhostsfile"); ok {
+		args := []string{e.value}
+		if e.multi {
+			args, _ = splitArgs(e.value)
+		}
+		var files []string
+		for _, a := range args {
+			if !strings.EqualFold(a, "none") {
+				files = append(files, expandPath(a, tok))
+			}
+		}
+		if len(files) > 0 {
+			return files
+		}
+	}
+	return []string{filepath.Join(d.opts.Home, ".ssh", "known_hosts")}
+}
+
+// tokens returns the values path tokens expand to for a host.
+func (d *Dialer) tokens(p *hostParams) tokens {
+	return tokens{
+		home: d.opts.Home, localUser: d.opts.LocalUser,
+		host: p.hostname, original: p.alias, port: strconv.Itoa(p.port), remoteUser: p.user,
+	}
+}
+
+func isYes(s string) bool {
+	switch strings.ToLower(s) {
+	case "yes", "true":
+		return true
+	}
+	return false
+}
+
+func appendUnique(list []string, items ...string) []string {
+	for _, it := range items {
+		dup := false
+		for _, have := range list {
+			dup = dup || have == it
+		}
+		if !dup {
+			list = append(list, it)
+		}
+	}
+	return list
+}
