@@ -99,7 +99,7 @@ func (o *outDir) open(i int, name string) (*hostFiles, error) {
 // dirName returns a directory name for a host that is safe on any file
 // system and not taken by another host.
 func (o *outDir) dirName(host string) string {
-	base := safeName(host)
+	base := SafeName(host)
 	name := base
 	for n := 2; o.names[strings.ToLower(name)]; n++ {
 		name = base + "~" + strconv.Itoa(n)
@@ -108,10 +108,10 @@ func (o *outDir) dirName(host string) string {
 	return name
 }
 
-// safeName turns a host name into a file name: path separators, control
+// SafeName turns a host name into a file name: path separators, control
 // characters and characters Windows forbids become "_", and names made of
 // dots only ("." and "..") have their dots replaced too.
-func safeName(host string) string {
+func SafeName(host string) string {
 	name := strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || strings.ContainsRune(`/\:*?"<>|`, r) {
 			return '_'

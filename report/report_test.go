@@ -363,8 +363,8 @@ func TestSafeName(t *testing.T) {
 		"::1":               "__1",
 		"héllo":             "héllo",
 	} {
-		if got := safeName(in); got != want {
-			t.Errorf("safeName(%q) = %q; want %q", in, got, want)
+		if got := SafeName(in); got != want {
+			t.Errorf("SafeName(%q) = %q; want %q", in, got, want)
 		}
 	}
 	o := newOutDir(t.TempDir())

@@ -1,11 +1,39 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
 )
 
+// sshOptions builds the SSH transport's options from the settings. Secrets
+// come from prompts made once per run (never from argv).
+func (a *app) sshOptions(s secrets) ssh.Options {
+	o := ssh.Options{
+		ConfigFile:     a.g.SSHConfig,
+		KnownHostsFile: a.g.KnownHosts,
+		HostKeyPolicy:  a.g.HostKeyPolicy,
+		ConnectTimeout: a.g.ConnectTimeout,
+		AskPassProgram: a.v.GetString("askpass"),
+		PassphraseEnv:  a.v.GetString("passphrase-env"),
+		Password:       s.Password,
+		BecomePassword: s.BecomePassword,
+		Warn:           a.io.Err,
+	}
+	if a.io.ReadSecret != nil {
+		o.Prompter = ssh.PrompterFunc(func(_ context.Context, prompt string, _ bool) (string, error) {
+			return a.io.ReadSecret(prompt)
+		})
+	}
+	return o
+}
+
 func (a *app) newSSHDialer(s secrets) (remote.Dialer, func() error, error) {
-	return nil, nil, fmt.Errorf("ssh transport not wired yet")
+	d, err := ssh.NewDialer(a.sshOptions(s))
+	if err != nil {
+		return nil, nil, fmt.Errorf("ssh: %w", err)
+	}
+	return d, d.Close, nil
 }

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+)
+
+type hostkeysOptions struct {
+	Accept bool
+}
+
+func newHostkeysCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "hostkeys",
+		Short: "Inspect and record SSH host keys",
+	}
+	var o hostkeysOptions
+	scan := &cobra.Command{
+		Use:   "scan [-H PATTERN] [--accept]",
+		Short: "Show each host's SSH key as new, known or CHANGED; --accept records the new ones",
+		Long: `Connect to each selected SSH host (through its ProxyJump chain), capture the host key
+without logging in, and compare it with known_hosts:
+
+  known    the key is in known_hosts
+  new      the host is not in known_hosts (--accept records it)
+  CHANGED  known_hosts has another key for the host: possibly a man-in-the-middle, or a
+           reinstalled host. Never accepted automatically; check, then ssh-keygen -R HOST.
+  REVOKED  the key is marked @revoked
+
+Exit code 0 when every key is known (or was accepted), 2 when a host could not be
+reached or presented a changed or revoked key.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runHostkeysScan(cmd.Context(), a, &o) },
+	}
+	scan.Flags().BoolVar(&o.Accept, "accept", false, "record the keys of new hosts in known_hosts")
+	cmd.AddCommand(scan)
+	return cmd
+}
+
+// scanView is the JSON shape of one scanned host.
+type scanView struct {
+	Host        string `json:"host"`
+	Status      string `json:"status"`
+	KeyType     string `json:"key_type,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	Error       string `json:"error,omitempty"`
+	ErrorClass  string `json:"error_class,omitempty"`
+}
+
+func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
+	_, hosts, err := a.selectHosts()
+	if err != nil {
+		return err
+	}
+	var targets []remote.Target
+	for _, t := range a.targets(hosts) {
+		if t.Transport == remote.KindSSH {
+			targets = append(targets, t)
+		}
+	}
+	if len(targets) == 0 {
+		return usageError{errors.New("no SSH host selected: host keys are an SSH matter")}
+	}
+	d, err := ssh.NewDialer(a.sshOptions(secrets{}))
+	if err != nil {
+		return fmt.Errorf("ssh: %w", err)
+	}
+	defer d.Close()
+
+	results := d.Scan(ctx, targets, ssh.ScanOptions{Concurrency: a.g.Forks})
+	views, bad := scanViews(results)
+	var acceptErr error
+	if o.Accept {
+		acceptErr = d.Accept(results)
+		for i := range views {
+			if views[i].Status == ssh.StatusNew && results[i].Status == ssh.StatusKnown {
+				views[i].Status = "accepted"
+			}
+		}
+	}
+	if a.g.Output == "json" {
+		if err := writeJSON(a.io.Out, views); err != nil {
+			return err
+		}
+	} else {
+		printScan(a, views)
+	}
+	if acceptErr != nil {
+		fmt.Fprintf(a.io.Err, "remotectl: recording keys: %v\n", acceptErr)
+		bad = true
+	}
+	switch {
+	case ctx.Err() != nil:
+		return exitError{exitInterrupted}
+	case bad:
+		return exitError{exitUnreachable}
+	}
+	return nil
+}
+
+func scanViews(results []ssh.ScanResult) (views []scanView, bad bool) {
+	views = make([]scanView, len(results))
+	for i, r := range results {
+		v := scanView{Host: r.Target.Name, Status: r.Status, Fingerprint: r.Fingerprint}
+		if r.Key != nil {
+			v.KeyType = r.Key.Type()
+		}
+		if r.Err != nil {
+			v.Status, v.Error, v.ErrorClass = "error", r.Err.Error(), remote.ClassOf(r.Err).String()
+		}
+		if r.Err != nil || r.Status == ssh.StatusChanged || r.Status == ssh.StatusRevoked {
+			bad = true
+		}
+		views[i] = v
+	}
+	return views, bad
+}
+
+func printScan(a *app, views []scanView) {
+	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tSTATUS\tKEY")
+	for _, v := range views {
+		key := v.KeyType + " " + v.Fingerprint
+		if v.Error != "" {
+			key = v.Error
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Host, v.Status, key)
+	}
+	tw.Flush()
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+// TestSSHScripts runs testdata/ssh/*.txtar against a real OpenSSH fleet on
+// loopback. Scripts find it through environment variables:
+//
+//	$FLEET_INV     inventory: hosts h01..hNN (group fleet), "dead" (refused port)
+//	$FLEET_KNOWN   known_hosts with every fleet host key
+//	$FLEET_KEY     the login key
+//	$FLEET_HOST1   address:port of h01 (for ssh-keygen and friends)
+//	$FLEET_TMP     a directory the fleet's login user can write to
+func TestSSHScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real sshd fleet")
+	}
+	const hosts = 12
+	// Log in as a dedicated user: a clean home (no shell start-up files of
+	// the machine's own users) and, unlike root, sessions OpenSSH can signal.
+	remotetest.EnsureTestUser(t, fleetUser, remotetest.TestUserPassword, remotetest.SudoNoPasswd)
+	fleet := remotetest.StartSSHD(t, remotetest.SSHDOptions{Hosts: hosts, MaxStartups: "100:30:200", Users: []string{fleetUser}})
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.yaml")
+	writeFile(t, inv, fleetInventory(t, fleet, fleetUser))
+	// A directory the login user can write to, for copy/fetch.
+	remoteTmp, err := os.MkdirTemp("", "remotectl-fleet-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(remoteTmp) })
+	if err := os.Chmod(remoteTmp, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/ssh",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", env.WorkDir+"/home")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
+			env.Setenv("SSH_AUTH_SOCK", "")
+			env.Setenv("REMOTECTL_SSH_CONFIG", fleet.SSHConfig)
+			env.Setenv("FLEET_INV", inv)
+			env.Setenv("FLEET_KNOWN", fleet.KnownHosts)
+			env.Setenv("FLEET_KEY", fleet.KeyFile)
+			env.Setenv("FLEET_HOST1", fleet.Hosts[0].HostPort())
+			env.Setenv("FLEET_TMP", remoteTmp)
+			return nil
+		},
+		RequireExplicitExec: true,
+	})
+}
+
+// fleetUser is the login user of the CLI's SSH tests.
+const fleetUser = "rcclitest"
+
+// fleetInventory describes the fleet in our inventory format, plus a host
+// whose port refuses connections.
+func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "defaults:\n  user: %s\n  connection:\n    identity_file: %s\n    identities_only: true\n    known_hosts_file: %s\n",
+		user, fleet.KeyFile, fleet.KnownHosts)
+	b.WriteString("hosts:\n")
+	for i, h := range fleet.Hosts {
+		fmt.Fprintf(&b, "  h%02d: { address: %s, port: %d }\n", i+1, h.Addr, h.Port)
+	}
+	fmt.Fprintf(&b, "  dead: { address: 127.0.0.1, port: %d }\n", closedPort(t))
+	b.WriteString("groups:\n  fleet:\n    hosts:\n")
+	for i := range fleet.Hosts {
+		fmt.Fprintf(&b, "      - h%02d\n", i+1)
+	}
+	return b.String()
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
