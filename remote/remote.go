@@ -91,6 +91,14 @@ type WinRMSettings struct {
 	// PasswordEnv / Password as for SSH.
 	PasswordEnv string
 	Password    string
+	// AllowUnencrypted permits plain HTTP without NTLM message encryption
+	// (Basic over HTTP, or NTLM with MessageEncryption "never"), as the
+	// server's AllowUnencrypted setting does. Never the default.
+	AllowUnencrypted bool
+	// MessageEncryption is Ansible's ansible_winrm_message_encryption:
+	// "auto" (default: NTLM messages are sealed over HTTP), "always" (sealed
+	// over HTTPS too) or "never".
+	MessageEncryption string
 }
 
 // Cmd is one command to run on a host.

@@ -31,6 +31,15 @@ const exitCodesHelp = `Exit codes:
   75   another run holds the lock
   130  interrupted (Ctrl-C)`
 
+// checkExitCodesHelp documents the exit codes of check.
+const checkExitCodesHelp = exitCodesHelp + `
+
+For check, bit 1 means some property failed, and bit 2 also means some property could
+not be evaluated (state error). With -o nagios, check exits with the Nagios plugin state
+instead: 0 OK (every property passed or was skipped), 1 WARNING (some property or host
+could not be checked), 2 CRITICAL (some property failed), 3 UNKNOWN (nothing could be
+evaluated, or invalid input or usage).`
+
 // usageError is a mistake in how remotectl was called.
 type usageError struct{ err error }
 
@@ -64,6 +73,46 @@ func summaryExitCode(s *report.Summary, interrupted bool) int {
 		code |= exitTimedOut
 	}
 	return code
+}
+
+// checkExitCode decides the exit code of a check run. Bits as for exec: 1
+// some property failed; 2 some host unreachable or not checkable, or some
+// property in state error (it could not be evaluated: never a failure, never
+// a success); 4 some host timed out. With nagios, the plugin state the
+// status line shows, interrupted or not (Nagios plugins have no other
+// codes).
+func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
+	if nagios {
+		return nagiosExitCode(s.NagiosState())
+	}
+	if interrupted {
+		return exitInterrupted
+	}
+	code := exitOK
+	if s.Failed > 0 {
+		code |= exitFailed
+	}
+	if s.Errors > 0 || s.HostsError > 0 || s.HostsUnreachable > 0 {
+		code |= exitUnreachable
+	}
+	if s.HostsTimedOut > 0 {
+		code |= exitTimedOut
+	}
+	return code
+}
+
+// nagiosExitCode is the exit code of a Nagios plugin state: 0 OK, 1
+// WARNING, 2 CRITICAL, 3 UNKNOWN.
+func nagiosExitCode(s report.NagiosState) int {
+	switch s {
+	case report.NagiosOK:
+		return 0
+	case report.NagiosWarning:
+		return 1
+	case report.NagiosCritical:
+		return 2
+	}
+	return 3
 }
 
 // exitCodeOf maps the error a command returned to the process exit code.

@@ -99,10 +99,16 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.String("ssh-config", "", "ssh_config file to read (default ~/.ssh/config; \"none\" to ignore)")
 	f.String("known-hosts", "", "known_hosts file (default from ssh_config, else ~/.ssh/known_hosts)")
 	f.String("host-key-policy", "", "host key checking: strict (default), accept-new, off")
+	f.String("askpass", "", "program asked for key passphrases and passwords (like SSH_ASKPASS; prompt as argument, answer on stdout)")
+	f.String("passphrase-env", "", "environment variable holding the passphrase of encrypted private keys")
 	registerHostCompletion(a, root)
 
 	root.AddCommand(
 		newExecCmd(a),
+		newCheckCmd(a),
+		newCopyCmd(a),
+		newFetchCmd(a),
+		newHostkeysCmd(a),
 		newInventoryCmd(a),
 		newVersionCmd(a),
 		newManCmd(root),

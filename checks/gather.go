@@ -1,0 +1,274 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// A gather collects the host-side observations of a host's checks in one
+// round trip: each observation is a request (a small shell function call,
+// or a PowerShell block on Windows); all of them go into one script whose
+// output is cut into sections by markers holding a random nonce, and the
+// checks then evaluate their properties locally from the sections. Requests
+// are deduplicated, so ten port checks read the socket tables once.
+type gather struct {
+	os      remote.OSFamily
+	reqs    []request
+	byKey   map[string]int
+	helpers []string // helper function names, in first-use order
+	helper  map[string]bool
+
+	// Filled by run.
+	sections []section
+	err      error // the gather as a whole failed: every request is unknown
+	duration time.Duration
+}
+
+// request is one observation: code is a shell command line calling a
+// helper function (POSIX) or a PowerShell script block body (Windows).
+type request struct {
+	code string
+}
+
+// section is what one request produced.
+type section struct {
+	out    []byte
+	stderr string
+	code   int  // exit status (POSIX) or 1 when the PowerShell block threw
+	ok     bool // the section was found in the output
+}
+
+// failed returns the problem a section reports, or "" when it ran well.
+func (s section) failed() string {
+	switch {
+	case !s.ok:
+		return "no output for this probe (the gather script stopped early)"
+	case s.code != 0 && s.stderr != "":
+		return strings.TrimSpace(s.stderr)
+	case s.code != 0:
+		return "the probe exited with status " + strconv.Itoa(s.code)
+	}
+	return ""
+}
+
+func newGather(os remote.OSFamily) *gather {
+	return &gather{os: os, byKey: make(map[string]int), helper: make(map[string]bool)}
+}
+
+// windows reports whether the host runs Windows (PowerShell probes).
+func (g *gather) windows() bool { return g.os == remote.OSWindows }
+
+// add registers a request, once per key, and returns its handle. helper
+// names the POSIX helper function code calls ("" for none or on Windows).
+func (g *gather) add(key, helper, code string) int {
+	if i, ok := g.byKey[key]; ok {
+		return i
+	}
+	if helper != "" && !g.helper[helper] {
+		g.helper[helper] = true
+		g.helpers = append(g.helpers, helper)
+	}
+	g.reqs = append(g.reqs, request{code: code})
+	g.byKey[key] = len(g.reqs) - 1
+	return len(g.reqs) - 1
+}
+
+// section returns what request h produced.
+func (g *gather) section(h int) section {
+	if h < len(g.sections) {
+		return g.sections[h]
+	}
+	return section{}
+}
+
+// maxGatherOutput bounds what a gather may return (file contents included).
+const maxGatherOutput = 64 << 20
+
+// maxEncodedScript bounds one Windows gather's command line: -EncodedCommand
+// doubles the script (UTF-16) and base64 adds a third, and cmd.exe accepts
+// 8191 characters.
+const maxEncodedScript = 7000
+
+// run executes the requests on the host: one script on POSIX hosts; on
+// Windows as few PowerShell scripts as the command-line limit allows.
+// prepare adjusts each command before it runs (sudo).
+func (g *gather) run(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
+	if len(g.reqs) == 0 {
+		return
+	}
+	start := time.Now()
+	defer func() { g.duration = time.Since(start) }()
+	g.sections = make([]section, len(g.reqs))
+	nonce := newNonce()
+	if !g.windows() {
+		cmd := posixScript(nonce, g.helpers, g.reqs)
+		prepare(cmd)
+		g.runScript(ctx, exec, nonce, cmd, 0)
+		return
+	}
+	for _, batch := range windowsBatches(g.reqs) {
+		cmd := windowsScript(nonce, batch.first, g.reqs[batch.first:batch.end])
+		prepare(cmd)
+		g.runScript(ctx, exec, nonce, cmd, batch.first)
+		if g.err != nil {
+			return
+		}
+	}
+}
+
+// runScript runs one gather script whose sections number from first.
+func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd *remote.Cmd, first int) {
+	var stdout limitedBuffer
+	var stderr limitedBuffer
+	stdout.max, stderr.max = maxGatherOutput, 64<<10
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	res, err := exec.Run(ctx, cmd)
+	if err != nil {
+		g.err = fmt.Errorf("the probe script could not run: %w", err)
+		return
+	}
+	if stdout.overflow {
+		g.err = fmt.Errorf("the probes returned more than %d MiB; check fewer or smaller files' contents", maxGatherOutput>>20)
+		return
+	}
+	found := splitSections(stdout.Bytes(), nonce)
+	for i, s := range found {
+		if i >= first && i < len(g.sections) {
+			g.sections[i] = s
+		}
+	}
+	if len(found) == 0 && (res.ExitCode != 0 || res.Signal != "") {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = fmt.Sprintf("exit status %d", res.ExitCode)
+		}
+		g.err = errors.New("the probe script failed: " + msg)
+	}
+}
+
+func newNonce() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}
+
+// markerPrefix starts every marker line: "::rctl:NONCE begin N",
+// "::rctl:NONCE stderr", "::rctl:NONCE end CODE".
+func markerPrefix(nonce string) string { return "::rctl:" + nonce + " " }
+
+// splitSections cuts a gather's output into its sections, by request
+// number. A section's output is everything between its begin marker and the
+// line break the script writes before the stderr marker.
+func splitSections(out []byte, nonce string) map[int]section {
+	prefix := []byte(markerPrefix(nonce))
+	sections := make(map[int]section)
+	index := -1
+	const (
+		outside = iota
+		inOutput
+		inStderr
+	)
+	state := outside
+	var cur section
+	var body, errText bytes.Buffer
+	for len(out) > 0 {
+		line := out
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			line, out = out[:i+1], out[i+1:]
+		} else {
+			out = nil
+		}
+		trimmed := bytes.TrimRight(line, "\r\n")
+		marker, isMarker := bytes.CutPrefix(trimmed, prefix)
+		if !isMarker {
+			switch state {
+			case inOutput:
+				body.Write(line)
+			case inStderr:
+				errText.Write(line)
+			}
+			continue
+		}
+		word, arg, _ := strings.Cut(string(marker), " ")
+		switch word {
+		case "begin":
+			n, err := strconv.Atoi(strings.TrimSpace(arg))
+			if err != nil {
+				state = outside
+				continue
+			}
+			index, cur = n, section{}
+			body.Reset()
+			errText.Reset()
+			state = inOutput
+		case "stderr":
+			state = inStderr
+		case "end":
+			if state == outside {
+				continue
+			}
+			cur.out = trimLineEnd(bytes.Clone(body.Bytes()))
+			cur.stderr = strings.TrimSpace(errText.String())
+			cur.code, _ = strconv.Atoi(strings.TrimSpace(arg))
+			cur.ok = true
+			sections[index] = cur
+			state = outside
+		}
+	}
+	return sections
+}
+
+// trimLineEnd removes the one line break the script adds after a
+// section's output.
+func trimLineEnd(b []byte) []byte {
+	if bytes.HasSuffix(b, []byte("\r\n")) {
+		return b[:len(b)-2]
+	}
+	return bytes.TrimSuffix(b, []byte("\n"))
+}
+
+// limitedBuffer keeps up to max bytes and notes whether more came.
+type limitedBuffer struct {
+	bytes.Buffer
+	max      int
+	overflow bool
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.max - l.Len(); len(p) > room {
+		l.overflow = true
+		if room > 0 {
+			l.Buffer.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return l.Buffer.Write(p)
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// psQuote quotes s as a PowerShell single-quoted string.
+func psQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		if r == '\'' || (r >= '\u2018' && r <= '\u201B') {
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}

@@ -1,0 +1,363 @@
+package checks
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// MatchOp is a matcher's operation, named as in goss.
+type MatchOp string
+
+// Matcher operations. A literal in a check file is OpEqual; a plain list is
+// OpContainElements for list properties and goss's line patterns ("foo",
+// "!foo", "/re/", "!/re/") for text properties (command output, file
+// contents, HTTP bodies), expanded into OpAnd of element matchers.
+const (
+	OpEqual            MatchOp = "equal"             // Value, or Args in order (lists)
+	OpHavePrefix       MatchOp = "have-prefix"       // Value
+	OpHaveSuffix       MatchOp = "have-suffix"       // Value
+	OpContainSubstring MatchOp = "contain-substring" // Value
+	OpMatchRegexp      MatchOp = "match-regexp"      // Regexp
+	OpLT               MatchOp = "lt"                // Value (number)
+	OpLE               MatchOp = "le"
+	OpGT               MatchOp = "gt"
+	OpGE               MatchOp = "ge"
+	OpHaveLen          MatchOp = "have-len"         // Value (number)
+	OpContainElement   MatchOp = "contain-element"  // Args[0] matches some element
+	OpContainElements  MatchOp = "contain-elements" // each of Args matches some element
+	OpConsistOf        MatchOp = "consist-of"       // Args match the elements one to one, in any order
+	OpNot              MatchOp = "not"              // Args[0]
+	OpAnd              MatchOp = "and"              // Args
+	OpOr               MatchOp = "or"               // Args
+)
+
+// Matcher is an expectation on one property, as written in a check file.
+type Matcher struct {
+	Op     MatchOp
+	Value  Literal        // operand of scalar operations
+	Regexp *regexp.Regexp // OpMatchRegexp
+	Args   []*Matcher     // operands of list and logical operations
+	Text   string         // the expectation as written, in flow style, for reports
+}
+
+// LiteralKind is the YAML type of a literal.
+type LiteralKind uint8
+
+const (
+	LitString LiteralKind = iota + 1
+	LitNumber
+	LitBool
+)
+
+// Literal is a scalar from a check file. Text is always the value as
+// written; Num and Bool are set for numbers and booleans.
+type Literal struct {
+	Kind LiteralKind
+	Text string
+	Num  float64
+	Bool bool
+}
+
+// valueKind is the type of a property's observed value.
+type valueKind uint8
+
+const (
+	kindBool   valueKind = iota + 1
+	kindInt              // a number
+	kindString           // one string
+	kindList             // a list of strings
+	kindText             // output read line by line (goss's io.Reader)
+)
+
+func (k valueKind) String() string {
+	switch k {
+	case kindBool:
+		return "a boolean (true or false)"
+	case kindInt:
+		return "a number"
+	case kindString:
+		return "a string"
+	case kindList:
+		return "a list"
+	}
+	return "text"
+}
+
+// value is an observed property value.
+type value struct {
+	kind valueKind
+	b    bool
+	n    int64
+	s    string   // kindString, or the whole of kindText
+	list []string // kindList, or the lines of kindText
+}
+
+func boolValue(b bool) value      { return value{kind: kindBool, b: b} }
+func intValue(n int64) value      { return value{kind: kindInt, n: n} }
+func stringValue(s string) value  { return value{kind: kindString, s: s} }
+func listValue(l []string) value  { return value{kind: kindList, list: l} }
+func textValue(s string) value    { return value{kind: kindText, s: s, list: lines(s)} }
+func elementValue(s string) value { return stringValue(s) }
+
+// lines splits text into lines without their line ends; a final line end
+// does not start another line.
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	out := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range out {
+		out[i] = strings.TrimSuffix(l, "\r")
+	}
+	return out
+}
+
+// maxActual is how much of a text value a result shows.
+const maxActual = 1024
+
+// String renders the value for a report's "actual" column.
+func (v value) String() string {
+	switch v.kind {
+	case kindBool:
+		return strconv.FormatBool(v.b)
+	case kindInt:
+		return strconv.FormatInt(v.n, 10)
+	case kindList:
+		return formatList(v.list)
+	case kindText:
+		if len(v.s) > maxActual {
+			cut := maxActual
+			for cut > 0 && !utf8.RuneStart(v.s[cut]) {
+				cut--
+			}
+			return v.s[:cut] + "… (" + strconv.Itoa(len(v.s)-cut) + " more bytes)"
+		}
+		return strings.TrimSuffix(v.s, "\n")
+	}
+	return v.s
+}
+
+// formatList renders a list in YAML flow style.
+func formatList(l []string) string {
+	q := make([]string, len(l))
+	for i, s := range l {
+		q[i] = flowScalar(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// flowScalar quotes s when YAML flow style needs it.
+func flowScalar(s string) string {
+	if s == "" || strings.ContainsAny(s, ",[]{}:#'\"\n\t&*!|>%@`") || strings.TrimSpace(s) != s {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// text is the value as a string, for string operations: a number in
+// decimal, a boolean as true/false, text as a whole.
+func (v value) text() string {
+	switch v.kind {
+	case kindBool:
+		return strconv.FormatBool(v.b)
+	case kindInt:
+		return strconv.FormatInt(v.n, 10)
+	}
+	return v.s
+}
+
+// number is the value as a number, for numeric comparisons.
+func (v value) number() (float64, bool) {
+	if v.kind == kindInt {
+		return float64(v.n), true
+	}
+	if v.kind == kindString || v.kind == kindText {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.s), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// matches reports whether v satisfies m.
+func (m *Matcher) matches(v value) bool {
+	switch m.Op {
+	case OpEqual:
+		if m.Args != nil {
+			return equalList(m.Args, v.list)
+		}
+		return equalLiteral(m.Value, v)
+	case OpHavePrefix:
+		return strings.HasPrefix(v.text(), m.Value.Text)
+	case OpHaveSuffix:
+		return strings.HasSuffix(v.text(), m.Value.Text)
+	case OpContainSubstring:
+		return strings.Contains(v.text(), m.Value.Text)
+	case OpMatchRegexp:
+		return m.Regexp.MatchString(v.text())
+	case OpLT, OpLE, OpGT, OpGE:
+		n, ok := v.number()
+		return ok && compare(m.Op, n, m.Value.Num)
+	case OpHaveLen:
+		if v.kind == kindList {
+			return float64(len(v.list)) == m.Value.Num
+		}
+		return float64(utf8.RuneCountInString(v.text())) == m.Value.Num
+	case OpContainElement:
+		return containElement(m.Args[0], v.list)
+	case OpContainElements:
+		for _, a := range m.Args {
+			if !containElement(a, v.list) {
+				return false
+			}
+		}
+		return true
+	case OpConsistOf:
+		return consistOf(m.Args, v.list)
+	case OpNot:
+		return !m.Args[0].matches(v)
+	case OpAnd:
+		for _, a := range m.Args {
+			if !a.matches(v) {
+				return false
+			}
+		}
+		return true
+	case OpOr:
+		for _, a := range m.Args {
+			if a.matches(v) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// equalLiteral compares a literal with a scalar value as goss does: booleans
+// by value, numbers numerically, and anything else by its text, so that
+// `mode: 0644` and `value: 1` compare with the strings the host reports.
+func equalLiteral(lit Literal, v value) bool {
+	switch v.kind {
+	case kindBool:
+		return lit.Kind == LitBool && lit.Bool == v.b
+	case kindText:
+		return lit.Text == strings.TrimSuffix(strings.TrimSuffix(v.s, "\n"), "\r")
+	}
+	if lit.Text == v.text() {
+		return true
+	}
+	if lit.Kind == LitNumber {
+		n, ok := v.number()
+		return ok && n == lit.Num
+	}
+	return false
+}
+
+func compare(op MatchOp, a, b float64) bool {
+	switch op {
+	case OpLT:
+		return a < b
+	case OpLE:
+		return a <= b
+	case OpGT:
+		return a > b
+	}
+	return a >= b
+}
+
+func containElement(m *Matcher, list []string) bool {
+	for _, e := range list {
+		if m.matches(elementValue(e)) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalList(want []*Matcher, got []string) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	for i, m := range want {
+		if !m.matches(elementValue(got[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// consistOf reports whether the matchers and the elements pair up one to
+// one (a perfect bipartite matching, found with augmenting paths).
+func consistOf(want []*Matcher, got []string) bool {
+	if len(want) != len(got) {
+		return false
+	}
+	owner := make([]int, len(got)) // matcher paired with each element, -1 when none
+	for i := range owner {
+		owner[i] = -1
+	}
+	var try func(m int, seen []bool) bool
+	try = func(m int, seen []bool) bool {
+		for e := range got {
+			if seen[e] || !want[m].matches(elementValue(got[e])) {
+				continue
+			}
+			seen[e] = true
+			if owner[e] < 0 || try(owner[e], seen) {
+				owner[e] = m
+				return true
+			}
+		}
+		return false
+	}
+	for m := range want {
+		if !try(m, make([]bool, len(got))) {
+			return false
+		}
+	}
+	return true
+}
+
+// patternMatcher turns one of goss's line patterns into a matcher on lines:
+// "foo" some line contains foo, "!foo" no line does, "/re/" some line
+// matches re, "!/re/" none does, and "\!foo" some line contains "!foo".
+func patternMatcher(p string) (*Matcher, error) {
+	negate := false
+	switch {
+	case strings.HasPrefix(p, `\!`):
+		p = p[1:]
+	case strings.HasPrefix(p, "!"):
+		negate, p = true, p[1:]
+	}
+	var elem *Matcher
+	if len(p) >= 2 && strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") {
+		re, err := regexp.Compile(p[1 : len(p)-1])
+		if err != nil {
+			return nil, err
+		}
+		elem = &Matcher{Op: OpMatchRegexp, Regexp: re, Value: Literal{Kind: LitString, Text: p[1 : len(p)-1]}}
+	} else {
+		elem = &Matcher{Op: OpContainSubstring, Value: Literal{Kind: LitString, Text: p}}
+	}
+	m := &Matcher{Op: OpContainElement, Args: []*Matcher{elem}}
+	if negate {
+		m = &Matcher{Op: OpNot, Args: []*Matcher{m}}
+	}
+	return m, nil
+}
+
+// numberLiteral parses a YAML number, including the forms YAML 1.2 allows
+// (0x, 0o, .inf are not useful here and are refused).
+func numberLiteral(s string) (float64, bool) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return float64(n), true
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}

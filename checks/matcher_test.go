@@ -1,0 +1,152 @@
+package checks
+
+import (
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// parseMatcher reads src as the expectation of a property of the given kind.
+func parseMatcher(t *testing.T, kind valueKind, src string) *Matcher {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatalf("%s: %v", src, err)
+	}
+	d := newDecoder("m.yaml", len(src))
+	m := d.matcher(doc.Content[0], kind, "prop")
+	if len(d.errs) > 0 || m == nil {
+		t.Fatalf("matcher %s: %v", src, d.errs)
+	}
+	return m
+}
+
+func TestMatchers(t *testing.T) {
+	tests := []struct {
+		kind  valueKind
+		src   string
+		value value
+		want  bool
+	}{
+		{kindBool, "true", boolValue(true), true},
+		{kindBool, "false", boolValue(true), false},
+		{kindBool, "{not: false}", boolValue(true), true},
+
+		{kindInt, "200", intValue(200), true},
+		{kindInt, "200", intValue(404), false},
+		{kindInt, `"200"`, intValue(200), true}, // goss compares a string with the number's text
+		{kindInt, "{lt: 5}", intValue(4), true},
+		{kindInt, "{le: 5}", intValue(5), true},
+		{kindInt, "{gt: 5}", intValue(5), false},
+		{kindInt, "{ge: 5.5}", intValue(6), true},
+		{kindInt, "{or: [200, 204]}", intValue(204), true},
+		{kindInt, "{and: [{gt: 1}, {lt: 3}]}", intValue(3), false},
+		{kindInt, "{not: 0}", intValue(1), true},
+		{kindInt, "{have-prefix: '2'}", intValue(204), true},
+
+		{kindString, `"0644"`, stringValue("0644"), true},
+		{kindString, "0644", stringValue("0644"), true}, // unquoted: same text
+		{kindString, "644", stringValue("0644"), true},  // same number
+		{kindString, `"0600"`, stringValue("0644"), false},
+		{kindString, "1", stringValue("1"), true},
+		{kindString, "{have-prefix: Lin}", stringValue("Linux"), true},
+		{kindString, "{have-suffix: nux}", stringValue("Linux"), true},
+		{kindString, "{contain-substring: inu}", stringValue("Linux"), true},
+		{kindString, `{match-regexp: "^L.*x$"}`, stringValue("Linux"), true},
+		{kindString, "{match-regexp: ^B}", stringValue("Linux"), false},
+		{kindString, "{gt: 100}", stringValue("4096"), true},
+		{kindString, "{gt: 100}", stringValue("lots"), false},
+		{kindString, "{have-len: 5}", stringValue("Linux"), true},
+
+		{kindList, "[a, b]", listValue([]string{"b", "a", "c"}), true},
+		{kindList, "[a, d]", listValue([]string{"b", "a", "c"}), false},
+		{kindList, "[]", listValue(nil), true},
+		{kindList, "{consist-of: [a, {have-prefix: b}]}", listValue([]string{"b1", "a"}), true},
+		{kindList, "{consist-of: [a, {have-prefix: b}]}", listValue([]string{"a", "b1", "c"}), false},
+		// Needs an augmenting path: the prefix matcher must give "ab" up.
+		{kindList, "{consist-of: [{have-prefix: a}, ab]}", listValue([]string{"ab", "ax"}), true},
+		{kindList, "{consist-of: [a, a]}", listValue([]string{"a", "b"}), false},
+		{kindList, "{equal: [a, b]}", listValue([]string{"a", "b"}), true},
+		{kindList, "{equal: [a, b]}", listValue([]string{"b", "a"}), false},
+		{kindList, "{contain-element: {match-regexp: '^127\\.'}}", listValue([]string{"::1", "127.0.0.1"}), true},
+		{kindList, "{contain-elements: ['::1']}", listValue([]string{"::1", "127.0.0.1"}), true},
+		{kindList, "{have-len: 2}", listValue([]string{"x", "y"}), true},
+		{kindList, "{not: [x]}", listValue([]string{"y"}), true},
+
+		{kindText, "[hi]", textValue("hi\nthere\n"), true},
+		{kindText, "[hi, bye]", textValue("hi\nthere\n"), false},
+		{kindText, `["!err"]`, textValue("all fine\n"), true},
+		{kindText, `["!err"]`, textValue("an error\n"), false},
+		{kindText, `["/^th.*e$/"]`, textValue("hi\nthere\n"), true},
+		{kindText, `["!/^th/"]`, textValue("hi\nthere\n"), false},
+		{kindText, `["\\!bang"]`, textValue("a !bang\n"), true},
+		{kindText, `[{match-regexp: "^t"}]`, textValue("hi\nthere\n"), true},
+		{kindText, "hi", textValue("hi\n"), true},
+		{kindText, "hi", textValue("hi there\n"), false},
+		{kindText, "{contain-element: {have-prefix: th}}", textValue("hi\nthere"), true},
+		{kindText, `{match-regexp: "(?s)hi.*there"}`, textValue("hi\nthere\n"), true},
+		{kindText, `{contain-substring: "i\nth"}`, textValue("hi\nthere\n"), true},
+		{kindText, "{equal: [hi, there]}", textValue("hi\r\nthere\r\n"), true},
+	}
+	for _, tt := range tests {
+		m := parseMatcher(t, tt.kind, tt.src)
+		if got := m.matches(tt.value); got != tt.want {
+			t.Errorf("%s matches %s = %v, want %v", tt.src, tt.value, got, tt.want)
+		}
+	}
+}
+
+func TestMatcherText(t *testing.T) {
+	tests := map[string]string{
+		"[0.0.0.0, '::']":           `[0.0.0.0, "::"]`,
+		"{and: [{gt: 1}, {lt: 3}]}": "{and: [{gt: 1}, {lt: 3}]}",
+		"200":                       "200",
+		`"plain"`:                   "plain",
+		"consist-of:\n  - a\n  - have-prefix: b\n": "{consist-of: [a, {have-prefix: b}]}",
+	}
+	for src, want := range tests {
+		m := parseMatcherAny(t, src)
+		if m.Text != want {
+			t.Errorf("Text of %q = %q, want %q", src, m.Text, want)
+		}
+	}
+}
+
+// parseMatcherAny parses src for whichever kind accepts it.
+func parseMatcherAny(t *testing.T, src string) *Matcher {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []valueKind{kindList, kindInt, kindString} {
+		d := newDecoder("m.yaml", len(src))
+		if m := d.matcher(doc.Content[0], k, "prop"); m != nil && len(d.errs) == 0 {
+			return m
+		}
+	}
+	t.Fatalf("no kind accepts %q", src)
+	return nil
+}
+
+func TestValueString(t *testing.T) {
+	long := make([]byte, 3000)
+	for i := range long {
+		long[i] = 'x'
+	}
+	tests := []struct {
+		v    value
+		want string
+	}{
+		{boolValue(true), "true"},
+		{intValue(-3), "-3"},
+		{listValue([]string{"a", "b c", "x:y"}), `[a, b c, "x:y"]`},
+		{textValue("one\ntwo\n"), "one\ntwo"},
+		{textValue(string(long)), string(long[:maxActual]) + "… (1976 more bytes)"},
+	}
+	for _, tt := range tests {
+		if got := tt.v.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}

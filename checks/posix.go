@@ -1,0 +1,132 @@
+package checks
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// posixPreamble starts every POSIX gather script. _s runs one probe: it
+// prints the begin marker, the probe's standard output, a line break, the
+// stderr marker, the probe's standard error and the end marker with the
+// probe's exit status. The probe's standard output goes straight through
+// (file contents can be large or binary); its standard error is captured.
+const posixPreamble = `LC_ALL=C; export LC_ALL
+PATH="$PATH:/usr/sbin:/sbin:/usr/bin:/bin"; export PATH
+_s() {
+  printf '%s begin %s\n' "$M" "$1"; shift
+  exec 3>&1
+  _e=$("$@" </dev/null 2>&1 >&3 3>&-)
+  _r=$?
+  exec 3>&-
+  printf '\n%s stderr\n%s\n%s end %s\n' "$M" "$_e" "$M" "$_r"
+}
+`
+
+// posixHelpers are the shell functions probes call; a script defines only
+// those its requests use. Each prints what a parser in this package reads.
+var posixHelpers = map[string]string{
+	// Sockets of one family (tcp, tcp6, udp, udp6): /proc/net, else ss.
+	"_net": `_net() { if [ -r "/proc/net/$1" ]; then cat "/proc/net/$1"; else ss -H -ltnu; fi; }`,
+
+	// A service's state as systemd's "systemctl show" properties; on OpenRC
+	// and SysV init hosts the same keys are derived from their tools.
+	"_svc": `_svc() {
+  if [ -d /run/systemd/system ]; then
+    echo Init=systemd
+    systemctl show --no-pager -p LoadState,ActiveState,SubState,UnitFileState -- "$1"
+  elif command -v rc-service >/dev/null 2>&1; then
+    echo Init=openrc
+    if rc-service -e "$1"; then echo LoadState=loaded; else echo LoadState=not-found; fi
+    if rc-service "$1" status >/dev/null 2>&1; then echo ActiveState=active; else echo ActiveState=inactive; fi
+    echo "Runlevels=$(rc-update show -v 2>/dev/null | awk -v s="$1" '$1==s {for(i=3;i<=NF;i++) printf "%s ", $i}')"
+  else
+    echo Init=sysv
+    if [ -x "/etc/init.d/$1" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi
+    if service "$1" status >/dev/null 2>&1 || "/etc/init.d/$1" status >/dev/null 2>&1; then echo ActiveState=active; else echo ActiveState=inactive; fi
+    echo "Runlevels=$(ls /etc/rc?.d/S??"$1" 2>/dev/null | sed 's|^/etc/rc\(.\)\.d/.*|\1|' | tr '\n' ' ')"
+  fi
+}`,
+
+	// The names of running processes: comm from /proc, else ps.
+	"_ps": `_ps() { if [ -r /proc/self/comm ]; then cat /proc/[0-9]*/comm 2>/dev/null; return 0; fi; ps -A -o comm=; }`,
+
+	// A package's installed versions, after the name of the package manager.
+	"_pkg": `_pkg() {
+  if command -v dpkg-query >/dev/null 2>&1; then
+    echo dpkg; dpkg-query -W -f='${Package}\t${Version}\t${Status}\n' -- "$1" 2>/dev/null; return 0
+  elif command -v rpm >/dev/null 2>&1; then
+    echo rpm; rpm -q --nosignature --nohdrchk --nodigest --qf '%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n' "$1"; return 0
+  elif command -v apk >/dev/null 2>&1; then
+    echo apk; apk version "$1" 2>/dev/null; return 0
+  fi
+  echo "no package manager found (dpkg, rpm or apk)" >&2; return 1
+}`,
+
+	// A file's type, mode, size, owner and group (the entry itself, not a
+	// link's target), or "missing". GNU and BusyBox stat, else BSD stat.
+	"_stat": `_stat() {
+  if [ ! -e "$1" ] && [ ! -h "$1" ]; then echo missing; return 0; fi
+  stat -c '%F|%a|%s|%U|%G' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg' -- "$1"
+}`,
+	"_cat":      `_cat() { cat -- "$1"; }`,
+	"_readlink": `_readlink() { readlink -- "$1"; }`,
+	// A checksum ($1: md5, sha256, sha512) of a file.
+	"_sum": `_sum() {
+  if command -v "$1sum" >/dev/null 2>&1; then "$1sum" -- "$2"
+  elif command -v openssl >/dev/null 2>&1; then openssl dgst "-$1" -r -- "$2"
+  else "$1" -q -- "$2"; fi
+}`,
+
+	// Account database entries: getent, else the files.
+	"_getent": `_getent() {
+  if command -v getent >/dev/null 2>&1; then getent "$1" "$2"; return 0; fi
+  awk -F: -v n="$2" '$1==n' "/etc/$1"
+}`,
+	"_idgroups": `_idgroups() { id -Gn -- "$1"; }`,
+
+	// A kernel parameter: /proc/sys, else sysctl.
+	"_sysctl": `_sysctl() {
+  _p=$(printf '%s' "$1" | tr . /)
+  if [ -r "/proc/sys/$_p" ]; then cat "/proc/sys/$_p"; else sysctl -n "$1"; fi
+}`,
+
+	"_mounts": `_mounts() { cat /proc/self/mountinfo; }`,
+	"_df":     `_df() { df -P -- "$1"; }`,
+
+	// Addresses a name resolves to through the host's resolver ($1: ahosts,
+	// ahostsv4 or ahostsv6).
+	"_ahosts": `_ahosts() { getent "$1" "$2"; _r=$?; [ "$_r" -eq 2 ] && return 0; return "$_r"; }`,
+}
+
+// posixScript builds the gather script for POSIX hosts.
+func posixScript(nonce string, helpers []string, reqs []request) *remote.Cmd {
+	var b strings.Builder
+	b.WriteString("M=" + shellQuote(strings.TrimSuffix(markerPrefix(nonce), " ")) + "\n")
+	b.WriteString(posixPreamble)
+	for _, h := range helpers {
+		b.WriteString(posixHelpers[h])
+		b.WriteByte('\n')
+	}
+	for i, r := range reqs {
+		b.WriteString("_s ")
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte(' ')
+		b.WriteString(r.code)
+		b.WriteByte('\n')
+	}
+	b.WriteString("exit 0\n")
+	return &remote.Cmd{Shell: b.String()}
+}
+
+// posixCall is a request's code: a helper called with quoted arguments.
+func posixCall(helper string, args ...string) string {
+	var b strings.Builder
+	b.WriteString(helper)
+	for _, a := range args {
+		b.WriteByte(' ')
+		b.WriteString(shellQuote(a))
+	}
+	return b.String()
+}

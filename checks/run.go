@@ -1,0 +1,281 @@
+package checks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// RunOptions tune Run. Zero values mean the defaults.
+type RunOptions struct {
+	// Parallel is how many network probes (http, addr, dns, tls) run at
+	// once for this host (default 8).
+	Parallel int
+	// RetryTimeout re-runs the checks that fail (or cannot be evaluated)
+	// until they pass or this much time has passed (--retry-timeout); 0
+	// runs them once.
+	RetryTimeout time.Duration
+	// Sleep is the pause between retries (default 1s).
+	Sleep time.Duration
+	// DefaultTimeout bounds a check that sets no timeout: (default 10s).
+	DefaultTimeout time.Duration
+	// Become runs the host-side probes and command checks through sudo
+	// (as BecomeUser, root when empty), so root-only files can be checked.
+	// Ignored on Windows hosts.
+	Become     bool
+	BecomeUser string
+}
+
+// Defaults of RunOptions.
+const (
+	DefaultParallel = 8
+	DefaultSleep    = time.Second
+	DefaultTimeout  = 10 * time.Second
+)
+
+func (o RunOptions) withDefaults() RunOptions {
+	if o.Parallel <= 0 {
+		o.Parallel = DefaultParallel
+	}
+	if o.Sleep <= 0 {
+		o.Sleep = DefaultSleep
+	}
+	if o.DefaultTimeout <= 0 {
+		o.DefaultTimeout = DefaultTimeout
+	}
+	return o
+}
+
+// Run evaluates checks on one host and returns one result per property, in
+// check order.
+//
+// Host-side observations are gathered in one round trip: a single script
+// collects everything the checks need (listening sockets, services,
+// packages, files, users, ...) and every property is then evaluated locally
+// by pure parsers. Command checks run as their own commands, one after the
+// other, on the same connection. exec may be nil when every check is
+// observed from the controller.
+//
+// Network checks (http, addr, dns, tls) run concurrently, at most
+// opts.Parallel at a time, from the controller or, with from: host, through
+// the host's connection when exec implements remote.NetDialer (SSH).
+//
+// A property that depends on one that failed (ip when the port does not
+// listen) is a Skip. A property that cannot be evaluated (the probe failed,
+// the connection was lost) is an Error, never a Fail.
+func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opts RunOptions) []Result {
+	r := &hostRun{exec: exec, host: host.Name, opts: opts.withDefaults()}
+	perCheck := make([][]Result, len(checks))
+	pending := make([]int, len(checks))
+	for i := range pending {
+		pending[i] = i
+	}
+	deadline := time.Now().Add(r.opts.RetryTimeout)
+	for {
+		r.evaluate(ctx, checks, pending, perCheck)
+		pending = failing(pending, perCheck)
+		if len(pending) == 0 || r.opts.RetryTimeout <= 0 || time.Now().Add(r.opts.Sleep).After(deadline) {
+			break
+		}
+		if !sleep(ctx, r.opts.Sleep) {
+			break
+		}
+	}
+	var all []Result
+	for _, rs := range perCheck {
+		all = append(all, rs...)
+	}
+	return all
+}
+
+// failing returns the checks with a failed or unevaluated property.
+func failing(idx []int, perCheck [][]Result) []int {
+	var out []int
+	for _, i := range idx {
+		for _, r := range perCheck[i] {
+			if r.Status == Fail || r.Status == Error {
+				out = append(out, i)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// hostRun is one Run: a host, its connection and the options.
+type hostRun struct {
+	exec Executor
+	host string
+	opts RunOptions
+}
+
+// become sets the options' sudo settings on a host command.
+func (r *hostRun) become(cmd *remote.Cmd) {
+	if r.opts.Become && r.exec.OS() != remote.OSWindows {
+		cmd.Become, cmd.BecomeUser = true, r.opts.BecomeUser
+	}
+}
+
+func (r *hostRun) timeout(c *Check) time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return r.opts.DefaultTimeout
+}
+
+// hostJob is a host-side check waiting for the gather.
+type hostJob struct {
+	i    int
+	eval hostEval
+}
+
+// evaluate runs the checks idx and stores their results in out.
+func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out [][]Result) {
+	family := remote.OSUnknown
+	if r.exec != nil {
+		family = r.exec.OS()
+	}
+	g := newGather(family)
+	var jobs []hostJob
+	var commands, probes []int
+	for _, i := range idx {
+		c := checks[i]
+		switch {
+		case c.Skip:
+			out[i] = toResults(r.host, c, c.From, 0, skipped(c, "skip: true"))
+		case c.Command != nil:
+			commands = append(commands, i)
+		case gathered(c):
+			jobs = append(jobs, hostJob{i, planHost(c, g)})
+		default:
+			probes = append(probes, i)
+		}
+	}
+
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.opts.Parallel)
+	for _, i := range probes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+				out[i] = r.probe(ctx, checks[i])
+			case <-ctx.Done():
+				out[i] = r.unevaluated(checks[i], checks[i].From, "not run: "+ctx.Err().Error())
+			}
+		}()
+	}
+	r.hostSide(ctx, g, checks, jobs, commands, out)
+	wg.Wait()
+}
+
+// gathered reports whether a check is observed by the host's gather script.
+func gathered(c *Check) bool {
+	switch c.Type {
+	case "addr", "http", "tls", "command":
+		return false
+	case "dns":
+		return c.From == FromHost && c.DNS.Server == "" && (c.DNS.Type == "" || c.DNS.Type == "A" || c.DNS.Type == "AAAA")
+	}
+	return true
+}
+
+// unevaluated returns Error results for every property of a check.
+func (r *hostRun) unevaluated(c *Check, v Vantage, msg string) []Result {
+	return toResults(r.host, c, v, 0, judge(c, failure(msg)))
+}
+
+// hostSide runs the gather, evaluates the gathered checks, then runs the
+// command checks, on the host's one connection.
+func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs []hostJob, commands []int, out [][]Result) {
+	if len(jobs) == 0 && len(commands) == 0 {
+		return
+	}
+	if r.exec == nil {
+		for _, j := range jobs {
+			out[j.i] = r.unevaluated(checks[j.i], FromHost, "no connection to the host")
+		}
+		for _, i := range commands {
+			out[i] = r.unevaluated(checks[i], FromHost, "no connection to the host")
+		}
+		return
+	}
+	if len(jobs) > 0 {
+		limit := r.opts.DefaultTimeout
+		for _, j := range jobs {
+			limit = max(limit, checks[j.i].Timeout)
+		}
+		gctx, cancel := context.WithTimeout(ctx, limit)
+		g.run(gctx, r.exec, r.become)
+		cancel()
+		if g.err != nil && errors.Is(g.err, context.DeadlineExceeded) && ctx.Err() == nil {
+			g.err = fmt.Errorf("the probes did not finish within %s: %w", limit, g.err)
+		}
+		for _, j := range jobs {
+			c := checks[j.i]
+			out[j.i] = toResults(r.host, c, FromHost, g.duration, judge(c, j.eval()))
+		}
+	}
+	for _, i := range commands {
+		c := checks[i]
+		o, d := runCommand(ctx, r.exec, c.Command, r.timeout(c), r.become)
+		out[i] = toResults(r.host, c, FromHost, d, judge(c, o))
+	}
+}
+
+// probe runs one network check.
+func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
+	timeout := r.timeout(c)
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	p, problem := r.netProbe(c.From, timeout)
+	var o *observed
+	switch {
+	case problem != "":
+		o = failure(problem)
+	case c.Addr != nil:
+		o = probeAddr(pctx, c.Addr, p)
+	case c.HTTP != nil:
+		o = probeHTTP(pctx, c.HTTP, p)
+	case c.TLS != nil:
+		o = probeTLS(pctx, c.TLS, p, time.Now())
+	case c.DNS != nil && c.From == FromHost && c.DNS.Server == "":
+		o = failure(c.DNS.Type + " lookups from the host need server: (queried through the host's connection); " +
+			"without one, only A and AAAA lookups run on the host (getent)")
+	case c.DNS != nil:
+		o = probeDNS(pctx, c.DNS, p)
+	default:
+		o = failure(c.Type + " checks cannot be observed over the network")
+	}
+	return toResults(r.host, c, c.From, time.Since(start), judge(c, o))
+}
+
+// netProbe returns where a network check's connections come from.
+func (r *hostRun) netProbe(from Vantage, timeout time.Duration) (netProbe, string) {
+	if from != FromHost {
+		return netProbe{dial: controllerDial(timeout), timeout: timeout}, ""
+	}
+	nd, ok := r.exec.(remote.NetDialer)
+	if r.exec == nil || !ok {
+		return netProbe{}, "from: host needs a transport that can open connections (ssh)"
+	}
+	return netProbe{dial: nd.DialContext, host: true, timeout: timeout}, ""
+}

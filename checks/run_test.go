@@ -1,0 +1,423 @@
+package checks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// probe reads a captured probe output from testdata/probes.
+func probe(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "probes", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// debianHost fakes a Debian host from captured outputs.
+func debianHost(t *testing.T) *fakeHost {
+	return newFakeHost(remote.OSLinux, map[string]probeReply{
+		posixCall("_net", "tcp"):                    {out: probe(t, "proc_net_tcp.txt")},
+		posixCall("_net", "tcp6"):                   {out: probe(t, "proc_net_tcp6.txt")},
+		posixCall("_net", "udp"):                    {out: probe(t, "proc_net_udp.txt")},
+		posixCall("_svc", "ssh"):                    {out: probe(t, "svc_systemd_ssh.txt")},
+		posixCall("_svc", "nosuch"):                 {out: probe(t, "svc_systemd_missing.txt")},
+		posixCall("_ps"):                            {out: probe(t, "ps_comm.txt")},
+		posixCall("_pkg", "openssh-server"):         {out: probe(t, "pkg_dpkg_openssh.txt")},
+		posixCall("_pkg", "nosuchpkg"):              {out: probe(t, "pkg_dpkg_missing.txt")},
+		posixCall("_stat", "/etc/passwd"):           {out: probe(t, "stat_file.txt")},
+		posixCall("_stat", "/nonexistent"):          {out: probe(t, "stat_missing.txt")},
+		posixCall("_sum", "sha256", "/etc/passwd"):  {out: probe(t, "sum_sha256.txt")},
+		posixCall("_cat", "/etc/passwd"):            {out: "root:x:0:0:root:/root:/bin/bash\n"},
+		posixCall("_getent", "passwd", "root"):      {out: probe(t, "getent_passwd_root.txt")},
+		posixCall("_idgroups", "root"):              {out: probe(t, "idgroups_root.txt")},
+		posixCall("_getent", "group", "sudo"):       {out: probe(t, "getent_group_sudo.txt")},
+		posixCall("_sysctl", "net.core.somaxconn"):  {out: probe(t, "sysctl_somaxconn.txt")},
+		posixCall("_sysctl", "no.such"):             {stderr: "sysctl: cannot stat /proc/sys/no/such: No such file or directory", code: 255},
+		posixCall("_mounts"):                        {out: probe(t, "mountinfo.txt")},
+		posixCall("_df", "/"):                       {out: probe(t, "df_root.txt")},
+		posixCall("_ahosts", "ahosts", "localhost"): {out: probe(t, "ahosts_localhost.txt")},
+	})
+}
+
+const debianChecks = `
+port:
+  tcp:48022: {listening: true, ip: [0.0.0.0]}
+  tcp:48080: {listening: true, ip: [0.0.0.0]}
+  tcp6:48443: {listening: true, ip: ["::1"]}
+  tcp:9: {listening: true, ip: [0.0.0.0]}
+  udp:48053: {listening: true}
+service:
+  ssh: {enabled: true, running: true}
+  nosuch: {running: false, runlevels: [default]}
+process:
+  bash: {running: true}
+  nginx: {running: false}
+package:
+  openssh-server: {installed: true, versions: [{have-prefix: "1:9."}]}
+  nosuchpkg: {installed: true, versions: ["1.0"]}
+file:
+  /etc/passwd: {exists: true, mode: "0644", owner: root, size: {gt: 0}, sha256: 427f93cafd9cc19be6eec03e590c9c6cdf9f688a5eaf21fa8d72351e2b15fd05, contents: ["/^root:/"]}
+  /nonexistent: {exists: false, mode: "0600"}
+user:
+  root: {exists: true, uid: 0, groups: [root], shell: /bin/bash}
+group:
+  sudo: {gid: 27}
+kernel-param:
+  net.core.somaxconn: {value: {ge: 1024}}
+  no.such: {value: "1"}
+mount:
+  /: {exists: true, filesystem: ext4, usage: {lt: 90}, vfs-opts: [discard]}
+dns:
+  localhost: {from: host, resolvable: true, addrs: [127.0.0.1]}
+`
+
+func TestRunGathersInOneRoundTrip(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, debianChecks), RunOptions{})
+
+	want := []string{
+		"port tcp:48022 listening pass", "port tcp:48022 ip pass",
+		"port tcp:48080 listening pass", "port tcp:48080 ip fail",
+		"port tcp6:48443 listening pass", "port tcp6:48443 ip pass",
+		"port tcp:9 listening fail", "port tcp:9 ip skip",
+		"port udp:48053 listening pass",
+		"service ssh enabled pass", "service ssh running pass",
+		"service nosuch running pass", "service nosuch runlevels error",
+		"process bash running pass", "process nginx running pass",
+		"package openssh-server installed pass", "package openssh-server versions pass",
+		"package nosuchpkg installed fail", "package nosuchpkg versions skip",
+		"file /etc/passwd exists pass", "file /etc/passwd mode pass", "file /etc/passwd owner pass",
+		"file /etc/passwd size pass", "file /etc/passwd sha256 pass", "file /etc/passwd contents pass",
+		"file /nonexistent exists pass", "file /nonexistent mode skip",
+		"user root exists pass", "user root uid pass", "user root groups pass", "user root shell pass",
+		"group sudo gid pass",
+		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value fail",
+		"mount / exists pass", "mount / filesystem pass", "mount / vfs-opts pass", "mount / usage pass",
+		"dns localhost resolvable pass", "dns localhost addrs pass",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results:\n got %q\nwant %q", got, want)
+	}
+	if host.gathers != 1 {
+		t.Errorf("%d gather round trips, want 1", host.gathers)
+	}
+	// Each observation is made once, however many checks need it.
+	seen := make(map[string]bool)
+	for _, code := range host.asked {
+		if seen[code] {
+			t.Errorf("probe %s asked twice", code)
+		}
+		seen[code] = true
+	}
+
+	r := find(t, results, "tcp:48080", "ip")
+	if r.Expected != "[0.0.0.0]" || r.Actual != "[127.0.0.1]" || r.Host != "deb1" || r.Vantage != FromHost || r.Pos != "checks.yaml:4:3" {
+		t.Errorf("ip result = %+v", r)
+	}
+	if r := find(t, results, "tcp:9", "listening"); r.Actual != "false" {
+		t.Errorf("listening result = %+v", r)
+	}
+	if r := find(t, results, "tcp:9", "ip"); r.Message != "nothing listens on tcp:9" {
+		t.Errorf("skipped ip = %+v", r)
+	}
+	if r := find(t, results, "nosuch", "runlevels"); !strings.Contains(r.Message, "only known on SysV init and OpenRC") {
+		t.Errorf("runlevels on systemd = %+v", r)
+	}
+	if r := find(t, results, "no.such", "value"); !strings.HasPrefix(r.Actual, "no such kernel parameter: sysctl: cannot stat") {
+		t.Errorf("missing kernel parameter = %+v", r)
+	}
+}
+
+func TestRunProbeFailuresAreErrors(t *testing.T) {
+	checks := mustParse(t, `
+package:
+  nginx: {installed: true}
+port:
+  tcp:22: {listening: true}
+command:
+  "true": {exit-status: 0}
+`)
+	t.Run("one probe", func(t *testing.T) {
+		host := newFakeHost(remote.OSLinux, map[string]probeReply{
+			posixCall("_pkg", "nginx"): {stderr: "no package manager found (dpkg, rpm or apk)", code: 1},
+			posixCall("_net", "tcp"):   {out: probe(t, "proc_net_tcp.txt")},
+		})
+		results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, checks, RunOptions{})
+		want := []string{"package nginx installed error", "port tcp:22 listening fail", "command true exit-status fail"}
+		if got := summary(results); !reflect.DeepEqual(got, want) {
+			t.Errorf("results = %q, want %q", got, want)
+		}
+		if msg := results[0].Message; msg != "querying the package manager: no package manager found (dpkg, rpm or apk)" {
+			t.Errorf("message = %q", msg)
+		}
+	})
+	t.Run("lost connection", func(t *testing.T) {
+		lost := &fakeExec{os: remote.OSLinux, run: func(context.Context, *remote.Cmd) (remote.Result, error) {
+			return remote.Result{}, remote.Errorf(remote.ClassLost, "run", "connection reset")
+		}}
+		results := Run(context.Background(), lost, HostInfo{Name: "h"}, checks, RunOptions{})
+		for _, r := range results {
+			if r.Status != Error {
+				t.Errorf("%s %s = %s, want error", r.ID, r.Property, r.Status)
+			}
+		}
+		if want := "the probe script could not run: run: lost: connection reset"; results[0].Message != want {
+			t.Errorf("message = %q, want %q", results[0].Message, want)
+		}
+		if want := "the command could not run: run: lost: connection reset"; results[2].Message != want {
+			t.Errorf("message = %q, want %q", results[2].Message, want)
+		}
+	})
+	t.Run("no connection", func(t *testing.T) {
+		results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
+		for _, r := range results {
+			if r.Status != Error || r.Message != "no connection to the host" {
+				t.Errorf("%+v", r)
+			}
+		}
+	})
+}
+
+func TestRunSkip(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{})
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+port:
+  tcp:22: {listening: true, ip: [0.0.0.0], skip: true}
+command:
+  reboot: {exit-status: 0, skip: true}
+`), RunOptions{})
+	want := []string{"port tcp:22 listening skip", "port tcp:22 ip skip", "command reboot exit-status skip"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if host.gathers != 0 || len(host.ran) != 0 {
+		t.Errorf("skipped checks ran: %d gathers, commands %q", host.gathers, host.ran)
+	}
+}
+
+func TestRunCommands(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{})
+	host.commands["app --version"] = func(_ context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		writeAll(t, cmd.Stdout, "app 2.4.1\nbuilt today\n")
+		writeAll(t, cmd.Stderr, "warning: old config\n")
+		return remote.Result{ExitCode: 0}, nil
+	}
+	host.commands["sleep 100"] = func(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		writeAll(t, cmd.Stdout, "partial\n")
+		<-ctx.Done()
+		return remote.Result{}, &remote.Error{Class: remote.ClassTimeout, Op: "run", Err: ctx.Err()}
+	}
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+command:
+  app --version:
+    exit-status: 0
+    stdout: ["/^app 2\\./", "!error"]
+    stderr: {contain-element: {have-prefix: "warning:"}}
+  sleep 100:
+    exit-status: 0
+    stdout: [done]
+    timeout: 50
+`), RunOptions{})
+	want := []string{
+		"command app --version exit-status pass", "command app --version stdout pass", "command app --version stderr pass",
+		"command sleep 100 exit-status fail", "command sleep 100 stdout skip",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[3]; r.Actual != "the command did not finish within 50ms" {
+		t.Errorf("timed-out command = %+v", r)
+	}
+	if host.gathers != 0 {
+		t.Errorf("%d gathers for command checks only", host.gathers)
+	}
+}
+
+func TestRunRetriesUntilPass(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{
+		posixCall("_net", "tcp"): {out: "  sl  local_address rem_address   st\n"},
+		posixCall("_ps"):         {out: "bash\n"},
+	})
+	checks := mustParse(t, `
+port:
+  tcp:48022: {listening: true}
+process:
+  bash: {running: true}
+`)
+	// The port starts listening after the second gather.
+	var gathers int
+	exec := &fakeExec{os: remote.OSLinux, run: func(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		gathers++
+		if gathers == 3 {
+			host.setProbe(posixCall("_net", "tcp"), probeReply{out: probe(t, "proc_net_tcp.txt")})
+		}
+		return host.run(ctx, cmd)
+	}}
+	results := Run(context.Background(), exec, HostInfo{Name: "h"}, checks, RunOptions{RetryTimeout: time.Minute, Sleep: time.Millisecond})
+	want := []string{"port tcp:48022 listening pass", "process bash running pass"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if gathers != 3 {
+		t.Errorf("%d gathers, want 3", gathers)
+	}
+	// Only the failing check is observed again.
+	if n := strings.Count(strings.Join(host.asked, "\n"), "_ps"); n != 1 {
+		t.Errorf("the passing process check was observed %d times", n)
+	}
+
+	// Without a retry timeout, one attempt.
+	gathers = 0
+	host.setProbe(posixCall("_net", "tcp"), probeReply{out: "  sl  local_address rem_address   st\n"})
+	results = Run(context.Background(), exec, HostInfo{Name: "h"}, checks, RunOptions{})
+	if results[0].Status != Fail || gathers != 1 {
+		t.Errorf("no retry: %v after %d gathers", summary(results), gathers)
+	}
+}
+
+func TestRunRetryStopsWithContext(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{posixCall("_net", "tcp"): {out: "  sl  local_address\n"}})
+	ctx, cancel := context.WithCancel(context.Background())
+	exec := &fakeExec{os: remote.OSLinux, run: func(c context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		cancel() // interrupted during the first attempt
+		return host.run(c, cmd)
+	}}
+	results := Run(ctx, exec, HostInfo{Name: "h"}, mustParse(t, "port:\n  tcp:22: {listening: true}\n"),
+		RunOptions{RetryTimeout: time.Hour, Sleep: time.Hour})
+	if len(results) != 1 || results[0].Status == Pass {
+		t.Errorf("results = %v", summary(results))
+	}
+}
+
+func TestRunWindows(t *testing.T) {
+	host := newFakeHost(remote.OSWindows, map[string]probeReply{
+		psTCPListeners:                         {out: probe(t, "win_tcp.json")},
+		psService("sshd"):                      {out: probe(t, "win_service_sshd.json")},
+		psService("wuauserv"):                  {out: probe(t, "win_service_stopped_manual.json")},
+		psProcesses:                            {out: probe(t, "win_process.json")},
+		psPackage("7-Zip 23.01 (x64)"):         {out: probe(t, "win_package.json")},
+		psFile(`C:\Windows\win.ini`):           {out: probe(t, "win_file.json")},
+		psHash("SHA256", `C:\Windows\win.ini`): {out: "6F533CCC79227E38F18BD3A2A5C3E8E5C6E2B6D1B1D8F1F2F3F4F5F6F7F8F9F0\n"},
+		psUser("Administrator"):                {out: probe(t, "win_user.json")},
+		psResolve("example.net", ""):           {out: probe(t, "win_dns_a.json")},
+	})
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "win1"}, mustParse(t, `
+port:
+  tcp:3389: {listening: true, ip: [0.0.0.0]}
+  tcp6:5985: {listening: true}
+service:
+  sshd: {enabled: true, running: true}
+  wuauserv: {running: false, enabled: false}
+process:
+  sshd.exe: {running: true}
+package:
+  7-Zip 23.01 (x64): {installed: true, versions: ["23.01"]}
+file:
+  'C:\Windows\win.ini': {exists: true, filetype: file, size: 824, mode: "0644", sha256: {have-prefix: 6f533ccc}}
+user:
+  Administrator: {exists: true, groups: [Administrators], uid: 500}
+dns:
+  example.net: {from: host, resolvable: true, addrs: [93.184.215.14]}
+kernel-param:
+  vm.swappiness: {value: "60"}
+`), RunOptions{})
+	want := []string{
+		"port tcp:3389 listening pass", "port tcp:3389 ip pass", "port tcp6:5985 listening pass",
+		"service sshd enabled pass", "service sshd running pass",
+		"service wuauserv enabled pass", "service wuauserv running pass",
+		"process sshd.exe running pass",
+		"package 7-Zip 23.01 (x64) installed pass", "package 7-Zip 23.01 (x64) versions pass",
+		"file C:\\Windows\\win.ini exists pass", "file C:\\Windows\\win.ini filetype pass",
+		"file C:\\Windows\\win.ini mode error", "file C:\\Windows\\win.ini size pass", "file C:\\Windows\\win.ini sha256 pass",
+		"user Administrator exists pass", "user Administrator uid error", "user Administrator groups pass",
+		"dns example.net resolvable pass", "dns example.net addrs pass",
+		"kernel-param vm.swappiness value error",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results:\n got %q\nwant %q", got, want)
+	}
+	if host.gathers != 1 {
+		t.Errorf("%d gathers, want 1", host.gathers)
+	}
+}
+
+func TestWindowsBatchesFitTheCommandLine(t *testing.T) {
+	var reqs []request
+	for i := range 60 {
+		reqs = append(reqs, request{code: psFile(`C:\ProgramData\app\config-` + strings.Repeat("x", 40) + string(rune('a'+i%26)))})
+	}
+	batches := windowsBatches(reqs)
+	if len(batches) < 2 {
+		t.Fatalf("%d batches for 60 file probes", len(batches))
+	}
+	next := 0
+	for _, b := range batches {
+		if b.first != next || b.end <= b.first {
+			t.Fatalf("batches %v do not cover the requests in order", batches)
+		}
+		next = b.end
+		cmd := windowsScript("0123456789abcdef", b.first, reqs[b.first:b.end])
+		if n := len(cmd.Args[len(cmd.Args)-1]); n > maxEncodedScript {
+			t.Errorf("batch %v encodes to %d characters, more than %d", b, n, maxEncodedScript)
+		}
+	}
+	if next != len(reqs) {
+		t.Errorf("batches end at %d of %d requests", next, len(reqs))
+	}
+}
+
+func TestRunFromHostNeedsNetDialer(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{})
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+http:
+  http://127.0.0.1:1/: {status: 200, from: host}
+`), RunOptions{})
+	if len(results) != 1 || results[0].Status != Error || results[0].Message != "from: host needs a transport that can open connections (ssh)" {
+		t.Errorf("results = %+v", results)
+	}
+}
+
+func TestGatherSections(t *testing.T) {
+	nonce := "00112233aabbccdd"
+	m := markerPrefix(nonce)
+	out := m + "begin 0\nline one\r\nno newline at end\n" + m + "stderr\n\n" + m + "end 0\n" +
+		"stray output\n" +
+		m + "begin 2\n::rctl:ffffffffffffffff begin 9\nbinary\x00\xff\n\n" + m + "stderr\nboom\n" + m + "end 3\n" +
+		m + "begin 4\npartial"
+	got := splitSections([]byte(out), nonce)
+	if len(got) != 2 {
+		t.Fatalf("sections = %+v", got)
+	}
+	if s := got[0]; string(s.out) != "line one\r\nno newline at end" || s.code != 0 || !s.ok || s.failed() != "" {
+		t.Errorf("section 0 = %+v", s)
+	}
+	if s := got[2]; string(s.out) != "::rctl:ffffffffffffffff begin 9\nbinary\x00\xff\n" || s.code != 3 || s.stderr != "boom" || s.failed() != "boom" {
+		t.Errorf("section 2 = %+v", s)
+	}
+	if _, ok := got[4]; ok {
+		t.Error("an unfinished section was returned")
+	}
+	if msg := (section{}).failed(); !strings.Contains(msg, "stopped early") {
+		t.Errorf("missing section: %q", msg)
+	}
+}
+
+func TestGatherScriptFailure(t *testing.T) {
+	exec := &fakeExec{os: remote.OSLinux, run: func(_ context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		writeAll(t, cmd.Stderr, "sh: 1: Syntax error\n")
+		return remote.Result{ExitCode: 2}, nil
+	}}
+	results := Run(context.Background(), exec, HostInfo{Name: "h"}, mustParse(t, "process:\n  bash: {running: true}\n"), RunOptions{})
+	if results[0].Status != Error || results[0].Message != "the probe script failed: sh: 1: Syntax error" {
+		t.Errorf("result = %+v", results[0])
+	}
+}

@@ -1,0 +1,466 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
+)
+
+// checkOptions are the check command's own settings.
+type checkOptions struct {
+	Files        []string      // check files: arguments and -F/--file
+	RetryTimeout time.Duration // re-run failing checks until they pass or this passes
+	Sleep        time.Duration // between retries
+}
+
+// checkFilesVar is the inventory variable naming a host's check files.
+const checkFilesVar = "checks"
+
+func newCheckCmd(a *app) *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:   "check [-H PATTERN] [-F FILE]... [FILE...] [flags]",
+		Short: "Check that every selected host is as the check files say",
+		Long: `Check that every selected host is as the check files say: ports listening, services
+running, packages installed, files, users, commands, HTTP endpoints, DNS names,
+certificates... Check files are goss-shaped YAML (resource type, id, properties), so goss
+files run unchanged, with no agent on the hosts.
+
+Check files are the arguments and -F/--file (repeatable). Without any, each host's files
+are those its inventory variable "checks" names (a list of paths, or one path; relative
+paths are relative to the current directory), so "remotectl check -H web" checks every web
+host against the files its groups name. A check applies to the hosts selected by -H (and
+--limit) that its hosts: pattern also selects. Every file is validated before any
+connection: a broken file exits 65 naming file:line:col.
+
+Each host's checks use one connection, and a host whose checks are all observed from the
+controller (http, addr, dns, tls by default) is not connected to at all.
+
+Output (-o):
+  text        per host, a line per property, then the fleet matrix (default)
+  json        one document; jsonl: one object per result, host and summary
+  junit       a <testsuite> per host, a <testcase> per property (CI test reports)
+  tap         TAP version 13
+  prometheus  text exposition for node_exporter's textfile collector
+  nagios      one status line with perfdata; exit codes 0 OK, 1 WARNING,
+              2 CRITICAL, 3 UNKNOWN in this mode only (see below)
+
+A property is pass, fail, skip (skip: true, or a property it depends on failed) or error
+(it could not be evaluated: never counted as a failure, but never a success: exit bit 2).
+
+` + checkExitCodesHelp,
+		Example: `  remotectl check web.yaml
+  remotectl check -i inventory.yaml -H web
+  remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
+  remotectl check -H web --retry-timeout 2m --sleep 5s deploy-done.yaml
+  remotectl check -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Files = append(o.Files, args...)
+			return runCheck(cmd.Context(), a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Files, "file", "F", nil, "check file (repeatable; default: the files the inventory variable \"checks\" names)")
+	f.DurationVar(&o.RetryTimeout, "retry-timeout", 0, "re-run failing checks until they pass or this time has passed (0 = run once)")
+	f.DurationVar(&o.Sleep, "sleep", time.Second, "time to wait between retries of failing checks")
+	return cmd
+}
+
+// runCheck runs the checks and renders the results. With -o nagios, every
+// failure to run is a status line too, in state UNKNOWN.
+func runCheck(ctx context.Context, a *app, o *checkOptions) error {
+	err := runChecks(ctx, a, o)
+	var ee exitError
+	if err == nil || a.g.Output != report.FormatNagios || errors.As(err, &ee) {
+		return err
+	}
+	fmt.Fprint(a.io.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
+	fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
+	return exitError{nagiosExitCode(report.NagiosUnknown)}
+}
+
+func runChecks(ctx context.Context, a *app, o *checkOptions) error {
+	if o.RetryTimeout < 0 || o.Sleep < 0 {
+		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
+	}
+	ropts := report.CheckOptions{
+		Format:  a.g.Output,
+		Out:     a.io.Out,
+		Color:   a.useColor(),
+		Unicode: a.io.OutTTY && a.io.Getenv("TERM") != "dumb",
+		Quiet:   a.g.Quiet,
+		Verbose: a.g.Verbose > 0,
+	}
+	if err := ropts.Validate(); err != nil {
+		return usageError{err}
+	}
+	inv, hosts, err := a.selectHosts()
+	if err != nil {
+		return err
+	}
+	plans, err := planChecks(inv, hosts, o.Files)
+	if err != nil {
+		return err
+	}
+	if ropts.Verbose {
+		if skipped := hostsWithoutChecks(hosts, plans); len(skipped) > 0 {
+			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
+		}
+	}
+	return runPlans(ctx, a, plans, ropts, checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
+}
+
+// runPlans checks every planned host, one connection per host, and decides
+// the exit code from the results.
+func runPlans(ctx context.Context, a *app, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
+	targets := make([]remote.Target, len(plans))
+	offline := make(map[string]bool)
+	for i, p := range plans {
+		targets[i] = a.target(p.host)
+		if p.offline {
+			offline[p.host.Name] = true
+		}
+	}
+	dialer, err := a.newDialer(secrets{})
+	if err != nil {
+		return err
+	}
+	defer dialer.Close()
+
+	// results[i] is written by host i's job before it returns, and read by
+	// the renderer only after that host's EventDone without an error.
+	results := make([][]checks.Result, len(targets))
+	index := make(map[*remote.Target]int, len(targets))
+	for i := range targets {
+		index[&targets[i]] = i
+	}
+	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
+		i := index[hio.Target]
+		res, err := plans[i].run(ctx, t, runOpts)
+		if err != nil {
+			return remote.Result{}, err
+		}
+		results[i] = res
+		return remote.Result{ExitCode: failedExitCode(res)}, nil
+	}
+	runner := &remote.Runner{Dialer: checkDialer{Dialer: dialer, offline: offline}, Forks: a.g.Forks, Timeout: a.g.Timeout}
+	events := runner.Run(ctx, targets, job)
+	summary, renderErr := report.RenderChecks(events, targets, func(i int) []checks.Result { return results[i] }, ropts)
+	if renderErr != nil {
+		// The run itself is complete: report the output problem, keep the exit code.
+		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+	}
+	if code := checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil); code != exitOK {
+		return exitError{code}
+	}
+	return nil
+}
+
+// failedExitCode is the exit code a check job reports to generic code: 1
+// when some property failed.
+func failedExitCode(res []checks.Result) int {
+	for i := range res {
+		if res[i].Status == checks.Fail {
+			return 1
+		}
+	}
+	return 0
+}
+
+// hostPlan is what one host checks.
+type hostPlan struct {
+	host   *inventory.Host
+	checks []*checks.Check // the host's checks, templates executed
+	failed []checks.Result // checks whose templates failed for this host, as errors
+	// offline: every check is observed from the controller or skipped, so
+	// the host needs no connection.
+	offline bool
+}
+
+// run evaluates the host's checks over t (unused when the plan is offline).
+// It returns the context's error when the host's time ran out, so the host
+// is reported as timed out (or cancelled) rather than with partial results.
+func (p *hostPlan) run(ctx context.Context, t remote.Transport, opts checks.RunOptions) ([]checks.Result, error) {
+	var exec checks.Executor = t
+	if p.offline {
+		exec = nil
+	}
+	res := slices.Clone(p.failed)
+	res = append(res, checks.Run(ctx, exec, checks.HostInfo{Name: p.host.Name, Vars: p.host.Vars}, p.checks, opts)...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// planChecks loads the check files and decides which checks each host
+// runs: those from files (or, without files, from the files its inventory
+// variable names) whose hosts: pattern selects it. Hosts no check applies
+// to are left out; none left is a usage error. Every problem in the files
+// is reported at once, as an input error.
+func planChecks(inv *inventory.Inventory, hosts []*inventory.Host, files []string) ([]*hostPlan, error) {
+	checksOf, err := checkSource(hosts, files)
+	if err != nil {
+		return nil, err
+	}
+	sel := newHostSelector(inv)
+	var plans []*hostPlan
+	anyCheck := false
+	for _, h := range hosts {
+		var applicable []*checks.Check
+		for _, c := range checksOf(h) {
+			anyCheck = true
+			ok, err := sel.selects(c, h.Name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				applicable = append(applicable, c)
+			}
+		}
+		if len(applicable) == 0 {
+			continue
+		}
+		// For needs only the checks it renders, whatever suite they came from.
+		rendered, failed := (&checks.Suite{Checks: applicable}).For(checks.HostInfo{Name: h.Name, Vars: h.Vars}, applicable)
+		plans = append(plans, &hostPlan{host: h, checks: rendered, failed: failed, offline: !needsConnection(rendered)})
+	}
+	switch {
+	case !anyCheck:
+		return nil, usageError{errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
+	case len(plans) == 0:
+		return nil, usageError{fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
+	}
+	return plans, nil
+}
+
+// needsConnection reports whether some check is observed on the host.
+func needsConnection(cs []*checks.Check) bool {
+	for _, c := range cs {
+		if !c.Skip && c.From != checks.FromController {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSource loads the check files and returns the checks of each host:
+// every check of files when there are any, else the checks of the files
+// the host's "checks" variable names.
+func checkSource(hosts []*inventory.Host, files []string) (func(*inventory.Host) []*checks.Check, error) {
+	if len(files) > 0 {
+		suite, err := loadCheckFiles(files)
+		if err != nil {
+			return nil, err
+		}
+		return func(*inventory.Host) []*checks.Check { return suite.Checks }, nil
+	}
+	perHost := make(map[*inventory.Host][]string, len(hosts))
+	var all []string
+	var errs []error
+	reported := make(map[string]bool) // origins of bad "checks" variables
+	for _, h := range hosts {
+		paths, err := hostCheckFiles(h)
+		if err != nil {
+			if origin := h.VarOrigin[checkFilesVar]; !reported[origin] {
+				reported[origin] = true
+				errs = append(errs, err)
+			}
+			continue
+		}
+		perHost[h] = paths
+		for _, p := range paths {
+			if !slices.Contains(all, p) {
+				all = append(all, p)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, inputError{errors.Join(errs...)}
+	}
+	if len(all) == 0 {
+		return nil, usageError{fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", checkFilesVar)}
+	}
+	byFile := make(map[string][]*checks.Check, len(all))
+	for _, p := range all {
+		suite, err := loadCheckFiles([]string{p})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		byFile[p] = suite.Checks
+	}
+	if len(errs) > 0 {
+		return nil, inputError{errors.Join(errs...)}
+	}
+	return func(h *inventory.Host) []*checks.Check {
+		var cs []*checks.Check
+		for _, p := range perHost[h] {
+			cs = append(cs, byFile[p]...)
+		}
+		return cs
+	}, nil
+}
+
+// loadCheckFiles loads check files; any problem is an input error (exit 65).
+func loadCheckFiles(paths []string) (*checks.Suite, error) {
+	suite, err := checks.Load(paths)
+	if err != nil {
+		return nil, inputError{err}
+	}
+	return suite, nil
+}
+
+// hostCheckFiles returns the check files a host's "checks" variable names:
+// a list of paths, or one path.
+func hostCheckFiles(h *inventory.Host) ([]string, error) {
+	v, ok := h.Vars[checkFilesVar]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	bad := func() error {
+		where := "of host " + h.Name
+		if origin := h.VarOrigin[checkFilesVar]; origin != "" {
+			where = "from " + origin
+		}
+		return fmt.Errorf("the variable %q %s must be a list of check file paths, not %s; hint: checks: [web.yaml, base.yaml]",
+			checkFilesVar, where, describeValue(v))
+	}
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		paths := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, bad()
+			}
+			paths = append(paths, s)
+		}
+		return paths, nil
+	}
+	return nil, bad()
+}
+
+// describeValue names a variable's value in an error message.
+func describeValue(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list holding something other than paths"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// hostSelector evaluates the hosts: patterns of checks against the
+// inventory, each pattern once.
+type hostSelector struct {
+	inv  *inventory.Inventory
+	sets map[string]map[string]bool // pattern -> names of the hosts it selects
+}
+
+func newHostSelector(inv *inventory.Inventory) *hostSelector {
+	return &hostSelector{inv: inv, sets: make(map[string]map[string]bool)}
+}
+
+// selects reports whether check c applies to the host called name. A
+// pattern naming no known host or group is an input error at the check's
+// position; a glob, regex or range matching nothing selects no host.
+func (s *hostSelector) selects(c *checks.Check, name string) (bool, error) {
+	if strings.TrimSpace(c.Hosts) == "" {
+		return true, nil
+	}
+	set, ok := s.sets[c.Hosts]
+	if !ok {
+		hosts, err := s.inv.Select(c.Hosts, "")
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
+			return false, inputError{fmt.Errorf("%s: hosts: %w", c.Pos, err)}
+		}
+		set = make(map[string]bool, len(hosts))
+		for _, h := range hosts {
+			set[h.Name] = true
+		}
+		s.sets[c.Hosts] = set
+	}
+	return set[name], nil
+}
+
+// hostsWithoutChecks returns the names of the selected hosts that have no
+// plan.
+func hostsWithoutChecks(hosts []*inventory.Host, plans []*hostPlan) []string {
+	planned := make(map[*inventory.Host]bool, len(plans))
+	for _, p := range plans {
+		planned[p.host] = true
+	}
+	var names []string
+	for _, h := range hosts {
+		if !planned[h] {
+			names = append(names, h.Name)
+		}
+	}
+	return names
+}
+
+func foldHosts(hosts []*inventory.Host) string {
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	return nodeset.Fold(names)
+}
+
+// firstErrorLine returns the first line of an error's message.
+func firstErrorLine(err error) string {
+	line, _, _ := strings.Cut(err.Error(), "\n")
+	return line
+}
+
+// checkDialer connects to hosts, except those whose checks are all observed
+// from the controller: they get a transport that refuses every use.
+type checkDialer struct {
+	remote.Dialer
+	offline map[string]bool // by host name
+}
+
+func (d checkDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
+	if d.offline[t.Name] {
+		return noConnection{}, nil
+	}
+	return d.Dialer.Dial(ctx, t)
+}
+
+// noConnection stands for a host checked from the controller only. A job
+// must not use it; if one does, every call fails.
+type noConnection struct{}
+
+var errNoConnection = &remote.Error{Class: remote.ClassOther, Op: "run",
+	Err: errors.New("no connection was made to this host: all its checks are observed from the controller")}
+
+func (noConnection) Run(context.Context, *remote.Cmd) (remote.Result, error) {
+	return remote.Result{}, errNoConnection
+}
+
+func (noConnection) Upload(context.Context, string, io.Reader, fs.FileMode) error {
+	return errNoConnection
+}
+
+func (noConnection) Download(context.Context, string, io.Writer) error { return errNoConnection }
+
+func (noConnection) OS() remote.OSFamily { return remote.OSUnknown }
+
+func (noConnection) Close() error { return nil }
