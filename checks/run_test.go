@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -419,5 +420,51 @@ func TestGatherScriptFailure(t *testing.T) {
 	results := Run(context.Background(), exec, HostInfo{Name: "h"}, mustParse(t, "process:\n  bash: {running: true}\n"), RunOptions{})
 	if results[0].Status != Error || results[0].Message != "the probe script failed: sh: 1: Syntax error" {
 		t.Errorf("result = %+v", results[0])
+	}
+}
+
+func TestRunBecome(t *testing.T) {
+	var become []string
+	exec := &fakeExec{os: remote.OSLinux, run: func(_ context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		kind := "command"
+		if strings.Contains(cmd.Shell, "_s()") {
+			kind = "gather"
+		}
+		become = append(become, kind+" "+strconv.FormatBool(cmd.Become)+" "+cmd.BecomeUser)
+		return remote.Result{}, nil
+	}}
+	checks := mustParse(t, "file:\n  /etc/shadow: {mode: \"0640\"}\ncommand:\n  id -u: {exit-status: 0}\n")
+	Run(context.Background(), exec, HostInfo{Name: "h"}, checks, RunOptions{Become: true, BecomeUser: "auditor"})
+	Run(context.Background(), exec, HostInfo{Name: "h"}, checks, RunOptions{})
+	want := []string{"gather true auditor", "command true auditor", "gather false ", "command false "}
+	if !reflect.DeepEqual(become, want) {
+		t.Errorf("become settings = %q, want %q", become, want)
+	}
+}
+
+// BenchmarkRunHost measures what one host costs the controller: building
+// the gather script, splitting its output and evaluating 20 checks (the
+// round trip itself is faked).
+func BenchmarkRunHost(b *testing.B) {
+	t := &testing.T{}
+	host := debianHost(t)
+	s, err := Parse("bench.yaml", []byte(debianChecks))
+	if err != nil {
+		b.Fatal(err)
+	}
+	exec := host.exec()
+	b.ReportAllocs()
+	for b.Loop() {
+		Run(context.Background(), exec, HostInfo{Name: "h"}, s.Checks, RunOptions{})
+	}
+}
+
+// BenchmarkParse measures parsing a goss file.
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("goss.yaml", []byte(gossFile)); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
