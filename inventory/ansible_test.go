@@ -270,7 +270,7 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	inv := parse(t, "hosts", dedent(`
 		a ansible_ssh_host=10.0.0.1 ansible_ssh_port=2200 ansible_ssh_user=u ansible_ssh_pass=pw ansible_timeout=15
 		b ansible_host_key_checking=False ansible_private_key_file=/k ansible_ssh_common_args="-J hop1,hop2"
-		c ansible_winrm_transport="['kerberos', 'certificate']" ansible_winrm_ca_trust_path=/ca ansible_winrm_cert_pem=/c ansible_winrm_cert_key_pem=/k
+		c ansible_winrm_transport="['kerberos', 'certificate']" ansible_winrm_ca_trust_path=/ca ansible_winrm_cert_pem=/c ansible_winrm_cert_key_pem=/k ansible_winrm_message_encryption=always
 		d ansible_shell_type=sh ansible_ssh_extra_args="-o StrictHostKeyChecking=no"
 	`))
 	a := mustHost(t, inv, "a")
@@ -280,8 +280,8 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	equal(t, "b", []any{b.Conn.HostKeyPolicy, b.Conn.IdentityFiles, b.Conn.ProxyJump},
 		[]any{"off", []string{"/k"}, "hop1,hop2"})
 	c := mustHost(t, inv, "c")
-	equal(t, "c", []any{c.Conn.WinRMAuth, c.Conn.WinRMCACert, c.Conn.WinRMClientCert, c.Conn.WinRMClientKey},
-		[]any{"certificate", "/ca", "/c", "/k"})
+	equal(t, "c", []any{c.Conn.WinRMAuth, c.Conn.WinRMCACert, c.Conn.WinRMClientCert, c.Conn.WinRMClientKey, c.Conn.WinRMMessageEncryption},
+		[]any{"certificate", "/ca", "/c", "/k", "always"})
 	d := mustHost(t, inv, "d")
 	equal(t, "d (POSIX shell and unrelated ssh args set nothing)", d.Conn, Conn{})
 }

@@ -51,6 +51,8 @@
 //	become, become_user, become_password_env   run commands through sudo
 //	winrm_https          true (default) or false
 //	winrm_insecure       true: skip TLS certificate verification
+//	winrm_allow_unencrypted   true: allow plain HTTP without NTLM message encryption
+//	winrm_message_encryption  auto (default), always, never (as Ansible's)
 //	winrm_auth           basic, ntlm, certificate
 //	winrm_shell          cmd, powershell
 //	winrm_ca_cert, winrm_client_cert, winrm_client_key   PEM files
@@ -99,7 +101,8 @@
 // ansible_host_key_checking, a ProxyJump or -J in ansible_ssh_common_args
 // (or _extra_args), ansible_winrm_transport (the first of basic, ntlm,
 // certificate it lists), ansible_winrm_scheme,
-// ansible_winrm_server_cert_validation, ansible_winrm_ca_trust_path,
+// ansible_winrm_server_cert_validation, ansible_winrm_message_encryption,
+// ansible_winrm_ca_trust_path,
 // ansible_winrm_cert_pem, ansible_winrm_cert_key_pem, their ansible_psrp_
 // equivalents (protocol, auth, cert_validation), and ansible_shell_type (cmd,
 // powershell). They stay variables too. YAML files (inventories,

@@ -337,7 +337,7 @@ func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what string) (se
 		var files []string
 		files, _, err = r.strList(n, label)
 		s.val = files
-	case setIdentitiesOnly, setBecome, setWinRMHTTPS, setWinRMInsecure:
+	case setIdentitiesOnly, setBecome, setWinRMHTTPS, setWinRMInsecure, setWinRMAllowUnencrypted:
 		s.val, err = r.boolean(n, label)
 	case setConnectTimeout:
 		s.val, err = r.duration(n, label)
@@ -366,6 +366,8 @@ func checkEnum(key settingKey, s, label string) error {
 		return oneOf(label, s, winrmAuths)
 	case setWinRMShell:
 		return oneOf(label, s, winrmShells)
+	case setWinRMMessageEncryption:
+		return oneOf(label, s, winrmEncryption)
 	}
 	return nil
 }

@@ -67,13 +67,15 @@ type Conn struct {
 	BecomeUser        string
 	BecomePasswordEnv string
 
-	WinRMHTTPS      *bool  // nil means the transport default (HTTPS)
-	WinRMInsecure   bool   // skip TLS verification
-	WinRMAuth       string // "basic", "ntlm" or "certificate"
-	WinRMShell      string // "cmd" or "powershell"
-	WinRMCACert     string
-	WinRMClientCert string
-	WinRMClientKey  string
+	WinRMHTTPS             *bool  // nil means the transport default (HTTPS)
+	WinRMInsecure          bool   // skip TLS verification
+	WinRMAllowUnencrypted  bool   // plain HTTP without message encryption (explicit only)
+	WinRMMessageEncryption string // "auto" (default), "always", "never"
+	WinRMAuth              string // "basic", "ntlm" or "certificate"
+	WinRMShell             string // "cmd" or "powershell"
+	WinRMCACert            string
+	WinRMClientCert        string
+	WinRMClientKey         string
 }
 
 // Group is a named set of hosts and child groups.

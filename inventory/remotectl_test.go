@@ -136,6 +136,8 @@ hosts:
       winrm_ca_cert: ca.pem
       winrm_client_cert: c.pem
       winrm_client_key: k.pem
+      winrm_allow_unencrypted: true
+      winrm_message_encryption: never
       connect_timeout: 1m30s
   plain:
 `)
@@ -153,6 +155,7 @@ hosts:
 	equal(t, "winrm conn", win.Conn, Conn{
 		WinRMHTTPS: &https, WinRMInsecure: true, WinRMAuth: "certificate", WinRMShell: "cmd",
 		WinRMCACert: "ca.pem", WinRMClientCert: "c.pem", WinRMClientKey: "k.pem", ConnectTimeout: 90 * time.Second,
+		WinRMAllowUnencrypted: true, WinRMMessageEncryption: "never",
 	})
 	plain := mustHost(t, inv, "plain")
 	equal(t, "default transport", plain.Transport, TransportSSH)

@@ -36,6 +36,8 @@ const (
 	setWinRMCACert
 	setWinRMClientCert
 	setWinRMClientKey
+	setWinRMAllowUnencrypted
+	setWinRMMessageEncryption
 	numSettings
 )
 
@@ -64,6 +66,9 @@ var settingNames = [numSettings]string{
 	setWinRMCACert:       "winrm_ca_cert",
 	setWinRMClientCert:   "winrm_client_cert",
 	setWinRMClientKey:    "winrm_client_key",
+
+	setWinRMAllowUnencrypted:  "winrm_allow_unencrypted",
+	setWinRMMessageEncryption: "winrm_message_encryption",
 }
 
 func (k settingKey) String() string { return settingNames[k] }
@@ -74,6 +79,7 @@ var (
 	hostKeyPolicies = []string{"strict", "accept-new", "off"}
 	winrmAuths      = []string{"basic", "ntlm", "certificate"}
 	winrmShells     = []string{"cmd", "powershell"}
+	winrmEncryption = []string{"auto", "always", "never"}
 )
 
 // setting is one connection setting as written in one place. val holds a
@@ -146,6 +152,10 @@ func (s setting) applyTo(h *Host) {
 		h.Conn.WinRMClientCert = s.val.(string)
 	case setWinRMClientKey:
 		h.Conn.WinRMClientKey = s.val.(string)
+	case setWinRMAllowUnencrypted:
+		h.Conn.WinRMAllowUnencrypted = s.val.(bool)
+	case setWinRMMessageEncryption:
+		h.Conn.WinRMMessageEncryption = s.val.(string)
 	}
 }
 
@@ -236,6 +246,12 @@ func ansibleSetting(name string, v any) (key settingKey, val any, ok bool, err e
 			err = oneOf(name, s, []string{"validate", "ignore"})
 		}
 		return setWinRMInsecure, s == "ignore", err == nil, err
+	case "ansible_winrm_message_encryption":
+		s, err := ansibleString(name, v)
+		if err == nil {
+			err = oneOf(name, s, winrmEncryption)
+		}
+		return setWinRMMessageEncryption, s, err == nil, err
 	case "ansible_shell_type":
 		s, err := ansibleString(name, v)
 		if err != nil || (s != "cmd" && s != "powershell") {

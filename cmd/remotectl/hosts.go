@@ -65,15 +65,18 @@ func (a *app) target(h *inventory.Host) remote.Target {
 			KnownHostsFile: c.KnownHostsFile,
 		},
 		WinRM: remote.WinRMSettings{
-			HTTPS:       c.WinRMHTTPS,
-			Insecure:    c.WinRMInsecure,
-			Auth:        c.WinRMAuth,
-			Shell:       c.WinRMShell,
-			CACert:      c.WinRMCACert,
-			ClientCert:  c.WinRMClientCert,
-			ClientKey:   c.WinRMClientKey,
-			PasswordEnv: c.PasswordEnv,
-			Password:    c.Password,
+			HTTPS:      c.WinRMHTTPS,
+			Insecure:   c.WinRMInsecure,
+			Auth:       c.WinRMAuth,
+			Shell:      c.WinRMShell,
+			CACert:     c.WinRMCACert,
+			ClientCert: c.WinRMClientCert,
+			ClientKey:  c.WinRMClientKey,
+
+			AllowUnencrypted:  c.WinRMAllowUnencrypted,
+			MessageEncryption: c.WinRMMessageEncryption,
+			PasswordEnv:       c.PasswordEnv,
+			Password:          c.Password,
 		},
 	}
 	if t.ConnectTimeout == 0 {

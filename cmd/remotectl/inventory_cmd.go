@@ -148,6 +148,10 @@ func connView(c inventory.Conn) map[string]string {
 	if c.WinRMInsecure {
 		put("winrm_insecure", "true")
 	}
+	if c.WinRMAllowUnencrypted {
+		put("winrm_allow_unencrypted", "true")
+	}
+	put("winrm_message_encryption", c.WinRMMessageEncryption)
 	put("winrm_auth", c.WinRMAuth)
 	put("winrm_shell", c.WinRMShell)
 	put("winrm_ca_cert", c.WinRMCACert)
