@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -49,6 +50,7 @@ func (a *app) askSecrets(askPass, askBecome bool) (secrets, error) {
 type transportDialer struct {
 	local remote.Dialer
 	ssh   lazyDialer
+	winrm lazyDialer
 }
 
 type lazyDialer struct {
@@ -75,6 +77,7 @@ func (a *app) newDialer(s secrets) (*transportDialer, error) {
 	return &transportDialer{
 		local: local.Dialer{},
 		ssh:   lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newSSHDialer(s) }},
+		winrm: lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newWinRMDialer(s), nil, nil }},
 	}, nil
 }
 
@@ -89,12 +92,11 @@ func (d *transportDialer) Dial(ctx context.Context, t remote.Target) (remote.Tra
 		}
 		return sd.Dial(ctx, t)
 	case remote.KindWinRM:
-		return nil, &remote.Error{Class: remote.ClassOther, Op: "dial",
-			Err:  fmt.Errorf("the winrm transport is not available in this version"),
-			Hint: "run this host over ssh (OpenSSH for Windows) or wait for WinRM support"}
+		wd, _ := d.winrm.get()
+		return wd.Dial(ctx, t)
 	}
 	return nil, &remote.Error{Class: remote.ClassOther, Op: "dial", Err: fmt.Errorf("unknown transport %q", t.Transport)}
 }
 
 // Close releases shared connections (bastions) held by transport dialers.
-func (d *transportDialer) Close() error { return d.ssh.close() }
+func (d *transportDialer) Close() error { return errors.Join(d.ssh.close(), d.winrm.close()) }

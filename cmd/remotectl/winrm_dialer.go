@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/winrm"
+)
+
+// newWinRMDialer builds the WinRM transport's dialer from the settings.
+func (a *app) newWinRMDialer(s secrets) remote.Dialer {
+	return winrm.NewDialer(winrm.Options{
+		Warn:           a.io.Err,
+		Password:       s.Password,
+		ConnectTimeout: a.g.ConnectTimeout,
+	})
+}

@@ -1,0 +1,64 @@
+// Command wsmanserver runs the remotectl WS-Management test server (a
+// protocol double of a Windows WinRM listener) for demos and benchmarks. It
+// prints the endpoint and credentials, serves until interrupted, then kills
+// every process it started.
+//
+// Usage:
+//
+//	wsmanserver [-auth basic|ntlm|certificate] [-https] [-seal] [-allow-unencrypted]
+//	            [-user NAME -password PASSWORD] [-domain NAME] [-op-timeout-cap DURATION] [-slow DURATION]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "wsmanserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var opts remotetest.WSManOptions
+	flag.StringVar(&opts.Auth, "auth", "", "authentication enabled beside Negotiate: basic, ntlm or certificate (default basic; ntlm with -seal)")
+	flag.BoolVar(&opts.HTTPS, "https", false, "serve TLS with a generated CA (its file is printed)")
+	flag.BoolVar(&opts.Seal, "seal", false, "require NTLM message encryption over HTTP (implies -auth ntlm)")
+	flag.BoolVar(&opts.AllowUnencrypted, "allow-unencrypted", false, "accept Basic and unsealed NTLM over plain HTTP (Windows' AllowUnencrypted=true)")
+	flag.StringVar(&opts.User, "user", "", "user name (default "+remotetest.WSManUser+")")
+	flag.StringVar(&opts.Password, "password", "", "password (default "+remotetest.WSManPassword+")")
+	flag.StringVar(&opts.Domain, "domain", "", "NTLM domain (default: a workgroup server)")
+	flag.DurationVar(&opts.OperationTimeoutCap, "op-timeout-cap", 0, "upper bound on a Receive long poll (default: the client's OperationTimeout)")
+	flag.DurationVar(&opts.Faults.SlowReply, "slow", 0, "delay every reply by this much")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", flag.Args())
+	}
+	srv, err := remotetest.NewWSManServer(opts)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("URL:      %s\n", srv.URL)
+	fmt.Printf("User:     %s\n", srv.User)
+	fmt.Printf("Password: %s\n", srv.Password)
+	if srv.CACertFile != "" {
+		fmt.Printf("CA:       %s\n", srv.CACertFile)
+	}
+	if srv.ClientCertFile != "" {
+		fmt.Printf("Cert:     %s\nKey:      %s\n", srv.ClientCertFile, srv.ClientKeyFile)
+	}
+	fmt.Println("Serving; press Ctrl-C to stop.")
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	<-stop
+	srv.Close()
+	return nil
+}

@@ -1,0 +1,136 @@
+package remotetest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"mime"
+	"strconv"
+	"strings"
+)
+
+// NTLM message encryption over HTTP (MS-WSMV 2.2.9.1.1): the SOAP envelope,
+// sealed with the connection's NTLM context, travels in a two-part MIME body
+// whose headers are indented with a tab, as Windows, pywinrm's
+// winrm/encryption.py and masterzen/winrm write it:
+//
+//	--Encrypted Boundary\r\n
+//	\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n
+//	\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=N\r\n
+//	--Encrypted Boundary\r\n
+//	\tContent-Type: application/octet-stream\r\n
+//	<uint32 LE signature length><signature><N sealed bytes>--Encrypted Boundary--\r\n
+
+const (
+	sealedBoundary    = "--Encrypted Boundary"
+	sealedProtocol    = "application/HTTP-SPNEGO-session-encrypted"
+	sealedContentType = `multipart/encrypted;protocol="` + sealedProtocol + `";boundary="Encrypted Boundary"`
+	ntlmSignatureSize = 16
+)
+
+// isSealedContentType reports whether a request claims an encrypted body.
+func isSealedContentType(contentType string) bool {
+	mediaType, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mediaType == "multipart/encrypted" || mediaType == "multipart/x-multi-encrypted")
+}
+
+// sealMessage seals a reply body.
+func sealMessage(sess *ntlmSession, plain []byte) []byte {
+	sealed, signature := sess.wrap(plain)
+	var b bytes.Buffer
+	b.WriteString(sealedBoundary + "\r\n")
+	b.WriteString("\tContent-Type: " + sealedProtocol + "\r\n")
+	b.WriteString("\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + strconv.Itoa(len(plain)) + "\r\n")
+	b.WriteString(sealedBoundary + "\r\n")
+	b.WriteString("\tContent-Type: application/octet-stream\r\n")
+	b.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(signature))))
+	b.Write(signature)
+	b.Write(sealed)
+	b.WriteString(sealedBoundary + "--\r\n")
+	return b.Bytes()
+}
+
+// sealedPart is one encrypted part of a request body.
+type sealedPart struct {
+	signature, sealed []byte
+}
+
+// unsealMessage decrypts a sealed request body and verifies its signatures.
+func unsealMessage(sess *ntlmSession, body []byte) ([]byte, error) {
+	parts, err := parseSealedBody(body)
+	if err != nil {
+		return nil, err
+	}
+	var plain []byte
+	for _, p := range parts {
+		msg, err := sess.unwrap(p.sealed, p.signature)
+		if err != nil {
+			return nil, err
+		}
+		plain = append(plain, msg...)
+	}
+	return plain, nil
+}
+
+// parseSealedBody splits an encrypted body into its parts. The sealed bytes
+// are cut by the announced length, never by searching for the boundary,
+// which may occur in ciphertext.
+func parseSealedBody(body []byte) ([]sealedPart, error) {
+	bad := func(why string) ([]sealedPart, error) {
+		return nil, errors.New("malformed multipart/encrypted body: " + why)
+	}
+	var parts []sealedPart
+	rest := body
+	for {
+		var ok bool
+		if rest, ok = bytes.CutPrefix(rest, []byte(sealedBoundary+"\r\n")); !ok {
+			return bad("missing boundary")
+		}
+		end := bytes.Index(rest, []byte(sealedBoundary))
+		if end < 0 {
+			return bad("missing second boundary")
+		}
+		length, err := sealedHeaderLength(string(rest[:end]))
+		if err != nil {
+			return bad(err.Error())
+		}
+		if rest, ok = bytes.CutPrefix(rest[end:], []byte(sealedBoundary+"\r\n")); !ok {
+			return bad("missing boundary before the encrypted data")
+		}
+		line, data, ok := bytes.Cut(rest, []byte("\r\n"))
+		if !ok || !strings.Contains(string(line), "application/octet-stream") {
+			return bad("the encrypted part is not application/octet-stream")
+		}
+		if len(data) < 4 || binary.LittleEndian.Uint32(data) != ntlmSignatureSize {
+			return bad("the encrypted part does not start with a 16-byte NTLM signature")
+		}
+		data = data[4:]
+		if len(data) < ntlmSignatureSize+length {
+			return bad(fmt.Sprintf("%d encrypted bytes announced, %d present", length, len(data)-ntlmSignatureSize))
+		}
+		parts = append(parts, sealedPart{signature: data[:ntlmSignatureSize], sealed: data[ntlmSignatureSize : ntlmSignatureSize+length]})
+		rest = data[ntlmSignatureSize+length:]
+		if bytes.HasPrefix(rest, []byte(sealedBoundary+"--")) {
+			return parts, nil
+		}
+	}
+}
+
+// sealedHeaderLength checks the first part's headers and returns the
+// OriginalContent length.
+func sealedHeaderLength(header string) (int, error) {
+	if !strings.Contains(header, "Content-Type: "+sealedProtocol) {
+		return 0, errors.New("only SPNEGO (NTLM) session encryption is supported, not CredSSP or Kerberos")
+	}
+	_, after, ok := strings.Cut(header, "Length=")
+	if !ok {
+		return 0, errors.New("OriginalContent has no Length")
+	}
+	digits := after[:len(after)-len(strings.TrimLeft(after, "0123456789"))]
+	n, err := strconv.Atoi(digits)
+	if err != nil || n > wsmanMaxBody {
+		return 0, errors.New("OriginalContent Length is not a usable number")
+	}
+	return n, nil
+}

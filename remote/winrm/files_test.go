@@ -1,0 +1,225 @@
+package winrm
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+// shQuote quotes s for /bin/sh.
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// posixUpload and posixDownload speak the transfer line protocol of
+// fileScripts in POSIX sh, for the test server, which runs scripts with
+// /bin/sh: the Go side of Upload and Download is the same.
+func posixUpload(dst string) string {
+	return `dst=` + shQuote(dst) + `
+tmp="$dst.remotectl-tmp"
+awk -v data="$tmp.b64" -v sum="$tmp.sum" 'index($0, "sha256:") == 1 { print substr($0, 8) > sum; exit } { print > data }' || exit 1
+: >> "$tmp.b64"
+if ! base64 -d < "$tmp.b64" > "$tmp"; then rm -f "$tmp" "$tmp.b64" "$tmp.sum"; echo "corrupt data" >&2; exit 1; fi
+expected=$(cat "$tmp.sum" 2>/dev/null)
+actual=$(sha256sum < "$tmp" | cut -d' ' -f1)
+rm -f "$tmp.b64" "$tmp.sum"
+if [ -z "$expected" ]; then rm -f "$tmp"; echo "the upload was cut short: no checksum arrived" >&2; exit 1; fi
+if [ "$expected" != "$actual" ]; then rm -f "$tmp"; echo "checksum mismatch" >&2; exit 1; fi
+mv -f "$tmp" "$dst" || exit 1
+echo "sha256:$actual"
+`
+}
+
+func posixDownload(src string) string {
+	return `src=` + shQuote(src) + `
+[ -f "$src" ] && [ -r "$src" ] || { echo "cannot read $src" >&2; exit 1; }
+base64 -w 65536 < "$src"
+echo "sha256:$(sha256sum < "$src" | cut -d' ' -f1)"
+`
+}
+
+var posixScripts = fileScripts{upload: posixUpload, download: posixDownload}
+
+func TestFileTransfer(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		opts remotetest.WSManOptions
+	}{
+		{"basic over HTTPS", remotetest.WSManOptions{Auth: "basic", HTTPS: true}},
+		{"NTLM sealed", remotetest.WSManOptions{Seal: true}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			_, target := startHost(t, mode.opts, remote.WinRMSettings{})
+			tr := dial(t, newTestDialer(Options{}), target)
+			dir := t.TempDir()
+			for _, size := range []int{0, 1, transferChunk, 3*transferChunk + 17, 1 << 20} {
+				data := randomBytes(size, uint64(size))
+				path := filepath.Join(dir, "file with spaces & 'quotes'.bin")
+				if err := tr.Upload(testContext(t), path, iotest.HalfReader(bytes.NewReader(data)), 0o644); err != nil {
+					t.Fatalf("Upload of %d bytes: %v", size, err)
+				}
+				if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("uploaded %d bytes, the file has %d (%v)", size, len(got), err)
+				}
+				var back bytes.Buffer
+				if err := tr.Download(testContext(t), path, &back); err != nil {
+					t.Fatalf("Download of %d bytes: %v", size, err)
+				}
+				if !bytes.Equal(back.Bytes(), data) {
+					t.Fatalf("downloaded %d bytes, want %d", back.Len(), size)
+				}
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(dir, "*remotectl*"))
+			if len(leftovers) != 0 {
+				t.Errorf("temporary files left: %q", leftovers)
+			}
+		})
+	}
+}
+
+func TestFileTransferErrors(t *testing.T) {
+	_, target := startHost(t, remotetest.WSManOptions{Auth: "basic", HTTPS: true}, remote.WinRMSettings{})
+	d := newTestDialer(Options{})
+	tr := dial(t, d, target)
+	dir := t.TempDir()
+
+	err := tr.Download(testContext(t), filepath.Join(dir, "missing"), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "cannot read") || remote.HintOf(err) == "" {
+		t.Errorf("Download of a missing file: %v", err)
+	}
+	err = tr.Upload(testContext(t), filepath.Join(dir, "no", "such", "dir", "f"), strings.NewReader("x"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), "exit 1") {
+		t.Errorf("Upload into a missing directory: %v", err)
+	}
+	readErr := errors.New("disk on fire")
+	err = tr.Upload(testContext(t), filepath.Join(dir, "partial"), io.MultiReader(strings.NewReader("some"), iotest.ErrReader(readErr)), 0o644)
+	if !errors.Is(err, readErr) {
+		t.Errorf("Upload of a failing reader: %v", err)
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "partial")); !os.IsNotExist(statErr) {
+		t.Errorf("a failed upload left the destination: %v", statErr)
+	}
+	if err := tr.Upload(testContext(t), "", strings.NewReader("x"), 0o644); err == nil {
+		t.Error("an empty path was accepted")
+	}
+
+	// The checks are the client's own: scripts that report a wrong checksum
+	// are caught.
+	path := filepath.Join(dir, "file")
+	if err := os.WriteFile(path, []byte("payload"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d.scripts = fileScripts{
+		upload: func(dst string) string { return "cat > /dev/null; echo sha256:0000" },
+		download: func(src string) string {
+			return "base64 < " + shQuote(src) + "; echo sha256:" + strings.Repeat("0", 64)
+		},
+	}
+	if err := tr.Upload(testContext(t), path, strings.NewReader("payload"), 0o644); err == nil || !strings.Contains(err.Error(), "did not confirm") {
+		t.Errorf("Upload confirmed with a wrong checksum: %v", err)
+	}
+	if err := tr.Download(testContext(t), path, io.Discard); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+		t.Errorf("Download with a wrong checksum: %v", err)
+	}
+	d.scripts.download = func(src string) string { return "base64 < " + shQuote(src) }
+	if err := tr.Download(testContext(t), path, io.Discard); err == nil || !strings.Contains(err.Error(), "cut short") {
+		t.Errorf("Download without a checksum: %v", err)
+	}
+}
+
+func TestUploadReader(t *testing.T) {
+	data := randomBytes(2*transferChunk+5, 3)
+	in := newUploadReader(iotest.OneByteReader(bytes.NewReader(data)))
+	if sum, err := in.result(); sum != "" || err != nil {
+		t.Errorf("result before the end: %q, %v", sum, err)
+	}
+	all, err := io.ReadAll(iotest.HalfReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(all), "\n"), "\n")
+	digest := sha256.Sum256(data)
+	want := hex.EncodeToString(digest[:])
+	if len(lines) != 4 || lines[3] != checksumPrefix+want {
+		t.Fatalf("%d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	var decoded []byte
+	for _, l := range lines[:3] {
+		b, err := base64.StdEncoding.DecodeString(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decoded = append(decoded, b...)
+	}
+	if !bytes.Equal(decoded, data) {
+		t.Error("the lines do not decode to the data")
+	}
+	if sum, err := in.result(); sum != want || err != nil {
+		t.Errorf("result = %q, %v", sum, err)
+	}
+}
+
+func TestDownloadWriter(t *testing.T) {
+	data := randomBytes(100000, 4)
+	digest := sha256.Sum256(data)
+	stream := base64.StdEncoding.EncodeToString(data[:60000]) + "\r\n" + base64.StdEncoding.EncodeToString(data[60000:]) + "\n" +
+		checksumPrefix + hex.EncodeToString(digest[:])
+	var dst bytes.Buffer
+	w := newDownloadWriter(&dst)
+	// In odd pieces, as Receive replies cut it.
+	for s := stream; s != ""; {
+		n := min(len(s), 777)
+		if _, err := w.Write([]byte(s[:n])); err != nil {
+			t.Fatal(err)
+		}
+		s = s[n:]
+	}
+	if err := w.finish(); err != nil || !bytes.Equal(dst.Bytes(), data) {
+		t.Fatalf("finish: %v; %d bytes", err, dst.Len())
+	}
+
+	for name, stream := range map[string]string{
+		"corrupt":         "not base64!\n",
+		"after checksum":  "sha256:00\nQUJD\n",
+		"empty checksum":  "sha256:\n",
+		"no checksum":     "QUJD\n",
+		"wrong checksum":  "QUJD\nsha256:" + strings.Repeat("0", 64) + "\n",
+		"cut in the line": "QUJ",
+	} {
+		w := newDownloadWriter(io.Discard)
+		_, _ = w.Write([]byte(stream))
+		if err := w.finish(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestPowerShellScripts checks the Windows transfer scripts: the path is a
+// literal, and the command line fits cmd.exe even for a long path.
+func TestPowerShellScripts(t *testing.T) {
+	path := `C:\Users\admin\it's here\` + strings.Repeat("x", 200) + ".bin"
+	for name, script := range map[string]string{"upload": powershellUpload(path), "download": powershellDownload(path)} {
+		if !strings.Contains(script, quotePowerShell(path)) {
+			t.Errorf("%s script does not hold the quoted path", name)
+		}
+		line, err := powershellCommand(script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkCommandLine(line); err != nil {
+			t.Errorf("%s command line: %v", name, err)
+		}
+		if !strings.Contains(script, checksumPrefix) {
+			t.Errorf("%s script does not speak the checksum line", name)
+		}
+	}
+}
