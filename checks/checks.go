@@ -3,6 +3,33 @@
 // each is observed. Host-side observations go through the narrow Executor
 // interface, so this package never depends on a concrete transport (SSH,
 // WinRM): the architecture test in internal/archtest enforces it.
+//
+// # Check files
+//
+// Check files are goss's format, so goss files using the supported types
+// run unchanged: a resource type, then an id, then the properties expected
+// of it, with goss's matchers (a literal; a list, which means "contains
+// all" for lists and line patterns "foo", "!foo", "/re/" for outputs; and
+// have-prefix, have-suffix, contain-substring, match-regexp, lt, le, gt, ge,
+// have-len, contain-element, contain-elements, consist-of, equal, not, and,
+// or). Supported types: port, addr, http, dns, service, process, package,
+// file, user, group, command, kernel-param, mount, and tls (ours). remotectl
+// adds hosts: (a host pattern, for the whole file or one check), from:
+// (host or controller, for http, addr, dns and tls), title:, skip:, and
+// timeout: (goss's milliseconds, or a duration such as 5s).
+//
+// Values may hold Go templates, {{ .Host.Name }} and {{ .Vars.name }}: Parse
+// checks their syntax, Suite.For executes them for each host. A template
+// that starts a value must be quoted ("{{ .Vars.port }}"); templates around
+// whole YAML blocks, as goss allows, are not supported.
+//
+// # Evaluation
+//
+// Run evaluates one host's checks: one gather script collects every
+// host-side observation in a single round trip, pure parsers read its
+// output, and each property becomes one Result. Network checks (http, addr,
+// dns, tls) run concurrently from the controller, or through the host's
+// connection with from: host.
 package checks
 
 import (
@@ -11,7 +38,9 @@ import (
 	"github.com/remotectl/remotectl/remote"
 )
 
-// Executor runs commands on the host under check. remote.Transport satisfies it.
+// Executor runs commands on the host under check. remote.Transport satisfies
+// it. An Executor that also implements remote.NetDialer (SSH) lets network
+// checks run from the host (from: host).
 type Executor interface {
 	Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error)
 	OS() remote.OSFamily

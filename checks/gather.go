@@ -98,9 +98,37 @@ const maxGatherOutput = 64 << 20
 // 8191 characters.
 const maxEncodedScript = 7000
 
-// run executes the requests on the host: one script on POSIX hosts; on
-// Windows as few PowerShell scripts as the command-line limit allows.
-// prepare adjusts each command before it runs (sudo).
+// maxPosixScript bounds one POSIX gather script: it reaches the host as one
+// argument of a shell's -c, quoted (which can double or triple its single
+// quotes) once more with sudo, and Linux refuses arguments over 128 KiB.
+const maxPosixScript = 32 << 10
+
+// batch is a run of requests [first, end) that fits in one script.
+type batch struct{ first, end int }
+
+// splitBatches groups requests in order so that each script stays within
+// limit: base is the size of a script's fixed part, size the size a request
+// adds. A request too large on its own still gets a batch (and fails there).
+func splitBatches(reqs []request, base, limit int, size func(i int, r request) int) []batch {
+	var out []batch
+	cur, total := batch{}, base
+	for i, r := range reqs {
+		n := size(i, r)
+		if i > cur.first && total+n > limit {
+			cur.end = i
+			out = append(out, cur)
+			cur, total = batch{first: i}, base
+		}
+		total += n
+	}
+	cur.end = len(reqs)
+	return append(out, cur)
+}
+
+// run executes the requests on the host in one script, or in as few as the
+// limits on a command's length allow (a few hundred requests on POSIX
+// hosts, a few dozen on Windows). prepare adjusts each command before it
+// runs (sudo).
 func (g *gather) run(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
 	if len(g.reqs) == 0 {
 		return
@@ -109,16 +137,18 @@ func (g *gather) run(ctx context.Context, exec Executor, prepare func(*remote.Cm
 	defer func() { g.duration = time.Since(start) }()
 	g.sections = make([]section, len(g.reqs))
 	nonce := newNonce()
-	if !g.windows() {
-		cmd := posixScript(nonce, g.helpers, g.reqs)
-		prepare(cmd)
-		g.runScript(ctx, exec, nonce, cmd, 0)
-		return
+	script := func(b batch) *remote.Cmd {
+		return posixScript(nonce, g.helpers, g.reqs[b.first:b.end], b.first)
 	}
-	for _, batch := range windowsBatches(g.reqs) {
-		cmd := windowsScript(nonce, batch.first, g.reqs[batch.first:batch.end])
+	batches := posixBatches(g.helpers, g.reqs)
+	if g.windows() {
+		script = func(b batch) *remote.Cmd { return windowsScript(nonce, b.first, g.reqs[b.first:b.end]) }
+		batches = windowsBatches(g.reqs)
+	}
+	for _, b := range batches {
+		cmd := script(b)
 		prepare(cmd)
-		g.runScript(ctx, exec, nonce, cmd, batch.first)
+		g.runScript(ctx, exec, nonce, cmd, b.first)
 		if g.err != nil {
 			return
 		}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -241,6 +242,8 @@ func TestParseErrors(t *testing.T) {
 			[]string{`f.yaml:1:8: hosts: cannot use templates; hint: select hosts with a pattern (web*, db:&prod); use templates in check values`}},
 		{"bad port", "port:\n  tcp:http: {listening: true}\n",
 			[]string{`f.yaml:2:3: port "tcp:http": "http" is not a port number (1-65535); hint: write tcp:PORT, tcp6:PORT, udp:PORT or udp6:PORT`}},
+		{"option-like name", "service:\n  -sshd: {running: true}\n",
+			[]string{`f.yaml:2:3: the service name "-sshd" starts with "-"; hint: tools on the host would read it as an option`}},
 		{"bad network", "port:\n  sctp:22: {listening: true}\n",
 			[]string{`f.yaml:2:3: port "sctp:22": unknown network "sctp"; hint: write tcp:PORT, tcp6:PORT, udp:PORT or udp6:PORT`}},
 		{"vantage not allowed", "port:\n  tcp:22: {listening: true, from: controller}\n",
@@ -374,5 +377,13 @@ file:
 	}
 	if want := `t.yaml:7:13: template: at <.Vars.code>: map has no entry for key "code"`; !strings.Contains(errs[1].Message, want) {
 		t.Errorf("message %q lacks %q", errs[1].Message, want)
+	}
+}
+
+func TestRunRefusesUnrenderedTemplates(t *testing.T) {
+	checks := mustParse(t, "port:\n  \"tcp:{{ .Vars.port }}\": {listening: true}\n")
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
+	if len(results) != 1 || results[0].Status != Error || !strings.Contains(results[0].Message, "Suite.For") {
+		t.Errorf("results = %+v", results)
 	}
 }

@@ -100,8 +100,20 @@ var posixHelpers = map[string]string{
 	"_ahosts": `_ahosts() { getent "$1" "$2"; _r=$?; [ "$_r" -eq 2 ] && return 0; return "$_r"; }`,
 }
 
-// posixScript builds the gather script for POSIX hosts.
-func posixScript(nonce string, helpers []string, reqs []request) *remote.Cmd {
+// posixScript builds a gather script for POSIX hosts running the requests
+// numbered from first.
+func posixScript(nonce string, helpers []string, reqs []request, first int) *remote.Cmd {
+	var b strings.Builder
+	b.WriteString(posixHeader(nonce, helpers))
+	for i, r := range reqs {
+		b.WriteString(posixLine(first+i, r))
+	}
+	b.WriteString("exit 0\n")
+	return &remote.Cmd{Shell: b.String()}
+}
+
+// posixHeader is a script's fixed part: the marker, _s and the helpers.
+func posixHeader(nonce string, helpers []string) string {
 	var b strings.Builder
 	b.WriteString("M=" + shellQuote(strings.TrimSuffix(markerPrefix(nonce), " ")) + "\n")
 	b.WriteString(posixPreamble)
@@ -109,15 +121,17 @@ func posixScript(nonce string, helpers []string, reqs []request) *remote.Cmd {
 		b.WriteString(posixHelpers[h])
 		b.WriteByte('\n')
 	}
-	for i, r := range reqs {
-		b.WriteString("_s ")
-		b.WriteString(strconv.Itoa(i))
-		b.WriteByte(' ')
-		b.WriteString(r.code)
-		b.WriteByte('\n')
-	}
-	b.WriteString("exit 0\n")
-	return &remote.Cmd{Shell: b.String()}
+	return b.String()
+}
+
+func posixLine(n int, r request) string {
+	return "_s " + strconv.Itoa(n) + " " + r.code + "\n"
+}
+
+// posixBatches groups requests so that each script fits in one argument.
+func posixBatches(helpers []string, reqs []request) []batch {
+	base := len(posixHeader("0123456789abcdef", helpers)) + len("exit 0\n")
+	return splitBatches(reqs, base, maxPosixScript, func(i int, r request) int { return len(posixLine(i, r)) })
 }
 
 // posixCall is a request's code: a helper called with quoted arguments.

@@ -158,9 +158,11 @@ func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out 
 		switch {
 		case c.Skip:
 			out[i] = toResults(r.host, c, c.From, 0, skipped(c, "skip: true"))
+		case c.tmpl != nil:
+			out[i] = r.unevaluated(c, c.From, "the check's templates were not rendered for this host (see Suite.For)")
 		case c.Command != nil:
 			commands = append(commands, i)
-		case gathered(c):
+		case gathered(c, family):
 			jobs = append(jobs, hostJob{i, planHost(c, g)})
 		default:
 			probes = append(probes, i)
@@ -187,12 +189,16 @@ func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out 
 }
 
 // gathered reports whether a check is observed by the host's gather script.
-func gathered(c *Check) bool {
+// DNS lookups from the host without a server use the host's resolver:
+// Resolve-DnsName on Windows, getent (A and AAAA only) elsewhere.
+func gathered(c *Check, family remote.OSFamily) bool {
 	switch c.Type {
 	case "addr", "http", "tls", "command":
 		return false
 	case "dns":
-		return c.From == FromHost && c.DNS.Server == "" && (c.DNS.Type == "" || c.DNS.Type == "A" || c.DNS.Type == "AAAA")
+		d := c.DNS
+		return c.From == FromHost && d.Server == "" &&
+			(family == remote.OSWindows || d.Type == "" || d.Type == "A" || d.Type == "AAAA")
 	}
 	return true
 }
@@ -258,7 +264,7 @@ func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
 	case c.TLS != nil:
 		o = probeTLS(pctx, c.TLS, p, time.Now())
 	case c.DNS != nil && c.From == FromHost && c.DNS.Server == "":
-		o = failure(c.DNS.Type + " lookups from the host need server: (queried through the host's connection); " +
+		o = failure(c.DNS.Type + " lookups from a POSIX host need server: (queried through the host's connection); " +
 			"without one, only A and AAAA lookups run on the host (getent)")
 	case c.DNS != nil:
 		o = probeDNS(pctx, c.DNS, p)

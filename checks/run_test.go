@@ -2,11 +2,13 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 )
 
 // probe reads a captured probe output from testdata/probes.
-func probe(t *testing.T, file string) string {
+func probe(t testing.TB, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "probes", file))
 	if err != nil {
@@ -24,7 +26,7 @@ func probe(t *testing.T, file string) string {
 }
 
 // debianHost fakes a Debian host from captured outputs.
-func debianHost(t *testing.T) *fakeHost {
+func debianHost(t testing.TB) *fakeHost {
 	return newFakeHost(remote.OSLinux, map[string]probeReply{
 		posixCall("_net", "tcp"):                    {out: probe(t, "proc_net_tcp.txt")},
 		posixCall("_net", "tcp6"):                   {out: probe(t, "proc_net_tcp6.txt")},
@@ -446,8 +448,7 @@ func TestRunBecome(t *testing.T) {
 // the gather script, splitting its output and evaluating 20 checks (the
 // round trip itself is faked).
 func BenchmarkRunHost(b *testing.B) {
-	t := &testing.T{}
-	host := debianHost(t)
+	host := debianHost(b)
 	s, err := Parse("bench.yaml", []byte(debianChecks))
 	if err != nil {
 		b.Fatal(err)
@@ -466,5 +467,56 @@ func BenchmarkParse(b *testing.B) {
 		if _, err := Parse("goss.yaml", []byte(gossFile)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRunManyHostsShareChecks runs one suite on many hosts at once, as the
+// CLI does: checks are shared, read-only.
+func TestRunManyHostsShareChecks(t *testing.T) {
+	checks := mustParse(t, debianChecks)
+	want := summary(Run(context.Background(), debianHost(t).exec(), HostInfo{Name: "h"}, checks, RunOptions{}))
+	var wg sync.WaitGroup
+	got := make([][]string, 8)
+	for i := range got {
+		host := debianHost(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = summary(Run(context.Background(), host.exec(), HostInfo{Name: "h"}, checks, RunOptions{}))
+		}()
+	}
+	wg.Wait()
+	for i, g := range got {
+		if !reflect.DeepEqual(g, want) {
+			t.Errorf("host %d: %q", i, g)
+		}
+	}
+}
+
+// TestRunSplitsLargeGathers checks that a gather too long for one command
+// line is split, and that every request still gets its section.
+func TestRunSplitsLargeGathers(t *testing.T) {
+	probes := make(map[string]probeReply)
+	var b strings.Builder
+	b.WriteString("file:\n")
+	for i := range 1500 {
+		path := fmt.Sprintf("/srv/data/tenant-%04d/config.yaml", i)
+		probes[posixCall("_stat", path)] = probeReply{out: "missing"}
+		fmt.Fprintf(&b, "  %s: {exists: false}\n", path)
+	}
+	host := newFakeHost(remote.OSLinux, probes)
+	var longest int
+	exec := &fakeExec{os: remote.OSLinux, run: func(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
+		longest = max(longest, len(cmd.Shell))
+		return host.run(ctx, cmd)
+	}}
+	results := Run(context.Background(), exec, HostInfo{Name: "h"}, mustParse(t, b.String()), RunOptions{})
+	for _, r := range results {
+		if r.Status != Pass {
+			t.Fatalf("%s: %s %s", r.ID, r.Status, r.Message)
+		}
+	}
+	if len(results) != 1500 || host.gathers < 2 || longest > maxPosixScript {
+		t.Errorf("%d results in %d gathers, longest script %d bytes", len(results), host.gathers, longest)
 	}
 }

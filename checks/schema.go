@@ -209,7 +209,7 @@ var schemas = map[string]*schema{
 		},
 		opts:   []optDef{strOpt("path", func(c *Check) *string { return &c.File.Path })},
 		init:   func(c *Check) { c.File = &FileSpec{Path: c.ID} },
-		finish: func(c *Check) (string, string) { return needName("path", c.File.Path) },
+		finish: func(c *Check) (string, string) { return notEmpty("path", c.File.Path) },
 	},
 	"user": {
 		name: "user", from: FromHost, vantages: hostOnly,
@@ -244,7 +244,7 @@ var schemas = map[string]*schema{
 		},
 		opts:   []optDef{strOpt("exec", func(c *Check) *string { return &c.Command.Exec })},
 		init:   func(c *Check) { c.Command = &CommandSpec{Exec: c.ID} },
-		finish: func(c *Check) (string, string) { return needName("command", c.Command.Exec) },
+		finish: func(c *Check) (string, string) { return notEmpty("command", c.Command.Exec) },
 	},
 	"kernel-param": {
 		name: "kernel-param", from: FromHost, vantages: hostOnly,
@@ -267,7 +267,7 @@ var schemas = map[string]*schema{
 		},
 		opts:   []optDef{strOpt("mountpoint", func(c *Check) *string { return &c.Mount.MountPoint })},
 		init:   func(c *Check) { c.Mount = &MountSpec{MountPoint: c.ID} },
-		finish: func(c *Check) (string, string) { return needName("mount point", c.Mount.MountPoint) },
+		finish: func(c *Check) (string, string) { return notEmpty("mount point", c.Mount.MountPoint) },
 	},
 	"tls": {
 		name: "tls", from: FromController, vantages: bothVantages,
@@ -300,11 +300,21 @@ func typeNames() []string {
 	return names
 }
 
-func needName(what, v string) (string, string) {
+// notEmpty checks that a value is given.
+func notEmpty(what, v string) (string, string) {
 	if strings.TrimSpace(v) == "" {
 		return "the " + what + " is empty", ""
 	}
 	return "", ""
+}
+
+// needName checks a name handed to the host's tools: not empty, and not
+// starting with "-", which a tool would read as an option.
+func needName(what, v string) (string, string) {
+	if strings.HasPrefix(v, "-") {
+		return fmt.Sprintf("the %s %q starts with \"-\"", what, v), "tools on the host would read it as an option"
+	}
+	return notEmpty(what, v)
 }
 
 // finishPort reads "tcp:22", "udp6:53" or "22" (tcp).

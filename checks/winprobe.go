@@ -18,7 +18,7 @@ import (
 const windowsPreamble = `$ProgressPreference='SilentlyContinue'
 $ErrorActionPreference='Stop'
 [Console]::OutputEncoding=[Text.Encoding]::UTF8
-function S($n,$b){"$M begin $n";$r=0;$e='';try{$o=(& $b|Out-String).TrimEnd();if($o){$o}}catch{$r=1;$e="$_"};'';"$M stderr";$e;"$M end $r"}
+function S($n,$b){"$M begin $n";$r=0;$e='';try{$o=@(& $b) -join [char]10;if($o){$o}}catch{$r=1;$e="$_"};'';"$M stderr";$e;"$M end $r"}
 `
 
 // windowsScript builds a gather script for the requests numbered from first.
@@ -58,25 +58,13 @@ func encodedLen(s string) int {
 	return (n + 2) / 3 * 4
 }
 
-// batch is a run of requests [first, end) that fits in one command line.
-type batch struct{ first, end int }
-
-// windowsBatches groups requests so that each script fits the command line.
+// windowsBatches groups requests so that each script fits cmd.exe's
+// command line once encoded.
 func windowsBatches(reqs []request) []batch {
 	base := encodedLen("$M='::rctl:0123456789abcdef'\n" + windowsPreamble)
-	var out []batch
-	cur, size := batch{}, base
-	for i, r := range reqs {
-		n := encodedLen(windowsLine(i, r)) + 4 // base64 padding slack
-		if i > cur.first && size+n > maxEncodedScript {
-			cur.end = i
-			out = append(out, cur)
-			cur, size = batch{first: i}, base
-		}
-		size += n
-	}
-	cur.end = len(reqs)
-	return append(out, cur)
+	return splitBatches(reqs, base, maxEncodedScript, func(i int, r request) int {
+		return encodedLen(windowsLine(i, r)) + 4 // base64 padding slack
+	})
 }
 
 // Windows probe script blocks.
