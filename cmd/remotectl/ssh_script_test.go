@@ -21,6 +21,9 @@ import (
 //	$FLEET_KEY     the login key
 //	$FLEET_HOST1   address:port of h01 (for ssh-keygen and friends)
 //	$FLEET_TMP     a directory the fleet's login user can write to
+//
+// The inventory also has win01, a WinRM host (the WS-Management test server),
+// in the group windows, whose password is in $WIN_PASSWORD.
 func TestSSHScripts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs a real sshd fleet")
@@ -30,9 +33,12 @@ func TestSSHScripts(t *testing.T) {
 	// the machine's own users) and, unlike root, sessions OpenSSH can signal.
 	remotetest.EnsureTestUser(t, fleetUser, remotetest.TestUserPassword, remotetest.SudoNoPasswd)
 	fleet := remotetest.StartSSHD(t, remotetest.SSHDOptions{Hosts: hosts, MaxStartups: "100:30:200", Users: []string{fleetUser}})
+	// A "Windows" host: the project's WS-Management server, NTLM with
+	// message encryption over plain HTTP, as a default Windows listener.
+	win := remotetest.StartWSMan(t, remotetest.WSManOptions{Seal: true})
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yaml")
-	writeFile(t, inv, fleetInventory(t, fleet, fleetUser))
+	writeFile(t, inv, fleetInventory(t, fleet, fleetUser, win))
 	// A directory the login user can write to, for copy/fetch.
 	remoteTmp, err := os.MkdirTemp("", "remotectl-fleet-")
 	if err != nil {
@@ -54,6 +60,7 @@ func TestSSHScripts(t *testing.T) {
 			env.Setenv("FLEET_KEY", fleet.KeyFile)
 			env.Setenv("FLEET_HOST1", fleet.Hosts[0].HostPort())
 			env.Setenv("FLEET_TMP", remoteTmp)
+			env.Setenv("WIN_PASSWORD", win.Password)
 			return nil
 		},
 		RequireExplicitExec: true,
@@ -64,8 +71,8 @@ func TestSSHScripts(t *testing.T) {
 const fleetUser = "rcclitest"
 
 // fleetInventory describes the fleet in our inventory format, plus a host
-// whose port refuses connections.
-func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string) string {
+// whose port refuses connections and the WinRM host win01.
+func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string, win *remotetest.WSManServer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "defaults:\n  user: %s\n  connection:\n    identity_file: %s\n    identities_only: true\n    known_hosts_file: %s\n",
 		user, fleet.KeyFile, fleet.KnownHosts)
@@ -74,7 +81,9 @@ func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string) string {
 		fmt.Fprintf(&b, "  h%02d: { address: %s, port: %d }\n", i+1, h.Addr, h.Port)
 	}
 	fmt.Fprintf(&b, "  dead: { address: 127.0.0.1, port: %d }\n", closedPort(t))
-	b.WriteString("groups:\n  fleet:\n    hosts:\n")
+	fmt.Fprintf(&b, "  win01: { address: %s, port: %d, transport: winrm, user: %s, connection: { password_env: WIN_PASSWORD, winrm_https: false, winrm_auth: ntlm } }\n",
+		win.Host, win.Port, win.User)
+	b.WriteString("groups:\n  windows:\n    hosts: [win01]\n  fleet:\n    hosts:\n")
 	for i := range fleet.Hosts {
 		fmt.Fprintf(&b, "      - h%02d\n", i+1)
 	}
