@@ -1,13 +1,8 @@
 package ssh
 
 import (
-	"context"
 	"errors"
-	"io"
-	"net"
-	"os"
 	"strings"
-	"syscall"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -56,32 +51,19 @@ func classify(op string, err error) error {
 
 func classOf(op string, err error) (remote.Class, string) {
 	connecting := op == opDial || op == opHandshake || op == opBastion
+	if c := remote.NetClass(err); c != remote.ClassNone {
+		return c, netHint(c)
+	}
 	msg := err.Error()
-	var dnsErr *net.DNSError
 	var openErr *gossh.OpenChannelError
-	var netErr net.Error
 	switch {
-	case errors.Is(err, context.Canceled):
-		return remote.ClassCancelled, ""
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return remote.ClassTimeout, hintTimeout
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsTimeout {
-			return remote.ClassTimeout, hintTimeout
-		}
-		return remote.ClassDNS, hintDNS
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.ENETUNREACH):
-		return remote.ClassRefused, hintRefused
 	case errors.As(err, &openErr):
 		return classifyOpenChannel(openErr)
 	case errors.As(err, new(*gossh.ExitMissingError)):
 		return remote.ClassLost, hintLost
 	case strings.Contains(msg, "unable to authenticate"), strings.Contains(msg, "no auth passed yet"):
 		return remote.ClassAuth, hintAuth
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return remote.ClassTimeout, hintTimeout
-	case isConnectionDrop(err):
+	case remote.IsConnectionDrop(err):
 		if connecting {
 			return remote.ClassProtocol, hintProtocol
 		}
@@ -97,21 +79,17 @@ func classOf(op string, err error) (remote.Class, string) {
 	return remote.ClassOther, ""
 }
 
-// isConnectionDrop reports whether err means the peer closed or reset the
-// connection.
-func isConnectionDrop(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
-		return true
+// netHint is the hint for a class remote.NetClass decided.
+func netHint(c remote.Class) string {
+	switch c {
+	case remote.ClassDNS:
+		return hintDNS
+	case remote.ClassRefused:
+		return hintRefused
+	case remote.ClassTimeout:
+		return hintTimeout
 	}
-	msg := err.Error()
-	for _, s := range []string{"connection reset by peer", "broken pipe", "use of closed network connection",
-		"connection lost", "EOF"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	return ""
 }
 
 // classifyOpenChannel classifies a rejected direct-tcpip (or session) channel:

@@ -1,17 +1,12 @@
 package winrm
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"syscall"
 
 	"github.com/remotectl/remotectl/remote"
 )
@@ -105,34 +100,21 @@ func classOf(op string, err error) (remote.Class, string) {
 	var (
 		status *statusError
 		fault  *soapFault
-		dnsErr *net.DNSError
-		netErr net.Error
 	)
 	switch {
-	case errors.Is(err, context.Canceled):
-		return remote.ClassCancelled, ""
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
-		return remote.ClassTimeout, hintTimeout
 	case errors.As(err, &status):
 		return classifyStatus(status, connecting)
 	case errors.As(err, &fault):
 		return classifyFault(fault, connecting)
-	case errors.As(err, &dnsErr):
-		if dnsErr.IsTimeout {
-			return remote.ClassTimeout, hintTimeout
-		}
-		return remote.ClassDNS, hintDNS
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH),
-		errors.Is(err, syscall.ENETUNREACH):
-		return remote.ClassRefused, hintRefused
+	}
+	if c := remote.NetClass(err); c != remote.ClassNone {
+		return c, netHint(c)
 	}
 	if hint := tlsHint(err); hint != "" {
 		return remote.ClassProtocol, hint
 	}
 	switch {
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return remote.ClassTimeout, hintTimeout
-	case isConnectionDrop(err):
+	case remote.IsConnectionDrop(err):
 		if connecting {
 			return remote.ClassProtocol, hintProtocol
 		}
@@ -200,19 +182,15 @@ func tlsHint(err error) string {
 	return ""
 }
 
-// isConnectionDrop reports whether err means the peer closed or reset the
-// connection.
-func isConnectionDrop(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED) {
-		return true
+// netHint is the hint for a class remote.NetClass decided.
+func netHint(c remote.Class) string {
+	switch c {
+	case remote.ClassDNS:
+		return hintDNS
+	case remote.ClassRefused:
+		return hintRefused
+	case remote.ClassTimeout:
+		return hintTimeout
 	}
-	msg := err.Error()
-	for _, s := range []string{"connection reset by peer", "broken pipe", "use of closed network connection",
-		"server closed", "EOF"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	return ""
 }
