@@ -76,6 +76,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 	f.StringArrayVarP(&o.Files, "file", "F", nil, "check file (repeatable; default: the files the inventory variable \"checks\" names)")
 	f.DurationVar(&o.RetryTimeout, "retry-timeout", 0, "re-run failing checks until they pass or this time has passed (0 = run once)")
 	f.DurationVar(&o.Sleep, "sleep", time.Second, "time to wait between retries of failing checks")
+	addOpsFlags(f)
 	return cmd
 }
 
@@ -95,6 +96,11 @@ func runCheck(ctx context.Context, a *app, o *checkOptions) error {
 func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if o.RetryTimeout < 0 || o.Sleep < 0 {
 		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
+	}
+	// ops: --cron and friends; first, as --cron changes the settings.
+	ops, err := a.newOpsRun("check", o.Files)
+	if err != nil {
+		return err
 	}
 	ropts := report.CheckOptions{
 		Format:  a.g.Output,
@@ -120,12 +126,22 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 		}
 	}
-	return runPlans(ctx, a, plans, ropts, checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
+	// ops: lock, jitter, deadline (runCtx), --rerun, quiet.
+	runCtx, err := ops.begin(ctx)
+	defer ops.close()
+	if err != nil {
+		return err
+	}
+	if plans, err = rerunPlans(ops, a, plans); err != nil {
+		return err
+	}
+	return runPlans(ctx, runCtx, a, ops, plans, ops.checkReportOptions(ropts), checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
 }
 
 // runPlans checks every planned host, one connection per host, and decides
-// the exit code from the results.
-func runPlans(ctx context.Context, a *app, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
+// the exit code from the results. Hosts run under runCtx (the run's
+// deadline); ctx tells an interruption.
+func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
 	targets := make([]remote.Target, len(plans))
 	offline := make(map[string]bool)
 	for i, p := range plans {
@@ -157,13 +173,16 @@ func runPlans(ctx context.Context, a *app, plans []*hostPlan, ropts report.Check
 		return remote.Result{ExitCode: failedExitCode(res)}, nil
 	}
 	runner := &remote.Runner{Dialer: checkDialer{Dialer: dialer, offline: offline}, Forks: a.g.Forks, Timeout: a.g.Timeout}
-	events := runner.Run(ctx, targets, job)
-	summary, renderErr := report.RenderChecks(events, targets, func(i int) []checks.Result { return results[i] }, ropts)
+	resultsOf := func(i int) []checks.Result { return results[i] }
+	events := ops.observeChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
+	summary, renderErr := report.RenderChecks(events, targets, resultsOf, ropts)
 	if renderErr != nil {
 		// The run itself is complete: report the output problem, keep the exit code.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
 	}
-	if code := checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil); code != exitOK {
+	// ops: deadline bit, run record, report, textfile, syslog, log.
+	code := ops.finishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
+	if code != exitOK {
 		return exitError{code}
 	}
 	return nil

@@ -69,12 +69,18 @@ stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
 	f.BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the SSH login password (needs a terminal)")
 	f.StringVar(&o.OutDir, "outdir", "", "also write each host's stdout, stderr and exit status to DIR/HOST/")
+	addOpsFlags(f)
 	return cmd
 }
 
 // runExec runs one command over the selected hosts and renders the results.
 func runExec(ctx context.Context, a *app, o *execOptions) error {
 	env, err := parseEnv(o.Env)
+	if err != nil {
+		return err
+	}
+	// ops: --cron and friends; first, as --cron changes the settings.
+	ops, err := a.newOpsRun("exec", o.Args)
 	if err != nil {
 		return err
 	}
@@ -87,6 +93,17 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	targets := a.targets(hosts)
+
+	// ops: lock, jitter, deadline (runCtx), --rerun, quiet and progress.
+	runCtx, err := ops.begin(ctx)
+	defer ops.close()
+	if err != nil {
+		return err
+	}
+	if targets, err = ops.rerunTargets(targets); err != nil {
+		return err
+	}
+	ropts = ops.execReportOptions(ropts, len(targets))
 
 	var stdin []byte
 	if o.Stdin {
@@ -128,13 +145,14 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		}
 		return t.Run(ctx, cmd)
 	}
-	events := runner.Run(ctx, targets, job)
+	events := ops.observeExec(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
 		// The run itself is complete: report the output problem, keep the exit bits.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
 	}
-	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
+	// ops: deadline bit, run record, report, textfile, syslog, log.
+	if code := ops.finishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil

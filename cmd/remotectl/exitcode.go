@@ -57,6 +57,16 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return "" }
 
+// withDeadlineBit adds the timeout bit to the code of a run whose
+// --deadline passed: hosts it stopped count as timed out, whether they were
+// running or never started (an interruption, 130, is Ctrl-C's alone).
+func withDeadlineBit(code int) int {
+	if code == exitInterrupted {
+		return code
+	}
+	return code | exitTimedOut
+}
+
 // summaryExitCode combines per-host outcomes into the exit bits.
 func summaryExitCode(s *report.Summary, interrupted bool) int {
 	if interrupted {
@@ -121,12 +131,15 @@ func exitCodeOf(err error) int {
 		ue usageError
 		ie inputError
 		ee exitError
+		le lockedError
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &le):
+		return exitLocked
 	case errors.As(err, &ue):
 		return exitUsage
 	case errors.As(err, &ie):

@@ -106,10 +106,12 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	root.AddCommand(
 		newExecCmd(a),
 		newCheckCmd(a),
+		newPlayCmd(a),
 		newCopyCmd(a),
 		newFetchCmd(a),
 		newHostkeysCmd(a),
 		newInventoryCmd(a),
+		newRunsCmd(a), // ops: run history
 		newVersionCmd(a),
 		newManCmd(root),
 	)

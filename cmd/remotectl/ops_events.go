@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/runrec"
+)
+
+// branchSet runs extra renderers of a run (the --report JSON, the
+// --prometheus-textfile metrics), each on its own goroutine reading its own
+// copy of the events.
+type branchSet struct {
+	wg   sync.WaitGroup
+	outs []chan<- remote.Event
+}
+
+// branch is the document one extra renderer produces.
+type branch struct {
+	buf bytes.Buffer
+	err error
+}
+
+// add starts render on a copy of the events; its document is in the
+// returned branch once wait returns.
+func (s *branchSet) add(render func(events <-chan remote.Event, out io.Writer) error) *branch {
+	ch := make(chan remote.Event, 64)
+	s.outs = append(s.outs, ch)
+	b := &branch{}
+	s.wg.Go(func() { b.err = render(ch, &b.buf) })
+	return b
+}
+
+// wait returns once every branch has finished.
+func (s *branchSet) wait() { s.wg.Wait() }
+
+// pump forwards events to the returned channel, after handing each to the
+// observers (on the pump's goroutine, in order) and to every branch. Event
+// data is shared, read-only, by everyone who gets it.
+// onEnd, when not nil, is called after the last event and before the
+// returned channel is closed.
+func pump(events <-chan remote.Event, observers []func(remote.Event), branches []chan<- remote.Event, onEnd func()) <-chan remote.Event {
+	if len(observers) == 0 && len(branches) == 0 && onEnd == nil {
+		return events
+	}
+	out := make(chan remote.Event, cap(events))
+	go func() {
+		for ev := range events {
+			for _, o := range observers {
+				o(ev)
+			}
+			for _, b := range branches {
+				b <- ev
+			}
+			out <- ev
+		}
+		for _, b := range branches {
+			close(b)
+		}
+		if onEnd != nil {
+			onEnd()
+		}
+		close(out)
+	}()
+	return out
+}
+
+// observeExec puts the run's observers (history digests, progress) and
+// extra renderers (--report) between the runner and the main renderer.
+func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target) <-chan remote.Event {
+	var observers []func(remote.Event)
+	if r.store != nil {
+		r.outputs = runrec.NewOutputRecorder(len(targets))
+		observers = append(observers, r.outputs.Observe)
+	}
+	var onEnd func()
+	if r.progress != nil {
+		observers = append(observers, r.progress.observe)
+		onEnd = r.progress.stop // before the recap is written
+		r.progress.run()
+	}
+	if r.o.Report != "" {
+		r.reportDoc = r.branches.add(func(ev <-chan remote.Event, out io.Writer) error {
+			_, err := report.Render(ev, targets, report.Options{Format: report.FormatJSON, Out: out, Err: io.Discard})
+			return err
+		})
+	}
+	return pump(events, observers, r.branches.outs, onEnd)
+}
+
+// observeChecks puts the extra renderers of a check run (--report JSON,
+// --prometheus-textfile) beside the main one. Each renderer gets its own
+// copy of a host's results, as renderers own what they get.
+func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Target, results func(int) []checks.Result) <-chan remote.Event {
+	own := func(i int) []checks.Result { return slices.Clone(results(i)) }
+	render := func(format string) func(<-chan remote.Event, io.Writer) error {
+		return func(ev <-chan remote.Event, out io.Writer) error {
+			_, err := report.RenderChecks(ev, targets, own, report.CheckOptions{Format: format, Out: out})
+			return err
+		}
+	}
+	if r.o.Report != "" {
+		r.reportDoc = r.branches.add(render(report.FormatJSON))
+	}
+	if r.o.Textfile != "" {
+		r.checkMetrics = r.branches.add(render(report.FormatPrometheus))
+	}
+	return pump(events, nil, r.branches.outs, nil)
+}
+
+// heldWriter keeps what is written until release: quiet runs show their
+// recap only when something did not succeed.
+type heldWriter struct {
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+func (h *heldWriter) Write(p []byte) (int, error) { return h.buf.Write(p) }
+
+// release writes what was held when show is set, and forgets it.
+func (h *heldWriter) release(show bool) error {
+	if h == nil {
+		return nil
+	}
+	defer h.buf.Reset()
+	if !show {
+		return nil
+	}
+	_, err := h.w.Write(h.buf.Bytes())
+	return err
+}

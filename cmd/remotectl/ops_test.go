@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+func TestWithLabelAddsToEverySeries(t *testing.T) {
+	in := "# HELP m help {x}\n# TYPE m gauge\nm 1\nm{a=\"b c\"} 2\nn{a=\"}{ \"} 3\n"
+	want := "# HELP m help {x}\n# TYPE m gauge\nm{run=\"r\\\"1\"} 1\nm{run=\"r\\\"1\",a=\"b c\"} 2\nn{run=\"r\\\"1\",a=\"}{ \"} 3\n"
+	if got := withLabel(in, "run", `r"1`); got != want {
+		t.Errorf("withLabel:\n%s\nwant:\n%s", got, want)
+	}
+	if got := textfileRun("/var/lib/node_exporter/backup-check.prom"); got != "backup-check" {
+		t.Errorf("textfileRun = %q", got)
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	for _, c := range []struct {
+		done, total, failed int
+		elapsed             time.Duration
+		want                string
+	}{
+		{0, 10, 0, time.Second, "0/10 hosts done, 0 failed, 1s elapsed"},
+		{5, 10, 1, 10 * time.Second, "5/10 hosts done, 1 failed, 10s elapsed, about 10s left"},
+		{10, 10, 2, 3 * time.Second, "10/10 hosts done, 2 failed, 3s elapsed"},
+	} {
+		if got := progressLine(c.done, c.total, c.failed, c.elapsed); got != c.want {
+			t.Errorf("progressLine(%d, %d, %d, %s) = %q, want %q", c.done, c.total, c.failed, c.elapsed, got, c.want)
+		}
+	}
+}
+
+// TestProgressErasesBeforeOutput: output written while the line is shown
+// first erases it, so lines and the status line never mix.
+func TestProgressErasesBeforeOutput(t *testing.T) {
+	var term bytes.Buffer
+	p := &execProgress{term: &term, total: 3, start: time.Now(), quit: make(chan struct{}), exited: make(chan struct{})}
+	p.observe(remote.Event{Kind: remote.EventDone, Result: remote.Result{ExitCode: 1}})
+	p.draw(p.start.Add(time.Second))
+	if _, err := p.writer(&term).Write([]byte("web01 | hello\n")); err != nil {
+		t.Fatal(err)
+	}
+	want := "\r\033[K1/3 hosts done, 1 failed, 1s elapsed, about 2s left\r\033[Kweb01 | hello\n"
+	if got := term.String(); got != want {
+		t.Errorf("terminal got %q, want %q", got, want)
+	}
+}
+
+func TestLockContentionIsExit75(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "locks", "x.lock")
+	started := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	first, err := acquireLock(path, lockHolder{PID: 4242, Started: started, Command: "exec", RunID: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = acquireLock(path, lockHolder{PID: 1, Started: time.Now(), Command: "exec"})
+	var le lockedError
+	if !errors.As(err, &le) || exitCodeOf(err) != exitLocked {
+		t.Fatalf("second lock: %v (exit %d), want a lockedError, exit 75", err, exitCodeOf(err))
+	}
+	if le.holder.PID != 4242 || !le.holder.Started.Equal(started) || le.holder.RunID != "r1" {
+		t.Errorf("holder read back as %+v", le.holder)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "pid 4242") || !strings.Contains(msg, "hint:") {
+		t.Errorf("message %q should name the pid and end with a hint", msg)
+	}
+	if err := first.release(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := acquireLock(path, lockHolder{PID: 2, Started: time.Now()})
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	again.release()
+}
+
+func TestDeadlineBitKeepsInterrupt(t *testing.T) {
+	if got := withDeadlineBit(exitFailed); got != exitFailed|exitTimedOut {
+		t.Errorf("withDeadlineBit(1) = %d", got)
+	}
+	if got := withDeadlineBit(exitInterrupted); got != exitInterrupted {
+		t.Errorf("withDeadlineBit(130) = %d", got)
+	}
+}

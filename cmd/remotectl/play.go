@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/playbook"
+	"github.com/remotectl/remotectl/report"
+)
+
+// playOptions are the play command's own settings.
+type playOptions struct {
+	File        string
+	ExtraVars   []string
+	Tags        []string
+	SkipTags    []string
+	StartAtTask string
+	Check       bool
+}
+
+func newPlayCmd(a *app) *cobra.Command {
+	var o playOptions
+	cmd := &cobra.Command{
+		Use:   "play PLAYBOOK.yaml [flags]",
+		Short: "Run a playbook: ordered tasks over host groups, in rolling batches with health gates",
+		Long: `Run a playbook: plays in order, each a host pattern and tasks (shell, command, script,
+copy, template, fetch, check, wait_for, debug) with Ansible's keywords (when, register,
+loop, notify, retries/until, ignore_errors, tags, become, run_once...).
+
+The whole playbook is validated before any connection: unknown keys, wrong types,
+variables no source defines, expressions that do not compile and unknown --tags are
+reported as file:line:col errors (exit 65).
+
+Variables, lowest precedence first: inventory < play vars < vars_files < registered
+results < -e. Templates read them as {{ .name }}; when/until/changed_when/failed_when
+are expr-lang expressions over the same names (facts.os_family == "Debian").
+{{ env "NAME" }} reads the environment; such values are secret: printed as ********.
+
+serial: cuts a play's hosts into batches (2, "25%", or a ramp [1, "25%", "100%"]). Each
+host uses one connection for its whole batch. A host whose task fails leaves the
+playbook (unless ignore_errors). The play, and the run, stop before the next batch when
+a check task failed on some host (a health gate), when more hosts have failed in total
+than max_fail allows (N hosts or N% of the play's hosts), or when every host of a batch
+failed.
+
+--check prints the plan (batches, tasks per host, when: evaluated where it can be)
+and runs only check, wait_for and debug tasks.
+
+Output (-o): text (live progress, then PLAY RECAP) or json (the whole run).
+
+` + exitCodesHelp,
+		Example: `  remotectl play -i inventory.yaml site.yaml
+  remotectl play rolling.yaml -H web --limit 'web:!web03' -e version=1.4.2
+  remotectl play site.yaml --tags config --check
+  remotectl play site.yaml -e @prod.yaml -o json > run.json`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{errors.New("play needs one playbook: remotectl play PLAYBOOK.yaml")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.File = args[0]
+			return runPlay(cmd.Context(), a, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.ExtraVars, "extra-vars", "e", nil, "set variables: KEY=VALUE, @FILE (YAML/JSON) or a JSON mapping (repeatable; highest precedence)")
+	f.StringSliceVar(&o.Tags, "tags", nil, "run only the tasks with these tags (and those tagged always)")
+	f.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
+	f.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
+	f.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
+	return cmd
+}
+
+// runPlay validates the playbook, runs it and decides the exit code.
+func runPlay(ctx context.Context, a *app, o *playOptions) error {
+	switch a.g.Output {
+	case "text", report.FormatJSON:
+	default:
+		return usageError{fmt.Errorf("play writes -o text or -o json, not %q", a.g.Output)}
+	}
+	inv, err := a.loadInventory()
+	if err != nil {
+		return err
+	}
+	pb, extra, err := loadPlaybook(a, inv, o)
+	if err != nil {
+		return err
+	}
+	plans, err := playbook.Prepare(pb, inv, playbook.Selection{
+		Hosts: a.g.Hosts, Limit: a.g.Limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	if o.Check && a.g.Output == "text" {
+		if err := playbook.WritePlan(a.io.Out, pb, plans, extra); err != nil {
+			return err
+		}
+	}
+	dialer, err := a.newDialer(secrets{})
+	if err != nil {
+		return err
+	}
+	defer dialer.Close()
+
+	opts := playbook.Options{
+		Inventory: inv,
+		Target:    a.target,
+		Dialer:    dialer,
+		Forks:     a.g.Forks,
+		Timeout:   a.g.Timeout,
+		ExtraVars: extra,
+		Check:     o.Check,
+	}
+	var text *playbook.TextRenderer
+	if a.g.Output == "text" {
+		text = &playbook.TextRenderer{Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0}
+		opts.Observe = text.Observe
+	}
+	rep := playbook.Run(ctx, pb, plans, opts)
+	if err := writePlayReport(a, rep, text); err != nil {
+		// The run itself is complete: report the output problem, keep the exit bits.
+		fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
+	}
+	failed, unreachable, timedOut := rep.Totals()
+	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
+	if code := summaryExitCode(sum, ctx.Err() != nil); code != exitOK {
+		return exitError{code}
+	}
+	return nil
+}
+
+// loadPlaybook reads -e and the playbook; every problem is an input error
+// (exit 65).
+func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions) (*playbook.Playbook, map[string]any, error) {
+	extra, err := playbook.ParseExtraVars(o.ExtraVars, a.cwd)
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	pb, err := playbook.Load(o.File, playbook.LoadOptions{
+		KnownVars: knownVarNames(inv, extra),
+		// An empty variable counts as unset: a secret is never empty.
+		LookupEnv: func(name string) (string, bool) {
+			v := a.io.Getenv(name)
+			return v, v != ""
+		},
+	})
+	if err != nil {
+		return nil, nil, inputError{err}
+	}
+	var errs []error
+	for _, tag := range append(slices.Clone(o.Tags), o.SkipTags...) {
+		if slices.Contains(pb.UnknownTags([]string{tag}), tag) {
+			errs = append(errs, &playbook.ParseError{Pos: o.File, Msg: fmt.Sprintf("no task has the tag %q", tag), Hint: pb.TagHint(tag)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, inputError{errors.Join(errs...)}
+	}
+	return pb, extra, nil
+}
+
+// knownVarNames are the variable names defined outside the playbook.
+func knownVarNames(inv *inventory.Inventory, extra map[string]any) []string {
+	seen := map[string]bool{}
+	var names []string
+	add := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	for _, h := range inv.Hosts() {
+		for n := range h.Vars {
+			add(n)
+		}
+	}
+	if h, ok := inv.Host("localhost"); ok {
+		for n := range h.Vars {
+			add(n)
+		}
+	}
+	for n := range extra {
+		add(n)
+	}
+	return names
+}
+
+// writePlayReport writes the recap (text) or the whole run (json).
+func writePlayReport(a *app, rep *playbook.Report, text *playbook.TextRenderer) error {
+	if text == nil {
+		return playbook.WriteJSON(a.io.Out, rep)
+	}
+	if err := text.Err(); err != nil {
+		return err
+	}
+	return playbook.WriteRecap(a.io.Out, rep, a.useColor())
+}
