@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"remote/local": {"remote"},
 	"checks":       {"remote", "nodeset"},
 	"report":       {"remote", "checks", "nodeset"},
+	"playbook":     {"inventory", "remote", "checks", "nodeset"},
 }
 
 func TestPackageBoundaries(t *testing.T) {

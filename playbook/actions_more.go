@@ -1,0 +1,245 @@
+package playbook
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// FetchAction copies a file from the host to the controller: into
+// DEST/HOST/SRC, or to DEST itself with flat.
+type FetchAction struct {
+	Src, Dest Text
+	Flat      bool
+}
+
+func (a *FetchAction) Kind() string    { return "fetch" }
+func (a *FetchAction) summary() string { return a.Src.Raw + " -> " + a.Dest.Raw }
+func (a *FetchAction) readOnly() bool  { return false }
+
+func (a *FetchAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
+	src, err := r.render(a.Src)
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	dest, err := r.render(a.Dest)
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	if !a.Flat {
+		dest = filepath.Join(dest, r.host.host.Name, filepath.FromSlash(strings.TrimLeft(src, `/\:`)))
+	}
+	var content bytes.Buffer
+	if err := r.host.tr.Download(ctx, src, &content); err != nil {
+		if c := remote.ClassOf(err); c.Unreachable() || c == remote.ClassTimeout || c == remote.ClassCancelled {
+			return nil, err
+		}
+		return failed("download %s: %v", src, err), nil
+	}
+	extra := map[string]any{"dest": dest, "src": src}
+	if old, err := os.ReadFile(dest); err == nil && sha256.Sum256(old) == sha256.Sum256(content.Bytes()) {
+		return &Outcome{Extra: extra}, nil
+	}
+	if err := writeFileAtomic(dest, content.Bytes()); err != nil {
+		return failed("saving %s: %v", dest, err), nil
+	}
+	return &Outcome{Changed: true, Extra: extra}, nil
+}
+
+// writeFileAtomic writes a file through a temporary file and a rename.
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".remotectl-fetch-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// CheckAction runs check specs on the host; the task fails when any
+// property fails or cannot be evaluated. A failing check task (without
+// ignore_errors) is a health gate: the play stops after the batch.
+type CheckAction struct {
+	Checks       []*checks.Check
+	RetryTimeout time.Duration
+	Sleep        time.Duration
+}
+
+func (a *CheckAction) Kind() string { return "check" }
+
+func (a *CheckAction) summary() string {
+	names := make([]string, 0, len(a.Checks))
+	for _, c := range a.Checks {
+		names = append(names, c.DisplayTitle())
+	}
+	return strings.Join(names, ", ")
+}
+
+func (a *CheckAction) readOnly() bool { return true }
+
+func (a *CheckAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
+	info := checks.HostInfo{Name: r.host.host.Name, Vars: r.vars}
+	rendered, errs := (&checks.Suite{Checks: a.Checks}).For(info, a.Checks)
+	become, user := r.become()
+	results := append(errs, checks.Run(ctx, r.host.tr, info, rendered, checks.RunOptions{
+		RetryTimeout: a.RetryTimeout, Sleep: a.Sleep, Become: become, BecomeUser: user})...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var bad []string
+	passed := 0
+	for _, res := range results {
+		switch res.Status {
+		case checks.Pass:
+			passed++
+		case checks.Fail, checks.Error:
+			line := fmt.Sprintf("%s %s: %s", res.Title, res.Property, res.Status)
+			if res.Message != "" {
+				line += " (" + res.Message + ")"
+			} else if res.Expected != "" {
+				line += fmt.Sprintf(" (expected %s, got %s)", res.Expected, res.Actual)
+			}
+			bad = append(bad, line)
+		}
+	}
+	out := &Outcome{Extra: map[string]any{"checks": checkResults(results)}}
+	if len(bad) > 0 {
+		out.Failed = true
+		out.Msg = strings.Join(bad, "; ")
+		return out, nil
+	}
+	out.Msg = fmt.Sprintf("%d properties passed", passed)
+	return out, nil
+}
+
+// checkResults is what register: keeps of check results.
+func checkResults(results []checks.Result) []any {
+	out := make([]any, len(results))
+	for i, r := range results {
+		out[i] = map[string]any{"check": r.Title, "property": r.Property, "status": string(r.Status),
+			"expected": r.Expected, "actual": r.Actual, "message": r.Message}
+	}
+	return out
+}
+
+// WaitForAction waits, from the controller, until a TCP port of the host
+// accepts connections or a URL answers with a status below 400.
+type WaitForAction struct {
+	Host    Text // default: the host's address
+	Port    Text
+	URL     Text
+	Timeout time.Duration
+	Delay   time.Duration // before the first try
+	Sleep   time.Duration // between tries
+}
+
+func (a *WaitForAction) Kind() string { return "wait_for" }
+
+func (a *WaitForAction) summary() string {
+	if a.URL.Raw != "" {
+		return a.URL.Raw
+	}
+	return "port " + a.Port.Raw
+}
+
+func (a *WaitForAction) readOnly() bool { return true }
+
+func (a *WaitForAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
+	probe, what, err := a.probe(r)
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	start := time.Now()
+	deadline := start.Add(a.Delay + a.Timeout)
+	if a.Delay > 0 && !sleepCtx(ctx, a.Delay) {
+		return nil, ctx.Err()
+	}
+	for {
+		lastErr := probe(ctx)
+		if lastErr == nil {
+			return &Outcome{Msg: fmt.Sprintf("%s ready after %s", what, time.Since(start).Round(time.Millisecond)),
+				Extra: map[string]any{"elapsed": time.Since(start).Seconds()}}, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if time.Now().Add(a.Sleep).After(deadline) {
+			return failed("%s not ready within %s: %v", what, a.Timeout, lastErr), nil
+		}
+		if !sleepCtx(ctx, a.Sleep) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// probe returns one attempt at the condition and a description of it.
+func (a *WaitForAction) probe(r *actionRun) (func(context.Context) error, string, error) {
+	attempt := min(5*time.Second, max(a.Timeout, time.Second))
+	if a.URL.Raw != "" {
+		url, err := r.render(a.URL)
+		if err != nil {
+			return nil, "", err
+		}
+		client := &http.Client{Timeout: attempt}
+		return func(ctx context.Context) error {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode >= 400 {
+				return fmt.Errorf("status %s", resp.Status)
+			}
+			return nil
+		}, url, nil
+	}
+	portText, err := r.render(a.Port)
+	if err != nil {
+		return nil, "", err
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(portText))
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, "", fmt.Errorf("wait_for: port %q is not a port number", portText)
+	}
+	host, err := r.render(a.Host)
+	if err != nil {
+		return nil, "", err
+	}
+	if host == "" {
+		host = r.host.target.Addr()
+	}
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	dialer := &net.Dialer{Timeout: attempt}
+	return func(ctx context.Context) error {
+		conn, err := dialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	}, addr, nil
+}

@@ -1,0 +1,146 @@
+package playbook
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/remotectl/remotectl/inventory"
+)
+
+// PlayPlan is a play with its hosts selected and cut into batches.
+type PlayPlan struct {
+	Play    *Play
+	Hosts   []*inventory.Host
+	Batches [][]*inventory.Host
+	Tasks   []*Task // after --tags, --skip-tags and --start-at-task
+}
+
+// Selection narrows what runs: the limit pattern and task filters.
+type Selection struct {
+	Hosts       string   // host pattern (-H) intersected with each play's hosts
+	Limit       string   // another pattern (--limit) intersected with them
+	Tags        []string // run only tasks with one of these tags (and tasks tagged always)
+	SkipTags    []string // never run tasks with one of these tags
+	StartAtTask string   // skip the tasks before the first one with this name
+}
+
+// Prepare selects each play's hosts and tasks and cuts the hosts into
+// batches, without connecting anywhere. A play whose pattern selects no host
+// is kept, with no batch.
+func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan, error) {
+	plans := make([]*PlayPlan, 0, len(pb.Plays))
+	started := sel.StartAtTask == ""
+	var only map[string]bool
+	if sel.Hosts != "" {
+		hosts, err := inv.Select(sel.Hosts, "")
+		if err != nil {
+			return nil, err
+		}
+		only = make(map[string]bool, len(hosts))
+		for _, h := range hosts {
+			only[h.Name] = true
+		}
+	}
+	for _, play := range pb.Plays {
+		hosts, err := inv.Select(play.Hosts, sel.Limit)
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
+			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
+		}
+		if only != nil {
+			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !only[h.Name] })
+		}
+		plan := &PlayPlan{Play: play, Hosts: hosts, Batches: Batches(play.Serial, hosts)}
+		for _, t := range play.Tasks {
+			if !started && t.Name == sel.StartAtTask {
+				started = true
+			}
+			if started && selectedByTags(t, sel.Tags, sel.SkipTags) {
+				plan.Tasks = append(plan.Tasks, t)
+			}
+		}
+		plans = append(plans, plan)
+	}
+	if !started {
+		return nil, fmt.Errorf("--start-at-task %q: no task has that name", sel.StartAtTask)
+	}
+	return plans, nil
+}
+
+// selectedByTags applies --tags and --skip-tags: tagged always runs unless
+// skipped explicitly, tagged never runs only when asked for by tag.
+func selectedByTags(t *Task, tags, skip []string) bool {
+	for _, tag := range t.Tags {
+		if slices.Contains(skip, tag) {
+			return false
+		}
+	}
+	if len(tags) == 0 || slices.Contains(tags, "all") {
+		return !slices.Contains(t.Tags, "never")
+	}
+	for _, tag := range t.Tags {
+		if tag == "always" || slices.Contains(tags, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnknownTags returns the tags of tags that no task of pb carries (the
+// special tags all, always and never are always known).
+func (pb *Playbook) UnknownTags(tags []string) []string {
+	var out []string
+	for _, tag := range tags {
+		switch tag {
+		case "all", "always", "never":
+			continue
+		}
+		if !slices.Contains(pb.Tags, tag) {
+			out = append(out, tag)
+		}
+	}
+	return out
+}
+
+// TagHint suggests the tag closest to tag.
+func (pb *Playbook) TagHint(tag string) string {
+	if len(pb.Tags) == 0 {
+		return "no task of the playbook has tags:"
+	}
+	return didYouMean(tag, pb.Tags)
+}
+
+// Batches cuts hosts into batches by serial: each amount is a batch size
+// (a percentage is of all the play's hosts, rounded down, at least 1), the
+// last size repeats until every host has a batch. No serial is one batch.
+func Batches(serial []Amount, hosts []*inventory.Host) [][]*inventory.Host {
+	if len(hosts) == 0 {
+		return nil
+	}
+	if len(serial) == 0 {
+		return [][]*inventory.Host{hosts}
+	}
+	var out [][]*inventory.Host
+	rest := hosts
+	for i := 0; len(rest) > 0; i++ {
+		step := serial[min(i, len(serial)-1)]
+		size := max(1, step.of(len(hosts)))
+		size = min(size, len(rest))
+		out = append(out, rest[:size])
+		rest = rest[size:]
+	}
+	return out
+}
+
+// maxFailExceeded reports whether failed hosts (in total, over the batches
+// run so far) are more than the play's max_fail allows: more than N hosts,
+// or more than N% of the play's hosts.
+func maxFailExceeded(limit *Amount, failed, total int) bool {
+	if limit == nil {
+		return false
+	}
+	if limit.Percent {
+		return failed*100 > limit.N*total
+	}
+	return failed > limit.N
+}

@@ -1,0 +1,359 @@
+package playbook
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// Options configure a run.
+type Options struct {
+	Inventory *inventory.Inventory
+	Selection Selection
+	// Target turns an inventory host into what the dialer connects to.
+	Target func(*inventory.Host) remote.Target
+	Dialer remote.Dialer
+	Forks  int // most commands running at once over all hosts; <= 0 means remote.DefaultForks
+	// Timeout bounds each host's whole batch, connecting included; 0 means none.
+	Timeout time.Duration
+	Retry   remote.RetryPolicy
+	// ExtraVars (-e) override every other variable.
+	ExtraVars map[string]any
+	// Check runs only read-only actions (check, wait_for, debug); the others
+	// are reported skipped.
+	Check bool
+	// Observe is called with each event, one at a time; nil means none.
+	Observe func(Event)
+}
+
+// Run runs the playbook's plays in order and returns what happened.
+//
+// # One connection per host
+//
+// A play runs batch by batch (serial). For each batch, one remote.Runner run
+// dials every host of the batch once, and the host's job runs the whole
+// batch on that connection: facts, every task, then the notified handlers.
+// The runner's fan-out is the batch size, so every host of the batch holds
+// its connection for the batch; Forks instead bounds how many actions run at
+// once (a semaphore around each action) and how many dials are in flight.
+//
+// With the linear strategy the jobs move in lockstep: before each task (and
+// each handler) a host waits at a barrier until every host still in the
+// batch has arrived, so a task has run everywhere before the next starts.
+// A host that fails, whose connection breaks, or that never connected
+// leaves the barrier and no longer holds the others. With the free strategy
+// there is no barrier: each host runs ahead at its own pace.
+//
+// # Stopping
+//
+// A host whose task fails (unless ignore_errors) or that is unreachable
+// leaves the play, and the rest of the playbook. After each batch the play
+// stops, and the run with it, when a check task failed on some host (a
+// health gate), when more hosts have failed in total than max_fail allows,
+// or, when the play sets no max_fail, when every host of the batch failed.
+func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Report {
+	start := time.Now()
+	e := &executor{
+		pb:      pb,
+		opts:    opts,
+		report:  &Report{Playbook: pb.File, Check: opts.Check},
+		stats:   map[string]*HostStats{},
+		hosts:   map[string]*hostMemory{},
+		dropped: map[string]bool{},
+	}
+	forks := opts.Forks
+	if forks <= 0 {
+		forks = remote.DefaultForks
+	}
+	e.sem = make(chan struct{}, forks)
+	for _, plan := range plans {
+		if ctx.Err() != nil {
+			break
+		}
+		if stop := e.runPlay(ctx, plan); stop != "" {
+			e.report.Stopped = stop
+			break
+		}
+	}
+	e.report.Interrupted = ctx.Err() != nil
+	e.report.Duration = time.Since(start)
+	return e.report
+}
+
+// executor is one run of a playbook.
+type executor struct {
+	pb   *Playbook
+	opts Options
+	sem  chan struct{} // bounds the actions running at once
+
+	mu      sync.Mutex // guards what follows, and serialises Observe
+	report  *Report
+	stats   map[string]*HostStats
+	hosts   map[string]*hostMemory // what hosts keep from play to play
+	dropped map[string]bool        // hosts that failed: out of the rest of the playbook
+}
+
+// hostMemory is what a host keeps across plays: facts and registered results.
+type hostMemory struct {
+	facts      map[string]any
+	registered map[string]any
+}
+
+func (e *executor) memory(name string) *hostMemory {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := e.hosts[name]
+	if m == nil {
+		m = &hostMemory{registered: map[string]any{}}
+		e.hosts[name] = m
+	}
+	return m
+}
+
+// emit records and reports an event.
+func (e *executor) emit(ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ev.Kind == EventResult {
+		e.record(ev.Result)
+	}
+	if e.opts.Observe != nil {
+		e.opts.Observe(ev)
+	}
+}
+
+func (e *executor) record(r *TaskResult) {
+	e.report.Results = append(e.report.Results, r)
+	s := e.stats[r.Host]
+	if s == nil {
+		s = &HostStats{Host: r.Host}
+		e.stats[r.Host] = s
+		e.report.Recap = append(e.report.Recap, s)
+	}
+	s.count(r)
+	if (r.Status == StatusFailed && !r.Ignored) || r.Status == StatusUnreachable {
+		e.dropped[r.Host] = true
+	}
+}
+
+func (e *executor) isDropped(host string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dropped[host]
+}
+
+// runPlay runs a play batch by batch and returns why the run must stop
+// ("" to go on).
+func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
+	play := plan.Play
+	pr := &PlayReport{Name: play.Name, Hosts: play.Hosts, Strategy: play.Strategy}
+	e.mu.Lock()
+	e.report.Plays = append(e.report.Plays, pr)
+	e.mu.Unlock()
+	var batches [][]*inventory.Host
+	for _, b := range plan.Batches {
+		var kept []*inventory.Host
+		for _, h := range b {
+			if !e.isDropped(h.Name) {
+				kept = append(kept, h)
+			}
+		}
+		if len(kept) > 0 {
+			batches = append(batches, kept)
+			pr.Batches = append(pr.Batches, hostNames(kept))
+		}
+	}
+	e.emit(Event{Kind: EventPlayStart, Play: play, Hosts: hostNames(plan.Hosts)})
+	total := len(plan.Hosts)
+	for i, batch := range batches {
+		if ctx.Err() != nil {
+			pr.Stopped = "interrupted"
+		}
+		if pr.Stopped != "" {
+			pr.NotRun = append(pr.NotRun, hostNames(batch)...)
+			continue
+		}
+		e.emit(Event{Kind: EventBatchStart, Play: play, Batch: i + 1, Batches: len(batches), Hosts: hostNames(batch)})
+		out := e.runBatch(ctx, plan, batch)
+		pr.Failed += out.failed
+		switch {
+		case out.gate != "":
+			pr.Stopped = out.gate
+		case maxFailExceeded(play.MaxFail, pr.Failed, total):
+			pr.Stopped = fmt.Sprintf("%d of %d hosts failed, more than max_fail %s allows", pr.Failed, total, play.MaxFail)
+		case play.MaxFail == nil && out.failed == len(batch):
+			pr.Stopped = fmt.Sprintf("every host of batch %d (%s) failed", i+1, nodeset.Fold(hostNames(batch)))
+		}
+	}
+	e.emit(Event{Kind: EventPlayEnd, Play: play, Report: pr})
+	if pr.Stopped == "" {
+		return ""
+	}
+	return fmt.Sprintf("play %q stopped: %s", play.Name, pr.Stopped)
+}
+
+func hostNames(hosts []*inventory.Host) []string {
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	return names
+}
+
+// batchOutcome is what a batch leaves for the decision to go on.
+type batchOutcome struct {
+	failed int    // hosts that failed or were unreachable
+	gate   string // why a health gate closed, "" when none did
+}
+
+// batchRun is one batch of one play in flight.
+type batchRun struct {
+	e     *executor
+	plan  *PlayPlan
+	step  *lockstep // nil with the free strategy
+	hosts []*hostRun
+
+	mu      sync.Mutex
+	gate    string
+	started map[int]bool // tasks whose start was reported (linear)
+	once    map[*Task]*onceCell
+}
+
+// runBatch runs the play's tasks on a batch, one connection per host.
+func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host) batchOutcome {
+	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}}
+	if plan.Play.Strategy == Linear {
+		br.step = newLockstep(len(batch))
+	}
+	targets := make([]remote.Target, len(batch))
+	index := make(map[*remote.Target]int, len(batch))
+	for i, h := range batch {
+		targets[i] = e.opts.Target(h)
+		br.hosts = append(br.hosts, e.newHostRun(br, i, h))
+	}
+	for i := range targets {
+		index[&targets[i]] = i
+	}
+	job := func(ctx context.Context, tr remote.Transport, hio remote.HostIO) (remote.Result, error) {
+		h := br.hosts[index[hio.Target]]
+		return remote.Result{}, h.run(ctx, tr, hio.Target)
+	}
+	runner := &remote.Runner{
+		Dialer:  limitedDialer{d: e.opts.Dialer, sem: e.sem},
+		Forks:   len(batch),
+		Timeout: e.opts.Timeout,
+		Retry:   e.opts.Retry,
+	}
+	for ev := range runner.Run(ctx, targets, job) {
+		if ev.Kind != remote.EventDone {
+			continue
+		}
+		h := br.hosts[ev.Index]
+		if br.step != nil {
+			br.step.leave(ev.Index)
+		}
+		h.finish(ev.Err)
+	}
+	out := batchOutcome{gate: br.gate}
+	for _, h := range br.hosts {
+		if h.failed {
+			out.failed++
+		}
+	}
+	return out
+}
+
+// closeGate records that a health gate failed.
+func (br *batchRun) closeGate(why string) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.gate == "" {
+		br.gate = why
+	}
+}
+
+// taskStarted reports a task's start once per batch (linear strategy).
+func (br *batchRun) taskStarted(i int, t *Task) {
+	br.mu.Lock()
+	first := !br.started[i]
+	br.started[i] = true
+	br.mu.Unlock()
+	if first {
+		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play, Task: t})
+	}
+}
+
+// onceFor returns the run_once cell of a task.
+func (br *batchRun) onceFor(t *Task) *onceCell {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	c := br.once[t]
+	if c == nil {
+		c = &onceCell{done: make(chan struct{})}
+		br.once[t] = c
+	}
+	return c
+}
+
+// onceCell runs a run_once task on the first host that reaches it and
+// shares its registered result with the others.
+type onceCell struct {
+	mu         sync.Mutex
+	claimed    bool
+	done       chan struct{}
+	registered any
+}
+
+// claim reports whether the caller is the host that runs the task.
+func (c *onceCell) claim() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.claimed {
+		return false
+	}
+	c.claimed = true
+	return true
+}
+
+func (c *onceCell) finish(registered any) {
+	c.registered = registered
+	close(c.done)
+}
+
+// limitedDialer bounds the dials in flight (OpenSSH's MaxStartups drops
+// bursts of unauthenticated connections).
+type limitedDialer struct {
+	d   remote.Dialer
+	sem chan struct{}
+}
+
+func (l limitedDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-l.sem }()
+	return l.d.Dial(ctx, t)
+}
+
+// baseVars merges a host's variables by precedence: inventory < play vars
+// < vars_files < extra vars.
+func (e *executor) baseVars(play *Play, h *inventory.Host) map[string]any {
+	vars := maps.Clone(h.Vars)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	for _, layer := range []map[string]any{play.Vars, play.FileVars, e.opts.ExtraVars} {
+		for k, v := range layer {
+			vars[k] = v
+		}
+	}
+	return vars
+}

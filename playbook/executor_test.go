@@ -1,0 +1,361 @@
+package playbook
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// rolling is a rolling update: deploy (always changed), then a health gate.
+const rolling = `
+- name: rolling update
+  hosts: fleet
+  serial: [1, "25%", "100%"]
+  gather_facts: false
+  tasks:
+    - name: deploy
+      shell: ./deploy.sh
+      changed_when: true
+      failed_when: false
+    - name: health
+      check:
+        command:
+          healthcheck:
+            exit-status: 0
+`
+
+func TestHealthGateStopsTheRollout(t *testing.T) {
+	inv := testInventory(t, 12)
+	pb := parseTest(t, inv, rolling)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{}}
+	fake.Scripts["h03"] = remotetest.Script{ExitCode: 1} // batch 2 is h02..h04
+	out := runTest(t, pb, inv, fake, Options{Forks: 4})
+
+	if !strings.Contains(out.report.Stopped, `health gate: the check task "health" failed on h03`) {
+		t.Errorf("Stopped = %q", out.report.Stopped)
+	}
+	if got := out.report.Plays[0].Batches; len(got) != 3 || len(got[0]) != 1 || len(got[1]) != 3 || len(got[2]) != 8 {
+		t.Errorf("batches = %v", got)
+	}
+	if got := out.report.Plays[0].NotRun; len(got) != 8 || got[0] != "h05" {
+		t.Errorf("NotRun = %v", got)
+	}
+	for _, h := range []string{"h01", "h02", "h03", "h04"} {
+		if s := out.stats(h); s.Changed != 1 || fake.Dials(h) != 1 {
+			t.Errorf("%s: stats %+v, dials %d; want changed once over one connection", h, s, fake.Dials(h))
+		}
+	}
+	if s := out.stats("h03"); s.Failed != 1 {
+		t.Errorf("h03 stats = %+v, want the health check failed", s)
+	}
+	if fake.Dials("h05") != 0 || fake.Open() != 0 {
+		t.Errorf("h05 dialled %d times, %d connections left open", fake.Dials("h05"), fake.Open())
+	}
+	failed, unreachable, _ := out.report.Totals()
+	if failed != 1 || unreachable != 0 {
+		t.Errorf("Totals = %d failed, %d unreachable", failed, unreachable)
+	}
+}
+
+func TestMaxFailIsGlobalAcrossBatches(t *testing.T) {
+	const src = `
+- hosts: fleet
+  serial: 1
+  max_fail: %s
+  gather_facts: false
+  tasks:
+    - shell: ./upgrade
+`
+	for _, tt := range []struct {
+		maxFail string
+		ran     int  // hosts that ran
+		stopped bool // the run stops (no later play runs)
+	}{
+		{"0", 2, true},     // the first failure (h02) stops the play
+		{"1", 4, true},     // one failure allowed; h04's is the second: exceeded after the last batch
+		{`"25%"`, 4, true}, // 1 of 4 is 25%, not more; 2 of 4 is
+		{`"50%"`, 4, false},
+		{`"24%"`, 2, true},
+	} {
+		t.Run(tt.maxFail, func(t *testing.T) {
+			inv := testInventory(t, 4)
+			pb := parseTest(t, inv, strings.Replace(src, "%s", tt.maxFail, 1))
+			fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{"h02": {ExitCode: 1}, "h04": {ExitCode: 1}}}
+			out := runTest(t, pb, inv, fake, Options{})
+			ran := 0
+			for _, h := range []string{"h01", "h02", "h03", "h04"} {
+				ran += fake.Dials(h)
+			}
+			if ran != tt.ran {
+				t.Errorf("%d hosts ran, want %d (stopped: %q)", ran, tt.ran, out.report.Stopped)
+			}
+			if tt.stopped != (out.report.Stopped != "") {
+				t.Errorf("Stopped = %q", out.report.Stopped)
+			}
+		})
+	}
+}
+
+func TestHandlersRunOnceAtTheEnd(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - shell: step-one
+      notify: restart
+    - shell: step-two
+      notify: restart
+      when: idx != 2
+    - shell: step-three
+  handlers:
+    - name: restart
+      shell: systemctl restart app
+    - name: never notified
+      shell: should-not-run
+`)
+	fake := &remotetest.Fake{}
+	runTest(t, pb, inv, fake, Options{})
+	for _, h := range []string{"h01", "h02", "h03"} {
+		cmds := commandsOf(fake, h)
+		if n := countOf(cmds, "systemctl restart app"); n != 1 || cmds[len(cmds)-1] != "systemctl restart app" {
+			t.Errorf("%s ran %v; want the handler once, last", h, cmds)
+		}
+		if slices.Contains(cmds, "should-not-run") {
+			t.Errorf("%s ran a handler nobody notified", h)
+		}
+	}
+}
+
+func countOf(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}
+
+func TestLinearRunsEachTaskEverywhereFirst(t *testing.T) {
+	inv := testInventory(t, 4)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - {name: one, shell: "1"}
+    - {name: two, shell: "2"}
+    - {name: three, shell: "3"}
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{"h01": {Output: []remotetest.Chunk{remotetest.Stdout("slow\n")}}}}
+	out := runTest(t, pb, inv, fake, Options{Forks: 2})
+	var order []string
+	for _, ev := range out.events {
+		if ev.Kind == EventResult {
+			order = append(order, ev.Result.Task)
+		}
+	}
+	want := "one one one one two two two two three three three three"
+	if got := strings.Join(order, " "); got != want {
+		t.Errorf("results in order %q, want %q", got, want)
+	}
+}
+
+func TestFreeStrategyHasNoBarrier(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  strategy: free
+  gather_facts: false
+  tasks:
+    - {name: one, shell: "1"}
+    - {name: two, shell: "2"}
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{"h02": {ExitCode: 1}}}
+	out := runTest(t, pb, inv, fake, Options{})
+	for _, ev := range out.events {
+		if ev.Kind == EventTaskStart {
+			t.Errorf("free strategy reported a task start (a barrier): %s", ev.Task.DisplayName())
+		}
+	}
+	if got := out.statuses("two"); len(got) != 2 || slices.Contains(got, "h02=changed") {
+		t.Errorf("task two ran on %v; want h01 and h03 only", got)
+	}
+}
+
+func TestLoopRegisterWhenUntil(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: echo
+      shell: echo {{ .item }}
+      loop: [a, "{{ .inventory_hostname }}"]
+      register: echoed
+    - name: ready
+      shell: status
+      register: st
+      retries: 5
+      delay: 1ms
+      until: st.attempts >= 3
+    - name: when registered
+      debug: {msg: "{{ .st.stdout }} after {{ .st.attempts }}"}
+      when: st.stdout contains "up" && len(echoed.results) == 2
+    - name: when false
+      debug: {msg: never}
+      when: st.rc != 0
+    - name: until never true
+      shell: status
+      retries: 1
+      delay: 1ms
+      until: false
+      ignore_errors: true
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{Output: []remotetest.Chunk{remotetest.Stdout("up\n")}}}
+	out := runTest(t, pb, inv, fake, Options{})
+	cmds := commandsOf(fake, "h01")
+	if cmds[0] != "echo a" || cmds[1] != "echo h01" {
+		t.Errorf("loop ran %v", cmds[:2])
+	}
+	if got := out.statuses("when registered"); len(got) != 1 || got[0] != "h01=ok" {
+		t.Errorf("when registered: %v", got)
+	}
+	for _, ev := range out.events {
+		if ev.Kind != EventResult {
+			continue
+		}
+		switch r := ev.Result; r.Task {
+		case "ready":
+			if r.Attempts != 3 || r.Status != StatusChanged {
+				t.Errorf("ready: %d attempts, %s", r.Attempts, r.Status)
+			}
+		case "when registered":
+			if r.Msg != "up\n after 3" {
+				t.Errorf("debug msg = %q", r.Msg)
+			}
+		case "when false":
+			if r.Status != StatusSkipped {
+				t.Errorf("when false: %s", r.Status)
+			}
+		case "until never true":
+			if r.Status != StatusFailed || !r.Ignored || r.Attempts != 2 {
+				t.Errorf("until never true: %s ignored=%v attempts=%d", r.Status, r.Ignored, r.Attempts)
+			}
+		}
+	}
+	if s := out.stats("h01"); s.Failed != 0 || s.Ignored != 1 || s.Skipped != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+}
+
+func TestUnreachableHostLeavesOthersGoOn(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  tasks:
+    - {name: one, shell: "1"}
+    - {name: two, shell: "2"}
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{
+		"h02": {DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection refused")},
+	}}
+	out := runTest(t, pb, inv, fake, Options{})
+	if s := out.stats("h02"); s.Unreachable != 1 {
+		t.Errorf("h02 stats = %+v", s)
+	}
+	if got := out.statuses("two"); len(got) != 2 {
+		t.Errorf("task two ran on %v", got)
+	}
+	_, unreachable, _ := out.report.Totals()
+	if unreachable != 1 {
+		t.Errorf("unreachable = %d", unreachable)
+	}
+}
+
+func TestCheckModeRunsOnlyReadOnlyActions(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - {name: change, shell: rm -rf /srv/app}
+    - {name: say, debug: {msg: hello}}
+`)
+	fake := &remotetest.Fake{}
+	out := runTest(t, pb, inv, fake, Options{Check: true})
+	if cmds := commandsOf(fake, "h01"); len(cmds) != 0 {
+		t.Errorf("check mode ran %v", cmds)
+	}
+	if got := out.statuses("change"); got[0] != "h01=skipped" {
+		t.Errorf("change: %v", got)
+	}
+	if got := out.statuses("say"); got[0] != "h01=ok" {
+		t.Errorf("say: %v", got)
+	}
+}
+
+func TestCopyIsIdempotent(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: put
+      copy: {content: "hello\n", dest: /etc/app.conf}
+`)
+	// sha256 of "hello\n": the host already has that content.
+	const sum = "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+	same := &remotetest.Fake{Default: remotetest.Script{Output: []remotetest.Chunk{remotetest.Stdout(sum + "\n644\n")}}}
+	if got := runTest(t, pb, inv, same, Options{}).statuses("put"); got[0] != "h01=ok" {
+		t.Errorf("same content: %v", got)
+	}
+	if _, uploaded := findUpload(same); uploaded {
+		t.Error("same content was uploaded again")
+	}
+	differs := &remotetest.Fake{}
+	if got := runTest(t, pb, inv, differs, Options{}).statuses("put"); got[0] != "h01=changed" {
+		t.Errorf("new content: %v", got)
+	}
+	if content, ok := findUpload(differs); !ok || content != "hello\n" {
+		t.Errorf("uploaded %q, %v", content, ok)
+	}
+}
+
+// findUpload returns what was uploaded to h01's temporary file.
+func findUpload(f *remotetest.Fake) (string, bool) {
+	for _, c := range commandsOf(f, "h01") {
+		if i := strings.Index(c, "mv -f '"); i >= 0 {
+			tmp := strings.SplitN(c[i+len("mv -f '"):], "'", 2)[0]
+			content, ok := f.File("h01", tmp)
+			return string(content), ok
+		}
+	}
+	return "", false
+}
+
+func TestSecretsAreMaskedInResults(t *testing.T) {
+	inv := testInventory(t, 1)
+	path := t.TempDir() + "/play.yaml"
+	src := "- hosts: fleet\n  gather_facts: false\n  tasks:\n    - debug: {msg: 'token={{ env \"API_TOKEN\" }}'}\n"
+	if err := writeString(path, src); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Load(path, LoadOptions{LookupEnv: func(n string) (string, bool) { return "s3cr3t-value", n == "API_TOKEN" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	for _, r := range out.report.Results {
+		if strings.Contains(r.Msg, "s3cr3t") || r.Msg != "token="+Mask {
+			t.Errorf("msg = %q", r.Msg)
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package playbook
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ParseExtraVars reads -e values, later ones winning: KEY=VALUE (a string),
+// @FILE (a YAML or JSON mapping; relative to dir) or an inline YAML/JSON
+// mapping ({"version": "1.2"}).
+func ParseExtraVars(values []string, dir string) (map[string]any, error) {
+	vars := map[string]any{}
+	for _, v := range values {
+		switch {
+		case strings.HasPrefix(v, "@"):
+			path := v[1:]
+			if !filepath.IsAbs(path) {
+				path = filepath.Join(dir, path)
+			}
+			fileVars, err := LoadVarsFile(path)
+			if err != nil {
+				if IsInvalid(err) {
+					return nil, err
+				}
+				return nil, &ParseError{Pos: "-e " + v, Msg: err.Error(), Hint: "-e @FILE names a YAML or JSON file of variables"}
+			}
+			for k, val := range fileVars {
+				vars[k] = val
+			}
+		case strings.HasPrefix(strings.TrimSpace(v), "{"):
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(v), &m); err != nil {
+				return nil, &ParseError{Pos: "-e", Msg: fmt.Sprintf("%q is not a YAML or JSON mapping: %v", v, err)}
+			}
+			for k, val := range m {
+				vars[k] = val
+			}
+		default:
+			k, val, ok := strings.Cut(v, "=")
+			if !ok || !isIdentifier(k) {
+				return nil, &ParseError{Pos: "-e", Msg: fmt.Sprintf("%q: want KEY=VALUE, @FILE or a JSON mapping", v),
+					Hint: "-e version=1.2 -e @vars.yaml"}
+			}
+			vars[k] = val
+		}
+	}
+	return vars, nil
+}

@@ -1,0 +1,431 @@
+package playbook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// hostRun is one host working through a batch.
+type hostRun struct {
+	br     *batchRun
+	index  int
+	host   *inventory.Host
+	target *remote.Target
+	tr     remote.Transport
+	vars   map[string]any // base variables (see baseVars)
+	mem    *hostMemory
+	// notified are the handlers the host's changed tasks notified.
+	notified map[string]bool
+
+	started bool // the job ran (the host connected)
+	failed  bool // a task failed (not ignored) or the host was unreachable
+	stopped bool // the host left the batch
+}
+
+func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
+	return &hostRun{br: br, index: i, host: h, vars: e.baseVars(br.plan.Play, h), mem: e.memory(h.Name), notified: map[string]bool{}}
+}
+
+// run is the host's job: facts, tasks, handlers, over one connection.
+func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target) error {
+	h.started, h.tr, h.target = true, tr, t
+	play := h.br.plan.Play
+	if play.GatherFacts {
+		if err := h.gatherFacts(ctx); err != nil {
+			return err
+		}
+	}
+	steps := append(append([]*Task(nil), h.br.plan.Tasks...), play.Handlers...)
+	for i, task := range steps {
+		if step := h.br.step; step != nil && !step.arrive(ctx, h.index) {
+			return ctx.Err()
+		}
+		if task.handler && !h.notified[task.Name] {
+			continue
+		}
+		if h.br.step != nil {
+			h.br.taskStarted(i, task)
+		}
+		if err := h.runTask(ctx, task); err != nil {
+			return err
+		}
+		if h.stopped {
+			return nil
+		}
+	}
+	return nil
+}
+
+// leave takes the host out of the batch.
+func (h *hostRun) leave() {
+	h.stopped = true
+	if h.br.step != nil {
+		h.br.step.leave(h.index)
+	}
+}
+
+// finish settles the host once its job is over. A host that never
+// connected gets one unreachable (or failed) result.
+func (h *hostRun) finish(err error) {
+	if err == nil || h.failed {
+		return
+	}
+	if !h.started || errors.Is(err, remote.ClassCancelled) {
+		if remote.ClassOf(err) == remote.ClassCancelled {
+			return // interrupted before connecting: not a result of the host
+		}
+		r := h.newResult(&Task{Name: "connect", Pos: h.br.plan.Play.Pos, Action: connectAction{}}, nil)
+		h.failWith(r, err)
+		h.br.e.emit(Event{Kind: EventResult, Result: r})
+		return
+	}
+	// The job ended on an error it already reported (a task's transport
+	// failure) or on the host's deadline while waiting: report the latter.
+	if remote.ClassOf(err) == remote.ClassTimeout {
+		r := h.newResult(&Task{Name: "timeout", Pos: h.br.plan.Play.Pos, Action: connectAction{}}, nil)
+		h.failWith(r, err)
+		h.br.e.emit(Event{Kind: EventResult, Result: r})
+	}
+}
+
+// newResult starts the result of task on this host.
+func (h *hostRun) newResult(task *Task, item any) *TaskResult {
+	return &TaskResult{Host: h.host.Name, Play: h.br.plan.Play.Name, Task: task.DisplayName(), Pos: task.Pos,
+		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item)}
+}
+
+func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
+
+// failWith marks a result failed by a transport or context error.
+func (h *hostRun) failWith(r *TaskResult, err error) {
+	class := remote.ClassOf(err)
+	r.Status = StatusFailed
+	if class.Unreachable() {
+		r.Status = StatusUnreachable
+	}
+	r.TimedOut = class == remote.ClassTimeout
+	r.Msg = h.br.e.pb.Secrets.Redact(err.Error())
+	if hint := remote.HintOf(err); hint != "" {
+		r.Msg += "; hint: " + hint
+	}
+	h.failed = true
+	h.leave()
+}
+
+// taskVars are the variables a task sees on this host.
+func (h *hostRun) taskVars(item any, hasItem bool) map[string]any {
+	vars := maps.Clone(h.vars)
+	vars["inventory_hostname"] = h.host.Name
+	vars["play_hosts"] = hostNames(h.br.plan.Hosts)
+	facts := h.mem.facts
+	if facts == nil {
+		facts = map[string]any{}
+	}
+	vars["facts"] = facts
+	vars["ansible_facts"] = facts
+	for k, v := range h.mem.registered {
+		vars[k] = v
+	}
+	// Extra vars win over registered results too.
+	maps.Copy(vars, h.br.e.opts.ExtraVars)
+	if hasItem {
+		vars["item"] = item
+	}
+	return vars
+}
+
+// runTask runs one task on the host, each loop item in turn. It returns
+// an error only when the host must stop (its connection or deadline).
+func (h *hostRun) runTask(ctx context.Context, task *Task) error {
+	if task.RunOnce {
+		cell := h.br.onceFor(task)
+		if !cell.claim() {
+			select {
+			case <-cell.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if task.Register != "" && cell.registered != nil {
+				h.mem.registered[task.Register] = cell.registered
+			}
+			return nil
+		}
+		defer func() { cell.finish(h.mem.registered[task.Register]) }()
+	}
+	if task.Loop == nil {
+		reg, err := h.runItem(ctx, task, nil, false)
+		if task.Register != "" && reg != nil {
+			h.mem.registered[task.Register] = reg
+		}
+		return err
+	}
+	items, err := h.loopItems(task)
+	if err != nil {
+		r := h.newResult(task, nil)
+		h.fail(task, r, err.Error())
+		return nil
+	}
+	var results []any
+	changed, failed := false, false
+	for _, item := range items {
+		reg, err := h.runItem(ctx, task, item, true)
+		if reg != nil {
+			results = append(results, reg)
+			changed = changed || reg["changed"] == true
+			failed = failed || reg["failed"] == true
+		}
+		if err != nil || h.stopped {
+			return err
+		}
+	}
+	if task.Register != "" {
+		h.mem.registered[task.Register] = map[string]any{"results": results, "changed": changed, "failed": failed}
+	}
+	return nil
+}
+
+// loopItems evaluates a task's loop for this host.
+func (h *hostRun) loopItems(task *Task) ([]any, error) {
+	vars := h.taskVars(nil, false)
+	if task.Loop.Expr != nil {
+		v, err := task.Loop.Expr.value(vars)
+		if err != nil {
+			return nil, err
+		}
+		items, ok := toList(v)
+		if !ok {
+			return nil, fmt.Errorf("%s: loop: %q must produce a list, not %T", task.Loop.Expr.Pos, task.Loop.Expr.Src, v)
+		}
+		return items, nil
+	}
+	items := make([]any, 0, len(task.Loop.Items))
+	for _, it := range task.Loop.Items {
+		if t, ok := it.(Text); ok {
+			s, err := t.render(vars)
+			if err != nil {
+				return nil, err
+			}
+			it = s
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// runItem runs a task (one loop item) and reports its result. It returns
+// what the task registers, and an error when the host must stop.
+func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem bool) (map[string]any, error) {
+	e := h.br.e
+	r := h.newResult(task, item)
+	vars := h.taskVars(item, hasItem)
+	if task.When != nil {
+		ok, err := task.When.eval(vars)
+		if err != nil {
+			return h.fail(task, r, err.Error()), nil
+		}
+		if !ok {
+			r.Status, r.Msg = StatusSkipped, "when: "+task.When.Src+" is false"
+			e.emit(Event{Kind: EventResult, Result: r})
+			return skippedResult(), nil
+		}
+	}
+	if e.opts.Check && !task.Action.readOnly() {
+		r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
+		e.emit(Event{Kind: EventResult, Result: r})
+		return skippedResult(), nil
+	}
+	start := time.Now()
+	out, reg, err := h.attempt(ctx, task, vars, r)
+	r.Duration = time.Since(start)
+	if err != nil {
+		h.failWith(r, err)
+		e.emit(Event{Kind: EventResult, Result: r})
+		return nil, err
+	}
+	h.settle(task, r, out)
+	if out.Changed {
+		for _, name := range task.Notify {
+			h.notified[name] = true
+		}
+	}
+	e.emit(Event{Kind: EventResult, Result: r})
+	if r.Status == StatusFailed && task.Action.Kind() == "check" && !task.IgnoreErrors {
+		h.br.closeGate(fmt.Sprintf("health gate: the check task %q failed on %s", task.DisplayName(), h.host.Name))
+	}
+	return reg, nil
+}
+
+// attempt runs the action, again while until is false (retries/delay),
+// and applies changed_when and failed_when.
+func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult) (*Outcome, map[string]any, error) {
+	for n := 1; ; n++ {
+		out, err := h.runAction(ctx, task, vars)
+		if err != nil {
+			return nil, nil, err
+		}
+		if out.Extra == nil {
+			out.Extra = map[string]any{}
+		}
+		out.Extra["attempts"] = n
+		reg := out.registered()
+		condVars := maps.Clone(vars)
+		condVars["result"] = reg
+		if task.Register != "" {
+			condVars[task.Register] = reg
+		}
+		if err := h.applyConditions(task, out, condVars); err != nil {
+			out.Failed, out.Msg = true, err.Error()
+		}
+		reg = out.registered()
+		r.Attempts = n
+		if task.Until == nil {
+			return out, reg, nil
+		}
+		condVars["result"] = reg
+		if task.Register != "" {
+			condVars[task.Register] = reg
+		}
+		done, err := task.Until.eval(condVars)
+		if err != nil {
+			out.Failed, out.Msg = true, err.Error()
+			return out, out.registered(), nil
+		}
+		if done {
+			out.Failed = false
+			return out, out.registered(), nil
+		}
+		if n > task.Retries {
+			out.Failed = true
+			out.Msg = joinMsg(out.Msg, fmt.Sprintf("until: %s still false after %d attempts", task.Until.Src, n))
+			return out, out.registered(), nil
+		}
+		delay := task.Delay
+		if delay == 0 {
+			delay = DefaultDelay
+		}
+		if !sleepCtx(ctx, delay) {
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// runAction runs the action once, within the task's timeout and the
+// run's bound on concurrent actions.
+func (h *hostRun) runAction(ctx context.Context, task *Task, vars map[string]any) (*Outcome, error) {
+	select {
+	case h.br.e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-h.br.e.sem }()
+	actx, cancel := ctx, context.CancelFunc(func() {})
+	if task.Timeout > 0 {
+		actx, cancel = context.WithTimeout(ctx, task.Timeout)
+	}
+	defer cancel()
+	out, err := task.Action.run(actx, &actionRun{host: h, task: task, vars: vars})
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		// The task's own timeout: the task failed, the host goes on.
+		return &Outcome{Failed: true, Msg: fmt.Sprintf("timed out after %s (the task's timeout)", task.Timeout)}, nil
+	}
+	return out, err
+}
+
+// applyConditions applies failed_when and changed_when.
+func (h *hostRun) applyConditions(task *Task, out *Outcome, vars map[string]any) error {
+	if task.FailedWhen != nil {
+		failed, err := task.FailedWhen.eval(vars)
+		if err != nil {
+			return err
+		}
+		out.Failed = failed
+		if failed && out.Msg == "" {
+			out.Msg = "failed_when: " + task.FailedWhen.Src
+		}
+	}
+	if task.ChangedWhen != nil {
+		changed, err := task.ChangedWhen.eval(vars)
+		if err != nil {
+			return err
+		}
+		out.Changed = changed
+	}
+	return nil
+}
+
+// settle turns an outcome into the result's status.
+func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
+	s := h.br.e.pb.Secrets
+	r.Msg, r.Stdout, r.Stderr = s.Redact(out.Msg), s.Redact(out.Stdout), s.Redact(out.Stderr)
+	r.RC = out.RC
+	switch {
+	case out.Failed:
+		r.Status = StatusFailed
+		if task.IgnoreErrors {
+			r.Ignored = true
+		} else {
+			h.failed = true
+			h.leave()
+		}
+	case out.Changed:
+		r.Status = StatusChanged
+	default:
+		r.Status = StatusOK
+	}
+}
+
+// fail reports a task failed before its action ran (a condition or loop
+// that cannot be evaluated).
+func (h *hostRun) fail(task *Task, r *TaskResult, msg string) map[string]any {
+	h.settle(task, r, &Outcome{Failed: true, Msg: msg})
+	h.br.e.emit(Event{Kind: EventResult, Result: r})
+	return map[string]any{"failed": true, "changed": false, "msg": msg}
+}
+
+func joinMsg(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func toList(v any) ([]any, bool) {
+	switch v := v.(type) {
+	case []any:
+		return v, true
+	case []string:
+		out := make([]any, len(v))
+		for i, s := range v {
+			out[i] = s
+		}
+		return out, true
+	case nil:
+		return nil, true
+	}
+	return nil, false
+}
+
+// skippedResult is what a skipped task registers: every field of a result,
+// empty, so later tasks reading it (out.stdout) still evaluate.
+func skippedResult() map[string]any {
+	reg := (&Outcome{}).registered()
+	reg["skipped"] = true
+	return reg
+}

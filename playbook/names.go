@@ -1,0 +1,59 @@
+package playbook
+
+import (
+	"fmt"
+	"slices"
+)
+
+// knownNames are the variable names a playbook may read: every name the
+// inventory defines on some host, the play's vars and vars_files, extra vars,
+// registered results, facts and the built-in names. A name outside them is a
+// typo caught before any connection.
+type knownNames struct {
+	names map[string]bool
+}
+
+// Names every task can read, whatever the playbook defines.
+var builtinNames = []string{"inventory_hostname", "facts", "ansible_facts", "play_hosts", "result"}
+
+func newKnownNames(extra ...[]string) *knownNames {
+	k := &knownNames{names: make(map[string]bool)}
+	k.add(builtinNames...)
+	for _, names := range extra {
+		k.add(names...)
+	}
+	return k
+}
+
+func (k *knownNames) add(names ...string) {
+	for _, n := range names {
+		k.names[n] = true
+	}
+}
+
+func (k *knownNames) has(name string) bool { return k.names[name] }
+
+// with returns a copy of k that also knows names.
+func (k *knownNames) with(names ...string) *knownNames {
+	c := &knownNames{names: make(map[string]bool, len(k.names)+len(names))}
+	for n := range k.names {
+		c.names[n] = true
+	}
+	c.add(names...)
+	return c
+}
+
+// hint suggests the closest known name.
+func (k *knownNames) hint(name string) string {
+	all := make([]string, 0, len(k.names))
+	for n := range k.names {
+		all = append(all, n)
+	}
+	slices.Sort(all)
+	h := fmt.Sprintf("define it in vars:, a vars file, the inventory, or with -e %s=VALUE", name)
+	if best := closest(name, all); best != "" {
+		h = fmt.Sprintf("did you mean %q? or %s", best, h)
+	}
+	return h
+}
+

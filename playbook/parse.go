@@ -1,0 +1,337 @@
+package playbook
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LoadOptions tune parsing.
+type LoadOptions struct {
+	// KnownVars are the variable names defined outside the playbook: every
+	// inventory variable of the selected hosts and the extra vars (-e).
+	// Templates and expressions may read them.
+	KnownVars []string
+	// LookupEnv reads the environment for {{ env "NAME" }}; nil means
+	// os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Load reads and validates a playbook file. Every problem is reported at
+// once, each a *ParseError naming file:line:col.
+func Load(path string, opts LoadOptions) (*Playbook, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ParseError{Pos: path, Msg: "cannot read the playbook: " + unwrapPathError(err),
+			Hint: "check the path given to remotectl play"}
+	}
+	return Parse(path, data, opts)
+}
+
+func unwrapPathError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse validates a playbook: name is used in error positions and its
+// directory to resolve vars_files, script, copy and template sources.
+func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
+	root, err := parseDocument(name, data)
+	if err != nil {
+		return nil, err
+	}
+	pb := &Playbook{File: name, Dir: filepath.Dir(name), Secrets: &Secrets{}}
+	if root == nil {
+		return nil, &ParseError{Pos: name, Msg: "the playbook is empty", Hint: "write a list of plays: - hosts: web\\n  tasks: [...]"}
+	}
+	p := &parser{
+		decoder: newDecoder(name, len(data)),
+		pb:      pb,
+		data:    data,
+		env:     newTemplateEnv(opts.LookupEnv, pb.Secrets),
+	}
+	p.registered = collectRegistered(root)
+	p.known = newKnownNames(opts.KnownVars, p.registered)
+	for _, n := range p.sequence(root, "a playbook (a list of plays)") {
+		if play := p.play(n); play != nil {
+			pb.Plays = append(pb.Plays, play)
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	pb.Tags = p.tags
+	return pb, nil
+}
+
+// parser turns YAML nodes into plays and tasks.
+type parser struct {
+	*decoder
+	pb         *Playbook
+	data       []byte
+	env        *templateEnv
+	known      *knownNames // names every play may read; each play adds its own
+	registered []string
+	tags       []string
+}
+
+// collectRegistered returns the names tasks register anywhere in the
+// playbook: a task may read what an earlier one (even of another play)
+// registered on the same host.
+func collectRegistered(root *yaml.Node) []string {
+	var names []string
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if n == nil || depth > 20 {
+			return
+		}
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if k.Value == "register" && v.Kind == yaml.ScalarNode {
+					names = append(names, v.Value)
+				}
+				walk(v, depth+1)
+			}
+		}
+		if n.Kind == yaml.SequenceNode {
+			for _, c := range n.Content {
+				walk(c, depth+1)
+			}
+		}
+	}
+	walk(root, 0)
+	return names
+}
+
+// playKeys are the keys a play may have.
+var playKeys = []string{"name", "hosts", "vars", "vars_files", "become", "become_user", "serial",
+	"max_fail", "max_fail_percentage", "strategy", "gather_facts", "tasks", "handlers"}
+
+// unsupportedPlayKeys are Ansible play keys remotectl does not implement.
+var unsupportedPlayKeys = map[string]string{
+	"roles":      "write the role's tasks in tasks:",
+	"pre_tasks":  "put them at the start of tasks:",
+	"post_tasks": "put them at the end of tasks:",
+	"import_playbook": "list the plays in this file",
+	"any_errors_fatal": "use max_fail: 0",
+}
+
+func (p *parser) play(n *yaml.Node) *Play {
+	play := &Play{Pos: p.pos(n), Strategy: Linear, GatherFacts: true, Vars: map[string]any{}}
+	pairs := p.mapping(n, "a play")
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	// Variables first: the play's templates may read them.
+	known := p.known
+	var tasksNode, handlersNode *yaml.Node
+	hasHosts := false
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "vars":
+			play.Vars = p.varsMap(v, "vars")
+		case "vars_files":
+			play.VarsFiles = p.strList(v, "vars_files")
+			play.FileVars = p.varsFiles(v, play.VarsFiles)
+		}
+	}
+	known = known.with(slices.Collect(maps.Keys(play.Vars))...).with(slices.Collect(maps.Keys(play.FileVars))...)
+	for _, kv := range pairs {
+		k, v := kv[0], kv[1]
+		switch k.Value {
+		case "vars", "vars_files":
+		case "name":
+			play.Name = p.str(v, "name")
+		case "hosts":
+			hasHosts = true
+			play.Hosts = strings.Join(p.strList(v, "hosts"), ",")
+			if strings.Contains(play.Hosts, "{{") {
+				p.errorf(v, "select hosts with a pattern (web, web*, db:&prod)", "hosts: cannot use templates")
+			}
+		case "become":
+			play.Become = p.boolean(v, "become")
+		case "become_user":
+			play.BecomeUser = p.str(v, "become_user")
+		case "serial":
+			play.Serial = p.serial(v)
+		case "max_fail":
+			a := p.amount(v, "max_fail", true)
+			play.MaxFail = &a
+		case "max_fail_percentage":
+			a := Amount{N: p.integer(v, "max_fail_percentage"), Percent: true}
+			play.MaxFail = &a
+		case "strategy":
+			switch s := p.str(v, "strategy"); Strategy(s) {
+			case Linear, Free:
+				play.Strategy = Strategy(s)
+			default:
+				p.errorf(v, didYouMean(s, []string{"linear", "free"}), "unknown strategy %q", s)
+			}
+		case "gather_facts":
+			play.GatherFacts = p.boolean(v, "gather_facts")
+		case "tasks":
+			tasksNode = v
+		case "handlers":
+			handlersNode = v
+		default:
+			p.unknownKey(k, "play", playKeys, unsupportedPlayKeys)
+		}
+	}
+	if !hasHosts {
+		p.errorf(n, "add hosts: all (or a group or pattern)", "the play has no hosts:")
+	}
+	if tasksNode != nil {
+		play.Tasks = p.tasks(tasksNode, known, false)
+	}
+	if handlersNode != nil {
+		play.Handlers = p.tasks(handlersNode, known, true)
+	}
+	p.checkNotify(play)
+	return play
+}
+
+// unknownKey reports a key nothing reads.
+func (p *parser) unknownKey(k *yaml.Node, what string, keys []string, unsupported map[string]string) {
+	if hint, ok := unsupported[k.Value]; ok {
+		p.errorf(k, hint, "%s: %q is not supported by remotectl", what, k.Value)
+		return
+	}
+	p.errorf(k, didYouMean(k.Value, keys), "unknown %s key %q", what, k.Value)
+}
+
+// varsMap reads a vars: mapping.
+func (p *parser) varsMap(n *yaml.Node, what string) map[string]any {
+	vars := map[string]any{}
+	for _, kv := range p.mapping(n, what) {
+		vars[kv[0].Value] = p.value(kv[1])
+	}
+	return vars
+}
+
+// varsFiles reads the vars files, in order, later files winning.
+func (p *parser) varsFiles(n *yaml.Node, paths []string) map[string]any {
+	merged := map[string]any{}
+	for _, path := range paths {
+		full := path
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(p.pb.Dir, path)
+		}
+		vars, err := LoadVarsFile(full)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				p.errorf(n, "vars_files are relative to the playbook's directory", "vars file %s: %v", path, err)
+				continue
+			}
+			p.errs = append(p.errs, err)
+			continue
+		}
+		maps.Copy(merged, vars)
+	}
+	return merged
+}
+
+// LoadVarsFile reads a YAML (or JSON) mapping of variables.
+func LoadVarsFile(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errors.New(unwrapPathError(err))
+	}
+	root, err := parseDocument(path, data)
+	if err != nil {
+		return nil, err
+	}
+	if root == nil {
+		return map[string]any{}, nil
+	}
+	d := newDecoder(path, len(data))
+	vars := map[string]any{}
+	for _, kv := range d.mapping(root, "a vars file") {
+		vars[kv[0].Value] = d.value(kv[1])
+	}
+	return vars, d.err()
+}
+
+// serial reads N, "N%" or a list of them (a ramp).
+func (p *parser) serial(n *yaml.Node) []Amount {
+	if n.Kind == yaml.SequenceNode {
+		var out []Amount
+		for _, item := range p.sequence(n, "serial") {
+			out = append(out, p.amount(item, "a serial step", false))
+		}
+		if len(out) == 0 {
+			p.errorf(n, "serial: [1, 25%, 100%]", "serial: the list is empty")
+		}
+		return out
+	}
+	return []Amount{p.amount(n, "serial", false)}
+}
+
+// amount reads N or "N%". zeroOK allows 0 (max_fail: 0).
+func (p *parser) amount(n *yaml.Node, what string, zeroOK bool) Amount {
+	bad := func() Amount {
+		min := "1"
+		if zeroOK {
+			min = "0"
+		}
+		p.errorf(n, "write a number of hosts (2) or a percentage of the play's hosts (\"25%\")",
+			"%s must be a whole number of at least %s or a percentage, not %s", what, min, describe(n))
+		return Amount{N: 1}
+	}
+	if n.Kind != yaml.ScalarNode || isNull(n) {
+		return bad()
+	}
+	s := strings.TrimSpace(n.Value)
+	a := Amount{}
+	if num, ok := strings.CutSuffix(s, "%"); ok {
+		a.Percent = true
+		s = strings.TrimSpace(num)
+	}
+	v, err := parseNonNegative(s)
+	if err != nil || (!zeroOK && v == 0) || (a.Percent && v > 100) {
+		return bad()
+	}
+	a.N = v
+	return a
+}
+
+func parseNonNegative(s string) (int, error) {
+	if !isDigits(s) || len(s) > 9 {
+		return 0, fmt.Errorf("not a number: %q", s)
+	}
+	v := 0
+	for i := 0; i < len(s); i++ {
+		v = v*10 + int(s[i]-'0')
+	}
+	return v, nil
+}
+
+// checkNotify reports notify: names no handler has.
+func (p *parser) checkNotify(play *Play) {
+	names := make([]string, 0, len(play.Handlers))
+	for _, h := range play.Handlers {
+		names = append(names, h.Name)
+	}
+	for _, t := range play.Tasks {
+		for _, n := range t.Notify {
+			if !slices.Contains(names, n) {
+				hint := "the play has no handlers: define one with this name"
+				if len(names) > 0 {
+					hint = didYouMean(n, names)
+				}
+				p.errs = append(p.errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("notify: no handler is called %q", n), Hint: hint})
+			}
+		}
+	}
+}

@@ -1,0 +1,224 @@
+package playbook
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseErrorsHavePositions(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      []string // substrings, each expected in the joined errors
+	}{
+		{"unknown play key", "- hosts: all\n  serail: 2\n  tasks: []\n",
+			[]string{`play.yaml:2:3: unknown play key "serail"; hint: did you mean "serial"?`}},
+		{"unknown task key", "- hosts: all\n  tasks:\n    - shell: true\n      regster: x\n",
+			[]string{`play.yaml:4:7: unknown task key "regster"; hint: did you mean "register"?`}},
+		{"wrong type", "- hosts: all\n  gather_facts: maybe\n",
+			[]string{`play.yaml:2:17: gather_facts must be a boolean`}},
+		{"bad serial", "- hosts: all\n  serial: [1, 0]\n",
+			[]string{`play.yaml:2:15: a serial step must be a whole number of at least 1`}},
+		{"bad percent", "- hosts: all\n  max_fail: 120%\n",
+			[]string{`play.yaml:2:13: max_fail must be`}},
+		{"undefined template var", "- hosts: all\n  tasks:\n    - shell: echo {{ .nope }}\n",
+			[]string{`play.yaml:3:14: the template reads the variable "nope", which nothing defines`}},
+		{"template syntax", "- hosts: all\n  tasks:\n    - shell: echo {{ .idx\n",
+			[]string{`play.yaml:3:14: bad template`}},
+		{"when does not compile", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx ==\n",
+			[]string{`play.yaml:4:18: bad expression`}},
+		{"when reads unknown name", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx == 1 && nosuch\n",
+			[]string{`play.yaml:4:25: the expression reads the variable "nosuch"`}},
+		{"quoted when column", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: \"nosuch\"\n",
+			[]string{`play.yaml:4:14: the expression reads the variable "nosuch"`}},
+		{"two actions", "- hosts: all\n  tasks:\n    - shell: a\n      command: b\n",
+			[]string{`play.yaml:4:7: a task has one action; this one has shell and command`}},
+		{"no action", "- hosts: all\n  tasks:\n    - name: nothing\n",
+			[]string{`play.yaml:3:7: the task "nothing" has no action`}},
+		{"unknown notify", "- hosts: all\n  tasks:\n    - shell: a\n      notify: restrat\n  handlers:\n    - name: restart\n      shell: b\n",
+			[]string{`play.yaml:3:7: notify: no handler is called "restrat"; hint: did you mean "restart"?`}},
+		{"unknown action param", "- hosts: all\n  tasks:\n    - copy: {content: x, dets: /tmp/x}\n",
+			[]string{`play.yaml:3:26: unknown copy parameter "dets"; hint: did you mean "dest"?`, `copy needs dest:`}},
+		{"unsupported ansible key", "- hosts: all\n  tasks:\n    - shell: echo {{ .item }}\n      with_items: [a]\n",
+			[]string{`play.yaml:4:7: task: "with_items" is not supported by remotectl; hint: use loop: [a, b]`, `"item", which nothing defines`}},
+		{"loop makes item known", "- hosts: all\n  tasks:\n    - shell: echo {{ .item }} {{ .itme }}\n      loop: [a]\n",
+			[]string{`"itme", which nothing defines; hint: did you mean "item"?`}},
+		{"env not set", "- hosts: all\n  tasks:\n    - shell: echo {{ env \"NOPE_TOKEN\" }}\n",
+			[]string{`play.yaml:3:14: the environment variable NOPE_TOKEN is not set`}},
+		{"inline check error", "- hosts: all\n  tasks:\n    - check:\n        port:\n          tcp:22:\n            listening: maybe\n",
+			[]string{`play.yaml:6:24:`}},
+		{"yaml syntax", "- hosts: all\n  tasks: [\n", []string{"play.yaml:3: invalid YAML"}},
+		{"no hosts", "- name: x\n  tasks: []\n", []string{"play.yaml:1:3: the play has no hosts:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("play.yaml", []byte(tt.src), LoadOptions{KnownVars: []string{"idx"},
+				LookupEnv: func(string) (string, bool) { return "", false }})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !IsInvalid(err) {
+				t.Errorf("IsInvalid(%v) = false", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error\n%v\ndoes not contain\n%s", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseValidPlaybook(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("vars.yaml", "port: 8080\n")
+	write("app.conf.tmpl", "port={{ .port }}\nhost={{ .inventory_hostname }}\n")
+	write("play.yaml", `
+- name: deploy
+  hosts: fleet
+  serial: [1, "25%", "100%"]
+  max_fail: 10%
+  strategy: free
+  vars_files: [vars.yaml]
+  vars: {version: "1.2"}
+  tasks:
+    - name: config
+      template: {src: app.conf.tmpl, dest: /etc/app.conf, mode: "0644"}
+      notify: restart
+      tags: [config]
+    - name: health
+      check:
+        http:
+          http://localhost:{{ .Vars.port }}/health:
+            status: 200
+      retries: 2
+      until: result.failed == false
+      delay: 1
+  handlers:
+    - name: restart
+      command: {argv: [systemctl, restart, app]}
+`)
+	pb, err := Load(filepath.Join(dir, "play.yaml"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	play := pb.Plays[0]
+	if got := []Amount{{N: 1}, {N: 25, Percent: true}, {N: 100, Percent: true}}; len(play.Serial) != 3 || play.Serial[1] != got[1] {
+		t.Errorf("serial = %v", play.Serial)
+	}
+	if *play.MaxFail != (Amount{N: 10, Percent: true}) || play.Strategy != Free {
+		t.Errorf("max_fail = %v, strategy = %v", play.MaxFail, play.Strategy)
+	}
+	if play.FileVars["port"] != 8080 {
+		t.Errorf("vars_files = %v", play.FileVars)
+	}
+	if len(play.Tasks) != 2 || len(play.Handlers) != 1 || pb.Tags[0] != "config" {
+		t.Fatalf("tasks %d handlers %d tags %v", len(play.Tasks), len(play.Handlers), pb.Tags)
+	}
+	if c, ok := play.Tasks[1].Action.(*CheckAction); !ok || len(c.Checks) != 1 || !strings.HasSuffix(c.Checks[0].Pos, "play.yaml:17:11") {
+		t.Errorf("inline check = %#v", play.Tasks[1].Action)
+	}
+}
+
+func TestParseExtraVars(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "x.yaml"), []byte("a: 1\nb: two\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars, err := ParseExtraVars([]string{"@x.yaml", "b=three", `{"c": true}`}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vars["a"] != 1 || vars["b"] != "three" || vars["c"] != true {
+		t.Errorf("vars = %v", vars)
+	}
+	for _, bad := range []string{"novalue", "1x=2", "@missing.yaml"} {
+		if _, err := ParseExtraVars([]string{bad}, dir); !IsInvalid(err) {
+			t.Errorf("%q: err = %v, want a ParseError", bad, err)
+		}
+	}
+}
+
+func TestBatches(t *testing.T) {
+	inv := testInventory(t, 12)
+	hosts := inv.Hosts()
+	sizes := func(serial []Amount) []int {
+		var out []int
+		for _, b := range Batches(serial, hosts) {
+			out = append(out, len(b))
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		serial []Amount
+		want   string
+	}{
+		{nil, "[12]"},
+		{[]Amount{{N: 5}}, "[5 5 2]"},
+		{[]Amount{{N: 1}, {N: 25, Percent: true}, {N: 100, Percent: true}}, "[1 3 8]"},
+		{[]Amount{{N: 5, Percent: true}}, "[1 1 1 1 1 1 1 1 1 1 1 1]"}, // 5% of 12 rounds down to 0: at least 1
+		{[]Amount{{N: 2}, {N: 3}}, "[2 3 3 3 1]"},
+	} {
+		if got := strings.Join(strings.Fields(strings.Trim(fmtInts(sizes(tt.serial)), "[]")), " "); "["+got+"]" != tt.want {
+			t.Errorf("Batches(%v) = [%s], want %s", tt.serial, got, tt.want)
+		}
+	}
+}
+
+func fmtInts(v []int) string {
+	var b strings.Builder
+	for _, n := range v {
+		b.WriteString(" ")
+		b.WriteString(itoa(n))
+	}
+	return b.String()
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+func TestMaxFailBoundaries(t *testing.T) {
+	for _, tt := range []struct {
+		limit          *Amount
+		failed, total  int
+		want           bool
+	}{
+		{nil, 12, 12, false},
+		{&Amount{N: 0}, 0, 10, false},
+		{&Amount{N: 0}, 1, 10, true},
+		{&Amount{N: 2}, 2, 10, false},
+		{&Amount{N: 2}, 3, 10, true},
+		{&Amount{N: 20, Percent: true}, 2, 10, false}, // exactly 20%: not more
+		{&Amount{N: 20, Percent: true}, 3, 10, true},
+		{&Amount{N: 25, Percent: true}, 3, 12, false},
+		{&Amount{N: 25, Percent: true}, 4, 12, true},
+	} {
+		if got := maxFailExceeded(tt.limit, tt.failed, tt.total); got != tt.want {
+			t.Errorf("maxFailExceeded(%v, %d, %d) = %v, want %v", tt.limit, tt.failed, tt.total, got, tt.want)
+		}
+	}
+}
+
+func TestSecretsRedact(t *testing.T) {
+	s := &Secrets{}
+	s.Add("hunter2")
+	s.Add("hunter22")
+	s.Add("")
+	if got := s.Redact("pw=hunter22 and hunter2"); got != "pw=******** and ********" {
+		t.Errorf("Redact = %q", got)
+	}
+	v := s.RedactValue(map[string]any{"a": []any{"x hunter2"}})
+	if v.(map[string]any)["a"].([]any)[0] != "x ********" {
+		t.Errorf("RedactValue = %v", v)
+	}
+}

@@ -1,0 +1,279 @@
+package playbook
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// taskKeys are the keywords a task may have besides its action.
+var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", "until", "delay",
+	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "timeout", "run_once", "loop"}
+
+// unsupportedTaskKeys are Ansible task keys remotectl does not implement.
+var unsupportedTaskKeys = map[string]string{
+	"with_items":      "use loop: [a, b]",
+	"with_list":       "use loop: [a, b]",
+	"args":            "write the action's arguments in its own mapping: shell: {cmd: ..., creates: ...}",
+	"block":           "write the tasks one after the other",
+	"include_tasks":   "write the tasks in this playbook",
+	"import_tasks":    "write the tasks in this playbook",
+	"delegate_to":     "run the task on that host in a play of its own",
+	"local_action":    "use wait_for or a play on localhost",
+	"loop_control":    "the loop variable is always item",
+	"environment":     "set variables in the command: shell: FOO=bar cmd",
+	"check_mode":      "remotectl play --check runs only read-only actions",
+	"listen":          "notify handlers by name",
+	"any_errors_fatal": "use the play's max_fail: 0",
+}
+
+// tasks reads a list of tasks (or handlers).
+func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
+	what := "tasks"
+	if handlers {
+		what = "handlers"
+	}
+	var out []*Task
+	seen := map[string]bool{}
+	for _, item := range p.sequence(n, what) {
+		t := p.task(item, known, handlers)
+		if t == nil {
+			continue
+		}
+		if handlers {
+			if t.Name == "" {
+				p.errorf(item, "notify: names handlers by their name", "a handler needs a name:")
+			} else if seen[t.Name] {
+				p.errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
+			}
+			seen[t.Name] = true
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// task reads one task: keywords and exactly one action.
+func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
+	pairs := p.mapping(n, "a task")
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	t := &Task{Pos: p.pos(n), handler: handler}
+	var actionKey, actionNode *yaml.Node
+	for _, kv := range pairs {
+		k := kv[0]
+		if _, ok := lookupAction(k.Value); !ok {
+			continue
+		}
+		if actionKey != nil {
+			p.errorf(k, "split it into two tasks", "a task has one action; this one has %s and %s", actionKey.Value, k.Value)
+			continue
+		}
+		actionKey, actionNode = k, kv[1]
+	}
+	// The loop comes first: item is only known in a task with a loop.
+	for _, kv := range pairs {
+		if kv[0].Value == "loop" {
+			t.Loop = p.loop(kv[1], known)
+			known = known.with("item")
+		}
+	}
+	for _, kv := range pairs {
+		p.taskKey(t, kv[0], kv[1], known)
+	}
+	if actionKey == nil {
+		p.errorf(n, "add one of: "+strings.Join(actionKinds, ", "), "the task %q has no action", t.Name)
+		return nil
+	}
+	parse, _ := lookupAction(actionKey.Value)
+	t.Action = parse(p, actionNode, known)
+	if t.Action == nil {
+		return nil
+	}
+	if t.Until != nil && t.Retries == 0 {
+		t.Retries = DefaultRetries
+	}
+	return t
+}
+
+// taskKey reads one keyword of a task.
+func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
+	switch k.Value {
+	case "loop":
+	case "name":
+		t.Name = p.str(v, "name")
+	case "when":
+		t.When = p.condition(v, "when", known)
+	case "until":
+		t.Until = p.condition(v, "until", known)
+	case "changed_when":
+		t.ChangedWhen = p.condition(v, "changed_when", known)
+	case "failed_when":
+		t.FailedWhen = p.condition(v, "failed_when", known)
+	case "register":
+		t.Register = p.str(v, "register")
+		if !isIdentifier(t.Register) {
+			p.errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
+		}
+	case "ignore_errors":
+		t.IgnoreErrors = p.boolean(v, "ignore_errors")
+	case "retries":
+		t.Retries = p.integer(v, "retries")
+	case "delay":
+		t.Delay = p.duration(v, "delay")
+	case "notify":
+		t.Notify = p.strList(v, "notify")
+	case "tags":
+		t.Tags = p.strList(v, "tags")
+		for _, tag := range t.Tags {
+			if !slices.Contains(p.tags, tag) {
+				p.tags = append(p.tags, tag)
+			}
+		}
+	case "become":
+		b := p.boolean(v, "become")
+		t.Become = &b
+	case "become_user":
+		t.BecomeUser = p.str(v, "become_user")
+	case "timeout":
+		t.Timeout = p.duration(v, "timeout")
+	case "run_once":
+		t.RunOnce = p.boolean(v, "run_once")
+	default:
+		if _, ok := lookupAction(k.Value); !ok {
+			p.unknownKey(k, "task", append(slices.Clone(taskKeys), actionKinds...), unsupportedTaskKeys)
+		}
+	}
+}
+
+// condition reads a when/until/changed_when/failed_when: one expression,
+// or a list of them that must all hold (as Ansible's).
+func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == tagBool {
+		return p.compileExpr(strings.ToLower(n.Value), p.pos(n), n.Line, n.Column, known, true)
+	}
+	if n.Kind == yaml.SequenceNode {
+		var parts []string
+		for _, item := range p.sequence(n, what) {
+			if c := p.condition(item, what, known); c != nil {
+				parts = append(parts, "("+c.Src+")")
+			}
+		}
+		if len(parts) == 0 {
+			return nil
+		}
+		return p.compileExpr(strings.Join(parts, " && "), p.pos(n), n.Line, n.Column, nil, true)
+	}
+	src := p.str(n, what)
+	if src == "" {
+		return nil
+	}
+	return p.compileExpr(src, p.pos(n), n.Line, scalarColumn(n), known, true)
+}
+
+// scalarColumn is the column of a scalar's first character, inside its
+// quotes when it is quoted.
+func scalarColumn(n *yaml.Node) int {
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		return n.Column + 1
+	}
+	return n.Column
+}
+
+// loop reads loop: a list, or an expression producing one.
+func (p *parser) loop(n *yaml.Node, known *knownNames) *Loop {
+	if n.Kind == yaml.SequenceNode {
+		l := &Loop{}
+		for _, item := range p.sequence(n, "loop") {
+			l.Items = append(l.Items, p.loopItem(item, known))
+		}
+		return l
+	}
+	src := p.str(n, "loop")
+	if src == "" {
+		return nil
+	}
+	return &Loop{Expr: p.compileExpr(src, p.pos(n), n.Line, scalarColumn(n), known, false)}
+}
+
+// loopItem reads one item of a loop list: strings may hold templates.
+func (p *parser) loopItem(n *yaml.Node, known *knownNames) any {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == tagStr && strings.Contains(n.Value, "{{") {
+		return p.text(n.Value, p.pos(n), p.env, known)
+	}
+	return p.value(n)
+}
+
+// textNode reads a scalar into a Text.
+func (p *parser) textNode(n *yaml.Node, what string, known *knownNames) Text {
+	return p.text(p.str(n, what), p.pos(n), p.env, known)
+}
+
+// params reads an action's mapping form, checking its keys.
+func (p *parser) params(n *yaml.Node, action string, keys []string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	for _, kv := range p.mapping(n, action) {
+		if !slices.Contains(keys, kv[0].Value) {
+			p.errorf(kv[0], didYouMean(kv[0].Value, keys), "unknown %s parameter %q", action, kv[0].Value)
+			continue
+		}
+		out[kv[0].Value] = kv[1]
+	}
+	return out
+}
+
+func isIdentifier(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
+}
+
+// nodeText returns the source lines of n alone, every other line blank and
+// the columns before n on its first line spaces, so that a parser of n's
+// content reports positions of the original file.
+func nodeText(data []byte, n *yaml.Node) []byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	first, last := n.Line, lastLine(n)
+	var b bytes.Buffer
+	for i, line := range lines {
+		ln := i + 1
+		switch {
+		case ln < first || ln > last:
+			b.WriteByte('\n')
+		case ln == first:
+			col := min(n.Column-1, len(line))
+			b.Write(bytes.Repeat([]byte(" "), col))
+			b.Write(line[col:])
+		default:
+			b.Write(line)
+		}
+	}
+	return b.Bytes()
+}
+
+// lastLine is the last line n's text occupies.
+func lastLine(n *yaml.Node) int {
+	last := n.Line
+	if n.Kind == yaml.ScalarNode && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+		last += strings.Count(n.Value, "\n") + 1
+	}
+	for _, c := range n.Content {
+		last = max(last, lastLine(c))
+	}
+	return last
+}
+
+// errorfAt records an error at a position string.
+func (p *parser) errorfAt(pos, hint, format string, args ...any) {
+	p.errs = append(p.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
