@@ -155,9 +155,9 @@ func (r *actionRun) pathExists(ctx context.Context, p string) (bool, error) {
 // failed when a path cannot be rendered) means the command must not run.
 func (r *actionRun) guards(ctx context.Context, creates, removes Text) (*Outcome, error) {
 	for _, g := range []struct {
-		path      Text
+		path       Text
 		runIfThere bool
-		why       string
+		why        string
 	}{{creates, false, "exists (creates)"}, {removes, true, "does not exist (removes)"}} {
 		if g.path.Raw == "" {
 			continue
@@ -485,9 +485,9 @@ const DefaultWaitTimeout = 300 * time.Second
 // not be reached.
 type connectAction struct{}
 
-func (connectAction) Kind() string                                    { return "connect" }
-func (connectAction) summary() string                                 { return "" }
-func (connectAction) readOnly() bool                                  { return true }
+func (connectAction) Kind() string                                      { return "connect" }
+func (connectAction) summary() string                                   { return "" }
+func (connectAction) readOnly() bool                                    { return true }
 func (connectAction) run(context.Context, *actionRun) (*Outcome, error) { return &Outcome{}, nil }
 
 // shellQuote quotes s for a POSIX shell.

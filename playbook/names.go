@@ -56,4 +56,3 @@ func (k *knownNames) hint(name string) string {
 	}
 	return h
 }
-

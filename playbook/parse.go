@@ -119,10 +119,10 @@ var playKeys = []string{"name", "hosts", "vars", "vars_files", "become", "become
 
 // unsupportedPlayKeys are Ansible play keys remotectl does not implement.
 var unsupportedPlayKeys = map[string]string{
-	"roles":      "write the role's tasks in tasks:",
-	"pre_tasks":  "put them at the start of tasks:",
-	"post_tasks": "put them at the end of tasks:",
-	"import_playbook": "list the plays in this file",
+	"roles":            "write the role's tasks in tasks:",
+	"pre_tasks":        "put them at the start of tasks:",
+	"post_tasks":       "put them at the end of tasks:",
+	"import_playbook":  "list the plays in this file",
 	"any_errors_fatal": "use max_fail: 0",
 }
 

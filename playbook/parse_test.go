@@ -189,9 +189,9 @@ func itoa(n int) string {
 
 func TestMaxFailBoundaries(t *testing.T) {
 	for _, tt := range []struct {
-		limit          *Amount
-		failed, total  int
-		want           bool
+		limit         *Amount
+		failed, total int
+		want          bool
 	}{
 		{nil, 12, 12, false},
 		{&Amount{N: 0}, 0, 10, false},
