@@ -111,6 +111,18 @@ func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
 	return code
 }
 
+// doctorExitCode decides the exit code of doctor: 0 when every host is
+// healthy, 2 when some host has a blocking problem.
+func doctorExitCode(healthy, interrupted bool) int {
+	switch {
+	case interrupted:
+		return exitInterrupted
+	case !healthy:
+		return exitUnreachable
+	}
+	return exitOK
+}
+
 // nagiosExitCode is the exit code of a Nagios plugin state: 0 OK, 1
 // WARNING, 2 CRITICAL, 3 UNKNOWN.
 func nagiosExitCode(s report.NagiosState) int {

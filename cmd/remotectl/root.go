@@ -110,6 +110,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newCopyCmd(a),
 		newFetchCmd(a),
 		newHostkeysCmd(a),
+		newDoctorCmd(a),
 		newInventoryCmd(a),
 		newRunsCmd(a), // ops: run history
 		newVersionCmd(a),

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+)
+
+// sshDoctor diagnoses one SSH host; each step leaves what later steps need.
+type sshDoctor struct {
+	deps doctorDeps
+	t    remote.Target
+	d    *ssh.Dialer
+	eff  ssh.Effective
+	tr   *ssh.Transport
+}
+
+// sshSteps are the steps of an SSH host, in order, and the function that
+// releases what they opened.
+func sshSteps(deps doctorDeps, t remote.Target) ([]step, func()) {
+	s := &sshDoctor{deps: deps, t: t}
+	// Log in without become: the sudo step checks it on its own.
+	s.t.Become = false
+	return []step{
+		{name: "settings", run: s.settings},
+		{name: "dns", needs: []string{"settings"}, run: s.dns},
+		{name: "tcp", needs: []string{"dns"}, run: s.tcp},
+		{name: "banner", needs: []string{"tcp"}, run: s.banner},
+		{name: "hostkey", needs: []string{"banner"}, run: s.hostKey},
+		{name: "auth-methods", needs: []string{"hostkey"}, run: s.authMethods},
+		{name: "login", needs: []string{"auth-methods"}, run: s.login},
+		{name: "sudo", needs: []string{"login"}, run: func(ctx context.Context) finding { return s.sudo(ctx, t) }},
+	}, s.close
+}
+
+// close closes the login connection, if any.
+func (s *sshDoctor) close() {
+	if s.tr != nil {
+		s.tr.Close()
+	}
+}
+
+func (s *sshDoctor) settings(context.Context) finding {
+	d, err := s.deps.newSSH()
+	if err != nil {
+		return finding{Status: statusFail, Summary: fmt.Errorf("%w: %v", errNoSSHDialer, err).Error(),
+			Fix: "set HOME, or fix the global SSH settings (--ssh-config, --known-hosts, --host-key-policy)"}
+	}
+	s.d = d
+	eff, err := d.Resolve(s.t)
+	if err != nil {
+		return finding{Status: statusFail, Summary: err.Error(), Class: remote.ClassOther.String(),
+			Fix: "fix the SSH settings of the host (inventory or ssh_config)"}
+	}
+	s.eff = eff
+	summary := fmt.Sprintf("%s@%s, host key policy %s", eff.User, eff.Address, eff.HostKeyPolicy)
+	if eff.ProxyJump != "" {
+		summary += ", through " + eff.ProxyJump
+	}
+	facts := map[string][]string{
+		"known_hosts":    eff.KnownHostsFiles,
+		"identity_files": eff.IdentityFiles,
+	}
+	if eff.AgentSocket != "" {
+		facts["agent"] = []string{eff.AgentSocket}
+	}
+	return finding{Status: statusOK, Summary: summary, Facts: facts}
+}
+
+func (s *sshDoctor) dns(ctx context.Context) finding {
+	return resolveStep(ctx, s.eff.Host, s.eff.ProxyJump)
+}
+
+func (s *sshDoctor) tcp(ctx context.Context) finding {
+	addr, err := s.d.CheckTCP(ctx, s.t)
+	if err != nil {
+		return failed(err)
+	}
+	return finding{Status: statusOK, Summary: addr + " accepts connections"}
+}
+
+func (s *sshDoctor) banner(ctx context.Context) finding {
+	hello, err := s.d.Hello(ctx, s.t)
+	if err != nil {
+		return failed(err)
+	}
+	k := hello.KexInit
+	f := finding{Status: statusOK, Summary: hello.Banner,
+		Facts: map[string][]string{
+			"banner":       {hello.Banner},
+			"kex":          k.KexAlgos,
+			"host_keys":    k.HostKeyAlgos,
+			"ciphers":      k.CiphersServerClient,
+			"macs":         k.MACsServerClient,
+			"compressions": k.CompressionServerClient,
+		},
+	}
+	if len(hello.Preamble) > 0 {
+		f.Facts["preamble"] = hello.Preamble
+	}
+	known, err := s.d.HostKeyAlgorithms(s.t)
+	if err != nil {
+		return failed(err)
+	}
+	if m := k.Mismatches(known); len(m) > 0 {
+		return mismatchFinding(f, m, known)
+	}
+	f.Summary += fmt.Sprintf("; offers %d key exchange and %d host key algorithms, one in common for each",
+		len(k.KexAlgos), len(k.HostKeyAlgos))
+	return f
+}
+
+// mismatchFinding reports algorithms the server and remotectl cannot agree
+// on, with the sshd_config setting to change.
+func mismatchFinding(f finding, ms []ssh.Mismatch, known []string) finding {
+	setting := map[string]string{
+		"key exchange": "KexAlgorithms", "host key": "HostKeyAlgorithms", "cipher": "Ciphers", "MAC": "MACs",
+	}
+	var problems, fixes []string
+	for _, m := range ms {
+		problems = append(problems, m.String())
+		switch {
+		case m.Kind == "host key" && len(known) > 0:
+			fixes = append(fixes, fmt.Sprintf("known_hosts only has keys of type %s for this host, which the server no longer offers: "+
+				"if the host was re-keyed on purpose, remove the old entry (ssh-keygen -R) and run remotectl hostkeys scan --accept",
+				strings.Join(known, ",")))
+		case len(m.Insecure) > 0:
+			fixes = append(fixes, fmt.Sprintf("the server offers only weak %s algorithms (%s): enable a modern one in sshd_config %s, e.g. %s",
+				m.Kind, strings.Join(m.Insecure, ","), setting[m.Kind], m.Client[0]))
+		default:
+			fixes = append(fixes, fmt.Sprintf("enable one of %s in sshd_config %s", strings.Join(firstN(m.Client, 4), ", "), setting[m.Kind]))
+		}
+	}
+	f.Status, f.Class = statusFail, remote.ClassProtocol.String()
+	f.Summary += "; " + strings.Join(problems, "; ")
+	f.Fix = strings.Join(fixes, "; ")
+	return f
+}
+
+func firstN(list []string, n int) []string {
+	if len(list) > n {
+		return list[:n]
+	}
+	return list
+}
+
+func (s *sshDoctor) hostKey(ctx context.Context) finding {
+	r := s.d.Scan(ctx, []remote.Target{s.t}, ssh.ScanOptions{Concurrency: 1})[0]
+	if r.Err != nil {
+		return failed(r.Err)
+	}
+	key := r.Key.Type() + " " + r.Fingerprint
+	facts := map[string][]string{"key": {key}, "known_hosts": s.eff.KnownHostsFiles}
+	scanFix := fmt.Sprintf("check the fingerprint with the host's administrator (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host), "+
+		"then record it: remotectl hostkeys scan -H %s --accept", s.t.Name)
+	switch r.Status {
+	case ssh.StatusKnown:
+		return finding{Status: statusOK, Summary: key + " is in known_hosts", Facts: facts}
+	case ssh.StatusNew:
+		switch s.eff.HostKeyPolicy {
+		case "off":
+			return finding{Status: statusWarn, Summary: key + " is not in known_hosts and host key checking is off", Facts: facts,
+				Fix: "turn host key checking back on (host_key_policy: strict) after recording the key: " + scanFix}
+		case "accept-new":
+			return finding{Status: statusWarn, Summary: key + " is not in known_hosts: the first login records it (accept-new)", Facts: facts,
+				Fix: scanFix}
+		}
+		return finding{Status: statusFail, Class: remote.ClassHostKeyUnknown.String(), Facts: facts,
+			Summary: key + " is not in known_hosts (" + strings.Join(s.eff.KnownHostsFiles, ", ") + ")", Fix: scanFix}
+	case ssh.StatusRevoked:
+		return finding{Status: statusFail, Class: remote.ClassHostKeyChanged.String(), Facts: facts,
+			Summary: key + " is marked @revoked in known_hosts",
+			Fix:     "do not connect: the host presents a revoked key; ask its administrator"}
+	}
+	return finding{Status: statusFail, Class: remote.ClassHostKeyChanged.String(), Facts: facts,
+		Summary: key + " differs from the key known_hosts has for " + s.eff.HostKeyName + ": possibly a man-in-the-middle, or a reinstalled host",
+		Fix: fmt.Sprintf("find out why the key changed; if the host was reinstalled, ssh-keygen -R %s -f %s, then remotectl hostkeys scan -H %s --accept",
+			s.eff.HostKeyName, s.eff.KnownHostsFiles[0], s.t.Name)}
+}
+
+func (s *sshDoctor) authMethods(ctx context.Context) finding {
+	methods, err := s.d.AuthMethods(ctx, s.t)
+	if err != nil {
+		return failed(err)
+	}
+	facts := map[string][]string{"server": methods, "offer": s.eff.Offer}
+	if len(s.eff.Notes) > 0 {
+		facts["notes"] = s.eff.Notes
+	}
+	summary := fmt.Sprintf("server accepts %s for %s; remotectl would offer %s",
+		listOrNothing(methods), s.eff.User, listOrNothing(s.eff.Offer))
+	if slices.Contains(methods, "none") {
+		return finding{Status: statusWarn, Summary: fmt.Sprintf("the server lets %s in without any credential", s.eff.User),
+			Facts: facts, Fix: "require authentication on the host (PermitEmptyPasswords no, no 'none' authentication)"}
+	}
+	usable := s.eff.PublicKeys && slices.Contains(methods, "publickey") ||
+		s.eff.Password && (slices.Contains(methods, "password") || slices.Contains(methods, "keyboard-interactive"))
+	if usable {
+		f := finding{Status: statusOK, Summary: summary, Facts: facts}
+		if len(s.eff.Notes) > 0 {
+			f.Status, f.Fix = statusWarn, strings.Join(s.eff.Notes, "; ")
+		}
+		return f
+	}
+	return finding{Status: statusFail, Class: remote.ClassAuth.String(), Summary: summary, Facts: facts,
+		Fix: authFix(methods, s.eff)}
+}
+
+// authFix says how to obtain a credential the server accepts.
+func authFix(methods []string, eff ssh.Effective) string {
+	var fixes []string
+	if slices.Contains(methods, "publickey") {
+		fix := "name a private key whose public key is in ~" + eff.User + "/.ssh/authorized_keys on the host " +
+			"(identity_file in the inventory / IdentityFile in ssh_config), or load one into ssh-agent"
+		if eff.DefaultIdentities {
+			fix += "; none of the default keys (" + strings.Join(eff.IdentityFiles, ", ") + ") is usable"
+		}
+		fixes = append(fixes, fix)
+	}
+	if slices.Contains(methods, "password") || slices.Contains(methods, "keyboard-interactive") {
+		fixes = append(fixes, "or give a password: password_env in the inventory (an environment variable holding it) or --ask-pass")
+	}
+	if len(fixes) == 0 {
+		return "the server accepts no method remotectl implements (" + strings.Join(methods, ", ") + "): enable publickey or password authentication in sshd_config"
+	}
+	fix := strings.Join(fixes, "; ")
+	if len(eff.Notes) > 0 {
+		fix += " (" + strings.Join(eff.Notes, "; ") + ")"
+	}
+	return fix
+}
+
+func listOrNothing(list []string) string {
+	if len(list) == 0 {
+		return "nothing"
+	}
+	return strings.Join(list, ", ")
+}
+
+func (s *sshDoctor) login(ctx context.Context) finding {
+	tr, err := s.d.DialSSH(ctx, s.t)
+	if err != nil {
+		return failed(err)
+	}
+	s.tr = tr
+	res, err := tr.Run(ctx, &remote.Cmd{Args: []string{"true"}})
+	switch {
+	case err != nil:
+		return failed(err)
+	case res.ExitCode != 0:
+		return finding{Status: statusFail, Class: remote.ClassRemoteExit.String(),
+			Summary: fmt.Sprintf("logged in as %s, but `true` exited %d", s.eff.User, res.ExitCode),
+			Fix:     "check the user's login shell and shell start-up files on the host"}
+	}
+	return finding{Status: statusOK, Summary: fmt.Sprintf("logged in as %s and ran `true`", s.eff.User)}
+}
+
+// sudo checks `sudo -n true` (or sudo with the become password when one is
+// configured). It blocks only when the host's settings ask for become.
+func (s *sshDoctor) sudo(ctx context.Context, orig remote.Target) finding {
+	user := orig.BecomeUser
+	if user == "" {
+		user = "root"
+	}
+	res, err := s.tr.Run(ctx, &remote.Cmd{Args: []string{"true"}, Become: true, BecomeUser: orig.BecomeUser})
+	if err == nil && res.ExitCode == 0 {
+		return finding{Status: statusOK, Summary: "sudo to " + user + " works"}
+	}
+	f := failed(err)
+	if err == nil {
+		f = finding{Status: statusFail, Class: remote.ClassRemoteExit.String(),
+			Summary: fmt.Sprintf("sudo true exited %d", res.ExitCode), Fix: "check sudoers on the host"}
+	}
+	if !orig.Become {
+		f.Status = statusInfo
+		f.Class = ""
+		if errors.Is(err, remote.ClassSudoPassword) {
+			f.Summary = "sudo needs a password (only matters for become)"
+		} else {
+			f.Summary = "sudo does not work (only matters for become): " + f.Summary
+		}
+	}
+	return f
+}
