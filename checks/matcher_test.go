@@ -15,8 +15,8 @@ func parseMatcher(t *testing.T, kind valueKind, src string) *Matcher {
 	}
 	d := newDecoder("m.yaml", len(src))
 	m := d.matcher(doc.Content[0], kind, "prop")
-	if len(d.errs) > 0 || m == nil {
-		t.Fatalf("matcher %s: %v", src, d.errs)
+	if len(d.Errs) > 0 || m == nil {
+		t.Fatalf("matcher %s: %v", src, d.Errs)
 	}
 	return m
 }
@@ -121,7 +121,7 @@ func parseMatcherAny(t *testing.T, src string) *Matcher {
 	}
 	for _, k := range []valueKind{kindList, kindInt, kindString} {
 		d := newDecoder("m.yaml", len(src))
-		if m := d.matcher(doc.Content[0], k, "prop"); m != nil && len(d.errs) == 0 {
+		if m := d.matcher(doc.Content[0], k, "prop"); m != nil && len(d.Errs) == 0 {
 			return m
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // Load reads and parses check files, in order. Every problem in every file
@@ -49,7 +51,7 @@ func unwrapPathError(err error) string {
 // may hold Go templates ({{ .Host.Name }}, {{ .Vars.port }}): they are
 // syntax-checked here and executed per host by Suite.For.
 func Parse(name string, data []byte) (*Suite, error) {
-	root, err := parseDocument(name, data)
+	root, err := checkFile.ParseFile(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +60,7 @@ func Parse(name string, data []byte) (*Suite, error) {
 		return suite, nil
 	}
 	d := newDecoder(name, len(data))
-	pairs := d.mapping(root, "a check file")
+	pairs := d.Mapping(root, "a check file")
 	defaults := d.fileDefaults(pairs)
 	for _, kv := range pairs {
 		key, body := kv[0], kv[1]
@@ -70,12 +72,12 @@ func Parse(name string, data []byte) (*Suite, error) {
 			d.unknownType(key)
 			continue
 		}
-		for _, ck := range d.mapping(body, key.Value+" checks") {
+		for _, ck := range d.Mapping(body, key.Value+" checks") {
 			suite.Checks = append(suite.Checks, d.parseCheck(sc, ck[0], ck[1], defaults))
 		}
 	}
-	if len(d.errs) > 0 {
-		return nil, errors.Join(d.errs...)
+	if err := d.Err(); err != nil {
+		return nil, err
 	}
 	return suite, nil
 }
@@ -101,19 +103,19 @@ func (d *decoder) hostsPattern(n *yaml.Node) string {
 	if n.Kind == yaml.SequenceNode {
 		return strings.Join(d.strList(n, "hosts"), ",")
 	}
-	s := d.str(n, "hosts")
+	s := d.Str(n, "hosts")
 	if strings.Contains(s, "{{") {
-		d.errorf(n, "select hosts with a pattern (web*, db:&prod); use templates in check values", "hosts: cannot use templates")
+		d.Errorf(n, "select hosts with a pattern (web*, db:&prod); use templates in check values", "hosts: cannot use templates")
 	}
 	return s
 }
 
 func (d *decoder) unknownType(key *yaml.Node) {
 	if gossOnlyTypes[key.Value] {
-		d.errorf(key, "remove it, or run that part with goss itself", "goss's %q resource type is not supported by remotectl", key.Value)
+		d.Errorf(key, "remove it, or run that part with goss itself", "goss's %q resource type is not supported by remotectl", key.Value)
 		return
 	}
-	d.errorf(key, didYouMean(key.Value, append(typeNames(), "hosts")), "unknown resource type %q", key.Value)
+	d.Errorf(key, yamlnode.DidYouMean(key.Value, append(typeNames(), "hosts")), "unknown resource type %q", key.Value)
 }
 
 // parseCheck reads one check. A check whose scalars hold templates is
@@ -133,22 +135,22 @@ func (d *decoder) parseCheck(sc *schema, key, body *yaml.Node, def fileDefaults)
 	}
 	c := d.decodeCheck(sc, key, body, def)
 	if len(tmpls) > 0 {
-		c.tmpl = &checkTemplate{typ: sc.name, file: d.file, key: key, body: body, scalars: tmpls, defaults: def}
+		c.tmpl = &checkTemplate{typ: sc.name, file: d.File, key: key, body: body, scalars: tmpls, defaults: def}
 	}
 	return c
 }
 
 // decodeCheck reads a check's id and body into a Check.
 func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults) *Check {
-	c := &Check{Pos: d.pos(key), Type: sc.name, ID: key.Value, Hosts: def.hosts, From: sc.from}
-	errsBefore := len(d.errs)
+	c := &Check{Pos: d.Pos(key), Type: sc.name, ID: key.Value, Hosts: def.hosts, From: sc.from}
+	errsBefore := len(d.Errs)
 	sc.init(c)
 	what := fmt.Sprintf("%s %q", sc.name, key.Value)
-	for _, kv := range d.mapping(body, what) {
+	for _, kv := range d.Mapping(body, what) {
 		k, v := kv[0], kv[1]
 		switch k.Value {
 		case "title":
-			c.Title = d.str(v, "title")
+			c.Title = d.Str(v, "title")
 		case "hosts":
 			c.Hosts = d.hostsPattern(v)
 		case "from":
@@ -165,16 +167,16 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 			} else if o := sc.opt(k.Value); o != nil {
 				o.decode(d, v, c)
 			} else {
-				d.errorf(k, didYouMean(k.Value, sc.keys()), "%s: unknown property %q", sc.name, k.Value)
+				d.Errorf(k, yamlnode.DidYouMean(k.Value, sc.keys()), "%s: unknown property %q", sc.name, k.Value)
 			}
 		}
 	}
-	if len(c.Properties()) == 0 && !c.Skip && len(d.errs) == errsBefore {
-		d.errorf(key, "add one of: "+sc.propNames(), "%s checks nothing", what)
+	if len(c.Properties()) == 0 && !c.Skip && len(d.Errs) == errsBefore {
+		d.Errorf(key, "add one of: "+sc.propNames(), "%s checks nothing", what)
 	}
 	if len(d.deferred) == 0 {
 		if msg, hint := sc.finish(c); msg != "" {
-			d.errorf(key, hint, "%s", msg)
+			d.Errorf(key, hint, "%s", msg)
 		}
 	}
 	return c
@@ -185,16 +187,16 @@ func (d *decoder) vantage(n *yaml.Node, sc *schema) Vantage {
 	if d.isDeferred(n) {
 		return sc.from
 	}
-	v := Vantage(d.str(n, "from"))
+	v := Vantage(d.Str(n, "from"))
 	for _, ok := range sc.vantages {
 		if v == ok {
 			return v
 		}
 	}
 	if v == FromHost || v == FromController {
-		d.errorf(n, "", "%s checks can only be observed from the host", sc.name)
+		d.Errorf(n, "", "%s checks can only be observed from the host", sc.name)
 	} else {
-		d.errorf(n, "", "from: must be host or controller, not %q", string(v))
+		d.Errorf(n, "", "from: must be host or controller, not %q", string(v))
 	}
 	return sc.from
 }

@@ -83,7 +83,7 @@ func (s *schema) propNames() string {
 
 // Option decoders.
 func strOpt(name string, set func(c *Check) *string) optDef {
-	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) { *set(c) = d.str(n, name) }}
+	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) { *set(c) = d.Str(n, name) }}
 }
 
 func boolOpt(name string, set func(c *Check) *bool) optDef {

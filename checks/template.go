@@ -3,11 +3,12 @@ package checks
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/template"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // HostInfo is what templates see of a host: {{ .Host.Name }}, and its
@@ -45,9 +46,9 @@ func (d *decoder) findTemplates(key, body *yaml.Node) map[*yaml.Node]*scalarTemp
 			if !strings.Contains(n.Value, "{{") {
 				return
 			}
-			t, err := template.New(d.pos(n)).Option("missingkey=error").Parse(n.Value)
+			t, err := template.New(d.Pos(n)).Option("missingkey=error").Parse(n.Value)
 			if err != nil {
-				d.errorf(n, "Go template syntax: {{ .Host.Name }}, {{ .Vars.port }}", "bad template: %s", templateError(d.pos(n), err))
+				d.Errorf(n, "Go template syntax: {{ .Host.Name }}, {{ .Vars.port }}", "bad template: %s", yamlnode.TemplateError(d.Pos(n), err))
 				return
 			}
 			found[n] = &scalarTemplate{tmpl: t}
@@ -60,31 +61,6 @@ func (d *decoder) findTemplates(key, body *yaml.Node) map[*yaml.Node]*scalarTemp
 	walk(key, 0)
 	walk(body, 0)
 	return found
-}
-
-// templateError shortens a text/template error: the template's name is
-// the scalar's position, which the message already starts with, and the
-// line within the value says little.
-func templateError(name string, err error) string {
-	msg := strings.TrimPrefix(err.Error(), "template: "+name+":")
-	for range 2 { // "line:" then, for execution errors, "col:"
-		if i := strings.Index(msg, ":"); i > 0 && isDigits(msg[:i]) {
-			msg = strings.TrimPrefix(msg[i+1:], " ")
-		}
-	}
-	if rest, ok := strings.CutPrefix(msg, "executing "+strconv.Quote(name)+" "); ok {
-		msg = rest
-	}
-	return msg
-}
-
-func isDigits(s string) bool {
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // For returns the checks of one host with their templates executed. A
@@ -125,8 +101,8 @@ func (t *checkTemplate) render(h HostInfo) (*Check, error) {
 	}
 	key, body := r.copy(t.key, 0), r.copy(t.body, 0)
 	if r.budget < 0 {
-		return nil, fmt.Errorf("%s:%d:%d: the check expands to more than %d YAML nodes; use fewer aliases",
-			t.file, t.key.Line, t.key.Column, maxRenderedNodes)
+		return nil, fmt.Errorf("%s: the check expands to more than %d YAML nodes; use fewer aliases",
+			yamlnode.Position(t.file, t.key), maxRenderedNodes)
 	}
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
@@ -134,8 +110,8 @@ func (t *checkTemplate) render(h HostInfo) (*Check, error) {
 	d := newDecoder(t.file, maxRendered)
 	d.rendering = true
 	c := d.parseCheck(schemas[t.typ], key, body, t.defaults)
-	if len(d.errs) > 0 {
-		return nil, fmt.Errorf("after templates: %w", errors.Join(d.errs...))
+	if err := d.Err(); err != nil {
+		return nil, fmt.Errorf("after templates: %w", err)
 	}
 	return c, nil
 }
@@ -156,7 +132,7 @@ type renderer struct {
 func (r *renderer) copy(n *yaml.Node, depth int) *yaml.Node {
 	r.budget--
 	if n == nil || depth > 200 || r.budget < 0 {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: tagNull}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: yamlnode.TagNull}
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		return r.copy(n.Alias, depth+1)
@@ -176,7 +152,7 @@ func (r *renderer) copy(n *yaml.Node, depth int) *yaml.Node {
 func (r *renderer) execute(st *scalarTemplate, n *yaml.Node) {
 	var b strings.Builder
 	if err := st.tmpl.Execute(&limitedBuilder{b: &b, max: maxRendered}, r.data); err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s: template: %s", st.tmpl.Name(), templateError(st.tmpl.Name(), err)))
+		r.errs = append(r.errs, fmt.Errorf("%s: template: %s", st.tmpl.Name(), yamlnode.TemplateError(st.tmpl.Name(), err)))
 		return
 	}
 	n.Value = b.String()
@@ -184,7 +160,7 @@ func (r *renderer) execute(st *scalarTemplate, n *yaml.Node) {
 	// "true" a boolean, whatever quotes the template was written in.
 	n.Style, n.Tag = 0, ""
 	if n.Value == "" {
-		n.Tag = tagStr
+		n.Tag = yamlnode.TagStr
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/nodeset"
 )
 
@@ -323,7 +324,7 @@ func (b *builder) linkChildRefs() error {
 				names = append(names, g.name)
 			}
 			e := errorf(ref.pos, "group %q lists child group %q, which is not defined", ref.parent, ref.child)
-			if s := suggest(ref.child, names, 3); len(s) > 0 {
+			if s := yamlnode.Suggest(ref.child, names, 3); len(s) > 0 {
 				return e.withHint("did you mean %s?", quoteList(s))
 			}
 			return e.withHint("define it under groups:")

@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // ansibleGroupKeys are the keys of a group in an Ansible YAML inventory.
@@ -45,14 +47,14 @@ func (l *ansibleYAMLLoader) group(p pair) (*groupDef, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !isNull(val) && val.Kind != yaml.MappingNode {
+	if !yamlnode.IsNull(val) && val.Kind != yaml.MappingNode {
 		return nil, errorf(r.pos(val), "group %q must be a mapping of hosts, children and vars, got %s", p.name, kindName(val))
 	}
 	if p.name == "" {
 		return nil, errorf(r.pos(p.key), "group name is empty")
 	}
 	g := l.b.group(p.name, r.pos(p.key))
-	if isNull(val) {
+	if yamlnode.IsNull(val) {
 		return g, nil
 	}
 	what := fmtWhat("group", p.name)
@@ -100,11 +102,11 @@ func (l *ansibleYAMLLoader) group(p pair) (*groupDef, error) {
 // null (empty), a mapping, or (as Ansible allows) a single name.
 func (l *ansibleYAMLLoader) section(e pair, what string) ([]pair, error) {
 	val, err := l.r.resolve(e.val)
-	if err != nil || isNull(val) {
+	if err != nil || yamlnode.IsNull(val) {
 		return nil, err
 	}
 	if val.Kind == yaml.ScalarNode { // Ansible reads "hosts: web01" as "hosts: {web01: }"
-		null := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: val.Line, Column: val.Column}
+		null := &yaml.Node{Kind: yaml.ScalarNode, Tag: yamlnode.TagNull, Line: val.Line, Column: val.Column}
 		return []pair{{name: val.Value, key: val, val: null}}, nil
 	}
 	if val.Kind != yaml.MappingNode {
@@ -124,7 +126,7 @@ func (l *ansibleYAMLLoader) hosts(g *groupDef, x pair) error {
 		return errorf(pos, "%v", err)
 	}
 	var vars []pair
-	if !isNull(x.val) {
+	if !yamlnode.IsNull(x.val) {
 		if vars, err = r.pairs(x.val, fmtWhat("variables of host", x.name)); err != nil {
 			return err
 		}

@@ -5,6 +5,8 @@ import (
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // Keys of our YAML format, per place.
@@ -74,7 +76,7 @@ func loadRemotectl(b *builder, r *yamlReader, root *yaml.Node) error {
 
 // defaults loads the defaults: block.
 func (l *remotectlLoader) defaults(n *yaml.Node) error {
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	ps, err := l.r.pairs(n, "defaults")
@@ -94,7 +96,7 @@ func (l *remotectlLoader) defaults(n *yaml.Node) error {
 // or simply a list of names.
 func (l *remotectlLoader) hosts(n *yaml.Node) error {
 	n, err := l.r.resolve(n)
-	if err != nil || isNull(n) {
+	if err != nil || yamlnode.IsNull(n) {
 		return err
 	}
 	if n.Kind == yaml.SequenceNode {
@@ -129,7 +131,7 @@ func (l *remotectlLoader) defineHosts(expr string, pos Pos, body *yaml.Node) ([]
 		return nil, err
 	}
 	var ps []pair
-	if body != nil && !isNull(body) {
+	if body != nil && !yamlnode.IsNull(body) {
 		if ps, err = l.r.pairs(body, fmtWhat("host", expr)); err != nil {
 			return nil, err
 		}
@@ -160,7 +162,7 @@ func (l *remotectlLoader) defineHosts(expr string, pos Pos, body *yaml.Node) ([]
 
 // groups loads the groups: block.
 func (l *remotectlLoader) groups(n *yaml.Node) error {
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	ps, err := l.r.pairs(n, "groups")
@@ -182,7 +184,7 @@ func (l *remotectlLoader) group(p pair) error {
 		return err
 	}
 	g := l.b.group(p.name, pos)
-	if isNull(p.val) {
+	if yamlnode.IsNull(p.val) {
 		return nil
 	}
 	what := fmtWhat("group", p.name)
@@ -279,7 +281,7 @@ func (l *remotectlLoader) entries(ps []pair, what string, dst *layer, set func(s
 
 // vars loads a vars: mapping into dst.
 func (l *remotectlLoader) vars(n *yaml.Node, what string, dst *layer) error {
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	ps, err := l.r.pairs(n, "vars of "+what)
@@ -298,7 +300,7 @@ func (l *remotectlLoader) vars(n *yaml.Node, what string, dst *layer) error {
 
 // connection loads a connection: block.
 func (l *remotectlLoader) connection(n *yaml.Node, what string, set func(setting) error) error {
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil
 	}
 	ps, err := l.r.pairs(n, "connection of "+what)

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // Load reads inventories from files and directories, in order, into one
@@ -303,7 +305,7 @@ func yamlFormat(root *yaml.Node) (Format, bool) {
 		if v.Kind == yaml.AliasNode && v.Alias != nil {
 			v = v.Alias
 		}
-		if v.Kind != yaml.MappingNode && !isNull(v) {
+		if v.Kind != yaml.MappingNode && !yamlnode.IsNull(v) {
 			allGroups = false
 		}
 	}

@@ -179,14 +179,3 @@ func TestPosAndError(t *testing.T) {
 	equal(t, "error", (&Error{Pos: Pos{"f", 1, 2}, Msg: "bad", Hint: "fix it"}).Error(), "f:1:2: bad; hint: fix it")
 	equal(t, "error without pos", (&Error{Msg: "bad"}).Error(), "bad")
 }
-
-func TestSuggest(t *testing.T) {
-	names := []string{"web", "webservers", "db", "dbservers", "web01", "lb"}
-	equal(t, "swapped letters", suggest("wbe", names, 3), []string{"web"})
-	equal(t, "ranked by distance, then name", suggest("webservrs", names, 3), []string{"webservers", "dbservers"})
-	equal(t, "typo", suggest("dbserver", names, 3), []string{"dbservers"})
-	equal(t, "nothing close", suggest("kubernetes", names, 3), []string{})
-	equal(t, "distance", editDistance("kitten", "sitting", 10), 3)
-	equal(t, "a swap is one edit", editDistance("web", "wbe", 10), 1)
-	equal(t, "distance capped", editDistance("a", "abcdef", 2), 3)
-}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/nodeset"
 )
 
@@ -263,7 +264,7 @@ func (inv *Inventory) matchName(name string) (bitset, error) {
 		return s, nil
 	}
 	msg := fmt.Sprintf("%q is not a host or group of the inventory", name)
-	if close := suggest(name, inv.Names(), 3); len(close) > 0 {
+	if close := yamlnode.Suggest(name, inv.Names(), 3); len(close) > 0 {
 		msg += "; did you mean " + quoteList(close) + "?"
 	}
 	return nil, selectErrorf(ErrUnknownName, "%s", msg)

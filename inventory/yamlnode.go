@@ -1,45 +1,30 @@
 package inventory
 
 import (
-	"bytes"
-	"errors"
-	"io"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // parseYAML parses one YAML document into its root node; nil means the
-// document is empty. A second document is an error, as in Ansible.
+// document is empty. A second document is an error, as in Ansible, unless it
+// is empty.
 func parseYAML(file string, data []byte) (*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, yamlSyntaxError(file, err)
-	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
+	root, next, err := yamlnode.ParseDocument(data)
+	switch {
 	case err != nil:
 		return nil, yamlSyntaxError(file, err)
-	case len(next.Content) > 0 && !isNull(next.Content[0]):
+	case next != nil && !yamlnode.IsNull(next.Content[0]):
 		return nil, errorf(Pos{File: file, Line: next.Line, Col: next.Column}, "a second YAML document starts here").
 			withHint("an inventory is one document; remove the --- line or split the file")
 	}
-	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
-		return nil, nil
-	}
-	return doc.Content[0], nil
+	return root, nil
 }
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // yamlParserProblems are the messages of yaml.v3's parser (as opposed to its
 // scanner). For those, yaml.v3 reports a 0-based line: the line where the
@@ -60,12 +45,7 @@ var yamlParserProblems = []string{
 
 // yamlSyntaxError turns a yaml.v3 parse error into an *Error with a position.
 func yamlSyntaxError(file string, err error) *Error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	}
+	line, msg := yamlnode.SplitSyntaxError(err)
 	parser := containsString(yamlParserProblems, msg)
 	switch {
 	case line == 0:
@@ -124,11 +104,6 @@ func (r *yamlReader) resolve(n *yaml.Node) (*yaml.Node, error) {
 	return n, nil
 }
 
-// isNull reports whether n is empty ("key:" or "~" or "null").
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null")
-}
-
 // kindName describes a node for "must be X, got Y" messages.
 func kindName(n *yaml.Node) string {
 	switch {
@@ -138,13 +113,13 @@ func kindName(n *yaml.Node) string {
 		return "a mapping"
 	case n.Kind == yaml.SequenceNode:
 		return "a list"
-	case isNull(n):
+	case yamlnode.IsNull(n):
 		return "null"
 	}
 	switch n.ShortTag() {
-	case "!!int", "!!float":
+	case yamlnode.TagInt, yamlnode.TagFloat:
 		return "the number " + n.Value
-	case "!!bool":
+	case yamlnode.TagBool:
 		return "the boolean " + n.Value
 	}
 	return strconv.Quote(n.Value)
@@ -175,7 +150,7 @@ func (r *yamlReader) pairs(n *yaml.Node, what string) ([]pair, error) {
 		if err != nil {
 			return nil, err
 		}
-		if k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge" {
+		if k.Kind == yaml.ScalarNode && k.ShortTag() == yamlnode.TagMerge {
 			merges = append(merges, n.Content[i+1])
 			continue
 		}
@@ -320,12 +295,12 @@ func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 		return n.Value, nil // application tags such as Ansible's !unsafe mark strings
 	}
 	switch tag {
-	case "!!str":
+	case yamlnode.TagStr:
 		if b, ok := yaml11Bools[n.Value]; ok && r.ansible && n.Style == 0 {
 			return b, nil
 		}
 		return n.Value, nil
-	case "!!null":
+	case yamlnode.TagNull:
 		return nil, nil
 	case "!!timestamp", "!!binary":
 		return n.Value, nil
@@ -351,7 +326,7 @@ func (r *yamlReader) str(n *yaml.Node, what string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if n.Kind != yaml.ScalarNode || isNull(n) {
+	if n.Kind != yaml.ScalarNode || yamlnode.IsNull(n) {
 		return "", errorf(r.pos(n), "%s must be a string, got %s", what, kindName(n))
 	}
 	return n.Value, nil
@@ -363,7 +338,7 @@ func (r *yamlReader) integer(n *yaml.Node, what string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!int" {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagInt {
 		var i int
 		if n.Decode(&i) == nil {
 			return i, nil
@@ -378,7 +353,7 @@ func (r *yamlReader) boolean(n *yaml.Node, what string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool {
 		var b bool
 		if n.Decode(&b) == nil {
 			return b, nil
@@ -395,11 +370,11 @@ func (r *yamlReader) duration(n *yaml.Node, what string) (time.Duration, error) 
 	}
 	if n.Kind == yaml.ScalarNode {
 		switch n.ShortTag() {
-		case "!!int", "!!float":
+		case yamlnode.TagInt, yamlnode.TagFloat:
 			if secs, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64); err == nil && secs >= 0 && secs < 1e9 {
 				return time.Duration(secs * float64(time.Second)), nil
 			}
-		case "!!str":
+		case yamlnode.TagStr:
 			if d, err := time.ParseDuration(n.Value); err == nil && d >= 0 {
 				return d, nil
 			}
@@ -414,7 +389,7 @@ func (r *yamlReader) strList(n *yaml.Node, what string) ([]string, []Pos, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if isNull(n) {
+	if yamlnode.IsNull(n) {
 		return nil, nil, nil
 	}
 	if n.Kind == yaml.ScalarNode {

@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // actionParser reads an action's arguments; nil means they were invalid
@@ -64,7 +65,7 @@ func (p *parser) commandAction(n *yaml.Node, known *knownNames, shell bool) Acti
 		a.Cmd = p.textNode(v, kind+" cmd", known)
 	}
 	if v, ok := params["argv"]; ok {
-		for _, item := range p.sequence(v, "argv") {
+		for _, item := range p.Sequence(v, "argv") {
 			a.Argv = append(a.Argv, p.textNode(item, "argv item", known))
 		}
 	}
@@ -83,10 +84,10 @@ func (p *parser) commandAction(n *yaml.Node, known *knownNames, shell bool) Acti
 func (p *parser) finishCommand(a *CommandAction, n *yaml.Node) Action {
 	switch {
 	case a.Cmd.Raw == "" && len(a.Argv) == 0:
-		p.errorf(n, a.Kind()+": systemctl restart nginx", "%s needs a command", a.Kind())
+		p.Errorf(n, a.Kind()+": systemctl restart nginx", "%s needs a command", a.Kind())
 		return nil
 	case a.Cmd.Raw != "" && len(a.Argv) > 0:
-		p.errorf(n, "keep one of them", "command: cmd and argv are exclusive")
+		p.Errorf(n, "keep one of them", "command: cmd and argv are exclusive")
 		return nil
 	}
 	return a
@@ -96,13 +97,13 @@ func (p *parser) finishCommand(a *CommandAction, n *yaml.Node) Action {
 func (p *parser) scriptAction(n *yaml.Node, known *knownNames) Action {
 	a := &ScriptAction{}
 	if n.Kind == yaml.ScalarNode {
-		path, args, _ := strings.Cut(strings.TrimSpace(p.str(n, "script")), " ")
+		path, args, _ := strings.Cut(strings.TrimSpace(p.Str(n, "script")), " ")
 		a.Src = path
-		a.Args = p.text(strings.TrimSpace(args), p.pos(n), p.env, known)
+		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.env, known)
 	} else {
 		params := p.params(n, "script", []string{"src", "args", "creates", "removes"})
 		if v, ok := params["src"]; ok {
-			a.Src = p.str(v, "src")
+			a.Src = p.Str(v, "src")
 		}
 		if v, ok := params["args"]; ok {
 			a.Args = p.textNode(v, "args", known)
@@ -115,12 +116,12 @@ func (p *parser) scriptAction(n *yaml.Node, known *knownNames) Action {
 		}
 	}
 	if a.Src == "" {
-		p.errorf(n, "script: scripts/setup.sh", "script needs the path of a local script")
+		p.Errorf(n, "script: scripts/setup.sh", "script needs the path of a local script")
 		return nil
 	}
 	data, err := os.ReadFile(p.local(a.Src))
 	if err != nil {
-		p.errorf(n, "script paths are relative to the playbook's directory", "script %s: %s", a.Src, unwrapPathError(err))
+		p.Errorf(n, "script paths are relative to the playbook's directory", "script %s: %s", a.Src, unwrapPathError(err))
 		return nil
 	}
 	a.content = data
@@ -151,7 +152,7 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 	if v, ok := params["dest"]; ok {
 		a.Dest = p.textNode(v, "dest", known)
 	} else {
-		p.errorf(n, kind+": {src: app.conf, dest: /etc/app.conf}", "%s needs dest:", kind)
+		p.Errorf(n, kind+": {src: app.conf, dest: /etc/app.conf}", "%s needs dest:", kind)
 	}
 	if v, ok := params["mode"]; ok {
 		a.Mode = p.fileMode(v)
@@ -163,47 +164,47 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 	content, hasContent := params["content"]
 	switch {
 	case hasSrc && hasContent:
-		p.errorf(content, "keep one of them", "copy: src and content are exclusive")
+		p.Errorf(content, "keep one of them", "copy: src and content are exclusive")
 	case hasContent:
 		a.Content = p.textNode(content, "content", known)
 	case hasSrc:
 		p.readSource(a, src, known)
 	default:
-		p.errorf(n, "name a local file with src: (or give content: for copy)", "%s needs src:", kind)
+		p.Errorf(n, "name a local file with src: (or give content: for copy)", "%s needs src:", kind)
 	}
 	return a
 }
 
 // readSource reads a copy or template source file.
 func (p *parser) readSource(a *CopyAction, n *yaml.Node, known *knownNames) {
-	a.Src = p.str(n, "src")
+	a.Src = p.Str(n, "src")
 	data, err := os.ReadFile(p.local(a.Src))
 	if err != nil {
-		p.errorf(n, "src paths are relative to the playbook's directory", "%s %s: %s", a.Kind(), a.Src, unwrapPathError(err))
+		p.Errorf(n, "src paths are relative to the playbook's directory", "%s %s: %s", a.Kind(), a.Src, unwrapPathError(err))
 		return
 	}
 	if !a.Template {
-		a.Content = Text{Raw: string(data), Pos: p.pos(n)}
+		a.Content = Text{Raw: string(data), Pos: p.Pos(n)}
 		return
 	}
 	name := a.Src
 	tmpl, err := template.New(name).Option("missingkey=error").Funcs(p.env.funcs).Parse(string(data))
 	if err != nil {
-		p.errorf(n, "Go template syntax: {{ .name }}", "template %s: %s", a.Src, strings.TrimPrefix(err.Error(), "template: "))
+		p.Errorf(n, "Go template syntax: {{ .name }}", "template %s: %s", a.Src, strings.TrimPrefix(err.Error(), "template: "))
 		return
 	}
 	a.Content = Text{Raw: string(data), Pos: a.Src, tmpl: tmpl}
 	if tmpl.Tree != nil {
-		p.checkTemplateNames(tmpl.Tree.Root, a.Src+" (template of "+p.pos(n)+")", p.env, known)
+		p.checkTemplateNames(tmpl.Tree.Root, a.Src+" (template of "+p.Pos(n)+")", p.env, known)
 	}
 }
 
 // fileMode reads an octal mode: 0644, "0644" or "644".
 func (p *parser) fileMode(n *yaml.Node) *fs.FileMode {
-	s := strings.TrimPrefix(p.str(n, "mode"), "0o")
+	s := strings.TrimPrefix(p.Str(n, "mode"), "0o")
 	v, err := strconv.ParseUint(s, 8, 32)
 	if err != nil || v > 0o7777 {
-		p.errorf(n, `write it in octal and quote it: mode: "0644"`, "mode %q is not an octal file mode", s)
+		p.Errorf(n, `write it in octal and quote it: mode: "0644"`, "mode %q is not an octal file mode", s)
 		return nil
 	}
 	m := fs.FileMode(v)
@@ -226,7 +227,7 @@ func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
 		a.Dest = p.textNode(d, "dest", known)
 	}
 	if !ok || !okDest {
-		p.errorf(n, "fetch: {src: /var/log/app.log, dest: logs/}", "fetch needs src: and dest:")
+		p.Errorf(n, "fetch: {src: /var/log/app.log, dest: logs/}", "fetch needs src: and dest:")
 		return nil
 	}
 	if v, ok := params["flat"]; ok {
@@ -251,7 +252,7 @@ func (p *parser) checkAction(n *yaml.Node, _ *knownNames) Action {
 		}
 		suite, err := checks.Load(paths)
 		if err != nil {
-			p.errs = append(p.errs, err)
+			p.Errs = append(p.Errs, err)
 			return nil
 		}
 		a.Checks = suite.Checks
@@ -259,18 +260,18 @@ func (p *parser) checkAction(n *yaml.Node, _ *knownNames) Action {
 		return a
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n, "check: {http: {https://localhost/health: {status: 200}}} or check: {files: [web.yaml]}",
-			"check must be a mapping of check specs, not %s", describe(n))
+		p.Errorf(n, "check: {http: {https://localhost/health: {status: 200}}} or check: {files: [web.yaml]}",
+			"check must be a mapping of check specs, not %s", yamlnode.Describe(n))
 		return nil
 	}
-	suite, err := checks.Parse(p.file, nodeText(p.data, n))
+	suite, err := checks.Parse(p.File, nodeText(p.data, n))
 	if err != nil {
-		p.errs = append(p.errs, err)
+		p.Errs = append(p.Errs, err)
 		return nil
 	}
 	a.Checks = suite.Checks
 	if len(a.Checks) == 0 {
-		p.errorf(n, "write resource types: port:, http:, service:, ...", "check holds no check")
+		p.Errorf(n, "write resource types: port:, http:, service:, ...", "check holds no check")
 		return nil
 	}
 	return a
@@ -311,7 +312,7 @@ func (p *parser) waitForAction(n *yaml.Node, known *knownNames) Action {
 		a.Sleep = p.duration(v, "sleep")
 	}
 	if (a.Port.Raw == "") == (a.URL.Raw == "") {
-		p.errorf(n, "wait_for: {port: 8080} or wait_for: {url: http://localhost:8080/health}", "wait_for needs exactly one of port: and url:")
+		p.Errorf(n, "wait_for: {port: 8080} or wait_for: {url: http://localhost:8080/health}", "wait_for needs exactly one of port: and url:")
 		return nil
 	}
 	return a
@@ -329,10 +330,10 @@ func (p *parser) debugAction(n *yaml.Node, known *knownNames) Action {
 		a.Msg = p.textNode(v, "msg", known)
 	}
 	if v, ok := params["var"]; ok {
-		a.Var = p.compileExpr(p.str(v, "var"), p.pos(v), v.Line, scalarColumn(v), known, false)
+		a.Var = p.compileExpr(p.Str(v, "var"), p.Pos(v), v.Line, scalarColumn(v), known, false)
 	}
 	if (a.Msg.Raw == "") == (a.Var == nil) {
-		p.errorf(n, `debug: {msg: "version {{ .version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")
+		p.Errorf(n, `debug: {msg: "version {{ .version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")
 		return nil
 	}
 	return a

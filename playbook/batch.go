@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
 )
 
@@ -107,7 +108,7 @@ func (pb *Playbook) TagHint(tag string) string {
 	if len(pb.Tags) == 0 {
 		return "no task of the playbook has tags:"
 	}
-	return didYouMean(tag, pb.Tags)
+	return yamlnode.DidYouMean(tag, pb.Tags)
 }
 
 // Batches cuts hosts into batches by serial: each amount is a batch size

@@ -32,7 +32,7 @@ func (d *decoder) compileExpr(src, pos string, line, col int, known *knownNames,
 	}
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
-		d.errs = append(d.errs, &ParseError{Pos: exprPos(d.file, line, col, err, pos), Msg: "bad expression: " + exprMessage(err),
+		d.Errs = append(d.Errs, &ParseError{Pos: exprPos(d.File, line, col, err, pos), Msg: "bad expression: " + exprMessage(err),
 			Hint: `expr-lang syntax: facts.os_family == "debian", out.rc != 0, "ok" in out.stdout_lines`})
 		return nil
 	}
@@ -50,7 +50,7 @@ func (d *decoder) compileExpr(src, pos string, line, col int, known *knownNames,
 		c.Names = append(c.Names, id.Value)
 		if known != nil && !known.has(id.Value) {
 			loc := id.Location()
-			d.errs = append(d.errs, &ParseError{Pos: fmt.Sprintf("%s:%d:%d", d.file, line, col+loc.From),
+			d.Errs = append(d.Errs, &ParseError{Pos: fmt.Sprintf("%s:%d:%d", d.File, line, col+loc.From),
 				Msg: fmt.Sprintf("the expression reads the variable %q, which nothing defines", id.Value), Hint: known.hint(id.Value)})
 		}
 	}

@@ -3,6 +3,8 @@ package playbook
 import (
 	"fmt"
 	"slices"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // knownNames are the variable names a playbook may read: every name the
@@ -51,7 +53,7 @@ func (k *knownNames) hint(name string) string {
 	}
 	slices.Sort(all)
 	h := fmt.Sprintf("define it in vars:, a vars file, the inventory, or with -e %s=VALUE", name)
-	if best := closest(name, all); best != "" {
+	if best := yamlnode.Closest(name, all); best != "" {
 		h = fmt.Sprintf("did you mean %q? or %s", best, h)
 	}
 	return h

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // LoadOptions tune parsing.
@@ -45,7 +47,7 @@ func unwrapPathError(err error) string {
 // Parse validates a playbook: name is used in error positions and its
 // directory to resolve vars_files, script, copy and template sources.
 func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
-	root, err := parseDocument(name, data)
+	root, err := playbookFile.ParseFile(name, data)
 	if err != nil {
 		return nil, err
 	}
@@ -61,12 +63,12 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 	}
 	p.registered = collectRegistered(root)
 	p.known = newKnownNames(opts.KnownVars, p.registered)
-	for _, n := range p.sequence(root, "a playbook (a list of plays)") {
+	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
 		if play := p.play(n); play != nil {
 			pb.Plays = append(pb.Plays, play)
 		}
 	}
-	if err := p.err(); err != nil {
+	if err := p.Err(); err != nil {
 		return nil, err
 	}
 	pb.Tags = p.tags
@@ -127,8 +129,8 @@ var unsupportedPlayKeys = map[string]string{
 }
 
 func (p *parser) play(n *yaml.Node) *Play {
-	play := &Play{Pos: p.pos(n), Strategy: Linear, GatherFacts: true, Vars: map[string]any{}}
-	pairs := p.mapping(n, "a play")
+	play := &Play{Pos: p.Pos(n), Strategy: Linear, GatherFacts: true, Vars: map[string]any{}}
+	pairs := p.Mapping(n, "a play")
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -152,17 +154,17 @@ func (p *parser) play(n *yaml.Node) *Play {
 		switch k.Value {
 		case "vars", "vars_files":
 		case "name":
-			play.Name = p.str(v, "name")
+			play.Name = p.Str(v, "name")
 		case "hosts":
 			hasHosts = true
 			play.Hosts = strings.Join(p.strList(v, "hosts"), ",")
 			if strings.Contains(play.Hosts, "{{") {
-				p.errorf(v, "select hosts with a pattern (web, web*, db:&prod)", "hosts: cannot use templates")
+				p.Errorf(v, "select hosts with a pattern (web, web*, db:&prod)", "hosts: cannot use templates")
 			}
 		case "become":
 			play.Become = p.boolean(v, "become")
 		case "become_user":
-			play.BecomeUser = p.str(v, "become_user")
+			play.BecomeUser = p.Str(v, "become_user")
 		case "serial":
 			play.Serial = p.serial(v)
 		case "max_fail":
@@ -172,11 +174,11 @@ func (p *parser) play(n *yaml.Node) *Play {
 			a := Amount{N: p.integer(v, "max_fail_percentage"), Percent: true}
 			play.MaxFail = &a
 		case "strategy":
-			switch s := p.str(v, "strategy"); Strategy(s) {
+			switch s := p.Str(v, "strategy"); Strategy(s) {
 			case Linear, Free:
 				play.Strategy = Strategy(s)
 			default:
-				p.errorf(v, didYouMean(s, []string{"linear", "free"}), "unknown strategy %q", s)
+				p.Errorf(v, yamlnode.DidYouMean(s, []string{"linear", "free"}), "unknown strategy %q", s)
 			}
 		case "gather_facts":
 			play.GatherFacts = p.boolean(v, "gather_facts")
@@ -189,7 +191,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 		}
 	}
 	if !hasHosts {
-		p.errorf(n, "add hosts: all (or a group or pattern)", "the play has no hosts:")
+		p.Errorf(n, "add hosts: all (or a group or pattern)", "the play has no hosts:")
 	}
 	if tasksNode != nil {
 		play.Tasks = p.tasks(tasksNode, known, false)
@@ -204,16 +206,16 @@ func (p *parser) play(n *yaml.Node) *Play {
 // unknownKey reports a key nothing reads.
 func (p *parser) unknownKey(k *yaml.Node, what string, keys []string, unsupported map[string]string) {
 	if hint, ok := unsupported[k.Value]; ok {
-		p.errorf(k, hint, "%s: %q is not supported by remotectl", what, k.Value)
+		p.Errorf(k, hint, "%s: %q is not supported by remotectl", what, k.Value)
 		return
 	}
-	p.errorf(k, didYouMean(k.Value, keys), "unknown %s key %q", what, k.Value)
+	p.Errorf(k, yamlnode.DidYouMean(k.Value, keys), "unknown %s key %q", what, k.Value)
 }
 
 // varsMap reads a vars: mapping.
 func (p *parser) varsMap(n *yaml.Node, what string) map[string]any {
 	vars := map[string]any{}
-	for _, kv := range p.mapping(n, what) {
+	for _, kv := range p.Mapping(n, what) {
 		vars[kv[0].Value] = p.value(kv[1])
 	}
 	return vars
@@ -231,10 +233,10 @@ func (p *parser) varsFiles(n *yaml.Node, paths []string) map[string]any {
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
-				p.errorf(n, "vars_files are relative to the playbook's directory", "vars file %s: %v", path, err)
+				p.Errorf(n, "vars_files are relative to the playbook's directory", "vars file %s: %v", path, err)
 				continue
 			}
-			p.errs = append(p.errs, err)
+			p.Errs = append(p.Errs, err)
 			continue
 		}
 		maps.Copy(merged, vars)
@@ -248,7 +250,7 @@ func LoadVarsFile(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, errors.New(unwrapPathError(err))
 	}
-	root, err := parseDocument(path, data)
+	root, err := playbookFile.ParseFile(path, data)
 	if err != nil {
 		return nil, err
 	}
@@ -257,21 +259,21 @@ func LoadVarsFile(path string) (map[string]any, error) {
 	}
 	d := newDecoder(path, len(data))
 	vars := map[string]any{}
-	for _, kv := range d.mapping(root, "a vars file") {
+	for _, kv := range d.Mapping(root, "a vars file") {
 		vars[kv[0].Value] = d.value(kv[1])
 	}
-	return vars, d.err()
+	return vars, d.Err()
 }
 
 // serial reads N, "N%" or a list of them (a ramp).
 func (p *parser) serial(n *yaml.Node) []Amount {
 	if n.Kind == yaml.SequenceNode {
 		var out []Amount
-		for _, item := range p.sequence(n, "serial") {
+		for _, item := range p.Sequence(n, "serial") {
 			out = append(out, p.amount(item, "a serial step", false))
 		}
 		if len(out) == 0 {
-			p.errorf(n, "serial: [1, 25%, 100%]", "serial: the list is empty")
+			p.Errorf(n, "serial: [1, 25%, 100%]", "serial: the list is empty")
 		}
 		return out
 	}
@@ -285,11 +287,11 @@ func (p *parser) amount(n *yaml.Node, what string, zeroOK bool) Amount {
 		if zeroOK {
 			min = "0"
 		}
-		p.errorf(n, "write a number of hosts (2) or a percentage of the play's hosts (\"25%\")",
-			"%s must be a whole number of at least %s or a percentage, not %s", what, min, describe(n))
+		p.Errorf(n, "write a number of hosts (2) or a percentage of the play's hosts (\"25%\")",
+			"%s must be a whole number of at least %s or a percentage, not %s", what, min, yamlnode.Describe(n))
 		return Amount{N: 1}
 	}
-	if n.Kind != yaml.ScalarNode || isNull(n) {
+	if n.Kind != yaml.ScalarNode || yamlnode.IsNull(n) {
 		return bad()
 	}
 	s := strings.TrimSpace(n.Value)
@@ -317,6 +319,16 @@ func parseNonNegative(s string) (int, error) {
 	return v, nil
 }
 
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // checkNotify reports notify: names no handler has.
 func (p *parser) checkNotify(play *Play) {
 	names := make([]string, 0, len(play.Handlers))
@@ -328,9 +340,9 @@ func (p *parser) checkNotify(play *Play) {
 			if !slices.Contains(names, n) {
 				hint := "the play has no handlers: define one with this name"
 				if len(names) > 0 {
-					hint = didYouMean(n, names)
+					hint = yamlnode.DidYouMean(n, names)
 				}
-				p.errs = append(p.errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("notify: no handler is called %q", n), Hint: hint})
+				p.Errs = append(p.Errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("notify: no handler is called %q", n), Hint: hint})
 			}
 		}
 	}

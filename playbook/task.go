@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // taskKeys are the keywords a task may have besides its action.
@@ -38,16 +40,16 @@ func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
 	}
 	var out []*Task
 	seen := map[string]bool{}
-	for _, item := range p.sequence(n, what) {
+	for _, item := range p.Sequence(n, what) {
 		t := p.task(item, known, handlers)
 		if t == nil {
 			continue
 		}
 		if handlers {
 			if t.Name == "" {
-				p.errorf(item, "notify: names handlers by their name", "a handler needs a name:")
+				p.Errorf(item, "notify: names handlers by their name", "a handler needs a name:")
 			} else if seen[t.Name] {
-				p.errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
+				p.Errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
 			}
 			seen[t.Name] = true
 		}
@@ -58,11 +60,11 @@ func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
 
 // task reads one task: keywords and exactly one action.
 func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
-	pairs := p.mapping(n, "a task")
+	pairs := p.Mapping(n, "a task")
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	t := &Task{Pos: p.pos(n), handler: handler}
+	t := &Task{Pos: p.Pos(n), handler: handler}
 	var actionKey, actionNode *yaml.Node
 	for _, kv := range pairs {
 		k := kv[0]
@@ -70,7 +72,7 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 			continue
 		}
 		if actionKey != nil {
-			p.errorf(k, "split it into two tasks", "a task has one action; this one has %s and %s", actionKey.Value, k.Value)
+			p.Errorf(k, "split it into two tasks", "a task has one action; this one has %s and %s", actionKey.Value, k.Value)
 			continue
 		}
 		actionKey, actionNode = k, kv[1]
@@ -86,7 +88,7 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 		p.taskKey(t, kv[0], kv[1], known)
 	}
 	if actionKey == nil {
-		p.errorf(n, "add one of: "+strings.Join(actionKinds, ", "), "the task %q has no action", t.Name)
+		p.Errorf(n, "add one of: "+strings.Join(actionKinds, ", "), "the task %q has no action", t.Name)
 		return nil
 	}
 	parse, _ := lookupAction(actionKey.Value)
@@ -105,7 +107,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	switch k.Value {
 	case "loop":
 	case "name":
-		t.Name = p.str(v, "name")
+		t.Name = p.Str(v, "name")
 	case "when":
 		t.When = p.condition(v, "when", known)
 	case "until":
@@ -115,9 +117,9 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	case "failed_when":
 		t.FailedWhen = p.condition(v, "failed_when", known)
 	case "register":
-		t.Register = p.str(v, "register")
+		t.Register = p.Str(v, "register")
 		if !isIdentifier(t.Register) {
-			p.errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
+			p.Errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
 		}
 	case "ignore_errors":
 		t.IgnoreErrors = p.boolean(v, "ignore_errors")
@@ -138,7 +140,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 		b := p.boolean(v, "become")
 		t.Become = &b
 	case "become_user":
-		t.BecomeUser = p.str(v, "become_user")
+		t.BecomeUser = p.Str(v, "become_user")
 	case "timeout":
 		t.Timeout = p.duration(v, "timeout")
 	case "run_once":
@@ -153,12 +155,12 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 // condition reads a when/until/changed_when/failed_when: one expression,
 // or a list of them that must all hold (as Ansible's).
 func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == tagBool {
-		return p.compileExpr(strings.ToLower(n.Value), p.pos(n), n.Line, n.Column, known, true)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool {
+		return p.compileExpr(strings.ToLower(n.Value), p.Pos(n), n.Line, n.Column, known, true)
 	}
 	if n.Kind == yaml.SequenceNode {
 		var parts []string
-		for _, item := range p.sequence(n, what) {
+		for _, item := range p.Sequence(n, what) {
 			if c := p.condition(item, what, known); c != nil {
 				parts = append(parts, "("+c.Src+")")
 			}
@@ -166,13 +168,13 @@ func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
 		if len(parts) == 0 {
 			return nil
 		}
-		return p.compileExpr(strings.Join(parts, " && "), p.pos(n), n.Line, n.Column, nil, true)
+		return p.compileExpr(strings.Join(parts, " && "), p.Pos(n), n.Line, n.Column, nil, true)
 	}
-	src := p.str(n, what)
+	src := p.Str(n, what)
 	if src == "" {
 		return nil
 	}
-	return p.compileExpr(src, p.pos(n), n.Line, scalarColumn(n), known, true)
+	return p.compileExpr(src, p.Pos(n), n.Line, scalarColumn(n), known, true)
 }
 
 // scalarColumn is the column of a scalar's first character, inside its
@@ -188,37 +190,37 @@ func scalarColumn(n *yaml.Node) int {
 func (p *parser) loop(n *yaml.Node, known *knownNames) *Loop {
 	if n.Kind == yaml.SequenceNode {
 		l := &Loop{}
-		for _, item := range p.sequence(n, "loop") {
+		for _, item := range p.Sequence(n, "loop") {
 			l.Items = append(l.Items, p.loopItem(item, known))
 		}
 		return l
 	}
-	src := p.str(n, "loop")
+	src := p.Str(n, "loop")
 	if src == "" {
 		return nil
 	}
-	return &Loop{Expr: p.compileExpr(src, p.pos(n), n.Line, scalarColumn(n), known, false)}
+	return &Loop{Expr: p.compileExpr(src, p.Pos(n), n.Line, scalarColumn(n), known, false)}
 }
 
 // loopItem reads one item of a loop list: strings may hold templates.
 func (p *parser) loopItem(n *yaml.Node, known *knownNames) any {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == tagStr && strings.Contains(n.Value, "{{") {
-		return p.text(n.Value, p.pos(n), p.env, known)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && strings.Contains(n.Value, "{{") {
+		return p.text(n.Value, p.Pos(n), p.env, known)
 	}
 	return p.value(n)
 }
 
 // textNode reads a scalar into a Text.
 func (p *parser) textNode(n *yaml.Node, what string, known *knownNames) Text {
-	return p.text(p.str(n, what), p.pos(n), p.env, known)
+	return p.text(p.Str(n, what), p.Pos(n), p.env, known)
 }
 
 // params reads an action's mapping form, checking its keys.
 func (p *parser) params(n *yaml.Node, action string, keys []string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
-	for _, kv := range p.mapping(n, action) {
+	for _, kv := range p.Mapping(n, action) {
 		if !slices.Contains(keys, kv[0].Value) {
-			p.errorf(kv[0], didYouMean(kv[0].Value, keys), "unknown %s parameter %q", action, kv[0].Value)
+			p.Errorf(kv[0], yamlnode.DidYouMean(kv[0].Value, keys), "unknown %s parameter %q", action, kv[0].Value)
 			continue
 		}
 		out[kv[0].Value] = kv[1]
@@ -275,5 +277,5 @@ func lastLine(n *yaml.Node) int {
 
 // errorfAt records an error at a position string.
 func (p *parser) errorfAt(pos, hint, format string, args ...any) {
-	p.errs = append(p.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint})
+	p.Errs = append(p.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }

@@ -3,12 +3,13 @@ package playbook
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"text/template"
 	"text/template/parse"
 
 	sprig "github.com/go-task/slim-sprig/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // Text is a string of a playbook that may hold a Go template:
@@ -36,33 +37,9 @@ func (t Text) render(data map[string]any) (string, error) {
 	}
 	var b strings.Builder
 	if err := t.tmpl.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%s: %s", t.Pos, templateError(t.Pos, err))
+		return "", fmt.Errorf("%s: %s", t.Pos, yamlnode.TemplateError(t.Pos, err))
 	}
 	return b.String(), nil
-}
-
-// templateError shortens a text/template error: its name is the value's
-// position, which the message already starts with.
-func templateError(name string, err error) string {
-	msg := strings.TrimPrefix(err.Error(), "template: "+name+":")
-	for range 2 { // "line:" then, for execution errors, "col:"
-		if i := strings.Index(msg, ":"); i > 0 && isDigits(msg[:i]) {
-			msg = strings.TrimPrefix(msg[i+1:], " ")
-		}
-	}
-	if rest, ok := strings.CutPrefix(msg, "executing "+strconv.Quote(name)+" "); ok {
-		msg = rest
-	}
-	return msg
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // templateEnv is what templates are parsed with: the functions and the
@@ -100,7 +77,7 @@ func (d *decoder) text(raw, pos string, env *templateEnv, known *knownNames) Tex
 	}
 	tmpl, err := template.New(pos).Option("missingkey=error").Funcs(env.funcs).Parse(raw)
 	if err != nil {
-		d.errs = append(d.errs, &ParseError{Pos: pos, Msg: "bad template: " + templateError(pos, err),
+		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: "bad template: " + yamlnode.TemplateError(pos, err),
 			Hint: `Go template syntax: "{{ .app_version }}", "{{ .facts.hostname }}", "{{ env \"TOKEN\" }}"`})
 		return t
 	}
@@ -158,7 +135,7 @@ func (d *decoder) checkName(name, pos string, known *knownNames) {
 	if known == nil || known.has(name) {
 		return
 	}
-	d.errs = append(d.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the template reads the variable %q, which nothing defines", name),
+	d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the template reads the variable %q, which nothing defines", name),
 		Hint: known.hint(name)})
 }
 
@@ -174,7 +151,7 @@ func (d *decoder) checkEnvCall(n *parse.CommandNode, pos string, env *templateEn
 		return
 	}
 	if _, set := env.lookupEnv(name.Text); !set {
-		d.errs = append(d.errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the environment variable %s is not set", name.Text),
+		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the environment variable %s is not set", name.Text),
 			Hint: fmt.Sprintf("export %s=... before running the playbook", name.Text)})
 	}
 }

@@ -11,13 +11,14 @@ const module = "github.com/remotectl/remotectl/"
 
 // allowed lists, per package, the project packages it may depend on (directly or not).
 var allowed = map[string][]string{
-	"inventory":    {"nodeset"},
-	"nodeset":      {},
-	"remote":       {},
-	"remote/local": {"remote"},
-	"checks":       {"remote", "nodeset"},
-	"report":       {"remote", "checks", "nodeset"},
-	"playbook":     {"inventory", "remote", "checks", "nodeset"},
+	"inventory":         {"nodeset", "internal/yamlnode"},
+	"nodeset":           {},
+	"remote":            {},
+	"remote/local":      {"remote"},
+	"checks":            {"remote", "nodeset", "internal/yamlnode"},
+	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
+	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode"},
+	"internal/yamlnode": {},
 }
 
 func TestPackageBoundaries(t *testing.T) {
