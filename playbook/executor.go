@@ -1,9 +1,11 @@
 package playbook
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -83,7 +85,22 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 	}
 	e.report.Interrupted = ctx.Err() != nil
 	e.report.Duration = time.Since(start)
+	sortRecap(e.report.Recap, plans)
 	return e.report
+}
+
+// sortRecap orders the recap as the hosts first appear in the plays (the
+// inventory's order), not as their first results happened to arrive.
+func sortRecap(recap []*HostStats, plans []*PlayPlan) {
+	rank := map[string]int{}
+	for _, plan := range plans {
+		for _, h := range plan.Hosts {
+			if _, seen := rank[h.Name]; !seen {
+				rank[h.Name] = len(rank)
+			}
+		}
+	}
+	slices.SortStableFunc(recap, func(a, b *HostStats) int { return cmp.Compare(rank[a.Host], rank[b.Host]) })
 }
 
 // executor is one run of a playbook.

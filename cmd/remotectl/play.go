@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -75,11 +76,16 @@ Output (-o): text (live progress, then PLAY RECAP) or json (the whole run).
 	f.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
 	f.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
 	f.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
+	addOpsFlags(f)
 	return cmd
 }
 
 // runPlay validates the playbook, runs it and decides the exit code.
 func runPlay(ctx context.Context, a *app, o *playOptions) error {
+	ops, err := a.newOpsRun("play", []string{o.File})
+	if err != nil {
+		return err
+	}
 	switch a.g.Output {
 	case "text", report.FormatJSON:
 	default:
@@ -93,8 +99,17 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
+	runCtx, err := ops.begin(ctx)
+	defer ops.close()
+	if err != nil {
+		return err
+	}
+	limit, err := playRerunLimit(a, inv, ops)
+	if err != nil {
+		return err
+	}
 	plans, err := playbook.Prepare(pb, inv, playbook.Selection{
-		Hosts: a.g.Hosts, Limit: a.g.Limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
+		Hosts: a.g.Hosts, Limit: limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
 	})
 	if err != nil {
 		return usageError{err}
@@ -124,17 +139,39 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 		text = &playbook.TextRenderer{Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0}
 		opts.Observe = text.Observe
 	}
-	rep := playbook.Run(ctx, pb, plans, opts)
+	rep := playbook.Run(runCtx, pb, plans, opts)
 	if err := writePlayReport(a, rep, text); err != nil {
 		// The run itself is complete: report the output problem, keep the exit bits.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
 	}
 	failed, unreachable, timedOut := rep.Totals()
 	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
-	if code := summaryExitCode(sum, ctx.Err() != nil); code != exitOK {
+	if code := ops.finishPlay(rep, sum, summaryExitCode(sum, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil
+}
+
+// playRerunLimit returns --limit, narrowed with --rerun to the hosts the
+// earlier run selects (as a list pattern: the playbook's own hosts: still
+// apply).
+func playRerunLimit(a *app, inv *inventory.Inventory, ops *opsRun) (string, error) {
+	if ops.o.Rerun == "" {
+		return a.g.Limit, nil
+	}
+	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	if err != nil {
+		return "", usageError{err}
+	}
+	targets, err := ops.rerunTargets(a.targets(hosts))
+	if err != nil {
+		return "", err
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	return strings.Join(names, ","), nil
 }
 
 // loadPlaybook reads -e and the playbook; every problem is an input error

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/remotectl/remotectl/playbook"
+	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/runrec"
+)
+
+// finishPlay completes a play run, as finishExec: the run record (one host
+// record per host of the recap), the report and metrics files, syslog and
+// the log. sum holds the host counts that decide the exit code.
+func (r *opsRun) finishPlay(rep *playbook.Report, sum *report.Summary, code int) int {
+	r.branches.wait()
+	if r.o.Report != "" {
+		// The --report document of a play is its -o json document.
+		r.reportDoc = &branch{}
+		r.reportDoc.err = playbook.WriteJSON(&r.reportDoc.buf, rep)
+	}
+	hosts := make([]runrec.Host, 0, len(rep.Recap))
+	ok := 0
+	for _, s := range rep.Recap {
+		status := playHostStatus(s)
+		if status == report.StatusOK {
+			ok++
+		}
+		hosts = append(hosts, runrec.Host{Name: s.Host, Status: status})
+	}
+	oc := outcome{
+		hosts: hosts,
+		counts: countsPhrase([]countOf{{"ok", ok}, {"failed", sum.Failed}, {"unreachable", sum.Unreachable},
+			{"timed out", sum.TimedOut}}),
+		duration:   rep.Duration,
+		code:       code,
+		unfinished: sum.TimedOut,
+	}
+	return r.finish(&oc, func(path, run string) ([]byte, error) {
+		return []byte(playMetrics(rep, run)), nil
+	})
+}
+
+// playHostStatus is a host's status in the run record, in the words of exec
+// runs so that --rerun failed|unreachable means the same everywhere.
+func playHostStatus(s *playbook.HostStats) string {
+	switch {
+	case s.TimedOut:
+		return report.StatusTimeout
+	case s.Unreachable > 0:
+		return report.StatusUnreachable
+	case s.Failed > 0:
+		return report.StatusFailed
+	}
+	return report.StatusOK
+}
+
+// playMetrics renders the --prometheus-textfile document of a play run.
+func playMetrics(rep *playbook.Report, run string) string {
+	var b strings.Builder
+	b.WriteString("# HELP remotectl_play_host_success Whether the host went through the playbook without a failure (1) or not (0).\n")
+	b.WriteString("# TYPE remotectl_play_host_success gauge\n")
+	for _, s := range rep.Recap {
+		v := 0
+		if playHostStatus(s) == report.StatusOK {
+			v = 1
+		}
+		fmt.Fprintf(&b, "remotectl_play_host_success{host=%q,run=%q} %d\n", s.Host, run, v)
+	}
+	b.WriteString("# HELP remotectl_play_host_changed_tasks Tasks that changed something on the host.\n")
+	b.WriteString("# TYPE remotectl_play_host_changed_tasks gauge\n")
+	for _, s := range rep.Recap {
+		fmt.Fprintf(&b, "remotectl_play_host_changed_tasks{host=%q,run=%q} %d\n", s.Host, run, s.Changed)
+	}
+	b.WriteString("# HELP remotectl_play_duration_seconds How long the whole run took.\n")
+	b.WriteString("# TYPE remotectl_play_duration_seconds gauge\n")
+	fmt.Fprintf(&b, "remotectl_play_duration_seconds{run=%q} %g\n", run, rep.Duration.Seconds())
+	return b.String()
+}
