@@ -27,6 +27,10 @@ var dnsTypeCodes = map[string]uint16{
 // errNXDomain: the server says the name does not exist.
 var errNXDomain = errors.New("no such name (NXDOMAIN)")
 
+// errRcode: the server answered with an error code other than NXDOMAIN
+// (REFUSED, SERVFAIL, ...): the name does not resolve through it.
+var errRcode = errors.New("the DNS server answered with an error")
+
 // dialFunc opens a connection, from the controller or through a host.
 type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
@@ -252,7 +256,7 @@ func parseAnswers(resp []byte, id, qtype uint16) ([]string, error) {
 	case 3:
 		return nil, errNXDomain
 	default:
-		return nil, fmt.Errorf("the DNS server answered with error code %d (%s)", rcode, rcodeName(rcode))
+		return nil, fmt.Errorf("%w: code %d (%s)", errRcode, rcode, rcodeName(rcode))
 	}
 	qd, _ := m.u16(4)
 	an, _ := m.u16(6)

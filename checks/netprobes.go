@@ -281,15 +281,16 @@ func probeDNS(ctx context.Context, s *DNSSpec, p netProbe) *observed {
 }
 
 // lookupResult turns a lookup's outcome into an observation: a name that
-// does not resolve, or a server that does not answer, is resolvable: false
-// (as in goss); other errors could not be evaluated.
+// does not resolve (NXDOMAIN, or the server refuses or fails the query, as
+// the system resolver reports too), or a server that does not answer, is
+// resolvable: false (as in goss); other errors could not be evaluated.
 func lookupResult(s *DNSSpec, addrs []string, err error) *observed {
 	var dnsErr *net.DNSError
 	var netErr net.Error
 	switch {
 	case err == nil:
 		return resolved(s, addrs, "")
-	case errors.Is(err, errNXDomain), errors.As(err, &dnsErr), errors.As(err, &netErr),
+	case errors.Is(err, errNXDomain), errors.Is(err, errRcode), errors.As(err, &dnsErr), errors.As(err, &netErr),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ECONNREFUSED):
 		return resolved(s, nil, err.Error())
 	}
