@@ -768,9 +768,24 @@ func TestWSManFaults(t *testing.T) {
 			t.Fatal("Receive got a reply; want the connection dropped")
 		}
 		c.mustOK("Delete", c.deleteShell(shellID)) // other operations still work
-		reqs := srv.Requests()
-		if got := reqs[len(reqs)-2]; got.Op != WSManOpReceive || got.Status != 0 {
-			t.Errorf("log of the dropped request: %+v, want Op Receive, Status 0", got)
+		// The server logs the dropped request once its handler has returned,
+		// which may be after the client saw the connection close.
+		dropped := func() (WSManRequest, bool) {
+			for _, r := range srv.Requests() {
+				if r.Op == WSManOpReceive {
+					return r, true
+				}
+			}
+			return WSManRequest{}, false
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		got, ok := dropped()
+		for !ok && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			got, ok = dropped()
+		}
+		if !ok || got.Status != 0 {
+			t.Errorf("log of the dropped request: %+v (found %v), want Op Receive, Status 0", got, ok)
 		}
 	})
 	t.Run("SlowReply", func(t *testing.T) {
