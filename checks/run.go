@@ -81,7 +81,7 @@ func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opt
 		if len(pending) == 0 || r.opts.RetryTimeout <= 0 || time.Now().Add(r.opts.Sleep).After(deadline) {
 			break
 		}
-		if !sleep(ctx, r.opts.Sleep) {
+		if !remote.Sleep(ctx, r.opts.Sleep) {
 			break
 		}
 	}
@@ -104,17 +104,6 @@ func failing(idx []int, perCheck [][]Result) []int {
 		}
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // hostRun is one Run: a host, its connection and the options.

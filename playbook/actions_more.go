@@ -172,7 +172,7 @@ func (a *WaitForAction) run(ctx context.Context, r *actionRun) (*Outcome, error)
 	}
 	start := time.Now()
 	deadline := start.Add(a.Delay + a.Timeout)
-	if a.Delay > 0 && !sleepCtx(ctx, a.Delay) {
+	if a.Delay > 0 && !remote.Sleep(ctx, a.Delay) {
 		return nil, ctx.Err()
 	}
 	for {
@@ -187,7 +187,7 @@ func (a *WaitForAction) run(ctx context.Context, r *actionRun) (*Outcome, error)
 		if time.Now().Add(a.Sleep).After(deadline) {
 			return failed("%s not ready within %s: %v", what, a.Timeout, lastErr), nil
 		}
-		if !sleepCtx(ctx, a.Sleep) {
+		if !remote.Sleep(ctx, a.Sleep) {
 			return nil, ctx.Err()
 		}
 	}

@@ -309,7 +309,7 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 		if delay == 0 {
 			delay = DefaultDelay
 		}
-		if !sleepCtx(ctx, delay) {
+		if !remote.Sleep(ctx, delay) {
 			return nil, nil, ctx.Err()
 		}
 	}
@@ -393,17 +393,6 @@ func joinMsg(a, b string) string {
 		return b
 	}
 	return a + "; " + b
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 func toList(v any) ([]any, bool) {

@@ -71,7 +71,7 @@ func (p RetryPolicy) Dial(ctx context.Context, d Dialer, t Target) (Transport, e
 		if attempt >= p.Attempts || !ClassOf(err).Transient() || ctx.Err() != nil {
 			return nil, gaveUp(err, attempt)
 		}
-		if !sleep(ctx, p.Backoff(attempt)) {
+		if !Sleep(ctx, p.Backoff(attempt)) {
 			return nil, gaveUp(err, attempt)
 		}
 	}
@@ -97,9 +97,9 @@ func (e *attemptsError) Error() string {
 
 func (e *attemptsError) Unwrap() error { return e.err }
 
-// sleep waits for d or until ctx is done, and reports whether it waited the
+// Sleep waits for d or until ctx is done, and reports whether it waited the
 // whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
+func Sleep(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}

@@ -286,7 +286,7 @@ func (t *Transport) wait(ctx context.Context, shellID, commandID string, sio exe
 			continue
 		}
 		pause = min(max(2*pause, minPollPause), maxPollPause)
-		sleep(ctx, pause)
+		remote.Sleep(ctx, pause)
 	}
 }
 
@@ -370,14 +370,4 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return c.w.Write(p)
-}
-
-// sleep waits for d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-	case <-ctx.Done():
-	}
 }
