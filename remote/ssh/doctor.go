@@ -152,17 +152,12 @@ func (d *Dialer) Hello(ctx context.Context, t remote.Target) (*ServerHello, erro
 	if err != nil {
 		return nil, configErr(err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
-	defer cancel()
-	netConn, bastion, err := d.openTCP(cctx, p, opDial)
+	pc, err := d.openProbe(ctx, p)
 	if err != nil {
-		return nil, d.connectError(ctx, cctx, p, opDial, err)
+		return nil, err
 	}
-	defer bastion.release()
-	defer netConn.Close()
-	guard := newDeadlineGuard(netConn, cctx)
-	stopCancel := context.AfterFunc(ctx, func() { netConn.Close() })
-	defer stopCancel()
+	defer pc.close()
+	netConn, cctx, guard := pc.conn, pc.cctx, pc.guard
 
 	_, werr := io.WriteString(netConn, clientVersion+"\r\n")
 	hello, err := ReadServerHello(netConn)
@@ -553,17 +548,12 @@ func (d *Dialer) AuthMethods(ctx context.Context, t remote.Target) ([]string, er
 	if err != nil {
 		return nil, configErr(err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
-	defer cancel()
-	netConn, bastion, err := d.openTCP(cctx, p, opDial)
+	pc, err := d.openProbe(ctx, p)
 	if err != nil {
-		return nil, d.connectError(ctx, cctx, p, opDial, err)
+		return nil, err
 	}
-	defer bastion.release()
-	defer netConn.Close()
-	guard := newDeadlineGuard(netConn, cctx)
-	stopCancel := context.AfterFunc(ctx, func() { netConn.Close() })
-	defer stopCancel()
+	defer pc.close()
+	netConn, cctx, guard := pc.conn, pc.cctx, pc.guard
 
 	checker := d.hostKeyChecker(p)
 	var keyErr error

@@ -84,19 +84,47 @@ func (d *Dialer) scanOne(ctx context.Context, t remote.Target) ScanResult {
 	return res
 }
 
-// fetchHostKey runs the key exchange with the host and returns its key.
-func (d *Dialer) fetchHostKey(ctx context.Context, p *hostParams, checker *hostKeyChecker) (gossh.PublicKey, error) {
+// probeConn is a connection opened for a short exchange that does not log
+// in (scan, doctor): bounded by the connect timeout and closed when ctx ends.
+type probeConn struct {
+	conn  net.Conn
+	cctx  context.Context // ends at the connect timeout
+	guard *deadlineGuard  // guard.stop() tells whether the timeout expired
+	close func()
+}
+
+// openProbe connects to p (through its ProxyJump chain) for a probeConn.
+// Errors are classified.
+func (d *Dialer) openProbe(ctx context.Context, p *hostParams) (*probeConn, error) {
 	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
-	defer cancel()
 	netConn, bastion, err := d.openTCP(cctx, p, opDial)
 	if err != nil {
-		return nil, d.connectError(ctx, cctx, p, opDial, err)
+		err = d.connectError(ctx, cctx, p, opDial, err)
+		cancel()
+		return nil, err
 	}
-	defer bastion.release()
-	defer netConn.Close()
-	guard := newDeadlineGuard(netConn, cctx)
 	stopCancel := context.AfterFunc(ctx, func() { netConn.Close() })
-	defer stopCancel()
+	return &probeConn{
+		conn:  netConn,
+		cctx:  cctx,
+		guard: newDeadlineGuard(netConn, cctx),
+		close: func() {
+			stopCancel()
+			netConn.Close()
+			bastion.release()
+			cancel()
+		},
+	}, nil
+}
+
+// fetchHostKey runs the key exchange with the host and returns its key.
+func (d *Dialer) fetchHostKey(ctx context.Context, p *hostParams, checker *hostKeyChecker) (gossh.PublicKey, error) {
+	pc, err := d.openProbe(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer pc.close()
+	netConn, cctx, guard := pc.conn, pc.cctx, pc.guard
 	var key gossh.PublicKey
 	cfg := &gossh.ClientConfig{
 		User: p.user,
