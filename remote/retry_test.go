@@ -125,3 +125,18 @@ func TestRetryDialRejectsNilTransport(t *testing.T) {
 		t.Errorf("Dial = %v, %v; want a ClassOther error for a dialer returning nothing", tr, err)
 	}
 }
+
+func TestRetryRefusedGivesUpSooner(t *testing.T) {
+	dials := 0
+	d := DialerFunc(func(context.Context, Target) (Transport, error) {
+		dials++
+		return nil, Errorf(ClassRefused, "dial", "connection refused")
+	})
+	p := RetryPolicy{Base: time.Microsecond, Max: time.Microsecond}
+	if _, err := p.Dial(context.Background(), d, Target{Name: "h"}); ClassOf(err) != ClassRefused {
+		t.Fatalf("err = %v, want refused", err)
+	}
+	if dials != RefusedAttempts {
+		t.Errorf("dialled %d times, want %d", dials, RefusedAttempts)
+	}
+}

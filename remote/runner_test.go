@@ -165,19 +165,23 @@ func TestRunnerReportsEachHostOutcome(t *testing.T) {
 
 func TestRunnerRetriesOnlyTransientDialFailures(t *testing.T) {
 	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{
-		"flaky":   {DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection reset (MaxStartups)"), DialFailures: 2},
+		"flaky":   {DialErr: remote.Errorf(remote.ClassProtocol, "handshake", "connection reset (MaxStartups)"), DialFailures: 2},
 		"down":    {DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection refused")},
 		"badauth": {DialErr: remote.Errorf(remote.ClassAuth, "auth", "permission denied")},
+		"dropped": {DialErr: remote.Errorf(remote.ClassProtocol, "handshake", "EOF")},
 	}}
-	targets := targetsNamed("flaky", "down", "badauth")
+	targets := targetsNamed("flaky", "down", "badauth", "dropped")
 	r := &remote.Runner{Dialer: fake, Retry: remote.RetryPolicy{Attempts: 4, Base: time.Millisecond, Max: time.Millisecond}}
 	logs := drain(t, r.Run(context.Background(), targets, runCmd), targets)
 
 	if err := logs[0].done.Err; err != nil || fake.Dials("flaky") != 3 {
 		t.Errorf("flaky: err %v after %d dials; want success on the 3rd dial", err, fake.Dials("flaky"))
 	}
-	if err := logs[1].done.Err; !errors.Is(err, remote.ClassRefused) || fake.Dials("down") != 4 {
-		t.Errorf("down: err %v after %d dials; want refused after 4 dials", err, fake.Dials("down"))
+	if err := logs[1].done.Err; !errors.Is(err, remote.ClassRefused) || fake.Dials("down") != remote.RefusedAttempts {
+		t.Errorf("down: err %v after %d dials; want refused after %d dials", err, fake.Dials("down"), remote.RefusedAttempts)
+	}
+	if err := logs[3].done.Err; !errors.Is(err, remote.ClassProtocol) || fake.Dials("dropped") != 4 {
+		t.Errorf("dropped: err %v after %d dials; want protocol after 4 dials", err, fake.Dials("dropped"))
 	}
 	if err := logs[2].done.Err; !errors.Is(err, remote.ClassAuth) || fake.Dials("badauth") != 1 {
 		t.Errorf("badauth: err %v after %d dials; want auth after 1 dial", err, fake.Dials("badauth"))

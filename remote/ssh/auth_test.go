@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -165,7 +166,10 @@ func TestAuthEncryptedKey(t *testing.T) {
 	})
 	t.Run("prompted once for many hosts", func(t *testing.T) {
 		prompter := &countingPrompter{answer: pass}
-		d := newTestDialer(t, Options{Prompter: prompter})
+		// Ten handshakes at once, each waiting for the one decryption
+		// (bcrypt, slow under -race): a generous connect timeout keeps a
+		// loaded machine from failing what this test is not about.
+		d := newTestDialer(t, Options{Prompter: prompter, ConnectTimeout: time.Minute})
 		var wg sync.WaitGroup
 		for range 10 {
 			wg.Go(func() {
