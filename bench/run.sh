@@ -98,11 +98,12 @@ parse_args() {
 
 has() { [[ " $1 " == *" $2 "* ]]; }
 
+# install_peers installs the Debian packages of the tools compared (and testinfra, for
+# the checks comparison to come) when they are missing.
 install_peers() {
-  local need=() pkg bin
-  for pkg in pdsh:pdsh pssh:parallel-ssh clustershell:clush ansible-core:ansible python3-testinfra:py.test-3 time:/usr/bin/time; do
-    bin=${pkg#*:}
-    command -v "$bin" >/dev/null 2>&1 || need+=("${pkg%%:*}")
+  local need=() pkg
+  for pkg in pdsh pssh clustershell ansible-core python3-testinfra time; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
   [ ${#need[@]} -gt 0 ] || return 0
   [ "$install" = yes ] || die "missing: ${need[*]} (install them, or drop --no-install)"
