@@ -91,7 +91,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.IntP("forks", "f", defaultForks, "hosts to work on in parallel")
 	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
 	f.Duration("connect-timeout", 10*time.Second, "time limit to connect and authenticate to a host")
-	f.StringP("output", "o", "text", "output: text, grouped, coalesce, json, jsonl")
+	f.StringP("output", "o", "text", "output: text, grouped, coalesce, json, jsonl (check also: junit, tap, prometheus, nagios; play: text, json)")
 	f.String("color", "auto", "colour: auto, always, never (auto honours NO_COLOR)")
 	f.CountP("verbose", "v", "more detail (repeatable)")
 	f.BoolP("quiet", "q", false, "print only failures and the recap")
