@@ -20,7 +20,7 @@ func Load(paths []string) (*Suite, error) {
 		data, err := os.ReadFile(p)
 		if err != nil {
 			errs = append(errs, &ParseError{Pos: p, Msg: "cannot read the check file: " + unwrapPathError(err),
-				Hint: "check the path given with -f or in the inventory's checks:"})
+				Hint: "check the path given as an argument, with -F, or in the inventory's checks:"})
 			continue
 		}
 		s, err := Parse(p, data)
