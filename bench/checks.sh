@@ -26,6 +26,10 @@
 # python3-pytest-xdist and time.
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo_root
 readonly CHECKS=20
@@ -42,12 +46,6 @@ serial_hosts=20
 port=2222
 install=yes
 out=$repo_root/docs/BENCHMARKS-checks.md
-
-die() {
-  echo "checks.sh: $*" >&2
-  exit 1
-}
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 usage() {
   sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -87,26 +85,17 @@ install_peers() {
     command -v "$bin" >/dev/null 2>&1 || need+=("${pkg%%:*}")
   done
   /usr/bin/python3 -c 'import xdist' 2>/dev/null || need+=(python3-pytest-xdist)
-  [ ${#need[@]} -gt 0 ] || return 0
-  [ "$install" = yes ] || die "missing: ${need[*]} (install them, or drop --no-install)"
-  [ "$(id -u)" -eq 0 ] || die "missing: ${need[*]}; as root: apt-get install ${need[*]}"
-  log "installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  install_missing "${need[@]}"
 }
 
-# --- the fleet (sshd CPU accounting as in bench/run.sh) -----------------------------
+# --- the fleet (bench/lib.sh: state and sshd CPU accounting) ----------------------
 
-fleet_dir="" fleet_cgroup="" fleet_cgroup_cpu="" fleet_cgroup_unit="" sshd_accounting=""
-
+# start_fleet starts the fleet of n hosts and writes the files the variants read: the
+# inventory with sshd_port, and the hosts of the serial and probe runs.
 start_fleet() {
   fleet_dir=$work/fleet
   "$repo_root/bench/fleet.sh" start "$n" --maxstartups "$MAXSTARTUPS" --port "$port" "$fleet_dir" >&2
-  fleet_user=$(fleet_var USER)
-  fleet_cgroup=$(fleet_var CGROUP)
-  fleet_cgroup_cpu=$(fleet_var CGROUP_CPU)
-  fleet_cgroup_unit=$(fleet_var CGROUP_UNIT)
-  if [ -n "$fleet_cgroup_cpu" ]; then sshd_accounting=cgroup; else sshd_accounting=proc; fi
+  read_fleet_env
 
   # The check file reads the port from the inventory variable sshd_port.
   inventory=$work/inventory.yaml
@@ -115,63 +104,6 @@ start_fleet() {
   grep -q '^    sshd_port: ' "$inventory" || die "no defaults: section in $fleet_dir/inventory.yaml to add sshd_port to"
   head -n "$serial_hosts" "$fleet_dir/hosts.txt" >"$work/hosts-serial.txt"
   head -n "$PROBE_HOSTS" "$fleet_dir/hosts.txt" >"$work/hosts-probe.txt"
-}
-
-fleet_var() { sed -n "s/^FLEET_$1=//p" "$fleet_dir/fleet.env"; }
-
-stop_fleet() {
-  if [ -n "$fleet_dir" ]; then
-    "$repo_root/bench/fleet.sh" stop "$fleet_dir" >/dev/null || true
-    fleet_dir=""
-  fi
-}
-
-pid_list() {
-  local f
-  for f in "$fleet_dir"/$1; do
-    [ -e "$f" ] && cat "$f"
-  done
-}
-
-# sshd_cpu_us prints the microseconds of CPU the fleet's sshd processes have used, with
-# every process they started: from the fleet's cgroup when it has one, else from the
-# listeners' own and reaped children's times (/proc/PID/stat fields 14-17), which
-# misses sessions that are reparented instead of reaped: it undercounts them.
-sshd_cpu_us() {
-  if [ -n "$fleet_cgroup_cpu" ]; then
-    if [ "$fleet_cgroup_unit" = nsec ]; then
-      echo $(($(cat "$fleet_cgroup_cpu") / 1000))
-    else
-      awk '$1 == "usage_usec" { print $2 }' "$fleet_cgroup_cpu"
-    fi
-    return
-  fi
-  local pid sum=0 stat fields
-  for pid in $(pid_list 'sshd-*.pid'); do
-    stat=$(cat "/proc/$pid/stat") || continue
-    read -r -a fields <<<"${stat##*) }"
-    sum=$((sum + fields[11] + fields[12] + fields[13] + fields[14]))
-  done
-  echo $((sum * 1000000 / clk_tck))
-}
-
-# wait_settled waits (10 s at most) until the processes serving the last run's
-# connections are gone, so that all their CPU is counted.
-wait_settled() {
-  local deadline=$((SECONDS + 10)) listeners pid busy
-  listeners=$(pid_list 'sshd-*.pid' | wc -l)
-  while :; do
-    busy=""
-    if [ -n "$fleet_cgroup" ]; then
-      [ "$(wc -l <"$fleet_cgroup/cgroup.procs")" -le "$listeners" ] || busy=yes
-    else
-      for pid in $(pid_list 'sshd-*.pid'); do
-        if [ -n "$(cat /proc/"$pid"/task/*/children 2>/dev/null)" ]; then busy=$pid; break; fi
-      done
-    fi
-    [ -n "$busy" ] && [ $SECONDS -lt $deadline ] || return 0
-    sleep 0.05
-  done
 }
 
 # --- the two tools ------------------------------------------------------------------
@@ -260,31 +192,22 @@ EOF
   esac
 }
 
-us_to_s() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
-
 # measure VARIANT REP runs one variant once under /usr/bin/time and appends a line to
 # results.tsv: wall, client CPU (with every child it waited for: ssh, xdist workers),
 # peak RSS of the largest process, the fleet's sshd CPU, failed hosts, exit code.
 measure() {
-  local variant=$1 rep=$2 base=$logs/$1-$2 hosts rc=0 s0 s1
+  local variant=$1 rep=$2 base=$logs/$1-$2 hosts failed
   hosts=$(hosts_of "$variant")
   tool_argv "$variant"
   [ "$rep" -ne 1 ] || printf '%s\t%s\n' "$variant" "${argv[*]}" >>"$run_dir/commands.tsv"
-  wait_settled
-  s0=$(sshd_cpu_us)
-  /usr/bin/time -f '%e %U %S %M' -o "$base.time" "${argv[@]}" </dev/null >"$base.out" 2>"$base.err" || rc=$?
-  wait_settled
-  s1=$(sshd_cpu_us)
-  local wall user sys rss failed
-  read -r wall user sys rss < <(tail -n 1 "$base.time")
-  [[ $wall =~ ^[0-9.]+$ ]] || die "$variant: no timing in $base.time: $(cat "$base.time")"
+  timed_run "$variant" "$base" "$base.out"
   failed=$(count_failed "$variant" "$hosts" "$base.out")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$variant" "$hosts" "$forks" "$rep" "$wall" "$user" "$sys" "$rss" \
-    "$(us_to_s $((s1 - s0)))" "$failed" "$rc" >>"$results"
-  log "  $variant ($hosts hosts) #$rep: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')s client CPU, ${rss} kB, sshd $(us_to_s $((s1 - s0)))s, failed $failed, exit $rc"
+    "$variant" "$hosts" "$forks" "$rep" "$run_wall" "$run_user" "$run_sys" "$run_rss" \
+    "$run_sshd_s" "$failed" "$run_rc" >>"$results"
+  log "  $variant ($hosts hosts) #$rep: ${run_wall}s wall, $(awk -v u="$run_user" -v s="$run_sys" 'BEGIN { print u + s }')s client CPU, ${run_rss} kB, sshd ${run_sshd_s}s, failed $failed, exit $run_rc"
   [ "$failed" -eq 0 ] ||
-    die "$variant: $failed of $hosts hosts did not pass all $CHECKS checks (exit $rc), so its timing compares nothing: see $base.out and $base.err"
+    die "$variant: $failed of $hosts hosts did not pass all $CHECKS checks (exit $run_rc), so its timing compares nothing: see $base.out and $base.err"
   # Keep the logs small: a passing run's full report is not needed.
   truncate -s '<64K' "$base.out"
 }
@@ -307,18 +230,10 @@ verify() {
 
 # --- setup and report -------------------------------------------------------------
 
-version_of() { "$@" 2>&1 | head -n 1 || true; }
-
 write_machine_info() {
   {
     printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-    printf 'cores\t%s\n' "$(nproc)"
-    printf 'cpu\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-    printf 'memory\t%s\n' "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-    printf 'kernel\t%s\n' "$(uname -sr)"
-    # shellcheck source=/dev/null
-    printf 'os\t%s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")"
-    printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    machine_info_host
     printf 'hosts\t%s\n' "$n"
     printf 'serial_hosts\t%s\n' "$serial_hosts"
     printf 'forks\t%s\n' "$forks"
@@ -337,20 +252,12 @@ write_machine_info() {
   } >"$run_dir/machine.tsv"
 }
 
-cleanup() {
-  stop_fleet
-  rm -rf "$work"
-}
-
 main() {
   parse_args "$@"
   cd "$repo_root"
   install_peers
   clk_tck=$(getconf CLK_TCK)
-  work=$(mktemp -d /tmp/rcchecks.XXXXXX)
-  chmod 0755 "$work" # sshd reads the fleet's authorized_keys as the login user
-  trap cleanup EXIT
-  trap 'exit 130' INT TERM
+  make_work_dir rcchecks
 
   run_dir=$repo_root/bench/results/checks-$(date +%Y%m%d-%H%M%S)
   logs=$run_dir/logs
@@ -358,9 +265,7 @@ main() {
   mkdir -p "$logs"
   printf 'variant\thosts\tforks\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tsshd_cpu_s\tfailed\texit\n' >"$results"
 
-  log "building remotectl"
-  rc_bin=$work/bin/remotectl
-  go build -o "$rc_bin" ./cmd/remotectl
+  build_remotectl
   write_machine_info
   local started=$SECONDS
   start_fleet
@@ -379,11 +284,7 @@ main() {
   done
   for v in "${serial[@]}"; do measure "$v" 1; done
   stop_fleet
-  {
-    printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'sshd_accounting\t%s\n' "$sshd_accounting"
-    printf 'duration_s\t%s\n' $((SECONDS - started))
-  } >>"$run_dir/machine.tsv"
+  machine_info_after "$started"
 
   /usr/bin/python3 "$repo_root/bench/checks/mkreport.py" --in "$run_dir" --out "$out"
   log "done in $((SECONDS - started))s: $out (raw numbers in $run_dir)"

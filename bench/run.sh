@@ -29,6 +29,10 @@
 # install pdsh pssh clustershell ansible-core python3-testinfra time first.
 set -euo pipefail
 
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo_root
 readonly LARGE_N=1000
@@ -47,12 +51,6 @@ uname_large=${BENCH_UNAME_LARGE:-no}
 install=yes
 out=$repo_root/docs/BENCHMARKS.md
 mode=full
-
-die() {
-  echo "run.sh: $*" >&2
-  exit 1
-}
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
 usage() {
   sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
@@ -105,103 +103,17 @@ install_peers() {
   for pkg in pdsh pssh clustershell ansible-core python3-testinfra time; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
   done
-  [ ${#need[@]} -gt 0 ] || return 0
-  [ "$install" = yes ] || die "missing: ${need[*]} (install them, or drop --no-install)"
-  [ "$(id -u)" -eq 0 ] || die "missing: ${need[*]}; as root: apt-get install ${need[*]}"
-  log "installing ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  install_missing "${need[@]}"
 }
 
 # --- the fleet ----------------------------------------------------------------
 
-fleet_dir="" fleet_cgroup="" fleet_cgroup_cpu="" fleet_cgroup_unit="" sshd_accounting=""
-start_fleet() { # N MAXSTARTUPS DELAY_MS
+# start_fleet N MAXSTARTUPS DELAY_MS replaces the running fleet with one of N hosts.
+start_fleet() {
   stop_fleet
   fleet_dir=$work/fleet-$1-${2//:/_}-$3
   "$repo_root/bench/fleet.sh" start "$1" --maxstartups "$2" --delay-ms "$3" "$fleet_dir" >&2
-  fleet_user=$(fleet_var USER)
-  fleet_cgroup=$(fleet_var CGROUP)
-  fleet_cgroup_cpu=$(fleet_var CGROUP_CPU)
-  fleet_cgroup_unit=$(fleet_var CGROUP_UNIT)
-  if [ -n "$fleet_cgroup_cpu" ]; then
-    sshd_accounting="cgroup ($fleet_cgroup_cpu)"
-  else
-    sshd_accounting="proc"
-  fi
-}
-
-fleet_var() { sed -n "s/^FLEET_$1=//p" "$fleet_dir/fleet.env"; }
-
-stop_fleet() {
-  if [ -n "$fleet_dir" ]; then
-    "$repo_root/bench/fleet.sh" stop "$fleet_dir" >/dev/null || true
-    rm -rf "$fleet_dir"
-    fleet_dir=""
-  fi
-}
-
-# pid_list GLOB prints the live pids of the fleet's pid files matching GLOB.
-pid_list() {
-  local f
-  for f in "$fleet_dir"/$1; do
-    [ -e "$f" ] && cat "$f"
-  done
-}
-
-# sshd_cpu_us prints the microseconds of CPU the fleet's sshd processes have used, with
-# every process they started: from the fleet's cgroup when it has one, which counts
-# every process started in it, else from the listeners' own and reaped children's
-# times (/proc/PID/stat fields 14-17: utime stime cutime cstime). The second misses
-# processes that are reparented instead of reaped by their sshd, which happens to the
-# sessions of OpenSSH clients: it undercounts them.
-sshd_cpu_us() {
-  if [ -n "$fleet_cgroup_cpu" ]; then
-    if [ "$fleet_cgroup_unit" = nsec ]; then
-      echo $(($(cat "$fleet_cgroup_cpu") / 1000))
-    else
-      awk '$1 == "usage_usec" { print $2 }' "$fleet_cgroup_cpu"
-    fi
-    return
-  fi
-  local pid sum=0 stat fields
-  for pid in $(pid_list 'sshd-*.pid'); do
-    stat=$(cat "/proc/$pid/stat") || continue
-    read -r -a fields <<<"${stat##*) }"
-    sum=$((sum + fields[11] + fields[12] + fields[13] + fields[14]))
-  done
-  echo $((sum * 1000000 / clk_tck))
-}
-
-# relay_cpu_us prints the microseconds of CPU the delay relays used (utime + stime).
-relay_cpu_us() {
-  local pid sum=0 stat fields
-  for pid in $(pid_list 'relay-*.pid'); do
-    stat=$(cat "/proc/$pid/stat") || continue
-    read -r -a fields <<<"${stat##*) }"
-    sum=$((sum + fields[11] + fields[12]))
-  done
-  echo $((sum * 1000000 / clk_tck))
-}
-
-# wait_settled waits (10 s at most) until the processes serving the last run's
-# connections are gone, so that all their CPU is counted: until the fleet's cgroup
-# holds only the listeners, or without one until no listener has a child left.
-wait_settled() {
-  local deadline=$((SECONDS + 10)) listeners pid busy
-  listeners=$(pid_list 'sshd-*.pid' | wc -l)
-  while :; do
-    busy=""
-    if [ -n "$fleet_cgroup" ]; then
-      [ "$(wc -l <"$fleet_cgroup/cgroup.procs")" -le "$listeners" ] || busy=yes
-    else
-      for pid in $(pid_list 'sshd-*.pid'); do
-        if [ -n "$(cat /proc/"$pid"/task/*/children 2>/dev/null)" ]; then busy=$pid; break; fi
-      done
-    fi
-    [ -n "$busy" ] && [ $SECONDS -lt $deadline ] || return 0
-    sleep 0.05
-  done
+  read_fleet_env
 }
 
 # --- tools ----------------------------------------------------------------------
@@ -299,26 +211,17 @@ measure() {
   local base=$logs/$scenario-$n-$label-$variant-$rep
   local stdout=${9:-$base.out}
   tool_argv "$variant" "$tool" "$forks" "$cmd"
-  wait_settled
-  local s0 r0 s1 r1 rc=0
-  s0=$(sshd_cpu_us) r0=$(relay_cpu_us)
-  /usr/bin/time -f '%e %U %S %M' -o "$base.time" "${argv[@]}" </dev/null >"$stdout" 2>"$base.err" || rc=$?
-  wait_settled
-  s1=$(sshd_cpu_us) r1=$(relay_cpu_us)
-  local wall user sys rss failed
-  read -r wall user sys rss < <(tail -n 1 "$base.time")
-  [[ $wall =~ ^[0-9.]+$ ]] || die "$variant: no timing in $base.time: $(cat "$base.time")"
+  timed_run "$variant" "$base" "$stdout"
+  local failed
   if [ "$stdout" = /dev/null ]; then : >"$base.out"; fi
-  failed=$(count_failed "$tool" "$n" "$base.out" "$base.err" "$rc")
+  failed=$(count_failed "$tool" "$n" "$base.out" "$base.err" "$run_rc")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$scenario" "$n" "$label" "$variant" "$tool" "$forks" "$rep" "$wall" "$user" "$sys" "$rss" \
-    "$(us_to_s $((s1 - s0)))" "$(us_to_s $((r1 - r0)))" "$failed" "$rc" >>"$results"
-  log "  $scenario N=$n $label #$rep $variant: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')s CPU, ${rss} kB, sshd $(us_to_s $((s1 - s0)))s, failed $failed, exit $rc"
+    "$scenario" "$n" "$label" "$variant" "$tool" "$forks" "$rep" "$run_wall" "$run_user" "$run_sys" "$run_rss" \
+    "$run_sshd_s" "$run_relay_s" "$failed" "$run_rc" >>"$results"
+  log "  $scenario N=$n $label #$rep $variant: ${run_wall}s wall, $(awk -v u="$run_user" -v s="$run_sys" 'BEGIN{print u+s}')s CPU, ${run_rss} kB, sshd ${run_sshd_s}s, failed $failed, exit $run_rc"
   # Keep logs small: outputs of big runs are only needed when something failed.
   if [ "$failed" -eq 0 ]; then truncate -s '<64K' "$base.out" 2>/dev/null || true; fi
 }
-
-us_to_s() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1e6 }'; }
 
 # reps_for SCENARIO N LABEL TOOL prints how many times to run one measurement.
 reps_for() {
@@ -439,20 +342,12 @@ pipelining = True
 EOF
 }
 
-version_of() { "$@" 2>&1 | head -n 1 || true; }
-
 write_machine_info() {
   local f=$run_dir/machine.tsv
   {
     printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf 'mode\t%s\n' "$mode"
-    printf 'cores\t%s\n' "$(nproc)"
-    printf 'cpu\t%s\n' "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
-    printf 'memory\t%s\n' "$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-    printf 'kernel\t%s\n' "$(uname -sr)"
-    # shellcheck source=/dev/null
-    printf 'os\t%s\n' "$(. /etc/os-release && echo "$PRETTY_NAME")"
-    printf 'load_before\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+    machine_info_host
     printf 'sizes\t%s\n' "$sizes"
     printf 'reps\t%s\n' "$reps"
     printf 'reps_other\t%s\n' "$reps_other"
@@ -472,20 +367,12 @@ write_machine_info() {
   } >"$f"
 }
 
-cleanup() {
-  stop_fleet
-  rm -rf "$work"
-}
-
 main() {
   parse_args "$@"
   cd "$repo_root"
   install_peers
   clk_tck=$(getconf CLK_TCK)
-  work=$(mktemp -d /tmp/rcbench.XXXXXX)
-  chmod 0755 "$work"
-  trap cleanup EXIT
-  trap 'exit 130' INT TERM
+  make_work_dir rcbench
 
   run_dir=$repo_root/bench/results/$(date +%Y%m%d-%H%M%S)
   logs=$run_dir/logs
@@ -494,9 +381,7 @@ main() {
   ln -sfn "$(basename "$run_dir")" "$repo_root/bench/results/latest"
   printf 'scenario\tn\tcmd\tvariant\ttool\tforks\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tsshd_cpu_s\trelay_cpu_s\tfailed\texit\n' >"$results"
 
-  log "building remotectl"
-  rc_bin=$work/bin/remotectl
-  go build -o "$rc_bin" ./cmd/remotectl
+  build_remotectl
   write_tool_configs
   write_machine_info
 
@@ -508,11 +393,7 @@ main() {
     fi
   done
   stop_fleet
-  {
-    printf 'load_after\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
-    printf 'sshd_accounting\t%s\n' "${sshd_accounting%% *}"
-    printf 'duration_s\t%s\n' $((SECONDS - started))
-  } >>"$run_dir/machine.tsv"
+  machine_info_after "$started"
 
   go run ./bench/mkreport -in "$run_dir" -out "$out"
   log "done in $((SECONDS - started))s: $out (raw numbers in $run_dir)"
