@@ -16,10 +16,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 // Tests against real peers from Debian: nginx serving HTTP and HTTPS, and
@@ -57,30 +58,11 @@ func peerBinary(t *testing.T, path, pkg string) string {
 	return path
 }
 
-// syncBuffer collects a process's output; exec writes it from its own
-// goroutine while a failing test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // peerProcess is a server program a test started.
 type peerProcess struct {
 	name   string
 	cmd    *exec.Cmd
-	output *syncBuffer
+	output *remotetest.SyncBuffer
 	logs   []string      // log files worth showing when something goes wrong
 	done   chan struct{} // closed once the process has exited and been reaped
 	err    error         // the exit status; read only after done is closed
@@ -89,7 +71,7 @@ type peerProcess struct {
 // startPeer starts argv in its own process group, so that stopping it also
 // reaches any worker processes it forked.
 func startPeer(name string, argv []string, logs ...string) (*peerProcess, error) {
-	p := &peerProcess{name: name, output: &syncBuffer{}, logs: logs, done: make(chan struct{})}
+	p := &peerProcess{name: name, output: &remotetest.SyncBuffer{}, logs: logs, done: make(chan struct{})}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +19,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/remotectl/remotectl/remote"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -189,7 +190,7 @@ func TestCancelEscalatesToKill(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := &remotetest.SyncBuffer{}
 	errc := make(chan error, 1)
 	go func() {
 		_, err := dial(t).Run(ctx, &remote.Cmd{Shell: "trap '' TERM; sleep 302 & echo $! > pid; wait", Dir: dir, Stdout: out})
@@ -208,18 +209,6 @@ func TestCancelEscalatesToKill(t *testing.T) {
 	if !gone(pid) {
 		t.Errorf("child %d survived the cancel", pid)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the concurrent use of a test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
 }
 
 // waitForPid reads a pid the test's command writes to file.

@@ -243,7 +243,7 @@ func (o outcome) String() string {
 // writers of its own.
 func (h *caseHost) run(t *testing.T, ctx context.Context, tr remote.Transport, cmd remote.Cmd) outcome {
 	t.Helper()
-	var stdout, stderr syncBuffer
+	var stdout, stderr SyncBuffer
 	if cmd.Stdout == nil {
 		cmd.Stdout = &stdout
 	}
@@ -546,10 +546,10 @@ func testDeadline(t *testing.T, h *caseHost) {
 func testCancel(t *testing.T, h *caseHost) {
 	ctx, cancel := context.WithCancel(h.ctx)
 	defer cancel()
-	w := &notifyWriter{want: "\n", seen: make(chan struct{})}
+	w := NewNotifyWriter("\n")
 	go func() {
 		select {
-		case <-w.seen:
+		case <-w.Seen():
 			cancel()
 		case <-ctx.Done():
 		}
@@ -684,41 +684,6 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p[:min(len(p), 7919)], r.data)
 	r.data = r.data[n:]
 	return n, nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use: a transport may
-// write a command's output from goroutines of its own.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// notifyWriter closes seen once its output contains want.
-type notifyWriter struct {
-	syncBuffer
-	want string
-	once sync.Once
-	seen chan struct{}
-}
-
-func (w *notifyWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
-	if strings.Contains(w.String(), w.want) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return n, err
 }
 
 // streamWriter checks the streaming case's output as it arrives, without

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/remotectl/remotectl/remote"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 func TestQuote(t *testing.T) {
@@ -176,13 +178,13 @@ func TestStdinGuardKillsGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := newNotifyWriter("started")
+	out := remotetest.NewNotifyWriter("started")
 	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	<-out.seen
+	<-out.Seen()
 	stdin.Close()
 	err = cmd.Wait()
 	var exitErr *exec.ExitError

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/remote"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 func TestWildcardMatch(t *testing.T) {
@@ -256,7 +258,7 @@ Match all
 	t.Run("unsupported criteria never match and warn once", func(t *testing.T) {
 		home := t.TempDir()
 		cfg := writeFile(t, home, ".ssh/config", config)
-		var warn safeBuffer
+		var warn remotetest.SyncBuffer
 		d := newTestDialer(t, Options{Home: home, ConfigFile: cfg, LocalUser: "me", Warn: &warn})
 		for range 3 {
 			if _, err := d.resolveTarget(remote.Target{Name: "x"}); err != nil {

@@ -3,7 +3,6 @@
 package ssh
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -166,44 +164,6 @@ func reportExit(s *remotetest.SSHSession, err error) {
 		}
 	}
 	s.Exit(exitErr.ExitCode())
-}
-
-// safeBuffer is a bytes.Buffer safe for concurrent use.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *safeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *safeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// notifyWriter signals once when its output contains want.
-type notifyWriter struct {
-	safeBuffer
-	want string
-	once sync.Once
-	seen chan struct{}
-}
-
-func newNotifyWriter(want string) *notifyWriter {
-	return &notifyWriter{want: want, seen: make(chan struct{})}
-}
-
-func (w *notifyWriter) Write(p []byte) (int, error) {
-	n, err := w.safeBuffer.Write(p)
-	if strings.Contains(w.String(), w.want) {
-		w.once.Do(func() { close(w.seen) })
-	}
-	return n, err
 }
 
 // wantClass fails the test unless err has the class.

@@ -275,10 +275,10 @@ func TestSSHDTimeoutLeavesNothing(t *testing.T) {
 			job := func(ctx context.Context, tr remote.Transport, hio remote.HostIO) (remote.Result, error) {
 				ctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				started := newNotifyWriter("started")
+				started := remotetest.NewNotifyWriter("started")
 				go func() {
 					select {
-					case <-started.seen:
+					case <-started.Seen():
 						time.AfterFunc(time.Second, cancel)
 					case <-ctx.Done():
 					}
@@ -318,9 +318,9 @@ func TestSSHDSessionKilledIsLost(t *testing.T) {
 	s, targets := startFleet(t, remotetest.SSHDOptions{})
 	d := newTestDialer(t, Options{})
 	tr := dialTransport(t, d, targets[0])
-	out := newNotifyWriter("running")
+	out := remotetest.NewNotifyWriter("running")
 	go func() {
-		<-out.seen
+		<-out.Seen()
 		s.KillSessions()
 	}()
 	_, err := tr.Run(testContext(t), &remote.Cmd{Shell: "echo running; sleep 30", Stdout: out})

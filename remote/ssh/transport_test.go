@@ -83,10 +83,10 @@ func TestRunTimeoutKeepsOutput(t *testing.T) {
 	srv, key := startShServer(t, remotetest.SSHServerOptions{})
 	d := newTestDialer(t, Options{})
 	tr := dialTransport(t, d, serverTarget(t, srv, key))
-	out := newNotifyWriter("started")
+	out := remotetest.NewNotifyWriter("started")
 	ctx, cancel := context.WithCancel(testContext(t))
 	go func() {
-		<-out.seen
+		<-out.Seen()
 		cancel()
 	}()
 	res, err := tr.Run(ctx, &remote.Cmd{Shell: "echo started; sleep 30; echo never", Stdout: out})
@@ -109,10 +109,10 @@ func TestRunSignalRequestsWithoutBecome(t *testing.T) {
 	srv, key := startShServer(t, remotetest.SSHServerOptions{})
 	d := newTestDialer(t, Options{KillGrace: 50 * time.Millisecond})
 	tr := dialTransport(t, d, serverTarget(t, srv, key))
-	out := newNotifyWriter("ready")
+	out := remotetest.NewNotifyWriter("ready")
 	ctx, cancel := context.WithCancel(testContext(t))
 	go func() {
-		<-out.seen
+		<-out.Seen()
 		cancel()
 	}()
 	// A pty command has the parent guard: only signals can stop it here.
@@ -243,7 +243,7 @@ func TestHostKeyPolicies(t *testing.T) {
 		dialTransport(t, strict, target)
 	})
 	t.Run("off warns once", func(t *testing.T) {
-		var warn safeBuffer
+		var warn remotetest.SyncBuffer
 		d := newTestDialer(t, Options{HostKeyPolicy: "off", Warn: &warn})
 		target := serverTarget(t, srv, key)
 		target.SSH.KnownHostsFile = remotetest.WriteKnownHosts(t, remotetest.KnownHostsLine(srv.HostPort(), newPub(t)))
