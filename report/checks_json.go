@@ -105,10 +105,7 @@ func (j *checkJSON) finish(s *CheckSummary) error {
 	for i := range s.Hosts {
 		doc.Hosts[i] = newJSONCheckHost(&s.Hosts[i], true)
 	}
-	enc := json.NewEncoder(j.out)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return writeDocument(j.out, doc)
 }
 
 // checkJSONL writes a line per result and one per host as each host

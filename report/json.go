@@ -105,10 +105,16 @@ func (j *jsonRenderer) finish(sum *Summary) error {
 	for i := range sum.Hosts {
 		doc.Hosts[i] = newJSONHost(&sum.Hosts[i], true)
 	}
-	enc := json.NewEncoder(j.out)
+	return writeDocument(j.out, doc)
+}
+
+// writeDocument writes v as one indented JSON document (the -o json of exec
+// and check), without HTML escaping so output such as "<none>" stays readable.
+func writeDocument(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return enc.Encode(v)
 }
 
 // jsonlRenderer writes one object per event, one per line, flushing each.
