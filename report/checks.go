@@ -68,7 +68,7 @@ type CheckOptions struct {
 	Out     io.Writer // where everything goes
 	Color   bool      // text: ANSI colours
 	Unicode bool      // text: ✓ ✗ marks (for terminals) instead of ASCII words
-	Quiet   bool      // text: only the properties that did not pass, and their hosts
+	Quiet   bool      // text: only the properties that did not pass, and their hosts; nothing when all passed
 	Verbose bool      // text: each property's duration and vantage; every host's error
 }
 

@@ -567,3 +567,12 @@ func TestCheckOutputsEscapeHostText(t *testing.T) {
 		}
 	}
 }
+
+func TestQuietChecksPassingIsSilent(t *testing.T) {
+	run := newCheckRun("a")
+	run.start(0, 0).done(0, 1, remote.Result{}, nil)
+	run.result(0, "c.yaml:1:1", "file", "/etc/hosts", "exists", checks.Pass, "true", "true", "", 1)
+	if _, out := run.render(t, CheckOptions{Format: FormatText, Quiet: true}); out != "" {
+		t.Errorf("quiet, all passed: printed %q", out)
+	}
+}

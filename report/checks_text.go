@@ -83,6 +83,9 @@ func (t *checkText) mark(s checks.Status) string {
 }
 
 func (t *checkText) finish(s *CheckSummary) error {
+	if t.quiet && s.HostsOK == len(s.Hosts) {
+		return nil // quiet and everything passed: nothing to say
+	}
 	t.b.Reset()
 	rows := matrixRows(s.Hosts)
 	if len(rows) > 0 {

@@ -55,7 +55,7 @@ func (c *coalesceRenderer) finish(sum *Summary) error {
 	if _, err := c.out.Write(buf); err != nil {
 		return err
 	}
-	return writeRecap(c.errOut, sum, c.style, c.verbose)
+	return writeRecap(c.errOut, sum, c.style, c.verbose, c.quiet)
 }
 
 // coalesce groups the hosts worth a block by identical results, groups and

@@ -36,7 +36,7 @@ func (g *groupedRenderer) done(_ int, h *HostRecord) error {
 }
 
 func (g *groupedRenderer) finish(sum *Summary) error {
-	return writeRecap(g.errOut, sum, g.style, g.verbose)
+	return writeRecap(g.errOut, sum, g.style, g.verbose, g.quiet)
 }
 
 // appendBlock appends a block for the host's results: "== header ==", its

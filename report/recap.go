@@ -31,8 +31,12 @@ type failureGroup struct {
 
 // writeRecap writes the end-of-run recap: the hosts that did not succeed,
 // grouped by what happened to them with an example message and a hint, the
-// counts by status, and how many hosts took how long.
-func writeRecap(w io.Writer, sum *Summary, st style, verbose bool) error {
+// counts by status, and how many hosts took how long. Quiet runs where
+// every host succeeded write nothing at all (cron mails only failures).
+func writeRecap(w io.Writer, sum *Summary, st style, verbose, quiet bool) error {
+	if quiet && sum.OK == len(sum.Hosts) {
+		return nil
+	}
 	var b strings.Builder
 	for _, g := range failureGroups(sum.Hosts) {
 		names := make([]string, len(g.hosts))

@@ -107,7 +107,7 @@ type Options struct {
 	Out     io.Writer // where output goes: live lines, blocks, JSON
 	Err     io.Writer // where the recap and live error lines go
 	Color   bool      // ANSI colours for host names and statuses
-	Quiet   bool      // text: no live output; grouped, coalesce: only hosts that did not succeed
+	Quiet   bool      // text: no live output; grouped, coalesce: only hosts that did not succeed; no recap when all succeeded
 	Verbose bool      // recap: every host's error message, not one per group
 	OutDir  string    // when set, also write each host's results under this directory
 }

@@ -539,3 +539,20 @@ func BenchmarkText(b *testing.B) {
 		}
 	}
 }
+
+// TestQuietSuccessIsSilent: with -q, a run where every host succeeded prints
+// nothing at all (cron mails only failures); one failure brings the recap.
+func TestQuietSuccessIsSilent(t *testing.T) {
+	for _, format := range []string{FormatText, FormatGrouped, FormatCoalesce} {
+		ok := newScript("a", "b").start(0, 0).out(0, 1, "x\n").done(0, 2, remote.Result{}, nil).
+			start(1, 0).done(1, 3, remote.Result{}, nil)
+		if _, out, errOut := ok.render(t, Options{Format: format, Quiet: true}); out != "" || errOut != "" {
+			t.Errorf("%s: quiet success printed %q / %q", format, out, errOut)
+		}
+		failed := newScript("a", "b").start(0, 0).done(0, 2, remote.Result{}, nil).
+			start(1, 0).done(1, 3, remote.Result{ExitCode: 1}, nil)
+		if _, _, errOut := failed.render(t, Options{Format: format, Quiet: true}); !strings.Contains(errOut, "exit 1: b") {
+			t.Errorf("%s: quiet failure recap %q, want the failed host", format, errOut)
+		}
+	}
+}

@@ -95,5 +95,5 @@ func (t *textRenderer) done(_ int, h *HostRecord) error {
 }
 
 func (t *textRenderer) finish(sum *Summary) error {
-	return writeRecap(t.errOut, sum, t.style, t.verbose)
+	return writeRecap(t.errOut, sum, t.style, t.verbose, t.quiet)
 }

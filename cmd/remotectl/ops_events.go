@@ -112,25 +112,3 @@ func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Targ
 	}
 	return pump(events, nil, r.branches.outs, nil)
 }
-
-// heldWriter keeps what is written until release: quiet runs show their
-// recap only when something did not succeed.
-type heldWriter struct {
-	w   io.Writer
-	buf bytes.Buffer
-}
-
-func (h *heldWriter) Write(p []byte) (int, error) { return h.buf.Write(p) }
-
-// release writes what was held when show is set, and forgets it.
-func (h *heldWriter) release(show bool) error {
-	if h == nil {
-		return nil
-	}
-	defer h.buf.Reset()
-	if !show {
-		return nil
-	}
-	_, err := h.w.Write(h.buf.Bytes())
-	return err
-}

@@ -11,28 +11,18 @@ import (
 	"github.com/remotectl/remotectl/runrec"
 )
 
-// execReportOptions adapts the exec renderer's options to the run: in quiet
-// text-like formats the recap is held back and shown only when some host
-// did not succeed; on a terminal, the progress line is drawn below output.
+// execReportOptions adapts the exec renderer's options to the run: on a
+// terminal, the progress line is drawn below output.
 func (r *opsRun) execReportOptions(o report.Options, hosts int) report.Options {
 	if r.progress = r.a.newExecProgress(hosts); r.progress != nil {
 		o.Out, o.Err = r.progress.writer(o.Out), r.progress.writer(o.Err)
 	}
-	if o.Quiet && o.Format != report.FormatJSON && o.Format != report.FormatJSONL {
-		r.held = &heldWriter{w: o.Err}
-		o.Err = r.held
-	}
 	return o
 }
 
-// checkReportOptions holds back, in quiet text mode, everything until it is
-// known that something did not pass.
+// checkReportOptions notes the Nagios mode, whose exit codes are its own.
 func (r *opsRun) checkReportOptions(o report.CheckOptions) report.CheckOptions {
 	r.nagios = o.Format == report.FormatNagios
-	if o.Quiet && (o.Format == "" || o.Format == report.FormatText) {
-		r.held = &heldWriter{w: o.Out}
-		o.Out = r.held
-	}
 	return o
 }
 
@@ -48,8 +38,7 @@ type outcome struct {
 	unfinished int
 }
 
-// finishExec completes an exec run: the deadline's exit bit, held quiet
-// output, the run record, the report and metrics files, syslog and the log.
+// finishExec completes an exec run: the deadline's exit bit, the run record, the report and metrics files, syslog and the log.
 // It returns the exit code.
 func (r *opsRun) finishExec(sum *report.Summary, code int) int {
 	r.branches.wait()
@@ -96,9 +85,6 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 		}
 		fmt.Fprintf(r.a.io.Err, "remotectl: the run's deadline (--deadline %s) passed: %d host(s) did not finish; hint: raise --deadline, or lower the per-host --timeout\n",
 			r.o.Deadline, oc.unfinished)
-	}
-	if err := r.held.release(oc.code != exitOK); err != nil {
-		r.warn("writing output: %v", err)
 	}
 	r.logHosts(oc.hosts)
 	r.saveRecord(oc, expired, interrupted)

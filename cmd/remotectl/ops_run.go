@@ -44,8 +44,7 @@ type opsRun struct {
 	runCtx         context.Context
 	cancelDeadline context.CancelFunc
 
-	nagios   bool        // check -o nagios: exit codes are Nagios states
-	held     *heldWriter // quiet mode: output shown only when something failed
+	nagios   bool // check -o nagios: exit codes are Nagios states
 	progress *execProgress
 	outputs  *runrec.OutputRecorder // exec: digests of each host's output
 	branches branchSet              // renderers of the report and textfile
