@@ -12,71 +12,82 @@ import (
 // OpenSSH's ServerAliveInterval does. When countMax requests in a row get no
 // answer, the peer is considered dead and the connection is closed, which
 // ends every session on it; lost() then says why.
+//
+// It runs on a timer rather than on a goroutine of its own: a run keeps a
+// thousand connections open at once, and a parked goroutine per connection
+// costs memory for nothing between ticks. A goroutine exists only while a
+// request waits for its reply.
 type keepalive struct {
-	client   *gossh.Client
+	client   keepaliveSender
 	interval time.Duration
 	countMax int
 
-	done     chan struct{}
-	stopOnce sync.Once
-	wg       sync.WaitGroup
-
 	mu      sync.Mutex
+	timer   *time.Timer // nil when disabled
+	stopped bool
+	pending bool // a request is waiting for its reply
+	missed  int  // ticks in a row with the request still unanswered
 	lostErr error
 }
 
-// startKeepalive starts the keepalive loop; interval <= 0 disables it (the
+// keepaliveSender is the part of gossh.Client the keepalive uses.
+type keepaliveSender interface {
+	SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error)
+	Close() error
+}
+
+var _ keepaliveSender = (*gossh.Client)(nil)
+
+// startKeepalive starts the keepalive; interval <= 0 disables it (the
 // returned value is still usable).
-func startKeepalive(client *gossh.Client, interval time.Duration, countMax int) *keepalive {
-	k := &keepalive{client: client, interval: interval, countMax: countMax, done: make(chan struct{})}
+func startKeepalive(client keepaliveSender, interval time.Duration, countMax int) *keepalive {
+	k := &keepalive{client: client, interval: interval, countMax: countMax}
 	if interval > 0 {
-		k.wg.Add(1)
-		go k.run()
+		k.mu.Lock()
+		k.timer = time.AfterFunc(interval, k.tick)
+		k.mu.Unlock()
 	}
 	return k
 }
 
-func (k *keepalive) run() {
-	defer k.wg.Done()
-	ticker := time.NewTicker(k.interval)
-	defer ticker.Stop()
-	replies := make(chan error, 1)
-	pending, missed := false, 0
-	for {
-		select {
-		case <-k.done:
-			return
-		case err := <-replies:
-			pending, missed = false, 0
-			if err != nil {
-				return // the connection is closed
-			}
-		case <-ticker.C:
-			if pending {
-				missed++
-				if missed >= k.countMax {
-					k.declareDead()
-					return
-				}
-				continue
-			}
-			pending = true
-			go func() {
-				// OpenSSH answers with a failure reply; any reply proves
-				// the peer is alive.
-				_, _, err := k.client.SendRequest("keepalive@openssh.com", true, nil)
-				replies <- err
-			}()
-		}
+// tick runs at every interval: it sends a request unless one is still
+// unanswered, in which case it counts a miss, and declares the peer dead
+// after countMax misses in a row.
+func (k *keepalive) tick() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.stopped {
+		return
 	}
+	if k.pending {
+		k.missed++
+		if k.missed >= k.countMax {
+			k.stopped = true
+			k.lostErr = fmt.Errorf("no answer to %d keepalives sent every %s: the host or the network is down",
+				k.countMax, k.interval)
+			go k.client.Close() // Close may block on a frozen peer; never under k.mu
+			return
+		}
+		k.timer.Reset(k.interval)
+		return
+	}
+	k.pending = true
+	k.timer.Reset(k.interval)
+	go k.send()
 }
 
-func (k *keepalive) declareDead() {
+// send sends one request and records the answer. OpenSSH answers with a
+// failure reply; any reply proves the peer is alive. An error means the
+// connection is closed: the keepalive ends.
+func (k *keepalive) send() {
+	_, _, err := k.client.SendRequest("keepalive@openssh.com", true, nil)
 	k.mu.Lock()
-	k.lostErr = fmt.Errorf("no answer to %d keepalives sent every %s: the host or the network is down",
-		k.countMax, k.interval)
-	k.mu.Unlock()
-	k.client.Close()
+	defer k.mu.Unlock()
+	k.pending, k.missed = false, 0
+	if err != nil && !k.stopped {
+		k.stopped = true
+		k.timer.Stop()
+	}
 }
 
 // lost returns why the keepalive closed the connection, or nil.
@@ -86,8 +97,13 @@ func (k *keepalive) lost() error {
 	return k.lostErr
 }
 
-// stop ends the loop and waits for it.
+// stop ends the keepalive. A request still waiting for its reply ends when
+// the connection is closed.
 func (k *keepalive) stop() {
-	k.stopOnce.Do(func() { close(k.done) })
-	k.wg.Wait()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.stopped = true
+	if k.timer != nil {
+		k.timer.Stop()
+	}
 }
