@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,19 +87,25 @@ func (s *knownHostsSet) file(path string) *knownHostsFile {
 	return f
 }
 
-// knownHostsFile is one known_hosts file: the entries parsed once when first
-// needed, plus the entries this process appended since.
+// knownHostsFile is one known_hosts file: an index built when first needed,
+// the full parser loaded only for lookups the index cannot answer, plus the
+// entries this process appended since.
 type knownHostsFile struct {
 	path string
 
 	loadOnce sync.Once
-	db       *knownhosts.HostKeyDB // nil when the file did not exist
+	index    *knownHostsIndex // empty when the file did not exist
+	missing  bool             // the file did not exist when indexed
 	loadErr  error
+
+	dbOnce sync.Once
+	db     *knownhosts.HostKeyDB // the full parser; nil until needed, or when the file is missing
+	dbErr  error
 
 	mu     sync.Mutex                   // guards added, hashed, size and appends
 	added  map[string][]gossh.PublicKey // normalized host → keys added since loading
 	hashed []hashedEntry                // hashed entries other processes appended
-	size   int64                        // bytes of the file covered by db and added
+	size   int64                        // bytes of the file covered by index and added
 }
 
 // hashedEntry is a |1|salt|hash known_hosts entry read after loading.
@@ -125,24 +132,42 @@ func (f *knownHostsFile) addedKeys(norm string) []gossh.PublicKey {
 	return f.addedKeysLocked(norm)
 }
 
+// load reads and indexes the file, once. A missing file has no entries; an
+// unreadable one is an error, returned by every call.
 func (f *knownHostsFile) load() error {
 	f.loadOnce.Do(func() {
-		st, err := os.Stat(f.path)
-		if errors.Is(err, fs.ErrNotExist) {
-			return
+		data, err := os.ReadFile(f.path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			f.index, f.missing = buildKnownHostsIndex(nil), true
+		case err != nil:
+			f.loadErr = fmt.Errorf("known_hosts %s: %w", f.path, err)
+		default:
+			f.index, f.size = buildKnownHostsIndex(data), int64(len(data))
 		}
-		if err != nil {
-			f.loadErr = err
+	})
+	return f.loadErr
+}
+
+// fullDB returns the full parser of the file, loading it on first use (the
+// file is read again: entries appended since load are in both it and
+// added). It is nil when the file was missing. The caller has loaded f.
+func (f *knownHostsFile) fullDB() (*knownhosts.HostKeyDB, error) {
+	f.dbOnce.Do(func() {
+		if f.missing {
 			return
 		}
 		db, err := knownhosts.NewDB(f.path)
-		if err != nil {
-			f.loadErr = fmt.Errorf("known_hosts %s: %w", f.path, err)
-			return
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Removed since it was indexed: no entries, as if missing at load.
+		case err != nil:
+			f.dbErr = fmt.Errorf("known_hosts %s: %w", f.path, err)
+		default:
+			f.db = db
 		}
-		f.db, f.size = db, st.Size()
 	})
-	return f.loadErr
+	return f.db, f.dbErr
 }
 
 // keyVerdict is the outcome of looking a presented key up.
@@ -151,14 +176,22 @@ type keyVerdict struct {
 	want   []xknownhosts.KnownKey // the keys on record for a changed host
 }
 
-// check looks key up for hostport in the file and the keys appended since.
+// check looks key up for hostport in the file and the keys appended since:
+// in the index when it recorded that very key, else with the full parser.
 func (f *knownHostsFile) check(hostport string, key gossh.PublicKey) (keyVerdict, error) {
 	if err := f.load(); err != nil {
 		return keyVerdict{}, err
 	}
+	if f.index.accepts(hostport, key) {
+		return keyVerdict{status: StatusKnown}, nil
+	}
+	db, err := f.fullDB()
+	if err != nil {
+		return keyVerdict{}, err
+	}
 	var want []xknownhosts.KnownKey
-	if f.db != nil {
-		err := f.db.HostKeyCallback()(hostport, placeholderAddr(hostport), key)
+	if db != nil {
+		err := db.HostKeyCallback()(hostport, placeholderAddr(hostport), key)
 		var keyErr *xknownhosts.KeyError
 		var revoked *xknownhosts.RevokedError
 		switch {
@@ -177,7 +210,9 @@ func (f *knownHostsFile) check(hostport string, key gossh.PublicKey) (keyVerdict
 		if keysEqual(k, key) {
 			return keyVerdict{status: StatusKnown}, nil
 		}
-		want = append(want, xknownhosts.KnownKey{Key: k, Filename: f.path})
+		if !slices.ContainsFunc(want, func(w xknownhosts.KnownKey) bool { return keysEqual(w.Key, k) }) {
+			want = append(want, xknownhosts.KnownKey{Key: k, Filename: f.path})
+		}
 	}
 	if len(want) > 0 {
 		return keyVerdict{status: StatusChanged, want: want}, nil
@@ -185,20 +220,28 @@ func (f *knownHostsFile) check(hostport string, key gossh.PublicKey) (keyVerdict
 	return keyVerdict{status: StatusNew}, nil
 }
 
-// algorithms returns the host key algorithms on record for hostport.
+// algorithms returns the host key algorithms to ask hostport for: nil for
+// a host the file does not know, so that x/crypto uses its defaults.
 func (f *knownHostsFile) algorithms(hostport string) []string {
 	if f.load() != nil {
 		return nil
 	}
-	var algos []string
-	if f.db != nil {
-		algos = f.db.HostKeyAlgorithms(hostport)
+	added := f.addedKeys(knownhosts.Normalize(hostport))
+	if algos, ok := f.index.algorithms(hostport, added); ok {
+		return algos
 	}
-	for _, k := range f.addedKeys(knownhosts.Normalize(hostport)) {
-		if k.Type() == gossh.KeyAlgoRSA {
-			algos = append(algos, gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256)
+	var algos []string
+	if !f.index.lacks(hostport) {
+		db, err := f.fullDB()
+		if err != nil {
+			return nil
 		}
-		algos = append(algos, k.Type())
+		if db != nil {
+			algos = db.HostKeyAlgorithms(hostport)
+		}
+	}
+	for _, k := range added {
+		algos = append(algos, algorithmsForKeyType(k.Type())...)
 	}
 	return algos
 }
@@ -363,9 +406,24 @@ func (c *hostKeyChecker) verdict(hostport string, key gossh.PublicKey) (keyVerdi
 	return result, nil
 }
 
-// algorithms returns the host key algorithms on record for hostport, so
-// that the server presents a key we can check (golang/go#29286); nil lets
-// x/crypto use its defaults for unknown hosts.
+// offer returns the host key algorithms the handshake asks hostport for:
+// those of the keys on record first, so that the server presents a key we
+// can check (golang/go#29286), then every other one x/crypto supports.
+// OpenSSH orders this way rather than restricting: a host that no longer
+// has a recorded key type still completes the key exchange, and the check
+// then reports a precise changed key instead of "no common algorithm";
+// accepting is still decided by the keys on record alone. nil (x/crypto's
+// defaults) when nothing is on record.
+func (c *hostKeyChecker) offer(hostport string) []string {
+	algos := c.algorithms(hostport)
+	if len(algos) == 0 {
+		return nil
+	}
+	return appendUnique(algos, gossh.SupportedAlgorithms().HostKeys...)
+}
+
+// algorithms returns the host key algorithms of the keys on record for
+// hostport; nil when there are none.
 func (c *hostKeyChecker) algorithms(hostport string) []string {
 	if c.policy == policyOff {
 		return nil

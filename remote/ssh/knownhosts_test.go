@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -98,13 +99,27 @@ func TestHostKeyAlgorithmsFromKnownHosts(t *testing.T) {
 		remotetest.KnownHostsLine("[h]:22", ed), remotetest.KnownHostsLine("[h]:22", rsaSigner.PublicKey()))
 	var s knownHostsSet
 	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}}
-	got := c.algorithms("h:22")
-	want := []string{gossh.KeyAlgoED25519, gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256, gossh.KeyAlgoRSA}
-	if strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Errorf("algorithms = %v, want %v", got, want)
+	recorded := []string{gossh.KeyAlgoED25519, gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256, gossh.KeyAlgoRSA}
+	if got := c.algorithms("h:22"); strings.Join(got, ",") != strings.Join(recorded, ",") {
+		t.Errorf("algorithms = %v, want %v", got, recorded)
+	}
+	// The handshake asks for the recorded types first, then every other
+	// supported one (OpenSSH's order): a re-keyed host still negotiates,
+	// and the check reports it.
+	offer := c.offer("h:22")
+	if len(offer) <= len(recorded) || strings.Join(offer[:len(recorded)], ",") != strings.Join(recorded, ",") {
+		t.Errorf("offer = %v, want %v first, then the others", offer, recorded)
+	}
+	for _, a := range gossh.SupportedAlgorithms().HostKeys {
+		if !slices.Contains(offer, a) {
+			t.Errorf("offer lacks %s", a)
+		}
 	}
 	if algos := c.algorithms("unknown:22"); algos != nil {
-		t.Errorf("algorithms for an unknown host = %v, want nil (x/crypto defaults)", algos)
+		t.Errorf("algorithms for an unknown host = %v, want nil", algos)
+	}
+	if algos := c.offer("unknown:22"); algos != nil {
+		t.Errorf("offer for an unknown host = %v, want nil (x/crypto defaults)", algos)
 	}
 }
 
@@ -205,29 +220,5 @@ func TestKnownHostsUnreadable(t *testing.T) {
 	wantClass(t, err, remote.ClassHostKeyUnknown)
 	if !strings.Contains(err.Error(), dir) {
 		t.Errorf("error %q does not name the file", err)
-	}
-}
-
-// BenchmarkHostKeyCheck checks a key against a 10,000-line known_hosts file
-// loaded once (what every dial does: algorithms, then the callback). The
-// lookup scans the file's entries (x/crypto/ssh/knownhosts), so its cost
-// grows with the file.
-func BenchmarkHostKeyCheck(b *testing.B) {
-	key := newPub(b)
-	lines := make([]string, 10000)
-	for i := range lines {
-		lines[i] = remotetest.KnownHostsLine(fmt.Sprintf("host%05d.example:22", i), key)
-	}
-	path := remotetest.WriteKnownHosts(b, lines...)
-	var s knownHostsSet
-	f := s.file(path)
-	b.ResetTimer()
-	for i := range b.N {
-		c := &hostKeyChecker{files: []*knownHostsFile{f}}
-		host := fmt.Sprintf("host%05d.example:22", i%len(lines))
-		c.algorithms(host)
-		if err := c.callback(host, nil, key); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
