@@ -202,13 +202,14 @@ func (d *Dialer) handshake(ctx, cctx context.Context, p *hostParams, netConn net
 	slot.set(guard)
 	stopCancel := context.AfterFunc(ctx, func() { netConn.Close() })
 	cfg := &gossh.ClientConfig{
+		Config:            p.algorithms,
 		User:              p.user,
 		Auth:              plan.methods,
 		HostKeyCallback:   checker.callback,
-		HostKeyAlgorithms: checker.algorithms(p.hostKeyName()),
+		HostKeyAlgorithms: checker.offer(p.hostKeyName()),
 		ClientVersion:     clientVersion,
 	}
-	c, chans, reqs, err := gossh.NewClientConn(netConn, p.hostKeyName(), cfg)
+	c, chans, reqs, err := gossh.NewClientConn(newBufferedConn(netConn), p.hostKeyName(), cfg)
 	expired := guard.stop()
 	cancelled := !stopCancel()
 	if err == nil && (expired || cancelled) {
@@ -227,7 +228,7 @@ func (d *Dialer) handshake(ctx, cctx context.Context, p *hostParams, netConn net
 		}
 		return nil, d.handshakeError(ctx, cctx, p, op, err, plan)
 	}
-	return gossh.NewClient(c, chans, reqs), nil
+	return newClient(c, chans, reqs), nil
 }
 
 // connectError classifies a failure before or during the handshake,

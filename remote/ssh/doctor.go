@@ -521,9 +521,9 @@ func intersectBoth(a, b []string) []string {
 	return out
 }
 
-// HostKeyAlgorithms returns the host key algorithms a Dial of t would ask
-// the server for: those of the keys known_hosts holds for it, or nil when
-// it holds none (every supported algorithm is then acceptable).
+// HostKeyAlgorithms returns the host key algorithms of the keys known_hosts
+// holds for t, or nil when it holds none (every supported algorithm is then
+// acceptable). A Dial asks the server for these first.
 func (d *Dialer) HostKeyAlgorithms(t remote.Target) ([]string, error) {
 	p, err := d.resolveTarget(t)
 	if err != nil {
@@ -560,12 +560,13 @@ func (d *Dialer) AuthMethods(ctx context.Context, t remote.Target) ([]string, er
 	var methods []string
 	probed := false
 	cfg := &gossh.ClientConfig{
-		User: p.user,
+		Config: p.algorithms,
+		User:   p.user,
 		HostKeyCallback: func(_ string, _ net.Addr, key gossh.PublicKey) error {
 			keyErr = checkKeyReadOnly(checker, p, key)
 			return keyErr
 		},
-		HostKeyAlgorithms: checker.algorithms(p.hostKeyName()),
+		HostKeyAlgorithms: checker.offer(p.hostKeyName()),
 		ClientVersion:     clientVersion,
 		AuthCallback: func(ac *gossh.ClientAuthContext) (gossh.AuthMethod, error) {
 			methods, probed = slices.Clone(ac.AllowedMethods), true

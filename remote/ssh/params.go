@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -38,6 +40,10 @@ type hostParams struct {
 
 	passwordEnv string
 	password    string
+
+	// algorithms is what the handshake offers (KexAlgorithms, Ciphers and
+	// MACs of ssh_config applied to remotectl's defaults).
+	algorithms gossh.Config
 }
 
 // addr is the host:port to connect to.
@@ -203,6 +209,9 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 		}
 		p.policy = pol
 	}
+	if err := p.applyAlgorithms(v); err != nil {
+		return err
+	}
 	if e, ok := v.entry("hostkeyalias"); ok {
 		p.hostKeyAlias = e.value
 	}
@@ -236,6 +245,30 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 			return fmt.Errorf("ssh_config %s: invalid ServerAliveCountMax %q", e.pos, e.value)
 		}
 		p.keepaliveCountMax = n
+	}
+	return nil
+}
+
+// applyAlgorithms sets the algorithms the handshake offers from
+// KexAlgorithms, Ciphers and MACs.
+func (p *hostParams) applyAlgorithms(v *configValues) error {
+	p.algorithms.KeyExchanges = defaultKeyExchanges
+	for _, a := range []struct {
+		key  string
+		kind algorithmKind
+		dst  *[]string
+	}{
+		{"kexalgorithms", kexKind, &p.algorithms.KeyExchanges},
+		{"ciphers", cipherKind, &p.algorithms.Ciphers},
+		{"macs", macKind, &p.algorithms.MACs},
+	} {
+		if e, ok := v.entry(a.key); ok {
+			list, err := a.kind.parse(e.value)
+			if err != nil {
+				return fmt.Errorf("ssh_config %s: %w", e.pos, err)
+			}
+			*a.dst = list
+		}
 	}
 	return nil
 }

@@ -127,12 +127,13 @@ func (d *Dialer) fetchHostKey(ctx context.Context, p *hostParams, checker *hostK
 	netConn, cctx, guard := pc.conn, pc.cctx, pc.guard
 	var key gossh.PublicKey
 	cfg := &gossh.ClientConfig{
-		User: p.user,
+		Config: p.algorithms,
+		User:   p.user,
 		HostKeyCallback: func(_ string, _ net.Addr, k gossh.PublicKey) error {
 			key = k
 			return errScanned
 		},
-		HostKeyAlgorithms: checker.algorithms(p.hostKeyName()),
+		HostKeyAlgorithms: checker.offer(p.hostKeyName()),
 		ClientVersion:     clientVersion,
 	}
 	_, _, _, err = gossh.NewClientConn(netConn, p.hostKeyName(), cfg)
