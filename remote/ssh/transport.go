@@ -112,6 +112,9 @@ type execIO struct {
 }
 
 // exec runs one command line in a new session and waits for it, or for ctx.
+// The calling goroutine copies stdout itself and one other goroutine copies
+// stderr: with a thousand sessions open at once, every goroutine and buffer
+// per session counts (see copyOutput).
 func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.Result, error) {
 	sess, err := t.c.client.NewSession()
 	if err != nil {
@@ -126,28 +129,104 @@ func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.R
 		}
 	}
 	sendEnv(sess, sio.env)
-	pipe, err := sess.StdinPipe()
+	pipes, err := openPipes(sess)
 	if err != nil {
 		return remote.Result{ExitCode: -1}, t.sessionError(err)
 	}
-	stdinPipe := &stdinWriter{w: pipe}
 	stdout, stderr := newGate(sio.stdout), newGate(sio.stderr)
 	defer stdout.close()
 	defer stderr.close()
-	sess.Stdout, sess.Stderr = stdout, stderr
 	if err := sess.Start(line); err != nil {
 		return remote.Result{ExitCode: -1}, t.sessionError(err)
 	}
-	go feedStdin(stdinPipe, sio.stdin, !sio.keepStdinOpen)
-	done := make(chan error, 1)
-	go func() { done <- sess.Wait() }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		t.terminate(sess, stdinPipe, done, !sio.become)
+	startStdin(pipes.stdin, sio.stdin, !sio.keepStdinOpen)
+
+	ended := make(chan struct{})
+	stopTerminate := context.AfterFunc(ctx, func() { t.terminate(sess, pipes.stdin, ended, !sio.become) })
+	var errCopy sync.WaitGroup
+	errCopy.Go(func() { copyOutput(stderr, pipes.stderr) })
+	copyOutput(stdout, pipes.stdout)
+	errCopy.Wait()
+	err = sess.Wait()
+	close(ended)
+	if !stopTerminate() {
 		return remote.Result{ExitCode: -1}, classify(opRun, ctx.Err())
 	}
 	return t.result(err)
+}
+
+// sessionPipes are a session's three streams.
+type sessionPipes struct {
+	stdin          *stdinWriter
+	stdout, stderr io.Reader
+}
+
+func openPipes(sess *gossh.Session) (sessionPipes, error) {
+	in, err := sess.StdinPipe()
+	if err != nil {
+		return sessionPipes{}, err
+	}
+	out, err := sess.StdoutPipe()
+	if err != nil {
+		return sessionPipes{}, err
+	}
+	errOut, err := sess.StderrPipe()
+	if err != nil {
+		return sessionPipes{}, err
+	}
+	return sessionPipes{stdin: &stdinWriter{w: in}, stdout: out, stderr: errOut}, nil
+}
+
+// idleReadSize is the buffer a session holds while it waits for output.
+const idleReadSize = 512
+
+// burstBufs lend a large buffer to a session while its output flows.
+var burstBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyOutput copies a session stream to w until the end of the stream. A
+// session waiting for output blocks on a small buffer; when a read fills it,
+// more is waiting, and the rest is drained through a buffer borrowed from a
+// pool until the stream runs dry again. A thousand quiet sessions thus hold
+// half a megabyte instead of the 64 MB of an io.Copy per stream, while a
+// chatty one reads 32 KB at a time.
+//
+// Writes go to a gate, which never fails; the stream is read to its end
+// whatever happens, so that the connection never stalls on an unread
+// channel.
+func copyOutput(w io.Writer, r io.Reader) {
+	var small [idleReadSize]byte
+	for {
+		n, err := r.Read(small[:])
+		if n > 0 {
+			_, _ = w.Write(small[:n])
+		}
+		if err != nil {
+			return
+		}
+		if n == len(small) && !drainBurst(w, r) {
+			return
+		}
+	}
+}
+
+// drainBurst copies what r has buffered through a pooled buffer; it returns
+// false at the end of the stream.
+func drainBurst(w io.Writer, r io.Reader) bool {
+	bp := burstBufs.Get().(*[]byte)
+	defer burstBufs.Put(bp)
+	buf := *bp
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			_, _ = w.Write(buf[:n])
+		}
+		if err != nil {
+			return false
+		}
+		if n < len(buf) {
+			return true
+		}
+	}
 }
 
 // terminate stops a running command whose ctx is done (see command.go).
@@ -156,9 +235,11 @@ func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.R
 // are sent only when signals reach the whole group, that is without sudo:
 // sudo relays a signal to the command's pid alone, which would orphan its
 // children and let the guard think the command is over. The channel is
-// closed last. terminate waits a bounded time for the session to end; the
-// output received so far has been written already.
-func (t *Transport) terminate(sess *gossh.Session, stdin io.Closer, done <-chan error, signals bool) {
+// closed after one grace period and, when even that does not end the
+// session within another, the connection: a peer that ignores the close of
+// a channel is frozen, and exec must return. The output received so far
+// has been written already.
+func (t *Transport) terminate(sess *gossh.Session, stdin io.Closer, ended <-chan struct{}, signals bool) {
 	grace := t.d.opts.KillGrace
 	// Close waits for a write in progress, which may be blocked until the
 	// channel closes: do not wait for it here.
@@ -169,7 +250,7 @@ func (t *Transport) terminate(sess *gossh.Session, stdin io.Closer, done <-chan 
 	timer := time.NewTimer(grace)
 	defer timer.Stop()
 	select {
-	case <-done:
+	case <-ended:
 		return
 	case <-timer.C:
 	}
@@ -179,9 +260,11 @@ func (t *Transport) terminate(sess *gossh.Session, stdin io.Closer, done <-chan 
 	_ = sess.Close()
 	timer.Reset(grace)
 	select {
-	case <-done:
-	case <-timer.C: // a frozen connection: Close of the Transport ends it
+	case <-ended:
+		return
+	case <-timer.C:
 	}
+	_ = t.c.client.Close()
 }
 
 // result converts the outcome of Session.Wait.
@@ -228,16 +311,23 @@ func sendEnv(sess *gossh.Session, env map[string]string) {
 	}
 }
 
-// feedStdin copies the command's input and then, when asked to, closes
-// stdin (EOF). A reader that blocks forever keeps this goroutine until it
+// startStdin feeds the command's input and then, when asked to, closes
+// stdin (EOF). The copy runs on a goroutine of its own, only when there is
+// input: a reader that blocks forever keeps that goroutine until it
 // returns; writes fail once the session is closed.
-func feedStdin(w io.WriteCloser, r io.Reader, closeAfter bool) {
-	if r != nil {
+func startStdin(w io.WriteCloser, r io.Reader, closeAfter bool) {
+	if r == nil {
+		if closeAfter {
+			_ = w.Close()
+		}
+		return
+	}
+	go func() {
 		_, _ = io.Copy(w, r)
-	}
-	if closeAfter {
-		_ = w.Close()
-	}
+		if closeAfter {
+			_ = w.Close()
+		}
+	}()
 }
 
 // stdinWriter serializes the writes to a session's stdin and its close:
