@@ -37,5 +37,8 @@ func mainExit() int {
 			os.Exit(exitInterrupted)
 		}
 	}()
+	tuneMemory()
+	stopProfiles := startProfiles()
+	defer stopProfiles()
 	return run(ctx, os.Args[1:], systemStreams())
 }
