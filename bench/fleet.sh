@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A loopback OpenSSH fleet for benchmarks and demos.
 #
-#   bench/fleet.sh start N [--maxstartups SPEC] [--delay-ms D] [--port P] DIR
+#   bench/fleet.sh start N [--maxstartups SPEC] [--delay-ms D] [--port P]
+#                          [--known-hosts-lines L] [--ssh-config-blocks B] DIR
 #   bench/fleet.sh stop DIR
 #   bench/fleet.sh env DIR        # prints FLEET_* variables: eval "$(bench/fleet.sh env DIR)"
 #
@@ -13,9 +14,20 @@
 # --delay-ms D puts bench/delayrelay in front of each sshd (sshd then listens on port
 # P+1000) to add D ms to each direction of every connection.
 #
+# The client files are as big as a real site's, so that every tool pays for reading
+# them: known_hosts has L lines (default 10,000, at least N): filler entries for hosts
+# outside the fleet first (names, 10.x addresses, [name]:2200 entries, about half of
+# them hashed by ssh-keygen -H, wildcards, @revoked lines and one @cert-authority line,
+# all with filler keys generated at each start into DIR/filler-keys), then the fleet's
+# N entries, so a linear scan reads the whole file. ssh_config has B blocks (default
+# 1,000, at least 1): B-1 filler Host blocks (every 10th a wildcard, one or two Match
+# blocks), none matching 127.1.*, then the fleet's `Host 127.1.*` block.
+#
 # DIR receives: hosts.txt (one address per line), inventory.yaml (remotectl),
 # inventory.ini (Ansible), ssh_config (for ssh -F: pdsh, pssh, clush), known_hosts,
-# id_ed25519 (the login key), fleet.env, and the sshd/relay configs, pid files and logs.
+# id_ed25519 (the login key), out-1mb.txt (1,000,000 bytes in 10,000 lines of 100 bytes,
+# for output benchmarks: cat DIR/out-1mb.txt), filler-keys/, fleet.env, and the
+# sshd/relay configs, pid files and logs.
 # As root, the sshd listeners are moved into a CPU-accounting cgroup of their own
 # (FLEET_CGROUP_CPU in fleet.env: a file counting nanoseconds or microseconds), so every
 # process serving a connection is counted, even one that is reparented when it exits.
@@ -29,6 +41,9 @@ readonly MAX_HOSTS=4064    # 254 addresses per 127.1.X block, 16 blocks
 readonly BENCH_USER=rcbench
 readonly STOP_TIMEOUT_S=10
 readonly START_TIMEOUT_S=30
+readonly DEFAULT_KNOWN_HOSTS_LINES=10000
+readonly DEFAULT_SSH_CONFIG_BLOCKS=1000
+readonly OUTPUT_LINES=10000 # out-1mb.txt: 10,000 lines of 100 bytes
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly repo_root
 
@@ -38,18 +53,13 @@ die() {
 }
 
 usage() {
-  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
 # addr_of I prints the address of host I (0-based): 127.1.X.Y with Y in 1..254.
 addr_of() {
   echo "127.1.$(($1 / 254)).$(($1 % 254 + 1))"
-}
-
-# host_port ADDR PORT prints ADDR:PORT as known_hosts writes it.
-host_port() {
-  if [ "$2" = 22 ]; then echo "$1"; else echo "[$1]:$2"; fi
 }
 
 ensure_sshd() {
@@ -203,16 +213,121 @@ cgroup_dir() {
   return 0
 }
 
+# make_filler_keys writes the public keys of the known_hosts filler to DIR/filler-keys
+# (new ones at every start: never the fleet's host key or login key) and prints them,
+# one "TYPE BASE64" a line.
+make_filler_keys() {
+  local d=$dir/filler-keys spec ktype bits name
+  rm -rf "$d"
+  mkdir -p "$d"
+  for spec in ed25519:256:ed25519-a ed25519:256:ed25519-b ecdsa:256:ecdsa rsa:2048:rsa; do
+    IFS=: read -r ktype bits name <<<"$spec"
+    ssh-keygen -q -t "$ktype" -b "$bits" -N '' -C "filler-$name" -f "$d/$name"
+    rm -f "$d/$name" # only the public half is used
+    cut -d' ' -f1,2 "$d/$name.pub"
+  done
+}
+
+# write_known_hosts LINES HOSTKEY writes DIR/known_hosts: LINES - N filler lines for
+# hosts outside the fleet, then the fleet's N entries with HOSTKEY ("TYPE BASE64").
+# The filler: one @cert-authority line for *.example.net, every 1000th line a @revoked
+# line and as many wildcard entries, the rest names, 10.x addresses and [name]:2200
+# entries, every other one hashed as HashKnownHosts writes it (ssh-keygen -H).
+write_known_hosts() {
+  local lines=$1 hostkey=$2 keys got
+  local plain=$dir/known_hosts.plain hashed=$dir/known_hosts.hashed
+  keys=$(make_filler_keys)
+  : >"$plain"
+  : >"$hashed"
+  awk -v count=$((lines - n)) -v keys="$keys" -v plain="$plain" -v hashed="$hashed" '
+    BEGIN {
+      nkeys = split(keys, key, "\n")
+      for (i = 0; i < count; i++) {
+        k = key[i % nkeys + 1]
+        if (i == 0) { print "@cert-authority *.example.net " k > plain; continue }
+        if (i % 1000 == 500) { printf "@revoked srv-%05d.example.net %s\n", i, k > plain; continue }
+        if (i % 1000 == 250) { printf "*.dc%d.example.net %s\n", int(i / 1000) % 10, k > plain; continue }
+        if (i % 3 == 0) host = sprintf("10.%d.%d.%d", int(i / 65536) % 256, int(i / 256) % 256, i % 256)
+        else if (i % 7 == 0) host = sprintf("[srv-%05d.example.net]:2200", i)
+        else host = sprintf("srv-%05d.example.net", i)
+        print host, k > (i % 2 ? hashed : plain)
+      }
+    }'
+  if [ -s "$hashed" ]; then
+    ssh-keygen -H -f "$hashed" >/dev/null 2>&1 || die "ssh-keygen -H -f $hashed failed"
+    rm -f "$hashed.old"
+  fi
+  {
+    cat "$plain" "$hashed"
+    # ADDR, or [ADDR]:PORT off port 22, as known_hosts writes them.
+    awk -v port="$port" -v key="$hostkey" '{ print (port == 22 ? $0 : "[" $0 "]:" port), key }' "$dir/hosts.txt"
+  } >"$dir/known_hosts"
+  rm -f "$plain" "$hashed"
+  got=$(wc -l <"$dir/known_hosts")
+  [ "$got" -eq "$lines" ] || die "wrote $got lines to $dir/known_hosts, want $lines"
+}
+
+# write_ssh_config BLOCKS USER KEY writes DIR/ssh_config: BLOCKS - 1 filler blocks that
+# never match 127.1.* (Host srv-NNNNN.example.net, every 10th a wildcard, a third and
+# two thirds of the way a Match block), then the fleet's Host 127.1.* block.
+write_ssh_config() {
+  local blocks=$1 user=$2 key=$3
+  {
+    echo "# OpenSSH client settings for the loopback fleet in $dir (ssh -F this file):"
+    echo "# $((blocks - 1)) filler blocks for hosts outside the fleet, then the fleet's block."
+    echo
+    awk -v count=$((blocks - 1)) '
+      BEGIN {
+        for (j = 0; j < count; j++) {
+          dc = int(j / 10)
+          if (count >= 3 && j == int(count / 3)) {
+            print "Match user deploy\n  IdentityFile ~/.ssh/deploy_ed25519\n  ForwardAgent no\n"
+          } else if (count >= 3 && j == int(2 * count / 3)) {
+            print "Match host *.example.org\n  User ops\n  ServerAliveInterval 30\n"
+          } else if (j % 10 == 9) {
+            printf "Host *.dc%d.example.net\n  User dc%d\n  Port 2200\n  IdentityFile ~/.ssh/dc%d_ed25519\n\n", dc, dc, dc
+          } else {
+            k = j + 1
+            printf "Host srv-%05d.example.net\n  HostName 10.%d.%d.%d\n  User deploy\n  Port %d\n  IdentityFile ~/.ssh/srv_%05d\n\n",
+              k, int(k / 65536) % 256, int(k / 256) % 256, k % 256, 2200 + k % 100, k
+          }
+        }
+      }'
+    cat <<EOF
+Host 127.1.*
+  Port $port
+  User $user
+  IdentityFile $key
+  IdentitiesOnly yes
+  IdentityAgent none
+  UserKnownHostsFile $dir/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  BatchMode yes
+  ControlMaster no
+  LogLevel ERROR
+EOF
+  } >"$dir/ssh_config"
+}
+
+# write_output_file writes DIR/out-1mb.txt, readable by the login user: OUTPUT_LINES
+# lines of 100 bytes (99 characters and a newline), what output benchmarks cat.
+write_output_file() {
+  awk -v lines=$OUTPUT_LINES 'BEGIN {
+    pad = sprintf("%88s", ""); gsub(/ /, "x", pad)
+    for (i = 1; i <= lines; i++) printf "line %05d %s\n", i, pad
+  }' >"$dir/out-1mb.txt"
+  chmod 0644 "$dir/out-1mb.txt"
+}
+
 write_client_files() {
-  local user=$1 key=$dir/id_ed25519 hostkey i a
+  local user=$1 key=$dir/id_ed25519 hostkey i
   hostkey=$(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")
   : >"$dir/hosts.txt"
-  : >"$dir/known_hosts"
-  for ((i = 0; i < n; i++)); do
-    a=$(addr_of "$i")
-    echo "$a" >>"$dir/hosts.txt"
-    echo "$(host_port "$a" "$port") $hostkey" >>"$dir/known_hosts"
-  done
+  for ((i = 0; i < n; i++)); do addr_of "$i" >>"$dir/hosts.txt"; done
+  write_known_hosts "$known_hosts_lines" "$hostkey"
+  write_ssh_config "$ssh_config_blocks" "$user" "$key"
+  write_output_file
 
   {
     echo "# remotectl inventory of the loopback fleet in $dir (bench/fleet.sh)."
@@ -241,22 +356,6 @@ write_client_files() {
     echo "ansible_python_interpreter=/usr/bin/python3"
   } >"$dir/inventory.ini"
 
-  cat >"$dir/ssh_config" <<EOF
-# OpenSSH client settings for the loopback fleet in $dir (ssh -F this file).
-Host 127.1.*
-  Port $port
-  User $user
-  IdentityFile $key
-  IdentitiesOnly yes
-  IdentityAgent none
-  UserKnownHostsFile $dir/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  BatchMode yes
-  ControlMaster no
-  LogLevel ERROR
-EOF
-
   cat >"$dir/fleet.env" <<EOF
 FLEET_DIR=$dir
 FLEET_N=$n
@@ -268,8 +367,11 @@ FLEET_HOSTS=$dir/hosts.txt
 FLEET_INVENTORY=$dir/inventory.yaml
 FLEET_ANSIBLE_INVENTORY=$dir/inventory.ini
 FLEET_SSH_CONFIG=$dir/ssh_config
+FLEET_SSH_CONFIG_BLOCKS=$ssh_config_blocks
 FLEET_KNOWN_HOSTS=$dir/known_hosts
+FLEET_KNOWN_HOSTS_LINES=$known_hosts_lines
 FLEET_KEY=$dir/id_ed25519
+FLEET_OUTPUT_FILE=$dir/out-1mb.txt
 FLEET_CGROUP=$cgroup
 FLEET_CGROUP_CPU=$cgroup_cpu
 FLEET_CGROUP_UNIT=$cgroup_unit
@@ -278,6 +380,7 @@ EOF
 
 cmd_start() {
   n="" dir="" maxstartups=10:30:100 delay_ms=0 port=2222
+  known_hosts_lines=$DEFAULT_KNOWN_HOSTS_LINES ssh_config_blocks=$DEFAULT_SSH_CONFIG_BLOCKS
   while [ $# -gt 0 ]; do
     case $1 in
     --maxstartups) maxstartups=${2:?--maxstartups needs a value like 10:30:100}; shift 2 ;;
@@ -286,6 +389,10 @@ cmd_start() {
     --delay-ms=*) delay_ms=${1#*=}; shift ;;
     --port) port=${2:?--port needs a number}; shift 2 ;;
     --port=*) port=${1#*=}; shift ;;
+    --known-hosts-lines) known_hosts_lines=${2:?--known-hosts-lines needs a number}; shift 2 ;;
+    --known-hosts-lines=*) known_hosts_lines=${1#*=}; shift ;;
+    --ssh-config-blocks) ssh_config_blocks=${2:?--ssh-config-blocks needs a number}; shift 2 ;;
+    --ssh-config-blocks=*) ssh_config_blocks=${1#*=}; shift ;;
     -*) die "unknown option $1" ;;
     *)
       if [ -z "$n" ]; then n=$1; elif [ -z "$dir" ]; then dir=$1; else die "unexpected argument $1"; fi
@@ -298,6 +405,12 @@ cmd_start() {
   [[ $maxstartups =~ ^[0-9]+(:[0-9]+:[0-9]+)?$ ]] || die "--maxstartups $maxstartups: want START or START:RATE:FULL (e.g. 10:30:100)"
   [[ $delay_ms =~ ^[0-9]+$ ]] || die "--delay-ms must be a whole number of milliseconds, not $delay_ms"
   if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 64535 ]; then die "--port must be 1..64535, not $port"; fi
+  if ! [[ $known_hosts_lines =~ ^[0-9]+$ ]] || [ "$known_hosts_lines" -lt "$n" ]; then
+    die "--known-hosts-lines must be a number of at least N ($n, one line per host), not $known_hosts_lines"
+  fi
+  if ! [[ $ssh_config_blocks =~ ^[0-9]+$ ]] || [ "$ssh_config_blocks" -lt 1 ]; then
+    die "--ssh-config-blocks must be at least 1 (the fleet's own block), not $ssh_config_blocks"
+  fi
 
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)

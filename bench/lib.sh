@@ -101,20 +101,23 @@ read_fleet_env() {
 # fleet_var NAME prints the value of FLEET_NAME in the fleet's fleet.env.
 fleet_var() { sed -n "s/^FLEET_$1=//p" "$fleet_dir/fleet.env"; }
 
-# stop_fleet stops the running fleet, if any, and removes its directory.
+# stop_fleet stops the running fleet, if any, removes its directory and forgets its
+# state, so that runs without a fleet count no sshd CPU.
 stop_fleet() {
   if [ -n "$fleet_dir" ]; then
     "$repo_root/bench/fleet.sh" stop "$fleet_dir" >/dev/null || true
     rm -rf "$fleet_dir"
-    fleet_dir=""
   fi
+  fleet_dir="" fleet_user="" fleet_cgroup="" fleet_cgroup_cpu="" fleet_cgroup_unit=""
 }
 
-# pid_list GLOB prints the live pids of the fleet's pid files matching GLOB.
+# pid_list GLOB prints the pids in the fleet's pid files matching GLOB: none without
+# a fleet.
 pid_list() {
+  [ -n "$fleet_dir" ] || return 0
   local f
   for f in "$fleet_dir"/$1; do
-    [ -e "$f" ] && cat "$f"
+    if [ -e "$f" ]; then cat "$f"; fi
   done
 }
 

@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
 # Compares remotectl with pdsh, parallel-ssh, clush and Ansible on a loopback OpenSSH
-# fleet (bench/fleet.sh) and writes docs/BENCHMARKS.md.
+# fleet (bench/fleet.sh), measures remotectl's own hot paths, and writes docs/BENCHMARKS.md.
 #
 #   bench/run.sh [--quick] [--sizes "50 200 1000"] [--reps 3] [--reps-other 1]
 #                [--tools "remotectl pdsh pssh clush ansible"]
-#                [--scenarios "main maxstartups latency sleep throughput"]
-#                [--ansible-max-n 200] [--uname-large] [--no-install] [--out FILE]
+#                [--scenarios "micro main maxstartups latency sleep throughput"]
+#                [--ansible-max-n 200] [--uname-large] [--port 2222] [--no-install]
+#                [--out FILE]
 #
 # Options also read from the environment: BENCH_SIZES, BENCH_REPS, BENCH_REPS_OTHER,
-# BENCH_TOOLS, BENCH_SCENARIOS, BENCH_ANSIBLE_MAX_N, BENCH_UNAME_LARGE=yes.
-# --quick: sizes "50 200", one run of everything, Ansible at 50 hosts only.
+# BENCH_TOOLS, BENCH_SCENARIOS, BENCH_ANSIBLE_MAX_N, BENCH_UNAME_LARGE=yes, BENCH_PORT.
+# --quick: sizes "50 200", one run of everything, Ansible at 50 hosts only, throughput
+# at 200 hosts. --port: the fleets' sshd port (the latency scenario also uses port+1000).
 #
 # Scenarios:
+#   micro        no fleet: remotectl's Go benchmarks (go test -bench, saved in micro.txt)
+#                and `remotectl inventory list` on a generated 100,000-host inventory
 #   main         `true` and `uname -a` on N hosts, MaxStartups 1000:30:1000, for each N
 #   maxstartups  `true` with OpenSSH's default MaxStartups 10:30:100, N = 200 and 1000
 #   latency      `true` through bench/delayrelay adding 10 ms each way, N = 200 and 1000
 #   sleep        `sleep 5` on the largest N with -f N: remotectl's peak memory
-#   throughput   every host prints 1 MB (10,000 lines), remotectl's prefixed text vs pdsh
+#   throughput   every host cats a 1 MB file (10,000 lines), remotectl's prefixed text vs
+#                pdsh, at 1000 hosts (--quick: 200; the largest N when that is not a size)
 #
-# The budget (about 25 minutes on 2 cores): `true` in the main scenario below 1000 hosts
+# Every fleet has a 10,000-line known_hosts and a 1,000-block ssh_config (mostly
+# filler for other hosts), read by every tool: remotectl runs with everything on
+# (inventory, --ssh-config, known_hosts, live output, recap, run record), in a HOME of
+# its own under the work directory so that its run records stay out of the real one.
+# The budget (about 30 minutes on 2 cores): `true` in the main scenario below 1000 hosts
 # runs --reps times and is what the summary ratios rest on; every other measurement runs
 # --reps-other times, Ansible always so (a run at 200 hosts takes it ~40 s); Ansible
 # stops at --ansible-max-n hosts; `uname -a` is skipped at 1000 hosts and more (it
 # costs what `true` costs) unless --uname-large; at 1000 hosts the latency scenario runs
 # remotectl and pdsh only (the OpenSSH-based tools are CPU-bound there either way).
-# Raw numbers and logs go to bench/results/TIMESTAMP/ (results.tsv, machine.tsv, logs/).
+# Raw numbers and logs go to bench/results/TIMESTAMP/ (results.tsv, machine.tsv,
+# micro.txt, logs/).
 # Needs root to install the peers and create the fleet's login user; as another user,
 # install pdsh pssh clustershell ansible-core python3-testinfra time first.
 set -euo pipefail
@@ -38,22 +48,33 @@ readonly repo_root
 readonly LARGE_N=1000
 readonly SECONDARY_SIZES="200 1000" # maxstartups and latency
 readonly LATENCY_MS=10
-readonly THROUGHPUT_N=200
+readonly THROUGHPUT_N_FULL=1000
+readonly THROUGHPUT_N_QUICK=200
 readonly SLEEP_S=5
+readonly KNOWN_HOSTS_LINES=10000 # the client files of every fleet (bench/fleet.sh)
+readonly SSH_CONFIG_BLOCKS=1000
+# The Go benchmarks of the micro scenario (a go test -bench expression).
+# HostKeyCheck is the known_hosts benchmark's old name, KnownHostsCheck10k its new one.
+readonly MICRO_BENCH='Coalesce10k|Load100k|Select100k|LineWriter|RunnerOutput|Text|KnownHostsCheck10k|SSHConfigResolve1000|ResolveLargeConfig|Fold10k'
+readonly MICRO_INVENTORY_HOSTS=100000 # half web, half db, in racks of 1000
+readonly MICRO_INVENTORY_PATTERN='web*:&dc1:!web0001*'
+readonly MICRO_INVENTORY_REPS=3
 
 sizes=${BENCH_SIZES:-"50 200 1000"}
 reps=${BENCH_REPS:-3}
 reps_other=${BENCH_REPS_OTHER:-1}
 tools=${BENCH_TOOLS:-"remotectl pdsh pssh clush ansible"}
-scenarios=${BENCH_SCENARIOS:-"main maxstartups latency sleep throughput"}
+scenarios=${BENCH_SCENARIOS:-"micro main maxstartups latency sleep throughput"}
 ansible_max_n=${BENCH_ANSIBLE_MAX_N:-200}
 uname_large=${BENCH_UNAME_LARGE:-no}
+port=${BENCH_PORT:-2222}
+throughput_n=$THROUGHPUT_N_FULL
 install=yes
 out=$repo_root/docs/BENCHMARKS.md
 mode=full
 
 usage() {
-  sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,39p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
@@ -61,7 +82,9 @@ parse_args() {
   # --quick sets defaults that the other options, wherever they are, override.
   local a
   for a in "$@"; do
-    if [ "$a" = --quick ]; then sizes="50 200" reps=1 reps_other=1 ansible_max_n=50 mode=quick; fi
+    if [ "$a" = --quick ]; then
+      sizes="50 200" reps=1 reps_other=1 ansible_max_n=50 throughput_n=$THROUGHPUT_N_QUICK mode=quick
+    fi
   done
   while [ $# -gt 0 ]; do
     case $1 in
@@ -73,6 +96,7 @@ parse_args() {
     --tools) tools=${2:?}; shift 2 ;;
     --scenarios) scenarios=${2:?}; shift 2 ;;
     --ansible-max-n) ansible_max_n=${2:?}; shift 2 ;;
+    --port) port=${2:?}; shift 2 ;;
     --no-install) install=no; shift ;;
     --out) out=${2:?}; shift 2 ;;
     -h | --help) usage ;;
@@ -86,11 +110,12 @@ parse_args() {
   [[ $reps =~ ^[1-9][0-9]*$ ]] || die "--reps must be at least 1"
   [[ $reps_other =~ ^[1-9][0-9]*$ ]] || die "--reps-other must be at least 1"
   [[ $ansible_max_n =~ ^[0-9]+$ ]] || die "--ansible-max-n must be a number"
+  if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 64535 ]; then die "--port must be 1..64535, not $port"; fi
   for v in $tools; do
     case $v in remotectl | pdsh | pssh | clush | ansible) ;; *) die "unknown tool $v" ;; esac
   done
   for v in $scenarios; do
-    case $v in main | maxstartups | latency | sleep | throughput) ;; *) die "unknown scenario $v" ;; esac
+    case $v in micro | main | maxstartups | latency | sleep | throughput) ;; *) die "unknown scenario $v" ;; esac
   done
 }
 
@@ -108,12 +133,17 @@ install_peers() {
 
 # --- the fleet ----------------------------------------------------------------
 
-# start_fleet N MAXSTARTUPS DELAY_MS replaces the running fleet with one of N hosts.
+# start_fleet N MAXSTARTUPS DELAY_MS replaces the running fleet with one of N hosts,
+# with full-size client files (KNOWN_HOSTS_LINES, SSH_CONFIG_BLOCKS).
 start_fleet() {
   stop_fleet
   fleet_dir=$work/fleet-$1-${2//:/_}-$3
-  "$repo_root/bench/fleet.sh" start "$1" --maxstartups "$2" --delay-ms "$3" "$fleet_dir" >&2
+  "$repo_root/bench/fleet.sh" start "$1" --maxstartups "$2" --delay-ms "$3" --port "$port" \
+    --known-hosts-lines "$KNOWN_HOSTS_LINES" --ssh-config-blocks "$SSH_CONFIG_BLOCKS" "$fleet_dir" >&2
   read_fleet_env
+  # What the tools read, counted from the files themselves.
+  machine_set known_hosts_lines "$(wc -l <"$(fleet_var KNOWN_HOSTS)")"
+  machine_set ssh_config_blocks "$(grep -cE '^(Host|Match)[[:space:]]' "$(fleet_var SSH_CONFIG)")"
 }
 
 # --- tools ----------------------------------------------------------------------
@@ -142,11 +172,13 @@ variants() {
 
 # tool_argv VARIANT TOOL FORKS CMD sets argv to the command line running CMD on every
 # host of the fleet. Forks are passed only where they differ from the tool's default.
+# remotectl runs with everything on: the fleet's inventory, ssh_config and known_hosts,
+# live text output, the recap and the run record.
 tool_argv() {
   local variant=$1 tool=$2 forks=$3 cmd=$4 dir=$fleet_dir
   case $tool in
   remotectl)
-    argv=("$rc_bin" exec -i "$dir/inventory.yaml" -H all --ssh-config none --color never)
+    argv=("${rc_cmd[@]}" exec -i "$dir/inventory.yaml" -H all --ssh-config "$dir/ssh_config" --color never)
     [ "$forks" = 64 ] || argv+=(-f "$forks")
     argv+=(-- "$cmd")
     ;;
@@ -215,12 +247,18 @@ measure() {
   local failed
   if [ "$stdout" = /dev/null ]; then : >"$base.out"; fi
   failed=$(count_failed "$tool" "$n" "$base.out" "$base.err" "$run_rc")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
-    "$scenario" "$n" "$label" "$variant" "$tool" "$forks" "$rep" "$run_wall" "$run_user" "$run_sys" "$run_rss" \
-    "$run_sshd_s" "$run_relay_s" "$failed" "$run_rc" >>"$results"
+  record_result "$scenario" "$n" "$label" "$variant" "$tool" "$forks" "$rep" "$failed"
   log "  $scenario N=$n $label #$rep $variant: ${run_wall}s wall, $(awk -v u="$run_user" -v s="$run_sys" 'BEGIN{print u+s}')s CPU, ${run_rss} kB, sshd ${run_sshd_s}s, failed $failed, exit $run_rc"
   # Keep logs small: outputs of big runs are only needed when something failed.
   if [ "$failed" -eq 0 ]; then truncate -s '<64K' "$base.out" 2>/dev/null || true; fi
+}
+
+# record_result SCENARIO N LABEL VARIANT TOOL FORKS REP FAILED appends the last
+# timed_run to results.tsv.
+record_result() {
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$run_wall" "$run_user" "$run_sys" "$run_rss" \
+    "$run_sshd_s" "$run_relay_s" "$8" "$run_rc" >>"$results"
 }
 
 # reps_for SCENARIO N LABEL TOOL prints how many times to run one measurement.
@@ -247,7 +285,96 @@ run_matrix() {
 
 max() { if [ "$1" -ge "$2" ]; then echo "$1"; else echo "$2"; fi; }
 
-# --- scenarios ----------------------------------------------------------------
+# --- the micro scenario (no fleet) ------------------------------------------------
+
+# micro_packages prints the packages (./DIR) whose tests define a benchmark that
+# MICRO_BENCH selects.
+micro_packages() {
+  grep -rlE --include='*_test.go' --exclude-dir=testdata --exclude-dir=.git \
+    "^func Benchmark[A-Za-z0-9_]*($MICRO_BENCH)" . | xargs -r dirname | sort -u
+}
+
+# micro_go_bench runs remotectl's Go benchmarks into run_dir/micro.txt. A package that
+# does not build or whose benchmark fails is logged and left in the file, where mkreport
+# names it; the other packages' numbers still count.
+micro_go_bench() {
+  local pkgs rc=0
+  mapfile -t pkgs < <(micro_packages)
+  if [ ${#pkgs[@]} -eq 0 ]; then
+    log "  no package has a benchmark matching $MICRO_BENCH"
+    return 0
+  fi
+  log "  go test -bench over ${pkgs[*]}"
+  machine_set micro_bench "$MICRO_BENCH"
+  machine_set micro_packages "${pkgs[*]}"
+  go test -run '^$' -bench "$MICRO_BENCH" -benchmem -count 1 "${pkgs[@]}" >"$run_dir/micro.txt" 2>&1 || rc=$?
+  [ "$rc" -eq 0 ] || log "  go test -bench exited $rc (a package failed): see $run_dir/micro.txt"
+  log "  $(grep -c '^Benchmark' "$run_dir/micro.txt" || true) benchmark results in micro.txt"
+}
+
+# micro_write_inventory FILE writes a remotectl inventory of MICRO_INVENTORY_HOSTS
+# hosts (a multiple of 2000) in the shape of inventory/bench_test.go's: every host
+# written out with an address and a variable; groups web and db holding one half each
+# as a range (web[00001-50000]); racks of 1000 hosts, as ranges, with a variable; and
+# data centres dc1 (the even racks) and dc2 (the odd ones) made of racks.
+micro_write_inventory() {
+  awk -v n="$MICRO_INVENTORY_HOSTS" '
+    function name(i) { return i <= half ? sprintf("web%05d", i) : sprintf("db%05d", i - half) }
+    function range(first, last) {
+      if (first <= half) return sprintf("web[%05d-%05d]", first, last)
+      return sprintf("db[%05d-%05d]", first - half, last - half)
+    }
+    BEGIN {
+      half = n / 2
+      racks = n / 1000
+      print "# " n "-host remotectl inventory for the micro scenario of bench/run.sh."
+      print "defaults:\n  user: deploy\n  connection: { connect_timeout: 5s }\n  vars: { env: prod }\nhosts:"
+      for (i = 1; i <= n; i++) {
+        printf "  %s: { address: 10.%d.%d.%d, vars: { slot: %d } }\n",
+          name(i), int(i / 65536), int(i / 256) % 256, i % 256, i % 40
+      }
+      print "groups:"
+      printf "  web:\n    hosts: [\"%s\"]\n    vars: { role: web }\n", range(1, half)
+      printf "  db:\n    hosts: [\"%s\"]\n    vars: { role: db }\n", range(half + 1, n)
+      for (r = 0; r < racks; r++) {
+        printf "  rack%03d:\n    hosts: [\"%s\"]\n    vars: { switch: sw%03d }\n", r, range(r * 1000 + 1, r * 1000 + 1000), r
+      }
+      for (dc = 1; dc <= 2; dc++) {
+        printf "  dc%d:\n    children: [", dc
+        sep = ""
+        for (r = dc - 1; r < racks; r += 2) { printf "%srack%03d", sep, r; sep = ", " }
+        print "]"
+      }
+    }' >"$1"
+}
+
+# micro_inventory times `remotectl inventory list` selecting MICRO_INVENTORY_PATTERN
+# (a union, an intersection and an exclusion: tens of thousands of hosts) from the
+# generated inventory, MICRO_INVENTORY_REPS times, after one untimed run that counts
+# the hosts selected.
+micro_inventory() {
+  local file=$work/inventory-${MICRO_INVENTORY_HOSTS}.yaml rep selected
+  micro_write_inventory "$file"
+  argv=("${rc_cmd[@]}" inventory list -i "$file" -H "$MICRO_INVENTORY_PATTERN" -o json)
+  selected=$("${argv[@]}" </dev/null 2>"$logs/micro-inventory.err" |
+    python3 -c 'import json, sys; print(len(json.load(sys.stdin)["hosts"]))') ||
+    die "remotectl inventory list failed on $file: $(head -c 500 "$logs/micro-inventory.err")"
+  machine_set micro_inventory_hosts "$MICRO_INVENTORY_HOSTS"
+  machine_set micro_inventory_pattern "$MICRO_INVENTORY_PATTERN"
+  machine_set micro_inventory_selected "$selected"
+  for ((rep = 1; rep <= MICRO_INVENTORY_REPS; rep++)); do
+    timed_run inventory "$logs/micro-inventory-$rep" /dev/null
+    record_result micro "$MICRO_INVENTORY_HOSTS" inventory remotectl remotectl 0 "$rep" 0
+    log "  inventory list of $selected of $MICRO_INVENTORY_HOSTS hosts #$rep: ${run_wall}s wall, ${run_rss} kB, exit $run_rc"
+  done
+}
+
+scenario_micro() {
+  micro_go_bench
+  micro_inventory
+}
+
+# --- scenarios with a fleet --------------------------------------------------
 
 scenario_main() {
   local n
@@ -299,11 +426,19 @@ scenario_sleep() {
   done
 }
 
+# scenario_throughput: every host cats the fleet's out-1mb.txt (a file, so that the
+# servers spend nothing on making the output), through remotectl's default text output
+# and pdsh, both to /dev/null. At throughput_n hosts when that is one of the sizes, else
+# at the largest size.
 scenario_throughput() {
-  local n=$THROUGHPUT_N rep variant tool forks
+  local n=$throughput_n rep variant tool forks
   has "$sizes" "$n" || n=$(largest_size)
-  local cmd="head -c 1000000 /dev/zero | tr '\\0' x | fold -w 100"
   start_fleet "$n" 1000:30:1000 0
+  local file
+  file=$(fleet_var OUTPUT_FILE)
+  local cmd="cat $file"
+  machine_set throughput_cmd "cat out-1mb.txt"
+  machine_set throughput_bytes "$(stat -c %s "$file")"
   for ((rep = 1; rep <= $(reps_for throughput "$n" 1MB remotectl); rep++)); do
     while read -r variant tool forks; do
       case $variant in remotectl | pdsh) ;; *) continue ;; esac
@@ -342,12 +477,17 @@ pipelining = True
 EOF
 }
 
+# machine_set KEY VALUE appends a line to machine.tsv (a later line for the same key
+# wins).
+machine_set() { printf '%s\t%s\n' "$1" "$2" >>"$run_dir/machine.tsv"; }
+
 write_machine_info() {
   local f=$run_dir/machine.tsv
   {
     printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf 'mode\t%s\n' "$mode"
     machine_info_host
+    printf 'scenarios\t%s\n' "$scenarios"
     printf 'sizes\t%s\n' "$sizes"
     printf 'reps\t%s\n' "$reps"
     printf 'reps_other\t%s\n' "$reps_other"
@@ -355,6 +495,9 @@ write_machine_info() {
     printf 'large_n\t%s\n' "$LARGE_N"
     printf 'ansible_max_n\t%s\n' "$ansible_max_n"
     printf 'latency_ms\t%s\n' "$LATENCY_MS"
+    printf 'throughput_n\t%s\n' "$throughput_n"
+    printf 'port\t%s\n' "$port"
+    printf 'remotectl_ssh_config\tfleet\n' # --ssh-config DIR/ssh_config, not none
     printf 'version remotectl\t%s\n' "$(version_of "$rc_bin" version)"
     printf 'version go\t%s\n' "$(version_of go version)"
     printf 'version openssh\t%s\n' "$(version_of ssh -V)"
@@ -382,11 +525,14 @@ main() {
   printf 'scenario\tn\tcmd\tvariant\ttool\tforks\trep\twall_s\tuser_s\tsys_s\tmaxrss_kb\tsshd_cpu_s\trelay_cpu_s\tfailed\texit\n' >"$results"
 
   build_remotectl
+  rc_home=$work/rchome
+  mkdir -p "$rc_home"
+  rc_cmd=(env -u XDG_STATE_HOME -u XDG_CONFIG_HOME "HOME=$rc_home" "$rc_bin")
   write_tool_configs
   write_machine_info
 
   local started=$SECONDS s
-  for s in main maxstartups latency sleep throughput; do
+  for s in micro main maxstartups latency sleep throughput; do
     if has "$scenarios" "$s"; then
       log "scenario $s"
       "scenario_$s"
@@ -394,6 +540,8 @@ main() {
   done
   stop_fleet
   machine_info_after "$started"
+  # The run records remotectl kept (it keeps the last 100): proof they were written.
+  machine_set remotectl_run_records "$(find "$rc_home" -path '*/remotectl/runs/*.json' | wc -l)"
 
   go run ./bench/mkreport -in "$run_dir" -out "$out"
   log "done in $((SECONDS - started))s: $out (raw numbers in $run_dir)"

@@ -1,9 +1,14 @@
-// Command mkreport turns the raw numbers of bench/run.sh (results.tsv and
-// machine.tsv in one results directory) into docs/BENCHMARKS.md.
+// Command mkreport turns the raw numbers of bench/run.sh (results.tsv,
+// machine.tsv and micro.txt in one results directory), with the newest
+// summary of bench/checks.sh beside it, into docs/BENCHMARKS.md.
 //
 // Usage:
 //
-//	go run ./bench/mkreport -in bench/results/latest -out docs/BENCHMARKS.md
+//	go run ./bench/mkreport -in bench/results/latest -out docs/BENCHMARKS.md [-checks DIR]
+//
+// The report opens with the performance targets and whether this run meets
+// them; -checks names the bench/checks.sh results the checks target reads
+// (default: the newest checks-* directory beside -in).
 package main
 
 import (
@@ -12,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -24,17 +30,18 @@ func main() {
 }
 
 func run(args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("mkreport", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	in := fs.String("in", "bench/results/latest", "results directory written by bench/run.sh")
-	out := fs.String("out", "docs/BENCHMARKS.md", "markdown file to write (- for standard output)")
-	if err := fs.Parse(args); err != nil {
+	flags := flag.NewFlagSet("mkreport", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	in := flags.String("in", "bench/results/latest", "results directory written by bench/run.sh")
+	out := flags.String("out", "docs/BENCHMARKS.md", "markdown file to write (- for standard output)")
+	checks := flags.String("checks", "", "results directory of bench/checks.sh for the checks target (default: the newest checks-* beside -in)")
+	if err := flags.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (use -in DIR -out FILE)", fs.Arg(0))
+	if flags.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (use -in DIR -out FILE)", flags.Arg(0))
 	}
-	report, err := load(*in)
+	report, err := load(*in, *checks)
 	if err != nil {
 		return err
 	}
@@ -49,8 +56,10 @@ func run(args []string, stderr io.Writer) error {
 	return os.WriteFile(*out, buf.Bytes(), 0o644)
 }
 
-// load reads a results directory.
-func load(dir string) (*Report, error) {
+// load reads a results directory: results.tsv and machine.tsv, micro.txt when
+// the micro scenario ran, and the checks run in checksDir ("" for the newest
+// checks-* directory beside dir, if any).
+func load(dir, checksDir string) (*Report, error) {
 	resolved, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, fmt.Errorf("results directory: %w (run bench/run.sh first)", err)
@@ -66,7 +75,28 @@ func load(dir string) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Machine: machine, Groups: Summarize(runs), ResultDir: displayDir(resolved)}, nil
+	report := &Report{Machine: machine, Groups: Summarize(runs), ResultDir: displayDir(resolved)}
+	procs := report.cores()
+	micro, err := readFile(filepath.Join(resolved, "micro.txt"), func(r io.Reader) (GoBenchOutput, error) {
+		return ReadGoBench(r, procs)
+	})
+	switch {
+	case err == nil:
+		report.Micro = &micro
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	}
+	if checksDir == "" {
+		if checksDir, err = newestChecksDir(filepath.Dir(resolved)); err != nil {
+			return nil, fmt.Errorf("looking for bench/checks.sh results: %w", err)
+		}
+	}
+	if checksDir != "" {
+		if report.Checks, err = loadChecks(checksDir); err != nil {
+			return nil, fmt.Errorf("checks results: %w", err)
+		}
+	}
+	return report, nil
 }
 
 // readFile opens path and parses it with parse, naming the file in errors.

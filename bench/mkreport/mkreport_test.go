@@ -56,7 +56,7 @@ func TestReadMachineRejectsLinesWithoutTab(t *testing.T) {
 
 func loadFixture(t *testing.T) *Report {
 	t.Helper()
-	r, err := load(filepath.Join("testdata", "run"))
+	r, err := load(filepath.Join("testdata", "run"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,10 +65,13 @@ func loadFixture(t *testing.T) *Report {
 
 func TestSummarize(t *testing.T) {
 	r := loadFixture(t)
-	if len(r.Groups) != 5 {
-		t.Fatalf("got %d groups, want 5 (main, maxstartups, latency, sleep, throughput)", len(r.Groups))
+	if len(r.Groups) != 6 {
+		t.Fatalf("got %d groups, want 6 (micro, main, maxstartups, latency, sleep, throughput)", len(r.Groups))
 	}
-	main := r.Groups[0]
+	if inv := r.Groups[0]; inv.Scenario != "micro" || inv.Variants[0].Runs != 3 || inv.Variants[0].Wall != 0.9 {
+		t.Errorf("first group = %s with %+v, want the micro inventory runs: 3, median wall 0.9", inv.Scenario, inv.Variants[0])
+	}
+	main := r.Groups[1]
 	if main.Scenario != "main" || main.N != 50 || main.Cmd != "true" {
 		t.Fatalf("first group = %s/%d/%s, want main/50/true", main.Scenario, main.N, main.Cmd)
 	}
@@ -89,11 +92,11 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 
-	pdsh := r.Groups[1].Variant("pdsh")
+	pdsh := r.Groups[2].Variant("pdsh")
 	if got := pdsh.FailedText(); got != "5 (3–7)" {
 		t.Errorf("pdsh failed hosts = %q, want %q", got, "5 (3–7)")
 	}
-	if got := r.Groups[4].Variant("pdsh").ExitText(); got != "1" {
+	if got := r.Groups[5].Variant("pdsh").ExitText(); got != "1" {
 		t.Errorf("pdsh exits = %q, want %q", got, "1")
 	}
 }
@@ -137,10 +140,42 @@ func TestRunWritesReport(t *testing.T) {
 		"| pdsh | 32 | 3 | 5.00 | 3.70 | 1.72 | 8.0 | 0 | 0 | ×3.8 | ×22 | ×0.4 |",
 		"Floor: sshd CPU 1.70 s / 2 cores = 0.85 s; remotectl wall / floor = 2.35.",
 		"bench/checks.sh` writes [BENCHMARKS-checks.md]",
+		"## Targets",
+		"| Coalesce10k | 38.2 ms | 12.3 MB | 150,000 | — |",
+		"Did not build or failed, so missing above (see micro.txt): remote/ssh.",
+		"#### 1 MB of output per host, 200 hosts, prefixed lines to /dev/null",
+		"Every host prints 1 MB (`cat out-1mb.txt`, 10,000 lines)",
 	} {
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("report lacks %q", want)
 		}
+	}
+}
+
+// TestLoadFindsNewestChecks reads the newest checks-* directory beside the
+// results that has a results.tsv (checks-20260103-000000 has none), unless
+// -checks names one.
+func TestLoadFindsNewestChecks(t *testing.T) {
+	r := loadFixture(t)
+	if r.Checks == nil || !strings.HasSuffix(r.Checks.Dir, "checks-20260102-000000") {
+		t.Fatalf("checks run = %+v, want testdata/checks-20260102-000000", r.Checks)
+	}
+	if rc := r.Checks.Variants[checksRemotectl]; rc.Runs != 3 || rc.Wall != 8.5 || rc.Hosts != 200 {
+		t.Errorf("remotectl checks = %+v, want 3 runs, median wall 8.5, 200 hosts", rc)
+	}
+	if r.Checks.Date != "2026-01-02 00:00 UTC" {
+		t.Errorf("checks date = %q, want the date of its machine.tsv", r.Checks.Date)
+	}
+
+	older, err := load(filepath.Join("testdata", "run"), filepath.Join("testdata", "checks-20260101-000000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti := older.Checks.Variants[checksTestinfra]; ti.Wall != 100 {
+		t.Errorf("with -checks: testinfra wall = %v, want 100 from the directory named", ti.Wall)
+	}
+	if older.Checks.Date != "" {
+		t.Errorf("a checks run without machine.tsv has date %q, want none", older.Checks.Date)
 	}
 }
 

@@ -8,15 +8,37 @@ import (
 	"strings"
 )
 
-// throughputBytesPerHost is what `head -c 1000000 /dev/zero | tr '\0' x |
-// fold -w 100` prints: 10,000 lines of 100 bytes, 9,999 newlines between them.
-const throughputBytesPerHost = 1_000_000 + 9_999
+// The remote command of the throughput scenario before bench/run.sh recorded
+// it in machine.tsv (throughput_cmd, throughput_bytes): it printed 10,000
+// lines of 100 bytes with 9,999 newlines between them.
+const (
+	legacyThroughputCmd   = "head -c 1000000 /dev/zero | tr '\\0' x | fold -w 100"
+	legacyThroughputBytes = 1_000_000 + 9_999
+)
 
 // Report is everything the markdown is made from.
 type Report struct {
 	Machine   Machine
 	Groups    []*Group
-	ResultDir string // where the raw numbers are, relative to the repository
+	ResultDir string         // where the raw numbers are, relative to the repository
+	Micro     *GoBenchOutput // micro.txt; nil when the micro scenario did not run
+	Checks    *ChecksRun     // the newest run of bench/checks.sh; nil when there is none
+}
+
+// throughputBytesPerHost is what each host printed in the throughput scenario.
+func (r *Report) throughputBytesPerHost() float64 {
+	if b, err := strconv.ParseFloat(r.Machine.Get("throughput_bytes"), 64); err == nil && b > 0 {
+		return b
+	}
+	return legacyThroughputBytes
+}
+
+// throughputCmd is the remote command of the throughput scenario.
+func (r *Report) throughputCmd() string {
+	if c := r.Machine.Get("throughput_cmd"); c != "" {
+		return c
+	}
+	return legacyThroughputCmd
 }
 
 // cores returns the machine's core count (1 when unknown).
@@ -31,6 +53,7 @@ func (r *Report) cores() int {
 func (r *Report) Render(w io.Writer) error {
 	var b strings.Builder
 	r.header(&b)
+	r.targets(&b)
 	r.summary(&b)
 	r.machine(&b)
 	r.method(&b)
@@ -51,6 +74,19 @@ func (r *Report) header(b *strings.Builder) {
 		"on it (load average %s before the run, %s after). Absolute times move from run to run; the tools were run "+
 		"interleaved, one repetition of each in turn, so the ratios between them are steadier than the times. "+
 		"Nothing here is asserted by a test.\n\n", r.cores(), orDash(m.Get("load_before")), orDash(m.Get("load_after")))
+}
+
+// targets tabulates every performance target with what this run measured.
+func (r *Report) targets(b *strings.Builder) {
+	b.WriteString("## Targets\n\n")
+	b.WriteString("What remotectl is asked to achieve, checked by `bench/mkreport` against this run's medians. " +
+		"*Not measured in this run* means the run left the scenario out or ran it smaller than the target says; " +
+		"the value it did measure is shown all the same.\n\n")
+	b.WriteString("| target | measured | verdict |\n|---|---|---|\n")
+	for _, t := range r.Targets() {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", t.Target, t.Measured, t.Verdict)
+	}
+	b.WriteString("\n")
 }
 
 // summary tabulates, for `true` in the main scenario, each tool's wall time
@@ -190,9 +226,8 @@ func (r *Report) method(b *strings.Builder) {
   OpenSSH `+"`sshd`"+` processes, one per 16 addresses (OpenSSH listens on at most 16). The hosts share one ed25519
   host key; the client logs in as a dedicated user with an ed25519 key, host keys checked strictly against a
   generated known_hosts. `+"`MaxStartups 1000:30:1000`"+` unless the scenario says otherwise.
-- **Commands**, each reading the fleet's generated files (`+"`-F ssh_config`"+` for the OpenSSH-based tools), stdin from /dev/null:
-  - remotectl: `+"`remotectl exec -i inventory.yaml -H all --ssh-config none --color never [-f F] -- CMD`"+`
-    (default live text output, prefixed with the host);
+%[8]s- **Commands**, each reading the fleet's generated files (`+"`-F ssh_config`"+` for the OpenSSH-based tools), stdin from /dev/null:
+  - remotectl: %[9]s;
   - pdsh: `+"`PDSH_SSH_ARGS_APPEND=\"-F ssh_config\" pdsh -R ssh -l USER -w ^hosts.txt CMD`"+` (fanout 32);
     the *pdsh curve25519* row adds `+"`-o KexAlgorithms=curve25519-sha256`"+` (see below);
   - parallel-ssh: `+"`parallel-ssh -h hosts.txt -x \"-F ssh_config\" -i CMD`"+` (32 in parallel);
@@ -213,7 +248,7 @@ func (r *Report) method(b *strings.Builder) {
 - **Repetitions:** `+"`true`"+` in the fan-out scenario below %[4]s hosts is the median of %[2]s runs (Ansible: %[3]s), the
   variants interleaved run by run; every other table is the median of %[3]s run(s) (the *runs* column says).
   Ansible runs up to N=%[5]s; at N ≥ %[4]s, %[7]sthe latency scenario runs remotectl and pdsh only, to keep
-  the whole benchmark near 25 minutes on 2 cores.
+  the whole benchmark near 30 minutes on 2 cores.
 - **Floor:** the sshd CPU of a run divided by the cores: how long the servers alone would need if perfectly spread
   over the machine. The clients run on the same cores, so no tool can finish faster; *remotectl wall / floor*
   says how close it gets.
@@ -222,9 +257,75 @@ func (r *Report) method(b *strings.Builder) {
   sntrup761 and, with this OpenSSH (%[6]s), agrees on `+"`curve25519-sha256`"+`. That difference is part of the defaults being
   compared; the *pdsh curve25519* row shows pdsh with the same key exchange as remotectl, separating it from the
   process-per-host architecture.
-
+%[10]s
 `, r.sshdMethod(), orDash(m.Get("reps")), orDash(m.Get("reps_other")), orDash(m.Get("large_n")), orDash(m.Get("ansible_max_n")),
-		orDash(m.Get("version openssh")), r.unameLarge())
+		orDash(m.Get("version openssh")), r.unameLarge(), r.clientFilesMethod(), r.remotectlMethod(), r.microMethod())
+}
+
+// clientFilesMethod describes the known_hosts and ssh_config every tool
+// reads, when the run recorded their sizes.
+func (r *Report) clientFilesMethod() string {
+	lines, okLines := r.machineInt("known_hosts_lines")
+	blocks, okBlocks := r.machineInt("ssh_config_blocks")
+	if !okLines || !okBlocks {
+		return ""
+	}
+	return fmt.Sprintf("- **Client files** as big as a real site's, read by every tool: a known_hosts of %s lines, first "+
+		"filler entries for hosts outside the fleet (names, 10.x addresses and `[name]:2200` entries, about half of "+
+		"them hashed as `HashKnownHosts` writes them, wildcard patterns such as `*.dc3.example.net`, "+
+		"`@revoked` lines and one `@cert-authority *.example.net` line, with keys of their own), then the "+
+		"fleet's N entries, so that a linear scan reads the whole file; and an ssh_config of %s blocks, first "+
+		"filler blocks (`Host srv-NNNNN.example.net` with HostName, User, Port and IdentityFile, every 10th a "+
+		"wildcard such as `Host *.dc7.example.net`, a `Match user` and a `Match host` block), none matching "+
+		"the fleet, then the fleet's `Host 127.1.*` block. remotectl reads both (`--ssh-config`, and "+
+		"known_hosts named in the inventory); the OpenSSH-based tools through `ssh -F`.\n",
+		thousands(lines), thousands(blocks))
+}
+
+// remotectlMethod is remotectl's command line and what it has turned on.
+func (r *Report) remotectlMethod() string {
+	if r.Machine.Get("remotectl_ssh_config") != "fleet" {
+		return "`remotectl exec -i inventory.yaml -H all --ssh-config none --color never [-f F] -- CMD`\n" +
+			"    (default live text output, prefixed with the host)"
+	}
+	return "`remotectl exec -i inventory.yaml -H all --ssh-config ssh_config --color never [-f F] -- CMD`\n" +
+		"    with everything on: default live text output prefixed with the host, the recap, and a run record in\n" +
+		"    its default place (`~/.local/state/remotectl/runs`, under a HOME of its own in the work directory)"
+}
+
+// microMethod describes the micro scenario, when it ran.
+func (r *Report) microMethod() string {
+	if r.Micro == nil && r.largest("micro", "inventory") == nil {
+		return ""
+	}
+	return fmt.Sprintf("- **Micro-benchmarks** (no fleet): %s; and %s.\n", r.goBenchCommand(), r.inventoryCommand())
+}
+
+// goBenchCommand is the go test command line of the micro scenario.
+func (r *Report) goBenchCommand() string {
+	expr := r.Machine.Get("micro_bench")
+	if expr == "" {
+		expr = "…"
+	}
+	text := "`go test -run '^$' -bench '" + expr + "' -benchmem -count 1` over the packages that define them"
+	if pkgs := r.Machine.Get("micro_packages"); pkgs != "" {
+		text += " (" + pkgs + ")"
+	}
+	return text
+}
+
+// inventoryCommand describes the timed `remotectl inventory list` run.
+func (r *Report) inventoryCommand() string {
+	n, ok := r.machineInt("micro_inventory_hosts")
+	if !ok {
+		n = targetInventoryHosts
+	}
+	return fmt.Sprintf("`remotectl inventory list -i inventory.yaml -H '%s' -o json >/dev/null` on a generated inventory "+
+		"of %s hosts in the shape of the Go benchmark's (every host written out with an address and a variable; groups "+
+		"web and db holding one half each as a range such as `web[00001-50000]`; racks of 1,000 hosts as ranges, with "+
+		"a variable; data centres dc1 and dc2 made of the even and odd racks), one process doing the loading, the "+
+		"matching and the JSON output",
+		orDash(r.Machine.Get("micro_inventory_pattern")), thousands(n))
 }
 
 // unameLarge says, for the method, whether `uname -a` ran at large N.
@@ -282,25 +383,102 @@ var scenarioIntro = map[string]string{
 		"is not delayed.",
 	"sleep": "`sleep 5` on every host with as many forks as hosts: all connections open at once. " +
 		"The peak RSS of remotectl's single process is its whole footprint.",
-	"throughput": "Every host prints 1 MB (`head -c 1000000 /dev/zero | tr '\\0' x | fold -w 100`, 10,000 lines) " +
-		"through remotectl's default live, host-prefixed text output and through pdsh, both to /dev/null.",
+}
+
+// intro is the paragraph under a scenario's heading.
+func (r *Report) intro(scenario string) string {
+	if scenario != "throughput" {
+		return scenarioIntro[scenario]
+	}
+	mb := strconv.FormatFloat(r.throughputBytesPerHost()/1e6, 'g', 3, 64)
+	text := fmt.Sprintf("Every host prints %s MB (`%s`, 10,000 lines) through remotectl's default live, "+
+		"host-prefixed text output and through pdsh, both to /dev/null.", mb, r.throughputCmd())
+	if r.Machine.Get("throughput_cmd") != "" {
+		text += " The output is a file in the fleet's directory, so that the servers spend next to nothing making it."
+	}
+	return text + " Output MB/s is hosts × bytes per host ÷ wall time; client CPU per MB is per MB of that output."
 }
 
 func (r *Report) results(b *strings.Builder) {
 	b.WriteString("## Results\n\n")
 	b.WriteString("Medians. Ratios (÷ rc) are tool / remotectl: other tools are compared with remotectl at the same " +
 		"parallelism when it ran (32 or 64 forks), else with remotectl at its defaults; remotectl's own rows with its defaults.\n\n")
+	r.micro(b)
 	lastScenario := ""
 	for _, g := range r.Groups {
+		if g.Scenario == "micro" {
+			continue
+		}
 		if g.Scenario != lastScenario {
 			lastScenario = g.Scenario
-			if intro := scenarioIntro[g.Scenario]; intro != "" {
+			if intro := r.intro(g.Scenario); intro != "" {
 				fmt.Fprintf(b, "### %s\n\n%s\n\n", scenarioHeading(g.Scenario), intro)
 			}
 		}
 		fmt.Fprintf(b, "#### %s\n\n", r.scenarioTitle(g))
 		r.table(b, g)
 	}
+}
+
+// micro writes the micro scenario's results: the Go benchmarks and the
+// large inventory through the CLI.
+func (r *Report) micro(b *strings.Builder) {
+	inv := r.largest("micro", "inventory")
+	if r.Micro == nil && inv == nil {
+		return
+	}
+	b.WriteString("### Micro-benchmarks\n\nNo fleet: remotectl's hot paths on their own, on the same machine.\n\n")
+	if r.Micro != nil {
+		r.goBenchTable(b)
+	}
+	if inv != nil && len(inv.Variants) > 0 {
+		s := inv.Variants[0]
+		fmt.Fprintf(b, "#### `remotectl inventory list` on %s hosts\n\n", thousands(inv.N))
+		fmt.Fprintf(b, "Load, pattern match and JSON output in one process (%s).\n\n", r.inventorySelection(inv.N))
+		b.WriteString("| runs | wall s | CPU s | peak RSS MB | exit |\n|---:|---:|---:|---:|---:|\n")
+		fmt.Fprintf(b, "| %d | %s | %s | %s | %s |\n\n", s.Runs, seconds(s.Wall), seconds(s.CPU), oneDigit(s.RSSKB/1024), s.ExitText())
+	}
+}
+
+// goBenchTable writes the Go benchmarks of micro.txt, one row each.
+func (r *Report) goBenchTable(b *strings.Builder) {
+	b.WriteString("#### Go benchmarks\n\n")
+	if len(r.Micro.Benchmarks) == 0 {
+		b.WriteString("micro.txt holds no benchmark results.\n\n")
+	} else {
+		b.WriteString("One run each (`-count 1`); time, memory and allocations per operation, as `go test -benchmem` reports them.\n\n")
+		b.WriteString("| package | benchmark | time/op | memory/op | allocs/op | MB/s |\n|---|---|---:|---:|---:|---:|\n")
+		for _, gb := range r.Micro.Benchmarks {
+			cell := func(unit string, format func(float64) string) string {
+				if v, ok := gb.Metric(unit); ok {
+					return format(v)
+				}
+				return "—"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", shortPkg(gb.Pkg), gb.Name,
+				cell("ns/op", duration), cell("B/op", byteSize),
+				cell("allocs/op", func(v float64) string { return thousands(int(v)) }), cell("MB/s", oneDigit))
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Micro.Failed) > 0 {
+		short := make([]string, len(r.Micro.Failed))
+		for i, pkg := range r.Micro.Failed {
+			short[i] = shortPkg(pkg)
+		}
+		fmt.Fprintf(b, "Did not build or failed, so missing above (see micro.txt): %s.\n\n", strings.Join(short, ", "))
+	}
+}
+
+// modulePath is the import path prefix shortened away in tables.
+const modulePath = "github.com/remotectl/remotectl/"
+
+// shortPkg shows a package of the module by its directory.
+func shortPkg(pkg string) string {
+	if pkg == "" {
+		return "—"
+	}
+	return strings.TrimPrefix(pkg, modulePath)
 }
 
 func scenarioHeading(s string) string {
@@ -326,7 +504,7 @@ func (r *Report) table(b *strings.Builder, g *Group) {
 	case "latency":
 		extraHead, extraAlign = " relay CPU s |", "---:|"
 	case "throughput":
-		extraHead, extraAlign = " output MB/s |", "---:|"
+		extraHead, extraAlign = " output MB/s | client CPU ms/MB |", "---:|---:|"
 	case "sleep":
 		extraHead, extraAlign = " RSS per host KB |", "---:|"
 	}
@@ -338,7 +516,8 @@ func (r *Report) table(b *strings.Builder, g *Group) {
 		case "latency":
 			extra = " " + seconds(s.RelayCPU) + " |"
 		case "throughput":
-			extra = " " + oneDigit(float64(g.N)*throughputBytesPerHost/1e6/s.Wall) + " |"
+			mb := float64(g.N) * r.throughputBytesPerHost() / 1e6
+			extra = " " + oneDigit(mb/s.Wall) + " | " + significant(s.CPU*1000/mb) + " |"
 		case "sleep":
 			extra = " " + oneDigit(s.RSSKB/float64(g.N)) + " |"
 		}
@@ -361,7 +540,8 @@ func (r *Report) table(b *strings.Builder, g *Group) {
 func (r *Report) notCovered(b *strings.Builder) {
 	b.WriteString("## Not covered yet\n\n")
 	b.WriteString("- **Checks against testinfra** have their own script and report: `bench/checks.sh` writes " +
-		"[BENCHMARKS-checks.md](BENCHMARKS-checks.md) (200 hosts × 20 checks).\n")
+		"[BENCHMARKS-checks.md](BENCHMARKS-checks.md) (200 hosts × 20 checks); the Targets table above reads its " +
+		"newest results.\n")
 	if n := r.Machine.Get("ansible_max_n"); n != "" {
 		fmt.Fprintf(b, "- **Ansible above %s hosts** is skipped by default: one run at 1000 hosts takes minutes here. "+
 			"`bench/run.sh --ansible-max-n 1000` includes it.\n", n)
@@ -372,12 +552,14 @@ func (r *Report) notCovered(b *strings.Builder) {
 func (r *Report) reproduce(b *strings.Builder) {
 	b.WriteString("## Reproduce\n\n```sh\n" +
 		"bench/run.sh --quick        # N=50,200, one run each, Ansible at 50 only (about 7 minutes here)\n" +
-		"bench/run.sh                # the full comparison, about 25 minutes on 2 cores\n" +
+		"bench/run.sh                # the full comparison, about 30 minutes on 2 cores\n" +
+		"bench/run.sh --scenarios micro  # Go benchmarks and the 100,000-host inventory, no fleet\n" +
 		"bench/run.sh --sizes \"200\" --scenarios \"main latency\" --tools \"remotectl pdsh\"\n" +
 		"```\n\nRaw numbers and every tool's output are kept in `bench/results/` (not committed). " +
 		"`go run ./bench/mkreport -in bench/results/latest -out docs/BENCHMARKS.md` regenerates this page from them. " +
 		"To try a fleet by hand: `bench/fleet.sh start 50 /tmp/fleet`, then " +
-		"`remotectl exec -i /tmp/fleet/inventory.yaml --ssh-config none -- uptime`, and `bench/fleet.sh stop /tmp/fleet`.\n")
+		"`remotectl exec -i /tmp/fleet/inventory.yaml --ssh-config /tmp/fleet/ssh_config -- uptime`, and " +
+		"`bench/fleet.sh stop /tmp/fleet`.\n")
 }
 
 // displayName is how a variant is named in tables.
@@ -401,15 +583,8 @@ func displayName(variant, tool string) string {
 	return variant
 }
 
-func seconds(v float64) string {
-	switch {
-	case v >= 100:
-		return strconv.FormatFloat(v, 'f', 0, 64)
-	case v >= 10:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
-}
+// seconds renders a time in seconds with three significant digits.
+func seconds(v float64) string { return significant(v) }
 
 func oneDigit(v float64) string  { return strconv.FormatFloat(v, 'f', 1, 64) }
 func twoDigits(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
