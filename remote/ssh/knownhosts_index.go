@@ -36,6 +36,11 @@ type knownHostsIndex struct {
 	// certAuthority reports @cert-authority lines: their keys sign host
 	// certificates, whose algorithms only the full parser lists.
 	certAuthority bool
+	// caHosts are the host parts of the positive patterns of the
+	// @cert-authority lines, lower-cased, for caMayMatch; caAnyHost is set
+	// when one of them cannot be read that way (hashed, malformed).
+	caHosts   []string
+	caAnyHost bool
 	// partial reports lines left out of exact: hashed, wildcard or negated
 	// host patterns, and lines the index could not read. When false, a
 	// host missing from exact is missing from the file.
@@ -98,12 +103,52 @@ func (x *knownHostsIndex) addLine(line string) {
 	case marker == markerRevoked:
 		x.addRevoked(keyType, blob)
 	case marker == markerCertAuthority:
-		x.certAuthority = true
+		x.addCertAuthority(pattern)
 	case pattern == "" || pattern[0] == '@' || keyType == "" || blob == "":
 		x.partial = true // malformed: the full parser reports it
 	default:
 		x.addHosts(pattern, indexedKey{keyType: keyType, blob: blob})
 	}
+}
+
+// addCertAuthority records the host patterns of a @cert-authority line.
+// Negated patterns are left out: they only narrow what the line matches.
+func (x *knownHostsIndex) addCertAuthority(patterns string) {
+	x.certAuthority = true
+	if patterns == "" || strings.HasPrefix(patterns, "|") {
+		x.caAnyHost = true
+		return
+	}
+	for p := range strings.SplitSeq(patterns, ",") {
+		if p == "" || p[0] == '!' {
+			continue
+		}
+		a, ok := parseHostPattern(p)
+		if !ok {
+			x.caAnyHost = true
+			return
+		}
+		x.caHosts = append(x.caHosts, strings.ToLower(a.host))
+	}
+}
+
+// caMayMatch reports whether a @cert-authority line may apply to hostport.
+// It errs on the side of yes (ports and negations are ignored, case is
+// folded), so that a no lets the index answer for the host: a file with a
+// "@cert-authority *.example.net" line still has its other hosts indexed.
+func (x *knownHostsIndex) caMayMatch(hostport string) bool {
+	if !x.certAuthority {
+		return false
+	}
+	if x.caAnyHost {
+		return true
+	}
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return true
+	}
+	host = strings.ToLower(host)
+	return slices.ContainsFunc(x.caHosts, func(p string) bool { return wildcardMatch(p, host) })
 }
 
 // addRevoked records the key of a @revoked line. x/crypto revokes the key
@@ -214,7 +259,7 @@ func (x *knownHostsIndex) lookup(hostport string) []indexedKey {
 // must answer.
 func (x *knownHostsIndex) algorithms(hostport string, extra []gossh.PublicKey) (algos []string, ok bool) {
 	keys := x.lookup(hostport)
-	if len(keys) == 0 || x.certAuthority || x.revokedUnreadable {
+	if len(keys) == 0 || x.caMayMatch(hostport) || x.revokedUnreadable {
 		return nil, false
 	}
 	add := func(names ...string) {
@@ -236,7 +281,7 @@ func (x *knownHostsIndex) algorithms(hostport string, extra []gossh.PublicKey) (
 // lacks reports whether the index proves that the file has no entry, of
 // any kind, that could match hostport.
 func (x *knownHostsIndex) lacks(hostport string) bool {
-	return !x.partial && !x.certAuthority && !x.revokedUnreadable && len(x.lookup(hostport)) == 0
+	return !x.partial && !x.caMayMatch(hostport) && !x.revokedUnreadable && len(x.lookup(hostport)) == 0
 }
 
 // algorithmsForKeyType returns the signature algorithms a key of type

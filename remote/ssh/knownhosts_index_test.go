@@ -249,6 +249,12 @@ func TestKnownHostsIndexAlgorithms(t *testing.T) {
 			[]string{gossh.KeyAlgoED25519, gossh.KeyAlgoECDSA256}, false},
 		{"cert authority in the file", []string{line("h:22", ed), "@cert-authority * " + authorizedKey(ca.PublicKey())}, "h:22", nil,
 			[]string{gossh.KeyAlgoED25519, gossh.CertAlgoED25519v01}, false},
+		{"cert authority for the host's domain", []string{line("h.example.net:22", ed), "@cert-authority *.example.net,!x.example.net " + authorizedKey(ca.PublicKey())},
+			"h.example.net:22", nil, []string{gossh.KeyAlgoED25519, gossh.CertAlgoED25519v01}, false},
+		{"cert authority for other hosts", []string{"@cert-authority *.example.net,[10.*]:2200 " + authorizedKey(ca.PublicKey()), line("h:22", ed)},
+			"h:22", nil, []string{gossh.KeyAlgoED25519}, true},
+		{"hashed cert authority", []string{"@cert-authority " + xknownhosts.HashHostname("other") + " " + authorizedKey(ca.PublicKey()), line("h:22", ed)},
+			"h:22", nil, []string{gossh.KeyAlgoED25519}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
