@@ -162,6 +162,7 @@ func (r *Report) throughputTarget() TargetResult {
 	if p := g.Variant("pdsh"); p != nil {
 		t.Measured += fmt.Sprintf("; pdsh %s MB/s, %s ms per MB", oneDigit(mb/p.Wall), significant(p.CPU*1000/mb))
 	}
+	t.Measured += r.throughputBound(g.N, mb, rc.Wall)
 	switch {
 	case g.N < targetThroughputN:
 		t.Measured += fmt.Sprintf(": the target is at %s hosts", thousands(targetThroughputN))
@@ -172,6 +173,29 @@ func (r *Report) throughputTarget() TargetResult {
 		t.Verdict = verdict(mbps >= targetThroughputMBps)
 	}
 	return t
+}
+
+// throughputBound says what bounds the aggregate rate of the throughput
+// run: connecting to n hosts costs what `true` on n hosts costs, which no
+// amount of output can go below. It gives the rate the run would need to
+// reach the target, and the rate of the output alone (the time beyond the
+// `true` run of the same size); "" without such a run.
+func (r *Report) throughputBound(n int, mb, wall float64) string {
+	var base *Stats
+	for _, g := range r.groupsOf("main", "true") {
+		if g.N == n {
+			base = g.Variant(referenceVariant)
+		}
+	}
+	if base == nil || base.Wall <= 0 {
+		return ""
+	}
+	out := fmt.Sprintf(". `true` on the same %d hosts takes %s s (connections alone, bounded by sshd's CPU), so %s MB cannot go faster than %s MB/s here",
+		n, seconds(base.Wall), significant(mb), oneDigit(mb/base.Wall))
+	if extra := wall - base.Wall; extra > 0 {
+		out += fmt.Sprintf("; beyond it, the output itself flowed at %s MB/s", oneDigit(mb/extra))
+	}
+	return out
 }
 
 func (r *Report) inventoryTarget() TargetResult {
