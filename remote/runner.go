@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -73,47 +72,67 @@ func (r *Runner) Run(ctx context.Context, targets []Target, job Job) <-chan Even
 	forks = min(forks, len(targets))
 	out := make(chan Event, min(4*forks, maxEventBuffer))
 
-	var next atomic.Int64 // index of the next target to take
-	var workers sync.WaitGroup
-	for range forks {
-		workers.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(targets) {
-					return
-				}
-				r.runHost(ctx, i, &targets[i], job, out)
-			}
-		})
-	}
+	// One goroutine per host in flight, at most forks at once: the host's
+	// goroutine runs its job itself, so that a run with a thousand sessions
+	// open does not also park a thousand workers waiting for them.
+	slots := make(chan struct{}, forks)
 	go func() {
-		workers.Wait()
+		var hosts sync.WaitGroup
+		for i := range targets {
+			slots <- struct{}{}
+			hosts.Add(1)
+			go r.runHost(ctx, i, &targets[i], job, out, func() {
+				<-slots
+				hosts.Done()
+			})
+		}
+		hosts.Wait()
 		close(out)
 	}()
 	return out
 }
 
-// runHost runs job on one target and sends its events.
-func (r *Runner) runHost(ctx context.Context, i int, t *Target, job Job, out chan<- Event) {
+// runHost runs job on one target, sends its events and then calls release,
+// once. A job still running Grace after its host's context is done is
+// abandoned: the host is reported and released at that point, its output
+// writers refuse further writes, and its goroutine ends on its own.
+func (r *Runner) runHost(ctx context.Context, i int, t *Target, job Job, out chan<- Event, release func()) {
 	if ctx.Err() != nil {
 		out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Err: &Error{
 			Class: ClassCancelled,
 			Op:    OpStart,
 			Err:   errors.New("not started: the run was interrupted first"),
 		}}
+		release()
 		return
 	}
 	out <- Event{Kind: EventStart, Index: i, Target: t, Time: time.Now()}
 
 	hostCtx, cancel := r.hostContext(ctx)
-	defer cancel()
 	stdout := newLineWriter(out, i, t, Stdout, r.MaxLine)
 	stderr := newLineWriter(out, i, t, Stderr, r.MaxLine)
-	res, err := r.execute(hostCtx, *t, job, HostIO{Target: t, Stdout: stdout, Stderr: stderr})
-	stdout.close()
-	stderr.close()
-
-	out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Result: res, Err: r.settle(ctx, hostCtx, err)}
+	var once sync.Once
+	finish := func(res Result, err error) {
+		once.Do(func() {
+			stdout.close()
+			stderr.close()
+			out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Result: res, Err: r.settle(ctx, hostCtx, err)}
+			cancel()
+			release()
+		})
+	}
+	grace := r.Grace
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	stopWatch := context.AfterFunc(hostCtx, func() {
+		time.AfterFunc(grace, func() {
+			finish(Result{}, fmt.Errorf("%w: the job did not stop within %s of being interrupted", errAbandoned, grace))
+		})
+	})
+	o := r.attempt(hostCtx, *t, job, HostIO{Target: t, Stdout: stdout, Stderr: stderr})
+	stopWatch()
+	finish(o.res, o.err)
 }
 
 func (r *Runner) hostContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -131,30 +150,6 @@ var errAbandoned = errors.New("abandoned")
 type outcome struct {
 	res Result
 	err error
-}
-
-// execute runs the job on its own goroutine so that a job that ignores its
-// context cannot hold the host, and with it the run, forever.
-func (r *Runner) execute(ctx context.Context, t Target, job Job, hio HostIO) (Result, error) {
-	done := make(chan outcome, 1)
-	go func() { done <- r.attempt(ctx, t, job, hio) }()
-	select {
-	case o := <-done:
-		return o.res, o.err
-	case <-ctx.Done():
-	}
-	grace := r.Grace
-	if grace <= 0 {
-		grace = DefaultGrace
-	}
-	timer := time.NewTimer(grace)
-	defer timer.Stop()
-	select {
-	case o := <-done:
-		return o.res, o.err
-	case <-timer.C:
-		return Result{}, fmt.Errorf("%w: the job did not stop within %s of being interrupted", errAbandoned, grace)
-	}
 }
 
 // attempt connects to t, runs job and closes the connection. A panic in the
