@@ -39,7 +39,7 @@ func TestAnsibleINIFixture(t *testing.T) {
 		"ansible_python_interpreter": "/usr/bin/python3",
 	})
 	equal(t, "host1 groups", host1.Groups, []string{"all", "atlanta", "southeast", "usa"})
-	equal(t, "host1 origin", host1.VarOrigin["ntp_server"], "group atlanta (testdata/ansible/hosts.ini:25)")
+	equal(t, "host1 origin", host1.VarOrigin("ntp_server"), "group atlanta (testdata/ansible/hosts.ini:25)")
 	// host2 is in atlanta and raleigh, both at depth 3: raleigh wins by name.
 	equal(t, "host2 ntp_server", mustHost(t, inv, "host2").Vars["ntp_server"], any("ntp.raleigh.example.com"))
 	// host3 only in raleigh; southeast's value loses to the child group.
@@ -93,7 +93,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 	equal(t, "YAML 1.1 yes is a boolean", host2.Vars["ansible_become"], any(true))
 	equal(t, "quoted yes stays a string", host2.Vars["quoted_yes"], any("yes"))
 	equal(t, "become", host2.Conn.Become, true)
-	equal(t, "origin", host2.VarOrigin["http_port"], "host (testdata/ansible/hosts.yaml:47:7)")
+	equal(t, "origin", host2.VarOrigin("http_port"), "host (testdata/ansible/hosts.yaml:47:7)")
 
 	win := mustHost(t, inv, "win1.example.com")
 	https := false
@@ -113,7 +113,7 @@ func TestAnsibleDirectoryWithGroupAndHostVars(t *testing.T) {
 	equal(t, "web1 vars", web1.Vars, map[string]any{
 		"ntp_server": "ntp.example.com", "http_port": 81, "ansible_user": "www", "max_clients": 200,
 	})
-	equal(t, "group_vars/NAME/ files merged", web1.VarOrigin["max_clients"],
+	equal(t, "group_vars/NAME/ files merged", web1.VarOrigin("max_clients"),
 		"group webservers ("+filepath.Join("testdata/dir/group_vars/webservers/tuning.yaml")+":1:1)")
 	equal(t, "user from group_vars", web1.User, "www")
 	web2 := mustHost(t, inv, "web2.example.com")

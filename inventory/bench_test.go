@@ -50,6 +50,17 @@ func BenchmarkLoad100k(b *testing.B) {
 	}
 }
 
+// BenchmarkSplitHosts100k measures finding the parts of the hosts: block
+// and parsing the rest of the document, before the parts are parsed.
+func BenchmarkSplitHosts100k(b *testing.B) {
+	data := bigInventory()
+	for b.Loop() {
+		if splitHosts("big.yaml", data, defaultSplit) == nil {
+			b.Fatal("not split")
+		}
+	}
+}
+
 func BenchmarkLoad100kRanges(b *testing.B) {
 	data := []byte(`
 groups:

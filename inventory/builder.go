@@ -2,6 +2,8 @@ package inventory
 
 import (
 	"encoding/binary"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,28 +17,70 @@ const implicitLocalhost = "localhost"
 
 // varDef is a variable as written in one place.
 type varDef struct {
-	val any
-	pos Pos
+	name string
+	val  any
+	pos  Pos
+}
+
+// varList are the variables of one layer in definition order. Most layers
+// hold a handful (a host's own variables), so lookups scan the list; long
+// lists (large group_vars files) are indexed.
+type varList struct {
+	defs  []varDef
+	index map[string]int32 // built once the list is longer than varIndexMin
+}
+
+// varIndexMin is the length beyond which a varList indexes its names.
+const varIndexMin = 16
+
+// set sets a variable; a later definition replaces an earlier one.
+func (vl *varList) set(name string, v any, pos Pos) {
+	if i := vl.find(name); i >= 0 {
+		vl.defs[i] = varDef{name, v, pos}
+		return
+	}
+	vl.defs = append(vl.defs, varDef{name, v, pos})
+	switch n := len(vl.defs); {
+	case vl.index != nil:
+		vl.index[name] = int32(n - 1)
+	case n > varIndexMin:
+		vl.index = make(map[string]int32, 2*n)
+		for i, d := range vl.defs {
+			vl.index[d.name] = int32(i)
+		}
+	}
+}
+
+// find returns the index of variable name in defs, or -1.
+func (vl *varList) find(name string) int {
+	if vl.index != nil {
+		if i, ok := vl.index[name]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := range vl.defs {
+		if vl.defs[i].name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // layer is what one place (the defaults, a group, a host) contributes to a
 // host: variables and connection settings. Layers are applied in precedence
 // order; a later layer's entries win.
 type layer struct {
-	vars     map[string]varDef
+	vars     varList
 	settings []setting
-	label    string            // "defaults", "group web", "host"
-	shared   bool              // applied to many hosts: cache origin strings
-	origins  map[string]string // cached VarOrigin strings, when shared
+	label    string // "defaults", "group web", "host": where, in VarOrigin
 }
 
+// hostLabel is the label of every host's own layer.
+const hostLabel = "host"
+
 // setVar sets a variable; a later definition replaces an earlier one.
-func (l *layer) setVar(name string, v any, pos Pos) {
-	if l.vars == nil {
-		l.vars = make(map[string]varDef)
-	}
-	l.vars[name] = varDef{v, pos}
-}
+func (l *layer) setVar(name string, v any, pos Pos) { l.vars.set(name, v, pos) }
 
 // put sets a setting; a later definition replaces an earlier one.
 func (l *layer) put(s setting) {
@@ -59,23 +103,14 @@ func (l *layer) get(key settingKey) (setting, bool) {
 	return setting{}, false
 }
 
-// origin returns the VarOrigin string of variable name.
-func (l *layer) origin(name string) string {
-	if o, ok := l.origins[name]; ok {
-		return o
+// originText returns the VarOrigin string of a variable defined at pos in a
+// layer labelled label: "group web (inventory.yaml:12:5)", or just the label
+// when the position is unknown.
+func originText(label string, pos Pos) string {
+	if where := pos.String(); where != "" {
+		return label + " (" + where + ")"
 	}
-	o := l.label
-	if where := l.vars[name].pos.String(); where != "" {
-		o += " (" + where + ")"
-	}
-	if !l.shared {
-		return o
-	}
-	if l.origins == nil {
-		l.origins = make(map[string]string, len(l.vars))
-	}
-	l.origins[name] = o
-	return o
+	return label
 }
 
 // hostDef is a host while the inventory is being built.
@@ -109,7 +144,9 @@ type builder struct {
 	groups   []*groupDef
 	groupIdx map[string]int32
 	edges    map[[2]int32]bool // parent,child pairs already linked
-	defaults layer
+	// defaults are the defaults: of our format. A layer of its own, not part
+	// of the builder, as resolved hosts keep referring to it.
+	defaults *layer
 	sources  []Source
 	// childRefs are children: entries of our format, linked by finish.
 	childRefs []childRef
@@ -122,7 +159,7 @@ func newBuilder(opts LoadOptions) *builder {
 		hostIdx:  make(map[string]int32),
 		groupIdx: make(map[string]int32),
 		edges:    make(map[[2]int32]bool),
-		defaults: layer{label: "defaults", shared: true},
+		defaults: &layer{label: "defaults"},
 	}
 	if b.maxHosts <= 0 {
 		b.maxHosts = nodeset.DefaultMax
@@ -146,7 +183,7 @@ func (b *builder) group(name string, pos Pos) *groupDef {
 		}
 		return g
 	}
-	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name, shared: true}}
+	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name}}
 	b.groupIdx[name] = int32(len(b.groups))
 	b.groups = append(b.groups, g)
 	return g
@@ -172,7 +209,7 @@ func (b *builder) host(name string, pos Pos, define bool) (int32, error) {
 		}
 		i = int32(len(b.hosts))
 		b.hostIdx[name] = i
-		b.hosts = append(b.hosts, &hostDef{name: name, pos: pos, defined: define, layer: layer{label: "host"}, source: -1})
+		b.hosts = append(b.hosts, &hostDef{name: name, pos: pos, defined: define, layer: layer{label: hostLabel}, source: -1})
 	}
 	h := b.hosts[i]
 	if define && !h.defined {
@@ -183,6 +220,19 @@ func (b *builder) host(name string, pos Pos, define bool) (int32, error) {
 		b.sources[cur].Hosts++
 	}
 	return i, nil
+}
+
+// reserveHosts makes room for n more hosts, so that loading a large hosts:
+// block does not grow the host table step by step.
+func (b *builder) reserveHosts(n int) {
+	n = min(n, b.maxHosts-len(b.hosts))
+	if n <= 0 {
+		return
+	}
+	b.hosts = slices.Grow(b.hosts, n)
+	if len(b.hostIdx) == 0 {
+		b.hostIdx = make(map[string]int32, n)
+	}
 }
 
 // addMember makes host hi a direct member of g.
@@ -222,14 +272,15 @@ func (b *builder) hostSetting(h *hostDef, s setting, override bool) error {
 	return nil
 }
 
-// ansibleVar records an Ansible variable on a layer (host or group) and the
-// connection setting it carries, if any. For hosts, setHost applies the
-// setting with conflict checking.
-func ansibleVar(l *layer, name string, v any, pos Pos, who string, setHost func(setting) error) error {
+// ansibleVar records an Ansible variable on a layer (of the host or group
+// kind+" "+owner, as messages name it) and the connection setting it
+// carries, if any. For hosts, setHost applies the setting with conflict
+// checking.
+func ansibleVar(l *layer, name string, v any, pos Pos, kind, owner string, setHost func(setting) error) error {
 	l.setVar(name, v, pos)
 	key, val, ok, err := ansibleSetting(name, v)
 	if err != nil {
-		return errorf(pos, "%s: %v", who, err)
+		return errorf(pos, "%s %s: %v", kind, owner, err)
 	}
 	if !ok {
 		return nil
@@ -245,7 +296,7 @@ func ansibleVar(l *layer, name string, v any, pos Pos, who string, setHost func(
 // ansibleHostVar records an Ansible variable of host hi.
 func (b *builder) ansibleHostVar(hi int32, name string, v any, pos Pos, override bool) error {
 	h := b.hosts[hi]
-	return ansibleVar(&h.layer, name, v, pos, "host "+h.name, func(s setting) error {
+	return ansibleVar(&h.layer, name, v, pos, "host", h.name, func(s setting) error {
 		return b.hostSetting(h, s, override)
 	})
 }
@@ -259,7 +310,7 @@ func (b *builder) ansibleGroupVar(g *groupDef, name string, v any, pos Pos) erro
 		}
 		g.priority = n
 	}
-	return ansibleVar(&g.layer, name, v, pos, "group "+g.name, nil)
+	return ansibleVar(&g.layer, name, v, pos, "group", g.name, nil)
 }
 
 // ---- finishing ----
@@ -413,11 +464,42 @@ func (b *builder) precedence() []int32 {
 	return rank
 }
 
-// membership is what hosts with the same direct groups share: their groups in
-// precedence order and their sorted group names.
+// membership is what hosts with the same direct groups share: their sorted
+// group names, and what the defaults and those groups give them.
 type membership struct {
-	ordered []int32
-	names   []string
+	names []string
+	// layers are the defaults and the groups, lowest precedence first.
+	layers []*layer
+	// vars are the variables of layers, merged: the Vars of every member
+	// that has no variables of its own.
+	vars map[string]any
+	// settings are the winning settings of layers.
+	settings [numSettings]*setting
+}
+
+// newMembership returns the membership of hosts in groups ordered (in
+// precedence order, named names), which get the defaults and those groups'
+// layers.
+func newMembership(defaults *layer, groups []*groupDef, ordered []int32, names []string) *membership {
+	m := &membership{names: names, layers: make([]*layer, 0, len(ordered)+1)}
+	m.layers = append(m.layers, defaults)
+	for _, gi := range ordered {
+		m.layers = append(m.layers, &groups[gi].layer)
+	}
+	n := 0
+	for _, l := range m.layers {
+		n += len(l.vars.defs)
+	}
+	m.vars = make(map[string]any, n)
+	for _, l := range m.layers {
+		for _, d := range l.vars.defs {
+			m.vars[d.name] = d.val
+		}
+		for i := range l.settings {
+			m.settings[l.settings[i].key] = &l.settings[i]
+		}
+	}
+	return m
 }
 
 // resolver computes memberships, caching them by direct-group set.
@@ -428,6 +510,7 @@ type resolver struct {
 	cache     map[string]*membership
 	stamp     []int // per group: last resolution that saw it
 	gen       int
+	key       []byte // scratch for cache keys
 }
 
 // ancestorsOf returns gi and every group above it.
@@ -449,20 +532,20 @@ func (r *resolver) ancestorsOf(gi int32) []int32 {
 	return a
 }
 
-// membershipOf returns the membership of a host with the given direct groups.
+// membershipOf returns the membership of a host with the given direct
+// groups, which it sorts in place.
 func (r *resolver) membershipOf(direct []int32) *membership {
-	sorted := append([]int32(nil), direct...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	key := make([]byte, 4*len(sorted))
-	for i, gi := range sorted {
-		binary.LittleEndian.PutUint32(key[4*i:], uint32(gi))
+	slices.Sort(direct)
+	r.key = r.key[:0]
+	for _, gi := range direct {
+		r.key = binary.LittleEndian.AppendUint32(r.key, uint32(gi))
 	}
-	if m, ok := r.cache[string(key)]; ok {
+	if m, ok := r.cache[string(r.key)]; ok {
 		return m
 	}
 	r.gen++
 	var ordered []int32
-	for _, gi := range sorted {
+	for _, gi := range direct {
 		for _, x := range r.ancestorsOf(gi) {
 			if r.stamp[x] != r.gen {
 				r.stamp[x] = r.gen
@@ -476,12 +559,13 @@ func (r *resolver) membershipOf(direct []int32) *membership {
 		names[i] = r.b.groups[gi].name
 	}
 	sort.Strings(names)
-	m := &membership{ordered: ordered, names: names[:len(names):len(names)]}
-	r.cache[string(key)] = m
+	m := newMembership(r.b.defaults, r.b.groups, ordered, names[:len(names):len(names)])
+	r.cache[string(r.key)] = m
 	return m
 }
 
-// finish validates the groups and resolves every host.
+// finish validates the groups and resolves every host. It consumes the
+// builder: the hostDefs are gone once the hosts are resolved.
 func (b *builder) finish() (*Inventory, error) {
 	if err := b.linkChildRefs(); err != nil {
 		return nil, err
@@ -507,26 +591,26 @@ func (b *builder) finish() (*Inventory, error) {
 		sources:  b.sources,
 		maxHosts: b.maxHosts,
 	}
+	// One allocation for every host rather than one each: an inventory is
+	// kept (and dropped) whole. Each hostDef is dropped once resolved, so
+	// that the collector can reclaim them while the next hosts resolve.
+	slab := make([]Host, len(b.hosts))
 	for hi, h := range b.hosts {
-		m := r.membershipOf(h.groups)
-		layers := make([]*layer, 0, len(m.ordered)+2)
-		layers = append(layers, &b.defaults)
-		for _, gi := range m.ordered {
-			layers = append(layers, &b.groups[gi].layer)
-		}
-		layers = append(layers, &h.layer)
-		host := resolveHost(h.name, layers)
-		host.Groups = m.names
+		host := &slab[hi]
+		resolveHost(host, h.name, r.membershipOf(h.groups), &h.layer)
 		host.Pos = h.pos
 		inv.hosts[hi] = host
+		b.hosts[hi] = nil
 	}
 	for gi, g := range b.groups {
-		inv.groups[gi] = b.exportGroup(g)
+		inv.groups[gi] = exportGroup(inv, b.groups, g)
 		inv.members[gi] = g.hosts
 		inv.children[gi] = g.children
 	}
 	if _, defined := b.hostIdx[implicitLocalhost]; !defined {
-		local := resolveHost(implicitLocalhost, []*layer{&b.defaults, &b.groups[0].layer})
+		local := &Host{}
+		m := newMembership(b.defaults, b.groups, []int32{0}, nil)
+		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel})
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
 		local.Transport = TransportLocal
 		local.Implicit = true
@@ -535,50 +619,57 @@ func (b *builder) finish() (*Inventory, error) {
 	return inv, nil
 }
 
-// resolveHost merges layers (lowest precedence first) into a Host.
-func resolveHost(name string, layers []*layer) *Host {
-	n := 0
-	for _, l := range layers {
-		n += len(l.vars)
+// resolveHost fills in host: its own layer merged over what its membership
+// gives it. A host without variables of its own shares the membership's
+// Vars map.
+func resolveHost(host *Host, name string, m *membership, own *layer) {
+	*host = Host{
+		Name:       name,
+		Transport:  TransportSSH,
+		Vars:       m.vars,
+		Groups:     m.names,
+		varSources: varSources{shared: m, own: own.vars.defs},
 	}
-	host := &Host{
-		Name:      name,
-		Transport: TransportSSH,
-		Vars:      make(map[string]any, n),
-		VarOrigin: make(map[string]string, n),
+	if len(own.vars.defs) > 0 {
+		host.Vars = make(map[string]any, len(m.vars)+len(own.vars.defs))
+		maps.Copy(host.Vars, m.vars)
+		for _, d := range own.vars.defs {
+			host.Vars[d.name] = d.val
+		}
 	}
-	var eff [numSettings]*setting
-	for _, l := range layers {
-		for k, v := range l.vars {
-			host.Vars[k] = v.val
-			host.VarOrigin[k] = l.origin(k)
-		}
-		for i := range l.settings {
-			eff[l.settings[i].key] = &l.settings[i]
-		}
+	eff := m.settings
+	for i := range own.settings {
+		eff[own.settings[i].key] = &own.settings[i]
 	}
 	for _, s := range eff {
 		if s != nil {
 			s.applyTo(host)
 		}
 	}
-	return host
 }
 
-// exportGroup turns a groupDef into a Group.
-func (b *builder) exportGroup(g *groupDef) *Group {
-	out := &Group{Name: g.name, Pos: g.pos, Vars: make(map[string]any, len(g.layer.vars))}
+// exportGroup turns a groupDef into a Group, naming its hosts after the
+// resolved hosts of inv and its relatives after groups.
+func exportGroup(inv *Inventory, groups []*groupDef, g *groupDef) *Group {
+	out := &Group{
+		Name: g.name,
+		Pos:  g.pos,
+		Vars: make(map[string]any, len(g.layer.vars.defs)),
+	}
+	if len(g.hosts) > 0 {
+		out.Hosts = make([]string, 0, len(g.hosts))
+	}
 	for _, hi := range g.hosts {
-		out.Hosts = append(out.Hosts, b.hosts[hi].name)
+		out.Hosts = append(out.Hosts, inv.hosts[hi].Name)
 	}
 	for _, ci := range g.children {
-		out.Children = append(out.Children, b.groups[ci].name)
+		out.Children = append(out.Children, groups[ci].name)
 	}
 	for _, pi := range g.parents {
-		out.Parents = append(out.Parents, b.groups[pi].name)
+		out.Parents = append(out.Parents, groups[pi].name)
 	}
-	for k, v := range g.layer.vars {
-		out.Vars[k] = v.val
+	for _, d := range g.layer.vars.defs {
+		out.Vars[d.name] = d.val
 	}
 	return out
 }

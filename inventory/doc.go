@@ -80,11 +80,14 @@
 //     exactly Ansible's order
 //  4. the host itself
 //
-// Host.VarOrigin tells, for each variable, which place won. A host defined
-// twice (in two files, or twice in one) merges when its settings agree;
-// different addresses, ports, users, transports or connection settings are
-// an error naming both places. Variables of Ansible group_vars/ and
-// host_vars/ files override those written in the inventory, as in Ansible.
+// Host.VarOrigin (or VarOrigins, for all of them) tells, for each variable,
+// which place won; the text is composed when asked. Hosts with the same
+// groups and no variables of their own share one Vars map, so never modify
+// it. A host defined twice (in two files, or twice in one) merges when its
+// settings agree; different addresses, ports, users, transports or
+// connection settings are an error naming both places. Variables of Ansible
+// group_vars/ and host_vars/ files override those written in the inventory,
+// as in Ansible.
 //
 // # Ansible inventories
 //
@@ -127,6 +130,15 @@
 // path that does not exist but contains a comma is a host list ("a,b:2222,").
 //
 // Errors name the place ("inventory.yaml:12:5: ...") and say what is wrong.
+//
+// # Large inventories
+//
+// Loading is built for fleets of 100,000 hosts: messages, variable origins
+// and per-host maps are only made when needed, and a large hosts: block of
+// our format is parsed in parts, on several cores, while the parts already
+// parsed are loaded, so that the YAML of the whole block never has to be in
+// memory at once. Anything unusual in the block (anchors, directives, tabs)
+// makes it parse whole, as smaller files always do; the result is the same.
 //
 // # The implicit localhost
 //

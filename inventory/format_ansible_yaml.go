@@ -22,7 +22,7 @@ type ansibleYAMLLoader struct {
 // entries are ignored by Ansible and almost always a mistake.
 func loadAnsibleYAML(b *builder, r *yamlReader, root *yaml.Node) error {
 	l := ansibleYAMLLoader{b: b, r: r}
-	ps, err := r.pairs(root, "the inventory")
+	ps, err := r.pairs(root, words("the inventory"))
 	if err != nil {
 		return err
 	}
@@ -57,12 +57,12 @@ func (l *ansibleYAMLLoader) group(p pair) (*groupDef, error) {
 	if yamlnode.IsNull(val) {
 		return g, nil
 	}
-	what := fmtWhat("group", p.name)
+	what := named("group", p.name)
 	ps, err := r.pairs(val, what)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.checkKeys(ps, "in "+what, ansibleGroupKeys); err != nil {
+	if err := r.checkKeys(ps, what.in("in "), ansibleGroupKeys); err != nil {
 		return nil, err
 	}
 	for _, e := range ps {
@@ -100,7 +100,7 @@ func (l *ansibleYAMLLoader) group(p pair) (*groupDef, error) {
 
 // section returns the entries of a hosts/children/vars section, which may be
 // null (empty), a mapping, or (as Ansible allows) a single name.
-func (l *ansibleYAMLLoader) section(e pair, what string) ([]pair, error) {
+func (l *ansibleYAMLLoader) section(e pair, what phrase) ([]pair, error) {
 	val, err := l.r.resolve(e.val)
 	if err != nil || yamlnode.IsNull(val) {
 		return nil, err
@@ -113,7 +113,7 @@ func (l *ansibleYAMLLoader) section(e pair, what string) ([]pair, error) {
 		hint := "write each entry as a key, e.g. \"web01:\""
 		return nil, errorf(l.r.pos(val), "%s of %s must be a mapping, got %s", e.name, what, kindName(val)).withHint("%s", hint)
 	}
-	return l.r.pairs(val, e.name+" of "+what)
+	return l.r.pairs(val, what.in(e.name+" of "))
 }
 
 // hosts loads one host entry of a group: a name, range or "name:port", with
@@ -127,7 +127,7 @@ func (l *ansibleYAMLLoader) hosts(g *groupDef, x pair) error {
 	}
 	var vars []pair
 	if !yamlnode.IsNull(x.val) {
-		if vars, err = r.pairs(x.val, fmtWhat("variables of host", x.name)); err != nil {
+		if vars, err = r.pairs(x.val, named("variables of host", x.name)); err != nil {
 			return err
 		}
 	}

@@ -41,9 +41,11 @@ func loadINI(b *builder, file string, data []byte) error {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	group := b.groups[1]
 	state := "hosts"
-	for raw := range strings.Lines(string(data)) {
+	// Line by line, not string(data): names keep the text of their line
+	// alive, not a copy of the whole file.
+	for raw := range bytes.Lines(data) {
 		l.line++
-		line := strings.TrimSpace(raw)
+		line := string(bytes.TrimSpace(raw))
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}

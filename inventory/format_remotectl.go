@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -17,6 +18,14 @@ var (
 	defaultKeys  = []string{"port", "transport", "user", "connection", "vars"}
 	connKeys     = settingNames[setIdentityFiles:]
 )
+
+// settingOf are the phrase prefixes naming each setting, "port of ".
+var settingOf = func() (of [numSettings]string) {
+	for k, name := range settingNames {
+		of[k] = name + " of "
+	}
+	return of
+}()
 
 // settingByName maps a key of our format to its setting.
 var settingByName = func() map[string]settingKey {
@@ -41,14 +50,15 @@ type remotectlLoader struct {
 	r *yamlReader
 }
 
-// loadRemotectl loads our format from root (a mapping).
-func loadRemotectl(b *builder, r *yamlReader, root *yaml.Node) error {
+// loadRemotectl loads our format from root (a mapping). With split, the
+// hosts: block is not in root but parsed in parts (see hostsSplit).
+func loadRemotectl(b *builder, r *yamlReader, root *yaml.Node, split *hostsSplit) error {
 	l := remotectlLoader{b: b, r: r}
-	ps, err := r.pairs(root, "the inventory")
+	ps, err := r.pairs(root, words("the inventory"))
 	if err != nil {
 		return err
 	}
-	if err := r.checkKeys(ps, "at the top level", topLevelKeys); err != nil {
+	if err := r.checkKeys(ps, words("at the top level"), topLevelKeys); err != nil {
 		return err
 	}
 	// Defaults first, then hosts, then groups, whatever order they are
@@ -62,7 +72,11 @@ func loadRemotectl(b *builder, r *yamlReader, root *yaml.Node) error {
 			case "defaults":
 				err = l.defaults(p.val)
 			case "hosts":
-				err = l.hosts(p.val)
+				if split != nil && p.key == split.key {
+					err = l.hostsInParts(split)
+				} else {
+					err = l.hosts(p.val)
+				}
 			case "groups":
 				err = l.groups(p.val)
 			}
@@ -79,14 +93,14 @@ func (l *remotectlLoader) defaults(n *yaml.Node) error {
 	if yamlnode.IsNull(n) {
 		return nil
 	}
-	ps, err := l.r.pairs(n, "defaults")
+	ps, err := l.r.pairs(n, words("defaults"))
 	if err != nil {
 		return err
 	}
-	if err := l.r.checkKeys(ps, "in defaults", defaultKeys); err != nil {
+	if err := l.r.checkKeys(ps, words("in defaults"), defaultKeys); err != nil {
 		return err
 	}
-	return l.entries(ps, "defaults", &l.b.defaults, func(s setting) error {
+	return l.entries(ps, words("defaults"), l.b.defaults, func(s setting) error {
 		l.b.defaults.put(s)
 		return nil
 	})
@@ -100,7 +114,7 @@ func (l *remotectlLoader) hosts(n *yaml.Node) error {
 		return err
 	}
 	if n.Kind == yaml.SequenceNode {
-		names, pos, err := l.r.strList(n, "hosts")
+		names, pos, err := l.r.strList(n, words("hosts"))
 		if err != nil {
 			return err
 		}
@@ -111,16 +125,85 @@ func (l *remotectlLoader) hosts(n *yaml.Node) error {
 		}
 		return nil
 	}
-	ps, err := l.r.pairs(n, "hosts")
+	ps, err := l.r.pairs(n, words("hosts"))
 	if err != nil {
 		return err
 	}
-	for _, p := range ps {
+	l.b.reserveHosts(len(ps))
+	// The nodes of a large hosts: block outweigh the hosts made from them:
+	// drop the references to each entry once it is loaded, so that the
+	// collector can reclaim the nodes while the next entries load. Nothing
+	// else reads this mapping's entries, unless an alias names the mapping.
+	if n.Anchor == "" {
+		clear(n.Content)
+	}
+	for i := range ps {
+		p := ps[i]
+		ps[i] = pair{}
 		if _, err := l.defineHosts(p.name, l.r.pos(p.key), p.val); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// hostsInParts loads a hosts: block parsed in parts. Should a part not parse
+// alone, the block is read from the whole document instead.
+func (l *remotectlLoader) hostsInParts(s *hostsSplit) error {
+	l.b.reserveHosts(s.entries)
+	parts := s.parse()
+	defer parts.stop()
+	first := make(map[string]int, s.entries) // line of each key, for duplicates across parts
+	for {
+		root, ok := parts.next()
+		if !ok {
+			return nil
+		}
+		if root == nil {
+			parts.stop()
+			return l.hostsFromWhole(s)
+		}
+		ps, err := l.r.pairs(root, words("hosts"))
+		if err != nil {
+			return err
+		}
+		clear(root.Content) // see hosts
+		for i := range ps {
+			p := ps[i]
+			ps[i] = pair{}
+			if line, dup := first[p.name]; dup {
+				return duplicateKey(l.r, p.key, words("hosts"), line)
+			}
+			first[p.name] = p.key.Line
+			if _, err := l.defineHosts(p.name, l.r.pos(p.key), p.val); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// hostsFromWhole loads the hosts: block of a split document from the whole
+// document: one of its parts does not parse alone. The whole document
+// either shows what is wrong or holds the block as it is; the hosts already
+// loaded from the first parts are then defined again, identically, which
+// changes nothing.
+func (l *remotectlLoader) hostsFromWhole(s *hostsSplit) error {
+	root, err := parseYAML(s.file, s.data)
+	if err != nil {
+		return err
+	}
+	ps, err := l.r.pairs(root, words("the inventory"))
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if p.name == "hosts" {
+			return l.hosts(p.val)
+		}
+	}
+	// The skeleton showed the key, and the whole document reads alike up to it.
+	return errorf(Pos{File: s.file, Line: s.key.Line}, "the hosts: block cannot be read as a part of the document").
+		withHint("please report this, with the file")
 }
 
 // defineHosts defines the hosts expr stands for, with the settings in body
@@ -132,10 +215,11 @@ func (l *remotectlLoader) defineHosts(expr string, pos Pos, body *yaml.Node) ([]
 	}
 	var ps []pair
 	if body != nil && !yamlnode.IsNull(body) {
-		if ps, err = l.r.pairs(body, fmtWhat("host", expr)); err != nil {
+		what := named("host", expr)
+		if ps, err = l.r.pairs(body, what); err != nil {
 			return nil, err
 		}
-		if err := l.r.checkKeys(ps, "in "+fmtWhat("host", expr), hostKeys); err != nil {
+		if err := l.r.checkKeys(ps, what.in("in "), hostKeys); err != nil {
 			return nil, err
 		}
 	}
@@ -149,7 +233,7 @@ func (l *remotectlLoader) defineHosts(expr string, pos Pos, body *yaml.Node) ([]
 			return nil, err
 		}
 		h := l.b.hosts[hi]
-		err = l.entries(ps, fmtWhat("host", name), &h.layer, func(s setting) error {
+		err = l.entries(ps, named("host", name), &h.layer, func(s setting) error {
 			return l.b.hostSetting(h, s, false)
 		})
 		if err != nil {
@@ -165,7 +249,7 @@ func (l *remotectlLoader) groups(n *yaml.Node) error {
 	if yamlnode.IsNull(n) {
 		return nil
 	}
-	ps, err := l.r.pairs(n, "groups")
+	ps, err := l.r.pairs(n, words("groups"))
 	if err != nil {
 		return err
 	}
@@ -187,12 +271,12 @@ func (l *remotectlLoader) group(p pair) error {
 	if yamlnode.IsNull(p.val) {
 		return nil
 	}
-	what := fmtWhat("group", p.name)
+	what := named("group", p.name)
 	ps, err := l.r.pairs(p.val, what)
 	if err != nil {
 		return err
 	}
-	if err := l.r.checkKeys(ps, "in "+what, groupKeys); err != nil {
+	if err := l.r.checkKeys(ps, what.in("in "), groupKeys); err != nil {
 		return err
 	}
 	for _, e := range ps {
@@ -202,7 +286,7 @@ func (l *remotectlLoader) group(p pair) error {
 				return err
 			}
 		case "children":
-			names, cpos, err := l.r.strList(e.val, "children of "+what)
+			names, cpos, err := l.r.strList(e.val, what.in("children of "))
 			if err != nil {
 				return err
 			}
@@ -228,7 +312,7 @@ func (l *remotectlLoader) groupHosts(g *groupDef, n *yaml.Node) error {
 		return errorf(l.r.pos(n), "hosts of group %q must be a list of host names, got a mapping", g.name).
 			withHint("define host settings under the top-level hosts: and list only names here")
 	}
-	exprs, pos, err := l.r.strList(n, "hosts of "+fmtWhat("group", g.name))
+	exprs, pos, err := l.r.strList(n, named("group", g.name).in("hosts of "))
 	if err != nil {
 		return err
 	}
@@ -253,7 +337,7 @@ func (l *remotectlLoader) groupHosts(g *groupDef, n *yaml.Node) error {
 
 // entries applies the settings and vars of a host, group or defaults block
 // (already key-checked) to a layer; settings go through set.
-func (l *remotectlLoader) entries(ps []pair, what string, dst *layer, set func(setting) error) error {
+func (l *remotectlLoader) entries(ps []pair, what phrase, dst *layer, set func(setting) error) error {
 	for _, p := range ps {
 		switch p.name {
 		case "hosts", "children":
@@ -280,11 +364,11 @@ func (l *remotectlLoader) entries(ps []pair, what string, dst *layer, set func(s
 }
 
 // vars loads a vars: mapping into dst.
-func (l *remotectlLoader) vars(n *yaml.Node, what string, dst *layer) error {
+func (l *remotectlLoader) vars(n *yaml.Node, what phrase, dst *layer) error {
 	if yamlnode.IsNull(n) {
 		return nil
 	}
-	ps, err := l.r.pairs(n, "vars of "+what)
+	ps, err := l.r.pairs(n, what.in("vars of "))
 	if err != nil {
 		return err
 	}
@@ -299,15 +383,15 @@ func (l *remotectlLoader) vars(n *yaml.Node, what string, dst *layer) error {
 }
 
 // connection loads a connection: block.
-func (l *remotectlLoader) connection(n *yaml.Node, what string, set func(setting) error) error {
+func (l *remotectlLoader) connection(n *yaml.Node, what phrase, set func(setting) error) error {
 	if yamlnode.IsNull(n) {
 		return nil
 	}
-	ps, err := l.r.pairs(n, "connection of "+what)
+	ps, err := l.r.pairs(n, what.in("connection of "))
 	if err != nil {
 		return err
 	}
-	if err := l.r.checkKeys(ps, "in the connection of "+what, connKeys); err != nil {
+	if err := l.r.checkKeys(ps, what.in("in the connection of "), connKeys); err != nil {
 		return err
 	}
 	for _, p := range ps {
@@ -323,16 +407,16 @@ func (l *remotectlLoader) connection(n *yaml.Node, what string, set func(setting
 }
 
 // setting reads and validates one setting value.
-func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what string) (setting, error) {
+func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what phrase) (setting, error) {
 	r := l.r
-	label := key.String() + " of " + what
+	label := what.in(settingOf[key])
 	s := setting{key: key, pos: r.pos(n)}
 	var err error
 	switch key {
 	case setPort:
 		var port int
-		if port, err = r.integer(n, label); err == nil {
-			err = validPort(label, port)
+		if port, err = r.integer(n, label); err == nil && !isPort(port) {
+			err = validPort(label.String(), port)
 		}
 		s.val = port
 	case setIdentityFiles:
@@ -346,8 +430,8 @@ func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what string) (se
 	default:
 		var str string
 		str, err = r.str(n, label)
-		if err == nil {
-			err = checkEnum(key, str, label)
+		if allowed := enumValues(key); err == nil && allowed != nil && !slices.Contains(allowed, str) {
+			err = oneOf(label.String(), str, allowed)
 		}
 		s.val = str
 	}
@@ -357,19 +441,20 @@ func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what string) (se
 	return s, nil
 }
 
-// checkEnum validates settings with a fixed set of values.
-func checkEnum(key settingKey, s, label string) error {
+// enumValues returns the values a setting with a fixed set of values
+// accepts, or nil for a setting without one.
+func enumValues(key settingKey) []string {
 	switch key {
 	case setTransport:
-		return oneOf(label, s, transports)
+		return transports
 	case setHostKeyPolicy:
-		return oneOf(label, s, hostKeyPolicies)
+		return hostKeyPolicies
 	case setWinRMAuth:
-		return oneOf(label, s, winrmAuths)
+		return winrmAuths
 	case setWinRMShell:
-		return oneOf(label, s, winrmShells)
+		return winrmShells
 	case setWinRMMessageEncryption:
-		return oneOf(label, s, winrmEncryption)
+		return winrmEncryption
 	}
 	return nil
 }

@@ -35,8 +35,14 @@ func checkInventory(t *testing.T, inv *Inventory) {
 		if len(h.Groups) == 0 || !sort.StringsAreSorted(h.Groups) {
 			t.Fatalf("host %q has groups %v", h.Name, h.Groups)
 		}
-		if len(h.Vars) != len(h.VarOrigin) {
-			t.Fatalf("host %q: %d vars but %d origins", h.Name, len(h.Vars), len(h.VarOrigin))
+		origins := h.VarOrigins()
+		if len(h.Vars) != len(origins) {
+			t.Fatalf("host %q: %d vars but %d origins", h.Name, len(h.Vars), len(origins))
+		}
+		for name := range h.Vars {
+			if o := h.VarOrigin(name); o == "" || o != origins[name] {
+				t.Fatalf("host %q: variable %q has origin %q, and %q in VarOrigins", h.Name, name, o, origins[name])
+			}
 		}
 		if got, ok := inv.Host(h.Name); !ok || got != h {
 			t.Fatalf("host %q is not indexed", h.Name)

@@ -32,15 +32,33 @@ type Host struct {
 	Conn      Conn // connection settings
 	// Vars are the fully merged variables:
 	// defaults < group all < parent group < child group < host.
+	// The map is shared between hosts that have the same groups and no
+	// variables of their own: never modify it (copy it with maps.Clone).
+	// VarOrigin tells where each variable was defined.
 	Vars map[string]any
-	// VarOrigin says where the winning value of each variable was defined,
-	// e.g. "group web (inventory.yaml:12:5)", "host (hosts.ini:3)", "defaults (inventory.yaml:4:5)".
-	VarOrigin map[string]string
 	// Groups are all the groups the host belongs to, ancestors and "all"
 	// included, sorted by name. The slice is shared between hosts.
 	Groups   []string
 	Pos      Pos  // where the host was first defined (or first mentioned)
 	Implicit bool // the implicit localhost, which exists without being defined
+
+	varSources varSources
+}
+
+// varSources are the places a host's variables were merged from, kept so
+// that VarOrigin composes its answer only when asked: composing one per
+// variable per host up front costs more than loading a large inventory.
+type varSources struct {
+	shared *membership // the defaults and groups, shared between hosts; nil for a zero Host
+	own    []varDef    // the host's own variables
+}
+
+// layers returns the shared layers, lowest precedence first.
+func (s *varSources) layers() []*layer {
+	if s.shared == nil {
+		return nil
+	}
+	return s.shared.layers
 }
 
 // Addr returns the address to connect to: Address, or Name when it is empty.
@@ -49,6 +67,43 @@ func (h *Host) Addr() string {
 		return h.Address
 	}
 	return h.Name
+}
+
+// VarOrigin returns where the winning value of the variable name was
+// defined, e.g. "group web (inventory.yaml:12:5)", "host (hosts.ini:3)" or
+// "defaults (inventory.yaml:4:5)"; "" when the host has no such variable.
+// The text is composed on each call.
+func (h *Host) VarOrigin(name string) string {
+	for _, d := range h.varSources.own {
+		if d.name == name {
+			return originText(hostLabel, d.pos)
+		}
+	}
+	layers := h.varSources.layers()
+	for k := len(layers) - 1; k >= 0; k-- {
+		if i := layers[k].vars.find(name); i >= 0 {
+			return originText(layers[k].label, layers[k].vars.defs[i].pos)
+		}
+	}
+	return ""
+}
+
+// VarOrigins returns VarOrigin of every variable in Vars, in a new map.
+func (h *Host) VarOrigins() map[string]string {
+	out := make(map[string]string, len(h.Vars))
+	add := func(label string, defs []varDef) {
+		for _, d := range defs {
+			if _, won := out[d.name]; !won { // a layer above already defines it
+				out[d.name] = originText(label, d.pos)
+			}
+		}
+	}
+	add(hostLabel, h.varSources.own)
+	layers := h.varSources.layers()
+	for k := len(layers) - 1; k >= 0; k-- {
+		add(layers[k].label, layers[k].vars.defs)
+	}
+	return out
 }
 
 // Conn are the connection settings of a host. Zero values mean "not set": the

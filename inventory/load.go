@@ -22,7 +22,7 @@ import (
 // directory) are applied too. With no paths the inventory holds only the
 // implicit localhost.
 func Load(paths []string, opts LoadOptions) (*Inventory, error) {
-	l := &loader{b: newBuilder(opts), opts: opts}
+	l := &loader{b: newBuilder(opts), opts: opts, split: defaultSplit}
 	if l.opts.ScriptTimeout <= 0 {
 		l.opts.ScriptTimeout = DefaultScriptTimeout
 	}
@@ -48,7 +48,12 @@ func Load(paths []string, opts LoadOptions) (*Inventory, error) {
 // extension and the content. Executables are not run: dynamic-inventory JSON
 // is recognised by its "_meta" key.
 func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
-	l := &loader{b: newBuilder(opts), opts: opts}
+	return parseWith(name, data, opts, defaultSplit)
+}
+
+// parseWith is Parse splitting large hosts: blocks as split says.
+func parseWith(name string, data []byte, opts LoadOptions, split splitConfig) (*Inventory, error) {
+	l := &loader{b: newBuilder(opts), opts: opts, split: split}
 	if err := l.parseData(name, data); err != nil {
 		return nil, err
 	}
@@ -57,8 +62,9 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 
 // loader reads sources into a builder.
 type loader struct {
-	b    *builder
-	opts LoadOptions
+	b     *builder
+	opts  LoadOptions
+	split splitConfig // when to parse a hosts: block in parts
 }
 
 // loadPath loads a file, a directory or a host list and returns the
@@ -205,6 +211,10 @@ func (l *loader) hostList(list string) error {
 
 // parseData detects the format of one file's content and loads it.
 func (l *loader) parseData(name string, data []byte) error {
+	if s := splitHosts(name, data, l.split); s != nil {
+		l.b.beginSource(name, FormatRemotectl)
+		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), s.root, s)
+	}
 	d := detect(name, data)
 	if d.err != nil {
 		return d.err
@@ -215,7 +225,7 @@ func (l *loader) parseData(name string, data []byte) error {
 		if d.root == nil {
 			return nil
 		}
-		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root)
+		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root, nil)
 	case FormatAnsibleYAML:
 		return loadAnsibleYAML(l.b, newYAMLReader(name, len(data), true), d.root)
 	case FormatDynamic:
@@ -321,12 +331,12 @@ var yamlKeyLineRE = regexp.MustCompile(`^(---|- |[^\[\s=#;][^=]*:(\s|$))`)
 
 // looksLikeYAML reports whether the first significant line looks like YAML.
 func looksLikeYAML(data []byte) bool {
-	for line := range strings.Lines(string(data)) {
-		t := strings.TrimSpace(line)
-		if t == "" || t[0] == '#' {
+	for line := range bytes.Lines(data) {
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 || t[0] == '#' {
 			continue
 		}
-		return yamlKeyLineRE.MatchString(t)
+		return yamlKeyLineRE.Match(t)
 	}
 	return false
 }
@@ -467,7 +477,7 @@ func (l *loader) loadVarsFile(kind, entity, path string) error {
 		return err
 	}
 	r := newYAMLReader(path, len(data), true)
-	ps, err := r.pairs(root, "a variables file")
+	ps, err := r.pairs(root, words("a variables file"))
 	if err != nil {
 		return err
 	}

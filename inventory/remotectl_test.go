@@ -72,7 +72,7 @@ func TestPrecedence(t *testing.T) {
 	inv := parse(t, "inv.yaml", precedenceYAML)
 	h := mustHost(t, inv, "h1")
 	equal(t, "vars", h.Vars, map[string]any{"a": "defaults", "b": "all", "c": "parent", "d": "child", "e": "host"})
-	equal(t, "origins", h.VarOrigin, map[string]string{
+	equal(t, "origins", h.VarOrigins(), map[string]string{
 		"a": "defaults (inv.yaml:4:11)",
 		"b": "group all (inv.yaml:10:13)",
 		"c": "group parent (inv.yaml:14:13)",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,9 +160,12 @@ func (s setting) applyTo(h *Host) {
 	}
 }
 
+// isPort reports whether n is a valid port number.
+func isPort(n int) bool { return n >= 1 && n <= 65535 }
+
 // validPort checks a port number; label names it in the error.
 func validPort(label string, n int) error {
-	if n < 1 || n > 65535 {
+	if !isPort(n) {
 		return fmt.Errorf("%s must be between 1 and 65535, got %d", label, n)
 	}
 	return nil
@@ -169,10 +173,8 @@ func validPort(label string, n int) error {
 
 // oneOf checks that s is one of the allowed values.
 func oneOf(what, s string, allowed []string) error {
-	for _, a := range allowed {
-		if s == a {
-			return nil
-		}
+	if slices.Contains(allowed, s) {
+		return nil
 	}
 	return fmt.Errorf("%s must be one of %s, got %q", what, strings.Join(allowed, ", "), s)
 }
@@ -314,7 +316,7 @@ func ansibleWinRMAuth(name string, v any) (settingKey, any, bool, error) {
 		if m == "negotiate" {
 			m = "ntlm" // psrp's negotiate falls back to NTLM without Kerberos
 		}
-		if oneOf(name, m, winrmAuths) == nil {
+		if slices.Contains(winrmAuths, m) {
 			return setWinRMAuth, m, true, nil
 		}
 	}

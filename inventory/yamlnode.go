@@ -134,7 +134,7 @@ type pair struct {
 
 // pairs returns the entries of mapping n in order, with merge keys ("<<:")
 // applied. what names n in the "must be a mapping" error.
-func (r *yamlReader) pairs(n *yaml.Node, what string) ([]pair, error) {
+func (r *yamlReader) pairs(n *yaml.Node, what phrase) ([]pair, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return nil, err
@@ -158,8 +158,7 @@ func (r *yamlReader) pairs(n *yaml.Node, what string) ([]pair, error) {
 			return nil, errorf(r.pos(k), "%s: keys must be plain names, got %s", what, kindName(k))
 		}
 		if first := keys.find(out, k.Value); first != nil && !r.ansible {
-			return nil, errorf(r.pos(k), "duplicate key %q in %s (first at line %d)", k.Value, what, first.Line).
-				withHint("merge the two entries into one")
+			return nil, duplicateKey(r, k, what, first.Line)
 		}
 		out = keys.add(out, pair{name: k.Value, key: k, val: n.Content[i+1]})
 	}
@@ -175,6 +174,12 @@ func (r *yamlReader) pairs(n *yaml.Node, what string) ([]pair, error) {
 		}
 	}
 	return out, nil
+}
+
+// duplicateKey reports key k of mapping what, first written on line first.
+func duplicateKey(r *yamlReader, k *yaml.Node, what phrase, first int) error {
+	return errorf(r.pos(k), "duplicate key %q in %s (first at line %d)", k.Value, what, first).
+		withHint("merge the two entries into one")
 }
 
 // keySet finds keys among the pairs of one mapping: by scanning for small
@@ -214,18 +219,18 @@ func (s keySet) add(ps []pair, p pair) []pair {
 
 // mergeSources returns the entries a merge key brings in: one mapping, or a
 // list of mappings where earlier ones win.
-func (r *yamlReader) mergeSources(n *yaml.Node, what string) ([]pair, error) {
+func (r *yamlReader) mergeSources(n *yaml.Node, what phrase) ([]pair, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return nil, err
 	}
 	if n.Kind != yaml.SequenceNode {
-		return r.pairs(n, what+": merge (<<) value")
+		return r.pairs(n, what.then(": merge (<<) value"))
 	}
 	var out []pair
 	seen := make(map[string]bool)
 	for _, item := range n.Content {
-		ps, err := r.pairs(item, what+": merge (<<) value")
+		ps, err := r.pairs(item, what.then(": merge (<<) value"))
 		if err != nil {
 			return nil, err
 		}
@@ -259,7 +264,7 @@ func (r *yamlReader) value(n *yaml.Node) (any, error) {
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		ps, err := r.pairs(n, "value")
+		ps, err := r.pairs(n, words("value"))
 		if err != nil {
 			return nil, err
 		}
@@ -304,6 +309,14 @@ func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 		return nil, nil
 	case "!!timestamp", "!!binary":
 		return n.Value, nil
+	case yamlnode.TagInt:
+		if i, ok := plainInt(n.Value); ok {
+			return i, nil
+		}
+	case yamlnode.TagBool:
+		if b, ok := plainBool(n.Value); ok {
+			return b, nil
+		}
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {
@@ -320,8 +333,36 @@ func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 	return v, nil
 }
 
+// plainInt reads the integers most documents hold ("42", "-7") as
+// yaml.v3 resolves them, without Node.Decode, which sets up a whole decoder
+// for each value. ok is false for every other form (0x1F, 0o17, 017, 1_000,
+// or too many digits), left to Node.Decode.
+func plainInt(s string) (int, bool) {
+	digits := s
+	if digits != "" && (digits[0] == '-' || digits[0] == '+') {
+		digits = digits[1:]
+	}
+	if !isDigits(digits) || len(digits) > 18 || (digits[0] == '0' && len(digits) > 1) {
+		return 0, false
+	}
+	i, err := strconv.Atoi(s) // cannot fail: at most 18 digits
+	return i, err == nil
+}
+
+// plainBool reads the booleans of YAML 1.2 as yaml.v3 resolves them; ok is
+// false for other forms, left to Node.Decode.
+func plainBool(s string) (b, ok bool) {
+	switch s {
+	case "true", "True", "TRUE":
+		return true, true
+	case "false", "False", "FALSE":
+		return false, true
+	}
+	return false, false
+}
+
 // str reads a string scalar (numbers and booleans are taken as written).
-func (r *yamlReader) str(n *yaml.Node, what string) (string, error) {
+func (r *yamlReader) str(n *yaml.Node, what phrase) (string, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return "", err
@@ -333,12 +374,15 @@ func (r *yamlReader) str(n *yaml.Node, what string) (string, error) {
 }
 
 // integer reads an integer scalar.
-func (r *yamlReader) integer(n *yaml.Node, what string) (int, error) {
+func (r *yamlReader) integer(n *yaml.Node, what phrase) (int, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return 0, err
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagInt {
+		if i, ok := plainInt(n.Value); ok {
+			return i, nil
+		}
 		var i int
 		if n.Decode(&i) == nil {
 			return i, nil
@@ -348,12 +392,15 @@ func (r *yamlReader) integer(n *yaml.Node, what string) (int, error) {
 }
 
 // boolean reads a boolean scalar (true/false).
-func (r *yamlReader) boolean(n *yaml.Node, what string) (bool, error) {
+func (r *yamlReader) boolean(n *yaml.Node, what phrase) (bool, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return false, err
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool {
+		if b, ok := plainBool(n.Value); ok {
+			return b, nil
+		}
 		var b bool
 		if n.Decode(&b) == nil {
 			return b, nil
@@ -363,7 +410,7 @@ func (r *yamlReader) boolean(n *yaml.Node, what string) (bool, error) {
 }
 
 // duration reads a Go duration ("10s", "1m30s") or a number of seconds.
-func (r *yamlReader) duration(n *yaml.Node, what string) (time.Duration, error) {
+func (r *yamlReader) duration(n *yaml.Node, what phrase) (time.Duration, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return 0, err
@@ -384,7 +431,7 @@ func (r *yamlReader) duration(n *yaml.Node, what string) (time.Duration, error) 
 }
 
 // strList reads a list of strings; a single string is a list of one.
-func (r *yamlReader) strList(n *yaml.Node, what string) ([]string, []Pos, error) {
+func (r *yamlReader) strList(n *yaml.Node, what phrase) ([]string, []Pos, error) {
 	n, err := r.resolve(n)
 	if err != nil {
 		return nil, nil, err
@@ -401,7 +448,7 @@ func (r *yamlReader) strList(n *yaml.Node, what string) ([]string, []Pos, error)
 	out := make([]string, 0, len(n.Content))
 	pos := make([]Pos, 0, len(n.Content))
 	for _, c := range n.Content {
-		s, err := r.str(c, what+" entry")
+		s, err := r.str(c, what.then(" entry"))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -414,7 +461,7 @@ func (r *yamlReader) strList(n *yaml.Node, what string) ([]string, []Pos, error)
 // checkKeys fails on the first key of ps that is not in allowed, suggesting
 // the closest allowed key. where completes "unknown key "x" ...", e.g.
 // "in host \"web01\"".
-func (r *yamlReader) checkKeys(ps []pair, where string, allowed []string) error {
+func (r *yamlReader) checkKeys(ps []pair, where phrase, allowed []string) error {
 	for _, p := range ps {
 		known := false
 		for _, a := range allowed {
@@ -438,5 +485,41 @@ func (r *yamlReader) errAt(n *yaml.Node, err error) error {
 	return errorf(r.pos(n), "%v", err)
 }
 
-// fmtWhat builds "host \"web01\""-style phrases.
-func fmtWhat(kind, name string) string { return kind + " " + strconv.Quote(name) }
+// phrase names a part of an inventory in messages: `vars of host "web01"`,
+// `children of group "web" entry`, "defaults". Loading passes phrases down to
+// where a problem may show, and only a message composes the text: composing
+// it for each of 100,000 hosts costs more than loading them.
+type phrase struct {
+	prefix string // "vars of ", "in the connection of "
+	kind   string // "host", "group": name follows, quoted; "": name is the text itself
+	name   string
+	suffix string // " entry", ": merge (<<) value"
+}
+
+// words returns the phrase s, as written.
+func words(s string) phrase { return phrase{name: s} }
+
+// named returns the phrase `kind "name"`.
+func named(kind, name string) phrase { return phrase{kind: kind, name: name} }
+
+// in returns the phrase with prefix put before it: words("x").in("vars of ")
+// is "vars of x".
+func (p phrase) in(prefix string) phrase {
+	p.prefix = prefix + p.prefix
+	return p
+}
+
+// then returns the phrase with suffix put after it.
+func (p phrase) then(suffix string) phrase {
+	p.suffix += suffix
+	return p
+}
+
+// String composes the phrase.
+func (p phrase) String() string {
+	name := p.name
+	if p.kind != "" {
+		name = p.kind + " " + strconv.Quote(p.name)
+	}
+	return p.prefix + name + p.suffix
+}

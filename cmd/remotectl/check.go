@@ -294,7 +294,7 @@ func checkSource(hosts []*inventory.Host, files []string) (func(*inventory.Host)
 	for _, h := range hosts {
 		paths, err := hostCheckFiles(h)
 		if err != nil {
-			if origin := h.VarOrigin[checkFilesVar]; !reported[origin] {
+			if origin := h.VarOrigin(checkFilesVar); !reported[origin] {
 				reported[origin] = true
 				errs = append(errs, err)
 			}
@@ -352,7 +352,7 @@ func hostCheckFiles(h *inventory.Host) ([]string, error) {
 	}
 	bad := func() error {
 		where := "of host " + h.Name
-		if origin := h.VarOrigin[checkFilesVar]; origin != "" {
+		if origin := h.VarOrigin(checkFilesVar); origin != "" {
 			where = "from " + origin
 		}
 		return fmt.Errorf("the variable %q %s must be a list of check file paths, not %s; hint: checks: [web.yaml, base.yaml]",

@@ -109,7 +109,7 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 		v.Groups = []string{}
 	}
 	if details {
-		v.Vars, v.VarOrigin, v.Conn = h.Vars, h.VarOrigin, connView(h.Conn)
+		v.Vars, v.VarOrigin, v.Conn = h.Vars, h.VarOrigins(), connView(h.Conn)
 	}
 	return v
 }
