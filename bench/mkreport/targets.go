@@ -447,29 +447,32 @@ func trimFloat(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // duration renders nanoseconds with a unit and three significant digits:
 // "412 ns", "38.2 µs", "1.05 s".
 func duration(ns float64) string {
-	switch {
-	case ns >= 1e9:
-		return significant(ns/1e9) + " s"
-	case ns >= 1e6:
-		return significant(ns/1e6) + " ms"
-	case ns >= 1e3:
-		return significant(ns/1e3) + " µs"
-	}
-	return significant(ns) + " ns"
+	return scaled(ns, []unit{{1e9, "s"}, {1e6, "ms"}, {1e3, "µs"}, {1, "ns"}})
 }
 
 // byteSize renders a byte count with a unit: "512 B", "12.3 KB", "1.05 MB"
 // (powers of 1000, as go test's MB/s).
 func byteSize(b float64) string {
-	switch {
-	case b >= 1e9:
-		return significant(b/1e9) + " GB"
-	case b >= 1e6:
-		return significant(b/1e6) + " MB"
-	case b >= 1e3:
-		return significant(b/1e3) + " KB"
+	return scaled(b, []unit{{1e9, "GB"}, {1e6, "MB"}, {1e3, "KB"}, {1, "B"}})
+}
+
+// unit is a unit of measure and its size in the base unit.
+type unit struct {
+	size float64
+	name string
+}
+
+// scaled renders v in the first of units (largest first) it reaches, the
+// last one otherwise, with three significant digits.
+func scaled(v float64, units []unit) string {
+	u := units[len(units)-1]
+	for _, c := range units {
+		if v >= c.size {
+			u = c
+			break
+		}
 	}
-	return significant(b) + " B"
+	return significant(v/u.size) + " " + u.name
 }
 
 // significant renders v with three significant digits (at least the whole
