@@ -53,8 +53,7 @@ func tuneMemory() {
 	}
 	debug.SetMemoryLimit(softMemoryLimit)
 	afterEachGC(func() bool {
-		live, gcShare, cpu := gcStats()
-		if live <= softMemoryLimit/2 && (gcShare <= maxGCShare || cpu < minCPUForShare) {
+		if keepLimit(gcStats()) {
 			return true
 		}
 		debug.SetMemoryLimit(math.MaxInt64)
@@ -63,6 +62,12 @@ func tuneMemory() {
 		}
 		return false
 	})
+}
+
+// keepLimit decides, after a collection, whether the soft limit still
+// pays: little alive, and the collector not eating the CPU.
+func keepLimit(live uint64, gcShare, cpu float64) bool {
+	return live <= softMemoryLimit/2 && (gcShare <= maxGCShare || cpu < minCPUForShare)
 }
 
 // gcStats returns the bytes of heap the last collection found alive, the

@@ -187,8 +187,8 @@ var burstBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b
 // session waiting for output blocks on a small buffer; when a read fills it,
 // more is waiting, and the rest is drained through a buffer borrowed from a
 // pool until the stream runs dry again. A thousand quiet sessions thus hold
-// half a megabyte instead of the 64 MB of an io.Copy per stream, while a
-// chatty one reads 32 KB at a time.
+// one megabyte (two streams each) instead of the 64 MB of an io.Copy per
+// stream, while a chatty one reads 32 KB at a time.
 //
 // Writes go to a gate, which never fails; the stream is read to its end
 // whatever happens, so that the connection never stalls on an unread
