@@ -55,7 +55,7 @@ readonly KNOWN_HOSTS_LINES=10000 # the client files of every fleet (bench/fleet.
 readonly SSH_CONFIG_BLOCKS=1000
 # The Go benchmarks of the micro scenario (a go test -bench expression).
 # HostKeyCheck is the known_hosts benchmark's old name, KnownHostsCheck10k its new one.
-readonly MICRO_BENCH='Coalesce10k|Load100k|Select100k|LineWriter|RunnerOutput|Text|KnownHostsCheck10k|SSHConfigResolve1000|ResolveLargeConfig|Fold10k'
+readonly MICRO_BENCH='Coalesce10k|Load100k|Select100k|LineWriter|RunnerOutput|Text|KnownHostsCheck10k|SSHConfigResolve1000|Fold10k'
 readonly MICRO_INVENTORY_HOSTS=100000 # half web, half db, in racks of 1000
 readonly MICRO_INVENTORY_PATTERN='web*:&dc1:!web0001*'
 readonly MICRO_INVENTORY_REPS=3

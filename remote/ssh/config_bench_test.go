@@ -50,7 +50,8 @@ func loopbackHosts(n int) []string {
 // BenchmarkSSHConfigResolve1000 measures the per-host cost of ssh_config
 // lookups with 1,000 Host blocks, the budget being far below 0.5 ms of CPU
 // per host. "compiled" is the lookup alone, "dialer" the whole
-// resolveTarget (lookup, token expansion, defaults).
+// resolveTarget (lookup, token expansion, defaults) for hosts no block
+// names, "named" the same for hosts a literal Host block names.
 func BenchmarkSSHConfigResolve1000(b *testing.B) {
 	home := b.TempDir()
 	path := writeFile(b, home, ".ssh/config", fleetSSHConfig(1000))
@@ -73,6 +74,18 @@ func BenchmarkSSHConfigResolve1000(b *testing.B) {
 		}
 		loopWithCPU(b, func(i int) {
 			if _, err := d.resolveTarget(remote.Target{Name: hosts[i%len(hosts)]}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("named", func(b *testing.B) {
+		d := newTestDialer(b, Options{Home: home, ConfigFile: path, LocalUser: "me"})
+		if p, err := d.resolveTarget(remote.Target{Name: "srv-00001.example.net"}); err != nil || p.user != "svc1" {
+			b.Fatalf("resolve srv-00001.example.net: %+v, %v", p, err)
+		}
+		loopWithCPU(b, func(i int) {
+			name := fmt.Sprintf("srv-%05d.example.net", i%900/9*10+i%9) // skip the wildcard blocks
+			if _, err := d.resolveTarget(remote.Target{Name: name}); err != nil {
 				b.Fatal(err)
 			}
 		})

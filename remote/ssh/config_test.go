@@ -3,7 +3,6 @@
 package ssh
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -367,27 +366,4 @@ func FuzzSSHConfig(f *testing.F) {
 		}
 		cfg.resolve("host.example", "", "me")
 	})
-}
-
-// BenchmarkResolveLargeConfig resolves hosts against an ssh_config with
-// 1,000 Host blocks: the per-host cost must stay far below 0.5 ms.
-func BenchmarkResolveLargeConfig(b *testing.B) {
-	home := b.TempDir()
-	var sb strings.Builder
-	for i := range 1000 {
-		fmt.Fprintf(&sb, "Host web%04d web%04d.example.com\n  HostName 10.0.%d.%d\n  User u%d\n  Port %d\n\n",
-			i, i, i/256, i%256, i, 2000+i)
-	}
-	sb.WriteString("Host *\n  IdentityFile ~/.ssh/id_test\n  ServerAliveInterval 10\n")
-	cfg := writeFile(b, home, ".ssh/config", sb.String())
-	d := newTestDialer(b, Options{Home: home, ConfigFile: cfg, LocalUser: "me"})
-	if _, err := d.resolveTarget(remote.Target{Name: "warmup"}); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := range b.N {
-		if _, err := d.resolveTarget(remote.Target{Name: fmt.Sprintf("web%04d", i%1000)}); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
