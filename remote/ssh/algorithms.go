@@ -28,6 +28,11 @@ var defaultKeyExchanges = func() []string {
 	return kex
 }()
 
+// supportedHostKeys is x/crypto's list of secure host key algorithms, read
+// once: SupportedAlgorithms copies every list at each call, and dials ask
+// for it.
+var supportedHostKeys = gossh.SupportedAlgorithms().HostKeys
+
 // algorithmKind is one ssh_config algorithm setting.
 type algorithmKind struct {
 	keyword   string   // as written in ssh_config, for messages
@@ -37,14 +42,12 @@ type algorithmKind struct {
 
 var (
 	kexKind = algorithmKind{"KexAlgorithms", defaultKeyExchanges,
-		concat(gossh.SupportedAlgorithms().KeyExchanges, gossh.InsecureAlgorithms().KeyExchanges)}
+		slices.Concat(gossh.SupportedAlgorithms().KeyExchanges, gossh.InsecureAlgorithms().KeyExchanges)}
 	cipherKind = algorithmKind{"Ciphers", gossh.SupportedAlgorithms().Ciphers,
-		concat(gossh.SupportedAlgorithms().Ciphers, gossh.InsecureAlgorithms().Ciphers)}
+		slices.Concat(gossh.SupportedAlgorithms().Ciphers, gossh.InsecureAlgorithms().Ciphers)}
 	macKind = algorithmKind{"MACs", gossh.SupportedAlgorithms().MACs,
-		concat(gossh.SupportedAlgorithms().MACs, gossh.InsecureAlgorithms().MACs)}
+		slices.Concat(gossh.SupportedAlgorithms().MACs, gossh.InsecureAlgorithms().MACs)}
 )
-
-func concat(a, b []string) []string { return append(slices.Clip(a), b...) }
 
 // parse applies an OpenSSH algorithm list (ssh_config(5)) to the defaults:
 //

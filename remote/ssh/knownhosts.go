@@ -419,7 +419,7 @@ func (c *hostKeyChecker) offer(hostport string) []string {
 	if len(algos) == 0 {
 		return nil
 	}
-	return appendUnique(algos, gossh.SupportedAlgorithms().HostKeys...)
+	return appendUnique(algos, supportedHostKeys...)
 }
 
 // algorithms returns the host key algorithms of the keys on record for
