@@ -53,23 +53,27 @@ func checkInventory(t *testing.T, inv *Inventory) {
 	}
 }
 
+// fuzzParse parses data as the file name says: it either loads an
+// inventory that passes checkInventory or fails with an *Error.
+func fuzzParse(t *testing.T, name string, data []byte) {
+	inv, err := Parse(name, data, LoadOptions{MaxHosts: fuzzMaxHosts})
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatalf("error is a %T, want *Error: %v", err, err)
+		}
+		return
+	}
+	checkInventory(t, inv)
+}
+
 func FuzzLoadYAML(f *testing.F) {
 	addFileSeeds(f, "testdata/broken/*.y*ml")
 	addFileSeeds(f, "testdata/ansible/*.yaml")
 	addFileSeeds(f, "../inventory.example.yaml")
 	f.Add([]byte(precedenceYAML))
 	f.Add([]byte(patternInventory))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := Parse("fuzz.yaml", data, LoadOptions{MaxHosts: fuzzMaxHosts})
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("error is a %T, want *Error: %v", err, err)
-			}
-			return
-		}
-		checkInventory(t, inv)
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, "fuzz.yaml", data) })
 }
 
 func FuzzLoadINI(f *testing.F) {
@@ -77,17 +81,7 @@ func FuzzLoadINI(f *testing.F) {
 	addFileSeeds(f, "testdata/ansible/*.ini")
 	f.Add([]byte("h x=\"{'a': [1, (2,), {3}]}\" y=b'\\x41' z=1_0.5e3 w=-0x1F\n[g:vars]\nk = '''v'''\n"))
 	f.Add([]byte("[a:children]\nb\n[b:children]\nc\n[c]\nh[a:c]:22\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := Parse("fuzz.ini", data, LoadOptions{MaxHosts: fuzzMaxHosts})
-		if err != nil {
-			var e *Error
-			if !errors.As(err, &e) {
-				t.Fatalf("error is a %T, want *Error: %v", err, err)
-			}
-			return
-		}
-		checkInventory(t, inv)
-	})
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, "fuzz.ini", data) })
 }
 
 func FuzzAnsibleRange(f *testing.F) {
