@@ -11,8 +11,8 @@ import (
 	"github.com/remotectl/remotectl/nodeset"
 )
 
-// implicitLocalhost is the host that always resolves, even when no inventory
-// defines it.
+// implicitLocalhost is the host there is when no inventory is given: the
+// controller itself.
 const implicitLocalhost = "localhost"
 
 // varDef is a variable as written in one place.
@@ -564,9 +564,10 @@ func (r *resolver) membershipOf(direct []int32) *membership {
 	return m
 }
 
-// finish validates the groups and resolves every host. It consumes the
-// builder: the hostDefs are gone once the hosts are resolved.
-func (b *builder) finish() (*Inventory, error) {
+// finish validates the groups and resolves every host of the inventories
+// given (named for messages; none: only the implicit localhost). It
+// consumes the builder: the hostDefs are gone once the hosts are resolved.
+func (b *builder) finish(given []string) (*Inventory, error) {
 	if err := b.linkChildRefs(); err != nil {
 		return nil, err
 	}
@@ -589,6 +590,7 @@ func (b *builder) finish() (*Inventory, error) {
 		members:  make([][]int32, len(b.groups)),
 		children: make([][]int32, len(b.groups)),
 		sources:  b.sources,
+		given:    given,
 		maxHosts: b.maxHosts,
 	}
 	// One allocation for every host rather than one each: an inventory is
@@ -607,7 +609,9 @@ func (b *builder) finish() (*Inventory, error) {
 		inv.members[gi] = g.hosts
 		inv.children[gi] = g.children
 	}
-	if _, defined := b.hostIdx[implicitLocalhost]; !defined {
+	if len(given) == 0 {
+		// No inventory at all: the controller is the one host there is. An
+		// inventory, even one without hosts, never falls back to it.
 		local := &Host{}
 		m := newMembership(b.defaults, b.groups, []int32{0}, nil)
 		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel})

@@ -142,11 +142,12 @@
 //
 // # The implicit localhost
 //
-// The host "localhost" always exists: when no inventory defines it, it is the
-// controller itself (transport local) with only the variables of defaults:
-// and the group "all", no connection settings and no groups. It is selected
-// by its exact name only; with no inventory at all, "all" (the default
-// pattern) is the implicit localhost.
+// With no inventory at all, the host "localhost" exists: it is the
+// controller itself (transport local), with no variables, no connection
+// settings and no groups, and "all" (the default pattern) is just it. An
+// inventory has only the hosts it defines: one that defines none selects
+// nothing (ErrNoHosts), so a command never falls back to the controller, and
+// "localhost" must be defined (e.g. with transport: local) to be used.
 //
 // # Host patterns
 //

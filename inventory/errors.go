@@ -64,6 +64,9 @@ var (
 	ErrUnknownName = errors.New("unknown host or group")
 	// ErrNoMatch: a glob or regex matches nothing, or the whole selection is empty.
 	ErrNoMatch = errors.New("no host matched")
+	// ErrNoHosts: the inventories given define no host at all, so nothing
+	// can be selected (not even the implicit localhost).
+	ErrNoHosts = errors.New("the inventory has no hosts")
 )
 
 // didYouMean returns ` (did you mean "x"?)` for the closest candidate, or

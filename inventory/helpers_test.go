@@ -47,6 +47,16 @@ func mustHost(t *testing.T, inv *Inventory, name string) *Host {
 	return h
 }
 
+// mustSelect returns the hosts pattern selects.
+func mustSelect(t *testing.T, inv *Inventory, pattern string) []*Host {
+	t.Helper()
+	hosts, err := inv.Select(pattern, "")
+	if err != nil {
+		t.Fatalf("Select(%q): %v", pattern, err)
+	}
+	return hosts
+}
+
 // mustGroup returns the group called name.
 func mustGroup(t *testing.T, inv *Inventory, name string) *Group {
 	t.Helper()

@@ -40,7 +40,7 @@ type Host struct {
 	// included, sorted by name. The slice is shared between hosts.
 	Groups   []string
 	Pos      Pos  // where the host was first defined (or first mentioned)
-	Implicit bool // the implicit localhost, which exists without being defined
+	Implicit bool // the implicit localhost, which exists only when no inventory is given
 
 	varSources varSources
 }
@@ -171,13 +171,16 @@ type LoadOptions struct {
 	// MaxHosts caps how many names one host range may expand to and how many
 	// hosts the whole inventory may hold; 0 means nodeset.DefaultMax.
 	MaxHosts int
-	// ScriptTimeout bounds each run of a dynamic-inventory executable; 0
-	// means DefaultScriptTimeout.
+	// ScriptTimeout bounds the runs of each dynamic-inventory executable,
+	// --list and every --host together; 0 means DefaultScriptTimeout.
 	ScriptTimeout time.Duration
+	// ScriptTimeoutHint is the hint of the error of a script that ran out of
+	// time: how the user raises the limit. "" gives a generic hint.
+	ScriptTimeoutHint string
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.
-const DefaultScriptTimeout = 2 * time.Minute
+const DefaultScriptTimeout = time.Minute
 
 // Inventory is a loaded, validated set of hosts and groups. It is immutable
 // and safe for concurrent use.
@@ -191,7 +194,8 @@ type Inventory struct {
 	members  [][]int32
 	children [][]int32
 	sources  []Source
-	implicit *Host // the implicit localhost; nil when "localhost" is defined
+	given    []string // the inventories as named to Load or Parse
+	implicit *Host    // the implicit localhost; nil when an inventory is given
 	maxHosts int
 	// readFile reads "@file" patterns; os.ReadFile except in tests.
 	readFile func(string) ([]byte, error)
@@ -201,8 +205,8 @@ type Inventory struct {
 // included (unless the inventory defines "localhost").
 func (inv *Inventory) Hosts() []*Host { return inv.hosts }
 
-// Host returns the host called name. "localhost" always exists: when the
-// inventory does not define it, it is the implicit local host.
+// Host returns the host called name. With no inventory at all, "localhost"
+// is the implicit local host; an inventory has only the hosts it defines.
 func (inv *Inventory) Host(name string) (*Host, bool) {
 	if i, ok := inv.hostIdx[name]; ok {
 		return inv.hosts[i], true
@@ -228,8 +232,8 @@ func (inv *Inventory) Group(name string) (*Group, bool) {
 // Sources returns the files the inventory was loaded from, in load order.
 func (inv *Inventory) Sources() []Source { return inv.sources }
 
-// Names returns every host and group name (and "localhost", which always
-// resolves), sorted and without duplicates, for shell completion and
+// Names returns every host and group name (and "localhost" with no
+// inventory at all), sorted and without duplicates, for shell completion and
 // suggestions.
 func (inv *Inventory) Names() []string {
 	names := make([]string, 0, len(inv.hosts)+len(inv.groups)+1)

@@ -41,7 +41,7 @@ func Load(paths []string, opts LoadOptions) (*Inventory, error) {
 			return nil, err
 		}
 	}
-	return l.b.finish()
+	return l.b.finish(paths)
 }
 
 // Parse reads one inventory from memory, detecting its format from name's
@@ -57,7 +57,7 @@ func parseWith(name string, data []byte, opts LoadOptions, split splitConfig) (*
 	if err := l.parseData(name, data); err != nil {
 		return nil, err
 	}
-	return l.b.finish()
+	return l.b.finish([]string{name})
 }
 
 // loader reads sources into a builder.

@@ -91,12 +91,18 @@ func splitTerms(s string) []string {
 // subscripts when x is a group, ranges otherwise; "@file" (one pattern per line, "#" comments). Terms separated
 // by ',' or ':' are a union; "&x" intersects and "!x" excludes. Unions are
 // evaluated first, then intersections, then exclusions, so "!x" alone means
-// all hosts but x. "localhost" always resolves (see Inventory.Host).
+// all hosts but x. With no inventory at all, "localhost" and "all" are the
+// implicit localhost (see Inventory.Host).
 //
 // A plain name matching no host or group is an error (wrapping
-// ErrUnknownName) suggesting close names; a glob, regex or range matching
-// nothing, or an empty result, is an error wrapping ErrNoMatch.
+// ErrUnknownName) suggesting close names, and so is a range some of whose
+// names match nothing (the error names them, folded); a glob, regex or range
+// matching nothing, or an empty result, is an error wrapping ErrNoMatch. An
+// inventory without hosts selects nothing: an error wrapping ErrNoHosts.
 func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
+	if err := inv.CheckHosts(); err != nil {
+		return nil, err
+	}
 	set, err := inv.evaluate(pattern)
 	if err != nil {
 		return nil, err
@@ -115,6 +121,19 @@ func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
 		return nil, selectErrorf(ErrNoMatch, "pattern %q matches no host", pattern)
 	}
 	return inv.hostsIn(set), nil
+}
+
+// CheckHosts returns an error wrapping ErrNoHosts, naming the inventories,
+// when inventories were given but define no host: there is nothing to
+// select, and nothing falls back to the controller. Nil otherwise.
+func (inv *Inventory) CheckHosts() error {
+	switch {
+	case len(inv.hosts) > 0 || inv.implicit != nil:
+		return nil
+	case len(inv.given) == 1:
+		return selectErrorf(ErrNoHosts, "the inventory %s has no hosts", inv.given[0])
+	}
+	return selectErrorf(ErrNoHosts, "the inventories %s have no hosts", strings.Join(inv.given, ", "))
 }
 
 // hostsIn lists the hosts of a set in definition order (implicit localhost last).
@@ -215,7 +234,7 @@ func (inv *Inventory) match(text string) (bitset, error) {
 		for i := range inv.hosts {
 			s.set(i)
 		}
-		if len(inv.hosts) == 0 && inv.implicit != nil {
+		if inv.implicit != nil {
 			// No inventory at all: "all" is the implicit localhost, so
 			// `remotectl exec -- CMD` just works on a fresh machine.
 			s.set(len(inv.hosts))
@@ -246,6 +265,19 @@ func (inv *Inventory) subscriptable(base string) bool {
 // matchName matches a plain name: a group, a host, or both; otherwise the
 // implicit localhost, or an error suggesting close names.
 func (inv *Inventory) matchName(name string) (bitset, error) {
+	if s, found := inv.lookupName(name); found {
+		return s, nil
+	}
+	msg := fmt.Sprintf("%q is not a host or group of the inventory", name)
+	if close := yamlnode.Suggest(name, inv.Names(), 3); len(close) > 0 {
+		msg += "; did you mean " + quoteList(close) + "?"
+	}
+	return nil, selectErrorf(ErrUnknownName, "%s", msg)
+}
+
+// lookupName returns the hosts a plain name stands for: a group, a host, or
+// both, or the implicit localhost; false when it names nothing.
+func (inv *Inventory) lookupName(name string) (bitset, bool) {
 	s := inv.newSet()
 	found := false
 	if gi, ok := inv.groupIdx[name]; ok {
@@ -260,14 +292,7 @@ func (inv *Inventory) matchName(name string) (bitset, error) {
 		s.set(len(inv.hosts))
 		found = true
 	}
-	if found {
-		return s, nil
-	}
-	msg := fmt.Sprintf("%q is not a host or group of the inventory", name)
-	if close := yamlnode.Suggest(name, inv.Names(), 3); len(close) > 0 {
-		msg += "; did you mean " + quoteList(close) + "?"
-	}
-	return nil, selectErrorf(ErrUnknownName, "%s", msg)
+	return s, found
 }
 
 // matchGlob matches a glob against group and host names. With mustMatch, a
@@ -323,8 +348,10 @@ func (inv *Inventory) matchRegex(text string) (bitset, error) {
 }
 
 // matchRange expands a node range ("web[01-03]", or Ansible's "web[01:03]")
-// and matches each name (names may still hold globs). Names that match
-// nothing are skipped; a range matching nothing at all is an error.
+// and matches each name (names may still hold globs). A range matching
+// nothing at all is an error wrapping ErrNoMatch; one that matches only in
+// part is an error wrapping ErrUnknownName that names, folded, what matches
+// nothing: "web[01-30]" with web01-web25 defined must not quietly mean 25 hosts.
 func (inv *Inventory) matchRange(text string) (bitset, error) {
 	var names []string
 	var err error
@@ -337,17 +364,30 @@ func (inv *Inventory) matchRange(text string) (bitset, error) {
 		return nil, fmt.Errorf("pattern %s: %v", text, err)
 	}
 	s := inv.newSet()
+	var missing []string
 	for _, name := range names {
 		var part bitset
+		var found bool
 		if strings.ContainsAny(name, "*?") {
-			part, _ = inv.matchGlob(name, false)
-		} else if part, err = inv.matchName(name); err != nil {
+			var err error
+			part, err = inv.matchGlob(name, true)
+			found = err == nil
+		} else {
+			part, found = inv.lookupName(name)
+		}
+		if !found {
+			missing = append(missing, name)
 			continue
 		}
 		s.or(part)
 	}
-	if s.empty() {
+	switch {
+	case s.empty():
 		return nil, selectErrorf(ErrNoMatch, "pattern %s matches no host", text)
+	case len(missing) == 1:
+		return nil, selectErrorf(ErrUnknownName, "pattern %s: %s is not a host or group of the inventory", text, missing[0])
+	case len(missing) > 1:
+		return nil, selectErrorf(ErrUnknownName, "pattern %s: %s are not hosts or groups of the inventory", text, nodeset.Fold(missing))
 	}
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -313,6 +314,55 @@ func TestEmptyInventories(t *testing.T) {
 	}
 }
 
+// TestInventoryWithoutHosts: an inventory that defines no host selects
+// nothing, whatever the pattern: it never falls back to the implicit
+// localhost (which would run the command on the controller).
+func TestInventoryWithoutHosts(t *testing.T) {
+	dir := t.TempDir()
+	empty := writeFile(t, dir, "empty.yaml", "", 0o644)
+	ini := writeFile(t, dir, "hosts.ini", "# nothing yet\n[web]\n", 0o644)
+	saved := writeFile(t, dir, "saved.json", `{"_meta":{"hostvars":{}},"all":{"hosts":[]}}`, 0o644)
+	emptyDir := filepath.Join(dir, "inventory.d")
+	if err := os.Mkdir(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		paths []string
+		want  string
+	}{
+		{[]string{empty}, "the inventory " + empty + " has no hosts"},
+		{[]string{ini}, "the inventory " + ini + " has no hosts"},
+		{[]string{saved}, "the inventory " + saved + " has no hosts"},
+		{[]string{emptyDir}, "the inventory " + emptyDir + " has no hosts"},
+		{[]string{empty, emptyDir}, "the inventories " + empty + ", " + emptyDir + " have no hosts"},
+	}
+	if runtime.GOOS != "windows" {
+		dynamic := script(t, `echo '{"_meta":{"hostvars":{}},"all":{"hosts":[]}}'`+"\n")
+		tests = append(tests, struct {
+			paths []string
+			want  string
+		}{[]string{dynamic}, "the inventory " + dynamic + " has no hosts"})
+	}
+	for _, tc := range tests {
+		inv := loadPaths(t, tc.paths...)
+		if h, ok := inv.Host("localhost"); ok {
+			t.Errorf("%v: localhost resolves to %+v", tc.paths, h)
+		}
+		if err := inv.CheckHosts(); !errors.Is(err, ErrNoHosts) || err.Error() != tc.want {
+			t.Errorf("%v: CheckHosts = %v, want %q", tc.paths, err, tc.want)
+		}
+		for _, pattern := range []string{"", "all", "*", "localhost", "!x"} {
+			hosts, err := inv.Select(pattern, "")
+			if !errors.Is(err, ErrNoHosts) || err.Error() != tc.want {
+				t.Errorf("%v: Select(%q) = %v, %v; want %q", tc.paths, pattern, hostNames(hosts), err, tc.want)
+			}
+		}
+	}
+	if err := parse(t, "empty.yaml", "").CheckHosts(); err == nil || err.Error() != "the inventory empty.yaml has no hosts" {
+		t.Errorf("Parse: CheckHosts = %v", err)
+	}
+}
+
 func TestLoadWithoutPaths(t *testing.T) {
 	inv, err := Load(nil, LoadOptions{})
 	if err != nil {
@@ -341,27 +391,20 @@ func TestLoadWithoutPaths(t *testing.T) {
 	}
 }
 
-func TestImplicitLocalhostGetsOnlyVars(t *testing.T) {
-	inv := parse(t, "inv.yaml", `
-defaults:
-  user: deploy
-  connection: { become: true, proxy_jump: bastion }
-  vars: { a: 1 }
-groups:
-  all: { vars: { b: 2 } }
-  web: { hosts: [w], vars: { c: 3 } }
-`)
-	local := mustHost(t, inv, "localhost")
-	equal(t, "vars", local.Vars, map[string]any{"a": 1, "b": 2})
-	equal(t, "no remote settings on the controller", local.Conn, Conn{})
-	equal(t, "user", local.User, "")
-	equal(t, "transport", local.Transport, TransportLocal)
-	equal(t, "not listed", hostNames(inv.Hosts()), []string{"w"})
+func TestNoImplicitLocalhostInAnInventory(t *testing.T) {
+	inv := parse(t, "inv.yaml", "hosts: [w]\n")
+	if h, ok := inv.Host("localhost"); ok {
+		t.Fatalf("an inventory without localhost has %+v", h)
+	}
+	if _, err := inv.Select("localhost", ""); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("Select(localhost): got %v, want ErrUnknownName", err)
+	}
+	equal(t, "all", hostNames(mustSelect(t, inv, "all")), []string{"w"})
 }
 
 func TestNames(t *testing.T) {
 	inv := parse(t, "inv.yaml", "hosts: [web1, db1]\ngroups:\n  web: { hosts: [web1] }\n")
-	equal(t, "names", inv.Names(), []string{"all", "db1", "localhost", "ungrouped", "web", "web1"})
+	equal(t, "names", inv.Names(), []string{"all", "db1", "ungrouped", "web", "web1"})
 }
 
 // TestDocExampleLoads keeps the example of the package documentation valid:
