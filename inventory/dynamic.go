@@ -18,29 +18,34 @@ const (
 	stderrExcerpt   = 1024      // bytes of stderr shown in errors
 )
 
+// errScriptTimeout is the cause of the context of a dynamic inventory that
+// ran out of ScriptTimeout.
+var errScriptTimeout = errors.New("dynamic inventory timeout")
+
 // runScript runs a dynamic-inventory executable with args and returns its
-// standard output. Failures name the command, its exit status and the end of
+// standard output. The executable leads a process group of its own, killed
+// whole when ctx ends and once it has exited, so that nothing it started
+// outlives it. Failures name the command, its exit status and the end of
 // its standard error.
-func runScript(path string, timeout time.Duration, args ...string) ([]byte, error) {
+func runScript(ctx context.Context, path string, opts LoadOptions, args ...string) ([]byte, error) {
 	abs, err := filepath.Abs(path) // never let exec search $PATH for a relative name
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, abs, args...)
 	cmd.Dir = filepath.Dir(abs)
 	cmd.WaitDelay = time.Second // do not wait for grandchildren holding the pipes
+	startProcessGroup(cmd)
 	stdout := &cappedBuffer{max: maxScriptOutput}
 	stderr := &tailBuffer{max: stderrExcerpt}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	err = cmd.Run()
+	killProcessGroup(cmd) // what it left running in the background
 	what := fmt.Sprintf("dynamic inventory (run with %s)", strings.Join(args, " "))
 	var exitErr *exec.ExitError
 	switch {
-	case ctx.Err() == context.DeadlineExceeded:
-		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("%s did not finish within %s", what, timeout),
-			Hint: "make the script faster or raise the script timeout"}
+	case ctx.Err() != nil:
+		return nil, stoppedError(ctx, path, what, opts)
 	case errors.As(err, &exitErr):
 		msg := fmt.Sprintf("%s exited with status %d", what, exitErr.ExitCode())
 		if excerpt := stderr.String(); excerpt != "" {
@@ -54,6 +59,26 @@ func runScript(path string, timeout time.Duration, args ...string) ([]byte, erro
 		return nil, &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("%s printed more than %d MiB", what, maxScriptOutput>>20)}
 	}
 	return stdout.Bytes(), nil
+}
+
+// stoppedError tells why a dynamic inventory was stopped: it ran out of
+// ScriptTimeout, or its caller's context ended (an interruption, a
+// deadline), which the error wraps.
+func stoppedError(ctx context.Context, path, what string, opts LoadOptions) error {
+	cause := context.Cause(ctx)
+	switch {
+	case errors.Is(cause, errScriptTimeout):
+		hint := opts.ScriptTimeoutHint
+		if hint == "" {
+			hint = "make the script faster or raise the script timeout"
+		}
+		return &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("%s did not finish within %s", what, opts.ScriptTimeout), Hint: hint}
+	case errors.Is(cause, context.Canceled):
+		return &Error{Pos: Pos{File: path}, Msg: what + " was interrupted", Err: cause}
+	case errors.Is(cause, context.DeadlineExceeded):
+		return &Error{Pos: Pos{File: path}, Msg: what + " was stopped: deadline exceeded", Err: cause}
+	}
+	return &Error{Pos: Pos{File: path}, Msg: fmt.Sprintf("%s was stopped: %v", what, cause), Err: cause}
 }
 
 // cappedBuffer keeps at most max bytes and notes when more were written.

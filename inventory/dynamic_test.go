@@ -1,10 +1,16 @@
 package inventory
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -106,6 +112,134 @@ func TestDynamicInventoryTimeout(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
 	}
+}
+
+// hangingScript starts a background child and waits for it: a script stuck
+// on a slow API while some helper of its runs. Once the child runs, it
+// writes its own pid and the child's to the file pids.
+const hangingScript = `sleep 300 & echo $$ $! > "$(dirname "$0")/pids.tmp"; mv "$(dirname "$0")/pids.tmp" "$(dirname "$0")/pids"; wait`
+
+func TestDynamicInventoryTimeoutKillsItsProcessGroup(t *testing.T) {
+	path := script(t, hangingScript+"\n")
+	_, err := Load([]string{path}, LoadOptions{ScriptTimeout: 2 * time.Second, ScriptTimeoutHint: "raise --inventory-timeout"})
+	want := path + ": dynamic inventory (run with --list) did not finish within 2s; hint: raise --inventory-timeout"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+	expectGone(t, readPids(t, filepath.Join(filepath.Dir(path), "pids")))
+}
+
+func TestDynamicInventoryStopsWithItsContext(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		stop func(context.CancelFunc)
+		want error
+		msg  string
+	}{
+		{"interrupted", func(cancel context.CancelFunc) { cancel() }, context.Canceled, "was interrupted"},
+		{"deadline", nil, context.DeadlineExceeded, "was stopped: deadline exceeded"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := script(t, hangingScript+"\n")
+			ctx, cancel := context.WithCancel(context.Background())
+			if tc.stop == nil {
+				ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+			}
+			defer cancel()
+			errc := make(chan error, 1)
+			go func() {
+				_, err := LoadContext(ctx, []string{path}, LoadOptions{ScriptTimeout: time.Hour})
+				errc <- err
+			}()
+			pids := waitForPids(t, filepath.Join(filepath.Dir(path), "pids"))
+			if tc.stop != nil {
+				tc.stop(cancel)
+			}
+			select {
+			case err := <-errc:
+				want := path + ": dynamic inventory (run with --list) " + tc.msg
+				if !errors.Is(err, tc.want) || err.Error() != want {
+					t.Errorf("got %v, want %q wrapping %v", err, want, tc.want)
+				}
+			case <-time.After(time.Minute):
+				t.Fatal("LoadContext did not return once its context ended")
+			}
+			expectGone(t, pids)
+		})
+	}
+}
+
+// TestDynamicInventoryLeavesNoOrphans: what a script leaves running in the
+// background when it exits is killed too.
+func TestDynamicInventoryLeavesNoOrphans(t *testing.T) {
+	path := script(t, `sleep 300 >/dev/null 2>&1 & echo $$ $! > "$(dirname "$0")/pids"; echo '{"web": ["a"]}'`+"\n")
+	inv := loadPaths(t, path)
+	equal(t, "hosts", hostNames(inv.Hosts()), []string{"a"})
+	expectGone(t, readPids(t, filepath.Join(filepath.Dir(path), "pids")))
+}
+
+// readPids reads the pids a script wrote.
+func readPids(t *testing.T, file string) []int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(b)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// waitForPids waits until a script has written file (renamed into place
+// whole), then reads the pids in it.
+func waitForPids(t *testing.T, file string) []int {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(file); err == nil {
+			return readPids(t, file)
+		}
+	}
+	t.Fatalf("%s was never written", file)
+	return nil
+}
+
+// expectGone fails the test when one of the processes (the script and what
+// it started) is still alive, after giving the kill a while to land, and
+// kills the survivors.
+func expectGone(t *testing.T, pids []int) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return // reads /proc
+	}
+	var alive []int
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		alive = slices.DeleteFunc(slices.Clone(pids), gone)
+		if len(alive) == 0 {
+			return
+		}
+	}
+	t.Errorf("processes %v the script started are still running", alive)
+	for _, pid := range alive {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// gone reports whether pid has exited; a zombie counts as exited (nobody
+// may reap orphans in a container).
+func gone(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	// "pid (comm) state ...": comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && bytes.HasPrefix(stat[i+1:], []byte(" Z"))
 }
 
 func TestExecutableStaticFileIsParsed(t *testing.T) {

@@ -40,12 +40,16 @@ type Error struct {
 	Pos  Pos
 	Msg  string
 	Hint string
+	Err  error // the cause, for errors.Is (a dynamic inventory stopped by its context); Msg already tells it
 }
 
 // Error returns "file:line:col: message; hint".
 func (e *Error) Error() string {
 	return (&yamlnode.Error{Pos: e.Pos.String(), Msg: e.Msg, Hint: e.Hint}).Error()
 }
+
+// Unwrap returns the cause, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // errorf returns an *Error at pos.
 func errorf(pos Pos, format string, args ...any) *Error {

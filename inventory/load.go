@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -22,7 +23,14 @@ import (
 // directory) are applied too. With no paths the inventory holds only the
 // implicit localhost.
 func Load(paths []string, opts LoadOptions) (*Inventory, error) {
-	l := &loader{b: newBuilder(opts), opts: opts, split: defaultSplit}
+	return LoadContext(context.Background(), paths, opts)
+}
+
+// LoadContext is Load with a context that bounds dynamic inventories: when
+// ctx ends, a running executable and every process it started are killed,
+// and the error wraps the context's cause.
+func LoadContext(ctx context.Context, paths []string, opts LoadOptions) (*Inventory, error) {
+	l := &loader{ctx: ctx, b: newBuilder(opts), opts: opts, split: defaultSplit}
 	if l.opts.ScriptTimeout <= 0 {
 		l.opts.ScriptTimeout = DefaultScriptTimeout
 	}
@@ -62,6 +70,7 @@ func parseWith(name string, data []byte, opts LoadOptions, split splitConfig) (*
 
 // loader reads sources into a builder.
 type loader struct {
+	ctx   context.Context // bounds dynamic inventories (Parse never runs one)
 	b     *builder
 	opts  LoadOptions
 	split splitConfig // when to parse a hosts: block in parts
@@ -169,15 +178,17 @@ func isScript(info fs.FileInfo, data []byte) bool {
 }
 
 // script runs a dynamic inventory with --list (and --host NAME per host when
-// its output has no _meta.hostvars).
+// its output has no _meta.hostvars), all its runs within ScriptTimeout.
 func (l *loader) script(path string) error {
-	out, err := runScript(path, l.opts.ScriptTimeout, "--list")
+	ctx, cancel := context.WithTimeoutCause(l.ctx, l.opts.ScriptTimeout, errScriptTimeout)
+	defer cancel()
+	out, err := runScript(ctx, path, l.opts, "--list")
 	if err != nil {
 		return err
 	}
 	l.b.beginSource(path, FormatDynamic)
 	return loadDynamicJSON(l.b, path, out, func(host string) ([]byte, error) {
-		return runScript(path, l.opts.ScriptTimeout, "--host", host)
+		return runScript(ctx, path, l.opts, "--host", host)
 	})
 }
 
