@@ -66,7 +66,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
   remotectl check -i inventory.yaml -H web
   remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
   remotectl check -H web --retry-timeout 2m --sleep 5s deploy-done.yaml
-  remotectl check -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
+  remotectl check -H all -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
 			return runCheck(cmd.Context(), a, &o)
@@ -113,7 +113,13 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	inv, hosts, err := a.selectHosts()
+	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet.
+	runCtx, inv, err := ops.beginWithInventory(ctx)
+	defer ops.close()
+	if err != nil {
+		return err
+	}
+	hosts, err := a.selectTargets(inv, "check")
 	if err != nil {
 		return err
 	}
@@ -125,12 +131,6 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 		if skipped := hostsWithoutChecks(hosts, plans); len(skipped) > 0 {
 			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 		}
-	}
-	// ops: lock, jitter, deadline (runCtx), --rerun, quiet.
-	runCtx, err := ops.begin(ctx)
-	defer ops.close()
-	if err != nil {
-		return err
 	}
 	if plans, err = rerunPlans(ops, a, plans); err != nil {
 		return err

@@ -48,7 +48,7 @@ terminal. Exit codes as for exec.`,
 					return usageError{err}
 				}
 			}
-			return runTransfer(cmd.Context(), a, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
+			return runTransfer(cmd.Context(), a, "copy", func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
 				for _, src := range srcs {
 					if err := putTree(ctx, t, src, dest, p); err != nil {
 						return err
@@ -71,7 +71,7 @@ LOCALDIR/HOST/, so hosts never overwrite each other. Exit codes as for exec.`,
 		Args:    exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			return runTransfer(cmd.Context(), a, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
+			return runTransfer(cmd.Context(), a, "fetch", func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
@@ -89,14 +89,18 @@ LOCALDIR/HOST/, so hosts never overwrite each other. Exit codes as for exec.`,
 // transferJob moves files for one host; p reports bytes as they move.
 type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error
 
-// runTransfer fans a transfer out like exec does, with a progress line on a
-// terminal.
-func runTransfer(ctx context.Context, a *app, fn transferJob) error {
+// runTransfer fans a transfer (command copy or fetch) out like exec does,
+// with a progress line on a terminal.
+func runTransfer(ctx context.Context, a *app, command string, fn transferJob) error {
 	ropts := a.reportOptions("")
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	_, hosts, err := a.selectHosts()
+	inv, err := a.loadInventory(ctx)
+	if err != nil {
+		return err
+	}
+	hosts, err := a.selectTargets(inv, command)
 	if err != nil {
 		return err
 	}

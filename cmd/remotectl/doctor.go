@@ -146,7 +146,7 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	if a.g.Output != "text" && a.g.Output != "json" {
 		return usageError{fmt.Errorf("doctor prints text or json (-o json), not %q", a.g.Output)}
 	}
-	_, hosts, err := a.selectHosts()
+	_, hosts, err := a.selectHosts(ctx)
 	if err != nil {
 		return err
 	}

@@ -88,18 +88,17 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	_, hosts, err := a.selectHosts()
-	if err != nil {
-		return err
-	}
-	targets := a.targets(hosts)
-
-	// ops: lock, jitter, deadline (runCtx), --rerun, quiet and progress.
-	runCtx, err := ops.begin(ctx)
+	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
+	runCtx, inv, err := ops.beginWithInventory(ctx)
 	defer ops.close()
 	if err != nil {
 		return err
 	}
+	hosts, err := a.selectTargets(inv, "exec")
+	if err != nil {
+		return err
+	}
+	targets := a.targets(hosts)
 	if targets, err = ops.rerunTargets(targets); err != nil {
 		return err
 	}

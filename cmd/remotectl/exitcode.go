@@ -158,6 +158,10 @@ func exitCodeOf(err error) int {
 		return exitInput
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.Is(err, context.DeadlineExceeded):
+		// The run's --deadline passed before any host ran (while a dynamic
+		// inventory did): the hosts never started count as timed out.
+		return exitTimedOut
 	default:
 		return exitUsage
 	}

@@ -55,7 +55,7 @@ type scanView struct {
 }
 
 func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
-	_, hosts, err := a.selectHosts()
+	_, hosts, err := a.selectHosts(ctx)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -10,19 +13,37 @@ import (
 )
 
 // loadInventory loads the inventories named by the settings. Broken data is
-// an input error (exit 65) whose message names file:line:col.
-func (a *app) loadInventory() (*inventory.Inventory, error) {
-	inv, err := inventory.Load(a.g.Inventories, inventory.LoadOptions{})
-	if err != nil {
-		return nil, inputError{err}
+// an input error (exit 65) whose message names file:line:col. A dynamic
+// inventory is bounded by --inventory-timeout (or --timeout, when lower)
+// and by ctx: Ctrl-C stops it (exit 130), a run's --deadline too (exit 4).
+func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
+	opts := inventory.LoadOptions{
+		ScriptTimeout:     a.g.InventoryTimeout,
+		ScriptTimeoutHint: fmt.Sprintf("make the script faster, or raise --inventory-timeout (now %s)", a.g.InventoryTimeout),
 	}
-	return inv, nil
+	if a.g.Timeout > 0 && a.g.Timeout < opts.ScriptTimeout {
+		opts.ScriptTimeout = a.g.Timeout
+		opts.ScriptTimeoutHint = fmt.Sprintf("make the script faster, or raise --timeout (now %s), which bounds it too, and --inventory-timeout", a.g.Timeout)
+	}
+	inv, err := inventory.LoadContext(ctx, a.g.Inventories, opts)
+	var ie *inventory.Error
+	switch {
+	case err == nil:
+		return inv, nil
+	case errors.Is(err, context.Canceled):
+		return nil, err
+	case errors.Is(err, context.DeadlineExceeded) && errors.As(err, &ie):
+		ie.Hint = "the run's --deadline passed before the inventory was loaded: no host was contacted"
+		return nil, err
+	}
+	return nil, inputError{err}
 }
 
-// selectHosts loads the inventory and applies -H and --limit. A pattern that
-// names nothing is a usage error listing the closest known names.
-func (a *app) selectHosts() (*inventory.Inventory, []*inventory.Host, error) {
-	inv, err := a.loadInventory()
+// selectHosts loads the inventory and applies -H (default all) and --limit,
+// for the commands that only look at hosts. A pattern that names nothing is
+// a usage error listing the closest known names.
+func (a *app) selectHosts(ctx context.Context) (*inventory.Inventory, []*inventory.Host, error) {
+	inv, err := a.loadInventory(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -31,6 +52,26 @@ func (a *app) selectHosts() (*inventory.Inventory, []*inventory.Host, error) {
 		return nil, nil, usageError{err}
 	}
 	return inv, hosts, nil
+}
+
+// selectTargets applies -H and --limit for command, which acts on hosts
+// (exec, check, copy, fetch). When an inventory is loaded the target must be
+// explicit, as ansible, pdsh and clush want one: no -H is a usage error, not
+// every host; with no inventory at all -H defaults to the implicit
+// localhost. An inventory without hosts selects nothing (usage error).
+func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
+	if err := inv.CheckHosts(); err != nil {
+		return nil, usageError{err}
+	}
+	if strings.TrimSpace(a.g.Hosts) == "" && len(a.g.Inventories) > 0 {
+		return nil, usageError{fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
+			command, strings.Join(a.g.Inventories, ", "))}
+	}
+	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return hosts, nil
 }
 
 // targets turns inventory hosts into runner targets, applying global defaults.
@@ -95,7 +136,7 @@ func registerHostCompletion(a *app, root *cobra.Command) {
 		if err := a.loadSettings(cmd); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		inv, err := a.loadInventory()
+		inv, err := a.loadInventory(completionContext(cmd))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -111,6 +152,15 @@ func registerHostCompletion(a *app, root *cobra.Command) {
 	}
 	_ = root.RegisterFlagCompletionFunc("hosts", complete)
 	_ = root.RegisterFlagCompletionFunc("limit", complete)
+}
+
+// completionContext is the context of a command being completed, which
+// cobra may not have set.
+func completionContext(cmd *cobra.Command) context.Context {
+	if ctx := cmd.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
 }
 
 // splitPatternTail splits "web,db:&pr" into "web,db:&" and "pr".

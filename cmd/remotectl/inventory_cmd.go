@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,25 +28,25 @@ executable dynamic inventory, detected automatically); -H selects hosts.
 			Use:   "list",
 			Short: "List the selected hosts (default: all) with address, transport, user and groups",
 			Args:  cobra.NoArgs,
-			RunE:  func(*cobra.Command, []string) error { return runInventoryList(a) },
+			RunE:  func(cmd *cobra.Command, _ []string) error { return runInventoryList(cmd.Context(), a) },
 		},
 		&cobra.Command{
 			Use:               "show HOST",
 			Short:             "Show a host's settings and merged variables, and where each variable came from",
 			Args:              exactArgs(1, "show needs one host name: remotectl inventory show HOST"),
 			ValidArgsFunction: completeHostNames(a),
-			RunE:              func(_ *cobra.Command, args []string) error { return runInventoryShow(a, args[0]) },
+			RunE:              func(cmd *cobra.Command, args []string) error { return runInventoryShow(cmd.Context(), a, args[0]) },
 		},
 		&cobra.Command{
 			Use:   "graph [GROUP]",
 			Short: "Show the group tree with its hosts (default from the group all)",
 			Args:  cobra.MaximumNArgs(1),
-			RunE: func(_ *cobra.Command, args []string) error {
+			RunE: func(cmd *cobra.Command, args []string) error {
 				root := "all"
 				if len(args) == 1 {
 					root = args[0]
 				}
-				return runInventoryGraph(a, root)
+				return runInventoryGraph(cmd.Context(), a, root)
 			},
 		},
 	)
@@ -66,7 +67,7 @@ func completeHostNames(a *app) func(*cobra.Command, []string, string) ([]string,
 		if len(args) > 0 || a.loadSettings(cmd) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		inv, err := a.loadInventory()
+		inv, err := a.loadInventory(completionContext(cmd))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -160,8 +161,8 @@ func connView(c inventory.Conn) map[string]string {
 	return m
 }
 
-func runInventoryList(a *app) error {
-	inv, hosts, err := a.selectHosts()
+func runInventoryList(ctx context.Context, a *app) error {
+	inv, hosts, err := a.selectHosts(ctx)
 	if err != nil {
 		return err
 	}
@@ -213,8 +214,8 @@ func dash(s string) string {
 	return s
 }
 
-func runInventoryShow(a *app, name string) error {
-	inv, err := a.loadInventory()
+func runInventoryShow(ctx context.Context, a *app, name string) error {
+	inv, err := a.loadInventory(ctx)
 	if err != nil {
 		return err
 	}
@@ -291,8 +292,8 @@ type graphNode struct {
 	Children []graphNode `json:"children,omitempty"`
 }
 
-func runInventoryGraph(a *app, root string) error {
-	inv, err := a.loadInventory()
+func runInventoryGraph(ctx context.Context, a *app, root string) error {
+	inv, err := a.loadInventory(ctx)
 	if err != nil {
 		return err
 	}

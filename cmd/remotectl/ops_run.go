@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/runrec"
 )
@@ -21,7 +22,7 @@ import (
 // it in this order:
 //
 //	ops, err := a.newOpsRun("exec", args)   // first: --cron changes the settings
-//	runCtx, err := ops.begin(ctx)           // lock, jitter, deadline
+//	runCtx, inv, err := ops.beginWithInventory(ctx) // lock, jitter, deadline, inventory
 //	defer ops.close()
 //	targets, err = ops.rerunTargets(targets)
 //	events = ops.observeExec(runner.Run(runCtx, targets, job), targets)
@@ -95,6 +96,24 @@ func (r *opsRun) begin(ctx context.Context) (context.Context, error) {
 	r.log.Info("run started", "run", r.id, "command", r.command, "args", r.args,
 		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline)
 	return r.runCtx, nil
+}
+
+// beginWithInventory begins the run (lock, jitter, deadline) and then
+// loads the inventory under the run's context. The lock comes first so that
+// a second run of a cron job exits 75 at once even while the first is stuck
+// in its dynamic inventory, which --deadline and Ctrl-C then stop too. Call
+// close when the command ends, whatever this returned.
+func (r *opsRun) beginWithInventory(ctx context.Context) (context.Context, *inventory.Inventory, error) {
+	runCtx, err := r.begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	inv, err := r.a.loadInventory(runCtx)
+	if err != nil {
+		r.log.Warn("inventory not loaded", "run", r.id, "error", err.Error())
+		return nil, nil, err
+	}
+	return runCtx, inv, nil
 }
 
 // close ends the deadline, releases the lock and closes the log.

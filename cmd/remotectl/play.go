@@ -91,16 +91,17 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	default:
 		return usageError{fmt.Errorf("play writes -o text or -o json, not %q", a.g.Output)}
 	}
-	inv, err := a.loadInventory()
+	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
+	// is its target; -H and --limit only narrow it.
+	runCtx, inv, err := ops.beginWithInventory(ctx)
+	defer ops.close()
 	if err != nil {
 		return err
+	}
+	if err := inv.CheckHosts(); err != nil {
+		return usageError{err}
 	}
 	pb, extra, err := loadPlaybook(a, inv, o)
-	if err != nil {
-		return err
-	}
-	runCtx, err := ops.begin(ctx)
-	defer ops.close()
 	if err != nil {
 		return err
 	}

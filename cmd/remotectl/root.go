@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/remotectl/remotectl/inventory"
 )
 
 // globals are the settings every command shares, resolved once per run from
@@ -28,6 +30,9 @@ type globals struct {
 	Verbose        int
 	Quiet          bool
 	ConfigFile     string // the config file actually read ("" when none)
+
+	// InventoryTimeout bounds a dynamic inventory (with --timeout, if lower).
+	InventoryTimeout time.Duration
 
 	// SSH settings.
 	SSHConfig     string
@@ -71,7 +76,8 @@ func newRootCmd(a *app) *cobra.Command {
 WinRM, with host keys verified and secrets never printed.
 
 Hosts come from an inventory (-i; our YAML, Ansible INI/YAML or an executable dynamic
-inventory). With no inventory, the implicit host "localhost" runs on this machine.
+inventory). Once an inventory is loaded, commands that act on hosts need a target, -H
+(-H all for every host). With no inventory, the implicit host "localhost" runs on this machine.
 
 Settings come from flags, then REMOTECTL_* environment variables (REMOTECTL_FORKS=100),
 then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/config.yaml).
@@ -86,7 +92,8 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 
 	f := root.PersistentFlags()
 	f.StringArrayP("inventory", "i", nil, "inventory file, directory or executable (repeatable; default ./inventory.yaml if present)")
-	f.StringP("hosts", "H", "", "host pattern: all, group, host, web*, ~regex, a,b  a:&b  a:!b  @file (default all)")
+	f.Duration("inventory-timeout", inventory.DefaultScriptTimeout, "time limit for a dynamic inventory (an executable -i), all its runs together")
+	f.VarP(&patternFlag{}, "hosts", "H", "host pattern: all, group, host, web*, ~regex, a,b  a:&b  a:!b  @file (needed when an inventory is loaded: -H all for every host)")
 	f.String("limit", "", "further limit the selected hosts to this pattern")
 	f.IntP("forks", "f", defaultForks, "hosts to work on in parallel")
 	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
@@ -147,9 +154,13 @@ func (a *app) loadSettings(cmd *cobra.Command) error {
 		KnownHosts:     v.GetString("known-hosts"),
 		HostKeyPolicy:  v.GetString("host-key-policy"),
 	}
+	g.InventoryTimeout = v.GetDuration("inventory-timeout")
 	g.Inventories = a.inventoryPaths()
 	if g.Forks <= 0 {
 		return usageError{fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+	}
+	if g.InventoryTimeout <= 0 {
+		return usageError{fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}
 	}
 	switch g.Color {
 	case "auto", "always", "never":
@@ -164,6 +175,25 @@ func (a *app) loadSettings(cmd *cobra.Command) error {
 	a.g = g
 	return nil
 }
+
+// patternFlag is the value of -H: one pattern. pflag's string flags keep
+// the last of repeated values; for a target that would silently drop one,
+// so a second -H is an error (join patterns instead: -H 'a,b').
+type patternFlag struct {
+	value string
+	set   bool
+}
+
+func (p *patternFlag) Set(v string) error {
+	if p.set {
+		return fmt.Errorf("a second pattern (the first is %q): -H takes one; join them: -H '%s,%s'", p.value, p.value, v)
+	}
+	p.value, p.set = v, true
+	return nil
+}
+
+func (p *patternFlag) String() string { return p.value }
+func (p *patternFlag) Type() string   { return "string" }
 
 // readConfigFile reads --config, else ./remotectl.yaml, else
 // $XDG_CONFIG_HOME/remotectl/config.yaml. Only an explicitly named file must exist.
