@@ -117,7 +117,7 @@ start_fleet() {
 tool_argv() {
   case $1 in
   remotectl)
-    argv=("$rc_bin" check -i "$inventory" --ssh-config none --keep-runs 0 --color never
+    argv=("$rc_bin" check -i "$inventory" -H all --ssh-config none --keep-runs 0 --color never
       -f "$forks" -o json "$CHECK_FILE")
     ;;
   remotectl-serial)

@@ -44,10 +44,10 @@ inv=$tmp/fleet/inventory.yaml
 sed -n '/^defaults:/,$p' "$inv"
 
 say "one command on every host"
-show exec -i "$inv" --ssh-config none -- uname -n
+show exec -i "$inv" -H all --ssh-config none -- uname -n
 
 say "a command that fails, on the fleet plus a host that is down"
 # A second inventory adds the down host; remotectl merges both files.
 printf 'hosts:\n  %s: { port: %s }\n' "$DOWN_HOST" "$PORT" >"$tmp/down.yaml"
-show exec -i "$inv" -i "$tmp/down.yaml" --ssh-config none --connect-timeout 5s -- ls /nonexistent
+show exec -i "$inv" -i "$tmp/down.yaml" -H all --ssh-config none --connect-timeout 5s -- ls /nonexistent
 echo "Exit codes combine as bits: 1 = a command failed, 2 = a host was unreachable, 4 = a host timed out."

@@ -558,7 +558,7 @@ func (r *Report) reproduce(b *strings.Builder) {
 		"```\n\nRaw numbers and every tool's output are kept in `bench/results/` (not committed). " +
 		"`go run ./bench/mkreport -in bench/results/latest -out docs/BENCHMARKS.md` regenerates this page from them. " +
 		"To try a fleet by hand: `bench/fleet.sh start 50 /tmp/fleet`, then " +
-		"`remotectl exec -i /tmp/fleet/inventory.yaml --ssh-config /tmp/fleet/ssh_config -- uptime`, and " +
+		"`remotectl exec -i /tmp/fleet/inventory.yaml -H all --ssh-config /tmp/fleet/ssh_config -- uptime`, and " +
 		"`bench/fleet.sh stop /tmp/fleet`.\n")
 }
 
