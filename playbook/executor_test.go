@@ -359,3 +359,33 @@ func TestSecretsAreMaskedInResults(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretVariablesAreMaskedInDebug(t *testing.T) {
+	inv := testInventory(t, 1)
+	dir := t.TempDir()
+	// JSON escapes <, & and " in debug var's output: the secret must be
+	// masked before it is encoded.
+	if err := writeString(dir+"/vault.yaml", "vault_secret: 'v<&\"ault-1'\n"); err != nil {
+		t.Fatal(err)
+	}
+	src := "- hosts: fleet\n  gather_facts: false\n  vars:\n    db_password: 'p<&\"ss-1'\n  vars_files: [vault.yaml]\n  tasks:\n" +
+		"    - debug: {var: db_password}\n" +
+		"    - debug: {var: vault_secret}\n" +
+		"    - debug: {msg: 'dsn=pg://u:{{ .db_password }}@db'}\n"
+	if err := writeString(dir+"/play.yaml", src); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Load(dir+"/play.yaml", LoadOptions{KnownVars: []string{"idx"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	var msgs []string
+	for _, r := range out.report.Results {
+		msgs = append(msgs, r.Msg)
+	}
+	want := []string{`db_password = "` + Mask + `"`, `vault_secret = "` + Mask + `"`, "dsn=pg://u:" + Mask + "@db"}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("messages = %q, want %q", msgs, want)
+	}
+}
