@@ -93,6 +93,8 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	targets := a.targets(hosts)
+	ops.secrets.Add(a.hostSecrets(hosts)...)
+	ops.secrets.Add(envSecrets(env)...)
 
 	// ops: lock, jitter, deadline (runCtx), --rerun, quiet and progress.
 	runCtx, err := ops.begin(ctx)
@@ -118,6 +120,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.secrets.Add(secrets.values()...)
 	dialer, err := a.newDialer(secrets)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/runrec"
 )
@@ -51,6 +52,11 @@ type opsRun struct {
 	// Documents of the extra renderers: the --report JSON, and the metrics
 	// of a check run for --prometheus-textfile.
 	reportDoc, checkMetrics *branch
+
+	// secrets are masked in everything the run prints or writes: output,
+	// results, the report, the run record and the log. The command adds
+	// the secrets of its hosts before they run.
+	secrets *secret.Masker
 }
 
 // newOpsRun reads the settings of unattended runs for command (whose own
@@ -61,7 +67,7 @@ func (a *app) newOpsRun(command string, args []string) (*opsRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &opsRun{a: a, o: o, command: command, args: slices.Clone(args), log: slog.New(slog.DiscardHandler)}
+	r := &opsRun{a: a, o: o, command: command, args: slices.Clone(args), log: slog.New(slog.DiscardHandler), secrets: &secret.Masker{}}
 	r.key = runrec.Key(command, r.args, a.absInventories())
 	if o.KeepRuns > 0 {
 		if dir := runrec.DefaultDir(a.io.Getenv); dir != "" {

@@ -95,7 +95,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	pb, extra, err := loadPlaybook(a, inv, o)
+	pb, extra, err := loadPlaybook(a, inv, o, ops.secrets)
 	if err != nil {
 		return err
 	}
@@ -113,6 +113,9 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	})
 	if err != nil {
 		return usageError{err}
+	}
+	for _, p := range plans {
+		pb.Secrets.Add(a.hostSecrets(p.Hosts)...)
 	}
 	if o.Check && a.g.Output == "text" {
 		if err := playbook.WritePlan(a.io.Out, pb, plans, extra); err != nil {
@@ -175,13 +178,16 @@ func playRerunLimit(a *app, inv *inventory.Inventory, ops *opsRun) (string, erro
 }
 
 // loadPlaybook reads -e and the playbook; every problem is an input error
-// (exit 65).
-func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions) (*playbook.Playbook, map[string]any, error) {
+// (exit 65). The secrets of -e and of the playbook go to secrets, which
+// becomes the playbook's Secrets.
+func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
 	extra, err := playbook.ParseExtraVars(o.ExtraVars, a.cwd)
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
+	secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(o.File, playbook.LoadOptions{
+		Secrets:   secrets,
 		KnownVars: knownVarNames(inv, extra),
 		// An empty variable counts as unset: a secret is never empty.
 		LookupEnv: func(name string) (string, bool) {
