@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -387,5 +388,20 @@ func TestSecretVariablesAreMaskedInDebug(t *testing.T) {
 	want := []string{`db_password = "` + Mask + `"`, `vault_secret = "` + Mask + `"`, "dsn=pg://u:" + Mask + "@db"}
 	if !slices.Equal(msgs, want) {
 		t.Errorf("messages = %q, want %q", msgs, want)
+	}
+}
+
+func TestSecretsAreMaskedInErrorHints(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, "- hosts: fleet\n  gather_facts: false\n  vars: {db_password: p4ss-secret-1}\n  tasks:\n    - debug: {msg: hi}\n")
+	dialErr := &remote.Error{Class: remote.ClassAuth, Op: "auth", Err: errors.New("denied"), Hint: "try p4ss-secret-1 again"}
+	out := runTest(t, pb, inv, &remotetest.Fake{Default: remotetest.Script{DialErr: dialErr}}, Options{})
+	if len(out.report.Results) == 0 {
+		t.Fatal("no result")
+	}
+	for _, r := range out.report.Results {
+		if strings.Contains(r.Msg, "p4ss") || !strings.Contains(r.Msg, "hint: try "+Mask+" again") {
+			t.Errorf("msg = %q", r.Msg)
+		}
 	}
 }
