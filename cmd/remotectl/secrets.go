@@ -52,9 +52,25 @@ func maskEvent(m *secret.Masker, ev remote.Event) remote.Event {
 	case remote.EventOutput:
 		ev.Data = m.RedactBytes(ev.Data)
 	case remote.EventDone:
-		ev.Err = m.Error(ev.Err)
+		ev.Err = maskHostError(m, ev.Err)
 	}
 	return ev
+}
+
+// maskHostError masks the secrets in a host's error, its hint included
+// (a hint may name the path that failed), keeping its class.
+func maskHostError(m *secret.Masker, err error) error {
+	re, ok := err.(*remote.Error)
+	if !ok {
+		return m.Error(err)
+	}
+	hint := remote.HintOf(err)
+	inner := m.Error(re.Err)
+	if inner == re.Err && m.Redact(hint) == hint {
+		return err
+	}
+	// The first hint on the chain, masked, on top: HintOf finds it first.
+	return &remote.Error{Class: re.Class, Op: re.Op, Err: inner, Hint: m.Redact(hint)}
 }
 
 // maskCheckResults masks the secrets in a host's check results, in place:
