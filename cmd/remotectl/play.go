@@ -40,7 +40,9 @@ reported as file:line:col errors (exit 65).
 Variables, lowest precedence first: inventory < play vars < vars_files < registered
 results < -e. Templates read them as {{ .name }}; when/until/changed_when/failed_when
 are expr-lang expressions over the same names (facts.os_family == "Debian").
-{{ env "NAME" }} reads the environment; such values are secret: printed as ********.
+{{ env "NAME" }} reads the environment; such values are secret, as are those of secret
+variables (names with password, passphrase, secret, token..., or the word pass:
+ansible_become_pass), wherever they come from: all are printed as ********.
 
 serial: cuts a play's hosts into batches (2, "25%", or a ramp [1, "25%", "100%"]). Each
 host uses one connection for its whole batch. A host whose task fails leaves the
