@@ -471,9 +471,12 @@ func (a *DebugAction) run(_ context.Context, r *actionRun) (*Outcome, error) {
 	if err != nil {
 		return failed("%v", err), nil
 	}
-	text, err := json.Marshal(v)
+	// Masked before it is encoded: JSON escapes some bytes a secret may hold
+	// ("\"", "<"), after which the encoded secret would not be found.
+	shown := r.host.br.e.pb.Secrets.RedactValue(v)
+	text, err := json.Marshal(shown)
 	if err != nil {
-		text = []byte(fmt.Sprint(v))
+		text = []byte(fmt.Sprint(shown))
 	}
 	return &Outcome{Msg: a.Var.Src + " = " + string(text), Extra: map[string]any{"value": v}}, nil
 }

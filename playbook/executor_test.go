@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -355,6 +356,51 @@ func TestSecretsAreMaskedInResults(t *testing.T) {
 	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
 	for _, r := range out.report.Results {
 		if strings.Contains(r.Msg, "s3cr3t") || r.Msg != "token="+Mask {
+			t.Errorf("msg = %q", r.Msg)
+		}
+	}
+}
+
+func TestSecretVariablesAreMaskedInDebug(t *testing.T) {
+	inv := testInventory(t, 1)
+	dir := t.TempDir()
+	// JSON escapes <, & and " in debug var's output: the secret must be
+	// masked before it is encoded.
+	if err := writeString(dir+"/vault.yaml", "vault_secret: 'v<&\"ault-1'\n"); err != nil {
+		t.Fatal(err)
+	}
+	src := "- hosts: fleet\n  gather_facts: false\n  vars:\n    db_password: 'p<&\"ss-1'\n  vars_files: [vault.yaml]\n  tasks:\n" +
+		"    - debug: {var: db_password}\n" +
+		"    - debug: {var: vault_secret}\n" +
+		"    - debug: {msg: 'dsn=pg://u:{{ .db_password }}@db'}\n"
+	if err := writeString(dir+"/play.yaml", src); err != nil {
+		t.Fatal(err)
+	}
+	pb, err := Load(dir+"/play.yaml", LoadOptions{KnownVars: []string{"idx"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	var msgs []string
+	for _, r := range out.report.Results {
+		msgs = append(msgs, r.Msg)
+	}
+	want := []string{`db_password = "` + Mask + `"`, `vault_secret = "` + Mask + `"`, "dsn=pg://u:" + Mask + "@db"}
+	if !slices.Equal(msgs, want) {
+		t.Errorf("messages = %q, want %q", msgs, want)
+	}
+}
+
+func TestSecretsAreMaskedInErrorHints(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, "- hosts: fleet\n  gather_facts: false\n  vars: {db_password: p4ss-secret-1}\n  tasks:\n    - debug: {msg: hi}\n")
+	dialErr := &remote.Error{Class: remote.ClassAuth, Op: "auth", Err: errors.New("denied"), Hint: "try p4ss-secret-1 again"}
+	out := runTest(t, pb, inv, &remotetest.Fake{Default: remotetest.Script{DialErr: dialErr}}, Options{})
+	if len(out.report.Results) == 0 {
+		t.Fatal("no result")
+	}
+	for _, r := range out.report.Results {
+		if strings.Contains(r.Msg, "p4ss") || !strings.Contains(r.Msg, "hint: try "+Mask+" again") {
 			t.Errorf("msg = %q", r.Msg)
 		}
 	}

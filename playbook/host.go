@@ -110,10 +110,11 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 		r.Status = StatusUnreachable
 	}
 	r.TimedOut = class == remote.ClassTimeout
-	r.Msg = h.br.e.pb.Secrets.Redact(err.Error())
+	msg := err.Error()
 	if hint := remote.HintOf(err); hint != "" {
-		r.Msg += "; hint: " + hint
+		msg += "; hint: " + hint // a hint may name the path that failed
 	}
+	r.Msg = h.br.e.pb.Secrets.Redact(msg)
 	h.failed = true
 	h.leave()
 }

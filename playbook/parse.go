@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/inventory"
 )
 
 // LoadOptions tune parsing.
@@ -23,6 +24,10 @@ type LoadOptions struct {
 	// LookupEnv reads the environment for {{ env "NAME" }}; nil means
 	// os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Secrets receives the playbook's secrets: the values env reads and the
+	// secret variables of plays and vars_files (inventory.IsSecretVar). Nil
+	// means a new Secrets; either way it is the Playbook's Secrets.
+	Secrets *Secrets
 }
 
 // Load reads and validates a playbook file. Every problem is reported at
@@ -51,7 +56,10 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb := &Playbook{File: name, Dir: filepath.Dir(name), Secrets: &Secrets{}}
+	pb := &Playbook{File: name, Dir: filepath.Dir(name), Secrets: opts.Secrets}
+	if pb.Secrets == nil {
+		pb.Secrets = &Secrets{}
+	}
 	if root == nil {
 		return nil, &ParseError{Pos: name, Msg: "the playbook is empty", Hint: "write a list of plays: - hosts: web\\n  tasks: [...]"}
 	}
@@ -70,6 +78,10 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 	}
 	if err := p.Err(); err != nil {
 		return nil, err
+	}
+	for _, play := range pb.Plays {
+		pb.Secrets.Add(inventory.SecretValues(play.Vars)...)
+		pb.Secrets.Add(inventory.SecretValues(play.FileVars)...)
 	}
 	pb.Tags = p.tags
 	return pb, nil

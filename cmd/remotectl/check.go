@@ -127,6 +127,7 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.secrets.Add(a.hostSecrets(hosts)...)
 	if ropts.Verbose {
 		if skipped := hostsWithoutChecks(hosts, plans); len(skipped) > 0 {
 			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
@@ -169,6 +170,7 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 		if err != nil {
 			return remote.Result{}, err
 		}
+		maskCheckResults(ops.secrets, res)
 		results[i] = res
 		return remote.Result{ExitCode: failedExitCode(res)}, nil
 	}

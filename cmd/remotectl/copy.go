@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/report"
@@ -120,7 +121,10 @@ func runTransfer(ctx context.Context, a *app, command string, fn transferJob) er
 		prog.hostDone()
 		return remote.Result{Duration: time.Since(start)}, err
 	}
-	summary, renderErr := report.Render(prog.until(runner.Run(ctx, targets, job)), targets, ropts)
+	masker := &secret.Masker{}
+	masker.Add(a.hostSecrets(hosts)...)
+	events := pump(prog.until(runner.Run(ctx, targets, job)), masker, nil, nil, nil)
+	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
 	}

@@ -88,6 +88,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
+	ops.secrets.Add(envSecrets(env)...)
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
 	runCtx, inv, err := ops.beginWithInventory(ctx)
 	defer ops.close()
@@ -99,6 +100,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	targets := a.targets(hosts)
+	ops.secrets.Add(a.hostSecrets(hosts)...)
 	if targets, err = ops.rerunTargets(targets); err != nil {
 		return err
 	}
@@ -117,6 +119,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.secrets.Add(secrets.values()...)
 	dialer, err := a.newDialer(secrets)
 	if err != nil {
 		return err

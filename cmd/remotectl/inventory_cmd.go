@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/inventory"
 )
 
@@ -110,9 +111,29 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 		v.Groups = []string{}
 	}
 	if details {
-		v.Vars, v.VarOrigin, v.Conn = h.Vars, h.VarOrigins(), connView(h.Conn)
+		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), connView(h.Conn)
 	}
 	return v
+}
+
+// shownVars returns a copy of the host's variables fit to print: a secret
+// variable (inventory.IsSecretVar) is shown as secret.Mask, and its value
+// is masked wherever another variable holds it.
+func (a *app) shownVars(h *inventory.Host) map[string]any {
+	if h.Vars == nil {
+		return nil
+	}
+	m := &secret.Masker{}
+	m.Add(a.hostSecrets([]*inventory.Host{h})...)
+	out := make(map[string]any, len(h.Vars))
+	for k, val := range h.Vars {
+		if inventory.IsSecretVar(k) {
+			out[k] = secret.Mask
+		} else {
+			out[k] = m.RedactValue(val)
+		}
+	}
+	return out
 }
 
 // connView lists the connection settings that are set. Secrets are never
@@ -254,26 +275,11 @@ func runInventoryShow(ctx context.Context, a *app, name string) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, k := range sortedKeys(v.Vars) {
 			val, _ := json.Marshal(v.Vars[k])
-			if isSecretName(k) {
-				val = []byte(`"(hidden)"`)
-			}
 			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", k, val, dash(v.VarOrigin[k]))
 		}
 		return tw.Flush()
 	}
 	return nil
-}
-
-// isSecretName says whether a variable name looks like it holds a secret, so
-// `inventory show` does not print it.
-func isSecretName(name string) bool {
-	n := strings.ToLower(name)
-	for _, s := range []string{"pass", "secret", "token", "private_key", "api_key"} {
-		if strings.Contains(n, s) && !strings.HasSuffix(n, "_env") && !strings.HasSuffix(n, "_file") {
-			return true
-		}
-	}
-	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
@@ -39,18 +40,20 @@ func (s *branchSet) add(render func(events <-chan remote.Event, out io.Writer) e
 // wait returns once every branch has finished.
 func (s *branchSet) wait() { s.wg.Wait() }
 
-// pump forwards events to the returned channel, after handing each to the
+// pump forwards events to the returned channel, after masking the secrets
+// in each (so no renderer, report or record sees them) and handing it to the
 // observers (on the pump's goroutine, in order) and to every branch. Event
 // data is shared, read-only, by everyone who gets it.
 // onEnd, when not nil, is called after the last event and before the
 // returned channel is closed.
-func pump(events <-chan remote.Event, observers []func(remote.Event), branches []chan<- remote.Event, onEnd func()) <-chan remote.Event {
-	if len(observers) == 0 && len(branches) == 0 && onEnd == nil {
+func pump(events <-chan remote.Event, secrets *secret.Masker, observers []func(remote.Event), branches []chan<- remote.Event, onEnd func()) <-chan remote.Event {
+	if secrets.Empty() && len(observers) == 0 && len(branches) == 0 && onEnd == nil {
 		return events
 	}
 	out := make(chan remote.Event, cap(events))
 	go func() {
 		for ev := range events {
+			ev = maskEvent(secrets, ev)
 			for _, o := range observers {
 				o(ev)
 			}
@@ -90,7 +93,7 @@ func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target
 			return err
 		})
 	}
-	return pump(events, observers, r.branches.outs, onEnd)
+	return pump(events, r.secrets, observers, r.branches.outs, onEnd)
 }
 
 // observeChecks puts the extra renderers of a check run (--report JSON,
@@ -110,5 +113,5 @@ func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Targ
 	if r.o.Textfile != "" {
 		r.checkMetrics = r.branches.add(render(report.FormatPrometheus))
 	}
-	return pump(events, nil, r.branches.outs, nil)
+	return pump(events, r.secrets, nil, r.branches.outs, nil)
 }

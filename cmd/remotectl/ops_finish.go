@@ -114,7 +114,7 @@ func (r *opsRun) saveRecord(oc *outcome, expired, interrupted bool) {
 	rec := &runrec.Record{
 		ID:              r.id,
 		Command:         r.command,
-		Args:            r.args,
+		Args:            r.secrets.RedactStrings(r.args),
 		Key:             r.key,
 		Inventories:     r.a.absInventories(),
 		Pattern:         r.a.g.Hosts,

@@ -10,7 +10,8 @@ import (
 
 // openLog opens --log-file (appending) with the --log-format handler. The
 // log gets run and host outcomes, never secrets: no passwords, no
-// environment values, no command output.
+// environment values, no command output, and every value of r.secrets is
+// masked wherever it appears.
 func (r *opsRun) openLog() error {
 	if r.o.LogFile == "" {
 		return nil
@@ -29,7 +30,7 @@ func (r *opsRun) openLog() error {
 	if r.a.g.Verbose > 0 {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskLogAttr(r.secrets)}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if r.o.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/runrec"
@@ -52,6 +53,11 @@ type opsRun struct {
 	// Documents of the extra renderers: the --report JSON, and the metrics
 	// of a check run for --prometheus-textfile.
 	reportDoc, checkMetrics *branch
+
+	// secrets are masked in everything the run prints or writes: output,
+	// results, the report, the run record and the log. The command adds
+	// the secrets of its hosts before they run.
+	secrets *secret.Masker
 }
 
 // newOpsRun reads the settings of unattended runs for command (whose own
@@ -62,7 +68,7 @@ func (a *app) newOpsRun(command string, args []string) (*opsRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &opsRun{a: a, o: o, command: command, args: slices.Clone(args), log: slog.New(slog.DiscardHandler)}
+	r := &opsRun{a: a, o: o, command: command, args: slices.Clone(args), log: slog.New(slog.DiscardHandler), secrets: &secret.Masker{}}
 	r.key = runrec.Key(command, r.args, a.absInventories())
 	if o.KeepRuns > 0 {
 		if dir := runrec.DefaultDir(a.io.Getenv); dir != "" {
@@ -93,8 +99,6 @@ func (r *opsRun) begin(ctx context.Context) (context.Context, error) {
 	if r.o.Deadline > 0 {
 		r.runCtx, r.cancelDeadline = context.WithTimeout(ctx, r.o.Deadline)
 	}
-	r.log.Info("run started", "run", r.id, "command", r.command, "args", r.args,
-		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline)
 	return r.runCtx, nil
 }
 
@@ -113,6 +117,11 @@ func (r *opsRun) beginWithInventory(ctx context.Context) (context.Context, *inve
 		r.log.Warn("inventory not loaded", "run", r.id, "error", err.Error())
 		return nil, nil, err
 	}
+	// Every secret of the inventory is masked from here on, before the
+	// log names the run's arguments, which may carry one.
+	r.secrets.Add(r.a.hostSecrets(inv.Hosts())...)
+	r.log.Info("run started", "run", r.id, "command", r.command, "args", r.args,
+		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline)
 	return runCtx, inv, nil
 }
 

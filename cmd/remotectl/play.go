@@ -40,7 +40,9 @@ reported as file:line:col errors (exit 65).
 Variables, lowest precedence first: inventory < play vars < vars_files < registered
 results < -e. Templates read them as {{ .name }}; when/until/changed_when/failed_when
 are expr-lang expressions over the same names (facts.os_family == "Debian").
-{{ env "NAME" }} reads the environment; such values are secret: printed as ********.
+{{ env "NAME" }} reads the environment; such values are secret, as are those of secret
+variables (names with password, passphrase, secret, token..., or the word pass:
+ansible_become_pass), wherever they come from: all are printed as ********.
 
 serial: cuts a play's hosts into batches (2, "25%", or a ramp [1, "25%", "100%"]). Each
 host uses one connection for its whole batch. A host whose task fails leaves the
@@ -101,7 +103,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err := inv.CheckHosts(); err != nil {
 		return usageError{err}
 	}
-	pb, extra, err := loadPlaybook(a, inv, o)
+	pb, extra, err := loadPlaybook(a, inv, o, ops.secrets)
 	if err != nil {
 		return err
 	}
@@ -114,6 +116,9 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	})
 	if err != nil {
 		return usageError{err}
+	}
+	for _, p := range plans {
+		pb.Secrets.Add(a.hostSecrets(p.Hosts)...)
 	}
 	if o.Check && a.g.Output == "text" {
 		if err := playbook.WritePlan(a.io.Out, pb, plans, extra); err != nil {
@@ -176,13 +181,16 @@ func playRerunLimit(a *app, inv *inventory.Inventory, ops *opsRun) (string, erro
 }
 
 // loadPlaybook reads -e and the playbook; every problem is an input error
-// (exit 65).
-func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions) (*playbook.Playbook, map[string]any, error) {
+// (exit 65). The secrets of -e and of the playbook go to secrets, which
+// becomes the playbook's Secrets.
+func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
 	extra, err := playbook.ParseExtraVars(o.ExtraVars, a.cwd)
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
+	secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(o.File, playbook.LoadOptions{
+		Secrets:   secrets,
 		KnownVars: knownVarNames(inv, extra),
 		// An empty variable counts as unset: a secret is never empty.
 		LookupEnv: func(name string) (string, bool) {
