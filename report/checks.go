@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/remote"
@@ -336,38 +333,4 @@ func hostProblem(h *CheckHost) string {
 		return "not started"
 	}
 	return firstLine(h.Err)
-}
-
-// printable makes text seen on hosts safe to show on one line of a
-// terminal: control characters (line breaks, the escape sequences that
-// drive terminals) and invalid UTF-8 are written escaped, as Go writes
-// them: \n, \x1b, \xff.
-func printable(s string) string {
-	if !needsEscape(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsEscape(s string) bool {
-	for i, r := range s {
-		if unicode.IsControl(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
-			return true
-		}
-	}
-	return false
 }

@@ -29,7 +29,7 @@ func (g *groupedRenderer) done(_ int, h *HostRecord) error {
 	if h.NotStarted || (g.quiet && h.Status() == StatusOK) {
 		return nil
 	}
-	header := g.style.host(h.Name) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
+	header := g.style.host(printable(h.Name)) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
 	g.buf = appendBlock(g.buf[:0], header, h, true)
 	_, err := g.out.Write(g.buf)
 	return err
@@ -51,16 +51,7 @@ func appendBlock(buf []byte, header string, h *HostRecord, withError bool) []byt
 	}
 	if withError && h.Err != nil {
 		buf = append(buf, "-- error --\n"...)
-		buf = appendText(buf, []byte(firstLine(h.Err)))
-	}
-	return buf
-}
-
-// appendText appends output, ending it with a newline if it lacks one.
-func appendText(buf, text []byte) []byte {
-	buf = append(buf, text...)
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		buf = append(buf, '\n')
+		buf = append(buf, firstLine(h.Err)+"\n"...)
 	}
 	return buf
 }

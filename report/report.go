@@ -110,6 +110,11 @@ type Options struct {
 	Quiet   bool      // text: no live output; grouped, coalesce: only hosts that did not succeed; no recap when all succeeded
 	Verbose bool      // recap: every host's error message, not one per group
 	OutDir  string    // when set, also write each host's results under this directory
+	// Width is the terminal's width in columns when Out is a terminal, 0
+	// otherwise. On a terminal, text caps the host names of its line
+	// prefixes to a quarter of it (at least 24 cells); elsewhere names are
+	// shown whole, for the programs that read them.
+	Width int
 }
 
 // Validate reports whether the options can be rendered; call it before
@@ -365,10 +370,11 @@ func (r *run) finish() (*Summary, error) {
 	return sum, errors.Join(errs...)
 }
 
-// firstLine returns the first line of an error's message.
+// firstLine returns the first line of an error's message, terminal-safe
+// (messages can quote what a host sent).
 func firstLine(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
-	return line
+	return printable(strings.TrimSuffix(line, "\r"))
 }
 
 // seconds formats a duration as "1.23s".

@@ -453,12 +453,13 @@ func TestRenderReportsStrayEvents(t *testing.T) {
 
 func TestTextCutsNoLine(t *testing.T) {
 	// Chunks of an overlong line and a last line without newline each
-	// show as a line of their own, prefixed.
+	// show as a line of their own, prefixed; the rest of a cut line is
+	// marked as such.
 	s := newScript("a", "bb").start(0, 0).start(1, 0).
 		out(0, 1, "12345").out(1, 2, "x\ny\n").out(0, 3, "678\nlast").
 		done(0, 4, remote.Result{}, nil).done(1, 5, remote.Result{}, nil)
 	_, out, _ := s.render(t, Options{})
-	want := "a  | 12345\nbb | x\nbb | y\na  | 678\na  | last\n"
+	want := "a  | 12345\nbb | x\nbb | y\na  | ↪678\na  | last\n"
 	if out != want {
 		t.Errorf("text output = %q; want %q", out, want)
 	}

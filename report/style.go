@@ -2,7 +2,6 @@ package report
 
 import (
 	"hash/fnv"
-	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/remote"
 )
@@ -56,11 +55,27 @@ func (s style) status(status, text string) string {
 	return s.paint(sgrRed, text)
 }
 
-// nameWidth returns the display width of the longest target name.
-func nameWidth(targets []remote.Target) int {
-	width := 0
-	for i := range targets {
-		width = max(width, utf8.RuneCountInString(targets[i].Name))
+// Host names in line prefixes are capped, so that a long name does not push
+// every line of output off a terminal: to minNameCap cells, or a quarter of
+// the terminal's width when that is more.
+const minNameCap = 24
+
+// shownNames returns the names of the targets as line prefixes show them,
+// escaped and, on a terminal of width columns (0: not a terminal, no cap),
+// shortened with "…", and the width of the widest, in cells.
+func shownNames(targets []remote.Target, width int) ([]string, int) {
+	limit := 0
+	if width > 0 {
+		limit = max(minNameCap, width/4)
 	}
-	return width
+	names := make([]string, len(targets))
+	widest := 0
+	for i := range targets {
+		names[i] = printable(targets[i].Name)
+		if limit > 0 {
+			names[i] = ellipsis(names[i], limit)
+		}
+		widest = max(widest, cells(names[i]))
+	}
+	return names, widest
 }
