@@ -45,7 +45,7 @@ func (t *checkText) host(h *CheckHost) error {
 		if t.quiet && (r.Status == checks.Pass || r.Status == checks.Skip) {
 			continue
 		}
-		t.b.WriteString("  " + t.mark(r.Status) + " " + printable(resultLabel(r)) + ": " + printable(resultDetail(r)))
+		t.b.WriteString("  " + t.mark(r.Status) + " " + Printable(resultLabel(r)) + ": " + Printable(resultDetail(r)))
 		if t.verbose {
 			fmt.Fprintf(&t.b, " (%s, %s, from %s)", r.Pos, seconds(r.Duration), r.Vantage)
 		}
@@ -124,7 +124,7 @@ func matrixRows(hosts []CheckHost) []*matrixRow {
 			k := key{r.Pos, resultLabel(r)}
 			row := byKey[k]
 			if row == nil {
-				row = &matrixRow{label: printable(k.label)}
+				row = &matrixRow{label: Printable(k.label)}
 				byKey[k] = row
 				rows = append(rows, row)
 			}

@@ -48,7 +48,7 @@ func (c *coalesceRenderer) finish(sum *Summary) error {
 		if len(g) > 1 {
 			count = fmt.Sprintf("%d hosts, ", len(g))
 		}
-		header := printable(nodeset.Fold(names)) + " (" + count + c.style.status(h.Status(), h.label()) + ")"
+		header := Printable(nodeset.Fold(names)) + " (" + count + c.style.status(h.Status(), h.label()) + ")"
 		// Error messages name their host: the recap shows them.
 		buf = appendBlock(buf, header, h, false)
 	}

@@ -29,7 +29,7 @@ func (g *groupedRenderer) done(_ int, h *HostRecord) error {
 	if h.NotStarted || (g.quiet && h.Status() == StatusOK) {
 		return nil
 	}
-	header := g.style.host(printable(h.Name)) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
+	header := g.style.host(Printable(h.Name)) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
 	g.buf = appendBlock(g.buf[:0], header, h, true)
 	_, err := g.out.Write(g.buf)
 	return err

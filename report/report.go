@@ -374,7 +374,7 @@ func (r *run) finish() (*Summary, error) {
 // (messages can quote what a host sent).
 func firstLine(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
-	return printable(strings.TrimSuffix(line, "\r"))
+	return Printable(strings.TrimSuffix(line, "\r"))
 }
 
 // seconds formats a duration as "1.23s".

@@ -71,7 +71,7 @@ func shownNames(targets []remote.Target, width int) ([]string, int) {
 	names := make([]string, len(targets))
 	widest := 0
 	for i := range targets {
-		names[i] = printable(targets[i].Name)
+		names[i] = Printable(targets[i].Name)
 		if limit > 0 {
 			names[i] = ellipsis(names[i], limit)
 		}

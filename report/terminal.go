@@ -104,11 +104,11 @@ func appendLine(buf, line []byte) []byte {
 	return append(buf, '\n')
 }
 
-// printable makes text seen on hosts safe to show on one line of a
+// Printable makes text seen on hosts safe to show on one line of a
 // terminal: control characters (line breaks, the escape sequences that
 // drive terminals) and invalid UTF-8 are written escaped, as Go writes
 // them: \n, \x1b, \xff.
-func printable(s string) string {
+func Printable(s string) string {
 	if !needsEscape(s) {
 		return s
 	}
