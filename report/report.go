@@ -15,7 +15,8 @@
 //   - coalesce: at the end, one block per distinct result: hosts whose
 //     standard output, standard error and status are identical are shown
 //     once under their folded node set, "== web[01-03,07] (4 hosts, exit 0) ==".
-//   - json: one JSON document at the end (see below).
+//   - json: one JSON document, written host by host in target order as the
+//     hosts end (see below).
 //   - jsonl: one JSON object per line as events happen (see below).
 //
 // text, grouped and coalesce end with a recap on the error stream: counts by
@@ -65,11 +66,16 @@
 //
 // # Memory
 //
-// text, jsonl and the output directory do not keep output in memory; grouped,
-// coalesce and json must, and only they fill HostRecord.Stdout and Stderr.
+// text, jsonl and the output directory do not keep output. grouped,
+// coalesce and json keep each host's output until they show it (json writes
+// its document host by host, in target order, as soon as it can): in memory
+// up to 16 MiB for all hosts together, then in temporary files, removed as
+// soon as created where the system allows it. Memory thus does not grow
+// with the size of the output.
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -115,6 +121,11 @@ type Options struct {
 	// prefixes to a quarter of it (at least 24 cells); elsewhere names are
 	// shown whole, for the programs that read them.
 	Width int
+
+	// For tests: the memory the spools may use (0: spoolMemory) and where
+	// their temporary files go ("": the system's).
+	spoolLimit int64
+	spoolDir   string
 }
 
 // Validate reports whether the options can be rendered; call it before
@@ -131,15 +142,15 @@ func (o Options) Validate() error {
 
 // HostRecord is what happened on one host.
 type HostRecord struct {
-	Name   string
-	Result remote.Result
-	Err    error        // nil when the command ran to completion (any exit code)
-	Class  remote.Class // remote.ClassOf(Err)
-	// Stdout and Stderr are kept only by the formats that need them
-	// (grouped, coalesce, json).
-	Stdout, Stderr []byte
-	Start, End     time.Time
-	NotStarted     bool // the run was interrupted before the host started
+	Name       string
+	Result     remote.Result
+	Err        error        // nil when the command ran to completion (any exit code)
+	Class      remote.Class // remote.ClassOf(Err)
+	Start, End time.Time
+	NotStarted bool // the run was interrupted before the host started
+	// out holds standard output and error for the formats that show them
+	// once the host has ended (grouped, coalesce, json), until shown.
+	out [2]*spool
 }
 
 // Status returns the host's status: StatusOK, StatusFailed,
@@ -230,7 +241,8 @@ func Render(events <-chan remote.Event, targets []remote.Target, opts Options) (
 	for ev := range events {
 		r.handle(ev)
 	}
-	return r.finish()
+	sum, err := r.finish()
+	return sum, errors.Join(err, r.spools.releaseAll())
 }
 
 // run is the state of one Render.
@@ -238,6 +250,7 @@ type run struct {
 	hosts       []HostRecord
 	progress    []progress // of each host
 	keepOutput  bool
+	spools      *spools // where output is kept when keepOutput
 	sinks       []*sink
 	first, last time.Time
 	err         error // a malformed event
@@ -247,7 +260,8 @@ type run struct {
 type progress struct{ started, ended bool }
 
 func newRun(targets []remote.Target, opts Options) *run {
-	r := &run{hosts: make([]HostRecord, len(targets)), progress: make([]progress, len(targets))}
+	r := &run{hosts: make([]HostRecord, len(targets)), progress: make([]progress, len(targets)), spools: newSpools(cmp.Or(opts.spoolLimit, spoolMemory))}
+	r.spools.dir = opts.spoolDir
 	for i := range targets {
 		r.hosts[i].Name = targets[i].Name
 	}
@@ -258,7 +272,7 @@ func newRun(targets []remote.Target, opts Options) *run {
 	case FormatCoalesce:
 		main, r.keepOutput = newCoalesce(opts), true
 	case FormatJSON:
-		main, r.keepOutput = newJSON(opts), true
+		main, r.keepOutput = newJSON(opts, r.hosts), true
 	case FormatJSONL:
 		main = newJSONL(opts)
 	default:
@@ -286,12 +300,11 @@ func (r *run) handle(ev remote.Event) {
 		r.progress[i].started = true
 		r.each(func(s renderer) error { return s.start(i, h) })
 	case remote.EventOutput:
-		if r.keepOutput {
-			if ev.Stream == remote.Stderr {
-				h.Stderr = append(h.Stderr, ev.Data...)
-			} else {
-				h.Stdout = append(h.Stdout, ev.Data...)
+		if k := streamIndex(ev.Stream); r.keepOutput {
+			if h.out[k] == nil {
+				h.out[k] = r.spools.newSpool()
 			}
+			h.out[k].write(ev.Data)
 		}
 		r.each(func(s renderer) error { return s.output(i, h, ev.Stream, ev.Data) })
 	case remote.EventDone:

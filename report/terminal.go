@@ -75,17 +75,6 @@ func appendHexEscape(buf []byte, b byte) []byte {
 	return append(buf, '\\', 'x', hex[b>>4], hex[b&0xf])
 }
 
-// appendText appends each line of text escaped, ending the last one with
-// a newline if it lacks one.
-func appendText(buf, text []byte) []byte {
-	for len(text) > 0 {
-		line := nextLine(text)
-		text = text[len(line):]
-		buf = appendLine(buf, line)
-	}
-	return buf
-}
-
 // nextLine returns the first line of text, its newline included.
 func nextLine(text []byte) []byte {
 	if j := bytes.IndexByte(text, '\n'); j >= 0 {
