@@ -67,6 +67,9 @@ type CheckOptions struct {
 	Unicode bool      // text: ✓ ✗ marks (for terminals) instead of ASCII words
 	Quiet   bool      // text: only the properties that did not pass, and their hosts; nothing when all passed
 	Verbose bool      // text: each property's duration and vantage; every host's error
+	// Width is the terminal's width in columns when Out is a terminal, 0
+	// otherwise: text fits the matrix to it.
+	Width int
 }
 
 // Validate reports whether the options can be rendered; call it before

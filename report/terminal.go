@@ -168,23 +168,46 @@ func ellipsis(s string, max int) string {
 		used += runeCells(runes[head])
 		head++
 	}
-	tail, used := len(runes), 0
-	for tail > head && used+runeCells(runes[tail-1]) <= budget-cellsOf(runes[:head]) {
+	tail, headCells := len(runes), used
+	used = 0
+	for tail > head && used+runeCells(runes[tail-1]) <= budget-headCells {
 		used += runeCells(runes[tail-1])
 		tail--
 	}
 	return string(runes[:head]) + "…" + string(runes[tail:])
 }
 
-func cellsOf(runes []rune) int {
-	n := 0
-	for _, r := range runes {
-		n += runeCells(r)
-	}
-	return n
-}
-
 // padCells pads s with spaces to w cells.
 func padCells(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-cells(s)))
+}
+
+// wrapCells cuts s into lines of at most w cells (0: no limit), after a
+// comma or a space where it can, anywhere otherwise.
+func wrapCells(s string, w int) []string {
+	if w <= 0 || cells(s) <= w {
+		return []string{s}
+	}
+	var lines []string
+	runes := []rune(s)
+	for len(runes) > 0 {
+		n, used, lastBreak := 0, 0, 0
+		for n < len(runes) && used+runeCells(runes[n]) <= w {
+			used += runeCells(runes[n])
+			if runes[n] == ',' || runes[n] == ' ' {
+				lastBreak = n + 1
+			}
+			n++
+		}
+		if n < len(runes) && lastBreak > 0 {
+			n = lastBreak
+		}
+		n = max(n, 1)
+		lines = append(lines, strings.TrimRight(string(runes[:n]), " "))
+		runes = runes[n:]
+		for len(runes) > 0 && runes[0] == ' ' {
+			runes = runes[1:]
+		}
+	}
+	return lines
 }

@@ -167,6 +167,7 @@ func (a *app) reportOptions(outDir string) report.Options {
 		Quiet:   a.g.Quiet,
 		Verbose: a.g.Verbose > 0,
 		OutDir:  outDir,
+		Width:   a.io.Width,
 	}
 }
 
