@@ -62,20 +62,45 @@ const minNameCap = 24
 
 // shownNames returns the names of the targets as line prefixes show them,
 // escaped and, on a terminal of width columns (0: not a terminal, no cap),
-// shortened with "…", and the width of the widest, in cells.
+// shortened with "…", and the width of the widest, in cells. Shortened
+// names keep as much of their end as leaves them all different (names often
+// share a domain), else the names that would look the same stay whole.
 func shownNames(targets []remote.Target, width int) ([]string, int) {
-	limit := 0
-	if width > 0 {
-		limit = max(minNameCap, width/4)
-	}
 	names := make([]string, len(targets))
-	widest := 0
 	for i := range targets {
 		names[i] = Printable(targets[i].Name)
-		if limit > 0 {
-			names[i] = ellipsis(names[i], limit)
+	}
+	if width > 0 {
+		limit := max(minNameCap, width/4)
+		var short []string
+		var seen map[string]int
+		for tail := limit / 2; tail >= 0; tail-- {
+			short, seen = shortNames(names, limit, tail)
+			if len(seen) == len(names) {
+				break
+			}
 		}
-		widest = max(widest, cells(names[i]))
+		for i := range names {
+			if seen[short[i]] == 1 {
+				names[i] = short[i]
+			}
+		}
+	}
+	widest := 0
+	for _, n := range names {
+		widest = max(widest, cells(n))
 	}
 	return names, widest
+}
+
+// shortNames returns the names shortened with ellipsis, and how many names
+// each shortened name stands for.
+func shortNames(names []string, limit, tail int) ([]string, map[string]int) {
+	short := make([]string, len(names))
+	seen := make(map[string]int, len(names))
+	for i, n := range names {
+		short[i] = ellipsis(n, limit, tail)
+		seen[short[i]]++
+	}
+	return short, seen
 }

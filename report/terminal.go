@@ -150,9 +150,10 @@ func runeCells(r rune) int {
 }
 
 // ellipsis shortens s to at most max cells by replacing its middle with
-// "…": the head and the tail of a host name are what tell hosts apart
+// "…", keeping about tail cells of its end and the rest of its start: the
+// head and the tail of a host name are what tell hosts apart
 // ("db-primary-…-eu-west-1a"). s is returned unchanged when it fits.
-func ellipsis(s string, max int) string {
+func ellipsis(s string, max, tail int) string {
 	if cells(s) <= max {
 		return s
 	}
@@ -161,20 +162,17 @@ func ellipsis(s string, max int) string {
 	}
 	runes := []rune(s)
 	budget := max - 1 // the "…" takes one cell
-	tailBudget := budget / 2
-	headBudget := budget - tailBudget
 	head, used := 0, 0
-	for head < len(runes) && used+runeCells(runes[head]) <= headBudget {
+	for head < len(runes) && used+runeCells(runes[head]) <= budget-min(tail, budget) {
 		used += runeCells(runes[head])
 		head++
 	}
-	tail, headCells := len(runes), used
-	used = 0
-	for tail > head && used+runeCells(runes[tail-1]) <= budget-headCells {
-		used += runeCells(runes[tail-1])
-		tail--
+	end := len(runes)
+	for end > head && used+runeCells(runes[end-1]) <= budget {
+		used += runeCells(runes[end-1])
+		end--
 	}
-	return string(runes[:head]) + "…" + string(runes[tail:])
+	return string(runes[:head]) + "…" + string(runes[end:])
 }
 
 // padCells pads s with spaces to w cells.

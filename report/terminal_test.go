@@ -116,14 +116,23 @@ func TestShownNames(t *testing.T) {
 		max   int
 	}{
 		{0, []string{"web01", "db-primary-replica-eu-west-1a.example.com", "数据库服务器一号机房", `bad\x1bname`}, 41},
-		{80, []string{"web01", "db-primary-r…example.com", "数据库服务器一号机房", `bad\x1bname`}, 24},
-		{60, []string{"web01", "db-primary-r…example.com", "数据库服务器一号机房", `bad\x1bname`}, 24},
-		{120, []string{"web01", "db-primary-repl…1a.example.com", "数据库服务器一号机房", `bad\x1bname`}, 30},
+		{80, []string{"web01", "db-primary-….example.com", "数据库服务器一号机房", `bad\x1bname`}, 24},
+		{60, []string{"web01", "db-primary-….example.com", "数据库服务器一号机房", `bad\x1bname`}, 24},
+		{120, []string{"web01", "db-primary-rep…-1a.example.com", "数据库服务器一号机房", `bad\x1bname`}, 30},
 	} {
 		names, widest := shownNames(targets, tt.width)
 		if strings.Join(names, "|") != strings.Join(tt.names, "|") || widest > tt.max {
 			t.Errorf("width %d: names %q (widest %d); want %q (at most %d)", tt.width, names, widest, tt.names, tt.max)
 		}
+	}
+}
+
+func TestShownNamesStayApart(t *testing.T) {
+	targets := []remote.Target{{Name: "app-eu-west-1-server01-a.example.com"}, {Name: "app-eu-west-1-server02-a.example.com"}, {Name: "app-eu-west-1-server03-long.example.com"}}
+	names, _ := shownNames(targets, 80)
+	want := []string{"app-eu-west-1-server01…m", "app-eu-west-1-server02…m", "app-eu-west-1-server03…m"}
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("names = %q; want %q: shortened names must not be mistaken for each other", names, want)
 	}
 }
 
@@ -138,7 +147,7 @@ func TestEllipsisCountsCells(t *testing.T) {
 		{"数据库服务器一号", 7, "数…一号"},
 		{"e\u0301e\u0301e\u0301e\u0301", 4, "e\u0301e\u0301e\u0301e\u0301"}, // combining accents take no cell
 	} {
-		got := ellipsis(tt.in, tt.max)
+		got := ellipsis(tt.in, tt.max, tt.max/2)
 		if got != tt.want || cells(got) > tt.max {
 			t.Errorf("ellipsis(%q, %d) = %q (%d cells); want %q", tt.in, tt.max, got, cells(got), tt.want)
 		}

@@ -26,7 +26,7 @@ func TestTerminalWidthCapsPrefixes(t *testing.T) {
 		width int
 		want  string
 	}{
-		{"terminal", true, 80, `(?m)^db-primary-r…example\.com \| hi\nweb01 {19} \| hi\n|^web01 {19} \| hi\ndb-primary-r…example\.com \| hi\n`},
+		{"terminal", true, 80, `(?m)^db-primary-…\.example\.com \| hi\nweb01 {19} \| hi\n|^web01 {19} \| hi\ndb-primary-…\.example\.com \| hi\n`},
 		{"wide terminal", true, 200, `(?m)^db-primary-replica-eu-west-1a\.example\.com \| hi$`},
 		{"pipe", false, 0, `(?m)^db-primary-replica-eu-west-1a\.example\.com \| hi$`},
 	} {
