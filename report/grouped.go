@@ -1,7 +1,6 @@
 package report
 
 import (
-	"errors"
 	"io"
 
 	"github.com/remotectl/remotectl/remote"
@@ -31,7 +30,9 @@ func (g *groupedRenderer) done(_ int, h *HostRecord) error {
 		header := g.style.host(Printable(h.Name)) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
 		err = writeBlock(g.out, header, h, true)
 	}
-	return errors.Join(err, h.out[0].release(), h.out[1].release())
+	h.out[0].release()
+	h.out[1].release()
+	return err
 }
 
 func (g *groupedRenderer) finish(sum *Summary) error {
@@ -50,8 +51,8 @@ func writeBlock(w io.Writer, header string, h *HostRecord, withError bool) error
 		if sp.len() == 0 {
 			continue
 		}
-		if sp.err != nil {
-			return sp.err
+		if err := sp.check(); err != nil {
+			return err
 		}
 		if k == 1 {
 			if _, err := io.WriteString(w, "-- stderr --\n"); err != nil {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -114,7 +113,8 @@ func (j *jsonRenderer) writeHosts() error {
 	for j.next < len(j.ended) && j.ended[j.next] {
 		h := &j.hosts[j.next]
 		err := j.writeHost(h)
-		err = errors.Join(err, h.out[0].release(), h.out[1].release())
+		h.out[0].release()
+		h.out[1].release()
 		if err != nil {
 			return err
 		}
@@ -145,8 +145,8 @@ func (j *jsonRenderer) writeHost(h *HostRecord) error {
 	o.key("duration_ms").raw(strconv.FormatInt(v.DurationMS, 10))
 	for k, name := range []string{"stdout", "stderr"} {
 		sp := h.out[k]
-		if sp != nil && sp.err != nil {
-			return sp.err
+		if err := sp.check(); err != nil {
+			return err
 		}
 		if sp.validUTF8() {
 			o.key(name)

@@ -69,8 +69,8 @@
 // text, jsonl and the output directory do not keep output. grouped,
 // coalesce and json keep each host's output until they show it (json writes
 // its document host by host, in target order, as soon as it can): in memory
-// up to 16 MiB for all hosts together, then in temporary files, removed as
-// soon as created where the system allows it. Memory thus does not grow
+// up to 16 MiB for all hosts together, then in one temporary file, removed
+// as soon as created where the system allows it. Memory thus does not grow
 // with the size of the output.
 package report
 

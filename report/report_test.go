@@ -203,7 +203,7 @@ func TestOutputSpooled(t *testing.T) {
 			}
 			for i := range sum.Hosts {
 				for k, sp := range sum.Hosts[i].out {
-					if sp != nil && (sp.file != nil || sp.mem != nil) {
+					if sp != nil && (sp.onDisk != nil || sp.mem != nil) {
 						t.Errorf("host %d stream %d: spool still holds its output", i, k)
 					}
 				}

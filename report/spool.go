@@ -13,41 +13,59 @@ import (
 )
 
 // spoolMemory is how much output the spools of one Render keep in memory,
-// all hosts together; past it, a growing spool moves to a temporary file.
-// So grouped, coalesce and json hold about this much whatever the size of
-// the output, rather than all of it (several times over, as copies).
+// all hosts together; past it, they move to a temporary file. So
+// grouped, coalesce and json hold about this much whatever the size of the
+// output, rather than all of it (several times over, as copies).
 const spoolMemory = 16 << 20
 
+// Pieces of output of at least bigPiece bytes are kept as the events
+// brought them (an event's data is the receiver's and never changed):
+// nothing is copied. Smaller ones are copied into blocks of up to
+// blockSize, so that a host writing a line at a time costs no more than
+// its bytes.
+const (
+	bigPiece  = 1 << 10
+	blockSize = 16 << 10
+)
+
 // spools are the output streams a Render keeps for the formats that show
-// output after a host ends (grouped, coalesce, json).
+// output after a host ends (grouped, coalesce, json). What does not fit in
+// memory goes to one temporary file for all of them (one descriptor, however
+// many hosts), removed as soon as created where the system allows it (an
+// open file stays usable), else when released.
 type spools struct {
 	inMemory int64 // bytes held in memory by all spools
 	limit    int64
-	dir      string // for temporary files; "" means os.TempDir()
+	dir      string // for the temporary file; "" means os.TempDir()
 	seed     maphash.Seed
 	live     map[*spool]struct{} // not yet released
+
+	file     *os.File
+	path     string // of file, while it still has to be removed
+	fileSize int64
+	err      error // of the file: output was lost
 }
 
 func newSpools(limit int64) *spools {
 	return &spools{limit: limit, seed: maphash.MakeSeed(), live: make(map[*spool]struct{})}
 }
 
-// spool is one output stream of one host: the bytes in memory, or in a
-// temporary file once they outgrow the memory left, and what the renderers
-// need to know without reading them again: size, UTF-8 validity, hash.
-// In memory, it holds the pieces of output as the events brought them (an
-// event's data is the receiver's, never changed): nothing is copied.
+// spool is one output stream of one host: pieces on disk (in the spools'
+// file), then pieces in memory, and what the renderers need to know
+// without reading them again: size, UTF-8 validity, hash.
 type spool struct {
-	owner *spools
-	mem   [][]byte
-	inMem int64 // bytes in mem
-	file  *os.File
-	path  string // of file, while it still has to be removed
-	size  int64
-	err   error // of the temporary file: the output is incomplete
-	text  utf8Check
-	hash  maphash.Hash
+	owner   *spools
+	onDisk  []segment
+	mem     [][]byte
+	ownLast bool  // mem's last piece is a block of the spool's own, to append to
+	inMem   int64 // memory held by mem (the capacity of own blocks), as counted in owner.inMemory
+	size    int64
+	text    utf8Check
+	hash    maphash.Hash
 }
+
+// segment is a run of bytes of one spool in the spools' file.
+type segment struct{ off, n int64 }
 
 func (s *spools) newSpool() *spool {
 	sp := &spool{owner: s}
@@ -58,47 +76,79 @@ func (s *spools) newSpool() *spool {
 
 // write appends data to the spool.
 func (sp *spool) write(data []byte) {
+	if len(data) == 0 {
+		return
+	}
 	sp.size += int64(len(data))
 	sp.text.write(data)
 	sp.hash.Write(data)
-	if sp.err != nil {
-		return
+	var grown int64 // memory taken
+	switch n := len(sp.mem); {
+	case len(data) >= bigPiece:
+		sp.mem, sp.ownLast = append(sp.mem, data), false
+		grown = int64(len(data))
+	case sp.ownLast && len(sp.mem[n-1])+len(data) <= blockSize:
+		before := cap(sp.mem[n-1])
+		sp.mem[n-1] = append(sp.mem[n-1], data...)
+		grown = int64(cap(sp.mem[n-1]) - before)
+	default:
+		block := append(make([]byte, 0, max(len(data), 64)), data...)
+		sp.mem, sp.ownLast = append(sp.mem, block), true
+		grown = int64(cap(block))
 	}
+	sp.inMem += grown
 	o := sp.owner
-	if sp.file == nil && o.inMemory+int64(len(data)) <= o.limit {
-		sp.mem = append(sp.mem, data)
-		sp.inMem += int64(len(data))
-		o.inMemory += int64(len(data))
-		return
-	}
-	if sp.file == nil {
-		if sp.err = sp.spill(); sp.err != nil {
-			return
-		}
-	}
-	if _, err := sp.file.Write(data); err != nil {
-		sp.err = fmt.Errorf("keeping output in a temporary file: %w", err)
+	o.inMemory += grown
+	if o.inMemory > o.limit {
+		o.spill()
 	}
 }
 
-// spill moves the spool's bytes to a temporary file. The file is removed
-// at once where the system allows it (an open file stays readable), so
-// that nothing is left behind even if the process is killed.
-func (sp *spool) spill() error {
-	f, err := os.CreateTemp(sp.owner.dir, "remotectl-output-*")
+// spill moves every spool's pieces in memory to the file: one pass over
+// the spools, at most once per limit bytes of output, each spool's pieces
+// written as one segment.
+func (s *spools) spill() {
+	for sp := range s.live {
+		if len(sp.mem) > 0 {
+			sp.toDisk()
+		}
+	}
+}
+
+// toDisk appends the spool's pieces in memory to the file. When the file
+// cannot be written, they are dropped, and the error is reported by every
+// renderer that reads a spool.
+func (sp *spool) toDisk() {
+	s := sp.owner
+	if s.err == nil && s.file == nil {
+		s.err = s.createFile()
+	}
+	if s.err == nil {
+		bufs := net.Buffers(slices.Clone(sp.mem))
+		n, err := bufs.WriteTo(s.file)
+		if err != nil {
+			s.err = fmt.Errorf("keeping output in a temporary file: %w", err)
+		}
+		if k := len(sp.onDisk) - 1; k >= 0 && sp.onDisk[k].off+sp.onDisk[k].n == s.fileSize {
+			sp.onDisk[k].n += n
+		} else {
+			sp.onDisk = append(sp.onDisk, segment{s.fileSize, n})
+		}
+		s.fileSize += n
+	}
+	s.inMemory -= sp.inMem
+	sp.mem, sp.ownLast, sp.inMem = nil, false, 0
+}
+
+func (s *spools) createFile() error {
+	f, err := os.CreateTemp(s.dir, "remotectl-output-*")
 	if err != nil {
 		return fmt.Errorf("keeping output in a temporary file: %w", err)
 	}
-	sp.file = f
+	s.file = f
 	if os.Remove(f.Name()) != nil {
-		sp.path = f.Name() // Windows: removed once closed
+		s.path = f.Name() // Windows: removed once closed
 	}
-	bufs := net.Buffers(sp.mem)
-	if _, err := bufs.WriteTo(f); err != nil {
-		return fmt.Errorf("keeping output in a temporary file: %w", err)
-	}
-	sp.owner.inMemory -= sp.inMem
-	sp.mem, sp.inMem = nil, 0
 	return nil
 }
 
@@ -107,11 +157,20 @@ func (sp *spool) reader() io.Reader {
 	if sp == nil {
 		return bytes.NewReader(nil)
 	}
-	if sp.file != nil {
-		return io.NewSectionReader(sp.file, 0, sp.size)
+	readers := make([]io.Reader, 0, len(sp.onDisk)+1)
+	for _, seg := range sp.onDisk {
+		readers = append(readers, io.NewSectionReader(sp.owner.file, seg.off, seg.n))
 	}
-	bufs := net.Buffers(slices.Clone(sp.mem)) // Read consumes the slice
-	return &bufs
+	bufs := net.Buffers(slices.Clone(sp.mem)) // reading consumes the slice
+	return io.MultiReader(append(readers, &bufs)...)
+}
+
+// check returns the error that made the spools lose output, if any.
+func (sp *spool) check() error {
+	if sp == nil {
+		return nil
+	}
+	return sp.owner.err
 }
 
 // len returns the number of bytes written; a nil spool is empty.
@@ -133,33 +192,32 @@ func (sp *spool) sum() uint64 {
 	return sp.hash.Sum64()
 }
 
-// release frees the spool's memory and file. It can be called again.
-func (sp *spool) release() error {
+// release frees the spool's memory; its bytes on disk stay until the end
+// of the Render. It can be called again.
+func (sp *spool) release() {
 	if sp == nil {
-		return nil
+		return
 	}
-	o := sp.owner
-	delete(o.live, sp)
-	o.inMemory -= sp.inMem
-	sp.mem, sp.inMem = nil, 0
-	var err error
-	if sp.file != nil {
-		err = sp.file.Close()
-		if sp.path != "" {
-			err = errors.Join(err, os.Remove(sp.path))
-		}
-		sp.file, sp.path = nil, ""
-	}
-	return err
+	delete(sp.owner.live, sp)
+	sp.owner.inMemory -= sp.inMem
+	sp.mem, sp.ownLast, sp.inMem, sp.onDisk = nil, false, 0, nil
 }
 
-// releaseAll releases the spools not released yet.
+// releaseAll releases the spools not released yet, and closes and removes
+// the file.
 func (s *spools) releaseAll() error {
-	var errs []error
 	for sp := range s.live {
-		errs = append(errs, sp.release())
+		sp.release()
 	}
-	return errors.Join(errs...)
+	if s.file == nil {
+		return nil
+	}
+	err := s.file.Close()
+	if s.path != "" {
+		err = errors.Join(err, os.Remove(s.path))
+	}
+	s.file, s.path = nil, ""
+	return err
 }
 
 // sameBytes reports whether two spools hold the same bytes, reading both.
@@ -170,7 +228,7 @@ func sameBytes(a, b *spool) (bool, error) {
 	if a.len() == 0 {
 		return true, nil
 	}
-	if err := errors.Join(a.err, b.err); err != nil {
+	if err := a.check(); err != nil {
 		return false, err
 	}
 	ra, rb := a.reader(), b.reader()

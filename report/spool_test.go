@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -218,4 +220,46 @@ type countingWriter struct{ n int64 }
 func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil
+}
+
+// TestSpoolsManySmallWrites: thousands of hosts writing a line at a time
+// stay within the memory limit, share one temporary file, and read back
+// byte for byte, in few segments.
+func TestSpoolsManySmallWrites(t *testing.T) {
+	const hosts, lines, limit = 2000, 100, 1 << 20
+	s := newSpools(limit)
+	s.dir = t.TempDir()
+	sps := make([]*spool, hosts)
+	want := make([]bytes.Buffer, hosts)
+	for i := range sps {
+		sps[i] = s.newSpool()
+	}
+	for n := range lines {
+		for i, sp := range sps {
+			line := []byte(strings.Repeat("x", i%40) + " line " + string(rune('a'+n%26)) + "\n")
+			sp.write(line)
+			want[i].Write(line)
+			if s.inMemory > limit {
+				t.Fatalf("%d bytes in memory; want at most %d", s.inMemory, limit)
+			}
+		}
+	}
+	for i, sp := range sps {
+		got, err := io.ReadAll(sp.reader())
+		if err != nil || !bytes.Equal(got, want[i].Bytes()) {
+			t.Fatalf("spool %d reads back %d bytes (%v); want the %d written", i, len(got), err, want[i].Len())
+		}
+		if len(sp.onDisk) > lines/4 {
+			t.Errorf("spool %d: %d segments on disk for %d writes; want fewer, larger ones", i, len(sp.onDisk), lines)
+		}
+	}
+	if s.file == nil {
+		t.Fatal("nothing spilled to disk")
+	}
+	if err := s.releaseAll(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(s.dir); len(left) > 0 || s.inMemory != 0 {
+		t.Errorf("left: files %v, %d bytes counted in memory", left, s.inMemory)
+	}
 }
