@@ -315,7 +315,6 @@ func appendJSONString(buf, s []byte) []byte {
 
 // appendJSONChars appends the characters of a JSON string, without quotes.
 func appendJSONChars(buf, s []byte) []byte {
-	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
@@ -338,7 +337,7 @@ func appendJSONChars(buf, s []byte) []byte {
 			case '\t':
 				buf = append(buf, '\\', 't')
 			default:
-				buf = append(buf, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xf])
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xf])
 			}
 			i++
 			start = i
@@ -351,7 +350,7 @@ func appendJSONChars(buf, s []byte) []byte {
 			buf = append(buf, `\ufffd`...)
 		case r == '\u2028' || r == '\u2029':
 			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
 		default:
 			i += size
 			continue

@@ -8,11 +8,11 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 // TestJSONStringAsEncodingJSON checks the streamed JSON strings against
@@ -105,30 +105,12 @@ func TestCopyTextAcrossPieces(t *testing.T) {
 
 func tail10(s string) string { return s[max(0, len(s)-10):] }
 
-// lockedBuffer is a bytes.Buffer read while Render writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestJSONStreamsHosts checks that the json document is written host by
 // host as they end, in target order: not all at the end.
 func TestJSONStreamsHosts(t *testing.T) {
 	s := newScript("a", "b", "c")
 	events := make(chan remote.Event)
-	var out lockedBuffer
+	var out remotetest.SyncBuffer
 	done := make(chan error)
 	go func() {
 		_, err := Render(events, s.targets, Options{Format: FormatJSON, Out: &out, Err: &bytes.Buffer{}})

@@ -47,32 +47,19 @@ func appendEscaped(buf, line []byte) []byte {
 // appendControl appends the escape of a control character: \a \b \f \r \v
 // for the usual ones, \x1b for the other C0 ones and DEL, \u0085 for C1.
 func appendControl(buf []byte, r rune) []byte {
-	switch r {
-	case '\a':
-		return append(buf, `\a`...)
-	case '\b':
-		return append(buf, `\b`...)
-	case '\f':
-		return append(buf, `\f`...)
-	case '\n':
-		return append(buf, `\n`...)
-	case '\r':
-		return append(buf, `\r`...)
-	case '\t':
-		return append(buf, `\t`...)
-	case '\v':
-		return append(buf, `\v`...)
+	if k := strings.IndexRune("\a\b\f\n\r\t\v", r); k >= 0 {
+		return append(buf, '\\', "abfnrtv"[k])
 	}
 	if r < 0x80 {
 		return appendHexEscape(buf, byte(r))
 	}
-	const hex = "0123456789abcdef"
-	return append(buf, '\\', 'u', '0', '0', hex[r>>4&0xf], hex[r&0xf])
+	return append(buf, '\\', 'u', '0', '0', hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
+const hexDigits = "0123456789abcdef"
+
 func appendHexEscape(buf []byte, b byte) []byte {
-	const hex = "0123456789abcdef"
-	return append(buf, '\\', 'x', hex[b>>4], hex[b&0xf])
+	return append(buf, '\\', 'x', hexDigits[b>>4], hexDigits[b&0xf])
 }
 
 // nextLine returns the first line of text, its newline included.
