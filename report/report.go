@@ -5,10 +5,18 @@
 // # Formats
 //
 //   - text (the default): output lines as they arrive, each prefixed with its
-//     host's name padded to the longest name, "web01 | line" for standard
-//     output and "web01 ! line" for standard error. Lines of different hosts
-//     interleave, never mid-line. Hosts that fail with an error are also
-//     reported on the error stream as they end ("db1: unreachable: dial: ...").
+//     host's name padded to the longest name, "web01 | line" on Out for
+//     standard output and "web01 ! line" on Err for standard error. Lines
+//     of different hosts interleave, never mid-line; the pieces of a line
+//     too long to wait for (see remote.DefaultMaxLine) each show as a line,
+//     the ones after the first marked "↪". Hosts that fail with an error
+//     are also reported on the error stream as they end ("db1: unreachable:
+//     dial: ..."). With Quiet, only the hosts that did not succeed are
+//     shown, as they end: the end of their output, then their error.
+//
+// text, grouped and coalesce are for terminals: what hosts sent is shown
+// terminal-safe (control characters and invalid UTF-8 escaped, see
+// Printable); json, jsonl and the output directory keep the exact bytes.
 //   - grouped: one block per host as it finishes, a header
 //     "== web01 (exit 0, 0.12s) ==" then its standard output, then its
 //     standard error under "-- stderr --".
