@@ -179,7 +179,7 @@ func TestAllocationsPerOutputByte(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			_, err := Render(ch, s.targets, Options{Format: format, Out: &out, Err: &out, spoolDir: t.TempDir()})
+			_, err := Render(ch, s.targets, Options{Format: format, Out: &out, Err: &out})
 			runtime.ReadMemStats(&after)
 			if err != nil {
 				t.Fatal(err)
