@@ -51,9 +51,6 @@ func writeBlock(w io.Writer, header string, h *HostRecord, withError bool) error
 		if sp.len() == 0 {
 			continue
 		}
-		if err := sp.check(); err != nil {
-			return err
-		}
 		if k == 1 {
 			if _, err := io.WriteString(w, "-- stderr --\n"); err != nil {
 				return err

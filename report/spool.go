@@ -43,7 +43,7 @@ type spools struct {
 	file     *os.File
 	path     string // of file, while it still has to be removed
 	fileSize int64
-	err      error // of the file: output was lost
+	err      error // of the file: since then, output stays in memory
 }
 
 func newSpools(limit int64) *spools {
@@ -108,36 +108,42 @@ func (sp *spool) write(data []byte) {
 // the spools, at most once per limit bytes of output, each spool's pieces
 // written as one segment.
 func (s *spools) spill() {
+	if s.err != nil {
+		return // no file: output stays in memory
+	}
 	for sp := range s.live {
-		if len(sp.mem) > 0 {
-			sp.toDisk()
+		if len(sp.mem) > 0 && !sp.toDisk() {
+			return
 		}
 	}
 }
 
-// toDisk appends the spool's pieces in memory to the file. When the file
-// cannot be written, they are dropped, and the error is reported by every
-// renderer that reads a spool.
-func (sp *spool) toDisk() {
+// toDisk moves the spool's pieces in memory to the end of the file. When
+// the file cannot be created or written, it reports false and the pieces
+// stay in memory, as everything from then on: output is never lost, and
+// the error is reported when the Render ends.
+func (sp *spool) toDisk() bool {
 	s := sp.owner
-	if s.err == nil && s.file == nil {
-		s.err = s.createFile()
-	}
-	if s.err == nil {
-		bufs := net.Buffers(slices.Clone(sp.mem))
-		n, err := bufs.WriteTo(s.file)
-		if err != nil {
-			s.err = fmt.Errorf("keeping output in a temporary file: %w", err)
+	if s.file == nil {
+		if s.err = s.createFile(); s.err != nil {
+			return false
 		}
-		if k := len(sp.onDisk) - 1; k >= 0 && sp.onDisk[k].off+sp.onDisk[k].n == s.fileSize {
-			sp.onDisk[k].n += n
-		} else {
-			sp.onDisk = append(sp.onDisk, segment{s.fileSize, n})
-		}
-		s.fileSize += n
 	}
+	bufs := net.Buffers(slices.Clone(sp.mem))
+	n, err := bufs.WriteTo(s.file)
+	if err != nil {
+		s.err = fmt.Errorf("keeping output in a temporary file: %w", err)
+		return false
+	}
+	if k := len(sp.onDisk) - 1; k >= 0 && sp.onDisk[k].off+sp.onDisk[k].n == s.fileSize {
+		sp.onDisk[k].n += n
+	} else {
+		sp.onDisk = append(sp.onDisk, segment{s.fileSize, n})
+	}
+	s.fileSize += n
 	s.inMemory -= sp.inMem
 	sp.mem, sp.ownLast, sp.inMem = nil, false, 0
+	return true
 }
 
 func (s *spools) createFile() error {
@@ -163,14 +169,6 @@ func (sp *spool) reader() io.Reader {
 	}
 	bufs := net.Buffers(slices.Clone(sp.mem)) // reading consumes the slice
 	return io.MultiReader(append(readers, &bufs)...)
-}
-
-// check returns the error that made the spools lose output, if any.
-func (sp *spool) check() error {
-	if sp == nil {
-		return nil
-	}
-	return sp.owner.err
 }
 
 // len returns the number of bytes written; a nil spool is empty.
@@ -209,14 +207,17 @@ func (s *spools) releaseAll() error {
 	for sp := range s.live {
 		sp.release()
 	}
-	if s.file == nil {
-		return nil
+	var err error
+	if s.err != nil {
+		err = fmt.Errorf("output was kept in memory: %w", s.err)
 	}
-	err := s.file.Close()
-	if s.path != "" {
-		err = errors.Join(err, os.Remove(s.path))
+	if s.file != nil {
+		err = errors.Join(err, s.file.Close())
+		if s.path != "" {
+			err = errors.Join(err, os.Remove(s.path))
+		}
+		s.file, s.path = nil, ""
 	}
-	s.file, s.path = nil, ""
 	return err
 }
 
@@ -227,9 +228,6 @@ func sameBytes(a, b *spool) (bool, error) {
 	}
 	if a.len() == 0 {
 		return true, nil
-	}
-	if err := a.check(); err != nil {
-		return false, err
 	}
 	ra, rb := a.reader(), b.reader()
 	bufA, bufB := make([]byte, 32<<10), make([]byte, 32<<10)
