@@ -250,7 +250,12 @@ func Render(events <-chan remote.Event, targets []remote.Target, opts Options) (
 		r.handle(ev)
 	}
 	sum, err := r.finish()
-	return sum, errors.Join(err, r.spools.releaseAll())
+	err = errors.Join(err, r.spools.releaseAll())
+	if r.spools.err != nil {
+		// Nothing was lost: say why memory grew, without failing the output.
+		fmt.Fprintf(opts.Err, "remotectl: warning: output was kept in memory: %v\n", r.spools.err)
+	}
+	return sum, err
 }
 
 // run is the state of one Render.

@@ -202,15 +202,13 @@ func (sp *spool) release() {
 }
 
 // releaseAll releases the spools not released yet, and closes and removes
-// the file.
+// the file. The error of the file, which made the spools keep output in
+// memory, is in s.err.
 func (s *spools) releaseAll() error {
 	for sp := range s.live {
 		sp.release()
 	}
 	var err error
-	if s.err != nil {
-		err = fmt.Errorf("output was kept in memory: %w", s.err)
-	}
 	if s.file != nil {
 		err = errors.Join(err, s.file.Close())
 		if s.path != "" {
