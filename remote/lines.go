@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // DefaultMaxLine is the longest unfinished line a host's output writer holds
@@ -60,27 +61,43 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.tail = append(w.tail, p...)
 		return len(p), nil
 	}
-	// cut >= len(w.tail): whatever is sent starts with the held-back bytes.
 	data := make([]byte, cut)
 	n := copy(data, w.tail)
 	used := copy(data[n:], p)
-	w.tail = append(w.tail[:0], p[used:]...)
+	// What is left: the rest of the tail (when a chunk ended inside it),
+	// then the rest of p.
+	w.tail = append(w.tail[:copy(w.tail, w.tail[n:])], p[used:]...)
 	w.send(data)
 	return len(p), nil
 }
 
 // cutPoint returns how many bytes of tail+p can be sent now: everything up to
-// and including the last newline, plus whole maxLine-sized chunks of the
+// and including the last newline, plus maxLine-sized chunks of the
 // unfinished line after it, keeping between 1 and maxLine bytes of that line.
-// It returns 0 when nothing is to be sent, and otherwise at least len(w.tail).
+// A chunk ends on a UTF-8 character boundary (it is up to 3 bytes shorter
+// then), so that no character is split between two events. It returns 0
+// when nothing is to be sent.
 func (w *lineWriter) cutPoint(p []byte) int {
-	complete, open := 0, len(w.tail)+len(p)
+	total := len(w.tail) + len(p)
+	complete := 0
 	if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
 		complete = len(w.tail) + i + 1
-		open = len(p) - i - 1
 	}
-	if open > w.maxLine {
-		complete += (open - 1) / w.maxLine * w.maxLine
+	at := func(i int) byte {
+		if i < len(w.tail) {
+			return w.tail[i]
+		}
+		return p[i-len(w.tail)]
+	}
+	for total-complete > w.maxLine {
+		chunk := w.maxLine
+		for back := 0; back < utf8.UTFMax-1 && chunk > 1 && !utf8.RuneStart(at(complete+chunk)); back++ {
+			chunk--
+		}
+		if !utf8.RuneStart(at(complete + chunk)) {
+			chunk = w.maxLine // not UTF-8 there: cut anywhere
+		}
+		complete += chunk
 	}
 	return complete
 }

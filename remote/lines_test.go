@@ -54,6 +54,9 @@ func TestLineWriterSplitsOnLines(t *testing.T) {
 		{"chunks after a newline", 4, []string{"x\n0123456789"}, []string{"x\n01234567", "89"}},
 		{"complete long lines pass whole", 4, []string{"0123456789\n"}, []string{"0123456789\n"}},
 		{"non-UTF-8 bytes pass untouched", 8, []string{"\xff\xfe\n\x80"}, []string{"\xff\xfe\n", "\x80"}},
+		{"chunks end between characters", 4, []string{"aé€"}, []string{"aé", "€"}},
+		{"a chunk ends inside the held bytes", 4, []string{"é\xe2\x82", "\xac!"}, []string{"é", "€!"}},
+		{"no character boundary near: cut anyway", 4, []string{"\x80\x80\x80\x80\x80"}, []string{"\x80\x80\x80\x80", "\x80"}},
 		{"default maxLine", 0, []string{"a"}, []string{"a"}},
 	}
 	for _, tt := range tests {
@@ -122,8 +125,10 @@ func TestLineWriterLargeStream(t *testing.T) {
 			} else {
 				open += len(ev.Data)
 			}
-			if got.Len() < len(input) && open%maxLine != 0 {
-				t.Errorf("event ends %d bytes into an unfinished line; want a multiple of %d", open, maxLine)
+			// Chunks are maxLine bytes, less up to 3 to end on a character
+			// boundary.
+			if k := (open + maxLine - 1) / maxLine; got.Len() < len(input) && open < k*(maxLine-3) {
+				t.Errorf("event ends %d bytes into an unfinished line; want %d chunks of %d to %d bytes", open, k, maxLine-3, maxLine)
 			}
 		}
 		received <- events

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/remote"
@@ -70,6 +67,9 @@ type CheckOptions struct {
 	Unicode bool      // text: ✓ ✗ marks (for terminals) instead of ASCII words
 	Quiet   bool      // text: only the properties that did not pass, and their hosts; nothing when all passed
 	Verbose bool      // text: each property's duration and vantage; every host's error
+	// Width is the terminal's width in columns when Out is a terminal, 0
+	// otherwise: text fits the matrix to it.
+	Width int
 }
 
 // Validate reports whether the options can be rendered; call it before
@@ -336,38 +336,4 @@ func hostProblem(h *CheckHost) string {
 		return "not started"
 	}
 	return firstLine(h.Err)
-}
-
-// printable makes text seen on hosts safe to show on one line of a
-// terminal: control characters (line breaks, the escape sequences that
-// drive terminals) and invalid UTF-8 are written escaped, as Go writes
-// them: \n, \x1b, \xff.
-func printable(s string) string {
-	if !needsEscape(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r):
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func needsEscape(s string) bool {
-	for i, r := range s {
-		if unicode.IsControl(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
-			return true
-		}
-	}
-	return false
 }

@@ -68,7 +68,7 @@ func (n *checkNagios) finish(s *CheckSummary) error {
 // Line breaks and '|' in text (which would start the performance data) are
 // replaced.
 func NagiosLine(state NagiosState, text, perfdata string) string {
-	text = strings.ReplaceAll(printable(text), "|", "/")
+	text = strings.ReplaceAll(Printable(text), "|", "/")
 	line := "CHECKS " + state.String() + " - " + text
 	if perfdata != "" {
 		line += " | " + perfdata

@@ -113,8 +113,8 @@ func (t *checkTAP) yaml(fields [][2]string) {
 // backslashes doubled and '#' escaped (it would start a directive).
 func tapDescription(text string) string {
 	text = strings.NewReplacer(`\`, `\\`, "#", `\#`).Replace(text)
-	return printable(text)
+	return Printable(text)
 }
 
 // tapDirectiveText makes text safe after "# SKIP": one line.
-func tapDirectiveText(text string) string { return printable(text) }
+func tapDirectiveText(text string) string { return Printable(text) }

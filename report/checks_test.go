@@ -133,6 +133,7 @@ func TestChecksGolden(t *testing.T) {
 	}{
 		{"text", CheckOptions{}},
 		{"text_tty", CheckOptions{Unicode: true, Color: true}},
+		{"text_narrow", CheckOptions{Width: 40}},
 		{"text_quiet", CheckOptions{Quiet: true}},
 		{"text_verbose", CheckOptions{Format: FormatText, Verbose: true}},
 		{"json", CheckOptions{Format: FormatJSON}},
@@ -543,6 +544,40 @@ func TestCheckMatrixFoldsHosts(t *testing.T) {
 	}
 	if !regexp.MustCompile(`(?m)^dns db.internal resolvable +web04$`).MatchString(out) {
 		t.Errorf("matrix lacks the property in error with its host:\n%s", out)
+	}
+}
+
+func TestCheckMatrixFitsTheTerminal(t *testing.T) {
+	_, wide := checkFleet().render(t, CheckOptions{})
+	for _, width := range []int{100, 57, 56, 40, 30} {
+		_, out := checkFleet().render(t, CheckOptions{Width: width})
+		matrix := out[strings.Index(out, "CHECK"):strings.Index(out, "\nnot checked:")]
+		for line := range strings.Lines(matrix) {
+			if n := cells(strings.TrimSuffix(line, "\n")); n > width {
+				t.Errorf("width %d: matrix line of %d cells: %q", width, n, line)
+			}
+		}
+		if fits := width >= 57; fits != (out == wide) {
+			t.Errorf("width %d: the 57-cell matrix changed: %v; want %v:\n%s", width, out != wide, !fits, matrix)
+		}
+	}
+}
+
+func TestWrapCells(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		w    int
+		want []string
+	}{
+		{"web[01-03,07],db1 (5)", 0, []string{"web[01-03,07],db1 (5)"}},
+		{"web[01-03,07],db1 (5)", 14, []string{"web[01-03,07],", "db1 (5)"}},
+		{"web[01-03,07],db1 (5)", 10, []string{"web[01-03,", "07],db1", "(5)"}},
+		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"数据库服务器", 5, []string{"数据", "库服", "务器"}},
+	} {
+		if got := wrapCells(tt.in, tt.w); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrapCells(%q, %d) = %q; want %q", tt.in, tt.w, got, tt.want)
+		}
 	}
 }
 

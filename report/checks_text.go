@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/nodeset"
@@ -14,6 +13,7 @@ import (
 // matrix, the hosts that could not be checked, and the counts.
 type checkText struct {
 	out     io.Writer
+	width   int // of the terminal, 0 when not one
 	style   style
 	unicode bool
 	quiet   bool
@@ -22,7 +22,7 @@ type checkText struct {
 }
 
 func newCheckText(opts CheckOptions) *checkText {
-	return &checkText{out: opts.Out, style: style{opts.Color}, unicode: opts.Unicode, quiet: opts.Quiet, verbose: opts.Verbose}
+	return &checkText{out: opts.Out, width: opts.Width, style: style{opts.Color}, unicode: opts.Unicode, quiet: opts.Quiet, verbose: opts.Verbose}
 }
 
 // host writes "web01: 18 passed, 2 failed (0.41s)" and a line per property
@@ -45,7 +45,7 @@ func (t *checkText) host(h *CheckHost) error {
 		if t.quiet && (r.Status == checks.Pass || r.Status == checks.Skip) {
 			continue
 		}
-		t.b.WriteString("  " + t.mark(r.Status) + " " + printable(resultLabel(r)) + ": " + printable(resultDetail(r)))
+		t.b.WriteString("  " + t.mark(r.Status) + " " + Printable(resultLabel(r)) + ": " + Printable(resultDetail(r)))
 		if t.verbose {
 			fmt.Fprintf(&t.b, " (%s, %s, from %s)", r.Pos, seconds(r.Duration), r.Vantage)
 		}
@@ -124,7 +124,7 @@ func matrixRows(hosts []CheckHost) []*matrixRow {
 			k := key{r.Pos, resultLabel(r)}
 			row := byKey[k]
 			if row == nil {
-				row = &matrixRow{label: printable(k.label)}
+				row = &matrixRow{label: Printable(k.label)}
 				byKey[k] = row
 				rows = append(rows, row)
 			}
@@ -149,30 +149,85 @@ func appendOnce(names []string, name string) []string {
 
 // writeMatrix writes a table: each check property that did not pass, the
 // hosts where it failed and those where it could not be evaluated, as
-// folded node sets.
+// folded node sets. On a terminal narrower than the table, the widest
+// columns are narrowed and their cells wrapped onto more lines.
 func (t *checkText) writeMatrix(rows []*matrixRow) {
 	cells := make([][3]string, 0, len(rows)+1)
 	cells = append(cells, [3]string{"CHECK", "FAILED ON", "ERROR ON"})
 	for _, r := range rows {
 		cells = append(cells, [3]string{r.label, hostSet(r.failed), hostSet(r.errors)})
 	}
-	var width [2]int
-	for _, c := range cells {
-		width[0] = max(width[0], utf8.RuneCountInString(c[0]))
-		width[1] = max(width[1], utf8.RuneCountInString(c[1]))
-	}
+	widths := columnWidths(cells, t.width)
 	for i, c := range cells {
-		line := pad(c[0], width[0]) + "  "
-		switch {
-		case i == 0:
-			line = t.style.paint(sgrBold, line+pad(c[1], width[1])+"  "+c[2])
-		case c[2] == "":
-			line += t.style.paint(sgrRed, c[1])
-		default:
-			line += t.style.paint(sgrRed, pad(c[1], width[1])) + "  " + t.style.paint(sgrYellow, c[2])
+		var wrapped [3][]string
+		lines := 1
+		for k := range c {
+			wrapped[k] = wrapCells(c[k], widths[k])
+			if k == 0 && len(wrapped[k]) > 1 {
+				// A label on several lines: the lines after the first
+				// indented, so that rows stay apart.
+				wrapped[k] = wrapCells(c[k], widths[k]-2)
+				for n := 1; n < len(wrapped[k]); n++ {
+					wrapped[k][n] = "  " + wrapped[k][n]
+				}
+			}
+			lines = max(lines, len(wrapped[k]))
 		}
-		t.b.WriteString(strings.TrimRight(line, " ") + "\n")
+		for n := range lines {
+			part := func(k int) string {
+				if n < len(wrapped[k]) {
+					return wrapped[k][n]
+				}
+				return ""
+			}
+			line := padCells(part(0), widths[0]) + "  "
+			switch {
+			case i == 0:
+				line = t.style.paint(sgrBold, line+padCells(part(1), widths[1])+"  "+part(2))
+			case c[2] == "":
+				line += t.style.paint(sgrRed, part(1))
+			default:
+				line += t.style.paint(sgrRed, padCells(part(1), widths[1])) + "  " + t.style.paint(sgrYellow, part(2))
+			}
+			t.b.WriteString(strings.TrimRight(line, " ") + "\n")
+		}
 	}
+}
+
+// minColumn is the narrowest a matrix column is made to fit a terminal.
+const minColumn = 8
+
+// columnWidths returns the widths of the table's columns: each as wide as
+// its widest cell, or, when they do not fit in width cells (0: no limit),
+// the widest narrowed to one cap, the largest that fits.
+func columnWidths(table [][3]string, width int) [3]int {
+	var natural [3]int
+	for _, c := range table {
+		for k := range c {
+			natural[k] = max(natural[k], cells(c[k]))
+		}
+	}
+	room := width - 2*(len(natural)-1) // two spaces between columns
+	total := natural[0] + natural[1] + natural[2]
+	if width <= 0 || total <= room {
+		return natural
+	}
+	capped := func(c int) (sum int, w [3]int) {
+		for k, n := range natural {
+			w[k] = min(n, max(c, minColumn))
+			sum += w[k]
+		}
+		return sum, w
+	}
+	c := max(natural[0], natural[1], natural[2])
+	for c > minColumn {
+		if sum, _ := capped(c); sum <= room {
+			break
+		}
+		c--
+	}
+	_, w := capped(c)
+	return w
 }
 
 // hostSet folds host names, "h[03,07] (2)", showing the count when there
@@ -185,10 +240,6 @@ func hostSet(names []string) string {
 		return names[0]
 	}
 	return fmt.Sprintf("%s (%d)", nodeset.Fold(names), len(names))
-}
-
-func pad(s string, width int) string {
-	return s + strings.Repeat(" ", max(0, width-utf8.RuneCountInString(s)))
 }
 
 // writeUnchecked lists the hosts that could not be checked, grouped by what

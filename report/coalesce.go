@@ -1,10 +1,7 @@
 package report
 
 import (
-	"bytes"
-	"encoding/binary"
 	"fmt"
-	"hash/maphash"
 	"io"
 
 	"github.com/remotectl/remotectl/nodeset"
@@ -34,8 +31,11 @@ func (c *coalesceRenderer) output(int, *HostRecord, remote.Stream, []byte) error
 func (c *coalesceRenderer) done(int, *HostRecord) error { return nil }
 
 func (c *coalesceRenderer) finish(sum *Summary) error {
-	var buf []byte
-	for _, g := range coalesce(sum.Hosts) {
+	groups, err := coalesce(sum.Hosts)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
 		h := g[0]
 		if c.quiet && h.Status() == StatusOK {
 			continue
@@ -48,36 +48,39 @@ func (c *coalesceRenderer) finish(sum *Summary) error {
 		if len(g) > 1 {
 			count = fmt.Sprintf("%d hosts, ", len(g))
 		}
-		header := nodeset.Fold(names) + " (" + count + c.style.status(h.Status(), h.label()) + ")"
+		header := Printable(nodeset.Fold(names)) + " (" + count + c.style.status(h.Status(), h.label()) + ")"
 		// Error messages name their host: the recap shows them.
-		buf = appendBlock(buf, header, h, false)
-	}
-	if _, err := c.out.Write(buf); err != nil {
-		return err
+		if err := writeBlock(c.out, header, h, false); err != nil {
+			return err
+		}
 	}
 	return writeRecap(c.errOut, sum, c.style, c.verbose, c.quiet)
 }
 
 // coalesce groups the hosts worth a block by identical results, groups and
-// their members in target order. Outputs are compared by hash, then byte for
-// byte, so the work stays linear in the size of the output.
-func coalesce(hosts []HostRecord) [][]*HostRecord {
+// their members in target order. Outputs are compared by size and hash,
+// then byte for byte, so the work stays linear in the size of the output.
+func coalesce(hosts []HostRecord) ([][]*HostRecord, error) {
 	type key struct {
-		label string
-		sum   uint64
+		label                string
+		stdoutLen, stderrLen int64
+		stdoutSum, stderrSum uint64
 	}
-	seed := maphash.MakeSeed()
 	byKey := make(map[key][]int) // indexes into groups
 	var groups [][]*HostRecord
 	for i := range hosts {
 		h := &hosts[i]
-		if h.NotStarted || (h.Err != nil && len(h.Stdout) == 0 && len(h.Stderr) == 0) {
+		if h.NotStarted || (h.Err != nil && h.out[0].len() == 0 && h.out[1].len() == 0) {
 			continue
 		}
-		k := key{h.label(), outputHash(seed, h)}
+		k := key{h.label(), h.out[0].len(), h.out[1].len(), h.out[0].sum(), h.out[1].sum()}
 		found := false
 		for _, g := range byKey[k] {
-			if rep := groups[g][0]; bytes.Equal(rep.Stdout, h.Stdout) && bytes.Equal(rep.Stderr, h.Stderr) {
+			same, err := sameOutput(groups[g][0], h)
+			if err != nil {
+				return nil, err
+			}
+			if same {
 				groups[g] = append(groups[g], h)
 				found = true
 				break
@@ -88,17 +91,16 @@ func coalesce(hosts []HostRecord) [][]*HostRecord {
 			groups = append(groups, []*HostRecord{h})
 		}
 	}
-	return groups
+	return groups, nil
 }
 
-// outputHash hashes a host's standard output and error, unambiguously.
-func outputHash(seed maphash.Seed, h *HostRecord) uint64 {
-	var mh maphash.Hash
-	mh.SetSeed(seed)
-	var n [8]byte
-	binary.LittleEndian.PutUint64(n[:], uint64(len(h.Stdout)))
-	mh.Write(n[:])
-	mh.Write(h.Stdout)
-	mh.Write(h.Stderr)
-	return mh.Sum64()
+// sameOutput reports whether two hosts had the same standard output and
+// error, byte for byte.
+func sameOutput(a, b *HostRecord) (bool, error) {
+	for k := range a.out {
+		if same, err := sameBytes(a.out[k], b.out[k]); !same || err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -12,7 +12,6 @@ type groupedRenderer struct {
 	style       style
 	quiet       bool
 	verbose     bool
-	buf         []byte
 }
 
 func newGrouped(opts Options) *groupedRenderer {
@@ -24,14 +23,15 @@ func (g *groupedRenderer) start(int, *HostRecord) error { return nil }
 func (g *groupedRenderer) output(int, *HostRecord, remote.Stream, []byte) error { return nil }
 
 // done writes the host's block, unless it never started or, when quiet, it
-// succeeded.
+// succeeded; then its output is let go.
 func (g *groupedRenderer) done(_ int, h *HostRecord) error {
-	if h.NotStarted || (g.quiet && h.Status() == StatusOK) {
-		return nil
+	var err error
+	if !h.NotStarted && !(g.quiet && h.Status() == StatusOK) {
+		header := g.style.host(Printable(h.Name)) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
+		err = writeBlock(g.out, header, h, true)
 	}
-	header := g.style.host(h.Name) + " (" + g.style.status(h.Status(), h.label()) + ", " + seconds(h.Duration()) + ")"
-	g.buf = appendBlock(g.buf[:0], header, h, true)
-	_, err := g.out.Write(g.buf)
+	h.out[0].release()
+	h.out[1].release()
 	return err
 }
 
@@ -39,28 +39,69 @@ func (g *groupedRenderer) finish(sum *Summary) error {
 	return writeRecap(g.errOut, sum, g.style, g.verbose, g.quiet)
 }
 
-// appendBlock appends a block for the host's results: "== header ==", its
+// writeBlock writes a block for the host's results: "== header ==", its
 // standard output, its standard error under "-- stderr --", and, when
-// withError, the first line of its error under "-- error --".
-func appendBlock(buf []byte, header string, h *HostRecord, withError bool) []byte {
-	buf = append(buf, "== "+header+" ==\n"...)
-	buf = appendText(buf, h.Stdout)
-	if len(h.Stderr) > 0 {
-		buf = append(buf, "-- stderr --\n"...)
-		buf = appendText(buf, h.Stderr)
+// withError, the first line of its error under "-- error --". Output is
+// read from the host's spools, a piece at a time, and shown terminal-safe.
+func writeBlock(w io.Writer, header string, h *HostRecord, withError bool) error {
+	if _, err := io.WriteString(w, "== "+header+" ==\n"); err != nil {
+		return err
+	}
+	for k, sp := range h.out {
+		if sp.len() == 0 {
+			continue
+		}
+		if k == 1 {
+			if _, err := io.WriteString(w, "-- stderr --\n"); err != nil {
+				return err
+			}
+		}
+		if err := copyText(w, sp.reader()); err != nil {
+			return err
+		}
 	}
 	if withError && h.Err != nil {
-		buf = append(buf, "-- error --\n"...)
-		buf = appendText(buf, []byte(firstLine(h.Err)))
+		_, err := io.WriteString(w, "-- error --\n"+firstLine(h.Err)+"\n")
+		return err
 	}
-	return buf
+	return nil
 }
 
-// appendText appends output, ending it with a newline if it lacks one.
-func appendText(buf, text []byte) []byte {
-	buf = append(buf, text...)
-	if len(text) > 0 && text[len(text)-1] != '\n' {
-		buf = append(buf, '\n')
+// copyText writes what r reads as lines of text, terminal-safe (see
+// appendLine), a piece at a time; the last line gets a newline if it lacks
+// one.
+func copyText(w io.Writer, r io.Reader) error {
+	var out []byte
+	open := false // the last piece ended inside a line
+	cr := false   // ... with a carriage return, not shown until we know a newline does not follow
+	err := readPieces(r, func(p []byte) error {
+		out = out[:0]
+		if cr && p[0] != '\n' {
+			out = append(out, `\r`...)
+		}
+		cr = false
+		for len(p) > 0 {
+			line := nextLine(p)
+			p = p[len(line):]
+			if line[len(line)-1] == '\n' {
+				out, open = appendLine(out, line), false
+				continue
+			}
+			if line[len(line)-1] == '\r' {
+				cr, line = true, line[:len(line)-1]
+			}
+			out, open = appendEscaped(out, line), true
+		}
+		_, err := w.Write(out)
+		return err
+	})
+	if err != nil || !open {
+		return err
 	}
-	return buf
+	out = out[:0]
+	if cr {
+		out = append(out, `\r`...)
+	}
+	_, err = w.Write(append(out, '\n'))
+	return err
 }

@@ -43,7 +43,7 @@ func writeRecap(w io.Writer, sum *Summary, st style, verbose, quiet bool) error 
 		for i, h := range g.hosts {
 			names[i] = h.Name
 		}
-		fmt.Fprintf(&b, "%s: %s\n", st.status(g.status, g.label), nodeset.Fold(names))
+		fmt.Fprintf(&b, "%s: %s\n", st.status(g.status, g.label), Printable(nodeset.Fold(names)))
 		if g.kind == groupError {
 			writeMessages(&b, g.hosts, verbose)
 		}
@@ -100,7 +100,7 @@ func failureGroups(hosts []HostRecord) []*failureGroup {
 // every host when verbose) and the first hint found in the group.
 func writeMessages(b *strings.Builder, hosts []*HostRecord, verbose bool) {
 	for _, h := range hosts {
-		fmt.Fprintf(b, "  %s: %s\n", h.Name, firstLine(h.Err))
+		fmt.Fprintf(b, "  %s: %s\n", Printable(h.Name), firstLine(h.Err))
 		if !verbose {
 			break
 		}

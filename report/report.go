@@ -5,17 +5,26 @@
 // # Formats
 //
 //   - text (the default): output lines as they arrive, each prefixed with its
-//     host's name padded to the longest name, "web01 | line" for standard
-//     output and "web01 ! line" for standard error. Lines of different hosts
-//     interleave, never mid-line. Hosts that fail with an error are also
-//     reported on the error stream as they end ("db1: unreachable: dial: ...").
+//     host's name padded to the longest name, "web01 | line" on Out for
+//     standard output and "web01 ! line" on Err for standard error. Lines
+//     of different hosts interleave, never mid-line; the pieces of a line
+//     too long to wait for (see remote.DefaultMaxLine) each show as a line,
+//     the ones after the first marked "↪". Hosts that fail with an error
+//     are also reported on the error stream as they end ("db1: unreachable:
+//     dial: ..."). With Quiet, only the hosts that did not succeed are
+//     shown, as they end: the end of their output, then their error.
+//
+// text, grouped and coalesce are for terminals: what hosts sent is shown
+// terminal-safe (control characters and invalid UTF-8 escaped, see
+// Printable); json, jsonl and the output directory keep the exact bytes.
 //   - grouped: one block per host as it finishes, a header
 //     "== web01 (exit 0, 0.12s) ==" then its standard output, then its
 //     standard error under "-- stderr --".
 //   - coalesce: at the end, one block per distinct result: hosts whose
 //     standard output, standard error and status are identical are shown
 //     once under their folded node set, "== web[01-03,07] (4 hosts, exit 0) ==".
-//   - json: one JSON document at the end (see below).
+//   - json: one JSON document, written host by host in target order as the
+//     hosts end (see below).
 //   - jsonl: one JSON object per line as events happen (see below).
 //
 // text, grouped and coalesce end with a recap on the error stream: counts by
@@ -65,11 +74,16 @@
 //
 // # Memory
 //
-// text, jsonl and the output directory do not keep output in memory; grouped,
-// coalesce and json must, and only they fill HostRecord.Stdout and Stderr.
+// text, jsonl and the output directory do not keep output. grouped,
+// coalesce and json keep each host's output until they show it (json writes
+// its document host by host, in target order, as soon as it can): in memory
+// up to 16 MiB for all hosts together, then in one temporary file, removed
+// as soon as created where the system allows it. Memory thus does not grow
+// with the size of the output.
 package report
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -110,6 +124,16 @@ type Options struct {
 	Quiet   bool      // text: no live output; grouped, coalesce: only hosts that did not succeed; no recap when all succeeded
 	Verbose bool      // recap: every host's error message, not one per group
 	OutDir  string    // when set, also write each host's results under this directory
+	// Width is the terminal's width in columns when Out is a terminal, 0
+	// otherwise. On a terminal, text caps the host names of its line
+	// prefixes to a quarter of it (at least 24 cells); elsewhere names are
+	// shown whole, for the programs that read them.
+	Width int
+
+	// For tests: the memory the spools may use (0: spoolMemory) and where
+	// their temporary files go ("": the system's).
+	spoolLimit int64
+	spoolDir   string
 }
 
 // Validate reports whether the options can be rendered; call it before
@@ -126,15 +150,15 @@ func (o Options) Validate() error {
 
 // HostRecord is what happened on one host.
 type HostRecord struct {
-	Name   string
-	Result remote.Result
-	Err    error        // nil when the command ran to completion (any exit code)
-	Class  remote.Class // remote.ClassOf(Err)
-	// Stdout and Stderr are kept only by the formats that need them
-	// (grouped, coalesce, json).
-	Stdout, Stderr []byte
-	Start, End     time.Time
-	NotStarted     bool // the run was interrupted before the host started
+	Name       string
+	Result     remote.Result
+	Err        error        // nil when the command ran to completion (any exit code)
+	Class      remote.Class // remote.ClassOf(Err)
+	Start, End time.Time
+	NotStarted bool // the run was interrupted before the host started
+	// out holds standard output and error for the formats that show them
+	// once the host has ended (grouped, coalesce, json), until shown.
+	out [2]*spool
 }
 
 // Status returns the host's status: StatusOK, StatusFailed,
@@ -225,7 +249,13 @@ func Render(events <-chan remote.Event, targets []remote.Target, opts Options) (
 	for ev := range events {
 		r.handle(ev)
 	}
-	return r.finish()
+	sum, err := r.finish()
+	err = errors.Join(err, r.spools.releaseAll())
+	if r.spools.err != nil {
+		// Nothing was lost: say why memory grew, without failing the output.
+		fmt.Fprintf(opts.Err, "remotectl: warning: output was kept in memory: %v\n", r.spools.err)
+	}
+	return sum, err
 }
 
 // run is the state of one Render.
@@ -233,6 +263,7 @@ type run struct {
 	hosts       []HostRecord
 	progress    []progress // of each host
 	keepOutput  bool
+	spools      *spools // where output is kept when keepOutput
 	sinks       []*sink
 	first, last time.Time
 	err         error // a malformed event
@@ -242,7 +273,8 @@ type run struct {
 type progress struct{ started, ended bool }
 
 func newRun(targets []remote.Target, opts Options) *run {
-	r := &run{hosts: make([]HostRecord, len(targets)), progress: make([]progress, len(targets))}
+	r := &run{hosts: make([]HostRecord, len(targets)), progress: make([]progress, len(targets)), spools: newSpools(cmp.Or(opts.spoolLimit, spoolMemory))}
+	r.spools.dir = opts.spoolDir
 	for i := range targets {
 		r.hosts[i].Name = targets[i].Name
 	}
@@ -253,7 +285,7 @@ func newRun(targets []remote.Target, opts Options) *run {
 	case FormatCoalesce:
 		main, r.keepOutput = newCoalesce(opts), true
 	case FormatJSON:
-		main, r.keepOutput = newJSON(opts), true
+		main, r.keepOutput = newJSON(opts, r.hosts), true
 	case FormatJSONL:
 		main = newJSONL(opts)
 	default:
@@ -281,12 +313,11 @@ func (r *run) handle(ev remote.Event) {
 		r.progress[i].started = true
 		r.each(func(s renderer) error { return s.start(i, h) })
 	case remote.EventOutput:
-		if r.keepOutput {
-			if ev.Stream == remote.Stderr {
-				h.Stderr = append(h.Stderr, ev.Data...)
-			} else {
-				h.Stdout = append(h.Stdout, ev.Data...)
+		if k := streamIndex(ev.Stream); r.keepOutput {
+			if h.out[k] == nil {
+				h.out[k] = r.spools.newSpool()
 			}
+			h.out[k].write(ev.Data)
 		}
 		r.each(func(s renderer) error { return s.output(i, h, ev.Stream, ev.Data) })
 	case remote.EventDone:
@@ -365,10 +396,11 @@ func (r *run) finish() (*Summary, error) {
 	return sum, errors.Join(errs...)
 }
 
-// firstLine returns the first line of an error's message.
+// firstLine returns the first line of an error's message, terminal-safe
+// (messages can quote what a host sent).
 func firstLine(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
-	return line
+	return Printable(strings.TrimSuffix(line, "\r"))
 }
 
 // seconds formats a duration as "1.23s".

@@ -184,17 +184,32 @@ func TestSummaryCounts(t *testing.T) {
 	}
 }
 
-func TestOutputKeptOnlyWhenNeeded(t *testing.T) {
+// TestOutputSpooled renders every format keeping output in memory and
+// with no memory at all (every output in a temporary file): the results are
+// the same, and no spool or file is left once Render returns.
+func TestOutputSpooled(t *testing.T) {
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
-			sum, _, _ := fleet().render(t, Options{Format: format, OutDir: t.TempDir()})
-			keeps := format == FormatGrouped || format == FormatCoalesce || format == FormatJSON
-			got := string(sum.Hosts[0].Stdout)
-			if keeps && got != "hello\nworld\n" {
-				t.Errorf("stdout = %q; want the output kept", got)
+			_, wantOut, wantErr := fleet().render(t, Options{Format: format})
+			dir := t.TempDir()
+			s := fleet()
+			var o, e bytes.Buffer
+			sum, err := Render(s.channel(), s.targets, Options{Format: format, Out: &o, Err: &e, spoolLimit: 1, spoolDir: dir})
+			if err != nil {
+				t.Fatal(err)
 			}
-			if !keeps && sum.Hosts[0].Stdout != nil {
-				t.Errorf("stdout = %q; want nothing kept in memory", got)
+			if o.String() != wantOut || e.String() != wantErr {
+				t.Errorf("output with spool files differs:\n%s%s\nwant:\n%s%s", o.String(), e.String(), wantOut, wantErr)
+			}
+			for i := range sum.Hosts {
+				for k, sp := range sum.Hosts[i].out {
+					if sp != nil && (sp.onDisk != nil || sp.mem != nil) {
+						t.Errorf("host %d stream %d: spool still holds its output", i, k)
+					}
+				}
+			}
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
 			}
 		})
 	}
@@ -453,12 +468,13 @@ func TestRenderReportsStrayEvents(t *testing.T) {
 
 func TestTextCutsNoLine(t *testing.T) {
 	// Chunks of an overlong line and a last line without newline each
-	// show as a line of their own, prefixed.
+	// show as a line of their own, prefixed; the rest of a cut line is
+	// marked as such.
 	s := newScript("a", "bb").start(0, 0).start(1, 0).
 		out(0, 1, "12345").out(1, 2, "x\ny\n").out(0, 3, "678\nlast").
 		done(0, 4, remote.Result{}, nil).done(1, 5, remote.Result{}, nil)
 	_, out, _ := s.render(t, Options{})
-	want := "a  | 12345\nbb | x\nbb | y\na  | 678\na  | last\n"
+	want := "a  | 12345\nbb | x\nbb | y\na  | ↪678\na  | last\n"
 	if out != want {
 		t.Errorf("text output = %q; want %q", out, want)
 	}
@@ -466,14 +482,10 @@ func TestTextCutsNoLine(t *testing.T) {
 
 func TestCoalesceManyHosts(t *testing.T) {
 	s := coalesceScript(10_000)
-	sum, out, _ := s.render(t, Options{Format: FormatCoalesce})
-	groups := coalesce(sum.Hosts)
-	if len(groups) != 3 {
-		t.Fatalf("%d groups; want 3", len(groups))
-	}
-	for i, want := range []int{9_000, 900, 100} {
-		if len(groups[i]) != want {
-			t.Errorf("group %d has %d hosts; want %d", i, len(groups[i]), want)
+	_, out, _ := s.render(t, Options{Format: FormatCoalesce})
+	for _, want := range []string{"(9000 hosts, exit 0) ==\nok\n==", "(900 hosts, exit 0) ==\nok\n-- stderr --\nwarning: old kernel\n==", "(100 hosts, exit 1) ==\ndisk full\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no block %q in:\n%s", want, out)
 		}
 	}
 	if n := strings.Count(out, "== "); n != 3 {

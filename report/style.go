@@ -2,7 +2,6 @@ package report
 
 import (
 	"hash/fnv"
-	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/remote"
 )
@@ -56,11 +55,52 @@ func (s style) status(status, text string) string {
 	return s.paint(sgrRed, text)
 }
 
-// nameWidth returns the display width of the longest target name.
-func nameWidth(targets []remote.Target) int {
-	width := 0
+// Host names in line prefixes are capped, so that a long name does not push
+// every line of output off a terminal: to minNameCap cells, or a quarter of
+// the terminal's width when that is more.
+const minNameCap = 24
+
+// shownNames returns the names of the targets as line prefixes show them,
+// escaped and, on a terminal of width columns (0: not a terminal, no cap),
+// shortened with "…", and the width of the widest, in cells. Shortened
+// names keep as much of their end as leaves them all different (names often
+// share a domain), else the names that would look the same stay whole.
+func shownNames(targets []remote.Target, width int) ([]string, int) {
+	names := make([]string, len(targets))
 	for i := range targets {
-		width = max(width, utf8.RuneCountInString(targets[i].Name))
+		names[i] = Printable(targets[i].Name)
 	}
-	return width
+	if width > 0 {
+		limit := max(minNameCap, width/4)
+		var short []string
+		var seen map[string]int
+		for tail := limit / 2; tail >= 0; tail-- {
+			short, seen = shortNames(names, limit, tail)
+			if len(seen) == len(names) {
+				break
+			}
+		}
+		for i := range names {
+			if seen[short[i]] == 1 {
+				names[i] = short[i]
+			}
+		}
+	}
+	widest := 0
+	for _, n := range names {
+		widest = max(widest, cells(n))
+	}
+	return names, widest
+}
+
+// shortNames returns the names shortened with ellipsis, and how many names
+// each shortened name stands for.
+func shortNames(names []string, limit, tail int) ([]string, map[string]int) {
+	short := make([]string, len(names))
+	seen := make(map[string]int, len(names))
+	for i, n := range names {
+		short[i] = ellipsis(n, limit, tail)
+		seen[short[i]]++
+	}
+	return short, seen
 }

@@ -10,7 +10,30 @@ import (
 // file or the whole new one, never a part: it writes a temporary file in
 // the same directory, syncs it, and renames it over path. The directory must
 // exist.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	f, err := CreateAtomic(path, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// AtomicFile is the new content of a file, written as it comes to a
+// temporary file beside it (so that a large document is never whole in
+// memory) and put in place by Commit, as WriteFileAtomic does.
+type AtomicFile struct {
+	*os.File
+	path string
+	perm os.FileMode
+}
+
+// CreateAtomic starts writing path. Call Commit to put the file in place,
+// or Abort to drop it.
+func CreateAtomic(path string, perm os.FileMode) (*AtomicFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -19,28 +42,35 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	// picking the temporary file up.
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	return &AtomicFile{File: tmp, path: path, perm: perm}, nil
+}
+
+// Commit syncs the file and renames it over the path; on failure the
+// temporary file is removed.
+func (f *AtomicFile) Commit() error {
+	err := f.Chmod(f.perm)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err = tmp.Chmod(perm); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err == nil {
+		err = f.Close()
+	} else {
+		f.Close()
 	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(f.Name(), f.path)
 	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("writing %s: %w", f.path, err)
 	}
 	return nil
+}
+
+// Abort closes and removes the temporary file; the path is left as it was.
+func (f *AtomicFile) Abort() {
+	f.Close()
+	os.Remove(f.Name())
 }

@@ -109,6 +109,7 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 		Unicode: a.io.OutTTY && a.io.Getenv("TERM") != "dumb",
 		Quiet:   a.g.Quiet,
 		Verbose: a.g.Verbose > 0,
+		Width:   a.io.Width,
 	}
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}

@@ -38,9 +38,9 @@ A single argument is a command line for the remote shell (pipes and redirections
 remotectl exec -H web -- 'uptime | cut -d, -f1'). Several arguments are an argv, each
 quoted so it arrives unchanged (remotectl exec -- printf '%s\n' 'a b').
 
-Output (-o): text (default: live lines prefixed with the host, stderr marked with "!"),
+Output (-o): text (default: live lines prefixed with the host; stderr lines, marked "!", on stderr),
 grouped (one block per host as it finishes), coalesce (identical outputs shown once
-under their folded host set), json (one document at the end), jsonl (one event per line).
+under their folded host set), json (one document, host by host), jsonl (one event per line).
 Non-UTF-8 output is kept exactly: JSON carries it base64-encoded in stdout_base64 /
 stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 
@@ -169,6 +169,7 @@ func (a *app) reportOptions(outDir string) report.Options {
 		Quiet:   a.g.Quiet,
 		Verbose: a.g.Verbose > 0,
 		OutDir:  outDir,
+		Width:   a.io.Width,
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"slices"
 	"sync"
@@ -21,20 +22,51 @@ type branchSet struct {
 	outs []chan<- remote.Event
 }
 
-// branch is the document one extra renderer produces.
+// branch is the document one extra renderer produces: in buf, or in file
+// when it goes straight to a file.
 type branch struct {
-	buf bytes.Buffer
-	err error
+	buf  bytes.Buffer
+	file *runrec.AtomicFile
+	err  error
 }
 
 // add starts render on a copy of the events; its document is in the
 // returned branch once wait returns.
 func (s *branchSet) add(render func(events <-chan remote.Event, out io.Writer) error) *branch {
+	b := &branch{}
+	s.start(b, &b.buf, render)
+	return b
+}
+
+// addFile starts render on a copy of the events, writing its document to a
+// temporary file that commit puts in place at path: a document as large as
+// the run's output (the --report of exec) is never whole in memory.
+func (s *branchSet) addFile(path string, render func(events <-chan remote.Event, out io.Writer) error) *branch {
+	b := &branch{}
+	var out io.Writer = io.Discard
+	if b.file, b.err = runrec.CreateAtomic(path, 0o644); b.err == nil {
+		out = b.file
+	}
+	s.start(b, out, render)
+	return b
+}
+
+func (s *branchSet) start(b *branch, out io.Writer, render func(<-chan remote.Event, io.Writer) error) {
 	ch := make(chan remote.Event, 64)
 	s.outs = append(s.outs, ch)
-	b := &branch{}
-	s.wg.Go(func() { b.err = render(ch, &b.buf) })
-	return b
+	s.wg.Go(func() { b.err = errors.Join(b.err, render(ch, out)) })
+}
+
+// commit puts a file branch's document in place, or drops it when its
+// renderer failed. Call it after wait.
+func (b *branch) commit() error {
+	if b.err != nil {
+		if b.file != nil {
+			b.file.Abort()
+		}
+		return b.err
+	}
+	return b.file.Commit()
 }
 
 // wait returns once every branch has finished.
@@ -88,7 +120,7 @@ func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target
 		r.progress.run()
 	}
 	if r.o.Report != "" {
-		r.reportDoc = r.branches.add(func(ev <-chan remote.Event, out io.Writer) error {
+		r.reportDoc = r.branches.addFile(r.o.Report, func(ev <-chan remote.Event, out io.Writer) error {
 			_, err := report.Render(ev, targets, report.Options{Format: report.FormatJSON, Out: out, Err: io.Discard})
 			return err
 		})
@@ -108,7 +140,7 @@ func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Targ
 		}
 	}
 	if r.o.Report != "" {
-		r.reportDoc = r.branches.add(render(report.FormatJSON))
+		r.reportDoc = r.branches.addFile(r.o.Report, render(report.FormatJSON))
 	}
 	if r.o.Textfile != "" {
 		r.checkMetrics = r.branches.add(render(report.FormatPrometheus))

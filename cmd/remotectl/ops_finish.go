@@ -88,7 +88,12 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 	}
 	r.logHosts(oc.hosts)
 	r.saveRecord(oc, expired, interrupted)
-	if r.o.Report != "" {
+	switch {
+	case r.o.Report != "" && r.reportDoc.file != nil:
+		if err := r.reportDoc.commit(); err != nil {
+			r.warn("--%s: %v", flagReport, err)
+		}
+	case r.o.Report != "":
 		r.writeDoc(flagReport, r.o.Report, func() ([]byte, error) { return r.reportDoc.buf.Bytes(), r.reportDoc.err })
 	}
 	if r.o.Textfile != "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
 )
 
@@ -161,10 +162,10 @@ func runsShow(a *app, o *runsOptions, id string) error {
 // writeHost writes one host of a run: status line, output heads, checks
 // that did not pass.
 func writeHost(b *strings.Builder, h *runrec.Host) {
-	fmt.Fprintf(b, "%s: %s", h.Name, hostOutcome(h))
+	fmt.Fprintf(b, "%s: %s", report.Printable(h.Name), hostOutcome(h))
 	fmt.Fprintf(b, " (%s)\n", (time.Duration(h.DurationMS) * time.Millisecond).String())
 	if h.Error != "" {
-		fmt.Fprintf(b, "  error: %s\n", h.Error)
+		fmt.Fprintf(b, "  error: %s\n", report.Printable(h.Error))
 	}
 	for _, s := range []struct {
 		name string
@@ -174,21 +175,29 @@ func writeHost(b *strings.Builder, h *runrec.Host) {
 			continue
 		}
 		fmt.Fprintf(b, "  %s (%d bytes, sha256 %s):\n", s.name, s.d.Size, s.d.SHA256[:12])
-		for line := range strings.Lines(s.d.Head) {
-			b.WriteString("    " + strings.TrimRight(line, "\n") + "\n")
-		}
+		writeHead(b, "    ", s.d.Head)
 		if s.d.Truncated {
 			b.WriteString("    ...\n")
 		}
 	}
 	for _, c := range h.Checks {
 		if c.Status != "pass" && c.Status != "skip" {
-			fmt.Fprintf(b, "  %s: %s %s", c.Status, c.Check, c.Property)
+			fmt.Fprintf(b, "  %s: %s %s", c.Status, report.Printable(c.Check), report.Printable(c.Property))
 			if c.Message != "" {
-				fmt.Fprintf(b, ": %s", c.Message)
+				fmt.Fprintf(b, ": %s", report.Printable(c.Message))
 			}
 			b.WriteString("\n")
 		}
+	}
+}
+
+// writeHead writes the recorded head of an output, each line behind
+// prefix and terminal-safe: the control characters a host sent are shown
+// escaped (\x1b), never passed to the terminal.
+func writeHead(b *strings.Builder, prefix, head string) {
+	for line := range strings.Lines(head) {
+		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+		b.WriteString(prefix + report.Printable(line) + "\n")
 	}
 }
 
@@ -253,17 +262,17 @@ func runsDiff(a *app, o *runsOptions, idA, idB string) error {
 func writeDiff(b *strings.Builder, d *runrec.HostDiff) {
 	switch d.Change {
 	case runrec.HostAdded:
-		fmt.Fprintf(b, "%s: only in the newer run: %s\n", d.Host, hostOutcome(d.To))
+		fmt.Fprintf(b, "%s: only in the newer run: %s\n", report.Printable(d.Host), hostOutcome(d.To))
 		return
 	case runrec.HostRemoved:
-		fmt.Fprintf(b, "%s: only in the older run: %s\n", d.Host, hostOutcome(d.From))
+		fmt.Fprintf(b, "%s: only in the older run: %s\n", report.Printable(d.Host), hostOutcome(d.From))
 		return
 	}
 	from, to := hostOutcome(d.From), hostOutcome(d.To)
 	if from != to {
-		fmt.Fprintf(b, "%s: %s -> %s\n", d.Host, from, to)
+		fmt.Fprintf(b, "%s: %s -> %s\n", report.Printable(d.Host), from, to)
 	} else {
-		fmt.Fprintf(b, "%s: %s\n", d.Host, to)
+		fmt.Fprintf(b, "%s: %s\n", report.Printable(d.Host), to)
 	}
 	for _, s := range []struct {
 		name     string
@@ -274,12 +283,8 @@ func writeDiff(b *strings.Builder, d *runrec.HostDiff) {
 			continue
 		}
 		fmt.Fprintf(b, "  %s changed:\n", s.name)
-		for line := range strings.Lines(s.from.Head) {
-			b.WriteString("    - " + strings.TrimRight(line, "\n") + "\n")
-		}
-		for line := range strings.Lines(s.to.Head) {
-			b.WriteString("    + " + strings.TrimRight(line, "\n") + "\n")
-		}
+		writeHead(b, "    - ", s.from.Head)
+		writeHead(b, "    + ", s.to.Head)
 	}
 	for _, f := range d.Flipped {
 		fmt.Fprintf(b, "  check %s %s: %s -> %s\n", f.Check, f.Property, orNone(f.From), orNone(f.To))

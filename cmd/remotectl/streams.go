@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 )
@@ -16,6 +17,9 @@ type streams struct {
 	InTTY    bool // stdin is a terminal: prompting is allowed
 	OutTTY   bool // stdout is a terminal: colours and progress may be used
 	ErrTTY   bool
+	// Width is the number of columns of the terminal stdout is, 0 when it
+	// is not one (pipes and files get whole lines).
+	Width int
 	// Getenv reads the environment (os.Getenv in production).
 	Getenv func(string) string
 	// ReadSecret prompts on the terminal and reads a line without echo. Nil
@@ -24,7 +28,7 @@ type streams struct {
 }
 
 func systemStreams() *streams {
-	return &streams{
+	s := &streams{
 		In:         os.Stdin,
 		Out:        os.Stdout,
 		Err:        os.Stderr,
@@ -34,6 +38,22 @@ func systemStreams() *streams {
 		Getenv:     os.Getenv,
 		ReadSecret: ttySecretReader(),
 	}
+	if s.OutTTY {
+		s.Width = terminalWidth(int(os.Stdout.Fd()), os.Getenv)
+	}
+	return s
+}
+
+// terminalWidth returns the width of the terminal fd, else $COLUMNS, else
+// 80.
+func terminalWidth(fd int, getenv func(string) string) int {
+	if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+		return w
+	}
+	if w, err := strconv.Atoi(getenv("COLUMNS")); err == nil && w > 0 {
+		return w
+	}
+	return 80
 }
 
 // ttySecretReader returns a prompt function on the controlling terminal, or
