@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
 // globals are the settings every command shares, resolved once per run from
@@ -81,7 +83,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.loadSettings(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	f := root.PersistentFlags()
@@ -117,6 +119,25 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newManCmd(root),
 	)
 	return root
+}
+
+// flagError makes a flag parsing error a usage error, with a did-you-mean
+// hint for a mistyped long flag (as cobra gives for subcommands).
+func flagError(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return usageError{err}
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if best := yamlnode.Closest(name, names); best != "" {
+		return usageError{fmt.Errorf("%w; hint: did you mean --%s?", err, best)}
+	}
+	return usageError{fmt.Errorf("%w; hint: %s --help lists the flags", err, cmd.CommandPath())}
 }
 
 // loadSettings resolves the global settings for this run. Precedence: flags >
