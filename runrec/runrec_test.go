@@ -209,3 +209,22 @@ func TestWriteFileAtomicReplacesWhole(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+func TestResolveAcceptsAUniqueSuffix(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ids := []string{"20260102-150405.000000-exec-3fa2", "20260102-160405.000000-exec-00ff", "20260102-170405.000000-play-11ff"}
+	for _, id := range ids {
+		if err := s.Save(&Record{ID: id, Command: "exec"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for in, want := range map[string]string{"3fa2": ids[0], "exec-3fa2": ids[0], "00ff": ids[1], "play-11ff": ids[2], "20260102-17": ids[2]} {
+		if got, err := s.Resolve(in); err != nil || got != want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := s.Resolve("ff")
+	if !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), ids[1]+", "+ids[2]) {
+		t.Errorf("Resolve of a shared suffix: err = %v, want ambiguous listing %s and %s", err, ids[1], ids[2])
+	}
+}

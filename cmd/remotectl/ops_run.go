@@ -208,6 +208,9 @@ func (r *opsRun) rerunSource(store runrec.Store) (from, prev *runrec.Record, err
 		if errors.Is(err, runrec.ErrNotFound) {
 			return nil, nil, usageError{fmt.Errorf("--rerun %s: %w; hint: run the command once without --rerun, or name a run with --from", r.o.Rerun, err)}
 		}
+		if errors.Is(err, runrec.ErrAmbiguous) {
+			return nil, nil, usageError{fmt.Errorf("--from: %w", err)}
+		}
 		return nil, nil, err
 	}
 	if r.o.Rerun == runrec.RerunChanged {
