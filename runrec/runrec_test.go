@@ -228,3 +228,26 @@ func TestResolveAcceptsAUniqueSuffix(t *testing.T) {
 		t.Errorf("Resolve of a shared suffix: err = %v, want ambiguous listing %s and %s", err, ids[1], ids[2])
 	}
 }
+
+func TestLatestAndPreviousSkipDryRuns(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ids := []string{"20260102-150405.000000-play-0001", "20260102-160405.000000-play-0002", "20260102-170405.000000-play-0003"}
+	for i, id := range ids {
+		if err := s.Save(&Record{ID: id, Command: "play", Key: "k", DryRun: i == 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := s.Latest("k", ids[2]); err != nil || rec.ID != ids[0] {
+		t.Errorf("Latest skipping %s = %v, %v; want %s, not the dry run", ids[2], rec, err, ids[0])
+	}
+	last, err := s.Load("last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev, err := s.Previous(last); err != nil || prev.ID != ids[0] {
+		t.Errorf("Previous(%s) = %v, %v; want %s, not the dry run", last.ID, prev, err, ids[0])
+	}
+	if dry, err := s.Load(ids[1]); err != nil || !dry.DryRun {
+		t.Errorf("Load(%s) = %v, %v; want the dry run, marked as such", ids[1], dry, err)
+	}
+}

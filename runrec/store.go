@@ -206,20 +206,21 @@ func (s Store) List() ([]*Record, error) {
 	return recs, errors.Join(errs...)
 }
 
-// Latest returns the newest record with this key, skipping the run
-// exclude (usually the one being recorded), or an ErrNotFound error.
+// Latest returns the newest real run (not a dry run) with this key,
+// skipping the run exclude (usually the one being recorded), or an
+// ErrNotFound error.
 func (s Store) Latest(key, exclude string) (*Record, error) {
 	return s.latestBefore(key, exclude, "")
 }
 
-// Previous returns the newest record with rec's key older than rec, or an
-// ErrNotFound error.
+// Previous returns the newest real run with rec's key older than rec, or
+// an ErrNotFound error.
 func (s Store) Previous(rec *Record) (*Record, error) {
 	return s.latestBefore(rec.Key, rec.ID, rec.ID)
 }
 
 // latestBefore returns the newest record with key whose ID sorts before
-// before ("" for no bound), skipping exclude.
+// before ("" for no bound), skipping exclude and dry runs.
 func (s Store) latestBefore(key, exclude, before string) (*Record, error) {
 	ids, err := s.IDs()
 	if err != nil {
@@ -234,11 +235,11 @@ func (s Store) latestBefore(key, exclude, before string) (*Record, error) {
 		if err != nil {
 			continue // a damaged record is skipped here; runs list reports it
 		}
-		if rec.Key == key {
+		if rec.Key == key && !rec.DryRun {
 			return rec, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no earlier run of the same command in %s", ErrNotFound, s.Dir)
+	return nil, fmt.Errorf("%w: no earlier run of the same command in %s (dry runs do not count)", ErrNotFound, s.Dir)
 }
 
 // Prune removes the oldest records beyond the newest keep (keep <= 0 keeps

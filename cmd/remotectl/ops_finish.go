@@ -94,7 +94,11 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 	if r.o.Textfile != "" {
 		r.writeDoc(flagTextfile, r.o.Textfile, func() ([]byte, error) { return metrics(r.o.Textfile, textfileRun(r.o.Textfile)) })
 	}
-	line := fmt.Sprintf("%s run %s: %d hosts: %s in %s; exit %d", r.command, r.id, len(oc.hosts), oc.counts, oc.duration.Round(time.Millisecond), oc.code)
+	kind := "run"
+	if r.dryRun {
+		kind = "dry run"
+	}
+	line := fmt.Sprintf("%s %s %s: %d hosts: %s in %s; exit %d", r.command, kind, r.id, len(oc.hosts), oc.counts, oc.duration.Round(time.Millisecond), oc.code)
 	r.sendSyslog(line, oc.code == exitOK)
 	level := slog.LevelInfo
 	if oc.code != exitOK {
@@ -124,6 +128,7 @@ func (r *opsRun) saveRecord(oc *outcome, expired, interrupted bool) {
 		ExitCode:        oc.code,
 		DeadlineExpired: expired,
 		Interrupted:     interrupted,
+		DryRun:          r.dryRun,
 		Hosts:           oc.hosts,
 	}
 	if err := r.store.Save(rec); err != nil {

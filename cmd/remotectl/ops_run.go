@@ -44,7 +44,10 @@ type opsRun struct {
 	runCtx         context.Context
 	cancelDeadline context.CancelFunc
 
-	nagios   bool // check -o nagios: exit codes are Nagios states
+	nagios bool // check -o nagios: exit codes are Nagios states
+	// dryRun: the run changes nothing (play --check); it is recorded as
+	// such and never the base of --rerun.
+	dryRun   bool
 	progress *execProgress
 	outputs  *runrec.OutputRecorder // exec: digests of each host's output
 	branches branchSet              // renderers of the report and textfile
@@ -93,7 +96,7 @@ func (r *opsRun) begin(ctx context.Context) (context.Context, error) {
 		r.runCtx, r.cancelDeadline = context.WithTimeout(ctx, r.o.Deadline)
 	}
 	r.log.Info("run started", "run", r.id, "command", r.command, "args", r.args,
-		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline)
+		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline, "dry_run", r.dryRun)
 	return r.runCtx, nil
 }
 
@@ -201,6 +204,9 @@ func (r *opsRun) rerunTargets(targets []remote.Target) ([]remote.Target, error) 
 func (r *opsRun) rerunSource(store runrec.Store) (from, prev *runrec.Record, err error) {
 	if r.o.RerunFrom != "" {
 		from, err = store.Load(r.o.RerunFrom)
+		if err == nil && from.DryRun {
+			return nil, nil, usageError{fmt.Errorf("--from %s: run %s was a dry run (--check): it changed nothing, so it cannot tell which hosts to run on again; hint: name a real run (remotectl runs list), or leave out --from for the last one", r.o.RerunFrom, from.ID)}
+		}
 	} else {
 		from, err = store.Latest(r.key, r.id)
 	}

@@ -86,6 +86,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.dryRun = o.Check
 	switch a.g.Output {
 	case "text", report.FormatJSON:
 	default:

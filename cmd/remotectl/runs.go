@@ -132,6 +132,9 @@ func hostCounts(rec *runrec.Record) string {
 // commandLine is how the run was asked for, shortened for a table.
 func commandLine(rec *runrec.Record) string {
 	s := rec.Command
+	if rec.DryRun {
+		s += " --check"
+	}
 	if rec.Pattern != "" {
 		s += " -H " + rec.Pattern
 	}
@@ -161,6 +164,9 @@ func runsShow(a *app, o *runsOptions, id string) error {
 	}
 	if rec.Interrupted {
 		b.WriteString(", interrupted")
+	}
+	if rec.DryRun {
+		b.WriteString(", dry run (--check): nothing was changed")
 	}
 	b.WriteString("\n")
 	for i := range rec.Hosts {
