@@ -89,6 +89,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.outDir = o.OutDir // checked with the other outputs
 	ropts := a.reportOptions(o.OutDir)
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
@@ -153,8 +154,8 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	events := ops.observeExec(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
-		// The run itself is complete: report the output problem, keep the exit bits.
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+		// The run itself is complete: the output problem is its exit code (74).
+		ops.outputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
 	if code := ops.finishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {

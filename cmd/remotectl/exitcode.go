@@ -16,6 +16,7 @@ const (
 	exitTimedOut    = 4  // some host timed out
 	exitUsage       = 64 // usage error (flags, arguments, unknown host pattern)
 	exitInput       = 65 // invalid input (inventory, playbook, check file)
+	exitOutput      = 74 // the run ended but some output could not be written (EX_IOERR)
 	exitLocked      = 75 // another run holds the lock
 	exitInterrupted = 130
 )
@@ -28,6 +29,9 @@ const exitCodesHelp = `Exit codes:
        (1, 2 and 4 combine: 3 = failures and unreachable hosts, ...)
   64   usage error (bad flag or argument, unknown host pattern)
   65   invalid input (inventory, playbook or check file)
+  74   the run ended but an output could not be written (--report, --outdir,
+       --prometheus-textfile, --log-file, standard output): the recap and the run
+       history still tell each host's outcome
   75   another run holds the lock
   130  interrupted (Ctrl-C)`
 
@@ -65,6 +69,20 @@ func withDeadlineBit(code int) int {
 		return code
 	}
 	return code | exitTimedOut
+}
+
+// outputFailedCode is the exit code of a run some output of which could not
+// be written: 74, whatever the hosts did (the recap and the run record tell
+// that), but an interruption stays 130 and a Nagios plugin keeps its state,
+// at least WARNING (Nagios has no other codes).
+func outputFailedCode(code int, nagios bool) int {
+	switch {
+	case code == exitInterrupted:
+		return code
+	case nagios:
+		return max(code, nagiosExitCode(report.NagiosWarning))
+	}
+	return exitOutput
 }
 
 // summaryExitCode combines per-host outcomes into the exit bits.

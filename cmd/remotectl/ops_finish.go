@@ -87,13 +87,14 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 			r.o.Deadline, oc.unfinished)
 	}
 	r.logHosts(oc.hosts)
-	r.saveRecord(oc, expired, interrupted)
 	if r.o.Report != "" {
 		r.writeDoc(flagReport, r.o.Report, func() ([]byte, error) { return r.reportDoc.buf.Bytes(), r.reportDoc.err })
 	}
 	if r.o.Textfile != "" {
 		r.writeDoc(flagTextfile, r.o.Textfile, func() ([]byte, error) { return metrics(r.o.Textfile, textfileRun(r.o.Textfile)) })
 	}
+	oc.code = r.outputCode(oc.code)
+	r.saveRecord(oc, expired, interrupted)
 	kind := "run"
 	if r.dryRun {
 		kind = "dry run"
@@ -106,7 +107,7 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 	}
 	r.log.Log(context.Background(), level, "run ended", "run", r.id, "hosts", len(oc.hosts), "summary", oc.counts,
 		"duration", oc.duration, "exit_code", oc.code, "deadline_expired", expired, "interrupted", interrupted)
-	return oc.code
+	return r.outputCode(oc.code) // the log's last line may fail too
 }
 
 // saveRecord writes the run record and applies the retention settings. A
@@ -142,14 +143,15 @@ func (r *opsRun) saveRecord(oc *outcome, expired, interrupted bool) {
 	r.log.Debug("run recorded", "run", r.id, "dir", r.store.Dir)
 }
 
-// writeDoc writes a --report or --prometheus-textfile document atomically.
+// writeDoc writes a --report or --prometheus-textfile document atomically;
+// a failure is an output failure (exit 74).
 func (r *opsRun) writeDoc(flag, path string, doc func() ([]byte, error)) {
 	data, err := doc()
 	if err == nil {
 		err = runrec.WriteFileAtomic(path, data, 0o644)
 	}
 	if err != nil {
-		r.warn("--%s: %v", flag, err)
+		r.outputFailed(fmt.Errorf("--%s: %w", flag, err))
 	}
 }
 

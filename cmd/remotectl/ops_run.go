@@ -21,7 +21,7 @@ import (
 // it in this order:
 //
 //	ops, err := a.newOpsRun("exec", args)   // first: --cron changes the settings
-//	runCtx, err := ops.begin(ctx)           // lock, jitter, deadline
+//	runCtx, err := ops.begin(ctx)           // outputs checked, lock, jitter, deadline
 //	defer ops.close()
 //	targets, err = ops.rerunTargets(targets)
 //	events = ops.observeExec(runner.Run(runCtx, targets, job), targets)
@@ -40,6 +40,12 @@ type opsRun struct {
 	lock   *runLock
 	log    *slog.Logger
 	logOut io.Closer
+	logW   *errWriter // the --log-file, remembering a failed write
+
+	// outDir is exec's --outdir, checked with the other outputs.
+	outDir string
+	// outErr: some output could not be written (see outputFailed).
+	outErr error
 
 	runCtx         context.Context
 	cancelDeadline context.CancelFunc
@@ -74,13 +80,13 @@ func (a *app) newOpsRun(command string, args []string) (*opsRun, error) {
 	return r, nil
 }
 
-// begin opens the log, takes the lock, waits the jitter and starts the
-// deadline. It returns the context the run's hosts must use. Call close
-// when the command ends, whatever begin returned.
+// begin checks the outputs and opens the log, takes the lock, waits the
+// jitter and starts the deadline. It returns the context the run's hosts
+// must use. Call close when the command ends, whatever begin returned.
 func (r *opsRun) begin(ctx context.Context) (context.Context, error) {
 	now := time.Now()
 	r.id = runrec.NewID(now, r.command)
-	if err := r.openLog(); err != nil {
+	if err := r.checkSinks(); err != nil {
 		return nil, err
 	}
 	if err := r.takeLock(now); err != nil {
