@@ -109,7 +109,7 @@ func (d *Dialer) DialSSH(ctx context.Context, t remote.Target) (*Transport, erro
 func (d *Dialer) dial(ctx context.Context, t remote.Target) (*Transport, error) {
 	p, err := d.resolveTarget(t)
 	if err != nil {
-		return nil, &remote.Error{Class: remote.ClassOther, Op: "config", Err: err,
+		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err,
 			Hint: "fix the SSH settings of the host (inventory or ssh_config)"}
 	}
 	c, err := d.connect(ctx, p, opHandshake)
@@ -176,7 +176,7 @@ func (d *Dialer) openTCP(ctx context.Context, p *hostParams, op string) (net.Con
 	}
 	hops, err := parseJumpList(p.proxyJump)
 	if err != nil {
-		return nil, nil, &remote.Error{Class: remote.ClassOther, Op: opBastion, Err: err,
+		return nil, nil, &remote.Error{Class: remote.ClassConfig, Op: opBastion, Err: err,
 			Hint: "ProxyJump is a comma-separated list of [user@]host[:port]"}
 	}
 	b, err := d.bastions.acquire(ctx, hops, 0)
