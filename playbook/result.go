@@ -11,6 +11,8 @@ const (
 	StatusFailed      Status = "failed"
 	StatusSkipped     Status = "skipped"
 	StatusUnreachable Status = "unreachable"
+	// StatusCancelled: the run was interrupted (Ctrl-C) while the task ran.
+	StatusCancelled Status = "cancelled"
 )
 
 // TaskResult is one task (or one loop item of it) on one host. Every string
@@ -45,6 +47,7 @@ type HostStats struct {
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
 	TimedOut    bool   `json:"timed_out,omitempty"`
+	Cancelled   bool   `json:"cancelled,omitempty"` // interrupted in the middle of a task
 }
 
 // count adds a result to the stats. changed tasks count as ok too, as in
@@ -66,6 +69,8 @@ func (s *HostStats) count(r *TaskResult) {
 		s.Skipped++
 	case StatusUnreachable:
 		s.Unreachable++
+	case StatusCancelled:
+		s.Cancelled = true
 	}
 	if r.TimedOut {
 		s.TimedOut = true
