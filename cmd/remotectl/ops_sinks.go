@@ -66,15 +66,8 @@ func checkDirWritable(dir string) error {
 		}
 		probe = parent
 	}
-	f, err := os.CreateTemp(probe, ".remotectl-probe-*")
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot create files in %s: %w", probe, err)
-	}
-	return errors.Join(f.Close(), os.Remove(f.Name()))
+	// The same probe as for a file written there atomically.
+	return runrec.CheckWriteAtomic(filepath.Join(probe, ".remotectl-probe"))
 }
 
 // outputFailed notes that an output of the run (--report, --outdir,
