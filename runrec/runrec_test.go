@@ -2,6 +2,7 @@ package runrec
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,5 +250,28 @@ func TestLatestAndPreviousSkipDryRuns(t *testing.T) {
 	}
 	if dry, err := s.Load(ids[1]); err != nil || !dry.DryRun {
 		t.Errorf("Load(%s) = %v, %v; want the dry run, marked as such", ids[1], dry, err)
+	}
+}
+
+func TestCheckWriteAtomicLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWriteAtomic(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "previous" {
+		t.Errorf("the previous report became %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want only the report", len(entries))
+	}
+	if err := CheckWriteAtomic(filepath.Join(dir, "missing", "r.json")); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "cannot create a file in "+filepath.Join(dir, "missing")) {
+		t.Errorf("in a missing directory: %v", err)
+	}
+	if err := CheckWriteAtomic(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory as the file: %v", err)
 	}
 }
