@@ -113,6 +113,7 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 		r.Status = StatusUnreachable
 	}
 	r.TimedOut = class == remote.ClassTimeout
+	r.ErrorClass = class.String()
 	r.Msg = h.br.e.pb.Secrets.Redact(err.Error())
 	if class == remote.ClassCancelled {
 		r.Msg = "interrupted"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
@@ -88,6 +89,18 @@ func outputFailedCode(code int, nagios bool) int {
 		return max(code, nagiosExitCode(report.NagiosWarning))
 	}
 	return exitOutput
+}
+
+// playExitCode decides the exit code of a play run: sum's bits (see
+// summaryExitCode), or 65 when a host's settings could not work.
+func playExitCode(rep *playbook.Report, sum *report.Summary, interrupted bool) int {
+	code := summaryExitCode(sum, interrupted)
+	if code != exitInterrupted && slices.ContainsFunc(rep.Results, func(r *playbook.TaskResult) bool {
+		return r.ErrorClass == remote.ClassConfig.String()
+	}) {
+		return exitInput
+	}
+	return code
 }
 
 // summaryExitCode combines per-host outcomes into the exit bits. A host
