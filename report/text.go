@@ -90,7 +90,7 @@ func (t *textRenderer) done(_ int, h *HostRecord) error {
 	if t.quiet || h.Err == nil || status == StatusCancelled {
 		return nil
 	}
-	_, err := fmt.Fprintf(t.errOut, "%s: %s: %s\n", t.style.host(h.Name), t.style.status(status, status), firstLine(h.Err))
+	_, err := fmt.Fprintf(t.errOut, "%s: %s: %s\n", t.style.host(h.Name), t.style.status(status, status), statusError(status, h.Err))
 	return err
 }
 
