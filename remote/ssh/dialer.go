@@ -260,6 +260,13 @@ func (d *Dialer) handshakeError(ctx, cctx context.Context, p *hostParams, op str
 	cerr := d.connectError(ctx, cctx, p, op, err)
 	var re *remote.Error
 	if errors.As(cerr, &re) && re.Class == remote.ClassAuth && re.Op == op {
+		if len(plan.badIdentities) > 0 {
+			// The settings name a key that cannot be used: invalid input.
+			return &remote.Error{Class: remote.ClassConfig, Op: op,
+				Err: fmt.Errorf("authentication failed for %s: %s", p.id(), plan.describe()),
+				Hint: "fix the identity file setting (ansible_ssh_private_key_file, identity_file or IdentityFile): " +
+					strings.Join(plan.badIdentities, ", ") + " must be a readable private key"}
+		}
 		return &remote.Error{Class: remote.ClassAuth, Op: op,
 			Err:  fmt.Errorf("authentication failed for %s: %s", p.id(), plan.describe()),
 			Hint: plan.authHint()}
