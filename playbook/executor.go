@@ -200,6 +200,8 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 		out := e.runBatch(ctx, plan, batch)
 		pr.Failed += out.failed
 		switch {
+		case ctx.Err() != nil: // hosts stopped by the interruption did not fail
+			pr.Stopped = "interrupted"
 		case out.gate != "":
 			pr.Stopped = out.gate
 		case maxFailExceeded(play.MaxFail, pr.Failed, total):

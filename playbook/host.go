@@ -106,11 +106,18 @@ func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
 func (h *hostRun) failWith(r *TaskResult, err error) {
 	class := remote.ClassOf(err)
 	r.Status = StatusFailed
-	if class.Unreachable() {
+	switch {
+	case class == remote.ClassCancelled:
+		r.Status = StatusCancelled // not the host's failure: the run was interrupted
+	case class.Unreachable():
 		r.Status = StatusUnreachable
 	}
 	r.TimedOut = class == remote.ClassTimeout
+	r.ErrorClass = class.String()
 	msg := err.Error()
+	if class == remote.ClassCancelled {
+		msg = "interrupted"
+	}
 	if hint := remote.HintOf(err); hint != "" {
 		msg += "; hint: " + hint // a hint may name the path that failed
 	}

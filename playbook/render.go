@@ -218,8 +218,11 @@ func WriteRecap(w io.Writer, rep *Report, color bool) error {
 }
 
 func timedOut(s *HostStats) string {
-	if s.TimedOut {
+	switch {
+	case s.TimedOut:
 		return "\ttimed out"
+	case s.Cancelled:
+		return "\tcancelled"
 	}
 	return ""
 }

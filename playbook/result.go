@@ -11,27 +11,33 @@ const (
 	StatusFailed      Status = "failed"
 	StatusSkipped     Status = "skipped"
 	StatusUnreachable Status = "unreachable"
+	// StatusCancelled: the run was interrupted (Ctrl-C) while the task ran.
+	StatusCancelled Status = "cancelled"
 )
 
 // TaskResult is one task (or one loop item of it) on one host. Every string
 // in it has had secrets redacted.
 type TaskResult struct {
-	Host     string        `json:"host"`
-	Play     string        `json:"play"`
-	Task     string        `json:"task"`
-	Pos      string        `json:"pos"`
-	Action   string        `json:"action"`
-	Handler  bool          `json:"handler,omitempty"`
-	Item     any           `json:"item,omitempty"`
-	Status   Status        `json:"status"`
-	Ignored  bool          `json:"ignored,omitempty"` // failed, but ignore_errors
-	TimedOut bool          `json:"timed_out,omitempty"`
-	Msg      string        `json:"msg,omitempty"`
-	RC       *int          `json:"rc,omitempty"`
-	Stdout   string        `json:"stdout,omitempty"`
-	Stderr   string        `json:"stderr,omitempty"`
-	Attempts int           `json:"attempts,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Host     string `json:"host"`
+	Play     string `json:"play"`
+	Task     string `json:"task"`
+	Pos      string `json:"pos"`
+	Action   string `json:"action"`
+	Handler  bool   `json:"handler,omitempty"`
+	Item     any    `json:"item,omitempty"`
+	Status   Status `json:"status"`
+	Ignored  bool   `json:"ignored,omitempty"` // failed, but ignore_errors
+	TimedOut bool   `json:"timed_out,omitempty"`
+	// ErrorClass is the class of the error that ended the task (a
+	// remote.Class name: "unreachable" hosts' "refused", "config", ...),
+	// "" when the task ran to an outcome.
+	ErrorClass string        `json:"error_class,omitempty"`
+	Msg        string        `json:"msg,omitempty"`
+	RC         *int          `json:"rc,omitempty"`
+	Stdout     string        `json:"stdout,omitempty"`
+	Stderr     string        `json:"stderr,omitempty"`
+	Attempts   int           `json:"attempts,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
 }
 
 // HostStats is a host's line of the recap: how many tasks ended how, over
@@ -45,6 +51,7 @@ type HostStats struct {
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
 	TimedOut    bool   `json:"timed_out,omitempty"`
+	Cancelled   bool   `json:"cancelled,omitempty"` // interrupted in the middle of a task
 }
 
 // count adds a result to the stats. changed tasks count as ok too, as in
@@ -66,6 +73,8 @@ func (s *HostStats) count(r *TaskResult) {
 		s.Skipped++
 	case StatusUnreachable:
 		s.Unreachable++
+	case StatusCancelled:
+		s.Cancelled = true
 	}
 	if r.TimedOut {
 		s.TimedOut = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // Class is the kind of a failure, decided once at the transport boundary. The
@@ -23,6 +24,9 @@ const (
 	ClassRemoteExit           // remote command exited non-zero
 	ClassSudoPassword         // sudo needs a password and none was given
 	ClassCancelled            // interrupted by the user
+	ClassConfig               // the host's settings cannot work (found when connecting): invalid input
+	ClassNotFound             // a file operation's file or directory does not exist
+	ClassPermission           // a file operation was refused permission
 	ClassOther                // anything not classified above
 )
 
@@ -39,6 +43,9 @@ var classNames = [...]string{
 	ClassRemoteExit:     "remote-exit",
 	ClassSudoPassword:   "sudo-password",
 	ClassCancelled:      "cancelled",
+	ClassConfig:         "config",
+	ClassNotFound:       "not-found",
+	ClassPermission:     "permission-denied",
 	ClassOther:          "error",
 }
 
@@ -56,7 +63,9 @@ func (c Class) Error() string { return c.String() }
 // Unreachable reports whether the class means the host could not be used at
 // all (exit bit 2): name, network, authentication, host key or protocol
 // trouble, or a connection lost mid-command. Other failures on a reached
-// host (ClassOther, ClassSudoPassword, ClassRemoteExit) count as failed (bit 1).
+// host (ClassOther, ClassSudoPassword, ClassRemoteExit, ClassNotFound,
+// ClassPermission) count as failed (bit 1); ClassConfig is neither: the
+// settings are invalid input.
 func (c Class) Unreachable() bool {
 	switch c {
 	case ClassDNS, ClassRefused, ClassAuth, ClassHostKeyUnknown, ClassHostKeyChanged,
@@ -85,15 +94,35 @@ type Error struct {
 	Hint  string // what the user can do next
 }
 
+// Error reads "op: class: what happened". It says each thing once: an
+// error wrapping another of the same class (and op) does not repeat them
+// ("timeout: run: timeout: ..."), and a bare context error adds nothing to
+// its class ("run: cancelled", not "run: cancelled: context canceled").
 func (e *Error) Error() string {
-	msg := e.Class.String()
-	if e.Op != "" && e.Op != msg {
+	class := e.Class.String()
+	var inner *Error
+	if e.Err != nil && errors.As(e.Err, &inner) && inner.Class == e.Class {
+		msg := e.Err.Error()
+		if e.Op != "" && e.Op != class && e.Op != inner.Op {
+			msg = e.Op + ": " + msg
+		}
+		return msg
+	}
+	msg := class
+	if e.Op != "" && e.Op != class {
 		msg = e.Op + ": " + msg
 	}
-	if e.Err != nil {
+	if e.Err != nil && !e.sameAsContextErr() {
 		msg += ": " + e.Err.Error()
 	}
 	return msg
+}
+
+// sameAsContextErr reports whether Err is only the context error that the
+// class already names.
+func (e *Error) sameAsContextErr() bool {
+	return (e.Class == ClassCancelled && e.Err == context.Canceled) ||
+		(e.Class == ClassTimeout && e.Err == context.DeadlineExceeded)
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -102,6 +131,18 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool {
 	c, ok := target.(Class)
 	return ok && c == e.Class
+}
+
+// FileClass is the class of a failed file operation (copy, fetch, an
+// upload): ClassNotFound, ClassPermission, else ClassOther.
+func FileClass(err error) Class {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return ClassNotFound
+	case errors.Is(err, fs.ErrPermission):
+		return ClassPermission
+	}
+	return ClassOther
 }
 
 // Errorf builds a classified error.

@@ -36,7 +36,7 @@ func (t *checkText) host(h *CheckHost) error {
 	t.b.Reset()
 	t.b.WriteString(t.style.host(h.Name) + ": ")
 	if h.Err != nil {
-		t.b.WriteString(t.style.status(status, status) + ": " + firstLine(h.Err) + "\n")
+		t.b.WriteString(t.style.status(status, status) + ": " + statusError(status, h.Err) + "\n")
 	} else {
 		t.b.WriteString(countsPhrase(h.Counts, t.style) + " (" + seconds(h.Duration()) + ")\n")
 	}

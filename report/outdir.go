@@ -31,27 +31,35 @@ func newOutDir(root string) *outDir {
 
 func (o *outDir) start(i int, h *HostRecord) error {
 	_, err := o.open(i, h.Name)
-	return err
+	return o.wrap(err)
 }
 
 func (o *outDir) output(i int, h *HostRecord, stream remote.Stream, data []byte) error {
 	f, err := o.open(i, h.Name)
 	if err != nil {
-		return err
+		return o.wrap(err)
 	}
 	w := f.stdout
 	if stream == remote.Stderr {
 		w = f.stderr
 	}
 	_, err = w.Write(data)
-	return err
+	return o.wrap(err)
+}
+
+// wrap names the output directory in an error (nil stays nil).
+func (o *outDir) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("output directory %s: %w", o.root, err)
 }
 
 // done closes the host's output files and writes "exit" and "error".
 func (o *outDir) done(i int, h *HostRecord) error {
 	f, err := o.open(i, h.Name)
 	if err != nil {
-		return err
+		return o.wrap(err)
 	}
 	delete(o.hosts, i)
 	err = errors.Join(f.stdout.Close(), f.stderr.Close())
@@ -67,7 +75,7 @@ func (o *outDir) done(i int, h *HostRecord) error {
 		}
 		err = errors.Join(err, os.WriteFile(filepath.Join(f.dir, "error"), []byte(msg), 0o644))
 	}
-	return err
+	return o.wrap(err)
 }
 
 func (o *outDir) finish(*Summary) error { return nil }
@@ -80,16 +88,16 @@ func (o *outDir) open(i int, name string) (*hostFiles, error) {
 	}
 	dir := filepath.Join(o.root, o.dirName(name))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+		return nil, err
 	}
 	stdout, err := os.Create(filepath.Join(dir, "stdout"))
 	if err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+		return nil, err
 	}
 	stderr, err := os.Create(filepath.Join(dir, "stderr"))
 	if err != nil {
 		stdout.Close()
-		return nil, fmt.Errorf("output directory: %w", err)
+		return nil, err
 	}
 	f := &hostFiles{dir: dir, stdout: stdout, stderr: stderr}
 	o.hosts[i] = f

@@ -164,7 +164,7 @@ func (t *textRenderer) done(i int, h *HostRecord) error {
 	if h.Err == nil || status == StatusCancelled {
 		return nil
 	}
-	_, err := fmt.Fprintf(t.errOut, "%s: %s: %s\n", t.style.host(t.names[i]), t.style.status(status, status), firstLine(h.Err))
+	_, err := fmt.Fprintf(t.errOut, "%s: %s: %s\n", t.style.host(t.names[i]), t.style.status(status, status), statusError(status, h.Err))
 	return err
 }
 

@@ -1,7 +1,9 @@
 package runrec
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -73,4 +75,26 @@ func (f *AtomicFile) Commit() error {
 func (f *AtomicFile) Abort() {
 	f.Close()
 	os.Remove(f.Name())
+}
+
+// CheckWriteAtomic reports whether WriteFileAtomic could write path: path
+// is not a directory, and a temporary file can be created beside it. It
+// leaves nothing behind and does not touch path itself.
+func CheckWriteAtomic(path string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a directory", path)
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot create a file in %s: %w", filepath.Clean(dir), err)
+	}
+	return errors.Join(tmp.Close(), os.Remove(tmp.Name()))
 }

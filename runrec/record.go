@@ -46,8 +46,11 @@ type Record struct {
 	// DeadlineExpired: the run's --deadline passed before every host ended.
 	DeadlineExpired bool `json:"deadline_expired,omitempty"`
 	// Interrupted: the run was cancelled (Ctrl-C, SIGTERM).
-	Interrupted bool   `json:"interrupted,omitempty"`
-	Hosts       []Host `json:"hosts"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	// DryRun: the run changed nothing (play --check). Its outcomes are not
+	// those of a real run: --rerun never starts from it.
+	DryRun bool   `json:"dry_run,omitempty"`
+	Hosts  []Host `json:"hosts"`
 }
 
 // Duration returns how long the run took.

@@ -2,6 +2,7 @@ package runrec
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -207,5 +208,70 @@ func TestWriteFileAtomicReplacesWhole(t *testing.T) {
 	}
 	if err := WriteFileAtomic(filepath.Join(dir, "missing", "x"), nil, 0o644); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+}
+
+func TestResolveAcceptsAUniqueSuffix(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ids := []string{"20260102-150405.000000-exec-3fa2", "20260102-160405.000000-exec-00ff", "20260102-170405.000000-play-11ff"}
+	for _, id := range ids {
+		if err := s.Save(&Record{ID: id, Command: "exec"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for in, want := range map[string]string{"3fa2": ids[0], "exec-3fa2": ids[0], "00ff": ids[1], "play-11ff": ids[2], "20260102-17": ids[2]} {
+		if got, err := s.Resolve(in); err != nil || got != want {
+			t.Errorf("Resolve(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := s.Resolve("ff")
+	if !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), ids[1]+", "+ids[2]) {
+		t.Errorf("Resolve of a shared suffix: err = %v, want ambiguous listing %s and %s", err, ids[1], ids[2])
+	}
+}
+
+func TestLatestAndPreviousSkipDryRuns(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	ids := []string{"20260102-150405.000000-play-0001", "20260102-160405.000000-play-0002", "20260102-170405.000000-play-0003"}
+	for i, id := range ids {
+		if err := s.Save(&Record{ID: id, Command: "play", Key: "k", DryRun: i == 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rec, err := s.Latest("k", ids[2]); err != nil || rec.ID != ids[0] {
+		t.Errorf("Latest skipping %s = %v, %v; want %s, not the dry run", ids[2], rec, err, ids[0])
+	}
+	last, err := s.Load("last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev, err := s.Previous(last); err != nil || prev.ID != ids[0] {
+		t.Errorf("Previous(%s) = %v, %v; want %s, not the dry run", last.ID, prev, err, ids[0])
+	}
+	if dry, err := s.Load(ids[1]); err != nil || !dry.DryRun {
+		t.Errorf("Load(%s) = %v, %v; want the dry run, marked as such", ids[1], dry, err)
+	}
+}
+
+func TestCheckWriteAtomicLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(path, []byte("previous"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckWriteAtomic(path); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "previous" {
+		t.Errorf("the previous report became %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("the directory holds %d entries, want only the report", len(entries))
+	}
+	if err := CheckWriteAtomic(filepath.Join(dir, "missing", "r.json")); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "cannot create a file in "+filepath.Join(dir, "missing")) {
+		t.Errorf("in a missing directory: %v", err)
+	}
+	if err := CheckWriteAtomic(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
+		t.Errorf("a directory as the file: %v", err)
 	}
 }

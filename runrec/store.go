@@ -23,8 +23,11 @@ const DefaultKeep = 100
 // fileExt is the extension of record files.
 const fileExt = ".json"
 
-// ErrNotFound is returned (wrapped) when no record matches.
-var ErrNotFound = errors.New("no such run")
+// Errors of Resolve (wrapped): no record matches, or several do.
+var (
+	ErrNotFound  = errors.New("no such run")
+	ErrAmbiguous = errors.New("ambiguous run")
+)
 
 // DefaultDir returns the directory of run records:
 // $XDG_STATE_HOME/remotectl/runs, else ~/.local/state/remotectl/runs.
@@ -99,8 +102,9 @@ func (s Store) IDs() ([]string, error) {
 	return ids, nil
 }
 
-// Load reads the record with this ID. The ID may also be a unique prefix of
-// one, "last" (the newest run) or "last~N" (the run N before the newest).
+// Load reads the record with this ID. The ID may also be a unique prefix or
+// suffix of one (the random end, "3fa2"), "last" (the newest run) or
+// "last~N" (the run N before the newest).
 func (s Store) Load(id string) (*Record, error) {
 	full, err := s.Resolve(id)
 	if err != nil {
@@ -126,7 +130,7 @@ func (s Store) Resolve(id string) (string, error) {
 		if full == id {
 			return full, nil
 		}
-		if id != "" && strings.HasPrefix(full, id) {
+		if id != "" && (strings.HasPrefix(full, id) || strings.HasSuffix(full, id)) {
 			matches = append(matches, full)
 		}
 	}
@@ -136,7 +140,12 @@ func (s Store) Resolve(id string) (string, error) {
 	case 1:
 		return matches[0], nil
 	}
-	return "", fmt.Errorf("run %q is ambiguous: it starts %d run IDs (%s, %s, ...); hint: give more of the ID", id, len(matches), matches[0], matches[1])
+	const shown = 10
+	list := strings.Join(matches[:min(len(matches), shown)], ", ")
+	if len(matches) > shown {
+		list += fmt.Sprintf(" and %d more", len(matches)-shown)
+	}
+	return "", fmt.Errorf("%w: %q starts or ends %d run IDs: %s; hint: give more of the ID", ErrAmbiguous, id, len(matches), list)
 }
 
 // backFromLast parses "last" (0) and "last~N" (N).
@@ -197,20 +206,21 @@ func (s Store) List() ([]*Record, error) {
 	return recs, errors.Join(errs...)
 }
 
-// Latest returns the newest record with this key, skipping the run
-// exclude (usually the one being recorded), or an ErrNotFound error.
+// Latest returns the newest real run (not a dry run) with this key,
+// skipping the run exclude (usually the one being recorded), or an
+// ErrNotFound error.
 func (s Store) Latest(key, exclude string) (*Record, error) {
 	return s.latestBefore(key, exclude, "")
 }
 
-// Previous returns the newest record with rec's key older than rec, or an
-// ErrNotFound error.
+// Previous returns the newest real run with rec's key older than rec, or
+// an ErrNotFound error.
 func (s Store) Previous(rec *Record) (*Record, error) {
 	return s.latestBefore(rec.Key, rec.ID, rec.ID)
 }
 
 // latestBefore returns the newest record with key whose ID sorts before
-// before ("" for no bound), skipping exclude.
+// before ("" for no bound), skipping exclude and dry runs.
 func (s Store) latestBefore(key, exclude, before string) (*Record, error) {
 	ids, err := s.IDs()
 	if err != nil {
@@ -225,11 +235,11 @@ func (s Store) latestBefore(key, exclude, before string) (*Record, error) {
 		if err != nil {
 			continue // a damaged record is skipped here; runs list reports it
 		}
-		if rec.Key == key {
+		if rec.Key == key && !rec.DryRun {
 			return rec, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no earlier run of the same command in %s", ErrNotFound, s.Dir)
+	return nil, fmt.Errorf("%w: no earlier run of the same command in %s (dry runs do not count)", ErrNotFound, s.Dir)
 }
 
 // Prune removes the oldest records beyond the newest keep (keep <= 0 keeps

@@ -270,17 +270,17 @@ func (w *winrmDoctor) encryption(context.Context) finding {
 		return f
 	case w.eff.AllowUnencrypted:
 		return finding{Status: statusWarn,
-			Summary: fmt.Sprintf("plain HTTP with %s authentication: commands, output and credentials cross the network unencrypted (allow_unencrypted)", w.eff.Auth),
-			Fix:     "use winrm_auth: ntlm (encrypted over HTTP) or an HTTPS listener (port 5986), then drop allow_unencrypted"}
+			Summary: fmt.Sprintf("plain HTTP with %s authentication: commands, output and credentials cross the network unencrypted (winrm_allow_unencrypted, or message encryption never)", w.eff.Auth),
+			Fix:     "use winrm_auth: ntlm (encrypted over HTTP) or an HTTPS listener (port 5986), then drop winrm_allow_unencrypted (ansible_winrm_message_encryption: never)"}
 	}
-	f := finding{Status: statusFail, Class: remote.ClassOther.String(),
+	f := finding{Status: statusFail, Class: remote.ClassConfig.String(),
 		Summary: fmt.Sprintf("%s authentication over plain HTTP would need unencrypted traffic, which remotectl refuses", w.eff.Auth)}
 	if httpsListener {
 		f.Fix = fmt.Sprintf("the HTTPS listener answers on %d: set winrm_https: true and port: %d", w.httpsPort(), w.httpsPort())
 	} else {
 		f.Summary = "only HTTP answers; " + f.Summary
 		f.Fix = "use winrm_auth: ntlm (messages are encrypted over HTTP), or set up an HTTPS listener on the host (port 5986); " +
-			"allow_unencrypted only on a trusted network"
+			"winrm_allow_unencrypted (Ansible: ansible_winrm_message_encryption: never) only on a trusted network"
 	}
 	return f
 }

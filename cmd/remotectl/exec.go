@@ -30,13 +30,15 @@ type execOptions struct {
 func newExecCmd(a *app) *cobra.Command {
 	var o execOptions
 	cmd := &cobra.Command{
-		Use:   "exec [-H PATTERN] [flags] -- COMMAND [ARGS...]",
+		Use:   "exec [-H PATTERN] [flags] [--] COMMAND [ARGS...]",
 		Short: "Run a command on every selected host",
 		Long: `Run a command on every selected host, in parallel, with live output and a recap.
 
 A single argument is a command line for the remote shell (pipes and redirections work:
 remotectl exec -H web -- 'uptime | cut -d, -f1'). Several arguments are an argv, each
-quoted so it arrives unchanged (remotectl exec -- printf '%s\n' 'a b').
+quoted so it arrives unchanged (remotectl exec -- printf '%s\n' 'a b'). Flags end at the
+command, as pdsh's do: remotectl exec -H web ls -la /tmp runs "ls -la /tmp"; "--" is needed
+only before a command that starts with "-".
 
 Output (-o): text (default: live lines prefixed with the host; stderr lines, marked "!", on stderr),
 grouped (one block per host as it finishes), coalesce (identical outputs shown once
@@ -60,6 +62,9 @@ stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 		},
 	}
 	f := cmd.Flags()
+	// Flags end at the command (as pdsh's): exec -H web ls -la /tmp runs
+	// "ls -la /tmp", and "--" is needed only before a command starting with "-".
+	f.SetInterspersed(false)
 	f.BoolVar(&o.Stdin, "stdin", false, "send this program's standard input to the command on every host")
 	f.StringArrayVar(&o.Env, "env", nil, "set an environment variable for the command: K=V (repeatable)")
 	f.StringVar(&o.Dir, "chdir", "", "run the command in this directory")
@@ -84,6 +89,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.outDir = o.OutDir // checked with the other outputs
 	ropts := a.reportOptions(o.OutDir)
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
@@ -150,8 +156,8 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	events := ops.observeExec(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
-		// The run itself is complete: report the output problem, keep the exit bits.
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+		// The run itself is complete: the output problem is its exit code (74).
+		ops.outputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
 	if code := ops.finishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {

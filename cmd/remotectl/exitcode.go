@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 
+	"github.com/remotectl/remotectl/playbook"
+	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
 
@@ -16,6 +19,7 @@ const (
 	exitTimedOut    = 4  // some host timed out
 	exitUsage       = 64 // usage error (flags, arguments, unknown host pattern)
 	exitInput       = 65 // invalid input (inventory, playbook, check file)
+	exitOutput      = 74 // the run ended but some output could not be written (EX_IOERR)
 	exitLocked      = 75 // another run holds the lock
 	exitInterrupted = 130
 )
@@ -27,7 +31,12 @@ const exitCodesHelp = `Exit codes:
   4    some host timed out
        (1, 2 and 4 combine: 3 = failures and unreachable hosts, ...)
   64   usage error (bad flag or argument, unknown host pattern)
-  65   invalid input (inventory, playbook or check file)
+  65   invalid input (inventory, playbook or check file), or a host's settings that
+       cannot work, found when connecting (identity file, ssh option, WinRM auth or
+       encryption): error class "config"
+  74   the run ended but an output could not be written (--report, --outdir,
+       --prometheus-textfile, --log-file, standard output): the recap and the run
+       history still tell each host's outcome
   75   another run holds the lock
   130  interrupted (Ctrl-C)`
 
@@ -61,16 +70,48 @@ func (e exitError) Error() string { return "" }
 // --deadline passed: hosts it stopped count as timed out, whether they were
 // running or never started (an interruption, 130, is Ctrl-C's alone).
 func withDeadlineBit(code int) int {
-	if code == exitInterrupted {
+	if code >= exitUsage { // a fixed code: 65, 130, ...
 		return code
 	}
 	return code | exitTimedOut
 }
 
-// summaryExitCode combines per-host outcomes into the exit bits.
+// outputFailedCode is the exit code of a run some output of which could not
+// be written: 74, whatever the hosts did (the recap and the run record tell
+// that), but an interruption stays 130, invalid host settings 65, and a
+// Nagios plugin keeps its state, at least WARNING (Nagios has no other
+// codes).
+func outputFailedCode(code int, nagios bool) int {
+	switch {
+	case code == exitInterrupted || code == exitInput:
+		return code
+	case nagios:
+		return max(code, nagiosExitCode(report.NagiosWarning))
+	}
+	return exitOutput
+}
+
+// playExitCode decides the exit code of a play run: sum's bits (see
+// summaryExitCode), or 65 when a host's settings could not work.
+func playExitCode(rep *playbook.Report, sum *report.Summary, interrupted bool) int {
+	code := summaryExitCode(sum, interrupted)
+	if code != exitInterrupted && slices.ContainsFunc(rep.Results, func(r *playbook.TaskResult) bool {
+		return r.ErrorClass == remote.ClassConfig.String()
+	}) {
+		return exitInput
+	}
+	return code
+}
+
+// summaryExitCode combines per-host outcomes into the exit bits. A host
+// whose settings cannot work (ClassConfig) makes the run's input invalid:
+// 65, whatever the other hosts did.
 func summaryExitCode(s *report.Summary, interrupted bool) int {
 	if interrupted {
 		return exitInterrupted
+	}
+	if slices.ContainsFunc(s.Hosts, func(h report.HostRecord) bool { return h.Class == remote.ClassConfig }) {
+		return exitInput
 	}
 	code := exitOK
 	if s.Failed > 0 {
@@ -90,13 +131,16 @@ func summaryExitCode(s *report.Summary, interrupted bool) int {
 // property in state error (it could not be evaluated: never a failure, never
 // a success); 4 some host timed out. With nagios, the plugin state the
 // status line shows, interrupted or not (Nagios plugins have no other
-// codes).
+// codes). A host whose settings cannot work makes it 65, as for exec.
 func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
 	if nagios {
 		return nagiosExitCode(s.NagiosState())
 	}
 	if interrupted {
 		return exitInterrupted
+	}
+	if slices.ContainsFunc(s.Hosts, func(h report.CheckHost) bool { return h.Class == remote.ClassConfig }) {
+		return exitInput
 	}
 	code := exitOK
 	if s.Failed > 0 {

@@ -87,11 +87,10 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 			r.o.Deadline, oc.unfinished)
 	}
 	r.logHosts(oc.hosts)
-	r.saveRecord(oc, expired, interrupted)
 	switch {
 	case r.o.Report != "" && r.reportDoc.file != nil:
 		if err := r.reportDoc.commit(); err != nil {
-			r.warn("--%s: %v", flagReport, err)
+			r.outputFailed(fmt.Errorf("--%s: %w", flagReport, err))
 		}
 	case r.o.Report != "":
 		r.writeDoc(flagReport, r.o.Report, func() ([]byte, error) { return r.reportDoc.buf.Bytes(), r.reportDoc.err })
@@ -99,7 +98,13 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 	if r.o.Textfile != "" {
 		r.writeDoc(flagTextfile, r.o.Textfile, func() ([]byte, error) { return metrics(r.o.Textfile, textfileRun(r.o.Textfile)) })
 	}
-	line := fmt.Sprintf("%s run %s: %d hosts: %s in %s; exit %d", r.command, r.id, len(oc.hosts), oc.counts, oc.duration.Round(time.Millisecond), oc.code)
+	oc.code = r.outputCode(oc.code)
+	r.saveRecord(oc, expired, interrupted)
+	kind := "run"
+	if r.dryRun {
+		kind = "dry run"
+	}
+	line := fmt.Sprintf("%s %s %s: %d hosts: %s in %s; exit %d", r.command, kind, r.id, len(oc.hosts), oc.counts, oc.duration.Round(time.Millisecond), oc.code)
 	r.sendSyslog(line, oc.code == exitOK)
 	level := slog.LevelInfo
 	if oc.code != exitOK {
@@ -107,7 +112,7 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 	}
 	r.log.Log(context.Background(), level, "run ended", "run", r.id, "hosts", len(oc.hosts), "summary", oc.counts,
 		"duration", oc.duration, "exit_code", oc.code, "deadline_expired", expired, "interrupted", interrupted)
-	return oc.code
+	return r.outputCode(oc.code) // the log's last line may fail too
 }
 
 // saveRecord writes the run record and applies the retention settings. A
@@ -129,6 +134,7 @@ func (r *opsRun) saveRecord(oc *outcome, expired, interrupted bool) {
 		ExitCode:        oc.code,
 		DeadlineExpired: expired,
 		Interrupted:     interrupted,
+		DryRun:          r.dryRun,
 		Hosts:           oc.hosts,
 	}
 	if err := r.store.Save(rec); err != nil {
@@ -142,14 +148,15 @@ func (r *opsRun) saveRecord(oc *outcome, expired, interrupted bool) {
 	r.log.Debug("run recorded", "run", r.id, "dir", r.store.Dir)
 }
 
-// writeDoc writes a --report or --prometheus-textfile document atomically.
+// writeDoc writes a --report or --prometheus-textfile document atomically;
+// a failure is an output failure (exit 74).
 func (r *opsRun) writeDoc(flag, path string, doc func() ([]byte, error)) {
 	data, err := doc()
 	if err == nil {
 		err = runrec.WriteFileAtomic(path, data, 0o644)
 	}
 	if err != nil {
-		r.warn("--%s: %v", flag, err)
+		r.outputFailed(fmt.Errorf("--%s: %w", flag, err))
 	}
 }
 

@@ -24,7 +24,8 @@ func (r *opsRun) openLog() error {
 		if err != nil {
 			return usageError{fmt.Errorf("--log-file: %w", err)}
 		}
-		w, r.logOut = f, f
+		r.logW = &errWriter{w: f}
+		w, r.logOut = r.logW, f
 	}
 	level := slog.LevelInfo
 	if r.a.g.Verbose > 0 {

@@ -47,6 +47,8 @@ func playHostStatus(s *playbook.HostStats) string {
 	switch {
 	case s.TimedOut:
 		return report.StatusTimeout
+	case s.Cancelled:
+		return report.StatusCancelled
 	case s.Unreachable > 0:
 		return report.StatusUnreachable
 	case s.Failed > 0:

@@ -42,11 +42,20 @@ type opsRun struct {
 	lock   *runLock
 	log    *slog.Logger
 	logOut io.Closer
+	logW   *errWriter // the --log-file, remembering a failed write
+
+	// outDir is exec's --outdir, checked with the other outputs.
+	outDir string
+	// outErr: some output could not be written (see outputFailed).
+	outErr error
 
 	runCtx         context.Context
 	cancelDeadline context.CancelFunc
 
-	nagios   bool // check -o nagios: exit codes are Nagios states
+	nagios bool // check -o nagios: exit codes are Nagios states
+	// dryRun: the run changes nothing (play --check); it is recorded as
+	// such and never the base of --rerun.
+	dryRun   bool
 	progress *execProgress
 	outputs  *runrec.OutputRecorder // exec: digests of each host's output
 	branches branchSet              // renderers of the report and textfile
@@ -78,13 +87,13 @@ func (a *app) newOpsRun(command string, args []string) (*opsRun, error) {
 	return r, nil
 }
 
-// begin opens the log, takes the lock, waits the jitter and starts the
-// deadline. It returns the context the run's hosts must use. Call close
-// when the command ends, whatever begin returned.
+// begin checks the outputs and opens the log, takes the lock, waits the
+// jitter and starts the deadline. It returns the context the run's hosts
+// must use. Call close when the command ends, whatever begin returned.
 func (r *opsRun) begin(ctx context.Context) (context.Context, error) {
 	now := time.Now()
 	r.id = runrec.NewID(now, r.command)
-	if err := r.openLog(); err != nil {
+	if err := r.checkSinks(); err != nil {
 		return nil, err
 	}
 	if err := r.takeLock(now); err != nil {
@@ -121,7 +130,7 @@ func (r *opsRun) beginWithInventory(ctx context.Context) (context.Context, *inve
 	// log names the run's arguments, which may carry one.
 	r.secrets.Add(r.a.hostSecrets(inv.Hosts())...)
 	r.log.Info("run started", "run", r.id, "command", r.command, "args", r.args,
-		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline)
+		"inventories", r.a.g.Inventories, "hosts", r.a.g.Hosts, "limit", r.a.g.Limit, "deadline", r.o.Deadline, "dry_run", r.dryRun)
 	return runCtx, inv, nil
 }
 
@@ -229,12 +238,18 @@ func (r *opsRun) rerunTargets(targets []remote.Target) ([]remote.Target, error) 
 func (r *opsRun) rerunSource(store runrec.Store) (from, prev *runrec.Record, err error) {
 	if r.o.RerunFrom != "" {
 		from, err = store.Load(r.o.RerunFrom)
+		if err == nil && from.DryRun {
+			return nil, nil, usageError{fmt.Errorf("--from %s: run %s was a dry run (--check): it changed nothing, so it cannot tell which hosts to run on again; hint: name a real run (remotectl runs list), or leave out --from for the last one", r.o.RerunFrom, from.ID)}
+		}
 	} else {
 		from, err = store.Latest(r.key, r.id)
 	}
 	if err != nil {
 		if errors.Is(err, runrec.ErrNotFound) {
 			return nil, nil, usageError{fmt.Errorf("--rerun %s: %w; hint: run the command once without --rerun, or name a run with --from", r.o.Rerun, err)}
+		}
+		if errors.Is(err, runrec.ErrAmbiguous) {
+			return nil, nil, usageError{fmt.Errorf("--from: %w", err)}
 		}
 		return nil, nil, err
 	}

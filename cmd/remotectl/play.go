@@ -88,6 +88,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
+	ops.dryRun = o.Check
 	switch a.g.Output {
 	case "text", report.FormatJSON:
 	default:
@@ -152,7 +153,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	}
 	failed, unreachable, timedOut := rep.Totals()
 	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
-	if code := ops.finishPlay(rep, sum, summaryExitCode(sum, ctx.Err() != nil)); code != exitOK {
+	if code := ops.finishPlay(rep, sum, playExitCode(rep, sum, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/report"
 )
 
 // globals are the settings every command shares, resolved once per run from
@@ -87,7 +90,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.loadSettings(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
 
 	f := root.PersistentFlags()
@@ -109,6 +112,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.String("askpass", "", "program asked for key passphrases and passwords (like SSH_ASKPASS; prompt as argument, answer on stdout)")
 	f.String("passphrase-env", "", "environment variable holding the passphrase of encrypted private keys")
 	registerHostCompletion(a, root)
+	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 
 	root.AddCommand(
 		newExecCmd(a),
@@ -123,7 +127,64 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newVersionCmd(a),
 		newManCmd(root),
 	)
+	for _, cmd := range root.Commands() {
+		if cmd.Flags().Lookup(flagFrom) != nil {
+			_ = cmd.RegisterFlagCompletionFunc(flagFrom, completeRunIDs(a))
+		}
+	}
 	return root
+}
+
+// outputFormats returns the -o formats cmd writes.
+func outputFormats(cmd *cobra.Command) []string {
+	switch cmd.Name() {
+	case "exec", "copy", "fetch":
+		return report.Formats
+	case "check":
+		return report.CheckFormats
+	}
+	return []string{"text", "json"}
+}
+
+// completeOutput completes -o with the formats of the command being run.
+func completeOutput(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	return outputFormats(cmd), cobra.ShellCompDirectiveNoFileComp
+}
+
+// completeRunIDs completes a run ID (runs show, --from): "last", then the
+// recorded runs, newest first, each described by its command line.
+func completeRunIDs(a *app) cobra.CompletionFunc {
+	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		out := []cobra.Completion{cobra.CompletionWithDesc("last", "the newest run")}
+		store, err := a.runStore()
+		if err != nil {
+			return out, cobra.ShellCompDirectiveNoFileComp
+		}
+		recs, _ := store.List() // unreadable records are left out
+		for _, rec := range slices.Backward(recs) {
+			out = append(out, cobra.CompletionWithDesc(rec.ID, commandLine(rec)))
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// flagError makes a flag parsing error a usage error, with a did-you-mean
+// hint for a mistyped long flag (as cobra gives for subcommands).
+func flagError(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return usageError{err}
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if best := yamlnode.Closest(name, names); best != "" {
+		return usageError{fmt.Errorf("%w; hint: did you mean --%s?", err, best)}
+	}
+	return usageError{fmt.Errorf("%w; hint: %s --help lists the flags", err, cmd.CommandPath())}
 }
 
 // loadSettings resolves the global settings for this run. Precedence: flags >

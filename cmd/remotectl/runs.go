@@ -26,14 +26,15 @@ func newRunsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "runs",
 		Short: "Show the history of runs: list, show one, compare two",
-		Long: `Every run of exec and check is recorded in $XDG_STATE_HOME/remotectl/runs
+		Long: `Every run of exec, check and play is recorded in $XDG_STATE_HOME/remotectl/runs
 (default ~/.local/state/remotectl/runs): the command, when, and per host the status, exit
 code, error class, a digest and the first KiB of the output, and check results. The newest
---keep-runs runs are kept (default 100; 0 records nothing).
+--keep-runs runs are kept (default 100; 0 records nothing). Dry runs (play --check) are
+recorded as such ("check mode").
 
-A run is named by its ID, a unique prefix of it, "last", or "last~N" (N runs before the
-last). exec and check take --rerun failed|unreachable|changed to run again on the hosts of
-the last run of the same command (or of --from ID).`,
+A run is named by its ID, a unique prefix or suffix of it ("3fa2"), "last", or "last~N" (N
+runs before the last). exec, check and play take --rerun failed|unreachable|changed to run
+again on the hosts of the last real run of the same command (or of --from ID).`,
 		Example: `  remotectl runs list
   remotectl runs show last
   remotectl runs diff last~1 last
@@ -51,13 +52,25 @@ the last run of the same command (or of --from ID).`,
 		Use:   "show ID",
 		Short: "Show one run host by host",
 		Args:  exactArgs(1, "runs show needs a run ID (see remotectl runs list), or last"),
-		RunE:  func(_ *cobra.Command, args []string) error { return runsShow(a, &o, args[0]) },
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeRunIDs(a)(cmd, args, toComplete)
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return runsShow(a, &o, args[0]) },
 	}
 	diff := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare two runs host by host: status, exit code, output, checks that flipped",
 		Args:  exactArgs(2, "runs diff needs two run IDs: remotectl runs diff last~1 last"),
-		RunE:  func(_ *cobra.Command, args []string) error { return runsDiff(a, &o, args[0], args[1]) },
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 1 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeRunIDs(a)(cmd, args, toComplete)
+		},
+		RunE: func(_ *cobra.Command, args []string) error { return runsDiff(a, &o, args[0], args[1]) },
 	}
 	cmd.AddCommand(list, show, diff)
 	return cmd
@@ -120,6 +133,9 @@ func hostCounts(rec *runrec.Record) string {
 // commandLine is how the run was asked for, shortened for a table.
 func commandLine(rec *runrec.Record) string {
 	s := rec.Command
+	if rec.DryRun {
+		s += " --check"
+	}
 	if rec.Pattern != "" {
 		s += " -H " + rec.Pattern
 	}
@@ -149,6 +165,9 @@ func runsShow(a *app, o *runsOptions, id string) error {
 	}
 	if rec.Interrupted {
 		b.WriteString(", interrupted")
+	}
+	if rec.DryRun {
+		b.WriteString(", dry run (--check): nothing was changed")
 	}
 	b.WriteString("\n")
 	for i := range rec.Hosts {
@@ -306,7 +325,7 @@ func loadRun(a *app, id string) (*runrec.Record, error) {
 		return nil, err
 	}
 	rec, err := store.Load(id)
-	if errors.Is(err, runrec.ErrNotFound) {
+	if errors.Is(err, runrec.ErrNotFound) || errors.Is(err, runrec.ErrAmbiguous) {
 		return nil, usageError{err}
 	}
 	if err != nil {

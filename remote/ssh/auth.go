@@ -312,6 +312,10 @@ type authPlan struct {
 	methods []gossh.AuthMethod
 	offered []string // e.g. "agent key SHA256:...", "key ~/.ssh/id_ed25519"
 	notes   []string // why something could not be offered
+	// badIdentities are identity files the settings name that could not be
+	// loaded (missing, unreadable, not a key). As OpenSSH, the other
+	// credentials are still tried; when none works, these are the cause.
+	badIdentities []string
 }
 
 // describe summarizes the plan for an authentication failure message.
@@ -377,6 +381,9 @@ func (d *Dialer) publicKeySigners(ctx context.Context, p *hostParams, plan *auth
 		if k.err != nil {
 			if !k.notExist || explicit {
 				plan.notes = append(plan.notes, fmt.Sprintf("identity file %s: %v", path, unwrapPathError(k.err)))
+			}
+			if explicit {
+				plan.badIdentities = append(plan.badIdentities, path)
 			}
 			continue
 		}

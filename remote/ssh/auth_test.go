@@ -102,6 +102,30 @@ func TestAuthWrongKey(t *testing.T) {
 	}
 }
 
+// TestAuthBadIdentityFile: an identity file the settings name that cannot
+// be loaded does not stop the other credentials (as OpenSSH), but when none
+// works it is the cause: a config error naming the file, not "auth".
+func TestAuthBadIdentityFile(t *testing.T) {
+	srv, keyFile := startShServer(t, remotetest.SSHServerOptions{})
+	d := newTestDialer(t, Options{})
+	missing := filepath.Join(t.TempDir(), "id_missing")
+	notAKey := filepath.Join(t.TempDir(), "id_garbage")
+	if err := os.WriteFile(notAKey, []byte("not a key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{missing, notAKey} {
+		target := serverTarget(t, srv, bad)
+		_, err := d.Dial(testContext(t), target)
+		wantClass(t, err, remote.ClassConfig)
+		if !strings.Contains(err.Error(), bad) || !strings.Contains(remote.HintOf(err), bad) {
+			t.Errorf("error %q / hint %q should name %s", err, remote.HintOf(err), bad)
+		}
+		// With a good key beside it, the bad one is only a note.
+		target.SSH.IdentityFiles = append(target.SSH.IdentityFiles, keyFile)
+		dialTransport(t, d, target).Close()
+	}
+}
+
 func TestAuthAgent(t *testing.T) {
 	signer, keyFile := remotetest.NewTestKey(t)
 	srv := remotetest.StartSSHServer(t, remotetest.SSHServerOptions{AuthorizedKeys: []gossh.PublicKey{signer.PublicKey()}})

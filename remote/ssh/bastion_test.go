@@ -209,5 +209,5 @@ func TestBastionErrors(t *testing.T) {
 	wantClass(t, err, remote.ClassRefused)
 
 	_, err = d.Dial(testContext(t), jumpTarget(target, "t", "bad:port:x"))
-	wantClass(t, err, remote.ClassOther)
+	wantClass(t, err, remote.ClassConfig)
 }

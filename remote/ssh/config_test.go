@@ -332,8 +332,8 @@ func TestSSHConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("dial succeeded")
 			}
-			if c := remote.ClassOf(err); c != remote.ClassOther {
-				t.Errorf("class = %v, want %v (%v)", c, remote.ClassOther, err)
+			if c := remote.ClassOf(err); c != remote.ClassConfig {
+				t.Errorf("class = %v, want %v (%v)", c, remote.ClassConfig, err)
 			}
 			if !strings.Contains(err.Error(), cfg) {
 				t.Errorf("error %q does not say which file", err)

@@ -109,7 +109,7 @@ func (d *Dialer) DialSSH(ctx context.Context, t remote.Target) (*Transport, erro
 func (d *Dialer) dial(ctx context.Context, t remote.Target) (*Transport, error) {
 	p, err := d.resolveTarget(t)
 	if err != nil {
-		return nil, &remote.Error{Class: remote.ClassOther, Op: "config", Err: err,
+		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err,
 			Hint: "fix the SSH settings of the host (inventory or ssh_config)"}
 	}
 	c, err := d.connect(ctx, p, opHandshake)
@@ -176,7 +176,7 @@ func (d *Dialer) openTCP(ctx context.Context, p *hostParams, op string) (net.Con
 	}
 	hops, err := parseJumpList(p.proxyJump)
 	if err != nil {
-		return nil, nil, &remote.Error{Class: remote.ClassOther, Op: opBastion, Err: err,
+		return nil, nil, &remote.Error{Class: remote.ClassConfig, Op: opBastion, Err: err,
 			Hint: "ProxyJump is a comma-separated list of [user@]host[:port]"}
 	}
 	b, err := d.bastions.acquire(ctx, hops, 0)
@@ -260,6 +260,13 @@ func (d *Dialer) handshakeError(ctx, cctx context.Context, p *hostParams, op str
 	cerr := d.connectError(ctx, cctx, p, op, err)
 	var re *remote.Error
 	if errors.As(cerr, &re) && re.Class == remote.ClassAuth && re.Op == op {
+		if len(plan.badIdentities) > 0 {
+			// The settings name a key that cannot be used: invalid input.
+			return &remote.Error{Class: remote.ClassConfig, Op: op,
+				Err: fmt.Errorf("authentication failed for %s: %s", p.id(), plan.describe()),
+				Hint: "fix the identity file setting (ansible_ssh_private_key_file, identity_file or IdentityFile): " +
+					strings.Join(plan.badIdentities, ", ") + " must be a readable private key"}
+		}
 		return &remote.Error{Class: remote.ClassAuth, Op: op,
 			Err:  fmt.Errorf("authentication failed for %s: %s", p.id(), plan.describe()),
 			Hint: plan.authHint()}

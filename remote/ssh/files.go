@@ -159,7 +159,7 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 	werr := fmt.Errorf("%s %s on %s: %w", op, file, t.p.name, err)
 	var se *sftp.StatusError
 	if errors.As(err, &se) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-		return &remote.Error{Class: remote.ClassOther, Op: op, Err: werr}
+		return &remote.Error{Class: remote.FileClass(err), Op: op, Err: werr}
 	}
 	return classify(op, werr)
 }

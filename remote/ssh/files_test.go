@@ -46,9 +46,9 @@ func TestUploadDownload(t *testing.T) {
 		t.Errorf("downloaded %q", got.String())
 	}
 	err = tr.Download(testContext(t), filepath.Join(dir, "missing"), &got)
-	wantClass(t, err, remote.ClassOther)
+	wantClass(t, err, remote.ClassNotFound)
 	err = tr.Upload(testContext(t), filepath.Join(dir, "no/such/dir/f"), strings.NewReader("x"), 0o600)
-	wantClass(t, err, remote.ClassOther)
+	wantClass(t, err, remote.ClassNotFound)
 	if n := srv.ConnCount(); n != 1 {
 		t.Errorf("%d connections, want 1", n)
 	}

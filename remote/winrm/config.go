@@ -70,7 +70,7 @@ const replyMargin = 15 * time.Second
 
 // configError is a setting that cannot work, found before connecting.
 func configError(hint, format string, args ...any) error {
-	return &remote.Error{Class: remote.ClassOther, Op: opDial, Err: fmt.Errorf(format, args...), Hint: hint}
+	return &remote.Error{Class: remote.ClassConfig, Op: opDial, Err: fmt.Errorf(format, args...), Hint: hint}
 }
 
 // resolve computes and checks the settings of target t.
@@ -134,7 +134,10 @@ func shellKind(s string) (string, error) {
 }
 
 // resolveAuth picks the authentication method and decides whether messages
-// are sealed, refusing plain HTTP that nothing protects.
+// are sealed, refusing plain HTTP that nothing protects unless the host's
+// settings say so: winrm_allow_unencrypted, or message encryption "never",
+// which, as in Ansible (pywinrm), means messages go unencrypted even over
+// HTTP (the server's AllowUnencrypted must then be on).
 func (c *hostConfig) resolveAuth(w remote.WinRMSettings) error {
 	switch strings.ToLower(w.Auth) {
 	case "":
@@ -162,7 +165,7 @@ func (c *hostConfig) resolveAuth(w remote.WinRMSettings) error {
 		}
 		c.seal = true
 	case encryptNever:
-		c.seal = false
+		c.seal = false // asked for: over HTTP, that is consent to unencrypted messages
 	default:
 		return configError("use auto, always or never", "unknown WinRM message encryption %q", w.MessageEncryption)
 	}
@@ -172,12 +175,22 @@ func (c *hostConfig) resolveAuth(w remote.WinRMSettings) error {
 	if c.auth == authCertificate {
 		return configError("use HTTPS (winrm_https: true, port 5986)", "certificate authentication needs HTTPS")
 	}
-	if !w.AllowUnencrypted {
-		return configError("use HTTPS (port 5986), NTLM authentication (whose messages are encrypted over HTTP), "+
-			"or set allow_unencrypted if the server's AllowUnencrypted is on and the network is trusted",
+	if !w.AllowUnencrypted && policy != encryptNever {
+		return configError(plainHTTPHint(c.auth),
 			"refusing %s authentication over plain HTTP: commands, output and credentials would cross the network unencrypted", c.auth)
 	}
 	return nil
+}
+
+// plainHTTPHint says how to get out of a refusal of plain HTTP, in the
+// words of both inventory formats.
+func plainHTTPHint(auth string) string {
+	hint := "use HTTPS (winrm_https: true, or ansible_winrm_scheme: https; port 5986)"
+	if auth != authNTLM {
+		hint += ", or NTLM, whose messages are encrypted over HTTP (winrm_auth: ntlm, or ansible_winrm_transport: ntlm)"
+	}
+	return hint + "; or, if the network is trusted and the server's AllowUnencrypted is on, " +
+		"allow it: winrm_allow_unencrypted: true (Ansible inventories: ansible_winrm_message_encryption: never)"
 }
 
 // resolveCredentials finds the user and password that Basic and NTLM need:

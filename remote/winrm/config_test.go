@@ -35,10 +35,15 @@ func TestResolveEndpointAndAuth(t *testing.T) {
 			https: true, port: 5986, auth: authBasic},
 		{name: "basic over HTTP refused", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{Auth: "basic"}},
 			errorText: "refusing basic authentication over plain HTTP"},
+		{name: "basic over HTTP with encryption auto refused", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{Auth: "basic", MessageEncryption: "auto"}},
+			errorText: "plain HTTP"},
 		{name: "basic over HTTP allowed", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{Auth: "Basic", AllowUnencrypted: true}},
 			port: 5985, auth: authBasic},
-		{name: "NTLM unsealed over HTTP refused", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{MessageEncryption: "never"}},
-			errorText: "plain HTTP"},
+		// As in Ansible, "never" asks for unencrypted messages, HTTP or not.
+		{name: "NTLM unsealed over HTTP: never", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{MessageEncryption: "never"}},
+			port: 5985, auth: authNTLM},
+		{name: "basic over HTTP: never", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{Auth: "basic", MessageEncryption: "never"}},
+			port: 5985, auth: authBasic},
 		{name: "NTLM unsealed over HTTP allowed", target: remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{MessageEncryption: "never", AllowUnencrypted: true}},
 			port: 5985, auth: authNTLM},
 		{name: "NTLM sealed over HTTPS", target: remote.Target{Name: "w", User: "u", WinRM: remote.WinRMSettings{MessageEncryption: "always"}},
@@ -67,6 +72,9 @@ func TestResolveEndpointAndAuth(t *testing.T) {
 				if remote.HintOf(err) == "" {
 					t.Errorf("no hint in %v", err)
 				}
+				if remote.ClassOf(err) != remote.ClassConfig {
+					t.Errorf("class %v, want config: the settings are invalid input (%v)", remote.ClassOf(err), err)
+				}
 				return
 			}
 			if err != nil {
@@ -77,6 +85,22 @@ func TestResolveEndpointAndAuth(t *testing.T) {
 					c.https, c.port, c.auth, c.seal, tt.https, tt.port, tt.auth, tt.seal)
 			}
 		})
+	}
+}
+
+// TestPlainHTTPHint: the refusal names the settings that lift it, in both
+// inventory formats, and does not suggest NTLM to an NTLM host.
+func TestPlainHTTPHint(t *testing.T) {
+	d := NewDialer(Options{Password: "p"})
+	_, err := d.resolve(remote.Target{Name: "w", User: "u", Port: 5985, WinRM: remote.WinRMSettings{Auth: "basic"}})
+	hint := remote.HintOf(err)
+	for _, want := range []string{"winrm_allow_unencrypted: true", "ansible_winrm_message_encryption: never", "ansible_winrm_scheme: https", "ansible_winrm_transport: ntlm"} {
+		if !strings.Contains(hint, want) {
+			t.Errorf("hint %q does not name %s", hint, want)
+		}
+	}
+	if strings.Contains(plainHTTPHint(authNTLM), "transport: ntlm") {
+		t.Errorf("the hint for an NTLM host suggests NTLM: %q", plainHTTPHint(authNTLM))
 	}
 }
 

@@ -52,7 +52,7 @@ func (d *Dialer) Resolve(t remote.Target) (Effective, error) {
 		Host:             t.Addr(),
 		Port:             t.Port,
 		HTTPS:            useHTTPS(w.HTTPS, t.Port),
-		AllowUnencrypted: w.AllowUnencrypted,
+		AllowUnencrypted: w.AllowUnencrypted || strings.EqualFold(w.MessageEncryption, encryptNever),
 		Insecure:         w.Insecure,
 		User:             t.User,
 		ConnectTimeout:   firstPositive(t.ConnectTimeout, d.opts.ConnectTimeout, DefaultConnectTimeout),

@@ -32,7 +32,7 @@ func TestDoctorResolve(t *testing.T) {
 	// Basic over HTTP is refused, but the settings are still described.
 	e, err = d.Resolve(remote.Target{Name: "w", Address: "h", User: "u",
 		WinRM: remote.WinRMSettings{HTTPS: &no, Auth: "basic", Password: "p"}})
-	if remote.ClassOf(err) != remote.ClassOther || !strings.Contains(err.Error(), "plain HTTP") {
+	if remote.ClassOf(err) != remote.ClassConfig || !strings.Contains(err.Error(), "plain HTTP") {
 		t.Errorf("basic over HTTP: %v", err)
 	}
 	if e.HTTPS || e.Port != DefaultHTTPPort || e.Auth != authBasic || e.Seal {

@@ -39,11 +39,29 @@ const (
 // checksum line, verifies, moves the data into place and prints the
 // checksum line; download(src) prints the file as base64 lines and the
 // checksum line. Both exit non-zero with a message on standard error when
-// they fail.
+// they fail: exitNotFound when the file (or its directory) does not exist,
+// exitDenied when access to it is denied, 1 otherwise.
 type fileScripts struct {
 	upload   func(dst string) string
 	download func(src string) string
 }
+
+// Exit codes of the transfer scripts that tell the failure's class.
+const (
+	exitNotFound = 2
+	exitDenied   = 3
+)
+
+// psFailCode is a PowerShell function giving the exit code of an exception
+// (see exitNotFound), looking through the wrappers .NET calls add.
+var psFailCode = `function FailCode($e) {
+    for (; $e; $e = $e.InnerException) {
+        if ($e -is [System.IO.FileNotFoundException] -or $e -is [System.IO.DirectoryNotFoundException] -or $e -is [System.Management.Automation.ItemNotFoundException]) { return ` + fmt.Sprint(exitNotFound) + ` }
+        if ($e -is [System.UnauthorizedAccessException]) { return ` + fmt.Sprint(exitDenied) + ` }
+    }
+    return 1
+}
+`
 
 // powershellScripts are the Windows implementation.
 var powershellScripts = fileScripts{upload: powershellUpload, download: powershellDownload}
@@ -53,12 +71,12 @@ var powershellScripts = fileScripts{upload: powershellUpload, download: powershe
 // process block: one line at a time, not all at once.
 func powershellUpload(dst string) string {
 	return `begin {
-    function Fail([string]$message) {
+    ` + psFailCode + `    function Fail([string]$message, [int]$code = 1) {
         if ($script:tmp -and (Test-Path -LiteralPath $script:tmp)) { Remove-Item -LiteralPath $script:tmp -Force -ErrorAction SilentlyContinue }
         [Console]::Error.WriteLine($message)
-        exit 1
+        exit $code
     }
-    trap { Fail $_.Exception.Message }
+    trap { Fail $_.Exception.Message (FailCode $_.Exception) }
     $ErrorActionPreference = 'Stop'
     $ProgressPreference = 'SilentlyContinue'
     $path = [System.IO.Path]::GetFullPath(` + quotePowerShell(dst) + `)
@@ -68,7 +86,7 @@ func powershellUpload(dst string) string {
     $file = [System.IO.File]::Create($script:tmp)
 }
 process {
-    trap { Fail $_.Exception.Message }
+    trap { Fail $_.Exception.Message (FailCode $_.Exception) }
     if ($null -ne $expected) { return }
     if ($_.StartsWith('` + checksumPrefix + `')) { $expected = $_.Substring(` + fmt.Sprint(len(checksumPrefix)) + `); return }
     $bytes = [Convert]::FromBase64String($_)
@@ -76,7 +94,7 @@ process {
     [void]$sha.TransformBlock($bytes, 0, $bytes.Length, $null, 0)
 }
 end {
-    trap { Fail $_.Exception.Message }
+    trap { Fail $_.Exception.Message (FailCode $_.Exception) }
     $file.Dispose()
     [void]$sha.TransformFinalBlock([byte[]]::new(0), 0, 0)
     $actual = [BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant()
@@ -90,9 +108,9 @@ end {
 
 // powershellDownload prints the file in base64 lines as it reads it.
 func powershellDownload(src string) string {
-	return `$ErrorActionPreference = 'Stop'
+	return psFailCode + `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-trap { [Console]::Error.WriteLine($_.Exception.Message); exit 1 }
+trap { [Console]::Error.WriteLine($_.Exception.Message); exit (FailCode $_.Exception) }
 $file = [System.IO.File]::OpenRead(` + quotePowerShell(src) + `)
 $sha = [System.Security.Cryptography.SHA256]::Create()
 $buffer = [byte[]]::new(` + fmt.Sprint(transferChunk) + `)
@@ -184,15 +202,23 @@ func checkPath(path string) error {
 	return nil
 }
 
-// transferError reports a transfer script that failed, with its message.
+// transferError reports a transfer script that failed, with its message,
+// classified by its exit code (see fileScripts).
 func transferError(op, path string, exitCode int, stderr string) error {
 	msg := collapseSpace(stderr)
 	if msg == "" {
 		msg = "no error message"
 	}
-	return &remote.Error{Class: remote.ClassOther, Op: op,
+	e := &remote.Error{Class: remote.ClassOther, Op: op,
 		Err:  fmt.Errorf("%s: %s (exit %d)", path, msg, exitCode),
 		Hint: "check the path and that the user may access it"}
+	switch exitCode {
+	case exitNotFound:
+		e.Class, e.Hint = remote.ClassNotFound, "check the path: it (or its directory) does not exist on the host"
+	case exitDenied:
+		e.Class, e.Hint = remote.ClassPermission, "the user may not access the path: check its ACL, or use an account that may"
+	}
+	return e
 }
 
 // uploadReader turns the data to upload into the script's input: base64

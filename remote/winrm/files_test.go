@@ -26,6 +26,9 @@ func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) 
 func posixUpload(dst string) string {
 	return `dst=` + shQuote(dst) + `
 tmp="$dst.remotectl-tmp"
+dir=$(dirname "$dst")
+[ -d "$dir" ] || { echo "Could not find a part of the path '$dst'." >&2; exit 2; }
+[ -w "$dir" ] || { echo "Access to the path '$dst' is denied." >&2; exit 3; }
 awk -v data="$tmp.b64" -v sum="$tmp.sum" 'index($0, "sha256:") == 1 { print substr($0, 8) > sum; exit } { print > data }' || exit 1
 : >> "$tmp.b64"
 if ! base64 -d < "$tmp.b64" > "$tmp"; then rm -f "$tmp" "$tmp.b64" "$tmp.sum"; echo "corrupt data" >&2; exit 1; fi
@@ -41,7 +44,9 @@ echo "sha256:$actual"
 
 func posixDownload(src string) string {
 	return `src=` + shQuote(src) + `
-[ -f "$src" ] && [ -r "$src" ] || { echo "cannot read $src" >&2; exit 1; }
+[ -e "$src" ] || { echo "Could not find file '$src'." >&2; exit 2; }
+[ -r "$src" ] || { echo "Access to the path '$src' is denied." >&2; exit 3; }
+[ -f "$src" ] || { echo "cannot read $src" >&2; exit 1; }
 base64 -w 65536 < "$src"
 echo "sha256:$(sha256sum < "$src" | cut -d' ' -f1)"
 `
@@ -92,13 +97,18 @@ func TestFileTransferErrors(t *testing.T) {
 	tr := dial(t, d, target)
 	dir := t.TempDir()
 
+	// Files that do not exist are "not-found", not a generic error.
 	err := tr.Download(testContext(t), filepath.Join(dir, "missing"), io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "cannot read") || remote.HintOf(err) == "" {
-		t.Errorf("Download of a missing file: %v", err)
+	if remote.ClassOf(err) != remote.ClassNotFound || !strings.Contains(err.Error(), "download: not-found: ") || remote.HintOf(err) == "" {
+		t.Errorf("Download of a missing file: %v (class %v)", err, remote.ClassOf(err))
 	}
 	err = tr.Upload(testContext(t), filepath.Join(dir, "no", "such", "dir", "f"), strings.NewReader("x"), 0o644)
-	if err == nil || !strings.Contains(err.Error(), "exit 1") {
-		t.Errorf("Upload into a missing directory: %v", err)
+	if remote.ClassOf(err) != remote.ClassNotFound || !strings.Contains(err.Error(), "exit 2") {
+		t.Errorf("Upload into a missing directory: %v (class %v)", err, remote.ClassOf(err))
+	}
+	err = tr.Download(testContext(t), dir, io.Discard)
+	if remote.ClassOf(err) != remote.ClassOther || !strings.Contains(err.Error(), "cannot read") {
+		t.Errorf("Download of a directory: %v (class %v)", err, remote.ClassOf(err))
 	}
 	readErr := errors.New("disk on fire")
 	err = tr.Upload(testContext(t), filepath.Join(dir, "partial"), io.MultiReader(strings.NewReader("some"), iotest.ErrReader(readErr)), 0o644)
@@ -220,6 +230,9 @@ func TestPowerShellScripts(t *testing.T) {
 		}
 		if !strings.Contains(script, checksumPrefix) {
 			t.Errorf("%s script does not speak the checksum line", name)
+		}
+		if !strings.Contains(script, "(FailCode $_.Exception)") || !strings.Contains(script, "[System.UnauthorizedAccessException]") {
+			t.Errorf("%s script does not exit with the class of its failure", name)
 		}
 	}
 }
