@@ -174,11 +174,12 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 // nil.
 func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress ProgressFunc) error {
 	root := filepath.Clean(localPath)
-	total, err := localSize(root)
+	total, err := LocalSize(root)
 	if err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
 	pr := &progressCounter{total: total, fn: progress}
+	pr.begin()
 	base := path.Join(remoteDir, filepath.Base(root))
 	if err := t.mkdirAll(ctx, remoteDir); err != nil {
 		return err
@@ -244,6 +245,7 @@ func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, pr
 		return t.fileError(ctx, opDownload, remotePath, err)
 	}
 	pr := &progressCounter{total: total, fn: progress}
+	pr.begin()
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return classify(opDownload, err)
@@ -264,8 +266,8 @@ func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, pr
 // are refused: sudo offers no way to list a tree that this could trust.
 func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress ProgressFunc) error {
 	// GNU stat, then BSD stat; -L follows a symbolic link, as cat does.
-	script := fmt.Sprintf("if test -d %[1]s; then echo %[2]s; exit 1; fi; stat -L -c '%%a %%s' -- %[1]s 2>/dev/null || stat -L -f '%%Lp %%z' -- %[1]s",
-		quote(src), quote(src+": is a directory: fetch with become copies single files"))
+	script := fmt.Sprintf("if test -d %[1]s; then echo %[2]s >&2; exit 1; fi; stat -L -c '%%a %%s' -- %[1]s 2>/dev/null || stat -L -f '%%Lp %%z' -- %[1]s",
+		quote(src), quote("is a directory: with become, only single files are fetched"))
 	var out strings.Builder
 	if err := t.runFileCommand(ctx, opDownload, src, script, nil, &limitedWriter{w: &out, n: 256}); err != nil {
 		return err
@@ -277,6 +279,7 @@ func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress
 			Err: fmt.Errorf("%s %s on %s: unexpected stat output %q", opDownload, src, t.p.name, firstLine(out.String()))}
 	}
 	pr := &progressCounter{total: size, fn: progress}
+	pr.begin()
 	err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.Download(ctx, src, pr.writer(w)) })
 	if err != nil {
 		return t.fileError(ctx, opDownload, src, err)
@@ -419,8 +422,9 @@ func (t *Transport) symlink(ctx context.Context, target, link string) error {
 	return t.fileError(ctx, opUpload, link, c.Symlink(target, link))
 }
 
-// localSize is the total size of the regular files under root.
-func localSize(root string) (int64, error) {
+// LocalSize is the total size of the regular files under the local file
+// or directory root, what PutTree copies of it.
+func LocalSize(root string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -460,6 +464,13 @@ func randomSuffix() string {
 type progressCounter struct {
 	done, total int64
 	fn          ProgressFunc
+}
+
+// begin reports the total before any byte moves.
+func (p *progressCounter) begin() {
+	if p.fn != nil {
+		p.fn(0, p.total)
+	}
 }
 
 func (p *progressCounter) add(n int) {
