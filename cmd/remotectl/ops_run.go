@@ -45,7 +45,7 @@ type opsRun struct {
 	cancelDeadline context.CancelFunc
 
 	nagios   bool // check -o nagios: exit codes are Nagios states
-	progress *execProgress
+	progress *fleetProgress
 	outputs  *runrec.OutputRecorder // exec: digests of each host's output
 	branches branchSet              // renderers of the report and textfile
 	// Documents of the extra renderers: the --report JSON, and the metrics
