@@ -237,7 +237,7 @@ func putTree(ctx context.Context, t remote.Transport, src, dest string, p ssh.Pr
 		return err
 	}
 	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), &countingReader{r: f, p: p, total: fi.Size()}, fi.Mode().Perm())
+	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), ssh.ProgressReader(f, fi.Size(), p), fi.Mode().Perm())
 }
 
 func getTree(ctx context.Context, t remote.Transport, src, localDir string, p ssh.ProgressFunc) error {
@@ -248,46 +248,11 @@ func getTree(ctx context.Context, t remote.Transport, src, localDir string, p ss
 	if err != nil {
 		return err
 	}
-	if err := t.Download(ctx, src, &countingWriter{w: f, p: p, total: -1}); err != nil {
+	if err := t.Download(ctx, src, ssh.ProgressWriter(f, -1, p)); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
-}
-
-// countingReader reports the bytes read through it to p, with total.
-type countingReader struct {
-	r     io.Reader
-	p     ssh.ProgressFunc
-	done  int64
-	total int64
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	if n > 0 {
-		c.done += int64(n)
-		c.p(c.done, c.total)
-	}
-	return n, err
-}
-
-// countingWriter reports the bytes written through it to p, with total (-1:
-// unknown).
-type countingWriter struct {
-	w     io.Writer
-	p     ssh.ProgressFunc
-	done  int64
-	total int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	if n > 0 {
-		c.done += int64(n)
-		c.p(c.done, c.total)
-	}
-	return n, err
 }
 
 func humanBytes(n int64) string {

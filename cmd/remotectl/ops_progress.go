@@ -512,7 +512,7 @@ func (p *transferProgress) line(now time.Time) string {
 			fmt.Fprintf(&b, ", %s/s", humanBytes(int64(rate)))
 			if whole && p.done < p.total && rate > 0 {
 				left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
-				fmt.Fprintf(&b, ", about %s left", left.Round(time.Second))
+				fmt.Fprintf(&b, ", about %s left", max(left.Round(time.Second), time.Second))
 			}
 		}
 	}

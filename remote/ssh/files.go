@@ -481,6 +481,18 @@ func (p *progressCounter) add(n int) {
 	p.fn(p.done, p.total)
 }
 
+// ProgressReader reports to fn, with total, the bytes read through it (for
+// transfers that do not go through PutTree or GetTree).
+func ProgressReader(r io.Reader, total int64, fn ProgressFunc) io.Reader {
+	return (&progressCounter{total: total, fn: fn}).reader(r)
+}
+
+// ProgressWriter reports to fn, with total (-1: unknown), the bytes written
+// through it.
+func ProgressWriter(w io.Writer, total int64, fn ProgressFunc) io.Writer {
+	return (&progressCounter{total: total, fn: fn}).writer(w)
+}
+
 func (p *progressCounter) reader(r io.Reader) io.Reader { return &countingReader{r: r, p: p} }
 func (p *progressCounter) writer(w io.Writer) io.Writer { return &countingWriter{w: w, p: p} }
 
