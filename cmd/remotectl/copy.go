@@ -158,6 +158,7 @@ func runTransfer(ctx context.Context, a *app, o *transferOptions, size int64, fn
 	var prog *transferProgress
 	if a.wantStatusLine() {
 		prog = newTransferProgress(a.io.Err, targets, size, time.Now)
+		a.drawBelow(prog.statusLine)
 		ropts.Out, ropts.Err = prog.writer(ropts.Out), prog.writer(ropts.Err)
 		prog.run()
 		defer prog.stop()

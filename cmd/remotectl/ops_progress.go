@@ -60,6 +60,23 @@ func newStatusLine(term io.Writer, now func() time.Time, text func(time.Time) st
 	return &statusLine{term: term, now: now, text: text}
 }
 
+// drawBelow sends the rest of the command's standard error and prompts
+// through the line: a warning written while the line is shown (a host key
+// added to known_hosts, TLS not verified) erases it first, and a prompt (a
+// key's passphrase) takes the line off the screen, and holds it and every
+// output line off, until it is answered.
+func (a *app) drawBelow(s *statusLine) {
+	a.io.Err = s.writer(a.io.Err)
+	if read := a.io.ReadSecret; read != nil {
+		a.io.ReadSecret = func(prompt string) (string, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.erase()
+			return read(prompt)
+		}
+	}
+}
+
 // writer returns w wrapped so that each write first erases the line.
 func (s *statusLine) writer(w io.Writer) io.Writer { return &erasingWriter{s: s, w: w} }
 
@@ -279,7 +296,9 @@ func (a *app) newFleetProgress(targets []remote.Target) *fleetProgress {
 	if !a.wantStatusLine() || len(targets) < 2 {
 		return nil
 	}
-	return newFleetProgressAt(a.io.Err, targets, time.Now)
+	p := newFleetProgressAt(a.io.Err, targets, time.Now)
+	a.drawBelow(p.statusLine)
+	return p
 }
 
 func newFleetProgressAt(term io.Writer, targets []remote.Target, now func() time.Time) *fleetProgress {
@@ -337,7 +356,9 @@ func (a *app) newPlayProgress() *playProgress {
 	if !a.wantStatusLine() {
 		return nil
 	}
-	return newPlayProgressAt(a.io.Err, time.Now)
+	p := newPlayProgressAt(a.io.Err, time.Now)
+	a.drawBelow(p.statusLine)
+	return p
 }
 
 func newPlayProgressAt(term io.Writer, now func() time.Time) *playProgress {

@@ -260,6 +260,31 @@ func TestPlayProgress(t *testing.T) {
 	}
 }
 
+// TestDrawBelowWarningsAndPrompts: once a status line is drawn, the
+// command's own warnings erase it first, and a prompt takes it off the
+// screen until answered.
+func TestDrawBelowWarningsAndPrompts(t *testing.T) {
+	var term bytes.Buffer
+	a := &app{io: &streams{Err: &term, ReadSecret: func(prompt string) (string, error) {
+		fmt.Fprint(&term, prompt)
+		return "secret", nil
+	}}}
+	clock := newFakeClock()
+	p := newFleetProgressAt(a.io.Err, hostTargets(numbered("web", 9)...), clock.now)
+	a.drawBelow(p.statusLine)
+	p.draw()
+	fmt.Fprintln(a.io.Err, "warning: Permanently added web01 to known_hosts")
+	p.draw()
+	if _, err := a.io.ReadSecret("Enter passphrase: "); err != nil {
+		t.Fatal(err)
+	}
+	line := "\r\033[K0/9 hosts done, 0 failed, 0s elapsed"
+	want := line + "\r\033[Kwarning: Permanently added web01 to known_hosts\n" + line + "\r\033[KEnter passphrase: "
+	if got := term.String(); got != want {
+		t.Errorf("terminal got\n%q\nwant\n%q", got, want)
+	}
+}
+
 func TestWantStatusLine(t *testing.T) {
 	for _, c := range []struct {
 		name   string
