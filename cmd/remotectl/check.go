@@ -175,7 +175,8 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 		results[i] = res
 		return remote.Result{ExitCode: failedExitCode(res)}, nil
 	}
-	runner := &remote.Runner{Dialer: checkDialer{Dialer: dialer, offline: offline}, Forks: a.g.Forks, Timeout: a.g.Timeout}
+	ropts = ops.checkProgress(ropts, targets)
+	runner := &remote.Runner{Dialer: ops.watchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	resultsOf := func(i int) []checks.Result { return results[i] }
 	events := ops.observeChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
 	summary, renderErr := report.RenderChecks(events, targets, resultsOf, ropts)

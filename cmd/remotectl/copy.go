@@ -8,12 +8,14 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/internal/secret"
+	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/report"
@@ -26,14 +28,30 @@ type treeCopier interface {
 	GetTree(ctx context.Context, remotePath, localDir string, progress ssh.ProgressFunc) error
 }
 
+// transferOptions are the settings copy and fetch share.
+type transferOptions struct {
+	Become        bool
+	BecomeUser    string
+	AskBecomePass bool
+}
+
+func addTransferFlags(f *pflag.FlagSet, o *transferOptions, verb string) {
+	f.BoolVar(&o.Become, "become", false, verb+" through sudo as the become user (sudo -n first)")
+	f.StringVar(&o.BecomeUser, "become-user", "", "user to become (default root); implies --become")
+	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
+}
+
 func newCopyCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "copy [-H PATTERN] SRC... DEST",
+	var o transferOptions
+	cmd := &cobra.Command{
+		Use:   "copy [-H PATTERN] [--become] SRC... DEST",
 		Short: "Copy local files and directories to DEST on every selected host",
 		Long: `Copy local files and directories (recursively, permission bits and symbolic links kept)
 into the directory DEST on every selected host, over SFTP. Files are written to a temporary
-name and renamed, so readers never see a partial file. A progress line is shown on a
-terminal. Exit codes as for exec.`,
+name and renamed, so readers never see a partial file. With --become, files are written
+through sudo as the become user (root by default), who then owns them, so DEST may be a
+directory only root can write. A progress line (bytes, rate, time left) is shown on a
+terminal; the hosts each result is true for are folded (web[01-20]). Exit codes as for exec.`,
 		Example: `  remotectl copy -H web ./site /srv/www
   remotectl copy -H db --become backup.conf /etc/backup/`,
 		Args: func(_ *cobra.Command, args []string) error {
@@ -44,35 +62,46 @@ terminal. Exit codes as for exec.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			srcs, dest := args[:len(args)-1], args[len(args)-1]
+			var size int64
 			for _, s := range srcs {
-				if _, err := os.Lstat(s); err != nil {
+				n, err := ssh.LocalSize(s)
+				if err != nil {
 					return usageError{err}
 				}
+				size += n
 			}
-			return runTransfer(cmd.Context(), a, "copy", func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
+			return runTransfer(cmd.Context(), a, "copy", &o, size, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error {
 				for _, src := range srcs {
 					if err := putTree(ctx, t, src, dest, p); err != nil {
 						return err
 					}
-					fmt.Fprintf(hio.Stdout, "copied %s to %s\n", src, path.Join(dest, filepath.Base(src)))
+					line := fmt.Sprintf("copied %s to %s", src, path.Join(dest, filepath.Base(src)))
+					log.say(hio, line, line)
 				}
 				return nil
 			})
 		},
 	}
+	addTransferFlags(cmd.Flags(), &o, "write")
+	return cmd
 }
 
 func newFetchCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "fetch [-H PATTERN] REMOTE LOCALDIR",
+	var o transferOptions
+	cmd := &cobra.Command{
+		Use:   "fetch [-H PATTERN] [--become] REMOTE LOCALDIR",
 		Short: "Copy a file or directory from every selected host into LOCALDIR/HOST/",
 		Long: `Copy the file or directory REMOTE (recursively) from every selected host into
-LOCALDIR/HOST/, so hosts never overwrite each other. Exit codes as for exec.`,
-		Example: `  remotectl fetch -H web /var/log/nginx/error.log ./logs`,
-		Args:    exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
+LOCALDIR/HOST/, so hosts never overwrite each other. A REMOTE that is a symbolic link is
+followed, as scp does: the copy has the link's name and what it points to. With --become,
+REMOTE (a file) is read through sudo, so files only root may read can be fetched.
+Exit codes as for exec.`,
+		Example: `  remotectl fetch -H web /var/log/nginx/error.log ./logs
+  remotectl fetch -H db --become /etc/shadow ./audit`,
+		Args: exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			return runTransfer(cmd.Context(), a, "fetch", func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error {
+			return runTransfer(cmd.Context(), a, "fetch", &o, -1, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
@@ -80,19 +109,25 @@ LOCALDIR/HOST/, so hosts never overwrite each other. Exit codes as for exec.`,
 				if err := getTree(ctx, t, src, hostDir, p); err != nil {
 					return err
 				}
-				fmt.Fprintf(hio.Stdout, "fetched %s to %s\n", src, filepath.Join(hostDir, path.Base(src)))
+				base := path.Base(src)
+				log.say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
+					fmt.Sprintf("fetched %s to %s", src, filepath.Join(dir, "<host>", base)))
 				return nil
 			})
 		},
 	}
+	addTransferFlags(cmd.Flags(), &o, "read")
+	return cmd
 }
 
-// transferJob moves files for one host; p reports bytes as they move.
-type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc) error
+// transferJob moves files for one host; p reports bytes as they move, log
+// what was moved.
+type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error
 
 // runTransfer fans a transfer (command copy or fetch) out like exec does,
-// with a progress line on a terminal.
-func runTransfer(ctx context.Context, a *app, command string, fn transferJob) error {
+// with a progress line on a terminal. size is the bytes each host receives,
+// -1 when unknown until each host has listed what it sends (fetch).
+func runTransfer(ctx context.Context, a *app, command string, o *transferOptions, size int64, fn transferJob) error {
 	ropts := a.reportOptions("")
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
@@ -106,24 +141,50 @@ func runTransfer(ctx context.Context, a *app, command string, fn transferJob) er
 		return err
 	}
 	targets := a.targets(hosts)
-	dialer, err := a.newDialer(secrets{})
+	if o.Become || o.BecomeUser != "" {
+		for i := range targets {
+			targets[i].Become = true
+			if o.BecomeUser != "" {
+				targets[i].BecomeUser = o.BecomeUser
+			}
+		}
+	}
+	secrets, err := a.askSecrets(false, o.AskBecomePass)
+	if err != nil {
+		return err
+	}
+	dialer, err := a.newDialer(secrets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	prog := newTransferProgress(a, len(targets))
-	defer prog.stop()
-	runner := &remote.Runner{Dialer: dialer, Forks: a.g.Forks, Timeout: a.g.Timeout}
+	log := &transferLog{fold: a.g.Output == report.FormatText, lines: map[string][]string{}}
+	var prog *transferProgress
+	if a.wantStatusLine() {
+		prog = newTransferProgress(a.io.Err, targets, size, time.Now)
+		a.drawBelow(prog.statusLine)
+		ropts.Out, ropts.Err = prog.writer(ropts.Out), prog.writer(ropts.Err)
+		prog.run()
+		defer prog.stop()
+	}
+	runner := &remote.Runner{Dialer: prog.dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		start := time.Now()
-		err := fn(ctx, t, hio, prog.host())
-		prog.hostDone()
+		err := fn(ctx, t, hio, prog.host(), log)
 		return remote.Result{Duration: time.Since(start)}, err
+	}
+	// Before the recap: the progress line goes, the folded lines come.
+	onEnd := func() {
+		prog.stop()
+		if !a.g.Quiet {
+			log.write(a.io.Out)
+		}
 	}
 	masker := &secret.Masker{}
 	masker.Add(a.hostSecrets(hosts)...)
-	events := pump(prog.until(runner.Run(ctx, targets, job)), masker, nil, nil, nil)
+	events := pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.observe}, nil, onEnd)
+
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
@@ -134,11 +195,45 @@ func runTransfer(ctx context.Context, a *app, command string, fn transferJob) er
 	return nil
 }
 
+// transferLog tells what each host's transfer did. In text mode, each line
+// is written once, after the run, with the hosts it is true for: "copied
+// big.bin to /tmp/x: web[01-20]"; otherwise it is the host's output.
+type transferLog struct {
+	fold  bool
+	mu    sync.Mutex
+	order []string            // lines, as first said
+	lines map[string][]string // line → hosts
+}
+
+// say records line for the host; folded is the same line for every host
+// it is true for (fetch names the host's directory "<host>").
+func (l *transferLog) say(hio remote.HostIO, line, folded string) {
+	if !l.fold {
+		fmt.Fprintln(hio.Stdout, line)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, seen := l.lines[folded]; !seen {
+		l.order = append(l.order, folded)
+	}
+	l.lines[folded] = append(l.lines[folded], hio.Target.Name)
+}
+
+// write writes the folded lines.
+func (l *transferLog) write(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, line := range l.order {
+		fmt.Fprintf(w, "%s: %s\n", line, nodeset.Fold(l.lines[line]))
+	}
+}
+
 func putTree(ctx context.Context, t remote.Transport, src, dest string, p ssh.ProgressFunc) error {
 	if tc, ok := t.(treeCopier); ok {
 		return tc.PutTree(ctx, src, dest, p)
 	}
-	// Transports without tree copy (local): single files through Upload.
+	// Transports without tree copy (local, WinRM): single files through Upload.
 	fi, err := os.Stat(src)
 	if err != nil {
 		return err
@@ -151,7 +246,7 @@ func putTree(ctx context.Context, t remote.Transport, src, dest string, p ssh.Pr
 		return err
 	}
 	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), f, fi.Mode().Perm())
+	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), ssh.ProgressReader(f, fi.Size(), p), fi.Mode().Perm())
 }
 
 func getTree(ctx context.Context, t remote.Transport, src, localDir string, p ssh.ProgressFunc) error {
@@ -162,85 +257,11 @@ func getTree(ctx context.Context, t remote.Transport, src, localDir string, p ss
 	if err != nil {
 		return err
 	}
-	if err := t.Download(ctx, src, f); err != nil {
+	if err := t.Download(ctx, src, ssh.ProgressWriter(f, -1, p)); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
-}
-
-// transferProgress draws one status line on stderr while transfers run, on
-// a terminal only: bytes moved across all hosts and hosts finished.
-type transferProgress struct {
-	w           io.Writer
-	hosts       int
-	done, total atomic.Int64
-	finished    atomic.Int64
-	quit        chan struct{}
-	exited      chan struct{}
-	stopped     atomic.Bool
-}
-
-func newTransferProgress(a *app, hosts int) *transferProgress {
-	p := &transferProgress{w: a.io.Err, hosts: hosts, quit: make(chan struct{}), exited: make(chan struct{})}
-	if !a.io.ErrTTY || a.g.Quiet || a.g.Output != "text" {
-		p.stopped.Store(true)
-		close(p.exited)
-		return p
-	}
-	go p.loop()
-	return p
-}
-
-// host returns a progress callback for one host; ProgressFunc reports the
-// host's running totals, so each callback keeps its last values to add deltas.
-func (p *transferProgress) host() ssh.ProgressFunc {
-	var lastDone, lastTotal int64
-	return func(done, total int64) {
-		p.done.Add(done - lastDone)
-		p.total.Add(total - lastTotal)
-		lastDone, lastTotal = done, total
-	}
-}
-
-func (p *transferProgress) hostDone() { p.finished.Add(1) }
-
-// until forwards events and erases the progress line before the last one
-// is seen, so the recap that follows never mixes with it.
-func (p *transferProgress) until(events <-chan remote.Event) <-chan remote.Event {
-	out := make(chan remote.Event, cap(events))
-	go func() {
-		for ev := range events {
-			out <- ev
-		}
-		p.stop()
-		close(out)
-	}()
-	return out
-}
-
-func (p *transferProgress) loop() {
-	defer close(p.exited)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.quit:
-			fmt.Fprint(p.w, "\r\033[K")
-			return
-		case <-tick.C:
-			fmt.Fprintf(p.w, "\r\033[K%s / %s, %d/%d hosts done",
-				humanBytes(p.done.Load()), humanBytes(p.total.Load()), p.finished.Load(), p.hosts)
-		}
-	}
-}
-
-// stop erases the progress line and returns once it is gone.
-func (p *transferProgress) stop() {
-	if p.stopped.CompareAndSwap(false, true) {
-		close(p.quit)
-	}
-	<-p.exited
 }
 
 func humanBytes(n int64) string {

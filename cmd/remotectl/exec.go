@@ -110,7 +110,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if targets, err = ops.rerunTargets(targets); err != nil {
 		return err
 	}
-	ropts = ops.execReportOptions(ropts, len(targets))
+	ropts = ops.execReportOptions(ropts, targets)
 
 	var stdin []byte
 	if o.Stdin {
@@ -132,7 +132,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	}
 	defer dialer.Close()
 
-	runner := &remote.Runner{Dialer: dialer, Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: ops.watchDial(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		cmd := &remote.Cmd{
 			Stdout:     hio.Stdout,

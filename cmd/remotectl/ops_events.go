@@ -113,12 +113,7 @@ func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target
 		r.outputs = runrec.NewOutputRecorder(len(targets))
 		observers = append(observers, r.outputs.Observe)
 	}
-	var onEnd func()
-	if r.progress != nil {
-		observers = append(observers, r.progress.observe)
-		onEnd = r.progress.stop // before the recap is written
-		r.progress.run()
-	}
+	observers, onEnd := r.progressObservers(observers)
 	if r.o.Report != "" {
 		r.reportDoc = r.branches.addFile(r.o.Report, func(ev <-chan remote.Event, out io.Writer) error {
 			_, err := report.Render(ev, targets, report.Options{Format: report.FormatJSON, Out: out, Err: io.Discard})
@@ -145,5 +140,17 @@ func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Targ
 	if r.o.Textfile != "" {
 		r.checkMetrics = r.branches.add(render(report.FormatPrometheus))
 	}
-	return pump(events, r.secrets, nil, r.branches.outs, nil)
+	observers, onEnd := r.progressObservers(nil)
+	return pump(events, r.secrets, observers, r.branches.outs, onEnd)
+}
+
+// progressObservers adds the status line, if the run has one, to the
+// observers, and starts drawing it; onEnd erases it for good, before the
+// recap is written.
+func (r *opsRun) progressObservers(observers []func(remote.Event)) (_ []func(remote.Event), onEnd func()) {
+	if r.progress == nil {
+		return observers, nil
+	}
+	r.progress.run()
+	return append(observers, r.progress.observe), r.progress.stop
 }

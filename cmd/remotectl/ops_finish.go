@@ -7,14 +7,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
 )
 
 // execReportOptions adapts the exec renderer's options to the run: on a
 // terminal, the progress line is drawn below output.
-func (r *opsRun) execReportOptions(o report.Options, hosts int) report.Options {
-	if r.progress = r.a.newExecProgress(hosts); r.progress != nil {
+func (r *opsRun) execReportOptions(o report.Options, targets []remote.Target) report.Options {
+	if r.progress = r.a.newFleetProgress(targets); r.progress != nil {
 		o.Out, o.Err = r.progress.writer(o.Out), r.progress.writer(o.Err)
 	}
 	return o

@@ -1,113 +1,259 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/report"
 )
 
-// progressInterval is how often the progress line is redrawn.
+// progressInterval is how often the status line is redrawn.
 const progressInterval = 200 * time.Millisecond
 
-// execProgress draws one status line on a terminal's standard error while
-// an exec fan-out runs: hosts done of the total, failed, elapsed time and an
-// estimate of the time left. Output written through its writers first
-// erases the line, which the next tick draws again below the output, so the
-// line and output lines never mix. Like copy's transfer progress, it is
-// drawn on a terminal only and never with -q.
-type execProgress struct {
-	mu     sync.Mutex
-	term   io.Writer // where the line is drawn
-	shown  bool      // the line is on the screen
-	total  int
-	done   int
-	failed int
-	start  time.Time
+// stragglers is how few hosts left the status line names, with what each
+// is doing: "49/50 hosts done, ... — waiting on hung01 (connecting)".
+const stragglers = 3
 
-	quit   chan struct{}
-	exited chan struct{}
-	once   sync.Once
+// eraseLine returns the cursor to the start of the line and clears it.
+const eraseLine = "\r\033[K"
+
+// statusLine is one line of live status drawn on a terminal's standard
+// error while a run goes, redrawn every progressInterval. Output written
+// through its writers first erases the line, which the next tick draws
+// again below the output, so the line and output lines never mix.
+//
+// Everything the line shows is updated under its lock (see update), which
+// text is also called with.
+type statusLine struct {
+	mu    sync.Mutex
+	term  io.Writer                  // where the line is drawn
+	now   func() time.Time           // the clock (time.Now; a fake in tests)
+	text  func(now time.Time) string // the line to draw, called with mu held
+	shown bool                       // the line is on the screen
+
+	quit, exited chan struct{} // nil until run
+	once         sync.Once
 }
 
-// newExecProgress returns the progress of a run over total hosts drawn on
-// term, or nil when there should be none.
-func (a *app) newExecProgress(total int) *execProgress {
-	if !a.io.ErrTTY || a.g.Quiet || total < 2 {
-		return nil
+// wantStatusLine reports whether a run shows a status line: only on a
+// terminal that can erase a line (not TERM=dumb), never with -q (or
+// --cron), and only with the text output formats: a machine-readable
+// document on a terminal gets no line drawn beside it.
+func (a *app) wantStatusLine() bool {
+	switch a.g.Output {
+	case report.FormatText, report.FormatGrouped, report.FormatCoalesce:
+	default:
+		return false
 	}
-	return &execProgress{term: a.io.Err, total: total, start: time.Now(), quit: make(chan struct{}), exited: make(chan struct{})}
+	return a.io.ErrTTY && !a.g.Quiet && a.io.Getenv("TERM") != "dumb"
+}
+
+func newStatusLine(term io.Writer, now func() time.Time, text func(time.Time) string) *statusLine {
+	return &statusLine{term: term, now: now, text: text}
+}
+
+// drawBelow sends the rest of the command's standard error and prompts
+// through the line: a warning written while the line is shown (a host key
+// added to known_hosts, TLS not verified) erases it first, and a prompt (a
+// key's passphrase) takes the line off the screen, and holds it and every
+// output line off, until it is answered.
+func (a *app) drawBelow(s *statusLine) {
+	a.io.Err = s.writer(a.io.Err)
+	if read := a.io.ReadSecret; read != nil {
+		a.io.ReadSecret = func(prompt string) (string, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.erase()
+			return read(prompt)
+		}
+	}
 }
 
 // writer returns w wrapped so that each write first erases the line.
-func (p *execProgress) writer(w io.Writer) io.Writer { return &progressWriter{p: p, w: w} }
+func (s *statusLine) writer(w io.Writer) io.Writer { return &erasingWriter{s: s, w: w} }
 
-type progressWriter struct {
-	p *execProgress
+type erasingWriter struct {
+	s *statusLine
 	w io.Writer
 }
 
-func (pw *progressWriter) Write(b []byte) (int, error) {
-	pw.p.mu.Lock()
-	defer pw.p.mu.Unlock()
-	pw.p.erase()
-	return pw.w.Write(b)
+func (ew *erasingWriter) Write(b []byte) (int, error) {
+	ew.s.mu.Lock()
+	defer ew.s.mu.Unlock()
+	ew.s.erase()
+	return ew.w.Write(b)
 }
 
-// run starts drawing.
-func (p *execProgress) run() {
+// update changes what the line shows.
+func (s *statusLine) update(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+// run starts drawing, every progressInterval.
+func (s *statusLine) run() {
+	s.quit, s.exited = make(chan struct{}), make(chan struct{})
 	go func() {
-		defer close(p.exited)
+		defer close(s.exited)
 		tick := time.NewTicker(progressInterval)
 		defer tick.Stop()
 		for {
 			select {
-			case <-p.quit:
-				p.mu.Lock()
-				p.erase()
-				p.mu.Unlock()
+			case <-s.quit:
 				return
 			case <-tick.C:
-				p.draw(time.Now())
+				s.draw()
 			}
 		}
 	}()
 }
 
-// observe counts finished hosts.
-func (p *execProgress) observe(ev remote.Event) {
-	if ev.Kind != remote.EventDone {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done++
-	if ev.Err != nil || ev.Result.ExitCode != 0 || ev.Result.Signal != "" {
-		p.failed++
+// draw draws the line once, replacing what it showed.
+func (s *statusLine) draw() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprint(s.term, eraseLine+s.text(s.now()))
+	s.shown = true
+}
+
+// stop ends the drawing, erases the line for good and returns once it is
+// gone. It is safe to call more than once.
+func (s *statusLine) stop() {
+	s.once.Do(func() {
+		if s.quit != nil {
+			close(s.quit)
+			<-s.exited
+		}
+		s.mu.Lock()
+		s.erase()
+		s.mu.Unlock()
+	})
+}
+
+// erase removes the line; the caller holds s.mu.
+func (s *statusLine) erase() {
+	if s.shown {
+		fmt.Fprint(s.term, eraseLine)
+		s.shown = false
 	}
 }
 
-// stop erases the line for good and returns once it is gone.
-func (p *execProgress) stop() {
-	p.once.Do(func() { close(p.quit) })
-	<-p.exited
-}
+// hostPhase is where a host of a run is.
+type hostPhase uint8
 
-func (p *execProgress) draw(now time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprint(p.term, "\r\033[K"+progressLine(p.done, p.total, p.failed, now.Sub(p.start)))
-	p.shown = true
-}
+const (
+	phaseQueued     hostPhase = iota // not started yet (waiting for a fork)
+	phaseConnecting                  // dialling, handshake, authentication
+	phaseRunning                     // connected: the job runs
+	phaseDone
+)
 
-// erase removes the line; the caller holds p.mu.
-func (p *execProgress) erase() {
-	if p.shown {
-		fmt.Fprint(p.term, "\r\033[K")
-		p.shown = false
+func (p hostPhase) String() string {
+	switch p {
+	case phaseConnecting:
+		return "connecting"
+	case phaseRunning:
+		return "running"
+	case phaseDone:
+		return "done"
 	}
+	return "not started"
+}
+
+// fleetCounts are the hosts of a run as the status line counts them: how
+// many are done and failed, and the phase of every host, so that the last
+// few can be named. Its methods are called with the status line's lock held.
+type fleetCounts struct {
+	names  []string             // every host, in the run's order
+	phase  map[string]hostPhase // by name; absent means queued
+	done   int
+	failed int
+	start  time.Time
+}
+
+func newFleetCounts(targets []remote.Target, start time.Time) *fleetCounts {
+	f := &fleetCounts{phase: make(map[string]hostPhase, len(targets)), start: start}
+	for i := range targets {
+		f.names = append(f.names, targets[i].Name)
+	}
+	return f
+}
+
+// enter moves a host on to phase p; a host never moves back, so a late
+// report (a dial that ended after its host was given up) changes nothing.
+func (f *fleetCounts) enter(name string, p hostPhase) {
+	if p > f.phase[name] {
+		f.phase[name] = p
+	}
+}
+
+// observe follows a runner's events: started hosts are connecting until
+// their dial reports otherwise; finished ones count.
+func (f *fleetCounts) observe(ev remote.Event) {
+	switch ev.Kind {
+	case remote.EventStart:
+		f.enter(ev.Target.Name, phaseConnecting)
+	case remote.EventDone:
+		if f.phase[ev.Target.Name] == phaseDone {
+			return
+		}
+		f.enter(ev.Target.Name, phaseDone)
+		f.done++
+		if ev.Err != nil || ev.Result.ExitCode != 0 || ev.Result.Signal != "" {
+			f.failed++
+		}
+	}
+}
+
+// waitingOn names the hosts not done when at most stragglers are left.
+func (f *fleetCounts) waitingOn() string {
+	var left []string
+	for _, n := range f.names {
+		if f.phase[n] != phaseDone {
+			left = append(left, n)
+		}
+	}
+	return waitingOn(left, f.phase)
+}
+
+// waitingOn names the hosts left, when there are at most stragglers of
+// them, grouped by phase and folded: "hung01 (connecting), web[03-04]
+// (running)". It is "" when more are left, or none.
+func waitingOn(left []string, phase map[string]hostPhase) string {
+	if len(left) == 0 || len(left) > stragglers {
+		return ""
+	}
+	byPhase := map[hostPhase][]string{}
+	for _, n := range left {
+		byPhase[phase[n]] = append(byPhase[phase[n]], n)
+	}
+	var parts []string
+	for _, p := range []hostPhase{phaseConnecting, phaseRunning, phaseQueued} {
+		if names := byPhase[p]; len(names) > 0 {
+			parts = append(parts, fmt.Sprintf("%s (%s)", nodeset.Fold(names), p))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// line is "12/200 hosts done, 3 failed, 4.1s elapsed, about 1m2s left", or,
+// once few hosts are left, "... 4.1s elapsed — waiting on hung01 (connecting)".
+func (f *fleetCounts) line(now time.Time) string {
+	elapsed := now.Sub(f.start)
+	if waiting := f.waitingOn(); waiting != "" {
+		return fmt.Sprintf("%d/%d hosts done, %d failed, %s elapsed — waiting on %s",
+			f.done, len(f.names), f.failed, elapsed.Round(100*time.Millisecond), waiting)
+	}
+	return progressLine(f.done, len(f.names), f.failed, elapsed)
 }
 
 // progressLine is "12/200 hosts done, 3 failed, 4.1s elapsed, about 1m2s left".
@@ -118,4 +264,283 @@ func progressLine(done, total, failed int, elapsed time.Duration) string {
 		s += fmt.Sprintf(", about %s left", left.Round(time.Second))
 	}
 	return s
+}
+
+// phaseDialer tells the status line when each host's connection is being
+// made and when it is up.
+type phaseDialer struct {
+	remote.Dialer
+	enter func(name string, p hostPhase)
+}
+
+func (d phaseDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
+	d.enter(t.Name, phaseConnecting)
+	tr, err := d.Dialer.Dial(ctx, t)
+	if err == nil {
+		d.enter(t.Name, phaseRunning)
+	}
+	return tr, err
+}
+
+// fleetProgress is the status line of a run over many hosts (exec, check):
+// hosts done of the total, failed, elapsed time, an estimate of the time
+// left, and the stragglers by name.
+type fleetProgress struct {
+	*statusLine
+	counts *fleetCounts
+}
+
+// newFleetProgress returns the status line of a run over targets, or nil
+// when there should be none (see wantStatusLine; a single host needs none).
+func (a *app) newFleetProgress(targets []remote.Target) *fleetProgress {
+	if !a.wantStatusLine() || len(targets) < 2 {
+		return nil
+	}
+	p := newFleetProgressAt(a.io.Err, targets, time.Now)
+	a.drawBelow(p.statusLine)
+	return p
+}
+
+func newFleetProgressAt(term io.Writer, targets []remote.Target, now func() time.Time) *fleetProgress {
+	p := &fleetProgress{counts: newFleetCounts(targets, now())}
+	p.statusLine = newStatusLine(term, now, p.counts.line)
+	return p
+}
+
+// observe counts a runner event.
+func (p *fleetProgress) observe(ev remote.Event) { p.update(func() { p.counts.observe(ev) }) }
+
+// dialer wraps d to follow each host's connection.
+func (p *fleetProgress) dialer(d remote.Dialer) remote.Dialer {
+	return phaseDialer{Dialer: d, enter: func(name string, ph hostPhase) {
+		p.update(func() { p.counts.enter(name, ph) })
+	}}
+}
+
+// checkProgress starts the status line of a check run over targets,
+// if it has one: the results are written below it.
+func (r *opsRun) checkProgress(o report.CheckOptions, targets []remote.Target) report.CheckOptions {
+	if r.progress = r.a.newFleetProgress(targets); r.progress != nil {
+		o.Out = r.progress.writer(o.Out)
+	}
+	return o
+}
+
+// watchDial wraps the dialer of a run whose hosts the status line follows.
+func (r *opsRun) watchDial(d remote.Dialer) remote.Dialer {
+	if r.progress == nil {
+		return d
+	}
+	return r.progress.dialer(d)
+}
+
+// playProgress is the status line of a playbook run. With the linear
+// strategy it follows the current task over the current batch: "TASK
+// [install nginx]: 48/50 hosts done, 1 failed, 12.3s elapsed — waiting on
+// web07 (running)". With the free strategy, where each host runs ahead on
+// its own, it counts the batch's hosts and failures.
+type playProgress struct {
+	*statusLine
+	start    time.Time
+	play     string
+	task     string               // the current task ("" before the first, or with the free strategy)
+	batch    []string             // hosts of the current batch
+	phase    map[string]hostPhase // connection of each host of the batch
+	answered map[string]bool      // hosts with a result for the current task
+	failed   map[string]bool      // hosts out of the play: failed or unreachable
+}
+
+// newPlayProgress returns the status line of a play run, or nil when there
+// should be none (see wantStatusLine).
+func (a *app) newPlayProgress() *playProgress {
+	if !a.wantStatusLine() {
+		return nil
+	}
+	p := newPlayProgressAt(a.io.Err, time.Now)
+	a.drawBelow(p.statusLine)
+	return p
+}
+
+func newPlayProgressAt(term io.Writer, now func() time.Time) *playProgress {
+	p := &playProgress{start: now(), phase: map[string]hostPhase{}, answered: map[string]bool{}, failed: map[string]bool{}}
+	p.statusLine = newStatusLine(term, now, p.line)
+	return p
+}
+
+// observe follows the executor's events.
+func (p *playProgress) observe(ev playbook.Event) {
+	p.update(func() {
+		switch ev.Kind {
+		case playbook.EventPlayStart:
+			p.play, p.task = ev.Play.Name, ""
+		case playbook.EventBatchStart:
+			p.batch, p.task = ev.Hosts, ""
+			clear(p.phase)
+			clear(p.answered)
+		case playbook.EventTaskStart:
+			p.task = ev.Task.DisplayName()
+			clear(p.answered)
+		case playbook.EventResult:
+			r := ev.Result
+			if r.Task == p.task {
+				p.answered[r.Host] = true
+			}
+			if (r.Status == playbook.StatusFailed && !r.Ignored) || r.Status == playbook.StatusUnreachable {
+				p.failed[r.Host] = true
+			}
+		}
+	})
+}
+
+// startPlayProgress starts the status line of a play run written as text,
+// if it has one, below the text renderer's output. stop erases it for good.
+func (a *app) startPlayProgress(opts *playbook.Options, text *playbook.TextRenderer) (stop func()) {
+	p := a.newPlayProgress()
+	if p == nil || text == nil {
+		return func() {}
+	}
+	text.Out = p.writer(text.Out)
+	observe := opts.Observe
+	opts.Observe = func(ev playbook.Event) {
+		observe(ev)
+		p.observe(ev)
+	}
+	opts.Dialer = p.dialer(opts.Dialer)
+	p.run()
+	return p.stop
+}
+
+// dialer wraps d to follow each host's connection.
+func (p *playProgress) dialer(d remote.Dialer) remote.Dialer {
+	return phaseDialer{Dialer: d, enter: func(name string, ph hostPhase) {
+		p.update(func() {
+			if ph > p.phase[name] {
+				p.phase[name] = ph
+			}
+		})
+	}}
+}
+
+func (p *playProgress) line(now time.Time) string {
+	elapsed := now.Sub(p.start).Round(100 * time.Millisecond)
+	failed := 0
+	for _, h := range p.batch {
+		if p.failed[h] {
+			failed++
+		}
+	}
+	if p.task == "" {
+		return fmt.Sprintf("PLAY [%s]: %d hosts, %d failed, %s elapsed", p.play, len(p.batch), failed, elapsed)
+	}
+	var left []string
+	for _, h := range p.batch {
+		if !p.answered[h] && !p.failed[h] {
+			left = append(left, h)
+		}
+	}
+	s := fmt.Sprintf("TASK [%s]: %d/%d hosts done, %d failed, %s elapsed", p.task, len(p.batch)-len(left), len(p.batch), failed, elapsed)
+	if waiting := waitingOn(left, p.phase); waiting != "" {
+		s += " — waiting on " + waiting
+	}
+	return s
+}
+
+// transferProgress is the status line of copy and fetch: "1.2 GiB / 2.0 GiB
+// (60%), 45.3 MiB/s, about 18s left, 3/20 hosts done, 0 failed", then the
+// stragglers by name. Its methods do nothing on a nil *transferProgress
+// (no status line).
+type transferProgress struct {
+	*statusLine
+	counts    *fleetCounts
+	done      int64     // bytes moved, every host
+	total     int64     // bytes to move, over the hosts whose total is known
+	known     int       // hosts whose total is known
+	upFront   bool      // every host's total was known from the start
+	firstByte time.Time // when the first byte moved: the rate's start
+}
+
+// newTransferProgress returns the status line of a transfer to targets of
+// size bytes each, or of sizes each host reports as it starts (size < 0).
+func newTransferProgress(term io.Writer, targets []remote.Target, size int64, now func() time.Time) *transferProgress {
+	p := &transferProgress{counts: newFleetCounts(targets, now())}
+	if size >= 0 {
+		p.total, p.known, p.upFront = size*int64(len(targets)), len(targets), true
+	}
+	p.statusLine = newStatusLine(term, now, p.line)
+	return p
+}
+
+// host returns the progress callback of one host's transfer: it reports
+// the host's running totals, so the callback keeps its last values to add
+// deltas. Its first total counts when sizes were not known up front.
+func (p *transferProgress) host() ssh.ProgressFunc {
+	if p == nil {
+		return func(int64, int64) {}
+	}
+	var last int64
+	counted := p.upFront
+	return func(done, total int64) {
+		p.update(func() {
+			if !counted && total >= 0 {
+				p.total += total
+				p.known++
+				counted = true
+			}
+			p.done += done - last
+			last = done
+			if p.firstByte.IsZero() && p.done > 0 {
+				p.firstByte = p.now()
+			}
+		})
+	}
+}
+
+func (p *transferProgress) observe(ev remote.Event) {
+	if p != nil {
+		p.update(func() { p.counts.observe(ev) })
+	}
+}
+
+func (p *transferProgress) dialer(d remote.Dialer) remote.Dialer {
+	if p == nil {
+		return d
+	}
+	return phaseDialer{Dialer: d, enter: func(name string, ph hostPhase) {
+		p.update(func() { p.counts.enter(name, ph) })
+	}}
+}
+
+func (p *transferProgress) stop() {
+	if p != nil {
+		p.statusLine.stop()
+	}
+}
+
+func (p *transferProgress) line(now time.Time) string {
+	var b strings.Builder
+	whole := p.known == len(p.counts.names) // every host's total is known
+	if whole {
+		fmt.Fprintf(&b, "%s / %s", humanBytes(p.done), humanBytes(p.total))
+		if p.total > 0 {
+			fmt.Fprintf(&b, " (%d%%)", p.done*100/p.total)
+		}
+	} else {
+		fmt.Fprintf(&b, "%s copied", humanBytes(p.done))
+	}
+	if !p.firstByte.IsZero() {
+		if secs := now.Sub(p.firstByte).Seconds(); secs > 0 {
+			rate := float64(p.done) / secs
+			fmt.Fprintf(&b, ", %s/s", humanBytes(int64(rate)))
+			if whole && p.done < p.total && rate > 0 {
+				left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
+				fmt.Fprintf(&b, ", about %s left", max(left.Round(time.Second), time.Second))
+			}
+		}
+	}
+	c := p.counts
+	fmt.Fprintf(&b, ", %d/%d hosts done, %d failed", c.done, len(c.names), c.failed)
+	if waiting := c.waitingOn(); waiting != "" {
+		b.WriteString(" — waiting on " + waiting)
+	}
+	return b.String()
 }

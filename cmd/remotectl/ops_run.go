@@ -56,7 +56,7 @@ type opsRun struct {
 	// dryRun: the run changes nothing (play --check); it is recorded as
 	// such and never the base of --rerun.
 	dryRun   bool
-	progress *execProgress
+	progress *fleetProgress
 	outputs  *runrec.OutputRecorder // exec: digests of each host's output
 	branches branchSet              // renderers of the report and textfile
 	// Documents of the extra renderers: the --report JSON, and the metrics

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/remotectl/remotectl/remote"
 )
 
 func TestWithLabelAddsToEverySeries(t *testing.T) {
@@ -35,22 +32,6 @@ func TestProgressLine(t *testing.T) {
 		if got := progressLine(c.done, c.total, c.failed, c.elapsed); got != c.want {
 			t.Errorf("progressLine(%d, %d, %d, %s) = %q, want %q", c.done, c.total, c.failed, c.elapsed, got, c.want)
 		}
-	}
-}
-
-// TestProgressErasesBeforeOutput: output written while the line is shown
-// first erases it, so lines and the status line never mix.
-func TestProgressErasesBeforeOutput(t *testing.T) {
-	var term bytes.Buffer
-	p := &execProgress{term: &term, total: 3, start: time.Now(), quit: make(chan struct{}), exited: make(chan struct{})}
-	p.observe(remote.Event{Kind: remote.EventDone, Result: remote.Result{ExitCode: 1}})
-	p.draw(p.start.Add(time.Second))
-	if _, err := p.writer(&term).Write([]byte("web01 | hello\n")); err != nil {
-		t.Fatal(err)
-	}
-	want := "\r\033[K1/3 hosts done, 1 failed, 1s elapsed, about 2s left\r\033[Kweb01 | hello\n"
-	if got := term.String(); got != want {
-		t.Errorf("terminal got %q, want %q", got, want)
 	}
 }
 

@@ -146,7 +146,9 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 		text = &playbook.TextRenderer{Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0}
 		opts.Observe = text.Observe
 	}
+	stopProgress := a.startPlayProgress(&opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
+	stopProgress()
 	if err := writePlayReport(a, rep, text); err != nil {
 		// The run itself is complete: report the output problem, keep the exit bits.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)

@@ -14,8 +14,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
-	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/report"
 )
 

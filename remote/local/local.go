@@ -60,7 +60,7 @@ func (Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, erro
 	if err := ctx.Err(); err != nil {
 		return nil, remote.Wrap(remote.ClassOf(err), "dial", err)
 	}
-	return &transport{name: t.Name}, nil
+	return &transport{name: t.Name, become: t.Become}, nil
 }
 
 // HostEnv is the environment variable that tells a command run by the local
@@ -71,6 +71,7 @@ const HostEnv = "REMOTECTL_HOST"
 
 type transport struct {
 	name   string
+	become bool // the target asks for become, which this transport refuses
 	closed atomic.Bool
 }
 
@@ -142,9 +143,7 @@ func (t *transport) Run(ctx context.Context, c *remote.Cmd) (remote.Result, erro
 func commandLine(c *remote.Cmd) ([]string, error) {
 	switch {
 	case c.Become:
-		return nil, &remote.Error{Class: remote.ClassOther, Op: "run",
-			Err:  errors.New("become (sudo) is not supported by the local transport"),
-			Hint: "run remotectl itself as the user the command needs"}
+		return nil, errBecome("run")
 	case c.Shell != "" && len(c.Args) > 0:
 		return nil, remote.Errorf(remote.ClassOther, "run", "the command sets both Shell (%q) and Args (%q); set one", c.Shell, c.Args)
 	case c.Shell != "":
@@ -335,5 +334,15 @@ func (t *transport) check(op string) error {
 	if t.closed.Load() {
 		return remote.Errorf(remote.ClassOther, op, "the local transport is closed")
 	}
+	if t.become {
+		return errBecome(op)
+	}
 	return nil
+}
+
+// errBecome refuses become, which would need sudo on the controller.
+func errBecome(op string) error {
+	return &remote.Error{Class: remote.ClassOther, Op: op,
+		Err:  errors.New("become (sudo) is not supported by the local transport"),
+		Hint: "run remotectl itself as the user the command needs"}
 }

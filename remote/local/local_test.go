@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -298,6 +299,30 @@ func TestUploadDownloadErrors(t *testing.T) {
 	}
 	if err := tr.Download(ctx, dir, &sink); err == nil {
 		t.Error("download of a directory succeeded")
+	}
+}
+
+// TestBecomeRefused checks that a target asking for become is refused, for
+// commands and file transfers alike, rather than served as the controller's
+// own user.
+func TestBecomeRefused(t *testing.T) {
+	tr, err := Dialer{}.Dial(context.Background(), remote.Target{Name: "localhost", Transport: remote.KindLocal, Become: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	dir := t.TempDir()
+	ctx := context.Background()
+	_, err = tr.Run(ctx, &remote.Cmd{Args: []string{"true"}})
+	errUp := tr.Upload(ctx, filepath.Join(dir, "f"), strings.NewReader("x"), 0o600)
+	errDown := tr.Download(ctx, filepath.Join(dir, "f"), io.Discard)
+	for op, err := range map[string]error{"run": err, "upload": errUp, "download": errDown} {
+		if err == nil || !strings.Contains(err.Error(), "become") || remote.HintOf(err) == "" {
+			t.Errorf("%s with become: %v (hint %q); want a refusal with a hint", op, err, remote.HintOf(err))
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "f")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("upload with become wrote the file: %v", err)
 	}
 }
 

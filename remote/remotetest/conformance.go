@@ -91,6 +91,7 @@ const (
 	CaseCancel          = "cancel"
 	CaseFiles           = "files"
 	CaseDownloadMissing = "download-missing"
+	CaseDownloadSymlink = "download-symlink"
 	CaseRunAfterClose   = "run-after-close"
 	CaseOS              = "os"
 	CaseConcurrentRuns  = "concurrent-runs"
@@ -131,6 +132,7 @@ var conformanceCases = []conformanceCase{
 	{CaseCancel, testCancel},
 	{CaseFiles, testFiles},
 	{CaseDownloadMissing, testDownloadMissing},
+	{CaseDownloadSymlink, testDownloadSymlink},
 	{CaseRunAfterClose, testRunAfterClose},
 	{CaseOS, testOS},
 	{CaseConcurrentRuns, testConcurrentRuns},
@@ -162,6 +164,10 @@ var conformanceCases = []conformanceCase{
 //   - files: Upload then Download round-trips the bytes, and the mode bits
 //     on a POSIX host;
 //   - download-missing: downloading a missing file is a classified error;
+//   - download-symlink: downloading a path that is a symbolic link to a
+//     file gets the file's bytes, as scp and Ansible's fetch do; a transport
+//     that copies trees (TreeGetter) copies a link to a file as that file
+//     and a link to a directory as that directory, under the link's name;
 //   - run-after-close: Run on a closed transport is an error, not a panic
 //     nor a hang;
 //   - os: OS() reports env.OS;
@@ -615,6 +621,66 @@ func testDownloadMissing(t *testing.T, h *caseHost) {
 	}
 	// The failure is the file's, not the transport's.
 	h.mustRun(t, remote.Cmd{Args: []string{"echo", "ok"}}, 0, "ok\n", "")
+}
+
+// TreeGetter is the optional capability of transports that copy whole
+// remote trees (SSH over SFTP): remotePath into localDir/base(remotePath),
+// progress told the bytes copied and the total.
+type TreeGetter interface {
+	GetTree(ctx context.Context, remotePath, localDir string, progress func(done, total int64)) error
+}
+
+func testDownloadSymlink(t *testing.T, h *caseHost) {
+	dir := h.tempDir(t)
+	data := randomBytes(70<<10, 15)
+	if err := os.MkdirAll(filepath.Join(dir, "conf.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{"real.bin": data, "conf.d/app.conf": []byte("k=v\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"link.bin": "real.bin", "conf": "conf.d"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got bytes.Buffer
+	_, err := bounded(t, h.ctx, "Download", func() (struct{}, error) {
+		return struct{}{}, h.tr.Download(h.ctx, filepath.Join(dir, "link.bin"), &got)
+	})
+	if err != nil {
+		t.Errorf("Download of a symbolic link to a file: %v (hint: %s)", err, remote.HintOf(err))
+	} else if !bytes.Equal(got.Bytes(), data) {
+		t.Errorf("Download of a symbolic link to a file returned %d bytes, want the file's %d", got.Len(), len(data))
+	}
+	tg, ok := h.tr.(TreeGetter)
+	if !ok {
+		return
+	}
+	local := t.TempDir()
+	for _, link := range []string{"link.bin", "conf"} {
+		_, err := bounded(t, h.ctx, "GetTree", func() (struct{}, error) {
+			return struct{}{}, tg.GetTree(h.ctx, filepath.Join(dir, link), local, nil)
+		})
+		if err != nil {
+			t.Errorf("GetTree of the symbolic link %s: %v (hint: %s)", link, err, remote.HintOf(err))
+		}
+	}
+	if info, err := os.Lstat(filepath.Join(local, "link.bin")); err != nil {
+		t.Errorf("GetTree of a symbolic link to a file: %v", err)
+	} else if !info.Mode().IsRegular() {
+		t.Errorf("GetTree of a symbolic link to a file made %v, want the regular file link.bin", info.Mode())
+	} else if b, _ := os.ReadFile(filepath.Join(local, "link.bin")); !bytes.Equal(b, data) {
+		t.Errorf("GetTree of a symbolic link to a file: link.bin holds %d bytes, want the file's %d", len(b), len(data))
+	}
+	if b, err := os.ReadFile(filepath.Join(local, "conf", "app.conf")); err != nil || string(b) != "k=v\n" {
+		t.Errorf("GetTree of a symbolic link to a directory: conf/app.conf = %q, %v; want the directory's file", b, err)
+	}
+	if info, err := os.Lstat(filepath.Join(local, "conf")); err == nil && !info.IsDir() {
+		t.Errorf("GetTree of a symbolic link to a directory made %v, want a directory", info.Mode())
+	}
 }
 
 func testRunAfterClose(t *testing.T, h *caseHost) {

@@ -20,7 +20,7 @@ import (
 
 // ProgressFunc is told the bytes copied so far and the total, after each
 // chunk of a tree transfer. It is called from the transferring goroutine.
-type ProgressFunc func(done, total int64)
+type ProgressFunc = func(done, total int64)
 
 // sftpClient returns the transport's SFTP client, starting it on first use.
 func (t *Transport) sftpClient() (*sftp.Client, error) {
@@ -157,6 +157,10 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 		return &remote.Error{Class: remote.ClassLost, Op: op, Err: lost, Hint: hintLost}
 	}
 	werr := fmt.Errorf("%s %s on %s: %w", op, file, t.p.name, err)
+	if errors.Is(err, fs.ErrPermission) && !t.becomeActive() {
+		return &remote.Error{Class: remote.ClassOther, Op: op, Err: werr,
+			Hint: fmt.Sprintf("%s may not access it: become another user with --become (sudo), or set become in the inventory", t.p.user)}
+	}
 	var se *sftp.StatusError
 	if errors.As(err, &se) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
 		return &remote.Error{Class: remote.FileClass(err), Op: op, Err: werr}
@@ -170,11 +174,12 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 // nil.
 func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress ProgressFunc) error {
 	root := filepath.Clean(localPath)
-	total, err := localSize(root)
+	total, err := LocalSize(root)
 	if err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
 	pr := &progressCounter{total: total, fn: progress}
+	pr.begin()
 	base := path.Join(remoteDir, filepath.Base(root))
 	if err := t.mkdirAll(ctx, remoteDir); err != nil {
 		return err
@@ -218,28 +223,29 @@ func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, pr
 
 // GetTree copies the remote file or directory remotePath into the local
 // directory localDir (localDir/base(remotePath)), creating directories as
-// needed and keeping permission bits and symbolic links. progress may be
-// nil.
+// needed and keeping permission bits and symbolic links. A remotePath that
+// is itself a symbolic link is followed, as scp and Ansible's fetch do: the
+// copy is named after the link and holds what it points to. With become,
+// remotePath must be a file, read through sudo. progress may be nil.
 func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, progress ProgressFunc) error {
+	if err := os.MkdirAll(localDir, 0o755); err != nil {
+		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
+	}
+	root := path.Clean(remotePath)
+	base := filepath.Join(localDir, path.Base(root))
 	if t.becomeActive() {
-		return &remote.Error{Class: remote.ClassOther, Op: opDownload,
-			Err:  errors.New("fetching directory trees with become is not supported"),
-			Hint: "fetch single files with become, or fetch the tree without become"}
+		return t.getFileBecome(ctx, root, base, progress)
 	}
 	c, err := t.sftpClient()
 	if err != nil {
 		return t.fileError(ctx, opDownload, remotePath, err)
 	}
-	root := path.Clean(remotePath)
 	entries, total, err := remoteTree(c, root)
 	if err != nil {
 		return t.fileError(ctx, opDownload, remotePath, err)
 	}
 	pr := &progressCounter{total: total, fn: progress}
-	base := filepath.Join(localDir, path.Base(root))
-	if err := os.MkdirAll(localDir, 0o755); err != nil {
-		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
-	}
+	pr.begin()
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return classify(opDownload, err)
@@ -255,6 +261,32 @@ func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, pr
 	return nil
 }
 
+// getFileBecome copies the remote file src to the local file dst through
+// sudo: its mode and size with stat, then its bytes with cat. Directories
+// are refused: sudo offers no way to list a tree that this could trust.
+func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress ProgressFunc) error {
+	// GNU stat, then BSD stat; -L follows a symbolic link, as cat does.
+	script := fmt.Sprintf("if test -d %[1]s; then echo %[2]s >&2; exit 1; fi; stat -L -c '%%a %%s' -- %[1]s 2>/dev/null || stat -L -f '%%Lp %%z' -- %[1]s",
+		quote(src), quote("is a directory: with become, only single files are fetched"))
+	var out strings.Builder
+	if err := t.runFileCommand(ctx, opDownload, src, script, nil, &limitedWriter{w: &out, n: 256}); err != nil {
+		return err
+	}
+	var mode fs.FileMode
+	var size int64
+	if _, err := fmt.Sscanf(out.String(), "%o %d", &mode, &size); err != nil {
+		return &remote.Error{Class: remote.ClassOther, Op: opDownload,
+			Err: fmt.Errorf("%s %s on %s: unexpected stat output %q", opDownload, src, t.p.name, firstLine(out.String()))}
+	}
+	pr := &progressCounter{total: size, fn: progress}
+	pr.begin()
+	err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.Download(ctx, src, pr.writer(w)) })
+	if err != nil {
+		return t.fileError(ctx, opDownload, src, err)
+	}
+	return nil
+}
+
 // remoteEntry is one file of a remote tree.
 type remoteEntry struct {
 	path string // on the host
@@ -262,17 +294,32 @@ type remoteEntry struct {
 	info fs.FileInfo
 }
 
-// remoteTree lists a remote tree (without following symbolic links) and
-// the total size of its regular files.
+// remoteTree lists a remote tree (without following symbolic links, but
+// for the root's) and the total size of its regular files. A root that is
+// a link to a directory is walked where it points; its entries keep their
+// names relative to the root.
 func remoteTree(c *sftp.Client, root string) ([]remoteEntry, int64, error) {
+	info, err := c.Stat(root)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !info.IsDir() {
+		return []remoteEntry{{path: root, rel: ".", info: info}}, max(info.Size(), 0), nil
+	}
+	walkRoot := root
+	if linfo, err := c.Lstat(root); err == nil && linfo.Mode()&fs.ModeSymlink != 0 {
+		if walkRoot, err = c.RealPath(root); err != nil {
+			return nil, 0, err
+		}
+	}
 	var entries []remoteEntry
 	var total int64
-	w := c.Walk(root)
+	w := c.Walk(walkRoot)
 	for w.Step() {
 		if err := w.Err(); err != nil {
 			return nil, 0, err
 		}
-		rel := strings.TrimPrefix(strings.TrimPrefix(w.Path(), root), "/")
+		rel := strings.TrimPrefix(strings.TrimPrefix(w.Path(), walkRoot), "/")
 		if rel == "" {
 			rel = "."
 		}
@@ -303,27 +350,34 @@ func (t *Transport) getEntry(ctx context.Context, c *sftp.Client, e remoteEntry,
 		os.Remove(dst)
 		return fail(os.Symlink(target, dst))
 	case mode.IsRegular():
-		tmp := localTempName(dst)
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode.Perm()|0o600)
-		if err != nil {
-			return fail(err)
-		}
-		err = t.downloadSFTP(ctx, e.path, pr.writer(f))
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil {
-			err = os.Chmod(tmp, mode.Perm())
-		}
-		if err == nil {
-			err = os.Rename(tmp, dst)
-		}
-		if err != nil {
-			os.Remove(tmp)
-			return fail(err)
-		}
+		err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.downloadSFTP(ctx, e.path, pr.writer(w)) })
+		return fail(err)
 	}
 	return nil
+}
+
+// writeLocalFile writes the local file dst with fill, through a temporary
+// file renamed over dst once complete, and gives it mode.
+func writeLocalFile(dst string, mode fs.FileMode, fill func(io.Writer) error) error {
+	tmp := localTempName(dst)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode|0o600)
+	if err != nil {
+		return err
+	}
+	err = fill(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, mode)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
 }
 
 // mkdirAll creates a remote directory and its parents.
@@ -368,8 +422,9 @@ func (t *Transport) symlink(ctx context.Context, target, link string) error {
 	return t.fileError(ctx, opUpload, link, c.Symlink(target, link))
 }
 
-// localSize is the total size of the regular files under root.
-func localSize(root string) (int64, error) {
+// LocalSize is the total size of the regular files under the local file
+// or directory root, what PutTree copies of it.
+func LocalSize(root string) (int64, error) {
 	var total int64
 	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -411,12 +466,31 @@ type progressCounter struct {
 	fn          ProgressFunc
 }
 
+// begin reports the total before any byte moves.
+func (p *progressCounter) begin() {
+	if p.fn != nil {
+		p.fn(0, p.total)
+	}
+}
+
 func (p *progressCounter) add(n int) {
 	if n <= 0 || p.fn == nil {
 		return
 	}
 	p.done += int64(n)
 	p.fn(p.done, p.total)
+}
+
+// ProgressReader reports to fn, with total, the bytes read through it (for
+// transfers that do not go through PutTree or GetTree).
+func ProgressReader(r io.Reader, total int64, fn ProgressFunc) io.Reader {
+	return (&progressCounter{total: total, fn: fn}).reader(r)
+}
+
+// ProgressWriter reports to fn, with total (-1: unknown), the bytes written
+// through it.
+func ProgressWriter(w io.Writer, total int64, fn ProgressFunc) io.Writer {
+	return (&progressCounter{total: total, fn: fn}).writer(w)
 }
 
 func (p *progressCounter) reader(r io.Reader) io.Reader { return &countingReader{r: r, p: p} }

@@ -132,6 +132,9 @@ $out.Flush()
 // dst is replaced only once all the data arrived intact. mode is ignored:
 // Windows files have ACLs, inherited from the directory.
 func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode fs.FileMode) error {
+	if t.target.Become {
+		return errBecome(opUpload)
+	}
 	if err := checkPath(dst); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
@@ -165,6 +168,9 @@ func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode 
 // streaming it from a PowerShell script's output, and checks its SHA-256.
 // After a failure dst may hold part of the file.
 func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) error {
+	if t.target.Become {
+		return errBecome(opDownload)
+	}
 	if err := checkPath(src); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
 	}

@@ -100,15 +100,20 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 	return res, err
 }
 
+// errBecome refuses become: WinRM has no sudo.
+func errBecome(op string) error {
+	return &remote.Error{Class: remote.ClassOther, Op: op,
+		Err:  errors.New("become is not supported over WinRM"),
+		Hint: "connect as a user with the rights the command needs"}
+}
+
 func (t *Transport) run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
 	failed := remote.Result{ExitCode: -1}
 	if err := ctx.Err(); err != nil {
 		return failed, classify(opRun, err)
 	}
 	if cmd.Become || t.target.Become {
-		return failed, &remote.Error{Class: remote.ClassOther, Op: opRun,
-			Err:  errors.New("become is not supported over WinRM"),
-			Hint: "connect as a user with the rights the command needs"}
+		return failed, errBecome(opRun)
 	}
 	line, err := commandLine(t.cfg.shell, cmd)
 	if err != nil {

@@ -385,6 +385,14 @@ func TestRefusedCommands(t *testing.T) {
 	if out.err == nil || !strings.Contains(out.err.Error(), "become") || remote.HintOf(out.err) == "" {
 		t.Errorf("become: %v", out.err)
 	}
+	ctx := testContext(t)
+	errUp := tr.Upload(ctx, filepath.Join(t.TempDir(), "f"), strings.NewReader("x"), 0o600)
+	errDown := tr.Download(ctx, "/etc/hostname", io.Discard)
+	for op, err := range map[string]error{"upload": errUp, "download": errDown} {
+		if err == nil || !strings.Contains(err.Error(), "become") {
+			t.Errorf("%s with become: %v; want a refusal", op, err)
+		}
+	}
 	target.Become = false
 	tr = dial(t, newTestDialer(Options{}), target)
 	out = runCmd(testContext(t), tr, remote.Cmd{Shell: "echo \x01"})

@@ -1,0 +1,316 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remotectl/remotectl/playbook"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct{ t time.Time }
+
+func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func hostTargets(names ...string) []remote.Target {
+	ts := make([]remote.Target, len(names))
+	for i, n := range names {
+		ts[i] = remote.Target{Name: n}
+	}
+	return ts
+}
+
+// numbered returns prefix01..prefixNN.
+func numbered(prefix string, n int) []string {
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("%s%02d", prefix, i))
+	}
+	return names
+}
+
+func start(ts []remote.Target, i int) remote.Event {
+	return remote.Event{Kind: remote.EventStart, Index: i, Target: &ts[i]}
+}
+
+func done(ts []remote.Target, i int, exit int) remote.Event {
+	return remote.Event{Kind: remote.EventDone, Index: i, Target: &ts[i], Result: remote.Result{ExitCode: exit}}
+}
+
+// TestStatusLineErasedBeforeEveryOutputLine: every write of output first
+// erases the line, the next draw puts it back below, and stop leaves no
+// line behind; nothing is erased that is not shown.
+func TestStatusLineErasedBeforeEveryOutputLine(t *testing.T) {
+	var term bytes.Buffer
+	clock := newFakeClock()
+	ts := hostTargets("web01", "web02", "web03")
+	p := newFleetProgressAt(&term, ts, clock.now)
+	out := p.writer(&term)
+	for i := range ts {
+		p.observe(start(ts, i))
+	}
+	p.observe(done(ts, 0, 1))
+	clock.advance(time.Second)
+	p.draw()
+	fmt.Fprint(out, "web02 | one\n")
+	fmt.Fprint(out, "web02 | two\n")
+	clock.advance(time.Second)
+	p.draw()
+	p.stop()
+	p.stop()
+	fmt.Fprint(out, "recap\n")
+	want := "\r\033[K1/3 hosts done, 1 failed, 1s elapsed — waiting on web[02-03] (connecting)" +
+		"\r\033[Kweb02 | one\n" +
+		"web02 | two\n" +
+		"\r\033[K1/3 hosts done, 1 failed, 2s elapsed — waiting on web[02-03] (connecting)" +
+		"\r\033[K" +
+		"recap\n"
+	if got := term.String(); got != want {
+		t.Errorf("terminal got\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestStatusLineNamesStragglers: once few hosts are left, the line names
+// them with what each is doing, from the dialer: connecting until its
+// connection is up, running after, not started before it starts.
+func TestStatusLineNamesStragglers(t *testing.T) {
+	var term bytes.Buffer
+	clock := newFakeClock()
+	names := append(numbered("web", 48), "hung01", "hung02")
+	ts := hostTargets(names...)
+	p := newFleetProgressAt(&term, ts, clock.now)
+	dialed := make(chan string, len(ts))
+	d := p.dialer(remote.DialerFunc(func(_ context.Context, t remote.Target) (remote.Transport, error) {
+		dialed <- t.Name
+		if strings.HasPrefix(t.Name, "hung") {
+			return nil, errors.New("not reached: the test stands for a dial that hangs")
+		}
+		return nil, nil
+	}))
+	line := func() string {
+		term.Reset()
+		p.draw()
+		return strings.TrimPrefix(term.String(), "\r\033[K")
+	}
+	for i := range 47 {
+		p.observe(start(ts, i))
+		d.Dial(context.Background(), ts[i])
+		p.observe(done(ts, i, 0))
+	}
+	clock.advance(12 * time.Second)
+	// web48 and hung01 started; hung02 waits for a fork.
+	p.observe(start(ts, 47))
+	p.observe(start(ts, 48))
+	d.Dial(context.Background(), ts[47])
+	if got, want := line(), "47/50 hosts done, 0 failed, 12s elapsed — waiting on hung01 (connecting), web48 (running), hung02 (not started)"; got != want {
+		t.Errorf("line = %q\nwant %q", got, want)
+	}
+	p.observe(done(ts, 47, 0))
+	p.observe(start(ts, 49))
+	if got, want := line(), "48/50 hosts done, 0 failed, 12s elapsed — waiting on hung[01-02] (connecting)"; got != want {
+		t.Errorf("line = %q\nwant %q", got, want)
+	}
+	// A host given up (its dial never returned in time) stays done when
+	// its dial reports late.
+	p.observe(remote.Event{Kind: remote.EventDone, Index: 48, Target: &ts[48], Err: errors.New("timeout")})
+	p.counts.enter("hung01", phaseRunning)
+	if got, want := line(), "49/50 hosts done, 1 failed, 12s elapsed — waiting on hung02 (connecting)"; got != want {
+		t.Errorf("line = %q\nwant %q", got, want)
+	}
+	// With more hosts left than that, none is named, and the time left is
+	// estimated.
+	p2 := newFleetProgressAt(&term, ts, clock.now)
+	for i := range 10 {
+		p2.observe(done(ts, i, 0))
+	}
+	clock.advance(time.Second)
+	term.Reset()
+	p2.draw()
+	if got, want := term.String(), "\r\033[K10/50 hosts done, 0 failed, 1s elapsed, about 4s left"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+}
+
+// TestTransferProgress: bytes of a total known up front with a percentage,
+// the rate since the first byte, the time left, hosts done; the stragglers
+// by name.
+func TestTransferProgress(t *testing.T) {
+	var term bytes.Buffer
+	clock := newFakeClock()
+	ts := hostTargets(numbered("web", 4)...)
+	p := newTransferProgress(&term, ts, 100<<20, clock.now)
+	line := func() string {
+		term.Reset()
+		p.draw()
+		return strings.TrimPrefix(term.String(), "\r\033[K")
+	}
+	if got, want := line(), "0 B / 400.0 MiB (0%), 0/4 hosts done, 0 failed"; got != want {
+		t.Errorf("before any byte: %q, want %q", got, want)
+	}
+	hosts := make([]func(int64, int64), len(ts))
+	for i := range ts {
+		p.observe(start(ts, i))
+		hosts[i] = p.host()
+		hosts[i](0, 100<<20) // PutTree's own total: the up-front one counts
+	}
+	clock.advance(3 * time.Second) // connecting: no byte yet
+	hosts[0](50<<20, 100<<20)
+	clock.advance(time.Second)
+	hosts[0](100<<20, 100<<20)
+	hosts[1](100<<20, 100<<20)
+	p.observe(done(ts, 0, 0))
+	if got, want := line(), "200.0 MiB / 400.0 MiB (50%), 200.0 MiB/s, about 1s left, 1/4 hosts done, 0 failed — waiting on web[02-04] (connecting)"; got != want {
+		t.Errorf("half way: %q\nwant %q", got, want)
+	}
+
+	// fetch: each host's total is known once it has listed its files.
+	f := newTransferProgress(&term, ts[:2], -1, clock.now)
+	a, b := f.host(), f.host()
+	a(0, 10<<10)
+	a(5<<10, 10<<10)
+	clock.advance(time.Second)
+	term.Reset()
+	f.draw()
+	if got, want := term.String(), "\r\033[K5.0 KiB copied, 5.0 KiB/s, 0/2 hosts done, 0 failed — waiting on web[01-02] (not started)"; got != want {
+		t.Errorf("fetch, a total unknown: %q\nwant %q", got, want)
+	}
+	b(0, 30<<10)
+	term.Reset()
+	f.draw()
+	if got, want := term.String(), "\r\033[K5.0 KiB / 40.0 KiB (12%), 5.0 KiB/s, about 7s left, 0/2 hosts done, 0 failed — waiting on web[01-02] (not started)"; got != want {
+		t.Errorf("fetch, totals known: %q\nwant %q", got, want)
+	}
+
+	// No status line: every method is a no-op.
+	var none *transferProgress
+	none.host()(1, 2)
+	none.observe(done(ts, 0, 0))
+	none.stop()
+	if d := none.dialer(remote.DialerFunc(nil)); d == nil {
+		t.Error("a nil progress must hand the dialer back")
+	}
+}
+
+// TestTransferLogFolds: in text mode each line is written once with the
+// folded hosts it is true for; otherwise each host says it as its output.
+func TestTransferLogFolds(t *testing.T) {
+	ts := hostTargets(append(numbered("web", 20), "db01")...)
+	l := &transferLog{fold: true, lines: map[string][]string{}}
+	for i := range ts {
+		hio := remote.HostIO{Target: &ts[i]}
+		l.say(hio, "copied big.bin to /tmp/x/big.bin", "copied big.bin to /tmp/x/big.bin")
+		if i == len(ts)-1 {
+			l.say(hio, "copied db.conf to /tmp/x/db.conf", "copied db.conf to /tmp/x/db.conf")
+		}
+	}
+	var out bytes.Buffer
+	l.write(&out)
+	want := "copied big.bin to /tmp/x/big.bin: db01,web[01-20]\ncopied db.conf to /tmp/x/db.conf: db01\n"
+	if out.String() != want {
+		t.Errorf("folded:\n%s\nwant:\n%s", out.String(), want)
+	}
+
+	var stdout bytes.Buffer
+	perHost := &transferLog{lines: map[string][]string{}}
+	perHost.say(remote.HostIO{Target: &ts[0], Stdout: &stdout}, "fetched /etc/hosts to got/web01/hosts", "fetched /etc/hosts to got/<host>/hosts")
+	if got, want := stdout.String(), "fetched /etc/hosts to got/web01/hosts\n"; got != want {
+		t.Errorf("not folded: host output %q, want %q", got, want)
+	}
+}
+
+// TestPlayProgress: the current task over the batch, then the stragglers
+// with their connection's phase; failed hosts are out of the task.
+func TestPlayProgress(t *testing.T) {
+	var term bytes.Buffer
+	clock := newFakeClock()
+	p := newPlayProgressAt(&term, clock.now)
+	line := func() string {
+		term.Reset()
+		p.draw()
+		return strings.TrimPrefix(term.String(), "\r\033[K")
+	}
+	batch := numbered("web", 5)
+	play := &playbook.Play{Name: "web servers"}
+	p.observe(playbook.Event{Kind: playbook.EventPlayStart, Play: play, Hosts: batch})
+	p.observe(playbook.Event{Kind: playbook.EventBatchStart, Play: play, Batch: 1, Batches: 1, Hosts: batch})
+	clock.advance(2 * time.Second)
+	if got, want := line(), "PLAY [web servers]: 5 hosts, 0 failed, 2s elapsed"; got != want {
+		t.Errorf("before a task: %q, want %q", got, want)
+	}
+	d := p.dialer(remote.DialerFunc(func(context.Context, remote.Target) (remote.Transport, error) { return nil, nil }))
+	for _, h := range batch[:4] {
+		d.Dial(context.Background(), remote.Target{Name: h})
+	}
+	p.observe(playbook.Event{Kind: playbook.EventTaskStart, Play: play, Task: &playbook.Task{Name: "install nginx"}})
+	for _, h := range batch[:2] {
+		p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: h, Task: "install nginx", Status: playbook.StatusChanged}})
+	}
+	p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: "web03", Task: "install nginx", Status: playbook.StatusFailed}})
+	if got, want := line(), "TASK [install nginx]: 3/5 hosts done, 1 failed, 2s elapsed — waiting on web04 (running), web05 (not started)"; got != want {
+		t.Errorf("during the task: %q\nwant %q", got, want)
+	}
+}
+
+// TestDrawBelowWarningsAndPrompts: once a status line is drawn, the
+// command's own warnings erase it first, and a prompt takes it off the
+// screen until answered.
+func TestDrawBelowWarningsAndPrompts(t *testing.T) {
+	var term bytes.Buffer
+	a := &app{io: &streams{Err: &term, ReadSecret: func(prompt string) (string, error) {
+		fmt.Fprint(&term, prompt)
+		return "secret", nil
+	}}}
+	clock := newFakeClock()
+	p := newFleetProgressAt(a.io.Err, hostTargets(numbered("web", 9)...), clock.now)
+	a.drawBelow(p.statusLine)
+	p.draw()
+	fmt.Fprintln(a.io.Err, "warning: Permanently added web01 to known_hosts")
+	p.draw()
+	if _, err := a.io.ReadSecret("Enter passphrase: "); err != nil {
+		t.Fatal(err)
+	}
+	line := "\r\033[K0/9 hosts done, 0 failed, 0s elapsed"
+	want := line + "\r\033[Kwarning: Permanently added web01 to known_hosts\n" + line + "\r\033[KEnter passphrase: "
+	if got := term.String(); got != want {
+		t.Errorf("terminal got\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestWantStatusLine(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		tty    bool
+		term   string
+		quiet  bool
+		output string
+		want   bool
+	}{
+		{"terminal", true, "xterm", false, "text", true},
+		{"grouped", true, "xterm", false, "grouped", true},
+		{"not a terminal", false, "xterm", false, "text", false},
+		{"TERM=dumb", true, "dumb", false, "text", false},
+		{"quiet (and --cron)", true, "xterm", true, "text", false},
+		{"json", true, "xterm", false, "json", false},
+		{"junit", true, "xterm", false, "junit", false},
+	} {
+		a := &app{io: &streams{ErrTTY: c.tty, Getenv: func(k string) string {
+			if k == "TERM" {
+				return c.term
+			}
+			return ""
+		}}}
+		a.g.Quiet, a.g.Output = c.quiet, c.output
+		if got := a.wantStatusLine(); got != c.want {
+			t.Errorf("%s: wantStatusLine = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
