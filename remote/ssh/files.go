@@ -158,7 +158,7 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 	}
 	werr := fmt.Errorf("%s %s on %s: %w", op, file, t.p.name, err)
 	if errors.Is(err, fs.ErrPermission) && !t.becomeActive() {
-		return &remote.Error{Class: remote.ClassOther, Op: op, Err: werr,
+		return &remote.Error{Class: remote.ClassPermission, Op: op, Err: werr,
 			Hint: fmt.Sprintf("%s may not access it: become another user with --become (sudo), or set become in the inventory", t.p.user)}
 	}
 	var se *sftp.StatusError
