@@ -138,9 +138,10 @@ func (c *conn) close() error {
 
 // connect opens the TCP connection (directly or through the ProxyJump
 // chain), then runs the SSH handshake with host key checking and
-// authentication. The whole is bounded by the connect timeout.
+// authentication. The whole is bounded by the connect timeout, or by what
+// is left of it when this is a retry (remote.ConnectTimeLeft).
 func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, error) {
-	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
+	cctx, cancel := context.WithTimeout(ctx, remote.ConnectTimeLeft(ctx, p.connectTimeout))
 	defer cancel()
 	netConn, bastion, err := d.openTCP(cctx, p, op)
 	if err != nil {
@@ -241,7 +242,9 @@ func (d *Dialer) connectError(ctx, cctx context.Context, p *hostParams, op strin
 	if ctx.Err() != nil {
 		return classify(op, ctx.Err())
 	}
-	if cctx.Err() != nil {
+	// The dial's own deadline (the connect deadline) may fire just before
+	// cctx is done.
+	if cctx.Err() != nil || remote.NetClass(err) == remote.ClassTimeout {
 		return d.timeoutError(p, op)
 	}
 	return classify(op, fmt.Errorf("%s (%s): %w", p.name, p.addr(), err))
@@ -375,7 +378,8 @@ func (s *guardSlot) set(g *deadlineGuard) {
 }
 
 // pauseDeadline stops the connect clock of the attempt ctx belongs to, if
-// any, until the returned function is called.
+// any, and the connect budget of its retries, until the returned function
+// is called.
 func pauseDeadline(ctx context.Context) (resume func()) {
 	slot, _ := ctx.Value(guardKey{}).(*guardSlot)
 	if slot == nil {
@@ -387,7 +391,12 @@ func pauseDeadline(ctx context.Context) (resume func()) {
 	if g == nil {
 		return func() {}
 	}
-	return g.pause()
+	resumeBudget := remote.PauseConnectClock(ctx)
+	resumeGuard := g.pause()
+	return func() {
+		resumeGuard()
+		resumeBudget()
+	}
 }
 
 // deadlineGuard enforces the connect deadline on a connection during the
