@@ -532,6 +532,27 @@ func (d *Dialer) HostKeyAlgorithms(t remote.Target) ([]string, error) {
 	return d.hostKeyChecker(p).algorithms(p.hostKeyName()), nil
 }
 
+// ForgetKeyCommand returns the command that removes the keys known_hosts
+// holds for t (see the function ForgetKeyCommand), naming the files that
+// hold some, or the first file when none does.
+func (d *Dialer) ForgetKeyCommand(t remote.Target) (string, error) {
+	p, err := d.resolveTarget(t)
+	if err != nil {
+		return "", configErr(err)
+	}
+	name := p.hostKeyName()
+	var files []string
+	for _, f := range d.hostKeyChecker(p).files {
+		if len(f.algorithms(name)) > 0 {
+			files = append(files, f.path)
+		}
+	}
+	if len(files) == 0 && len(p.knownHostsFiles) > 0 {
+		files = p.knownHostsFiles[:1]
+	}
+	return ForgetKeyCommand(name, files), nil
+}
+
 // errAuthProbed ends an authentication probe once the server's methods
 // are known.
 var errAuthProbed = errors.New("authentication methods captured")
