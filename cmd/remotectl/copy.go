@@ -101,7 +101,7 @@ func runTransfer(ctx context.Context, a *app, fn transferJob) error {
 		return err
 	}
 	targets := a.targets(hosts)
-	dialer, err := a.newDialer(secrets{})
+	dialer, err := a.newDialer(secrets{}, targets)
 	if err != nil {
 		return err
 	}

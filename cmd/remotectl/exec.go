@@ -118,7 +118,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	dialer, err := a.newDialer(secrets)
+	dialer, err := a.newDialer(secrets, targets)
 	if err != nil {
 		return err
 	}

@@ -100,6 +100,22 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	return d.dial(ctx, t)
 }
 
+// Check reads the settings of the targets as Dial would, without
+// connecting: the ssh_config files (read as strictly as OpenSSH reads
+// them) and the targets' own settings. It returns every distinct problem
+// found, each naming file:line or the host.
+func (d *Dialer) Check(targets []remote.Target) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if _, err := d.resolveTarget(t); err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // DialSSH is Dial returning the concrete type, for callers that need the
 // SSH-only methods (PutTree, GetTree, DialContext).
 func (d *Dialer) DialSSH(ctx context.Context, t remote.Target) (*Transport, error) {
@@ -158,6 +174,9 @@ func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, 
 		if bastion != nil {
 			bastion.release()
 		}
+		if pc, ok := netConn.(*proxyConn); ok {
+			err = pc.explain(err)
+		}
 		return nil, err
 	}
 	return &conn{
@@ -170,6 +189,10 @@ func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, 
 // openTCP returns a connection to the host's SSH port: a TCP connection, or
 // a direct-tcpip channel through the last jump host.
 func (d *Dialer) openTCP(ctx context.Context, p *hostParams, op string) (net.Conn, *bastionConn, error) {
+	if p.proxyJump == "" && p.proxyCommand != "" {
+		c, err := d.dialProxyCommand(ctx, p)
+		return c, nil, err
+	}
 	if p.proxyJump == "" {
 		var nd net.Dialer
 		c, err := nd.DialContext(ctx, "tcp", p.addr())
