@@ -59,8 +59,11 @@ func (s *sshDoctor) settings(context.Context) finding {
 	}
 	s.eff = eff
 	summary := fmt.Sprintf("%s@%s, host key policy %s", eff.User, eff.Address, eff.HostKeyPolicy)
-	if eff.ProxyJump != "" {
+	switch {
+	case eff.ProxyJump != "":
 		summary += ", through " + eff.ProxyJump
+	case eff.ProxyCommand != "":
+		summary += ", through the ProxyCommand " + eff.ProxyCommand
 	}
 	facts := map[string][]string{
 		"known_hosts":    eff.KnownHostsFiles,
@@ -73,6 +76,9 @@ func (s *sshDoctor) settings(context.Context) finding {
 }
 
 func (s *sshDoctor) dns(ctx context.Context) finding {
+	if s.eff.ProxyJump == "" && s.eff.ProxyCommand != "" {
+		return finding{Status: statusInfo, Summary: fmt.Sprintf("%s is reached through the ProxyCommand %s", s.eff.Host, s.eff.ProxyCommand)}
+	}
 	return resolveStep(ctx, s.eff.Host, s.eff.ProxyJump)
 }
 

@@ -42,6 +42,7 @@ type Effective struct {
 	KnownHostsFiles []string
 	HostKeyPolicy   string // "strict", "accept-new" or "off"
 	ProxyJump       string // "" = direct
+	ProxyCommand    string // "" = none; tokens unexpanded
 	ConnectTimeout  time.Duration
 	PasswordEnv     string // the environment variable naming the password, if any
 
@@ -78,6 +79,7 @@ func (d *Dialer) Resolve(t remote.Target) (Effective, error) {
 		KnownHostsFiles:   p.knownHostsFiles,
 		HostKeyPolicy:     p.policy.String(),
 		ProxyJump:         p.proxyJump,
+		ProxyCommand:      p.proxyCommand,
 		ConnectTimeout:    p.connectTimeout,
 		PasswordEnv:       p.passwordEnv,
 	}
