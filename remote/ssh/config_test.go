@@ -393,7 +393,6 @@ var strictConfigCases = []struct {
 	{"bad time", "ConnectTimeout soon\n", 1, "not a time value"},
 	{"negative time", "ConnectTimeout -1\n", 1, "not a time value"},
 	{"bad integer", "ServerAliveCountMax x\n", 1, "not a non-negative integer"},
-	{"bad cipher", "Ciphers rot13\n", 1, "rot13"},
 	{"Host without pattern", "Host\n", 1, "Host needs an argument"},
 	{"ProxyCommand without command", "ProxyCommand\n", 1, "ProxyCommand needs an argument"},
 	{"bad LogLevel", "LogLevel LOUD\n", 1, "LogLevel"},

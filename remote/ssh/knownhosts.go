@@ -47,11 +47,11 @@ func (p hostKeyPolicy) String() string {
 // values.
 func parsePolicy(s string) (hostKeyPolicy, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "strict", "yes", "ask":
+	case "strict", "yes", "ask", "true":
 		return policyStrict, nil
 	case "accept-new":
 		return policyAcceptNew, nil
-	case "off", "no":
+	case "off", "no", "false":
 		return policyOff, nil
 	}
 	return 0, fmt.Errorf("unknown host key policy %q: use strict, accept-new or off", s)
