@@ -420,7 +420,9 @@ func (l *configLoader) preprocess(path string, data []byte) ([]byte, map[string]
 		fail := func(err error) ([]byte, map[string]matchCond, map[string][]string, map[int]string, error) {
 			return nil, nil, nil, nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
 		}
-		keyword, rest := splitKeyword(string(line))
+		// Trailing white space (a CR, a form feed) is not part of the
+		// line, as in OpenSSH.
+		keyword, rest := splitKeyword(strings.TrimRight(string(line), " \t\r\n\f"))
 		if keyword == "" {
 			continue
 		}

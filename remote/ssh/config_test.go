@@ -413,6 +413,7 @@ var acceptedConfigs = map[string]string{
 	"port by service name":         "Port ssh\n",
 	"ConnectTimeout none":          "ConnectTimeout none\n",
 	"comments and blank lines":     "# comment\n\n   \nHost=x\n\tUser = \"q w\"\n",
+	"CRLF line ends":               "Host x\r\n  User u\r\n  Port 22\r\n",
 	"Match as today":               "Match host x user y\n  User z\nMatch exec \"true\"\n  Port 2\n",
 }
 
