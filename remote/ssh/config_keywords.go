@@ -241,6 +241,7 @@ var keywords = func() map[string]keywordSpec {
 		"AFSTokenPassing", "CompressionLevel", "KerberosAuthentication", "KerberosTGTPassing",
 		"RhostsRSAAuthentication", "RSAAuthentication",
 		"ProtocolKeepAlives", "SetupTimeOut", // Debian
+		"UseKeychain", // macOS
 	} {
 		add(name, someArgs, nil, false)
 	}
