@@ -94,6 +94,9 @@ func startProxyCommand(line, addr string) (*proxyConn, error) {
 	cmd := exec.Command("/bin/sh", "-c", "exec "+line)
 	cmd.Stdin, cmd.Stdout = inR, outW
 	cmd.Stderr = &boundedBuffer{max: 4 << 10}
+	// A child that left the process group and keeps stderr open must not
+	// hold Close (which waits for the command) for ever.
+	cmd.WaitDelay = time.Second
 	ownProcessGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		for _, f := range []*os.File{inR, inW, outR, outW} {
