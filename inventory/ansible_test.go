@@ -283,7 +283,45 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	equal(t, "c", []any{c.Conn.WinRMAuth, c.Conn.WinRMCACert, c.Conn.WinRMClientCert, c.Conn.WinRMClientKey, c.Conn.WinRMMessageEncryption},
 		[]any{"certificate", "/ca", "/c", "/k", "always"})
 	d := mustHost(t, inv, "d")
-	equal(t, "d (POSIX shell and unrelated ssh args set nothing)", d.Conn, Conn{})
+	equal(t, "d (a POSIX shell sets nothing; the ssh option is honoured)", d.Conn, Conn{HostKeyPolicy: "off"})
+}
+
+func TestAnsibleSSHArgs(t *testing.T) {
+	inv := parse(t, "hosts", dedent(`
+		a ansible_ssh_common_args="-o ProxyCommand='nc -q0 %h %p' -o UserKnownHostsFile=/kh -i /k1 -o IdentityFile=/k2 -o IdentitiesOnly=yes"
+		b ansible_ssh_extra_args="-C -q -o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=30 -p 2222 -l deploy -o ConnectTimeout=7 -o StrictHostKeyChecking=accept-new -J hop"
+		c ansible_ssh_common_args="-o 'StrictHostKeyChecking yes' -oProxyJump=j1,j2"
+	`))
+	a := mustHost(t, inv, "a")
+	equal(t, "a", []any{a.Conn.ProxyCommand, a.Conn.KnownHostsFile, a.Conn.IdentityFiles, a.Conn.IdentitiesOnly},
+		[]any{"nc -q0 %h %p", "/kh", []string{"/k1", "/k2"}, true})
+	b := mustHost(t, inv, "b")
+	equal(t, "b", []any{b.Port, b.User, b.Conn.ConnectTimeout, b.Conn.HostKeyPolicy, b.Conn.ProxyJump},
+		[]any{2222, "deploy", 7 * time.Second, "accept-new", "hop"})
+	c := mustHost(t, inv, "c")
+	equal(t, "c", []any{c.Conn.HostKeyPolicy, c.Conn.ProxyJump}, []any{"strict", "j1,j2"})
+}
+
+func TestAnsibleSSHArgsNotHonouredAreErrors(t *testing.T) {
+	tests := map[string]string{
+		`h ansible_ssh_common_args="-o ForwardAgent=yes"`:                `host h: ansible_ssh_common_args: -o ForwardAgent is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-o Frobnicate=1"`:                     `-o Frobnicate is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-A"`:                                  `-A is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-L 8080:localhost:80"`:                `-L is an ssh option`,
+		`h ansible_ssh_extra_args="-F /etc/other_config"`:                `-F is an ssh option`,
+		`h ansible_ssh_common_args="-o UserKnownHostsFile='/a /b'"`:      `one known_hosts file`,
+		`h ansible_ssh_common_args="-o StrictHostKeyChecking=maybe"`:     `StrictHostKeyChecking must be`,
+		`h ansible_ssh_common_args="-o Port=ssh"`:                        `Port must be a number`,
+		`h ansible_ssh_common_args="-o ProxyCommand"`:                    `an option is Keyword=value`,
+		`h ansible_ssh_common_args="-p"`:                                 `-p needs an argument`,
+		`h ansible_ssh_common_args="stray"`:                              `"stray" is not an ssh option`,
+		"[all:vars]\nansible_ssh_common_args=\"-o LocalCommand=echo\"\n": `group all: ansible_ssh_common_args: -o LocalCommand`,
+	}
+	for line, want := range tests {
+		if msg := parseErr(t, "hosts", line+"\n"); !strings.Contains(msg, want) {
+			t.Errorf("%s: error %q; want %q", line, msg, want)
+		}
+	}
 }
 
 func TestAnsibleGroupPriority(t *testing.T) {

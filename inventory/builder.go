@@ -278,18 +278,18 @@ func (b *builder) hostSetting(h *hostDef, s setting, override bool) error {
 // checking.
 func ansibleVar(l *layer, name string, v any, pos Pos, kind, owner string, setHost func(setting) error) error {
 	l.setVar(name, v, pos)
-	key, val, ok, err := ansibleSetting(name, v)
+	settings, err := ansibleSettings(name, v)
 	if err != nil {
 		return errorf(pos, "%s %s: %v", kind, owner, err)
 	}
-	if !ok {
-		return nil
+	for _, kv := range settings {
+		s := setting{key: kv.key, val: kv.val, pos: pos}
+		if setHost == nil {
+			l.put(s)
+		} else if err := setHost(s); err != nil {
+			return err
+		}
 	}
-	s := setting{key: key, val: val, pos: pos}
-	if setHost != nil {
-		return setHost(s)
-	}
-	l.put(s)
 	return nil
 }
 

@@ -45,6 +45,7 @@
 //	password_env         environment variable holding the login password
 //	password             the password itself (prefer password_env)
 //	proxy_jump           jump host(s), as OpenSSH's ProxyJump: "user@host:port,host2"
+//	proxy_command        a command whose stdin/stdout are the connection, as OpenSSH's ProxyCommand
 //	host_key_policy      strict (default), accept-new, off
 //	known_hosts_file     known_hosts to use instead of ~/.ssh/known_hosts
 //	connect_timeout      a Go duration ("10s", "1m30s") or a number of seconds
@@ -101,8 +102,12 @@
 // forms), ansible_connection (ssh, paramiko, smart -> ssh; winrm, psrp ->
 // winrm; local), ansible_ssh_private_key_file, ansible_password /
 // ansible_ssh_pass, ansible_become, ansible_become_user, ansible_timeout,
-// ansible_host_key_checking, a ProxyJump or -J in ansible_ssh_common_args
-// (or _extra_args), ansible_winrm_transport (the first of basic, ntlm,
+// ansible_host_key_checking, the ssh options of ansible_ssh_common_args and
+// ansible_ssh_extra_args that remotectl honours (-J, -i, -p, -l, -o ProxyJump,
+// ProxyCommand, IdentityFile, IdentitiesOnly, StrictHostKeyChecking,
+// UserKnownHostsFile, ConnectTimeout, Port, User; any other is a load error
+// but for the connection-tuning ones it ignores, see sshArgsIgnored),
+// ansible_winrm_transport (the first of basic, ntlm,
 // certificate it lists), ansible_winrm_scheme,
 // ansible_winrm_server_cert_validation, ansible_winrm_message_encryption,
 // ansible_winrm_ca_trust_path,

@@ -114,6 +114,7 @@ type Conn struct {
 	PasswordEnv    string // environment variable holding the login password
 	Password       string // from an inventory (ansible_password); never logged
 	ProxyJump      string // "user@host:port,host2" as in OpenSSH
+	ProxyCommand   string // as in OpenSSH's ssh_config (%h %p %r %n %% expanded)
 	HostKeyPolicy  string // "strict", "accept-new" or "off"
 	KnownHostsFile string
 	ConnectTimeout time.Duration

@@ -24,6 +24,7 @@ const (
 	setPasswordEnv
 	setPassword
 	setProxyJump
+	setProxyCommand
 	setHostKeyPolicy
 	setKnownHostsFile
 	setConnectTimeout
@@ -54,6 +55,7 @@ var settingNames = [numSettings]string{
 	setPasswordEnv:       "password_env",
 	setPassword:          "password",
 	setProxyJump:         "proxy_jump",
+	setProxyCommand:      "proxy_command",
 	setHostKeyPolicy:     "host_key_policy",
 	setKnownHostsFile:    "known_hosts_file",
 	setConnectTimeout:    "connect_timeout",
@@ -126,6 +128,8 @@ func (s setting) applyTo(h *Host) {
 		h.Conn.Password = s.val.(string)
 	case setProxyJump:
 		h.Conn.ProxyJump = s.val.(string)
+	case setProxyCommand:
+		h.Conn.ProxyCommand = s.val.(string)
 	case setHostKeyPolicy:
 		h.Conn.HostKeyPolicy = s.val.(string)
 	case setKnownHostsFile:
@@ -260,15 +264,28 @@ func ansibleSetting(name string, v any) (key settingKey, val any, ok bool, err e
 			return 0, nil, false, err // POSIX shells need no setting
 		}
 		return setWinRMShell, s, true, nil
-	case "ansible_ssh_common_args", "ansible_ssh_extra_args":
-		s, err := ansibleString(name, v)
-		if err != nil {
-			return 0, nil, false, err
-		}
-		jump, found := proxyJumpFromArgs(s)
-		return setProxyJump, jump, found, nil
 	}
 	return 0, nil, false, nil
+}
+
+// keyVal is one setting an Ansible variable carries.
+type keyVal struct {
+	key settingKey
+	val any
+}
+
+// ansibleSettings maps one Ansible variable to the settings it carries:
+// none, one (see ansibleSetting), or several for the ssh arguments (see
+// ansibleSSHArgs).
+func ansibleSettings(name string, v any) ([]keyVal, error) {
+	if name == "ansible_ssh_common_args" || name == "ansible_ssh_extra_args" {
+		return ansibleSSHArgs(name, v)
+	}
+	key, val, ok, err := ansibleSetting(name, v)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return []keyVal{{key, val}}, nil
 }
 
 // stringSetting maps a string-valued Ansible variable.
@@ -323,38 +340,141 @@ func ansibleWinRMAuth(name string, v any) (settingKey, any, bool, error) {
 	return 0, nil, false, fmt.Errorf("%s %q has no method remotectl supports (%s)", name, strings.Join(methods, ","), strings.Join(winrmAuths, ", "))
 }
 
-// proxyJumpFromArgs finds a jump host in ssh arguments: "-J host" or
-// "-o ProxyJump=host" (also "-oProxyJump=host" and "-o 'ProxyJump host'").
-func proxyJumpFromArgs(args string) (string, bool) {
-	words, err := shlexSplit(args)
+// sshArgsIgnored are the ssh options of ansible_ssh_common_args and
+// ansible_ssh_extra_args that only tune OpenSSH's own connection handling,
+// which remotectl does its own way (one connection per host, kept alive):
+// accepted without effect. Any other option remotectl does not honour is
+// an error rather than silently dropped.
+var sshArgsIgnored = []string{"compression", "connectionattempts", "controlmaster", "controlpath", "controlpersist",
+	"loglevel", "serveralivecountmax", "serveraliveinterval", "tcpkeepalive"}
+
+// ansibleSSHArgs maps the ssh command-line arguments of name (split as
+// Ansible splits them) to settings: -J and -o ProxyJump, -o ProxyCommand,
+// -i and -o IdentityFile, -o IdentitiesOnly, -o StrictHostKeyChecking,
+// -o UserKnownHostsFile, -o ConnectTimeout, -p and -o Port, -l and
+// -o User. -C, -q, -v and the options of sshArgsIgnored have no effect.
+// Anything else is an error naming it.
+func ansibleSSHArgs(name string, v any) ([]keyVal, error) {
+	s, err := ansibleString(name, v)
 	if err != nil {
-		return "", false
+		return nil, err
+	}
+	words, err := shlexSplitArgs(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	var out []keyVal
+	var identities []string
+	// arg returns the argument of flag at words[*i]: attached (-p22) or
+	// the next word.
+	arg := func(i *int, flag string) (string, error) {
+		if w := words[*i]; len(w) > 2 {
+			return w[2:], nil
+		}
+		if *i+1 >= len(words) {
+			return "", fmt.Errorf("%s: %s needs an argument", name, flag)
+		}
+		*i++
+		return words[*i], nil
 	}
 	for i := 0; i < len(words); i++ {
 		w := words[i]
-		var opt string
-		switch {
-		case w == "-J" && i+1 < len(words):
-			return words[i+1], true
-		case strings.HasPrefix(w, "-J"):
-			return w[2:], true
-		case w == "-o" && i+1 < len(words):
-			i++
-			opt = words[i]
-		case strings.HasPrefix(w, "-o"):
-			opt = w[2:]
-		default:
+		if !strings.HasPrefix(w, "-") || len(w) < 2 {
+			return nil, fmt.Errorf("%s: %q is not an ssh option", name, w)
+		}
+		flag := w[:2]
+		var kv keyVal
+		var err error
+		switch flag {
+		case "-C", "-q", "-v":
+			if strings.Trim(w[1:], w[1:2]) != "" { // -vvv, not -vx
+				return nil, fmt.Errorf("%s: %s is an ssh option remotectl cannot honour", name, w)
+			}
 			continue
+		case "-J", "-i", "-p", "-l":
+			val, aerr := arg(&i, flag)
+			if aerr != nil {
+				return nil, aerr
+			}
+			key := map[string]string{"-J": "ProxyJump", "-i": "IdentityFile", "-p": "Port", "-l": "User"}[flag]
+			kv, err = sshOption(name, key, val, &identities)
+		case "-o":
+			opt, aerr := arg(&i, flag)
+			if aerr != nil {
+				return nil, aerr
+			}
+			key, val, found := strings.Cut(opt, "=")
+			if !found {
+				key, val, found = strings.Cut(strings.TrimSpace(opt), " ")
+			}
+			if !found || strings.TrimSpace(val) == "" {
+				return nil, fmt.Errorf("%s: -o %s: an option is Keyword=value", name, opt)
+			}
+			kv, err = sshOption(name, strings.TrimSpace(key), strings.TrimSpace(val), &identities)
+		default:
+			return nil, fmt.Errorf("%s: %s is an ssh option remotectl cannot honour "+
+				"(it understands -J, -i, -p, -l, -o and ignores -C, -q, -v)", name, w)
 		}
-		k, val, found := strings.Cut(opt, "=")
-		if !found {
-			k, val, found = strings.Cut(opt, " ")
+		if err != nil {
+			return nil, err
 		}
-		if found && strings.EqualFold(strings.TrimSpace(k), "ProxyJump") {
-			return strings.TrimSpace(val), true
+		if kv.key != numSettings {
+			out = append(out, kv)
 		}
 	}
-	return "", false
+	if len(identities) > 0 {
+		out = append(out, keyVal{setIdentityFiles, identities})
+	}
+	return out, nil
+}
+
+// sshOption maps one ssh option (-o key=val) to a setting; key numSettings
+// means none (ignored, or an identity file gathered in identities).
+func sshOption(name, key, val string, identities *[]string) (keyVal, error) {
+	none := keyVal{key: numSettings}
+	switch k := strings.ToLower(key); {
+	case k == "proxyjump":
+		return keyVal{setProxyJump, val}, nil
+	case k == "proxycommand":
+		return keyVal{setProxyCommand, val}, nil
+	case k == "identityfile":
+		*identities = append(*identities, val)
+		return none, nil
+	case k == "user":
+		return keyVal{setUser, val}, nil
+	case k == "port":
+		n, err := strconv.Atoi(val)
+		if err == nil {
+			err = validPort(name+": Port", n)
+		} else {
+			err = fmt.Errorf("%s: Port must be a number, got %q", name, val)
+		}
+		return keyVal{setPort, n}, err
+	case k == "identitiesonly":
+		b, err := ansibleBool(name+": IdentitiesOnly", val)
+		return keyVal{setIdentitiesOnly, b}, err
+	case k == "stricthostkeychecking":
+		policy, ok := map[string]string{"yes": "strict", "ask": "strict", "true": "strict",
+			"accept-new": "accept-new", "no": "off", "off": "off", "false": "off"}[strings.ToLower(val)]
+		if !ok {
+			return none, fmt.Errorf("%s: StrictHostKeyChecking must be yes, ask, accept-new, no or off, got %q", name, val)
+		}
+		return keyVal{setHostKeyPolicy, policy}, nil
+	case k == "userknownhostsfile":
+		if strings.ContainsAny(strings.TrimSpace(val), " \t") {
+			return none, fmt.Errorf("%s: UserKnownHostsFile %q: remotectl reads one known_hosts file per host", name, val)
+		}
+		return keyVal{setKnownHostsFile, val}, nil
+	case k == "connecttimeout":
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 0 {
+			return none, fmt.Errorf("%s: ConnectTimeout must be a number of seconds, got %q", name, val)
+		}
+		return keyVal{setConnectTimeout, time.Duration(n) * time.Second}, nil
+	case slices.Contains(sshArgsIgnored, k):
+		return none, nil
+	}
+	return none, fmt.Errorf("%s: -o %s is an ssh option remotectl cannot honour", name, key)
 }
 
 // ansibleString converts a scalar variable to a string as Ansible would

@@ -10,7 +10,16 @@ import (
 // separates words; single quotes keep everything literally; inside double
 // quotes a backslash escapes only '"' and '\'; outside quotes a backslash
 // escapes any character; an unquoted '#' starts a comment that ends the line.
-func shlexSplit(line string) ([]string, error) {
+func shlexSplit(line string) ([]string, error) { return shlexWords(line, true) }
+
+// shlexSplitArgs splits a command line the way Python's shlex.split(line)
+// does, which Ansible uses for ansible_ssh_common_args and
+// ansible_ssh_extra_args: as shlexSplit, but '#' is an ordinary character.
+func shlexSplitArgs(line string) ([]string, error) { return shlexWords(line, false) }
+
+// shlexWords splits line into words; comments says whether an unquoted '#'
+// starts a comment.
+func shlexWords(line string, comments bool) ([]string, error) {
 	var words []string
 	var word strings.Builder
 	inWord := false // a word has started (possibly empty, as in "")
@@ -26,7 +35,7 @@ func shlexSplit(line string) ([]string, error) {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			emit()
-		case c == '#':
+		case c == '#' && comments:
 			emit()
 			return words, nil
 		case c == '\\':

@@ -74,6 +74,7 @@ type SSHSettings struct {
 	// Password comes from an inventory (ansible_password); never logged.
 	Password       string
 	ProxyJump      string // "user@host:port,host2" as in OpenSSH
+	ProxyCommand   string // as in OpenSSH (%h %p %r %n %% expanded); ProxyJump wins
 	HostKeyPolicy  string // "strict" (default), "accept-new", "off"
 	KnownHostsFile string
 	ConfigFile     string // ssh_config to read; "" means ~/.ssh/config

@@ -165,7 +165,7 @@ func TestRunnerReportsEachHostOutcome(t *testing.T) {
 
 func TestRunnerRetriesOnlyTransientDialFailures(t *testing.T) {
 	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{
-		"flaky":   {DialErr: remote.Errorf(remote.ClassProtocol, "handshake", "connection reset (MaxStartups)"), DialFailures: 2},
+		"flaky":   {DialErr: remote.Errorf(remote.ClassProtocol, "handshake", "read: connection reset by peer (MaxStartups)"), DialFailures: 2},
 		"down":    {DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection refused")},
 		"badauth": {DialErr: remote.Errorf(remote.ClassAuth, "auth", "permission denied")},
 		"dropped": {DialErr: remote.Errorf(remote.ClassProtocol, "handshake", "EOF")},

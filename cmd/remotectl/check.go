@@ -152,7 +152,7 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 			offline[p.host.Name] = true
 		}
 	}
-	dialer, err := a.newDialer(secrets{})
+	dialer, err := a.newDialer(secrets{}, targets)
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	if err != nil {
 		return err
 	}
-	dialer, err := a.newDialer(secrets)
+	dialer, err := a.newDialer(secrets, targets)
 	if err != nil {
 		return err
 	}
@@ -183,6 +183,7 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	}
 	masker := &secret.Masker{}
 	masker.Add(a.hostSecrets(hosts)...)
+	masker.Add(secrets.values()...)
 	events := pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)

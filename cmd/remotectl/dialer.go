@@ -73,12 +73,20 @@ func (l *lazyDialer) close() error {
 	return l.stop()
 }
 
-func (a *app) newDialer(s secrets) (*transportDialer, error) {
-	return &transportDialer{
+// newDialer returns the dialer of a run over targets. Their SSH settings
+// (ssh_config included) are checked first: a broken one is invalid input,
+// reported before any host is contacted.
+func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, error) {
+	d := &transportDialer{
 		local: local.Dialer{},
 		ssh:   lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newSSHDialer(s) }},
 		winrm: lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newWinRMDialer(s), nil, nil }},
-	}, nil
+	}
+	if err := d.checkSSH(targets); err != nil {
+		_ = d.Close()
+		return nil, err
+	}
+	return d, nil
 }
 
 func (d *transportDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {

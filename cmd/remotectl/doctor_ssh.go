@@ -59,8 +59,11 @@ func (s *sshDoctor) settings(context.Context) finding {
 	}
 	s.eff = eff
 	summary := fmt.Sprintf("%s@%s, host key policy %s", eff.User, eff.Address, eff.HostKeyPolicy)
-	if eff.ProxyJump != "" {
+	switch {
+	case eff.ProxyJump != "":
 		summary += ", through " + eff.ProxyJump
+	case eff.ProxyCommand != "":
+		summary += ", through the ProxyCommand " + eff.ProxyCommand
 	}
 	facts := map[string][]string{
 		"known_hosts":    eff.KnownHostsFiles,
@@ -73,6 +76,9 @@ func (s *sshDoctor) settings(context.Context) finding {
 }
 
 func (s *sshDoctor) dns(ctx context.Context) finding {
+	if s.eff.ProxyJump == "" && s.eff.ProxyCommand != "" {
+		return finding{Status: statusInfo, Summary: fmt.Sprintf("%s is reached through the ProxyCommand %s", s.eff.Host, s.eff.ProxyCommand)}
+	}
 	return resolveStep(ctx, s.eff.Host, s.eff.ProxyJump)
 }
 
@@ -108,7 +114,11 @@ func (s *sshDoctor) banner(ctx context.Context) finding {
 		return failed(err)
 	}
 	if m := k.Mismatches(known); len(m) > 0 {
-		return mismatchFinding(f, m, known)
+		forget, err := s.d.ForgetKeyCommand(s.t)
+		if err != nil {
+			return failed(err)
+		}
+		return mismatchFinding(f, m, known, forget)
 	}
 	f.Summary += fmt.Sprintf("; offers %d key exchange and %d host key algorithms, one in common for each",
 		len(k.KexAlgos), len(k.HostKeyAlgos))
@@ -116,8 +126,9 @@ func (s *sshDoctor) banner(ctx context.Context) finding {
 }
 
 // mismatchFinding reports algorithms the server and remotectl cannot agree
-// on, with the sshd_config setting to change.
-func mismatchFinding(f finding, ms []ssh.Mismatch, known []string) finding {
+// on, with the sshd_config setting to change; forget is the command that
+// removes the host's keys from known_hosts.
+func mismatchFinding(f finding, ms []ssh.Mismatch, known []string, forget string) finding {
 	setting := map[string]string{
 		"key exchange": "KexAlgorithms", "host key": "HostKeyAlgorithms", "cipher": "Ciphers", "MAC": "MACs",
 	}
@@ -127,8 +138,8 @@ func mismatchFinding(f finding, ms []ssh.Mismatch, known []string) finding {
 		switch {
 		case m.Kind == "host key" && len(known) > 0:
 			fixes = append(fixes, fmt.Sprintf("known_hosts only has keys of type %s for this host, which the server no longer offers: "+
-				"if the host was re-keyed on purpose, remove the old entry (ssh-keygen -R) and run remotectl hostkeys scan --accept",
-				strings.Join(known, ",")))
+				"if the host was re-keyed on purpose, remove the old entry (%s) and run remotectl hostkeys scan --accept",
+				strings.Join(known, ","), forget))
 		case len(m.Insecure) > 0:
 			fixes = append(fixes, fmt.Sprintf("the server offers only weak %s algorithms (%s): enable a modern one in sshd_config %s, e.g. %s",
 				m.Kind, strings.Join(m.Insecure, ","), setting[m.Kind], m.Client[0]))
@@ -179,8 +190,8 @@ func (s *sshDoctor) hostKey(ctx context.Context) finding {
 	}
 	return finding{Status: statusFail, Class: remote.ClassHostKeyChanged.String(), Facts: facts,
 		Summary: key + " differs from the key known_hosts has for " + s.eff.HostKeyName + ": possibly a man-in-the-middle, or a reinstalled host",
-		Fix: fmt.Sprintf("find out why the key changed; if the host was reinstalled, ssh-keygen -R %s -f %s, then remotectl hostkeys scan -H %s --accept",
-			s.eff.HostKeyName, s.eff.KnownHostsFiles[0], s.t.Name)}
+		Fix: fmt.Sprintf("find out why the key changed; if the host was reinstalled: %s; then remotectl hostkeys scan -H %s --accept",
+			r.ForgetCommand, s.t.Name)}
 }
 
 func (s *sshDoctor) authMethods(ctx context.Context) finding {

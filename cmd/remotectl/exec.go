@@ -126,7 +126,7 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	ops.secrets.Add(secrets.values()...)
-	dialer, err := a.newDialer(secrets)
+	dialer, err := a.newDialer(secrets, targets)
 	if err != nil {
 		return err
 	}

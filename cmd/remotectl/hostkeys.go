@@ -31,7 +31,8 @@ without logging in, and compare it with known_hosts:
   known    the key is in known_hosts
   new      the host is not in known_hosts (--accept records it)
   CHANGED  known_hosts has another key for the host: possibly a man-in-the-middle, or a
-           reinstalled host. Never accepted automatically; check, then ssh-keygen -R HOST.
+           reinstalled host. Never accepted automatically: check why, then run the
+           ssh-keygen -R command printed for it and scan again.
   REVOKED  the key is marked @revoked
 
 Exit code 0 when every key is known (or was accepted), 2 when a host could not be
@@ -52,6 +53,7 @@ type scanView struct {
 	Fingerprint string `json:"fingerprint,omitempty"`
 	Error       string `json:"error,omitempty"`
 	ErrorClass  string `json:"error_class,omitempty"`
+	Fix         string `json:"fix,omitempty"` // for a changed key: the command removing the old one
 }
 
 func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
@@ -108,7 +110,7 @@ func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
 func scanViews(results []ssh.ScanResult) (views []scanView, bad bool) {
 	views = make([]scanView, len(results))
 	for i, r := range results {
-		v := scanView{Host: r.Target.Name, Status: r.Status, Fingerprint: r.Fingerprint}
+		v := scanView{Host: r.Target.Name, Status: r.Status, Fingerprint: r.Fingerprint, Fix: r.ForgetCommand}
 		if r.Key != nil {
 			v.KeyType = r.Key.Type()
 		}
@@ -134,4 +136,9 @@ func printScan(a *app, views []scanView) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Host, v.Status, key)
 	}
 	tw.Flush()
+	for _, v := range views {
+		if v.Fix != "" {
+			fmt.Fprintf(a.io.Err, "hint: %s: find out why the key changed; if the host was reinstalled: %s\n", v.Host, v.Fix)
+		}
+	}
 }

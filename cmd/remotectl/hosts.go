@@ -102,6 +102,7 @@ func (a *app) target(h *inventory.Host) remote.Target {
 			PasswordEnv:    c.PasswordEnv,
 			Password:       c.Password,
 			ProxyJump:      c.ProxyJump,
+			ProxyCommand:   c.ProxyCommand,
 			HostKeyPolicy:  c.HostKeyPolicy,
 			KnownHostsFile: c.KnownHostsFile,
 		},

@@ -154,6 +154,7 @@ func connView(c inventory.Conn) map[string]string {
 		put("password", "(set, hidden)")
 	}
 	put("proxy_jump", c.ProxyJump)
+	put("proxy_command", c.ProxyCommand)
 	put("host_key_policy", c.HostKeyPolicy)
 	put("known_hosts_file", c.KnownHostsFile)
 	if c.ConnectTimeout > 0 {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 // TestMain lets testscript run the real remotectl (this test binary, re-executed)
@@ -15,6 +17,8 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"remotectl": func() { os.Exit(mainExit()) },
+		// A netcat for ProxyCommand tests, without depending on an installed nc.
+		"rctl-netcat": func() { os.Exit(remotetest.Netcat(os.Args[1:])) },
 	})
 }
 

@@ -126,7 +126,11 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 			return err
 		}
 	}
-	dialer, err := a.newDialer(secrets{})
+	var hosts []*inventory.Host
+	for _, pl := range plans {
+		hosts = append(hosts, pl.Hosts...)
+	}
+	dialer, err := a.newDialer(secrets{}, a.targets(hosts))
 	if err != nil {
 		return err
 	}

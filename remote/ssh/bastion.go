@@ -222,7 +222,7 @@ func (b *bastionConn) establish(ctx context.Context, p *hostParams, parent *bast
 
 // connectVia connects to p through an already established jump host.
 func (d *Dialer) connectVia(ctx context.Context, p *hostParams, parent *bastionConn) (*conn, error) {
-	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
+	cctx, cancel := context.WithTimeout(ctx, remote.ConnectTimeLeft(ctx, p.connectTimeout))
 	defer cancel()
 	netConn, err := parent.dialChannel(cctx, p.addr())
 	if err != nil {

@@ -76,6 +76,7 @@ type configEntry struct {
 	value string // unquoted by the library
 	multi bool   // the value is several arguments (not one quoted string)
 	pos   string // file:line, for error messages
+	order int    // position among all the entries, in file order
 }
 
 // blockCond is a Host line or a Match line.
@@ -257,6 +258,10 @@ func expandHostName(value, host string) string {
 type configLoader struct {
 	home        string
 	unsupported []string
+	// ignoreUnknown are the IgnoreUnknown patterns: unknown keywords they
+	// match are skipped.
+	ignoreUnknown patternList
+	entries       int // entries read so far
 }
 
 // loadSSHConfig reads and compiles the ssh_config at path. A missing file is
@@ -280,13 +285,13 @@ func (l *configLoader) loadFile(path string, outer []blockCond, depth int) ([]co
 	if err != nil {
 		return nil, fmt.Errorf("ssh_config: %w", err)
 	}
-	src, matches, includes, err := l.preprocess(path, data)
+	src, matches, includes, commands, err := l.preprocess(path, data)
 	if err != nil {
 		return nil, err
 	}
 	cfg, err := sshconfig.DecodeBytes(src)
 	if err != nil {
-		return nil, fmt.Errorf("ssh_config %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var blocks []configBlock
 	for i, h := range cfg.Hosts {
@@ -294,7 +299,7 @@ func (l *configLoader) loadFile(path string, outer []blockCond, depth int) ([]co
 		if i > 0 { // Hosts[0] is the implicit block before the first Host line
 			cond, err := blockCondition(h, matches)
 			if err != nil {
-				return nil, fmt.Errorf("ssh_config %s: %w", path, err)
+				return nil, fmt.Errorf("%s: %w", path, err)
 			}
 			conds = append(conds[:len(conds):len(conds)], cond)
 		}
@@ -306,7 +311,13 @@ func (l *configLoader) loadFile(path string, outer []blockCond, depth int) ([]co
 			}
 			pos := fmt.Sprintf("%s:%d", path, kv.Pos().Line)
 			if kv.Key != includePlaceholder {
-				cur.entries = append(cur.entries, newEntry(kv, pos))
+				e := newEntry(kv, pos)
+				if cmd, ok := commands[kv.Pos().Line]; ok {
+					e.value, e.multi = cmd, false
+				}
+				l.entries++
+				e.order = l.entries
+				cur.entries = append(cur.entries, e)
 				continue
 			}
 			if len(cur.entries) > 0 {
@@ -359,14 +370,14 @@ func blockCondition(h *sshconfig.Host, matches map[string]matchCond) (blockCond,
 // loadIncludes compiles the files an Include line names.
 func (l *configLoader) loadIncludes(args []string, conds []blockCond, depth int, pos string) ([]configBlock, error) {
 	if depth > maxIncludeDepth {
-		return nil, fmt.Errorf("ssh_config %s: Include nested more than %d levels (a loop?)", pos, maxIncludeDepth)
+		return nil, fmt.Errorf("%s: Include nested more than %d levels (a loop?)", pos, maxIncludeDepth)
 	}
 	var blocks []configBlock
 	for _, arg := range args {
 		pattern := l.includePath(arg)
 		files, err := filepath.Glob(pattern)
 		if err != nil {
-			return nil, fmt.Errorf("ssh_config %s: Include %q: %w", pos, arg, err)
+			return nil, fmt.Errorf("%s: Include %q: %w", pos, arg, err)
 		}
 		for _, f := range files {
 			if st, err := os.Stat(f); err == nil && st.IsDir() {
@@ -396,34 +407,53 @@ func (l *configLoader) includePath(arg string) string {
 	return filepath.Join(l.home, ".ssh", arg)
 }
 
-// preprocess replaces Match and Include lines with placeholders the library
-// accepts, returning what they stood for.
-func (l *configLoader) preprocess(path string, data []byte) ([]byte, map[string]matchCond, map[string][]string, error) {
+// preprocess checks every line (see checkLine) and replaces Match and
+// Include lines with placeholders the library accepts, returning what they
+// stood for, and the verbatim commands of command keywords (ProxyCommand)
+// by line number. Errors name path:line.
+func (l *configLoader) preprocess(path string, data []byte) ([]byte, map[string]matchCond, map[string][]string, map[int]string, error) {
 	lines := bytes.Split(data, []byte("\n"))
 	matches := map[string]matchCond{}
 	includes := map[string][]string{}
+	commands := map[int]string{}
 	for i, line := range lines {
-		keyword, rest := splitKeyword(string(line))
-		switch strings.ToLower(keyword) {
+		fail := func(err error) ([]byte, map[string]matchCond, map[string][]string, map[int]string, error) {
+			return nil, nil, nil, nil, fmt.Errorf("%s:%d: %w", path, i+1, err)
+		}
+		// Trailing white space (a CR, a form feed) is not part of the
+		// line, as in OpenSSH.
+		keyword, rest := splitKeyword(strings.TrimRight(string(line), " \t\r\n\f"))
+		if keyword == "" {
+			continue
+		}
+		key, args, err := checkLine(keyword, rest, l.ignoreUnknown)
+		if err != nil {
+			return fail(err)
+		}
+		switch key {
 		case "match":
 			cond, err := l.parseMatch(rest)
 			if err != nil {
-				return nil, nil, nil, fmt.Errorf("ssh_config %s:%d: %w", path, i+1, err)
+				return fail(err)
 			}
 			name := matchPlaceholder + strconv.Itoa(i+1)
 			matches[name] = cond
 			lines[i] = []byte("Host " + name)
 		case "include":
-			args, err := splitArgs(rest)
-			if err != nil {
-				return nil, nil, nil, fmt.Errorf("ssh_config %s:%d: %w", path, i+1, err)
-			}
 			id := strconv.Itoa(i + 1)
 			includes[id] = args
 			lines[i] = []byte(includePlaceholder + " " + id)
+		case "ignoreunknown":
+			if l.ignoreUnknown == nil {
+				l.ignoreUnknown = compilePatterns(strings.Split(args[0], ","), true)
+			}
+		default:
+			if keywords[key].args == restArgs {
+				commands[i+1] = rest
+			}
 		}
 	}
-	return bytes.Join(lines, []byte("\n")), matches, includes, nil
+	return bytes.Join(lines, []byte("\n")), matches, includes, commands, nil
 }
 
 // splitKeyword splits a configuration line into its keyword and the rest

@@ -3,7 +3,9 @@
 package ssh
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -316,7 +318,7 @@ Host scoped
 func TestSSHConfigErrors(t *testing.T) {
 	tests := map[string]string{
 		"bad port":       "Host x\n  Port abc\n",
-		"proxy command":  "Host x\n  ProxyCommand nc %h %p\n",
+		"proxy token":    "Host x\n  ProxyCommand nc %h %z\n",
 		"bad policy":     "Host x\n  StrictHostKeyChecking maybe\n",
 		"bad timeout":    "Host x\n  ConnectTimeout soon\n",
 		"include loop":   "Include config\n",
@@ -366,4 +368,127 @@ func FuzzSSHConfig(f *testing.F) {
 		}
 		cfg.resolve("host.example", "", "me")
 	})
+}
+
+// strictConfigCases are ssh_config files OpenSSH refuses (`ssh -G` exits
+// 255), each with the line it names and what the error must say.
+var strictConfigCases = []struct {
+	name, config string
+	line         int
+	want         string
+}{
+	{"unknown keyword", "Host x\n  Port 22\n  Frobnicate yes\n", 3, "unknown keyword Frobnicate"},
+	{"unknown keyword in a block that does not apply", "Host nothing-matches\n  Frobnicate yes\n", 2, "unknown keyword"},
+	{"keyword without argument", "Host x\n  User\n", 2, "User needs an argument"},
+	{"keyword with =, without argument", "User=\n", 1, "User needs an argument"},
+	{"empty argument", "User \"\"\n", 1, "empty argument"},
+	{"unclosed double quote", "Host x\n  User \"bob\n", 2, "invalid quotes"},
+	{"unclosed single quote", "IdentityFile '~/.ssh/id\n", 1, "invalid quotes"},
+	{"extra argument", "Port 22 23\n", 1, "Port takes one argument"},
+	{"non-numeric port", "Host x\n  Port abc\n", 2, `bad port "abc"`},
+	{"port out of range", "Port 70000\n", 1, "bad port"},
+	{"bad yes/no", "IdentitiesOnly maybe\n", 1, `"maybe" is not one of yes, no`},
+	{"bad yes/no of an ignored keyword", "BatchMode sometimes\n", 1, "BatchMode"},
+	{"bad StrictHostKeyChecking", "StrictHostKeyChecking perhaps\n", 1, "StrictHostKeyChecking"},
+	{"bad time", "ConnectTimeout soon\n", 1, "not a time value"},
+	{"negative time", "ConnectTimeout -1\n", 1, "not a time value"},
+	{"bad integer", "ServerAliveCountMax x\n", 1, "not a non-negative integer"},
+	{"Host without pattern", "Host\n", 1, "Host needs an argument"},
+	{"ProxyCommand without command", "ProxyCommand\n", 1, "ProxyCommand needs an argument"},
+	{"bad LogLevel", "LogLevel LOUD\n", 1, "LogLevel"},
+}
+
+// acceptedConfigs are ssh_config files OpenSSH reads without complaint.
+var acceptedConfigs = map[string]string{
+	"every honoured keyword": "Host *\n  HostName h\n  User u\n  Port 2222\n  IdentityFile ~/.ssh/id\n  CertificateFile ~/.ssh/c\n" +
+		"  IdentitiesOnly yes\n  ProxyJump none\n  StrictHostKeyChecking accept-new\n  UserKnownHostsFile a \"b c\"\n" +
+		"  HostKeyAlias k\n  ConnectTimeout 1m30s\n  ServerAliveInterval 15\n  ServerAliveCountMax 3\n" +
+		"  KexAlgorithms +diffie-hellman-group14-sha256\n  Ciphers aes128-ctr\n  MACs hmac-sha2-256\n",
+	"known but ignored keywords": "Host *\n  ControlMaster auto\n  ControlPersist 10m\n  ControlPath ~/.ssh/cm-%r@%h:%p\n" +
+		"  ForwardAgent yes\n  Compression yes\n  SendEnv LANG LC_*\n  LocalForward 8080 localhost:80\n" +
+		"  AddKeysToAgent yes\n  HashKnownHosts no\n  GSSAPIAuthentication no\n  LogLevel ERROR\n",
+	"deprecated keywords":          "Protocol 2\nCipher aes\nRSAAuthentication yes\n",
+	"IgnoreUnknown":                "IgnoreUnknown UseKeychain,AddKeysToAgentX\nHost *\n  UseKeychain yes\n",
+	"ProxyCommand as a shell line": "Host x\n  ProxyCommand sh -c 'nc %h %p' # comment\n",
+	"port by service name":         "Port ssh\n",
+	"ConnectTimeout none":          "ConnectTimeout none\n",
+	"comments and blank lines":     "# comment\n\n   \nHost=x\n\tUser = \"q w\"\n",
+	"CRLF line ends":               "Host x\r\n  User u\r\n  Port 22\r\n",
+	"Match as today":               "Match host x user y\n  User z\nMatch exec \"true\"\n  Port 2\n",
+}
+
+func TestSSHConfigIsReadStrictly(t *testing.T) {
+	for _, tt := range strictConfigCases {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := writeFile(t, dir, "config", tt.config)
+			_, err := loadSSHConfig(path, dir)
+			if err == nil {
+				t.Fatalf("%q was accepted", tt.config)
+			}
+			wantPos := fmt.Sprintf("%s:%d: ", path, tt.line)
+			if !strings.HasPrefix(err.Error(), wantPos) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q; want %q... and %q", err, wantPos, tt.want)
+			}
+		})
+	}
+	for name, config := range acceptedConfigs {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := loadSSHConfig(writeFile(t, dir, "config", config), dir); err != nil {
+				t.Errorf("%q: %v", config, err)
+			}
+		})
+	}
+}
+
+// TestSSHConfigStrictnessMatchesOpenSSH asks OpenSSH's own parser (`ssh -G`,
+// which reads the configuration without connecting) about the same files:
+// it must reject exactly what remotectl rejects.
+func TestSSHConfigStrictnessMatchesOpenSSH(t *testing.T) {
+	sshBin, err := exec.LookPath("ssh")
+	if err != nil {
+		t.Skip("the OpenSSH client (ssh) is not installed")
+	}
+	openssh := func(t *testing.T, config string) error {
+		dir := t.TempDir()
+		path := writeFile(t, dir, "config", config)
+		cmd := exec.Command(sshBin, "-G", "-F", path, "x")
+		cmd.Env = []string{"HOME=" + dir, "PATH=/usr/bin:/bin"}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	for _, tt := range strictConfigCases {
+		if err := openssh(t, tt.config); err == nil {
+			t.Errorf("%s: ssh -G accepts %q, which remotectl rejects", tt.name, tt.config)
+		}
+	}
+	for name, config := range acceptedConfigs {
+		if strings.Contains(config, "Match exec") {
+			continue // ssh -G would run the command
+		}
+		if err := openssh(t, config); err != nil {
+			t.Errorf("%s: ssh -G rejects %q, which remotectl accepts: %v", name, config, err)
+		}
+	}
+}
+
+func TestIgnoredKeywordsAreInTheREADME(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const intro = "Known but ignored (checked, then without effect): "
+	_, list, ok := strings.Cut(string(readme), intro)
+	if !ok {
+		t.Fatalf("the README has no %q", intro)
+	}
+	list, _, _ = strings.Cut(list, ".\n")
+	got := strings.Split(strings.Join(strings.Fields(list), " "), ", ")
+	if want := ignoredKeywords(); !reflect.DeepEqual(got, want) {
+		t.Errorf("the README lists as ignored ssh_config keywords:\n%s\nwant:\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
 }

@@ -100,6 +100,22 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	return d.dial(ctx, t)
 }
 
+// Check reads the settings of the targets as Dial would, without
+// connecting: the ssh_config files (read as strictly as OpenSSH reads
+// them) and the targets' own settings. It returns every distinct problem
+// found, each naming file:line or the host.
+func (d *Dialer) Check(targets []remote.Target) error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if _, err := d.resolveTarget(t); err != nil && !seen[err.Error()] {
+			seen[err.Error()] = true
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // DialSSH is Dial returning the concrete type, for callers that need the
 // SSH-only methods (PutTree, GetTree, DialContext).
 func (d *Dialer) DialSSH(ctx context.Context, t remote.Target) (*Transport, error) {
@@ -138,9 +154,10 @@ func (c *conn) close() error {
 
 // connect opens the TCP connection (directly or through the ProxyJump
 // chain), then runs the SSH handshake with host key checking and
-// authentication. The whole is bounded by the connect timeout.
+// authentication. The whole is bounded by the connect timeout, or by what
+// is left of it when this is a retry (remote.ConnectTimeLeft).
 func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, error) {
-	cctx, cancel := context.WithTimeout(ctx, p.connectTimeout)
+	cctx, cancel := context.WithTimeout(ctx, remote.ConnectTimeLeft(ctx, p.connectTimeout))
 	defer cancel()
 	netConn, bastion, err := d.openTCP(cctx, p, op)
 	if err != nil {
@@ -157,6 +174,9 @@ func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, 
 		if bastion != nil {
 			bastion.release()
 		}
+		if pc, ok := netConn.(*proxyConn); ok {
+			err = pc.explain(err)
+		}
 		return nil, err
 	}
 	return &conn{
@@ -169,6 +189,10 @@ func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, 
 // openTCP returns a connection to the host's SSH port: a TCP connection, or
 // a direct-tcpip channel through the last jump host.
 func (d *Dialer) openTCP(ctx context.Context, p *hostParams, op string) (net.Conn, *bastionConn, error) {
+	if p.proxyJump == "" && p.proxyCommand != "" {
+		c, err := d.dialProxyCommand(ctx, p)
+		return c, nil, err
+	}
 	if p.proxyJump == "" {
 		var nd net.Dialer
 		c, err := nd.DialContext(ctx, "tcp", p.addr())
@@ -241,7 +265,9 @@ func (d *Dialer) connectError(ctx, cctx context.Context, p *hostParams, op strin
 	if ctx.Err() != nil {
 		return classify(op, ctx.Err())
 	}
-	if cctx.Err() != nil {
+	// The dial's own deadline (the connect deadline) may fire just before
+	// cctx is done.
+	if cctx.Err() != nil || remote.NetClass(err) == remote.ClassTimeout {
 		return d.timeoutError(p, op)
 	}
 	return classify(op, fmt.Errorf("%s (%s): %w", p.name, p.addr(), err))
@@ -382,7 +408,8 @@ func (s *guardSlot) set(g *deadlineGuard) {
 }
 
 // pauseDeadline stops the connect clock of the attempt ctx belongs to, if
-// any, until the returned function is called.
+// any, and the connect budget of its retries, until the returned function
+// is called.
 func pauseDeadline(ctx context.Context) (resume func()) {
 	slot, _ := ctx.Value(guardKey{}).(*guardSlot)
 	if slot == nil {
@@ -394,7 +421,12 @@ func pauseDeadline(ctx context.Context) (resume func()) {
 	if g == nil {
 		return func() {}
 	}
-	return g.pause()
+	resumeBudget := remote.PauseConnectClock(ctx)
+	resumeGuard := g.pause()
+	return func() {
+		resumeGuard()
+		resumeBudget()
+	}
 }
 
 // deadlineGuard enforces the connect deadline on a connection during the

@@ -8,10 +8,17 @@
 // (Options.ConfigFile or Target.SSH.ConfigFile; see config.go for what is
 // supported: Host, Match host/originalhost/user/localuser/all, Include,
 // HostName, User, Port, IdentityFile, IdentitiesOnly, CertificateFile,
-// IdentityAgent, ProxyJump, UserKnownHostsFile, StrictHostKeyChecking,
-// HostKeyAlias, ConnectTimeout, ServerAliveInterval, ServerAliveCountMax),
-// Options, and OpenSSH's defaults. ssh_config and known_hosts are parsed
-// once per Dialer.
+// IdentityAgent, ProxyJump, ProxyCommand, UserKnownHostsFile,
+// StrictHostKeyChecking, HostKeyAlias, ConnectTimeout, ServerAliveInterval,
+// ServerAliveCountMax, KexAlgorithms, Ciphers, MACs, IgnoreUnknown),
+// Options, and OpenSSH's defaults. ssh_config is read as strictly as OpenSSH
+// reads it (config_keywords.go); Dialer.Check finds its errors before any
+// connection. ssh_config and known_hosts are parsed once per Dialer.
+//
+// Connecting to a host takes at most its connect timeout in all: under
+// remote.RetryPolicy, retries use what is left of it
+// (remote.ConnectTimeLeft). A ProxyCommand runs in its own process group,
+// killed with the connection (proxycommand.go).
 //
 // Authentication tries, in OpenSSH's order, certificates, ssh-agent keys,
 // identity files (encrypted ones are unlocked with a passphrase from

@@ -42,6 +42,7 @@ type Effective struct {
 	KnownHostsFiles []string
 	HostKeyPolicy   string // "strict", "accept-new" or "off"
 	ProxyJump       string // "" = direct
+	ProxyCommand    string // "" = none; tokens unexpanded
 	ConnectTimeout  time.Duration
 	PasswordEnv     string // the environment variable naming the password, if any
 
@@ -78,6 +79,7 @@ func (d *Dialer) Resolve(t remote.Target) (Effective, error) {
 		KnownHostsFiles:   p.knownHostsFiles,
 		HostKeyPolicy:     p.policy.String(),
 		ProxyJump:         p.proxyJump,
+		ProxyCommand:      p.proxyCommand,
 		ConnectTimeout:    p.connectTimeout,
 		PasswordEnv:       p.passwordEnv,
 	}
@@ -530,6 +532,27 @@ func (d *Dialer) HostKeyAlgorithms(t remote.Target) ([]string, error) {
 		return nil, configErr(err)
 	}
 	return d.hostKeyChecker(p).algorithms(p.hostKeyName()), nil
+}
+
+// ForgetKeyCommand returns the command that removes the keys known_hosts
+// holds for t (see the function ForgetKeyCommand), naming the files that
+// hold some, or the first file when none does.
+func (d *Dialer) ForgetKeyCommand(t remote.Target) (string, error) {
+	p, err := d.resolveTarget(t)
+	if err != nil {
+		return "", configErr(err)
+	}
+	name := p.hostKeyName()
+	var files []string
+	for _, f := range d.hostKeyChecker(p).files {
+		if len(f.algorithms(name)) > 0 {
+			files = append(files, f.path)
+		}
+	}
+	if len(files) == 0 && len(p.knownHostsFiles) > 0 {
+		files = p.knownHostsFiles[:1]
+	}
+	return ForgetKeyCommand(name, files), nil
 }
 
 // errAuthProbed ends an authentication probe once the server's methods

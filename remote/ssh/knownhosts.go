@@ -47,11 +47,11 @@ func (p hostKeyPolicy) String() string {
 // values.
 func parsePolicy(s string) (hostKeyPolicy, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "strict", "yes", "ask":
+	case "strict", "yes", "ask", "true":
 		return policyStrict, nil
 	case "accept-new":
 		return policyAcceptNew, nil
-	case "off", "no":
+	case "off", "no", "false":
 		return policyOff, nil
 	}
 	return 0, fmt.Errorf("unknown host key policy %q: use strict, accept-new or off", s)
@@ -489,8 +489,7 @@ func hostKeyError(name, hostport string, key gossh.PublicKey, v keyVerdict) erro
 		Class: remote.ClassHostKeyChanged, Op: "hostkey",
 		Err: fmt.Errorf("HOST KEY CHANGED for %s: it presented %s %s, known_hosts has %s; "+
 			"someone may be intercepting the connection", hostport, key.Type(), fp, describeKnownKeys(v.want)),
-		Hint: fmt.Sprintf("if the host was reinstalled, remove the old key with `ssh-keygen -R %s%s`",
-			knownHostsName(hostport), fileFlag(v.want)),
+		Hint: "if the host was reinstalled, remove the old key with: " + ForgetKeyCommand(hostport, v.files()),
 	}
 }
 
@@ -507,21 +506,37 @@ func describeKnownKeys(keys []xknownhosts.KnownKey) string {
 	return strings.Join(parts, ", ")
 }
 
+// ForgetKeyCommand returns the command, ready to paste into a POSIX shell,
+// that removes the keys the known_hosts files hold for hostport (host:port,
+// or a HostKeyAlias): `ssh-keygen -R NAME -f FILE` for each file, NAME
+// being [host]:port when the port is not 22, as the files record it. With
+// no file, ssh-keygen's default (~/.ssh/known_hosts) is meant.
+func ForgetKeyCommand(hostport string, files []string) string {
+	name := quote(knownHostsName(hostport))
+	if len(files) == 0 {
+		return "ssh-keygen -R " + name
+	}
+	cmds := make([]string, len(files))
+	for i, f := range files {
+		cmds[i] = "ssh-keygen -R " + name + " -f " + quote(f)
+	}
+	return strings.Join(cmds, " && ")
+}
+
 // knownHostsName is how ssh-keygen -R wants the host: host, or [host]:port
 // for a port other than 22.
 func knownHostsName(hostport string) string { return knownhosts.Normalize(hostport) }
 
-// fileFlag returns " -f FILE" when the recorded keys live in one file.
-func fileFlag(keys []xknownhosts.KnownKey) string {
-	if len(keys) == 0 || keys[0].Filename == "" {
-		return ""
-	}
-	for _, k := range keys[1:] {
-		if k.Filename != keys[0].Filename {
-			return ""
+// files returns the known_hosts files the verdict's recorded keys come
+// from, each once.
+func (v keyVerdict) files() []string {
+	var files []string
+	for _, k := range v.want {
+		if k.Filename != "" && !slices.Contains(files, k.Filename) {
+			files = append(files, k.Filename)
 		}
 	}
-	return " -f " + quote(keys[0].Filename)
+	return files
 }
 
 // placeholderAddr is the remote address handed to the known_hosts callback,

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,7 +77,7 @@ func TestHostKeyErrors(t *testing.T) {
 		hintWants string
 	}{
 		{policyStrict, "10.0.0.9:22", remote.ClassHostKeyUnknown, "remotectl hostkeys scan -H web01 --accept"},
-		{policyStrict, "10.0.0.1:2222", remote.ClassHostKeyChanged, "ssh-keygen -R [10.0.0.1]:2222 -f " + path},
+		{policyStrict, "10.0.0.1:2222", remote.ClassHostKeyChanged, "ssh-keygen -R '[10.0.0.1]:2222' -f " + quote(path)},
 		{policyAcceptNew, "10.0.0.1:2222", remote.ClassHostKeyChanged, "ssh-keygen -R"},
 	}
 	for _, tt := range tests {
@@ -220,5 +221,61 @@ func TestKnownHostsUnreadable(t *testing.T) {
 	wantClass(t, err, remote.ClassHostKeyUnknown)
 	if !strings.Contains(err.Error(), dir) {
 		t.Errorf("error %q does not name the file", err)
+	}
+}
+
+func TestForgetKeyCommand(t *testing.T) {
+	tests := []struct {
+		hostport string
+		files    []string
+		want     string
+	}{
+		{"127.1.0.5:2571", []string{"/tmp/kh"}, `ssh-keygen -R '[127.1.0.5]:2571' -f /tmp/kh`},
+		{"web01:22", []string{"/home/me/my hosts"}, `ssh-keygen -R web01 -f '/home/me/my hosts'`},
+		{"[::1]:2222", []string{"a", "b"}, `ssh-keygen -R '[::1]:2222' -f a && ssh-keygen -R '[::1]:2222' -f b`},
+		{"alias", nil, `ssh-keygen -R alias`},
+	}
+	for _, tt := range tests {
+		if got := ForgetKeyCommand(tt.hostport, tt.files); got != tt.want {
+			t.Errorf("ForgetKeyCommand(%q, %q) = %s; want %s", tt.hostport, tt.files, got, tt.want)
+		}
+	}
+}
+
+// TestForgetKeyCommandWithSSHKeygen pastes the hint of a changed key into
+// a shell: OpenSSH's ssh-keygen removes the recorded key, from the file
+// remotectl used, and nothing else.
+func TestForgetKeyCommandWithSSHKeygen(t *testing.T) {
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("ssh-keygen (openssh-client) is not installed")
+	}
+	key, other, kept := newPub(t), newPub(t), newPub(t)
+	dir := filepath.Join(t.TempDir(), "a dir [with] $pecial 'chars'")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "known_hosts")
+	keptLine := remotetest.KnownHostsLine("[127.1.0.5]:22", kept)
+	writeFile(t, dir, "known_hosts", remotetest.KnownHostsLine("[127.1.0.5]:2571", other)+"\n"+keptLine+"\n")
+	var s knownHostsSet
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: policyStrict, name: "web01"}
+	err := c.callback("127.1.0.5:2571", nil, key)
+	wantClass(t, err, remote.ClassHostKeyChanged)
+	hint := remote.HintOf(err)
+	_, command, ok := strings.Cut(hint, ": ")
+	if !ok {
+		t.Fatalf("hint %q has no command", hint)
+	}
+	cmd := exec.Command("sh", "-c", command)
+	cmd.Dir = t.TempDir() // not where the file is: -f must name it
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", command, err, out)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(string(data)); got != keptLine {
+		t.Errorf("after %s, known_hosts holds:\n%s\nwant only:\n%s", command, got, keptLine)
 	}
 }

@@ -30,6 +30,7 @@ type hostParams struct {
 	agentSocket      string // "" = no agent
 
 	proxyJump       string // "" or "none" = direct
+	proxyCommand    string // run with sh -c for the connection (tokens unexpanded); "" = none
 	knownHostsFiles []string
 	hostKeyAlias    string
 	policy          hostKeyPolicy
@@ -99,11 +100,22 @@ func (d *Dialer) resolveTarget(t remote.Target) (*hostParams, error) {
 		p.identityFiles = appendUnique(files, p.identityFiles...)
 	}
 	p.identitiesOnly = p.identitiesOnly || t.SSH.IdentitiesOnly
+	// The inventory's ProxyJump or ProxyCommand wins over ssh_config's.
 	switch {
 	case strings.EqualFold(t.SSH.ProxyJump, "none"):
 		p.proxyJump = ""
 	case t.SSH.ProxyJump != "":
-		p.proxyJump = t.SSH.ProxyJump
+		p.proxyJump, p.proxyCommand = t.SSH.ProxyJump, ""
+	case t.SSH.ProxyCommand != "":
+		p.proxyJump, p.proxyCommand = "", t.SSH.ProxyCommand
+	}
+	if strings.EqualFold(p.proxyCommand, "none") {
+		p.proxyCommand = ""
+	}
+	if t.SSH.ProxyCommand != "" && p.proxyCommand != "" {
+		if _, err := p.proxyCommandLine(); err != nil {
+			return nil, fmt.Errorf("host %s: %w", p.name, err)
+		}
 	}
 	if t.SSH.KnownHostsFile != "" {
 		p.knownHostsFiles = []string{expandPath(t.SSH.KnownHostsFile, d.tokens(p))}
@@ -184,9 +196,9 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 	if p.port == 0 {
 		p.port = 22
 		if e, ok := v.entry("port"); ok {
-			n, err := strconv.Atoi(e.value)
-			if err != nil || n <= 0 || n > 65535 {
-				return fmt.Errorf("ssh_config %s: invalid Port %q", e.pos, e.value)
+			n, err := parsePort(e.value)
+			if err != nil {
+				return fmt.Errorf("%s: Port: %w", e.pos, err)
 			}
 			p.port = n
 		}
@@ -194,18 +206,29 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 	if e, ok := v.entry("identitiesonly"); ok {
 		p.identitiesOnly = isYes(e.value)
 	}
-	if e, ok := v.entry("proxyjump"); ok {
-		p.proxyJump = e.value
-	} else if e, ok := v.entry("proxycommand"); ok && !strings.EqualFold(e.value, "none") {
-		return fmt.Errorf("ssh_config %s: ProxyCommand is not supported; use ProxyJump instead", e.pos)
+	// As in OpenSSH, whichever of ProxyJump and ProxyCommand comes first
+	// wins.
+	jump, hasJump := v.entry("proxyjump")
+	command, hasCommand := v.entry("proxycommand")
+	switch {
+	case hasJump && (!hasCommand || jump.order < command.order):
+		p.proxyJump = jump.value
+	case hasCommand:
+		p.proxyCommand = command.value
+		if _, err := (&hostParams{proxyCommand: command.value}).proxyCommandLine(); err != nil {
+			return fmt.Errorf("%s: %w", command.pos, err)
+		}
 	}
 	if strings.EqualFold(p.proxyJump, "none") {
 		p.proxyJump = ""
 	}
+	if strings.EqualFold(p.proxyCommand, "none") {
+		p.proxyCommand = ""
+	}
 	if e, ok := v.entry("stricthostkeychecking"); ok {
 		pol, err := parsePolicy(e.value)
 		if err != nil {
-			return fmt.Errorf("ssh_config %s: %w", e.pos, err)
+			return fmt.Errorf("%s: %w", e.pos, err)
 		}
 		p.policy = pol
 	}
@@ -220,11 +243,14 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 		if !ok {
 			return 0, false, nil
 		}
-		n, err := strconv.Atoi(e.value)
-		if err != nil || n < 0 {
-			return 0, false, fmt.Errorf("ssh_config %s: invalid %s %q (seconds expected)", e.pos, key, e.value)
+		if strings.EqualFold(e.value, "none") {
+			return 0, false, nil
 		}
-		return time.Duration(n) * time.Second, true, nil
+		d, err := parseTime(e.value)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s: %s: %w", e.pos, key, err)
+		}
+		return d, true, nil
 	}
 	if d, ok, err := secs("connecttimeout"); err != nil {
 		return err
@@ -241,10 +267,12 @@ func (p *hostParams) applyConfig(v *configValues, opts Options) error {
 	}
 	if e, ok := v.entry("serveralivecountmax"); ok {
 		n, err := strconv.Atoi(e.value)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("ssh_config %s: invalid ServerAliveCountMax %q", e.pos, e.value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%s: invalid ServerAliveCountMax %q", e.pos, e.value)
 		}
-		p.keepaliveCountMax = n
+		if n > 0 {
+			p.keepaliveCountMax = n
+		}
 	}
 	return nil
 }
@@ -265,7 +293,7 @@ func (p *hostParams) applyAlgorithms(v *configValues) error {
 		if e, ok := v.entry(a.key); ok {
 			list, err := a.kind.parse(e.value)
 			if err != nil {
-				return fmt.Errorf("ssh_config %s: %w", e.pos, err)
+				return fmt.Errorf("%s: %w", e.pos, err)
 			}
 			*a.dst = list
 		}

@@ -27,6 +27,10 @@ type ScanResult struct {
 	Fingerprint string          // SHA256:...
 	Status      string          // StatusNew, StatusKnown, StatusChanged or StatusRevoked
 	Err         error           // classified; set when the key could not be obtained
+	// ForgetCommand, for a changed key, is the command that removes the
+	// keys on record (see ForgetKeyCommand): what to run once it is sure
+	// the host was reinstalled.
+	ForgetCommand string
 
 	hostport string          // the name the key is recorded under
 	file     *knownHostsFile // where Accept records it
@@ -81,6 +85,9 @@ func (d *Dialer) scanOne(ctx context.Context, t remote.Target) ScanResult {
 		return res
 	}
 	res.Key, res.Fingerprint, res.Status = key, gossh.FingerprintSHA256(key), v.status
+	if v.status == StatusChanged {
+		res.ForgetCommand = ForgetKeyCommand(res.hostport, v.files())
+	}
 	return res
 }
 

@@ -225,12 +225,26 @@ func TestSSHDEnvDirStdinPTY(t *testing.T) {
 			regexp.MustCompile(`^\s*100000\n$`)},
 		{"no pty", remote.Cmd{Shell: "tty || true"}, regexp.MustCompile("not a tty")},
 		{"pty", remote.Cmd{Shell: "tty; stty size", PTY: true}, regexp.MustCompile(`^/dev/pts/\d+\r?\n24 80\r?\n$`)},
+		// Commands reading a pty end at the end of the input, with or
+		// without any: sshd does not pass a channel EOF to a terminal.
+		{"pty without input, cat", remote.Cmd{Args: []string{"cat"}, PTY: true}, regexp.MustCompile(`^$`)},
+		{"pty without input, head", remote.Cmd{Args: []string{"head", "-1"}, PTY: true}, regexp.MustCompile(`^$`)},
+		{"pty without input, read", remote.Cmd{Shell: `read -r x; echo "read=$? [$x]"`, PTY: true},
+			regexp.MustCompile(`^read=1 \[\]\r\n$`)},
+		{"pty with input", remote.Cmd{Args: []string{"cat"}, PTY: true, Stdin: strings.NewReader("one\ntwo\n")},
+			regexp.MustCompile(`^one\r\ntwo\r\n$`)},
+		{"pty with an unfinished line", remote.Cmd{Args: []string{"cat"}, PTY: true, Stdin: strings.NewReader("one\ntwo")},
+			regexp.MustCompile(`^one\r\ntwo$`)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			tt.cmd.Stdout = &out
-			res, err := tr.Run(testContext(t), &tt.cmd)
+			// Well within testTimeout: a command waiting for input that
+			// never ends fails here.
+			ctx, cancel := context.WithTimeout(testContext(t), 10*time.Second)
+			defer cancel()
+			res, err := tr.Run(ctx, &tt.cmd)
 			if err != nil || res.ExitCode != 0 || !tt.want.MatchString(out.String()) {
 				t.Errorf("got %+v %v %q, want match %s", res, err, out.String(), tt.want)
 			}

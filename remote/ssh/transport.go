@@ -122,7 +122,7 @@ func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.R
 	}
 	defer sess.Close()
 	if sio.pty {
-		modes := gossh.TerminalModes{gossh.ECHO: 0, gossh.TTY_OP_ISPEED: 38400, gossh.TTY_OP_OSPEED: 38400}
+		modes := gossh.TerminalModes{gossh.ECHO: 0, gossh.VEOF: ttyEOF, gossh.TTY_OP_ISPEED: 38400, gossh.TTY_OP_OSPEED: 38400}
 		if err := sess.RequestPty("xterm", 24, 80, modes); err != nil {
 			return remote.Result{ExitCode: -1}, &remote.Error{Class: remote.ClassOther, Op: opRun, Err: err,
 				Hint: "the server refused a pseudo-terminal (PermitTTY?)"}
@@ -139,7 +139,7 @@ func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.R
 	if err := sess.Start(line); err != nil {
 		return remote.Result{ExitCode: -1}, t.sessionError(err)
 	}
-	startStdin(pipes.stdin, sio.stdin, !sio.keepStdinOpen)
+	startStdin(pipes.stdin, sio.stdin, !sio.keepStdinOpen, sio.pty)
 
 	ended := make(chan struct{})
 	stopTerminate := context.AfterFunc(ctx, func() { t.terminate(sess, pipes.stdin, ended, !sio.become) })
@@ -315,19 +315,58 @@ func sendEnv(sess *gossh.Session, env map[string]string) {
 // stdin (EOF). The copy runs on a goroutine of its own, only when there is
 // input: a reader that blocks forever keeps that goroutine until it
 // returns; writes fail once the session is closed.
-func startStdin(w io.WriteCloser, r io.Reader, closeAfter bool) {
-	if r == nil {
+//
+// With a pty, sshd does not pass the end of the channel's stdin on to the
+// terminal: the end of the input (at once, when there is none) is typed as
+// the terminal's end-of-file character instead, as a user would, so that a
+// command reading its input (cat, head, read) ends instead of waiting
+// forever.
+func startStdin(w io.WriteCloser, r io.Reader, closeAfter, pty bool) {
+	end := func(last byte) {
+		if pty {
+			_, _ = w.Write(ttyEOFSequence(last))
+		}
 		if closeAfter {
 			_ = w.Close()
 		}
+	}
+	if r == nil {
+		end('\n')
 		return
 	}
 	go func() {
-		_, _ = io.Copy(w, r)
-		if closeAfter {
-			_ = w.Close()
-		}
+		lw := &lastByteWriter{w: w, last: '\n'}
+		_, _ = io.Copy(lw, r)
+		end(lw.last)
 	}()
+}
+
+// ttyEOF is the end-of-file character (VEOF) of the pty remotectl asks
+// for: ^D, the usual one.
+const ttyEOF = 0x04
+
+// ttyEOFSequence returns what ends a pty's input after the byte last: at
+// the start of a line, one VEOF makes a read return nothing (end of file);
+// within a line, the first one only hands the line over unfinished.
+func ttyEOFSequence(last byte) []byte {
+	if last == '\n' {
+		return []byte{ttyEOF}
+	}
+	return []byte{ttyEOF, ttyEOF}
+}
+
+// lastByteWriter remembers the last byte written through it.
+type lastByteWriter struct {
+	w    io.Writer
+	last byte
+}
+
+func (l *lastByteWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.last = p[n-1]
+	}
+	return n, err
 }
 
 // stdinWriter serializes the writes to a session's stdin and its close:
