@@ -15,6 +15,7 @@ var allowed = map[string][]string{
 	"nodeset":           {},
 	"remote":            {},
 	"remote/local":      {"remote"},
+	"doctor":            {"remote"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
