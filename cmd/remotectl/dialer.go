@@ -77,16 +77,22 @@ func (l *lazyDialer) close() error {
 // (ssh_config included) are checked first: a broken one is invalid input,
 // reported before any host is contacted.
 func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, error) {
-	d := &transportDialer{
-		local: local.Dialer{},
-		ssh:   lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newSSHDialer(s) }},
-		winrm: lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newWinRMDialer(s), nil, nil }},
-	}
+	d := a.lazyDialer(s)
 	if err := d.checkSSH(targets); err != nil {
 		_ = d.Close()
 		return nil, err
 	}
 	return d, nil
+}
+
+// lazyDialer returns a dialer whose transport dialers are made on first use,
+// without checking any settings.
+func (a *app) lazyDialer(s secrets) *transportDialer {
+	return &transportDialer{
+		local: local.Dialer{},
+		ssh:   lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newSSHDialer(s) }},
+		winrm: lazyDialer{new: func() (remote.Dialer, func() error, error) { return a.newWinRMDialer(s), nil, nil }},
+	}
 }
 
 func (d *transportDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {

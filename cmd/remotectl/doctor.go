@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"sort"
-	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/local"
 	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/remote/winrm"
 )
@@ -59,89 +56,6 @@ one, 130 when interrupted.`,
 	return cmd
 }
 
-// stepStatus is the outcome of one diagnostic step.
-type stepStatus string
-
-const (
-	statusOK   stepStatus = "ok"
-	statusInfo stepStatus = "info" // worth knowing, nothing to fix
-	statusWarn stepStatus = "warn" // worth fixing, not blocking
-	statusFail stepStatus = "fail" // blocking: the host cannot be used
-	statusSkip stepStatus = "skip" // a prerequisite failed
-)
-
-// finding is the result of one step: what was seen and, for problems, what
-// to do.
-type finding struct {
-	Step    string     `json:"step"`
-	Status  stepStatus `json:"status"`
-	Summary string     `json:"summary"`
-	Fix     string     `json:"fix,omitempty"`
-	// Class is the error class of a failed connection attempt.
-	Class string `json:"error_class,omitempty"`
-	// Facts are what the step observed, by name (algorithms, names, files).
-	Facts map[string][]string `json:"facts,omitempty"`
-}
-
-// diagnosis is everything doctor found about one host.
-type diagnosis struct {
-	Host      string    `json:"host"`
-	Transport string    `json:"transport"`
-	Healthy   bool      `json:"healthy"`
-	Steps     []finding `json:"steps"`
-}
-
-// step is one diagnostic step: it runs only when every step it needs ended
-// ok, info or warn.
-type step struct {
-	name  string
-	needs []string
-	run   func(ctx context.Context) finding
-}
-
-// runSteps runs steps in order, skipping those whose prerequisites did not
-// pass, and stops (skipping the rest) when ctx is done.
-func runSteps(ctx context.Context, steps []step) []finding {
-	outcome := map[string]stepStatus{}
-	out := make([]finding, 0, len(steps))
-	for _, s := range steps {
-		f := finding{Step: s.name}
-		switch blocker := firstBlocker(outcome, s.needs); {
-		case ctx.Err() != nil:
-			f.Status, f.Summary = statusSkip, "skipped: interrupted"
-		case blocker != "":
-			f.Status, f.Summary = statusSkip, "skipped: "+blocker+" did not pass"
-		default:
-			f = s.run(ctx)
-			f.Step = s.name
-		}
-		outcome[s.name] = f.Status
-		out = append(out, f)
-	}
-	return out
-}
-
-// firstBlocker returns the first needed step that failed or was skipped.
-func firstBlocker(outcome map[string]stepStatus, needs []string) string {
-	for _, n := range needs {
-		if st := outcome[n]; st == statusFail || st == statusSkip {
-			return n
-		}
-	}
-	return ""
-}
-
-// failed turns a classified error into a blocking finding.
-func failed(err error) finding {
-	return finding{Status: statusFail, Summary: err.Error(), Fix: remote.HintOf(err), Class: remote.ClassOf(err).String()}
-}
-
-// doctorDeps are the dialers a doctor run shares between hosts.
-type doctorDeps struct {
-	newSSH func() (*ssh.Dialer, error)
-	winrm  *winrm.Dialer
-}
-
 func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	if a.g.Output != "text" && a.g.Output != "json" {
 		return usageError{fmt.Errorf("doctor prints text or json (-o json), not %q", a.g.Output)}
@@ -155,46 +69,14 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	if err != nil {
 		return err
 	}
-	var (
-		sshOnce   sync.Once
-		sshDialer *ssh.Dialer
-		sshErr    error
-	)
-	deps := doctorDeps{
-		newSSH: func() (*ssh.Dialer, error) {
-			sshOnce.Do(func() { sshDialer, sshErr = ssh.NewDialer(a.sshOptions(secrets)) })
-			return sshDialer, sshErr
-		},
-		winrm: winrm.NewDialer(winrm.Options{Warn: a.io.Err, Password: secrets.Password, ConnectTimeout: a.g.ConnectTimeout}),
-	}
-	defer func() {
-		if sshDialer != nil {
-			sshDialer.Close()
-		}
-	}()
+	dialer := a.lazyDialer(secrets)
+	defer dialer.Close()
 
-	results := diagnoseAll(ctx, a, deps, targets)
-	healthy := true
-	if a.g.Output == "json" {
-		var all []diagnosis
-		for r := range results {
-			all = append(all, r)
-			healthy = healthy && r.Healthy
-		}
-		if err := writeJSON(a.io.Out, all); err != nil {
-			return err
-		}
-	} else {
-		w := doctorWriter{out: a.io.Out, unicode: a.io.OutTTY, verbose: a.g.Verbose > 0}
-		var bad []string
-		for r := range results {
-			w.host(r)
-			if !r.Healthy {
-				healthy = false
-				bad = append(bad, r.Host)
-			}
-		}
-		w.recap(len(targets), bad)
+	reports := doctor.Run(ctx, targets, doctor.Options{Forks: a.g.Forks, Timeout: a.g.Timeout, Kinds: doctorSteps(dialer)})
+	healthy, err := doctor.Write(a.io.Out, reports, len(targets),
+		doctor.Format{JSON: a.g.Output == "json", Unicode: a.io.OutTTY, Verbose: a.g.Verbose > 0})
+	if err != nil {
+		return err
 	}
 	if code := doctorExitCode(healthy, ctx.Err() != nil); code != exitOK {
 		return exitError{code}
@@ -202,105 +84,21 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	return nil
 }
 
-// diagnoseAll diagnoses the targets in parallel (at most --forks at once)
-// and yields the diagnoses in target order as soon as each is ready.
-func diagnoseAll(ctx context.Context, a *app, deps doctorDeps, targets []remote.Target) <-chan diagnosis {
-	type done struct {
-		i int
-		d diagnosis
-	}
-	finished := make(chan done)
-	sem := make(chan struct{}, a.g.Forks)
-	go func() {
-		var wg sync.WaitGroup
-		for i, t := range targets {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				hctx, cancel := ctx, context.CancelFunc(func() {})
-				if a.g.Timeout > 0 {
-					hctx, cancel = context.WithTimeout(ctx, a.g.Timeout)
-				}
-				defer cancel()
-				finished <- done{i, diagnose(hctx, deps, t)}
-			})
-		}
-		wg.Wait()
-		close(finished)
-	}()
-	ordered := make(chan diagnosis)
-	go func() {
-		defer close(ordered)
-		pending := map[int]diagnosis{}
-		next := 0
-		for r := range finished {
-			pending[r.i] = r.d
-			for d, ok := pending[next]; ok; d, ok = pending[next] {
-				ordered <- d
-				delete(pending, next)
-				next++
+// doctorSteps are the diagnostic steps of each transport kind, all sharing
+// the run's dialer, whose transport dialers are made on first use.
+func doctorSteps(d *transportDialer) map[string]doctor.Steps {
+	return map[string]doctor.Steps{
+		remote.KindSSH: ssh.DoctorSteps{Dialer: func() (*ssh.Dialer, error) {
+			sd, err := d.ssh.get()
+			if err != nil {
+				return nil, err
 			}
-		}
-	}()
-	return ordered
+			return sd.(*ssh.Dialer), nil
+		}},
+		remote.KindWinRM: winrm.DoctorSteps{Dialer: func() *winrm.Dialer {
+			wd, _ := d.winrm.get()
+			return wd.(*winrm.Dialer)
+		}},
+		remote.KindLocal: local.DoctorSteps{},
+	}
 }
-
-// diagnose runs the steps of one host's transport.
-func diagnose(ctx context.Context, deps doctorDeps, t remote.Target) diagnosis {
-	var steps []step
-	release := func() {}
-	switch t.Transport {
-	case remote.KindSSH, "":
-		steps, release = sshSteps(deps, t)
-	case remote.KindWinRM:
-		steps, release = winrmSteps(deps.winrm, t)
-	case remote.KindLocal:
-		steps = []step{{name: "local", run: func(context.Context) finding {
-			return finding{Status: statusOK, Summary: "runs on this machine: no network, nothing to diagnose"}
-		}}}
-	default:
-		steps = []step{{name: "settings", run: func(context.Context) finding {
-			return finding{Status: statusFail, Summary: fmt.Sprintf("unknown transport %q", t.Transport),
-				Fix: "set the host's transport to ssh, winrm or local in the inventory"}
-		}}}
-	}
-	d := diagnosis{Host: t.Name, Transport: t.Transport, Healthy: true}
-	if d.Transport == "" {
-		d.Transport = remote.KindSSH
-	}
-	d.Steps = runSteps(ctx, steps)
-	release()
-	for _, f := range d.Steps {
-		if f.Status == statusFail || f.Status == statusSkip {
-			d.Healthy = false
-		}
-	}
-	return d
-}
-
-// resolveStep checks that host resolves; skipped (info) when a jump host
-// resolves it.
-func resolveStep(ctx context.Context, host, via string) finding {
-	if via != "" {
-		return finding{Status: statusInfo, Summary: fmt.Sprintf("%s is resolved by the jump host %s", host, via)}
-	}
-	if ip := net.ParseIP(host); ip != nil {
-		return finding{Status: statusOK, Summary: host + " is an IP address"}
-	}
-	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
-	if err != nil {
-		class := remote.NetClass(err)
-		if class == remote.ClassNone {
-			class = remote.ClassDNS
-		}
-		return finding{Status: statusFail, Class: class.String(),
-			Summary: fmt.Sprintf("%s does not resolve: %v", host, err),
-			Fix:     "check the host name, or set the host's address in the inventory (ansible_host / address)"}
-	}
-	sort.Strings(addrs)
-	return finding{Status: statusOK, Summary: fmt.Sprintf("%s resolves to %s", host, strings.Join(addrs, ", ")),
-		Facts: map[string][]string{"addresses": addrs}}
-}
-
-// errNoSSHDialer wraps a failure to set up the SSH transport at all.
-var errNoSSHDialer = errors.New("cannot set up the SSH transport")
