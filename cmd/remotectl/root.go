@@ -58,11 +58,13 @@ func run(ctx context.Context, args []string, io *streams) int {
 	a := &app{io: io, v: viper.New()}
 	a.cwd, _ = os.Getwd()
 	root := newRootCmd(a)
+	classifyArgs(root)
 	root.SetArgs(args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
-	err := root.ExecuteContext(ctx)
+	failed, err := root.ExecuteContextC(ctx)
+	err = rootError(root, failed, err)
 	code := exitCodeOf(err)
 	var ee exitError
 	if err != nil && !errors.As(err, &ee) {
