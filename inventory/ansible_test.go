@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 func loadPaths(t *testing.T, paths ...string) *Inventory {
@@ -49,7 +51,7 @@ func TestAnsibleINIFixture(t *testing.T) {
 		[]any{"Rack 4, slot 2", `it is "fine"`, []any{80, 443}, true})
 
 	local := mustHost(t, inv, "localhost")
-	equal(t, "localhost transport", local.Transport, TransportLocal)
+	equal(t, "localhost transport", local.Transport, remote.KindLocal)
 	equal(t, "localhost is defined", local.Implicit, false)
 	equal(t, "other1 user", mustHost(t, inv, "other1.example.com").User, "myuser")
 	equal(t, "host:port", mustHost(t, inv, "badwolf.example.com").Port, 5309)
@@ -71,7 +73,7 @@ func TestAnsibleINIFixture(t *testing.T) {
 	https := true
 	equal(t, "windows settings from [windows:vars]",
 		[]any{win.Transport, win.Addr(), win.Port, win.User, win.Conn.WinRMAuth, win.Conn.WinRMHTTPS, win.Conn.WinRMInsecure, win.Conn.WinRMShell},
-		[]any{TransportWinRM, "10.0.0.22", 5986, "Administrator@EXAMPLE.COM", "ntlm", &https, true, "powershell"})
+		[]any{remote.KindWinRM, "10.0.0.22", 5986, "Administrator@EXAMPLE.COM", "ntlm", &https, true, "powershell"})
 }
 
 func TestAnsibleYAMLFixture(t *testing.T) {
@@ -98,7 +100,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 	win := mustHost(t, inv, "win1.example.com")
 	https := false
 	equal(t, "psrp settings", []any{win.Transport, win.Conn.WinRMHTTPS, win.Conn.WinRMAuth, win.User, win.Conn.Password},
-		[]any{TransportWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
+		[]any{remote.KindWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
 	equal(t, "hosts: NAME shorthand", mustGroup(t, inv, "single").Hosts, []string{"lonely.example.com"})
 }
 
@@ -258,8 +260,8 @@ func TestINIFileWithoutExtensionIsDetected(t *testing.T) {
 
 func TestAnsibleConnectionValues(t *testing.T) {
 	for value, transport := range map[string]string{
-		"ssh": TransportSSH, "paramiko": TransportSSH, "smart": TransportSSH, "ansible.builtin.ssh": TransportSSH,
-		"local": TransportLocal, "winrm": TransportWinRM, "psrp": TransportWinRM, "ansible.builtin.psrp": TransportWinRM,
+		"ssh": remote.KindSSH, "paramiko": remote.KindSSH, "smart": remote.KindSSH, "ansible.builtin.ssh": remote.KindSSH,
+		"local": remote.KindLocal, "winrm": remote.KindWinRM, "psrp": remote.KindWinRM, "ansible.builtin.psrp": remote.KindWinRM,
 	} {
 		inv := parse(t, "hosts", "h ansible_connection="+value+"\n")
 		equal(t, value, mustHost(t, inv, "h").Transport, transport)

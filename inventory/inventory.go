@@ -6,14 +6,6 @@ import (
 	"time"
 )
 
-// Transport kinds as written in inventories (the same strings as remote.KindSSH,
-// remote.KindWinRM and remote.KindLocal; this package does not import remote).
-const (
-	TransportSSH   = "ssh"
-	TransportWinRM = "winrm"
-	TransportLocal = "local"
-)
-
 // Names of the groups every inventory has.
 const (
 	GroupAll       = "all"
@@ -27,7 +19,7 @@ type Host struct {
 	Name      string
 	Address   string // "" means Name
 	Port      int    // 0 means the transport's default
-	Transport string // TransportSSH (default), TransportWinRM or TransportLocal
+	Transport string // remote.KindSSH (default), remote.KindWinRM or remote.KindLocal
 	User      string
 	Conn      Conn // connection settings
 	// Vars are the fully merged variables:

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 func TestExampleInventoryLoads(t *testing.T) {
@@ -33,7 +35,7 @@ func TestExampleInventoryLoads(t *testing.T) {
 	equal(t, "db document_root (from parent linux)", db.Vars["document_root"], any("/var/www"))
 
 	win := mustHost(t, inv, "win02.corp.example.com")
-	equal(t, "win transport", win.Transport, TransportWinRM)
+	equal(t, "win transport", win.Transport, remote.KindWinRM)
 	equal(t, "win port", win.Port, 5986)
 	equal(t, "win user", win.User, "Administrator")
 	equal(t, "win password env", win.Conn.PasswordEnv, "WIN_ADMIN_PASSWORD")
@@ -47,7 +49,7 @@ func TestExampleInventoryLoads(t *testing.T) {
 
 	local := mustHost(t, inv, "localhost")
 	equal(t, "localhost is defined, not implicit", local.Implicit, false)
-	equal(t, "localhost transport", local.Transport, TransportLocal)
+	equal(t, "localhost transport", local.Transport, remote.KindLocal)
 }
 
 const precedenceYAML = `
@@ -159,7 +161,7 @@ hosts:
 		WinRMAllowUnencrypted: true, WinRMMessageEncryption: "never",
 	})
 	plain := mustHost(t, inv, "plain")
-	equal(t, "default transport", plain.Transport, TransportSSH)
+	equal(t, "default transport", plain.Transport, remote.KindSSH)
 	equal(t, "default address", plain.Addr(), "plain")
 	equal(t, "default port", plain.Port, 0)
 }
@@ -371,7 +373,7 @@ func TestLoadWithoutPaths(t *testing.T) {
 	equal(t, "hosts", len(inv.Hosts()), 0)
 	local := mustHost(t, inv, "localhost")
 	equal(t, "implicit", local.Implicit, true)
-	equal(t, "transport", local.Transport, TransportLocal)
+	equal(t, "transport", local.Transport, remote.KindLocal)
 	got, err := inv.Select("localhost", "")
 	if err != nil {
 		t.Fatal(err)
@@ -433,5 +435,5 @@ scan:
 	inv := parse(t, "doc.yaml", strings.Join(example, "\n"))
 	equal(t, "web04 proxy jump", mustHost(t, inv, "web04.example.com").Conn.ProxyJump, "bastion.example.com")
 	equal(t, "frontend user", mustHost(t, inv, "web01.example.com").User, "www")
-	equal(t, "win01 transport", mustHost(t, inv, "win01").Transport, TransportWinRM)
+	equal(t, "win01 transport", mustHost(t, inv, "win01").Transport, remote.KindWinRM)
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // settingKey names one connection setting of a host (the fields of Host
@@ -78,7 +80,7 @@ func (k settingKey) String() string { return settingNames[k] }
 
 // Values accepted for enumerated settings.
 var (
-	transports      = []string{TransportSSH, TransportWinRM, TransportLocal}
+	transports      = []string{remote.KindSSH, remote.KindWinRM, remote.KindLocal}
 	hostKeyPolicies = []string{"strict", "accept-new", "off"}
 	winrmAuths      = []string{"basic", "ntlm", "certificate"}
 	winrmShells     = []string{"cmd", "powershell"}
@@ -187,9 +189,9 @@ func oneOf(what, s string, allowed []string) error {
 
 // ansibleConnections maps ansible_connection values to our transports.
 var ansibleConnections = map[string]string{
-	"ssh": TransportSSH, "smart": TransportSSH, "paramiko": TransportSSH, "paramiko_ssh": TransportSSH,
-	"local": TransportLocal,
-	"winrm": TransportWinRM, "psrp": TransportWinRM,
+	"ssh": remote.KindSSH, "smart": remote.KindSSH, "paramiko": remote.KindSSH, "paramiko_ssh": remote.KindSSH,
+	"local": remote.KindLocal,
+	"winrm": remote.KindWinRM, "psrp": remote.KindWinRM,
 }
 
 // ansibleSetting maps one Ansible connection variable (ansible_host,

@@ -21,7 +21,7 @@ var allowed = map[string][]string{
 	"remote/ssh":        {"remote"},
 	"remote/winrm":      {"remote"},
 	"remote/remotetest": {"remote"},
-	"inventory":         {"nodeset", "internal/yamlnode"},
+	"inventory":         {"nodeset", "remote", "internal/yamlnode"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
