@@ -49,13 +49,16 @@ type app struct {
 	v   *viper.Viper
 	g   globals
 	cwd string
+
+	transports transports // the transport registry, built in main
 }
 
 const defaultForks = 64
 
-// run executes remotectl with args and returns the process exit code.
-func run(ctx context.Context, args []string, io *streams) int {
-	a := &app{io: io, v: viper.New()}
+// run executes remotectl with args over the transports of reg and
+// returns the process exit code.
+func run(ctx context.Context, args []string, io *streams, reg transports) int {
+	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
 	root := newRootCmd(a)
 	classifyArgs(root)

@@ -31,30 +31,14 @@ func (a *app) sshOptions(s secrets) ssh.Options {
 }
 
 // checkSSH reads the settings of the SSH targets as connecting would,
-// ssh_config files included, without contacting any host: a problem is
-// invalid input (exit 65) naming file:line or the host, as OpenSSH refuses
-// to start on a broken ssh_config. Without SSH targets nothing is read.
-func (d *transportDialer) checkSSH(targets []remote.Target) error {
-	var sshTargets []remote.Target
-	for _, t := range targets {
-		if t.Transport == remote.KindSSH || t.Transport == "" {
-			sshTargets = append(sshTargets, t)
-		}
-	}
-	if len(sshTargets) == 0 {
-		return nil
-	}
-	sd, err := d.ssh.get()
-	if err != nil {
-		return err
-	}
-	if err := sd.(*ssh.Dialer).Check(sshTargets); err != nil {
-		return inputError{err}
-	}
-	return nil
+// ssh_config files included, without contacting any host: a problem names
+// file:line or the host, as OpenSSH refuses to start on a broken ssh_config.
+func checkSSH(d remote.Dialer, targets []remote.Target) error {
+	return d.(*ssh.Dialer).Check(targets)
 }
 
-func (a *app) newSSHDialer(s secrets) (remote.Dialer, func() error, error) {
+// newSSHDialer builds the SSH transport's dialer from the settings.
+func newSSHDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
 	d, err := ssh.NewDialer(a.sshOptions(s))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ssh: %w", err)

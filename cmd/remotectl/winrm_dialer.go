@@ -6,10 +6,10 @@ import (
 )
 
 // newWinRMDialer builds the WinRM transport's dialer from the settings.
-func (a *app) newWinRMDialer(s secrets) remote.Dialer {
+func newWinRMDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
 	return winrm.NewDialer(winrm.Options{
 		Warn:           a.io.Err,
 		Password:       s.Password,
 		ConnectTimeout: a.g.ConnectTimeout,
-	})
+	}), nil, nil
 }
