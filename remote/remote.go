@@ -22,7 +22,9 @@ const (
 	OSWindows OSFamily = "windows"
 )
 
-// Transport kinds, as written in inventories.
+// Transport kinds, as written in inventories and in Target.Transport: the
+// one set of names (package inventory validates with it; cmd/remotectl's
+// transport registry has a row for each).
 const (
 	KindSSH   = "ssh"
 	KindWinRM = "winrm"
