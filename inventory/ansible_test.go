@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 func loadPaths(t *testing.T, paths ...string) *Inventory {
@@ -49,7 +51,7 @@ func TestAnsibleINIFixture(t *testing.T) {
 		[]any{"Rack 4, slot 2", `it is "fine"`, []any{80, 443}, true})
 
 	local := mustHost(t, inv, "localhost")
-	equal(t, "localhost transport", local.Transport, TransportLocal)
+	equal(t, "localhost transport", local.Transport, remote.KindLocal)
 	equal(t, "localhost is defined", local.Implicit, false)
 	equal(t, "other1 user", mustHost(t, inv, "other1.example.com").User, "myuser")
 	equal(t, "host:port", mustHost(t, inv, "badwolf.example.com").Port, 5309)
@@ -61,17 +63,17 @@ func TestAnsibleINIFixture(t *testing.T) {
 	equal(t, "[ipv6]:port", ipv6.Port, 2200)
 
 	app1 := mustHost(t, inv, "app1.internal")
-	equal(t, "ProxyJump from ssh args", app1.Conn.ProxyJump, "deploy@bastion.example.com")
+	equal(t, "ProxyJump from ssh args", app1.Conn.SSH.ProxyJump, "deploy@bastion.example.com")
 	app2 := mustHost(t, inv, "app2.internal")
-	equal(t, "key file", app2.Conn.IdentityFiles, []string{"~/.ssh/app.pem"})
+	equal(t, "key file", app2.Conn.SSH.IdentityFiles, []string{"~/.ssh/app.pem"})
 	equal(t, "become=yes", app2.Conn.Become, true)
 	equal(t, "become user", app2.Conn.BecomeUser, "root")
 
 	win := mustHost(t, inv, "win2.example.com")
 	https := true
 	equal(t, "windows settings from [windows:vars]",
-		[]any{win.Transport, win.Addr(), win.Port, win.User, win.Conn.WinRMAuth, win.Conn.WinRMHTTPS, win.Conn.WinRMInsecure, win.Conn.WinRMShell},
-		[]any{TransportWinRM, "10.0.0.22", 5986, "Administrator@EXAMPLE.COM", "ntlm", &https, true, "powershell"})
+		[]any{win.Transport, win.Addr(), win.Port, win.User, win.Conn.WinRM.Auth, win.Conn.WinRM.HTTPS, win.Conn.WinRM.Insecure, win.Conn.WinRM.Shell},
+		[]any{remote.KindWinRM, "10.0.0.22", 5986, "Administrator@EXAMPLE.COM", "ntlm", &https, true, "powershell"})
 }
 
 func TestAnsibleYAMLFixture(t *testing.T) {
@@ -97,8 +99,8 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 
 	win := mustHost(t, inv, "win1.example.com")
 	https := false
-	equal(t, "psrp settings", []any{win.Transport, win.Conn.WinRMHTTPS, win.Conn.WinRMAuth, win.User, win.Conn.Password},
-		[]any{TransportWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
+	equal(t, "psrp settings", []any{win.Transport, win.Conn.WinRM.HTTPS, win.Conn.WinRM.Auth, win.User, win.Conn.Password},
+		[]any{remote.KindWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
 	equal(t, "hosts: NAME shorthand", mustGroup(t, inv, "single").Hosts, []string{"lonely.example.com"})
 }
 
@@ -258,8 +260,8 @@ func TestINIFileWithoutExtensionIsDetected(t *testing.T) {
 
 func TestAnsibleConnectionValues(t *testing.T) {
 	for value, transport := range map[string]string{
-		"ssh": TransportSSH, "paramiko": TransportSSH, "smart": TransportSSH, "ansible.builtin.ssh": TransportSSH,
-		"local": TransportLocal, "winrm": TransportWinRM, "psrp": TransportWinRM, "ansible.builtin.psrp": TransportWinRM,
+		"ssh": remote.KindSSH, "paramiko": remote.KindSSH, "smart": remote.KindSSH, "ansible.builtin.ssh": remote.KindSSH,
+		"local": remote.KindLocal, "winrm": remote.KindWinRM, "psrp": remote.KindWinRM, "ansible.builtin.psrp": remote.KindWinRM,
 	} {
 		inv := parse(t, "hosts", "h ansible_connection="+value+"\n")
 		equal(t, value, mustHost(t, inv, "h").Transport, transport)
@@ -277,13 +279,13 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	equal(t, "a", []any{a.Addr(), a.Port, a.User, a.Conn.Password, a.Conn.ConnectTimeout},
 		[]any{"10.0.0.1", 2200, "u", "pw", 15 * time.Second})
 	b := mustHost(t, inv, "b")
-	equal(t, "b", []any{b.Conn.HostKeyPolicy, b.Conn.IdentityFiles, b.Conn.ProxyJump},
+	equal(t, "b", []any{b.Conn.SSH.HostKeyPolicy, b.Conn.SSH.IdentityFiles, b.Conn.SSH.ProxyJump},
 		[]any{"off", []string{"/k"}, "hop1,hop2"})
 	c := mustHost(t, inv, "c")
-	equal(t, "c", []any{c.Conn.WinRMAuth, c.Conn.WinRMCACert, c.Conn.WinRMClientCert, c.Conn.WinRMClientKey, c.Conn.WinRMMessageEncryption},
+	equal(t, "c", []any{c.Conn.WinRM.Auth, c.Conn.WinRM.CACert, c.Conn.WinRM.ClientCert, c.Conn.WinRM.ClientKey, c.Conn.WinRM.MessageEncryption},
 		[]any{"certificate", "/ca", "/c", "/k", "always"})
 	d := mustHost(t, inv, "d")
-	equal(t, "d (a POSIX shell sets nothing; the ssh option is honoured)", d.Conn, Conn{HostKeyPolicy: "off"})
+	equal(t, "d (a POSIX shell sets nothing; the ssh option is honoured)", d.Conn, Conn{SSH: remote.SSHSettings{HostKeyPolicy: "off"}})
 }
 
 func TestAnsibleSSHArgs(t *testing.T) {
@@ -293,13 +295,13 @@ func TestAnsibleSSHArgs(t *testing.T) {
 		c ansible_ssh_common_args="-o 'StrictHostKeyChecking yes' -oProxyJump=j1,j2"
 	`))
 	a := mustHost(t, inv, "a")
-	equal(t, "a", []any{a.Conn.ProxyCommand, a.Conn.KnownHostsFile, a.Conn.IdentityFiles, a.Conn.IdentitiesOnly},
+	equal(t, "a", []any{a.Conn.SSH.ProxyCommand, a.Conn.SSH.KnownHostsFile, a.Conn.SSH.IdentityFiles, a.Conn.SSH.IdentitiesOnly},
 		[]any{"nc -q0 %h %p", "/kh", []string{"/k1", "/k2"}, true})
 	b := mustHost(t, inv, "b")
-	equal(t, "b", []any{b.Port, b.User, b.Conn.ConnectTimeout, b.Conn.HostKeyPolicy, b.Conn.ProxyJump},
+	equal(t, "b", []any{b.Port, b.User, b.Conn.ConnectTimeout, b.Conn.SSH.HostKeyPolicy, b.Conn.SSH.ProxyJump},
 		[]any{2222, "deploy", 7 * time.Second, "accept-new", "hop"})
 	c := mustHost(t, inv, "c")
-	equal(t, "c", []any{c.Conn.HostKeyPolicy, c.Conn.ProxyJump}, []any{"strict", "j1,j2"})
+	equal(t, "c", []any{c.Conn.SSH.HostKeyPolicy, c.Conn.SSH.ProxyJump}, []any{"strict", "j1,j2"})
 }
 
 func TestAnsibleSSHArgsNotHonouredAreErrors(t *testing.T) {

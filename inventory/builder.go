@@ -9,6 +9,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // implicitLocalhost is the host there is when no inventory is given: the
@@ -616,7 +617,7 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		m := newMembership(b.defaults, b.groups, []int32{0}, nil)
 		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel})
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
-		local.Transport = TransportLocal
+		local.Transport = remote.KindLocal
 		local.Implicit = true
 		inv.implicit = local
 	}
@@ -629,7 +630,7 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 func resolveHost(host *Host, name string, m *membership, own *layer) {
 	*host = Host{
 		Name:       name,
-		Transport:  TransportSSH,
+		Transport:  remote.KindSSH,
 		Vars:       m.vars,
 		Groups:     m.names,
 		varSources: varSources{shared: m, own: own.vars.defs},

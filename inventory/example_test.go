@@ -31,7 +31,7 @@ groups:
 		return
 	}
 	for _, h := range hosts {
-		fmt.Println(h.Name, h.User, h.Conn.ProxyJump, h.Vars["http_port"], h.VarOrigin("http_port"))
+		fmt.Println(h.Name, h.User, h.Conn.SSH.ProxyJump, h.Vars["http_port"], h.VarOrigin("http_port"))
 	}
 	// Output:
 	// web01.example.com deploy bastion.example.com 80 group web (inventory.yaml:11:13)

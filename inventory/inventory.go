@@ -4,14 +4,8 @@ import (
 	"os"
 	"sort"
 	"time"
-)
 
-// Transport kinds as written in inventories (the same strings as remote.KindSSH,
-// remote.KindWinRM and remote.KindLocal; this package does not import remote).
-const (
-	TransportSSH   = "ssh"
-	TransportWinRM = "winrm"
-	TransportLocal = "local"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // Names of the groups every inventory has.
@@ -27,7 +21,7 @@ type Host struct {
 	Name      string
 	Address   string // "" means Name
 	Port      int    // 0 means the transport's default
-	Transport string // TransportSSH (default), TransportWinRM or TransportLocal
+	Transport string // remote.KindSSH (default), remote.KindWinRM or remote.KindLocal
 	User      string
 	Conn      Conn // connection settings
 	// Vars are the fully merged variables:
@@ -109,29 +103,18 @@ func (h *Host) VarOrigins() map[string]string {
 // Conn are the connection settings of a host. Zero values mean "not set": the
 // transport then uses its own defaults (and, for SSH, ~/.ssh/config).
 type Conn struct {
-	IdentityFiles  []string
-	IdentitiesOnly bool
 	PasswordEnv    string // environment variable holding the login password
 	Password       string // from an inventory (ansible_password); never logged
-	ProxyJump      string // "user@host:port,host2" as in OpenSSH
-	ProxyCommand   string // as in OpenSSH's ssh_config (%h %p %r %n %% expanded)
-	HostKeyPolicy  string // "strict", "accept-new" or "off"
-	KnownHostsFile string
 	ConnectTimeout time.Duration
 
 	Become            bool
 	BecomeUser        string
 	BecomePasswordEnv string
 
-	WinRMHTTPS             *bool  // nil means the transport default (HTTPS)
-	WinRMInsecure          bool   // skip TLS verification
-	WinRMAllowUnencrypted  bool   // plain HTTP without message encryption (explicit only)
-	WinRMMessageEncryption string // "auto" (default), "always", "never"
-	WinRMAuth              string // "basic", "ntlm" or "certificate"
-	WinRMShell             string // "cmd" or "powershell"
-	WinRMCACert            string
-	WinRMClientCert        string
-	WinRMClientKey         string
+	// SSH and WinRM are the settings of one transport each, in the types the
+	// transports read, so a host's target carries them as they are.
+	SSH   remote.SSHSettings
+	WinRM remote.WinRMSettings
 }
 
 // Group is a named set of hosts and child groups.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 func TestExampleInventoryLoads(t *testing.T) {
@@ -21,7 +23,7 @@ func TestExampleInventoryLoads(t *testing.T) {
 	web04 := mustHost(t, inv, "web04.example.com")
 	equal(t, "web04 http_port (host beats group web beats defaults)", web04.Vars["http_port"], any(8080))
 	equal(t, "web04 env (group staging beats group all beats defaults)", web04.Vars["env"], any("staging"))
-	equal(t, "web04 proxy jump", web04.Conn.ProxyJump, "deploy@bastion.example.com:2222")
+	equal(t, "web04 proxy jump", web04.Conn.SSH.ProxyJump, "deploy@bastion.example.com:2222")
 	web01 := mustHost(t, inv, "web01.example.com")
 	equal(t, "web01 http_port", web01.Vars["http_port"], any(80))
 	equal(t, "web01 document_root (child web beats parent linux)", web01.Vars["document_root"], any("/srv/www"))
@@ -33,11 +35,11 @@ func TestExampleInventoryLoads(t *testing.T) {
 	equal(t, "db document_root (from parent linux)", db.Vars["document_root"], any("/var/www"))
 
 	win := mustHost(t, inv, "win02.corp.example.com")
-	equal(t, "win transport", win.Transport, TransportWinRM)
+	equal(t, "win transport", win.Transport, remote.KindWinRM)
 	equal(t, "win port", win.Port, 5986)
 	equal(t, "win user", win.User, "Administrator")
 	equal(t, "win password env", win.Conn.PasswordEnv, "WIN_ADMIN_PASSWORD")
-	equal(t, "win auth", win.Conn.WinRMAuth, "ntlm")
+	equal(t, "win auth", win.Conn.WinRM.Auth, "ntlm")
 
 	bastion := mustHost(t, inv, "bastion.example.com")
 	equal(t, "bastion address", bastion.Addr(), "203.0.113.10")
@@ -47,7 +49,7 @@ func TestExampleInventoryLoads(t *testing.T) {
 
 	local := mustHost(t, inv, "localhost")
 	equal(t, "localhost is defined, not implicit", local.Implicit, false)
-	equal(t, "localhost transport", local.Transport, TransportLocal)
+	equal(t, "localhost transport", local.Transport, remote.KindLocal)
 }
 
 const precedenceYAML = `
@@ -147,19 +149,21 @@ hosts:
 	equal(t, "port", full.Port, 2200)
 	equal(t, "user", full.User, "ops")
 	equal(t, "conn", full.Conn, Conn{
-		IdentityFiles: []string{"~/.ssh/a", "~/.ssh/b"}, IdentitiesOnly: true, PasswordEnv: "PW",
-		ProxyJump: "jump@bastion:22", HostKeyPolicy: "accept-new", KnownHostsFile: "/tmp/kh",
+		SSH: remote.SSHSettings{IdentityFiles: []string{"~/.ssh/a", "~/.ssh/b"}, IdentitiesOnly: true,
+			ProxyJump: "jump@bastion:22", HostKeyPolicy: "accept-new", KnownHostsFile: "/tmp/kh"},
+		PasswordEnv:    "PW",
 		ConnectTimeout: 7 * time.Second, Become: true, BecomeUser: "root", BecomePasswordEnv: "SUDO_PW",
 	})
 	win := mustHost(t, inv, "win")
 	https := false
 	equal(t, "winrm conn", win.Conn, Conn{
-		WinRMHTTPS: &https, WinRMInsecure: true, WinRMAuth: "certificate", WinRMShell: "cmd",
-		WinRMCACert: "ca.pem", WinRMClientCert: "c.pem", WinRMClientKey: "k.pem", ConnectTimeout: 90 * time.Second,
-		WinRMAllowUnencrypted: true, WinRMMessageEncryption: "never",
+		WinRM: remote.WinRMSettings{HTTPS: &https, Insecure: true, Auth: "certificate", Shell: "cmd",
+			CACert: "ca.pem", ClientCert: "c.pem", ClientKey: "k.pem",
+			AllowUnencrypted: true, MessageEncryption: "never"},
+		ConnectTimeout: 90 * time.Second,
 	})
 	plain := mustHost(t, inv, "plain")
-	equal(t, "default transport", plain.Transport, TransportSSH)
+	equal(t, "default transport", plain.Transport, remote.KindSSH)
 	equal(t, "default address", plain.Addr(), "plain")
 	equal(t, "default port", plain.Port, 0)
 }
@@ -371,7 +375,7 @@ func TestLoadWithoutPaths(t *testing.T) {
 	equal(t, "hosts", len(inv.Hosts()), 0)
 	local := mustHost(t, inv, "localhost")
 	equal(t, "implicit", local.Implicit, true)
-	equal(t, "transport", local.Transport, TransportLocal)
+	equal(t, "transport", local.Transport, remote.KindLocal)
 	got, err := inv.Select("localhost", "")
 	if err != nil {
 		t.Fatal(err)
@@ -431,7 +435,19 @@ scan:
 		t.Fatalf("example not found in doc.go (%d lines)", len(example))
 	}
 	inv := parse(t, "doc.yaml", strings.Join(example, "\n"))
-	equal(t, "web04 proxy jump", mustHost(t, inv, "web04.example.com").Conn.ProxyJump, "bastion.example.com")
+	equal(t, "web04 proxy jump", mustHost(t, inv, "web04.example.com").Conn.SSH.ProxyJump, "bastion.example.com")
 	equal(t, "frontend user", mustHost(t, inv, "web01.example.com").User, "www")
-	equal(t, "win01 transport", mustHost(t, inv, "win01").Transport, TransportWinRM)
+	equal(t, "win01 transport", mustHost(t, inv, "win01").Transport, remote.KindWinRM)
+}
+
+func TestConnSettingsShowsWhatIsSet(t *testing.T) {
+	no := false
+	c := Conn{Password: "s3cret", ConnectTimeout: 5 * time.Second, Become: true,
+		SSH:   remote.SSHSettings{IdentityFiles: []string{"a", "b"}},
+		WinRM: remote.WinRMSettings{HTTPS: &no, ClientKey: "k.pem"}}
+	equal(t, "settings", c.Settings(), map[string]string{
+		"password": "(set, hidden)", "connect_timeout": "5s", "become": "true",
+		"identity_file": "a, b", "winrm_https": "false", "winrm_client_key": "k.pem",
+	})
+	equal(t, "no settings", Conn{}.Settings(), map[string]string{})
 }

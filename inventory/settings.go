@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // settingKey names one connection setting of a host (the fields of Host
@@ -78,7 +80,7 @@ func (k settingKey) String() string { return settingNames[k] }
 
 // Values accepted for enumerated settings.
 var (
-	transports      = []string{TransportSSH, TransportWinRM, TransportLocal}
+	transports      = []string{remote.KindSSH, remote.KindWinRM, remote.KindLocal}
 	hostKeyPolicies = []string{"strict", "accept-new", "off"}
 	winrmAuths      = []string{"basic", "ntlm", "certificate"}
 	winrmShells     = []string{"cmd", "powershell"}
@@ -107,61 +109,93 @@ func (s setting) display() string {
 // sameValue reports whether two settings hold the same value.
 func (s setting) sameValue(o setting) bool { return reflect.DeepEqual(s.val, o.val) }
 
+// field returns a pointer to the field of h that holds the setting k: a
+// *string, *int, *bool, *[]string, *time.Duration or **bool.
+func (k settingKey) field(h *Host) any {
+	c := &h.Conn
+	return [numSettings]any{
+		setAddress:                &h.Address,
+		setPort:                   &h.Port,
+		setTransport:              &h.Transport,
+		setUser:                   &h.User,
+		setIdentityFiles:          &c.SSH.IdentityFiles,
+		setIdentitiesOnly:         &c.SSH.IdentitiesOnly,
+		setPasswordEnv:            &c.PasswordEnv,
+		setPassword:               &c.Password,
+		setProxyJump:              &c.SSH.ProxyJump,
+		setProxyCommand:           &c.SSH.ProxyCommand,
+		setHostKeyPolicy:          &c.SSH.HostKeyPolicy,
+		setKnownHostsFile:         &c.SSH.KnownHostsFile,
+		setConnectTimeout:         &c.ConnectTimeout,
+		setBecome:                 &c.Become,
+		setBecomeUser:             &c.BecomeUser,
+		setBecomePasswordEnv:      &c.BecomePasswordEnv,
+		setWinRMHTTPS:             &c.WinRM.HTTPS,
+		setWinRMInsecure:          &c.WinRM.Insecure,
+		setWinRMAuth:              &c.WinRM.Auth,
+		setWinRMShell:             &c.WinRM.Shell,
+		setWinRMCACert:            &c.WinRM.CACert,
+		setWinRMClientCert:        &c.WinRM.ClientCert,
+		setWinRMClientKey:         &c.WinRM.ClientKey,
+		setWinRMAllowUnencrypted:  &c.WinRM.AllowUnencrypted,
+		setWinRMMessageEncryption: &c.WinRM.MessageEncryption,
+	}[k]
+}
+
 // applyTo copies the setting into h.
 func (s setting) applyTo(h *Host) {
-	switch s.key {
-	case setAddress:
-		h.Address = s.val.(string)
-	case setPort:
-		h.Port = s.val.(int)
-	case setTransport:
-		h.Transport = s.val.(string)
-	case setUser:
-		h.User = s.val.(string)
-	case setIdentityFiles:
-		h.Conn.IdentityFiles = s.val.([]string)
-	case setIdentitiesOnly:
-		h.Conn.IdentitiesOnly = s.val.(bool)
-	case setPasswordEnv:
-		h.Conn.PasswordEnv = s.val.(string)
-	case setPassword:
-		h.Conn.Password = s.val.(string)
-	case setProxyJump:
-		h.Conn.ProxyJump = s.val.(string)
-	case setProxyCommand:
-		h.Conn.ProxyCommand = s.val.(string)
-	case setHostKeyPolicy:
-		h.Conn.HostKeyPolicy = s.val.(string)
-	case setKnownHostsFile:
-		h.Conn.KnownHostsFile = s.val.(string)
-	case setConnectTimeout:
-		h.Conn.ConnectTimeout = s.val.(time.Duration)
-	case setBecome:
-		h.Conn.Become = s.val.(bool)
-	case setBecomeUser:
-		h.Conn.BecomeUser = s.val.(string)
-	case setBecomePasswordEnv:
-		h.Conn.BecomePasswordEnv = s.val.(string)
-	case setWinRMHTTPS:
-		https := s.val.(bool)
-		h.Conn.WinRMHTTPS = &https
-	case setWinRMInsecure:
-		h.Conn.WinRMInsecure = s.val.(bool)
-	case setWinRMAuth:
-		h.Conn.WinRMAuth = s.val.(string)
-	case setWinRMShell:
-		h.Conn.WinRMShell = s.val.(string)
-	case setWinRMCACert:
-		h.Conn.WinRMCACert = s.val.(string)
-	case setWinRMClientCert:
-		h.Conn.WinRMClientCert = s.val.(string)
-	case setWinRMClientKey:
-		h.Conn.WinRMClientKey = s.val.(string)
-	case setWinRMAllowUnencrypted:
-		h.Conn.WinRMAllowUnencrypted = s.val.(bool)
-	case setWinRMMessageEncryption:
-		h.Conn.WinRMMessageEncryption = s.val.(string)
+	switch p := s.key.field(h).(type) {
+	case *string:
+		*p = s.val.(string)
+	case *int:
+		*p = s.val.(int)
+	case *bool:
+		*p = s.val.(bool)
+	case *[]string:
+		*p = s.val.([]string)
+	case *time.Duration:
+		*p = s.val.(time.Duration)
+	case **bool:
+		b := s.val.(bool)
+		*p = &b
 	}
+}
+
+// Settings returns the connection settings that are set, by their names in
+// our format ("identity_file", "winrm_auth", ...), as text: lists joined
+// with ", ", booleans "true" (or "false" for an explicit winrm_https). A
+// password is never shown: it appears as "(set, hidden)".
+func (c Conn) Settings() map[string]string {
+	h := &Host{Conn: c}
+	m := map[string]string{}
+	for k := setIdentityFiles; k < numSettings; k++ {
+		var v string
+		switch p := k.field(h).(type) {
+		case *string:
+			v = *p
+		case *bool:
+			if *p {
+				v = "true"
+			}
+		case *[]string:
+			v = strings.Join(*p, ", ")
+		case *time.Duration:
+			if *p > 0 {
+				v = p.String()
+			}
+		case **bool:
+			if *p != nil {
+				v = strconv.FormatBool(**p)
+			}
+		}
+		if v != "" && k == setPassword {
+			v = "(set, hidden)"
+		}
+		if v != "" {
+			m[k.String()] = v
+		}
+	}
+	return m
 }
 
 // isPort reports whether n is a valid port number.
@@ -187,9 +221,9 @@ func oneOf(what, s string, allowed []string) error {
 
 // ansibleConnections maps ansible_connection values to our transports.
 var ansibleConnections = map[string]string{
-	"ssh": TransportSSH, "smart": TransportSSH, "paramiko": TransportSSH, "paramiko_ssh": TransportSSH,
-	"local": TransportLocal,
-	"winrm": TransportWinRM, "psrp": TransportWinRM,
+	"ssh": remote.KindSSH, "smart": remote.KindSSH, "paramiko": remote.KindSSH, "paramiko_ssh": remote.KindSSH,
+	"local": remote.KindLocal,
+	"winrm": remote.KindWinRM, "psrp": remote.KindWinRM,
 }
 
 // ansibleSetting maps one Ansible connection variable (ansible_host,

@@ -22,7 +22,9 @@ const (
 	OSWindows OSFamily = "windows"
 )
 
-// Transport kinds, as written in inventories.
+// Transport kinds, as written in inventories and in Target.Transport: the
+// one set of names (package inventory validates with it; cmd/remotectl's
+// transport registry has a row for each).
 const (
 	KindSSH   = "ssh"
 	KindWinRM = "winrm"
@@ -40,6 +42,13 @@ type Target struct {
 	User      string
 
 	ConnectTimeout time.Duration // TCP + handshake + auth; 0 means the transport default
+
+	// PasswordEnv names an environment variable holding the login password,
+	// for the transports that log in with one. Passwords are never taken
+	// from argv.
+	PasswordEnv string
+	// Password comes from an inventory (ansible_password); never logged.
+	Password string
 
 	SSH   SSHSettings
 	WinRM WinRMSettings
@@ -68,11 +77,6 @@ func (t Target) Addr() string {
 type SSHSettings struct {
 	IdentityFiles  []string
 	IdentitiesOnly bool
-	// PasswordEnv names an environment variable holding the login password.
-	// Passwords are never taken from argv.
-	PasswordEnv string
-	// Password comes from an inventory (ansible_password); never logged.
-	Password       string
 	ProxyJump      string // "user@host:port,host2" as in OpenSSH
 	ProxyCommand   string // as in OpenSSH (%h %p %r %n %% expanded); ProxyJump wins
 	HostKeyPolicy  string // "strict" (default), "accept-new", "off"
@@ -89,9 +93,6 @@ type WinRMSettings struct {
 	ClientCert string
 	ClientKey  string
 	Shell      string // "cmd" or "powershell"
-	// PasswordEnv / Password as for SSH.
-	PasswordEnv string
-	Password    string
 	// AllowUnencrypted permits plain HTTP without NTLM message encryption
 	// (Basic over HTTP, or NTLM with MessageEncryption "never"), as the
 	// server's AllowUnencrypted setting does. Never the default.

@@ -17,16 +17,8 @@ import (
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/report"
 )
-
-// treeCopier is the optional capability of transports that copy whole trees
-// (SSH over SFTP).
-type treeCopier interface {
-	PutTree(ctx context.Context, localPath, remoteDir string, progress ssh.ProgressFunc) error
-	GetTree(ctx context.Context, remotePath, localDir string, progress ssh.ProgressFunc) error
-}
 
 // transferOptions are the settings copy and fetch share.
 type transferOptions struct {
@@ -64,13 +56,13 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 			srcs, dest := args[:len(args)-1], args[len(args)-1]
 			var size int64
 			for _, s := range srcs {
-				n, err := ssh.LocalSize(s)
+				n, err := remote.LocalSize(s)
 				if err != nil {
 					return usageError{err}
 				}
 				size += n
 			}
-			return runTransfer(cmd.Context(), a, "copy", &o, size, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error {
+			return runTransfer(cmd.Context(), a, "copy", &o, size, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
 				for _, src := range srcs {
 					if err := putTree(ctx, t, src, dest, p); err != nil {
 						return err
@@ -101,7 +93,7 @@ Exit codes as for exec.`,
 		Args: exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			return runTransfer(cmd.Context(), a, "fetch", &o, -1, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error {
+			return runTransfer(cmd.Context(), a, "fetch", &o, -1, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
@@ -122,7 +114,7 @@ Exit codes as for exec.`,
 
 // transferJob moves files for one host; p reports bytes as they move, log
 // what was moved.
-type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p ssh.ProgressFunc, log *transferLog) error
+type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error
 
 // runTransfer fans a transfer (command copy or fetch) out like exec does,
 // with a progress line on a terminal. size is the bytes each host receives,
@@ -230,8 +222,8 @@ func (l *transferLog) write(w io.Writer) {
 	}
 }
 
-func putTree(ctx context.Context, t remote.Transport, src, dest string, p ssh.ProgressFunc) error {
-	if tc, ok := t.(treeCopier); ok {
+func putTree(ctx context.Context, t remote.Transport, src, dest string, p remote.ProgressFunc) error {
+	if tc, ok := t.(remote.TreeCopier); ok {
 		return tc.PutTree(ctx, src, dest, p)
 	}
 	// Transports without tree copy (local, WinRM): single files through Upload.
@@ -247,18 +239,18 @@ func putTree(ctx context.Context, t remote.Transport, src, dest string, p ssh.Pr
 		return err
 	}
 	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), ssh.ProgressReader(f, fi.Size(), p), fi.Mode().Perm())
+	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), remote.NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
 }
 
-func getTree(ctx context.Context, t remote.Transport, src, localDir string, p ssh.ProgressFunc) error {
-	if tc, ok := t.(treeCopier); ok {
+func getTree(ctx context.Context, t remote.Transport, src, localDir string, p remote.ProgressFunc) error {
+	if tc, ok := t.(remote.TreeCopier); ok {
 		return tc.GetTree(ctx, src, localDir, p)
 	}
 	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
 	if err != nil {
 		return err
 	}
-	if err := t.Download(ctx, src, ssh.ProgressWriter(f, -1, p)); err != nil {
+	if err := t.Download(ctx, src, remote.NewProgress(-1, p).Writer(f)); err != nil {
 		f.Close()
 		return err
 	}

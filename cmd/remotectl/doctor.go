@@ -7,10 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/doctor"
-	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/remote/local"
-	"github.com/remotectl/remotectl/remote/ssh"
-	"github.com/remotectl/remotectl/remote/winrm"
 )
 
 // doctorOptions are the doctor command's own settings.
@@ -72,7 +68,7 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 	dialer := a.lazyDialer(secrets)
 	defer dialer.Close()
 
-	reports := doctor.Run(ctx, targets, doctor.Options{Forks: a.g.Forks, Timeout: a.g.Timeout, Kinds: doctorSteps(dialer)})
+	reports := doctor.Run(ctx, targets, doctor.Options{Forks: a.g.Forks, Timeout: a.g.Timeout, Kinds: dialer.doctorSteps()})
 	healthy, err := doctor.Write(a.io.Out, reports, len(targets),
 		doctor.Format{JSON: a.g.Output == "json", Unicode: a.io.OutTTY, Verbose: a.g.Verbose > 0})
 	if err != nil {
@@ -82,23 +78,4 @@ func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
 		return exitError{code}
 	}
 	return nil
-}
-
-// doctorSteps are the diagnostic steps of each transport kind, all sharing
-// the run's dialer, whose transport dialers are made on first use.
-func doctorSteps(d *transportDialer) map[string]doctor.Steps {
-	return map[string]doctor.Steps{
-		remote.KindSSH: ssh.DoctorSteps{Dialer: func() (*ssh.Dialer, error) {
-			sd, err := d.ssh.get()
-			if err != nil {
-				return nil, err
-			}
-			return sd.(*ssh.Dialer), nil
-		}},
-		remote.KindWinRM: winrm.DoctorSteps{Dialer: func() *winrm.Dialer {
-			wd, _ := d.winrm.get()
-			return wd.(*winrm.Dialer)
-		}},
-		remote.KindLocal: local.DoctorSteps{},
-	}
 }

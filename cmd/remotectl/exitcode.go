@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/spf13/cobra"
+
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -54,6 +56,33 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// classifyArgs makes the errors of the argument checks of c and its
+// subcommands usage errors (cobra's NoArgs, MaximumNArgs, ... return plain
+// errors, which exitCodeOf would count as failures).
+func classifyArgs(c *cobra.Command) {
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := check(cmd, args); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		classifyArgs(sub)
+	}
+}
+
+// rootError classifies an error the root command returned itself: root only
+// dispatches, so an error of its own that no class claims (cobra's "unknown
+// command") is a usage error.
+func rootError(root, failed *cobra.Command, err error) error {
+	if failed == root && err != nil && exitCodeOf(err) == exitFailed {
+		return usageError{err}
+	}
+	return err
+}
 
 // inputError is invalid data: an inventory, a playbook, a check file.
 type inputError struct{ err error }
@@ -207,6 +236,8 @@ func exitCodeOf(err error) int {
 		// inventory did): the hosts never started count as timed out.
 		return exitTimedOut
 	default:
-		return exitUsage
+		// An error no class claims is a failure of the run, not of how
+		// remotectl was called: usage errors say so with their type.
+		return exitFailed
 	}
 }

@@ -95,31 +95,11 @@ func (a *app) target(h *inventory.Host) remote.Target {
 		Become:            c.Become,
 		BecomeUser:        c.BecomeUser,
 		BecomePasswordEnv: c.BecomePasswordEnv,
+		PasswordEnv:       c.PasswordEnv,
+		Password:          c.Password,
 		Vars:              h.Vars,
-		SSH: remote.SSHSettings{
-			IdentityFiles:  c.IdentityFiles,
-			IdentitiesOnly: c.IdentitiesOnly,
-			PasswordEnv:    c.PasswordEnv,
-			Password:       c.Password,
-			ProxyJump:      c.ProxyJump,
-			ProxyCommand:   c.ProxyCommand,
-			HostKeyPolicy:  c.HostKeyPolicy,
-			KnownHostsFile: c.KnownHostsFile,
-		},
-		WinRM: remote.WinRMSettings{
-			HTTPS:      c.WinRMHTTPS,
-			Insecure:   c.WinRMInsecure,
-			Auth:       c.WinRMAuth,
-			Shell:      c.WinRMShell,
-			CACert:     c.WinRMCACert,
-			ClientCert: c.WinRMClientCert,
-			ClientKey:  c.WinRMClientKey,
-
-			AllowUnencrypted:  c.WinRMAllowUnencrypted,
-			MessageEncryption: c.WinRMMessageEncryption,
-			PasswordEnv:       c.PasswordEnv,
-			Password:          c.Password,
-		},
+		SSH:               c.SSH,
+		WinRM:             c.WinRM,
 	}
 	if t.ConnectTimeout == 0 {
 		t.ConnectTimeout = a.g.ConnectTimeout

@@ -111,7 +111,7 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 		v.Groups = []string{}
 	}
 	if details {
-		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), connView(h.Conn)
+		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), h.Conn.Settings()
 	}
 	return v
 }
@@ -134,53 +134,6 @@ func (a *app) shownVars(h *inventory.Host) map[string]any {
 		}
 	}
 	return out
-}
-
-// connView lists the connection settings that are set. Secrets are never
-// shown: a password set in the inventory appears as "(set)".
-func connView(c inventory.Conn) map[string]string {
-	m := map[string]string{}
-	put := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	put("identity_file", strings.Join(c.IdentityFiles, ", "))
-	if c.IdentitiesOnly {
-		put("identities_only", "true")
-	}
-	put("password_env", c.PasswordEnv)
-	if c.Password != "" {
-		put("password", "(set, hidden)")
-	}
-	put("proxy_jump", c.ProxyJump)
-	put("proxy_command", c.ProxyCommand)
-	put("host_key_policy", c.HostKeyPolicy)
-	put("known_hosts_file", c.KnownHostsFile)
-	if c.ConnectTimeout > 0 {
-		put("connect_timeout", c.ConnectTimeout.String())
-	}
-	if c.Become {
-		put("become", "true")
-	}
-	put("become_user", c.BecomeUser)
-	put("become_password_env", c.BecomePasswordEnv)
-	if c.WinRMHTTPS != nil {
-		put("winrm_https", strconv.FormatBool(*c.WinRMHTTPS))
-	}
-	if c.WinRMInsecure {
-		put("winrm_insecure", "true")
-	}
-	if c.WinRMAllowUnencrypted {
-		put("winrm_allow_unencrypted", "true")
-	}
-	put("winrm_message_encryption", c.WinRMMessageEncryption)
-	put("winrm_auth", c.WinRMAuth)
-	put("winrm_shell", c.WinRMShell)
-	put("winrm_ca_cert", c.WinRMCACert)
-	put("winrm_client_cert", c.WinRMClientCert)
-	put("winrm_client_key", c.WinRMClientKey)
-	return m
 }
 
 func runInventoryList(ctx context.Context, a *app) error {

@@ -8,6 +8,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/local"
 )
 
 func main() {
@@ -40,5 +44,16 @@ func mainExit() int {
 	tuneMemory()
 	stopProfiles := startProfiles()
 	defer stopProfiles()
-	return run(ctx, os.Args[1:], systemStreams())
+	return run(ctx, os.Args[1:], systemStreams(), builtinTransports())
+}
+
+// builtinTransports is the transport registry: one row per transport kind.
+func builtinTransports() transports {
+	return transports{
+		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: sshDoctorSteps},
+		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrmDoctorSteps},
+		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
+			return local.Dialer{}, nil, nil
+		}, Doctor: func(func() (remote.Dialer, error)) doctor.Steps { return local.DoctorSteps{} }},
+	}
 }

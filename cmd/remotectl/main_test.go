@@ -43,6 +43,6 @@ func runForTest(t *testing.T, args ...string) (stdout, stderr string, code int) 
 	t.Helper()
 	var out, errb bytes.Buffer
 	s := &streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
-	code = run(context.Background(), args, s)
+	code = run(context.Background(), args, s, builtinTransports())
 	return out.String(), errb.String(), code
 }

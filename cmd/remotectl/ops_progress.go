@@ -11,7 +11,6 @@ import (
 	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/report"
 )
 
@@ -473,7 +472,7 @@ func newTransferProgress(term io.Writer, targets []remote.Target, size int64, no
 // host returns the progress callback of one host's transfer: it reports
 // the host's running totals, so the callback keeps its last values to add
 // deltas. Its first total counts when sizes were not known up front.
-func (p *transferProgress) host() ssh.ProgressFunc {
+func (p *transferProgress) host() remote.ProgressFunc {
 	if p == nil {
 		return func(int64, int64) {}
 	}

@@ -39,7 +39,7 @@ func TestTerminalWidthCapsPrefixes(t *testing.T) {
 					}
 					return ""
 				}}
-			if code := run(context.Background(), []string{"exec", "-i", inv, "-H", "all", "--", "echo hi"}, s); code != 0 {
+			if code := run(context.Background(), []string{"exec", "-i", inv, "-H", "all", "--", "echo hi"}, s, builtinTransports()); code != 0 {
 				t.Fatalf("exit %d: %s", code, errb.String())
 			}
 			if !regexp.MustCompile(tt.want).MatchString(out.String()) {

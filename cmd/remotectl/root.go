@@ -49,20 +49,25 @@ type app struct {
 	v   *viper.Viper
 	g   globals
 	cwd string
+
+	transports transports // the transport registry, built in main
 }
 
 const defaultForks = 64
 
-// run executes remotectl with args and returns the process exit code.
-func run(ctx context.Context, args []string, io *streams) int {
-	a := &app{io: io, v: viper.New()}
+// run executes remotectl with args over the transports of reg and
+// returns the process exit code.
+func run(ctx context.Context, args []string, io *streams, reg transports) int {
+	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
 	root := newRootCmd(a)
+	classifyArgs(root)
 	root.SetArgs(args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
-	err := root.ExecuteContext(ctx)
+	failed, err := root.ExecuteContextC(ctx)
+	err = rootError(root, failed, err)
 	code := exitCodeOf(err)
 	var ee exitError
 	if err != nil && !errors.As(err, &ee) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 )
@@ -31,33 +32,28 @@ func (a *app) sshOptions(s secrets) ssh.Options {
 }
 
 // checkSSH reads the settings of the SSH targets as connecting would,
-// ssh_config files included, without contacting any host: a problem is
-// invalid input (exit 65) naming file:line or the host, as OpenSSH refuses
-// to start on a broken ssh_config. Without SSH targets nothing is read.
-func (d *transportDialer) checkSSH(targets []remote.Target) error {
-	var sshTargets []remote.Target
-	for _, t := range targets {
-		if t.Transport == remote.KindSSH || t.Transport == "" {
-			sshTargets = append(sshTargets, t)
-		}
-	}
-	if len(sshTargets) == 0 {
-		return nil
-	}
-	sd, err := d.ssh.get()
-	if err != nil {
-		return err
-	}
-	if err := sd.(*ssh.Dialer).Check(sshTargets); err != nil {
-		return inputError{err}
-	}
-	return nil
+// ssh_config files included, without contacting any host: a problem names
+// file:line or the host, as OpenSSH refuses to start on a broken ssh_config.
+func checkSSH(d remote.Dialer, targets []remote.Target) error {
+	return d.(*ssh.Dialer).Check(targets)
 }
 
-func (a *app) newSSHDialer(s secrets) (remote.Dialer, func() error, error) {
+// newSSHDialer builds the SSH transport's dialer from the settings.
+func newSSHDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
 	d, err := ssh.NewDialer(a.sshOptions(s))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ssh: %w", err)
 	}
 	return d, d.Close, nil
+}
+
+// sshDoctorSteps are the SSH transport's diagnosis steps over its dialer.
+func sshDoctorSteps(dialer func() (remote.Dialer, error)) doctor.Steps {
+	return ssh.DoctorSteps{Dialer: func() (*ssh.Dialer, error) {
+		d, err := dialer()
+		if err != nil {
+			return nil, err
+		}
+		return d.(*ssh.Dialer), nil
+	}}
 }

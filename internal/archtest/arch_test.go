@@ -9,20 +9,54 @@ import (
 
 const module = "github.com/remotectl/remotectl/"
 
-// allowed lists, per package, the project packages it may depend on (directly or not).
+// allowed lists, per package of the module, the project packages it may
+// depend on (directly or not). It is closed-world: every package of the
+// module must have a row, so a new package states its place in the house.
 var allowed = map[string][]string{
-	"inventory":         {"nodeset", "internal/yamlnode"},
+	"internal/secret":   {},
+	"internal/yamlnode": {},
 	"nodeset":           {},
 	"remote":            {},
 	"remote/local":      {"remote", "doctor"},
 	"remote/ssh":        {"remote", "doctor"},
 	"remote/winrm":      {"remote", "doctor"},
+	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
+	"inventory":         {"nodeset", "remote", "internal/yamlnode"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
+	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
-	"internal/secret":   {},
-	"internal/yamlnode": {},
+	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor",
+		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
+
+	// Tools beside the product: they depend on nothing of it, or on test helpers only.
+	"remote/remotetest/cmd/wsmanserver": {"remote", "remote/remotetest"},
+	"bench/delayrelay":                  {},
+	"bench/mkreport":                    {},
+	"internal/archtest":                 {},
+}
+
+// TestEveryPackageListed fails for a package of the module that allowed
+// does not list, and for a row naming no package.
+func TestEveryPackageListed(t *testing.T) {
+	out, err := exec.Command("go", "list", module+"...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	listed := make(map[string]bool, len(allowed))
+	for _, path := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(path, module)
+		listed[rel] = true
+		if _, ok := allowed[rel]; !ok {
+			t.Errorf("package %s is not in internal/archtest's allowed table: add a row with the project packages it may import", rel)
+		}
+	}
+	for pkg := range allowed {
+		if !listed[pkg] {
+			t.Errorf("allowed lists %s, which is not a package of the module: remove its row", pkg)
+		}
+	}
 }
 
 func TestPackageBoundaries(t *testing.T) {

@@ -166,7 +166,7 @@ var conformanceCases = []conformanceCase{
 //   - download-missing: downloading a missing file is a classified error;
 //   - download-symlink: downloading a path that is a symbolic link to a
 //     file gets the file's bytes, as scp and Ansible's fetch do; a transport
-//     that copies trees (TreeGetter) copies a link to a file as that file
+//     that copies trees (remote.TreeCopier) copies a link to a file as that file
 //     and a link to a directory as that directory, under the link's name;
 //   - run-after-close: Run on a closed transport is an error, not a panic
 //     nor a hang;
@@ -623,13 +623,6 @@ func testDownloadMissing(t *testing.T, h *caseHost) {
 	h.mustRun(t, remote.Cmd{Args: []string{"echo", "ok"}}, 0, "ok\n", "")
 }
 
-// TreeGetter is the optional capability of transports that copy whole
-// remote trees (SSH over SFTP): remotePath into localDir/base(remotePath),
-// progress told the bytes copied and the total.
-type TreeGetter interface {
-	GetTree(ctx context.Context, remotePath, localDir string, progress func(done, total int64)) error
-}
-
 func testDownloadSymlink(t *testing.T, h *caseHost) {
 	dir := h.tempDir(t)
 	data := randomBytes(70<<10, 15)
@@ -655,7 +648,7 @@ func testDownloadSymlink(t *testing.T, h *caseHost) {
 	} else if !bytes.Equal(got.Bytes(), data) {
 		t.Errorf("Download of a symbolic link to a file returned %d bytes, want the file's %d", got.Len(), len(data))
 	}
-	tg, ok := h.tr.(TreeGetter)
+	tg, ok := h.tr.(remote.TreeCopier)
 	if !ok {
 		return
 	}

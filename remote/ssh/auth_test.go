@@ -250,13 +250,13 @@ func TestAuthPassword(t *testing.T) {
 	t.Run("from the target's environment variable", func(t *testing.T) {
 		t.Setenv("RCTL_TEST_PW", password)
 		tg := target
-		tg.SSH.PasswordEnv = "RCTL_TEST_PW"
+		tg.PasswordEnv = "RCTL_TEST_PW"
 		d := newTestDialer(t, Options{})
 		dialTransport(t, d, tg)
 	})
 	t.Run("from the inventory", func(t *testing.T) {
 		tg := target
-		tg.SSH.Password = password
+		tg.Password = password
 		dialTransport(t, newTestDialer(t, Options{}), tg)
 	})
 	t.Run("prompted once per run", func(t *testing.T) {
@@ -276,7 +276,7 @@ func TestAuthPassword(t *testing.T) {
 	})
 	t.Run("no password, no terminal", func(t *testing.T) {
 		tg := target
-		tg.SSH.PasswordEnv = "RCTL_TEST_UNSET_PW"
+		tg.PasswordEnv = "RCTL_TEST_UNSET_PW"
 		d := newTestDialer(t, Options{})
 		_, err := d.Dial(testContext(t), tg)
 		wantClass(t, err, remote.ClassAuth)

@@ -18,10 +18,6 @@ import (
 	"github.com/remotectl/remotectl/remote"
 )
 
-// ProgressFunc is told the bytes copied so far and the total, after each
-// chunk of a tree transfer. It is called from the transferring goroutine.
-type ProgressFunc = func(done, total int64)
-
 // sftpClient returns the transport's SFTP client, starting it on first use.
 func (t *Transport) sftpClient() (*sftp.Client, error) {
 	t.mu.Lock()
@@ -172,14 +168,14 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 // remoteDir on the host (remoteDir/base(localPath)), creating directories
 // as needed and keeping permission bits and symbolic links. progress may be
 // nil.
-func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress ProgressFunc) error {
+func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress remote.ProgressFunc) error {
 	root := filepath.Clean(localPath)
-	total, err := LocalSize(root)
+	total, err := remote.LocalSize(root)
 	if err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
-	pr := &progressCounter{total: total, fn: progress}
-	pr.begin()
+	pr := remote.NewProgress(total, progress)
+	pr.Begin()
 	base := path.Join(remoteDir, filepath.Base(root))
 	if err := t.mkdirAll(ctx, remoteDir); err != nil {
 		return err
@@ -215,7 +211,7 @@ func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, pr
 				return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 			}
 			defer f.Close()
-			return t.Upload(ctx, dst, pr.reader(f), info.Mode().Perm())
+			return t.Upload(ctx, dst, pr.Reader(f), info.Mode().Perm())
 		}
 		return nil // sockets, devices and pipes are not copied
 	})
@@ -227,7 +223,7 @@ func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, pr
 // is itself a symbolic link is followed, as scp and Ansible's fetch do: the
 // copy is named after the link and holds what it points to. With become,
 // remotePath must be a file, read through sudo. progress may be nil.
-func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, progress ProgressFunc) error {
+func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, progress remote.ProgressFunc) error {
 	if err := os.MkdirAll(localDir, 0o755); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
 	}
@@ -244,8 +240,8 @@ func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, pr
 	if err != nil {
 		return t.fileError(ctx, opDownload, remotePath, err)
 	}
-	pr := &progressCounter{total: total, fn: progress}
-	pr.begin()
+	pr := remote.NewProgress(total, progress)
+	pr.Begin()
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return classify(opDownload, err)
@@ -264,7 +260,7 @@ func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, pr
 // getFileBecome copies the remote file src to the local file dst through
 // sudo: its mode and size with stat, then its bytes with cat. Directories
 // are refused: sudo offers no way to list a tree that this could trust.
-func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress ProgressFunc) error {
+func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress remote.ProgressFunc) error {
 	// GNU stat, then BSD stat; -L follows a symbolic link, as cat does.
 	script := fmt.Sprintf("if test -d %[1]s; then echo %[2]s >&2; exit 1; fi; stat -L -c '%%a %%s' -- %[1]s 2>/dev/null || stat -L -f '%%Lp %%z' -- %[1]s",
 		quote(src), quote("is a directory: with become, only single files are fetched"))
@@ -278,9 +274,9 @@ func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload,
 			Err: fmt.Errorf("%s %s on %s: unexpected stat output %q", opDownload, src, t.p.name, firstLine(out.String()))}
 	}
-	pr := &progressCounter{total: size, fn: progress}
-	pr.begin()
-	err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.Download(ctx, src, pr.writer(w)) })
+	pr := remote.NewProgress(size, progress)
+	pr.Begin()
+	err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.Download(ctx, src, pr.Writer(w)) })
 	if err != nil {
 		return t.fileError(ctx, opDownload, src, err)
 	}
@@ -333,7 +329,7 @@ func remoteTree(c *sftp.Client, root string) ([]remoteEntry, int64, error) {
 }
 
 // getEntry creates one local file, directory or symbolic link.
-func (t *Transport) getEntry(ctx context.Context, c *sftp.Client, e remoteEntry, dst string, pr *progressCounter) error {
+func (t *Transport) getEntry(ctx context.Context, c *sftp.Client, e remoteEntry, dst string, pr *remote.Progress) error {
 	mode := e.info.Mode()
 	fail := func(err error) error { return t.fileError(ctx, opDownload, e.path, err) }
 	switch {
@@ -350,7 +346,7 @@ func (t *Transport) getEntry(ctx context.Context, c *sftp.Client, e remoteEntry,
 		os.Remove(dst)
 		return fail(os.Symlink(target, dst))
 	case mode.IsRegular():
-		err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.downloadSFTP(ctx, e.path, pr.writer(w)) })
+		err := writeLocalFile(dst, mode.Perm(), func(w io.Writer) error { return t.downloadSFTP(ctx, e.path, pr.Writer(w)) })
 		return fail(err)
 	}
 	return nil
@@ -422,26 +418,6 @@ func (t *Transport) symlink(ctx context.Context, target, link string) error {
 	return t.fileError(ctx, opUpload, link, c.Symlink(target, link))
 }
 
-// LocalSize is the total size of the regular files under the local file
-// or directory root, what PutTree copies of it.
-func LocalSize(root string) (int64, error) {
-	var total int64
-	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if e.Type().IsRegular() {
-			info, err := e.Info()
-			if err != nil {
-				return err
-			}
-			total += info.Size()
-		}
-		return nil
-	})
-	return total, err
-}
-
 // tempName returns a unique hidden name beside the remote path p, for an
 // atomic replace.
 func tempName(p string) string {
@@ -458,64 +434,6 @@ func randomSuffix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// progressCounter adds up bytes transferred and reports them.
-type progressCounter struct {
-	done, total int64
-	fn          ProgressFunc
-}
-
-// begin reports the total before any byte moves.
-func (p *progressCounter) begin() {
-	if p.fn != nil {
-		p.fn(0, p.total)
-	}
-}
-
-func (p *progressCounter) add(n int) {
-	if n <= 0 || p.fn == nil {
-		return
-	}
-	p.done += int64(n)
-	p.fn(p.done, p.total)
-}
-
-// ProgressReader reports to fn, with total, the bytes read through it (for
-// transfers that do not go through PutTree or GetTree).
-func ProgressReader(r io.Reader, total int64, fn ProgressFunc) io.Reader {
-	return (&progressCounter{total: total, fn: fn}).reader(r)
-}
-
-// ProgressWriter reports to fn, with total (-1: unknown), the bytes written
-// through it.
-func ProgressWriter(w io.Writer, total int64, fn ProgressFunc) io.Writer {
-	return (&progressCounter{total: total, fn: fn}).writer(w)
-}
-
-func (p *progressCounter) reader(r io.Reader) io.Reader { return &countingReader{r: r, p: p} }
-func (p *progressCounter) writer(w io.Writer) io.Writer { return &countingWriter{w: w, p: p} }
-
-type countingReader struct {
-	r io.Reader
-	p *progressCounter
-}
-
-func (c *countingReader) Read(b []byte) (int, error) {
-	n, err := c.r.Read(b)
-	c.p.add(n)
-	return n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	p *progressCounter
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.p.add(n)
-	return n, err
 }
 
 // ctxReader stops reading once ctx is done.

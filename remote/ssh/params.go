@@ -128,7 +128,7 @@ func (d *Dialer) resolveTarget(t remote.Target) (*hostParams, error) {
 	if t.ConnectTimeout > 0 {
 		p.connectTimeout = t.ConnectTimeout
 	}
-	p.passwordEnv, p.password = t.SSH.PasswordEnv, t.SSH.Password
+	p.passwordEnv, p.password = t.PasswordEnv, t.Password
 	return p, nil
 }
 

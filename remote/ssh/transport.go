@@ -24,7 +24,7 @@ const osProbeTimeout = 10 * time.Second
 // Transport is one SSH connection to a host, reused for every command and
 // file transfer of a job: each Run opens a session on it, transfers share
 // one lazily started SFTP client. It implements remote.Transport and
-// remote.NetDialer. Its methods are safe for concurrent use.
+// the capabilities remote.NetDialer and remote.TreeCopier. Its methods are safe for concurrent use.
 type Transport struct {
 	d      *Dialer
 	target remote.Target
@@ -40,8 +40,9 @@ type Transport struct {
 }
 
 var (
-	_ remote.Transport = (*Transport)(nil)
-	_ remote.NetDialer = (*Transport)(nil)
+	_ remote.Transport  = (*Transport)(nil)
+	_ remote.NetDialer  = (*Transport)(nil)
+	_ remote.TreeCopier = (*Transport)(nil)
 )
 
 func newTransport(d *Dialer, t remote.Target, p *hostParams, c *conn) *Transport {

@@ -105,7 +105,7 @@ func (d *Dialer) resolve(t remote.Target) (*hostConfig, error) {
 	if err := c.resolveAuth(w); err != nil {
 		return nil, err
 	}
-	if err := c.resolveCredentials(w, d.opts.Password); err != nil {
+	if err := c.resolveCredentials(t, d.opts.Password); err != nil {
 		return nil, err
 	}
 	if err := c.loadCertificates(w); err != nil {
@@ -196,7 +196,7 @@ func plainHTTPHint(auth string) string {
 // resolveCredentials finds the user and password that Basic and NTLM need:
 // the target's environment variable, its inventory password, else the run's
 // (--ask-pass).
-func (c *hostConfig) resolveCredentials(w remote.WinRMSettings, runPassword string) error {
+func (c *hostConfig) resolveCredentials(t remote.Target, runPassword string) error {
 	if c.auth == authCertificate {
 		return nil
 	}
@@ -206,21 +206,21 @@ func (c *hostConfig) resolveCredentials(w remote.WinRMSettings, runPassword stri
 			Hint: "set the host's user in the inventory (ansible_user)"}
 	}
 	var envErr error
-	if w.PasswordEnv != "" {
-		if v, ok := os.LookupEnv(w.PasswordEnv); ok && v != "" {
+	if t.PasswordEnv != "" {
+		if v, ok := os.LookupEnv(t.PasswordEnv); ok && v != "" {
 			c.password = v
 			return nil
 		}
-		envErr = fmt.Errorf("the password environment variable %s is not set", w.PasswordEnv)
+		envErr = fmt.Errorf("the password environment variable %s is not set", t.PasswordEnv)
 	}
 	switch {
-	case w.Password != "":
-		c.password = w.Password
+	case t.Password != "":
+		c.password = t.Password
 	case runPassword != "":
 		c.password = runPassword
 	case envErr != nil:
 		return &remote.Error{Class: remote.ClassAuth, Op: opAuth, Err: envErr,
-			Hint: "export " + w.PasswordEnv + ", or pass --ask-pass"}
+			Hint: "export " + t.PasswordEnv + ", or pass --ask-pass"}
 	default:
 		return &remote.Error{Class: remote.ClassAuth, Op: opAuth,
 			Err:  fmt.Errorf("no password for %s@%s", c.user, c.name),

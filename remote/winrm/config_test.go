@@ -125,22 +125,24 @@ func TestResolveTimeoutsAndShell(t *testing.T) {
 func TestResolvePassword(t *testing.T) {
 	t.Setenv("RCTEST_WINRM_PW", "from-env")
 	tests := []struct {
-		name     string
-		settings remote.WinRMSettings
-		run      string
-		want     string
-		class    remote.Class // of the error, when one is expected
+		name   string
+		target remote.Target // its password settings
+		run    string
+		want   string
+		class  remote.Class // of the error, when one is expected
 	}{
-		{name: "environment first", settings: remote.WinRMSettings{PasswordEnv: "RCTEST_WINRM_PW", Password: "inv"}, run: "run", want: "from-env"},
-		{name: "inventory next", settings: remote.WinRMSettings{Password: "inv"}, run: "run", want: "inv"},
+		{name: "environment first", target: remote.Target{PasswordEnv: "RCTEST_WINRM_PW", Password: "inv"}, run: "run", want: "from-env"},
+		{name: "inventory next", target: remote.Target{Password: "inv"}, run: "run", want: "inv"},
 		{name: "run last", run: "run", want: "run"},
-		{name: "unset variable falls back", settings: remote.WinRMSettings{PasswordEnv: "RCTEST_WINRM_UNSET"}, run: "run", want: "run"},
-		{name: "unset variable", settings: remote.WinRMSettings{PasswordEnv: "RCTEST_WINRM_UNSET"}, class: remote.ClassAuth},
+		{name: "unset variable falls back", target: remote.Target{PasswordEnv: "RCTEST_WINRM_UNSET"}, run: "run", want: "run"},
+		{name: "unset variable", target: remote.Target{PasswordEnv: "RCTEST_WINRM_UNSET"}, class: remote.ClassAuth},
 		{name: "none", class: remote.ClassAuth},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := NewDialer(Options{Password: tt.run}).resolve(remote.Target{Name: "w", User: "u", WinRM: tt.settings})
+			target := tt.target
+			target.Name, target.User = "w", "u"
+			c, err := NewDialer(Options{Password: tt.run}).resolve(target)
 			if tt.class != remote.ClassNone {
 				if !errors.Is(err, tt.class) || remote.HintOf(err) == "" {
 					t.Fatalf("resolve error = %v, want %v with a hint", err, tt.class)

@@ -21,7 +21,7 @@
 // messages are protected: NTLM messages are sealed over HTTP
 // (MessageEncryption "auto", as Windows requires), and AllowUnencrypted
 // must be set for anything else. The password comes from
-// Target.WinRM.PasswordEnv, Target.WinRM.Password, else Options.Password.
+// Target.PasswordEnv, Target.Password, else Options.Password.
 //
 // # Commands
 //

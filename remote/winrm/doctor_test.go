@@ -14,15 +14,15 @@ import (
 func doctorTarget(srv *remotetest.WSManServer, https bool) remote.Target {
 	return remote.Target{
 		Name: "win", Address: srv.Host, Port: srv.Port, Transport: remote.KindWinRM, User: srv.User,
-		ConnectTimeout: 10 * time.Second,
-		WinRM:          remote.WinRMSettings{HTTPS: &https, Auth: "ntlm", Password: srv.Password},
+		ConnectTimeout: 10 * time.Second, Password: srv.Password,
+		WinRM: remote.WinRMSettings{HTTPS: &https, Auth: "ntlm"},
 	}
 }
 
 func TestDoctorResolve(t *testing.T) {
 	d := NewDialer(Options{})
 	no := false
-	e, err := d.Resolve(remote.Target{Name: "w", Address: "h", User: "u", WinRM: remote.WinRMSettings{Password: "p"}})
+	e, err := d.Resolve(remote.Target{Name: "w", Address: "h", User: "u", Password: "p"})
 	if err != nil || !e.HTTPS || e.Port != DefaultHTTPSPort || e.Auth != authNTLM || e.Seal || !e.HasPassword || e.Shell != shellCmd {
 		t.Errorf("defaults: %+v, %v", e, err)
 	}
@@ -30,8 +30,8 @@ func TestDoctorResolve(t *testing.T) {
 		t.Errorf("URL = %q", e.URL())
 	}
 	// Basic over HTTP is refused, but the settings are still described.
-	e, err = d.Resolve(remote.Target{Name: "w", Address: "h", User: "u",
-		WinRM: remote.WinRMSettings{HTTPS: &no, Auth: "basic", Password: "p"}})
+	e, err = d.Resolve(remote.Target{Name: "w", Address: "h", User: "u", Password: "p",
+		WinRM: remote.WinRMSettings{HTTPS: &no, Auth: "basic"}})
 	if remote.ClassOf(err) != remote.ClassConfig || !strings.Contains(err.Error(), "plain HTTP") {
 		t.Errorf("basic over HTTP: %v", err)
 	}

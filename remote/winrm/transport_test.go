@@ -61,10 +61,11 @@ func targetFor(s *remotetest.WSManServer, opts remotetest.WSManOptions, w remote
 	if https && w.CACert == "" && !w.Insecure {
 		w.CACert = s.CACertFile
 	}
+	var password string
 	if w.Auth == authCertificate {
 		w.ClientCert, w.ClientKey = s.ClientCertFile, s.ClientKeyFile
-	} else if w.Password == "" {
-		w.Password = s.Password
+	} else {
+		password = s.Password
 	}
 	return remote.Target{
 		Name:           "win-" + strconv.Itoa(s.Port),
@@ -73,6 +74,7 @@ func targetFor(s *remotetest.WSManServer, opts remotetest.WSManOptions, w remote
 		Transport:      remote.KindWinRM,
 		User:           s.User,
 		ConnectTimeout: 10 * time.Second,
+		Password:       password,
 		WinRM:          w,
 	}
 }
@@ -597,7 +599,8 @@ func TestUnauthorized(t *testing.T) {
 			}
 		})
 		t.Run(mode.name+": wrong password", func(t *testing.T) {
-			_, target := startHost(t, mode.opts, remote.WinRMSettings{Password: "wrong"})
+			_, target := startHost(t, mode.opts, remote.WinRMSettings{})
+			target.Password = "wrong"
 			_, err := newTestDialer(Options{}).Dial(testContext(t), target)
 			if remote.ClassOf(err) != remote.ClassAuth || !strings.Contains(remote.HintOf(err), "password") {
 				t.Errorf("Dial: %v (hint %q)", err, remote.HintOf(err))
@@ -654,8 +657,7 @@ func TestDialErrors(t *testing.T) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	target := remote.Target{Name: "gone", Address: "127.0.0.1", Port: port, User: "u",
-		WinRM: remote.WinRMSettings{Password: "p"}}
+	target := remote.Target{Name: "gone", Address: "127.0.0.1", Port: port, User: "u", Password: "p"}
 	_, err = newTestDialer(Options{}).Dial(testContext(t), target)
 	if remote.ClassOf(err) != remote.ClassRefused || remote.HintOf(err) == "" {
 		t.Errorf("closed port: %v", err)

@@ -67,8 +67,8 @@ func (s *scriptedServer) target(t *testing.T) remote.Target {
 		t.Fatal(err)
 	}
 	p, _ := strconv.Atoi(port)
-	return remote.Target{Name: "scripted", Address: host, Port: p, User: "u", WinRM: remote.WinRMSettings{
-		HTTPS: boolPtr(false), Auth: authBasic, AllowUnencrypted: true, Password: "p"}}
+	return remote.Target{Name: "scripted", Address: host, Port: p, User: "u", Password: "p", WinRM: remote.WinRMSettings{
+		HTTPS: boolPtr(false), Auth: authBasic, AllowUnencrypted: true}}
 }
 
 func TestReceiveReplies(t *testing.T) {

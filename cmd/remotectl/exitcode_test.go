@@ -1,0 +1,33 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestExitCodeOfUnclassifiedIsFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{nil, exitOK},
+		{errors.New("disk on fire"), exitFailed},
+		{usageError{errors.New("bad flag")}, exitUsage},
+		{fmt.Errorf("wrapped: %w", inputError{errors.New("bad yaml")}), exitInput},
+	} {
+		if got := exitCodeOf(tc.err); got != tc.want {
+			t.Errorf("exitCodeOf(%v) = %d, want %d", tc.err, got, tc.want)
+		}
+	}
+}
+
+// Cobra's own argument errors are usage errors: an unknown command, or an
+// argument a command takes none of.
+func TestCobraArgErrorsAreUsage(t *testing.T) {
+	for _, args := range [][]string{{"frobnicate"}, {"version", "x"}, {"inventory", "list", "a", "b"}} {
+		if _, stderr, code := runForTest(t, args...); code != exitUsage {
+			t.Errorf("remotectl %v: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		}
+	}
+}

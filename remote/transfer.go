@@ -1,0 +1,102 @@
+package remote
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"path/filepath"
+)
+
+// ProgressFunc is told the bytes copied so far and the total (-1: not known
+// yet), after each chunk of a transfer. It is called from the transferring
+// goroutine.
+type ProgressFunc func(done, total int64)
+
+// TreeCopier is an optional capability: a transport that copies whole trees
+// (SSH over SFTP), recursively, permission bits and symbolic links kept.
+// PutTree copies the local file or directory localPath into remoteDir;
+// GetTree copies remotePath into localDir/base(remotePath), following a
+// remotePath that is a symbolic link as scp does. Both tell progress (which
+// may be nil) the bytes copied and the total. Transports without it copy
+// single files through Upload and Download.
+type TreeCopier interface {
+	PutTree(ctx context.Context, localPath, remoteDir string, progress ProgressFunc) error
+	GetTree(ctx context.Context, remotePath, localDir string, progress ProgressFunc) error
+}
+
+// LocalSize is the total size of the regular files under the local file or
+// directory root: what a PutTree of it copies.
+func LocalSize(root string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(root, func(_ string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.Type().IsRegular() {
+			info, err := e.Info()
+			if err != nil {
+				return err
+			}
+			total += info.Size()
+		}
+		return nil
+	})
+	return total, err
+}
+
+// Progress adds up the bytes of one transfer, through any number of readers
+// and writers, and tells them to a ProgressFunc. It is not safe for
+// concurrent use.
+type Progress struct {
+	done, total int64
+	fn          ProgressFunc
+}
+
+// NewProgress returns a Progress of a transfer of total bytes (-1: not
+// known) that tells fn; fn may be nil.
+func NewProgress(total int64, fn ProgressFunc) *Progress {
+	return &Progress{total: total, fn: fn}
+}
+
+// Begin tells the total before any byte moves.
+func (p *Progress) Begin() {
+	if p.fn != nil {
+		p.fn(0, p.total)
+	}
+}
+
+func (p *Progress) add(n int) {
+	if n <= 0 || p.fn == nil {
+		return
+	}
+	p.done += int64(n)
+	p.fn(p.done, p.total)
+}
+
+// Reader counts the bytes read through r.
+func (p *Progress) Reader(r io.Reader) io.Reader { return &countingReader{r: r, p: p} }
+
+// Writer counts the bytes written through w.
+func (p *Progress) Writer(w io.Writer) io.Writer { return &countingWriter{w: w, p: p} }
+
+type countingReader struct {
+	r io.Reader
+	p *Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.p.add(n)
+	return n, err
+}
+
+type countingWriter struct {
+	w io.Writer
+	p *Progress
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.p.add(n)
+	return n, err
+}
