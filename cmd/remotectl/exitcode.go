@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -187,7 +188,8 @@ func exitCodeOf(err error) int {
 		ue usageError
 		ie inputError
 		ee exitError
-		le lockedError
+		le ops.LockedError
+		oe ops.UsageError
 	)
 	switch {
 	case err == nil:
@@ -196,7 +198,7 @@ func exitCodeOf(err error) int {
 		return ee.code
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &oe):
 		return exitUsage
 	case errors.As(err, &ie):
 		return exitInput

@@ -20,6 +20,7 @@ var allowed = map[string][]string{
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"internal/secret":   {},
 	"internal/yamlnode": {},
+	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
 }
 
 func TestPackageBoundaries(t *testing.T) {
