@@ -98,7 +98,10 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if o.RetryTimeout < 0 || o.Sleep < 0 {
 		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
 	}
-	opsRun := a.newOpsRun(ops.Command{Name: "check", Args: o.Files})
+	opsRun, err := a.newOpsRun(ops.Command{Name: "check", Args: o.Files})
+	if err != nil {
+		return err
+	}
 	ropts := report.CheckOptions{
 		Format:  a.g.Output,
 		Out:     a.io.Out,

@@ -86,7 +86,10 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	// ops: --outdir is checked with the other outputs.
-	opsRun := a.newOpsRun(ops.Command{Name: "exec", Args: o.Args, OutDir: o.OutDir})
+	opsRun, err := a.newOpsRun(ops.Command{Name: "exec", Args: o.Args, OutDir: o.OutDir})
+	if err != nil {
+		return err
+	}
 	ropts := a.reportOptions(o.OutDir)
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}

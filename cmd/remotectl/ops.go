@@ -14,8 +14,12 @@ import (
 )
 
 // newOpsRun returns the unattended-operations side of a run of cmd (see
-// ops.Run), with the settings loadSettings resolved.
-func (a *app) newOpsRun(cmd ops.Command) *ops.Run {
+// ops.Run), with the settings loadSettings resolved, or the error that made
+// them invalid.
+func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
+	if a.opsErr != nil {
+		return nil, a.opsErr
+	}
 	return ops.New(cmd, a.ops, ops.Deps{
 		Err:      a.io.Err,
 		Getenv:   a.io.Getenv,
@@ -24,7 +28,7 @@ func (a *app) newOpsRun(cmd ops.Command) *ops.Run {
 		Scope:    ops.Scope{Inventories: a.absInventories(), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
 		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
-	})
+	}), nil
 }
 
 // opsExitCodes are the exit-code rules the end of a run applies; nagios:

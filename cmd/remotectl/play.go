@@ -85,7 +85,10 @@ Output (-o): text (live progress, then PLAY RECAP) or json (the whole run).
 
 // runPlay validates the playbook, runs it and decides the exit code.
 func runPlay(ctx context.Context, a *app, o *playOptions) error {
-	opsRun := a.newOpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
+	opsRun, err := a.newOpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
+	if err != nil {
+		return err
+	}
 	switch a.g.Output {
 	case "text", report.FormatJSON:
 	default:

@@ -53,7 +53,9 @@ type app struct {
 	v   *viper.Viper
 	g   globals
 	ops ops.Options // settings of unattended runs (exec, check, play)
-	cwd string
+	// opsErr: the settings of unattended runs are invalid.
+	opsErr error
+	cwd    string
 }
 
 const defaultForks = 64
@@ -239,14 +241,12 @@ func (a *app) loadSettings(cmd *cobra.Command) error {
 		return usageError{fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
 	}
 	if cmd.Flags().Lookup(ops.FlagCron) != nil {
-		o, err := ops.Load(v)
-		if err != nil {
-			return err
-		}
-		if o.Cron {
+		// A bad setting is reported by the command (check -o nagios says
+		// it as a status line): see newOpsRun.
+		a.ops, a.opsErr = ops.Load(v)
+		if a.ops.Cron && a.opsErr == nil {
 			g = g.unattended()
 		}
-		a.ops = o
 	}
 	a.g = g
 	if g.NoPrompt {
