@@ -44,7 +44,8 @@ type Outcome struct {
 	// Report writes the --report document of a run that did not render it
 	// from its events (play); nil when it did (exec, check).
 	Report func(io.Writer) error
-	// Metrics renders the --prometheus-textfile document, given its path.
+	// Metrics renders the --prometheus-textfile document, given its path;
+	// it must be set when the run writes one.
 	Metrics func(path string) ([]byte, error)
 }
 

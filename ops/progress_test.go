@@ -13,13 +13,25 @@ import (
 	"github.com/remotectl/remotectl/remote"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ t time.Time }
+// fakeClock is a Clock tests move by hand; After fires at once and moves
+// the time on by the wait, remembering it.
+type fakeClock struct {
+	t     time.Time
+	waits []time.Duration
+}
 
 func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
 
-func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) Now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.waits = append(c.waits, d)
+	c.advance(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.t
+	return ch
+}
 
 func hostTargets(names ...string) []remote.Target {
 	ts := make([]remote.Target, len(names))
@@ -53,7 +65,7 @@ func TestStatusLineErasedBeforeEveryOutputLine(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
 	ts := hostTargets("web01", "web02", "web03")
-	p := newFleetProgressAt(&term, ts, clock.now)
+	p := newFleetProgressAt(&term, ts, clock.Now)
 	out := p.Writer(&term)
 	for i := range ts {
 		p.observe(start(ts, i))
@@ -87,7 +99,7 @@ func TestStatusLineNamesStragglers(t *testing.T) {
 	clock := newFakeClock()
 	names := append(numbered("web", 48), "hung01", "hung02")
 	ts := hostTargets(names...)
-	p := newFleetProgressAt(&term, ts, clock.now)
+	p := newFleetProgressAt(&term, ts, clock.Now)
 	dialed := make(chan string, len(ts))
 	d := p.dialer(remote.DialerFunc(func(_ context.Context, t remote.Target) (remote.Transport, error) {
 		dialed <- t.Name
@@ -128,7 +140,7 @@ func TestStatusLineNamesStragglers(t *testing.T) {
 	}
 	// With more hosts left than that, none is named, and the time left is
 	// estimated.
-	p2 := newFleetProgressAt(&term, ts, clock.now)
+	p2 := newFleetProgressAt(&term, ts, clock.Now)
 	for i := range 10 {
 		p2.observe(done(ts, i, 0))
 	}
@@ -147,7 +159,7 @@ func TestTransferProgress(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
 	ts := hostTargets(numbered("web", 4)...)
-	p := NewTransferProgress(&term, ts, 100<<20, clock.now)
+	p := NewTransferProgress(&term, ts, 100<<20, clock.Now)
 	line := func() string {
 		term.Reset()
 		p.draw()
@@ -173,7 +185,7 @@ func TestTransferProgress(t *testing.T) {
 	}
 
 	// fetch: each host's total is known once it has listed its files.
-	f := NewTransferProgress(&term, ts[:2], -1, clock.now)
+	f := NewTransferProgress(&term, ts[:2], -1, clock.Now)
 	a, b := f.Host(), f.Host()
 	a(0, 10<<10)
 	a(5<<10, 10<<10)
@@ -205,7 +217,7 @@ func TestTransferProgress(t *testing.T) {
 func TestPlayProgress(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
-	p := newPlayProgressAt(&term, clock.now)
+	p := newPlayProgressAt(&term, clock.Now)
 	line := func() string {
 		term.Reset()
 		p.draw()
@@ -238,7 +250,7 @@ func TestPlayProgress(t *testing.T) {
 func TestPromptTakesTheLineOff(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
-	p := newFleetProgressAt(&term, hostTargets(numbered("web", 9)...), clock.now)
+	p := newFleetProgressAt(&term, hostTargets(numbered("web", 9)...), clock.Now)
 	stderr := p.Writer(&term)
 	read := p.Prompt(func(prompt string) (string, error) {
 		fmt.Fprint(&term, prompt)

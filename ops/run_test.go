@@ -16,23 +16,6 @@ import (
 	"github.com/remotectl/remotectl/runrec"
 )
 
-// clock is a fake Clock: After fires at once and moves the time on by
-// the wait, remembering it.
-type clock struct {
-	t     time.Time
-	waits []time.Duration
-}
-
-func (c *clock) Now() time.Time { return c.t }
-
-func (c *clock) After(d time.Duration) <-chan time.Time {
-	c.waits = append(c.waits, d)
-	c.t = c.t.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.t
-	return ch
-}
-
 // testCodes are exec's rules: bit 4 for the deadline, 74 for an output.
 var testCodes = ExitCodes{
 	OK:             0,
@@ -116,7 +99,7 @@ func newTestRun(dir string, o Options, stderr io.Writer, c Clock) *Run {
 // CLI.
 func TestRunLockDeadlineFinish(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	c := newFakeClock()
 	var stderr bytes.Buffer
 	o := Options{
 		Lock:     filepath.Join(dir, "exec.lock"),
@@ -200,7 +183,7 @@ func TestRunLockDeadlineFinish(t *testing.T) {
 func TestFinishOutputFailed(t *testing.T) {
 	dir := t.TempDir()
 	var stderr bytes.Buffer
-	r := newTestRun(dir, Options{Textfile: filepath.Join(dir, "x.prom")}, &stderr, &clock{t: time.Now()})
+	r := newTestRun(dir, Options{Textfile: filepath.Join(dir, "x.prom")}, &stderr, newFakeClock())
 	if _, err := r.Begin(context.Background(), func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +198,7 @@ func TestFinishOutputFailed(t *testing.T) {
 // run before the lock and the inventory.
 func TestBeginChecksOutputsFirst(t *testing.T) {
 	dir := t.TempDir()
-	r := newTestRun(dir, Options{Report: filepath.Join(dir, "missing", "r.json"), Lock: filepath.Join(dir, "l")}, io.Discard, &clock{})
+	r := newTestRun(dir, Options{Report: filepath.Join(dir, "missing", "r.json"), Lock: filepath.Join(dir, "l")}, io.Discard, newFakeClock())
 	_, err := r.Begin(context.Background(), func(context.Context) error { t.Error("inventory loaded"); return nil })
 	r.Close()
 	var ue UsageError
@@ -231,7 +214,7 @@ func TestBeginChecksOutputsFirst(t *testing.T) {
 // last run of the same command; with none, ErrNothingToRerun.
 func TestRerunFromHistory(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{t: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)}
+	c := newFakeClock()
 	first := newTestRun(dir, Options{}, io.Discard, c)
 	if _, err := first.Begin(context.Background(), func(context.Context) error { return nil }); err != nil {
 		t.Fatal(err)
