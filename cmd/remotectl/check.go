@@ -15,6 +15,7 @@ import (
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
@@ -76,7 +77,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 	f.StringArrayVarP(&o.Files, "file", "F", nil, "check file (repeatable; default: the files the inventory variable \"checks\" names)")
 	f.DurationVar(&o.RetryTimeout, "retry-timeout", 0, "re-run failing checks until they pass or this time has passed (0 = run once)")
 	f.DurationVar(&o.Sleep, "sleep", time.Second, "time to wait between retries of failing checks")
-	addOpsFlags(f)
+	ops.AddFlags(f)
 	return cmd
 }
 
@@ -97,8 +98,7 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if o.RetryTimeout < 0 || o.Sleep < 0 {
 		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
 	}
-	// ops: --cron and friends; first, as --cron changes the settings.
-	ops, err := a.newOpsRun("check", o.Files)
+	opsRun, err := a.newOpsRun(ops.Command{Name: "check", Args: o.Files})
 	if err != nil {
 		return err
 	}
@@ -115,8 +115,8 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 		return usageError{err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet.
-	runCtx, inv, err := ops.beginWithInventory(ctx)
-	defer ops.close()
+	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	defer opsRun.Close()
 	if err != nil {
 		return err
 	}
@@ -128,22 +128,22 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	ops.secrets.Add(a.hostSecrets(hosts)...)
+	opsRun.Secrets().Add(a.hostSecrets(hosts)...)
 	if ropts.Verbose {
 		if skipped := hostsWithoutChecks(hosts, plans); len(skipped) > 0 {
 			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 		}
 	}
-	if plans, err = rerunPlans(ops, a, plans); err != nil {
+	if plans, err = rerunPlans(opsRun, a, plans); err != nil {
 		return err
 	}
-	return runPlans(ctx, runCtx, a, ops, plans, ops.checkReportOptions(ropts), checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
+	return runPlans(ctx, runCtx, a, opsRun, plans, ropts, checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
 }
 
 // runPlans checks every planned host, one connection per host, and decides
 // the exit code from the results. Hosts run under runCtx (the run's
 // deadline); ctx tells an interruption.
-func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
+func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
 	targets := make([]remote.Target, len(plans))
 	offline := make(map[string]bool)
 	for i, p := range plans {
@@ -171,21 +171,21 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 		if err != nil {
 			return remote.Result{}, err
 		}
-		maskCheckResults(ops.secrets, res)
+		maskCheckResults(opsRun.Secrets(), res)
 		results[i] = res
 		return remote.Result{ExitCode: failedExitCode(res)}, nil
 	}
-	ropts = ops.checkProgress(ropts, targets)
-	runner := &remote.Runner{Dialer: ops.watchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	ropts = opsRun.CheckReportOptions(ropts, targets)
+	runner := &remote.Runner{Dialer: opsRun.WatchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	resultsOf := func(i int) []checks.Result { return results[i] }
-	events := ops.observeChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
+	events := opsRun.ObserveChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
 	summary, renderErr := report.RenderChecks(events, targets, resultsOf, ropts)
 	if renderErr != nil {
 		// The run itself is complete: report the output problem, keep the exit code.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	code := ops.finishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
+	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil), checkTextfile)
 	if code != exitOK {
 		return exitError{code}
 	}

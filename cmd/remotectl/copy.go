@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
@@ -152,23 +153,23 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	defer dialer.Close()
 
 	log := &transferLog{fold: a.g.Output == report.FormatText, lines: map[string][]string{}}
-	var prog *transferProgress
-	if a.wantStatusLine() {
-		prog = newTransferProgress(a.io.Err, targets, size, time.Now)
-		a.drawBelow(prog.statusLine)
-		ropts.Out, ropts.Err = prog.writer(ropts.Out), prog.writer(ropts.Err)
-		prog.run()
-		defer prog.stop()
+	var prog *ops.TransferProgress
+	if a.terminal().WantsStatusLine() {
+		prog = ops.NewTransferProgress(a.io.Err, targets, size, time.Now)
+		a.drawBelow(prog.StatusLine)
+		ropts.Out, ropts.Err = prog.Writer(ropts.Out), prog.Writer(ropts.Err)
+		prog.Start()
+		defer prog.Stop()
 	}
-	runner := &remote.Runner{Dialer: prog.dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		start := time.Now()
-		err := fn(ctx, t, hio, prog.host(), log)
+		err := fn(ctx, t, hio, prog.Host(), log)
 		return remote.Result{Duration: time.Since(start)}, err
 	}
 	// Before the recap: the progress line goes, the folded lines come.
 	onEnd := func() {
-		prog.stop()
+		prog.Stop()
 		if !a.g.Quiet {
 			log.write(a.io.Out)
 		}
@@ -176,7 +177,7 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	masker := &secret.Masker{}
 	masker.Add(a.hostSecrets(hosts)...)
 	masker.Add(secrets.values()...)
-	events := pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.observe}, nil, onEnd)
+	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
@@ -255,17 +256,4 @@ func getTree(ctx context.Context, t remote.Transport, src, localDir string, p re
 		return err
 	}
 	return f.Close()
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

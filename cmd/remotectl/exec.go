@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
@@ -74,7 +75,7 @@ stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
 	f.BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the SSH login password (needs a terminal)")
 	f.StringVar(&o.OutDir, "outdir", "", "also write each host's stdout, stderr and exit status to DIR/HOST/")
-	addOpsFlags(f)
+	ops.AddFlags(f)
 	return cmd
 }
 
@@ -84,20 +85,19 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	// ops: --cron and friends; first, as --cron changes the settings.
-	ops, err := a.newOpsRun("exec", o.Args)
+	// ops: --outdir is checked with the other outputs.
+	opsRun, err := a.newOpsRun(ops.Command{Name: "exec", Args: o.Args, OutDir: o.OutDir})
 	if err != nil {
 		return err
 	}
-	ops.outDir = o.OutDir // checked with the other outputs
 	ropts := a.reportOptions(o.OutDir)
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	ops.secrets.Add(envSecrets(env)...)
+	opsRun.Secrets().Add(envSecrets(env)...)
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
-	runCtx, inv, err := ops.beginWithInventory(ctx)
-	defer ops.close()
+	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	defer opsRun.Close()
 	if err != nil {
 		return err
 	}
@@ -106,11 +106,11 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		return err
 	}
 	targets := a.targets(hosts)
-	ops.secrets.Add(a.hostSecrets(hosts)...)
-	if targets, err = ops.rerunTargets(targets); err != nil {
+	opsRun.Secrets().Add(a.hostSecrets(hosts)...)
+	if targets, err = rerunTargets(opsRun, targets); err != nil {
 		return err
 	}
-	ropts = ops.execReportOptions(ropts, targets)
+	ropts = opsRun.ExecReportOptions(ropts, targets)
 
 	var stdin []byte
 	if o.Stdin {
@@ -125,14 +125,14 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	if err != nil {
 		return err
 	}
-	ops.secrets.Add(secrets.values()...)
+	opsRun.Secrets().Add(secrets.values()...)
 	dialer, err := a.newDialer(secrets, targets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	runner := &remote.Runner{Dialer: ops.watchDial(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: opsRun.WatchDial(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		cmd := &remote.Cmd{
 			Stdout:     hio.Stdout,
@@ -153,14 +153,14 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 		}
 		return t.Run(ctx, cmd)
 	}
-	events := ops.observeExec(runner.Run(runCtx, targets, job), targets)
+	events := opsRun.ObserveExec(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
 		// The run itself is complete: the output problem is its exit code (74).
-		ops.outputFailed(renderErr)
+		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	if code := ops.finishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishExec(summary, summaryExitCode(summary, ctx.Err() != nil), execTextfile); code != exitOK {
 		return exitError{code}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -216,7 +217,8 @@ func exitCodeOf(err error) int {
 		ue usageError
 		ie inputError
 		ee exitError
-		le lockedError
+		le ops.LockedError
+		oe ops.UsageError
 	)
 	switch {
 	case err == nil:
@@ -225,7 +227,7 @@ func exitCodeOf(err error) int {
 		return ee.code
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &oe):
 		return exitUsage
 	case errors.As(err, &ie):
 		return exitInput

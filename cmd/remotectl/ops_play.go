@@ -2,23 +2,19 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
 )
 
-// finishPlay completes a play run, as finishExec: the run record (one host
-// record per host of the recap), the report and metrics files, syslog and
-// the log. sum holds the host counts that decide the exit code.
-func (r *opsRun) finishPlay(rep *playbook.Report, sum *report.Summary, code int) int {
-	r.branches.wait()
-	if r.o.Report != "" {
-		// The --report document of a play is its -o json document.
-		r.reportDoc = &branch{}
-		r.reportDoc.err = playbook.WriteJSON(&r.reportDoc.buf, rep)
-	}
+// finishPlay completes a play run, as ops.Run.FinishExec: the run record
+// (one host record per host of the recap), the report and metrics files,
+// syslog and the log. sum holds the host counts that decide the exit code.
+func finishPlay(r *ops.Run, rep *playbook.Report, sum *report.Summary, code int) int {
 	hosts := make([]runrec.Host, 0, len(rep.Recap))
 	ok := 0
 	for _, s := range rep.Recap {
@@ -28,16 +24,16 @@ func (r *opsRun) finishPlay(rep *playbook.Report, sum *report.Summary, code int)
 		}
 		hosts = append(hosts, runrec.Host{Name: s.Host, Status: status})
 	}
-	oc := outcome{
-		hosts: hosts,
-		counts: countsPhrase([]countOf{{"ok", ok}, {"failed", sum.Failed}, {"unreachable", sum.Unreachable},
-			{"timed out", sum.TimedOut}}),
-		duration:   rep.Duration,
-		code:       code,
-		unfinished: sum.TimedOut,
-	}
-	return r.finish(&oc, func(path, run string) ([]byte, error) {
-		return []byte(playMetrics(rep, run)), nil
+	return r.Finish(&ops.Outcome{
+		Hosts: hosts,
+		Counts: ops.CountsPhrase([]ops.Count{{Name: "ok", N: ok}, {Name: "failed", N: sum.Failed}, {Name: "unreachable", N: sum.Unreachable},
+			{Name: "timed out", N: sum.TimedOut}}),
+		Duration:   rep.Duration,
+		Code:       code,
+		Unfinished: sum.TimedOut,
+		// The --report document of a play is its -o json document.
+		Report:  func(w io.Writer) error { return playbook.WriteJSON(w, rep) },
+		Metrics: func(path string) ([]byte, error) { return []byte(playMetrics(rep, textfileRun(path))), nil },
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/report"
 )
@@ -78,17 +79,16 @@ Output (-o): text (live progress, then PLAY RECAP) or json (the whole run).
 	f.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
 	f.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
 	f.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
-	addOpsFlags(f)
+	ops.AddFlags(f)
 	return cmd
 }
 
 // runPlay validates the playbook, runs it and decides the exit code.
 func runPlay(ctx context.Context, a *app, o *playOptions) error {
-	ops, err := a.newOpsRun("play", []string{o.File})
+	opsRun, err := a.newOpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
 	if err != nil {
 		return err
 	}
-	ops.dryRun = o.Check
 	switch a.g.Output {
 	case "text", report.FormatJSON:
 	default:
@@ -96,19 +96,19 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
-	runCtx, inv, err := ops.beginWithInventory(ctx)
-	defer ops.close()
+	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	defer opsRun.Close()
 	if err != nil {
 		return err
 	}
 	if err := inv.CheckHosts(); err != nil {
 		return usageError{err}
 	}
-	pb, extra, err := loadPlaybook(a, inv, o, ops.secrets)
+	pb, extra, err := loadPlaybook(a, inv, o, opsRun.Secrets())
 	if err != nil {
 		return err
 	}
-	limit, err := playRerunLimit(a, inv, ops)
+	limit, err := playRerunLimit(a, inv, opsRun)
 	if err != nil {
 		return err
 	}
@@ -150,7 +150,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 		text = &playbook.TextRenderer{Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0}
 		opts.Observe = text.Observe
 	}
-	stopProgress := a.startPlayProgress(&opts, text)
+	stopProgress := ops.StartPlayProgress(a.terminal(), &opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
 	stopProgress()
 	if err := writePlayReport(a, rep, text); err != nil {
@@ -159,7 +159,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	}
 	failed, unreachable, timedOut := rep.Totals()
 	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
-	if code := ops.finishPlay(rep, sum, playExitCode(rep, sum, ctx.Err() != nil)); code != exitOK {
+	if code := finishPlay(opsRun, rep, sum, playExitCode(rep, sum, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil
@@ -168,15 +168,15 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 // playRerunLimit returns --limit, narrowed with --rerun to the hosts the
 // earlier run selects (as a list pattern: the playbook's own hosts: still
 // apply).
-func playRerunLimit(a *app, inv *inventory.Inventory, ops *opsRun) (string, error) {
-	if ops.o.Rerun == "" {
+func playRerunLimit(a *app, inv *inventory.Inventory, opsRun *ops.Run) (string, error) {
+	if opsRun.Options().Rerun == "" {
 		return a.g.Limit, nil
 	}
 	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
 	if err != nil {
 		return "", usageError{err}
 	}
-	targets, err := ops.rerunTargets(a.targets(hosts))
+	targets, err := rerunTargets(opsRun, a.targets(hosts))
 	if err != nil {
 		return "", err
 	}

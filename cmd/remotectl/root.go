@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/report"
 )
 
@@ -41,6 +42,9 @@ type globals struct {
 	SSHConfig     string
 	KnownHosts    string
 	HostKeyPolicy string
+
+	// NoPrompt: never prompt, even on a terminal (--cron).
+	NoPrompt bool
 }
 
 // app is one invocation: streams, settings, and the pieces commands need.
@@ -48,7 +52,10 @@ type app struct {
 	io  *streams
 	v   *viper.Viper
 	g   globals
-	cwd string
+	ops ops.Options // settings of unattended runs (exec, check, play)
+	// opsErr: the settings of unattended runs are invalid.
+	opsErr error
+	cwd    string
 
 	transports transports // the transport registry, built in main
 }
@@ -133,8 +140,8 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newManCmd(root),
 	)
 	for _, cmd := range root.Commands() {
-		if cmd.Flags().Lookup(flagFrom) != nil {
-			_ = cmd.RegisterFlagCompletionFunc(flagFrom, completeRunIDs(a))
+		if cmd.Flags().Lookup(ops.FlagFrom) != nil {
+			_ = cmd.RegisterFlagCompletionFunc(ops.FlagFrom, completeRunIDs(a))
 		}
 	}
 	return root
@@ -238,8 +245,26 @@ func (a *app) loadSettings(cmd *cobra.Command) error {
 	default:
 		return usageError{fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
 	}
+	if cmd.Flags().Lookup(ops.FlagCron) != nil {
+		// A bad setting is reported by the command (check -o nagios says
+		// it as a status line): see newOpsRun.
+		a.ops, a.opsErr = ops.Load(v)
+		if a.ops.Cron && a.opsErr == nil {
+			g = g.unattended()
+		}
+	}
 	a.g = g
+	if g.NoPrompt {
+		a.io.ReadSecret = nil
+	}
 	return nil
+}
+
+// unattended returns the settings as --cron makes them, for everything
+// after: quiet, no colour, no prompts.
+func (g globals) unattended() globals {
+	g.Quiet, g.Color, g.NoPrompt = true, "never", true
+	return g
 }
 
 // patternFlag is the value of -H: one pattern. pflag's string flags keep

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/viper"
+
+	"github.com/remotectl/remotectl/ops"
 )
 
 // settingsFor parses args like a run would and returns the resolved globals.
@@ -116,5 +118,42 @@ func TestSeveralInventories(t *testing.T) {
 	out, errs, code := runForTest(t, "-i", a, "-i", b, "inventory", "list")
 	if code != 0 || !strings.Contains(out, "alpha") || !strings.Contains(out, "bravo") {
 		t.Fatalf("code %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+}
+
+// TestCronResolvedWhenSettingsLoad: --cron makes the effective settings
+// once, when they load: quiet, no colour, no prompts, and the bundle of
+// ops. A command without --cron ignores REMOTECTL_CRON.
+func TestCronResolvedWhenSettingsLoad(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "xdg"))
+	load := func(args ...string) *app {
+		t.Helper()
+		a := &app{
+			io: &streams{Getenv: os.Getenv, ReadSecret: func(string) (string, error) { return "", nil }},
+			v:  viper.New(), cwd: dir,
+		}
+		cmd, rest, err := newRootCmd(a).Find(args)
+		if err == nil {
+			err = cmd.ParseFlags(rest)
+		}
+		if err == nil {
+			err = a.loadSettings(cmd)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	a := load("exec", "--cron", "--color", "always", "true")
+	if !a.g.Quiet || a.g.Color != "never" || !a.g.NoPrompt || a.io.ReadSecret != nil {
+		t.Errorf("exec --cron: globals %+v, prompts %v", a.g, a.io.ReadSecret != nil)
+	}
+	if a.ops.Lock != ops.LockAuto || a.ops.Jitter != ops.CronJitter || !a.ops.SyslogBestEffort {
+		t.Errorf("exec --cron: ops settings %+v", a.ops)
+	}
+	t.Setenv("REMOTECTL_CRON", "1")
+	if a := load("copy", "a", "/tmp"); a.g.Quiet || a.io.ReadSecret == nil || a.ops.Cron {
+		t.Errorf("copy with REMOTECTL_CRON: globals %+v, ops %+v", a.g, a.ops)
 	}
 }

@@ -22,12 +22,13 @@ var allowed = map[string][]string{
 	"remote/winrm":      {"remote", "doctor"},
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
+	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
 	"inventory":         {"nodeset", "remote", "internal/yamlnode"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
-	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor",
+	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
 		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
 
 	// Tools beside the product: they depend on nothing of it, or on test helpers only.

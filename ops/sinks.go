@@ -1,13 +1,11 @@
-package main
+package ops
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/remotectl/remotectl/runrec"
 )
@@ -17,11 +15,11 @@ import (
 // temporary file beside them, removed at once: the previous document stays
 // until the run ends), --outdir (a temporary file in it, or in its nearest
 // existing parent when it is still to be created) and --log-file (opened for
-// appending, as the run will). An unusable one is a usage error (64) naming
-// the flag and the path, and nothing runs.
-func (r *opsRun) checkSinks() error {
+// appending, as the run will). An unusable one is a UsageError naming the
+// flag and the path, and nothing runs.
+func (r *Run) checkSinks() error {
 	var errs []error
-	for _, s := range []struct{ flag, path string }{{flagReport, r.o.Report}, {flagTextfile, r.o.Textfile}} {
+	for _, s := range []struct{ flag, path string }{{FlagReport, r.o.Report}, {FlagTextfile, r.o.Textfile}} {
 		if s.path == "" {
 			continue
 		}
@@ -29,9 +27,9 @@ func (r *opsRun) checkSinks() error {
 			errs = append(errs, fmt.Errorf("--%s %s: %w", s.flag, s.path, err))
 		}
 	}
-	if r.outDir != "" {
-		if err := checkDirWritable(r.outDir); err != nil {
-			errs = append(errs, fmt.Errorf("--outdir %s: %w", r.outDir, err))
+	if r.cmd.OutDir != "" {
+		if err := checkDirWritable(r.cmd.OutDir); err != nil {
+			errs = append(errs, fmt.Errorf("--outdir %s: %w", r.cmd.OutDir, err))
 		}
 	}
 	if len(errs) == 0 {
@@ -42,7 +40,7 @@ func (r *opsRun) checkSinks() error {
 	}
 	if len(errs) > 0 {
 		errs = append(errs, errors.New("hint: outputs are checked before any host is contacted; nothing ran"))
-		return usageError{errors.Join(errs...)}
+		return UsageError{errors.Join(errs...)}
 	}
 	return nil
 }
@@ -70,54 +68,25 @@ func checkDirWritable(dir string) error {
 	return runrec.CheckWriteAtomic(filepath.Join(probe, ".remotectl-probe"))
 }
 
-// outputFailed notes that an output of the run (--report, --outdir,
+// OutputFailed notes that an output of the run (--report, --outdir,
 // --prometheus-textfile, --log-file, standard output) could not be
-// written: the run then exits 74 (see outputFailedCode).
-func (r *opsRun) outputFailed(err error) {
+// written: the run then ends with ExitCodes.OutputFailed.
+func (r *Run) OutputFailed(err error) {
 	r.warn("%v", err)
 	r.outErr = errors.Join(r.outErr, err)
 }
 
 // outputCode returns the run's exit code once its outputs are written: code,
-// or outputFailedCode when one of them (the log included) failed.
-func (r *opsRun) outputCode(code int) int {
+// or the output-failed code when one of them (the log included) failed.
+func (r *Run) outputCode(code int) int {
 	if r.logW != nil {
 		if err := r.logW.takeErr(); err != nil {
 			r.logW = nil // said once; the warning's own log line fails too
-			r.outputFailed(fmt.Errorf("--%s %s: %w", flagLogFile, r.o.LogFile, err))
+			r.OutputFailed(fmt.Errorf("--%s %s: %w", FlagLogFile, r.o.LogFile, err))
 		}
 	}
 	if r.outErr == nil {
 		return code
 	}
-	return outputFailedCode(code, r.nagios)
-}
-
-// errWriter remembers the first error of the writer it wraps (slog drops
-// them), so that a log that could not be written is not a silent loss.
-type errWriter struct {
-	w   io.Writer
-	mu  sync.Mutex
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	n, err := e.w.Write(p)
-	if err != nil {
-		e.mu.Lock()
-		if e.err == nil {
-			e.err = err
-		}
-		e.mu.Unlock()
-	}
-	return n, err
-}
-
-// takeErr returns the first write error since the last call, if any.
-func (e *errWriter) takeErr() error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	err := e.err
-	e.err = nil
-	return err
+	return r.d.Codes.OutputFailed(code)
 }

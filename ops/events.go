@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"bytes"
@@ -72,13 +72,13 @@ func (b *branch) commit() error {
 // wait returns once every branch has finished.
 func (s *branchSet) wait() { s.wg.Wait() }
 
-// pump forwards events to the returned channel, after masking the secrets
+// Pump forwards events to the returned channel, after masking the secrets
 // in each (so no renderer, report or record sees them) and handing it to the
 // observers (on the pump's goroutine, in order) and to every branch. Event
 // data is shared, read-only, by everyone who gets it.
 // onEnd, when not nil, is called after the last event and before the
 // returned channel is closed.
-func pump(events <-chan remote.Event, secrets *secret.Masker, observers []func(remote.Event), branches []chan<- remote.Event, onEnd func()) <-chan remote.Event {
+func Pump(events <-chan remote.Event, secrets *secret.Masker, observers []func(remote.Event), branches []chan<- remote.Event, onEnd func()) <-chan remote.Event {
 	if secrets.Empty() && len(observers) == 0 && len(branches) == 0 && onEnd == nil {
 		return events
 	}
@@ -105,11 +105,11 @@ func pump(events <-chan remote.Event, secrets *secret.Masker, observers []func(r
 	return out
 }
 
-// observeExec puts the run's observers (history digests, progress) and
+// ObserveExec puts the run's observers (history digests, status line) and
 // extra renderers (--report) between the runner and the main renderer.
-func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target) <-chan remote.Event {
+func (r *Run) ObserveExec(events <-chan remote.Event, targets []remote.Target) <-chan remote.Event {
 	var observers []func(remote.Event)
-	if r.store != nil {
+	if r.recording() {
 		r.outputs = runrec.NewOutputRecorder(len(targets))
 		observers = append(observers, r.outputs.Observe)
 	}
@@ -120,13 +120,13 @@ func (r *opsRun) observeExec(events <-chan remote.Event, targets []remote.Target
 			return err
 		})
 	}
-	return pump(events, r.secrets, observers, r.branches.outs, onEnd)
+	return Pump(events, r.d.Secrets, observers, r.branches.outs, onEnd)
 }
 
-// observeChecks puts the extra renderers of a check run (--report JSON,
+// ObserveChecks puts the extra renderers of a check run (--report JSON,
 // --prometheus-textfile) beside the main one. Each renderer gets its own
 // copy of a host's results, as renderers own what they get.
-func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Target, results func(int) []checks.Result) <-chan remote.Event {
+func (r *Run) ObserveChecks(events <-chan remote.Event, targets []remote.Target, results func(int) []checks.Result) <-chan remote.Event {
 	own := func(i int) []checks.Result { return slices.Clone(results(i)) }
 	render := func(format string) func(<-chan remote.Event, io.Writer) error {
 		return func(ev <-chan remote.Event, out io.Writer) error {
@@ -141,16 +141,16 @@ func (r *opsRun) observeChecks(events <-chan remote.Event, targets []remote.Targ
 		r.checkMetrics = r.branches.add(render(report.FormatPrometheus))
 	}
 	observers, onEnd := r.progressObservers(nil)
-	return pump(events, r.secrets, observers, r.branches.outs, onEnd)
+	return Pump(events, r.d.Secrets, observers, r.branches.outs, onEnd)
 }
 
 // progressObservers adds the status line, if the run has one, to the
 // observers, and starts drawing it; onEnd erases it for good, before the
 // recap is written.
-func (r *opsRun) progressObservers(observers []func(remote.Event)) (_ []func(remote.Event), onEnd func()) {
+func (r *Run) progressObservers(observers []func(remote.Event)) (_ []func(remote.Event), onEnd func()) {
 	if r.progress == nil {
 		return observers, nil
 	}
-	r.progress.run()
-	return append(observers, r.progress.observe), r.progress.stop
+	r.progress.Start()
+	return append(observers, r.progress.observe), r.progress.Stop
 }

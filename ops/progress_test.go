@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"bytes"
@@ -13,13 +13,25 @@ import (
 	"github.com/remotectl/remotectl/remote"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct{ t time.Time }
+// fakeClock is a Clock tests move by hand; After fires at once and moves
+// the time on by the wait, remembering it.
+type fakeClock struct {
+	t     time.Time
+	waits []time.Duration
+}
 
 func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)} }
 
-func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) Now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.waits = append(c.waits, d)
+	c.advance(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.t
+	return ch
+}
 
 func hostTargets(names ...string) []remote.Target {
 	ts := make([]remote.Target, len(names))
@@ -53,8 +65,8 @@ func TestStatusLineErasedBeforeEveryOutputLine(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
 	ts := hostTargets("web01", "web02", "web03")
-	p := newFleetProgressAt(&term, ts, clock.now)
-	out := p.writer(&term)
+	p := newFleetProgressAt(&term, ts, clock.Now)
+	out := p.Writer(&term)
 	for i := range ts {
 		p.observe(start(ts, i))
 	}
@@ -65,8 +77,8 @@ func TestStatusLineErasedBeforeEveryOutputLine(t *testing.T) {
 	fmt.Fprint(out, "web02 | two\n")
 	clock.advance(time.Second)
 	p.draw()
-	p.stop()
-	p.stop()
+	p.Stop()
+	p.Stop()
 	fmt.Fprint(out, "recap\n")
 	want := "\r\033[K1/3 hosts done, 1 failed, 1s elapsed — waiting on web[02-03] (connecting)" +
 		"\r\033[Kweb02 | one\n" +
@@ -87,7 +99,7 @@ func TestStatusLineNamesStragglers(t *testing.T) {
 	clock := newFakeClock()
 	names := append(numbered("web", 48), "hung01", "hung02")
 	ts := hostTargets(names...)
-	p := newFleetProgressAt(&term, ts, clock.now)
+	p := newFleetProgressAt(&term, ts, clock.Now)
 	dialed := make(chan string, len(ts))
 	d := p.dialer(remote.DialerFunc(func(_ context.Context, t remote.Target) (remote.Transport, error) {
 		dialed <- t.Name
@@ -128,7 +140,7 @@ func TestStatusLineNamesStragglers(t *testing.T) {
 	}
 	// With more hosts left than that, none is named, and the time left is
 	// estimated.
-	p2 := newFleetProgressAt(&term, ts, clock.now)
+	p2 := newFleetProgressAt(&term, ts, clock.Now)
 	for i := range 10 {
 		p2.observe(done(ts, i, 0))
 	}
@@ -147,7 +159,7 @@ func TestTransferProgress(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
 	ts := hostTargets(numbered("web", 4)...)
-	p := newTransferProgress(&term, ts, 100<<20, clock.now)
+	p := NewTransferProgress(&term, ts, 100<<20, clock.Now)
 	line := func() string {
 		term.Reset()
 		p.draw()
@@ -158,8 +170,8 @@ func TestTransferProgress(t *testing.T) {
 	}
 	hosts := make([]func(int64, int64), len(ts))
 	for i := range ts {
-		p.observe(start(ts, i))
-		hosts[i] = p.host()
+		p.Observe(start(ts, i))
+		hosts[i] = p.Host()
 		hosts[i](0, 100<<20) // PutTree's own total: the up-front one counts
 	}
 	clock.advance(3 * time.Second) // connecting: no byte yet
@@ -167,14 +179,14 @@ func TestTransferProgress(t *testing.T) {
 	clock.advance(time.Second)
 	hosts[0](100<<20, 100<<20)
 	hosts[1](100<<20, 100<<20)
-	p.observe(done(ts, 0, 0))
+	p.Observe(done(ts, 0, 0))
 	if got, want := line(), "200.0 MiB / 400.0 MiB (50%), 200.0 MiB/s, about 1s left, 1/4 hosts done, 0 failed — waiting on web[02-04] (connecting)"; got != want {
 		t.Errorf("half way: %q\nwant %q", got, want)
 	}
 
 	// fetch: each host's total is known once it has listed its files.
-	f := newTransferProgress(&term, ts[:2], -1, clock.now)
-	a, b := f.host(), f.host()
+	f := NewTransferProgress(&term, ts[:2], -1, clock.Now)
+	a, b := f.Host(), f.Host()
 	a(0, 10<<10)
 	a(5<<10, 10<<10)
 	clock.advance(time.Second)
@@ -191,39 +203,12 @@ func TestTransferProgress(t *testing.T) {
 	}
 
 	// No status line: every method is a no-op.
-	var none *transferProgress
-	none.host()(1, 2)
-	none.observe(done(ts, 0, 0))
-	none.stop()
-	if d := none.dialer(remote.DialerFunc(nil)); d == nil {
+	var none *TransferProgress
+	none.Host()(1, 2)
+	none.Observe(done(ts, 0, 0))
+	none.Stop()
+	if d := none.Dialer(remote.DialerFunc(nil)); d == nil {
 		t.Error("a nil progress must hand the dialer back")
-	}
-}
-
-// TestTransferLogFolds: in text mode each line is written once with the
-// folded hosts it is true for; otherwise each host says it as its output.
-func TestTransferLogFolds(t *testing.T) {
-	ts := hostTargets(append(numbered("web", 20), "db01")...)
-	l := &transferLog{fold: true, lines: map[string][]string{}}
-	for i := range ts {
-		hio := remote.HostIO{Target: &ts[i]}
-		l.say(hio, "copied big.bin to /tmp/x/big.bin", "copied big.bin to /tmp/x/big.bin")
-		if i == len(ts)-1 {
-			l.say(hio, "copied db.conf to /tmp/x/db.conf", "copied db.conf to /tmp/x/db.conf")
-		}
-	}
-	var out bytes.Buffer
-	l.write(&out)
-	want := "copied big.bin to /tmp/x/big.bin: db01,web[01-20]\ncopied db.conf to /tmp/x/db.conf: db01\n"
-	if out.String() != want {
-		t.Errorf("folded:\n%s\nwant:\n%s", out.String(), want)
-	}
-
-	var stdout bytes.Buffer
-	perHost := &transferLog{lines: map[string][]string{}}
-	perHost.say(remote.HostIO{Target: &ts[0], Stdout: &stdout}, "fetched /etc/hosts to got/web01/hosts", "fetched /etc/hosts to got/<host>/hosts")
-	if got, want := stdout.String(), "fetched /etc/hosts to got/web01/hosts\n"; got != want {
-		t.Errorf("not folded: host output %q, want %q", got, want)
 	}
 }
 
@@ -232,7 +217,7 @@ func TestTransferLogFolds(t *testing.T) {
 func TestPlayProgress(t *testing.T) {
 	var term bytes.Buffer
 	clock := newFakeClock()
-	p := newPlayProgressAt(&term, clock.now)
+	p := newPlayProgressAt(&term, clock.Now)
 	line := func() string {
 		term.Reset()
 		p.draw()
@@ -260,22 +245,21 @@ func TestPlayProgress(t *testing.T) {
 	}
 }
 
-// TestDrawBelowWarningsAndPrompts: once a status line is drawn, the
-// command's own warnings erase it first, and a prompt takes it off the
-// screen until answered.
-func TestDrawBelowWarningsAndPrompts(t *testing.T) {
+// TestPromptTakesTheLineOff: once a status line is drawn, writes through
+// it erase it first, and a prompt takes it off the screen until answered.
+func TestPromptTakesTheLineOff(t *testing.T) {
 	var term bytes.Buffer
-	a := &app{io: &streams{Err: &term, ReadSecret: func(prompt string) (string, error) {
+	clock := newFakeClock()
+	p := newFleetProgressAt(&term, hostTargets(numbered("web", 9)...), clock.Now)
+	stderr := p.Writer(&term)
+	read := p.Prompt(func(prompt string) (string, error) {
 		fmt.Fprint(&term, prompt)
 		return "secret", nil
-	}}}
-	clock := newFakeClock()
-	p := newFleetProgressAt(a.io.Err, hostTargets(numbered("web", 9)...), clock.now)
-	a.drawBelow(p.statusLine)
+	})
 	p.draw()
-	fmt.Fprintln(a.io.Err, "warning: Permanently added web01 to known_hosts")
+	fmt.Fprintln(stderr, "warning: Permanently added web01 to known_hosts")
 	p.draw()
-	if _, err := a.io.ReadSecret("Enter passphrase: "); err != nil {
+	if _, err := read("Enter passphrase: "); err != nil {
 		t.Fatal(err)
 	}
 	line := "\r\033[K0/9 hosts done, 0 failed, 0s elapsed"
@@ -285,7 +269,7 @@ func TestDrawBelowWarningsAndPrompts(t *testing.T) {
 	}
 }
 
-func TestWantStatusLine(t *testing.T) {
+func TestWantsStatusLine(t *testing.T) {
 	for _, c := range []struct {
 		name   string
 		tty    bool
@@ -302,15 +286,9 @@ func TestWantStatusLine(t *testing.T) {
 		{"json", true, "xterm", false, "json", false},
 		{"junit", true, "xterm", false, "junit", false},
 	} {
-		a := &app{io: &streams{ErrTTY: c.tty, Getenv: func(k string) string {
-			if k == "TERM" {
-				return c.term
-			}
-			return ""
-		}}}
-		a.g.Quiet, a.g.Output = c.quiet, c.output
-		if got := a.wantStatusLine(); got != c.want {
-			t.Errorf("%s: wantStatusLine = %v, want %v", c.name, got, c.want)
+		term := Terminal{TTY: c.tty, Term: c.term, Quiet: c.quiet, Format: c.output}
+		if got := term.WantsStatusLine(); got != c.want {
+			t.Errorf("%s: WantsStatusLine = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

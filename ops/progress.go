@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"context"
@@ -24,14 +24,14 @@ const stragglers = 3
 // eraseLine returns the cursor to the start of the line and clears it.
 const eraseLine = "\r\033[K"
 
-// statusLine is one line of live status drawn on a terminal's standard
+// StatusLine is one line of live status drawn on a terminal's standard
 // error while a run goes, redrawn every progressInterval. Output written
 // through its writers first erases the line, which the next tick draws
 // again below the output, so the line and output lines never mix.
 //
 // Everything the line shows is updated under its lock (see update), which
 // text is also called with.
-type statusLine struct {
+type StatusLine struct {
 	mu    sync.Mutex
 	term  io.Writer                  // where the line is drawn
 	now   func() time.Time           // the clock (time.Now; a fake in tests)
@@ -42,45 +42,15 @@ type statusLine struct {
 	once         sync.Once
 }
 
-// wantStatusLine reports whether a run shows a status line: only on a
-// terminal that can erase a line (not TERM=dumb), never with -q (or
-// --cron), and only with the text output formats: a machine-readable
-// document on a terminal gets no line drawn beside it.
-func (a *app) wantStatusLine() bool {
-	switch a.g.Output {
-	case report.FormatText, report.FormatGrouped, report.FormatCoalesce:
-	default:
-		return false
-	}
-	return a.io.ErrTTY && !a.g.Quiet && a.io.Getenv("TERM") != "dumb"
+func newStatusLine(term io.Writer, now func() time.Time, text func(time.Time) string) *StatusLine {
+	return &StatusLine{term: term, now: now, text: text}
 }
 
-func newStatusLine(term io.Writer, now func() time.Time, text func(time.Time) string) *statusLine {
-	return &statusLine{term: term, now: now, text: text}
-}
-
-// drawBelow sends the rest of the command's standard error and prompts
-// through the line: a warning written while the line is shown (a host key
-// added to known_hosts, TLS not verified) erases it first, and a prompt (a
-// key's passphrase) takes the line off the screen, and holds it and every
-// output line off, until it is answered.
-func (a *app) drawBelow(s *statusLine) {
-	a.io.Err = s.writer(a.io.Err)
-	if read := a.io.ReadSecret; read != nil {
-		a.io.ReadSecret = func(prompt string) (string, error) {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			s.erase()
-			return read(prompt)
-		}
-	}
-}
-
-// writer returns w wrapped so that each write first erases the line.
-func (s *statusLine) writer(w io.Writer) io.Writer { return &erasingWriter{s: s, w: w} }
+// Writer returns w wrapped so that each write first erases the line.
+func (s *StatusLine) Writer(w io.Writer) io.Writer { return &erasingWriter{s: s, w: w} }
 
 type erasingWriter struct {
-	s *statusLine
+	s *StatusLine
 	w io.Writer
 }
 
@@ -92,14 +62,14 @@ func (ew *erasingWriter) Write(b []byte) (int, error) {
 }
 
 // update changes what the line shows.
-func (s *statusLine) update(f func()) {
+func (s *StatusLine) update(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f()
 }
 
-// run starts drawing, every progressInterval.
-func (s *statusLine) run() {
+// Start starts drawing, every progressInterval.
+func (s *StatusLine) Start() {
 	s.quit, s.exited = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(s.exited)
@@ -117,16 +87,16 @@ func (s *statusLine) run() {
 }
 
 // draw draws the line once, replacing what it showed.
-func (s *statusLine) draw() {
+func (s *StatusLine) draw() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fmt.Fprint(s.term, eraseLine+s.text(s.now()))
 	s.shown = true
 }
 
-// stop ends the drawing, erases the line for good and returns once it is
+// Stop ends the drawing, erases the line for good and returns once it is
 // gone. It is safe to call more than once.
-func (s *statusLine) stop() {
+func (s *StatusLine) Stop() {
 	s.once.Do(func() {
 		if s.quit != nil {
 			close(s.quit)
@@ -139,7 +109,7 @@ func (s *statusLine) stop() {
 }
 
 // erase removes the line; the caller holds s.mu.
-func (s *statusLine) erase() {
+func (s *StatusLine) erase() {
 	if s.shown {
 		fmt.Fprint(s.term, eraseLine)
 		s.shown = false
@@ -285,24 +255,13 @@ func (d phaseDialer) Dial(ctx context.Context, t remote.Target) (remote.Transpor
 // hosts done of the total, failed, elapsed time, an estimate of the time
 // left, and the stragglers by name.
 type fleetProgress struct {
-	*statusLine
+	*StatusLine
 	counts *fleetCounts
-}
-
-// newFleetProgress returns the status line of a run over targets, or nil
-// when there should be none (see wantStatusLine; a single host needs none).
-func (a *app) newFleetProgress(targets []remote.Target) *fleetProgress {
-	if !a.wantStatusLine() || len(targets) < 2 {
-		return nil
-	}
-	p := newFleetProgressAt(a.io.Err, targets, time.Now)
-	a.drawBelow(p.statusLine)
-	return p
 }
 
 func newFleetProgressAt(term io.Writer, targets []remote.Target, now func() time.Time) *fleetProgress {
 	p := &fleetProgress{counts: newFleetCounts(targets, now())}
-	p.statusLine = newStatusLine(term, now, p.counts.line)
+	p.StatusLine = newStatusLine(term, now, p.counts.line)
 	return p
 }
 
@@ -316,30 +275,13 @@ func (p *fleetProgress) dialer(d remote.Dialer) remote.Dialer {
 	}}
 }
 
-// checkProgress starts the status line of a check run over targets,
-// if it has one: the results are written below it.
-func (r *opsRun) checkProgress(o report.CheckOptions, targets []remote.Target) report.CheckOptions {
-	if r.progress = r.a.newFleetProgress(targets); r.progress != nil {
-		o.Out = r.progress.writer(o.Out)
-	}
-	return o
-}
-
-// watchDial wraps the dialer of a run whose hosts the status line follows.
-func (r *opsRun) watchDial(d remote.Dialer) remote.Dialer {
-	if r.progress == nil {
-		return d
-	}
-	return r.progress.dialer(d)
-}
-
 // playProgress is the status line of a playbook run. With the linear
 // strategy it follows the current task over the current batch: "TASK
 // [install nginx]: 48/50 hosts done, 1 failed, 12.3s elapsed — waiting on
 // web07 (running)". With the free strategy, where each host runs ahead on
 // its own, it counts the batch's hosts and failures.
 type playProgress struct {
-	*statusLine
+	*StatusLine
 	start    time.Time
 	play     string
 	task     string               // the current task ("" before the first, or with the free strategy)
@@ -349,20 +291,9 @@ type playProgress struct {
 	failed   map[string]bool      // hosts out of the play: failed or unreachable
 }
 
-// newPlayProgress returns the status line of a play run, or nil when there
-// should be none (see wantStatusLine).
-func (a *app) newPlayProgress() *playProgress {
-	if !a.wantStatusLine() {
-		return nil
-	}
-	p := newPlayProgressAt(a.io.Err, time.Now)
-	a.drawBelow(p.statusLine)
-	return p
-}
-
 func newPlayProgressAt(term io.Writer, now func() time.Time) *playProgress {
 	p := &playProgress{start: now(), phase: map[string]hostPhase{}, answered: map[string]bool{}, failed: map[string]bool{}}
-	p.statusLine = newStatusLine(term, now, p.line)
+	p.StatusLine = newStatusLine(term, now, p.line)
 	return p
 }
 
@@ -389,24 +320,6 @@ func (p *playProgress) observe(ev playbook.Event) {
 			}
 		}
 	})
-}
-
-// startPlayProgress starts the status line of a play run written as text,
-// if it has one, below the text renderer's output. stop erases it for good.
-func (a *app) startPlayProgress(opts *playbook.Options, text *playbook.TextRenderer) (stop func()) {
-	p := a.newPlayProgress()
-	if p == nil || text == nil {
-		return func() {}
-	}
-	text.Out = p.writer(text.Out)
-	observe := opts.Observe
-	opts.Observe = func(ev playbook.Event) {
-		observe(ev)
-		p.observe(ev)
-	}
-	opts.Dialer = p.dialer(opts.Dialer)
-	p.run()
-	return p.stop
 }
 
 // dialer wraps d to follow each host's connection.
@@ -444,12 +357,12 @@ func (p *playProgress) line(now time.Time) string {
 	return s
 }
 
-// transferProgress is the status line of copy and fetch: "1.2 GiB / 2.0 GiB
+// TransferProgress is the status line of copy and fetch: "1.2 GiB / 2.0 GiB
 // (60%), 45.3 MiB/s, about 18s left, 3/20 hosts done, 0 failed", then the
-// stragglers by name. Its methods do nothing on a nil *transferProgress
+// stragglers by name. Its methods do nothing on a nil *TransferProgress
 // (no status line).
-type transferProgress struct {
-	*statusLine
+type TransferProgress struct {
+	*StatusLine
 	counts    *fleetCounts
 	done      int64     // bytes moved, every host
 	total     int64     // bytes to move, over the hosts whose total is known
@@ -458,21 +371,21 @@ type transferProgress struct {
 	firstByte time.Time // when the first byte moved: the rate's start
 }
 
-// newTransferProgress returns the status line of a transfer to targets of
+// NewTransferProgress returns the status line of a transfer to targets of
 // size bytes each, or of sizes each host reports as it starts (size < 0).
-func newTransferProgress(term io.Writer, targets []remote.Target, size int64, now func() time.Time) *transferProgress {
-	p := &transferProgress{counts: newFleetCounts(targets, now())}
+func NewTransferProgress(term io.Writer, targets []remote.Target, size int64, now func() time.Time) *TransferProgress {
+	p := &TransferProgress{counts: newFleetCounts(targets, now())}
 	if size >= 0 {
 		p.total, p.known, p.upFront = size*int64(len(targets)), len(targets), true
 	}
-	p.statusLine = newStatusLine(term, now, p.line)
+	p.StatusLine = newStatusLine(term, now, p.line)
 	return p
 }
 
-// host returns the progress callback of one host's transfer: it reports
+// Host returns the progress callback of one host's transfer: it reports
 // the host's running totals, so the callback keeps its last values to add
 // deltas. Its first total counts when sizes were not known up front.
-func (p *transferProgress) host() remote.ProgressFunc {
+func (p *TransferProgress) Host() remote.ProgressFunc {
 	if p == nil {
 		return func(int64, int64) {}
 	}
@@ -494,13 +407,15 @@ func (p *transferProgress) host() remote.ProgressFunc {
 	}
 }
 
-func (p *transferProgress) observe(ev remote.Event) {
+// Observe counts a runner event.
+func (p *TransferProgress) Observe(ev remote.Event) {
 	if p != nil {
 		p.update(func() { p.counts.observe(ev) })
 	}
 }
 
-func (p *transferProgress) dialer(d remote.Dialer) remote.Dialer {
+// Dialer wraps d to follow each host's connection.
+func (p *TransferProgress) Dialer(d remote.Dialer) remote.Dialer {
 	if p == nil {
 		return d
 	}
@@ -509,13 +424,14 @@ func (p *transferProgress) dialer(d remote.Dialer) remote.Dialer {
 	}}
 }
 
-func (p *transferProgress) stop() {
+// Stop erases the line for good (see StatusLine.Stop).
+func (p *TransferProgress) Stop() {
 	if p != nil {
-		p.statusLine.stop()
+		p.StatusLine.Stop()
 	}
 }
 
-func (p *transferProgress) line(now time.Time) string {
+func (p *TransferProgress) line(now time.Time) string {
 	var b strings.Builder
 	whole := p.known == len(p.counts.names) // every host's total is known
 	if whole {
@@ -542,4 +458,110 @@ func (p *transferProgress) line(now time.Time) string {
 		b.WriteString(" — waiting on " + waiting)
 	}
 	return b.String()
+}
+
+// Terminal describes where a status line would be drawn: standard error,
+// and what decides whether a run draws one there.
+type Terminal struct {
+	Err    io.Writer // standard error
+	TTY    bool      // standard error is a terminal
+	Term   string    // $TERM
+	Quiet  bool      // -q (and --cron)
+	Format string    // -o
+	// DrawBelow, when not nil, is called with a new status line so that
+	// the rest of the command's standard error and prompts go below it
+	// (see StatusLine.Writer and StatusLine.Prompt).
+	DrawBelow func(*StatusLine)
+}
+
+// WantsStatusLine reports whether a run shows a status line: only on a
+// terminal that can erase a line (not TERM=dumb), never with -q (or
+// --cron), and only with the text output formats: a machine-readable
+// document on a terminal gets no line drawn beside it.
+func (t Terminal) WantsStatusLine() bool {
+	switch t.Format {
+	case report.FormatText, report.FormatGrouped, report.FormatCoalesce:
+	default:
+		return false
+	}
+	return t.TTY && !t.Quiet && t.Term != "dumb"
+}
+
+// drawBelow hands a new status line to t.DrawBelow.
+func (t Terminal) drawBelow(s *StatusLine) {
+	if t.DrawBelow != nil {
+		t.DrawBelow(s)
+	}
+}
+
+// Prompt returns read wrapped so that a prompt (a key's passphrase) takes
+// the line off the screen, and holds it and every output line off, until it
+// is answered.
+func (s *StatusLine) Prompt(read func(prompt string) (string, error)) func(prompt string) (string, error) {
+	return func(prompt string) (string, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.erase()
+		return read(prompt)
+	}
+}
+
+// startProgress makes the status line of the run over targets, if it has
+// one (see Terminal.WantsStatusLine; a single host needs none): the run's
+// own warnings and the command's standard error then go below it. It is
+// drawn once the events flow (see ObserveExec).
+func (r *Run) startProgress(targets []remote.Target) *fleetProgress {
+	t := r.d.Terminal
+	if !t.WantsStatusLine() || len(targets) < 2 {
+		return nil
+	}
+	r.progress = newFleetProgressAt(t.Err, targets, r.clock.Now)
+	t.drawBelow(r.progress.StatusLine)
+	r.d.Err = r.progress.Writer(r.d.Err)
+	return r.progress
+}
+
+// WatchDial wraps the dialer of a run whose hosts the status line follows.
+func (r *Run) WatchDial(d remote.Dialer) remote.Dialer {
+	if r.progress == nil {
+		return d
+	}
+	return r.progress.dialer(d)
+}
+
+// StartPlayProgress starts the status line of a play run written as text
+// (text is not nil), if it has one, below the text renderer's output: it
+// follows opts' events and dialer. stop erases it for good.
+func StartPlayProgress(t Terminal, opts *playbook.Options, text *playbook.TextRenderer) (stop func()) {
+	if !t.WantsStatusLine() {
+		return func() {}
+	}
+	p := newPlayProgressAt(t.Err, time.Now)
+	t.drawBelow(p.StatusLine)
+	if text == nil {
+		return func() {}
+	}
+	text.Out = p.Writer(text.Out)
+	observe := opts.Observe
+	opts.Observe = func(ev playbook.Event) {
+		observe(ev)
+		p.observe(ev)
+	}
+	opts.Dialer = p.dialer(opts.Dialer)
+	p.Start()
+	return p.Stop
+}
+
+// humanBytes is n in B, KiB, MiB, ...: "1.5 GiB".
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

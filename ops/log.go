@@ -1,4 +1,4 @@
-package main
+package ops
 
 import (
 	"fmt"
@@ -6,32 +6,33 @@ import (
 	"log/slog"
 	"log/syslog"
 	"os"
+	"sync"
 )
 
 // openLog opens --log-file (appending) with the --log-format handler. The
 // log gets run and host outcomes, never secrets: no passwords, no
-// environment values, no command output, and every value of r.secrets is
-// masked wherever it appears.
-func (r *opsRun) openLog() error {
+// environment values, no command output, and every value of the run's
+// masker is masked wherever it appears.
+func (r *Run) openLog() error {
 	if r.o.LogFile == "" {
 		return nil
 	}
 	var w io.Writer
 	if r.o.LogFile == "-" {
-		w = r.a.io.Err
+		w = r.d.Err
 	} else {
 		f, err := os.OpenFile(r.o.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return usageError{fmt.Errorf("--log-file: %w", err)}
+			return UsageError{fmt.Errorf("--log-file: %w", err)}
 		}
 		r.logW = &errWriter{w: f}
 		w, r.logOut = r.logW, f
 	}
 	level := slog.LevelInfo
-	if r.a.g.Verbose > 0 {
+	if r.d.Verbose {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskLogAttr(r.secrets)}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskLogAttr(r.d.Secrets)}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if r.o.LogFormat == "json" {
 		h = slog.NewJSONHandler(w, opts)
@@ -42,7 +43,7 @@ func (r *opsRun) openLog() error {
 
 // sendSyslog sends the run's summary line to syslog (journald reads it
 // too), at notice level when the run succeeded and warning otherwise.
-func (r *opsRun) sendSyslog(line string, ok bool) {
+func (r *Run) sendSyslog(line string, ok bool) {
 	if !r.o.Syslog {
 		return
 	}
@@ -68,4 +69,33 @@ func (r *opsRun) sendSyslog(line string, ok bool) {
 	if err != nil {
 		r.warn("--syslog: %v", err)
 	}
+}
+
+// errWriter remembers the first error of the writer it wraps (slog drops
+// them), so that a log that could not be written is not a silent loss.
+type errWriter struct {
+	w   io.Writer
+	mu  sync.Mutex
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.mu.Lock()
+		if e.err == nil {
+			e.err = err
+		}
+		e.mu.Unlock()
+	}
+	return n, err
+}
+
+// takeErr returns the first write error since the last call, if any.
+func (e *errWriter) takeErr() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := e.err
+	e.err = nil
+	return err
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/ops"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/runrec"
+)
+
+// newOpsRun returns the unattended-operations side of a run of cmd (see
+// ops.Run), with the settings loadSettings resolved, or the error that made
+// them invalid.
+func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
+	if a.opsErr != nil {
+		return nil, a.opsErr
+	}
+	return ops.New(cmd, a.ops, ops.Deps{
+		Err:      a.io.Err,
+		Getenv:   a.io.Getenv,
+		History:  runrec.Store{Dir: runrec.DefaultDir(a.io.Getenv)},
+		Terminal: a.terminal(),
+		Scope:    ops.Scope{Inventories: a.absInventories(), Hosts: a.g.Hosts, Limit: a.g.Limit},
+		Verbose:  a.g.Verbose > 0,
+		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
+	}), nil
+}
+
+// opsExitCodes are the exit-code rules the end of a run applies; nagios:
+// the codes are Nagios plugin states.
+func opsExitCodes(nagios bool) ops.ExitCodes {
+	c := ops.ExitCodes{
+		OK:             exitOK,
+		Interrupted:    exitInterrupted,
+		DeadlinePassed: withDeadlineBit,
+		OutputFailed:   func(code int) int { return outputFailedCode(code, nagios) },
+	}
+	if nagios { // a Nagios plugin has its own codes; its state already says what timed out
+		c.DeadlinePassed = func(code int) int { return code }
+	}
+	return c
+}
+
+// beginWithInventory begins the run (see ops.Run.Begin) and loads the
+// inventory under its context; every secret of the inventory is masked from
+// then on. Call Close when the command ends, whatever this returned.
+func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
+	var inv *inventory.Inventory
+	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
+		var err error
+		if inv, err = a.loadInventory(ctx); err == nil {
+			r.Secrets().Add(a.hostSecrets(inv.Hosts())...)
+		}
+		return err
+	})
+	return runCtx, inv, err
+}
+
+// rerunTargets keeps, with --rerun, the targets the earlier run selects;
+// with none left, the command ends with exit 0.
+func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) {
+	kept, err := r.Rerun(targets)
+	if errors.Is(err, ops.ErrNothingToRerun) {
+		return nil, exitError{exitOK}
+	}
+	return kept, err
+}
+
+// rerunPlans keeps, with --rerun, the plans of the hosts the earlier run
+// selects (see rerunTargets).
+func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
+	if r.Options().Rerun == "" {
+		return plans, nil
+	}
+	byName := make(map[string]*hostPlan, len(plans))
+	hosts := make([]*inventory.Host, len(plans))
+	for i, p := range plans {
+		byName[p.host.Name] = p
+		hosts[i] = p.host
+	}
+	targets, err := rerunTargets(r, a.targets(hosts))
+	if err != nil {
+		return nil, err
+	}
+	kept := make([]*hostPlan, 0, len(targets))
+	for _, t := range targets {
+		kept = append(kept, byName[t.Name])
+	}
+	return kept, nil
+}
+
+// execTextfile is the --prometheus-textfile document of an exec run.
+func execTextfile(sum *report.Summary, path string) []byte {
+	return []byte(execMetrics(sum, textfileRun(path), time.Now()))
+}
+
+// checkTextfile labels a check run's metrics for the textfile at path.
+func checkTextfile(doc, path string) string { return withLabel(doc, "run", textfileRun(path)) }
+
+// terminal describes standard error for the status line.
+func (a *app) terminal() ops.Terminal {
+	return ops.Terminal{Err: a.io.Err, TTY: a.io.ErrTTY, Term: a.io.Getenv("TERM"), Quiet: a.g.Quiet, Format: a.g.Output, DrawBelow: a.drawBelow}
+}
+
+// drawBelow sends the rest of the command's standard error and prompts
+// through the status line s: a warning written while the line is shown (a
+// host key added to known_hosts, TLS not verified) erases it first, and a
+// prompt (a key's passphrase) takes it off the screen until answered.
+func (a *app) drawBelow(s *ops.StatusLine) {
+	a.io.Err = s.Writer(a.io.Err)
+	if read := a.io.ReadSecret; read != nil {
+		a.io.ReadSecret = s.Prompt(read)
+	}
+}
+
+// absInventories returns the inventory paths made absolute, so a lock or a
+// history key does not depend on the current directory.
+func (a *app) absInventories() []string {
+	out := make([]string, len(a.g.Inventories))
+	for i, p := range a.g.Inventories {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(a.cwd, p)
+		}
+		out[i] = filepath.Clean(p)
+	}
+	return out
+}
