@@ -6,8 +6,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -434,20 +432,8 @@ func TestTAPIsWellFormed(t *testing.T) {
 }
 
 func TestPrometheusPassesPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool not found: install Debian's prometheus package (apt-get install -y prometheus)")
-		}
-		t.Skip("promtool not found (Debian package prometheus)")
-	}
 	_, out := checkFleet().render(t, CheckOptions{Format: FormatPrometheus})
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(out)
-	msg, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check metrics: %v\n%s\n--- input:\n%s", err, msg, out)
-	}
+	promtoolCheck(t, out)
 }
 
 func TestPrometheusSeriesAreUnique(t *testing.T) {

@@ -51,7 +51,7 @@ func (r *opsRun) finishExec(sum *report.Summary, code int) int {
 		unfinished: sum.TimedOut + sum.Cancelled,
 	}
 	return r.finish(&oc, func(path, run string) ([]byte, error) {
-		return []byte(execMetrics(sum, run, time.Now())), nil
+		return []byte(report.ExecMetrics(sum, run, time.Now())), nil
 	})
 }
 
@@ -71,7 +71,7 @@ func (r *opsRun) finishChecks(sum *report.CheckSummary, code int) int {
 		if r.checkMetrics.err != nil {
 			return nil, r.checkMetrics.err
 		}
-		return []byte(withLabel(r.checkMetrics.buf.String(), "run", run)), nil
+		return []byte(report.WithLabel(r.checkMetrics.buf.String(), "run", run)), nil
 	})
 }
 
@@ -97,7 +97,7 @@ func (r *opsRun) finish(oc *outcome, metrics func(path, run string) ([]byte, err
 		r.writeDoc(flagReport, r.o.Report, func() ([]byte, error) { return r.reportDoc.buf.Bytes(), r.reportDoc.err })
 	}
 	if r.o.Textfile != "" {
-		r.writeDoc(flagTextfile, r.o.Textfile, func() ([]byte, error) { return metrics(r.o.Textfile, textfileRun(r.o.Textfile)) })
+		r.writeDoc(flagTextfile, r.o.Textfile, func() ([]byte, error) { return metrics(r.o.Textfile, report.TextfileRun(r.o.Textfile)) })
 	}
 	oc.code = r.outputCode(oc.code)
 	r.saveRecord(oc, expired, interrupted)

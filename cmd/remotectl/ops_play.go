@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
@@ -59,23 +56,9 @@ func playHostStatus(s *playbook.HostStats) string {
 
 // playMetrics renders the --prometheus-textfile document of a play run.
 func playMetrics(rep *playbook.Report, run string) string {
-	var b strings.Builder
-	b.WriteString("# HELP remotectl_play_host_success Whether the host went through the playbook without a failure (1) or not (0).\n")
-	b.WriteString("# TYPE remotectl_play_host_success gauge\n")
-	for _, s := range rep.Recap {
-		v := 0
-		if playHostStatus(s) == report.StatusOK {
-			v = 1
-		}
-		fmt.Fprintf(&b, "remotectl_play_host_success{host=%q,run=%q} %d\n", s.Host, run, v)
+	hosts := make([]report.PlayHostMetrics, len(rep.Recap))
+	for i, s := range rep.Recap {
+		hosts[i] = report.PlayHostMetrics{Host: s.Host, OK: playHostStatus(s) == report.StatusOK, Changed: s.Changed}
 	}
-	b.WriteString("# HELP remotectl_play_host_changed_tasks Tasks that changed something on the host.\n")
-	b.WriteString("# TYPE remotectl_play_host_changed_tasks gauge\n")
-	for _, s := range rep.Recap {
-		fmt.Fprintf(&b, "remotectl_play_host_changed_tasks{host=%q,run=%q} %d\n", s.Host, run, s.Changed)
-	}
-	b.WriteString("# HELP remotectl_play_duration_seconds How long the whole run took.\n")
-	b.WriteString("# TYPE remotectl_play_duration_seconds gauge\n")
-	fmt.Fprintf(&b, "remotectl_play_duration_seconds{run=%q} %g\n", run, rep.Duration.Seconds())
-	return b.String()
+	return report.PlayMetrics(hosts, rep.Duration, run)
 }
