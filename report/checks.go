@@ -3,10 +3,7 @@ package report
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"io"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/checks"
@@ -21,7 +18,7 @@ const (
 	FormatNagios     = "nagios"
 )
 
-// CheckFormats lists the formats RenderChecks writes, the default first.
+// CheckFormats returns the formats RenderChecks writes, the default first.
 //
 //   - text: per host as it finishes, a line per property ("✓ port tcp:22
 //     listening: true", "✗ ... expected true, got false" on a terminal;
@@ -52,7 +49,26 @@ const (
 //     remotectl_check_last_run_timestamp_seconds.
 //   - nagios: one status line, "CHECKS OK - 40 passed | passed=40 failed=0
 //     ...", for a Nagios/Icinga plugin; see NagiosState.
-var CheckFormats = []string{FormatText, FormatJSON, FormatJSONL, FormatJUnit, FormatTAP, FormatPrometheus, FormatNagios}
+func CheckFormats() []FormatInfo { return infos(checkFormats()) }
+
+// checkFormatRow is a row of the table of check formats.
+type checkFormatRow struct {
+	FormatInfo
+	new func(opts CheckOptions) checkFormat
+}
+
+// checkFormats is the table of check formats, the default first.
+func checkFormats() []checkFormatRow {
+	return []checkFormatRow{
+		{FormatInfo{FormatText, "per host, a line per property, then the fleet matrix"}, func(o CheckOptions) checkFormat { return newCheckText(o) }},
+		{FormatInfo{FormatJSON, "one document"}, func(o CheckOptions) checkFormat { return &checkJSON{out: o.Out} }},
+		{FormatInfo{FormatJSONL, "one object per result, host and summary"}, func(o CheckOptions) checkFormat { return newCheckJSONL(o.Out) }},
+		{FormatInfo{FormatJUnit, "a <testsuite> per host, a <testcase> per property (CI test reports)"}, func(o CheckOptions) checkFormat { return &checkJUnit{out: o.Out} }},
+		{FormatInfo{FormatTAP, "TAP version 13"}, func(o CheckOptions) checkFormat { return &checkTAP{out: o.Out} }},
+		{FormatInfo{FormatPrometheus, "text exposition for node_exporter's textfile collector"}, func(o CheckOptions) checkFormat { return &checkPrometheus{out: o.Out} }},
+		{FormatInfo{FormatNagios, "one status line with perfdata; exit codes 0 OK, 1 WARNING,\n2 CRITICAL, 3 UNKNOWN in this mode only (see below)"}, func(o CheckOptions) checkFormat { return &checkNagios{out: o.Out} }},
+	}
+}
 
 // StatusError is the status of a host that was reached but whose checks
 // could not all be evaluated: the job failed with an unclassified error, or
@@ -61,7 +77,7 @@ const StatusError = "error"
 
 // CheckOptions choose how check results are rendered.
 type CheckOptions struct {
-	Format  string    // one of CheckFormats; "" means text
+	Format  string    // one of CheckFormats(); "" means text
 	Out     io.Writer // where everything goes
 	Color   bool      // text: ANSI colours
 	Unicode bool      // text: ✓ ✗ marks (for terminals) instead of ASCII words
@@ -75,8 +91,8 @@ type CheckOptions struct {
 // Validate reports whether the options can be rendered; call it before
 // starting a run.
 func (o CheckOptions) Validate() error {
-	if o.Format != "" && !slices.Contains(CheckFormats, o.Format) {
-		return fmt.Errorf("unknown output format %q for check results: use one of %s", o.Format, strings.Join(CheckFormats, ", "))
+	if _, err := lookupFormat(checkFormats(), o.Format, " for check results"); err != nil {
+		return err
 	}
 	if o.Out == nil {
 		return errors.New("report: CheckOptions.Out must be set")
@@ -195,21 +211,8 @@ type checkFormat interface {
 }
 
 func newCheckFormat(opts CheckOptions) checkFormat {
-	switch opts.Format {
-	case FormatJSON:
-		return &checkJSON{out: opts.Out}
-	case FormatJSONL:
-		return newCheckJSONL(opts.Out)
-	case FormatJUnit:
-		return &checkJUnit{out: opts.Out}
-	case FormatTAP:
-		return &checkTAP{out: opts.Out}
-	case FormatPrometheus:
-		return &checkPrometheus{out: opts.Out}
-	case FormatNagios:
-		return &checkNagios{out: opts.Out}
-	}
-	return newCheckText(opts)
+	f, _ := lookupFormat(checkFormats(), opts.Format, "") // RenderChecks has validated opts
+	return f.new(opts)
 }
 
 // RenderChecks reads the events of a check run until the channel is closed,

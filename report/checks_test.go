@@ -473,7 +473,7 @@ func TestJSONLIsOneObjectPerLine(t *testing.T) {
 }
 
 func TestCheckRenderErrorKeepsCounting(t *testing.T) {
-	for _, format := range CheckFormats {
+	for _, format := range FormatNames(CheckFormats()) {
 		t.Run(format, func(t *testing.T) {
 			c := checkFleet()
 			w := &failingWriter{}
@@ -505,7 +505,7 @@ func TestCheckOptionsValidate(t *testing.T) {
 	if len(events) != 0 {
 		t.Error("RenderChecks left events unread")
 	}
-	for _, f := range CheckFormats {
+	for _, f := range FormatNames(CheckFormats()) {
 		if err := (CheckOptions{Format: f, Out: io.Discard}).Validate(); err != nil {
 			t.Errorf("Validate(%s) = %v", f, err)
 		}

@@ -178,27 +178,29 @@ var playMetricHelp = map[string]string{
 	"remotectl_play_duration_seconds":   "How long the whole run took.",
 }
 
-// PlayHostMetrics is what the metrics of a play run say about one host.
-type PlayHostMetrics struct {
-	Host    string
-	OK      bool // went through the playbook without a failure
-	Changed int  // tasks that changed something
-}
-
-// PlayMetrics renders the metrics of a play run, every series labelled
-// run="run", for node_exporter's textfile collector.
-func PlayMetrics(hosts []PlayHostMetrics, duration time.Duration, run string) string {
+// PlayMetrics renders the metrics of a play run; when runName is not empty,
+// every series is labelled run="runName" (for node_exporter's textfile
+// collector).
+func PlayMetrics(run *PlayRun, runName string) string {
 	m := newMetricSet(playMetricHelp)
-	base := label("run", run)
-	for _, h := range hosts {
-		labels := label("host", h.Host) + "," + base
+	base := ""
+	if runName != "" {
+		base = label("run", runName)
+	}
+	for _, s := range run.Recap {
+		labels := joinLabels(label("host", s.Host), base)
 		success := 0.0
-		if h.OK {
+		if s.Status() == StatusOK {
 			success = 1
 		}
 		m.add("remotectl_play_host_success", labels, success)
-		m.add("remotectl_play_host_changed_tasks", labels, float64(h.Changed))
+		m.add("remotectl_play_host_changed_tasks", labels, float64(s.Changed))
 	}
-	m.add("remotectl_play_duration_seconds", base, duration.Seconds())
+	m.add("remotectl_play_duration_seconds", base, run.Duration.Seconds())
 	return m.String()
+}
+
+// joinLabels joins rendered labels, leaving out empty ones.
+func joinLabels(labels ...string) string {
+	return strings.Join(slices.DeleteFunc(labels, func(l string) bool { return l == "" }), ",")
 }

@@ -64,10 +64,10 @@ func TestExecMetrics(t *testing.T) {
 }
 
 func TestPlayMetrics(t *testing.T) {
-	out := PlayMetrics([]PlayHostMetrics{
-		{Host: "web02", OK: true, Changed: 2},
-		{Host: awkwardName},
-	}, 1500*time.Millisecond, "play")
+	out := PlayMetrics(&PlayRun{Recap: []*PlayHostStats{
+		{Host: "web02", OK: 3, Changed: 2},
+		{Host: awkwardName, Failed: 1},
+	}, Duration: 1500 * time.Millisecond}, "play")
 	want := `# HELP remotectl_play_duration_seconds How long the whole run took.
 # TYPE remotectl_play_duration_seconds gauge
 remotectl_play_duration_seconds{run="play"} 1.5

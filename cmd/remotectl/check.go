@@ -49,15 +49,7 @@ connection: a broken file exits 65 naming file:line:col.
 Each host's checks use one connection, and a host whose checks are all observed from the
 controller (http, addr, dns, tls by default) is not connected to at all.
 
-Output (-o):
-  text        per host, a line per property, then the fleet matrix (default)
-  json        one document; jsonl: one object per result, host and summary
-  junit       a <testsuite> per host, a <testcase> per property (CI test reports)
-  tap         TAP version 13
-  prometheus  text exposition for node_exporter's textfile collector
-  nagios      one status line with perfdata; exit codes 0 OK, 1 WARNING,
-              2 CRITICAL, 3 UNKNOWN in this mode only (see below)
-
+` + report.FormatHelp(report.CheckFormats()) + `
 A property is pass, fail, skip (skip: true, or a property it depends on failed) or error
 (it could not be evaluated: never counted as a failure, but never a success: exit bit 2).
 

@@ -14,12 +14,12 @@ func (r *opsRun) finishPlay(rep *playbook.Report, sum *report.Summary, code int)
 	if r.o.Report != "" {
 		// The --report document of a play is its -o json document.
 		r.reportDoc = &branch{}
-		r.reportDoc.err = playbook.WriteJSON(&r.reportDoc.buf, rep)
+		r.reportDoc.err = report.WritePlayJSON(&r.reportDoc.buf, rep)
 	}
 	hosts := make([]runrec.Host, 0, len(rep.Recap))
 	ok := 0
 	for _, s := range rep.Recap {
-		status := playHostStatus(s)
+		status := s.Status()
 		if status == report.StatusOK {
 			ok++
 		}
@@ -34,31 +34,6 @@ func (r *opsRun) finishPlay(rep *playbook.Report, sum *report.Summary, code int)
 		unfinished: sum.TimedOut,
 	}
 	return r.finish(&oc, func(path, run string) ([]byte, error) {
-		return []byte(playMetrics(rep, run)), nil
+		return []byte(report.PlayMetrics(rep, run)), nil
 	})
-}
-
-// playHostStatus is a host's status in the run record, in the words of exec
-// runs so that --rerun failed|unreachable means the same everywhere.
-func playHostStatus(s *playbook.HostStats) string {
-	switch {
-	case s.TimedOut:
-		return report.StatusTimeout
-	case s.Cancelled:
-		return report.StatusCancelled
-	case s.Unreachable > 0:
-		return report.StatusUnreachable
-	case s.Failed > 0:
-		return report.StatusFailed
-	}
-	return report.StatusOK
-}
-
-// playMetrics renders the --prometheus-textfile document of a play run.
-func playMetrics(rep *playbook.Report, run string) string {
-	hosts := make([]report.PlayHostMetrics, len(rep.Recap))
-	for i, s := range rep.Recap {
-		hosts[i] = report.PlayHostMetrics{Host: s.Host, OK: playHostStatus(s) == report.StatusOK, Changed: s.Changed}
-	}
-	return report.PlayMetrics(hosts, rep.Duration, run)
 }

@@ -372,13 +372,13 @@ func (p *playProgress) observe(ev playbook.Event) {
 	p.update(func() {
 		switch ev.Kind {
 		case playbook.EventPlayStart:
-			p.play, p.task = ev.Play.Name, ""
+			p.play, p.task = ev.Play, ""
 		case playbook.EventBatchStart:
 			p.batch, p.task = ev.Hosts, ""
 			clear(p.phase)
 			clear(p.answered)
 		case playbook.EventTaskStart:
-			p.task = ev.Task.DisplayName()
+			p.task = ev.Task
 			clear(p.answered)
 		case playbook.EventResult:
 			r := ev.Result
@@ -394,7 +394,7 @@ func (p *playProgress) observe(ev playbook.Event) {
 
 // startPlayProgress starts the status line of a play run written as text,
 // if it has one, below the text renderer's output. stop erases it for good.
-func (a *app) startPlayProgress(opts *playbook.Options, text *playbook.TextRenderer) (stop func()) {
+func (a *app) startPlayProgress(opts *playbook.Options, text *report.PlayRenderer) (stop func()) {
 	p := a.newPlayProgress()
 	if p == nil || text == nil {
 		return func() {}

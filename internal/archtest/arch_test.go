@@ -17,7 +17,7 @@ var allowed = map[string][]string{
 	"remote/local":      {"remote"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
-	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
+	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"internal/secret":   {},
 	"internal/yamlnode": {},
 }
