@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/remotectl/remotectl/checks"
@@ -220,15 +221,14 @@ func newCheckFormat(opts CheckOptions) checkFormat {
 // finishes (or at the end, for the formats that need every host), and
 // returns the summary.
 //
-// results(i) returns the results of targets[i]. It is called once, after
-// the host's EventDone and only when that event carries no error: the job
-// must store the results before it returns, and never after (a host that
-// ended with an error may have an abandoned job still running). The results
-// of a host then belong to the renderer.
+// A host's results are the Detail of the Result of its EventDone, a
+// []checks.Result, read only when that event carries no error (a host that
+// ended with an error may have an abandoned job still running). Each
+// renderer works on its own copy of them.
 //
 // Like Render, it always reads every event; a rendering error stops the
 // output, never the counting, and is returned with the summary.
-func RenderChecks(events <-chan remote.Event, targets []remote.Target, results func(i int) []checks.Result, opts CheckOptions) (*CheckSummary, error) {
+func RenderChecks(events <-chan remote.Event, targets []remote.Target, opts CheckOptions) (*CheckSummary, error) {
 	if err := opts.Validate(); err != nil {
 		for range events {
 		}
@@ -238,7 +238,7 @@ func RenderChecks(events <-chan remote.Event, targets []remote.Target, results f
 	for i := range targets {
 		r.hosts[i].Name = targets[i].Name
 	}
-	c := &checkCollector{run: r, results: results, hosts: make([]CheckHost, len(targets)), format: newCheckFormat(opts)}
+	c := &checkCollector{run: r, hosts: make([]CheckHost, len(targets)), format: newCheckFormat(opts)}
 	r.sinks = []*sink{{r: c}}
 	for ev := range events {
 		r.handle(ev)
@@ -252,7 +252,6 @@ func RenderChecks(events <-chan remote.Event, targets []remote.Target, results f
 // counting after the format failed, so the summary stays right.
 type checkCollector struct {
 	run     *run // for the times of the first and last events
-	results func(int) []checks.Result
 	hosts   []CheckHost
 	format  checkFormat
 	summary *CheckSummary
@@ -266,8 +265,9 @@ func (c *checkCollector) output(int, *HostRecord, remote.Stream, []byte) error {
 func (c *checkCollector) done(i int, h *HostRecord) error {
 	ch := &c.hosts[i]
 	ch.HostRecord = *h
-	if h.Err == nil {
-		ch.Results = c.results(i)
+	if res, ok := h.Result.Detail.([]checks.Result); ok && h.Err == nil {
+		// The same results may go to several renderers: this one gets its own.
+		ch.Results = slices.Clone(res)
 	}
 	for j := range ch.Results {
 		r := &ch.Results[j]

@@ -43,26 +43,15 @@ func (c *checkRun) result(i int, pos, typ, id, property string, status checks.St
 	return c
 }
 
-// lookup returns the results function for RenderChecks. It fails the test
-// when asked for a host that ended with an error or asked twice.
-func (c *checkRun) lookup(t *testing.T) func(int) []checks.Result {
-	asked := make([]bool, len(c.results))
-	failed := make(map[int]bool)
-	for _, ev := range c.events {
-		if ev.Kind == remote.EventDone && ev.Err != nil {
-			failed[ev.Index] = true
+// channel returns the events, each EventDone carrying its host's results
+// as a check job's does, on a closed channel.
+func (c *checkRun) channel() <-chan remote.Event {
+	for j := range c.events {
+		if ev := &c.events[j]; ev.Kind == remote.EventDone && c.results[ev.Index] != nil {
+			ev.Result.Detail = c.results[ev.Index]
 		}
 	}
-	return func(i int) []checks.Result {
-		if failed[i] {
-			t.Errorf("results of host #%d read although it ended with an error", i)
-		}
-		if asked[i] {
-			t.Errorf("results of host #%d read twice", i)
-		}
-		asked[i] = true
-		return c.results[i]
-	}
+	return c.script.channel()
 }
 
 // render renders the run and returns the summary and the output.
@@ -70,7 +59,7 @@ func (c *checkRun) render(t *testing.T, opts CheckOptions) (*CheckSummary, strin
 	t.Helper()
 	var out bytes.Buffer
 	opts.Out = &out
-	sum, err := RenderChecks(c.channel(), c.targets, c.lookup(t), opts)
+	sum, err := RenderChecks(c.channel(), c.targets, opts)
 	if err != nil {
 		t.Fatalf("RenderChecks: %v", err)
 	}
@@ -477,7 +466,7 @@ func TestCheckRenderErrorKeepsCounting(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			c := checkFleet()
 			w := &failingWriter{}
-			sum, err := RenderChecks(c.channel(), c.targets, c.lookup(t), CheckOptions{Format: format, Out: w})
+			sum, err := RenderChecks(c.channel(), c.targets, CheckOptions{Format: format, Out: w})
 			if err == nil || !strings.Contains(err.Error(), "broken pipe") {
 				t.Errorf("err = %v; want the writer's error", err)
 			}
@@ -499,7 +488,7 @@ func TestCheckOptionsValidate(t *testing.T) {
 	events := make(chan remote.Event, 1)
 	events <- remote.Event{Kind: remote.EventDone}
 	close(events)
-	if _, err := RenderChecks(events, nil, nil, CheckOptions{Format: "xml", Out: io.Discard}); err == nil {
+	if _, err := RenderChecks(events, nil, CheckOptions{Format: "xml", Out: io.Discard}); err == nil {
 		t.Error("RenderChecks with an unknown format: want an error")
 	}
 	if len(events) != 0 {
@@ -595,5 +584,45 @@ func TestQuietChecksPassingIsSilent(t *testing.T) {
 	run.result(0, "c.yaml:1:1", "file", "/etc/hosts", "exists", checks.Pass, "true", "true", "", 1)
 	if _, out := run.render(t, CheckOptions{Format: FormatText, Quiet: true}); out != "" {
 		t.Errorf("quiet, all passed: printed %q", out)
+	}
+}
+
+// A host that ended with an error may have an abandoned job: whatever its
+// event carries, it has no results.
+func TestCheckResultsOfAFailedHostAreIgnored(t *testing.T) {
+	c := newCheckRun("web01").result(0, "c.yaml:1:1", "file", "/etc/motd", "exists", checks.Pass, "true", "true", "", 1)
+	c.start(0, 0).done(0, 10, remote.Result{Detail: c.results[0]}, &remote.Error{Class: remote.ClassTimeout, Err: errors.New("no result within 1s")})
+	sum, _ := c.render(t, CheckOptions{Format: FormatJSON})
+	if h := sum.Hosts[0]; len(h.Results) != 0 || sum.Passed != 0 {
+		t.Errorf("a timed-out host has results %v (passed %d)", h.Results, sum.Passed)
+	}
+}
+
+// Renderers each get their own copy of a host's results.
+func TestCheckRenderersOwnTheirResults(t *testing.T) {
+	c := checkFleet()
+	var events []remote.Event
+	for ev := range c.channel() {
+		events = append(events, ev)
+	}
+	feed := func() <-chan remote.Event {
+		ch := make(chan remote.Event, len(events))
+		for _, ev := range events {
+			ch <- ev
+		}
+		close(ch)
+		return ch
+	}
+	a, err := RenderChecks(feed(), c.targets, CheckOptions{Format: FormatJSON, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Hosts[0].Results[0].Host = "changed"
+	b, err := RenderChecks(feed(), c.targets, CheckOptions{Format: FormatJSON, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Hosts[0].Results[0].Host; got != "web01" {
+		t.Errorf("a renderer sees another's change: host %q", got)
 	}
 }

@@ -150,9 +150,6 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 	}
 	defer dialer.Close()
 
-	// results[i] is written by host i's job before it returns, and read by
-	// the renderer only after that host's EventDone without an error.
-	results := make([][]checks.Result, len(targets))
 	index := make(map[*remote.Target]int, len(targets))
 	for i := range targets {
 		index[&targets[i]] = i
@@ -164,14 +161,12 @@ func runPlans(ctx, runCtx context.Context, a *app, ops *opsRun, plans []*hostPla
 			return remote.Result{}, err
 		}
 		maskCheckResults(ops.secrets, res)
-		results[i] = res
-		return remote.Result{ExitCode: failedExitCode(res)}, nil
+		return remote.Result{ExitCode: failedExitCode(res), Detail: res}, nil
 	}
 	ropts = ops.checkProgress(ropts, targets)
 	runner := &remote.Runner{Dialer: ops.watchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
-	resultsOf := func(i int) []checks.Result { return results[i] }
-	events := ops.observeChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
-	summary, renderErr := report.RenderChecks(events, targets, resultsOf, ropts)
+	events := ops.observeChecks(runner.Run(runCtx, targets, job), targets)
+	summary, renderErr := report.RenderChecks(events, targets, ropts)
 	if renderErr != nil {
 		// The run itself is complete: report the output problem, keep the exit code.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
