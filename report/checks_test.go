@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -624,5 +625,50 @@ func TestCheckRenderersOwnTheirResults(t *testing.T) {
 	}
 	if got := b.Hosts[0].Results[0].Host; got != "web01" {
 		t.Errorf("a renderer sees another's change: host %q", got)
+	}
+}
+
+// matrixFleet is a fleet of 24 hosts where checks fail and err on folded
+// ranges of hosts, with a long check name, for the matrix goldens.
+func matrixFleet() *checkRun {
+	names := make([]string, 24)
+	for i := range names {
+		names[i] = fmt.Sprintf("web%02d", i+1)
+	}
+	c := newCheckRun(names...)
+	for i := range names {
+		st := checks.Pass
+		if i < 12 || i == 14 {
+			st = checks.Fail
+		}
+		c.result(i, "web.yaml:1:1", "service", "nginx", "running", st, "true", "false", "", 1)
+		switch {
+		case i%5 == 0:
+			c.result(i, "web.yaml:4:1", "http", "https://api.example.com/v2/health?verbose=true", "status", checks.Error, "200", "", "connection reset by peer", 5)
+		case i >= 20:
+			c.result(i, "web.yaml:9:1", "file", "/etc/nginx/conf.d/upstreams-with-a-long-name.conf", "contents", checks.Fail, "[/backend/]", "", "", 1)
+		}
+		c.start(i, 0).done(i, 100+i, remote.Result{ExitCode: 1}, nil)
+	}
+	return c
+}
+
+func TestCheckMatrixGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts CheckOptions
+	}{
+		{"matrix", CheckOptions{}},
+		{"matrix_narrow", CheckOptions{Width: 50}},
+		{"matrix_tty", CheckOptions{Width: 80, Unicode: true, Color: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, out := matrixFleet().render(t, tt.opts)
+			start := regexp.MustCompile(`(?m)^(\x1b\[1m)?CHECK`).FindStringIndex(out)
+			if start == nil {
+				t.Fatalf("no matrix in:\n%s", out)
+			}
+			golden(t, "checks_"+tt.name, out[start[0]:])
+		})
 	}
 }
