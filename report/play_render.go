@@ -13,24 +13,6 @@ import (
 	"github.com/remotectl/remotectl/nodeset"
 )
 
-// Play formats (PlayFormats): text, json, jsonl, junit and prometheus.
-//
-//   - text: as the run goes, a header per play ("PLAY [name] (4 hosts,
-//     serial 2)"), batch and task, a line per host result ("  web01:
-//     changed"), the output of failed commands; at the end the PLAY RECAP,
-//     a line per host with its counts, then why the run stopped and which
-//     hosts it never reached.
-//   - json: the whole run as one document at the end (PlayRun as JSON).
-//   - jsonl: one object per line as the run goes: {"type":"result",
-//     "result":{...}} per task result, {"type":"play","play":{...}} as each
-//     play ends, and a final {"type":"summary", ...the run without its
-//     plays and results}.
-//   - junit: one <testsuites> document at the end; a <testsuite> per host, a
-//     <testcase> per task result (classname: the host); failed tasks are
-//     <failure>s (ignored ones are not), unreachable and cancelled tasks
-//     <error>s, skipped tasks <skipped>.
-//   - prometheus: the metrics of PlayMetrics, without a run label.
-
 // playFormatRow is a row of the table of play formats.
 type playFormatRow struct {
 	FormatInfo
@@ -49,6 +31,22 @@ func playFormats() []playFormatRow {
 }
 
 // PlayFormats returns the formats of a PlayRenderer, the default first.
+//
+//   - text: as the run goes, a header per play ("PLAY [name] (4 hosts,
+//     serial 2)"), batch and task, a line per host result ("  web01:
+//     changed"), the output of failed commands; at the end the PLAY RECAP,
+//     a line per host with its counts, then why the run stopped and which
+//     hosts it never reached.
+//   - json: the whole run as one document at the end (PlayRun as JSON).
+//   - jsonl: one object per line as the run goes: {"type":"result",
+//     "result":{...}} per task result, {"type":"play","play":{...}} as each
+//     play ends, and a final {"type":"summary", ...the run without its
+//     plays and results}.
+//   - junit: one <testsuites> document at the end; a <testsuite> per host, a
+//     <testcase> per task result (classname: the host); failed tasks are
+//     <failure>s (ignored ones are not), unreachable and cancelled tasks
+//     <error>s, skipped tasks <skipped>.
+//   - prometheus: the metrics of PlayMetrics, without a run label.
 func PlayFormats() []FormatInfo { return infos(playFormats()) }
 
 // PlayOptions choose how a play run is rendered.

@@ -2,6 +2,13 @@
 // from one goroutine, shows them in the chosen format, and returns a summary.
 // It never chooses the exit code: the command does that from the Summary.
 //
+// Exec (Render), check (RenderChecks) and play (PlayRenderer) results each
+// have a table of formats, ExecFormats, CheckFormats and PlayFormats: a row
+// per format, its name, help and constructor. -o validation, --help and
+// shell completion derive from them; adding a format is adding a row. The
+// metrics of every kind of run go through one Prometheus writer
+// (ExecMetrics, PlayMetrics, the check prometheus format).
+//
 // # Formats
 //
 //   - text (the default): output lines as they arrive, each prefixed with its
