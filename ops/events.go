@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"slices"
 	"sync"
 
-	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -124,13 +122,11 @@ func (r *Run) ObserveExec(events <-chan remote.Event, targets []remote.Target) <
 }
 
 // ObserveChecks puts the extra renderers of a check run (--report JSON,
-// --prometheus-textfile) beside the main one. Each renderer gets its own
-// copy of a host's results, as renderers own what they get.
-func (r *Run) ObserveChecks(events <-chan remote.Event, targets []remote.Target, results func(int) []checks.Result) <-chan remote.Event {
-	own := func(i int) []checks.Result { return slices.Clone(results(i)) }
+// --prometheus-textfile) beside the main one.
+func (r *Run) ObserveChecks(events <-chan remote.Event, targets []remote.Target) <-chan remote.Event {
 	render := func(format string) func(<-chan remote.Event, io.Writer) error {
 		return func(ev <-chan remote.Event, out io.Writer) error {
-			_, err := report.RenderChecks(ev, targets, own, report.CheckOptions{Format: format, Out: out})
+			_, err := report.RenderChecks(ev, targets, report.CheckOptions{Format: format, Out: out})
 			return err
 		}
 	}

@@ -302,13 +302,13 @@ func (p *playProgress) observe(ev playbook.Event) {
 	p.update(func() {
 		switch ev.Kind {
 		case playbook.EventPlayStart:
-			p.play, p.task = ev.Play.Name, ""
+			p.play, p.task = ev.Play, ""
 		case playbook.EventBatchStart:
 			p.batch, p.task = ev.Hosts, ""
 			clear(p.phase)
 			clear(p.answered)
 		case playbook.EventTaskStart:
-			p.task = ev.Task.DisplayName()
+			p.task = ev.Task
 			clear(p.answered)
 		case playbook.EventResult:
 			r := ev.Result
@@ -532,7 +532,7 @@ func (r *Run) WatchDial(d remote.Dialer) remote.Dialer {
 // StartPlayProgress starts the status line of a play run written as text
 // (text is not nil), if it has one, below the text renderer's output: it
 // follows opts' events and dialer. stop erases it for good.
-func StartPlayProgress(t Terminal, opts *playbook.Options, text *playbook.TextRenderer) (stop func()) {
+func StartPlayProgress(t Terminal, opts *playbook.Options, text *report.PlayRenderer) (stop func()) {
 	if !t.WantsStatusLine() {
 		return func() {}
 	}

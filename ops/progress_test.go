@@ -224,7 +224,7 @@ func TestPlayProgress(t *testing.T) {
 		return strings.TrimPrefix(term.String(), "\r\033[K")
 	}
 	batch := numbered("web", 5)
-	play := &playbook.Play{Name: "web servers"}
+	play := "web servers"
 	p.observe(playbook.Event{Kind: playbook.EventPlayStart, Play: play, Hosts: batch})
 	p.observe(playbook.Event{Kind: playbook.EventBatchStart, Play: play, Batch: 1, Batches: 1, Hosts: batch})
 	clock.advance(2 * time.Second)
@@ -235,7 +235,7 @@ func TestPlayProgress(t *testing.T) {
 	for _, h := range batch[:4] {
 		d.Dial(context.Background(), remote.Target{Name: h})
 	}
-	p.observe(playbook.Event{Kind: playbook.EventTaskStart, Play: play, Task: &playbook.Task{Name: "install nginx"}})
+	p.observe(playbook.Event{Kind: playbook.EventTaskStart, Play: play, Task: "install nginx"})
 	for _, h := range batch[:2] {
 		p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: h, Task: "install nginx", Status: playbook.StatusChanged}})
 	}

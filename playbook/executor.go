@@ -153,7 +153,7 @@ func (e *executor) record(r *TaskResult) {
 		e.stats[r.Host] = s
 		e.report.Recap = append(e.report.Recap, s)
 	}
-	s.count(r)
+	s.Count(r)
 	if (r.Status == StatusFailed && !r.Ignored) || r.Status == StatusUnreachable {
 		e.dropped[r.Host] = true
 	}
@@ -169,7 +169,7 @@ func (e *executor) isDropped(host string) bool {
 // ("" to go on).
 func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 	play := plan.Play
-	pr := &PlayReport{Name: play.Name, Hosts: play.Hosts, Strategy: play.Strategy}
+	pr := &PlayReport{Name: play.Name, Hosts: play.Hosts, Strategy: string(play.Strategy)}
 	e.mu.Lock()
 	e.report.Plays = append(e.report.Plays, pr)
 	e.mu.Unlock()
@@ -186,7 +186,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			pr.Batches = append(pr.Batches, hostNames(kept))
 		}
 	}
-	e.emit(Event{Kind: EventPlayStart, Play: play, Hosts: hostNames(plan.Hosts)})
+	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
 	total := len(plan.Hosts)
 	for i, batch := range batches {
 		if ctx.Err() != nil {
@@ -196,7 +196,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			pr.NotRun = append(pr.NotRun, hostNames(batch)...)
 			continue
 		}
-		e.emit(Event{Kind: EventBatchStart, Play: play, Batch: i + 1, Batches: len(batches), Hosts: hostNames(batch)})
+		e.emit(Event{Kind: EventBatchStart, Play: play.Name, Batch: i + 1, Batches: len(batches), Hosts: hostNames(batch)})
 		out := e.runBatch(ctx, plan, batch)
 		pr.Failed += out.failed
 		switch {
@@ -210,7 +210,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			pr.Stopped = fmt.Sprintf("every host of batch %d (%s) failed", i+1, nodeset.Fold(hostNames(batch)))
 		}
 	}
-	e.emit(Event{Kind: EventPlayEnd, Play: play, Report: pr})
+	e.emit(Event{Kind: EventPlayEnd, Play: play.Name, Report: pr})
 	if pr.Stopped == "" {
 		return ""
 	}
@@ -304,7 +304,7 @@ func (br *batchRun) taskStarted(i int, t *Task) {
 	br.started[i] = true
 	br.mu.Unlock()
 	if first {
-		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play, Task: t})
+		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play.Name, Task: t.DisplayName(), Handler: t.handler})
 	}
 }
 

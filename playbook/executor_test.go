@@ -183,7 +183,7 @@ func TestFreeStrategyHasNoBarrier(t *testing.T) {
 	out := runTest(t, pb, inv, fake, Options{})
 	for _, ev := range out.events {
 		if ev.Kind == EventTaskStart {
-			t.Errorf("free strategy reported a task start (a barrier): %s", ev.Task.DisplayName())
+			t.Errorf("free strategy reported a task start (a barrier): %s", ev.Task)
 		}
 	}
 	if got := out.statuses("two"); len(got) != 2 || slices.Contains(got, "h02=changed") {

@@ -19,7 +19,7 @@ func WritePlan(w io.Writer, pb *Playbook, plans []*PlayPlan, extra map[string]an
 	b.WriteString("PLAN (check mode: only check, wait_for and debug tasks run)\n")
 	for _, plan := range plans {
 		play := plan.Play
-		fmt.Fprintf(&b, "PLAY [%s] %s\n", play.Name, playSummary(play, hostNames(plan.Hosts)))
+		fmt.Fprintf(&b, "PLAY [%s] %s\n", play.Name, play.about(len(plan.Hosts)))
 		if len(plan.Hosts) == 0 {
 			b.WriteString("  no host matches\n")
 			continue

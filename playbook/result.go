@@ -1,149 +1,69 @@
 package playbook
 
-import "time"
+import (
+	"fmt"
+	"strings"
 
-// Status is the outcome of one task on one host.
-type Status string
-
-const (
-	StatusOK          Status = "ok"
-	StatusChanged     Status = "changed"
-	StatusFailed      Status = "failed"
-	StatusSkipped     Status = "skipped"
-	StatusUnreachable Status = "unreachable"
-	// StatusCancelled: the run was interrupted (Ctrl-C) while the task ran.
-	StatusCancelled Status = "cancelled"
+	"github.com/remotectl/remotectl/report"
 )
 
-// TaskResult is one task (or one loop item of it) on one host. Every string
-// in it has had secrets redacted.
-type TaskResult struct {
-	Host     string `json:"host"`
-	Play     string `json:"play"`
-	Task     string `json:"task"`
-	Pos      string `json:"pos"`
-	Action   string `json:"action"`
-	Handler  bool   `json:"handler,omitempty"`
-	Item     any    `json:"item,omitempty"`
-	Status   Status `json:"status"`
-	Ignored  bool   `json:"ignored,omitempty"` // failed, but ignore_errors
-	TimedOut bool   `json:"timed_out,omitempty"`
-	// ErrorClass is the class of the error that ended the task (a
-	// remote.Class name: "unreachable" hosts' "refused", "config", ...),
-	// "" when the task ran to an outcome.
-	ErrorClass string        `json:"error_class,omitempty"`
-	Msg        string        `json:"msg,omitempty"`
-	RC         *int          `json:"rc,omitempty"`
-	Stdout     string        `json:"stdout,omitempty"`
-	Stderr     string        `json:"stderr,omitempty"`
-	Attempts   int           `json:"attempts,omitempty"`
-	Duration   time.Duration `json:"duration_ns"`
-}
-
-// HostStats is a host's line of the recap: how many tasks ended how, over
-// every play.
-type HostStats struct {
-	Host        string `json:"host"`
-	OK          int    `json:"ok"`
-	Changed     int    `json:"changed"`
-	Failed      int    `json:"failed"`
-	Skipped     int    `json:"skipped"`
-	Unreachable int    `json:"unreachable"`
-	Ignored     int    `json:"ignored"`
-	TimedOut    bool   `json:"timed_out,omitempty"`
-	Cancelled   bool   `json:"cancelled,omitempty"` // interrupted in the middle of a task
-}
-
-// count adds a result to the stats. changed tasks count as ok too, as in
-// Ansible's PLAY RECAP.
-func (s *HostStats) count(r *TaskResult) {
-	switch r.Status {
-	case StatusOK:
-		s.OK++
-	case StatusChanged:
-		s.OK++
-		s.Changed++
-	case StatusFailed:
-		if r.Ignored {
-			s.Ignored++
-		} else {
-			s.Failed++
-		}
-	case StatusSkipped:
-		s.Skipped++
-	case StatusUnreachable:
-		s.Unreachable++
-	case StatusCancelled:
-		s.Cancelled = true
-	}
-	if r.TimedOut {
-		s.TimedOut = true
-	}
-}
-
-// PlayReport is what happened in one play.
-type PlayReport struct {
-	Name     string     `json:"name"`
-	Hosts    string     `json:"hosts"` // the pattern
-	Batches  [][]string `json:"batches"`
-	Strategy Strategy   `json:"strategy"`
-	// Stopped says why the play stopped before its last batch ("" when it
-	// ran to the end); NotRun are the hosts it never reached.
-	Stopped string   `json:"stopped,omitempty"`
-	NotRun  []string `json:"not_run,omitempty"`
-	Failed  int      `json:"failed_hosts"` // hosts that failed or were unreachable
-}
-
-// Report is a whole run: every play, every task result, the recap.
-type Report struct {
-	Playbook string        `json:"playbook"`
-	Check    bool          `json:"check_mode,omitempty"`
-	Plays    []*PlayReport `json:"plays"`
-	Results  []*TaskResult `json:"results"`
-	Recap    []*HostStats  `json:"recap"`
-	// Stopped says why the run stopped early ("" when every play ran).
-	Stopped     string        `json:"stopped,omitempty"`
-	Interrupted bool          `json:"interrupted,omitempty"`
-	Duration    time.Duration `json:"duration_ns"`
-}
-
-// Totals sums the recap: hosts with a (not ignored) failure, unreachable
-// hosts and hosts that timed out. They decide the exit code.
-func (r *Report) Totals() (failed, unreachable, timedOut int) {
-	for _, s := range r.Recap {
-		if s.Failed > 0 {
-			failed++
-		}
-		if s.Unreachable > 0 {
-			unreachable++
-		}
-		if s.TimedOut {
-			timedOut++
-		}
-	}
-	return failed, unreachable, timedOut
-}
-
-// EventKind says what an Event reports.
-type EventKind uint8
-
-const (
-	EventPlayStart  EventKind = iota + 1 // Play, Hosts
-	EventBatchStart                      // Play, Batch (1-based), Batches, Hosts
-	EventTaskStart                       // Play, Task (linear strategy: the task starts on the batch)
-	EventResult                          // Result
-	EventPlayEnd                         // Play, PlayReport
+// The result model of a run lives in report, which renders it in every
+// output format; these are its names in the words of playbooks.
+type (
+	// Status is the outcome of one task on one host.
+	Status = report.TaskStatus
+	// TaskResult is one task (or one loop item of it) on one host.
+	TaskResult = report.TaskResult
+	// HostStats is a host's line of the recap.
+	HostStats = report.PlayHostStats
+	// PlayReport is what happened in one play.
+	PlayReport = report.PlayReport
+	// Report is a whole run: every play, every task result, the recap.
+	Report = report.PlayRun
+	// EventKind says what an Event reports.
+	EventKind = report.PlayEventKind
+	// Event is what the executor reports as the run goes (Options.Observe).
+	Event = report.PlayEvent
 )
 
-// Event is what the executor reports as the run goes. Events come one at a
-// time (never concurrently), in order.
-type Event struct {
-	Kind    EventKind
-	Play    *Play
-	Task    *Task
-	Hosts   []string
-	Batch   int
-	Batches int
-	Result  *TaskResult
-	Report  *PlayReport
+// Task statuses.
+const (
+	StatusOK          = report.TaskOK
+	StatusChanged     = report.TaskChanged
+	StatusFailed      = report.TaskFailed
+	StatusSkipped     = report.TaskSkipped
+	StatusUnreachable = report.TaskUnreachable
+	StatusCancelled   = report.TaskCancelled
+)
+
+// Event kinds.
+const (
+	EventPlayStart  = report.PlayStart
+	EventBatchStart = report.BatchStart
+	EventTaskStart  = report.TaskStart
+	EventResult     = report.TaskDone
+	EventPlayEnd    = report.PlayEnd
+)
+
+// about describes a play's hosts and how they are cut, for the header of
+// the play: "(4 hosts, serial 1,50%, max_fail 1, strategy free)".
+func (p *Play) about(hosts int) string {
+	parts := []string{fmt.Sprintf("%d hosts", hosts)}
+	if hosts == 1 {
+		parts[0] = "1 host"
+	}
+	if len(p.Serial) > 0 {
+		steps := make([]string, len(p.Serial))
+		for i, s := range p.Serial {
+			steps[i] = s.String()
+		}
+		parts = append(parts, "serial "+strings.Join(steps, ","))
+	}
+	if p.MaxFail != nil {
+		parts = append(parts, "max_fail "+p.MaxFail.String())
+	}
+	if p.Strategy == Free {
+		parts = append(parts, "strategy free")
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }

@@ -129,6 +129,10 @@ type Result struct {
 	ExitCode int
 	Signal   string // set when the command was killed by a signal (e.g. "KILL")
 	Duration time.Duration
+	// Detail is what a Job produced besides its status, for the renderer of
+	// its results (a check job's []checks.Result); nil for a command. It
+	// travels on the host's EventDone, so results flow as events.
+	Detail any
 }
 
 // Transport is a connection to one host. Run blocks until the command exits or

@@ -3,10 +3,8 @@ package report
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/checks"
@@ -21,7 +19,7 @@ const (
 	FormatNagios     = "nagios"
 )
 
-// CheckFormats lists the formats RenderChecks writes, the default first.
+// CheckFormats returns the formats RenderChecks writes, the default first.
 //
 //   - text: per host as it finishes, a line per property ("✓ port tcp:22
 //     listening: true", "✗ ... expected true, got false" on a terminal;
@@ -52,7 +50,26 @@ const (
 //     remotectl_check_last_run_timestamp_seconds.
 //   - nagios: one status line, "CHECKS OK - 40 passed | passed=40 failed=0
 //     ...", for a Nagios/Icinga plugin; see NagiosState.
-var CheckFormats = []string{FormatText, FormatJSON, FormatJSONL, FormatJUnit, FormatTAP, FormatPrometheus, FormatNagios}
+func CheckFormats() []FormatInfo { return infos(checkFormats()) }
+
+// checkFormatRow is a row of the table of check formats.
+type checkFormatRow struct {
+	FormatInfo
+	new func(opts CheckOptions) checkFormat
+}
+
+// checkFormats is the table of check formats, the default first.
+func checkFormats() []checkFormatRow {
+	return []checkFormatRow{
+		{FormatInfo{FormatText, "per host, a line per property, then the fleet matrix"}, func(o CheckOptions) checkFormat { return newCheckText(o) }},
+		{FormatInfo{FormatJSON, "one document"}, func(o CheckOptions) checkFormat { return &checkJSON{out: o.Out} }},
+		{FormatInfo{FormatJSONL, "one object per result, host and summary"}, func(o CheckOptions) checkFormat { return newCheckJSONL(o.Out) }},
+		{FormatInfo{FormatJUnit, "a <testsuite> per host, a <testcase> per property (CI test reports)"}, func(o CheckOptions) checkFormat { return &checkJUnit{out: o.Out} }},
+		{FormatInfo{FormatTAP, "TAP version 13"}, func(o CheckOptions) checkFormat { return &checkTAP{out: o.Out} }},
+		{FormatInfo{FormatPrometheus, "text exposition for node_exporter's textfile collector"}, func(o CheckOptions) checkFormat { return &checkPrometheus{out: o.Out} }},
+		{FormatInfo{FormatNagios, "one status line with perfdata; exit codes 0 OK, 1 WARNING,\n2 CRITICAL, 3 UNKNOWN in this mode only (see below)"}, func(o CheckOptions) checkFormat { return &checkNagios{out: o.Out} }},
+	}
+}
 
 // StatusError is the status of a host that was reached but whose checks
 // could not all be evaluated: the job failed with an unclassified error, or
@@ -61,7 +78,7 @@ const StatusError = "error"
 
 // CheckOptions choose how check results are rendered.
 type CheckOptions struct {
-	Format  string    // one of CheckFormats; "" means text
+	Format  string    // one of CheckFormats(); "" means text
 	Out     io.Writer // where everything goes
 	Color   bool      // text: ANSI colours
 	Unicode bool      // text: ✓ ✗ marks (for terminals) instead of ASCII words
@@ -75,8 +92,8 @@ type CheckOptions struct {
 // Validate reports whether the options can be rendered; call it before
 // starting a run.
 func (o CheckOptions) Validate() error {
-	if o.Format != "" && !slices.Contains(CheckFormats, o.Format) {
-		return fmt.Errorf("unknown output format %q for check results: use one of %s", o.Format, strings.Join(CheckFormats, ", "))
+	if _, err := lookupFormat(checkFormats(), o.Format, " for check results"); err != nil {
+		return err
 	}
 	if o.Out == nil {
 		return errors.New("report: CheckOptions.Out must be set")
@@ -195,21 +212,8 @@ type checkFormat interface {
 }
 
 func newCheckFormat(opts CheckOptions) checkFormat {
-	switch opts.Format {
-	case FormatJSON:
-		return &checkJSON{out: opts.Out}
-	case FormatJSONL:
-		return newCheckJSONL(opts.Out)
-	case FormatJUnit:
-		return &checkJUnit{out: opts.Out}
-	case FormatTAP:
-		return &checkTAP{out: opts.Out}
-	case FormatPrometheus:
-		return &checkPrometheus{out: opts.Out}
-	case FormatNagios:
-		return &checkNagios{out: opts.Out}
-	}
-	return newCheckText(opts)
+	f, _ := lookupFormat(checkFormats(), opts.Format, "") // RenderChecks has validated opts
+	return f.new(opts)
 }
 
 // RenderChecks reads the events of a check run until the channel is closed,
@@ -217,15 +221,14 @@ func newCheckFormat(opts CheckOptions) checkFormat {
 // finishes (or at the end, for the formats that need every host), and
 // returns the summary.
 //
-// results(i) returns the results of targets[i]. It is called once, after
-// the host's EventDone and only when that event carries no error: the job
-// must store the results before it returns, and never after (a host that
-// ended with an error may have an abandoned job still running). The results
-// of a host then belong to the renderer.
+// A host's results are the Detail of the Result of its EventDone, a
+// []checks.Result, read only when that event carries no error (a host that
+// ended with an error may have an abandoned job still running). Each
+// renderer works on its own copy of them.
 //
 // Like Render, it always reads every event; a rendering error stops the
 // output, never the counting, and is returned with the summary.
-func RenderChecks(events <-chan remote.Event, targets []remote.Target, results func(i int) []checks.Result, opts CheckOptions) (*CheckSummary, error) {
+func RenderChecks(events <-chan remote.Event, targets []remote.Target, opts CheckOptions) (*CheckSummary, error) {
 	if err := opts.Validate(); err != nil {
 		for range events {
 		}
@@ -235,7 +238,7 @@ func RenderChecks(events <-chan remote.Event, targets []remote.Target, results f
 	for i := range targets {
 		r.hosts[i].Name = targets[i].Name
 	}
-	c := &checkCollector{run: r, results: results, hosts: make([]CheckHost, len(targets)), format: newCheckFormat(opts)}
+	c := &checkCollector{run: r, hosts: make([]CheckHost, len(targets)), format: newCheckFormat(opts)}
 	r.sinks = []*sink{{r: c}}
 	for ev := range events {
 		r.handle(ev)
@@ -249,7 +252,6 @@ func RenderChecks(events <-chan remote.Event, targets []remote.Target, results f
 // counting after the format failed, so the summary stays right.
 type checkCollector struct {
 	run     *run // for the times of the first and last events
-	results func(int) []checks.Result
 	hosts   []CheckHost
 	format  checkFormat
 	summary *CheckSummary
@@ -263,8 +265,9 @@ func (c *checkCollector) output(int, *HostRecord, remote.Stream, []byte) error {
 func (c *checkCollector) done(i int, h *HostRecord) error {
 	ch := &c.hosts[i]
 	ch.HostRecord = *h
-	if h.Err == nil {
-		ch.Results = c.results(i)
+	if res, ok := h.Result.Detail.([]checks.Result); ok && h.Err == nil {
+		// The same results may go to several renderers: this one gets its own.
+		ch.Results = slices.Clone(res)
 	}
 	for j := range ch.Results {
 		r := &ch.Results[j]

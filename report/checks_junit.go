@@ -78,15 +78,21 @@ func (j *checkJUnit) finish(s *CheckSummary) error {
 		doc.Errors += suite.Errors
 		doc.Suites = append(doc.Suites, suite)
 	}
-	if _, err := io.WriteString(j.out, xml.Header); err != nil {
+	return writeJUnit(j.out, doc)
+}
+
+// writeJUnit writes a JUnit document: the XML header, the document
+// indented, a final newline.
+func writeJUnit(w io.Writer, doc junitSuites) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
-	enc := xml.NewEncoder(j.out)
+	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	_, err := io.WriteString(j.out, "\n")
+	_, err := io.WriteString(w, "\n")
 	return err
 }
 
@@ -101,18 +107,23 @@ func newJUnitSuite(h *CheckHost) junitSuite {
 	for i := range h.Results {
 		suite.Cases = append(suite.Cases, junitResultCase(h.Name, &h.Results[i]))
 	}
-	for _, c := range suite.Cases {
-		suite.Tests++
+	suite.tally()
+	return suite
+}
+
+// tally counts the suite's test cases: all of them, and by outcome.
+func (s *junitSuite) tally() {
+	s.Tests = len(s.Cases)
+	for _, c := range s.Cases {
 		switch {
 		case c.Failure != nil:
-			suite.Failures++
+			s.Failures++
 		case c.Error != nil:
-			suite.Errors++
+			s.Errors++
 		case c.Skipped != nil:
-			suite.Skipped++
+			s.Skipped++
 		}
 	}
-	return suite
 }
 
 // junitHostCase is the test case of a host that could not be checked: an

@@ -2,9 +2,6 @@ package report
 
 import (
 	"io"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/remotectl/remotectl/checks"
 )
@@ -29,10 +26,8 @@ var metricHelp = map[string]string{
 	metricLastRun:       "When the check run ended, in seconds since the Unix epoch.",
 }
 
-// checkPrometheus writes the Prometheus text exposition format, as the
-// node_exporter textfile collector reads it: a HELP and a TYPE line per
-// metric, metrics sorted by name, series by labels, label values escaped,
-// no timestamps. Series are unique: when two checks share a type, id and
+// checkPrometheus writes the metrics of a check run with the one Prometheus
+// writer, metricSet. Series are unique: when two checks share a type, id and
 // property on a host, the later ones get the check's position appended to
 // their check label.
 type checkPrometheus struct{ out io.Writer }
@@ -40,7 +35,7 @@ type checkPrometheus struct{ out io.Writer }
 func (p *checkPrometheus) host(*CheckHost) error { return nil }
 
 func (p *checkPrometheus) finish(s *CheckSummary) error {
-	m := metricSet{}
+	m := newMetricSet(metricHelp)
 	for i := range s.Hosts {
 		p.addHost(m, &s.Hosts[i])
 	}
@@ -51,8 +46,8 @@ func (p *checkPrometheus) finish(s *CheckSummary) error {
 	return err
 }
 
-func (p *checkPrometheus) addHost(m metricSet, h *CheckHost) {
-	host := `host="` + escapeLabel(h.Name) + `"`
+func (p *checkPrometheus) addHost(m *metricSet, h *CheckHost) {
+	host := label("host", h.Name)
 	up := 0.0
 	if h.Err == nil {
 		up = 1
@@ -67,7 +62,7 @@ func (p *checkPrometheus) addHost(m metricSet, h *CheckHost) {
 		{checks.Skip, h.Counts.Skipped},
 		{checks.Error, h.Counts.Errors},
 	} {
-		m.add(metricCheckResults, host+`,status="`+string(c.status)+`"`, float64(c.n))
+		m.add(metricCheckResults, host+","+label("status", string(c.status)), float64(c.n))
 	}
 	seen := make(map[string]bool, len(h.Results))
 	for i := range h.Results {
@@ -99,49 +94,5 @@ func resultLabels(r *checks.Result, host string, withPos bool) string {
 	if withPos {
 		check += " @ " + r.Pos
 	}
-	return `check="` + escapeLabel(check) + `",` + host + `,property="` + escapeLabel(r.Property) + `"`
-}
-
-// metricSet holds series by metric name; a series is its rendered labels
-// and value.
-type metricSet map[string][]string
-
-func (m metricSet) add(name, labels string, value float64) {
-	series := name
-	if labels != "" {
-		series += "{" + labels + "}"
-	}
-	m[name] = append(m[name], series+" "+strconv.FormatFloat(value, 'f', -1, 64))
-}
-
-// String renders the set: metrics by name, series sorted.
-func (m metricSet) String() string {
-	names := make([]string, 0, len(m))
-	for name := range m {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	for _, name := range names {
-		b.WriteString("# HELP " + name + " " + escapeHelp(metricHelp[name]) + "\n")
-		b.WriteString("# TYPE " + name + " gauge\n")
-		series := m[name]
-		slices.Sort(series)
-		for _, s := range series {
-			b.WriteString(s + "\n")
-		}
-	}
-	return b.String()
-}
-
-// escapeLabel escapes a label value: backslash, double quote and line feed,
-// after making it valid UTF-8.
-func escapeLabel(v string) string {
-	v = strings.ToValidUTF8(v, "\uFFFD")
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(v)
-}
-
-// escapeHelp escapes HELP text: backslash and line feed.
-func escapeHelp(v string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(v)
+	return label("check", check) + "," + host + "," + label("property", r.Property)
 }

@@ -5,9 +5,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strconv"
@@ -45,26 +44,15 @@ func (c *checkRun) result(i int, pos, typ, id, property string, status checks.St
 	return c
 }
 
-// lookup returns the results function for RenderChecks. It fails the test
-// when asked for a host that ended with an error or asked twice.
-func (c *checkRun) lookup(t *testing.T) func(int) []checks.Result {
-	asked := make([]bool, len(c.results))
-	failed := make(map[int]bool)
-	for _, ev := range c.events {
-		if ev.Kind == remote.EventDone && ev.Err != nil {
-			failed[ev.Index] = true
+// channel returns the events, each EventDone carrying its host's results
+// as a check job's does, on a closed channel.
+func (c *checkRun) channel() <-chan remote.Event {
+	for j := range c.events {
+		if ev := &c.events[j]; ev.Kind == remote.EventDone && c.results[ev.Index] != nil {
+			ev.Result.Detail = c.results[ev.Index]
 		}
 	}
-	return func(i int) []checks.Result {
-		if failed[i] {
-			t.Errorf("results of host #%d read although it ended with an error", i)
-		}
-		if asked[i] {
-			t.Errorf("results of host #%d read twice", i)
-		}
-		asked[i] = true
-		return c.results[i]
-	}
+	return c.script.channel()
 }
 
 // render renders the run and returns the summary and the output.
@@ -72,7 +60,7 @@ func (c *checkRun) render(t *testing.T, opts CheckOptions) (*CheckSummary, strin
 	t.Helper()
 	var out bytes.Buffer
 	opts.Out = &out
-	sum, err := RenderChecks(c.channel(), c.targets, c.lookup(t), opts)
+	sum, err := RenderChecks(c.channel(), c.targets, opts)
 	if err != nil {
 		t.Fatalf("RenderChecks: %v", err)
 	}
@@ -434,20 +422,8 @@ func TestTAPIsWellFormed(t *testing.T) {
 }
 
 func TestPrometheusPassesPromtool(t *testing.T) {
-	promtool, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("promtool not found: install Debian's prometheus package (apt-get install -y prometheus)")
-		}
-		t.Skip("promtool not found (Debian package prometheus)")
-	}
 	_, out := checkFleet().render(t, CheckOptions{Format: FormatPrometheus})
-	cmd := exec.Command(promtool, "check", "metrics")
-	cmd.Stdin = strings.NewReader(out)
-	msg, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check metrics: %v\n%s\n--- input:\n%s", err, msg, out)
-	}
+	promtoolCheck(t, out)
 }
 
 func TestPrometheusSeriesAreUnique(t *testing.T) {
@@ -487,11 +463,11 @@ func TestJSONLIsOneObjectPerLine(t *testing.T) {
 }
 
 func TestCheckRenderErrorKeepsCounting(t *testing.T) {
-	for _, format := range CheckFormats {
+	for _, format := range FormatNames(CheckFormats()) {
 		t.Run(format, func(t *testing.T) {
 			c := checkFleet()
 			w := &failingWriter{}
-			sum, err := RenderChecks(c.channel(), c.targets, c.lookup(t), CheckOptions{Format: format, Out: w})
+			sum, err := RenderChecks(c.channel(), c.targets, CheckOptions{Format: format, Out: w})
 			if err == nil || !strings.Contains(err.Error(), "broken pipe") {
 				t.Errorf("err = %v; want the writer's error", err)
 			}
@@ -513,13 +489,13 @@ func TestCheckOptionsValidate(t *testing.T) {
 	events := make(chan remote.Event, 1)
 	events <- remote.Event{Kind: remote.EventDone}
 	close(events)
-	if _, err := RenderChecks(events, nil, nil, CheckOptions{Format: "xml", Out: io.Discard}); err == nil {
+	if _, err := RenderChecks(events, nil, CheckOptions{Format: "xml", Out: io.Discard}); err == nil {
 		t.Error("RenderChecks with an unknown format: want an error")
 	}
 	if len(events) != 0 {
 		t.Error("RenderChecks left events unread")
 	}
-	for _, f := range CheckFormats {
+	for _, f := range FormatNames(CheckFormats()) {
 		if err := (CheckOptions{Format: f, Out: io.Discard}).Validate(); err != nil {
 			t.Errorf("Validate(%s) = %v", f, err)
 		}
@@ -609,5 +585,90 @@ func TestQuietChecksPassingIsSilent(t *testing.T) {
 	run.result(0, "c.yaml:1:1", "file", "/etc/hosts", "exists", checks.Pass, "true", "true", "", 1)
 	if _, out := run.render(t, CheckOptions{Format: FormatText, Quiet: true}); out != "" {
 		t.Errorf("quiet, all passed: printed %q", out)
+	}
+}
+
+// A host that ended with an error may have an abandoned job: whatever its
+// event carries, it has no results.
+func TestCheckResultsOfAFailedHostAreIgnored(t *testing.T) {
+	c := newCheckRun("web01").result(0, "c.yaml:1:1", "file", "/etc/motd", "exists", checks.Pass, "true", "true", "", 1)
+	c.start(0, 0).done(0, 10, remote.Result{Detail: c.results[0]}, &remote.Error{Class: remote.ClassTimeout, Err: errors.New("no result within 1s")})
+	sum, _ := c.render(t, CheckOptions{Format: FormatJSON})
+	if h := sum.Hosts[0]; len(h.Results) != 0 || sum.Passed != 0 {
+		t.Errorf("a timed-out host has results %v (passed %d)", h.Results, sum.Passed)
+	}
+}
+
+// Renderers each get their own copy of a host's results.
+func TestCheckRenderersOwnTheirResults(t *testing.T) {
+	c := checkFleet()
+	var events []remote.Event
+	for ev := range c.channel() {
+		events = append(events, ev)
+	}
+	feed := func() <-chan remote.Event {
+		ch := make(chan remote.Event, len(events))
+		for _, ev := range events {
+			ch <- ev
+		}
+		close(ch)
+		return ch
+	}
+	a, err := RenderChecks(feed(), c.targets, CheckOptions{Format: FormatJSON, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Hosts[0].Results[0].Host = "changed"
+	b, err := RenderChecks(feed(), c.targets, CheckOptions{Format: FormatJSON, Out: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Hosts[0].Results[0].Host; got != "web01" {
+		t.Errorf("a renderer sees another's change: host %q", got)
+	}
+}
+
+// matrixFleet is a fleet of 24 hosts where checks fail and err on folded
+// ranges of hosts, with a long check name, for the matrix goldens.
+func matrixFleet() *checkRun {
+	names := make([]string, 24)
+	for i := range names {
+		names[i] = fmt.Sprintf("web%02d", i+1)
+	}
+	c := newCheckRun(names...)
+	for i := range names {
+		st := checks.Pass
+		if i < 12 || i == 14 {
+			st = checks.Fail
+		}
+		c.result(i, "web.yaml:1:1", "service", "nginx", "running", st, "true", "false", "", 1)
+		switch {
+		case i%5 == 0:
+			c.result(i, "web.yaml:4:1", "http", "https://api.example.com/v2/health?verbose=true", "status", checks.Error, "200", "", "connection reset by peer", 5)
+		case i >= 20:
+			c.result(i, "web.yaml:9:1", "file", "/etc/nginx/conf.d/upstreams-with-a-long-name.conf", "contents", checks.Fail, "[/backend/]", "", "", 1)
+		}
+		c.start(i, 0).done(i, 100+i, remote.Result{ExitCode: 1}, nil)
+	}
+	return c
+}
+
+func TestCheckMatrixGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opts CheckOptions
+	}{
+		{"matrix", CheckOptions{}},
+		{"matrix_narrow", CheckOptions{Width: 50}},
+		{"matrix_tty", CheckOptions{Width: 80, Unicode: true, Color: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, out := matrixFleet().render(t, tt.opts)
+			start := regexp.MustCompile(`(?m)^(\x1b\[1m)?CHECK`).FindStringIndex(out)
+			if start == nil {
+				t.Fatalf("no matrix in:\n%s", out)
+			}
+			golden(t, "checks_"+tt.name, out[start[0]:])
+		})
 	}
 }

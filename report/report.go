@@ -2,6 +2,13 @@
 // from one goroutine, shows them in the chosen format, and returns a summary.
 // It never chooses the exit code: the command does that from the Summary.
 //
+// Exec (Render), check (RenderChecks) and play (PlayRenderer) results each
+// have a table of formats, ExecFormats, CheckFormats and PlayFormats: a row
+// per format, its name, help and constructor. -o validation, --help and
+// shell completion derive from them; adding a format is adding a row. The
+// metrics of every kind of run go through one Prometheus writer
+// (ExecMetrics, PlayMetrics, the check prometheus format).
+//
 // # Formats
 //
 //   - text (the default): output lines as they arrive, each prefixed with its
@@ -87,7 +94,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -103,8 +109,34 @@ const (
 	FormatJSONL    = "jsonl"
 )
 
-// Formats lists the format names, the default first.
-var Formats = []string{FormatText, FormatGrouped, FormatCoalesce, FormatJSON, FormatJSONL}
+// execFormat is a row of the table of exec formats: new builds its
+// renderer over the run's hosts; keepOutput says that it shows each host's
+// output only once the host has ended, so the run keeps it until then.
+type execFormat struct {
+	FormatInfo
+	new        func(opts Options, hosts []HostRecord, targets []remote.Target) renderer
+	keepOutput bool
+}
+
+// execFormats is the table of exec formats, the default first.
+func execFormats() []execFormat {
+	return []execFormat{
+		{FormatInfo{FormatText, `live lines prefixed with the host; stderr lines, marked "!", on stderr`},
+			func(o Options, _ []HostRecord, t []remote.Target) renderer { return newText(o, t) }, false},
+		{FormatInfo{FormatGrouped, "one block per host as it finishes"},
+			func(o Options, _ []HostRecord, _ []remote.Target) renderer { return newGrouped(o) }, true},
+		{FormatInfo{FormatCoalesce, "identical outputs shown once under their folded host set"},
+			func(o Options, _ []HostRecord, _ []remote.Target) renderer { return newCoalesce(o) }, true},
+		{FormatInfo{FormatJSON, "one document, host by host"},
+			func(o Options, h []HostRecord, _ []remote.Target) renderer { return newJSON(o, h) }, true},
+		{FormatInfo{FormatJSONL, "one event per line"},
+			func(o Options, _ []HostRecord, _ []remote.Target) renderer { return newJSONL(o) }, false},
+	}
+}
+
+// ExecFormats returns the formats of Render (exec, copy and fetch), the
+// default first.
+func ExecFormats() []FormatInfo { return infos(execFormats()) }
 
 // Host statuses, as written in JSON and counted in the Summary.
 const (
@@ -117,7 +149,7 @@ const (
 
 // Options choose how a run is rendered.
 type Options struct {
-	Format  string    // one of Formats; "" means text
+	Format  string    // one of ExecFormats; "" means text
 	Out     io.Writer // where output goes: live lines, blocks, JSON
 	Err     io.Writer // where the recap and live error lines go
 	Color   bool      // ANSI colours for host names and statuses
@@ -139,8 +171,8 @@ type Options struct {
 // Validate reports whether the options can be rendered; call it before
 // starting a run.
 func (o Options) Validate() error {
-	if o.Format != "" && !slices.Contains(Formats, o.Format) {
-		return fmt.Errorf("unknown output format %q: use one of %s", o.Format, strings.Join(Formats, ", "))
+	if _, err := lookupFormat(execFormats(), o.Format, ""); err != nil {
+		return err
 	}
 	if o.Out == nil || o.Err == nil {
 		return errors.New("report: Options.Out and Options.Err must be set")
@@ -278,20 +310,9 @@ func newRun(targets []remote.Target, opts Options) *run {
 	for i := range targets {
 		r.hosts[i].Name = targets[i].Name
 	}
-	var main renderer
-	switch opts.Format {
-	case FormatGrouped:
-		main, r.keepOutput = newGrouped(opts), true
-	case FormatCoalesce:
-		main, r.keepOutput = newCoalesce(opts), true
-	case FormatJSON:
-		main, r.keepOutput = newJSON(opts, r.hosts), true
-	case FormatJSONL:
-		main = newJSONL(opts)
-	default:
-		main = newText(opts, targets)
-	}
-	r.sinks = append(r.sinks, &sink{r: main})
+	f, _ := lookupFormat(execFormats(), opts.Format, "") // Render has validated opts
+	r.keepOutput = f.keepOutput
+	r.sinks = append(r.sinks, &sink{r: f.new(opts, r.hosts, targets)})
 	if opts.OutDir != "" {
 		r.sinks = append(r.sinks, &sink{r: newOutDir(opts.OutDir)})
 	}

@@ -14,6 +14,7 @@ const (
 	sgrRed    = "\x1b[31m"
 	sgrGreen  = "\x1b[32m"
 	sgrYellow = "\x1b[33m"
+	sgrCyan   = "\x1b[36m"
 )
 
 // hostPalette colours host names; red is left out, it marks failures.

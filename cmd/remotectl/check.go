@@ -50,15 +50,7 @@ connection: a broken file exits 65 naming file:line:col.
 Each host's checks use one connection, and a host whose checks are all observed from the
 controller (http, addr, dns, tls by default) is not connected to at all.
 
-Output (-o):
-  text        per host, a line per property, then the fleet matrix (default)
-  json        one document; jsonl: one object per result, host and summary
-  junit       a <testsuite> per host, a <testcase> per property (CI test reports)
-  tap         TAP version 13
-  prometheus  text exposition for node_exporter's textfile collector
-  nagios      one status line with perfdata; exit codes 0 OK, 1 WARNING,
-              2 CRITICAL, 3 UNKNOWN in this mode only (see below)
-
+` + report.FormatHelp(report.CheckFormats()) + `
 A property is pass, fail, skip (skip: true, or a property it depends on failed) or error
 (it could not be evaluated: never counted as a failure, but never a success: exit bit 2).
 
@@ -158,9 +150,6 @@ func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hos
 	}
 	defer dialer.Close()
 
-	// results[i] is written by host i's job before it returns, and read by
-	// the renderer only after that host's EventDone without an error.
-	results := make([][]checks.Result, len(targets))
 	index := make(map[*remote.Target]int, len(targets))
 	for i := range targets {
 		index[&targets[i]] = i
@@ -172,14 +161,12 @@ func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hos
 			return remote.Result{}, err
 		}
 		maskCheckResults(opsRun.Secrets(), res)
-		results[i] = res
-		return remote.Result{ExitCode: failedExitCode(res)}, nil
+		return remote.Result{ExitCode: failedExitCode(res), Detail: res}, nil
 	}
 	ropts = opsRun.CheckReportOptions(ropts, targets)
 	runner := &remote.Runner{Dialer: opsRun.WatchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
-	resultsOf := func(i int) []checks.Result { return results[i] }
-	events := opsRun.ObserveChecks(runner.Run(runCtx, targets, job), targets, resultsOf)
-	summary, renderErr := report.RenderChecks(events, targets, resultsOf, ropts)
+	events := opsRun.ObserveChecks(runner.Run(runCtx, targets, job), targets)
+	summary, renderErr := report.RenderChecks(events, targets, ropts)
 	if renderErr != nil {
 		// The run itself is complete: report the output problem, keep the exit code.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)

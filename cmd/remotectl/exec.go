@@ -41,9 +41,7 @@ quoted so it arrives unchanged (remotectl exec -- printf '%s\n' 'a b'). Flags en
 command, as pdsh's do: remotectl exec -H web ls -la /tmp runs "ls -la /tmp"; "--" is needed
 only before a command that starts with "-".
 
-Output (-o): text (default: live lines prefixed with the host; stderr lines, marked "!", on stderr),
-grouped (one block per host as it finishes), coalesce (identical outputs shown once
-under their folded host set), json (one document, host by host), jsonl (one event per line).
+` + report.FormatHelp(report.ExecFormats()) + `
 Non-UTF-8 output is kept exactly: JSON carries it base64-encoded in stdout_base64 /
 stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 

@@ -96,11 +96,13 @@ func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
 
 // execTextfile is the --prometheus-textfile document of an exec run.
 func execTextfile(sum *report.Summary, path string) []byte {
-	return []byte(execMetrics(sum, textfileRun(path), time.Now()))
+	return []byte(report.ExecMetrics(sum, report.TextfileRun(path), time.Now()))
 }
 
 // checkTextfile labels a check run's metrics for the textfile at path.
-func checkTextfile(doc, path string) string { return withLabel(doc, "run", textfileRun(path)) }
+func checkTextfile(doc, path string) string {
+	return report.WithLabel(doc, "run", report.TextfileRun(path))
+}
 
 // terminal describes standard error for the status line.
 func (a *app) terminal() ops.Terminal {

@@ -8,17 +8,6 @@ import (
 	"github.com/remotectl/remotectl/ops"
 )
 
-func TestWithLabelAddsToEverySeries(t *testing.T) {
-	in := "# HELP m help {x}\n# TYPE m gauge\nm 1\nm{a=\"b c\"} 2\nn{a=\"}{ \"} 3\n"
-	want := "# HELP m help {x}\n# TYPE m gauge\nm{run=\"r\\\"1\"} 1\nm{run=\"r\\\"1\",a=\"b c\"} 2\nn{run=\"r\\\"1\",a=\"}{ \"} 3\n"
-	if got := withLabel(in, "run", `r"1`); got != want {
-		t.Errorf("withLabel:\n%s\nwant:\n%s", got, want)
-	}
-	if got := textfileRun("/var/lib/node_exporter/backup-check.prom"); got != "backup-check" {
-		t.Errorf("textfileRun = %q", got)
-	}
-}
-
 // TestOpsErrorsExitCodes: the errors of ops have their exit codes: a
 // lock held by another run 75, a setting that cannot work 64.
 func TestOpsErrorsExitCodes(t *testing.T) {

@@ -55,8 +55,7 @@ failed.
 --check prints the plan (batches, tasks per host, when: evaluated where it can be)
 and runs only check, wait_for and debug tasks.
 
-Output (-o): text (live progress, then PLAY RECAP) or json (the whole run).
-
+` + report.FormatHelp(report.PlayFormats()) + `
 ` + exitCodesHelp,
 		Example: `  remotectl play -i inventory.yaml site.yaml
   remotectl play rolling.yaml -H web --limit 'web:!web03' -e version=1.4.2
@@ -89,10 +88,9 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	switch a.g.Output {
-	case "text", report.FormatJSON:
-	default:
-		return usageError{fmt.Errorf("play writes -o text or -o json, not %q", a.g.Output)}
+	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0})
+	if err != nil {
+		return usageError{err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
@@ -145,15 +143,15 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 		ExtraVars: extra,
 		Check:     o.Check,
 	}
-	var text *playbook.TextRenderer
-	if a.g.Output == "text" {
-		text = &playbook.TextRenderer{Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0}
-		opts.Observe = text.Observe
+	opts.Observe = render.Observe
+	var text *report.PlayRenderer // the status line goes below text output only
+	if a.g.Output == report.FormatText {
+		text = render
 	}
 	stopProgress := ops.StartPlayProgress(a.terminal(), &opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
 	stopProgress()
-	if err := writePlayReport(a, rep, text); err != nil {
+	if err := render.Finish(rep); err != nil {
 		// The run itself is complete: report the output problem, keep the exit bits.
 		fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
 	}
@@ -244,15 +242,4 @@ func knownVarNames(inv *inventory.Inventory, extra map[string]any) []string {
 		add(n)
 	}
 	return names
-}
-
-// writePlayReport writes the recap (text) or the whole run (json).
-func writePlayReport(a *app, rep *playbook.Report, text *playbook.TextRenderer) error {
-	if text == nil {
-		return playbook.WriteJSON(a.io.Out, rep)
-	}
-	if err := text.Err(); err != nil {
-		return err
-	}
-	return playbook.WriteRecap(a.io.Out, rep, a.useColor())
 }

@@ -113,7 +113,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.IntP("forks", "f", defaultForks, "hosts to work on in parallel")
 	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
 	f.Duration("connect-timeout", 10*time.Second, "time limit to connect and authenticate to a host")
-	f.StringP("output", "o", "text", "output: text, grouped, coalesce, json, jsonl (check also: junit, tap, prometheus, nagios; play: text, json)")
+	f.StringP("output", "o", "text", outputFlagHelp())
 	f.String("color", "auto", "colour: auto, always, never (auto honours NO_COLOR)")
 	f.CountP("verbose", "v", "more detail (repeatable)")
 	f.BoolP("quiet", "q", false, "print only failures and the recap")
@@ -147,20 +147,28 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	return root
 }
 
-// outputFormats returns the -o formats cmd writes.
-func outputFormats(cmd *cobra.Command) []string {
-	switch cmd.Name() {
-	case "exec", "copy", "fetch":
-		return report.Formats
-	case "check":
-		return report.CheckFormats
+// outputFormats returns the -o formats of each command that renders
+// results, from report's format tables.
+func outputFormats() map[string][]report.FormatInfo {
+	return map[string][]report.FormatInfo{
+		"exec":  report.ExecFormats(),
+		"copy":  report.ExecFormats(),
+		"fetch": report.ExecFormats(),
+		"check": report.CheckFormats(),
+		"play":  report.PlayFormats(),
 	}
-	return []string{"text", "json"}
+}
+
+// outputFlagHelp is the help of -o: the formats of exec, check and play.
+func outputFlagHelp() string {
+	formats := outputFormats()
+	list := func(cmd string) string { return strings.Join(report.FormatNames(formats[cmd]), ", ") }
+	return fmt.Sprintf("output: %s (check: %s; play: %s)", list("exec"), list("check"), list("play"))
 }
 
 // completeOutput completes -o with the formats of the command being run.
 func completeOutput(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-	return outputFormats(cmd), cobra.ShellCompDirectiveNoFileComp
+	return report.FormatNames(outputFormats()[cmd.Name()]), cobra.ShellCompDirectiveNoFileComp
 }
 
 // completeRunIDs completes a run ID (runs show, --from): "last", then the

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
-	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
+	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
 		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
 

@@ -1,0 +1,171 @@
+package report
+
+import "time"
+
+// TaskStatus is the outcome of one playbook task on one host.
+type TaskStatus string
+
+// Task statuses.
+const (
+	TaskOK          TaskStatus = "ok"
+	TaskChanged     TaskStatus = "changed"
+	TaskFailed      TaskStatus = "failed"
+	TaskSkipped     TaskStatus = "skipped"
+	TaskUnreachable TaskStatus = "unreachable"
+	// TaskCancelled: the run was interrupted (Ctrl-C) while the task ran.
+	TaskCancelled TaskStatus = "cancelled"
+)
+
+// TaskResult is one task (or one loop item of it) on one host. Every string
+// in it has had secrets redacted.
+type TaskResult struct {
+	Host     string     `json:"host"`
+	Play     string     `json:"play"`
+	Task     string     `json:"task"`
+	Pos      string     `json:"pos"`
+	Action   string     `json:"action"`
+	Handler  bool       `json:"handler,omitempty"`
+	Item     any        `json:"item,omitempty"`
+	Status   TaskStatus `json:"status"`
+	Ignored  bool       `json:"ignored,omitempty"` // failed, but ignore_errors
+	TimedOut bool       `json:"timed_out,omitempty"`
+	// ErrorClass is the class of the error that ended the task (a
+	// remote.Class name: "unreachable" hosts' "refused", "config", ...),
+	// "" when the task ran to an outcome.
+	ErrorClass string        `json:"error_class,omitempty"`
+	Msg        string        `json:"msg,omitempty"`
+	RC         *int          `json:"rc,omitempty"`
+	Stdout     string        `json:"stdout,omitempty"`
+	Stderr     string        `json:"stderr,omitempty"`
+	Attempts   int           `json:"attempts,omitempty"`
+	Duration   time.Duration `json:"duration_ns"`
+}
+
+// PlayHostStats is a host's line of the PLAY RECAP: how many tasks ended
+// how, over every play.
+type PlayHostStats struct {
+	Host        string `json:"host"`
+	OK          int    `json:"ok"`
+	Changed     int    `json:"changed"`
+	Failed      int    `json:"failed"`
+	Skipped     int    `json:"skipped"`
+	Unreachable int    `json:"unreachable"`
+	Ignored     int    `json:"ignored"`
+	TimedOut    bool   `json:"timed_out,omitempty"`
+	Cancelled   bool   `json:"cancelled,omitempty"` // interrupted in the middle of a task
+}
+
+// Count adds a result to the stats. changed tasks count as ok too, as in
+// Ansible's PLAY RECAP.
+func (s *PlayHostStats) Count(r *TaskResult) {
+	switch r.Status {
+	case TaskOK:
+		s.OK++
+	case TaskChanged:
+		s.OK++
+		s.Changed++
+	case TaskFailed:
+		if r.Ignored {
+			s.Ignored++
+		} else {
+			s.Failed++
+		}
+	case TaskSkipped:
+		s.Skipped++
+	case TaskUnreachable:
+		s.Unreachable++
+	case TaskCancelled:
+		s.Cancelled = true
+	}
+	if r.TimedOut {
+		s.TimedOut = true
+	}
+}
+
+// Status is the host's status in the words of exec runs (StatusOK,
+// StatusFailed, ...), so that run records and metrics mean the same
+// everywhere.
+func (s *PlayHostStats) Status() string {
+	switch {
+	case s.TimedOut:
+		return StatusTimeout
+	case s.Cancelled:
+		return StatusCancelled
+	case s.Unreachable > 0:
+		return StatusUnreachable
+	case s.Failed > 0:
+		return StatusFailed
+	}
+	return StatusOK
+}
+
+// PlayReport is what happened in one play.
+type PlayReport struct {
+	Name     string     `json:"name"`
+	Hosts    string     `json:"hosts"` // the pattern
+	Batches  [][]string `json:"batches"`
+	Strategy string     `json:"strategy"`
+	// Stopped says why the play stopped before its last batch ("" when it
+	// ran to the end); NotRun are the hosts it never reached.
+	Stopped string   `json:"stopped,omitempty"`
+	NotRun  []string `json:"not_run,omitempty"`
+	Failed  int      `json:"failed_hosts"` // hosts that failed or were unreachable
+}
+
+// PlayRun is a whole playbook run: every play, every task result, the
+// recap.
+type PlayRun struct {
+	Playbook string           `json:"playbook"`
+	Check    bool             `json:"check_mode,omitempty"`
+	Plays    []*PlayReport    `json:"plays"`
+	Results  []*TaskResult    `json:"results"`
+	Recap    []*PlayHostStats `json:"recap"`
+	// Stopped says why the run stopped early ("" when every play ran).
+	Stopped     string        `json:"stopped,omitempty"`
+	Interrupted bool          `json:"interrupted,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
+// Totals sums the recap: hosts with a (not ignored) failure, unreachable
+// hosts and hosts that timed out. They decide the exit code.
+func (r *PlayRun) Totals() (failed, unreachable, timedOut int) {
+	for _, s := range r.Recap {
+		if s.Failed > 0 {
+			failed++
+		}
+		if s.Unreachable > 0 {
+			unreachable++
+		}
+		if s.TimedOut {
+			timedOut++
+		}
+	}
+	return failed, unreachable, timedOut
+}
+
+// PlayEventKind says what a PlayEvent reports.
+type PlayEventKind uint8
+
+// Play event kinds, and the PlayEvent fields each sets.
+const (
+	PlayStart  PlayEventKind = iota + 1 // Play, About, Hosts
+	BatchStart                          // Play, Batch (1-based), Batches, Hosts
+	TaskStart                           // Play, Task, Handler (linear strategy: the task starts on the batch)
+	TaskDone                            // Result
+	PlayEnd                             // Play, Report
+)
+
+// PlayEvent is what a playbook run reports as it goes. Events come one at a
+// time (never concurrently), in order.
+type PlayEvent struct {
+	Kind    PlayEventKind
+	Play    string // the play's name
+	About   string // PlayStart: its hosts and how they are cut, "(4 hosts, serial 2)"
+	Task    string // the task's display name
+	Handler bool   // the task is a handler
+	Hosts   []string
+	Batch   int
+	Batches int
+	Result  *TaskResult
+	Report  *PlayReport
+}
