@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antchfx/xpath"
+	"github.com/blang/semver/v4"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
@@ -165,7 +167,7 @@ func (d *decoder) scalarMatcher(n *yaml.Node, kind valueKind, prop string) *Matc
 // line patterns for text.
 func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher {
 	switch kind {
-	case kindList:
+	case kindList, kindAny:
 		return &Matcher{Op: OpContainElements, Args: d.elementMatchers(n, prop)}
 	case kindText:
 		args := make([]*Matcher, 0, len(n.Content))
@@ -212,6 +214,7 @@ var matcherOps = []string{
 	string(OpEqual), string(OpHavePrefix), string(OpHaveSuffix), string(OpContainSubstring),
 	string(OpMatchRegexp), string(OpLT), string(OpLE), string(OpGT), string(OpGE), string(OpHaveLen),
 	string(OpContainElement), string(OpContainElements), string(OpConsistOf), string(OpNot), string(OpAnd), string(OpOr),
+	string(OpSemverConstraint), string(OpHaveKey), string(OpGjson), string(OpHavePatterns), string(OpXML),
 }
 
 // opMatcher reads a mapping naming one matcher: {gt: 3}, {not: ...}.
@@ -224,6 +227,9 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 	k, v := pairs[0][0], pairs[0][1]
 	op := MatchOp(k.Value)
 	fits := func(kinds ...valueKind) bool {
+		if kind == kindAny {
+			return true
+		}
 		for _, want := range kinds {
 			if want == kind {
 				return true
@@ -312,8 +318,91 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 		}
 		return m
 	}
+	if m, known := d.structuredMatcher(op, v, kind, prop, fits); known {
+		return m
+	}
 	d.Errorf(k, yamlnode.DidYouMean(k.Value, matcherOps), "%s: unknown matcher %q", prop, k.Value)
 	return nil
+}
+
+// structuredMatcher reads goss's matchers for versions, JSON, XML and line
+// patterns; known is false for any other name.
+func (d *decoder) structuredMatcher(op MatchOp, v *yaml.Node, kind valueKind, prop string, fits func(...valueKind) bool) (m *Matcher, known bool) {
+	switch op {
+	case OpSemverConstraint:
+		if !fits(kindString, kindText, kindList) {
+			return nil, true
+		}
+		src := d.Str(v, string(op))
+		m := &Matcher{Op: op, Value: Literal{Kind: LitString, Text: src}}
+		if d.isDeferred(v) {
+			m.semver = func(semver.Version) bool { return false }
+			return m, true
+		}
+		r, err := semver.ParseRange(src)
+		if err != nil {
+			d.Errorf(v, `write a range such as ">=1.2.0 <2.0.0"`, "%s: bad semver constraint %q: %v", prop, src, err)
+			return nil, true
+		}
+		m.semver = r
+		return m, true
+	case OpHaveKey:
+		if !fits(kindAny) {
+			return nil, true
+		}
+		if e := d.matcherNode(v, kindString, prop+" key"); e != nil {
+			return &Matcher{Op: op, Args: []*Matcher{e}}, true
+		}
+		return nil, true
+	case OpGjson:
+		if !fits(kindString, kindText) {
+			return nil, true
+		}
+		m := &Matcher{Op: OpAnd}
+		for _, kv := range d.Mapping(v, string(op)) {
+			path := d.Str(kv[0], "gjson path")
+			if e := d.matcherNode(kv[1], kindAny, prop+" "+path); e != nil {
+				m.Args = append(m.Args, &Matcher{Op: op, Value: Literal{Kind: LitString, Text: path}, Args: []*Matcher{e}})
+			}
+		}
+		return m, true
+	case OpHavePatterns:
+		if !fits(kindString, kindText, kindList) {
+			return nil, true
+		}
+		if v.Kind != yaml.SequenceNode {
+			d.Errorf(v, "", "%s: have-patterns needs a list of patterns, not %s", prop, yamlnode.Describe(v))
+			return nil, true
+		}
+		return d.listMatcher(v, kindText, prop), true
+	case OpXML:
+		if !fits(kindString, kindText) {
+			return nil, true
+		}
+		var path, want *yaml.Node
+		for _, kv := range d.Mapping(v, string(op)) {
+			switch kv[0].Value {
+			case "xpath":
+				path = kv[1]
+			case "result":
+				want = kv[1]
+			default:
+				d.Errorf(kv[0], "xml takes xpath: and result:", "%s: unknown xml key %q", prop, kv[0].Value)
+			}
+		}
+		if path == nil || want == nil {
+			d.Errorf(v, "write xml: {xpath: EXPR, result: VALUE}", "%s: xml needs xpath and result", prop)
+			return nil, true
+		}
+		expr := d.Str(path, "xpath")
+		if _, err := xpath.Compile(expr); err != nil && !d.isDeferred(path) {
+			d.Errorf(path, "", "%s: bad XPath %q: %v", prop, expr, err)
+			return nil, true
+		}
+		res := &Matcher{Op: OpEqual, Value: Literal{Kind: LitString, Text: want.Value}}
+		return &Matcher{Op: op, Value: Literal{Kind: LitString, Text: expr}, Args: []*Matcher{res}}, true
+	}
+	return nil, false
 }
 
 // flowYAML renders a node on one line, in YAML flow style, for reports.

@@ -231,7 +231,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad regexp pattern", "file:\n  /etc/motd:\n    contents: [\"/x[/\"]\n",
 			[]string{"f.yaml:3:16: contents: bad regular expression: error parsing regexp: missing closing ]: `[`; hint: check the regular expression between the slashes (Go RE2 syntax)"}},
 		{"unknown matcher", "kernel-param:\n  vm.swappiness:\n    value: {greater: 3}\n",
-			[]string{`f.yaml:3:13: value: unknown matcher "greater"; hint: expected one of: and, consist-of, contain-element, contain-elements, contain-substring, equal, ge, gt, have-len, have-prefix, have-suffix, le, lt, match-regexp, not, or`}},
+			[]string{`f.yaml:3:13: value: unknown matcher "greater"; hint: expected one of: and, consist-of, contain-element, contain-elements, contain-substring, equal, ge, gjson, gt, have-key, have-len, have-patterns, have-prefix, have-suffix, le, lt, match-regexp, not, or, semver-constraint, xml`}},
 		{"matcher typo", "kernel-param:\n  vm.swappiness:\n    value: {have-prefx: \"1\"}\n",
 			[]string{`f.yaml:3:13: value: unknown matcher "have-prefx"; hint: did you mean "have-prefix"?`}},
 		{"matcher on wrong kind", "port:\n  tcp:22: {listening: {gt: 1}}\n",
