@@ -233,8 +233,10 @@ func planFile(s *FileSpec, g *gather) hostEval {
 			set("group", stringValue(st.Group)).set("size", intValue(st.Size))
 		if win {
 			o.unavailable("mode", "file modes are not available on Windows hosts")
+			o.unavailable("uid", "numeric owners are not available on Windows hosts (use owner)")
+			o.unavailable("gid", "numeric groups are not available on Windows hosts (use group)")
 		} else {
-			o.set("mode", stringValue(st.Mode))
+			o.set("mode", stringValue(st.Mode)).set("uid", intValue(st.UID)).set("gid", intValue(st.GID))
 		}
 		switch {
 		case st.Type != "symlink":

@@ -387,3 +387,10 @@ func TestRunRefusesUnrenderedTemplates(t *testing.T) {
 		t.Errorf("results = %+v", results)
 	}
 }
+
+func TestParseGossSpellingsTwice(t *testing.T) {
+	_, err := Parse("f.yaml", []byte("file:\n  /a: {exists: true, contents: [x], contains: [y]}\n"))
+	if err == nil || !strings.Contains(err.Error(), "contains repeats a property given under its other name") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -64,11 +64,12 @@ var posixHelpers = map[string]string{
   echo "no package manager found (dpkg, rpm or apk)" >&2; return 1
 }`,
 
-	// A file's type, mode, size, owner and group (the entry itself, not a
-	// link's target), or "missing". GNU and BusyBox stat, else BSD stat.
+	// A file's type, mode, size, owner, group, uid and gid (the entry
+	// itself, not a link's target), or "missing". GNU and BusyBox stat,
+	// else BSD stat.
 	"_stat": `_stat() {
   if [ ! -e "$1" ] && [ ! -h "$1" ]; then echo missing; return 0; fi
-  stat -c '%F|%a|%s|%U|%G' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg' -- "$1"
+  stat -c '%F|%a|%s|%U|%G|%u|%g' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg|%u|%g' -- "$1"
 }`,
 	"_cat":      `_cat() { cat -- "$1"; }`,
 	"_readlink": `_readlink() { readlink -- "$1"; }`,

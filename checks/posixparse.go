@@ -261,6 +261,8 @@ type fileStat struct {
 	Size   int64
 	Owner  string
 	Group  string
+	UID    int64 // -1 where the host has none (Windows)
+	GID    int64
 }
 
 // statTypes maps GNU/BusyBox (%F) and BSD (%HT) type names to goss's.
@@ -275,14 +277,14 @@ var statTypes = map[string]string{
 }
 
 // parseStat parses the _stat helper's output: "missing", or
-// "type|mode|size|owner|group".
+// "type|mode|size|owner|group|uid|gid".
 func parseStat(data []byte) (fileStat, error) {
 	line := strings.TrimSpace(string(data))
 	if line == "missing" {
 		return fileStat{}, nil
 	}
 	f := strings.Split(line, "|")
-	if len(f) != 5 {
+	if len(f) != 7 {
 		return fileStat{}, fmt.Errorf("unexpected stat output %q", line)
 	}
 	typ, ok := statTypes[f[0]]
@@ -297,7 +299,13 @@ func parseStat(data []byte) (fileStat, error) {
 	if err != nil {
 		return fileStat{}, fmt.Errorf("bad size %q in stat output", f[2])
 	}
-	return fileStat{Exists: true, Type: typ, Mode: fmt.Sprintf("%04o", mode&0o7777), Size: size, Owner: f[3], Group: f[4]}, nil
+	uid, err1 := strconv.ParseInt(f[5], 10, 64)
+	gid, err2 := strconv.ParseInt(f[6], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fileStat{}, fmt.Errorf("bad uid or gid %q|%q in stat output", f[5], f[6])
+	}
+	return fileStat{Exists: true, Type: typ, Mode: fmt.Sprintf("%04o", mode&0o7777), Size: size,
+		Owner: f[3], Group: f[4], UID: uid, GID: gid}, nil
 }
 
 // parseChecksum reads the digest from `sha256sum FILE`, `openssl dgst -r`

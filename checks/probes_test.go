@@ -81,6 +81,7 @@ func probeCases() []probeCase {
 		{file: "stat_chardev.txt", parse: wrap(parseStat)},
 		{file: "stat_setuid.txt", parse: wrap(parseStat)},
 		{file: "stat_missing.txt", parse: wrap(parseStat)},
+		{file: "stat_nobody.txt", parse: wrap(parseStat)},
 		{file: "sum_sha256.txt", parse: wrap(parseChecksum)},
 		{file: "sum_md5.txt", parse: wrap(parseChecksum)},
 		{file: "getent_passwd_root.txt", parse: wrap(parsePasswd)},

@@ -520,3 +520,22 @@ func TestRunSplitsLargeGathers(t *testing.T) {
 		t.Errorf("%d results in %d gathers, longest script %d bytes", len(results), host.gathers, longest)
 	}
 }
+
+func TestRunGossSpellingsAndOwnersByNumber(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+file:
+  /etc/passwd: {exists: true, uid: 0, gid: {lt: 1}, contains: ["root:x:"]}
+  /nonexistent: {exists: false, uid: 0}
+dns:
+  localhost: {from: host, resolveable: true}
+`), RunOptions{})
+	want := []string{
+		"file /etc/passwd exists pass", "file /etc/passwd uid pass", "file /etc/passwd gid pass", "file /etc/passwd contents pass",
+		"file /nonexistent exists pass", "file /nonexistent uid skip",
+		"dns localhost resolvable pass",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+}

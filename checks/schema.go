@@ -94,6 +94,19 @@ func listOpt(name string, set func(c *Check) *[]string) optDef {
 	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) { *set(c) = d.strList(n, name) }}
 }
 
+// aliasOpt is an older goss spelling of a property (dns resolveable:, file
+// contains:): read as the property itself, under the property's name in
+// results.
+func aliasOpt(name string, kind valueKind, field func(c *Check) **Matcher) optDef {
+	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) {
+		if m := field(c); *m == nil {
+			*m = d.matcher(n, kind, name)
+		} else {
+			d.Errorf(n, "keep one of them", "%s repeats a property given under its other name", name)
+		}
+	}}
+}
+
 var (
 	hostOnly     = []Vantage{FromHost}
 	bothVantages = []Vantage{FromController, FromHost}
@@ -158,6 +171,7 @@ var schemas = map[string]*schema{
 		opts: []optDef{
 			strOpt("resolve", func(c *Check) *string { return &c.DNS.Name }),
 			strOpt("server", func(c *Check) *string { return &c.DNS.Server }),
+			aliasOpt("resolveable", kindBool, func(c *Check) **Matcher { return &c.DNS.Resolvable }),
 		},
 		init:   initDNS,
 		finish: finishDNS,
@@ -200,6 +214,8 @@ var schemas = map[string]*schema{
 			{"mode", kindString, func(c *Check) **Matcher { return &c.File.Mode }},
 			{"owner", kindString, func(c *Check) **Matcher { return &c.File.Owner }},
 			{"group", kindString, func(c *Check) **Matcher { return &c.File.Group }},
+			{"uid", kindInt, func(c *Check) **Matcher { return &c.File.UID }},
+			{"gid", kindInt, func(c *Check) **Matcher { return &c.File.GID }},
 			{"size", kindInt, func(c *Check) **Matcher { return &c.File.Size }},
 			{"linked-to", kindString, func(c *Check) **Matcher { return &c.File.LinkedTo }},
 			{"md5", kindString, func(c *Check) **Matcher { return &c.File.MD5 }},
@@ -207,7 +223,10 @@ var schemas = map[string]*schema{
 			{"sha512", kindString, func(c *Check) **Matcher { return &c.File.SHA512 }},
 			{"contents", kindText, func(c *Check) **Matcher { return &c.File.Contents }},
 		},
-		opts:   []optDef{strOpt("path", func(c *Check) *string { return &c.File.Path })},
+		opts: []optDef{
+			strOpt("path", func(c *Check) *string { return &c.File.Path }),
+			aliasOpt("contains", kindText, func(c *Check) **Matcher { return &c.File.Contents }),
+		},
 		init:   func(c *Check) { c.File = &FileSpec{Path: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("path", c.File.Path) },
 	},

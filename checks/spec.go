@@ -149,9 +149,11 @@ type FileSpec struct {
 	Size     *Matcher // int, bytes
 	Owner    *Matcher
 	Group    *Matcher
+	UID      *Matcher // int: the owner's number
+	GID      *Matcher // int: the group's number
 	Filetype *Matcher // file, directory, symlink, socket, pipe, character-device, block-device
 	LinkedTo *Matcher
-	Contents *Matcher // text
+	Contents *Matcher // text; goss's older contains: is the same
 	MD5      *Matcher
 	SHA256   *Matcher
 	SHA512   *Matcher

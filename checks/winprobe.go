@@ -267,7 +267,7 @@ func parseWinFile(data []byte) (fileStat, string, error) {
 	if !f.Exists {
 		return fileStat{}, "", nil
 	}
-	st := fileStat{Exists: true, Type: "file", Size: f.Length, Owner: f.Owner, Group: f.Group}
+	st := fileStat{Exists: true, Type: "file", Size: f.Length, Owner: f.Owner, Group: f.Group, UID: -1, GID: -1}
 	switch {
 	case f.LinkType == "SymbolicLink" || f.LinkType == "Junction":
 		st.Type = "symlink"
