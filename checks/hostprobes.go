@@ -393,9 +393,8 @@ func planKernelParam(s *KernelParamSpec, g *gather) hostEval {
 			return failure(sec.failed())
 		}
 		if sec.code != 0 {
-			o := newObserved()
-			o.absent = "no such kernel parameter: " + strings.TrimSpace(sec.stderr)
-			return o
+			// goss: a parameter that cannot be read is an error.
+			return failure("no such kernel parameter: " + strings.TrimSpace(sec.stderr))
 		}
 		return newObserved().set("value", stringValue(strings.TrimRight(string(sec.out), "\n")))
 	}

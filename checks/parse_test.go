@@ -253,7 +253,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad url", "http:\n  www.example.com: {status: 200}\n",
 			[]string{`f.yaml:2:3: http "www.example.com" is not an http:// or https:// URL; hint: write the full URL: https://host/path`}},
 		{"bad dns type", "dns:\n  MXX:example.com: {resolvable: true}\n",
-			[]string{`f.yaml:2:3: dns "MXX:example.com": unknown record type "MXX"; hint: use one of A AAAA CNAME MX TXT SRV NS PTR`}},
+			[]string{`f.yaml:2:3: dns "MXX:example.com": unknown record type "MXX"; hint: use one of A AAAA CNAME MX TXT SRV NS PTR CAA SSHFP`}},
 		{"bad timeout", "command:\n  date: {exit-status: 0, timeout: soon}\n",
 			[]string{`f.yaml:2:35: timeout "soon" is not a duration; hint: write milliseconds (5000) or a duration with a unit (5s, 1m)`}},
 		{"duplicate id", "port:\n  tcp:22: {listening: true}\n  tcp:22: {listening: false}\n",

@@ -103,7 +103,7 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 		"file /nonexistent exists pass", "file /nonexistent mode skip",
 		"user root exists pass", "user root uid pass", "user root groups pass", "user root shell pass",
 		"group sudo gid pass",
-		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value fail",
+		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value error",
 		"mount / exists pass", "mount / filesystem pass", "mount / vfs-opts pass", "mount / usage pass",
 		"dns localhost resolvable pass", "dns localhost addrs pass",
 	}
@@ -135,7 +135,7 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 	if r := find(t, results, "nosuch", "runlevels"); !strings.Contains(r.Message, "only known on SysV init and OpenRC") {
 		t.Errorf("runlevels on systemd = %+v", r)
 	}
-	if r := find(t, results, "no.such", "value"); !strings.HasPrefix(r.Actual, "no such kernel parameter: sysctl: cannot stat") {
+	if r := find(t, results, "no.such", "value"); !strings.HasPrefix(r.Message, "no such kernel parameter: sysctl: cannot stat") {
 		t.Errorf("missing kernel parameter = %+v", r)
 	}
 }
@@ -232,12 +232,12 @@ command:
 `), RunOptions{})
 	want := []string{
 		"command app --version exit-status pass", "command app --version stdout pass", "command app --version stderr pass",
-		"command sleep 100 exit-status fail", "command sleep 100 stdout skip",
+		"command sleep 100 exit-status error", "command sleep 100 stdout error", // goss: a timeout is an error
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)
 	}
-	if r := results[3]; r.Actual != "the command did not finish within 50ms" {
+	if r := results[3]; r.Message != "the command did not finish within 50ms" {
 		t.Errorf("timed-out command = %+v", r)
 	}
 	if host.gathers != 0 {

@@ -427,7 +427,7 @@ func finishHTTP(c *Check) (string, string) {
 }
 
 // dnsTypes are the record types a dns check can query.
-var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "PTR"}
+var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "PTR", "CAA", "SSHFP"}
 
 var dnsTypePrefixRE = regexp.MustCompile(`^[A-Z]+:`)
 

@@ -110,7 +110,7 @@ type HTTPSpec struct {
 }
 
 // DNSSpec: a name resolves, and to what. ID "name" or "TYPE:name" with TYPE
-// one of A AAAA CNAME MX TXT SRV NS PTR (PTR names an IP address).
+// one of A AAAA CNAME MX TXT SRV NS PTR CAA SSHFP (PTR names an IP address).
 type DNSSpec struct {
 	Type       string // "" means A and AAAA
 	Name       string
