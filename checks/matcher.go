@@ -1,8 +1,11 @@
 package checks
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -118,6 +121,34 @@ func stringValue(s string) value  { return value{kind: kindString, s: s} }
 func listValue(l []string) value  { return value{kind: kindList, list: l} }
 func textValue(s string) value    { return value{kind: kindText, s: s, list: lines(s)} }
 func elementValue(s string) value { return stringValue(s) }
+
+// anyValue converts a decoded YAML or JSON value: a map is its keys (for
+// have-key) and its JSON, a list its elements as text, a scalar itself.
+func anyValue(x any) value {
+	switch t := x.(type) {
+	case bool:
+		return boolValue(t)
+	case nil:
+		return stringValue("")
+	case string:
+		return stringValue(t)
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b, _ := json.Marshal(t)
+		return value{kind: kindAny, isMap: true, list: keys, s: string(b)}
+	case []any:
+		elems := make([]string, len(t))
+		for i, e := range t {
+			elems[i] = anyValue(e).text()
+		}
+		return listValue(elems)
+	}
+	return stringValue(fmt.Sprint(x))
+}
 
 // lines splits text into lines without their line ends; a final line end
 // does not start another line.
@@ -295,6 +326,9 @@ func semverMatches(r semver.Range, v value) bool {
 // transform does: invalid JSON or a path that selects nothing matches
 // nothing.
 func gjsonSelect(v value, path string) (value, bool) {
+	if v.isMap || v.kind == kindList || v.kind == kindBool {
+		return value{}, false // goss's gjson reads strings only
+	}
 	s := v.text()
 	if !gjson.Valid(s) {
 		return value{}, false

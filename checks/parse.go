@@ -163,7 +163,11 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 			// goss's free-form metadata: accepted so goss files run unchanged.
 		default:
 			if p := sc.prop(k.Value); p != nil {
-				*p.field(c) = d.matcher(v, p.kind, k.Value)
+				kind := p.kind
+				if sc.kindIn != nil {
+					kind = sc.kindIn(body)
+				}
+				*p.field(c) = d.matcher(v, kind, k.Value)
 			} else if o := sc.opt(k.Value); o != nil {
 				o.decode(d, v, c)
 			} else {

@@ -149,6 +149,9 @@ func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out 
 			out[i] = toResults(r.host, c, c.From, 0, skipped(c, "skip: true"))
 		case c.tmpl != nil:
 			out[i] = r.unevaluated(c, c.From, "the check's templates were not rendered for this host (see Suite.For)")
+		case c.Matching != nil:
+			// Nothing to observe: the content is in the check.
+			out[i] = toResults(r.host, c, c.From, 0, judge(c, newObserved().set("matches", c.Matching.Content)))
 		case c.Command != nil:
 			commands = append(commands, i)
 		case gathered(c, family):

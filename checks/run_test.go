@@ -539,3 +539,53 @@ dns:
 		t.Errorf("results = %q, want %q", got, want)
 	}
 }
+
+// TestRunMatching follows goss's matching examples (docs/gossfile.md):
+// content against a matcher, with no probe and no connection.
+func TestRunMatching(t *testing.T) {
+	checks := mustParse(t, `
+matching:
+  has_substr:
+    content: some string
+    matches: {match-regexp: some str}
+  has_foo_bar_and_baz:
+    content: {foo: bar, baz: bing}
+    matches:
+      and:
+        - have-key: baz
+        - have-key: foo
+  instance_count:
+    content: 3
+    matches: {gt: 1}
+  list:
+    content: [1, 2, "three"]
+    matches: [three, 1]
+  as_reader:
+    content: "line one\nline two\n"
+    as-reader: true
+    matches: ["/^line t/", "!three"]
+  json:
+    content: '{"status": "ok", "items": [1, 2]}'
+    matches: {gjson: {status: ok, items.#: 2}}
+  version:
+    content: 1.4.2
+    matches: {semver-constraint: ">1.4.0"}
+  no_key:
+    content: {foo: bar}
+    matches: {have-key: nope}
+  plain_equal:
+    content: "hello\n"
+    as-reader: true
+    matches: hello
+`)
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
+	want := []string{
+		"matching has_substr matches pass", "matching has_foo_bar_and_baz matches pass",
+		"matching instance_count matches pass", "matching list matches pass",
+		"matching as_reader matches pass", "matching json matches pass", "matching version matches pass",
+		"matching no_key matches fail", "matching plain_equal matches fail",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+}

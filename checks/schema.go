@@ -25,6 +25,9 @@ type schema struct {
 	// finish validates the spec once every key is read; it returns a message
 	// and a hint, or "" when the spec is good.
 	finish func(c *Check) (msg, hint string)
+	// kindIn, when set, gives the kind of the properties from the check's
+	// body instead of propDef.kind (matching's as-reader: makes it text).
+	kindIn func(body *yaml.Node) valueKind
 }
 
 // propDef is a checkable property.
@@ -288,6 +291,19 @@ var schemas = map[string]*schema{
 		init:   func(c *Check) { c.Mount = &MountSpec{MountPoint: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("mount point", c.Mount.MountPoint) },
 	},
+	"matching": {
+		name: "matching", from: FromController, vantages: []Vantage{FromController},
+		props: []propDef{
+			{"matches", kindAny, func(c *Check) **Matcher { return &c.Matching.Matches }},
+		},
+		opts: []optDef{
+			{"content", func(d *decoder, n *yaml.Node, c *Check) { c.Matching.content = n }},
+			boolOpt("as-reader", func(c *Check) *bool { return &c.Matching.AsReader }),
+		},
+		init:   func(c *Check) { c.Matching = &MatchingSpec{} },
+		finish: finishMatching,
+		kindIn: matchingKind,
+	},
 	"tls": {
 		name: "tls", from: FromController, vantages: bothVantages,
 		props: []propDef{
@@ -308,7 +324,45 @@ var schemas = map[string]*schema{
 }
 
 // gossOnlyTypes are goss resource types remotectl does not run.
-var gossOnlyTypes = map[string]bool{"gossfile": true, "interface": true, "matching": true}
+var gossOnlyTypes = map[string]bool{"gossfile": true, "interface": true}
+
+// matchingKind is what a matching check's matches: applies to: text with
+// as-reader: true (so a plain list is goss's line patterns), else the
+// content as written.
+func matchingKind(body *yaml.Node) valueKind {
+	if body.Kind != yaml.MappingNode {
+		return kindAny
+	}
+	for i := 0; i+1 < len(body.Content); i += 2 {
+		k, v := body.Content[i], body.Content[i+1]
+		if k.Value == "as-reader" && v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "true") {
+			return kindText
+		}
+	}
+	return kindAny
+}
+
+// finishMatching turns the content into the value matches: is compared
+// with, as goss does: the YAML value itself, or with as-reader: true its
+// text as Go prints it (fmt's %v).
+func finishMatching(c *Check) (string, string) {
+	m := c.Matching
+	var content any
+	if m.content != nil {
+		if err := m.content.Decode(&content); err != nil {
+			return "content: " + err.Error(), ""
+		}
+	}
+	if m.AsReader {
+		if content == nil {
+			content = ""
+		}
+		m.Content = textValue(fmt.Sprintf("%v", content))
+		return "", ""
+	}
+	m.Content = anyValue(content)
+	return "", ""
+}
 
 // typeNames lists the supported types, for did-you-mean.
 func typeNames() []string {

@@ -38,6 +38,7 @@ type Check struct {
 	KernelParam *KernelParamSpec
 	Mount       *MountSpec
 	TLS         *TLSSpec
+	Matching    *MatchingSpec
 
 	tmpl *checkTemplate // set when the check uses templates; see Suite.For
 }
@@ -200,6 +201,16 @@ type MountSpec struct {
 	Source     *Matcher
 	Filesystem *Matcher
 	Usage      *Matcher // int: % of blocks used
+}
+
+// MatchingSpec: content from the check file (goss's matching, best with
+// templates) against a matcher; nothing is observed, on no host.
+type MatchingSpec struct {
+	Content  value // what matches: is compared with
+	AsReader bool  // content as text, read line by line
+	Matches  *Matcher
+
+	content *yaml.Node // content: as written, read by finish
 }
 
 // TLSSpec: the certificate a TLS server presents. ID "host:port".
