@@ -80,6 +80,19 @@ func (d *decoder) duration(n *yaml.Node, what string) time.Duration {
 	return 0
 }
 
+// count reads a small non-negative integer (retry_count).
+func (d *decoder) count(n *yaml.Node, what string) int {
+	if d.isDeferred(n) {
+		return 0
+	}
+	i, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != yamlnode.TagInt || err != nil || i < 0 || i > 1000 {
+		d.Errorf(n, "write a whole number from 0 to 1000", "%s must be a number of retries, not %s", what, yamlnode.Describe(n))
+		return 0
+	}
+	return i
+}
+
 // strList reads a list of strings; a single string is a list of one.
 func (d *decoder) strList(n *yaml.Node, what string) []string {
 	if n.Kind == yaml.ScalarNode {

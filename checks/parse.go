@@ -159,6 +159,14 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 			c.Skip = d.boolean(v, "skip")
 		case "timeout":
 			c.Timeout = d.duration(v, "timeout")
+		case "retry_count", "retry_delay":
+			if !sc.retries {
+				d.Errorf(k, yamlnode.DidYouMean(k.Value, sc.keys()), "%s: unknown property %q", sc.name, k.Value)
+			} else if k.Value == "retry_count" {
+				c.RetryCount = d.count(v, k.Value)
+			} else {
+				c.RetryDelay = d.duration(v, k.Value)
+			}
 		case "meta":
 			// goss's free-form metadata: accepted so goss files run unchanged.
 		default:

@@ -77,6 +77,7 @@ func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opt
 	deadline := time.Now().Add(r.opts.RetryTimeout)
 	for {
 		r.evaluate(ctx, checks, pending, perCheck)
+		r.retry(ctx, checks, failing(pending, perCheck), perCheck)
 		pending = failing(pending, perCheck)
 		if len(pending) == 0 || r.opts.RetryTimeout <= 0 || time.Now().Add(r.opts.Sleep).After(deadline) {
 			break
@@ -90,6 +91,40 @@ func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opt
 		all = append(all, rs...)
 	}
 	return all
+}
+
+// defaultRetryDelay is goss's wait between two tries of a check with
+// retry_count and no retry_delay.
+const defaultRetryDelay = time.Second
+
+// retry observes again, each on its own, the checks of idx that have a
+// retry_count, until they pass or their tries run out, as goss does.
+func (r *hostRun) retry(ctx context.Context, checks []*Check, idx []int, out [][]Result) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.opts.Parallel)
+	for _, i := range idx {
+		c := checks[i]
+		if c.RetryCount == 0 || c.Skip {
+			continue
+		}
+		delay := c.RetryDelay
+		if delay <= 0 {
+			delay = defaultRetryDelay
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for try := 0; try < c.RetryCount && len(failing([]int{i}, out)) > 0; try++ {
+				if !remote.Sleep(ctx, delay) {
+					return
+				}
+				sem <- struct{}{}
+				r.evaluate(ctx, checks, []int{i}, out)
+				<-sem
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // failing returns the checks with a failed or unevaluated property.

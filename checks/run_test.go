@@ -589,3 +589,45 @@ matching:
 		t.Errorf("results = %q, want %q", got, want)
 	}
 }
+
+// TestRunRetryCount follows goss's retry_count and retry_delay: a check
+// that does not pass is run again, up to retry_count more times.
+func TestRunRetryCount(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{})
+	var mu sync.Mutex
+	runs := map[string]int{}
+	exitAfter := func(name string, passOn int) func(context.Context, *remote.Cmd) (remote.Result, error) {
+		return func(context.Context, *remote.Cmd) (remote.Result, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			runs[name]++
+			if runs[name] >= passOn {
+				return remote.Result{ExitCode: 0}, nil
+			}
+			return remote.Result{ExitCode: 1}, nil
+		}
+	}
+	host.commands["third time"] = exitAfter("third time", 3)
+	host.commands["never"] = exitAfter("never", 100)
+	host.commands["no retries"] = exitAfter("no retries", 2)
+	start := time.Now()
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+command:
+  third time: {exit-status: 0, retry_count: 2, retry_delay: 10}
+  never: {exit-status: 0, retry_count: 1, retry_delay: 10ms}
+  no retries: {exit-status: 0}
+`), RunOptions{})
+	want := []string{"command third time exit-status pass", "command never exit-status fail", "command no retries exit-status fail"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if want := map[string]int{"third time": 3, "never": 2, "no retries": 1}; !reflect.DeepEqual(runs, want) {
+		t.Errorf("runs = %v, want %v", runs, want)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("took %s: retry_delay not honoured", d)
+	}
+	if _, err := Parse("f.yaml", []byte("file:\n  /a: {exists: true, retry_count: 2}\n")); err == nil {
+		t.Error("retry_count accepted on a file check")
+	}
+}

@@ -28,6 +28,8 @@ type schema struct {
 	// kindIn, when set, gives the kind of the properties from the check's
 	// body instead of propDef.kind (matching's as-reader: makes it text).
 	kindIn func(body *yaml.Node) valueKind
+	// retries: the type takes goss's retry_count and retry_delay.
+	retries bool
 }
 
 // propDef is a checkable property.
@@ -67,6 +69,9 @@ func (s *schema) opt(name string) *optDef {
 // keys returns every key a check of this type may have.
 func (s *schema) keys() []string {
 	keys := append([]string(nil), commonKeys...)
+	if s.retries {
+		keys = append(keys, "retry_count", "retry_delay")
+	}
 	for _, p := range s.props {
 		keys = append(keys, p.name)
 	}
@@ -166,7 +171,7 @@ var schemas = map[string]*schema{
 		finish: finishHTTP,
 	},
 	"dns": {
-		name: "dns", from: FromController, vantages: bothVantages,
+		name: "dns", from: FromController, vantages: bothVantages, retries: true,
 		props: []propDef{
 			{"resolvable", kindBool, func(c *Check) **Matcher { return &c.DNS.Resolvable }},
 			{"addrs", kindList, func(c *Check) **Matcher { return &c.DNS.Addrs }},
@@ -200,7 +205,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("process name", c.Process.Comm) },
 	},
 	"package": {
-		name: "package", from: FromHost, vantages: hostOnly,
+		name: "package", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"installed", kindBool, func(c *Check) **Matcher { return &c.Package.Installed }},
 			{"versions", kindList, func(c *Check) **Matcher { return &c.Package.Versions }},
@@ -258,7 +263,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("group name", c.Group.Groupname) },
 	},
 	"command": {
-		name: "command", from: FromHost, vantages: hostOnly,
+		name: "command", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"exit-status", kindInt, func(c *Check) **Matcher { return &c.Command.ExitStatus }},
 			{"stdout", kindText, func(c *Check) **Matcher { return &c.Command.Stdout }},

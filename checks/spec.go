@@ -23,6 +23,11 @@ type Check struct {
 	From    Vantage // where the check is observed from: the type's default unless from: says otherwise
 	Skip    bool
 	Timeout time.Duration // timeout: (goss milliseconds or a Go duration); 0 means RunOptions.DefaultTimeout
+	// RetryCount is goss's retry_count (command, dns, package): a check
+	// that does not pass is observed again, up to this many more times,
+	// RetryDelay apart (goss's default 1s).
+	RetryCount int
+	RetryDelay time.Duration
 
 	Port        *PortSpec
 	Addr        *AddrSpec
