@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -167,9 +166,6 @@ func (d *decoder) scalarMatcher(n *yaml.Node, kind valueKind, prop string) *Matc
 		d.Errorf(n, "write true or false", "%s must be %s, not %s", prop, kind, yamlnode.Describe(n))
 	case kind == kindInt && m.Value.Kind == LitBool:
 		d.Errorf(n, "", "%s must be %s, not %s", prop, kind, yamlnode.Describe(n))
-	case kind == kindList:
-		d.Errorf(n, fmt.Sprintf("write a list: %s: [%s]", prop, n.Value),
-			"%s is a list; a single value cannot be compared with it", prop)
 	default:
 		return m
 	}

@@ -407,6 +407,14 @@ func equalLiteral(lit Literal, v value) bool {
 	switch v.kind {
 	case kindBool:
 		return lit.Kind == LitBool && lit.Bool == v.b
+	case kindList:
+		// goss compares a single value with the list's elements joined by
+		// line ends (its to-string transform): groups: root is [root].
+		if lit.Kind == LitNumber && len(v.list) == 1 {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v.list[0]), 64)
+			return err == nil && n == lit.Num
+		}
+		return lit.Text == strings.Join(v.list, "\n")
 	case kindText:
 		// goss compares the whole output, line ends included: stdout: hello
 		// does not match "hello\n" (a number compares numerically).

@@ -86,6 +86,11 @@ func TestMatchers(t *testing.T) {
 		{kindText, `[{match-regexp: "^t"}]`, textValue("hi\nthere\n"), true},
 		// goss compares a plain string with the whole output: echo hi fails stdout: hi.
 		{kindText, "hi", textValue("hi\n"), false},
+		// A single value for a list is the list of that one value, as in goss.
+		{kindList, "root", listValue([]string{"root"}), true},
+		{kindList, "root", listValue([]string{"root", "wheel"}), false},
+		{kindList, "0.0.0.0", listValue([]string{"0.0.0.0"}), true},
+		{kindList, "5", listValue([]string{"5.0"}), true},
 		{kindText, `"hi\n"`, textValue("hi\n"), true},
 		{kindText, "3", textValue(" 3\n"), true}, // numbers compare numerically
 		// goss's have-patterns, read from matchers/have_patterns.go.
