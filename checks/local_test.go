@@ -73,7 +73,7 @@ file:
     contents: ["first line", "!/^second/", "no newline"]
     sha256: %[6]s
     md5: %[7]s
-  %[8]q: {filetype: symlink, linked-to: %[4]q}
+  %[8]q: {exists: true, filetype: symlink, linked-to: %[4]q}
   %[9]q: {exists: false}
 user:
   root: {exists: true, uid: 0, home: /root, groups: [root]}
@@ -111,7 +111,7 @@ command:
 	if want := 2; counting.runs != want { // the gather and the command
 		t.Errorf("%d round trips, want %d", counting.runs, want)
 	}
-	if got := len(results); got != 32 {
+	if got := len(results); got != 33 {
 		t.Errorf("%d results: %v", got, summary(results))
 	}
 }

@@ -309,19 +309,19 @@ func TestDNSChecksWithServer(t *testing.T) {
 	checks := mustParse(t, fmt.Sprintf(`
 dns:
   www.example.test: {server: %[1]s, resolvable: true, addrs: {consist-of: [192.0.2.10, "2001:db8::10"]}}
-  A:www.example.test: {server: %[1]s, addrs: {equal: [192.0.2.10]}}
-  AAAA:www.example.test: {server: %[1]s, addrs: ["2001:db8::10"]}
-  CNAME:alias.example.test: {server: %[1]s, addrs: [www.example.test.]}
-  A:alias.example.test: {server: %[1]s, addrs: {equal: [192.0.2.10]}}
-  MX:example.test: {server: %[1]s, addrs: ["10 mail.example.test."]}
-  TXT:example.test: {server: %[1]s, addrs: {consist-of: ["v=spf1 -all", part one, part two]}}
-  NS:example.test: {server: %[1]s, addrs: [ns1.example.test.]}
-  SRV:_sip._tcp.example.test: {server: %[1]s, addrs: ["10 60 5060 sip.example.test."]}
-  PTR:192.0.2.10: {server: %[1]s, addrs: [www.example.test.]}
-  PTR:2001:db8::10: {server: %[1]s, addrs: [www.example.test.]}
-  TXT:big.example.test: {server: %[1]s, addrs: {have-len: 40}}
-  CAA:example.test: {server: %[1]s, addrs: ["0 issue letsencrypt.org", "128 iodef mailto:ca@example.test"]}
-  SSHFP:www.example.test: {server: %[1]s, addrs: ["4 2 0A1BFF"]}
+  A:www.example.test: {server: %[1]s, resolvable: true, addrs: {equal: [192.0.2.10]}}
+  AAAA:www.example.test: {server: %[1]s, resolvable: true, addrs: ["2001:db8::10"]}
+  CNAME:alias.example.test: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  A:alias.example.test: {server: %[1]s, resolvable: true, addrs: {equal: [192.0.2.10]}}
+  MX:example.test: {server: %[1]s, resolvable: true, addrs: ["10 mail.example.test."]}
+  TXT:example.test: {server: %[1]s, resolvable: true, addrs: {consist-of: ["v=spf1 -all", part one, part two]}}
+  NS:example.test: {server: %[1]s, resolvable: true, addrs: [ns1.example.test.]}
+  SRV:_sip._tcp.example.test: {server: %[1]s, resolvable: true, addrs: ["10 60 5060 sip.example.test."]}
+  PTR:192.0.2.10: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  PTR:2001:db8::10: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  TXT:big.example.test: {server: %[1]s, resolvable: true, addrs: {have-len: 40}}
+  CAA:example.test: {server: %[1]s, resolvable: true, addrs: ["0 issue letsencrypt.org", "128 iodef mailto:ca@example.test"]}
+  SSHFP:www.example.test: {server: %[1]s, resolvable: true, addrs: ["4 2 0A1BFF"]}
   missing.example.test: {server: %[1]s, resolvable: false, addrs: [x]}
   MX:www.example.test: {server: %[1]s, resolvable: true}
   localhost: {resolvable: true}
@@ -354,14 +354,14 @@ dns:
 	host := &dialingExec{}
 	fromHost := mustParse(t, fmt.Sprintf(`
 dns:
-  MX:example.test: {from: host, server: %[1]s, addrs: ["10 mail.example.test."]}
+  MX:example.test: {from: host, server: %[1]s, resolvable: true, addrs: ["10 mail.example.test."]}
   TXT:example.test: {from: host, resolvable: true}
 `, dns.addr))
 	results = Run(context.Background(), host, HostInfo{Name: "h"}, fromHost, RunOptions{})
 	if r := results[0]; r.Status != Pass || r.Vantage != FromHost {
 		t.Errorf("MX from host = %+v", r)
 	}
-	if r := results[1]; r.Status != Error || !strings.Contains(r.Message, "need server:") {
+	if r := results[2]; r.Status != Error || !strings.Contains(r.Message, "need server:") {
 		t.Errorf("TXT from host without server = %+v", r)
 	}
 	if got := host.dialed(); !reflect.DeepEqual(got, []string{"tcp " + dns.addr}) {

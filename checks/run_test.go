@@ -73,7 +73,7 @@ file:
 user:
   root: {exists: true, uid: 0, groups: [root], shell: /bin/bash}
 group:
-  sudo: {gid: 27}
+  sudo: {exists: true, gid: 27}
 kernel-param:
   net.core.somaxconn: {value: {ge: 1024}}
   no.such: {value: "1"}
@@ -102,7 +102,7 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 		"file /etc/passwd size pass", "file /etc/passwd sha256 pass", "file /etc/passwd contents pass",
 		"file /nonexistent exists pass", "file /nonexistent mode skip",
 		"user root exists pass", "user root uid pass", "user root groups pass", "user root shell pass",
-		"group sudo gid pass",
+		"group sudo exists pass", "group sudo gid pass",
 		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value error",
 		"mount / exists pass", "mount / filesystem pass", "mount / vfs-opts pass", "mount / usage pass",
 		"dns localhost resolvable pass", "dns localhost addrs pass",
@@ -629,5 +629,26 @@ command:
 	}
 	if _, err := Parse("f.yaml", []byte("file:\n  /a: {exists: true, retry_count: 2}\n")); err == nil {
 		t.Error("retry_count accepted on a file check")
+	}
+}
+
+// TestRunRequiredProperties follows goss's resource/*.go: the property a
+// type always evaluates (file exists, port listening, command
+// exit-status, ...) fails when the check leaves it out, and the others are
+// skipped; a service has none.
+func TestRunRequiredProperties(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+file:
+  /etc/passwd: {mode: "0644"}
+service:
+  ssh: {running: true}
+`), RunOptions{})
+	want := []string{"file /etc/passwd exists fail", "file /etc/passwd mode skip", "service ssh running pass"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[0]; r.Expected != "(required)" || !strings.Contains(r.Message, "add exists:") {
+		t.Errorf("missing exists = %+v", r)
 	}
 }

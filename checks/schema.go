@@ -30,6 +30,9 @@ type schema struct {
 	kindIn func(body *yaml.Node) valueKind
 	// retries: the type takes goss's retry_count and retry_delay.
 	retries bool
+	// required is the property goss always evaluates (exists:, listening:,
+	// ...): a check without it fails there, as in goss; "" when none.
+	required string
 }
 
 // propDef is a checkable property.
@@ -123,7 +126,7 @@ var (
 // schemas are the supported resource types, by name.
 var schemas = map[string]*schema{
 	"port": {
-		name: "port", from: FromHost, vantages: hostOnly,
+		name: "port", required: "listening", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"listening", kindBool, func(c *Check) **Matcher { return &c.Port.Listening }},
 			{"ip", kindList, func(c *Check) **Matcher { return &c.Port.IP }},
@@ -135,7 +138,7 @@ var schemas = map[string]*schema{
 		finish: finishPort,
 	},
 	"addr": {
-		name: "addr", from: FromController, vantages: bothVantages,
+		name: "addr", required: "reachable", from: FromController, vantages: bothVantages,
 		props: []propDef{
 			{"reachable", kindBool, func(c *Check) **Matcher { return &c.Addr.Reachable }},
 		},
@@ -147,7 +150,7 @@ var schemas = map[string]*schema{
 		finish: finishAddr,
 	},
 	"http": {
-		name: "http", from: FromController, vantages: bothVantages,
+		name: "http", required: "status", from: FromController, vantages: bothVantages,
 		props: []propDef{
 			{"status", kindInt, func(c *Check) **Matcher { return &c.HTTP.Status }},
 			{"headers", kindText, func(c *Check) **Matcher { return &c.HTTP.Headers }},
@@ -171,7 +174,7 @@ var schemas = map[string]*schema{
 		finish: finishHTTP,
 	},
 	"dns": {
-		name: "dns", from: FromController, vantages: bothVantages, retries: true,
+		name: "dns", required: "resolvable", from: FromController, vantages: bothVantages, retries: true,
 		props: []propDef{
 			{"resolvable", kindBool, func(c *Check) **Matcher { return &c.DNS.Resolvable }},
 			{"addrs", kindList, func(c *Check) **Matcher { return &c.DNS.Addrs }},
@@ -196,7 +199,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("service name", c.Service.Name) },
 	},
 	"process": {
-		name: "process", from: FromHost, vantages: hostOnly,
+		name: "process", required: "running", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"running", kindBool, func(c *Check) **Matcher { return &c.Process.Running }},
 		},
@@ -205,7 +208,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("process name", c.Process.Comm) },
 	},
 	"package": {
-		name: "package", from: FromHost, vantages: hostOnly, retries: true,
+		name: "package", required: "installed", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"installed", kindBool, func(c *Check) **Matcher { return &c.Package.Installed }},
 			{"versions", kindList, func(c *Check) **Matcher { return &c.Package.Versions }},
@@ -215,7 +218,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("package name", c.Package.Name) },
 	},
 	"file": {
-		name: "file", from: FromHost, vantages: hostOnly,
+		name: "file", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.File.Exists }},
 			{"filetype", kindString, func(c *Check) **Matcher { return &c.File.Filetype }},
@@ -239,7 +242,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return notEmpty("path", c.File.Path) },
 	},
 	"user": {
-		name: "user", from: FromHost, vantages: hostOnly,
+		name: "user", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.User.Exists }},
 			{"uid", kindInt, func(c *Check) **Matcher { return &c.User.UID }},
@@ -253,7 +256,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("user name", c.User.Username) },
 	},
 	"group": {
-		name: "group", from: FromHost, vantages: hostOnly,
+		name: "group", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.Group.Exists }},
 			{"gid", kindInt, func(c *Check) **Matcher { return &c.Group.GID }},
@@ -263,7 +266,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("group name", c.Group.Groupname) },
 	},
 	"command": {
-		name: "command", from: FromHost, vantages: hostOnly, retries: true,
+		name: "command", required: "exit-status", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"exit-status", kindInt, func(c *Check) **Matcher { return &c.Command.ExitStatus }},
 			{"stdout", kindText, func(c *Check) **Matcher { return &c.Command.Stdout }},
@@ -274,7 +277,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return notEmpty("command", c.Command.Exec) },
 	},
 	"kernel-param": {
-		name: "kernel-param", from: FromHost, vantages: hostOnly,
+		name: "kernel-param", required: "value", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"value", kindString, func(c *Check) **Matcher { return &c.KernelParam.Value }},
 		},
@@ -283,7 +286,7 @@ var schemas = map[string]*schema{
 		finish: finishKernelParam,
 	},
 	"mount": {
-		name: "mount", from: FromHost, vantages: hostOnly,
+		name: "mount", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.Mount.Exists }},
 			{"source", kindString, func(c *Check) **Matcher { return &c.Mount.Source }},
@@ -297,7 +300,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return notEmpty("mount point", c.Mount.MountPoint) },
 	},
 	"matching": {
-		name: "matching", from: FromController, vantages: []Vantage{FromController},
+		name: "matching", required: "matches", from: FromController, vantages: []Vantage{FromController},
 		props: []propDef{
 			{"matches", kindAny, func(c *Check) **Matcher { return &c.Matching.Matches }},
 		},
