@@ -73,13 +73,20 @@ func (g *gather) add(key, helper, code string) int {
 	if i, ok := g.byKey[key]; ok {
 		return i
 	}
-	if helper != "" && !g.helper[helper] {
-		g.helper[helper] = true
-		g.helpers = append(g.helpers, helper)
-	}
+	g.use(helper)
 	g.reqs = append(g.reqs, request{code: code})
 	g.byKey[key] = len(g.reqs) - 1
 	return len(g.reqs) - 1
+}
+
+// use puts helpers in the script ("" is none).
+func (g *gather) use(helpers ...string) {
+	for _, h := range helpers {
+		if h != "" && !g.helper[h] {
+			g.helper[h] = true
+			g.helpers = append(g.helpers, h)
+		}
+	}
 }
 
 // section returns what request h produced.

@@ -178,24 +178,34 @@ var digests = []struct{ prop, posix, windows string }{
 	{"md5", "md5", "MD5"}, {"sha256", "sha256", "SHA256"}, {"sha512", "sha512", "SHA512"},
 }
 
+// posixPathCall calls a helper on a file's path, expanding goss's ~ and
+// ~user first (a path that starts with ~ is never a literal name there).
+func posixPathCall(g *gather, helper, path string, args ...string) string {
+	if !strings.HasPrefix(path, "~") {
+		return posixCall(helper, append(args, path)...)
+	}
+	g.use("_getent", "_tilde")
+	return posixCall("_tilded", append([]string{helper, path}, args...)...)
+}
+
 func planFile(s *FileSpec, g *gather) hostEval {
 	win := g.windows()
 	var statH int
 	if win {
 		statH = g.add("file:"+s.Path, "", psFile(s.Path))
 	} else {
-		statH = g.add("stat:"+s.Path, "_stat", posixCall("_stat", s.Path))
+		statH = g.add("stat:"+s.Path, "_stat", posixPathCall(g, "_stat", s.Path))
 	}
 	contentsH, linkH := -1, -1
 	if s.Contents != nil {
 		if win {
 			contentsH = g.add("cat:"+s.Path, "", psContents(s.Path))
 		} else {
-			contentsH = g.add("cat:"+s.Path, "_cat", posixCall("_cat", s.Path))
+			contentsH = g.add("cat:"+s.Path, "_cat", posixPathCall(g, "_cat", s.Path))
 		}
 	}
 	if s.LinkedTo != nil && !win {
-		linkH = g.add("readlink:"+s.Path, "_readlink", posixCall("_readlink", s.Path))
+		linkH = g.add("readlink:"+s.Path, "_readlink", posixPathCall(g, "_readlink", s.Path))
 	}
 	sumH := make(map[string]int)
 	for _, d := range digests {
@@ -205,7 +215,7 @@ func planFile(s *FileSpec, g *gather) hostEval {
 		if win {
 			sumH[d.prop] = g.add(d.prop+":"+s.Path, "", psHash(d.windows, s.Path))
 		} else {
-			sumH[d.prop] = g.add(d.prop+":"+s.Path, "_sum", posixCall("_sum", d.posix, s.Path))
+			sumH[d.prop] = g.add(d.prop+":"+s.Path, "_sum", posixPathCall(g, "_sum", s.Path, d.posix))
 		}
 	}
 	return func() *observed {

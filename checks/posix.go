@@ -71,6 +71,20 @@ var posixHelpers = map[string]string{
   if [ ! -e "$1" ] && [ ! -h "$1" ]; then echo missing; return 0; fi
   stat -c '%F|%a|%s|%U|%G|%u|%g' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg|%u|%g' -- "$1"
 }`,
+	// A path with goss's ~ and ~user expanded to the home directory (of
+	// the user the probes run as, or of user); an unknown user fails.
+	// _tilded HELPER PATH ARGS... calls HELPER ARGS... on the expanded PATH.
+	"_tilde": `_tilded() { _f=$1; _p=$(_tilde "$2") || return 1; shift 2; "$_f" "$@" "$_p"; }
+_tilde() {
+  case "$1" in
+  "~"|"~/"*) printf '%s\n' "$HOME${1#"~"}" ;;
+  "~"*) _u=${1%%/*}; _u=${_u#"~"}
+    _h=$(_getent passwd "$_u" | cut -d: -f6)
+    if [ -z "$_h" ]; then echo "no such user: $_u" >&2; return 1; fi
+    printf '%s%s\n' "$_h" "${1#"~$_u"}" ;;
+  *) printf '%s\n' "$1" ;;
+  esac
+}`,
 	"_cat":      `_cat() { cat -- "$1"; }`,
 	"_readlink": `_readlink() { readlink -- "$1"; }`,
 	// A checksum ($1: md5, sha256, sha512) of a file.
