@@ -169,19 +169,21 @@ func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd
 	stdout.max, stderr.max = maxGatherOutput, 64<<10
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	res, err := exec.Run(ctx, cmd)
-	if err != nil {
-		g.err = fmt.Errorf("the probe script could not run: %w", err)
-		return
-	}
 	if stdout.overflow {
 		g.err = fmt.Errorf("the probes returned more than %d MiB; check fewer or smaller files' contents", maxGatherOutput>>20)
 		return
 	}
+	// The probes that finished keep their output, even when the script
+	// was stopped (the host's time ran out) or the connection was lost.
 	found := splitSections(stdout.Bytes(), nonce)
 	for i, s := range found {
 		if i >= first && i < len(g.sections) {
 			g.sections[i] = s
 		}
+	}
+	if err != nil {
+		g.err = fmt.Errorf("the probe script could not run: %w", err)
+		return
 	}
 	if len(found) == 0 && (res.ExitCode != 0 || res.Signal != "") {
 		msg := strings.TrimSpace(stderr.String())

@@ -39,11 +39,12 @@ func planHost(c *Check, g *gather) hostEval {
 
 // output returns a section's output, or what went wrong (the gather or
 // this probe).
+// A probe that finished before the gather stopped keeps its output.
 func (g *gather) output(h int, what string) ([]byte, string) {
-	if g.err != nil {
+	s := g.section(h)
+	if !s.ok && g.err != nil {
 		return nil, g.err.Error()
 	}
-	s := g.section(h)
 	if msg := s.failed(); msg != "" {
 		return nil, what + ": " + msg
 	}
@@ -395,10 +396,10 @@ func planKernelParam(s *KernelParamSpec, g *gather) hostEval {
 	}
 	h := g.add("sysctl:"+s.Name, "_sysctl", posixCall("_sysctl", s.Name))
 	return func() *observed {
-		if g.err != nil {
+		sec := g.section(h)
+		if !sec.ok && g.err != nil {
 			return failure(g.err.Error())
 		}
-		sec := g.section(h)
 		if !sec.ok {
 			return failure(sec.failed())
 		}

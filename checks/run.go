@@ -21,8 +21,13 @@ type RunOptions struct {
 	RetryTimeout time.Duration
 	// Sleep is the pause between retries (default 1s).
 	Sleep time.Duration
-	// DefaultTimeout bounds a check that sets no timeout: (default 10s).
+	// DefaultTimeout bounds a command or network check that sets no
+	// timeout: (default 10s).
 	DefaultTimeout time.Duration
+	// HostTimeout bounds the host-side probes (the gather) as a whole
+	// (default 60s; a gathered check's longer timeout: extends it). A probe
+	// that finished keeps its result when the bound stops the rest.
+	HostTimeout time.Duration
 	// Become runs the host-side probes and command checks through sudo
 	// (as BecomeUser, root when empty), so root-only files can be checked.
 	// Ignored on Windows hosts.
@@ -32,9 +37,10 @@ type RunOptions struct {
 
 // Defaults of RunOptions.
 const (
-	DefaultParallel = 8
-	DefaultSleep    = time.Second
-	DefaultTimeout  = 10 * time.Second
+	DefaultParallel    = 8
+	DefaultSleep       = time.Second
+	DefaultTimeout     = 10 * time.Second
+	DefaultHostTimeout = time.Minute
 )
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -46,6 +52,9 @@ func (o RunOptions) withDefaults() RunOptions {
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTimeout
+	}
+	if o.HostTimeout <= 0 {
+		o.HostTimeout = DefaultHostTimeout
 	}
 	return o
 }
@@ -251,7 +260,7 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 		return
 	}
 	if len(jobs) > 0 {
-		limit := r.opts.DefaultTimeout
+		limit := r.opts.HostTimeout
 		for _, j := range jobs {
 			limit = max(limit, checks[j.i].Timeout)
 		}

@@ -652,3 +652,26 @@ service:
 		t.Errorf("missing exists = %+v", r)
 	}
 }
+
+// TestRunHostBoundKeepsFinishedProbes: a probe that hangs uses up the
+// host's bound, but the probes that finished before it keep their
+// results; only the unfinished ones are errors.
+func TestRunHostBoundKeepsFinishedProbes(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{
+		posixCall("_stat", "/etc/passwd"): {out: probe(t, "stat_file.txt")},
+		posixCall("_svc", "slow"):         {hang: true},
+	})
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+file:
+  /etc/passwd: {exists: true}
+service:
+  slow: {running: true}
+`), RunOptions{HostTimeout: 100 * time.Millisecond})
+	want := []string{"file /etc/passwd exists pass", "service slow running error"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[1]; !strings.Contains(r.Message, "did not finish within 100ms") {
+		t.Errorf("unfinished probe = %+v", r)
+	}
+}
