@@ -31,6 +31,8 @@ func planHost(c *Check, g *gather) hostEval {
 		return planKernelParam(c.KernelParam, g)
 	case "mount":
 		return planMount(c.Mount, g)
+	case "interface":
+		return planInterface(c.Interface, g)
 	case "dns":
 		return planResolve(c.DNS, g)
 	}
@@ -120,6 +122,40 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 			return o.unavailable("runlevels", "runlevels are only known on SysV init and OpenRC hosts, not "+st.Init)
 		}
 		return o.set("runlevels", listValue(st.Runlevels))
+	}
+}
+
+func planInterface(s *InterfaceSpec, g *gather) hostEval {
+	win := g.windows()
+	var h int
+	if win {
+		h = g.add("iface:"+s.Name, "", psInterface(s.Name))
+	} else {
+		h = g.add("iface:"+s.Name, "_iface", posixCall("_iface", s.Name))
+	}
+	return func() *observed {
+		out, problem := g.output(h, "reading the interface")
+		if problem != "" {
+			return failure(problem)
+		}
+		parse := parseIface
+		if win {
+			parse = parseWinInterface
+		}
+		ifc, err := parse(out)
+		if err != nil {
+			return failure(err.Error())
+		}
+		o := newObserved().set("exists", boolValue(ifc.Exists))
+		if !ifc.Exists {
+			o.absent = "no such interface"
+			return o
+		}
+		o.set("mtu", intValue(ifc.MTU))
+		if ifc.Addrs == nil {
+			return o.unavailable("addrs", "the host has no ip command (iproute2) to list addresses")
+		}
+		return o.set("addrs", listValue(ifc.Addrs))
 	}
 }
 

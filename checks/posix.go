@@ -108,7 +108,16 @@ _tilde() {
 }`,
 
 	"_mounts": `_mounts() { cat /proc/self/mountinfo; }`,
-	"_df":     `_df() { df -P -- "$1"; }`,
+
+	// A network interface: "missing", or "mtu N" then "addr CIDR" lines
+	// (from ip -o addr; "noaddrs" when ip is not installed).
+	"_iface": `_iface() {
+  case "$1" in */*|.|..) echo missing; return 0;; esac
+  if [ ! -e "/sys/class/net/$1" ]; then echo missing; return 0; fi
+  echo "mtu $(cat "/sys/class/net/$1/mtu")"
+  if command -v ip >/dev/null 2>&1; then ip -o addr show dev "$1" | awk '{print "addr " $4}'; else echo noaddrs; fi
+}`,
+	"_df": `_df() { df -P -- "$1"; }`,
 
 	// Addresses a name resolves to through the host's resolver ($1: ahosts,
 	// ahostsv4 or ahostsv6).

@@ -253,6 +253,40 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
+// iface is what a host says of a network interface. Addrs is nil when the
+// host cannot list them, empty when there are none.
+type iface struct {
+	Exists bool
+	MTU    int64
+	Addrs  []string
+}
+
+// parseIface parses the _iface helper's output.
+func parseIface(data []byte) (iface, error) {
+	out := iface{Exists: true, Addrs: []string{}}
+	for _, line := range lines(string(data)) {
+		key, val, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch key {
+		case "missing":
+			return iface{}, nil
+		case "mtu":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				return iface{}, fmt.Errorf("bad MTU %q", val)
+			}
+			out.MTU = n
+		case "addr":
+			out.Addrs = append(out.Addrs, val)
+		case "noaddrs":
+			out.Addrs = nil
+		case "":
+		default:
+			return iface{}, fmt.Errorf("unexpected interface output %q", line)
+		}
+	}
+	return out, nil
+}
+
 // fileStat is what stat says of a file.
 type fileStat struct {
 	Exists bool

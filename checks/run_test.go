@@ -48,6 +48,8 @@ func debianHost(t testing.TB) *fakeHost {
 		posixCall("_mounts"):                        {out: probe(t, "mountinfo.txt")},
 		posixCall("_df", "/"):                       {out: probe(t, "df_root.txt")},
 		posixCall("_ahosts", "ahosts", "localhost"): {out: probe(t, "ahosts_localhost.txt")},
+		posixCall("_iface", "lo"):                   {out: probe(t, "iface_lo.txt")},
+		posixCall("_iface", "eth9"):                 {out: probe(t, "iface_missing.txt")},
 	})
 }
 
@@ -673,5 +675,23 @@ service:
 	}
 	if r := results[1]; !strings.Contains(r.Message, "did not finish within 100ms") {
 		t.Errorf("unfinished probe = %+v", r)
+	}
+}
+
+// TestRunInterface follows goss's interface: exists, addrs (with prefix
+// lengths, as Go's net.Interface.Addrs prints them) and mtu.
+func TestRunInterface(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+interface:
+  lo: {exists: true, addrs: [127.0.0.1/8, "::1/128"], mtu: 65536}
+  eth9: {exists: false, mtu: 1500}
+`), RunOptions{})
+	want := []string{
+		"interface lo exists pass", "interface lo addrs pass", "interface lo mtu pass",
+		"interface eth9 exists pass", "interface eth9 mtu skip",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
 	}
 }

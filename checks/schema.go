@@ -299,6 +299,17 @@ var schemas = map[string]*schema{
 		init:   func(c *Check) { c.Mount = &MountSpec{MountPoint: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("mount point", c.Mount.MountPoint) },
 	},
+	"interface": {
+		name: "interface", from: FromHost, vantages: hostOnly, required: "exists",
+		props: []propDef{
+			{"exists", kindBool, func(c *Check) **Matcher { return &c.Interface.Exists }},
+			{"addrs", kindList, func(c *Check) **Matcher { return &c.Interface.Addrs }},
+			{"mtu", kindInt, func(c *Check) **Matcher { return &c.Interface.MTU }},
+		},
+		opts:   []optDef{strOpt("name", func(c *Check) *string { return &c.Interface.Name })},
+		init:   func(c *Check) { c.Interface = &InterfaceSpec{Name: c.ID} },
+		finish: func(c *Check) (string, string) { return needName("interface name", c.Interface.Name) },
+	},
 	"matching": {
 		name: "matching", required: "matches", from: FromController, vantages: []Vantage{FromController},
 		props: []propDef{
@@ -332,7 +343,7 @@ var schemas = map[string]*schema{
 }
 
 // gossOnlyTypes are goss resource types remotectl does not run.
-var gossOnlyTypes = map[string]bool{"gossfile": true, "interface": true}
+var gossOnlyTypes = map[string]bool{"gossfile": true}
 
 // matchingKind is what a matching check's matches: applies to: text with
 // as-reader: true (so a plain list is goss's line patterns), else the

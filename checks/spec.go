@@ -44,6 +44,7 @@ type Check struct {
 	Mount       *MountSpec
 	TLS         *TLSSpec
 	Matching    *MatchingSpec
+	Interface   *InterfaceSpec
 
 	tmpl *checkTemplate // set when the check uses templates; see Suite.For
 }
@@ -216,6 +217,15 @@ type MatchingSpec struct {
 	Matches  *Matcher
 
 	content *yaml.Node // content: as written, read by finish
+}
+
+// InterfaceSpec: a network interface (goss's interface): sysfs and ip on
+// Linux, Get-NetAdapter on Windows.
+type InterfaceSpec struct {
+	Name   string
+	Exists *Matcher
+	Addrs  *Matcher // list: addresses with prefix length, "192.0.2.1/24"
+	MTU    *Matcher // int
 }
 
 // TLSSpec: the certificate a TLS server presents. ID "host:port".
