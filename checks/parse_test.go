@@ -214,8 +214,8 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown type", "prot:\n  tcp:22: {listening: true}\n",
 			[]string{`f.yaml:1:1: unknown resource type "prot"; hint: did you mean "port"?`}},
-		{"goss-only type", "gossfile:\n  a.yaml: {}\n",
-			[]string{`f.yaml:1:1: goss's "gossfile" resource type is not supported by remotectl; hint: remove it, or run that part with goss itself`}},
+		{"gossfile without a file", "gossfile:\n  a.yaml: {}\n",
+			[]string{`f.yaml:2:3: gossfile includes cannot be read here; hint: include other check files from a check file given to remotectl check`}},
 		{"unknown property", "port:\n  tcp:22:\n    listenning: true\n",
 			[]string{`f.yaml:3:5: port: unknown property "listenning"; hint: did you mean "listening"?`}},
 		{"nothing to check", "port:\n  tcp:22: {title: ssh}\n",
@@ -390,5 +390,31 @@ func TestParseGossSpellingsTwice(t *testing.T) {
 	_, err := Parse("f.yaml", []byte("file:\n  /a: {exists: true, contents: [x], contains: [y]}\n"))
 	if err == nil || !strings.Contains(err.Error(), "contains repeats a property given under its other name") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestLoadGossfileIncludes follows goss's store.go: includes are relative to
+// the including file, globs are read in order, file: names the path,
+// skip: true leaves an entry out, and entries are read in id order.
+func TestLoadGossfileIncludes(t *testing.T) {
+	s, err := Load([]string{filepath.Join("testdata", "gossfile", "main.yaml")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range s.Checks {
+		ids = append(ids, c.ID)
+	}
+	if want := []string{"main", "leaf", "a", "leaf", "b"}; !reflect.DeepEqual(ids, want) {
+		t.Errorf("checks = %q, want %q", ids, want)
+	}
+	for file, want := range map[string]string{
+		"loop.yaml":    "gossfile includes nest more than 50 deep",
+		"nomatch.yaml": `matches no file`,
+	} {
+		_, err := Load([]string{filepath.Join("testdata", "gossfile", file)})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", file, err, want)
+		}
 	}
 }

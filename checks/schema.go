@@ -342,9 +342,6 @@ var schemas = map[string]*schema{
 	},
 }
 
-// gossOnlyTypes are goss resource types remotectl does not run.
-var gossOnlyTypes = map[string]bool{"gossfile": true}
-
 // matchingKind is what a matching check's matches: applies to: text with
 // as-reader: true (so a plain list is goss's line patterns), else the
 // content as written.

@@ -9,6 +9,8 @@ import (
 // Suite is the checks of one or more check files, in file order.
 type Suite struct {
 	Checks []*Check
+
+	includes []include // gossfile: entries, read by Load
 }
 
 // Check is one resource of a check file (goss's model: a resource type, an
