@@ -227,6 +227,9 @@ func posixPathCall(g *gather, helper, path string, args ...string) string {
 
 func planFile(s *FileSpec, g *gather) hostEval {
 	win := g.windows()
+	if win && strings.HasPrefix(s.Path, "~") {
+		return func() *observed { return failure("~ paths are expanded on POSIX hosts only: write the full path") }
+	}
 	var statH int
 	if win {
 		statH = g.add("file:"+s.Path, "", psFile(s.Path))
@@ -486,6 +489,11 @@ func planMount(s *MountSpec, g *gather) hostEval {
 // hosts, Resolve-DnsName on Windows). Only A and AAAA lookups (or both) go
 // through getent.
 func planResolve(s *DNSSpec, g *gather) hostEval {
+	if g.windows() && (s.Type == "CAA" || s.Type == "SSHFP") {
+		return func() *observed {
+			return failure(s.Type + " lookups from a Windows host need server: (queried through the host's connection)")
+		}
+	}
 	var h int
 	if g.windows() {
 		h = g.add("dns:"+s.Type+":"+s.Name, "", psResolve(s.Name, s.Type))

@@ -314,6 +314,7 @@ func TestRunWindows(t *testing.T) {
 		psHash("SHA256", `C:\Windows\win.ini`): {out: "6F533CCC79227E38F18BD3A2A5C3E8E5C6E2B6D1B1D8F1F2F3F4F5F6F7F8F9F0\n"},
 		psUser("Administrator"):                {out: probe(t, "win_user.json")},
 		psResolve("example.net", ""):           {out: probe(t, "win_dns_a.json")},
+		psInterface("Ethernet"):                {out: probe(t, "win_interface.json")},
 	})
 	results := Run(context.Background(), host.exec(), HostInfo{Name: "win1"}, mustParse(t, `
 port:
@@ -327,13 +328,17 @@ process:
 package:
   7-Zip 23.01 (x64): {installed: true, versions: ["23.01"]}
 file:
-  'C:\Windows\win.ini': {exists: true, filetype: file, size: 824, mode: "0644", sha256: {have-prefix: 6f533ccc}}
+  'C:\Windows\win.ini': {exists: true, filetype: file, size: 824, mode: "0644", uid: 0, sha256: {have-prefix: 6f533ccc}}
+  ~/x: {exists: true}
 user:
   Administrator: {exists: true, groups: [Administrators], uid: 500}
 dns:
   example.net: {from: host, resolvable: true, addrs: [93.184.215.14]}
+  CAA:example.net: {from: host, resolvable: true}
 kernel-param:
   vm.swappiness: {value: "60"}
+interface:
+  Ethernet: {exists: true, addrs: [192.0.2.15/24], mtu: 1500}
 `), RunOptions{})
 	want := []string{
 		"port tcp:3389 listening pass", "port tcp:3389 ip pass", "port tcp6:5985 listening pass",
@@ -342,10 +347,13 @@ kernel-param:
 		"process sshd.exe running pass",
 		"package 7-Zip 23.01 (x64) installed pass", "package 7-Zip 23.01 (x64) versions pass",
 		"file C:\\Windows\\win.ini exists pass", "file C:\\Windows\\win.ini filetype pass",
-		"file C:\\Windows\\win.ini mode error", "file C:\\Windows\\win.ini size pass", "file C:\\Windows\\win.ini sha256 pass",
+		"file C:\\Windows\\win.ini mode error", "file C:\\Windows\\win.ini uid error",
+		"file C:\\Windows\\win.ini size pass", "file C:\\Windows\\win.ini sha256 pass",
+		"file ~/x exists error",
 		"user Administrator exists pass", "user Administrator uid error", "user Administrator groups pass",
-		"dns example.net resolvable pass", "dns example.net addrs pass",
+		"dns example.net resolvable pass", "dns example.net addrs pass", "dns CAA:example.net resolvable error",
 		"kernel-param vm.swappiness value error",
+		"interface Ethernet exists pass", "interface Ethernet addrs pass", "interface Ethernet mtu pass",
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results:\n got %q\nwant %q", got, want)
