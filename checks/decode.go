@@ -177,7 +177,7 @@ func (d *decoder) scalarMatcher(n *yaml.Node, kind valueKind, prop string) *Matc
 func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher {
 	switch kind {
 	case kindList, kindAny:
-		return &Matcher{Op: OpContainElements, Args: d.elementMatchers(n, prop)}
+		return &Matcher{Op: OpContainElements, Args: d.elementMatchers(n, kind, prop)}
 	case kindText:
 		args := make([]*Matcher, 0, len(n.Content))
 		for _, item := range n.Content {
@@ -208,14 +208,23 @@ func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matche
 }
 
 // elementMatchers reads a list whose items each match one element.
-func (d *decoder) elementMatchers(n *yaml.Node, prop string) []*Matcher {
+func (d *decoder) elementMatchers(n *yaml.Node, kind valueKind, prop string) []*Matcher {
 	args := make([]*Matcher, 0, len(n.Content))
 	for _, item := range n.Content {
-		if e := d.matcherNode(item, kindString, prop+" item"); e != nil {
+		if e := d.matcherNode(item, elementKind(kind), prop+" item"); e != nil {
 			args = append(args, e)
 		}
 	}
 	return args
+}
+
+// elementKind is the kind of a list's elements: strings, or anything in
+// matching's content (a list of lists, as goss allows).
+func elementKind(kind valueKind) valueKind {
+	if kind == kindAny {
+		return kindAny
+	}
+	return kindString
 }
 
 // matcherOps are the names of the matchers with an operand, for did-you-mean.
@@ -253,7 +262,16 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 			if !fits(kindList, kindText) {
 				return nil
 			}
-			return &Matcher{Op: OpEqual, Args: d.elementMatchers(v, prop)}
+			return &Matcher{Op: OpEqual, Args: d.elementMatchers(v, kind, prop)}
+		}
+		if v.Kind == yaml.MappingNode && kind == kindAny {
+			var x any
+			if err := v.Decode(&x); err != nil {
+				d.Errorf(v, "", "%s: equal: %v", prop, err)
+				return nil
+			}
+			m, _ := x.(map[string]any)
+			return &Matcher{Op: OpEqual, Value: Literal{Kind: LitString, Text: anyValue(m).s}, mapping: true}
 		}
 		if v.Kind != yaml.ScalarNode {
 			d.Errorf(v, "", "%s: equal needs a value or a list, not %s", prop, yamlnode.Describe(v))
@@ -296,7 +314,7 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 		if !fits(kindList, kindText) {
 			return nil
 		}
-		if e := d.matcherNode(v, kindString, prop+" element"); e != nil {
+		if e := d.matcherNode(v, elementKind(kind), prop+" element"); e != nil {
 			return &Matcher{Op: op, Args: []*Matcher{e}}
 		}
 		return nil
@@ -308,7 +326,7 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 			d.Errorf(v, "", "%s: %s needs a list, not %s", prop, op, yamlnode.Describe(v))
 			return nil
 		}
-		return &Matcher{Op: op, Args: d.elementMatchers(v, prop)}
+		return &Matcher{Op: op, Args: d.elementMatchers(v, kind, prop)}
 	case OpNot:
 		if inner := d.matcherNode(v, kind, prop); inner != nil {
 			return &Matcher{Op: op, Args: []*Matcher{inner}}

@@ -57,6 +57,9 @@ type Matcher struct {
 	Text   string         // the expectation as written, in flow style, for reports
 
 	semver semver.Range // OpSemverConstraint
+	// mapping: OpEqual with a mapping, Value.Text its canonical JSON,
+	// compared with a map value's (goss's deep equality).
+	mapping bool
 }
 
 // LiteralKind is the YAML type of a literal.
@@ -242,6 +245,9 @@ func (v value) elements() []string {
 func (m *Matcher) matches(v value) bool {
 	switch m.Op {
 	case OpEqual:
+		if m.mapping {
+			return v.isMap && v.s == m.Value.Text
+		}
 		if m.Args != nil {
 			return equalList(m.Args, v.list)
 		}
@@ -345,12 +351,8 @@ func gjsonSelect(v value, path string) (value, bool) {
 func jsonValue(r gjson.Result) value {
 	switch {
 	case r.IsObject():
-		var keys []string
-		r.ForEach(func(k, _ gjson.Result) bool {
-			keys = append(keys, k.String())
-			return true
-		})
-		return value{kind: kindAny, isMap: true, list: keys, s: r.Raw}
+		m, _ := r.Value().(map[string]any)
+		return anyValue(m)
 	case r.IsArray():
 		var elems []string
 		for _, e := range r.Array() {

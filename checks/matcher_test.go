@@ -115,6 +115,8 @@ func TestMatchers(t *testing.T) {
 		{kindText, `{gjson: {a.b: 2}}`, textValue(`{"a":{"b":1}}`), false},
 		{kindText, `{gjson: {missing: {not: 1}}}`, textValue(`{"a":1}`), false}, // a path not found fails
 		{kindText, `{gjson: {a: true}}`, textValue(`not json`), false},
+		{kindText, `{gjson: {"@this": {equal: {foo: bar, n: 1}}}}`, textValue(`{"n": 1, "foo": "bar"}`), true},
+		{kindText, `{gjson: {"@this": {equal: {foo: bar}}}}`, textValue(`{"n": 1, "foo": "bar"}`), false},
 		{kindText, `{gjson: {"a.#": 2, "a.0": {have-prefix: x}}}`, textValue(`{"a":["xy","z"]}`), true},
 		// xml: an XPath and its result.
 		{kindText, `{xml: {xpath: "//b", result: ""}}`, textValue(`<a><b>1</b></a>`), true},
@@ -189,5 +191,14 @@ func TestValueString(t *testing.T) {
 		if got := tt.v.String(); got != tt.want {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestMatchingListsOfMatchers: in matching's content any element may be
+// matched by any matcher, as goss's awesome-gomega example does.
+func TestMatchingListsOfMatchers(t *testing.T) {
+	m := parseMatcher(t, kindAny, `[{contain-element: {match-regexp: "4."}}, "45", {and: [{ge: 46}, {le: 50}]}]`)
+	if !m.matches(listValue([]string{"45", "46", "47"})) {
+		t.Error("list of matchers on a list: no match")
 	}
 }
