@@ -653,8 +653,12 @@ file:
   /etc/passwd: {mode: "0644"}
 service:
   ssh: {running: true}
+mount:
+  /srv/none: {exists: false, filesystem: ext4}
 `), RunOptions{})
-	want := []string{"file /etc/passwd exists fail", "file /etc/passwd mode skip", "service ssh running pass"}
+	// A mount that does not exist passes exists: false; what depends on it is skipped.
+	want := []string{"file /etc/passwd exists fail", "file /etc/passwd mode skip", "service ssh running pass",
+		"mount /srv/none exists pass", "mount /srv/none filesystem skip"}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)
 	}
