@@ -8,12 +8,15 @@
 //
 // Check files are goss's format, so goss files using the supported types
 // run unchanged: a resource type, then an id, then the properties expected
-// of it, with goss's matchers (a literal; a list, which means "contains
-// all" for lists and line patterns "foo", "!foo", "/re/" for outputs; and
-// have-prefix, have-suffix, contain-substring, match-regexp, lt, le, gt, ge,
-// have-len, contain-element, contain-elements, consist-of, equal, not, and,
-// or). Supported types: port, addr, http, dns, service, process, package,
-// file, user, group, command, kernel-param, mount, and tls (ours). remotectl
+// of it, with goss's matchers (a literal, which for outputs means the whole
+// output; a list, which means "contains all" for lists and line patterns
+// "foo", "!foo", "/re/", "/re/i" for outputs; and have-prefix, have-suffix,
+// contain-substring, match-regexp, lt, le, gt, ge, have-len,
+// contain-element, contain-elements, consist-of, equal, not, and, or,
+// have-patterns, have-key, gjson, xml, semver-constraint). Supported types:
+// port, addr, http, dns, service, process, package, file, user, group,
+// command, kernel-param, mount, interface, matching, and tls (ours); Load
+// reads gossfile includes. remotectl
 // adds hosts: (a host pattern, for the whole file or one check), from:
 // (host or controller, for http, addr, dns and tls), title:, skip:, and
 // timeout: (goss's milliseconds, or a duration such as 5s).

@@ -14,7 +14,7 @@ const maxCommandOutput = 16 << 20
 
 // runCommand runs a command check's command through the host's shell and
 // observes its exit status and output. A command still running at the
-// timeout is stopped and fails its first property ("did not finish").
+// timeout is stopped, and its properties are errors ("did not finish").
 func runCommand(ctx context.Context, exec Executor, s *CommandSpec, timeout time.Duration, prepare func(*remote.Cmd)) (*observed, time.Duration) {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -27,9 +27,8 @@ func runCommand(ctx context.Context, exec Executor, s *CommandSpec, timeout time
 	d := time.Since(start)
 	if err != nil {
 		if ctx.Err() == nil && (errors.Is(cctx.Err(), context.DeadlineExceeded) || remote.ClassOf(err) == remote.ClassTimeout) {
-			o := newObserved()
-			o.absent = fmt.Sprintf("the command did not finish within %s", timeout)
-			return o, d
+			// goss: a command that times out is an error, not a failure.
+			return failure(fmt.Sprintf("the command did not finish within %s", timeout)), d
 		}
 		return failure("the command could not run: " + err.Error()), d
 	}

@@ -1,12 +1,13 @@
 package checks
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/antchfx/xpath"
+	"github.com/blang/semver/v4"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
@@ -76,6 +77,19 @@ func (d *decoder) duration(n *yaml.Node, what string) time.Duration {
 	}
 	d.Errorf(n, "write milliseconds (5000) or a duration with a unit (5s, 1m)", "%s must be a duration, not %s", what, yamlnode.Describe(n))
 	return 0
+}
+
+// count reads a small non-negative integer (retry_count).
+func (d *decoder) count(n *yaml.Node, what string) int {
+	if d.isDeferred(n) {
+		return 0
+	}
+	i, err := strconv.Atoi(n.Value)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != yamlnode.TagInt || err != nil || i < 0 || i > 1000 {
+		d.Errorf(n, "write a whole number from 0 to 1000", "%s must be a number of retries, not %s", what, yamlnode.Describe(n))
+		return 0
+	}
+	return i
 }
 
 // strList reads a list of strings; a single string is a list of one.
@@ -152,9 +166,6 @@ func (d *decoder) scalarMatcher(n *yaml.Node, kind valueKind, prop string) *Matc
 		d.Errorf(n, "write true or false", "%s must be %s, not %s", prop, kind, yamlnode.Describe(n))
 	case kind == kindInt && m.Value.Kind == LitBool:
 		d.Errorf(n, "", "%s must be %s, not %s", prop, kind, yamlnode.Describe(n))
-	case kind == kindList:
-		d.Errorf(n, fmt.Sprintf("write a list: %s: [%s]", prop, n.Value),
-			"%s is a list; a single value cannot be compared with it", prop)
 	default:
 		return m
 	}
@@ -165,8 +176,8 @@ func (d *decoder) scalarMatcher(n *yaml.Node, kind valueKind, prop string) *Matc
 // line patterns for text.
 func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher {
 	switch kind {
-	case kindList:
-		return &Matcher{Op: OpContainElements, Args: d.elementMatchers(n, prop)}
+	case kindList, kindAny:
+		return &Matcher{Op: OpContainElements, Args: d.elementMatchers(n, kind, prop)}
 	case kindText:
 		args := make([]*Matcher, 0, len(n.Content))
 		for _, item := range n.Content {
@@ -197,14 +208,23 @@ func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matche
 }
 
 // elementMatchers reads a list whose items each match one element.
-func (d *decoder) elementMatchers(n *yaml.Node, prop string) []*Matcher {
+func (d *decoder) elementMatchers(n *yaml.Node, kind valueKind, prop string) []*Matcher {
 	args := make([]*Matcher, 0, len(n.Content))
 	for _, item := range n.Content {
-		if e := d.matcherNode(item, kindString, prop+" item"); e != nil {
+		if e := d.matcherNode(item, elementKind(kind), prop+" item"); e != nil {
 			args = append(args, e)
 		}
 	}
 	return args
+}
+
+// elementKind is the kind of a list's elements: strings, or anything in
+// matching's content (a list of lists, as goss allows).
+func elementKind(kind valueKind) valueKind {
+	if kind == kindAny {
+		return kindAny
+	}
+	return kindString
 }
 
 // matcherOps are the names of the matchers with an operand, for did-you-mean.
@@ -212,6 +232,7 @@ var matcherOps = []string{
 	string(OpEqual), string(OpHavePrefix), string(OpHaveSuffix), string(OpContainSubstring),
 	string(OpMatchRegexp), string(OpLT), string(OpLE), string(OpGT), string(OpGE), string(OpHaveLen),
 	string(OpContainElement), string(OpContainElements), string(OpConsistOf), string(OpNot), string(OpAnd), string(OpOr),
+	string(OpSemverConstraint), string(OpHaveKey), string(OpGjson), string(OpHavePatterns), string(OpXML),
 }
 
 // opMatcher reads a mapping naming one matcher: {gt: 3}, {not: ...}.
@@ -224,6 +245,9 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 	k, v := pairs[0][0], pairs[0][1]
 	op := MatchOp(k.Value)
 	fits := func(kinds ...valueKind) bool {
+		if kind == kindAny {
+			return true
+		}
 		for _, want := range kinds {
 			if want == kind {
 				return true
@@ -238,7 +262,16 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 			if !fits(kindList, kindText) {
 				return nil
 			}
-			return &Matcher{Op: OpEqual, Args: d.elementMatchers(v, prop)}
+			return &Matcher{Op: OpEqual, Args: d.elementMatchers(v, kind, prop)}
+		}
+		if v.Kind == yaml.MappingNode && kind == kindAny {
+			var x any
+			if err := v.Decode(&x); err != nil {
+				d.Errorf(v, "", "%s: equal: %v", prop, err)
+				return nil
+			}
+			m, _ := x.(map[string]any)
+			return &Matcher{Op: OpEqual, Value: Literal{Kind: LitString, Text: anyValue(m).s}, mapping: true}
 		}
 		if v.Kind != yaml.ScalarNode {
 			d.Errorf(v, "", "%s: equal needs a value or a list, not %s", prop, yamlnode.Describe(v))
@@ -281,7 +314,7 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 		if !fits(kindList, kindText) {
 			return nil
 		}
-		if e := d.matcherNode(v, kindString, prop+" element"); e != nil {
+		if e := d.matcherNode(v, elementKind(kind), prop+" element"); e != nil {
 			return &Matcher{Op: op, Args: []*Matcher{e}}
 		}
 		return nil
@@ -293,7 +326,7 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 			d.Errorf(v, "", "%s: %s needs a list, not %s", prop, op, yamlnode.Describe(v))
 			return nil
 		}
-		return &Matcher{Op: op, Args: d.elementMatchers(v, prop)}
+		return &Matcher{Op: op, Args: d.elementMatchers(v, kind, prop)}
 	case OpNot:
 		if inner := d.matcherNode(v, kind, prop); inner != nil {
 			return &Matcher{Op: op, Args: []*Matcher{inner}}
@@ -312,8 +345,91 @@ func (d *decoder) opMatcher(n *yaml.Node, kind valueKind, prop string) *Matcher 
 		}
 		return m
 	}
+	if m, known := d.structuredMatcher(op, v, kind, prop, fits); known {
+		return m
+	}
 	d.Errorf(k, yamlnode.DidYouMean(k.Value, matcherOps), "%s: unknown matcher %q", prop, k.Value)
 	return nil
+}
+
+// structuredMatcher reads goss's matchers for versions, JSON, XML and line
+// patterns; known is false for any other name.
+func (d *decoder) structuredMatcher(op MatchOp, v *yaml.Node, kind valueKind, prop string, fits func(...valueKind) bool) (m *Matcher, known bool) {
+	switch op {
+	case OpSemverConstraint:
+		if !fits(kindString, kindText, kindList) {
+			return nil, true
+		}
+		src := d.Str(v, string(op))
+		m := &Matcher{Op: op, Value: Literal{Kind: LitString, Text: src}}
+		if d.isDeferred(v) {
+			m.semver = func(semver.Version) bool { return false }
+			return m, true
+		}
+		r, err := semver.ParseRange(src)
+		if err != nil {
+			d.Errorf(v, `write a range such as ">=1.2.0 <2.0.0"`, "%s: bad semver constraint %q: %v", prop, src, err)
+			return nil, true
+		}
+		m.semver = r
+		return m, true
+	case OpHaveKey:
+		if !fits(kindAny) {
+			return nil, true
+		}
+		if e := d.matcherNode(v, kindString, prop+" key"); e != nil {
+			return &Matcher{Op: op, Args: []*Matcher{e}}, true
+		}
+		return nil, true
+	case OpGjson:
+		if !fits(kindString, kindText) {
+			return nil, true
+		}
+		m := &Matcher{Op: OpAnd}
+		for _, kv := range d.Mapping(v, string(op)) {
+			path := d.Str(kv[0], "gjson path")
+			if e := d.matcherNode(kv[1], kindAny, prop+" "+path); e != nil {
+				m.Args = append(m.Args, &Matcher{Op: op, Value: Literal{Kind: LitString, Text: path}, Args: []*Matcher{e}})
+			}
+		}
+		return m, true
+	case OpHavePatterns:
+		if !fits(kindString, kindText, kindList) {
+			return nil, true
+		}
+		if v.Kind != yaml.SequenceNode {
+			d.Errorf(v, "", "%s: have-patterns needs a list of patterns, not %s", prop, yamlnode.Describe(v))
+			return nil, true
+		}
+		return d.listMatcher(v, kindText, prop), true
+	case OpXML:
+		if !fits(kindString, kindText) {
+			return nil, true
+		}
+		var path, want *yaml.Node
+		for _, kv := range d.Mapping(v, string(op)) {
+			switch kv[0].Value {
+			case "xpath":
+				path = kv[1]
+			case "result":
+				want = kv[1]
+			default:
+				d.Errorf(kv[0], "xml takes xpath: and result:", "%s: unknown xml key %q", prop, kv[0].Value)
+			}
+		}
+		if path == nil || want == nil {
+			d.Errorf(v, "write xml: {xpath: EXPR, result: VALUE}", "%s: xml needs xpath and result", prop)
+			return nil, true
+		}
+		expr := d.Str(path, "xpath")
+		if _, err := xpath.Compile(expr); err != nil && !d.isDeferred(path) {
+			d.Errorf(path, "", "%s: bad XPath %q: %v", prop, expr, err)
+			return nil, true
+		}
+		res := &Matcher{Op: OpEqual, Value: Literal{Kind: LitString, Text: want.Value}}
+		return &Matcher{Op: op, Value: Literal{Kind: LitString, Text: expr}, Args: []*Matcher{res}}, true
+	}
+	return nil, false
 }
 
 // flowYAML renders a node on one line, in YAML flow style, for reports.

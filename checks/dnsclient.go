@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,7 @@ import (
 
 // DNS record types.
 var dnsTypeCodes = map[string]uint16{
-	"A": 1, "NS": 2, "CNAME": 5, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33,
+	"A": 1, "NS": 2, "CNAME": 5, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33, "SSHFP": 44, "CAA": 257,
 }
 
 // errNXDomain: the server says the name does not exist.
@@ -333,6 +334,17 @@ func (m dnsMessage) record(typ uint16, off, n int) ([]string, error) {
 		port, _ := m.u16(off + 4)
 		target, _, err := m.name(off + 6)
 		return []string{fmt.Sprintf("%d %d %d %s", prio, weight, port, target)}, err
+	case 44: // SSHFP: "algorithm type FINGERPRINT", the fingerprint in upper-case hex
+		if n < 3 {
+			return nil, errShortMessage
+		}
+		return []string{fmt.Sprintf("%d %d %s", data[0], data[1], strings.ToUpper(hex.EncodeToString(data[2:])))}, nil
+	case 257: // CAA: "flag tag value"
+		if n < 2 || 2+int(data[1]) > n {
+			return nil, errShortMessage
+		}
+		tagEnd := 2 + int(data[1])
+		return []string{fmt.Sprintf("%d %s %s", data[0], data[2:tagEnd], data[tagEnd:])}, nil
 	}
 	return nil, nil
 }

@@ -31,6 +31,7 @@ type probeReply struct {
 	out    string
 	stderr string
 	code   int
+	hang   bool // the probe never finishes: the script runs until it is stopped
 }
 
 // fakeHost answers gather scripts from a table of probe replies, keyed by
@@ -93,6 +94,12 @@ func (h *fakeHost) run(ctx context.Context, cmd *remote.Cmd) (remote.Result, err
 		r, ok := h.probes[m[2]]
 		if !ok {
 			r = probeReply{stderr: "not faked: " + m[2], code: 127}
+		}
+		if r.hang {
+			h.mu.Unlock()
+			<-ctx.Done()
+			h.mu.Lock()
+			return remote.Result{}, &remote.Error{Class: remote.ClassTimeout, Op: "run", Err: ctx.Err()}
 		}
 		mark := "::rctl:" + nonce[1]
 		fmt.Fprintf(cmd.Stdout, "%s begin %s\n%s\n%s stderr\n%s\n%s end %d\n", mark, m[1], r.out, mark, r.stderr, mark, r.code)

@@ -73,13 +73,20 @@ func (g *gather) add(key, helper, code string) int {
 	if i, ok := g.byKey[key]; ok {
 		return i
 	}
-	if helper != "" && !g.helper[helper] {
-		g.helper[helper] = true
-		g.helpers = append(g.helpers, helper)
-	}
+	g.use(helper)
 	g.reqs = append(g.reqs, request{code: code})
 	g.byKey[key] = len(g.reqs) - 1
 	return len(g.reqs) - 1
+}
+
+// use puts helpers in the script ("" is none).
+func (g *gather) use(helpers ...string) {
+	for _, h := range helpers {
+		if h != "" && !g.helper[h] {
+			g.helper[h] = true
+			g.helpers = append(g.helpers, h)
+		}
+	}
 }
 
 // section returns what request h produced.
@@ -162,19 +169,21 @@ func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd
 	stdout.max, stderr.max = maxGatherOutput, 64<<10
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	res, err := exec.Run(ctx, cmd)
-	if err != nil {
-		g.err = fmt.Errorf("the probe script could not run: %w", err)
-		return
-	}
 	if stdout.overflow {
 		g.err = fmt.Errorf("the probes returned more than %d MiB; check fewer or smaller files' contents", maxGatherOutput>>20)
 		return
 	}
+	// The probes that finished keep their output, even when the script
+	// was stopped (the host's time ran out) or the connection was lost.
 	found := splitSections(stdout.Bytes(), nonce)
 	for i, s := range found {
 		if i >= first && i < len(g.sections) {
 			g.sections[i] = s
 		}
+	}
+	if err != nil {
+		g.err = fmt.Errorf("the probe script could not run: %w", err)
+		return
 	}
 	if len(found) == 0 && (res.ExitCode != 0 || res.Signal != "") {
 		msg := strings.TrimSpace(stderr.String())

@@ -31,6 +31,8 @@ func planHost(c *Check, g *gather) hostEval {
 		return planKernelParam(c.KernelParam, g)
 	case "mount":
 		return planMount(c.Mount, g)
+	case "interface":
+		return planInterface(c.Interface, g)
 	case "dns":
 		return planResolve(c.DNS, g)
 	}
@@ -39,11 +41,12 @@ func planHost(c *Check, g *gather) hostEval {
 
 // output returns a section's output, or what went wrong (the gather or
 // this probe).
+// A probe that finished before the gather stopped keeps its output.
 func (g *gather) output(h int, what string) ([]byte, string) {
-	if g.err != nil {
+	s := g.section(h)
+	if !s.ok && g.err != nil {
 		return nil, g.err.Error()
 	}
-	s := g.section(h)
 	if msg := s.failed(); msg != "" {
 		return nil, what + ": " + msg
 	}
@@ -122,6 +125,40 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 	}
 }
 
+func planInterface(s *InterfaceSpec, g *gather) hostEval {
+	win := g.windows()
+	var h int
+	if win {
+		h = g.add("iface:"+s.Name, "", psInterface(s.Name))
+	} else {
+		h = g.add("iface:"+s.Name, "_iface", posixCall("_iface", s.Name))
+	}
+	return func() *observed {
+		out, problem := g.output(h, "reading the interface")
+		if problem != "" {
+			return failure(problem)
+		}
+		parse := parseIface
+		if win {
+			parse = parseWinInterface
+		}
+		ifc, err := parse(out)
+		if err != nil {
+			return failure(err.Error())
+		}
+		o := newObserved().set("exists", boolValue(ifc.Exists))
+		if !ifc.Exists {
+			o.absent = "no such interface"
+			return o
+		}
+		o.set("mtu", intValue(ifc.MTU))
+		if ifc.Addrs == nil {
+			return o.unavailable("addrs", "the host has no ip command (iproute2) to list addresses")
+		}
+		return o.set("addrs", listValue(ifc.Addrs))
+	}
+}
+
 func planProcess(s *ProcessSpec, g *gather) hostEval {
 	var h int
 	parse := func(b []byte) ([]string, error) { return parseProcessNames(b), nil }
@@ -178,24 +215,37 @@ var digests = []struct{ prop, posix, windows string }{
 	{"md5", "md5", "MD5"}, {"sha256", "sha256", "SHA256"}, {"sha512", "sha512", "SHA512"},
 }
 
+// posixPathCall calls a helper on a file's path, expanding goss's ~ and
+// ~user first (a path that starts with ~ is never a literal name there).
+func posixPathCall(g *gather, helper, path string, args ...string) string {
+	if !strings.HasPrefix(path, "~") {
+		return posixCall(helper, append(args, path)...)
+	}
+	g.use("_getent", "_tilde")
+	return posixCall("_tilded", append([]string{helper, path}, args...)...)
+}
+
 func planFile(s *FileSpec, g *gather) hostEval {
 	win := g.windows()
+	if win && strings.HasPrefix(s.Path, "~") {
+		return func() *observed { return failure("~ paths are expanded on POSIX hosts only: write the full path") }
+	}
 	var statH int
 	if win {
 		statH = g.add("file:"+s.Path, "", psFile(s.Path))
 	} else {
-		statH = g.add("stat:"+s.Path, "_stat", posixCall("_stat", s.Path))
+		statH = g.add("stat:"+s.Path, "_stat", posixPathCall(g, "_stat", s.Path))
 	}
 	contentsH, linkH := -1, -1
 	if s.Contents != nil {
 		if win {
 			contentsH = g.add("cat:"+s.Path, "", psContents(s.Path))
 		} else {
-			contentsH = g.add("cat:"+s.Path, "_cat", posixCall("_cat", s.Path))
+			contentsH = g.add("cat:"+s.Path, "_cat", posixPathCall(g, "_cat", s.Path))
 		}
 	}
 	if s.LinkedTo != nil && !win {
-		linkH = g.add("readlink:"+s.Path, "_readlink", posixCall("_readlink", s.Path))
+		linkH = g.add("readlink:"+s.Path, "_readlink", posixPathCall(g, "_readlink", s.Path))
 	}
 	sumH := make(map[string]int)
 	for _, d := range digests {
@@ -205,7 +255,7 @@ func planFile(s *FileSpec, g *gather) hostEval {
 		if win {
 			sumH[d.prop] = g.add(d.prop+":"+s.Path, "", psHash(d.windows, s.Path))
 		} else {
-			sumH[d.prop] = g.add(d.prop+":"+s.Path, "_sum", posixCall("_sum", d.posix, s.Path))
+			sumH[d.prop] = g.add(d.prop+":"+s.Path, "_sum", posixPathCall(g, "_sum", s.Path, d.posix))
 		}
 	}
 	return func() *observed {
@@ -233,8 +283,10 @@ func planFile(s *FileSpec, g *gather) hostEval {
 			set("group", stringValue(st.Group)).set("size", intValue(st.Size))
 		if win {
 			o.unavailable("mode", "file modes are not available on Windows hosts")
+			o.unavailable("uid", "numeric owners are not available on Windows hosts (use owner)")
+			o.unavailable("gid", "numeric groups are not available on Windows hosts (use group)")
 		} else {
-			o.set("mode", stringValue(st.Mode))
+			o.set("mode", stringValue(st.Mode)).set("uid", intValue(st.UID)).set("gid", intValue(st.GID))
 		}
 		switch {
 		case st.Type != "symlink":
@@ -383,17 +435,16 @@ func planKernelParam(s *KernelParamSpec, g *gather) hostEval {
 	}
 	h := g.add("sysctl:"+s.Name, "_sysctl", posixCall("_sysctl", s.Name))
 	return func() *observed {
-		if g.err != nil {
+		sec := g.section(h)
+		if !sec.ok && g.err != nil {
 			return failure(g.err.Error())
 		}
-		sec := g.section(h)
 		if !sec.ok {
 			return failure(sec.failed())
 		}
 		if sec.code != 0 {
-			o := newObserved()
-			o.absent = "no such kernel parameter: " + strings.TrimSpace(sec.stderr)
-			return o
+			// goss: a parameter that cannot be read is an error.
+			return failure("no such kernel parameter: " + strings.TrimSpace(sec.stderr))
 		}
 		return newObserved().set("value", stringValue(strings.TrimRight(string(sec.out), "\n")))
 	}
@@ -438,6 +489,11 @@ func planMount(s *MountSpec, g *gather) hostEval {
 // hosts, Resolve-DnsName on Windows). Only A and AAAA lookups (or both) go
 // through getent.
 func planResolve(s *DNSSpec, g *gather) hostEval {
+	if g.windows() && (s.Type == "CAA" || s.Type == "SSHFP") {
+		return func() *observed {
+			return failure(s.Type + " lookups from a Windows host need server: (queried through the host's connection)")
+		}
+	}
 	var h int
 	if g.windows() {
 		h = g.add("dns:"+s.Type+":"+s.Name, "", psResolve(s.Name, s.Type))

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/remotectl/remotectl/remote"
@@ -73,7 +75,7 @@ file:
     contents: ["first line", "!/^second/", "no newline"]
     sha256: %[6]s
     md5: %[7]s
-  %[8]q: {filetype: symlink, linked-to: %[4]q}
+  %[8]q: {exists: true, filetype: symlink, linked-to: %[4]q}
   %[9]q: {exists: false}
 user:
   root: {exists: true, uid: 0, home: /root, groups: [root]}
@@ -111,7 +113,7 @@ command:
 	if want := 2; counting.runs != want { // the gather and the command
 		t.Errorf("%d round trips, want %d", counting.runs, want)
 	}
-	if got := len(results); got != 32 {
+	if got := len(results); got != 33 {
 		t.Errorf("%d results: %v", got, summary(results))
 	}
 }
@@ -133,7 +135,7 @@ func TestGatherHelpersRunInPOSIXShells(t *testing.T) {
 		"_net": {"tcp"}, "_svc": {"nosuch"}, "_ps": nil, "_pkg": {"bash"}, "_stat": {"/etc/passwd"},
 		"_cat": {"/etc/hostname"}, "_readlink": {"/proc/self"}, "_sum": {"sha256", "/etc/hostname"},
 		"_getent": {"passwd", "root"}, "_idgroups": {"root"}, "_sysctl": {"kernel.ostype"},
-		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"},
+		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"}, "_tilde": {"~root/x"}, "_iface": {"lo"},
 	}
 	handles := make(map[string]int)
 	for _, name := range names {
@@ -164,4 +166,37 @@ type countingExec struct {
 func (c *countingExec) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
 	c.runs++
 	return c.Executor.Run(ctx, cmd)
+}
+
+// TestTildePathsExpandAsGoss: ~ and ~user in a file path are home
+// directories, as goss's system/file.go expands them; an unknown user is
+// an error.
+func TestTildePathsExpandAsGoss(t *testing.T) {
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, "marker"), []byte("here\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	tr, err := local.Dialer{}.Dial(context.Background(), remote.Target{Name: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	results := Run(context.Background(), tr, HostInfo{Name: "localhost"}, mustParse(t, `
+file:
+  ~/marker: {exists: true, contents: [here], sha256: {have-len: 64}}
+  ~root: {exists: true, filetype: directory}
+  ~no-such-user-here/x: {exists: true}
+`), RunOptions{})
+	want := []string{
+		"file ~/marker exists pass", "file ~/marker sha256 pass", "file ~/marker contents pass",
+		"file ~root exists pass", "file ~root filetype pass",
+		"file ~no-such-user-here/x exists error",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[len(results)-1]; !strings.Contains(r.Message, "no such user: no-such-user-here") {
+		t.Errorf("unknown user = %+v", r)
+	}
 }

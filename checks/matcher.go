@@ -1,11 +1,19 @@
 package checks
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/antchfx/xmlquery"
+	"github.com/antchfx/xpath"
+	"github.com/blang/semver/v4"
+	"github.com/tidwall/gjson"
 )
 
 // MatchOp is a matcher's operation, named as in goss.
@@ -32,6 +40,12 @@ const (
 	OpNot              MatchOp = "not"              // Args[0]
 	OpAnd              MatchOp = "and"              // Args
 	OpOr               MatchOp = "or"               // Args
+	// goss's matchers for structured and versioned values.
+	OpSemverConstraint MatchOp = "semver-constraint" // Value: a range every version must satisfy
+	OpHaveKey          MatchOp = "have-key"          // Args[0] matches some key of a map
+	OpGjson            MatchOp = "gjson"             // Value: a gjson path; Args[0] matches what it selects
+	OpHavePatterns     MatchOp = "have-patterns"     // Args: goss's line patterns, expanded
+	OpXML              MatchOp = "xml"               // Value: an XPath; Args[0].Value the expected result
 )
 
 // Matcher is an expectation on one property, as written in a check file.
@@ -41,6 +55,11 @@ type Matcher struct {
 	Regexp *regexp.Regexp // OpMatchRegexp
 	Args   []*Matcher     // operands of list and logical operations
 	Text   string         // the expectation as written, in flow style, for reports
+
+	semver semver.Range // OpSemverConstraint
+	// mapping: OpEqual with a mapping, Value.Text its canonical JSON,
+	// compared with a map value's (goss's deep equality).
+	mapping bool
 }
 
 // LiteralKind is the YAML type of a literal.
@@ -70,6 +89,7 @@ const (
 	kindString           // one string
 	kindList             // a list of strings
 	kindText             // output read line by line (goss's io.Reader)
+	kindAny              // any YAML or JSON value (matching's content, what gjson selects)
 )
 
 func (k valueKind) String() string {
@@ -82,17 +102,20 @@ func (k valueKind) String() string {
 		return "a string"
 	case kindList:
 		return "a list"
+	case kindAny:
+		return "any value"
 	}
 	return "text"
 }
 
 // value is an observed property value.
 type value struct {
-	kind valueKind
-	b    bool
-	n    int64
-	s    string   // kindString, or the whole of kindText
-	list []string // kindList, or the lines of kindText
+	kind  valueKind
+	b     bool
+	n     int64
+	s     string   // kindString, or the whole of kindText, or a map's JSON
+	list  []string // kindList, or the lines of kindText, or a map's keys
+	isMap bool     // a map (matching's content, a JSON object): list holds its keys
 }
 
 func boolValue(b bool) value      { return value{kind: kindBool, b: b} }
@@ -101,6 +124,34 @@ func stringValue(s string) value  { return value{kind: kindString, s: s} }
 func listValue(l []string) value  { return value{kind: kindList, list: l} }
 func textValue(s string) value    { return value{kind: kindText, s: s, list: lines(s)} }
 func elementValue(s string) value { return stringValue(s) }
+
+// anyValue converts a decoded YAML or JSON value: a map is its keys (for
+// have-key) and its JSON, a list its elements as text, a scalar itself.
+func anyValue(x any) value {
+	switch t := x.(type) {
+	case bool:
+		return boolValue(t)
+	case nil:
+		return stringValue("")
+	case string:
+		return stringValue(t)
+	case map[string]any:
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b, _ := json.Marshal(t)
+		return value{kind: kindAny, isMap: true, list: keys, s: string(b)}
+	case []any:
+		elems := make([]string, len(t))
+		for i, e := range t {
+			elems[i] = anyValue(e).text()
+		}
+		return listValue(elems)
+	}
+	return stringValue(fmt.Sprint(x))
+}
 
 // lines splits text into lines without their line ends; a final line end
 // does not start another line.
@@ -181,10 +232,22 @@ func (v value) number() (float64, bool) {
 	return 0, false
 }
 
+// elements is the value as a list, for element matchers: a string is its
+// lines, as goss's to-array transform splits it.
+func (v value) elements() []string {
+	if v.kind == kindString {
+		return lines(v.s)
+	}
+	return v.list
+}
+
 // matches reports whether v satisfies m.
 func (m *Matcher) matches(v value) bool {
 	switch m.Op {
 	case OpEqual:
+		if m.mapping {
+			return v.isMap && v.s == m.Value.Text
+		}
 		if m.Args != nil {
 			return equalList(m.Args, v.list)
 		}
@@ -206,10 +269,10 @@ func (m *Matcher) matches(v value) bool {
 		}
 		return float64(utf8.RuneCountInString(v.text())) == m.Value.Num
 	case OpContainElement:
-		return containElement(m.Args[0], v.list)
+		return containElement(m.Args[0], v.elements())
 	case OpContainElements:
 		for _, a := range m.Args {
-			if !containElement(a, v.list) {
+			if !containElement(a, v.elements()) {
 				return false
 			}
 		}
@@ -232,8 +295,111 @@ func (m *Matcher) matches(v value) bool {
 			}
 		}
 		return false
+	case OpSemverConstraint:
+		return semverMatches(m.semver, v)
+	case OpHaveKey:
+		return v.isMap && containElement(m.Args[0], v.list)
+	case OpGjson:
+		sel, ok := gjsonSelect(v, m.Value.Text)
+		return ok && m.Args[0].matches(sel)
+	case OpXML:
+		return xpathMatches(v.text(), m.Value.Text, m.Args[0].Value.Text)
 	}
 	return false
+}
+
+// semverMatches reports whether every version in v (one string, or a list)
+// satisfies r, as goss does: versions are strict semver, and a value
+// that is not one, or an empty list, does not match.
+func semverMatches(r semver.Range, v value) bool {
+	versions := v.list
+	if v.kind != kindList {
+		versions = []string{v.text()}
+	}
+	if len(versions) == 0 {
+		return false
+	}
+	for _, s := range versions {
+		ver, err := semver.Parse(s)
+		if err != nil || !r(ver) {
+			return false
+		}
+	}
+	return true
+}
+
+// gjsonSelect applies a gjson path to a JSON text, as goss's gjson
+// transform does: invalid JSON or a path that selects nothing matches
+// nothing.
+func gjsonSelect(v value, path string) (value, bool) {
+	if v.isMap || v.kind == kindList || v.kind == kindBool {
+		return value{}, false // goss's gjson reads strings only
+	}
+	s := v.text()
+	if !gjson.Valid(s) {
+		return value{}, false
+	}
+	r := gjson.Get(s, path)
+	if !r.Exists() {
+		return value{}, false
+	}
+	return jsonValue(r), true
+}
+
+// jsonValue converts what gjson selected: objects become maps (their keys,
+// for have-key, and their JSON, for gjson), arrays lists of their elements.
+func jsonValue(r gjson.Result) value {
+	switch {
+	case r.IsObject():
+		m, _ := r.Value().(map[string]any)
+		return anyValue(m)
+	case r.IsArray():
+		var elems []string
+		for _, e := range r.Array() {
+			elems = append(elems, e.String())
+		}
+		return listValue(elems)
+	case r.Type == gjson.True || r.Type == gjson.False:
+		return boolValue(r.Bool())
+	}
+	return stringValue(r.String())
+}
+
+// xpathMatches evaluates an XPath on an XML text as goss's xml matcher
+// does: a node set with an empty expected result matches when it is not
+// empty; otherwise the nodes' XML (or the number, boolean or string the
+// expression yields) must equal the expected result.
+func xpathMatches(doc, path, want string) bool {
+	root, err := xmlquery.Parse(strings.NewReader(doc))
+	if err != nil {
+		return false
+	}
+	expr, err := xpath.Compile(path)
+	if err != nil {
+		return false
+	}
+	var got string
+	switch r := expr.Evaluate(xmlquery.CreateXPathNavigator(root)).(type) {
+	case *xpath.NodeIterator:
+		nodes := xmlquery.QuerySelectorAll(root, expr)
+		if strings.TrimSpace(want) == "" {
+			return len(nodes) > 0
+		}
+		var b strings.Builder
+		for _, n := range nodes {
+			b.WriteString(n.OutputXMLWithOptions(xmlquery.WithEmptyTagSupport(), xmlquery.WithOutputSelf()))
+		}
+		got = b.String()
+	case float64:
+		got = strconv.FormatFloat(r, 'G', -1, 64)
+	case bool:
+		got = strconv.FormatBool(r)
+	case string:
+		got = r
+	default:
+		return false
+	}
+	return got == want
 }
 
 // equalLiteral compares a literal with a scalar value as goss does: booleans
@@ -243,8 +409,22 @@ func equalLiteral(lit Literal, v value) bool {
 	switch v.kind {
 	case kindBool:
 		return lit.Kind == LitBool && lit.Bool == v.b
+	case kindList:
+		// goss compares a single value with the list's elements joined by
+		// line ends (its to-string transform): groups: root is [root].
+		if lit.Kind == LitNumber && len(v.list) == 1 {
+			n, err := strconv.ParseFloat(strings.TrimSpace(v.list[0]), 64)
+			return err == nil && n == lit.Num
+		}
+		return lit.Text == strings.Join(v.list, "\n")
 	case kindText:
-		return lit.Text == strings.TrimSuffix(strings.TrimSuffix(v.s, "\n"), "\r")
+		// goss compares the whole output, line ends included: stdout: hello
+		// does not match "hello\n" (a number compares numerically).
+		if lit.Kind == LitNumber {
+			n, ok := v.number()
+			return ok && n == lit.Num
+		}
+		return lit.Text == v.s
 	}
 	if lit.Text == v.text() {
 		return true
@@ -321,32 +501,53 @@ func consistOf(want []*Matcher, got []string) bool {
 	return true
 }
 
-// patternMatcher turns one of goss's line patterns into a matcher on lines:
-// "foo" some line contains foo, "!foo" no line does, "/re/" some line
-// matches re, "!/re/" none does, and "\!foo" some line contains "!foo".
+// patternMatcher turns one of goss's line patterns into a matcher on lines,
+// as goss's have-patterns does: "foo" some line contains foo, "!foo" no
+// line does, "/re/" (with flags i, m, s after the closing slash: "/re/i")
+// some line matches re, "!/re/" none does. A string pattern loses every
+// leading \, / and ! ("\!foo" looks for "foo"), and the empty pattern
+// always matches, even no output at all.
 func patternMatcher(p string) (*Matcher, error) {
-	negate := false
-	switch {
-	case strings.HasPrefix(p, `\!`):
-		p = p[1:]
-	case strings.HasPrefix(p, "!"):
-		negate, p = true, p[1:]
-	}
+	negate := strings.HasPrefix(p, "!")
 	var elem *Matcher
-	if len(p) >= 2 && strings.HasPrefix(p, "/") && strings.HasSuffix(p, "/") {
-		re, err := regexp.Compile(p[1 : len(p)-1])
+	if isRegexPattern(p) {
+		src := strings.TrimPrefix(p, "!")[1:]
+		cut := strings.LastIndex(src, "/")
+		if flags := src[cut+1:]; flags != "" {
+			src = "(?" + flags + ")" + src[:cut]
+		} else {
+			src = src[:cut]
+		}
+		re, err := regexp.Compile(src)
 		if err != nil {
 			return nil, err
 		}
-		elem = &Matcher{Op: OpMatchRegexp, Regexp: re, Value: Literal{Kind: LitString, Text: p[1 : len(p)-1]}}
+		elem = &Matcher{Op: OpMatchRegexp, Regexp: re, Value: Literal{Kind: LitString, Text: src}}
 	} else {
-		elem = &Matcher{Op: OpContainSubstring, Value: Literal{Kind: LitString, Text: p}}
+		if p == "" {
+			return &Matcher{Op: OpAnd}, nil
+		}
+		elem = &Matcher{Op: OpContainSubstring, Value: Literal{Kind: LitString, Text: strings.TrimLeft(p, `\/!`)}}
 	}
 	m := &Matcher{Op: OpContainElement, Args: []*Matcher{elem}}
 	if negate {
 		m = &Matcher{Op: OpNot, Args: []*Matcher{m}}
 	}
 	return m, nil
+}
+
+// isRegexPattern reports whether a line pattern is a regular expression:
+// "/re/" or "/re/flags", maybe after a "!".
+func isRegexPattern(p string) bool {
+	core := strings.TrimPrefix(p, "!")
+	if !strings.HasPrefix(core, "/") {
+		return false
+	}
+	cut := strings.LastIndex(core[1:], "/")
+	if cut < 0 {
+		return false
+	}
+	return strings.Trim(core[1:][cut+1:], "ims") == ""
 }
 
 // numberLiteral parses a YAML number, including the forms YAML 1.2 allows

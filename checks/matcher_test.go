@@ -80,8 +80,51 @@ func TestMatchers(t *testing.T) {
 		{kindText, `["/^th.*e$/"]`, textValue("hi\nthere\n"), true},
 		{kindText, `["!/^th/"]`, textValue("hi\nthere\n"), false},
 		{kindText, `["\\!bang"]`, textValue("a !bang\n"), true},
+		{kindAny, `{have-key: a}`, value{kind: kindAny, isMap: true, list: []string{"a"}}, true},
+		{kindAny, `{have-key: {have-prefix: b}}`, value{kind: kindAny, isMap: true, list: []string{"a"}}, false},
+		{kindAny, `{have-key: a}`, listValue([]string{"a"}), false}, // a list has no keys
 		{kindText, `[{match-regexp: "^t"}]`, textValue("hi\nthere\n"), true},
-		{kindText, "hi", textValue("hi\n"), true},
+		// goss compares a plain string with the whole output: echo hi fails stdout: hi.
+		{kindText, "hi", textValue("hi\n"), false},
+		// A single value for a list is the list of that one value, as in goss.
+		{kindList, "root", listValue([]string{"root"}), true},
+		{kindList, "root", listValue([]string{"root", "wheel"}), false},
+		{kindList, "0.0.0.0", listValue([]string{"0.0.0.0"}), true},
+		{kindList, "5", listValue([]string{"5.0"}), true},
+		{kindText, `"hi\n"`, textValue("hi\n"), true},
+		{kindText, "3", textValue(" 3\n"), true}, // numbers compare numerically
+		// goss's have-patterns, read from matchers/have_patterns.go.
+		{kindText, `["\\!bang"]`, textValue("a bang\n"), true}, // leading \ / ! are trimmed
+		{kindText, `["/path"]`, textValue("a path\n"), true},   // no closing slash: a string
+		{kindText, `["/HI/i"]`, textValue("hi\n"), true},       // flags after the closing slash
+		{kindText, `["!/HI/i"]`, textValue("hi\n"), false},
+		{kindText, `[""]`, textValue(""), true}, // the empty pattern matches no output
+		{kindText, `["x"]`, textValue(""), false},
+		{kindText, `{have-patterns: [hi, "!bye"]}`, textValue("hi\n"), true},
+		{kindText, `{have-patterns: [bye]}`, textValue("hi\n"), false},
+		{kindString, `{have-patterns: [i]}`, stringValue("hi"), true},
+		// semver-constraint (blang/semver ranges): every version must satisfy it.
+		{kindString, `{semver-constraint: ">=1.2.0 <2.0.0"}`, stringValue("1.10.0"), true},
+		{kindString, `{semver-constraint: ">=1.2.0 <2.0.0"}`, stringValue("2.0.0"), false},
+		{kindString, `{semver-constraint: ">1.0.0"}`, stringValue("1.1"), false}, // not strict semver
+		{kindList, `{semver-constraint: ">1.0.0 || <0.5.0"}`, listValue([]string{"1.2.3", "0.4.0"}), true},
+		{kindList, `{semver-constraint: ">1.0.0"}`, listValue([]string{"1.2.3", "0.4.0"}), false},
+		{kindList, `{semver-constraint: ">1.0.0"}`, listValue(nil), false},
+		// gjson: each path's value against its matcher.
+		{kindText, `{gjson: {a.b: 1, c: [x], d: {have-key: e}}}`, textValue(`{"a":{"b":1.0},"c":["x","y"],"d":{"e":null}}`), true},
+		{kindText, `{gjson: {a.b: 2}}`, textValue(`{"a":{"b":1}}`), false},
+		{kindText, `{gjson: {missing: {not: 1}}}`, textValue(`{"a":1}`), false}, // a path not found fails
+		{kindText, `{gjson: {a: true}}`, textValue(`not json`), false},
+		{kindText, `{gjson: {"@this": {equal: {foo: bar, n: 1}}}}`, textValue(`{"n": 1, "foo": "bar"}`), true},
+		{kindText, `{gjson: {"@this": {equal: {foo: bar}}}}`, textValue(`{"n": 1, "foo": "bar"}`), false},
+		{kindText, `{gjson: {"a.#": 2, "a.0": {have-prefix: x}}}`, textValue(`{"a":["xy","z"]}`), true},
+		// xml: an XPath and its result.
+		{kindText, `{xml: {xpath: "//b", result: ""}}`, textValue(`<a><b>1</b></a>`), true},
+		{kindText, `{xml: {xpath: "//c", result: ""}}`, textValue(`<a><b>1</b></a>`), false},
+		{kindText, `{xml: {xpath: "count(//b)", result: 2}}`, textValue(`<a><b>1</b><b/></a>`), true},
+		{kindText, `{xml: {xpath: "string(//b/@k)", result: v}}`, textValue(`<a><b k="v"/></a>`), true},
+		{kindText, `{xml: {xpath: "//b", result: "<b>1</b>"}}`, textValue(`<a><b>1</b></a>`), true},
+		{kindText, `{xml: {xpath: "//b", result: ""}}`, textValue(`<a><b>`), false},
 		{kindText, "hi", textValue("hi there\n"), false},
 		{kindText, "{contain-element: {have-prefix: th}}", textValue("hi\nthere"), true},
 		{kindText, `{match-regexp: "(?s)hi.*there"}`, textValue("hi\nthere\n"), true},
@@ -148,5 +191,14 @@ func TestValueString(t *testing.T) {
 		if got := tt.v.String(); got != tt.want {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestMatchingListsOfMatchers: in matching's content any element may be
+// matched by any matcher, as goss's awesome-gomega example does.
+func TestMatchingListsOfMatchers(t *testing.T) {
+	m := parseMatcher(t, kindAny, `[{contain-element: {match-regexp: "4."}}, "45", {and: [{ge: 46}, {le: 50}]}]`)
+	if !m.matches(listValue([]string{"45", "46", "47"})) {
+		t.Error("list of matchers on a list: no match")
 	}
 }

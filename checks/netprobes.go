@@ -132,9 +132,8 @@ func probeHTTP(ctx context.Context, h *HTTPSpec, p netProbe) *observed {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		o := newObserved()
-		o.absent = "no response: " + dialProblem(ctx, err)
-		return o
+		// goss: no response (connection refused, timeout) is an error.
+		return failure("no response: " + dialProblem(ctx, err))
 	}
 	defer resp.Body.Close()
 	o := newObserved().set("status", intValue(int64(resp.StatusCode)))
@@ -274,6 +273,10 @@ func probeTLS(ctx context.Context, t *TLSSpec, p netProbe, now time.Time) *obser
 func probeDNS(ctx context.Context, s *DNSSpec, p netProbe) *observed {
 	if s.Server != "" {
 		addrs, err := dnsLookup(ctx, p.dial, p.host, s.Server, s.Type, s.Name)
+		if err != nil && !errors.Is(err, errNXDomain) && !errors.Is(err, errRcode) {
+			// goss: a server that does not answer is an error, not "not resolvable".
+			return failure("the DNS server " + s.Server + " did not answer: " + err.Error())
+		}
 		return lookupResult(s, addrs, err)
 	}
 	addrs, err := systemLookup(ctx, s.Type, s.Name)

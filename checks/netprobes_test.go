@@ -149,8 +149,9 @@ http:
 		srv.URL + "/auth status pass",
 		srv.URL + "/auth?anonymous status pass",
 		srv.URL + "/echo status pass", srv.URL + "/echo body pass",
-		srv.URL + "/slow status fail", srv.URL + "/slow body skip",
-		fmt.Sprintf("http://127.0.0.1:%d/ status fail", closed), fmt.Sprintf("http://127.0.0.1:%d/ headers skip", closed),
+		// goss: no response (timeout, connection refused) is an error, not a failure.
+		srv.URL + "/slow status error", srv.URL + "/slow body error",
+		fmt.Sprintf("http://127.0.0.1:%d/ status error", closed), fmt.Sprintf("http://127.0.0.1:%d/ headers error", closed),
 	}
 	var got []string
 	for _, r := range results {
@@ -165,10 +166,10 @@ http:
 	if r := find(t, results, srv.URL+"/down", "status"); r.Actual != "503" || r.Expected != "200" {
 		t.Errorf("down = %+v", r)
 	}
-	if r := find(t, results, srv.URL+"/slow", "status"); !strings.HasPrefix(r.Actual, "no response: timed out: ") {
+	if r := find(t, results, srv.URL+"/slow", "status"); !strings.HasPrefix(r.Message, "no response: timed out: ") {
 		t.Errorf("slow = %+v", r)
 	}
-	if r := find(t, results, fmt.Sprintf("http://127.0.0.1:%d/", closed), "status"); !strings.Contains(r.Actual, "connection refused") {
+	if r := find(t, results, fmt.Sprintf("http://127.0.0.1:%d/", closed), "status"); !strings.Contains(r.Message, "connection refused") {
 		t.Errorf("refused = %+v", r)
 	}
 }
@@ -219,7 +220,7 @@ tls:
   127.0.0.1:%[5]d: {days-left: {gt: 0}, chain-valid: true}
 `, soon.URL, soonAddr, ca.pemFile, expiredAddr, closedPort(t))), RunOptions{})
 	want := []string{
-		"status pass", "status fail", "status pass",
+		"status pass", "status error", "status pass", // an unverified certificate: no response, an error as in goss
 		"chain-valid pass", "names-match pass", "days-left pass", "issuer pass", "dns-names pass",
 		"chain-valid pass", "names-match pass",
 		"chain-valid pass",
@@ -233,7 +234,7 @@ tls:
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("results:\n got %q\nwant %q\n%+v", got, want, results)
 	}
-	if r := results[1]; !strings.Contains(r.Actual, "certificate signed by unknown authority") {
+	if r := results[1]; !strings.Contains(r.Message, "certificate signed by unknown authority") {
 		t.Errorf("unverified https = %+v", r)
 	}
 	if r := results[5]; r.Actual != "5" || !strings.HasPrefix(r.Message, "expires ") {
@@ -298,6 +299,9 @@ func TestDNSChecksWithServer(t *testing.T) {
 	dns.add("_sip._tcp.example.test", 33, rrSRV(10, 60, 5060, "sip.example.test"))
 	dns.add("10.2.0.192.in-addr.arpa", 12, rrName("www.example.test"))
 	dns.add("0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", 12, rrName("www.example.test"))
+	dns.add("example.test", 257, append([]byte{0, 5}, "issueletsencrypt.org"...))
+	dns.add("example.test", 257, append([]byte{128, 5}, "iodefmailto:ca@example.test"...))
+	dns.add("www.example.test", 44, []byte{4, 2, 0x0a, 0x1b, 0xff})
 	for i := range 40 { // more than fits in 512 bytes: truncated over UDP, then TCP
 		dns.add("big.example.test", 16, rrTXT(fmt.Sprintf("record number %02d of a long answer", i)))
 	}
@@ -305,17 +309,19 @@ func TestDNSChecksWithServer(t *testing.T) {
 	checks := mustParse(t, fmt.Sprintf(`
 dns:
   www.example.test: {server: %[1]s, resolvable: true, addrs: {consist-of: [192.0.2.10, "2001:db8::10"]}}
-  A:www.example.test: {server: %[1]s, addrs: {equal: [192.0.2.10]}}
-  AAAA:www.example.test: {server: %[1]s, addrs: ["2001:db8::10"]}
-  CNAME:alias.example.test: {server: %[1]s, addrs: [www.example.test.]}
-  A:alias.example.test: {server: %[1]s, addrs: {equal: [192.0.2.10]}}
-  MX:example.test: {server: %[1]s, addrs: ["10 mail.example.test."]}
-  TXT:example.test: {server: %[1]s, addrs: {consist-of: ["v=spf1 -all", part one, part two]}}
-  NS:example.test: {server: %[1]s, addrs: [ns1.example.test.]}
-  SRV:_sip._tcp.example.test: {server: %[1]s, addrs: ["10 60 5060 sip.example.test."]}
-  PTR:192.0.2.10: {server: %[1]s, addrs: [www.example.test.]}
-  PTR:2001:db8::10: {server: %[1]s, addrs: [www.example.test.]}
-  TXT:big.example.test: {server: %[1]s, addrs: {have-len: 40}}
+  A:www.example.test: {server: %[1]s, resolvable: true, addrs: {equal: [192.0.2.10]}}
+  AAAA:www.example.test: {server: %[1]s, resolvable: true, addrs: ["2001:db8::10"]}
+  CNAME:alias.example.test: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  A:alias.example.test: {server: %[1]s, resolvable: true, addrs: {equal: [192.0.2.10]}}
+  MX:example.test: {server: %[1]s, resolvable: true, addrs: ["10 mail.example.test."]}
+  TXT:example.test: {server: %[1]s, resolvable: true, addrs: {consist-of: ["v=spf1 -all", part one, part two]}}
+  NS:example.test: {server: %[1]s, resolvable: true, addrs: [ns1.example.test.]}
+  SRV:_sip._tcp.example.test: {server: %[1]s, resolvable: true, addrs: ["10 60 5060 sip.example.test."]}
+  PTR:192.0.2.10: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  PTR:2001:db8::10: {server: %[1]s, resolvable: true, addrs: [www.example.test.]}
+  TXT:big.example.test: {server: %[1]s, resolvable: true, addrs: {have-len: 40}}
+  CAA:example.test: {server: %[1]s, resolvable: true, addrs: ["0 issue letsencrypt.org", "128 iodef mailto:ca@example.test"]}
+  SSHFP:www.example.test: {server: %[1]s, resolvable: true, addrs: ["4 2 0A1BFF"]}
   missing.example.test: {server: %[1]s, resolvable: false, addrs: [x]}
   MX:www.example.test: {server: %[1]s, resolvable: true}
   localhost: {resolvable: true}
@@ -337,18 +343,25 @@ dns:
 		t.Errorf("missing name = %+v", r)
 	}
 
+	// A server that does not answer is an error, as in goss.
+	silent := mustParse(t, fmt.Sprintf("dns:\n  A:www.example.test: {server: \"127.0.0.1:%d\", resolvable: true, timeout: 300}\n", closedPort(t)))
+	results = Run(context.Background(), nil, HostInfo{Name: "h"}, silent, RunOptions{})
+	if r := results[0]; r.Status != Error || !strings.Contains(r.Message, "did not answer") {
+		t.Errorf("unreachable server = %+v", r)
+	}
+
 	// From the host, the queries go through the host's connection, over TCP.
 	host := &dialingExec{}
 	fromHost := mustParse(t, fmt.Sprintf(`
 dns:
-  MX:example.test: {from: host, server: %[1]s, addrs: ["10 mail.example.test."]}
+  MX:example.test: {from: host, server: %[1]s, resolvable: true, addrs: ["10 mail.example.test."]}
   TXT:example.test: {from: host, resolvable: true}
 `, dns.addr))
 	results = Run(context.Background(), host, HostInfo{Name: "h"}, fromHost, RunOptions{})
 	if r := results[0]; r.Status != Pass || r.Vantage != FromHost {
 		t.Errorf("MX from host = %+v", r)
 	}
-	if r := results[1]; r.Status != Error || !strings.Contains(r.Message, "need server:") {
+	if r := results[2]; r.Status != Error || !strings.Contains(r.Message, "need server:") {
 		t.Errorf("TXT from host without server = %+v", r)
 	}
 	if got := host.dialed(); !reflect.DeepEqual(got, []string{"tcp " + dns.addr}) {

@@ -1,6 +1,9 @@
 package checks
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // observed is what a probe saw of one resource: a value per property, or
 // why it could not see them. A probe fills it; judge turns it into results.
@@ -63,6 +66,9 @@ type outcome struct {
 // in the type's order.
 func judge(c *Check, o *observed) []outcome {
 	sc := schemas[c.Type]
+	if sc.required != "" && *sc.prop(sc.required).field(c) == nil {
+		return missingRequired(c, sc.required)
+	}
 	var out []outcome
 	absenceReported := false
 	for _, p := range sc.props {
@@ -95,6 +101,18 @@ func judge(c *Check, o *observed) []outcome {
 				oc.status = Pass
 			}
 		}
+		out = append(out, oc)
+	}
+	return out
+}
+
+// missingRequired is goss's verdict on a check without the property it
+// always evaluates: that property fails ("Missing required attribute"),
+// and the others are skipped, as after any failed first property.
+func missingRequired(c *Check, req string) []outcome {
+	out := []outcome{{prop: req, status: Fail, expected: "(required)",
+		message: fmt.Sprintf("goss requires %s: in every %s check and fails the check without it: add %s: to the check", req, c.Type, req)}}
+	for _, oc := range skipped(c, "not evaluated: "+req+": is missing") {
 		out = append(out, oc)
 	}
 	return out

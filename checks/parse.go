@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -13,27 +15,65 @@ import (
 
 // Load reads and parses check files, in order. Every problem in every file
 // is reported, each an *Error, joined with errors.Join.
+//
+// A file's gossfile: entries include other check files, as goss does: the
+// entry's file: or id, relative to the including file's directory, may be
+// a glob (each match is read, in order; none is an error), skip: true
+// leaves it out, and includes nest up to 50 deep.
 func Load(paths []string) (*Suite, error) {
 	suite := &Suite{}
 	var errs []error
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, &ParseError{Pos: p, Msg: "cannot read the check file: " + unwrapPathError(err),
-				Hint: "check the path given as an argument, with -F, or in the inventory's checks:"})
-			continue
-		}
-		s, err := Parse(p, data)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		suite.Checks = append(suite.Checks, s.Checks...)
+		errs = append(errs, loadFile(suite, p, "", 0)...)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return suite, nil
+}
+
+// maxIncludeDepth is goss's limit on nested gossfile includes.
+const maxIncludeDepth = 50
+
+// loadFile reads one check file and the files it includes into suite.
+// from is the position of the gossfile entry that named it ("" for a file
+// given by the user).
+func loadFile(suite *Suite, path, from string, depth int) []error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if from != "" {
+			return []error{&ParseError{Pos: from, Msg: "cannot read the included check file " + path + ": " + unwrapPathError(err),
+				Hint: "gossfile paths are relative to the file that includes them"}}
+		}
+		return []error{&ParseError{Pos: path, Msg: "cannot read the check file: " + unwrapPathError(err),
+			Hint: "check the path given as an argument, with -F, or in the inventory's checks:"}}
+	}
+	s, err := parse(path, data)
+	if err != nil {
+		return []error{err}
+	}
+	suite.Checks = append(suite.Checks, s.Checks...)
+	var errs []error
+	for _, inc := range s.includes {
+		if depth+1 >= maxIncludeDepth {
+			return append(errs, &ParseError{Pos: inc.pos, Msg: fmt.Sprintf("gossfile includes nest more than %d deep", maxIncludeDepth),
+				Hint: "a file probably includes itself"})
+		}
+		pattern := inc.file
+		if !filepath.IsAbs(pattern) {
+			pattern = filepath.Join(filepath.Dir(path), pattern)
+		}
+		matches, err := filepath.Glob(pattern)
+		if err != nil || len(matches) == 0 {
+			errs = append(errs, &ParseError{Pos: inc.pos, Msg: fmt.Sprintf("gossfile %q matches no file", pattern),
+				Hint: "gossfile paths are relative to the file that includes them; skip: true leaves one out"})
+			continue
+		}
+		for _, m := range matches {
+			errs = append(errs, loadFile(suite, m, inc.pos, depth+1)...)
+		}
+	}
+	return errs
 }
 
 // unwrapPathError drops the path os.ReadFile repeats in its error.
@@ -50,7 +90,23 @@ func unwrapPathError(err error) string {
 // title:, skip:, timeout: per check. name is used in error positions. Values
 // may hold Go templates ({{ .Host.Name }}, {{ .Vars.port }}): they are
 // syntax-checked here and executed per host by Suite.For.
+//
+// gossfile: includes need the file's directory: Parse refuses them (Load
+// reads them).
 func Parse(name string, data []byte) (*Suite, error) {
+	s, err := parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(s.includes) > 0 {
+		return nil, &ParseError{Pos: s.includes[0].pos, Msg: "gossfile includes cannot be read here",
+			Hint: "include other check files from a check file given to remotectl check"}
+	}
+	return s, nil
+}
+
+// parse parses one check file, keeping its gossfile includes for Load.
+func parse(name string, data []byte) (*Suite, error) {
 	root, err := checkFile.ParseFile(name, data)
 	if err != nil {
 		return nil, err
@@ -67,6 +123,10 @@ func Parse(name string, data []byte) (*Suite, error) {
 		if key.Value == "hosts" {
 			continue
 		}
+		if key.Value == "gossfile" {
+			suite.includes = append(suite.includes, d.includes(body)...)
+			continue
+		}
 		sc := schemas[key.Value]
 		if sc == nil {
 			d.unknownType(key)
@@ -80,6 +140,43 @@ func Parse(name string, data []byte) (*Suite, error) {
 		return nil, err
 	}
 	return suite, nil
+}
+
+// include is a gossfile: entry not skipped.
+type include struct {
+	pos  string // the entry's file:line:col
+	id   string
+	file string // its file: or id, as written
+}
+
+// includes reads a gossfile: section: id → {file, skip, title, meta}. A
+// path with templates cannot be read before a host is chosen: refused.
+func (d *decoder) includes(body *yaml.Node) []include {
+	var out []include
+	for _, kv := range d.Mapping(body, "gossfile entries") {
+		inc := include{pos: d.Pos(kv[0]), id: kv[0].Value, file: kv[0].Value}
+		skip := false
+		for _, p := range d.Mapping(kv[1], "gossfile "+kv[0].Value) {
+			switch p[0].Value {
+			case "file":
+				inc.file = d.Str(p[1], "file")
+			case "skip":
+				skip = d.boolean(p[1], "skip")
+			case "title", "meta":
+			default:
+				d.Errorf(p[0], yamlnode.DidYouMean(p[0].Value, []string{"file", "skip", "title", "meta"}), "gossfile: unknown property %q", p[0].Value)
+			}
+		}
+		if strings.Contains(inc.file, "{{") {
+			d.Errorf(kv[0], "name the file without templates", "gossfile paths cannot use templates")
+		}
+		if !skip {
+			out = append(out, inc)
+		}
+	}
+	// goss reads the entries in the order of their ids.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
 }
 
 // fileDefaults are the top-level settings every check of a file inherits.
@@ -111,10 +208,6 @@ func (d *decoder) hostsPattern(n *yaml.Node) string {
 }
 
 func (d *decoder) unknownType(key *yaml.Node) {
-	if gossOnlyTypes[key.Value] {
-		d.Errorf(key, "remove it, or run that part with goss itself", "goss's %q resource type is not supported by remotectl", key.Value)
-		return
-	}
 	d.Errorf(key, yamlnode.DidYouMean(key.Value, append(typeNames(), "hosts")), "unknown resource type %q", key.Value)
 }
 
@@ -159,11 +252,23 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 			c.Skip = d.boolean(v, "skip")
 		case "timeout":
 			c.Timeout = d.duration(v, "timeout")
+		case "retry_count", "retry_delay":
+			if !sc.retries {
+				d.Errorf(k, yamlnode.DidYouMean(k.Value, sc.keys()), "%s: unknown property %q", sc.name, k.Value)
+			} else if k.Value == "retry_count" {
+				c.RetryCount = d.count(v, k.Value)
+			} else {
+				c.RetryDelay = d.duration(v, k.Value)
+			}
 		case "meta":
 			// goss's free-form metadata: accepted so goss files run unchanged.
 		default:
 			if p := sc.prop(k.Value); p != nil {
-				*p.field(c) = d.matcher(v, p.kind, k.Value)
+				kind := p.kind
+				if sc.kindIn != nil {
+					kind = sc.kindIn(body)
+				}
+				*p.field(c) = d.matcher(v, kind, k.Value)
 			} else if o := sc.opt(k.Value); o != nil {
 				o.decode(d, v, c)
 			} else {

@@ -250,6 +250,10 @@ func checkResults(t *testing.T, results []Result, want []wantResult) {
 			t.Errorf("%s: expected %q, want %q", name, r.Expected, w.expected)
 		}
 		switch {
+		case w.actualRE != "" && r.Status == Error: // an error's why is its message
+			if !regexp.MustCompile(w.actualRE).MatchString(r.Message) {
+				t.Errorf("%s: message %q does not match %q", name, r.Message, w.actualRE)
+			}
 		case w.actualRE != "":
 			if !regexp.MustCompile(w.actualRE).MatchString(r.Actual) {
 				t.Errorf("%s: actual %q does not match %q (message %q)", name, r.Actual, w.actualRE, r.Message)
@@ -484,7 +488,7 @@ func TestPeersNginx(t *testing.T) {
 		{h + "/missing", "status", Pass, "404", "404", ""},
 		{s + "/ok", "status", Pass, "200", "200", ""},
 		{s + "/ok", "body", Pass, "[hello world]", okBody, ""},
-		{s + "/ok?system-roots", "status", Fail, "200", "", unknownCA},
+		{s + "/ok?system-roots", "status", Error, "200", "", unknownCA}, // goss: no response is an error
 		{s + "/ok?insecure", "status", Pass, "200", "200", ""},
 		{s + "/moved", "status", Pass, "301", "301", ""},
 		{s + "/moved", "headers", Pass, "[Location: " + s + "/ok]", "", `(?m)^Location: ` + regexp.QuoteMeta(s) + `/ok$`},
@@ -573,19 +577,19 @@ func startDnsmasq(t *testing.T) *dnsmasqPeer {
 const dnsmasqChecks = `
 dns:
   www.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {consist-of: [192.0.2.10, "2001:db8::10"]}}
-  A:www.example.test: {server: "{{ .Vars.dns }}", addrs: {equal: [192.0.2.10]}}
-  AAAA:www.example.test: {server: "{{ .Vars.dns }}", addrs: {equal: ["2001:db8::10"]}}
-  A:WWW.Example.Test: {server: "{{ .Vars.dns }}", addrs: [192.0.2.99]}
-  CNAME:alias.example.test: {server: "{{ .Vars.dns }}", addrs: [www.example.test.]}
-  A:alias.example.test: {server: "{{ .Vars.dns }}", addrs: {equal: [192.0.2.10]}}
-  MX:example.test: {server: "{{ .Vars.dns }}", addrs: {equal: ["10 mail.example.test."]}}
-  TXT:example.test: {server: "{{ .Vars.dns }}", addrs: {equal: ["v=spf1 -all"]}}
-  TXT:multi.example.test: {server: "{{ .Vars.dns }}", addrs: {consist-of: [part one, part two]}}
-  SRV:_sip._tcp.example.test: {server: "{{ .Vars.dns }}", addrs: {equal: ["10 60 5060 sip.example.test."]}}
+  A:www.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: [192.0.2.10]}}
+  AAAA:www.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: ["2001:db8::10"]}}
+  A:WWW.Example.Test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: [192.0.2.99]}
+  CNAME:alias.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: [www.example.test.]}
+  A:alias.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: [192.0.2.10]}}
+  MX:example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: ["10 mail.example.test."]}}
+  TXT:example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: ["v=spf1 -all"]}}
+  TXT:multi.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {consist-of: [part one, part two]}}
+  SRV:_sip._tcp.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: ["10 60 5060 sip.example.test."]}}
   NS:example.test: {server: "{{ .Vars.auth }}", resolvable: true, addrs: {equal: [ns1.example.test.]}}
-  PTR:192.0.2.10: {server: "{{ .Vars.dns }}", addrs: {equal: [www.example.test.]}}
-  PTR:2001:db8::10: {server: "{{ .Vars.dns }}", addrs: {equal: [www.example.test.]}}
-  PTR:192.0.2.20: {server: "{{ .Vars.dns }}", addrs: {equal: [printer.example.test.]}}
+  PTR:192.0.2.10: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: [www.example.test.]}}
+  PTR:2001:db8::10: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: [www.example.test.]}}
+  PTR:192.0.2.20: {server: "{{ .Vars.dns }}", resolvable: true, addrs: {equal: [printer.example.test.]}}
   MX:www.example.test: {server: "{{ .Vars.dns }}", resolvable: true}
   missing.example.test: {server: "{{ .Vars.dns }}", resolvable: false, addrs: [192.0.2.10]}
   A:missing.example.test: {server: "{{ .Vars.dns }}", resolvable: true, addrs: [192.0.2.10]}
@@ -600,19 +604,31 @@ func TestPeersDnsmasq(t *testing.T) {
 	checkResults(t, results, []wantResult{
 		{"www.example.test", "resolvable", Pass, "true", "true", ""},
 		{"www.example.test", "addrs", Pass, `{consist-of: [192.0.2.10, "2001:db8::10"]}`, `[192.0.2.10, "2001:db8::10"]`, ""},
+		{"A:www.example.test", "resolvable", Pass, "true", "true", ""},
 		{"A:www.example.test", "addrs", Pass, "{equal: [192.0.2.10]}", "[192.0.2.10]", ""},
+		{"AAAA:www.example.test", "resolvable", Pass, "true", "true", ""},
 		{"AAAA:www.example.test", "addrs", Pass, `{equal: ["2001:db8::10"]}`, `["2001:db8::10"]`, ""},
+		{"A:WWW.Example.Test", "resolvable", Pass, "true", "true", ""},
 		{"A:WWW.Example.Test", "addrs", Fail, "[192.0.2.99]", "[192.0.2.10]", ""},
+		{"CNAME:alias.example.test", "resolvable", Pass, "true", "true", ""},
 		{"CNAME:alias.example.test", "addrs", Pass, "[www.example.test.]", "[www.example.test.]", ""},
+		{"A:alias.example.test", "resolvable", Pass, "true", "true", ""},
 		{"A:alias.example.test", "addrs", Pass, "{equal: [192.0.2.10]}", "[192.0.2.10]", ""},
+		{"MX:example.test", "resolvable", Pass, "true", "true", ""},
 		{"MX:example.test", "addrs", Pass, "{equal: [10 mail.example.test.]}", "[10 mail.example.test.]", ""},
+		{"TXT:example.test", "resolvable", Pass, "true", "true", ""},
 		{"TXT:example.test", "addrs", Pass, "{equal: [v=spf1 -all]}", "[v=spf1 -all]", ""},
+		{"TXT:multi.example.test", "resolvable", Pass, "true", "true", ""},
 		{"TXT:multi.example.test", "addrs", Pass, "{consist-of: [part one, part two]}", "[part one, part two]", ""},
+		{"SRV:_sip._tcp.example.test", "resolvable", Pass, "true", "true", ""},
 		{"SRV:_sip._tcp.example.test", "addrs", Pass, "{equal: [10 60 5060 sip.example.test.]}", "[10 60 5060 sip.example.test.]", ""},
 		{"NS:example.test", "resolvable", Pass, "true", "true", ""},
 		{"NS:example.test", "addrs", Pass, "{equal: [ns1.example.test.]}", "[ns1.example.test.]", ""},
+		{"PTR:192.0.2.10", "resolvable", Pass, "true", "true", ""},
 		{"PTR:192.0.2.10", "addrs", Pass, "{equal: [www.example.test.]}", "[www.example.test.]", ""},
+		{"PTR:2001:db8::10", "resolvable", Pass, "true", "true", ""},
 		{"PTR:2001:db8::10", "addrs", Pass, "{equal: [www.example.test.]}", "[www.example.test.]", ""},
+		{"PTR:192.0.2.20", "resolvable", Pass, "true", "true", ""},
 		{"PTR:192.0.2.20", "addrs", Pass, "{equal: [printer.example.test.]}", "[printer.example.test.]", ""},
 		{"MX:www.example.test", "resolvable", Fail, "true", "false", ""}, // the name exists, without MX records
 		{"missing.example.test", "resolvable", Pass, "false", "false", ""},

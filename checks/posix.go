@@ -64,11 +64,26 @@ var posixHelpers = map[string]string{
   echo "no package manager found (dpkg, rpm or apk)" >&2; return 1
 }`,
 
-	// A file's type, mode, size, owner and group (the entry itself, not a
-	// link's target), or "missing". GNU and BusyBox stat, else BSD stat.
+	// A file's type, mode, size, owner, group, uid and gid (the entry
+	// itself, not a link's target), or "missing". GNU and BusyBox stat,
+	// else BSD stat.
 	"_stat": `_stat() {
   if [ ! -e "$1" ] && [ ! -h "$1" ]; then echo missing; return 0; fi
-  stat -c '%F|%a|%s|%U|%G' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg' -- "$1"
+  stat -c '%F|%a|%s|%U|%G|%u|%g' -- "$1" 2>/dev/null || stat -f '%HT|%Mp%Lp|%z|%Su|%Sg|%u|%g' -- "$1"
+}`,
+	// A path with goss's ~ and ~user expanded to the home directory (of
+	// the user the probes run as, or of user); an unknown user fails.
+	// _tilded HELPER PATH ARGS... calls HELPER ARGS... on the expanded PATH.
+	"_tilde": `_tilded() { _f=$1; _p=$(_tilde "$2") || return 1; shift 2; "$_f" "$@" "$_p"; }
+_tilde() {
+  case "$1" in
+  "~"|"~/"*) printf '%s\n' "$HOME${1#"~"}" ;;
+  "~"*) _u=${1%%/*}; _u=${_u#"~"}
+    _h=$(_getent passwd "$_u" | cut -d: -f6)
+    if [ -z "$_h" ]; then echo "no such user: $_u" >&2; return 1; fi
+    printf '%s%s\n' "$_h" "${1#"~$_u"}" ;;
+  *) printf '%s\n' "$1" ;;
+  esac
 }`,
 	"_cat":      `_cat() { cat -- "$1"; }`,
 	"_readlink": `_readlink() { readlink -- "$1"; }`,
@@ -93,7 +108,16 @@ var posixHelpers = map[string]string{
 }`,
 
 	"_mounts": `_mounts() { cat /proc/self/mountinfo; }`,
-	"_df":     `_df() { df -P -- "$1"; }`,
+
+	// A network interface: "missing", or "mtu N" then "addr CIDR" lines
+	// (from ip -o addr; "noaddrs" when ip is not installed).
+	"_iface": `_iface() {
+  case "$1" in */*|.|..) echo missing; return 0;; esac
+  if [ ! -e "/sys/class/net/$1" ]; then echo missing; return 0; fi
+  echo "mtu $(cat "/sys/class/net/$1/mtu")"
+  if command -v ip >/dev/null 2>&1; then ip -o addr show dev "$1" | awk '{print "addr " $4}'; else echo noaddrs; fi
+}`,
+	"_df": `_df() { df -P -- "$1"; }`,
 
 	// Addresses a name resolves to through the host's resolver ($1: ahosts,
 	// ahostsv4 or ahostsv6).

@@ -253,6 +253,40 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
+// iface is what a host says of a network interface. Addrs is nil when the
+// host cannot list them, empty when there are none.
+type iface struct {
+	Exists bool
+	MTU    int64
+	Addrs  []string
+}
+
+// parseIface parses the _iface helper's output.
+func parseIface(data []byte) (iface, error) {
+	out := iface{Exists: true, Addrs: []string{}}
+	for _, line := range lines(string(data)) {
+		key, val, _ := strings.Cut(strings.TrimSpace(line), " ")
+		switch key {
+		case "missing":
+			return iface{}, nil
+		case "mtu":
+			n, err := strconv.ParseInt(val, 10, 64)
+			if err != nil {
+				return iface{}, fmt.Errorf("bad MTU %q", val)
+			}
+			out.MTU = n
+		case "addr":
+			out.Addrs = append(out.Addrs, val)
+		case "noaddrs":
+			out.Addrs = nil
+		case "":
+		default:
+			return iface{}, fmt.Errorf("unexpected interface output %q", line)
+		}
+	}
+	return out, nil
+}
+
 // fileStat is what stat says of a file.
 type fileStat struct {
 	Exists bool
@@ -261,6 +295,8 @@ type fileStat struct {
 	Size   int64
 	Owner  string
 	Group  string
+	UID    int64 // -1 where the host has none (Windows)
+	GID    int64
 }
 
 // statTypes maps GNU/BusyBox (%F) and BSD (%HT) type names to goss's.
@@ -275,14 +311,14 @@ var statTypes = map[string]string{
 }
 
 // parseStat parses the _stat helper's output: "missing", or
-// "type|mode|size|owner|group".
+// "type|mode|size|owner|group|uid|gid".
 func parseStat(data []byte) (fileStat, error) {
 	line := strings.TrimSpace(string(data))
 	if line == "missing" {
 		return fileStat{}, nil
 	}
 	f := strings.Split(line, "|")
-	if len(f) != 5 {
+	if len(f) != 7 {
 		return fileStat{}, fmt.Errorf("unexpected stat output %q", line)
 	}
 	typ, ok := statTypes[f[0]]
@@ -297,7 +333,13 @@ func parseStat(data []byte) (fileStat, error) {
 	if err != nil {
 		return fileStat{}, fmt.Errorf("bad size %q in stat output", f[2])
 	}
-	return fileStat{Exists: true, Type: typ, Mode: fmt.Sprintf("%04o", mode&0o7777), Size: size, Owner: f[3], Group: f[4]}, nil
+	uid, err1 := strconv.ParseInt(f[5], 10, 64)
+	gid, err2 := strconv.ParseInt(f[6], 10, 64)
+	if err1 != nil || err2 != nil {
+		return fileStat{}, fmt.Errorf("bad uid or gid %q|%q in stat output", f[5], f[6])
+	}
+	return fileStat{Exists: true, Type: typ, Mode: fmt.Sprintf("%04o", mode&0o7777), Size: size,
+		Owner: f[3], Group: f[4], UID: uid, GID: gid}, nil
 }
 
 // parseChecksum reads the digest from `sha256sum FILE`, `openssl dgst -r`

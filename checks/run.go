@@ -21,8 +21,13 @@ type RunOptions struct {
 	RetryTimeout time.Duration
 	// Sleep is the pause between retries (default 1s).
 	Sleep time.Duration
-	// DefaultTimeout bounds a check that sets no timeout: (default 10s).
+	// DefaultTimeout bounds a command or network check that sets no
+	// timeout: (default 10s).
 	DefaultTimeout time.Duration
+	// HostTimeout bounds the host-side probes (the gather) as a whole
+	// (default 60s; a gathered check's longer timeout: extends it). A probe
+	// that finished keeps its result when the bound stops the rest.
+	HostTimeout time.Duration
 	// Become runs the host-side probes and command checks through sudo
 	// (as BecomeUser, root when empty), so root-only files can be checked.
 	// Ignored on Windows hosts.
@@ -32,9 +37,10 @@ type RunOptions struct {
 
 // Defaults of RunOptions.
 const (
-	DefaultParallel = 8
-	DefaultSleep    = time.Second
-	DefaultTimeout  = 10 * time.Second
+	DefaultParallel    = 8
+	DefaultSleep       = time.Second
+	DefaultTimeout     = 10 * time.Second
+	DefaultHostTimeout = time.Minute
 )
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -46,6 +52,9 @@ func (o RunOptions) withDefaults() RunOptions {
 	}
 	if o.DefaultTimeout <= 0 {
 		o.DefaultTimeout = DefaultTimeout
+	}
+	if o.HostTimeout <= 0 {
+		o.HostTimeout = DefaultHostTimeout
 	}
 	return o
 }
@@ -77,6 +86,7 @@ func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opt
 	deadline := time.Now().Add(r.opts.RetryTimeout)
 	for {
 		r.evaluate(ctx, checks, pending, perCheck)
+		r.retry(ctx, checks, failing(pending, perCheck), perCheck)
 		pending = failing(pending, perCheck)
 		if len(pending) == 0 || r.opts.RetryTimeout <= 0 || time.Now().Add(r.opts.Sleep).After(deadline) {
 			break
@@ -90,6 +100,40 @@ func Run(ctx context.Context, exec Executor, host HostInfo, checks []*Check, opt
 		all = append(all, rs...)
 	}
 	return all
+}
+
+// defaultRetryDelay is goss's wait between two tries of a check with
+// retry_count and no retry_delay.
+const defaultRetryDelay = time.Second
+
+// retry observes again, each on its own, the checks of idx that have a
+// retry_count, until they pass or their tries run out, as goss does.
+func (r *hostRun) retry(ctx context.Context, checks []*Check, idx []int, out [][]Result) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, r.opts.Parallel)
+	for _, i := range idx {
+		c := checks[i]
+		if c.RetryCount == 0 || c.Skip {
+			continue
+		}
+		delay := c.RetryDelay
+		if delay <= 0 {
+			delay = defaultRetryDelay
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for try := 0; try < c.RetryCount && len(failing([]int{i}, out)) > 0; try++ {
+				if !remote.Sleep(ctx, delay) {
+					return
+				}
+				sem <- struct{}{}
+				r.evaluate(ctx, checks, []int{i}, out)
+				<-sem
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // failing returns the checks with a failed or unevaluated property.
@@ -149,6 +193,9 @@ func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out 
 			out[i] = toResults(r.host, c, c.From, 0, skipped(c, "skip: true"))
 		case c.tmpl != nil:
 			out[i] = r.unevaluated(c, c.From, "the check's templates were not rendered for this host (see Suite.For)")
+		case c.Matching != nil:
+			// Nothing to observe: the content is in the check.
+			out[i] = toResults(r.host, c, c.From, 0, judge(c, newObserved().set("matches", c.Matching.Content)))
 		case c.Command != nil:
 			commands = append(commands, i)
 		case gathered(c, family):
@@ -213,7 +260,7 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 		return
 	}
 	if len(jobs) > 0 {
-		limit := r.opts.DefaultTimeout
+		limit := r.opts.HostTimeout
 		for _, j := range jobs {
 			limit = max(limit, checks[j.i].Timeout)
 		}

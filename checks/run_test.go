@@ -48,6 +48,8 @@ func debianHost(t testing.TB) *fakeHost {
 		posixCall("_mounts"):                        {out: probe(t, "mountinfo.txt")},
 		posixCall("_df", "/"):                       {out: probe(t, "df_root.txt")},
 		posixCall("_ahosts", "ahosts", "localhost"): {out: probe(t, "ahosts_localhost.txt")},
+		posixCall("_iface", "lo"):                   {out: probe(t, "iface_lo.txt")},
+		posixCall("_iface", "eth9"):                 {out: probe(t, "iface_missing.txt")},
 	})
 }
 
@@ -73,7 +75,7 @@ file:
 user:
   root: {exists: true, uid: 0, groups: [root], shell: /bin/bash}
 group:
-  sudo: {gid: 27}
+  sudo: {exists: true, gid: 27}
 kernel-param:
   net.core.somaxconn: {value: {ge: 1024}}
   no.such: {value: "1"}
@@ -102,8 +104,8 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 		"file /etc/passwd size pass", "file /etc/passwd sha256 pass", "file /etc/passwd contents pass",
 		"file /nonexistent exists pass", "file /nonexistent mode skip",
 		"user root exists pass", "user root uid pass", "user root groups pass", "user root shell pass",
-		"group sudo gid pass",
-		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value fail",
+		"group sudo exists pass", "group sudo gid pass",
+		"kernel-param net.core.somaxconn value pass", "kernel-param no.such value error",
 		"mount / exists pass", "mount / filesystem pass", "mount / vfs-opts pass", "mount / usage pass",
 		"dns localhost resolvable pass", "dns localhost addrs pass",
 	}
@@ -135,7 +137,7 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 	if r := find(t, results, "nosuch", "runlevels"); !strings.Contains(r.Message, "only known on SysV init and OpenRC") {
 		t.Errorf("runlevels on systemd = %+v", r)
 	}
-	if r := find(t, results, "no.such", "value"); !strings.HasPrefix(r.Actual, "no such kernel parameter: sysctl: cannot stat") {
+	if r := find(t, results, "no.such", "value"); !strings.HasPrefix(r.Message, "no such kernel parameter: sysctl: cannot stat") {
 		t.Errorf("missing kernel parameter = %+v", r)
 	}
 }
@@ -232,12 +234,12 @@ command:
 `), RunOptions{})
 	want := []string{
 		"command app --version exit-status pass", "command app --version stdout pass", "command app --version stderr pass",
-		"command sleep 100 exit-status fail", "command sleep 100 stdout skip",
+		"command sleep 100 exit-status error", "command sleep 100 stdout error", // goss: a timeout is an error
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)
 	}
-	if r := results[3]; r.Actual != "the command did not finish within 50ms" {
+	if r := results[3]; r.Message != "the command did not finish within 50ms" {
 		t.Errorf("timed-out command = %+v", r)
 	}
 	if host.gathers != 0 {
@@ -312,6 +314,7 @@ func TestRunWindows(t *testing.T) {
 		psHash("SHA256", `C:\Windows\win.ini`): {out: "6F533CCC79227E38F18BD3A2A5C3E8E5C6E2B6D1B1D8F1F2F3F4F5F6F7F8F9F0\n"},
 		psUser("Administrator"):                {out: probe(t, "win_user.json")},
 		psResolve("example.net", ""):           {out: probe(t, "win_dns_a.json")},
+		psInterface("Ethernet"):                {out: probe(t, "win_interface.json")},
 	})
 	results := Run(context.Background(), host.exec(), HostInfo{Name: "win1"}, mustParse(t, `
 port:
@@ -325,13 +328,17 @@ process:
 package:
   7-Zip 23.01 (x64): {installed: true, versions: ["23.01"]}
 file:
-  'C:\Windows\win.ini': {exists: true, filetype: file, size: 824, mode: "0644", sha256: {have-prefix: 6f533ccc}}
+  'C:\Windows\win.ini': {exists: true, filetype: file, size: 824, mode: "0644", uid: 0, sha256: {have-prefix: 6f533ccc}}
+  ~/x: {exists: true}
 user:
   Administrator: {exists: true, groups: [Administrators], uid: 500}
 dns:
   example.net: {from: host, resolvable: true, addrs: [93.184.215.14]}
+  CAA:example.net: {from: host, resolvable: true}
 kernel-param:
   vm.swappiness: {value: "60"}
+interface:
+  Ethernet: {exists: true, addrs: [192.0.2.15/24], mtu: 1500}
 `), RunOptions{})
 	want := []string{
 		"port tcp:3389 listening pass", "port tcp:3389 ip pass", "port tcp6:5985 listening pass",
@@ -340,10 +347,13 @@ kernel-param:
 		"process sshd.exe running pass",
 		"package 7-Zip 23.01 (x64) installed pass", "package 7-Zip 23.01 (x64) versions pass",
 		"file C:\\Windows\\win.ini exists pass", "file C:\\Windows\\win.ini filetype pass",
-		"file C:\\Windows\\win.ini mode error", "file C:\\Windows\\win.ini size pass", "file C:\\Windows\\win.ini sha256 pass",
+		"file C:\\Windows\\win.ini mode error", "file C:\\Windows\\win.ini uid error",
+		"file C:\\Windows\\win.ini size pass", "file C:\\Windows\\win.ini sha256 pass",
+		"file ~/x exists error",
 		"user Administrator exists pass", "user Administrator uid error", "user Administrator groups pass",
-		"dns example.net resolvable pass", "dns example.net addrs pass",
+		"dns example.net resolvable pass", "dns example.net addrs pass", "dns CAA:example.net resolvable error",
 		"kernel-param vm.swappiness value error",
+		"interface Ethernet exists pass", "interface Ethernet addrs pass", "interface Ethernet mtu pass",
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results:\n got %q\nwant %q", got, want)
@@ -518,5 +528,182 @@ func TestRunSplitsLargeGathers(t *testing.T) {
 	}
 	if len(results) != 1500 || host.gathers < 2 || longest > maxPosixScript {
 		t.Errorf("%d results in %d gathers, longest script %d bytes", len(results), host.gathers, longest)
+	}
+}
+
+func TestRunGossSpellingsAndOwnersByNumber(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+file:
+  /etc/passwd: {exists: true, uid: 0, gid: {lt: 1}, contains: ["root:x:"]}
+  /nonexistent: {exists: false, uid: 0}
+dns:
+  localhost: {from: host, resolveable: true}
+`), RunOptions{})
+	want := []string{
+		"file /etc/passwd exists pass", "file /etc/passwd uid pass", "file /etc/passwd gid pass", "file /etc/passwd contents pass",
+		"file /nonexistent exists pass", "file /nonexistent uid skip",
+		"dns localhost resolvable pass",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+}
+
+// TestRunMatching follows goss's matching examples (docs/gossfile.md):
+// content against a matcher, with no probe and no connection.
+func TestRunMatching(t *testing.T) {
+	checks := mustParse(t, `
+matching:
+  has_substr:
+    content: some string
+    matches: {match-regexp: some str}
+  has_foo_bar_and_baz:
+    content: {foo: bar, baz: bing}
+    matches:
+      and:
+        - have-key: baz
+        - have-key: foo
+  instance_count:
+    content: 3
+    matches: {gt: 1}
+  list:
+    content: [1, 2, "three"]
+    matches: [three, 1]
+  as_reader:
+    content: "line one\nline two\n"
+    as-reader: true
+    matches: ["/^line t/", "!three"]
+  json:
+    content: '{"status": "ok", "items": [1, 2]}'
+    matches: {gjson: {status: ok, items.#: 2}}
+  version:
+    content: 1.4.2
+    matches: {semver-constraint: ">1.4.0"}
+  no_key:
+    content: {foo: bar}
+    matches: {have-key: nope}
+  plain_equal:
+    content: "hello\n"
+    as-reader: true
+    matches: hello
+`)
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
+	want := []string{
+		"matching has_substr matches pass", "matching has_foo_bar_and_baz matches pass",
+		"matching instance_count matches pass", "matching list matches pass",
+		"matching as_reader matches pass", "matching json matches pass", "matching version matches pass",
+		"matching no_key matches fail", "matching plain_equal matches fail",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+}
+
+// TestRunRetryCount follows goss's retry_count and retry_delay: a check
+// that does not pass is run again, up to retry_count more times.
+func TestRunRetryCount(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{})
+	var mu sync.Mutex
+	runs := map[string]int{}
+	exitAfter := func(name string, passOn int) func(context.Context, *remote.Cmd) (remote.Result, error) {
+		return func(context.Context, *remote.Cmd) (remote.Result, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			runs[name]++
+			if runs[name] >= passOn {
+				return remote.Result{ExitCode: 0}, nil
+			}
+			return remote.Result{ExitCode: 1}, nil
+		}
+	}
+	host.commands["third time"] = exitAfter("third time", 3)
+	host.commands["never"] = exitAfter("never", 100)
+	host.commands["no retries"] = exitAfter("no retries", 2)
+	start := time.Now()
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+command:
+  third time: {exit-status: 0, retry_count: 2, retry_delay: 10}
+  never: {exit-status: 0, retry_count: 1, retry_delay: 10ms}
+  no retries: {exit-status: 0}
+`), RunOptions{})
+	want := []string{"command third time exit-status pass", "command never exit-status fail", "command no retries exit-status fail"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if want := map[string]int{"third time": 3, "never": 2, "no retries": 1}; !reflect.DeepEqual(runs, want) {
+		t.Errorf("runs = %v, want %v", runs, want)
+	}
+	if d := time.Since(start); d > 900*time.Millisecond {
+		t.Errorf("took %s: retry_delay not honoured", d)
+	}
+	if _, err := Parse("f.yaml", []byte("file:\n  /a: {exists: true, retry_count: 2}\n")); err == nil {
+		t.Error("retry_count accepted on a file check")
+	}
+}
+
+// TestRunRequiredProperties follows goss's resource/*.go: the property a
+// type always evaluates (file exists, port listening, command
+// exit-status, ...) fails when the check leaves it out, and the others are
+// skipped; a service has none.
+func TestRunRequiredProperties(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+file:
+  /etc/passwd: {mode: "0644"}
+service:
+  ssh: {running: true}
+mount:
+  /srv/none: {exists: false, filesystem: ext4}
+`), RunOptions{})
+	// A mount that does not exist passes exists: false; what depends on it is skipped.
+	want := []string{"file /etc/passwd exists fail", "file /etc/passwd mode skip", "service ssh running pass",
+		"mount /srv/none exists pass", "mount /srv/none filesystem skip"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[0]; r.Expected != "(required)" || !strings.Contains(r.Message, "add exists:") {
+		t.Errorf("missing exists = %+v", r)
+	}
+}
+
+// TestRunHostBoundKeepsFinishedProbes: a probe that hangs uses up the
+// host's bound, but the probes that finished before it keep their
+// results; only the unfinished ones are errors.
+func TestRunHostBoundKeepsFinishedProbes(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{
+		posixCall("_stat", "/etc/passwd"): {out: probe(t, "stat_file.txt")},
+		posixCall("_svc", "slow"):         {hang: true},
+	})
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "h"}, mustParse(t, `
+file:
+  /etc/passwd: {exists: true}
+service:
+  slow: {running: true}
+`), RunOptions{HostTimeout: 100 * time.Millisecond})
+	want := []string{"file /etc/passwd exists pass", "service slow running error"}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
+	}
+	if r := results[1]; !strings.Contains(r.Message, "did not finish within 100ms") {
+		t.Errorf("unfinished probe = %+v", r)
+	}
+}
+
+// TestRunInterface follows goss's interface: exists, addrs (with prefix
+// lengths, as Go's net.Interface.Addrs prints them) and mtu.
+func TestRunInterface(t *testing.T) {
+	host := debianHost(t)
+	results := Run(context.Background(), host.exec(), HostInfo{Name: "deb1"}, mustParse(t, `
+interface:
+  lo: {exists: true, addrs: [127.0.0.1/8, "::1/128"], mtu: 65536}
+  eth9: {exists: false, mtu: 1500}
+`), RunOptions{})
+	want := []string{
+		"interface lo exists pass", "interface lo addrs pass", "interface lo mtu pass",
+		"interface eth9 exists pass", "interface eth9 mtu skip",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
 	}
 }

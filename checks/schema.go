@@ -25,6 +25,14 @@ type schema struct {
 	// finish validates the spec once every key is read; it returns a message
 	// and a hint, or "" when the spec is good.
 	finish func(c *Check) (msg, hint string)
+	// kindIn, when set, gives the kind of the properties from the check's
+	// body instead of propDef.kind (matching's as-reader: makes it text).
+	kindIn func(body *yaml.Node) valueKind
+	// retries: the type takes goss's retry_count and retry_delay.
+	retries bool
+	// required is the property goss always evaluates (exists:, listening:,
+	// ...): a check without it fails there, as in goss; "" when none.
+	required string
 }
 
 // propDef is a checkable property.
@@ -64,6 +72,9 @@ func (s *schema) opt(name string) *optDef {
 // keys returns every key a check of this type may have.
 func (s *schema) keys() []string {
 	keys := append([]string(nil), commonKeys...)
+	if s.retries {
+		keys = append(keys, "retry_count", "retry_delay")
+	}
 	for _, p := range s.props {
 		keys = append(keys, p.name)
 	}
@@ -94,6 +105,19 @@ func listOpt(name string, set func(c *Check) *[]string) optDef {
 	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) { *set(c) = d.strList(n, name) }}
 }
 
+// aliasOpt is an older goss spelling of a property (dns resolveable:, file
+// contains:): read as the property itself, under the property's name in
+// results.
+func aliasOpt(name string, kind valueKind, field func(c *Check) **Matcher) optDef {
+	return optDef{name, func(d *decoder, n *yaml.Node, c *Check) {
+		if m := field(c); *m == nil {
+			*m = d.matcher(n, kind, name)
+		} else {
+			d.Errorf(n, "keep one of them", "%s repeats a property given under its other name", name)
+		}
+	}}
+}
+
 var (
 	hostOnly     = []Vantage{FromHost}
 	bothVantages = []Vantage{FromController, FromHost}
@@ -102,7 +126,7 @@ var (
 // schemas are the supported resource types, by name.
 var schemas = map[string]*schema{
 	"port": {
-		name: "port", from: FromHost, vantages: hostOnly,
+		name: "port", required: "listening", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"listening", kindBool, func(c *Check) **Matcher { return &c.Port.Listening }},
 			{"ip", kindList, func(c *Check) **Matcher { return &c.Port.IP }},
@@ -114,7 +138,7 @@ var schemas = map[string]*schema{
 		finish: finishPort,
 	},
 	"addr": {
-		name: "addr", from: FromController, vantages: bothVantages,
+		name: "addr", required: "reachable", from: FromController, vantages: bothVantages,
 		props: []propDef{
 			{"reachable", kindBool, func(c *Check) **Matcher { return &c.Addr.Reachable }},
 		},
@@ -126,7 +150,7 @@ var schemas = map[string]*schema{
 		finish: finishAddr,
 	},
 	"http": {
-		name: "http", from: FromController, vantages: bothVantages,
+		name: "http", required: "status", from: FromController, vantages: bothVantages,
 		props: []propDef{
 			{"status", kindInt, func(c *Check) **Matcher { return &c.HTTP.Status }},
 			{"headers", kindText, func(c *Check) **Matcher { return &c.HTTP.Headers }},
@@ -150,7 +174,7 @@ var schemas = map[string]*schema{
 		finish: finishHTTP,
 	},
 	"dns": {
-		name: "dns", from: FromController, vantages: bothVantages,
+		name: "dns", required: "resolvable", from: FromController, vantages: bothVantages, retries: true,
 		props: []propDef{
 			{"resolvable", kindBool, func(c *Check) **Matcher { return &c.DNS.Resolvable }},
 			{"addrs", kindList, func(c *Check) **Matcher { return &c.DNS.Addrs }},
@@ -158,6 +182,7 @@ var schemas = map[string]*schema{
 		opts: []optDef{
 			strOpt("resolve", func(c *Check) *string { return &c.DNS.Name }),
 			strOpt("server", func(c *Check) *string { return &c.DNS.Server }),
+			aliasOpt("resolveable", kindBool, func(c *Check) **Matcher { return &c.DNS.Resolvable }),
 		},
 		init:   initDNS,
 		finish: finishDNS,
@@ -174,7 +199,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("service name", c.Service.Name) },
 	},
 	"process": {
-		name: "process", from: FromHost, vantages: hostOnly,
+		name: "process", required: "running", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"running", kindBool, func(c *Check) **Matcher { return &c.Process.Running }},
 		},
@@ -183,7 +208,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("process name", c.Process.Comm) },
 	},
 	"package": {
-		name: "package", from: FromHost, vantages: hostOnly,
+		name: "package", required: "installed", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"installed", kindBool, func(c *Check) **Matcher { return &c.Package.Installed }},
 			{"versions", kindList, func(c *Check) **Matcher { return &c.Package.Versions }},
@@ -193,13 +218,15 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("package name", c.Package.Name) },
 	},
 	"file": {
-		name: "file", from: FromHost, vantages: hostOnly,
+		name: "file", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.File.Exists }},
 			{"filetype", kindString, func(c *Check) **Matcher { return &c.File.Filetype }},
 			{"mode", kindString, func(c *Check) **Matcher { return &c.File.Mode }},
 			{"owner", kindString, func(c *Check) **Matcher { return &c.File.Owner }},
 			{"group", kindString, func(c *Check) **Matcher { return &c.File.Group }},
+			{"uid", kindInt, func(c *Check) **Matcher { return &c.File.UID }},
+			{"gid", kindInt, func(c *Check) **Matcher { return &c.File.GID }},
 			{"size", kindInt, func(c *Check) **Matcher { return &c.File.Size }},
 			{"linked-to", kindString, func(c *Check) **Matcher { return &c.File.LinkedTo }},
 			{"md5", kindString, func(c *Check) **Matcher { return &c.File.MD5 }},
@@ -207,12 +234,15 @@ var schemas = map[string]*schema{
 			{"sha512", kindString, func(c *Check) **Matcher { return &c.File.SHA512 }},
 			{"contents", kindText, func(c *Check) **Matcher { return &c.File.Contents }},
 		},
-		opts:   []optDef{strOpt("path", func(c *Check) *string { return &c.File.Path })},
+		opts: []optDef{
+			strOpt("path", func(c *Check) *string { return &c.File.Path }),
+			aliasOpt("contains", kindText, func(c *Check) **Matcher { return &c.File.Contents }),
+		},
 		init:   func(c *Check) { c.File = &FileSpec{Path: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("path", c.File.Path) },
 	},
 	"user": {
-		name: "user", from: FromHost, vantages: hostOnly,
+		name: "user", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.User.Exists }},
 			{"uid", kindInt, func(c *Check) **Matcher { return &c.User.UID }},
@@ -226,7 +256,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("user name", c.User.Username) },
 	},
 	"group": {
-		name: "group", from: FromHost, vantages: hostOnly,
+		name: "group", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.Group.Exists }},
 			{"gid", kindInt, func(c *Check) **Matcher { return &c.Group.GID }},
@@ -236,7 +266,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return needName("group name", c.Group.Groupname) },
 	},
 	"command": {
-		name: "command", from: FromHost, vantages: hostOnly,
+		name: "command", required: "exit-status", from: FromHost, vantages: hostOnly, retries: true,
 		props: []propDef{
 			{"exit-status", kindInt, func(c *Check) **Matcher { return &c.Command.ExitStatus }},
 			{"stdout", kindText, func(c *Check) **Matcher { return &c.Command.Stdout }},
@@ -247,7 +277,7 @@ var schemas = map[string]*schema{
 		finish: func(c *Check) (string, string) { return notEmpty("command", c.Command.Exec) },
 	},
 	"kernel-param": {
-		name: "kernel-param", from: FromHost, vantages: hostOnly,
+		name: "kernel-param", required: "value", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"value", kindString, func(c *Check) **Matcher { return &c.KernelParam.Value }},
 		},
@@ -256,7 +286,7 @@ var schemas = map[string]*schema{
 		finish: finishKernelParam,
 	},
 	"mount": {
-		name: "mount", from: FromHost, vantages: hostOnly,
+		name: "mount", required: "exists", from: FromHost, vantages: hostOnly,
 		props: []propDef{
 			{"exists", kindBool, func(c *Check) **Matcher { return &c.Mount.Exists }},
 			{"source", kindString, func(c *Check) **Matcher { return &c.Mount.Source }},
@@ -268,6 +298,30 @@ var schemas = map[string]*schema{
 		opts:   []optDef{strOpt("mountpoint", func(c *Check) *string { return &c.Mount.MountPoint })},
 		init:   func(c *Check) { c.Mount = &MountSpec{MountPoint: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("mount point", c.Mount.MountPoint) },
+	},
+	"interface": {
+		name: "interface", from: FromHost, vantages: hostOnly, required: "exists",
+		props: []propDef{
+			{"exists", kindBool, func(c *Check) **Matcher { return &c.Interface.Exists }},
+			{"addrs", kindList, func(c *Check) **Matcher { return &c.Interface.Addrs }},
+			{"mtu", kindInt, func(c *Check) **Matcher { return &c.Interface.MTU }},
+		},
+		opts:   []optDef{strOpt("name", func(c *Check) *string { return &c.Interface.Name })},
+		init:   func(c *Check) { c.Interface = &InterfaceSpec{Name: c.ID} },
+		finish: func(c *Check) (string, string) { return needName("interface name", c.Interface.Name) },
+	},
+	"matching": {
+		name: "matching", required: "matches", from: FromController, vantages: []Vantage{FromController},
+		props: []propDef{
+			{"matches", kindAny, func(c *Check) **Matcher { return &c.Matching.Matches }},
+		},
+		opts: []optDef{
+			{"content", func(d *decoder, n *yaml.Node, c *Check) { c.Matching.content = n }},
+			boolOpt("as-reader", func(c *Check) *bool { return &c.Matching.AsReader }),
+		},
+		init:   func(c *Check) { c.Matching = &MatchingSpec{} },
+		finish: finishMatching,
+		kindIn: matchingKind,
 	},
 	"tls": {
 		name: "tls", from: FromController, vantages: bothVantages,
@@ -288,8 +342,43 @@ var schemas = map[string]*schema{
 	},
 }
 
-// gossOnlyTypes are goss resource types remotectl does not run.
-var gossOnlyTypes = map[string]bool{"gossfile": true, "interface": true, "matching": true}
+// matchingKind is what a matching check's matches: applies to: text with
+// as-reader: true (so a plain list is goss's line patterns), else the
+// content as written.
+func matchingKind(body *yaml.Node) valueKind {
+	if body.Kind != yaml.MappingNode {
+		return kindAny
+	}
+	for i := 0; i+1 < len(body.Content); i += 2 {
+		k, v := body.Content[i], body.Content[i+1]
+		if k.Value == "as-reader" && v.Kind == yaml.ScalarNode && strings.EqualFold(v.Value, "true") {
+			return kindText
+		}
+	}
+	return kindAny
+}
+
+// finishMatching turns the content into the value matches: is compared
+// with, as goss does: the YAML value itself, or with as-reader: true its
+// text as Go prints it (fmt's %v).
+func finishMatching(c *Check) (string, string) {
+	m := c.Matching
+	var content any
+	if m.content != nil {
+		if err := m.content.Decode(&content); err != nil {
+			return "content: " + err.Error(), ""
+		}
+	}
+	if m.AsReader {
+		if content == nil {
+			content = ""
+		}
+		m.Content = textValue(fmt.Sprintf("%v", content))
+		return "", ""
+	}
+	m.Content = anyValue(content)
+	return "", ""
+}
 
 // typeNames lists the supported types, for did-you-mean.
 func typeNames() []string {
@@ -408,7 +497,7 @@ func finishHTTP(c *Check) (string, string) {
 }
 
 // dnsTypes are the record types a dns check can query.
-var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "PTR"}
+var dnsTypes = []string{"A", "AAAA", "CNAME", "MX", "TXT", "SRV", "NS", "PTR", "CAA", "SSHFP"}
 
 var dnsTypePrefixRE = regexp.MustCompile(`^[A-Z]+:`)
 

@@ -9,6 +9,8 @@ import (
 // Suite is the checks of one or more check files, in file order.
 type Suite struct {
 	Checks []*Check
+
+	includes []include // gossfile: entries, read by Load
 }
 
 // Check is one resource of a check file (goss's model: a resource type, an
@@ -23,6 +25,11 @@ type Check struct {
 	From    Vantage // where the check is observed from: the type's default unless from: says otherwise
 	Skip    bool
 	Timeout time.Duration // timeout: (goss milliseconds or a Go duration); 0 means RunOptions.DefaultTimeout
+	// RetryCount is goss's retry_count (command, dns, package): a check
+	// that does not pass is observed again, up to this many more times,
+	// RetryDelay apart (goss's default 1s).
+	RetryCount int
+	RetryDelay time.Duration
 
 	Port        *PortSpec
 	Addr        *AddrSpec
@@ -38,6 +45,8 @@ type Check struct {
 	KernelParam *KernelParamSpec
 	Mount       *MountSpec
 	TLS         *TLSSpec
+	Matching    *MatchingSpec
+	Interface   *InterfaceSpec
 
 	tmpl *checkTemplate // set when the check uses templates; see Suite.For
 }
@@ -110,7 +119,7 @@ type HTTPSpec struct {
 }
 
 // DNSSpec: a name resolves, and to what. ID "name" or "TYPE:name" with TYPE
-// one of A AAAA CNAME MX TXT SRV NS PTR (PTR names an IP address).
+// one of A AAAA CNAME MX TXT SRV NS PTR CAA SSHFP (PTR names an IP address).
 type DNSSpec struct {
 	Type       string // "" means A and AAAA
 	Name       string
@@ -149,9 +158,11 @@ type FileSpec struct {
 	Size     *Matcher // int, bytes
 	Owner    *Matcher
 	Group    *Matcher
+	UID      *Matcher // int: the owner's number
+	GID      *Matcher // int: the group's number
 	Filetype *Matcher // file, directory, symlink, socket, pipe, character-device, block-device
 	LinkedTo *Matcher
-	Contents *Matcher // text
+	Contents *Matcher // text; goss's older contains: is the same
 	MD5      *Matcher
 	SHA256   *Matcher
 	SHA512   *Matcher
@@ -198,6 +209,25 @@ type MountSpec struct {
 	Source     *Matcher
 	Filesystem *Matcher
 	Usage      *Matcher // int: % of blocks used
+}
+
+// MatchingSpec: content from the check file (goss's matching, best with
+// templates) against a matcher; nothing is observed, on no host.
+type MatchingSpec struct {
+	Content  value // what matches: is compared with
+	AsReader bool  // content as text, read line by line
+	Matches  *Matcher
+
+	content *yaml.Node // content: as written, read by finish
+}
+
+// InterfaceSpec: a network interface (goss's interface): sysfs and ip on
+// Linux, Get-NetAdapter on Windows.
+type InterfaceSpec struct {
+	Name   string
+	Exists *Matcher
+	Addrs  *Matcher // list: addresses with prefix length, "192.0.2.1/24"
+	MTU    *Matcher // int
 }
 
 // TLSSpec: the certificate a TLS server presents. ID "host:port".

@@ -93,6 +93,16 @@ func psFile(path string) string {
 		`Owner=$a.Owner;Group=$a.Group})}`
 }
 
+// psInterface reports a network adapter: its IPv4 MTU and its addresses
+// with their prefix lengths.
+func psInterface(name string) string {
+	return `$a=Get-NetAdapter -Name ` + psQuote(name) + ` -EA SilentlyContinue;` +
+		`if(-not $a){'{"Exists":false}'}else{` +
+		`ConvertTo-Json -Compress -InputObject ([ordered]@{Exists=$true;` +
+		`MTU=[int64]@(Get-NetIPInterface -InterfaceIndex $a.ifIndex -EA SilentlyContinue|ForEach-Object NlMtu)[0];` +
+		`Addrs=@(Get-NetIPAddress -InterfaceIndex $a.ifIndex -EA SilentlyContinue|ForEach-Object {"$($_.IPAddress -replace '%.*$','')/$($_.PrefixLength)"})})}`
+}
+
 func psContents(path string) string {
 	return `[IO.File]::ReadAllText(` + psQuote(path) + `)`
 }
@@ -267,7 +277,7 @@ func parseWinFile(data []byte) (fileStat, string, error) {
 	if !f.Exists {
 		return fileStat{}, "", nil
 	}
-	st := fileStat{Exists: true, Type: "file", Size: f.Length, Owner: f.Owner, Group: f.Group}
+	st := fileStat{Exists: true, Type: "file", Size: f.Length, Owner: f.Owner, Group: f.Group, UID: -1, GID: -1}
 	switch {
 	case f.LinkType == "SymbolicLink" || f.LinkType == "Junction":
 		st.Type = "symlink"
@@ -275,6 +285,25 @@ func parseWinFile(data []byte) (fileStat, string, error) {
 		st.Type = "directory"
 	}
 	return st, f.Target, nil
+}
+
+// parseWinInterface parses psInterface's output.
+func parseWinInterface(data []byte) (iface, error) {
+	var w struct {
+		Exists bool
+		MTU    int64
+		Addrs  []string
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(string(data))), &w); err != nil {
+		return iface{}, fmt.Errorf("unexpected PowerShell output: %w", err)
+	}
+	if !w.Exists {
+		return iface{}, nil
+	}
+	if w.Addrs == nil {
+		w.Addrs = []string{}
+	}
+	return iface{Exists: true, MTU: w.MTU, Addrs: w.Addrs}, nil
 }
 
 // winAccount is what psUser and psGroup report.

@@ -357,7 +357,7 @@ func TestCheckResultsMatchHosts(t *testing.T) {
 	// finish in.
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "inventory.yaml"), "defaults: {transport: local}\nhosts:\n  h[01-20]:\n")
-	writeFile(t, filepath.Join(dir, "c.yaml"), "command:\n  \"echo {{ .Host.Name }}\":\n    stdout: [\"{{ .Host.Name }}\"]\n")
+	writeFile(t, filepath.Join(dir, "c.yaml"), "command:\n  \"echo {{ .Host.Name }}\":\n    exit-status: 0\n    stdout: [\"{{ .Host.Name }}\"]\n")
 	t.Chdir(dir)
 	out, stderr, code := runForTest(t, "check", "-H", "all", "-f", "7", "-o", "jsonl", "c.yaml")
 	if code != exitOK {
