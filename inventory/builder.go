@@ -518,6 +518,9 @@ type resolver struct {
 	stamp     []int // per group: last resolution that saw it
 	gen       int
 	key       []byte // scratch for cache keys
+	// target is scratch for resolving settings: one for every host, as the
+	// settings' setters make it escape.
+	target remote.Target
 }
 
 // ancestorsOf returns gi and every group above it.
@@ -606,7 +609,7 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 	slab := make([]Host, len(b.hosts))
 	for hi, h := range b.hosts {
 		host := &slab[hi]
-		resolveHost(host, h.name, r.membershipOf(h.groups), &h.layer)
+		resolveHost(host, h.name, r.membershipOf(h.groups), &h.layer, &r.target)
 		host.Pos = h.pos
 		inv.hosts[hi] = host
 		b.hosts[hi] = nil
@@ -621,7 +624,7 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		// inventory, even one without hosts, never falls back to it.
 		local := &Host{}
 		m := newMembership(b.settings, b.defaults, b.groups, []int32{0}, nil)
-		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel})
+		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel}, &r.target)
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
 		local.Transport = remote.KindLocal
 		local.Implicit = true
@@ -632,8 +635,8 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 
 // resolveHost fills in host: its own layer merged over what its membership
 // gives it. A host without variables of its own shares the membership's
-// Vars map.
-func resolveHost(host *Host, name string, m *membership, own *layer) {
+// Vars map. scratch is overwritten.
+func resolveHost(host *Host, name string, m *membership, own *layer, scratch *remote.Target) {
 	*host = Host{
 		Name:       name,
 		Vars:       m.vars,
@@ -647,7 +650,7 @@ func resolveHost(host *Host, name string, m *membership, own *layer) {
 			host.Vars[d.name] = d.val
 		}
 	}
-	m.table.resolve(host, m.settings, own.settings)
+	m.table.resolve(host, m.settings, own.settings, scratch)
 }
 
 // exportGroup turns a groupDef into a Group, naming its hosts after the

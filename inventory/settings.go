@@ -87,16 +87,16 @@ func (t *settingTable) display(s setting) string {
 func (s setting) sameValue(o setting) bool { return reflect.DeepEqual(s.val, o.val) }
 
 // resolve sets the fields of host that settings (winners first, overridden
-// by own) set, over the defaults of a host.
-func (t *settingTable) resolve(host *Host, shared []*setting, own []setting) {
-	target := remote.Target{Transport: remote.KindSSH}
+// by own) set, over the defaults of a host. target is scratch.
+func (t *settingTable) resolve(host *Host, shared []*setting, own []setting, target *remote.Target) {
+	*target = remote.Target{Transport: remote.KindSSH}
 	for _, s := range shared {
 		if s != nil {
-			t.defs[s.key].Set(&target, s.val)
+			t.defs[s.key].Set(target, s.val)
 		}
 	}
 	for _, s := range own {
-		t.defs[s.key].Set(&target, s.val)
+		t.defs[s.key].Set(target, s.val)
 	}
 	host.Address, host.Port, host.Transport, host.User = target.Address, target.Port, target.Transport, target.User
 	host.Conn = Conn{
