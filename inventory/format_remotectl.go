@@ -395,7 +395,7 @@ func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what phrase) (se
 	label := what.in(def.of)
 	s := setting{key: key, pos: r.pos(n)}
 	var err error
-	switch def.Kind() {
+	switch def.ValueKind() {
 	case remote.PortValue:
 		var port int
 		if port, err = r.integer(n, label); err == nil {

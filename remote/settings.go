@@ -88,8 +88,8 @@ func PortSetting(name string, field func(*Target) *int) Setting {
 	return Setting{Name: name, kind: PortValue, field: func(t *Target) any { return field(t) }}
 }
 
-// Kind returns the kind of value the setting holds.
-func (s Setting) Kind() ValueKind { return s.kind }
+// ValueKind returns the kind of value the setting holds.
+func (s Setting) ValueKind() ValueKind { return s.kind }
 
 // Set stores v, of the Go type of the setting's kind, into t.
 func (s Setting) Set(t *Target, v any) {
