@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // asciiLetters is Python's string.ascii_letters, which Ansible indexes for
@@ -52,7 +54,7 @@ func parsePort(s string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("port must be between 1 and 65535, got %s", s)
 	}
-	return n, validPort("port", n)
+	return n, remote.ValidPort("port", n)
 }
 
 // colonsOutsideBrackets returns the offsets of ':' not inside "[...]".

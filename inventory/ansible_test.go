@@ -11,7 +11,7 @@ import (
 
 func loadPaths(t *testing.T, paths ...string) *Inventory {
 	t.Helper()
-	inv, err := Load(paths, LoadOptions{})
+	inv, err := Load(paths, LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatalf("Load(%v): %v", paths, err)
 	}
@@ -151,7 +151,7 @@ func TestVaultEncryptedVarsFile(t *testing.T) {
 	dir := t.TempDir()
 	hosts := writeFile(t, dir, "hosts", "[web]\nweb1\n", 0o644)
 	vault := writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n3563\n", 0o644)
-	_, err := Load([]string{hosts}, LoadOptions{})
+	_, err := Load([]string{hosts}, LoadOptions{Transports: testTransports()})
 	want := vault + ": the file is encrypted with Ansible Vault, which remotectl cannot decrypt; hint: decrypt it, or move the secrets it holds out of group_vars"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
@@ -166,7 +166,7 @@ func TestHostList(t *testing.T) {
 }
 
 func TestMissingPath(t *testing.T) {
-	_, err := Load([]string{"testdata/no/such/file"}, LoadOptions{})
+	_, err := Load([]string{"testdata/no/such/file"}, LoadOptions{Transports: testTransports()})
 	want := "testdata/no/such/file: cannot read inventory: no such file or directory; hint: check the path given with -i"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)

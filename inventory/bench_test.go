@@ -40,7 +40,7 @@ func BenchmarkLoad100k(b *testing.B) {
 	data := bigInventory()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		inv, err := Parse("big.yaml", data, LoadOptions{})
+		inv, err := Parse("big.yaml", data, LoadOptions{Transports: testTransports()})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -69,14 +69,14 @@ groups:
     vars: { tier: compute }
 `)
 	for b.Loop() {
-		if _, err := Parse("ranges.yaml", data, LoadOptions{}); err != nil {
+		if _, err := Parse("ranges.yaml", data, LoadOptions{Transports: testTransports()}); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkSelect100k(b *testing.B) {
-	inv, err := Parse("big.yaml", bigInventory(), LoadOptions{})
+	inv, err := Parse("big.yaml", bigInventory(), LoadOptions{Transports: testTransports()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func BenchmarkSelect100k(b *testing.B) {
 // TestGeneratedInventoryShape checks the benchmarks' inventory (at a tenth
 // of the size) so they measure what they claim.
 func TestGeneratedInventoryShape(t *testing.T) {
-	inv, err := Parse("big.yaml", generateInventory(10_000), LoadOptions{})
+	inv, err := Parse("big.yaml", generateInventory(10_000), LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatal(err)
 	}

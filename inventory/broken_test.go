@@ -53,7 +53,7 @@ func TestBrokenInventories(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
-			_, err := Load([]string{filepath.Join("testdata", "broken", tc.file)}, LoadOptions{})
+			_, err := Load([]string{filepath.Join("testdata", "broken", tc.file)}, LoadOptions{Transports: testTransports()})
 			if err == nil {
 				t.Fatal("loaded without error")
 			}
@@ -69,7 +69,7 @@ func TestBrokenInventories(t *testing.T) {
 
 func TestBadRangeNamesTheRange(t *testing.T) {
 	// The rest of the message comes from package nodeset.
-	_, err := Load([]string{"testdata/broken/bad_range.yaml"}, LoadOptions{})
+	_, err := Load([]string{"testdata/broken/bad_range.yaml"}, LoadOptions{Transports: testTransports()})
 	if err == nil || !strings.HasPrefix(err.Error(), `testdata/broken/bad_range.yaml:2:3: bad host range "web[03-]": `) {
 		t.Fatalf("got %v", err)
 	}
@@ -78,11 +78,11 @@ func TestBadRangeNamesTheRange(t *testing.T) {
 func TestConflictAcrossFiles(t *testing.T) {
 	a, b := "testdata/broken/conflict_a.yaml", "testdata/broken/conflict_b.ini"
 	for _, f := range []string{a, b} {
-		if _, err := Load([]string{f}, LoadOptions{}); err != nil {
+		if _, err := Load([]string{f}, LoadOptions{Transports: testTransports()}); err != nil {
 			t.Fatalf("%s alone must load: %v", f, err)
 		}
 	}
-	_, err := Load([]string{a, b}, LoadOptions{})
+	_, err := Load([]string{a, b}, LoadOptions{Transports: testTransports()})
 	want := `testdata/broken/conflict_b.ini:3: host "web01.example.com" is defined twice with different address: 10.0.0.99 here, 10.0.0.1 at testdata/broken/conflict_a.yaml:3:14; hint: give the host one address, or rename one of them`
 	if err == nil || err.Error() != want {
 		t.Fatalf("got  %v\nwant %s", err, want)

@@ -151,6 +151,8 @@ type builder struct {
 	sources  []Source
 	// childRefs are children: entries of our format, linked by finish.
 	childRefs []childRef
+	// settings are the connection settings inventories may write.
+	settings *settingTable
 }
 
 // newBuilder returns a builder holding the groups every inventory has.
@@ -161,6 +163,7 @@ func newBuilder(opts LoadOptions) *builder {
 		groupIdx: make(map[string]int32),
 		edges:    make(map[[2]int32]bool),
 		defaults: &layer{label: "defaults"},
+		settings: newSettingTable(opts.Transports),
 	}
 	if b.maxHosts <= 0 {
 		b.maxHosts = nodeset.DefaultMax
@@ -265,9 +268,10 @@ func (b *builder) addChild(parent, child *groupDef, pos Pos) {
 // files), a different value defined earlier is a conflict naming both places.
 func (b *builder) hostSetting(h *hostDef, s setting, override bool) error {
 	if old, ok := h.layer.get(s.key); ok && !override && !old.sameValue(s) {
+		t := b.settings
 		return errorf(s.pos, "host %q is defined twice with different %s: %s here, %s at %s",
-			h.name, s.key, s.display(), old.display(), old.pos).
-			withHint("give the host one %s, or rename one of them", s.key)
+			h.name, t.name(s.key), t.display(s), t.display(old), old.pos).
+			withHint("give the host one %s, or rename one of them", t.name(s.key))
 	}
 	h.layer.put(s)
 	return nil
@@ -277,14 +281,14 @@ func (b *builder) hostSetting(h *hostDef, s setting, override bool) error {
 // kind+" "+owner, as messages name it) and the connection setting it
 // carries, if any. For hosts, setHost applies the setting with conflict
 // checking.
-func ansibleVar(l *layer, name string, v any, pos Pos, kind, owner string, setHost func(setting) error) error {
+func (b *builder) ansibleVar(l *layer, name string, v any, pos Pos, kind, owner string, setHost func(setting) error) error {
 	l.setVar(name, v, pos)
-	settings, err := ansibleSettings(name, v)
+	settings, err := b.settings.ansibleSettings(name, v)
 	if err != nil {
 		return errorf(pos, "%s %s: %v", kind, owner, err)
 	}
-	for _, kv := range settings {
-		s := setting{key: kv.key, val: kv.val, pos: pos}
+	for _, s := range settings {
+		s.pos = pos
 		if setHost == nil {
 			l.put(s)
 		} else if err := setHost(s); err != nil {
@@ -297,7 +301,7 @@ func ansibleVar(l *layer, name string, v any, pos Pos, kind, owner string, setHo
 // ansibleHostVar records an Ansible variable of host hi.
 func (b *builder) ansibleHostVar(hi int32, name string, v any, pos Pos, override bool) error {
 	h := b.hosts[hi]
-	return ansibleVar(&h.layer, name, v, pos, "host", h.name, func(s setting) error {
+	return b.ansibleVar(&h.layer, name, v, pos, "host", h.name, func(s setting) error {
 		return b.hostSetting(h, s, override)
 	})
 }
@@ -305,13 +309,13 @@ func (b *builder) ansibleHostVar(hi int32, name string, v any, pos Pos, override
 // ansibleGroupVar records an Ansible variable of group g.
 func (b *builder) ansibleGroupVar(g *groupDef, name string, v any, pos Pos) error {
 	if name == "ansible_group_priority" {
-		n, err := ansibleInt(name, v)
+		n, err := remote.AnsibleInt(name, v)
 		if err != nil {
 			return errorf(pos, "group %s: %v", g.name, err)
 		}
 		g.priority = n
 	}
-	return ansibleVar(&g.layer, name, v, pos, "group", g.name, nil)
+	return b.ansibleVar(&g.layer, name, v, pos, "group", g.name, nil)
 }
 
 // ---- finishing ----
@@ -474,15 +478,17 @@ type membership struct {
 	// vars are the variables of layers, merged: the Vars of every member
 	// that has no variables of its own.
 	vars map[string]any
-	// settings are the winning settings of layers.
-	settings [numSettings]*setting
+	// settings are the winning settings of layers, by key of table.
+	settings []*setting
+	table    *settingTable
 }
 
 // newMembership returns the membership of hosts in groups ordered (in
 // precedence order, named names), which get the defaults and those groups'
 // layers.
-func newMembership(defaults *layer, groups []*groupDef, ordered []int32, names []string) *membership {
-	m := &membership{names: names, layers: make([]*layer, 0, len(ordered)+1)}
+func newMembership(table *settingTable, defaults *layer, groups []*groupDef, ordered []int32, names []string) *membership {
+	m := &membership{names: names, layers: make([]*layer, 0, len(ordered)+1),
+		settings: make([]*setting, len(table.defs)), table: table}
 	m.layers = append(m.layers, defaults)
 	for _, gi := range ordered {
 		m.layers = append(m.layers, &groups[gi].layer)
@@ -512,6 +518,9 @@ type resolver struct {
 	stamp     []int // per group: last resolution that saw it
 	gen       int
 	key       []byte // scratch for cache keys
+	// target is scratch for resolving settings: one for every host, as the
+	// settings' setters make it escape.
+	target remote.Target
 }
 
 // ancestorsOf returns gi and every group above it.
@@ -560,7 +569,7 @@ func (r *resolver) membershipOf(direct []int32) *membership {
 		names[i] = r.b.groups[gi].name
 	}
 	sort.Strings(names)
-	m := newMembership(r.b.defaults, r.b.groups, ordered, names[:len(names):len(names)])
+	m := newMembership(r.b.settings, r.b.defaults, r.b.groups, ordered, names[:len(names):len(names)])
 	r.cache[string(r.key)] = m
 	return m
 }
@@ -600,7 +609,7 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 	slab := make([]Host, len(b.hosts))
 	for hi, h := range b.hosts {
 		host := &slab[hi]
-		resolveHost(host, h.name, r.membershipOf(h.groups), &h.layer)
+		resolveHost(host, h.name, r.membershipOf(h.groups), &h.layer, &r.target)
 		host.Pos = h.pos
 		inv.hosts[hi] = host
 		b.hosts[hi] = nil
@@ -614,8 +623,8 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		// No inventory at all: the controller is the one host there is. An
 		// inventory, even one without hosts, never falls back to it.
 		local := &Host{}
-		m := newMembership(b.defaults, b.groups, []int32{0}, nil)
-		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel})
+		m := newMembership(b.settings, b.defaults, b.groups, []int32{0}, nil)
+		resolveHost(local, implicitLocalhost, m, &layer{label: hostLabel}, &r.target)
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
 		local.Transport = remote.KindLocal
 		local.Implicit = true
@@ -626,11 +635,10 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 
 // resolveHost fills in host: its own layer merged over what its membership
 // gives it. A host without variables of its own shares the membership's
-// Vars map.
-func resolveHost(host *Host, name string, m *membership, own *layer) {
+// Vars map. scratch is overwritten.
+func resolveHost(host *Host, name string, m *membership, own *layer, scratch *remote.Target) {
 	*host = Host{
 		Name:       name,
-		Transport:  remote.KindSSH,
 		Vars:       m.vars,
 		Groups:     m.names,
 		varSources: varSources{shared: m, own: own.vars.defs},
@@ -642,15 +650,7 @@ func resolveHost(host *Host, name string, m *membership, own *layer) {
 			host.Vars[d.name] = d.val
 		}
 	}
-	eff := m.settings
-	for i := range own.settings {
-		eff[own.settings[i].key] = &own.settings[i]
-	}
-	for _, s := range eff {
-		if s != nil {
-			s.applyTo(host)
-		}
-	}
+	m.table.resolve(host, m.settings, own.settings, scratch)
 }
 
 // exportGroup turns a groupDef into a Group, naming its hosts after the

@@ -58,6 +58,13 @@
 //	winrm_shell          cmd, powershell
 //	winrm_ca_cert, winrm_client_cert, winrm_client_key   PEM files
 //
+// Package inventory spells none of these: the common ones (password_env,
+// password, connect_timeout, become*) come from remote.CommonSettings, the
+// others from the schemas of the transports in LoadOptions.Transports
+// (ssh.Settings, winrm.Settings, local.Settings), which also map the
+// Ansible variables and ansible_connection values. Without them, only the
+// common keys are known and transport: is not checked.
+//
 // # Node ranges
 //
 // Host names under hosts: and in a group's hosts: list may hold node ranges,

@@ -96,7 +96,7 @@ func TestDynamicInventoryErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			path := script(t, tc.body+"\n")
-			_, err := Load([]string{path}, LoadOptions{})
+			_, err := Load([]string{path}, LoadOptions{Transports: testTransports()})
 			want := strings.ReplaceAll(tc.want, "PATH", path)
 			if err == nil || err.Error() != want {
 				t.Errorf("got  %v\nwant %s", err, want)
@@ -107,7 +107,7 @@ func TestDynamicInventoryErrors(t *testing.T) {
 
 func TestDynamicInventoryTimeout(t *testing.T) {
 	path := script(t, "exec sleep 30\n")
-	_, err := Load([]string{path}, LoadOptions{ScriptTimeout: 50 * time.Millisecond})
+	_, err := Load([]string{path}, LoadOptions{Transports: testTransports(), ScriptTimeout: 50 * time.Millisecond})
 	want := path + ": dynamic inventory (run with --list) did not finish within 50ms; hint: make the script faster or raise the script timeout"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
@@ -121,7 +121,7 @@ const hangingScript = `sleep 300 & echo $$ $! > "$(dirname "$0")/pids.tmp"; mv "
 
 func TestDynamicInventoryTimeoutKillsItsProcessGroup(t *testing.T) {
 	path := script(t, hangingScript+"\n")
-	_, err := Load([]string{path}, LoadOptions{ScriptTimeout: 2 * time.Second, ScriptTimeoutHint: "raise --inventory-timeout"})
+	_, err := Load([]string{path}, LoadOptions{Transports: testTransports(), ScriptTimeout: 2 * time.Second, ScriptTimeoutHint: "raise --inventory-timeout"})
 	want := path + ": dynamic inventory (run with --list) did not finish within 2s; hint: raise --inventory-timeout"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
@@ -148,7 +148,7 @@ func TestDynamicInventoryStopsWithItsContext(t *testing.T) {
 			defer cancel()
 			errc := make(chan error, 1)
 			go func() {
-				_, err := LoadContext(ctx, []string{path}, LoadOptions{ScriptTimeout: time.Hour})
+				_, err := LoadContext(ctx, []string{path}, LoadOptions{Transports: testTransports(), ScriptTimeout: time.Hour})
 				errc <- err
 			}()
 			pids := waitForPids(t, filepath.Join(filepath.Dir(path), "pids"))

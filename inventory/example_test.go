@@ -4,9 +4,15 @@ import (
 	"fmt"
 
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/local"
+	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/remote/winrm"
 )
 
 func Example() {
+	// The transports declare their settings (proxy_jump is SSH's).
+	transports := []remote.SettingsSchema{ssh.Settings(), winrm.Settings(), local.Settings()}
 	inv, err := inventory.Parse("inventory.yaml", []byte(`
 defaults:
   user: deploy
@@ -20,7 +26,7 @@ groups:
     vars: { http_port: 80 }
   prod:
     hosts: [web01.example.com, db01.example.com]
-`), inventory.LoadOptions{})
+`), inventory.LoadOptions{Transports: transports})
 	if err != nil {
 		fmt.Println(err)
 		return

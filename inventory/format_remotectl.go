@@ -1,13 +1,13 @@
 package inventory
 
 import (
-	"slices"
 	"strings"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // Keys of our YAML format, per place.
@@ -16,25 +16,7 @@ var (
 	hostKeys     = []string{"address", "port", "transport", "user", "connection", "vars"}
 	groupKeys    = []string{"hosts", "children", "vars", "port", "transport", "user", "connection"}
 	defaultKeys  = []string{"port", "transport", "user", "connection", "vars"}
-	connKeys     = settingNames[setIdentityFiles:]
 )
-
-// settingOf are the phrase prefixes naming each setting, "port of ".
-var settingOf = func() (of [numSettings]string) {
-	for k, name := range settingNames {
-		of[k] = name + " of "
-	}
-	return of
-}()
-
-// settingByName maps a key of our format to its setting.
-var settingByName = func() map[string]settingKey {
-	m := make(map[string]settingKey, numSettings)
-	for k, name := range settingNames {
-		m[name] = settingKey(k)
-	}
-	return m
-}()
 
 // childRef is a "children:" entry of our format, resolved once every source
 // is loaded so groups may be defined in any order or file.
@@ -351,7 +333,7 @@ func (l *remotectlLoader) entries(ps []pair, what phrase, dst *layer, set func(s
 				return err
 			}
 		default:
-			s, err := l.setting(settingByName[p.name], p.val, what)
+			s, err := l.setting(l.b.settings.byName[p.name], p.val, what)
 			if err != nil {
 				return err
 			}
@@ -391,11 +373,11 @@ func (l *remotectlLoader) connection(n *yaml.Node, what phrase, set func(setting
 	if err != nil {
 		return err
 	}
-	if err := l.r.checkKeys(ps, what.in("in the connection of "), connKeys); err != nil {
+	if err := l.r.checkKeys(ps, what.in("in the connection of "), l.b.settings.conn); err != nil {
 		return err
 	}
 	for _, p := range ps {
-		s, err := l.setting(settingByName[p.name], p.val, what)
+		s, err := l.setting(l.b.settings.byName[p.name], p.val, what)
 		if err != nil {
 			return err
 		}
@@ -409,29 +391,30 @@ func (l *remotectlLoader) connection(n *yaml.Node, what phrase, set func(setting
 // setting reads and validates one setting value.
 func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what phrase) (setting, error) {
 	r := l.r
-	label := what.in(settingOf[key])
+	def := &l.b.settings.defs[key]
+	label := what.in(def.of)
 	s := setting{key: key, pos: r.pos(n)}
 	var err error
-	switch key {
-	case setPort:
+	switch def.ValueKind() {
+	case remote.PortValue:
 		var port int
-		if port, err = r.integer(n, label); err == nil && !isPort(port) {
-			err = validPort(label.String(), port)
+		if port, err = r.integer(n, label); err == nil {
+			err = remote.ValidPort(label.String(), port)
 		}
 		s.val = port
-	case setIdentityFiles:
+	case remote.ListValue:
 		var files []string
 		files, _, err = r.strList(n, label)
 		s.val = files
-	case setIdentitiesOnly, setBecome, setWinRMHTTPS, setWinRMInsecure, setWinRMAllowUnencrypted:
+	case remote.BoolValue:
 		s.val, err = r.boolean(n, label)
-	case setConnectTimeout:
+	case remote.DurationValue:
 		s.val, err = r.duration(n, label)
 	default:
 		var str string
 		str, err = r.str(n, label)
-		if allowed := enumValues(key); err == nil && allowed != nil && !slices.Contains(allowed, str) {
-			err = oneOf(label.String(), str, allowed)
+		if err == nil && def.Enum != nil {
+			err = remote.OneOf(label.String(), str, def.Enum)
 		}
 		s.val = str
 	}
@@ -439,24 +422,6 @@ func (l *remotectlLoader) setting(key settingKey, n *yaml.Node, what phrase) (se
 		return s, r.errAt(n, err)
 	}
 	return s, nil
-}
-
-// enumValues returns the values a setting with a fixed set of values
-// accepts, or nil for a setting without one.
-func enumValues(key settingKey) []string {
-	switch key {
-	case setTransport:
-		return transports
-	case setHostKeyPolicy:
-		return hostKeyPolicies
-	case setWinRMAuth:
-		return winrmAuths
-	case setWinRMShell:
-		return winrmShells
-	case setWinRMMessageEncryption:
-		return winrmEncryption
-	}
-	return nil
 }
 
 // checkName rejects host and group names that host patterns could not select.

@@ -56,7 +56,7 @@ func checkInventory(t *testing.T, inv *Inventory) {
 // fuzzParse parses data as the file name says: it either loads an
 // inventory that passes checkInventory or fails with an *Error.
 func fuzzParse(t *testing.T, name string, data []byte) {
-	inv, err := Parse(name, data, LoadOptions{MaxHosts: fuzzMaxHosts})
+	inv, err := Parse(name, data, LoadOptions{Transports: testTransports(), MaxHosts: fuzzMaxHosts})
 	if err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -113,7 +113,7 @@ func FuzzParsePattern(f *testing.F) {
 		f.Add(s, "")
 	}
 	f.Add("all", "web")
-	inv, err := Parse("inv.yaml", []byte(patternInventory), LoadOptions{MaxHosts: fuzzMaxHosts})
+	inv, err := Parse("inv.yaml", []byte(patternInventory), LoadOptions{Transports: testTransports(), MaxHosts: fuzzMaxHosts})
 	if err != nil {
 		f.Fatal(err)
 	}

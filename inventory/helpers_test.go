@@ -6,12 +6,23 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/local"
+	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/remote/winrm"
 )
+
+// testTransports are the settings schemas of the built-in transports, as
+// cmd/remotectl's transport registry passes them.
+func testTransports() []remote.SettingsSchema {
+	return []remote.SettingsSchema{ssh.Settings(), winrm.Settings(), local.Settings()}
+}
 
 // parse parses an inventory from text, failing the test on error.
 func parse(t *testing.T, name, text string) *Inventory {
 	t.Helper()
-	inv, err := Parse(name, []byte(text), LoadOptions{})
+	inv, err := Parse(name, []byte(text), LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatalf("Parse(%s): %v", name, err)
 	}
@@ -21,7 +32,7 @@ func parse(t *testing.T, name, text string) *Inventory {
 // parseErr parses an inventory that must fail and returns the message.
 func parseErr(t *testing.T, name, text string) string {
 	t.Helper()
-	_, err := Parse(name, []byte(text), LoadOptions{})
+	_, err := Parse(name, []byte(text), LoadOptions{Transports: testTransports()})
 	if err == nil {
 		t.Fatalf("Parse(%s) succeeded, want an error", name)
 	}

@@ -161,6 +161,12 @@ type LoadOptions struct {
 	// ScriptTimeoutHint is the hint of the error of a script that ran out of
 	// time: how the user raises the limit. "" gives a generic hint.
 	ScriptTimeoutHint string
+	// Transports declare the transport kinds and their settings (the
+	// connection: keys, Ansible variables and ansible_connection values
+	// of each): ssh.Settings(), winrm.Settings(), ... The settings every
+	// transport shares are always known. With none, a transport: value is
+	// not checked and no transport-specific setting is known.
+	Transports []remote.SettingsSchema
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.

@@ -14,7 +14,7 @@ import (
 
 func TestExampleInventoryLoads(t *testing.T) {
 	path := filepath.Join("..", "inventory.example.yaml")
-	inv, err := Load([]string{path}, LoadOptions{})
+	inv, err := Load([]string{path}, LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatalf("the example inventory must load: %v", err)
 	}
@@ -193,12 +193,12 @@ groups:
 }
 
 func TestRangeCap(t *testing.T) {
-	_, err := Parse("inv.yaml", []byte("hosts:\n  web[1-1000]:\n"), LoadOptions{MaxHosts: 100})
+	_, err := Parse("inv.yaml", []byte("hosts:\n  web[1-1000]:\n"), LoadOptions{Transports: testTransports(), MaxHosts: 100})
 	if err == nil || !strings.HasPrefix(err.Error(), `inv.yaml:2:3: bad host range "web[1-1000]": `) {
 		t.Fatalf("got %v, want a capped range error", err)
 	}
 	// Many small ranges are capped by the inventory total.
-	_, err = Parse("inv.yaml", []byte("hosts:\n  a[1-60]:\n  b[1-60]:\n"), LoadOptions{MaxHosts: 100})
+	_, err = Parse("inv.yaml", []byte("hosts:\n  a[1-60]:\n  b[1-60]:\n"), LoadOptions{Transports: testTransports(), MaxHosts: 100})
 	want := "inv.yaml:3:3: the inventory holds more than 100 hosts; hint: check the host ranges, or raise the host limit"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
@@ -273,7 +273,7 @@ func TestSeveralFilesMerge(t *testing.T) {
 	dir := t.TempDir()
 	a := writeFile(t, dir, "a.yaml", "hosts:\n  web01: { address: 10.0.0.1, vars: { a: 1, shared: a } }\n", 0o644)
 	b := writeFile(t, dir, "b.yaml", "hosts:\n  web01: { address: 10.0.0.1, vars: { b: 2, shared: b } }\n  web02:\n", 0o644)
-	inv, err := Load([]string{a, b}, LoadOptions{})
+	inv, err := Load([]string{a, b}, LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func TestInventoryWithoutHosts(t *testing.T) {
 }
 
 func TestLoadWithoutPaths(t *testing.T) {
-	inv, err := Load(nil, LoadOptions{})
+	inv, err := Load(nil, LoadOptions{Transports: testTransports()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -441,13 +441,17 @@ scan:
 }
 
 func TestConnSettingsShowsWhatIsSet(t *testing.T) {
-	no := false
-	c := Conn{Password: "s3cret", ConnectTimeout: 5 * time.Second, Become: true,
-		SSH:   remote.SSHSettings{IdentityFiles: []string{"a", "b"}},
-		WinRM: remote.WinRMSettings{HTTPS: &no, ClientKey: "k.pem"}}
-	equal(t, "settings", c.Settings(), map[string]string{
+	inv := parse(t, "inv.yaml", `
+hosts:
+  a:
+    connection: { password: s3cret, connect_timeout: 5, become: true, identity_file: [a, b],
+                  winrm_https: false, winrm_client_key: k.pem }
+  b:
+`)
+	equal(t, "settings", mustHost(t, inv, "a").ConnSettings(), map[string]string{
 		"password": "(set, hidden)", "connect_timeout": "5s", "become": "true",
 		"identity_file": "a, b", "winrm_https": "false", "winrm_client_key": "k.pem",
 	})
-	equal(t, "no settings", Conn{}.Settings(), map[string]string{})
+	equal(t, "no settings", mustHost(t, inv, "b").ConnSettings(), map[string]string{})
+	equal(t, "a zero host", (&Host{}).ConnSettings(), map[string]string{})
 }

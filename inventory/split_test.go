@@ -57,7 +57,7 @@ func snapshot(inv *Inventory) invSnapshot {
 // whether the split load did split.
 func compareSplit(t *testing.T, name string, data []byte) bool {
 	t.Helper()
-	opts := LoadOptions{MaxHosts: 10_000}
+	opts := LoadOptions{Transports: testTransports(), MaxHosts: 10_000}
 	whole, errWhole := parseWith(name, data, opts, noSplit)
 	split, errSplit := parseWith(name, data, opts, tinySplit)
 	switch {
@@ -179,7 +179,7 @@ func TestSplitErrorsAsWhole(t *testing.T) {
 		"a host limit":                "inv.yaml:4:3: the inventory holds more than 3 hosts",
 	} {
 		data := []byte(splitCases[name])
-		opts := LoadOptions{MaxHosts: 3}
+		opts := LoadOptions{Transports: testTransports(), MaxHosts: 3}
 		for _, cfg := range []splitConfig{noSplit, tinySplit} {
 			_, err := parseWith("inv.yaml", data, opts, cfg)
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
@@ -227,7 +227,7 @@ func TestSplitParserStopsEarly(t *testing.T) {
 	for i := 1; i < 200; i++ {
 		b.WriteString("  h" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + ":\n")
 	}
-	_, err := parseWith("inv.yaml", []byte(b.String()), LoadOptions{}, tinySplit)
+	_, err := parseWith("inv.yaml", []byte(b.String()), LoadOptions{Transports: testTransports()}, tinySplit)
 	if err == nil || !strings.Contains(err.Error(), "port of host \"h0\"") {
 		t.Fatalf("got %v, want the bad port of h0", err)
 	}
@@ -241,7 +241,7 @@ func FuzzSplit(f *testing.F) {
 		f.Add([]byte(text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts := LoadOptions{MaxHosts: fuzzMaxHosts}
+		opts := LoadOptions{Transports: testTransports(), MaxHosts: fuzzMaxHosts}
 		whole, errWhole := parseWith("fuzz.yaml", data, opts, noSplit)
 		split, errSplit := parseWith("fuzz.yaml", data, opts, tinySplit)
 		if (errWhole == nil) != (errSplit == nil) {

@@ -60,10 +60,22 @@ type transport struct {
 	// Doctor returns the kind's diagnosis steps (remotectl doctor); dialer
 	// gives the kind's dialer, made on first use.
 	Doctor func(dialer func() (remote.Dialer, error)) doctor.Steps
+	// Settings declares the kind's inventory settings and its Ansible
+	// variables and ansible_connection aliases; Kind is Settings.Kind.
+	Settings remote.SettingsSchema
 }
 
 // transports is the transport registry, built in main.
 type transports []transport
+
+// settings returns the settings schemas of the registry, for inventories.
+func (r transports) settings() []remote.SettingsSchema {
+	out := make([]remote.SettingsSchema, len(r))
+	for i, t := range r {
+		out[i] = t.Settings
+	}
+	return out
+}
 
 // lookup returns the row of kind; "" is the default kind, SSH.
 func (r transports) lookup(kind string) (transport, bool) {

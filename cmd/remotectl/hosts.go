@@ -20,6 +20,7 @@ func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
 	opts := inventory.LoadOptions{
 		ScriptTimeout:     a.g.InventoryTimeout,
 		ScriptTimeoutHint: fmt.Sprintf("make the script faster, or raise --inventory-timeout (now %s)", a.g.InventoryTimeout),
+		Transports:        a.transports.settings(),
 	}
 	if a.g.Timeout > 0 && a.g.Timeout < opts.ScriptTimeout {
 		opts.ScriptTimeout = a.g.Timeout

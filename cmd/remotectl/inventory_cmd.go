@@ -111,7 +111,7 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 		v.Groups = []string{}
 	}
 	if details {
-		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), h.Conn.Settings()
+		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), h.ConnSettings()
 	}
 	return v
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/local"
+	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/remote/winrm"
 )
 
 func main() {
@@ -50,10 +52,10 @@ func mainExit() int {
 // builtinTransports is the transport registry: one row per transport kind.
 func builtinTransports() transports {
 	return transports{
-		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: sshDoctorSteps},
-		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrmDoctorSteps},
+		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: sshDoctorSteps, Settings: ssh.Settings()},
+		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrmDoctorSteps, Settings: winrm.Settings()},
 		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
 			return local.Dialer{}, nil, nil
-		}, Doctor: func(func() (remote.Dialer, error)) doctor.Steps { return local.DoctorSteps{} }},
+		}, Doctor: func(func() (remote.Dialer, error)) doctor.Steps { return local.DoctorSteps{} }, Settings: local.Settings()},
 	}
 }
