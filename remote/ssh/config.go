@@ -27,8 +27,9 @@ import (
 //     with !, patterns are comma-separated lists as in OpenSSH), final (always
 //     true: remotectl evaluates the configuration in one pass, which is the
 //     final one) and canonical (always false: remotectl does not canonicalize
-//     host names). exec, localnetwork, tagged and other criteria never match
-//     and are reported once as a warning.
+//     host names). exec, localnetwork, tagged, version, sessiontype and
+//     command never match and are reported once as a warning; any other
+//     criterion is an error, as in OpenSSH.
 //   - Include: the library resolves relative paths against the real home
 //     directory (os/user), which must not be used when Options.Home says
 //     otherwise. Include lines are resolved here (relative to Home/.ssh, ~
