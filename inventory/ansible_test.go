@@ -306,18 +306,23 @@ func TestAnsibleSSHArgs(t *testing.T) {
 
 func TestAnsibleSSHArgsNotHonouredAreErrors(t *testing.T) {
 	tests := map[string]string{
-		`h ansible_ssh_common_args="-o ForwardAgent=yes"`:                `host h: ansible_ssh_common_args: -o ForwardAgent is an ssh option remotectl cannot honour`,
-		`h ansible_ssh_extra_args="-o Frobnicate=1"`:                     `-o Frobnicate is an ssh option remotectl cannot honour`,
-		`h ansible_ssh_extra_args="-A"`:                                  `-A is an ssh option remotectl cannot honour`,
-		`h ansible_ssh_extra_args="-L 8080:localhost:80"`:                `-L is an ssh option`,
-		`h ansible_ssh_extra_args="-F /etc/other_config"`:                `-F is an ssh option`,
-		`h ansible_ssh_common_args="-o UserKnownHostsFile='/a /b'"`:      `one known_hosts file`,
-		`h ansible_ssh_common_args="-o StrictHostKeyChecking=maybe"`:     `StrictHostKeyChecking must be`,
-		`h ansible_ssh_common_args="-o Port=ssh"`:                        `Port must be a number`,
-		`h ansible_ssh_common_args="-o ProxyCommand"`:                    `an option is Keyword=value`,
-		`h ansible_ssh_common_args="-p"`:                                 `-p needs an argument`,
-		`h ansible_ssh_common_args="stray"`:                              `"stray" is not an ssh option`,
-		"[all:vars]\nansible_ssh_common_args=\"-o LocalCommand=echo\"\n": `group all: ansible_ssh_common_args: -o LocalCommand`,
+		`h ansible_ssh_common_args="-o ForwardAgent=yes"`:                  `host h: ansible_ssh_common_args: -o ForwardAgent is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-o Frobnicate=1"`:                       `-o Frobnicate is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-A"`:                                    `-A is an ssh option remotectl cannot honour`,
+		`h ansible_ssh_extra_args="-L 8080:localhost:80"`:                  `-L is an ssh option`,
+		`h ansible_ssh_extra_args="-F /etc/other_config"`:                  `-F is an ssh option`,
+		`h ansible_ssh_common_args="-o UserKnownHostsFile='/a /b'"`:        `one known_hosts file`,
+		`h ansible_ssh_common_args="-o StrictHostKeyChecking=maybe"`:       `StrictHostKeyChecking must be`,
+		`h ansible_ssh_common_args="-o Port=ssh"`:                          `Port must be a number`,
+		`h ansible_ssh_common_args="-o ServerAliveInterval=x"`:             `-o ServerAliveInterval: bad value "x"`,
+		`h ansible_ssh_common_args="-o ServerAliveCountMax=-1"`:            `-o ServerAliveCountMax: bad value "-1"`,
+		`h ansible_ssh_common_args="-o ConnectionAttempts=0"`:              `-o ConnectionAttempts: bad value "0"`,
+		`h ansible_ssh_common_args="-o ControlPersist=bogus"`:              `-o ControlPersist: bad value`,
+		`h ansible_ssh_extra_args="-o Compression=maybe -o LogLevel=LOUD"`: `-o Compression: bad value "maybe"`,
+		`h ansible_ssh_common_args="-o ProxyCommand"`:                      `an option is Keyword=value`,
+		`h ansible_ssh_common_args="-p"`:                                   `-p needs an argument`,
+		`h ansible_ssh_common_args="stray"`:                                `"stray" is not an ssh option`,
+		"[all:vars]\nansible_ssh_common_args=\"-o LocalCommand=echo\"\n":   `group all: ansible_ssh_common_args: -o LocalCommand`,
 	}
 	for line, want := range tests {
 		if msg := parseErr(t, "hosts", line+"\n"); !strings.Contains(msg, want) {

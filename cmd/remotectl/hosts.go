@@ -102,7 +102,9 @@ func (a *app) target(h *inventory.Host) remote.Target {
 		SSH:               c.SSH,
 		WinRM:             c.WinRM,
 	}
-	if t.ConnectTimeout == 0 {
+	// An explicit --connect-timeout wins over ssh_config's ConnectTimeout;
+	// its default does not (the transports' options carry it).
+	if t.ConnectTimeout == 0 && a.v.IsSet("connect-timeout") {
 		t.ConnectTimeout = a.g.ConnectTimeout
 	}
 	if t.Transport == "" {

@@ -27,8 +27,9 @@ import (
 //     with !, patterns are comma-separated lists as in OpenSSH), final (always
 //     true: remotectl evaluates the configuration in one pass, which is the
 //     final one) and canonical (always false: remotectl does not canonicalize
-//     host names). exec, localnetwork, tagged and other criteria never match
-//     and are reported once as a warning.
+//     host names). exec, localnetwork, tagged, version, sessiontype and
+//     command never match and are reported once as a warning; any other
+//     criterion is an error, as in OpenSSH.
 //   - Include: the library resolves relative paths against the real home
 //     directory (os/user), which must not be used when Options.Home says
 //     otherwise. Include lines are resolved here (relative to Home/.ssh, ~
@@ -422,9 +423,17 @@ func (l *configLoader) preprocess(path string, data []byte) ([]byte, map[string]
 		}
 		// Trailing white space (a CR, a form feed) is not part of the
 		// line, as in OpenSSH.
-		keyword, rest := splitKeyword(strings.TrimRight(string(line), " \t\r\n\f"))
+		keyword, rest, err := splitKeyword(strings.TrimRight(string(line), " \t\r\n\f"))
+		if err != nil {
+			return fail(err)
+		}
 		if keyword == "" {
 			continue
+		}
+		if quoted := strings.HasPrefix(strings.TrimLeft(string(line), " \t"), `"`); quoted {
+			// The library does not unquote keywords: give it the keyword
+			// as OpenSSH reads it.
+			lines[i] = []byte(keyword + " " + rest)
 		}
 		key, args, err := checkLine(keyword, rest, l.ignoreUnknown)
 		if err != nil {
@@ -457,19 +466,33 @@ func (l *configLoader) preprocess(path string, data []byte) ([]byte, map[string]
 }
 
 // splitKeyword splits a configuration line into its keyword and the rest
-// (which still holds any trailing comment).
-func splitKeyword(line string) (keyword, rest string) {
+// (which still holds any trailing comment). The keyword may be double
+// quoted, as OpenSSH allows.
+func splitKeyword(line string) (keyword, rest string, err error) {
 	line = strings.TrimLeft(line, " \t")
 	if line == "" || line[0] == '#' {
-		return "", ""
+		return "", "", nil
+	}
+	if line[0] == '"' {
+		close := strings.IndexByte(line[1:], '"')
+		if close < 0 {
+			return "", "", errors.New("invalid quotes: unterminated quote")
+		}
+		keyword = line[1 : close+1]
+		if keyword == "" {
+			return "", "", errors.New("empty keyword")
+		}
+		// As in OpenSSH, no = separates a quoted keyword from its value.
+		return keyword, strings.TrimSpace(line[close+2:]), nil
 	}
 	end := strings.IndexAny(line, " \t=")
 	if end < 0 {
-		return line, ""
+		return line, "", nil
 	}
+	keyword = line[:end]
 	rest = strings.TrimLeft(line[end:], " \t")
 	rest = strings.TrimPrefix(rest, "=")
-	return line[:end], strings.TrimSpace(rest)
+	return keyword, strings.TrimSpace(rest), nil
 }
 
 // parseMatch parses the criteria of a Match line.
@@ -488,7 +511,11 @@ func (l *configLoader) parseMatch(rest string) (matchCond, error) {
 			cr.negate, cr.kind = true, cr.kind[1:]
 		}
 		switch cr.kind {
-		case "all", "final", "canonical":
+		case "all":
+			if i+1 < len(args) {
+				return matchCond{}, errors.New("Match all cannot be combined with other criteria after it")
+			}
+		case "final", "canonical":
 		case "host", "originalhost", "user", "localuser":
 			if i+1 >= len(args) {
 				return matchCond{}, fmt.Errorf("Match %s needs a pattern list", cr.kind)
@@ -496,12 +523,18 @@ func (l *configLoader) parseMatch(rest string) (matchCond, error) {
 			i++
 			fold := cr.kind == "host" || cr.kind == "originalhost"
 			cr.patterns = compilePatterns(strings.Split(args[i], ","), fold)
-		default:
-			// exec, localnetwork, tagged... take one argument and never match.
+		case "exec", "localnetwork", "tagged", "version", "sessiontype", "command":
+			// OpenSSH's other criteria take one argument and never match here.
+			if i+1 >= len(args) {
+				return matchCond{}, fmt.Errorf("Match %s needs an argument", cr.kind)
+			}
 			l.unsupported = append(l.unsupported, "Match "+cr.kind)
 			cr.kind = "unsupported"
 			cr.negate = false
 			i++
+		default:
+			return matchCond{}, fmt.Errorf("Match: unknown criterion %q (OpenSSH's are all, canonical, final, host, "+
+				"originalhost, user, localuser, exec, localnetwork, tagged, version, sessiontype, command)", args[i])
 		}
 		cond.criteria = append(cond.criteria, cr)
 	}

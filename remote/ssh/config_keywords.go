@@ -27,6 +27,9 @@ type keywordSpec struct {
 	args  argsKind           // how many arguments
 	check func(string) error // validates each argument; nil accepts anything
 	used  bool               // remotectl honours it
+	// line validates the arguments together (their number included), for
+	// keywords whose arguments depend on each other (RekeyLimit SIZE TIME).
+	line func([]string) error
 }
 
 // argsKind is how many arguments a keyword takes.
@@ -164,10 +167,11 @@ var keywords = func() map[string]keywordSpec {
 		{"UserKnownHostsFile", someArgs, nil}, {"HostKeyAlias", oneArg, nil},
 		{"ConnectTimeout", oneArg, checkTimeOrNone},
 		{"ServerAliveInterval", oneArg, checkTime}, {"ServerAliveCountMax", oneArg, checkInt},
-		// Algorithm lists are checked when a host uses them: a list naming
-		// only algorithms OpenSSH has and x/crypto lacks is fine for a host
-		// only ssh connects to.
-		{"KexAlgorithms", oneArg, nil}, {"Ciphers", oneArg, nil}, {"MACs", oneArg, nil},
+		// Algorithm names are checked against OpenSSH's here; whether
+		// x/crypto implements them is decided when a host uses the list: a
+		// list naming only algorithms OpenSSH has and x/crypto lacks is
+		// fine for a host only ssh connects to.
+		{"KexAlgorithms", oneArg, checkKex}, {"Ciphers", oneArg, checkCiphers}, {"MACs", oneArg, checkMACs},
 	} {
 		add(k.name, k.args, k.check, true)
 	}
@@ -189,36 +193,36 @@ var keywords = func() map[string]keywordSpec {
 		args  argsKind
 		check func(string) error
 	}{
-		{"AddKeysToAgent", oneArg, nil}, {"AddressFamily", oneArg, choices("any", "inet", "inet6")},
+		{"AddressFamily", oneArg, choices("any", "inet", "inet6")},
 		{"BindAddress", oneArg, nil}, {"BindInterface", oneArg, nil},
 		{"CanonicalDomains", someArgs, nil},
 		{"CanonicalizeHostname", oneArg, choices("yes", "no", "true", "false", "always")},
 		{"CanonicalizeMaxDots", oneArg, checkInt}, {"CanonicalizePermittedCNAMEs", someArgs, nil},
-		{"CASignatureAlgorithms", oneArg, nil}, {"ChannelTimeout", someArgs, nil},
-		{"ConnectionAttempts", oneArg, checkInt},
+		{"CASignatureAlgorithms", oneArg, checkKeyTypes}, {"ChannelTimeout", someArgs, nil},
+		{"ConnectionAttempts", oneArg, checkPositive},
 		{"ControlMaster", oneArg, choices("yes", "no", "true", "false", "ask", "auto", "autoask")},
 		{"ControlPath", oneArg, nil}, {"ControlPersist", oneArg, checkControlPersist},
-		{"DynamicForward", oneArg, nil}, {"EscapeChar", oneArg, nil},
+		{"EscapeChar", oneArg, checkEscapeChar},
 		{"FingerprintHash", oneArg, choices("md5", "sha256")}, {"ForwardAgent", oneArg, nil},
 		{"ForwardX11Timeout", oneArg, checkTime}, {"GlobalKnownHostsFile", someArgs, nil},
 		{"GSSAPIClientIdentity", oneArg, nil}, {"GSSAPIServerIdentity", oneArg, nil},
 		{"GSSAPIKexAlgorithms", oneArg, nil},
-		{"HostbasedAcceptedAlgorithms", oneArg, nil}, {"HostKeyAlgorithms", oneArg, nil},
-		{"IPQoS", someArgs, nil}, {"KbdInteractiveDevices", oneArg, nil},
+		{"HostbasedAcceptedAlgorithms", oneArg, checkKeyTypes}, {"HostKeyAlgorithms", oneArg, checkKeyTypes},
+		{"HostbasedKeyTypes", oneArg, checkKeyTypes}, {"PubkeyAcceptedKeyTypes", oneArg, checkKeyTypes}, // old names
+		{"KbdInteractiveDevices", oneArg, nil},
 		{"KnownHostsCommand", restArgs, nil}, {"LocalCommand", restArgs, nil},
-		{"LocalForward", someArgs, nil},
 		{"LogLevel", oneArg, choices("quiet", "fatal", "error", "info", "verbose", "debug", "debug1", "debug2", "debug3")},
 		{"LogVerbose", someArgs, nil}, {"NumberOfPasswordPrompts", oneArg, checkInt},
 		{"ObscureKeystrokeTiming", oneArg, nil}, {"PermitRemoteOpen", someArgs, nil},
 		{"PKCS11Provider", oneArg, nil}, {"SmartcardDevice", oneArg, nil},
 		{"PreferredAuthentications", oneArg, nil},
-		{"PubkeyAcceptedAlgorithms", oneArg, nil},
+		{"PubkeyAcceptedAlgorithms", oneArg, checkKeyTypes},
 		{"PubkeyAuthentication", oneArg, choices("yes", "no", "true", "false", "unbound", "host-bound")},
-		{"RekeyLimit", someArgs, nil}, {"RemoteCommand", restArgs, nil}, {"RemoteForward", someArgs, nil},
+		{"RemoteCommand", restArgs, nil},
 		{"RequestTTY", oneArg, choices("yes", "no", "true", "false", "force", "auto")},
 		{"RequiredRSASize", oneArg, checkInt}, {"RevokedHostKeys", oneArg, nil},
 		{"SecurityKeyProvider", oneArg, nil}, {"SendEnv", someArgs, nil},
-		{"SessionType", oneArg, choices("none", "subsystem", "default")}, {"SetEnv", someArgs, nil},
+		{"SessionType", oneArg, choices("none", "subsystem", "default")}, {"SetEnv", someArgs, checkSetEnv},
 		{"StreamLocalBindMask", oneArg, nil},
 		{"SyslogFacility", oneArg, choices("daemon", "user", "auth", "authpriv", "local0", "local1", "local2",
 			"local3", "local4", "local5", "local6", "local7")},
@@ -231,10 +235,20 @@ var keywords = func() map[string]keywordSpec {
 	} {
 		add(k.name, k.args, k.check, false)
 	}
+	// Known but ignored, whose arguments are checked together.
+	for _, k := range []struct {
+		name string
+		line func([]string) error
+	}{
+		{"AddKeysToAgent", checkAddKeysToAgent}, {"DynamicForward", checkDynamicForward}, {"IPQoS", checkIPQoS},
+		{"LocalForward", checkLocalForward}, {"RekeyLimit", checkRekeyLimit}, {"RemoteForward", checkRemoteForward},
+	} {
+		m[strings.ToLower(k.name)] = keywordSpec{name: k.name, args: someArgs, line: k.line}
+	}
 	// Obsolete names, deprecated and unsupported options OpenSSH still
 	// accepts (with a warning at most).
 	for _, name := range []string{
-		"DSAAuthentication", "HostbasedKeyTypes", "IdentityFile2", "KeepAlive", "PubkeyAcceptedKeyTypes",
+		"DSAAuthentication", "IdentityFile2", "KeepAlive",
 		"SKeyAuthentication", "TISAuthentication",
 		"Cipher", "FallBackToRsh", "GlobalKnownHostsFile2", "Protocol", "RhostsAuthentication",
 		"UseBlacklistedKeys", "UserKnownHostsFile2", "UseRoaming", "UseRsh", "UsePrivilegedPort",
@@ -259,6 +273,14 @@ func ignoredKeywords() []string {
 	}
 	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
 	return names
+}
+
+// prefixed names the keyword in err unless it already does.
+func prefixed(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // checkLine checks one configuration line: its keyword is known (or
@@ -291,6 +313,11 @@ func checkLine(keyword, rest string, ignore patternList) (string, []string, erro
 			if err := spec.check(a); err != nil {
 				return key, nil, fmt.Errorf("%s: %w", spec.name, err)
 			}
+		}
+	}
+	if spec.line != nil {
+		if err := spec.line(args); err != nil {
+			return key, nil, prefixed(spec.name, err)
 		}
 	}
 	return key, args, nil

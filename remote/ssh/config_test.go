@@ -396,6 +396,48 @@ var strictConfigCases = []struct {
 	{"Host without pattern", "Host\n", 1, "Host needs an argument"},
 	{"ProxyCommand without command", "ProxyCommand\n", 1, "ProxyCommand needs an argument"},
 	{"bad LogLevel", "LogLevel LOUD\n", 1, "LogLevel"},
+	// Algorithm names OpenSSH does not know, in every list keyword, in a
+	// block that does not apply too.
+	{"unknown host key algorithm", "Host nothing\n  HostKeyAlgorithms bogus-alg\n", 2, `HostKeyAlgorithms: unknown key type "bogus-alg"`},
+	{"unknown pubkey algorithm", "PubkeyAcceptedAlgorithms bogus\n", 1, `unknown key type "bogus"`},
+	{"unknown pubkey algorithm, old name", "PubkeyAcceptedKeyTypes bogus\n", 1, `unknown key type "bogus"`},
+	{"unknown CA algorithm", "CASignatureAlgorithms bogus\n", 1, `CASignatureAlgorithms: unknown key type`},
+	{"unknown hostbased algorithm", "HostbasedAcceptedAlgorithms bogus\n", 1, `unknown key type`},
+	{"key type wildcard matching nothing", "HostKeyAlgorithms ssh-ed25519*,bog*\n", 1, `unknown key type "bog*"`},
+	{"key type short name", "HostKeyAlgorithms ED25519\n", 1, `unknown key type "ED25519"`},
+	{"unknown cipher added", "Ciphers +bogus\n", 1, `Ciphers: unknown cipher "bogus"`},
+	{"unknown cipher, wrong case", "Ciphers AES128-CTR\n", 1, `unknown cipher`},
+	{"unknown MAC", "MACs hmac-sha2-256,bogus\n", 1, `MACs: unknown MAC "bogus"`},
+	{"unknown key exchange first", "KexAlgorithms ^bogus\n", 1, `KexAlgorithms: unknown key exchange "bogus"`},
+	// Values of known but ignored keywords.
+	{"bad RekeyLimit", "RekeyLimit abc\n", 1, `RekeyLimit: "abc" is not a size`},
+	{"RekeyLimit too small", "RekeyLimit 8\n", 1, "too small"},
+	{"bad RekeyLimit time", "RekeyLimit 1G abc\n", 1, "not a time value"},
+	{"RekeyLimit extra argument", "RekeyLimit 1G 1h x\n", 1, "RekeyLimit takes at most 2 arguments"},
+	{"bad IPQoS", "IPQoS bogus\n", 1, `IPQoS: "bogus" is not an IPQoS value`},
+	{"IPQoS out of range", "IPQoS cs1 256\n", 1, `"256" is not an IPQoS value`},
+	{"IPQoS extra argument", "IPQoS af21 cs1 ef\n", 1, "at most 2 arguments"},
+	{"bad AddKeysToAgent", "AddKeysToAgent maybe\n", 1, `AddKeysToAgent: "maybe" is not yes, no, ask, confirm or a time`},
+	{"AddKeysToAgent time after yes", "AddKeysToAgent yes 5m\n", 1, "AddKeysToAgent takes a time after confirm only"},
+	{"bad EscapeChar", "EscapeChar xx\n", 1, `EscapeChar: "xx" is not an escape character`},
+	{"SetEnv without =", "SetEnv FOO\n", 1, `SetEnv: "FOO" is not NAME=VALUE`},
+	{"SetEnv without =, after one with", "SetEnv A=b x\n", 1, `"x" is not NAME=VALUE`},
+	{"quoted keyword, = not a separator", "\"Port\"=22\n", 1, "bad port"},
+	{"no connection attempts", "ConnectionAttempts 0\n", 1, `ConnectionAttempts: "0" is not a positive integer`},
+	{"LocalForward without destination", "LocalForward 80\n", 1, "LocalForward needs the address to forward to"},
+	{"LocalForward to port 0", "LocalForward 8080 localhost:0\n", 1, "LocalForward: bad forwarding specification"},
+	{"LocalForward from port 0", "LocalForward 0 localhost:80\n", 1, "bad forwarding specification"},
+	{"LocalForward extra argument", "LocalForward 8080 localhost:80 x\n", 1, "at most 2 arguments"},
+	{"bad RemoteForward", "RemoteForward x\n", 1, `RemoteForward: bad forwarding specification "x"`},
+	{"bad DynamicForward", "DynamicForward x\n", 1, `DynamicForward: bad forwarding specification "x"`},
+	{"DynamicForward port 0", "DynamicForward 0\n", 1, "bad forwarding specification"},
+	{"DynamicForward extra argument", "DynamicForward 1080 x\n", 1, "at most 1 arguments"},
+	// Match criteria.
+	{"unknown Match criterion", "Match bogus\n  User u\n", 1, `Match: unknown criterion "bogus"`},
+	{"unknown Match criterion after others", "Match user x bogus y\n", 1, `unknown criterion "bogus"`},
+	{"Match exec without command", "Match host x exec\n", 1, "Match exec needs an argument"},
+	{"Match host without patterns", "Match host\n", 1, "Match host needs a pattern list"},
+	{"Match all with more", "Match all host x\n", 1, "Match all cannot be combined"},
 }
 
 // acceptedConfigs are ssh_config files OpenSSH reads without complaint.
@@ -415,6 +457,19 @@ var acceptedConfigs = map[string]string{
 	"comments and blank lines":     "# comment\n\n   \nHost=x\n\tUser = \"q w\"\n",
 	"CRLF line ends":               "Host x\r\n  User u\r\n  Port 22\r\n",
 	"Match as today":               "Match host x user y\n  User z\nMatch exec \"true\"\n  Port 2\n",
+	"Match all, final, canonical":  "Match canonical all\n  User a\nMatch host x all\n  User b\nMatch final\n  User c\nMatch !all\n  User d\n",
+	"quoted keyword":               "\"User\" rcbench\nHost x\n  \"Port\" 22\n",
+	"algorithm lists OpenSSH knows": "HostKeyAlgorithms ssh-ed25519*,ssh-rsa\nPubkeyAcceptedAlgorithms +ssh-rsa,rsa-sha2-256\n" +
+		"PubkeyAcceptedKeyTypes -bogus\nCASignatureAlgorithms ssh-ed25519,ecdsa-sha2-nistp256\n" +
+		"HostbasedAcceptedAlgorithms ^ssh-ed25519-cert-v01@openssh.com\nCiphers -bogus\nMACs ^hmac-sha2-512-etm@openssh.com\n" +
+		"KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256\n",
+	"empty name ends an algorithm list": "Ciphers aes128-ctr,,bogus\n",
+	"values of ignored keywords": "RekeyLimit 1G 1h\nIPQoS af21 cs1\nAddKeysToAgent confirm 5m\nEscapeChar ^A\n" +
+		"SetEnv FOO=bar B=\"q w\"\nConnectionAttempts 3\nLocalForward [::1]:8080 [::1]:80\nRemoteForward 8080\n" +
+		"DynamicForward localhost:1080\n",
+	"more values of ignored keywords": "RekeyLimit default none\nIPQoS 0x10\nAddKeysToAgent 1h\nEscapeChar none\n" +
+		"LocalForward /tmp/s /tmp/r\nRemoteForward 0 localhost:80\nDynamicForward /tmp/socks\nRekeyLimit 1.5g\n" +
+		"LocalForward 8080 localhost:http\nRemoteForward 0.0.0.0:8080 localhost:80\nIPQoS AF21\nAddKeysToAgent ASK\n",
 }
 
 func TestSSHConfigIsReadStrictly(t *testing.T) {
@@ -439,6 +494,17 @@ func TestSSHConfigIsReadStrictly(t *testing.T) {
 				t.Errorf("%q: %v", config, err)
 			}
 		})
+	}
+}
+
+// TestSSHConfigUnterminatedQuotedKeyword: OpenSSH silently skips a line
+// whose keyword opens a quote it never closes; remotectl says so instead of
+// dropping the setting.
+func TestSSHConfigUnterminatedQuotedKeyword(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "config", "Host x\n  \"User rcbench\n")
+	if _, err := loadSSHConfig(path, dir); err == nil || !strings.Contains(err.Error(), path+":2: invalid quotes") {
+		t.Errorf("got %v, want %s:2: invalid quotes...", err, path)
 	}
 }
 
@@ -490,5 +556,17 @@ func TestIgnoredKeywordsAreInTheREADME(t *testing.T) {
 	got := strings.Split(strings.Join(strings.Fields(list), " "), ", ")
 	if want := ignoredKeywords(); !reflect.DeepEqual(got, want) {
 		t.Errorf("the README lists as ignored ssh_config keywords:\n%s\nwant:\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+}
+
+func TestSSHConfigQuotedKeywordApplies(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := loadSSHConfig(writeFile(t, dir, "config", "Host x\n  \"User\" rcbench\n  \"Port\" 2222\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := cfg.resolve("x", "", "me")
+	if v.get("user") != "rcbench" || v.get("port") != "2222" {
+		t.Errorf("User %q, Port %q; want rcbench, 2222", v.get("user"), v.get("port"))
 	}
 }

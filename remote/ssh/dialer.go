@@ -311,7 +311,7 @@ func (d *Dialer) hostKeyChecker(p *hostParams) *hostKeyChecker {
 	for i, path := range p.knownHostsFiles {
 		files[i] = d.knownHosts.file(path)
 	}
-	return &hostKeyChecker{files: files, policy: p.policy, name: p.name}
+	return &hostKeyChecker{files: files, policy: p.policy, accept: d.opts.acceptCommand(p.name)}
 }
 
 // sshConfig returns the compiled ssh_config for path ("" = Options').

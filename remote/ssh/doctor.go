@@ -627,7 +627,7 @@ func checkKeyReadOnly(checker *hostKeyChecker, p *hostParams, key gossh.PublicKe
 	if v.status == StatusKnown || v.status == StatusNew && p.policy == policyAcceptNew {
 		return nil
 	}
-	return hostKeyError(p.name, p.hostKeyName(), key, v)
+	return hostKeyError(checker.accept, p.hostKeyName(), key, v)
 }
 
 // configErr classifies a settings problem found before connecting.

@@ -131,7 +131,7 @@ func (s *hostDoctor) banner(ctx context.Context) doctor.Finding {
 		if err != nil {
 			return doctor.Failed(err)
 		}
-		return mismatchFinding(f, m, known, forget)
+		return mismatchFinding(f, m, known, forget+" && "+s.d.opts.acceptCommand(s.t.Name))
 	}
 	f.Summary += fmt.Sprintf("; offers %d key exchange and %d host key algorithms, one in common for each",
 		len(k.KexAlgos), len(k.HostKeyAlgos))
@@ -139,9 +139,9 @@ func (s *hostDoctor) banner(ctx context.Context) doctor.Finding {
 }
 
 // mismatchFinding reports algorithms the server and remotectl cannot agree
-// on, with the sshd_config setting to change; forget is the command that
-// removes the host's keys from known_hosts.
-func mismatchFinding(f doctor.Finding, ms []Mismatch, known []string, forget string) doctor.Finding {
+// on, with the sshd_config setting to change; replace is the command that
+// replaces the host's keys in known_hosts with the ones it presents.
+func mismatchFinding(f doctor.Finding, ms []Mismatch, known []string, replace string) doctor.Finding {
 	setting := map[string]string{
 		"key exchange": "KexAlgorithms", "host key": "HostKeyAlgorithms", "cipher": "Ciphers", "MAC": "MACs",
 	}
@@ -151,8 +151,8 @@ func mismatchFinding(f doctor.Finding, ms []Mismatch, known []string, forget str
 		switch {
 		case m.Kind == "host key" && len(known) > 0:
 			fixes = append(fixes, fmt.Sprintf("known_hosts only has keys of type %s for this host, which the server no longer offers: "+
-				"if the host was re-keyed on purpose, remove the old entry (%s) and run remotectl hostkeys scan --accept",
-				strings.Join(known, ","), forget))
+				"if the host was re-keyed on purpose, replace the old entry: %s",
+				strings.Join(known, ","), replace))
 		case len(m.Insecure) > 0:
 			fixes = append(fixes, fmt.Sprintf("the server offers only weak %s algorithms (%s): enable a modern one in sshd_config %s, e.g. %s",
 				m.Kind, strings.Join(m.Insecure, ","), setting[m.Kind], m.Client[0]))
@@ -181,7 +181,7 @@ func (s *hostDoctor) hostKey(ctx context.Context) doctor.Finding {
 	key := r.Key.Type() + " " + r.Fingerprint
 	facts := map[string][]string{"key": {key}, "known_hosts": s.eff.KnownHostsFiles}
 	scanFix := fmt.Sprintf("check the fingerprint with the host's administrator (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub on the host), "+
-		"then record it: remotectl hostkeys scan -H %s --accept", s.t.Name)
+		"then record it: %s", s.d.opts.acceptCommand(s.t.Name))
 	switch r.Status {
 	case StatusKnown:
 		return doctor.Finding{Status: doctor.OK, Summary: key + " is in known_hosts", Facts: facts}
@@ -203,8 +203,8 @@ func (s *hostDoctor) hostKey(ctx context.Context) doctor.Finding {
 	}
 	return doctor.Finding{Status: doctor.Fail, Class: remote.ClassHostKeyChanged.String(), Facts: facts,
 		Summary: key + " differs from the key known_hosts has for " + s.eff.HostKeyName + ": possibly a man-in-the-middle, or a reinstalled host",
-		Fix: fmt.Sprintf("find out why the key changed; if the host was reinstalled: %s; then remotectl hostkeys scan -H %s --accept",
-			r.ForgetCommand, s.t.Name)}
+		Fix: fmt.Sprintf("find out why the key changed; if the host was reinstalled, replace the old key: %s && %s",
+			r.ForgetCommand, s.d.opts.acceptCommand(s.t.Name))}
 }
 
 func (s *hostDoctor) authMethods(ctx context.Context) doctor.Finding {

@@ -38,7 +38,7 @@ func TestMismatchFinding(t *testing.T) {
 	if f.Status != doctor.Fail || f.Class != remote.ClassProtocol.String() {
 		t.Errorf("status %s, class %s", f.Status, f.Class)
 	}
-	for _, want := range []string{"remove the old entry (ssh-keygen -R web1)", "only weak cipher algorithms (3des-cbc)", "sshd_config Ciphers, e.g. aes128-ctr", "enable one of a, b, c, d in sshd_config MACs"} {
+	for _, want := range []string{"replace the old entry: ssh-keygen -R web1", "only weak cipher algorithms (3des-cbc)", "sshd_config Ciphers, e.g. aes128-ctr", "enable one of a, b, c, d in sshd_config MACs"} {
 		if !strings.Contains(f.Fix, want) {
 			t.Errorf("fix %q lacks %q", f.Fix, want)
 		}

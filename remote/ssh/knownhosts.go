@@ -375,7 +375,7 @@ func hashedHostMatches(entry, host string) bool {
 type hostKeyChecker struct {
 	files  []*knownHostsFile // first one receives new entries
 	policy hostKeyPolicy
-	name   string // inventory name, for hints
+	accept string // the command that records the host's key, for hints
 
 	presented gossh.PublicKey
 	err       error // the classified rejection, if any
@@ -461,12 +461,13 @@ func (c *hostKeyChecker) callback(hostport string, _ net.Addr, key gossh.PublicK
 			return c.err
 		}
 	}
-	c.err = hostKeyError(c.name, hostport, key, v)
+	c.err = hostKeyError(c.accept, hostport, key, v)
 	return c.err
 }
 
-// hostKeyError turns a verdict into a classified error (nil for known keys).
-func hostKeyError(name, hostport string, key gossh.PublicKey, v keyVerdict) error {
+// hostKeyError turns a verdict into a classified error (nil for known keys);
+// accept is the command that records the host's key (see acceptCommand).
+func hostKeyError(accept, hostport string, key gossh.PublicKey, v keyVerdict) error {
 	fp := gossh.FingerprintSHA256(key)
 	switch v.status {
 	case StatusKnown:
@@ -474,9 +475,8 @@ func hostKeyError(name, hostport string, key gossh.PublicKey, v keyVerdict) erro
 	case StatusNew:
 		return &remote.Error{
 			Class: remote.ClassHostKeyUnknown, Op: "hostkey",
-			Err: fmt.Errorf("host key for %s is not known: %s %s", hostport, key.Type(), fp),
-			Hint: fmt.Sprintf("check the fingerprint, then run `remotectl hostkeys scan -H %s --accept` "+
-				"(or set host_key_policy: accept-new)", name),
+			Err:  fmt.Errorf("host key for %s is not known: %s %s", hostport, key.Type(), fp),
+			Hint: "check the fingerprint, then record it (or set host_key_policy: accept-new): " + accept,
 		}
 	case StatusRevoked:
 		return &remote.Error{
@@ -489,7 +489,7 @@ func hostKeyError(name, hostport string, key gossh.PublicKey, v keyVerdict) erro
 		Class: remote.ClassHostKeyChanged, Op: "hostkey",
 		Err: fmt.Errorf("HOST KEY CHANGED for %s: it presented %s %s, known_hosts has %s; "+
 			"someone may be intercepting the connection", hostport, key.Type(), fp, describeKnownKeys(v.want)),
-		Hint: "if the host was reinstalled, remove the old key with: " + ForgetKeyCommand(hostport, v.files()),
+		Hint: "if the host was reinstalled, replace the old key with: " + ForgetKeyCommand(hostport, v.files()) + " && " + accept,
 	}
 }
 
@@ -521,6 +521,13 @@ func ForgetKeyCommand(hostport string, files []string) string {
 		cmds[i] = "ssh-keygen -R " + name + " -f " + quote(f)
 	}
 	return strings.Join(cmds, " && ")
+}
+
+// acceptCommand returns the command, ready to paste into a POSIX shell,
+// that records the key of the host name: remotectl hostkeys scan --accept
+// with the global arguments of this run (Options.HintArgs).
+func (o *Options) acceptCommand(name string) string {
+	return quoteArgs(slices.Concat([]string{"remotectl", "hostkeys", "scan"}, o.HintArgs, []string{"-H", name, "--accept"}))
 }
 
 // knownHostsName is how ssh-keygen -R wants the host: host, or [host]:port

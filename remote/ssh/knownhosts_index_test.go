@@ -47,7 +47,7 @@ func verdictMessage(f *knownHostsFile, hostport string, key gossh.PublicKey) (st
 	if err != nil {
 		return "", "error: " + err.Error()
 	}
-	if err := hostKeyError("h", hostport, key, v); err != nil {
+	if err := hostKeyError("remotectl hostkeys scan -H h --accept", hostport, key, v); err != nil {
 		return v.status, err.Error()
 	}
 	return v.status, ""
@@ -149,7 +149,7 @@ func TestKnownHostsIndexChangedMessage(t *testing.T) {
 		remotetest.KnownHostsLine("a.example:22", presented),
 		remotetest.KnownHostsLine("h.example:2222", recorded))
 	var s knownHostsSet
-	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, name: "web01"}
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, accept: "remotectl hostkeys scan -H web01 --accept"}
 	err := c.callback("h.example:2222", nil, presented)
 	wantClass(t, err, remote.ClassHostKeyChanged)
 	want := fmt.Sprintf("HOST KEY CHANGED for h.example:2222: it presented ssh-ed25519 %s, known_hosts has ssh-ed25519 %s (%s:2)",
@@ -560,7 +560,7 @@ func writeFleetKnownHosts(tb testing.TB) fleetFile {
 func BenchmarkKnownHostsCheck10k(b *testing.B) {
 	fleet := writeFleetKnownHosts(b)
 	dial := func(b *testing.B, f *knownHostsFile, host string, key gossh.PublicKey) {
-		c := &hostKeyChecker{files: []*knownHostsFile{f}, name: "bench"}
+		c := &hostKeyChecker{files: []*knownHostsFile{f}, accept: "remotectl hostkeys scan -H bench --accept"}
 		if len(c.algorithms(host)) == 0 {
 			b.Fatalf("no host key algorithms for %s", host)
 		}

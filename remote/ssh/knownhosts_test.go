@@ -54,7 +54,7 @@ func TestHostKeyVerdicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := remotetest.WriteKnownHosts(t, tt.lines...)
 			var s knownHostsSet
-			c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, name: "h"}
+			c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, accept: "remotectl hostkeys scan -H h --accept"}
 			v, err := c.verdict(host, tt.key)
 			if err != nil {
 				t.Fatal(err)
@@ -82,7 +82,7 @@ func TestHostKeyErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var s knownHostsSet
-		c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: tt.policy, name: "web01"}
+		c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: tt.policy, accept: "remotectl hostkeys scan -H web01 --accept"}
 		err := c.callback(tt.host, nil, key)
 		wantClass(t, err, tt.class)
 		if !strings.Contains(err.Error(), fp) {
@@ -138,7 +138,7 @@ func TestAcceptNewConcurrent(t *testing.T) {
 	errs := make(chan error, 2*len(keys))
 	for i := range 2 * len(keys) {
 		wg.Go(func() {
-			c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, name: "h"}
+			c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, accept: "remotectl hostkeys scan -H h --accept"}
 			host := fmt.Sprintf("10.1.%d.%d:22", i%len(keys)/250, i%len(keys)%250)
 			if err := c.callback(host, nil, keys[i%len(keys)]); err != nil {
 				errs <- err
@@ -175,7 +175,7 @@ func TestAcceptNewConcurrent(t *testing.T) {
 		}
 	}
 	// A changed key for an accepted host is refused, even under accept-new.
-	c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, name: "h"}
+	c := &hostKeyChecker{files: []*knownHostsFile{f}, policy: policyAcceptNew, accept: "remotectl hostkeys scan -H h --accept"}
 	wantClass(t, c.callback("10.1.0.0:22", nil, newPub(t)), remote.ClassHostKeyChanged)
 }
 
@@ -216,7 +216,7 @@ func TestAcceptNewRechecksFile(t *testing.T) {
 func TestKnownHostsUnreadable(t *testing.T) {
 	dir := t.TempDir() // a directory is not a known_hosts file
 	var s knownHostsSet
-	c := &hostKeyChecker{files: []*knownHostsFile{s.file(dir)}, name: "h"}
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(dir)}, accept: "remotectl hostkeys scan -H h --accept"}
 	err := c.callback("h:22", nil, newPub(t))
 	wantClass(t, err, remote.ClassHostKeyUnknown)
 	if !strings.Contains(err.Error(), dir) {
@@ -244,7 +244,8 @@ func TestForgetKeyCommand(t *testing.T) {
 
 // TestForgetKeyCommandWithSSHKeygen pastes the hint of a changed key into
 // a shell: OpenSSH's ssh-keygen removes the recorded key, from the file
-// remotectl used, and nothing else.
+// remotectl used, and nothing else; then the command recording the new key
+// runs (a stand-in here).
 func TestForgetKeyCommandWithSSHKeygen(t *testing.T) {
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
 		t.Skip("ssh-keygen (openssh-client) is not installed")
@@ -258,7 +259,7 @@ func TestForgetKeyCommandWithSSHKeygen(t *testing.T) {
 	keptLine := remotetest.KnownHostsLine("[127.1.0.5]:22", kept)
 	writeFile(t, dir, "known_hosts", remotetest.KnownHostsLine("[127.1.0.5]:2571", other)+"\n"+keptLine+"\n")
 	var s knownHostsSet
-	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: policyStrict, name: "web01"}
+	c := &hostKeyChecker{files: []*knownHostsFile{s.file(path)}, policy: policyStrict, accept: "touch accepted"}
 	err := c.callback("127.1.0.5:2571", nil, key)
 	wantClass(t, err, remote.ClassHostKeyChanged)
 	hint := remote.HintOf(err)
@@ -271,11 +272,22 @@ func TestForgetKeyCommandWithSSHKeygen(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", command, err, out)
 	}
+	if _, err := os.Stat(filepath.Join(cmd.Dir, "accepted")); err != nil {
+		t.Errorf("%s did not go on to record the new key: %v", command, err)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.TrimSpace(string(data)); got != keptLine {
 		t.Errorf("after %s, known_hosts holds:\n%s\nwant only:\n%s", command, got, keptLine)
+	}
+}
+
+func TestAcceptCommandRepeatsTheRunsArguments(t *testing.T) {
+	o := Options{HintArgs: []string{"-i", "my inv.yaml", "--known-hosts", "it's/kh"}}
+	want := `remotectl hostkeys scan -i 'my inv.yaml' --known-hosts 'it'\''s/kh' -H 'web[01]' --accept`
+	if got := o.acceptCommand("web[01]"); got != want {
+		t.Errorf("acceptCommand = %s\nwant %s", got, want)
 	}
 }

@@ -35,6 +35,11 @@ type Options struct {
 	// HostKeyPolicy applies when neither the target nor ssh_config set one:
 	// "strict" (default), "accept-new" or "off".
 	HostKeyPolicy string
+	// HintArgs are the global arguments of this run (its inventories, its
+	// ssh_config and known_hosts files) that a remotectl command printed in
+	// a hint or a doctor fix repeats, so that pasted as printed it acts on
+	// the same hosts and files, e.g. ["-i", "inventory.yaml"].
+	HintArgs []string
 	// ConnectTimeout bounds TCP connect, SSH handshake and authentication
 	// (default 10s) when the target and ssh_config do not set one.
 	ConnectTimeout time.Duration

@@ -175,7 +175,7 @@ func (d *Dialer) Accept(results []ScanResult) error {
 		}
 		r.Status = v.status
 		if v.status != StatusKnown {
-			errs = append(errs, fmt.Errorf("%s: %w", r.Target.Name, hostKeyError(r.Target.Name, r.hostport, r.Key, v)))
+			errs = append(errs, fmt.Errorf("%s: %w", r.Target.Name, hostKeyError(d.opts.acceptCommand(r.Target.Name), r.hostport, r.Key, v)))
 		}
 	}
 	return errors.Join(errs...)

@@ -201,7 +201,7 @@ func sshOption(name, key, val string, identities *[]string) (remote.SettingValue
 		}
 		return to(remote.SettingConnectTimeout, time.Duration(n)*time.Second), nil
 	case slices.Contains(sshArgsIgnored, k):
-		return none, nil
+		return none, checkIgnoredSSHOption(name, key, val)
 	}
 	return none, fmt.Errorf("%s: -o %s is an ssh option remotectl cannot honour", name, key)
 }
