@@ -9,7 +9,6 @@ import (
 	"path"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,8 +20,15 @@ import (
 	"github.com/remotectl/remotectl/report"
 )
 
-// transferOptions are the settings copy and fetch share.
+// transferOptions are the flags and dependencies of copy and fetch.
 type transferOptions struct {
+	runDeps
+	Command string // copy or fetch
+	// Size is the bytes each host receives, -1 when unknown until each host
+	// has listed what it sends (fetch).
+	Size int64
+	Job  transferJob
+
 	Become        bool
 	BecomeUser    string
 	AskBecomePass bool
@@ -34,8 +40,13 @@ func addTransferFlags(f *pflag.FlagSet, o *transferOptions, verb string) {
 	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
 }
 
-func newCopyCmd(a *app) *cobra.Command {
-	var o transferOptions
+// newCopyCmd returns the copy command; runF, when not nil, runs instead of
+// runTransfer.
+func newCopyCmd(f *factory, runF func(context.Context, *transferOptions) error) *cobra.Command {
+	o := &transferOptions{runDeps: f.runDeps(), Command: "copy"}
+	if runF == nil {
+		runF = runTransfer
+	}
 	cmd := &cobra.Command{
 		Use:   "copy [-H PATTERN] [--become] SRC... DEST",
 		Short: "Copy local files and directories to DEST on every selected host",
@@ -63,7 +74,8 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 				}
 				size += n
 			}
-			return runTransfer(cmd.Context(), a, "copy", &o, size, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Size = size
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
 				for _, src := range srcs {
 					if err := putTree(ctx, t, src, dest, p); err != nil {
 						return err
@@ -72,15 +84,21 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 					log.say(hio, line, line)
 				}
 				return nil
-			})
+			}
+			return runF(cmd.Context(), o)
 		},
 	}
-	addTransferFlags(cmd.Flags(), &o, "write")
+	addTransferFlags(cmd.Flags(), o, "write")
 	return cmd
 }
 
-func newFetchCmd(a *app) *cobra.Command {
-	var o transferOptions
+// newFetchCmd returns the fetch command; runF, when not nil, runs instead
+// of runTransfer.
+func newFetchCmd(f *factory, runF func(context.Context, *transferOptions) error) *cobra.Command {
+	o := &transferOptions{runDeps: f.runDeps(), Command: "fetch", Size: -1}
+	if runF == nil {
+		runF = runTransfer
+	}
 	cmd := &cobra.Command{
 		Use:   "fetch [-H PATTERN] [--become] REMOTE LOCALDIR",
 		Short: "Copy a file or directory from every selected host into LOCALDIR/HOST/",
@@ -94,7 +112,7 @@ Exit codes as for exec.`,
 		Args: exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			return runTransfer(cmd.Context(), a, "fetch", &o, -1, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
@@ -106,10 +124,11 @@ Exit codes as for exec.`,
 				log.say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
 					fmt.Sprintf("fetched %s to %s", src, filepath.Join(dir, "<host>", base)))
 				return nil
-			})
+			}
+			return runF(cmd.Context(), o)
 		},
 	}
-	addTransferFlags(cmd.Flags(), &o, "read")
+	addTransferFlags(cmd.Flags(), o, "read")
 	return cmd
 }
 
@@ -117,23 +136,23 @@ Exit codes as for exec.`,
 // what was moved.
 type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error
 
-// runTransfer fans a transfer (command copy or fetch) out like exec does,
-// with a progress line on a terminal. size is the bytes each host receives,
-// -1 when unknown until each host has listed what it sends (fetch).
-func runTransfer(ctx context.Context, a *app, command string, o *transferOptions, size int64, fn transferJob) error {
-	ropts := a.reportOptions("")
+// runTransfer fans a transfer (copy or fetch) out like exec does, with a
+// progress line on a terminal.
+func runTransfer(ctx context.Context, o *transferOptions) error {
+	g := o.Settings()
+	ropts := g.reportOptions(o.IO, "")
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	inv, err := a.loadInventory(ctx)
+	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
-	hosts, err := a.selectTargets(inv, command)
+	hosts, err := g.selectTargets(inv, o.Command)
 	if err != nil {
 		return err
 	}
-	targets := a.targets(hosts)
+	targets := g.targets(hosts)
 	if o.Become || o.BecomeUser != "" {
 		for i := range targets {
 			targets[i].Become = true
@@ -142,46 +161,46 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 			}
 		}
 	}
-	secrets, err := a.askSecrets(false, o.AskBecomePass)
+	secrets, err := o.IO.askSecrets(false, o.AskBecomePass)
 	if err != nil {
 		return err
 	}
-	dialer, err := a.newDialer(secrets, targets)
+	dialer, err := o.Dialer(secrets, targets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	log := &transferLog{fold: a.g.Output == report.FormatText, lines: map[string][]string{}}
+	log := &transferLog{fold: g.Output == report.FormatText, lines: map[string][]string{}}
 	var prog *ops.TransferProgress
-	if a.terminal().WantsStatusLine() {
-		prog = ops.NewTransferProgress(a.io.Err, targets, size, time.Now)
-		a.drawBelow(prog.StatusLine)
+	if g.terminal(o.IO).WantsStatusLine() {
+		prog = ops.NewTransferProgress(o.IO.Err, targets, o.Size, o.Now)
+		o.IO.drawBelow(prog.StatusLine)
 		ropts.Out, ropts.Err = prog.Writer(ropts.Out), prog.Writer(ropts.Err)
 		prog.Start()
 		defer prog.Stop()
 	}
-	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: g.Forks, Timeout: g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
-		start := time.Now()
-		err := fn(ctx, t, hio, prog.Host(), log)
-		return remote.Result{Duration: time.Since(start)}, err
+		start := o.Now()
+		err := o.Job(ctx, t, hio, prog.Host(), log)
+		return remote.Result{Duration: o.Now().Sub(start)}, err
 	}
 	// Before the recap: the progress line goes, the folded lines come.
 	onEnd := func() {
 		prog.Stop()
-		if !a.g.Quiet {
-			log.write(a.io.Out)
+		if !g.Quiet {
+			log.write(o.IO.Out)
 		}
 	}
 	masker := &secret.Masker{}
-	masker.Add(a.hostSecrets(hosts)...)
+	masker.Add(o.IO.hostSecrets(hosts)...)
 	masker.Add(secrets.values()...)
 	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+		fmt.Fprintf(o.IO.Err, "remotectl: %v\n", renderErr)
 	}
 	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
 		return exitError{code}

@@ -18,13 +18,13 @@ type secrets struct {
 
 // askSecrets prompts for the passwords the flags ask for. Without a terminal
 // it refuses rather than hang a cron job.
-func (a *app) askSecrets(askPass, askBecome bool) (secrets, error) {
+func (io *streams) askSecrets(askPass, askBecome bool) (secrets, error) {
 	var s secrets
 	ask := func(flag, prompt string, dst *string) error {
-		if a.io.ReadSecret == nil {
+		if io.ReadSecret == nil {
 			return usageError{fmt.Errorf("%s needs a terminal to prompt on; without one, name an environment variable in the inventory (password_env / become_password_env)", flag)}
 		}
-		v, err := a.io.ReadSecret(prompt)
+		v, err := io.ReadSecret(prompt)
 		if err != nil {
 			return fmt.Errorf("%s: %w", flag, err)
 		}

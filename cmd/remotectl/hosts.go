@@ -42,12 +42,12 @@ func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
 // selectHosts loads the inventory and applies -H (default all) and --limit,
 // for the commands that only look at hosts. A pattern that names nothing is
 // a usage error listing the closest known names.
-func (a *app) selectHosts(ctx context.Context) (*inventory.Inventory, []*inventory.Host, error) {
-	inv, err := a.loadInventory(ctx)
+func selectHosts(ctx context.Context, load func(context.Context) (*inventory.Inventory, error), g globals) (*inventory.Inventory, []*inventory.Host, error) {
+	inv, err := load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
@@ -59,15 +59,15 @@ func (a *app) selectHosts(ctx context.Context) (*inventory.Inventory, []*invento
 // explicit, as ansible, pdsh and clush want one: no -H is a usage error, not
 // every host; with no inventory at all -H defaults to the implicit
 // localhost. An inventory without hosts selects nothing (usage error).
-func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
+func (g globals) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
 	if err := inv.CheckHosts(); err != nil {
 		return nil, usageError{err}
 	}
-	if strings.TrimSpace(a.g.Hosts) == "" && len(a.g.Inventories) > 0 {
+	if strings.TrimSpace(g.Hosts) == "" && len(g.Inventories) > 0 {
 		return nil, usageError{fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
-			command, strings.Join(a.g.Inventories, ", "))}
+			command, strings.Join(g.Inventories, ", "))}
 	}
-	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -75,15 +75,15 @@ func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*invent
 }
 
 // targets turns inventory hosts into runner targets, applying global defaults.
-func (a *app) targets(hosts []*inventory.Host) []remote.Target {
+func (g globals) targets(hosts []*inventory.Host) []remote.Target {
 	out := make([]remote.Target, len(hosts))
 	for i, h := range hosts {
-		out[i] = a.target(h)
+		out[i] = g.target(h)
 	}
 	return out
 }
 
-func (a *app) target(h *inventory.Host) remote.Target {
+func (g globals) target(h *inventory.Host) remote.Target {
 	c := h.Conn
 	t := remote.Target{
 		Name:              h.Name,
@@ -102,7 +102,7 @@ func (a *app) target(h *inventory.Host) remote.Target {
 		WinRM:             c.WinRM,
 	}
 	if t.ConnectTimeout == 0 {
-		t.ConnectTimeout = a.g.ConnectTimeout
+		t.ConnectTimeout = g.ConnectTimeout
 	}
 	if t.Transport == "" {
 		t.Transport = remote.KindSSH
@@ -112,12 +112,12 @@ func (a *app) target(h *inventory.Host) remote.Target {
 
 // registerHostCompletion completes -H/--hosts and --limit with the host and
 // group names of the inventory named on the command line so far.
-func registerHostCompletion(a *app, root *cobra.Command) {
+func registerHostCompletion(f *factory, root *cobra.Command) {
 	complete := func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if err := a.loadSettings(cmd); err != nil {
+		if err := f.LoadSettings(cmd); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		inv, err := a.loadInventory(completionContext(cmd))
+		inv, err := f.Inventory(completionContext(cmd))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -16,7 +16,25 @@ import (
 	"github.com/remotectl/remotectl/inventory"
 )
 
-func newInventoryCmd(a *app) *cobra.Command {
+// inventoryOptions are the flags and dependencies of the inventory
+// commands.
+type inventoryOptions struct {
+	IO        *streams
+	Settings  func() globals
+	Inventory func(context.Context) (*inventory.Inventory, error)
+
+	Host  string // inventory show
+	Group string // inventory graph: the root group
+}
+
+// newInventoryCmd returns the inventory command; runF, when not nil, runs
+// instead of runInventoryList, runInventoryShow and runInventoryGraph.
+func newInventoryCmd(f *factory, runF func(context.Context, *inventoryOptions) error) *cobra.Command {
+	o := &inventoryOptions{IO: f.IO, Settings: f.Settings, Inventory: f.Inventory, Group: "all"}
+	listF, showF, graphF := runInventoryList, runInventoryShow, runInventoryGraph
+	if runF != nil {
+		listF, showF, graphF = runF, runF, runF
+	}
 	cmd := &cobra.Command{
 		Use:   "inventory",
 		Short: "Inspect the inventory: list hosts, show one host's settings, graph groups",
@@ -29,25 +47,27 @@ executable dynamic inventory, detected automatically); -H selects hosts.
 			Use:   "list",
 			Short: "List the selected hosts (default: all) with address, transport, user and groups",
 			Args:  cobra.NoArgs,
-			RunE:  func(cmd *cobra.Command, _ []string) error { return runInventoryList(cmd.Context(), a) },
+			RunE:  func(cmd *cobra.Command, _ []string) error { return listF(cmd.Context(), o) },
 		},
 		&cobra.Command{
 			Use:               "show HOST",
 			Short:             "Show a host's settings and merged variables, and where each variable came from",
 			Args:              exactArgs(1, "show needs one host name: remotectl inventory show HOST"),
-			ValidArgsFunction: completeHostNames(a),
-			RunE:              func(cmd *cobra.Command, args []string) error { return runInventoryShow(cmd.Context(), a, args[0]) },
+			ValidArgsFunction: completeHostNames(f),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				o.Host = args[0]
+				return showF(cmd.Context(), o)
+			},
 		},
 		&cobra.Command{
 			Use:   "graph [GROUP]",
 			Short: "Show the group tree with its hosts (default from the group all)",
 			Args:  cobra.MaximumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				root := "all"
 				if len(args) == 1 {
-					root = args[0]
+					o.Group = args[0]
 				}
-				return runInventoryGraph(cmd.Context(), a, root)
+				return graphF(cmd.Context(), o)
 			},
 		},
 	)
@@ -63,12 +83,12 @@ func exactArgs(n int, msg string) cobra.PositionalArgs {
 	}
 }
 
-func completeHostNames(a *app) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+func completeHostNames(f *factory) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if len(args) > 0 || a.loadSettings(cmd) != nil {
+		if len(args) > 0 || f.LoadSettings(cmd) != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		inv, err := a.loadInventory(completionContext(cmd))
+		inv, err := f.Inventory(completionContext(cmd))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -96,8 +116,8 @@ type hostView struct {
 	Conn      map[string]string `json:"connection,omitempty"`
 }
 
-func (a *app) hostView(h *inventory.Host, details bool) hostView {
-	t := a.target(h)
+func (o *inventoryOptions) hostView(g globals, h *inventory.Host, details bool) hostView {
+	t := g.target(h)
 	v := hostView{
 		Name:      h.Name,
 		Address:   t.Addr(),
@@ -111,7 +131,7 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 		v.Groups = []string{}
 	}
 	if details {
-		v.Vars, v.VarOrigin, v.Conn = a.shownVars(h), h.VarOrigins(), h.Conn.Settings()
+		v.Vars, v.VarOrigin, v.Conn = o.shownVars(h), h.VarOrigins(), h.Conn.Settings()
 	}
 	return v
 }
@@ -119,12 +139,12 @@ func (a *app) hostView(h *inventory.Host, details bool) hostView {
 // shownVars returns a copy of the host's variables fit to print: a secret
 // variable (inventory.IsSecretVar) is shown as secret.Mask, and its value
 // is masked wherever another variable holds it.
-func (a *app) shownVars(h *inventory.Host) map[string]any {
+func (o *inventoryOptions) shownVars(h *inventory.Host) map[string]any {
 	if h.Vars == nil {
 		return nil
 	}
 	m := &secret.Masker{}
-	m.Add(a.hostSecrets([]*inventory.Host{h})...)
+	m.Add(o.IO.hostSecrets([]*inventory.Host{h})...)
 	out := make(map[string]any, len(h.Vars))
 	for k, val := range h.Vars {
 		if inventory.IsSecretVar(k) {
@@ -136,26 +156,27 @@ func (a *app) shownVars(h *inventory.Host) map[string]any {
 	return out
 }
 
-func runInventoryList(ctx context.Context, a *app) error {
-	inv, hosts, err := a.selectHosts(ctx)
+func runInventoryList(ctx context.Context, o *inventoryOptions) error {
+	g := o.Settings()
+	inv, hosts, err := selectHosts(ctx, o.Inventory, g)
 	if err != nil {
 		return err
 	}
-	if a.g.Output == "json" {
+	if g.Output == "json" {
 		views := make([]hostView, len(hosts))
 		for i, h := range hosts {
-			views[i] = a.hostView(h, false)
+			views[i] = o.hostView(g, h, false)
 		}
 		sources := inv.Sources()
 		if sources == nil {
 			sources = []inventory.Source{}
 		}
-		return writeJSON(a.io.Out, map[string]any{"sources": sources, "hosts": views})
+		return writeJSON(o.IO.Out, map[string]any{"sources": sources, "hosts": views})
 	}
-	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tADDRESS\tTRANSPORT\tUSER\tGROUPS")
 	for _, h := range hosts {
-		v := a.hostView(h, false)
+		v := o.hostView(g, h, false)
 		addr := v.Address
 		if v.Port != 0 {
 			addr += ":" + strconv.Itoa(v.Port)
@@ -165,8 +186,8 @@ func runInventoryList(ctx context.Context, a *app) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if !a.g.Quiet {
-		fmt.Fprintf(a.io.Err, "%d hosts\n", len(hosts))
+	if !g.Quiet {
+		fmt.Fprintf(o.IO.Err, "%d hosts\n", len(hosts))
 	}
 	return nil
 }
@@ -189,8 +210,9 @@ func dash(s string) string {
 	return s
 }
 
-func runInventoryShow(ctx context.Context, a *app, name string) error {
-	inv, err := a.loadInventory(ctx)
+func runInventoryShow(ctx context.Context, o *inventoryOptions) error {
+	g, name := o.Settings(), o.Host
+	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
@@ -202,11 +224,11 @@ func runInventoryShow(ctx context.Context, a *app, name string) error {
 		}
 		return usageError{fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", name, name)}
 	}
-	v := a.hostView(h, true)
-	if a.g.Output == "json" {
-		return writeJSON(a.io.Out, v)
+	v := o.hostView(g, h, true)
+	if g.Output == "json" {
+		return writeJSON(o.IO.Out, v)
 	}
-	w := a.io.Out
+	w := o.IO.Out
 	fmt.Fprintf(w, "host:       %s\n", v.Name)
 	if v.Source != "" {
 		fmt.Fprintf(w, "defined at: %s\n", v.Source)
@@ -252,8 +274,9 @@ type graphNode struct {
 	Children []graphNode `json:"children,omitempty"`
 }
 
-func runInventoryGraph(ctx context.Context, a *app, root string) error {
-	inv, err := a.loadInventory(ctx)
+func runInventoryGraph(ctx context.Context, o *inventoryOptions) error {
+	root := o.Group
+	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
@@ -261,10 +284,10 @@ func runInventoryGraph(ctx context.Context, a *app, root string) error {
 		return usageError{fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", root)}
 	}
 	node := buildGraph(inv, root, map[string]bool{})
-	if a.g.Output == "json" {
-		return writeJSON(a.io.Out, node)
+	if o.Settings().Output == "json" {
+		return writeJSON(o.IO.Out, node)
 	}
-	printGraph(a.io.Out, node, "")
+	printGraph(o.IO.Out, node, "")
 	return nil
 }
 

@@ -24,7 +24,7 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Err:      a.io.Err,
 		Getenv:   a.io.Getenv,
 		History:  runrec.Store{Dir: runrec.DefaultDir(a.io.Getenv)},
-		Terminal: a.terminal(),
+		Terminal: a.g.terminal(a.io),
 		Scope:    ops.Scope{Inventories: a.absInventories(), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
 		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
@@ -49,12 +49,12 @@ func opsExitCodes(nagios bool) ops.ExitCodes {
 // beginWithInventory begins the run (see ops.Run.Begin) and loads the
 // inventory under its context; every secret of the inventory is masked from
 // then on. Call Close when the command ends, whatever this returned.
-func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
+func beginWithInventory(ctx context.Context, r *ops.Run, load func(context.Context) (*inventory.Inventory, error), io *streams) (context.Context, *inventory.Inventory, error) {
 	var inv *inventory.Inventory
 	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
 		var err error
-		if inv, err = a.loadInventory(ctx); err == nil {
-			r.Secrets().Add(a.hostSecrets(inv.Hosts())...)
+		if inv, err = load(ctx); err == nil {
+			r.Secrets().Add(io.hostSecrets(inv.Hosts())...)
 		}
 		return err
 	})
@@ -83,7 +83,7 @@ func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
 		byName[p.host.Name] = p
 		hosts[i] = p.host
 	}
-	targets, err := rerunTargets(r, a.targets(hosts))
+	targets, err := rerunTargets(r, a.g.targets(hosts))
 	if err != nil {
 		return nil, err
 	}
@@ -103,18 +103,18 @@ func execTextfile(sum *report.Summary, path string) []byte {
 func checkTextfile(doc, path string) string { return withLabel(doc, "run", textfileRun(path)) }
 
 // terminal describes standard error for the status line.
-func (a *app) terminal() ops.Terminal {
-	return ops.Terminal{Err: a.io.Err, TTY: a.io.ErrTTY, Term: a.io.Getenv("TERM"), Quiet: a.g.Quiet, Format: a.g.Output, DrawBelow: a.drawBelow}
+func (g globals) terminal(io *streams) ops.Terminal {
+	return ops.Terminal{Err: io.Err, TTY: io.ErrTTY, Term: io.Getenv("TERM"), Quiet: g.Quiet, Format: g.Output, DrawBelow: io.drawBelow}
 }
 
 // drawBelow sends the rest of the command's standard error and prompts
 // through the status line s: a warning written while the line is shown (a
 // host key added to known_hosts, TLS not verified) erases it first, and a
 // prompt (a key's passphrase) takes it off the screen until answered.
-func (a *app) drawBelow(s *ops.StatusLine) {
-	a.io.Err = s.Writer(a.io.Err)
-	if read := a.io.ReadSecret; read != nil {
-		a.io.ReadSecret = s.Prompt(read)
+func (io *streams) drawBelow(s *ops.StatusLine) {
+	io.Err = s.Writer(io.Err)
+	if read := io.ReadSecret; read != nil {
+		io.ReadSecret = s.Prompt(read)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/runrec"
 )
 
 // globals are the settings every command shares, resolved once per run from
@@ -67,7 +68,12 @@ const defaultForks = 64
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
 	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
-	root := newRootCmd(a)
+	return execute(ctx, newRootCmd(a), args, io)
+}
+
+// execute runs the command tree root over args and returns the process
+// exit code.
+func execute(ctx context.Context, root *cobra.Command, args []string, io *streams) int {
 	classifyArgs(root)
 	root.SetArgs(args)
 	root.SetIn(io.In)
@@ -123,25 +129,26 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.String("host-key-policy", "", "host key checking: strict (default), accept-new, off")
 	f.String("askpass", "", "program asked for key passphrases and passwords (like SSH_ASKPASS; prompt as argument, answer on stdout)")
 	f.String("passphrase-env", "", "environment variable holding the passphrase of encrypted private keys")
-	registerHostCompletion(a, root)
+	deps := a.factory()
+	registerHostCompletion(deps, root)
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 
 	root.AddCommand(
-		newExecCmd(a),
+		newExecCmd(deps, nil),
 		newCheckCmd(a),
 		newPlayCmd(a),
-		newCopyCmd(a),
-		newFetchCmd(a),
-		newHostkeysCmd(a),
-		newDoctorCmd(a),
-		newInventoryCmd(a),
-		newRunsCmd(a), // ops: run history
-		newVersionCmd(a),
+		newCopyCmd(deps, nil),
+		newFetchCmd(deps, nil),
+		newHostkeysCmd(deps, nil),
+		newDoctorCmd(deps, nil),
+		newInventoryCmd(deps, nil),
+		newRunsCmd(deps, nil), // ops: run history
+		newVersionCmd(deps),
 		newManCmd(root),
 	)
 	for _, cmd := range root.Commands() {
 		if cmd.Flags().Lookup(ops.FlagFrom) != nil {
-			_ = cmd.RegisterFlagCompletionFunc(ops.FlagFrom, completeRunIDs(a))
+			_ = cmd.RegisterFlagCompletionFunc(ops.FlagFrom, completeRunIDs(deps.RunStore))
 		}
 	}
 	return root
@@ -165,16 +172,16 @@ func completeOutput(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.S
 
 // completeRunIDs completes a run ID (runs show, --from): "last", then the
 // recorded runs, newest first, each described by its command line.
-func completeRunIDs(a *app) cobra.CompletionFunc {
+func completeRunIDs(stores func() (runrec.Store, error)) cobra.CompletionFunc {
 	return func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		out := []cobra.Completion{cobra.CompletionWithDesc("last", "the newest run")}
-		store, err := a.runStore()
+		store, err := stores()
 		if err != nil {
 			return out, cobra.ShellCompDirectiveNoFileComp
 		}
 		recs, _ := store.List() // unreadable records are left out
 		for _, rec := range slices.Backward(recs) {
-			out = append(out, cobra.CompletionWithDesc(rec.ID, commandLine(rec)))
+			out = append(out, cobra.CompletionWithDesc(rec.ID, runrec.CommandLine(rec)))
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -13,7 +13,7 @@ import (
 // the run prints or writes it: their passwords and secret variables
 // (inventory.Host.SecretValues) and the values of the environment
 // variables their password_env and become_password_env name.
-func (a *app) hostSecrets(hosts []*inventory.Host) []string {
+func (io *streams) hostSecrets(hosts []*inventory.Host) []string {
 	var out []string
 	envs := map[string]bool{}
 	for _, h := range hosts {
@@ -23,7 +23,7 @@ func (a *app) hostSecrets(hosts []*inventory.Host) []string {
 	}
 	delete(envs, "")
 	for _, name := range slices.Sorted(maps.Keys(envs)) {
-		out = append(out, a.io.Getenv(name))
+		out = append(out, io.Getenv(name))
 	}
 	return out
 }

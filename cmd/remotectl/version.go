@@ -12,13 +12,13 @@ import (
 // it is read from the module and VCS information Go embeds.
 var version = ""
 
-func newVersionCmd(a *app) *cobra.Command {
+func newVersionCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version, commit and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			fmt.Fprintln(a.io.Out, versionString())
+			fmt.Fprintln(f.IO.Out, versionString())
 			return nil
 		},
 	}
