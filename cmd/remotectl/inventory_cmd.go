@@ -5,14 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/inventory"
 )
 
@@ -102,60 +98,6 @@ func completeHostNames(f *factory) func(*cobra.Command, []string, string) ([]str
 	}
 }
 
-// hostView is the JSON shape of a host in `inventory list/show`.
-type hostView struct {
-	Name      string            `json:"name"`
-	Address   string            `json:"address"`
-	Port      int               `json:"port,omitempty"`
-	Transport string            `json:"transport"`
-	User      string            `json:"user,omitempty"`
-	Groups    []string          `json:"groups"`
-	Source    string            `json:"source,omitempty"`
-	Vars      map[string]any    `json:"vars,omitempty"`
-	VarOrigin map[string]string `json:"var_origin,omitempty"`
-	Conn      map[string]string `json:"connection,omitempty"`
-}
-
-func (o *inventoryOptions) hostView(g globals, h *inventory.Host, details bool) hostView {
-	t := g.target(h)
-	v := hostView{
-		Name:      h.Name,
-		Address:   t.Addr(),
-		Port:      h.Port,
-		Transport: t.Transport,
-		User:      h.User,
-		Groups:    h.Groups,
-		Source:    h.Pos.String(),
-	}
-	if v.Groups == nil {
-		v.Groups = []string{}
-	}
-	if details {
-		v.Vars, v.VarOrigin, v.Conn = o.shownVars(h), h.VarOrigins(), h.Conn.Settings()
-	}
-	return v
-}
-
-// shownVars returns a copy of the host's variables fit to print: a secret
-// variable (inventory.IsSecretVar) is shown as secret.Mask, and its value
-// is masked wherever another variable holds it.
-func (o *inventoryOptions) shownVars(h *inventory.Host) map[string]any {
-	if h.Vars == nil {
-		return nil
-	}
-	m := &secret.Masker{}
-	m.Add(o.IO.hostSecrets([]*inventory.Host{h})...)
-	out := make(map[string]any, len(h.Vars))
-	for k, val := range h.Vars {
-		if inventory.IsSecretVar(k) {
-			out[k] = secret.Mask
-		} else {
-			out[k] = m.RedactValue(val)
-		}
-	}
-	return out
-}
-
 func runInventoryList(ctx context.Context, o *inventoryOptions) error {
 	g := o.Settings()
 	inv, hosts, err := selectHosts(ctx, o.Inventory, g)
@@ -163,9 +105,9 @@ func runInventoryList(ctx context.Context, o *inventoryOptions) error {
 		return err
 	}
 	if g.Output == "json" {
-		views := make([]hostView, len(hosts))
+		views := make([]inventory.View, len(hosts))
 		for i, h := range hosts {
-			views[i] = o.hostView(g, h, false)
+			views[i] = h.View(false, nil)
 		}
 		sources := inv.Sources()
 		if sources == nil {
@@ -173,17 +115,7 @@ func runInventoryList(ctx context.Context, o *inventoryOptions) error {
 		}
 		return writeJSON(o.IO.Out, map[string]any{"sources": sources, "hosts": views})
 	}
-	tw := tabwriter.NewWriter(o.IO.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tADDRESS\tTRANSPORT\tUSER\tGROUPS")
-	for _, h := range hosts {
-		v := o.hostView(g, h, false)
-		addr := v.Address
-		if v.Port != 0 {
-			addr += ":" + strconv.Itoa(v.Port)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, addr, v.Transport, dash(v.User), strings.Join(userGroups(v.Groups), ","))
-	}
-	if err := tw.Flush(); err != nil {
+	if err := inventory.WriteTable(o.IO.Out, hosts); err != nil {
 		return err
 	}
 	if !g.Quiet {
@@ -192,131 +124,40 @@ func runInventoryList(ctx context.Context, o *inventoryOptions) error {
 	return nil
 }
 
-// userGroups drops the implicit "all" group from a list for display.
-func userGroups(groups []string) []string {
-	out := make([]string, 0, len(groups))
-	for _, g := range groups {
-		if g != "all" {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
 func runInventoryShow(ctx context.Context, o *inventoryOptions) error {
-	g, name := o.Settings(), o.Host
 	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
-	h, ok := inv.Host(name)
+	h, ok := inv.Host(o.Host)
 	if !ok {
 		// Select gives the "did you mean" error for unknown names.
-		if _, err := inv.Select(name, ""); err != nil {
+		if _, err := inv.Select(o.Host, ""); err != nil {
 			return usageError{err}
 		}
-		return usageError{fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", name, name)}
+		return usageError{fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", o.Host, o.Host)}
 	}
-	v := o.hostView(g, h, true)
-	if g.Output == "json" {
+	v := h.View(true, o.IO.Getenv)
+	if o.Settings().Output == "json" {
 		return writeJSON(o.IO.Out, v)
 	}
-	w := o.IO.Out
-	fmt.Fprintf(w, "host:       %s\n", v.Name)
-	if v.Source != "" {
-		fmt.Fprintf(w, "defined at: %s\n", v.Source)
-	}
-	fmt.Fprintf(w, "address:    %s\n", v.Address)
-	if v.Port != 0 {
-		fmt.Fprintf(w, "port:       %d\n", v.Port)
-	}
-	fmt.Fprintf(w, "transport:  %s\n", v.Transport)
-	fmt.Fprintf(w, "user:       %s\n", dash(v.User))
-	fmt.Fprintf(w, "groups:     %s\n", strings.Join(v.Groups, ", "))
-	if len(v.Conn) > 0 {
-		fmt.Fprintln(w, "connection:")
-		for _, k := range sortedKeys(v.Conn) {
-			fmt.Fprintf(w, "  %s: %s\n", k, v.Conn[k])
-		}
-	}
-	if len(v.Vars) > 0 {
-		fmt.Fprintln(w, "vars:")
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, k := range sortedKeys(v.Vars) {
-			val, _ := json.Marshal(v.Vars[k])
-			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", k, val, dash(v.VarOrigin[k]))
-		}
-		return tw.Flush()
-	}
-	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// graphNode is the JSON shape of `inventory graph`.
-type graphNode struct {
-	Group    string      `json:"group"`
-	Hosts    []string    `json:"hosts,omitempty"`
-	Children []graphNode `json:"children,omitempty"`
+	return v.WriteText(o.IO.Out)
 }
 
 func runInventoryGraph(ctx context.Context, o *inventoryOptions) error {
-	root := o.Group
 	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
-	if _, ok := inv.Group(root); !ok {
-		return usageError{fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", root)}
+	if _, ok := inv.Group(o.Group); !ok {
+		return usageError{fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", o.Group)}
 	}
-	node := buildGraph(inv, root, map[string]bool{})
+	node := inv.Graph(o.Group)
 	if o.Settings().Output == "json" {
 		return writeJSON(o.IO.Out, node)
 	}
-	printGraph(o.IO.Out, node, "")
+	inventory.WriteGraph(o.IO.Out, node)
 	return nil
-}
-
-func buildGraph(inv *inventory.Inventory, name string, seen map[string]bool) graphNode {
-	g, _ := inv.Group(name)
-	n := graphNode{Group: name, Hosts: g.Hosts}
-	if seen[name] { // cycles are rejected by the loader; stay safe anyway
-		return n
-	}
-	seen[name] = true
-	defer delete(seen, name)
-	for _, c := range g.Children {
-		n.Children = append(n.Children, buildGraph(inv, c, seen))
-	}
-	return n
-}
-
-// printGraph draws the tree like ansible-inventory --graph.
-func printGraph(w io.Writer, n graphNode, indent string) {
-	if indent == "" {
-		fmt.Fprintf(w, "@%s:\n", n.Group)
-	}
-	for _, c := range n.Children {
-		fmt.Fprintf(w, "%s  |--@%s:\n", indent, c.Group)
-		printGraph(w, c, indent+"  |  ")
-	}
-	for _, h := range n.Hosts {
-		fmt.Fprintf(w, "%s  |--%s\n", indent, h)
-	}
 }
 
 func writeJSON(w io.Writer, v any) error {
