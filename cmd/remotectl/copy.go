@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/internal/secret"
-	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -75,13 +72,13 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 				size += n
 			}
 			o.Size = size
-			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error {
 				for _, src := range srcs {
-					if err := putTree(ctx, t, src, dest, p); err != nil {
+					if err := remote.PutTree(ctx, t, src, dest, p); err != nil {
 						return err
 					}
 					line := fmt.Sprintf("copied %s to %s", src, path.Join(dest, filepath.Base(src)))
-					log.say(hio, line, line)
+					log.Say(hio, line, line)
 				}
 				return nil
 			}
@@ -112,16 +109,16 @@ Exit codes as for exec.`,
 		Args: exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
 				}
-				if err := getTree(ctx, t, src, hostDir, p); err != nil {
+				if err := remote.GetTree(ctx, t, src, hostDir, p); err != nil {
 					return err
 				}
 				base := path.Base(src)
-				log.say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
+				log.Say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
 					fmt.Sprintf("fetched %s to %s", src, filepath.Join(dir, "<host>", base)))
 				return nil
 			}
@@ -134,7 +131,7 @@ Exit codes as for exec.`,
 
 // transferJob moves files for one host; p reports bytes as they move, log
 // what was moved.
-type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error
+type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error
 
 // runTransfer fans a transfer (copy or fetch) out like exec does, with a
 // progress line on a terminal.
@@ -171,7 +168,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	}
 	defer dialer.Close()
 
-	log := &transferLog{fold: g.Output == report.FormatText, lines: map[string][]string{}}
+	log := report.NewTransferLog(g.Output == report.FormatText)
 	var prog *ops.TransferProgress
 	if g.terminal(o.IO).WantsStatusLine() {
 		prog = ops.NewTransferProgress(o.IO.Err, targets, o.Size, o.Now)
@@ -190,7 +187,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	onEnd := func() {
 		prog.Stop()
 		if !g.Quiet {
-			log.write(o.IO.Out)
+			log.Write(o.IO.Out)
 		}
 	}
 	masker := &secret.Masker{}
@@ -206,73 +203,4 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 		return exitError{code}
 	}
 	return nil
-}
-
-// transferLog tells what each host's transfer did. In text mode, each line
-// is written once, after the run, with the hosts it is true for: "copied
-// big.bin to /tmp/x: web[01-20]"; otherwise it is the host's output.
-type transferLog struct {
-	fold  bool
-	mu    sync.Mutex
-	order []string            // lines, as first said
-	lines map[string][]string // line → hosts
-}
-
-// say records line for the host; folded is the same line for every host
-// it is true for (fetch names the host's directory "<host>").
-func (l *transferLog) say(hio remote.HostIO, line, folded string) {
-	if !l.fold {
-		fmt.Fprintln(hio.Stdout, line)
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, seen := l.lines[folded]; !seen {
-		l.order = append(l.order, folded)
-	}
-	l.lines[folded] = append(l.lines[folded], hio.Target.Name)
-}
-
-// write writes the folded lines.
-func (l *transferLog) write(w io.Writer) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range l.order {
-		fmt.Fprintf(w, "%s: %s\n", line, nodeset.Fold(l.lines[line]))
-	}
-}
-
-func putTree(ctx context.Context, t remote.Transport, src, dest string, p remote.ProgressFunc) error {
-	if tc, ok := t.(remote.TreeCopier); ok {
-		return tc.PutTree(ctx, src, dest, p)
-	}
-	// Transports without tree copy (local, WinRM): single files through Upload.
-	fi, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return remote.Errorf(remote.ClassOther, "copy", "%s is a directory: recursive copy needs the ssh transport", src)
-	}
-	f, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), remote.NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
-}
-
-func getTree(ctx context.Context, t remote.Transport, src, localDir string, p remote.ProgressFunc) error {
-	if tc, ok := t.(remote.TreeCopier); ok {
-		return tc.GetTree(ctx, src, localDir, p)
-	}
-	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
-	if err != nil {
-		return err
-	}
-	if err := t.Download(ctx, src, remote.NewProgress(-1, p).Writer(f)); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
