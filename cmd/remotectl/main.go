@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/internal/proc"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/local"
 )
@@ -41,8 +42,8 @@ func mainExit() int {
 			os.Exit(exitInterrupted)
 		}
 	}()
-	tuneMemory()
-	stopProfiles := startProfiles()
+	proc.TuneMemory()
+	stopProfiles := proc.StartProfiles()
 	defer stopProfiles()
 	return run(ctx, os.Args[1:], systemStreams(), builtinTransports())
 }

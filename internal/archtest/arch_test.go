@@ -15,6 +15,7 @@ const module = "github.com/remotectl/remotectl/"
 var allowed = map[string][]string{
 	"internal/secret":   {},
 	"internal/yamlnode": {},
+	"internal/proc":     {},
 	"nodeset":           {},
 	"remote":            {},
 	"remote/local":      {"remote", "doctor"},
@@ -29,7 +30,7 @@ var allowed = map[string][]string{
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
+		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc"},
 
 	// Tools beside the product: they depend on nothing of it, or on test helpers only.
 	"remote/remotetest/cmd/wsmanserver": {"remote", "remote/remotetest"},
