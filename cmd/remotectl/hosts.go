@@ -83,32 +83,7 @@ func (g globals) targets(hosts []*inventory.Host) []remote.Target {
 	return out
 }
 
-func (g globals) target(h *inventory.Host) remote.Target {
-	c := h.Conn
-	t := remote.Target{
-		Name:              h.Name,
-		Address:           h.Address,
-		Port:              h.Port,
-		Transport:         h.Transport,
-		User:              h.User,
-		ConnectTimeout:    c.ConnectTimeout,
-		Become:            c.Become,
-		BecomeUser:        c.BecomeUser,
-		BecomePasswordEnv: c.BecomePasswordEnv,
-		PasswordEnv:       c.PasswordEnv,
-		Password:          c.Password,
-		Vars:              h.Vars,
-		SSH:               c.SSH,
-		WinRM:             c.WinRM,
-	}
-	if t.ConnectTimeout == 0 {
-		t.ConnectTimeout = g.ConnectTimeout
-	}
-	if t.Transport == "" {
-		t.Transport = remote.KindSSH
-	}
-	return t
-}
+func (g globals) target(h *inventory.Host) remote.Target { return h.Target(g.ConnectTimeout) }
 
 // registerHostCompletion completes -H/--hosts and --limit with the host and
 // group names of the inventory named on the command line so far.
