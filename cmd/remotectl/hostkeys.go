@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -57,17 +56,6 @@ reached or presented a changed or revoked key.`,
 	return cmd
 }
 
-// scanView is the JSON shape of one scanned host.
-type scanView struct {
-	Host        string `json:"host"`
-	Status      string `json:"status"`
-	KeyType     string `json:"key_type,omitempty"`
-	Fingerprint string `json:"fingerprint,omitempty"`
-	Error       string `json:"error,omitempty"`
-	ErrorClass  string `json:"error_class,omitempty"`
-	Fix         string `json:"fix,omitempty"` // for a changed key: the command removing the old one
-}
-
 func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 	g := o.Settings()
 	_, hosts, err := selectHosts(ctx, o.Inventory, g)
@@ -90,7 +78,7 @@ func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 	defer d.Close()
 
 	results := d.Scan(ctx, targets, ssh.ScanOptions{Concurrency: g.Forks})
-	views, bad := scanViews(results)
+	views, bad := ssh.ScanViews(results)
 	var acceptErr error
 	if o.Accept {
 		acceptErr = d.Accept(results)
@@ -104,8 +92,8 @@ func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 		if err := writeJSON(o.IO.Out, views); err != nil {
 			return err
 		}
-	} else {
-		printScan(o.IO, views)
+	} else if err := ssh.WriteScan(o.IO.Out, o.IO.Err, views); err != nil {
+		return err
 	}
 	if acceptErr != nil {
 		fmt.Fprintf(o.IO.Err, "remotectl: recording keys: %v\n", acceptErr)
@@ -118,40 +106,4 @@ func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 		return exitError{exitUnreachable}
 	}
 	return nil
-}
-
-func scanViews(results []ssh.ScanResult) (views []scanView, bad bool) {
-	views = make([]scanView, len(results))
-	for i, r := range results {
-		v := scanView{Host: r.Target.Name, Status: r.Status, Fingerprint: r.Fingerprint, Fix: r.ForgetCommand}
-		if r.Key != nil {
-			v.KeyType = r.Key.Type()
-		}
-		if r.Err != nil {
-			v.Status, v.Error, v.ErrorClass = "error", r.Err.Error(), remote.ClassOf(r.Err).String()
-		}
-		if r.Err != nil || r.Status == ssh.StatusChanged || r.Status == ssh.StatusRevoked {
-			bad = true
-		}
-		views[i] = v
-	}
-	return views, bad
-}
-
-func printScan(io *streams, views []scanView) {
-	tw := tabwriter.NewWriter(io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tSTATUS\tKEY")
-	for _, v := range views {
-		key := v.KeyType + " " + v.Fingerprint
-		if v.Error != "" {
-			key = v.Error
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Host, v.Status, key)
-	}
-	tw.Flush()
-	for _, v := range views {
-		if v.Fix != "" {
-			fmt.Fprintf(io.Err, "hint: %s: find out why the key changed; if the host was reinstalled: %s\n", v.Host, v.Fix)
-		}
-	}
 }
