@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
@@ -22,20 +23,21 @@ import (
 )
 
 // fakeFleet is a factory over scripted hosts: an inventory of hosts, the
-// fake transport for all of them, in-memory streams, settings g.
+// fake transport for all of them, in-memory streams, settings sg.
 type fakeFleet struct {
 	f        *factory
 	fake     *remotetest.Fake
 	out, err *bytes.Buffer
 }
 
-func newFakeFleet(t *testing.T, g globals, scripts map[string]remotetest.Script, hosts ...string) *fakeFleet {
+func newFakeFleet(t *testing.T, sg settings.Globals, scripts map[string]remotetest.Script, hosts ...string) *fakeFleet {
 	t.Helper()
 	var inv strings.Builder
 	inv.WriteString("hosts:\n")
 	for _, h := range hosts {
 		inv.WriteString("  " + h + ": {}\n")
 	}
+	g := globals{sg}
 	path := filepath.Join(t.TempDir(), "inventory.yaml")
 	if err := os.WriteFile(path, []byte(inv.String()), 0o644); err != nil {
 		t.Fatal(err)
@@ -82,7 +84,7 @@ func TestRunExecOutputsAndExitCodes(t *testing.T) {
 		"web02": {Output: []remotetest.Chunk{remotetest.Stderr("oops\n")}, ExitCode: 3},
 		"db01":  {DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection refused")},
 	}
-	ff := newFakeFleet(t, globals{Hosts: "all", Forks: 2}, scripts, "web01", "web02", "db01")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Forks: 2}, scripts, "web01", "web02", "db01")
 	code := ff.run(t, newExecCmd(ff.f, nil), "echo", "hi")
 	if code != exitFailed|exitUnreachable {
 		t.Errorf("exit %d, want %d (a command failed, a host unreachable)\nstderr:\n%s", code, exitFailed|exitUnreachable, ff.err)
@@ -99,7 +101,7 @@ func TestRunExecOutputsAndExitCodes(t *testing.T) {
 }
 
 func TestRunExecShellLineAndStdin(t *testing.T) {
-	ff := newFakeFleet(t, globals{Hosts: "web01"}, nil, "web01", "web02")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "web01"}, nil, "web01", "web02")
 	o := &execOptions{runDeps: ff.f.runDeps(), OpsRun: ff.f.OpsRun, Args: []string{"uptime | cut -d, -f1"}, Stdin: true, BecomeUser: "app"}
 	if err := runExec(context.Background(), o); err != nil {
 		t.Fatalf("runExec: %v\nstderr:\n%s", err, ff.err)
@@ -118,7 +120,7 @@ func TestRunExecJSONAndOutDir(t *testing.T) {
 		"web01": {Output: []remotetest.Chunk{remotetest.Stdout("one\n")}},
 		"web02": {Output: []remotetest.Chunk{remotetest.Stdout("two\n")}, ExitCode: 1},
 	}
-	ff := newFakeFleet(t, globals{Hosts: "all", Output: "json"}, scripts, "web01", "web02")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "json"}, scripts, "web01", "web02")
 	dir := t.TempDir()
 	if code := ff.run(t, newExecCmd(ff.f, nil), "--outdir", dir, "--", "true"); code != exitFailed {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitFailed, ff.err)
@@ -149,7 +151,7 @@ func TestRunExecJSONAndOutDir(t *testing.T) {
 }
 
 func TestRunExecRejectsABadOutput(t *testing.T) {
-	ff := newFakeFleet(t, globals{Hosts: "all", Output: "yaml"}, nil, "web01")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "yaml"}, nil, "web01")
 	if code := ff.run(t, newExecCmd(ff.f, nil), "true"); code != exitUsage {
 		t.Errorf("exit %d, want %d", code, exitUsage)
 	}
@@ -167,7 +169,7 @@ func TestRunTransferCopyAndFetch(t *testing.T) {
 		"web01": {Files: map[string]string{"/etc/motd": "hello 1\n"}},
 		"web02": {Files: map[string]string{"/etc/motd": "hello 2\n"}},
 	}
-	ff := newFakeFleet(t, globals{Hosts: "all"}, scripts, "web01", "web02")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "all"}, scripts, "web01", "web02")
 	if code := ff.run(t, newCopyCmd(ff.f, nil), src, "/srv"); code != exitOK {
 		t.Fatalf("copy: exit %d\nstderr:\n%s", code, ff.err)
 	}
@@ -192,7 +194,7 @@ func TestRunTransferCopyAndFetch(t *testing.T) {
 }
 
 func TestRunTransferMissingFileFails(t *testing.T) {
-	ff := newFakeFleet(t, globals{Hosts: "all", Output: "json"}, nil, "web01")
+	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "json"}, nil, "web01")
 	if code := ff.run(t, newFetchCmd(ff.f, nil), "/nope", t.TempDir()); code != exitFailed {
 		t.Errorf("exit %d, want %d\nstderr:\n%s", code, exitFailed, ff.err)
 	}

@@ -16,6 +16,7 @@ var allowed = map[string][]string{
 	"internal/secret":   {},
 	"internal/yamlnode": {},
 	"internal/proc":     {},
+	"internal/settings": {},
 	"nodeset":           {},
 	"remote":            {},
 	"remote/local":      {"remote", "doctor"},
@@ -30,7 +31,7 @@ var allowed = map[string][]string{
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc"},
+		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings"},
 
 	// Tools beside the product: they depend on nothing of it, or on test helpers only.
 	"remote/remotetest/cmd/wsmanserver": {"remote", "remote/remotetest"},
