@@ -20,3 +20,17 @@ func TestHostTargetDefaults(t *testing.T) {
 		t.Errorf("target %+v", got)
 	}
 }
+
+func TestCompletePatternCompletesTheLastElement(t *testing.T) {
+	inv := &Inventory{}
+	for _, tt := range []struct{ in, tail string }{
+		{"we", "we"}, {"web,d", "d"}, {"web:&!pr", "pr"}, {"!d", "d"},
+	} {
+		if _, got := splitPatternTail(tt.in); got != tt.tail {
+			t.Errorf("splitPatternTail(%q) tail %q, want %q", tt.in, got, tt.tail)
+		}
+	}
+	if got := inv.CompletePattern("x"); len(got) != 0 {
+		t.Errorf("empty inventory completes %q", got)
+	}
+}

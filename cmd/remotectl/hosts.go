@@ -96,15 +96,7 @@ func registerHostCompletion(f *factory, root *cobra.Command) {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		// Complete the last element of a compound pattern (a,b / a:&b / a:!b).
-		prefix, last := splitPatternTail(toComplete)
-		var out []string
-		for _, name := range inv.Names() {
-			if strings.HasPrefix(name, last) {
-				out = append(out, prefix+name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+		return inv.CompletePattern(toComplete), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	}
 	_ = root.RegisterFlagCompletionFunc("hosts", complete)
 	_ = root.RegisterFlagCompletionFunc("limit", complete)
@@ -117,17 +109,4 @@ func completionContext(cmd *cobra.Command) context.Context {
 		return ctx
 	}
 	return context.Background()
-}
-
-// splitPatternTail splits "web,db:&pr" into "web,db:&" and "pr".
-func splitPatternTail(s string) (prefix, last string) {
-	i := strings.LastIndexAny(s, ",:")
-	if i < 0 {
-		return "", strings.TrimLeft(s, "!&")
-	}
-	prefix, last = s[:i+1], s[i+1:]
-	for len(last) > 0 && (last[0] == '!' || last[0] == '&') {
-		prefix, last = prefix+last[:1], last[1:]
-	}
-	return prefix, last
 }
