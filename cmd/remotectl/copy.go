@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/internal/secret"
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -158,7 +159,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 			}
 		}
 	}
-	secrets, err := o.IO.askSecrets(false, o.AskBecomePass)
+	secrets, err := askSecrets(o.IO, false, o.AskBecomePass)
 	if err != nil {
 		return err
 	}
@@ -172,7 +173,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	var prog *ops.TransferProgress
 	if g.terminal(o.IO).WantsStatusLine() {
 		prog = ops.NewTransferProgress(o.IO.Err, targets, o.Size, o.Now)
-		o.IO.drawBelow(prog.StatusLine)
+		drawBelow(o.IO)(prog.StatusLine)
 		ropts.Out, ropts.Err = prog.Writer(ropts.Out), prog.Writer(ropts.Err)
 		prog.Start()
 		defer prog.Stop()
@@ -191,7 +192,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 		}
 	}
 	masker := &secret.Masker{}
-	masker.Add(o.IO.hostSecrets(hosts)...)
+	masker.Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
 	masker.Add(secrets.values()...)
 	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 

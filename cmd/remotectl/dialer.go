@@ -15,7 +15,7 @@ type secrets struct {
 
 // askSecrets prompts for the passwords the flags ask for. Without a terminal
 // it refuses rather than hang a cron job.
-func (io *streams) askSecrets(askPass, askBecome bool) (secrets, error) {
+func askSecrets(io *streams, askPass, askBecome bool) (secrets, error) {
 	var s secrets
 	ask := func(flag, prompt string, dst *string) error {
 		if io.ReadSecret == nil {

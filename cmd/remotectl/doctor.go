@@ -73,7 +73,7 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 		return err
 	}
 	targets := g.targets(hosts)
-	secrets, err := o.IO.askSecrets(o.AskPass, o.AskBecomePass)
+	secrets, err := askSecrets(o.IO, o.AskPass, o.AskBecomePass)
 	if err != nil {
 		return err
 	}

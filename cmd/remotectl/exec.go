@@ -130,7 +130,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 		return err
 	}
 	targets := g.targets(hosts)
-	opsRun.Secrets().Add(o.IO.hostSecrets(hosts)...)
+	opsRun.Secrets().Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
 	if targets, err = rerunTargets(opsRun, targets); err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 	if o.BecomeUser != "" {
 		o.Become = true
 	}
-	secrets, err := o.IO.askSecrets(o.AskPass, o.AskBecomePass)
+	secrets, err := askSecrets(o.IO, o.AskPass, o.AskBecomePass)
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,9 @@ func (a *app) useColor() bool                                  { return a.g.useC
 func (a *app) terminal() ops.Terminal                          { return a.g.terminal(a.io) }
 func (a *app) targets(hosts []*inventory.Host) []remote.Target { return a.g.targets(hosts) }
 func (a *app) target(h *inventory.Host) remote.Target          { return a.g.target(h) }
-func (a *app) hostSecrets(hosts []*inventory.Host) []string    { return a.io.hostSecrets(hosts) }
+func (a *app) hostSecrets(hosts []*inventory.Host) []string {
+	return inventory.SecretsOf(hosts, a.io.Getenv)
+}
 func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
 	return a.g.selectTargets(inv, command)
 }

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/internal/iostreams"
 	"github.com/remotectl/remotectl/internal/proc"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/local"
@@ -45,7 +46,7 @@ func mainExit() int {
 	proc.TuneMemory()
 	stopProfiles := proc.StartProfiles()
 	defer stopProfiles()
-	return run(ctx, os.Args[1:], systemStreams(), builtinTransports())
+	return run(ctx, os.Args[1:], iostreams.System(), builtinTransports())
 }
 
 // builtinTransports is the transport registry: one row per transport kind.

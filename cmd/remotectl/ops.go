@@ -54,7 +54,7 @@ func beginWithInventory(ctx context.Context, r *ops.Run, load func(context.Conte
 	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
 		var err error
 		if inv, err = load(ctx); err == nil {
-			r.Secrets().Add(io.hostSecrets(inv.Hosts())...)
+			r.Secrets().Add(inventory.SecretsOf(inv.Hosts(), io.Getenv)...)
 		}
 		return err
 	})
@@ -104,17 +104,19 @@ func checkTextfile(doc, path string) string { return withLabel(doc, "run", textf
 
 // terminal describes standard error for the status line.
 func (g globals) terminal(io *streams) ops.Terminal {
-	return ops.Terminal{Err: io.Err, TTY: io.ErrTTY, Term: io.Getenv("TERM"), Quiet: g.Quiet, Format: g.Output, DrawBelow: io.drawBelow}
+	return ops.Terminal{Err: io.Err, TTY: io.ErrTTY, Term: io.Getenv("TERM"), Quiet: g.Quiet, Format: g.Output, DrawBelow: drawBelow(io)}
 }
 
 // drawBelow sends the rest of the command's standard error and prompts
 // through the status line s: a warning written while the line is shown (a
 // host key added to known_hosts, TLS not verified) erases it first, and a
 // prompt (a key's passphrase) takes it off the screen until answered.
-func (io *streams) drawBelow(s *ops.StatusLine) {
-	io.Err = s.Writer(io.Err)
-	if read := io.ReadSecret; read != nil {
-		io.ReadSecret = s.Prompt(read)
+func drawBelow(io *streams) func(*ops.StatusLine) {
+	return func(s *ops.StatusLine) {
+		io.Err = s.Writer(io.Err)
+		if read := io.ReadSecret; read != nil {
+			io.ReadSecret = s.Prompt(read)
+		}
 	}
 }
 

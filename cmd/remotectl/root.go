@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/remotectl/remotectl/internal/iostreams"
 	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
@@ -23,6 +24,9 @@ import (
 
 // globals are the settings every command shares (see package settings).
 type globals struct{ settings.Globals }
+
+// streams are the terminal I/O of one run (see package iostreams).
+type streams = iostreams.Streams
 
 // app is one invocation: streams, settings, and the pieces commands need.
 type app struct {

@@ -6,11 +6,6 @@ import (
 	"github.com/remotectl/remotectl/inventory"
 )
 
-// hostSecrets returns every secret value of hosts (inventory.SecretsOf).
-func (io *streams) hostSecrets(hosts []*inventory.Host) []string {
-	return inventory.SecretsOf(hosts, io.Getenv)
-}
-
 // values returns the passwords asked on the terminal.
 func (s secrets) values() []string { return []string{s.Password, s.BecomePassword} }
 
