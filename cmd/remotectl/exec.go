@@ -196,24 +196,12 @@ func (g globals) reportOptions(io *streams, outDir string) report.Options {
 		Format:  g.Output,
 		Out:     io.Out,
 		Err:     io.Err,
-		Color:   g.useColor(io),
+		Color:   io.ColorEnabled(g.Color),
 		Quiet:   g.Quiet,
 		Verbose: g.Verbose > 0,
 		OutDir:  outDir,
 		Width:   io.Width,
 	}
-}
-
-// useColor decides colours: always/never as asked; auto when stdout is a
-// terminal, NO_COLOR is unset and TERM is not "dumb".
-func (g globals) useColor(io *streams) bool {
-	switch g.Color {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return io.OutTTY && io.Getenv("NO_COLOR") == "" && io.Getenv("TERM") != "dumb"
 }
 
 func parseEnv(kvs []string) (map[string]string, error) {

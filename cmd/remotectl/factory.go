@@ -77,7 +77,7 @@ func (a *app) factory() *factory {
 // The hub's view of the settings, for check and play, which still reach
 // through app.
 
-func (a *app) useColor() bool                                  { return a.g.useColor(a.io) }
+func (a *app) useColor() bool                                  { return a.io.ColorEnabled(a.g.Color) }
 func (a *app) terminal() ops.Terminal                          { return a.g.terminal(a.io) }
 func (a *app) targets(hosts []*inventory.Host) []remote.Target { return a.g.targets(hosts) }
 func (a *app) target(h *inventory.Host) remote.Target          { return a.g.target(h) }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
@@ -25,7 +24,7 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Getenv:   a.io.Getenv,
 		History:  runrec.Store{Dir: runrec.DefaultDir(a.io.Getenv)},
 		Terminal: a.g.terminal(a.io),
-		Scope:    ops.Scope{Inventories: a.absInventories(), Hosts: a.g.Hosts, Limit: a.g.Limit},
+		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
 		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
 	}), nil
@@ -118,17 +117,4 @@ func drawBelow(io *streams) func(*ops.StatusLine) {
 			io.ReadSecret = s.Prompt(read)
 		}
 	}
-}
-
-// absInventories returns the inventory paths made absolute, so a lock or a
-// history key does not depend on the current directory.
-func (a *app) absInventories() []string {
-	out := make([]string, len(a.g.Inventories))
-	for i, p := range a.g.Inventories {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(a.cwd, p)
-		}
-		out[i] = filepath.Clean(p)
-	}
-	return out
 }

@@ -73,3 +73,16 @@ func ttySecretReader() func(string) (string, error) {
 		return string(b), err
 	}
 }
+
+// ColorEnabled decides colours by the --color setting: always and never as
+// they say; auto when stdout is a terminal, NO_COLOR is unset and TERM is
+// not "dumb".
+func (s *Streams) ColorEnabled(setting string) bool {
+	switch setting {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return s.OutTTY && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
+}

@@ -205,3 +205,16 @@ func inventoryPaths(v *viper.Viper, cwd string) []string {
 
 // DefaultForks is the default of --forks: hosts worked on in parallel.
 const DefaultForks = 64
+
+// AbsInventories returns the inventory paths made absolute against cwd, so
+// a lock or a history key does not depend on the current directory.
+func (g Globals) AbsInventories(cwd string) []string {
+	out := make([]string, len(g.Inventories))
+	for i, p := range g.Inventories {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cwd, p)
+		}
+		out[i] = filepath.Clean(p)
+	}
+	return out
+}
