@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -84,6 +86,25 @@ func (h *Host) SecretValues() []string {
 	out := SecretValues(h.Vars)
 	if h.Conn.Password != "" {
 		out = append(out, h.Conn.Password)
+	}
+	return out
+}
+
+// SecretsOf returns every secret value of hosts, to be masked wherever a
+// run prints or writes it: their passwords and secret variables
+// (Host.SecretValues) and the values of the environment variables their
+// password_env and become_password_env name, read with getenv.
+func SecretsOf(hosts []*Host, getenv func(string) string) []string {
+	var out []string
+	envs := map[string]bool{}
+	for _, h := range hosts {
+		out = append(out, h.SecretValues()...)
+		envs[h.Conn.PasswordEnv] = true
+		envs[h.Conn.BecomePasswordEnv] = true
+	}
+	delete(envs, "")
+	for _, name := range slices.Sorted(maps.Keys(envs)) {
+		out = append(out, getenv(name))
 	}
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"io/fs"
+	"os"
+	"path"
 	"path/filepath"
 )
 
@@ -99,4 +101,44 @@ func (c *countingWriter) Write(b []byte) (int, error) {
 	n, err := c.w.Write(b)
 	c.p.add(n)
 	return n, err
+}
+
+// PutTree copies the local file or directory src into the directory dest
+// of t: with t's TreeCopier when it has one, else a single file through
+// Upload (a directory is then an error).
+func PutTree(ctx context.Context, t Transport, src, dest string, p ProgressFunc) error {
+	if tc, ok := t.(TreeCopier); ok {
+		return tc.PutTree(ctx, src, dest, p)
+	}
+	// Transports without tree copy (local, WinRM): single files through Upload.
+	fi, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return Errorf(ClassOther, "copy", "%s is a directory: recursive copy needs the ssh transport", src)
+	}
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
+}
+
+// GetTree copies the file or directory src of t into localDir: with t's
+// TreeCopier when it has one, else a single file through Download.
+func GetTree(ctx context.Context, t Transport, src, localDir string, p ProgressFunc) error {
+	if tc, ok := t.(TreeCopier); ok {
+		return tc.GetTree(ctx, src, localDir, p)
+	}
+	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
+	if err != nil {
+		return err
+	}
+	if err := t.Download(ctx, src, NewProgress(-1, p).Writer(f)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -4,25 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/internal/secret"
-	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
 
-// transferOptions are the settings copy and fetch share.
+// transferOptions are the flags and dependencies of copy and fetch.
 type transferOptions struct {
+	runDeps
+	Command string // copy or fetch
+	// Size is the bytes each host receives, -1 when unknown until each host
+	// has listed what it sends (fetch).
+	Size int64
+	Job  transferJob
+
 	Become        bool
 	BecomeUser    string
 	AskBecomePass bool
@@ -34,8 +38,13 @@ func addTransferFlags(f *pflag.FlagSet, o *transferOptions, verb string) {
 	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
 }
 
-func newCopyCmd(a *app) *cobra.Command {
-	var o transferOptions
+// newCopyCmd returns the copy command; runF, when not nil, runs instead of
+// runTransfer.
+func newCopyCmd(f *factory, runF func(context.Context, *transferOptions) error) *cobra.Command {
+	o := &transferOptions{runDeps: f.runDeps(), Command: "copy"}
+	if runF == nil {
+		runF = runTransfer
+	}
 	cmd := &cobra.Command{
 		Use:   "copy [-H PATTERN] [--become] SRC... DEST",
 		Short: "Copy local files and directories to DEST on every selected host",
@@ -63,24 +72,31 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 				}
 				size += n
 			}
-			return runTransfer(cmd.Context(), a, "copy", &o, size, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Size = size
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error {
 				for _, src := range srcs {
-					if err := putTree(ctx, t, src, dest, p); err != nil {
+					if err := remote.PutTree(ctx, t, src, dest, p); err != nil {
 						return err
 					}
 					line := fmt.Sprintf("copied %s to %s", src, path.Join(dest, filepath.Base(src)))
-					log.say(hio, line, line)
+					log.Say(hio, line, line)
 				}
 				return nil
-			})
+			}
+			return runF(cmd.Context(), o)
 		},
 	}
-	addTransferFlags(cmd.Flags(), &o, "write")
+	addTransferFlags(cmd.Flags(), o, "write")
 	return cmd
 }
 
-func newFetchCmd(a *app) *cobra.Command {
-	var o transferOptions
+// newFetchCmd returns the fetch command; runF, when not nil, runs instead
+// of runTransfer.
+func newFetchCmd(f *factory, runF func(context.Context, *transferOptions) error) *cobra.Command {
+	o := &transferOptions{runDeps: f.runDeps(), Command: "fetch", Size: -1}
+	if runF == nil {
+		runF = runTransfer
+	}
 	cmd := &cobra.Command{
 		Use:   "fetch [-H PATTERN] [--become] REMOTE LOCALDIR",
 		Short: "Copy a file or directory from every selected host into LOCALDIR/HOST/",
@@ -94,46 +110,47 @@ Exit codes as for exec.`,
 		Args: exactArgs(2, "fetch needs a remote path and a local directory: remotectl fetch REMOTE LOCALDIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, dir := args[0], args[1]
-			return runTransfer(cmd.Context(), a, "fetch", &o, -1, func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error {
+			o.Job = func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error {
 				hostDir := filepath.Join(dir, report.SafeName(hio.Target.Name))
 				if err := os.MkdirAll(hostDir, 0o755); err != nil {
 					return err
 				}
-				if err := getTree(ctx, t, src, hostDir, p); err != nil {
+				if err := remote.GetTree(ctx, t, src, hostDir, p); err != nil {
 					return err
 				}
 				base := path.Base(src)
-				log.say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
+				log.Say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
 					fmt.Sprintf("fetched %s to %s", src, filepath.Join(dir, "<host>", base)))
 				return nil
-			})
+			}
+			return runF(cmd.Context(), o)
 		},
 	}
-	addTransferFlags(cmd.Flags(), &o, "read")
+	addTransferFlags(cmd.Flags(), o, "read")
 	return cmd
 }
 
 // transferJob moves files for one host; p reports bytes as they move, log
 // what was moved.
-type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *transferLog) error
+type transferJob func(ctx context.Context, t remote.Transport, hio remote.HostIO, p remote.ProgressFunc, log *report.TransferLog) error
 
-// runTransfer fans a transfer (command copy or fetch) out like exec does,
-// with a progress line on a terminal. size is the bytes each host receives,
-// -1 when unknown until each host has listed what it sends (fetch).
-func runTransfer(ctx context.Context, a *app, command string, o *transferOptions, size int64, fn transferJob) error {
-	ropts := a.reportOptions("")
+// runTransfer fans a transfer (copy or fetch) out like exec does, with a
+// progress line on a terminal.
+func runTransfer(ctx context.Context, o *transferOptions) error {
+	g := o.Settings()
+	ropts := g.reportOptions(o.IO, "")
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	inv, err := a.loadInventory(ctx)
+	inv, err := o.Inventory(ctx)
 	if err != nil {
 		return err
 	}
-	hosts, err := a.selectTargets(inv, command)
+	hosts, err := g.selectTargets(inv, o.Command)
 	if err != nil {
 		return err
 	}
-	targets := a.targets(hosts)
+	targets := g.targets(hosts)
 	if o.Become || o.BecomeUser != "" {
 		for i := range targets {
 			targets[i].Become = true
@@ -142,118 +159,49 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 			}
 		}
 	}
-	secrets, err := a.askSecrets(false, o.AskBecomePass)
+	secrets, err := askSecrets(o.IO, false, o.AskBecomePass)
 	if err != nil {
 		return err
 	}
-	dialer, err := a.newDialer(secrets, targets)
+	dialer, err := o.Dialer(secrets, targets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	log := &transferLog{fold: a.g.Output == report.FormatText, lines: map[string][]string{}}
+	log := report.NewTransferLog(g.Output == report.FormatText)
 	var prog *ops.TransferProgress
-	if a.terminal().WantsStatusLine() {
-		prog = ops.NewTransferProgress(a.io.Err, targets, size, time.Now)
-		a.drawBelow(prog.StatusLine)
+	if g.terminal(o.IO).WantsStatusLine() {
+		prog = ops.NewTransferProgress(o.IO.Err, targets, o.Size, o.Now)
+		drawBelow(o.IO)(prog.StatusLine)
 		ropts.Out, ropts.Err = prog.Writer(ropts.Out), prog.Writer(ropts.Err)
 		prog.Start()
 		defer prog.Stop()
 	}
-	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: g.Forks, Timeout: g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
-		start := time.Now()
-		err := fn(ctx, t, hio, prog.Host(), log)
-		return remote.Result{Duration: time.Since(start)}, err
+		start := o.Now()
+		err := o.Job(ctx, t, hio, prog.Host(), log)
+		return remote.Result{Duration: o.Now().Sub(start)}, err
 	}
 	// Before the recap: the progress line goes, the folded lines come.
 	onEnd := func() {
 		prog.Stop()
-		if !a.g.Quiet {
-			log.write(a.io.Out)
+		if !g.Quiet {
+			log.Write(o.IO.Out)
 		}
 	}
 	masker := &secret.Masker{}
-	masker.Add(a.hostSecrets(hosts)...)
+	masker.Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
 	masker.Add(secrets.values()...)
 	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil {
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+		fmt.Fprintf(o.IO.Err, "remotectl: %v\n", renderErr)
 	}
 	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
 		return exitError{code}
 	}
 	return nil
-}
-
-// transferLog tells what each host's transfer did. In text mode, each line
-// is written once, after the run, with the hosts it is true for: "copied
-// big.bin to /tmp/x: web[01-20]"; otherwise it is the host's output.
-type transferLog struct {
-	fold  bool
-	mu    sync.Mutex
-	order []string            // lines, as first said
-	lines map[string][]string // line → hosts
-}
-
-// say records line for the host; folded is the same line for every host
-// it is true for (fetch names the host's directory "<host>").
-func (l *transferLog) say(hio remote.HostIO, line, folded string) {
-	if !l.fold {
-		fmt.Fprintln(hio.Stdout, line)
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, seen := l.lines[folded]; !seen {
-		l.order = append(l.order, folded)
-	}
-	l.lines[folded] = append(l.lines[folded], hio.Target.Name)
-}
-
-// write writes the folded lines.
-func (l *transferLog) write(w io.Writer) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, line := range l.order {
-		fmt.Fprintf(w, "%s: %s\n", line, nodeset.Fold(l.lines[line]))
-	}
-}
-
-func putTree(ctx context.Context, t remote.Transport, src, dest string, p remote.ProgressFunc) error {
-	if tc, ok := t.(remote.TreeCopier); ok {
-		return tc.PutTree(ctx, src, dest, p)
-	}
-	// Transports without tree copy (local, WinRM): single files through Upload.
-	fi, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return remote.Errorf(remote.ClassOther, "copy", "%s is a directory: recursive copy needs the ssh transport", src)
-	}
-	f, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), remote.NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
-}
-
-func getTree(ctx context.Context, t remote.Transport, src, localDir string, p remote.ProgressFunc) error {
-	if tc, ok := t.(remote.TreeCopier); ok {
-		return tc.GetTree(ctx, src, localDir, p)
-	}
-	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
-	if err != nil {
-		return err
-	}
-	if err := t.Download(ctx, src, remote.NewProgress(-1, p).Writer(f)); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

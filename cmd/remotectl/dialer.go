@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
@@ -18,13 +15,13 @@ type secrets struct {
 
 // askSecrets prompts for the passwords the flags ask for. Without a terminal
 // it refuses rather than hang a cron job.
-func (a *app) askSecrets(askPass, askBecome bool) (secrets, error) {
+func askSecrets(io *streams, askPass, askBecome bool) (secrets, error) {
 	var s secrets
 	ask := func(flag, prompt string, dst *string) error {
-		if a.io.ReadSecret == nil {
+		if io.ReadSecret == nil {
 			return usageError{fmt.Errorf("%s needs a terminal to prompt on; without one, name an environment variable in the inventory (password_env / become_password_env)", flag)}
 		}
-		v, err := a.io.ReadSecret(prompt)
+		v, err := io.ReadSecret(prompt)
 		if err != nil {
 			return fmt.Errorf("%s: %w", flag, err)
 		}
@@ -90,32 +87,11 @@ func (r transports) lookup(kind string) (transport, bool) {
 	return transport{}, false
 }
 
-// transportDialer dispatches each target to the dialer of its transport.
-// Transport dialers are created on first use, so a run over local hosts never
-// reads ~/.ssh.
+// transportDialer is the dialer of a run: each target goes to the dialer
+// of its transport, made on first use (remote.Dialers).
 type transportDialer struct {
-	reg     transports
-	dialers map[string]*lazyDialer // by kind
-}
-
-type lazyDialer struct {
-	once sync.Once
-	new  func() (remote.Dialer, func() error, error)
-	d    remote.Dialer
-	stop func() error
-	err  error
-}
-
-func (l *lazyDialer) get() (remote.Dialer, error) {
-	l.once.Do(func() { l.d, l.stop, l.err = l.new() })
-	return l.d, l.err
-}
-
-func (l *lazyDialer) close() error {
-	if l.stop == nil {
-		return nil
-	}
-	return l.stop()
+	*remote.Dialers
+	reg transports
 }
 
 // newDialer returns the dialer of a run over targets. Their settings are
@@ -133,11 +109,11 @@ func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, e
 // lazyDialer returns a dialer whose transport dialers are made on first use,
 // without checking any settings (doctor reports them host by host).
 func (a *app) lazyDialer(s secrets) *transportDialer {
-	d := &transportDialer{reg: a.transports, dialers: make(map[string]*lazyDialer, len(a.transports))}
+	makers := make(map[string]remote.NewDialerFunc, len(a.transports))
 	for _, t := range a.transports {
-		d.dialers[t.Kind] = &lazyDialer{new: func() (remote.Dialer, func() error, error) { return t.NewDialer(a, s) }}
+		makers[t.Kind] = func() (remote.Dialer, func() error, error) { return t.NewDialer(a, s) }
 	}
-	return d
+	return &transportDialer{Dialers: remote.NewDialers(makers), reg: a.transports}
 }
 
 // doctorSteps returns the doctor steps of every transport, each given the
@@ -146,7 +122,7 @@ func (d *transportDialer) doctorSteps() map[string]doctor.Steps {
 	steps := make(map[string]doctor.Steps, len(d.reg))
 	for _, t := range d.reg {
 		if t.Doctor != nil {
-			steps[t.Kind] = t.Doctor(d.dialers[t.Kind].get)
+			steps[t.Kind] = t.Doctor(func() (remote.Dialer, error) { return d.Get(t.Kind) })
 		}
 	}
 	return steps
@@ -168,7 +144,7 @@ func (d *transportDialer) check(targets []remote.Target) error {
 		if len(mine) == 0 {
 			continue
 		}
-		td, err := d.dialers[t.Kind].get()
+		td, err := d.Get(t.Kind)
 		if err != nil {
 			return err
 		}
@@ -177,26 +153,4 @@ func (d *transportDialer) check(targets []remote.Target) error {
 		}
 	}
 	return nil
-}
-
-// Dial dials t with the dialer of its transport.
-func (d *transportDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
-	tr, ok := d.reg.lookup(t.Transport)
-	if !ok {
-		return nil, &remote.Error{Class: remote.ClassOther, Op: "dial", Err: fmt.Errorf("unknown transport %q", t.Transport)}
-	}
-	td, err := d.dialers[tr.Kind].get()
-	if err != nil {
-		return nil, &remote.Error{Class: remote.ClassOther, Op: tr.Kind + " setup", Err: err}
-	}
-	return td.Dial(ctx, t)
-}
-
-// Close releases shared connections (bastions) held by transport dialers.
-func (d *transportDialer) Close() error {
-	var errs []error
-	for _, t := range d.reg {
-		errs = append(errs, d.dialers[t.Kind].close())
-	}
-	return errors.Join(errs...)
 }

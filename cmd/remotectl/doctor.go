@@ -7,16 +7,27 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/inventory"
 )
 
-// doctorOptions are the doctor command's own settings.
+// doctorOptions are the doctor command's flags and dependencies.
 type doctorOptions struct {
+	IO          *streams
+	Settings    func() globals
+	Inventory   func(context.Context) (*inventory.Inventory, error)
+	DoctorSteps func(secrets) (map[string]doctor.Steps, func() error)
+
 	AskPass       bool
 	AskBecomePass bool
 }
 
-func newDoctorCmd(a *app) *cobra.Command {
-	var o doctorOptions
+// newDoctorCmd returns the doctor command; runF, when not nil, runs instead
+// of runDoctor.
+func newDoctorCmd(f *factory, runF func(context.Context, *doctorOptions) error) *cobra.Command {
+	o := &doctorOptions{IO: f.IO, Settings: f.Settings, Inventory: f.Inventory, DoctorSteps: f.DoctorSteps}
+	if runF == nil {
+		runF = runDoctor
+	}
 	cmd := &cobra.Command{
 		Use:   "doctor [-H PATTERN]",
 		Short: "Diagnose, step by step, why hosts can or cannot be reached",
@@ -45,32 +56,33 @@ one, 130 when interrupted.`,
 		Example: `  remotectl doctor -H web01
   remotectl doctor -i inventory.yaml -H 'windows' -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDoctor(cmd.Context(), a, &o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runF(cmd.Context(), o) },
 	}
 	cmd.Flags().BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the login password (needs a terminal)")
 	cmd.Flags().BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
 	return cmd
 }
 
-func runDoctor(ctx context.Context, a *app, o *doctorOptions) error {
-	if a.g.Output != "text" && a.g.Output != "json" {
-		return usageError{fmt.Errorf("doctor prints text or json (-o json), not %q", a.g.Output)}
+func runDoctor(ctx context.Context, o *doctorOptions) error {
+	g := o.Settings()
+	if g.Output != "text" && g.Output != "json" {
+		return usageError{fmt.Errorf("doctor prints text or json (-o json), not %q", g.Output)}
 	}
-	_, hosts, err := a.selectHosts(ctx)
+	_, hosts, err := selectHosts(ctx, o.Inventory, g)
 	if err != nil {
 		return err
 	}
-	targets := a.targets(hosts)
-	secrets, err := a.askSecrets(o.AskPass, o.AskBecomePass)
+	targets := g.targets(hosts)
+	secrets, err := askSecrets(o.IO, o.AskPass, o.AskBecomePass)
 	if err != nil {
 		return err
 	}
-	dialer := a.lazyDialer(secrets)
-	defer dialer.Close()
+	steps, stop := o.DoctorSteps(secrets)
+	defer stop()
 
-	reports := doctor.Run(ctx, targets, doctor.Options{Forks: a.g.Forks, Timeout: a.g.Timeout, Kinds: dialer.doctorSteps()})
-	healthy, err := doctor.Write(a.io.Out, reports, len(targets),
-		doctor.Format{JSON: a.g.Output == "json", Unicode: a.io.OutTTY, Verbose: a.g.Verbose > 0})
+	reports := doctor.Run(ctx, targets, doctor.Options{Forks: g.Forks, Timeout: g.Timeout, Kinds: steps})
+	healthy, err := doctor.Write(o.IO.Out, reports, len(targets),
+		doctor.Format{JSON: g.Output == "json", Unicode: o.IO.OutTTY, Verbose: g.Verbose > 0})
 	if err != nil {
 		return err
 	}

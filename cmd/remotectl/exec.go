@@ -6,16 +6,34 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
 
-// execOptions are the exec command's own settings.
+// runDeps are the dependencies of a command that runs jobs on hosts.
+type runDeps struct {
+	IO        *streams
+	Settings  func() globals
+	Inventory func(context.Context) (*inventory.Inventory, error)
+	Dialer    func(secrets, []remote.Target) (runDialer, error)
+	Now       func() time.Time
+}
+
+func (f *factory) runDeps() runDeps {
+	return runDeps{IO: f.IO, Settings: f.Settings, Inventory: f.Inventory, Dialer: f.Dialer, Now: f.Now}
+}
+
+// execOptions are the exec command's flags and dependencies.
 type execOptions struct {
+	runDeps
+	OpsRun func(ops.Command) (*ops.Run, error)
+
 	Args          []string
 	Stdin         bool
 	Env           []string
@@ -28,8 +46,13 @@ type execOptions struct {
 	OutDir        string
 }
 
-func newExecCmd(a *app) *cobra.Command {
-	var o execOptions
+// newExecCmd returns the exec command; runF, when not nil, runs instead of
+// runExec (tests see the parsed options).
+func newExecCmd(f *factory, runF func(context.Context, *execOptions) error) *cobra.Command {
+	o := &execOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun}
+	if runF == nil {
+		runF = runExec
+	}
 	cmd := &cobra.Command{
 		Use:   "exec [-H PATTERN] [flags] [--] COMMAND [ARGS...]",
 		Short: "Run a command on every selected host",
@@ -57,54 +80,55 @@ stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args = args
-			return runExec(cmd.Context(), a, &o)
+			return runF(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
+	fl := cmd.Flags()
 	// Flags end at the command (as pdsh's): exec -H web ls -la /tmp runs
 	// "ls -la /tmp", and "--" is needed only before a command starting with "-".
-	f.SetInterspersed(false)
-	f.BoolVar(&o.Stdin, "stdin", false, "send this program's standard input to the command on every host")
-	f.StringArrayVar(&o.Env, "env", nil, "set an environment variable for the command: K=V (repeatable)")
-	f.StringVar(&o.Dir, "chdir", "", "run the command in this directory")
-	f.BoolVarP(&o.PTY, "pty", "t", false, "allocate a pseudo-terminal (merges stderr into stdout)")
-	f.BoolVar(&o.Become, "become", false, "run the command through sudo (sudo -n first)")
-	f.StringVar(&o.BecomeUser, "become-user", "", "user to become (default root); implies --become")
-	f.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
-	f.BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the SSH login password (needs a terminal)")
-	f.StringVar(&o.OutDir, "outdir", "", "also write each host's stdout, stderr and exit status to DIR/HOST/")
-	ops.AddFlags(f)
+	fl.SetInterspersed(false)
+	fl.BoolVar(&o.Stdin, "stdin", false, "send this program's standard input to the command on every host")
+	fl.StringArrayVar(&o.Env, "env", nil, "set an environment variable for the command: K=V (repeatable)")
+	fl.StringVar(&o.Dir, "chdir", "", "run the command in this directory")
+	fl.BoolVarP(&o.PTY, "pty", "t", false, "allocate a pseudo-terminal (merges stderr into stdout)")
+	fl.BoolVar(&o.Become, "become", false, "run the command through sudo (sudo -n first)")
+	fl.StringVar(&o.BecomeUser, "become-user", "", "user to become (default root); implies --become")
+	fl.BoolVar(&o.AskBecomePass, "ask-become-pass", false, "prompt once for the sudo password (needs a terminal)")
+	fl.BoolVar(&o.AskPass, "ask-pass", false, "prompt once for the SSH login password (needs a terminal)")
+	fl.StringVar(&o.OutDir, "outdir", "", "also write each host's stdout, stderr and exit status to DIR/HOST/")
+	ops.AddFlags(fl)
 	return cmd
 }
 
 // runExec runs one command over the selected hosts and renders the results.
-func runExec(ctx context.Context, a *app, o *execOptions) error {
+func runExec(ctx context.Context, o *execOptions) error {
+	g := o.Settings()
 	env, err := parseEnv(o.Env)
 	if err != nil {
 		return err
 	}
 	// ops: --outdir is checked with the other outputs.
-	opsRun, err := a.newOpsRun(ops.Command{Name: "exec", Args: o.Args, OutDir: o.OutDir})
+	opsRun, err := o.OpsRun(ops.Command{Name: "exec", Args: o.Args, OutDir: o.OutDir})
 	if err != nil {
 		return err
 	}
-	ropts := a.reportOptions(o.OutDir)
+	ropts := g.reportOptions(o.IO, o.OutDir)
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
 	opsRun.Secrets().Add(envSecrets(env)...)
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
-	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	runCtx, inv, err := beginWithInventory(ctx, opsRun, o.Inventory, o.IO)
 	defer opsRun.Close()
 	if err != nil {
 		return err
 	}
-	hosts, err := a.selectTargets(inv, "exec")
+	hosts, err := g.selectTargets(inv, "exec")
 	if err != nil {
 		return err
 	}
-	targets := a.targets(hosts)
-	opsRun.Secrets().Add(a.hostSecrets(hosts)...)
+	targets := g.targets(hosts)
+	opsRun.Secrets().Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
 	if targets, err = rerunTargets(opsRun, targets); err != nil {
 		return err
 	}
@@ -112,25 +136,25 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 
 	var stdin []byte
 	if o.Stdin {
-		if stdin, err = io.ReadAll(a.io.In); err != nil {
+		if stdin, err = io.ReadAll(o.IO.In); err != nil {
 			return fmt.Errorf("reading standard input: %w", err)
 		}
 	}
 	if o.BecomeUser != "" {
 		o.Become = true
 	}
-	secrets, err := a.askSecrets(o.AskPass, o.AskBecomePass)
+	secrets, err := askSecrets(o.IO, o.AskPass, o.AskBecomePass)
 	if err != nil {
 		return err
 	}
 	opsRun.Secrets().Add(secrets.values()...)
-	dialer, err := a.newDialer(secrets, targets)
+	dialer, err := o.Dialer(secrets, targets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	runner := &remote.Runner{Dialer: opsRun.WatchDial(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: opsRun.WatchDial(dialer), Forks: g.Forks, Timeout: g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		cmd := &remote.Cmd{
 			Stdout:     hio.Stdout,
@@ -164,29 +188,18 @@ func runExec(ctx context.Context, a *app, o *execOptions) error {
 	return nil
 }
 
-func (a *app) reportOptions(outDir string) report.Options {
+// reportOptions are the options of the report of a run writing to io.
+func (g globals) reportOptions(io *streams, outDir string) report.Options {
 	return report.Options{
-		Format:  a.g.Output,
-		Out:     a.io.Out,
-		Err:     a.io.Err,
-		Color:   a.useColor(),
-		Quiet:   a.g.Quiet,
-		Verbose: a.g.Verbose > 0,
+		Format:  g.Output,
+		Out:     io.Out,
+		Err:     io.Err,
+		Color:   io.ColorEnabled(g.Color),
+		Quiet:   g.Quiet,
+		Verbose: g.Verbose > 0,
 		OutDir:  outDir,
-		Width:   a.io.Width,
+		Width:   io.Width,
 	}
-}
-
-// useColor decides colours: always/never as asked; auto when stdout is a
-// terminal, NO_COLOR is unset and TERM is not "dumb".
-func (a *app) useColor() bool {
-	switch a.g.Color {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return a.io.OutTTY && a.io.Getenv("NO_COLOR") == "" && a.io.Getenv("TERM") != "dumb"
 }
 
 func parseEnv(kvs []string) (map[string]string, error) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
@@ -219,6 +220,8 @@ func exitCodeOf(err error) int {
 		ee exitError
 		le ops.LockedError
 		oe ops.UsageError
+		su settings.UsageError
+		si settings.InputError
 	)
 	switch {
 	case err == nil:
@@ -227,9 +230,9 @@ func exitCodeOf(err error) int {
 		return ee.code
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue), errors.As(err, &oe):
+	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su):
 		return exitUsage
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.As(err, &si):
 		return exitInput
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

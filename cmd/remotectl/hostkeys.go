@@ -4,24 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 )
 
+// hostkeysOptions are the flags and dependencies of hostkeys scan.
 type hostkeysOptions struct {
+	IO        *streams
+	Settings  func() globals
+	Inventory func(context.Context) (*inventory.Inventory, error)
+	SSHDialer func() (*ssh.Dialer, error)
+
 	Accept bool
 }
 
-func newHostkeysCmd(a *app) *cobra.Command {
+// newHostkeysCmd returns the hostkeys command; runF, when not nil, runs
+// instead of runHostkeysScan.
+func newHostkeysCmd(f *factory, runF func(context.Context, *hostkeysOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hostkeys",
 		Short: "Inspect and record SSH host keys",
 	}
-	var o hostkeysOptions
+	o := &hostkeysOptions{IO: f.IO, Settings: f.Settings, Inventory: f.Inventory, SSHDialer: f.SSHDialer}
+	if runF == nil {
+		runF = runHostkeysScan
+	}
 	scan := &cobra.Command{
 		Use:   "scan [-H PATTERN] [--accept]",
 		Short: "Show each host's SSH key as new, known or CHANGED; --accept records the new ones",
@@ -38,31 +49,21 @@ without logging in, and compare it with known_hosts:
 Exit code 0 when every key is known (or was accepted), 2 when a host could not be
 reached or presented a changed or revoked key.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runHostkeysScan(cmd.Context(), a, &o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runF(cmd.Context(), o) },
 	}
 	scan.Flags().BoolVar(&o.Accept, "accept", false, "record the keys of new hosts in known_hosts")
 	cmd.AddCommand(scan)
 	return cmd
 }
 
-// scanView is the JSON shape of one scanned host.
-type scanView struct {
-	Host        string `json:"host"`
-	Status      string `json:"status"`
-	KeyType     string `json:"key_type,omitempty"`
-	Fingerprint string `json:"fingerprint,omitempty"`
-	Error       string `json:"error,omitempty"`
-	ErrorClass  string `json:"error_class,omitempty"`
-	Fix         string `json:"fix,omitempty"` // for a changed key: the command removing the old one
-}
-
-func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
-	_, hosts, err := a.selectHosts(ctx)
+func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
+	g := o.Settings()
+	_, hosts, err := selectHosts(ctx, o.Inventory, g)
 	if err != nil {
 		return err
 	}
 	var targets []remote.Target
-	for _, t := range a.targets(hosts) {
+	for _, t := range g.targets(hosts) {
 		if t.Transport == remote.KindSSH {
 			targets = append(targets, t)
 		}
@@ -70,14 +71,14 @@ func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
 	if len(targets) == 0 {
 		return usageError{errors.New("no SSH host selected: host keys are an SSH matter")}
 	}
-	d, err := ssh.NewDialer(a.sshOptions(secrets{}))
+	d, err := o.SSHDialer()
 	if err != nil {
 		return fmt.Errorf("ssh: %w", err)
 	}
 	defer d.Close()
 
-	results := d.Scan(ctx, targets, ssh.ScanOptions{Concurrency: a.g.Forks})
-	views, bad := scanViews(results)
+	results := d.Scan(ctx, targets, ssh.ScanOptions{Concurrency: g.Forks})
+	views, bad := ssh.ScanViews(results)
 	var acceptErr error
 	if o.Accept {
 		acceptErr = d.Accept(results)
@@ -87,15 +88,15 @@ func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
 			}
 		}
 	}
-	if a.g.Output == "json" {
-		if err := writeJSON(a.io.Out, views); err != nil {
+	if g.Output == "json" {
+		if err := writeJSON(o.IO.Out, views); err != nil {
 			return err
 		}
-	} else {
-		printScan(a, views)
+	} else if err := ssh.WriteScan(o.IO.Out, o.IO.Err, views); err != nil {
+		return err
 	}
 	if acceptErr != nil {
-		fmt.Fprintf(a.io.Err, "remotectl: recording keys: %v\n", acceptErr)
+		fmt.Fprintf(o.IO.Err, "remotectl: recording keys: %v\n", acceptErr)
 		bad = true
 	}
 	switch {
@@ -105,40 +106,4 @@ func runHostkeysScan(ctx context.Context, a *app, o *hostkeysOptions) error {
 		return exitError{exitUnreachable}
 	}
 	return nil
-}
-
-func scanViews(results []ssh.ScanResult) (views []scanView, bad bool) {
-	views = make([]scanView, len(results))
-	for i, r := range results {
-		v := scanView{Host: r.Target.Name, Status: r.Status, Fingerprint: r.Fingerprint, Fix: r.ForgetCommand}
-		if r.Key != nil {
-			v.KeyType = r.Key.Type()
-		}
-		if r.Err != nil {
-			v.Status, v.Error, v.ErrorClass = "error", r.Err.Error(), remote.ClassOf(r.Err).String()
-		}
-		if r.Err != nil || r.Status == ssh.StatusChanged || r.Status == ssh.StatusRevoked {
-			bad = true
-		}
-		views[i] = v
-	}
-	return views, bad
-}
-
-func printScan(a *app, views []scanView) {
-	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tSTATUS\tKEY")
-	for _, v := range views {
-		key := v.KeyType + " " + v.Fingerprint
-		if v.Error != "" {
-			key = v.Error
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Host, v.Status, key)
-	}
-	tw.Flush()
-	for _, v := range views {
-		if v.Fix != "" {
-			fmt.Fprintf(a.io.Err, "hint: %s: find out why the key changed; if the host was reinstalled: %s\n", v.Host, v.Fix)
-		}
-	}
 }

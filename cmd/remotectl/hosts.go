@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -43,12 +44,12 @@ func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
 // selectHosts loads the inventory and applies -H (default all) and --limit,
 // for the commands that only look at hosts. A pattern that names nothing is
 // a usage error listing the closest known names.
-func (a *app) selectHosts(ctx context.Context) (*inventory.Inventory, []*inventory.Host, error) {
-	inv, err := a.loadInventory(ctx)
+func selectHosts(ctx context.Context, load func(context.Context) (*inventory.Inventory, error), g globals) (*inventory.Inventory, []*inventory.Host, error) {
+	inv, err := load(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return nil, nil, usageError{err}
 	}
@@ -60,15 +61,15 @@ func (a *app) selectHosts(ctx context.Context) (*inventory.Inventory, []*invento
 // explicit, as ansible, pdsh and clush want one: no -H is a usage error, not
 // every host; with no inventory at all -H defaults to the implicit
 // localhost. An inventory without hosts selects nothing (usage error).
-func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
+func (g globals) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
 	if err := inv.CheckHosts(); err != nil {
 		return nil, usageError{err}
 	}
-	if strings.TrimSpace(a.g.Hosts) == "" && len(a.g.Inventories) > 0 {
+	if strings.TrimSpace(g.Hosts) == "" && len(g.Inventories) > 0 {
 		return nil, usageError{fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
-			command, strings.Join(a.g.Inventories, ", "))}
+			command, strings.Join(g.Inventories, ", "))}
 	}
-	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -76,63 +77,37 @@ func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*invent
 }
 
 // targets turns inventory hosts into runner targets, applying global defaults.
-func (a *app) targets(hosts []*inventory.Host) []remote.Target {
+func (g globals) targets(hosts []*inventory.Host) []remote.Target {
 	out := make([]remote.Target, len(hosts))
 	for i, h := range hosts {
-		out[i] = a.target(h)
+		out[i] = g.target(h)
 	}
 	return out
 }
 
-func (a *app) target(h *inventory.Host) remote.Target {
-	c := h.Conn
-	t := remote.Target{
-		Name:              h.Name,
-		Address:           h.Address,
-		Port:              h.Port,
-		Transport:         h.Transport,
-		User:              h.User,
-		ConnectTimeout:    c.ConnectTimeout,
-		Become:            c.Become,
-		BecomeUser:        c.BecomeUser,
-		BecomePasswordEnv: c.BecomePasswordEnv,
-		PasswordEnv:       c.PasswordEnv,
-		Password:          c.Password,
-		Vars:              h.Vars,
-		SSH:               c.SSH,
-		WinRM:             c.WinRM,
+// target is h as a runner target. A host's own connect timeout wins; then
+// an explicit --connect-timeout; then the transport's (ssh_config's
+// ConnectTimeout, else the default).
+func (g globals) target(h *inventory.Host) remote.Target {
+	var connectTimeout time.Duration
+	if g.ConnectTimeoutSet {
+		connectTimeout = g.ConnectTimeout
 	}
-	// An explicit --connect-timeout wins over ssh_config's ConnectTimeout;
-	// its default does not (the transports' options carry it).
-	if t.ConnectTimeout == 0 && a.v.IsSet("connect-timeout") {
-		t.ConnectTimeout = a.g.ConnectTimeout
-	}
-	if t.Transport == "" {
-		t.Transport = remote.KindSSH
-	}
-	return t
+	return h.Target(connectTimeout)
 }
 
 // registerHostCompletion completes -H/--hosts and --limit with the host and
 // group names of the inventory named on the command line so far.
-func registerHostCompletion(a *app, root *cobra.Command) {
+func registerHostCompletion(f *factory, root *cobra.Command) {
 	complete := func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-		if err := a.loadSettings(cmd); err != nil {
+		if err := f.LoadSettings(cmd); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		inv, err := a.loadInventory(completionContext(cmd))
+		inv, err := f.Inventory(completionContext(cmd))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		// Complete the last element of a compound pattern (a,b / a:&b / a:!b).
-		prefix, last := splitPatternTail(toComplete)
-		var out []string
-		for _, name := range inv.Names() {
-			if strings.HasPrefix(name, last) {
-				out = append(out, prefix+name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+		return inv.CompletePattern(toComplete), cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 	}
 	_ = root.RegisterFlagCompletionFunc("hosts", complete)
 	_ = root.RegisterFlagCompletionFunc("limit", complete)
@@ -145,17 +120,4 @@ func completionContext(cmd *cobra.Command) context.Context {
 		return ctx
 	}
 	return context.Background()
-}
-
-// splitPatternTail splits "web,db:&pr" into "web,db:&" and "pr".
-func splitPatternTail(s string) (prefix, last string) {
-	i := strings.LastIndexAny(s, ",:")
-	if i < 0 {
-		return "", strings.TrimLeft(s, "!&")
-	}
-	prefix, last = s[:i+1], s[i+1:]
-	for len(last) > 0 && (last[0] == '!' || last[0] == '&') {
-		prefix, last = prefix+last[:1], last[1:]
-	}
-	return prefix, last
 }

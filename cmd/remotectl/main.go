@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/internal/iostreams"
+	"github.com/remotectl/remotectl/internal/proc"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/local"
 	"github.com/remotectl/remotectl/remote/ssh"
@@ -43,10 +45,10 @@ func mainExit() int {
 			os.Exit(exitInterrupted)
 		}
 	}()
-	tuneMemory()
-	stopProfiles := startProfiles()
+	proc.TuneMemory()
+	stopProfiles := proc.StartProfiles()
 	defer stopProfiles()
-	return run(ctx, os.Args[1:], systemStreams(), builtinTransports())
+	return run(ctx, os.Args[1:], iostreams.System(), builtinTransports())
 }
 
 // builtinTransports is the transport registry: one row per transport kind.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
@@ -24,8 +23,8 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Err:      a.io.Err,
 		Getenv:   a.io.Getenv,
 		History:  runrec.Store{Dir: runrec.DefaultDir(a.io.Getenv)},
-		Terminal: a.terminal(),
-		Scope:    ops.Scope{Inventories: a.absInventories(), Hosts: a.g.Hosts, Limit: a.g.Limit},
+		Terminal: a.g.terminal(a.io),
+		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
 		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
 	}), nil
@@ -49,12 +48,12 @@ func opsExitCodes(nagios bool) ops.ExitCodes {
 // beginWithInventory begins the run (see ops.Run.Begin) and loads the
 // inventory under its context; every secret of the inventory is masked from
 // then on. Call Close when the command ends, whatever this returned.
-func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
+func beginWithInventory(ctx context.Context, r *ops.Run, load func(context.Context) (*inventory.Inventory, error), io *streams) (context.Context, *inventory.Inventory, error) {
 	var inv *inventory.Inventory
 	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
 		var err error
-		if inv, err = a.loadInventory(ctx); err == nil {
-			r.Secrets().Add(a.hostSecrets(inv.Hosts())...)
+		if inv, err = load(ctx); err == nil {
+			r.Secrets().Add(inventory.SecretsOf(inv.Hosts(), io.Getenv)...)
 		}
 		return err
 	})
@@ -83,7 +82,7 @@ func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
 		byName[p.host.Name] = p
 		hosts[i] = p.host
 	}
-	targets, err := rerunTargets(r, a.targets(hosts))
+	targets, err := rerunTargets(r, a.g.targets(hosts))
 	if err != nil {
 		return nil, err
 	}
@@ -105,30 +104,19 @@ func checkTextfile(doc, path string) string {
 }
 
 // terminal describes standard error for the status line.
-func (a *app) terminal() ops.Terminal {
-	return ops.Terminal{Err: a.io.Err, TTY: a.io.ErrTTY, Term: a.io.Getenv("TERM"), Quiet: a.g.Quiet, Format: a.g.Output, DrawBelow: a.drawBelow}
+func (g globals) terminal(io *streams) ops.Terminal {
+	return ops.Terminal{Err: io.Err, TTY: io.ErrTTY, Term: io.Getenv("TERM"), Quiet: g.Quiet, Format: g.Output, DrawBelow: drawBelow(io)}
 }
 
 // drawBelow sends the rest of the command's standard error and prompts
 // through the status line s: a warning written while the line is shown (a
 // host key added to known_hosts, TLS not verified) erases it first, and a
 // prompt (a key's passphrase) takes it off the screen until answered.
-func (a *app) drawBelow(s *ops.StatusLine) {
-	a.io.Err = s.Writer(a.io.Err)
-	if read := a.io.ReadSecret; read != nil {
-		a.io.ReadSecret = s.Prompt(read)
-	}
-}
-
-// absInventories returns the inventory paths made absolute, so a lock or a
-// history key does not depend on the current directory.
-func (a *app) absInventories() []string {
-	out := make([]string, len(a.g.Inventories))
-	for i, p := range a.g.Inventories {
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(a.cwd, p)
+func drawBelow(io *streams) func(*ops.StatusLine) {
+	return func(s *ops.StatusLine) {
+		io.Err = s.Writer(io.Err)
+		if read := io.ReadSecret; read != nil {
+			io.ReadSecret = s.Prompt(read)
 		}
-		out[i] = filepath.Clean(p)
 	}
-	return out
 }

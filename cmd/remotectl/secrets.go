@@ -1,32 +1,10 @@
 package main
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/inventory"
 )
-
-// hostSecrets returns every secret value of hosts, to be masked wherever
-// the run prints or writes it: their passwords and secret variables
-// (inventory.Host.SecretValues) and the values of the environment
-// variables their password_env and become_password_env name.
-func (a *app) hostSecrets(hosts []*inventory.Host) []string {
-	var out []string
-	envs := map[string]bool{}
-	for _, h := range hosts {
-		out = append(out, h.SecretValues()...)
-		envs[h.Conn.PasswordEnv] = true
-		envs[h.Conn.BecomePasswordEnv] = true
-	}
-	delete(envs, "")
-	for _, name := range slices.Sorted(maps.Keys(envs)) {
-		out = append(out, a.io.Getenv(name))
-	}
-	return out
-}
 
 // values returns the passwords asked on the terminal.
 func (s secrets) values() []string { return []string{s.Password, s.BecomePassword} }

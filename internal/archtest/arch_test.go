@@ -23,13 +23,18 @@ var allowed = map[string][]string{
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
 	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
-	"inventory":         {"nodeset", "remote", "internal/yamlnode"},
+	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
+		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams"},
+
+	// The process and the command line's plumbing, below cmd only.
+	"internal/proc":      {},
+	"internal/settings":  {},
+	"internal/iostreams": {},
 
 	// Tools beside the product: they depend on nothing of it, or on test helpers only.
 	"remote/remotetest/cmd/wsmanserver": {"remote", "remote/remotetest"},

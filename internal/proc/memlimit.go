@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"math"
@@ -9,7 +9,7 @@ import (
 )
 
 // softMemoryLimit is the soft limit on the Go runtime's memory set while
-// collecting to it stays cheap (see tuneMemory).
+// collecting to it stays cheap (see TuneMemory).
 const softMemoryLimit = 88 << 20
 
 // fanOutGCPercent is the GOGC used while the limit holds.
@@ -23,7 +23,7 @@ const (
 	minCPUForShare = 0.5 // seconds
 )
 
-// tuneMemory sets a soft memory limit, unless GOMEMLIMIT sets one.
+// TuneMemory sets a soft memory limit, unless GOMEMLIMIT sets one.
 //
 // A fan-out run holds many connections whose live data is small (about
 // 30 KB and a handful of goroutine stacks each), but the garbage made in
@@ -43,7 +43,7 @@ const (
 // connections' stacks (about 40 MB, none of it garbage) would let as much
 // garbage pile up. With a small live heap, collecting twice as often costs
 // little. GOGC and GOMEMLIMIT in the environment win.
-func tuneMemory() {
+func TuneMemory() {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}

@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"runtime/pprof"
 )
 
-// startProfiles starts the profiles named by the environment, for the people
+// StartProfiles starts the profiles named by the environment, for the people
 // who tune remotectl (docs/BENCHMARKS.md says how they are used):
 //
 //	REMOTECTL_CPUPROFILE=FILE   CPU profile of the whole run
@@ -15,7 +15,7 @@ import (
 //
 // The returned function writes and closes them; it is safe to call when no
 // profile was asked for.
-func startProfiles() (stop func()) {
+func StartProfiles() (stop func()) {
 	var stops []func()
 	if path := os.Getenv("REMOTECTL_CPUPROFILE"); path != "" {
 		f, err := os.Create(path)

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -29,24 +29,24 @@ func numbered(prefix string, n int) []string {
 // folded hosts it is true for; otherwise each host says it as its output.
 func TestTransferLogFolds(t *testing.T) {
 	ts := hostTargets(append(numbered("web", 20), "db01")...)
-	l := &transferLog{fold: true, lines: map[string][]string{}}
+	l := NewTransferLog(true)
 	for i := range ts {
 		hio := remote.HostIO{Target: &ts[i]}
-		l.say(hio, "copied big.bin to /tmp/x/big.bin", "copied big.bin to /tmp/x/big.bin")
+		l.Say(hio, "copied big.bin to /tmp/x/big.bin", "copied big.bin to /tmp/x/big.bin")
 		if i == len(ts)-1 {
-			l.say(hio, "copied db.conf to /tmp/x/db.conf", "copied db.conf to /tmp/x/db.conf")
+			l.Say(hio, "copied db.conf to /tmp/x/db.conf", "copied db.conf to /tmp/x/db.conf")
 		}
 	}
 	var out bytes.Buffer
-	l.write(&out)
+	l.Write(&out)
 	want := "copied big.bin to /tmp/x/big.bin: db01,web[01-20]\ncopied db.conf to /tmp/x/db.conf: db01\n"
 	if out.String() != want {
 		t.Errorf("folded:\n%s\nwant:\n%s", out.String(), want)
 	}
 
 	var stdout bytes.Buffer
-	perHost := &transferLog{lines: map[string][]string{}}
-	perHost.say(remote.HostIO{Target: &ts[0], Stdout: &stdout}, "fetched /etc/hosts to got/web01/hosts", "fetched /etc/hosts to got/<host>/hosts")
+	perHost := NewTransferLog(false)
+	perHost.Say(remote.HostIO{Target: &ts[0], Stdout: &stdout}, "fetched /etc/hosts to got/web01/hosts", "fetched /etc/hosts to got/<host>/hosts")
 	if got, want := stdout.String(), "fetched /etc/hosts to got/web01/hosts\n"; got != want {
 		t.Errorf("not folded: host output %q, want %q", got, want)
 	}

@@ -1,4 +1,8 @@
-package main
+// Package iostreams holds the terminal I/O of one remotectl run (gh's
+// pkg/iostreams): the standard streams, whether each is a terminal, its
+// width, the environment and the secret prompt. Commands get them
+// injected, so tests see both TTY and non-TTY behaviour.
+package iostreams
 
 import (
 	"fmt"
@@ -9,9 +13,8 @@ import (
 	"golang.org/x/term"
 )
 
-// streams are the terminal I/O of one run, injected so tests see both TTY and
-// non-TTY behaviour.
-type streams struct {
+// Streams are the terminal I/O of one run.
+type Streams struct {
 	In       io.Reader
 	Out, Err io.Writer
 	InTTY    bool // stdin is a terminal: prompting is allowed
@@ -27,8 +30,9 @@ type streams struct {
 	ReadSecret func(prompt string) (string, error)
 }
 
-func systemStreams() *streams {
-	s := &streams{
+// System returns the streams of the process.
+func System() *Streams {
+	s := &Streams{
 		In:         os.Stdin,
 		Out:        os.Stdout,
 		Err:        os.Stderr,
@@ -68,4 +72,17 @@ func ttySecretReader() func(string) (string, error) {
 		fmt.Fprintln(os.Stderr)
 		return string(b), err
 	}
+}
+
+// ColorEnabled decides colours by the --color setting: always and never as
+// they say; auto when stdout is a terminal, NO_COLOR is unset and TERM is
+// not "dumb".
+func (s *Streams) ColorEnabled(setting string) bool {
+	switch setting {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return s.OutTTY && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
 }

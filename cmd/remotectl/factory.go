@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/doctor"
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/ops"
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/runrec"
+)
+
+// factory is what the commands are built from (gh's cmdutil.Factory): made
+// once per invocation by newRootCmd, each NewCmd copies the dependencies its
+// command uses into the command's options. They are functions because the
+// settings resolve only once the command line is parsed (PersistentPreRunE);
+// tests build their own.
+type factory struct {
+	IO *streams
+	// Settings returns the settings of this run, resolved.
+	Settings func() globals
+	// Inventory loads the inventories the settings name.
+	Inventory func(context.Context) (*inventory.Inventory, error)
+	// Dialer returns the dialer of a run over targets, their settings
+	// checked (a broken one is invalid input, exit 65).
+	Dialer func(secrets, []remote.Target) (runDialer, error)
+	// DoctorSteps returns every transport's diagnosis steps, over dialers
+	// made on first use; stop releases them.
+	DoctorSteps func(secrets) (steps map[string]doctor.Steps, stop func() error)
+	// SSHDialer returns the SSH transport's dialer (hostkeys).
+	SSHDialer func() (*ssh.Dialer, error)
+	// OpsRun returns the unattended-operations side of a run (exec).
+	OpsRun func(ops.Command) (*ops.Run, error)
+	// RunStore returns the run history.
+	RunStore func() (runrec.Store, error)
+	// Now is the clock.
+	Now func() time.Time
+	// LoadSettings resolves the settings outside of a run (completion).
+	LoadSettings func(*cobra.Command) error
+}
+
+// runDialer is a dialer that holds connections until closed.
+type runDialer interface {
+	remote.Dialer
+	Close() error
+}
+
+// factory returns the dependencies of the commands over the invocation a.
+func (a *app) factory() *factory {
+	return &factory{
+		IO:        a.io,
+		Settings:  func() globals { return a.g },
+		Inventory: a.loadInventory,
+		Dialer: func(s secrets, targets []remote.Target) (runDialer, error) {
+			d, err := a.newDialer(s, targets)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		},
+		DoctorSteps: func(s secrets) (map[string]doctor.Steps, func() error) {
+			d := a.lazyDialer(s)
+			return d.doctorSteps(), d.Close
+		},
+		SSHDialer:    func() (*ssh.Dialer, error) { return ssh.NewDialer(a.sshOptions(secrets{})) },
+		OpsRun:       a.newOpsRun,
+		RunStore:     func() (runrec.Store, error) { return runStore(a.io.Getenv) },
+		Now:          time.Now,
+		LoadSettings: a.loadSettings,
+	}
+}
+
+// The hub's view of the settings, for check and play, which still reach
+// through app.
+
+func (a *app) useColor() bool                                  { return a.io.ColorEnabled(a.g.Color) }
+func (a *app) terminal() ops.Terminal                          { return a.g.terminal(a.io) }
+func (a *app) targets(hosts []*inventory.Host) []remote.Target { return a.g.targets(hosts) }
+func (a *app) target(h *inventory.Host) remote.Target          { return a.g.target(h) }
+func (a *app) hostSecrets(hosts []*inventory.Host) []string {
+	return inventory.SecretsOf(hosts, a.io.Getenv)
+}
+func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
+	return a.g.selectTargets(inv, command)
+}
+func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
+	return beginWithInventory(ctx, r, a.loadInventory, a.io)
+}

@@ -1,0 +1,225 @@
+// Package settings resolves the settings every remotectl command shares:
+// flags, then REMOTECTL_* environment variables, then a config file
+// (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/config.yaml),
+// then the flag defaults. cmd/remotectl defines the flags and calls Load
+// once the command line is parsed.
+package settings
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Globals are the settings every command shares, resolved once per run from
+// flags > REMOTECTL_* environment > config file > defaults.
+type Globals struct {
+	Inventories    []string
+	Hosts          string
+	Limit          string
+	Forks          int
+	Timeout        time.Duration
+	ConnectTimeout time.Duration
+	// ConnectTimeoutSet: the connect timeout was given (flag, environment
+	// or config file), so it wins over ssh_config's ConnectTimeout; its
+	// default does not (the transports' options carry it).
+	ConnectTimeoutSet bool
+	Output            string
+	Color             string
+	Verbose           int
+	Quiet             bool
+	ConfigFile        string // the config file actually read ("" when none)
+
+	// InventoryTimeout bounds a dynamic inventory (with --timeout, if lower).
+	InventoryTimeout time.Duration
+
+	// SSH settings.
+	SSHConfig     string
+	KnownHosts    string
+	HostKeyPolicy string
+	AskPass       string // program asked for key passphrases and passwords
+	PassphraseEnv string // environment variable holding key passphrases
+
+	// NoPrompt: never prompt, even on a terminal (--cron).
+	NoPrompt bool
+}
+
+// UsageError is a setting that cannot be (exit 64).
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// InputError is a config file that cannot be read (exit 65).
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
+
+// Load resolves the settings of flags, whose values v binds: v reads the
+// environment and the config file as well. getenv and cwd locate the
+// config file and the default inventory.
+func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd string) (Globals, error) {
+	v.SetEnvPrefix("REMOTECTL")
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	if err := v.BindPFlags(flags); err != nil {
+		return Globals{}, err
+	}
+	if err := readConfigFile(v, flags, getenv, cwd); err != nil {
+		return Globals{}, err
+	}
+	g := Globals{
+		Hosts:             v.GetString("hosts"),
+		Limit:             v.GetString("limit"),
+		Forks:             v.GetInt("forks"),
+		Timeout:           v.GetDuration("timeout"),
+		ConnectTimeout:    v.GetDuration("connect-timeout"),
+		ConnectTimeoutSet: v.IsSet("connect-timeout"),
+		Output:            strings.ToLower(v.GetString("output")),
+		Color:             strings.ToLower(v.GetString("color")),
+		Verbose:           v.GetInt("verbose"),
+		Quiet:             v.GetBool("quiet"),
+		ConfigFile:        v.ConfigFileUsed(),
+		SSHConfig:         v.GetString("ssh-config"),
+		KnownHosts:        v.GetString("known-hosts"),
+		HostKeyPolicy:     v.GetString("host-key-policy"),
+		AskPass:           v.GetString("askpass"),
+		PassphraseEnv:     v.GetString("passphrase-env"),
+	}
+	g.InventoryTimeout = v.GetDuration("inventory-timeout")
+	g.Inventories = inventoryPaths(v, cwd)
+	if g.Forks <= 0 {
+		return g, UsageError{fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+	}
+	if g.InventoryTimeout <= 0 {
+		return g, UsageError{fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}
+	}
+	switch g.Color {
+	case "auto", "always", "never":
+	default:
+		return g, UsageError{fmt.Errorf("--color must be auto, always or never, not %q", g.Color)}
+	}
+	switch g.HostKeyPolicy {
+	case "", "strict", "accept-new", "off":
+	default:
+		return g, UsageError{fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
+	}
+	return g, nil
+}
+
+// Unattended returns the settings as --cron makes them, for everything
+// after: quiet, no colour, no prompts.
+func (g Globals) Unattended() Globals {
+	g.Quiet, g.Color, g.NoPrompt = true, "never", true
+	return g
+}
+
+// PatternFlag is the value of -H: one pattern. pflag's string flags keep
+// the last of repeated values; for a target that would silently drop one,
+// so a second -H is an error (join patterns instead: -H 'a,b').
+type PatternFlag struct {
+	value string
+	set   bool
+}
+
+// Set sets the pattern; a second one is an error.
+func (p *PatternFlag) Set(v string) error {
+	if p.set {
+		return fmt.Errorf("a second pattern (the first is %q): -H takes one; join them: -H '%s,%s'", p.value, p.value, v)
+	}
+	p.value, p.set = v, true
+	return nil
+}
+
+// String returns the pattern.
+func (p *PatternFlag) String() string { return p.value }
+
+// Type is the type pflag shows in the help.
+func (p *PatternFlag) Type() string { return "string" }
+
+// readConfigFile reads --config, else ./remotectl.yaml, else
+// $XDG_CONFIG_HOME/remotectl/config.yaml. Only an explicitly named file must exist.
+func readConfigFile(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd string) error {
+	explicit := v.GetString("config")
+	candidates := []string{explicit}
+	if explicit == "" {
+		candidates = []string{filepath.Join(cwd, "remotectl.yaml")}
+		if dir := configHome(getenv); dir != "" {
+			candidates = append(candidates, filepath.Join(dir, "remotectl", "config.yaml"))
+		}
+	}
+	for _, path := range candidates {
+		if _, err := os.Stat(path); err != nil {
+			if explicit != "" {
+				return UsageError{fmt.Errorf("config file: %w", err)}
+			}
+			continue
+		}
+		v.SetConfigFile(path)
+		if err := v.ReadInConfig(); err != nil {
+			return InputError{fmt.Errorf("config file %s: %w", path, err)}
+		}
+		for _, key := range v.AllKeys() {
+			if flags.Lookup(key) == nil && key != "config" {
+				return InputError{fmt.Errorf("config file %s: unknown setting %q (settings are the long flag names, e.g. forks: 100)", path, key)}
+			}
+		}
+		return nil
+	}
+	return nil
+}
+
+func configHome(getenv func(string) string) string {
+	if dir := getenv("XDG_CONFIG_HOME"); dir != "" {
+		return dir
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".config")
+	}
+	return ""
+}
+
+// inventoryPaths returns the inventories to load: flags/env/config, else
+// ./inventory.yaml when present, else none (only the implicit localhost).
+func inventoryPaths(v *viper.Viper, cwd string) []string {
+	paths := v.GetStringSlice("inventory")
+	// REMOTECTL_INVENTORY may list several paths separated by the OS list separator.
+	var out []string
+	for _, p := range paths {
+		for _, q := range filepath.SplitList(p) {
+			if q != "" {
+				out = append(out, q)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	def := filepath.Join(cwd, "inventory.yaml")
+	if _, err := os.Stat(def); err == nil {
+		return []string{"inventory.yaml"}
+	}
+	return nil
+}
+
+// DefaultForks is the default of --forks: hosts worked on in parallel.
+const DefaultForks = 64
+
+// AbsInventories returns the inventory paths made absolute against cwd, so
+// a lock or a history key does not depend on the current directory.
+func (g Globals) AbsInventories(cwd string) []string {
+	out := make([]string, len(g.Inventories))
+	for i, p := range g.Inventories {
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cwd, p)
+		}
+		out[i] = filepath.Clean(p)
+	}
+	return out
+}

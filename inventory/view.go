@@ -1,0 +1,190 @@
+package inventory
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/remotectl/remotectl/internal/secret"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// View is a host as remotectl inventory list and show print it, and its
+// JSON shape.
+type View struct {
+	Name      string            `json:"name"`
+	Address   string            `json:"address"`
+	Port      int               `json:"port,omitempty"`
+	Transport string            `json:"transport"`
+	User      string            `json:"user,omitempty"`
+	Groups    []string          `json:"groups"`
+	Source    string            `json:"source,omitempty"`
+	Vars      map[string]any    `json:"vars,omitempty"`
+	VarOrigin map[string]string `json:"var_origin,omitempty"`
+	Conn      map[string]string `json:"connection,omitempty"`
+}
+
+// View returns the host's view; with details, its variables (secrets
+// masked: getenv reads the variables password_env names), where each came
+// from, and its connection settings.
+func (h *Host) View(details bool, getenv func(string) string) View {
+	v := View{
+		Name:      h.Name,
+		Address:   h.Addr(),
+		Port:      h.Port,
+		Transport: h.Transport,
+		User:      h.User,
+		Groups:    h.Groups,
+		Source:    h.Pos.String(),
+	}
+	if v.Transport == "" {
+		v.Transport = remote.KindSSH
+	}
+	if v.Groups == nil {
+		v.Groups = []string{}
+	}
+	if details {
+		v.Vars, v.VarOrigin, v.Conn = h.shownVars(getenv), h.VarOrigins(), h.ConnSettings()
+	}
+	return v
+}
+
+// shownVars returns a copy of the host's variables fit to print: a secret
+// variable (IsSecretVar) is shown as secret.Mask, and its value is masked
+// wherever another variable holds it.
+func (h *Host) shownVars(getenv func(string) string) map[string]any {
+	if h.Vars == nil {
+		return nil
+	}
+	m := &secret.Masker{}
+	m.Add(SecretsOf([]*Host{h}, getenv)...)
+	out := make(map[string]any, len(h.Vars))
+	for k, val := range h.Vars {
+		if IsSecretVar(k) {
+			out[k] = secret.Mask
+		} else {
+			out[k] = m.RedactValue(val)
+		}
+	}
+	return out
+}
+
+// WriteTable writes hosts as a table, one host a line (remotectl inventory
+// list).
+func WriteTable(w io.Writer, hosts []*Host) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tADDRESS\tTRANSPORT\tUSER\tGROUPS")
+	for _, h := range hosts {
+		v := h.View(false, nil)
+		addr := v.Address
+		if v.Port != 0 {
+			addr += ":" + strconv.Itoa(v.Port)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, addr, v.Transport, dash(v.User), strings.Join(userGroups(v.Groups), ","))
+	}
+	return tw.Flush()
+}
+
+// WriteText writes the view of one host, variables aligned, each with
+// where it came from (remotectl inventory show).
+func (v View) WriteText(w io.Writer) error {
+	fmt.Fprintf(w, "host:       %s\n", v.Name)
+	if v.Source != "" {
+		fmt.Fprintf(w, "defined at: %s\n", v.Source)
+	}
+	fmt.Fprintf(w, "address:    %s\n", v.Address)
+	if v.Port != 0 {
+		fmt.Fprintf(w, "port:       %d\n", v.Port)
+	}
+	fmt.Fprintf(w, "transport:  %s\n", v.Transport)
+	fmt.Fprintf(w, "user:       %s\n", dash(v.User))
+	fmt.Fprintf(w, "groups:     %s\n", strings.Join(v.Groups, ", "))
+	if len(v.Conn) > 0 {
+		fmt.Fprintln(w, "connection:")
+		for _, k := range sortedKeys(v.Conn) {
+			fmt.Fprintf(w, "  %s: %s\n", k, v.Conn[k])
+		}
+	}
+	if len(v.Vars) > 0 {
+		fmt.Fprintln(w, "vars:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, k := range sortedKeys(v.Vars) {
+			val, _ := json.Marshal(v.Vars[k])
+			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", k, val, dash(v.VarOrigin[k]))
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+// userGroups drops the implicit "all" group from a list for display.
+func userGroups(groups []string) []string {
+	out := make([]string, 0, len(groups))
+	for _, g := range groups {
+		if g != "all" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// GraphNode is a group with its hosts and child groups (remotectl
+// inventory graph), and its JSON shape.
+type GraphNode struct {
+	Group    string      `json:"group"`
+	Hosts    []string    `json:"hosts,omitempty"`
+	Children []GraphNode `json:"children,omitempty"`
+}
+
+// Graph returns the group tree from the group root.
+func (inv *Inventory) Graph(root string) GraphNode { return buildGraph(inv, root, map[string]bool{}) }
+
+func buildGraph(inv *Inventory, name string, seen map[string]bool) GraphNode {
+	g, _ := inv.Group(name)
+	n := GraphNode{Group: name, Hosts: g.Hosts}
+	if seen[name] { // cycles are rejected by the loader; stay safe anyway
+		return n
+	}
+	seen[name] = true
+	defer delete(seen, name)
+	for _, c := range g.Children {
+		n.Children = append(n.Children, buildGraph(inv, c, seen))
+	}
+	return n
+}
+
+// WriteGraph draws the tree like ansible-inventory --graph.
+func WriteGraph(w io.Writer, n GraphNode) { writeGraph(w, n, "") }
+
+func writeGraph(w io.Writer, n GraphNode, indent string) {
+	if indent == "" {
+		fmt.Fprintf(w, "@%s:\n", n.Group)
+	}
+	for _, c := range n.Children {
+		fmt.Fprintf(w, "%s  |--@%s:\n", indent, c.Group)
+		writeGraph(w, c, indent+"  |  ")
+	}
+	for _, h := range n.Hosts {
+		fmt.Fprintf(w, "%s  |--%s\n", indent, h)
+	}
+}
