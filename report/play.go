@@ -143,6 +143,20 @@ func (r *PlayRun) Totals() (failed, unreachable, timedOut int) {
 	return failed, unreachable, timedOut
 }
 
+// succeeded reports whether every host succeeded and every play ran to
+// its end.
+func (r *PlayRun) succeeded() bool {
+	if r.Stopped != "" || r.Interrupted {
+		return false
+	}
+	for _, s := range r.Recap {
+		if s.Status() != StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
 // PlayEventKind says what a PlayEvent reports.
 type PlayEventKind uint8
 

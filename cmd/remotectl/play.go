@@ -88,7 +88,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0})
+	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0, Quiet: a.g.Quiet})
 	if err != nil {
 		return usageError{err}
 	}
