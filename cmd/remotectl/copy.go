@@ -180,8 +180,8 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)
-	if renderErr != nil {
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+	if renderErr != nil { // the transfers are done: the output problem is the exit code (74)
+		return outputError{renderErr, summaryExitCode(summary, ctx.Err() != nil)}
 	}
 	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
 		return exitError{code}

@@ -65,6 +65,8 @@ const defaultForks = 64
 // run executes remotectl with args over the transports of reg and
 // returns the process exit code.
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
+	out := &outputWriter{w: io.Out} // a failed write of the main output exits 74
+	io.Out = out
 	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
 	root := newRootCmd(a)
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, io *streams, reg transports) int {
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	failed, err := root.ExecuteContextC(ctx)
-	err = rootError(root, failed, err)
+	err = withOutputFailure(rootError(root, failed, err), out)
 	code := exitCodeOf(err)
 	var ee exitError
 	if err != nil && !errors.As(err, &ee) {
