@@ -164,7 +164,7 @@ func runTransfer(ctx context.Context, a *app, command string, o *transferOptions
 	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: a.g.Forks, Timeout: a.g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		start := time.Now()
-		err := fn(ctx, t, hio, prog.Host(), log)
+		err := fn(ctx, t, hio, prog.Host(hio.Target.Name), log)
 		return remote.Result{Duration: time.Since(start)}, err
 	}
 	// Before the recap: the progress line goes, the folded lines come.
