@@ -278,8 +278,10 @@ func (p *fleetProgress) dialer(d remote.Dialer) remote.Dialer {
 // playProgress is the status line of a playbook run. With the linear
 // strategy it follows the current task over the current batch: "TASK
 // [install nginx]: 48/50 hosts done, 1 failed, 12.3s elapsed — waiting on
-// web07 (running)". With the free strategy, where each host runs ahead on
-// its own, it counts the batch's hosts and failures.
+// web07 (running)". Before the first task, and with the free strategy,
+// where each host runs ahead on its own, it counts the batch's hosts and
+// failures, and names the last hosts not connected yet: "PLAY [web]: 50
+// hosts, 0 failed, 4s elapsed — waiting on hung01 (connecting)".
 type playProgress struct {
 	*StatusLine
 	start    time.Time
@@ -341,16 +343,16 @@ func (p *playProgress) line(now time.Time) string {
 			failed++
 		}
 	}
-	if p.task == "" {
-		return fmt.Sprintf("PLAY [%s]: %d hosts, %d failed, %s elapsed", p.play, len(p.batch), failed, elapsed)
-	}
-	var left []string
+	var left []string // before a task: the hosts not connected yet
 	for _, h := range p.batch {
-		if !p.answered[h] && !p.failed[h] {
+		if !p.failed[h] && (p.task == "" && p.phase[h] < phaseRunning || p.task != "" && !p.answered[h]) {
 			left = append(left, h)
 		}
 	}
-	s := fmt.Sprintf("TASK [%s]: %d/%d hosts done, %d failed, %s elapsed", p.task, len(p.batch)-len(left), len(p.batch), failed, elapsed)
+	s := fmt.Sprintf("PLAY [%s]: %d hosts, %d failed, %s elapsed", p.play, len(p.batch), failed, elapsed)
+	if p.task != "" {
+		s = fmt.Sprintf("TASK [%s]: %d/%d hosts done, %d failed, %s elapsed", p.task, len(p.batch)-len(left), len(p.batch), failed, elapsed)
+	}
 	if waiting := waitingOn(left, p.phase); waiting != "" {
 		s += " — waiting on " + waiting
 	}

@@ -279,12 +279,23 @@ func TestPlayProgress(t *testing.T) {
 	for _, h := range batch[:4] {
 		d.Dial(context.Background(), remote.Target{Name: h})
 	}
+	// Connecting, before the first task: the last hosts not connected are
+	// named, with their phase.
+	var connecting string
+	slow := p.dialer(remote.DialerFunc(func(context.Context, remote.Target) (remote.Transport, error) {
+		connecting = line()
+		return nil, nil
+	}))
+	slow.Dial(context.Background(), remote.Target{Name: "web05"})
+	if want := "PLAY [web servers]: 5 hosts, 0 failed, 2s elapsed — waiting on web05 (connecting)"; connecting != want {
+		t.Errorf("connecting: %q\nwant %q", connecting, want)
+	}
 	p.observe(playbook.Event{Kind: playbook.EventTaskStart, Play: play, Task: "install nginx"})
 	for _, h := range batch[:2] {
 		p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: h, Task: "install nginx", Status: playbook.StatusChanged}})
 	}
 	p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: "web03", Task: "install nginx", Status: playbook.StatusFailed}})
-	if got, want := line(), "TASK [install nginx]: 3/5 hosts done, 1 failed, 2s elapsed — waiting on web04 (running), web05 (not started)"; got != want {
+	if got, want := line(), "TASK [install nginx]: 3/5 hosts done, 1 failed, 2s elapsed — waiting on web[04-05] (running)"; got != want {
 		t.Errorf("during the task: %q\nwant %q", got, want)
 	}
 }
