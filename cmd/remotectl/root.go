@@ -18,6 +18,7 @@ import (
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/runrec"
 )
 
 // globals are the settings every command shares, resolved once per run from
@@ -144,6 +145,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	for _, cmd := range root.Commands() {
 		if cmd.Flags().Lookup(ops.FlagFrom) != nil {
 			_ = cmd.RegisterFlagCompletionFunc(ops.FlagFrom, completeRunIDs(a))
+			_ = cmd.RegisterFlagCompletionFunc(ops.FlagRerun, cobra.FixedCompletions(runrec.RerunModes, cobra.ShellCompDirectiveNoFileComp))
 		}
 	}
 	return root
