@@ -452,7 +452,7 @@ func TestTaskTimeoutNamesThePerHostTimeout(t *testing.T) {
 		}
 	}
 	if r == nil || r.Status != StatusFailed || !r.TimedOut ||
-		r.Msg != "run: timeout: no result within 20ms; hint: the per-host timeout is 20ms: raise it if the host needs longer" {
+		r.Msg != "timeout: run: no result within 20ms; hint: the per-host timeout is 20ms: raise it if the host needs longer" {
 		t.Fatalf("result %+v", r)
 	}
 }
