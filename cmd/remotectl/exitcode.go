@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
-	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -105,36 +103,14 @@ type outputError struct {
 func (e outputError) Error() string { return e.err.Error() }
 func (e outputError) Unwrap() error { return e.err }
 
-// outputWriter is standard output, remembering the first error writing it,
-// so that a failed write ends the command with 74 even where the command
-// did not look at it (see withOutputFailure).
-type outputWriter struct {
-	w   io.Writer
-	mu  sync.Mutex
-	err error
-}
-
-func (o *outputWriter) Write(p []byte) (int, error) {
-	n, err := o.w.Write(p)
-	if err != nil {
-		o.mu.Lock()
-		if o.err == nil {
-			o.err = err
-		}
-		o.mu.Unlock()
-	}
-	return n, err
-}
-
 // withOutputFailure applies the rule of a failed write of standard output
-// to the error a command returned: a command that decided its exit code
-// from its hosts (exitError) has applied outputFailedCode itself; any other
-// one that wrote its output in vain, whether it returned nil or the write
-// error itself, ends with 74 and the write error.
-func withOutputFailure(err error, out *outputWriter) error {
-	out.mu.Lock()
-	werr := out.err
-	out.mu.Unlock()
+// to the error a command returned; out is standard output, remembering
+// its first write error. A command that decided its exit code from its
+// hosts (exitError) has applied outputFailedCode itself; any other one that
+// wrote its output in vain, whether it returned nil or the write error
+// itself, ends with 74 and the write error.
+func withOutputFailure(err error, out *ops.ErrWriter) error {
+	werr := out.TakeErr()
 	var ee exitError
 	if werr == nil || errors.As(err, &ee) || (err != nil && exitCodeOf(err) != exitFailed) {
 		return err

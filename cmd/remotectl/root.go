@@ -66,7 +66,7 @@ const defaultForks = 64
 // run executes remotectl with args over the transports of reg and
 // returns the process exit code.
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
-	out := &outputWriter{w: io.Out} // a failed write of the main output exits 74
+	out := ops.NewErrWriter(io.Out) // a failed write of the main output exits 74
 	io.Out = out
 	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
