@@ -175,10 +175,10 @@ command:
 				t.Errorf("%s %s = %s, want error", r.ID, r.Property, r.Status)
 			}
 		}
-		if want := "the probe script could not run: run: lost: connection reset"; results[0].Message != want {
+		if want := "the probe script could not run: lost: run: connection reset"; results[0].Message != want {
 			t.Errorf("message = %q, want %q", results[0].Message, want)
 		}
-		if want := "the command could not run: run: lost: connection reset"; results[2].Message != want {
+		if want := "the command could not run: lost: run: connection reset"; results[2].Message != want {
 			t.Errorf("message = %q, want %q", results[2].Message, want)
 		}
 	})

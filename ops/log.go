@@ -25,7 +25,7 @@ func (r *Run) openLog() error {
 		if err != nil {
 			return UsageError{fmt.Errorf("--log-file: %w", err)}
 		}
-		r.logW = &errWriter{w: f}
+		r.logW = NewErrWriter(f)
 		w, r.logOut = r.logW, f
 	}
 	level := slog.LevelInfo
@@ -71,15 +71,19 @@ func (r *Run) sendSyslog(line string, ok bool) {
 	}
 }
 
-// errWriter remembers the first error of the writer it wraps (slog drops
-// them), so that a log that could not be written is not a silent loss.
-type errWriter struct {
+// ErrWriter remembers the first error of the writer it wraps, for writers
+// whose users drop errors (slog; fmt.Fprint*), so that an output that could
+// not be written (the log, standard output) is not a silent loss.
+type ErrWriter struct {
 	w   io.Writer
 	mu  sync.Mutex
 	err error
 }
 
-func (e *errWriter) Write(p []byte) (int, error) {
+// NewErrWriter returns w, remembering its first write error.
+func NewErrWriter(w io.Writer) *ErrWriter { return &ErrWriter{w: w} }
+
+func (e *ErrWriter) Write(p []byte) (int, error) {
 	n, err := e.w.Write(p)
 	if err != nil {
 		e.mu.Lock()
@@ -91,8 +95,11 @@ func (e *errWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// takeErr returns the first write error since the last call, if any.
-func (e *errWriter) takeErr() error {
+// TakeErr returns the first write error since the last call, if any.
+func (e *ErrWriter) TakeErr() error {
+	if e == nil {
+		return nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	err := e.err

@@ -278,8 +278,10 @@ func (p *fleetProgress) dialer(d remote.Dialer) remote.Dialer {
 // playProgress is the status line of a playbook run. With the linear
 // strategy it follows the current task over the current batch: "TASK
 // [install nginx]: 48/50 hosts done, 1 failed, 12.3s elapsed — waiting on
-// web07 (running)". With the free strategy, where each host runs ahead on
-// its own, it counts the batch's hosts and failures.
+// web07 (running)". Before the first task, and with the free strategy,
+// where each host runs ahead on its own, it counts the batch's hosts and
+// failures, and names the last hosts not connected yet: "PLAY [web]: 50
+// hosts, 0 failed, 4s elapsed — waiting on hung01 (connecting)".
 type playProgress struct {
 	*StatusLine
 	start    time.Time
@@ -341,16 +343,16 @@ func (p *playProgress) line(now time.Time) string {
 			failed++
 		}
 	}
-	if p.task == "" {
-		return fmt.Sprintf("PLAY [%s]: %d hosts, %d failed, %s elapsed", p.play, len(p.batch), failed, elapsed)
-	}
-	var left []string
+	var left []string // before a task: the hosts not connected yet
 	for _, h := range p.batch {
-		if !p.answered[h] && !p.failed[h] {
+		if !p.failed[h] && (p.task == "" && p.phase[h] < phaseRunning || p.task != "" && !p.answered[h]) {
 			left = append(left, h)
 		}
 	}
-	s := fmt.Sprintf("TASK [%s]: %d/%d hosts done, %d failed, %s elapsed", p.task, len(p.batch)-len(left), len(p.batch), failed, elapsed)
+	s := fmt.Sprintf("PLAY [%s]: %d hosts, %d failed, %s elapsed", p.play, len(p.batch), failed, elapsed)
+	if p.task != "" {
+		s = fmt.Sprintf("TASK [%s]: %d/%d hosts done, %d failed, %s elapsed", p.task, len(p.batch)-len(left), len(p.batch), failed, elapsed)
+	}
 	if waiting := waitingOn(left, p.phase); waiting != "" {
 		s += " — waiting on " + waiting
 	}
@@ -359,47 +361,63 @@ func (p *playProgress) line(now time.Time) string {
 
 // TransferProgress is the status line of copy and fetch: "1.2 GiB / 2.0 GiB
 // (60%), 45.3 MiB/s, about 18s left, 3/20 hosts done, 0 failed", then the
-// stragglers by name. Its methods do nothing on a nil *TransferProgress
-// (no status line).
+// stragglers by name. A host that fails (or is unreachable) takes the bytes
+// it will not move off the total, so the line still reaches 100%. Its
+// methods do nothing on a nil *TransferProgress (no status line).
 type TransferProgress struct {
 	*StatusLine
 	counts    *fleetCounts
+	hosts     map[string]*hostBytes
 	done      int64     // bytes moved, every host
 	total     int64     // bytes to move, over the hosts whose total is known
 	known     int       // hosts whose total is known
-	upFront   bool      // every host's total was known from the start
 	firstByte time.Time // when the first byte moved: the rate's start
+}
+
+// hostBytes is one host's part of a transfer.
+type hostBytes struct {
+	done, total int64
+	known       bool // total counts in the transfer's
+	over        bool // the host is done: later reports change nothing
 }
 
 // NewTransferProgress returns the status line of a transfer to targets of
 // size bytes each, or of sizes each host reports as it starts (size < 0).
 func NewTransferProgress(term io.Writer, targets []remote.Target, size int64, now func() time.Time) *TransferProgress {
-	p := &TransferProgress{counts: newFleetCounts(targets, now())}
-	if size >= 0 {
-		p.total, p.known, p.upFront = size*int64(len(targets)), len(targets), true
+	p := &TransferProgress{counts: newFleetCounts(targets, now()), hosts: make(map[string]*hostBytes, len(targets))}
+	for _, name := range p.counts.names {
+		h := &hostBytes{}
+		if size >= 0 {
+			h.total, h.known = size, true
+			p.total += size
+			p.known++
+		}
+		p.hosts[name] = h
 	}
 	p.StatusLine = newStatusLine(term, now, p.line)
 	return p
 }
 
-// Host returns the progress callback of one host's transfer: it reports
-// the host's running totals, so the callback keeps its last values to add
-// deltas. Its first total counts when sizes were not known up front.
-func (p *TransferProgress) Host() remote.ProgressFunc {
+// Host returns the progress callback of the transfer to the named host: it
+// reports the host's running totals, so the callback keeps its last values
+// to add deltas. Its first total counts when sizes were not known up front.
+func (p *TransferProgress) Host(name string) remote.ProgressFunc {
 	if p == nil {
 		return func(int64, int64) {}
 	}
-	var last int64
-	counted := p.upFront
 	return func(done, total int64) {
 		p.update(func() {
-			if !counted && total >= 0 {
+			h := p.hosts[name]
+			if h == nil || h.over {
+				return
+			}
+			if !h.known && total >= 0 {
+				h.total, h.known = total, true
 				p.total += total
 				p.known++
-				counted = true
 			}
-			p.done += done - last
-			last = done
+			p.done += done - h.done
+			h.done = done
 			if p.firstByte.IsZero() && p.done > 0 {
 				p.firstByte = p.now()
 			}
@@ -407,11 +425,30 @@ func (p *TransferProgress) Host() remote.ProgressFunc {
 	}
 }
 
-// Observe counts a runner event.
+// Observe counts a runner event. A host that ended on an error moves no
+// more bytes: what it did not move leaves the total (all of it, when it
+// never said how much it had to move).
 func (p *TransferProgress) Observe(ev remote.Event) {
-	if p != nil {
-		p.update(func() { p.counts.observe(ev) })
+	if p == nil {
+		return
 	}
+	p.update(func() {
+		p.counts.observe(ev)
+		h := p.hosts[ev.Target.Name]
+		if ev.Kind != remote.EventDone || h == nil || h.over {
+			return
+		}
+		h.over = true
+		if ev.Err == nil {
+			return
+		}
+		if !h.known {
+			h.known = true
+			p.known++
+		}
+		p.total -= max(0, h.total-h.done)
+		h.total = h.done
+	})
 }
 
 // Dialer wraps d to follow each host's connection.

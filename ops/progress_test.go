@@ -171,7 +171,7 @@ func TestTransferProgress(t *testing.T) {
 	hosts := make([]func(int64, int64), len(ts))
 	for i := range ts {
 		p.Observe(start(ts, i))
-		hosts[i] = p.Host()
+		hosts[i] = p.Host(ts[i].Name)
 		hosts[i](0, 100<<20) // PutTree's own total: the up-front one counts
 	}
 	clock.advance(3 * time.Second) // connecting: no byte yet
@@ -186,7 +186,7 @@ func TestTransferProgress(t *testing.T) {
 
 	// fetch: each host's total is known once it has listed its files.
 	f := NewTransferProgress(&term, ts[:2], -1, clock.Now)
-	a, b := f.Host(), f.Host()
+	a, b := f.Host(ts[0].Name), f.Host(ts[1].Name)
 	a(0, 10<<10)
 	a(5<<10, 10<<10)
 	clock.advance(time.Second)
@@ -204,11 +204,55 @@ func TestTransferProgress(t *testing.T) {
 
 	// No status line: every method is a no-op.
 	var none *TransferProgress
-	none.Host()(1, 2)
+	none.Host("web01")(1, 2)
 	none.Observe(done(ts, 0, 0))
 	none.Stop()
 	if d := none.Dialer(remote.DialerFunc(nil)); d == nil {
 		t.Error("a nil progress must hand the dialer back")
+	}
+}
+
+// TestTransferProgressDropsFailedHosts: a host that fails or is unreachable
+// takes the bytes it will not move off the total, which the others then
+// reach: 100%, not the share of the good hosts.
+func TestTransferProgressDropsFailedHosts(t *testing.T) {
+	var term bytes.Buffer
+	clock := newFakeClock()
+	ts := hostTargets(numbered("web", 5)...)
+	line := func(p *TransferProgress) string {
+		term.Reset()
+		p.draw()
+		return strings.TrimPrefix(term.String(), "\r\033[K")
+	}
+	failed := func(i int) remote.Event {
+		ev := done(ts, i, 0)
+		ev.Err = remote.Errorf(remote.ClassRefused, "dial", "connection refused")
+		return ev
+	}
+	p := NewTransferProgress(&term, ts, 100<<20, clock.Now)
+	for i := range ts {
+		p.Observe(start(ts, i))
+	}
+	p.Observe(failed(3)) // unreachable: moved nothing
+	cut := p.Host(ts[4].Name)
+	cut(40<<20, 100<<20)
+	p.Observe(failed(4)) // lost after 40 MiB
+	cut(60<<20, 100<<20) // a late report changes nothing
+	for i := range 3 {
+		p.Host(ts[i].Name)(100<<20, 100<<20)
+		p.Observe(done(ts, i, 0))
+	}
+	if got, want := line(p), "340.0 MiB / 340.0 MiB (100%), 5/5 hosts done, 2 failed"; got != want {
+		t.Errorf("up front: %q\nwant %q", got, want)
+	}
+
+	// fetch: a host that fails before saying its size makes the total known.
+	f := NewTransferProgress(&term, ts[:2], -1, clock.Now)
+	f.Host(ts[0].Name)(10<<10, 10<<10)
+	f.Observe(done(ts, 0, 0))
+	f.Observe(failed(1))
+	if got, want := line(f), "10.0 KiB / 10.0 KiB (100%), 2/2 hosts done, 1 failed"; got != want {
+		t.Errorf("fetch: %q\nwant %q", got, want)
 	}
 }
 
@@ -235,12 +279,23 @@ func TestPlayProgress(t *testing.T) {
 	for _, h := range batch[:4] {
 		d.Dial(context.Background(), remote.Target{Name: h})
 	}
+	// Connecting, before the first task: the last hosts not connected are
+	// named, with their phase.
+	var connecting string
+	slow := p.dialer(remote.DialerFunc(func(context.Context, remote.Target) (remote.Transport, error) {
+		connecting = line()
+		return nil, nil
+	}))
+	slow.Dial(context.Background(), remote.Target{Name: "web05"})
+	if want := "PLAY [web servers]: 5 hosts, 0 failed, 2s elapsed — waiting on web05 (connecting)"; connecting != want {
+		t.Errorf("connecting: %q\nwant %q", connecting, want)
+	}
 	p.observe(playbook.Event{Kind: playbook.EventTaskStart, Play: play, Task: "install nginx"})
 	for _, h := range batch[:2] {
 		p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: h, Task: "install nginx", Status: playbook.StatusChanged}})
 	}
 	p.observe(playbook.Event{Kind: playbook.EventResult, Result: &playbook.TaskResult{Host: "web03", Task: "install nginx", Status: playbook.StatusFailed}})
-	if got, want := line(), "TASK [install nginx]: 3/5 hosts done, 1 failed, 2s elapsed — waiting on web04 (running), web05 (not started)"; got != want {
+	if got, want := line(), "TASK [install nginx]: 3/5 hosts done, 1 failed, 2s elapsed — waiting on web[04-05] (running)"; got != want {
 		t.Errorf("during the task: %q\nwant %q", got, want)
 	}
 }

@@ -106,7 +106,7 @@ type Run struct {
 	lock   *Lock
 	log    *slog.Logger
 	logOut io.Closer
-	logW   *errWriter // the --log-file, remembering a failed write
+	logW   *ErrWriter // the --log-file, remembering a failed write
 
 	// outErr: some output could not be written (see OutputFailed).
 	outErr error

@@ -80,7 +80,7 @@ func (r *Run) OutputFailed(err error) {
 // or the output-failed code when one of them (the log included) failed.
 func (r *Run) outputCode(code int) int {
 	if r.logW != nil {
-		if err := r.logW.takeErr(); err != nil {
+		if err := r.logW.TakeErr(); err != nil {
 			r.logW = nil // said once; the warning's own log line fails too
 			r.OutputFailed(fmt.Errorf("--%s %s: %w", FlagLogFile, r.o.LogFile, err))
 		}

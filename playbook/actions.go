@@ -309,7 +309,7 @@ func uploadFailure(err error) (*Outcome, error) {
 	if c := remote.ClassOf(err); c.Unreachable() || c == remote.ClassTimeout || c == remote.ClassCancelled {
 		return nil, err
 	}
-	return failed("upload: %v", err), nil
+	return failed("%v", remote.Wrap(remote.FileClass(err), "upload", err)), nil // class: upload: ..., once
 }
 
 // CopyAction puts a file on the host: copy: (src or content) or template:

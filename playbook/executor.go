@@ -237,6 +237,10 @@ type batchRun struct {
 	plan  *PlayPlan
 	step  *lockstep // nil with the free strategy
 	hosts []*hostRun
+	// ctx and runner run the batch: a task's error is settled as the
+	// runner settles a host's (see settle).
+	ctx    context.Context
+	runner *remote.Runner
 
 	mu      sync.Mutex
 	gate    string
@@ -263,13 +267,13 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 		h := br.hosts[index[hio.Target]]
 		return remote.Result{}, h.run(ctx, tr, hio.Target)
 	}
-	runner := &remote.Runner{
+	br.ctx, br.runner = ctx, &remote.Runner{
 		Dialer:  limitedDialer{d: e.opts.Dialer, sem: e.sem},
 		Forks:   len(batch),
 		Timeout: e.opts.Timeout,
 		Retry:   e.opts.Retry,
 	}
-	for ev := range runner.Run(ctx, targets, job) {
+	for ev := range br.runner.Run(ctx, targets, job) {
 		if ev.Kind != remote.EventDone {
 			continue
 		}
@@ -286,6 +290,13 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 		}
 	}
 	return out
+}
+
+// settle makes the error of a task on a host whose context (host) is done
+// what ended it: the per-host --timeout, the run's deadline or its
+// interruption, as for an exec host, not what the transport called it.
+func (br *batchRun) settle(host context.Context, err error) error {
+	return br.runner.Settle(br.ctx, host, err)
 }
 
 // closeGate records that a health gate failed.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -403,5 +404,55 @@ func TestSecretsAreMaskedInErrorHints(t *testing.T) {
 		if strings.Contains(r.Msg, "p4ss") || !strings.Contains(r.Msg, "hint: try "+Mask+" again") {
 			t.Errorf("msg = %q", r.Msg)
 		}
+	}
+}
+
+// A host that times out connecting is unreachable, as Ansible says, and
+// timed out, as exec says of it: it counts once, as timed out (exit bit 4),
+// not as a failed task.
+func TestConnectTimeoutIsUnreachable(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  tasks:
+    - {name: one, shell: "1"}
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{
+		"h02": {DialErr: &remote.Error{Class: remote.ClassTimeout, Op: "dial", Err: errors.New("i/o timeout"), Hint: "raise the connect timeout"}},
+	}}
+	out := runTest(t, pb, inv, fake, Options{})
+	if s := out.stats("h02"); s.Unreachable != 1 || s.Failed != 0 || !s.TimedOut {
+		t.Errorf("h02 stats = %+v, want unreachable=1 failed=0 timed out", s)
+	}
+	if got := out.statuses("connect"); len(got) != 1 || got[0] != "h02=unreachable" {
+		t.Errorf("connect results %v", got)
+	}
+	failed, unreachable, timedOut := out.report.Totals()
+	if failed != 0 || unreachable != 0 || timedOut != 1 {
+		t.Errorf("totals failed=%d unreachable=%d timed out=%d, want 0, 0, 1 (as exec counts the host)", failed, unreachable, timedOut)
+	}
+}
+
+// A task that outlives the per-host --timeout says so, with the hint about
+// that timeout, not what the transport called the end of its context.
+func TestTaskTimeoutNamesThePerHostTimeout(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - {name: slow, shell: "sleep 30"}
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{Hang: true}}
+	out := runTest(t, pb, inv, fake, Options{Timeout: 20 * time.Millisecond})
+	var r *TaskResult
+	for _, ev := range out.events {
+		if ev.Kind == EventResult && ev.Result.Task == "slow" {
+			r = ev.Result
+		}
+	}
+	if r == nil || r.Status != StatusFailed || !r.TimedOut ||
+		r.Msg != "timeout: run: no result within 20ms; hint: the per-host timeout is 20ms: raise it if the host needs longer" {
+		t.Fatalf("result %+v", r)
 	}
 }

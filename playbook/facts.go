@@ -32,6 +32,7 @@ func (h *hostRun) gatherFacts(ctx context.Context) error {
 	out, err := h.runAction(ctx, task, h.taskVars(nil, false))
 	r.Duration = time.Since(start)
 	if err != nil {
+		err = h.br.settle(ctx, err)
 		h.failWith(r, err)
 		h.br.e.emit(Event{Kind: EventResult, Result: r})
 		return err

@@ -102,14 +102,17 @@ func (h *hostRun) newResult(task *Task, item any) *TaskResult {
 
 func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
 
-// failWith marks a result failed by a transport or context error.
+// failWith marks a result failed by a transport or context error. A host
+// that could not be reached is unreachable, whatever stopped it (Ansible's
+// UNREACHABLE), a connect timeout included: its recap line says timed out
+// too, as exec says of such a host.
 func (h *hostRun) failWith(r *TaskResult, err error) {
 	class := remote.ClassOf(err)
 	r.Status = StatusFailed
 	switch {
 	case class == remote.ClassCancelled:
 		r.Status = StatusCancelled // not the host's failure: the run was interrupted
-	case class.Unreachable():
+	case class.Unreachable(), !h.started:
 		r.Status = StatusUnreachable
 	}
 	r.TimedOut = class == remote.ClassTimeout
@@ -252,6 +255,7 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem boo
 	out, reg, err := h.attempt(ctx, task, vars, r)
 	r.Duration = time.Since(start)
 	if err != nil {
+		err = h.br.settle(ctx, err)
 		h.failWith(r, err)
 		e.emit(Event{Kind: EventResult, Result: r})
 		return nil, err

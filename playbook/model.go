@@ -30,7 +30,7 @@ const (
 // Play is hosts and the tasks to run on them.
 type Play struct {
 	Pos         string
-	Name        string
+	Name        string // its name:, else its hosts pattern
 	Hosts       string // host pattern
 	Vars        map[string]any
 	VarsFiles   []string

@@ -205,6 +205,9 @@ func (p *parser) play(n *yaml.Node) *Play {
 	if !hasHosts {
 		p.Errorf(n, "add hosts: all (or a group or pattern)", "the play has no hosts:")
 	}
+	if play.Name == "" {
+		play.Name = play.Hosts // as Ansible names a play without a name: PLAY [all]
+	}
 	if tasksNode != nil {
 		play.Tasks = p.tasks(tasksNode, known, false)
 	}

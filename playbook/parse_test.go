@@ -208,3 +208,13 @@ func TestMaxFailBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// A play without a name is named by its hosts pattern, as Ansible names it
+// (PLAY [web,db]), wherever a play's name is shown.
+func TestUnnamedPlayIsNamedByItsHosts(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, "- hosts: [fleet, h01]\n  tasks: []\n- name: named\n  hosts: all\n  tasks: []\n")
+	if got := []string{pb.Plays[0].Name, pb.Plays[1].Name}; got[0] != "fleet,h01" || got[1] != "named" {
+		t.Errorf("play names %q, want fleet,h01 and named", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 )
 
 // Class is the kind of a failure, decided once at the transport boundary. The
@@ -94,28 +95,48 @@ type Error struct {
 	Hint  string // what the user can do next
 }
 
-// Error reads "op: class: what happened". It says each thing once: an
-// error wrapping another of the same class (and op) does not repeat them
-// ("timeout: run: timeout: ..."), and a bare context error adds nothing to
-// its class ("run: cancelled", not "run: cancelled: context canceled").
+// Error reads "class: op: what happened" ("timeout: run: no result within
+// 1s"), the one form every output shows an error in: the class first, as
+// the status a report prints before it; then what was being done; then
+// what happened. It says each thing once: an error wrapping another of the
+// same class does not repeat the class ("timeout: run: timeout: ..."), nor
+// the op when it is the same, nor the class as the op ("auth: denied"); a
+// bare context error adds nothing to its class ("cancelled: run", not
+// "cancelled: run: context canceled").
 func (e *Error) Error() string {
 	class := e.Class.String()
+	if body := e.body(); body != "" {
+		return class + ": " + body
+	}
+	return class
+}
+
+// body is the error without its class: "op: what happened", with the body
+// of a wrapped error of the same class in place of its whole message.
+func (e *Error) body() string {
+	var msg string
 	var inner *Error
-	if e.Err != nil && errors.As(e.Err, &inner) && inner.Class == e.Class {
-		msg := e.Err.Error()
-		if e.Op != "" && e.Op != class && e.Op != inner.Op {
-			msg = e.Op + ": " + msg
+	switch {
+	case e.Err == nil || e.sameAsContextErr():
+	case errors.As(e.Err, &inner) && inner.Class == e.Class:
+		msg = strings.Replace(e.Err.Error(), inner.Error(), inner.body(), 1)
+		if inner.Op != "" && inner.Op == e.Op && msg == inner.body() {
+			return msg // the op once
 		}
+	default:
+		msg = e.Err.Error()
+	}
+	op := e.Op
+	if op == e.Class.String() {
+		op = ""
+	}
+	switch {
+	case op == "":
 		return msg
+	case msg == "":
+		return op
 	}
-	msg := class
-	if e.Op != "" && e.Op != class {
-		msg = e.Op + ": " + msg
-	}
-	if e.Err != nil && !e.sameAsContextErr() {
-		msg += ": " + e.Err.Error()
-	}
-	return msg
+	return op + ": " + msg
 }
 
 // sameAsContextErr reports whether Err is only the context error that the

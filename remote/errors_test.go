@@ -10,22 +10,26 @@ import (
 	"github.com/remotectl/remotectl/remote"
 )
 
-// TestErrorSaysEachThingOnce: messages do not stack a class that a wrapped
-// error already states, and a bare context error adds nothing to its class.
+// TestErrorSaysEachThingOnce: errors read "class: op: what happened";
+// messages do not stack a class that a wrapped error already states, and a
+// bare context error adds nothing to its class.
 func TestErrorSaysEachThingOnce(t *testing.T) {
 	inner := &remote.Error{Class: remote.ClassTimeout, Op: "run", Err: errors.New("no result within 1s")}
 	tests := []struct {
 		err  error
 		want string
 	}{
-		{&remote.Error{Class: remote.ClassTimeout, Err: inner}, "run: timeout: no result within 1s"},
-		{&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: fmt.Errorf("waiting: %w", inner)}, "waiting: run: timeout: no result within 1s"},
-		{&remote.Error{Class: remote.ClassTimeout, Op: "dial", Err: inner}, "dial: run: timeout: no result within 1s"},
-		{&remote.Error{Class: remote.ClassLost, Op: "run", Err: inner}, "run: lost: run: timeout: no result within 1s"},
-		{&remote.Error{Class: remote.ClassCancelled, Op: "run", Err: context.Canceled}, "run: cancelled"},
-		{&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: context.DeadlineExceeded}, "run: timeout"},
-		{&remote.Error{Class: remote.ClassOther, Op: "run", Err: context.Canceled}, "run: error: context canceled"},
+		{&remote.Error{Class: remote.ClassTimeout, Err: inner}, "timeout: run: no result within 1s"},
+		{&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: inner}, "timeout: run: no result within 1s"},
+		{&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: fmt.Errorf("waiting: %w", inner)}, "timeout: run: waiting: run: no result within 1s"},
+		{&remote.Error{Class: remote.ClassTimeout, Op: "dial", Err: inner}, "timeout: dial: run: no result within 1s"},
+		{&remote.Error{Class: remote.ClassLost, Op: "run", Err: inner}, "lost: run: timeout: run: no result within 1s"},
+		{&remote.Error{Class: remote.ClassCancelled, Op: "run", Err: context.Canceled}, "cancelled: run"},
+		{&remote.Error{Class: remote.ClassCancelled, Op: "run", Err: errors.New("interrupted")}, "cancelled: run: interrupted"},
+		{&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: context.DeadlineExceeded}, "timeout: run"},
+		{&remote.Error{Class: remote.ClassOther, Op: "run", Err: context.Canceled}, "error: run: context canceled"},
 		{&remote.Error{Class: remote.ClassAuth, Op: "auth", Err: errors.New("denied")}, "auth: denied"},
+		{&remote.Error{Class: remote.ClassTimeout}, "timeout"},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.want {

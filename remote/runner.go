@@ -116,7 +116,7 @@ func (r *Runner) runHost(ctx context.Context, i int, t *Target, job Job, out cha
 		once.Do(func() {
 			stdout.close()
 			stderr.close()
-			out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Result: res, Err: r.settle(ctx, hostCtx, err)}
+			out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Result: res, Err: r.Settle(ctx, hostCtx, err)}
 			cancel()
 			release()
 		})
@@ -171,12 +171,14 @@ func (r *Runner) attempt(ctx context.Context, t Target, job Job, hio HostIO) (o 
 	return outcome{res: res, err: err}
 }
 
-// settle classifies a host's final error. Once the host's context is done,
+// Settle classifies a host's error. Once the host's context is done,
 // any failure is reported as what ended it: the host's deadline (ClassTimeout)
 // or the run's interruption (ClassCancelled, or ClassTimeout for a deadline of
 // the whole run), whatever the transport called it. The Op of the original
-// error is kept.
-func (r *Runner) settle(parent, host context.Context, err error) error {
+// error is kept. A job that reports its own failures (a playbook's tasks)
+// settles them with it, host being the job's context and parent the one
+// Run was given.
+func (r *Runner) Settle(parent, host context.Context, err error) error {
 	if err == nil || host.Err() == nil {
 		return err
 	}

@@ -126,21 +126,37 @@ type PlayRun struct {
 	Duration    time.Duration `json:"duration_ns"`
 }
 
-// Totals sums the recap: hosts with a (not ignored) failure, unreachable
-// hosts and hosts that timed out. They decide the exit code.
+// Totals counts the hosts of the recap by their Status, each once, as exec
+// counts its hosts: hosts with a (not ignored) failure, unreachable hosts
+// and hosts that timed out (a host that timed out connecting is unreachable
+// in its counts and timed out here, as exec says of it). They decide the
+// exit code.
 func (r *PlayRun) Totals() (failed, unreachable, timedOut int) {
 	for _, s := range r.Recap {
-		if s.Failed > 0 {
+		switch s.Status() {
+		case StatusFailed:
 			failed++
-		}
-		if s.Unreachable > 0 {
+		case StatusUnreachable:
 			unreachable++
-		}
-		if s.TimedOut {
+		case StatusTimeout:
 			timedOut++
 		}
 	}
 	return failed, unreachable, timedOut
+}
+
+// succeeded reports whether every host succeeded and every play ran to
+// its end.
+func (r *PlayRun) succeeded() bool {
+	if r.Stopped != "" || r.Interrupted {
+		return false
+	}
+	for _, s := range r.Recap {
+		if s.Status() != StatusOK {
+			return false
+		}
+	}
+	return true
 }
 
 // PlayEventKind says what a PlayEvent reports.

@@ -22,7 +22,9 @@ type playFormatRow struct {
 // playFormats is the table of play formats, the default first.
 func playFormats() []playFormatRow {
 	return []playFormatRow{
-		{FormatInfo{FormatText, "live progress per play, batch and task, then the PLAY RECAP"}, func(o PlayOptions) playFormat { return &playText{color: o.Color, verbose: o.Verbose} }},
+		{FormatInfo{FormatText, "live progress per play, batch and task, then the PLAY RECAP"}, func(o PlayOptions) playFormat {
+			return &playText{color: o.Color, verbose: o.Verbose, quiet: o.Quiet}
+		}},
 		{FormatInfo{FormatJSON, "the whole run, one document"}, func(PlayOptions) playFormat { return playJSON{} }},
 		{FormatInfo{FormatJSONL, "one object per task result and per play, then a summary"}, func(PlayOptions) playFormat { return playJSONL{} }},
 		{FormatInfo{FormatJUnit, "a <testsuite> per host, a <testcase> per task (CI test reports)"}, func(PlayOptions) playFormat { return playJUnit{} }},
@@ -36,7 +38,10 @@ func playFormats() []playFormatRow {
 //     serial 2)"), batch and task, a line per host result ("  web01:
 //     changed"), the output of failed commands; at the end the PLAY RECAP,
 //     a line per host with its counts, then why the run stopped and which
-//     hosts it never reached.
+//     hosts it never reached. Text from hosts is escaped (see Printable).
+//     With Quiet, only what failed: each failed (not ignored), unreachable
+//     or cancelled result under its TASK header, why a play stopped, and
+//     the recap; nothing when every host succeeded.
 //   - json: the whole run as one document at the end (PlayRun as JSON).
 //   - jsonl: one object per line as the run goes: {"type":"result",
 //     "result":{...}} per task result, {"type":"play","play":{...}} as each
@@ -55,6 +60,7 @@ type PlayOptions struct {
 	Out     io.Writer // where everything goes
 	Color   bool      // text: ANSI colours
 	Verbose bool      // text: also the output of commands that succeeded
+	Quiet   bool      // text: only what failed, and the recap; nothing when every host succeeded
 }
 
 // playFormat is one play format: event renders an event as it comes,
@@ -116,26 +122,31 @@ func (r *PlayRenderer) write(b *strings.Builder, err error) {
 
 // playText is the text format.
 type playText struct {
-	color, verbose bool
-	lastTask       string
+	color, verbose, quiet bool
+	lastTask              string
 }
 
 func (t *playText) event(b *strings.Builder, ev PlayEvent) error {
 	switch ev.Kind {
 	case PlayStart:
-		fmt.Fprintf(b, "\n%s %s\n", t.paint(sgrBold, "PLAY ["+ev.Play+"]"), ev.About)
+		if !t.quiet {
+			fmt.Fprintf(b, "\n%s %s\n", t.paint(sgrBold, "PLAY ["+Printable(ev.Play)+"]"), ev.About)
+		}
 		t.lastTask = ""
 	case BatchStart:
-		if ev.Batches > 1 {
+		if ev.Batches > 1 && !t.quiet {
 			fmt.Fprintf(b, "%s %s\n", t.paint(sgrBold, fmt.Sprintf("BATCH %d/%d", ev.Batch, ev.Batches)), nodeset.Fold(ev.Hosts))
 		}
 		t.lastTask = ""
 	case TaskStart:
-		t.taskHeader(b, ev.Task, ev.Handler)
+		if !t.quiet {
+			t.taskHeader(b, ev.Task, ev.Handler)
+		}
 	case TaskDone:
 		t.result(b, ev.Result)
 	case PlayEnd:
 		if ev.Report.Stopped != "" {
+			t.lastTask = ""
 			fmt.Fprintf(b, "%s %s\n", t.paint(sgrRed, "PLAY STOPPED:"), ev.Report.Stopped)
 			if len(ev.Report.NotRun) > 0 {
 				fmt.Fprintf(b, "  not run: %s\n", nodeset.Fold(ev.Report.NotRun))
@@ -154,12 +165,20 @@ func (t *playText) taskHeader(b *strings.Builder, name string, handler bool) {
 	if handler {
 		kind = "HANDLER"
 	}
-	fmt.Fprintf(b, "%s\n", t.paint(sgrBold, kind+" ["+name+"]"))
+	fmt.Fprintf(b, "%s\n", t.paint(sgrBold, kind+" ["+Printable(name)+"]"))
+}
+
+// failed reports whether a result is a failure quiet output shows.
+func (r *TaskResult) failed() bool {
+	return r.Status == TaskFailed && !r.Ignored || r.Status == TaskUnreachable || r.Status == TaskCancelled
 }
 
 // result writes "  host: status[: message]" and, for failures (and in
-// verbose mode), the command's output.
+// verbose mode), the command's output, escaped: it comes from the host.
 func (t *playText) result(b *strings.Builder, r *TaskResult) {
+	if t.quiet && !r.failed() {
+		return
+	}
 	t.taskHeader(b, r.Task, r.Handler)
 	status := string(r.Status)
 	if r.Ignored {
@@ -167,11 +186,11 @@ func (t *playText) result(b *strings.Builder, r *TaskResult) {
 	}
 	line := "  " + r.Host
 	if r.Item != nil {
-		line += fmt.Sprintf(" (item=%v)", r.Item)
+		line += " (item=" + Printable(fmt.Sprint(r.Item)) + ")"
 	}
 	line += ": " + t.paint(taskStatusColor(r.Status), status)
 	if r.Msg != "" && (r.Status != TaskSkipped || t.verbose) {
-		line += ": " + firstLineOf(r.Msg)
+		line += ": " + Printable(firstLineOf(r.Msg))
 	}
 	b.WriteString(line + "\n")
 	if r.Status == TaskFailed || t.verbose {
@@ -183,6 +202,9 @@ func (t *playText) result(b *strings.Builder, r *TaskResult) {
 // finish writes the PLAY RECAP table: a line per host with its counts, then
 // why the run stopped and which hosts it never reached.
 func (t *playText) finish(b *strings.Builder, run *PlayRun) error {
+	if t.quiet && run.succeeded() {
+		return nil // quiet and every host succeeded: nothing to say
+	}
 	fmt.Fprintf(b, "\n%s\n", t.paint(sgrBold, "PLAY RECAP"))
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
 	for _, s := range run.Recap {
@@ -261,15 +283,20 @@ func firstLineOf(s string) string {
 	return line
 }
 
-// writeIndented writes a command's output under its result line.
+// writeIndented writes a command's output under its result line, each
+// line escaped (see appendLine).
 func writeIndented(b *strings.Builder, label, text string) {
 	text = strings.TrimRight(text, "\n")
 	if text == "" {
 		return
 	}
 	fmt.Fprintf(b, "      %s:\n", label)
-	for _, l := range strings.Split(text, "\n") {
-		fmt.Fprintf(b, "        %s\n", l)
+	var buf []byte
+	for rest := []byte(text + "\n"); len(rest) > 0; {
+		line := nextLine(rest)
+		rest = rest[len(line):]
+		buf = appendLine(append(buf[:0], "        "...), line)
+		b.Write(buf)
 	}
 }
 

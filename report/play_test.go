@@ -63,7 +63,7 @@ func playFleet() ([]PlayEvent, *PlayRun) {
 	task("web", "optional tuning", false)
 	result(&TaskResult{Host: "web02", Play: "web", Task: "optional tuning", Pos: "site.yaml:20:7", Action: "shell", Status: TaskFailed, Ignored: true, Msg: "non-zero return code", RC: rc(1), Stderr: "sysctl: permission denied\n"})
 	task("web", "health", false)
-	result(&TaskResult{Host: "web02", Play: "web", Task: "health", Pos: "site.yaml:24:7", Action: "check", Status: TaskFailed, Msg: "1 of 3 properties failed: http http://web02/health status: expected 200, got 503"})
+	result(&TaskResult{Host: "web02", Play: "web", Task: "health", Pos: "site.yaml:24:7", Action: "check", Status: TaskFailed, Msg: "1 of 3 properties failed: http http://web02/health status: expected 200, got 503\x1b]0;pwned\a\r"})
 	events = append(events, PlayEvent{Kind: PlayEnd, Play: "web", Report: web})
 	run.Plays = []*PlayReport{db, web}
 	return events, run
@@ -96,6 +96,7 @@ func TestPlayGolden(t *testing.T) {
 		{"text", PlayOptions{}},
 		{"text_color", PlayOptions{Format: FormatText, Color: true}},
 		{"text_verbose", PlayOptions{Format: FormatText, Verbose: true}},
+		{"text_quiet", PlayOptions{Format: FormatText, Quiet: true}},
 		{"json", PlayOptions{Format: FormatJSON}},
 		{"jsonl", PlayOptions{Format: FormatJSONL}},
 		{"junit", PlayOptions{Format: FormatJUnit}},
@@ -104,6 +105,33 @@ func TestPlayGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			golden(t, "play_"+tt.name, renderPlay(t, tt.opts))
 		})
+	}
+}
+
+// A quiet run where every host succeeded prints nothing, as exec -q.
+func TestPlayQuietSuccessIsSilent(t *testing.T) {
+	var out bytes.Buffer
+	r, err := NewPlayRenderer(PlayOptions{Out: &out, Quiet: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := &TaskResult{Host: "web01", Play: "web", Task: "packages", Status: TaskChanged, Stdout: "installed\n"}
+	for _, ev := range []PlayEvent{
+		{Kind: PlayStart, Play: "web", About: "(1 host)", Hosts: []string{"web01"}},
+		{Kind: BatchStart, Play: "web", Batch: 1, Batches: 2, Hosts: []string{"web01"}},
+		{Kind: TaskStart, Play: "web", Task: "packages"},
+		{Kind: TaskDone, Result: ok},
+		{Kind: PlayEnd, Play: "web", Report: &PlayReport{Name: "web"}},
+	} {
+		r.Observe(ev)
+	}
+	stats := &PlayHostStats{Host: "web01"}
+	stats.Count(ok)
+	if err := r.Finish(&PlayRun{Results: []*TaskResult{ok}, Recap: []*PlayHostStats{stats}}); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() > 0 {
+		t.Errorf("quiet output of a successful run:\n%s", out.String())
 	}
 }
 

@@ -138,20 +138,12 @@ func countLine(sum *Summary, st style) string {
 }
 
 // statusError is the message of a host's error after its status: its first
-// line, without the class when it is the status already ("timeout: run: no
-// result within 1s", not "timeout: run: timeout: no result within 1s").
+// line, "class: op: what happened" (see remote.Error), without the class
+// when the status says it already ("timeout: run: no result within 1s").
 func statusError(status string, err error) string {
 	msg := firstLine(err)
 	if rest, ok := strings.CutPrefix(msg, status+": "); ok {
 		return rest
-	}
-	if op, rest, ok := strings.Cut(msg, ": "); ok {
-		if rest == status {
-			return op
-		}
-		if rest, ok := strings.CutPrefix(rest, status+": "); ok {
-			return op + ": " + rest
-		}
 	}
 	return msg
 }

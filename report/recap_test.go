@@ -16,7 +16,7 @@ func TestStatusErrorSaysTheClassOnce(t *testing.T) {
 		{StatusTimeout, &remote.Error{Class: remote.ClassTimeout, Op: "run", Err: errors.New("no result within 1s")}, "run: no result within 1s"},
 		{StatusTimeout, &remote.Error{Class: remote.ClassTimeout, Err: errors.New("no answer")}, "no answer"},
 		{StatusTimeout, &remote.Error{Class: remote.ClassTimeout, Op: "dial"}, "dial"},
-		{StatusUnreachable, &remote.Error{Class: remote.ClassRefused, Op: "dial", Err: errors.New("connection refused")}, "dial: refused: connection refused"},
+		{StatusUnreachable, &remote.Error{Class: remote.ClassRefused, Op: "dial", Err: errors.New("connection refused")}, "refused: dial: connection refused"},
 		{StatusFailed, errors.New("first line\nsecond"), "first line"},
 	}
 	for _, tt := range tests {

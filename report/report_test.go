@@ -344,7 +344,7 @@ func TestOutDir(t *testing.T) {
 		{"bravo", "stdout", "\xff\xfe binary\n"},
 		{"bravo", "exit", "1\n"},
 		{"charlie", "exit", "refused\n"},
-		{"charlie", "error", "dial: refused: dial tcp 192.0.2.3:22: connect: connection refused\nhint: check that sshd runs on the host and the port is right\n"},
+		{"charlie", "error", "refused: dial: dial tcp 192.0.2.3:22: connect: connection refused\nhint: check that sshd runs on the host and the port is right\n"},
 		{"delta", "stdout", "step 1\nstep 2\nstep 3 without newline"},
 		{"delta", "exit", "timeout\n"},
 		{"foxtrot", "exit", "signal KILL\n"},

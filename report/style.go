@@ -65,7 +65,9 @@ const minNameCap = 24
 // escaped and, on a terminal of width columns (0: not a terminal, no cap),
 // shortened with "…", and the width of the widest, in cells. Shortened
 // names keep as much of their end as leaves them all different (names often
-// share a domain), else the names that would look the same stay whole.
+// share a domain); names that differ only in the middle keep their head and
+// the part where they differ ("prod-…-node01.example.c…"); a name that
+// would still look like another stays whole.
 func shownNames(targets []remote.Target, width int) ([]string, int) {
 	names := make([]string, len(targets))
 	for i := range targets {
@@ -80,6 +82,17 @@ func shownNames(targets []remote.Target, width int) ([]string, int) {
 			if len(seen) == len(names) {
 				break
 			}
+		}
+		// Names that differ only in the middle look the same with any
+		// tail: they keep their head and the part where they differ.
+		for i, n := range names {
+			if seen[short[i]] > 1 {
+				short[i] = middleOut(n, limit, divergence(names, i))
+			}
+		}
+		seen = make(map[string]int, len(names))
+		for _, sh := range short {
+			seen[sh]++
 		}
 		for i := range names {
 			if seen[short[i]] == 1 {
@@ -104,4 +117,78 @@ func shortNames(names []string, limit, tail int) ([]string, map[string]int) {
 		seen[short[i]]++
 	}
 	return short, seen
+}
+
+// divergence returns where names[i] stops being like the name most like
+// it: the length, in runes, of the longest prefix it shares with another.
+func divergence(names []string, i int) int {
+	a := []rune(names[i])
+	d := 0
+	for j, n := range names {
+		if j == i {
+			continue
+		}
+		k := 0
+		for _, r := range n {
+			if k >= len(a) || a[k] != r {
+				break
+			}
+			k++
+		}
+		d = max(d, k)
+	}
+	return d
+}
+
+// middleOut shortens s to at most max cells around the rune at from, where
+// it differs from names like it: its head (up to its first separator, or a
+// quarter of max), "…", the part from just before from (back to a
+// separator, a few runes at most), and "…" when more follows:
+// "prod-…-node01.example.c…".
+func middleOut(s string, max, from int) string {
+	runes := []rune(s)
+	if cells(s) <= max || from <= 0 || from >= len(runes) {
+		return ellipsis(s, max, max/2)
+	}
+	const context = 8 // runes kept before the difference, back to a separator
+	isSep := func(r rune) bool { return r == '-' || r == '.' || r == '_' }
+	head, used := 0, 0
+	for head < from && used+runeCells(runes[head]) <= max/4 {
+		used += runeCells(runes[head])
+		head++
+		if isSep(runes[head-1]) {
+			break
+		}
+	}
+	start := from
+	for start > head && from-start < context && !isSep(runes[start-1]) {
+		start--
+	}
+	if start > head && isSep(runes[start-1]) && from-start < context {
+		start-- // show the separator: "-node01"
+	}
+	budget := max - used - 1 // the first "…"
+	if start == head {
+		budget++ // nothing left out between the head and the part: no "…"
+	}
+	end, n := start, 0
+	for end < len(runes) && n+runeCells(runes[end]) <= budget {
+		n += runeCells(runes[end])
+		end++
+	}
+	if end < len(runes) { // the last cell goes to the closing "…"
+		for n > budget-1 && end > start {
+			end--
+			n -= runeCells(runes[end])
+		}
+	}
+	out := string(runes[:head])
+	if start > head {
+		out += "…"
+	}
+	out += string(runes[start:end])
+	if end < len(runes) {
+		out += "…"
+	}
+	return out
 }

@@ -136,6 +136,30 @@ func TestShownNamesStayApart(t *testing.T) {
 	}
 }
 
+// Names that differ only in the middle keep the cap too: each keeps its
+// head and the part where it differs, and they stay apart.
+func TestShownNamesDifferingInTheMiddle(t *testing.T) {
+	targets := []remote.Target{{Name: "prod-eu-west-1-zone-a-node01.example.com"}, {Name: "prod-eu-west-1-zone-a-node02.example.com"},
+		{Name: "prod-eu-west-1-zone-b-node01.example.com"}, {Name: "web01"}}
+	names, widest := shownNames(targets, 80)
+	want := []string{"prod-…-node01.example.c…", "prod-…-node02.example.c…", "prod-eu-west-1-zone-b-n…", "web01"}
+	if strings.Join(names, "|") != strings.Join(want, "|") || widest > 24 {
+		t.Errorf("names = %q (widest %d); want %q, at most 24 cells", names, widest, want)
+	}
+}
+
+func TestMiddleOutKeepsTheCap(t *testing.T) {
+	for _, s := range []string{"prod-eu-west-1-zone-a-node01.example.com", "数据库服务器一号机房数据库服务器二号机房", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"} {
+		for max := 3; max <= 30; max++ {
+			for from := 0; from < len([]rune(s)); from++ {
+				if got := middleOut(s, max, from); cells(got) > max {
+					t.Fatalf("middleOut(%q, %d, %d) = %q: %d cells", s, max, from, got, cells(got))
+				}
+			}
+		}
+	}
+}
+
 func TestEllipsisCountsCells(t *testing.T) {
 	for _, tt := range []struct {
 		in   string

@@ -168,8 +168,8 @@ func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hos
 	events := opsRun.ObserveChecks(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.RenderChecks(events, targets, ropts)
 	if renderErr != nil {
-		// The run itself is complete: report the output problem, keep the exit code.
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", renderErr)
+		// The run itself is complete: the output problem is its exit code (74).
+		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
 	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil), checkTextfile)

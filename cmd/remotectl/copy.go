@@ -181,7 +181,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	runner := &remote.Runner{Dialer: prog.Dialer(dialer), Forks: g.Forks, Timeout: g.Timeout}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		start := o.Now()
-		err := o.Job(ctx, t, hio, prog.Host(), log)
+		err := o.Job(ctx, t, hio, prog.Host(hio.Target.Name), log)
 		return remote.Result{Duration: o.Now().Sub(start)}, err
 	}
 	// Before the recap: the progress line goes, the folded lines come.
@@ -197,8 +197,8 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	events := ops.Pump(runner.Run(ctx, targets, job), masker, []func(remote.Event){prog.Observe}, nil, onEnd)
 
 	summary, renderErr := report.Render(events, targets, ropts)
-	if renderErr != nil {
-		fmt.Fprintf(o.IO.Err, "remotectl: %v\n", renderErr)
+	if renderErr != nil { // the transfers are done: the output problem is the exit code (74)
+		return outputError{renderErr, summaryExitCode(summary, ctx.Err() != nil)}
 	}
 	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
 		return exitError{code}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -91,6 +92,35 @@ type inputError struct{ err error }
 
 func (e inputError) Error() string { return e.err.Error() }
 func (e inputError) Unwrap() error { return e.err }
+
+// outputError is a failure to write a command's main output (standard
+// output) once its work is done: exit 74, as outputFailedCode decides from
+// code, the exit code the hosts decided.
+type outputError struct {
+	err  error
+	code int
+}
+
+func (e outputError) Error() string { return e.err.Error() }
+func (e outputError) Unwrap() error { return e.err }
+
+// withOutputFailure applies the rule of a failed write of standard output
+// to the error a command returned; out is standard output, remembering
+// its first write error. A command that decided its exit code from its
+// hosts (exitError) has applied outputFailedCode itself; any other one that
+// wrote its output in vain, whether it returned nil or the write error
+// itself, ends with 74 and the write error.
+func withOutputFailure(err error, out *ops.ErrWriter) error {
+	werr := out.TakeErr()
+	var ee exitError
+	if werr == nil || errors.As(err, &ee) || (err != nil && exitCodeOf(err) != exitFailed) {
+		return err
+	}
+	if err == nil {
+		err = fmt.Errorf("standard output: %w", werr)
+	}
+	return outputError{err: err}
+}
 
 // exitError carries an exit code decided from a run's summary.
 type exitError struct{ code int }
@@ -218,6 +248,7 @@ func exitCodeOf(err error) int {
 		ue usageError
 		ie inputError
 		ee exitError
+		we outputError
 		le ops.LockedError
 		oe ops.UsageError
 		su settings.UsageError
@@ -228,6 +259,8 @@ func exitCodeOf(err error) int {
 		return exitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &we):
+		return outputFailedCode(we.code, false)
 	case errors.As(err, &le):
 		return exitLocked
 	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su):

@@ -88,7 +88,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0})
+	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0, Quiet: a.g.Quiet})
 	if err != nil {
 		return usageError{err}
 	}
@@ -152,8 +152,8 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	rep := playbook.Run(runCtx, pb, plans, opts)
 	stopProgress()
 	if err := render.Finish(rep); err != nil {
-		// The run itself is complete: report the output problem, keep the exit bits.
-		fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
+		// The run itself is complete: the output problem is its exit code (74).
+		opsRun.OutputFailed(err)
 	}
 	failed, unreachable, timedOut := rep.Totals()
 	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}

@@ -44,6 +44,8 @@ type app struct {
 // run executes remotectl with args over the transports of reg and
 // returns the process exit code.
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
+	out := ops.NewErrWriter(io.Out) // a failed write of the main output exits 74
+	io.Out = out
 	a := &app{io: io, v: viper.New(), transports: reg}
 	a.cwd, _ = os.Getwd()
 	return execute(ctx, newRootCmd(a), args, io)
@@ -58,7 +60,8 @@ func execute(ctx context.Context, root *cobra.Command, args []string, io *stream
 	root.SetOut(io.Out)
 	root.SetErr(io.Err)
 	failed, err := root.ExecuteContextC(ctx)
-	err = rootError(root, failed, err)
+	out, _ := io.Out.(*ops.ErrWriter) // run's: a failed write of the main output exits 74
+	err = withOutputFailure(rootError(root, failed, err), out)
 	code := exitCodeOf(err)
 	var ee exitError
 	if err != nil && !errors.As(err, &ee) {
@@ -127,6 +130,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	for _, cmd := range root.Commands() {
 		if cmd.Flags().Lookup(ops.FlagFrom) != nil {
 			_ = cmd.RegisterFlagCompletionFunc(ops.FlagFrom, completeRunIDs(deps.RunStore))
+			_ = cmd.RegisterFlagCompletionFunc(ops.FlagRerun, cobra.FixedCompletions(runrec.RerunModes, cobra.ShellCompDirectiveNoFileComp))
 		}
 	}
 	return root

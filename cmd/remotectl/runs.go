@@ -34,7 +34,8 @@ func newRunsCmd(f *factory, runF func(*runsOptions) error) *cobra.Command {
 (default ~/.local/state/remotectl/runs): the command, when, and per host the status, exit
 code, error class, a digest and the first KiB of the output, and check results. The newest
 --keep-runs runs are kept (default 100; 0 records nothing). Dry runs (play --check) are
-recorded as such ("check mode").
+recorded as such: runs list shows them as "play --check", runs show as "dry run (--check)",
+and --rerun never starts from one.
 
 A run is named by its ID, a unique prefix or suffix of it ("3fa2"), "last", or "last~N" (N
 runs before the last). exec, check and play take --rerun failed|unreachable|changed to run

@@ -175,7 +175,11 @@ func (bp *bastionPool) acquire(ctx context.Context, hops []jumpHost, depth int) 
 	case <-b.ready:
 	case <-ctx.Done():
 		b.release()
-		return nil, classify(opBastion, ctx.Err())
+		// Say which jump host did not answer, and where: the error is
+		// shown for the host behind it.
+		e := classify(opBastion, ctx.Err()).(*remote.Error)
+		e.Err = fmt.Errorf("jump host %s (%s): not connected: %w", last.host, p.id(), ctx.Err())
+		return nil, e
 	}
 	if b.err != nil {
 		b.release()

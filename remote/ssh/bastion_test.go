@@ -4,6 +4,7 @@ package ssh
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 
@@ -210,4 +212,15 @@ func TestBastionErrors(t *testing.T) {
 
 	_, err = d.Dial(testContext(t), jumpTarget(target, "t", "bad:port:x"))
 	wantClass(t, err, remote.ClassConfig)
+
+	// A black-holed jump host: the host behind it times out, and the error
+	// names the jump host and its address.
+	hole := f.server(t, remotetest.SSHServerOptions{HangHandshake: true})
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	defer cancel()
+	_, err = f.dialer(t, Options{ConnectTimeout: time.Second}).Dial(ctx, jumpTarget(target, "t", jumpSpec(hole)))
+	wantClass(t, err, remote.ClassTimeout)
+	if want := "timeout: bastion: jump host 127.0.0.1 (test@" + hole.HostPort() + "): not connected"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start %q", err, want)
+	}
 }

@@ -132,7 +132,7 @@ func (t *Transport) runFileCommand(ctx context.Context, op, file, script string,
 	}
 	if res.ExitCode != 0 {
 		return &remote.Error{Class: remote.ClassOther, Op: op,
-			Err: fmt.Errorf("%s %s on %s: %s", op, file, t.p.name, firstLine(stderr.String()))}
+			Err: fmt.Errorf("%s on %s: %s", file, t.p.name, firstLine(stderr.String()))}
 	}
 	return nil
 }
@@ -152,7 +152,7 @@ func (t *Transport) fileError(ctx context.Context, op, file string, err error) e
 	if lost := t.c.ka.lost(); lost != nil {
 		return &remote.Error{Class: remote.ClassLost, Op: op, Err: lost, Hint: hintLost}
 	}
-	werr := fmt.Errorf("%s %s on %s: %w", op, file, t.p.name, err)
+	werr := fmt.Errorf("%s on %s: %w", file, t.p.name, err) // the op leads the error already
 	if errors.Is(err, fs.ErrPermission) && !t.becomeActive() {
 		return &remote.Error{Class: remote.ClassPermission, Op: op, Err: werr,
 			Hint: fmt.Sprintf("%s may not access it: become another user with --become (sudo), or set become in the inventory", t.p.user)}
@@ -272,7 +272,7 @@ func (t *Transport) getFileBecome(ctx context.Context, src, dst string, progress
 	var size int64
 	if _, err := fmt.Sscanf(out.String(), "%o %d", &mode, &size); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload,
-			Err: fmt.Errorf("%s %s on %s: unexpected stat output %q", opDownload, src, t.p.name, firstLine(out.String()))}
+			Err: fmt.Errorf("%s on %s: unexpected stat output %q", src, t.p.name, firstLine(out.String()))}
 	}
 	pr := remote.NewProgress(size, progress)
 	pr.Begin()

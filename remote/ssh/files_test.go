@@ -47,6 +47,10 @@ func TestUploadDownload(t *testing.T) {
 	}
 	err = tr.Download(testContext(t), filepath.Join(dir, "missing"), &got)
 	wantClass(t, err, remote.ClassNotFound)
+	// class: op: what happened, the op said once.
+	if msg := err.Error(); !strings.HasPrefix(msg, "not-found: download: "+filepath.Join(dir, "missing")+" on ") || strings.Count(msg, "download") != 1 {
+		t.Errorf("error %q, want not-found: download: PATH on HOST: ...", msg)
+	}
 	err = tr.Upload(testContext(t), filepath.Join(dir, "no/such/dir/f"), strings.NewReader("x"), 0o600)
 	wantClass(t, err, remote.ClassNotFound)
 	if n := srv.ConnCount(); n != 1 {

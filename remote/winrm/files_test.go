@@ -99,7 +99,7 @@ func TestFileTransferErrors(t *testing.T) {
 
 	// Files that do not exist are "not-found", not a generic error.
 	err := tr.Download(testContext(t), filepath.Join(dir, "missing"), io.Discard)
-	if remote.ClassOf(err) != remote.ClassNotFound || !strings.Contains(err.Error(), "download: not-found: ") || remote.HintOf(err) == "" {
+	if remote.ClassOf(err) != remote.ClassNotFound || !strings.HasPrefix(err.Error(), "not-found: download: ") || remote.HintOf(err) == "" {
 		t.Errorf("Download of a missing file: %v (class %v)", err, remote.ClassOf(err))
 	}
 	err = tr.Upload(testContext(t), filepath.Join(dir, "no", "such", "dir", "f"), strings.NewReader("x"), 0o644)
