@@ -8,27 +8,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 // blackHole listens on loopback, accepts connections and never answers (no
 // SSH banner). It returns its port.
 func blackHole(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
+	return remotetest.ServeRaw(t, func(net.Conn) {}).Port
 }
 
 // TestConnectTimeoutPrecedence: an explicit --connect-timeout or the host's

@@ -34,26 +34,10 @@ func dialWithRetries(t *testing.T, target remote.Target) (error, time.Duration) 
 	return err, elapsed
 }
 
-// serveRaw accepts connections on a loopback listener and hands each to
-// handle, until the test ends; it returns the target of the listener.
+// serveRaw serves handle on a loopback listener (remotetest.ServeRaw) and
+// returns its target.
 func serveRaw(t *testing.T, handle func(net.Conn)) remote.Target {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-			go handle(c)
-		}
-	}()
-	addr := ln.Addr().(*net.TCPAddr)
+	addr := remotetest.ServeRaw(t, handle)
 	return remote.Target{Name: "stuck", Address: addr.IP.String(), Port: addr.Port, Transport: remote.KindSSH, User: "test"}
 }
 
