@@ -108,7 +108,7 @@ func planSummary(plans []*hostPlan) []string {
 
 func TestPlanChecksFromInventory(t *testing.T) {
 	inv, hosts := planFixture(t, planInventory, planFiles)
-	plans, err := planChecks(inv, hosts, nil)
+	plans, err := planChecks(inv, hosts, nil, templateVars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestPlanChecksFromInventory(t *testing.T) {
 
 func TestPlanChecksFromFiles(t *testing.T) {
 	inv, hosts := planFixture(t, planInventory, planFiles)
-	plans, err := planChecks(inv, hosts, []string{"controller.yaml"})
+	plans, err := planChecks(inv, hosts, []string{"controller.yaml"}, templateVars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestPlanChecksErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv, hosts := planFixture(t, tt.inventory, tt.files)
-			_, err := planChecks(inv, hosts, tt.args)
+			_, err := planChecks(inv, hosts, tt.args, templateVars{})
 			if err == nil {
 				t.Fatal("planChecks succeeded; want an error")
 			}
