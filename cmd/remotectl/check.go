@@ -70,11 +70,19 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
   remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
   remotectl check -H web --retry-timeout 2m --sleep 5s deploy-done.yaml
   remotectl check -H all -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
+		// With -o nagios, a bad flag or setting is a status line too.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			err := a.loadSettings(cmd)
+			return a.nagiosUnknown(err, strings.ToLower(a.v.GetString("output")) == report.FormatNagios)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
 			return runCheck(cmd.Context(), a, &o)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return a.nagiosUnknown(flagError(c, err), outputFlag(a.args, a.io.Getenv) == report.FormatNagios)
+	})
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Files, "file", "F", nil, "check file (repeatable; default: the files the inventory variable \"checks\" names)")
 	f.DurationVar(&o.RetryTimeout, "retry-timeout", 0, "re-run failing checks until they pass or this time has passed (0 = run once)")
@@ -90,14 +98,39 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 // runCheck runs the checks and renders the results. With -o nagios, every
 // failure to run is a status line too, in state UNKNOWN.
 func runCheck(ctx context.Context, a *app, o *checkOptions) error {
-	err := runChecks(ctx, a, o)
+	return a.nagiosUnknown(runChecks(ctx, a, o), a.g.Output == report.FormatNagios)
+}
+
+// nagiosUnknown reports err, when nagios, as a Nagios plugin does: an
+// UNKNOWN status line saying why, exit 3.
+func (a *app) nagiosUnknown(err error, nagios bool) error {
 	var ee exitError
-	if err == nil || a.g.Output != report.FormatNagios || errors.As(err, &ee) {
+	if err == nil || !nagios || errors.As(err, &ee) {
 		return err
 	}
 	fmt.Fprint(a.io.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
 	fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
 	return exitError{nagiosExitCode(report.NagiosUnknown)}
+}
+
+// outputFlag returns the output format a command line asks for, read
+// before cobra parses it (a bad flag stops the parse): the last -o or
+// --output before "--", else REMOTECTL_OUTPUT.
+func outputFlag(args []string, getenv func(string) string) string {
+	out := getenv("REMOTECTL_OUTPUT")
+	for i := 0; i < len(args) && args[i] != "--"; i++ {
+		arg := args[i]
+		switch {
+		case (arg == "-o" || arg == "--output") && i+1 < len(args):
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(arg, "--output="):
+			out = strings.TrimPrefix(arg, "--output=")
+		case strings.HasPrefix(arg, "-o") && !strings.HasPrefix(arg, "--"):
+			out = strings.TrimPrefix(strings.TrimPrefix(arg, "-o"), "=")
+		}
+	}
+	return strings.ToLower(out)
 }
 
 func runChecks(ctx context.Context, a *app, o *checkOptions) error {

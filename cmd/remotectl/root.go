@@ -56,6 +56,7 @@ type app struct {
 	// opsErr: the settings of unattended runs are invalid.
 	opsErr error
 	cwd    string
+	args   []string // the command line, for errors found before it is parsed
 
 	transports transports // the transport registry, built in main
 }
@@ -65,7 +66,7 @@ const defaultForks = 64
 // run executes remotectl with args over the transports of reg and
 // returns the process exit code.
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
-	a := &app{io: io, v: viper.New(), transports: reg}
+	a := &app{io: io, v: viper.New(), transports: reg, args: args}
 	a.cwd, _ = os.Getwd()
 	root := newRootCmd(a)
 	classifyArgs(root)
