@@ -19,12 +19,7 @@ func templateFuncs(env map[string]string) template.FuncMap {
 	f := sprig.TxtFuncMap()
 	f["mkSlice"] = func(args ...any) []any { return args }
 	f["readFile"] = readFile
-	f["getEnv"] = func(key string, def ...string) string {
-		if v := env[key]; v != "" || len(def) == 0 {
-			return v
-		}
-		return def[0]
-	}
+	f["getEnv"] = getEnv(env)
 	f["regexMatch"] = func(re, s string) (bool, error) {
 		compiled, err := regexp.Compile(re)
 		if err != nil {
@@ -36,6 +31,17 @@ func templateFuncs(env map[string]string) template.FuncMap {
 	f["toLower"] = strings.ToLower
 	f["findStringSubmatch"] = findStringSubmatch
 	return f
+}
+
+// getEnv is goss's getEnv over env: a variable's value, or the default
+// given when it is empty or unset.
+func getEnv(env map[string]string) func(key string, def ...string) string {
+	return func(key string, def ...string) string {
+		if v := env[key]; v != "" || len(def) == 0 {
+			return v
+		}
+		return def[0]
+	}
 }
 
 // readFile is goss's readFile: a controller file's contents, surrounding

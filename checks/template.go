@@ -101,7 +101,7 @@ func (t *checkTemplate) render(h HostInfo) (*Check, error) {
 	r := &renderer{
 		scalars: t.scalars,
 		data:    fileData{Host: HostInfo{Name: h.Name, Vars: vars}, Vars: vars, Env: env},
-		funcs:   template.FuncMap{"getEnv": templateFuncs(env)["getEnv"]},
+		funcs:   template.FuncMap{"getEnv": getEnv(env)},
 		budget:  maxRenderedNodes,
 	}
 	key, body := r.copy(t.key, 0), r.copy(t.body, 0)
