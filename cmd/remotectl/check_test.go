@@ -370,3 +370,26 @@ func TestCheckResultsMatchHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputFlag reads -o from a command line cobra could not parse.
+func TestOutputFlag(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"check", "-o", "nagios", "--bogus"}, "", "nagios"},
+		{[]string{"check", "--bogus", "--output", "NAGIOS"}, "", "nagios"},
+		{[]string{"-onagios", "check"}, "", "nagios"},
+		{[]string{"check", "-o=nagios", "-o", "json"}, "", "json"},
+		{[]string{"check", "--output=tap"}, "nagios", "tap"},
+		{[]string{"check", "--", "-o", "nagios"}, "", ""},
+		{[]string{"check", "--bogus"}, "nagios", "nagios"},
+		{[]string{"check", "-o"}, "", ""},
+	} {
+		if got := outputFlag(tt.args, env(tt.env)); got != tt.want {
+			t.Errorf("outputFlag(%q, REMOTECTL_OUTPUT=%q) = %q, want %q", tt.args, tt.env, got, tt.want)
+		}
+	}
+}
