@@ -197,8 +197,11 @@ func templateFileError(path, host string, err error) error {
 		}
 		msg = yamlnode.TemplateError(path, err)
 	}
-	return &ParseError{Pos: pos, Msg: "template: " + msg,
-		Hint: fmt.Sprintf("the file is rendered for each host before it is read (here %s): {{ .Vars.name }}, {{ .Env.NAME }}, {{ .Host.Name }}", host)}
+	hint := fmt.Sprintf("the file is rendered for each host before it is read (here %s): {{ .Vars.name }}, {{ .Env.NAME }}, {{ .Host.Name }}", host)
+	if strings.Contains(msg, "map has no entry for key") {
+		hint = fmt.Sprintf(`define it for %s (--vars, --vars-inline, the inventory), or read an optional one with index: {{ index .Vars "name" }}`, host)
+	}
+	return &ParseError{Pos: pos, Msg: "template: " + msg, Hint: hint}
 }
 
 // afterRendering marks the problems found in a rendered file: their
