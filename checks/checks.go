@@ -21,10 +21,13 @@
 // (host or controller, for http, addr, dns and tls), title:, skip:, and
 // timeout: (goss's milliseconds, or a duration such as 5s).
 //
-// Values may hold Go templates, {{ .Host.Name }} and {{ .Vars.name }}: Parse
-// checks their syntax, Suite.For executes them for each host. A template
-// that starts a value must be quoted ("{{ .Vars.port }}"); templates around
-// whole YAML blocks, as goss allows, are not supported.
+// Files may be Go templates with goss's data (.Vars, .Env; ours: .Host)
+// and functions (Sprig's, mkSlice, getEnv, readFile, regexMatch, toLower,
+// toUpper, findStringSubmatch). A file whose templates all sit inside
+// values ("{{ .Vars.port }}") is parsed once and its values are rendered
+// per host by Suite.For, typed by what they render to; any other
+// ({{ range }} around YAML) is rendered as a whole per host before it is
+// parsed, as goss does, by Loader.
 //
 // # Evaluation
 //

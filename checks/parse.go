@@ -20,16 +20,12 @@ import (
 // entry's file: or id, relative to the including file's directory, may be
 // a glob (each match is read, in order; none is an error), skip: true
 // leaves it out, and includes nest up to 50 deep.
+//
+// Load has no host: a file that must be rendered as a whole before it is
+// parsed (templates around YAML, as goss allows) is refused; Loader.Load
+// renders it for each host.
 func Load(paths []string) (*Suite, error) {
-	suite := &Suite{}
-	var errs []error
-	for _, p := range paths {
-		errs = append(errs, loadFile(suite, p, "", 0)...)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return suite, nil
+	return (&Loader{}).load(paths, nil)
 }
 
 // maxIncludeDepth is goss's limit on nested gossfile includes.
@@ -38,8 +34,8 @@ const maxIncludeDepth = 50
 // loadFile reads one check file and the files it includes into suite.
 // from is the position of the gossfile entry that named it ("" for a file
 // given by the user).
-func loadFile(suite *Suite, path, from string, depth int) []error {
-	data, err := os.ReadFile(path)
+func (l *Loader) loadFile(suite *Suite, path, from string, depth int, h *HostInfo) []error {
+	data, err := l.read(path)
 	if err != nil {
 		if from != "" {
 			return []error{&ParseError{Pos: from, Msg: "cannot read the included check file " + path + ": " + unwrapPathError(err),
@@ -48,7 +44,7 @@ func loadFile(suite *Suite, path, from string, depth int) []error {
 		return []error{&ParseError{Pos: path, Msg: "cannot read the check file: " + unwrapPathError(err),
 			Hint: "check the path given as an argument, with -F, or in the inventory's checks:"}}
 	}
-	s, err := parse(path, data)
+	s, err := l.parse(path, data, h)
 	if err != nil {
 		return []error{err}
 	}
@@ -70,7 +66,7 @@ func loadFile(suite *Suite, path, from string, depth int) []error {
 			continue
 		}
 		for _, m := range matches {
-			errs = append(errs, loadFile(suite, m, inc.pos, depth+1)...)
+			errs = append(errs, l.loadFile(suite, m, inc.pos, depth+1, h)...)
 		}
 	}
 	return errs

@@ -270,9 +270,12 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 		if g.err != nil && errors.Is(g.err, context.DeadlineExceeded) && ctx.Err() == nil {
 			g.err = fmt.Errorf("the probes did not finish within %s: %w", limit, g.err)
 		}
+		// The checks share one round trip: each takes its share of it, so
+		// their times add up to the host's probe time, not a multiple of it.
+		share := g.duration / time.Duration(len(jobs))
 		for _, j := range jobs {
 			c := checks[j.i]
-			out[j.i] = toResults(r.host, c, FromHost, g.duration, judge(c, j.eval()))
+			out[j.i] = toResults(r.host, c, FromHost, share, judge(c, j.eval()))
 		}
 	}
 	for _, i := range commands {

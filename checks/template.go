@@ -12,16 +12,13 @@ import (
 )
 
 // HostInfo is what templates see of a host: {{ .Host.Name }}, and its
-// inventory variables as {{ .Vars.name }} (also {{ .Host.Vars.name }}).
+// variables as {{ .Vars.name }} (also {{ .Host.Vars.name }}). Env is the
+// controller's environment, {{ .Env.HOME }} and getEnv as in goss; nil is
+// an empty one.
 type HostInfo struct {
 	Name string
 	Vars map[string]any
-}
-
-// templateData is the data a check's templates execute with.
-type templateData struct {
-	Host HostInfo
-	Vars map[string]any
+	Env  map[string]string
 }
 
 // scalarTemplate is a parsed template in one scalar of a check.
@@ -36,6 +33,7 @@ const maxRendered = 1 << 20
 // body). Syntax errors are recorded; the scalars that parse are returned.
 func (d *decoder) findTemplates(key, body *yaml.Node) map[*yaml.Node]*scalarTemplate {
 	found := make(map[*yaml.Node]*scalarTemplate)
+	var funcs template.FuncMap // built at the first template
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
 		if n == nil || depth > 100 {
@@ -46,7 +44,10 @@ func (d *decoder) findTemplates(key, body *yaml.Node) map[*yaml.Node]*scalarTemp
 			if !strings.Contains(n.Value, "{{") {
 				return
 			}
-			t, err := template.New(d.Pos(n)).Option("missingkey=error").Parse(n.Value)
+			if funcs == nil {
+				funcs = templateFuncs(nil)
+			}
+			t, err := template.New(d.Pos(n)).Funcs(funcs).Option("missingkey=error").Parse(n.Value)
 			if err != nil {
 				d.Errorf(n, "Go template syntax: {{ .Host.Name }}, {{ .Vars.port }}", "bad template: %s", yamlnode.TemplateError(d.Pos(n), err))
 				return
@@ -90,13 +91,17 @@ func (s *Suite) For(h HostInfo, checks []*Check) ([]*Check, []Result) {
 
 // render executes a check's templates for one host and decodes the result.
 func (t *checkTemplate) render(h HostInfo) (*Check, error) {
-	vars := h.Vars
+	vars, env := h.Vars, h.Env
 	if vars == nil {
 		vars = map[string]any{}
 	}
+	if env == nil {
+		env = map[string]string{}
+	}
 	r := &renderer{
 		scalars: t.scalars,
-		data:    templateData{Host: HostInfo{Name: h.Name, Vars: vars}, Vars: vars},
+		data:    fileData{Host: HostInfo{Name: h.Name, Vars: vars}, Vars: vars, Env: env},
+		funcs:   template.FuncMap{"getEnv": getEnv(env)},
 		budget:  maxRenderedNodes,
 	}
 	key, body := r.copy(t.key, 0), r.copy(t.body, 0)
@@ -124,7 +129,8 @@ const maxRenderedNodes = 100_000
 // executing the templates of the scalars it copies.
 type renderer struct {
 	scalars map[*yaml.Node]*scalarTemplate
-	data    templateData
+	data    fileData
+	funcs   template.FuncMap // those bound to the host's data
 	budget  int
 	errs    []error
 }
@@ -151,7 +157,11 @@ func (r *renderer) copy(n *yaml.Node, depth int) *yaml.Node {
 // execute renders a templated scalar into n.
 func (r *renderer) execute(st *scalarTemplate, n *yaml.Node) {
 	var b strings.Builder
-	if err := st.tmpl.Execute(&limitedBuilder{b: &b, max: maxRendered}, r.data); err != nil {
+	t, err := st.tmpl.Clone()
+	if err == nil {
+		err = t.Funcs(r.funcs).Execute(&limitedBuilder{b: &b, max: maxRendered}, r.data)
+	}
+	if err != nil {
 		r.errs = append(r.errs, fmt.Errorf("%s: template: %s", st.tmpl.Name(), yamlnode.TemplateError(st.tmpl.Name(), err)))
 		return
 	}

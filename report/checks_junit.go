@@ -104,8 +104,11 @@ func newJUnitSuite(h *CheckHost) junitSuite {
 	if h.Err != nil {
 		suite.Cases = []junitCase{junitHostCase(h)}
 	}
+	seen := make(map[string]bool, len(h.Results))
 	for i := range h.Results {
-		suite.Cases = append(suite.Cases, junitResultCase(h.Name, &h.Results[i]))
+		c := junitResultCase(h.Name, &h.Results[i])
+		c.Name = uniqueCaseName(seen, c.Name, h.Results[i].Pos)
+		suite.Cases = append(suite.Cases, c)
 	}
 	suite.tally()
 	return suite
@@ -154,6 +157,22 @@ func junitResultCase(host string, r *checks.Result) junitCase {
 		c.Error = &junitProblem{Message: resultDetail(r), Type: string(checks.Error), Text: junitDetails(r)}
 	}
 	return c
+}
+
+// uniqueCaseName keeps a suite's test case names unique, as reporters key
+// cases by name: a check that appears in two files gets " @ file:line:col"
+// the second time (as in the Prometheus output), and a check read twice
+// from the same place a counter.
+func uniqueCaseName(seen map[string]bool, name, pos string) string {
+	unique := name
+	if seen[unique] {
+		unique = name + " @ " + pos
+	}
+	for n := 2; seen[unique]; n++ {
+		unique = fmt.Sprintf("%s @ %s (%d)", name, pos, n)
+	}
+	seen[unique] = true
+	return unique
 }
 
 // junitDetails is the text of a failure or error: where the check is

@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 
 # Real peers the tests drive: OpenSSH's sshd (SSH fleet on loopback), sudo (become),
 # Debian's pywinrm (an independent WinRM client proving our WS-Management test server),
-# promtool (validates the Prometheus output), nginx and dnsmasq (real peers of http, tls
-# and dns checks).
+# promtool (validates the Prometheus output), xmllint (validates the JUnit output against
+# the shape of Jenkins's schema), nginx and dnsmasq (real peers of http, tls and dns checks).
 need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
 command -v pgrep >/dev/null 2>&1 || need+=(procps)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 /usr/bin/python3 -c 'import winrm' >/dev/null 2>&1 || need+=(python3-winrm)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ type checkOptions struct {
 	Files        []string      // check files: arguments and -F/--file
 	RetryTimeout time.Duration // re-run failing checks until they pass or this passes
 	Sleep        time.Duration // between retries
+	VarsFiles    []string      // --vars: template variables, YAML or JSON files
+	VarsInline   string        // --vars-inline: template variables, JSON or YAML text
+	Render       string        // --render: print this file as rendered for each host
+	ValidateOnly bool          // --validate-only: load and render, do not connect
 }
 
 // checkFilesVar is the inventory variable naming a host's check files.
@@ -47,6 +52,11 @@ host against the files its groups name. A check applies to the hosts selected by
 --limit) that its hosts: pattern also selects. Every file is validated before any
 connection: a broken file exits 65 naming file:line:col.
 
+Check files are Go templates as in goss: .Vars (the host's inventory variables, replaced
+by --vars files and --vars-inline), .Env, .Host.Name, with Sprig's and goss's functions.
+--render FILE prints a file as rendered for each host; --validate-only loads, renders and
+validates every host's checks without connecting (exit 0, or 65 naming file:line:col).
+
 Each host's checks use one connection, and a host whose checks are all observed from the
 controller (http, addr, dns, tls by default) is not connected to at all.
 
@@ -60,15 +70,27 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
   remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
   remotectl check -H web --retry-timeout 2m --sleep 5s deploy-done.yaml
   remotectl check -H all -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
+		// With -o nagios, a bad flag or setting is a status line too.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			err := a.loadSettings(cmd)
+			return a.nagiosUnknown(err, strings.ToLower(a.v.GetString("output")) == report.FormatNagios)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
 			return runCheck(cmd.Context(), a, &o)
 		},
 	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return a.nagiosUnknown(flagError(c, err), outputFlag(a.args, a.io.Getenv) == report.FormatNagios)
+	})
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.Files, "file", "F", nil, "check file (repeatable; default: the files the inventory variable \"checks\" names)")
 	f.DurationVar(&o.RetryTimeout, "retry-timeout", 0, "re-run failing checks until they pass or this time has passed (0 = run once)")
 	f.DurationVar(&o.Sleep, "sleep", time.Second, "time to wait between retries of failing checks")
+	f.StringArrayVar(&o.VarsFiles, "vars", nil, "template variables for .Vars: a YAML or JSON file (repeatable; they replace inventory variables of the same name)")
+	f.StringVar(&o.VarsInline, "vars-inline", "", "template variables for .Vars as JSON or YAML text, replacing those of --vars files and the inventory")
+	f.StringVar(&o.Render, "render", "", "print `FILE` as rendered for each selected host (like goss render), without connecting")
+	f.BoolVar(&o.ValidateOnly, "validate-only", false, "load, render and validate the check files for each selected host, without connecting")
 	ops.AddFlags(f)
 	return cmd
 }
@@ -76,14 +98,39 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 // runCheck runs the checks and renders the results. With -o nagios, every
 // failure to run is a status line too, in state UNKNOWN.
 func runCheck(ctx context.Context, a *app, o *checkOptions) error {
-	err := runChecks(ctx, a, o)
+	return a.nagiosUnknown(runChecks(ctx, a, o), a.g.Output == report.FormatNagios)
+}
+
+// nagiosUnknown reports err, when nagios, as a Nagios plugin does: an
+// UNKNOWN status line saying why, exit 3.
+func (a *app) nagiosUnknown(err error, nagios bool) error {
 	var ee exitError
-	if err == nil || a.g.Output != report.FormatNagios || errors.As(err, &ee) {
+	if err == nil || !nagios || errors.As(err, &ee) {
 		return err
 	}
 	fmt.Fprint(a.io.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
 	fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
 	return exitError{nagiosExitCode(report.NagiosUnknown)}
+}
+
+// outputFlag returns the output format a command line asks for, read
+// before cobra parses it (a bad flag stops the parse): the last -o or
+// --output before "--", else REMOTECTL_OUTPUT.
+func outputFlag(args []string, getenv func(string) string) string {
+	out := getenv("REMOTECTL_OUTPUT")
+	for i := 0; i < len(args) && args[i] != "--"; i++ {
+		arg := args[i]
+		switch {
+		case (arg == "-o" || arg == "--output") && i+1 < len(args):
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(arg, "--output="):
+			out = strings.TrimPrefix(arg, "--output=")
+		case strings.HasPrefix(arg, "-o") && !strings.HasPrefix(arg, "--"):
+			out = strings.TrimPrefix(strings.TrimPrefix(arg, "-o"), "=")
+		}
+	}
+	return strings.ToLower(out)
 }
 
 func runChecks(ctx context.Context, a *app, o *checkOptions) error {
@@ -116,9 +163,19 @@ func runChecks(ctx context.Context, a *app, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
-	plans, err := planChecks(inv, hosts, o.Files)
+	tv, err := newTemplateVars(o)
 	if err != nil {
 		return err
+	}
+	if o.Render != "" {
+		return renderCheckFile(a.io.Out, o.Render, hosts, tv)
+	}
+	plans, err := planChecks(inv, hosts, o.Files, tv)
+	if err != nil {
+		return err
+	}
+	if o.ValidateOnly {
+		return validatePlans(a.io.Out, plans)
 	}
 	opsRun.Secrets().Add(a.hostSecrets(hosts)...)
 	if ropts.Verbose {
@@ -193,6 +250,7 @@ func failedExitCode(res []checks.Result) int {
 // hostPlan is what one host checks.
 type hostPlan struct {
 	host   *inventory.Host
+	info   checks.HostInfo // what the host's templates saw
 	checks []*checks.Check // the host's checks, templates executed
 	failed []checks.Result // checks whose templates failed for this host, as errors
 	// offline: every check is observed from the controller or skipped, so
@@ -209,29 +267,37 @@ func (p *hostPlan) run(ctx context.Context, t remote.Transport, opts checks.RunO
 		exec = nil
 	}
 	res := slices.Clone(p.failed)
-	res = append(res, checks.Run(ctx, exec, checks.HostInfo{Name: p.host.Name, Vars: p.host.Vars}, p.checks, opts)...)
+	res = append(res, checks.Run(ctx, exec, p.info, p.checks, opts)...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return res, nil
 }
 
-// planChecks loads the check files and decides which checks each host
-// runs: those from files (or, without files, from the files its inventory
-// variable names) whose hosts: pattern selects it. Hosts no check applies
-// to are left out; none left is a usage error. Every problem in the files
-// is reported at once, as an input error.
-func planChecks(inv *inventory.Inventory, hosts []*inventory.Host, files []string) ([]*hostPlan, error) {
-	checksOf, err := checkSource(hosts, files)
+// planChecks loads each host's check files, rendered for the host, and
+// decides which checks it runs: those from files (or, without files, from
+// the files its inventory variable names) whose hosts: pattern selects it.
+// Hosts no check applies to are left out; none left is a usage error.
+// Every problem in the files is reported at once, as an input error.
+func planChecks(inv *inventory.Inventory, hosts []*inventory.Host, files []string, tv templateVars) ([]*hostPlan, error) {
+	filesOf, err := checkFiles(hosts, files)
 	if err != nil {
 		return nil, err
 	}
+	loader := &checks.Loader{}
+	var loadErrs hostErrors
 	sel := newHostSelector(inv)
 	var plans []*hostPlan
 	anyCheck := false
 	for _, h := range hosts {
+		info := tv.host(h)
+		suite, err := loader.Load(filesOf(h), info)
+		if err != nil {
+			loadErrs.add(h.Name, err)
+			continue
+		}
 		var applicable []*checks.Check
-		for _, c := range checksOf(h) {
+		for _, c := range suite.Checks {
 			anyCheck = true
 			ok, err := sel.selects(c, h.Name)
 			if err != nil {
@@ -245,16 +311,41 @@ func planChecks(inv *inventory.Inventory, hosts []*inventory.Host, files []strin
 			continue
 		}
 		// For needs only the checks it renders, whatever suite they came from.
-		rendered, failed := (&checks.Suite{Checks: applicable}).For(checks.HostInfo{Name: h.Name, Vars: h.Vars}, applicable)
-		plans = append(plans, &hostPlan{host: h, checks: rendered, failed: failed, offline: !needsConnection(rendered)})
+		rendered, failed := (&checks.Suite{Checks: applicable}).For(info, applicable)
+		plans = append(plans, &hostPlan{host: h, info: info, checks: rendered, failed: failed, offline: !needsConnection(rendered)})
 	}
 	switch {
+	case loadErrs.first != nil:
+		return nil, inputError{loadErrs.err()}
 	case !anyCheck:
 		return nil, usageError{errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
 	case len(plans) == 0:
 		return nil, usageError{fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
 	}
 	return plans, nil
+}
+
+// hostErrors gathers the hosts whose check files fail to load: the first
+// host's problems in full, and the other hosts whose problems differ.
+type hostErrors struct {
+	first  error
+	others []string
+}
+
+func (e *hostErrors) add(host string, err error) {
+	switch {
+	case e.first == nil:
+		e.first = err
+	case err.Error() != e.first.Error():
+		e.others = append(e.others, host)
+	}
+}
+
+func (e *hostErrors) err() error {
+	if len(e.others) == 0 {
+		return e.first
+	}
+	return errors.Join(e.first, fmt.Errorf("the check files also fail to load for %s; hint: remotectl check --validate-only -H HOST shows one host's problems", nodeset.Fold(e.others)))
 }
 
 // needsConnection reports whether some check is observed on the host.
@@ -267,19 +358,13 @@ func needsConnection(cs []*checks.Check) bool {
 	return false
 }
 
-// checkSource loads the check files and returns the checks of each host:
-// every check of files when there are any, else the checks of the files
-// the host's "checks" variable names.
-func checkSource(hosts []*inventory.Host, files []string) (func(*inventory.Host) []*checks.Check, error) {
+// checkFiles returns the check files of each host: files when there are
+// any, else the files the host's "checks" variable names.
+func checkFiles(hosts []*inventory.Host, files []string) (func(*inventory.Host) []string, error) {
 	if len(files) > 0 {
-		suite, err := loadCheckFiles(files)
-		if err != nil {
-			return nil, err
-		}
-		return func(*inventory.Host) []*checks.Check { return suite.Checks }, nil
+		return func(*inventory.Host) []string { return files }, nil
 	}
 	perHost := make(map[*inventory.Host][]string, len(hosts))
-	var all []string
 	var errs []error
 	reported := make(map[string]bool) // origins of bad "checks" variables
 	for _, h := range hosts {
@@ -292,46 +377,97 @@ func checkSource(hosts []*inventory.Host, files []string) (func(*inventory.Host)
 			continue
 		}
 		perHost[h] = paths
-		for _, p := range paths {
-			if !slices.Contains(all, p) {
-				all = append(all, p)
-			}
-		}
 	}
 	if len(errs) > 0 {
 		return nil, inputError{errors.Join(errs...)}
 	}
-	if len(all) == 0 {
+	if len(perHost) == 0 || !slices.ContainsFunc(hosts, func(h *inventory.Host) bool { return len(perHost[h]) > 0 }) {
 		return nil, usageError{fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", checkFilesVar)}
 	}
-	byFile := make(map[string][]*checks.Check, len(all))
-	for _, p := range all {
-		suite, err := loadCheckFiles([]string{p})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		byFile[p] = suite.Checks
-	}
-	if len(errs) > 0 {
-		return nil, inputError{errors.Join(errs...)}
-	}
-	return func(h *inventory.Host) []*checks.Check {
-		var cs []*checks.Check
-		for _, p := range perHost[h] {
-			cs = append(cs, byFile[p]...)
-		}
-		return cs
-	}, nil
+	return func(h *inventory.Host) []string { return perHost[h] }, nil
 }
 
-// loadCheckFiles loads check files; any problem is an input error (exit 65).
-func loadCheckFiles(paths []string) (*checks.Suite, error) {
-	suite, err := checks.Load(paths)
+// templateVars are the template inputs every host shares: the command
+// line's variables and the controller's environment.
+type templateVars struct {
+	vars map[string]any
+	env  map[string]string
+}
+
+// newTemplateVars reads --vars and --vars-inline; a bad one is an input
+// error.
+func newTemplateVars(o *checkOptions) (templateVars, error) {
+	vars, err := checks.LoadVars(o.VarsFiles, o.VarsInline)
 	if err != nil {
-		return nil, inputError{err}
+		return templateVars{}, inputError{err}
 	}
-	return suite, nil
+	env := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return templateVars{vars: vars, env: env}, nil
+}
+
+// host returns what the templates of host h see: its inventory variables,
+// those of the command line replacing them.
+func (tv templateVars) host(h *inventory.Host) checks.HostInfo {
+	return checks.HostInfo{Name: h.Name, Vars: checks.MergeVars(h.Vars, tv.vars), Env: tv.env}
+}
+
+// renderCheckFile prints a check file as rendered for each host, like goss
+// render: hosts that render it alike share one copy, under a comment
+// naming them. A template error is an input error.
+func renderCheckFile(out io.Writer, path string, hosts []*inventory.Host, tv templateVars) error {
+	loader := &checks.Loader{}
+	var texts []string
+	byText := make(map[string][]string)
+	var errs hostErrors
+	for _, h := range hosts {
+		text, err := loader.Render(path, tv.host(h))
+		if err != nil {
+			errs.add(h.Name, err)
+			continue
+		}
+		if _, ok := byText[string(text)]; !ok {
+			texts = append(texts, string(text))
+		}
+		byText[string(text)] = append(byText[string(text)], h.Name)
+	}
+	if errs.first != nil {
+		return inputError{errs.err()}
+	}
+	for _, text := range texts {
+		fmt.Fprintf(out, "# %s rendered for %s\n%s", path, nodeset.Fold(byText[text]), text)
+		if !strings.HasSuffix(text, "\n") {
+			fmt.Fprintln(out)
+		}
+	}
+	return nil
+}
+
+// validatePlans reports the plans of --validate-only: the checks whose
+// values failed to render are input errors; else one line says what would
+// run.
+func validatePlans(out io.Writer, plans []*hostPlan) error {
+	var errs []error
+	n := 0
+	for _, p := range plans {
+		n += len(p.checks)
+		for _, r := range p.failed {
+			errs = append(errs, fmt.Errorf("%s: %s", p.host.Name, r.Message))
+		}
+	}
+	if len(errs) > 0 {
+		return inputError{errors.Join(errs...)}
+	}
+	names := make([]string, len(plans))
+	for i, p := range plans {
+		names[i] = p.host.Name
+	}
+	fmt.Fprintf(out, "valid: %d checks for %s\n", n, nodeset.Fold(names))
+	return nil
 }
 
 // hostCheckFiles returns the check files a host's "checks" variable names:

@@ -108,7 +108,7 @@ func planSummary(plans []*hostPlan) []string {
 
 func TestPlanChecksFromInventory(t *testing.T) {
 	inv, hosts := planFixture(t, planInventory, planFiles)
-	plans, err := planChecks(inv, hosts, nil)
+	plans, err := planChecks(inv, hosts, nil, templateVars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestPlanChecksFromInventory(t *testing.T) {
 
 func TestPlanChecksFromFiles(t *testing.T) {
 	inv, hosts := planFixture(t, planInventory, planFiles)
-	plans, err := planChecks(inv, hosts, []string{"controller.yaml"})
+	plans, err := planChecks(inv, hosts, []string{"controller.yaml"}, templateVars{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestPlanChecksErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inv, hosts := planFixture(t, tt.inventory, tt.files)
-			_, err := planChecks(inv, hosts, tt.args)
+			_, err := planChecks(inv, hosts, tt.args, templateVars{})
 			if err == nil {
 				t.Fatal("planChecks succeeded; want an error")
 			}
@@ -367,6 +367,29 @@ func TestCheckResultsMatchHosts(t *testing.T) {
 		name := fmt.Sprintf("h%02d", i)
 		if !strings.Contains(out, `"host":"`+name+`","pos":"c.yaml:2:3","type":"command","id":"echo `+name+`"`) {
 			t.Errorf("no result of %s for its own command:\n%s", name, out)
+		}
+	}
+}
+
+// TestOutputFlag reads -o from a command line cobra could not parse.
+func TestOutputFlag(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"check", "-o", "nagios", "--bogus"}, "", "nagios"},
+		{[]string{"check", "--bogus", "--output", "NAGIOS"}, "", "nagios"},
+		{[]string{"-onagios", "check"}, "", "nagios"},
+		{[]string{"check", "-o=nagios", "-o", "json"}, "", "json"},
+		{[]string{"check", "--output=tap"}, "nagios", "tap"},
+		{[]string{"check", "--", "-o", "nagios"}, "", ""},
+		{[]string{"check", "--bogus"}, "nagios", "nagios"},
+		{[]string{"check", "-o"}, "", ""},
+	} {
+		if got := outputFlag(tt.args, env(tt.env)); got != tt.want {
+			t.Errorf("outputFlag(%q, REMOTECTL_OUTPUT=%q) = %q, want %q", tt.args, tt.env, got, tt.want)
 		}
 	}
 }

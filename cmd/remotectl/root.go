@@ -37,6 +37,7 @@ type app struct {
 	// opsErr: the settings of unattended runs are invalid.
 	opsErr error
 	cwd    string
+	args   []string // the command line, for errors found before it is parsed
 
 	transports transports // the transport registry, built in main
 }
@@ -46,7 +47,7 @@ type app struct {
 func run(ctx context.Context, args []string, io *streams, reg transports) int {
 	out := ops.NewErrWriter(io.Out) // a failed write of the main output exits 74
 	io.Out = out
-	a := &app{io: io, v: viper.New(), transports: reg}
+	a := &app{io: io, v: viper.New(), transports: reg, args: args}
 	a.cwd, _ = os.Getwd()
 	return execute(ctx, newRootCmd(a), args, io)
 }
