@@ -11,6 +11,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
 )
 
 // View is a host as remotectl inventory list and show print it, and its
@@ -75,6 +76,12 @@ func (h *Host) shownVars(getenv func(string) string) map[string]any {
 
 // WriteTable writes hosts as a table, one host a line (remotectl inventory
 // list).
+//
+// The text views (WriteTable, WriteText, WriteGraph) are terminal-safe:
+// names, addresses and variables come from inventory files and dynamic
+// inventory scripts, so their control characters and invalid UTF-8 are
+// shown escaped (\x1b), as report.Printable shows a host's output. JSON
+// keeps them exact.
 func WriteTable(w io.Writer, hosts []*Host) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tADDRESS\tTRANSPORT\tUSER\tGROUPS")
@@ -84,7 +91,8 @@ func WriteTable(w io.Writer, hosts []*Host) error {
 		if v.Port != 0 {
 			addr += ":" + strconv.Itoa(v.Port)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Name, addr, v.Transport, dash(v.User), strings.Join(userGroups(v.Groups), ","))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", report.Printable(v.Name), report.Printable(addr), report.Printable(v.Transport),
+			report.Printable(dash(v.User)), report.Printable(strings.Join(userGroups(v.Groups), ",")))
 	}
 	return tw.Flush()
 }
@@ -92,29 +100,29 @@ func WriteTable(w io.Writer, hosts []*Host) error {
 // WriteText writes the view of one host, variables aligned, each with
 // where it came from (remotectl inventory show).
 func (v View) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "host:       %s\n", v.Name)
+	fmt.Fprintf(w, "host:       %s\n", report.Printable(v.Name))
 	if v.Source != "" {
-		fmt.Fprintf(w, "defined at: %s\n", v.Source)
+		fmt.Fprintf(w, "defined at: %s\n", report.Printable(v.Source))
 	}
-	fmt.Fprintf(w, "address:    %s\n", v.Address)
+	fmt.Fprintf(w, "address:    %s\n", report.Printable(v.Address))
 	if v.Port != 0 {
 		fmt.Fprintf(w, "port:       %d\n", v.Port)
 	}
-	fmt.Fprintf(w, "transport:  %s\n", v.Transport)
-	fmt.Fprintf(w, "user:       %s\n", dash(v.User))
-	fmt.Fprintf(w, "groups:     %s\n", strings.Join(v.Groups, ", "))
+	fmt.Fprintf(w, "transport:  %s\n", report.Printable(v.Transport))
+	fmt.Fprintf(w, "user:       %s\n", report.Printable(dash(v.User)))
+	fmt.Fprintf(w, "groups:     %s\n", report.Printable(strings.Join(v.Groups, ", ")))
 	if len(v.Conn) > 0 {
 		fmt.Fprintln(w, "connection:")
 		for _, k := range sortedKeys(v.Conn) {
-			fmt.Fprintf(w, "  %s: %s\n", k, v.Conn[k])
+			fmt.Fprintf(w, "  %s: %s\n", report.Printable(k), report.Printable(v.Conn[k]))
 		}
 	}
 	if len(v.Vars) > 0 {
 		fmt.Fprintln(w, "vars:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, k := range sortedKeys(v.Vars) {
-			val, _ := json.Marshal(v.Vars[k])
-			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", k, val, dash(v.VarOrigin[k]))
+			val, _ := json.Marshal(v.Vars[k]) // escapes control characters (\u001b)
+			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", report.Printable(k), val, report.Printable(dash(v.VarOrigin[k])))
 		}
 		return tw.Flush()
 	}
@@ -178,13 +186,13 @@ func WriteGraph(w io.Writer, n GraphNode) { writeGraph(w, n, "") }
 
 func writeGraph(w io.Writer, n GraphNode, indent string) {
 	if indent == "" {
-		fmt.Fprintf(w, "@%s:\n", n.Group)
+		fmt.Fprintf(w, "@%s:\n", report.Printable(n.Group))
 	}
 	for _, c := range n.Children {
-		fmt.Fprintf(w, "%s  |--@%s:\n", indent, c.Group)
+		fmt.Fprintf(w, "%s  |--@%s:\n", indent, report.Printable(c.Group))
 		writeGraph(w, c, indent+"  |  ")
 	}
 	for _, h := range n.Hosts {
-		fmt.Fprintf(w, "%s  |--%s\n", indent, h)
+		fmt.Fprintf(w, "%s  |--%s\n", indent, report.Printable(h))
 	}
 }

@@ -3,8 +3,8 @@ package runrec
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"hash"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -16,11 +16,50 @@ const HeadSize = 1024
 type Digest struct {
 	SHA256 string `json:"sha256"` // hex SHA-256 of the whole stream
 	Size   int64  `json:"size"`   // bytes
-	// Head is the first HeadSize bytes (cut back to a whole UTF-8
-	// character), with invalid UTF-8 replaced by U+FFFD.
+	// Head is the first HeadSize bytes, exactly (cut back to a whole
+	// UTF-8 character when the stream goes on). In JSON it is "head" when
+	// it is valid UTF-8, else "head_base64", its bytes in standard base64,
+	// as the json output format writes a host's output.
 	Head string `json:"head"`
 	// Truncated: Head is not the whole stream.
 	Truncated bool `json:"truncated,omitempty"`
+}
+
+// jsonDigest is the JSON shape of a Digest.
+type jsonDigest struct {
+	SHA256     string  `json:"sha256"`
+	Size       int64   `json:"size"`
+	Head       *string `json:"head,omitempty"`
+	HeadBase64 []byte  `json:"head_base64,omitempty"`
+	Truncated  bool    `json:"truncated,omitempty"`
+}
+
+// MarshalJSON writes the head as text when it is valid UTF-8, else in
+// base64: encoding/json would replace its invalid bytes with U+FFFD.
+func (d Digest) MarshalJSON() ([]byte, error) {
+	j := jsonDigest{SHA256: d.SHA256, Size: d.Size, Truncated: d.Truncated}
+	if utf8.ValidString(d.Head) {
+		j.Head = &d.Head
+	} else {
+		j.HeadBase64 = []byte(d.Head)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads "head" or "head_base64". Records written before
+// head_base64 hold invalid bytes as U+FFFD in "head": they read as they are.
+func (d *Digest) UnmarshalJSON(b []byte) error {
+	var j jsonDigest
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*d = Digest{SHA256: j.SHA256, Size: j.Size, Truncated: j.Truncated}
+	if j.Head != nil {
+		d.Head = *j.Head
+	} else {
+		d.Head = string(j.HeadBase64)
+	}
+	return nil
 }
 
 // Same reports whether two digests describe the same bytes. Two absent
@@ -80,7 +119,7 @@ func (d *Digester) Digest() *Digest {
 	return &Digest{
 		SHA256:    hex.EncodeToString(d.h.Sum(nil)),
 		Size:      d.size,
-		Head:      strings.ToValidUTF8(string(head), "\uFFFD"),
+		Head:      string(head),
 		Truncated: truncated,
 	}
 }

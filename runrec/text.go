@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/report"
@@ -16,13 +17,13 @@ func WriteList(w io.Writer, recs []*Record) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTARTED\tDURATION\tEXIT\tHOSTS\tCOMMAND")
 	for _, rec := range recs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", rec.ID, rec.Start.Local().Format(time.DateTime),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", report.Printable(rec.ID), rec.Start.Local().Format(time.DateTime),
 			rec.Duration().Round(time.Millisecond), rec.ExitCode, hostCounts(rec), CommandLine(rec))
 	}
 	return tw.Flush()
 }
 
-// hostCounts is "12 (ok 10, failed 2)".
+// hostCounts is "12 (ok 10, failed 2)", terminal-safe.
 func hostCounts(rec *Record) string {
 	counts := rec.Counts()
 	var parts []string
@@ -31,10 +32,13 @@ func hostCounts(rec *Record) string {
 			parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
 		}
 	}
-	return fmt.Sprintf("%d (%s)", len(rec.Hosts), strings.Join(parts, ", "))
+	return fmt.Sprintf("%d (%s)", len(rec.Hosts), report.Printable(strings.Join(parts, ", ")))
 }
 
-// CommandLine is how the run was asked for, shortened for a table.
+// CommandLine is how the run was asked for, shortened for a table and
+// terminal-safe: the arguments stay as typed, joined by spaces, with their
+// control characters and invalid UTF-8 escaped as report.Printable does
+// (an argument's ESC is shown \x1b, never sent to the terminal).
 func CommandLine(rec *Record) string {
 	s := rec.Command
 	if rec.DryRun {
@@ -47,16 +51,24 @@ func CommandLine(rec *Record) string {
 		s += " -- " + strings.Join(rec.Args, " ")
 	}
 	s = strings.ReplaceAll(s, "\n", " ")
-	if r := []rune(s); len(r) > 60 {
-		s = string(r[:59]) + "…"
+	// Cut at a character (or a byte that is not UTF-8) before escaping, so
+	// that no escape is cut in two nor any byte lost.
+	if utf8.RuneCountInString(s) > 60 {
+		n := 0
+		for i := range s {
+			if n == 59 {
+				return report.Printable(s[:i]) + "…"
+			}
+			n++
+		}
 	}
-	return s
+	return report.Printable(s)
 }
 
 // WriteShow writes one run host by host (remotectl runs show).
 func WriteShow(w io.Writer, rec *Record) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "run %s: remotectl %s\n", rec.ID, CommandLine(rec))
+	fmt.Fprintf(&b, "run %s: remotectl %s\n", report.Printable(rec.ID), CommandLine(rec))
 	fmt.Fprintf(&b, "started %s, took %s, exit %d", rec.Start.Local().Format(time.DateTime), rec.Duration().Round(time.Millisecond), rec.ExitCode)
 	if rec.DeadlineExpired {
 		b.WriteString(", deadline passed")
@@ -91,7 +103,11 @@ func writeHost(b *strings.Builder, h *Host) {
 		if s.d == nil || s.d.Size == 0 {
 			continue
 		}
-		fmt.Fprintf(b, "  %s (%d bytes, sha256 %s):\n", s.name, s.d.Size, s.d.SHA256[:12])
+		sum := s.d.SHA256
+		if len(sum) > 12 {
+			sum = sum[:12]
+		}
+		fmt.Fprintf(b, "  %s (%d bytes, sha256 %s):\n", s.name, s.d.Size, report.Printable(sum))
 		writeHead(b, "    ", s.d.Head)
 		if s.d.Truncated {
 			b.WriteString("    ...\n")
@@ -99,7 +115,7 @@ func writeHost(b *strings.Builder, h *Host) {
 	}
 	for _, c := range h.Checks {
 		if c.Status != "pass" && c.Status != "skip" {
-			fmt.Fprintf(b, "  %s: %s %s", c.Status, report.Printable(c.Check), report.Printable(c.Property))
+			fmt.Fprintf(b, "  %s: %s %s", report.Printable(c.Status), report.Printable(c.Check), report.Printable(c.Property))
 			if c.Message != "" {
 				fmt.Fprintf(b, ": %s", report.Printable(c.Message))
 			}
@@ -118,8 +134,13 @@ func writeHead(b *strings.Builder, prefix, head string) {
 	}
 }
 
-// hostOutcome is "ok (exit 0)", "failed (exit 2)", "unreachable (refused)".
+// hostOutcome is "ok (exit 0)", "failed (exit 2)", "unreachable (refused)",
+// terminal-safe (a signal's name is the host's word).
 func hostOutcome(h *Host) string {
+	return report.Printable(outcome(h))
+}
+
+func outcome(h *Host) string {
 	switch {
 	case h.NotStarted:
 		return h.Status + " (not started)"
@@ -137,7 +158,7 @@ func hostOutcome(h *Host) string {
 // being Diff(older, newer) (remotectl runs diff).
 func WriteDiff(w io.Writer, older, newer *Record, diffs []HostDiff) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "--- %s  %s\n+++ %s  %s\n", older.ID, CommandLine(older), newer.ID, CommandLine(newer))
+	fmt.Fprintf(&b, "--- %s  %s\n+++ %s  %s\n", report.Printable(older.ID), CommandLine(older), report.Printable(newer.ID), CommandLine(newer))
 	if older.Key != newer.Key {
 		b.WriteString("note: the two runs ran different commands\n")
 	}
@@ -154,7 +175,7 @@ func WriteDiff(w io.Writer, older, newer *Record, diffs []HostDiff) error {
 	}
 	fmt.Fprintf(&b, "%d host(s) changed", len(diffs))
 	if len(same) > 0 {
-		fmt.Fprintf(&b, ", unchanged: %s", nodeset.Fold(same))
+		fmt.Fprintf(&b, ", unchanged: %s", report.Printable(nodeset.Fold(same)))
 	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
@@ -190,7 +211,8 @@ func writeDiff(b *strings.Builder, d *HostDiff) {
 		writeHead(b, "    + ", s.to.Head)
 	}
 	for _, f := range d.Flipped {
-		fmt.Fprintf(b, "  check %s %s: %s -> %s\n", f.Check, f.Property, orNone(f.From), orNone(f.To))
+		fmt.Fprintf(b, "  check %s %s: %s -> %s\n", report.Printable(f.Check), report.Printable(f.Property),
+			report.Printable(orNone(f.From)), report.Printable(orNone(f.To)))
 	}
 }
 

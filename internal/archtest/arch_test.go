@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
 	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
-	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret"},
+	"inventory":         {"nodeset", "remote", "report", "checks", "internal/yamlnode", "internal/secret"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},

@@ -122,14 +122,20 @@ func (g Globals) Unattended() Globals {
 
 // PatternFlag is the value of -H: one pattern. pflag's string flags keep
 // the last of repeated values; for a target that would silently drop one,
-// so a second -H is an error (join patterns instead: -H 'a,b').
+// so a second, different -H is an error (join patterns instead: -H 'a,b').
 type PatternFlag struct {
 	value string
 	set   bool
 }
 
-// Set sets the pattern; a second one is an error.
+// Set sets the pattern; a second, different one is an error. The same
+// pattern again is not: it drops nothing, and cobra's completion
+// (__complete) parses the command line twice into the same flags, so each
+// -H given is set twice there.
 func (p *PatternFlag) Set(v string) error {
+	if p.set && v == p.value {
+		return nil
+	}
 	if p.set {
 		return fmt.Errorf("a second pattern (the first is %q): -H takes one; join them: -H '%s,%s'", p.value, p.value, v)
 	}

@@ -15,6 +15,26 @@ func TestPatternFlagTakesOnePattern(t *testing.T) {
 	if err := p.Set("db"); err == nil || !strings.Contains(err.Error(), "-H 'web,db'") {
 		t.Errorf("a second pattern: %v, want the hint to join them", err)
 	}
+	if p.String() != "web" {
+		t.Errorf("after a refused second pattern: %q, want the first", p.String())
+	}
+}
+
+// TestPatternFlagSamePatternTwice: cobra's completion parses the command
+// line twice into the same flags, setting each -H twice with its value.
+func TestPatternFlagSamePatternTwice(t *testing.T) {
+	var p PatternFlag
+	for range 2 {
+		if err := p.Set("localhost"); err != nil {
+			t.Fatalf("the same pattern again: %v", err)
+		}
+	}
+	if p.String() != "localhost" {
+		t.Errorf("pattern %q, want localhost", p.String())
+	}
+	if err := p.Set("db"); err == nil {
+		t.Error("a different pattern after the same one twice: no error")
+	}
 }
 
 func TestAbsInventories(t *testing.T) {
