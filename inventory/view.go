@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/remotectl/remotectl/internal/secret"
+	"github.com/remotectl/remotectl/internal/termtext"
 	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/report"
 )
 
 // View is a host as remotectl inventory list and show print it, and its
@@ -91,8 +91,8 @@ func WriteTable(w io.Writer, hosts []*Host) error {
 		if v.Port != 0 {
 			addr += ":" + strconv.Itoa(v.Port)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", report.Printable(v.Name), report.Printable(addr), report.Printable(v.Transport),
-			report.Printable(dash(v.User)), report.Printable(strings.Join(userGroups(v.Groups), ",")))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termtext.Printable(v.Name), termtext.Printable(addr), termtext.Printable(v.Transport),
+			termtext.Printable(dash(v.User)), termtext.Printable(strings.Join(userGroups(v.Groups), ",")))
 	}
 	return tw.Flush()
 }
@@ -100,21 +100,21 @@ func WriteTable(w io.Writer, hosts []*Host) error {
 // WriteText writes the view of one host, variables aligned, each with
 // where it came from (remotectl inventory show).
 func (v View) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "host:       %s\n", report.Printable(v.Name))
+	fmt.Fprintf(w, "host:       %s\n", termtext.Printable(v.Name))
 	if v.Source != "" {
-		fmt.Fprintf(w, "defined at: %s\n", report.Printable(v.Source))
+		fmt.Fprintf(w, "defined at: %s\n", termtext.Printable(v.Source))
 	}
-	fmt.Fprintf(w, "address:    %s\n", report.Printable(v.Address))
+	fmt.Fprintf(w, "address:    %s\n", termtext.Printable(v.Address))
 	if v.Port != 0 {
 		fmt.Fprintf(w, "port:       %d\n", v.Port)
 	}
-	fmt.Fprintf(w, "transport:  %s\n", report.Printable(v.Transport))
-	fmt.Fprintf(w, "user:       %s\n", report.Printable(dash(v.User)))
-	fmt.Fprintf(w, "groups:     %s\n", report.Printable(strings.Join(v.Groups, ", ")))
+	fmt.Fprintf(w, "transport:  %s\n", termtext.Printable(v.Transport))
+	fmt.Fprintf(w, "user:       %s\n", termtext.Printable(dash(v.User)))
+	fmt.Fprintf(w, "groups:     %s\n", termtext.Printable(strings.Join(v.Groups, ", ")))
 	if len(v.Conn) > 0 {
 		fmt.Fprintln(w, "connection:")
 		for _, k := range sortedKeys(v.Conn) {
-			fmt.Fprintf(w, "  %s: %s\n", report.Printable(k), report.Printable(v.Conn[k]))
+			fmt.Fprintf(w, "  %s: %s\n", termtext.Printable(k), termtext.Printable(v.Conn[k]))
 		}
 	}
 	if len(v.Vars) > 0 {
@@ -122,7 +122,7 @@ func (v View) WriteText(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, k := range sortedKeys(v.Vars) {
 			val, _ := json.Marshal(v.Vars[k]) // escapes control characters (\u001b)
-			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", report.Printable(k), val, report.Printable(dash(v.VarOrigin[k])))
+			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", termtext.Printable(k), val, termtext.Printable(dash(v.VarOrigin[k])))
 		}
 		return tw.Flush()
 	}
@@ -186,13 +186,13 @@ func WriteGraph(w io.Writer, n GraphNode) { writeGraph(w, n, "") }
 
 func writeGraph(w io.Writer, n GraphNode, indent string) {
 	if indent == "" {
-		fmt.Fprintf(w, "@%s:\n", report.Printable(n.Group))
+		fmt.Fprintf(w, "@%s:\n", termtext.Printable(n.Group))
 	}
 	for _, c := range n.Children {
-		fmt.Fprintf(w, "%s  |--@%s:\n", indent, report.Printable(c.Group))
+		fmt.Fprintf(w, "%s  |--@%s:\n", indent, termtext.Printable(c.Group))
 		writeGraph(w, c, indent+"  |  ")
 	}
 	for _, h := range n.Hosts {
-		fmt.Fprintf(w, "%s  |--%s\n", indent, report.Printable(h))
+		fmt.Fprintf(w, "%s  |--%s\n", indent, termtext.Printable(h))
 	}
 }

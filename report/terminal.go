@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"golang.org/x/text/width"
+
+	"github.com/remotectl/remotectl/internal/termtext"
 )
 
 // Output shown on a terminal is escaped: a host's output is text from
@@ -17,50 +18,6 @@ import (
 // so are bytes that are not UTF-8 (\xff). Tabs stay, and a carriage return
 // before a newline (Windows line ends) is dropped. Only the text formats
 // escape: json, jsonl and the output directory keep the exact bytes.
-
-// appendEscaped appends line, terminal-safe, to buf. line holds no newline.
-func appendEscaped(buf, line []byte) []byte {
-	for len(line) > 0 {
-		// The common case: a run of printable ASCII.
-		i := 0
-		for i < len(line) && (line[i] >= 0x20 && line[i] < 0x7f || line[i] == '\t') {
-			i++
-		}
-		buf = append(buf, line[:i]...)
-		if line = line[i:]; len(line) == 0 {
-			break
-		}
-		r, size := utf8.DecodeRune(line)
-		switch {
-		case r == utf8.RuneError && size == 1:
-			buf = appendHexEscape(buf, line[0])
-		case unicode.IsControl(r):
-			buf = appendControl(buf, r)
-		default:
-			buf = append(buf, line[:size]...)
-		}
-		line = line[size:]
-	}
-	return buf
-}
-
-// appendControl appends the escape of a control character: \a \b \f \r \v
-// for the usual ones, \x1b for the other C0 ones and DEL, \u0085 for C1.
-func appendControl(buf []byte, r rune) []byte {
-	if k := strings.IndexRune("\a\b\f\n\r\t\v", r); k >= 0 {
-		return append(buf, '\\', "abfnrtv"[k])
-	}
-	if r < 0x80 {
-		return appendHexEscape(buf, byte(r))
-	}
-	return append(buf, '\\', 'u', '0', '0', hexDigits[r>>4&0xf], hexDigits[r&0xf])
-}
-
-const hexDigits = "0123456789abcdef"
-
-func appendHexEscape(buf []byte, b byte) []byte {
-	return append(buf, '\\', 'x', hexDigits[b>>4], hexDigits[b&0xf])
-}
 
 // nextLine returns the first line of text, its newline included.
 func nextLine(text []byte) []byte {
@@ -80,38 +37,14 @@ func appendLine(buf, line []byte) []byte {
 	return append(buf, '\n')
 }
 
-// Printable makes text seen on hosts safe to show on one line of a
-// terminal: control characters (line breaks, the escape sequences that
-// drive terminals) and invalid UTF-8 are written escaped, as Go writes
-// them: \n, \x1b, \xff.
-func Printable(s string) string {
-	if !needsEscape(s) {
-		return s
-	}
-	var buf []byte
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			buf = appendHexEscape(buf, s[i])
-		case unicode.IsControl(r):
-			buf = appendControl(buf, r)
-		default:
-			buf = append(buf, s[i:i+size]...)
-		}
-		i += size
-	}
-	return string(buf)
-}
+const hexDigits = "0123456789abcdef"
 
-func needsEscape(s string) bool {
-	for i, r := range s {
-		if unicode.IsControl(r) || (r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD")) {
-			return true
-		}
-	}
-	return false
-}
+// Printable makes text seen on hosts safe to show on one line of a
+// terminal (termtext.Printable).
+func Printable(s string) string { return termtext.Printable(s) }
+
+// appendEscaped appends line, terminal-safe, to buf (termtext.AppendEscaped).
+func appendEscaped(buf, line []byte) []byte { return termtext.AppendEscaped(buf, line) }
 
 // cells returns how many terminal columns s takes: East Asian wide and
 // full-width characters take two, combining marks and format characters

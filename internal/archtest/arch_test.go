@@ -14,6 +14,7 @@ const module = "github.com/remotectl/remotectl/"
 // module must have a row, so a new package states its place in the house.
 var allowed = map[string][]string{
 	"internal/secret":   {},
+	"internal/termtext": {},
 	"internal/yamlnode": {},
 	"nodeset":           {},
 	"remote":            {},
@@ -22,14 +23,14 @@ var allowed = map[string][]string{
 	"remote/winrm":      {"remote", "doctor"},
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
-	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
-	"inventory":         {"nodeset", "remote", "report", "checks", "internal/yamlnode", "internal/secret"},
+	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
+	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
-	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
-	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
-	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
+	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
+	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
+	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams"},
+		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
