@@ -27,7 +27,8 @@ var allowed = map[string][]string{
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
-	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
+	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "playbook/jinja"},
+	"playbook/jinja":    {},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
 		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode"},
 

@@ -1,0 +1,356 @@
+package jinja
+
+import "strings"
+
+// oracleVars are the variables every case sees, given to ansible-playbook
+// as play vars.
+func oracleVars() map[string]any {
+	return map[string]any{
+		"num": 42, "neg": -3, "flt": 3.5, "str": "Hello World", "yes_str": "yes", "off_str": "off",
+		"t": true, "f": false, "nothing": nil, "empty": "", "zero": 0,
+		"lst": []any{3, 1, 2, 3}, "words": []any{"b", "A", "c", "a"},
+		"nested": []any{1, []any{2, []any{3, nil}}, "None"},
+		"dct":    map[string]any{"a": 1, "b": "two", "c": []any{1, 2}},
+		"d2":     map[string]any{"b": "three", "c": []any{3}, "d": map[string]any{"x": 1}},
+		"deep1":  map[string]any{"l": []any{1}, "m": map[string]any{"x": 1, "y": 2}},
+		"deep2":  map[string]any{"l": []any{2}, "m": map[string]any{"y": 3, "z": 4}},
+		"users": []any{
+			map[string]any{"admin": true, "name": "alice", "shell": "/bin/bash", "uid": 1001},
+			map[string]any{"admin": false, "name": "bob", "shell": "/bin/sh", "uid": 1002},
+			map[string]any{"admin": true, "name": "carol", "shell": "/bin/bash", "uid": 1000},
+		},
+		"kv":         []any{map[string]any{"key": "k1", "value": "v1"}, map[string]any{"key": "k2", "value": 2}},
+		"path":       "/etc/nginx/nginx.conf",
+		"dirpath":    "/var/log/",
+		"lazy":       "{{ str }}!",
+		"lazy2":      "{{ lazy }}?",
+		"lazy_list":  []any{"{{ num }}", "x"},
+		"lazy_dict":  map[string]any{"k": "{{ num + 1 }}"},
+		"lazy_undef": "{{ missing_var }}",
+		"rec_a":      "{{ rec_b }}",
+		"rec_b":      "{{ rec_a }}",
+		"json_str":   `{"a": 1, "b": [true, null], "c": "x"}`,
+		"yaml_str":   "a: yes\nb: [1, 2]\nc: 010\nd: off\ne: 1.5\nf: ~\n",
+		"ok_result":  map[string]any{"changed": true, "failed": false, "rc": 0},
+		"bad_result": map[string]any{"failed": true, "rc": 2, "msg": "boom"},
+		"skip_res":   map[string]any{"skipped": true, "changed": false},
+		"loop_res":   map[string]any{"results": []any{map[string]any{"changed": false}, map[string]any{"changed": true}}},
+		"ver":        "2.14.18",
+		"csv":        "a,b,,c",
+		"spaced":     "  padded  ",
+		"quote_me":   "it's a test",
+		"list_str":   "[1, 2]",
+		"true_str":   "True",
+		"num_str":    "42",
+		"hex_str":    "0x10",
+		"float_str":  "2.75",
+		"unicode":    "héllo wörld",
+		"multi":      "line1\nline2\n",
+	}
+}
+
+// oracleCases is the table rendered by the engine and by ansible-playbook.
+// A line is a template (the msg of a debug task) or, after "when: ", a
+// conditional (the when of a task).
+var oracleCases = strings.Split(strings.TrimSpace(`
+{{ num }}
+{{ neg }}
+{{ flt }}
+{{ str }}
+{{ t }}
+{{ f }}
+{{ nothing }}
+{{ empty }}
+{{ lst }}
+{{ dct }}
+{{ users[0] }}
+{{ users[1].name }}
+{{ dct['b'] }}
+{{ dct.c[1] }}
+n={{ num }}
+{{ lst }} and {{ num }}
+{{ t }}{{ f }}
+[{{ num }}, {{ neg }}]
+{{ '{' }}'a': {{ num }}}
+{{ list_str }}
+{{ true_str }}
+{{ num_str }}
+{{ 1 + 2 }}
+{{ 7 / 2 }}
+{{ 7 // 2 }}
+{{ 2 ** 10 }}
+{{ 'a' ~ num }}
+{{ [1, 2] + [3] }}
+{{ none }}
+{{ undefined_var }}
+x {{ undefined_var }}
+{{ dct.nope }}
+{{ users[5] }}
+{{ undefined_var | default('fallback') }}
+{{ undefined_var | d('short') }}
+{{ nothing | default('not used for None') }}
+{{ empty | default('falsy', true) }}
+{{ empty | default('falsy', boolean=True) }}
+{{ dct.nope | default(7) }}
+{{ undefined_var.attr | default('chain') }}
+{{ undefined_var is defined }}
+{{ undefined_var is undefined }}
+{{ num is defined }}
+{{ nothing is defined }}
+{{ nothing is none }}
+{{ num is none }}
+{{ dct.nope is defined }}
+{{ lazy }}
+{{ lazy2 }}
+{{ lazy_list }}
+{{ lazy_dict }}
+{{ lazy_dict.k }}
+{{ lazy_undef }}
+{{ lazy_undef | default('rescued') }}
+{{ rec_a }}
+{{ undefined_var | mandatory }}
+{{ num | mandatory }}
+{{ 'yes' | bool }}
+{{ 'no' | bool }}
+{{ 'True' | bool }}
+{{ 'on' | bool }}
+{{ 'off' | bool }}
+{{ '1' | bool }}
+{{ 1 | bool }}
+{{ 0 | bool }}
+{{ 'y' | bool }}
+{{ nothing | bool }}
+{{ yes_str | bool }}
+{{ '42' | int }}
+{{ '0x10' | int }}
+{{ '0x10' | int(base=16) }}
+{{ '3.9' | int }}
+{{ 'abc' | int }}
+{{ 'abc' | int(5) }}
+{{ ' 12 ' | int }}
+{{ true | int }}
+{{ 3.99 | int }}
+{{ '2.75' | float }}
+{{ 'x' | float }}
+{{ 1 | float }}
+{{ '1e3' | float }}
+{{ num | string }}
+{{ lst | string }}
+{{ t | string }}
+{{ str | length }}
+{{ lst | length }}
+{{ dct | length }}
+{{ unicode | length }}
+{{ lst | count }}
+{{ str | lower }}
+{{ str | upper }}
+{{ spaced | trim }}
+[{{ spaced | trim }}]
+{{ str | replace('World', 'There') }}
+{{ 'aaa' | replace('a', 'b', 2) }}
+{{ str | regex_replace('o', '0') }}
+{{ str | regex_replace('(\\w+) (\\w+)', '\\2 \\1') }}
+{{ str | regex_replace('^(?P<first>\\w+).*$', '\\g<first>!') }}
+{{ str | regex_replace('WORLD', 'you', ignorecase=True) }}
+{{ 'a.b.c' | regex_replace('\\.', '/') }}
+{{ 'abc' | regex_replace('(?<=a)b', 'X') }}
+{{ str | regex_search('W\\w+') }}
+{{ str | regex_search('(\\w+) (\\w+)', '\\2') }}
+{{ str | regex_search('(?P<x>o\\w)', '\\g<x>') }}
+{{ str | regex_search('zzz') }}
+{{ str | regex_search('hello', ignorecase=True) }}
+{{ 'a1b22c333' | regex_findall('\\d+') }}
+{{ 'k1=v1 k2=v2' | regex_findall('(\\w+)=(\\w+)') }}
+{{ 'ab ac ad' | regex_findall('a(\\w)') }}
+{{ 'L1\nL2' | regex_findall('^L\\d$', multiline=True) }}
+{{ words | join(',') }}
+{{ lst | join }}
+{{ users | map(attribute='name') | join(', ') }}
+{{ csv | split(',') }}
+{{ 'a b  c' | split }}
+{{ csv.split(',') }}
+{{ lst | first }}
+{{ lst | last }}
+{{ str | first }}
+{{ [] | first | default('none') }}
+{{ lst | unique }}
+{{ words | unique }}
+{{ lst | union([4, 1]) }}
+{{ lst | difference([3]) }}
+{{ lst | intersect([2, 3, 9]) }}
+{{ nested | flatten }}
+{{ nested | flatten(levels=1) }}
+{{ nested | flatten(skip_nulls=False) }}
+{{ users | map(attribute='uid') | list }}
+{{ words | map('upper') | list }}
+{{ lst | map('string') | list }}
+{{ lst | select('odd') | list }}
+{{ lst | reject('odd') | list }}
+{{ lst | select('gt', 1) | list }}
+{{ users | selectattr('admin') | map(attribute='name') | list }}
+{{ users | rejectattr('admin') | map(attribute='name') | list }}
+{{ users | selectattr('uid', 'gt', 1000) | map(attribute='name') | list }}
+{{ users | selectattr('shell', 'equalto', '/bin/sh') | map(attribute='name') | list }}
+{{ users | selectattr('name', 'in', ['bob', 'carol']) | map(attribute='uid') | list }}
+{{ users | selectattr('name', 'match', 'c') | map(attribute='uid') | list }}
+{{ lst | sort }}
+{{ lst | sort(reverse=true) }}
+{{ words | sort }}
+{{ words | sort(case_sensitive=true) }}
+{{ users | sort(attribute='uid') | map(attribute='name') | list }}
+{{ dct | dict2items }}
+{{ dct | dict2items(key_name='k', value_name='v') }}
+{{ kv | items2dict }}
+{{ [{'n': 'a', 'v': 1}] | items2dict(key_name='n', value_name='v') }}
+{{ dct | combine(d2) }}
+{{ deep1 | combine(deep2) }}
+{{ deep1 | combine(deep2, recursive=True) }}
+{{ deep1 | combine(deep2, list_merge='append') }}
+{{ dct | combine({'a': 9}, {'z': 0}) }}
+{{ dct | to_json }}
+{{ lst | to_json }}
+{{ 'x' | to_json }}
+{{ unicode | to_json }}
+{{ users[0] | to_json }}
+{{ {'a': [1, 2], 'b': none} | to_json }}
+{{ dct | to_nice_json }}
+{{ [] | to_nice_json }}
+{{ json_str | from_json }}
+{{ (json_str | from_json).b }}
+{{ dct | to_yaml }}
+{{ users | to_yaml }}
+{{ 'yes' | to_yaml }}
+{{ dct | to_nice_yaml }}
+{{ users | to_nice_yaml }}
+{{ d2 | to_nice_yaml(indent=2) }}
+{{ {'k': 'a: b', 'n': '123', 'o': 'off', 'e': ''} | to_nice_yaml }}
+{{ yaml_str | from_yaml }}
+{{ 'hello' | b64encode }}
+{{ 'aGVsbG8=' | b64decode }}
+{{ unicode | b64encode }}
+{{ path | basename }}
+{{ path | dirname }}
+{{ dirpath | basename }}
+{{ dirpath | dirname }}
+{{ 'file' | dirname }}
+{{ ('~/x' | expanduser).endswith('/x') and not ('~/x' | expanduser).startswith('~') }}
+{{ 'a/~' | expanduser }}
+{{ quote_me | quote }}
+{{ 'safe-word_1.2' | quote }}
+{{ '' | quote }}
+{{ 'a b' | quote }}
+{{ t | ternary('on', 'off') }}
+{{ f | ternary('on', 'off') }}
+{{ nothing | ternary('on', 'off', 'null') }}
+{{ 'secret' | password_hash('sha512', 'saltsalt') }}
+{{ 'secret' | password_hash('sha512', 'saltsalt', rounds=10000) }}
+{{ 'secret' | password_hash('sha256', 'saltsalt') }}
+{{ 'text' | hash('sha1') }}
+{{ 'text' | hash('md5') }}
+{{ 'text' | hash('sha256') }}
+{{ 'text' | hash }}
+{{ 'text' | checksum }}
+{{ ver is version('2.14', '>=') }}
+{{ ver is version('2.9', '<') }}
+{{ '1.2.10' is version('1.2.9', '>') }}
+{{ '1.0' is version('1.0.0', '==') }}
+{{ ver is version('2.15', operator='lt') }}
+{{ '1.0a1' is version('1.0', '<', strict=True) }}
+{{ '1.0-rc1' is version('1.0.1', 'lt') }}
+{{ ver is version_compare('2.14.18', 'eq') }}
+{{ ok_result is succeeded }}
+{{ ok_result is success }}
+{{ ok_result is failed }}
+{{ bad_result is failed }}
+{{ bad_result is succeeded }}
+{{ ok_result is changed }}
+{{ skip_res is skipped }}
+{{ skip_res is changed }}
+{{ loop_res is changed }}
+{{ 'x' is failed }}
+{{ str is match('Hello') }}
+{{ str is match('World') }}
+{{ str is search('World') }}
+{{ str is search('world', ignorecase=True) }}
+{{ str is regex('^H.*d$') }}
+{{ 2 is in(lst) }}
+{{ 9 is in(lst) }}
+{{ 'ell' in str }}
+{{ 'a' in dct }}
+{{ 5 in lst }}
+{{ '/' is directory }}
+{{ '/' is file }}
+{{ '/nonexistent/path' is file }}
+{{ 'x' is truthy }}
+{{ '' is truthy }}
+{{ 'no' is truthy(convert_bool=True) }}
+{{ 'no' is truthy }}
+{{ lst is iterable }}
+{{ num is number }}
+{{ str is string }}
+{{ dct is mapping }}
+{{ lst is sequence }}
+{{ num is divisibleby(7) }}
+{% if num > 40 %}big{% else %}small{% endif %}
+{% for u in users %}{{ u.name }}{% if not loop.last %},{% endif %}{% endfor %}
+{% for k, v in dct.items() %}{{ k }}={{ v }};{% endfor %}
+{% set x = num * 2 %}{{ x }}
+{{ 'yes' if t else 'no' }}
+{{ str[0:5] }}
+{{ str.startswith('Hell') }}
+{{ str.split()[1] }}
+{{ dct.keys() | list | sort }}
+{{ range(3) | list }}
+{{ lst | max }}
+{{ lst | min }}
+{{ lst | sum }}
+{{ words | reverse | list }}
+{{ str | title }}
+{{ 'x' * 3 }}
+{{ num // 5 }}
+{{ (flt * 2) | int }}
+{{ users | length > 2 }}
+{{ multi }}
+{{ multi | trim }}
+{{ 'Hello' ~ ' ' ~ 'you' }}
+{{ dct | dictsort }}
+{{ num | abs }}
+{{ neg | abs }}
+{{ flt | round }}
+{{ 3.14159 | round(2) }}
+{{ lst | batch(2) | list }}
+{{ users | groupby('shell') | map('first') | list }}
+{{ str | center(15) }}
+{{ str | truncate(8) }}
+{{ str | wordcount }}
+{{ 'a,b' is search(',') }}
+{{ nothing | default('x', true) }}
+{{ }}
+{{ num | nonexistent_filter }}
+{% if %}
+when: num == 42
+when: num > 100
+when: t
+when: f
+when: yes_str
+when: yes_str | bool
+when: off_str | bool
+when: nothing
+when: undefined_var
+when: undefined_var is defined
+when: undefined_var is not defined
+when: num is defined and num > 40
+when: lst | length == 4
+when: 'World' in str
+when: str is search('Hello')
+when: {{ t }}
+when: {{ num == 42 }}
+when: ok_result is changed
+when: bad_result is failed
+when: ver is version('2.10', '>=')
+when: dct.a == 1 or dct.b == 'x'
+when: not f
+when: lazy == 'Hello World!'
+when: empty
+when: users | selectattr('admin') | list | length == 2
+`), "\n")

@@ -1,0 +1,34 @@
+// Package jinja is Ansible's template language for remotectl: Jinja2 (the
+// gonja engine) configured and extended as ansible-core 2.14 configures it,
+// so that the templates of existing playbooks give the same values.
+//
+// Engine.Render templates a task argument or a variable: text without
+// Jinja2 syntax is returned as is; a lone {{ name }} holding a number, a
+// bool or None gives that value; other output is a string, read back as a
+// list, dict or bool when it is a Python or JSON literal of one (Ansible's
+// ansible_eval_concat), except the output of to_json, to_yaml, string and
+// their kin, which stays text. Backslashes in string literals inside {{ }}
+// are doubled first, as Ansible does, so '\d' written in YAML reaches a
+// regex filter as \d. Engine.RenderText renders a template file (always
+// text, trailing newlines kept). Engine.Eval evaluates a bare expression to
+// Go data; Engine.Conditional evaluates when/changed_when/failed_when/until
+// values (bools, strings, lists ANDed) as Ansible's Conditional does.
+//
+// Undefined is strict: reading an undefined variable or attribute is an
+// *Error of Kind Undefined naming it ("'x' is undefined"), unless
+// default/d rescues it or a test (is defined) asks. Variables whose values
+// hold templates are rendered when a template reads them, recursively,
+// with loops and nesting deeper than maxDepth reported as Recursion.
+//
+// Ansible's filters and tests are implemented in Go over plain data (nil,
+// bool, int, float64, string, []any, map[string]any); Jinja2's builtins come
+// from gonja, with those that differ from Python replaced. Python regular
+// expressions run on RE2: what RE2 cannot do (lookaround, backreferences)
+// is refused with an Unsupported error naming the construct. Go maps have
+// no order, so dict keys come out sorted where Python keeps insertion order.
+//
+// The differential test runs a table of templates through ansible-playbook
+// (Debian's ansible-core, see scripts/test.sh) in one run and compares; the
+// outputs are kept in testdata/ansible.golden.json so that TestGolden runs
+// without Ansible.
+package jinja

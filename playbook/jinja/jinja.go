@@ -1,0 +1,611 @@
+package jinja
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// maxDepth bounds how deep variables that are templates may refer to
+// other templates before rendering gives up.
+const maxDepth = 40
+
+// Engine renders Jinja2 templates and evaluates conditionals as Ansible
+// (ansible-core 2.14, default settings) does. It holds the filters and
+// tests; it keeps no state between calls and is safe for concurrent use.
+type Engine struct {
+	cfg *config.Config
+	env *exec.Environment
+}
+
+// New returns an Engine with Jinja2's builtins and Ansible's filters and
+// tests, configured as Ansible configures Jinja2: strict undefined,
+// trim_blocks, trailing newlines kept.
+func New() *Engine {
+	cfg := config.New()
+	cfg.StrictUndefined = true
+	cfg.TrimBlocks = true
+	cfg.KeepTrailingNewline = true
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+	for name, fn := range ansibleFilters() {
+		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{name: fn}))
+	}
+	tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
+	for name, fn := range ansibleTests() {
+		tests.Update(exec.NewTestSet(map[string]exec.TestFunction{name: fn}))
+	}
+	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
+	ctx.Set(testArgsFunc, testArgs)
+	ctx.Set("none", nil)
+	return &Engine{cfg: cfg, env: &exec.Environment{
+		Context:           ctx,
+		Filters:           filters,
+		Tests:             tests,
+		ControlStructures: builtins.ControlStructures,
+		Methods:           methods(),
+	}}
+}
+
+// strMethods are the Python str methods gonja implements.
+var strMethods = []string{
+	"capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "format", "index",
+	"isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+	"isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+	"removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
+	"rstrip", "splitlines", "startswith", "strip", "swapcase", "title", "translate", "upper", "zfill",
+}
+
+// methods are gonja's methods of Python types, with str.split as
+// Python's (no separator splits on runs of whitespace).
+func methods() exec.Methods {
+	m := builtins.Methods
+	str := map[string]exec.Method[string]{}
+	for _, name := range strMethods {
+		if fn, ok := m.Str.Get(name); ok {
+			str[name] = fn
+		}
+	}
+	str["split"] = func(self string, _ *exec.Value, params *exec.VarArgs) (any, error) {
+		c, err := goArgs(params)
+		if err != nil {
+			return nil, err
+		}
+		return filterSplit(self, c)
+	}
+	m.Str = exec.NewMethodSet(str)
+	return m
+}
+
+// IsTemplate reports whether s holds Jinja2 syntax ({{ }}, {% %} or
+// {# #}); a string that does not is never templated.
+func IsTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+}
+
+// Render templates s with vars as Ansible templates a task argument or a
+// variable: a string without Jinja2 syntax is returned unchanged; the
+// output of a template is a string, except that output which reads as a
+// Python list, dict or boolean literal ("[1, 2]", "{'a': 1}", "True") is
+// that value, as Ansible's ansible_eval_concat makes it. So "{{ users }}"
+// is the list itself, "{{ 1 + 1 }}" is the string "2" and "{{ none }}" is
+// "". Variables whose values are templates are rendered when read.
+func (e *Engine) Render(s string, vars map[string]any) (any, error) {
+	return newScope(e, vars).render(s, 0)
+}
+
+// RenderText templates a template file: the output is always text, with
+// its trailing newlines, as Ansible's template module writes it.
+func (e *Engine) RenderText(s string, vars map[string]any) (string, error) {
+	return newScope(e, vars).text(s, 0)
+}
+
+// Eval evaluates a bare Jinja2 expression ("x | length > 2", no braces)
+// and returns its value as Go data: nil, bool, int, float64, string,
+// []any or map[string]any.
+func (e *Engine) Eval(expr string, vars map[string]any) (any, error) {
+	v, err := newScope(e, vars).eval(expr, 0)
+	if err != nil {
+		return nil, err
+	}
+	return toGo(v)
+}
+
+// Conditional evaluates a when, changed_when, failed_when or until value
+// as Ansible does: a bool is itself; null and "" are true; a list is true
+// when every item is (evaluated in order, stopping at the first false);
+// a string is a bare expression (a template in it is rendered first, and a
+// non-string result is judged by Python truthiness); other values by
+// Python truthiness. An undefined variable is an error, not false.
+func (e *Engine) Conditional(cond any, vars map[string]any) (bool, error) {
+	sc := newScope(e, vars)
+	if list, ok := cond.([]any); ok {
+		for _, c := range list {
+			ok, err := sc.conditional(c)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return sc.conditional(cond)
+}
+
+// Names returns the top-level variable names template s may read, in
+// order of first appearance: every identifier in its expressions that is
+// not a Jinja2 keyword. It over-approximates (attribute and filter names
+// are identifiers too); callers check names against what is defined.
+func Names(s string) []string {
+	if !IsTemplate(s) {
+		return nil
+	}
+	cfg := config.New()
+	stream := tokens.LexAll(s, cfg)
+	seen := map[string]bool{}
+	var names []string
+	prevDot := false
+	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
+		if tok.Type == tokens.Name && !prevDot && !keywords[tok.Val] && !seen[tok.Val] {
+			seen[tok.Val] = true
+			names = append(names, tok.Val)
+		}
+		prevDot = tok.Type == tokens.Dot
+	}
+	return names
+}
+
+var keywords = map[string]bool{
+	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true, "elif": true,
+	"endif": true, "for": true, "endfor": true, "set": true, "endset": true, "true": true, "false": true,
+	"none": true, "True": true, "False": true, "None": true, "macro": true, "endmacro": true, "block": true,
+	"endblock": true, "raw": true, "endraw": true, "with": true, "endwith": true, "filter": true,
+	"endfilter": true, "recursive": true, "loop": true, "include": true, "import": true, "from": true,
+	"as": true, "call": true, "endcall": true,
+}
+
+// testArgsFunc is the function rewriteTestCalls wraps test arguments in.
+const testArgsFunc = "__remotectl_test_args__"
+
+// testArgs returns the arguments of a test call as one value, for the
+// tests to unpack.
+func testArgs(_ *exec.Evaluator, params *exec.VarArgs) (*exec.VarArgs, error) { return params, nil }
+
+// rewriteTestCalls turns `is name(a, k=v)` into
+// `is name __remotectl_test_args__(a, k=v)` for Ansible's tests, so that
+// gonja parses the argument list as a call and the test receives every
+// argument; ok is false when there is nothing to rewrite.
+func rewriteTestCalls(s string) (string, bool) {
+	if strings.Contains(s, "\r") {
+		return s, false
+	}
+	stream := tokens.LexAll(s, config.New())
+	var toks []*tokens.Token
+	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
+		toks = append(toks, tok)
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].Type != tokens.Is {
+			continue
+		}
+		j := i + 1
+		if toks[j].Type == tokens.Not {
+			j++
+		}
+		if j+1 >= len(toks) || toks[j].Type != tokens.Name || toks[j+1].Type != tokens.LeftParenthesis || !ownTests[toks[j].Val] {
+			continue
+		}
+		pos := toks[j+1].Pos
+		b.WriteString(s[last:pos])
+		b.WriteString(" " + testArgsFunc)
+		last = pos
+	}
+	if last == 0 {
+		return s, false
+	}
+	b.WriteString(s[last:])
+	return b.String(), true
+}
+
+// scope is one rendering: the variables, the templated values of those
+// already read, and the names being templated (to detect loops).
+type scope struct {
+	e        *Engine
+	vars     map[string]any
+	resolved map[string]any
+	active   map[string]bool
+}
+
+func newScope(e *Engine, vars map[string]any) *scope {
+	return &scope{e: e, vars: vars, resolved: map[string]any{}, active: map[string]bool{}}
+}
+
+// parse parses s as a template.
+func (sc *scope) parse(s string) (*exec.Template, error) {
+	// gonja reads a test's arguments as one value: calls with several
+	// (version('2', operator='ge')) are rewritten into one.
+	src, _ := rewriteTestCalls(s)
+	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
+	if err != nil {
+		return nil, err
+	}
+	t, err := exec.NewTemplate("/t", sc.e.cfg, loader, sc.e.env)
+	if err != nil {
+		return nil, &Error{Kind: Syntax, Template: s, Msg: syntaxMessage(err)}
+	}
+	return t, nil
+}
+
+// context returns the variables s may read, each templated.
+func (sc *scope) context(s string, depth int) *exec.Context {
+	data := map[string]any{}
+	for _, name := range Names(s) {
+		if v, ok := sc.lookup(name, depth); ok {
+			data[name] = v
+		}
+	}
+	return exec.NewContext(data)
+}
+
+// lookup returns variable name, templated: a value that cannot be
+// templated becomes an error value, raised only if the template reads it.
+func (sc *scope) lookup(name string, depth int) (any, bool) {
+	if v, ok := sc.resolved[name]; ok {
+		return v, true
+	}
+	raw, ok := sc.vars[name]
+	if !ok {
+		return nil, false
+	}
+	if sc.active[name] {
+		return exec.AsValue(&Error{Kind: Recursion, Name: name, Msg: fmt.Sprintf("recursive loop detected in template: variable '%s' refers to itself", name)}), true
+	}
+	sc.active[name] = true
+	v, err := sc.deep(raw, depth+1)
+	delete(sc.active, name)
+	if err != nil {
+		return exec.AsValue(err), true
+	}
+	sc.resolved[name] = v
+	return v, true
+}
+
+// deep templates every string held in v.
+func (sc *scope) deep(v any, depth int) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if !IsTemplate(x) {
+			return x, nil
+		}
+		return sc.render(x, depth)
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			r, err := sc.deep(item, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			r, err := sc.deep(item, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (sc *scope) checkDepth(s string, depth int) error {
+	if depth > maxDepth {
+		return &Error{Kind: Recursion, Template: s, Msg: fmt.Sprintf("templates nest more than %d deep", maxDepth)}
+	}
+	return nil
+}
+
+// render is Render at a nesting depth.
+func (sc *scope) render(s string, depth int) (any, error) {
+	if !IsTemplate(s) {
+		return s, nil
+	}
+	if err := sc.checkDepth(s, depth); err != nil {
+		return nil, err
+	}
+	// Ansible passes a lone variable holding a number, a bool or None
+	// through untouched.
+	if m := reSingleVar.FindStringSubmatch(s); m != nil {
+		if raw, ok := sc.vars[m[1]]; ok {
+			switch raw := normalize(raw).(type) {
+			case nil, bool, int, float64:
+				return raw, nil
+			}
+		}
+	}
+	t, err := sc.parse(escapeBackslashes(s))
+	if err != nil {
+		return nil, err
+	}
+	ctx := sc.context(s, depth)
+	if out, ok := single(t.Root()); ok {
+		v := sc.evaluate(t, out.Expression, ctx)
+		if v.IsError() {
+			return nil, runtimeError(s, v)
+		}
+		g, err := toGo(v)
+		if err != nil {
+			return nil, &Error{Kind: Runtime, Template: s, Msg: err.Error()}
+		}
+		if str, ok := g.(string); ok && yieldsText(out.Expression) {
+			return str, nil
+		}
+		return concatOne(g), nil
+	}
+	text, err := t.ExecuteToString(ctx)
+	if err != nil {
+		return nil, runtimeError(s, exec.AsValue(err))
+	}
+	return literalIfLooks(text), nil
+}
+
+// text is RenderText at a nesting depth.
+func (sc *scope) text(s string, depth int) (string, error) {
+	if !IsTemplate(s) {
+		return s, nil
+	}
+	t, err := sc.parse(s)
+	if err != nil {
+		return "", err
+	}
+	out, err := t.ExecuteToString(sc.context(s, depth))
+	if err != nil {
+		return "", runtimeError(s, exec.AsValue(err))
+	}
+	return out, nil
+}
+
+// eval evaluates the bare expression expr.
+func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
+	src := "{{ " + expr + " }}"
+	t, err := sc.parse(src)
+	if err != nil {
+		return nil, &Error{Kind: Syntax, Template: expr, Msg: syntaxMessage(err)}
+	}
+	out, ok := single(t.Root())
+	if !ok {
+		return nil, &Error{Kind: Syntax, Template: expr, Msg: "not a single expression"}
+	}
+	v := sc.evaluate(t, out.Expression, sc.context(src, depth))
+	if v.IsError() {
+		return nil, runtimeError(expr, v)
+	}
+	return v, nil
+}
+
+// evaluate evaluates one expression node of t.
+func (sc *scope) evaluate(t *exec.Template, expr nodes.Expression, ctx *exec.Context) *exec.Value {
+	loader, _ := loaders.NewMemoryLoader(map[string]string{"/t": ""})
+	ev := &exec.Evaluator{
+		Config: sc.e.cfg,
+		Environment: &exec.Environment{
+			Context:           sc.e.env.Context.Inherit().Update(ctx),
+			Filters:           sc.e.env.Filters,
+			Tests:             sc.e.env.Tests,
+			ControlStructures: sc.e.env.ControlStructures,
+			Methods:           sc.e.env.Methods,
+		},
+		Loader: loader,
+	}
+	return ev.Eval(expr)
+}
+
+// conditional evaluates one condition.
+func (sc *scope) conditional(c any) (bool, error) {
+	switch x := c.(type) {
+	case nil:
+		return true, nil
+	case bool:
+		return x, nil
+	case string:
+		if x == "" {
+			return true, nil
+		}
+		expr := x
+		if IsTemplate(x) {
+			r, err := sc.render(x, 0)
+			if err != nil {
+				return false, err
+			}
+			s, ok := r.(string)
+			if !ok || s == "" {
+				return truthy(r), nil
+			}
+			expr = s
+		}
+		v, err := sc.eval(expr, 0)
+		if err != nil {
+			return false, err
+		}
+		return v.IsTrue(), nil
+	}
+	return truthy(c), nil
+}
+
+// reSingleVar matches a template that is one variable name.
+var reSingleVar = regexp.MustCompile(`^\{\{\s*(\w*)\s*\}\}$`)
+
+// yieldsText reports whether expr ends with a filter whose output Ansible
+// keeps as text (its STRING_TYPE_FILTERS), never read back as a literal.
+func yieldsText(expr nodes.Expression) bool {
+	f, ok := expr.(*nodes.FilteredExpression)
+	if !ok || len(f.Filters) == 0 {
+		return false
+	}
+	switch f.Filters[len(f.Filters)-1].Name {
+	case "string", "to_json", "to_nice_json", "to_yaml", "to_nice_yaml", "ppretty", "json":
+		return true
+	}
+	return false
+}
+
+// escapeBackslashes doubles the backslashes of the string literals inside
+// {{ }}, as Ansible does before Jinja2 parses a task's template, so that
+// '\d' written in YAML reaches the filter as \d.
+func escapeBackslashes(s string) string {
+	if !strings.Contains(s, "\\") || !strings.Contains(s, "{{") {
+		return s
+	}
+	var b strings.Builder
+	inVar := false
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' {
+				b.WriteString("\\\\")
+				if i+1 < len(s) {
+					i++
+					if s[i] == '\\' {
+						b.WriteString("\\\\")
+					} else {
+						b.WriteByte(s[i])
+					}
+				}
+				continue
+			}
+			if c == quote {
+				quote = 0
+			}
+		case !inVar && strings.HasPrefix(s[i:], "{{"):
+			inVar = true
+			b.WriteString("{{")
+			i++
+			continue
+		case inVar && strings.HasPrefix(s[i:], "}}"):
+			inVar = false
+			b.WriteString("}}")
+			i++
+			continue
+		case inVar && (c == '\'' || c == '"'):
+			quote = c
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// single returns the only node of root when it is one {{ expression }}.
+func single(root *nodes.Template) (*nodes.Output, bool) {
+	if root == nil || root.Parent != nil || len(root.Nodes) != 1 {
+		return nil, false
+	}
+	out, ok := root.Nodes[0].(*nodes.Output)
+	if !ok || out.Condition != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// concatOne is ansible_eval_concat for a template that is one expression
+// of value v: the text of v, read back as a Python literal when it looks
+// like a list, dict or bool. Lists, dicts and bools so stay themselves,
+// numbers become their text and None the empty string.
+func concatOne(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool, []any, map[string]any:
+		return x
+	case string:
+		return literalIfLooks(x)
+	}
+	return pyStr(v)
+}
+
+// literalIfLooks reads s as a Python literal when it starts with [ or { or
+// is True or False, and returns s itself when it is not one.
+func literalIfLooks(s string) any {
+	if !strings.HasPrefix(s, "[") && !strings.HasPrefix(s, "{") && s != "True" && s != "False" {
+		return s
+	}
+	if v, ok := parseLiteral(s); ok {
+		return v
+	}
+	return s
+}
+
+var (
+	reUndefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]+)"|'(\w+)' is undefined`)
+	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '?([^' ]+)'? not found|has no attribute '([^']+)'`)
+	reOwnUndefined  = regexp.MustCompile(`sequence was empty|Mandatory variable`)
+	reGonjaPrefix   = regexp.MustCompile(`^.*invalid call to (filter|test) '([^']+)': `)
+)
+
+func firstGroup(m []string) string {
+	for _, g := range m[1:] {
+		if g != "" {
+			return g
+		}
+	}
+	return ""
+}
+
+// runtimeError turns the error value gonja produced into an *Error.
+func runtimeError(s string, v *exec.Value) error {
+	var own *Error
+	if err, ok := v.Interface().(error); ok && asError(err, &own) {
+		return own
+	}
+	msg := v.Error()
+	if m := reUndefinedName.FindStringSubmatch(msg); m != nil {
+		name := firstGroup(m)
+		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("'%s' is undefined", name)}
+	}
+	if m := reNoAttribute.FindStringSubmatch(msg); m != nil {
+		name := firstGroup(m)
+		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("object has no attribute '%s'", name)}
+	}
+	kind := Runtime
+	if reOwnUndefined.MatchString(msg) {
+		kind = Undefined
+	}
+	if m := reGonjaPrefix.FindStringSubmatch(msg); m != nil {
+		msg = m[1] + " " + m[2] + ": " + msg[len(m[0]):]
+	}
+	return &Error{Kind: kind, Template: s, Msg: msg}
+}
+
+// isUndefined reports whether the error value v stands for an undefined
+// variable or attribute.
+func isUndefined(v *exec.Value) bool {
+	if !v.IsError() {
+		return false
+	}
+	var own *Error
+	if err, ok := v.Interface().(error); ok && asError(err, &own) {
+		return own.Kind == Undefined
+	}
+	msg := v.Error()
+	return reUndefinedName.MatchString(msg) || reNoAttribute.MatchString(msg) || reOwnUndefined.MatchString(msg)
+}
+
+func syntaxMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "failed to parse template") {
+		return "template syntax error: " + msg[i+2:]
+	}
+	return msg
+}
