@@ -328,6 +328,157 @@ x {{ undefined_var }}
 {{ }}
 {{ num | nonexistent_filter }}
 {% if %}
+{{ str | regex_replace('(\w+) (\w+)', '\2 \1') }}
+{{ str | regex_replace('^(?P<first>\w+).*$', '\g<first>!') }}
+{{ 'a.b.c' | regex_replace('\.', '/') }}
+{{ 'x1y2' | regex_replace('\d', '') }}
+{{ 'path/to/file.txt' | regex_replace('\.txt$', '.bak') }}
+{{ str | regex_search('W\w+') }}
+{{ str | regex_search('(\w+) (\w+)', '\2') }}
+{{ str | regex_search('(?P<x>o\w)', '\g<x>') }}
+{{ 'abc' | regex_search('(b)(c)', '\1', '\2') }}
+{{ 'a1b22c333' | regex_findall('\d+') }}
+{{ 'k1=v1 k2=v2' | regex_findall('(\w+)=(\w+)') }}
+{{ 'ab ac ad' | regex_findall('a(\w)') }}
+{{ 'foo123' is match('\w+\d+$') }}
+{{ 'a(b' | regex_replace('(', 'x') }}
+{{ 'aaa' | regex_replace('a', 'b', count=1) }}
+{{ 'x\ty' }}
+{{ lst[0] }}
+{{ lst[-1] }}
+{{ str[::-1] }}
+{{ dct.get('z', 'dflt') }}
+{{ dct | dict2items | items2dict }}
+{{ users | map(attribute='name') | map('upper') | list }}
+{{ users | map(attribute='nope') | list }}
+{{ users | selectattr('nope', 'defined') | list }}
+{{ lst | map('int') | sum }}
+{{ ['1', '2'] | map('int') | list }}
+{{ words | map('regex_replace', '^', 'x-') | list }}
+{{ lst | select('in', [1, 2]) | list }}
+{{ lst | select('equalto', 3) | list | length }}
+{{ lst | reject('equalto', 3) | list }}
+{{ 1 / 0 }}
+{{ 'a' + 1 }}
+{{ num + 'a' }}
+{{ lst + 'a' }}
+{{ num > 40 and num < 50 }}
+{{ not t }}
+{{ num == 42.0 }}
+{{ '42' == 42 }}
+{{ [1, 2] == [1, 2] }}
+{{ {'b': 1, 'a': 2} }}
+{{ {'k': "it's"} }}
+x{{ {'k': "it's"} }}
+{{ ['it\'s'] }}
+items: {{ words }}
+{{ dct.c }}
+{{ dct.c | first }}
+{{ 'abc' | first }}
+{{ 'abc' | last }}
+{{ 3.0 }}
+{{ 1e20 }}
+{{ 0.0001 }}
+{{ 10 / 4 }}
+{{ -7 // 2 }}
+{{ 7 % 3 }}
+{{ num | string | length }}
+{{ flt | int + 1 }}
+{{ '%s-%s' | format('a', 'b') }}
+{{ 'Hello %s' % 'you' }}
+{{ 'a,b' | split(',') | list }}
+{{ users | map(attribute='uid') | max }}
+{{ users | json_query('[0]') }}
+{{ nested | flatten | unique }}
+{{ [[1, 2], [3]] | flatten(1) }}
+{{ [1, [2, [3]]] | flatten }}
+{{ [3, 1] | union([1, 4]) | sort }}
+{{ ['a', 'B'] | unique }}
+{{ ['a', 'A'] | unique(case_sensitive=True) }}
+{{ users | unique(attribute='shell') | map(attribute='name') | list }}
+{{ dct | combine(d2, list_merge='prepend') }}
+{{ {'a': {'b': 1}} | combine({'a': {'c': 2}}, recursive=true) }}
+{{ [{'a': 1}, {'b': 2}] | combine }}
+{{ 'x' | combine({'a': 1}) }}
+{{ 123 | dict2items }}
+{{ {'a': 1} | to_json(indent=2) }}
+{{ {'a': 'é'} | to_nice_json }}
+{{ {'a': 1.0, 'b': 1e-7} | to_json }}
+{{ {'s': 'a "q"', 'n': none} | to_json }}
+{{ 'not json' | from_json }}
+{{ '[1, 2.5, "x"]' | from_json }}
+{{ {'a': {'b': [1, {'c': 'd'}]}} | to_nice_yaml }}
+{{ {'a': {'b': [1, {'c': 'd'}]}} | to_yaml }}
+{{ [[1, 2], [3]] | to_nice_yaml }}
+{{ {'k': 'yes', 'v': '1.0', 'w': 'x: y', 'z': '#c', 'q': "it's"} | to_yaml }}
+{{ {'e': [], 'f': {}} | to_nice_yaml }}
+{{ 'a: [1, 2]' | from_yaml }}
+{{ '- on\n- 0x1F\n- 1_000\n- 2001-01-01' | from_yaml }}
+{{ 'cGFzcw' | b64decode }}
+{{ '/a/b/' | basename }}
+{{ '/' | dirname }}
+{{ 'a b' | quote }}
+{{ "a'b" | quote }}
+{{ nothing | ternary('y', 'n') }}
+{{ '' | ternary('y', 'n') }}
+{{ 'pw' | password_hash('sha512', 'a_long_salt_value_over_16') }}
+{{ 'pw' | password_hash('md5', 'salt') }}
+{{ 'text' | hash('blake2b') }}
+{{ '2.0' is version('10.0', '<') }}
+{{ '1.0' is version('1.0', 'bogus') }}
+{{ 'x' is version('1', '>') }}
+{{ '1.0.0' is version('1.0', '>', strict=True) }}
+{{ 'abc' is match('b') }}
+{{ 'abc' is search('B', ignorecase=true) }}
+{{ undefined_var is failed }}
+{{ ok_result is not failed }}
+{{ 0 is truthy }}
+{{ 'yes' is falsy(convert_bool=True) }}
+{{ {'a': 1} is truthy }}
+{% raw %}{{ literal }}{% endraw %}
+{{ '{{' }} x }}
+{% for i in range(3) %}{{ i }}{% endfor %}
+{% for i in lst if i > 1 %}{{ i }}{% endfor %}
+{% for x in undefined_var %}{{ x }}{% endfor %}
+{{ lst | join(undefined_var) }}
+{{ lazy_dict }} and {{ lazy }}
+{{ num is defined and num is number }}
+{{ dct.b is defined }}
+{{ users[0]['name'] }}
+{{ users | first | dict2items | length }}
+{{ num | default(undefined_var) }}
+{{ undefined_var | default(num) }}
+{{ undefined_var | default(undefined_other) }}
+{{ lazy_undef is defined }}
+{{ (lst | length) * 2 }}
+{{ str | lower | replace(' ', '_') | upper }}
+{{ num ~ '' }}
+{{ t and 'yes' or 'no' }}
+when: num == '42'
+when: num | int == 42
+when: num_str == 42
+when: num_str | int == 42
+when: lst
+when: dct.a
+when: dct.nope
+when: dct.nope is defined
+when: zero
+when: flt > 3
+when: 'yes'
+when: 'false'
+when: true_str
+when: nothing is none
+when: lazy2 is defined
+when: lazy_undef is defined
+when: ok_result.rc == 0 and ok_result is not failed
+when: 1 == 1 and
+when: {{ undefined_var }}
+when: {{ f }}
+when: {{ lst }}
+when: {{ empty }}
+when: str | regex_search('World')
+when: str | regex_search('zzz')
+when: (str | length) > 5
 when: num == 42
 when: num > 100
 when: t

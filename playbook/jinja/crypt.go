@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -129,4 +130,63 @@ func cryptEncode(d []byte) string {
 		put(0, d[31], d[30], 3)
 	}
 	return b.String()
+}
+
+// md5Crypt is the FreeBSD MD5-crypt ($1$) of key with salt.
+func md5Crypt(key, salt string) string {
+	if len(salt) > 8 {
+		salt = salt[:8]
+	}
+	k, s := []byte(key), []byte(salt)
+	alt := md5.Sum(append(append(append([]byte{}, k...), s...), k...))
+	ctx := md5.New()
+	ctx.Write(k)
+	ctx.Write([]byte("$1$"))
+	ctx.Write(s)
+	ctx.Write(repeatTo(alt[:], len(k)))
+	for n := len(k); n > 0; n >>= 1 {
+		if n&1 == 1 {
+			ctx.Write([]byte{0})
+		} else {
+			ctx.Write(k[:1])
+		}
+	}
+	final := ctx.Sum(nil)
+	for i := range 1000 {
+		h := md5.New()
+		if i&1 == 1 {
+			h.Write(k)
+		} else {
+			h.Write(final)
+		}
+		if i%3 != 0 {
+			h.Write(s)
+		}
+		if i%7 != 0 {
+			h.Write(k)
+		}
+		if i&1 == 1 {
+			h.Write(final)
+		} else {
+			h.Write(k)
+		}
+		final = h.Sum(nil)
+	}
+	var b strings.Builder
+	put := func(b2, b1, b0 byte, n int) {
+		w := uint(b2)<<16 | uint(b1)<<8 | uint(b0)
+		for range n {
+			b.WriteByte(cryptAlphabet[w&0x3f])
+			w >>= 6
+		}
+	}
+	for i := range 5 {
+		j := i + 12
+		if i == 4 {
+			j = 5
+		}
+		put(final[i], final[i+6], final[j], 4)
+	}
+	put(0, 0, final[11], 2)
+	return "$1$" + salt + "$" + b.String()
 }

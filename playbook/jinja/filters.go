@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
@@ -17,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+	"golang.org/x/crypto/blake2b"
+	"golang.org/x/crypto/blake2s"
 )
 
 // undefined is Jinja2's Undefined: the input of the filters that accept
@@ -70,6 +73,13 @@ func adapt(f filterFunc, takesUndefined bool) exec.FilterFunction {
 		if err != nil {
 			return exec.AsValue(err)
 		}
+		if !takesUndefined {
+			for _, a := range c.args {
+				if u, ok := a.(undefined); ok {
+					return exec.AsValue(u.err)
+				}
+			}
+		}
 		out, err := f(x, c)
 		if err != nil {
 			return exec.AsValue(err)
@@ -81,6 +91,10 @@ func adapt(f filterFunc, takesUndefined bool) exec.FilterFunction {
 func goArgs(params *exec.VarArgs) (call, error) {
 	c := call{kw: map[string]any{}}
 	for _, a := range params.Args {
+		if u, ok := a.Interface().(undefined); ok {
+			c.args = append(c.args, u)
+			continue
+		}
 		g, err := toGo(a)
 		if err != nil {
 			return c, err
@@ -114,7 +128,7 @@ func ansibleFilters() map[string]exec.FilterFunction {
 		"to_yaml": filterToYAML, "to_nice_yaml": filterToNiceYAML, "from_yaml": filterFromYAML,
 		"b64encode": filterB64Encode, "b64decode": filterB64Decode, "basename": filterBasename,
 		"dirname": filterDirname, "expanduser": filterExpanduser, "quote": filterQuote,
-		"ternary": filterTernary, "password_hash": filterPasswordHash, "hash": filterHash,
+		"password_hash": filterPasswordHash, "hash": filterHash,
 		"checksum": filterChecksum, "length": filterLength, "count": filterLength,
 		"first": filterFirst, "last": filterLast, "lower": filterLower, "upper": filterUpper,
 		"trim": filterTrim, "replace": filterReplace, "join": filterJoin, "reverse": filterReverse,
@@ -123,9 +137,19 @@ func ansibleFilters() map[string]exec.FilterFunction {
 	for name, f := range own {
 		out[name] = adapt(f, false)
 	}
+	for name, f := range opFilters() {
+		out[name] = adapt(f, false)
+	}
+	out[undefinedOK] = adapt(func(in any, _ call) (any, error) { return in, nil }, true)
 	out["default"] = adapt(filterDefault, true)
 	out["d"] = out["default"]
 	out["mandatory"] = adapt(filterMandatory, true)
+	out["ternary"] = adapt(filterTernary, true)
+	out["map"] = filterMap
+	out["select"] = filterSelect
+	out["reject"] = filterReject
+	out["selectattr"] = filterSelectAttr
+	out["rejectattr"] = filterRejectAttr
 	return out
 }
 
@@ -794,10 +818,7 @@ func filterB64Decode(in any, _ call) (any, error) {
 	s := pyStr(in)
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		b, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
-	}
-	if err != nil {
-		return nil, runtimeErr("b64decode: %v", err)
+		return nil, runtimeErr("b64decode: Incorrect padding or invalid base64: %v", err)
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 }
@@ -871,6 +892,9 @@ func isASCII(s string) bool {
 
 // filterTernary is Ansible's ternary(true_val, false_val, none_val=None).
 func filterTernary(in any, c call) (any, error) {
+	if u, ok := in.(undefined); ok {
+		return nil, u.err
+	}
 	if none := c.arg(2, "none_val", nil); none != nil && in == nil {
 		return none, nil
 	}
@@ -883,6 +907,10 @@ func filterTernary(in any, c call) (any, error) {
 var hashes = map[string]func() hash.Hash{
 	"md5": md5.New, "sha1": sha1.New, "sha224": sha256.New224, "sha256": sha256.New,
 	"sha384": sha512.New384, "sha512": sha512.New,
+	"sha3_224": func() hash.Hash { return sha3.New224() }, "sha3_256": func() hash.Hash { return sha3.New256() },
+	"sha3_384": func() hash.Hash { return sha3.New384() }, "sha3_512": func() hash.Hash { return sha3.New512() },
+	"blake2b": func() hash.Hash { h, _ := blake2b.New512(nil); return h },
+	"blake2s": func() hash.Hash { h, _ := blake2s.New256(nil); return h },
 }
 
 // filterHash is Ansible's hash(hashtype='sha1').
@@ -890,7 +918,7 @@ func filterHash(in any, c call) (any, error) {
 	name := pyStr(c.arg(0, "hashtype", "sha1"))
 	h, ok := hashes[name]
 	if !ok {
-		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("hash type %q is not supported (md5, sha1, sha224, sha256, sha384, sha512)", name)}
+		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("hash type %q is not supported (md5, sha1, sha2 and sha3 sizes, blake2b, blake2s)", name)}
 	}
 	sum := h()
 	sum.Write([]byte(pyStr(in)))
@@ -907,21 +935,30 @@ func filterChecksum(in any, _ call) (any, error) {
 func filterPasswordHash(in any, c call) (any, error) {
 	scheme := pyStr(c.arg(0, "hashtype", "sha512"))
 	var id string
+	saltSize := 16
 	switch scheme {
 	case "sha512", "sha512_crypt":
 		id = "6"
 	case "sha256", "sha256_crypt":
 		id = "5"
+	case "md5", "md5_crypt":
+		id, saltSize = "1", 8
 	default:
-		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("password_hash: hash type %q is not supported (sha512, sha256)", scheme)}
+		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("password_hash: hash type %q is not supported (sha512, sha256, md5)", scheme)}
 	}
 	salt, _ := c.arg(1, "salt", nil).(string)
 	if salt == "" {
-		s, err := randomSalt(16)
+		s, err := randomSalt(saltSize)
 		if err != nil {
 			return nil, err
 		}
 		salt = s
+	}
+	if strings.Trim(salt, cryptAlphabet) != "" {
+		return nil, runtimeErr("invalid characters in salt")
+	}
+	if id == "1" {
+		return md5Crypt(pyStr(in), salt), nil
 	}
 	rounds := 0
 	if r, ok := c.arg(3, "rounds", nil).(int); ok {

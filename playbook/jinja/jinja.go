@@ -114,7 +114,11 @@ func (e *Engine) Eval(expr string, vars map[string]any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return toGo(v)
+	g, err := toGo(v)
+	if err != nil {
+		return nil, runtimeError(expr, exec.AsValue(err))
+	}
+	return g, nil
 }
 
 // Conditional evaluates a when, changed_when, failed_when or until value
@@ -339,21 +343,23 @@ func (sc *scope) render(s string, depth int) (any, error) {
 		return nil, err
 	}
 	ctx := sc.context(s, depth)
-	if out, ok := single(t.Root()); ok {
+	out, isSingle := single(t.Root())
+	rewrite(t.Root(), !isSingle)
+	if isSingle {
 		v := sc.evaluate(t, out.Expression, ctx)
 		if v.IsError() {
 			return nil, runtimeError(s, v)
 		}
 		g, err := toGo(v)
 		if err != nil {
-			return nil, &Error{Kind: Runtime, Template: s, Msg: err.Error()}
+			return nil, runtimeError(s, exec.AsValue(err))
 		}
 		if str, ok := g.(string); ok && yieldsText(out.Expression) {
 			return str, nil
 		}
 		return concatOne(g), nil
 	}
-	text, err := t.ExecuteToString(ctx)
+	text, err := execute(t, ctx)
 	if err != nil {
 		return nil, runtimeError(s, exec.AsValue(err))
 	}
@@ -369,7 +375,8 @@ func (sc *scope) text(s string, depth int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	out, err := t.ExecuteToString(sc.context(s, depth))
+	rewrite(t.Root(), true)
+	out, err := execute(t, sc.context(s, depth))
 	if err != nil {
 		return "", runtimeError(s, exec.AsValue(err))
 	}
@@ -387,6 +394,7 @@ func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
 	if !ok {
 		return nil, &Error{Kind: Syntax, Template: expr, Msg: "not a single expression"}
 	}
+	rewrite(t.Root(), false)
 	v := sc.evaluate(t, out.Expression, sc.context(src, depth))
 	if v.IsError() {
 		return nil, runtimeError(expr, v)
@@ -394,8 +402,14 @@ func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
 	return v, nil
 }
 
-// evaluate evaluates one expression node of t.
-func (sc *scope) evaluate(t *exec.Template, expr nodes.Expression, ctx *exec.Context) *exec.Value {
+// evaluate evaluates one expression node of t. A panic of gonja (integer
+// division by zero) becomes an error value.
+func (sc *scope) evaluate(t *exec.Template, expr nodes.Expression, ctx *exec.Context) (v *exec.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			v = exec.AsValue(&Error{Kind: Runtime, Msg: fmt.Sprint(r)})
+		}
+	}()
 	loader, _ := loaders.NewMemoryLoader(map[string]string{"/t": ""})
 	ev := &exec.Evaluator{
 		Config: sc.e.cfg,
@@ -409,6 +423,16 @@ func (sc *scope) evaluate(t *exec.Template, expr nodes.Expression, ctx *exec.Con
 		Loader: loader,
 	}
 	return ev.Eval(expr)
+}
+
+// execute renders t; a panic of gonja becomes an error.
+func execute(t *exec.Template, ctx *exec.Context) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: Runtime, Msg: fmt.Sprint(r)}
+		}
+	}()
+	return t.ExecuteToString(ctx)
 }
 
 // conditional evaluates one condition.
