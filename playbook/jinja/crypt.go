@@ -105,16 +105,19 @@ func repeatTo(block []byte, n int) []byte {
 	return out
 }
 
+// put24 writes n characters of the crypt base64 of three bytes.
+func put24(b *strings.Builder, b2, b1, b0 byte, n int) {
+	w := uint(b2)<<16 | uint(b1)<<8 | uint(b0)
+	for range n {
+		b.WriteByte(cryptAlphabet[w&0x3f])
+		w >>= 6
+	}
+}
+
 // cryptEncode writes a SHA-crypt digest in its permuted base64.
 func cryptEncode(d []byte) string {
 	var b strings.Builder
-	put := func(b2, b1, b0 byte, n int) {
-		w := uint(b2)<<16 | uint(b1)<<8 | uint(b0)
-		for range n {
-			b.WriteByte(cryptAlphabet[w&0x3f])
-			w >>= 6
-		}
-	}
+	put := func(b2, b1, b0 byte, n int) { put24(&b, b2, b1, b0, n) }
 	third := len(d) / 3
 	for i := range third {
 		t := [3]int{i, i + third, i + 2*third}
@@ -173,13 +176,7 @@ func md5Crypt(key, salt string) string {
 		final = h.Sum(nil)
 	}
 	var b strings.Builder
-	put := func(b2, b1, b0 byte, n int) {
-		w := uint(b2)<<16 | uint(b1)<<8 | uint(b0)
-		for range n {
-			b.WriteByte(cryptAlphabet[w&0x3f])
-			w >>= 6
-		}
-	}
+	put := func(b2, b1, b0 byte, n int) { put24(&b, b2, b1, b0, n) }
 	for i := range 5 {
 		j := i + 12
 		if i == 4 {

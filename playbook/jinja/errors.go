@@ -1,6 +1,9 @@
 package jinja
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Kind classes the errors of templating.
 type Kind int
@@ -31,6 +34,16 @@ type Error struct {
 
 // Error returns the message, as Ansible words it where it can.
 func (e *Error) Error() string { return e.Msg }
+
+// unsupportedPrefix starts the message of every Unsupported error, which
+// is how it is recognised after gonja has flattened it into text.
+const unsupportedPrefix = "remotectl does not support "
+
+// unsupported returns an Unsupported error: what is valid for Ansible but
+// beyond what remotectl implements.
+func unsupported(format string, a ...any) error {
+	return &Error{Kind: Unsupported, Msg: unsupportedPrefix + fmt.Sprintf(format, a...)}
+}
 
 // asError is errors.As for *Error.
 func asError(err error, target **Error) bool { return errors.As(err, target) }

@@ -918,7 +918,7 @@ func filterHash(in any, c call) (any, error) {
 	name := pyStr(c.arg(0, "hashtype", "sha1"))
 	h, ok := hashes[name]
 	if !ok {
-		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("hash type %q is not supported (md5, sha1, sha2 and sha3 sizes, blake2b, blake2s)", name)}
+		return nil, unsupported("hash type %q (it has md5, sha1, sha224 to sha512, sha3_224 to sha3_512, blake2b, blake2s)", name)
 	}
 	sum := h()
 	sum.Write([]byte(pyStr(in)))
@@ -944,7 +944,7 @@ func filterPasswordHash(in any, c call) (any, error) {
 	case "md5", "md5_crypt":
 		id, saltSize = "1", 8
 	default:
-		return nil, &Error{Kind: Unsupported, Msg: fmt.Sprintf("password_hash: hash type %q is not supported (sha512, sha256, md5)", scheme)}
+		return nil, unsupported("password_hash type %q (it has sha512, sha256, md5)", scheme)
 	}
 	salt, _ := c.arg(1, "salt", nil).(string)
 	if salt == "" {

@@ -183,10 +183,10 @@ func testArgs(_ *exec.Evaluator, params *exec.VarArgs) (*exec.VarArgs, error) { 
 // rewriteTestCalls turns `is name(a, k=v)` into
 // `is name __remotectl_test_args__(a, k=v)` for Ansible's tests, so that
 // gonja parses the argument list as a call and the test receives every
-// argument; ok is false when there is nothing to rewrite.
-func rewriteTestCalls(s string) (string, bool) {
+// argument.
+func rewriteTestCalls(s string) string {
 	if strings.Contains(s, "\r") {
-		return s, false
+		return s
 	}
 	stream := tokens.LexAll(s, config.New())
 	var toks []*tokens.Token
@@ -212,10 +212,10 @@ func rewriteTestCalls(s string) (string, bool) {
 		last = pos
 	}
 	if last == 0 {
-		return s, false
+		return s
 	}
 	b.WriteString(s[last:])
-	return b.String(), true
+	return b.String()
 }
 
 // scope is one rendering: the variables, the templated values of those
@@ -235,7 +235,7 @@ func newScope(e *Engine, vars map[string]any) *scope {
 func (sc *scope) parse(s string) (*exec.Template, error) {
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
-	src, _ := rewriteTestCalls(s)
+	src := rewriteTestCalls(s)
 	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
 	if err != nil {
 		return nil, err
@@ -603,8 +603,11 @@ func runtimeError(s string, v *exec.Value) error {
 		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("object has no attribute '%s'", name)}
 	}
 	kind := Runtime
-	if reOwnUndefined.MatchString(msg) {
+	switch {
+	case reOwnUndefined.MatchString(msg):
 		kind = Undefined
+	case strings.Contains(msg, unsupportedPrefix):
+		kind = Unsupported
 	}
 	if m := reGonjaPrefix.FindStringSubmatch(msg); m != nil {
 		msg = m[1] + " " + m[2] + ": " + msg[len(m[0]):]

@@ -76,14 +76,13 @@ func compilePython(pattern string, ignorecase, multiline bool) (*regexp.Regexp, 
 	}
 	re, err := regexp.Compile(src)
 	if err != nil {
-		return nil, &Error{Kind: Unsupported, Template: pattern, Msg: fmt.Sprintf("regular expression %q: %v", pattern, err)}
+		return nil, unsupported("regular expression %q: %v", pattern, err)
 	}
 	return re, nil
 }
 
 func unsupportedRegex(pattern, what string) error {
-	return &Error{Kind: Unsupported, Template: pattern,
-		Msg: fmt.Sprintf("regular expression %q uses a %s, which Go's RE2 engine cannot run; rewrite it without", pattern, what)}
+	return unsupported("regular expression %q: it uses a %s, which Go's RE2 engine cannot run; rewrite it without", pattern, what)
 }
 
 // pythonReplacement turns a re.sub replacement (\1, \g<name>, \g<1>,

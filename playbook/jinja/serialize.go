@@ -327,7 +327,7 @@ func filterToYAML(in any, c call) (any, error) {
 	if f, ok := c.kw["default_flow_style"]; ok && f != nil {
 		o.flow = false
 		if truthy(f) {
-			return nil, &Error{Kind: Unsupported, Msg: "to_yaml: default_flow_style=True is not supported"}
+			return nil, unsupported("to_yaml with default_flow_style=True")
 		}
 	}
 	return pyYAML(in, o), nil

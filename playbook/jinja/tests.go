@@ -1,7 +1,6 @@
 package jinja
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -235,7 +234,7 @@ func testVersion(in any, c call) (bool, error) {
 	case "strict":
 		cmp, err = compareStrict(a, b)
 	default:
-		return false, &Error{Kind: Unsupported, Msg: fmt.Sprintf("version_type %q is not supported (loose, strict)", kind)}
+		return false, unsupported("version_type %q (it has loose and strict)", kind)
 	}
 	if err != nil {
 		return false, err
