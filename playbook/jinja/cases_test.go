@@ -52,7 +52,7 @@ func oracleVars() map[string]any {
 // oracleCases is the table rendered by the engine and by ansible-playbook.
 // A line is a template (the msg of a debug task) or, after "when: ", a
 // conditional (the when of a task).
-var oracleCases = strings.Split(strings.TrimSpace(`
+var oracleCases = append(strings.Split(strings.TrimSpace(`
 {{ num }}
 {{ neg }}
 {{ flt }}
@@ -480,6 +480,7 @@ when: str | regex_search('World')
 when: str | regex_search('zzz')
 when: (str | length) > 5
 when: num == 42
+when: num == 42
 when: num > 100
 when: t
 when: f
@@ -504,4 +505,6 @@ when: not f
 when: lazy == 'Hello World!'
 when: empty
 when: users | selectattr('admin') | list | length == 2
-`), "\n")
+`), "\n"),
+	// Expressions over several lines, as YAML block scalars give them.
+	"{{ [num,\n  neg] }}", "{{ num == 42 and\n t }}", "when: num == 42 and\n  t\n", "when: (lst | length)\n  > 3", "x\n{{ num }}\n")

@@ -281,8 +281,12 @@ func (sc *scope) lookup(name string, depth int) (any, bool) {
 	return v, true
 }
 
-// deep templates every string held in v.
+// deep templates every string held in v; v itself is returned, not a
+// copy, when it holds no template.
 func (sc *scope) deep(v any, depth int) (any, error) {
+	if !holdsTemplate(v) {
+		return v, nil
+	}
 	switch x := v.(type) {
 	case string:
 		if !IsTemplate(x) {
@@ -313,6 +317,27 @@ func (sc *scope) deep(v any, depth int) (any, error) {
 	return v, nil
 }
 
+// holdsTemplate reports whether v is or holds a string with Jinja2 syntax.
+func holdsTemplate(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return IsTemplate(x)
+	case []any:
+		for _, item := range x {
+			if holdsTemplate(item) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, item := range x {
+			if holdsTemplate(item) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (sc *scope) checkDepth(s string, depth int) error {
 	if depth > maxDepth {
 		return &Error{Kind: Recursion, Template: s, Msg: fmt.Sprintf("templates nest more than %d deep", maxDepth)}
@@ -338,7 +363,7 @@ func (sc *scope) render(s string, depth int) (any, error) {
 			}
 		}
 	}
-	t, err := sc.parse(escapeBackslashes(s))
+	t, err := sc.parse(prepare(s, true))
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +396,7 @@ func (sc *scope) text(s string, depth int) (string, error) {
 	if !IsTemplate(s) {
 		return s, nil
 	}
-	t, err := sc.parse(s)
+	t, err := sc.parse(prepare(s, false))
 	if err != nil {
 		return "", err
 	}
@@ -386,7 +411,7 @@ func (sc *scope) text(s string, depth int) (string, error) {
 // eval evaluates the bare expression expr.
 func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
 	src := "{{ " + expr + " }}"
-	t, err := sc.parse(src)
+	t, err := sc.parse(prepare(src, false))
 	if err != nil {
 		return nil, &Error{Kind: Syntax, Template: expr, Msg: syntaxMessage(err)}
 	}
@@ -484,11 +509,13 @@ func yieldsText(expr nodes.Expression) bool {
 	return false
 }
 
-// escapeBackslashes doubles the backslashes of the string literals inside
-// {{ }}, as Ansible does before Jinja2 parses a task's template, so that
-// '\d' written in YAML reaches the filter as \d.
-func escapeBackslashes(s string) string {
-	if !strings.Contains(s, "\\") || !strings.Contains(s, "{{") {
+// prepare readies s for gonja. Newlines inside {{ }} (outside string
+// literals) become spaces, as gonja's parser stops at them where Jinja2
+// does not. With escape, the backslashes of string literals inside {{ }}
+// are doubled, as Ansible does before Jinja2 parses a task's template, so
+// that '\d' written in YAML reaches the filter as \d.
+func prepare(s string, escape bool) string {
+	if !strings.Contains(s, "{{") || !strings.ContainsAny(s, "\\\n") {
 		return s
 	}
 	var b strings.Builder
@@ -498,7 +525,7 @@ func escapeBackslashes(s string) string {
 		c := s[i]
 		switch {
 		case quote != 0:
-			if c == '\\' {
+			if c == '\\' && escape {
 				b.WriteString("\\\\")
 				if i+1 < len(s) {
 					i++
@@ -510,7 +537,11 @@ func escapeBackslashes(s string) string {
 				}
 				continue
 			}
-			if c == quote {
+			if c == '\\' && i+1 < len(s) {
+				b.WriteByte(c)
+				i++
+				c = s[i]
+			} else if c == quote {
 				quote = 0
 			}
 		case !inVar && strings.HasPrefix(s[i:], "{{"):
@@ -525,6 +556,8 @@ func escapeBackslashes(s string) string {
 			continue
 		case inVar && (c == '\'' || c == '"'):
 			quote = c
+		case inVar && (c == '\n' || c == '\r'):
+			c = ' '
 		}
 		b.WriteByte(c)
 	}

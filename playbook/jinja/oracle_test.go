@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -158,11 +159,14 @@ func TestAnsibleOracle(t *testing.T) {
 	}
 	got := runAnsible(t, bin)
 	if *update {
-		b, err := json.MarshalIndent(got, "", "  ")
-		if err != nil {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(got); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(goldenPath, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(goldenPath, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
