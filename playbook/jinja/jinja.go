@@ -141,6 +141,40 @@ func (e *Engine) Conditional(cond any, vars map[string]any) (bool, error) {
 	return sc.conditional(cond)
 }
 
+// Check validates template s without rendering it: its syntax, and that
+// every filter and test it calls exists. It is what a playbook's
+// validation runs on each templated string, before any connection.
+func (e *Engine) Check(s string) error {
+	return e.check(s, prepare(s, true))
+}
+
+// CheckExpr is Check for a bare expression (a when or until).
+func (e *Engine) CheckExpr(expr string) error {
+	return e.check(expr, prepare("{{ "+expr+" }}", false))
+}
+
+func (e *Engine) check(orig, src string) error {
+	if !IsTemplate(src) {
+		return nil
+	}
+	t, err := newScope(e, nil).parse(src)
+	if err != nil {
+		return err
+	}
+	rw := rewrite(t.Root(), false)
+	for _, name := range rw.filters {
+		if !e.env.Filters.Exists(name) {
+			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the filter '%s'", name)}
+		}
+	}
+	for _, name := range rw.tests {
+		if !e.env.Tests.Exists(name) {
+			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the test '%s'", name)}
+		}
+	}
+	return nil
+}
+
 // Names returns the top-level variable names template s may read, in
 // order of first appearance: every identifier in its expressions that is
 // not a Jinja2 keyword. It over-approximates (attribute and filter names

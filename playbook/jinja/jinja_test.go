@@ -153,3 +153,34 @@ func TestShaCryptVectors(t *testing.T) {
 		}
 	}
 }
+
+func TestCheck(t *testing.T) {
+	e := New()
+	for _, tc := range []struct {
+		src  string
+		expr bool
+		kind Kind // 0: valid
+	}{
+		{"{{ x | default('a') | upper }}", false, 0},
+		{"plain", false, 0},
+		{"{{ x | json_query('a') }}", false, Unsupported},
+		{"{% if x is version('1', '>') %}{% endif %}", false, 0},
+		{"{{ x is frobnicated }}", false, Unsupported},
+		{"{{ x | }}", false, Syntax},
+		{"x is defined and x | bool", true, 0},
+		{"x ==", true, Syntax},
+	} {
+		check := e.Check
+		if tc.expr {
+			check = e.CheckExpr
+		}
+		err := check(tc.src)
+		var je *Error
+		switch {
+		case tc.kind == 0 && err != nil:
+			t.Errorf("%s: %v", tc.src, err)
+		case tc.kind != 0 && (!errors.As(err, &je) || je.Kind != tc.kind):
+			t.Errorf("%s: got %v, want kind %d", tc.src, err, tc.kind)
+		}
+	}
+}

@@ -22,6 +22,8 @@ import (
 type rewriter struct {
 	text bool
 	seen map[uintptr]bool
+	// calls collects the filters and tests the template calls.
+	filters, tests []string
 }
 
 // Names of the engine's internal filters the rewriter calls.
@@ -40,10 +42,12 @@ var (
 	outType   = reflect.TypeFor[nodes.Output]()
 )
 
-// rewrite adjusts the template root in place.
-func rewrite(root *nodes.Template, text bool) {
+// rewrite adjusts the template root in place and returns the rewriter,
+// which lists the filters and tests called.
+func rewrite(root *nodes.Template, text bool) *rewriter {
 	rw := &rewriter{text: text, seen: map[uintptr]bool{}}
 	rw.walk(reflect.ValueOf(root))
+	return rw
 }
 
 func (rw *rewriter) walk(v reflect.Value) {
@@ -63,6 +67,12 @@ func (rw *rewriter) walk(v reflect.Value) {
 			if f := v.Field(i); f.CanSet() {
 				rw.field(f)
 			}
+		}
+		switch call := v.Addr().Interface().(type) {
+		case *nodes.FilterCall:
+			rw.filters = append(rw.filters, call.Name)
+		case *nodes.TestCall:
+			rw.tests = append(rw.tests, call.Name)
 		}
 		if v.Type() == outType && rw.text {
 			out := v.Addr().Interface().(*nodes.Output)
