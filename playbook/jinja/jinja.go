@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/nikolalohinski/gonja/v2/builtins"
 	"github.com/nikolalohinski/gonja/v2/config"
@@ -23,6 +24,34 @@ const maxDepth = 40
 type Engine struct {
 	cfg *config.Config
 	env *exec.Environment
+
+	mu    sync.Mutex
+	cache map[cacheKey]*compiled
+}
+
+// maxCached bounds the parsed templates an Engine keeps.
+const maxCached = 8192
+
+// mode is how a template is used: as a value, as text, as an expression.
+type mode int
+
+const (
+	modeValue mode = iota
+	modeText
+	modeExpr
+)
+
+type cacheKey struct {
+	src  string
+	mode mode
+}
+
+// compiled is a template parsed and rewritten, ready to run any number of
+// times, concurrently.
+type compiled struct {
+	t      *exec.Template
+	single *nodes.Output // its only node, when it is one {{ expression }}
+	names  []string      // the variables it may read
 }
 
 // New returns an Engine with Jinja2's builtins and Ansible's filters and
@@ -44,7 +73,7 @@ func New() *Engine {
 	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
 	ctx.Set(testArgsFunc, testArgs)
 	ctx.Set("none", nil)
-	return &Engine{cfg: cfg, env: &exec.Environment{
+	return &Engine{cfg: cfg, cache: map[cacheKey]*compiled{}, env: &exec.Environment{
 		Context:           ctx,
 		Filters:           filters,
 		Tests:             tests,
@@ -157,7 +186,7 @@ func (e *Engine) check(orig, src string) error {
 	if !IsTemplate(src) {
 		return nil
 	}
-	t, err := newScope(e, nil).parse(src)
+	t, err := e.parse(src)
 	if err != nil {
 		return err
 	}
@@ -265,8 +294,42 @@ func newScope(e *Engine, vars map[string]any) *scope {
 	return &scope{e: e, vars: vars, resolved: map[string]any{}, active: map[string]bool{}}
 }
 
+// compile parses s for mode m, or returns it from the cache.
+func (e *Engine) compile(s string, m mode) (*compiled, error) {
+	key := cacheKey{s, m}
+	e.mu.Lock()
+	c, ok := e.cache[key]
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	src := prepare(s, m == modeValue)
+	if m == modeExpr {
+		src = prepare("{{ "+s+" }}", false)
+	}
+	t, err := e.parse(src)
+	if err != nil {
+		return nil, err
+	}
+	out, isSingle := single(t.Root())
+	if m == modeExpr && !isSingle {
+		return nil, &Error{Kind: Syntax, Template: s, Msg: "not a single expression"}
+	}
+	rewrite(t.Root(), m == modeText || !isSingle)
+	c = &compiled{t: t, names: Names(src)}
+	if isSingle && m != modeText {
+		c.single = out
+	}
+	e.mu.Lock()
+	if len(e.cache) < maxCached {
+		e.cache[key] = c
+	}
+	e.mu.Unlock()
+	return c, nil
+}
+
 // parse parses s as a template.
-func (sc *scope) parse(s string) (*exec.Template, error) {
+func (e *Engine) parse(s string) (*exec.Template, error) {
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
 	src := rewriteTestCalls(s)
@@ -274,17 +337,17 @@ func (sc *scope) parse(s string) (*exec.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := exec.NewTemplate("/t", sc.e.cfg, loader, sc.e.env)
+	t, err := exec.NewTemplate("/t", e.cfg, loader, e.env)
 	if err != nil {
 		return nil, &Error{Kind: Syntax, Template: s, Msg: syntaxMessage(err)}
 	}
 	return t, nil
 }
 
-// context returns the variables s may read, each templated.
-func (sc *scope) context(s string, depth int) *exec.Context {
+// context returns the variables names, each templated.
+func (sc *scope) context(names []string, depth int) *exec.Context {
 	data := map[string]any{}
-	for _, name := range Names(s) {
+	for _, name := range names {
 		if v, ok := sc.lookup(name, depth); ok {
 			data[name] = v
 		}
@@ -397,15 +460,13 @@ func (sc *scope) render(s string, depth int) (any, error) {
 			}
 		}
 	}
-	t, err := sc.parse(prepare(s, true))
+	c, err := sc.e.compile(s, modeValue)
 	if err != nil {
 		return nil, err
 	}
-	ctx := sc.context(s, depth)
-	out, isSingle := single(t.Root())
-	rewrite(t.Root(), !isSingle)
-	if isSingle {
-		v := sc.evaluate(t, out.Expression, ctx)
+	ctx := sc.context(c.names, depth)
+	if out := c.single; out != nil {
+		v := sc.evaluate(out.Expression, ctx)
 		if v.IsError() {
 			return nil, runtimeError(s, v)
 		}
@@ -418,7 +479,7 @@ func (sc *scope) render(s string, depth int) (any, error) {
 		}
 		return concatOne(g), nil
 	}
-	text, err := execute(t, ctx)
+	text, err := execute(c.t, ctx)
 	if err != nil {
 		return nil, runtimeError(s, exec.AsValue(err))
 	}
@@ -430,12 +491,11 @@ func (sc *scope) text(s string, depth int) (string, error) {
 	if !IsTemplate(s) {
 		return s, nil
 	}
-	t, err := sc.parse(prepare(s, false))
+	c, err := sc.e.compile(s, modeText)
 	if err != nil {
 		return "", err
 	}
-	rewrite(t.Root(), true)
-	out, err := execute(t, sc.context(s, depth))
+	out, err := execute(c.t, sc.context(c.names, depth))
 	if err != nil {
 		return "", runtimeError(s, exec.AsValue(err))
 	}
@@ -444,17 +504,15 @@ func (sc *scope) text(s string, depth int) (string, error) {
 
 // eval evaluates the bare expression expr.
 func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
-	src := "{{ " + expr + " }}"
-	t, err := sc.parse(prepare(src, false))
+	c, err := sc.e.compile(expr, modeExpr)
 	if err != nil {
-		return nil, &Error{Kind: Syntax, Template: expr, Msg: syntaxMessage(err)}
+		var je *Error
+		if asError(err, &je) {
+			je.Template = expr
+		}
+		return nil, err
 	}
-	out, ok := single(t.Root())
-	if !ok {
-		return nil, &Error{Kind: Syntax, Template: expr, Msg: "not a single expression"}
-	}
-	rewrite(t.Root(), false)
-	v := sc.evaluate(t, out.Expression, sc.context(src, depth))
+	v := sc.evaluate(c.single.Expression, sc.context(c.names, depth))
 	if v.IsError() {
 		return nil, runtimeError(expr, v)
 	}
@@ -463,7 +521,7 @@ func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
 
 // evaluate evaluates one expression node of t. A panic of gonja (integer
 // division by zero) becomes an error value.
-func (sc *scope) evaluate(t *exec.Template, expr nodes.Expression, ctx *exec.Context) (v *exec.Value) {
+func (sc *scope) evaluate(expr nodes.Expression, ctx *exec.Context) (v *exec.Value) {
 	defer func() {
 		if r := recover(); r != nil {
 			v = exec.AsValue(&Error{Kind: Runtime, Msg: fmt.Sprint(r)})

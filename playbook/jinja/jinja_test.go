@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -38,6 +39,14 @@ func TestRenderTypes(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s = %#v, want %#v", tc.tmpl, got, tc.want)
 		}
+	}
+}
+
+func TestUnsafe(t *testing.T) {
+	vars := map[string]any{"out": map[string]any{"stdout": Unsafe("{{ secret }}")}, "secret": "s3cr3t"}
+	got, err := New().Render("{{ out.stdout }}", vars)
+	if err != nil || got != "{{ secret }}" {
+		t.Errorf("got %#v, %v; an Unsafe value must not be templated", got, err)
 	}
 }
 
@@ -128,9 +137,14 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := e.Render("{{ xs | map('string') | join(',') }}", map[string]any{"xs": []any{i, i + 1}})
+			vars := map[string]any{"xs": []any{i, i + 1}}
+			got, err := e.Render("{{ xs | map('string') | join(',') }}", vars)
 			if err != nil || got == "" {
 				t.Errorf("render: %v %v", got, err)
+			}
+			text, err := e.RenderText("{% for x in xs %}{{ x * 2 }} {% endfor %}", vars)
+			if want := fmt.Sprintf("%d %d ", 2*i, 2*i+2); err != nil || text != want {
+				t.Errorf("text: %q %v, want %q", text, err, want)
 			}
 		}()
 	}

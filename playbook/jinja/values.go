@@ -86,12 +86,19 @@ func keyOf(k *exec.Value) any {
 	return g
 }
 
+// Unsafe is a string that is never templated, as Ansible's AnsibleUnsafe:
+// callers wrap data from hosts (facts, registered results) in it so that a
+// "{{" in a command's output stays text.
+type Unsafe string
+
 // normalize converts Go data given by callers (int64, []string,
 // map[string]string, ...) into the forms the filters work on.
 func normalize(v any) any {
 	switch x := v.(type) {
 	case nil, bool, int, float64, string:
 		return x
+	case Unsafe:
+		return string(x)
 	case []any:
 		out := make([]any, len(x))
 		for i, item := range x {
