@@ -385,6 +385,13 @@ items: {{ words }}
 {{ num | string | length }}
 {{ flt | int + 1 }}
 {{ '%s-%s' | format('a', 'b') }}
+{{ '%5.2f|%-4d|%x|%r' | format(3.14159, 7, 255, 'q') }}
+{{ {'text': 'word ' * 30, 'short': 'x'} | to_nice_yaml }}
+{{ ['word ' * 25] | to_yaml }}
+{{ {'a': {'b': ['long words ' * 9, 'x']}} | to_nice_yaml }}
+{{ {'a': {'b': 'plain words ' * 9}} | to_yaml }}
+{{ ('it''s ' * 20) | to_yaml }}
+{{ ("it's " * 20) | to_yaml }}
 {{ 'Hello %s' % 'you' }}
 {{ 'a,b' | split(',') | list }}
 {{ users | map(attribute='uid') | max }}

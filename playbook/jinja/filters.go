@@ -133,6 +133,7 @@ func ansibleFilters() map[string]exec.FilterFunction {
 		"first": filterFirst, "last": filterLast, "lower": filterLower, "upper": filterUpper,
 		"trim": filterTrim, "replace": filterReplace, "join": filterJoin, "reverse": filterReverse,
 	}
+	own["format"] = func(in any, c call) (any, error) { return percentFormat(pyStr(in), c.args) }
 	out := map[string]exec.FilterFunction{}
 	for name, f := range own {
 		out[name] = adapt(f, false)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -349,7 +350,7 @@ func pyYAML(v any, o yamlOpts) string {
 	var b strings.Builder
 	if isScalar(v) {
 		// PyYAML ends a document that is a lone plain scalar with "...".
-		out := yamlScalar(v, false)
+		out := foldYAML(yamlScalar(v, false), 0, o.indent)
 		b.WriteString(out + "\n")
 		if !strings.HasPrefix(out, "'") && !strings.HasPrefix(out, `"`) {
 			b.WriteString("...\n")
@@ -392,23 +393,89 @@ func isLeaf(v any) bool {
 	return true
 }
 
-// flowYAML writes a collection of scalars in flow style.
-func flowYAML(v any) string {
+// widthYAML is PyYAML's best_width: past it, scalars fold at spaces.
+const widthYAML = 80
+
+// foldYAML folds a plain or single-quoted scalar s that starts at column
+// col as PyYAML does: a single space met past widthYAML becomes a line
+// break and indent spaces.
+func foldYAML(s string, col, indent int) string {
+	if strings.HasPrefix(s, `"`) {
+		return s
+	}
+	lo, hi := 0, len(s)
+	if strings.HasPrefix(s, "'") {
+		lo, hi = 1, len(s)-1
+	}
+	var b strings.Builder
+	b.WriteString(s[:lo])
+	col += lo
+	for i := lo; i < hi; {
+		j := i
+		if s[i] == ' ' {
+			for j < hi && s[j] == ' ' {
+				j++
+			}
+			if j-i == 1 && col > widthYAML && i != lo && j != hi {
+				b.WriteString("\n" + strings.Repeat(" ", indent))
+				col = indent
+			} else {
+				b.WriteString(s[i:j])
+				col += j - i
+			}
+			i = j
+			continue
+		}
+		for j < hi && s[j] != ' ' {
+			j++
+		}
+		b.WriteString(s[i:j])
+		col += utf8.RuneCountInString(s[i:j])
+		i = j
+	}
+	b.WriteString(s[hi:])
+	return b.String()
+}
+
+// endColumn is the column after writing s from column col.
+func endColumn(s string, col int) int {
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return utf8.RuneCountInString(s[i+1:])
+	}
+	return col + utf8.RuneCountInString(s)
+}
+
+// flowYAML writes a collection of scalars in flow style, starting at
+// column col inside a block indented by outer.
+func flowYAML(v any, col, outer, step int) string {
+	var b strings.Builder
+	indent := outer + 2*step
+	write := func(s string) {
+		b.WriteString(s)
+		col = endColumn(s, col)
+	}
 	switch x := v.(type) {
 	case []any:
-		parts := make([]string, len(x))
+		write("[")
 		for i, item := range x {
-			parts[i] = yamlScalar(item, true)
+			if i > 0 {
+				write(", ")
+			}
+			write(foldYAML(yamlScalar(item, true), col, indent))
 		}
-		return "[" + strings.Join(parts, ", ") + "]"
+		write("]")
 	case map[string]any:
-		parts := []string{}
-		for _, k := range sortedKeys(x) {
-			parts = append(parts, yamlScalar(k, true)+": "+yamlScalar(x[k], true))
+		write("{")
+		for i, k := range sortedKeys(x) {
+			if i > 0 {
+				write(", ")
+			}
+			write(yamlScalar(k, true) + ": ")
+			write(foldYAML(yamlScalar(x[k], true), col, indent))
 		}
-		return "{" + strings.Join(parts, ", ") + "}"
+		write("}")
 	}
-	return yamlScalar(v, true)
+	return b.String()
 }
 
 // writeYAML writes the collection v, its lines indented by col spaces;
@@ -421,20 +488,22 @@ func writeYAML(b *strings.Builder, v any, o yamlOpts, col int, inline bool) {
 	}
 	if isLeaf(v) && (o.flow || isEmpty(v)) {
 		pad(true)
-		b.WriteString(flowYAML(v) + "\n")
+		b.WriteString(flowYAML(v, col, col, o.indent) + "\n")
 		return
 	}
 	switch x := v.(type) {
 	case map[string]any:
 		for i, k := range sortedKeys(x) {
 			pad(i == 0)
-			b.WriteString(yamlScalar(k, false) + ":")
+			key := yamlScalar(k, false)
+			b.WriteString(key + ":")
 			item := x[k]
+			at := col + utf8.RuneCountInString(key) + 2
 			switch {
 			case isScalar(item):
-				b.WriteString(" " + yamlScalar(item, false) + "\n")
+				b.WriteString(" " + foldYAML(yamlScalar(item, false), at, col+o.indent) + "\n")
 			case isLeaf(item) && (o.flow || isEmpty(item)):
-				b.WriteString(" " + flowYAML(item) + "\n")
+				b.WriteString(" " + flowYAML(item, at, col, o.indent) + "\n")
 			default:
 				b.WriteString("\n")
 				if _, isList := item.([]any); isList {
@@ -449,7 +518,7 @@ func writeYAML(b *strings.Builder, v any, o yamlOpts, col int, inline bool) {
 			pad(i == 0)
 			b.WriteString("-")
 			if isScalar(item) {
-				b.WriteString(" " + yamlScalar(item, false) + "\n")
+				b.WriteString(" " + foldYAML(yamlScalar(item, false), col+2, col+o.indent) + "\n")
 				continue
 			}
 			b.WriteString(strings.Repeat(" ", o.indent-1))
