@@ -487,6 +487,12 @@ when: str | regex_search('World')
 when: str | regex_search('zzz')
 when: (str | length) > 5
 when: num == 42
+when: str is search('W\w+')
+when: 'a.b' is match('a\.b')
+when: 'axb' is match('a\.b')
+{{ 'x\\' }}
+{{ 'C:\temp' }}
+{{ 'tab\there' }}
 when: num == 42
 when: num > 100
 when: t
@@ -513,5 +519,19 @@ when: lazy == 'Hello World!'
 when: empty
 when: users | selectattr('admin') | list | length == 2
 `), "\n"),
+	// Template files (the template module): trim_blocks, whitespace
+	// control, trailing newlines, no backslash escaping.
+	"file: line1\n{% for u in users %}\n{{ u.name }}\n{% endfor %}\nend\n",
+	"file: {%- if t %}\n  yes\n{%- endif %}\nafter\n",
+	"file: {# comment #}\nkey={{ num }}\n\n",
+	"file:   {% if t %}x{% endif %}  \n",
+	"file: {% for k, v in dct.items() %}{{ k }}: {{ v }}\n{% endfor %}",
+	"file: {{ users | map(attribute='name') | join('\\n') }}\n",
+	"file: {% raw %}{{ x }}{% endraw %}\n",
+	"file: {% macro m(a) %}<{{ a }}>{% endmacro %}{{ m(1) }}{{ m('b') }}\n",
+	"file: {{ str | regex_replace('\\s', '_') }} {{ lst }} {{ dct }} {{ nothing }} {{ t }}\n",
+	"file: {% for u in users if u.admin %}{{ loop.index }}={{ u.name }}{{ ',' if not loop.last }}{% endfor %}\n",
+	"file: {% set total = lst | sum %}total={{ total }}\n",
+	"file: {{ missing_in_file }}\n",
 	// Expressions over several lines, as YAML block scalars give them.
 	"{{ [num,\n  neg] }}", "{{ num == 42 and\n t }}", "when: num == 42 and\n  t\n", "when: (lst | length)\n  > 3", "x\n{{ num }}\n")

@@ -483,7 +483,7 @@ func (sc *scope) render(s string, depth int) (any, error) {
 	if err != nil {
 		return nil, runtimeError(s, exec.AsValue(err))
 	}
-	return literalIfLooks(text), nil
+	return literalIfLooks(keepNewlines(s, text)), nil
 }
 
 // text is RenderText at a nesting depth.
@@ -499,7 +499,7 @@ func (sc *scope) text(s string, depth int) (string, error) {
 	if err != nil {
 		return "", runtimeError(s, exec.AsValue(err))
 	}
-	return out, nil
+	return keepNewlines(s, out), nil
 }
 
 // eval evaluates the bare expression expr.
@@ -540,6 +540,17 @@ func (sc *scope) evaluate(expr nodes.Expression, ctx *exec.Context) (v *exec.Val
 		Loader: loader,
 	}
 	return ev.Eval(expr)
+}
+
+// keepNewlines gives out as many trailing newlines as src has, as
+// Ansible's preserve_trailing_newlines does after Jinja2 (trim_blocks)
+// took the one after a closing block tag.
+func keepNewlines(src, out string) string {
+	trailing := func(s string) int { return len(s) - len(strings.TrimRight(s, "\n")) }
+	if n := trailing(src) - trailing(out); n > 0 {
+		out += strings.Repeat("\n", n)
+	}
+	return out
 }
 
 // execute renders t; a panic of gonja becomes an error.
@@ -601,54 +612,67 @@ func yieldsText(expr nodes.Expression) bool {
 	return false
 }
 
-// prepare readies s for gonja. Newlines inside {{ }} (outside string
-// literals) become spaces, as gonja's parser stops at them where Jinja2
-// does not. With escape, the backslashes of string literals inside {{ }}
-// are doubled, as Ansible does before Jinja2 parses a task's template, so
-// that '\d' written in YAML reaches the filter as \d.
+// prepare readies s for gonja, whose lexer and parser differ from
+// Jinja2's in three ways this makes up for:
+//   - newlines inside {{ }} (outside string literals) become spaces, as
+//     gonja's parser stops at them;
+//   - a backslash before a character Go's unquoting does not know (\d,
+//     \s, \.) stays a backslash, as in Python;
+//   - with escape, every backslash of a string literal inside {{ }} stays
+//     a backslash, as Ansible doubles them before Jinja2 parses a task's
+//     template, so that '\d' written in YAML reaches the filter as \d.
 func prepare(s string, escape bool) string {
-	if !strings.Contains(s, "{{") || !strings.ContainsAny(s, "\\\n") {
+	if !strings.Contains(s, "{{") && !strings.Contains(s, "{%") || !strings.ContainsAny(s, "\\\n") {
 		return s
 	}
 	var b strings.Builder
-	inVar := false
+	var end string // "}}" or "%}" inside an expression, "" in text
 	var quote byte
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case quote != 0:
-			if c == '\\' && escape {
-				b.WriteString("\\\\")
-				if i+1 < len(s) {
-					i++
-					if s[i] == '\\' {
-						b.WriteString("\\\\")
-					} else {
-						b.WriteByte(s[i])
-					}
-				}
+		case quote != 0 && c == '\\':
+			// A backslash that stays one is written \x5c: gonja's lexer
+			// takes \\' for an escaped quote.
+			next := byte(0)
+			if i+1 < len(s) {
+				next = s[i+1]
+			}
+			switch {
+			case escape && end == "}}":
+				b.WriteString(`\x5c`)
+				continue
+			case next == '\\':
+				b.WriteString(`\x5c`)
+				i++
+				continue
+			case next != 0 && strings.IndexByte("'\"abfnrtvxuU01234567", next) < 0:
+				b.WriteString(`\x5c`)
 				continue
 			}
-			if c == '\\' && i+1 < len(s) {
-				b.WriteByte(c)
+			b.WriteByte(c)
+			if next != 0 {
+				b.WriteByte(next)
 				i++
-				c = s[i]
-			} else if c == quote {
+			}
+			continue
+		case quote != 0:
+			if c == quote {
 				quote = 0
 			}
-		case !inVar && strings.HasPrefix(s[i:], "{{"):
-			inVar = true
-			b.WriteString("{{")
+		case end == "" && (strings.HasPrefix(s[i:], "{{") || strings.HasPrefix(s[i:], "{%")):
+			end = map[byte]string{'{': "}}", '%': "%}"}[s[i+1]]
+			b.WriteString(s[i : i+2])
 			i++
 			continue
-		case inVar && strings.HasPrefix(s[i:], "}}"):
-			inVar = false
-			b.WriteString("}}")
+		case end != "" && strings.HasPrefix(s[i:], end):
+			end = ""
+			b.WriteString(s[i : i+2])
 			i++
 			continue
-		case inVar && (c == '\'' || c == '"'):
+		case end != "" && (c == '\'' || c == '"'):
 			quote = c
-		case inVar && (c == '\n' || c == '\r'):
+		case end == "}}" && (c == '\n' || c == '\r'):
 			c = ' '
 		}
 		b.WriteByte(c)

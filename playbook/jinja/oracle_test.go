@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,12 +40,19 @@ func condition(c string) (string, bool) {
 	return strings.CutPrefix(c, "when: ")
 }
 
+// templateFile returns the template file of a case, or false.
+func templateFile(c string) (string, bool) {
+	return strings.CutPrefix(c, "file: ")
+}
+
 // engineOutcome renders one case with the engine.
 func engineOutcome(e *Engine, c string, vars map[string]any) outcome {
 	var v any
 	var err error
 	if cond, ok := condition(c); ok {
 		v, err = e.Conditional(cond, vars)
+	} else if file, ok := templateFile(c); ok {
+		v, err = e.RenderText(file, vars)
 	} else {
 		v, err = e.Render(c, vars)
 	}
@@ -214,16 +222,23 @@ class CallbackModule(CallbackBase):
 `
 
 // runAnsible renders every case with one ansible-playbook run: a debug
-// task per template, a when per conditional, results read from the json
-// callback.
+// task per template, a when per conditional, a template lookup per
+// template file, results read from the callback.
 func runAnsible(t *testing.T, bin string) []outcome {
 	t.Helper()
+	dir := t.TempDir()
 	tasks := make([]any, len(oracleCases))
 	for i, c := range oracleCases {
-		task := map[string]any{"name": c, "ignore_errors": true}
+		task := map[string]any{"name": fmt.Sprintf("case %d", i), "ignore_errors": true}
 		if cond, ok := condition(c); ok {
 			task["debug"] = map[string]any{"msg": "ran"}
 			task["when"] = cond
+		} else if file, ok := templateFile(c); ok {
+			path := filepath.Join(dir, fmt.Sprintf("case%d.j2", i))
+			if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			task["debug"] = map[string]any{"msg": "{{ lookup('template', '" + path + "') }}"}
 		} else {
 			task["debug"] = map[string]any{"msg": c}
 		}
@@ -233,7 +248,6 @@ func runAnsible(t *testing.T, bin string) []outcome {
 		"hosts": "localhost", "gather_facts": false, "connection": "local",
 		"vars": oracleVars(), "tasks": tasks,
 	}}
-	dir := t.TempDir()
 	book := filepath.Join(dir, "oracle.yml")
 	b, err := json.Marshal(play)
 	if err != nil {
