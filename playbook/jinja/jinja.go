@@ -212,12 +212,10 @@ func Names(s string) []string {
 	if !IsTemplate(s) {
 		return nil
 	}
-	cfg := config.New()
-	stream := tokens.LexAll(s, cfg)
 	seen := map[string]bool{}
 	var names []string
 	prevDot := false
-	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
+	for _, tok := range lex(s) {
 		if tok.Type == tokens.Name && !prevDot && !keywords[tok.Val] && !seen[tok.Val] {
 			seen[tok.Val] = true
 			names = append(names, tok.Val)
@@ -243,6 +241,17 @@ const testArgsFunc = "__remotectl_test_args__"
 // tests to unpack.
 func testArgs(_ *exec.Evaluator, params *exec.VarArgs) (*exec.VarArgs, error) { return params, nil }
 
+// lex returns the tokens of s up to where gonja's lexer stops (it may
+// panic on malformed input: what was read by then is returned).
+func lex(s string) (toks []*tokens.Token) {
+	defer func() { _ = recover() }()
+	stream := tokens.LexAll(s, config.New())
+	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
+		toks = append(toks, tok)
+	}
+	return toks
+}
+
 // rewriteTestCalls turns `is name(a, k=v)` into
 // `is name __remotectl_test_args__(a, k=v)` for Ansible's tests, so that
 // gonja parses the argument list as a call and the test receives every
@@ -251,11 +260,7 @@ func rewriteTestCalls(s string) string {
 	if strings.Contains(s, "\r") {
 		return s
 	}
-	stream := tokens.LexAll(s, config.New())
-	var toks []*tokens.Token
-	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
-		toks = append(toks, tok)
-	}
+	toks := lex(s)
 	var b strings.Builder
 	last := 0
 	for i := 0; i+2 < len(toks); i++ {
@@ -328,8 +333,14 @@ func (e *Engine) compile(s string, m mode) (*compiled, error) {
 	return c, nil
 }
 
-// parse parses s as a template.
-func (e *Engine) parse(s string) (*exec.Template, error) {
+// parse parses s as a template. A panic of gonja's parser (on some
+// malformed input) becomes a syntax error.
+func (e *Engine) parse(s string) (t *exec.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, &Error{Kind: Syntax, Template: s, Msg: "template syntax error: unexpected end of template"}
+		}
+	}()
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
 	src := rewriteTestCalls(s)
@@ -337,7 +348,7 @@ func (e *Engine) parse(s string) (*exec.Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := exec.NewTemplate("/t", e.cfg, loader, e.env)
+	t, err = exec.NewTemplate("/t", e.cfg, loader, e.env)
 	if err != nil {
 		return nil, &Error{Kind: Syntax, Template: s, Msg: syntaxMessage(err)}
 	}
