@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # Real peers the tests drive: OpenSSH's sshd (SSH fleet on loopback), sudo (become),
 # Debian's pywinrm (an independent WinRM client proving our WS-Management test server),
 # promtool (validates the Prometheus output), xmllint (validates the JUnit output against
-# the shape of Jenkins's schema), nginx and dnsmasq (real peers of http, tls and dns checks).
+# the shape of Jenkins's schema), nginx and dnsmasq (real peers of http, tls and dns checks),
+# Debian's ansible-core (the oracle of playbook/jinja's differential test).
 need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
@@ -17,6 +18,7 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 /usr/bin/python3 -c 'import winrm' >/dev/null 2>&1 || need+=(python3-winrm)
+command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
   echo "installing: ${need[*]}"

@@ -1,0 +1,59 @@
+// Package jinja is Ansible's template language for remotectl: Jinja2 (the
+// gonja engine) configured and extended as ansible-core 2.14 configures it,
+// so that the templates of existing playbooks give the same values.
+//
+// Engine.Render templates a task argument or a variable: text without
+// Jinja2 syntax is returned as is; a lone {{ name }} holding a number, a
+// bool or None gives that value; other output is a string, read back as a
+// list, dict or bool when it is a Python or JSON literal of one (Ansible's
+// ansible_eval_concat), except the output of to_json, to_yaml, string and
+// their kin, which stays text. Backslashes in string literals inside {{ }}
+// are doubled first, as Ansible does, so '\d' written in YAML reaches a
+// regex filter as \d. Engine.RenderText renders a template file (always
+// text, trailing newlines kept). Engine.Eval evaluates a bare expression to
+// Go data; Engine.Conditional evaluates when/changed_when/failed_when/until
+// values (bools, strings, lists ANDed) as Ansible's Conditional does.
+//
+// Undefined is strict: reading an undefined variable or attribute is an
+// *Error of Kind Undefined naming it ("'x' is undefined"), unless
+// default/d rescues it or a test (is defined) asks. Variables whose values
+// hold templates are rendered when a template reads them, recursively,
+// with loops and nesting deeper than maxDepth reported as Recursion.
+//
+// Ansible's filters and tests are implemented in Go over plain data (nil,
+// bool, int, float64, string, []any, map[string]any); Jinja2's builtins come
+// from gonja, with those that differ from Python replaced. Python regular
+// expressions run on RE2: what RE2 cannot do (lookaround, backreferences)
+// is refused with an Unsupported error naming the construct. Go maps have
+// no order, so dict keys come out sorted where Python keeps insertion order.
+//
+// Engine.Check and Engine.CheckExpr validate without rendering (syntax,
+// and that every filter and test exists), for validation before any
+// connection; Names lists the variables a template may read.
+//
+// # How the playbook package will call it (the step after this one)
+//
+// One Engine per run, shared by every host (it is safe for concurrent
+// use). In the decoder, text.go's d.text keeps Text{Raw, Pos} and replaces
+// the text/template parse with Engine.Check(raw), turning an *Error into a
+// ParseError at Pos (Kind Syntax: "template syntax error", Unsupported: the
+// filter or test remotectl lacks); checkTemplateNames becomes a loop over
+// Names(raw) against knownNames, reporting only names defined nowhere
+// (Ansible resolves lazily, so set_fact and register names stay known).
+// cond.go's compileExpr keeps the YAML value as written (bool, string or
+// list, no longer joined with &&) and calls Engine.CheckExpr on each
+// string. At run time actionRun.render becomes Engine.Render(t.Raw,
+// r.vars), keeping the native value for arguments that take lists, dicts
+// or numbers and pyStr-like text for the others; Cond.eval becomes
+// Engine.Conditional(value, vars); loop: is Engine.Render of the loop value
+// (a list); the template module uses Engine.RenderText. Ansible's lookups
+// (env, file, pipe...) and magic variables (omit, hostvars) are not part
+// of this package yet: they come with the executor switch, registered as
+// globals by an Engine option, env marking what it reads as secret as
+// text.go's env does today.
+//
+// The differential test runs a table of templates through ansible-playbook
+// (Debian's ansible-core, see scripts/test.sh) in one run and compares; the
+// outputs are kept in testdata/ansible.golden.json so that TestGolden runs
+// without Ansible.
+package jinja

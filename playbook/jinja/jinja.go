@@ -1,0 +1,798 @@
+package jinja
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/nikolalohinski/gonja/v2/builtins"
+	"github.com/nikolalohinski/gonja/v2/config"
+	"github.com/nikolalohinski/gonja/v2/exec"
+	"github.com/nikolalohinski/gonja/v2/loaders"
+	"github.com/nikolalohinski/gonja/v2/nodes"
+	"github.com/nikolalohinski/gonja/v2/tokens"
+)
+
+// maxDepth bounds how deep variables that are templates may refer to
+// other templates before rendering gives up.
+const maxDepth = 40
+
+// Engine renders Jinja2 templates and evaluates conditionals as Ansible
+// (ansible-core 2.14, default settings) does. It holds the filters and
+// tests; it keeps no state between calls and is safe for concurrent use.
+type Engine struct {
+	cfg *config.Config
+	env *exec.Environment
+
+	mu    sync.Mutex
+	cache map[cacheKey]*compiled
+}
+
+// maxCached bounds the parsed templates an Engine keeps.
+const maxCached = 8192
+
+// mode is how a template is used: as a value, as text, as an expression.
+type mode int
+
+const (
+	modeValue mode = iota
+	modeText
+	modeExpr
+)
+
+type cacheKey struct {
+	src  string
+	mode mode
+}
+
+// compiled is a template parsed and rewritten, ready to run any number of
+// times, concurrently.
+type compiled struct {
+	t      *exec.Template
+	single *nodes.Output // its only node, when it is one {{ expression }}
+	names  []string      // the variables it may read
+}
+
+// New returns an Engine with Jinja2's builtins and Ansible's filters and
+// tests, configured as Ansible configures Jinja2: strict undefined,
+// trim_blocks, trailing newlines kept.
+func New() *Engine {
+	cfg := config.New()
+	cfg.StrictUndefined = true
+	cfg.TrimBlocks = true
+	cfg.KeepTrailingNewline = true
+	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
+	for name, fn := range ansibleFilters() {
+		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{name: fn}))
+	}
+	tests := exec.NewTestSet(map[string]exec.TestFunction{}).Update(builtins.Tests)
+	for name, fn := range ansibleTests() {
+		tests.Update(exec.NewTestSet(map[string]exec.TestFunction{name: fn}))
+	}
+	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
+	ctx.Set(testArgsFunc, testArgs)
+	ctx.Set("none", nil)
+	return &Engine{cfg: cfg, cache: map[cacheKey]*compiled{}, env: &exec.Environment{
+		Context:           ctx,
+		Filters:           filters,
+		Tests:             tests,
+		ControlStructures: builtins.ControlStructures,
+		Methods:           methods(),
+	}}
+}
+
+// strMethods are the Python str methods gonja implements.
+var strMethods = []string{
+	"capitalize", "casefold", "center", "count", "endswith", "expandtabs", "find", "format", "index",
+	"isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "isidentifier", "islower", "isnumeric",
+	"isprintable", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition",
+	"removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit",
+	"rstrip", "splitlines", "startswith", "strip", "swapcase", "title", "translate", "upper", "zfill",
+}
+
+// methods are gonja's methods of Python types, with str.split as
+// Python's (no separator splits on runs of whitespace).
+func methods() exec.Methods {
+	m := builtins.Methods
+	str := map[string]exec.Method[string]{}
+	for _, name := range strMethods {
+		if fn, ok := m.Str.Get(name); ok {
+			str[name] = fn
+		}
+	}
+	str["split"] = func(self string, _ *exec.Value, params *exec.VarArgs) (any, error) {
+		c, err := goArgs(params)
+		if err != nil {
+			return nil, err
+		}
+		return filterSplit(self, c)
+	}
+	m.Str = exec.NewMethodSet(str)
+	return m
+}
+
+// IsTemplate reports whether s holds Jinja2 syntax ({{ }}, {% %} or
+// {# #}); a string that does not is never templated.
+func IsTemplate(s string) bool {
+	return strings.Contains(s, "{{") || strings.Contains(s, "{%") || strings.Contains(s, "{#")
+}
+
+// Render templates s with vars as Ansible templates a task argument or a
+// variable: a string without Jinja2 syntax is returned unchanged; the
+// output of a template is a string, except that output which reads as a
+// Python list, dict or boolean literal ("[1, 2]", "{'a': 1}", "True") is
+// that value, as Ansible's ansible_eval_concat makes it. So "{{ users }}"
+// is the list itself, "{{ 1 + 1 }}" is the string "2" and "{{ none }}" is
+// "". Variables whose values are templates are rendered when read.
+func (e *Engine) Render(s string, vars map[string]any) (any, error) {
+	return newScope(e, vars).render(s, 0)
+}
+
+// RenderText templates a template file: the output is always text, with
+// its trailing newlines, as Ansible's template module writes it.
+func (e *Engine) RenderText(s string, vars map[string]any) (string, error) {
+	return newScope(e, vars).text(s, 0)
+}
+
+// Eval evaluates a bare Jinja2 expression ("x | length > 2", no braces)
+// and returns its value as Go data: nil, bool, int, float64, string,
+// []any or map[string]any.
+func (e *Engine) Eval(expr string, vars map[string]any) (any, error) {
+	v, err := newScope(e, vars).eval(expr, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, err := toGo(v)
+	if err != nil {
+		return nil, runtimeError(expr, exec.AsValue(err))
+	}
+	return g, nil
+}
+
+// Conditional evaluates a when, changed_when, failed_when or until value
+// as Ansible does: a bool is itself; null and "" are true; a list is true
+// when every item is (evaluated in order, stopping at the first false);
+// a string is a bare expression (a template in it is rendered first, and a
+// non-string result is judged by Python truthiness); other values by
+// Python truthiness. An undefined variable is an error, not false.
+func (e *Engine) Conditional(cond any, vars map[string]any) (bool, error) {
+	sc := newScope(e, vars)
+	if list, ok := cond.([]any); ok {
+		for _, c := range list {
+			ok, err := sc.conditional(c)
+			if err != nil || !ok {
+				return false, err
+			}
+		}
+		return true, nil
+	}
+	return sc.conditional(cond)
+}
+
+// Check validates template s without rendering it: its syntax, and that
+// every filter and test it calls exists. It is what a playbook's
+// validation runs on each templated string, before any connection.
+func (e *Engine) Check(s string) error {
+	return e.check(s, prepare(s, true))
+}
+
+// CheckExpr is Check for a bare expression (a when or until).
+func (e *Engine) CheckExpr(expr string) error {
+	return e.check(expr, prepare("{{ "+expr+" }}", false))
+}
+
+func (e *Engine) check(orig, src string) error {
+	if !IsTemplate(src) {
+		return nil
+	}
+	t, err := e.parse(src)
+	if err != nil {
+		return err
+	}
+	rw := rewrite(t.Root(), false)
+	for _, name := range rw.filters {
+		if !e.env.Filters.Exists(name) {
+			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the filter '%s'", name)}
+		}
+	}
+	for _, name := range rw.tests {
+		if !e.env.Tests.Exists(name) {
+			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the test '%s'", name)}
+		}
+	}
+	return nil
+}
+
+// Names returns the top-level variable names template s may read, in
+// order of first appearance: every identifier in its expressions that is
+// not a Jinja2 keyword. It over-approximates (attribute and filter names
+// are identifiers too); callers check names against what is defined.
+func Names(s string) []string {
+	if !IsTemplate(s) {
+		return nil
+	}
+	seen := map[string]bool{}
+	var names []string
+	prevDot := false
+	for _, tok := range lex(s) {
+		if tok.Type == tokens.Name && !prevDot && !keywords[tok.Val] && !seen[tok.Val] {
+			seen[tok.Val] = true
+			names = append(names, tok.Val)
+		}
+		prevDot = tok.Type == tokens.Dot
+	}
+	return names
+}
+
+var keywords = map[string]bool{
+	"and": true, "or": true, "not": true, "in": true, "is": true, "if": true, "else": true, "elif": true,
+	"endif": true, "for": true, "endfor": true, "set": true, "endset": true, "true": true, "false": true,
+	"none": true, "True": true, "False": true, "None": true, "macro": true, "endmacro": true, "block": true,
+	"endblock": true, "raw": true, "endraw": true, "with": true, "endwith": true, "filter": true,
+	"endfilter": true, "recursive": true, "loop": true, "include": true, "import": true, "from": true,
+	"as": true, "call": true, "endcall": true,
+}
+
+// testArgsFunc is the function rewriteTestCalls wraps test arguments in.
+const testArgsFunc = "__remotectl_test_args__"
+
+// testArgs returns the arguments of a test call as one value, for the
+// tests to unpack.
+func testArgs(_ *exec.Evaluator, params *exec.VarArgs) (*exec.VarArgs, error) { return params, nil }
+
+// lex returns the tokens of s up to where gonja's lexer stops (it may
+// panic on malformed input: what was read by then is returned).
+func lex(s string) (toks []*tokens.Token) {
+	defer func() { _ = recover() }()
+	stream := tokens.LexAll(s, config.New())
+	for tok := stream.Current(); tok != nil && !stream.End(); tok = stream.Next() {
+		toks = append(toks, tok)
+	}
+	return toks
+}
+
+// rewriteTestCalls turns `is name(a, k=v)` into
+// `is name __remotectl_test_args__(a, k=v)` for Ansible's tests, so that
+// gonja parses the argument list as a call and the test receives every
+// argument.
+func rewriteTestCalls(s string) string {
+	if strings.Contains(s, "\r") {
+		return s
+	}
+	toks := lex(s)
+	var b strings.Builder
+	last := 0
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].Type != tokens.Is {
+			continue
+		}
+		j := i + 1
+		if toks[j].Type == tokens.Not {
+			j++
+		}
+		if j+1 >= len(toks) || toks[j].Type != tokens.Name || toks[j+1].Type != tokens.LeftParenthesis || !ownTests[toks[j].Val] {
+			continue
+		}
+		pos := toks[j+1].Pos
+		b.WriteString(s[last:pos])
+		b.WriteString(" " + testArgsFunc)
+		last = pos
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// scope is one rendering: the variables, the templated values of those
+// already read, and the names being templated (to detect loops).
+type scope struct {
+	e        *Engine
+	vars     map[string]any
+	resolved map[string]any
+	active   map[string]bool
+}
+
+func newScope(e *Engine, vars map[string]any) *scope {
+	return &scope{e: e, vars: vars, resolved: map[string]any{}, active: map[string]bool{}}
+}
+
+// compile parses s for mode m, or returns it from the cache.
+func (e *Engine) compile(s string, m mode) (*compiled, error) {
+	key := cacheKey{s, m}
+	e.mu.Lock()
+	c, ok := e.cache[key]
+	e.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	src := prepare(s, m == modeValue)
+	if m == modeExpr {
+		src = prepare("{{ "+s+" }}", false)
+	}
+	t, err := e.parse(src)
+	if err != nil {
+		return nil, err
+	}
+	out, isSingle := single(t.Root())
+	if m == modeExpr && !isSingle {
+		return nil, &Error{Kind: Syntax, Template: s, Msg: "not a single expression"}
+	}
+	rewrite(t.Root(), m == modeText || !isSingle)
+	c = &compiled{t: t, names: Names(src)}
+	if isSingle && m != modeText {
+		c.single = out
+	}
+	e.mu.Lock()
+	if len(e.cache) < maxCached {
+		e.cache[key] = c
+	}
+	e.mu.Unlock()
+	return c, nil
+}
+
+// parse parses s as a template. A panic of gonja's parser (on some
+// malformed input) becomes a syntax error.
+func (e *Engine) parse(s string) (t *exec.Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, &Error{Kind: Syntax, Template: s, Msg: "template syntax error: unexpected end of template"}
+		}
+	}()
+	// gonja reads a test's arguments as one value: calls with several
+	// (version('2', operator='ge')) are rewritten into one.
+	src := rewriteTestCalls(s)
+	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
+	if err != nil {
+		return nil, err
+	}
+	t, err = exec.NewTemplate("/t", e.cfg, loader, e.env)
+	if err != nil {
+		return nil, &Error{Kind: Syntax, Template: s, Msg: syntaxMessage(err)}
+	}
+	return t, nil
+}
+
+// context returns the variables names, each templated.
+func (sc *scope) context(names []string, depth int) *exec.Context {
+	data := map[string]any{}
+	for _, name := range names {
+		if v, ok := sc.lookup(name, depth); ok {
+			data[name] = v
+		}
+	}
+	return exec.NewContext(data)
+}
+
+// lookup returns variable name, templated: a value that cannot be
+// templated becomes an error value, raised only if the template reads it.
+func (sc *scope) lookup(name string, depth int) (any, bool) {
+	if v, ok := sc.resolved[name]; ok {
+		return v, true
+	}
+	raw, ok := sc.vars[name]
+	if !ok {
+		return nil, false
+	}
+	if sc.active[name] {
+		return exec.AsValue(&Error{Kind: Recursion, Name: name, Msg: fmt.Sprintf("recursive loop detected in template: variable '%s' refers to itself", name)}), true
+	}
+	sc.active[name] = true
+	v, err := sc.deep(raw, depth+1)
+	delete(sc.active, name)
+	if err != nil {
+		return exec.AsValue(err), true
+	}
+	sc.resolved[name] = v
+	return v, true
+}
+
+// deep templates every string held in v; v itself is returned, not a
+// copy, when it holds no template.
+func (sc *scope) deep(v any, depth int) (any, error) {
+	if !holdsTemplate(v) {
+		return v, nil
+	}
+	switch x := v.(type) {
+	case string:
+		if !IsTemplate(x) {
+			return x, nil
+		}
+		return sc.render(x, depth)
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			r, err := sc.deep(item, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			r, err := sc.deep(item, depth)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// holdsTemplate reports whether v is or holds a string with Jinja2 syntax.
+func holdsTemplate(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return IsTemplate(x)
+	case []any:
+		for _, item := range x {
+			if holdsTemplate(item) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, item := range x {
+			if holdsTemplate(item) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (sc *scope) checkDepth(s string, depth int) error {
+	if depth > maxDepth {
+		return &Error{Kind: Recursion, Template: s, Msg: fmt.Sprintf("templates nest more than %d deep", maxDepth)}
+	}
+	return nil
+}
+
+// render is Render at a nesting depth.
+func (sc *scope) render(s string, depth int) (any, error) {
+	if !IsTemplate(s) {
+		return s, nil
+	}
+	if err := sc.checkDepth(s, depth); err != nil {
+		return nil, err
+	}
+	// Ansible passes a lone variable holding a number, a bool or None
+	// through untouched.
+	if m := reSingleVar.FindStringSubmatch(s); m != nil {
+		if raw, ok := sc.vars[m[1]]; ok {
+			switch raw := normalize(raw).(type) {
+			case nil, bool, int, float64:
+				return raw, nil
+			}
+		}
+	}
+	c, err := sc.e.compile(s, modeValue)
+	if err != nil {
+		return nil, err
+	}
+	ctx := sc.context(c.names, depth)
+	if out := c.single; out != nil {
+		v := sc.evaluate(out.Expression, ctx)
+		if v.IsError() {
+			return nil, runtimeError(s, v)
+		}
+		g, err := toGo(v)
+		if err != nil {
+			return nil, runtimeError(s, exec.AsValue(err))
+		}
+		if str, ok := g.(string); ok && yieldsText(out.Expression) {
+			return str, nil
+		}
+		return concatOne(g), nil
+	}
+	text, err := execute(c.t, ctx)
+	if err != nil {
+		return nil, runtimeError(s, exec.AsValue(err))
+	}
+	return literalIfLooks(keepNewlines(s, text)), nil
+}
+
+// text is RenderText at a nesting depth.
+func (sc *scope) text(s string, depth int) (string, error) {
+	if !IsTemplate(s) {
+		return s, nil
+	}
+	c, err := sc.e.compile(s, modeText)
+	if err != nil {
+		return "", err
+	}
+	out, err := execute(c.t, sc.context(c.names, depth))
+	if err != nil {
+		return "", runtimeError(s, exec.AsValue(err))
+	}
+	return keepNewlines(s, out), nil
+}
+
+// eval evaluates the bare expression expr.
+func (sc *scope) eval(expr string, depth int) (*exec.Value, error) {
+	c, err := sc.e.compile(expr, modeExpr)
+	if err != nil {
+		var je *Error
+		if asError(err, &je) {
+			je.Template = expr
+		}
+		return nil, err
+	}
+	v := sc.evaluate(c.single.Expression, sc.context(c.names, depth))
+	if v.IsError() {
+		return nil, runtimeError(expr, v)
+	}
+	return v, nil
+}
+
+// evaluate evaluates one expression node of t. A panic of gonja (integer
+// division by zero) becomes an error value.
+func (sc *scope) evaluate(expr nodes.Expression, ctx *exec.Context) (v *exec.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			v = exec.AsValue(&Error{Kind: Runtime, Msg: fmt.Sprint(r)})
+		}
+	}()
+	loader, _ := loaders.NewMemoryLoader(map[string]string{"/t": ""})
+	ev := &exec.Evaluator{
+		Config: sc.e.cfg,
+		Environment: &exec.Environment{
+			Context:           sc.e.env.Context.Inherit().Update(ctx),
+			Filters:           sc.e.env.Filters,
+			Tests:             sc.e.env.Tests,
+			ControlStructures: sc.e.env.ControlStructures,
+			Methods:           sc.e.env.Methods,
+		},
+		Loader: loader,
+	}
+	return ev.Eval(expr)
+}
+
+// keepNewlines gives out as many trailing newlines as src has, as
+// Ansible's preserve_trailing_newlines does after Jinja2 (trim_blocks)
+// took the one after a closing block tag.
+func keepNewlines(src, out string) string {
+	trailing := func(s string) int { return len(s) - len(strings.TrimRight(s, "\n")) }
+	if n := trailing(src) - trailing(out); n > 0 {
+		out += strings.Repeat("\n", n)
+	}
+	return out
+}
+
+// execute renders t; a panic of gonja becomes an error.
+func execute(t *exec.Template, ctx *exec.Context) (out string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: Runtime, Msg: fmt.Sprint(r)}
+		}
+	}()
+	return t.ExecuteToString(ctx)
+}
+
+// conditional evaluates one condition.
+func (sc *scope) conditional(c any) (bool, error) {
+	switch x := c.(type) {
+	case nil:
+		return true, nil
+	case bool:
+		return x, nil
+	case string:
+		if x == "" {
+			return true, nil
+		}
+		expr := x
+		if IsTemplate(x) {
+			r, err := sc.render(x, 0)
+			if err != nil {
+				return false, err
+			}
+			s, ok := r.(string)
+			if !ok || s == "" {
+				return truthy(r), nil
+			}
+			expr = s
+		}
+		v, err := sc.eval(expr, 0)
+		if err != nil {
+			return false, err
+		}
+		return v.IsTrue(), nil
+	}
+	return truthy(c), nil
+}
+
+// reSingleVar matches a template that is one variable name.
+var reSingleVar = regexp.MustCompile(`^\{\{\s*(\w*)\s*\}\}$`)
+
+// yieldsText reports whether expr ends with a filter whose output Ansible
+// keeps as text (its STRING_TYPE_FILTERS), never read back as a literal.
+func yieldsText(expr nodes.Expression) bool {
+	f, ok := expr.(*nodes.FilteredExpression)
+	if !ok || len(f.Filters) == 0 {
+		return false
+	}
+	switch f.Filters[len(f.Filters)-1].Name {
+	case "string", "to_json", "to_nice_json", "to_yaml", "to_nice_yaml", "ppretty", "json":
+		return true
+	}
+	return false
+}
+
+// prepare readies s for gonja, whose lexer and parser differ from
+// Jinja2's in three ways this makes up for:
+//   - newlines inside {{ }} (outside string literals) become spaces, as
+//     gonja's parser stops at them;
+//   - a backslash before a character Go's unquoting does not know (\d,
+//     \s, \.) stays a backslash, as in Python;
+//   - with escape, every backslash of a string literal inside {{ }} stays
+//     a backslash, as Ansible doubles them before Jinja2 parses a task's
+//     template, so that '\d' written in YAML reaches the filter as \d.
+func prepare(s string, escape bool) string {
+	if !strings.Contains(s, "{{") && !strings.Contains(s, "{%") || !strings.ContainsAny(s, "\\\n") {
+		return s
+	}
+	var b strings.Builder
+	var end string // "}}" or "%}" inside an expression, "" in text
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == '\\':
+			// A backslash that stays one is written \x5c: gonja's lexer
+			// takes \\' for an escaped quote.
+			next := byte(0)
+			if i+1 < len(s) {
+				next = s[i+1]
+			}
+			switch {
+			case escape && end == "}}":
+				b.WriteString(`\x5c`)
+				continue
+			case next == '\\':
+				b.WriteString(`\x5c`)
+				i++
+				continue
+			case next != 0 && strings.IndexByte("'\"abfnrtvxuU01234567", next) < 0:
+				b.WriteString(`\x5c`)
+				continue
+			}
+			b.WriteByte(c)
+			if next != 0 {
+				b.WriteByte(next)
+				i++
+			}
+			continue
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case end == "" && (strings.HasPrefix(s[i:], "{{") || strings.HasPrefix(s[i:], "{%")):
+			end = map[byte]string{'{': "}}", '%': "%}"}[s[i+1]]
+			b.WriteString(s[i : i+2])
+			i++
+			continue
+		case end != "" && strings.HasPrefix(s[i:], end):
+			end = ""
+			b.WriteString(s[i : i+2])
+			i++
+			continue
+		case end != "" && (c == '\'' || c == '"'):
+			quote = c
+		case end == "}}" && (c == '\n' || c == '\r'):
+			c = ' '
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// single returns the only node of root when it is one {{ expression }}.
+func single(root *nodes.Template) (*nodes.Output, bool) {
+	if root == nil || root.Parent != nil || len(root.Nodes) != 1 {
+		return nil, false
+	}
+	out, ok := root.Nodes[0].(*nodes.Output)
+	if !ok || out.Condition != nil {
+		return nil, false
+	}
+	return out, true
+}
+
+// concatOne is ansible_eval_concat for a template that is one expression
+// of value v: the text of v, read back as a Python literal when it looks
+// like a list, dict or bool. Lists, dicts and bools so stay themselves,
+// numbers become their text and None the empty string.
+func concatOne(v any) any {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool, []any, map[string]any:
+		return x
+	case string:
+		return literalIfLooks(x)
+	}
+	return pyStr(v)
+}
+
+// literalIfLooks reads s as a Python literal when it starts with [ or { or
+// is True or False, and returns s itself when it is not one.
+func literalIfLooks(s string) any {
+	if !strings.HasPrefix(s, "[") && !strings.HasPrefix(s, "{") && s != "True" && s != "False" {
+		return s
+	}
+	if v, ok := parseLiteral(s); ok {
+		return v
+	}
+	return s
+}
+
+var (
+	reUndefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]+)"|'(\w+)' is undefined`)
+	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '?([^' ]+)'? not found|has no attribute '([^']+)'`)
+	reOwnUndefined  = regexp.MustCompile(`sequence was empty|Mandatory variable`)
+	reGonjaPrefix   = regexp.MustCompile(`^.*invalid call to (filter|test) '([^']+)': `)
+)
+
+func firstGroup(m []string) string {
+	for _, g := range m[1:] {
+		if g != "" {
+			return g
+		}
+	}
+	return ""
+}
+
+// runtimeError turns the error value gonja produced into an *Error.
+func runtimeError(s string, v *exec.Value) error {
+	var own *Error
+	if err, ok := v.Interface().(error); ok && asError(err, &own) {
+		return own
+	}
+	msg := v.Error()
+	if m := reUndefinedName.FindStringSubmatch(msg); m != nil {
+		name := firstGroup(m)
+		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("'%s' is undefined", name)}
+	}
+	if m := reNoAttribute.FindStringSubmatch(msg); m != nil {
+		name := firstGroup(m)
+		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("object has no attribute '%s'", name)}
+	}
+	kind := Runtime
+	switch {
+	case reOwnUndefined.MatchString(msg):
+		kind = Undefined
+	case strings.Contains(msg, unsupportedPrefix):
+		kind = Unsupported
+	}
+	if m := reGonjaPrefix.FindStringSubmatch(msg); m != nil {
+		msg = m[1] + " " + m[2] + ": " + msg[len(m[0]):]
+	}
+	return &Error{Kind: kind, Template: s, Msg: msg}
+}
+
+// isUndefined reports whether the error value v stands for an undefined
+// variable or attribute.
+func isUndefined(v *exec.Value) bool {
+	if !v.IsError() {
+		return false
+	}
+	var own *Error
+	if err, ok := v.Interface().(error); ok && asError(err, &own) {
+		return own.Kind == Undefined
+	}
+	msg := v.Error()
+	return reUndefinedName.MatchString(msg) || reNoAttribute.MatchString(msg) || reOwnUndefined.MatchString(msg)
+}
+
+func syntaxMessage(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "failed to parse template") {
+		return "template syntax error: " + msg[i+2:]
+	}
+	return msg
+}

@@ -1,0 +1,200 @@
+package jinja
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+)
+
+func TestRenderTypes(t *testing.T) {
+	e := New()
+	vars := map[string]any{
+		"n": int64(7), "names": []string{"a", "b"}, "labels": map[string]string{"k": "v"},
+		"nothing": nil, "ok": true, "tmpl": "{{ n * 2 }}",
+	}
+	for _, tc := range []struct {
+		tmpl string
+		want any
+	}{
+		{"plain {text}", "plain {text}"},
+		{"{{ n }}", 7},
+		{"{{ ok }}", true},
+		{"{{ nothing }}", nil},
+		{"{{ names }}", []any{"a", "b"}},
+		{"{{ labels }}", map[string]any{"k": "v"}},
+		{"{{ n + 1 }}", "8"},
+		{"{{ tmpl }}", "14"},
+		{"n={{ n }} {{ names }}", "n=7 ['a', 'b']"},
+		{"[{{ n }}, 1]", []any{7, 1}},
+		{"{{ labels | to_json }}", `{"k": "v"}`},
+		{"{{ none }}", ""},
+	} {
+		got, err := e.Render(tc.tmpl, vars)
+		if err != nil {
+			t.Errorf("%s: %v", tc.tmpl, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s = %#v, want %#v", tc.tmpl, got, tc.want)
+		}
+	}
+}
+
+func TestUnsafe(t *testing.T) {
+	vars := map[string]any{"out": map[string]any{"stdout": Unsafe("{{ secret }}")}, "secret": "s3cr3t"}
+	got, err := New().Render("{{ out.stdout }}", vars)
+	if err != nil || got != "{{ secret }}" {
+		t.Errorf("got %#v, %v; an Unsafe value must not be templated", got, err)
+	}
+}
+
+func TestRenderText(t *testing.T) {
+	got, err := New().RenderText("{% for h in hosts %}\n{{ h }} {{ port | default(22) }}\n{% endfor %}\n", map[string]any{"hosts": []any{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a 22\nb 22\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestEval(t *testing.T) {
+	got, err := New().Eval("xs | map('int') | sum + 1", map[string]any{"xs": []any{"1", "2"}})
+	if err != nil || got != 4 {
+		t.Errorf("got %#v, %v; want 4", got, err)
+	}
+}
+
+func TestConditional(t *testing.T) {
+	e := New()
+	vars := map[string]any{"x": 1, "s": "false", "out": map[string]any{"rc": 0, "changed": true}}
+	for _, tc := range []struct {
+		cond any
+		want bool
+	}{
+		{true, true}, {false, false}, {nil, true}, {"", true},
+		{"x == 1", true}, {"s", true}, {"s | bool", false}, {"{{ s }}", false},
+		{"out is changed and out.rc == 0", true},
+		{[]any{"x == 1", "x > 0"}, true},
+		{[]any{"x == 2", "undefined_var"}, false}, // stops at the first false
+		{1, true}, {0, false},
+	} {
+		got, err := e.Conditional(tc.cond, vars)
+		if err != nil || got != tc.want {
+			t.Errorf("%#v = %v, %v; want %v", tc.cond, got, err, tc.want)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := New()
+	vars := map[string]any{"a": "{{ b }}", "b": "{{ a }}", "d": map[string]any{}}
+	for _, tc := range []struct {
+		tmpl string
+		kind Kind
+		name string
+	}{
+		{"{{ missing }}", Undefined, "missing"},
+		{"x {{ missing | upper }}", Undefined, "missing"},
+		{"{{ d.key }}", Undefined, "key"},
+		{"{{ a }}", Recursion, "a"},
+		{"{{ 1 +  }}", Syntax, ""},
+		{"{{ 'x' | regex_replace('(?=x)', '') }}", Unsupported, ""},
+		{"{{ 1 // 0 }}", Runtime, ""},
+	} {
+		_, err := e.Render(tc.tmpl, vars)
+		var je *Error
+		if !errors.As(err, &je) {
+			t.Errorf("%s: error %v is not an *Error", tc.tmpl, err)
+			continue
+		}
+		if je.Kind != tc.kind || tc.name != "" && je.Name != tc.name {
+			t.Errorf("%s: kind %d name %q (%v), want kind %d name %q", tc.tmpl, je.Kind, je.Name, err, tc.kind, tc.name)
+		}
+	}
+	if _, err := e.Conditional("missing", nil); !IsUndefined(err) {
+		t.Errorf("when: missing gave %v, want undefined", err)
+	}
+}
+
+func TestNames(t *testing.T) {
+	got := Names("{{ a.b | default(c) }} {% for x in items if x is defined %}{{ x }}{% endfor %}")
+	want := []string{"a", "default", "c", "x", "items", "defined"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Names = %q, want %q", got, want)
+	}
+	if Names("no template") != nil {
+		t.Error("Names of plain text should be nil")
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	e := New()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			vars := map[string]any{"xs": []any{i, i + 1}}
+			got, err := e.Render("{{ xs | map('string') | join(',') }}", vars)
+			if err != nil || got == "" {
+				t.Errorf("render: %v %v", got, err)
+			}
+			text, err := e.RenderText("{% for x in xs %}{{ x * 2 }} {% endfor %}", vars)
+			if want := fmt.Sprintf("%d %d ", 2*i, 2*i+2); err != nil || text != want {
+				t.Errorf("text: %q %v, want %q", text, err, want)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestShaCryptVectors(t *testing.T) {
+	// Checked against Python's crypt.crypt.
+	for _, tc := range []struct {
+		id, salt string
+		rounds   int
+		want     string
+	}{
+		{"6", "saltsalt", 0, "$6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1"},
+		{"5", "saltsalt", 0, "$5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX/G.FBvgkYA.lpPdS5sA"},
+		{"6", "saltsalt", 10000, "$6$rounds=10000$saltsalt$WowrPBpEDVlCoruBosYlrZycTCx3//TyDHYqEhX9DUHHt0XTztUqzQDDUuvUGRA8aUe9p55hcAxeGcu58sm3u."},
+	} {
+		if got := shaCrypt(tc.id, "secret", tc.salt, tc.rounds); got != tc.want {
+			t.Errorf("shaCrypt(%s, %d) = %s, want %s", tc.id, tc.rounds, got, tc.want)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	e := New()
+	for _, tc := range []struct {
+		src  string
+		expr bool
+		kind Kind // 0: valid
+	}{
+		{"{{ x | default('a') | upper }}", false, 0},
+		{"plain", false, 0},
+		{"{{ x | json_query('a') }}", false, Unsupported},
+		{"{% if x is version('1', '>') %}{% endif %}", false, 0},
+		{"{{ x is frobnicated }}", false, Unsupported},
+		{"{{ x | }}", false, Syntax},
+		{"x is defined and x | bool", true, 0},
+		{"x ==", true, Syntax},
+	} {
+		check := e.Check
+		if tc.expr {
+			check = e.CheckExpr
+		}
+		err := check(tc.src)
+		var je *Error
+		switch {
+		case tc.kind == 0 && err != nil:
+			t.Errorf("%s: %v", tc.src, err)
+		case tc.kind != 0 && (!errors.As(err, &je) || je.Kind != tc.kind):
+			t.Errorf("%s: got %v, want kind %d", tc.src, err, tc.kind)
+		}
+	}
+}
