@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -35,7 +37,33 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
+		Cmds:                scriptCmds,
 	})
+}
+
+// scriptCmds are the scripts' own commands:
+//
+//	gone PATTERN   waits (up to 15s) until no process's command line matches
+//	               PATTERN (pgrep -f), and fails if one still does. Processes
+//	               a run stopped may take a moment to be reaped, more so on a
+//	               loaded machine: a single pgrep right away would be flaky.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"gone": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: gone PATTERN")
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			out, err := exec.Command("pgrep", "-a", "-f", args[0]).Output()
+			if err != nil { // pgrep exits 1 when nothing matches
+				return
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("still running after 15s:\n%s", out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	},
 }
 
 // runForTest runs remotectl in-process with captured, non-TTY streams.

@@ -64,6 +64,7 @@ func TestSSHScripts(t *testing.T) {
 			return nil
 		},
 		RequireExplicitExec: true,
+		Cmds:                scriptCmds,
 	})
 }
 
