@@ -33,6 +33,14 @@ func mainExit() int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	// A reader that goes away (remotectl exec … | head -1) must not kill the
+	// run by SIGPIPE: the hosts' work, the report and the run record are
+	// still due. Noticed, the signal turns writes into EPIPE errors, and a
+	// lost main output exits 74. (Commands started here get the default
+	// disposition back, as Go resets caught signals on exec.)
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	go func() {
 		n := 0
 		for range sigs {
