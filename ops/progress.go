@@ -37,6 +37,7 @@ type StatusLine struct {
 	now   func() time.Time           // the clock (time.Now; a fake in tests)
 	text  func(now time.Time) string // the line to draw, called with mu held
 	shown bool                       // the line is on the screen
+	width int                        // the terminal's columns; 0 unknown
 
 	quit, exited chan struct{} // nil until run
 	once         sync.Once
@@ -44,6 +45,15 @@ type StatusLine struct {
 
 func newStatusLine(term io.Writer, now func() time.Time, text func(time.Time) string) *StatusLine {
 	return &StatusLine{term: term, now: now, text: text}
+}
+
+// SetWidth tells the line the terminal's width in columns (0: unknown).
+// The line is cut to fit: one that wraps could not be erased, and every
+// redraw would leave a stale row behind.
+func (s *StatusLine) SetWidth(cols int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.width = cols
 }
 
 // Writer returns w wrapped so that each write first erases the line.
@@ -90,7 +100,11 @@ func (s *StatusLine) Start() {
 func (s *StatusLine) draw() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprint(s.term, eraseLine+s.text(s.now()))
+	text := s.text(s.now())
+	if s.width > 1 {
+		text = report.CutCells(text, s.width-1) // the last column would wrap on some terminals
+	}
+	fmt.Fprint(s.term, eraseLine+text)
 	s.shown = true
 }
 

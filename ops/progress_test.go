@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/remote"
@@ -345,5 +346,20 @@ func TestWantsStatusLine(t *testing.T) {
 		if got := term.WantsStatusLine(); got != c.want {
 			t.Errorf("%s: WantsStatusLine = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestStatusLineCutToTheWidth: a line wider than the terminal would wrap,
+// and \r\033[K erases only its last row: it is cut to fit, with "…".
+func TestStatusLineCutToTheWidth(t *testing.T) {
+	var term bytes.Buffer
+	s := newStatusLine(&term, time.Now, func(time.Time) string {
+		return "1/3 hosts done, 0 failed, 2s elapsed — waiting on a-very-long-host-name.example.com (running)"
+	})
+	s.SetWidth(40)
+	s.draw()
+	got := strings.TrimPrefix(term.String(), eraseLine)
+	if n := utf8.RuneCountInString(got); n != 39 || !strings.HasSuffix(got, "…") {
+		t.Errorf("line %q: %d cells, want 39 ending in …", got, n)
 	}
 }

@@ -95,6 +95,11 @@ func ellipsis(s string, max, tail int) string {
 	return string(runes[:head]) + "…" + string(runes[end:])
 }
 
+// CutCells shortens s to at most max cells, ending it with "…" when it
+// does not fit: a line that wraps on a terminal cannot be erased with
+// \r\033[K, so live lines are cut to the width.
+func CutCells(s string, max int) string { return ellipsis(s, max, 0) }
+
 // padCells pads s with spaces to w cells.
 func padCells(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-cells(s)))

@@ -114,6 +114,11 @@ func (g globals) terminal(io *streams) ops.Terminal {
 // prompt (a key's passphrase) takes it off the screen until answered.
 func drawBelow(io *streams) func(*ops.StatusLine) {
 	return func(s *ops.StatusLine) {
+		width := io.Width // stdout's terminal; standard error's is most likely the same
+		if width <= 0 {
+			width = 80
+		}
+		s.SetWidth(width)
 		io.Err = s.Writer(io.Err)
 		if read := io.ReadSecret; read != nil {
 			io.ReadSecret = s.Prompt(read)
