@@ -293,6 +293,7 @@ func TestAnsibleSSHArgs(t *testing.T) {
 		a ansible_ssh_common_args="-o ProxyCommand='nc -q0 %h %p' -o UserKnownHostsFile=/kh -i /k1 -o IdentityFile=/k2 -o IdentitiesOnly=yes"
 		b ansible_ssh_extra_args="-C -q -o ControlMaster=auto -o ControlPersist=60s -o ServerAliveInterval=30 -p 2222 -l deploy -o ConnectTimeout=7 -o StrictHostKeyChecking=accept-new -J hop"
 		c ansible_ssh_common_args="-o 'StrictHostKeyChecking yes' -oProxyJump=j1,j2"
+		d ansible_ssh_common_args="-o GlobalKnownHostsFile=/dev/null -o IdentityAgent=none"
 	`))
 	a := mustHost(t, inv, "a")
 	equal(t, "a", []any{a.Conn.SSH.ProxyCommand, a.Conn.SSH.KnownHostsFile, a.Conn.SSH.IdentityFiles, a.Conn.SSH.IdentitiesOnly},
@@ -302,6 +303,8 @@ func TestAnsibleSSHArgs(t *testing.T) {
 		[]any{2222, "deploy", 7 * time.Second, "accept-new", "hop"})
 	c := mustHost(t, inv, "c")
 	equal(t, "c", []any{c.Conn.SSH.HostKeyPolicy, c.Conn.SSH.ProxyJump}, []any{"strict", "j1,j2"})
+	d := mustHost(t, inv, "d") // as bench/fleet.sh writes them: no global file (remotectl reads none), no agent
+	equal(t, "d", d.Conn.SSH.IdentityAgent, "none")
 }
 
 func TestAnsibleSSHArgsNotHonouredAreErrors(t *testing.T) {
@@ -312,6 +315,7 @@ func TestAnsibleSSHArgsNotHonouredAreErrors(t *testing.T) {
 		`h ansible_ssh_extra_args="-L 8080:localhost:80"`:                  `-L is an ssh option`,
 		`h ansible_ssh_extra_args="-F /etc/other_config"`:                  `-F is an ssh option`,
 		`h ansible_ssh_common_args="-o UserKnownHostsFile='/a /b'"`:        `one known_hosts file`,
+		`h ansible_ssh_common_args="-o GlobalKnownHostsFile=/etc/kh"`:      `remotectl reads no global known_hosts file`,
 		`h ansible_ssh_common_args="-o StrictHostKeyChecking=maybe"`:       `StrictHostKeyChecking must be`,
 		`h ansible_ssh_common_args="-o Port=ssh"`:                          `Port must be a number`,
 		`h ansible_ssh_common_args="-o ServerAliveInterval=x"`:             `-o ServerAliveInterval: bad value "x"`,

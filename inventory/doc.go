@@ -46,6 +46,7 @@
 //	password             the password itself (prefer password_env)
 //	proxy_jump           jump host(s), as OpenSSH's ProxyJump: "user@host:port,host2"
 //	proxy_command        a command whose stdin/stdout are the connection, as OpenSSH's ProxyCommand
+//	identity_agent       as OpenSSH's IdentityAgent: none, a socket path or $VAR
 //	host_key_policy      strict (default), accept-new, off
 //	known_hosts_file     known_hosts to use instead of ~/.ssh/known_hosts
 //	connect_timeout      a Go duration ("10s", "1m30s") or a number of seconds

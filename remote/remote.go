@@ -79,6 +79,7 @@ type SSHSettings struct {
 	IdentitiesOnly bool
 	ProxyJump      string // "user@host:port,host2" as in OpenSSH
 	ProxyCommand   string // as in OpenSSH (%h %p %r %n %% expanded); ProxyJump wins
+	IdentityAgent  string // as in OpenSSH: "none", a socket path or $VAR; "" ssh_config's, else $SSH_AUTH_SOCK
 	HostKeyPolicy  string // "strict" (default), "accept-new", "off"
 	KnownHostsFile string
 	ConfigFile     string // ssh_config to read; "" means ~/.ssh/config

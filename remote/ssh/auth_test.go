@@ -322,3 +322,19 @@ func TestAuthCertificate(t *testing.T) {
 		t.Errorf("logins = %+v, want two certificate logins", logins)
 	}
 }
+
+// TestTargetIdentityAgentNone: the inventory's IdentityAgent (from
+// ansible_ssh_common_args' -o IdentityAgent=none) turns the agent off, as
+// in ssh_config: its keys are not offered.
+func TestTargetIdentityAgentNone(t *testing.T) {
+	_, agentOnly := remotetest.NewTestKey(t)
+	d := newTestDialer(t, Options{AgentSocket: startAgent(t, agentOnly)})
+	p, err := d.resolveTarget(remote.Target{Name: "h", Address: "127.0.0.1", Port: 22, User: "u"})
+	if err != nil || p.agentSocket == "" {
+		t.Fatalf("without IdentityAgent: agent %q, %v; want the agent", p.agentSocket, err)
+	}
+	p, err = d.resolveTarget(remote.Target{Name: "h", Address: "127.0.0.1", Port: 22, User: "u", SSH: remote.SSHSettings{IdentityAgent: "none"}})
+	if err != nil || p.agentSocket != "" {
+		t.Errorf("IdentityAgent none: agent %q, %v; want no agent", p.agentSocket, err)
+	}
+}

@@ -100,6 +100,9 @@ func (d *Dialer) resolveTarget(t remote.Target) (*hostParams, error) {
 		p.identityFiles = appendUnique(files, p.identityFiles...)
 	}
 	p.identitiesOnly = p.identitiesOnly || t.SSH.IdentitiesOnly
+	if t.SSH.IdentityAgent != "" { // the inventory's (-o IdentityAgent) wins over ssh_config's
+		p.setIdentityAgent(t.SSH.IdentityAgent, d.tokens(p))
+	}
 	// The inventory's ProxyJump or ProxyCommand wins over ssh_config's.
 	switch {
 	case strings.EqualFold(t.SSH.ProxyJump, "none"):
@@ -177,17 +180,24 @@ func (d *Dialer) resolveHost(alias, user string, port int, configFile string) (*
 	}
 	p.knownHostsFiles = d.knownHostsFiles(v, tok)
 	if e, ok := v.entry("identityagent"); ok {
-		switch {
-		case strings.EqualFold(e.value, "none"):
-			p.agentSocket = ""
-		case e.value == "SSH_AUTH_SOCK": // the default
-		case strings.HasPrefix(e.value, "$"):
-			p.agentSocket = os.Getenv(e.value[1:])
-		default:
-			p.agentSocket = expandPath(e.value, tok)
-		}
+		p.setIdentityAgent(e.value, tok)
 	}
 	return p, nil
+}
+
+// setIdentityAgent applies an IdentityAgent value as OpenSSH reads it:
+// "none" turns the agent off, SSH_AUTH_SOCK is the default, $VAR names an
+// environment variable holding the socket, anything else is the socket.
+func (p *hostParams) setIdentityAgent(value string, tok tokens) {
+	switch {
+	case strings.EqualFold(value, "none"):
+		p.agentSocket = ""
+	case value == "SSH_AUTH_SOCK": // the default
+	case strings.HasPrefix(value, "$"):
+		p.agentSocket = os.Getenv(value[1:])
+	default:
+		p.agentSocket = expandPath(value, tok)
+	}
 }
 
 // applyConfig applies the scalar ssh_config settings that the inventory

@@ -21,6 +21,7 @@ func Settings() remote.SettingsSchema {
 			remote.BoolSetting(setIdentitiesOnly, func(t *remote.Target) *bool { return &t.SSH.IdentitiesOnly }),
 			remote.StringSetting(setProxyJump, func(t *remote.Target) *string { return &t.SSH.ProxyJump }),
 			remote.StringSetting(setProxyCommand, func(t *remote.Target) *string { return &t.SSH.ProxyCommand }),
+			remote.StringSetting(setIdentityAgent, func(t *remote.Target) *string { return &t.SSH.IdentityAgent }),
 			remote.StringSetting(setHostKeyPolicy, func(t *remote.Target) *string { return &t.SSH.HostKeyPolicy },
 				"strict", "accept-new", "off"),
 			remote.StringSetting(setKnownHostsFile, func(t *remote.Target) *string { return &t.SSH.KnownHostsFile }),
@@ -61,6 +62,7 @@ const (
 	setIdentitiesOnly = "identities_only"
 	setProxyJump      = "proxy_jump"
 	setProxyCommand   = "proxy_command"
+	setIdentityAgent  = "identity_agent"
 	setHostKeyPolicy  = "host_key_policy"
 	setKnownHostsFile = "known_hosts_file"
 )
@@ -189,6 +191,15 @@ func sshOption(name, key, val string, identities *[]string) (remote.SettingValue
 			return none, fmt.Errorf("%s: StrictHostKeyChecking must be yes, ask, accept-new, no or off, got %q", name, val)
 		}
 		return to(setHostKeyPolicy, policy), nil
+	case k == "identityagent":
+		return to(setIdentityAgent, val), nil
+	case k == "globalknownhostsfile":
+		// remotectl reads no global known_hosts file: "none" or /dev/null
+		// asks for exactly that; another file would be dropped.
+		if v := strings.TrimSpace(val); strings.EqualFold(v, "none") || v == "/dev/null" {
+			return none, nil
+		}
+		return none, fmt.Errorf("%s: GlobalKnownHostsFile %q: remotectl reads no global known_hosts file; name the file with UserKnownHostsFile (one per host)", name, val)
 	case k == "userknownhostsfile":
 		if strings.ContainsAny(strings.TrimSpace(val), " \t") {
 			return none, fmt.Errorf("%s: UserKnownHostsFile %q: remotectl reads one known_hosts file per host", name, val)
