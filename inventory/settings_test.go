@@ -41,7 +41,7 @@ func TestUnknownConnectionKey(t *testing.T) {
 	got := parseErr(t, "inv.yaml", "hosts:\n  a:\n    connection: { qqqqqqqq: 1 }\n")
 	want := `inv.yaml:3:19: unknown key "qqqqqqqq" in the connection of host "a" (expected one of: ` +
 		"password_env, password, connect_timeout, become, become_user, become_password_env, " +
-		"identity_file, identities_only, proxy_jump, proxy_command, host_key_policy, known_hosts_file, " +
+		"identity_file, identities_only, proxy_jump, proxy_command, identity_agent, host_key_policy, known_hosts_file, " +
 		"winrm_https, winrm_insecure, winrm_auth, winrm_shell, winrm_ca_cert, winrm_client_cert, winrm_client_key, " +
 		"winrm_allow_unencrypted, winrm_message_encryption)"
 	equal(t, "error", got, want)
