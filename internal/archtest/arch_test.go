@@ -25,11 +25,12 @@ var allowed = map[string][]string{
 	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret"},
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
+	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},

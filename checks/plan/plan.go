@@ -1,0 +1,330 @@
+// Package plan decides which checks each host of an inventory runs: the
+// checks of the files named on the command line, or, without any, of the
+// files each host's inventory variable "checks" names, kept when their
+// hosts: pattern selects the host, templates executed for the host. It sits
+// above package checks (which knows nothing of inventories) and package
+// inventory, and below the check command, which runs the plans it returns.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// FilesVar is the inventory variable naming a host's check files.
+const FilesVar = "checks"
+
+// UsageError is a plan that cannot be made from how the command was called:
+// no check file, no check, no check for the selected hosts.
+type UsageError struct{ Err error }
+
+func (e UsageError) Error() string { return e.Err.Error() }
+func (e UsageError) Unwrap() error { return e.Err }
+
+// InputError is invalid data: a broken check file, a bad "checks"
+// variable, a hosts: pattern naming no host or group.
+type InputError struct{ Err error }
+
+func (e InputError) Error() string { return e.Err.Error() }
+func (e InputError) Unwrap() error { return e.Err }
+
+// Host is what one host checks.
+type Host struct {
+	Host   *inventory.Host
+	Checks []*checks.Check // the host's checks, templates executed
+	Failed []checks.Result // checks whose templates failed for this host, as errors
+	// Offline: every check is observed from the controller or skipped, so
+	// the host needs no connection.
+	Offline bool
+}
+
+// Run evaluates the host's checks over t (unused when the plan is offline).
+// It returns the context's error when the host's time ran out, so the host
+// is reported as timed out (or cancelled) rather than with partial results.
+func (p *Host) Run(ctx context.Context, t remote.Transport, opts checks.RunOptions) ([]checks.Result, error) {
+	var exec checks.Executor = t
+	if p.Offline {
+		exec = nil
+	}
+	res := slices.Clone(p.Failed)
+	res = append(res, checks.Run(ctx, exec, checks.HostInfo{Name: p.Host.Name, Vars: p.Host.Vars}, p.Checks, opts)...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// New loads the check files and decides which checks each of hosts runs:
+// those from files (or, without files, from the files its inventory
+// variable names) whose hosts: pattern selects it. Hosts no check applies
+// to are left out; none left is a UsageError. Every problem in the files is
+// reported at once, as an InputError.
+func New(inv *inventory.Inventory, hosts []*inventory.Host, files []string) ([]*Host, error) {
+	checksOf, err := source(hosts, files)
+	if err != nil {
+		return nil, err
+	}
+	sel := newSelector(inv)
+	var plans []*Host
+	anyCheck := false
+	for _, h := range hosts {
+		var applicable []*checks.Check
+		for _, c := range checksOf(h) {
+			anyCheck = true
+			ok, err := sel.selects(c, h.Name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				applicable = append(applicable, c)
+			}
+		}
+		if len(applicable) == 0 {
+			continue
+		}
+		// For needs only the checks it renders, whatever suite they came from.
+		rendered, failed := (&checks.Suite{Checks: applicable}).For(checks.HostInfo{Name: h.Name, Vars: h.Vars}, applicable)
+		plans = append(plans, &Host{Host: h, Checks: rendered, Failed: failed, Offline: !needsConnection(rendered)})
+	}
+	switch {
+	case !anyCheck:
+		return nil, UsageError{errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
+	case len(plans) == 0:
+		return nil, UsageError{fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
+	}
+	return plans, nil
+}
+
+// needsConnection reports whether some check is observed on the host.
+func needsConnection(cs []*checks.Check) bool {
+	for _, c := range cs {
+		if !c.Skip && c.From != checks.FromController {
+			return true
+		}
+	}
+	return false
+}
+
+// source loads the check files and returns the checks of each host: every
+// check of files when there are any, else the checks of the files the
+// host's "checks" variable names.
+func source(hosts []*inventory.Host, files []string) (func(*inventory.Host) []*checks.Check, error) {
+	if len(files) > 0 {
+		suite, err := load(files)
+		if err != nil {
+			return nil, err
+		}
+		return func(*inventory.Host) []*checks.Check { return suite.Checks }, nil
+	}
+	perHost := make(map[*inventory.Host][]string, len(hosts))
+	var all []string
+	var errs []error
+	reported := make(map[string]bool) // origins of bad "checks" variables
+	for _, h := range hosts {
+		paths, err := hostFiles(h)
+		if err != nil {
+			if origin := h.VarOrigin(FilesVar); !reported[origin] {
+				reported[origin] = true
+				errs = append(errs, err)
+			}
+			continue
+		}
+		perHost[h] = paths
+		for _, p := range paths {
+			if !slices.Contains(all, p) {
+				all = append(all, p)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, InputError{errors.Join(errs...)}
+	}
+	if len(all) == 0 {
+		return nil, UsageError{fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", FilesVar)}
+	}
+	byFile := make(map[string][]*checks.Check, len(all))
+	for _, p := range all {
+		suite, err := load([]string{p})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		byFile[p] = suite.Checks
+	}
+	if len(errs) > 0 {
+		return nil, InputError{errors.Join(errs...)}
+	}
+	return func(h *inventory.Host) []*checks.Check {
+		var cs []*checks.Check
+		for _, p := range perHost[h] {
+			cs = append(cs, byFile[p]...)
+		}
+		return cs
+	}, nil
+}
+
+// load loads check files; any problem is an InputError.
+func load(paths []string) (*checks.Suite, error) {
+	suite, err := checks.Load(paths)
+	if err != nil {
+		return nil, InputError{err}
+	}
+	return suite, nil
+}
+
+// hostFiles returns the check files a host's "checks" variable names: a
+// list of paths, or one path.
+func hostFiles(h *inventory.Host) ([]string, error) {
+	v, ok := h.Vars[FilesVar]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	bad := func() error {
+		where := "of host " + h.Name
+		if origin := h.VarOrigin(FilesVar); origin != "" {
+			where = "from " + origin
+		}
+		return fmt.Errorf("the variable %q %s must be a list of check file paths, not %s; hint: checks: [web.yaml, base.yaml]",
+			FilesVar, where, describeValue(v))
+	}
+	switch v := v.(type) {
+	case string:
+		return []string{v}, nil
+	case []any:
+		paths := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok || s == "" {
+				return nil, bad()
+			}
+			paths = append(paths, s)
+		}
+		return paths, nil
+	}
+	return nil, bad()
+}
+
+// describeValue names a variable's value in an error message.
+func describeValue(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list holding something other than paths"
+	}
+	return fmt.Sprintf("%v", v)
+}
+
+// selector evaluates the hosts: patterns of checks against the inventory,
+// each pattern once.
+type selector struct {
+	inv  *inventory.Inventory
+	sets map[string]map[string]bool // pattern -> names of the hosts it selects
+}
+
+func newSelector(inv *inventory.Inventory) *selector {
+	return &selector{inv: inv, sets: make(map[string]map[string]bool)}
+}
+
+// selects reports whether check c applies to the host called name. A
+// pattern naming no known host or group is an InputError at the check's
+// position; a glob, regex or range matching nothing selects no host.
+func (s *selector) selects(c *checks.Check, name string) (bool, error) {
+	if strings.TrimSpace(c.Hosts) == "" {
+		return true, nil
+	}
+	set, ok := s.sets[c.Hosts]
+	if !ok {
+		hosts, err := s.inv.Select(c.Hosts, "")
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
+			return false, InputError{fmt.Errorf("%s: hosts: %w", c.Pos, err)}
+		}
+		set = make(map[string]bool, len(hosts))
+		for _, h := range hosts {
+			set[h.Name] = true
+		}
+		s.sets[c.Hosts] = set
+	}
+	return set[name], nil
+}
+
+// Unplanned returns the names of the hosts that have no plan.
+func Unplanned(hosts []*inventory.Host, plans []*Host) []string {
+	planned := make(map[*inventory.Host]bool, len(plans))
+	for _, p := range plans {
+		planned[p.Host] = true
+	}
+	var names []string
+	for _, h := range hosts {
+		if !planned[h] {
+			names = append(names, h.Name)
+		}
+	}
+	return names
+}
+
+func foldHosts(hosts []*inventory.Host) string {
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	return nodeset.Fold(names)
+}
+
+// Dialer returns d for the hosts of plans that need a connection; the
+// others, whose checks are all observed from the controller, get a
+// transport that refuses every use, without connecting.
+func Dialer(d remote.Dialer, plans []*Host) remote.Dialer {
+	offline := make(map[string]bool)
+	for _, p := range plans {
+		if p.Offline {
+			offline[p.Host.Name] = true
+		}
+	}
+	return dialer{Dialer: d, offline: offline}
+}
+
+// dialer connects to hosts, except those whose checks are all observed from
+// the controller.
+type dialer struct {
+	remote.Dialer
+	offline map[string]bool // by host name
+}
+
+func (d dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
+	if d.offline[t.Name] {
+		return noConnection{}, nil
+	}
+	return d.Dialer.Dial(ctx, t)
+}
+
+// noConnection stands for a host checked from the controller only. A job
+// must not use it; if one does, every call fails.
+type noConnection struct{}
+
+var errNoConnection = &remote.Error{Class: remote.ClassOther, Op: "run",
+	Err: errors.New("no connection was made to this host: all its checks are observed from the controller")}
+
+func (noConnection) Run(context.Context, *remote.Cmd) (remote.Result, error) {
+	return remote.Result{}, errNoConnection
+}
+
+func (noConnection) Upload(context.Context, string, io.Reader, fs.FileMode) error {
+	return errNoConnection
+}
+
+func (noConnection) Download(context.Context, string, io.Writer) error { return errNoConnection }
+
+func (noConnection) OS() remote.OSFamily { return remote.OSUnknown }
+
+func (noConnection) Close() error { return nil }
