@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/ops"
@@ -20,18 +18,23 @@ import (
 	"github.com/remotectl/remotectl/report"
 )
 
-// checkOptions are the check command's own settings.
+// checkOptions are the check command's flags and dependencies.
 type checkOptions struct {
+	runDeps
+	OpsRun func(ops.Command) (*ops.Run, error)
+
 	Files        []string      // check files: arguments and -F/--file
 	RetryTimeout time.Duration // re-run failing checks until they pass or this passes
 	Sleep        time.Duration // between retries
 }
 
-// checkFilesVar is the inventory variable naming a host's check files.
-const checkFilesVar = "checks"
-
-func newCheckCmd(a *app) *cobra.Command {
-	var o checkOptions
+// newCheckCmd returns the check command; runF, when not nil, runs instead
+// of runCheck (tests see the parsed options).
+func newCheckCmd(deps *factory, runF func(context.Context, *checkOptions) error) *cobra.Command {
+	o := &checkOptions{runDeps: deps.runDeps(), OpsRun: deps.OpsRun}
+	if runF == nil {
+		runF = runCheck
+	}
 	cmd := &cobra.Command{
 		Use:   "check [-H PATTERN] [-F FILE]... [FILE...] [flags]",
 		Short: "Check that every selected host is as the check files say",
@@ -62,7 +65,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
   remotectl check -H all -o prometheus checks.yaml > /var/lib/node_exporter/remotectl.prom.tmp; mv /var/lib/node_exporter/remotectl.prom.tmp /var/lib/node_exporter/remotectl.prom`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
-			return runCheck(cmd.Context(), a, &o)
+			return runF(cmd.Context(), o)
 		},
 	}
 	f := cmd.Flags()
@@ -75,76 +78,74 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 
 // runCheck runs the checks and renders the results. With -o nagios, every
 // failure to run is a status line too, in state UNKNOWN.
-func runCheck(ctx context.Context, a *app, o *checkOptions) error {
-	err := runChecks(ctx, a, o)
+func runCheck(ctx context.Context, o *checkOptions) error {
+	err := runChecks(ctx, o)
 	var ee exitError
-	if err == nil || a.g.Output != report.FormatNagios || errors.As(err, &ee) {
+	if err == nil || o.Settings().Output != report.FormatNagios || errors.As(err, &ee) {
 		return err
 	}
-	fmt.Fprint(a.io.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
-	fmt.Fprintf(a.io.Err, "remotectl: %v\n", err)
+	fmt.Fprint(o.IO.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
+	fmt.Fprintf(o.IO.Err, "remotectl: %v\n", err)
 	return exitError{nagiosExitCode(report.NagiosUnknown)}
 }
 
-func runChecks(ctx context.Context, a *app, o *checkOptions) error {
+func runChecks(ctx context.Context, o *checkOptions) error {
+	g := o.Settings()
 	if o.RetryTimeout < 0 || o.Sleep < 0 {
 		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
 	}
-	opsRun, err := a.newOpsRun(ops.Command{Name: "check", Args: o.Files})
+	opsRun, err := o.OpsRun(ops.Command{Name: "check", Args: o.Files})
 	if err != nil {
 		return err
 	}
 	ropts := report.CheckOptions{
-		Format:  a.g.Output,
-		Out:     a.io.Out,
-		Color:   a.useColor(),
-		Unicode: a.io.OutTTY && a.io.Getenv("TERM") != "dumb",
-		Quiet:   a.g.Quiet,
-		Verbose: a.g.Verbose > 0,
-		Width:   a.io.Width,
+		Format:  g.Output,
+		Out:     o.IO.Out,
+		Color:   o.IO.ColorEnabled(g.Color),
+		Unicode: o.IO.OutTTY && o.IO.Getenv("TERM") != "dumb",
+		Quiet:   g.Quiet,
+		Verbose: g.Verbose > 0,
+		Width:   o.IO.Width,
 	}
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet.
-	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	runCtx, inv, err := beginWithInventory(ctx, opsRun, o.Inventory, o.IO)
 	defer opsRun.Close()
 	if err != nil {
 		return err
 	}
-	hosts, err := a.selectTargets(inv, "check")
+	hosts, err := g.selectTargets(inv, "check")
 	if err != nil {
 		return err
 	}
-	plans, err := planChecks(inv, hosts, o.Files)
+	plans, err := plan.New(inv, hosts, o.Files)
 	if err != nil {
 		return err
 	}
-	opsRun.Secrets().Add(a.hostSecrets(hosts)...)
+	opsRun.Secrets().Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
 	if ropts.Verbose {
-		if skipped := hostsWithoutChecks(hosts, plans); len(skipped) > 0 {
-			fmt.Fprintf(a.io.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
+		if skipped := plan.Unplanned(hosts, plans); len(skipped) > 0 {
+			fmt.Fprintf(o.IO.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 		}
 	}
-	if plans, err = rerunPlans(opsRun, a, plans); err != nil {
+	if plans, err = rerunPlans(opsRun, g, plans); err != nil {
 		return err
 	}
-	return runPlans(ctx, runCtx, a, opsRun, plans, ropts, checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
+	return runPlans(ctx, runCtx, o, opsRun, plans, ropts, checks.RunOptions{RetryTimeout: o.RetryTimeout, Sleep: o.Sleep})
 }
 
 // runPlans checks every planned host, one connection per host, and decides
 // the exit code from the results. Hosts run under runCtx (the run's
 // deadline); ctx tells an interruption.
-func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hostPlan, ropts report.CheckOptions, runOpts checks.RunOptions) error {
+func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, plans []*plan.Host, ropts report.CheckOptions, runOpts checks.RunOptions) error {
+	g := o.Settings()
 	targets := make([]remote.Target, len(plans))
-	offline := make(map[string]bool)
 	for i, p := range plans {
-		targets[i] = a.target(p.host)
-		if p.offline {
-			offline[p.host.Name] = true
-		}
+		targets[i] = g.target(p.Host)
 	}
-	dialer, err := a.newDialer(secrets{}, targets)
+	dialer, err := o.Dialer(secrets{}, targets)
 	if err != nil {
 		return err
 	}
@@ -156,7 +157,7 @@ func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hos
 	}
 	job := func(ctx context.Context, t remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		i := index[hio.Target]
-		res, err := plans[i].run(ctx, t, runOpts)
+		res, err := plans[i].Run(ctx, t, runOpts)
 		if err != nil {
 			return remote.Result{}, err
 		}
@@ -164,7 +165,7 @@ func runPlans(ctx, runCtx context.Context, a *app, opsRun *ops.Run, plans []*hos
 		return remote.Result{ExitCode: failedExitCode(res), Detail: res}, nil
 	}
 	ropts = opsRun.CheckReportOptions(ropts, targets)
-	runner := &remote.Runner{Dialer: opsRun.WatchDial(checkDialer{Dialer: dialer, offline: offline}), Forks: a.g.Forks, Timeout: a.g.Timeout}
+	runner := &remote.Runner{Dialer: opsRun.WatchDial(plan.Dialer(dialer, plans)), Forks: g.Forks, Timeout: g.Timeout}
 	events := opsRun.ObserveChecks(runner.Run(runCtx, targets, job), targets)
 	summary, renderErr := report.RenderChecks(events, targets, ropts)
 	if renderErr != nil {
@@ -190,287 +191,8 @@ func failedExitCode(res []checks.Result) int {
 	return 0
 }
 
-// hostPlan is what one host checks.
-type hostPlan struct {
-	host   *inventory.Host
-	checks []*checks.Check // the host's checks, templates executed
-	failed []checks.Result // checks whose templates failed for this host, as errors
-	// offline: every check is observed from the controller or skipped, so
-	// the host needs no connection.
-	offline bool
-}
-
-// run evaluates the host's checks over t (unused when the plan is offline).
-// It returns the context's error when the host's time ran out, so the host
-// is reported as timed out (or cancelled) rather than with partial results.
-func (p *hostPlan) run(ctx context.Context, t remote.Transport, opts checks.RunOptions) ([]checks.Result, error) {
-	var exec checks.Executor = t
-	if p.offline {
-		exec = nil
-	}
-	res := slices.Clone(p.failed)
-	res = append(res, checks.Run(ctx, exec, checks.HostInfo{Name: p.host.Name, Vars: p.host.Vars}, p.checks, opts)...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// planChecks loads the check files and decides which checks each host
-// runs: those from files (or, without files, from the files its inventory
-// variable names) whose hosts: pattern selects it. Hosts no check applies
-// to are left out; none left is a usage error. Every problem in the files
-// is reported at once, as an input error.
-func planChecks(inv *inventory.Inventory, hosts []*inventory.Host, files []string) ([]*hostPlan, error) {
-	checksOf, err := checkSource(hosts, files)
-	if err != nil {
-		return nil, err
-	}
-	sel := newHostSelector(inv)
-	var plans []*hostPlan
-	anyCheck := false
-	for _, h := range hosts {
-		var applicable []*checks.Check
-		for _, c := range checksOf(h) {
-			anyCheck = true
-			ok, err := sel.selects(c, h.Name)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				applicable = append(applicable, c)
-			}
-		}
-		if len(applicable) == 0 {
-			continue
-		}
-		// For needs only the checks it renders, whatever suite they came from.
-		rendered, failed := (&checks.Suite{Checks: applicable}).For(checks.HostInfo{Name: h.Name, Vars: h.Vars}, applicable)
-		plans = append(plans, &hostPlan{host: h, checks: rendered, failed: failed, offline: !needsConnection(rendered)})
-	}
-	switch {
-	case !anyCheck:
-		return nil, usageError{errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
-	case len(plans) == 0:
-		return nil, usageError{fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
-	}
-	return plans, nil
-}
-
-// needsConnection reports whether some check is observed on the host.
-func needsConnection(cs []*checks.Check) bool {
-	for _, c := range cs {
-		if !c.Skip && c.From != checks.FromController {
-			return true
-		}
-	}
-	return false
-}
-
-// checkSource loads the check files and returns the checks of each host:
-// every check of files when there are any, else the checks of the files
-// the host's "checks" variable names.
-func checkSource(hosts []*inventory.Host, files []string) (func(*inventory.Host) []*checks.Check, error) {
-	if len(files) > 0 {
-		suite, err := loadCheckFiles(files)
-		if err != nil {
-			return nil, err
-		}
-		return func(*inventory.Host) []*checks.Check { return suite.Checks }, nil
-	}
-	perHost := make(map[*inventory.Host][]string, len(hosts))
-	var all []string
-	var errs []error
-	reported := make(map[string]bool) // origins of bad "checks" variables
-	for _, h := range hosts {
-		paths, err := hostCheckFiles(h)
-		if err != nil {
-			if origin := h.VarOrigin(checkFilesVar); !reported[origin] {
-				reported[origin] = true
-				errs = append(errs, err)
-			}
-			continue
-		}
-		perHost[h] = paths
-		for _, p := range paths {
-			if !slices.Contains(all, p) {
-				all = append(all, p)
-			}
-		}
-	}
-	if len(errs) > 0 {
-		return nil, inputError{errors.Join(errs...)}
-	}
-	if len(all) == 0 {
-		return nil, usageError{fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", checkFilesVar)}
-	}
-	byFile := make(map[string][]*checks.Check, len(all))
-	for _, p := range all {
-		suite, err := loadCheckFiles([]string{p})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		byFile[p] = suite.Checks
-	}
-	if len(errs) > 0 {
-		return nil, inputError{errors.Join(errs...)}
-	}
-	return func(h *inventory.Host) []*checks.Check {
-		var cs []*checks.Check
-		for _, p := range perHost[h] {
-			cs = append(cs, byFile[p]...)
-		}
-		return cs
-	}, nil
-}
-
-// loadCheckFiles loads check files; any problem is an input error (exit 65).
-func loadCheckFiles(paths []string) (*checks.Suite, error) {
-	suite, err := checks.Load(paths)
-	if err != nil {
-		return nil, inputError{err}
-	}
-	return suite, nil
-}
-
-// hostCheckFiles returns the check files a host's "checks" variable names:
-// a list of paths, or one path.
-func hostCheckFiles(h *inventory.Host) ([]string, error) {
-	v, ok := h.Vars[checkFilesVar]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	bad := func() error {
-		where := "of host " + h.Name
-		if origin := h.VarOrigin(checkFilesVar); origin != "" {
-			where = "from " + origin
-		}
-		return fmt.Errorf("the variable %q %s must be a list of check file paths, not %s; hint: checks: [web.yaml, base.yaml]",
-			checkFilesVar, where, describeValue(v))
-	}
-	switch v := v.(type) {
-	case string:
-		return []string{v}, nil
-	case []any:
-		paths := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok || s == "" {
-				return nil, bad()
-			}
-			paths = append(paths, s)
-		}
-		return paths, nil
-	}
-	return nil, bad()
-}
-
-// describeValue names a variable's value in an error message.
-func describeValue(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "a mapping"
-	case []any:
-		return "a list holding something other than paths"
-	}
-	return fmt.Sprintf("%v", v)
-}
-
-// hostSelector evaluates the hosts: patterns of checks against the
-// inventory, each pattern once.
-type hostSelector struct {
-	inv  *inventory.Inventory
-	sets map[string]map[string]bool // pattern -> names of the hosts it selects
-}
-
-func newHostSelector(inv *inventory.Inventory) *hostSelector {
-	return &hostSelector{inv: inv, sets: make(map[string]map[string]bool)}
-}
-
-// selects reports whether check c applies to the host called name. A
-// pattern naming no known host or group is an input error at the check's
-// position; a glob, regex or range matching nothing selects no host.
-func (s *hostSelector) selects(c *checks.Check, name string) (bool, error) {
-	if strings.TrimSpace(c.Hosts) == "" {
-		return true, nil
-	}
-	set, ok := s.sets[c.Hosts]
-	if !ok {
-		hosts, err := s.inv.Select(c.Hosts, "")
-		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
-			return false, inputError{fmt.Errorf("%s: hosts: %w", c.Pos, err)}
-		}
-		set = make(map[string]bool, len(hosts))
-		for _, h := range hosts {
-			set[h.Name] = true
-		}
-		s.sets[c.Hosts] = set
-	}
-	return set[name], nil
-}
-
-// hostsWithoutChecks returns the names of the selected hosts that have no
-// plan.
-func hostsWithoutChecks(hosts []*inventory.Host, plans []*hostPlan) []string {
-	planned := make(map[*inventory.Host]bool, len(plans))
-	for _, p := range plans {
-		planned[p.host] = true
-	}
-	var names []string
-	for _, h := range hosts {
-		if !planned[h] {
-			names = append(names, h.Name)
-		}
-	}
-	return names
-}
-
-func foldHosts(hosts []*inventory.Host) string {
-	names := make([]string, len(hosts))
-	for i, h := range hosts {
-		names[i] = h.Name
-	}
-	return nodeset.Fold(names)
-}
-
 // firstErrorLine returns the first line of an error's message.
 func firstErrorLine(err error) string {
 	line, _, _ := strings.Cut(err.Error(), "\n")
 	return line
 }
-
-// checkDialer connects to hosts, except those whose checks are all observed
-// from the controller: they get a transport that refuses every use.
-type checkDialer struct {
-	remote.Dialer
-	offline map[string]bool // by host name
-}
-
-func (d checkDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
-	if d.offline[t.Name] {
-		return noConnection{}, nil
-	}
-	return d.Dialer.Dial(ctx, t)
-}
-
-// noConnection stands for a host checked from the controller only. A job
-// must not use it; if one does, every call fails.
-type noConnection struct{}
-
-var errNoConnection = &remote.Error{Class: remote.ClassOther, Op: "run",
-	Err: errors.New("no connection was made to this host: all its checks are observed from the controller")}
-
-func (noConnection) Run(context.Context, *remote.Cmd) (remote.Result, error) {
-	return remote.Result{}, errNoConnection
-}
-
-func (noConnection) Upload(context.Context, string, io.Reader, fs.FileMode) error {
-	return errNoConnection
-}
-
-func (noConnection) Download(context.Context, string, io.Writer) error { return errNoConnection }
-
-func (noConnection) OS() remote.OSFamily { return remote.OSUnknown }
-
-func (noConnection) Close() error { return nil }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
@@ -253,6 +254,8 @@ func exitCodeOf(err error) int {
 		oe ops.UsageError
 		su settings.UsageError
 		si settings.InputError
+		pu plan.UsageError
+		pi plan.InputError
 	)
 	switch {
 	case err == nil:
@@ -263,9 +266,9 @@ func exitCodeOf(err error) int {
 		return outputFailedCode(we.code, false)
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su):
+	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su), errors.As(err, &pu):
 		return exitUsage
-	case errors.As(err, &ie), errors.As(err, &si):
+	case errors.As(err, &ie), errors.As(err, &si), errors.As(err, &pi):
 		return exitInput
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

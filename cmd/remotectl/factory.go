@@ -41,6 +41,9 @@ type factory struct {
 	Now func() time.Time
 	// LoadSettings resolves the settings outside of a run (completion).
 	LoadSettings func(*cobra.Command) error
+	// Cwd is the working directory, which relative paths of settings are
+	// relative to.
+	Cwd string
 }
 
 // runDialer is a dialer that holds connections until closed.
@@ -71,22 +74,6 @@ func (a *app) factory() *factory {
 		RunStore:     func() (runrec.Store, error) { return runStore(a.io.Getenv) },
 		Now:          time.Now,
 		LoadSettings: a.loadSettings,
+		Cwd:          a.cwd,
 	}
-}
-
-// The hub's view of the settings, for check and play, which still reach
-// through app.
-
-func (a *app) useColor() bool                                  { return a.io.ColorEnabled(a.g.Color) }
-func (a *app) terminal() ops.Terminal                          { return a.g.terminal(a.io) }
-func (a *app) targets(hosts []*inventory.Host) []remote.Target { return a.g.targets(hosts) }
-func (a *app) target(h *inventory.Host) remote.Target          { return a.g.target(h) }
-func (a *app) hostSecrets(hosts []*inventory.Host) []string {
-	return inventory.SecretsOf(hosts, a.io.Getenv)
-}
-func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
-	return a.g.selectTargets(inv, command)
-}
-func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
-	return beginWithInventory(ctx, r, a.loadInventory, a.io)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
@@ -72,21 +73,21 @@ func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) 
 
 // rerunPlans keeps, with --rerun, the plans of the hosts the earlier run
 // selects (see rerunTargets).
-func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
+func rerunPlans(r *ops.Run, g globals, plans []*plan.Host) ([]*plan.Host, error) {
 	if r.Options().Rerun == "" {
 		return plans, nil
 	}
-	byName := make(map[string]*hostPlan, len(plans))
+	byName := make(map[string]*plan.Host, len(plans))
 	hosts := make([]*inventory.Host, len(plans))
 	for i, p := range plans {
-		byName[p.host.Name] = p
-		hosts[i] = p.host
+		byName[p.Host.Name] = p
+		hosts[i] = p.Host
 	}
-	targets, err := rerunTargets(r, a.g.targets(hosts))
+	targets, err := rerunTargets(r, g.targets(hosts))
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]*hostPlan, 0, len(targets))
+	kept := make([]*plan.Host, 0, len(targets))
 	for _, t := range targets {
 		kept = append(kept, byName[t.Name])
 	}

@@ -116,8 +116,8 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 
 	root.AddCommand(
 		newExecCmd(deps, nil),
-		newCheckCmd(a),
-		newPlayCmd(a),
+		newCheckCmd(deps, nil),
+		newPlayCmd(deps, nil),
 		newCopyCmd(deps, nil),
 		newFetchCmd(deps, nil),
 		newHostkeysCmd(deps, nil),
