@@ -223,3 +223,19 @@ func (g Globals) AbsInventories(cwd string) []string {
 	}
 	return out
 }
+
+// HintArgs are the global arguments a remotectl command printed in a hint
+// repeats, so that pasted it acts on the same inventories and files.
+func (g Globals) HintArgs() []string {
+	var args []string
+	for _, inv := range g.Inventories {
+		args = append(args, "-i", inv)
+	}
+	if g.SSHConfig != "" {
+		args = append(args, "--ssh-config", g.SSHConfig)
+	}
+	if g.KnownHosts != "" {
+		args = append(args, "--known-hosts", g.KnownHosts)
+	}
+	return args
+}

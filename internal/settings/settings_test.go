@@ -25,3 +25,11 @@ func TestAbsInventories(t *testing.T) {
 		t.Errorf("AbsInventories = %q, want %q", got, want)
 	}
 }
+
+func TestHintArgs(t *testing.T) {
+	g := Globals{Inventories: []string{"a.yaml", "b.yaml"}, KnownHosts: "kh"}
+	want := []string{"-i", "a.yaml", "-i", "b.yaml", "--known-hosts", "kh"}
+	if got := g.HintArgs(); !slices.Equal(got, want) {
+		t.Errorf("HintArgs = %q, want %q", got, want)
+	}
+}
