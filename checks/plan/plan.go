@@ -64,6 +64,15 @@ func (p *Host) Run(ctx context.Context, t remote.Transport, opts checks.RunOptio
 	return res, nil
 }
 
+// ExitCode is the exit code a host's check job reports to generic code (the
+// runner, its events): 1 when some property of res failed, else 0.
+func ExitCode(res []checks.Result) int {
+	if slices.ContainsFunc(res, func(r checks.Result) bool { return r.Status == checks.Fail }) {
+		return 1
+	}
+	return 0
+}
+
 // New loads the check files and decides which checks each of hosts runs:
 // those from files (or, without files, from the files its inventory
 // variable names) whose hosts: pattern selects it. Hosts no check applies

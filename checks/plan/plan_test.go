@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
 )
@@ -242,5 +243,14 @@ func TestDialerSkipsOfflineHosts(t *testing.T) {
 	}
 	if !slices.Equal(rec.dialed, []string{"web01"}) {
 		t.Errorf("dialed %v; want only web01", rec.dialed)
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	if got := ExitCode([]checks.Result{{Status: checks.Pass}, {Status: checks.Error}, {Status: checks.Skip}}); got != 0 {
+		t.Errorf("no failure: exit code %d, want 0 (an error is not a failure)", got)
+	}
+	if got := ExitCode([]checks.Result{{Status: checks.Pass}, {Status: checks.Fail}}); got != 1 {
+		t.Errorf("a failure: exit code %d, want 1", got)
 	}
 }
