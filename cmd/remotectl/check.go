@@ -86,7 +86,7 @@ func runCheck(ctx context.Context, o *checkOptions) error {
 	}
 	fmt.Fprint(o.IO.Out, report.NagiosLine(report.NagiosUnknown, firstErrorLine(err), ""))
 	fmt.Fprintf(o.IO.Err, "remotectl: %v\n", err)
-	return exitError{nagiosExitCode(report.NagiosUnknown)}
+	return exitError{int(report.NagiosUnknown)}
 }
 
 func runChecks(ctx context.Context, o *checkOptions) error {
@@ -111,7 +111,7 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 		return usageError{err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet.
-	runCtx, inv, err := beginWithInventory(ctx, opsRun, o.Inventory, o.IO)
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -161,8 +161,8 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		if err != nil {
 			return remote.Result{}, err
 		}
-		maskCheckResults(opsRun.Secrets(), res)
-		return remote.Result{ExitCode: failedExitCode(res), Detail: res}, nil
+		opsRun.MaskCheckResults(res)
+		return remote.Result{ExitCode: plan.ExitCode(res), Detail: res}, nil
 	}
 	ropts = opsRun.CheckReportOptions(ropts, targets)
 	runner := &remote.Runner{Dialer: opsRun.WatchDial(plan.Dialer(dialer, plans)), Forks: g.Forks, Timeout: g.Timeout}
@@ -173,22 +173,11 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil), checkTextfile)
+	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
 	if code != exitOK {
 		return exitError{code}
 	}
 	return nil
-}
-
-// failedExitCode is the exit code a check job reports to generic code: 1
-// when some property failed.
-func failedExitCode(res []checks.Result) int {
-	for i := range res {
-		if res[i].Status == checks.Fail {
-			return 1
-		}
-	}
-	return 0
 }
 
 // firstErrorLine returns the first line of an error's message.

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"time"
 
 	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/inventory"
@@ -46,21 +44,6 @@ func opsExitCodes(nagios bool) ops.ExitCodes {
 	return c
 }
 
-// beginWithInventory begins the run (see ops.Run.Begin) and loads the
-// inventory under its context; every secret of the inventory is masked from
-// then on. Call Close when the command ends, whatever this returned.
-func beginWithInventory(ctx context.Context, r *ops.Run, load func(context.Context) (*inventory.Inventory, error), io *streams) (context.Context, *inventory.Inventory, error) {
-	var inv *inventory.Inventory
-	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
-		var err error
-		if inv, err = load(ctx); err == nil {
-			r.Secrets().Add(inventory.SecretsOf(inv.Hosts(), io.Getenv)...)
-		}
-		return err
-	})
-	return runCtx, inv, err
-}
-
 // rerunTargets keeps, with --rerun, the targets the earlier run selects;
 // with none left, the command ends with exit 0.
 func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) {
@@ -92,16 +75,6 @@ func rerunPlans(r *ops.Run, g globals, plans []*plan.Host) ([]*plan.Host, error)
 		kept = append(kept, byName[t.Name])
 	}
 	return kept, nil
-}
-
-// execTextfile is the --prometheus-textfile document of an exec run.
-func execTextfile(sum *report.Summary, path string) []byte {
-	return []byte(report.ExecMetrics(sum, report.TextfileRun(path), time.Now()))
-}
-
-// checkTextfile labels a check run's metrics for the textfile at path.
-func checkTextfile(doc, path string) string {
-	return report.WithLabel(doc, "run", report.TextfileRun(path))
 }
 
 // terminal describes standard error for the status line.

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -104,7 +102,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
-	runCtx, inv, err := beginWithInventory(ctx, opsRun, o.Inventory, o.IO)
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -165,9 +163,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		// The run itself is complete: the output problem is its exit code (74).
 		opsRun.OutputFailed(err)
 	}
-	failed, unreachable, timedOut := rep.Totals()
-	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
-	if code := finishPlay(opsRun, rep, sum, playExitCode(rep, sum, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishPlay(rep, playExitCode(rep, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil
@@ -206,7 +202,7 @@ func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Se
 	secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(o.File, playbook.LoadOptions{
 		Secrets:   secrets,
-		KnownVars: knownVarNames(inv, extra),
+		KnownVars: playbook.KnownVars(inv, extra),
 		// An empty variable counts as unset: a secret is never empty.
 		LookupEnv: func(name string) (string, bool) {
 			v := o.IO.Getenv(name)
@@ -216,40 +212,8 @@ func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Se
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
-	var errs []error
-	for _, tag := range append(slices.Clone(o.Tags), o.SkipTags...) {
-		if slices.Contains(pb.UnknownTags([]string{tag}), tag) {
-			errs = append(errs, &playbook.ParseError{Pos: o.File, Msg: fmt.Sprintf("no task has the tag %q", tag), Hint: pb.TagHint(tag)})
-		}
-	}
-	if len(errs) > 0 {
-		return nil, nil, inputError{errors.Join(errs...)}
+	if err := pb.CheckTags(o.File, o.Tags, o.SkipTags); err != nil {
+		return nil, nil, inputError{err}
 	}
 	return pb, extra, nil
-}
-
-// knownVarNames are the variable names defined outside the playbook.
-func knownVarNames(inv *inventory.Inventory, extra map[string]any) []string {
-	seen := map[string]bool{}
-	var names []string
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	for _, h := range inv.Hosts() {
-		for n := range h.Vars {
-			add(n)
-		}
-	}
-	if h, ok := inv.Host("localhost"); ok {
-		for n := range h.Vars {
-			add(n)
-		}
-	}
-	for n := range extra {
-		add(n)
-	}
-	return names
 }
