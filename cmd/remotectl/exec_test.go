@@ -210,8 +210,9 @@ func parse(t *testing.T, cmd func(*factory) *cobra.Command, args ...string) (int
 	var out, errb bytes.Buffer
 	io := &streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
 	a := &app{io: io, v: viper.New(), transports: builtinTransports(), cwd: t.TempDir()}
-	root := newRootCmd(a)
-	mine := cmd(a.factory())
+	deps := a.factory()
+	root := newRootCmd(deps)
+	mine := cmd(deps)
 	for _, c := range root.Commands() {
 		if c.Name() == mine.Name() {
 			root.RemoveCommand(c)

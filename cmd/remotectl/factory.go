@@ -15,7 +15,7 @@ import (
 )
 
 // factory is what the commands are built from (gh's cmdutil.Factory): made
-// once per invocation by newRootCmd, each NewCmd copies the dependencies its
+// once per invocation (run), given to newRootCmd; each NewCmd copies the dependencies its
 // command uses into the command's options. They are functions because the
 // settings resolve only once the command line is parsed (PersistentPreRunE);
 // tests build their own.
