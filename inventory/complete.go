@@ -16,6 +16,17 @@ func (inv *Inventory) CompletePattern(toComplete string) []string {
 	return out
 }
 
+// CompleteHost returns the names of the hosts that begin with prefix.
+func (inv *Inventory) CompleteHost(prefix string) []string {
+	var out []string
+	for _, h := range inv.Hosts() {
+		if strings.HasPrefix(h.Name, prefix) {
+			out = append(out, h.Name)
+		}
+	}
+	return out
+}
+
 // splitPatternTail splits "web,db:&pr" into "web,db:&" and "pr".
 func splitPatternTail(s string) (prefix, last string) {
 	i := strings.LastIndexAny(s, ",:")

@@ -44,6 +44,18 @@ func IsSecretVar(name string) bool {
 	return false
 }
 
+// SecretEnv returns the values of the environment variables of env whose
+// names say they are secret (exec --env DB_PASSWORD=...; see IsSecretVar).
+func SecretEnv(env map[string]string) []string {
+	var out []string
+	for k, v := range env {
+		if IsSecretVar(k) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // SecretValues returns the values of the secret variables in vars (see
 // IsSecretVar), nested ones included (db: {password: ...}): every string
 // and number under a secret name, as text. Booleans and nulls are not

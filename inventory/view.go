@@ -74,6 +74,25 @@ func (h *Host) shownVars(getenv func(string) string) map[string]any {
 	return out
 }
 
+// List is the JSON document of remotectl inventory list: the selected
+// hosts' views and the inventory's sources.
+type List struct {
+	Hosts   []View   `json:"hosts"`
+	Sources []Source `json:"sources"`
+}
+
+// NewList returns the list document of hosts, selected from inv.
+func NewList(inv *Inventory, hosts []*Host) List {
+	l := List{Hosts: make([]View, len(hosts)), Sources: inv.Sources()}
+	for i, h := range hosts {
+		l.Hosts[i] = h.View(false, nil)
+	}
+	if l.Sources == nil {
+		l.Sources = []Source{}
+	}
+	return l
+}
+
 // WriteTable writes hosts as a table, one host a line (remotectl inventory
 // list).
 //

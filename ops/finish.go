@@ -49,10 +49,8 @@ type Outcome struct {
 	Metrics func(path string) ([]byte, error)
 }
 
-// FinishExec completes an exec run (see Finish); metrics renders the
-// --prometheus-textfile document of sum, given its path. It returns the
-// exit code.
-func (r *Run) FinishExec(sum *report.Summary, code int, metrics func(sum *report.Summary, path string) []byte) int {
+// FinishExec completes an exec run (see Finish). It returns the exit code.
+func (r *Run) FinishExec(sum *report.Summary, code int) int {
 	return r.Finish(&Outcome{
 		Hosts: runrec.ExecHosts(sum, r.outputs),
 		Counts: CountsPhrase([]Count{{"ok", sum.OK}, {"failed", sum.Failed}, {"unreachable", sum.Unreachable},
@@ -60,14 +58,16 @@ func (r *Run) FinishExec(sum *report.Summary, code int, metrics func(sum *report
 		Duration:   sum.Duration,
 		Code:       code,
 		Unfinished: sum.TimedOut + sum.Cancelled,
-		Metrics:    func(path string) ([]byte, error) { return metrics(sum, path), nil },
+		Metrics: func(path string) ([]byte, error) {
+			return []byte(report.ExecMetrics(sum, report.TextfileRun(path), r.clock.Now())), nil
+		},
 	})
 }
 
-// FinishChecks completes a check run, as FinishExec; label adapts the
-// metrics the run rendered (report's prometheus format) to the textfile at
-// path.
-func (r *Run) FinishChecks(sum *report.CheckSummary, code int, label func(doc, path string) string) int {
+// FinishChecks completes a check run, as FinishExec; its textfile holds
+// the metrics the run rendered (report's prometheus format), labelled with
+// the textfile's run.
+func (r *Run) FinishChecks(sum *report.CheckSummary, code int) int {
 	return r.Finish(&Outcome{
 		Hosts: runrec.CheckHosts(sum),
 		Counts: CountsPhrase([]Count{{"ok", sum.HostsOK}, {"failed", sum.HostsFailed}, {"error", sum.HostsError},
@@ -80,7 +80,33 @@ func (r *Run) FinishChecks(sum *report.CheckSummary, code int, label func(doc, p
 			if r.checkMetrics.err != nil {
 				return nil, r.checkMetrics.err
 			}
-			return []byte(label(r.checkMetrics.buf.String(), path)), nil
+			return []byte(report.WithLabel(r.checkMetrics.buf.String(), "run", report.TextfileRun(path))), nil
+		},
+	})
+}
+
+// FinishPlay completes a play run, as FinishExec: one host record per host
+// of the recap; the --report document is the run's -o json document.
+func (r *Run) FinishPlay(rep *report.PlayRun, code int) int {
+	hosts := make([]runrec.Host, 0, len(rep.Recap))
+	ok := 0
+	for _, s := range rep.Recap {
+		status := s.Status()
+		if status == report.StatusOK {
+			ok++
+		}
+		hosts = append(hosts, runrec.Host{Name: s.Host, Status: status})
+	}
+	failed, unreachable, timedOut := rep.Totals()
+	return r.Finish(&Outcome{
+		Hosts:      hosts,
+		Counts:     CountsPhrase([]Count{{"ok", ok}, {"failed", failed}, {"unreachable", unreachable}, {"timed out", timedOut}}),
+		Duration:   rep.Duration,
+		Code:       code,
+		Unfinished: timedOut,
+		Report:     func(w io.Writer) error { return report.WritePlayJSON(w, rep) },
+		Metrics: func(path string) ([]byte, error) {
+			return []byte(report.PlayMetrics(rep, report.TextfileRun(path))), nil
 		},
 	})
 }

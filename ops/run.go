@@ -87,13 +87,13 @@ type Deps struct {
 // jobs on hosts. A command uses it in this order:
 //
 //	r := ops.New(cmd, opts, deps)
-//	runCtx, err := r.Begin(ctx, loadInventory) // outputs, log, lock, jitter, deadline
+//	runCtx, inv, err := r.BeginWithInventory(ctx, load) // outputs, log, lock, jitter, deadline
 //	defer r.Close()
 //	targets, err = r.Rerun(targets)
 //	ropts = r.ExecReportOptions(ropts, targets) // the status line
 //	events = r.ObserveExec(runner.Run(runCtx, targets, job), targets)
 //	... render ...
-//	code = r.FinishExec(summary, code, metrics)
+//	code = r.FinishExec(summary, code)
 type Run struct {
 	o     Options
 	d     Deps

@@ -76,6 +76,13 @@ func NagiosLine(state NagiosState, text, perfdata string) string {
 	return line + "\n"
 }
 
+// NagiosUnknownLine is the status line of a plugin that could not check:
+// state UNKNOWN, saying why in the first line of err.
+func NagiosUnknownLine(err error) string {
+	text, _, _ := strings.Cut(err.Error(), "\n")
+	return NagiosLine(NagiosUnknown, text, "")
+}
+
 // uncheckedKinds are the statuses of hosts that could not be checked, as
 // the status line names them.
 var uncheckedKinds = []struct{ status, words string }{

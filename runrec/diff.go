@@ -12,6 +12,18 @@ const (
 	HostChanged = "changed" // in both, with a different outcome
 )
 
+// DiffDoc is the JSON document of remotectl runs diff.
+type DiffDoc struct {
+	From  string     `json:"from"`
+	To    string     `json:"to"`
+	Hosts []HostDiff `json:"hosts"`
+}
+
+// NewDiffDoc returns the document of diffs, Diff(older, newer).
+func NewDiffDoc(older, newer *Record, diffs []HostDiff) DiffDoc {
+	return DiffDoc{From: older.ID, To: newer.ID, Hosts: append([]HostDiff{}, diffs...)}
+}
+
 // HostDiff is how one host's outcome differs between two runs.
 type HostDiff struct {
 	Host   string `json:"host"`

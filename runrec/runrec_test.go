@@ -1,6 +1,7 @@
 package runrec
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -273,5 +274,16 @@ func TestCheckWriteAtomicLeavesNothing(t *testing.T) {
 	}
 	if err := CheckWriteAtomic(dir); err == nil || !strings.Contains(err.Error(), "is a directory") {
 		t.Errorf("a directory as the file: %v", err)
+	}
+}
+
+func TestNewDiffDoc(t *testing.T) {
+	older, newer := &Record{ID: "1"}, &Record{ID: "2"}
+	doc, err := json.Marshal(NewDiffDoc(older, newer, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"from":"1","to":"2","hosts":[]}`; string(doc) != want {
+		t.Errorf("diff document %s, want %s (no change: an empty list, not null)", doc, want)
 	}
 }

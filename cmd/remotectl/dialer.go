@@ -13,6 +13,9 @@ type secrets struct {
 	BecomePassword string
 }
 
+// values returns the passwords asked on the terminal.
+func (s secrets) values() []string { return []string{s.Password, s.BecomePassword} }
+
 // askSecrets prompts for the passwords the flags ask for. Without a terminal
 // it refuses rather than hang a cron job.
 func askSecrets(io *streams, askPass, askBecome bool) (secrets, error) {

@@ -116,9 +116,9 @@ func runExec(ctx context.Context, o *execOptions) error {
 	if err := ropts.Validate(); err != nil {
 		return usageError{err}
 	}
-	opsRun.Secrets().Add(envSecrets(env)...)
+	opsRun.Secrets().Add(inventory.SecretEnv(env)...)
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
-	runCtx, inv, err := beginWithInventory(ctx, opsRun, o.Inventory, o.IO)
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -182,7 +182,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	if code := opsRun.FinishExec(summary, summaryExitCode(summary, ctx.Err() != nil), execTextfile); code != exitOK {
+	if code := opsRun.FinishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil

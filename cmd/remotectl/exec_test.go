@@ -57,7 +57,9 @@ func newFakeFleet(t *testing.T, sg settings.Globals, scripts map[string]remotete
 		OpsRun: func(c ops.Command) (*ops.Run, error) {
 			return ops.New(c, ops.Options{}, ops.Deps{Err: io.Err, Getenv: io.Getenv, Terminal: g.terminal(io), Codes: opsExitCodes(false)}), nil
 		},
-		Now: time.Now,
+		Now:           time.Now,
+		LoadSettings:  func(*cobra.Command) error { return nil }, // g is resolved
+		OutputSetting: func() string { return g.Output },
 	}
 	return ff
 }
@@ -210,8 +212,9 @@ func parse(t *testing.T, cmd func(*factory) *cobra.Command, args ...string) (int
 	var out, errb bytes.Buffer
 	io := &streams{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }}
 	a := &app{io: io, v: viper.New(), transports: builtinTransports(), cwd: t.TempDir()}
-	root := newRootCmd(a)
-	mine := cmd(a.factory())
+	deps := a.factory()
+	root := newRootCmd(deps)
+	mine := cmd(deps)
 	for _, c := range root.Commands() {
 		if c.Name() == mine.Name() {
 			root.RemoveCommand(c)

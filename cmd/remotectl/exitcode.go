@@ -4,14 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/spf13/cobra"
 
+	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/ops"
-	"github.com/remotectl/remotectl/playbook"
-	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 )
 
@@ -19,13 +17,13 @@ import (
 // fixed values. This file is the only place that decides them.
 const (
 	exitOK          = 0
-	exitFailed      = 1  // some command exited non-zero or some check failed
-	exitUnreachable = 2  // some host unreachable, auth or host-key failure
-	exitTimedOut    = 4  // some host timed out
-	exitUsage       = 64 // usage error (flags, arguments, unknown host pattern)
-	exitInput       = 65 // invalid input (inventory, playbook, check file)
-	exitOutput      = 74 // the run ended but some output could not be written (EX_IOERR)
-	exitLocked      = 75 // another run holds the lock
+	exitFailed      = report.ExitFailed      // some command exited non-zero or some check failed
+	exitUnreachable = report.ExitUnreachable // some host unreachable, auth or host-key failure
+	exitTimedOut    = report.ExitTimedOut    // some host timed out
+	exitUsage       = 64                     // usage error (flags, arguments, unknown host pattern)
+	exitInput       = 65                     // invalid input (inventory, playbook, check file)
+	exitOutput      = 74                     // the run ended but some output could not be written (EX_IOERR)
+	exitLocked      = 75                     // another run holds the lock
 	exitInterrupted = 130
 )
 
@@ -147,73 +145,42 @@ func outputFailedCode(code int, nagios bool) int {
 	case code == exitInterrupted || code == exitInput:
 		return code
 	case nagios:
-		return max(code, nagiosExitCode(report.NagiosWarning))
+		return max(code, int(report.NagiosWarning))
 	}
 	return exitOutput
 }
 
-// playExitCode decides the exit code of a play run: sum's bits (see
-// summaryExitCode), or 65 when a host's settings could not work.
-func playExitCode(rep *playbook.Report, sum *report.Summary, interrupted bool) int {
-	code := summaryExitCode(sum, interrupted)
-	if code != exitInterrupted && slices.ContainsFunc(rep.Results, func(r *playbook.TaskResult) bool {
-		return r.ErrorClass == remote.ClassConfig.String()
-	}) {
-		return exitInput
-	}
-	return code
-}
-
-// summaryExitCode combines per-host outcomes into the exit bits. A host
-// whose settings cannot work (ClassConfig) makes the run's input invalid:
-// 65, whatever the other hosts did.
-func summaryExitCode(s *report.Summary, interrupted bool) int {
-	if interrupted {
+// runExitCode decides the exit code of a run from the hosts' exit bits
+// (report's ExitBits): 130 when interrupted; else 65 when some host's
+// settings could not work (configError), whatever the other hosts did.
+func runExitCode(bits int, configError, interrupted bool) int {
+	switch {
+	case interrupted:
 		return exitInterrupted
-	}
-	if slices.ContainsFunc(s.Hosts, func(h report.HostRecord) bool { return h.Class == remote.ClassConfig }) {
+	case configError:
 		return exitInput
 	}
-	code := exitOK
-	if s.Failed > 0 {
-		code |= exitFailed
-	}
-	if s.Unreachable > 0 {
-		code |= exitUnreachable
-	}
-	if s.TimedOut > 0 {
-		code |= exitTimedOut
-	}
-	return code
+	return bits
 }
 
-// checkExitCode decides the exit code of a check run. Bits as for exec: 1
-// some property failed; 2 some host unreachable or not checkable, or some
-// property in state error (it could not be evaluated: never a failure, never
-// a success); 4 some host timed out. With nagios, the plugin state the
-// status line shows, interrupted or not (Nagios plugins have no other
-// codes). A host whose settings cannot work makes it 65, as for exec.
+// summaryExitCode decides the exit code of an exec, copy or fetch run.
+func summaryExitCode(s *report.Summary, interrupted bool) int {
+	return runExitCode(s.ExitBits(), s.ConfigError(), interrupted)
+}
+
+// checkExitCode decides the exit code of a check run (see
+// report.CheckSummary.ExitBits). With nagios, the plugin state the status
+// line shows, interrupted or not (Nagios plugins have no other codes).
 func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
 	if nagios {
-		return nagiosExitCode(s.NagiosState())
+		return int(s.NagiosState())
 	}
-	if interrupted {
-		return exitInterrupted
-	}
-	if slices.ContainsFunc(s.Hosts, func(h report.CheckHost) bool { return h.Class == remote.ClassConfig }) {
-		return exitInput
-	}
-	code := exitOK
-	if s.Failed > 0 {
-		code |= exitFailed
-	}
-	if s.Errors > 0 || s.HostsError > 0 || s.HostsUnreachable > 0 {
-		code |= exitUnreachable
-	}
-	if s.HostsTimedOut > 0 {
-		code |= exitTimedOut
-	}
-	return code
+	return runExitCode(s.ExitBits(), s.ConfigError(), interrupted)
+}
+
+// playExitCode decides the exit code of a play run.
+func playExitCode(rep *report.PlayRun, interrupted bool) int {
+	return runExitCode(rep.ExitBits(), rep.ConfigError(), interrupted)
 }
 
 // doctorExitCode decides the exit code of doctor: 0 when every host is
@@ -228,20 +195,6 @@ func doctorExitCode(healthy, interrupted bool) int {
 	return exitOK
 }
 
-// nagiosExitCode is the exit code of a Nagios plugin state: 0 OK, 1
-// WARNING, 2 CRITICAL, 3 UNKNOWN.
-func nagiosExitCode(s report.NagiosState) int {
-	switch s {
-	case report.NagiosOK:
-		return 0
-	case report.NagiosWarning:
-		return 1
-	case report.NagiosCritical:
-		return 2
-	}
-	return 3
-}
-
 // exitCodeOf maps the error a command returned to the process exit code.
 func exitCodeOf(err error) int {
 	var (
@@ -253,6 +206,8 @@ func exitCodeOf(err error) int {
 		oe ops.UsageError
 		su settings.UsageError
 		si settings.InputError
+		pu plan.UsageError
+		pi plan.InputError
 	)
 	switch {
 	case err == nil:
@@ -263,9 +218,9 @@ func exitCodeOf(err error) int {
 		return outputFailedCode(we.code, false)
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su):
+	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su), errors.As(err, &pu):
 		return exitUsage
-	case errors.As(err, &ie), errors.As(err, &si):
+	case errors.As(err, &ie), errors.As(err, &si), errors.As(err, &pi):
 		return exitInput
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

@@ -15,7 +15,7 @@ import (
 )
 
 // factory is what the commands are built from (gh's cmdutil.Factory): made
-// once per invocation by newRootCmd, each NewCmd copies the dependencies its
+// once per invocation (run), given to newRootCmd; each NewCmd copies the dependencies its
 // command uses into the command's options. They are functions because the
 // settings resolve only once the command line is parsed (PersistentPreRunE);
 // tests build their own.
@@ -41,6 +41,14 @@ type factory struct {
 	Now func() time.Time
 	// LoadSettings resolves the settings outside of a run (completion).
 	LoadSettings func(*cobra.Command) error
+	// OutputSetting returns the -o setting as given, read even when the
+	// settings failed to resolve (check's Nagios UNKNOWN line).
+	OutputSetting func() string
+	// Args is the command line, for errors found before it is parsed.
+	Args []string
+	// Cwd is the working directory, which relative paths of settings are
+	// relative to.
+	Cwd string
 }
 
 // runDialer is a dialer that holds connections until closed.
@@ -66,27 +74,13 @@ func (a *app) factory() *factory {
 			d := a.lazyDialer(s)
 			return d.doctorSteps(), d.Close
 		},
-		SSHDialer:    func() (*ssh.Dialer, error) { return ssh.NewDialer(a.sshOptions(secrets{})) },
-		OpsRun:       a.newOpsRun,
-		RunStore:     func() (runrec.Store, error) { return runStore(a.io.Getenv) },
-		Now:          time.Now,
-		LoadSettings: a.loadSettings,
+		SSHDialer:     func() (*ssh.Dialer, error) { return ssh.NewDialer(a.sshOptions(secrets{})) },
+		OpsRun:        a.newOpsRun,
+		RunStore:      func() (runrec.Store, error) { return runStore(a.io.Getenv) },
+		Now:           time.Now,
+		LoadSettings:  a.loadSettings,
+		OutputSetting: func() string { return a.v.GetString("output") },
+		Args:          a.args,
+		Cwd:           a.cwd,
 	}
-}
-
-// The hub's view of the settings, for check and play, which still reach
-// through app.
-
-func (a *app) useColor() bool                                  { return a.io.ColorEnabled(a.g.Color) }
-func (a *app) terminal() ops.Terminal                          { return a.g.terminal(a.io) }
-func (a *app) targets(hosts []*inventory.Host) []remote.Target { return a.g.targets(hosts) }
-func (a *app) target(h *inventory.Host) remote.Target          { return a.g.target(h) }
-func (a *app) hostSecrets(hosts []*inventory.Host) []string {
-	return inventory.SecretsOf(hosts, a.io.Getenv)
-}
-func (a *app) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
-	return a.g.selectTargets(inv, command)
-}
-func (a *app) beginWithInventory(ctx context.Context, r *ops.Run) (context.Context, *inventory.Inventory, error) {
-	return beginWithInventory(ctx, r, a.loadInventory, a.io)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -88,13 +87,7 @@ func completeHostNames(f *factory) func(*cobra.Command, []string, string) ([]str
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		var out []string
-		for _, h := range inv.Hosts() {
-			if strings.HasPrefix(h.Name, toComplete) {
-				out = append(out, h.Name)
-			}
-		}
-		return out, cobra.ShellCompDirectiveNoFileComp
+		return inv.CompleteHost(toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
 }
 
@@ -105,15 +98,7 @@ func runInventoryList(ctx context.Context, o *inventoryOptions) error {
 		return err
 	}
 	if g.Output == "json" {
-		views := make([]inventory.View, len(hosts))
-		for i, h := range hosts {
-			views[i] = h.View(false, nil)
-		}
-		sources := inv.Sources()
-		if sources == nil {
-			sources = []inventory.Source{}
-		}
-		return writeJSON(o.IO.Out, map[string]any{"sources": sources, "hosts": views})
+		return writeJSON(o.IO.Out, inventory.NewList(inv, hosts))
 	}
 	if err := inventory.WriteTable(o.IO.Out, hosts); err != nil {
 		return err

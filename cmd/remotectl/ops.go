@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"time"
 
-	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/checks/plan"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
@@ -45,21 +43,6 @@ func opsExitCodes(nagios bool) ops.ExitCodes {
 	return c
 }
 
-// beginWithInventory begins the run (see ops.Run.Begin) and loads the
-// inventory under its context; every secret of the inventory is masked from
-// then on. Call Close when the command ends, whatever this returned.
-func beginWithInventory(ctx context.Context, r *ops.Run, load func(context.Context) (*inventory.Inventory, error), io *streams) (context.Context, *inventory.Inventory, error) {
-	var inv *inventory.Inventory
-	runCtx, err := r.Begin(ctx, func(ctx context.Context) error {
-		var err error
-		if inv, err = load(ctx); err == nil {
-			r.Secrets().Add(inventory.SecretsOf(inv.Hosts(), io.Getenv)...)
-		}
-		return err
-	})
-	return runCtx, inv, err
-}
-
 // rerunTargets keeps, with --rerun, the targets the earlier run selects;
 // with none left, the command ends with exit 0.
 func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) {
@@ -72,35 +55,15 @@ func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) 
 
 // rerunPlans keeps, with --rerun, the plans of the hosts the earlier run
 // selects (see rerunTargets).
-func rerunPlans(r *ops.Run, a *app, plans []*hostPlan) ([]*hostPlan, error) {
+func rerunPlans(r *ops.Run, g globals, plans []*plan.Host) ([]*plan.Host, error) {
 	if r.Options().Rerun == "" {
 		return plans, nil
 	}
-	byName := make(map[string]*hostPlan, len(plans))
-	hosts := make([]*inventory.Host, len(plans))
-	for i, p := range plans {
-		byName[p.host.Name] = p
-		hosts[i] = p.host
-	}
-	targets, err := rerunTargets(r, a.g.targets(hosts))
+	targets, err := rerunTargets(r, g.targets(plan.Hosts(plans)))
 	if err != nil {
 		return nil, err
 	}
-	kept := make([]*hostPlan, 0, len(targets))
-	for _, t := range targets {
-		kept = append(kept, byName[t.Name])
-	}
-	return kept, nil
-}
-
-// execTextfile is the --prometheus-textfile document of an exec run.
-func execTextfile(sum *report.Summary, path string) []byte {
-	return []byte(report.ExecMetrics(sum, report.TextfileRun(path), time.Now()))
-}
-
-// checkTextfile labels a check run's metrics for the textfile at path.
-func checkTextfile(doc, path string) string {
-	return report.WithLabel(doc, "run", report.TextfileRun(path))
+	return plan.Keep(plans, targets), nil
 }
 
 // terminal describes standard error for the status line.

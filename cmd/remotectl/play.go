@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -15,8 +13,12 @@ import (
 	"github.com/remotectl/remotectl/report"
 )
 
-// playOptions are the play command's own settings.
+// playOptions are the play command's flags and dependencies.
 type playOptions struct {
+	runDeps
+	OpsRun func(ops.Command) (*ops.Run, error)
+	Cwd    string // -e @FILE is relative to it
+
 	File        string
 	ExtraVars   []string
 	Tags        []string
@@ -25,8 +27,13 @@ type playOptions struct {
 	Check       bool
 }
 
-func newPlayCmd(a *app) *cobra.Command {
-	var o playOptions
+// newPlayCmd returns the play command; runF, when not nil, runs instead of
+// runPlay (tests see the parsed options).
+func newPlayCmd(f *factory, runF func(context.Context, *playOptions) error) *cobra.Command {
+	o := &playOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun, Cwd: f.Cwd}
+	if runF == nil {
+		runF = runPlay
+	}
 	cmd := &cobra.Command{
 		Use:   "play PLAYBOOK.yaml [flags]",
 		Short: "Run a playbook: ordered tasks over host groups, in rolling batches with health gates",
@@ -69,32 +76,33 @@ and runs only check, wait_for and debug tasks.
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
-			return runPlay(cmd.Context(), a, &o)
+			return runF(cmd.Context(), o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringArrayVarP(&o.ExtraVars, "extra-vars", "e", nil, "set variables: KEY=VALUE, @FILE (YAML/JSON) or a JSON mapping (repeatable; highest precedence)")
-	f.StringSliceVar(&o.Tags, "tags", nil, "run only the tasks with these tags (and those tagged always)")
-	f.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
-	f.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
-	f.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
-	ops.AddFlags(f)
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&o.ExtraVars, "extra-vars", "e", nil, "set variables: KEY=VALUE, @FILE (YAML/JSON) or a JSON mapping (repeatable; highest precedence)")
+	fl.StringSliceVar(&o.Tags, "tags", nil, "run only the tasks with these tags (and those tagged always)")
+	fl.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
+	fl.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
+	fl.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
+	ops.AddFlags(fl)
 	return cmd
 }
 
 // runPlay validates the playbook, runs it and decides the exit code.
-func runPlay(ctx context.Context, a *app, o *playOptions) error {
-	opsRun, err := a.newOpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
+func runPlay(ctx context.Context, o *playOptions) error {
+	g := o.Settings()
+	opsRun, err := o.OpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
 	if err != nil {
 		return err
 	}
-	render, err := report.NewPlayRenderer(report.PlayOptions{Format: a.g.Output, Out: a.io.Out, Color: a.useColor(), Verbose: a.g.Verbose > 0, Quiet: a.g.Quiet})
+	render, err := report.NewPlayRenderer(report.PlayOptions{Format: g.Output, Out: o.IO.Out, Color: o.IO.ColorEnabled(g.Color), Verbose: g.Verbose > 0, Quiet: g.Quiet})
 	if err != nil {
 		return usageError{err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
-	runCtx, inv, err := a.beginWithInventory(ctx, opsRun)
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -102,25 +110,25 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	if err := inv.CheckHosts(); err != nil {
 		return usageError{err}
 	}
-	pb, extra, err := loadPlaybook(a, inv, o, opsRun.Secrets())
+	pb, extra, err := loadPlaybook(o, inv, opsRun.Secrets())
 	if err != nil {
 		return err
 	}
-	limit, err := playRerunLimit(a, inv, opsRun)
+	limit, err := playRerunLimit(g, inv, opsRun)
 	if err != nil {
 		return err
 	}
 	plans, err := playbook.Prepare(pb, inv, playbook.Selection{
-		Hosts: a.g.Hosts, Limit: limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
+		Hosts: g.Hosts, Limit: limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
 	})
 	if err != nil {
 		return usageError{err}
 	}
 	for _, p := range plans {
-		pb.Secrets.Add(a.hostSecrets(p.Hosts)...)
+		pb.Secrets.Add(inventory.SecretsOf(p.Hosts, o.IO.Getenv)...)
 	}
-	if o.Check && a.g.Output == "text" {
-		if err := playbook.WritePlan(a.io.Out, pb, plans, extra); err != nil {
+	if o.Check && g.Output == report.FormatText {
+		if err := playbook.WritePlan(o.IO.Out, pb, plans, extra); err != nil {
 			return err
 		}
 	}
@@ -128,7 +136,7 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 	for _, pl := range plans {
 		hosts = append(hosts, pl.Hosts...)
 	}
-	dialer, err := a.newDialer(secrets{}, a.targets(hosts))
+	dialer, err := o.Dialer(secrets{}, g.targets(hosts))
 	if err != nil {
 		return err
 	}
@@ -136,28 +144,26 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 
 	opts := playbook.Options{
 		Inventory: inv,
-		Target:    a.target,
+		Target:    g.target,
 		Dialer:    dialer,
-		Forks:     a.g.Forks,
-		Timeout:   a.g.Timeout,
+		Forks:     g.Forks,
+		Timeout:   g.Timeout,
 		ExtraVars: extra,
 		Check:     o.Check,
 	}
 	opts.Observe = render.Observe
 	var text *report.PlayRenderer // the status line goes below text output only
-	if a.g.Output == report.FormatText {
+	if g.Output == report.FormatText {
 		text = render
 	}
-	stopProgress := ops.StartPlayProgress(a.terminal(), &opts, text)
+	stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
 	stopProgress()
 	if err := render.Finish(rep); err != nil {
 		// The run itself is complete: the output problem is its exit code (74).
 		opsRun.OutputFailed(err)
 	}
-	failed, unreachable, timedOut := rep.Totals()
-	sum := &report.Summary{Failed: failed, Unreachable: unreachable, TimedOut: timedOut}
-	if code := finishPlay(opsRun, rep, sum, playExitCode(rep, sum, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishPlay(rep, playExitCode(rep, ctx.Err() != nil)); code != exitOK {
 		return exitError{code}
 	}
 	return nil
@@ -166,15 +172,15 @@ func runPlay(ctx context.Context, a *app, o *playOptions) error {
 // playRerunLimit returns --limit, narrowed with --rerun to the hosts the
 // earlier run selects (as a list pattern: the playbook's own hosts: still
 // apply).
-func playRerunLimit(a *app, inv *inventory.Inventory, opsRun *ops.Run) (string, error) {
+func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (string, error) {
 	if opsRun.Options().Rerun == "" {
-		return a.g.Limit, nil
+		return g.Limit, nil
 	}
-	hosts, err := inv.Select(a.g.Hosts, a.g.Limit)
+	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return "", usageError{err}
 	}
-	targets, err := rerunTargets(opsRun, a.targets(hosts))
+	targets, err := rerunTargets(opsRun, g.targets(hosts))
 	if err != nil {
 		return "", err
 	}
@@ -188,58 +194,26 @@ func playRerunLimit(a *app, inv *inventory.Inventory, opsRun *ops.Run) (string, 
 // loadPlaybook reads -e and the playbook; every problem is an input error
 // (exit 65). The secrets of -e and of the playbook go to secrets, which
 // becomes the playbook's Secrets.
-func loadPlaybook(a *app, inv *inventory.Inventory, o *playOptions, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
-	extra, err := playbook.ParseExtraVars(o.ExtraVars, a.cwd)
+func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
+	extra, err := playbook.ParseExtraVars(o.ExtraVars, o.Cwd)
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
 	secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(o.File, playbook.LoadOptions{
 		Secrets:   secrets,
-		KnownVars: knownVarNames(inv, extra),
+		KnownVars: playbook.KnownVars(inv, extra),
 		// An empty variable counts as unset: a secret is never empty.
 		LookupEnv: func(name string) (string, bool) {
-			v := a.io.Getenv(name)
+			v := o.IO.Getenv(name)
 			return v, v != ""
 		},
 	})
 	if err != nil {
 		return nil, nil, inputError{err}
 	}
-	var errs []error
-	for _, tag := range append(slices.Clone(o.Tags), o.SkipTags...) {
-		if slices.Contains(pb.UnknownTags([]string{tag}), tag) {
-			errs = append(errs, &playbook.ParseError{Pos: o.File, Msg: fmt.Sprintf("no task has the tag %q", tag), Hint: pb.TagHint(tag)})
-		}
-	}
-	if len(errs) > 0 {
-		return nil, nil, inputError{errors.Join(errs...)}
+	if err := pb.CheckTags(o.File, o.Tags, o.SkipTags); err != nil {
+		return nil, nil, inputError{err}
 	}
 	return pb, extra, nil
-}
-
-// knownVarNames are the variable names defined outside the playbook.
-func knownVarNames(inv *inventory.Inventory, extra map[string]any) []string {
-	seen := map[string]bool{}
-	var names []string
-	add := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	for _, h := range inv.Hosts() {
-		for n := range h.Vars {
-			add(n)
-		}
-	}
-	if h, ok := inv.Host("localhost"); ok {
-		for n := range h.Vars {
-			add(n)
-		}
-	}
-	for n := range extra {
-		add(n)
-	}
-	return names
 }

@@ -28,7 +28,9 @@ type globals struct{ settings.Globals }
 // streams are the terminal I/O of one run (see package iostreams).
 type streams = iostreams.Streams
 
-// app is one invocation: streams, settings, and the pieces commands need.
+// app is the state behind one invocation's factory: streams, the settings
+// once resolved, the transport registry. Commands see it only through the
+// factory.
 type app struct {
 	io  *streams
 	v   *viper.Viper
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, io *streams, reg transports) int {
 	io.Out = out
 	a := &app{io: io, v: viper.New(), transports: reg, args: args}
 	a.cwd, _ = os.Getwd()
-	return execute(ctx, newRootCmd(a), args, io)
+	return execute(ctx, newRootCmd(a.factory()), args, io)
 }
 
 // execute runs the command tree root over args and returns the process
@@ -71,7 +73,8 @@ func execute(ctx context.Context, root *cobra.Command, args []string, io *stream
 	return code
 }
 
-func newRootCmd(a *app) *cobra.Command {
+// newRootCmd returns the command tree, every command built from deps.
+func newRootCmd(deps *factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "remotectl",
 		Short: "Run commands and checks on fleets of hosts over SSH and WinRM",
@@ -88,7 +91,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 ` + exitCodesHelp,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.loadSettings(cmd) },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return deps.LoadSettings(cmd) },
 	}
 	root.SetFlagErrorFunc(flagError)
 	root.CompletionOptions.HiddenDefaultCmd = false
@@ -111,14 +114,13 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.String("host-key-policy", "", "host key checking: strict (default), accept-new, off")
 	f.String("askpass", "", "program asked for key passphrases and passwords (like SSH_ASKPASS; prompt as argument, answer on stdout)")
 	f.String("passphrase-env", "", "environment variable holding the passphrase of encrypted private keys")
-	deps := a.factory()
 	registerHostCompletion(deps, root)
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 
 	root.AddCommand(
 		newExecCmd(deps, nil),
-		newCheckCmd(a),
-		newPlayCmd(a),
+		newCheckCmd(deps, nil),
+		newPlayCmd(deps, nil),
 		newCopyCmd(deps, nil),
 		newFetchCmd(deps, nil),
 		newHostkeysCmd(deps, nil),

@@ -140,11 +140,7 @@ func runsDiff(o *runsOptions) error {
 	}
 	diffs := runrec.Diff(older, newer)
 	if o.JSON {
-		return writeJSON(o.IO.Out, struct {
-			From  string            `json:"from"`
-			To    string            `json:"to"`
-			Hosts []runrec.HostDiff `json:"hosts"`
-		}{older.ID, newer.ID, append([]runrec.HostDiff{}, diffs...)})
+		return writeJSON(o.IO.Out, runrec.NewDiffDoc(older, newer, diffs))
 	}
 	return runrec.WriteDiff(o.IO.Out, older, newer, diffs)
 }

@@ -22,7 +22,7 @@ func settingsFor(t *testing.T, dir string, args ...string) (globals, error) {
 		v:   viper.New(),
 		cwd: dir,
 	}
-	root := newRootCmd(a)
+	root := newRootCmd(a.factory())
 	root.SetArgs(append(args, "version"))
 	root.SetOut(&out)
 	root.SetErr(&errb)
@@ -133,7 +133,7 @@ func TestCronResolvedWhenSettingsLoad(t *testing.T) {
 			io: &streams{Getenv: os.Getenv, ReadSecret: func(string) (string, error) { return "", nil }},
 			v:  viper.New(), cwd: dir,
 		}
-		cmd, rest, err := newRootCmd(a).Find(args)
+		cmd, rest, err := newRootCmd(a.factory()).Find(args)
 		if err == nil {
 			err = cmd.ParseFlags(rest)
 		}

@@ -16,7 +16,7 @@ func (a *app) sshOptions(s secrets) ssh.Options {
 		ConfigFile:     a.g.SSHConfig,
 		KnownHostsFile: a.g.KnownHosts,
 		HostKeyPolicy:  a.g.HostKeyPolicy,
-		HintArgs:       a.g.hintArgs(),
+		HintArgs:       a.g.HintArgs(),
 		ConnectTimeout: a.g.ConnectTimeout,
 		AskPassProgram: a.g.AskPass,
 		PassphraseEnv:  a.g.PassphraseEnv,
@@ -30,22 +30,6 @@ func (a *app) sshOptions(s secrets) ssh.Options {
 		})
 	}
 	return o
-}
-
-// hintArgs are the global arguments a remotectl command printed in a hint
-// repeats, so that pasted it acts on the same inventories and files.
-func (g globals) hintArgs() []string {
-	var args []string
-	for _, inv := range g.Inventories {
-		args = append(args, "-i", inv)
-	}
-	if g.SSHConfig != "" {
-		args = append(args, "--ssh-config", g.SSHConfig)
-	}
-	if g.KnownHosts != "" {
-		args = append(args, "--known-hosts", g.KnownHosts)
-	}
-	return args
 }
 
 // checkSSH reads the settings of the SSH targets as connecting would,

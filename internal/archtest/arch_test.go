@@ -26,12 +26,13 @@ var allowed = map[string][]string{
 	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
+	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},

@@ -229,3 +229,39 @@ func (g Globals) AbsInventories(cwd string) []string {
 	}
 	return out
 }
+
+// HintArgs are the global arguments a remotectl command printed in a hint
+// repeats, so that pasted it acts on the same inventories and files.
+func (g Globals) HintArgs() []string {
+	var args []string
+	for _, inv := range g.Inventories {
+		args = append(args, "-i", inv)
+	}
+	if g.SSHConfig != "" {
+		args = append(args, "--ssh-config", g.SSHConfig)
+	}
+	if g.KnownHosts != "" {
+		args = append(args, "--known-hosts", g.KnownHosts)
+	}
+	return args
+}
+
+// OutputArg returns the output format a command line asks for, read
+// before cobra parses it (a bad flag stops the parse): the last -o or
+// --output before "--", else REMOTECTL_OUTPUT; lower case.
+func OutputArg(args []string, getenv func(string) string) string {
+	out := getenv("REMOTECTL_OUTPUT")
+	for i := 0; i < len(args) && args[i] != "--"; i++ {
+		arg := args[i]
+		switch {
+		case (arg == "-o" || arg == "--output") && i+1 < len(args):
+			out = args[i+1]
+			i++
+		case strings.HasPrefix(arg, "--output="):
+			out = strings.TrimPrefix(arg, "--output=")
+		case strings.HasPrefix(arg, "-o") && !strings.HasPrefix(arg, "--"):
+			out = strings.TrimPrefix(strings.TrimPrefix(arg, "-o"), "=")
+		}
+	}
+	return strings.ToLower(out)
+}

@@ -45,3 +45,34 @@ func TestAbsInventories(t *testing.T) {
 		t.Errorf("AbsInventories = %q, want %q", got, want)
 	}
 }
+
+func TestHintArgs(t *testing.T) {
+	g := Globals{Inventories: []string{"a.yaml", "b.yaml"}, KnownHosts: "kh"}
+	want := []string{"-i", "a.yaml", "-i", "b.yaml", "--known-hosts", "kh"}
+	if got := g.HintArgs(); !slices.Equal(got, want) {
+		t.Errorf("HintArgs = %q, want %q", got, want)
+	}
+}
+
+// TestOutputArg reads -o from a command line cobra could not parse.
+func TestOutputArg(t *testing.T) {
+	env := func(v string) func(string) string { return func(string) string { return v } }
+	for _, tt := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{[]string{"check", "-o", "nagios", "--bogus"}, "", "nagios"},
+		{[]string{"check", "--bogus", "--output", "NAGIOS"}, "", "nagios"},
+		{[]string{"-onagios", "check"}, "", "nagios"},
+		{[]string{"check", "-o=nagios", "-o", "json"}, "", "json"},
+		{[]string{"check", "--output=tap"}, "nagios", "tap"},
+		{[]string{"check", "--", "-o", "nagios"}, "", ""},
+		{[]string{"check", "--bogus"}, "nagios", "nagios"},
+		{[]string{"check", "-o"}, "", ""},
+	} {
+		if got := OutputArg(tt.args, env(tt.env)); got != tt.want {
+			t.Errorf("OutputArg(%q, REMOTECTL_OUTPUT=%q) = %q, want %q", tt.args, tt.env, got, tt.want)
+		}
+	}
+}
