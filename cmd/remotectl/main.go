@@ -33,14 +33,9 @@ func mainExit() int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	// A reader that goes away (remotectl exec … | head -1) must not kill the
-	// run by SIGPIPE: the hosts' work, the report and the run record are
-	// still due. Noticed, the signal turns writes into EPIPE errors, and a
-	// lost main output exits 74. (Commands started here get the default
-	// disposition back, as Go resets caught signals on exec.)
-	pipe := make(chan os.Signal, 1)
-	signal.Notify(pipe, syscall.SIGPIPE)
-	defer signal.Stop(pipe)
+	// A reader that goes away (| head -1) must not kill the run by SIGPIPE:
+	// noticed, it turns writes into EPIPE, and a lost main output exits 74.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	go func() {
 		n := 0
 		for range sigs {
@@ -62,8 +57,8 @@ func mainExit() int {
 // builtinTransports is the transport registry: one row per transport kind.
 func builtinTransports() transports {
 	return transports{
-		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: sshDoctorSteps, Settings: ssh.Settings()},
-		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrmDoctorSteps, Settings: winrm.Settings()},
+		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: ssh.DoctorStepsOver, Settings: ssh.Settings()},
+		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrm.DoctorStepsOver, Settings: winrm.Settings()},
 		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
 			return local.Dialer{}, nil, nil
 		}, Doctor: func(func() (remote.Dialer, error)) doctor.Steps { return local.DoctorSteps{} }, Settings: local.Settings()},

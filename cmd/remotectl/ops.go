@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 
 	"github.com/remotectl/remotectl/checks/plan"
@@ -77,11 +78,7 @@ func (g globals) terminal(io *streams) ops.Terminal {
 // prompt (a key's passphrase) takes it off the screen until answered.
 func drawBelow(io *streams) func(*ops.StatusLine) {
 	return func(s *ops.StatusLine) {
-		width := io.Width // stdout's terminal; standard error's is most likely the same
-		if width <= 0 {
-			width = 80
-		}
-		s.SetWidth(width)
+		s.SetWidth(cmp.Or(io.Width, 80)) // stdout's terminal, most likely standard error's too
 		io.Err = s.Writer(io.Err)
 		if read := io.ReadSecret; read != nil {
 			io.ReadSecret = s.Prompt(read)

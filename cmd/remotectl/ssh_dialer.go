@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 )
@@ -46,15 +45,4 @@ func newSSHDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
 		return nil, nil, fmt.Errorf("ssh: %w", err)
 	}
 	return d, d.Close, nil
-}
-
-// sshDoctorSteps are the SSH transport's diagnosis steps over its dialer.
-func sshDoctorSteps(dialer func() (remote.Dialer, error)) doctor.Steps {
-	return ssh.DoctorSteps{Dialer: func() (*ssh.Dialer, error) {
-		d, err := dialer()
-		if err != nil {
-			return nil, err
-		}
-		return d.(*ssh.Dialer), nil
-	}}
 }

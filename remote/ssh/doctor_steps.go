@@ -24,6 +24,18 @@ type DoctorSteps struct {
 	Dialer func() (*Dialer, error)
 }
 
+// DoctorStepsOver returns the SSH steps over a transport registry's lazy
+// dialer of the SSH kind (a *Dialer once made).
+func DoctorStepsOver(dialer func() (remote.Dialer, error)) doctor.Steps {
+	return DoctorSteps{Dialer: func() (*Dialer, error) {
+		d, err := dialer()
+		if err != nil {
+			return nil, err
+		}
+		return d.(*Dialer), nil
+	}}
+}
+
 // Steps returns the steps of t, in order, and the function that closes the
 // login connection they open.
 func (ds DoctorSteps) Steps(t remote.Target) ([]doctor.Step, func()) {

@@ -38,6 +38,15 @@ type DoctorSteps struct {
 	Dialer func() *Dialer
 }
 
+// DoctorStepsOver returns the WinRM steps over a transport registry's lazy
+// dialer of the WinRM kind (a *Dialer, which cannot fail to be made).
+func DoctorStepsOver(dialer func() (remote.Dialer, error)) doctor.Steps {
+	return DoctorSteps{Dialer: func() *Dialer {
+		d, _ := dialer()
+		return d.(*Dialer)
+	}}
+}
+
 // Steps returns the steps of t, in order, and the function that closes the
 // login connection they open.
 func (ds DoctorSteps) Steps(t remote.Target) ([]doctor.Step, func()) {
