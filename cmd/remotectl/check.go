@@ -151,6 +151,7 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
+	opsRun.Secrets().Add(inventory.SecretValues(vars.Vars)...) // --vars' secrets, as -e's in play
 	if o.Render != "" {
 		return plan.Render(o.IO.Out, o.Render, hosts, vars)
 	}

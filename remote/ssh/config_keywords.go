@@ -213,7 +213,7 @@ var keywords = func() map[string]keywordSpec {
 		{"KnownHostsCommand", restArgs, nil}, {"LocalCommand", restArgs, nil},
 		{"LogLevel", oneArg, choices("quiet", "fatal", "error", "info", "verbose", "debug", "debug1", "debug2", "debug3")},
 		{"LogVerbose", someArgs, nil}, {"NumberOfPasswordPrompts", oneArg, checkInt},
-		{"ObscureKeystrokeTiming", oneArg, nil}, {"PermitRemoteOpen", someArgs, nil},
+		{"ObscureKeystrokeTiming", oneArg, nil},
 		{"PKCS11Provider", oneArg, nil}, {"SmartcardDevice", oneArg, nil},
 		{"PreferredAuthentications", oneArg, nil},
 		{"PubkeyAcceptedAlgorithms", oneArg, checkKeyTypes},
@@ -242,6 +242,7 @@ var keywords = func() map[string]keywordSpec {
 	}{
 		{"AddKeysToAgent", checkAddKeysToAgent}, {"DynamicForward", checkDynamicForward}, {"IPQoS", checkIPQoS},
 		{"LocalForward", checkLocalForward}, {"RekeyLimit", checkRekeyLimit}, {"RemoteForward", checkRemoteForward},
+		{"PermitRemoteOpen", checkPermitRemoteOpen},
 	} {
 		m[strings.ToLower(k.name)] = keywordSpec{name: k.name, args: someArgs, line: k.line}
 	}

@@ -415,6 +415,9 @@ var strictConfigCases = []struct {
 	{"bad RekeyLimit time", "RekeyLimit 1G abc\n", 1, "not a time value"},
 	{"RekeyLimit extra argument", "RekeyLimit 1G 1h x\n", 1, "RekeyLimit takes at most 2 arguments"},
 	{"bad IPQoS", "IPQoS bogus\n", 1, `IPQoS: "bogus" is not an IPQoS value`},
+	{"bad PermitRemoteOpen", "PermitRemoteOpen bogus\n", 1, `PermitRemoteOpen: "bogus": bad port number`},
+	{"PermitRemoteOpen bad port", "PermitRemoteOpen db:nosuchservice\n", 1, "bad port number"},
+	{"PermitRemoteOpen any not alone", "PermitRemoteOpen any db:5432\n", 1, "must appear alone"},
 	{"IPQoS out of range", "IPQoS cs1 256\n", 1, `"256" is not an IPQoS value`},
 	{"IPQoS extra argument", "IPQoS af21 cs1 ef\n", 1, "at most 2 arguments"},
 	{"bad AddKeysToAgent", "AddKeysToAgent maybe\n", 1, `AddKeysToAgent: "maybe" is not yes, no, ask, confirm or a time`},
@@ -442,6 +445,7 @@ var strictConfigCases = []struct {
 
 // acceptedConfigs are ssh_config files OpenSSH reads without complaint.
 var acceptedConfigs = map[string]string{
+	"PermitRemoteOpen": "PermitRemoteOpen db:5432 *:* [::1]:22 web:http\nHost other\n  PermitRemoteOpen any\n",
 	"every honoured keyword": "Host *\n  HostName h\n  User u\n  Port 2222\n  IdentityFile ~/.ssh/id\n  CertificateFile ~/.ssh/c\n" +
 		"  IdentitiesOnly yes\n  ProxyJump none\n  StrictHostKeyChecking accept-new\n  UserKnownHostsFile a \"b c\"\n" +
 		"  HostKeyAlias k\n  ConnectTimeout 1m30s\n  ServerAliveInterval 15\n  ServerAliveCountMax 3\n" +

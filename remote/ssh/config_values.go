@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -367,4 +368,32 @@ func forwardPort(s string) int {
 		return -1
 	}
 	return n
+}
+
+// checkPermitRemoteOpen accepts `any` or `none` alone, or host:port pairs
+// whose port is a number, a service name or *, as OpenSSH's readconf does.
+func checkPermitRemoteOpen(args []string) error {
+	if len(args) == 0 {
+		return errors.New("PermitRemoteOpen needs an argument")
+	}
+	for _, a := range args {
+		if strings.EqualFold(a, "any") || strings.EqualFold(a, "none") {
+			if len(args) > 1 {
+				return fmt.Errorf("PermitRemoteOpen: %q must appear alone", a)
+			}
+			continue
+		}
+		host, port, ok := strings.Cut(a, ":")
+		if strings.HasPrefix(a, "[") {
+			end := strings.Index(a, "]:")
+			host, port, ok = a[:max(end, 0)], a[max(end, 0)+2:], end > 0
+		}
+		if !ok || host == "" {
+			return fmt.Errorf("PermitRemoteOpen: %q: bad port number (want host:port, any or none)", a)
+		}
+		if _, err := net.LookupPort("tcp", port); port != "*" && (port == "" || err != nil) {
+			return fmt.Errorf("PermitRemoteOpen: %q: bad port number", a) // a number, a service name or *
+		}
+	}
+	return nil
 }
