@@ -121,9 +121,12 @@ func TestErrors(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	got := Names("{{ a.b | default(c) }} {% for x in items if x is defined %}{{ x }}{% endfor %}")
-	want := []string{"a", "default", "c", "x", "items", "defined"}
+	want := []string{"a", "c", "items"} // not filters, tests, attributes or loop variables
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Names = %q, want %q", got, want)
+	}
+	if got := Names("{% set n = 1 %}{{ n + lookup('env', 'HOME') | length }} {{ d | combine(x, recursive=true) }}"); !reflect.DeepEqual(got, []string{"lookup", "d", "x"}) {
+		t.Errorf("Names = %q", got)
 	}
 	if Names("no template") != nil {
 		t.Error("Names of plain text should be nil")
