@@ -201,3 +201,23 @@ func TestCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupsAndSyntaxPositions(t *testing.T) {
+	e := New(WithLookups(map[string]Lookup{"env": func(terms []any) (any, error) { return "v-" + String(terms[0]), nil }}))
+	if got, err := e.Render("{{ lookup('env', 'HOME') | upper }}", nil); err != nil || got != "V-HOME" {
+		t.Errorf("lookup env = %v, %v", got, err)
+	}
+	var je *Error
+	if _, err := e.Render("{{ lookup('pipe', 'id') }}", nil); !errors.As(err, &je) || je.Kind != Unsupported {
+		t.Errorf("lookup pipe: %v, want Unsupported", err)
+	}
+	if err := e.Check("a\nb {{ x | }}"); !errors.As(err, &je) || je.Line != 2 || je.Col != 10 {
+		t.Errorf("Check: %#v", err)
+	}
+	if err := e.CheckExpr("x =="); !errors.As(err, &je) || je.Line != 1 || je.Col != 5 {
+		t.Errorf("CheckExpr: %#v", err)
+	}
+	if got := String([]any{"a", 1, true, nil}); got != "['a', 1, True, None]" {
+		t.Errorf("String = %q", got)
+	}
+}
