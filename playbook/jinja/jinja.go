@@ -458,6 +458,7 @@ func (sc *scope) lookup(name string, depth int) (any, bool) {
 	if err != nil {
 		return exec.AsValue(err), true
 	}
+	v = normalize(v) // Unsafe strings compare as the strings they are
 	sc.resolved[name] = v
 	return v, true
 }

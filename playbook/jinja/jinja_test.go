@@ -221,3 +221,16 @@ func TestLookupsAndSyntaxPositions(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+func TestUnsafeComparesAsText(t *testing.T) {
+	e := New()
+	vars := map[string]any{"x": Unsafe("a"), "m": map[string]any{"s": Unsafe("{{ x }}")}}
+	for _, c := range []string{"x == 'a'", "m.s.startswith('{')", "m.s | length == 7"} {
+		if ok, err := e.Conditional(c, vars); err != nil || !ok {
+			t.Errorf("%s: %v, %v", c, ok, err)
+		}
+	}
+	if got, err := e.Render("{{ m.s }}", vars); err != nil || got != "{{ x }}" {
+		t.Errorf("Render = %v, %v; an unsafe value is not templated", got, err)
+	}
+}
