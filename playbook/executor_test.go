@@ -456,3 +456,35 @@ func TestTaskTimeoutNamesThePerHostTimeout(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 }
+
+// TestJinjaVariables runs templates over Ansible's names: a loop from a
+// template, hostvars and groups of the other hosts, group_names, and a
+// registered output holding braces, which is never templated again.
+func TestJinjaVariables(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  vars:
+    pkgs: [a, b]
+    label: "pkg-{{ idx }}"
+  tasks:
+    - name: loop
+      shell: echo {{ item }}
+      loop: "{{ pkgs | map('upper') | list }}"
+    - name: magic
+      shell: echo {{ label }} {{ groups['fleet'] | join(',') }} {{ hostvars['h02'].idx }} {{ group_names }}
+    - name: braces
+      shell: out
+      register: out
+    - name: raw
+      shell: echo {{ out.stdout | trim }}
+      when: out.stdout is search('^[{]')
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{Output: []remotetest.Chunk{remotetest.Stdout("{{ idx }}\n")}}}
+	runTest(t, pb, inv, fake, Options{})
+	want := []string{"echo A", "echo B", "echo pkg-1 h01,h02 2 ['fleet']", "out", "echo {{ idx }}"}
+	if got := commandsOf(fake, "h01"); !slices.Equal(got, want) {
+		t.Errorf("commands = %q, want %q", got, want)
+	}
+}
