@@ -84,6 +84,11 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		pb.Secrets.Add(inventory.SecretValues(play.Vars)...)
 		pb.Secrets.Add(inventory.SecretValues(play.FileVars)...)
 	}
+	for _, play := range pb.Plays {
+		for _, t := range play.Tasks {
+			t.Name = pb.Secrets.Redact(t.Name) // rendered with the play's vars
+		}
+	}
 	pb.Tags = p.tags
 	return pb, nil
 }

@@ -242,3 +242,19 @@ func TestUnnamedPlayIsNamedByItsHosts(t *testing.T) {
 		t.Errorf("play names %q, want fleet,h01 and named", got)
 	}
 }
+
+func TestTaskNamesAreRenderedAndMasked(t *testing.T) {
+	src := "- hosts: all\n  vars: {db_password: hunter2-x, v: 3}\n  tasks:\n" +
+		"    - name: \"v{{ v }} {{ db_password }}\"\n      debug: {msg: hi}\n" +
+		"    - name: \"{{ inventory_hostname }}\"\n      debug: {msg: hi}\n"
+	pb, err := Parse("play.yaml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.Plays[0].Tasks[0].Name; got != "v3 "+Mask {
+		t.Errorf("name = %q", got)
+	}
+	if got := pb.Plays[0].Tasks[1].Name; got != "{{ inventory_hostname }}" {
+		t.Errorf("name = %q, want it as written (it reads a host's variable)", got)
+	}
+}
