@@ -9,8 +9,6 @@ require (
 	github.com/antchfx/xpath v1.3.6
 	github.com/blang/semver/v4 v4.0.0
 	github.com/bodgit/ntlmssp v0.0.0-20240506230425-31973bb52d9b
-	github.com/expr-lang/expr v1.17.8
-	github.com/go-task/slim-sprig/v3 v3.0.0
 	github.com/gofrs/flock v0.13.1
 	github.com/kevinburke/ssh_config v1.6.0
 	github.com/masterzen/winrm v0.0.0-20260407182533-5570be7f80cf

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -467,9 +468,12 @@ func (a *DebugAction) run(_ context.Context, r *actionRun) (*Outcome, error) {
 		}
 		return &Outcome{Msg: msg}, nil
 	}
-	v, err := a.Var.value(r.vars)
-	if err != nil {
-		return failed("%v", err), nil
+	v, err := a.Var.evalValue(r.vars)
+	switch {
+	case jinja.IsUndefined(err):
+		v = "VARIABLE IS NOT DEFINED!" // as Ansible's debug var shows it
+	case err != nil:
+		return failed("%s: %v", a.Var.Pos, err), nil
 	}
 	// Masked before it is encoded: JSON escapes some bytes a secret may hold
 	// ("\"", "<"), after which the encoded secret would not be found.

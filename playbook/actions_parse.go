@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -99,7 +98,7 @@ func (p *parser) scriptAction(n *yaml.Node, known *knownNames) Action {
 	if n.Kind == yaml.ScalarNode {
 		path, args, _ := strings.Cut(strings.TrimSpace(p.Str(n, "script")), " ")
 		a.Src = path
-		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.env, known)
+		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.srcPos(n), p.eng, known)
 	} else {
 		params := p.params(n, "script", []string{"src", "args", "creates", "removes"})
 		if v, ok := params["src"]; ok {
@@ -187,16 +186,8 @@ func (p *parser) readSource(a *CopyAction, n *yaml.Node, known *knownNames) {
 		a.Content = Text{Raw: string(data), Pos: p.Pos(n)}
 		return
 	}
-	name := a.Src
-	tmpl, err := template.New(name).Option("missingkey=error").Funcs(p.env.funcs).Parse(string(data))
-	if err != nil {
-		p.Errorf(n, "Go template syntax: {{ .name }}", "template %s: %s", a.Src, strings.TrimPrefix(err.Error(), "template: "))
-		return
-	}
-	a.Content = Text{Raw: string(data), Pos: a.Src, tmpl: tmpl}
-	if tmpl.Tree != nil {
-		p.checkTemplateNames(tmpl.Tree.Root, a.Src+" (template of "+p.Pos(n)+")", p.env, known)
-	}
+	a.Content = p.text(string(data), a.Src, position{file: a.Src, line: 1, col: 1}, p.eng, known)
+	a.Content.file = true
 }
 
 // fileMode reads an octal mode: 0644, "0644" or "644".
@@ -330,10 +321,10 @@ func (p *parser) debugAction(n *yaml.Node, known *knownNames) Action {
 		a.Msg = p.textNode(v, "msg", known)
 	}
 	if v, ok := params["var"]; ok {
-		a.Var = p.compileExpr(p.Str(v, "var"), p.Pos(v), v.Line, scalarColumn(v), known, false)
+		a.Var = p.compileExpr(p.Str(v, "var"), p.srcPos(v), p.eng, known)
 	}
 	if (a.Msg.Raw == "") == (a.Var == nil) {
-		p.Errorf(n, `debug: {msg: "version {{ .version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")
+		p.Errorf(n, `debug: {msg: "version {{ version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")
 		return nil
 	}
 	return a

@@ -4,57 +4,51 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/file"
-	exprparser "github.com/expr-lang/expr/parser"
-	"github.com/expr-lang/expr/vm"
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // Cond is a condition (when, until, changed_when, failed_when) or an
-// expression (loop): an expr-lang expression over the same names templates
-// see, without the dot: `facts.os_family == "debian"`,
-// `out.rc != 0 && out.stdout contains "ready"`. Compiled when the playbook
-// is parsed; every name it reads must be defined somewhere.
+// expression (debug var): Jinja2 expressions as Ansible's, without braces:
+// `ansible_facts.os_family == "Debian"`, `out.rc != 0 and "ready" in
+// out.stdout`. A condition may be a list of expressions that must all
+// hold. Checked when the playbook is parsed; every name it reads must be
+// defined somewhere, unless it asks (is defined) or gives a default.
 type Cond struct {
-	Src   string
+	Src   string   // as written; a list's items joined with " and "
 	Pos   string   // file:line:col of the value
 	Names []string // the top-level variables it reads
-	prog  *vm.Program
+	value any      // a bool, an expression or a list of them, as Ansible's Conditional takes
+	eng   *jinja.Engine
 }
 
-// compileExpr compiles src. asBool makes the expression a condition.
-func (d *decoder) compileExpr(src, pos string, line, col int, known *knownNames, asBool bool) *Cond {
-	src = unwrapTemplate(src)
-	opts := []expr.Option{}
-	if asBool {
-		opts = append(opts, expr.AsBool())
-	}
-	prog, err := expr.Compile(src, opts...)
-	if err != nil {
-		d.Errs = append(d.Errs, &ParseError{Pos: exprPos(d.File, line, col, err, pos), Msg: "bad expression: " + exprMessage(err),
-			Hint: `expr-lang syntax: facts.os_family == "debian", out.rc != 0, "ok" in out.stdout_lines`})
+// compileExpr checks src, an expression or (as Ansible accepts it) a
+// template, and returns it as a Cond.
+func (d *decoder) compileExpr(src string, at position, eng *jinja.Engine, known *knownNames) *Cond {
+	c := &Cond{Src: src, Pos: at.at(1, 1), value: src, eng: eng}
+	if !d.checkExpr(c, at, known) {
 		return nil
 	}
-	c := &Cond{Src: src, Pos: pos, prog: prog}
-	tree, err := exprparser.Parse(src)
-	if err != nil {
-		return c
-	}
-	v := &nameCollector{declared: map[string]bool{}}
-	ast.Walk(&tree.Node, v)
-	for _, id := range v.idents {
-		if v.declared[id.Value] || c.hasName(id.Value) {
-			continue
-		}
-		c.Names = append(c.Names, id.Value)
-		if known != nil && !known.has(id.Value) {
-			loc := id.Location()
-			d.Errs = append(d.Errs, &ParseError{Pos: fmt.Sprintf("%s:%d:%d", d.File, line, col+loc.From),
-				Msg: fmt.Sprintf("the expression reads the variable %q, which nothing defines", id.Value), Hint: known.hint(id.Value)})
-		}
-	}
 	return c
+}
+
+// checkExpr checks c's expression, adding the names it reads.
+func (d *decoder) checkExpr(c *Cond, at position, known *knownNames) bool {
+	src := c.Src
+	check, names := c.eng.CheckExpr, jinja.Names("{{ "+src+" }}")
+	if jinja.IsTemplate(src) {
+		check, names = c.eng.Check, jinja.Names(src)
+	}
+	if err := check(src); err != nil {
+		d.Errs = append(d.Errs, templateError(at, "bad expression: ", err))
+		return false
+	}
+	for _, n := range names {
+		if !c.hasName(n) {
+			c.Names = append(c.Names, n)
+		}
+	}
+	d.checkNames(names, src, at, "expression", known)
+	return true
 }
 
 func (c *Cond) hasName(name string) bool {
@@ -66,66 +60,20 @@ func (c *Cond) hasName(name string) bool {
 	return false
 }
 
-// unwrapTemplate turns Ansible's habit `when: "{{ x }}"` into `x`.
-func unwrapTemplate(src string) string {
-	s := strings.TrimSpace(src)
-	if strings.HasPrefix(s, "{{") && strings.HasSuffix(s, "}}") && strings.Count(s, "{{") == 1 {
-		return strings.TrimSpace(s[2 : len(s)-2])
-	}
-	return src
-}
-
-// exprPos positions a compile error inside a one-line expression.
-func exprPos(fileName string, line, col int, err error, fallback string) string {
-	if fe, ok := err.(*file.Error); ok && fe.Line <= 1 {
-		return fmt.Sprintf("%s:%d:%d", fileName, line, col+fe.Column)
-	}
-	return fallback
-}
-
-// exprMessage is the first line of an expr error without its position.
-func exprMessage(err error) string {
-	if fe, ok := err.(*file.Error); ok {
-		return fe.Message
-	}
-	msg, _, _ := strings.Cut(err.Error(), "\n")
-	return msg
-}
-
-// nameCollector gathers the identifiers an expression reads and the names
-// its let bindings declare.
-type nameCollector struct {
-	idents   []*ast.IdentifierNode
-	declared map[string]bool
-}
-
-func (v *nameCollector) Visit(n *ast.Node) {
-	switch n := (*n).(type) {
-	case *ast.IdentifierNode:
-		v.idents = append(v.idents, n)
-	case *ast.VariableDeclaratorNode:
-		v.declared[n.Name] = true
-	}
-}
-
-// eval runs the condition with env.
-func (c *Cond) eval(env map[string]any) (bool, error) {
-	out, err := expr.Run(c.prog, env)
+// eval judges the condition with vars, as Ansible's Conditional.
+func (c *Cond) eval(vars map[string]any) (bool, error) {
+	ok, err := c.eng.Conditional(c.value, vars)
 	if err != nil {
-		return false, fmt.Errorf("%s: %q: %s", c.Pos, c.Src, exprMessage(err))
+		return false, fmt.Errorf("%s: %q: %s", c.Pos, c.Src, err)
 	}
-	b, ok := out.(bool)
-	if !ok {
-		return false, fmt.Errorf("%s: %q must be true or false, not %v", c.Pos, c.Src, out)
-	}
-	return b, nil
+	return ok, nil
 }
 
-// value runs the expression with env and returns what it produced.
-func (c *Cond) value(env map[string]any) (any, error) {
-	out, err := expr.Run(c.prog, env)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %q: %s", c.Pos, c.Src, exprMessage(err))
+// evalValue evaluates the expression with vars and returns its value.
+func (c *Cond) evalValue(vars map[string]any) (any, error) {
+	src, _ := c.value.(string)
+	if jinja.IsTemplate(src) {
+		return c.eng.Render(src, vars)
 	}
-	return out, nil
+	return c.eng.Eval(strings.TrimSpace(src), vars)
 }

@@ -15,7 +15,7 @@ import (
 var playbookFile = &yamlnode.FileType{
 	Plural:          "playbooks",
 	OneDocumentHint: "a playbook is one document: a list of plays",
-	QuoteHint:       `quote values that start with { (templates: "{{ .port }}") or contain ": "`,
+	QuoteHint:       `quote values that start with { (templates: "{{ port }}") or contain ": "`,
 	Wrap:            func(e *yamlnode.Error) error { return (*ParseError)(e) },
 }
 

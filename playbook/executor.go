@@ -68,6 +68,7 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 		stats:   map[string]*HostStats{},
 		hosts:   map[string]*hostMemory{},
 		dropped: map[string]bool{},
+		magic:   map[*PlayPlan]map[string]any{},
 	}
 	forks := opts.Forks
 	if forks <= 0 {
@@ -114,6 +115,7 @@ type executor struct {
 	stats   map[string]*HostStats
 	hosts   map[string]*hostMemory // what hosts keep from play to play
 	dropped map[string]bool        // hosts that failed: out of the rest of the playbook
+	magic   map[*PlayPlan]map[string]any
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
@@ -386,4 +388,44 @@ func (e *executor) baseVars(play *Play, h *inventory.Host) map[string]any {
 		}
 	}
 	return vars
+}
+
+// magicVars are the variables Ansible provides that are the same on every
+// host of a play: groups, hostvars (each host's inventory, play and extra
+// variables), play_hosts and ansible_play_hosts. Computed once per play.
+func (e *executor) magicVars(plan *PlayPlan) map[string]any {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if m, ok := e.magic[plan]; ok {
+		return m
+	}
+	groups := map[string]any{"all": []any{}, "ungrouped": []any{}} // Ansible's, even when empty
+	hostvars := map[string]any{}
+	var all []*inventory.Host
+	if e.opts.Inventory != nil {
+		all = e.opts.Inventory.Hosts()
+	}
+	for _, h := range plan.Hosts {
+		if !slices.Contains(all, h) {
+			all = append(all, h) // the implicit localhost
+		}
+	}
+	for _, h := range all {
+		for _, g := range h.Groups {
+			list, _ := groups[g].([]any)
+			groups[g] = append(list, h.Name)
+		}
+		vars := e.baseVars(plan.Play, h)
+		vars["inventory_hostname"] = h.Name
+		vars["group_names"] = groupNames(h)
+		hostvars[h.Name] = vars
+	}
+	playHosts := make([]any, 0, len(plan.Hosts))
+	for _, h := range plan.Hosts {
+		playHosts = append(playHosts, h.Name)
+	}
+	m := map[string]any{"groups": groups, "hostvars": hostvars, "play_hosts": playHosts,
+		"ansible_play_hosts": playHosts, "ansible_play_hosts_all": playHosts}
+	e.magic[plan] = m
+	return m
 }

@@ -199,8 +199,8 @@ func TestLoopRegisterWhenUntil(t *testing.T) {
   gather_facts: false
   tasks:
     - name: echo
-      shell: echo {{ .item }}
-      loop: [a, "{{ .inventory_hostname }}"]
+      shell: echo {{ item }}
+      loop: [a, "{{ inventory_hostname }}"]
       register: echoed
     - name: ready
       shell: status
@@ -209,8 +209,8 @@ func TestLoopRegisterWhenUntil(t *testing.T) {
       delay: 1ms
       until: st.attempts >= 3
     - name: when registered
-      debug: {msg: "{{ .st.stdout }} after {{ .st.attempts }}"}
-      when: st.stdout contains "up" && len(echoed.results) == 2
+      debug: {msg: "{{ st.stdout }} after {{ st.attempts }}"}
+      when: '"up" in st.stdout and echoed.results | length == 2'
     - name: when false
       debug: {msg: never}
       when: st.rc != 0
@@ -346,7 +346,7 @@ func findUpload(f *remotetest.Fake) (string, bool) {
 func TestSecretsAreMaskedInResults(t *testing.T) {
 	inv := testInventory(t, 1)
 	path := t.TempDir() + "/play.yaml"
-	src := "- hosts: fleet\n  gather_facts: false\n  tasks:\n    - debug: {msg: 'token={{ env \"API_TOKEN\" }}'}\n"
+	src := "- hosts: fleet\n  gather_facts: false\n  tasks:\n    - debug: {msg: \"token={{ lookup('env', 'API_TOKEN') }}\"}\n"
 	if err := writeString(path, src); err != nil {
 		t.Fatal(err)
 	}
@@ -373,7 +373,7 @@ func TestSecretVariablesAreMaskedInDebug(t *testing.T) {
 	src := "- hosts: fleet\n  gather_facts: false\n  vars:\n    db_password: 'p<&\"ss-1'\n  vars_files: [vault.yaml]\n  tasks:\n" +
 		"    - debug: {var: db_password}\n" +
 		"    - debug: {var: vault_secret}\n" +
-		"    - debug: {msg: 'dsn=pg://u:{{ .db_password }}@db'}\n"
+		"    - debug: {msg: 'dsn=pg://u:{{ db_password }}@db'}\n"
 	if err := writeString(dir+"/play.yaml", src); err != nil {
 		t.Fatal(err)
 	}
@@ -454,5 +454,37 @@ func TestTaskTimeoutNamesThePerHostTimeout(t *testing.T) {
 	if r == nil || r.Status != StatusFailed || !r.TimedOut ||
 		r.Msg != "timeout: run: no result within 20ms; hint: the per-host timeout is 20ms: raise it if the host needs longer" {
 		t.Fatalf("result %+v", r)
+	}
+}
+
+// TestJinjaVariables runs templates over Ansible's names: a loop from a
+// template, hostvars and groups of the other hosts, group_names, and a
+// registered output holding braces, which is never templated again.
+func TestJinjaVariables(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  vars:
+    pkgs: [a, b]
+    label: "pkg-{{ idx }}"
+  tasks:
+    - name: loop
+      shell: echo {{ item }}
+      loop: "{{ pkgs | map('upper') | list }}"
+    - name: magic
+      shell: echo {{ label }} {{ groups['fleet'] | join(',') }} {{ hostvars['h02'].idx }} {{ group_names }}
+    - name: braces
+      shell: out
+      register: out
+    - name: raw
+      shell: echo {{ out.stdout | trim }}
+      when: out.stdout is search('^[{]')
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{Output: []remotetest.Chunk{remotetest.Stdout("{{ idx }}\n")}}}
+	runTest(t, pb, inv, fake, Options{})
+	want := []string{"echo A", "echo B", "echo pkg-1 h01,h02 2 ['fleet']", "out", "echo {{ idx }}"}
+	if got := commandsOf(fake, "h01"); !slices.Equal(got, want) {
+		t.Errorf("commands = %q, want %q", got, want)
 	}
 }

@@ -67,6 +67,10 @@ func (factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	return &Outcome{}, nil
 }
 
+// factNames are the facts gatherFacts sets, each also a variable
+// ansible_NAME.
+var factNames = []string{"system", "kernel", "arch", "architecture", "hostname", "distribution", "distribution_version", "os_family"}
+
 // parseFacts reads the lines the facts scripts print. Missing lines leave
 // facts empty rather than failing: a minimal host still runs the play.
 func parseFacts(out string) map[string]any {

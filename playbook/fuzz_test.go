@@ -60,7 +60,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(seed)
 	}
 	for _, seed := range []string{
-		"- hosts: all\n  serial: [1, \"25%\", \"100%\"]\n  max_fail: 10%\n  tasks:\n    - shell: echo {{ .idx }}\n      register: out\n      when: idx > 1\n",
+		"- hosts: all\n  serial: [1, \"25%\", \"100%\"]\n  max_fail: 10%\n  tasks:\n    - shell: echo {{ idx }}\n      register: out\n      when: idx > 1\n",
 		"- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      loop: [1, 2]\n      notify: restart\n  handlers:\n    - name: restart\n      command: true\n",
 		"",
 		"{}",

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -129,19 +131,25 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 	h.leave()
 }
 
-// taskVars are the variables a task sees on this host.
+// taskVars are the variables a task sees on this host, with Ansible's
+// names for those it provides. Facts and registered results come from the
+// host: they are marked unsafe, never templated again.
 func (h *hostRun) taskVars(item any, hasItem bool) map[string]any {
 	vars := maps.Clone(h.vars)
+	maps.Copy(vars, h.br.e.magicVars(h.br.plan))
 	vars["inventory_hostname"] = h.host.Name
-	vars["play_hosts"] = hostNames(h.br.plan.Hosts)
-	facts := h.mem.facts
+	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
+	vars["group_names"] = groupNames(h.host)
+	facts, _ := unsafe(h.mem.facts).(map[string]any)
 	if facts == nil {
 		facts = map[string]any{}
 	}
-	vars["facts"] = facts
 	vars["ansible_facts"] = facts
+	for k, v := range facts {
+		vars["ansible_"+k] = v
+	}
 	for k, v := range h.mem.registered {
-		vars[k] = v
+		vars[k] = unsafe(v)
 	}
 	// Extra vars win over registered results too.
 	maps.Copy(vars, h.br.e.opts.ExtraVars)
@@ -149,6 +157,38 @@ func (h *hostRun) taskVars(item any, hasItem bool) map[string]any {
 		vars["item"] = item
 	}
 	return vars
+}
+
+// groupNames are the groups of h as Ansible's group_names: without "all".
+func groupNames(h *inventory.Host) []any {
+	out := make([]any, 0, len(h.Groups))
+	for _, g := range h.Groups {
+		if g != "all" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// unsafe marks every string of v (data from a host) as jinja.Unsafe.
+func unsafe(v any) any {
+	switch x := v.(type) {
+	case string:
+		return jinja.Unsafe(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = unsafe(item)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = unsafe(item)
+		}
+		return out
+	}
+	return v
 }
 
 // runTask runs one task on the host, each loop item in turn. It returns
@@ -204,29 +244,42 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 // loopItems evaluates a task's loop for this host.
 func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	vars := h.taskVars(nil, false)
-	if task.Loop.Expr != nil {
-		v, err := task.Loop.Expr.value(vars)
+	var items []any
+	if t := task.Loop.Expr; t != nil {
+		v, err := t.value(vars)
 		if err != nil {
 			return nil, err
 		}
-		items, ok := toList(v)
+		list, ok := toList(v)
 		if !ok {
-			return nil, fmt.Errorf("%s: loop: %q must produce a list, not %T", task.Loop.Expr.Pos, task.Loop.Expr.Src, v)
+			return nil, fmt.Errorf("%s: Invalid data passed to 'loop', it requires a list, got this instead: %s", t.Pos, jinja.String(v))
 		}
+		items = list
+	} else {
+		items = make([]any, 0, len(task.Loop.Items))
+		for _, it := range task.Loop.Items {
+			if t, ok := it.(Text); ok {
+				v, err := t.value(vars)
+				if err != nil {
+					return nil, err
+				}
+				it = v
+			}
+			items = append(items, it)
+		}
+	}
+	if !task.Loop.Flatten {
 		return items, nil
 	}
-	items := make([]any, 0, len(task.Loop.Items))
-	for _, it := range task.Loop.Items {
-		if t, ok := it.(Text); ok {
-			s, err := t.render(vars)
-			if err != nil {
-				return nil, err
-			}
-			it = s
+	flat := make([]any, 0, len(items))
+	for _, it := range items {
+		if list, ok := it.([]any); ok {
+			flat = append(flat, list...)
+		} else {
+			flat = append(flat, it)
 		}
-		items = append(items, it)
 	}
-	return items, nil
+	return flat, nil
 }
 
 // runItem runs a task (one loop item) and reports its result. It returns
@@ -287,9 +340,9 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 		out.Extra["attempts"] = n
 		reg := out.registered()
 		condVars := maps.Clone(vars)
-		condVars["result"] = reg
+		condVars["result"] = unsafe(reg)
 		if task.Register != "" {
-			condVars[task.Register] = reg
+			condVars[task.Register] = condVars["result"]
 		}
 		if err := h.applyConditions(task, out, condVars); err != nil {
 			out.Failed, out.Msg = true, err.Error()
@@ -299,9 +352,9 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 		if task.Until == nil {
 			return out, reg, nil
 		}
-		condVars["result"] = reg
+		condVars["result"] = unsafe(reg)
 		if task.Register != "" {
-			condVars[task.Register] = reg
+			condVars[task.Register] = condVars["result"]
 		}
 		done, err := task.Until.eval(condVars)
 		if err != nil {

@@ -99,10 +99,11 @@ func (t *Task) DisplayName() string {
 }
 
 // Loop is what a task iterates over: a list (items may hold templates) or
-// an expression producing a list.
+// a template producing a list.
 type Loop struct {
-	Items []any // strings in it are Texts
-	Expr  *Cond
+	Items   []any // strings in it that hold templates are Texts
+	Expr    *Text
+	Flatten bool // with_items: lists among the items are flattened one level
 }
 
 // Default retry settings, as Ansible's.

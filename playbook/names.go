@@ -15,12 +15,19 @@ type knownNames struct {
 	names map[string]bool
 }
 
-// Names every task can read, whatever the playbook defines.
-var builtinNames = []string{"inventory_hostname", "facts", "ansible_facts", "play_hosts", "result"}
+// Names every task can read, whatever the playbook defines: Ansible's
+// magic variables, the facts (ansible_facts and each as ansible_NAME), the
+// lookup function, and result (what the task itself returned, for until,
+// changed_when and failed_when).
+var builtinNames = []string{"inventory_hostname", "inventory_hostname_short", "group_names", "groups", "hostvars",
+	"play_hosts", "ansible_play_hosts", "ansible_play_hosts_all", "ansible_facts", "lookup", "result"}
 
 func newKnownNames(extra ...[]string) *knownNames {
 	k := &knownNames{names: make(map[string]bool)}
 	k.add(builtinNames...)
+	for _, f := range factNames {
+		k.add("ansible_" + f)
+	}
 	for _, names := range extra {
 		k.add(names...)
 	}

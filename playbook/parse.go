@@ -13,6 +13,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // LoadOptions tune parsing.
@@ -21,8 +22,8 @@ type LoadOptions struct {
 	// inventory variable of the selected hosts and the extra vars (-e).
 	// Templates and expressions may read them.
 	KnownVars []string
-	// LookupEnv reads the environment for {{ env "NAME" }}; nil means
-	// os.LookupEnv.
+	// LookupEnv reads the environment for {{ lookup('env', 'NAME') }}; nil
+	// means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 	// Secrets receives the playbook's secrets: the values env reads and the
 	// secret variables of plays and vars_files (inventory.IsSecretVar). Nil
@@ -67,7 +68,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		decoder: newDecoder(name, len(data)),
 		pb:      pb,
 		data:    data,
-		env:     newTemplateEnv(opts.LookupEnv, pb.Secrets),
+		eng:     newEngine(opts.LookupEnv, pb.Secrets),
 	}
 	p.registered = collectRegistered(root)
 	p.known = newKnownNames(opts.KnownVars, p.registered)
@@ -83,6 +84,11 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		pb.Secrets.Add(inventory.SecretValues(play.Vars)...)
 		pb.Secrets.Add(inventory.SecretValues(play.FileVars)...)
 	}
+	for _, play := range pb.Plays {
+		for _, t := range play.Tasks {
+			t.Name = pb.Secrets.Redact(t.Name) // rendered with the play's vars
+		}
+	}
 	pb.Tags = p.tags
 	return pb, nil
 }
@@ -92,10 +98,11 @@ type parser struct {
 	*decoder
 	pb         *Playbook
 	data       []byte
-	env        *templateEnv
+	eng        *jinja.Engine
 	known      *knownNames // names every play may read; each play adds its own
 	registered []string
 	tags       []string
+	playVars   map[string]any // the vars of the play being read, for task names
 }
 
 // collectRegistered returns the names tasks register anywhere in the
@@ -208,6 +215,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	if play.Name == "" {
 		play.Name = play.Hosts // as Ansible names a play without a name: PLAY [all]
 	}
+	p.playVars = play.Vars
 	if tasksNode != nil {
 		play.Tasks = p.tasks(tasksNode, known, false)
 	}
@@ -227,13 +235,30 @@ func (p *parser) unknownKey(k *yaml.Node, what string, keys []string, unsupporte
 	p.Errorf(k, yamlnode.DidYouMean(k.Value, keys), "unknown %s key %q", what, k.Value)
 }
 
-// varsMap reads a vars: mapping.
+// varsMap reads a vars: mapping. The templates its values hold are
+// checked now and rendered when a task reads them.
 func (p *parser) varsMap(n *yaml.Node, what string) map[string]any {
 	vars := map[string]any{}
 	for _, kv := range p.Mapping(n, what) {
 		vars[kv[0].Value] = p.value(kv[1])
+		p.checkTemplates(kv[1])
 	}
 	return vars
+}
+
+// checkTemplates checks every template among n's scalars.
+func (p *parser) checkTemplates(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		if jinja.IsTemplate(n.Value) {
+			if err := p.eng.Check(n.Value); err != nil {
+				p.Errs = append(p.Errs, templateError(p.srcPos(n), "bad template: ", err))
+			}
+		}
+		return
+	}
+	for _, c := range n.Content {
+		p.checkTemplates(c)
+	}
 }
 
 // varsFiles reads the vars files, in order, later files winning.

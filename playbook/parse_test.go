@@ -22,14 +22,30 @@ func TestParseErrorsHavePositions(t *testing.T) {
 			[]string{`play.yaml:2:15: a serial step must be a whole number of at least 1`}},
 		{"bad percent", "- hosts: all\n  max_fail: 120%\n",
 			[]string{`play.yaml:2:13: max_fail must be`}},
-		{"undefined template var", "- hosts: all\n  tasks:\n    - shell: echo {{ .nope }}\n",
-			[]string{`play.yaml:3:14: the template reads the variable "nope", which nothing defines`}},
-		{"template syntax", "- hosts: all\n  tasks:\n    - shell: echo {{ .idx\n",
-			[]string{`play.yaml:3:14: bad template`}},
+		{"undefined template var", "- hosts: all\n  tasks:\n    - shell: echo {{ nope }}\n",
+			[]string{`play.yaml:3:22: the template reads the variable "nope", which nothing defines`}},
+		{"template syntax", "- hosts: all\n  tasks:\n    - shell: echo {{ idx\n",
+			[]string{`play.yaml:3:25: bad template: template syntax error: '}}' expected here`}},
+		{"template syntax position", "- hosts: all\n  tasks:\n    - shell: echo {{ idx | }}\n",
+			[]string{`play.yaml:3:28: bad template: template syntax error: filter name must be an identifier`}},
 		{"when does not compile", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx ==\n",
-			[]string{`play.yaml:4:18: bad expression`}},
-		{"when reads unknown name", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx == 1 && nosuch\n",
-			[]string{`play.yaml:4:25: the expression reads the variable "nosuch"`}},
+			[]string{`play.yaml:4:19: bad expression`}},
+		{"when reads unknown name", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx == 1 and nosuch\n",
+			[]string{`play.yaml:4:26: the expression reads the variable "nosuch"`}},
+		{"when list item reads unknown name", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when:\n        - idx == 1\n        - nosuch\n",
+			[]string{`play.yaml:6:11: the expression reads the variable "nosuch"`}},
+		{"bad template in vars", "- hosts: all\n  vars:\n    a: \"x {{ b | }}\"\n  tasks: []\n",
+			[]string{`play.yaml:3:18: bad template: template syntax error: filter name must be an identifier`}},
+		{"bad template in a name", "- hosts: all\n  tasks:\n    - name: \"x {{ }}\"\n      debug: {msg: hi}\n",
+			[]string{`play.yaml:3:19: bad template: template syntax error`}},
+		{"unknown filter", "- hosts: all\n  tasks:\n    - shell: echo {{ idx | nosuchfilter }}\n",
+			[]string{`play.yaml:3:14: remotectl does not support the filter 'nosuchfilter'`}},
+		{"unknown test", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: idx is nosuchtest\n",
+			[]string{`play.yaml:4:13: remotectl does not support the test 'nosuchtest'`}},
+		{"the dialect is gone", "- hosts: all\n  tasks:\n    - shell: echo {{ .idx }}\n",
+			[]string{`play.yaml:3:22: bad template: template syntax error`, `hint: templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}`}},
+		{"loop needs a list", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      loop: idx\n",
+			[]string{`play.yaml:4:13: loop needs a list, not the string "idx"; hint: write a list, or a template producing one: loop: "{{ idx }}"`}},
 		{"quoted when column", "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      when: \"nosuch\"\n",
 			[]string{`play.yaml:4:14: the expression reads the variable "nosuch"`}},
 		{"two actions", "- hosts: all\n  tasks:\n    - shell: a\n      command: b\n",
@@ -40,12 +56,14 @@ func TestParseErrorsHavePositions(t *testing.T) {
 			[]string{`play.yaml:3:7: notify: no handler is called "restrat"; hint: did you mean "restart"?`}},
 		{"unknown action param", "- hosts: all\n  tasks:\n    - copy: {content: x, dets: /tmp/x}\n",
 			[]string{`play.yaml:3:26: unknown copy parameter "dets"; hint: did you mean "dest"?`, `copy needs dest:`}},
-		{"unsupported ansible key", "- hosts: all\n  tasks:\n    - shell: echo {{ .item }}\n      with_items: [a]\n",
-			[]string{`play.yaml:4:7: task: "with_items" is not supported by remotectl; hint: use loop: [a, b]`, `"item", which nothing defines`}},
-		{"loop makes item known", "- hosts: all\n  tasks:\n    - shell: echo {{ .item }} {{ .itme }}\n      loop: [a]\n",
+		{"unsupported ansible key", "- hosts: all\n  tasks:\n    - shell: echo {{ item }}\n      loop_control: {label: x}\n",
+			[]string{`play.yaml:4:7: task: "loop_control" is not supported by remotectl; hint: the loop variable is always item`, `"item", which nothing defines`}},
+		{"loop makes item known", "- hosts: all\n  tasks:\n    - shell: echo {{ item }} {{ itme }}\n      loop: [a]\n",
 			[]string{`"itme", which nothing defines; hint: did you mean "item"?`}},
-		{"env not set", "- hosts: all\n  tasks:\n    - shell: echo {{ env \"NOPE_TOKEN\" }}\n",
-			[]string{`play.yaml:3:14: the environment variable NOPE_TOKEN is not set`}},
+		{"with_items makes item known", "- hosts: all\n  tasks:\n    - shell: echo {{ item }} {{ itme }}\n      with_items: [a]\n",
+			[]string{`"itme", which nothing defines; hint: did you mean "item"?`}},
+		{"one loop", "- hosts: all\n  tasks:\n    - shell: echo {{ item }}\n      loop: [a]\n      with_items: [b]\n",
+			[]string{`play.yaml:5:7: a task has one loop`}},
 		{"inline check error", "- hosts: all\n  tasks:\n    - check:\n        port:\n          tcp:22:\n            listening: maybe\n",
 			[]string{`play.yaml:6:24:`}},
 		{"yaml syntax", "- hosts: all\n  tasks: [\n", []string{"play.yaml:3: invalid YAML"}},
@@ -78,7 +96,7 @@ func TestParseValidPlaybook(t *testing.T) {
 		}
 	}
 	write("vars.yaml", "port: 8080\n")
-	write("app.conf.tmpl", "port={{ .port }}\nhost={{ .inventory_hostname }}\n")
+	write("app.conf.tmpl", "port={{ port }}\nhost={{ inventory_hostname }}\n{% for g in group_names %}{{ g }}\n{% endfor %}")
 	write("play.yaml", `
 - name: deploy
   hosts: fleet
@@ -86,9 +104,9 @@ func TestParseValidPlaybook(t *testing.T) {
   max_fail: 10%
   strategy: free
   vars_files: [vars.yaml]
-  vars: {version: "1.2"}
+  vars: {version: "1.2", app: "app-{{ version }}"}
   tasks:
-    - name: config
+    - name: config {{ app }}
       template: {src: app.conf.tmpl, dest: /etc/app.conf, mode: "0644"}
       notify: restart
       tags: [config]
@@ -120,6 +138,12 @@ func TestParseValidPlaybook(t *testing.T) {
 	}
 	if len(play.Tasks) != 2 || len(play.Handlers) != 1 || pb.Tags[0] != "config" {
 		t.Fatalf("tasks %d handlers %d tags %v", len(play.Tasks), len(play.Handlers), pb.Tags)
+	}
+	if play.Tasks[0].Name != "config app-1.2" {
+		t.Errorf("task name = %q, want it rendered with the play's vars", play.Tasks[0].Name)
+	}
+	if a, ok := play.Tasks[0].Action.(*CopyAction); !ok || !a.Content.IsTemplate() {
+		t.Errorf("template = %#v", play.Tasks[0].Action)
 	}
 	if c, ok := play.Tasks[1].Action.(*CheckAction); !ok || len(c.Checks) != 1 || !strings.HasSuffix(c.Checks[0].Pos, "play.yaml:17:11") {
 		t.Errorf("inline check = %#v", play.Tasks[1].Action)
@@ -216,5 +240,21 @@ func TestUnnamedPlayIsNamedByItsHosts(t *testing.T) {
 	pb := parseTest(t, inv, "- hosts: [fleet, h01]\n  tasks: []\n- name: named\n  hosts: all\n  tasks: []\n")
 	if got := []string{pb.Plays[0].Name, pb.Plays[1].Name}; got[0] != "fleet,h01" || got[1] != "named" {
 		t.Errorf("play names %q, want fleet,h01 and named", got)
+	}
+}
+
+func TestTaskNamesAreRenderedAndMasked(t *testing.T) {
+	src := "- hosts: all\n  vars: {db_password: hunter2-x, v: 3}\n  tasks:\n" +
+		"    - name: \"v{{ v }} {{ db_password }}\"\n      debug: {msg: hi}\n" +
+		"    - name: \"{{ inventory_hostname }}\"\n      debug: {msg: hi}\n"
+	pb, err := Parse("play.yaml", []byte(src), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.Plays[0].Tasks[0].Name; got != "v3 "+Mask {
+		t.Errorf("name = %q", got)
+	}
+	if got := pb.Plays[0].Tasks[1].Name; got != "{{ inventory_hostname }}" {
+		t.Errorf("name = %q, want it as written (it reads a host's variable)", got)
 	}
 }

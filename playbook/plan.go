@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/remotectl/remotectl/inventory"
@@ -38,8 +39,9 @@ func WritePlan(w io.Writer, pb *Playbook, plans []*PlayPlan, extra map[string]an
 	return err
 }
 
-// runTimeNames are the names only known once tasks run.
-var runTimeNames = []string{"facts", "ansible_facts", "result"}
+// runTimeNames are the names only known once tasks run (and the facts,
+// each as ansible_NAME).
+var runTimeNames = []string{"ansible_facts", "result"}
 
 // taskHosts describes the hosts a task applies to.
 func taskHosts(pb *Playbook, play *Play, t *Task, hosts []*inventory.Host, extra map[string]any) string {
@@ -87,10 +89,9 @@ func taskHosts(pb *Playbook, play *Play, t *Task, hosts []*inventory.Host, extra
 // results.
 func decidedAtRunTime(pb *Playbook, c *Cond) bool {
 	for _, name := range c.Names {
-		for _, rt := range runTimeNames {
-			if name == rt {
-				return true
-			}
+		fact, isFact := strings.CutPrefix(name, "ansible_")
+		if slices.Contains(runTimeNames, name) || isFact && slices.Contains(factNames, fact) {
+			return true
 		}
 		for _, play := range pb.Plays {
 			for _, t := range append(append([]*Task(nil), play.Tasks...), play.Handlers...) {

@@ -9,16 +9,16 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // taskKeys are the keywords a task may have besides its action.
 var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", "until", "delay",
-	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "timeout", "run_once", "loop"}
+	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "timeout", "run_once", "loop",
+	"with_items", "with_list"}
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
 var unsupportedTaskKeys = map[string]string{
-	"with_items":       "use loop: [a, b]",
-	"with_list":        "use loop: [a, b]",
 	"args":             "write the action's arguments in its own mapping: shell: {cmd: ..., creates: ...}",
 	"block":            "write the tasks one after the other",
 	"include_tasks":    "write the tasks in this playbook",
@@ -79,8 +79,13 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 	}
 	// The loop comes first: item is only known in a task with a loop.
 	for _, kv := range pairs {
-		if kv[0].Value == "loop" {
-			t.Loop = p.loop(kv[1], known)
+		switch kv[0].Value {
+		case "loop", "with_list", "with_items":
+			if t.Loop != nil {
+				p.Errorf(kv[0], "keep one of them", "a task has one loop")
+				continue
+			}
+			t.Loop = p.loop(kv[1], kv[0].Value, known)
 			known = known.with("item")
 		}
 	}
@@ -105,9 +110,9 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 // taskKey reads one keyword of a task.
 func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	switch k.Value {
-	case "loop":
+	case "loop", "with_list", "with_items":
 	case "name":
-		t.Name = p.Str(v, "name")
+		t.Name = p.taskName(v, t.handler)
 	case "when":
 		t.When = p.condition(v, "when", known)
 	case "until":
@@ -152,29 +157,58 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	}
 }
 
-// condition reads a when/until/changed_when/failed_when: one expression,
-// or a list of them that must all hold (as Ansible's).
-func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool {
-		return p.compileExpr(strings.ToLower(n.Value), p.Pos(n), n.Line, n.Column, known, true)
+// taskName reads a task's name. A name holding a template is rendered
+// with the play's vars, as Ansible shows it; one that reads other
+// variables is shown as written, as is a handler's (notify names it).
+func (p *parser) taskName(n *yaml.Node, handler bool) string {
+	name := p.Str(n, "name")
+	if !jinja.IsTemplate(name) {
+		return name
 	}
-	if n.Kind == yaml.SequenceNode {
-		var parts []string
+	if err := p.eng.Check(name); err != nil {
+		p.Errs = append(p.Errs, templateError(p.srcPos(n), "bad template: ", err))
+		return name
+	}
+	v, err := p.eng.Render(name, p.playVars)
+	if err != nil || handler {
+		return name
+	}
+	return jinja.String(v)
+}
+
+// condition reads a when/until/changed_when/failed_when: a boolean, one
+// expression, or a list of them that must all hold (as Ansible's).
+func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool:
+		return &Cond{Src: strings.ToLower(n.Value), Pos: p.Pos(n), value: p.boolean(n, what), eng: p.eng}
+	case n.Kind == yaml.SequenceNode:
+		c := &Cond{Pos: p.Pos(n), eng: p.eng}
+		var items []any
+		var srcs []string
 		for _, item := range p.Sequence(n, what) {
-			if c := p.condition(item, what, known); c != nil {
-				parts = append(parts, "("+c.Src+")")
+			sub := p.condition(item, what, known)
+			if sub == nil {
+				continue
+			}
+			items, srcs = append(items, sub.value), append(srcs, sub.Src)
+			for _, name := range sub.Names {
+				if !c.hasName(name) {
+					c.Names = append(c.Names, name)
+				}
 			}
 		}
-		if len(parts) == 0 {
+		if len(items) == 0 {
 			return nil
 		}
-		return p.compileExpr(strings.Join(parts, " && "), p.Pos(n), n.Line, n.Column, nil, true)
+		c.value, c.Src = items, strings.Join(srcs, " and ")
+		return c
 	}
 	src := p.Str(n, what)
 	if src == "" {
 		return nil
 	}
-	return p.compileExpr(src, p.Pos(n), n.Line, scalarColumn(n), known, true)
+	return p.compileExpr(src, p.srcPos(n), p.eng, known)
 }
 
 // scalarColumn is the column of a scalar's first character, inside its
@@ -186,33 +220,44 @@ func scalarColumn(n *yaml.Node) int {
 	return n.Column
 }
 
-// loop reads loop: a list, or an expression producing one.
-func (p *parser) loop(n *yaml.Node, known *knownNames) *Loop {
+// loop reads loop: (or with_list:, with_items:): a list, or a template
+// producing one. with_items flattens lists among the items one level.
+func (p *parser) loop(n *yaml.Node, key string, known *knownNames) *Loop {
+	l := &Loop{Flatten: key == "with_items"}
 	if n.Kind == yaml.SequenceNode {
-		l := &Loop{}
-		for _, item := range p.Sequence(n, "loop") {
+		for _, item := range p.Sequence(n, key) {
 			l.Items = append(l.Items, p.loopItem(item, known))
 		}
 		return l
 	}
-	src := p.Str(n, "loop")
-	if src == "" {
+	src := p.Str(n, key)
+	switch {
+	case src == "":
+		return nil
+	case jinja.IsTemplate(src):
+		t := p.text(src, p.Pos(n), p.srcPos(n), p.eng, known)
+		l.Expr = &t
+	case l.Flatten:
+		l.Items = []any{src}
+	default:
+		p.Errorf(n, fmt.Sprintf("write a list, or a template producing one: %s: \"{{ %s }}\"", key, src),
+			"%s needs a list, not the string %q", key, src)
 		return nil
 	}
-	return &Loop{Expr: p.compileExpr(src, p.Pos(n), n.Line, scalarColumn(n), known, false)}
+	return l
 }
 
 // loopItem reads one item of a loop list: strings may hold templates.
 func (p *parser) loopItem(n *yaml.Node, known *knownNames) any {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && strings.Contains(n.Value, "{{") {
-		return p.text(n.Value, p.Pos(n), p.env, known)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && jinja.IsTemplate(n.Value) {
+		return p.text(n.Value, p.Pos(n), p.srcPos(n), p.eng, known)
 	}
 	return p.value(n)
 }
 
 // textNode reads a scalar into a Text.
 func (p *parser) textNode(n *yaml.Node, what string, known *knownNames) Text {
-	return p.text(p.Str(n, what), p.Pos(n), p.env, known)
+	return p.text(p.Str(n, what), p.Pos(n), p.srcPos(n), p.eng, known)
 }
 
 // params reads an action's mapping form, checking its keys.

@@ -1,157 +1,185 @@
 package playbook
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
-	"text/template"
-	"text/template/parse"
 
-	sprig "github.com/go-task/slim-sprig/v3"
+	"go.yaml.in/yaml/v3"
 
-	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
-// Text is a string of a playbook that may hold a Go template:
-// "{{ .app_version }}", {{ .facts.hostname }}, {{ env "TOKEN" }}, plus the
-// slim-sprig functions (upper, default, join, ...). Templates see every
-// variable at the top level (inventory, play vars, vars_files, -e,
-// registered results, item) and execute with missingkey=error, so a
-// misspelt name fails instead of producing "<no value>".
+// Text is a string of a playbook that may hold a Jinja2 template, as
+// Ansible's: "{{ app_version }}", "{{ ansible_facts.hostname }}",
+// "{{ lookup('env', 'TOKEN') }}", with Ansible's filters and tests.
+// Templates see every variable at the top level (inventory, play vars,
+// vars_files, -e, registered results, facts, item) and are strict: an
+// undefined variable fails unless default() rescues it.
 type Text struct {
 	Raw  string
-	Pos  string // file:line:col of the value
-	tmpl *template.Template
+	Pos  string        // file:line:col of the value (the file name for a template file)
+	eng  *jinja.Engine // nil when Raw holds no template
+	file bool          // a template file: rendered as text, trailing newlines kept
 }
 
 // IsTemplate reports whether the text holds a template.
-func (t Text) IsTemplate() bool { return t.tmpl != nil }
+func (t Text) IsTemplate() bool { return t.eng != nil }
 
 // String returns the text as written.
 func (t Text) String() string { return t.Raw }
 
-// render executes the template with data; plain text is returned as is.
-func (t Text) render(data map[string]any) (string, error) {
-	if t.tmpl == nil {
+// render templates the text with vars into a string; plain text is
+// returned as is.
+func (t Text) render(vars map[string]any) (string, error) {
+	if t.eng == nil {
 		return t.Raw, nil
 	}
-	var b strings.Builder
-	if err := t.tmpl.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("%s: %s", t.Pos, yamlnode.TemplateError(t.Pos, err))
+	if t.file {
+		s, err := t.eng.RenderText(t.Raw, vars)
+		if err != nil {
+			return "", t.errorf(err)
+		}
+		return s, nil
 	}
-	return b.String(), nil
+	v, err := t.value(vars)
+	if err != nil {
+		return "", err
+	}
+	return jinja.String(v), nil
 }
 
-// templateEnv is what templates are parsed with: the functions and the
-// environment lookup that marks what it reads as secret.
-type templateEnv struct {
-	funcs     template.FuncMap
-	lookupEnv func(string) (string, bool)
+// value templates the text with vars as Ansible templates a value: a lone
+// {{ list }} gives the list itself.
+func (t Text) value(vars map[string]any) (any, error) {
+	if t.eng == nil {
+		return t.Raw, nil
+	}
+	v, err := t.eng.Render(t.Raw, vars)
+	if err != nil {
+		return nil, t.errorf(err)
+	}
+	return v, nil
 }
 
-func newTemplateEnv(lookupEnv func(string) (string, bool), secrets *Secrets) *templateEnv {
+func (t Text) errorf(err error) error {
+	return fmt.Errorf("%s: %s", t.Pos, err)
+}
+
+// jinjaHint shows the template language.
+const jinjaHint = `Jinja2, as Ansible's: "{{ app_version }}", "{{ ansible_facts.hostname }}", "{{ x | default('y') }}"`
+
+// newEngine returns the template engine of a playbook: Ansible's Jinja2
+// with the env lookup, which marks what it reads as secret.
+func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets) *jinja.Engine {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	funcs := sprig.TxtFuncMap()
-	// slim-sprig's env and expandenv read the environment without marking
-	// the values secret: they are replaced.
-	delete(funcs, "expandenv")
-	funcs["env"] = func(name string) (string, error) {
-		v, ok := lookupEnv(name)
-		if !ok {
-			return "", fmt.Errorf("the environment variable %s is not set", name)
+	env := func(terms []any) (any, error) {
+		values := make([]string, 0, len(terms))
+		for _, term := range terms {
+			v, _ := lookupEnv(jinja.String(term)) // unset is "", as Ansible's
+			secrets.Add(v)
+			values = append(values, v)
 		}
-		secrets.Add(v)
-		return v, nil
+		return strings.Join(values, ","), nil
 	}
-	return &templateEnv{funcs: funcs, lookupEnv: lookupEnv}
+	return jinja.New(jinja.WithLookups(map[string]jinja.Lookup{"env": env}))
 }
 
-// text parses a scalar into a Text, checking the template against the
-// variable names known before the run (see knownNames).
-func (d *decoder) text(raw, pos string, env *templateEnv, known *knownNames) Text {
+// position is where the text of a value starts in its file (inside the
+// quotes of a quoted scalar), to place errors found in the text.
+type position struct {
+	file      string
+	line, col int
+}
+
+// srcPos is the position of scalar n's text.
+func (d *decoder) srcPos(n *yaml.Node) position {
+	return position{file: d.File, line: n.Line, col: scalarColumn(n)}
+}
+
+// at is the file:line:col of line and col (from 1) of the text. Columns
+// past the first line count from the line's start, exact for block
+// scalars and files.
+func (p position) at(line, col int) string {
+	if line <= 1 {
+		return fmt.Sprintf("%s:%d:%d", p.file, p.line, p.col+max(col, 1)-1)
+	}
+	return fmt.Sprintf("%s:%d:%d", p.file, p.line+line-1, col)
+}
+
+// atOffset is the file:line:col of byte off of text.
+func (p position) atOffset(text string, off int) string {
+	before := text[:off]
+	line := strings.Count(before, "\n") + 1
+	return p.at(line, off-strings.LastIndex(before, "\n"))
+}
+
+// text parses a scalar into a Text, checking the template (its syntax, its
+// filters and tests) and the variables it reads against the names known
+// before the run (see knownNames). pos is the Text's position in run-time
+// errors.
+func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine, known *knownNames) Text {
 	t := Text{Raw: raw, Pos: pos}
-	if !strings.Contains(raw, "{{") {
+	if !jinja.IsTemplate(raw) {
 		return t
 	}
-	tmpl, err := template.New(pos).Option("missingkey=error").Funcs(env.funcs).Parse(raw)
-	if err != nil {
-		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: "bad template: " + yamlnode.TemplateError(pos, err),
-			Hint: `Go template syntax: "{{ .app_version }}", "{{ .facts.hostname }}", "{{ env \"TOKEN\" }}"`})
+	if err := eng.Check(raw); err != nil {
+		pe := templateError(at, "bad template: ", err)
+		if strings.Contains(raw, "{{ .") || strings.Contains(raw, "{{.") {
+			pe.Hint = "templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}"
+		}
+		d.Errs = append(d.Errs, pe)
 		return t
 	}
-	t.tmpl = tmpl
-	if tmpl.Tree != nil {
-		d.checkTemplateNames(tmpl.Tree.Root, pos, env, known)
-	}
+	t.eng = eng
+	d.checkNames(jinja.Names(raw), raw, at, "template", known)
 	return t
 }
 
-// checkTemplateNames reports the variables a template reads that no source
-// defines, and environment variables it reads that are not set. Bodies of
-// range and with are not checked: the dot changes there.
-func (d *decoder) checkTemplateNames(node parse.Node, pos string, env *templateEnv, known *knownNames) {
-	switch n := node.(type) {
-	case *parse.ListNode:
-		if n == nil {
-			return
+// templateError is a template or expression refused before the run.
+func templateError(at position, prefix string, err error) *ParseError {
+	var je *jinja.Error
+	if !errors.As(err, &je) {
+		return &ParseError{Pos: at.at(1, 1), Msg: prefix + err.Error(), Hint: jinjaHint}
+	}
+	pos := at.at(je.Line, je.Col)
+	if je.Kind == jinja.Unsupported {
+		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements Ansible's builtin filters and tests, and the env lookup"}
+	}
+	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
+}
+
+// checkNames reports the variables a template or expression reads that no
+// source defines, each where it first appears. A template that asks
+// whether a variable is defined, or gives it a default, is not checked:
+// Ansible resolves that at run time.
+func (d *decoder) checkNames(names []string, src string, at position, what string, known *knownNames) {
+	if known == nil || rescues(src) {
+		return
+	}
+	for _, name := range names {
+		if known.has(name) {
+			continue
 		}
-		for _, c := range n.Nodes {
-			d.checkTemplateNames(c, pos, env, known)
+		pos := at.at(1, 1)
+		if loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).FindStringIndex(src); loc != nil {
+			pos = at.atOffset(src, loc[0])
 		}
-	case *parse.ActionNode:
-		d.checkTemplateNames(n.Pipe, pos, env, known)
-	case *parse.PipeNode:
-		if n == nil {
-			return
-		}
-		for _, c := range n.Cmds {
-			d.checkTemplateNames(c, pos, env, known)
-		}
-	case *parse.CommandNode:
-		d.checkEnvCall(n, pos, env)
-		for _, arg := range n.Args {
-			d.checkTemplateNames(arg, pos, env, known)
-		}
-	case *parse.FieldNode:
-		d.checkName(n.Ident[0], pos, known)
-	case *parse.VariableNode:
-		if len(n.Ident) > 1 && n.Ident[0] == "$" {
-			d.checkName(n.Ident[1], pos, known)
-		}
-	case *parse.IfNode:
-		d.checkTemplateNames(n.Pipe, pos, env, known)
-		d.checkTemplateNames(n.List, pos, env, known)
-		d.checkTemplateNames(n.ElseList, pos, env, known)
-	case *parse.RangeNode:
-		d.checkTemplateNames(n.Pipe, pos, env, known)
-	case *parse.WithNode:
-		d.checkTemplateNames(n.Pipe, pos, env, known)
+		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the %s reads the variable %q, which nothing defines", what, name),
+			Hint: known.hint(name)})
 	}
 }
 
-func (d *decoder) checkName(name, pos string, known *knownNames) {
-	if known == nil || known.has(name) {
-		return
+// rescues reports whether src may handle an undefined variable itself.
+func rescues(src string) bool {
+	for _, s := range []string{"default", "d(", "defined"} {
+		if strings.Contains(src, s) {
+			return true
+		}
 	}
-	d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the template reads the variable %q, which nothing defines", name),
-		Hint: known.hint(name)})
-}
-
-// checkEnvCall reports {{ env "NAME" }} when NAME is not set: the run would
-// fail on every host.
-func (d *decoder) checkEnvCall(n *parse.CommandNode, pos string, env *templateEnv) {
-	if len(n.Args) != 2 {
-		return
-	}
-	fn, ok := n.Args[0].(*parse.IdentifierNode)
-	name, isString := n.Args[1].(*parse.StringNode)
-	if !ok || !isString || fn.Ident != "env" {
-		return
-	}
-	if _, set := env.lookupEnv(name.Text); !set {
-		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the environment variable %s is not set", name.Text),
-			Hint: fmt.Sprintf("export %s=... before running the playbook", name.Text)})
-	}
+	return false
 }

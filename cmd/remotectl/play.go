@@ -46,9 +46,9 @@ variables no source defines, expressions that do not compile and unknown --tags 
 reported as file:line:col errors (exit 65).
 
 Variables, lowest precedence first: inventory < play vars < vars_files < registered
-results < -e. Templates read them as {{ .name }}; when/until/changed_when/failed_when
-are expr-lang expressions over the same names (facts.os_family == "Debian").
-{{ env "NAME" }} reads the environment; such values are secret, as are those of secret
+results < -e. Templates are Ansible's Jinja2 ({{ name | default('x') }}), and so are
+when/until/changed_when/failed_when (ansible_facts.os_family == "Debian").
+lookup('env', 'NAME') reads the environment; such values are secret, as are those of secret
 variables (names with password, passphrase, secret, token..., or the word pass:
 ansible_become_pass), wherever they come from: all are printed as ********.
 

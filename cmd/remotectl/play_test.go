@@ -26,7 +26,7 @@ const smallPlaybook = `- name: deploy
       register: version
       changed_when: false
     - name: say
-      debug: {msg: "runs {{ .version.stdout }}"}
+      debug: {msg: "runs {{ version.stdout }}"}
 `
 
 // writePlaybook writes data as a playbook in a temporary directory and

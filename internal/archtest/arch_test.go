@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"remote/winrm":      {"remote", "doctor"},
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
-	"ops":               {"remote", "report", "runrec", "checks", "playbook", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
+	"ops":               {"remote", "report", "runrec", "checks", "playbook", "playbook/jinja", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "checks/plan", "report", "runrec", "playbook", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},

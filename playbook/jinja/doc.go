@@ -31,26 +31,19 @@
 // and that every filter and test exists), for validation before any
 // connection; Names lists the variables a template may read.
 //
-// # How the playbook package will call it (the step after this one)
+// # How the playbook package calls it
 //
-// One Engine per run, shared by every host (it is safe for concurrent
-// use). In the decoder, text.go's d.text keeps Text{Raw, Pos} and replaces
-// the text/template parse with Engine.Check(raw), turning an *Error into a
-// ParseError at Pos (Kind Syntax: "template syntax error", Unsupported: the
-// filter or test remotectl lacks); checkTemplateNames becomes a loop over
-// Names(raw) against knownNames, reporting only names defined nowhere
-// (Ansible resolves lazily, so set_fact and register names stay known).
-// cond.go's compileExpr keeps the YAML value as written (bool, string or
-// list, no longer joined with &&) and calls Engine.CheckExpr on each
-// string. At run time actionRun.render becomes Engine.Render(t.Raw,
-// r.vars), keeping the native value for arguments that take lists, dicts
-// or numbers and pyStr-like text for the others; Cond.eval becomes
-// Engine.Conditional(value, vars); loop: is Engine.Render of the loop value
-// (a list); the template module uses Engine.RenderText. Ansible's lookups
-// (env, file, pipe...) and magic variables (omit, hostvars) are not part
-// of this package yet: they come with the executor switch, registered as
-// globals by an Engine option, env marking what it reads as secret as
-// text.go's env does today.
+// One Engine per playbook, shared by every host (it is safe for concurrent
+// use), made with WithLookups for the lookup plugins remotectl implements
+// (env, which marks what it reads as secret). When the playbook is parsed,
+// every templated string goes through Check and every condition through
+// CheckExpr; a Syntax *Error carries the Line and Col the playbook turns
+// into file:line:col, and Names lists the variables checked against those
+// some source defines. At run time arguments go through Render (String
+// for those that take text), template files through RenderText,
+// conditions through Conditional and debug var through Eval. Facts and
+// registered results are passed as Unsafe. Magic variables (hostvars,
+// groups, group_names...) are plain variables the executor provides.
 //
 // The differential test runs a table of templates through ansible-playbook
 // (Debian's ansible-core, see scripts/test.sh) in one run and compares; the

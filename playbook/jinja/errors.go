@@ -30,6 +30,9 @@ type Error struct {
 	Name     string // the undefined or recursive variable, when known
 	Template string // the template or expression at fault
 	Msg      string
+	// Line and Col locate a Syntax error in the template, from 1; 0 when
+	// unknown. For CheckExpr they count in the expression as given.
+	Line, Col int
 }
 
 // Error returns the message, as Ansible words it where it can.

@@ -3,6 +3,7 @@ package jinja
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -57,7 +58,7 @@ type compiled struct {
 // New returns an Engine with Jinja2's builtins and Ansible's filters and
 // tests, configured as Ansible configures Jinja2: strict undefined,
 // trim_blocks, trailing newlines kept.
-func New() *Engine {
+func New(opts ...Option) *Engine {
 	cfg := config.New()
 	cfg.StrictUndefined = true
 	cfg.TrimBlocks = true
@@ -73,13 +74,46 @@ func New() *Engine {
 	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
 	ctx.Set(testArgsFunc, testArgs)
 	ctx.Set("none", nil)
-	return &Engine{cfg: cfg, cache: map[cacheKey]*compiled{}, env: &exec.Environment{
+	e := &Engine{cfg: cfg, cache: map[cacheKey]*compiled{}, env: &exec.Environment{
 		Context:           ctx,
 		Filters:           filters,
 		Tests:             tests,
 		ControlStructures: builtins.ControlStructures,
 		Methods:           methods(),
 	}}
+	for _, opt := range opts {
+		opt(e)
+	}
+	return e
+}
+
+// Option configures an Engine.
+type Option func(*Engine)
+
+// Lookup is one of Ansible's lookup plugins: it receives the terms of
+// lookup('name', term...) as Go data.
+type Lookup func(terms []any) (any, error)
+
+// WithLookups makes lookup('name', ...) call lookups[name]; a plugin not
+// in it is an Unsupported error when the template runs.
+func WithLookups(lookups map[string]Lookup) Option {
+	return func(e *Engine) {
+		e.env.Context.Set("lookup", func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) {
+			c, err := goArgs(params)
+			if err != nil {
+				return nil, err
+			}
+			if len(c.args) == 0 {
+				return nil, runtimeErr("lookup needs the name of a plugin")
+			}
+			name := pyStr(c.args[0])
+			fn, ok := lookups[name]
+			if !ok {
+				return nil, unsupported("the lookup plugin '%s'", name)
+			}
+			return fn(c.args[1:])
+		})
+	}
 }
 
 // strMethods are the Python str methods gonja implements.
@@ -179,7 +213,12 @@ func (e *Engine) Check(s string) error {
 
 // CheckExpr is Check for a bare expression (a when or until).
 func (e *Engine) CheckExpr(expr string) error {
-	return e.check(expr, prepare("{{ "+expr+" }}", false))
+	err := e.check(expr, prepare("{{ "+expr+" }}", false))
+	var je *Error
+	if asError(err, &je) && je.Line == 1 && je.Col > 0 {
+		je.Col = min(max(je.Col-3, 1), len(expr)+1) // the column in expr, without "{{ "
+	}
+	return err
 }
 
 func (e *Engine) check(orig, src string) error {
@@ -206,23 +245,57 @@ func (e *Engine) check(orig, src string) error {
 
 // Names returns the top-level variable names template s may read, in
 // order of first appearance: every identifier in its expressions that is
-// not a Jinja2 keyword. It over-approximates (attribute and filter names
-// are identifiers too); callers check names against what is defined.
+// not a Jinja2 keyword, an attribute, a filter or test name, a keyword
+// argument, or a name the template binds itself ({% set %}, {% for %}).
+// It may still over-approximate; callers check names against what is
+// defined.
 func Names(s string) []string {
 	if !IsTemplate(s) {
 		return nil
 	}
+	toks := lex(s)
+	bound := map[string]bool{}
+	for i, tok := range toks {
+		if tok.Type != tokens.Name || (tok.Val != "for" && tok.Val != "set") {
+			continue
+		}
+		for j := i + 1; j < len(toks) && (toks[j].Type == tokens.Name || toks[j].Type == tokens.Comma); j++ {
+			if toks[j].Val == "in" {
+				break
+			}
+			if toks[j].Type == tokens.Name {
+				bound[toks[j].Val] = true
+			}
+		}
+	}
 	seen := map[string]bool{}
 	var names []string
-	prevDot := false
-	for _, tok := range lex(s) {
-		if tok.Type == tokens.Name && !prevDot && !keywords[tok.Val] && !seen[tok.Val] {
-			seen[tok.Val] = true
-			names = append(names, tok.Val)
+	for i, tok := range toks {
+		if tok.Type != tokens.Name || keywords[tok.Val] || bound[tok.Val] || seen[tok.Val] || notVariable(toks, i) {
+			continue
 		}
-		prevDot = tok.Type == tokens.Dot
+		seen[tok.Val] = true
+		names = append(names, tok.Val)
 	}
 	return names
+}
+
+// notVariable reports whether the name at toks[i] is an attribute, a
+// filter, a test or a keyword argument rather than a variable.
+func notVariable(toks []*tokens.Token, i int) bool {
+	if i+1 < len(toks) && toks[i+1].Type == tokens.Assign {
+		return true
+	}
+	if i == 0 {
+		return false
+	}
+	switch prev := toks[i-1]; prev.Type {
+	case tokens.Dot, tokens.Pipe, tokens.Is:
+		return true
+	case tokens.Not:
+		return i >= 2 && toks[i-2].Type == tokens.Is
+	}
+	return false
 }
 
 var keywords = map[string]bool{
@@ -350,7 +423,7 @@ func (e *Engine) parse(s string) (t *exec.Template, err error) {
 	}
 	t, err = exec.NewTemplate("/t", e.cfg, loader, e.env)
 	if err != nil {
-		return nil, &Error{Kind: Syntax, Template: s, Msg: syntaxMessage(err)}
+		return nil, syntaxError(s, src, err)
 	}
 	return t, nil
 }
@@ -385,6 +458,7 @@ func (sc *scope) lookup(name string, depth int) (any, bool) {
 	if err != nil {
 		return exec.AsValue(err), true
 	}
+	v = normalize(v) // Unsafe strings compare as the strings they are
 	sc.resolved[name] = v
 	return v, true
 }
@@ -795,4 +869,20 @@ func syntaxMessage(err error) string {
 		return "template syntax error: " + msg[i+2:]
 	}
 	return msg
+}
+
+// gonjaPos is the position gonja appends to a syntax error.
+var gonjaPos = regexp.MustCompile(`^(?s)(.*) \(Line: (\d+) Col: (\d+), (near .*)\)$`)
+
+// syntaxError turns gonja's parse error of src into a Syntax *Error with
+// the position it names.
+func syntaxError(orig, src string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "failed to parse template '"+src+"': ")
+	m := gonjaPos.FindStringSubmatch(msg)
+	if m == nil {
+		return &Error{Kind: Syntax, Template: orig, Msg: syntaxMessage(err)}
+	}
+	line, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[3])
+	return &Error{Kind: Syntax, Template: orig, Msg: "template syntax error: " + m[1] + ", " + m[4], Line: line, Col: col}
 }

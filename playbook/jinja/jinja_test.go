@@ -121,9 +121,12 @@ func TestErrors(t *testing.T) {
 
 func TestNames(t *testing.T) {
 	got := Names("{{ a.b | default(c) }} {% for x in items if x is defined %}{{ x }}{% endfor %}")
-	want := []string{"a", "default", "c", "x", "items", "defined"}
+	want := []string{"a", "c", "items"} // not filters, tests, attributes or loop variables
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Names = %q, want %q", got, want)
+	}
+	if got := Names("{% set n = 1 %}{{ n + lookup('env', 'HOME') | length }} {{ d | combine(x, recursive=true) }}"); !reflect.DeepEqual(got, []string{"lookup", "d", "x"}) {
+		t.Errorf("Names = %q", got)
 	}
 	if Names("no template") != nil {
 		t.Error("Names of plain text should be nil")
@@ -196,5 +199,38 @@ func TestCheck(t *testing.T) {
 		case tc.kind != 0 && (!errors.As(err, &je) || je.Kind != tc.kind):
 			t.Errorf("%s: got %v, want kind %d", tc.src, err, tc.kind)
 		}
+	}
+}
+
+func TestLookupsAndSyntaxPositions(t *testing.T) {
+	e := New(WithLookups(map[string]Lookup{"env": func(terms []any) (any, error) { return "v-" + String(terms[0]), nil }}))
+	if got, err := e.Render("{{ lookup('env', 'HOME') | upper }}", nil); err != nil || got != "V-HOME" {
+		t.Errorf("lookup env = %v, %v", got, err)
+	}
+	var je *Error
+	if _, err := e.Render("{{ lookup('pipe', 'id') }}", nil); !errors.As(err, &je) || je.Kind != Unsupported {
+		t.Errorf("lookup pipe: %v, want Unsupported", err)
+	}
+	if err := e.Check("a\nb {{ x | }}"); !errors.As(err, &je) || je.Line != 2 || je.Col != 10 {
+		t.Errorf("Check: %#v", err)
+	}
+	if err := e.CheckExpr("x =="); !errors.As(err, &je) || je.Line != 1 || je.Col != 5 {
+		t.Errorf("CheckExpr: %#v", err)
+	}
+	if got := String([]any{"a", 1, true, nil}); got != "['a', 1, True, None]" {
+		t.Errorf("String = %q", got)
+	}
+}
+
+func TestUnsafeComparesAsText(t *testing.T) {
+	e := New()
+	vars := map[string]any{"x": Unsafe("a"), "m": map[string]any{"s": Unsafe("{{ x }}")}}
+	for _, c := range []string{"x == 'a'", "m.s.startswith('{')", "m.s | length == 7"} {
+		if ok, err := e.Conditional(c, vars); err != nil || !ok {
+			t.Errorf("%s: %v, %v", c, ok, err)
+		}
+	}
+	if got, err := e.Render("{{ m.s }}", vars); err != nil || got != "{{ x }}" {
+		t.Errorf("Render = %v, %v; an unsafe value is not templated", got, err)
 	}
 }

@@ -492,3 +492,7 @@ func isDigits(s string) bool {
 	}
 	return s != ""
 }
+
+// String is Python's str() of a value rendered or evaluated by an Engine,
+// as Ansible passes a templated value to a module that takes text.
+func String(v any) string { return pyStr(normalize(v)) }
