@@ -106,6 +106,10 @@ type WSManFaults struct {
 	// ShellNotFoundOnReceive answers every Receive with the "shell not
 	// found" fault 2150858843, as Windows does after its shell went away.
 	ShellNotFoundOnReceive bool
+	// AccessDenied answers every operation of an authenticated user with
+	// the access-denied fault (code 5), as Windows answers a user who is
+	// neither an administrator nor in Remote Management Users.
+	AccessDenied bool
 }
 
 // WSManServer is a running WS-Management test server: a protocol double of

@@ -194,6 +194,8 @@ func (ex *wsmanExchange) perform(env *wsmanEnvelope) {
 	switch op := env.op(); {
 	case op != "" && op == faults.DropOn:
 		ex.drop()
+	case faults.AccessDenied:
+		ex.replySOAP(faultAccessDenied().reply(msgID))
 	case op != "" && op == faults.Status500On:
 		ex.replySOAP(faultInjected(op).reply(msgID))
 	case op == WSManOpReceive && faults.ShellNotFoundOnReceive:

@@ -395,6 +395,12 @@ func faultInvalidXML(err error) wsmanFault {
 		"The WS-Management service cannot process the request because the XML is invalid: " + err.Error() + " "}
 }
 
+// faultAccessDenied answers an operation when WSManFaults.AccessDenied is
+// set: the user authenticated but may not use the service.
+func faultAccessDenied() wsmanFault {
+	return wsmanFault{"s:Sender", "w:AccessDenied", faultCodeAccessDenied, "Access is denied. "}
+}
+
 // faultUnencrypted answers an unsealed message over plain HTTP when
 // AllowUnencrypted is false.
 func faultUnencrypted() wsmanFault {

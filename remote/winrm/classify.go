@@ -35,7 +35,9 @@ const (
 	hintTLSNot  = "the port does not speak TLS: use winrm_https: false for the HTTP listener (5985), or port 5986 for HTTPS"
 	hintTLSPeer = "the TLS handshake failed: with certificate authentication check winrm_client_cert and winrm_client_key " +
 		"and that the certificate is mapped to a user on the host (winrm/config/service/certmapping)"
-	hintProtocol = "the server did not answer as a WinRM service does: check the port and the scheme (http/https)"
+	hintProtocol           = "the server did not answer as a WinRM service does: check the port and the scheme (http/https)"
+	hintEncryptionRequired = "drop winrm_message_encryption: never (Ansible inventories: ansible_winrm_message_encryption: never) " +
+		"so that NTLM encrypts the messages, or use HTTPS (winrm_https: true, or ansible_winrm_scheme: https; port 5986)"
 )
 
 // statusError is an HTTP reply other than 200 that carries no SOAP fault.

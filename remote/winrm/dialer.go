@@ -2,8 +2,10 @@ package winrm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -100,9 +102,40 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	}
 	if err := tr.prepare(ctx); err != nil {
 		tr.http.close()
+		if d.refusedUnencrypted(ctx, t, cfg, err) {
+			return nil, configError(hintEncryptionRequired,
+				"the server requires message encryption: it refused the unencrypted messages that winrm_message_encryption: never sends over HTTP")
+		}
 		return nil, err
 	}
 	return tr, nil
+}
+
+// refusedUnencrypted reports whether err, the failure to open the first
+// shell, is the server refusing unencrypted messages. A WinRM server whose
+// AllowUnencrypted is off answers them over HTTP with access denied, as it
+// answers a user who may not use it; when the host's messages went
+// unencrypted only because its settings turned NTLM's message encryption off,
+// the same request sealed tells which: it succeeds only if encryption was
+// what the server wanted. A wrong password (HTTP 401) is never retried.
+func (d *Dialer) refusedUnencrypted(ctx context.Context, t remote.Target, cfg *hostConfig, err error) bool {
+	var (
+		fault  *soapFault
+		status *statusError
+	)
+	denied := errors.As(err, &fault) && fault.accessDenied() ||
+		errors.As(err, &status) && status.status == http.StatusInternalServerError
+	if !denied || cfg.https || cfg.seal || cfg.auth != authNTLM {
+		return false
+	}
+	sealed := *cfg
+	sealed.seal = true
+	tr, err := newTransport(d, t, &sealed)
+	if err != nil {
+		return false
+	}
+	defer tr.Close()
+	return tr.prepare(ctx) == nil
 }
 
 // newClient builds the winrm library client of one host, with fresh

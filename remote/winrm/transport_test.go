@@ -760,3 +760,41 @@ func TestNTLMDomainUser(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptionRequired: with message encryption turned off ("never", as
+// Ansible's ansible_winrm_message_encryption), a server that requires
+// encryption refuses the first message with access denied; that is the
+// host's settings at fault, not the user's rights. A wrong password stays an
+// authentication failure, with encryption on or off.
+func TestEncryptionRequired(t *testing.T) {
+	s, target := startHost(t, remotetest.WSManOptions{Seal: true}, remote.WinRMSettings{MessageEncryption: "never"})
+	_, err := newTestDialer(Options{}).Dial(testContext(t), target)
+	if remote.ClassOf(err) != remote.ClassConfig || !strings.Contains(err.Error(), "requires message encryption") ||
+		!strings.Contains(remote.HintOf(err), "winrm_message_encryption: never") {
+		t.Errorf("never against a sealing server: %v (class %v, hint %q); want a config error", err, remote.ClassOf(err), remote.HintOf(err))
+	}
+	if n := s.Shells(); n != 0 {
+		t.Errorf("%d shells left open on the server", n)
+	}
+
+	for _, encryption := range []string{"never", "auto"} {
+		wrong := target
+		wrong.WinRM.MessageEncryption = encryption
+		wrong.Password = "wrong"
+		_, err := newTestDialer(Options{}).Dial(testContext(t), wrong)
+		if remote.ClassOf(err) != remote.ClassAuth || !strings.Contains(remote.HintOf(err), "password") {
+			t.Errorf("encryption %s, wrong password: %v (class %v, hint %q); want auth", encryption, err, remote.ClassOf(err), remote.HintOf(err))
+		}
+	}
+
+	// A user who may not use the service is denied sealed or not: that
+	// stays an authentication failure, whatever the server's encryption.
+	for _, server := range []remotetest.WSManOptions{{Seal: true}, {Auth: "ntlm", AllowUnencrypted: true}} {
+		server.Faults.AccessDenied = true
+		_, target := startHost(t, server, remote.WinRMSettings{Auth: "ntlm", MessageEncryption: "never"})
+		_, err := newTestDialer(Options{}).Dial(testContext(t), target)
+		if remote.ClassOf(err) != remote.ClassAuth || remote.HintOf(err) != hintDenied {
+			t.Errorf("%+v, never, user denied: %v (class %v, hint %q); want auth", server, err, remote.ClassOf(err), remote.HintOf(err))
+		}
+	}
+}
