@@ -118,6 +118,11 @@ type value struct {
 	s     string   // kindString, or the whole of kindText, or a map's JSON
 	list  []string // kindList, or a map's keys
 	isMap bool     // a map (matching's content, a JSON object): list holds its keys
+	// A text matched line by line as it came (see lineScan): s is its
+	// head, more the bytes after it, seen the element matchers some line
+	// matched.
+	more int
+	seen map[*Matcher]bool
 }
 
 func boolValue(b bool) value      { return value{kind: kindBool, b: b} }
@@ -194,7 +199,7 @@ func (v value) String() string {
 			for cut > 0 && !utf8.RuneStart(v.s[cut]) {
 				cut--
 			}
-			return v.s[:cut] + "… (" + strconv.Itoa(len(v.s)-cut) + " more bytes)"
+			return v.s[:cut] + "… (" + strconv.Itoa(len(v.s)+v.more-cut) + " more bytes)"
 		}
 		return strings.TrimSuffix(v.s, "\n")
 	}
@@ -288,10 +293,13 @@ func (m *Matcher) matches(v value) bool {
 		}
 		return float64(utf8.RuneCountInString(v.text())) == m.Value.Num
 	case OpContainElement:
+		if v.seen != nil {
+			return v.seen[m.Args[0]]
+		}
 		return containElement(m.Args[0], v.elements())
 	case OpContainElements:
 		for _, a := range m.Args {
-			if !containElement(a, v.elements()) {
+			if v.seen != nil && !v.seen[a] || v.seen == nil && !containElement(a, v.elements()) {
 				return false
 			}
 		}
