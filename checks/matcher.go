@@ -3,8 +3,10 @@ package checks
 import (
 	"encoding/json"
 	"fmt"
+	"iter"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,15 +116,20 @@ type value struct {
 	b     bool
 	n     int64
 	s     string   // kindString, or the whole of kindText, or a map's JSON
-	list  []string // kindList, or the lines of kindText, or a map's keys
+	list  []string // kindList, or a map's keys
 	isMap bool     // a map (matching's content, a JSON object): list holds its keys
+	// A text matched line by line as it came (see lineScan): s is its
+	// head, more the bytes after it, seen the element matchers some line
+	// matched.
+	more int
+	seen map[*Matcher]bool
 }
 
 func boolValue(b bool) value      { return value{kind: kindBool, b: b} }
 func intValue(n int64) value      { return value{kind: kindInt, n: n} }
 func stringValue(s string) value  { return value{kind: kindString, s: s} }
 func listValue(l []string) value  { return value{kind: kindList, list: l} }
-func textValue(s string) value    { return value{kind: kindText, s: s, list: lines(s)} }
+func textValue(s string) value    { return value{kind: kindText, s: s} }
 func elementValue(s string) value { return stringValue(s) }
 
 // anyValue converts a decoded YAML or JSON value: a map is its keys (for
@@ -156,14 +163,22 @@ func anyValue(x any) value {
 // lines splits text into lines without their line ends; a final line end
 // does not start another line.
 func lines(s string) []string {
-	if s == "" {
-		return nil
+	return slices.Collect(eachLine(s))
+}
+
+// eachLine yields the lines of s as lines splits them, without keeping
+// them: matching a pattern against a large output allocates nothing.
+func eachLine(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		if s == "" {
+			return
+		}
+		for l := range strings.SplitSeq(strings.TrimSuffix(s, "\n"), "\n") {
+			if !yield(strings.TrimSuffix(l, "\r")) {
+				return
+			}
+		}
 	}
-	out := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	for i, l := range out {
-		out[i] = strings.TrimSuffix(l, "\r")
-	}
-	return out
 }
 
 // maxActual is how much of a text value a result shows.
@@ -184,7 +199,7 @@ func (v value) String() string {
 			for cut > 0 && !utf8.RuneStart(v.s[cut]) {
 				cut--
 			}
-			return v.s[:cut] + "… (" + strconv.Itoa(len(v.s)-cut) + " more bytes)"
+			return v.s[:cut] + "… (" + strconv.Itoa(len(v.s)+v.more-cut) + " more bytes)"
 		}
 		return strings.TrimSuffix(v.s, "\n")
 	}
@@ -232,10 +247,19 @@ func (v value) number() (float64, bool) {
 	return 0, false
 }
 
-// elements is the value as a list, for element matchers: a string is its
-// lines, as goss's to-array transform splits it.
-func (v value) elements() []string {
-	if v.kind == kindString {
+// elements is the value as a list, for element matchers: a string or a
+// text is its lines, as goss's to-array transform splits it.
+func (v value) elements() iter.Seq[string] {
+	if v.kind == kindString || v.kind == kindText {
+		return eachLine(v.s)
+	}
+	return slices.Values(v.list)
+}
+
+// elementList is elements as a slice, for the matchers that pair elements
+// up (equal with a list, consist-of).
+func (v value) elementList() []string {
+	if v.kind == kindText {
 		return lines(v.s)
 	}
 	return v.list
@@ -249,7 +273,7 @@ func (m *Matcher) matches(v value) bool {
 			return v.isMap && v.s == m.Value.Text
 		}
 		if m.Args != nil {
-			return equalList(m.Args, v.list)
+			return equalList(m.Args, v.elementList())
 		}
 		return equalLiteral(m.Value, v)
 	case OpHavePrefix:
@@ -269,16 +293,19 @@ func (m *Matcher) matches(v value) bool {
 		}
 		return float64(utf8.RuneCountInString(v.text())) == m.Value.Num
 	case OpContainElement:
+		if v.seen != nil {
+			return v.seen[m.Args[0]]
+		}
 		return containElement(m.Args[0], v.elements())
 	case OpContainElements:
 		for _, a := range m.Args {
-			if !containElement(a, v.elements()) {
+			if v.seen != nil && !v.seen[a] || v.seen == nil && !containElement(a, v.elements()) {
 				return false
 			}
 		}
 		return true
 	case OpConsistOf:
-		return consistOf(m.Args, v.list)
+		return consistOf(m.Args, v.elementList())
 	case OpNot:
 		return !m.Args[0].matches(v)
 	case OpAnd:
@@ -298,7 +325,7 @@ func (m *Matcher) matches(v value) bool {
 	case OpSemverConstraint:
 		return semverMatches(m.semver, v)
 	case OpHaveKey:
-		return v.isMap && containElement(m.Args[0], v.list)
+		return v.isMap && containElement(m.Args[0], slices.Values(v.list))
 	case OpGjson:
 		sel, ok := gjsonSelect(v, m.Value.Text)
 		return ok && m.Args[0].matches(sel)
@@ -448,8 +475,8 @@ func compare(op MatchOp, a, b float64) bool {
 	return a >= b
 }
 
-func containElement(m *Matcher, list []string) bool {
-	for _, e := range list {
+func containElement(m *Matcher, elems iter.Seq[string]) bool {
+	for e := range elems {
 		if m.matches(elementValue(e)) {
 			return true
 		}
