@@ -133,7 +133,7 @@ func DefaultLockPath(getenv func(string) string, command string, args []string, 
 	} else if state := runrec.StateHome(getenv); state != "" {
 		dir = filepath.Join(state, "remotectl", "locks")
 	} else {
-		return "", UsageError{fmt.Errorf("--lock: no directory for the lock file (XDG_RUNTIME_DIR and HOME are unset); hint: name one, --lock=/run/lock/remotectl-%s.lock", command)}
+		return "", UsageError{Err: fmt.Errorf("--lock: no directory for the lock file (XDG_RUNTIME_DIR and HOME are unset); hint: name one, --lock=/run/lock/remotectl-%s.lock", command)}
 	}
 	what := append(slices.Clone(args), "\x00hosts", s.Hosts, "\x00limit", s.Limit)
 	return filepath.Join(dir, command+"-"+runrec.Key(command, what, s.Inventories)+".lock"), nil

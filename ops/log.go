@@ -23,7 +23,7 @@ func (r *Run) openLog() error {
 	} else {
 		f, err := os.OpenFile(r.o.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {
-			return UsageError{fmt.Errorf("--log-file: %w", err)}
+			return UsageError{Err: fmt.Errorf("--log-file: %w", err)}
 		}
 		r.logW = NewErrWriter(f)
 		w, r.logOut = r.logW, f

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/remotectl/remotectl/internal/errkind"
 	"github.com/remotectl/remotectl/runrec"
 )
 
@@ -114,7 +115,7 @@ func Load(s Settings) (Options, error) {
 		RerunFrom: s.GetString(FlagFrom),
 	}
 	if err := o.Validate(); err != nil {
-		return o, UsageError{err}
+		return o, UsageError{Err: err}
 	}
 	if o.Cron {
 		o = o.Unattended(s.IsSet(FlagJitter))
@@ -171,10 +172,7 @@ func (o *Options) Validate() error {
 
 // UsageError is a setting or an output of the run that cannot work: the
 // command was called wrongly, and nothing ran.
-type UsageError struct{ Err error }
-
-func (e UsageError) Error() string { return e.Err.Error() }
-func (e UsageError) Unwrap() error { return e.Err }
+type UsageError = errkind.Usage
 
 // ErrNothingToRerun is returned by Run.Rerun when no selected host is one
 // --rerun asks for: the command has nothing to do, which is a success.

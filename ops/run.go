@@ -257,7 +257,7 @@ func (r *Run) Rerun(targets []remote.Target) ([]remote.Target, error) {
 	}
 	names, err := runrec.RerunHosts(r.o.Rerun, from, prev)
 	if err != nil {
-		return nil, UsageError{err}
+		return nil, UsageError{Err: err}
 	}
 	var kept []remote.Target
 	for _, t := range targets {
@@ -282,17 +282,17 @@ func (r *Run) rerunSource(store runrec.Store) (from, prev *runrec.Record, err er
 	if r.o.RerunFrom != "" {
 		from, err = store.Load(r.o.RerunFrom)
 		if err == nil && from.DryRun {
-			return nil, nil, UsageError{fmt.Errorf("--from %s: run %s was a dry run (--check): it changed nothing, so it cannot tell which hosts to run on again; hint: name a real run (remotectl runs list), or leave out --from for the last one", r.o.RerunFrom, from.ID)}
+			return nil, nil, UsageError{Err: fmt.Errorf("--from %s: run %s was a dry run (--check): it changed nothing, so it cannot tell which hosts to run on again; hint: name a real run (remotectl runs list), or leave out --from for the last one", r.o.RerunFrom, from.ID)}
 		}
 	} else {
 		from, err = store.Latest(r.key, r.id)
 	}
 	if err != nil {
 		if errors.Is(err, runrec.ErrNotFound) {
-			return nil, nil, UsageError{fmt.Errorf("--rerun %s: %w; hint: run the command once without --rerun, or name a run with --from", r.o.Rerun, err)}
+			return nil, nil, UsageError{Err: fmt.Errorf("--rerun %s: %w; hint: run the command once without --rerun, or name a run with --from", r.o.Rerun, err)}
 		}
 		if errors.Is(err, runrec.ErrAmbiguous) {
-			return nil, nil, UsageError{fmt.Errorf("--from: %w", err)}
+			return nil, nil, UsageError{Err: fmt.Errorf("--from: %w", err)}
 		}
 		return nil, nil, err
 	}

@@ -40,7 +40,7 @@ func (r *Run) checkSinks() error {
 	}
 	if len(errs) > 0 {
 		errs = append(errs, errors.New("hint: outputs are checked before any host is contacted; nothing ran"))
-		return UsageError{errors.Join(errs...)}
+		return UsageError{Err: errors.Join(errs...)}
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/internal/errkind"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/nodeset"
 	"github.com/remotectl/remotectl/remote"
@@ -29,17 +30,11 @@ const FilesVar = "checks"
 
 // UsageError is a plan that cannot be made from how the command was called:
 // no check file, no check, no check for the selected hosts.
-type UsageError struct{ Err error }
-
-func (e UsageError) Error() string { return e.Err.Error() }
-func (e UsageError) Unwrap() error { return e.Err }
+type UsageError = errkind.Usage
 
 // InputError is invalid data: a broken check file, a bad "checks"
 // variable, a hosts: pattern naming no host or group.
-type InputError struct{ Err error }
-
-func (e InputError) Error() string { return e.Err.Error() }
-func (e InputError) Unwrap() error { return e.Err }
+type InputError = errkind.Input
 
 // Host is what one host checks.
 type Host struct {
@@ -90,7 +85,7 @@ type Vars struct {
 func LoadVars(files []string, inline string, environ []string) (Vars, error) {
 	vars, err := checks.LoadVars(files, inline)
 	if err != nil {
-		return Vars{}, InputError{err}
+		return Vars{}, InputError{Err: err}
 	}
 	env := make(map[string]string, len(environ))
 	for _, kv := range environ {
@@ -149,11 +144,11 @@ func New(inv *inventory.Inventory, hosts []*inventory.Host, files []string, vars
 	}
 	switch {
 	case loadErrs.first != nil:
-		return nil, InputError{loadErrs.err()}
+		return nil, InputError{Err: loadErrs.err()}
 	case !anyCheck:
-		return nil, UsageError{errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
+		return nil, UsageError{Err: errors.New("the check files hold no check: write resource types at their top level (file:, port:, command:, ...)")}
 	case len(plans) == 0:
-		return nil, UsageError{fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
+		return nil, UsageError{Err: fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
 	}
 	return plans, nil
 }
@@ -212,10 +207,10 @@ func checkFiles(hosts []*inventory.Host, files []string) (func(*inventory.Host) 
 		perHost[h] = paths
 	}
 	if len(errs) > 0 {
-		return nil, InputError{errors.Join(errs...)}
+		return nil, InputError{Err: errors.Join(errs...)}
 	}
 	if !slices.ContainsFunc(hosts, func(h *inventory.Host) bool { return len(perHost[h]) > 0 }) {
-		return nil, UsageError{fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", FilesVar)}
+		return nil, UsageError{Err: fmt.Errorf("no check files: name them as arguments or with -F FILE, or in the inventory with the variable %q (checks: [web.yaml]) on the hosts or their groups", FilesVar)}
 	}
 	return func(h *inventory.Host) []string { return perHost[h] }, nil
 }
@@ -240,7 +235,7 @@ func Render(out io.Writer, path string, hosts []*inventory.Host, vars Vars) erro
 		byText[string(text)] = append(byText[string(text)], h.Name)
 	}
 	if errs.first != nil {
-		return InputError{errs.err()}
+		return InputError{Err: errs.err()}
 	}
 	for _, text := range texts {
 		fmt.Fprintf(out, "# %s rendered for %s\n%s", path, nodeset.Fold(byText[text]), text)
@@ -264,7 +259,7 @@ func Validate(out io.Writer, plans []*Host) error {
 		}
 	}
 	if len(errs) > 0 {
-		return InputError{errors.Join(errs...)}
+		return InputError{Err: errors.Join(errs...)}
 	}
 	names := make([]string, len(plans))
 	for i, p := range plans {
@@ -339,7 +334,7 @@ func (s *selector) selects(c *checks.Check, name string) (bool, error) {
 	if !ok {
 		hosts, err := s.inv.Select(c.Hosts, "")
 		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
-			return false, InputError{fmt.Errorf("%s: hosts: %w", c.Pos, err)}
+			return false, InputError{Err: fmt.Errorf("%s: hosts: %w", c.Pos, err)}
 		}
 		set = make(map[string]bool, len(hosts))
 		for _, h := range hosts {

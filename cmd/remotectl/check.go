@@ -119,7 +119,7 @@ func nagiosUnknown(io *streams, err error, nagios bool) error {
 func runChecks(ctx context.Context, o *checkOptions) error {
 	g := o.Settings()
 	if o.RetryTimeout < 0 || o.Sleep < 0 {
-		return usageError{errors.New("--retry-timeout and --sleep must not be negative")}
+		return usageError{Err: errors.New("--retry-timeout and --sleep must not be negative")}
 	}
 	opsRun, err := o.OpsRun(ops.Command{Name: "check", Args: o.Files})
 	if err != nil {
@@ -135,7 +135,7 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 		Width:   o.IO.Width,
 	}
 	if err := ropts.Validate(); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet.
 	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)

@@ -58,7 +58,7 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
   remotectl copy -H db --become backup.conf /etc/backup/`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) < 2 {
-				return usageError{errors.New("copy needs at least one source and a destination: remotectl copy SRC... DEST")}
+				return usageError{Err: errors.New("copy needs at least one source and a destination: remotectl copy SRC... DEST")}
 			}
 			return nil
 		},
@@ -68,7 +68,7 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 			for _, s := range srcs {
 				n, err := remote.LocalSize(s)
 				if err != nil {
-					return usageError{err}
+					return usageError{Err: err}
 				}
 				size += n
 			}
@@ -140,7 +140,7 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 	g := o.Settings()
 	ropts := g.reportOptions(o.IO, "")
 	if err := ropts.Validate(); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	inv, err := o.Inventory(ctx)
 	if err != nil {

@@ -22,7 +22,7 @@ func askSecrets(io *streams, askPass, askBecome bool) (secrets, error) {
 	var s secrets
 	ask := func(flag, prompt string, dst *string) error {
 		if io.ReadSecret == nil {
-			return usageError{fmt.Errorf("%s needs a terminal to prompt on; without one, name an environment variable in the inventory (password_env / become_password_env)", flag)}
+			return usageError{Err: fmt.Errorf("%s needs a terminal to prompt on; without one, name an environment variable in the inventory (password_env / become_password_env)", flag)}
 		}
 		v, err := io.ReadSecret(prompt)
 		if err != nil {
@@ -152,7 +152,7 @@ func (d *transportDialer) check(targets []remote.Target) error {
 			return err
 		}
 		if err := t.Check(td, mine); err != nil {
-			return inputError{err}
+			return inputError{Err: err}
 		}
 	}
 	return nil

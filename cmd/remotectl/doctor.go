@@ -66,7 +66,7 @@ one, 130 when interrupted.`,
 func runDoctor(ctx context.Context, o *doctorOptions) error {
 	g := o.Settings()
 	if g.Output != "text" && g.Output != "json" {
-		return usageError{fmt.Errorf("doctor prints text or json (-o json), not %q", g.Output)}
+		return usageError{Err: fmt.Errorf("doctor prints text or json (-o json), not %q", g.Output)}
 	}
 	_, hosts, err := selectHosts(ctx, o.Inventory, g)
 	if err != nil {

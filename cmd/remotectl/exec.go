@@ -74,7 +74,7 @@ stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
   remotectl exec -H db -o coalesce -- cat /etc/debian_version`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageError{fmt.Errorf("exec needs a command: remotectl exec -H PATTERN -- COMMAND")}
+				return usageError{Err: fmt.Errorf("exec needs a command: remotectl exec -H PATTERN -- COMMAND")}
 			}
 			return nil
 		},
@@ -114,7 +114,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 	}
 	ropts := g.reportOptions(o.IO, o.OutDir)
 	if err := ropts.Validate(); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	opsRun.Secrets().Add(inventory.SecretEnv(env)...)
 	// ops: lock, jitter, deadline (runCtx), inventory, --rerun, quiet and progress.
@@ -210,7 +210,7 @@ func parseEnv(kvs []string) (map[string]string, error) {
 	for _, kv := range kvs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" || strings.ContainsAny(k, " \t\n=") {
-			return nil, usageError{fmt.Errorf("--env %q: want NAME=VALUE", kv)}
+			return nil, usageError{Err: fmt.Errorf("--env %q: want NAME=VALUE", kv)}
 		}
 		env[k] = v
 	}

@@ -7,8 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/remotectl/remotectl/checks/plan"
-	"github.com/remotectl/remotectl/internal/settings"
+	"github.com/remotectl/remotectl/internal/errkind"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/report"
 )
@@ -53,10 +52,7 @@ could not be checked), 2 CRITICAL (some property failed), 3 UNKNOWN (nothing cou
 evaluated, or invalid input or usage).`
 
 // usageError is a mistake in how remotectl was called.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = errkind.Usage
 
 // classifyArgs makes the errors of the argument checks of c and its
 // subcommands usage errors (cobra's NoArgs, MaximumNArgs, ... return plain
@@ -65,7 +61,7 @@ func classifyArgs(c *cobra.Command) {
 	if check := c.Args; check != nil {
 		c.Args = func(cmd *cobra.Command, args []string) error {
 			if err := check(cmd, args); err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			return nil
 		}
@@ -80,16 +76,13 @@ func classifyArgs(c *cobra.Command) {
 // command") is a usage error.
 func rootError(root, failed *cobra.Command, err error) error {
 	if failed == root && err != nil && exitCodeOf(err) == exitFailed {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	return err
 }
 
 // inputError is invalid data: an inventory, a playbook, a check file.
-type inputError struct{ err error }
-
-func (e inputError) Error() string { return e.err.Error() }
-func (e inputError) Unwrap() error { return e.err }
+type inputError = errkind.Input
 
 // outputError is a failure to write a command's main output (standard
 // output) once its work is done: exit 74, as outputFailedCode decides from
@@ -198,16 +191,11 @@ func doctorExitCode(healthy, interrupted bool) int {
 // exitCodeOf maps the error a command returned to the process exit code.
 func exitCodeOf(err error) int {
 	var (
-		ue usageError
-		ie inputError
+		ue errkind.Usage
+		ie errkind.Input
 		ee exitError
 		we outputError
 		le ops.LockedError
-		oe ops.UsageError
-		su settings.UsageError
-		si settings.InputError
-		pu plan.UsageError
-		pi plan.InputError
 	)
 	switch {
 	case err == nil:
@@ -218,9 +206,9 @@ func exitCodeOf(err error) int {
 		return outputFailedCode(we.code, false)
 	case errors.As(err, &le):
 		return exitLocked
-	case errors.As(err, &ue), errors.As(err, &oe), errors.As(err, &su), errors.As(err, &pu):
+	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &ie), errors.As(err, &si), errors.As(err, &pi):
+	case errors.As(err, &ie):
 		return exitInput
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted

@@ -13,8 +13,8 @@ func TestExitCodeOfUnclassifiedIsFailure(t *testing.T) {
 	}{
 		{nil, exitOK},
 		{errors.New("disk on fire"), exitFailed},
-		{usageError{errors.New("bad flag")}, exitUsage},
-		{fmt.Errorf("wrapped: %w", inputError{errors.New("bad yaml")}), exitInput},
+		{usageError{Err: errors.New("bad flag")}, exitUsage},
+		{fmt.Errorf("wrapped: %w", inputError{Err: errors.New("bad yaml")}), exitInput},
 	} {
 		if got := exitCodeOf(tc.err); got != tc.want {
 			t.Errorf("exitCodeOf(%v) = %d, want %d", tc.err, got, tc.want)

@@ -69,7 +69,7 @@ func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 		}
 	}
 	if len(targets) == 0 {
-		return usageError{errors.New("no SSH host selected: host keys are an SSH matter")}
+		return usageError{Err: errors.New("no SSH host selected: host keys are an SSH matter")}
 	}
 	d, err := o.SSHDialer()
 	if err != nil {

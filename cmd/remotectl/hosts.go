@@ -38,7 +38,7 @@ func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
 		ie.Hint = "the run's --deadline passed before the inventory was loaded: no host was contacted"
 		return nil, err
 	}
-	return nil, inputError{err}
+	return nil, inputError{Err: err}
 }
 
 // selectHosts loads the inventory and applies -H (default all) and --limit,
@@ -51,7 +51,7 @@ func selectHosts(ctx context.Context, load func(context.Context) (*inventory.Inv
 	}
 	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
-		return nil, nil, usageError{err}
+		return nil, nil, usageError{Err: err}
 	}
 	return inv, hosts, nil
 }
@@ -63,15 +63,15 @@ func selectHosts(ctx context.Context, load func(context.Context) (*inventory.Inv
 // localhost. An inventory without hosts selects nothing (usage error).
 func (g globals) selectTargets(inv *inventory.Inventory, command string) ([]*inventory.Host, error) {
 	if err := inv.CheckHosts(); err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	if strings.TrimSpace(g.Hosts) == "" && len(g.Inventories) > 0 {
-		return nil, usageError{fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
+		return nil, usageError{Err: fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
 			command, strings.Join(g.Inventories, ", "))}
 	}
 	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	return hosts, nil
 }

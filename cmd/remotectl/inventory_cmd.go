@@ -72,7 +72,7 @@ executable dynamic inventory, detected automatically); -H selects hosts.
 func exactArgs(n int, msg string) cobra.PositionalArgs {
 	return func(_ *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageError{fmt.Errorf("%s", msg)}
+			return usageError{Err: fmt.Errorf("%s", msg)}
 		}
 		return nil
 	}
@@ -118,9 +118,9 @@ func runInventoryShow(ctx context.Context, o *inventoryOptions) error {
 	if !ok {
 		// Select gives the "did you mean" error for unknown names.
 		if _, err := inv.Select(o.Host, ""); err != nil {
-			return usageError{err}
+			return usageError{Err: err}
 		}
-		return usageError{fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", o.Host, o.Host)}
+		return usageError{Err: fmt.Errorf("%q is a group, not a host: try remotectl inventory list -H %s", o.Host, o.Host)}
 	}
 	v := h.View(true, o.IO.Getenv)
 	if o.Settings().Output == "json" {
@@ -135,7 +135,7 @@ func runInventoryGraph(ctx context.Context, o *inventoryOptions) error {
 		return err
 	}
 	if _, ok := inv.Group(o.Group); !ok {
-		return usageError{fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", o.Group)}
+		return usageError{Err: fmt.Errorf("no group %q in the inventory (see remotectl inventory graph)", o.Group)}
 	}
 	node := inv.Graph(o.Group)
 	if o.Settings().Output == "json" {

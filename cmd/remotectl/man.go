@@ -23,10 +23,10 @@ man -l DIR/remotectl-exec.1, or install them in a man1 directory of MANPATH.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := filepath.Abs(args[0])
 			if err != nil {
-				return usageError{fmt.Errorf("man: %w", err)}
+				return usageError{Err: fmt.Errorf("man: %w", err)}
 			}
 			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return usageError{fmt.Errorf("man: %w", err)}
+				return usageError{Err: fmt.Errorf("man: %w", err)}
 			}
 			root.DisableAutoGenTag = true
 			// No Title: each page is titled after its command, REMOTECTL-EXEC(1).

@@ -70,7 +70,7 @@ and runs only check, wait_for and debug tasks.
   remotectl play site.yaml -e @prod.yaml -o json > run.json`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{errors.New("play needs one playbook: remotectl play PLAYBOOK.yaml")}
+				return usageError{Err: errors.New("play needs one playbook: remotectl play PLAYBOOK.yaml")}
 			}
 			return nil
 		},
@@ -98,7 +98,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	render, err := report.NewPlayRenderer(report.PlayOptions{Format: g.Output, Out: o.IO.Out, Color: o.IO.ColorEnabled(g.Color), Verbose: g.Verbose > 0, Quiet: g.Quiet})
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
@@ -108,7 +108,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		return err
 	}
 	if err := inv.CheckHosts(); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	pb, extra, err := loadPlaybook(o, inv, opsRun.Secrets())
 	if err != nil {
@@ -122,7 +122,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		Hosts: g.Hosts, Limit: limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
 	})
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	for _, p := range plans {
 		pb.Secrets.Add(inventory.SecretsOf(p.Hosts, o.IO.Getenv)...)
@@ -178,7 +178,7 @@ func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (strin
 	}
 	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
-		return "", usageError{err}
+		return "", usageError{Err: err}
 	}
 	targets, err := rerunTargets(opsRun, g.targets(hosts))
 	if err != nil {
@@ -197,7 +197,7 @@ func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (strin
 func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
 	extra, err := playbook.ParseExtraVars(o.ExtraVars, o.Cwd)
 	if err != nil {
-		return nil, nil, inputError{err}
+		return nil, nil, inputError{Err: err}
 	}
 	secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(o.File, playbook.LoadOptions{
@@ -210,10 +210,10 @@ func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Se
 		},
 	})
 	if err != nil {
-		return nil, nil, inputError{err}
+		return nil, nil, inputError{Err: err}
 	}
 	if err := pb.CheckTags(o.File, o.Tags, o.SkipTags); err != nil {
-		return nil, nil, inputError{err}
+		return nil, nil, inputError{Err: err}
 	}
 	return pb, extra, nil
 }

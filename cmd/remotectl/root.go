@@ -185,7 +185,7 @@ func completeRunIDs(stores func() (runrec.Store, error)) cobra.CompletionFunc {
 func flagError(cmd *cobra.Command, err error) error {
 	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
 	if !ok {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	var names []string
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
@@ -194,9 +194,9 @@ func flagError(cmd *cobra.Command, err error) error {
 		}
 	})
 	if best := yamlnode.Closest(name, names); best != "" {
-		return usageError{fmt.Errorf("%w; hint: did you mean --%s?", err, best)}
+		return usageError{Err: fmt.Errorf("%w; hint: did you mean --%s?", err, best)}
 	}
-	return usageError{fmt.Errorf("%w; hint: %s --help lists the flags", err, cmd.CommandPath())}
+	return usageError{Err: fmt.Errorf("%w; hint: %s --help lists the flags", err, cmd.CommandPath())}
 }
 
 // loadSettings resolves the settings of this run (settings.Load), and the

@@ -87,7 +87,7 @@ again on the hosts of the last real run of the same command (or of --from ID).`,
 func runStore(getenv func(string) string) (runrec.Store, error) {
 	dir := runrec.DefaultDir(getenv)
 	if dir == "" {
-		return runrec.Store{}, usageError{errors.New("no run history: neither XDG_STATE_HOME nor HOME is set")}
+		return runrec.Store{}, usageError{Err: errors.New("no run history: neither XDG_STATE_HOME nor HOME is set")}
 	}
 	return runrec.Store{Dir: dir}, nil
 }
@@ -113,7 +113,7 @@ func runsList(o *runsOptions) error {
 		return err
 	}
 	if listErr != nil {
-		return inputError{listErr}
+		return inputError{Err: listErr}
 	}
 	return nil
 }
@@ -154,10 +154,10 @@ func loadRun(stores func() (runrec.Store, error), id string) (*runrec.Record, er
 	}
 	rec, err := store.Load(id)
 	if errors.Is(err, runrec.ErrNotFound) || errors.Is(err, runrec.ErrAmbiguous) {
-		return nil, usageError{err}
+		return nil, usageError{Err: err}
 	}
 	if err != nil {
-		return nil, inputError{err}
+		return nil, inputError{Err: err}
 	}
 	return rec, nil
 }

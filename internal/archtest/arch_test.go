@@ -23,20 +23,21 @@ var allowed = map[string][]string{
 	"remote/winrm":      {"remote", "doctor"},
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
-	"ops":               {"remote", "report", "runrec", "checks", "playbook", "playbook/jinja", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
+	"ops":               {"remote", "report", "runrec", "checks", "playbook", "playbook/jinja", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
-	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext"},
+	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
-	"internal/settings":  {},
+	"internal/settings":  {"internal/errkind"},
+	"internal/errkind":   {},
 	"internal/iostreams": {},
 
 	// Tools beside the product: they depend on nothing of it, or on test helpers only.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/remotectl/remotectl/internal/errkind"
 )
 
 // Globals are the settings every command shares, resolved once per run from
@@ -50,16 +52,10 @@ type Globals struct {
 }
 
 // UsageError is a setting that cannot be (exit 64).
-type UsageError struct{ Err error }
-
-func (e UsageError) Error() string { return e.Err.Error() }
-func (e UsageError) Unwrap() error { return e.Err }
+type UsageError = errkind.Usage
 
 // InputError is a config file that cannot be read (exit 65).
-type InputError struct{ Err error }
-
-func (e InputError) Error() string { return e.Err.Error() }
-func (e InputError) Unwrap() error { return e.Err }
+type InputError = errkind.Input
 
 // Load resolves the settings of flags, whose values v binds: v reads the
 // environment and the config file as well. getenv and cwd locate the
@@ -95,20 +91,20 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 	g.InventoryTimeout = v.GetDuration("inventory-timeout")
 	g.Inventories = inventoryPaths(v, cwd)
 	if g.Forks <= 0 {
-		return g, UsageError{fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+		return g, UsageError{Err: fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
 	}
 	if g.InventoryTimeout <= 0 {
-		return g, UsageError{fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}
+		return g, UsageError{Err: fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}
 	}
 	switch g.Color {
 	case "auto", "always", "never":
 	default:
-		return g, UsageError{fmt.Errorf("--color must be auto, always or never, not %q", g.Color)}
+		return g, UsageError{Err: fmt.Errorf("--color must be auto, always or never, not %q", g.Color)}
 	}
 	switch g.HostKeyPolicy {
 	case "", "strict", "accept-new", "off":
 	default:
-		return g, UsageError{fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
+		return g, UsageError{Err: fmt.Errorf("--host-key-policy must be strict, accept-new or off, not %q", g.HostKeyPolicy)}
 	}
 	return g, nil
 }
@@ -163,17 +159,17 @@ func readConfigFile(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) st
 	for _, path := range candidates {
 		if _, err := os.Stat(path); err != nil {
 			if explicit != "" {
-				return UsageError{fmt.Errorf("config file: %w", err)}
+				return UsageError{Err: fmt.Errorf("config file: %w", err)}
 			}
 			continue
 		}
 		v.SetConfigFile(path)
 		if err := v.ReadInConfig(); err != nil {
-			return InputError{fmt.Errorf("config file %s: %w", path, err)}
+			return InputError{Err: fmt.Errorf("config file %s: %w", path, err)}
 		}
 		for _, key := range v.AllKeys() {
 			if flags.Lookup(key) == nil && key != "config" {
-				return InputError{fmt.Errorf("config file %s: unknown setting %q (settings are the long flag names, e.g. forks: 100)", path, key)}
+				return InputError{Err: fmt.Errorf("config file %s: unknown setting %q (settings are the long flag names, e.g. forks: 100)", path, key)}
 			}
 		}
 		return nil
