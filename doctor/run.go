@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"time"
 
 	"github.com/remotectl/remotectl/remote"
@@ -104,23 +102,5 @@ var errUnconnected = errors.New("doctor's steps open their own connections")
 // unconnectedDial is the Runner's dialer: doctor's steps connect on their
 // own, one step at a time, so the Runner must not connect first.
 func unconnectedDial(context.Context, remote.Target) (remote.Transport, error) {
-	return unconnected{}, nil
+	return remote.Unconnected{Err: errUnconnected}, nil
 }
-
-// unconnected is the transport the Runner hands each host's job: no
-// connection, as the steps connect themselves.
-type unconnected struct{}
-
-func (unconnected) Run(context.Context, *remote.Cmd) (remote.Result, error) {
-	return remote.Result{}, errUnconnected
-}
-
-func (unconnected) Upload(context.Context, string, io.Reader, fs.FileMode) error {
-	return errUnconnected
-}
-
-func (unconnected) Download(context.Context, string, io.Writer) error { return errUnconnected }
-
-func (unconnected) OS() remote.OSFamily { return remote.OSUnknown }
-
-func (unconnected) Close() error { return nil }

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"slices"
 	"strings"
 
@@ -431,28 +430,12 @@ type dialer struct {
 
 func (d dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
 	if d.offline[t.Name] {
-		return noConnection{}, nil
+		return remote.Unconnected{Err: errNoConnection}, nil
 	}
 	return d.Dialer.Dial(ctx, t)
 }
 
-// noConnection stands for a host checked from the controller only. A job
-// must not use it; if one does, every call fails.
-type noConnection struct{}
-
+// errNoConnection is what a job gets if it uses the transport of a host
+// checked from the controller only, which it must not.
 var errNoConnection = &remote.Error{Class: remote.ClassOther, Op: "run",
 	Err: errors.New("no connection was made to this host: all its checks are observed from the controller")}
-
-func (noConnection) Run(context.Context, *remote.Cmd) (remote.Result, error) {
-	return remote.Result{}, errNoConnection
-}
-
-func (noConnection) Upload(context.Context, string, io.Reader, fs.FileMode) error {
-	return errNoConnection
-}
-
-func (noConnection) Download(context.Context, string, io.Writer) error { return errNoConnection }
-
-func (noConnection) OS() remote.OSFamily { return remote.OSUnknown }
-
-func (noConnection) Close() error { return nil }
