@@ -66,7 +66,16 @@ func shaCrypt(id, key, salt string, rounds int) string {
 	digest := a.Sum(nil)
 	p := repeatTo(repeatedSum(newHash, k, len(k)), len(k))
 	ds := repeatTo(repeatedSum(newHash, s, 16+int(digest[0])), len(s))
-	for i := 0; i < rounds; i++ {
+	digest = stretch(newHash, digest, p, ds, rounds)
+	return prefix + salt + "$" + cryptEncode(digest)
+}
+
+// stretch is the key-stretching loop md5-crypt and sha-crypt share: each
+// round hashes the last digest with the password bytes p (and the salt
+// bytes s every round not divisible by 3, p again every round not divisible
+// by 7), alternating their order by round.
+func stretch(newHash func() hash.Hash, digest, p, s []byte, rounds int) []byte {
+	for i := range rounds {
 		h := newHash()
 		if i&1 == 1 {
 			h.Write(p)
@@ -74,7 +83,7 @@ func shaCrypt(id, key, salt string, rounds int) string {
 			h.Write(digest)
 		}
 		if i%3 != 0 {
-			h.Write(ds)
+			h.Write(s)
 		}
 		if i%7 != 0 {
 			h.Write(p)
@@ -86,7 +95,7 @@ func shaCrypt(id, key, salt string, rounds int) string {
 		}
 		digest = h.Sum(nil)
 	}
-	return prefix + salt + "$" + cryptEncode(digest)
+	return digest
 }
 
 func repeatedSum(newHash func() hash.Hash, data []byte, times int) []byte {
@@ -155,26 +164,7 @@ func md5Crypt(key, salt string) string {
 		}
 	}
 	final := ctx.Sum(nil)
-	for i := range 1000 {
-		h := md5.New()
-		if i&1 == 1 {
-			h.Write(k)
-		} else {
-			h.Write(final)
-		}
-		if i%3 != 0 {
-			h.Write(s)
-		}
-		if i%7 != 0 {
-			h.Write(k)
-		}
-		if i&1 == 1 {
-			h.Write(final)
-		} else {
-			h.Write(k)
-		}
-		final = h.Sum(nil)
-	}
+	final = stretch(md5.New, final, k, s, 1000)
 	var b strings.Builder
 	put := func(b2, b1, b0 byte, n int) { put24(&b, b2, b1, b0, n) }
 	for i := range 5 {
