@@ -1,0 +1,6 @@
+package module
+
+// commandModules are the commands modules.
+func commandModules() []*Module {
+	return nil
+}

@@ -1,0 +1,6 @@
+package module
+
+// fileModules are the files modules.
+func fileModules() []*Module {
+	return nil
+}

@@ -1,0 +1,6 @@
+package module
+
+// netModules are the net modules.
+func netModules() []*Module {
+	return nil
+}

@@ -1,0 +1,6 @@
+package module
+
+// packageModules are the packages modules.
+func packageModules() []*Module {
+	return nil
+}

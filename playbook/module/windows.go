@@ -1,0 +1,6 @@
+package module
+
+// windowsModules are the windows modules.
+func windowsModules() []*Module {
+	return nil
+}
