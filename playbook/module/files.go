@@ -5,5 +5,6 @@ func fileModules() []*Module {
 	return []*Module{
 		copyModule(),
 		templateModule(),
+		fileModule(),
 	}
 }
