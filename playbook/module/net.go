@@ -199,6 +199,9 @@ func runURI(ctx context.Context, c *Call) (Result, error) {
 	if a.Bool("return_content") {
 		r["content"] = content
 	}
+	if err := addPathInfo(ctx, c.Host, r); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -19,6 +19,17 @@ var (
 // next to its destination (or in tmp_dest), compared by sha1 with the
 // destination and moved over it when it differs.
 func runGetURL(ctx context.Context, c *Call) (Result, error) {
+	r, err := getURL(ctx, c)
+	if err != nil || r == nil {
+		return r, err
+	}
+	if _, ok := r["state"]; !ok {
+		err = addPathInfo(ctx, c.Host, r)
+	}
+	return r, err
+}
+
+func getURL(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	reqURL, dest := a.Str("url"), a.Str("dest")
 	force := a.Bool("force")
@@ -83,7 +94,7 @@ func runGetURL(ctx context.Context, c *Call) (Result, error) {
 		}
 	}
 	if d.kind == "absent" && !d.parentDir {
-		return fail(fmt.Sprintf("Destination %s does not exist", path.Dir(d.path)))
+		tmpDir = "/tmp" // Ansible downloads before it finds that dest's directory is missing
 	}
 	q.output = path.Join(tmpDir, ".remotectl-get_url-"+RandomSuffix())
 	start := time.Now()
@@ -133,6 +144,9 @@ func runGetURL(ctx context.Context, c *Call) (Result, error) {
 	result["checksum_src"] = resp.outputSum
 	if target.kind == "file" {
 		result["checksum_dest"] = target.sha1
+	} else if !target.parentDir {
+		removeTmp()
+		return fail(fmt.Sprintf("Destination %s does not exist", path.Dir(target.path)))
 	}
 	if c.Check {
 		removeTmp()
@@ -149,6 +163,9 @@ func runGetURL(ctx context.Context, c *Call) (Result, error) {
 	}
 	result["changed"] = act.moved || act.attrs
 	if checksum != "" && act.digest != checksum {
+		if _, err := c.Host.Run(ctx, Command{Argv: []string{"rm", "-f", "--", target.path}}); err != nil {
+			return nil, err
+		}
 		return fail(fmt.Sprintf("The checksum for %s did not match %s; it was %s.", target.path, checksum, act.digest))
 	}
 	result["md5sum"] = act.md5

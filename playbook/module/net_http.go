@@ -121,7 +121,10 @@ func (q *httpReq) config(dir string) string {
 	}
 	opt("dump-header", dir+"/h")
 	out := dir + "/b"
-	if q.output != "" {
+	switch {
+	case q.method == "HEAD" && q.output != "":
+		out = "/dev/null" // curl would write the headers there; the script makes output empty
+	case q.output != "":
 		out = q.output
 	}
 	opt("output", out)
@@ -141,6 +144,9 @@ dd bs=1 count=%d 2>/dev/null | sed "s|__DIR__|$_rctl_d|g" > "$_rctl_d/cfg"
 `, token, cfgLen)
 	if q.hasBody {
 		b.WriteString("cat > \"$_rctl_d/in\"\n")
+	}
+	if q.method == "HEAD" && q.output != "" {
+		fmt.Fprintf(&b, ": > %s || exit 1\n", Quote(q.output))
 	}
 	fmt.Fprintf(&b, `curl -K "$_rctl_d/cfg" > "$_rctl_d/w" 2> "$_rctl_d/e"; _rctl_rc=$?
 echo "%s $_rctl_rc"
@@ -278,10 +284,8 @@ func (r *httpResp) failMsg() string {
 		e = after
 	}
 	switch r.curlRC {
-	case 7:
-		if strings.Contains(e, "refused") {
-			return "Request failed: <urlopen error [Errno 111] Connection refused>"
-		}
+	case 7: // curl no longer tells refused from unreachable; refused is the usual case
+		return "Request failed: <urlopen error [Errno 111] Connection refused>"
 	case 6:
 		return "Request failed: <urlopen error [Errno -2] Name or service not known>"
 	case 28:

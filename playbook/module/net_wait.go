@@ -105,14 +105,18 @@ func runWaitFor(ctx context.Context, c *Call) (Result, error) {
 		return nil, err
 	}
 	elapsed := int(time.Since(start).Seconds())
+	var failed Result
 	switch report {
 	case "ok":
 	case "notool":
 		return Failed("wait_for tests a port from the host %s with bash (/dev/tcp) or nc, and it has neither", c.Host.Name()), nil
 	case "timeout":
-		return fail(w.timeoutMsg(), elapsed)
+		failed, _ = fail(w.timeoutMsg(), elapsed)
 	default:
-		return fail(report, elapsed)
+		failed, _ = fail(report, elapsed)
+	}
+	if failed != nil {
+		return failed, nil
 	}
 	r := Result{"changed": false, "state": w.state, "port": nil, "search_regex": nil, "path": nil,
 		"match_groups": groups, "match_groupdict": groupdict, "elapsed": elapsed}
@@ -127,6 +131,9 @@ func runWaitFor(ctx context.Context, c *Call) (Result, error) {
 	}
 	if a.Has("path") {
 		r["path"] = w.path
+		if err := addPathInfo(ctx, c.Host, r); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
