@@ -98,9 +98,12 @@ func TestNetHelpers(t *testing.T) {
 // The password reaches curl on stdin (its config), never on a command line.
 func TestURIPasswordNotInScript(t *testing.T) {
 	q := &httpReq{url: "http://h/", method: "GET", hasUser: true, user: "u", pass: "p4ss"}
-	script := q.script("tok", 10)
+	script := q.script("tok", 10, 10, 10)
 	if strings.Contains(script, "p4ss") {
 		t.Errorf("the password is in the script: %s", script)
+	}
+	if !strings.Contains(q.wgetConfig("/d"), "http_password = p4ss") {
+		t.Errorf("wget config: %s", q.wgetConfig("/d"))
 	}
 	if !strings.Contains(q.config("/d"), `user = "u:p4ss"`) {
 		t.Errorf("config: %s", q.config("/d"))
