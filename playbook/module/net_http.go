@@ -114,10 +114,7 @@ func (q *httpReq) config(dir string) string {
 		opt("speed-time", strconv.Itoa(q.timeout))
 		opt("speed-limit", "1")
 	}
-	switch {
-	case q.bodyFile != "":
-		opt("data-binary", "@"+q.bodyFile)
-	case q.hasBody:
+	if q.hasBody {
 		opt("data-binary", "@"+dir+"/in")
 	}
 	opt("dump-header", dir+"/h")
@@ -177,10 +174,7 @@ func (q *httpReq) wgetConfig(dir string) string {
 	if q.timeout > 0 {
 		opt("timeout", strconv.Itoa(q.timeout))
 	}
-	switch {
-	case q.bodyFile != "":
-		opt("body_file", q.bodyFile)
-	case q.hasBody:
+	if q.hasBody {
 		opt("body_file", dir+"/in")
 	}
 	out := dir + "/b"

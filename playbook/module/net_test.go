@@ -309,3 +309,33 @@ func TestWaitForAsAnsible(t *testing.T) {
 		}
 	}
 }
+
+// A host without curl and wget, or without bash and nc, is refused with
+// a message that names what is missing, never run differently.
+func TestNetRefusesWithoutTools(t *testing.T) {
+	bin := pathWithout(t, "curl")
+	if err := os.Remove(filepath.Join(bin, "wget")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	for _, tool := range []string{"bash", "nc"} {
+		if err := os.Remove(filepath.Join(bin, tool)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin)
+	dest := filepath.Join(t.TempDir(), "f")
+	for name, args := range map[string]map[string]any{
+		"uri":      {"url": "http://127.0.0.1:1/"},
+		"get_url":  {"url": "http://127.0.0.1:1/", "dest": dest},
+		"wait_for": {"port": 1, "timeout": 1},
+	} {
+		res := runLocal(t, name, args, false, false)
+		msg, _ := res["msg"].(string)
+		if !res.IsFailed() || !strings.Contains(msg, "localhost") || !(strings.Contains(msg, "curl") || strings.Contains(msg, "nc")) {
+			t.Errorf("%s without its tools: %v", name, res)
+		}
+	}
+	if _, err := os.Stat(dest); err == nil {
+		t.Errorf("get_url without curl created %s", dest)
+	}
+}
