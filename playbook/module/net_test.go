@@ -339,3 +339,41 @@ func TestNetRefusesWithoutTools(t *testing.T) {
 		t.Errorf("get_url without curl created %s", dest)
 	}
 }
+
+// backup keeps the replaced file; tmp_dest is where the download waits;
+// a second run with the same content changes nothing.
+func TestGetURLBackupAndTmpDest(t *testing.T) {
+	needCurl(t)
+	srv := testHTTPServer(t)
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "f.txt")
+	if err := os.WriteFile(dest, []byte("old\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]any{"url": srv.URL + "/file.txt", "dest": dest, "backup": true, "tmp_dest": tmp, "force": true}
+	res := runLocal(t, "get_url", args, false, false)
+	backup, _ := res["backup_file"].(string)
+	if !res.Changed() || res.IsFailed() || !strings.HasPrefix(backup, dest+".") {
+		t.Fatalf("first run: %v", res)
+	}
+	if data, _ := os.ReadFile(backup); string(data) != "old\n" {
+		t.Errorf("backup %s holds %q", backup, data)
+	}
+	if data, _ := os.ReadFile(dest); string(data) != fileBody {
+		t.Errorf("dest holds %q", data)
+	}
+	if st, _ := os.Stat(dest); st.Mode().Perm() != 0o640 || res["mode"] != "0640" {
+		t.Errorf("the replaced file keeps its mode: %v, result %v", st.Mode(), res["mode"])
+	}
+	res = runLocal(t, "get_url", args, false, false)
+	if res.Changed() || res.IsFailed() || res["backup_file"] != nil {
+		t.Errorf("second run: %v", res)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("tmp_dest keeps %v", left)
+	}
+}
