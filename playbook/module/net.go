@@ -258,7 +258,10 @@ func uriBody(a Args, headers map[string]any) ([]byte, bool, error) {
 	if s, ok := b.(string); ok {
 		return []byte(s), true, nil
 	}
-	return []byte(fmt.Sprint(b)), true, nil
+	// A mapping or list with body_format raw is what `body: "{{ x |
+	// to_json }}"` becomes once templated (Ansible turns the JSON text
+	// back into data): send it as the JSON it was.
+	return []byte(pyJSONDumps(b)), true, nil
 }
 
 // pyJSONDumps encodes v as Python's json.dumps: ", " and ": " separators,
