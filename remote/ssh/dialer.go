@@ -69,6 +69,7 @@ func NewDialer(opts Options) (*Dialer, error) {
 			passphraseEnv: opts.PassphraseEnv,
 			askPass:       opts.AskPassProgram,
 			prompter:      opts.Prompter,
+			getenv:        opts.Getenv,
 		},
 		configs: map[string]*configEntryCache{},
 		keys:    map[string]*keyFile{},

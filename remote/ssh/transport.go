@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -511,7 +510,7 @@ func becomeError(host string, res remote.Result, out string) error {
 // variable, else the run's (--ask-become-pass).
 func (t *Transport) becomePassword() (string, bool) {
 	if name := t.target.BecomePasswordEnv; name != "" {
-		if v := os.Getenv(name); v != "" {
+		if v := t.d.opts.Getenv(name); v != "" {
 			return v, true
 		}
 	}
