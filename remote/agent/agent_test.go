@@ -1,0 +1,430 @@
+//go:build linux
+
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
+	"github.com/remotectl/remotectl/remote/ssh"
+)
+
+// otherUserEnv, when set, makes the test binary a client of the agent on
+// that socket (TestOtherUserRefused runs it as another user).
+const otherUserEnv = "REMOTECTL_AGENT_TEST_SOCKET"
+
+func TestMain(m *testing.M) {
+	if socket := os.Getenv(otherUserEnv); socket != "" {
+		_, err := Status(context.Background(), socket)
+		fmt.Printf("uid %d: status: %v\n", os.Getuid(), err)
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+const testTimeout = 2 * time.Minute
+
+// testAgent is an agent served in the test process.
+type testAgent struct {
+	socket string
+	log    *syncBuffer
+	done   chan error
+}
+
+// startAgent serves an agent on a socket in a new directory, stopped at cleanup.
+func startAgent(t *testing.T, persist time.Duration) *testAgent {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "rcagent-") // short: a socket path is at most 107 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	a := &testAgent{socket: filepath.Join(dir, SocketName), log: &syncBuffer{}, done: make(chan error, 1)}
+	go func() {
+		a.done <- Serve(context.Background(), ServerConfig{Socket: a.socket, Persist: persist, Log: a.log})
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := waitAgent(ctx, a.socket)
+	if err != nil {
+		t.Fatalf("agent did not answer: %v\n%s", err, a.log)
+	}
+	c.Close()
+	t.Cleanup(func() {
+		_ = Stop(context.Background(), a.socket)
+		select {
+		case err := <-a.done:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("the agent did not stop")
+		}
+		if t.Failed() {
+			t.Logf("agent log:\n%s", a.log)
+		}
+	})
+	return a
+}
+
+// dialer returns a client of the agent for the fleet s.
+func (a *testAgent) dialer(t *testing.T, s *remotetest.SSHD, persist time.Duration) *Dialer {
+	t.Helper()
+	d, err := NewDialer(Config{Socket: a.socket, Persist: persist,
+		Options: ssh.Options{Home: s.Dir, AgentSocket: "none", ConfigFile: s.SSHConfig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func (a *testAgent) status(t *testing.T) []Held {
+	t.Helper()
+	held, err := Status(context.Background(), a.socket)
+	if err != nil {
+		t.Fatalf("status: %v", err)
+	}
+	return held
+}
+
+// run dials target, runs shell and closes the transport.
+func run(t *testing.T, d remote.Dialer, target remote.Target, shell string) (string, remote.Result, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	tr, err := d.Dial(ctx, target)
+	if err != nil {
+		return "", remote.Result{}, err
+	}
+	defer tr.Close()
+	var out bytes.Buffer
+	res, err := tr.Run(ctx, &remote.Cmd{Shell: shell, Stdout: &out})
+	return out.String(), res, err
+}
+
+// sharedTempDir is a directory the fleet's login user may write.
+func sharedTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "remotectl-agent-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestConformance runs the transport conformance suite through the agent,
+// against a real OpenSSH sshd.
+func TestConformance(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{MaxStartups: "100:30:200"})
+	a := startAgent(t, time.Minute)
+	t.Run("suite", func(t *testing.T) {
+		remotetest.RunConformance(t, remotetest.ConformanceEnv{
+			Dialer:  a.dialer(t, s, time.Minute),
+			Target:  s.Targets()[0],
+			OS:      remote.OSLinux,
+			Shell:   remotetest.DialectPOSIX,
+			TempDir: sharedTempDir,
+		})
+	})
+	// Every case dialed a connection of its own, at once: each was given
+	// back and is held now.
+	held := a.status(t)
+	if len(held) == 0 {
+		t.Fatalf("no connection held after the suite")
+	}
+	for _, h := range held {
+		if h.InUse {
+			t.Errorf("%s still in use after every transport was closed", h.Addr)
+		}
+	}
+}
+
+// TestReuse checks that a second run reuses the held connection and that
+// different settings get a connection of their own.
+func TestReuse(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	a := startAgent(t, time.Minute)
+	target := s.Targets()[0]
+	for i := range 3 {
+		d := a.dialer(t, s, time.Minute) // a run of its own each time
+		out, res, err := run(t, d, target, "echo $SSH_CONNECTION")
+		if err != nil || res.ExitCode != 0 {
+			t.Fatalf("run %d: %v, exit %d", i, err, res.ExitCode)
+		}
+		if held := a.status(t); len(held) != 1 || held[0].Sessions != i+1 {
+			t.Fatalf("after run %d: held %+v, want one connection with %d sessions (%s)", i, held, i+1, out)
+		}
+	}
+	other := target
+	other.SSH.HostKeyPolicy = "accept-new"
+	if _, _, err := run(t, a.dialer(t, s, time.Minute), other, "true"); err != nil {
+		t.Fatal(err)
+	}
+	if held := a.status(t); len(held) != 2 {
+		t.Errorf("a run with another host key policy: held %+v, want a second connection", held)
+	}
+	if n := strings.Count(a.log.String(), "connected"); n != 2 {
+		t.Errorf("%d connections opened, want 2:\n%s", n, a.log)
+	}
+}
+
+// TestRedialAfterServerKill kills the server side of a held connection:
+// the next run detects it before starting its command and dials again.
+func TestRedialAfterServerKill(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	a := startAgent(t, time.Minute)
+	d := a.dialer(t, s, time.Minute)
+	target := s.Targets()[0]
+	marker := filepath.Join(sharedTempDir(t), "runs")
+	cmd := "echo x >> " + marker + "; cat " + marker + " | wc -l"
+	if out, _, err := run(t, d, target, cmd); err != nil || strings.TrimSpace(out) != "1" {
+		t.Fatalf("first run: %q, %v", out, err)
+	}
+	s.KillSessions()
+	out, res, err := run(t, d, target, cmd)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("run after the server side died: %v (exit %d)\n%s", err, res.ExitCode, a.log)
+	}
+	if strings.TrimSpace(out) != "2" {
+		t.Errorf("the command ran %s times in all, want 2 (never twice for one run)", strings.TrimSpace(out))
+	}
+	if !strings.Contains(a.log.String(), "held connection is gone") {
+		t.Errorf("the agent did not notice the dead connection:\n%s", a.log)
+	}
+	if held := a.status(t); len(held) != 1 {
+		t.Errorf("held %+v, want the new connection only", held)
+	}
+}
+
+// TestIdleExpiryAndExit checks that an idle connection is closed after the
+// persist time and that the agent then exits by itself.
+func TestIdleExpiryAndExit(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	dir, err := os.MkdirTemp("", "rcagent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	a := &testAgent{socket: filepath.Join(dir, SocketName), log: &syncBuffer{}}
+	done := make(chan error, 1)
+	const persist = 500 * time.Millisecond
+	go func() {
+		done <- Serve(context.Background(), ServerConfig{Socket: a.socket, Persist: persist, Log: a.log})
+	}()
+	d, err := NewDialer(Config{Socket: a.socket, Persist: persist, Start: func() error { return nil },
+		Options: ssh.Options{Home: t.TempDir(), AgentSocket: "none", ConfigFile: s.SSHConfig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, _, err := run(t, d, s.Targets()[0], "true"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the agent still runs long after its connection went idle:\n%s", a.log)
+	}
+	log := a.log.String()
+	if !strings.Contains(log, "idle for 500ms, closing") || !strings.Contains(log, "nothing held") {
+		t.Errorf("log:\n%s", log)
+	}
+	if _, err := os.Stat(a.socket); err == nil {
+		t.Errorf("the socket is left behind")
+	}
+	if n := len(s.Descendants()); n != 0 {
+		t.Errorf("%d server processes left: the connection was not closed", n)
+	}
+}
+
+// TestClientKilledMidRun checks that a client gone mid-command (its
+// sockets closed, no cancel sent) gets the command killed and the
+// connection back for the next run.
+func TestClientKilledMidRun(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	a := startAgent(t, time.Minute)
+	d := a.dialer(t, s, time.Minute)
+	target := s.Targets()[0]
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	tr, err := d.Dial(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := d.connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request{Op: "run", Lease: tr.(*Transport).lease, Run: &runRequest{Shell: "echo started; exec sleep 600"}}
+	if err := writeGob(c, frameRequest, req); err != nil {
+		t.Fatal(err)
+	}
+	if typ, payload, err := readFrame(c, nil); err != nil || typ != frameStdout || string(payload) != "started\n" {
+		t.Fatalf("first frame %q %q, %v", typ, payload, err)
+	}
+	c.Close() // the client dies
+	tr.(*Transport).conn.Close()
+	check := "pgrep -f 'slee[p] 600' || echo none"
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out, _, err := run(t, d, target, check)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out) == "none" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the command of the dead client still runs: %q", out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if held := a.status(t); len(held) == 0 || len(held) > 2 || held[0].InUse || held[len(held)-1].InUse {
+		t.Errorf("held %+v, want the connections back, idle", held)
+	}
+}
+
+// TestOtherUserRefused connects to the agent as another user: the peer's
+// credentials are refused even when the socket's permissions would let it
+// in.
+func TestOtherUserRefused(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run a client as another user")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	a := startAgent(t, time.Minute)
+	// Open the way as far as file permissions go: only SO_PEERCRED is left.
+	if err := os.Chmod(filepath.Dir(a.socket), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(a.socket, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	exe := copyExecutable(t)
+	cmd := exec.Command(exe)
+	cmd.Env = []string{otherUserEnv + "=" + a.socket}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client as nobody: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "permission-denied") || !strings.Contains(string(out), "serves uid 0 only") {
+		t.Errorf("client as uid %d got %q, want a refusal", uid, out)
+	}
+	if !strings.Contains(a.log.String(), fmt.Sprintf("refused a connection from uid %d", uid)) {
+		t.Errorf("agent log:\n%s", a.log)
+	}
+}
+
+// copyExecutable copies the test binary where another user may run it.
+func copyExecutable(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "rcagent-bin-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "agent.test")
+	if err := os.WriteFile(exe, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// TestMemoryPerHeldConnection logs what an idle held connection costs the
+// agent (measured, not asserted: the bound is 100 KB).
+func TestMemoryPerHeldConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a fleet of 100 hosts")
+	}
+	const n = 100
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{Hosts: n, MaxStartups: "1000:30:1000"})
+	a := startAgent(t, time.Minute)
+	d := a.dialer(t, s, time.Minute)
+	before := memInUse()
+	var wg sync.WaitGroup
+	for _, target := range s.Targets() {
+		wg.Go(func() {
+			if _, _, err := run(t, d, target, "true"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if held := a.status(t); len(held) != n {
+		t.Fatalf("%d held, want %d", len(held), n)
+	}
+	after := memInUse()
+	t.Logf("agent memory per idle held connection: %.1f KB (heap and stacks, %d connections)",
+		float64(int64(after)-int64(before))/n/1024, n)
+}
+
+// memInUse returns the heap and stack bytes in use after a collection.
+func memInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse + m.StackInuse
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var _ io.Writer = (*syncBuffer)(nil)

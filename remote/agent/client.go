@@ -1,0 +1,447 @@
+package agent
+
+import (
+	"cmp"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+)
+
+// startWait bounds the wait for an agent started on demand to answer.
+const startWait = 10 * time.Second
+
+// releaseWait bounds the wait for the agent to take a connection back.
+const releaseWait = 2 * time.Second
+
+// Config configures a Dialer.
+type Config struct {
+	// Socket is the agent's socket (see SocketPath).
+	Socket string
+	// Persist is how long the agent holds a connection once idle.
+	Persist time.Duration
+	// Options are the SSH options the agent dials new connections with, as
+	// the run would dial them itself. Prompter and Warn stay in the run:
+	// the agent has no terminal, so a secret it would have to prompt for
+	// fails the connection (hand it over with --ask-pass, an environment
+	// variable, an askpass program or ssh-agent instead).
+	Options ssh.Options
+	// Getenv reads the run's environment (nil: none).
+	Getenv func(string) string
+	// Start starts the agent when none answers on Socket (nil: none is
+	// started and dialing fails).
+	Start func() error
+}
+
+// Dialer is a remote.Dialer whose transports are connections held by the
+// agent: the first run that needs one makes the agent dial it, the next
+// ones reuse it. Check delegates to a local SSH dialer with the same
+// options, so that ssh_config problems are found before any host, in the
+// run itself.
+type Dialer struct {
+	cfg   Config
+	local *ssh.Dialer
+	run   string
+
+	startMu sync.Mutex
+	started bool
+}
+
+var _ remote.Dialer = (*Dialer)(nil)
+
+// NewDialer returns a Dialer of cfg.
+func NewDialer(cfg Config) (*Dialer, error) {
+	local, err := ssh.NewDialer(cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = func(string) string { return "" }
+	}
+	return &Dialer{cfg: cfg, local: local, run: newLease()}, nil
+}
+
+// Local returns the run's own SSH dialer (doctor, hostkeys, Check).
+func (d *Dialer) Local() *ssh.Dialer { return d.local }
+
+// Check reads the targets' SSH settings as dialing would (ssh.Dialer.Check).
+func (d *Dialer) Check(targets []remote.Target) error { return d.local.Check(targets) }
+
+// Close releases the local dialer; the connections stay with the agent.
+func (d *Dialer) Close() error { return d.local.Close() }
+
+// Dial leases a connection to t from the agent, which opens it when it
+// holds none for t's settings (or holds one that no longer answers).
+func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
+	c, err := d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t.Vars = nil
+	req := request{Op: "dial", Deadline: deadlineOf(ctx), Dial: &dialRequest{
+		Target: t, Options: wireOptions(d.cfg.Options), Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	rep, err := roundTrip(c, req)
+	if !stop() {
+		c.Close()
+		return nil, classifyCtx("dial", ctx.Err())
+	}
+	if err == nil {
+		err = rep.Err.decode()
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &Transport{d: d, lease: rep.Lease, conn: c}, nil
+}
+
+// wireOptions returns the options without what cannot cross the socket.
+func wireOptions(o ssh.Options) ssh.Options {
+	o.Prompter, o.Warn, o.Getenv = nil, nil, nil
+	return o
+}
+
+// env returns the values of the environment variables the settings of t
+// name: only these cross the socket.
+func (d *Dialer) env(t remote.Target) map[string]string {
+	names := []string{"SSH_AUTH_SOCK", d.cfg.Options.PassphraseEnv, t.PasswordEnv, t.BecomePasswordEnv}
+	if strings.HasPrefix(t.SSH.IdentityAgent, "$") {
+		names = append(names, t.SSH.IdentityAgent[1:])
+	}
+	env := map[string]string{}
+	for _, name := range names {
+		if v := d.cfg.Getenv(name); name != "" && v != "" {
+			env[name] = v
+		}
+	}
+	return env
+}
+
+// connect opens a connection to the agent, starting it (once per Dialer)
+// when none answers.
+func (d *Dialer) connect(ctx context.Context) (net.Conn, error) {
+	var nd net.Dialer
+	c, err := nd.DialContext(ctx, "unix", d.cfg.Socket)
+	if err == nil || ctx.Err() != nil || d.cfg.Start == nil {
+		return c, agentError(ctx, err)
+	}
+	d.startMu.Lock()
+	defer d.startMu.Unlock()
+	if c, err := nd.DialContext(ctx, "unix", d.cfg.Socket); err == nil {
+		return c, nil
+	}
+	if !d.started {
+		if err := d.cfg.Start(); err != nil {
+			return nil, &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("starting the agent: %w", err)}
+		}
+		d.started = true
+	}
+	return waitAgent(ctx, d.cfg.Socket)
+}
+
+// waitAgent waits for an agent just started to answer on socket.
+func waitAgent(ctx context.Context, socket string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
+	var nd net.Dialer
+	for {
+		c, err := nd.DialContext(ctx, "unix", socket)
+		if err == nil {
+			return c, nil
+		}
+		if !remote.Sleep(ctx, 20*time.Millisecond) {
+			return nil, agentError(ctx, err)
+		}
+	}
+}
+
+// agentError classifies a failure to reach the agent.
+func agentError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return classifyCtx("agent", ctx.Err())
+	}
+	return &remote.Error{Class: remote.ClassOther, Op: "agent", Err: err,
+		Hint: "the remotectl agent (--persist) is not running: run without --persist, or see remotectl agent status"}
+}
+
+// classifyCtx classifies a done context as the transports do.
+func classifyCtx(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &remote.Error{Class: remote.ClassTimeout, Op: op, Err: err}
+	}
+	return &remote.Error{Class: remote.ClassCancelled, Op: op, Err: err}
+}
+
+func deadlineOf(ctx context.Context) time.Time {
+	t, _ := ctx.Deadline()
+	return t
+}
+
+// roundTrip sends req and reads the reply frame.
+func roundTrip(c net.Conn, req request) (reply, error) {
+	werr := writeGob(c, frameRequest, req)
+	// Read even when the write failed: an agent that refuses the client
+	// says why before it closes the connection.
+	typ, payload, err := readFrame(c, nil)
+	if err != nil {
+		return reply{}, cmp.Or(werr, err)
+	}
+	var rep reply
+	if typ != frameReply {
+		return rep, fmt.Errorf("agent protocol: frame %q instead of a reply", typ)
+	}
+	return rep, decodeGob(payload, &rep)
+}
+
+// Transport is a connection the agent holds, leased to this run until
+// Close. It implements remote.Transport; its methods are safe for
+// concurrent use (each operation has a socket connection of its own).
+type Transport struct {
+	d     *Dialer
+	lease string
+	conn  net.Conn // the lease: closing it gives the connection back
+
+	mu     sync.Mutex
+	closed bool
+	os     remote.OSFamily
+	osDone bool
+}
+
+var _ remote.Transport = (*Transport)(nil)
+
+// Close gives the connection back to the agent, which keeps it open. It
+// waits (briefly) until the agent has taken it back, so that the next dial
+// of the same host, in this run or the next, finds it idle.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if uc, ok := t.conn.(*net.UnixConn); ok && uc.CloseWrite() == nil {
+		_ = uc.SetReadDeadline(time.Now().Add(releaseWait))
+		_, _ = io.Copy(io.Discard, uc) // the agent closes its end once released
+	}
+	return t.conn.Close()
+}
+
+// errClosed is the error of an operation on a closed transport.
+func errClosed(op string) error {
+	return &remote.Error{Class: remote.ClassOther, Op: op, Err: errors.New("the transport is closed")}
+}
+
+// Run runs cmd on the held connection, streaming its input and output.
+func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
+	rr := &runRequest{Args: cmd.Args, Shell: cmd.Shell, Env: cmd.Env, Dir: cmd.Dir, PTY: cmd.PTY,
+		Become: cmd.Become, BecomeUser: cmd.BecomeUser, Stdin: cmd.Stdin != nil}
+	return t.op(ctx, request{Op: "run", Run: rr}, cmd.Stdin, sinks{frameStdout: cmd.Stdout, frameStderr: cmd.Stderr})
+}
+
+// Upload copies src to dst on the host.
+func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode fs.FileMode) error {
+	if src == nil {
+		src = strings.NewReader("")
+	}
+	_, err := t.op(ctx, request{Op: "upload", Path: dst, Mode: mode}, src, nil)
+	return err
+}
+
+// Download copies the host's src to dst.
+func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) error {
+	_, err := t.op(ctx, request{Op: "download", Path: src}, nil, sinks{frameData: dst})
+	return err
+}
+
+// OS reports the host's operating system family (asked once).
+func (t *Transport) OS() remote.OSFamily {
+	t.mu.Lock()
+	if t.osDone {
+		defer t.mu.Unlock()
+		return t.os
+	}
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var family remote.OSFamily
+	if rep, err := t.call(ctx, request{Op: "os"}, nil, nil); err == nil {
+		family = rep.OS
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.os, t.osDone = family, true
+	return family
+}
+
+// sinks are where output frames go, by frame type.
+type sinks map[byte]io.Writer
+
+// op runs an operation and returns its result.
+func (t *Transport) op(ctx context.Context, req request, in io.Reader, out sinks) (remote.Result, error) {
+	rep, err := t.call(ctx, req, in, out)
+	if err != nil {
+		return remote.Result{ExitCode: -1}, err
+	}
+	return rep.Result, rep.Err.decode()
+}
+
+// call sends req on a new connection to the agent, feeds it in, writes
+// the output frames to out and returns the reply. A done ctx is passed on
+// as a cancel frame: the agent stops the operation (and kills the remote
+// command) and replies as the operation ends.
+func (t *Transport) call(ctx context.Context, req request, in io.Reader, out sinks) (reply, error) {
+	t.mu.Lock()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		return reply{}, errClosed(req.Op)
+	}
+	if err := ctx.Err(); err != nil {
+		return reply{}, classifyCtx(req.Op, err)
+	}
+	c, err := t.d.connect(ctx)
+	if err != nil {
+		return reply{}, err
+	}
+	defer c.Close()
+	req.Lease, req.Deadline = t.lease, deadlineOf(ctx)
+	w := &lockedWriter{w: c}
+	if err := w.gob(frameRequest, req); err != nil {
+		return reply{}, lostAgent(req.Op, err)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		reason := "cancel"
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			reason = "deadline"
+		}
+		_ = w.frame(frameCancel, []byte(reason))
+	})
+	defer stop()
+	credit := newCredit()
+	defer credit.close()
+	if in != nil {
+		go sendInput(w, in, credit)
+	}
+	return readReply(c, req.Op, out, credit)
+}
+
+// readReply reads output frames until the reply.
+func readReply(c net.Conn, op string, out sinks, credit *credit) (reply, error) {
+	var buf []byte
+	for {
+		typ, payload, err := readFrame(c, buf)
+		if err != nil {
+			return reply{}, lostAgent(op, err)
+		}
+		buf = payload
+		switch typ {
+		case frameReply:
+			var rep reply
+			if err := decodeGob(payload, &rep); err != nil {
+				return rep, lostAgent(op, err)
+			}
+			return rep, nil
+		case frameCredit:
+			if len(payload) == 4 {
+				credit.add(int(binary.BigEndian.Uint32(payload)))
+			}
+		default:
+			if w := out[typ]; w != nil {
+				_, _ = w.Write(payload)
+			}
+		}
+	}
+}
+
+// sendInput sends in as input frames, never more than the window ahead of
+// what the agent consumed, then the end of the input.
+func sendInput(w *lockedWriter, in io.Reader, credit *credit) {
+	buf := make([]byte, dataChunk)
+	for {
+		window, ok := credit.wait()
+		if !ok {
+			return
+		}
+		n, err := in.Read(buf[:min(len(buf), window)])
+		if n > 0 {
+			if w.frame(frameInput, buf[:n]) != nil {
+				return
+			}
+			credit.add(-n)
+		}
+		if err != nil {
+			_ = w.frame(frameInputEnd, nil)
+			return
+		}
+	}
+}
+
+// credit is the input window: bytes the client may still send.
+type credit struct {
+	mu     sync.Mutex
+	n      int
+	closed bool
+	wake   chan struct{} // holds one token when n may have become positive
+}
+
+func newCredit() *credit {
+	return &credit{n: inputWindow, wake: make(chan struct{}, 1)}
+}
+
+func (c *credit) add(n int) {
+	c.mu.Lock()
+	c.n += n
+	c.mu.Unlock()
+	if n > 0 {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait returns the window once it is open; false once closed.
+func (c *credit) wait() (int, bool) {
+	for {
+		c.mu.Lock()
+		n, closed := c.n, c.closed
+		c.mu.Unlock()
+		switch {
+		case closed:
+			return 0, false
+		case n > 0:
+			return n, true
+		}
+		<-c.wake
+	}
+}
+
+func (c *credit) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// lostAgent is the error of an operation whose agent connection failed.
+func lostAgent(op string, err error) error {
+	return &remote.Error{Class: remote.ClassLost, Op: op,
+		Err:  fmt.Errorf("the connection to the remotectl agent was lost: %w", err),
+		Hint: "the agent stopped mid-operation: the command may or may not have completed (see remotectl agent status)"}
+}

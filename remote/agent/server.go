@@ -1,0 +1,522 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/ssh"
+)
+
+// DefaultPersist is how long `remotectl agent start` without --persist
+// holds idle connections, and waits with none before it exits.
+const DefaultPersist = 10 * time.Minute
+
+// aliveTimeout bounds the keepalive round trip that checks an idle held
+// connection before it is reused.
+const aliveTimeout = 3 * time.Second
+
+// ServerConfig configures Serve.
+type ServerConfig struct {
+	// Socket is the socket path (see SocketPath).
+	Socket string
+	// Persist is how long the agent runs holding nothing before it exits,
+	// until a run tells it its own --persist.
+	Persist time.Duration
+	// Log receives one line per connection opened, replaced, refused or
+	// closed (nil discards). Secrets are never logged.
+	Log io.Writer
+}
+
+// server is the running agent.
+type server struct {
+	cfg ServerConfig
+	ln  *net.UnixListener
+	uid int
+
+	mu       sync.Mutex
+	pools    map[string][]*held // by connection key
+	leases   map[string]*held
+	dialers  map[string]*runDialer // by run and options
+	exitIdle time.Duration         // the last run's persist
+	lastBusy time.Time             // when the agent last held or served something
+	active   int                   // client connections open
+	stopped  bool
+	stop     chan struct{}
+}
+
+// held is one SSH connection the agent holds.
+type held struct {
+	key      string
+	host     string
+	addr     string
+	tr       *ssh.Transport
+	dialer   *runDialer
+	persist  time.Duration
+	created  time.Time
+	lastUsed time.Time
+	refs     int // the lease and the operations running on it
+	sessions int
+}
+
+// runDialer is the SSH dialer of one client run (one set of options),
+// shared by the connections it opened and closed after the last of them.
+type runDialer struct {
+	key  string
+	d    *ssh.Dialer
+	refs int
+}
+
+// Serve runs the agent on cfg.Socket until ctx is done, a client asks it to
+// stop, or it has held nothing for its persist time. It refuses to start
+// when another agent answers on the socket.
+func Serve(ctx context.Context, cfg ServerConfig) error {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Persist <= 0 {
+		cfg.Persist = DefaultPersist
+	}
+	if err := privateDir(filepath.Dir(cfg.Socket)); err != nil {
+		return err
+	}
+	ln, err := listen(cfg.Socket)
+	if err != nil {
+		return err
+	}
+	s := &server{cfg: cfg, ln: ln, uid: os.Getuid(), pools: map[string][]*held{}, leases: map[string]*held{},
+		dialers: map[string]*runDialer{}, exitIdle: cfg.Persist, lastBusy: time.Now(), stop: make(chan struct{})}
+	s.logf("agent %d listening on %s", os.Getpid(), cfg.Socket)
+	go s.reap(ctx)
+	err = s.accept()
+	s.closeAll()
+	s.logf("agent %d stopped", os.Getpid())
+	return err
+}
+
+// listen binds the socket, mode 0600, replacing a stale one (a socket no
+// agent answers on).
+func listen(path string) (*net.UnixListener, error) {
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("an agent is already running on %s (remotectl agent stop ends it)", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	ln.SetUnlinkOnClose(true)
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	return ln, nil
+}
+
+func (s *server) logf(format string, args ...any) {
+	fmt.Fprintf(s.cfg.Log, time.Now().Format(time.DateTime)+" "+format+"\n", args...)
+}
+
+// accept serves clients until the listener is closed.
+func (s *server) accept() error {
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			s.mu.Lock()
+			stopped := s.stopped
+			s.mu.Unlock()
+			if stopped {
+				return nil
+			}
+			return err
+		}
+		if uid, err := peerUID(c); err != nil || uid != s.uid {
+			s.logf("refused a connection from uid %d (%v): only uid %d may use this agent", uid, err, s.uid)
+			_ = writeGob(c, frameReply, reply{Err: encodeError(&remote.Error{Class: remote.ClassPermission, Op: "agent",
+				Err: fmt.Errorf("this agent serves uid %d only", s.uid)})})
+			c.Close()
+			continue
+		}
+		s.mu.Lock()
+		s.active++
+		s.mu.Unlock()
+		go func() {
+			s.serveConn(c)
+			c.Close()
+			s.mu.Lock()
+			s.active--
+			s.lastBusy = time.Now()
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// peerUID returns the uid of the process at the other end (SO_PEERCRED).
+func peerUID(c *net.UnixConn) (int, error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	uid := -1
+	var credErr error
+	err = raw.Control(func(fd uintptr) {
+		var cred *syscall.Ucred
+		cred, credErr = syscall.GetsockoptUcred(int(fd), syscall.SOL_SOCKET, syscall.SO_PEERCRED)
+		if cred != nil {
+			uid = int(cred.Uid)
+		}
+	})
+	return uid, errors.Join(err, credErr)
+}
+
+// serveConn reads a connection's request and serves it.
+func (s *server) serveConn(c *net.UnixConn) {
+	typ, payload, err := readFrame(c, nil)
+	if err != nil || typ != frameRequest {
+		return
+	}
+	var req request
+	if err := decodeGob(payload, &req); err != nil {
+		s.logf("bad request: %v", err)
+		return
+	}
+	switch req.Op {
+	case "dial":
+		s.serveDial(c, req)
+	case "run", "upload", "download", "os":
+		s.serveOp(c, req)
+	case "status":
+		_ = writeGob(c, frameReply, reply{Status: s.status()})
+	case "stop":
+		_ = writeGob(c, frameReply, reply{})
+		s.shutdown()
+	default:
+		_ = writeGob(c, frameReply, reply{Err: encodeError(fmt.Errorf("agent: unknown request %q", req.Op))})
+	}
+}
+
+// shutdown stops accepting; Serve then closes every connection.
+func (s *server) shutdown() {
+	s.mu.Lock()
+	if !s.stopped {
+		s.stopped = true
+		close(s.stop)
+	}
+	s.mu.Unlock()
+	s.ln.Close()
+}
+
+// serveDial leases a connection for the request's target, holding it until
+// the client's connection ends.
+func (s *server) serveDial(c *net.UnixConn, req request) {
+	dr := req.Dial
+	if dr == nil {
+		return
+	}
+	ctx, cancel := withDeadline(context.Background(), req.Deadline)
+	defer cancel()
+	released := make(chan struct{})
+	go func() {
+		// The client sends nothing more: the end of its connection is the
+		// release (or, while dialing, the end of its interest).
+		_, _ = io.Copy(io.Discard, c)
+		cancel()
+		close(released)
+	}()
+	h, err := s.lease(ctx, dr)
+	if err != nil {
+		_ = writeGob(c, frameReply, reply{Err: encodeError(err)})
+		return
+	}
+	lease := newLease()
+	s.mu.Lock()
+	s.leases[lease] = h
+	s.mu.Unlock()
+	if err := writeGob(c, frameReply, reply{Lease: lease}); err == nil {
+		<-released
+	}
+	s.mu.Lock()
+	delete(s.leases, lease)
+	s.mu.Unlock()
+	s.release(h)
+	// Returning closes c: the client's Close knows the connection is back.
+}
+
+func withDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	if deadline.IsZero() {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline)
+}
+
+func newLease() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// lease returns an idle held connection of the request's key that still
+// answers, else a new one.
+func (s *server) lease(ctx context.Context, dr *dialRequest) (*held, error) {
+	key := connKey(dr)
+	for {
+		h := s.takeIdle(key, dr.Persist)
+		if h == nil {
+			break
+		}
+		actx, cancel := context.WithTimeout(ctx, aliveTimeout)
+		err := h.tr.Alive(actx)
+		cancel()
+		if err == nil {
+			return h, nil
+		}
+		s.logf("%s: held connection is gone, dialing again: %v", h.host, err)
+		s.drop(h)
+	}
+	return s.dial(ctx, key, dr)
+}
+
+// takeIdle marks an idle connection of key used and returns it, nil when
+// there is none.
+func (s *server) takeIdle(key string, persist time.Duration) *held {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exitIdle = persist
+	for _, h := range s.pools[key] {
+		if h.refs == 0 {
+			h.refs, h.persist, h.lastUsed = 1, persist, time.Now()
+			return h
+		}
+	}
+	return nil
+}
+
+// dial opens a new connection with the run's dialer and holds it.
+func (s *server) dial(ctx context.Context, key string, dr *dialRequest) (*held, error) {
+	rd, err := s.runDialer(dr)
+	if err != nil {
+		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
+	}
+	t := dr.Target
+	tr, err := rd.d.DialSSH(ctx, t)
+	if err != nil {
+		s.putDialer(rd)
+		return nil, err
+	}
+	now := time.Now()
+	h := &held{key: key, host: t.Name, addr: fmt.Sprintf("%s@%s:%d", t.User, t.Addr(), t.Port), tr: tr, dialer: rd,
+		persist: dr.Persist, created: now, lastUsed: now, refs: 1}
+	s.mu.Lock()
+	s.pools[key] = append(s.pools[key], h)
+	s.mu.Unlock()
+	s.logf("%s: connected (%s)", h.host, h.addr)
+	return h, nil
+}
+
+// runDialer returns the SSH dialer of the request's run and options.
+func (s *server) runDialer(dr *dialRequest) (*runDialer, error) {
+	key := dr.Run + "/" + digest(dr.Options, sortedEnv(dr.Env))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rd, ok := s.dialers[key]; ok {
+		rd.refs++
+		return rd, nil
+	}
+	opts := dr.Options
+	env := dr.Env
+	opts.Getenv = func(name string) string { return env[name] }
+	opts.Warn = s.cfg.Log
+	d, err := ssh.NewDialer(opts)
+	if err != nil {
+		return nil, err
+	}
+	rd := &runDialer{key: key, d: d, refs: 1}
+	s.dialers[key] = rd
+	return rd, nil
+}
+
+// putDialer drops a reference to rd, closing it after the last.
+func (s *server) putDialer(rd *runDialer) {
+	s.mu.Lock()
+	rd.refs--
+	last := rd.refs == 0
+	if last {
+		delete(s.dialers, rd.key)
+	}
+	s.mu.Unlock()
+	if last {
+		_ = rd.d.Close()
+	}
+}
+
+// use takes a reference on a leased connection for one operation.
+func (s *server) use(lease string) *held {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h := s.leases[lease]
+	if h != nil {
+		h.refs++
+		h.sessions++
+	}
+	return h
+}
+
+// release drops a reference; an unreferenced connection is idle from now.
+func (s *server) release(h *held) {
+	s.mu.Lock()
+	h.refs--
+	h.lastUsed = time.Now()
+	s.lastBusy = h.lastUsed
+	s.mu.Unlock()
+}
+
+// drop closes a held connection and forgets it.
+func (s *server) drop(h *held) {
+	s.mu.Lock()
+	pool := s.pools[h.key]
+	if i := slices.Index(pool, h); i >= 0 {
+		pool = slices.Delete(pool, i, i+1)
+	}
+	if len(pool) == 0 {
+		delete(s.pools, h.key)
+	} else {
+		s.pools[h.key] = pool
+	}
+	s.lastBusy = time.Now()
+	s.mu.Unlock()
+	_ = h.tr.Close()
+	s.putDialer(h.dialer)
+}
+
+// reap closes connections idle for their persist time and stops the agent
+// once it has held nothing for its own.
+func (s *server) reap(ctx context.Context) {
+	tick := time.NewTicker(min(s.cfg.Persist/4, time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			s.shutdown()
+			return
+		case <-s.stop:
+			return
+		case <-tick.C:
+		}
+		expired, empty := s.expired(time.Now())
+		for _, h := range expired {
+			s.logf("%s: idle for %s, closing", h.host, h.persist)
+			s.drop(h)
+		}
+		if empty {
+			s.logf("nothing held for %s, exiting", s.exitIdle)
+			s.shutdown()
+			return
+		}
+	}
+}
+
+// expired returns the connections idle past their persist time, and
+// whether the agent has been holding and serving nothing for its own.
+func (s *server) expired(now time.Time) (out []*held, empty bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, pool := range s.pools {
+		for _, h := range pool {
+			if h.refs == 0 && now.Sub(h.lastUsed) >= h.persist {
+				out = append(out, h)
+			}
+		}
+	}
+	empty = len(s.pools) == 0 && s.active == 0 && now.Sub(s.lastBusy) >= s.exitIdle
+	return out, empty
+}
+
+// status lists the held connections.
+func (s *server) status() []Held {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Held
+	for _, pool := range s.pools {
+		for _, h := range pool {
+			out = append(out, Held{Host: h.host, Addr: h.addr, Created: h.created, LastUsed: h.lastUsed,
+				Sessions: h.sessions, InUse: h.refs > 0})
+		}
+	}
+	slices.SortFunc(out, func(a, b Held) int {
+		if a.Host != b.Host {
+			if a.Host < b.Host {
+				return -1
+			}
+			return 1
+		}
+		return a.Created.Compare(b.Created)
+	})
+	return out
+}
+
+// closeAll closes every held connection (the agent is stopping).
+func (s *server) closeAll() {
+	s.mu.Lock()
+	var all []*held
+	for _, pool := range s.pools {
+		all = append(all, pool...)
+	}
+	s.mu.Unlock()
+	for _, h := range all {
+		s.drop(h)
+	}
+}
+
+// connKey is the identity of a connection: everything that decides what
+// is connected to, as whom and how (the target's settings, the run's SSH
+// options, the values of the environment variables they name), hashed so
+// that no secret is kept in the clear as a key. Two runs with the same key
+// share held connections; any difference opens a new one.
+func connKey(dr *dialRequest) string {
+	t := dr.Target
+	t.Vars, t.ConnectTimeout = nil, 0
+	o := dr.Options
+	o.HintArgs, o.ConnectTimeout = nil, 0
+	return digest(t, o, sortedEnv(dr.Env))
+}
+
+// sortedEnv returns env as sorted pairs: gob encodes a map in no fixed order.
+func sortedEnv(env map[string]string) [][2]string {
+	out := make([][2]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, [2]string{k, v})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
+}
+
+// digest hashes the gob encodings of vs.
+func digest(vs ...any) string {
+	h := sha256.New()
+	for _, v := range vs {
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(v); err != nil {
+			return "unshared-" + newLease() // never equal to another key
+		}
+		h.Write(b.Bytes())
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
