@@ -9,6 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +27,7 @@ const releaseWait = 2 * time.Second
 
 // Config configures a Dialer.
 type Config struct {
-	// Socket is the agent's socket (see SocketPath).
+	// Socket is the agent's socket ("": SocketPath(Getenv)).
 	Socket string
 	// Persist is how long the agent holds a connection once idle.
 	Persist time.Duration
@@ -67,6 +69,11 @@ func NewDialer(cfg Config) (*Dialer, error) {
 	if cfg.Getenv == nil {
 		cfg.Getenv = func(string) string { return "" }
 	}
+	if cfg.Socket == "" {
+		if cfg.Socket, err = SocketPath(cfg.Getenv); err != nil {
+			return nil, err
+		}
+	}
 	return &Dialer{cfg: cfg, local: local, run: newLease()}, nil
 }
 
@@ -87,8 +94,10 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 		return nil, err
 	}
 	t.Vars = nil
+	opts := wireOptions(d.cfg.Options)
+	absPaths(&t, &opts)
 	req := request{Op: "dial", Deadline: deadlineOf(ctx), Dial: &dialRequest{
-		Target: t, Options: wireOptions(d.cfg.Options), Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}}
+		Target: t, Options: opts, Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	rep, err := roundTrip(c, req)
 	if !stop() {
@@ -109,6 +118,28 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 func wireOptions(o ssh.Options) ssh.Options {
 	o.Prompter, o.Warn, o.Getenv = nil, nil, nil
 	return o
+}
+
+// absPaths makes the relative file names of the settings absolute: the
+// agent runs in a directory of its own, and serves runs started in others.
+func absPaths(t *remote.Target, o *ssh.Options) {
+	abs := func(p *string) {
+		if *p != "" && *p != "none" && !filepath.IsAbs(*p) && !strings.HasPrefix(*p, "~") {
+			if a, err := filepath.Abs(*p); err == nil {
+				*p = a
+			}
+		}
+	}
+	for _, p := range []*string{&o.Home, &o.ConfigFile, &o.KnownHostsFile, &t.SSH.KnownHostsFile, &t.SSH.ConfigFile} {
+		abs(p)
+	}
+	if strings.Contains(o.AskPassProgram, "/") {
+		abs(&o.AskPassProgram)
+	}
+	t.SSH.IdentityFiles = slices.Clone(t.SSH.IdentityFiles)
+	for i := range t.SSH.IdentityFiles {
+		abs(&t.SSH.IdentityFiles[i])
+	}
 }
 
 // env returns the values of the environment variables the settings of t
@@ -220,7 +251,11 @@ type Transport struct {
 	osDone bool
 }
 
-var _ remote.Transport = (*Transport)(nil)
+var (
+	_ remote.Transport  = (*Transport)(nil)
+	_ remote.TreeCopier = (*Transport)(nil)
+	_ remote.NetDialer  = (*Transport)(nil)
+)
 
 // Close gives the connection back to the agent, which keeps it open. It
 // waits (briefly) until the agent has taken it back, so that the next dial
@@ -264,6 +299,72 @@ func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode 
 func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) error {
 	_, err := t.op(ctx, request{Op: "download", Path: src}, nil, sinks{frameData: dst})
 	return err
+}
+
+// PutTree copies the local file or directory localPath into remoteDir
+// (remote.TreeCopier): the agent reads the files (it runs as the same
+// user) and reports the progress.
+func (t *Transport) PutTree(ctx context.Context, localPath, remoteDir string, progress remote.ProgressFunc) error {
+	local, err := filepath.Abs(localPath)
+	if err != nil {
+		return err
+	}
+	_, err = t.op(ctx, request{Op: "puttree", Local: local, Path: remoteDir}, nil, sinks{frameProgress: progressWriter(progress)})
+	return err
+}
+
+// GetTree copies remotePath into localDir (remote.TreeCopier), the files
+// written by the agent.
+func (t *Transport) GetTree(ctx context.Context, remotePath, localDir string, progress remote.ProgressFunc) error {
+	local, err := filepath.Abs(localDir)
+	if err != nil {
+		return err
+	}
+	_, err = t.op(ctx, request{Op: "gettree", Local: local, Path: remotePath}, nil, sinks{frameProgress: progressWriter(progress)})
+	return err
+}
+
+// progressWriter turns progress frames into calls of p.
+func progressWriter(p remote.ProgressFunc) io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		if p != nil && len(b) == 16 {
+			p(int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:])))
+		}
+		return len(b), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+// DialContext opens a TCP connection from the host to addr
+// (remote.NetDialer), relayed by the agent.
+func (t *Transport) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	t.mu.Lock()
+	closed := t.closed
+	t.mu.Unlock()
+	if closed {
+		return nil, errClosed("dial")
+	}
+	c, err := t.d.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	rep, err := roundTrip(c, request{Op: "dialnet", Lease: t.lease, Network: network, Path: addr, Deadline: deadlineOf(ctx)})
+	if !stop() {
+		c.Close()
+		return nil, classifyCtx("dial", ctx.Err())
+	}
+	if err == nil {
+		err = rep.Err.decode()
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // OS reports the host's operating system family (asked once).

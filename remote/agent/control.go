@@ -47,6 +47,7 @@ func Spawn(exe string, args ...string) func() error {
 	return func() error {
 		cmd := exec.Command(exe, args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		cmd.Dir = "/" // it outlives the run: hold no directory of it
 		if err := cmd.Start(); err != nil {
 			return err
 		}

@@ -25,6 +25,10 @@ func (s *server) serveOp(c *net.UnixConn, req request) {
 	}
 	ctx, cancel := withDeadline(context.Background(), req.Deadline)
 	defer cancel()
+	if req.Op == "dialnet" {
+		s.serveNet(ctx, c, w, h, req)
+		return
+	}
 	in := newInput(w)
 	go readClient(c, in, cancel)
 	var rep reply
@@ -37,6 +41,10 @@ func (s *server) serveOp(c *net.UnixConn, req request) {
 		rep.Err = encodeError(h.tr.Download(ctx, req.Path, streamWriter{w: w, typ: frameData}))
 	case "os":
 		rep.OS = h.tr.OS()
+	case "puttree":
+		rep.Err = encodeError(h.tr.PutTree(ctx, req.Local, req.Path, progressTo(w)))
+	case "gettree":
+		rep.Err = encodeError(h.tr.GetTree(ctx, req.Path, req.Local, progressTo(w)))
 	}
 	// Given back before the reply: once the client has it, the connection
 	// is idle for its next dial.
@@ -139,4 +147,44 @@ func (in *input) Read(p []byte) (int, error) {
 	binary.BigEndian.PutUint32(credit[:], uint32(n))
 	_ = in.w.frame(frameCredit, credit[:])
 	return n, nil
+}
+
+// progressTo sends a transfer's progress as frames.
+func progressTo(w *lockedWriter) remote.ProgressFunc {
+	return func(done, total int64) {
+		var b [16]byte
+		binary.BigEndian.PutUint64(b[:8], uint64(done))
+		binary.BigEndian.PutUint64(b[8:], uint64(total))
+		_ = w.frame(frameProgress, b[:])
+	}
+}
+
+// serveNet opens a connection from the host (remote.NetDialer) and, once
+// the reply said so, relays bytes between it and the client's connection,
+// which carries no more frames.
+func (s *server) serveNet(ctx context.Context, c *net.UnixConn, w *lockedWriter, h *held, req request) {
+	nc, err := h.tr.DialContext(ctx, req.Network, req.Path)
+	if err != nil {
+		s.release(h)
+		_ = w.gob(frameReply, reply{Err: encodeError(err)})
+		return
+	}
+	defer s.release(h)
+	defer nc.Close()
+	if w.gob(frameReply, reply{}) != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(nc, c)
+		if cw, ok := nc.(interface{ CloseWrite() error }); ok {
+			_ = cw.CloseWrite()
+		} else {
+			nc.Close()
+		}
+		close(done)
+	}()
+	_, _ = io.Copy(c, nc)
+	_ = c.CloseWrite()
+	<-done
 }

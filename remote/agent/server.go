@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -201,7 +202,7 @@ func (s *server) serveConn(c *net.UnixConn) {
 	switch req.Op {
 	case "dial":
 		s.serveDial(c, req)
-	case "run", "upload", "download", "os":
+	case "run", "upload", "download", "puttree", "gettree", "os", "dialnet":
 		s.serveOp(c, req)
 	case "status":
 		_ = writeGob(c, frameReply, reply{Status: s.status()})
@@ -322,13 +323,25 @@ func (s *server) dial(ctx context.Context, key string, dr *dialRequest) (*held, 
 		return nil, err
 	}
 	now := time.Now()
-	h := &held{key: key, host: t.Name, addr: fmt.Sprintf("%s@%s:%d", t.User, t.Addr(), t.Port), tr: tr, dialer: rd,
+	h := &held{key: key, host: t.Name, addr: connName(t), tr: tr, dialer: rd,
 		persist: dr.Persist, created: now, lastUsed: now, refs: 1}
 	s.mu.Lock()
 	s.pools[key] = append(s.pools[key], h)
 	s.mu.Unlock()
 	s.logf("%s: connected (%s)", h.host, h.addr)
 	return h, nil
+}
+
+// connName is [user@]address[:port] as the target gives them.
+func connName(t remote.Target) string {
+	name := t.Addr()
+	if t.User != "" {
+		name = t.User + "@" + name
+	}
+	if t.Port != 0 {
+		name += ":" + strconv.Itoa(t.Port)
+	}
+	return name
 }
 
 // runDialer returns the SSH dialer of the request's run and options.

@@ -25,7 +25,7 @@ import (
 //     reply frame carrying the lease that names it. The client keeps this
 //     connection open for as long as it uses the transport: its end is the
 //     release, whatever ended it (Close, a client killed mid-run).
-//   - "run", "upload", "download", "os": one operation on a lease, each on
+//   - "run", "upload", "download", "puttree", "gettree", "os": one operation on a lease, each on
 //     a connection of its own (operations on one transport may run at
 //     once). Input (stdin, an uploaded file) flows as data frames under a
 //     credit window the agent grants as it consumes them, so the agent
@@ -33,6 +33,8 @@ import (
 //     while the remote command does not read its input. Output (stdout,
 //     stderr, a downloaded file) flows as data frames, back-pressured by the
 //     socket. The operation ends with a reply frame.
+//   - "dialnet": a TCP connection from the host (remote.NetDialer); after
+//     the reply, the socket connection carries its bytes, unframed.
 //   - "status", "stop": the agent's held connections; its end.
 const (
 	frameRequest  = 'Q' // gob request, client → agent
@@ -44,6 +46,7 @@ const (
 	frameStdout   = 'o' // agent → client
 	frameStderr   = 'e'
 	frameData     = 'd' // downloaded bytes
+	frameProgress = 'p' // a tree copy's progress: uint64 done, uint64 total
 )
 
 const (
@@ -57,12 +60,14 @@ const (
 
 // request is the first frame of every connection.
 type request struct {
-	Op    string
-	Lease string // run, upload, download, os: the transport's lease
-	Dial  *dialRequest
-	Run   *runRequest
-	Path  string      // upload, download
-	Mode  fs.FileMode // upload
+	Op      string
+	Lease   string // run, upload, download, os: the transport's lease
+	Dial    *dialRequest
+	Run     *runRequest
+	Path    string      // upload, download, puttree, gettree: the host's; dialnet: the address
+	Local   string      // puttree, gettree: the absolute local path
+	Network string      // dialnet
+	Mode    fs.FileMode // upload
 	// Deadline is the client's context deadline (zero: none): the agent's
 	// operation has the same, so it ends as a timeout exactly as it would
 	// in the client.
