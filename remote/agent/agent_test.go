@@ -5,8 +5,11 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -20,6 +23,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/remotetest"
@@ -210,7 +215,7 @@ func TestRedialAfterServerKill(t *testing.T) {
 	if strings.TrimSpace(out) != "2" {
 		t.Errorf("the command ran %s times in all, want 2 (never twice for one run)", strings.TrimSpace(out))
 	}
-	if !strings.Contains(a.log.String(), "held connection is gone") {
+	if !strings.Contains(a.log.String(), "the held connection is gone") {
 		t.Errorf("the agent did not notice the dead connection:\n%s", a.log)
 	}
 	if held := a.status(t); len(held) != 1 {
@@ -428,3 +433,140 @@ func (s *syncBuffer) String() string {
 }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// TestTreesAndTunnels checks the optional capabilities the SSH transport
+// has, through the agent: tree copies with progress, and connections from
+// the host (remote.NetDialer).
+func TestTreesAndTunnels(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{AllowTCPForwarding: true})
+	a := startAgent(t, time.Minute)
+	d := a.dialer(t, s, time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	tr, err := d.Dial(ctx, s.Targets()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+
+	src := filepath.Join(t.TempDir(), "tree")
+	if err := os.MkdirAll(filepath.Join(src, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "sub", "f.txt"), []byte("tree file\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	remoteDir := sharedTempDir(t)
+	var last [2]int64
+	err = tr.(remote.TreeCopier).PutTree(ctx, src, remoteDir, func(done, total int64) { last = [2]int64{done, total} })
+	if err != nil {
+		t.Fatalf("PutTree: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(remoteDir, "tree", "sub", "f.txt")); err != nil || string(b) != "tree file\n" {
+		t.Errorf("PutTree wrote %q, %v", b, err)
+	}
+	if last != [2]int64{10, 10} {
+		t.Errorf("last progress %v, want [10 10]", last)
+	}
+	back := t.TempDir()
+	if err := tr.(remote.TreeCopier).GetTree(ctx, filepath.Join(remoteDir, "tree"), back, nil); err != nil {
+		t.Fatalf("GetTree: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(back, "tree", "sub", "f.txt")); err != nil || string(b) != "tree file\n" {
+		t.Errorf("GetTree wrote %q, %v", b, err)
+	}
+
+	conn, err := tr.(remote.NetDialer).DialContext(ctx, "tcp", s.Hosts[0].HostPort())
+	if err != nil {
+		t.Fatalf("DialContext: %v", err)
+	}
+	defer conn.Close()
+	banner := make([]byte, 8)
+	if _, err := io.ReadFull(conn, banner); err != nil || string(banner) != "SSH-2.0-" {
+		t.Errorf("through the host: read %q, %v; want the SSH banner", banner, err)
+	}
+	if _, err := tr.(remote.NetDialer).DialContext(ctx, "udp", "127.0.0.1:53"); remote.ClassOf(err) != remote.ClassOther {
+		t.Errorf("udp through the host: %v, want the SSH transport's refusal", err)
+	}
+}
+
+// TestHostKeyChangedBetweenRuns changes the host's key in known_hosts
+// between two runs: the second is refused (hostkey-changed), not served
+// from the connection held since the first.
+func TestHostKeyChangedBetweenRuns(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	a := startAgent(t, time.Minute)
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	orig, err := os.ReadFile(s.KnownHosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(known, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	target := s.Targets()[0]
+	target.SSH.KnownHostsFile = known
+	if _, _, err := run(t, a.dialer(t, s, time.Minute), target, "true"); err != nil {
+		t.Fatal(err)
+	}
+	_, other, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := gossh.NewSignerFromKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := knownhosts.Line([]string{knownhosts.Normalize(s.Hosts[0].HostPort())}, signer.PublicKey())
+	if err := os.WriteFile(known, []byte(line+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, a.dialer(t, s, time.Minute), target, "true")
+	if remote.ClassOf(err) != remote.ClassHostKeyChanged {
+		t.Fatalf("run after the host key changed in known_hosts: %v, want hostkey-changed", err)
+	}
+	if held := a.status(t); len(held) != 0 {
+		t.Errorf("held %+v, want the connection made with the old key closed", held)
+	}
+	if !strings.Contains(a.log.String(), "not reusing the held connection: hostkey-changed") {
+		t.Errorf("log:\n%s", a.log)
+	}
+}
+
+// TestErrorsCrossTheSocket checks that an error arrives as it left: the
+// same message, class, op, hint and wrapped standard errors.
+func TestErrorsCrossTheSocket(t *testing.T) {
+	for _, err := range []error{
+		&remote.Error{Class: remote.ClassCancelled, Op: "run", Err: context.Canceled},
+		&remote.Error{Class: remote.ClassTimeout, Err: context.DeadlineExceeded},
+		&remote.Error{Class: remote.ClassTimeout, Op: "run", Err: fmt.Errorf("no result within 1s: %w", context.DeadlineExceeded)},
+		&remote.Error{Class: remote.ClassAuth, Op: "auth", Err: errors.New("permission denied (publickey)"), Hint: "check the key"},
+		&remote.Error{Class: remote.ClassAuth, Op: "auth", Err: &remote.Error{Class: remote.ClassAuth, Op: "auth", Err: errors.New("denied")}},
+		&remote.Error{Class: remote.ClassNotFound, Op: "download", Err: fmt.Errorf("/x: %w", fs.ErrNotExist)},
+		&remote.Error{Class: remote.ClassLost, Op: "run"},
+		&remote.Error{Class: remote.ClassLost},
+		&remote.Error{Class: remote.ClassAuth, Op: "auth"},
+		errors.New("plain"),
+	} {
+		got := encodeError(err).decode()
+		if got.Error() != err.Error() || remote.ClassOf(got) != remote.ClassOf(err) || remote.HintOf(got) != remote.HintOf(err) {
+			t.Errorf("%q (%v, hint %q) arrived as %q (%v, hint %q)", err, remote.ClassOf(err), remote.HintOf(err),
+				got, remote.ClassOf(got), remote.HintOf(got))
+		}
+		for _, target := range []error{context.Canceled, context.DeadlineExceeded, fs.ErrNotExist} {
+			if errors.Is(got, target) != errors.Is(err, target) {
+				t.Errorf("%q: errors.Is(%v) = %v after the trip", err, target, errors.Is(got, target))
+			}
+		}
+		var re *remote.Error
+		if errors.As(err, &re) {
+			var gre *remote.Error
+			if !errors.As(got, &gre) || gre.Op != re.Op {
+				t.Errorf("%q: op %q after the trip, want %q", err, gre.Op, re.Op)
+			}
+		}
+	}
+	if encodeError(nil).decode() != nil {
+		t.Errorf("nil did not stay nil")
+	}
+}

@@ -274,25 +274,44 @@ func newLease() string {
 	return hex.EncodeToString(b[:])
 }
 
-// lease returns an idle held connection of the request's key that still
-// answers, else a new one.
+// lease returns an idle held connection of the request's key that the
+// run's known_hosts still accepts and that still answers, else a new one.
 func (s *server) lease(ctx context.Context, dr *dialRequest) (*held, error) {
 	key := connKey(dr)
+	rd, err := s.runDialer(dr)
+	if err != nil {
+		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
+	}
 	for {
 		h := s.takeIdle(key, dr.Persist)
 		if h == nil {
 			break
 		}
-		actx, cancel := context.WithTimeout(ctx, aliveTimeout)
-		err := h.tr.Alive(actx)
-		cancel()
-		if err == nil {
-			return h, nil
+		if err := s.check(ctx, rd, dr.Target, h); err != nil {
+			s.logf("%s: not reusing the held connection: %v", h.host, err)
+			s.drop(h)
+			continue
 		}
-		s.logf("%s: held connection is gone, dialing again: %v", h.host, err)
-		s.drop(h)
+		s.putDialer(rd)
+		return h, nil
 	}
-	return s.dial(ctx, key, dr)
+	return s.dial(ctx, key, rd, dr)
+}
+
+// check tells whether a held connection may serve a run: the run's
+// known_hosts accepts the key it was made with (a host key changed in
+// known_hosts since is not served from it), and it answers a keepalive
+// (one that died is replaced before any command starts on it).
+func (s *server) check(ctx context.Context, rd *runDialer, t remote.Target, h *held) error {
+	if err := rd.d.CheckHostKey(t, h.tr.HostKey()); err != nil {
+		return err
+	}
+	actx, cancel := context.WithTimeout(ctx, aliveTimeout)
+	defer cancel()
+	if err := h.tr.Alive(actx); err != nil {
+		return fmt.Errorf("the held connection is gone: %w", err)
+	}
+	return nil
 }
 
 // takeIdle marks an idle connection of key used and returns it, nil when
@@ -310,12 +329,9 @@ func (s *server) takeIdle(key string, persist time.Duration) *held {
 	return nil
 }
 
-// dial opens a new connection with the run's dialer and holds it.
-func (s *server) dial(ctx context.Context, key string, dr *dialRequest) (*held, error) {
-	rd, err := s.runDialer(dr)
-	if err != nil {
-		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
-	}
+// dial opens a new connection with the run's dialer rd, whose reference
+// it keeps, and holds it.
+func (s *server) dial(ctx context.Context, key string, rd *runDialer, dr *dialRequest) (*held, error) {
 	t := dr.Target
 	tr, err := rd.d.DialSSH(ctx, t)
 	if err != nil {

@@ -273,11 +273,9 @@ func (w *wireError) decode() error {
 		if len(wrapped) == 1 && w.Context != "" {
 			e.Err = wrapped[0] // prints as the class alone, as the original
 		}
-		if body == "" {
-			e.Op = ""
-		}
-		return e
-	case w.Op != "" && w.Op != w.Class.String() && strings.HasPrefix(body, w.Op+": "):
+		return e // (an empty body: the op was none or the class)
+	case w.Op == w.Class.String(): // not printed: the class says it
+	case w.Op != "" && strings.HasPrefix(body, w.Op+": "):
 		body = strings.TrimPrefix(body, w.Op+": ")
 	default:
 		e.Op = ""
