@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -568,5 +569,36 @@ func TestErrorsCrossTheSocket(t *testing.T) {
 	}
 	if encodeError(nil).decode() != nil {
 		t.Errorf("nil did not stay nil")
+	}
+}
+
+// TestDialWithoutSecrets checks what crosses the socket to find a held
+// connection: none of the run's secrets, while the key still tells runs
+// with different secrets apart.
+func TestDialWithoutSecrets(t *testing.T) {
+	env := map[string]string{"PW": "env-password", "BPW": "env-become", "PP": "env-passphrase", "SSH_AUTH_SOCK": "/agent.sock"}
+	d, err := NewDialer(Config{Socket: "/nonexistent", Getenv: func(k string) string { return env[k] },
+		Options: ssh.Options{Home: t.TempDir(), Password: "ask-pass", BecomePassword: "ask-become", PassphraseEnv: "PP"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	target := remote.Target{Name: "h", PasswordEnv: "PW", BecomePasswordEnv: "BPW", Password: "inventory-password"}
+	full := d.dialRequest(target)
+	var b bytes.Buffer
+	if err := gob.NewEncoder(&b).Encode(request{Op: "dial", Key: connKey(full), Dial: withoutSecrets(full)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"env-password", "env-become", "env-passphrase", "ask-pass", "ask-become", "inventory-password"} {
+		if bytes.Contains(b.Bytes(), []byte(secret)) {
+			t.Errorf("the secret %q crosses the socket without a new connection", secret)
+		}
+	}
+	if !bytes.Contains(b.Bytes(), []byte("/agent.sock")) {
+		t.Errorf("the agent socket setting is lost")
+	}
+	env["PW"] = "another"
+	if connKey(d.dialRequest(target)) == connKey(full) {
+		t.Errorf("another password gives the same connection key")
 	}
 }

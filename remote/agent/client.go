@@ -93,13 +93,12 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	if err != nil {
 		return nil, err
 	}
-	t.Vars = nil
-	opts := wireOptions(d.cfg.Options)
-	absPaths(&t, &opts)
-	req := request{Op: "dial", Deadline: deadlineOf(ctx), Dial: &dialRequest{
-		Target: t, Options: opts, Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}}
+	full := d.dialRequest(t)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	rep, err := roundTrip(c, req)
+	rep, err := roundTrip(c, request{Op: "dial", Deadline: deadlineOf(ctx), Key: connKey(full), Dial: withoutSecrets(full)})
+	if err == nil && rep.NeedSecrets {
+		rep, err = roundTrip(c, request{Op: "dial", Dial: full})
+	}
 	if !stop() {
 		c.Close()
 		return nil, classifyCtx("dial", ctx.Err())
@@ -112,6 +111,31 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 		return nil, err
 	}
 	return &Transport{d: d, lease: rep.Lease, conn: c}, nil
+}
+
+// dialRequest returns what decides a connection to t, as the run would
+// dial it.
+func (d *Dialer) dialRequest(t remote.Target) *dialRequest {
+	t.Vars = nil
+	opts := wireOptions(d.cfg.Options)
+	absPaths(&t, &opts)
+	return &dialRequest{Target: t, Options: opts, Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}
+}
+
+// withoutSecrets returns dr without passwords and the values of the
+// variables that hold secrets: what may cross the socket to find a held
+// connection, which the agent has no use for the secrets for.
+func withoutSecrets(dr *dialRequest) *dialRequest {
+	out := *dr
+	out.Target.Password = ""
+	out.Options.Password, out.Options.BecomePassword = "", ""
+	out.Env = map[string]string{}
+	for name, v := range dr.Env {
+		if name != dr.Target.PasswordEnv && name != dr.Target.BecomePasswordEnv && name != dr.Options.PassphraseEnv {
+			out.Env[name] = v
+		}
+	}
+	return &out
 }
 
 // wireOptions returns the options without what cannot cross the socket.

@@ -78,10 +78,15 @@ type held struct {
 // runDialer is the SSH dialer of one client run (one set of options),
 // shared by the connections it opened and closed after the last of them.
 type runDialer struct {
-	key  string
-	d    *ssh.Dialer
-	refs int
+	key      string
+	d        *ssh.Dialer
+	refs     int // the connections it opened, and checks in progress
+	lastUsed time.Time
 }
+
+// dialerLinger is how long an unused run dialer is kept: the hosts of one
+// run are dialed within moments of each other.
+const dialerLinger = 30 * time.Second
 
 // Serve runs the agent on cfg.Socket until ctx is done, a client asks it to
 // stop, or it has held nothing for its persist time. It refuses to start
@@ -226,23 +231,19 @@ func (s *server) shutdown() {
 }
 
 // serveDial leases a connection for the request's target, holding it until
-// the client's connection ends.
+// the client's connection ends. The request carries no secret: when no
+// held connection can serve it, the agent asks for the full request (with
+// the run's passwords and the values of its secret variables) and dials.
 func (s *server) serveDial(c *net.UnixConn, req request) {
-	dr := req.Dial
-	if dr == nil {
+	if req.Dial == nil {
 		return
 	}
 	ctx, cancel := withDeadline(context.Background(), req.Deadline)
 	defer cancel()
-	released := make(chan struct{})
-	go func() {
-		// The client sends nothing more: the end of its connection is the
-		// release (or, while dialing, the end of its interest).
-		_, _ = io.Copy(io.Discard, c)
-		cancel()
-		close(released)
-	}()
-	h, err := s.lease(ctx, dr)
+	h, err := s.reuse(ctx, req.Key, req.Dial)
+	if err == nil && h == nil {
+		h, err = s.dialFull(ctx, c, req)
+	}
 	if err != nil {
 		_ = writeGob(c, frameReply, reply{Err: encodeError(err)})
 		return
@@ -252,13 +253,55 @@ func (s *server) serveDial(c *net.UnixConn, req request) {
 	s.leases[lease] = h
 	s.mu.Unlock()
 	if err := writeGob(c, frameReply, reply{Lease: lease}); err == nil {
-		<-released
+		// The client sends nothing more: the end of its connection (its
+		// Close, or its death) is the release.
+		_, _ = io.Copy(io.Discard, c)
 	}
 	s.mu.Lock()
 	delete(s.leases, lease)
 	s.mu.Unlock()
 	s.release(h)
 	// Returning closes c: the client's Close knows the connection is back.
+}
+
+// dialFull asks the client for the full request and dials it; the dial is
+// cancelled when the client goes away.
+func (s *server) dialFull(ctx context.Context, c *net.UnixConn, req request) (*held, error) {
+	if err := writeGob(c, frameReply, reply{NeedSecrets: true}); err != nil {
+		return nil, err
+	}
+	_ = c.SetReadDeadline(time.Now().Add(aliveTimeout))
+	typ, payload, err := readFrame(c, nil)
+	_ = c.SetReadDeadline(time.Time{})
+	var full request
+	if err == nil && typ == frameRequest {
+		err = decodeGob(payload, &full)
+	}
+	if err != nil || full.Dial == nil {
+		return nil, fmt.Errorf("agent protocol: no full dial request: %v", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	readDone := make(chan struct{})
+	go func() {
+		// The client sends nothing until it has the reply: a byte or the
+		// end of its connection means it gave up.
+		defer close(readDone)
+		var b [1]byte
+		if _, err := c.Read(b[:]); !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel()
+		}
+	}()
+	defer func() {
+		_ = c.SetReadDeadline(time.Now()) // ends the read above
+		<-readDone
+		_ = c.SetReadDeadline(time.Time{})
+	}()
+	rd, err := s.runDialer(full.Dial.Run+"/dial", full.Dial)
+	if err != nil {
+		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
+	}
+	return s.dial(ctx, req.Key, rd, full.Dial)
 }
 
 func withDeadline(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
@@ -274,28 +317,30 @@ func newLease() string {
 	return hex.EncodeToString(b[:])
 }
 
-// lease returns an idle held connection of the request's key that the
-// run's known_hosts still accepts and that still answers, else a new one.
-func (s *server) lease(ctx context.Context, dr *dialRequest) (*held, error) {
-	key := connKey(dr)
-	rd, err := s.runDialer(dr)
-	if err != nil {
-		return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
-	}
+// reuse returns an idle held connection of key that the run's known_hosts
+// still accepts and that still answers, nil when there is none.
+func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held, error) {
+	var rd *runDialer
 	for {
 		h := s.takeIdle(key, dr.Persist)
 		if h == nil {
-			break
+			return nil, nil
+		}
+		if rd == nil {
+			var err error
+			if rd, err = s.runDialer(dr.Run+"/check", dr); err != nil {
+				s.release(h)
+				return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
+			}
+			defer s.putDialer(rd)
 		}
 		if err := s.check(ctx, rd, dr.Target, h); err != nil {
 			s.logf("%s: not reusing the held connection: %v", h.host, err)
 			s.drop(h)
 			continue
 		}
-		s.putDialer(rd)
 		return h, nil
 	}
-	return s.dial(ctx, key, rd, dr)
 }
 
 // check tells whether a held connection may serve a run: the run's
@@ -360,9 +405,11 @@ func connName(t remote.Target) string {
 	return name
 }
 
-// runDialer returns the SSH dialer of the request's run and options.
-func (s *server) runDialer(dr *dialRequest) (*runDialer, error) {
-	key := dr.Run + "/" + digest(dr.Options, sortedEnv(dr.Env))
+// runDialer returns the SSH dialer of a run's options (name: the run and
+// what the dialer is for), made on first use and shared by the run's
+// connections. It lingers a moment once unused, for the run's next hosts.
+func (s *server) runDialer(name string, dr *dialRequest) (*runDialer, error) {
+	key := name + "/" + digest(dr.Options, sortedEnv(dr.Env))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rd, ok := s.dialers[key]; ok {
@@ -382,16 +429,27 @@ func (s *server) runDialer(dr *dialRequest) (*runDialer, error) {
 	return rd, nil
 }
 
-// putDialer drops a reference to rd, closing it after the last.
+// putDialer drops a reference to rd.
 func (s *server) putDialer(rd *runDialer) {
 	s.mu.Lock()
 	rd.refs--
-	last := rd.refs == 0
-	if last {
-		delete(s.dialers, rd.key)
+	rd.lastUsed = time.Now()
+	s.mu.Unlock()
+}
+
+// closeDialers closes the dialers unused since before, all when before is
+// zero.
+func (s *server) closeDialers(before time.Time) {
+	s.mu.Lock()
+	var unused []*runDialer
+	for key, rd := range s.dialers {
+		if rd.refs <= 0 && (before.IsZero() || rd.lastUsed.Before(before)) {
+			unused = append(unused, rd)
+			delete(s.dialers, key)
+		}
 	}
 	s.mu.Unlock()
-	if last {
+	for _, rd := range unused {
 		_ = rd.d.Close()
 	}
 }
@@ -449,11 +507,13 @@ func (s *server) reap(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		expired, empty := s.expired(time.Now())
+		now := time.Now()
+		expired, empty := s.expired(now)
 		for _, h := range expired {
 			s.logf("%s: idle for %s, closing", h.host, h.persist)
 			s.drop(h)
 		}
+		s.closeDialers(now.Add(-dialerLinger))
 		if empty {
 			s.logf("nothing held for %s, exiting", s.exitIdle)
 			s.shutdown()
@@ -512,6 +572,7 @@ func (s *server) closeAll() {
 	for _, h := range all {
 		s.drop(h)
 	}
+	s.closeDialers(time.Time{})
 }
 
 // connKey is the identity of a connection: everything that decides what

@@ -60,9 +60,14 @@ const (
 
 // request is the first frame of every connection.
 type request struct {
-	Op      string
-	Lease   string // run, upload, download, os: the transport's lease
-	Dial    *dialRequest
+	Op    string
+	Lease string // run, upload, download, os: the transport's lease
+	Dial  *dialRequest
+	// Key identifies the connection a dial asks for (connKey of the full
+	// request, secrets included): the dial request itself comes without
+	// secrets, and only when no held connection has that key does the
+	// agent ask for them (reply.NeedSecrets).
+	Key     string
 	Run     *runRequest
 	Path    string      // upload, download, puttree, gettree: the host's; dialnet: the address
 	Local   string      // puttree, gettree: the absolute local path
@@ -103,11 +108,14 @@ type runRequest struct {
 
 // reply ends an operation (or answers a dial, status or stop).
 type reply struct {
-	Lease  string
-	Result remote.Result
-	OS     remote.OSFamily
-	Err    *wireError
-	Status []Held
+	// NeedSecrets: no held connection serves the dial; send the full
+	// request.
+	NeedSecrets bool
+	Lease       string
+	Result      remote.Result
+	OS          remote.OSFamily
+	Err         *wireError
+	Status      []Held
 }
 
 // Held describes one connection the agent holds (remotectl agent status).
