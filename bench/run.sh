@@ -156,6 +156,7 @@ variants() {
   if has "$tools" remotectl; then
     echo "remotectl remotectl 64"
     echo "remotectl-f32 remotectl 32"
+    if [ "$scenario" = main ]; then echo "remotectl-warm remotectl 64"; fi
   fi
   if has "$tools" pdsh; then
     echo "pdsh pdsh 32"
@@ -173,12 +174,15 @@ variants() {
 # tool_argv VARIANT TOOL FORKS CMD sets argv to the command line running CMD on every
 # host of the fleet. Forks are passed only where they differ from the tool's default.
 # remotectl runs with everything on: the fleet's inventory, ssh_config and known_hosts,
-# live text output, the recap and the run record.
+# live text output, the recap and the run record. remotectl-warm runs with --persist
+# through the agent (socket under the work directory), after an untimed run that
+# opened the connections (see measure).
 tool_argv() {
   local variant=$1 tool=$2 forks=$3 cmd=$4 dir=$fleet_dir
   case $tool in
   remotectl)
     argv=("${rc_cmd[@]}" exec -i "$dir/inventory.yaml" -H all --ssh-config "$dir/ssh_config" --color never)
+    [ "$variant" != remotectl-warm ] || argv=(env "XDG_RUNTIME_DIR=$work" "${argv[@]}" --persist 10m)
     [ "$forks" = 64 ] || argv+=(-f "$forks")
     argv+=(-- "$cmd")
     ;;
@@ -243,6 +247,7 @@ measure() {
   local base=$logs/$scenario-$n-$label-$variant-$rep
   local stdout=${9:-$base.out}
   tool_argv "$variant" "$tool" "$forks" "$cmd"
+  if [ "$variant" = remotectl-warm ]; then "${argv[@]}" >/dev/null 2>&1 || true; fi
   timed_run "$variant" "$base" "$stdout"
   local failed
   if [ "$stdout" = /dev/null ]; then : >"$base.out"; fi
@@ -539,6 +544,8 @@ main() {
     fi
   done
   stop_fleet
+  # The agent of remotectl-warm, if any ran.
+  env "XDG_RUNTIME_DIR=$work" "${rc_cmd[@]}" agent stop 2>/dev/null || true
   machine_info_after "$started"
   # The run records remotectl kept (it keeps the last 100): proof they were written.
   machine_set remotectl_run_records "$(find "$rc_home" -path '*/remotectl/runs/*.json' | wc -l)"
