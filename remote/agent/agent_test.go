@@ -6,7 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -287,7 +288,7 @@ func TestClientKilledMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := request{Op: "run", Lease: tr.(*Transport).lease, Run: &runRequest{Shell: "echo started; exec sleep 600"}}
-	if err := writeGob(c, frameRequest, req); err != nil {
+	if err := writeJSON(c, frameRequest, req); err != nil {
 		t.Fatal(err)
 	}
 	if typ, payload, err := readFrame(c, nil); err != nil || typ != frameStdout || string(payload) != "started\n" {
@@ -585,20 +586,48 @@ func TestDialWithoutSecrets(t *testing.T) {
 	defer d.Close()
 	target := remote.Target{Name: "h", PasswordEnv: "PW", BecomePasswordEnv: "BPW", Password: "inventory-password"}
 	full := d.dialRequest(target)
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(request{Op: "dial", Key: connKey(full), Dial: withoutSecrets(full)}); err != nil {
+	b, err := json.Marshal(request{Op: "dial", Key: connKey(full), Dial: withoutSecrets(full)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, secret := range []string{"env-password", "env-become", "env-passphrase", "ask-pass", "ask-become", "inventory-password"} {
-		if bytes.Contains(b.Bytes(), []byte(secret)) {
+		if bytes.Contains(b, []byte(secret)) {
 			t.Errorf("the secret %q crosses the socket without a new connection", secret)
 		}
 	}
-	if !bytes.Contains(b.Bytes(), []byte("/agent.sock")) {
+	if !bytes.Contains(b, []byte("/agent.sock")) {
 		t.Errorf("the agent socket setting is lost")
 	}
 	env["PW"] = "another"
 	if connKey(d.dialRequest(target)) == connKey(full) {
 		t.Errorf("another password gives the same connection key")
+	}
+}
+
+// TestOptionsJSON checks that every SSH option but the three that stay in
+// the run crosses the socket, unchanged.
+func TestOptionsJSON(t *testing.T) {
+	stay := map[string]bool{"Prompter": true, "Warn": true, "Getenv": true}
+	wire := reflect.TypeFor[optionsJSON]()
+	opts := reflect.TypeFor[ssh.Options]()
+	for i := range opts.NumField() {
+		f := opts.Field(i)
+		w, ok := wire.FieldByName(f.Name)
+		switch {
+		case stay[f.Name] && ok:
+			t.Errorf("ssh.Options.%s crosses the socket", f.Name)
+		case !stay[f.Name] && (!ok || w.Type != f.Type):
+			t.Errorf("ssh.Options.%s (%v) is not in optionsJSON: the agent would dial without it", f.Name, f.Type)
+		}
+	}
+	in := ssh.Options{Home: "/h", HintArgs: []string{"-i", "x"}, ConnectTimeout: time.Second, KeepaliveCountMax: 4,
+		Password: "p", LocalUser: "u", KillGrace: time.Millisecond}
+	var out dialRequest
+	b, err := json.Marshal(&dialRequest{Options: in, Run: "r"})
+	if err == nil {
+		err = json.Unmarshal(b, &out)
+	}
+	if err != nil || !reflect.DeepEqual(out.Options, in) || out.Run != "r" {
+		t.Errorf("round trip: %+v, %v; want %+v", out, err, in)
 	}
 }

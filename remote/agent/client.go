@@ -247,7 +247,7 @@ func deadlineOf(ctx context.Context) time.Time {
 
 // roundTrip sends req and reads the reply frame.
 func roundTrip(c net.Conn, req request) (reply, error) {
-	werr := writeGob(c, frameRequest, req)
+	werr := writeJSON(c, frameRequest, req)
 	// Read even when the write failed: an agent that refuses the client
 	// says why before it closes the connection.
 	typ, payload, err := readFrame(c, nil)
@@ -258,7 +258,7 @@ func roundTrip(c net.Conn, req request) (reply, error) {
 	if typ != frameReply {
 		return rep, fmt.Errorf("agent protocol: frame %q instead of a reply", typ)
 	}
-	return rep, decodeGob(payload, &rep)
+	return rep, decodeJSON(payload, &rep)
 }
 
 // Transport is a connection the agent holds, leased to this run until
@@ -444,7 +444,7 @@ func (t *Transport) call(ctx context.Context, req request, in io.Reader, out sin
 	defer c.Close()
 	req.Lease, req.Deadline = t.lease, deadlineOf(ctx)
 	w := &lockedWriter{w: c}
-	if err := w.gob(frameRequest, req); err != nil {
+	if err := w.json(frameRequest, req); err != nil {
 		return reply{}, lostAgent(req.Op, err)
 	}
 	stop := context.AfterFunc(ctx, func() {
@@ -475,7 +475,7 @@ func readReply(c net.Conn, op string, out sinks, credit *credit) (reply, error) 
 		switch typ {
 		case frameReply:
 			var rep reply
-			if err := decodeGob(payload, &rep); err != nil {
+			if err := decodeJSON(payload, &rep); err != nil {
 				return rep, lostAgent(op, err)
 			}
 			return rep, nil

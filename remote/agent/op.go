@@ -19,7 +19,7 @@ func (s *server) serveOp(c *net.UnixConn, req request) {
 	w := &lockedWriter{w: c}
 	h := s.use(req.Lease)
 	if h == nil {
-		_ = w.gob(frameReply, reply{Result: remote.Result{ExitCode: -1}, Err: encodeError(&remote.Error{Class: remote.ClassOther,
+		_ = w.json(frameReply, reply{Result: remote.Result{ExitCode: -1}, Err: encodeError(&remote.Error{Class: remote.ClassOther,
 			Op: req.Op, Err: fmt.Errorf("the transport is closed")})})
 		return
 	}
@@ -49,7 +49,7 @@ func (s *server) serveOp(c *net.UnixConn, req request) {
 	// Given back before the reply: once the client has it, the connection
 	// is idle for its next dial.
 	s.release(h)
-	_ = w.gob(frameReply, rep)
+	_ = w.json(frameReply, rep)
 }
 
 // runOp runs a command, its output sent as frames.
@@ -166,12 +166,12 @@ func (s *server) serveNet(ctx context.Context, c *net.UnixConn, w *lockedWriter,
 	nc, err := h.tr.DialContext(ctx, req.Network, req.Path)
 	if err != nil {
 		s.release(h)
-		_ = w.gob(frameReply, reply{Err: encodeError(err)})
+		_ = w.json(frameReply, reply{Err: encodeError(err)})
 		return
 	}
 	defer s.release(h)
 	defer nc.Close()
-	if w.gob(frameReply, reply{}) != nil {
+	if w.json(frameReply, reply{}) != nil {
 		return
 	}
 	done := make(chan struct{})

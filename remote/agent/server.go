@@ -1,12 +1,11 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -156,7 +154,7 @@ func (s *server) accept() error {
 		}
 		if uid, err := peerUID(c); err != nil || uid != s.uid {
 			s.logf("refused a connection from uid %d (%v): only uid %d may use this agent", uid, err, s.uid)
-			_ = writeGob(c, frameReply, reply{Err: encodeError(&remote.Error{Class: remote.ClassPermission, Op: "agent",
+			_ = writeJSON(c, frameReply, reply{Err: encodeError(&remote.Error{Class: remote.ClassPermission, Op: "agent",
 				Err: fmt.Errorf("this agent serves uid %d only", s.uid)})})
 			c.Close()
 			continue
@@ -200,7 +198,7 @@ func (s *server) serveConn(c *net.UnixConn) {
 		return
 	}
 	var req request
-	if err := decodeGob(payload, &req); err != nil {
+	if err := decodeJSON(payload, &req); err != nil {
 		s.logf("bad request: %v", err)
 		return
 	}
@@ -210,12 +208,12 @@ func (s *server) serveConn(c *net.UnixConn) {
 	case "run", "upload", "download", "puttree", "gettree", "os", "dialnet":
 		s.serveOp(c, req)
 	case "status":
-		_ = writeGob(c, frameReply, reply{Status: s.status()})
+		_ = writeJSON(c, frameReply, reply{Status: s.status()})
 	case "stop":
-		_ = writeGob(c, frameReply, reply{})
+		_ = writeJSON(c, frameReply, reply{})
 		s.shutdown()
 	default:
-		_ = writeGob(c, frameReply, reply{Err: encodeError(fmt.Errorf("agent: unknown request %q", req.Op))})
+		_ = writeJSON(c, frameReply, reply{Err: encodeError(fmt.Errorf("agent: unknown request %q", req.Op))})
 	}
 }
 
@@ -245,14 +243,14 @@ func (s *server) serveDial(c *net.UnixConn, req request) {
 		h, err = s.dialFull(ctx, c, req)
 	}
 	if err != nil {
-		_ = writeGob(c, frameReply, reply{Err: encodeError(err)})
+		_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
 		return
 	}
 	lease := newLease()
 	s.mu.Lock()
 	s.leases[lease] = h
 	s.mu.Unlock()
-	if err := writeGob(c, frameReply, reply{Lease: lease}); err == nil {
+	if err := writeJSON(c, frameReply, reply{Lease: lease}); err == nil {
 		// The client sends nothing more: the end of its connection (its
 		// Close, or its death) is the release.
 		_, _ = io.Copy(io.Discard, c)
@@ -267,7 +265,7 @@ func (s *server) serveDial(c *net.UnixConn, req request) {
 // dialFull asks the client for the full request and dials it; the dial is
 // cancelled when the client goes away.
 func (s *server) dialFull(ctx context.Context, c *net.UnixConn, req request) (*held, error) {
-	if err := writeGob(c, frameReply, reply{NeedSecrets: true}); err != nil {
+	if err := writeJSON(c, frameReply, reply{NeedSecrets: true}); err != nil {
 		return nil, err
 	}
 	_ = c.SetReadDeadline(time.Now().Add(aliveTimeout))
@@ -275,7 +273,7 @@ func (s *server) dialFull(ctx context.Context, c *net.UnixConn, req request) (*h
 	_ = c.SetReadDeadline(time.Time{})
 	var full request
 	if err == nil && typ == frameRequest {
-		err = decodeGob(payload, &full)
+		err = decodeJSON(payload, &full)
 	}
 	if err != nil || full.Dial == nil {
 		return nil, fmt.Errorf("agent protocol: no full dial request: %v", err)
@@ -409,7 +407,7 @@ func connName(t remote.Target) string {
 // what the dialer is for), made on first use and shared by the run's
 // connections. It lingers a moment once unused, for the run's next hosts.
 func (s *server) runDialer(name string, dr *dialRequest) (*runDialer, error) {
-	key := name + "/" + digest(dr.Options, sortedEnv(dr.Env))
+	key := name + "/" + digest(optionsToJSON(dr.Options), dr.Env)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rd, ok := s.dialers[key]; ok {
@@ -583,30 +581,22 @@ func (s *server) closeAll() {
 func connKey(dr *dialRequest) string {
 	t := dr.Target
 	t.Vars, t.ConnectTimeout = nil, 0
-	o := dr.Options
+	o := optionsToJSON(dr.Options)
 	o.HintArgs, o.ConnectTimeout = nil, 0
-	return digest(t, o, sortedEnv(dr.Env))
+	return digest(t, o, dr.Env)
 }
 
-// sortedEnv returns env as sorted pairs: gob encodes a map in no fixed order.
-func sortedEnv(env map[string]string) [][2]string {
-	out := make([][2]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, [2]string{k, v})
-	}
-	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	return out
-}
-
-// digest hashes the gob encodings of vs.
+// digest hashes the JSON encodings of vs (map keys sorted: the same value,
+// the same digest).
 func digest(vs ...any) string {
 	h := sha256.New()
 	for _, v := range vs {
-		var b bytes.Buffer
-		if err := gob.NewEncoder(&b).Encode(v); err != nil {
+		b, err := json.Marshal(v)
+		if err != nil {
 			return "unshared-" + newLease() // never equal to another key
 		}
-		h.Write(b.Bytes())
+		h.Write(b)
+		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,14 +1,14 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +19,7 @@ import (
 
 // The socket protocol. Every message is a frame: one type byte, a
 // big-endian uint32 length, then that many bytes. A connection starts with
-// one request frame (a gob-encoded request) from the client:
+// one request frame (a JSON-encoded request) from the client:
 //
 //   - "dial": the agent finds or opens the connection and answers with a
 //     reply frame carrying the lease that names it. The client keeps this
@@ -37,8 +37,8 @@ import (
 //     the reply, the socket connection carries its bytes, unframed.
 //   - "status", "stop": the agent's held connections; its end.
 const (
-	frameRequest  = 'Q' // gob request, client → agent
-	frameReply    = 'A' // gob reply, agent → client
+	frameRequest  = 'Q' // JSON request, client → agent
+	frameReply    = 'A' // JSON reply, agent → client
 	frameInput    = 'i' // stdin or upload bytes, client → agent
 	frameInputEnd = 'I' // end of the input
 	frameCancel   = 'c' // the client's context is done: payload "deadline" or "cancel"
@@ -82,7 +82,7 @@ type request struct {
 // dialRequest is what decides a connection, as the run would dial it.
 type dialRequest struct {
 	Target  remote.Target // without Vars
-	Options ssh.Options   // without Prompter, Warn, Getenv (not encoded)
+	Options ssh.Options   `json:"-"` // crosses as optionsJSON
 	// Env holds the values of the environment variables the settings name
 	// (password, become password, passphrase, agent socket): the agent
 	// dials with the run's environment, not its own.
@@ -165,18 +165,72 @@ func readFrame(r io.Reader, buf []byte) (byte, []byte, error) {
 	return hdr[0], buf, nil
 }
 
-// writeGob writes v as a frame of type typ.
-func writeGob(w io.Writer, typ byte, v any) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(v); err != nil {
+// writeJSON writes v as a frame of type typ.
+func writeJSON(w io.Writer, typ byte, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
 		return err
 	}
-	return writeFrame(w, typ, b.Bytes())
+	return writeFrame(w, typ, b)
 }
 
-// decodeGob decodes a frame's payload into v.
-func decodeGob(payload []byte, v any) error {
-	return gob.NewDecoder(bytes.NewReader(payload)).Decode(v)
+// decodeJSON decodes a frame's payload into v.
+func decodeJSON(payload []byte, v any) error { return json.Unmarshal(payload, v) }
+
+// optionsJSON is ssh.Options as it crosses the socket: every field but
+// Prompter, Warn and Getenv, which stay in the run (TestOptionsJSON checks
+// that no other field is left out).
+type optionsJSON struct {
+	Home, ConfigFile, KnownHostsFile, HostKeyPolicy string
+	HintArgs                                        []string
+	ConnectTimeout, KeepaliveInterval, KillGrace    time.Duration
+	KeepaliveCountMax, BastionChannels              int
+	AskPassProgram, PassphraseEnv                   string
+	BecomePassword, Password                        string
+	AgentSocket, LocalUser                          string
+}
+
+// optionsToJSON copies the fields of o that optionsJSON has.
+func optionsToJSON(o ssh.Options) optionsJSON {
+	var out optionsJSON
+	src, dst := reflect.ValueOf(o), reflect.ValueOf(&out).Elem()
+	for i := range dst.NumField() {
+		dst.Field(i).Set(src.FieldByName(dst.Type().Field(i).Name))
+	}
+	return out
+}
+
+// options returns the ssh.Options of o.
+func (o optionsJSON) options() ssh.Options {
+	var out ssh.Options
+	src, dst := reflect.ValueOf(o), reflect.ValueOf(&out).Elem()
+	for i := range src.NumField() {
+		dst.FieldByName(src.Type().Field(i).Name).Set(src.Field(i))
+	}
+	return out
+}
+
+// MarshalJSON encodes dr with its options as optionsJSON.
+func (dr *dialRequest) MarshalJSON() ([]byte, error) {
+	type plain dialRequest
+	return json.Marshal(struct {
+		*plain
+		SSH optionsJSON
+	}{(*plain)(dr), optionsToJSON(dr.Options)})
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded.
+func (dr *dialRequest) UnmarshalJSON(b []byte) error {
+	type plain dialRequest
+	v := struct {
+		*plain
+		SSH optionsJSON
+	}{plain: (*plain)(dr)}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	dr.Options = v.SSH.options()
+	return nil
 }
 
 // lockedWriter serializes frames written by several goroutines.
@@ -191,10 +245,10 @@ func (l *lockedWriter) frame(typ byte, payload []byte) error {
 	return writeFrame(l.w, typ, payload)
 }
 
-func (l *lockedWriter) gob(typ byte, v any) error {
+func (l *lockedWriter) json(typ byte, v any) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return writeGob(l.w, typ, v)
+	return writeJSON(l.w, typ, v)
 }
 
 // streamWriter sends what is written to it as frames of one type.
