@@ -631,3 +631,16 @@ func TestOptionsJSON(t *testing.T) {
 		t.Errorf("round trip: %+v, %v; want %+v", out, err, in)
 	}
 }
+
+// TestOneAgent starts a second agent on the same socket: it refuses, and
+// the first keeps serving.
+func TestOneAgent(t *testing.T) {
+	a := startAgent(t, time.Minute)
+	err := Serve(context.Background(), ServerConfig{Socket: a.socket, Persist: time.Minute})
+	if err == nil || !strings.Contains(err.Error(), "another agent runs") {
+		t.Errorf("second agent: %v, want a refusal", err)
+	}
+	if held := a.status(t); len(held) != 0 {
+		t.Errorf("status %+v", held)
+	}
+}

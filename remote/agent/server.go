@@ -99,6 +99,11 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	if err := privateDir(filepath.Dir(cfg.Socket)); err != nil {
 		return err
 	}
+	lock, err := lockAgent(filepath.Join(filepath.Dir(cfg.Socket), "agent.lock"))
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	ln, err := listen(cfg.Socket)
 	if err != nil {
 		return err
@@ -111,6 +116,20 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	s.closeAll()
 	s.logf("agent %d stopped", os.Getpid())
 	return err
+}
+
+// lockAgent takes the lock only the running agent holds (flock, released
+// when the process ends): two runs that start an agent at once leave one.
+func lockAgent(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another agent runs (%s is locked): remotectl agent status", path)
+	}
+	return f, nil
 }
 
 // listen binds the socket, mode 0600, replacing a stale one (a socket no
@@ -476,6 +495,13 @@ func (s *server) release(h *held) {
 // drop closes a held connection and forgets it.
 func (s *server) drop(h *held) {
 	s.mu.Lock()
+	s.forget(h)
+	s.mu.Unlock()
+	s.closeHeld(h)
+}
+
+// forget removes h from its pool; s.mu is held.
+func (s *server) forget(h *held) {
 	pool := s.pools[h.key]
 	if i := slices.Index(pool, h); i >= 0 {
 		pool = slices.Delete(pool, i, i+1)
@@ -486,7 +512,10 @@ func (s *server) drop(h *held) {
 		s.pools[h.key] = pool
 	}
 	s.lastBusy = time.Now()
-	s.mu.Unlock()
+}
+
+// closeHeld closes a connection no longer in any pool.
+func (s *server) closeHeld(h *held) {
 	_ = h.tr.Close()
 	s.putDialer(h.dialer)
 }
@@ -509,7 +538,7 @@ func (s *server) reap(ctx context.Context) {
 		expired, empty := s.expired(now)
 		for _, h := range expired {
 			s.logf("%s: idle for %s, closing", h.host, h.persist)
-			s.drop(h)
+			s.closeHeld(h)
 		}
 		s.closeDialers(now.Add(-dialerLinger))
 		if empty {
@@ -520,7 +549,8 @@ func (s *server) reap(ctx context.Context) {
 	}
 }
 
-// expired returns the connections idle past their persist time, and
+// expired takes the connections idle past their persist time out of
+// their pools (no dial can take them any more) and returns them, and
 // whether the agent has been holding and serving nothing for its own.
 func (s *server) expired(now time.Time) (out []*held, empty bool) {
 	s.mu.Lock()
@@ -531,6 +561,12 @@ func (s *server) expired(now time.Time) (out []*held, empty bool) {
 				out = append(out, h)
 			}
 		}
+	}
+	for _, h := range out {
+		s.forget(h)
+	}
+	if len(out) > 0 {
+		return out, false
 	}
 	empty = len(s.pools) == 0 && s.active == 0 && now.Sub(s.lastBusy) >= s.exitIdle
 	return out, empty
