@@ -644,3 +644,60 @@ func TestOneAgent(t *testing.T) {
 		t.Errorf("status %+v", held)
 	}
 }
+
+// TestStartOnDemand checks that a dial with no agent running starts one
+// (once per run), and that an agent that cannot start fails every host of
+// the run at once.
+func TestStartOnDemand(t *testing.T) {
+	s := remotetest.StartSSHD(t, remotetest.SSHDOptions{})
+	dir, err := os.MkdirTemp("", "rcagent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	socket := filepath.Join(dir, SocketName)
+	done := make(chan error, 1)
+	starts := 0
+	start := func() error {
+		starts++
+		go func() { done <- Serve(context.Background(), ServerConfig{Socket: socket, Persist: time.Minute}) }()
+		return nil
+	}
+	d, err := NewDialer(Config{Socket: socket, Persist: time.Minute, Start: start,
+		Options: ssh.Options{Home: s.Dir, AgentSocket: "none", ConfigFile: s.SSHConfig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for range 2 {
+		if out, _, err := run(t, d, s.Targets()[0], "echo ok"); err != nil || out != "ok\n" {
+			t.Fatalf("run: %q, %v", out, err)
+		}
+	}
+	if starts != 1 {
+		t.Errorf("the agent was started %d times, want once", starts)
+	}
+	if err := Stop(context.Background(), socket); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+
+	failing := 0
+	d2, err := NewDialer(Config{Socket: socket, Start: func() error { failing++; return errors.New("no such program") },
+		Options: ssh.Options{Home: s.Dir, AgentSocket: "none", ConfigFile: s.SSHConfig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	for range 3 {
+		_, _, err := run(t, d2, s.Targets()[0], "true")
+		if err == nil || !strings.Contains(err.Error(), "starting the agent: no such program") {
+			t.Errorf("dial without an agent that can start: %v", err)
+		}
+	}
+	if failing != 1 {
+		t.Errorf("a failing agent start was tried %d times, want once", failing)
+	}
+}

@@ -54,8 +54,9 @@ type Dialer struct {
 	local *ssh.Dialer
 	run   string
 
-	startMu sync.Mutex
-	started bool
+	startMu  sync.Mutex
+	started  bool
+	startErr error // the agent could not be started: the run's other hosts fail at once
 }
 
 var _ remote.Dialer = (*Dialer)(nil)
@@ -103,7 +104,10 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 		c.Close()
 		return nil, classifyCtx("dial", ctx.Err())
 	}
-	if err == nil {
+	if err != nil {
+		err = &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("the agent went away: %w", err),
+			Hint: "see remotectl agent status; run without --persist to connect directly"}
+	} else {
 		err = rep.Err.decode()
 	}
 	if err != nil {
@@ -195,13 +199,23 @@ func (d *Dialer) connect(ctx context.Context) (net.Conn, error) {
 	if c, err := nd.DialContext(ctx, "unix", d.cfg.Socket); err == nil {
 		return c, nil
 	}
-	if !d.started {
-		if err := d.cfg.Start(); err != nil {
-			return nil, &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("starting the agent: %w", err)}
-		}
-		d.started = true
+	if d.startErr != nil {
+		return nil, d.startErr // every host of the run: once is enough to wait
 	}
-	return waitAgent(ctx, d.cfg.Socket)
+	if !d.started {
+		d.started = true
+		if err := d.cfg.Start(); err != nil {
+			d.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("starting the agent: %w", err)}
+			return nil, d.startErr
+		}
+	}
+	c, err = waitAgent(ctx, d.cfg.Socket)
+	if err != nil && ctx.Err() == nil {
+		d.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent",
+			Err:  fmt.Errorf("the agent started did not answer on %s within %s: %w", d.cfg.Socket, startWait, err),
+			Hint: "run remotectl agent start --foreground to see why, or run without --persist"}
+	}
+	return c, cmp.Or(d.startErr, err)
 }
 
 // waitAgent waits for an agent just started to answer on socket.

@@ -74,7 +74,8 @@ type held struct {
 }
 
 // runDialer is the SSH dialer of one client run (one set of options),
-// shared by the connections it opened and closed after the last of them.
+// shared by the connections it opened (it holds their jump hosts), closed
+// once none uses it for dialerLinger.
 type runDialer struct {
 	key      string
 	d        *ssh.Dialer
@@ -113,6 +114,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	s.logf("agent %d listening on %s", os.Getpid(), cfg.Socket)
 	go s.reap(ctx)
 	err = s.accept()
+	s.shutdown()
 	s.closeAll()
 	s.logf("agent %d stopped", os.Getpid())
 	return err
@@ -172,7 +174,7 @@ func (s *server) accept() error {
 			return err
 		}
 		if uid, err := peerUID(c); err != nil || uid != s.uid {
-			s.logf("refused a connection from uid %d (%v): only uid %d may use this agent", uid, err, s.uid)
+			s.logf("refused a connection from uid %d: only uid %d may use this agent%s", uid, s.uid, errSuffix(err))
 			_ = writeJSON(c, frameReply, reply{Err: encodeError(&remote.Error{Class: remote.ClassPermission, Op: "agent",
 				Err: fmt.Errorf("this agent serves uid %d only", s.uid)})})
 			c.Close()
@@ -190,6 +192,13 @@ func (s *server) accept() error {
 			s.mu.Unlock()
 		}()
 	}
+}
+
+func errSuffix(err error) string {
+	if err == nil {
+		return ""
+	}
+	return " (" + err.Error() + ")"
 }
 
 // peerUID returns the uid of the process at the other end (SO_PEERCRED).
