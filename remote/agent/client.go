@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,6 +64,10 @@ var _ remote.Dialer = (*Dialer)(nil)
 
 // NewDialer returns a Dialer of cfg.
 func NewDialer(cfg Config) (*Dialer, error) {
+	if cfg.Options.WorkDir == "" {
+		// A ProxyCommand runs where the run runs, not where the agent does.
+		cfg.Options.WorkDir, _ = os.Getwd()
+	}
 	local, err := ssh.NewDialer(cfg.Options)
 	if err != nil {
 		return nil, err

@@ -627,7 +627,7 @@ func connKey(dr *dialRequest) string {
 	t := dr.Target
 	t.Vars, t.ConnectTimeout = nil, 0
 	o := optionsToJSON(dr.Options)
-	o.HintArgs, o.ConnectTimeout = nil, 0
+	o.HintArgs, o.ConnectTimeout, o.WorkDir = nil, 0, ""
 	return digest(t, o, dr.Env)
 }
 

@@ -188,6 +188,7 @@ type optionsJSON struct {
 	AskPassProgram, PassphraseEnv                   string
 	BecomePassword, Password                        string
 	AgentSocket, LocalUser                          string
+	WorkDir                                         string
 }
 
 // optionsToJSON copies the fields of o that optionsJSON has.

@@ -72,6 +72,9 @@ type Options struct {
 	// KillGrace is the time between the TERM and KILL signals sent to a
 	// command whose context is done (default 500ms).
 	KillGrace time.Duration
+	// WorkDir is the directory ProxyCommand runs in ("" = the current one):
+	// the remotectl agent dials in the directory of the run it dials for.
+	WorkDir string
 	// Getenv reads the environment variables the settings name (passwords,
 	// passphrases, the agent socket); nil is os.Getenv. The remotectl agent
 	// passes the values of the run it dials for.
