@@ -365,6 +365,7 @@ func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held,
 			s.drop(h)
 			continue
 		}
+		h.tr.ForgetSudo() // probed again, as a run of its own would
 		return h, nil
 	}
 }
