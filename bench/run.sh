@@ -247,8 +247,18 @@ measure() {
   local base=$logs/$scenario-$n-$label-$variant-$rep
   local stdout=${9:-$base.out}
   tool_argv "$variant" "$tool" "$forks" "$cmd"
-  if [ "$variant" = remotectl-warm ]; then "${argv[@]}" >/dev/null 2>&1 || true; fi
+  local agent_pid='' a0=''
+  if [ "$variant" = remotectl-warm ]; then
+    "${argv[@]}" >/dev/null 2>&1 || true # opens the connections the timed run reuses
+    agent_pid=$(env "XDG_RUNTIME_DIR=$work" "${rc_cmd[@]}" agent status | awk '/^agent pid/ { print $3 + 0 }')
+    a0=$(agent_cpu "$agent_pid")
+  fi
   timed_run "$variant" "$base" "$stdout"
+  if [ -n "$agent_pid" ]; then
+    # The agent works for the run: its CPU counts as the run's.
+    read -r run_user run_sys < <(agent_cpu "$agent_pid" | awk -v a="$a0" -v u="$run_user" -v s="$run_sys" -v hz="$(getconf CLK_TCK)" \
+      '{ split(a, b, " "); printf "%.2f %.2f\n", u + ($1 - b[1]) / hz, s + ($2 - b[2]) / hz }')
+  fi
   local failed
   if [ "$stdout" = /dev/null ]; then : >"$base.out"; fi
   failed=$(count_failed "$tool" "$n" "$base.out" "$base.err" "$run_rc")
@@ -257,6 +267,9 @@ measure() {
   # Keep logs small: outputs of big runs are only needed when something failed.
   if [ "$failed" -eq 0 ]; then truncate -s '<64K' "$base.out" 2>/dev/null || true; fi
 }
+
+# agent_cpu PID prints the user and system CPU clock ticks of process PID.
+agent_cpu() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
 # record_result SCENARIO N LABEL VARIANT TOOL FORKS REP FAILED appends the last
 # timed_run to results.tsv.

@@ -105,11 +105,14 @@ func (a *testAgent) dialer(t *testing.T, s *remotetest.SSHD, persist time.Durati
 
 func (a *testAgent) status(t *testing.T) []Held {
 	t.Helper()
-	held, err := Status(context.Background(), a.socket)
+	r, err := Status(context.Background(), a.socket)
 	if err != nil {
 		t.Fatalf("status: %v", err)
 	}
-	return held
+	if r.Pid != os.Getpid() {
+		t.Errorf("status: pid %d, want the test's own %d", r.Pid, os.Getpid())
+	}
+	return r.Held
 }
 
 // run dials target, runs shell and closes the transport.

@@ -46,11 +46,11 @@ func Control(ctx context.Context, name string, o ControlOptions) error {
 		}
 		return Start(ctx, socket, SpawnSelf(persist))
 	case "status":
-		held, err := Status(ctx, socket)
+		r, err := Status(ctx, socket)
 		if err != nil {
 			return err
 		}
-		return WriteStatus(o.Out, held, o.Now)
+		return WriteStatus(o.Out, r, o.Now)
 	case "stop":
 		return Stop(ctx, socket)
 	}

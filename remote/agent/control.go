@@ -11,10 +11,17 @@ import (
 	"time"
 )
 
-// Status returns the connections the agent on socket holds.
-func Status(ctx context.Context, socket string) ([]Held, error) {
+// Status returns the state of the agent on socket: its process and the
+// connections it holds.
+func Status(ctx context.Context, socket string) (Report, error) {
 	rep, err := ask(ctx, socket, "status")
-	return rep.Status, err
+	if err == nil && rep.Status == nil {
+		err = fmt.Errorf("agent protocol: a status reply without a status")
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	return *rep.Status, nil
 }
 
 // Stop asks the agent on socket to close its connections and exit.
@@ -28,7 +35,7 @@ func ask(ctx context.Context, socket, op string) (reply, error) {
 	var nd net.Dialer
 	c, err := nd.DialContext(ctx, "unix", socket)
 	if err != nil {
-		return reply{}, fmt.Errorf("no agent answers on %s: %w", socket, err)
+		return reply{}, fmt.Errorf("no agent answers on %s (a run with --persist, or remotectl agent start, starts one)", socket)
 	}
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
@@ -73,12 +80,14 @@ func Start(ctx context.Context, socket string, start func() error) error {
 	return c.Close()
 }
 
-// WriteStatus writes held as a table: host, address, age, idle time,
-// sessions run, and whether a run uses it now.
-func WriteStatus(w io.Writer, held []Held, now time.Time) error {
+// WriteStatus writes the agent's process, then its connections as a
+// table: host, address, age, idle time, sessions run, and whether a run
+// uses it now.
+func WriteStatus(w io.Writer, r Report, now time.Time) error {
+	fmt.Fprintf(w, "agent pid %d, up %s\n", r.Pid, now.Sub(r.Started).Round(time.Second))
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tCONNECTION\tAGE\tIDLE\tSESSIONS\tIN USE")
-	for _, h := range held {
+	for _, h := range r.Held {
 		idle := now.Sub(h.LastUsed).Round(time.Second)
 		inUse := "no"
 		if h.InUse {
@@ -86,6 +95,6 @@ func WriteStatus(w io.Writer, held []Held, now time.Time) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", h.Host, h.Addr, now.Sub(h.Created).Round(time.Second), idle, h.Sessions, inUse)
 	}
-	fmt.Fprintf(tw, "%d connection(s) held\n", len(held))
+	fmt.Fprintf(tw, "%d connection(s) held\n", len(r.Held))
 	return tw.Flush()
 }

@@ -55,6 +55,7 @@ type server struct {
 	exitIdle time.Duration         // the last run's persist
 	lastBusy time.Time             // when the agent last held or served something
 	active   int                   // client connections open
+	started  time.Time
 	stopped  bool
 	stop     chan struct{}
 }
@@ -110,7 +111,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 		return err
 	}
 	s := &server{cfg: cfg, ln: ln, uid: os.Getuid(), pools: map[string][]*held{}, leases: map[string]*held{},
-		dialers: map[string]*runDialer{}, exitIdle: cfg.Persist, lastBusy: time.Now(), stop: make(chan struct{})}
+		dialers: map[string]*runDialer{}, exitIdle: cfg.Persist, lastBusy: time.Now(), started: time.Now(), stop: make(chan struct{})}
 	s.logf("agent %d listening on %s", os.Getpid(), cfg.Socket)
 	go s.reap(ctx)
 	err = s.accept()
@@ -236,7 +237,7 @@ func (s *server) serveConn(c *net.UnixConn) {
 	case "run", "upload", "download", "puttree", "gettree", "os", "dialnet":
 		s.serveOp(c, req)
 	case "status":
-		_ = writeJSON(c, frameReply, reply{Status: s.status()})
+		_ = writeJSON(c, frameReply, reply{Status: &Report{Pid: os.Getpid(), Started: s.started, Held: s.status()}})
 	case "stop":
 		_ = writeJSON(c, frameReply, reply{})
 		s.shutdown()

@@ -115,7 +115,14 @@ type reply struct {
 	Result      remote.Result
 	OS          remote.OSFamily
 	Err         *wireError
-	Status      []Held
+	Status      *Report
+}
+
+// Report is the agent's state (remotectl agent status).
+type Report struct {
+	Pid     int
+	Started time.Time
+	Held    []Held
 }
 
 // Held describes one connection the agent holds (remotectl agent status).
