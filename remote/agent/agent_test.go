@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -702,5 +703,65 @@ func TestStartOnDemand(t *testing.T) {
 	}
 	if failing != 1 {
 		t.Errorf("a failing agent start was tried %d times, want once", failing)
+	}
+}
+
+// TestFrozenAgent checks that a run whose agent stops answering mid-command
+// still returns once its context is done, with the context's class.
+func TestFrozenAgent(t *testing.T) {
+	dir, err := os.MkdirTemp("", "rcagent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	socket := filepath.Join(dir, SocketName)
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// A fake agent: it leases, then never answers an operation.
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				typ, payload, err := readFrame(c, nil)
+				if err != nil || typ != frameRequest {
+					return
+				}
+				var req request
+				_ = decodeJSON(payload, &req)
+				if req.Op == "dial" {
+					_ = writeJSON(c, frameReply, reply{Lease: "l"})
+				}
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	d, err := NewDialer(Config{Socket: socket, Options: ssh.Options{Home: t.TempDir(), AgentSocket: "none", ConfigFile: "none"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tr, err := d.Dial(context.Background(), remote.Target{Name: "h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.(*Transport).conn.Close() // the fake agent never acknowledges a release
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := tr.Run(ctx, &remote.Cmd{Shell: "true"}); done <- err }()
+	select {
+	case err := <-done:
+		if remote.ClassOf(err) != remote.ClassTimeout {
+			t.Errorf("Run with a frozen agent: %v, want a timeout", err)
+		}
+	case <-time.After(cancelGrace + 20*time.Second):
+		t.Fatal("Run with a frozen agent did not return")
 	}
 }

@@ -23,6 +23,11 @@ import (
 // startWait bounds the wait for an agent started on demand to answer.
 const startWait = 10 * time.Second
 
+// cancelGrace bounds the wait for the agent's reply once an operation's
+// context is done (the SSH transport itself gives a command about a second
+// to die).
+const cancelGrace = 10 * time.Second
+
 // releaseWait bounds the wait for the agent to take a connection back.
 const releaseWait = 2 * time.Second
 
@@ -467,6 +472,9 @@ func (t *Transport) call(ctx context.Context, req request, in io.Reader, out sin
 		return reply{}, lostAgent(req.Op, err)
 	}
 	stop := context.AfterFunc(ctx, func() {
+		// The agent stops the operation and replies; one that does not
+		// within cancelGrace (stopped, frozen) is not waited for.
+		_ = c.SetReadDeadline(time.Now().Add(cancelGrace))
 		reason := "cancel"
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			reason = "deadline"
@@ -479,7 +487,11 @@ func (t *Transport) call(ctx context.Context, req request, in io.Reader, out sin
 	if in != nil {
 		go sendInput(w, in, credit)
 	}
-	return readReply(c, req.Op, out, credit)
+	rep, err := readReply(c, req.Op, out, credit)
+	if err != nil && ctx.Err() != nil {
+		return rep, classifyCtx(req.Op, ctx.Err())
+	}
+	return rep, err
 }
 
 // readReply reads output frames until the reply.
