@@ -163,6 +163,7 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 		return plan.Validate(o.IO.Out, plans)
 	}
 	opsRun.Secrets().Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
+	opsRun.Secrets().Add(plan.Secrets(plans)...) // the environment the templates read
 	if skipped := plan.Unplanned(hosts, plans); ropts.Verbose && len(skipped) > 0 {
 		fmt.Fprintf(o.IO.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 	}
