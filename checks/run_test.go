@@ -587,6 +587,20 @@ matching:
     content: "hello\n"
     as-reader: true
     matches: hello
+  keys_in_a_list:
+    content: [{name: a, port: 80}, {name: b}]
+    matches:
+      and:
+        - contain-element: {have-key: port}
+        - consist-of: [{have-key: name}, {have-key: port}]
+        - not: {contain-element: {have-key: nope}}
+        - contain-element: {equal: {name: b}}
+  keys_in_a_json_array:
+    content: '{"items": [{"id": 1}, {"id": 2, "tag": "x"}]}'
+    matches: {gjson: {items: {contain-element: {have-key: tag}}, "items.#.id": [1, 2]}}
+  no_key_in_a_list:
+    content: [{name: a}]
+    matches: {contain-element: {have-key: port}}
 `)
 	results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
 	want := []string{
@@ -594,6 +608,8 @@ matching:
 		"matching instance_count matches pass", "matching list matches pass",
 		"matching as_reader matches pass", "matching json matches pass", "matching version matches pass",
 		"matching no_key matches fail", "matching plain_equal matches fail",
+		"matching keys_in_a_list matches pass", "matching keys_in_a_json_array matches pass",
+		"matching no_key_in_a_list matches fail",
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)
