@@ -49,7 +49,10 @@ func probeAddr(ctx context.Context, a *AddrSpec, p netProbe) *observed {
 		return o
 	}
 	dial := p.dial
-	if a.LocalAddress != "" && !p.host {
+	if a.LocalAddress != "" && p.host {
+		return failure("local-address cannot be used with from: host (the parser refuses it)")
+	}
+	if a.LocalAddress != "" {
 		d := &net.Dialer{Timeout: p.timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(a.LocalAddress)}}
 		dial = d.DialContext
 	}
