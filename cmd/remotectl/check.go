@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/checks/plan"
+	"github.com/remotectl/remotectl/checks/serve"
 	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/nodeset"
@@ -32,6 +34,8 @@ type checkOptions struct {
 	VarsInline   string        // --vars-inline: template variables, JSON or YAML text
 	Render       string        // --render: print this file as rendered for each host
 	ValidateOnly bool          // --validate-only: load and render, do not connect
+	Serve        string        // --serve ADDR: goss serve for the fleet (package checks/serve)
+	Cache        time.Duration // --cache: how long --serve answers from a round's results
 }
 
 // newCheckCmd returns the check command; runF, when not nil, runs instead
@@ -94,6 +98,8 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 	f.StringVar(&o.VarsInline, "vars-inline", "", "template variables for .Vars as JSON or YAML text, replacing those of --vars files and the inventory")
 	f.StringVar(&o.Render, "render", "", "print `FILE` as rendered for each selected host (like goss render), without connecting")
 	f.BoolVar(&o.ValidateOnly, "validate-only", false, "load, render and validate the check files for each selected host, without connecting")
+	f.StringVar(&o.Serve, "serve", "", "serve `ADDR` (goss serve for the fleet): /healthz runs the checks, 200 or 503, format by ?format= or Accept; ?host=; /metrics")
+	f.DurationVar(&o.Cache, "cache", serve.DefaultCache, "with --serve, how long a round's results answer requests before a new round")
 	ops.AddFlags(f)
 	return cmd
 }
@@ -184,6 +190,13 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		return err
 	}
 	defer dialer.Close()
+	if o.Serve != "" { // rounds of the same plans, until interrupted
+		job := plan.Job(plans, targets, runOpts, opsRun.MaskCheckResults)
+		runner := &remote.Runner{Dialer: plan.Dialer(dialer, plans), Forks: g.Forks, Timeout: g.Timeout}
+		srv := &serve.Server{Targets: targets, Format: ropts.Format, Cache: o.Cache, Log: o.IO.Err,
+			Round: func(c context.Context) <-chan remote.Event { return runner.Run(c, targets, job) }}
+		return srv.ListenAndServe(ctx, o.Serve, func(a net.Addr) { fmt.Fprintf(o.IO.Err, "remotectl: serving http://%s/healthz and /metrics\n", a) })
+	}
 
 	ropts = opsRun.CheckReportOptions(ropts, targets)
 	runner := &remote.Runner{Dialer: opsRun.WatchDial(plan.Dialer(dialer, plans)), Forks: g.Forks, Timeout: g.Timeout}
