@@ -117,6 +117,7 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 		o := newObserved().set("running", boolValue(st.Running)).set("enabled", boolValue(st.Enabled))
 		if !st.Exists {
 			o.note("running", "no such service").note("enabled", "no such service")
+			o.absent = "no such service" // both values are known: this only tells autoadd
 		}
 		if st.Init == "systemd" || st.Init == "windows" {
 			return o.unavailable("runlevels", "runlevels are only known on SysV init and OpenRC hosts, not "+st.Init)

@@ -135,7 +135,7 @@ func TestGatherHelpersRunInPOSIXShells(t *testing.T) {
 		"_net": {"tcp"}, "_svc": {"nosuch"}, "_ps": nil, "_pkg": {"bash"}, "_stat": {"/etc/passwd"},
 		"_cat": {"/etc/hostname"}, "_readlink": {"/proc/self"}, "_sum": {"sha256", "/etc/hostname"},
 		"_getent": {"passwd", "root"}, "_idgroups": {"root"}, "_sysctl": {"kernel.ostype"},
-		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"}, "_tilde": {"~root/x"}, "_iface": {"lo"},
+		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"}, "_tilde": {"~root/x"}, "_iface": {"lo"}, "_pports": {"sshd"},
 	}
 	handles := make(map[string]int)
 	for _, name := range names {

@@ -119,6 +119,14 @@ _tilde() {
 }`,
 	"_df": `_df() { df -P -- "$1"; }`,
 
+	// The listening sockets of the processes named $1, "NETID ADDR:PORT"
+	// (ss -p sees the processes of the user the probes run as, all of
+	// them as root); nothing without ss.
+	"_pports": `_pports() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hlntup 2>/dev/null | awk -v n="((\"$1\"," -v m="),(\"$1\"," 'index($0, n) || index($0, m) {print $1, $5}'
+}`,
+
 	// Addresses a name resolves to through the host's resolver ($1: ahosts,
 	// ahostsv4 or ahostsv6).
 	"_ahosts": `_ahosts() { getent "$1" "$2"; _r=$?; [ "$_r" -eq 2 ] && return 0; return "$_r"; }`,

@@ -313,10 +313,16 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 
 // probe runs one network check.
 func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
+	start := time.Now()
+	o := r.netObserve(ctx, c)
+	return toResults(r.host, c, c.From, time.Since(start), judge(c, o))
+}
+
+// netObserve observes a network check's resource.
+func (r *hostRun) netObserve(ctx context.Context, c *Check) *observed {
 	timeout := r.timeout(c)
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	start := time.Now()
 	p, problem := r.netProbe(c.From, timeout)
 	var o *observed
 	switch {
@@ -336,7 +342,7 @@ func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
 	default:
 		o = failure(c.Type + " checks cannot be observed over the network")
 	}
-	return toResults(r.host, c, c.From, time.Since(start), judge(c, o))
+	return o
 }
 
 // netProbe returns where a network check's connections come from.
