@@ -80,6 +80,7 @@ func Current(ctx context.Context, exec Executor, typ, id string, opts RunOptions
 	if props == nil {
 		return nil, fmt.Errorf("cannot add %q checks: add one of %s", typ, strings.Join(AddTypes(), ", "))
 	}
+	id = gossID(typ, id)
 	c, err := addCheck(typ, id, props)
 	if err != nil {
 		return nil, err
@@ -101,6 +102,18 @@ func Current(ctx context.Context, exec Executor, typ, id string, opts RunOptions
 		e.Props = append(e.Props, Prop{p, addValue(v)})
 	}
 	return e, nil
+}
+
+// gossID is an id as goss add writes it: a port with its network
+// ("tcp:22"), an address with its scheme ("tcp://db:5432").
+func gossID(typ, id string) string {
+	switch {
+	case typ == "port" && !strings.Contains(id, ":"):
+		return "tcp:" + id
+	case typ == "addr" && !strings.Contains(id, "://"):
+		return "tcp://" + id
+	}
+	return id
 }
 
 // addCheck parses a check of the resource with the properties props

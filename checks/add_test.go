@@ -140,6 +140,9 @@ func TestAddRefusals(t *testing.T) {
 	if _, err := Current(context.Background(), ex, "tls", "example.com:443", RunOptions{}); err == nil || !strings.Contains(err.Error(), "cannot add") {
 		t.Errorf("tls: %v", err)
 	}
+	if e, err := Current(context.Background(), ex, "port", "1", RunOptions{}); err != nil || e.ID != "tcp:1" {
+		t.Errorf("port 1 = %+v, %v; want the id tcp:1, as goss writes it", e, err)
+	}
 	if _, err := Current(context.Background(), ex, "port", "tcp:notaport", RunOptions{}); err == nil {
 		t.Error("a bad port id was accepted")
 	}

@@ -56,10 +56,14 @@ type Round func(ctx context.Context) <-chan remote.Event
 // Server answers health requests with the results of the latest round.
 type Server struct {
 	Targets []remote.Target
-	Round   Round
-	Cache   time.Duration // 0 means DefaultCache; a round younger than this is served again
-	Format  string        // the format when a request names none ("" is text)
-	Log     io.Writer     // one line per round; nil for none
+	// Round runs a round; when nil, a round is Runner running Job on
+	// Targets.
+	Round  Round
+	Runner *remote.Runner
+	Job    remote.Job
+	Cache  time.Duration // 0 means DefaultCache; a round younger than this is served again
+	Format string        // the format when a request names none ("" is text)
+	Log    io.Writer     // where it serves, and one line per round; nil for none
 
 	now func() time.Time // tests
 
@@ -103,6 +107,9 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, ready func(net
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{Handler: s.Handler(ctx), ReadHeaderTimeout: 10 * time.Second}
+	if s.Log != nil {
+		fmt.Fprintf(s.Log, "remotectl: serving http://%s/healthz and /metrics\n", ln.Addr())
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}
@@ -139,8 +146,12 @@ func (s *Server) results() []remote.Event {
 		ctx = context.Background()
 	}
 	start := s.clock()
+	round := s.Round
+	if round == nil {
+		round = func(ctx context.Context) <-chan remote.Event { return s.Runner.Run(ctx, s.Targets, s.Job) }
+	}
 	var events []remote.Event
-	for ev := range s.Round(ctx) {
+	for ev := range round(ctx) {
 		events = append(events, ev)
 	}
 	s.last, s.at = events, s.clock()

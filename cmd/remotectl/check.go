@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -36,6 +35,7 @@ type checkOptions struct {
 	ValidateOnly bool          // --validate-only: load and render, do not connect
 	Serve        string        // --serve ADDR: goss serve for the fleet (package checks/serve)
 	Cache        time.Duration // --cache: how long --serve answers from a round's results
+	Add          []string      // check add TYPE NAME... / autoadd NAME...: how it was called, then its arguments
 }
 
 // newCheckCmd returns the check command; runF, when not nil, runs instead
@@ -101,6 +101,14 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 	f.StringVar(&o.Serve, "serve", "", "serve `ADDR` (goss serve for the fleet): /healthz runs the checks, 200 or 503, format by ?format= or Accept; ?host=; /metrics")
 	f.DurationVar(&o.Cache, "cache", serve.DefaultCache, "with --serve, how long a round's results answer requests before a new round")
 	ops.AddFlags(f)
+	add := &cobra.Command{Use: "add TYPE NAME... | autoadd NAME...", Aliases: []string{"autoadd"}, Args: cobra.MinimumNArgs(1),
+		Short: "Write checks of one host as it is now into a check file (-F, default goss.yaml), like goss add and autoadd",
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Add = append([]string{c.CalledAs()}, args...)
+			return runF(c.Context(), o)
+		}}
+	add.Flags().StringArrayVarP(&o.Files, "file", "F", nil, "check file to write (created when missing; default goss.yaml)")
+	cmd.AddCommand(add)
 	return cmd
 }
 
@@ -153,6 +161,9 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Add != nil { // goss add and autoadd on a live host (checks/plan)
+		return plan.Add(runCtx, func(t []remote.Target) (plan.DialCloser, error) { return o.Dialer(secrets{}, t) }, g.targets(hosts), o.Files, o.Add, o.IO.Out)
+	}
 	vars, err := plan.LoadVars(o.VarsFiles, o.VarsInline, os.Environ())
 	if err != nil {
 		return err
@@ -191,11 +202,8 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 	}
 	defer dialer.Close()
 	if o.Serve != "" { // rounds of the same plans, until interrupted
-		job := plan.Job(plans, targets, runOpts, opsRun.MaskCheckResults)
-		runner := &remote.Runner{Dialer: plan.Dialer(dialer, plans), Forks: g.Forks, Timeout: g.Timeout}
-		srv := &serve.Server{Targets: targets, Format: ropts.Format, Cache: o.Cache, Log: o.IO.Err,
-			Round: func(c context.Context) <-chan remote.Event { return runner.Run(c, targets, job) }}
-		return srv.ListenAndServe(ctx, o.Serve, func(a net.Addr) { fmt.Fprintf(o.IO.Err, "remotectl: serving http://%s/healthz and /metrics\n", a) })
+		return (&serve.Server{Targets: targets, Format: ropts.Format, Cache: o.Cache, Log: o.IO.Err, Job: plan.Job(plans, targets, runOpts, opsRun.MaskCheckResults),
+			Runner: &remote.Runner{Dialer: plan.Dialer(dialer, plans), Forks: g.Forks, Timeout: g.Timeout}}).ListenAndServe(ctx, o.Serve, nil)
 	}
 
 	ropts = opsRun.CheckReportOptions(ropts, targets)
