@@ -101,6 +101,12 @@ func Current(ctx context.Context, exec Executor, typ, id string, opts RunOptions
 		}
 		e.Props = append(e.Props, Prop{p, addValue(v)})
 	}
+	if typ == "port" && !e.Found {
+		e.Props = append(e.Props, Prop{"ip", []string{}}) // as goss writes it
+	}
+	if d := gossTimeout(typ); d > 0 {
+		e.Props = append(e.Props, Prop{"timeout", d.Milliseconds()})
+	}
 	return e, nil
 }
 

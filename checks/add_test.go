@@ -77,7 +77,7 @@ func TestAddWritesWhatPasses(t *testing.T) {
 		"file " + filepath.Join(dir, "missing"): "exists",
 		"user root":                             "exists uid gid groups home shell",
 		"port " + port:                          "listening ip",
-		"command " + adds[9][1]:                 "exit-status stdout stderr",
+		"command " + adds[9][1]:                 "exit-status stdout stderr timeout",
 	}
 	for k, want := range wantProps {
 		var names []string
@@ -192,5 +192,77 @@ func TestParseProcessPorts(t *testing.T) {
 	got := parseProcessPorts([]byte("tcp 0.0.0.0:80\ntcp [::]:80\nudp 127.0.0.1:53\ntcp 0.0.0.0:80\nbad\n"))
 	if want := []string{"tcp6:80", "tcp:80", "udp:53"}; !slices.Equal(got, want) {
 		t.Errorf("ports = %q, want %q", got, want)
+	}
+}
+
+// TestEntriesYAMLAsGoss: the file check add writes is the one goss add
+// wrote for the same observations (goss v0.4 on Debian 12: goss -g g.yaml
+// add file /etc/passwd, file /etc/localtime, port 22, command "echo hi",
+// mount /proc, user root, in another order), types in goss's order and
+// ids sorted.
+func TestEntriesYAMLAsGoss(t *testing.T) {
+	entries := []*Entry{
+		{Type: "mount", ID: "/proc", Props: []Prop{{"exists", true}, {"opts", []string{"rw", "relatime"}}, {"vfs-opts", []string{"rw"}},
+			{"source", "proc"}, {"filesystem", "proc"}, {"timeout", int64(1000)}}},
+		{Type: "command", ID: "echo hi", Props: []Prop{{"exit-status", int64(0)}, {"stdout", []string{"hi"}}, {"stderr", ""}, {"timeout", int64(10000)}}},
+		{Type: "file", ID: "/etc/passwd", Props: []Prop{{"exists", true}, {"mode", "0644"}, {"owner", "root"}, {"group", "root"}, {"filetype", "file"}}},
+		{Type: "port", ID: "tcp:22", Props: []Prop{{"listening", false}, {"ip", []string{}}}},
+		{Type: "file", ID: "/etc/localtime", Props: []Prop{{"exists", true}, {"mode", "0777"}, {"owner", "root"}, {"group", "root"},
+			{"linked-to", "/usr/share/zoneinfo/Etc/UTC"}, {"filetype", "symlink"}}},
+		{Type: "user", ID: "root", Props: []Prop{{"exists", true}, {"uid", int64(0)}, {"gid", int64(0)}, {"groups", []string{"root"}},
+			{"home", "/root"}, {"shell", "/bin/bash"}}},
+	}
+	got, err := EntriesYAML(entries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const goss = `file:
+    /etc/localtime:
+        exists: true
+        mode: "0777"
+        owner: root
+        group: root
+        linked-to: /usr/share/zoneinfo/Etc/UTC
+        filetype: symlink
+    /etc/passwd:
+        exists: true
+        mode: "0644"
+        owner: root
+        group: root
+        filetype: file
+port:
+    tcp:22:
+        listening: false
+        ip: []
+user:
+    root:
+        exists: true
+        uid: 0
+        gid: 0
+        groups:
+            - root
+        home: /root
+        shell: /bin/bash
+command:
+    echo hi:
+        exit-status: 0
+        stdout:
+            - hi
+        stderr: ""
+        timeout: 10000
+mount:
+    /proc:
+        exists: true
+        opts:
+            - rw
+            - relatime
+        vfs-opts:
+            - rw
+        source: proc
+        filesystem: proc
+        timeout: 1000
+`
+	if string(got) != goss {
+		t.Errorf("check add wrote:\n%s\ngoss add wrote:\n%s", got, goss)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,11 +70,11 @@ func mergeEntries(path string, data []byte, entries []*Entry) ([]byte, error) {
 	}
 	root := doc.Content[0]
 	for _, e := range entries {
-		typ := mappingValue(root, e.Type)
+		typ := mappingValue(root, e.Type, typeBefore)
 		if typ.Kind != yaml.MappingNode {
 			*typ = yaml.Node{Kind: yaml.MappingNode}
 		}
-		*mappingValue(typ, e.ID) = *entryNode(e)
+		*mappingValue(typ, e.ID, func(a, b string) bool { return a < b }) = *entryNode(e)
 	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
@@ -88,17 +89,33 @@ func mergeEntries(path string, data []byte, entries []*Entry) ([]byte, error) {
 }
 
 // mappingValue returns the value of key in mapping m, added (null) when
-// m has no such key.
-func mappingValue(m *yaml.Node, key string) *yaml.Node {
+// m has no such key: before the first key it sorts before (less), as goss
+// writes a file (types in its order, ids sorted), else at the end.
+func mappingValue(m *yaml.Node, key string, less func(a, b string) bool) *yaml.Node {
+	at := len(m.Content)
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Value == key {
 			return m.Content[i+1]
 		}
+		if at == len(m.Content) && less(key, m.Content[i].Value) {
+			at = i
+		}
 	}
 	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: yamlnode.TagStr, Value: key}
 	v := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
-	m.Content = append(m.Content, k, v)
+	m.Content = slices.Insert(m.Content, at, k, v)
 	return v
+}
+
+// gossTypeOrder is the order goss writes resource types in (GossConfig).
+var gossTypeOrder = []string{"file", "package", "addr", "port", "service", "user", "group", "command",
+	"dns", "process", "gossfile", "kernel-param", "mount", "interface", "http", "matching"}
+
+// typeBefore reports whether goss writes type a before type b; a type it
+// does not know (tls) goes last.
+func typeBefore(a, b string) bool {
+	i, j := slices.Index(gossTypeOrder, a), slices.Index(gossTypeOrder, b)
+	return i >= 0 && (j < 0 || i < j)
 }
 
 // entryNode is an entry's properties as a YAML mapping.
