@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,30 @@ func TestAddrLocalAddressFromHostRefused(t *testing.T) {
 	}
 	if _, err := Parse("c.yaml", []byte("addr:\n  tcp://db:5432: {reachable: true, local-address: 10.0.0.1}\n")); err != nil {
 		t.Errorf("from the controller: %v", err)
+	}
+}
+
+// TestDNSServerDownAsGoss: a server that does not answer makes goss's
+// untyped lookup (A and AAAA, whose errors goss drops) not resolvable, and
+// a typed one an error; either way addrs is not evaluated (goss v0.4's
+// binary, system/dns.go LookupHost and resource/dns.go shouldSkip).
+func TestDNSServerDownAsGoss(t *testing.T) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, mustParse(t, fmt.Sprintf(`
+dns:
+  untyped.example: {resolvable: true, addrs: [192.0.2.1], server: "127.0.0.1:%[1]d", timeout: 500}
+  A:typed.example: {resolvable: true, addrs: [192.0.2.1], server: "127.0.0.1:%[1]d", timeout: 500}
+`, port)), RunOptions{})
+	want := []string{
+		"dns untyped.example resolvable fail", "dns untyped.example addrs skip",
+		"dns A:typed.example resolvable error", "dns A:typed.example addrs skip",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results = %q, want %q", got, want)
 	}
 }

@@ -277,8 +277,15 @@ func probeDNS(ctx context.Context, s *DNSSpec, p netProbe) *observed {
 	if s.Server != "" {
 		addrs, err := dnsLookup(ctx, p.dial, p.host, s.Server, s.Type, s.Name)
 		if err != nil && !errors.Is(err, errNXDomain) && !errors.Is(err, errRcode) {
-			// goss: a server that does not answer is an error, not "not resolvable".
-			return failure("the DNS server " + s.Server + " did not answer: " + err.Error())
+			msg := "the DNS server " + s.Server + " did not answer: " + err.Error()
+			if s.Type == "" {
+				// goss's untyped lookup (A and AAAA, LookupHost) drops the
+				// server's errors: not resolvable.
+				return resolved(s, nil, msg)
+			}
+			// goss: a server that does not answer a typed query is an
+			// error, not "not resolvable".
+			return failure(msg)
 		}
 		return lookupResult(s, addrs, err)
 	}
