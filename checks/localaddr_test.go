@@ -87,3 +87,26 @@ dns:
 		t.Errorf("results = %q, want %q", got, want)
 	}
 }
+
+// TestEmptyOutputListAssertsNothing: goss does not evaluate an output
+// property given as an empty list (goss add writes contents: []), so it
+// has no result; other empty lists are evaluated.
+func TestEmptyOutputListAssertsNothing(t *testing.T) {
+	cs := mustParse(t, `
+command:
+  echo hi: {exit-status: 0, stdout: [], stderr: []}
+file:
+  /etc/passwd: {exists: true, contents: []}
+  /etc/group: {contains: []}
+http:
+  http://127.0.0.1:1/: {status: 200, body: [], headers: []}
+user:
+  root: {exists: true, groups: []}
+`)
+	want := [][]string{{"exit-status"}, {"exists"}, nil, {"status"}, {"exists", "groups"}}
+	for i, c := range cs {
+		if got := c.Properties(); !reflect.DeepEqual(got, want[i]) {
+			t.Errorf("%s %s: properties %q, want %q", c.Type, c.ID, got, want[i])
+		}
+	}
+}
