@@ -110,3 +110,21 @@ user:
 		}
 	}
 }
+
+// TestAddrLocalAddressNotAnIP: goss's own Windows tests write
+// local-address: true; goss dials from no particular address then, and so
+// does this, saying so.
+func TestAddrLocalAddressNotAnIP(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, mustParse(t, fmt.Sprintf(`
+addr:
+  tcp://%s: {reachable: true, local-address: true}
+`, ln.Addr())), RunOptions{})
+	if r := results[0]; r.Status != Pass || !strings.Contains(r.Message, `local-address "true" is not an IP address: ignored`) {
+		t.Errorf("result = %+v", r)
+	}
+}

@@ -58,10 +58,15 @@ func probeAddr(ctx context.Context, a *AddrSpec, p netProbe) *observed {
 	}
 	conn, err := dial(ctx, "tcp", a.Address)
 	if err != nil {
-		return o.set("reachable", boolValue(false)).note("reachable", dialProblem(ctx, err))
+		o.set("reachable", boolValue(false)).note("reachable", dialProblem(ctx, err))
+	} else {
+		conn.Close()
+		o.set("reachable", boolValue(true))
 	}
-	conn.Close()
-	return o.set("reachable", boolValue(true))
+	if a.ignoredLocal != "" && o.notes["reachable"] == "" {
+		o.note("reachable", fmt.Sprintf("local-address %q is not an IP address: ignored, as goss does", a.ignoredLocal))
+	}
+	return o
 }
 
 func probeUDP(ctx context.Context, a *AddrSpec, timeout time.Duration) error {

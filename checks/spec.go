@@ -97,6 +97,8 @@ type AddrSpec struct {
 	Address      string // host:port
 	LocalAddress string // local IP to dial from (controller side only)
 	Reachable    *Matcher
+
+	ignoredLocal string // a local-address that is no IP address: ignored, as goss does
 }
 
 // HTTPSpec: an HTTP request and what its response must be. ID the URL.
