@@ -100,3 +100,16 @@ func TestProbeWatchOutputIsProgress(t *testing.T) {
 		t.Errorf("stopped = %d, want 1", got)
 	}
 }
+
+// TestSysctlPath maps names to /proc/sys as sysctl(8) does: a slash in a
+// name is a dot in the path (VLAN interfaces).
+func TestSysctlPath(t *testing.T) {
+	for name, want := range map[string]string{
+		"kernel.ostype":                     "kernel/ostype",
+		"net.ipv4.conf.eth0/100.forwarding": "net/ipv4/conf/eth0.100/forwarding",
+	} {
+		if got := sysctlPath(name); got != want {
+			t.Errorf("sysctlPath(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
