@@ -82,6 +82,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return nagiosUnknown(o.IO, deps.LoadSettings(cmd), strings.ToLower(deps.OutputSetting()) == report.FormatNagios)
 		},
+		Args: cobra.ArbitraryArgs, // check files, beside the subcommand add
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
 			return runF(cmd.Context(), o)
