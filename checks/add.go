@@ -96,8 +96,8 @@ func Current(ctx context.Context, exec Executor, typ, id string, opts RunOptions
 		if !ok || o.errs[p] != "" || (p == "linked-to" && v.s == "") {
 			continue
 		}
-		if i := slices.Index(props, p); i == 0 && v.kind == kindBool && !v.b {
-			e.Found = false // a process not running, an address not reachable
+		if typ == "process" && p == "running" && !v.b {
+			e.Found = false // goss autoadd adds a process that runs
 		}
 		e.Props = append(e.Props, Prop{p, addValue(v)})
 	}

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // TestDNSServerDownAsGoss: a server that does not answer makes goss's
@@ -72,5 +74,28 @@ addr:
 `, ln.Addr())), RunOptions{})
 	if r := results[0]; r.Status != Pass || !strings.Contains(r.Message, `local-address "true" is not an IP address: ignored`) {
 		t.Errorf("result = %+v", r)
+	}
+}
+
+// TestAutoAddServiceDisabled: goss autoadd adds a service that exists,
+// even disabled and stopped, and no process that does not run.
+func TestAutoAddServiceDisabled(t *testing.T) {
+	host := newFakeHost(remote.OSLinux, map[string]probeReply{
+		posixCall("_getent", "group", "web"):  {out: ""},
+		posixCall("_pkg", "web"):              {out: probe(t, "pkg_dpkg_missing.txt")},
+		posixCall("_ps"):                      {out: "bash\nsshd\n"},
+		posixCall("_svc", "web"):              {out: "Init=systemd\nLoadState=loaded\nActiveState=inactive\nSubState=dead\nUnitFileState=disabled\n"},
+		posixCall("_getent", "passwd", "web"): {out: ""},
+	})
+	entries, err := AutoAdd(context.Background(), host.exec(), "web", RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Type+" "+e.ID)
+	}
+	if want := []string{"service web"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("autoadd web = %q, want %q", got, want)
 	}
 }
