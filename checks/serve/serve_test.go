@@ -237,9 +237,7 @@ func TestOneRoundInFlight(t *testing.T) {
 			codes <- resp.StatusCode
 		}()
 	}
-	for f.rounds.Load() == 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitRound(t, f)
 	close(f.hold)
 	wg.Wait()
 	close(codes)
@@ -294,9 +292,7 @@ func TestShutdownWaitsForTheRound(t *testing.T) {
 		resp.Body.Close()
 		got <- resp.StatusCode
 	}()
-	for f.rounds.Load() == 0 {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitRound(t, f)
 	cancel()
 	close(f.hold)
 	if code := <-got; code != http.StatusServiceUnavailable {
@@ -304,5 +300,16 @@ func TestShutdownWaitsForTheRound(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("ListenAndServe = %v", err)
+	}
+}
+
+// waitRound waits, at most 10s, for f's first round to start.
+func waitRound(t *testing.T, f *fleet) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); f.rounds.Load() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			close(f.hold)
+			t.Fatal("no round started within 10s")
+		}
 	}
 }
