@@ -281,7 +281,13 @@ func TestShutdownWaitsForTheRound(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() { done <- s.ListenAndServe(ctx, "127.0.0.1:0", func(a net.Addr) { addrc <- a }) }()
-	url := "http://" + (<-addrc).String()
+	var url string
+	select {
+	case a := <-addrc:
+		url = "http://" + a.String()
+	case err := <-done:
+		t.Fatal(err)
+	}
 	got := make(chan int, 1)
 	go func() {
 		resp, err := http.Get(url + "/healthz")
