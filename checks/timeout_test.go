@@ -95,7 +95,11 @@ func TestProbeWatchOutputIsProgress(t *testing.T) {
 		t.Fatal("a probe writing output was stopped")
 	default:
 	}
-	<-stopped // probe 1 starts at probe 0's end, and says nothing
+	select { // probe 1 starts at probe 0's end, and says nothing
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the silent probe was not stopped within 10s")
+	}
 	if got := w.close(); got != 1 {
 		t.Errorf("stopped = %d, want 1", got)
 	}
