@@ -28,13 +28,13 @@ var allowed = map[string][]string{
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
+	"checks/serve":      {"report", "remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext", "internal/errkind"},
 	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
 	"playbook/module":   {"remote"},
-	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops",
-		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
+	"cmd/remotectl":     {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops", "checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind", "checks/serve"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
