@@ -107,7 +107,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 func TestAnsibleDirectoryWithGroupAndHostVars(t *testing.T) {
 	inv := loadPaths(t, "testdata/dir")
 	equal(t, "sources (README.md and ansible.cfg skipped, subdirectories read)", inv.Sources(), []Source{
-		{Path: filepath.Join("testdata/dir", "01-hosts.ini"), Format: FormatAnsibleINI, Hosts: 3},
+		{Path: filepath.Join("testdata/dir", "01-hosts"), Format: FormatAnsibleINI, Hosts: 3},
 		{Path: filepath.Join("testdata/dir", "02-cloud.yaml"), Format: FormatAnsibleYAML, Hosts: 2},
 		{Path: filepath.Join("testdata/dir", "sub", "03-more.yml"), Format: FormatRemotectl, Hosts: 1},
 	})

@@ -120,11 +120,11 @@ type Conn struct {
 // Group is a named set of hosts and child groups.
 type Group struct {
 	Name     string
-	Hosts    []string // direct members, in definition order
-	Children []string // child groups, in definition order
-	Parents  []string // parent groups, in definition order ("all" for top-level groups)
-	Vars     map[string]any
-	Pos      Pos // where the group was first defined or mentioned
+	Hosts    []string       // direct members, in definition order
+	Children []string       // child groups, in definition order
+	Parents  []string       // parent groups, in definition order ("all" for top-level groups)
+	Vars     map[string]any // written in the inventories, then group_vars files over them
+	Pos      Pos            // where the group was first defined or mentioned
 }
 
 // Format is the kind of an inventory source.
