@@ -75,9 +75,9 @@ func TestSelect(t *testing.T) {
 		{"web0*", "", []string{"web01", "web02", "web03", "web04"}},
 		{"db?.example.com", "", []string{"db1", "db2", "db3"}},
 		{"front*", "", []string{"lb", "web01", "web02", "web03", "web04"}}, // globs match groups too
-		{"db[13].example.com", "", []string{"db1", "db3"}},                // glob classes, as fnmatch
+		{"db[13].example.com", "", []string{"db1", "db3"}},                 // glob classes, as fnmatch
 		{"db[!1].example.com", "", []string{"db2", "db3"}},
-		{"frontend[0]", "", []string{"lb"}},                                // subscripts count in the group's order
+		{"frontend[0]", "", []string{"lb"}}, // subscripts count in the group's order
 		{"frontend[1:2]", "", []string{"web01", "web02"}},
 		{"frontend[1-2]", "", []string{"web01", "web02"}}, // Ansible's old subscript form
 		{"*.example.com:!web*", "", []string{"db1", "db2", "db3", "lb"}},
