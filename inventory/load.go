@@ -241,7 +241,7 @@ func (l *loader) parseData(name string, data []byte) error {
 		}
 		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root, nil)
 	case FormatAnsibleYAML:
-		return loadAnsibleYAML(l.b, newYAMLReader(name, len(data), true), d.root)
+		return loadAnsibleYAML(l.b, newAnsibleReader(name, data), d.root)
 	case FormatDynamic:
 		return loadDynamicJSON(l.b, name, data, nil)
 	}
@@ -252,7 +252,7 @@ func (l *loader) parseData(name string, data []byte) error {
 			return d.yamlErr
 		}
 		if d.root != nil {
-			if yerr := loadAnsibleYAML(newBuilder(l.opts), newYAMLReader(name, len(data), true), d.root); yerr != nil {
+			if yerr := loadAnsibleYAML(newBuilder(l.opts), newAnsibleReader(name, data), d.root); yerr != nil {
 				return yerr
 			}
 		}
@@ -520,7 +520,7 @@ func (l *loader) loadVarsFile(dir int, kind, entity, path string) error {
 	if err != nil || root == nil {
 		return err
 	}
-	r := newYAMLReader(path, len(data), true)
+	r := newAnsibleReader(path, data)
 	ps, err := r.pairs(root, words("a variables file"))
 	if err != nil {
 		return err
