@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,9 +153,57 @@ func TestVaultEncryptedVarsFile(t *testing.T) {
 	hosts := writeFile(t, dir, "hosts", "[web]\nweb1\n", 0o644)
 	vault := writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n3563\n", 0o644)
 	_, err := Load([]string{hosts}, LoadOptions{Transports: testTransports()})
-	want := vault + ": the file is encrypted with Ansible Vault, which remotectl cannot decrypt; hint: decrypt it, or move the secrets it holds out of group_vars"
+	want := vault + ": the file is encrypted with Ansible Vault and no vault password was given; hint: pass the vault password with --vault-password-file FILE (or --vault-id)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+// fakeVault "decrypts" vault text whose payload is "ok": the hook's
+// contract (what it is given, what becomes of its result), not the cipher.
+func fakeVault(plain string) func([]byte) ([]byte, error) {
+	return func(text []byte) ([]byte, error) {
+		if string(text) != "$ANSIBLE_VAULT;1.1;AES256\nok" {
+			return nil, errors.New("HMAC verification failed")
+		}
+		return []byte(plain), nil
+	}
+}
+
+func TestVaultDecryptHook(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts.yml",
+		"web:\n  hosts:\n    web1:\n      inline: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        ok\n", 0o644)
+	writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\nok\n", 0o644)
+	opts := LoadOptions{Transports: testTransports(), Decrypt: fakeVault("ansible_user: from_vault\n")}
+	inv, err := Load([]string{hosts}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web1 := mustHost(t, inv, "web1")
+	equal(t, "inline value and group_vars file decrypted", web1.Vars,
+		map[string]any{"inline": "ansible_user: from_vault\n", "ansible_user": "from_vault"})
+	equal(t, "user", web1.User, "from_vault")
+
+	bad := writeFile(t, dir, "group_vars/all.yml", "$ANSIBLE_VAULT;1.1;AES256\nwrong\n", 0o644)
+	_, err = Load([]string{hosts}, opts)
+	want := bad + ": cannot decrypt this Ansible Vault file: HMAC verification failed; hint: check the vault password (--vault-password-file, --vault-id)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+func TestVaultEncryptedInventory(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "$ANSIBLE_VAULT;1.1;AES256\nok\n", 0o644)
+	inv, err := Load([]string{hosts}, LoadOptions{Transports: testTransports(), Decrypt: fakeVault("[db]\ndb1\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "hosts", hostNames(inv.Hosts()), []string{"db1"})
+	_, err = Load([]string{hosts}, LoadOptions{Transports: testTransports()})
+	if err == nil || !strings.Contains(err.Error(), hosts+": the file is encrypted with Ansible Vault and no vault password was given") {
+		t.Fatalf("got %v", err)
 	}
 }
 

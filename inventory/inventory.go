@@ -167,6 +167,12 @@ type LoadOptions struct {
 	// transport shares are always known. With none, a transport: value is
 	// not checked and no transport-specific setting is known.
 	Transports []remote.SettingsSchema
+	// Decrypt decrypts Ansible Vault data: a whole file (inventory,
+	// group_vars, host_vars) starting with "$ANSIBLE_VAULT;", or the text of
+	// an inline "!vault" value. The CLI passes the decrypter of
+	// --vault-password-file / --vault-id. Nil: vault data is an error naming
+	// the file and those options.
+	Decrypt func(vaulttext []byte) ([]byte, error)
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.

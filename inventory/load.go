@@ -61,6 +61,10 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 // parseWith is Parse splitting large hosts: blocks as split says.
 func parseWith(name string, data []byte, opts LoadOptions, split splitConfig) (*Inventory, error) {
 	l := &loader{b: newBuilder(opts), opts: opts, split: split}
+	data, err := l.decryptFile(name, data)
+	if err != nil {
+		return nil, err
+	}
 	if err := l.parseData(name, data); err != nil {
 		return nil, err
 	}
@@ -166,6 +170,9 @@ func (l *loader) loadFile(path string, info fs.FileInfo) error {
 	if isScript(info, data) {
 		return l.script(path)
 	}
+	if data, err = l.decryptFile(path, data); err != nil {
+		return err
+	}
 	return l.parseData(path, data)
 }
 
@@ -241,7 +248,7 @@ func (l *loader) parseData(name string, data []byte) error {
 		}
 		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root, nil)
 	case FormatAnsibleYAML:
-		return loadAnsibleYAML(l.b, newAnsibleReader(name, data), d.root)
+		return loadAnsibleYAML(l.b, l.ansibleReader(name, data), d.root)
 	case FormatDynamic:
 		return loadDynamicJSON(l.b, name, data, nil)
 	}
@@ -252,7 +259,7 @@ func (l *loader) parseData(name string, data []byte) error {
 			return d.yamlErr
 		}
 		if d.root != nil {
-			if yerr := loadAnsibleYAML(newBuilder(l.opts), newAnsibleReader(name, data), d.root); yerr != nil {
+			if yerr := loadAnsibleYAML(newBuilder(l.opts), l.ansibleReader(name, data), d.root); yerr != nil {
 				return yerr
 			}
 		}
@@ -493,6 +500,35 @@ func filesUnder(dir string) ([]string, error) {
 // vaultHeader starts files encrypted with ansible-vault.
 var vaultHeader = []byte("$ANSIBLE_VAULT;")
 
+// vaultHint tells how to give remotectl the vault password.
+const vaultHint = "pass the vault password with --vault-password-file FILE (or --vault-id)"
+
+// decryptFile returns the content of a file, decrypted with
+// LoadOptions.Decrypt when it is encrypted with Ansible Vault.
+func (l *loader) decryptFile(path string, data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(bytes.TrimSpace(data), vaultHeader) {
+		return data, nil
+	}
+	if l.opts.Decrypt == nil {
+		return nil, errorf(Pos{File: path}, "the file is encrypted with Ansible Vault and no vault password was given").
+			withHint(vaultHint)
+	}
+	plain, err := l.opts.Decrypt(bytes.TrimSpace(data))
+	if err != nil {
+		return nil, errorf(Pos{File: path}, "cannot decrypt this Ansible Vault file: %v", err).
+			withHint("check the vault password (--vault-password-file, --vault-id)")
+	}
+	return plain, nil
+}
+
+// ansibleReader returns a reader of Ansible YAML data, which Ansible reads
+// as JSON when it is JSON, decrypting inline !vault values.
+func (l *loader) ansibleReader(file string, data []byte) *yamlReader {
+	r := newAnsibleReader(file, data)
+	r.decrypt = l.opts.Decrypt
+	return r
+}
+
 // loadVarsFile applies one group_vars or host_vars file.
 func (l *loader) loadVarsFile(dir int, kind, entity, path string) error {
 	var group *groupDef
@@ -512,15 +548,14 @@ func (l *loader) loadVarsFile(dir int, kind, entity, path string) error {
 	if err != nil {
 		return &Error{Pos: Pos{File: path}, Msg: "cannot read variables: " + unwrapPathError(err)}
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(data), vaultHeader) {
-		return errorf(Pos{File: path}, "the file is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("decrypt it, or move the secrets it holds out of %s", kind)
+	if data, err = l.decryptFile(path, data); err != nil {
+		return err
 	}
 	root, err := parseYAML(path, data)
 	if err != nil || root == nil {
 		return err
 	}
-	r := newAnsibleReader(path, data)
+	r := l.ansibleReader(path, data)
 	ps, err := r.pairs(root, words("a variables file"))
 	if err != nil {
 		return err

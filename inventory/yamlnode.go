@@ -73,6 +73,9 @@ type yamlReader struct {
 	// json says the document is JSON, which Ansible reads as JSON (numbers
 	// such as 1e3 included), not with YAML 1.1's scalars.
 	json bool
+	// decrypt decrypts inline !vault values (LoadOptions.Decrypt); nil: they
+	// are an error.
+	decrypt func([]byte) ([]byte, error)
 	// budget is how many more nodes may be visited; aliases can make a small
 	// document expand enormously ("billion laughs"), this stops it.
 	budget int
@@ -298,8 +301,7 @@ func (r *yamlReader) value(n *yaml.Node) (any, error) {
 func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 	tag := n.ShortTag()
 	if r.ansible && n.Tag == "!vault" {
-		return nil, errorf(r.pos(n), "value is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("provide the secret another way, e.g. password_env in a remotectl inventory")
+		return r.vault(n)
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		return n.Value, nil // application tags such as Ansible's !unsafe mark strings
@@ -336,6 +338,20 @@ func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 	return v, nil
+}
+
+// vault decrypts an inline !vault value into a string.
+func (r *yamlReader) vault(n *yaml.Node) (any, error) {
+	if r.decrypt == nil {
+		return nil, errorf(r.pos(n), "value is encrypted with Ansible Vault and no vault password was given").
+			withHint(vaultHint)
+	}
+	plain, err := r.decrypt([]byte(strings.TrimSpace(n.Value)))
+	if err != nil {
+		return nil, errorf(r.pos(n), "cannot decrypt this Ansible Vault value: %v", err).
+			withHint("check the vault password (--vault-password-file, --vault-id)")
+	}
+	return string(plain), nil
 }
 
 // plainInt reads the integers most documents hold ("42", "-7") as
