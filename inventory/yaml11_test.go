@@ -1,7 +1,9 @@
 package inventory
 
 import (
+	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -50,4 +52,32 @@ func TestJSONVarsFilesReadAsJSON(t *testing.T) {
 	writeFile(t, dir, "host_vars/web1.yml", "m: 1e3\nb: yes\n", 0o644)
 	web1 := mustHost(t, loadPaths(t, hosts), "web1")
 	equal(t, "vars", web1.Vars, map[string]any{"n": 1000.0, "s": "yes", "m": "1e3", "b": true})
+}
+
+// TestNonFiniteValues: .inf and .nan show as YAML spells them in the text
+// view; JSON cannot hold them (ansible-inventory writes Infinity and NaN,
+// which are not JSON), so the JSON view refuses, naming the variable.
+func TestNonFiniteValues(t *testing.T) {
+	inv := parse(t, "inv.yml", "all:\n  hosts:\n    h1:\n      big: .inf\n      nested: {a: [1, -.inf]}\n      odd: .nan\n      fine: 1.5\n")
+	v := mustHost(t, inv, "h1").View(true, func(string) string { return "" })
+	var text strings.Builder
+	if err := v.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"big:     .inf", `nested:  {"a":[1,-.inf]}`, "odd:     .nan", "fine:    1.5"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text view lacks %q:\n%s", want, text.String())
+		}
+	}
+	_, err := json.Marshal(v)
+	want := "host h1: variable big holds .inf, which JSON cannot represent (see it with remotectl inventory show h1, without -o json)"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("JSON: got %v, want %q", err, want)
+	}
+	delete(v.Vars, "big")
+	delete(v.Vars, "nested")
+	delete(v.Vars, "odd")
+	if _, err := json.Marshal(v); err != nil {
+		t.Fatalf("JSON of finite values: %v", err)
+	}
 }
