@@ -127,12 +127,20 @@ func FuzzParsePattern(f *testing.F) {
 		if len(hosts) == 0 {
 			t.Fatal("Select returned no hosts and no error")
 		}
-		seen := map[*Host]bool{}
+		last := -1
 		for _, h := range hosts {
-			if seen[h] {
-				t.Fatalf("host repeated: %v", hostNames(hosts))
+			i := len(inv.Hosts()) // the implicit localhost sorts last
+			if !h.Implicit {
+				i = int(inv.hostIdx[h.Name])
 			}
-			seen[h] = true
+			if i <= last {
+				t.Fatalf("hosts out of definition order or repeated: %v", hostNames(hosts))
+			}
+			last = i
+		}
+		ordered, err := inv.SelectOrdered(pattern, limit)
+		if err != nil || len(ordered) != len(hosts) {
+			t.Fatalf("SelectOrdered: %v, %v; Select: %v", hostNames(ordered), err, hostNames(hosts))
 		}
 	})
 }

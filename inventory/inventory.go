@@ -173,6 +173,12 @@ type LoadOptions struct {
 	// --vault-password-file / --vault-id. Nil: vault data is an error naming
 	// the file and those options.
 	Decrypt func(vaulttext []byte) ([]byte, error)
+	// PlaybookDir, when set, is the directory of the playbook: its
+	// group_vars/ and host_vars/ apply too, as Ansible's "playbook
+	// group_vars": group_vars/all after the inventories' group_vars/all,
+	// other groups after the inventories' group_vars of every group, host_vars
+	// last (ansible-inventory --playbook-dir).
+	PlaybookDir string
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.

@@ -39,9 +39,14 @@ func LoadContext(ctx context.Context, paths []string, opts LoadOptions) (*Invent
 		if err != nil {
 			return nil, err
 		}
-		if dir != "" && !containsString(varDirs, dir) {
-			varDirs = append(varDirs, dir)
+		if dir != "" {
+			varDirs = append(varDirs, dir) // twice if given twice, as Ansible
 		}
+	}
+	if opts.PlaybookDir != "" {
+		// After the inventories' directories: the layering of their
+		// variables then follows Ansible's precedence.
+		varDirs = append(varDirs, opts.PlaybookDir)
 	}
 	for i, dir := range varDirs {
 		if err := l.loadVarsDirs(i, dir); err != nil {

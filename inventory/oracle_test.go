@@ -23,6 +23,9 @@ type oracleCase struct {
 	dir      string
 	sources  []string
 	patterns []string
+	// playbookDir is the directory of a playbook whose group_vars/ and
+	// host_vars/ apply too (ansible-inventory --playbook-dir).
+	playbookDir string
 }
 
 var oracleCases = []oracleCase{
@@ -38,6 +41,7 @@ var oracleCases = []oracleCase{
 	{dir: "priority", sources: []string{"hosts"}, patterns: []string{"all"}},
 	{dir: "multisource", sources: []string{"one/hosts", "two/hosts.yml"},
 		patterns: []string{"all", "web", "web[1]", "db:web"}},
+	{dir: "playbookdir", sources: []string{"inventory/hosts"}, playbookDir: "play"},
 }
 
 func TestAnsibleOracle(t *testing.T) {
@@ -58,8 +62,15 @@ func TestAnsibleOracle(t *testing.T) {
 			for _, s := range c.sources {
 				sources = append(sources, filepath.Join(base, s))
 			}
-			want := ansibleInventory(t, sources)
-			got := loadPaths(t, sources...)
+			var playbookDir string
+			if c.playbookDir != "" {
+				playbookDir = filepath.Join(base, c.playbookDir)
+			}
+			want := ansibleInventory(t, sources, playbookDir)
+			got, err := Load(sources, LoadOptions{Transports: testTransports(), PlaybookDir: playbookDir})
+			if err != nil {
+				t.Fatal(err)
+			}
 			compareStructure(t, got, want)
 			compareHostVars(t, got, want)
 			comparePatterns(t, got, sources, c.patterns)
@@ -109,9 +120,12 @@ type oracleGroup struct {
 }
 
 // ansibleInventory runs ansible-inventory --list on sources.
-func ansibleInventory(t *testing.T, sources []string) oracleInventory {
+func ansibleInventory(t *testing.T, sources []string, playbookDir string) oracleInventory {
 	t.Helper()
 	args := []string{"--list"}
+	if playbookDir != "" {
+		args = append(args, "--playbook-dir", playbookDir)
+	}
 	for _, s := range sources {
 		args = append(args, "-i", s)
 	}
@@ -394,7 +408,7 @@ func comparePatterns(t *testing.T, got *Inventory, sources, patterns []string) {
 		t.Fatalf("list_hosts output: %v\n%s", err, out)
 	}
 	for _, p := range patterns {
-		hosts, err := got.Select(p, "")
+		hosts, err := got.SelectOrdered(p, "")
 		var names []string
 		if list, ok := want[p].([]any); ok {
 			for _, n := range list {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math/bits"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,9 +93,9 @@ func splitTerms(s, seps string) []string {
 }
 
 // Select returns the hosts matching pattern, intersected with the hosts
-// matching limit when limit is not empty, without duplicates, in the order
-// Ansible gives them (ansible --list-hosts, and the order a play runs
-// in). An empty pattern means "all".
+// matching limit when limit is not empty, in definition order and without
+// duplicates (SelectOrdered gives Ansible's order). An empty pattern means
+// "all".
 //
 // Patterns follow Ansible's: "all" or "*"; a group or host name; shell
 // globs with classes ("web*", "db?.example.com", "db-[a-c]", "[!x]*");
@@ -119,6 +120,25 @@ func splitTerms(s, seps string) []string {
 // matching nothing, or an empty result, is an error wrapping ErrNoMatch. An
 // inventory without hosts selects nothing: an error wrapping ErrNoHosts.
 func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
+	hosts, err := inv.SelectOrdered(pattern, limit)
+	if err != nil {
+		return nil, err
+	}
+	index := func(h *Host) int {
+		if h.Implicit {
+			return len(inv.hosts)
+		}
+		return int(inv.hostIdx[h.Name])
+	}
+	slices.SortFunc(hosts, func(a, b *Host) int { return index(a) - index(b) })
+	return hosts, nil
+}
+
+// SelectOrdered is Select with the hosts in the order Ansible gives them
+// (ansible --list-hosts, and the order a play runs its hosts in): terms in
+// the order written, a group's own hosts before its children's (level by
+// level), "all" as the group of every group.
+func (inv *Inventory) SelectOrdered(pattern, limit string) ([]*Host, error) {
 	if err := inv.CheckHosts(); err != nil {
 		return nil, err
 	}

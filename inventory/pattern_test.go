@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,13 +103,31 @@ func TestSelect(t *testing.T) {
 		{"web", " ", []string{"web01", "web02", "web03", "web04"}},
 	}
 	for _, tc := range tests {
-		got, err := inv.Select(tc.pattern, tc.limit)
+		got, err := inv.SelectOrdered(tc.pattern, tc.limit)
+		if err != nil {
+			t.Errorf("SelectOrdered(%q, %q): %v", tc.pattern, tc.limit, err)
+			continue
+		}
+		equal(t, "SelectOrdered("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
+		got, err = inv.Select(tc.pattern, tc.limit)
 		if err != nil {
 			t.Errorf("Select(%q, %q): %v", tc.pattern, tc.limit, err)
 			continue
 		}
-		equal(t, "Select("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
+		equal(t, "Select("+tc.pattern+", "+tc.limit+") in definition order", short(got), inDefinitionOrder(tc.want))
 	}
+}
+
+// inDefinitionOrder sorts short names of patternInventory as defined.
+func inDefinitionOrder(names []string) []string {
+	order := []string{"web01", "web02", "web03", "web04", "db1", "db2", "db3", "lb"}
+	var out []string
+	for _, n := range order {
+		if slices.Contains(names, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func TestSelectErrors(t *testing.T) {
