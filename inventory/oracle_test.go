@@ -41,6 +41,9 @@ var oracleCases = []oracleCase{
 	{dir: "priority", sources: []string{"hosts"}, patterns: []string{"all"}},
 	{dir: "multisource", sources: []string{"one/hosts", "two/hosts.yml"},
 		patterns: []string{"all", "web", "web[1]", "db:web"}},
+	{dir: "nested", sources: []string{"inv.yml"},
+		patterns: []string{"all", "europe", "europe[0]", "europe[-1]", "europe[2:3]", "europe:&db", "europe:!berlin", "db,europe",
+			"berlin*", "*1", "~(p|b)[0-9]", "europe[1:]:!p1"}},
 	{dir: "playbookdir", sources: []string{"inventory/hosts"}, playbookDir: "play"},
 }
 
