@@ -76,6 +76,7 @@ func TestAnsibleOracle(t *testing.T) {
 			}
 			compareStructure(t, got, want)
 			compareHostVars(t, got, want)
+			compareHostQuery(t, got, sources, playbookDir)
 			comparePatterns(t, got, sources, c.patterns)
 		})
 	}
@@ -353,6 +354,35 @@ func compareHostVars(t *testing.T, got *Inventory, want oracleInventory) {
 				t.Errorf("host %s: var %s = %s (%s), ansible: %s", name, k, canon(g), h.VarOrigin(k), canon(w))
 			}
 		}
+	}
+}
+
+// compareHostQuery compares the variables of the last host with
+// ansible-inventory --host NAME.
+func compareHostQuery(t *testing.T, got *Inventory, sources []string, playbookDir string) {
+	t.Helper()
+	hosts := got.Hosts()
+	if len(hosts) == 0 {
+		return
+	}
+	h := hosts[len(hosts)-1]
+	args := []string{"--host", h.Name}
+	for _, s := range sources {
+		args = append(args, "-i", s)
+	}
+	if playbookDir != "" {
+		args = append(args, "--playbook-dir", playbookDir)
+	}
+	want, err := decodeOracle(pythonJSON(runOracle(t, "ansible-inventory", args...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gv := h.Vars
+	if gv == nil {
+		gv = map[string]any{}
+	}
+	if canon(gv) != canon(want) {
+		t.Errorf("host %s: vars %s, ansible-inventory --host: %s", h.Name, canon(gv), canon(want))
 	}
 }
 
