@@ -44,6 +44,7 @@ var oracleCases = []oracleCase{
 	{dir: "nested", sources: []string{"inv.yml"},
 		patterns: []string{"all", "europe", "europe[0]", "europe[-1]", "europe[2:3]", "europe:&db", "europe:!berlin", "db,europe",
 			"berlin*", "*1", "~(p|b)[0-9]", "europe[1:]:!p1"}},
+	{dir: "iniedge", sources: []string{"hosts"}, patterns: []string{"all", "web-servers", "web-*[1]", "other:&web-servers", "h2:2222", "h2"}},
 	{dir: "playbookdir", sources: []string{"inventory/hosts"}, playbookDir: "play"},
 }
 
