@@ -120,18 +120,12 @@ func splitTerms(s, seps string) []string {
 // matching nothing, or an empty result, is an error wrapping ErrNoMatch. An
 // inventory without hosts selects nothing: an error wrapping ErrNoHosts.
 func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
-	hosts, err := inv.SelectOrdered(pattern, limit)
+	hosts, err := inv.selectIndexes(pattern, limit)
 	if err != nil {
 		return nil, err
 	}
-	index := func(h *Host) int {
-		if h.Implicit {
-			return len(inv.hosts)
-		}
-		return int(inv.hostIdx[h.Name])
-	}
-	slices.SortFunc(hosts, func(a, b *Host) int { return index(a) - index(b) })
-	return hosts, nil
+	slices.Sort(hosts) // the implicit localhost, index len(inv.hosts), last
+	return inv.hostsAt(hosts), nil
 }
 
 // SelectOrdered is Select with the hosts in the order Ansible gives them
@@ -139,6 +133,16 @@ func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
 // the order written, a group's own hosts before its children's (level by
 // level), "all" as the group of every group.
 func (inv *Inventory) SelectOrdered(pattern, limit string) ([]*Host, error) {
+	hosts, err := inv.selectIndexes(pattern, limit)
+	if err != nil {
+		return nil, err
+	}
+	return inv.hostsAt(hosts), nil
+}
+
+// selectIndexes returns the indexes of the hosts Select selects, in
+// Ansible's order.
+func (inv *Inventory) selectIndexes(pattern, limit string) ([]int, error) {
 	if err := inv.CheckHosts(); err != nil {
 		return nil, err
 	}
@@ -159,15 +163,21 @@ func (inv *Inventory) SelectOrdered(pattern, limit string) ([]*Host, error) {
 		}
 		return nil, selectErrorf(ErrNoMatch, "pattern %q matches no host", pattern)
 	}
-	out := make([]*Host, len(hosts))
-	for i, hi := range hosts {
+	return hosts, nil
+}
+
+// hostsAt returns the hosts at indexes (len(inv.hosts) is the implicit
+// localhost).
+func (inv *Inventory) hostsAt(indexes []int) []*Host {
+	out := make([]*Host, len(indexes))
+	for i, hi := range indexes {
 		if hi < len(inv.hosts) {
 			out[i] = inv.hosts[hi]
 		} else {
 			out[i] = inv.implicit
 		}
 	}
-	return out, nil
+	return out
 }
 
 // CheckHosts returns an error wrapping ErrNoHosts, naming the inventories,
