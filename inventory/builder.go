@@ -200,6 +200,10 @@ func (b *builder) beginSource(path string, f Format) {
 	b.sources = append(b.sources, Source{Path: path, Format: f})
 }
 
+// defaultGroupPriority is the ansible_group_priority of a group that sets
+// none, as in Ansible: a group setting 0 sorts before the others.
+const defaultGroupPriority = 1
+
 // group returns the group called name, creating it (mentioned at pos) if needed.
 func (b *builder) group(name string, pos Pos) *groupDef {
 	if i, ok := b.groupIdx[name]; ok {
@@ -209,7 +213,7 @@ func (b *builder) group(name string, pos Pos) *groupDef {
 		}
 		return g
 	}
-	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name}}
+	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name}, priority: defaultGroupPriority}
 	b.groupIdx[name] = int32(len(b.groups))
 	b.groups = append(b.groups, g)
 	return g
