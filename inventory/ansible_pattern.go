@@ -24,10 +24,13 @@ var (
 	addrBracketedPort = regexp.MustCompile(`^\[(.+)\]:([0-9]+)$`)
 	addrHostPort      = regexp.MustCompile(`^((?:[^:\[\]]|\[[^\]]*\])*):([0-9]+)$`)
 	addrIPv4          = regexp.MustCompile(`(?i)^(?:` + addrIPv4Part + `\.){3}` + addrIPv4Part + `$`)
-	addrIPv6          = regexp.MustCompile(`(?i)^(?:` + strings.NewReplacer("{0}", addrIPv6Part).Replace(
+	// Ansible's expression is "^alt1|...|altN$" without a group: only the
+	// last alternative is anchored at the end, so with re.match the others
+	// match a prefix ("fe80::1%eth0" is an address). Kept as it is.
+	addrIPv6 = regexp.MustCompile(`(?i)^(?:` + strings.NewReplacer("{0}", addrIPv6Part).Replace(
 		`(?:{0}:){7}{0}|(?:{0}:){1,6}:|(?:{0}:)(?::{0}){1,6}|(?:{0}:){2}(?::{0}){1,5}|(?:{0}:){3}(?::{0}){1,4}|`+
 			`(?:{0}:){4}(?::{0}){1,3}|(?:{0}:){5}(?::{0}){1,2}|(?:{0}:){6}(?::{0})|:(?::{0}){1,6}|{0}?::|`+
-			`(?:0:){6}(?:{0}\.){3}{0}|::(?:ffff:)?(?:{0}\.){3}{0}|(?:0:){5}ffff:(?:{0}\.){3}{0}`) + `)$`)
+			`(?:0:){6}(?:{0}\.){3}{0}|::(?:ffff:)?(?:{0}\.){3}{0}|(?:0:){5}ffff:(?:{0}\.){3}{0}$`) + `)`)
 	addrHostname = regexp.MustCompile(`(?i)^` + addrLabel + `(?:\.` + addrLabel + `)*$`)
 )
 

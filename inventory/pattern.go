@@ -325,7 +325,13 @@ func (inv *Inventory) match(text string) ([]int, error) {
 		return hosts, nil // an empty group is no error here
 	}
 	if strings.ContainsAny(text, "[]") && !strings.HasPrefix(text, "[") {
-		return inv.matchRange(text) // remotectl's node ranges
+		hosts, err := inv.matchRange(text) // remotectl's node ranges
+		var se *selectError
+		if err != nil && !errors.As(err, &se) && isGlob(text) {
+			// Not a range either: it is a glob that matches nothing.
+			return nil, selectErrorf(ErrNoMatch, "pattern %s matches no host or group (nor is it a node range: %v)", text, err)
+		}
+		return hosts, err
 	}
 	if strings.ContainsAny(expr, "*?[") {
 		return nil, selectErrorf(ErrNoMatch, "pattern %s matches no host or group", text)

@@ -233,6 +233,7 @@ func TestParsePattern(t *testing.T) {
 		{"2001:db8::10", []term{{opUnion, "2001:db8::10"}}}, // one address
 		{"web[01:03]", []term{{opUnion, "web[01:03]"}}},
 		{"host:22", []term{{opUnion, "host:22"}}},
+		{"fe80::1%eth0:x", []term{{opUnion, "fe80::1%eth0:x"}}}, // Ansible's IPv6 expression matches a prefix
 		{"a:&b:!c", []term{{opUnion, "a"}, {opIntersect, "b"}, {opExclude, "c"}}},
 		{"[2001:db8::1]:22:x", []term{{opUnion, "[2001:db8::1]"}, {opUnion, "22"}, {opUnion, "x"}}},
 		{" ! a , & b ", []term{{opExclude, "a"}, {opIntersect, "b"}}},
