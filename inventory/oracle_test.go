@@ -47,6 +47,8 @@ var oracleCases = []oracleCase{
 		patterns: []string{"all", "europe", "europe[0]", "europe[-1]", "europe[2:3]", "europe:&db", "europe:!berlin", "db,europe",
 			"berlin*", "*1", "~(p|b)[0-9]", "europe[1:]:!p1"}},
 	{dir: "iniedge", sources: []string{"hosts"}, patterns: []string{"all", "web-servers", "web-*[1]", "other:&web-servers", "h2:2222", "h2"}},
+	{dir: "yamlinv", sources: []string{"hosts.yaml"},
+		patterns: []string{"all", "web", "prod", "prod[-1]", "www[a:c]", "web[1:]", "bastion", "2001:db8::1", "~www[a-c]"}},
 	{dir: "playbookdir", sources: []string{"inventory/hosts"}, playbookDir: "play"},
 }
 
