@@ -425,3 +425,32 @@ func TestBrokenYAMLWithoutExtensionReportsYAML(t *testing.T) {
 		t.Fatalf("got %q, want the YAML error", msg)
 	}
 }
+
+func TestImplicitLocalhostOfAnInventory(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "[web]\nw1\n[all:vars]\nansible_user=deploy\nx=1\n", 0o644)
+	writeFile(t, dir, "group_vars/all.yml", "y: 2\n", 0o644)
+	writeFile(t, dir, "group_vars/web.yml", "z: 3\n", 0o644)
+	inv, err := Load([]string{hosts}, LoadOptions{Transports: testTransports(), ImplicitLocalhost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := mustHost(t, inv, "127.0.0.1")
+	// As ansible-inventory --host localhost shows it (but
+	// ansible_python_interpreter: remotectl runs no Python).
+	equal(t, "vars", local.Vars, map[string]any{"ansible_connection": "local", "ansible_user": "deploy", "x": 1, "y": 2})
+	equal(t, "transport", []any{local.Transport, local.User, local.Implicit}, []any{remote.KindLocal, "", true})
+	got, err := inv.SelectOrdered("localhost,::1,web", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "one implicit host, by any of its names", hostNames(got), []string{"localhost", "w1"})
+	if got, err := inv.Select("all", ""); err != nil || len(got) != 1 {
+		t.Errorf("all: %v, %v; want w1 alone", hostNames(got), err)
+	}
+
+	inv = loadPaths(t, hosts) // without the option: only the hosts it defines
+	if _, err := inv.Select("localhost", ""); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("localhost without ImplicitLocalhost: %v", err)
+	}
+}

@@ -174,6 +174,8 @@ type builder struct {
 	childRefs []childRef
 	// settings are the connection settings inventories may write.
 	settings *settingTable
+	// implicitLocal is LoadOptions.ImplicitLocalhost.
+	implicitLocal bool
 }
 
 // newBuilder returns a builder holding the groups every inventory has.
@@ -185,6 +187,8 @@ func newBuilder(opts LoadOptions) *builder {
 		edges:    make(map[[2]int32]bool),
 		defaults: &layer{label: "defaults"},
 		settings: newSettingTable(opts.Transports),
+
+		implicitLocal: opts.ImplicitLocalhost,
 	}
 	if b.maxHosts <= 0 {
 		b.maxHosts = nodeset.DefaultMax
@@ -690,7 +694,9 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		inv.members[gi] = g.hosts
 		inv.children[gi] = g.children
 	}
-	if len(given) == 0 {
+	_, defined := b.hostIdx[implicitLocalhost]
+	switch {
+	case len(given) == 0:
 		// No inventory at all: the controller is the one host there is. An
 		// inventory, even one without hosts, never falls back to it.
 		local := &Host{}
@@ -699,9 +705,28 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
 		local.Transport = remote.KindLocal
 		local.Implicit = true
-		inv.implicit = local
+		inv.implicit, inv.implicitInAll = local, true
+	case b.implicitLocal && !defined:
+		inv.implicit = b.namedLocalhost(&r.target)
 	}
 	return inv, nil
+}
+
+// namedLocalhost returns Ansible's implicit localhost of an inventory that
+// does not define it: the controller (transport local), with the variables
+// of group "all" (inventory and group_vars/all) and ansible_connection=local,
+// as ansible-inventory --host localhost shows them, in no group.
+func (b *builder) namedLocalhost(scratch *remote.Target) *Host {
+	local := &Host{}
+	m := newMembership(b.settings, b.defaults, b.groups, []int32{0}, nil)
+	own := &layer{label: hostLabel}
+	own.setVar("ansible_connection", "local", Pos{})
+	resolveHost(local, implicitLocalhost, m, own, scratch)
+	local.Address, local.Port, local.User = "", 0, ""
+	local.Conn.SSH, local.Conn.WinRM = remote.SSHSettings{}, remote.WinRMSettings{}
+	local.Transport = remote.KindLocal
+	local.Implicit = true
+	return local
 }
 
 // resolveHost fills in host: its own layer merged over what its membership

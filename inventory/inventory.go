@@ -34,7 +34,9 @@ type Host struct {
 	// included, sorted by name. The slice is shared between hosts.
 	Groups   []string
 	Pos      Pos  // where the host was first defined (or first mentioned)
-	Implicit bool // the implicit localhost, which exists only when no inventory is given
+	// Implicit marks the implicit localhost: it exists when no inventory is
+	// given, or with LoadOptions.ImplicitLocalhost.
+	Implicit bool
 
 	varSources varSources
 }
@@ -179,6 +181,13 @@ type LoadOptions struct {
 	// other groups after the inventories' group_vars of every group, host_vars
 	// last (ansible-inventory --playbook-dir).
 	PlaybookDir string
+	// ImplicitLocalhost gives an inventory that does not define localhost
+	// Ansible's implicit one: the names localhost, 127.0.0.1 and ::1 in a
+	// pattern select the controller (transport local, the variables of
+	// group "all" and ansible_connection=local), which is in no group and
+	// not in "all". For ansible-playbook's "hosts: localhost". Without it,
+	// an inventory has only the hosts it defines.
+	ImplicitLocalhost bool
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.
@@ -197,10 +206,20 @@ type Inventory struct {
 	children [][]int32
 	sources  []Source
 	given    []string // the inventories as named to Load or Parse
-	implicit *Host    // the implicit localhost; nil when an inventory is given
-	maxHosts int
+	// implicit is the implicit localhost: with no inventory, or with
+	// LoadOptions.ImplicitLocalhost and an inventory not defining it; nil
+	// otherwise. implicitInAll says "all" selects it (no inventory).
+	implicit      *Host
+	implicitInAll bool
+	maxHosts      int
 	// readFile reads "@file" patterns; os.ReadFile except in tests.
 	readFile func(string) ([]byte, error)
+}
+
+// isLocalhostName reports whether name is one of Ansible's names of the
+// controller (C.LOCALHOST).
+func isLocalhostName(name string) bool {
+	return name == implicitLocalhost || name == "127.0.0.1" || name == "::1"
 }
 
 // Hosts returns every host in definition order. The implicit localhost is not
@@ -213,7 +232,7 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	if i, ok := inv.hostIdx[name]; ok {
 		return inv.hosts[i], true
 	}
-	if name == implicitLocalhost && inv.implicit != nil {
+	if isLocalhostName(name) && inv.implicit != nil {
 		return inv.implicit, true
 	}
 	return nil, false

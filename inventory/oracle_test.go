@@ -26,11 +26,16 @@ type oracleCase struct {
 	// playbookDir is the directory of a playbook whose group_vars/ and
 	// host_vars/ apply too (ansible-inventory --playbook-dir).
 	playbookDir string
+	// implicitLocalhost loads with LoadOptions.ImplicitLocalhost, as a
+	// play does: then localhost exists as in Ansible.
+	implicitLocalhost bool
 }
 
 var oracleCases = []oracleCase{
 	{dir: "groupvars", sources: []string{"hosts"},
-		patterns: []string{"all", "web", "prod", "prod[0]", "prod[-1]", "prod[1:]", "web:&prod", "prod:!db"}},
+		patterns: []string{"all", "web", "prod", "prod[0]", "prod[-1]", "prod[1:]", "web:&prod", "prod:!db",
+			"localhost", "localhost,127.0.0.1,web", "all:&localhost", "local*", "::1", "web:localhost:!w1"},
+		implicitLocalhost: true},
 	{dir: "ec2dir", sources: []string{"inventory"},
 		patterns: []string{"all", "tag_web", "*", "aws*", "~^i-0[0-9]+", "static:tag_web", "tag_web[0]"}},
 	{dir: "yaml11", sources: []string{"inv.yml"}, patterns: []string{"all"}},
@@ -75,7 +80,8 @@ func TestAnsibleOracle(t *testing.T) {
 				playbookDir = filepath.Join(base, c.playbookDir)
 			}
 			want := ansibleInventory(t, sources, playbookDir)
-			got, err := Load(sources, LoadOptions{Transports: testTransports(), PlaybookDir: playbookDir})
+			got, err := Load(sources, LoadOptions{Transports: testTransports(), PlaybookDir: playbookDir,
+				ImplicitLocalhost: c.implicitLocalhost})
 			if err != nil {
 				t.Fatal(err)
 			}

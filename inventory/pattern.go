@@ -376,7 +376,8 @@ func (inv *Inventory) enumerate(expr string) (out []int, found bool, err error) 
 			}
 		}
 	}
-	if len(out) == 0 && inv.implicit != nil && (expr == implicitLocalhost || expr == GroupAll || expr == "*") {
+	if len(out) == 0 && inv.implicit != nil &&
+		(isLocalhostName(expr) || (inv.implicitInAll && (expr == GroupAll || expr == "*"))) {
 		// No inventory at all: "all" is the implicit localhost, so
 		// `remotectl exec -- CMD` just works on a fresh machine.
 		out = []int{len(inv.hosts)}
