@@ -32,8 +32,8 @@ type Host struct {
 	Vars map[string]any
 	// Groups are all the groups the host belongs to, ancestors and "all"
 	// included, sorted by name. The slice is shared between hosts.
-	Groups   []string
-	Pos      Pos  // where the host was first defined (or first mentioned)
+	Groups []string
+	Pos    Pos // where the host was first defined (or first mentioned)
 	// Implicit marks the implicit localhost: it exists when no inventory is
 	// given, or with LoadOptions.ImplicitLocalhost.
 	Implicit bool
