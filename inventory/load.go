@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"go.yaml.in/yaml/v3"
 
@@ -427,11 +428,12 @@ func (l *loader) loadVarsDirs(index int, dir string) error {
 	return nil
 }
 
-// listNames returns the names in a directory; none if it does not exist.
+// listNames returns the names in a directory; none if it does not exist
+// or is not a directory.
 func listNames(dir string) (map[string]bool, error) {
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil // as Ansible, which skips a group_vars that is a file
 	}
 	if err != nil {
 		return nil, &Error{Pos: Pos{File: dir}, Msg: "cannot read variables directory: " + unwrapPathError(err)}
