@@ -148,6 +148,13 @@ func TestGroupVarsNextToAFile(t *testing.T) {
 	equal(t, "host_vars override (no conflict)", web1.Port, 2222)
 }
 
+func TestHostVarsWithoutGroupVars(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "[web]\nweb1 a=1\n", 0o644)
+	writeFile(t, dir, "host_vars/web1", "a: 2\n", 0o644)
+	equal(t, "vars", mustHost(t, loadPaths(t, hosts), "web1").Vars, map[string]any{"a": 2})
+}
+
 func TestGroupVarsThatIsAFileIsSkipped(t *testing.T) {
 	dir := t.TempDir()
 	hosts := writeFile(t, dir, "hosts", "[web]\nweb1 a=1\n", 0o644)

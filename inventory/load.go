@@ -393,8 +393,11 @@ func (l *loader) loadVarsDirs(index int, dir string) error {
 	for _, kind := range []string{"group_vars", "host_vars"} {
 		sub := filepath.Join(dir, kind)
 		present, err := listNames(sub)
-		if err != nil || len(present) == 0 {
+		if err != nil {
 			return err
+		}
+		if len(present) == 0 {
+			continue
 		}
 		var names []string
 		if kind == "group_vars" {
