@@ -454,7 +454,7 @@ func TestImplicitLocalhostOfAnInventory(t *testing.T) {
 	// ansible_python_interpreter: remotectl runs no Python).
 	equal(t, "vars", local.Vars, map[string]any{"ansible_connection": "local", "ansible_user": "deploy", "x": 1, "y": 2})
 	equal(t, "transport", []any{local.Transport, local.User, local.Implicit}, []any{remote.KindLocal, "", true})
-	got, err := inv.SelectOrdered("localhost,::1,web", "")
+	got, err := inv.SelectAnsible("localhost,::1,web", "")
 	if err != nil {
 		t.Fatal(err)
 	}

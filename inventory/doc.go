@@ -191,5 +191,5 @@
 //
 // # Host patterns
 //
-// See Inventory.Select and Inventory.SelectOrdered.
+// See Inventory.Select and Inventory.SelectAnsible.
 package inventory

@@ -40,7 +40,7 @@ var oracleCases = []oracleCase{
 		patterns: []string{"all", "tag_web", "*", "aws*", "~^i-0[0-9]+", "static:tag_web", "tag_web[0]"}},
 	{dir: "yaml11", sources: []string{"inv.yml"}, patterns: []string{"all"}},
 	{dir: "ini", sources: []string{"hosts.ini"},
-		patterns: []string{"all", "web", "web[0]", "web[1:3]", "web[-1]", "letters", "stride", "db-[a-c]", "db-?",
+		patterns: []string{"all", "web", "web[0]", "web[1:3]", "web0[1-3]", "web[01:03]", "node[01:06]", "web[-1]", "letters", "stride", "db-[a-c]", "db-?",
 			"~web0[12]", "web:db", "web,db", "web:&odd", "web:!odd", "!web", "&web", "2001:db8::10",
 			"[2001:db8::10]", "2001:db8::10,web01", "web01:web02", "all:!web*", "web*[0]", "web*[2:3]", "letters[2:]",
 			"all,!web", " web , &odd ", "web:!web[0]", "*[0]", "*[-1]", "~.*[-1]", "!all", "web[0:0]", "web[1:0]", "web[10]",
@@ -452,7 +452,7 @@ func comparePatterns(t *testing.T, got *Inventory, sources, patterns []string) {
 		t.Fatalf("list_hosts output: %v\n%s", err, out)
 	}
 	for _, p := range patterns {
-		hosts, err := got.SelectOrdered(p, "")
+		hosts, err := got.SelectAnsible(p, "")
 		var names []string
 		if list, ok := want[p].([]any); ok {
 			for _, n := range list {

@@ -94,7 +94,7 @@ func splitTerms(s, seps string) []string {
 
 // Select returns the hosts matching pattern, intersected with the hosts
 // matching limit when limit is not empty, in definition order and without
-// duplicates (SelectOrdered gives Ansible's order). An empty pattern means
+// duplicates (SelectAnsible selects as Ansible does, in its order). An empty pattern means
 // "all".
 //
 // Patterns follow Ansible's: "all" or "*"; a group or host name; shell
@@ -120,7 +120,7 @@ func splitTerms(s, seps string) []string {
 // matching nothing, or an empty result, is an error wrapping ErrNoMatch. An
 // inventory without hosts selects nothing: an error wrapping ErrNoHosts.
 func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
-	hosts, err := inv.selectIndexes(pattern, limit)
+	hosts, err := inv.selectIndexes(pattern, limit, false)
 	if err != nil {
 		return nil, err
 	}
@@ -128,12 +128,15 @@ func (inv *Inventory) Select(pattern, limit string) ([]*Host, error) {
 	return inv.hostsAt(hosts), nil
 }
 
-// SelectOrdered is Select with the hosts in the order Ansible gives them
-// (ansible --list-hosts, and the order a play runs its hosts in): terms in
-// the order written, a group's own hosts before its children's (level by
-// level), "all" as the group of every group.
-func (inv *Inventory) SelectOrdered(pattern, limit string) ([]*Host, error) {
-	hosts, err := inv.selectIndexes(pattern, limit)
+// SelectAnsible selects hosts exactly as Ansible does, for plays: in
+// Ansible's order (ansible --list-hosts, the order a play runs its hosts
+// in: terms in the order written, a group's own hosts before its
+// children's, level by level), and without remotectl's additions: a node
+// range ("web0[1-3]") that Ansible reads as a subscript of a name matching
+// nothing matches nothing, and with no inventory "all" does not hold the
+// implicit localhost. Errors are Select's.
+func (inv *Inventory) SelectAnsible(pattern, limit string) ([]*Host, error) {
+	hosts, err := inv.selectIndexes(pattern, limit, true)
 	if err != nil {
 		return nil, err
 	}
@@ -141,17 +144,17 @@ func (inv *Inventory) SelectOrdered(pattern, limit string) ([]*Host, error) {
 }
 
 // selectIndexes returns the indexes of the hosts Select selects, in
-// Ansible's order.
-func (inv *Inventory) selectIndexes(pattern, limit string) ([]int, error) {
+// Ansible's order; strict leaves out what Ansible does not do.
+func (inv *Inventory) selectIndexes(pattern, limit string, strict bool) ([]int, error) {
 	if err := inv.CheckHosts(); err != nil {
 		return nil, err
 	}
-	hosts, err := inv.evaluate(pattern)
+	hosts, err := inv.evaluate(pattern, strict)
 	if err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(limit) != "" {
-		limited, err := inv.evaluate(limit)
+		limited, err := inv.evaluate(limit, strict)
 		if err != nil {
 			return nil, fmt.Errorf("limit: %w", err)
 		}
@@ -215,7 +218,7 @@ func keepOnly(list []int, s bitset, in bool) []int {
 
 // evaluate computes the hosts of one pattern, in order, as Ansible's
 // _evaluate_patterns does.
-func (inv *Inventory) evaluate(pattern string) ([]int, error) {
+func (inv *Inventory) evaluate(pattern string, strict bool) ([]int, error) {
 	terms, err := inv.expandFiles(parsePattern(pattern))
 	if err != nil {
 		return nil, err
@@ -241,7 +244,7 @@ func (inv *Inventory) evaluate(pattern string) ([]int, error) {
 			var that []int
 			if hi, ok := inv.hostIdx[t.text]; ok && t.op == opUnion {
 				that = []int{int(hi)} // a host's name is that host alone, as in Ansible
-			} else if that, err = inv.match(t.text); err != nil {
+			} else if that, err = inv.match(t.text, strict); err != nil {
 				return nil, err
 			}
 			switch t.op {
@@ -306,7 +309,7 @@ var subscriptRE = regexp.MustCompile(`^(.+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*
 // match computes the hosts one term (without ! or &) stands for, in
 // Ansible's order, possibly with duplicates (as Ansible counts them in
 // subscripts).
-func (inv *Inventory) match(text string) ([]int, error) {
+func (inv *Inventory) match(text string, strict bool) ([]int, error) {
 	if strings.HasPrefix(text, "~") {
 		return inv.matchRegex(text)
 	}
@@ -314,7 +317,7 @@ func (inv *Inventory) match(text string) ([]int, error) {
 	if m != nil {
 		expr = m[1]
 	}
-	hosts, found, err := inv.enumerate(expr)
+	hosts, found, err := inv.enumerate(expr, strict)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +327,10 @@ func (inv *Inventory) match(text string) ([]int, error) {
 	if found && m == nil {
 		return hosts, nil // an empty group is no error here
 	}
-	if strings.ContainsAny(text, "[]") && !strings.HasPrefix(text, "[") {
+	if strict && m != nil {
+		return nil, selectErrorf(ErrNoMatch, "pattern %s matches no host: Ansible reads it as a subscript of %s, which matches nothing", text, m[1])
+	}
+	if strings.ContainsAny(text, "[]") && !strings.HasPrefix(text, "[") && !strict {
 		hosts, err := inv.matchRange(text) // remotectl's node ranges
 		var se *selectError
 		if err != nil && !errors.As(err, &se) && isGlob(text) {
@@ -347,7 +353,7 @@ func (inv *Inventory) match(text string) ([]int, error) {
 // _enumerate_matches: the hosts of every matching group, then, when no
 // group matched or the pattern has any of ".?*[", the matching hosts.
 // found tells whether a group or host matched (a group may be empty).
-func (inv *Inventory) enumerate(expr string) (out []int, found bool, err error) {
+func (inv *Inventory) enumerate(expr string, strict bool) (out []int, found bool, err error) {
 	matches, err := globMatcher(expr)
 	if err != nil {
 		return nil, false, err
@@ -377,7 +383,7 @@ func (inv *Inventory) enumerate(expr string) (out []int, found bool, err error) 
 		}
 	}
 	if len(out) == 0 && inv.implicit != nil &&
-		(isLocalhostName(expr) || (inv.implicitInAll && (expr == GroupAll || expr == "*"))) {
+		(isLocalhostName(expr) || (inv.implicitInAll && !strict && (expr == GroupAll || expr == "*"))) {
 		// No inventory at all: "all" is the implicit localhost, so
 		// `remotectl exec -- CMD` just works on a fresh machine.
 		out = []int{len(inv.hosts)}
@@ -490,7 +496,7 @@ func (inv *Inventory) matchRange(text string) ([]int, error) {
 	var out []int
 	var missing []string
 	for _, name := range names {
-		part, found, err := inv.enumerate(name)
+		part, found, err := inv.enumerate(name, false)
 		if err != nil {
 			return nil, err
 		}

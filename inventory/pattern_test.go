@@ -102,13 +102,21 @@ func TestSelect(t *testing.T) {
 		{"prod", "staging:lb.example.com", []string{"lb"}},
 		{"web", " ", []string{"web01", "web02", "web03", "web04"}},
 	}
+	// Node ranges are remotectl's: Ansible reads these as globs matching nothing.
+	remotectlOnly := map[string]bool{"web[01-02].example.com": true, "web[01:02].example.com": true}
 	for _, tc := range tests {
-		got, err := inv.SelectOrdered(tc.pattern, tc.limit)
+		got, err := inv.SelectAnsible(tc.pattern, tc.limit)
+		if remotectlOnly[tc.pattern] {
+			if !errors.Is(err, ErrNoMatch) {
+				t.Errorf("SelectAnsible(%q): %v, want no match", tc.pattern, err)
+			}
+			got, err = inv.Select(tc.pattern, tc.limit)
+		}
 		if err != nil {
-			t.Errorf("SelectOrdered(%q, %q): %v", tc.pattern, tc.limit, err)
+			t.Errorf("SelectAnsible(%q, %q): %v", tc.pattern, tc.limit, err)
 			continue
 		}
-		equal(t, "SelectOrdered("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
+		equal(t, "SelectAnsible("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
 		got, err = inv.Select(tc.pattern, tc.limit)
 		if err != nil {
 			t.Errorf("Select(%q, %q): %v", tc.pattern, tc.limit, err)
@@ -174,6 +182,39 @@ func TestSelectErrors(t *testing.T) {
 		if tc.kind != nil && !errors.Is(err, tc.kind) {
 			t.Errorf("Select(%q): %v is not %v", tc.pattern, err, tc.kind)
 		}
+	}
+}
+
+// TestSelectAnsibleLeavesOutNodeRanges: where Ansible reads a pattern as a
+// subscript of a name matching nothing, SelectAnsible matches nothing
+// while Select reads a node range.
+func TestSelectAnsibleLeavesOutNodeRanges(t *testing.T) {
+	inv := parse(t, "hosts", "[web]\nweb01.example.com\nweb01\nweb02\n")
+	got, err := inv.Select("web0[1-2]", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "Select", hostNames(got), []string{"web01", "web02"})
+	_, err = inv.SelectAnsible("web0[1-2]", "")
+	want := "pattern web0[1-2] matches no host: Ansible reads it as a subscript of web0, which matches nothing"
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNoMatch) {
+		t.Errorf("SelectAnsible: %v, want %q", err, want)
+	}
+	got, err = inv.SelectAnsible("web0[1-2].example.com", "") // a glob class, for both
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "glob class", hostNames(got), []string{"web01.example.com"})
+
+	none, err := Load(nil, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := none.SelectAnsible("all", ""); err == nil {
+		t.Errorf("no inventory: all selects %v; Ansible's implicit localhost is not in all", hostNames(got))
+	}
+	if got, err := none.SelectAnsible("localhost", ""); err != nil || !got[0].Implicit {
+		t.Errorf("no inventory: localhost: %v, %v", hostNames(got), err)
 	}
 }
 
