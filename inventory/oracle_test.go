@@ -54,6 +54,7 @@ var oracleCases = []oracleCase{
 	{dir: "iniedge", sources: []string{"hosts"}, patterns: []string{"all", "web-servers", "web-*[1]", "other:&web-servers", "h2:2222", "h2"}},
 	{dir: "yamlinv", sources: []string{"hosts.yaml"},
 		patterns: []string{"all", "web", "prod", "prod[-1]", "www[a:c]", "web[1:]", "bastion", "2001:db8::1", "~www[a-c]"}},
+	{dir: "inispecial", sources: []string{"hosts"}, patterns: []string{"all", "ungrouped", "web", "all[0]", "ungrouped[-1]", "web[2]"}},
 	{dir: "playbookdir", sources: []string{"inventory/hosts"}, playbookDir: "play"},
 }
 
