@@ -31,8 +31,9 @@ var allowed = map[string][]string{
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
+	"playbook/vault":    {},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "playbook/vault", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
