@@ -25,6 +25,8 @@ type factory struct {
 	Settings func() globals
 	// Inventory loads the inventories the settings name.
 	Inventory func(context.Context) (*inventory.Inventory, error)
+	// InventoryFrom loads other inventories (ansible.cfg's) as Inventory.
+	InventoryFrom func(context.Context, []string) (*inventory.Inventory, error)
 	// Dialer returns the dialer of a run over targets, their settings
 	// checked (a broken one is invalid input, exit 65).
 	Dialer func(secrets, []remote.Target) (runDialer, error)
@@ -60,9 +62,10 @@ type runDialer interface {
 // factory returns the dependencies of the commands over the invocation a.
 func (a *app) factory() *factory {
 	return &factory{
-		IO:        a.io,
-		Settings:  func() globals { return a.g },
-		Inventory: a.loadInventory,
+		IO:            a.io,
+		Settings:      func() globals { return a.g },
+		Inventory:     a.loadInventory,
+		InventoryFrom: a.loadInventoryFrom,
 		Dialer: func(s secrets, targets []remote.Target) (runDialer, error) {
 			d, err := a.newDialer(s, targets)
 			if err != nil {

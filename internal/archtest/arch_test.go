@@ -33,8 +33,9 @@ var allowed = map[string][]string{
 	"playbook/jinja":      {},
 	"playbook/vault":      {},
 	"playbook/ansiblecfg": {},
+	"playbook/ansiblecli": {"playbook", "playbook/ansiblecfg", "playbook/vault", "inventory", "remote", "internal/errkind", "internal/secret", "internal/termtext", "internal/yamlnode", "nodeset", "checks", "playbook/jinja", "report"},
 	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
-		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "playbook/vault", "playbook/ansiblecfg", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
+		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "playbook/vault", "playbook/ansiblecfg", "playbook/ansiblecli", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},

@@ -47,7 +47,7 @@ type Config struct {
 // Lookup says where ansible.cfg is looked for: injectable so that tests
 // never read the real home or /etc.
 type Lookup struct {
-	Getenv func(string) string
+	Getenv func(string) string // nil reads no environment
 	Cwd    string
 	Home   string // "" skips ~/.ansible.cfg
 	System string // /etc/ansible/ansible.cfg; "" skips it
@@ -62,7 +62,7 @@ const DefaultSystem = "/etc/ansible/ansible.cfg"
 func (l Lookup) Find() (path, warning string) {
 	var candidates []string
 	fromEnv := ""
-	if env := l.Getenv("ANSIBLE_CONFIG"); env != "" {
+	if env := l.env("ANSIBLE_CONFIG"); env != "" {
 		fromEnv = l.resolve(env, l.Cwd)
 		if info, err := os.Stat(fromEnv); err == nil && info.IsDir() {
 			fromEnv = filepath.Join(fromEnv, "ansible.cfg")
@@ -117,7 +117,7 @@ func Load(l Lookup) (*Config, error) {
 		}
 	}
 	for _, s := range table() {
-		v := l.Getenv(s.env)
+		v := l.env(s.env)
 		if v == "" {
 			continue
 		}
@@ -192,14 +192,22 @@ func (c *Config) set(s setting, v, base string, l Lookup, where string) error {
 // resolve expands $VARS and ~ in p and makes it absolute against base, as
 // Ansible's resolve_path.
 func (l Lookup) resolve(p, base string) string {
-	p = os.Expand(p, l.Getenv)
+	p = os.Expand(p, l.env)
 	if p == "~" || strings.HasPrefix(p, "~/") {
-		p = filepath.Join(l.Getenv("HOME"), p[1:])
+		p = filepath.Join(l.env("HOME"), p[1:])
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(base, p)
 	}
 	return filepath.Clean(p)
+}
+
+// env reads the environment variable name through Getenv.
+func (l Lookup) env(name string) string {
+	if l.Getenv == nil {
+		return ""
+	}
+	return l.Getenv(name)
 }
 
 // Bool reads a boolean as Ansible's boolean(): yes/on/1/true/t/y and
