@@ -53,6 +53,9 @@ func (l Load) Inspect(w io.Writer, inv *inventory.Inventory, hosts, limit string
 	if !l.List.Any() {
 		return WriteSyntaxOK(w, l.File)
 	}
+	all := *l.Options // ansible-playbook lists every task whatever --start-at-task says
+	all.StartAtTask = ""
+	l.Options = &all
 	plans, err := l.Plans(pb, inv, hosts, limit)
 	if err != nil {
 		return err
