@@ -80,11 +80,11 @@ type Loader struct {
 }
 
 // Load reads every source. A source that fails is warned about and skipped
-// when another one gives a secret; when none does, the last error is
-// returned. A prompt without a terminal is always an error.
+// when another one gives a secret, as Ansible does; when none does, the
+// last error is returned. A prompt without a terminal is always an error.
 func (l Loader) Load(ctx context.Context, sources []Source) ([]Secret, error) {
 	var secrets []Secret
-	var last error
+	var failed []error
 	for _, src := range sources {
 		if src.Path == "" {
 			pw, err := l.ask(src)
@@ -96,16 +96,18 @@ func (l Loader) Load(ctx context.Context, sources []Source) ([]Secret, error) {
 		}
 		pw, err := l.read(ctx, src, secrets)
 		if err != nil {
-			last = err
-			if l.Warn != nil {
-				l.Warn(fmt.Sprintf("error getting vault password file (%s): %v", src.ID, err))
-			}
+			failed = append(failed, fmt.Errorf("vault password (%s): %w", src.ID, err))
 			continue
 		}
 		secrets = append(secrets, Secret{ID: src.ID, Password: pw})
 	}
-	if len(secrets) == 0 && last != nil {
-		return nil, last
+	if len(secrets) == 0 && len(failed) > 0 {
+		return nil, failed[len(failed)-1]
+	}
+	for _, err := range failed {
+		if l.Warn != nil {
+			l.Warn(err.Error())
+		}
 	}
 	return secrets, nil
 }
