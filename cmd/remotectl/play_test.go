@@ -132,3 +132,34 @@ func TestNewPlayCmdParses(t *testing.T) {
 		}
 	}
 }
+
+// ansible-playbook's letters and names parse into play's options; the
+// options remotectl does not implement are refused before running.
+func TestNewPlayCmdParsesAnsibleOptions(t *testing.T) {
+	var got *playOptions
+	capture := func(f *factory) *cobra.Command {
+		return newPlayCmd(f, func(_ context.Context, o *playOptions) error { got = o; return nil })
+	}
+	code, stderr := parse(t, capture, "play", "site.yml", "-l", "web", "-t", "a", "-C", "-D", "-b", "--become-user", "www",
+		"--become-method", "sudo", "-K", "-u", "deploy", "-k", "--private-key", "id", "--vault-id", "prod@pw", "--vault-id", "prompt",
+		"--vault-password-file", "f", "-J", "--syntax-check", "--list-hosts", "--list-tasks", "--list-tags")
+	if code != exitOK || got == nil {
+		t.Fatalf("exit %d, ran %v: %s", code, got != nil, stderr)
+	}
+	a := got.Ansible
+	if !got.Check || !got.Diff || !got.SyntaxCheck || !got.List.Hosts || !got.List.Tasks || !got.List.Tags || !slices.Equal(got.Tags, []string{"a"}) ||
+		!a.Become || a.BecomeUser != "www" || a.BecomeMethod != "sudo" || !a.AskBecomePass || a.User != "deploy" || !a.AskPass ||
+		a.PrivateKey != "id" || !slices.Equal(a.VaultIDs, []string{"prod@pw", "prompt"}) || !slices.Equal(a.VaultPasswordFiles, []string{"f"}) || !a.AskVaultPass {
+		t.Errorf("parsed as %+v", got)
+	}
+	if g := got.Settings(); g.Limit != "web" {
+		t.Errorf("-l: limit %q", g.Limit)
+	}
+	for _, flag := range []string{"--step", "--flush-cache", "--force-handlers"} {
+		got = nil
+		code, stderr := parse(t, capture, "play", "site.yml", flag)
+		if code != exitUsage || got != nil || !strings.Contains(stderr, flag+" is not supported: ") {
+			t.Errorf("%s: exit %d, ran %v, stderr %q; want %d and a reason", flag, code, got != nil, stderr, exitUsage)
+		}
+	}
+}
