@@ -8,13 +8,17 @@ import (
 	"github.com/remotectl/remotectl/playbook/vault"
 )
 
-// Decrypter returns the playbook loader's Decrypt over secrets: each
-// plaintext, and every value of a decrypted vars file, is given to
-// addSecret first, so that no output shows it. Nil without secrets (the
-// loader then refuses vault content with a hint).
+// Decrypter returns the playbook loader's Decrypt over secrets: the vault
+// passwords, each plaintext and every value of a decrypted vars file are
+// given to addSecret first, so that no output shows them (a task printing
+// the password file). Nil without secrets (the loader then refuses vault
+// content with a hint).
 func Decrypter(secrets []vault.Secret, addSecret func(...string)) func([]byte) ([]byte, error) {
 	if len(secrets) == 0 {
 		return nil
+	}
+	for _, s := range secrets {
+		addSecret(string(s.Password))
 	}
 	return func(data []byte) ([]byte, error) {
 		plain, err := vault.Decrypt(data, secrets)

@@ -96,7 +96,7 @@ func TestDecrypterRegistersSecrets(t *testing.T) {
 	if err != nil || string(plain) != "db_password: correct horse battery staple\n" {
 		t.Fatalf("decrypt = %q, %v", plain, err)
 	}
-	if got := m.Redact("user db_password is correct horse battery staple"); got != "user db_password is ********" {
+	if got := m.Redact("user db_password is correct horse battery staple, vault password hunter2"); got != "user db_password is ********, vault password ********" {
 		t.Errorf("masked: %q", got)
 	}
 	if Decrypter(nil, m.Add) != nil {
@@ -146,5 +146,27 @@ func TestSetupErrorsAndWarnings(t *testing.T) {
 	s, err := Setup(context.Background(), env, Flags{VaultPasswordFiles: []string{filepath.Join(dir, "pw")}})
 	if err != nil || len(s.secrets) != 1 || string(s.secrets[0].Password) != "hunter2" {
 		t.Errorf("Setup = %+v, %v", s, err)
+	}
+}
+
+// -J and --vault-id LABEL@prompt ask on the terminal, with Ansible's
+// prompts, in ansible-playbook's order.
+func TestSetupPrompts(t *testing.T) {
+	var asked []string
+	env := Env{Config: ansiblecfg.Lookup{Cwd: t.TempDir()}, Stderr: &strings.Builder{},
+		Prompt: func(p string) (string, error) {
+			asked = append(asked, p)
+			return "pw" + string(rune('0'+len(asked))), nil
+		}}
+	s, err := Setup(context.Background(), env, Flags{AskVaultPass: true, VaultIDs: []string{"dev@prompt"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(asked, []string{"Vault password (dev): ", "Vault password: "}) {
+		t.Errorf("prompts %q", asked)
+	}
+	want := []vault.Secret{{ID: "dev", Password: []byte("pw1")}, {ID: vault.DefaultID, Password: []byte("pw2")}}
+	if !reflect.DeepEqual(s.secrets, want) {
+		t.Errorf("secrets %q, want %q", s.secrets, want)
 	}
 }
