@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,14 +148,40 @@ func TestGroupVarsNextToAFile(t *testing.T) {
 	equal(t, "host_vars override (no conflict)", web1.Port, 2222)
 }
 
+// Vault content is refused without a decrypter, and decrypted with one:
+// a group_vars file and a !vault value of an Ansible YAML inventory.
 func TestVaultEncryptedVarsFile(t *testing.T) {
 	dir := t.TempDir()
-	hosts := writeFile(t, dir, "hosts", "[web]\nweb1\n", 0o644)
+	hosts := writeFile(t, dir, "hosts.yml", "web:\n  hosts:\n    web1:\n      token: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        3634\n", 0o644)
 	vault := writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n3563\n", 0o644)
-	_, err := Load([]string{hosts}, LoadOptions{Transports: testTransports()})
-	want := vault + ": the file is encrypted with Ansible Vault, which remotectl cannot decrypt; hint: decrypt it, or move the secrets it holds out of group_vars"
-	if err == nil || err.Error() != want {
-		t.Fatalf("got %v, want %q", err, want)
+	ini := writeFile(t, dir, "hosts.ini", "[web]\nweb1\n", 0o644)
+	const refused = ": the content is encrypted with Ansible Vault and no vault password was given; hint: remotectl play decrypts it with --vault-password-file FILE (or --vault-id); other commands cannot"
+	for path, want := range map[string]string{hosts: hosts + ":4:14" + refused, ini: vault + refused} {
+		_, err := Load([]string{path}, LoadOptions{Transports: testTransports()})
+		if err == nil || err.Error() != want {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+	decrypt := func(b []byte) ([]byte, error) {
+		switch string(b) {
+		case "$ANSIBLE_VAULT;1.1;AES256\n3563":
+			return []byte("db_password: s3cret\n"), nil
+		case "$ANSIBLE_VAULT;1.1;AES256\n3634":
+			return []byte("tok-1234"), nil
+		}
+		return nil, fmt.Errorf("no secret decrypts %q", b)
+	}
+	inv, err := Load([]string{hosts}, LoadOptions{Transports: testTransports(), Decrypt: decrypt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	web1 := mustHost(t, inv, "web1")
+	equal(t, "group_vars file", web1.Vars["db_password"], any("s3cret"))
+	equal(t, "!vault value", web1.Vars["token"], any("tok-1234"))
+	writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n3565\n", 0o644)
+	_, err = Load([]string{hosts}, LoadOptions{Transports: testTransports(), Decrypt: decrypt})
+	if err == nil || !strings.Contains(err.Error(), vault+": cannot decrypt the vault content: no secret decrypts") {
+		t.Errorf("undecryptable: %v", err)
 	}
 }
 

@@ -167,6 +167,9 @@ type LoadOptions struct {
 	// transport shares are always known. With none, a transport: value is
 	// not checked and no transport-specific setting is known.
 	Transports []remote.SettingsSchema
+	// Decrypt decrypts Ansible Vault content: group_vars and host_vars
+	// files and !vault values of Ansible YAML. Nil refuses them.
+	Decrypt func([]byte) ([]byte, error)
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.

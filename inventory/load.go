@@ -238,7 +238,9 @@ func (l *loader) parseData(name string, data []byte) error {
 		}
 		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root, nil)
 	case FormatAnsibleYAML:
-		return loadAnsibleYAML(l.b, newYAMLReader(name, len(data), true), d.root)
+		r := newYAMLReader(name, len(data), true)
+		r.decrypt = l.opts.Decrypt
+		return loadAnsibleYAML(l.b, r, d.root)
 	case FormatDynamic:
 		return loadDynamicJSON(l.b, name, data, nil)
 	}
@@ -460,6 +462,20 @@ func filesUnder(dir string) ([]string, error) {
 // vaultHeader starts files encrypted with ansible-vault.
 var vaultHeader = []byte("$ANSIBLE_VAULT;")
 
+// decryptVault decrypts vault content found at pos with decrypt; nil
+// decrypt refuses it with a hint.
+func decryptVault(pos Pos, data []byte, decrypt func([]byte) ([]byte, error)) ([]byte, error) {
+	if decrypt == nil {
+		return nil, errorf(pos, "the content is encrypted with Ansible Vault and no vault password was given").
+			withHint("remotectl play decrypts it with --vault-password-file FILE (or --vault-id); other commands cannot")
+	}
+	plain, err := decrypt(data)
+	if err != nil {
+		return nil, errorf(pos, "cannot decrypt the vault content: %v", err).withHint("check the vault password (--vault-password-file, --vault-id)")
+	}
+	return plain, nil
+}
+
 // loadVarsFile applies one group_vars or host_vars file.
 func (l *loader) loadVarsFile(kind, entity, path string) error {
 	var group *groupDef
@@ -480,14 +496,16 @@ func (l *loader) loadVarsFile(kind, entity, path string) error {
 		return &Error{Pos: Pos{File: path}, Msg: "cannot read variables: " + unwrapPathError(err)}
 	}
 	if bytes.HasPrefix(bytes.TrimSpace(data), vaultHeader) {
-		return errorf(Pos{File: path}, "the file is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("decrypt it, or move the secrets it holds out of %s", kind)
+		if data, err = decryptVault(Pos{File: path}, bytes.TrimSpace(data), l.opts.Decrypt); err != nil {
+			return err
+		}
 	}
 	root, err := parseYAML(path, data)
 	if err != nil || root == nil {
 		return err
 	}
 	r := newYAMLReader(path, len(data), true)
+	r.decrypt = l.opts.Decrypt
 	ps, err := r.pairs(root, words("a variables file"))
 	if err != nil {
 		return err

@@ -69,6 +69,7 @@ type yamlReader struct {
 	// ansible selects YAML 1.1 scalars as Ansible (PyYAML) reads them
 	// (yes/no/on/off are booleans), lenient duplicate keys, and Ansible tags.
 	ansible bool
+	decrypt func([]byte) ([]byte, error) // Ansible Vault; nil refuses it
 	// budget is how many more nodes may be visited; aliases can make a small
 	// document expand enormously ("billion laughs"), this stops it.
 	budget int
@@ -293,8 +294,8 @@ func (r *yamlReader) value(n *yaml.Node) (any, error) {
 func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 	tag := n.ShortTag()
 	if r.ansible && n.Tag == "!vault" {
-		return nil, errorf(r.pos(n), "value is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("provide the secret another way, e.g. password_env in a remotectl inventory")
+		plain, err := decryptVault(r.pos(n), []byte(strings.TrimSpace(n.Value)), r.decrypt)
+		return string(plain), err
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		return n.Value, nil // application tags such as Ansible's !unsafe mark strings

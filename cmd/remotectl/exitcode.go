@@ -56,15 +56,12 @@ evaluated, or invalid input or usage).`
 const playExitCodesHelp = `Exit codes (ansible-playbook's for the hosts):
   0    every host succeeded
   2    some host failed (a task failed, or the host timed out)
-  4    some host was unreachable (DNS, refused, auth, host key, connection lost),
-       whatever the other hosts did
-  64   usage error (bad flag or argument, unknown host pattern, a vault password
-       that cannot be read)
-  65   invalid input (inventory, playbook, vault content, ansible.cfg), found before
-       any connection and by --syntax-check (ansible-playbook: 4, as for unreachable
-       hosts), or a host's settings that cannot work: error class "config"
-  74   the run ended but an output could not be written (the recap and the run
-       history still tell each host's outcome)
+  4    some host was unreachable (DNS, refused, auth, host key, lost), whatever the others did
+  64   usage error (bad flag or argument, unknown host pattern, unreadable vault password)
+  65   invalid input (inventory, playbook, vault content, ansible.cfg), found before any
+       connection and by --syntax-check (ansible-playbook: 4, its code for unreachable
+       hosts too), or a host's settings that cannot work: error class "config"
+  74   the run ended but an output could not be written (the recap and history tell all)
   75   another run holds the lock
   130  interrupted (Ctrl-C)`
 

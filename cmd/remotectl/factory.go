@@ -25,8 +25,9 @@ type factory struct {
 	Settings func() globals
 	// Inventory loads the inventories the settings name.
 	Inventory func(context.Context) (*inventory.Inventory, error)
-	// InventoryFrom loads other inventories (ansible.cfg's) as Inventory.
-	InventoryFrom func(context.Context, []string) (*inventory.Inventory, error)
+	// InventoryFrom loads the inventories named (ansible.cfg's) as
+	// Inventory, decrypting Ansible Vault content with the function given.
+	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
 	// Dialer returns the dialer of a run over targets, their settings
 	// checked (a broken one is invalid input, exit 65).
 	Dialer func(secrets, []remote.Target) (runDialer, error)

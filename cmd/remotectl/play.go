@@ -20,7 +20,7 @@ import (
 type playOptions struct {
 	runDeps
 	OpsRun        func(ops.Command) (*ops.Run, error)
-	InventoryFrom func(context.Context, []string) (*inventory.Inventory, error)
+	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
 	Cwd           string // -e @FILE is relative to it
 	AnsibleCfg    ansiblecfg.Lookup
 
@@ -84,11 +84,12 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		return err
 	}
 	if o.SyntaxCheck || o.List.Any() { // nothing runs, no run is recorded
-		inv, err := o.inventory(st)(ctx)
+		masker := &playbook.Secrets{}
+		inv, err := o.inventory(g, st, masker)(ctx)
 		if err != nil {
 			return err
 		}
-		return o.load(st, &playbook.Secrets{}).Inspect(o.IO.Out, inv, g.Hosts, g.Limit)
+		return o.load(st, masker).Inspect(o.IO.Out, inv, g.Hosts, g.Limit)
 	}
 	opsRun, err := o.OpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
 	if err != nil {
@@ -100,7 +101,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
-	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.inventory(st))
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.inventory(g, st, opsRun.Secrets()))
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -165,20 +166,19 @@ func runPlay(ctx context.Context, o *playOptions) error {
 func playAnsibleSettings(ctx context.Context, o *playOptions, g *globals) (ansiblecli.Settings, error) {
 	o.Ansible.InventorySet, o.Ansible.ForksSet, o.Ansible.ConnectTimeoutSet = g.InventoriesSet, g.ForksSet, g.ConnectTimeoutSet
 	st, err := ansiblecli.Setup(ctx, ansiblecli.Env{Config: o.AnsibleCfg, Stdin: o.IO.In, Stderr: o.IO.Err, Prompt: o.IO.ReadSecret}, o.Ansible)
-	g.Forks = cmp.Or(st.Forks, g.Forks)
-	if st.ConnectTimeout > 0 {
-		g.ConnectTimeout, g.ConnectTimeoutSet = st.ConnectTimeout, true
-	}
+	g.Forks, g.ConnectTimeout = cmp.Or(st.Forks, g.Forks), cmp.Or(st.ConnectTimeout, g.ConnectTimeout)
+	g.ConnectTimeoutSet = g.ConnectTimeoutSet || st.ConnectTimeout > 0
 	return st, err
 }
 
-// inventory returns the loader of the run's inventory: ansible.cfg's or
-// ANSIBLE_INVENTORY's when remotectl's settings name none.
-func (o *playOptions) inventory(st ansiblecli.Settings) func(context.Context) (*inventory.Inventory, error) {
-	if len(st.Inventories) == 0 {
-		return o.Inventory
+// inventory returns the loader of the run's inventory (ansible.cfg's when remotectl's
+// settings name none), decrypting vault content, registered with secrets.
+func (o *playOptions) inventory(g globals, st ansiblecli.Settings, secrets *playbook.Secrets) func(context.Context) (*inventory.Inventory, error) {
+	paths, decrypt := st.Inventories, st.Decrypter(secrets)
+	if len(paths) == 0 {
+		paths = g.Inventories
 	}
-	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, st.Inventories) }
+	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, paths, decrypt) }
 }
 
 // load says how the playbook is loaded; secrets receives its secrets.

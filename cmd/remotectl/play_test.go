@@ -102,7 +102,7 @@ func TestRunPlayExitCodesAndJSON(t *testing.T) {
 func TestRunPlayRejectsABadPlaybook(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{}, nil, "web01")
 	bad := writePlaybook(t, "- hosts: all\n  tasks:\n    - command: true\n      whne: x\n")
-	o := &playOptions{runDeps: ff.f.runDeps(), OpsRun: ff.f.OpsRun, File: bad}
+	o := &playOptions{runDeps: ff.f.runDeps(), OpsRun: ff.f.OpsRun, InventoryFrom: ff.f.InventoryFrom, File: bad}
 	err := runPlay(context.Background(), o)
 	if code := exitCodeOf(err); code != exitInput || !strings.Contains(err.Error(), `did you mean "when"`) {
 		t.Errorf("exit %d, error %v; want %d and a did-you-mean", code, err, exitInput)
