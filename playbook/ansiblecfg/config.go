@@ -22,7 +22,7 @@ type Config struct {
 	File string // the ansible.cfg read; "" when none
 
 	Inventory         []string // [defaults] inventory (comma-separated paths)
-	RolesPath         []string // [defaults] roles_path (colon-separated)
+	RolesPath         []string // [defaults] roles_path (colon-separated), else Ansible's default
 	Forks             int
 	RemoteUser        string
 	Timeout           time.Duration // [defaults] timeout: connecting, in seconds
@@ -125,7 +125,23 @@ func Load(l Lookup) (*Config, error) {
 			return nil, err
 		}
 	}
+	if c.RolesPath == nil {
+		c.RolesPath = l.defaultRolesPath()
+	}
 	return c, nil
+}
+
+// defaultRolesPath is Ansible's roles_path when none is set:
+// $ANSIBLE_HOME/roles (~/.ansible/roles), /usr/share/ansible/roles,
+// /etc/ansible/roles.
+func (l Lookup) defaultRolesPath() []string {
+	var out []string
+	if home := l.env("ANSIBLE_HOME"); home != "" {
+		out = append(out, filepath.Join(l.resolve(home, l.Cwd), "roles"))
+	} else if l.Home != "" {
+		out = append(out, filepath.Join(l.Home, ".ansible", "roles"))
+	}
+	return append(out, "/usr/share/ansible/roles", "/etc/ansible/roles")
 }
 
 // apply reads the keys of the file path.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,20 @@ func TestBool(t *testing.T) {
 		if b, err := Bool(v); b || err != nil {
 			t.Errorf("Bool(%q) = %v, %v", v, b, err)
 		}
+	}
+}
+
+// Without roles_path, Ansible's default: ~/.ansible/roles (or
+// $ANSIBLE_HOME/roles), /usr/share/ansible/roles, /etc/ansible/roles.
+func TestDefaultRolesPath(t *testing.T) {
+	c, err := Load(Lookup{Getenv: env(nil), Home: "/h"})
+	want := []string{"/h/.ansible/roles", "/usr/share/ansible/roles", "/etc/ansible/roles"}
+	if err != nil || !slices.Equal(c.RolesPath, want) {
+		t.Errorf("RolesPath = %q, %v; want %q", c.RolesPath, err, want)
+	}
+	c, err = Load(Lookup{Getenv: env(map[string]string{"ANSIBLE_HOME": "/ah"}), Home: "/h"})
+	want[0] = "/ah/roles"
+	if err != nil || !slices.Equal(c.RolesPath, want) {
+		t.Errorf("with ANSIBLE_HOME: RolesPath = %q, %v; want %q", c.RolesPath, err, want)
 	}
 }
