@@ -28,6 +28,8 @@ type Config struct {
 	Timeout           time.Duration // [defaults] timeout: connecting, in seconds
 	PrivateKeyFile    string
 	VaultPasswordFile string
+	VaultIdentityList []string // [LABEL@]SOURCE, before --vault-id's
+	AskVaultPass      bool
 	AskPass           bool
 	// HostKeyChecking is false when host_key_checking = False; remotectl
 	// still verifies host keys (a warning says so).
@@ -177,6 +179,14 @@ func (c *Config) set(s setting, v, base string, l Lookup, where string) error {
 		s.apply(c, value{str: v}, where)
 	case kindPath:
 		s.apply(c, value{str: l.resolve(v, base)}, where)
+	case kindList:
+		var list []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				list = append(list, p)
+			}
+		}
+		s.apply(c, value{list: list}, where)
 	case kindPathList, kindPathSpec:
 		sep := ","
 		if s.kind == kindPathSpec {

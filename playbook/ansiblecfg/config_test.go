@@ -36,6 +36,8 @@ remote_user = deploy
 timeout = 25
 private_key_file = keys/id_ed25519
 vault_password_file = ~/.vault_pass
+vault_identity_list = dev@dev.txt , prod@prompt
+ask_vault_pass = true
 host_key_checking = False
 gathering = smart
 callbacks_enabled = timer,
@@ -91,6 +93,8 @@ func TestLoadAgainstAnsibleConfig(t *testing.T) {
 		"DEFAULT_TIMEOUT":             fmt.Sprint(int(c.Timeout / time.Second)),
 		"DEFAULT_PRIVATE_KEY_FILE":    c.PrivateKeyFile,
 		"DEFAULT_VAULT_PASSWORD_FILE": c.VaultPasswordFile,
+		"DEFAULT_VAULT_IDENTITY_LIST": pyList(c.VaultIdentityList),
+		"DEFAULT_ASK_VAULT_PASS":      pyBool(c.AskVaultPass),
 		"HOST_KEY_CHECKING":           pyBool(*c.HostKeyChecking),
 		"DEFAULT_GATHERING":           c.Gathering,
 		"DEFAULT_BECOME":              pyBool(c.Become),
@@ -107,9 +111,9 @@ func TestLoadAgainstAnsibleConfig(t *testing.T) {
 		t.Errorf("environment over the file: forks %d, remote_user %q", c.Forks, c.RemoteUser)
 	}
 	wantWarn := []string{
-		cfg + ":10: host_key_checking is False, but remotectl keeps verifying host keys; hint: --host-key-policy accept-new",
-		cfg + ":12: [defaults] callbacks_enabled is not used by remotectl",
-		cfg + ":22: [ssh_connection] pipelining is not used by remotectl",
+		cfg + ":12: host_key_checking is False, but remotectl keeps verifying host keys; hint: --host-key-policy accept-new",
+		cfg + ":14: [defaults] callbacks_enabled is not used by remotectl",
+		cfg + ":24: [ssh_connection] pipelining is not used by remotectl",
 	}
 	if len(c.Warnings) != len(wantWarn) {
 		t.Fatalf("warnings %q", c.Warnings)

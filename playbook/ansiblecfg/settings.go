@@ -15,6 +15,7 @@ const (
 	kindPathSpec      // colon-separated paths (roles_path)
 	kindInt
 	kindBool
+	kindList      // comma-separated values
 	kindGathering // implicit, explicit or smart
 )
 
@@ -48,6 +49,8 @@ func table() []setting {
 		{"defaults", "private_key_file", "ANSIBLE_PRIVATE_KEY_FILE", kindPath, func(c *Config, v value, _ string) { c.PrivateKeyFile = v.str }},
 		{"defaults", "vault_password_file", "ANSIBLE_VAULT_PASSWORD_FILE", kindPath, func(c *Config, v value, _ string) { c.VaultPasswordFile = v.str }},
 		{"defaults", "ask_pass", "ANSIBLE_ASK_PASS", kindBool, func(c *Config, v value, _ string) { c.AskPass = v.flag }},
+		{"defaults", "vault_identity_list", "ANSIBLE_VAULT_IDENTITY_LIST", kindList, func(c *Config, v value, _ string) { c.VaultIdentityList = v.list }},
+		{"defaults", "ask_vault_pass", "ANSIBLE_ASK_VAULT_PASS", kindBool, func(c *Config, v value, _ string) { c.AskVaultPass = v.flag }},
 		{"defaults", "host_key_checking", "ANSIBLE_HOST_KEY_CHECKING", kindBool, hostKeyChecking},
 		{"defaults", "gathering", "ANSIBLE_GATHERING", kindGathering, gathering},
 		{"privilege_escalation", "become", "ANSIBLE_BECOME", kindBool, func(c *Config, v value, _ string) { c.Become = v.flag }},

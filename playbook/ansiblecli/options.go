@@ -39,8 +39,8 @@ Ansible Vault files and !vault values are decrypted in memory with the secrets o
 
 ansible.cfg is read as Ansible finds it (ANSIBLE_CONFIG, ./ansible.cfg, ~/.ansible.cfg,
 /etc/ansible/ansible.cfg) for inventory, roles_path, forks, remote_user, timeout,
-private_key_file, vault_password_file, ask_pass, host_key_checking, gathering and
-[privilege_escalation]; their ANSIBLE_* variables override it, the command line and
+private_key_file, vault_password_file, vault_identity_list, ask_vault_pass, ask_pass,
+host_key_checking, gathering and [privilege_escalation]; their ANSIBLE_* variables override it, the command line and
 remotectl's settings override both. Other keys are warned about. host_key_checking =
 False does not turn host key checking off (see --host-key-policy).`
 

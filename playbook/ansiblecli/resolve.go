@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errkind"
@@ -85,7 +86,8 @@ func Resolve(f Flags, cfg *ansiblecfg.Config) (Settings, error) {
 	if f.AskVaultPass && len(f.VaultPasswordFiles) > 0 {
 		return s, fmt.Errorf("--ask-vault-pass and --vault-password-file cannot be used together (as with ansible-playbook)")
 	}
-	s.Vault = vault.Sources(f.VaultIDs, f.VaultPasswordFiles, cfg.VaultPasswordFile, f.AskVaultPass)
+	ids := append(slices.Clip(cfg.VaultIdentityList), f.VaultIDs...) // ansible.cfg's first, as Ansible
+	s.Vault = vault.Sources(ids, f.VaultPasswordFiles, cfg.VaultPasswordFile, f.AskVaultPass || cfg.AskVaultPass)
 	return s, nil
 }
 
@@ -150,7 +152,7 @@ func Setup(ctx context.Context, env Env, f Flags) (Settings, error) {
 	if err != nil {
 		return s, errkind.Usage{Err: err}
 	}
-	loader := vault.Loader{Stdin: env.Stdin, Stderr: env.Stderr, Prompt: env.Prompt, Warn: warn}
+	loader := vault.Loader{Stdin: env.Stdin, Stderr: env.Stderr, Prompt: env.Prompt, Warn: warn, Getenv: env.Config.Getenv}
 	if s.secrets, err = loader.Load(ctx, s.Vault); err != nil {
 		return s, errkind.Usage{Err: err}
 	}

@@ -23,24 +23,25 @@ import (
 func TestResolvePrecedence(t *testing.T) {
 	cfg := &ansiblecfg.Config{Inventory: []string{"/cfg/hosts"}, RolesPath: []string{"/cfg/roles"}, Forks: 7,
 		Timeout: 25 * time.Second, RemoteUser: "deploy", PrivateKeyFile: "/cfg/key", Become: true, BecomeUser: "admin",
-		VaultPasswordFile: "/cfg/vault", BecomeAskPass: true}
+		VaultPasswordFile: "/cfg/vault", BecomeAskPass: true, VaultIdentityList: []string{"dev@/cfg/dev"}}
 	s, err := Resolve(Flags{}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Settings{Inventories: []string{"/cfg/hosts"}, RolesPath: []string{"/cfg/roles"}, Forks: 7, ConnectTimeout: 25 * time.Second,
 		Defaults: TargetDefaults{User: "deploy", PrivateKey: "/cfg/key", Become: true, BecomeUser: "admin"}, AskBecomePass: true,
-		Vault: []vault.Source{{ID: vault.DefaultID, Path: "/cfg/vault"}}}
+		Vault: []vault.Source{{ID: "dev", Path: "/cfg/dev"}, {ID: vault.DefaultID, Path: "/cfg/vault"}}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("from ansible.cfg:\n%+v\nwant\n%+v", s, want)
 	}
 	s, err = Resolve(Flags{InventorySet: true, ForksSet: true, ConnectTimeoutSet: true, User: "me", PrivateKey: "/k",
-		BecomeUser: "www", VaultPasswordFiles: []string{"/pw"}}, cfg)
+		BecomeUser: "www", VaultIDs: []string{"x@/x"}, VaultPasswordFiles: []string{"/pw"}}, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want = Settings{RolesPath: []string{"/cfg/roles"}, Defaults: TargetDefaults{User: "me", PrivateKey: "/k", Become: true, BecomeUser: "www"},
-		AskBecomePass: true, Vault: []vault.Source{{ID: vault.DefaultID, Path: "/pw"}, {ID: vault.DefaultID, Path: "/cfg/vault"}}}
+		AskBecomePass: true, Vault: []vault.Source{{ID: "dev", Path: "/cfg/dev"}, {ID: "x", Path: "/x"},
+			{ID: vault.DefaultID, Path: "/pw"}, {ID: vault.DefaultID, Path: "/cfg/vault"}}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("command line over ansible.cfg:\n%+v\nwant\n%+v", s, want)
 	}

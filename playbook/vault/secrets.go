@@ -77,6 +77,9 @@ type Loader struct {
 	// Warn reports a source that could not be read while others could (as
 	// Ansible does, the run goes on with the others).
 	Warn func(msg string)
+	// Getenv expands ~ ($HOME) and $VARS in paths, as Ansible does; nil
+	// expands nothing.
+	Getenv func(string) string
 }
 
 // Load reads every source. A source that fails is warned about and skipped
@@ -132,6 +135,7 @@ func (l Loader) ask(src Source) ([]byte, error) {
 // that is itself vault-encrypted is decrypted with the secrets known so
 // far, as Ansible does.
 func (l Loader) read(ctx context.Context, src Source, known []Secret) ([]byte, error) {
+	src.Path = l.expand(src.Path)
 	info, err := os.Stat(src.Path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -179,6 +183,18 @@ func (l Loader) run(ctx context.Context, src Source) ([]byte, error) {
 		return nil, fmt.Errorf("problem running vault password script %s (%w); if this is not a script, remove the executable bit from the file", src.Path, err)
 	}
 	return nonEmpty(bytes.Trim(out, "\r\n"), "script", src.Path)
+}
+
+// expand expands ~ and $VARS in path with Getenv.
+func (l Loader) expand(path string) string {
+	if l.Getenv == nil {
+		return path
+	}
+	path = os.Expand(path, l.Getenv)
+	if path == "~" || strings.HasPrefix(path, "~/") {
+		path = filepath.Join(l.Getenv("HOME"), path[1:])
+	}
+	return path
 }
 
 // nonEmpty refuses an empty password, as Ansible does.

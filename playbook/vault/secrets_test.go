@@ -85,6 +85,18 @@ func TestLoaderFilesAndScripts(t *testing.T) {
 	}
 }
 
+// Paths expand ~ and $VARS, as Ansible's.
+func TestLoaderExpandsPaths(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "pw"), "hunter2\n", 0o600)
+	vars := map[string]string{"HOME": dir, "SECRETS": dir}
+	l := Loader{Getenv: func(k string) string { return vars[k] }}
+	got, err := l.Load(context.Background(), []Source{{ID: "a", Path: "~/pw"}, {ID: "b", Path: "$SECRETS/pw"}})
+	if err != nil || len(got) != 2 || string(got[0].Password) != "hunter2" || string(got[1].Password) != "hunter2" {
+		t.Errorf("Load = %q, %v", got, err)
+	}
+}
+
 // A password file that is itself encrypted is decrypted with the secrets
 // read before it.
 func TestLoaderEncryptedPasswordFile(t *testing.T) {
