@@ -9,6 +9,7 @@
 package ansiblecli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -18,7 +19,6 @@ import (
 	"github.com/remotectl/remotectl/internal/errkind"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook"
-
 	"github.com/remotectl/remotectl/playbook/ansiblecfg"
 	"github.com/remotectl/remotectl/playbook/vault"
 	"github.com/remotectl/remotectl/remote"
@@ -73,12 +73,12 @@ func Resolve(f Flags, cfg *ansiblecfg.Config) (Settings, error) {
 		s.ConnectTimeout = cfg.Timeout
 	}
 	s.Defaults = TargetDefaults{
-		User:       or(f.User, cfg.RemoteUser),
-		PrivateKey: or(f.PrivateKey, cfg.PrivateKeyFile),
+		User:       cmp.Or(f.User, cfg.RemoteUser),
+		PrivateKey: cmp.Or(f.PrivateKey, cfg.PrivateKeyFile),
 		Become:     f.Become || cfg.Become,
-		BecomeUser: or(f.BecomeUser, cfg.BecomeUser),
+		BecomeUser: cmp.Or(f.BecomeUser, cfg.BecomeUser),
 	}
-	if m := or(f.BecomeMethod, cfg.BecomeMethod); m != "" && m != "sudo" {
+	if m := cmp.Or(f.BecomeMethod, cfg.BecomeMethod); m != "" && m != "sudo" {
 		return s, fmt.Errorf("become method %q: remotectl becomes another user with sudo only; hint: use --become-method sudo (or leave it unset)", m)
 	}
 	s.AskPass = f.AskPass || cfg.AskPass
@@ -89,13 +89,6 @@ func Resolve(f Flags, cfg *ansiblecfg.Config) (Settings, error) {
 	ids := append(slices.Clip(cfg.VaultIdentityList), f.VaultIDs...) // ansible.cfg's first, as Ansible
 	s.Vault = vault.Sources(ids, f.VaultPasswordFiles, cfg.VaultPasswordFile, f.AskVaultPass || cfg.AskVaultPass)
 	return s, nil
-}
-
-func or(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // TargetDefaults are the connection settings of the command line and
@@ -117,9 +110,7 @@ func (d TargetDefaults) Apply(t remote.Target) remote.Target {
 	if len(t.SSH.IdentityFiles) == 0 && d.PrivateKey != "" {
 		t.SSH.IdentityFiles = []string{d.PrivateKey}
 	}
-	if d.Become && !t.Become {
-		t.Become = true
-	}
+	t.Become = t.Become || d.Become
 	if t.BecomeUser == "" {
 		t.BecomeUser = d.BecomeUser
 	}
