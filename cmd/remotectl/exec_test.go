@@ -53,6 +53,9 @@ func newFakeFleet(t *testing.T, sg settings.Globals, scripts map[string]remotete
 		Inventory: func(ctx context.Context) (*inventory.Inventory, error) {
 			return inventory.LoadContext(ctx, g.Inventories, inventory.LoadOptions{ScriptTimeout: time.Minute})
 		},
+		InventoryFrom: func(ctx context.Context, paths []string, decrypt func([]byte) ([]byte, error)) (*inventory.Inventory, error) {
+			return inventory.LoadContext(ctx, paths, inventory.LoadOptions{ScriptTimeout: time.Minute, Decrypt: decrypt})
+		},
 		Dialer: func(secrets, []remote.Target) (runDialer, error) { return nopCloser{ff.fake}, nil },
 		OpsRun: func(c ops.Command) (*ops.Run, error) {
 			return ops.New(c, ops.Options{}, ops.Deps{Err: io.Err, Getenv: io.Getenv, Terminal: g.terminal(io), Codes: opsExitCodes(false)}), nil

@@ -51,6 +51,20 @@ instead: 0 OK (every property passed or was skipped), 1 WARNING (some property o
 could not be checked), 2 CRITICAL (some property failed), 3 UNKNOWN (nothing could be
 evaluated, or invalid input or usage).`
 
+// playExitCodesHelp documents the exit codes of play: ansible-playbook's
+// for the hosts' outcomes, remotectl's fixed codes otherwise.
+const playExitCodesHelp = `Exit codes (ansible-playbook's for the hosts):
+  0    every host succeeded
+  2    some host failed (a task failed, or the host timed out)
+  4    some host was unreachable (DNS, refused, auth, host key, lost), whatever the others did
+  64   usage error (bad flag or argument, unknown host pattern, unreadable vault password)
+  65   invalid input (inventory, playbook, vault content, ansible.cfg), found before any
+       connection and by --syntax-check (ansible-playbook: 4, its code for unreachable
+       hosts too), or a host's settings that cannot work: error class "config"
+  74   the run ended but an output could not be written (the recap and history tell all)
+  75   another run holds the lock
+  130  interrupted (Ctrl-C)`
+
 // usageError is a mistake in how remotectl was called.
 type usageError = errkind.Usage
 
@@ -171,9 +185,18 @@ func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
 	return runExitCode(s.ExitBits(), s.ConfigError(), interrupted)
 }
 
-// playExitCode decides the exit code of a play run.
+// playExitCode decides the exit code of a play run, ansible-playbook's.
 func playExitCode(rep *report.PlayRun, interrupted bool) int {
-	return runExitCode(rep.ExitBits(), rep.ConfigError(), interrupted)
+	return runExitCode(rep.PlayExitCode(), rep.ConfigError(), interrupted)
+}
+
+// playDeadlineCode is the code of a play run whose --deadline stopped
+// hosts: they failed (2), unless some host was unreachable (4).
+func playDeadlineCode(code int) int {
+	if code >= exitUsage {
+		return code
+	}
+	return max(code, report.PlayExitFailed)
 }
 
 // doctorExitCode decides the exit code of doctor: 0 when every host is

@@ -18,6 +18,10 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 	if a.opsErr != nil {
 		return nil, a.opsErr
 	}
+	codes := opsExitCodes(a.g.Output == report.FormatNagios)
+	if cmd.Name == "play" {
+		codes.DeadlinePassed = playDeadlineCode
+	}
 	return ops.New(cmd, a.ops, ops.Deps{
 		Err:      a.io.Err,
 		Getenv:   a.io.Getenv,
@@ -25,7 +29,7 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Terminal: a.g.terminal(a.io),
 		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
-		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
+		Codes:    codes,
 	}), nil
 }
 
