@@ -72,7 +72,7 @@ controller (http, addr, dns, tls by default) is not connected to at all.
 A property is pass, fail, skip (skip: true, or a property it depends on failed) or error
 (it could not be evaluated: never counted as a failure, but never a success: exit bit 2).
 
-` + checkExitCodesHelp,
+` + report.CheckExitCodesHelp,
 		Example: `  remotectl check web.yaml
   remotectl check -i inventory.yaml -H web
   remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
@@ -216,8 +216,8 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
-	if code != exitOK {
+	code := opsRun.FinishChecks(summary, report.CheckExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
+	if code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

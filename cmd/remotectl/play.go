@@ -52,7 +52,7 @@ when more hosts failed than max_fail allows, or when every host of a batch faile
 ` + ansiblecli.Help + `
 
 ` + report.FormatHelp(report.PlayFormats()) + `
-` + playExitCodesHelp,
+` + report.PlayExitCodesHelp,
 		Example: `  remotectl play -i inventory.ini site.yml
   remotectl play rolling.yml -l 'web:!web03' -e version=1.4.2
   remotectl play site.yml -t config --check --diff
@@ -155,7 +155,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		// The run itself is complete: the output problem is its exit code (74).
 		opsRun.OutputFailed(err)
 	}
-	if code := opsRun.FinishPlay(rep, playExitCode(rep, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishPlay(rep, report.PlayRunExitCode(rep, ctx.Err() != nil)); code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +37,7 @@ func TestPlayExitCodesAgainstAnsiblePlaybook(t *testing.T) {
 		{"failed", "- hosts: ok\n" + task, []string{"-e", "fail_it=true"}, 2},
 		{"unreachable", "- hosts: dead\n" + task, nil, 4},
 		{"failed and unreachable", "- hosts: all\n" + task, []string{"-e", "fail_it=true"}, 4},
-		{"invalid", "- hosts: all\n  bogus: 1\n" + task[len("  gather_facts: false\n"):], nil, exitInput},
+		{"invalid", "- hosts: all\n  bogus: 1\n" + task[len("  gather_facts: false\n"):], nil, report.ExitInput},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pb := write("play.yml", tc.play)
@@ -47,10 +48,10 @@ func TestPlayExitCodesAgainstAnsiblePlaybook(t *testing.T) {
 			out, _ := cmd.CombinedOutput()
 			ansibleCode := cmd.ProcessState.ExitCode()
 			want := tc.remotectl
-			if want != exitInput && ansibleCode != want {
+			if want != report.ExitInput && ansibleCode != want {
 				t.Fatalf("ansible-playbook exited %d, not %d:\n%s", ansibleCode, want, out)
 			}
-			if want == exitInput && ansibleCode != 4 {
+			if want == report.ExitInput && ansibleCode != 4 {
 				t.Fatalf("ansible-playbook exited %d for an invalid playbook, not 4:\n%s", ansibleCode, out)
 			}
 			args := append([]string{"play", "-i", inv, "--ssh-config", "none", "--known-hosts", filepath.Join(home, "known_hosts"), pb}, tc.extra...)

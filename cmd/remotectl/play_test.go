@@ -47,7 +47,7 @@ func TestRunPlayCommandAndDebug(t *testing.T) {
 		"web02": {Output: []remotetest.Chunk{remotetest.Stdout("1.4.1\n")}},
 	}
 	ff := newFakeFleet(t, settings.Globals{}, scripts, "web01", "web02")
-	if code := ff.run(t, newPlayCmd(ff.f, nil), writePlaybook(t, smallPlaybook)); code != exitOK {
+	if code := ff.run(t, newPlayCmd(ff.f, nil), writePlaybook(t, smallPlaybook)); code != report.ExitOK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, ff.out, ff.err)
 	}
 	for _, want := range []string{"TASK [version]", "TASK [say]", "runs 1.4.2", "runs 1.4.1", "PLAY RECAP"} {
@@ -104,8 +104,8 @@ func TestRunPlayRejectsABadPlaybook(t *testing.T) {
 	bad := writePlaybook(t, "- hosts: all\n  tasks:\n    - command: true\n      whne: x\n")
 	o := &playOptions{runDeps: ff.f.runDeps(), OpsRun: ff.f.OpsRun, InventoryFrom: ff.f.InventoryFrom, File: bad}
 	err := runPlay(context.Background(), o)
-	if code := exitCodeOf(err); code != exitInput || !strings.Contains(err.Error(), `did you mean "when"`) {
-		t.Errorf("exit %d, error %v; want %d and a did-you-mean", code, err, exitInput)
+	if code := exitCodeOf(err); code != report.ExitInput || !strings.Contains(err.Error(), `did you mean "when"`) {
+		t.Errorf("exit %d, error %v; want %d and a did-you-mean", code, err, report.ExitInput)
 	}
 	if ff.fake.Dials("web01") != 0 {
 		t.Error("a host was dialled for an invalid playbook")
@@ -118,7 +118,7 @@ func TestNewPlayCmdParses(t *testing.T) {
 		return newPlayCmd(f, func(_ context.Context, o *playOptions) error { got = o; return nil })
 	}
 	code, stderr := parse(t, capture, "play", "site.yaml", "-e", "v=1", "-e", "@prod.yaml", "--tags", "a,b", "--skip-tags", "c", "--start-at-task", "restart", "--check")
-	if code != exitOK || got == nil {
+	if code != report.ExitOK || got == nil {
 		t.Fatalf("exit %d, ran %v: %s", code, got != nil, stderr)
 	}
 	if got.File != "site.yaml" || !slices.Equal(got.ExtraVars, []string{"v=1", "@prod.yaml"}) || !slices.Equal(got.Tags, []string{"a", "b"}) ||
@@ -127,8 +127,8 @@ func TestNewPlayCmdParses(t *testing.T) {
 	}
 	for _, args := range [][]string{{"play"}, {"play", "a.yaml", "b.yaml"}} {
 		got = nil
-		if code, stderr := parse(t, capture, args...); code != exitUsage || got != nil || !strings.Contains(stderr, "play needs one playbook") {
-			t.Errorf("%q: exit %d, ran %v, stderr %q; want %d", args, code, got != nil, stderr, exitUsage)
+		if code, stderr := parse(t, capture, args...); code != report.ExitUsage || got != nil || !strings.Contains(stderr, "play needs one playbook") {
+			t.Errorf("%q: exit %d, ran %v, stderr %q; want %d", args, code, got != nil, stderr, report.ExitUsage)
 		}
 	}
 }
@@ -143,7 +143,7 @@ func TestNewPlayCmdParsesAnsibleOptions(t *testing.T) {
 	code, stderr := parse(t, capture, "play", "site.yml", "-l", "web", "-t", "a", "-C", "-D", "-b", "--become-user", "www",
 		"--become-method", "sudo", "-K", "-u", "deploy", "-k", "--private-key", "id", "--vault-id", "prod@pw", "--vault-id", "prompt",
 		"--vault-password-file", "f", "-J", "--syntax-check", "--list-hosts", "--list-tasks", "--list-tags")
-	if code != exitOK || got == nil {
+	if code != report.ExitOK || got == nil {
 		t.Fatalf("exit %d, ran %v: %s", code, got != nil, stderr)
 	}
 	a := got.Ansible
@@ -158,8 +158,8 @@ func TestNewPlayCmdParsesAnsibleOptions(t *testing.T) {
 	for _, flag := range []string{"--step", "--flush-cache", "--force-handlers"} {
 		got = nil
 		code, stderr := parse(t, capture, "play", "site.yml", flag)
-		if code != exitUsage || got != nil || !strings.Contains(stderr, flag+" is not supported: ") {
-			t.Errorf("%s: exit %d, ran %v, stderr %q; want %d and a reason", flag, code, got != nil, stderr, exitUsage)
+		if code != report.ExitUsage || got != nil || !strings.Contains(stderr, flag+" is not supported: ") {
+			t.Errorf("%s: exit %d, ran %v, stderr %q; want %d and a reason", flag, code, got != nil, stderr, report.ExitUsage)
 		}
 	}
 }

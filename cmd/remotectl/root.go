@@ -88,7 +88,7 @@ inventory). Once an inventory is loaded, commands that act on hosts need a targe
 Settings come from flags, then REMOTECTL_* environment variables (REMOTECTL_FORKS=100),
 then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/config.yaml).
 
-` + exitCodesHelp,
+` + report.ExitCodesHelp,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return deps.LoadSettings(cmd) },
