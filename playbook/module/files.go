@@ -6,5 +6,8 @@ func fileModules() []*Module {
 		copyModule(),
 		templateModule(),
 		fileModule(),
+		lineinfileModule(),
+		blockinfileModule(),
+		replaceModule(),
 	}
 }
