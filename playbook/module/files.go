@@ -9,5 +9,11 @@ func fileModules() []*Module {
 		lineinfileModule(),
 		blockinfileModule(),
 		replaceModule(),
+		statModule(),
+		slurpModule(),
+		findModule(),
+		tempfileModule(),
+		fetchModule(),
+		unarchiveModule(),
 	}
 }

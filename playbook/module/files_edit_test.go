@@ -20,7 +20,9 @@ func TestLineinfileAsAnsible(t *testing.T) {
 	}
 	runOracleCases(t, []fsCase{
 		{name: "regexp replaces with mode", module: "lineinfile", setup: conf, check: true, keys: editKeys,
-			args: func(d string) map[string]any { return p(d, "regexp", `^port\s*=`, "line", "port = 8080", "mode", "0600") }},
+			args: func(d string) map[string]any {
+				return p(d, "regexp", `^port\s*=`, "line", "port = 8080", "mode", "0600")
+			}},
 		{name: "insertafter regexp", module: "lineinfile", setup: conf, keys: editKeys,
 			args: func(d string) map[string]any { return p(d, "line", "extra = 1", "insertafter", `^\[main\]`) }},
 		{name: "insertbefore BOF", module: "lineinfile", setup: conf, keys: editKeys,
@@ -62,7 +64,9 @@ func TestBlockinfileAsAnsible(t *testing.T) {
 					"marker_end": "stop", "insertbefore": `^\[main\]`}
 			}},
 		{name: "create new file", module: "blockinfile", setup: conf, check: true, keys: editKeys,
-			args: func(d string) map[string]any { return map[string]any{"path": d + "/n.conf", "block": "q", "create": true} }},
+			args: func(d string) map[string]any {
+				return map[string]any{"path": d + "/n.conf", "block": "q", "create": true}
+			}},
 	})
 }
 

@@ -17,13 +17,16 @@ import (
 type fsCase struct {
 	name   string
 	module string
-	setup  func(t *testing.T, dir string)              // the layout (nil: empty)
-	args   func(dir string) map[string]any             // the arguments
-	keys   []string                                    // result keys compared ("stat.exists": nested)
-	check  bool                                        // also compare check mode first
-	diff   bool                                        // diff mode (the oracle's tree has no diff: ours is checked by want)
-	want   func(t *testing.T, dir string, res Result)  // more assertions on our result
-	skipFS bool                                        // the end state is not comparable (random names)
+	setup  func(t *testing.T, dir string)             // the layout (nil: empty)
+	args   func(dir string) map[string]any            // the arguments
+	keys   []string                                   // result keys compared ("stat.exists": nested)
+	check  bool                                       // also compare check mode first
+	diff   bool                                       // diff mode (the oracle's tree has no diff: ours is checked by want)
+	want   func(t *testing.T, dir string, res Result) // more assertions on our result
+	skipFS bool                                       // the end state is not comparable (random names)
+	// norm, when set, rewrites both results before they are compared
+	// (lists in a stable order, values that cannot be the same).
+	norm func(res map[string]any)
 }
 
 // runOracleCases runs the cases in parallel (each waits on ansible).
@@ -50,7 +53,12 @@ func runOracleCases(t *testing.T, cases []fsCase) {
 			}
 			got := runLocal(t, tc.module, tc.args(ours), false, tc.diff)
 			want := ansibleOracle(t, tc.module, tc.args(theirs), false, false)
-			compareKeys(t, tc.keys, normalize(map[string]any(got), ours), normalize(want, theirs))
+			g, w := normalize(map[string]any(got), ours), normalize(want, theirs)
+			if tc.norm != nil {
+				tc.norm(g)
+				tc.norm(w)
+			}
+			compareKeys(t, tc.keys, g, w)
 			if !tc.skipFS {
 				if a, b := snapshot(t, ours), snapshot(t, theirs); !reflect.DeepEqual(a, b) {
 					t.Errorf("end state differs:\n ours    %v\n ansible %v", a, b)
@@ -110,7 +118,7 @@ func normalize(v any, dir string) map[string]any {
 		case map[string]any:
 			m := map[string]any{}
 			for k, e := range x {
-				m[k] = walk(e)
+				m[strings.ReplaceAll(k, dir, "{D}")] = walk(e)
 			}
 			return m
 		case Result:
