@@ -103,6 +103,26 @@ func (fa fileAttrs) apply(path string, pi *pathInfo, r *probed) (cmds []string, 
 	return cmds, changed, nil
 }
 
+// diff records in a diff's before and after what the attributes change
+// of a path in state pi, as set_*_if_different do.
+func (fa fileAttrs) diff(pi *pathInfo, r *probed, before, after map[string]any) {
+	if fa.Owner != "" {
+		if uid, err := fa.uid(r); err == nil && uid != pi.UID {
+			before["owner"], after["owner"] = pi.UID, uid
+		}
+	}
+	if fa.Group != "" {
+		if gid, err := fa.gid(r); err == nil && gid != pi.GID {
+			before["group"], after["group"] = pi.GID, gid
+		}
+	}
+	if fa.Mode != "" && pi.Kind != "link" {
+		if want, err := parseMode(fa.Mode, pi.Perm, pi.Kind == "directory", r.umask); err == nil && want != pi.Perm {
+			before["mode"], after["mode"] = modeString(pi.Perm), modeString(want)
+		}
+	}
+}
+
 // parseMode computes the permission a mode argument asks for: octal, or
 // symbolic (u=rw,g+r,o-x, a+X) applied to the current permission, as
 // Ansible's _symbolic_mode_to_octal does.

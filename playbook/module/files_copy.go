@@ -201,7 +201,7 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 	}
 	res := Result{"changed": true}
 	if c.Diff {
-		res["diff"] = contentDiff(cur.Content, s.Data, destFile, s.Header)
+		res["diff"] = []any{contentDiff(cur, s.Data, destFile, s.Header)}
 	}
 	if c.Check {
 		return res, nil
@@ -358,7 +358,7 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 	fa := attrsOf(c.Args)
 	p := newProbe()
 	for i, e := range entries {
-		p.Path(fmt.Sprint(i), dest+e.rel, false, "sha1", c.Diff)
+		p.Path(fmt.Sprint(i), dest+e.rel, false, "sha1", false)
 	}
 	p.Path("top", dest, true, "", false)
 	fa.ask(p)
@@ -375,7 +375,6 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 			}
 		}
 	}
-	var diffs []any
 	dirAttrs := fa
 	dirAttrs.Mode = c.Args.Str("directory_mode")
 	for i, e := range entries {
@@ -407,16 +406,9 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 		if err != nil || res.IsFailed() {
 			return res, err
 		}
-		if d, ok := res["diff"]; ok {
-			diffs = append(diffs, d)
-		}
 		changed = changed || res.Changed()
 	}
-	res := Result{"changed": changed, "dest": dest, "src": src}
-	if len(diffs) > 0 {
-		res["diff"] = diffs
-	}
-	return res, nil
+	return Result{"changed": changed, "dest": dest, "src": src}, nil
 }
 
 func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur *pathInfo, r *probed) (Result, error) {
@@ -446,9 +438,6 @@ func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur 
 		return Result{"changed": ch}, nil
 	}
 	res := Result{"changed": true}
-	if c.Diff {
-		res["diff"] = contentDiff(cur.Content, data, target, e.full)
-	}
 	if c.Check {
 		return res, nil
 	}
@@ -470,8 +459,8 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 	fa := attrsOf(a)
 	p := newProbe()
 	p.Path("s", src, true, "sha1 md5", false)
-	p.Path("d", dest, false, "sha1", c.Diff)
-	p.Path("u", path.Join(dest, path.Base(src)), false, "sha1", c.Diff)
+	p.Path("d", dest, false, "sha1", false)
+	p.Path("u", path.Join(dest, path.Base(src)), false, "sha1", false)
 	p.Path("p", path.Dir(strings.TrimSuffix(dest, "/")), true, "", false)
 	if !strings.HasSuffix(src, "/") {
 		p.Path("t", path.Join(dest, path.Base(src)), true, "", false)
@@ -520,11 +509,6 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 		return pathResult(res, final), nil
 	}
 	res["changed"] = true
-	if c.Diff {
-		if data, err := c.Host.ReadFile(ctx, src); err == nil {
-			res["diff"] = contentDiff(cur.Content, data, destFile, src)
-		}
-	}
 	if !r.path("p").Exists && !(cur.Exists && cur.Kind == "directory") {
 		if !strings.HasSuffix(dest, "/") {
 			return Failed("Destination directory %s does not exist", path.Dir(destFile)), nil

@@ -175,6 +175,14 @@ func (e *edited) commit(ctx context.Context, data []byte, changed bool, msg stri
 	if err != nil {
 		return Failed("%v", err), nil
 	}
+	if d, ok := res["diff"].([]any); ok && len(d) == 2 {
+		ad := d[1].(map[string]any)
+		before, after := map[string]any{}, map[string]any{}
+		e.fa.diff(base, e.r, before, after)
+		if len(before) > 0 {
+			ad["before"], ad["after"] = before, after
+		}
+	}
 	if attrChanged {
 		if changed {
 			msg += " and "
