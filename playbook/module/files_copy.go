@@ -22,7 +22,7 @@ func copyModule() *Module {
 			{Name: "content", Type: Raw, NoLog: true},
 			{Name: "dest", Type: Path, Required: true},
 			{Name: "backup", Type: Bool, Default: false},
-			{Name: "force", Type: Bool, Default: true, Aliases: []string{"thirsty"}},
+			{Name: "force", Type: Bool, Default: true},
 			{Name: "validate", Type: Str},
 			{Name: "directory_mode", Type: Mode},
 			{Name: "remote_src", Type: Bool, Default: false},
@@ -39,7 +39,7 @@ func templateModule() *Module {
 			{Name: "backup", Type: Bool, Default: false},
 			{Name: "force", Type: Bool, Default: true},
 			{Name: "validate", Type: Str},
-			{Name: "newline_sequence", Type: Str, Default: "\n", Choices: []string{"\n", "\r", "\r\n"}},
+			{Name: "newline_sequence", Type: Str, Default: "\n", Choices: []string{"\n", "\r", "\r\n", `\n`, `\r`, `\r\n`}},
 			{Name: "follow", Type: Bool, Default: false},
 		}, commonParams()...),
 		Run: runTemplate}
@@ -142,7 +142,9 @@ func runTemplate(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return Failed("AnsibleError: %v", err), nil
 	}
-	if nl := c.Args.Str("newline_sequence"); nl != "\n" {
+	nl := c.Args.Str("newline_sequence")
+	nl = strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(nl) // '\r\n' in single quotes, as Ansible's wrong_sequences
+	if nl != "\n" {
 		out = strings.ReplaceAll(out, "\n", nl)
 	}
 	return copyFile(ctx, c, copySource{Data: []byte(out), Rel: filepath.Base(full), Perm: uint32(info.Mode().Perm()),
@@ -252,11 +254,8 @@ func copyUnchanged(ctx context.Context, c *Call, fa fileAttrs, dest string, cur 
 		return Failed("%v", err), nil
 	}
 	res := Result{"changed": changed, "dest": dest, "path": dest, "checksum": sum}
-	if c.Check && changed {
-		return Result{"changed": true, "dest": dest, "path": dest, "checksum": sum}, nil
-	}
 	final := cur
-	if changed {
+	if changed && !c.Check {
 		var f Result
 		if final, f, err = act(ctx, c.Host, cmds, dest, false); f != nil || err != nil {
 			return f, err

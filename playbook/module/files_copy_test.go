@@ -60,3 +60,96 @@ func TestCopyAsAnsible(t *testing.T) {
 			}},
 	})
 }
+
+// The templates here hold no Jinja2 (runLocal's controller renders
+// nothing): the rendering is the Controller's; this compares what
+// template does with the text it renders.
+func TestTemplateAsAnsible(t *testing.T) {
+	tree := func(t *testing.T, d string) {
+		write(t, d, "tpl/app.conf.j2", "name = app\nport = 80\n", 0o640)
+		mkdir(t, d, "etc", 0o755)
+		write(t, d, "etc/app.conf", "old\n", 0o644)
+	}
+	runOracleCases(t, []fsCase{
+		{name: "replace with backup", module: "template", setup: tree, check: true, diff: true, keys: append(copyKeys, "src"),
+			norm: func(res map[string]any) { // Ansible's src and after_header are its temporary files
+				delete(res, "src")
+				diffNorm(func(d map[string]any) { delete(d, "after_header") })(res)
+			},
+			args: func(d string) map[string]any {
+				return map[string]any{"src": d + "/tpl/app.conf.j2", "dest": d + "/etc/app.conf", "backup": true}
+			}},
+		{name: "into dir preserve crlf", module: "template", setup: tree, check: true, keys: copyKeys,
+			args: func(d string) map[string]any {
+				return map[string]any{"src": d + "/tpl/app.conf.j2", "dest": d + "/etc/", "mode": "preserve",
+					"newline_sequence": `\r\n`}
+			}},
+	})
+}
+
+func TestParseMode(t *testing.T) {
+	for _, tc := range []struct {
+		mode  string
+		cur   uint32
+		isDir bool
+		want  uint32
+		err   bool
+	}{
+		{"0644", 0o600, false, 0o644, false},
+		{"755", 0, false, 0o755, false},
+		{"01777", 0, true, 0o1777, false},
+		{"u=rw,g=r,o=", 0o777, false, 0o640, false},
+		{"u+x,go-w", 0o666, false, 0o744, false},
+		{"a+X", 0o644, false, 0o644, false},
+		{"a+X", 0o744, false, 0o755, false},
+		{"a+X", 0o700, true, 0o711, false},
+		{"+w", 0o444, false, 0o644, false}, // no who: the umask (022) masks
+		{"g=u", 0o750, false, 0o770, false},
+		{"u+s,o+t", 0o755, true, 0o5755, false},
+		{"u=rwx,g=rx,o=rx", 0o4755, false, 0o755, false},
+		{"u=rw-x", 0o700, false, 0o600, false},
+		{"z=r", 0, false, 0, true},
+		{"0999", 0, false, 0, true},
+		{"rw", 0, false, 0, true},
+	} {
+		got, err := parseMode(tc.mode, tc.cur, tc.isDir, 0o022)
+		if (err != nil) != tc.err || !tc.err && got != tc.want {
+			t.Errorf("parseMode(%q, %o, dir %v) = %o, %v; want %o (error %v)", tc.mode, tc.cur, tc.isDir, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+// TestProbeParse decides on golden probe output: what a host printed.
+func TestProbeParse(t *testing.T) {
+	out := "umask\tumask\t0027\nme\tid\t1000 100\n" +
+		"d\tstat\tregular file|640|6|1000|100|alice|UNKNOWN|1700000000.5|1700000001.25|1700000002|42|2|2049\n" +
+		"d\taccess\trw\nd\tsha1\tabc\nd\tb64\taGkK\n" +
+		"l\tstat\t\nl\tlink\tmissing\nn\tnone\t\nbob\tuid\t1001\nstaff\tgid\t50\n"
+	r := parseProbe(out)
+	d := r.path("d")
+	if !d.Exists || d.Kind != "file" || d.Perm != 0o640 || d.UID != 1000 || d.Owner != "alice" || d.Group != "" ||
+		d.Mtime != 1700000000.5 || d.Nlink != 2 || d.ansibleState() != "hard" || d.Sums["sha1"] != "abc" ||
+		string(d.Content) != "hi\n" || !d.Readable || !d.Writable || d.Exec {
+		t.Errorf("file: %+v", d)
+	}
+	if l := r.path("l"); l.Exists || l.ansibleState() != "link" || l.Target != "missing" {
+		t.Errorf("dangling link followed: %+v", l)
+	}
+	if n := r.path("n"); n.Exists || n.ansibleState() != "absent" {
+		t.Errorf("none: %+v", n)
+	}
+	if uid, gid := r.me(); r.umask != 0o027 || uid != 1000 || gid != 100 || r.uids["bob"] != 1001 || r.gids["staff"] != 50 {
+		t.Errorf("umask %o me %d %d uids %v gids %v", r.umask, uid, gid, r.uids, r.gids)
+	}
+	res := pathResult(Result{}, d)
+	if res["owner"] != "alice" || res["group"] != "100" || res["mode"] != "0640" || res["state"] != "hard" {
+		t.Errorf("pathResult: %v", res)
+	}
+	cmds, changed, err := fileAttrs{Mode: "g-r", Owner: "bob", Group: "staff"}.apply("/x", d, r)
+	if err != nil || !changed || len(cmds) != 3 {
+		t.Errorf("apply: %v %v %v", cmds, changed, err)
+	}
+	if _, _, err := (fileAttrs{Owner: "nobody-here"}).apply("/x", d, r); err == nil {
+		t.Error("an unknown owner is an error")
+	}
+}

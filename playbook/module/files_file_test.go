@@ -1,6 +1,7 @@
 package module
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -70,4 +71,22 @@ func TestFileAsAnsible(t *testing.T) {
 			}),
 			args: func(d string) map[string]any { return map[string]any{"path": d + "/d", "state": "absent"} }},
 	})
+}
+
+func TestStrftimeParse(t *testing.T) {
+	got, err := strftimeParse("%Y%m%d%H%M.%S", "202001021504.05")
+	if err != nil || got.Format("2006-01-02 15:04:05") != "2020-01-02 15:04:05" {
+		t.Errorf("%v %v", got, err)
+	}
+	if _, err := strftimeParse("%Q", "x"); err == nil {
+		t.Error("an unknown directive is an error")
+	}
+}
+
+func TestWalkList(t *testing.T) {
+	got := walkList("/d/", []string{"f|/d/x", "d|/d/sub", "f|/d/sub/y", "d|/d/sub/deep", "f|/d/z", "d|/d/e"})
+	dirs, files := got["directories"].([]any), got["files"].([]any)
+	if fmt.Sprint(dirs) != "[/d/sub /d/e /d/sub/deep]" || fmt.Sprint(files) != "[/d/x /d/z /d/sub/y]" {
+		t.Errorf("walkList: %v %v", dirs, files)
+	}
 }

@@ -218,3 +218,17 @@ func TestUnarchiveSkips(t *testing.T) {
 		t.Errorf("check mode unpacked %v", entries)
 	}
 }
+
+func TestFnmatch(t *testing.T) {
+	for _, tc := range []struct {
+		pat, name string
+		want      bool
+	}{
+		{"*.log", "a.log", true}, {"*.log", "a.log.1", false}, {"a?c", "abc", true}, {"[!x]*", "abc", true},
+		{"[!a]*", "abc", false}, {"[a-c].txt", "b.txt", true}, {"[", "[", true}, {"a.b", "axb", false},
+	} {
+		if got := fnmatchRegexp(tc.pat).MatchString(tc.name); got != tc.want {
+			t.Errorf("fnmatch(%q, %q) = %v", tc.name, tc.pat, got)
+		}
+	}
+}

@@ -9,7 +9,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	)
+)
 
 // fileWrite puts new content at a path as Ansible's atomic_move does: a
 // temporary file in the same directory takes the existing file's mode and
