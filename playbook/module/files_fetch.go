@@ -27,7 +27,9 @@ func unarchiveModule() *Module {
 		Params: append([]Param{
 			{Name: "src", Type: Path, Required: true},
 			{Name: "dest", Type: Path, Required: true},
-			{Name: "remote_src", Type: Bool, Default: false},
+			{Name: "remote_src", Type: Bool},
+			// copy is the deprecated inverse of remote_src (copy: false)
+			{Name: "copy", Type: Bool},
 			{Name: "creates", Type: Path},
 			{Name: "list_files", Type: Bool, Default: false},
 			{Name: "keep_newer", Type: Bool, Default: false},
@@ -172,6 +174,13 @@ fi
 func runUnarchive(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	src, dest := a.Str("src"), a.Str("dest")
+	if a.Has("copy") {
+		if a.Has("remote_src") {
+			return Failed("parameters are mutually exclusive: ('copy', 'remote_src')"), nil
+		}
+		a = copyArgs(a)
+		a["remote_src"] = !c.Args.Bool("copy")
+	}
 	if strings.Contains(src, "://") {
 		return Failed("unarchive: a URL src (%s) is not supported by remotectl: fetch it with get_url first", src), nil
 	}
@@ -297,6 +306,14 @@ func runUnarchive(ctx context.Context, c *Call) (Result, error) {
 		}
 	}
 	return pathResult(res, g.path("dd")), nil
+}
+
+func copyArgs(a Args) Args {
+	b := Args{}
+	for k, v := range a {
+		b[k] = v
+	}
+	return b
 }
 
 // tarDiffCounts says whether a line of tar --diff means "not unpacked".

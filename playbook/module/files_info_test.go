@@ -196,7 +196,7 @@ func TestUnarchiveAsAnsible(t *testing.T) {
 			}},
 		{name: "dest missing", module: "unarchive", setup: archives, keys: keys,
 			args: func(d string) map[string]any {
-				return map[string]any{"src": d + "/a.tgz", "dest": d + "/nodir", "remote_src": true}
+				return map[string]any{"src": d + "/a.tgz", "dest": d + "/nodir", "copy": false}
 			}},
 	})
 }

@@ -43,6 +43,9 @@ func (w fileWrite) do(ctx context.Context, h Host, r *probed) (writeOutcome, err
 		base.Perm, base.UID, base.GID = w.Cur.Perm, w.Cur.UID, w.Cur.GID
 	}
 	perm := base.Perm
+	if err := w.Attrs.seError(r); err != nil {
+		return writeOutcome{Failed: Failed("%v", err)}, nil
+	}
 	if w.Attrs.Mode != "" {
 		p, err := parseMode(w.Attrs.Mode, base.Perm, false, r.umask)
 		if err != nil {
