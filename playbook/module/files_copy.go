@@ -254,6 +254,11 @@ func copyUnchanged(ctx context.Context, c *Call, fa fileAttrs, dest string, cur 
 		return Failed("%v", err), nil
 	}
 	res := Result{"changed": changed, "dest": dest, "path": dest, "checksum": sum}
+	if c.Diff { // the file module's diff, as Ansible runs it for an unchanged copy
+		before, after := map[string]any{"path": dest}, map[string]any{"path": dest}
+		fa.diff(cur, r, before, after)
+		res["diff"] = map[string]any{"before": before, "after": after}
+	}
 	final := cur
 	if changed && !c.Check {
 		var f Result

@@ -24,7 +24,7 @@ func TestCopyAsAnsible(t *testing.T) {
 					t.Errorf("backup_file %v", r["backup_file"])
 				}
 			}},
-		{name: "same content only symbolic mode", module: "copy", setup: srcTree, check: true, keys: copyKeys,
+		{name: "same content only symbolic mode", module: "copy", setup: srcTree, check: true, diff: true, keys: copyKeys,
 			args: func(d string) map[string]any {
 				return map[string]any{"src": d + "/src/a.txt", "dest": d + "/dst/same.txt", "mode": "u=rw,g=,o="}
 			}},
