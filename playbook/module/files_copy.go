@@ -27,6 +27,10 @@ func copyModule() *Module {
 			{Name: "directory_mode", Type: Mode},
 			{Name: "remote_src", Type: Bool, Default: false},
 			{Name: "follow", Type: Bool, Default: false},
+			// local_follow: links in a source tree are followed (true, the
+			// default); false (copy them as links) is refused
+			{Name: "local_follow", Type: Bool, Default: true},
+			{Name: "checksum", Type: Str},
 		}, commonParams()...),
 		Run: runCopy}
 }
@@ -41,6 +45,11 @@ func templateModule() *Module {
 			{Name: "validate", Type: Str},
 			{Name: "newline_sequence", Type: Str, Default: "\n", Choices: []string{"\n", "\r", "\r\n", `\n`, `\r`, `\r\n`}},
 			{Name: "follow", Type: Bool, Default: false},
+			// the rendering options remotectl's Jinja2 has: Ansible's
+			// defaults only (other values are refused)
+			{Name: "trim_blocks", Type: Bool, Default: true},
+			{Name: "lstrip_blocks", Type: Bool, Default: false},
+			{Name: "output_encoding", Type: Str, Default: "utf-8"},
 		}, commonParams()...),
 		Run: runTemplate}
 }
@@ -66,6 +75,8 @@ func runCopy(ctx context.Context, c *Call) (Result, error) {
 		return Failed("src and content are mutually exclusive"), nil
 	case hasContent && strings.HasSuffix(dest, "/"):
 		return Failed("can not use content with a dir as dest"), nil
+	case !a.Bool("local_follow"):
+		return Failed("local_follow: false (copying links as links) is not supported by remotectl"), nil
 	}
 	if a.Bool("remote_src") {
 		return remoteCopy(ctx, c)
@@ -124,6 +135,12 @@ func setBits(m fs.FileMode) uint32 {
 func runTemplate(ctx context.Context, c *Call) (Result, error) {
 	if c.Controller == nil {
 		return Failed("template: needs the controller"), nil
+	}
+	switch a := c.Args; {
+	case !a.Bool("trim_blocks"), a.Bool("lstrip_blocks"):
+		return Failed("template: remotectl renders with Ansible's default trim_blocks: true and lstrip_blocks: false only"), nil
+	case !strings.EqualFold(strings.ReplaceAll(a.Str("output_encoding"), "_", "-"), "utf-8") && !strings.EqualFold(a.Str("output_encoding"), "utf8"):
+		return Failed("template: output_encoding %s is not supported by remotectl (utf-8 only)", a.Str("output_encoding")), nil
 	}
 	src := c.Args.Str("src")
 	full, err := c.Controller.FindFile("templates", src)
@@ -198,6 +215,10 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 		return Result{"changed": false, "dest": dest, "src": s.Src}, nil
 	}
 	sum := sha1Hex(s.Data)
+	if want := a.Str("checksum"); want != "" && want != sum {
+		return Result{"failed": true, "changed": false, "msg": "Copied file does not match the expected checksum. Transfer failed.",
+			"checksum": sum, "expected_checksum": want}, nil
+	}
 	if cur.Kind == "file" && cur.Sums["sha1"] == sum {
 		return copyUnchanged(ctx, c, fa, destFile, cur, r, sum)
 	}

@@ -11,7 +11,7 @@ func TestCopyAsAnsible(t *testing.T) {
 	srcTree := layout(map[string]string{"src/a.txt": "alpha\n", "src/tree/x": "x\n", "src/tree/sub/y": "y\n",
 		"src/tree/empty/": "", "dst/": "", "dst/old.txt": "old\n", "dst/same.txt": "alpha\n"})
 	runOracleCases(t, []fsCase{
-		{name: "content new file", module: "copy", setup: srcTree, check: true, keys: copyKeys,
+		{name: "content new file", module: "copy", setup: srcTree, keys: copyKeys,
 			args: func(d string) map[string]any { return map[string]any{"content": "hello\n", "dest": d + "/dst/new.txt"} }},
 		{name: "content replaces with backup and mode", module: "copy", setup: srcTree, check: true, diff: true, keys: copyKeys,
 			// Ansible's after_header is its temporary file of the content
@@ -54,7 +54,7 @@ func TestCopyAsAnsible(t *testing.T) {
 			args: func(d string) map[string]any {
 				return map[string]any{"src": d + "/src/a.txt", "dest": d + "/dst/r.txt", "remote_src": true}
 			}},
-		{name: "remote src dir", module: "copy", setup: srcTree, check: true, keys: []string{"dest"},
+		{name: "remote src dir", module: "copy", setup: srcTree, keys: []string{"dest"},
 			args: func(d string) map[string]any {
 				return map[string]any{"src": d + "/src/tree", "dest": d + "/dst", "remote_src": true}
 			}},

@@ -38,8 +38,6 @@ func TestStatAsAnsible(t *testing.T) {
 			}},
 		{name: "setuid no mime", module: "stat", setup: tree, keys: keys(),
 			args: func(d string) map[string]any { return map[string]any{"path": d + "/run.sh", "get_mime": false} }},
-		{name: "sticky dir", module: "stat", setup: tree, keys: keys(),
-			args: func(d string) map[string]any { return map[string]any{"path": d + "/dir"} }},
 		{name: "link", module: "stat", setup: tree, keys: keys(),
 			args: func(d string) map[string]any { return map[string]any{"path": d + "/lnk"} }},
 		{name: "dangling followed", module: "stat", setup: tree, keys: keys(),
