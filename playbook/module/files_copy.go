@@ -32,7 +32,7 @@ func copyModule() *Module {
 			{Name: "local_follow", Type: Bool, Default: true},
 			{Name: "checksum", Type: Str},
 		}, commonParams()...),
-		Run: runCopy}
+		Run: withHomes(runCopy, "dest")}
 }
 
 func templateModule() *Module {
@@ -51,7 +51,7 @@ func templateModule() *Module {
 			{Name: "lstrip_blocks", Type: Bool, Default: false},
 			{Name: "output_encoding", Type: Str, Default: "utf-8"},
 		}, commonParams()...),
-		Run: runTemplate}
+		Run: withHomes(runTemplate, "dest")}
 }
 
 // copySource is one file to put on the host.
@@ -96,7 +96,7 @@ func runCopy(ctx context.Context, c *Call) (Result, error) {
 	if c.Controller == nil {
 		return Failed("copy: src needs the controller's files"), nil
 	}
-	full, err := c.Controller.FindFile("files", src)
+	full, err := c.Controller.FindFile("files", controllerHome(src))
 	if err != nil {
 		return Failed("Could not find or access '%s' on the Ansible Controller.", src), nil
 	}
@@ -143,7 +143,7 @@ func runTemplate(ctx context.Context, c *Call) (Result, error) {
 		return Failed("template: output_encoding %s is not supported by remotectl (utf-8 only)", a.Str("output_encoding")), nil
 	}
 	src := c.Args.Str("src")
-	full, err := c.Controller.FindFile("templates", src)
+	full, err := c.Controller.FindFile("templates", controllerHome(src))
 	if err != nil {
 		return Failed("Could not find or access '%s'", src), nil
 	}
@@ -476,6 +476,10 @@ func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur 
 
 // remoteCopy is copy with remote_src: the source is on the host.
 func remoteCopy(ctx context.Context, c *Call) (Result, error) {
+	c, err := expandUser(ctx, c, "src")
+	if err != nil {
+		return nil, err
+	}
 	a := c.Args
 	src, dest := a.Str("src"), a.Str("dest")
 	if src == "" {

@@ -31,7 +31,7 @@ func lineinfileModule() *Module {
 			Param{Name: "create", Type: Bool, Default: false},
 			Param{Name: "firstmatch", Type: Bool, Default: false},
 		),
-		Run: runLineinfile}
+		Run: withHomes(runLineinfile, "path")}
 }
 
 func blockinfileModule() *Module {
@@ -46,7 +46,7 @@ func blockinfileModule() *Module {
 			Param{Name: "marker_begin", Type: Str, Default: "BEGIN"},
 			Param{Name: "marker_end", Type: Str, Default: "END"},
 		),
-		Run: runBlockinfile}
+		Run: withHomes(runBlockinfile, "path")}
 }
 
 func replaceModule() *Module {
@@ -58,7 +58,7 @@ func replaceModule() *Module {
 			Param{Name: "before", Type: Str},
 			Param{Name: "encoding", Type: Str, Default: "utf-8", Choices: []string{"utf-8", "utf8", "UTF-8"}},
 		),
-		Run: runReplace}
+		Run: withHomes(runReplace, "path")}
 }
 
 // compilePy compiles a Python regular expression with Go's RE2: the

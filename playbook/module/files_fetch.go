@@ -19,7 +19,7 @@ func fetchModule() *Module {
 			{Name: "fail_on_missing", Type: Bool, Default: true},
 			{Name: "validate_checksum", Type: Bool, Default: true},
 		},
-		Run: runFetch}
+		Run: withHomes(runFetch, "src")}
 }
 
 func unarchiveModule() *Module {
@@ -36,7 +36,7 @@ func unarchiveModule() *Module {
 			{Name: "exclude", Type: List, Elements: Str, Default: []any{}},
 			{Name: "extra_opts", Type: List, Elements: Str, Default: []any{}},
 		}, commonParams()...),
-		Run: runUnarchive}
+		Run: withHomes(runUnarchive, "dest", "creates")}
 }
 
 func runFetch(ctx context.Context, c *Call) (Result, error) {
@@ -181,6 +181,15 @@ func runUnarchive(ctx context.Context, c *Call) (Result, error) {
 		a = copyArgs(a)
 		a["remote_src"] = !c.Args.Bool("copy")
 	}
+	if a.Bool("remote_src") {
+		sub := *c
+		sub.Args = a
+		ec, err := expandUser(ctx, &sub, "src")
+		if err != nil {
+			return nil, err
+		}
+		a, src = ec.Args, ec.Args.Str("src")
+	}
 	if strings.Contains(src, "://") {
 		return Failed("unarchive: a URL src (%s) is not supported by remotectl: fetch it with get_url first", src), nil
 	}
@@ -206,7 +215,7 @@ func runUnarchive(ctx context.Context, c *Call) (Result, error) {
 		if c.Controller == nil {
 			return Failed("unarchive: src needs the controller's files"), nil
 		}
-		full, err := c.Controller.FindFile("files", src)
+		full, err := c.Controller.FindFile("files", controllerHome(src))
 		if err != nil {
 			return Failed("Could not find or access '%s' on the Ansible Controller.", src), nil
 		}

@@ -23,7 +23,7 @@ func fileModule() *Module {
 			{Name: "access_time", Type: Str},
 			{Name: "access_time_format", Type: Str, Default: "%Y%m%d%H%M.%S"},
 		}, commonParams()...),
-		Run: runFile}
+		Run: withHomes(runFile, "path", "src")}
 }
 
 // fileRun is one run of the file module: what the probe found and what

@@ -22,13 +22,13 @@ func statModule() *Module {
 			{Name: "checksum_algorithm", Aliases: []string{"checksum", "checksum_algo"}, Type: Str, Default: "sha1",
 				Choices: []string{"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}},
 		},
-		Run: runStat}
+		Run: withHomes(runStat, "path")}
 }
 
 func slurpModule() *Module {
 	return &Module{Name: "slurp", Collection: "ansible.builtin", Check: CheckFull,
 		Params: []Param{{Name: "src", Aliases: []string{"path"}, Type: Path, Required: true}},
-		Run:    runSlurp}
+		Run:    withHomes(runSlurp, "src")}
 }
 
 func findModule() *Module {
@@ -50,7 +50,7 @@ func findModule() *Module {
 			{Name: "use_regex", Type: Bool, Default: false},
 			{Name: "depth", Type: Int},
 		},
-		Run: runFind}
+		Run: withHomes(runFind, "paths")}
 }
 
 func tempfileModule() *Module {
@@ -61,7 +61,7 @@ func tempfileModule() *Module {
 			{Name: "prefix", Type: Str, Default: "ansible."},
 			{Name: "suffix", Type: Str, Default: ""},
 		},
-		Run: runTempfile}
+		Run: withHomes(runTempfile, "path")}
 }
 
 // statFormat is stat(1)'s format for the stat and find modules: raw

@@ -230,3 +230,24 @@ func TestFnmatch(t *testing.T) {
 		}
 	}
 }
+
+func TestExpandUser(t *testing.T) {
+	if got := withHome("~/a/b", "/home/u/"); got != "/home/u/a/b" {
+		t.Errorf("withHome: %s", got)
+	}
+	if got := withHome("~bob", "/home/bob"); got != "/home/bob" {
+		t.Errorf("withHome: %s", got)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	res := runLocal(t, "stat", map[string]any{"path": "~", "get_mime": false}, false, false)
+	if st, _ := res["stat"].(map[string]any); st["path"] != home || st["isdir"] != true {
+		t.Errorf("stat ~: %v (home %s)", res, home)
+	}
+	res = runLocal(t, "find", map[string]any{"paths": []any{"~root", "/nonexistent"}, "file_type": "directory"}, false, false)
+	if skipped, _ := res["skipped_paths"].(map[string]any); len(skipped) != 1 || skipped["/nonexistent"] == nil {
+		t.Errorf("find ~root: %v", res["skipped_paths"])
+	}
+}
