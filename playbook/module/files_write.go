@@ -80,11 +80,11 @@ func (w fileWrite) do(ctx context.Context, h Host, r *probed) (writeOutcome, err
 		if gid >= 0 {
 			owner += ":" + strconv.Itoa(gid)
 		}
-		onFail := "exit 3"
+		onFail := "|| exit 3"
 		if w.Attrs.Owner == "" && w.Attrs.Group == "" {
-			onFail = "true" // keeping the old owner fails harmlessly when not root, as atomic_move
+			onFail = "2>/dev/null || true" // keeping the old owner fails harmlessly when not root, as atomic_move
 		}
-		fmt.Fprintf(&s, "chown %s -- %s 2>/dev/null || %s\n", owner, Quote(tmp), onFail)
+		fmt.Fprintf(&s, "chown %s -- %s %s\n", owner, Quote(tmp), onFail)
 	}
 	fmt.Fprintf(&s, "chmod %04o -- %s || exit 3\n", perm, Quote(tmp))
 	if w.Validate != "" {
