@@ -432,10 +432,10 @@ func (f *fileRun) recurse() (bool, Result) {
 
 func (f *fileRun) link(prev, src string) Result {
 	force := f.c.Args.Bool("force")
-	if src == "" && f.follow && f.cur.Kind == "link" {
-		src = f.cur.Target
-	}
 	s := f.r.path("s")
+	if src == "" && f.follow && f.cur.Kind == "link" {
+		src, s = f.cur.Target, f.r.path("t") // the link as it is
+	}
 	if !force && src != "" && !s.Exists {
 		abs := src
 		if !strings.HasPrefix(src, "/") {

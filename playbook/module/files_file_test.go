@@ -91,3 +91,21 @@ func TestWalkList(t *testing.T) {
 		t.Errorf("walkList: %v %v", dirs, files)
 	}
 }
+
+// A link task without src keeps the link (follow: the link's target gets
+// the attributes).
+func TestFileLinkWithoutSrc(t *testing.T) {
+	d := t.TempDir()
+	write(t, d, "a.txt", "a", 0o644)
+	symlink(t, d, "a.txt", "l")
+	res := runLocal(t, "file", map[string]any{"path": d + "/l", "state": "link", "mode": "0600"}, false, false)
+	if !res.Changed() || res.IsFailed() || res["src"] != "a.txt" {
+		t.Errorf("first: %v", res)
+	}
+	if info, err := os.Stat(filepath.Join(d, "a.txt")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("target mode: %v %v", info, err)
+	}
+	if res := runLocal(t, "file", map[string]any{"path": d + "/l", "state": "link", "mode": "0600"}, false, false); res.Changed() {
+		t.Errorf("second: %v", res)
+	}
+}
