@@ -193,6 +193,7 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 	fa := copyAttrs(a, s.Perm)
 	p := newProbe()
 	p.Path("d", destFile, follow, "sha1", c.Diff)
+	p.Path("df", destFile, true, "", false)
 	p.Path("u", destFile+"/"+s.Rel, follow, "sha1", c.Diff)
 	p.Path("p", path.Dir(destFile), true, "", false)
 	fa.ask(p)
@@ -201,7 +202,8 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 		return nil, err
 	}
 	cur := r.path("d")
-	if cur.Exists && cur.Kind == "directory" {
+	// a directory, or a link to one: the module's os.path.isdir follows links
+	if cur.Exists && cur.Kind == "directory" || cur.Kind == "link" && r.path("df").Kind == "directory" {
 		if isContent {
 			return Failed("can not use content with a dir as dest"), nil
 		}
@@ -489,6 +491,7 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 	p := newProbe()
 	p.Path("s", src, true, "sha1 md5", false)
 	p.Path("d", dest, false, "sha1", false)
+	p.Path("df", dest, true, "", false)
 	p.Path("u", path.Join(dest, path.Base(src)), false, "sha1", false)
 	p.Path("p", path.Dir(strings.TrimSuffix(dest, "/")), true, "", false)
 	if !strings.HasSuffix(src, "/") {
@@ -514,7 +517,7 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 		fa.Mode = modeString(s.Perm)
 	}
 	destFile, cur := dest, r.path("d")
-	if cur.Exists && cur.Kind == "directory" {
+	if cur.Exists && cur.Kind == "directory" || cur.Kind == "link" && r.path("df").Kind == "directory" {
 		destFile, cur = path.Join(dest, path.Base(src)), r.path("u")
 	}
 	sum := s.Sums["sha1"]

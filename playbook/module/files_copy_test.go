@@ -1,6 +1,8 @@
 package module
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -151,5 +153,26 @@ func TestProbeParse(t *testing.T) {
 	}
 	if _, _, err := (fileAttrs{Owner: "nobody-here"}).apply("/x", d, r); err == nil {
 		t.Error("an unknown owner is an error")
+	}
+}
+
+// A dest that is a link to a directory gets the file inside, as the copy
+// module's os.path.isdir follows the link; the link stays.
+func TestCopyIntoLinkedDirectory(t *testing.T) {
+	d := t.TempDir()
+	write(t, d, "src/a.txt", "alpha\n", 0o644)
+	mkdir(t, d, "real", 0o755)
+	symlink(t, d, "real", "linked")
+	for i, want := range []bool{true, false} {
+		res := runLocal(t, "copy", map[string]any{"src": d + "/src/a.txt", "dest": d + "/linked"}, false, false)
+		if res.Changed() != want || res.IsFailed() || res["dest"] != d+"/linked/a.txt" {
+			t.Errorf("run %d: %v", i+1, res)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(d, "real/a.txt")); string(data) != "alpha\n" {
+		t.Errorf("real/a.txt: %q %v", data, err)
+	}
+	if info, err := os.Lstat(filepath.Join(d, "linked")); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", info, err)
 	}
 }
