@@ -5,5 +5,7 @@ package module
 func packageModules() []*Module {
 	return []*Module{
 		aptModule(),
+		serviceModule(),
+		systemdModule(),
 	}
 }
