@@ -13,5 +13,7 @@ func systemModules() []*Module {
 				}
 				return Result{"changed": false, "ping": c.Args.Str("data")}, nil
 			}},
+		userModule(),
+		groupModule(),
 	}
 }
