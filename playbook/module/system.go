@@ -15,5 +15,6 @@ func systemModules() []*Module {
 			}},
 		userModule(),
 		groupModule(),
+		cronModule(),
 	}
 }
