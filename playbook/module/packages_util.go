@@ -2,6 +2,7 @@ package module
 
 import (
 	"context"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -134,3 +135,6 @@ func debVerrevCompare(a, b string) int {
 
 // tabFields splits a probe line into its tab-separated fields.
 func tabFields(line string) []string { return strings.Split(line, "\t") }
+
+// fsMode is a permission number as a file mode.
+func fsMode(m uint64) fs.FileMode { return fs.FileMode(m) & fs.ModePerm }

@@ -16,5 +16,6 @@ func systemModules() []*Module {
 		userModule(),
 		groupModule(),
 		cronModule(),
+		sysctlModule(),
 	}
 }
