@@ -17,5 +17,6 @@ func systemModules() []*Module {
 		groupModule(),
 		cronModule(),
 		sysctlModule(),
+		authorizedKeyModule(),
 	}
 }
