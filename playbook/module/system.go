@@ -18,5 +18,6 @@ func systemModules() []*Module {
 		cronModule(),
 		sysctlModule(),
 		authorizedKeyModule(),
+		gitModule(),
 	}
 }
