@@ -7,5 +7,7 @@ func packageModules() []*Module {
 		aptModule(),
 		serviceModule(),
 		systemdModule(),
+		packageFactsModule(),
+		serviceFactsModule(),
 	}
 }
