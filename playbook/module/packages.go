@@ -5,6 +5,9 @@ package module
 func packageModules() []*Module {
 	return []*Module{
 		aptModule(),
+		dnfModule(),
+		yumModule(),
+		packageModule(),
 		serviceModule(),
 		systemdModule(),
 		packageFactsModule(),
