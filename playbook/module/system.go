@@ -19,5 +19,6 @@ func systemModules() []*Module {
 		sysctlModule(),
 		authorizedKeyModule(),
 		gitModule(),
+		hostnameModule(),
 	}
 }
