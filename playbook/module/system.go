@@ -20,5 +20,6 @@ func systemModules() []*Module {
 		authorizedKeyModule(),
 		gitModule(),
 		hostnameModule(),
+		mountModule(),
 	}
 }
