@@ -224,8 +224,14 @@ func TestAptInstallsAsAnsible(t *testing.T) {
 		{map[string]any{"name": "rctest-*", "install_recommends": false}, false, true, true},
 		{map[string]any{"name": "rctest-hello", "state": "absent"}, false, true, false},
 	}
+	// Ansible runs the steps that matter (the others repeat a state
+	// Ansible already showed), to keep the oracle's calls few.
+	oracle := map[int]bool{0: true, 1: true, 2: true, 4: true, 7: true, 8: true, 9: true, 11: true}
 	for run, tool := range []string{"remotectl", "ansible"} {
 		for i, s := range steps {
+			if run == 1 && !oracle[i] {
+				continue
+			}
 			var res map[string]any
 			if run == 0 {
 				res = runLocal(t, "apt", s.args, s.check, false)
