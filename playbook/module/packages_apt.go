@@ -397,6 +397,9 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 	names := a.Strings("name")
 	debs := []string{}
 	if d := a.Str("deb"); d != "" {
+		if strings.Contains(d, "://") {
+			return Failed("remotectl's apt installs a .deb already on the host, it does not download %s: fetch it with get_url first", d), nil
+		}
 		debs = strings.Split(d, ",")
 	}
 	if len(debs) > 0 && len(names) > 0 {

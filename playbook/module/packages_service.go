@@ -343,15 +343,23 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 	}
 	p := parseSysvProbe(out.Stdout)
 	if p.systemd {
-		if a.Str("pattern") != "" || a.Has("sleep") || a.Str("arguments") != "" {
-			return Failed("service: pattern, sleep and arguments are not used on a host run by systemd (Ansible drops them with a warning); remove them"), nil
+		// Ansible's service action drops what systemd does not use, with a warning.
+		var warnings []any
+		for _, p := range []string{"pattern", "sleep", "arguments"} {
+			if a.Has(p) && a.Str(p) != "" {
+				warnings = append(warnings, fmt.Sprintf("Ignoring \"%s\" as it is not used in \"systemd\"", p))
+			}
 		}
 		sys := systemdModule()
 		sargs, err := sys.Normalize(map[string]any{"name": name, "state": a["state"], "enabled": a["enabled"]})
 		if err != nil {
 			return Failed("%v", err), nil
 		}
-		return runSystemd(ctx, &Call{Module: sys, Args: sargs, Host: c.Host, Check: c.Check, Diff: c.Diff, Controller: c.Controller})
+		res, err := runSystemd(ctx, &Call{Module: sys, Args: sargs, Host: c.Host, Check: c.Check, Diff: c.Diff, Controller: c.Controller})
+		if err == nil && len(warnings) > 0 {
+			res["warnings"] = warnings
+		}
+		return res, err
 	}
 	return runSysv(ctx, c, p)
 }

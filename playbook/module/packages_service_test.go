@@ -178,3 +178,62 @@ func TestServiceSysvAsAnsible(t *testing.T) {
 		}
 	}
 }
+
+// fakeSystemctl is a systemctl whose units are files of $FAKE_SYSTEMD:
+// <unit>.unit (it exists), .active, .enabled, .masked.
+const fakeSystemctl = `#!/bin/sh
+d=$FAKE_SYSTEMD
+while [ $# -gt 0 ]; do case $1 in --*) shift;; *) break;; esac; done
+cmd=$1; shift
+u=$1; case $u in ""|*.*) ;; *) u=$u.service;; esac
+case $cmd in
+show) echo "Id=$u"
+  if [ ! -e "$d/$u.unit" ]; then echo LoadState=not-found; echo ActiveState=inactive; exit 0; fi
+  echo LoadState=loaded
+  if [ -e "$d/$u.active" ]; then echo ActiveState=active; else echo ActiveState=inactive; fi ;;
+is-enabled) if [ -e "$d/$u.masked" ]; then echo masked; exit 1; elif [ -e "$d/$u.enabled" ]; then echo enabled; exit 0; else echo disabled; exit 1; fi ;;
+enable) touch "$d/$u.enabled" ;; disable) rm -f "$d/$u.enabled" ;;
+start|restart|reload) touch "$d/$u.active" ;; stop) rm -f "$d/$u.active" ;;
+mask) touch "$d/$u.masked" ;; unmask) rm -f "$d/$u.masked" ;;
+daemon-reload) touch "$d/reloaded" ;;
+*) exit 1 ;;
+esac
+`
+
+// TestSystemdScripts runs the systemd module's scripts against a fake
+// systemctl: what it runs, in which order, with which quoting.
+func TestSystemdScripts(t *testing.T) {
+	bin, state := t.TempDir(), t.TempDir()
+	mustWrite(t, bin+"/systemctl", fakeSystemctl)
+	if err := os.Chmod(bin+"/systemctl", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	t.Setenv("FAKE_SYSTEMD", state)
+	mustWrite(t, state+"/rctest.service.unit", "")
+	exists := func(f string) bool { _, err := os.Stat(state + "/" + f); return err == nil }
+	args := map[string]any{"name": "rctest", "state": "started", "enabled": true}
+	if res := runLocal(t, "systemd", args, true, false); !res.Changed() || exists("rctest.service.active") {
+		t.Errorf("check: %v", res)
+	}
+	res := runLocal(t, "ansible.builtin.systemd_service", args, false, false)
+	st, _ := res["status"].(map[string]any)
+	if !res.Changed() || res["state"] != "started" || res["enabled"] != true || res["name"] != "rctest" || st["ActiveState"] != "inactive" {
+		t.Errorf("first: %v", res)
+	}
+	if !exists("rctest.service.active") || !exists("rctest.service.enabled") {
+		t.Error("not started and enabled")
+	}
+	if res := runLocal(t, "systemd", args, false, false); res.Changed() {
+		t.Errorf("second: %v", res)
+	}
+	if res := runLocal(t, "systemd", map[string]any{"name": "rctest", "masked": true, "daemon_reload": true}, false, false); !res.Changed() || !exists("rctest.service.masked") || !exists("reloaded") {
+		t.Errorf("mask: %v", res)
+	}
+	if res := runLocal(t, "systemd", map[string]any{"name": "nope", "state": "started"}, false, false); !res.IsFailed() || res["msg"] != "Could not find the requested service nope: host" {
+		t.Errorf("missing unit: %v", res)
+	}
+	if res := runLocal(t, "systemd", map[string]any{"daemon_reload": true}, false, false); res.Changed() || res.IsFailed() {
+		t.Errorf("daemon_reload alone: %v", res)
+	}
+}
