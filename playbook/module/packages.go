@@ -5,6 +5,7 @@ package module
 func packageModules() []*Module {
 	return []*Module{
 		aptModule(),
+		aptRepositoryModule(),
 		dnfModule(),
 		yumModule(),
 		packageModule(),
