@@ -146,6 +146,11 @@ func gitEnv(a Args) (map[string]string, string) {
 		env["GIT_SSH_COMMAND"] = ssh
 	}
 	prefix := ""
+	if raw, ok := a["umask"]; ok && raw != nil {
+		if _, isStr := raw.(string); !isStr {
+			return nil, "umask must be defined as a quoted octal integer"
+		}
+	}
 	if u := a.Str("umask"); u != "" {
 		if _, err := strconv.ParseUint(u, 8, 32); err != nil {
 			return nil, "umask must be an octal integer"

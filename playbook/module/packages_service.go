@@ -41,6 +41,7 @@ func serviceModule() *Module {
 			{Name: "pattern", Type: Str},
 			{Name: "enabled", Type: Bool},
 			{Name: "arguments", Aliases: []string{"args"}, Type: Str, Default: ""},
+			{Name: "use", Type: Str, Default: "auto"},
 		},
 		Run: runService,
 	}
@@ -342,6 +343,22 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 		return nil, err
 	}
 	p := parseSysvProbe(out.Stdout)
+	switch use := a.Str("use"); use {
+	case "auto":
+	case "systemd":
+		p.systemd = true
+	case "service", "sysvinit":
+		if p.systemd {
+			// the probe stopped early on a systemd host: read the SysV side too
+			if out, err = runScript(ctx, c, strings.Replace(sysvProbeScript(name, a.Str("pattern")), "exit 0", ":", 1), nil); err != nil {
+				return nil, err
+			}
+			p = parseSysvProbe(out.Stdout)
+			p.systemd = false
+		}
+	default:
+		return Failed("remotectl's service manages systemd and SysV init services, not %q", use), nil
+	}
 	if p.systemd {
 		// Ansible's service action drops what systemd does not use, with a warning.
 		var warnings []any
@@ -380,7 +397,7 @@ type sysvProbe struct {
 func sysvProbeScript(name, pattern string) string {
 	n := Quote(name)
 	var b strings.Builder
-	fmt.Fprintf(&b, `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo "@@systemd"; exit 0; fi
+	fmt.Fprintf(&b, `if command -v systemctl >/dev/null 2>&1 && { [ -e /run/systemd/system/ ] || [ -e /dev/.run/systemd/ ] || [ -e /dev/.systemd/ ] || grep -q systemd /proc/1/comm 2>/dev/null; }; then echo "@@systemd"; exit 0; fi
 command -v service >/dev/null 2>&1 && echo "@@service"
 [ -f /etc/init.d/%[1]s ] && echo "@@initd"
 command -v update-rc.d >/dev/null 2>&1 && echo "@@update-rc.d"
@@ -465,8 +482,10 @@ func sysvRunning(a Args, p *sysvProbe) (running, known bool) {
 func decideSysv(a Args, p *sysvProbe) (res Result, enable []string, action string, failed string) {
 	name := a.Str("name")
 	res = Result{"name": name, "changed": false}
-	if !p.initd && !p.service {
-		return nil, nil, "", "cannot find 'service' binary or init script for service,  possible typo in service name?, aborting"
+	// get_service_tools: without an init script and a tool to enable it,
+	// the service is missing.
+	if !p.initd || !p.updateRC && !p.chkconfig {
+		return nil, nil, "", fmt.Sprintf("Could not find the requested service %s: host", name)
 	}
 	if a.Has("enabled") {
 		want := a.Bool("enabled")
@@ -493,8 +512,6 @@ func decideSysv(a Args, p *sysvProbe) (res Result, enable []string, action strin
 				}
 				enable = append(enable, "chkconfig "+Quote(name)+" "+verb)
 			}
-		default:
-			return nil, nil, "", "no service or tool found for: " + name
 		}
 		if want != enabled {
 			res["changed"] = true

@@ -66,6 +66,10 @@ func TestSystemdDecisions(t *testing.T) {
 
 func TestSysvDecisions(t *testing.T) {
 	m, _ := Lookup("service")
+	args, _ := m.Normalize(map[string]any{"name": "foo", "state": "started"})
+	if _, _, _, failed := decideSysv(args, parseSysvProbe("@@service\n@@update-rc.d\n@@status 1\n")); failed != "Could not find the requested service foo: host" {
+		t.Errorf("no init script: %q", failed)
+	}
 	for _, tc := range []struct {
 		probe   string
 		args    map[string]any
@@ -81,7 +85,7 @@ func TestSysvDecisions(t *testing.T) {
 			[]string{"update-rc.d foo enable"}, "", true},
 		{"@@service\n@@initd\n@@chkconfig\n@@chkconfig-on\n@@status 0\n", map[string]any{"name": "foo", "enabled": false, "state": "stopped"},
 			[]string{"chkconfig foo off"}, "stop", true},
-		{"@@service\n@@initd\n@@status 0\n * foo is stopped\n", map[string]any{"name": "foo", "state": "reloaded"}, nil, "start", true},
+		{"@@service\n@@initd\n@@update-rc.d\n@@status 0\n * foo is stopped\n", map[string]any{"name": "foo", "state": "reloaded"}, nil, "start", true},
 	} {
 		args, err := m.Normalize(tc.args)
 		if err != nil {
@@ -235,5 +239,16 @@ func TestSystemdScripts(t *testing.T) {
 	}
 	if res := runLocal(t, "systemd", map[string]any{"daemon_reload": true}, false, false); res.Changed() || res.IsFailed() {
 		t.Errorf("daemon_reload alone: %v", res)
+	}
+}
+
+func TestServiceUse(t *testing.T) {
+	res := runLocal(t, "service", map[string]any{"name": "rctest-none", "state": "started", "use": "upstart"}, true, false)
+	if !res.IsFailed() || !strings.Contains(res["msg"].(string), `not "upstart"`) {
+		t.Errorf("use: upstart: %v", res)
+	}
+	res = runLocal(t, "service", map[string]any{"name": "rctest-none", "state": "started", "use": "sysvinit"}, true, false)
+	if !res.IsFailed() || res["msg"] != "Could not find the requested service rctest-none: host" {
+		t.Errorf("unknown SysV service: %v", res)
 	}
 }

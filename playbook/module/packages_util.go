@@ -7,8 +7,9 @@ import (
 	"strings"
 )
 
-// run runs a script on the host and returns its output; the error is the
-// host's (connection lost, context done).
+// runScript runs a shell script on the host (with the task's become) and
+// returns its output; the error is the host's (connection lost, context
+// done).
 func runScript(ctx context.Context, c *Call, script string, env map[string]string) (Output, error) {
 	return c.Host.Run(ctx, Command{Script: script, Env: env})
 }

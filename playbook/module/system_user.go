@@ -557,7 +557,7 @@ func runGroup(ctx context.Context, c *Call) (Result, error) {
 		p = parseAccountProbe(out.Stdout)
 		g = p.group(name)
 	}
-	if g != nil && !(a.Str("state") == "absent" && !c.Check) {
+	if g != nil {
 		res["system"], res["gid"] = a.Bool("system"), g.gid
 	}
 	return res, nil
