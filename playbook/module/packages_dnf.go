@@ -51,6 +51,11 @@ echo "@@tool $t"
 `)
 	for _, s := range specs {
 		q := Quote(s)
+		if isRPMFile(s) {
+			// a package file or URL: installed when its package name is
+			fmt.Fprintf(&b, "n=$(rpm -qp --qf '%%{NAME}' %[1]s 2>/dev/null) && rpm -q \"$n\" >/dev/null 2>&1 && printf 'I\\t%%s\\n' %[1]s\n", q)
+			continue
+		}
 		fmt.Fprintf(&b, "if rpm -q %[1]s >/dev/null 2>&1 || rpm -q --whatprovides %[1]s >/dev/null 2>&1; then printf 'I\\t%%s\\n' %[1]s; fi\n", q)
 		if latest {
 			fmt.Fprintf(&b, "$t -q%s check-update %s >/dev/null 2>&1; [ $? -eq 100 ] && printf 'U\\t%%s\\n' %s\n", opts, q, q)
@@ -195,8 +200,11 @@ func runDnf(ctx context.Context, c *Call) (Result, error) {
 		return Failed("one of the following is required: name, list, update_cache"), nil
 	}
 	for _, s := range specs {
-		if strings.HasPrefix(s, "@") || strings.Contains(s, "://") || strings.HasSuffix(s, ".rpm") || s == "*" && state != "latest" {
-			return Failed("remotectl's %s installs packages by name or NVR, not groups, URLs or .rpm files (%s)", c.Module.Name, s), nil
+		if strings.HasPrefix(s, "@") || s == "*" && state != "latest" {
+			return Failed("remotectl's %s installs packages by name, NVR, .rpm file or URL, not groups (%s)", c.Module.Name, s), nil
+		}
+		if isRPMFile(s) && state == "absent" {
+			return Failed("remotectl's %s removes packages by name, not by .rpm file or URL (%s)", c.Module.Name, s), nil
 		}
 	}
 	opts := dnfOptions(a)
@@ -287,6 +295,10 @@ func dnfCommand(tool string, check bool, op string, list []string, pkgs map[stri
 	}
 	return tool + mode + "autoremove"
 }
+
+// isRPMFile reports whether a spec is a package file or its URL (dnf
+// installs those; Ansible checks the package name they hold).
+func isRPMFile(s string) bool { return strings.HasSuffix(s, ".rpm") || strings.Contains(s, "://") }
 
 func toAnyList(ss []string) []any {
 	out := make([]any, len(ss))

@@ -2,6 +2,7 @@ package module
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -33,6 +34,9 @@ func TestDnfDecisions(t *testing.T) {
 				t.Errorf("%s %v: %q, want %q", tc.state, tc.specs, got, tc.cmd)
 			}
 		}
+	}
+	if s := dnfProbeScript([]string{"https://x/epel-release.rpm"}, false, ""); !strings.Contains(s, "rpm -qp --qf '%{NAME}' https://x/epel-release.rpm") {
+		t.Errorf("rpm URL probe: %s", s)
 	}
 	if got := dnfCommand("dnf", true, "latest", []string{"nginx"}, pkgs, false); got != "dnf --assumeno install nginx" {
 		t.Errorf("check: %q", got)
