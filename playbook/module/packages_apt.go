@@ -36,6 +36,8 @@ func aptModule() *Module {
 			{Name: "allow_downgrade", Aliases: []string{"allow-downgrade", "allow_downgrades", "allow-downgrades"}, Type: Bool, Default: false},
 			{Name: "allow_change_held_packages", Type: Bool, Default: false},
 			{Name: "lock_timeout", Type: Int, Default: 60},
+			{Name: "upgrade", Type: Str, Choices: []string{"dist", "full", "no", "safe", "yes"}},
+			{Name: "force_apt_get", Type: Bool, Default: false},
 		},
 		Run: runApt,
 	}
@@ -87,6 +89,7 @@ type aptProbe struct {
 	cacheTime, cacheTimeAfter int64
 	updateErr                 string
 	updated                   bool // the script ran apt-get update
+	aptitude                  bool // aptitude is installed (upgrade uses it unless force_apt_get)
 	pkgs                      map[string]*aptPkg
 	matches                   map[string][]string // glob → names
 	debs                      []aptDeb
@@ -114,6 +117,7 @@ func aptProbeScript(names []string, debs []string, update bool, validTime, retri
 	b.WriteString(`export LC_ALL=C
 ct() { if [ -e /var/lib/apt/periodic/update-success-stamp ]; then stat -c %Y /var/lib/apt/periodic/update-success-stamp; elif [ -e /var/lib/apt/lists ]; then stat -c %Y /var/lib/apt/lists; else echo 0; fi; }
 t=$(ct); printf 'T\t%s\n' "$t"
+command -v aptitude >/dev/null 2>&1 && echo APTITUDE
 `)
 	if update {
 		fmt.Fprintf(&b, `if [ $((t + %d)) -lt $(date +%%s) ]; then
@@ -194,6 +198,8 @@ func parseAptProbe(out string) *aptProbe {
 			p.cacheTimeAfter, _ = strconv.ParseInt(strings.TrimSpace(f[1]), 10, 64)
 		case f[0] == "U":
 			p.updated = true
+		case f[0] == "APTITUDE":
+			p.aptitude = true
 		case f[0] == "UERR" && len(f) == 2:
 			p.updateErr = strings.TrimSpace(f[1])
 		case f[0] == "S" && len(f) == 4:
@@ -402,10 +408,20 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 		}
 		debs = strings.Split(d, ",")
 	}
-	if len(debs) > 0 && len(names) > 0 {
-		return Failed("parameters are mutually exclusive: deb|package"), nil
+	given := 0
+	for _, set := range []bool{len(debs) > 0, len(names) > 0, a.Has("upgrade")} {
+		if set {
+			given++
+		}
 	}
-	if len(names) == 0 && len(debs) == 0 && !a.Has("update_cache") && !a.Bool("autoremove") {
+	if given > 1 {
+		return Failed("parameters are mutually exclusive: deb|package|upgrade"), nil
+	}
+	upgrade := a.Str("upgrade")
+	if upgrade == "no" {
+		upgrade = ""
+	}
+	if len(names) == 0 && len(debs) == 0 && !a.Has("update_cache") && !a.Bool("autoremove") && !a.Has("upgrade") {
 		return Failed("one of the following is required: autoremove, deb, package, update_cache, upgrade"), nil
 	}
 	update := a.Bool("update_cache") || a.Int("cache_valid_time") > 0
@@ -413,7 +429,10 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 	for _, n := range names {
 		n = strings.TrimSpace(n)
 		if n == "*" {
-			return Failed("remotectl's apt does not upgrade all packages (name: '*'); use the upgrade command of apt-get in a command task"), nil
+			if len(names) > 1 && a.Str("state") == "latest" {
+				return Failed("unable to install additional packages when upgrading all installed packages"), nil
+			}
+			continue
 		}
 		if strings.Count(n, "=") > 1 {
 			return Failed("invalid package spec: %s", n), nil
@@ -435,8 +454,20 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 		return Failed("Failed to update apt cache: %s", p.updateErr), nil
 	}
 	cacheUpdated := update && p.updated && (c.Check || p.cacheTime != p.cacheTimeAfter)
-	if len(names) == 0 && len(debs) == 0 && update {
+	if len(names) == 0 && len(debs) == 0 && upgrade == "" && update {
 		return Result{"changed": cacheUpdated, "cache_updated": cacheUpdated, "cache_update_time": p.cacheTimeAfter}, nil
+	}
+	if upgrade != "" {
+		return aptUpgrade(ctx, c, upgrade, a.Bool("force_apt_get") || !p.aptitude)
+	}
+	if slices.Contains(names, "*") {
+		if a.Str("state") == "latest" {
+			return aptUpgrade(ctx, c, "yes", a.Bool("force_apt_get") || !p.aptitude)
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return n == "*" })
+		if len(names) == 0 {
+			return Result{"changed": false, "cache_updated": cacheUpdated, "cache_update_time": p.cacheTimeAfter}, nil
+		}
 	}
 	if len(debs) > 0 {
 		if a.Str("state") != "present" {
@@ -661,4 +692,64 @@ func aptInstallDebs(ctx context.Context, c *Call, p *aptProbe) (Result, error) {
 		}
 	}
 	return Result{"changed": true, "stdout": stdout, "stderr": stderr, "diff": aptParseDiff(stdout)}, nil
+}
+
+// aptUpgrade is apt.py's upgrade: dist (apt-get dist-upgrade), full
+// (aptitude full-upgrade, or apt-get dist-upgrade), yes/safe (aptitude
+// safe-upgrade, or apt-get upgrade --with-new-pkgs); changed unless the
+// tool reports nothing to do.
+func aptUpgrade(ctx context.Context, c *Call, mode string, useAptGet bool) (Result, error) {
+	a := c.Args
+	tool, op := "aptitude", []string{"safe-upgrade"}
+	switch {
+	case mode == "dist" || mode == "full" && useAptGet:
+		tool, op = "apt-get", []string{"dist-upgrade"}
+	case mode == "full":
+		op = []string{"full-upgrade"}
+	case useAptGet:
+		tool, op = "apt-get", []string{"upgrade", "--with-new-pkgs"}
+	}
+	if tool == "apt-get" && a.Bool("autoremove") {
+		op = append(op, "--auto-remove")
+	}
+	argv := append([]string{tool, "-y"}, dpkgOptions(a.Str("dpkg_options"))...)
+	if a.Bool("force") {
+		if tool == "apt-get" {
+			argv = append(argv, "--force-yes")
+		} else {
+			argv = append(argv, "--assume-yes", "--allow-untrusted")
+		}
+	}
+	if a.Bool("fail_on_autoremove") {
+		argv = append(argv, "--no-remove")
+	}
+	if a.Bool("allow_unauthenticated") {
+		argv = append(argv, "--allow-unauthenticated")
+	}
+	if a.Bool("allow_downgrade") {
+		argv = append(argv, "--allow-downgrades")
+	}
+	if c.Check {
+		argv = append(argv, "--simulate")
+	}
+	argv = append(argv, op...)
+	if r := a.Str("default_release"); r != "" {
+		argv = append(argv, "-t", r)
+	}
+	out, err := c.Host.Run(ctx, Command{Argv: argv, Env: aptEnv(), Stdin: []byte("n\n")})
+	if err != nil {
+		return nil, err
+	}
+	if out.RC != 0 {
+		return Result{"failed": true, "changed": false, "msg": fmt.Sprintf("'%s %s' failed: %s", tool, strings.Join(op, " "), out.Stderr),
+			"stdout": out.Stdout, "rc": out.RC}, nil
+	}
+	zero := "\n0 upgraded, 0 newly installed"
+	if tool == "aptitude" {
+		zero = "\n0 packages upgraded, 0 newly installed"
+	}
+	if strings.Contains(out.Stdout, zero) {
+		return Result{"changed": false, "msg": out.Stdout, "stdout": out.Stdout, "stderr": out.Stderr}, nil
+	}
+	return Result{"changed": true, "msg": out.Stdout, "stdout": out.Stdout, "stderr": out.Stderr, "diff": c.diffOf(out.Stdout)}, nil
 }

@@ -79,4 +79,21 @@ func TestPackageDispatchesToApt(t *testing.T) {
 	if res := runLocal(t, "package", map[string]any{"name": []any{"rctest-hello"}, "state": "absent"}, false, false); !res.Changed() || helloInstalled(t) {
 		t.Errorf("absent: %v", res)
 	}
+	// upgrade on the hermetic lists: nothing newer than what is installed
+	for _, mode := range []string{"dist", "safe"} {
+		args := map[string]any{"upgrade": mode, "force_apt_get": true}
+		got := runLocal(t, "apt", args, true, false)
+		want := ansibleOracle(t, "apt", args, true, false)
+		wmsg, _ := want["msg"].(string)
+		gmsg, _ := got["msg"].(string)
+		if got.IsFailed() || got.Changed() != (want["changed"] == true) || !strings.Contains(wmsg, "\n0 upgraded") || !strings.Contains(gmsg, "\n0 upgraded") {
+			t.Errorf("upgrade=%s:\n got %v\nwant %v", mode, got, want)
+		}
+	}
+	if res := runLocal(t, "apt", map[string]any{"upgrade": "dist", "name": "x"}, true, false); !res.IsFailed() {
+		t.Errorf("upgrade with name: %v", res)
+	}
+	if res := runLocal(t, "apt", map[string]any{"name": []any{"*", "x"}, "state": "latest"}, true, false); !res.IsFailed() {
+		t.Errorf("'*' with a name: %v", res)
+	}
 }
