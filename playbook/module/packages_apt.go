@@ -38,6 +38,8 @@ func aptModule() *Module {
 			{Name: "lock_timeout", Type: Int, Default: 60},
 			{Name: "upgrade", Type: Str, Choices: []string{"dist", "full", "no", "safe", "yes"}},
 			{Name: "force_apt_get", Type: Bool, Default: false},
+			{Name: "autoclean", Type: Bool, Default: false},
+			{Name: "clean", Type: Bool, Default: false},
 		},
 		Run: runApt,
 	}
@@ -421,7 +423,25 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 	if upgrade == "no" {
 		upgrade = ""
 	}
-	if len(names) == 0 && len(debs) == 0 && !a.Has("update_cache") && !a.Bool("autoremove") && !a.Has("upgrade") {
+	var cleanOut Output
+	if a.Bool("clean") {
+		if c.Check {
+			cleanOut = Output{}
+		} else {
+			o, err := c.Host.Run(ctx, Command{Argv: []string{"apt-get", "clean"}, Env: aptEnv()})
+			if err != nil {
+				return nil, err
+			}
+			if o.RC != 0 {
+				return Result{"failed": true, "changed": false, "msg": "apt-get clean failed: " + o.Stderr, "stdout": o.Stdout, "rc": o.RC}, nil
+			}
+			cleanOut = o
+		}
+		if len(names) == 0 && len(debs) == 0 && upgrade == "" {
+			return Result{"changed": true, "msg": cleanOut.Stdout, "stdout": cleanOut.Stdout, "stderr": cleanOut.Stderr}, nil
+		}
+	}
+	if len(names) == 0 && len(debs) == 0 && !a.Has("update_cache") && !a.Bool("autoremove") && !a.Has("upgrade") && !a.Bool("clean") {
 		return Failed("one of the following is required: autoremove, deb, package, update_cache, upgrade"), nil
 	}
 	update := a.Bool("update_cache") || a.Int("cache_valid_time") > 0
@@ -475,8 +495,11 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 		}
 		return aptInstallDebs(ctx, c, p)
 	}
+	if len(names) == 0 && a.Bool("autoclean") {
+		return aptCleanup(ctx, c, "autoclean")
+	}
 	if len(names) == 0 && a.Bool("autoremove") {
-		return aptAutoremove(ctx, c)
+		return aptCleanup(ctx, c, "autoremove")
 	}
 	specs, err := expandAptSpecs(p, names)
 	if err != nil {
@@ -522,7 +545,7 @@ func aptGetArgs(c *Call, op string, pkgs []string) []string {
 	if a.Bool("force") {
 		argv = append(argv, "--force-yes")
 	}
-	if op != "autoremove" && a.Bool("autoremove") {
+	if (op == "install" || op == "remove") && a.Bool("autoremove") {
 		argv = append(argv, "--auto-remove")
 	}
 	if op == "install" && a.Bool("fail_on_autoremove") {
@@ -613,16 +636,22 @@ func aptRemove(ctx context.Context, c *Call, list []string) (Result, error) {
 	return Result{"changed": true, "stdout": out.Stdout, "stderr": out.Stderr, "diff": c.diffOf(out.Stdout)}, nil
 }
 
-func aptAutoremove(ctx context.Context, c *Call) (Result, error) {
-	out, err := c.Host.Run(ctx, Command{Argv: aptGetArgs(c, "autoremove", nil), Env: aptEnv()})
+// aptCleanup is apt.py's cleanup: apt-get autoremove or autoclean,
+// changed when apt-get says it removed or deleted something.
+func aptCleanup(ctx context.Context, c *Call, op string) (Result, error) {
+	out, err := c.Host.Run(ctx, Command{Argv: aptGetArgs(c, op, nil), Env: aptEnv()})
 	if err != nil {
 		return nil, err
 	}
 	if out.RC != 0 {
-		return Result{"failed": true, "changed": false, "msg": fmt.Sprintf("'apt-get autoremove' failed: %s", out.Stderr),
+		return Result{"failed": true, "changed": false, "msg": fmt.Sprintf("'apt-get %s' failed: %s", op, out.Stderr),
 			"stdout": out.Stdout, "stderr": out.Stderr, "rc": out.RC}, nil
 	}
-	changed := strings.Contains(out.Stdout, "The following packages will be REMOVED")
+	marker := "The following packages will be REMOVED"
+	if op == "autoclean" {
+		marker = "Del "
+	}
+	changed := strings.Contains(out.Stdout, marker)
 	return Result{"changed": changed, "stdout": out.Stdout, "stderr": out.Stderr, "diff": c.diffOf(out.Stdout)}, nil
 }
 
