@@ -42,6 +42,7 @@ func serviceModule() *Module {
 			{Name: "enabled", Type: Bool},
 			{Name: "arguments", Aliases: []string{"args"}, Type: Str, Default: ""},
 			{Name: "use", Type: Str, Default: "auto"},
+			{Name: "runlevel", Type: Str, Default: "default"}, // OpenRC's only: unused with SysV and systemd, as in Ansible
 		},
 		Run: runService,
 	}
@@ -268,6 +269,7 @@ func runSystemd(ctx context.Context, c *Call) (Result, error) {
 	}
 	systemctl := systemctlCmd(a)
 	var pre strings.Builder
+	pre.WriteString(`[ -n "${XDG_RUNTIME_DIR:-}" ] || XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR` + "\n")
 	for _, op := range []string{"daemon_reload", "daemon_reexec"} {
 		if a.Bool(op) && !c.Check {
 			verb := strings.ReplaceAll(op, "_", "-")
@@ -313,6 +315,7 @@ func runSystemd(ctx context.Context, c *Call) (Result, error) {
 // first that fails; it returns Ansible's message for that failure.
 func runSystemctlActions(ctx context.Context, c *Call, systemctl, unit string, actions []string) (string, error) {
 	var b strings.Builder
+	b.WriteString(`[ -n "${XDG_RUNTIME_DIR:-}" ] || XDG_RUNTIME_DIR=/run/user/$(id -u); export XDG_RUNTIME_DIR` + "\n")
 	for _, act := range actions {
 		fmt.Fprintf(&b, "if ! out=$(%s %s %s 2>&1); then printf '%%s\\n%%s' %s \"$out\"; exit 1; fi\n", systemctl, act, Quote(unit), act)
 	}

@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -25,6 +26,7 @@ func authorizedKeyModule() *Module {
 			{Name: "exclusive", Type: Bool, Default: false},
 			{Name: "comment", Type: Str},
 			{Name: "follow", Type: Bool, Default: false},
+			{Name: "validate_certs", Type: Bool, Default: true},
 		},
 		Run: runAuthorizedKey,
 	}
@@ -242,7 +244,15 @@ func runAuthorizedKey(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	user := a.Str("user")
 	if strings.HasPrefix(a.Str("key"), "http") {
-		return Failed("remotectl's authorized_key does not fetch keys from a URL (%s): fetch them with get_url or a lookup and pass them in key", a.Str("key")), nil
+		keys, msg, err := fetchKeys(ctx, c, a.Str("key"), a.Bool("validate_certs"))
+		if err != nil || msg != "" {
+			if err != nil {
+				return nil, err
+			}
+			return Failed("%s", msg), nil
+		}
+		a = maps.Clone(a)
+		a["key"] = keys
 	}
 	keyfile := `"$home/.ssh/authorized_keys"`
 	if p := a.Str("path"); p != "" {
@@ -326,4 +336,25 @@ func writeAuthorizedKeys(ctx context.Context, c *Call, file, uid, gid, content s
 		return "", err
 	}
 	return "", nil
+}
+
+// fetchKeys gets keys from a URL on the host, as the module does there
+// (curl, else wget); the message is Ansible's on a failure.
+func fetchKeys(ctx context.Context, c *Call, url string, validate bool) (string, string, error) {
+	k, nc := "", ""
+	if !validate {
+		k, nc = " -k", " --no-check-certificate"
+	}
+	script := fmt.Sprintf(`if command -v curl >/dev/null 2>&1; then curl -fsSL%s -- %s
+elif command -v wget >/dev/null 2>&1; then wget -q%s -O - -- %s
+else echo "neither curl nor wget on the host" >&2; exit 127; fi
+`, k, Quote(url), nc, Quote(url))
+	out, err := runScript(ctx, c, script, nil)
+	if err != nil {
+		return "", "", err
+	}
+	if out.RC != 0 {
+		return "", fmt.Sprintf("Error getting key from: %s", url), nil
+	}
+	return out.Stdout, "", nil
 }

@@ -1,7 +1,11 @@
 package module
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -73,6 +77,22 @@ func TestAuthorizedKeyFile(t *testing.T) {
 	res := runLocal(t, "authorized_key", map[string]any{"user": "root", "key": keyB, "path": file, "state": "absent"}, false, true)
 	if d, _ := res["diff"].(map[string]any); !res.Changed() || d["after"] != keyA+"\n" {
 		t.Errorf("absent: %v", res)
+	}
+	_, curl := exec.LookPath("curl")
+	_, wget := exec.LookPath("wget")
+	if curl != nil && wget != nil {
+		t.Skip("keys from URLs are fetched with curl or wget: neither is installed")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, keyB) }))
+	defer srv.Close()
+	if res := runLocal(t, "authorized_key", map[string]any{"user": "root", "key": srv.URL + "/user.keys", "path": file, "exclusive": true}, false, false); !res.Changed() {
+		t.Errorf("keys from a URL: %v", res)
+	}
+	if got, _ := os.ReadFile(file); string(got) != keyB+"\n" {
+		t.Errorf("keys from a URL wrote %q", got)
+	}
+	if res := runLocal(t, "authorized_key", map[string]any{"user": "root", "key": "http://127.0.0.1:1/none.keys", "path": file}, false, false); res["msg"] != "Error getting key from: http://127.0.0.1:1/none.keys" {
+		t.Errorf("unreachable URL: %v", res)
 	}
 	if res := runLocal(t, "authorized_key", map[string]any{"user": "rctest-nosuchuser", "key": keyB}, true, false); !res.IsFailed() {
 		t.Errorf("unknown user: %v", res)
