@@ -34,6 +34,11 @@ func userModule() *Module {
 			{Name: "remove", Type: Bool, Default: false},
 			{Name: "update_password", Type: Str, Default: "always", Choices: []string{"always", "on_create"}},
 			{Name: "expires", Type: Float},
+			{Name: "generate_ssh_key", Type: Bool, Default: false},
+			{Name: "ssh_key_bits", Type: Int, Default: 0},
+			{Name: "ssh_key_type", Type: Str, Default: "rsa"},
+			{Name: "ssh_key_file", Type: Path},
+			{Name: "ssh_key_comment", Type: Str},
 		},
 		Run: runUser,
 	}
@@ -459,6 +464,111 @@ func userFinish(ctx context.Context, c *Call, p *accountProbe, res Result, chang
 				return Failed("%s", msg), nil
 			}
 		}
+	}
+	if a.Bool("generate_ssh_key") {
+		return userSSHKey(ctx, c, u, res)
+	}
+	return res, nil
+}
+
+// userSSHKeyScript is ssh_key_gen, ssh_key_fingerprint and
+// get_ssh_public_key in one script; it prints RC <n> (ssh-keygen ran, or
+// would), SKIP <why> (a key is there), FAIL <why>, FP/FPERR, then PUB and
+// the public key.
+func userSSHKeyScript(a Args, u *pwEntry, check bool) string {
+	file := a.Str("ssh_key_file")
+	if file == "" {
+		file = ".ssh/id_" + a.Str("ssh_key_type")
+	}
+	path := Quote(file)
+	if !strings.HasPrefix(file, "/") {
+		path = Quote(strings.TrimSuffix(u.home, "/") + "/" + file)
+	}
+	keygen := []string{"ssh-keygen", "-t", Quote(a.Str("ssh_key_type"))}
+	if b := a.Int("ssh_key_bits"); b > 0 {
+		keygen = append(keygen, "-b", strconv.Itoa(b))
+	}
+	comment := `"ansible-generated on $(hostname)"`
+	if a.Has("ssh_key_comment") {
+		comment = Quote(a.Str("ssh_key_comment"))
+	}
+	keygen = append(keygen, "-C", comment, "-f", `"$f"`, "-N", "''")
+	force := a.Bool("force")
+	var b strings.Builder
+	fmt.Fprintf(&b, "f=%s; d=$(dirname \"$f\")\ngen() {\n", path)
+	if !strings.HasPrefix(file, "/") && !check {
+		fmt.Fprintf(&b, "  [ -d %s ] || { echo \"FAIL\tUser %s home directory does not exist\"; return; }\n", Quote(u.home), u.name)
+	}
+	if check {
+		b.WriteString("  [ -e \"$d\" ] || { echo \"RC\t0\"; return; }\n")
+	} else {
+		fmt.Fprintf(&b, "  [ -e \"$d\" ] || { mkdir -m 0700 \"$d\" && chown %d:%d \"$d\"; } || { echo \"FAIL\tFailed to create $d\"; return; }\n", u.uid, u.gid)
+	}
+	if force {
+		b.WriteString("  [ -e \"$f\" ] && printf 'WARN\\tOverwriting existing ssh key private file \"%s\"\\n' \"$f\"\n")
+		b.WriteString("  [ -e \"$f.pub\" ] && { printf 'WARN\\tOverwriting existing ssh key public file \"%s\"\\n' \"$f.pub\"; " + map[bool]string{true: ":", false: "rm -f \"$f.pub\""}[check] + "; }\n")
+	} else {
+		b.WriteString("  if [ -e \"$f\" ]; then printf 'WARN\\tFound existing ssh key private file \"%s\", no force, so skipping ssh-keygen generation\\n' \"$f\"; echo SKIP; return; fi\n")
+		b.WriteString("  if [ -e \"$f.pub\" ]; then printf 'WARN\\tFound existing ssh key public file \"%s\", no force, so skipping ssh-keygen generation\\n' \"$f.pub\"; echo SKIP; return; fi\n")
+	}
+	if check {
+		b.WriteString("  echo \"RC\t0\"\n")
+	} else {
+		fmt.Fprintf(&b, "  err=$(echo y | %s 2>&1 >/dev/null); rc=$?\n  printf 'RC\\t%%s\\t%%s\\n' \"$rc\" \"$(printf %%s \"$err\" | tr '\\n\\t' '  ')\"\n", strings.Join(keygen, " "))
+		fmt.Fprintf(&b, "  [ $rc -eq 0 ] && chown %d:%d \"$f\" \"$f.pub\"\n", u.uid, u.gid)
+	}
+	b.WriteString("}\ngen\n")
+	b.WriteString(`if [ -e "$f" ]; then if fp=$(ssh-keygen -l -f "$f" 2>&1); then printf 'FP\t%s\n' "$fp"; else printf 'FPERR\t%s\n' "$fp"; fi
+else printf 'FPERR\tSSH Key file %s does not exist\n' "$f"; fi
+printf 'FILE\t%s\n' "$f"
+[ -e "$f.pub" ] && { echo PUB; cat "$f.pub"; }
+:
+`)
+	return b.String()
+}
+
+// userSSHKey runs the key script and fills ssh_fingerprint, ssh_key_file
+// and ssh_public_key as the module does.
+func userSSHKey(ctx context.Context, c *Call, u *pwEntry, res Result) (Result, error) {
+	out, err := runScript(ctx, c, userSSHKeyScript(c.Args, u, c.Check), nil)
+	if err != nil {
+		return nil, err
+	}
+	var warnings []any
+	var pub *string
+	lines := strings.Split(out.Stdout, "\n")
+	for i, line := range lines {
+		tag, rest, _ := strings.Cut(line, "\t")
+		switch tag {
+		case "FAIL":
+			return Result{"failed": true, "changed": false, "name": u.name, "msg": rest, "rc": 1}, nil
+		case "RC":
+			rc, msg, _ := strings.Cut(rest, "\t")
+			if rc != "0" {
+				return Result{"failed": true, "changed": false, "name": u.name, "msg": strings.TrimSpace(msg), "rc": rc}, nil
+			}
+			res["changed"] = true
+		case "WARN":
+			warnings = append(warnings, rest)
+		case "FP", "FPERR":
+			res["ssh_fingerprint"] = strings.TrimSpace(rest)
+		case "FILE":
+			res["ssh_key_file"] = rest
+		case "PUB":
+			k := strings.TrimSpace(strings.Join(lines[i+1:], "\n"))
+			pub = &k
+		}
+		if tag == "PUB" {
+			break
+		}
+	}
+	if pub != nil {
+		res["ssh_public_key"] = *pub
+	} else {
+		res["ssh_public_key"] = nil
+	}
+	if len(warnings) > 0 {
+		res["warnings"] = warnings
 	}
 	return res, nil
 }

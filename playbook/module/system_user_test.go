@@ -144,3 +144,41 @@ func TestUserGroupAsAnsible(t *testing.T) {
 		}
 	}
 }
+
+func TestUserSSHKeyAsAnsible(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("creates users: root only")
+	}
+	if _, err := exec.LookPath("ssh-keygen"); err != nil {
+		t.Skip("no ssh-keygen")
+	}
+	user := "rctest-k" + RandomSuffix()[:6]
+	home := t.TempDir() + "/home"
+	t.Cleanup(func() { exec.Command("userdel", "-r", user).Run() }) //nolint:errcheck // best effort
+	args := map[string]any{"name": user, "home": home, "generate_ssh_key": true, "ssh_key_type": "ed25519", "ssh_key_comment": "rc"}
+	var results [2][]map[string]any
+	for run := range 2 {
+		exec.Command("userdel", "-r", user).Run() //nolint:errcheck // absent is fine
+		for i, check := range []bool{false, false} {
+			var res map[string]any
+			if run == 0 {
+				res = runLocal(t, "user", args, check, false)
+			} else {
+				res = ansibleOracle(t, "user", args, check, false)
+			}
+			if c, _ := res["changed"].(bool); c != (i == 0) {
+				t.Errorf("run %d step %d: %v", run, i, res)
+			}
+			pub, _ := res["ssh_public_key"].(string)
+			if !strings.HasPrefix(pub, "ssh-ed25519 ") || !strings.HasSuffix(pub, " rc") || res["ssh_key_file"] != home+"/.ssh/id_ed25519" {
+				t.Errorf("run %d step %d: key %v", run, i, res)
+			}
+			c := comparable(res)
+			c["ssh_public_key"], c["ssh_fingerprint"] = "<set>", "<set>"
+			results[run] = append(results[run], c)
+		}
+	}
+	if !reflect.DeepEqual(results[0], results[1]) {
+		t.Errorf("results:\nremotectl %v\n  ansible %v", results[0], results[1])
+	}
+}
