@@ -5,7 +5,6 @@ package module
 func packageModules() []*Module {
 	return []*Module{
 		aptModule(),
-		aptRepositoryModule(),
 		dnfModule(),
 		yumModule(),
 		packageModule(),
