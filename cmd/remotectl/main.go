@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"os/signal"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 	"github.com/remotectl/remotectl/internal/iostreams"
 	"github.com/remotectl/remotectl/internal/proc"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/local"
 	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/remote/winrm"
@@ -45,7 +47,7 @@ func mainExit() int {
 				cancel()
 				continue
 			}
-			os.Exit(exitInterrupted)
+			os.Exit(report.ExitInterrupted)
 		}
 	}()
 	proc.TuneMemory()
@@ -57,7 +59,7 @@ func mainExit() int {
 // builtinTransports is the transport registry: one row per transport kind.
 func builtinTransports() transports {
 	return transports{
-		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: ssh.DoctorStepsOver, Settings: ssh.Settings()},
+		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: agent.DoctorStepsOver, Settings: ssh.Settings()},
 		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrm.DoctorStepsOver, Settings: winrm.Settings()},
 		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
 			return local.Dialer{}, nil, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
@@ -24,7 +26,14 @@ import (
 //
 // The inventory also has win01, a WinRM host (the WS-Management test server),
 // in the group windows, whose password is in $WIN_PASSWORD.
-func TestSSHScripts(t *testing.T) {
+func TestSSHScripts(t *testing.T) { sshScripts(t, false) }
+
+// TestSSHScriptsPersist runs the same scripts with REMOTECTL_PERSIST set:
+// every SSH connection goes through an agent of the script's own (socket
+// under $WORK, stopped when the script ends), with the same outcomes.
+func TestSSHScriptsPersist(t *testing.T) { sshScripts(t, true) }
+
+func sshScripts(t *testing.T, persist bool) {
 	if testing.Short() {
 		t.Skip("needs a real sshd fleet")
 	}
@@ -39,6 +48,8 @@ func TestSSHScripts(t *testing.T) {
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yaml")
 	writeFile(t, inv, fleetInventory(t, fleet, fleetUser, win))
+	ansibleInv := filepath.Join(dir, "inventory.ini")
+	writeFile(t, ansibleInv, fleetAnsibleInventory(fleet, fleetUser))
 	// A directory the login user can write to, for copy/fetch.
 	remoteTmp, err := os.MkdirTemp("", "remotectl-fleet-")
 	if err != nil {
@@ -61,10 +72,32 @@ func TestSSHScripts(t *testing.T) {
 			env.Setenv("FLEET_HOST1", fleet.Hosts[0].HostPort())
 			env.Setenv("FLEET_TMP", remoteTmp)
 			env.Setenv("WIN_PASSWORD", win.Password)
+			// ansible-playbook, the oracle of ansible_*.txtar: the same fleet
+			// as an Ansible inventory, Ansible's files kept in the work dir.
+			env.Setenv("ANSIBLE_INV", ansibleInv)
+			env.Setenv("ANSIBLE_CONFIG", env.WorkDir+"/home/ansible.cfg")
+			env.Setenv("ANSIBLE_HOME", env.WorkDir+"/home/.ansible")
+			env.Setenv("ANSIBLE_LOCAL_TEMP", env.WorkDir+"/home/.ansible/tmp")
+			env.Setenv("ANSIBLE_NOCOLOR", "1")
+			env.Setenv("ANSIBLE_RETRY_FILES_ENABLED", "0")
+			if persist {
+				env.Setenv("REMOTECTL_PERSIST", "30s")
+				env.Setenv("XDG_RUNTIME_DIR", env.WorkDir)
+				env.Defer(func() {
+					_ = agent.Stop(context.Background(), filepath.Join(env.WorkDir, "remotectl", agent.SocketName))
+				})
+			}
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
+		// [persist]: the scripts run through the agent (TestSSHScriptsPersist).
+		Condition: func(cond string) (bool, error) {
+			if cond == "persist" {
+				return persist, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
 
@@ -88,6 +121,21 @@ func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string, win *remo
 	for i := range fleet.Hosts {
 		fmt.Fprintf(&b, "      - h%02d\n", i+1)
 	}
+	return b.String()
+}
+
+// fleetAnsibleInventory describes the SSH fleet as an Ansible INI
+// inventory, as users write one: hosts in the group fleet, the login settings
+// as group vars, host keys checked against the fleet's known_hosts only.
+func fleetAnsibleInventory(fleet *remotetest.SSHD, user string) string {
+	var b strings.Builder
+	b.WriteString("[fleet]\n")
+	for i, h := range fleet.Hosts {
+		fmt.Fprintf(&b, "h%02d ansible_host=%s ansible_port=%d\n", i+1, h.Addr, h.Port)
+	}
+	fmt.Fprintf(&b, "\n[fleet:vars]\nansible_user=%s\nansible_ssh_private_key_file=%s\n", user, fleet.KeyFile)
+	fmt.Fprintf(&b, "ansible_ssh_common_args='-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o IdentityAgent=none'\n", fleet.KnownHosts)
+	b.WriteString("ansible_python_interpreter=/usr/bin/python3\n")
 	return b.String()
 }
 

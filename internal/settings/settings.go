@@ -21,7 +21,11 @@ import (
 // Globals are the settings every command shares, resolved once per run from
 // flags > REMOTECTL_* environment > config file > defaults.
 type Globals struct {
-	Inventories    []string
+	Inventories []string
+	// InventoriesSet, ForksSet: given by a flag, the environment or the
+	// config file (not defaults), so they win over ansible.cfg's.
+	InventoriesSet bool
+	ForksSet       bool
 	Hosts          string
 	Limit          string
 	Forks          int
@@ -49,6 +53,10 @@ type Globals struct {
 
 	// NoPrompt: never prompt, even on a terminal (--cron).
 	NoPrompt bool
+
+	// Persist: SSH connections go through the per-user agent, which holds
+	// them this long once idle (--persist; 0 = off).
+	Persist time.Duration
 }
 
 // UsageError is a setting that cannot be (exit 64).
@@ -74,6 +82,8 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 		Hosts:             v.GetString("hosts"),
 		Limit:             v.GetString("limit"),
 		Forks:             v.GetInt("forks"),
+		ForksSet:          v.IsSet("forks"),
+		InventoriesSet:    v.IsSet("inventory"),
 		Timeout:           v.GetDuration("timeout"),
 		ConnectTimeout:    v.GetDuration("connect-timeout"),
 		ConnectTimeoutSet: v.IsSet("connect-timeout"),
@@ -87,11 +97,15 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 		HostKeyPolicy:     v.GetString("host-key-policy"),
 		AskPass:           v.GetString("askpass"),
 		PassphraseEnv:     v.GetString("passphrase-env"),
+		Persist:           v.GetDuration("persist"),
 	}
 	g.InventoryTimeout = v.GetDuration("inventory-timeout")
 	g.Inventories = inventoryPaths(v, cwd)
 	if g.Forks <= 0 {
 		return g, UsageError{Err: fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+	}
+	if g.Persist < 0 {
+		return g, UsageError{Err: fmt.Errorf("--persist must be a duration of 0 (off) or more, not %s", g.Persist)}
 	}
 	if g.InventoryTimeout <= 0 {
 		return g, UsageError{Err: fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}

@@ -465,7 +465,7 @@ func runApt(ctx context.Context, c *Call) (Result, error) {
 	}
 	script := aptProbeScript(probeNames, debs, update, a.Int("cache_valid_time"), max(a.Int("update_cache_retries"), 1),
 		a.Int("update_cache_retry_max_delay"), c.Check, a.Str("default_release"))
-	out, err := runScript(ctx, c, script, aptEnv())
+	out, err := runSh(ctx, c, script, aptEnv())
 	if err != nil {
 		return nil, err
 	}

@@ -220,7 +220,7 @@ func runDnf(ctx context.Context, c *Call) (Result, error) {
 	if a.Bool("update_cache") && !c.Check {
 		script = strings.Replace(script, `echo "@@tool $t"`, `echo "@@tool $t"; [ -n "$t" ] && $t -q`+opts+` makecache >/dev/null 2>&1`, 1)
 	}
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -300,14 +300,6 @@ func dnfCommand(tool string, check bool, op string, list []string, pkgs map[stri
 // installs those; Ansible checks the package name they hold).
 func isRPMFile(s string) bool { return strings.HasSuffix(s, ".rpm") || strings.Contains(s, "://") }
 
-func toAnyList(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
-}
-
 // packageModule is ansible.builtin.package: it runs the host's package
 // manager module (apt, dnf or yum) with the same arguments, as Ansible's
 // package action does from the pkg_mgr fact.
@@ -325,7 +317,7 @@ func packageModule() *Module {
 func runPackage(ctx context.Context, c *Call) (Result, error) {
 	use := c.Args.Str("use")
 	if use == "auto" {
-		out, err := runScript(ctx, c, `for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { echo $m; exit 0; }; done`, nil)
+		out, err := runSh(ctx, c, `for m in apt-get dnf yum; do command -v $m >/dev/null 2>&1 && { echo $m; exit 0; }; done`, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -142,7 +142,7 @@ func runPackageFacts(ctx context.Context, c *Call) (Result, error) {
 			return Failed("remotectl's package_facts reads the apt and rpm package managers only, not %s", m), nil
 		}
 	}
-	out, err := runScript(ctx, c, packageFactsScript(), nil)
+	out, err := runSh(ctx, c, packageFactsScript(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func runPackageFacts(ctx context.Context, c *Call) (Result, error) {
 		if m == "rpm" {
 			script, parse = rpmPackagesScript(), parseRpmPackages
 		}
-		o, err := runScript(ctx, c, script, nil)
+		o, err := runSh(ctx, c, script, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -310,7 +310,7 @@ func parseServiceFacts(out string) (map[string]any, error) {
 }
 
 func runServiceFacts(ctx context.Context, c *Call) (Result, error) {
-	out, err := runScript(ctx, c, serviceFactsScript(), nil)
+	out, err := runSh(ctx, c, serviceFactsScript(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -280,7 +280,7 @@ func runSystemd(ctx context.Context, c *Call) (Result, error) {
 	if unit != "" {
 		script += systemdProbeScript(systemctl, unit)
 	}
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +319,7 @@ func runSystemctlActions(ctx context.Context, c *Call, systemctl, unit string, a
 	for _, act := range actions {
 		fmt.Fprintf(&b, "if ! out=$(%s %s %s 2>&1); then printf '%%s\\n%%s' %s \"$out\"; exit 1; fi\n", systemctl, act, Quote(unit), act)
 	}
-	out, err := runScript(ctx, c, b.String(), nil)
+	out, err := runSh(ctx, c, b.String(), nil)
 	if err != nil || out.RC == 0 {
 		return "", err
 	}
@@ -341,7 +341,7 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 		return Failed("one of the following is required: state, enabled"), nil
 	}
 	name := a.Str("name")
-	out, err := runScript(ctx, c, sysvProbeScript(name, a.Str("pattern")), nil)
+	out, err := runSh(ctx, c, sysvProbeScript(name, a.Str("pattern")), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -353,7 +353,7 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 	case "service", "sysvinit":
 		if p.systemd {
 			// the probe stopped early on a systemd host: read the SysV side too
-			if out, err = runScript(ctx, c, strings.Replace(sysvProbeScript(name, a.Str("pattern")), "exit 0", ":", 1), nil); err != nil {
+			if out, err = runSh(ctx, c, strings.Replace(sysvProbeScript(name, a.Str("pattern")), "exit 0", ":", 1), nil); err != nil {
 				return nil, err
 			}
 			p = parseSysvProbe(out.Stdout)
@@ -587,7 +587,7 @@ func runSysv(ctx context.Context, c *Call, p *sysvProbe) (Result, error) {
 	default:
 		fmt.Fprintf(&b, "%s %s%s\n", svc, action, args)
 	}
-	out, err := runScript(ctx, c, b.String(), nil)
+	out, err := runSh(ctx, c, b.String(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -7,10 +7,10 @@ import (
 	"strings"
 )
 
-// runScript runs a shell script on the host (with the task's become) and
+// runSh runs a shell script on the host (with the task's become) and
 // returns its output; the error is the host's (connection lost, context
 // done).
-func runScript(ctx context.Context, c *Call, script string, env map[string]string) (Output, error) {
+func runSh(ctx context.Context, c *Call, script string, env map[string]string) (Output, error) {
 	return c.Host.Run(ctx, Command{Script: script, Env: env})
 }
 

@@ -270,7 +270,7 @@ printf 'U\t%%s\t%%s\t%%s\n' "$uid" "$gid" "$f"
 [ -f "$f" ] && cat -- "$f"
 :
 `, Quote(user), keyfile, follow)
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func writeAuthorizedKeys(ctx context.Context, c *Call, file, uid, gid, content s
 		fmt.Fprintf(&b, "[ -e %[1]s ] || mkdir -m 0700 %[1]s\nchown %[2]s:%[3]s %[1]s\nchmod 0700 %[1]s\n", Quote(dir), uid, gid)
 	}
 	fmt.Fprintf(&b, "mkdir -p %s\n", Quote(dir))
-	out, err := runScript(ctx, c, b.String(), nil)
+	out, err := runSh(ctx, c, b.String(), nil)
 	if err != nil {
 		return "", err
 	}
@@ -331,7 +331,7 @@ func writeAuthorizedKeys(ctx context.Context, c *Call, file, uid, gid, content s
 	if err := c.Host.WriteFile(ctx, file, []byte(content), 0o600); err != nil {
 		return fmt.Sprintf("Failed to write to file %s: %v", file, err), nil
 	}
-	out, err = runScript(ctx, c, fmt.Sprintf("chown %s:%s %s; chmod 0600 %s", uid, gid, Quote(file), Quote(file)), nil)
+	out, err = runSh(ctx, c, fmt.Sprintf("chown %s:%s %s; chmod 0600 %s", uid, gid, Quote(file), Quote(file)), nil)
 	if err != nil {
 		return "", err
 	}
@@ -349,7 +349,7 @@ func fetchKeys(ctx context.Context, c *Call, url string, validate bool) (string,
 elif command -v wget >/dev/null 2>&1; then wget -q%s -O - -- %s
 else echo "neither curl nor wget on the host" >&2; exit 127; fi
 `, k, Quote(url), nc, Quote(url))
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return "", "", err
 	}

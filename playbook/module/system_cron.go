@@ -313,7 +313,7 @@ func runCron(ctx context.Context, c *Call) (Result, error) {
 			file = "/etc/cron.d/" + file
 		}
 	}
-	out, err := runScript(ctx, c, cronReadScript(user, file), nil)
+	out, err := runSh(ctx, c, cronReadScript(user, file), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -132,7 +132,7 @@ if grep -q '^[[:space:]]*HOSTNAME' "$f" 2>/dev/null; then sed -i 's/^[[:space:]]
 
 func runHostname(ctx context.Context, c *Call) (Result, error) {
 	name := c.Args.Str("name")
-	out, err := runScript(ctx, c, hostnameProbeScript(), nil)
+	out, err := runSh(ctx, c, hostnameProbeScript(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func runHostname(ctx context.Context, c *Call) (Result, error) {
 	setPermanent := permanent != name
 	changed := current != name || permanent != name
 	if changed && !c.Check {
-		o, err := runScript(ctx, c, hostnameActions(strategy, name, setCurrent, setPermanent), nil)
+		o, err := runSh(ctx, c, hostnameActions(strategy, name, setCurrent, setPermanent), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -170,7 +170,7 @@ func runHostname(ctx context.Context, c *Call) (Result, error) {
 			return Failed("Command failed rc=%d, out=%s, err=%s", o.RC, o.Stdout, o.Stderr), nil
 		}
 	}
-	fqdn, err := runScript(ctx, c, "hostname -f 2>/dev/null || hostname", nil)
+	fqdn, err := runSh(ctx, c, "hostname -f 2>/dev/null || hostname", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -162,7 +162,7 @@ func runMount(ctx context.Context, c *Call) (Result, error) {
 	}
 	m := newMountArgs(a)
 	fstab := a.Str("fstab")
-	out, err := runScript(ctx, c, mountProbeScript(m.name, fstab), nil)
+	out, err := runSh(ctx, c, mountProbeScript(m.name, fstab), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func runMount(ctx context.Context, c *Call) (Result, error) {
 	if script.Len() == len("set -e\n") || c.Check {
 		return res, nil
 	}
-	o, err := runScript(ctx, c, script.String(), nil)
+	o, err := runSh(ctx, c, script.String(), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -157,7 +157,7 @@ func runSysctl(ctx context.Context, c *Call) (Result, error) {
 if v=$(sysctl %[1]s-n %[2]s 2>/dev/null); then printf 'P\t%%s\n' "$v"; fi
 if [ -e %[3]s ]; then echo F; cat %[3]s; fi
 `, e, Quote(name), Quote(file))
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}

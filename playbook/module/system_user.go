@@ -377,7 +377,7 @@ func userdelArgs(a Args) []string {
 func runUser(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	name := a.Str("name")
-	out, err := runScript(ctx, c, accountProbeScript(name, a.Str("home")), nil)
+	out, err := runSh(ctx, c, accountProbeScript(name, a.Str("home")), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +439,7 @@ func runUser(ctx context.Context, c *Call) (Result, error) {
 func userFinish(ctx context.Context, c *Call, p *accountProbe, res Result, changed bool) (Result, error) {
 	a := c.Args
 	if changed && !c.Check {
-		out, err := runScript(ctx, c, accountProbeScript(a.Str("name"), a.Str("home")), nil)
+		out, err := runSh(ctx, c, accountProbeScript(a.Str("name"), a.Str("home")), nil)
 		if err != nil {
 			return nil, err
 		}
@@ -530,7 +530,7 @@ printf 'FILE\t%s\n' "$f"
 // userSSHKey runs the key script and fills ssh_fingerprint, ssh_key_file
 // and ssh_public_key as the module does.
 func userSSHKey(ctx context.Context, c *Call, u *pwEntry, res Result) (Result, error) {
-	out, err := runScript(ctx, c, userSSHKeyScript(c.Args, u, c.Check), nil)
+	out, err := runSh(ctx, c, userSSHKeyScript(c.Args, u, c.Check), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -586,7 +586,7 @@ func createHome(ctx context.Context, c *Call, a Args, p *accountProbe, u *pwEntr
 		script += fmt.Sprintf("chmod %o %s\n", 0o777&^p.umask, home)
 	}
 	script += fmt.Sprintf("chown -R %d:%d %s\n", u.uid, u.gid, home)
-	out, err := runScript(ctx, c, script, nil)
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil || out.RC == 0 {
 		return "", err
 	}
@@ -599,7 +599,7 @@ func runGroup(ctx context.Context, c *Call) (Result, error) {
 	if a.Bool("non_unique") && !a.Has("gid") {
 		return Failed("non_unique is True but all of the following are missing: gid"), nil
 	}
-	out, err := runScript(ctx, c, "getent group | sed 's/^/G\\t/'", nil)
+	out, err := runSh(ctx, c, "getent group | sed 's/^/G\\t/'", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -660,7 +660,7 @@ func runGroup(ctx context.Context, c *Call) (Result, error) {
 		if o.Stderr != "" {
 			res["stderr"] = o.Stderr
 		}
-		out, err := runScript(ctx, c, "getent group "+Quote(name)+" | sed 's/^/G\\t/'", nil)
+		out, err := runSh(ctx, c, "getent group "+Quote(name)+" | sed 's/^/G\\t/'", nil)
 		if err != nil {
 			return nil, err
 		}
