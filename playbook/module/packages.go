@@ -1,6 +1,16 @@
 package module
 
-// packageModules are the packages modules.
+// packageModules are the packages modules: apt, dnf, yum, package, the
+// services (service, systemd) and the facts about both.
 func packageModules() []*Module {
-	return nil
+	return []*Module{
+		aptModule(),
+		dnfModule(),
+		yumModule(),
+		packageModule(),
+		serviceModule(),
+		systemdModule(),
+		packageFactsModule(),
+		serviceFactsModule(),
+	}
 }

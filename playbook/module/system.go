@@ -13,5 +13,13 @@ func systemModules() []*Module {
 				}
 				return Result{"changed": false, "ping": c.Args.Str("data")}, nil
 			}},
+		userModule(),
+		groupModule(),
+		cronModule(),
+		sysctlModule(),
+		authorizedKeyModule(),
+		gitModule(),
+		hostnameModule(),
+		mountModule(),
 	}
 }
