@@ -11,6 +11,7 @@ import (
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/shard"
 )
 
 // playOptions are the play command's flags and dependencies.
@@ -124,7 +125,9 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	if err != nil {
 		return usageError{Err: err}
 	}
-	for _, p := range plans {
+	for _, p := range plans { // --shard: part K of each play's hosts, then its batches
+		p.Hosts = shard.Keep(g.Shard, p.Hosts, hostName)
+		p.Batches = playbook.Batches(p.Play.Serial, p.Hosts)
 		pb.Secrets.Add(inventory.SecretsOf(p.Hosts, o.IO.Getenv)...)
 	}
 	if o.Check && g.Output == report.FormatText {
@@ -176,9 +179,9 @@ func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (strin
 	if opsRun.Options().Rerun == "" {
 		return g.Limit, nil
 	}
-	hosts, err := inv.Select(g.Hosts, g.Limit)
+	hosts, err := g.selected(inv)
 	if err != nil {
-		return "", usageError{Err: err}
+		return "", err
 	}
 	targets, err := rerunTargets(opsRun, g.targets(hosts))
 	if err != nil {

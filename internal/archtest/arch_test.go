@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"internal/termtext": {},
 	"internal/yamlnode": {},
 	"nodeset":           {},
+	"shard":             {},
 	"remote":            {},
 	"remote/local":      {"remote", "doctor"},
 	"remote/ssh":        {"remote", "doctor"},
@@ -28,16 +29,16 @@ var allowed = map[string][]string{
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
-	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
+	"report":            {"remote", "checks", "nodeset", "shard", "internal/yamlnode", "internal/termtext"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
-	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops",
+	"cmd/remotectl": {"inventory", "nodeset", "shard", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops",
 		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
-	"internal/settings":  {"internal/errkind"},
+	"internal/settings":  {"internal/errkind", "shard"},
 	"internal/errkind":   {},
 	"internal/iostreams": {},
 
