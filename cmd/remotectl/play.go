@@ -161,6 +161,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
+	rep.Run = opsRun.RunInfo()
 	stopProgress()
 	if err := render.Finish(rep); err != nil {
 		// The run itself is complete: the output problem is its exit code (74).
