@@ -129,6 +129,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newDoctorCmd(deps, nil),
 		newInventoryCmd(deps, nil),
 		newRunsCmd(deps, nil), // ops: run history
+		newReportCmd(deps),
 		newAgentCmd(deps),
 		newVersionCmd(deps),
 		newManCmd(root),
