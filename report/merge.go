@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/shard"
 )
 
 // RunInfo says which run a JSON document comes from, so that report merge
@@ -56,6 +56,19 @@ type mergeDoc struct {
 	Run   *RunInfo          `json:"run"`
 	Hosts []json.RawMessage `json:"hosts"`
 	Recap []*PlayHostStats  `json:"recap"` // play
+}
+
+// MergeFiles reads the named files and merges them (see Merge).
+func MergeFiles(names []string) (*Merged, error) {
+	in := make([]MergeInput, len(names))
+	for i, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		in[i] = MergeInput{File: name, Data: data}
+	}
+	return Merge(in)
 }
 
 // Merge reads the documents and checks that they are the shards of one
@@ -124,18 +137,19 @@ func shardProblems(inputs []MergeInput, docs []mergeDoc) []string {
 			}
 			continue
 		}
-		s, err := shard.Parse(d.Run.Shard)
+		var k, sn int
+		_, err := fmt.Sscanf(d.Run.Shard, "%d/%d", &k, &sn)
 		switch {
-		case err != nil:
-			problems = append(problems, fmt.Sprintf("%s: %v", inputs[i].File, err))
+		case err != nil || k < 1 || k > sn:
+			problems = append(problems, fmt.Sprintf("%s: shard %q is not K/N", inputs[i].File, d.Run.Shard))
 			continue
 		case n == 0:
-			n = s.N
-		case s.N != n:
-			problems = append(problems, fmt.Sprintf("%s: shard %s, but %s is of %d shards", inputs[i].File, s, inputs[0].File, n))
+			n = sn
+		case sn != n:
+			problems = append(problems, fmt.Sprintf("%s: shard %s, but %s is of %d shards", inputs[i].File, d.Run.Shard, inputs[0].File, n))
 			continue
 		}
-		byK[s.K] = append(byK[s.K], inputs[i].File)
+		byK[k] = append(byK[k], inputs[i].File)
 	}
 	for k := 1; k <= n; k++ {
 		switch files := byK[k]; {
@@ -437,6 +451,21 @@ func (m *Merged) RenderPlay(opts PlayOptions) (*PlayRun, error) {
 		r.Observe(PlayEvent{Kind: PlayEnd, Play: pl.Name, Report: pl})
 	}
 	return run, r.Finish(run)
+}
+
+// CheckFormat reports whether format is one of the -o formats of the
+// merged run's command.
+func (m *Merged) CheckFormat(format string) error {
+	switch m.Run.Command {
+	case "check":
+		_, err := lookupFormat(checkFormats(), format, " for check results")
+		return err
+	case "play":
+		_, err := lookupFormat(playFormats(), format, " for play results")
+		return err
+	}
+	_, err := lookupFormat(execFormats(), format, "")
+	return err
 }
 
 // Write renders the merged run in format (one of its command's) to out

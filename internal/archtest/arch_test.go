@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"inventory":         {"nodeset", "remote", "internal/yamlnode", "internal/secret", "internal/termtext"},
 	"checks":            {"remote", "nodeset", "internal/yamlnode"},
 	"checks/plan":       {"checks", "inventory", "remote", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
-	"report":            {"remote", "checks", "nodeset", "shard", "internal/yamlnode", "internal/termtext"},
+	"report":            {"remote", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"runrec":            {"remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/termtext"},
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":    {},
