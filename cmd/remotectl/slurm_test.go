@@ -34,6 +34,10 @@ func TestSlurmShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	examples, err := filepath.Abs("../../examples")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out, err := runBounded(2*time.Minute, script, "install"); err != nil {
 		t.Skipf("slurm-wlm and munge could not be installed: %v\n%s", err, out)
 	}
@@ -65,6 +69,7 @@ func TestSlurmShards(t *testing.T) {
 			env.Setenv("SLURM_CONF", filepath.Join(dir, "slurm.conf"))
 			env.Setenv("FLEET_INV", inv)
 			env.Setenv("FAIL_ADDR", fleet.Hosts[2].Addr) // h03 fails
+			env.Setenv("EXAMPLES", examples)
 			return nil
 		},
 		RequireExplicitExec: true,
