@@ -135,7 +135,11 @@ func New(cmd Command, o Options, d Deps) *Run {
 	if r.clock == nil {
 		r.clock = systemClock{}
 	}
-	r.key = runrec.Key(cmd.Name, cmd.Args, d.Scope.Inventories)
+	keyArgs := cmd.Args
+	if d.Scope.Shard != "" { // --rerun of a shard starts from the same shard's last run
+		keyArgs = append(slices.Clone(cmd.Args), "\x00shard", d.Scope.Shard)
+	}
+	r.key = runrec.Key(cmd.Name, keyArgs, d.Scope.Inventories)
 	return r
 }
 

@@ -272,4 +272,16 @@ func TestRunInfoSharded(t *testing.T) {
 	if rec.ID != r.ID() || rec.RunID != "slurm-7" || rec.Shard != "3/4" {
 		t.Errorf("record id %s run_id %q shard %q", rec.ID, rec.RunID, rec.Shard)
 	}
+	// Another shard of the same command is another key (--rerun) and another lock.
+	other := New(Command{Name: "exec", Args: []string{"uptime"}}, Options{}, Deps{Scope: Scope{Hosts: "all", Shard: "4/4"}})
+	plain := New(Command{Name: "exec", Args: []string{"uptime"}}, Options{}, Deps{Scope: Scope{Hosts: "all"}})
+	if other.key == r.key || plain.key == r.key {
+		t.Error("shards 3/4, 4/4 and the unsharded run share a history key")
+	}
+	getenv := func(k string) string { return map[string]string{"XDG_RUNTIME_DIR": dir}[k] }
+	l3, _ := DefaultLockPath(getenv, "exec", []string{"uptime"}, Scope{Hosts: "all", Shard: "3/4"})
+	l4, _ := DefaultLockPath(getenv, "exec", []string{"uptime"}, Scope{Hosts: "all", Shard: "4/4"})
+	if l3 == l4 || l3 == "" {
+		t.Errorf("shards 3/4 and 4/4 share the lock %s", l3)
+	}
 }
