@@ -23,6 +23,7 @@ var playbookFile = &yamlnode.FileType{
 // collecting every error with its position rather than stopping at the first.
 type decoder struct {
 	*yamlnode.Decoder
+	decrypt func([]byte) ([]byte, error) // Ansible Vault; nil refuses vault values
 }
 
 func newDecoder(file string, size int) *decoder {
@@ -102,6 +103,14 @@ func (d *decoder) value(n *yaml.Node) any {
 		}
 		return l
 	case yaml.ScalarNode:
+		if n.Tag == "!vault" {
+			plain, err := decryptVault(d.Pos(n), []byte(n.Value), d.decrypt)
+			if err != nil {
+				d.Errs = append(d.Errs, err)
+				return nil
+			}
+			return string(plain)
+		}
 		var v any
 		if err := n.Decode(&v); err != nil {
 			d.Errorf(n, "", "cannot read the value: %v", err)

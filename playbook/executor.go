@@ -30,6 +30,9 @@ type Options struct {
 	// Check runs only read-only actions (check, wait_for, debug); the others
 	// are reported skipped.
 	Check bool
+	// Diff shows what file-changing tasks change (ansible-playbook --diff):
+	// modules that support it fill their result's diff, which is reported.
+	Diff bool
 	// Observe is called with each event, one at a time; nil means none.
 	Observe func(Event)
 }

@@ -29,6 +29,14 @@ type LoadOptions struct {
 	// secret variables of plays and vars_files (inventory.IsSecretVar). Nil
 	// means a new Secrets; either way it is the Playbook's Secrets.
 	Secrets *Secrets
+	// RolesPath are the directories roles are looked up in, after the
+	// roles/ directory next to the playbook and the playbook's directory
+	// (ansible.cfg roles_path, ANSIBLE_ROLES_PATH).
+	RolesPath []string
+	// Decrypt decrypts Ansible Vault content: a vars file that starts with
+	// $ANSIBLE_VAULT; and YAML scalars tagged !vault. Nil means vault
+	// content is refused (with a hint to give --vault-password-file).
+	Decrypt func([]byte) ([]byte, error)
 }
 
 // Load reads and validates a playbook file. Every problem is reported at
@@ -70,6 +78,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		data:    data,
 		eng:     newEngine(opts.LookupEnv, pb.Secrets),
 	}
+	p.decrypt = opts.Decrypt
 	p.registered = collectRegistered(root)
 	p.known = newKnownNames(opts.KnownVars, p.registered)
 	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
@@ -269,7 +278,7 @@ func (p *parser) varsFiles(n *yaml.Node, paths []string) map[string]any {
 		if !filepath.IsAbs(full) {
 			full = filepath.Join(p.pb.Dir, path)
 		}
-		vars, err := LoadVarsFile(full)
+		vars, err := loadVarsFile(full, p.decrypt)
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
@@ -286,9 +295,20 @@ func (p *parser) varsFiles(n *yaml.Node, paths []string) map[string]any {
 
 // LoadVarsFile reads a YAML (or JSON) mapping of variables.
 func LoadVarsFile(path string) (map[string]any, error) {
+	return loadVarsFile(path, nil)
+}
+
+// loadVarsFile reads a vars file, decrypting it (or its !vault values)
+// with decrypt.
+func loadVarsFile(path string, decrypt func([]byte) ([]byte, error)) (map[string]any, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errors.New(unwrapPathError(err))
+	}
+	if isVault(data) {
+		if data, err = decryptVault(path, data, decrypt); err != nil {
+			return nil, err
+		}
 	}
 	root, err := playbookFile.ParseFile(path, data)
 	if err != nil {
@@ -298,6 +318,7 @@ func LoadVarsFile(path string) (map[string]any, error) {
 		return map[string]any{}, nil
 	}
 	d := newDecoder(path, len(data))
+	d.decrypt = decrypt
 	vars := map[string]any{}
 	for _, kv := range d.Mapping(root, "a vars file") {
 		vars[kv[0].Value] = d.value(kv[1])

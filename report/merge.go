@@ -469,26 +469,28 @@ func (m *Merged) CheckFormat(format string) error {
 }
 
 // Write renders the merged run in format (one of its command's) to out
-// (errors of exec's recap to errOut) and returns the exit bits and whether
-// some host's settings could not work.
-func (m *Merged) Write(format string, out, errOut io.Writer, color bool) (bits int, configError bool, err error) {
+// (exec's recap to errOut) and returns the exit code the whole run would
+// have had (RunExitCode of its hosts), and the error writing it, if any.
+func (m *Merged) Write(format string, out, errOut io.Writer, color bool) (int, error) {
+	var bits int
+	var configError bool
+	var err error
 	switch m.Run.Command {
 	case "check":
-		s, err := m.RenderChecks(CheckOptions{Format: format, Out: out, Color: color})
-		if s == nil {
-			return 0, false, err
+		var s *CheckSummary
+		if s, err = m.RenderChecks(CheckOptions{Format: format, Out: out, Color: color}); s != nil {
+			bits, configError = s.ExitBits(), s.ConfigError()
 		}
-		return s.ExitBits(), s.ConfigError(), err
 	case "play":
-		r, err := m.RenderPlay(PlayOptions{Format: format, Out: out, Color: color})
-		if r == nil {
-			return 0, false, err
+		var r *PlayRun
+		if r, err = m.RenderPlay(PlayOptions{Format: format, Out: out, Color: color}); r != nil {
+			bits, configError = r.ExitBits(), r.ConfigError()
 		}
-		return r.ExitBits(), r.ConfigError(), err
+	default:
+		var s *Summary
+		if s, err = m.RenderExec(Options{Format: format, Out: out, Err: errOut, Color: color}); s != nil {
+			bits, configError = s.ExitBits(), s.ConfigError()
+		}
 	}
-	s, err := m.RenderExec(Options{Format: format, Out: out, Err: errOut, Color: color})
-	if s == nil {
-		return 0, false, err
-	}
-	return s.ExitBits(), s.ConfigError(), err
+	return RunExitCode(bits, configError, false), err
 }

@@ -25,8 +25,8 @@ repeated shards, hosts in two documents, mixed commands or run ids: exit 65, not
 			if err := m.CheckFormat(g.Output); err != nil {
 				return usageError{Err: err}
 			}
-			bits, configErr, err := m.Write(g.Output, io.Out, io.Err, io.ColorEnabled(g.Color))
-			if code := runExitCode(bits, configErr, false); err == nil && code != exitOK {
+			code, err := m.Write(g.Output, io.Out, io.Err, io.ColorEnabled(g.Color))
+			if err == nil && code != report.ExitOK {
 				return exitError{code}
 			}
 			return err

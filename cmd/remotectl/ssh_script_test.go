@@ -91,6 +91,13 @@ func sshScripts(t *testing.T, persist bool) {
 		},
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
+		// [persist]: the scripts run through the agent (TestSSHScriptsPersist).
+		Condition: func(cond string) (bool, error) {
+			if cond == "persist" {
+				return persist, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
 

@@ -6,5 +6,14 @@ func fileModules() []*Module {
 		copyModule(),
 		templateModule(),
 		fileModule(),
+		lineinfileModule(),
+		blockinfileModule(),
+		replaceModule(),
+		statModule(),
+		slurpModule(),
+		findModule(),
+		tempfileModule(),
+		fetchModule(),
+		unarchiveModule(),
 	}
 }

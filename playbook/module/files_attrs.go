@@ -10,6 +10,10 @@ import (
 // mode, owner, group.
 type fileAttrs struct {
 	Mode, Owner, Group string
+	// SELinux is set when seuser, serole, setype or selevel is given:
+	// Ansible ignores them on a host without SELinux, as remotectl does;
+	// on a host with SELinux enabled remotectl refuses them.
+	SELinux bool
 }
 
 // commonParams are the parameters add_file_common_args gives a module
@@ -20,11 +24,16 @@ func commonParams() []Param {
 		{Name: "owner", Type: Str},
 		{Name: "group", Type: Str},
 		{Name: "unsafe_writes", Type: Bool, Default: false},
+		{Name: "seuser", Type: Str},
+		{Name: "serole", Type: Str},
+		{Name: "setype", Type: Str},
+		{Name: "selevel", Type: Str},
 	}
 }
 
 func attrsOf(a Args) fileAttrs {
-	return fileAttrs{Mode: a.Str("mode"), Owner: a.Str("owner"), Group: a.Str("group")}
+	return fileAttrs{Mode: a.Str("mode"), Owner: a.Str("owner"), Group: a.Str("group"),
+		SELinux: a.Has("seuser") || a.Has("serole") || a.Has("setype") || a.Has("selevel")}
 }
 
 // ask adds to a probe what applying the attributes needs: the uid and gid
@@ -36,6 +45,17 @@ func (fa fileAttrs) ask(p *probe) {
 	if fa.Group != "" && !isNumber(fa.Group) {
 		p.Group(fa.Group)
 	}
+	if fa.SELinux {
+		p.Raw(`if command -v selinuxenabled >/dev/null 2>&1 && selinuxenabled; then printf 'se\tenabled\t1\n'; fi`)
+	}
+}
+
+// seError refuses SELinux contexts on a host where SELinux is enabled.
+func (fa fileAttrs) seError(r *probed) error {
+	if fa.SELinux && r.get("se", "enabled") != "" {
+		return fmt.Errorf("seuser, serole, setype and selevel are not supported by remotectl, and this host has SELinux enabled: set the context with a command task (chcon)")
+	}
+	return nil
 }
 
 func isNumber(s string) bool {
@@ -70,6 +90,9 @@ func (fa fileAttrs) gid(r *probed) (int, error) {
 // link, owner and group change the link itself and the mode is left
 // alone (Linux has no lchmod).
 func (fa fileAttrs) apply(path string, pi *pathInfo, r *probed) (cmds []string, changed bool, err error) {
+	if err := fa.seError(r); err != nil {
+		return nil, false, err
+	}
 	if fa.Owner != "" {
 		uid, err := fa.uid(r)
 		if err != nil {
@@ -101,6 +124,26 @@ func (fa fileAttrs) apply(path string, pi *pathInfo, r *probed) (cmds []string, 
 		}
 	}
 	return cmds, changed, nil
+}
+
+// diff records in a diff's before and after what the attributes change
+// of a path in state pi, as set_*_if_different do.
+func (fa fileAttrs) diff(pi *pathInfo, r *probed, before, after map[string]any) {
+	if fa.Owner != "" {
+		if uid, err := fa.uid(r); err == nil && uid != pi.UID {
+			before["owner"], after["owner"] = pi.UID, uid
+		}
+	}
+	if fa.Group != "" {
+		if gid, err := fa.gid(r); err == nil && gid != pi.GID {
+			before["group"], after["group"] = pi.GID, gid
+		}
+	}
+	if fa.Mode != "" && pi.Kind != "link" {
+		if want, err := parseMode(fa.Mode, pi.Perm, pi.Kind == "directory", r.umask); err == nil && want != pi.Perm {
+			before["mode"], after["mode"] = modeString(pi.Perm), modeString(want)
+		}
+	}
 }
 
 // parseMode computes the permission a mode argument asks for: octal, or

@@ -22,13 +22,17 @@ func copyModule() *Module {
 			{Name: "content", Type: Raw, NoLog: true},
 			{Name: "dest", Type: Path, Required: true},
 			{Name: "backup", Type: Bool, Default: false},
-			{Name: "force", Type: Bool, Default: true, Aliases: []string{"thirsty"}},
+			{Name: "force", Type: Bool, Default: true},
 			{Name: "validate", Type: Str},
 			{Name: "directory_mode", Type: Mode},
 			{Name: "remote_src", Type: Bool, Default: false},
 			{Name: "follow", Type: Bool, Default: false},
+			// local_follow: links in a source tree are followed (true, the
+			// default); false (copy them as links) is refused
+			{Name: "local_follow", Type: Bool, Default: true},
+			{Name: "checksum", Type: Str},
 		}, commonParams()...),
-		Run: runCopy}
+		Run: withHomes(runCopy, "dest")}
 }
 
 func templateModule() *Module {
@@ -39,10 +43,15 @@ func templateModule() *Module {
 			{Name: "backup", Type: Bool, Default: false},
 			{Name: "force", Type: Bool, Default: true},
 			{Name: "validate", Type: Str},
-			{Name: "newline_sequence", Type: Str, Default: "\n", Choices: []string{"\n", "\r", "\r\n"}},
+			{Name: "newline_sequence", Type: Str, Default: "\n", Choices: []string{"\n", "\r", "\r\n", `\n`, `\r`, `\r\n`}},
 			{Name: "follow", Type: Bool, Default: false},
+			// the rendering options remotectl's Jinja2 has: Ansible's
+			// defaults only (other values are refused)
+			{Name: "trim_blocks", Type: Bool, Default: true},
+			{Name: "lstrip_blocks", Type: Bool, Default: false},
+			{Name: "output_encoding", Type: Str, Default: "utf-8"},
 		}, commonParams()...),
-		Run: runTemplate}
+		Run: withHomes(runTemplate, "dest")}
 }
 
 // copySource is one file to put on the host.
@@ -66,6 +75,8 @@ func runCopy(ctx context.Context, c *Call) (Result, error) {
 		return Failed("src and content are mutually exclusive"), nil
 	case hasContent && strings.HasSuffix(dest, "/"):
 		return Failed("can not use content with a dir as dest"), nil
+	case !a.Bool("local_follow"):
+		return Failed("local_follow: false (copying links as links) is not supported by remotectl"), nil
 	}
 	if a.Bool("remote_src") {
 		return remoteCopy(ctx, c)
@@ -85,7 +96,7 @@ func runCopy(ctx context.Context, c *Call) (Result, error) {
 	if c.Controller == nil {
 		return Failed("copy: src needs the controller's files"), nil
 	}
-	full, err := c.Controller.FindFile("files", src)
+	full, err := c.Controller.FindFile("files", controllerHome(src))
 	if err != nil {
 		return Failed("Could not find or access '%s' on the Ansible Controller.", src), nil
 	}
@@ -125,8 +136,14 @@ func runTemplate(ctx context.Context, c *Call) (Result, error) {
 	if c.Controller == nil {
 		return Failed("template: needs the controller"), nil
 	}
+	switch a := c.Args; {
+	case !a.Bool("trim_blocks"), a.Bool("lstrip_blocks"):
+		return Failed("template: remotectl renders with Ansible's default trim_blocks: true and lstrip_blocks: false only"), nil
+	case !strings.EqualFold(strings.ReplaceAll(a.Str("output_encoding"), "_", "-"), "utf-8") && !strings.EqualFold(a.Str("output_encoding"), "utf8"):
+		return Failed("template: output_encoding %s is not supported by remotectl (utf-8 only)", a.Str("output_encoding")), nil
+	}
 	src := c.Args.Str("src")
-	full, err := c.Controller.FindFile("templates", src)
+	full, err := c.Controller.FindFile("templates", controllerHome(src))
 	if err != nil {
 		return Failed("Could not find or access '%s'", src), nil
 	}
@@ -142,7 +159,9 @@ func runTemplate(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return Failed("AnsibleError: %v", err), nil
 	}
-	if nl := c.Args.Str("newline_sequence"); nl != "\n" {
+	nl := c.Args.Str("newline_sequence")
+	nl = strings.NewReplacer(`\r`, "\r", `\n`, "\n").Replace(nl) // '\r\n' in single quotes, as Ansible's wrong_sequences
+	if nl != "\n" {
 		out = strings.ReplaceAll(out, "\n", nl)
 	}
 	return copyFile(ctx, c, copySource{Data: []byte(out), Rel: filepath.Base(full), Perm: uint32(info.Mode().Perm()),
@@ -174,6 +193,7 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 	fa := copyAttrs(a, s.Perm)
 	p := newProbe()
 	p.Path("d", destFile, follow, "sha1", c.Diff)
+	p.Path("df", destFile, true, "", false)
 	p.Path("u", destFile+"/"+s.Rel, follow, "sha1", c.Diff)
 	p.Path("p", path.Dir(destFile), true, "", false)
 	fa.ask(p)
@@ -182,7 +202,8 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 		return nil, err
 	}
 	cur := r.path("d")
-	if cur.Exists && cur.Kind == "directory" {
+	// a directory, or a link to one: the module's os.path.isdir follows links
+	if cur.Exists && cur.Kind == "directory" || cur.Kind == "link" && r.path("df").Kind == "directory" {
 		if isContent {
 			return Failed("can not use content with a dir as dest"), nil
 		}
@@ -196,12 +217,16 @@ func copyFile(ctx context.Context, c *Call, s copySource, dest string, isContent
 		return Result{"changed": false, "dest": dest, "src": s.Src}, nil
 	}
 	sum := sha1Hex(s.Data)
+	if want := a.Str("checksum"); want != "" && want != sum {
+		return Result{"failed": true, "changed": false, "msg": "Copied file does not match the expected checksum. Transfer failed.",
+			"checksum": sum, "expected_checksum": want}, nil
+	}
 	if cur.Kind == "file" && cur.Sums["sha1"] == sum {
 		return copyUnchanged(ctx, c, fa, destFile, cur, r, sum)
 	}
 	res := Result{"changed": true}
 	if c.Diff {
-		res["diff"] = contentDiff(cur.Content, s.Data, destFile, s.Header)
+		res["diff"] = []any{contentDiff(cur, s.Data, destFile, s.Header)}
 	}
 	if c.Check {
 		return res, nil
@@ -252,11 +277,13 @@ func copyUnchanged(ctx context.Context, c *Call, fa fileAttrs, dest string, cur 
 		return Failed("%v", err), nil
 	}
 	res := Result{"changed": changed, "dest": dest, "path": dest, "checksum": sum}
-	if c.Check && changed {
-		return Result{"changed": true, "dest": dest, "path": dest, "checksum": sum}, nil
+	if c.Diff { // the file module's diff, as Ansible runs it for an unchanged copy
+		before, after := map[string]any{"path": dest}, map[string]any{"path": dest}
+		fa.diff(cur, r, before, after)
+		res["diff"] = map[string]any{"before": before, "after": after}
 	}
 	final := cur
-	if changed {
+	if changed && !c.Check {
 		var f Result
 		if final, f, err = act(ctx, c.Host, cmds, dest, false); f != nil || err != nil {
 			return f, err
@@ -358,7 +385,7 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 	fa := attrsOf(c.Args)
 	p := newProbe()
 	for i, e := range entries {
-		p.Path(fmt.Sprint(i), dest+e.rel, false, "sha1", c.Diff)
+		p.Path(fmt.Sprint(i), dest+e.rel, false, "sha1", false)
 	}
 	p.Path("top", dest, true, "", false)
 	fa.ask(p)
@@ -375,7 +402,6 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 			}
 		}
 	}
-	var diffs []any
 	dirAttrs := fa
 	dirAttrs.Mode = c.Args.Str("directory_mode")
 	for i, e := range entries {
@@ -407,16 +433,9 @@ func copyTree(ctx context.Context, c *Call, src, dest string) (Result, error) {
 		if err != nil || res.IsFailed() {
 			return res, err
 		}
-		if d, ok := res["diff"]; ok {
-			diffs = append(diffs, d)
-		}
 		changed = changed || res.Changed()
 	}
-	res := Result{"changed": changed, "dest": dest, "src": src}
-	if len(diffs) > 0 {
-		res["diff"] = diffs
-	}
-	return res, nil
+	return Result{"changed": changed, "dest": dest, "src": src}, nil
 }
 
 func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur *pathInfo, r *probed) (Result, error) {
@@ -446,9 +465,6 @@ func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur 
 		return Result{"changed": ch}, nil
 	}
 	res := Result{"changed": true}
-	if c.Diff {
-		res["diff"] = contentDiff(cur.Content, data, target, e.full)
-	}
 	if c.Check {
 		return res, nil
 	}
@@ -462,6 +478,10 @@ func copyTreeFile(ctx context.Context, c *Call, e treeEntry, target string, cur 
 
 // remoteCopy is copy with remote_src: the source is on the host.
 func remoteCopy(ctx context.Context, c *Call) (Result, error) {
+	c, err := expandUser(ctx, c, "src")
+	if err != nil {
+		return nil, err
+	}
 	a := c.Args
 	src, dest := a.Str("src"), a.Str("dest")
 	if src == "" {
@@ -470,8 +490,9 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 	fa := attrsOf(a)
 	p := newProbe()
 	p.Path("s", src, true, "sha1 md5", false)
-	p.Path("d", dest, false, "sha1", c.Diff)
-	p.Path("u", path.Join(dest, path.Base(src)), false, "sha1", c.Diff)
+	p.Path("d", dest, false, "sha1", false)
+	p.Path("df", dest, true, "", false)
+	p.Path("u", path.Join(dest, path.Base(src)), false, "sha1", false)
 	p.Path("p", path.Dir(strings.TrimSuffix(dest, "/")), true, "", false)
 	if !strings.HasSuffix(src, "/") {
 		p.Path("t", path.Join(dest, path.Base(src)), true, "", false)
@@ -496,7 +517,7 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 		fa.Mode = modeString(s.Perm)
 	}
 	destFile, cur := dest, r.path("d")
-	if cur.Exists && cur.Kind == "directory" {
+	if cur.Exists && cur.Kind == "directory" || cur.Kind == "link" && r.path("df").Kind == "directory" {
 		destFile, cur = path.Join(dest, path.Base(src)), r.path("u")
 	}
 	sum := s.Sums["sha1"]
@@ -520,11 +541,6 @@ func remoteCopy(ctx context.Context, c *Call) (Result, error) {
 		return pathResult(res, final), nil
 	}
 	res["changed"] = true
-	if c.Diff {
-		if data, err := c.Host.ReadFile(ctx, src); err == nil {
-			res["diff"] = contentDiff(cur.Content, data, destFile, src)
-		}
-	}
 	if !r.path("p").Exists && !(cur.Exists && cur.Kind == "directory") {
 		if !strings.HasSuffix(dest, "/") {
 			return Failed("Destination directory %s does not exist", path.Dir(destFile)), nil

@@ -23,7 +23,7 @@ func fileModule() *Module {
 			{Name: "access_time", Type: Str},
 			{Name: "access_time_format", Type: Str, Default: "%Y%m%d%H%M.%S"},
 		}, commonParams()...),
-		Run: runFile}
+		Run: withHomes(runFile, "path", "src")}
 }
 
 // fileRun is one run of the file module: what the probe found and what
@@ -56,6 +56,9 @@ func runFile(ctx context.Context, c *Call) (Result, error) {
 	}
 	if state == "link" {
 		pr.Raw(fmt.Sprintf(`[ -d %s ] && [ ! -L %s ] && [ -n "$(ls -A -- %s)" ] && printf 'p\tnonempty\t1\n'`, Quote(p), Quote(p), Quote(p)))
+	}
+	if state == "absent" {
+		pr.Raw(fmt.Sprintf(`[ -d %s ] && [ ! -L %s ] && find %s -mindepth 1 -printf 'w\tentry\t%%y|%%p\n'`, Quote(p), Quote(p), Quote(p)))
 	}
 	if a.Bool("recurse") {
 		pr.Raw(fmt.Sprintf(`[ -d %s ] && find %s -mindepth 1 -printf 'r\tentry\t%%y|%%m|%%U|%%G|%%p\n'`, Quote(p), Quote(p)))
@@ -152,18 +155,7 @@ func (f *fileRun) attrs(p string, pi *pathInfo) (bool, Result) {
 	}
 	f.cmds = append(f.cmds, cmds...)
 	if changed && f.diff != nil {
-		before, after := f.diff["before"].(map[string]any), f.diff["after"].(map[string]any)
-		if f.fa.Mode != "" && pi.Kind != "link" {
-			if want, _ := parseMode(f.fa.Mode, pi.Perm, pi.Kind == "directory", f.r.umask); want != pi.Perm {
-				before["mode"], after["mode"] = modeString(pi.Perm), modeString(want)
-			}
-		}
-		if uid, err := f.fa.uid(f.r); f.fa.Owner != "" && err == nil && uid != pi.UID {
-			before["owner"], after["owner"] = pi.UID, uid
-		}
-		if gid, err := f.fa.gid(f.r); f.fa.Group != "" && err == nil && gid != pi.GID {
-			before["group"], after["group"] = pi.GID, gid
-		}
+		f.fa.diff(pi, f.r, f.diff["before"].(map[string]any), f.diff["after"].(map[string]any))
 	}
 	return changed, nil
 }
@@ -189,6 +181,9 @@ func (f *fileRun) timestamps(p string, pi *pathInfo, state string) (bool, Result
 	}
 	if mt == "now" && at == "now" {
 		f.cmds = append(f.cmds, "touch -c -- "+Quote(p))
+		now := float64(time.Now().UnixNano()) / 1e9
+		f.timeDiff("mtime", pi.Mtime, now)
+		f.timeDiff("atime", pi.Atime, now)
 		return true, nil
 	}
 	changed := false
@@ -203,6 +198,7 @@ func (f *fileRun) timestamps(p string, pi *pathInfo, state string) (bool, Result
 		case "now":
 			f.cmds = append(f.cmds, "touch -c "+x.flag+" -- "+Quote(p))
 			changed = true
+			f.timeDiff(map[string]string{"-m": "mtime", "-a": "atime"}[x.flag], prevTime, float64(time.Now().UnixNano())/1e9)
 			continue
 		}
 		tm, err := strftimeParse(a.Str(x.format), x.val)
@@ -213,9 +209,54 @@ func (f *fileRun) timestamps(p string, pi *pathInfo, state string) (bool, Result
 		if float64(tm.Unix()) != prevTime {
 			f.cmds = append(f.cmds, fmt.Sprintf("touch -c %s -d @%d -- %s", x.flag, tm.Unix(), Quote(p)))
 			changed = true
+			f.timeDiff(map[string]string{"-m": "mtime", "-a": "atime"}[x.flag], prevTime, float64(tm.Unix()))
 		}
 	}
 	return changed, nil
+}
+
+// timeDiff records a time change in the diff, as update_timestamp_for_file.
+func (f *fileRun) timeDiff(key string, before, after float64) {
+	if f.diff == nil || before == after {
+		return
+	}
+	f.diff["before"].(map[string]any)[key] = before
+	f.diff["after"].(map[string]any)[key] = after
+}
+
+// walkList is the path_content of a directory's diff when it is removed:
+// its directories and files in os.walk's order (top down, each
+// directory's entries before its subdirectories') from find's
+// "type|path" lines.
+func walkList(root string, entries []string) map[string]any {
+	children := map[string][]string{}
+	isDir := map[string]bool{}
+	for _, e := range entries {
+		t, p, ok := strings.Cut(e, "|")
+		if !ok {
+			continue
+		}
+		children[path.Dir(p)] = append(children[path.Dir(p)], p)
+		isDir[p] = t == "d"
+	}
+	dirs, files := []any{}, []any{}
+	var walk func(d string)
+	walk = func(d string) {
+		var sub []string
+		for _, c := range children[d] {
+			if isDir[c] {
+				dirs = append(dirs, c)
+				sub = append(sub, c)
+			} else {
+				files = append(files, c)
+			}
+		}
+		for _, s := range sub {
+			walk(s)
+		}
+	}
+	walk(path.Clean(root))
+	return map[string]any{"directories": dirs, "files": files}
 }
 
 // strftimeParse parses value in a strftime format (%Y %m %d %H %M %S
@@ -256,6 +297,7 @@ func (f *fileRun) absent(prev string) Result {
 	}
 	f.initialDiff("absent", prev)
 	if prev == "directory" {
+		f.diff["before"].(map[string]any)["path_content"] = walkList(f.path, f.r.lines["w entry"])
 		f.cmds = append(f.cmds, "rm -rf -- "+Quote(f.path))
 	} else {
 		f.cmds = append(f.cmds, "rm -f -- "+Quote(f.path))
@@ -310,6 +352,9 @@ func (f *fileRun) directory(prev string) Result {
 			return Result{"path": p, "changed": true}
 		}
 		f.mkdirs(p)
+		uid, gid := f.r.me()
+		f.fa.diff(&pathInfo{Exists: true, Kind: "directory", Perm: 0o777 &^ f.r.umask, UID: uid, GID: gid}, f.r,
+			f.diff["before"].(map[string]any), f.diff["after"].(map[string]any))
 		return Result{"path": p, "changed": true}
 	case "directory":
 	default:
@@ -387,10 +432,10 @@ func (f *fileRun) recurse() (bool, Result) {
 
 func (f *fileRun) link(prev, src string) Result {
 	force := f.c.Args.Bool("force")
-	if src == "" && f.follow && f.cur.Kind == "link" {
-		src = f.cur.Target
-	}
 	s := f.r.path("s")
+	if src == "" && f.follow && f.cur.Kind == "link" {
+		src, s = f.cur.Target, f.r.path("t") // the link as it is
+	}
 	if !force && src != "" && !s.Exists {
 		abs := src
 		if !strings.HasPrefix(src, "/") {

@@ -1,14 +1,18 @@
 package module
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fsCase is one oracle comparison: the same layout in two temporary
@@ -17,13 +21,16 @@ import (
 type fsCase struct {
 	name   string
 	module string
-	setup  func(t *testing.T, dir string)              // the layout (nil: empty)
-	args   func(dir string) map[string]any             // the arguments
-	keys   []string                                    // result keys compared ("stat.exists": nested)
-	check  bool                                        // also compare check mode first
-	diff   bool                                        // diff mode (the oracle's tree has no diff: ours is checked by want)
-	want   func(t *testing.T, dir string, res Result)  // more assertions on our result
-	skipFS bool                                        // the end state is not comparable (random names)
+	setup  func(t *testing.T, dir string)             // the layout (nil: empty)
+	args   func(dir string) map[string]any            // the arguments
+	keys   []string                                   // result keys compared ("stat.exists": nested)
+	check  bool                                       // also compare check mode first
+	diff   bool                                       // diff mode (the oracle's tree has no diff: ours is checked by want)
+	want   func(t *testing.T, dir string, res Result) // more assertions on our result
+	skipFS bool                                       // the end state is not comparable (random names)
+	// norm, when set, rewrites both results before they are compared
+	// (lists in a stable order, values that cannot be the same).
+	norm func(res map[string]any)
 }
 
 // runOracleCases runs the cases in parallel (each waits on ansible).
@@ -40,7 +47,7 @@ func runOracleCases(t *testing.T, cases []fsCase) {
 			if tc.check {
 				before := snapshot(t, ours)
 				got := runLocal(t, tc.module, tc.args(ours), true, tc.diff)
-				want := ansibleOracle(t, tc.module, tc.args(theirs), true, false)
+				want := ansibleFull(t, tc.module, tc.args(theirs), true, tc.diff)
 				if g, w := got.Changed(), want["changed"] == true; g != w {
 					t.Errorf("check mode: changed %v, ansible %v\n ours    %v\n ansible %v", g, w, got, want)
 				}
@@ -49,8 +56,17 @@ func runOracleCases(t *testing.T, cases []fsCase) {
 				}
 			}
 			got := runLocal(t, tc.module, tc.args(ours), false, tc.diff)
-			want := ansibleOracle(t, tc.module, tc.args(theirs), false, false)
-			compareKeys(t, tc.keys, normalize(map[string]any(got), ours), normalize(want, theirs))
+			want := ansibleFull(t, tc.module, tc.args(theirs), false, tc.diff)
+			g, w := normalize(map[string]any(got), ours), normalize(want, theirs)
+			if tc.norm != nil {
+				tc.norm(g)
+				tc.norm(w)
+			}
+			keys := tc.keys
+			if tc.diff {
+				keys = append(keys, "diff")
+			}
+			compareKeys(t, keys, g, w)
 			if !tc.skipFS {
 				if a, b := snapshot(t, ours), snapshot(t, theirs); !reflect.DeepEqual(a, b) {
 					t.Errorf("end state differs:\n ours    %v\n ansible %v", a, b)
@@ -70,11 +86,27 @@ func runOracleCases(t *testing.T, cases []fsCase) {
 	}
 }
 
+// diffNorm rewrites the diff of a result with f (each diff of a list).
+func diffNorm(f func(d map[string]any)) func(map[string]any) {
+	return func(res map[string]any) {
+		switch d := res["diff"].(type) {
+		case map[string]any:
+			f(d)
+		case []any:
+			for _, e := range d {
+				if m, ok := e.(map[string]any); ok {
+					f(m)
+				}
+			}
+		}
+	}
+}
+
 // compareKeys compares the named result keys ("a.b" for nested ones).
 func compareKeys(t *testing.T, keys []string, got, want map[string]any) {
 	t.Helper()
 	var bad []string
-	for _, k := range append([]string{"changed"}, keys...) {
+	for _, k := range append([]string{"changed", "failed", "skipped"}, keys...) {
 		g, gok := lookupKey(got, k)
 		w, wok := lookupKey(want, k)
 		if gok != wok || fmt.Sprint(g) != fmt.Sprint(w) {
@@ -110,7 +142,7 @@ func normalize(v any, dir string) map[string]any {
 		case map[string]any:
 			m := map[string]any{}
 			for k, e := range x {
-				m[k] = walk(e)
+				m[strings.ReplaceAll(k, dir, "{D}")] = walk(e)
 			}
 			return m
 		case Result:
@@ -213,4 +245,79 @@ func layout(files map[string]string) func(t *testing.T, dir string) {
 			write(t, dir, rel, content, 0o644)
 		}
 	}
+}
+
+// dumpCallback is an ansible stdout callback that writes the whole result
+// of the task (diff, failed and skipped included, which the tree callback
+// of ansibleOracle leaves out) to $REMOTECTL_DUMP.
+const dumpCallback = `from ansible.plugins.callback import CallbackBase
+import json, os
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = 'stdout'
+    CALLBACK_NAME = 'remotectl_dump'
+
+    def _dump(self, result, **extra):
+        r = dict(result._result)
+        r.update(extra)
+        with open(os.environ['REMOTECTL_DUMP'], 'w') as f:
+            json.dump(r, f)
+
+    def v2_runner_on_ok(self, result):
+        self._dump(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._dump(result, failed=True)
+
+    def v2_runner_on_skipped(self, result):
+        self._dump(result, skipped=True)
+`
+
+// ansibleFull is ansibleOracle with the whole result: it runs the module
+// with ansible -c local and a callback that dumps the result as is.
+func ansibleFull(t *testing.T, name string, raw map[string]any, check, diff bool) map[string]any {
+	t.Helper()
+	bin, err := exec.LookPath("ansible")
+	if err != nil {
+		t.Skip("ansible (Debian's ansible-core) is not installed; scripts/test.sh installs it")
+	}
+	home := t.TempDir()
+	plugins := filepath.Join(home, "callbacks")
+	if err := os.MkdirAll(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plugins, "remotectl_dump.py"), []byte(dumpCallback), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dump := filepath.Join(home, "result.json")
+	argsJSON, _ := json.Marshal(raw)
+	cmdArgs := []string{"localhost", "-c", "local", "-i", "localhost,", "-m", name, "-a", string(argsJSON)}
+	if check {
+		cmdArgs = append(cmdArgs, "--check")
+	}
+	if diff {
+		cmdArgs = append(cmdArgs, "--diff")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, cmdArgs...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "tmp"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(home, "rtmp"), "ANSIBLE_LOCALHOST_WARNING=0", "ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3", "ANSIBLE_CONFIG="+filepath.Join(home, "none.cfg"),
+		"ANSIBLE_LOAD_CALLBACK_PLUGINS=1", "ANSIBLE_STDOUT_CALLBACK=remotectl_dump", "ANSIBLE_CALLBACK_PLUGINS="+plugins,
+		"REMOTECTL_DUMP="+dump)
+	out, _ := cmd.CombinedOutput() // a failed module exits 2
+	data, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatalf("ansible %s: no result: %v\n%s", name, err, out)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("ansible %s: %v\n%s", name, err, data)
+	}
+	for _, k := range []string{"ansible_facts", "invocation", "_ansible_no_log", "warnings", "deprecations", "exception"} {
+		delete(res, k)
+	}
+	return res
 }

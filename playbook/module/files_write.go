@@ -1,6 +1,7 @@
 package module
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // fileWrite puts new content at a path as Ansible's atomic_move does: a
@@ -43,6 +43,9 @@ func (w fileWrite) do(ctx context.Context, h Host, r *probed) (writeOutcome, err
 		base.Perm, base.UID, base.GID = w.Cur.Perm, w.Cur.UID, w.Cur.GID
 	}
 	perm := base.Perm
+	if err := w.Attrs.seError(r); err != nil {
+		return writeOutcome{Failed: Failed("%v", err)}, nil
+	}
 	if w.Attrs.Mode != "" {
 		p, err := parseMode(w.Attrs.Mode, base.Perm, false, r.umask)
 		if err != nil {
@@ -77,7 +80,11 @@ func (w fileWrite) do(ctx context.Context, h Host, r *probed) (writeOutcome, err
 		if gid >= 0 {
 			owner += ":" + strconv.Itoa(gid)
 		}
-		fmt.Fprintf(&s, "chown %s -- %s || exit 3\n", owner, Quote(tmp))
+		onFail := "|| exit 3"
+		if w.Attrs.Owner == "" && w.Attrs.Group == "" {
+			onFail = "2>/dev/null || true" // keeping the old owner fails harmlessly when not root, as atomic_move
+		}
+		fmt.Fprintf(&s, "chown %s -- %s %s\n", owner, Quote(tmp), onFail)
 	}
 	fmt.Fprintf(&s, "chmod %04o -- %s || exit 3\n", perm, Quote(tmp))
 	if w.Validate != "" {
@@ -134,16 +141,31 @@ func act(ctx context.Context, h Host, cmds []string, p string, follow bool) (*pa
 	return parseProbe(out.Stdout).path("f"), nil, nil
 }
 
-// contentDiff is Ansible's diff of a file's text: before and after, with
-// headers; binary content is replaced by a note, as Ansible does.
-func contentDiff(before, after []byte, beforeHeader, afterHeader string) map[string]any {
-	d := map[string]any{"before_header": beforeHeader, "after_header": afterHeader}
-	if !utf8.Valid(before) || !utf8.Valid(after) || strings.ContainsRune(string(before)+string(after), 0) {
-		d["before"], d["after"] = "", ""
+// maxDiffSize is Ansible's MAX_FILE_SIZE_FOR_DIFF.
+const maxDiffSize = 104448
+
+// contentDiff is the copy action's diff (_get_diff_data): the old
+// content unless the file is absent, binary or too large, and the new.
+func contentDiff(cur *pathInfo, after []byte, beforeHeader, afterHeader string) map[string]any {
+	d := map[string]any{}
+	switch {
+	case !cur.Exists:
+		d["before"] = ""
+	case bytes.IndexByte(cur.Content[:min(len(cur.Content), 8192)], 0) >= 0:
 		d["dst_binary"] = 1
-		return d
+	case cur.Size > maxDiffSize:
+		d["dst_larger"] = maxDiffSize
+	default:
+		d["before_header"], d["before"] = beforeHeader, string(cur.Content)
 	}
-	d["before"], d["after"] = string(before), string(after)
+	switch {
+	case len(after) > maxDiffSize:
+		d["src_larger"] = maxDiffSize
+	case bytes.IndexByte(after, 0) >= 0:
+		d["src_binary"] = 1
+	default:
+		d["after_header"], d["after"] = afterHeader, string(after)
+	}
 	return d
 }
 

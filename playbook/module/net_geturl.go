@@ -362,7 +362,7 @@ echo moved
 	if s := attrScript(c.Args.Str("mode"), c.Args.Str("owner"), c.Args.Str("group"), false); s != "" {
 		fmt.Fprintf(&b, "_rctl_attrs() {\n%s}\n_rctl_attrs \"$_rctl_p\" | sed 's/^changed$/attrs/' | sort -u\n", s)
 	}
-	fmt.Fprintf(&b, "echo \"md5 $(md5sum < \"$_rctl_p\" | cut -d' ' -f1)\"\necho \"stat $(stat -c '%s' -- \"$_rctl_p\")\"\n", statFormat)
+	fmt.Fprintf(&b, "echo \"md5 $(md5sum < \"$_rctl_p\" | cut -d' ' -f1)\"\necho \"stat $(stat -c '%s' -- \"$_rctl_p\")\"\n", netStatFormat)
 	out, err := c.Host.Run(ctx, Command{Script: b.String()})
 	if err != nil {
 		return actReport{}, err
@@ -395,7 +395,7 @@ echo moved
 // check mode) and returns whether they changed and the file's info.
 func applyAttrs(ctx context.Context, c *Call, p string, check bool) (bool, fileInfo, error) {
 	s := attrScript(c.Args.Str("mode"), c.Args.Str("owner"), c.Args.Str("group"), check)
-	script := fmt.Sprintf("_rctl_attrs() {\n%s:\n}\n_rctl_attrs %s || exit 1\necho \"stat $(stat -c '%s' -- %s)\"\n", s, Quote(p), statFormat, Quote(p))
+	script := fmt.Sprintf("_rctl_attrs() {\n%s:\n}\n_rctl_attrs %s || exit 1\necho \"stat $(stat -c '%s' -- %s)\"\n", s, Quote(p), netStatFormat, Quote(p))
 	out, err := c.Host.Run(ctx, Command{Script: script})
 	if err != nil {
 		return false, fileInfo{}, err

@@ -32,8 +32,8 @@ type fileInfo struct {
 // coreutils computes.
 var digestAlgorithms = []string{"md5", "sha1", "sha224", "sha256", "sha384", "sha512"}
 
-// statFormat prints a fileInfo and the mtime.
-const statFormat = "%Y %a %u %g %U %G %s"
+// netStatFormat prints a fileInfo and the mtime.
+const netStatFormat = "%Y %a %u %g %U %G %s"
 
 // probePaths expands and examines paths on the host in one round trip;
 // algo ("" for none) is a digest of regular files to compute besides sha1.
@@ -53,7 +53,7 @@ if [ $_rctl_k = file ]; then
 	printf '%%s\0' "$(stat -c '%s' -- "$_rctl_p")" "$(sha1sum < "$_rctl_p" 2>/dev/null | cut -d' ' -f1)"
 	printf '%%s\0' "%s"
 else printf '\0\0\0'; fi
-`, statFormat, digestCmd(algo))
+`, netStatFormat, digestCmd(algo))
 	}
 	out, err := h.Run(ctx, Command{Script: b.String()})
 	if err != nil {
@@ -81,7 +81,7 @@ func digestCmd(algo string) string {
 	return fmt.Sprintf(`$(%ssum < "$_rctl_p" 2>/dev/null | cut -d' ' -f1)`, algo)
 }
 
-// parseStat reads a line of statFormat.
+// parseStat reads a line of netStatFormat.
 func parseStat(s string) (int64, fileInfo) {
 	f := strings.Fields(s)
 	if len(f) != 7 {
