@@ -470,27 +470,26 @@ func (m *Merged) CheckFormat(format string) error {
 
 // Write renders the merged run in format (one of its command's) to out
 // (exec's recap to errOut) and returns the exit code the whole run would
-// have had (RunExitCode of its hosts), and the error writing it, if any.
+// have had (that command's: SummaryExitCode, CheckExitCode,
+// PlayRunExitCode), and the error writing it, if any.
 func (m *Merged) Write(format string, out, errOut io.Writer, color bool) (int, error) {
-	var bits int
-	var configError bool
-	var err error
 	switch m.Run.Command {
 	case "check":
-		var s *CheckSummary
-		if s, err = m.RenderChecks(CheckOptions{Format: format, Out: out, Color: color}); s != nil {
-			bits, configError = s.ExitBits(), s.ConfigError()
+		s, err := m.RenderChecks(CheckOptions{Format: format, Out: out, Color: color})
+		if s == nil {
+			return ExitUsage, err
 		}
+		return CheckExitCode(s, format == FormatNagios, false), err
 	case "play":
-		var r *PlayRun
-		if r, err = m.RenderPlay(PlayOptions{Format: format, Out: out, Color: color}); r != nil {
-			bits, configError = r.ExitBits(), r.ConfigError()
+		r, err := m.RenderPlay(PlayOptions{Format: format, Out: out, Color: color})
+		if r == nil {
+			return ExitUsage, err
 		}
-	default:
-		var s *Summary
-		if s, err = m.RenderExec(Options{Format: format, Out: out, Err: errOut, Color: color}); s != nil {
-			bits, configError = s.ExitBits(), s.ConfigError()
-		}
+		return PlayRunExitCode(r, false), err
 	}
-	return RunExitCode(bits, configError, false), err
+	s, err := m.RenderExec(Options{Format: format, Out: out, Err: errOut, Color: color})
+	if s == nil {
+		return ExitUsage, err
+	}
+	return SummaryExitCode(s, false), err
 }
