@@ -22,7 +22,9 @@ need_root() { [ "$(id -u)" = 0 ] || die "must run as root (slurmd and munged run
 install() {
 	need_root
 	command -v slurmctld >/dev/null && command -v munged >/dev/null && command -v sbatch >/dev/null && return 0
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >/dev/null
+	# A fresh machine may have no package lists yet: update once, then retry.
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm munge >/dev/null; }
 }
 
 # freeport prints a TCP port free on 127.0.0.1.
