@@ -114,7 +114,7 @@ func (r *Run) ObserveExec(events <-chan remote.Event, targets []remote.Target) <
 	observers, onEnd := r.progressObservers(observers)
 	if r.o.Report != "" {
 		r.reportDoc = r.branches.addFile(r.o.Report, func(ev <-chan remote.Event, out io.Writer) error {
-			_, err := report.Render(ev, targets, report.Options{Format: report.FormatJSON, Out: out, Err: io.Discard})
+			_, err := report.Render(ev, targets, report.Options{Format: report.FormatJSON, Out: out, Err: io.Discard, Run: *r.RunInfo()})
 			return err
 		})
 	}
@@ -126,7 +126,7 @@ func (r *Run) ObserveExec(events <-chan remote.Event, targets []remote.Target) <
 func (r *Run) ObserveChecks(events <-chan remote.Event, targets []remote.Target) <-chan remote.Event {
 	render := func(format string) func(<-chan remote.Event, io.Writer) error {
 		return func(ev <-chan remote.Event, out io.Writer) error {
-			_, err := report.RenderChecks(ev, targets, report.CheckOptions{Format: format, Out: out})
+			_, err := report.RenderChecks(ev, targets, report.CheckOptions{Format: format, Out: out, Run: *r.RunInfo()})
 			return err
 		}
 	}

@@ -19,6 +19,7 @@ func (r *Run) ExecReportOptions(o report.Options, targets []remote.Target) repor
 	if p := r.startProgress(targets); p != nil {
 		o.Out, o.Err = p.Writer(o.Out), p.Writer(o.Err)
 	}
+	o.Run = *r.RunInfo()
 	return o
 }
 
@@ -28,6 +29,7 @@ func (r *Run) CheckReportOptions(o report.CheckOptions, targets []remote.Target)
 	if p := r.startProgress(targets); p != nil {
 		o.Out = p.Writer(o.Out)
 	}
+	o.Run = *r.RunInfo()
 	return o
 }
 
@@ -176,6 +178,8 @@ func (r *Run) saveRecord(oc *Outcome, expired, interrupted bool) {
 		Inventories:     r.d.Scope.Inventories,
 		Pattern:         r.d.Scope.Hosts,
 		Limit:           r.d.Scope.Limit,
+		RunID:           r.o.RunID,
+		Shard:           r.d.Scope.Shard,
 		Start:           r.start,
 		DurationMS:      now.Sub(r.start).Milliseconds(),
 		ExitCode:        oc.Code,

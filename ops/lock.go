@@ -136,5 +136,8 @@ func DefaultLockPath(getenv func(string) string, command string, args []string, 
 		return "", UsageError{Err: fmt.Errorf("--lock: no directory for the lock file (XDG_RUNTIME_DIR and HOME are unset); hint: name one, --lock=/run/lock/remotectl-%s.lock", command)}
 	}
 	what := append(slices.Clone(args), "\x00hosts", s.Hosts, "\x00limit", s.Limit)
+	if s.Shard != "" { // the shards of one run on one machine do not wait for each other
+		what = append(what, "\x00shard", s.Shard)
+	}
 	return filepath.Join(dir, command+"-"+runrec.Key(command, what, s.Inventories)+".lock"), nil
 }

@@ -37,6 +37,7 @@ const (
 	FlagKeepDays  = "keep-days"
 	FlagRerun     = "rerun"
 	FlagFrom      = "from"
+	FlagRunID     = "run-id"
 )
 
 // LockAuto is the value of --lock given without a file: a lock file derived
@@ -65,6 +66,7 @@ type Options struct {
 	KeepDays         int    // records older than this are removed; 0 keeps any age
 	Rerun            string // "", or one of runrec.RerunModes
 	RerunFrom        string // run ID --rerun starts from; "" the last run of the same command
+	RunID            string // --run-id: the ID the shards of one run share ("" the run's own)
 }
 
 // AddFlags registers the flags of unattended runs and run history on a
@@ -84,6 +86,7 @@ func AddFlags(f *pflag.FlagSet) {
 	f.Int(FlagKeepDays, 0, "also remove run records older than this many days (0: any age)")
 	f.String(FlagRerun, "", "run only on the hosts of the last run of the same command that: failed, unreachable, changed")
 	f.String(FlagFrom, "", "with --rerun: the run to take hosts from (an ID from remotectl runs list; default the last)")
+	f.String(FlagRunID, "", "the run's ID in JSON documents and the run history; give every --shard of one run the same (e.g. $SLURM_ARRAY_JOB_ID) for report merge")
 }
 
 // Settings reads the resolved value of a setting by its flag name (viper
@@ -113,6 +116,7 @@ func Load(s Settings) (Options, error) {
 		KeepDays:  s.GetInt(FlagKeepDays),
 		Rerun:     strings.ToLower(s.GetString(FlagRerun)),
 		RerunFrom: s.GetString(FlagFrom),
+		RunID:     s.GetString(FlagRunID),
 	}
 	if err := o.Validate(); err != nil {
 		return o, UsageError{Err: err}

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/secret"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
 )
 
@@ -45,6 +47,7 @@ type Scope struct {
 	Inventories []string // absolute paths
 	Hosts       string   // -H
 	Limit       string   // --limit
+	Shard       string   // --shard K/N, "" when not sharded
 }
 
 // ExitCodes are the command's exit-code rules that the end of a run
@@ -132,7 +135,11 @@ func New(cmd Command, o Options, d Deps) *Run {
 	if r.clock == nil {
 		r.clock = systemClock{}
 	}
-	r.key = runrec.Key(cmd.Name, cmd.Args, d.Scope.Inventories)
+	keyArgs := cmd.Args
+	if d.Scope.Shard != "" { // --rerun of a shard starts from the same shard's last run
+		keyArgs = append(slices.Clone(cmd.Args), "\x00shard", d.Scope.Shard)
+	}
+	r.key = runrec.Key(cmd.Name, keyArgs, d.Scope.Inventories)
 	return r
 }
 
@@ -141,6 +148,13 @@ func (r *Run) Options() Options { return r.o }
 
 // ID returns the run's ID, once Begin has been called.
 func (r *Run) ID() string { return r.id }
+
+// RunInfo identifies the run in JSON documents, once Begin has been
+// called: --run-id (the ID every shard of a sharded run shares), else the
+// run's own ID.
+func (r *Run) RunInfo() *report.RunInfo {
+	return &report.RunInfo{ID: cmp.Or(r.o.RunID, r.id), Command: r.cmd.Name, Shard: r.d.Scope.Shard}
+}
 
 // Secrets returns the masker of the run, to add secrets to.
 func (r *Run) Secrets() *secret.Masker { return r.d.Secrets }

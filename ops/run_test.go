@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/runrec"
 )
 
@@ -160,6 +161,9 @@ func TestRunLockDeadlineFinish(t *testing.T) {
 	if rep, err := os.ReadFile(o.Report); err != nil || bytes.Contains(rep, []byte("s3cret")) || !bytes.Contains(rep, []byte("web01")) {
 		t.Errorf("report %q (%v): want web01, masked", rep, err)
 	}
+	if rep, _ := os.ReadFile(o.Report); !bytes.Contains(rep, []byte(`"id": "`+r.ID()+`"`)) {
+		t.Errorf("report %s: want the run's own ID, no --run-id given", rep)
+	}
 	rec, err := r.d.History.Latest(r.key, "")
 	if err != nil {
 		t.Fatal(err)
@@ -238,5 +242,46 @@ func TestRerunFromHistory(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "nothing to rerun: no selected host is failed in run "+first.ID()) {
 		t.Errorf("stderr %q", stderr.String())
+	}
+}
+
+// TestRunInfoSharded: with --run-id and --shard, the run's documents and
+// its record carry both, for report merge and runs list.
+func TestRunInfoSharded(t *testing.T) {
+	dir := t.TempDir()
+	r := New(Command{Name: "exec", Args: []string{"uptime"}}, Options{KeepRuns: 10, RunID: "slurm-7", LogFormat: "json"}, Deps{
+		Err:     io.Discard,
+		Getenv:  func(string) string { return "" },
+		Clock:   newFakeClock(),
+		History: runrec.Store{Dir: filepath.Join(dir, "runs")},
+		Scope:   Scope{Hosts: "all", Shard: "3/4"},
+		Codes:   testCodes,
+	})
+	if _, err := r.Begin(context.Background(), func(context.Context) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := *r.RunInfo(); got != (report.RunInfo{ID: "slurm-7", Command: "exec", Shard: "3/4"}) {
+		t.Errorf("RunInfo = %+v", got)
+	}
+	r.Finish(&Outcome{Code: 0})
+	rec, err := r.d.History.Latest(r.key, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.ID != r.ID() || rec.RunID != "slurm-7" || rec.Shard != "3/4" {
+		t.Errorf("record id %s run_id %q shard %q", rec.ID, rec.RunID, rec.Shard)
+	}
+	// Another shard of the same command is another key (--rerun) and another lock.
+	other := New(Command{Name: "exec", Args: []string{"uptime"}}, Options{}, Deps{Scope: Scope{Hosts: "all", Shard: "4/4"}})
+	plain := New(Command{Name: "exec", Args: []string{"uptime"}}, Options{}, Deps{Scope: Scope{Hosts: "all"}})
+	if other.key == r.key || plain.key == r.key {
+		t.Error("shards 3/4, 4/4 and the unsharded run share a history key")
+	}
+	getenv := func(k string) string { return map[string]string{"XDG_RUNTIME_DIR": dir}[k] }
+	l3, _ := DefaultLockPath(getenv, "exec", []string{"uptime"}, Scope{Hosts: "all", Shard: "3/4"})
+	l4, _ := DefaultLockPath(getenv, "exec", []string{"uptime"}, Scope{Hosts: "all", Shard: "4/4"})
+	if l3 == l4 || l3 == "" {
+		t.Errorf("shards 3/4 and 4/4 share the lock %s", l3)
 	}
 }

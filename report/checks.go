@@ -72,7 +72,7 @@ type checkFormatRow struct {
 func checkFormats() []checkFormatRow {
 	return []checkFormatRow{
 		{FormatInfo{FormatText, "per host, a line per property, then the fleet matrix"}, func(o CheckOptions) checkFormat { return newCheckText(o) }},
-		{FormatInfo{FormatJSON, "one document"}, func(o CheckOptions) checkFormat { return &checkJSON{out: o.Out} }},
+		{FormatInfo{FormatJSON, "one document"}, func(o CheckOptions) checkFormat { return &checkJSON{out: o.Out, run: o.Run} }},
 		{FormatInfo{FormatJSONL, "one object per result, host and summary"}, func(o CheckOptions) checkFormat { return newCheckJSONL(o.Out) }},
 		{FormatInfo{FormatJUnit, "a <testsuite> per host, a <testcase> per property (CI test reports)"}, func(o CheckOptions) checkFormat { return &checkJUnit{out: o.Out} }},
 		{FormatInfo{FormatTAP, "TAP version 13"}, func(o CheckOptions) checkFormat { return &checkTAP{out: o.Out} }},
@@ -97,6 +97,8 @@ type CheckOptions struct {
 	// Width is the terminal's width in columns when Out is a terminal, 0
 	// otherwise: text fits the matrix to it.
 	Width int
+	// Run identifies the run in the json format (omitted when its ID is "").
+	Run RunInfo
 }
 
 // Validate reports whether the options can be rendered; call it before

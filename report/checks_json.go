@@ -93,7 +93,10 @@ func newJSONCheckSummary(s *CheckSummary) *jsonCheckSummary {
 }
 
 // checkJSON writes one document at the end.
-type checkJSON struct{ out io.Writer }
+type checkJSON struct {
+	out io.Writer
+	run RunInfo
+}
 
 func (j *checkJSON) host(*CheckHost) error { return nil }
 
@@ -101,7 +104,11 @@ func (j *checkJSON) finish(s *CheckSummary) error {
 	doc := struct {
 		Hosts   []*jsonCheckHost  `json:"hosts"`
 		Summary *jsonCheckSummary `json:"summary"`
+		Run     *RunInfo          `json:"run,omitempty"`
 	}{Hosts: make([]*jsonCheckHost, len(s.Hosts)), Summary: newJSONCheckSummary(s)}
+	if j.run.ID != "" {
+		doc.Run = &j.run
+	}
 	for i := range s.Hosts {
 		doc.Hosts[i] = newJSONCheckHost(&s.Hosts[i], true)
 	}

@@ -87,6 +87,7 @@ func newJSONSummary(sum *Summary) *jsonSummary {
 // or in base64.
 type jsonRenderer struct {
 	out     *bufio.Writer
+	run     RunInfo
 	hosts   []HostRecord // the run's
 	ended   []bool
 	next    int // the first host not written yet
@@ -95,7 +96,7 @@ type jsonRenderer struct {
 }
 
 func newJSON(opts Options, hosts []HostRecord) *jsonRenderer {
-	return &jsonRenderer{out: bufio.NewWriterSize(opts.Out, 64<<10), hosts: hosts, ended: make([]bool, len(hosts))}
+	return &jsonRenderer{out: bufio.NewWriterSize(opts.Out, 64<<10), run: opts.Run, hosts: hosts, ended: make([]bool, len(hosts))}
 }
 
 func (j *jsonRenderer) start(int, *HostRecord) error { return nil }
@@ -190,6 +191,14 @@ func (j *jsonRenderer) finish(sum *Summary) error {
 		return err
 	}
 	j.out.Write(summary)
+	if j.run.ID != "" {
+		run, err := json.MarshalIndent(j.run, "  ", "  ")
+		if err != nil {
+			return err
+		}
+		j.out.WriteString(",\n  \"run\": ")
+		j.out.Write(run)
+	}
 	j.out.WriteString("\n}\n")
 	return j.out.Flush()
 }

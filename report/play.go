@@ -124,6 +124,8 @@ type PlayRun struct {
 	Stopped     string        `json:"stopped,omitempty"`
 	Interrupted bool          `json:"interrupted,omitempty"`
 	Duration    time.Duration `json:"duration_ns"`
+	// Run identifies the run (for report merge); nil when not known.
+	Run *RunInfo `json:"run,omitempty"`
 }
 
 // Totals counts the hosts of the recap by their Status, each once, as exec

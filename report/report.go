@@ -161,6 +161,8 @@ type Options struct {
 	// prefixes to a quarter of it (at least 24 cells); elsewhere names are
 	// shown whole, for the programs that read them.
 	Width int
+	// Run identifies the run in the json format (omitted when its ID is "").
+	Run RunInfo
 
 	// For tests: the memory the spools may use (0: spoolMemory) and where
 	// their temporary files go ("": the system's).

@@ -29,6 +29,10 @@ const (
 type Record struct {
 	Version int    `json:"version"`
 	ID      string `json:"id"`
+	// RunID is the ID the shards of one sharded run share (--run-id), and
+	// Shard this record's part (K/N); both "" when not given.
+	RunID string `json:"run_id,omitempty"`
+	Shard string `json:"shard,omitempty"`
 	// Command is the remotectl command: "exec", "check", "play".
 	Command string `json:"command"`
 	// Args are the command's own arguments: the remote command of exec, the

@@ -47,6 +47,12 @@ func CommandLine(rec *Record) string {
 	if rec.Pattern != "" {
 		s += " -H " + rec.Pattern
 	}
+	if rec.Shard != "" { // the shards of one run share their --run-id
+		s += " --shard " + rec.Shard
+	}
+	if rec.RunID != "" {
+		s += " --run-id " + rec.RunID
+	}
 	if len(rec.Args) > 0 {
 		s += " -- " + strings.Join(rec.Args, " ")
 	}

@@ -135,3 +135,20 @@ func TestDigestReadsRecordsWrittenBeforeHeadBase64(t *testing.T) {
 		t.Errorf("old record read as %+v, want %+v", d, want)
 	}
 }
+
+// TestCommandLineShowsTheShard: runs list tells the shards of one run by
+// their --shard and shared --run-id, and they survive the store.
+func TestCommandLineShowsTheShard(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	rec := &Record{Version: 1, ID: NewID(time.Now(), "exec"), Command: "exec", Pattern: "all", Shard: "2/4", RunID: "slurm-7", Args: []string{"uptime"}}
+	if err := s.Save(rec); err != nil {
+		t.Fatal(err)
+	}
+	back, err := s.Load(rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := CommandLine(back), "exec -H all --shard 2/4 --run-id slurm-7 -- uptime"; got != want {
+		t.Errorf("CommandLine = %q, want %q", got, want)
+	}
+}

@@ -58,6 +58,7 @@ func (r *Report) Render(w io.Writer) error {
 	r.machine(&b)
 	r.method(&b)
 	r.results(&b)
+	r.scaling(&b)
 	r.notCovered(&b)
 	r.reproduce(&b)
 	_, err := io.WriteString(w, b.String())

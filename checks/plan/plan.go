@@ -110,6 +110,9 @@ func (v Vars) Host(h *inventory.Host) checks.HostInfo {
 // Hosts no check applies to are left out; none left is a UsageError. Every
 // problem in the files is reported at once, as an InputError.
 func New(inv *inventory.Inventory, hosts []*inventory.Host, files []string, vars Vars) ([]*Host, error) {
+	if len(hosts) == 0 { // an empty --shard: no host, nothing to plan
+		return nil, nil
+	}
 	filesOf, err := checkFiles(hosts, files)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/shard"
 )
 
 // loadInventory loads the inventories named by the settings. Broken data is
@@ -56,11 +57,8 @@ func selectHosts(ctx context.Context, load func(context.Context) (*inventory.Inv
 	if err != nil {
 		return nil, nil, err
 	}
-	hosts, err := inv.Select(g.Hosts, g.Limit)
-	if err != nil {
-		return nil, nil, usageError{Err: err}
-	}
-	return inv, hosts, nil
+	hosts, err := g.selected(inv)
+	return inv, hosts, err
 }
 
 // selectTargets applies -H and --limit for command, which acts on hosts
@@ -76,12 +74,20 @@ func (g globals) selectTargets(inv *inventory.Inventory, command string) ([]*inv
 		return nil, usageError{Err: fmt.Errorf("%s needs a target: name the hosts of %s with -H PATTERN; hint: -H all for every host",
 			command, strings.Join(g.Inventories, ", "))}
 	}
+	return g.selected(inv)
+}
+
+// selected applies -H, --limit and --shard K/N (part K of what they select;
+// possibly no host, then the shard has nothing to do).
+func (g globals) selected(inv *inventory.Inventory) ([]*inventory.Host, error) {
 	hosts, err := inv.Select(g.Hosts, g.Limit)
 	if err != nil {
 		return nil, usageError{Err: err}
 	}
-	return hosts, nil
+	return shard.Keep(g.Shard, hosts, hostName), nil
 }
+
+func hostName(h *inventory.Host) string { return h.Name }
 
 // targets turns inventory hosts into runner targets, applying global defaults.
 func (g globals) targets(hosts []*inventory.Host) []remote.Target {

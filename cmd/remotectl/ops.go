@@ -27,7 +27,7 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Getenv:   a.io.Getenv,
 		History:  runrec.Store{Dir: runrec.DefaultDir(a.io.Getenv)},
 		Terminal: a.g.terminal(a.io),
-		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit},
+		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit, Shard: a.g.Shard.String()},
 		Verbose:  a.g.Verbose > 0,
 		Codes:    codes,
 	}), nil

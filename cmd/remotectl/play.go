@@ -14,6 +14,7 @@ import (
 	"github.com/remotectl/remotectl/playbook/ansiblecfg"
 	"github.com/remotectl/remotectl/playbook/ansiblecli"
 	"github.com/remotectl/remotectl/report"
+	"github.com/remotectl/remotectl/shard"
 )
 
 // playOptions are the play command's flags and dependencies.
@@ -122,7 +123,9 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range plans {
+	for _, p := range plans { // --shard: part K of each play's hosts, then its batches
+		p.Hosts = shard.Keep(g.Shard, p.Hosts, hostName)
+		p.Batches = playbook.Batches(p.Play.Serial, p.Hosts)
 		pb.Secrets.Add(inventory.SecretsOf(p.Hosts, o.IO.Getenv)...)
 	}
 	if o.Check && g.Verbose > 0 && g.Output == report.FormatText {
@@ -150,6 +153,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
 	rep := playbook.Run(runCtx, pb, plans, opts)
+	rep.Run = opsRun.RunInfo()
 	stopProgress()
 	if err := render.Finish(rep); err != nil {
 		// The run itself is complete: the output problem is its exit code (74).
@@ -193,9 +197,9 @@ func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (strin
 	if opsRun.Options().Rerun == "" {
 		return g.Limit, nil
 	}
-	hosts, err := inv.Select(g.Hosts, g.Limit)
+	hosts, err := g.selected(inv)
 	if err != nil {
-		return "", usageError{Err: err}
+		return "", err
 	}
 	targets, err := rerunTargets(opsRun, g.targets(hosts))
 	if err != nil {

@@ -101,6 +101,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.Duration("inventory-timeout", inventory.DefaultScriptTimeout, "time limit for a dynamic inventory (an executable -i), all its runs together")
 	f.VarP(&settings.PatternFlag{}, "hosts", "H", "host pattern: all, group, host, web*, ~regex, a,b  a:&b  a:!b  @file (needed when an inventory is loaded: -H all for every host)")
 	f.StringP("limit", "l", "", "further limit the selected hosts to this pattern")
+	f.String("shard", "", "K/N: only part K of N of the selected hosts, split by a stable hash of their names (see report merge)")
 	f.IntP("forks", "f", settings.DefaultForks, "hosts to work on in parallel")
 	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
 	f.Duration("connect-timeout", 10*time.Second, "time limit to connect and authenticate to a host")
@@ -128,6 +129,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newDoctorCmd(deps, nil),
 		newInventoryCmd(deps, nil),
 		newRunsCmd(deps, nil), // ops: run history
+		newReportCmd(deps),
 		newAgentCmd(deps),
 		newVersionCmd(deps),
 		newManCmd(root),

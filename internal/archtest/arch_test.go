@@ -17,6 +17,7 @@ var allowed = map[string][]string{
 	"internal/termtext":   {},
 	"internal/yamlnode":   {},
 	"nodeset":             {},
+	"shard":               {},
 	"remote":              {},
 	"remote/local":        {"remote", "doctor"},
 	"remote/ssh":          {"remote", "doctor"},
@@ -34,14 +35,14 @@ var allowed = map[string][]string{
 	"playbook":            {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja"},
 	"playbook/jinja":      {},
 	"playbook/module":     {"remote"},
-	"cmd/remotectl":       {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops", "checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind", "checks/serve", "playbook/vault", "playbook/ansiblecfg", "playbook/ansiblecli"},
+	"cmd/remotectl":       {"inventory", "nodeset", "shard", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops", "checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind", "checks/serve", "playbook/vault", "playbook/ansiblecfg", "playbook/ansiblecli"},
 	"playbook/vault":      {},
 	"playbook/ansiblecfg": {},
 	"playbook/ansiblecli": {"playbook", "playbook/ansiblecfg", "playbook/vault", "inventory", "remote", "internal/errkind", "internal/secret", "internal/termtext", "internal/yamlnode", "nodeset", "checks", "playbook/jinja", "report"},
 
 	// The process and the command line's plumbing, below cmd only.
 	"internal/proc":      {},
-	"internal/settings":  {"internal/errkind"},
+	"internal/settings":  {"internal/errkind", "shard"},
 	"internal/errkind":   {},
 	"internal/iostreams": {},
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/remotectl/remotectl/internal/errkind"
+	"github.com/remotectl/remotectl/shard"
 )
 
 // Globals are the settings every command shares, resolved once per run from
@@ -28,6 +29,7 @@ type Globals struct {
 	ForksSet       bool
 	Hosts          string
 	Limit          string
+	Shard          shard.Spec // --shard K/N: only part K of the selected hosts
 	Forks          int
 	Timeout        time.Duration
 	ConnectTimeout time.Duration
@@ -100,6 +102,10 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 		Persist:           v.GetDuration("persist"),
 	}
 	g.InventoryTimeout = v.GetDuration("inventory-timeout")
+	var err error
+	if g.Shard, err = shard.Parse(v.GetString("shard")); err != nil {
+		return g, UsageError{Err: err}
+	}
 	g.Inventories = inventoryPaths(v, cwd)
 	if g.Forks <= 0 {
 		return g, UsageError{Err: fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
