@@ -304,14 +304,23 @@ func isRPMFile(s string) bool { return strings.HasSuffix(s, ".rpm") || strings.C
 // manager module (apt, dnf or yum) with the same arguments, as Ansible's
 // package action does from the pkg_mgr fact.
 func packageModule() *Module {
-	return &Module{Name: "package", Collection: "ansible.builtin", Check: CheckFull,
-		Params: []Param{
-			{Name: "name", Type: Raw, Required: true},
-			{Name: "state", Type: Str, Required: true},
-			{Name: "use", Type: Str, Default: "auto"},
-		},
-		Run: runPackage,
+	params := []Param{
+		{Name: "name", Type: Raw, Required: true},
+		{Name: "state", Type: Str, Required: true},
+		{Name: "use", Type: Str, Default: "auto"},
 	}
+	// Every parameter of the backends is accepted here and handed to the
+	// backend the host uses, which checks them, as Ansible's package action
+	// does: `package: name=git enablerepo=epel` is valid on a RedHat host and
+	// an "Unsupported parameters for (apt)" failure on a Debian one.
+	for _, backend := range []*Module{aptModule(), dnfModule(), yumModule()} {
+		for _, p := range backend.Params {
+			if _, ok := (&Module{Params: params}).Param(p.Name); !ok {
+				params = append(params, Param{Name: p.Name, Aliases: p.Aliases, Type: Raw, NoLog: p.NoLog})
+			}
+		}
+	}
+	return &Module{Name: "package", Collection: "ansible.builtin", Check: CheckFull, Params: params, Run: runPackage}
 }
 
 func runPackage(ctx context.Context, c *Call) (Result, error) {
@@ -330,7 +339,13 @@ func runPackage(ctx context.Context, c *Call) (Result, error) {
 	if !ok || (m.Name != "apt" && m.Name != "dnf" && m.Name != "yum") {
 		return Failed("Could not find a module for %s.", use), nil
 	}
-	args, err := m.Normalize(map[string]any{"name": c.Args["name"], "state": c.Args["state"]})
+	raw := map[string]any{}
+	for k, v := range c.Args {
+		if k != "use" && v != nil {
+			raw[k] = v
+		}
+	}
+	args, err := m.Normalize(raw)
 	if err != nil {
 		return Failed("%v", err), nil
 	}

@@ -35,7 +35,7 @@ func serviceFactsModule() *Module {
 // installed version (apt-cache policy), rpm's.
 func packageFactsScript() string {
 	return `export LC_ALL=C
-command -v rpm >/dev/null 2>&1 && [ -d /var/lib/rpm ] && echo "@@have rpm"
+command -v rpm >/dev/null 2>&1 && [ -n "$(rpm -qa 2>/dev/null | head -n 1)" ] && echo "@@have rpm"
 command -v dpkg-query >/dev/null 2>&1 && echo "@@have apt"
 `
 }
