@@ -40,6 +40,7 @@ func aptModule() *Module {
 			{Name: "force_apt_get", Type: Bool, Default: false},
 			{Name: "autoclean", Type: Bool, Default: false},
 			{Name: "clean", Type: Bool, Default: false},
+			{Name: "policy_rc_d", Type: Int},
 		},
 		Run: runApt,
 	}
@@ -401,6 +402,41 @@ func aptParseDiff(out string) map[string]any {
 }
 
 func runApt(ctx context.Context, c *Call) (Result, error) {
+	if c.Args.Has("policy_rc_d") {
+		restore, failed, err := installPolicyRcD(ctx, c, c.Args.Int("policy_rc_d"))
+		if failed != nil || err != nil {
+			return failed, err
+		}
+		defer restore()
+	}
+	return runAptOps(ctx, c)
+}
+
+// policyRcD is where invoke-rc.d asks whether package scripts may start
+// services.
+const policyRcD = "/usr/sbin/policy-rc.d"
+
+// installPolicyRcD does what apt.py's PolicyRcD does around the whole run:
+// an existing policy-rc.d is set aside, one that exits code is written,
+// and restore puts the old one back (or removes the new one).
+func installPolicyRcD(ctx context.Context, c *Call, code int) (restore func(), failed Result, err error) {
+	backup := policyRcD + ".remotectl-" + RandomSuffix()
+	script := fmt.Sprintf("if [ -e %[1]s ]; then mv -f %[1]s %[2]s || exit 1; fi\nprintf '#!/bin/sh\\nexit %%d\\n' %[3]d > %[1]s && chmod 0755 %[1]s\n",
+		policyRcD, backup, code)
+	out, err := c.Host.Run(ctx, Command{Script: script})
+	if err != nil {
+		return nil, nil, err
+	}
+	if out.RC != 0 {
+		return nil, Failed("Failed to write %s: %s", policyRcD, strings.TrimSpace(out.Stderr)), nil
+	}
+	return func() {
+		undo := fmt.Sprintf("rm -f %[1]s; if [ -e %[2]s ]; then mv -f %[2]s %[1]s; fi\n", policyRcD, backup)
+		_, _ = c.Host.Run(context.WithoutCancel(ctx), Command{Script: undo})
+	}, nil, nil
+}
+
+func runAptOps(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	names := a.Strings("name")
 	debs := []string{}
