@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"strings"
 	"time"
@@ -42,11 +43,18 @@ type Outcome struct {
 	Stderr  string
 	// Extra are further fields of the registered result (dest, checksum, ...).
 	Extra map[string]any
+	// Result is a module's whole result (Ansible's keys), nil for the
+	// actions that predate the module registry.
+	Result map[string]any
+	Diff   any // the result's diff, in diff mode
 }
 
 // registered is what register: stores: stdout, stderr, their lines, rc,
 // changed, failed, msg and the action's own fields.
 func (o *Outcome) registered() map[string]any {
+	if o.Result != nil {
+		return o.moduleRegistered()
+	}
 	m := map[string]any{
 		"changed":      o.Changed,
 		"failed":       o.Failed,
@@ -79,11 +87,30 @@ func splitLines(s string) []any {
 	return out
 }
 
+// moduleRegistered is what register: stores of a module's result: its
+// keys, changed and failed as the task decided them, stdout_lines and
+// stderr_lines beside stdout and stderr.
+func (o *Outcome) moduleRegistered() map[string]any {
+	m := maps.Clone(o.Result)
+	m["changed"], m["failed"] = o.Changed, o.Failed
+	if o.Msg != "" {
+		m["msg"] = o.Msg
+	}
+	for _, k := range []string{"stdout", "stderr"} {
+		if s, ok := m[k].(string); ok {
+			m[k+"_lines"] = splitLines(s)
+		}
+	}
+	maps.Copy(m, o.Extra)
+	return m
+}
+
 // actionRun is one action on one host: its connection and variables.
 type actionRun struct {
-	host *hostRun
-	task *Task
-	vars map[string]any
+	host        *hostRun
+	task        *Task
+	vars        map[string]any
+	check, diff bool // the task runs in check mode, in diff mode
 }
 
 func (r *actionRun) render(t Text) (string, error) { return t.render(r.vars) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
@@ -15,6 +16,9 @@ type PlayPlan struct {
 	Hosts   []*inventory.Host
 	Batches [][]*inventory.Host
 	Tasks   []*Task // after --tags, --skip-tags and --start-at-task
+
+	stepsOnce sync.Once
+	stepList  []*Task
 }
 
 // Selection narrows what runs: the limit pattern and task filters.

@@ -47,7 +47,6 @@ func (d *decoder) checkExpr(c *Cond, at position, known *knownNames) bool {
 			c.Names = append(c.Names, n)
 		}
 	}
-	d.checkNames(names, src, at, "expression", known)
 	return true
 }
 

@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +19,9 @@ import (
 // Options configure a run.
 type Options struct {
 	Inventory *inventory.Inventory
+	// InventoryFile is the inventory's path (inventory_file, inventory_dir);
+	// "" when there is none.
+	InventoryFile string
 	Selection Selection
 	// Target turns an inventory host into what the dialer connects to.
 	Target func(*inventory.Host) remote.Target
@@ -123,8 +128,11 @@ type executor struct {
 
 // hostMemory is what a host keeps across plays: facts and registered results.
 type hostMemory struct {
-	facts      map[string]any
+	facts map[string]any
+	// registered are the results tasks registered (marked unsafe: never
+	// templated again) and the variables set_fact set.
 	registered map[string]any
+	included   map[string]any // include_vars
 }
 
 func (e *executor) memory(name string) *hostMemory {
@@ -132,7 +140,7 @@ func (e *executor) memory(name string) *hostMemory {
 	defer e.mu.Unlock()
 	m := e.hosts[name]
 	if m == nil {
-		m = &hostMemory{registered: map[string]any{}}
+		m = &hostMemory{registered: map[string]any{}, included: map[string]any{}}
 		e.hosts[name] = m
 	}
 	return m
@@ -248,6 +256,7 @@ type batchRun struct {
 	runner *remote.Runner
 
 	mu      sync.Mutex
+	ended   bool // meta: end_play
 	gate    string
 	started map[int]bool // tasks whose start was reported (linear)
 	once    map[*Task]*onceCell
@@ -302,6 +311,19 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 // interruption, as for an exec host, not what the transport called it.
 func (br *batchRun) settle(host context.Context, err error) error {
 	return br.runner.Settle(br.ctx, host, err)
+}
+
+// endPlay ends the play for every host of the batch (meta: end_play).
+func (br *batchRun) endPlay() {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	br.ended = true
+}
+
+func (br *batchRun) playEnded() bool {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.ended
 }
 
 // closeGate records that a health gate failed.
@@ -393,6 +415,32 @@ func (e *executor) baseVars(play *Play, h *inventory.Host) map[string]any {
 	return vars
 }
 
+// setHostvar sets a variable of a host in hostvars of the play (facts
+// gathered, set_fact, registered results). The maps are replaced, never
+// changed in place: other hosts may be reading them.
+func (e *executor) setHostvar(plan *PlayPlan, host, name string, v any) {
+	old := e.magicVars(plan)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	hv, _ := old["hostvars"].(map[string]any)
+	entry, _ := hv[host].(map[string]any)
+	entry = maps.Clone(entry)
+	if entry == nil {
+		entry = map[string]any{}
+	}
+	entry[name] = v
+	if facts, ok := v.(map[string]any); ok && name == "ansible_facts" {
+		for k, f := range facts {
+			entry["ansible_"+k] = f
+		}
+	}
+	hv = maps.Clone(hv)
+	hv[host] = entry
+	m := maps.Clone(e.magic[plan])
+	m["hostvars"] = hv
+	e.magic[plan] = m
+}
+
 // magicVars are the variables Ansible provides that are the same on every
 // host of a play: groups, hostvars (each host's inventory, play and extra
 // variables), play_hosts and ansible_play_hosts. Computed once per play.
@@ -420,7 +468,19 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 		}
 		vars := e.baseVars(plan.Play, h)
 		vars["inventory_hostname"] = h.Name
+		vars["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
 		vars["group_names"] = groupNames(h)
+		if mem := e.hosts[h.Name]; mem != nil {
+			if mem.facts != nil {
+				facts := unsafe(mem.facts).(map[string]any)
+				vars["ansible_facts"] = facts
+				for k, f := range facts {
+					vars["ansible_"+k] = f
+				}
+			}
+			maps.Copy(vars, mem.included)
+			maps.Copy(vars, mem.registered)
+		}
 		hostvars[h.Name] = vars
 	}
 	playHosts := make([]any, 0, len(plan.Hosts))
@@ -429,6 +489,10 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 	}
 	m := map[string]any{"groups": groups, "hostvars": hostvars, "play_hosts": playHosts,
 		"ansible_play_hosts": playHosts, "ansible_play_hosts_all": playHosts}
+	if e.opts.InventoryFile != "" {
+		m["inventory_dir"] = filepath.Dir(e.opts.InventoryFile)
+		m["inventory_file"] = e.opts.InventoryFile
+	}
 	e.magic[plan] = m
 	return m
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/playbook/module"
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -26,6 +28,7 @@ type hostRun struct {
 	notified map[string]bool
 
 	started bool // the job ran (the host connected)
+	ended   bool // meta: end_host
 	failed  bool // a task failed (not ignored) or the host was unreachable
 	stopped bool // the host left the batch
 }
@@ -43,16 +46,22 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 			return err
 		}
 	}
-	steps := append(append([]*Task(nil), h.br.plan.Tasks...), play.Handlers...)
-	for i, task := range steps {
+	for i, task := range h.br.plan.steps() {
 		if step := h.br.step; step != nil && !step.arrive(ctx, h.index) {
 			return ctx.Err()
 		}
-		if task.handler && !h.notified[task.Name] {
+		if h.ended || h.br.playEnded() {
+			h.leave()
+			return nil
+		}
+		if task.handler && !h.isNotified(task) {
 			continue
 		}
 		if h.br.step != nil {
 			h.br.taskStarted(i, task)
+		}
+		if task.handler {
+			h.clearNotified(task)
 		}
 		if err := h.runTask(ctx, task); err != nil {
 			return err
@@ -62,6 +71,58 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		}
 	}
 	return nil
+}
+
+// isNotified reports whether a handler was notified, by its name (or
+// "role : name") or a topic it listens to.
+func (h *hostRun) isNotified(t *Task) bool {
+	for _, name := range t.notifiedBy() {
+		if h.notified[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// clearNotified forgets a handler's notifications once it runs.
+func (h *hostRun) clearNotified(t *Task) {
+	for _, name := range t.notifiedBy() {
+		delete(h.notified, name)
+	}
+}
+
+// notifiedBy are the names that notify a handler.
+func (t *Task) notifiedBy() []string {
+	names := append([]string{}, t.Listen...)
+	if t.Name != "" {
+		names = append(names, t.Name)
+		if t.Role != nil {
+			names = append(names, t.Role.Name+" : "+t.Name)
+		}
+	}
+	return names
+}
+
+// steps are what a host of the plan works through: the tasks, the
+// handlers wherever they are flushed (meta: flush_handlers, the end of a
+// section) and at the end.
+func (p *PlayPlan) steps() []*Task {
+	p.stepsOnce.Do(func() {
+		for _, t := range p.Tasks {
+			p.stepList = append(p.stepList, t)
+			if t.flushesHandlers() {
+				p.stepList = append(p.stepList, p.Play.Handlers...)
+			}
+		}
+		p.stepList = append(p.stepList, p.Play.Handlers...)
+	})
+	return p.stepList
+}
+
+// flushesHandlers reports whether the task is meta: flush_handlers.
+func (t *Task) flushesHandlers() bool {
+	a, ok := t.Action.(*BuiltinAction)
+	return ok && a.Name == "meta" && a.Args["_raw_params"] == "flush_handlers"
 }
 
 // leave takes the host out of the batch.
@@ -102,6 +163,15 @@ func (h *hostRun) newResult(task *Task, item any) *TaskResult {
 		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item)}
 }
 
+// batchNames are the names of the batch's hosts (ansible_play_batch).
+func (br *batchRun) batchNames() []any {
+	names := make([]any, len(br.hosts))
+	for i, h := range br.hosts {
+		names[i] = h.host.Name
+	}
+	return names
+}
+
 func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
 
 // failWith marks a result failed by a transport or context error. A host
@@ -131,32 +201,84 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 	h.leave()
 }
 
-// taskVars are the variables a task sees on this host, with Ansible's
-// names for those it provides. Facts and registered results come from the
-// host: they are marked unsafe, never templated again.
-func (h *hostRun) taskVars(item any, hasItem bool) map[string]any {
-	vars := maps.Clone(h.vars)
-	maps.Copy(vars, h.br.e.magicVars(h.br.plan))
-	vars["inventory_hostname"] = h.host.Name
-	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
-	vars["group_names"] = groupNames(h.host)
+// taskVars are the variables a task sees on this host, by Ansible's
+// precedence: role defaults < inventory < facts < play vars < vars_files
+// < role vars < block and task vars < include_vars < set_fact and
+// registered results < role params < extra vars, then the magic
+// variables Ansible provides and the loop's. Facts and registered results
+// come from the host: they are marked unsafe, never templated again.
+func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
+	play := h.br.plan.Play
+	e := h.br.e
+	vars := maps.Clone(play.RoleDefaults)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	if task != nil && task.Role != nil {
+		maps.Copy(vars, task.Role.Defaults)
+	}
+	maps.Copy(vars, h.host.Vars)
 	facts, _ := unsafe(h.mem.facts).(map[string]any)
 	if facts == nil {
 		facts = map[string]any{}
 	}
-	vars["ansible_facts"] = facts
 	for k, v := range facts {
 		vars["ansible_"+k] = v
 	}
-	for k, v := range h.mem.registered {
-		vars[k] = unsafe(v)
+	vars["ansible_facts"] = facts
+	maps.Copy(vars, play.Vars)
+	maps.Copy(vars, play.FileVars)
+	maps.Copy(vars, play.RoleVars)
+	if task != nil {
+		if task.Role != nil {
+			maps.Copy(vars, task.Role.Vars)
+		}
+		maps.Copy(vars, task.Vars)
 	}
-	// Extra vars win over registered results too.
-	maps.Copy(vars, h.br.e.opts.ExtraVars)
-	if hasItem {
-		vars["item"] = item
+	maps.Copy(vars, h.mem.included)
+	maps.Copy(vars, h.mem.registered)
+	if task != nil && task.Role != nil {
+		maps.Copy(vars, task.Role.Params)
 	}
+	maps.Copy(vars, e.opts.ExtraVars)
+	maps.Copy(vars, e.magicVars(h.br.plan))
+	vars["inventory_hostname"] = h.host.Name
+	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
+	vars["group_names"] = groupNames(h.host)
+	vars["ansible_play_batch"] = h.br.batchNames()
+	vars["ansible_check_mode"] = e.opts.Check
+	vars["ansible_diff_mode"] = e.opts.Diff
+	vars["omit"] = omitValue
+	if abs, err := filepath.Abs(e.pb.Dir); err == nil {
+		vars["playbook_dir"] = abs
+	}
+	if task != nil && task.Role != nil {
+		vars["role_name"] = task.Role.Name
+		if abs, err := filepath.Abs(task.Role.Dir); err == nil {
+			vars["role_path"] = abs
+		}
+	}
+	maps.Copy(vars, loop)
 	return vars
+}
+
+// register keeps what a task registers (unsafe: never templated again).
+func (h *hostRun) register(name string, reg any) {
+	v := unsafe(reg)
+	h.mem.registered[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// setVar keeps a variable set_fact set.
+func (h *hostRun) setVar(name string, v any) {
+	h.mem.registered[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// includeVar keeps a variable include_vars read.
+func (h *hostRun) includeVar(name string, v any) {
+	h.mem.included[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
 }
 
 // groupNames are the groups of h as Ansible's group_names: without "all".
@@ -203,16 +325,16 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 				return ctx.Err()
 			}
 			if task.Register != "" && cell.registered != nil {
-				h.mem.registered[task.Register] = cell.registered
+				h.register(task.Register, cell.registered)
 			}
 			return nil
 		}
 		defer func() { cell.finish(h.mem.registered[task.Register]) }()
 	}
 	if task.Loop == nil {
-		reg, err := h.runItem(ctx, task, nil, false)
+		reg, err := h.runItem(ctx, task, nil, nil)
 		if task.Register != "" && reg != nil {
-			h.mem.registered[task.Register] = reg
+			h.register(task.Register, reg)
 		}
 		return err
 	}
@@ -222,28 +344,96 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 		h.fail(task, r, err.Error())
 		return nil
 	}
+	return h.runLoop(ctx, task, items)
+}
+
+// runLoop runs a task once per loop item; the items are reported one by
+// one and the task counts once in the recap, as Ansible's.
+func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	var results []any
-	changed, failed := false, false
-	for _, item := range items {
-		reg, err := h.runItem(ctx, task, item, true)
+	changed, failed, skipped := false, false, len(items) > 0
+	sum := h.newResult(task, nil)
+	sum.LoopSummary = true
+	loopVar := task.LoopControl.LoopVar
+	if loopVar == "" {
+		loopVar = "item"
+	}
+	var stop error
+	for i, item := range items {
+		if i > 0 && task.LoopControl.Pause > 0 && !remote.Sleep(ctx, task.LoopControl.Pause) {
+			return ctx.Err()
+		}
+		lv := map[string]any{loopVar: item, "ansible_loop_var": loopVar}
+		if task.LoopControl.IndexVar != "" {
+			lv[task.LoopControl.IndexVar] = i
+			lv["ansible_index_var"] = task.LoopControl.IndexVar
+		}
+		if task.LoopControl.Extended {
+			lv["ansible_loop"] = loopInfo(items, i)
+		}
+		reg, err := h.runItem(ctx, task, item, lv)
 		if reg != nil {
+			reg[loopVar] = item
+			reg["ansible_loop_var"] = loopVar
 			results = append(results, reg)
 			changed = changed || reg["changed"] == true
 			failed = failed || reg["failed"] == true
+			skipped = skipped && reg["skipped"] == true
 		}
-		if err != nil || h.stopped {
+		if err != nil {
 			return err
 		}
+		if h.stopped {
+			stop = errStopped
+			break
+		}
+	}
+	if results == nil {
+		results = []any{}
+	}
+	reg := map[string]any{"results": results, "changed": changed, "msg": "All items completed", "skipped": skipped}
+	if failed {
+		reg["failed"] = true
+		reg["msg"] = "One or more items failed"
 	}
 	if task.Register != "" {
-		h.mem.registered[task.Register] = map[string]any{"results": results, "changed": changed, "failed": failed}
+		h.register(task.Register, reg)
 	}
+	switch {
+	case failed:
+		sum.Status, sum.Ignored = StatusFailed, task.IgnoreErrors
+	case skipped:
+		sum.Status = StatusSkipped
+	case changed:
+		sum.Status = StatusChanged
+	default:
+		sum.Status = StatusOK
+	}
+	h.br.e.emit(Event{Kind: EventResult, Result: sum})
+	_ = stop
 	return nil
+}
+
+// errStopped marks a loop cut short because its host left the play.
+var errStopped = errors.New("the host left the play")
+
+// loopInfo is ansible_loop (loop_control: extended).
+func loopInfo(items []any, i int) map[string]any {
+	n := len(items)
+	info := map[string]any{"allitems": items, "index": i + 1, "index0": i, "revindex": n - i, "revindex0": n - i - 1,
+		"first": i == 0, "last": i == n-1, "length": n}
+	if i > 0 {
+		info["previtem"] = items[i-1]
+	}
+	if i < n-1 {
+		info["nextitem"] = items[i+1]
+	}
+	return info
 }
 
 // loopItems evaluates a task's loop for this host.
 func (h *hostRun) loopItems(task *Task) ([]any, error) {
-	vars := h.taskVars(nil, false)
+	vars := h.taskVars(task, nil)
 	var items []any
 	if t := task.Loop.Expr; t != nil {
 		v, err := t.value(vars)
@@ -282,12 +472,27 @@ func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	return flat, nil
 }
 
-// runItem runs a task (one loop item) and reports its result. It returns
-// what the task registers, and an error when the host must stop.
-func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem bool) (map[string]any, error) {
+// modes are the check and diff modes of a task: the run's, unless the
+// task's check_mode or diff says otherwise.
+func (h *hostRun) modes(task *Task) (check, diff bool) {
+	check, diff = h.br.e.opts.Check, h.br.e.opts.Diff
+	if task.CheckMode != nil {
+		check = *task.CheckMode
+	}
+	if task.Diff != nil {
+		diff = *task.Diff
+	}
+	return check, diff
+}
+
+// runItem runs a task (one loop item, whose variables are loop) and
+// reports its result. It returns what the task registers, and an error
+// when the host must stop.
+func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[string]any) (map[string]any, error) {
 	e := h.br.e
-	r := h.newResult(task, item)
-	vars := h.taskVars(item, hasItem)
+	vars := h.taskVars(task, loop)
+	r := h.newResult(task, h.itemLabel(task, item, loop != nil, vars))
+	r.LoopItem = loop != nil
 	if task.When != nil {
 		ok, err := task.When.eval(vars)
 		if err != nil {
@@ -296,16 +501,23 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem boo
 		if !ok {
 			r.Status, r.Msg = StatusSkipped, "when: "+task.When.Src+" is false"
 			e.emit(Event{Kind: EventResult, Result: r})
-			return skippedResult(), nil
+			return skippedResult(task, "Conditional result was False"), nil
 		}
 	}
-	if e.opts.Check && !task.Action.readOnly() {
-		r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
-		e.emit(Event{Kind: EventResult, Result: r})
-		return skippedResult(), nil
+	check, diff := h.modes(task)
+	if check {
+		if ma, ok := task.Action.(*ModuleAction); ok && ma.Module.Check == module.CheckNone {
+			r.Status, r.Msg = StatusSkipped, "skipped, remote module does not support check mode"
+			e.emit(Event{Kind: EventResult, Result: r})
+			return skippedResult(task, r.Msg), nil
+		} else if !ok && !task.Action.readOnly() {
+			r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
+			e.emit(Event{Kind: EventResult, Result: r})
+			return skippedResult(task, r.Msg), nil
+		}
 	}
 	start := time.Now()
-	out, reg, err := h.attempt(ctx, task, vars, r)
+	out, reg, err := h.attempt(ctx, task, vars, r, check, diff)
 	r.Duration = time.Since(start)
 	if err != nil {
 		err = h.br.settle(ctx, err)
@@ -314,30 +526,59 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem boo
 		return nil, err
 	}
 	h.settle(task, r, out)
+	if diff {
+		r.Diff = h.redact(out.Diff)
+	}
+	if task.NoLog {
+		r.Msg, r.Stdout, r.Stderr, r.Diff = noLogMsg, "", "", nil
+	}
 	if out.Changed {
 		for _, name := range task.Notify {
 			h.notified[name] = true
 		}
 	}
-	e.emit(Event{Kind: EventResult, Result: r})
+	if !task.flushesHandlers() {
+		e.emit(Event{Kind: EventResult, Result: r})
+	}
 	if r.Status == StatusFailed && task.Action.Kind() == "check" && !task.IgnoreErrors {
 		h.br.closeGate(fmt.Sprintf("health gate: the check task %q failed on %s", task.DisplayName(), h.host.Name))
 	}
 	return reg, nil
 }
 
+// noLogMsg replaces what a no_log task printed, as Ansible's.
+const noLogMsg = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+// itemLabel is how a loop item is shown: its loop_control label, rendered.
+func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]any) any {
+	if !isLoop {
+		return nil
+	}
+	if task.NoLog {
+		return noLogMsg
+	}
+	if task.LoopControl.Label != nil {
+		if v, err := templateArgs(task.eng, task.LoopControl.Label, vars); err == nil {
+			return v
+		}
+	}
+	return item
+}
+
 // attempt runs the action, again while until is false (retries/delay),
 // and applies changed_when and failed_when.
-func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult) (*Outcome, map[string]any, error) {
+func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
-		out, err := h.runAction(ctx, task, vars)
+		out, err := h.runAction(ctx, &actionRun{host: h, task: task, vars: vars, check: check, diff: diff})
 		if err != nil {
 			return nil, nil, err
 		}
-		if out.Extra == nil {
-			out.Extra = map[string]any{}
+		if task.Until != nil {
+			if out.Extra == nil {
+				out.Extra = map[string]any{}
+			}
+			out.Extra["attempts"] = n
 		}
-		out.Extra["attempts"] = n
 		reg := out.registered()
 		condVars := maps.Clone(vars)
 		condVars["result"] = unsafe(reg)
@@ -382,7 +623,8 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 
 // runAction runs the action once, within the task's timeout and the
 // run's bound on concurrent actions.
-func (h *hostRun) runAction(ctx context.Context, task *Task, vars map[string]any) (*Outcome, error) {
+func (h *hostRun) runAction(ctx context.Context, run *actionRun) (*Outcome, error) {
+	task := run.task
 	select {
 	case h.br.e.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -394,7 +636,7 @@ func (h *hostRun) runAction(ctx context.Context, task *Task, vars map[string]any
 		actx, cancel = context.WithTimeout(ctx, task.Timeout)
 	}
 	defer cancel()
-	out, err := task.Action.run(actx, &actionRun{host: h, task: task, vars: vars})
+	out, err := task.Action.run(actx, run)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		// The task's own timeout: the task failed, the host goes on.
 		return &Outcome{Failed: true, Msg: fmt.Sprintf("timed out after %s (the task's timeout)", task.Timeout)}, nil
@@ -478,8 +720,13 @@ func toList(v any) ([]any, bool) {
 
 // skippedResult is what a skipped task registers: every field of a result,
 // empty, so later tasks reading it (out.stdout) still evaluate.
-func skippedResult() map[string]any {
-	reg := (&Outcome{}).registered()
-	reg["skipped"] = true
-	return reg
+func skippedResult(task *Task, msg string) map[string]any {
+	if _, legacy := task.Action.(*ModuleAction); !legacy {
+		if _, b := task.Action.(*BuiltinAction); !b {
+			reg := (&Outcome{}).registered()
+			reg["skipped"] = true
+			return reg
+		}
+	}
+	return map[string]any{"changed": false, "skipped": true, "skip_reason": msg}
 }

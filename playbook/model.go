@@ -3,6 +3,8 @@ package playbook
 import (
 	"fmt"
 	"time"
+
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // Playbook is a parsed, validated playbook: plays run in order.
@@ -15,6 +17,8 @@ type Playbook struct {
 	Secrets *Secrets
 	// Tags are every tag some task carries, for --tags validation.
 	Tags []string
+	// decrypt decrypts vault content of include_vars files.
+	decrypt func([]byte) ([]byte, error)
 }
 
 // Strategy says how hosts of a batch move through the tasks.
@@ -43,6 +47,10 @@ type Play struct {
 	GatherFacts bool
 	Tasks       []*Task
 	Handlers    []*Task
+	// RoleDefaults and RoleVars merge the defaults and vars of every role
+	// the play applies (each role's own win in its tasks).
+	RoleDefaults map[string]any
+	RoleVars     map[string]any
 }
 
 // Amount is a number of hosts, absolute or a percentage of the play's hosts.
@@ -87,15 +95,56 @@ type Task struct {
 	Timeout      time.Duration
 	RunOnce      bool
 	Loop         *Loop
-	handler      bool
+	LoopControl  LoopControl
+	// Key is the action as the task writes it (copy, ansible.builtin.copy):
+	// the task's name when it has none, as Ansible's TASK [copy].
+	Key  string
+	Vars map[string]any // vars: of the task (its blocks' under it)
+	// Environment are the environment: mappings of the play, blocks and
+	// task, in that order (later win); they may hold templates.
+	Environment []any
+	CheckMode   *bool // check_mode: forces check mode on or off
+	Diff        *bool // diff: forces diff mode on or off
+	NoLog       bool
+	Listen      []string // a handler's listen: topics
+	Dir         string   // the directory of the file the task is written in
+	Role        *Role    // the role the task belongs to, nil for a play's own
+	handler     bool
+	eng         *jinja.Engine
 }
 
-// DisplayName is the task's name, or its action when it has none.
+// LoopControl is a task's loop_control.
+type LoopControl struct {
+	LoopVar  string // "item" unless set
+	IndexVar string
+	Label    any // a template of the item shown in results
+	Pause    time.Duration
+	Extended bool
+}
+
+// Role is a role a play applies: its directory and variables.
+type Role struct {
+	Name     string
+	Dir      string
+	Defaults map[string]any // defaults/main.yml: the lowest precedence
+	Vars     map[string]any // vars/main.yml: over play vars
+	Params   map[string]any // the role's parameters in roles:, over almost everything
+}
+
+// DisplayName is the task's name (prefixed "role : " in a role), or its
+// action when it has none, as Ansible's.
 func (t *Task) DisplayName() string {
-	if t.Name != "" {
-		return t.Name
+	name := t.Name
+	if name == "" {
+		name = t.Key
 	}
-	return t.Action.Kind() + " " + t.Action.summary()
+	if name == "" && t.Action != nil {
+		name = t.Action.Kind()
+	}
+	if t.Role != nil {
+		return t.Role.Name + " : " + name
+	}
+	return name
 }
 
 // Loop is what a task iterates over: a list (items may hold templates) or

@@ -78,7 +78,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		data:    data,
 		eng:     newEngine(opts.LookupEnv, pb.Secrets),
 	}
-	p.decrypt = opts.Decrypt
+	p.decrypt, p.dir, pb.decrypt = opts.Decrypt, pb.Dir, opts.Decrypt
 	p.registered = collectRegistered(root)
 	p.known = newKnownNames(opts.KnownVars, p.registered)
 	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
@@ -112,6 +112,8 @@ type parser struct {
 	registered []string
 	tags       []string
 	playVars   map[string]any // the vars of the play being read, for task names
+	dir        string // the directory of the file being read
+	role       *Role  // the role whose files are being read, nil for the play's own
 }
 
 // collectRegistered returns the names tasks register anywhere in the

@@ -3,6 +3,7 @@ package playbook
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,26 +11,39 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/playbook/module"
 )
 
 // taskKeys are the keywords a task may have besides its action.
 var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", "until", "delay",
-	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "timeout", "run_once", "loop",
-	"with_items", "with_list"}
+	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "become_method", "timeout", "run_once", "loop",
+	"with_items", "with_list", "args", "vars", "environment", "check_mode", "diff", "no_log", "loop_control",
+	"listen", "ignore_unreachable", "any_errors_fatal", "throttle", "debugger", "collections", "connection",
+	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port"}
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
 var unsupportedTaskKeys = map[string]string{
-	"args":             "write the action's arguments in its own mapping: shell: {cmd: ..., creates: ...}",
-	"block":            "write the tasks one after the other",
-	"include_tasks":    "write the tasks in this playbook",
-	"import_tasks":     "write the tasks in this playbook",
-	"delegate_to":      "run the task on that host in a play of its own",
-	"local_action":     "use wait_for or a play on localhost",
-	"loop_control":     "the loop variable is always item",
-	"environment":      "set variables in the command: shell: FOO=bar cmd",
-	"check_mode":       "remotectl play --check runs only read-only actions",
-	"listen":           "notify handlers by name",
-	"any_errors_fatal": "use the play's max_fail: 0",
+	"local_action": "write the module as the task's action with delegate_to: localhost",
+	"async":        "run the command in the background with nohup, or without async",
+	"poll":         "run the task without async/poll",
+}
+
+// allTaskKeywords are every keyword a task may carry, supported or not.
+func allTaskKeywords() []string {
+	keys := append([]string{}, taskKeys...)
+	for k := range unsupportedTaskKeys {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// isTaskKeyword reports whether key is a keyword rather than the action.
+func isTaskKeyword(key string) bool {
+	if slices.Contains(taskKeys, key) || strings.HasPrefix(key, "with_") {
+		return true
+	}
+	_, ok := unsupportedTaskKeys[key]
+	return ok || key == "delegate_to"
 }
 
 // tasks reads a list of tasks (or handlers).
@@ -46,9 +60,9 @@ func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
 			continue
 		}
 		if handlers {
-			if t.Name == "" {
-				p.Errorf(item, "notify: names handlers by their name", "a handler needs a name:")
-			} else if seen[t.Name] {
+			if t.Name == "" && len(t.Listen) == 0 {
+				p.Errorf(item, "notify: names handlers by their name", "a handler needs a name: (or listen:)")
+			} else if t.Name != "" && seen[t.Name] {
 				p.Errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
 			}
 			seen[t.Name] = true
@@ -64,11 +78,21 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	t := &Task{Pos: p.Pos(n), handler: handler}
-	var actionKey, actionNode *yaml.Node
+	t := &Task{Pos: p.Pos(n), handler: handler, Dir: p.dir, Role: p.role, eng: p.eng}
+	var actionKey, actionNode, argsNode *yaml.Node
+	var candidates [][2]*yaml.Node
 	for _, kv := range pairs {
+		if kv[0].Value == "args" {
+			argsNode = kv[1]
+		}
+		if !isTaskKeyword(kv[0].Value) {
+			candidates = append(candidates, [2]*yaml.Node{kv[0], kv[1]})
+		}
+	}
+	for _, kv := range candidates {
 		k := kv[0]
-		if _, ok := lookupAction(k.Value); !ok {
+		if len(candidates) > 1 && !isAction(k.Value) {
+			p.Errorf(k, yamlnode.DidYouMean(k.Value, append(allTaskKeywords(), moduleNames()...)), "unknown task key %q", k.Value)
 			continue
 		}
 		if actionKey != nil {
@@ -93,11 +117,11 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 		p.taskKey(t, kv[0], kv[1], known)
 	}
 	if actionKey == nil {
-		p.Errorf(n, "add one of: "+strings.Join(actionKinds, ", "), "the task %q has no action", t.Name)
+		p.Errorf(n, "add a module: command, copy, template, debug, ...", "the task %q has no action", t.Name)
 		return nil
 	}
-	parse, _ := lookupAction(actionKey.Value)
-	t.Action = parse(p, actionNode, known)
+	t.Key = actionKey.Value
+	t.Action = p.action(actionKey, actionNode, argsNode, known)
 	if t.Action == nil {
 		return nil
 	}
@@ -107,10 +131,96 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 	return t
 }
 
+// isAction reports whether a task key names an action remotectl knows.
+func isAction(key string) bool {
+	short := shortAction(key)
+	if _, ok := builtinSpecs[short]; ok {
+		return true
+	}
+	if _, ok := module.Lookup(key); ok {
+		return true
+	}
+	_, ok := lookupAction(short)
+	return ok
+}
+
+// action reads a task's action: an action of the executor (debug,
+// set_fact, assert, ...), a module of the registry, or one of the
+// actions remotectl had before the registry (while the registry lacks
+// it).
+func (p *parser) action(k, n, argsNode *yaml.Node, known *knownNames) Action {
+	short := shortAction(k.Value)
+	if _, ok := builtinSpecs[short]; ok {
+		if argsNode != nil {
+			p.Errorf(argsNode, "write the arguments under the action", "args: is not supported with %s", short)
+		}
+		return p.builtinAction(short, k, n)
+	}
+	if m, ok := module.Lookup(k.Value); ok {
+		return p.moduleAction(m, k, n, argsNode)
+	}
+	if parse, ok := lookupAction(short); ok {
+		return parse(p, legacyArgs(short, n, argsNode), known)
+	}
+	p.unknownModule(k)
+	return nil
+}
+
+// legacyArgs turns free-form k=v arguments and args: into the mapping the
+// actions written before the module registry read.
+func legacyArgs(kind string, n, argsNode *yaml.Node) *yaml.Node {
+	freeForm := kind == "shell" || kind == "command" || kind == "script" || kind == "debug"
+	if n.Kind == yaml.ScalarNode && !freeForm && strings.Contains(n.Value, "=") {
+		opts, raw := parseKV(n.Value, false)
+		if raw == "" {
+			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+			keys := slices.Sorted(maps.Keys(opts))
+			for _, k := range keys {
+				m.Content = append(m.Content,
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: n.Line, Column: n.Column},
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: opts[k].(string), Line: n.Line, Column: n.Column})
+			}
+			n = m
+		}
+	}
+	if (kind == "shell" || kind == "command") && n.Kind == yaml.ScalarNode {
+		opts, raw := parseKV(n.Value, true)
+		if len(opts) > 0 || argsNode != nil {
+			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "cmd", Line: n.Line, Column: n.Column},
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: raw, Line: n.Line, Column: n.Column})
+			for _, k := range slices.Sorted(maps.Keys(opts)) {
+				m.Content = append(m.Content,
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: n.Line, Column: n.Column},
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: opts[k].(string), Line: n.Line, Column: n.Column})
+			}
+			n = m
+		}
+	}
+	if argsNode != nil && argsNode.Kind == yaml.MappingNode && n.Kind == yaml.MappingNode {
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+		have := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			have[n.Content[i].Value] = true
+		}
+		for i := 0; i+1 < len(argsNode.Content); i += 2 {
+			if !have[argsNode.Content[i].Value] {
+				m.Content = append(m.Content, argsNode.Content[i], argsNode.Content[i+1])
+			}
+		}
+		m.Content = append(m.Content, n.Content...)
+		n = m
+	}
+	return n
+}
+
 // taskKey reads one keyword of a task.
 func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	switch k.Value {
-	case "loop", "with_list", "with_items":
+	case "loop", "with_list", "with_items", "args", "debugger", "collections", "throttle", "any_errors_fatal",
+		"module_defaults", "become_flags", "ignore_unreachable":
+	case "connection", "become_exe", "port", "remote_user":
+		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
 	case "name":
 		t.Name = p.taskName(v, t.handler)
 	case "when":
@@ -134,6 +244,8 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 		t.Delay = p.duration(v, "delay")
 	case "notify":
 		t.Notify = p.strList(v, "notify")
+	case "listen":
+		t.Listen = p.strList(v, "listen")
 	case "tags":
 		t.Tags = p.strList(v, "tags")
 		for _, tag := range t.Tags {
@@ -146,15 +258,63 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 		t.Become = &b
 	case "become_user":
 		t.BecomeUser = p.Str(v, "become_user")
+	case "become_method":
+		if m := p.Str(v, "become_method"); m != "sudo" {
+			p.Errorf(v, "become_method: sudo", "become_method %q: remotectl's transports become another user with sudo only", m)
+		}
 	case "timeout":
 		t.Timeout = p.duration(v, "timeout")
 	case "run_once":
 		t.RunOnce = p.boolean(v, "run_once")
+	case "vars":
+		t.Vars = p.varsMap(v, "vars")
+	case "environment":
+		p.checkTemplates(v)
+		t.Environment = append(t.Environment, p.value(v))
+	case "check_mode":
+		b := p.boolean(v, "check_mode")
+		t.CheckMode = &b
+	case "diff":
+		b := p.boolean(v, "diff")
+		t.Diff = &b
+	case "no_log":
+		t.NoLog = p.boolean(v, "no_log")
+	case "loop_control":
+		t.LoopControl = p.loopControl(v)
+	case "delegate_to", "delegate_facts":
+		p.Errorf(k, "run the task on that host in a play of its own", "delegate_to is not supported by remotectl yet")
 	default:
-		if _, ok := lookupAction(k.Value); !ok {
-			p.unknownKey(k, "task", append(slices.Clone(taskKeys), actionKinds...), unsupportedTaskKeys)
+		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
+			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)
+		} else if strings.HasPrefix(k.Value, "with_") {
+			p.Errorf(k, "write loop: with a list or a template producing one", "task: %q is not supported by remotectl", k.Value)
 		}
 	}
+}
+
+// loopControl reads loop_control.
+func (p *parser) loopControl(n *yaml.Node) LoopControl {
+	lc := LoopControl{LoopVar: "item"}
+	for _, kv := range p.Mapping(n, "loop_control") {
+		switch kv[0].Value {
+		case "loop_var":
+			lc.LoopVar = p.Str(kv[1], "loop_var")
+		case "index_var":
+			lc.IndexVar = p.Str(kv[1], "index_var")
+		case "label":
+			p.checkTemplates(kv[1])
+			lc.Label = p.value(kv[1])
+		case "pause":
+			lc.Pause = p.duration(kv[1], "pause")
+		case "extended":
+			lc.Extended = p.boolean(kv[1], "extended")
+		case "extended_allitems":
+		default:
+			p.Errorf(kv[0], yamlnode.DidYouMean(kv[0].Value, []string{"loop_var", "index_var", "label", "pause", "extended"}),
+				"unknown loop_control key %q", kv[0].Value)
+		}
+	}
+	return lc
 }
 
 // taskName reads a task's name. A name holding a template is rendered

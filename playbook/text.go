@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -136,7 +135,6 @@ func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine, known *k
 		return t
 	}
 	t.eng = eng
-	d.checkNames(jinja.Names(raw), raw, at, "template", known)
 	return t
 }
 
@@ -151,35 +149,4 @@ func templateError(at position, prefix string, err error) *ParseError {
 		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements Ansible's builtin filters and tests, and the env lookup"}
 	}
 	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
-}
-
-// checkNames reports the variables a template or expression reads that no
-// source defines, each where it first appears. A template that asks
-// whether a variable is defined, or gives it a default, is not checked:
-// Ansible resolves that at run time.
-func (d *decoder) checkNames(names []string, src string, at position, what string, known *knownNames) {
-	if known == nil || rescues(src) {
-		return
-	}
-	for _, name := range names {
-		if known.has(name) {
-			continue
-		}
-		pos := at.at(1, 1)
-		if loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).FindStringIndex(src); loc != nil {
-			pos = at.atOffset(src, loc[0])
-		}
-		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the %s reads the variable %q, which nothing defines", what, name),
-			Hint: known.hint(name)})
-	}
-}
-
-// rescues reports whether src may handle an undefined variable itself.
-func rescues(src string) bool {
-	for _, s := range []string{"default", "d(", "defined"} {
-		if strings.Contains(src, s) {
-			return true
-		}
-	}
-	return false
 }
