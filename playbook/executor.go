@@ -22,7 +22,7 @@ type Options struct {
 	// InventoryFile is the inventory's path (inventory_file, inventory_dir);
 	// "" when there is none.
 	InventoryFile string
-	Selection Selection
+	Selection     Selection
 	// Target turns an inventory host into what the dialer connects to.
 	Target func(*inventory.Host) remote.Target
 	Dialer remote.Dialer

@@ -112,8 +112,8 @@ type parser struct {
 	registered []string
 	tags       []string
 	playVars   map[string]any // the vars of the play being read, for task names
-	dir        string // the directory of the file being read
-	role       *Role  // the role whose files are being read, nil for the play's own
+	dir        string         // the directory of the file being read
+	role       *Role          // the role whose files are being read, nil for the play's own
 }
 
 // collectRegistered returns the names tasks register anywhere in the
