@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian's pywinrm (an independent WinRM client proving our WS-Management test server),
 # promtool (validates the Prometheus output), xmllint (validates the JUnit output against
 # the shape of Jenkins's schema), nginx and dnsmasq (real peers of http, tls and dns checks),
-# Debian's ansible-core (the oracle of playbook/jinja's differential test).
+# Debian's ansible-core (the oracle of playbook/jinja's and the modules' differential tests),
+# and the tools the modules drive on a target (curl, git, dpkg-dev to build a local apt
+# repository, unzip, cron's crontab).
 need=()
 command -v /usr/sbin/sshd >/dev/null 2>&1 || need+=(openssh-server)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)
@@ -19,6 +21,11 @@ command -v xmllint >/dev/null 2>&1 || need+=(libxml2-utils)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 /usr/bin/python3 -c 'import winrm' >/dev/null 2>&1 || need+=(python3-winrm)
 command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v dpkg-scanpackages >/dev/null 2>&1 || need+=(dpkg-dev)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v crontab >/dev/null 2>&1 || need+=(cron)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
   echo "installing: ${need[*]}"

@@ -64,6 +64,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 			time.Sleep(100 * time.Millisecond)
 		}
 	},
+	"samestate": sameState, // oracle_cmds_test.go
+	"samerecap": sameRecap,
 }
 
 // runForTest runs remotectl in-process with captured, non-TTY streams.

@@ -39,6 +39,8 @@ func TestSSHScripts(t *testing.T) {
 	dir := t.TempDir()
 	inv := filepath.Join(dir, "inventory.yaml")
 	writeFile(t, inv, fleetInventory(t, fleet, fleetUser, win))
+	ansibleInv := filepath.Join(dir, "inventory.ini")
+	writeFile(t, ansibleInv, fleetAnsibleInventory(fleet, fleetUser))
 	// A directory the login user can write to, for copy/fetch.
 	remoteTmp, err := os.MkdirTemp("", "remotectl-fleet-")
 	if err != nil {
@@ -61,6 +63,14 @@ func TestSSHScripts(t *testing.T) {
 			env.Setenv("FLEET_HOST1", fleet.Hosts[0].HostPort())
 			env.Setenv("FLEET_TMP", remoteTmp)
 			env.Setenv("WIN_PASSWORD", win.Password)
+			// ansible-playbook, the oracle of ansible_*.txtar: the same fleet
+			// as an Ansible inventory, Ansible's files kept in the work dir.
+			env.Setenv("ANSIBLE_INV", ansibleInv)
+			env.Setenv("ANSIBLE_CONFIG", env.WorkDir+"/home/ansible.cfg")
+			env.Setenv("ANSIBLE_HOME", env.WorkDir+"/home/.ansible")
+			env.Setenv("ANSIBLE_LOCAL_TEMP", env.WorkDir+"/home/.ansible/tmp")
+			env.Setenv("ANSIBLE_NOCOLOR", "1")
+			env.Setenv("ANSIBLE_RETRY_FILES_ENABLED", "0")
 			return nil
 		},
 		RequireExplicitExec: true,
@@ -88,6 +98,21 @@ func fleetInventory(t *testing.T, fleet *remotetest.SSHD, user string, win *remo
 	for i := range fleet.Hosts {
 		fmt.Fprintf(&b, "      - h%02d\n", i+1)
 	}
+	return b.String()
+}
+
+// fleetAnsibleInventory describes the SSH fleet as an Ansible INI
+// inventory, as users write one: hosts in the group fleet, the login settings
+// as group vars, host keys checked against the fleet's known_hosts only.
+func fleetAnsibleInventory(fleet *remotetest.SSHD, user string) string {
+	var b strings.Builder
+	b.WriteString("[fleet]\n")
+	for i, h := range fleet.Hosts {
+		fmt.Fprintf(&b, "h%02d ansible_host=%s ansible_port=%d\n", i+1, h.Addr, h.Port)
+	}
+	fmt.Fprintf(&b, "\n[fleet:vars]\nansible_user=%s\nansible_ssh_private_key_file=%s\n", user, fleet.KeyFile)
+	fmt.Fprintf(&b, "ansible_ssh_common_args='-o UserKnownHostsFile=%s -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o IdentityAgent=none'\n", fleet.KnownHosts)
+	b.WriteString("ansible_python_interpreter=/usr/bin/python3\n")
 	return b.String()
 }
 
