@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ type hostRun struct {
 	vars   map[string]any // base variables (see baseVars)
 	mem    *hostMemory
 	// notified are the handlers the host's changed tasks notified.
-	notified map[string]bool
+	notified map[*Task]bool
 
 	started bool // the job ran (the host connected)
 	ended   bool // meta: end_host
@@ -34,7 +35,7 @@ type hostRun struct {
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
-	return &hostRun{br: br, index: i, host: h, vars: e.baseVars(br.plan.Play, h), mem: e.memory(h.Name), notified: map[string]bool{}}
+	return &hostRun{br: br, index: i, host: h, vars: e.baseVars(br.plan.Play, h), mem: e.memory(h.Name), notified: map[*Task]bool{}}
 }
 
 // run is the host's job: facts, tasks, handlers, over one connection.
@@ -73,21 +74,19 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 	return nil
 }
 
-// isNotified reports whether a handler was notified, by its name (or
-// "role : name") or a topic it listens to.
-func (h *hostRun) isNotified(t *Task) bool {
-	for _, name := range t.notifiedBy() {
-		if h.notified[name] {
-			return true
-		}
-	}
-	return false
-}
+// isNotified reports whether a handler was notified.
+func (h *hostRun) isNotified(t *Task) bool { return h.notified[t] }
 
-// clearNotified forgets a handler's notifications once it runs.
-func (h *hostRun) clearNotified(t *Task) {
-	for _, name := range t.notifiedBy() {
-		delete(h.notified, name)
+// clearNotified forgets a handler's notification once it runs.
+func (h *hostRun) clearNotified(t *Task) { delete(h.notified, t) }
+
+// notify notifies the handlers a name reaches: by their name (or "role :
+// name") or a topic they listen to.
+func (h *hostRun) notify(name string) {
+	for _, handler := range h.br.plan.Play.Handlers {
+		if slices.Contains(handler.notifiedBy(), name) {
+			h.notified[handler] = true
+		}
 	}
 }
 
@@ -534,7 +533,7 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	}
 	if out.Changed {
 		for _, name := range task.Notify {
-			h.notified[name] = true
+			h.notify(name)
 		}
 	}
 	if !task.flushesHandlers() {

@@ -396,9 +396,9 @@ func isDigits(s string) bool {
 func (p *parser) checkNotify(play *Play) {
 	names := make([]string, 0, len(play.Handlers))
 	for _, h := range play.Handlers {
-		names = append(names, h.Name)
+		names = append(names, h.notifiedBy()...)
 	}
-	for _, t := range play.Tasks {
+	for _, t := range append(slices.Clone(play.Tasks), play.Handlers...) {
 		for _, n := range t.Notify {
 			if !slices.Contains(names, n) {
 				hint := "the play has no handlers: define one with this name"

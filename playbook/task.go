@@ -169,7 +169,7 @@ func (p *parser) action(k, n, argsNode *yaml.Node, known *knownNames) Action {
 // legacyArgs turns free-form k=v arguments and args: into the mapping the
 // actions written before the module registry read.
 func legacyArgs(kind string, n, argsNode *yaml.Node) *yaml.Node {
-	freeForm := kind == "shell" || kind == "command" || kind == "script" || kind == "debug"
+	freeForm := kind == "shell" || kind == "command" || kind == "script"
 	if n.Kind == yaml.ScalarNode && !freeForm && strings.Contains(n.Value, "=") {
 		opts, raw := parseKV(n.Value, false)
 		if raw == "" {

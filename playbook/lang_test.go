@@ -1,0 +1,189 @@
+package playbook
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+// debugMsgs returns the messages of a task's results on host, in order.
+func (o runOutcome) msgs(task, host string) []string {
+	var out []string
+	for _, ev := range o.events {
+		if ev.Kind == EventResult && ev.Result.Task == task && ev.Result.Host == host && !ev.Result.LoopSummary {
+			out = append(out, ev.Result.Msg)
+		}
+	}
+	return out
+}
+
+func TestModulesAndExecutorActions(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  vars:
+    level: play
+  tasks:
+    - ansible.builtin.ping: data=hi
+      register: p
+    - set_fact:
+        level: fact
+        double: "{{ idx * 2 }}"
+    - assert:
+        that: ["p.ping == 'hi'", "double | int == idx * 2", "level == 'fact'"]
+        success_msg: fine
+    - name: failing assert ignored
+      assert: {that: "idx == 1", fail_msg: "not one: {{ idx }}"}
+      ignore_errors: true
+    - name: show
+      debug: msg="{{ p.ping }} {{ level }} {{ double }} {{ undefined_var | default('d') }}"
+    - name: omitted
+      ping:
+        data: "{{ nothing | default(omit) }}"
+      register: o
+    - name: echo omitted
+      debug: {msg: "{{ o.ping }}"}
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.msgs("show", "h02"); !slices.Equal(got, []string{"hi fact 4 d"}) {
+		t.Errorf("show = %q", got)
+	}
+	if got := out.msgs("echo omitted", "h01"); !slices.Equal(got, []string{"pong"}) {
+		t.Errorf("omit: %q", got)
+	}
+	if got := out.msgs("assert", "h01"); !slices.Equal(got, []string{"fine"}) {
+		t.Errorf("unnamed task header = assert: %q", got)
+	}
+	if got := out.msgs("failing assert ignored", "h02"); !slices.Equal(got, []string{"not one: 2"}) {
+		t.Errorf("fail_msg = %q", got)
+	}
+	// ok: ping, set_fact, assert, assert (ignored, counted ok too), debug, ping, debug
+	if s := out.stats("h02"); s.OK != 7 || s.Ignored != 1 || s.Failed != 0 {
+		t.Errorf("h02 recap = %+v", s)
+	}
+}
+
+func TestUndefinedVariableFailsAtRunTime(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: undefined
+      debug: {msg: "{{ nosuch }}"}
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.msgs("undefined", "h01"); len(got) != 1 || !strings.Contains(got[0], "'nosuch' is undefined") {
+		t.Errorf("msg = %q", got)
+	}
+	if s := out.stats("h01"); s.Failed != 1 {
+		t.Errorf("recap = %+v", s)
+	}
+}
+
+func TestLoopCountsOnceAndLoopControl(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: loop
+      debug: {msg: "{{ i }}/{{ n }} {{ ansible_loop.first }}"}
+      loop: [a, b, c]
+      loop_control: {loop_var: i, index_var: n, label: "L{{ i }}", extended: true}
+      register: r
+    - name: results
+      debug: {msg: "{{ r.results | map(attribute='i') | join(',') }} {{ r.results | length }}"}
+    - name: skipped loop
+      debug: {msg: x}
+      loop: [1, 2]
+      when: false
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.msgs("loop", "h01"); !slices.Equal(got, []string{"a/0 True", "b/1 False", "c/2 False"}) {
+		t.Errorf("loop = %q", got)
+	}
+	var labels []any
+	for _, ev := range out.events {
+		if ev.Kind == EventResult && ev.Result.Task == "loop" && ev.Result.LoopItem {
+			labels = append(labels, ev.Result.Item)
+		}
+	}
+	if !slices.Equal(labels, []any{"La", "Lb", "Lc"}) {
+		t.Errorf("labels = %v", labels)
+	}
+	if got := out.msgs("results", "h01"); !slices.Equal(got, []string{"a,b,c 3"}) {
+		t.Errorf("results = %q", got)
+	}
+	if s := out.stats("h01"); s.OK != 2 || s.Skipped != 1 {
+		t.Errorf("recap = %+v, want ok=2 skipped=1 (a loop counts once)", s)
+	}
+}
+
+func TestHandlersListenAndFlush(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - shell: one
+      notify: web
+    - meta: flush_handlers
+    - shell: two
+      notify: [restart a]
+  handlers:
+    - name: restart a
+      shell: handler-a
+      listen: web
+    - name: restart b
+      shell: handler-b
+      listen: web
+`)
+	fake := &remotetest.Fake{}
+	runTest(t, pb, inv, fake, Options{})
+	want := []string{"one", "handler-a", "handler-b", "two", "handler-a"}
+	if got := commandsOf(fake, "h01"); !slices.Equal(got, want) {
+		t.Errorf("commands = %q, want %q", got, want)
+	}
+}
+
+func TestNoLogHidesTheResult(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: secret
+      shell: echo s3cret
+      no_log: true
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{Output: []remotetest.Chunk{remotetest.Stdout("s3cret\n")}}}
+	out := runTest(t, pb, inv, fake, Options{})
+	for _, ev := range out.events {
+		if ev.Kind == EventResult && (strings.Contains(ev.Result.Stdout, "s3cret") || !strings.Contains(ev.Result.Msg, "no_log: true")) {
+			t.Errorf("result shows %+v", ev.Result)
+		}
+	}
+}
+
+func TestFreeFormCommandArgs(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - command: ls -l chdir=/tmp
+    - shell: echo hi
+      args:
+        chdir: /srv
+`)
+	fake := &remotetest.Fake{}
+	runTest(t, pb, inv, fake, Options{})
+	cmds := fake.Commands("h01")
+	if len(cmds) != 2 || cmds[0].Dir != "/tmp" || strings.Join(cmds[0].Args, " ") != "ls -l" || cmds[1].Dir != "/srv" {
+		t.Errorf("commands = %+v", cmds)
+	}
+}
