@@ -16,7 +16,7 @@ import (
 
 // actionParser reads an action's arguments; nil means they were invalid
 // (the errors are recorded).
-type actionParser func(p *parser, n *yaml.Node, known *knownNames) Action
+type actionParser func(p *parser, n *yaml.Node) Action
 
 // actionKinds are the actions, sorted: the keys that name them in a task.
 var actionKinds = []string{"check", "command", "copy", "debug", "fetch", "script", "shell", "template", "wait_for"}
@@ -25,15 +25,15 @@ var actionKinds = []string{"check", "command", "copy", "debug", "fetch", "script
 func lookupAction(key string) (actionParser, bool) {
 	switch key {
 	case "shell":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.commandAction(n, k, true) }, true
+		return func(p *parser, n *yaml.Node) Action { return p.commandAction(n, true) }, true
 	case "command":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.commandAction(n, k, false) }, true
+		return func(p *parser, n *yaml.Node) Action { return p.commandAction(n, false) }, true
 	case "script":
 		return (*parser).scriptAction, true
 	case "copy":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.copyAction(n, k, false) }, true
+		return func(p *parser, n *yaml.Node) Action { return p.copyAction(n, false) }, true
 	case "template":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.copyAction(n, k, true) }, true
+		return func(p *parser, n *yaml.Node) Action { return p.copyAction(n, true) }, true
 	case "fetch":
 		return (*parser).fetchAction, true
 	case "check":
@@ -48,11 +48,11 @@ func lookupAction(key string) (actionParser, bool) {
 
 // commandAction reads shell: / command:, a command line or a mapping with
 // cmd (or argv for command), creates, removes and chdir.
-func (p *parser) commandAction(n *yaml.Node, known *knownNames, shell bool) Action {
+func (p *parser) commandAction(n *yaml.Node, shell bool) Action {
 	a := &CommandAction{Shell: shell}
 	kind := a.Kind()
 	if n.Kind == yaml.ScalarNode {
-		a.Cmd = p.textNode(n, kind, known)
+		a.Cmd = p.textNode(n, kind)
 		return p.finishCommand(a, n)
 	}
 	keys := []string{"cmd", "creates", "removes", "chdir"}
@@ -61,21 +61,21 @@ func (p *parser) commandAction(n *yaml.Node, known *knownNames, shell bool) Acti
 	}
 	params := p.params(n, kind, keys)
 	if v, ok := params["cmd"]; ok {
-		a.Cmd = p.textNode(v, kind+" cmd", known)
+		a.Cmd = p.textNode(v, kind+" cmd")
 	}
 	if v, ok := params["argv"]; ok {
 		for _, item := range p.Sequence(v, "argv") {
-			a.Argv = append(a.Argv, p.textNode(item, "argv item", known))
+			a.Argv = append(a.Argv, p.textNode(item, "argv item"))
 		}
 	}
 	if v, ok := params["creates"]; ok {
-		a.Creates = p.textNode(v, "creates", known)
+		a.Creates = p.textNode(v, "creates")
 	}
 	if v, ok := params["removes"]; ok {
-		a.Removes = p.textNode(v, "removes", known)
+		a.Removes = p.textNode(v, "removes")
 	}
 	if v, ok := params["chdir"]; ok {
-		a.Chdir = p.textNode(v, "chdir", known)
+		a.Chdir = p.textNode(v, "chdir")
 	}
 	return p.finishCommand(a, n)
 }
@@ -93,25 +93,25 @@ func (p *parser) finishCommand(a *CommandAction, n *yaml.Node) Action {
 }
 
 // scriptAction reads script: PATH [ARGS] or {src, args, creates, removes}.
-func (p *parser) scriptAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) scriptAction(n *yaml.Node) Action {
 	a := &ScriptAction{}
 	if n.Kind == yaml.ScalarNode {
 		path, args, _ := strings.Cut(strings.TrimSpace(p.Str(n, "script")), " ")
 		a.Src = path
-		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.srcPos(n), p.eng, known)
+		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.srcPos(n), p.eng)
 	} else {
 		params := p.params(n, "script", []string{"src", "args", "creates", "removes"})
 		if v, ok := params["src"]; ok {
 			a.Src = p.Str(v, "src")
 		}
 		if v, ok := params["args"]; ok {
-			a.Args = p.textNode(v, "args", known)
+			a.Args = p.textNode(v, "args")
 		}
 		if v, ok := params["creates"]; ok {
-			a.Creates = p.textNode(v, "creates", known)
+			a.Creates = p.textNode(v, "creates")
 		}
 		if v, ok := params["removes"]; ok {
-			a.Removes = p.textNode(v, "removes", known)
+			a.Removes = p.textNode(v, "removes")
 		}
 	}
 	if a.Src == "" {
@@ -137,7 +137,7 @@ func (p *parser) local(path string) string {
 
 // copyAction reads copy: / template: {src or content, dest, mode, owner}.
 // A template's source is read and its template checked now.
-func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Action {
+func (p *parser) copyAction(n *yaml.Node, isTemplate bool) Action {
 	a := &CopyAction{Template: isTemplate}
 	kind := a.Kind()
 	keys := []string{"src", "dest", "mode", "owner"}
@@ -149,7 +149,7 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 		return nil
 	}
 	if v, ok := params["dest"]; ok {
-		a.Dest = p.textNode(v, "dest", known)
+		a.Dest = p.textNode(v, "dest")
 	} else {
 		p.Errorf(n, kind+": {src: app.conf, dest: /etc/app.conf}", "%s needs dest:", kind)
 	}
@@ -157,7 +157,7 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 		a.Mode = p.fileMode(v)
 	}
 	if v, ok := params["owner"]; ok {
-		a.Owner = p.textNode(v, "owner", known)
+		a.Owner = p.textNode(v, "owner")
 	}
 	src, hasSrc := params["src"]
 	content, hasContent := params["content"]
@@ -165,9 +165,9 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 	case hasSrc && hasContent:
 		p.Errorf(content, "keep one of them", "copy: src and content are exclusive")
 	case hasContent:
-		a.Content = p.textNode(content, "content", known)
+		a.Content = p.textNode(content, "content")
 	case hasSrc:
-		p.readSource(a, src, known)
+		p.readSource(a, src)
 	default:
 		p.Errorf(n, "name a local file with src: (or give content: for copy)", "%s needs src:", kind)
 	}
@@ -175,7 +175,7 @@ func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Ac
 }
 
 // readSource reads a copy or template source file.
-func (p *parser) readSource(a *CopyAction, n *yaml.Node, known *knownNames) {
+func (p *parser) readSource(a *CopyAction, n *yaml.Node) {
 	a.Src = p.Str(n, "src")
 	data, err := os.ReadFile(p.local(a.Src))
 	if err != nil {
@@ -186,7 +186,7 @@ func (p *parser) readSource(a *CopyAction, n *yaml.Node, known *knownNames) {
 		a.Content = Text{Raw: string(data), Pos: p.Pos(n)}
 		return
 	}
-	a.Content = p.text(string(data), a.Src, position{file: a.Src, line: 1, col: 1}, p.eng, known)
+	a.Content = p.text(string(data), a.Src, position{file: a.Src, line: 1, col: 1}, p.eng)
 	a.Content.file = true
 }
 
@@ -203,7 +203,7 @@ func (p *parser) fileMode(n *yaml.Node) *fs.FileMode {
 }
 
 // fetchAction reads fetch: {src, dest, flat}.
-func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) fetchAction(n *yaml.Node) Action {
 	a := &FetchAction{}
 	params := p.params(n, "fetch", []string{"src", "dest", "flat"})
 	if n.Kind != yaml.MappingNode {
@@ -211,11 +211,11 @@ func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
 	}
 	v, ok := params["src"]
 	if ok {
-		a.Src = p.textNode(v, "src", known)
+		a.Src = p.textNode(v, "src")
 	}
 	d, okDest := params["dest"]
 	if okDest {
-		a.Dest = p.textNode(d, "dest", known)
+		a.Dest = p.textNode(d, "dest")
 	}
 	if !ok || !okDest {
 		p.Errorf(n, "fetch: {src: /var/log/app.log, dest: logs/}", "fetch needs src: and dest:")
@@ -229,7 +229,7 @@ func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
 
 // checkAction reads check: {files: [...]} or inline check specs (goss
 // format: resource type, id, properties).
-func (p *parser) checkAction(n *yaml.Node, _ *knownNames) Action {
+func (p *parser) checkAction(n *yaml.Node) Action {
 	a := &CheckAction{}
 	if n.Kind == yaml.MappingNode && len(n.Content) >= 2 && (n.Content[0].Value == "files" || n.Content[0].Value == "file") {
 		params := p.params(n, "check", []string{"files", "file", "retry_timeout", "sleep"})
@@ -278,20 +278,20 @@ func (p *parser) checkRetry(a *CheckAction, params map[string]*yaml.Node) {
 }
 
 // waitForAction reads wait_for: {port, host, url, timeout, delay, sleep}.
-func (p *parser) waitForAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) waitForAction(n *yaml.Node) Action {
 	a := &WaitForAction{Timeout: DefaultWaitTimeout, Sleep: time.Second}
 	params := p.params(n, "wait_for", []string{"port", "host", "url", "timeout", "delay", "sleep"})
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
 	if v, ok := params["port"]; ok {
-		a.Port = p.textNode(v, "port", known)
+		a.Port = p.textNode(v, "port")
 	}
 	if v, ok := params["host"]; ok {
-		a.Host = p.textNode(v, "host", known)
+		a.Host = p.textNode(v, "host")
 	}
 	if v, ok := params["url"]; ok {
-		a.URL = p.textNode(v, "url", known)
+		a.URL = p.textNode(v, "url")
 	}
 	if v, ok := params["timeout"]; ok {
 		a.Timeout = p.duration(v, "timeout")
@@ -310,18 +310,18 @@ func (p *parser) waitForAction(n *yaml.Node, known *knownNames) Action {
 }
 
 // debugAction reads debug: {msg} or {var}, or debug: MESSAGE.
-func (p *parser) debugAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) debugAction(n *yaml.Node) Action {
 	a := &DebugAction{}
 	if n.Kind == yaml.ScalarNode {
-		a.Msg = p.textNode(n, "debug", known)
+		a.Msg = p.textNode(n, "debug")
 		return a
 	}
 	params := p.params(n, "debug", []string{"msg", "var"})
 	if v, ok := params["msg"]; ok {
-		a.Msg = p.textNode(v, "msg", known)
+		a.Msg = p.textNode(v, "msg")
 	}
 	if v, ok := params["var"]; ok {
-		a.Var = p.compileExpr(p.Str(v, "var"), p.srcPos(v), p.eng, known)
+		a.Var = p.compileExpr(p.Str(v, "var"), p.srcPos(v), p.eng)
 	}
 	if (a.Msg.Raw == "") == (a.Var == nil) {
 		p.Errorf(n, `debug: {msg: "version {{ version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")

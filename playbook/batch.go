@@ -3,11 +3,14 @@ package playbook
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // PlayPlan is a play with its hosts selected and cut into batches.
@@ -49,9 +52,13 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 	}
 	for _, play := range pb.Plays {
 		hosts, err := inv.Select(play.Hosts, sel.Limit)
+		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil {
+			hosts, err = []*inventory.Host{h}, nil
+		}
 		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
 			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
 		}
+		hosts = orderHosts(play.Order, hosts)
 		if only != nil {
 			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !only[h.Name] })
 		}
@@ -70,6 +77,40 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		return nil, fmt.Errorf("--start-at-task %q: no task has that name", sel.StartAtTask)
 	}
 	return plans, nil
+}
+
+// implicitLocalhost is Ansible's implicit localhost for a play whose
+// hosts: is localhost (or 127.0.0.1) when the inventory has no such host:
+// the controller, through the local transport, in no group. nil when the
+// inventory has it (or the pattern is another).
+func implicitLocalhost(inv *inventory.Inventory, pattern, limit string) *inventory.Host {
+	if pattern != "localhost" && pattern != "127.0.0.1" {
+		return nil
+	}
+	if _, ok := inv.Host(pattern); ok {
+		return nil
+	}
+	if limit != "" && limit != "all" && limit != pattern {
+		return nil
+	}
+	return &inventory.Host{Name: pattern, Transport: remote.KindLocal, Implicit: true, Vars: map[string]any{}}
+}
+
+// orderHosts orders a play's hosts as its order: keyword.
+func orderHosts(order string, hosts []*inventory.Host) []*inventory.Host {
+	out := slices.Clone(hosts)
+	byName := func(a, b *inventory.Host) int { return strings.Compare(a.Name, b.Name) }
+	switch order {
+	case "sorted":
+		slices.SortStableFunc(out, byName)
+	case "reverse_sorted":
+		slices.SortStableFunc(out, func(a, b *inventory.Host) int { return byName(b, a) })
+	case "reverse_inventory":
+		slices.Reverse(out)
+	case "shuffle":
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out
 }
 
 // selectedByTags applies --tags and --skip-tags: tagged always runs unless

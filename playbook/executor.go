@@ -77,6 +77,7 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 		hosts:   map[string]*hostMemory{},
 		dropped: map[string]bool{},
 		magic:   map[*PlayPlan]map[string]any{},
+		files:   map[string]map[string]any{},
 	}
 	forks := opts.Forks
 	if forks <= 0 {
@@ -124,6 +125,7 @@ type executor struct {
 	hosts   map[string]*hostMemory // what hosts keep from play to play
 	dropped map[string]bool        // hosts that failed: out of the rest of the playbook
 	magic   map[*PlayPlan]map[string]any
+	files   map[string]map[string]any // vars files read at run time, by path
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
@@ -200,6 +202,11 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 		}
 	}
 	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
+	for _, name := range play.Prompted {
+		if _, ok := e.opts.ExtraVars[name]; !ok && len(batches) > 0 {
+			pr.Stopped = fmt.Sprintf("vars_prompt %q: remotectl does not prompt; give it with -e %s=VALUE (or a default: in the prompt)", name, name)
+		}
+	}
 	total := len(plan.Hosts)
 	for i, batch := range batches {
 		if ctx.Err() != nil {
@@ -272,6 +279,12 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 	index := make(map[*remote.Target]int, len(batch))
 	for i, h := range batch {
 		targets[i] = e.opts.Target(h)
+		if u := plan.Play.RemoteUser; u != "" && targets[i].Transport != remote.KindLocal {
+			targets[i].User = u
+		}
+		if plan.Play.Connection == "local" {
+			targets[i].Transport = remote.KindLocal
+		}
 		br.hosts = append(br.hosts, e.newHostRun(br, i, h))
 	}
 	for i := range targets {

@@ -30,6 +30,12 @@ type hostRun struct {
 
 	started bool // the job ran (the host connected)
 	ended   bool // meta: end_host
+	// failure is a failure inside a block, pending its rescue and always
+	// sections; failedVars are ansible_failed_task and _result.
+	failure    *blockFailure
+	failedVars map[string]any
+	// params are the vars of the includes running (include params).
+	params  []map[string]any
 	failed  bool // a task failed (not ignored) or the host was unreachable
 	stopped bool // the host left the batch
 }
@@ -64,6 +70,12 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		if task.handler {
 			h.clearNotified(task)
 		}
+		if h.failure != nil && !h.blockGoesOn(task) {
+			if h.stopped {
+				return nil
+			}
+			continue
+		}
 		if err := h.runTask(ctx, task); err != nil {
 			return err
 		}
@@ -71,7 +83,73 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 			return nil
 		}
 	}
+	if h.failure != nil {
+		h.failed = true
+		h.leave()
+	}
 	return nil
+}
+
+// blockFailure is a failure inside a block, handled by the block's rescue
+// and always sections (and those of the blocks around it).
+type blockFailure struct {
+	block   *Block
+	section string // the section of block the failure happened in
+}
+
+// blockGoesOn decides whether task runs while a block failure is pending:
+// the rest of the failed section is skipped, the block's rescue runs (and
+// rescues the failure) when the failure was in its block section, its
+// always section runs; leaving the block hands the failure to the block
+// around it, and leaving the outermost one fails the host.
+func (h *hostRun) blockGoesOn(task *Task) bool {
+	for h.failure != nil {
+		f := h.failure
+		switch sec := task.sectionIn(f.block); {
+		case sec == "":
+			if f.block.Parent == nil {
+				h.failure = nil
+				h.failed = true
+				h.leave()
+				return false
+			}
+			h.failure = &blockFailure{block: f.block.Parent, section: f.block.Section}
+		case sec == "rescue" && f.section == "block":
+			h.failure = nil
+			return true
+		case sec == "always":
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sectionIn is the section of block b the task is in, "" when it is not
+// in b.
+func (t *Task) sectionIn(b *Block) string {
+	sec := t.Section
+	for cur := t.Block; cur != nil; cur = cur.Parent {
+		if cur == b {
+			return sec
+		}
+		sec = cur.Section
+	}
+	return ""
+}
+
+// rescuedBy reports whether a failure of the task is rescued: a block it
+// is in, by its block section, has a rescue section.
+func (t *Task) rescued() bool {
+	sec := t.Section
+	for cur := t.Block; cur != nil; cur = cur.Parent {
+		if sec == "block" && cur.HasRescue {
+			return true
+		}
+		sec = cur.Section
+	}
+	return false
 }
 
 // isNotified reports whether a handler was notified.
@@ -226,7 +304,9 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	}
 	vars["ansible_facts"] = facts
 	maps.Copy(vars, play.Vars)
+	maps.Copy(vars, play.PromptVars)
 	maps.Copy(vars, play.FileVars)
+	maps.Copy(vars, h.lateVarsFiles(vars))
 	maps.Copy(vars, play.RoleVars)
 	if task != nil {
 		if task.Role != nil {
@@ -236,8 +316,12 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	}
 	maps.Copy(vars, h.mem.included)
 	maps.Copy(vars, h.mem.registered)
+	maps.Copy(vars, h.failedVars)
 	if task != nil && task.Role != nil {
 		maps.Copy(vars, task.Role.Params)
+	}
+	for _, p := range h.params {
+		maps.Copy(vars, p)
 	}
 	maps.Copy(vars, e.opts.ExtraVars)
 	maps.Copy(vars, e.magicVars(h.br.plan))
@@ -401,6 +485,7 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	switch {
 	case failed:
 		sum.Status, sum.Ignored = StatusFailed, task.IgnoreErrors
+		sum.Rescued = !task.IgnoreErrors && task.rescued()
 	case skipped:
 		sum.Status = StatusSkipped
 	case changed:
@@ -503,6 +588,9 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 			return skippedResult(task, "Conditional result was False"), nil
 		}
 	}
+	if inc, ok := task.Action.(*IncludeAction); ok {
+		return h.runInclude(ctx, task, inc, r, vars, loop)
+	}
 	check, diff := h.modes(task)
 	if check {
 		if ma, ok := task.Action.(*ModuleAction); ok && ma.Module.Check == module.CheckNone {
@@ -535,6 +623,10 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 		for _, name := range task.Notify {
 			h.notify(name)
 		}
+	}
+	if r.Status == StatusFailed && !r.Ignored && task.Block != nil {
+		h.failedVars = map[string]any{"ansible_failed_task": map[string]any{"name": task.Name, "action": task.Key},
+			"ansible_failed_result": unsafe(reg)}
 	}
 	if !task.flushesHandlers() {
 		e.emit(Event{Kind: EventResult, Result: r})
@@ -673,9 +765,15 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 	switch {
 	case out.Failed:
 		r.Status = StatusFailed
-		if task.IgnoreErrors {
+		switch {
+		case task.IgnoreErrors:
 			r.Ignored = true
-		} else {
+		case task.Block != nil:
+			r.Rescued = !r.LoopItem && task.rescued()
+			if h.failure == nil {
+				h.failure = &blockFailure{block: task.Block, section: task.Section}
+			}
+		default:
 			h.failed = true
 			h.leave()
 		}

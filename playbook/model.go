@@ -19,6 +19,7 @@ type Playbook struct {
 	Tags []string
 	// decrypt decrypts vault content of include_vars files.
 	decrypt func([]byte) ([]byte, error)
+	eng     *jinja.Engine
 }
 
 // Strategy says how hosts of a batch move through the tasks.
@@ -34,6 +35,7 @@ const (
 // Play is hosts and the tasks to run on them.
 type Play struct {
 	Pos         string
+	Dir         string // the directory of its file (vars_files are relative to it)
 	Name        string // its name:, else its hosts pattern
 	Hosts       string // host pattern
 	Vars        map[string]any
@@ -51,6 +53,13 @@ type Play struct {
 	// the play applies (each role's own win in its tasks).
 	RoleDefaults map[string]any
 	RoleVars     map[string]any
+	RemoteUser   string // remote_user: the login user of every host
+	Connection   string // connection: local runs every host on the controller
+	Order        string // order: of the hosts (inventory, sorted, ...)
+	// PromptVars are vars_prompt's defaults (remotectl does not prompt);
+	// Prompted are prompts without one, which -e must answer.
+	PromptVars map[string]any
+	Prompted   []string
 }
 
 // Amount is a number of hosts, absolute or a percentage of the play's hosts.
@@ -109,8 +118,13 @@ type Task struct {
 	Listen      []string // a handler's listen: topics
 	Dir         string   // the directory of the file the task is written in
 	Role        *Role    // the role the task belongs to, nil for a play's own
+	Block       *Block   // the innermost block the task is in, nil for none
+	Section     string   // its section of Block: block, rescue or always
 	handler     bool
+	implicit    bool // a flush between a play's sections
 	eng         *jinja.Engine
+
+	ignoreErrorsSet, noLogSet, runOnceSet bool // the task's own keyword, over its scope's
 }
 
 // LoopControl is a task's loop_control.

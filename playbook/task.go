@@ -46,39 +46,13 @@ func isTaskKeyword(key string) bool {
 	return ok || key == "delegate_to"
 }
 
-// tasks reads a list of tasks (or handlers).
-func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
-	what := "tasks"
-	if handlers {
-		what = "handlers"
-	}
-	var out []*Task
-	seen := map[string]bool{}
-	for _, item := range p.Sequence(n, what) {
-		t := p.task(item, known, handlers)
-		if t == nil {
-			continue
-		}
-		if handlers {
-			if t.Name == "" && len(t.Listen) == 0 {
-				p.Errorf(item, "notify: names handlers by their name", "a handler needs a name: (or listen:)")
-			} else if t.Name != "" && seen[t.Name] {
-				p.Errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
-			}
-			seen[t.Name] = true
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
 // task reads one task: keywords and exactly one action.
-func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
+func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	pairs := p.Mapping(n, "a task")
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	t := &Task{Pos: p.Pos(n), handler: handler, Dir: p.dir, Role: p.role, eng: p.eng}
+	t := &Task{Pos: p.Pos(n), handler: s.handler, eng: p.eng}
 	var actionKey, actionNode, argsNode *yaml.Node
 	var candidates [][2]*yaml.Node
 	for _, kv := range pairs {
@@ -109,25 +83,25 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 				p.Errorf(kv[0], "keep one of them", "a task has one loop")
 				continue
 			}
-			t.Loop = p.loop(kv[1], kv[0].Value, known)
-			known = known.with("item")
+			t.Loop = p.loop(kv[1], kv[0].Value)
 		}
 	}
 	for _, kv := range pairs {
-		p.taskKey(t, kv[0], kv[1], known)
+		p.taskKey(t, kv[0], kv[1])
 	}
 	if actionKey == nil {
 		p.Errorf(n, "add a module: command, copy, template, debug, ...", "the task %q has no action", t.Name)
 		return nil
 	}
 	t.Key = actionKey.Value
-	t.Action = p.action(actionKey, actionNode, argsNode, known)
+	t.Action = p.action(actionKey, actionNode, argsNode)
 	if t.Action == nil {
 		return nil
 	}
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = DefaultRetries
 	}
+	s.inherit(t)
 	return t
 }
 
@@ -148,7 +122,7 @@ func isAction(key string) bool {
 // set_fact, assert, ...), a module of the registry, or one of the
 // actions remotectl had before the registry (while the registry lacks
 // it).
-func (p *parser) action(k, n, argsNode *yaml.Node, known *knownNames) Action {
+func (p *parser) action(k, n, argsNode *yaml.Node) Action {
 	short := shortAction(k.Value)
 	if _, ok := builtinSpecs[short]; ok {
 		if argsNode != nil {
@@ -160,7 +134,7 @@ func (p *parser) action(k, n, argsNode *yaml.Node, known *knownNames) Action {
 		return p.moduleAction(m, k, n, argsNode)
 	}
 	if parse, ok := lookupAction(short); ok {
-		return parse(p, legacyArgs(short, n, argsNode), known)
+		return parse(p, legacyArgs(short, n, argsNode))
 	}
 	p.unknownModule(k)
 	return nil
@@ -215,7 +189,7 @@ func legacyArgs(kind string, n, argsNode *yaml.Node) *yaml.Node {
 }
 
 // taskKey reads one keyword of a task.
-func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
+func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
 	case "loop", "with_list", "with_items", "args", "debugger", "collections", "throttle", "any_errors_fatal",
 		"module_defaults", "become_flags", "ignore_unreachable":
@@ -224,20 +198,20 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	case "name":
 		t.Name = p.taskName(v, t.handler)
 	case "when":
-		t.When = p.condition(v, "when", known)
+		t.When = p.condition(v, "when")
 	case "until":
-		t.Until = p.condition(v, "until", known)
+		t.Until = p.condition(v, "until")
 	case "changed_when":
-		t.ChangedWhen = p.condition(v, "changed_when", known)
+		t.ChangedWhen = p.condition(v, "changed_when")
 	case "failed_when":
-		t.FailedWhen = p.condition(v, "failed_when", known)
+		t.FailedWhen = p.condition(v, "failed_when")
 	case "register":
 		t.Register = p.Str(v, "register")
 		if !isIdentifier(t.Register) {
 			p.Errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
 		}
 	case "ignore_errors":
-		t.IgnoreErrors = p.boolean(v, "ignore_errors")
+		t.IgnoreErrors, t.ignoreErrorsSet = p.boolean(v, "ignore_errors"), true
 	case "retries":
 		t.Retries = p.integer(v, "retries")
 	case "delay":
@@ -265,7 +239,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 	case "timeout":
 		t.Timeout = p.duration(v, "timeout")
 	case "run_once":
-		t.RunOnce = p.boolean(v, "run_once")
+		t.RunOnce, t.runOnceSet = p.boolean(v, "run_once"), true
 	case "vars":
 		t.Vars = p.varsMap(v, "vars")
 	case "environment":
@@ -278,7 +252,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 		b := p.boolean(v, "diff")
 		t.Diff = &b
 	case "no_log":
-		t.NoLog = p.boolean(v, "no_log")
+		t.NoLog, t.noLogSet = p.boolean(v, "no_log"), true
 	case "loop_control":
 		t.LoopControl = p.loopControl(v)
 	case "delegate_to", "delegate_facts":
@@ -338,7 +312,7 @@ func (p *parser) taskName(n *yaml.Node, handler bool) string {
 
 // condition reads a when/until/changed_when/failed_when: a boolean, one
 // expression, or a list of them that must all hold (as Ansible's).
-func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
+func (p *parser) condition(n *yaml.Node, what string) *Cond {
 	switch {
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool:
 		return &Cond{Src: strings.ToLower(n.Value), Pos: p.Pos(n), value: p.boolean(n, what), eng: p.eng}
@@ -347,7 +321,7 @@ func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
 		var items []any
 		var srcs []string
 		for _, item := range p.Sequence(n, what) {
-			sub := p.condition(item, what, known)
+			sub := p.condition(item, what)
 			if sub == nil {
 				continue
 			}
@@ -368,7 +342,7 @@ func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
 	if src == "" {
 		return nil
 	}
-	return p.compileExpr(src, p.srcPos(n), p.eng, known)
+	return p.compileExpr(src, p.srcPos(n), p.eng)
 }
 
 // scalarColumn is the column of a scalar's first character, inside its
@@ -382,11 +356,11 @@ func scalarColumn(n *yaml.Node) int {
 
 // loop reads loop: (or with_list:, with_items:): a list, or a template
 // producing one. with_items flattens lists among the items one level.
-func (p *parser) loop(n *yaml.Node, key string, known *knownNames) *Loop {
+func (p *parser) loop(n *yaml.Node, key string) *Loop {
 	l := &Loop{Flatten: key == "with_items"}
 	if n.Kind == yaml.SequenceNode {
 		for _, item := range p.Sequence(n, key) {
-			l.Items = append(l.Items, p.loopItem(item, known))
+			l.Items = append(l.Items, p.loopItem(item))
 		}
 		return l
 	}
@@ -395,7 +369,7 @@ func (p *parser) loop(n *yaml.Node, key string, known *knownNames) *Loop {
 	case src == "":
 		return nil
 	case jinja.IsTemplate(src):
-		t := p.text(src, p.Pos(n), p.srcPos(n), p.eng, known)
+		t := p.text(src, p.Pos(n), p.srcPos(n), p.eng)
 		l.Expr = &t
 	case l.Flatten:
 		l.Items = []any{src}
@@ -408,16 +382,16 @@ func (p *parser) loop(n *yaml.Node, key string, known *knownNames) *Loop {
 }
 
 // loopItem reads one item of a loop list: strings may hold templates.
-func (p *parser) loopItem(n *yaml.Node, known *knownNames) any {
+func (p *parser) loopItem(n *yaml.Node) any {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && jinja.IsTemplate(n.Value) {
-		return p.text(n.Value, p.Pos(n), p.srcPos(n), p.eng, known)
+		return p.text(n.Value, p.Pos(n), p.srcPos(n), p.eng)
 	}
 	return p.value(n)
 }
 
 // textNode reads a scalar into a Text.
-func (p *parser) textNode(n *yaml.Node, what string, known *knownNames) Text {
-	return p.text(p.Str(n, what), p.Pos(n), p.srcPos(n), p.eng, known)
+func (p *parser) textNode(n *yaml.Node, what string) Text {
+	return p.text(p.Str(n, what), p.Pos(n), p.srcPos(n), p.eng)
 }
 
 // params reads an action's mapping form, checking its keys.

@@ -121,7 +121,7 @@ func (p position) atOffset(text string, off int) string {
 // filters and tests) and the variables it reads against the names known
 // before the run (see knownNames). pos is the Text's position in run-time
 // errors.
-func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine, known *knownNames) Text {
+func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine) Text {
 	t := Text{Raw: raw, Pos: pos}
 	if !jinja.IsTemplate(raw) {
 		return t
