@@ -111,6 +111,10 @@ type actionRun struct {
 	task        *Task
 	vars        map[string]any
 	check, diff bool // the task runs in check mode, in diff mode
+	// tr and target are the connection the action uses: the host's, or
+	// the delegate's (delegate_to).
+	tr     remote.Transport
+	target *remote.Target
 }
 
 func (r *actionRun) render(t Text) (string, error) { return t.render(r.vars) }
@@ -119,9 +123,9 @@ func (r *actionRun) render(t Text) (string, error) { return t.render(r.vars) }
 // play's, else the inventory's.
 func (r *actionRun) become() (bool, string) {
 	play := r.host.br.plan.Play
-	become, user := r.host.target.Become || play.Become, play.BecomeUser
+	become, user := r.target.Become || play.Become, play.BecomeUser
 	if user == "" {
-		user = r.host.target.BecomeUser
+		user = r.target.BecomeUser
 	}
 	if r.task.Become != nil {
 		become = *r.task.Become
@@ -156,7 +160,7 @@ func (r *actionRun) exec(ctx context.Context, cmd *remote.Cmd) (stdout, stderr s
 	var out, errb cappedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	cmd.Become, cmd.BecomeUser = r.become()
-	res, err := r.host.tr.Run(ctx, cmd)
+	res, err := r.tr.Run(ctx, cmd)
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -167,7 +171,7 @@ func (r *actionRun) exec(ctx context.Context, cmd *remote.Cmd) (stdout, stderr s
 	return out.String(), errb.String(), rc, nil
 }
 
-func (r *actionRun) windows() bool { return r.host.tr.OS() == remote.OSWindows }
+func (r *actionRun) windows() bool { return r.tr.OS() == remote.OSWindows }
 
 // pathExists tests a path on the host.
 func (r *actionRun) pathExists(ctx context.Context, p string) (bool, error) {
@@ -318,7 +322,7 @@ func (a *ScriptAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 		run = "powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -File " + remotePath + " " + args
 		cleanup = &remote.Cmd{Shell: powershell("Remove-Item -Force -LiteralPath " + psQuote(remotePath))}
 	}
-	if err := r.host.tr.Upload(ctx, remotePath, bytes.NewReader(a.content), 0o700); err != nil {
+	if err := r.tr.Upload(ctx, remotePath, bytes.NewReader(a.content), 0o700); err != nil {
 		return uploadFailure(err)
 	}
 	stdout, stderr, rc, err := r.exec(ctx, &remote.Cmd{Shell: strings.TrimSpace(run)})
@@ -439,7 +443,7 @@ func (r *actionRun) chmod(ctx context.Context, dest string, mode fs.FileMode, ex
 // another user. A nil Outcome and error mean success.
 func (r *actionRun) install(ctx context.Context, content []byte, dest string, mode *fs.FileMode, owner string) (*Outcome, error) {
 	if r.windows() {
-		if err := r.host.tr.Upload(ctx, dest, bytes.NewReader(content), 0o644); err != nil {
+		if err := r.tr.Upload(ctx, dest, bytes.NewReader(content), 0o644); err != nil {
 			return uploadFailure(err)
 		}
 		return nil, nil
@@ -452,7 +456,7 @@ func (r *actionRun) install(ctx context.Context, content []byte, dest string, mo
 	if become, _ := r.become(); become {
 		tmp = "/tmp/.remotectl-" + randomSuffix()
 	}
-	if err := r.host.tr.Upload(ctx, tmp, bytes.NewReader(content), 0o600); err != nil {
+	if err := r.tr.Upload(ctx, tmp, bytes.NewReader(content), 0o600); err != nil {
 		return uploadFailure(err)
 	}
 	script := fmt.Sprintf("chmod %o %s && mv -f %s %s", perm, shellQuote(tmp), shellQuote(tmp), shellQuote(dest))

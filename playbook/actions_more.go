@@ -41,7 +41,7 @@ func (a *FetchAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 		dest = filepath.Join(dest, r.host.host.Name, filepath.FromSlash(strings.TrimLeft(src, `/\:`)))
 	}
 	var content bytes.Buffer
-	if err := r.host.tr.Download(ctx, src, &content); err != nil {
+	if err := r.tr.Download(ctx, src, &content); err != nil {
 		if c := remote.ClassOf(err); c.Unreachable() || c == remote.ClassTimeout || c == remote.ClassCancelled {
 			return nil, err
 		}
@@ -102,7 +102,7 @@ func (a *CheckAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	info := checks.HostInfo{Name: r.host.host.Name, Vars: r.vars}
 	rendered, errs := (&checks.Suite{Checks: a.Checks}).For(info, a.Checks)
 	become, user := r.become()
-	results := append(errs, checks.Run(ctx, r.host.tr, info, rendered, checks.RunOptions{
+	results := append(errs, checks.Run(ctx, r.tr, info, rendered, checks.RunOptions{
 		RetryTimeout: a.RetryTimeout, Sleep: a.Sleep, Become: become, BecomeUser: user})...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (a *WaitForAction) probe(r *actionRun) (func(context.Context) error, string
 		return nil, "", err
 	}
 	if host == "" {
-		host = r.host.target.Addr()
+		host = r.target.Addr()
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	dialer := &net.Dialer{Timeout: attempt}

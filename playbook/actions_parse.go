@@ -118,7 +118,7 @@ func (p *parser) scriptAction(n *yaml.Node) Action {
 		p.Errorf(n, "script: scripts/setup.sh", "script needs the path of a local script")
 		return nil
 	}
-	data, err := os.ReadFile(p.local(a.Src))
+	data, err := os.ReadFile(p.local("files", a.Src))
 	if err != nil {
 		p.Errorf(n, "script paths are relative to the playbook's directory", "script %s: %s", a.Src, unwrapPathError(err))
 		return nil
@@ -127,12 +127,17 @@ func (p *parser) scriptAction(n *yaml.Node) Action {
 	return a
 }
 
-// local resolves a controller-side path against the playbook's directory.
-func (p *parser) local(path string) string {
+// local resolves a controller-side path as Ansible does: in the role's
+// kind directory (files, templates), beside the task's file, in the
+// playbook's directory.
+func (p *parser) local(kind, path string) string {
 	if filepath.IsAbs(path) {
 		return path
 	}
-	return filepath.Join(p.pb.Dir, path)
+	if p.cur == nil {
+		return filepath.Join(p.pb.Dir, path)
+	}
+	return p.findFile(p.cur, kind, path)
 }
 
 // copyAction reads copy: / template: {src or content, dest, mode, owner}.
@@ -177,7 +182,11 @@ func (p *parser) copyAction(n *yaml.Node, isTemplate bool) Action {
 // readSource reads a copy or template source file.
 func (p *parser) readSource(a *CopyAction, n *yaml.Node) {
 	a.Src = p.Str(n, "src")
-	data, err := os.ReadFile(p.local(a.Src))
+	kind := "files"
+	if a.Template {
+		kind = "templates"
+	}
+	data, err := os.ReadFile(p.local(kind, a.Src))
 	if err != nil {
 		p.Errorf(n, "src paths are relative to the playbook's directory", "%s %s: %s", a.Kind(), a.Src, unwrapPathError(err))
 		return
@@ -237,7 +246,7 @@ func (p *parser) checkAction(n *yaml.Node) Action {
 		for _, key := range []string{"files", "file"} {
 			if v, ok := params[key]; ok {
 				for _, f := range p.strList(v, key) {
-					paths = append(paths, p.local(f))
+					paths = append(paths, p.local("files", f))
 				}
 			}
 		}

@@ -35,9 +35,10 @@ type hostRun struct {
 	failure    *blockFailure
 	failedVars map[string]any
 	// params are the vars of the includes running (include params).
-	params  []map[string]any
-	failed  bool // a task failed (not ignored) or the host was unreachable
-	stopped bool // the host left the batch
+	params    []map[string]any
+	delegates map[string]delegateConn
+	failed    bool // a task failed (not ignored) or the host was unreachable
+	stopped   bool // the host left the batch
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
@@ -47,6 +48,7 @@ func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
 // run is the host's job: facts, tasks, handlers, over one connection.
 func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target) error {
 	h.started, h.tr, h.target = true, tr, t
+	defer h.closeDelegates()
 	play := h.br.plan.Play
 	if play.GatherFacts {
 		if err := h.gatherFacts(ctx); err != nil {
@@ -200,6 +202,55 @@ func (p *PlayPlan) steps() []*Task {
 func (t *Task) flushesHandlers() bool {
 	a, ok := t.Action.(*BuiltinAction)
 	return ok && a.Name == "meta" && a.Args["_raw_params"] == "flush_handlers"
+}
+
+// delegate returns the connection to the host a task delegates to: an
+// inventory host, or localhost (the controller) even when the inventory
+// has none, as Ansible's; dialed once per host run.
+func (h *hostRun) delegate(ctx context.Context, task *Task, vars map[string]any) (remote.Transport, *remote.Target, error) {
+	name, err := task.DelegateTo.render(vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	if name == h.host.Name {
+		return h.tr, h.target, nil
+	}
+	if d, ok := h.delegates[name]; ok {
+		return d.tr, d.target, nil
+	}
+	var target remote.Target
+	inv := h.br.e.opts.Inventory
+	switch host, ok := inv.Host(name); {
+	case ok:
+		target = h.br.e.opts.Target(host)
+	case name == "localhost" || name == "127.0.0.1":
+		target = remote.Target{Name: name, Transport: remote.KindLocal}
+	default:
+		return nil, nil, fmt.Errorf("%s: delegate_to: %q is not a host of the inventory", task.Pos, name)
+	}
+	tr, err := limitedDialer{d: h.br.e.opts.Dialer, sem: h.br.e.sem}.Dial(ctx, target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("delegate_to %s: %w", name, err)
+	}
+	if h.delegates == nil {
+		h.delegates = map[string]delegateConn{}
+	}
+	h.delegates[name] = delegateConn{tr: tr, target: &target}
+	return tr, &target, nil
+}
+
+// delegateConn is a connection to a delegate host.
+type delegateConn struct {
+	tr     remote.Transport
+	target *remote.Target
+}
+
+// closeDelegates closes the connections to delegate hosts.
+func (h *hostRun) closeDelegates() {
+	for _, d := range h.delegates {
+		_ = d.tr.Close()
+	}
+	h.delegates = nil
 }
 
 // leave takes the host out of the batch.
@@ -660,7 +711,18 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
-		out, err := h.runAction(ctx, &actionRun{host: h, task: task, vars: vars, check: check, diff: diff})
+		run := &actionRun{host: h, task: task, vars: vars, check: check, diff: diff, tr: h.tr, target: h.target}
+		if task.DelegateTo != nil {
+			var err error
+			if run.tr, run.target, err = h.delegate(ctx, task, vars); err != nil {
+				if remote.ClassOf(err) == remote.ClassCancelled {
+					return nil, nil, err
+				}
+				out := failed("%v", err)
+				return out, out.registered(), nil
+			}
+		}
+		out, err := h.runAction(ctx, run)
 		if err != nil {
 			return nil, nil, err
 		}

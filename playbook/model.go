@@ -118,6 +118,7 @@ type Task struct {
 	Listen      []string // a handler's listen: topics
 	Dir         string   // the directory of the file the task is written in
 	Role        *Role    // the role the task belongs to, nil for a play's own
+	DelegateTo  *Text    // delegate_to: the host the task runs on instead
 	Block       *Block   // the innermost block the task is in, nil for none
 	Section     string   // its section of Block: block, rescue or always
 	handler     bool

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -104,7 +105,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 		return failed("%v", err), nil
 	}
 	become, user := r.become()
-	host := module.NewHost(r.host.tr, r.host.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
+	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
 	call := &module.Call{Module: a.Module, Args: args, Host: host, Check: r.check, Diff: r.diff,
 		Controller: &controller{r: r}}
 	res, err := a.Module.Run(ctx, call)
@@ -232,10 +233,24 @@ var notImplemented = map[string]string{
 	"gluster_volume": "gluster.gluster", "elasticsearch_plugin": "community.general", "solr": "a playbook's own library/",
 }
 
+// builtinModules are ansible-core 2.14's modules (ansible.builtin), to
+// tell one remotectl does not implement (yet) from a typo.
+var builtinModules = []string{"add_host", "apt", "apt_key", "apt_repository", "assemble", "async_status", "blockinfile",
+	"command", "copy", "cron", "debconf", "dnf", "dpkg_selections", "expect", "fetch", "file", "find", "get_url",
+	"getent", "git", "group", "group_by", "hostname", "iptables", "known_hosts", "lineinfile", "package", "package_facts",
+	"pip", "raw", "reboot", "replace", "rpm_key", "script", "service", "service_facts", "set_stats", "shell", "slurp",
+	"stat", "subversion", "systemd", "systemd_service", "sysvinit", "tempfile", "template", "unarchive", "uri", "user",
+	"validate_argument_spec", "wait_for", "wait_for_connection", "yum", "yum_repository"}
+
 // unknownModule reports a task key that is no keyword and no module.
 func (p *parser) unknownModule(k *yaml.Node) {
 	name := k.Value
 	short := name[strings.LastIndexByte(name, '.')+1:]
+	if slices.Contains(builtinModules, short) && shortAction(name) == short {
+		p.Errorf(k, "run this task with ansible-playbook, or write it with a module remotectl implements (command, shell, ...)",
+			"the module ansible.builtin.%s is not implemented by remotectl", short)
+		return
+	}
 	if coll, ok := notImplemented[short]; ok {
 		p.Errorf(k, "remotectl implements ansible.builtin's modules (and a few of ansible.posix and ansible.windows); run this task with ansible-playbook",
 			"the module %s is in %s, which remotectl does not implement", name, coll)

@@ -111,6 +111,7 @@ type parser struct {
 	depth       int                    // of nested files (imports, roles), bounded
 	fileDir     string                 // the directory of the playbook file being read (import_playbook)
 	currentPlay *Play
+	cur         *scope // the scope of the task being read
 }
 
 // unknownKey reports a key nothing reads.

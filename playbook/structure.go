@@ -310,7 +310,7 @@ func (p *parser) findFile(s *scope, kind, name string) string {
 	if s.role != nil {
 		dirs = append(dirs, filepath.Join(s.role.Dir, kind))
 	}
-	dirs = append(dirs, s.dir, filepath.Join(s.dir, kind), p.pb.Dir)
+	dirs = append(dirs, s.dir, filepath.Join(s.dir, kind), filepath.Join(p.pb.Dir, kind), p.pb.Dir)
 	for _, d := range dirs {
 		path := filepath.Join(d, name)
 		if _, err := os.Stat(path); err == nil {

@@ -23,9 +23,8 @@ var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", 
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
 var unsupportedTaskKeys = map[string]string{
-	"local_action": "write the module as the task's action with delegate_to: localhost",
-	"async":        "run the command in the background with nohup, or without async",
-	"poll":         "run the task without async/poll",
+	"async": "run the command in the background with nohup, or without async",
+	"poll":  "run the task without async/poll",
 }
 
 // allTaskKeywords are every keyword a task may carry, supported or not.
@@ -39,7 +38,7 @@ func allTaskKeywords() []string {
 
 // isTaskKeyword reports whether key is a keyword rather than the action.
 func isTaskKeyword(key string) bool {
-	if slices.Contains(taskKeys, key) || strings.HasPrefix(key, "with_") {
+	if slices.Contains(taskKeys, key) || strings.HasPrefix(key, "with_") && key != "with_" {
 		return true
 	}
 	_, ok := unsupportedTaskKeys[key]
@@ -53,6 +52,7 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 		return nil
 	}
 	t := &Task{Pos: p.Pos(n), handler: s.handler, eng: p.eng}
+	p.cur = s
 	var actionKey, actionNode, argsNode *yaml.Node
 	var candidates [][2]*yaml.Node
 	for _, kv := range pairs {
@@ -93,6 +93,14 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 		p.Errorf(n, "add a module: command, copy, template, debug, ...", "the task %q has no action", t.Name)
 		return nil
 	}
+	if actionKey.Value == "action" || actionKey.Value == "local_action" {
+		if actionKey.Value == "local_action" {
+			t.DelegateTo = &Text{Raw: "localhost", Pos: p.Pos(actionKey)}
+		}
+		if actionKey, actionNode = p.splitAction(actionKey, actionNode); actionKey == nil {
+			return nil
+		}
+	}
 	t.Key = actionKey.Value
 	t.Action = p.action(actionKey, actionNode, argsNode)
 	if t.Action == nil {
@@ -103,6 +111,36 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	}
 	s.inherit(t)
 	return t
+}
+
+// splitAction reads action: / local_action: — "module k=v ..." or a
+// mapping with module: and the arguments — into the module's key and
+// arguments, as if the task named the module.
+func (p *parser) splitAction(k, n *yaml.Node) (*yaml.Node, *yaml.Node) {
+	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: n.Line, Column: n.Column}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		name, rest, _ := strings.Cut(strings.TrimSpace(n.Value), " ")
+		key.Value = name
+		args := *n
+		args.Value = strings.TrimSpace(rest)
+		args.Column += len(name) + 1
+		return key, &args
+	case yaml.MappingNode:
+		args := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "module" {
+				key.Value, key.Line, key.Column = n.Content[i+1].Value, n.Content[i+1].Line, n.Content[i+1].Column
+				continue
+			}
+			args.Content = append(args.Content, n.Content[i], n.Content[i+1])
+		}
+		if key.Value != "" {
+			return key, args
+		}
+	}
+	p.Errorf(n, k.Value+": module arg=value ... or {module: copy, src: a, dest: b}", "%s needs a module", k.Value)
+	return nil, nil
 }
 
 // isAction reports whether a task key names an action remotectl knows.
@@ -255,8 +293,13 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 		t.NoLog, t.noLogSet = p.boolean(v, "no_log"), true
 	case "loop_control":
 		t.LoopControl = p.loopControl(v)
-	case "delegate_to", "delegate_facts":
-		p.Errorf(k, "run the task on that host in a play of its own", "delegate_to is not supported by remotectl yet")
+	case "delegate_to":
+		txt := p.textNode(v, "delegate_to")
+		t.DelegateTo = &txt
+	case "delegate_facts":
+		if p.boolean(v, "delegate_facts") {
+			p.Errorf(k, "gather the delegate's facts in a play on that host", "delegate_facts: true is not supported by remotectl")
+		}
 	default:
 		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
 			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)
