@@ -566,45 +566,26 @@ func loopInfo(items []any, i int) map[string]any {
 	return info
 }
 
-// loopItems evaluates a task's loop for this host.
+// loopItems evaluates a task's loop for this host: its terms templated,
+// then (with_NAME) turned into items by the lookup plugin.
 func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	vars := h.taskVars(task, nil)
-	var items []any
-	if t := task.Loop.Expr; t != nil {
-		v, err := t.value(vars)
-		if err != nil {
-			return nil, err
-		}
-		list, ok := toList(v)
+	terms, err := templateArgs(task.eng, task.Loop.Terms, vars)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", task.Loop.Pos, err)
+	}
+	if task.Loop.Kind == "" {
+		list, ok := toList(terms)
 		if !ok {
-			return nil, fmt.Errorf("%s: Invalid data passed to 'loop', it requires a list, got this instead: %s", t.Pos, jinja.String(v))
+			return nil, fmt.Errorf("%s: Invalid data passed to 'loop', it requires a list, got this instead: %s", task.Loop.Pos, jinja.String(terms))
 		}
-		items = list
-	} else {
-		items = make([]any, 0, len(task.Loop.Items))
-		for _, it := range task.Loop.Items {
-			if t, ok := it.(Text); ok {
-				v, err := t.value(vars)
-				if err != nil {
-					return nil, err
-				}
-				it = v
-			}
-			items = append(items, it)
-		}
+		return list, nil
 	}
-	if !task.Loop.Flatten {
-		return items, nil
+	items, err := loopPlugins[task.Loop.Kind](terms, task.searchDirs(h.br.e.pb.Dir, "files"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: with_%s: %v", task.Loop.Pos, task.Loop.Kind, err)
 	}
-	flat := make([]any, 0, len(items))
-	for _, it := range items {
-		if list, ok := it.([]any); ok {
-			flat = append(flat, list...)
-		} else {
-			flat = append(flat, it)
-		}
-	}
-	return flat, nil
+	return items, nil
 }
 
 // modes are the check and diff modes of a task: the run's, unless the

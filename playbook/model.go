@@ -162,12 +162,13 @@ func (t *Task) DisplayName() string {
 	return name
 }
 
-// Loop is what a task iterates over: a list (items may hold templates) or
-// a template producing a list.
+// Loop is what a task iterates over: loop: (a list, or a template
+// producing one) or with_NAME: (the terms of the lookup plugin NAME).
+// Strings among the terms may hold templates.
 type Loop struct {
-	Items   []any // strings in it that hold templates are Texts
-	Expr    *Text
-	Flatten bool // with_items: lists among the items are flattened one level
+	Kind  string // "" for loop:, else NAME of with_NAME
+	Terms any
+	Pos   string
 }
 
 // Default retry settings, as Ansible's.

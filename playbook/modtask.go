@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -172,12 +171,8 @@ func (c *controller) FindFile(kind, name string) (string, error) {
 	if filepath.IsAbs(name) {
 		return name, nil
 	}
-	for _, dir := range c.r.task.searchDirs(c.r.host.br.e.pb.Dir) {
-		for _, p := range []string{filepath.Join(dir, kind, name), filepath.Join(dir, name)} {
-			if _, err := os.Stat(p); err == nil {
-				return p, nil
-			}
-		}
+	if p, ok := controllerPath(name, c.r.task.searchDirs(c.r.host.br.e.pb.Dir, kind)); ok {
+		return p, nil
 	}
 	return "", fmt.Errorf("Could not find or access '%s'", name)
 }
@@ -190,16 +185,19 @@ func (c *controller) Template(text string) (string, error) {
 // Vars are the task's variables.
 func (c *controller) Vars() map[string]any { return c.r.vars }
 
-// searchDirs are the directories a task's relative files are looked up in.
-func (t *Task) searchDirs(pbDir string) []string {
+// searchDirs are the directories a task's relative files of a kind
+// (files, templates, vars) are looked up in, as Ansible's: the role's
+// kind directory and the role, the task file's directory (and its kind
+// directory), the playbook's kind directory and the playbook's.
+func (t *Task) searchDirs(pbDir, kind string) []string {
 	var dirs []string
 	if t.Role != nil {
-		dirs = append(dirs, t.Role.Dir)
+		dirs = append(dirs, filepath.Join(t.Role.Dir, kind), t.Role.Dir)
 	}
 	if t.Dir != "" {
-		dirs = append(dirs, t.Dir)
+		dirs = append(dirs, filepath.Join(t.Dir, kind), t.Dir)
 	}
-	return append(dirs, pbDir)
+	return append(dirs, filepath.Join(pbDir, kind), pbDir)
 }
 
 // notImplemented are well-known Ansible modules of collections remotectl

@@ -76,7 +76,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		decoder: newDecoder(name, len(data)),
 		pb:      pb,
 		data:    data,
-		eng:     newEngine(opts.LookupEnv, pb.Secrets),
+		eng:     newEngine(opts.LookupEnv, pb.Secrets, pb.Dir),
 	}
 	p.decrypt, pb.decrypt, pb.eng = opts.Decrypt, opts.Decrypt, p.eng
 	p.rolesPath = opts.RolesPath

@@ -396,8 +396,7 @@ func (p *parser) include(n *yaml.Node, s *scope) *Task {
 		}
 	}
 	for _, kv := range p.Mapping(n, "an include") {
-		switch kv[0].Value {
-		case "loop", "with_list", "with_items":
+		if isLoopKey(kv[0].Value) {
 			t.Loop = p.loop(kv[1], kv[0].Value)
 		}
 	}

@@ -36,6 +36,11 @@ func allTaskKeywords() []string {
 	return keys
 }
 
+// isLoopKey reports whether key is loop: or with_NAME:.
+func isLoopKey(key string) bool {
+	return key == "loop" || strings.HasPrefix(key, "with_") && len(key) > len("with_")
+}
+
 // isTaskKeyword reports whether key is a keyword rather than the action.
 func isTaskKeyword(key string) bool {
 	if slices.Contains(taskKeys, key) || strings.HasPrefix(key, "with_") && key != "with_" {
@@ -77,8 +82,7 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	}
 	// The loop comes first: item is only known in a task with a loop.
 	for _, kv := range pairs {
-		switch kv[0].Value {
-		case "loop", "with_list", "with_items":
+		if isLoopKey(kv[0].Value) {
 			if t.Loop != nil {
 				p.Errorf(kv[0], "keep one of them", "a task has one loop")
 				continue
@@ -229,7 +233,7 @@ func legacyArgs(kind string, n, argsNode *yaml.Node) *yaml.Node {
 // taskKey reads one keyword of a task.
 func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
-	case "loop", "with_list", "with_items", "args", "debugger", "collections", "throttle", "any_errors_fatal",
+	case "loop", "args", "debugger", "collections", "throttle", "any_errors_fatal",
 		"module_defaults", "become_flags", "ignore_unreachable":
 	case "connection", "become_exe", "port", "remote_user":
 		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
@@ -303,8 +307,6 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	default:
 		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
 			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)
-		} else if strings.HasPrefix(k.Value, "with_") {
-			p.Errorf(k, "write loop: with a list or a template producing one", "task: %q is not supported by remotectl", k.Value)
 		}
 	}
 }
@@ -397,39 +399,24 @@ func scalarColumn(n *yaml.Node) int {
 	return n.Column
 }
 
-// loop reads loop: (or with_list:, with_items:): a list, or a template
-// producing one. with_items flattens lists among the items one level.
+// loop reads loop: or with_NAME: — its terms, templated when the task
+// runs.
 func (p *parser) loop(n *yaml.Node, key string) *Loop {
-	l := &Loop{Flatten: key == "with_items"}
-	if n.Kind == yaml.SequenceNode {
-		for _, item := range p.Sequence(n, key) {
-			l.Items = append(l.Items, p.loopItem(item))
-		}
-		return l
-	}
-	src := p.Str(n, key)
-	switch {
-	case src == "":
+	l := &Loop{Kind: strings.TrimPrefix(key, "with_"), Pos: p.Pos(n)}
+	if key == "loop" {
+		l.Kind = ""
+	} else if _, ok := loopPlugins[l.Kind]; !ok {
+		p.Errorf(n, "write loop: with a list or a template producing one", "%s: remotectl does not implement the lookup plugin %q", key, l.Kind)
 		return nil
-	case jinja.IsTemplate(src):
-		t := p.text(src, p.Pos(n), p.srcPos(n), p.eng)
-		l.Expr = &t
-	case l.Flatten:
-		l.Items = []any{src}
-	default:
-		p.Errorf(n, fmt.Sprintf("write a list, or a template producing one: %s: \"{{ %s }}\"", key, src),
-			"%s needs a list, not the string %q", key, src)
+	}
+	p.checkTemplates(n)
+	l.Terms = p.value(n)
+	if s, ok := l.Terms.(string); ok && key == "loop" && !jinja.IsTemplate(s) {
+		p.Errorf(n, fmt.Sprintf("write a list, or a template producing one: %s: \"{{ %s }}\"", key, s),
+			"%s needs a list, not the string %q", key, s)
 		return nil
 	}
 	return l
-}
-
-// loopItem reads one item of a loop list: strings may hold templates.
-func (p *parser) loopItem(n *yaml.Node) any {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && jinja.IsTemplate(n.Value) {
-		return p.text(n.Value, p.Pos(n), p.srcPos(n), p.eng)
-	}
-	return p.value(n)
 }
 
 // textNode reads a scalar into a Text.

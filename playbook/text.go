@@ -72,7 +72,7 @@ const jinjaHint = `Jinja2, as Ansible's: "{{ app_version }}", "{{ ansible_facts.
 
 // newEngine returns the template engine of a playbook: Ansible's Jinja2
 // with the env lookup, which marks what it reads as secret.
-func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets) *jinja.Engine {
+func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir string) *jinja.Engine {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -85,7 +85,9 @@ func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets) *jinja.E
 		}
 		return strings.Join(values, ","), nil
 	}
-	return jinja.New(jinja.WithLookups(map[string]jinja.Lookup{"env": env}))
+	lookups := lookupPlugins(dir)
+	lookups["env"] = env
+	return jinja.New(jinja.WithLookups(lookups))
 }
 
 // position is where the text of a value starts in its file (inside the
