@@ -216,10 +216,11 @@ func failed(format string, args ...any) *Outcome {
 	return &Outcome{Failed: true, Msg: fmt.Sprintf(format, args...)}
 }
 
-// commandOutcome is the outcome of a command: changed when it ran and
-// exited 0 (a command cannot tell what it changed; changed_when can).
+// commandOutcome is the outcome of a command: changed when it ran, even
+// when it failed, as Ansible's command module (a command cannot tell what
+// it changed; changed_when can).
 func commandOutcome(stdout, stderr string, rc int) *Outcome {
-	o := &Outcome{Changed: rc == 0, Failed: rc != 0, RC: rcPtr(rc), Stdout: stdout, Stderr: stderr}
+	o := &Outcome{Changed: true, Failed: rc != 0, RC: rcPtr(rc), Stdout: stdout, Stderr: stderr}
 	if rc != 0 {
 		o.Msg = fmt.Sprintf("non-zero exit status %d", rc)
 	}

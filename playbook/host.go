@@ -488,6 +488,7 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	changed, failed, skipped := false, false, len(items) > 0
 	sum := h.newResult(task, nil)
 	sum.LoopSummary = true
+	_, include := task.Action.(*IncludeAction)
 	loopVar := task.LoopControl.LoopVar
 	if loopVar == "" {
 		loopVar = "item"
@@ -532,6 +533,9 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	}
 	if task.Register != "" {
 		h.register(task.Register, reg)
+	}
+	if include { // each file included counts, the include itself does not (Ansible's)
+		return nil
 	}
 	switch {
 	case failed:
@@ -608,7 +612,8 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	e := h.br.e
 	vars := h.taskVars(task, loop)
 	r := h.newResult(task, h.itemLabel(task, item, loop != nil, vars))
-	r.LoopItem = loop != nil
+	_, include := task.Action.(*IncludeAction)
+	r.LoopItem = loop != nil && !include
 	if task.When != nil {
 		ok, err := task.When.eval(vars)
 		if err != nil {
@@ -807,7 +812,7 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 	r.RC = out.RC
 	switch {
 	case out.Failed:
-		r.Status = StatusFailed
+		r.Status, r.Changed = StatusFailed, out.Changed
 		switch {
 		case task.IgnoreErrors:
 			r.Ignored = true

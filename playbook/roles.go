@@ -513,6 +513,7 @@ func (h *hostRun) runInclude(ctx context.Context, task *Task, a *IncludeAction, 
 		file = path
 	}
 	r.Status, r.Msg = StatusOK, "included: "+file
+	r.Uncounted = shortAction(task.Key) == "include_role"
 	h.br.e.emit(Event{Kind: EventResult, Result: r})
 	params := maps.Clone(task.Vars)
 	if params == nil {

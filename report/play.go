@@ -50,6 +50,12 @@ type TaskResult struct {
 	LoopSummary bool `json:"loop_summary,omitempty"`
 	// Rescued marks a failure a block's rescue handled.
 	Rescued bool `json:"rescued,omitempty"`
+	// Changed marks a failed task that changed the host (a command that
+	// ran and failed): an ignored one counts as changed, as Ansible's.
+	Changed bool `json:"changed,omitempty"`
+	// Uncounted is shown but not counted in the recap: include_role, as
+	// Ansible's.
+	Uncounted bool `json:"uncounted,omitempty"`
 }
 
 // PlayHostStats is a host's line of the PLAY RECAP: how many tasks ended
@@ -70,7 +76,7 @@ type PlayHostStats struct {
 // Count adds a result to the stats. changed tasks count as ok too, as in
 // Ansible's PLAY RECAP.
 func (s *PlayHostStats) Count(r *TaskResult) {
-	if r.LoopItem {
+	if r.LoopItem || r.Uncounted {
 		return
 	}
 	switch r.Status {
@@ -86,6 +92,9 @@ func (s *PlayHostStats) Count(r *TaskResult) {
 		case r.Ignored: // as Ansible's: an ignored failure counts as ok too
 			s.Ignored++
 			s.OK++
+			if r.Changed {
+				s.Changed++
+			}
 		default:
 			s.Failed++
 		}
