@@ -71,12 +71,47 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 				plan.Tasks = append(plan.Tasks, t)
 			}
 		}
+		if err := checkHostFamilies(plan); err != nil {
+			return nil, err
+		}
 		plans = append(plans, plan)
 	}
 	if !started {
 		return nil, fmt.Errorf("--start-at-task %q: no task has that name", sel.StartAtTask)
 	}
 	return plans, nil
+}
+
+// checkHostFamilies refuses a play that runs a POSIX module on a host the
+// inventory reaches with WinRM: the module could not run there. (A win_*
+// module on another host fails when it runs: SSH may reach Windows.)
+func checkHostFamilies(plan *PlayPlan) error {
+	var errs []error
+	var walk func(tasks []*Task)
+	walk = func(tasks []*Task) {
+		for _, t := range tasks {
+			if inc, ok := t.Action.(*IncludeAction); ok {
+				walk(inc.Tasks)
+				continue
+			}
+			ma, ok := t.Action.(*ModuleAction)
+			if !ok || t.DelegateTo != nil {
+				continue
+			}
+			for _, h := range plan.Hosts {
+				windows := h.Transport == remote.KindWinRM && plan.Play.Connection == "" || plan.Play.Connection == "winrm"
+				if !windows || ma.Module.Windows {
+					continue
+				}
+				errs = append(errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("host %s: %s", h.Name, osMismatch(ma.Module, windows)),
+					Hint: "run the task only on the hosts of its family (hosts:, when: ansible_os_family == ...)"})
+				break
+			}
+		}
+	}
+	walk(plan.Tasks)
+	walk(plan.Play.Handlers)
+	return errors.Join(errs...)
 }
 
 // implicitLocalhost is Ansible's implicit localhost for a play whose
