@@ -2,5 +2,9 @@ package module
 
 // fileModules are the files modules.
 func fileModules() []*Module {
-	return nil
+	return []*Module{
+		copyModule(),
+		templateModule(),
+		fileModule(),
+	}
 }
