@@ -825,6 +825,8 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 			h.failed = true
 			h.leave()
 		}
+	case out.Skipped:
+		r.Status = StatusSkipped
 	case out.Changed:
 		r.Status = StatusChanged
 	default:

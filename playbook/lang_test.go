@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/remotectl/remotectl/remote/local"
 	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
@@ -170,20 +171,23 @@ func TestNoLogHidesTheResult(t *testing.T) {
 }
 
 func TestFreeFormCommandArgs(t *testing.T) {
+	dir := t.TempDir()
 	inv := testInventory(t, 1)
 	pb := parseTest(t, inv, `
 - hosts: fleet
   gather_facts: false
   tasks:
-    - command: ls -l chdir=/tmp
-    - shell: echo hi
+    - command: pwd chdir=`+dir+`
+      register: a
+    - shell: pwd; echo x=y
       args:
-        chdir: /srv
+        chdir: /
+      register: b
+    - name: show
+      debug: {msg: "{{ a.stdout }}|{{ b.stdout_lines }}|{{ a.cmd }}"}
 `)
-	fake := &remotetest.Fake{}
-	runTest(t, pb, inv, fake, Options{})
-	cmds := fake.Commands("h01")
-	if len(cmds) != 2 || cmds[0].Dir != "/tmp" || strings.Join(cmds[0].Args, " ") != "ls -l" || cmds[1].Dir != "/srv" {
-		t.Errorf("commands = %+v", cmds)
+	out := runTest(t, pb, inv, local.Dialer{}, Options{Target: localTarget})
+	if got := out.msgs("show", "h01"); len(got) != 1 || got[0] != dir+"|['/', 'x=y']|['pwd']" {
+		t.Errorf("show = %q", got)
 	}
 }

@@ -124,7 +124,7 @@ func osMismatch(m *module.Module, windows bool) string {
 
 // outcomeOf turns a module's result into the task's outcome.
 func outcomeOf(res module.Result) *Outcome {
-	o := &Outcome{Result: res, Changed: res.Changed(), Failed: res.IsFailed()}
+	o := &Outcome{Result: res, Changed: res.Changed(), Failed: res.IsFailed(), Skipped: res["skipped"] == true}
 	o.Msg, _ = res["msg"].(string)
 	o.Stdout, _ = res["stdout"].(string)
 	o.Stderr, _ = res["stderr"].(string)

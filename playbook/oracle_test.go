@@ -227,7 +227,7 @@ func TestOracleIncludesAndLoops(t *testing.T) {
 				"    - copy: {content: \"{{ item.0 }}-{{ item.1 }}\", dest: \"{{ playbook_dir }}/out/nested-{{ item.0 }}{{ item.1 }}\"}\n      with_nested: [[a, b], [1, 2]]\n" +
 				"    - copy: {content: \"{{ idx }} {{ x }} {{ ansible_loop.revindex }}\", dest: \"{{ playbook_dir }}/out/lc-{{ x }}\"}\n      loop: [p, q]\n      loop_control: {loop_var: x, index_var: idx, extended: true, label: \"{{ x }}\"}\n      register: r\n" +
 				dump("registered", "r.results | map(attribute='x') | list | to_json") +
-				dump("changed", "r.changed") +
+				dump("changed", "'changed=' ~ r.changed") +
 				"    - debug: {msg: \"{{ item }}\"}\n      loop: [1, 2, 3]\n      when: item > 1\n",
 		},
 	})

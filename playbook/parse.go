@@ -139,7 +139,7 @@ func (p *parser) checkTemplates(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		if jinja.IsTemplate(n.Value) {
 			if err := p.eng.Check(n.Value); err != nil {
-				p.Errs = append(p.Errs, templateError(p.srcPos(n), "bad template: ", err))
+				p.Errs = append(p.Errs, dialectHint(n.Value, templateError(p.srcPos(n), "bad template: ", err)))
 			}
 		}
 		return

@@ -47,7 +47,7 @@ func TestParseErrorsHavePositions(t *testing.T) {
 		{"unknown notify", "- hosts: all\n  tasks:\n    - shell: a\n      notify: restrat\n  handlers:\n    - name: restart\n      shell: b\n",
 			[]string{`play.yaml:3:7: notify: no handler is called "restrat"; hint: did you mean "restart"?`}},
 		{"unknown action param", "- hosts: all\n  tasks:\n    - copy: {content: x, dets: /tmp/x}\n",
-			[]string{`play.yaml:3:26: unknown copy parameter "dets"; hint: did you mean "dest"?`, `copy needs dest:`}},
+			[]string{`play.yaml:3:26: unsupported parameter "dets" for the module copy; hint: supported: `}},
 		{"module of a collection", "- hosts: all\n  tasks:\n    - seport: {ports: 80, proto: tcp, setype: http_port_t}\n",
 			[]string{`play.yaml:3:7: the module seport is in community.general, which remotectl does not implement`}},
 		{"FQCN of a collection", "- hosts: all\n  tasks:\n    - community.docker.docker_container: {name: x}\n",
@@ -142,7 +142,7 @@ func TestParseValidPlaybook(t *testing.T) {
 	if play.Tasks[0].Name != "config app-1.2" {
 		t.Errorf("task name = %q, want it rendered with the play's vars", play.Tasks[0].Name)
 	}
-	if a, ok := play.Tasks[0].Action.(*CopyAction); !ok || !a.Content.IsTemplate() {
+	if a, ok := play.Tasks[0].Action.(*ModuleAction); !ok || a.Module.Name != "template" || a.Args["src"] != "app.conf.tmpl" {
 		t.Errorf("template = %#v", play.Tasks[0].Action)
 	}
 	if c, ok := play.Tasks[1].Action.(*CheckAction); !ok || len(c.Checks) != 1 || !strings.HasSuffix(c.Checks[0].Pos, "play.yaml:17:11") {

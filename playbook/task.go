@@ -176,36 +176,21 @@ func (p *parser) action(k, n, argsNode *yaml.Node) Action {
 		return p.moduleAction(m, k, n, argsNode)
 	}
 	if parse, ok := lookupAction(short); ok {
-		return parse(p, legacyArgs(short, n, argsNode))
+		return parse(p, legacyArgs(n, argsNode))
 	}
 	p.unknownModule(k)
 	return nil
 }
 
 // legacyArgs turns free-form k=v arguments and args: into the mapping the
-// actions written before the module registry read.
-func legacyArgs(kind string, n, argsNode *yaml.Node) *yaml.Node {
-	freeForm := kind == "shell" || kind == "command" || kind == "script"
-	if n.Kind == yaml.ScalarNode && !freeForm && strings.Contains(n.Value, "=") {
+// executor's own actions (debug, fetch, check) read.
+func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "=") {
 		opts, raw := parseKV(n.Value, false)
 		if raw == "" {
 			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
 			keys := slices.Sorted(maps.Keys(opts))
 			for _, k := range keys {
-				m.Content = append(m.Content,
-					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: n.Line, Column: n.Column},
-					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: opts[k].(string), Line: n.Line, Column: n.Column})
-			}
-			n = m
-		}
-	}
-	if (kind == "shell" || kind == "command") && n.Kind == yaml.ScalarNode {
-		opts, raw := parseKV(n.Value, true)
-		if len(opts) > 0 || argsNode != nil {
-			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
-			m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "cmd", Line: n.Line, Column: n.Column},
-				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: raw, Line: n.Line, Column: n.Column})
-			for _, k := range slices.Sorted(maps.Keys(opts)) {
 				m.Content = append(m.Content,
 					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: n.Line, Column: n.Column},
 					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: opts[k].(string), Line: n.Line, Column: n.Column})

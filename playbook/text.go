@@ -129,15 +129,20 @@ func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine) Text {
 		return t
 	}
 	if err := eng.Check(raw); err != nil {
-		pe := templateError(at, "bad template: ", err)
-		if strings.Contains(raw, "{{ .") || strings.Contains(raw, "{{.") {
-			pe.Hint = "templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}"
-		}
-		d.Errs = append(d.Errs, pe)
+		d.Errs = append(d.Errs, dialectHint(raw, templateError(at, "bad template: ", err)))
 		return t
 	}
 	t.eng = eng
 	return t
+}
+
+// dialectHint points a template of remotectl's old dialect ({{ .x }}) to
+// Jinja2.
+func dialectHint(raw string, pe *ParseError) *ParseError {
+	if strings.Contains(raw, "{{ .") || strings.Contains(raw, "{{.") {
+		pe.Hint = "templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}"
+	}
+	return pe
 }
 
 // templateError is a template or expression refused before the run.
