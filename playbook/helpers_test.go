@@ -142,7 +142,7 @@ func moduleArgv(script string) string {
 	return strings.Join(argv, " ")
 }
 
-// shUnquote undoes sh single quoting ('a'\''b').
+// shUnquote undoes sh single quoting ('a'\”b').
 func shUnquote(w string) string {
 	var b strings.Builder
 	for i := 0; i < len(w); i++ {
