@@ -262,11 +262,12 @@ type batchRun struct {
 	ctx    context.Context
 	runner *remote.Runner
 
-	mu      sync.Mutex
-	ended   bool // meta: end_play
-	gate    string
-	started map[int]bool // tasks whose start was reported (linear)
-	once    map[*Task]*onceCell
+	mu        sync.Mutex
+	ended     bool // meta: end_play
+	throttles map[*Task]chan struct{}
+	gate      string
+	started   map[int]bool // tasks whose start was reported (linear)
+	once      map[*Task]*onceCell
 }
 
 // runBatch runs the play's tasks on a batch, one connection per host.
@@ -324,6 +325,21 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 // interruption, as for an exec host, not what the transport called it.
 func (br *batchRun) settle(host context.Context, err error) error {
 	return br.runner.Settle(br.ctx, host, err)
+}
+
+// throttle is the semaphore of a task with throttle:.
+func (br *batchRun) throttle(t *Task) chan struct{} {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.throttles == nil {
+		br.throttles = map[*Task]chan struct{}{}
+	}
+	sem := br.throttles[t]
+	if sem == nil {
+		sem = make(chan struct{}, t.Throttle)
+		br.throttles[t] = sem
+	}
+	return sem
 }
 
 // endPlay ends the play for every host of the batch (meta: end_play).

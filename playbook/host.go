@@ -764,6 +764,15 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 // run's bound on concurrent actions.
 func (h *hostRun) runAction(ctx context.Context, run *actionRun) (*Outcome, error) {
 	task := run.task
+	if task.Throttle > 0 {
+		sem := h.br.throttle(task)
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-sem }()
+	}
 	select {
 	case h.br.e.sem <- struct{}{}:
 	case <-ctx.Done():

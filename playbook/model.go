@@ -119,6 +119,7 @@ type Task struct {
 	Dir         string   // the directory of the file the task is written in
 	Role        *Role    // the role the task belongs to, nil for a play's own
 	DelegateTo  *Text    // delegate_to: the host the task runs on instead
+	Throttle    int      // throttle: how many hosts run the task at once; 0 means no limit
 	Block       *Block   // the innermost block the task is in, nil for none
 	Section     string   // its section of Block: block, rescue or always
 	handler     bool

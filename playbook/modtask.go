@@ -228,7 +228,9 @@ var notImplemented = map[string]string{
 	"xml": "community.general", "nginx_status_info": "community.general", "haproxy": "community.general",
 	"rabbitmq_user": "community.rabbitmq", "rabbitmq_plugin": "community.rabbitmq", "mongodb_replicaset": "community.mongodb",
 	"postgresql_privs": "community.postgresql", "postgresql_ext": "community.postgresql",
-	"gluster_volume": "gluster.gluster", "elasticsearch_plugin": "community.general", "solr": "a playbook's own library/",
+	"gluster_volume": "gluster.gluster", "nagios": "community.general", "zfs": "community.general",
+	"digital_ocean_droplet": "community.digitalocean", "digital_ocean": "community.digitalocean", "ec2_group": "amazon.aws",
+	"ec2_vpc_net": "amazon.aws", "ec2_elb": "amazon.aws", "netscaler": "community.network", "rhsm_repository": "community.general", "elasticsearch_plugin": "community.general", "solr": "a playbook's own library/",
 }
 
 // builtinModules are ansible-core 2.14's modules (ansible.builtin), to
@@ -249,7 +251,11 @@ func (p *parser) unknownModule(k *yaml.Node) {
 			"the module ansible.builtin.%s is not implemented by remotectl", short)
 		return
 	}
-	if coll, ok := notImplemented[short]; ok {
+	coll, ok := notImplemented[short]
+	if !ok && strings.HasPrefix(short, "win_") {
+		coll, ok = "ansible.windows (or community.windows)", true
+	}
+	if ok {
 		p.Errorf(k, "remotectl implements ansible.builtin's modules (and a few of ansible.posix and ansible.windows); run this task with ansible-playbook",
 			"the module %s is in %s, which remotectl does not implement", name, coll)
 		return

@@ -127,6 +127,12 @@ func (p *parser) unknownKey(k *yaml.Node, what string, keys []string, unsupporte
 // checked now and rendered when a task reads them.
 func (p *parser) varsMap(n *yaml.Node, what string) map[string]any {
 	vars := map[string]any{}
+	if n.Kind == yaml.SequenceNode { // a list of mappings, merged in order, as Ansible accepts
+		for _, item := range p.Sequence(n, what) {
+			maps.Copy(vars, p.varsMap(item, what))
+		}
+		return vars
+	}
 	for _, kv := range p.Mapping(n, what) {
 		vars[kv[0].Value] = p.value(kv[1])
 		p.checkTemplates(kv[1])

@@ -27,7 +27,7 @@ var unsupportedPlayKeys = map[string]string{
 // the plays of another file.
 func (p *parser) plays(root *yaml.Node, depth int) {
 	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
-		if n.Kind == yaml.MappingNode && hasAny(mapKeys(n), "import_playbook", "ansible.builtin.import_playbook") {
+		if n.Kind == yaml.MappingNode && hasAny(mapKeys(n), "import_playbook", "ansible.builtin.import_playbook", "include") {
 			p.importPlaybook(n)
 			continue
 		}
@@ -45,7 +45,7 @@ func (p *parser) importPlaybook(n *yaml.Node) {
 	var when *yaml.Node
 	for _, kv := range p.Mapping(n, "import_playbook") {
 		switch shortAction(kv[0].Value) {
-		case "import_playbook":
+		case "import_playbook", "include": // include: of a playbook, as Ansible 2.x read it
 			file = kv[1]
 		case "vars":
 			vars = p.varsMap(kv[1], "vars")

@@ -35,6 +35,7 @@ type scope struct {
 	diff         *bool
 	noLog        *bool
 	runOnce      *bool
+	throttle     int
 	handler      bool
 }
 
@@ -95,6 +96,9 @@ func (s *scope) inherit(t *Task) {
 	}
 	if !t.noLogSet && s.noLog != nil {
 		t.NoLog = *s.noLog
+	}
+	if t.Throttle == 0 {
+		t.Throttle = s.throttle
 	}
 	if !t.runOnceSet && s.runOnce != nil {
 		t.RunOnce = *s.runOnce
@@ -173,7 +177,15 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 	case "run_once":
 		b := p.boolean(v, "run_once")
 		s.runOnce = &b
-	case "name", "any_errors_fatal", "ignore_unreachable", "collections", "module_defaults", "debugger", "throttle", "become_flags":
+	case "any_errors_fatal", "ignore_unreachable":
+		if p.boolean(v, k.Value) && s.block != nil || p.boolean(v, k.Value) && s.role != nil {
+			p.Errorf(k, "set it on the play", "%s: true here is not supported by remotectl", k.Value)
+		}
+	case "throttle":
+		s.throttle = p.integer(v, "throttle")
+	case "module_defaults":
+		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
+	case "name", "collections", "debugger", "become_flags":
 	default:
 		return false
 	}

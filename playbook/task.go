@@ -125,6 +125,10 @@ func (p *parser) splitAction(k, n *yaml.Node) (*yaml.Node, *yaml.Node) {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		name, rest, _ := strings.Cut(strings.TrimSpace(n.Value), " ")
+		if jinja.IsTemplate(name) {
+			p.Errorf(n, "name the module: "+k.Value+": apt name=x", "%s: the module name cannot hold a template (remotectl checks every task's module before connecting)", k.Value)
+			return nil, nil
+		}
 		key.Value = name
 		args := *n
 		args.Value = strings.TrimSpace(rest)
@@ -218,8 +222,19 @@ func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
 // taskKey reads one keyword of a task.
 func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
-	case "loop", "args", "debugger", "collections", "throttle", "any_errors_fatal",
-		"module_defaults", "become_flags", "ignore_unreachable":
+	case "loop", "args", "debugger", "collections", "become_flags":
+	case "throttle":
+		t.Throttle = p.integer(v, "throttle")
+	case "module_defaults":
+		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
+	case "any_errors_fatal", "ignore_unreachable":
+		if p.boolean(v, k.Value) {
+			hint := "set it on the play (any_errors_fatal: true stops the play when a host fails)"
+			if k.Value == "ignore_unreachable" {
+				hint = "an unreachable host leaves the play in remotectl"
+			}
+			p.Errorf(k, hint, "%s: true on a task is not supported by remotectl", k.Value)
+		}
 	case "connection", "become_exe", "port", "remote_user":
 		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
 	case "name":
