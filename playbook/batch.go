@@ -100,7 +100,7 @@ func checkHostFamilies(plan *PlayPlan) error {
 			}
 			for _, h := range plan.Hosts {
 				windows := h.Transport == remote.KindWinRM && plan.Play.Connection == "" || plan.Play.Connection == "winrm"
-				if !windows || ma.Module.Windows {
+				if !windows || ma.Module.Windows || anyFamily(ma.Module) {
 					continue
 				}
 				errs = append(errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("host %s: %s", h.Name, osMismatch(ma.Module, windows)),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -88,7 +89,7 @@ func templateArgs(eng *jinja.Engine, v any, vars map[string]any) (any, error) {
 }
 
 func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
-	if win := r.windows(); win != a.Module.Windows {
+	if win := r.windows(); win != a.Module.Windows && !anyFamily(a.Module) {
 		return failed("%s", osMismatch(a.Module, win)), nil
 	}
 	raw, err := templateArgs(a.eng, a.Args, r.vars)
@@ -113,6 +114,11 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	}
 	return outcomeOf(res), nil
 }
+
+// anyFamily reports whether a module runs on POSIX and Windows hosts
+// alike: raw sends its command to the host's shell, whatever it is, as
+// Ansible's.
+func anyFamily(m *module.Module) bool { return m.Name == "raw" }
 
 // osMismatch says why a module cannot run on the host's family.
 func osMismatch(m *module.Module, windows bool) string {
@@ -337,6 +343,9 @@ func (p *parser) moduleAction(m *module.Module, k, n, argsNode *yaml.Node) Actio
 		p.Errorf(n, "write the arguments as a mapping or k=v pairs", "the module %s takes a mapping of arguments, not %s", m.Name, yamlnode.Describe(n))
 		return nil
 	}
+	if m.Name == "template" {
+		p.checkTemplateFile(n, a.Args["src"])
+	}
 	names := make([]string, 0, len(a.Args))
 	for name := range a.Args {
 		names = append(names, name)
@@ -358,3 +367,24 @@ func mapKeys(n *yaml.Node) []string {
 
 // windowsOnly reports whether a transport kind is WinRM.
 func windowsKind(kind string) bool { return kind == remote.KindWinRM }
+
+// checkTemplateFile checks the template file a template task names, when
+// its name holds no template: it must exist (in the role's templates/,
+// beside the task's file, in the playbook's directory) and be valid
+// Jinja2, before any connection.
+func (p *parser) checkTemplateFile(n *yaml.Node, src any) {
+	name, ok := src.(string)
+	if !ok || name == "" || jinja.IsTemplate(name) {
+		return
+	}
+	path := p.local("templates", name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		p.Errorf(n, "template sources are found in the role's templates/, beside the task's file, or in the playbook's directory",
+			"template %s: %s", name, unwrapPathError(err))
+		return
+	}
+	if err := p.eng.Check(string(data)); err != nil {
+		p.Errs = append(p.Errs, templateError(position{file: name, line: 1, col: 1}, "bad template: ", err))
+	}
+}
