@@ -156,6 +156,7 @@ variants() {
   if has "$tools" remotectl; then
     echo "remotectl remotectl 64"
     echo "remotectl-f32 remotectl 32"
+    if [ "$scenario" = main ]; then echo "remotectl-warm remotectl 64"; fi
   fi
   if has "$tools" pdsh; then
     echo "pdsh pdsh 32"
@@ -173,12 +174,15 @@ variants() {
 # tool_argv VARIANT TOOL FORKS CMD sets argv to the command line running CMD on every
 # host of the fleet. Forks are passed only where they differ from the tool's default.
 # remotectl runs with everything on: the fleet's inventory, ssh_config and known_hosts,
-# live text output, the recap and the run record.
+# live text output, the recap and the run record. remotectl-warm runs with --persist
+# through the agent (socket under the work directory), after an untimed run that
+# opened the connections (see measure).
 tool_argv() {
   local variant=$1 tool=$2 forks=$3 cmd=$4 dir=$fleet_dir
   case $tool in
   remotectl)
     argv=("${rc_cmd[@]}" exec -i "$dir/inventory.yaml" -H all --ssh-config "$dir/ssh_config" --color never)
+    [ "$variant" != remotectl-warm ] || argv=(env "XDG_RUNTIME_DIR=$work" "${argv[@]}" --persist 10m)
     [ "$forks" = 64 ] || argv+=(-f "$forks")
     argv+=(-- "$cmd")
     ;;
@@ -243,7 +247,18 @@ measure() {
   local base=$logs/$scenario-$n-$label-$variant-$rep
   local stdout=${9:-$base.out}
   tool_argv "$variant" "$tool" "$forks" "$cmd"
+  local agent_pid='' a0=''
+  if [ "$variant" = remotectl-warm ]; then
+    "${argv[@]}" >/dev/null 2>&1 || true # opens the connections the timed run reuses
+    agent_pid=$(env "XDG_RUNTIME_DIR=$work" "${rc_cmd[@]}" agent status | awk '/^agent pid/ { print $3 + 0 }')
+    a0=$(agent_cpu "$agent_pid")
+  fi
   timed_run "$variant" "$base" "$stdout"
+  if [ -n "$agent_pid" ]; then
+    # The agent works for the run: its CPU counts as the run's.
+    read -r run_user run_sys < <(agent_cpu "$agent_pid" | awk -v a="$a0" -v u="$run_user" -v s="$run_sys" -v hz="$(getconf CLK_TCK)" \
+      '{ split(a, b, " "); printf "%.2f %.2f\n", u + ($1 - b[1]) / hz, s + ($2 - b[2]) / hz }')
+  fi
   local failed
   if [ "$stdout" = /dev/null ]; then : >"$base.out"; fi
   failed=$(count_failed "$tool" "$n" "$base.out" "$base.err" "$run_rc")
@@ -252,6 +267,9 @@ measure() {
   # Keep logs small: outputs of big runs are only needed when something failed.
   if [ "$failed" -eq 0 ]; then truncate -s '<64K' "$base.out" 2>/dev/null || true; fi
 }
+
+# agent_cpu PID prints the user and system CPU clock ticks of process PID.
+agent_cpu() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
 # record_result SCENARIO N LABEL VARIANT TOOL FORKS REP FAILED appends the last
 # timed_run to results.tsv.
@@ -539,6 +557,8 @@ main() {
     fi
   done
   stop_fleet
+  # The agent of remotectl-warm, if any ran.
+  env "XDG_RUNTIME_DIR=$work" "${rc_cmd[@]}" agent stop 2>/dev/null || true
   machine_info_after "$started"
   # The run records remotectl kept (it keeps the last 100): proof they were written.
   machine_set remotectl_run_records "$(find "$rc_home" -path '*/remotectl/runs/*.json' | wc -l)"

@@ -24,6 +24,7 @@ command -v ansible-playbook >/dev/null 2>&1 || need+=(ansible-core)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v dpkg-scanpackages >/dev/null 2>&1 || need+=(dpkg-dev)
+/usr/bin/python3 -c "import apt_pkg" >/dev/null 2>&1 || need+=(python3-apt) # the oracle of apt_repository
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
 command -v crontab >/dev/null 2>&1 || need+=(cron)
 if [ ${#need[@]} -gt 0 ]; then

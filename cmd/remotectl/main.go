@@ -13,6 +13,7 @@ import (
 	"github.com/remotectl/remotectl/internal/iostreams"
 	"github.com/remotectl/remotectl/internal/proc"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/local"
 	"github.com/remotectl/remotectl/remote/ssh"
 	"github.com/remotectl/remotectl/remote/winrm"
@@ -57,7 +58,7 @@ func mainExit() int {
 // builtinTransports is the transport registry: one row per transport kind.
 func builtinTransports() transports {
 	return transports{
-		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: ssh.DoctorStepsOver, Settings: ssh.Settings()},
+		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: agent.DoctorStepsOver, Settings: ssh.Settings()},
 		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrm.DoctorStepsOver, Settings: winrm.Settings()},
 		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
 			return local.Dialer{}, nil, nil

@@ -75,7 +75,7 @@ func treeState(ts *testscript.TestScript, root string) []string {
 	return lines
 }
 
-var recapLine = regexp.MustCompile(`^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$`)
+var recapLine = regexp.MustCompile(`^(\S+)\s+:?\s*((?:\w+=\d+\s*)+)$`)
 
 func sameRecap(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {

@@ -114,6 +114,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.String("host-key-policy", "", "host key checking: strict (default), accept-new, off")
 	f.String("askpass", "", "program asked for key passphrases and passwords (like SSH_ASKPASS; prompt as argument, answer on stdout)")
 	f.String("passphrase-env", "", "environment variable holding the passphrase of encrypted private keys")
+	f.Duration("persist", 0, "keep SSH connections open in the per-user agent for this long once idle, for the next runs (0 = off; see remotectl agent)")
 	registerHostCompletion(deps, root)
 	_ = root.RegisterFlagCompletionFunc("output", completeOutput)
 
@@ -127,6 +128,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 		newDoctorCmd(deps, nil),
 		newInventoryCmd(deps, nil),
 		newRunsCmd(deps, nil), // ops: run history
+		newAgentCmd(deps),
 		newVersionCmd(deps),
 		newManCmd(root),
 	)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/ssh"
 )
 
@@ -35,11 +36,14 @@ func (a *app) sshOptions(s secrets) ssh.Options {
 // ssh_config files included, without contacting any host: a problem names
 // file:line or the host, as OpenSSH refuses to start on a broken ssh_config.
 func checkSSH(d remote.Dialer, targets []remote.Target) error {
-	return d.(*ssh.Dialer).Check(targets)
+	return agent.LocalSSH(d).Check(targets)
 }
 
 // newSSHDialer builds the SSH transport's dialer from the settings.
 func newSSHDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
+	if a.g.Persist > 0 {
+		return newAgentDialer(a, s)
+	}
 	d, err := ssh.NewDialer(a.sshOptions(s))
 	if err != nil {
 		return nil, nil, fmt.Errorf("ssh: %w", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
@@ -24,7 +26,14 @@ import (
 //
 // The inventory also has win01, a WinRM host (the WS-Management test server),
 // in the group windows, whose password is in $WIN_PASSWORD.
-func TestSSHScripts(t *testing.T) {
+func TestSSHScripts(t *testing.T) { sshScripts(t, false) }
+
+// TestSSHScriptsPersist runs the same scripts with REMOTECTL_PERSIST set:
+// every SSH connection goes through an agent of the script's own (socket
+// under $WORK, stopped when the script ends), with the same outcomes.
+func TestSSHScriptsPersist(t *testing.T) { sshScripts(t, true) }
+
+func sshScripts(t *testing.T, persist bool) {
 	if testing.Short() {
 		t.Skip("needs a real sshd fleet")
 	}
@@ -71,10 +80,24 @@ func TestSSHScripts(t *testing.T) {
 			env.Setenv("ANSIBLE_LOCAL_TEMP", env.WorkDir+"/home/.ansible/tmp")
 			env.Setenv("ANSIBLE_NOCOLOR", "1")
 			env.Setenv("ANSIBLE_RETRY_FILES_ENABLED", "0")
+			if persist {
+				env.Setenv("REMOTECTL_PERSIST", "30s")
+				env.Setenv("XDG_RUNTIME_DIR", env.WorkDir)
+				env.Defer(func() {
+					_ = agent.Stop(context.Background(), filepath.Join(env.WorkDir, "remotectl", agent.SocketName))
+				})
+			}
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
+		// [persist]: the scripts run through the agent (TestSSHScriptsPersist).
+		Condition: func(cond string) (bool, error) {
+			if cond == "persist" {
+				return persist, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
 

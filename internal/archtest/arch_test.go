@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"remote/local":      {"remote", "doctor"},
 	"remote/ssh":        {"remote", "doctor"},
 	"remote/winrm":      {"remote", "doctor"},
+	"remote/agent":      {"remote", "remote/ssh", "doctor"},
 	"remote/remotetest": {"remote"},
 	"doctor":            {"remote"},
 	"ops":               {"remote", "report", "runrec", "checks", "playbook", "playbook/jinja", "playbook/module", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
@@ -32,7 +33,7 @@ var allowed = map[string][]string{
 	"playbook":          {"inventory", "remote", "report", "checks", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "playbook/jinja", "playbook/module"},
 	"playbook/jinja":    {},
 	"playbook/module":   {"remote"},
-	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "doctor", "ops",
+	"cmd/remotectl": {"inventory", "nodeset", "remote", "remote/local", "remote/ssh", "remote/winrm", "remote/agent", "doctor", "ops",
 		"checks", "checks/plan", "report", "runrec", "playbook", "playbook/jinja", "playbook/module", "internal/secret", "internal/yamlnode", "internal/proc", "internal/settings", "internal/iostreams", "internal/termtext", "internal/errkind"},
 
 	// The process and the command line's plumbing, below cmd only.

@@ -49,6 +49,10 @@ type Globals struct {
 
 	// NoPrompt: never prompt, even on a terminal (--cron).
 	NoPrompt bool
+
+	// Persist: SSH connections go through the per-user agent, which holds
+	// them this long once idle (--persist; 0 = off).
+	Persist time.Duration
 }
 
 // UsageError is a setting that cannot be (exit 64).
@@ -87,11 +91,15 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 		HostKeyPolicy:     v.GetString("host-key-policy"),
 		AskPass:           v.GetString("askpass"),
 		PassphraseEnv:     v.GetString("passphrase-env"),
+		Persist:           v.GetDuration("persist"),
 	}
 	g.InventoryTimeout = v.GetDuration("inventory-timeout")
 	g.Inventories = inventoryPaths(v, cwd)
 	if g.Forks <= 0 {
 		return g, UsageError{Err: fmt.Errorf("--forks must be at least 1, not %d", g.Forks)}
+	}
+	if g.Persist < 0 {
+		return g, UsageError{Err: fmt.Errorf("--persist must be a duration of 0 (off) or more, not %s", g.Persist)}
 	}
 	if g.InventoryTimeout <= 0 {
 		return g, UsageError{Err: fmt.Errorf("--inventory-timeout must be positive, not %s", g.InventoryTimeout)}

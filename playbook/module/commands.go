@@ -101,37 +101,8 @@ func runCommand(ctx context.Context, c *Call, shell bool) (Result, error) {
 		return nil, err
 	}
 	end := time.Now()
-	rep := parseReport(plan.token, out.Stdout)
-	shoulda := "Did"
-	if c.Check {
-		shoulda = "Would"
-	}
-	switch rep.kind {
-	case "chdir":
-		r["msg"], r["failed"] = "Unable to change directory before execution: "+pyOSError(rep.errno, first(rep.vals)), true
-		return r, nil
-	case "creates":
-		r["msg"] = fmt.Sprintf("%s not run command since '%s' exists", shoulda, first(rep.vals))
-		r["stdout"], r["rc"] = fmt.Sprintf("skipped, since %s exists", first(rep.vals)), 0
-		return r, nil
-	case "removes":
-		r["msg"] = fmt.Sprintf("%s not run command since '%s' does not exist", shoulda, first(rep.vals))
-		r["stdout"], r["rc"] = fmt.Sprintf("skipped, since %s does not exist", first(rep.vals)), 0
-		return r, nil
-	case "run":
-		r["changed"], r["rc"], r["msg"] = true, 0, "Command would have run if not in check mode"
-		if !a.Has("creates") && !a.Has("removes") {
-			r["skipped"], r["changed"] = true, false
-		}
-		return r, nil
-	case "exec":
-		rc, _ := strconv.Atoi(rep.errno)
-		res := Result{"changed": false, "failed": true, "rc": rc, "stdout": "", "stderr": "",
-			"msg": pyOSError(rep.errno, first(rep.vals)), "cmd": pyShlexJoin(rep.vals)}
-		if w, ok := r["warnings"]; ok {
-			res["warnings"] = w
-		}
-		return res, nil
+	if rep := parseReport(plan.token, out.Stdout); rep.kind != "" {
+		return reportResult(r, rep, c.Check, a.Has("creates") || a.Has("removes")), nil
 	}
 	r["changed"], r["rc"], r["stdout"], r["stderr"] = true, out.RC, out.Stdout, out.Stderr
 	r["start"], r["end"], r["delta"] = pyTime(start), pyTime(end), pyDelta(end.Sub(start))
@@ -143,6 +114,42 @@ func runCommand(ctx context.Context, c *Call, shell bool) (Result, error) {
 		r["msg"], r["failed"] = "non-zero return code", true
 	}
 	return r, nil
+}
+
+// reportResult is command's result when the host script did not run the
+// command: chdir failed, creates/removes hit, check mode, or the program
+// cannot be executed.
+func reportResult(r Result, rep cmdReport, check, createsOrRemoves bool) Result {
+	shoulda := "Did"
+	if check {
+		shoulda = "Would"
+	}
+	switch rep.kind {
+	case "chdir":
+		r["msg"], r["failed"] = "Unable to change directory before execution: "+pyOSError(rep.errno, first(rep.vals)), true
+	case "creates":
+		r["msg"] = fmt.Sprintf("%s not run command since '%s' exists", shoulda, first(rep.vals))
+		r["stdout"], r["rc"] = fmt.Sprintf("skipped, since %s exists", first(rep.vals)), 0
+	case "removes":
+		r["msg"] = fmt.Sprintf("%s not run command since '%s' does not exist", shoulda, first(rep.vals))
+		r["stdout"], r["rc"] = fmt.Sprintf("skipped, since %s does not exist", first(rep.vals)), 0
+	case "run":
+		r["changed"], r["rc"], r["msg"] = true, 0, "Command would have run if not in check mode"
+		if !createsOrRemoves {
+			r["skipped"], r["changed"] = true, false
+		}
+	case "exec":
+		rc, _ := strconv.Atoi(rep.errno)
+		res := Result{"changed": false, "failed": true, "rc": rc, "stdout": "", "stderr": "",
+			"msg": pyOSError(rep.errno, first(rep.vals)), "cmd": pyShlexJoin(rep.vals)}
+		if w, ok := r["warnings"]; ok {
+			res["warnings"] = w
+		}
+		return res
+	default:
+		return Failed("the command's host script reported %q", rep.kind)
+	}
+	return r
 }
 
 func first(vals []string) string {

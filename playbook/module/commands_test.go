@@ -115,3 +115,25 @@ func fmtArgs(a map[string]any) string {
 	}
 	return b.String()
 }
+
+// A command guarded by creates/removes runs once: first run changed,
+// second run skipped, on separate state directories for ansible and us.
+func TestCommandIdempotenceAsAnsible(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	keys := []string{"changed", "failed", "skipped", "rc", "stdout", "stderr", "cmd", "msg"}
+	made := "@D@/made"
+	cases := []oracleCase{
+		{Module: "shell", Free: "echo made > " + made, Args: map[string]any{"creates": made}, Check: true},
+		{Module: "shell", Free: "echo made > " + made, Args: map[string]any{"creates": made}},
+		{Module: "shell", Free: "echo made > " + made, Args: map[string]any{"creates": made}},
+		{Module: "command", Free: "rm " + made, Args: map[string]any{"removes": made}, Check: true},
+		{Module: "command", Free: "cp " + made + " @D@/sub/copy", Args: map[string]any{"chdir": "@D@", "creates": "sub/copy"}},
+		{Module: "command", Free: "cp " + made + " @D@/sub/copy", Args: map[string]any{"chdir": "@D@", "creates": "sub/copy"}},
+		{Module: "command", Free: "rm " + made, Args: map[string]any{"removes": made}},
+		{Module: "command", Free: "rm " + made, Args: map[string]any{"removes": made}},
+	}
+	got, _ := compareBatch(t, cases, keys)
+	if !got[1].Changed() || got[2].Changed() || !got[6].Changed() || got[7].Changed() {
+		t.Errorf("not idempotent: %v", got)
+	}
+}

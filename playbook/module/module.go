@@ -153,6 +153,7 @@ func All() []*Module {
 		commandModules(),
 		fileModules(),
 		packageModules(),
+		repoModules(),
 		systemModules(),
 		netModules(),
 		windowsModules(),

@@ -101,7 +101,7 @@ var upperWord = regexp.MustCompile(`^[A-Z]+$`)
 // runURI is Ansible's uri, from the host.
 func runURI(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
-	reqURL, method := a.Str("url"), strings.ToUpper(a.Str("method"))
+	method := strings.ToUpper(a.Str("method"))
 	if !upperWord.MatchString(method) {
 		return Failed("Parameter 'method' needs to be a single word in uppercase, like GET or POST."), nil
 	}
@@ -115,19 +115,9 @@ func runURI(ctx context.Context, c *Call) (Result, error) {
 		r["elapsed"] = 0
 		return r, nil
 	}
-	var dest pathState
-	if a.Has("dest") || a.Has("creates") || a.Has("removes") {
-		st, err := probePaths(ctx, c.Host, "", a.Str("dest"), a.Str("creates"), a.Str("removes"))
-		if err != nil {
-			return nil, err
-		}
-		if a.Has("creates") && st[1].kind != "absent" {
-			return Result{"changed": false, "stdout": fmt.Sprintf("skipped, since '%s' exists", st[1].path)}, nil
-		}
-		if a.Has("removes") && st[2].kind == "absent" {
-			return Result{"changed": false, "stdout": fmt.Sprintf("skipped, since '%s' does not exist", st[2].path)}, nil
-		}
-		dest = st[0]
+	dest, skipped, err := uriPaths(ctx, c)
+	if err != nil || skipped != nil {
+		return skipped, err
 	}
 	q := newRequest(a, method, headers)
 	q.body, q.hasBody = body, hasBody
@@ -148,7 +138,62 @@ func runURI(ctx context.Context, c *Call) (Result, error) {
 	if resp.noCurl {
 		return noCurl(c), nil
 	}
-	elapsed := int(time.Since(start).Seconds())
+	r, ok := uriResult(a, resp, int(time.Since(start).Seconds()))
+	if a.Has("dest") {
+		r["path"] = dest.path
+		if st := r["status"]; ok && st != 304 && st != -1 {
+			target := uriTarget(dest, resp)
+			if err := c.Host.WriteFile(ctx, target, resp.body, 0o644); err != nil {
+				return Failed("failed to write %s: %v", target, err), nil
+			}
+			r["changed"], r["path"] = true, target
+		}
+	}
+	if err := addPathInfo(ctx, c.Host, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// uriPaths examines dest, creates and removes on the host; skipped is the
+// result when creates exists or removes does not.
+func uriPaths(ctx context.Context, c *Call) (dest pathState, skipped Result, err error) {
+	a := c.Args
+	if !a.Has("dest") && !a.Has("creates") && !a.Has("removes") {
+		return dest, nil, nil
+	}
+	st, err := probePaths(ctx, c.Host, "", a.Str("dest"), a.Str("creates"), a.Str("removes"))
+	if err != nil {
+		return dest, nil, err
+	}
+	if a.Has("creates") && st[1].kind != "absent" {
+		return dest, Result{"changed": false, "stdout": fmt.Sprintf("skipped, since '%s' exists", st[1].path)}, nil
+	}
+	if a.Has("removes") && st[2].kind == "absent" {
+		return dest, Result{"changed": false, "stdout": fmt.Sprintf("skipped, since '%s' does not exist", st[2].path)}, nil
+	}
+	return st[0], nil, nil
+}
+
+// uriTarget is the file dest names: dest, or in a dest directory the
+// response's file name (or index.html).
+func uriTarget(dest pathState, resp *httpResp) string {
+	if dest.kind != "directory" {
+		return dest.path
+	}
+	name := responseFilename(resp.finalURL, resp.headers)
+	if name == "" || name == "/" {
+		name = "index.html"
+	}
+	return path.Join(dest.path, name)
+}
+
+// uriResult is uri's result for a response: fetch_url's info with the
+// header names as variables (lower case, _ for -), json when the
+// response is JSON, content, and failed when the status is not one of
+// status_code (ok reports it is).
+func uriResult(a Args, resp *httpResp, elapsed int) (Result, bool) {
+	reqURL := a.Str("url")
 	statusCodes := intList(a.List("status_code"))
 	info := resp.info(reqURL)
 	status := info["status"].(int)
@@ -171,22 +216,6 @@ func runURI(ctx context.Context, c *Call) (Result, error) {
 	if status >= 300 && !maybeJSON && !a.Bool("return_content") && ok {
 		r["body"] = content // Ansible keeps an error's body when nothing read it
 	}
-	if a.Has("dest") && status != -1 && ok && status != 304 {
-		target := dest.path
-		if dest.kind == "directory" {
-			name := responseFilename(resp.finalURL, resp.headers)
-			if name == "" || name == "/" {
-				name = "index.html"
-			}
-			target = path.Join(dest.path, name)
-		}
-		if err := c.Host.WriteFile(ctx, target, resp.body, 0o644); err != nil {
-			return Failed("failed to write %s: %v", target, err), nil
-		}
-		r["changed"], r["path"] = true, target
-	} else if a.Has("dest") {
-		r["path"] = dest.path
-	}
 	if maybeJSON && status != -1 {
 		var js any
 		if json.Unmarshal(resp.body, &js) == nil {
@@ -199,7 +228,7 @@ func runURI(ctx context.Context, c *Call) (Result, error) {
 	if a.Bool("return_content") {
 		r["content"] = content
 	}
-	return r, nil
+	return r, ok
 }
 
 // uriBody encodes the body as body_format says, and sets Content-Type.
@@ -255,7 +284,10 @@ func uriBody(a Args, headers map[string]any) ([]byte, bool, error) {
 	if s, ok := b.(string); ok {
 		return []byte(s), true, nil
 	}
-	return []byte(fmt.Sprint(b)), true, nil
+	// A mapping or list with body_format raw is what `body: "{{ x |
+	// to_json }}"` becomes once templated (Ansible turns the JSON text
+	// back into data): send it as the JSON it was.
+	return []byte(pyJSONDumps(b)), true, nil
 }
 
 // pyJSONDumps encodes v as Python's json.dumps: ", " and ": " separators,

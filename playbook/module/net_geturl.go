@@ -19,19 +19,28 @@ var (
 // next to its destination (or in tmp_dest), compared by sha1 with the
 // destination and moved over it when it differs.
 func runGetURL(ctx context.Context, c *Call) (Result, error) {
+	r, err := getURL(ctx, c)
+	if err != nil || r == nil {
+		return r, err
+	}
+	if _, ok := r["state"]; !ok {
+		err = addPathInfo(ctx, c.Host, r)
+	}
+	return r, err
+}
+
+// getURL is the work of runGetURL: plan from the destination's state,
+// download, then act.
+func getURL(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
-	reqURL, dest := a.Str("url"), a.Str("dest")
-	force := a.Bool("force")
-	result := Result{"changed": false, "checksum_dest": nil, "checksum_src": nil, "dest": dest, "elapsed": 0, "url": reqURL}
-	fail := func(msg string) (Result, error) {
-		result["failed"], result["msg"] = true, msg
-		return result, nil
+	g := &getURLRun{c: c, result: Result{"changed": false, "checksum_dest": nil, "checksum_src": nil,
+		"dest": a.Str("dest"), "elapsed": 0, "url": a.Str("url")}}
+	algo, checksum, failure, err := getURLChecksum(ctx, c, g.result)
+	if err != nil || failure != nil {
+		return failure, err
 	}
-	algo, checksum, err := getURLChecksum(ctx, c, result)
-	if err != nil || checksum == "\x00fail" {
-		return result, err
-	}
-	paths := []string{dest}
+	g.algo, g.checksum = algo, checksum
+	paths := []string{a.Str("dest")}
 	if a.Has("tmp_dest") {
 		paths = append(paths, a.Str("tmp_dest"))
 	}
@@ -39,53 +48,93 @@ func runGetURL(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := st[0]
-	result["dest"] = d.path
-	q := newRequest(a, "GET", a.Dict("headers"))
-	q.follow = true // get_url follows redirects (urllib2)
-	if c.Check {
-		q.method = "HEAD"
+	g.dest = st[0]
+	g.result["dest"] = g.dest.path
+	if done, ok := g.plan(ctx); ok {
+		return done, nil
 	}
-	if d.kind == "file" {
-		mismatch := !force && checksum != "" && checksum != d.digest
-		if !force && checksum != "" && !mismatch {
-			changed, fi, err := applyAttrs(ctx, c, d.path, c.Check)
-			if err != nil {
-				return fail(err.Error())
-			}
-			result["changed"], result["msg"] = changed, "file already exists"
-			if changed {
-				result["msg"] = "file already exists but file attributes changed"
-			}
-			fi.add(result)
-			return result, nil
+	tmpDir, failMsg := g.tmpDir(st[1:])
+	if failMsg != "" {
+		return g.fail(failMsg), nil
+	}
+	g.q.output = path.Join(tmpDir, ".remotectl-get_url-"+RandomSuffix())
+	return g.fetch(ctx)
+}
+
+// getURLRun is one get_url task under way.
+type getURLRun struct {
+	c              *Call
+	result         Result
+	algo, checksum string
+	dest           pathState
+	q              *httpReq
+}
+
+func (g *getURLRun) fail(msg string) Result {
+	g.result["failed"], g.result["msg"] = true, msg
+	return g.result
+}
+
+// plan builds the request; it returns the result when the file is already
+// there (not forced, its checksum matches).
+func (g *getURLRun) plan(ctx context.Context) (Result, bool) {
+	a, d := g.c.Args, g.dest
+	force := a.Bool("force")
+	g.q = newRequest(a, "GET", a.Dict("headers"))
+	g.q.follow = true // get_url follows redirects (urllib2)
+	if g.c.Check {
+		g.q.method = "HEAD"
+	}
+	if d.kind != "file" {
+		return nil, false
+	}
+	if !force && g.checksum != "" && g.checksum == d.digest {
+		changed, fi, err := applyAttrs(ctx, g.c, d.path, g.c.Check)
+		if err != nil {
+			return g.fail(err.Error()), true
 		}
-		if !force {
-			q.ifModifiedSince = d.mtime
+		g.result["changed"], g.result["msg"] = changed, "file already exists"
+		if changed {
+			g.result["msg"] = "file already exists but file attributes changed"
 		}
-		force = force || mismatch
+		fi.add(g.result)
+		return g.result, true
 	}
-	if force {
-		q.ifModifiedSince = 0
+	if !force && g.checksum != "" {
+		// a mismatch forces the download, as force does
+		g.q.headers = append(g.q.headers, [2]string{"cache-control", "no-cache"})
+	} else if !force {
+		g.q.ifModifiedSince = d.mtime
 	}
-	tmpDir := path.Dir(d.path)
-	if d.kind == "directory" {
-		tmpDir = d.path
-	}
-	if len(st) > 1 {
-		switch t := st[1]; t.kind {
+	return nil, false
+}
+
+// tmpDir is where the download waits: tmp_dest, else next to dest (so
+// that the move is a rename), else /tmp when dest's directory is missing
+// (Ansible downloads before it finds out).
+func (g *getURLRun) tmpDir(tmpDest []pathState) (string, string) {
+	if len(tmpDest) > 0 {
+		switch t := tmpDest[0]; t.kind {
 		case "directory":
-			tmpDir = t.path
+			return t.path, ""
 		case "file":
-			return fail(t.path + " is a file but should be a directory.")
+			return "", t.path + " is a file but should be a directory."
 		default:
-			return fail(t.path + " directory does not exist.")
+			return "", t.path + " directory does not exist."
 		}
 	}
-	if d.kind == "absent" && !d.parentDir {
-		return fail(fmt.Sprintf("Destination %s does not exist", path.Dir(d.path)))
+	switch {
+	case g.dest.kind == "directory":
+		return g.dest.path, ""
+	case g.dest.kind == "absent" && !g.dest.parentDir:
+		return "/tmp", ""
 	}
-	q.output = path.Join(tmpDir, ".remotectl-get_url-"+RandomSuffix())
+	return path.Dir(g.dest.path), ""
+}
+
+// fetch downloads, then compares and moves the file into place.
+func (g *getURLRun) fetch(ctx context.Context) (Result, error) {
+	c, q, reqURL := g.c, g.q, g.c.Args.Str("url")
 	start := time.Now()
 	resp, err := q.do(ctx, c.Host)
 	if err != nil {
@@ -98,66 +147,88 @@ func runGetURL(ctx context.Context, c *Call) (Result, error) {
 	elapsed := int(time.Since(start).Seconds())
 	info := resp.info(reqURL)
 	status := info["status"].(int)
-	switch {
-	case status == 304:
+	if r := statusResult(status, info, reqURL, g.dest, elapsed); r != nil {
 		removeTmp()
-		r := Result{"url": reqURL, "dest": d.path, "changed": false, "msg": info["msg"], "status_code": 304, "elapsed": elapsed}
-		d.info.add(r)
 		return r, nil
-	case status == -1:
-		removeTmp()
-		return Result{"failed": true, "changed": false, "msg": info["msg"], "url": reqURL, "dest": d.path, "elapsed": elapsed}, nil
-	case status != 200 && !strings.HasPrefix(reqURL, "file:/"):
-		removeTmp()
-		return Result{"failed": true, "changed": false, "msg": "Request failed", "status_code": status, "response": info["msg"],
-			"url": reqURL, "dest": d.path, "elapsed": elapsed}, nil
 	}
-	result["elapsed"], result["src"] = elapsed, q.output
-	target := d
-	if d.kind == "directory" {
-		name := ""
-		if m := contDispRegexp.FindStringSubmatch(resp.headers["content-disposition"]); m != nil {
-			name = path.Base(m[1])
-		}
-		if name == "" {
-			name = urlFilename(resp.finalURL)
-		}
-		ts, err := probePaths(ctx, c.Host, algo, path.Join(d.path, name))
-		if err != nil {
-			removeTmp()
-			return nil, err
-		}
-		target = ts[0]
-		result["dest"] = target.path
+	g.result["elapsed"], g.result["src"] = elapsed, q.output
+	target, err := g.target(ctx, resp)
+	if err != nil {
+		removeTmp()
+		return nil, err
 	}
-	result["checksum_src"] = resp.outputSum
+	g.result["checksum_src"] = resp.outputSum
 	if target.kind == "file" {
-		result["checksum_dest"] = target.sha1
+		g.result["checksum_dest"] = target.sha1
+	} else if !target.parentDir {
+		removeTmp()
+		return g.fail(fmt.Sprintf("Destination %s does not exist", path.Dir(target.path))), nil
 	}
 	if c.Check {
 		removeTmp()
-		result["changed"] = target.kind != "file" || resp.outputSum != target.sha1
-		result["msg"] = info["msg"]
-		return result, nil
+		g.result["changed"] = target.kind != "file" || resp.outputSum != target.sha1
+		g.result["msg"] = info["msg"]
+		return g.result, nil
 	}
-	act, err := getURLAct(ctx, c, q.output, target, resp.outputSum != target.sha1 || target.kind != "file", algo)
+	act, err := getURLAct(ctx, c, q.output, target, resp.outputSum != target.sha1 || target.kind != "file", g.algo)
 	if err != nil {
 		return nil, err
 	}
 	if act.err != "" {
-		return fail(act.err)
+		return g.fail(act.err), nil
 	}
-	result["changed"] = act.moved || act.attrs
-	if checksum != "" && act.digest != checksum {
-		return fail(fmt.Sprintf("The checksum for %s did not match %s; it was %s.", target.path, checksum, act.digest))
+	g.result["changed"] = act.moved || act.attrs
+	if g.checksum != "" && act.digest != g.checksum {
+		if _, err := c.Host.Run(ctx, Command{Argv: []string{"rm", "-f", "--", target.path}}); err != nil {
+			return nil, err
+		}
+		return g.fail(fmt.Sprintf("The checksum for %s did not match %s; it was %s.", target.path, g.checksum, act.digest)), nil
 	}
-	result["md5sum"] = act.md5
+	g.result["md5sum"] = act.md5
 	if act.backup != "" {
-		result["backup_file"] = act.backup
+		g.result["backup_file"] = act.backup
 	}
-	result["msg"], result["status_code"] = info["msg"], status
-	act.info.add(result)
-	return result, nil
+	g.result["msg"], g.result["status_code"] = info["msg"], status
+	act.info.add(g.result)
+	return g.result, nil
+}
+
+// statusResult is get_url's result for a response it does not save: not
+// modified (304), no response (-1), or another status than 200.
+func statusResult(status int, info map[string]any, reqURL string, d pathState, elapsed int) Result {
+	switch {
+	case status == 304:
+		r := Result{"url": reqURL, "dest": d.path, "changed": false, "msg": info["msg"], "status_code": 304, "elapsed": elapsed}
+		d.info.add(r)
+		return r
+	case status == -1:
+		return Result{"failed": true, "changed": false, "msg": info["msg"], "url": reqURL, "dest": d.path, "elapsed": elapsed}
+	case status != 200 && !strings.HasPrefix(reqURL, "file:/"):
+		return Result{"failed": true, "changed": false, "msg": "Request failed", "status_code": status, "response": info["msg"],
+			"url": reqURL, "dest": d.path, "elapsed": elapsed}
+	}
+	return nil
+}
+
+// target is the file to write: dest, or in a dest directory the name the
+// response gives (Content-Disposition) or the final URL's last part.
+func (g *getURLRun) target(ctx context.Context, resp *httpResp) (pathState, error) {
+	if g.dest.kind != "directory" {
+		return g.dest, nil
+	}
+	name := ""
+	if m := contDispRegexp.FindStringSubmatch(resp.headers["content-disposition"]); m != nil {
+		name = path.Base(m[1])
+	}
+	if name == "" {
+		name = urlFilename(resp.finalURL)
+	}
+	ts, err := probePaths(ctx, g.c.Host, g.algo, path.Join(g.dest.path, name))
+	if err != nil {
+		return pathState{}, err
+	}
+	g.result["dest"] = ts[0].path
+	return ts[0], nil
 }
 
 // urlFilename is get_url's url_filename.
@@ -180,15 +251,15 @@ func urlFilename(u string) string {
 }
 
 // getURLChecksum parses checksum ("algo:hex" or "algo:URL of a checksum
-// file"); on a failure it fills result and returns checksum "\x00fail".
-func getURLChecksum(ctx context.Context, c *Call, result Result) (string, string, error) {
+// file"); a failure is returned as the result (result with failed and msg).
+func getURLChecksum(ctx context.Context, c *Call, result Result) (algo, sum string, failure Result, err error) {
 	spec := c.Args.Str("checksum")
 	if spec == "" {
-		return "", "", nil
+		return "", "", nil, nil
 	}
-	failed := func(msg string) (string, string, error) {
+	failed := func(msg string) (string, string, Result, error) {
 		result["failed"], result["msg"] = true, msg
-		return "", "\x00fail", nil
+		return "", "", result, nil
 	}
 	algo, sum, ok := strings.Cut(spec, ":")
 	if !ok {
@@ -202,13 +273,10 @@ func getURLChecksum(ctx context.Context, c *Call, result Result) (string, string
 		q.url, q.follow = sum, true
 		resp, err := q.do(ctx, c.Host)
 		if err != nil {
-			return "", "", err
+			return "", "", nil, err
 		}
 		if resp.noCurl {
-			for k, v := range noCurl(c) {
-				result[k] = v
-			}
-			return "", "\x00fail", nil
+			return "", "", noCurl(c), nil
 		}
 		if info := resp.info(sum); info["status"] != 200 {
 			result["status_code"], result["response"] = info["status"], info["msg"]
@@ -224,7 +292,7 @@ func getURLChecksum(ctx context.Context, c *Call, result Result) (string, string
 	if !isHex(sum) {
 		return failed("The checksum format is invalid")
 	}
-	return algo, sum, nil
+	return algo, sum, nil, nil
 }
 
 func isHex(s string) bool {

@@ -43,6 +43,7 @@ type httpReq struct {
 // httpResp is what curl reported.
 type httpResp struct {
 	noCurl    bool
+	wget      bool // wget answered (its log is in curlErr until fromWget)
 	curlRC    int
 	curlErr   string
 	status    int
@@ -113,15 +114,15 @@ func (q *httpReq) config(dir string) string {
 		opt("speed-time", strconv.Itoa(q.timeout))
 		opt("speed-limit", "1")
 	}
-	switch {
-	case q.bodyFile != "":
-		opt("data-binary", "@"+q.bodyFile)
-	case q.hasBody:
+	if q.hasBody {
 		opt("data-binary", "@"+dir+"/in")
 	}
 	opt("dump-header", dir+"/h")
 	out := dir + "/b"
-	if q.output != "" {
+	switch {
+	case q.method == "HEAD" && q.output != "":
+		out = "/dev/null" // curl would write the headers there; the script makes output empty
+	case q.output != "":
 		out = q.output
 	}
 	opt("output", out)
@@ -129,20 +130,87 @@ func (q *httpReq) config(dir string) string {
 	return b.String()
 }
 
-// script is the host script; the config and the body come on stdin.
-// __DIR__ in the config is replaced by the script's temporary directory,
-// which it removes when it ends.
-func (q *httpReq) script(token string, cfgLen int) string {
+// wgetConfig is the same request for GNU wget (a wgetrc), used when the
+// host has no curl.
+func (q *httpReq) wgetConfig(dir string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, `command -v curl >/dev/null 2>&1 || { echo '%s nocurl'; exit 0; }
+	opt := func(name, val string) {
+		fmt.Fprintf(&b, "%s = %s\n", name, strings.NewReplacer("\n", " ", "\r", " ").Replace(val))
+	}
+	opt("tries", "1")
+	opt("verbose", "off")
+	opt("server_response", "on")
+	opt("content_on_error", "on")
+	opt("input", dir+"/url")
+	opt("method", q.method)
+	opt("user_agent", q.agent)
+	for _, h := range q.headers {
+		opt("header", h[0]+": "+h[1])
+	}
+	if q.ifModifiedSince != 0 {
+		opt("header", "If-Modified-Since: "+timeHTTP(q.ifModifiedSince))
+	}
+	if q.hasUser {
+		opt("http_user", q.user)
+		opt("http_password", q.pass)
+		if q.forceBasic {
+			opt("auth_no_challenge", "on")
+		}
+	}
+	if !q.validateCerts {
+		opt("check_certificate", "off")
+	}
+	if q.caPath != "" {
+		opt("ca_certificate", q.caPath)
+	}
+	if q.noProxy {
+		opt("use_proxy", "off")
+	}
+	if q.follow {
+		opt("max_redirect", "10")
+	} else {
+		opt("max_redirect", "0")
+	}
+	if q.timeout > 0 {
+		opt("timeout", strconv.Itoa(q.timeout))
+	}
+	if q.hasBody {
+		opt("body_file", dir+"/in")
+	}
+	out := dir + "/b"
+	if q.output != "" {
+		out = q.output
+	}
+	opt("output_document", out)
+	return b.String()
+}
+
+// script is the host script: it picks curl, else GNU wget, and reads its
+// config, the URL (for wget) and the body from stdin. __DIR__ in the
+// configs is replaced by the script's temporary directory, which it
+// removes when it ends.
+func (q *httpReq) script(token string, curlLen, wgetLen, urlLen int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `if command -v curl >/dev/null 2>&1; then _rctl_tool=curl
+elif wget --version 2>/dev/null | grep -q 'GNU Wget'; then _rctl_tool=wget
+else echo '%s nocurl'; exit 0; fi
 _rctl_d=$(mktemp -d) || exit 1
 trap 'rm -rf "$_rctl_d"' EXIT
 dd bs=1 count=%d 2>/dev/null | sed "s|__DIR__|$_rctl_d|g" > "$_rctl_d/cfg"
-`, token, cfgLen)
+dd bs=1 count=%d 2>/dev/null | sed "s|__DIR__|$_rctl_d|g" > "$_rctl_d/wcfg"
+dd bs=1 count=%d 2>/dev/null > "$_rctl_d/url"
+`, token, curlLen, wgetLen, urlLen)
 	if q.hasBody {
 		b.WriteString("cat > \"$_rctl_d/in\"\n")
 	}
-	fmt.Fprintf(&b, `curl -K "$_rctl_d/cfg" > "$_rctl_d/w" 2> "$_rctl_d/e"; _rctl_rc=$?
+	if q.method == "HEAD" && q.output != "" {
+		fmt.Fprintf(&b, ": > %s || exit 1\n", Quote(q.output))
+	}
+	fmt.Fprintf(&b, `if [ $_rctl_tool = curl ]; then
+	curl -K "$_rctl_d/cfg" > "$_rctl_d/w" 2> "$_rctl_d/e"; _rctl_rc=$?
+else
+	wget --config="$_rctl_d/wcfg" -o "$_rctl_d/h" > "$_rctl_d/w" 2> "$_rctl_d/e"; _rctl_rc="$? wget"
+fi
 echo "%s $_rctl_rc"
 for _rctl_f in w e h; do [ -f "$_rctl_d/$_rctl_f" ] || : > "$_rctl_d/$_rctl_f"; wc -c < "$_rctl_d/$_rctl_f"; cat "$_rctl_d/$_rctl_f"; done
 `, token)
@@ -158,16 +226,71 @@ for _rctl_f in w e h; do [ -f "$_rctl_d/$_rctl_f" ] || : > "$_rctl_d/$_rctl_f"; 
 // do makes the request from the host.
 func (q *httpReq) do(ctx context.Context, h Host) (*httpResp, error) {
 	token := "rctl" + RandomSuffix()
-	cfg := q.config("__DIR__")
-	stdin := append([]byte(cfg), q.body...)
+	cfg, wcfg, u := q.config("__DIR__"), q.wgetConfig("__DIR__"), q.url+"\n"
+	stdin := append([]byte(cfg+wcfg+u), q.body...)
 	if q.maxPrintedBody == 0 {
 		q.maxPrintedBody = MaxCaptured - 64<<10
 	}
-	out, err := h.Run(ctx, Command{Script: q.script(token, len(cfg)), Stdin: stdin})
+	out, err := h.Run(ctx, Command{Script: q.script(token, len(cfg), len(wcfg), len(u)), Stdin: stdin})
 	if err != nil {
 		return nil, err
 	}
-	return parseCurl(token, q.output != "", out)
+	r, err := parseCurl(token, q.output != "", out)
+	if err == nil && r.wget {
+		r.fromWget(q.url)
+	}
+	return r, err
+}
+
+// fromWget turns what wget logged (-S: the responses' headers, indented)
+// into what curl reports: header blocks, status, final URL, and an error
+// as curl's exit codes for the messages of fetch_url.
+func (r *httpResp) fromWget(reqURL string) {
+	var dump, errs strings.Builder
+	final := reqURL
+	for _, l := range strings.Split(r.curlErr, "\n") {
+		l = strings.TrimRight(l, "\r")
+		switch {
+		case strings.HasPrefix(l, "  HTTP/"):
+			if dump.Len() > 0 {
+				dump.WriteString("\r\n")
+			}
+			dump.WriteString(strings.TrimPrefix(l, "  ") + "\r\n")
+		case strings.HasPrefix(l, "  ") && dump.Len() > 0:
+			dump.WriteString(strings.TrimPrefix(l, "  ") + "\r\n")
+		default:
+			errs.WriteString(l + "\n")
+		}
+	}
+	blocks := strings.Split(dump.String(), "\r\n\r\n")
+	for _, blk := range blocks[:len(blocks)-1] {
+		for _, l := range strings.Split(blk, "\r\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "location") {
+				if base, err := url.Parse(final); err == nil {
+					if ref, err := url.Parse(strings.TrimSpace(v)); err == nil {
+						final = base.ResolveReference(ref).String()
+					}
+				}
+			}
+		}
+	}
+	r.status = 0
+	r.parseHeaders(dump.String())
+	r.finalURL = final
+	msg := strings.TrimSpace(errs.String())
+	r.curlErr = "curl: (0) " + msg
+	if r.status == 0 {
+		switch {
+		case strings.Contains(msg, "Connection refused"):
+			r.curlRC = 7
+		case strings.Contains(msg, "timed out"):
+			r.curlRC = 28
+		case strings.Contains(msg, "unable to resolve"):
+			r.curlRC = 6
+		case r.curlRC == 0:
+			r.curlRC = 1
+		}
+	}
 }
 
 // parseCurl reads the script's report: the token line with curl's exit
@@ -186,6 +309,7 @@ func parseCurl(token string, hasOutput bool, out Output) (*httpResp, error) {
 		r.noCurl = true
 		return r, nil
 	}
+	line, r.wget = strings.CutSuffix(line, " wget")
 	rc, err := strconv.Atoi(line)
 	if err != nil {
 		return nil, fmt.Errorf("the HTTP request on the host reported %q", line)
@@ -208,7 +332,11 @@ func parseCurl(token string, hasOutput bool, out Output) (*httpResp, error) {
 	code, final, _ := strings.Cut(parts[0], " ")
 	r.status, _ = strconv.Atoi(code)
 	r.finalURL = final
-	r.parseHeaders(parts[2])
+	if r.wget {
+		r.curlErr = parts[2] // its log: fromWget reads it
+	} else {
+		r.parseHeaders(parts[2])
+	}
 	r.body = []byte(parts[3])
 	if hasOutput { // output file: "size\nsha1  -\n"
 		size, sum, _ := strings.Cut(rest, "\n")
@@ -278,10 +406,8 @@ func (r *httpResp) failMsg() string {
 		e = after
 	}
 	switch r.curlRC {
-	case 7:
-		if strings.Contains(e, "refused") {
-			return "Request failed: <urlopen error [Errno 111] Connection refused>"
-		}
+	case 7: // curl no longer tells refused from unreachable; refused is the usual case
+		return "Request failed: <urlopen error [Errno 111] Connection refused>"
 	case 6:
 		return "Request failed: <urlopen error [Errno -2] Name or service not known>"
 	case 28:

@@ -144,3 +144,51 @@ func unlessCheck(check bool, cmd string) string {
 	}
 	return cmd
 }
+
+// addPathInfo adds Ansible's add_path_info keys to r for its "path" (or
+// "dest") key, a path on the host expanded as Ansible's type 'path':
+// owner, group, uid, gid, mode, state, size when it exists. The expanded
+// path replaces the key's value.
+func addPathInfo(ctx context.Context, h Host, r Result) error {
+	key := "path"
+	p, ok := r[key].(string)
+	if !ok {
+		key = "dest"
+		if p, ok = r[key].(string); !ok {
+			return nil
+		}
+	}
+	script := shPrelude + shExpand("_rctl_p", p) + `printf '%s\0' "$_rctl_p"
+if [ -e "$_rctl_p" ]; then
+	stat -c '%u %g %U %G %a %s %F' -- "$_rctl_p"
+	if [ -d "$_rctl_p" ]; then echo directory; elif [ "$(stat -L -c %h -- "$_rctl_p")" -gt 1 ]; then echo hard; else echo file; fi
+fi
+`
+	out, err := h.Run(ctx, Command{Script: script})
+	if err != nil {
+		return err
+	}
+	expanded, rest, ok := strings.Cut(out.Stdout, "\x00")
+	if !ok {
+		return nil
+	}
+	r[key] = expanded
+	lines := strings.Split(strings.TrimSpace(rest), "\n")
+	f := strings.Fields(lines[0])
+	if len(lines) != 2 || len(f) < 7 {
+		return nil
+	}
+	uid, _ := strconv.Atoi(f[0])
+	gid, _ := strconv.Atoi(f[1])
+	size, _ := strconv.ParseInt(f[5], 10, 64)
+	mode := f[4]
+	for len(mode) < 4 {
+		mode = "0" + mode
+	}
+	state := lines[1]
+	if strings.Join(f[6:], " ") == "symbolic link" {
+		state = "link"
+	}
+	r["uid"], r["gid"], r["owner"], r["group"], r["mode"], r["size"], r["state"] = uid, gid, f[2], f[3], mode, size, state
+	return nil
+}

@@ -53,51 +53,21 @@ type waitSpec struct {
 
 func runWaitFor(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
-	w := waitSpec{host: a.Str("host"), port: a.Int("port"), path: a.Str("path"), state: a.Str("state"),
-		regex: a.Str("search_regex"), msg: a.Str("msg"), timeout: a.Int("timeout"), connTimeout: a.Int("connect_timeout"),
-		delay: a.Int("delay"), nap: a.Int("sleep")}
-	fail := func(msg string, elapsed int) (Result, error) {
-		return Result{"failed": true, "changed": false, "msg": msg, "elapsed": elapsed}, nil
-	}
-	if a.Has("search_regex") {
-		re, err := regexp.Compile("(?m)" + w.regex)
-		if err != nil {
-			return fail(fmt.Sprintf("Invalid regular expression: %v (remotectl matches with Go's RE2: no look-around nor back-references)", err), 0)
-		}
-		w.re = re
-	}
-	switch {
-	case w.port != 0 && w.path != "":
-		return fail("port and path parameter can not both be passed to wait_for", 0)
-	case w.path != "" && w.state == "stopped":
-		return fail("state=stopped should only be used for checking a port in the wait_for module", 0)
-	case w.path != "" && w.state == "drained":
-		return fail("state=drained should only be used for checking a port in the wait_for module", 0)
-	case a.Has("exclude_hosts") && w.state != "drained":
-		return fail("exclude_hosts should only be with state=drained", 0)
-	}
-	var states []string
-	for _, s := range a.Strings("active_connection_states") {
-		code, ok := tcpStates[s]
-		if !ok {
-			return fail(fmt.Sprintf("unknown active_connection_state (%s) defined", s), 0)
-		}
-		states = append(states, code)
+	w, states, msg := newWaitSpec(a)
+	if msg != "" {
+		return waitFailed(msg, 0), nil
 	}
 	start := time.Now()
-	deadline := start.Add(time.Duration(w.timeout) * time.Second)
 	var groups []any
 	groupdict := map[string]any{}
 	var report string
 	var err error
-	switch {
-	case w.re != nil && (w.state == "started" || w.state == "present") && (w.path != "" || w.port != 0):
-		report, groups, groupdict, err = w.search(ctx, c.Host, deadline)
-	default:
-		var probe string
-		probe, err = w.probe(states, a.Strings("exclude_hosts"))
-		if err != nil {
-			return fail(err.Error(), 0)
+	if w.re != nil && (w.state == "started" || w.state == "present") && (w.path != "" || w.port != 0) {
+		report, groups, groupdict, err = w.search(ctx, c.Host, start.Add(time.Duration(w.timeout)*time.Second))
+	} else {
+		probe, perr := w.probe(states, a.Strings("exclude_hosts"))
+		if perr != nil {
+			return waitFailed(perr.Error(), 0), nil
 		}
 		report, err = w.loop(ctx, c.Host, probe)
 	}
@@ -110,15 +80,15 @@ func runWaitFor(ctx context.Context, c *Call) (Result, error) {
 	case "notool":
 		return Failed("wait_for tests a port from the host %s with bash (/dev/tcp) or nc, and it has neither", c.Host.Name()), nil
 	case "timeout":
-		return fail(w.timeoutMsg(), elapsed)
+		return waitFailed(w.timeoutMsg(), elapsed), nil
 	default:
-		return fail(report, elapsed)
+		return waitFailed(report, elapsed), nil
+	}
+	if groups == nil {
+		groups = []any{}
 	}
 	r := Result{"changed": false, "state": w.state, "port": nil, "search_regex": nil, "path": nil,
 		"match_groups": groups, "match_groupdict": groupdict, "elapsed": elapsed}
-	if groups == nil {
-		r["match_groups"] = []any{}
-	}
 	if a.Has("port") {
 		r["port"] = w.port
 	}
@@ -127,8 +97,48 @@ func runWaitFor(ctx context.Context, c *Call) (Result, error) {
 	}
 	if a.Has("path") {
 		r["path"] = w.path
+		if err := addPathInfo(ctx, c.Host, r); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
+}
+
+func waitFailed(msg string, elapsed int) Result {
+	return Result{"failed": true, "changed": false, "msg": msg, "elapsed": elapsed}
+}
+
+// newWaitSpec validates the arguments as Ansible does; msg is the
+// failure; states are the /proc/net/tcp codes of active_connection_states.
+func newWaitSpec(a Args) (w *waitSpec, states []string, msg string) {
+	w = &waitSpec{host: a.Str("host"), port: a.Int("port"), path: a.Str("path"), state: a.Str("state"),
+		regex: a.Str("search_regex"), msg: a.Str("msg"), timeout: a.Int("timeout"), connTimeout: a.Int("connect_timeout"),
+		delay: a.Int("delay"), nap: a.Int("sleep")}
+	if a.Has("search_regex") {
+		re, err := regexp.Compile("(?m)" + w.regex)
+		if err != nil {
+			return nil, nil, fmt.Sprintf("Invalid regular expression: %v (remotectl matches with Go's RE2: no look-around nor back-references)", err)
+		}
+		w.re = re
+	}
+	switch {
+	case w.port != 0 && w.path != "":
+		return nil, nil, "port and path parameter can not both be passed to wait_for"
+	case w.path != "" && w.state == "stopped":
+		return nil, nil, "state=stopped should only be used for checking a port in the wait_for module"
+	case w.path != "" && w.state == "drained":
+		return nil, nil, "state=drained should only be used for checking a port in the wait_for module"
+	case a.Has("exclude_hosts") && w.state != "drained":
+		return nil, nil, "exclude_hosts should only be with state=drained"
+	}
+	for _, s := range a.Strings("active_connection_states") {
+		code, ok := tcpStates[s]
+		if !ok {
+			return nil, nil, fmt.Sprintf("unknown active_connection_state (%s) defined", s)
+		}
+		states = append(states, code)
+	}
+	return w, states, ""
 }
 
 // timeoutMsg is Ansible's message when the wait times out.

@@ -203,6 +203,7 @@ type secretSource struct {
 	passphraseEnv string
 	askPass       string
 	prompter      Prompter
+	getenv        func(string) string
 
 	promptMu sync.Mutex // one question on the terminal at a time
 
@@ -214,7 +215,7 @@ type secretSource struct {
 
 // canDecrypt reports whether an encrypted key could be unlocked at all.
 func (s *secretSource) canDecrypt() bool {
-	return s.passphraseEnv != "" && os.Getenv(s.passphraseEnv) != "" || s.askPass != "" || s.prompter != nil
+	return s.passphraseEnv != "" && s.getenv(s.passphraseEnv) != "" || s.askPass != "" || s.prompter != nil
 }
 
 // decryptKey unlocks raw, trying each passphrase source.
@@ -229,7 +230,7 @@ func (s *secretSource) decryptKey(ctx context.Context, path string, raw []byte) 
 		return nil, false
 	}
 	if s.passphraseEnv != "" {
-		if pass := os.Getenv(s.passphraseEnv); pass != "" {
+		if pass := s.getenv(s.passphraseEnv); pass != "" {
 			if signer, ok := try(pass); ok {
 				return signer, nil
 			}

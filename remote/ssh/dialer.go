@@ -69,6 +69,7 @@ func NewDialer(opts Options) (*Dialer, error) {
 			passphraseEnv: opts.PassphraseEnv,
 			askPass:       opts.AskPassProgram,
 			prompter:      opts.Prompter,
+			getenv:        opts.Getenv,
 		},
 		configs: map[string]*configEntryCache{},
 		keys:    map[string]*keyFile{},
@@ -116,6 +117,22 @@ func (d *Dialer) Check(targets []remote.Target) error {
 	return errors.Join(errs...)
 }
 
+// CheckHostKey checks key, the host key a connection to t was made with,
+// as a new connection to t would check the key it is presented now (this
+// Dialer's known_hosts files and policy). The remotectl agent checks a
+// held connection so for every run before reusing it: a run whose
+// known_hosts no longer accepts the key gets a new connection instead.
+func (d *Dialer) CheckHostKey(t remote.Target, key gossh.PublicKey) error {
+	p, err := d.resolveTarget(t)
+	if err != nil {
+		return &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
+	}
+	return d.hostKeyChecker(p).callback(p.hostKeyName(), nil, key)
+}
+
+// HostKey returns the key the host presented when the connection was made.
+func (t *Transport) HostKey() gossh.PublicKey { return t.c.hostKey }
+
 // DialSSH is Dial returning the concrete type, for callers that need the
 // SSH-only methods (PutTree, GetTree, DialContext).
 func (d *Dialer) DialSSH(ctx context.Context, t remote.Target) (*Transport, error) {
@@ -139,7 +156,8 @@ func (d *Dialer) dial(ctx context.Context, t remote.Target) (*Transport, error) 
 type conn struct {
 	client  *gossh.Client
 	ka      *keepalive
-	bastion *bastionConn // the jump host it goes through, nil when direct
+	bastion *bastionConn    // the jump host it goes through, nil when direct
+	hostKey gossh.PublicKey // the key the host presented
 }
 
 // close closes the connection and releases the bastion.
@@ -183,6 +201,7 @@ func (d *Dialer) connect(ctx context.Context, p *hostParams, op string) (*conn, 
 		client:  client,
 		ka:      startKeepalive(client, p.keepaliveInterval, p.keepaliveCountMax),
 		bastion: bastion,
+		hostKey: checker.presented,
 	}, nil
 }
 

@@ -1,11 +1,14 @@
 package ssh
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // keepalive sends keepalive@openssh.com global requests every interval, as
@@ -105,5 +108,31 @@ func (k *keepalive) stop() {
 	k.stopped = true
 	if k.timer != nil {
 		k.timer.Stop()
+	}
+}
+
+// Alive asks the host for one keepalive@openssh.com answer, without opening
+// a session (the server forks nothing): an error means the connection is
+// gone or did not answer before ctx was done. A holder of idle connections
+// (the remotectl agent) calls it before reusing one, so that a dead
+// connection is replaced before any command starts on it.
+func (t *Transport) Alive(ctx context.Context) error {
+	if lost := t.c.ka.lost(); lost != nil {
+		return &remote.Error{Class: remote.ClassLost, Op: opRun, Err: lost, Hint: hintLost}
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, _, err := t.c.client.SendRequest("keepalive@openssh.com", true, nil)
+		answered <- err
+	}()
+	select {
+	case err := <-answered:
+		if err != nil {
+			return &remote.Error{Class: remote.ClassLost, Op: opRun, Err: err, Hint: hintLost}
+		}
+		return nil
+	case <-ctx.Done():
+		return &remote.Error{Class: remote.ClassLost, Op: opRun,
+			Err: fmt.Errorf("no answer to a keepalive: %w", ctx.Err()), Hint: hintLost}
 	}
 }

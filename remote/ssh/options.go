@@ -72,6 +72,13 @@ type Options struct {
 	// KillGrace is the time between the TERM and KILL signals sent to a
 	// command whose context is done (default 500ms).
 	KillGrace time.Duration
+	// WorkDir is the directory ProxyCommand runs in ("" = the current one):
+	// the remotectl agent dials in the directory of the run it dials for.
+	WorkDir string
+	// Getenv reads the environment variables the settings name (passwords,
+	// passphrases, the agent socket); nil is os.Getenv. The remotectl agent
+	// passes the values of the run it dials for.
+	Getenv func(string) string
 	// LocalUser is the login name used when neither the target nor
 	// ssh_config names a user ("" = the current user).
 	LocalUser string
@@ -118,8 +125,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.KillGrace <= 0 {
 		o.KillGrace = DefaultKillGrace
 	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
 	if o.AgentSocket == "" {
-		o.AgentSocket = os.Getenv("SSH_AUTH_SOCK")
+		o.AgentSocket = o.Getenv("SSH_AUTH_SOCK")
 	}
 	if o.LocalUser == "" {
 		o.LocalUser = currentUser()

@@ -3,7 +3,6 @@ package ssh
 import (
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -41,6 +40,7 @@ type hostParams struct {
 
 	passwordEnv string
 	password    string
+	getenv      func(string) string // Options.Getenv
 
 	// algorithms is what the handshake offers (KexAlgorithms, Ciphers and
 	// MACs of ssh_config applied to remotectl's defaults).
@@ -67,7 +67,7 @@ func (p *hostParams) id() string { return p.user + "@" + p.addr() }
 // (--ask-pass) password.
 func (p *hostParams) staticPassword(runPassword string) (pw string, ok bool, err error) {
 	if p.passwordEnv != "" {
-		if v, set := os.LookupEnv(p.passwordEnv); set && v != "" {
+		if v := p.getenv(p.passwordEnv); v != "" {
 			return v, true, nil
 		}
 		err = fmt.Errorf("password environment variable %s is not set", p.passwordEnv)
@@ -154,6 +154,7 @@ func (d *Dialer) resolveHost(alias, user string, port int, configFile string) (*
 		connectTimeout:    d.opts.ConnectTimeout,
 		keepaliveInterval: d.opts.KeepaliveInterval,
 		keepaliveCountMax: d.opts.KeepaliveCountMax,
+		getenv:            d.opts.Getenv,
 	}
 	if h := v.get("hostname"); h != "" {
 		p.hostname = expandHostName(h, alias)
@@ -194,7 +195,7 @@ func (p *hostParams) setIdentityAgent(value string, tok tokens) {
 		p.agentSocket = ""
 	case value == "SSH_AUTH_SOCK": // the default
 	case strings.HasPrefix(value, "$"):
-		p.agentSocket = os.Getenv(value[1:])
+		p.agentSocket = p.getenv(value[1:])
 	default:
 		p.agentSocket = expandPath(value, tok)
 	}

@@ -68,7 +68,7 @@ func (d *Dialer) dialProxyCommand(ctx context.Context, p *hostParams) (net.Conn,
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := startProxyCommand(line, p.addr())
+	c, err := startProxyCommand(line, p.addr(), d.opts.WorkDir)
 	if err != nil {
 		return nil, &remote.Error{Class: remote.ClassOther, Op: opDial,
 			Err: fmt.Errorf("%s: ProxyCommand: %w", p.name, err), Hint: hintProxyCommand}
@@ -78,7 +78,7 @@ func (d *Dialer) dialProxyCommand(ctx context.Context, p *hostParams) (net.Conn,
 
 // startProxyCommand runs line with /bin/sh and returns its stdin and
 // stdout as a connection to addr.
-func startProxyCommand(line, addr string) (*proxyConn, error) {
+func startProxyCommand(line, addr, dir string) (*proxyConn, error) {
 	// Pipes made here rather than by exec, so that reads and writes take
 	// deadlines (the handshake's connect deadline).
 	inR, inW, err := os.Pipe()
@@ -92,6 +92,7 @@ func startProxyCommand(line, addr string) (*proxyConn, error) {
 		return nil, err
 	}
 	cmd := exec.Command("/bin/sh", "-c", "exec "+line)
+	cmd.Dir = dir
 	cmd.Stdin, cmd.Stdout = inR, outW
 	cmd.Stderr = &boundedBuffer{max: 4 << 10}
 	// A child that left the process group and keeps stderr open must not

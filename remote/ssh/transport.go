@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -484,6 +483,15 @@ func (t *Transport) sudoMode(ctx context.Context, user string) (sudoMode, error)
 	return mode, nil
 }
 
+// ForgetSudo forgets what sudo needed on the host, so that the next become
+// command probes it again: the remotectl agent calls it when it lends a
+// held connection to a new run (the host's sudoers may have changed).
+func (t *Transport) ForgetSudo() {
+	t.mu.Lock()
+	t.sudo = map[string]sudoMode{}
+	t.mu.Unlock()
+}
+
 // probe runs a short command and returns its stderr (and stdout).
 func (t *Transport) probe(ctx context.Context, line string, stdin io.Reader) (string, remote.Result, error) {
 	var out bytes.Buffer
@@ -511,7 +519,7 @@ func becomeError(host string, res remote.Result, out string) error {
 // variable, else the run's (--ask-become-pass).
 func (t *Transport) becomePassword() (string, bool) {
 	if name := t.target.BecomePasswordEnv; name != "" {
-		if v := os.Getenv(name); v != "" {
+		if v := t.d.opts.Getenv(name); v != "" {
 			return v, true
 		}
 	}
