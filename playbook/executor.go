@@ -202,6 +202,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 		}
 	}
 	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
+	e.magicVars(plan) // before any host runs: it reads every host's memory
 	for _, name := range play.Prompted {
 		if _, ok := e.opts.ExtraVars[name]; !ok && len(batches) > 0 {
 			pr.Stopped = fmt.Sprintf("vars_prompt %q: remotectl does not prompt; give it with -e %s=VALUE (or a default: in the prompt)", name, name)
