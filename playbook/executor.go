@@ -430,18 +430,15 @@ func (l limitedDialer) Dial(ctx context.Context, t remote.Target) (remote.Transp
 	return l.d.Dial(ctx, t)
 }
 
-// baseVars merges a host's variables by precedence: inventory < play vars
-// < vars_files < extra vars.
-func (e *executor) baseVars(play *Play, h *inventory.Host) map[string]any {
+// hostVars are a host's variables as hostvars shows them, Ansible's
+// without a play: inventory < extra vars (facts, include_vars and
+// set_fact are added as the host gets them).
+func (e *executor) hostVars(h *inventory.Host) map[string]any {
 	vars := maps.Clone(h.Vars)
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	for _, layer := range []map[string]any{play.Vars, play.FileVars, e.opts.ExtraVars} {
-		for k, v := range layer {
-			vars[k] = v
-		}
-	}
+	maps.Copy(vars, e.opts.ExtraVars)
 	return vars
 }
 
@@ -496,7 +493,7 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 			list, _ := groups[g].([]any)
 			groups[g] = append(list, h.Name)
 		}
-		vars := e.baseVars(plan.Play, h)
+		vars := e.hostVars(h)
 		vars["inventory_hostname"] = h.Name
 		vars["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
 		vars["group_names"] = groupNames(h)
@@ -511,6 +508,7 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 			maps.Copy(vars, mem.included)
 			maps.Copy(vars, mem.registered)
 		}
+		maps.Copy(vars, e.opts.ExtraVars)
 		hostvars[h.Name] = vars
 	}
 	playHosts := make([]any, 0, len(plan.Hosts))

@@ -23,7 +23,6 @@ type hostRun struct {
 	host   *inventory.Host
 	target *remote.Target
 	tr     remote.Transport
-	vars   map[string]any // base variables (see baseVars)
 	mem    *hostMemory
 	// notified are the handlers the host's changed tasks notified.
 	notified map[*Task]bool
@@ -42,7 +41,7 @@ type hostRun struct {
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
-	return &hostRun{br: br, index: i, host: h, vars: e.baseVars(br.plan.Play, h), mem: e.memory(h.Name), notified: map[*Task]bool{}}
+	return &hostRun{br: br, index: i, host: h, mem: e.memory(h.Name), notified: map[*Task]bool{}}
 }
 
 // run is the host's job: facts, tasks, handlers, over one connection.

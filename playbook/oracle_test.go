@@ -187,11 +187,12 @@ func TestOraclePrecedence(t *testing.T) {
 			"roles/base/vars/main.yml":     "level5: role_vars\n",
 			"roles/base/tasks/main.yml": "- copy: {content: \"{{ level }} {{ level2 }} {{ level3 }} {{ only_default }} {{ level5 }} {{ role_name }}\", dest: \"{{ playbook_dir }}/out/role\"}\n" +
 				"- copy: {content: \"{{ p }}\", dest: \"{{ playbook_dir }}/out/param\"}\n",
-			"site.yml": "- hosts: web\n  gather_facts: false\n  vars:\n    level4: play\n    level5: play\n    p: play\n  roles:\n    - {role: base, p: param}\n  tasks:\n" +
+			"site.yml": "- hosts: web\n  gather_facts: false\n  vars:\n    level4: play\n    level5: play\n    p: play\n    only_play: x\n  roles:\n    - {role: base, p: param}\n  tasks:\n" +
 				dump("all", "[level, level2, level3, level4, level5, from_all, from_web, from_extra] | join(' ')") +
 				"    - set_fact: {level3: fact}\n" +
 				dump("fact", "level3") +
 				"    - name: task vars\n      copy: {content: \"{{ level5 }} {{ level4 }}\", dest: \"{{ playbook_dir }}/out/taskvars\"}\n      vars: {level5: task, level4: task}\n" +
+				dump("hostvars", "[hostvars[inventory_hostname].only_play | default('none'), hostvars[inventory_hostname].level3, hostvars[inventory_hostname].from_extra] | to_json") +
 				dump("magic", "[inventory_hostname, inventory_hostname_short, group_names, groups.web, play_hosts, ansible_check_mode] | to_json"),
 		},
 	})

@@ -80,6 +80,9 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 	}
 	p.decrypt, pb.decrypt, pb.eng = opts.Decrypt, opts.Decrypt, p.eng
 	p.rolesPath = opts.RolesPath
+	if abs, err := filepath.Abs(name); err == nil {
+		p.reading = map[string]bool{abs: true}
+	}
 	p.roles = map[string]*loadedRole{}
 	p.plays(root, 0)
 	if err := p.Err(); err != nil {
@@ -111,7 +114,8 @@ type parser struct {
 	depth       int                    // of nested files (imports, roles), bounded
 	fileDir     string                 // the directory of the playbook file being read (import_playbook)
 	currentPlay *Play
-	cur         *scope // the scope of the task being read
+	cur         *scope          // the scope of the task being read
+	reading     map[string]bool // the files being read (imports), by absolute path
 }
 
 // unknownKey reports a key nothing reads.

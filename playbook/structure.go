@@ -290,11 +290,21 @@ func (p *parser) inFile(at *yaml.Node, path string, read func(root *yaml.Node)) 
 		p.Errorf(at, "a file imports itself, directly or not", "%s: files nested more than %d deep", path, maxFileDepth)
 		return false
 	}
+	abs, _ := filepath.Abs(path)
+	if p.reading[abs] {
+		p.Errorf(at, "a file cannot import itself, directly or not", "%s imports itself", path)
+		return false
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		p.Errorf(at, "paths are relative to the file that names them, then to the playbook", "cannot read %s: %s", path, unwrapPathError(err))
 		return false
 	}
+	if p.reading == nil {
+		p.reading = map[string]bool{}
+	}
+	p.reading[abs] = true
+	defer delete(p.reading, abs)
 	root, err := playbookFile.ParseFile(path, data)
 	if err != nil {
 		p.Errs = append(p.Errs, err)
