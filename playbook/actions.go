@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"time"
 
 	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/remote"
@@ -201,7 +200,7 @@ func (a *DebugAction) run(_ context.Context, r *actionRun) (*Outcome, error) {
 		if err != nil {
 			return failed("%v", err), nil
 		}
-		return &Outcome{Msg: msg}, nil
+		return &Outcome{Msg: msg, Result: map[string]any{"msg": msg, "changed": false}}, nil
 	}
 	v, err := a.Var.evalValue(r.vars)
 	switch {
@@ -219,9 +218,6 @@ func (a *DebugAction) run(_ context.Context, r *actionRun) (*Outcome, error) {
 	}
 	return &Outcome{Msg: a.Var.Src + " = " + string(text), Extra: map[string]any{"value": v}}, nil
 }
-
-// DefaultWaitTimeout bounds wait_for without a timeout:.
-const DefaultWaitTimeout = 300 * time.Second
 
 // connectAction stands for the connection in results of hosts that could
 // not be reached.
