@@ -151,6 +151,9 @@ func orderHosts(order string, hosts []*inventory.Host) []*inventory.Host {
 // selectedByTags applies --tags and --skip-tags: tagged always runs unless
 // skipped explicitly, tagged never runs only when asked for by tag.
 func selectedByTags(t *Task, tags, skip []string) bool {
+	if t.implicit {
+		return true // the handler flush between a play's sections always happens
+	}
 	for _, tag := range t.Tags {
 		if slices.Contains(skip, tag) {
 			return false
