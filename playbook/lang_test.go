@@ -191,3 +191,31 @@ func TestFreeFormCommandArgs(t *testing.T) {
 		t.Errorf("show = %q", got)
 	}
 }
+
+func TestDelegateToRunsOnTheDelegate(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - raw: on-{{ inventory_hostname }}
+      delegate_to: localhost
+    - raw: local-action
+      delegate_to: "{{ 'h0' ~ 2 }}"
+      run_once: true
+    - local_action: raw here
+`)
+	fake := &remotetest.Fake{}
+	runTest(t, pb, inv, fake, Options{})
+	local := commandsOf(fake, "localhost")
+	slices.Sort(local)
+	if want := []string{"here", "here", "on-h01", "on-h02"}; !slices.Equal(local, want) {
+		t.Errorf("localhost ran %q, want %q", local, want)
+	}
+	if got := commandsOf(fake, "h02"); !slices.Equal(got, []string{"local-action"}) {
+		t.Errorf("h02 ran %q", got)
+	}
+	if got := commandsOf(fake, "h01"); len(got) != 0 {
+		t.Errorf("h01 ran %q", got)
+	}
+}
