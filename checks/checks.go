@@ -36,6 +36,12 @@
 // output, and each property becomes one Result. Network checks (http, addr,
 // dns, tls) run concurrently from the controller, or through the host's
 // connection with from: host.
+//
+// # Adding checks
+//
+// Current observes one resource as goss add writes it, AutoAdd whatever a
+// name is (goss autoadd), and AddToFile merges the entries into a check
+// file.
 package checks
 
 import (

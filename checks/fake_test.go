@@ -95,13 +95,15 @@ func (h *fakeHost) run(ctx context.Context, cmd *remote.Cmd) (remote.Result, err
 		if !ok {
 			r = probeReply{stderr: "not faked: " + m[2], code: 127}
 		}
+		mark := "::rctl:" + nonce[1]
 		if r.hang {
+			// As the script does: the begin marker, then nothing.
+			fmt.Fprintf(cmd.Stdout, "%s begin %s\n", mark, m[1])
 			h.mu.Unlock()
 			<-ctx.Done()
 			h.mu.Lock()
 			return remote.Result{}, &remote.Error{Class: remote.ClassTimeout, Op: "run", Err: ctx.Err()}
 		}
-		mark := "::rctl:" + nonce[1]
 		fmt.Fprintf(cmd.Stdout, "%s begin %s\n%s\n%s stderr\n%s\n%s end %d\n", mark, m[1], r.out, mark, r.stderr, mark, r.code)
 	}
 	return remote.Result{}, nil

@@ -26,6 +26,8 @@ import (
 type Loader struct {
 	files  map[string][]byte // contents by path
 	parsed map[string]*Suite // by path, and by path and rendering
+	env    envReads          // what the templates of the files loaded read
+	noted  map[string]bool   // paths whose templates env has read
 }
 
 // Load reads and parses check files for host h, in order, as the package
@@ -69,6 +71,7 @@ func (l *Loader) read(path string) ([]byte, error) {
 func (l *Loader) parse(path string, data []byte, h *HostInfo) (*Suite, error) {
 	key := path
 	if wholeFileTemplate(data) {
+		l.noteFile(path, data)
 		if h == nil {
 			return nil, &ParseError{Pos: path, Msg: "the file's templates wrap YAML: it is rendered for each host before it is read, which is not done here",
 				Hint: "give the file to remotectl check, or keep templates inside quoted values"}
@@ -99,11 +102,35 @@ func (l *Loader) parse(path string, data []byte, h *HostInfo) (*Suite, error) {
 	return s, nil
 }
 
+// keep keeps a parsed suite for the next host, and notes what its value
+// templates read of the environment.
 func (l *Loader) keep(key string, s *Suite) {
 	if l.parsed == nil {
 		l.parsed = make(map[string]*Suite)
 	}
 	l.parsed[key] = s
+	for _, c := range s.Checks {
+		if c.tmpl != nil {
+			for _, st := range c.tmpl.scalars {
+				l.env.template(st.tmpl)
+			}
+		}
+	}
+}
+
+// noteFile notes what a whole-file template reads of the environment,
+// once per file (its syntax errors are renderFile's to report).
+func (l *Loader) noteFile(path string, data []byte) {
+	if l.noted[path] {
+		return
+	}
+	if l.noted == nil {
+		l.noted = make(map[string]bool)
+	}
+	l.noted[path] = true
+	if t, err := template.New(path).Funcs(templateFuncs(nil)).Parse(string(data)); err == nil {
+		l.env.template(t)
+	}
 }
 
 // Render returns a check file as rendered for host h, as goss render shows

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type gather struct {
 	byKey   map[string]int
 	helpers []string // helper function names, in first-use order
 	helper  map[string]bool
+	// budget is the timeout of the check being planned: the requests add
+	// registers for it may each go that long without output (the longest
+	// budget wins for a request checks share).
+	budget time.Duration
 
 	// Filled by run.
 	sections []section
@@ -36,7 +41,8 @@ type gather struct {
 // request is one observation: code is a shell command line calling a
 // helper function (POSIX) or a PowerShell script block body (Windows).
 type request struct {
-	code string
+	code    string
+	timeout time.Duration // how long the probe may go without output; 0 is no limit
 }
 
 // section is what one request produced.
@@ -71,10 +77,11 @@ func (g *gather) windows() bool { return g.os == remote.OSWindows }
 // names the POSIX helper function code calls ("" for none or on Windows).
 func (g *gather) add(key, helper, code string) int {
 	if i, ok := g.byKey[key]; ok {
+		g.reqs[i].timeout = max(g.reqs[i].timeout, g.budget)
 		return i
 	}
 	g.use(helper)
-	g.reqs = append(g.reqs, request{code: code})
+	g.reqs = append(g.reqs, request{code: code, timeout: g.budget})
 	g.byKey[key] = len(g.reqs) - 1
 	return len(g.reqs) - 1
 }
@@ -153,37 +160,55 @@ func (g *gather) run(ctx context.Context, exec Executor, prepare func(*remote.Cm
 		batches = windowsBatches(g.reqs)
 	}
 	for _, b := range batches {
-		cmd := script(b)
-		prepare(cmd)
-		g.runScript(ctx, exec, nonce, cmd, b.first)
+		// A probe stopped for its timeout ends its script: the requests
+		// after it run in a new one.
+		for first := b.first; first < b.end; {
+			cmd := script(batch{first, b.end})
+			prepare(cmd)
+			stopped := g.runScript(ctx, exec, nonce, cmd, batch{first, b.end})
+			if g.err != nil || stopped < 0 {
+				break
+			}
+			g.sections[stopped] = section{ok: true, code: -1, stderr: fmt.Sprintf(
+				"stopped after %s without output (the check's timeout:, or its type's default)", g.reqs[stopped].timeout)}
+			first = stopped + 1
+		}
 		if g.err != nil {
 			return
 		}
 	}
 }
 
-// runScript runs one gather script whose sections number from first.
-func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd *remote.Cmd, first int) {
+// runScript runs one gather script, whose sections are those of b. It
+// returns the probe its watch stopped for its timeout, or -1.
+func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd *remote.Cmd, b batch) int {
 	var stdout limitedBuffer
 	var stderr limitedBuffer
 	stdout.max, stderr.max = maxGatherOutput, 64<<10
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	res, err := exec.Run(ctx, cmd)
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watch := newProbeWatch(markerPrefix(nonce), g.reqs, b.end, cancel)
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, watch), &stderr
+	res, err := exec.Run(sctx, cmd)
+	stopped := watch.close()
 	if stdout.overflow {
 		g.err = fmt.Errorf("the probes returned more than %d MiB; check fewer or smaller files' contents", maxGatherOutput>>20)
-		return
+		return -1
 	}
 	// The probes that finished keep their output, even when the script
 	// was stopped (the host's time ran out) or the connection was lost.
 	found := splitSections(stdout.Bytes(), nonce)
 	for i, s := range found {
-		if i >= first && i < len(g.sections) {
+		if i >= b.first && i < b.end && (stopped < 0 || i < stopped) {
 			g.sections[i] = s
 		}
 	}
+	if stopped >= 0 && ctx.Err() == nil {
+		return stopped
+	}
 	if err != nil {
 		g.err = fmt.Errorf("the probe script could not run: %w", err)
-		return
+		return -1
 	}
 	if len(found) == 0 && (res.ExitCode != 0 || res.Signal != "") {
 		msg := strings.TrimSpace(stderr.String())
@@ -192,6 +217,7 @@ func (g *gather) runScript(ctx context.Context, exec Executor, nonce string, cmd
 		}
 		g.err = errors.New("the probe script failed: " + msg)
 	}
+	return -1
 }
 
 func newNonce() string {

@@ -117,6 +117,7 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 		o := newObserved().set("running", boolValue(st.Running)).set("enabled", boolValue(st.Enabled))
 		if !st.Exists {
 			o.note("running", "no such service").note("enabled", "no such service")
+			o.absent = "no such service" // both values are known: this only tells autoadd
 		}
 		if st.Init == "systemd" || st.Init == "windows" {
 			return o.unavailable("runlevels", "runlevels are only known on SysV init and OpenRC hosts, not "+st.Init)
@@ -429,11 +430,27 @@ func planGroup(s *GroupSpec, g *gather) hostEval {
 	}
 }
 
+// sysctlPath is a kernel parameter's file under /proc/sys, as sysctl(8)
+// maps names: dots are directories, and a slash is a dot in a name
+// (net.ipv4.conf.eth0/1.forwarding is net/ipv4/conf/eth0.1/forwarding).
+// Computed here, the probe spawns no tr.
+func sysctlPath(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '.':
+			return '/'
+		case '/':
+			return '.'
+		}
+		return r
+	}, name)
+}
+
 func planKernelParam(s *KernelParamSpec, g *gather) hostEval {
 	if g.windows() {
 		return func() *observed { return failure("kernel-param checks are not available on Windows hosts") }
 	}
-	h := g.add("sysctl:"+s.Name, "_sysctl", posixCall("_sysctl", s.Name))
+	h := g.add("sysctl:"+s.Name, "_sysctl", posixCall("_sysctl", s.Name, sysctlPath(s.Name)))
 	return func() *observed {
 		sec := g.section(h)
 		if !sec.ok && g.err != nil {

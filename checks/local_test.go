@@ -134,8 +134,8 @@ func TestGatherHelpersRunInPOSIXShells(t *testing.T) {
 	calls := map[string][]string{
 		"_net": {"tcp"}, "_svc": {"nosuch"}, "_ps": nil, "_pkg": {"bash"}, "_stat": {"/etc/passwd"},
 		"_cat": {"/etc/hostname"}, "_readlink": {"/proc/self"}, "_sum": {"sha256", "/etc/hostname"},
-		"_getent": {"passwd", "root"}, "_idgroups": {"root"}, "_sysctl": {"kernel.ostype"},
-		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"}, "_tilde": {"~root/x"}, "_iface": {"lo"},
+		"_getent": {"passwd", "root"}, "_idgroups": {"root"}, "_sysctl": {"kernel.ostype", "kernel/ostype"},
+		"_mounts": nil, "_df": {"/"}, "_ahosts": {"ahosts", "localhost"}, "_tilde": {"~root/x"}, "_iface": {"lo"}, "_pports": {"sshd"},
 	}
 	handles := make(map[string]int)
 	for _, name := range names {

@@ -118,6 +118,10 @@ type value struct {
 	s     string   // kindString, or the whole of kindText, or a map's JSON
 	list  []string // kindList, or a map's keys
 	isMap bool     // a map (matching's content, a JSON object): list holds its keys
+	// items are a list's elements as values when they are structured
+	// (matching's content, a JSON array): element matchers see a map
+	// element as a map (have-key, gjson), not as its text.
+	items []value
 	// A text matched line by line as it came (see lineScan): s is its
 	// head, more the bytes after it, seen the element matchers some line
 	// matched.
@@ -151,11 +155,15 @@ func anyValue(x any) value {
 		b, _ := json.Marshal(t)
 		return value{kind: kindAny, isMap: true, list: keys, s: string(b)}
 	case []any:
+		items := make([]value, len(t))
 		elems := make([]string, len(t))
 		for i, e := range t {
-			elems[i] = anyValue(e).text()
+			items[i] = anyValue(e)
+			elems[i] = items[i].text()
 		}
-		return listValue(elems)
+		v := listValue(elems)
+		v.items = items
+		return v
 	}
 	return stringValue(fmt.Sprint(x))
 }
@@ -248,21 +256,40 @@ func (v value) number() (float64, bool) {
 }
 
 // elements is the value as a list, for element matchers: a string or a
-// text is its lines, as goss's to-array transform splits it.
-func (v value) elements() iter.Seq[string] {
-	if v.kind == kindString || v.kind == kindText {
-		return eachLine(v.s)
+// text is its lines, as goss's to-array transform splits it; a structured
+// list its items.
+func (v value) elements() iter.Seq[value] {
+	if v.items != nil {
+		return slices.Values(v.items)
 	}
-	return slices.Values(v.list)
+	strs := slices.Values(v.list)
+	if v.kind == kindString || v.kind == kindText {
+		strs = eachLine(v.s)
+	}
+	return func(yield func(value) bool) {
+		for s := range strs {
+			if !yield(elementValue(s)) {
+				return
+			}
+		}
+	}
 }
 
 // elementList is elements as a slice, for the matchers that pair elements
 // up (equal with a list, consist-of).
-func (v value) elementList() []string {
-	if v.kind == kindText {
-		return lines(v.s)
+func (v value) elementList() []value {
+	if v.items != nil {
+		return v.items
 	}
-	return v.list
+	strs := v.list
+	if v.kind == kindText {
+		strs = lines(v.s)
+	}
+	out := make([]value, len(strs))
+	for i, s := range strs {
+		out[i] = elementValue(s)
+	}
+	return out
 }
 
 // matches reports whether v satisfies m.
@@ -325,7 +352,7 @@ func (m *Matcher) matches(v value) bool {
 	case OpSemverConstraint:
 		return semverMatches(m.semver, v)
 	case OpHaveKey:
-		return v.isMap && containElement(m.Args[0], slices.Values(v.list))
+		return v.isMap && containElement(m.Args[0], listValue(v.list).elements())
 	case OpGjson:
 		sel, ok := gjsonSelect(v, m.Value.Text)
 		return ok && m.Args[0].matches(sel)
@@ -382,10 +409,14 @@ func jsonValue(r gjson.Result) value {
 		return anyValue(m)
 	case r.IsArray():
 		var elems []string
+		var items []value
 		for _, e := range r.Array() {
 			elems = append(elems, e.String())
+			items = append(items, jsonValue(e))
 		}
-		return listValue(elems)
+		v := listValue(elems)
+		v.items = items
+		return v
 	case r.Type == gjson.True || r.Type == gjson.False:
 		return boolValue(r.Bool())
 	}
@@ -475,21 +506,21 @@ func compare(op MatchOp, a, b float64) bool {
 	return a >= b
 }
 
-func containElement(m *Matcher, elems iter.Seq[string]) bool {
+func containElement(m *Matcher, elems iter.Seq[value]) bool {
 	for e := range elems {
-		if m.matches(elementValue(e)) {
+		if m.matches(e) {
 			return true
 		}
 	}
 	return false
 }
 
-func equalList(want []*Matcher, got []string) bool {
+func equalList(want []*Matcher, got []value) bool {
 	if len(want) != len(got) {
 		return false
 	}
 	for i, m := range want {
-		if !m.matches(elementValue(got[i])) {
+		if !m.matches(got[i]) {
 			return false
 		}
 	}
@@ -498,7 +529,7 @@ func equalList(want []*Matcher, got []string) bool {
 
 // consistOf reports whether the matchers and the elements pair up one to
 // one (a perfect bipartite matching, found with augmenting paths).
-func consistOf(want []*Matcher, got []string) bool {
+func consistOf(want []*Matcher, got []value) bool {
 	if len(want) != len(got) {
 		return false
 	}
@@ -509,7 +540,7 @@ func consistOf(want []*Matcher, got []string) bool {
 	var try func(m int, seen []bool) bool
 	try = func(m int, seen []bool) bool {
 		for e := range got {
-			if seen[e] || !want[m].matches(elementValue(got[e])) {
+			if seen[e] || !want[m].matches(got[e]) {
 				continue
 			}
 			seen[e] = true

@@ -49,16 +49,24 @@ func probeAddr(ctx context.Context, a *AddrSpec, p netProbe) *observed {
 		return o
 	}
 	dial := p.dial
-	if a.LocalAddress != "" && !p.host {
+	if a.LocalAddress != "" && p.host {
+		return failure("local-address cannot be used with from: host (the parser refuses it)")
+	}
+	if a.LocalAddress != "" {
 		d := &net.Dialer{Timeout: p.timeout, LocalAddr: &net.TCPAddr{IP: net.ParseIP(a.LocalAddress)}}
 		dial = d.DialContext
 	}
 	conn, err := dial(ctx, "tcp", a.Address)
 	if err != nil {
-		return o.set("reachable", boolValue(false)).note("reachable", dialProblem(ctx, err))
+		o.set("reachable", boolValue(false)).note("reachable", dialProblem(ctx, err))
+	} else {
+		conn.Close()
+		o.set("reachable", boolValue(true))
 	}
-	conn.Close()
-	return o.set("reachable", boolValue(true))
+	if a.ignoredLocal != "" && o.notes["reachable"] == "" {
+		o.note("reachable", fmt.Sprintf("local-address %q is not an IP address: ignored, as goss does", a.ignoredLocal))
+	}
+	return o
 }
 
 func probeUDP(ctx context.Context, a *AddrSpec, timeout time.Duration) error {
@@ -274,8 +282,15 @@ func probeDNS(ctx context.Context, s *DNSSpec, p netProbe) *observed {
 	if s.Server != "" {
 		addrs, err := dnsLookup(ctx, p.dial, p.host, s.Server, s.Type, s.Name)
 		if err != nil && !errors.Is(err, errNXDomain) && !errors.Is(err, errRcode) {
-			// goss: a server that does not answer is an error, not "not resolvable".
-			return failure("the DNS server " + s.Server + " did not answer: " + err.Error())
+			msg := "the DNS server " + s.Server + " did not answer: " + err.Error()
+			if s.Type == "" {
+				// goss's untyped lookup (A and AAAA, LookupHost) drops the
+				// server's errors: not resolvable.
+				return resolved(s, nil, msg)
+			}
+			// goss: a server that does not answer a typed query is an
+			// error, not "not resolvable".
+			return failure(msg)
 		}
 		return lookupResult(s, addrs, err)
 	}

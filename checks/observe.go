@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -71,12 +72,18 @@ func judge(c *Check, o *observed) []outcome {
 	}
 	var out []outcome
 	absenceReported := false
+	skipRest := "" // why the properties after the first are not evaluated
 	for _, p := range sc.props {
 		m := *p.field(c)
 		if m == nil {
 			continue
 		}
 		oc := outcome{prop: p.name, expected: m.Text}
+		if skipRest != "" {
+			oc.status, oc.message = Skip, skipRest
+			out = append(out, oc)
+			continue
+		}
 		v, seen := o.values[p.name]
 		switch {
 		case o.err != "":
@@ -102,8 +109,24 @@ func judge(c *Check, o *observed) []outcome {
 			}
 		}
 		out = append(out, oc)
+		if len(out) == 1 && oc.status != Pass && stopsAfterFirst(c.Type) {
+			skipRest = cmp.Or(o.absent, "not evaluated: "+p.name+" did not pass")
+		}
 	}
 	return out
+}
+
+// stopsAfterFirst reports whether goss evaluates a type's other properties
+// only when its first (exists, resolvable, status, ...) passes: goss's
+// shouldSkip in resource/{dns,file,group,http,interface,mount,package,
+// port,user}.go. A command, service, process, kernel-param or addr check
+// evaluates them all.
+func stopsAfterFirst(typ string) bool {
+	switch typ {
+	case "dns", "file", "group", "http", "interface", "mount", "package", "port", "user":
+		return true
+	}
+	return false
 }
 
 // missingRequired is goss's verdict on a check without the property it

@@ -235,6 +235,7 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 	errsBefore := len(d.Errs)
 	sc.init(c)
 	what := fmt.Sprintf("%s %q", sc.name, key.Value)
+	ignored := false
 	for _, kv := range d.Mapping(body, what) {
 		k, v := kv[0], kv[1]
 		switch k.Value {
@@ -259,6 +260,10 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 		case "meta":
 			// goss's free-form metadata: accepted so goss files run unchanged.
 		default:
+			if emptyOutputList(sc, k.Value, v) {
+				ignored = true // goss asserts nothing with it (resource.go's isSetWarnEmpty)
+				continue
+			}
 			if p := sc.prop(k.Value); p != nil {
 				kind := p.kind
 				if sc.kindIn != nil {
@@ -272,7 +277,7 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 			}
 		}
 	}
-	if len(c.Properties()) == 0 && !c.Skip && len(d.Errs) == errsBefore {
+	if len(c.Properties()) == 0 && !c.Skip && !ignored && len(d.Errs) == errsBefore {
 		d.Errorf(key, "add one of: "+sc.propNames(), "%s checks nothing", what)
 	}
 	if len(d.deferred) == 0 {
@@ -281,6 +286,21 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 		}
 	}
 	return c
+}
+
+// emptyOutputList reports whether a property is an output (stdout,
+// stderr, contents and goss's older contains, headers, body) given as an
+// empty list, which goss does not evaluate: it asserts nothing (goss add
+// writes contents: [] so). Its result is left out, as in goss.
+func emptyOutputList(sc *schema, name string, v *yaml.Node) bool {
+	if v.Kind != yaml.SequenceNode || len(v.Content) != 0 || sc.kindIn != nil {
+		return false
+	}
+	if sc.name == "file" && name == "contains" {
+		return true
+	}
+	p := sc.prop(name)
+	return p != nil && p.kind == kindText
 }
 
 // vantage reads from: host or from: controller.

@@ -101,10 +101,9 @@ _tilde() {
 }`,
 	"_idgroups": `_idgroups() { id -Gn -- "$1"; }`,
 
-	// A kernel parameter: /proc/sys, else sysctl.
+	// A kernel parameter $1 at /proc/sys/$2 (sysctlPath), else from sysctl.
 	"_sysctl": `_sysctl() {
-  _p=$(printf '%s' "$1" | tr . /)
-  if [ -r "/proc/sys/$_p" ]; then cat "/proc/sys/$_p"; else sysctl -n "$1"; fi
+  if [ -r "/proc/sys/$2" ]; then cat "/proc/sys/$2"; else sysctl -n "$1"; fi
 }`,
 
 	"_mounts": `_mounts() { cat /proc/self/mountinfo; }`,
@@ -114,10 +113,18 @@ _tilde() {
 	"_iface": `_iface() {
   case "$1" in */*|.|..) echo missing; return 0;; esac
   if [ ! -e "/sys/class/net/$1" ]; then echo missing; return 0; fi
-  echo "mtu $(cat "/sys/class/net/$1/mtu")"
+  read -r _m < "/sys/class/net/$1/mtu"; echo "mtu $_m"
   if command -v ip >/dev/null 2>&1; then ip -o addr show dev "$1" | awk '{print "addr " $4}'; else echo noaddrs; fi
 }`,
 	"_df": `_df() { df -P -- "$1"; }`,
+
+	// The listening sockets of the processes named $1, "NETID ADDR:PORT"
+	// (ss -p sees the processes of the user the probes run as, all of
+	// them as root); nothing without ss.
+	"_pports": `_pports() {
+  command -v ss >/dev/null 2>&1 || return 0
+  ss -Hlntup 2>/dev/null | awk -v n="((\"$1\"," -v m="),(\"$1\"," 'index($0, n) || index($0, m) {print $1, $5}'
+}`,
 
 	// Addresses a name resolves to through the host's resolver ($1: ahosts,
 	// ahostsv4 or ahostsv6).

@@ -21,8 +21,9 @@ type RunOptions struct {
 	RetryTimeout time.Duration
 	// Sleep is the pause between retries (default 1s).
 	Sleep time.Duration
-	// DefaultTimeout bounds a command or network check that sets no
-	// timeout: (default 10s).
+	// DefaultTimeout bounds a check that sets no timeout: and whose type
+	// has no default in goss (default 10s): tls, and each host-side probe
+	// but mount's (see gossTimeout).
 	DefaultTimeout time.Duration
 	// HostTimeout bounds the host-side probes (the gather) as a whole
 	// (default 60s; a gathered check's longer timeout: extends it). A probe
@@ -164,9 +165,33 @@ func (r *hostRun) become(cmd *remote.Cmd) {
 	}
 }
 
+// gossTimeout is goss's default timeout for a check of type typ that sets
+// no timeout: (goss's resource/*.go), or 0 where goss has none: addr and
+// dns 500ms, http 5s, command 10s, mount 1s (reading the mount table; here
+// each of its probes).
+func gossTimeout(typ string) time.Duration {
+	switch typ {
+	case "addr", "dns":
+		return 500 * time.Millisecond
+	case "http":
+		return 5 * time.Second
+	case "command":
+		return 10 * time.Second
+	case "mount":
+		return time.Second
+	}
+	return 0
+}
+
+// timeout is how long a check may take: its timeout:, else goss's default
+// for its type, else RunOptions.DefaultTimeout. A host-side probe may go
+// that long without output before it is stopped.
 func (r *hostRun) timeout(c *Check) time.Duration {
 	if c.Timeout > 0 {
 		return c.Timeout
+	}
+	if d := gossTimeout(c.Type); d > 0 {
+		return d
 	}
 	return r.opts.DefaultTimeout
 }
@@ -199,6 +224,7 @@ func (r *hostRun) evaluate(ctx context.Context, checks []*Check, idx []int, out 
 		case c.Command != nil:
 			commands = append(commands, i)
 		case gathered(c, family):
+			g.budget = r.timeout(c)
 			jobs = append(jobs, hostJob{i, planHost(c, g)})
 		default:
 			probes = append(probes, i)
@@ -287,10 +313,16 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 
 // probe runs one network check.
 func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
+	start := time.Now()
+	o := r.netObserve(ctx, c)
+	return toResults(r.host, c, c.From, time.Since(start), judge(c, o))
+}
+
+// netObserve observes a network check's resource.
+func (r *hostRun) netObserve(ctx context.Context, c *Check) *observed {
 	timeout := r.timeout(c)
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	start := time.Now()
 	p, problem := r.netProbe(c.From, timeout)
 	var o *observed
 	switch {
@@ -310,7 +342,7 @@ func (r *hostRun) probe(ctx context.Context, c *Check) []Result {
 	default:
 		o = failure(c.Type + " checks cannot be observed over the network")
 	}
-	return toResults(r.host, c, c.From, time.Since(start), judge(c, o))
+	return o
 }
 
 // netProbe returns where a network check's connections come from.

@@ -28,28 +28,28 @@ func probe(t testing.TB, file string) string {
 // debianHost fakes a Debian host from captured outputs.
 func debianHost(t testing.TB) *fakeHost {
 	return newFakeHost(remote.OSLinux, map[string]probeReply{
-		posixCall("_net", "tcp"):                    {out: probe(t, "proc_net_tcp.txt")},
-		posixCall("_net", "tcp6"):                   {out: probe(t, "proc_net_tcp6.txt")},
-		posixCall("_net", "udp"):                    {out: probe(t, "proc_net_udp.txt")},
-		posixCall("_svc", "ssh"):                    {out: probe(t, "svc_systemd_ssh.txt")},
-		posixCall("_svc", "nosuch"):                 {out: probe(t, "svc_systemd_missing.txt")},
-		posixCall("_ps"):                            {out: probe(t, "ps_comm.txt")},
-		posixCall("_pkg", "openssh-server"):         {out: probe(t, "pkg_dpkg_openssh.txt")},
-		posixCall("_pkg", "nosuchpkg"):              {out: probe(t, "pkg_dpkg_missing.txt")},
-		posixCall("_stat", "/etc/passwd"):           {out: probe(t, "stat_file.txt")},
-		posixCall("_stat", "/nonexistent"):          {out: probe(t, "stat_missing.txt")},
-		posixCall("_sum", "sha256", "/etc/passwd"):  {out: probe(t, "sum_sha256.txt")},
-		posixCall("_cat", "/etc/passwd"):            {out: "root:x:0:0:root:/root:/bin/bash\n"},
-		posixCall("_getent", "passwd", "root"):      {out: probe(t, "getent_passwd_root.txt")},
-		posixCall("_idgroups", "root"):              {out: probe(t, "idgroups_root.txt")},
-		posixCall("_getent", "group", "sudo"):       {out: probe(t, "getent_group_sudo.txt")},
-		posixCall("_sysctl", "net.core.somaxconn"):  {out: probe(t, "sysctl_somaxconn.txt")},
-		posixCall("_sysctl", "no.such"):             {stderr: "sysctl: cannot stat /proc/sys/no/such: No such file or directory", code: 255},
-		posixCall("_mounts"):                        {out: probe(t, "mountinfo.txt")},
-		posixCall("_df", "/"):                       {out: probe(t, "df_root.txt")},
-		posixCall("_ahosts", "ahosts", "localhost"): {out: probe(t, "ahosts_localhost.txt")},
-		posixCall("_iface", "lo"):                   {out: probe(t, "iface_lo.txt")},
-		posixCall("_iface", "eth9"):                 {out: probe(t, "iface_missing.txt")},
+		posixCall("_net", "tcp"):                                         {out: probe(t, "proc_net_tcp.txt")},
+		posixCall("_net", "tcp6"):                                        {out: probe(t, "proc_net_tcp6.txt")},
+		posixCall("_net", "udp"):                                         {out: probe(t, "proc_net_udp.txt")},
+		posixCall("_svc", "ssh"):                                         {out: probe(t, "svc_systemd_ssh.txt")},
+		posixCall("_svc", "nosuch"):                                      {out: probe(t, "svc_systemd_missing.txt")},
+		posixCall("_ps"):                                                 {out: probe(t, "ps_comm.txt")},
+		posixCall("_pkg", "openssh-server"):                              {out: probe(t, "pkg_dpkg_openssh.txt")},
+		posixCall("_pkg", "nosuchpkg"):                                   {out: probe(t, "pkg_dpkg_missing.txt")},
+		posixCall("_stat", "/etc/passwd"):                                {out: probe(t, "stat_file.txt")},
+		posixCall("_stat", "/nonexistent"):                               {out: probe(t, "stat_missing.txt")},
+		posixCall("_sum", "sha256", "/etc/passwd"):                       {out: probe(t, "sum_sha256.txt")},
+		posixCall("_cat", "/etc/passwd"):                                 {out: "root:x:0:0:root:/root:/bin/bash\n"},
+		posixCall("_getent", "passwd", "root"):                           {out: probe(t, "getent_passwd_root.txt")},
+		posixCall("_idgroups", "root"):                                   {out: probe(t, "idgroups_root.txt")},
+		posixCall("_getent", "group", "sudo"):                            {out: probe(t, "getent_group_sudo.txt")},
+		posixCall("_sysctl", "net.core.somaxconn", "net/core/somaxconn"): {out: probe(t, "sysctl_somaxconn.txt")},
+		posixCall("_sysctl", "no.such", "no/such"):                       {stderr: "sysctl: cannot stat /proc/sys/no/such: No such file or directory", code: 255},
+		posixCall("_mounts"):                                             {out: probe(t, "mountinfo.txt")},
+		posixCall("_df", "/"):                                            {out: probe(t, "df_root.txt")},
+		posixCall("_ahosts", "ahosts", "localhost"):                      {out: probe(t, "ahosts_localhost.txt")},
+		posixCall("_iface", "lo"):                                        {out: probe(t, "iface_lo.txt")},
+		posixCall("_iface", "eth9"):                                      {out: probe(t, "iface_missing.txt")},
 	})
 }
 
@@ -587,6 +587,20 @@ matching:
     content: "hello\n"
     as-reader: true
     matches: hello
+  keys_in_a_list:
+    content: [{name: a, port: 80}, {name: b}]
+    matches:
+      and:
+        - contain-element: {have-key: port}
+        - consist-of: [{have-key: name}, {have-key: port}]
+        - not: {contain-element: {have-key: nope}}
+        - contain-element: {equal: {name: b}}
+  keys_in_a_json_array:
+    content: '{"items": [{"id": 1}, {"id": 2, "tag": "x"}]}'
+    matches: {gjson: {items: {contain-element: {have-key: tag}}, "items.#.id": [1, 2]}}
+  no_key_in_a_list:
+    content: [{name: a}]
+    matches: {contain-element: {have-key: port}}
 `)
 	results := Run(context.Background(), nil, HostInfo{Name: "h"}, checks, RunOptions{})
 	want := []string{
@@ -594,6 +608,8 @@ matching:
 		"matching instance_count matches pass", "matching list matches pass",
 		"matching as_reader matches pass", "matching json matches pass", "matching version matches pass",
 		"matching no_key matches fail", "matching plain_equal matches fail",
+		"matching keys_in_a_list matches pass", "matching keys_in_a_json_array matches pass",
+		"matching no_key_in_a_list matches fail",
 	}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)

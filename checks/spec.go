@@ -24,7 +24,7 @@ type Check struct {
 	Hosts   string  // host pattern from hosts: (per check, or the file's); "" means every selected host
 	From    Vantage // where the check is observed from: the type's default unless from: says otherwise
 	Skip    bool
-	Timeout time.Duration // timeout: (goss milliseconds or a Go duration); 0 means RunOptions.DefaultTimeout
+	Timeout time.Duration // timeout: (goss milliseconds or a Go duration); 0 means goss's default for the type, else RunOptions.DefaultTimeout
 	// RetryCount is goss's retry_count (command, dns, package): a check
 	// that does not pass is observed again, up to this many more times,
 	// RetryDelay apart (goss's default 1s).
@@ -97,6 +97,8 @@ type AddrSpec struct {
 	Address      string // host:port
 	LocalAddress string // local IP to dial from (controller side only)
 	Reachable    *Matcher
+
+	ignoredLocal string // a local-address that is no IP address: ignored, as goss does
 }
 
 // HTTPSpec: an HTTP request and what its response must be. ID the URL.

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,7 +108,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 func TestAnsibleDirectoryWithGroupAndHostVars(t *testing.T) {
 	inv := loadPaths(t, "testdata/dir")
 	equal(t, "sources (README.md and ansible.cfg skipped, subdirectories read)", inv.Sources(), []Source{
-		{Path: filepath.Join("testdata/dir", "01-hosts.ini"), Format: FormatAnsibleINI, Hosts: 3},
+		{Path: filepath.Join("testdata/dir", "01-hosts"), Format: FormatAnsibleINI, Hosts: 3},
 		{Path: filepath.Join("testdata/dir", "02-cloud.yaml"), Format: FormatAnsibleYAML, Hosts: 2},
 		{Path: filepath.Join("testdata/dir", "sub", "03-more.yml"), Format: FormatRemotectl, Hosts: 1},
 	})
@@ -147,14 +148,76 @@ func TestGroupVarsNextToAFile(t *testing.T) {
 	equal(t, "host_vars override (no conflict)", web1.Port, 2222)
 }
 
+func TestHostVarsWithoutGroupVars(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "[web]\nweb1 a=1\n", 0o644)
+	writeFile(t, dir, "host_vars/web1", "a: 2\n", 0o644)
+	equal(t, "vars", mustHost(t, loadPaths(t, hosts), "web1").Vars, map[string]any{"a": 2})
+}
+
+func TestGroupVarsThatIsAFileIsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "[web]\nweb1 a=1\n", 0o644)
+	writeFile(t, dir, "group_vars", "web: {a: 2}\n", 0o644)
+	equal(t, "vars", mustHost(t, loadPaths(t, hosts), "web1").Vars, map[string]any{"a": 1})
+}
+
 func TestVaultEncryptedVarsFile(t *testing.T) {
 	dir := t.TempDir()
 	hosts := writeFile(t, dir, "hosts", "[web]\nweb1\n", 0o644)
 	vault := writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\n3563\n", 0o644)
 	_, err := Load([]string{hosts}, LoadOptions{Transports: testTransports()})
-	want := vault + ": the file is encrypted with Ansible Vault, which remotectl cannot decrypt; hint: decrypt it, or move the secrets it holds out of group_vars"
+	want := vault + ": the file is encrypted with Ansible Vault and no vault password was given; hint: pass the vault password with --vault-password-file FILE (or --vault-id)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+// fakeVault "decrypts" vault text whose payload is "ok": the hook's
+// contract (what it is given, what becomes of its result), not the cipher.
+func fakeVault(plain string) func([]byte) ([]byte, error) {
+	return func(text []byte) ([]byte, error) {
+		if string(text) != "$ANSIBLE_VAULT;1.1;AES256\nok" {
+			return nil, errors.New("HMAC verification failed")
+		}
+		return []byte(plain), nil
+	}
+}
+
+func TestVaultDecryptHook(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts.yml",
+		"web:\n  hosts:\n    web1:\n      inline: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        ok\n", 0o644)
+	writeFile(t, dir, "group_vars/web.yml", "$ANSIBLE_VAULT;1.1;AES256\nok\n", 0o644)
+	opts := LoadOptions{Transports: testTransports(), Decrypt: fakeVault("ansible_user: from_vault\n")}
+	inv, err := Load([]string{hosts}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web1 := mustHost(t, inv, "web1")
+	equal(t, "inline value and group_vars file decrypted", web1.Vars,
+		map[string]any{"inline": "ansible_user: from_vault\n", "ansible_user": "from_vault"})
+	equal(t, "user", web1.User, "from_vault")
+
+	bad := writeFile(t, dir, "group_vars/all.yml", "$ANSIBLE_VAULT;1.1;AES256\nwrong\n", 0o644)
+	_, err = Load([]string{hosts}, opts)
+	want := bad + ": cannot decrypt this Ansible Vault file: HMAC verification failed; hint: check the vault password (--vault-password-file, --vault-id)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %q", err, want)
+	}
+}
+
+func TestVaultEncryptedInventory(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "$ANSIBLE_VAULT;1.1;AES256\nok\n", 0o644)
+	inv, err := Load([]string{hosts}, LoadOptions{Transports: testTransports(), Decrypt: fakeVault("[db]\ndb1\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "hosts", hostNames(inv.Hosts()), []string{"db1"})
+	_, err = Load([]string{hosts}, LoadOptions{Transports: testTransports()})
+	if err == nil || !strings.Contains(err.Error(), hosts+": the file is encrypted with Ansible Vault and no vault password was given") {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -374,5 +437,34 @@ func TestBrokenYAMLWithoutExtensionReportsYAML(t *testing.T) {
 	msg := parseErr(t, "inventory", "hosts:\n  web01:\n    user: a\n   port: 22\n")
 	if !strings.HasPrefix(msg, "inventory:2: invalid YAML: did not find expected key") {
 		t.Fatalf("got %q, want the YAML error", msg)
+	}
+}
+
+func TestImplicitLocalhostOfAnInventory(t *testing.T) {
+	dir := t.TempDir()
+	hosts := writeFile(t, dir, "hosts", "[web]\nw1\n[all:vars]\nansible_user=deploy\nx=1\n", 0o644)
+	writeFile(t, dir, "group_vars/all.yml", "y: 2\n", 0o644)
+	writeFile(t, dir, "group_vars/web.yml", "z: 3\n", 0o644)
+	inv, err := Load([]string{hosts}, LoadOptions{Transports: testTransports(), ImplicitLocalhost: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := mustHost(t, inv, "127.0.0.1")
+	// As ansible-inventory --host localhost shows it (but
+	// ansible_python_interpreter: remotectl runs no Python).
+	equal(t, "vars", local.Vars, map[string]any{"ansible_connection": "local", "ansible_user": "deploy", "x": 1, "y": 2})
+	equal(t, "transport", []any{local.Transport, local.User, local.Implicit}, []any{remote.KindLocal, "", true})
+	got, err := inv.SelectAnsible("localhost,::1,web", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "one implicit host, by any of its names", hostNames(got), []string{"localhost", "w1"})
+	if got, err := inv.Select("all", ""); err != nil || len(got) != 1 {
+		t.Errorf("all: %v, %v; want w1 alone", hostNames(got), err)
+	}
+
+	inv = loadPaths(t, hosts) // without the option: only the hosts it defines
+	if _, err := inv.Select("localhost", ""); !errors.Is(err, ErrUnknownName) {
+		t.Errorf("localhost without ImplicitLocalhost: %v", err)
 	}
 }

@@ -49,7 +49,7 @@ func TestBrokenInventories(t *testing.T) {
 		{"plugin.yml", `plugin.yml:1:1: this is the configuration of an Ansible inventory plugin, not an inventory; hint: export the inventory it produces with: ansible-inventory -i testdata/broken/plugin.yml --list > inventory.json`},
 		{"ansible_hosts_list.yml", `ansible_hosts_list.yml:5:9: hosts of group "web" must be a mapping, got a list; hint: write each entry as a key, e.g. "web01:"`},
 		{"ansible_bad_key.yml", `ansible_bad_key.yml:4:7: unknown key "host" in group "web" (did you mean "hosts"?)`},
-		{"ansible_vault.yml", `ansible_vault.yml:3:23: value is encrypted with Ansible Vault, which remotectl cannot decrypt; hint: provide the secret another way, e.g. password_env in a remotectl inventory`},
+		{"ansible_vault.yml", `ansible_vault.yml:3:23: value is encrypted with Ansible Vault and no vault password was given; hint: pass the vault password with --vault-password-file FILE (or --vault-id)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -133,7 +133,28 @@ type groupDef struct {
 	childPos []Pos // where each child was listed, for cycle messages
 	parents  []int32
 	layer    layer
+	// files are the variables of group_vars/NAME files, one layer per
+	// directory they were read from: they come after every group's own
+	// variables, as in Ansible.
+	files    []fileLayer
 	priority int // ansible_group_priority: orders groups of equal depth
+}
+
+// fileLayer is what one group_vars directory gives a group.
+type fileLayer struct {
+	dir   int // index of the directory among those read, in load order
+	layer layer
+}
+
+// fileLayer returns the layer of group_vars directory dir for g.
+func (g *groupDef) fileLayer(dir int) *layer {
+	for i := range g.files {
+		if g.files[i].dir == dir {
+			return &g.files[i].layer
+		}
+	}
+	g.files = append(g.files, fileLayer{dir: dir, layer: layer{label: g.layer.label}})
+	return &g.files[len(g.files)-1].layer
 }
 
 // builder accumulates hosts, groups, variables and settings from every source,
@@ -153,6 +174,8 @@ type builder struct {
 	childRefs []childRef
 	// settings are the connection settings inventories may write.
 	settings *settingTable
+	// implicitLocal is LoadOptions.ImplicitLocalhost.
+	implicitLocal bool
 }
 
 // newBuilder returns a builder holding the groups every inventory has.
@@ -164,12 +187,15 @@ func newBuilder(opts LoadOptions) *builder {
 		edges:    make(map[[2]int32]bool),
 		defaults: &layer{label: "defaults"},
 		settings: newSettingTable(opts.Transports),
+
+		implicitLocal: opts.ImplicitLocalhost,
 	}
 	if b.maxHosts <= 0 {
 		b.maxHosts = nodeset.DefaultMax
 	}
-	b.group(GroupAll, Pos{})
-	b.group(GroupUngrouped, Pos{})
+	all := b.group(GroupAll, Pos{})
+	// As Ansible's inventory starts: "ungrouped" is the first child of "all".
+	b.addChild(all, b.group(GroupUngrouped, Pos{}), Pos{})
 	return b
 }
 
@@ -177,6 +203,10 @@ func newBuilder(opts LoadOptions) *builder {
 func (b *builder) beginSource(path string, f Format) {
 	b.sources = append(b.sources, Source{Path: path, Format: f})
 }
+
+// defaultGroupPriority is the ansible_group_priority of a group that sets
+// none, as in Ansible: a group setting 0 sorts before the others.
+const defaultGroupPriority = 1
 
 // group returns the group called name, creating it (mentioned at pos) if needed.
 func (b *builder) group(name string, pos Pos) *groupDef {
@@ -187,7 +217,7 @@ func (b *builder) group(name string, pos Pos) *groupDef {
 		}
 		return g
 	}
-	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name}}
+	g := &groupDef{name: name, pos: pos, layer: layer{label: "group " + name}, priority: defaultGroupPriority}
 	b.groupIdx[name] = int32(len(b.groups))
 	b.groups = append(b.groups, g)
 	return g
@@ -306,7 +336,9 @@ func (b *builder) ansibleHostVar(hi int32, name string, v any, pos Pos, override
 	})
 }
 
-// ansibleGroupVar records an Ansible variable of group g.
+// ansibleGroupVar records an Ansible variable of group g written in an
+// inventory. ansible_group_priority is consumed, as Ansible does: it orders
+// the group among those of its depth and is no variable.
 func (b *builder) ansibleGroupVar(g *groupDef, name string, v any, pos Pos) error {
 	if name == "ansible_group_priority" {
 		n, err := remote.AnsibleInt(name, v)
@@ -314,8 +346,17 @@ func (b *builder) ansibleGroupVar(g *groupDef, name string, v any, pos Pos) erro
 			return errorf(pos, "group %s: %v", g.name, err)
 		}
 		g.priority = n
+		return nil
 	}
 	return b.ansibleVar(&g.layer, name, v, pos, "group", g.name, nil)
+}
+
+// groupFileVar records a variable of group g read from a file of the
+// group_vars directory dir. Such variables override every group variable
+// written in the inventories, and ansible_group_priority is an ordinary
+// variable there, as in Ansible.
+func (b *builder) groupFileVar(g *groupDef, dir int, name string, v any, pos Pos) error {
+	return b.ansibleVar(g.fileLayer(dir), name, v, pos, "group", g.name, nil)
 }
 
 // ---- finishing ----
@@ -493,6 +534,7 @@ func newMembership(table *settingTable, defaults *layer, groups []*groupDef, ord
 	for _, gi := range ordered {
 		m.layers = append(m.layers, &groups[gi].layer)
 	}
+	m.layers = appendFileLayers(m.layers, groups, ordered)
 	n := 0
 	for _, l := range m.layers {
 		n += len(l.vars.defs)
@@ -507,6 +549,39 @@ func newMembership(table *settingTable, defaults *layer, groups []*groupDef, ord
 		}
 	}
 	return m
+}
+
+// appendFileLayers appends the group_vars layers of groups ordered (in
+// precedence order) in Ansible's order: those of "all" first (directory by
+// directory), then, directory by directory, those of the other groups in
+// precedence order.
+func appendFileLayers(layers []*layer, groups []*groupDef, ordered []int32) []*layer {
+	type keyed struct {
+		all      bool
+		dir, pos int
+		l        *layer
+	}
+	var fl []keyed
+	for pos, gi := range ordered {
+		g := groups[gi]
+		for i := range g.files {
+			fl = append(fl, keyed{all: gi == 0, dir: g.files[i].dir, pos: pos, l: &g.files[i].layer})
+		}
+	}
+	sort.Slice(fl, func(i, j int) bool {
+		a, c := fl[i], fl[j]
+		if a.all != c.all {
+			return a.all
+		}
+		if a.dir != c.dir {
+			return a.dir < c.dir
+		}
+		return a.pos < c.pos
+	})
+	for _, k := range fl {
+		layers = append(layers, k.l)
+	}
+	return layers
 }
 
 // resolver computes memberships, caching them by direct-group set.
@@ -619,7 +694,9 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		inv.members[gi] = g.hosts
 		inv.children[gi] = g.children
 	}
-	if len(given) == 0 {
+	_, defined := b.hostIdx[implicitLocalhost]
+	switch {
+	case len(given) == 0:
 		// No inventory at all: the controller is the one host there is. An
 		// inventory, even one without hosts, never falls back to it.
 		local := &Host{}
@@ -628,9 +705,28 @@ func (b *builder) finish(given []string) (*Inventory, error) {
 		local.Address, local.Port, local.User, local.Conn = "", 0, "", Conn{}
 		local.Transport = remote.KindLocal
 		local.Implicit = true
-		inv.implicit = local
+		inv.implicit, inv.implicitInAll = local, true
+	case b.implicitLocal && !defined:
+		inv.implicit = b.namedLocalhost(&r.target)
 	}
 	return inv, nil
+}
+
+// namedLocalhost returns Ansible's implicit localhost of an inventory that
+// does not define it: the controller (transport local), with the variables
+// of group "all" (inventory and group_vars/all) and ansible_connection=local,
+// as ansible-inventory --host localhost shows them, in no group.
+func (b *builder) namedLocalhost(scratch *remote.Target) *Host {
+	local := &Host{}
+	m := newMembership(b.settings, b.defaults, b.groups, []int32{0}, nil)
+	own := &layer{label: hostLabel}
+	own.setVar("ansible_connection", "local", Pos{})
+	resolveHost(local, implicitLocalhost, m, own, scratch)
+	local.Address, local.Port, local.User = "", 0, ""
+	local.Conn.SSH, local.Conn.WinRM = remote.SSHSettings{}, remote.WinRMSettings{}
+	local.Transport = remote.KindLocal
+	local.Implicit = true
+	return local
 }
 
 // resolveHost fills in host: its own layer merged over what its membership
@@ -675,6 +771,11 @@ func exportGroup(inv *Inventory, groups []*groupDef, g *groupDef) *Group {
 	}
 	for _, d := range g.layer.vars.defs {
 		out.Vars[d.name] = d.val
+	}
+	for i := range g.files { // in directory order: they are read so
+		for _, d := range g.files[i].layer.vars.defs {
+			out.Vars[d.name] = d.val
+		}
 	}
 	return out
 }

@@ -80,23 +80,43 @@
 // # Variable and setting precedence
 //
 // Every host's variables and connection settings (user, port, transport,
-// connection keys) are merged from several places; a later one wins:
+// connection keys) are merged from several places; a later one wins. This
+// is Ansible's precedence (its VARIABLE_PRECEDENCE default), which the
+// differential test (oracle_test.go) checks against ansible-inventory:
 //
 //  1. defaults: (our format)
-//  2. the group "all"
-//  3. parent groups before child groups: groups are ordered by depth (how far
-//     below "all" they are), then by ansible_group_priority, then by name —
-//     exactly Ansible's order
-//  4. the host itself
+//  2. the group "all", as written in the inventories
+//  3. the other groups, as written in the inventories: parents before
+//     children, ordered by depth (how far below "all" they are), then by
+//     ansible_group_priority, then by name
+//  4. group_vars/all files, directory by directory (the inventories', then
+//     the playbook's, LoadOptions.PlaybookDir)
+//  5. group_vars files of the other groups, directory by directory, each in
+//     the order of 3: so group_vars/all beats "[web:vars]" written in the
+//     inventory, as in Ansible
+//  6. the host itself, as written in the inventories
+//  7. host_vars files, directory by directory
 //
-// Host.VarOrigin (or VarOrigins, for all of them) tells, for each variable,
-// which place won; the text is composed when asked. Hosts with the same
-// groups and no variables of their own share one Vars map, so never modify
-// it. A host defined twice (in two files, or twice in one) merges when its
-// settings agree; different addresses, ports, users, transports or
-// connection settings are an error naming both places. Variables of Ansible
-// group_vars/ and host_vars/ files override those written in the inventory,
-// as in Ansible.
+// ansible_group_priority written in an inventory is consumed (it orders the
+// group, and is no variable); in a group_vars file it is an ordinary
+// variable, as in Ansible. Host.VarOrigin (or VarOrigins, for all of them)
+// tells, for each variable, which place won; the text is composed when
+// asked. Hosts with the same groups and no variables of their own share one
+// Vars map, so never modify it. A host defined twice (in two files, or twice
+// in one) merges when its settings agree; different addresses, ports,
+// users, transports or connection settings are an error naming both places
+// (Ansible lets the later one win silently).
+//
+// group_vars/NAME is found as Ansible's host_group_vars plugin finds it: the
+// first of NAME, NAME.yml, NAME.yaml and NAME.json that exists; NAME may be
+// a directory, whose files (with one of those extensions, or none) are read
+// in name order, subdirectories where they sort, hidden files and "~"
+// backups skipped. Files naming no group or host are ignored.
+//
+// Files encrypted with Ansible Vault (inventories, group_vars, host_vars)
+// and inline !vault values are decrypted with LoadOptions.Decrypt, which
+// the CLI sets from --vault-password-file; without it they are an error
+// naming the file and that option.
 //
 // # Ansible inventories
 //
@@ -122,10 +142,13 @@
 // ansible_winrm_cert_pem, ansible_winrm_cert_key_pem, their ansible_psrp_
 // equivalents (protocol, auth, cert_validation), and ansible_shell_type (cmd,
 // powershell). They stay variables too. YAML files (inventories,
-// group_vars, host_vars) are read as Ansible reads them: yes/no/on/off are
-// booleans. A value remotectl cannot honour (an
-// unknown connection plugin, a Jinja template in ansible_host, an Ansible
-// Vault secret) is an error at load time rather than a surprise later.
+// group_vars, host_vars) are read as Ansible (PyYAML, YAML 1.1) reads
+// them: yes/no/on/off are booleans, 1:30 is 90 (base 60), 017 is octal 15,
+// 0b101 binary, while 1e3 and 0o17 are strings; timestamps become Python's
+// isoformat text. A file that is JSON is read as JSON (1e3 is 1000.0).
+// Integers beyond 64 bits become floats (Ansible keeps them exact). A value
+// remotectl cannot honour (an unknown connection plugin, a Jinja template
+// in ansible_host) is an error at load time rather than a surprise later.
 //
 // An executable file starting with "#!" is a dynamic inventory: it is run
 // with --list and its JSON read as Ansible does (groups as lists or as
@@ -137,10 +160,14 @@
 // An executable program is a dynamic inventory. A YAML file whose top level
 // has hosts, groups or defaults is ours; one whose top-level values are all
 // mappings is Ansible YAML; one with _meta is saved dynamic-inventory JSON;
-// anything else is Ansible INI (files named *.ini always are). A directory
-// loads every file in it in name order, skipping hidden files, *.md, *~ and
-// the other names Ansible ignores, with group_vars/ and host_vars/ applied. A
-// path that does not exist but contains a comma is a host list ("a,b:2222,").
+// anything else is Ansible INI (a file named *.ini given with -i always
+// is). A directory loads every file in it in name order (subdirectories
+// where they sort), skipping what Ansible skips: hidden names, group_vars,
+// host_vars and vars_plugins, and names ending in one of the default
+// INVENTORY_IGNORE_EXTS: .pyc .pyo .swp .bak ~ .rpm .md .txt .rst .orig .ini
+// .cfg .retry (so ec2.py runs while ec2.ini, its configuration, is not
+// read). group_vars/ and host_vars/ of the directory apply. A path that does
+// not exist but contains a comma is a host list ("a,b:2222,").
 //
 // Errors name the place ("inventory.yaml:12:5: ...") and say what is wrong.
 //
@@ -164,5 +191,5 @@
 //
 // # Host patterns
 //
-// See Inventory.Select.
+// See Inventory.Select and Inventory.SelectAnsible.
 package inventory

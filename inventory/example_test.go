@@ -58,7 +58,7 @@ db
 		return
 	}
 	// web[1:2] is a subscript of group web (its 2nd and 3rd hosts), as in
-	// Ansible; web[1-2] is a node range (web1 and web2).
+	// Ansible, and so is web[1-2] (Ansible's old form).
 	for _, pattern := range []string{"web[1:2]", "web[1-2]", "web:!web[-1]", "prod:&~db", "wbe"} {
 		hosts, err := inv.Select(pattern, "")
 		if err != nil {
@@ -73,7 +73,7 @@ db
 	}
 	// Output:
 	// web[1:2]       web2(web2) web3(web3)
-	// web[1-2]       web1(web1) web2(web2)
+	// web[1-2]       web2(web2) web3(web3)
 	// web:!web[-1]   web1(web1) web2(web2) web3(web3)
 	// prod:&~db      db1(10.0.0.5)
 	// wbe            error: "wbe" is not a host or group of the inventory; did you mean "web"?

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"go.yaml.in/yaml/v3"
+	"slices"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 )
@@ -143,7 +144,8 @@ func (l *ansibleYAMLLoader) hosts(g *groupDef, x pair) error {
 			return err
 		}
 		l.b.addMember(g, hi)
-		if port != 0 {
+		if port != 0 && !slices.ContainsFunc(vars, func(v pair) bool { return v.name == "ansible_port" }) {
+			// An ansible_port of the host's own wins, as in Ansible.
 			if err := l.b.ansibleHostVar(hi, "ansible_port", port, pos, false); err != nil {
 				return err
 			}

@@ -173,10 +173,6 @@ func (l *iniLoader) hostLine(g *groupDef, line string) error {
 	if err != nil {
 		return l.errorf("%v", err)
 	}
-	type kv struct {
-		k string
-		v any
-	}
 	vars := make([]kv, 0, len(tokens)-1)
 	for _, t := range tokens[1:] {
 		k, v, ok := strings.Cut(t, "=")
@@ -192,7 +188,7 @@ func (l *iniLoader) hostLine(g *groupDef, line string) error {
 			return err
 		}
 		l.b.addMember(g, hi)
-		if port != 0 {
+		if port != 0 && !hasKey(vars, "ansible_port") { // an inline ansible_port wins, as in Ansible
 			if err := l.b.ansibleHostVar(hi, "ansible_port", port, l.pos(), false); err != nil {
 				return err
 			}
@@ -204,6 +200,22 @@ func (l *iniLoader) hostLine(g *groupDef, line string) error {
 		}
 	}
 	return nil
+}
+
+// kv is a variable written on a host line.
+type kv struct {
+	k string
+	v any
+}
+
+// hasKey reports whether vars set key.
+func hasKey(vars []kv, key string) bool {
+	for _, x := range vars {
+		if x.k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // varLine handles "key = value" in a [group:vars] section.

@@ -138,5 +138,16 @@ func FuzzParsePattern(f *testing.F) {
 			}
 			last = i
 		}
+		ordered, err := inv.SelectAnsible(pattern, limit)
+		seen := map[*Host]bool{}
+		for _, h := range ordered {
+			if seen[h] {
+				t.Fatalf("SelectAnsible: host repeated: %v", hostNames(ordered))
+			}
+			seen[h] = true
+		}
+		if err == nil && len(ordered) == 0 {
+			t.Fatal("SelectAnsible returned no hosts and no error")
+		}
 	})
 }

@@ -32,9 +32,11 @@ type Host struct {
 	Vars map[string]any
 	// Groups are all the groups the host belongs to, ancestors and "all"
 	// included, sorted by name. The slice is shared between hosts.
-	Groups   []string
-	Pos      Pos  // where the host was first defined (or first mentioned)
-	Implicit bool // the implicit localhost, which exists only when no inventory is given
+	Groups []string
+	Pos    Pos // where the host was first defined (or first mentioned)
+	// Implicit marks the implicit localhost: it exists when no inventory is
+	// given, or with LoadOptions.ImplicitLocalhost.
+	Implicit bool
 
 	varSources varSources
 }
@@ -120,11 +122,11 @@ type Conn struct {
 // Group is a named set of hosts and child groups.
 type Group struct {
 	Name     string
-	Hosts    []string // direct members, in definition order
-	Children []string // child groups, in definition order
-	Parents  []string // parent groups, in definition order ("all" for top-level groups)
-	Vars     map[string]any
-	Pos      Pos // where the group was first defined or mentioned
+	Hosts    []string       // direct members, in definition order
+	Children []string       // child groups, in definition order
+	Parents  []string       // parent groups, in definition order ("all" for top-level groups)
+	Vars     map[string]any // written in the inventories, then group_vars files over them
+	Pos      Pos            // where the group was first defined or mentioned
 }
 
 // Format is the kind of an inventory source.
@@ -167,6 +169,25 @@ type LoadOptions struct {
 	// transport shares are always known. With none, a transport: value is
 	// not checked and no transport-specific setting is known.
 	Transports []remote.SettingsSchema
+	// Decrypt decrypts Ansible Vault data: a whole file (inventory,
+	// group_vars, host_vars) starting with "$ANSIBLE_VAULT;", or the text of
+	// an inline "!vault" value. The CLI passes the decrypter of
+	// --vault-password-file / --vault-id. Nil: vault data is an error naming
+	// the file and those options.
+	Decrypt func(vaulttext []byte) ([]byte, error)
+	// PlaybookDir, when set, is the directory of the playbook: its
+	// group_vars/ and host_vars/ apply too, as Ansible's "playbook
+	// group_vars": group_vars/all after the inventories' group_vars/all,
+	// other groups after the inventories' group_vars of every group, host_vars
+	// last (ansible-inventory --playbook-dir).
+	PlaybookDir string
+	// ImplicitLocalhost gives an inventory that does not define localhost
+	// Ansible's implicit one: the names localhost, 127.0.0.1 and ::1 in a
+	// pattern select the controller (transport local, the variables of
+	// group "all" and ansible_connection=local), which is in no group and
+	// not in "all". For ansible-playbook's "hosts: localhost". Without it,
+	// an inventory has only the hosts it defines.
+	ImplicitLocalhost bool
 }
 
 // DefaultScriptTimeout is how long a dynamic-inventory executable may run.
@@ -185,10 +206,20 @@ type Inventory struct {
 	children [][]int32
 	sources  []Source
 	given    []string // the inventories as named to Load or Parse
-	implicit *Host    // the implicit localhost; nil when an inventory is given
-	maxHosts int
+	// implicit is the implicit localhost: with no inventory, or with
+	// LoadOptions.ImplicitLocalhost and an inventory not defining it; nil
+	// otherwise. implicitInAll says "all" selects it (no inventory).
+	implicit      *Host
+	implicitInAll bool
+	maxHosts      int
 	// readFile reads "@file" patterns; os.ReadFile except in tests.
 	readFile func(string) ([]byte, error)
+}
+
+// isLocalhostName reports whether name is one of Ansible's names of the
+// controller (C.LOCALHOST).
+func isLocalhostName(name string) bool {
+	return name == implicitLocalhost || name == "127.0.0.1" || name == "::1"
 }
 
 // Hosts returns every host in definition order. The implicit localhost is not
@@ -201,7 +232,7 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	if i, ok := inv.hostIdx[name]; ok {
 		return inv.hosts[i], true
 	}
-	if name == implicitLocalhost && inv.implicit != nil {
+	if isLocalhostName(name) && inv.implicit != nil {
 		return inv.implicit, true
 	}
 	return nil, false

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
+	"syscall"
 
 	"go.yaml.in/yaml/v3"
 
@@ -40,12 +40,17 @@ func LoadContext(ctx context.Context, paths []string, opts LoadOptions) (*Invent
 		if err != nil {
 			return nil, err
 		}
-		if dir != "" && !containsString(varDirs, dir) {
-			varDirs = append(varDirs, dir)
+		if dir != "" {
+			varDirs = append(varDirs, dir) // twice if given twice, as Ansible
 		}
 	}
-	for _, dir := range varDirs {
-		if err := l.loadVarsDirs(dir); err != nil {
+	if opts.PlaybookDir != "" {
+		// After the inventories' directories: the layering of their
+		// variables then follows Ansible's precedence.
+		varDirs = append(varDirs, opts.PlaybookDir)
+	}
+	for i, dir := range varDirs {
+		if err := l.loadVarsDirs(i, dir); err != nil {
 			return nil, err
 		}
 	}
@@ -62,6 +67,10 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 // parseWith is Parse splitting large hosts: blocks as split says.
 func parseWith(name string, data []byte, opts LoadOptions, split splitConfig) (*Inventory, error) {
 	l := &loader{b: newBuilder(opts), opts: opts, split: split}
+	data, err := l.decryptFile(name, data)
+	if err != nil {
+		return nil, err
+	}
 	if err := l.parseData(name, data); err != nil {
 		return nil, err
 	}
@@ -102,17 +111,24 @@ func unwrapPathError(err error) string {
 	return err.Error()
 }
 
-// ignoredSuffixes are the file names Ansible skips in inventory directories.
-var ignoredSuffixes = []string{"~", ".md", ".txt", ".rst", ".orig", ".bak", ".swp", ".retry", ".cfg", ".pyc", ".pyo", ".rpm"}
+// ignoredSuffixes are the names Ansible skips in inventory directories:
+// the defaults of INVENTORY_IGNORE_EXTS (REJECT_EXTS plus .orig, .ini,
+// .cfg, .retry), compared as Ansible does, case-sensitively. So the
+// configuration next to a dynamic inventory (ec2.py and ec2.ini) is not
+// read as an inventory.
+var ignoredSuffixes = []string{".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg", ".retry"}
 
-// skipEntry reports whether a directory entry is not an inventory.
+// ignoredNames are the entries Ansible always skips in inventory directories.
+var ignoredNames = []string{"group_vars", "host_vars", "vars_plugins"}
+
+// skipEntry reports whether an entry of an inventory directory is not an
+// inventory: hidden, one of ignoredNames, or with an ignored suffix.
 func skipEntry(name string) bool {
-	if strings.HasPrefix(name, ".") {
+	if strings.HasPrefix(name, ".") || containsString(ignoredNames, name) {
 		return true
 	}
-	lower := strings.ToLower(name)
 	for _, s := range ignoredSuffixes {
-		if strings.HasSuffix(lower, s) {
+		if strings.HasSuffix(name, s) {
 			return true
 		}
 	}
@@ -138,9 +154,6 @@ func (l *loader) loadDir(dir string) error {
 			return &Error{Pos: Pos{File: path}, Msg: "cannot read inventory: " + unwrapPathError(err)}
 		}
 		if info.IsDir() {
-			if name == "group_vars" || name == "host_vars" {
-				continue
-			}
 			if err := l.loadDir(path); err != nil {
 				return err
 			}
@@ -162,6 +175,9 @@ func (l *loader) loadFile(path string, info fs.FileInfo) error {
 	}
 	if isScript(info, data) {
 		return l.script(path)
+	}
+	if data, err = l.decryptFile(path, data); err != nil {
+		return err
 	}
 	return l.parseData(path, data)
 }
@@ -238,7 +254,7 @@ func (l *loader) parseData(name string, data []byte) error {
 		}
 		return loadRemotectl(l.b, newYAMLReader(name, len(data), false), d.root, nil)
 	case FormatAnsibleYAML:
-		return loadAnsibleYAML(l.b, newYAMLReader(name, len(data), true), d.root)
+		return loadAnsibleYAML(l.b, l.ansibleReader(name, data), d.root)
 	case FormatDynamic:
 		return loadDynamicJSON(l.b, name, data, nil)
 	}
@@ -249,7 +265,7 @@ func (l *loader) parseData(name string, data []byte) error {
 			return d.yamlErr
 		}
 		if d.root != nil {
-			if yerr := loadAnsibleYAML(newBuilder(l.opts), newYAMLReader(name, len(data), true), d.root); yerr != nil {
+			if yerr := loadAnsibleYAML(newBuilder(l.opts), l.ansibleReader(name, data), d.root); yerr != nil {
 				return yerr
 			}
 		}
@@ -368,44 +384,107 @@ func containsString(list []string, s string) bool {
 var varsExtensions = []string{"", ".yml", ".yaml", ".json"}
 
 // loadVarsDirs applies dir/group_vars and dir/host_vars, as Ansible's
-// host_group_vars plugin does: "group_vars/NAME(.yml|.yaml|.json)" or every
-// file under "group_vars/NAME/" sets variables of group NAME (and likewise for
-// hosts); names matching no group or host are ignored. These variables take
-// precedence over those written in the inventory files.
-func (l *loader) loadVarsDirs(dir string) error {
+// host_group_vars plugin does: for each group (host), the first of
+// "group_vars/NAME" (a file, or a directory whose files are all read),
+// NAME.yml, NAME.yaml and NAME.json sets variables of group (host) NAME;
+// files naming no group or host are ignored. index is the directory's rank
+// among those read: group variables of later directories win.
+func (l *loader) loadVarsDirs(index int, dir string) error {
 	for _, kind := range []string{"group_vars", "host_vars"} {
-		files, err := varsFiles(filepath.Join(dir, kind))
+		sub := filepath.Join(dir, kind)
+		present, err := listNames(sub)
 		if err != nil {
 			return err
 		}
-		for _, f := range files {
-			if err := l.loadVarsFile(kind, f.entity, f.path); err != nil {
+		if len(present) == 0 {
+			continue
+		}
+		var names []string
+		if kind == "group_vars" {
+			for _, g := range l.b.groups {
+				names = append(names, g.name)
+			}
+		} else {
+			for _, h := range l.b.hosts {
+				names = append(names, h.name)
+			}
+		}
+		for _, entity := range names {
+			if strings.HasPrefix(entity, string(filepath.Separator)) {
+				continue // as Ansible: no chroot-like names
+			}
+			name := firstVarsName(entity, present)
+			if name == "" {
+				continue
+			}
+			files, err := varsFiles(filepath.Join(sub, name))
+			if err != nil {
 				return err
+			}
+			for _, f := range files {
+				if err := l.loadVarsFile(index, kind, entity, f); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
-// varsFile is a variables file and the group or host it is for.
-type varsFile struct {
-	entity string
-	path   string
-}
-
-// varsFiles lists the variables files of a group_vars or host_vars directory.
-func varsFiles(dir string) ([]varsFile, error) {
+// listNames returns the names in a directory; none if it does not exist
+// or is not a directory.
+func listNames(dir string) (map[string]bool, error) {
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, nil // as Ansible, which skips a group_vars that is a file
 	}
 	if err != nil {
 		return nil, &Error{Pos: Pos{File: dir}, Msg: "cannot read variables directory: " + unwrapPathError(err)}
 	}
-	var out []varsFile
+	present := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		present[e.Name()] = true
+	}
+	return present, nil
+}
+
+// varsFiles returns the files a group_vars or host_vars entry stands for:
+// itself, or the files under it when it is a directory.
+func varsFiles(path string) ([]string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, &Error{Pos: Pos{File: path}, Msg: "cannot read variables: " + unwrapPathError(err)}
+	}
+	if info.IsDir() {
+		return filesUnder(path)
+	}
+	return []string{path}, nil
+}
+
+// firstVarsName returns the name Ansible reads for entity: the first of
+// NAME, NAME.yml, NAME.yaml, NAME.json present.
+func firstVarsName(entity string, present map[string]bool) string {
+	for _, ext := range varsExtensions {
+		if present[entity+ext] {
+			return entity + ext
+		}
+	}
+	return ""
+}
+
+// filesUnder lists the variables files under dir as Ansible does: each
+// directory in name order, subdirectories (without an extension) where
+// they sort, skipping hidden names, names ending in "~" and files whose
+// extension is not one of varsExtensions.
+func filesUnder(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, &Error{Pos: Pos{File: dir}, Msg: "cannot read variables: " + unwrapPathError(err)}
+	}
+	var out []string
 	for _, e := range entries {
 		name := e.Name()
-		if skipEntry(name) {
+		if strings.HasPrefix(name, ".") || strings.HasSuffix(name, "~") {
 			continue
 		}
 		path := filepath.Join(dir, name)
@@ -413,55 +492,55 @@ func varsFiles(dir string) ([]varsFile, error) {
 		if err != nil {
 			return nil, &Error{Pos: Pos{File: path}, Msg: "cannot read variables: " + unwrapPathError(err)}
 		}
-		if info.IsDir() {
+		ext := filepath.Ext(name)
+		switch {
+		case info.IsDir() && ext == "":
 			inner, err := filesUnder(path)
 			if err != nil {
 				return nil, err
 			}
-			for _, p := range inner {
-				out = append(out, varsFile{entity: name, path: p})
-			}
-			continue
-		}
-		ext := filepath.Ext(name)
-		if !containsString(varsExtensions, ext) {
-			continue
-		}
-		out = append(out, varsFile{entity: strings.TrimSuffix(name, ext), path: path})
-	}
-	return out, nil
-}
-
-// filesUnder lists the variables files under dir, recursively, in name order.
-func filesUnder(dir string) ([]string, error) {
-	var out []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if path != dir && skipEntry(d.Name()) {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.IsDir() && containsString(varsExtensions, filepath.Ext(d.Name())) {
+			out = append(out, inner...)
+		case info.Mode().IsRegular() && containsString(varsExtensions, ext):
 			out = append(out, path)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, &Error{Pos: Pos{File: dir}, Msg: "cannot read variables: " + err.Error()}
 	}
-	sort.Strings(out)
 	return out, nil
 }
 
 // vaultHeader starts files encrypted with ansible-vault.
 var vaultHeader = []byte("$ANSIBLE_VAULT;")
 
+// vaultHint tells how to give remotectl the vault password.
+const vaultHint = "pass the vault password with --vault-password-file FILE (or --vault-id)"
+
+// decryptFile returns the content of a file, decrypted with
+// LoadOptions.Decrypt when it is encrypted with Ansible Vault.
+func (l *loader) decryptFile(path string, data []byte) ([]byte, error) {
+	if !bytes.HasPrefix(bytes.TrimSpace(data), vaultHeader) {
+		return data, nil
+	}
+	if l.opts.Decrypt == nil {
+		return nil, errorf(Pos{File: path}, "the file is encrypted with Ansible Vault and no vault password was given").
+			withHint(vaultHint)
+	}
+	plain, err := l.opts.Decrypt(bytes.TrimSpace(data))
+	if err != nil {
+		return nil, errorf(Pos{File: path}, "cannot decrypt this Ansible Vault file: %v", err).
+			withHint("check the vault password (--vault-password-file, --vault-id)")
+	}
+	return plain, nil
+}
+
+// ansibleReader returns a reader of Ansible YAML data, which Ansible reads
+// as JSON when it is JSON, decrypting inline !vault values.
+func (l *loader) ansibleReader(file string, data []byte) *yamlReader {
+	r := newAnsibleReader(file, data)
+	r.decrypt = l.opts.Decrypt
+	return r
+}
+
 // loadVarsFile applies one group_vars or host_vars file.
-func (l *loader) loadVarsFile(kind, entity, path string) error {
+func (l *loader) loadVarsFile(dir int, kind, entity, path string) error {
 	var group *groupDef
 	hi, isHost := int32(-1), false
 	if kind == "group_vars" {
@@ -479,15 +558,14 @@ func (l *loader) loadVarsFile(kind, entity, path string) error {
 	if err != nil {
 		return &Error{Pos: Pos{File: path}, Msg: "cannot read variables: " + unwrapPathError(err)}
 	}
-	if bytes.HasPrefix(bytes.TrimSpace(data), vaultHeader) {
-		return errorf(Pos{File: path}, "the file is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("decrypt it, or move the secrets it holds out of %s", kind)
+	if data, err = l.decryptFile(path, data); err != nil {
+		return err
 	}
 	root, err := parseYAML(path, data)
 	if err != nil || root == nil {
 		return err
 	}
-	r := newYAMLReader(path, len(data), true)
+	r := l.ansibleReader(path, data)
 	ps, err := r.pairs(root, words("a variables file"))
 	if err != nil {
 		return err
@@ -498,7 +576,7 @@ func (l *loader) loadVarsFile(kind, entity, path string) error {
 			return err
 		}
 		if group != nil {
-			err = l.b.ansibleGroupVar(group, p.name, v, r.pos(p.key))
+			err = l.b.groupFileVar(group, dir, p.name, v, r.pos(p.key))
 		} else {
 			err = l.b.ansibleHostVar(hi, p.name, v, r.pos(p.key), true)
 		}

@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,7 +51,10 @@ func short(hosts []*Host) []string {
 
 func TestSelect(t *testing.T) {
 	inv := patternInv(t)
-	all := []string{"web01", "web02", "web03", "web04", "db1", "db2", "db3", "lb"}
+	// "all" in Ansible's order: the groups under "all" in order (db, prod,
+	// staging, frontend: web is below frontend), each group's own hosts
+	// before its children's.
+	all := []string{"db1", "db2", "db3", "web01", "web02", "lb", "web03", "web04"}
 	tests := []struct {
 		pattern, limit string
 		want           []string
@@ -59,19 +63,24 @@ func TestSelect(t *testing.T) {
 		{"all", "", all},
 		{"*", "", all},
 		{"web", "", []string{"web01", "web02", "web03", "web04"}},
-		{"db,web", "", []string{"web01", "web02", "web03", "web04", "db1", "db2", "db3"}}, // definition order
-		{"db:web", "", []string{"web01", "web02", "web03", "web04", "db1", "db2", "db3"}},
+		{"db,web", "", []string{"db1", "db2", "db3", "web01", "web02", "web03", "web04"}}, // pattern order, as Ansible
+		{"db:web", "", []string{"db1", "db2", "db3", "web01", "web02", "web03", "web04"}},
 		{" db , lb.example.com ", "", []string{"db1", "db2", "db3", "lb"}},
 		{"web:&prod", "", []string{"web01", "web02"}},
 		{"web:!prod", "", []string{"web03", "web04"}},
 		{"!prod:web", "", []string{"web03", "web04"}}, // exclusions apply last, wherever written
 		{"!web", "", []string{"db1", "db2", "db3", "lb"}},
-		{"&staging", "", []string{"web03", "web04", "db3"}},
+		{"&staging", "", []string{"db3", "web03", "web04"}}, // "all" in Ansible's order
 		{"prod:staging:&db:!db2.example.com", "", []string{"db1", "db3"}},
-		{"frontend", "", []string{"web01", "web02", "web03", "web04", "lb"}}, // children included
+		{"frontend", "", []string{"lb", "web01", "web02", "web03", "web04"}}, // own hosts, then children's
 		{"web0*", "", []string{"web01", "web02", "web03", "web04"}},
 		{"db?.example.com", "", []string{"db1", "db2", "db3"}},
-		{"front*", "", []string{"web01", "web02", "web03", "web04", "lb"}}, // globs match groups too
+		{"front*", "", []string{"lb", "web01", "web02", "web03", "web04"}}, // globs match groups too
+		{"db[13].example.com", "", []string{"db1", "db3"}},                 // glob classes, as fnmatch
+		{"db[!1].example.com", "", []string{"db2", "db3"}},
+		{"frontend[0]", "", []string{"lb"}}, // subscripts count in the group's order
+		{"frontend[1:2]", "", []string{"web01", "web02"}},
+		{"frontend[1-2]", "", []string{"web01", "web02"}}, // Ansible's old subscript form
 		{"*.example.com:!web*", "", []string{"db1", "db2", "db3", "lb"}},
 		{"~web0[1-2]", "", []string{"web01", "web02"}},
 		{"~(web|db)0?1", "", []string{"web01", "db1"}},
@@ -80,6 +89,7 @@ func TestSelect(t *testing.T) {
 		{"web[01-02].example.com", "", []string{"web01", "web02"}},
 		{"web[01:02].example.com", "", []string{"web01", "web02"}}, // Ansible range syntax
 		{"db[1,3]*", "", []string{"db1", "db3"}},
+		{"db[1-4]*", "", []string{"db1", "db2", "db3"}}, // a glob class, as Ansible
 		{"web[0]", "", []string{"web01"}},
 		{"web[-1]", "", []string{"web04"}},
 		{"web[1:2]", "", []string{"web02", "web03"}},
@@ -88,17 +98,44 @@ func TestSelect(t *testing.T) {
 		{"web*[0]", "", []string{"web01"}},
 		{"web", "prod", []string{"web01", "web02"}},
 		{"all", "!web", []string{"db1", "db2", "db3", "lb"}},
+		{"web", "db,web04.example.com", []string{"web04"}},
 		{"prod", "staging:lb.example.com", []string{"lb"}},
 		{"web", " ", []string{"web01", "web02", "web03", "web04"}},
 	}
+	// Node ranges are remotectl's: Ansible reads these as globs matching nothing.
+	remotectlOnly := map[string]bool{"web[01-02].example.com": true, "web[01:02].example.com": true}
 	for _, tc := range tests {
-		got, err := inv.Select(tc.pattern, tc.limit)
+		got, err := inv.SelectAnsible(tc.pattern, tc.limit)
+		if remotectlOnly[tc.pattern] {
+			if !errors.Is(err, ErrNoMatch) {
+				t.Errorf("SelectAnsible(%q): %v, want no match", tc.pattern, err)
+			}
+			got, err = inv.Select(tc.pattern, tc.limit)
+		}
+		if err != nil {
+			t.Errorf("SelectAnsible(%q, %q): %v", tc.pattern, tc.limit, err)
+			continue
+		}
+		equal(t, "SelectAnsible("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
+		got, err = inv.Select(tc.pattern, tc.limit)
 		if err != nil {
 			t.Errorf("Select(%q, %q): %v", tc.pattern, tc.limit, err)
 			continue
 		}
-		equal(t, "Select("+tc.pattern+", "+tc.limit+")", short(got), tc.want)
+		equal(t, "Select("+tc.pattern+", "+tc.limit+") in definition order", short(got), inDefinitionOrder(tc.want))
 	}
+}
+
+// inDefinitionOrder sorts short names of patternInventory as defined.
+func inDefinitionOrder(names []string) []string {
+	order := []string{"web01", "web02", "web03", "web04", "db1", "db2", "db3", "lb"}
+	var out []string
+	for _, n := range order {
+		if slices.Contains(names, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func TestSelectErrors(t *testing.T) {
@@ -113,13 +150,14 @@ func TestSelectErrors(t *testing.T) {
 			`"web1.example.com" is not a host or group of the inventory; did you mean "web01.example.com", "db1.example.com", "web02.example.com"?`}, // by distance, then name
 		{"web:!prdo", "", ErrUnknownName, `"prdo" is not a host or group of the inventory; did you mean "prod"?`},
 		{"xyzzy", "", ErrUnknownName, `"xyzzy" is not a host or group of the inventory`},
+		// With a comma, ':' separates nothing (as Ansible, which ignores the term with a warning).
+		{"db:web,lb.example.com", "", ErrUnknownName, `"db:web" is not a host or group of the inventory`},
 		// An inventory has only its hosts: no implicit localhost.
 		{"localhost", "", ErrUnknownName, `"localhost" is not a host or group of the inventory`},
 		{"lb.example.com:localhost", "", ErrUnknownName, `"localhost" is not a host or group of the inventory`},
 		// A range must match in full: the names it misses, folded.
 		{"web[01-09].example.com", "", ErrUnknownName, "pattern web[01-09].example.com: web[05-09].example.com are not hosts or groups of the inventory"},
 		{"web[03-05].example.com", "", ErrUnknownName, "pattern web[03-05].example.com: web05.example.com is not a host or group of the inventory"},
-		{"db[1-4]*", "", ErrUnknownName, "pattern db[1-4]*: db4* is not a host or group of the inventory"},
 		{"web[01:06].example.com", "", ErrUnknownName, "pattern web[01:06].example.com: web[05-06].example.com are not hosts or groups of the inventory"},
 		{"web", "stagin", ErrUnknownName, `limit: "stagin" is not a host or group of the inventory; did you mean "staging"?`},
 		{"xyz*", "", ErrNoMatch, "pattern xyz* matches no host or group"},
@@ -144,6 +182,39 @@ func TestSelectErrors(t *testing.T) {
 		if tc.kind != nil && !errors.Is(err, tc.kind) {
 			t.Errorf("Select(%q): %v is not %v", tc.pattern, err, tc.kind)
 		}
+	}
+}
+
+// TestSelectAnsibleLeavesOutNodeRanges: where Ansible reads a pattern as a
+// subscript of a name matching nothing, SelectAnsible matches nothing
+// while Select reads a node range.
+func TestSelectAnsibleLeavesOutNodeRanges(t *testing.T) {
+	inv := parse(t, "hosts", "[web]\nweb01.example.com\nweb01\nweb02\n")
+	got, err := inv.Select("web0[1-2]", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "Select", hostNames(got), []string{"web01", "web02"})
+	_, err = inv.SelectAnsible("web0[1-2]", "")
+	want := "pattern web0[1-2] matches no host: Ansible reads it as a subscript of web0, which matches nothing"
+	if err == nil || err.Error() != want || !errors.Is(err, ErrNoMatch) {
+		t.Errorf("SelectAnsible: %v, want %q", err, want)
+	}
+	got, err = inv.SelectAnsible("web0[1-2].example.com", "") // a glob class, for both
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "glob class", hostNames(got), []string{"web01.example.com"})
+
+	none, err := Load(nil, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := none.SelectAnsible("all", ""); err == nil {
+		t.Errorf("no inventory: all selects %v; Ansible's implicit localhost is not in all", hostNames(got))
+	}
+	if got, err := none.SelectAnsible("localhost", ""); err != nil || !got[0].Implicit {
+		t.Errorf("no inventory: localhost: %v, %v", hostNames(got), err)
 	}
 }
 
@@ -177,7 +248,11 @@ func TestSelectHostAndGroupWithTheSameName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	equal(t, "union of the group and the host", hostNames(got), []string{"db", "db2"})
+	equal(t, "the host alone, as Ansible", hostNames(got), []string{"db"})
+	got, err = inv.Select("!db", "")
+	if err == nil {
+		t.Errorf("!db: %v, want no host (the group is excluded)", hostNames(got))
+	}
 }
 
 func TestSelectSharesHosts(t *testing.T) {
@@ -194,14 +269,22 @@ func TestParsePattern(t *testing.T) {
 		in   string
 		want []term
 	}{
-		{"a,b:c", []term{{opUnion, "a"}, {opUnion, "b"}, {opUnion, "c"}}},
+		{"a,b:c", []term{{opUnion, "a"}, {opUnion, "b:c"}}}, // with a comma, ':' does not separate
+		{"a:b:c", []term{{opUnion, "a"}, {opUnion, "b"}, {opUnion, "c"}}},
+		{"2001:db8::10", []term{{opUnion, "2001:db8::10"}}}, // one address
+		{"web[01:03]", []term{{opUnion, "web[01:03]"}}},
+		{"host:22", []term{{opUnion, "host:22"}}},
+		{"fe80::1%eth0:x", []term{{opUnion, "fe80::1%eth0:x"}}}, // Ansible's IPv6 expression matches a prefix
 		{"a:&b:!c", []term{{opUnion, "a"}, {opIntersect, "b"}, {opExclude, "c"}}},
+		{"[2001:db8::1]:22:x", []term{{opUnion, "[2001:db8::1]"}, {opUnion, "22"}, {opUnion, "x"}}},
 		{" ! a , & b ", []term{{opExclude, "a"}, {opIntersect, "b"}}},
 		{"web[01:03]:db", []term{{opUnion, "web[01:03]"}, {opUnion, "db"}}},
 		{"~(a|b):c", []term{{opUnion, "~(a|b)"}, {opUnion, "c"}}},
-		{"!~x{1,2}:y", []term{{opExclude, "~x{1,2}"}, {opUnion, "y"}}},
+		{"!~x{1,2},y", []term{{opExclude, "~x{1,2}"}, {opUnion, "y"}}},
 		{"a{1,2}", []term{{opUnion, "a{1"}, {opUnion, "2}"}}}, // braces only nest in regexes
-		{",,:!:&", nil},
+		{"web[1,3],db", []term{{opUnion, "web[1,3]"}, {opUnion, "db"}}},
+		{",,!,&", nil},
+		{",,:!:&", []term{{opUnion, ":!:&"}}},
 	}
 	for _, tc := range tests {
 		equal(t, "parsePattern("+tc.in+")", parsePattern(tc.in), tc.want)

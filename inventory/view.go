@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -140,12 +141,94 @@ func (v View) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "vars:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, k := range sortedKeys(v.Vars) {
-			val, _ := json.Marshal(v.Vars[k]) // escapes control characters (\u001b)
-			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", termtext.Printable(k), val, termtext.Printable(dash(v.VarOrigin[k])))
+			fmt.Fprintf(tw, "  %s:\t%s\t# from %s\n", termtext.Printable(k), valueText(v.Vars[k]), termtext.Printable(dash(v.VarOrigin[k])))
 		}
 		return tw.Flush()
 	}
 	return nil
+}
+
+// MarshalJSON is the JSON shape of View, refusing variables JSON cannot
+// hold: YAML's .inf, -.inf and .nan, which ansible-inventory writes as
+// Infinity and NaN, which are not JSON either.
+func (v View) MarshalJSON() ([]byte, error) {
+	for _, k := range sortedKeys(v.Vars) {
+		if text, bad := nonFinite(v.Vars[k]); bad {
+			return nil, fmt.Errorf("host %s: variable %s holds %s, which JSON cannot represent (see it with remotectl inventory show %s, without -o json)",
+				v.Name, k, text, v.Name)
+		}
+	}
+	type plain View
+	return json.Marshal(plain(v))
+}
+
+// nonFinite reports whether a value holds a non-finite float, and its YAML
+// spelling.
+func nonFinite(val any) (string, bool) {
+	switch x := val.(type) {
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return yamlFloat(x), true
+		}
+	case map[string]any:
+		for _, e := range x {
+			if t, bad := nonFinite(e); bad {
+				return t, true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if t, bad := nonFinite(e); bad {
+				return t, true
+			}
+		}
+	}
+	return "", false
+}
+
+// yamlFloat spells a non-finite float as YAML (and ansible-inventory --yaml) does.
+func yamlFloat(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return ".nan"
+	case f > 0:
+		return ".inf"
+	}
+	return "-.inf"
+}
+
+// valueText writes a variable's value for the text view: JSON (which
+// escapes control characters, \u001b), with non-finite floats as YAML's
+// .inf, -.inf and .nan.
+func valueText(val any) string {
+	switch x := val.(type) {
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return yamlFloat(x)
+		}
+	case map[string]any:
+		if _, bad := nonFinite(x); bad {
+			parts := make([]string, 0, len(x))
+			for _, k := range sortedKeys(x) {
+				key, _ := json.Marshal(k)
+				parts = append(parts, string(key)+":"+valueText(x[k]))
+			}
+			return "{" + strings.Join(parts, ",") + "}"
+		}
+	case []any:
+		if _, bad := nonFinite(x); bad {
+			parts := make([]string, len(x))
+			for i, e := range x {
+				parts[i] = valueText(e)
+			}
+			return "[" + strings.Join(parts, ",") + "]"
+		}
+	}
+	out, err := json.Marshal(val)
+	if err != nil {
+		return fmt.Sprint(val)
+	}
+	return string(out)
 }
 
 // userGroups drops the implicit "all" group from a list for display.

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,12 @@ type yamlReader struct {
 	// ansible selects YAML 1.1 scalars as Ansible (PyYAML) reads them
 	// (yes/no/on/off are booleans), lenient duplicate keys, and Ansible tags.
 	ansible bool
+	// json says the document is JSON, which Ansible reads as JSON (numbers
+	// such as 1e3 included), not with YAML 1.1's scalars.
+	json bool
+	// decrypt decrypts inline !vault values (LoadOptions.Decrypt); nil: they
+	// are an error.
+	decrypt func([]byte) ([]byte, error)
 	// budget is how many more nodes may be visited; aliases can make a small
 	// document expand enormously ("billion laughs"), this stops it.
 	budget int
@@ -79,6 +86,14 @@ type yamlReader struct {
 // newYAMLReader returns a reader for a document of size bytes.
 func newYAMLReader(file string, size int, ansible bool) *yamlReader {
 	return &yamlReader{file: file, ansible: ansible, budget: 100*size + 100_000}
+}
+
+// newAnsibleReader returns a reader of Ansible YAML data, which Ansible
+// reads as JSON when it is JSON.
+func newAnsibleReader(file string, data []byte) *yamlReader {
+	r := newYAMLReader(file, len(data), true)
+	r.json = json.Valid(data)
+	return r
 }
 
 // pos returns where n is.
@@ -244,13 +259,6 @@ func (r *yamlReader) mergeSources(n *yaml.Node, what phrase) ([]pair, error) {
 	return out, nil
 }
 
-// yaml11Bools are the plain scalars YAML 1.1 (PyYAML, hence Ansible) reads as
-// booleans and YAML 1.2 reads as strings.
-var yaml11Bools = map[string]bool{
-	"yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
-	"no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false,
-}
-
 // value converts n into plain Go values: map[string]any, []any, string, int,
 // float64, bool or nil.
 func (r *yamlReader) value(n *yaml.Node) (any, error) {
@@ -293,17 +301,16 @@ func (r *yamlReader) value(n *yaml.Node) (any, error) {
 func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 	tag := n.ShortTag()
 	if r.ansible && n.Tag == "!vault" {
-		return nil, errorf(r.pos(n), "value is encrypted with Ansible Vault, which remotectl cannot decrypt").
-			withHint("provide the secret another way, e.g. password_env in a remotectl inventory")
+		return r.vault(n)
 	}
 	if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
 		return n.Value, nil // application tags such as Ansible's !unsafe mark strings
 	}
+	if r.ansible && !r.json && n.Style == 0 {
+		return yaml11Scalar(n.Value), nil // plain, untagged: as PyYAML reads it
+	}
 	switch tag {
 	case yamlnode.TagStr:
-		if b, ok := yaml11Bools[n.Value]; ok && r.ansible && n.Style == 0 {
-			return b, nil
-		}
 		return n.Value, nil
 	case yamlnode.TagNull:
 		return nil, nil
@@ -331,6 +338,20 @@ func (r *yamlReader) scalar(n *yaml.Node) (any, error) {
 		return n.Value, nil
 	}
 	return v, nil
+}
+
+// vault decrypts an inline !vault value into a string.
+func (r *yamlReader) vault(n *yaml.Node) (any, error) {
+	if r.decrypt == nil {
+		return nil, errorf(r.pos(n), "value is encrypted with Ansible Vault and no vault password was given").
+			withHint(vaultHint)
+	}
+	plain, err := r.decrypt([]byte(strings.TrimSpace(n.Value)))
+	if err != nil {
+		return nil, errorf(r.pos(n), "cannot decrypt this Ansible Vault value: %v", err).
+			withHint("check the vault password (--vault-password-file, --vault-id)")
+	}
+	return string(plain), nil
 }
 
 // plainInt reads the integers most documents hold ("42", "-7") as

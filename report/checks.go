@@ -52,6 +52,16 @@ const (
 //     ...", for a Nagios/Icinga plugin; see NagiosState.
 func CheckFormats() []FormatInfo { return infos(checkFormats()) }
 
+// ParseCheckFormat returns the name of a check format ("" is the default,
+// text), or an error naming the formats there are.
+func ParseCheckFormat(name string) (string, error) {
+	r, err := lookupFormat(checkFormats(), name, " for check results")
+	if err != nil {
+		return "", err
+	}
+	return r.Name, nil
+}
+
 // checkFormatRow is a row of the table of check formats.
 type checkFormatRow struct {
 	FormatInfo

@@ -46,6 +46,28 @@ func (r *PlayRun) ExitBits() int {
 	return exitBits(failed > 0, unreachable > 0, timedOut > 0)
 }
 
+// Exit codes of a play run, as ansible-playbook's: unlike the exit bits
+// they do not combine (an unreachable host wins over a failed one).
+const (
+	PlayExitFailed      = 2 // some host failed (or timed out)
+	PlayExitUnreachable = 4 // some host was unreachable
+)
+
+// PlayExitCode is the exit code ansible-playbook gives for the hosts of the
+// recap: PlayExitUnreachable when some host was unreachable, else
+// PlayExitFailed when some host failed or timed out (Ansible's task
+// timeouts fail the task), else 0.
+func (r *PlayRun) PlayExitCode() int {
+	failed, unreachable, timedOut := r.Totals()
+	switch {
+	case unreachable > 0:
+		return PlayExitUnreachable
+	case failed > 0 || timedOut > 0:
+		return PlayExitFailed
+	}
+	return 0
+}
+
 // ConfigError reports whether some task failed because its host's settings
 // could not work, as Summary.ConfigError.
 func (r *PlayRun) ConfigError() bool {

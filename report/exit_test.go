@@ -46,3 +46,22 @@ func TestPlayRunExitBits(t *testing.T) {
 		t.Error("no ConfigError with a config-class result")
 	}
 }
+
+// ansible-playbook's codes: 4 as soon as a host is unreachable, else 2 for
+// a failed or timed-out host, else 0.
+func TestPlayRunPlayExitCode(t *testing.T) {
+	for _, tc := range []struct {
+		recap []*PlayHostStats
+		want  int
+	}{
+		{[]*PlayHostStats{{Host: "a", OK: 2}}, 0},
+		{[]*PlayHostStats{{Host: "a", OK: 2}, {Host: "b", Failed: 1}}, PlayExitFailed},
+		{[]*PlayHostStats{{Host: "a", OK: 1}, {Host: "d", TimedOut: true}}, PlayExitFailed},
+		{[]*PlayHostStats{{Host: "b", Failed: 1}, {Host: "c", Unreachable: 1}}, PlayExitUnreachable},
+		{[]*PlayHostStats{{Host: "c", Unreachable: 1}}, PlayExitUnreachable},
+	} {
+		if got := (&PlayRun{Recap: tc.recap}).PlayExitCode(); got != tc.want {
+			t.Errorf("%+v: PlayExitCode %d, want %d", tc.recap, got, tc.want)
+		}
+	}
+}

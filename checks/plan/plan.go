@@ -44,6 +44,9 @@ type Host struct {
 	// Offline: every check is observed from the controller or skipped, so
 	// the host needs no connection.
 	Offline bool
+	// Secrets are the values of the controller's environment that the
+	// check files' templates read (see Secrets).
+	Secrets []string
 }
 
 // Run evaluates the host's checks over t (unused when the plan is offline).
@@ -141,6 +144,10 @@ func New(inv *inventory.Inventory, hosts []*inventory.Host, files []string, vars
 		rendered, failed := (&checks.Suite{Checks: applicable}).For(info, applicable)
 		plans = append(plans, &Host{Host: h, Info: info, Checks: rendered, Failed: failed, Offline: !needsConnection(rendered)})
 	}
+	secrets := envSecrets(loader, vars.Env)
+	for _, p := range plans {
+		p.Secrets = secrets
+	}
 	switch {
 	case loadErrs.first != nil:
 		return nil, InputError{Err: loadErrs.err()}
@@ -150,6 +157,42 @@ func New(inv *inventory.Inventory, hosts []*inventory.Host, files []string, vars
 		return nil, UsageError{Err: fmt.Errorf("no check applies to the selected hosts (%s): the checks' hosts: patterns select none of them", foldHosts(hosts))}
 	}
 	return plans, nil
+}
+
+// envSecrets returns the values of env the templates loader loaded read:
+// each variable read by name (.Env.NAME, getEnv "NAME"), whatever its
+// name, as a playbook's env lookup; and when a template reads the
+// environment otherwise (range .Env), those whose names say they are
+// secret (inventory.IsSecretVar), as exec's --env.
+func envSecrets(loader *checks.Loader, env map[string]string) []string {
+	names, anyRead := loader.EnvRead()
+	var out []string
+	for _, n := range names {
+		if v := env[n]; v != "" {
+			out = append(out, v)
+		}
+	}
+	if anyRead {
+		out = append(out, inventory.SecretEnv(env)...)
+	}
+	return out
+}
+
+// Secrets returns the values plans' templates read from the controller's
+// environment, for the run's masker: they are masked in every output, the
+// check's title and id included.
+func Secrets(plans []*Host) []string {
+	var out []string
+	seen := make(map[string]bool)
+	for _, p := range plans {
+		for _, v := range p.Secrets {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // hostErrors gathers the hosts whose check files fail to load: the first

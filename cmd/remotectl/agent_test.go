@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func TestPersistSetting(t *testing.T) {
 		t.Errorf("flag: persist %s, %v; want 5s", g.Persist, err)
 	}
 	_, err := settingsFor(t, dir, "--persist", "-1s")
-	if exitCodeOf(err) != exitUsage || !strings.Contains(err.Error(), "--persist") {
+	if exitCodeOf(err) != report.ExitUsage || !strings.Contains(err.Error(), "--persist") {
 		t.Errorf("--persist -1s: %v (exit %d), want a usage error", err, exitCodeOf(err))
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/remotectl/remotectl/checks"
 	"github.com/remotectl/remotectl/checks/plan"
+	"github.com/remotectl/remotectl/checks/serve"
 	"github.com/remotectl/remotectl/internal/settings"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/nodeset"
@@ -32,6 +33,9 @@ type checkOptions struct {
 	VarsInline   string        // --vars-inline: template variables, JSON or YAML text
 	Render       string        // --render: print this file as rendered for each host
 	ValidateOnly bool          // --validate-only: load and render, do not connect
+	Serve        string        // --serve ADDR: goss serve for the fleet (package checks/serve)
+	Cache        time.Duration // --cache: how long --serve answers from a round's results
+	Add          []string      // check add TYPE NAME... / autoadd NAME...: how it was called, then its arguments
 }
 
 // newCheckCmd returns the check command; runF, when not nil, runs instead
@@ -68,7 +72,7 @@ controller (http, addr, dns, tls by default) is not connected to at all.
 A property is pass, fail, skip (skip: true, or a property it depends on failed) or error
 (it could not be evaluated: never counted as a failure, but never a success: exit bit 2).
 
-` + checkExitCodesHelp,
+` + report.CheckExitCodesHelp,
 		Example: `  remotectl check web.yaml
   remotectl check -i inventory.yaml -H web
   remotectl check -H 'db:!db03' -F base.yaml -F db.yaml -o junit > report.xml
@@ -78,6 +82,7 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return nagiosUnknown(o.IO, deps.LoadSettings(cmd), strings.ToLower(deps.OutputSetting()) == report.FormatNagios)
 		},
+		Args: cobra.ArbitraryArgs, // check files, beside the subcommand add
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Files = append(o.Files, args...)
 			return runF(cmd.Context(), o)
@@ -94,7 +99,17 @@ A property is pass, fail, skip (skip: true, or a property it depends on failed) 
 	f.StringVar(&o.VarsInline, "vars-inline", "", "template variables for .Vars as JSON or YAML text, replacing those of --vars files and the inventory")
 	f.StringVar(&o.Render, "render", "", "print `FILE` as rendered for each selected host (like goss render), without connecting")
 	f.BoolVar(&o.ValidateOnly, "validate-only", false, "load, render and validate the check files for each selected host, without connecting")
+	f.StringVar(&o.Serve, "serve", "", "serve `ADDR` (goss serve for the fleet): /healthz runs the checks, 200 or 503, format by ?format= or Accept; ?host=; /metrics")
+	f.DurationVar(&o.Cache, "cache", serve.DefaultCache, "with --serve, how long a round's results answer requests before a new round")
 	ops.AddFlags(f)
+	add := &cobra.Command{Use: "add TYPE NAME... | autoadd NAME...", Aliases: []string{"autoadd"}, Args: cobra.MinimumNArgs(1),
+		Short: "Write checks of one host as it is now into a check file (-F, default goss.yaml), like goss add and autoadd",
+		RunE: func(c *cobra.Command, args []string) error {
+			o.Add = append([]string{c.CalledAs()}, args...)
+			return runF(c.Context(), o)
+		}}
+	add.Flags().StringArrayVarP(&o.Files, "file", "F", nil, "check file to write (created when missing; default goss.yaml)")
+	cmd.AddCommand(add)
 	return cmd
 }
 
@@ -147,6 +162,9 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Add != nil { // goss add and autoadd on a live host (checks/plan)
+		return plan.Add(runCtx, func(t []remote.Target) (plan.DialCloser, error) { return o.Dialer(secrets{}, t) }, g.targets(hosts), o.Files, o.Add, o.IO.Out)
+	}
 	vars, err := plan.LoadVars(o.VarsFiles, o.VarsInline, os.Environ())
 	if err != nil {
 		return err
@@ -163,6 +181,7 @@ func runChecks(ctx context.Context, o *checkOptions) error {
 		return plan.Validate(o.IO.Out, plans)
 	}
 	opsRun.Secrets().Add(inventory.SecretsOf(hosts, o.IO.Getenv)...)
+	opsRun.Secrets().Add(plan.Secrets(plans)...) // the environment the templates read
 	if skipped := plan.Unplanned(hosts, plans); ropts.Verbose && len(skipped) > 0 {
 		fmt.Fprintf(o.IO.Err, "remotectl: no check applies to %s\n", nodeset.Fold(skipped))
 	}
@@ -183,6 +202,10 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		return err
 	}
 	defer dialer.Close()
+	if o.Serve != "" { // rounds of the same plans, until interrupted
+		return (&serve.Server{Targets: targets, Format: ropts.Format, Cache: o.Cache, Log: o.IO.Err, Job: plan.Job(plans, targets, runOpts, opsRun.MaskCheckResults),
+			Runner: &remote.Runner{Dialer: plan.Dialer(dialer, plans), Forks: g.Forks, Timeout: g.Timeout}}).ListenAndServe(ctx, o.Serve, nil)
+	}
 
 	ropts = opsRun.CheckReportOptions(ropts, targets)
 	runner := &remote.Runner{Dialer: opsRun.WatchDial(plan.Dialer(dialer, plans)), Forks: g.Forks, Timeout: g.Timeout}
@@ -193,8 +216,8 @@ func runPlans(ctx, runCtx context.Context, o *checkOptions, opsRun *ops.Run, pla
 		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	code := opsRun.FinishChecks(summary, checkExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
-	if code != exitOK {
+	code := opsRun.FinishChecks(summary, report.CheckExitCode(summary, ropts.Format == report.FormatNagios, ctx.Err() != nil))
+	if code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

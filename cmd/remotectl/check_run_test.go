@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"path/filepath"
 	"slices"
@@ -45,7 +46,7 @@ var versionFleet = map[string]remotetest.Script{
 
 func TestRunCheckCommandCheck(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{Hosts: "web01"}, versionFleet, "web01", "web02", "db01")
-	if code := ff.run(t, newCheckCmd(ff.f, nil), writeCheckFile(t, versionCheck)); code != exitOK {
+	if code := ff.run(t, newCheckCmd(ff.f, nil), writeCheckFile(t, versionCheck)); code != report.ExitOK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, ff.out, ff.err)
 	}
 	if want := "ok    command cat /srv/version exit-status: 0"; !strings.Contains(ff.out.String(), want) {
@@ -62,8 +63,8 @@ func TestRunCheckCommandCheck(t *testing.T) {
 func TestRunCheckExitCodesAndJSON(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "json"}, versionFleet, "web01", "web02", "db01")
 	code := ff.run(t, newCheckCmd(ff.f, nil), "-F", writeCheckFile(t, versionCheck))
-	if code != exitFailed|exitUnreachable {
-		t.Fatalf("exit %d, want %d (a property failed, a host unreachable)\nstderr:\n%s", code, exitFailed|exitUnreachable, ff.err)
+	if code != report.ExitFailed|report.ExitUnreachable {
+		t.Fatalf("exit %d, want %d (a property failed, a host unreachable)\nstderr:\n%s", code, report.ExitFailed|report.ExitUnreachable, ff.err)
 	}
 	var doc struct {
 		Hosts []struct {
@@ -117,7 +118,7 @@ func TestNewCheckCmdParses(t *testing.T) {
 		return newCheckCmd(f, func(_ context.Context, o *checkOptions) error { got = o; return nil })
 	}
 	code, stderr := parse(t, capture, "check", "-F", "base.yaml", "--retry-timeout", "2m", "--sleep", "5s", "web.yaml", "db.yaml")
-	if code != exitOK || got == nil {
+	if code != report.ExitOK || got == nil {
 		t.Fatalf("exit %d, ran %v: %s", code, got != nil, stderr)
 	}
 	if !slices.Equal(got.Files, []string{"base.yaml", "web.yaml", "db.yaml"}) || got.RetryTimeout != 2*time.Minute || got.Sleep != 5*time.Second {
@@ -125,22 +126,22 @@ func TestNewCheckCmdParses(t *testing.T) {
 	}
 	got = nil
 	code, stderr = parse(t, capture, "check", "--vars", "a.yaml", "--vars", "b.json", "--vars-inline", "{port: 80}", "--render", "web.yaml", "--validate-only")
-	if code != exitOK || got == nil {
+	if code != report.ExitOK || got == nil {
 		t.Fatalf("exit %d, ran %v: %s", code, got != nil, stderr)
 	}
 	if !slices.Equal(got.VarsFiles, []string{"a.yaml", "b.json"}) || got.VarsInline != "{port: 80}" || got.Render != "web.yaml" || !got.ValidateOnly {
 		t.Errorf("template flags parsed as %+v", got)
 	}
 	got = nil
-	if code, _ := parse(t, capture, "check", "--sleep", "soon"); code != exitUsage || got != nil {
-		t.Errorf("--sleep soon: exit %d, ran %v; want %d", code, got != nil, exitUsage)
+	if code, _ := parse(t, capture, "check", "--sleep", "soon"); code != report.ExitUsage || got != nil {
+		t.Errorf("--sleep soon: exit %d, ran %v; want %d", code, got != nil, report.ExitUsage)
 	}
 }
 
 func TestRunCheckRejectsNegativeDurations(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all"}, nil, "web01")
 	o := &checkOptions{runDeps: ff.f.runDeps(), OpsRun: ff.f.OpsRun, Files: []string{"x.yaml"}, Sleep: -time.Second}
-	if code := exitCodeOf(runCheck(context.Background(), o)); code != exitUsage {
-		t.Errorf("exit %d, want %d", code, exitUsage)
+	if code := exitCodeOf(runCheck(context.Background(), o)); code != report.ExitUsage {
+		t.Errorf("exit %d, want %d", code, report.ExitUsage)
 	}
 }

@@ -30,10 +30,10 @@ func TestCheckExitCode(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := checkExitCode(&tt.sum, false, tt.interrupted); got != tt.want {
+			if got := report.CheckExitCode(&tt.sum, false, tt.interrupted); got != tt.want {
 				t.Errorf("exit code %d; want %d", got, tt.want)
 			}
-			if got := checkExitCode(&tt.sum, true, tt.interrupted); got != tt.wantNagios {
+			if got := report.CheckExitCode(&tt.sum, true, tt.interrupted); got != tt.wantNagios {
 				t.Errorf("nagios exit code %d; want %d", got, tt.wantNagios)
 			}
 		})
@@ -60,8 +60,8 @@ func TestCheckJUnitParsesBack(t *testing.T) {
 	writeFile(t, file, localChecks)
 	t.Chdir(dir)
 	out, stderr, code := runForTest(t, "check", "-o", "junit", file)
-	if code != exitFailed {
-		t.Fatalf("exit code %d; want %d (one property fails)\n%s", code, exitFailed, stderr)
+	if code != report.ExitFailed {
+		t.Fatalf("exit code %d; want %d (one property fails)\n%s", code, report.ExitFailed, stderr)
 	}
 	var doc struct {
 		Tests    int `xml:"tests,attr"`
@@ -104,8 +104,8 @@ func TestCheckPrometheusPassesPromtool(t *testing.T) {
 	writeFile(t, file, localChecks)
 	t.Chdir(dir)
 	out, stderr, code := runForTest(t, "check", "-o", "prometheus", file)
-	if code != exitFailed {
-		t.Fatalf("exit code %d; want %d\n%s", code, exitFailed, stderr)
+	if code != report.ExitFailed {
+		t.Fatalf("exit code %d; want %d\n%s", code, report.ExitFailed, stderr)
 	}
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(out)
@@ -125,7 +125,7 @@ func TestCheckResultsMatchHosts(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "c.yaml"), "command:\n  \"echo {{ .Host.Name }}\":\n    exit-status: 0\n    stdout: [\"{{ .Host.Name }}\"]\n")
 	t.Chdir(dir)
 	out, stderr, code := runForTest(t, "check", "-H", "all", "-f", "7", "-o", "jsonl", "c.yaml")
-	if code != exitOK {
+	if code != report.ExitOK {
 		t.Fatalf("exit code %d\n%s\n%s", code, out, stderr)
 	}
 	for i := 1; i <= 20; i++ {

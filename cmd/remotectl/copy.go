@@ -198,9 +198,9 @@ func runTransfer(ctx context.Context, o *transferOptions) error {
 
 	summary, renderErr := report.Render(events, targets, ropts)
 	if renderErr != nil { // the transfers are done: the output problem is the exit code (74)
-		return outputError{renderErr, summaryExitCode(summary, ctx.Err() != nil)}
+		return outputError{renderErr, report.SummaryExitCode(summary, ctx.Err() != nil)}
 	}
-	if code := summaryExitCode(summary, ctx.Err() != nil); code != exitOK {
+	if code := report.SummaryExitCode(summary, ctx.Err() != nil); code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

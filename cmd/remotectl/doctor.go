@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/remotectl/remotectl/report"
 
 	"github.com/spf13/cobra"
 
@@ -86,7 +87,7 @@ func runDoctor(ctx context.Context, o *doctorOptions) error {
 	if err != nil {
 		return err
 	}
-	if code := doctorExitCode(healthy, ctx.Err() != nil); code != exitOK {
+	if code := report.DoctorExitCode(healthy, ctx.Err() != nil); code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/remotectl/remotectl/report"
 	"strings"
 	"testing"
 )
@@ -10,15 +11,15 @@ func TestDoctorExitCode(t *testing.T) {
 		healthy, interrupted bool
 		want                 int
 	}{{true, false, 0}, {false, false, 2}, {false, true, 130}} {
-		if got := doctorExitCode(c.healthy, c.interrupted); got != c.want {
-			t.Errorf("doctorExitCode(%v, %v) = %d, want %d", c.healthy, c.interrupted, got, c.want)
+		if got := report.DoctorExitCode(c.healthy, c.interrupted); got != c.want {
+			t.Errorf("report.DoctorExitCode(%v, %v) = %d, want %d", c.healthy, c.interrupted, got, c.want)
 		}
 	}
 }
 
 func TestDoctorRejectsOtherOutputs(t *testing.T) {
 	_, stderr, code := runForTest(t, "doctor", "-o", "jsonl")
-	if code != exitUsage || !strings.Contains(stderr, "text or json") {
+	if code != report.ExitUsage || !strings.Contains(stderr, "text or json") {
 		t.Errorf("doctor -o jsonl: code %d, stderr %q", code, stderr)
 	}
 }

@@ -68,7 +68,7 @@ only before a command that starts with "-".
 Non-UTF-8 output is kept exactly: JSON carries it base64-encoded in stdout_base64 /
 stderr_base64 (jsonl: data_base64) instead of stdout / stderr / data.
 
-` + exitCodesHelp,
+` + report.ExitCodesHelp,
 		Example: `  remotectl exec -- uname -a
   remotectl exec -i inventory.yaml -H 'web:!web03' -f 200 --timeout 30s -- systemctl is-active nginx
   remotectl exec -H db -o coalesce -- cat /etc/debian_version`,
@@ -182,7 +182,7 @@ func runExec(ctx context.Context, o *execOptions) error {
 		opsRun.OutputFailed(renderErr)
 	}
 	// ops: deadline bit, run record, report, textfile, syslog, log.
-	if code := opsRun.FinishExec(summary, summaryExitCode(summary, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishExec(summary, report.SummaryExitCode(summary, ctx.Err() != nil)); code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +54,9 @@ func newFakeFleet(t *testing.T, sg settings.Globals, scripts map[string]remotete
 		Inventory: func(ctx context.Context) (*inventory.Inventory, error) {
 			return inventory.LoadContext(ctx, g.Inventories, inventory.LoadOptions{ScriptTimeout: time.Minute})
 		},
+		InventoryFrom: func(ctx context.Context, paths []string, decrypt func([]byte) ([]byte, error)) (*inventory.Inventory, error) {
+			return inventory.LoadContext(ctx, paths, inventory.LoadOptions{ScriptTimeout: time.Minute, Decrypt: decrypt})
+		},
 		Dialer: func(secrets, []remote.Target) (runDialer, error) { return nopCloser{ff.fake}, nil },
 		OpsRun: func(c ops.Command) (*ops.Run, error) {
 			return ops.New(c, ops.Options{}, ops.Deps{Err: io.Err, Getenv: io.Getenv, Terminal: g.terminal(io), Codes: opsExitCodes(false)}), nil
@@ -88,8 +92,8 @@ func TestRunExecOutputsAndExitCodes(t *testing.T) {
 	}
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Forks: 2}, scripts, "web01", "web02", "db01")
 	code := ff.run(t, newExecCmd(ff.f, nil), "echo", "hi")
-	if code != exitFailed|exitUnreachable {
-		t.Errorf("exit %d, want %d (a command failed, a host unreachable)\nstderr:\n%s", code, exitFailed|exitUnreachable, ff.err)
+	if code != report.ExitFailed|report.ExitUnreachable {
+		t.Errorf("exit %d, want %d (a command failed, a host unreachable)\nstderr:\n%s", code, report.ExitFailed|report.ExitUnreachable, ff.err)
 	}
 	if !strings.Contains(ff.out.String(), "web01 | hi\n") {
 		t.Errorf("stdout lacks web01's line:\n%s", ff.out)
@@ -124,8 +128,8 @@ func TestRunExecJSONAndOutDir(t *testing.T) {
 	}
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "json"}, scripts, "web01", "web02")
 	dir := t.TempDir()
-	if code := ff.run(t, newExecCmd(ff.f, nil), "--outdir", dir, "--", "true"); code != exitFailed {
-		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitFailed, ff.err)
+	if code := ff.run(t, newExecCmd(ff.f, nil), "--outdir", dir, "--", "true"); code != report.ExitFailed {
+		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, report.ExitFailed, ff.err)
 	}
 	var doc struct {
 		Hosts []struct {
@@ -154,8 +158,8 @@ func TestRunExecJSONAndOutDir(t *testing.T) {
 
 func TestRunExecRejectsABadOutput(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "yaml"}, nil, "web01")
-	if code := ff.run(t, newExecCmd(ff.f, nil), "true"); code != exitUsage {
-		t.Errorf("exit %d, want %d", code, exitUsage)
+	if code := ff.run(t, newExecCmd(ff.f, nil), "true"); code != report.ExitUsage {
+		t.Errorf("exit %d, want %d", code, report.ExitUsage)
 	}
 	if ff.fake.Dials("web01") != 0 {
 		t.Error("a host was dialled despite the usage error")
@@ -172,7 +176,7 @@ func TestRunTransferCopyAndFetch(t *testing.T) {
 		"web02": {Files: map[string]string{"/etc/motd": "hello 2\n"}},
 	}
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all"}, scripts, "web01", "web02")
-	if code := ff.run(t, newCopyCmd(ff.f, nil), src, "/srv"); code != exitOK {
+	if code := ff.run(t, newCopyCmd(ff.f, nil), src, "/srv"); code != report.ExitOK {
 		t.Fatalf("copy: exit %d\nstderr:\n%s", code, ff.err)
 	}
 	for _, h := range []string{"web01", "web02"} {
@@ -185,7 +189,7 @@ func TestRunTransferCopyAndFetch(t *testing.T) {
 	}
 
 	dir := t.TempDir()
-	if code := ff.run(t, newFetchCmd(ff.f, nil), "/etc/motd", dir); code != exitOK {
+	if code := ff.run(t, newFetchCmd(ff.f, nil), "/etc/motd", dir); code != report.ExitOK {
 		t.Fatalf("fetch: exit %d\nstderr:\n%s", code, ff.err)
 	}
 	for h, want := range map[string]string{"web01": "hello 1\n", "web02": "hello 2\n"} {
@@ -197,8 +201,8 @@ func TestRunTransferCopyAndFetch(t *testing.T) {
 
 func TestRunTransferMissingFileFails(t *testing.T) {
 	ff := newFakeFleet(t, settings.Globals{Hosts: "all", Output: "json"}, nil, "web01")
-	if code := ff.run(t, newFetchCmd(ff.f, nil), "/nope", t.TempDir()); code != exitFailed {
-		t.Errorf("exit %d, want %d\nstderr:\n%s", code, exitFailed, ff.err)
+	if code := ff.run(t, newFetchCmd(ff.f, nil), "/nope", t.TempDir()); code != report.ExitFailed {
+		t.Errorf("exit %d, want %d\nstderr:\n%s", code, report.ExitFailed, ff.err)
 	}
 	if !strings.Contains(ff.out.String(), `"host": "web01"`) {
 		t.Errorf("-o json: no document for web01:\n%s", ff.out)
@@ -239,7 +243,7 @@ func TestNewExecCmdParses(t *testing.T) {
 		{[]string{"exec", "uptime | cut -d, -f1"}, []string{"uptime | cut -d, -f1"}},
 	} {
 		got = nil
-		if code, stderr := parse(t, capture, tt.args...); code != exitOK || got == nil {
+		if code, stderr := parse(t, capture, tt.args...); code != report.ExitOK || got == nil {
 			t.Errorf("%q: exit %d, ran %v: %s", tt.args, code, got != nil, stderr)
 			continue
 		}
@@ -248,7 +252,7 @@ func TestNewExecCmdParses(t *testing.T) {
 		}
 	}
 	got = nil
-	if code, _ := parse(t, capture, "exec", "--env", "A=1", "--become-user", "app", "--outdir", "out", "id"); code != exitOK ||
+	if code, _ := parse(t, capture, "exec", "--env", "A=1", "--become-user", "app", "--outdir", "out", "id"); code != report.ExitOK ||
 		!slices.Equal(got.Env, []string{"A=1"}) || got.BecomeUser != "app" || got.OutDir != "out" {
 		t.Errorf("flags parsed as %+v", got)
 	}
@@ -268,8 +272,8 @@ func TestNewCmdUsageErrors(t *testing.T) {
 		{[]string{"exec", "--forks", "0", "true"}, "--forks must be at least 1"},
 	} {
 		code, stderr := parse(t, never, tt.args...)
-		if code != exitUsage || !strings.Contains(stderr, tt.want) {
-			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, exitUsage, tt.want)
+		if code != report.ExitUsage || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, code, stderr, report.ExitUsage, tt.want)
 		}
 	}
 }
@@ -285,19 +289,19 @@ func TestNewTransferCmdsParse(t *testing.T) {
 	if err := os.WriteFile(src, []byte("12345"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, stderr := parse(t, capture(newCopyCmd), "copy", "--become-user", "app", src, src, "/srv"); code != exitOK {
+	if code, stderr := parse(t, capture(newCopyCmd), "copy", "--become-user", "app", src, src, "/srv"); code != report.ExitOK {
 		t.Fatalf("copy: exit %d: %s", code, stderr)
 	}
 	if got.Command != "copy" || got.Size != 10 || got.BecomeUser != "app" || got.Job == nil {
 		t.Errorf("copy parsed as %+v, want 10 bytes to send as app", got)
 	}
-	if code, stderr := parse(t, capture(newFetchCmd), "fetch", "--ask-become-pass", "/etc/motd", "got"); code != exitOK {
+	if code, stderr := parse(t, capture(newFetchCmd), "fetch", "--ask-become-pass", "/etc/motd", "got"); code != report.ExitOK {
 		t.Fatalf("fetch: exit %d: %s", code, stderr)
 	}
 	if got.Command != "fetch" || got.Size != -1 || !got.AskBecomePass {
 		t.Errorf("fetch parsed as %+v", got)
 	}
-	if code, _ := parse(t, capture(newCopyCmd), "copy", "/srv"); code != exitUsage {
-		t.Errorf("copy with one argument: exit %d, want %d", code, exitUsage)
+	if code, _ := parse(t, capture(newCopyCmd), "copy", "/srv"); code != report.ExitUsage {
+		t.Errorf("copy with one argument: exit %d, want %d", code, report.ExitUsage)
 	}
 }

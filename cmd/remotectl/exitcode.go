@@ -12,45 +12,6 @@ import (
 	"github.com/remotectl/remotectl/report"
 )
 
-// Exit codes. Per-host outcomes combine as bits; tool-level failures are
-// fixed values. This file is the only place that decides them.
-const (
-	exitOK          = 0
-	exitFailed      = report.ExitFailed      // some command exited non-zero or some check failed
-	exitUnreachable = report.ExitUnreachable // some host unreachable, auth or host-key failure
-	exitTimedOut    = report.ExitTimedOut    // some host timed out
-	exitUsage       = 64                     // usage error (flags, arguments, unknown host pattern)
-	exitInput       = 65                     // invalid input (inventory, playbook, check file)
-	exitOutput      = 74                     // the run ended but some output could not be written (EX_IOERR)
-	exitLocked      = 75                     // another run holds the lock
-	exitInterrupted = 130
-)
-
-const exitCodesHelp = `Exit codes:
-  0    every host succeeded
-  1    some command exited non-zero (or some check failed)
-  2    some host was unreachable (DNS, refused, auth, host key, protocol, connection lost)
-  4    some host timed out
-       (1, 2 and 4 combine: 3 = failures and unreachable hosts, ...)
-  64   usage error (bad flag or argument, unknown host pattern)
-  65   invalid input (inventory, playbook or check file), or a host's settings that
-       cannot work, found when connecting (identity file, ssh option, WinRM auth or
-       encryption): error class "config"
-  74   the run ended but an output could not be written (--report, --outdir,
-       --prometheus-textfile, --log-file, standard output): the recap and the run
-       history still tell each host's outcome
-  75   another run holds the lock
-  130  interrupted (Ctrl-C)`
-
-// checkExitCodesHelp documents the exit codes of check.
-const checkExitCodesHelp = exitCodesHelp + `
-
-For check, bit 1 means some property failed, and bit 2 also means some property could
-not be evaluated (state error). With -o nagios, check exits with the Nagios plugin state
-instead: 0 OK (every property passed or was skipped), 1 WARNING (some property or host
-could not be checked), 2 CRITICAL (some property failed), 3 UNKNOWN (nothing could be
-evaluated, or invalid input or usage).`
-
 // usageError is a mistake in how remotectl was called.
 type usageError = errkind.Usage
 
@@ -75,7 +36,7 @@ func classifyArgs(c *cobra.Command) {
 // dispatches, so an error of its own that no class claims (cobra's "unknown
 // command") is a usage error.
 func rootError(root, failed *cobra.Command, err error) error {
-	if failed == root && err != nil && exitCodeOf(err) == exitFailed {
+	if failed == root && err != nil && exitCodeOf(err) == report.ExitFailed {
 		return usageError{Err: err}
 	}
 	return err
@@ -85,7 +46,7 @@ func rootError(root, failed *cobra.Command, err error) error {
 type inputError = errkind.Input
 
 // outputError is a failure to write a command's main output (standard
-// output) once its work is done: exit 74, as outputFailedCode decides from
+// output) once its work is done: exit 74, as report.OutputFailedCode decides from
 // code, the exit code the hosts decided.
 type outputError struct {
 	err  error
@@ -98,13 +59,13 @@ func (e outputError) Unwrap() error { return e.err }
 // withOutputFailure applies the rule of a failed write of standard output
 // to the error a command returned; out is standard output, remembering
 // its first write error. A command that decided its exit code from its
-// hosts (exitError) has applied outputFailedCode itself; any other one that
+// hosts (exitError) has applied report.OutputFailedCode itself; any other one that
 // wrote its output in vain, whether it returned nil or the write error
 // itself, ends with 74 and the write error.
 func withOutputFailure(err error, out *ops.ErrWriter) error {
 	werr := out.TakeErr()
 	var ee exitError
-	if werr == nil || errors.As(err, &ee) || (err != nil && exitCodeOf(err) != exitFailed) {
+	if werr == nil || errors.As(err, &ee) || (err != nil && exitCodeOf(err) != report.ExitFailed) {
 		return err
 	}
 	if err == nil {
@@ -118,76 +79,6 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return "" }
 
-// withDeadlineBit adds the timeout bit to the code of a run whose
-// --deadline passed: hosts it stopped count as timed out, whether they were
-// running or never started (an interruption, 130, is Ctrl-C's alone).
-func withDeadlineBit(code int) int {
-	if code >= exitUsage { // a fixed code: 65, 130, ...
-		return code
-	}
-	return code | exitTimedOut
-}
-
-// outputFailedCode is the exit code of a run some output of which could not
-// be written: 74, whatever the hosts did (the recap and the run record tell
-// that), but an interruption stays 130, invalid host settings 65, and a
-// Nagios plugin keeps its state, at least WARNING (Nagios has no other
-// codes).
-func outputFailedCode(code int, nagios bool) int {
-	switch {
-	case code == exitInterrupted || code == exitInput:
-		return code
-	case nagios:
-		return max(code, int(report.NagiosWarning))
-	}
-	return exitOutput
-}
-
-// runExitCode decides the exit code of a run from the hosts' exit bits
-// (report's ExitBits): 130 when interrupted; else 65 when some host's
-// settings could not work (configError), whatever the other hosts did.
-func runExitCode(bits int, configError, interrupted bool) int {
-	switch {
-	case interrupted:
-		return exitInterrupted
-	case configError:
-		return exitInput
-	}
-	return bits
-}
-
-// summaryExitCode decides the exit code of an exec, copy or fetch run.
-func summaryExitCode(s *report.Summary, interrupted bool) int {
-	return runExitCode(s.ExitBits(), s.ConfigError(), interrupted)
-}
-
-// checkExitCode decides the exit code of a check run (see
-// report.CheckSummary.ExitBits). With nagios, the plugin state the status
-// line shows, interrupted or not (Nagios plugins have no other codes).
-func checkExitCode(s *report.CheckSummary, nagios, interrupted bool) int {
-	if nagios {
-		return int(s.NagiosState())
-	}
-	return runExitCode(s.ExitBits(), s.ConfigError(), interrupted)
-}
-
-// playExitCode decides the exit code of a play run.
-func playExitCode(rep *report.PlayRun, interrupted bool) int {
-	return runExitCode(rep.ExitBits(), rep.ConfigError(), interrupted)
-}
-
-// doctorExitCode decides the exit code of doctor: 0 when every host is
-// healthy, 2 when some host has a blocking problem.
-func doctorExitCode(healthy, interrupted bool) int {
-	switch {
-	case interrupted:
-		return exitInterrupted
-	case !healthy:
-		return exitUnreachable
-	}
-	return exitOK
-}
-
 // exitCodeOf maps the error a command returned to the process exit code.
 func exitCodeOf(err error) int {
 	var (
@@ -199,26 +90,26 @@ func exitCodeOf(err error) int {
 	)
 	switch {
 	case err == nil:
-		return exitOK
+		return report.ExitOK
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &we):
-		return outputFailedCode(we.code, false)
+		return report.OutputFailedCode(we.code, false)
 	case errors.As(err, &le):
-		return exitLocked
+		return report.ExitLocked
 	case errors.As(err, &ue):
-		return exitUsage
+		return report.ExitUsage
 	case errors.As(err, &ie):
-		return exitInput
+		return report.ExitInput
 	case errors.Is(err, context.Canceled):
-		return exitInterrupted
+		return report.ExitInterrupted
 	case errors.Is(err, context.DeadlineExceeded):
 		// The run's --deadline passed before any host ran (while a dynamic
 		// inventory did): the hosts never started count as timed out.
-		return exitTimedOut
+		return report.ExitTimedOut
 	default:
 		// An error no class claims is a failure of the run, not of how
 		// remotectl was called: usage errors say so with their type.
-		return exitFailed
+		return report.ExitFailed
 	}
 }

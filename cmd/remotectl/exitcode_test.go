@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/remotectl/remotectl/report"
 	"testing"
 )
 
@@ -11,10 +12,10 @@ func TestExitCodeOfUnclassifiedIsFailure(t *testing.T) {
 		err  error
 		want int
 	}{
-		{nil, exitOK},
-		{errors.New("disk on fire"), exitFailed},
-		{usageError{Err: errors.New("bad flag")}, exitUsage},
-		{fmt.Errorf("wrapped: %w", inputError{Err: errors.New("bad yaml")}), exitInput},
+		{nil, report.ExitOK},
+		{errors.New("disk on fire"), report.ExitFailed},
+		{usageError{Err: errors.New("bad flag")}, report.ExitUsage},
+		{fmt.Errorf("wrapped: %w", inputError{Err: errors.New("bad yaml")}), report.ExitInput},
 	} {
 		if got := exitCodeOf(tc.err); got != tc.want {
 			t.Errorf("exitCodeOf(%v) = %d, want %d", tc.err, got, tc.want)
@@ -26,8 +27,8 @@ func TestExitCodeOfUnclassifiedIsFailure(t *testing.T) {
 // argument a command takes none of.
 func TestCobraArgErrorsAreUsage(t *testing.T) {
 	for _, args := range [][]string{{"frobnicate"}, {"version", "x"}, {"inventory", "list", "a", "b"}} {
-		if _, stderr, code := runForTest(t, args...); code != exitUsage {
-			t.Errorf("remotectl %v: exit %d, want %d (stderr %q)", args, code, exitUsage, stderr)
+		if _, stderr, code := runForTest(t, args...); code != report.ExitUsage {
+			t.Errorf("remotectl %v: exit %d, want %d (stderr %q)", args, code, report.ExitUsage, stderr)
 		}
 	}
 }

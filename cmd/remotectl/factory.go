@@ -25,6 +25,9 @@ type factory struct {
 	Settings func() globals
 	// Inventory loads the inventories the settings name.
 	Inventory func(context.Context) (*inventory.Inventory, error)
+	// InventoryFrom loads the inventories named (ansible.cfg's) as
+	// Inventory, decrypting Ansible Vault content with the function given.
+	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
 	// Dialer returns the dialer of a run over targets, their settings
 	// checked (a broken one is invalid input, exit 65).
 	Dialer func(secrets, []remote.Target) (runDialer, error)
@@ -60,9 +63,10 @@ type runDialer interface {
 // factory returns the dependencies of the commands over the invocation a.
 func (a *app) factory() *factory {
 	return &factory{
-		IO:        a.io,
-		Settings:  func() globals { return a.g },
-		Inventory: a.loadInventory,
+		IO:            a.io,
+		Settings:      func() globals { return a.g },
+		Inventory:     a.loadInventory,
+		InventoryFrom: a.loadInventoryFrom,
 		Dialer: func(s secrets, targets []remote.Target) (runDialer, error) {
 			d, err := a.newDialer(s, targets)
 			if err != nil {

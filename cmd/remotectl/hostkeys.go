@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/remotectl/remotectl/report"
 
 	"github.com/spf13/cobra"
 
@@ -101,9 +102,9 @@ func runHostkeysScan(ctx context.Context, o *hostkeysOptions) error {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return exitError{exitInterrupted}
+		return exitError{report.ExitInterrupted}
 	case bad:
-		return exitError{exitUnreachable}
+		return exitError{report.ExitUnreachable}
 	}
 	return nil
 }

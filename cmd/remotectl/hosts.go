@@ -18,16 +18,23 @@ import (
 // inventory is bounded by --inventory-timeout (or --timeout, when lower)
 // and by ctx: Ctrl-C stops it (exit 130), a run's --deadline too (exit 4).
 func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
+	return a.loadInventoryFrom(ctx, a.g.Inventories, nil)
+}
+
+// loadInventoryFrom loads the inventories paths as loadInventory does,
+// their Ansible Vault content decrypted with decrypt (nil refuses it).
+func (a *app) loadInventoryFrom(ctx context.Context, paths []string, decrypt func([]byte) ([]byte, error)) (*inventory.Inventory, error) {
 	opts := inventory.LoadOptions{
 		ScriptTimeout:     a.g.InventoryTimeout,
 		ScriptTimeoutHint: fmt.Sprintf("make the script faster, or raise --inventory-timeout (now %s)", a.g.InventoryTimeout),
 		Transports:        a.transports.settings(),
+		Decrypt:           decrypt,
 	}
 	if a.g.Timeout > 0 && a.g.Timeout < opts.ScriptTimeout {
 		opts.ScriptTimeout = a.g.Timeout
 		opts.ScriptTimeoutHint = fmt.Sprintf("make the script faster, or raise --timeout (now %s), which bounds it too, and --inventory-timeout", a.g.Timeout)
 	}
-	inv, err := inventory.LoadContext(ctx, a.g.Inventories, opts)
+	inv, err := inventory.LoadContext(ctx, paths, opts)
 	var ie *inventory.Error
 	switch {
 	case err == nil:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/remotectl/remotectl/report"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestRunInventoryCommands(t *testing.T) {
 		t.Errorf("show -o json: %v %+v\n%s", err, v, ff.out)
 	}
 	o.Host = "nope"
-	if err := runInventoryShow(context.Background(), o); exitCodeOf(err) != exitUsage {
+	if err := runInventoryShow(context.Background(), o); exitCodeOf(err) != report.ExitUsage {
 		t.Errorf("show of an unknown host: %v, want a usage error", err)
 	}
 }
@@ -53,7 +54,7 @@ func TestRunsListAndShow(t *testing.T) {
 		t.Errorf("empty history: %v, stderr %q", err, ff.err)
 	}
 	o.IDs = []string{"last"}
-	if err := runsShow(o); exitCodeOf(err) != exitUsage {
+	if err := runsShow(o); exitCodeOf(err) != report.ExitUsage {
 		t.Errorf("show last of an empty history: %v, want a usage error", err)
 	}
 }

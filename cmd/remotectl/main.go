@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"os/signal"
 	"syscall"
@@ -46,7 +47,7 @@ func mainExit() int {
 				cancel()
 				continue
 			}
-			os.Exit(exitInterrupted)
+			os.Exit(report.ExitInterrupted)
 		}
 	}()
 	proc.TuneMemory()

@@ -18,6 +18,10 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 	if a.opsErr != nil {
 		return nil, a.opsErr
 	}
+	codes := opsExitCodes(a.g.Output == report.FormatNagios)
+	if cmd.Name == "play" {
+		codes.DeadlinePassed = report.PlayDeadlineCode
+	}
 	return ops.New(cmd, a.ops, ops.Deps{
 		Err:      a.io.Err,
 		Getenv:   a.io.Getenv,
@@ -25,7 +29,7 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 		Terminal: a.g.terminal(a.io),
 		Scope:    ops.Scope{Inventories: a.g.AbsInventories(a.cwd), Hosts: a.g.Hosts, Limit: a.g.Limit},
 		Verbose:  a.g.Verbose > 0,
-		Codes:    opsExitCodes(a.g.Output == report.FormatNagios),
+		Codes:    codes,
 	}), nil
 }
 
@@ -33,10 +37,10 @@ func (a *app) newOpsRun(cmd ops.Command) (*ops.Run, error) {
 // the codes are Nagios plugin states.
 func opsExitCodes(nagios bool) ops.ExitCodes {
 	c := ops.ExitCodes{
-		OK:             exitOK,
-		Interrupted:    exitInterrupted,
-		DeadlinePassed: withDeadlineBit,
-		OutputFailed:   func(code int) int { return outputFailedCode(code, nagios) },
+		OK:             report.ExitOK,
+		Interrupted:    report.ExitInterrupted,
+		DeadlinePassed: report.WithDeadlineBit,
+		OutputFailed:   func(code int) int { return report.OutputFailedCode(code, nagios) },
 	}
 	if nagios { // a Nagios plugin has its own codes; its state already says what timed out
 		c.DeadlinePassed = func(code int) int { return code }
@@ -49,7 +53,7 @@ func opsExitCodes(nagios bool) ops.ExitCodes {
 func rerunTargets(r *ops.Run, targets []remote.Target) ([]remote.Target, error) {
 	kept, err := r.Rerun(targets)
 	if errors.Is(err, ops.ErrNothingToRerun) {
-		return nil, exitError{exitOK}
+		return nil, exitError{report.ExitOK}
 	}
 	return kept, err
 }

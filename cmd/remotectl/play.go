@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -10,64 +11,52 @@ import (
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/ops"
 	"github.com/remotectl/remotectl/playbook"
+	"github.com/remotectl/remotectl/playbook/ansiblecfg"
+	"github.com/remotectl/remotectl/playbook/ansiblecli"
 	"github.com/remotectl/remotectl/report"
 )
 
 // playOptions are the play command's flags and dependencies.
 type playOptions struct {
 	runDeps
-	OpsRun func(ops.Command) (*ops.Run, error)
-	Cwd    string // -e @FILE is relative to it
+	OpsRun        func(ops.Command) (*ops.Run, error)
+	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
+	Cwd           string // -e @FILE is relative to it
+	AnsibleCfg    ansiblecfg.Lookup
 
-	File        string
-	ExtraVars   []string
-	Tags        []string
-	SkipTags    []string
-	StartAtTask string
-	Check       bool
+	File string
+	ansiblecli.Options
 }
 
 // newPlayCmd returns the play command; runF, when not nil, runs instead of
 // runPlay (tests see the parsed options).
 func newPlayCmd(f *factory, runF func(context.Context, *playOptions) error) *cobra.Command {
-	o := &playOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun, Cwd: f.Cwd}
+	o := &playOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun, InventoryFrom: f.InventoryFrom, Cwd: f.Cwd,
+		AnsibleCfg: ansiblecfg.Lookup{Getenv: f.IO.Getenv, Cwd: f.Cwd, Home: f.IO.Getenv("HOME"), System: ansiblecfg.DefaultSystem}}
 	if runF == nil {
 		runF = runPlay
 	}
 	cmd := &cobra.Command{
 		Use:   "play PLAYBOOK.yaml [flags]",
-		Short: "Run a playbook: ordered tasks over host groups, in rolling batches with health gates",
-		Long: `Run a playbook: plays in order, each a host pattern and tasks (shell, command, script,
-copy, template, fetch, check, wait_for, debug) with Ansible's keywords (when, register,
-loop, notify, retries/until, ignore_errors, tags, become, run_once...).
-
+		Short: "Run an Ansible playbook: ordered tasks over host groups, in rolling batches with health gates",
+		Long: `Run a playbook: plays in order, each a host pattern and tasks with Ansible's keywords.
 The whole playbook is validated before any connection: unknown keys, wrong types,
-variables no source defines, expressions that do not compile and unknown --tags are
-reported as file:line:col errors (exit 65).
+undefined variables, templates that do not compile and unknown --tags are reported as
+file:line:col errors (exit 65). Values of lookup('env'), of secret variables (password,
+passphrase, secret, token..., ansible_become_pass) and of the vault are printed ********.
 
-Variables, lowest precedence first: inventory < play vars < vars_files < registered
-results < -e. Templates are Ansible's Jinja2 ({{ name | default('x') }}), and so are
-when/until/changed_when/failed_when (ansible_facts.os_family == "Debian").
-lookup('env', 'NAME') reads the environment; such values are secret, as are those of secret
-variables (names with password, passphrase, secret, token..., or the word pass:
-ansible_become_pass), wherever they come from: all are printed as ********.
+serial: cuts a play's hosts into batches (2, "25%", or a ramp [1, "25%", "100%"]). The
+run stops before the next batch when a check task failed on some host (a health gate),
+when more hosts failed than max_fail allows, or when every host of a batch failed.
 
-serial: cuts a play's hosts into batches (2, "25%", or a ramp [1, "25%", "100%"]). Each
-host uses one connection for its whole batch. A host whose task fails leaves the
-playbook (unless ignore_errors). The play, and the run, stop before the next batch when
-a check task failed on some host (a health gate), when more hosts have failed in total
-than max_fail allows (N hosts or N% of the play's hosts), or when every host of a batch
-failed.
-
---check prints the plan (batches, tasks per host, when: evaluated where it can be)
-and runs only check, wait_for and debug tasks.
+` + ansiblecli.Help + `
 
 ` + report.FormatHelp(report.PlayFormats()) + `
-` + exitCodesHelp,
-		Example: `  remotectl play -i inventory.yaml site.yaml
-  remotectl play rolling.yaml -H web --limit 'web:!web03' -e version=1.4.2
-  remotectl play site.yaml --tags config --check
-  remotectl play site.yaml -e @prod.yaml -o json > run.json`,
+` + report.PlayExitCodesHelp,
+		Example: `  remotectl play -i inventory.ini site.yml
+  remotectl play rolling.yml -l 'web:!web03' -e version=1.4.2
+  remotectl play site.yml -t config --check --diff
+  remotectl play site.yml --vault-id prod@~/.vault_pass -e @prod.yml -o json > run.json`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageError{Err: errors.New("play needs one playbook: remotectl play PLAYBOOK.yaml")}
@@ -75,23 +64,33 @@ and runs only check, wait_for and debug tasks.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := ansiblecli.Refused(cmd.Flags()); err != nil {
+				return err
+			}
 			o.File = args[0]
 			return runF(cmd.Context(), o)
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringArrayVarP(&o.ExtraVars, "extra-vars", "e", nil, "set variables: KEY=VALUE, @FILE (YAML/JSON) or a JSON mapping (repeatable; highest precedence)")
-	fl.StringSliceVar(&o.Tags, "tags", nil, "run only the tasks with these tags (and those tagged always)")
-	fl.StringSliceVar(&o.SkipTags, "skip-tags", nil, "skip the tasks with these tags")
-	fl.StringVar(&o.StartAtTask, "start-at-task", "", "start at the first task with this name")
-	fl.BoolVar(&o.Check, "check", false, "print the plan and run only read-only tasks (check, wait_for, debug)")
-	ops.AddFlags(fl)
+	ansiblecli.AddFlags(cmd.Flags(), &o.Options)
+	ops.AddFlags(cmd.Flags())
 	return cmd
 }
 
 // runPlay validates the playbook, runs it and decides the exit code.
 func runPlay(ctx context.Context, o *playOptions) error {
 	g := o.Settings()
+	st, err := playAnsibleSettings(ctx, o, &g)
+	if err != nil {
+		return err
+	}
+	if o.SyntaxCheck || o.List.Any() { // nothing runs, no run is recorded
+		masker := &playbook.Secrets{}
+		inv, err := o.inventory(g, st, masker)(ctx)
+		if err != nil {
+			return err
+		}
+		return o.load(st, masker).Inspect(o.IO.Out, inv, g.Hosts, g.Limit)
+	}
 	opsRun, err := o.OpsRun(ops.Command{Name: "play", Args: []string{o.File}, DryRun: o.Check})
 	if err != nil {
 		return err
@@ -102,7 +101,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	}
 	// ops: lock, jitter, deadline (runCtx), inventory. The play's hosts:
 	// is its target; -H and --limit only narrow it.
-	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.Inventory)
+	runCtx, inv, err := opsRun.BeginWithInventory(ctx, o.inventory(g, st, opsRun.Secrets()))
 	defer opsRun.Close()
 	if err != nil {
 		return err
@@ -110,7 +109,8 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	if err := inv.CheckHosts(); err != nil {
 		return usageError{Err: err}
 	}
-	pb, extra, err := loadPlaybook(o, inv, opsRun.Secrets())
+	load := o.load(st, opsRun.Secrets())
+	pb, extra, err := load.Playbook(inv)
 	if err != nil {
 		return err
 	}
@@ -118,40 +118,32 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	if err != nil {
 		return err
 	}
-	plans, err := playbook.Prepare(pb, inv, playbook.Selection{
-		Hosts: g.Hosts, Limit: limit, Tags: o.Tags, SkipTags: o.SkipTags, StartAtTask: o.StartAtTask,
-	})
+	plans, err := load.Plans(pb, inv, g.Hosts, limit)
 	if err != nil {
-		return usageError{Err: err}
+		return err
 	}
 	for _, p := range plans {
 		pb.Secrets.Add(inventory.SecretsOf(p.Hosts, o.IO.Getenv)...)
 	}
-	if o.Check && g.Output == report.FormatText {
+	if o.Check && g.Verbose > 0 && g.Output == report.FormatText {
 		if err := playbook.WritePlan(o.IO.Out, pb, plans, extra); err != nil {
 			return err
 		}
 	}
-	var hosts []*inventory.Host
-	for _, pl := range plans {
-		hosts = append(hosts, pl.Hosts...)
+	targets, target := st.Targets(plans, g.target)
+	asked, err := askSecrets(o.IO, st.AskPass, st.AskBecomePass)
+	if err != nil {
+		return err
 	}
-	dialer, err := o.Dialer(secrets{}, g.targets(hosts))
+	opsRun.Secrets().Add(asked.values()...)
+	dialer, err := o.Dialer(asked, targets)
 	if err != nil {
 		return err
 	}
 	defer dialer.Close()
 
-	opts := playbook.Options{
-		Inventory: inv,
-		Target:    g.target,
-		Dialer:    dialer,
-		Forks:     g.Forks,
-		Timeout:   g.Timeout,
-		ExtraVars: extra,
-		Check:     o.Check,
-	}
-	opts.Observe = render.Observe
+	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
+		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Observe: render.Observe}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
@@ -163,10 +155,35 @@ func runPlay(ctx context.Context, o *playOptions) error {
 		// The run itself is complete: the output problem is its exit code (74).
 		opsRun.OutputFailed(err)
 	}
-	if code := opsRun.FinishPlay(rep, playExitCode(rep, ctx.Err() != nil)); code != exitOK {
+	if code := opsRun.FinishPlay(rep, report.PlayRunExitCode(rep, ctx.Err() != nil)); code != report.ExitOK {
 		return exitError{code}
 	}
 	return nil
+}
+
+// playAnsibleSettings reads ansible.cfg and the vault secrets (see
+// ansiblecli.Setup) and applies forks and the connect timeout to g.
+func playAnsibleSettings(ctx context.Context, o *playOptions, g *globals) (ansiblecli.Settings, error) {
+	o.Ansible.InventorySet, o.Ansible.ForksSet, o.Ansible.ConnectTimeoutSet = g.InventoriesSet, g.ForksSet, g.ConnectTimeoutSet
+	st, err := ansiblecli.Setup(ctx, ansiblecli.Env{Config: o.AnsibleCfg, Stdin: o.IO.In, Stderr: o.IO.Err, Prompt: o.IO.ReadSecret}, o.Ansible)
+	g.Forks, g.ConnectTimeout = cmp.Or(st.Forks, g.Forks), cmp.Or(st.ConnectTimeout, g.ConnectTimeout)
+	g.ConnectTimeoutSet = g.ConnectTimeoutSet || st.ConnectTimeout > 0
+	return st, err
+}
+
+// inventory returns the loader of the run's inventory (ansible.cfg's when remotectl's
+// settings name none), decrypting vault content, registered with secrets.
+func (o *playOptions) inventory(g globals, st ansiblecli.Settings, secrets *playbook.Secrets) func(context.Context) (*inventory.Inventory, error) {
+	paths, decrypt := st.Inventories, st.Decrypter(secrets)
+	if len(paths) == 0 {
+		paths = g.Inventories
+	}
+	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, paths, decrypt) }
+}
+
+// load says how the playbook is loaded; secrets receives its secrets.
+func (o *playOptions) load(st ansiblecli.Settings, secrets *playbook.Secrets) ansiblecli.Load {
+	return ansiblecli.Load{File: o.File, Cwd: o.Cwd, Getenv: o.IO.Getenv, Options: &o.Options, Settings: st, Secrets: secrets}
 }
 
 // playRerunLimit returns --limit, narrowed with --rerun to the hosts the
@@ -189,31 +206,4 @@ func playRerunLimit(g globals, inv *inventory.Inventory, opsRun *ops.Run) (strin
 		names[i] = t.Name
 	}
 	return strings.Join(names, ","), nil
-}
-
-// loadPlaybook reads -e and the playbook; every problem is an input error
-// (exit 65). The secrets of -e and of the playbook go to secrets, which
-// becomes the playbook's Secrets.
-func loadPlaybook(o *playOptions, inv *inventory.Inventory, secrets *playbook.Secrets) (*playbook.Playbook, map[string]any, error) {
-	extra, err := playbook.ParseExtraVars(o.ExtraVars, o.Cwd)
-	if err != nil {
-		return nil, nil, inputError{Err: err}
-	}
-	secrets.Add(inventory.SecretValues(extra)...)
-	pb, err := playbook.Load(o.File, playbook.LoadOptions{
-		Secrets:   secrets,
-		KnownVars: playbook.KnownVars(inv, extra),
-		// An empty variable counts as unset: a secret is never empty.
-		LookupEnv: func(name string) (string, bool) {
-			v := o.IO.Getenv(name)
-			return v, v != ""
-		},
-	})
-	if err != nil {
-		return nil, nil, inputError{Err: err}
-	}
-	if err := pb.CheckTags(o.File, o.Tags, o.SkipTags); err != nil {
-		return nil, nil, inputError{Err: err}
-	}
-	return pb, extra, nil
 }

@@ -88,7 +88,7 @@ inventory). Once an inventory is loaded, commands that act on hosts need a targe
 Settings come from flags, then REMOTECTL_* environment variables (REMOTECTL_FORKS=100),
 then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/config.yaml).
 
-` + exitCodesHelp,
+` + report.ExitCodesHelp,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return deps.LoadSettings(cmd) },
@@ -100,7 +100,7 @@ then a config file (--config, ./remotectl.yaml, $XDG_CONFIG_HOME/remotectl/confi
 	f.StringArrayP("inventory", "i", nil, "inventory file, directory or executable (repeatable; default ./inventory.yaml if present)")
 	f.Duration("inventory-timeout", inventory.DefaultScriptTimeout, "time limit for a dynamic inventory (an executable -i), all its runs together")
 	f.VarP(&settings.PatternFlag{}, "hosts", "H", "host pattern: all, group, host, web*, ~regex, a,b  a:&b  a:!b  @file (needed when an inventory is loaded: -H all for every host)")
-	f.String("limit", "", "further limit the selected hosts to this pattern")
+	f.StringP("limit", "l", "", "further limit the selected hosts to this pattern")
 	f.IntP("forks", "f", settings.DefaultForks, "hosts to work on in parallel")
 	f.Duration("timeout", 0, "per-host time limit for the whole command, connecting included (0 = none)")
 	f.Duration("connect-timeout", 10*time.Second, "time limit to connect and authenticate to a host")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/remotectl/remotectl/report"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,11 +85,11 @@ func TestSettingsErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"--color", "sometimes"}, exitUsage, "--color"},
-		{[]string{"-f", "0"}, exitUsage, "--forks"},
-		{[]string{"--host-key-policy", "yolo"}, exitUsage, "host-key-policy"},
-		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, exitUsage, "missing.yaml"},
-		{[]string{"--no-such-flag"}, exitUsage, "no-such-flag"},
+		{[]string{"--color", "sometimes"}, report.ExitUsage, "--color"},
+		{[]string{"-f", "0"}, report.ExitUsage, "--forks"},
+		{[]string{"--host-key-policy", "yolo"}, report.ExitUsage, "host-key-policy"},
+		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, report.ExitUsage, "missing.yaml"},
+		{[]string{"--no-such-flag"}, report.ExitUsage, "no-such-flag"},
 	} {
 		_, err := settingsFor(t, dir, tc.args...)
 		if got := exitCodeOf(err); got != tc.code || err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -99,7 +100,7 @@ func TestSettingsErrors(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("forsk: 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := settingsFor(t, dir, "--config", bad); exitCodeOf(err) != exitInput || !strings.Contains(err.Error(), "forsk") {
+	if _, err := settingsFor(t, dir, "--config", bad); exitCodeOf(err) != report.ExitInput || !strings.Contains(err.Error(), "forsk") {
 		t.Errorf("unknown config key: got %v (code %d)", err, exitCodeOf(err))
 	}
 }

@@ -21,7 +21,11 @@ import (
 // Globals are the settings every command shares, resolved once per run from
 // flags > REMOTECTL_* environment > config file > defaults.
 type Globals struct {
-	Inventories    []string
+	Inventories []string
+	// InventoriesSet, ForksSet: given by a flag, the environment or the
+	// config file (not defaults), so they win over ansible.cfg's.
+	InventoriesSet bool
+	ForksSet       bool
 	Hosts          string
 	Limit          string
 	Forks          int
@@ -78,6 +82,8 @@ func Load(v *viper.Viper, flags *pflag.FlagSet, getenv func(string) string, cwd 
 		Hosts:             v.GetString("hosts"),
 		Limit:             v.GetString("limit"),
 		Forks:             v.GetInt("forks"),
+		ForksSet:          v.IsSet("forks"),
+		InventoriesSet:    v.IsSet("inventory"),
 		Timeout:           v.GetDuration("timeout"),
 		ConnectTimeout:    v.GetDuration("connect-timeout"),
 		ConnectTimeoutSet: v.IsSet("connect-timeout"),

@@ -41,7 +41,9 @@ func TestFileAsAnsible(t *testing.T) {
 				return map[string]any{"src": d + "/a.txt", "path": d + "/h", "state": "hard"}
 			}},
 		{name: "touch new always", module: "file", setup: tree, check: true, keys: fileKeys,
-			args: func(d string) map[string]any { return map[string]any{"path": d + "/t", "state": "touch", "mode": "0600"} }},
+			args: func(d string) map[string]any {
+				return map[string]any{"path": d + "/t", "state": "touch", "mode": "0600"}
+			}},
 		{name: "touch fixed time", module: "file", setup: tree, keys: fileKeys,
 			args: func(d string) map[string]any {
 				return map[string]any{"path": d + "/a.txt", "state": "touch", "modification_time": "202001021504.05",

@@ -17,13 +17,13 @@ import (
 type fsCase struct {
 	name   string
 	module string
-	setup  func(t *testing.T, dir string)              // the layout (nil: empty)
-	args   func(dir string) map[string]any             // the arguments
-	keys   []string                                    // result keys compared ("stat.exists": nested)
-	check  bool                                        // also compare check mode first
-	diff   bool                                        // diff mode (the oracle's tree has no diff: ours is checked by want)
-	want   func(t *testing.T, dir string, res Result)  // more assertions on our result
-	skipFS bool                                        // the end state is not comparable (random names)
+	setup  func(t *testing.T, dir string)             // the layout (nil: empty)
+	args   func(dir string) map[string]any            // the arguments
+	keys   []string                                   // result keys compared ("stat.exists": nested)
+	check  bool                                       // also compare check mode first
+	diff   bool                                       // diff mode (the oracle's tree has no diff: ours is checked by want)
+	want   func(t *testing.T, dir string, res Result) // more assertions on our result
+	skipFS bool                                       // the end state is not comparable (random names)
 }
 
 // runOracleCases runs the cases in parallel (each waits on ansible).

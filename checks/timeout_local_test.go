@@ -1,0 +1,57 @@
+//go:build linux
+
+package checks
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/local"
+)
+
+// TestGatherStopsAHungProbeOnThisHost: reading a named pipe nobody writes
+// blocks for ever (as goss would); with timeout: the probe is stopped, and
+// the file after it is still checked, on this machine through the local
+// transport.
+func TestGatherStopsAHungProbeOnThisHost(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	after := filepath.Join(dir, "after")
+	if err := os.WriteFile(after, []byte("still checked\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := local.Dialer{}.Dial(context.Background(), remote.Target{Name: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	exec := &countingExec{Executor: tr}
+	results := Run(context.Background(), exec, HostInfo{Name: "localhost"}, mustParse(t, `
+file:
+  `+fifo+`: {exists: true, filetype: pipe, contents: [anything], timeout: 300}
+  `+after+`: {exists: true, contents: [still checked]}
+`), RunOptions{HostTimeout: 30 * time.Second})
+	want := []string{
+		"file " + fifo + " exists pass", "file " + fifo + " filetype pass", "file " + fifo + " contents error",
+		"file " + after + " exists pass", "file " + after + " contents pass",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Fatalf("results = %q, want %q", got, want)
+	}
+	if r := results[2]; !strings.Contains(r.Message, "stopped after 300ms without output") {
+		t.Errorf("hung probe = %+v", r)
+	}
+	if exec.runs != 2 {
+		t.Errorf("round trips = %d, want 2", exec.runs)
+	}
+}
