@@ -47,7 +47,7 @@ func parseTest(t *testing.T, inv *inventory.Inventory, src string) *Playbook {
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pb, err := Load(path, LoadOptions{KnownVars: []string{"idx"}, LookupEnv: func(string) (string, bool) { return "", false }})
+	pb, err := Load(path, LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}

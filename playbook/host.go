@@ -492,7 +492,6 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	if loopVar == "" {
 		loopVar = "item"
 	}
-	var stop error
 	for i, item := range items {
 		if i > 0 && task.LoopControl.Pause > 0 && !remote.Sleep(ctx, task.LoopControl.Pause) {
 			return ctx.Err()
@@ -518,7 +517,6 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 			return err
 		}
 		if h.stopped {
-			stop = errStopped
 			break
 		}
 	}
@@ -548,12 +546,8 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 		sum.Status = StatusOK
 	}
 	h.br.e.emit(Event{Kind: EventResult, Result: sum})
-	_ = stop
 	return nil
 }
-
-// errStopped marks a loop cut short because its host left the play.
-var errStopped = errors.New("the host left the play")
 
 // loopInfo is ansible_loop (loop_control: extended).
 func loopInfo(items []any, i int) map[string]any {

@@ -18,10 +18,6 @@ import (
 
 // LoadOptions tune parsing.
 type LoadOptions struct {
-	// KnownVars are the variable names defined outside the playbook: every
-	// inventory variable of the selected hosts and the extra vars (-e).
-	// Templates and expressions may read them.
-	KnownVars []string
 	// LookupEnv reads the environment for {{ lookup('env', 'NAME') }}; nil
 	// means os.LookupEnv.
 	LookupEnv func(string) (string, bool)

@@ -71,7 +71,7 @@ func TestParseErrorsHavePositions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("play.yaml", []byte(tt.src), LoadOptions{KnownVars: []string{"idx"},
+			_, err := Parse("play.yaml", []byte(tt.src), LoadOptions{
 				LookupEnv: func(string) (string, bool) { return "", false }})
 			if err == nil {
 				t.Fatal("no error")
