@@ -218,7 +218,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			continue
 		}
 		e.emit(Event{Kind: EventBatchStart, Play: play.Name, Batch: i + 1, Batches: len(batches), Hosts: hostNames(batch)})
-		out := e.runBatch(ctx, plan, batch)
+		out := e.runBatch(ctx, plan, batch, pr.Failed)
 		pr.Failed += out.failed
 		switch {
 		case ctx.Err() != nil: // hosts stopped by the interruption did not fail
@@ -263,17 +263,20 @@ type batchRun struct {
 	ctx    context.Context
 	runner *remote.Runner
 
-	mu        sync.Mutex
-	ended     bool // meta: end_play
-	throttles map[*Task]chan struct{}
-	gate      string
-	started   map[int]bool // tasks whose start was reported (linear)
-	once      map[*Task]*onceCell
+	mu     sync.Mutex
+	ended  bool // meta: end_play
+	failed int  // hosts of the batch that failed
+	// priorFailed are the hosts that failed in the play's earlier batches.
+	priorFailed int
+	throttles   map[*Task]chan struct{}
+	gate        string
+	started     map[int]bool // tasks whose start was reported (linear)
+	once        map[*Task]*onceCell
 }
 
 // runBatch runs the play's tasks on a batch, one connection per host.
-func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host) batchOutcome {
-	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}}
+func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host, priorFailed int) batchOutcome {
+	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed}
 	if plan.Play.Strategy == Linear {
 		br.step = newLockstep(len(batch))
 	}
@@ -341,6 +344,30 @@ func (br *batchRun) throttle(t *Task) chan struct{} {
 		br.throttles[t] = sem
 	}
 	return sem
+}
+
+// hostFailed counts a host that failed and ends the play when the play
+// says so, as Ansible checks after each task: any_errors_fatal, or more
+// failed hosts (in the play so far) than max_fail_percentage of the
+// batch's size.
+func (br *batchRun) hostFailed(name string) {
+	br.mu.Lock()
+	br.failed++
+	failed := br.priorFailed + br.failed
+	br.mu.Unlock()
+	play := br.plan.Play
+	switch {
+	case play.AnyErrorsFatal:
+		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name))
+	case play.MaxFailPercentage != nil && failed*100 > *play.MaxFailPercentage*len(br.hosts):
+		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)))
+	}
+}
+
+// abort ends the play for every host, and the run, for why.
+func (br *batchRun) abort(why string) {
+	br.closeGate(why)
+	br.endPlay()
 }
 
 // endPlay ends the play for every host of the batch (meta: end_play).

@@ -85,8 +85,7 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		}
 	}
 	if h.failure != nil {
-		h.failed = true
-		h.leave()
+		h.fails()
 	}
 	return nil
 }
@@ -110,8 +109,7 @@ func (h *hostRun) blockGoesOn(task *Task) bool {
 		case sec == "":
 			if f.block.Parent == nil {
 				h.failure = nil
-				h.failed = true
-				h.leave()
+				h.fails()
 				return false
 			}
 			h.failure = &blockFailure{block: f.block.Parent, section: f.block.Section}
@@ -252,6 +250,14 @@ func (h *hostRun) closeDelegates() {
 	h.delegates = nil
 }
 
+// fails marks the host failed and takes it out of the batch; the play
+// may end for every host (any_errors_fatal, max_fail_percentage).
+func (h *hostRun) fails() {
+	h.failed = true
+	h.leave()
+	h.br.hostFailed(h.host.Name)
+}
+
 // leave takes the host out of the batch.
 func (h *hostRun) leave() {
 	h.stopped = true
@@ -324,8 +330,7 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 		msg += "; hint: " + hint // a hint may name the path that failed
 	}
 	r.Msg = h.br.e.pb.Secrets.Redact(msg)
-	h.failed = true
-	h.leave()
+	h.fails()
 }
 
 // taskVars are the variables a task sees on this host, by Ansible's
@@ -824,8 +829,10 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 				h.failure = &blockFailure{block: task.Block, section: task.Section}
 			}
 		default:
-			h.failed = true
-			h.leave()
+			h.fails()
+			if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
+				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name))
+			}
 		}
 	case out.Skipped:
 		r.Status = StatusSkipped

@@ -219,3 +219,49 @@ func TestDelegateToRunsOnTheDelegate(t *testing.T) {
 		t.Errorf("h01 ran %q", got)
 	}
 }
+
+func TestAnyErrorsFatalAndMaxFailPercentage(t *testing.T) {
+	inv := testInventory(t, 4)
+	fatal := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - {name: one, raw: one}
+    - {name: two, raw: two}
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - {name: next play, raw: three}
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{"h02": {ExitCode: 1}}}
+	out := runTest(t, fatal, inv, fake, Options{})
+	if got := out.statuses("two"); len(got) != 0 {
+		t.Errorf("task two ran on %v after any_errors_fatal", got)
+	}
+	if got := out.statuses("next play"); len(got) != 0 || out.report.Stopped == "" {
+		t.Errorf("the run went on: %v, stopped %q", got, out.report.Stopped)
+	}
+	if s := out.stats("h01"); s.Failed != 0 || s.OK != 1 {
+		t.Errorf("h01 = %+v: the others stop, not failed", s)
+	}
+	for _, tt := range []struct {
+		pct     string
+		stopped bool
+	}{{"49", true}, {"50", false}} {
+		pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  serial: 2
+  max_fail_percentage: `+tt.pct+`
+  tasks:
+    - {name: one, raw: one}
+    - {name: two, raw: two}
+`)
+		out := runTest(t, pb, inv, &remotetest.Fake{Scripts: map[string]remotetest.Script{"h02": {ExitCode: 1}}}, Options{})
+		ran := len(out.statuses("two"))
+		if stopped := out.report.Stopped != ""; stopped != tt.stopped || (tt.stopped && ran != 0) || (!tt.stopped && ran != 3) {
+			t.Errorf("max_fail_percentage %s: stopped %q, task two ran on %d hosts", tt.pct, out.report.Stopped, ran)
+		}
+	}
+}

@@ -34,21 +34,25 @@ const (
 
 // Play is hosts and the tasks to run on them.
 type Play struct {
-	Pos         string
-	Dir         string // the directory of its file (vars_files are relative to it)
-	Name        string // its name:, else its hosts pattern
-	Hosts       string // host pattern
-	Vars        map[string]any
-	VarsFiles   []string
-	FileVars    map[string]any // the variables of VarsFiles, merged in order
-	Become      bool
-	BecomeUser  string
-	Serial      []Amount // batch sizes; the last repeats; nil means one batch
-	MaxFail     *Amount  // nil means no limit
-	Strategy    Strategy
-	GatherFacts bool
-	Tasks       []*Task
-	Handlers    []*Task
+	Pos        string
+	Dir        string // the directory of its file (vars_files are relative to it)
+	Name       string // its name:, else its hosts pattern
+	Hosts      string // host pattern
+	Vars       map[string]any
+	VarsFiles  []string
+	FileVars   map[string]any // the variables of VarsFiles, merged in order
+	Become     bool
+	BecomeUser string
+	Serial     []Amount // batch sizes; the last repeats; nil means one batch
+	MaxFail    *Amount  // remotectl's max_fail, over the play's hosts; nil means no limit
+	// MaxFailPercentage and AnyErrorsFatal end the play as Ansible's: more
+	// failed hosts than the percentage of the batch, or any failure.
+	MaxFailPercentage *int
+	AnyErrorsFatal    bool
+	Strategy          Strategy
+	GatherFacts       bool
+	Tasks             []*Task
+	Handlers          []*Task
 	// RoleDefaults and RoleVars merge the defaults and vars of every role
 	// the play applies (each role's own win in its tasks).
 	RoleDefaults map[string]any

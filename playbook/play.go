@@ -156,12 +156,10 @@ func (p *parser) play(n *yaml.Node) *Play {
 			a := p.amount(v, "max_fail", true)
 			play.MaxFail = &a
 		case "max_fail_percentage":
-			a := Amount{N: p.integer(v, "max_fail_percentage"), Percent: true}
-			play.MaxFail = &a
+			n := p.integer(v, "max_fail_percentage")
+			play.MaxFailPercentage = &n
 		case "any_errors_fatal":
-			if p.boolean(v, "any_errors_fatal") {
-				play.MaxFail = &Amount{N: 0}
-			}
+			play.AnyErrorsFatal = p.boolean(v, "any_errors_fatal")
 		case "strategy":
 			switch st := p.Str(v, "strategy"); Strategy(st) {
 			case Linear, Free:
