@@ -206,7 +206,7 @@ func runMeta(_ context.Context, r *actionRun, args map[string]any) (*Outcome, er
 		h.ended = true
 		return &Outcome{Msg: "ending play for " + h.host.Name, Result: map[string]any{"changed": false}}, nil
 	case "end_play", "end_batch":
-		h.br.endPlay()
+		h.br.endPlay(h.step)
 		return &Outcome{Msg: "ending play", Result: map[string]any{"changed": false}}, nil
 	case "clear_facts":
 		h.mem.facts = nil

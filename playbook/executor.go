@@ -263,9 +263,10 @@ type batchRun struct {
 	ctx    context.Context
 	runner *remote.Runner
 
-	mu     sync.Mutex
-	ended  bool // meta: end_play
-	failed int  // hosts of the batch that failed
+	mu      sync.Mutex
+	ended   bool // meta: end_play
+	endedAt int  // the step after which the play ended
+	failed  int  // hosts of the batch that failed
 	// priorFailed are the hosts that failed in the play's earlier batches.
 	priorFailed int
 	throttles   map[*Task]chan struct{}
@@ -350,7 +351,7 @@ func (br *batchRun) throttle(t *Task) chan struct{} {
 // says so, as Ansible checks after each task: any_errors_fatal, or more
 // failed hosts (in the play so far) than max_fail_percentage of the
 // batch's size.
-func (br *batchRun) hostFailed(name string) {
+func (br *batchRun) hostFailed(name string, step int) {
 	br.mu.Lock()
 	br.failed++
 	failed := br.priorFailed + br.failed
@@ -358,29 +359,35 @@ func (br *batchRun) hostFailed(name string) {
 	play := br.plan.Play
 	switch {
 	case play.AnyErrorsFatal:
-		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name))
+		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name), step)
 	case play.MaxFailPercentage != nil && failed*100 > *play.MaxFailPercentage*len(br.hosts):
-		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)))
+		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)), step)
 	}
 }
 
-// abort ends the play for every host, and the run, for why.
-func (br *batchRun) abort(why string) {
+// abort ends the play for every host after the step, and the run, for
+// why.
+func (br *batchRun) abort(why string, step int) {
 	br.closeGate(why)
-	br.endPlay()
+	br.endPlay(step)
 }
 
-// endPlay ends the play for every host of the batch (meta: end_play).
-func (br *batchRun) endPlay() {
+// endPlay ends the play for every host of the batch once the step is
+// over: the hosts running it finish it, as Ansible's (meta: end_play, a
+// fatal failure).
+func (br *batchRun) endPlay(step int) {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	br.ended = true
+	if !br.ended || step < br.endedAt {
+		br.ended, br.endedAt = true, step
+	}
 }
 
-func (br *batchRun) playEnded() bool {
+// playEnded reports whether the play ended before the step.
+func (br *batchRun) playEnded(step int) bool {
 	br.mu.Lock()
 	defer br.mu.Unlock()
-	return br.ended
+	return br.ended && br.endedAt < step
 }
 
 // closeGate records that a health gate failed.

@@ -29,6 +29,7 @@ type hostRun struct {
 
 	started bool // the job ran (the host connected)
 	ended   bool // meta: end_host
+	step    int  // the step the host is at (see PlayPlan.steps)
 	// failure is a failure inside a block, pending its rescue and always
 	// sections; failedVars are ansible_failed_task and _result.
 	failure    *blockFailure
@@ -58,7 +59,8 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		if step := h.br.step; step != nil && !step.arrive(ctx, h.index) {
 			return ctx.Err()
 		}
-		if h.ended || h.br.playEnded() {
+		h.step = i
+		if h.ended || h.br.playEnded(i) {
 			h.leave()
 			return nil
 		}
@@ -255,7 +257,7 @@ func (h *hostRun) closeDelegates() {
 func (h *hostRun) fails() {
 	h.failed = true
 	h.leave()
-	h.br.hostFailed(h.host.Name)
+	h.br.hostFailed(h.host.Name, h.step)
 }
 
 // leave takes the host out of the batch.
@@ -831,7 +833,7 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 		default:
 			h.fails()
 			if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
-				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name))
+				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name), h.step)
 			}
 		}
 	case out.Skipped:

@@ -537,7 +537,7 @@ func (h *hostRun) runInclude(ctx context.Context, task *Task, a *IncludeAction, 
 		if err := h.runTask(ctx, child); err != nil {
 			return nil, err
 		}
-		if h.stopped || h.ended || h.br.playEnded() {
+		if h.stopped || h.ended || h.br.playEnded(h.step) {
 			break
 		}
 	}
