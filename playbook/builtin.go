@@ -131,9 +131,11 @@ var metaActions = []string{"flush_handlers", "end_play", "end_host", "end_batch"
 
 func runSetFact(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
 	facts := map[string]any{}
+	msg := ""
 	for k, v := range args {
 		if k == "cacheable" {
-			continue // there is no fact cache: the facts live for the run, as non-cacheable ones
+			msg = "cacheable ignored: remotectl keeps no fact cache, the facts live for this run"
+			continue
 		}
 		if !isIdentifier(k) {
 			return failed("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k), nil
@@ -141,7 +143,7 @@ func runSetFact(_ context.Context, r *actionRun, args map[string]any) (*Outcome,
 		facts[k] = v
 		r.host.setVar(k, v)
 	}
-	return &Outcome{Result: map[string]any{"ansible_facts": facts, "changed": false}}, nil
+	return &Outcome{Msg: msg, Result: map[string]any{"ansible_facts": facts, "changed": false}}, nil
 }
 
 func runAssert(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
