@@ -265,3 +265,24 @@ func TestAnyErrorsFatalAndMaxFailPercentage(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupsAndQuery(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - name: lookups
+      debug: {msg: "{{ lookup('items', ['a', 'b']) }}|{{ query('sequence', 'start=1 end=3') }}|{{ lookup('dict', {'k': 1}) }}|{{ q('together', [1, 2], ['x']) }}"}
+    - name: query loop
+      debug: {msg: "{{ item }}"}
+      loop: "{{ query('indexed_items', ['p', 'q']) }}"
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.msgs("lookups", "h01"); len(got) != 1 || got[0] != "a,b|['1', '2', '3']|{'key': 'k', 'value': 1}|[[1, 'x'], [2, None]]" {
+		t.Errorf("lookups = %q", got)
+	}
+	if got := out.msgs("query loop", "h01"); !slices.Equal(got, []string{"[0, 'p']", "[1, 'q']"}) {
+		t.Errorf("query loop = %q", got)
+	}
+}

@@ -341,31 +341,19 @@ func loopFile(t any, dirs []string) ([]any, error) {
 	return out, nil
 }
 
-// lookupPlugins are the lookup plugins of templates: the loop plugins
-// (a list comes back joined with commas, as lookup() without wantlist)
-// with paths relative to the playbook's directory.
+// lookupPlugins are the lookup plugins of templates: the loop plugins,
+// with paths relative to the playbook's directory. A plugin's terms are
+// its arguments: lookup('items', a, b), lookup('file', 'x').
 func lookupPlugins(dir string) map[string]jinja.Lookup {
 	out := map[string]jinja.Lookup{}
 	dirs := []string{filepath.Join(dir, "files"), dir}
 	for name, plugin := range loopPlugins {
-		out[name] = func(terms []any) (any, error) {
+		out[name] = func(terms []any) ([]any, error) {
 			var t any = terms
-			if len(terms) == 1 && name != "together" && name != "nested" && name != "subelements" {
+			if len(terms) == 1 && name != "together" && name != "nested" && name != "cartesian" && name != "subelements" {
 				t = terms[0]
 			}
-			items, err := plugin(t, dirs)
-			if err != nil {
-				return nil, err
-			}
-			switch name {
-			case "file", "fileglob", "first_found":
-				parts := make([]string, len(items))
-				for i, it := range items {
-					parts[i] = jinja.String(it)
-				}
-				return strings.Join(parts, ","), nil
-			}
-			return items, nil
+			return plugin(t, dirs)
 		}
 	}
 	return out

@@ -76,14 +76,14 @@ func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir stri
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	env := func(terms []any) (any, error) {
-		values := make([]string, 0, len(terms))
+	env := func(terms []any) ([]any, error) {
+		values := make([]any, 0, len(terms))
 		for _, term := range terms {
 			v, _ := lookupEnv(jinja.String(term)) // unset is "", as Ansible's
 			secrets.Add(v)
 			values = append(values, v)
 		}
-		return strings.Join(values, ","), nil
+		return values, nil
 	}
 	lookups := lookupPlugins(dir)
 	lookups["env"] = env
