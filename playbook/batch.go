@@ -55,8 +55,11 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil {
 			hosts, err = []*inventory.Host{h}, nil
 		}
-		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !pb.groupBy {
 			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
+		}
+		if err != nil {
+			hosts = nil // a group group_by makes: selected when the play runs
 		}
 		hosts = orderHosts(play.Order, hosts)
 		if only != nil {

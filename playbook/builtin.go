@@ -19,7 +19,7 @@ import (
 
 // executorActions are the actions the executor itself performs (they read
 // or change the play's state, not a host's), beside debug and check.
-var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts"}
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by"}
 
 // builtinSpec is an executor action's parameters.
 type builtinSpec struct {
@@ -39,6 +39,7 @@ var builtinSpecs = map[string]builtinSpec{
 	"pause":        {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
 	"setup":        {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
 	"gather_facts": {params: []string{"parallel"}, readOnly: true, run: runSetup},
+	"group_by":     {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
 }
 
 // BuiltinAction is an action of the executor: set_fact, assert, fail,
@@ -73,6 +74,9 @@ func (a *BuiltinAction) run(ctx context.Context, r *actionRun) (*Outcome, error)
 // builtinAction reads the arguments of an executor action.
 func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 	spec := builtinSpecs[name]
+	if name == "group_by" {
+		p.pb.groupBy = true
+	}
 	a := &BuiltinAction{Name: name, Key: k.Value, Args: map[string]any{}, Pos: p.Pos(k), eng: p.eng, spec: spec}
 	switch {
 	case n.Kind == yaml.ScalarNode && !yamlnode.IsNull(n):
@@ -80,7 +84,7 @@ func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 			a.Args["_raw_params"] = strings.TrimSpace(n.Value)
 			break
 		}
-		opts, raw := parseKV(n.Value, spec.freeForm != "")
+		opts, raw := parseKV(n.Value, false)
 		maps.Copy(a.Args, opts)
 		if raw != "" {
 			if spec.freeForm == "" {

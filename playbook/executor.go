@@ -85,6 +85,13 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 	}
 	e.sem = make(chan struct{}, forks)
 	for _, plan := range plans {
+		for _, h := range plan.Hosts {
+			if !slices.Contains(e.known, h) {
+				e.known = append(e.known, h)
+			}
+		}
+	}
+	for _, plan := range plans {
 		if ctx.Err() != nil {
 			break
 		}
@@ -126,6 +133,9 @@ type executor struct {
 	dropped map[string]bool        // hosts that failed: out of the rest of the playbook
 	magic   map[*PlayPlan]map[string]any
 	files   map[string]map[string]any // vars files read at run time, by path
+	// dynGroups are the groups group_by made, by name: their hosts.
+	dynGroups map[string][]string
+	known     []*inventory.Host // every host of the run's plays
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
@@ -188,6 +198,9 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 	e.mu.Lock()
 	e.report.Plays = append(e.report.Plays, pr)
 	e.mu.Unlock()
+	if err := e.reselect(plan, e.known); err != nil {
+		return err.Error()
+	}
 	var batches [][]*inventory.Host
 	for _, b := range plan.Batches {
 		var kept []*inventory.Host
@@ -530,7 +543,15 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 		vars := e.hostVars(h)
 		vars["inventory_hostname"] = h.Name
 		vars["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
-		vars["group_names"] = groupNames(h)
+		names := groupNames(h)
+		for g, hosts := range e.dynGroups {
+			if slices.Contains(hosts, h.Name) {
+				list, _ := groups[g].([]any)
+				groups[g] = append(list, h.Name)
+				names = append(names, g)
+			}
+		}
+		vars["group_names"] = sortedUnique(names)
 		if mem := e.hosts[h.Name]; mem != nil {
 			if mem.facts != nil {
 				facts := unsafe(mem.facts).(map[string]any)

@@ -384,7 +384,7 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	maps.Copy(vars, e.magicVars(h.br.plan))
 	vars["inventory_hostname"] = h.host.Name
 	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
-	vars["group_names"] = groupNames(h.host)
+	vars["group_names"] = sortedUnique(append(groupNames(h.host), e.dynamicGroupsOf(h.host.Name)...))
 	vars["ansible_play_batch"] = h.br.batchNames()
 	vars["ansible_check_mode"] = e.opts.Check
 	vars["ansible_diff_mode"] = e.opts.Diff
@@ -419,6 +419,12 @@ func (h *hostRun) setVar(name string, v any) {
 func (h *hostRun) includeVar(name string, v any) {
 	h.mem.included[name] = v
 	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// sortedUnique sorts names and drops repeats, as Ansible's group_names.
+func sortedUnique(names []any) []any {
+	slices.SortFunc(names, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	return slices.Compact(names)
 }
 
 // groupNames are the groups of h as Ansible's group_names: without "all".

@@ -286,3 +286,27 @@ func TestLookupsAndQuery(t *testing.T) {
 		t.Errorf("query loop = %q", got)
 	}
 }
+
+func TestGroupBy(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - group_by: key=kind_{{ 'odd' if idx % 2 else 'even' }}
+    - name: groups
+      debug: {msg: "{{ groups['kind_odd'] | join(',') }} {{ group_names | join(',') }}"}
+- hosts: kind_odd:!h03
+  gather_facts: false
+  tasks:
+    - name: odd
+      raw: odd
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.msgs("groups", "h03"); len(got) != 1 || got[0] != "h01,h03 fleet,kind_odd" {
+		t.Errorf("groups = %q", got)
+	}
+	if got := out.statuses("odd"); !slices.Equal(got, []string{"h01=changed"}) {
+		t.Errorf("the play on the group ran on %v", got)
+	}
+}

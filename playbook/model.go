@@ -20,6 +20,7 @@ type Playbook struct {
 	// decrypt decrypts vault content of include_vars files.
 	decrypt func([]byte) ([]byte, error)
 	eng     *jinja.Engine
+	groupBy bool // a task makes groups at run time: plays may name them
 }
 
 // Strategy says how hosts of a batch move through the tasks.

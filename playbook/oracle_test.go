@@ -272,3 +272,19 @@ func TestOracleHandlersTagsSetFact(t *testing.T) {
 		})
 	}
 }
+
+func TestOracleGroupBy(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: web\n  gather_facts: false\n  tasks:\n" +
+				"    - group_by: key=made_{{ inventory_hostname }}\n" +
+				"    - group_by: {key: second, parents: [web, third]}\n" +
+				dump("groups", "[groups.made_localhost, groups.second, groups.third, group_names] | to_json") +
+				"- hosts: made_localhost:&second\n  gather_facts: false\n  tasks:\n" +
+				dump("ran", "'yes'") +
+				"- hosts: nosuch_group\n  gather_facts: false\n  tasks:\n" +
+				dump("never", "'no'"),
+		},
+	})
+}
