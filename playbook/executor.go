@@ -545,8 +545,7 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 		vars["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
 		names := groupNames(h)
 		for g, hosts := range e.dynGroups {
-			if slices.Contains(hosts, h.Name) {
-				list, _ := groups[g].([]any)
+			if list, _ := groups[g].([]any); slices.Contains(hosts, h.Name) && !slices.Contains(list, any(h.Name)) {
 				groups[g] = append(list, h.Name)
 				names = append(names, g)
 			}
