@@ -256,8 +256,8 @@ func (h *hostRun) closeDelegates() {
 // may end for every host (any_errors_fatal, max_fail_percentage).
 func (h *hostRun) fails() {
 	h.failed = true
+	h.br.hostFailed(h.host.Name, h.step) // before leaving: the barrier lets the others go on
 	h.leave()
-	h.br.hostFailed(h.host.Name, h.step)
 }
 
 // leave takes the host out of the batch.
@@ -837,10 +837,10 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 				h.failure = &blockFailure{block: task.Block, section: task.Section}
 			}
 		default:
-			h.fails()
 			if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
 				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name), h.step)
 			}
+			h.fails()
 		}
 	case out.Skipped:
 		r.Status = StatusSkipped
