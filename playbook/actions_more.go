@@ -5,11 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -41,7 +38,7 @@ func (a *FetchAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 		dest = filepath.Join(dest, r.host.host.Name, filepath.FromSlash(strings.TrimLeft(src, `/\:`)))
 	}
 	var content bytes.Buffer
-	if err := r.host.tr.Download(ctx, src, &content); err != nil {
+	if err := r.tr.Download(ctx, src, &content); err != nil {
 		if c := remote.ClassOf(err); c.Unreachable() || c == remote.ClassTimeout || c == remote.ClassCancelled {
 			return nil, err
 		}
@@ -102,7 +99,7 @@ func (a *CheckAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	info := checks.HostInfo{Name: r.host.host.Name, Vars: r.vars}
 	rendered, errs := (&checks.Suite{Checks: a.Checks}).For(info, a.Checks)
 	become, user := r.become()
-	results := append(errs, checks.Run(ctx, r.host.tr, info, rendered, checks.RunOptions{
+	results := append(errs, checks.Run(ctx, r.tr, info, rendered, checks.RunOptions{
 		RetryTimeout: a.RetryTimeout, Sleep: a.Sleep, Become: become, BecomeUser: user})...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -141,105 +138,4 @@ func checkResults(results []checks.Result) []any {
 			"expected": r.Expected, "actual": r.Actual, "message": r.Message}
 	}
 	return out
-}
-
-// WaitForAction waits, from the controller, until a TCP port of the host
-// accepts connections or a URL answers with a status below 400.
-type WaitForAction struct {
-	Host    Text // default: the host's address
-	Port    Text
-	URL     Text
-	Timeout time.Duration
-	Delay   time.Duration // before the first try
-	Sleep   time.Duration // between tries
-}
-
-func (a *WaitForAction) Kind() string { return "wait_for" }
-
-func (a *WaitForAction) summary() string {
-	if a.URL.Raw != "" {
-		return a.URL.Raw
-	}
-	return "port " + a.Port.Raw
-}
-
-func (a *WaitForAction) readOnly() bool { return true }
-
-func (a *WaitForAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
-	probe, what, err := a.probe(r)
-	if err != nil {
-		return failed("%v", err), nil
-	}
-	start := time.Now()
-	deadline := start.Add(a.Delay + a.Timeout)
-	if a.Delay > 0 && !remote.Sleep(ctx, a.Delay) {
-		return nil, ctx.Err()
-	}
-	for {
-		lastErr := probe(ctx)
-		if lastErr == nil {
-			return &Outcome{Msg: fmt.Sprintf("%s ready after %s", what, time.Since(start).Round(time.Millisecond)),
-				Extra: map[string]any{"elapsed": time.Since(start).Seconds()}}, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if time.Now().Add(a.Sleep).After(deadline) {
-			return failed("%s not ready within %s: %v", what, a.Timeout, lastErr), nil
-		}
-		if !remote.Sleep(ctx, a.Sleep) {
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// probe returns one attempt at the condition and a description of it.
-func (a *WaitForAction) probe(r *actionRun) (func(context.Context) error, string, error) {
-	attempt := min(5*time.Second, max(a.Timeout, time.Second))
-	if a.URL.Raw != "" {
-		url, err := r.render(a.URL)
-		if err != nil {
-			return nil, "", err
-		}
-		client := &http.Client{Timeout: attempt}
-		return func(ctx context.Context) error {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				return err
-			}
-			resp, err := client.Do(req)
-			if err != nil {
-				return err
-			}
-			resp.Body.Close()
-			if resp.StatusCode >= 400 {
-				return fmt.Errorf("status %s", resp.Status)
-			}
-			return nil
-		}, url, nil
-	}
-	portText, err := r.render(a.Port)
-	if err != nil {
-		return nil, "", err
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(portText))
-	if err != nil || port <= 0 || port > 65535 {
-		return nil, "", fmt.Errorf("wait_for: port %q is not a port number", portText)
-	}
-	host, err := r.render(a.Host)
-	if err != nil {
-		return nil, "", err
-	}
-	if host == "" {
-		host = r.host.target.Addr()
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	dialer := &net.Dialer{Timeout: attempt}
-	return func(ctx context.Context) error {
-		conn, err := dialer.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return err
-		}
-		return conn.Close()
-	}, addr, nil
 }

@@ -1,12 +1,7 @@
 package playbook
 
 import (
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -16,194 +11,39 @@ import (
 
 // actionParser reads an action's arguments; nil means they were invalid
 // (the errors are recorded).
-type actionParser func(p *parser, n *yaml.Node, known *knownNames) Action
+type actionParser func(p *parser, n *yaml.Node) Action
 
 // actionKinds are the actions, sorted: the keys that name them in a task.
-var actionKinds = []string{"check", "command", "copy", "debug", "fetch", "script", "shell", "template", "wait_for"}
+var actionKinds = []string{"check", "debug", "fetch"}
 
 // lookupAction returns the parser of the action a task key names.
 func lookupAction(key string) (actionParser, bool) {
 	switch key {
-	case "shell":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.commandAction(n, k, true) }, true
-	case "command":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.commandAction(n, k, false) }, true
-	case "script":
-		return (*parser).scriptAction, true
-	case "copy":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.copyAction(n, k, false) }, true
-	case "template":
-		return func(p *parser, n *yaml.Node, k *knownNames) Action { return p.copyAction(n, k, true) }, true
 	case "fetch":
 		return (*parser).fetchAction, true
 	case "check":
 		return (*parser).checkAction, true
-	case "wait_for":
-		return (*parser).waitForAction, true
 	case "debug":
 		return (*parser).debugAction, true
 	}
 	return nil, false
 }
 
-// commandAction reads shell: / command:, a command line or a mapping with
-// cmd (or argv for command), creates, removes and chdir.
-func (p *parser) commandAction(n *yaml.Node, known *knownNames, shell bool) Action {
-	a := &CommandAction{Shell: shell}
-	kind := a.Kind()
-	if n.Kind == yaml.ScalarNode {
-		a.Cmd = p.textNode(n, kind, known)
-		return p.finishCommand(a, n)
-	}
-	keys := []string{"cmd", "creates", "removes", "chdir"}
-	if !shell {
-		keys = append(keys, "argv")
-	}
-	params := p.params(n, kind, keys)
-	if v, ok := params["cmd"]; ok {
-		a.Cmd = p.textNode(v, kind+" cmd", known)
-	}
-	if v, ok := params["argv"]; ok {
-		for _, item := range p.Sequence(v, "argv") {
-			a.Argv = append(a.Argv, p.textNode(item, "argv item", known))
-		}
-	}
-	if v, ok := params["creates"]; ok {
-		a.Creates = p.textNode(v, "creates", known)
-	}
-	if v, ok := params["removes"]; ok {
-		a.Removes = p.textNode(v, "removes", known)
-	}
-	if v, ok := params["chdir"]; ok {
-		a.Chdir = p.textNode(v, "chdir", known)
-	}
-	return p.finishCommand(a, n)
-}
-
-func (p *parser) finishCommand(a *CommandAction, n *yaml.Node) Action {
-	switch {
-	case a.Cmd.Raw == "" && len(a.Argv) == 0:
-		p.Errorf(n, a.Kind()+": systemctl restart nginx", "%s needs a command", a.Kind())
-		return nil
-	case a.Cmd.Raw != "" && len(a.Argv) > 0:
-		p.Errorf(n, "keep one of them", "command: cmd and argv are exclusive")
-		return nil
-	}
-	return a
-}
-
-// scriptAction reads script: PATH [ARGS] or {src, args, creates, removes}.
-func (p *parser) scriptAction(n *yaml.Node, known *knownNames) Action {
-	a := &ScriptAction{}
-	if n.Kind == yaml.ScalarNode {
-		path, args, _ := strings.Cut(strings.TrimSpace(p.Str(n, "script")), " ")
-		a.Src = path
-		a.Args = p.text(strings.TrimSpace(args), p.Pos(n), p.srcPos(n), p.eng, known)
-	} else {
-		params := p.params(n, "script", []string{"src", "args", "creates", "removes"})
-		if v, ok := params["src"]; ok {
-			a.Src = p.Str(v, "src")
-		}
-		if v, ok := params["args"]; ok {
-			a.Args = p.textNode(v, "args", known)
-		}
-		if v, ok := params["creates"]; ok {
-			a.Creates = p.textNode(v, "creates", known)
-		}
-		if v, ok := params["removes"]; ok {
-			a.Removes = p.textNode(v, "removes", known)
-		}
-	}
-	if a.Src == "" {
-		p.Errorf(n, "script: scripts/setup.sh", "script needs the path of a local script")
-		return nil
-	}
-	data, err := os.ReadFile(p.local(a.Src))
-	if err != nil {
-		p.Errorf(n, "script paths are relative to the playbook's directory", "script %s: %s", a.Src, unwrapPathError(err))
-		return nil
-	}
-	a.content = data
-	return a
-}
-
-// local resolves a controller-side path against the playbook's directory.
-func (p *parser) local(path string) string {
+// local resolves a controller-side path as Ansible does: in the role's
+// kind directory (files, templates), beside the task's file, in the
+// playbook's directory.
+func (p *parser) local(kind, path string) string {
 	if filepath.IsAbs(path) {
 		return path
 	}
-	return filepath.Join(p.pb.Dir, path)
-}
-
-// copyAction reads copy: / template: {src or content, dest, mode, owner}.
-// A template's source is read and its template checked now.
-func (p *parser) copyAction(n *yaml.Node, known *knownNames, isTemplate bool) Action {
-	a := &CopyAction{Template: isTemplate}
-	kind := a.Kind()
-	keys := []string{"src", "dest", "mode", "owner"}
-	if !isTemplate {
-		keys = append(keys, "content")
+	if p.cur == nil {
+		return filepath.Join(p.pb.Dir, path)
 	}
-	params := p.params(n, kind, keys)
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if v, ok := params["dest"]; ok {
-		a.Dest = p.textNode(v, "dest", known)
-	} else {
-		p.Errorf(n, kind+": {src: app.conf, dest: /etc/app.conf}", "%s needs dest:", kind)
-	}
-	if v, ok := params["mode"]; ok {
-		a.Mode = p.fileMode(v)
-	}
-	if v, ok := params["owner"]; ok {
-		a.Owner = p.textNode(v, "owner", known)
-	}
-	src, hasSrc := params["src"]
-	content, hasContent := params["content"]
-	switch {
-	case hasSrc && hasContent:
-		p.Errorf(content, "keep one of them", "copy: src and content are exclusive")
-	case hasContent:
-		a.Content = p.textNode(content, "content", known)
-	case hasSrc:
-		p.readSource(a, src, known)
-	default:
-		p.Errorf(n, "name a local file with src: (or give content: for copy)", "%s needs src:", kind)
-	}
-	return a
-}
-
-// readSource reads a copy or template source file.
-func (p *parser) readSource(a *CopyAction, n *yaml.Node, known *knownNames) {
-	a.Src = p.Str(n, "src")
-	data, err := os.ReadFile(p.local(a.Src))
-	if err != nil {
-		p.Errorf(n, "src paths are relative to the playbook's directory", "%s %s: %s", a.Kind(), a.Src, unwrapPathError(err))
-		return
-	}
-	if !a.Template {
-		a.Content = Text{Raw: string(data), Pos: p.Pos(n)}
-		return
-	}
-	a.Content = p.text(string(data), a.Src, position{file: a.Src, line: 1, col: 1}, p.eng, known)
-	a.Content.file = true
-}
-
-// fileMode reads an octal mode: 0644, "0644" or "644".
-func (p *parser) fileMode(n *yaml.Node) *fs.FileMode {
-	s := strings.TrimPrefix(p.Str(n, "mode"), "0o")
-	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || v > 0o7777 {
-		p.Errorf(n, `write it in octal and quote it: mode: "0644"`, "mode %q is not an octal file mode", s)
-		return nil
-	}
-	m := fs.FileMode(v)
-	return &m
+	return p.findFile(p.cur, kind, path)
 }
 
 // fetchAction reads fetch: {src, dest, flat}.
-func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) fetchAction(n *yaml.Node) Action {
 	a := &FetchAction{}
 	params := p.params(n, "fetch", []string{"src", "dest", "flat"})
 	if n.Kind != yaml.MappingNode {
@@ -211,11 +51,11 @@ func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
 	}
 	v, ok := params["src"]
 	if ok {
-		a.Src = p.textNode(v, "src", known)
+		a.Src = p.textNode(v, "src")
 	}
 	d, okDest := params["dest"]
 	if okDest {
-		a.Dest = p.textNode(d, "dest", known)
+		a.Dest = p.textNode(d, "dest")
 	}
 	if !ok || !okDest {
 		p.Errorf(n, "fetch: {src: /var/log/app.log, dest: logs/}", "fetch needs src: and dest:")
@@ -229,7 +69,7 @@ func (p *parser) fetchAction(n *yaml.Node, known *knownNames) Action {
 
 // checkAction reads check: {files: [...]} or inline check specs (goss
 // format: resource type, id, properties).
-func (p *parser) checkAction(n *yaml.Node, _ *knownNames) Action {
+func (p *parser) checkAction(n *yaml.Node) Action {
 	a := &CheckAction{}
 	if n.Kind == yaml.MappingNode && len(n.Content) >= 2 && (n.Content[0].Value == "files" || n.Content[0].Value == "file") {
 		params := p.params(n, "check", []string{"files", "file", "retry_timeout", "sleep"})
@@ -237,7 +77,7 @@ func (p *parser) checkAction(n *yaml.Node, _ *knownNames) Action {
 		for _, key := range []string{"files", "file"} {
 			if v, ok := params[key]; ok {
 				for _, f := range p.strList(v, key) {
-					paths = append(paths, p.local(f))
+					paths = append(paths, p.local("files", f))
 				}
 			}
 		}
@@ -277,51 +117,19 @@ func (p *parser) checkRetry(a *CheckAction, params map[string]*yaml.Node) {
 	}
 }
 
-// waitForAction reads wait_for: {port, host, url, timeout, delay, sleep}.
-func (p *parser) waitForAction(n *yaml.Node, known *knownNames) Action {
-	a := &WaitForAction{Timeout: DefaultWaitTimeout, Sleep: time.Second}
-	params := p.params(n, "wait_for", []string{"port", "host", "url", "timeout", "delay", "sleep"})
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if v, ok := params["port"]; ok {
-		a.Port = p.textNode(v, "port", known)
-	}
-	if v, ok := params["host"]; ok {
-		a.Host = p.textNode(v, "host", known)
-	}
-	if v, ok := params["url"]; ok {
-		a.URL = p.textNode(v, "url", known)
-	}
-	if v, ok := params["timeout"]; ok {
-		a.Timeout = p.duration(v, "timeout")
-	}
-	if v, ok := params["delay"]; ok {
-		a.Delay = p.duration(v, "delay")
-	}
-	if v, ok := params["sleep"]; ok {
-		a.Sleep = p.duration(v, "sleep")
-	}
-	if (a.Port.Raw == "") == (a.URL.Raw == "") {
-		p.Errorf(n, "wait_for: {port: 8080} or wait_for: {url: http://localhost:8080/health}", "wait_for needs exactly one of port: and url:")
-		return nil
-	}
-	return a
-}
-
 // debugAction reads debug: {msg} or {var}, or debug: MESSAGE.
-func (p *parser) debugAction(n *yaml.Node, known *knownNames) Action {
+func (p *parser) debugAction(n *yaml.Node) Action {
 	a := &DebugAction{}
 	if n.Kind == yaml.ScalarNode {
-		a.Msg = p.textNode(n, "debug", known)
+		a.Msg = p.textNode(n, "debug")
 		return a
 	}
 	params := p.params(n, "debug", []string{"msg", "var"})
 	if v, ok := params["msg"]; ok {
-		a.Msg = p.textNode(v, "msg", known)
+		a.Msg = p.textNode(v, "msg")
 	}
 	if v, ok := params["var"]; ok {
-		a.Var = p.compileExpr(p.Str(v, "var"), p.srcPos(v), p.eng, known)
+		a.Var = p.compileExpr(p.Str(v, "var"), p.srcPos(v), p.eng)
 	}
 	if (a.Msg.Raw == "") == (a.Var == nil) {
 		p.Errorf(n, `debug: {msg: "version {{ version }}"} or debug: {var: out.stdout}`, "debug needs exactly one of msg: and var:")

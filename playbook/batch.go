@@ -3,10 +3,14 @@ package playbook
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
+	"sync"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // PlayPlan is a play with its hosts selected and cut into batches.
@@ -15,6 +19,9 @@ type PlayPlan struct {
 	Hosts   []*inventory.Host
 	Batches [][]*inventory.Host
 	Tasks   []*Task // after --tags, --skip-tags and --start-at-task
+
+	stepsOnce sync.Once
+	stepList  []*Task
 }
 
 // Selection narrows what runs: the limit pattern and task filters.
@@ -45,9 +52,16 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 	}
 	for _, play := range pb.Plays {
 		hosts, err := inv.Select(play.Hosts, sel.Limit)
-		if err != nil && !errors.Is(err, inventory.ErrNoMatch) {
+		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil {
+			hosts, err = []*inventory.Host{h}, nil
+		}
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !pb.groupBy {
 			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
 		}
+		if err != nil {
+			hosts = nil // a group group_by makes: selected when the play runs
+		}
+		hosts = orderHosts(play.Order, hosts)
 		if only != nil {
 			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !only[h.Name] })
 		}
@@ -60,6 +74,9 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 				plan.Tasks = append(plan.Tasks, t)
 			}
 		}
+		if err := checkHostFamilies(plan); err != nil {
+			return nil, err
+		}
 		plans = append(plans, plan)
 	}
 	if !started {
@@ -68,9 +85,78 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 	return plans, nil
 }
 
+// checkHostFamilies refuses a play that runs a POSIX module on a host the
+// inventory reaches with WinRM: the module could not run there. (A win_*
+// module on another host fails when it runs: SSH may reach Windows.)
+func checkHostFamilies(plan *PlayPlan) error {
+	var errs []error
+	var walk func(tasks []*Task)
+	walk = func(tasks []*Task) {
+		for _, t := range tasks {
+			if inc, ok := t.Action.(*IncludeAction); ok {
+				walk(inc.Tasks)
+				continue
+			}
+			ma, ok := t.Action.(*ModuleAction)
+			if !ok || t.DelegateTo != nil {
+				continue
+			}
+			for _, h := range plan.Hosts {
+				windows := h.Transport == remote.KindWinRM && plan.Play.Connection == "" || plan.Play.Connection == "winrm"
+				if !windows || ma.Module.Windows || anyFamily(ma.Module) {
+					continue
+				}
+				errs = append(errs, &ParseError{Pos: t.Pos, Msg: fmt.Sprintf("host %s: %s", h.Name, osMismatch(ma.Module, windows)),
+					Hint: "run the task only on the hosts of its family (hosts:, when: ansible_os_family == ...)"})
+				break
+			}
+		}
+	}
+	walk(plan.Tasks)
+	walk(plan.Play.Handlers)
+	return errors.Join(errs...)
+}
+
+// implicitLocalhost is Ansible's implicit localhost for a play whose
+// hosts: is localhost (or 127.0.0.1) when the inventory has no such host:
+// the controller, through the local transport, in no group. nil when the
+// inventory has it (or the pattern is another).
+func implicitLocalhost(inv *inventory.Inventory, pattern, limit string) *inventory.Host {
+	if pattern != "localhost" && pattern != "127.0.0.1" {
+		return nil
+	}
+	if _, ok := inv.Host(pattern); ok {
+		return nil
+	}
+	if limit != "" && limit != "all" && limit != pattern {
+		return nil
+	}
+	return &inventory.Host{Name: pattern, Transport: remote.KindLocal, Implicit: true, Vars: map[string]any{}}
+}
+
+// orderHosts orders a play's hosts as its order: keyword.
+func orderHosts(order string, hosts []*inventory.Host) []*inventory.Host {
+	out := slices.Clone(hosts)
+	byName := func(a, b *inventory.Host) int { return strings.Compare(a.Name, b.Name) }
+	switch order {
+	case "sorted":
+		slices.SortStableFunc(out, byName)
+	case "reverse_sorted":
+		slices.SortStableFunc(out, func(a, b *inventory.Host) int { return byName(b, a) })
+	case "reverse_inventory":
+		slices.Reverse(out)
+	case "shuffle":
+		rand.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	}
+	return out
+}
+
 // selectedByTags applies --tags and --skip-tags: tagged always runs unless
 // skipped explicitly, tagged never runs only when asked for by tag.
 func selectedByTags(t *Task, tags, skip []string) bool {
+	if t.implicit {
+		return true // the handler flush between a play's sections always happens
+	}
 	for _, tag := range t.Tags {
 		if slices.Contains(skip, tag) {
 			return false

@@ -23,16 +23,16 @@ type Cond struct {
 
 // compileExpr checks src, an expression or (as Ansible accepts it) a
 // template, and returns it as a Cond.
-func (d *decoder) compileExpr(src string, at position, eng *jinja.Engine, known *knownNames) *Cond {
+func (d *decoder) compileExpr(src string, at position, eng *jinja.Engine) *Cond {
 	c := &Cond{Src: src, Pos: at.at(1, 1), value: src, eng: eng}
-	if !d.checkExpr(c, at, known) {
+	if !d.checkExpr(c, at) {
 		return nil
 	}
 	return c
 }
 
 // checkExpr checks c's expression, adding the names it reads.
-func (d *decoder) checkExpr(c *Cond, at position, known *knownNames) bool {
+func (d *decoder) checkExpr(c *Cond, at position) bool {
 	src := c.Src
 	check, names := c.eng.CheckExpr, jinja.Names("{{ "+src+" }}")
 	if jinja.IsTemplate(src) {
@@ -47,7 +47,6 @@ func (d *decoder) checkExpr(c *Cond, at position, known *knownNames) bool {
 			c.Names = append(c.Names, n)
 		}
 	}
-	d.checkNames(names, src, at, "expression", known)
 	return true
 }
 

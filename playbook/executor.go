@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,7 +19,10 @@ import (
 // Options configure a run.
 type Options struct {
 	Inventory *inventory.Inventory
-	Selection Selection
+	// InventoryFile is the inventory's path (inventory_file, inventory_dir);
+	// "" when there is none.
+	InventoryFile string
+	Selection     Selection
 	// Target turns an inventory host into what the dialer connects to.
 	Target func(*inventory.Host) remote.Target
 	Dialer remote.Dialer
@@ -72,12 +77,20 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 		hosts:   map[string]*hostMemory{},
 		dropped: map[string]bool{},
 		magic:   map[*PlayPlan]map[string]any{},
+		files:   map[string]map[string]any{},
 	}
 	forks := opts.Forks
 	if forks <= 0 {
 		forks = remote.DefaultForks
 	}
 	e.sem = make(chan struct{}, forks)
+	for _, plan := range plans {
+		for _, h := range plan.Hosts {
+			if !slices.Contains(e.known, h) {
+				e.known = append(e.known, h)
+			}
+		}
+	}
 	for _, plan := range plans {
 		if ctx.Err() != nil {
 			break
@@ -119,12 +132,19 @@ type executor struct {
 	hosts   map[string]*hostMemory // what hosts keep from play to play
 	dropped map[string]bool        // hosts that failed: out of the rest of the playbook
 	magic   map[*PlayPlan]map[string]any
+	files   map[string]map[string]any // vars files read at run time, by path
+	// dynGroups are the groups group_by made, by name: their hosts.
+	dynGroups map[string][]string
+	known     []*inventory.Host // every host of the run's plays
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
 type hostMemory struct {
-	facts      map[string]any
+	facts map[string]any
+	// registered are the results tasks registered (marked unsafe: never
+	// templated again) and the variables set_fact set.
 	registered map[string]any
+	included   map[string]any // include_vars
 }
 
 func (e *executor) memory(name string) *hostMemory {
@@ -132,7 +152,7 @@ func (e *executor) memory(name string) *hostMemory {
 	defer e.mu.Unlock()
 	m := e.hosts[name]
 	if m == nil {
-		m = &hostMemory{registered: map[string]any{}}
+		m = &hostMemory{registered: map[string]any{}, included: map[string]any{}}
 		e.hosts[name] = m
 	}
 	return m
@@ -178,6 +198,9 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 	e.mu.Lock()
 	e.report.Plays = append(e.report.Plays, pr)
 	e.mu.Unlock()
+	if err := e.reselect(plan, e.known); err != nil {
+		return err.Error()
+	}
 	var batches [][]*inventory.Host
 	for _, b := range plan.Batches {
 		var kept []*inventory.Host
@@ -192,6 +215,12 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 		}
 	}
 	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
+	e.magicVars(plan) // before any host runs: it reads every host's memory
+	for _, name := range play.Prompted {
+		if _, ok := e.opts.ExtraVars[name]; !ok && len(batches) > 0 {
+			pr.Stopped = fmt.Sprintf("vars_prompt %q: remotectl does not prompt; give it with -e %s=VALUE (or a default: in the prompt)", name, name)
+		}
+	}
 	total := len(plan.Hosts)
 	for i, batch := range batches {
 		if ctx.Err() != nil {
@@ -202,7 +231,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			continue
 		}
 		e.emit(Event{Kind: EventBatchStart, Play: play.Name, Batch: i + 1, Batches: len(batches), Hosts: hostNames(batch)})
-		out := e.runBatch(ctx, plan, batch)
+		out := e.runBatch(ctx, plan, batch, pr.Failed)
 		pr.Failed += out.failed
 		switch {
 		case ctx.Err() != nil: // hosts stopped by the interruption did not fail
@@ -248,14 +277,20 @@ type batchRun struct {
 	runner *remote.Runner
 
 	mu      sync.Mutex
-	gate    string
-	started map[int]bool // tasks whose start was reported (linear)
-	once    map[*Task]*onceCell
+	ended   bool // meta: end_play
+	endedAt int  // the step after which the play ended
+	failed  int  // hosts of the batch that failed
+	// priorFailed are the hosts that failed in the play's earlier batches.
+	priorFailed int
+	throttles   map[*Task]chan struct{}
+	gate        string
+	started     map[int]bool // tasks whose start was reported (linear)
+	once        map[*Task]*onceCell
 }
 
 // runBatch runs the play's tasks on a batch, one connection per host.
-func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host) batchOutcome {
-	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}}
+func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host, priorFailed int) batchOutcome {
+	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed}
 	if plan.Play.Strategy == Linear {
 		br.step = newLockstep(len(batch))
 	}
@@ -263,6 +298,12 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 	index := make(map[*remote.Target]int, len(batch))
 	for i, h := range batch {
 		targets[i] = e.opts.Target(h)
+		if u := plan.Play.RemoteUser; u != "" && targets[i].Transport != remote.KindLocal {
+			targets[i].User = u
+		}
+		if plan.Play.Connection == "local" {
+			targets[i].Transport = remote.KindLocal
+		}
 		br.hosts = append(br.hosts, e.newHostRun(br, i, h))
 	}
 	for i := range targets {
@@ -302,6 +343,64 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 // interruption, as for an exec host, not what the transport called it.
 func (br *batchRun) settle(host context.Context, err error) error {
 	return br.runner.Settle(br.ctx, host, err)
+}
+
+// throttle is the semaphore of a task with throttle:.
+func (br *batchRun) throttle(t *Task) chan struct{} {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if br.throttles == nil {
+		br.throttles = map[*Task]chan struct{}{}
+	}
+	sem := br.throttles[t]
+	if sem == nil {
+		sem = make(chan struct{}, t.Throttle)
+		br.throttles[t] = sem
+	}
+	return sem
+}
+
+// hostFailed counts a host that failed and ends the play when the play
+// says so, as Ansible checks after each task: any_errors_fatal, or more
+// failed hosts (in the play so far) than max_fail_percentage of the
+// batch's size.
+func (br *batchRun) hostFailed(name string, step int) {
+	br.mu.Lock()
+	br.failed++
+	failed := br.priorFailed + br.failed
+	br.mu.Unlock()
+	play := br.plan.Play
+	switch {
+	case play.AnyErrorsFatal:
+		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name), step)
+	case play.MaxFailPercentage != nil && failed*100 > *play.MaxFailPercentage*len(br.hosts):
+		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)), step)
+	}
+}
+
+// abort ends the play for every host after the step, and the run, for
+// why.
+func (br *batchRun) abort(why string, step int) {
+	br.closeGate(why)
+	br.endPlay(step)
+}
+
+// endPlay ends the play for every host of the batch once the step is
+// over: the hosts running it finish it, as Ansible's (meta: end_play, a
+// fatal failure).
+func (br *batchRun) endPlay(step int) {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	if !br.ended || step < br.endedAt {
+		br.ended, br.endedAt = true, step
+	}
+}
+
+// playEnded reports whether the play ended before the step.
+func (br *batchRun) playEnded(step int) bool {
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return br.ended && br.endedAt < step
 }
 
 // closeGate records that a health gate failed.
@@ -378,19 +477,42 @@ func (l limitedDialer) Dial(ctx context.Context, t remote.Target) (remote.Transp
 	return l.d.Dial(ctx, t)
 }
 
-// baseVars merges a host's variables by precedence: inventory < play vars
-// < vars_files < extra vars.
-func (e *executor) baseVars(play *Play, h *inventory.Host) map[string]any {
+// hostVars are a host's variables as hostvars shows them, Ansible's
+// without a play: inventory < extra vars (facts, include_vars and
+// set_fact are added as the host gets them).
+func (e *executor) hostVars(h *inventory.Host) map[string]any {
 	vars := maps.Clone(h.Vars)
 	if vars == nil {
 		vars = map[string]any{}
 	}
-	for _, layer := range []map[string]any{play.Vars, play.FileVars, e.opts.ExtraVars} {
-		for k, v := range layer {
-			vars[k] = v
+	maps.Copy(vars, e.opts.ExtraVars)
+	return vars
+}
+
+// setHostvar sets a variable of a host in hostvars of the play (facts
+// gathered, set_fact, registered results). The maps are replaced, never
+// changed in place: other hosts may be reading them.
+func (e *executor) setHostvar(plan *PlayPlan, host, name string, v any) {
+	old := e.magicVars(plan)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	hv, _ := old["hostvars"].(map[string]any)
+	entry, _ := hv[host].(map[string]any)
+	entry = maps.Clone(entry)
+	if entry == nil {
+		entry = map[string]any{}
+	}
+	entry[name] = v
+	if facts, ok := v.(map[string]any); ok && name == "ansible_facts" {
+		for k, f := range facts {
+			entry["ansible_"+k] = f
 		}
 	}
-	return vars
+	hv = maps.Clone(hv)
+	hv[host] = entry
+	m := maps.Clone(e.magic[plan])
+	m["hostvars"] = hv
+	e.magic[plan] = m
 }
 
 // magicVars are the variables Ansible provides that are the same on every
@@ -418,9 +540,29 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 			list, _ := groups[g].([]any)
 			groups[g] = append(list, h.Name)
 		}
-		vars := e.baseVars(plan.Play, h)
+		vars := e.hostVars(h)
 		vars["inventory_hostname"] = h.Name
-		vars["group_names"] = groupNames(h)
+		vars["inventory_hostname_short"], _, _ = strings.Cut(h.Name, ".")
+		names := groupNames(h)
+		for g, hosts := range e.dynGroups {
+			if list, _ := groups[g].([]any); slices.Contains(hosts, h.Name) && !slices.Contains(list, any(h.Name)) {
+				groups[g] = append(list, h.Name)
+				names = append(names, g)
+			}
+		}
+		vars["group_names"] = sortedUnique(names)
+		if mem := e.hosts[h.Name]; mem != nil {
+			if mem.facts != nil {
+				facts := unsafe(mem.facts).(map[string]any)
+				vars["ansible_facts"] = facts
+				for k, f := range facts {
+					vars["ansible_"+k] = f
+				}
+			}
+			maps.Copy(vars, mem.included)
+			maps.Copy(vars, mem.registered)
+		}
+		maps.Copy(vars, e.opts.ExtraVars)
 		hostvars[h.Name] = vars
 	}
 	playHosts := make([]any, 0, len(plan.Hosts))
@@ -429,6 +571,10 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 	}
 	m := map[string]any{"groups": groups, "hostvars": hostvars, "play_hosts": playHosts,
 		"ansible_play_hosts": playHosts, "ansible_play_hosts_all": playHosts}
+	if e.opts.InventoryFile != "" {
+		m["inventory_dir"] = filepath.Dir(e.opts.InventoryFile)
+		m["inventory_file"] = e.opts.InventoryFile
+	}
 	e.magic[plan] = m
 	return m
 }

@@ -29,7 +29,7 @@ func (h *hostRun) gatherFacts(ctx context.Context) error {
 	}
 	r := h.newResult(task, nil)
 	start := time.Now()
-	out, err := h.runAction(ctx, task, h.taskVars(nil, false))
+	out, err := h.runAction(ctx, &actionRun{host: h, task: task, vars: h.taskVars(nil, nil), check: true, tr: h.tr, target: h.target})
 	r.Duration = time.Since(start)
 	if err != nil {
 		err = h.br.settle(ctx, err)
@@ -56,7 +56,7 @@ func (factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	}
 	var out, errb cappedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	res, err := r.host.tr.Run(ctx, cmd)
+	res, err := r.tr.Run(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +64,7 @@ func (factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 		return failed("gathering facts: exit status %d: %s", res.ExitCode, strings.TrimSpace(errb.String())), nil
 	}
 	r.host.mem.facts = parseFacts(out.String())
+	r.host.br.e.setHostvar(r.host.br.plan, r.host.host.Name, "ansible_facts", unsafe(r.host.mem.facts))
 	return &Outcome{}, nil
 }
 

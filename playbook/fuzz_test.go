@@ -70,7 +70,6 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pb, err := Parse(filepath.Join("nonexistent", "play.yaml"), data, LoadOptions{
-			KnownVars: []string{"idx"},
 			LookupEnv: func(string) (string, bool) { return "", false },
 		})
 		switch {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -46,7 +47,7 @@ func parseTest(t *testing.T, inv *inventory.Inventory, src string) *Playbook {
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pb, err := Load(path, LoadOptions{KnownVars: []string{"idx"}, LookupEnv: func(string) (string, bool) { return "", false }})
+	pb, err := Load(path, LoadOptions{LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -104,17 +105,66 @@ func (o runOutcome) stats(host string) HostStats {
 	return HostStats{Host: host}
 }
 
-// commandsOf returns the shell lines run on a host.
+// commandsOf returns the commands run on a host: a shell line, an argv
+// joined, or what a module's script runs (sh -c LINE as LINE).
 func commandsOf(f *remotetest.Fake, host string) []string {
 	var out []string
 	for _, c := range f.Commands(host) {
-		if c.Shell != "" {
+		switch {
+		case strings.Contains(c.Shell, "\n_rctl_a0="):
+			out = append(out, moduleArgv(c.Shell))
+		case c.Shell != "":
 			out = append(out, c.Shell)
-		} else {
+		default:
 			out = append(out, strings.Join(c.Args, " "))
 		}
 	}
 	return out
+}
+
+// moduleArgv reads the argv a command module's script runs
+// (_rctl_aN=WORD lines, quoted for sh).
+func moduleArgv(script string) string {
+	var argv []string
+	for _, line := range strings.Split(script, "\n") {
+		if !strings.HasPrefix(line, "_rctl_a") || !strings.Contains(line, "=") {
+			continue
+		}
+		name, word, _ := strings.Cut(line, "=")
+		if _, err := strconv.Atoi(strings.TrimPrefix(name, "_rctl_a")); err != nil {
+			continue
+		}
+		argv = append(argv, shUnquote(word))
+	}
+	if len(argv) == 3 && argv[0] == "/bin/sh" && argv[1] == "-c" {
+		return argv[2]
+	}
+	return strings.Join(argv, " ")
+}
+
+// shUnquote undoes sh single quoting ('a'\”b').
+func shUnquote(w string) string {
+	var b strings.Builder
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case '\'':
+			j := strings.IndexByte(w[i+1:], '\'')
+			if j < 0 {
+				b.WriteString(w[i+1:])
+				return b.String()
+			}
+			b.WriteString(w[i+1 : i+1+j])
+			i += j + 1
+		case '\\':
+			if i+1 < len(w) {
+				i++
+				b.WriteByte(w[i])
+			}
+		default:
+			b.WriteByte(w[i])
+		}
+	}
+	return b.String()
 }
 
 func writeString(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }

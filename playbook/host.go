@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/playbook/module"
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -20,39 +23,61 @@ type hostRun struct {
 	host   *inventory.Host
 	target *remote.Target
 	tr     remote.Transport
-	vars   map[string]any // base variables (see baseVars)
 	mem    *hostMemory
 	// notified are the handlers the host's changed tasks notified.
-	notified map[string]bool
+	notified map[*Task]bool
 
 	started bool // the job ran (the host connected)
-	failed  bool // a task failed (not ignored) or the host was unreachable
-	stopped bool // the host left the batch
+	ended   bool // meta: end_host
+	step    int  // the step the host is at (see PlayPlan.steps)
+	// failure is a failure inside a block, pending its rescue and always
+	// sections; failedVars are ansible_failed_task and _result.
+	failure    *blockFailure
+	failedVars map[string]any
+	// params are the vars of the includes running (include params).
+	params    []map[string]any
+	delegates map[string]delegateConn
+	failed    bool // a task failed (not ignored) or the host was unreachable
+	stopped   bool // the host left the batch
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
-	return &hostRun{br: br, index: i, host: h, vars: e.baseVars(br.plan.Play, h), mem: e.memory(h.Name), notified: map[string]bool{}}
+	return &hostRun{br: br, index: i, host: h, mem: e.memory(h.Name), notified: map[*Task]bool{}}
 }
 
 // run is the host's job: facts, tasks, handlers, over one connection.
 func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target) error {
 	h.started, h.tr, h.target = true, tr, t
+	defer h.closeDelegates()
 	play := h.br.plan.Play
 	if play.GatherFacts {
 		if err := h.gatherFacts(ctx); err != nil {
 			return err
 		}
 	}
-	steps := append(append([]*Task(nil), h.br.plan.Tasks...), play.Handlers...)
-	for i, task := range steps {
+	for i, task := range h.br.plan.steps() {
 		if step := h.br.step; step != nil && !step.arrive(ctx, h.index) {
 			return ctx.Err()
 		}
-		if task.handler && !h.notified[task.Name] {
+		h.step = i
+		if h.ended || h.br.playEnded(i) {
+			h.leave()
+			return nil
+		}
+		if task.handler && !h.isNotified(task) {
 			continue
 		}
 		if h.br.step != nil {
 			h.br.taskStarted(i, task)
+		}
+		if task.handler {
+			h.clearNotified(task)
+		}
+		if h.failure != nil && !h.blockGoesOn(task) {
+			if h.stopped {
+				return nil
+			}
+			continue
 		}
 		if err := h.runTask(ctx, task); err != nil {
 			return err
@@ -61,7 +86,178 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 			return nil
 		}
 	}
+	if h.failure != nil {
+		h.fails()
+	}
 	return nil
+}
+
+// blockFailure is a failure inside a block, handled by the block's rescue
+// and always sections (and those of the blocks around it).
+type blockFailure struct {
+	block   *Block
+	section string // the section of block the failure happened in
+}
+
+// blockGoesOn decides whether task runs while a block failure is pending:
+// the rest of the failed section is skipped, the block's rescue runs (and
+// rescues the failure) when the failure was in its block section, its
+// always section runs; leaving the block hands the failure to the block
+// around it, and leaving the outermost one fails the host.
+func (h *hostRun) blockGoesOn(task *Task) bool {
+	for h.failure != nil {
+		f := h.failure
+		switch sec := task.sectionIn(f.block); {
+		case sec == "":
+			if f.block.Parent == nil {
+				h.failure = nil
+				h.fails()
+				return false
+			}
+			h.failure = &blockFailure{block: f.block.Parent, section: f.block.Section}
+		case sec == "rescue" && f.section == "block":
+			h.failure = nil
+			return true
+		case sec == "always":
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sectionIn is the section of block b the task is in, "" when it is not
+// in b.
+func (t *Task) sectionIn(b *Block) string {
+	sec := t.Section
+	for cur := t.Block; cur != nil; cur = cur.Parent {
+		if cur == b {
+			return sec
+		}
+		sec = cur.Section
+	}
+	return ""
+}
+
+// rescuedBy reports whether a failure of the task is rescued: a block it
+// is in, by its block section, has a rescue section.
+func (t *Task) rescued() bool {
+	sec := t.Section
+	for cur := t.Block; cur != nil; cur = cur.Parent {
+		if sec == "block" && cur.HasRescue {
+			return true
+		}
+		sec = cur.Section
+	}
+	return false
+}
+
+// isNotified reports whether a handler was notified.
+func (h *hostRun) isNotified(t *Task) bool { return h.notified[t] }
+
+// clearNotified forgets a handler's notification once it runs.
+func (h *hostRun) clearNotified(t *Task) { delete(h.notified, t) }
+
+// notify notifies the handlers a name reaches: by their name (or "role :
+// name") or a topic they listen to.
+func (h *hostRun) notify(name string) {
+	for _, handler := range h.br.plan.Play.Handlers {
+		if slices.Contains(handler.notifiedBy(), name) {
+			h.notified[handler] = true
+		}
+	}
+}
+
+// notifiedBy are the names that notify a handler.
+func (t *Task) notifiedBy() []string {
+	names := append([]string{}, t.Listen...)
+	if t.Name != "" {
+		names = append(names, t.Name)
+		if t.Role != nil {
+			names = append(names, t.Role.Name+" : "+t.Name)
+		}
+	}
+	return names
+}
+
+// steps are what a host of the plan works through: the tasks, the
+// handlers wherever they are flushed (meta: flush_handlers, the end of a
+// section) and at the end.
+func (p *PlayPlan) steps() []*Task {
+	p.stepsOnce.Do(func() {
+		for _, t := range p.Tasks {
+			p.stepList = append(p.stepList, t)
+			if t.flushesHandlers() {
+				p.stepList = append(p.stepList, p.Play.Handlers...)
+			}
+		}
+		p.stepList = append(p.stepList, p.Play.Handlers...)
+	})
+	return p.stepList
+}
+
+// flushesHandlers reports whether the task is meta: flush_handlers.
+func (t *Task) flushesHandlers() bool {
+	a, ok := t.Action.(*BuiltinAction)
+	return ok && a.Name == "meta" && a.Args["_raw_params"] == "flush_handlers"
+}
+
+// delegate returns the connection to the host a task delegates to: an
+// inventory host, or localhost (the controller) even when the inventory
+// has none, as Ansible's; dialed once per host run.
+func (h *hostRun) delegate(ctx context.Context, task *Task, vars map[string]any) (remote.Transport, *remote.Target, error) {
+	name, err := task.DelegateTo.render(vars)
+	if err != nil {
+		return nil, nil, err
+	}
+	if name == h.host.Name {
+		return h.tr, h.target, nil
+	}
+	if d, ok := h.delegates[name]; ok {
+		return d.tr, d.target, nil
+	}
+	var target remote.Target
+	inv := h.br.e.opts.Inventory
+	switch host, ok := inv.Host(name); {
+	case ok:
+		target = h.br.e.opts.Target(host)
+	case name == "localhost" || name == "127.0.0.1":
+		target = remote.Target{Name: name, Transport: remote.KindLocal}
+	default:
+		return nil, nil, fmt.Errorf("%s: delegate_to: %q is not a host of the inventory", task.Pos, name)
+	}
+	tr, err := limitedDialer{d: h.br.e.opts.Dialer, sem: h.br.e.sem}.Dial(ctx, target)
+	if err != nil {
+		return nil, nil, fmt.Errorf("delegate_to %s: %w", name, err)
+	}
+	if h.delegates == nil {
+		h.delegates = map[string]delegateConn{}
+	}
+	h.delegates[name] = delegateConn{tr: tr, target: &target}
+	return tr, &target, nil
+}
+
+// delegateConn is a connection to a delegate host.
+type delegateConn struct {
+	tr     remote.Transport
+	target *remote.Target
+}
+
+// closeDelegates closes the connections to delegate hosts.
+func (h *hostRun) closeDelegates() {
+	for _, d := range h.delegates {
+		_ = d.tr.Close()
+	}
+	h.delegates = nil
+}
+
+// fails marks the host failed and takes it out of the batch; the play
+// may end for every host (any_errors_fatal, max_fail_percentage).
+func (h *hostRun) fails() {
+	h.failed = true
+	h.br.hostFailed(h.host.Name, h.step) // before leaving: the barrier lets the others go on
+	h.leave()
 }
 
 // leave takes the host out of the batch.
@@ -102,6 +298,15 @@ func (h *hostRun) newResult(task *Task, item any) *TaskResult {
 		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item)}
 }
 
+// batchNames are the names of the batch's hosts (ansible_play_batch).
+func (br *batchRun) batchNames() []any {
+	names := make([]any, len(br.hosts))
+	for i, h := range br.hosts {
+		names[i] = h.host.Name
+	}
+	return names
+}
+
 func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
 
 // failWith marks a result failed by a transport or context error. A host
@@ -127,36 +332,99 @@ func (h *hostRun) failWith(r *TaskResult, err error) {
 		msg += "; hint: " + hint // a hint may name the path that failed
 	}
 	r.Msg = h.br.e.pb.Secrets.Redact(msg)
-	h.failed = true
-	h.leave()
+	h.fails()
 }
 
-// taskVars are the variables a task sees on this host, with Ansible's
-// names for those it provides. Facts and registered results come from the
-// host: they are marked unsafe, never templated again.
-func (h *hostRun) taskVars(item any, hasItem bool) map[string]any {
-	vars := maps.Clone(h.vars)
-	maps.Copy(vars, h.br.e.magicVars(h.br.plan))
-	vars["inventory_hostname"] = h.host.Name
-	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
-	vars["group_names"] = groupNames(h.host)
+// taskVars are the variables a task sees on this host, by Ansible's
+// precedence: role defaults < inventory < facts < play vars < vars_files
+// < role vars < block and task vars < include_vars < set_fact and
+// registered results < role params < extra vars, then the magic
+// variables Ansible provides and the loop's. Facts and registered results
+// come from the host: they are marked unsafe, never templated again.
+func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
+	play := h.br.plan.Play
+	e := h.br.e
+	vars := maps.Clone(play.RoleDefaults)
+	if vars == nil {
+		vars = map[string]any{}
+	}
+	if task != nil && task.Role != nil {
+		maps.Copy(vars, task.Role.Defaults)
+	}
+	maps.Copy(vars, h.host.Vars)
 	facts, _ := unsafe(h.mem.facts).(map[string]any)
 	if facts == nil {
 		facts = map[string]any{}
 	}
-	vars["ansible_facts"] = facts
 	for k, v := range facts {
 		vars["ansible_"+k] = v
 	}
-	for k, v := range h.mem.registered {
-		vars[k] = unsafe(v)
+	vars["ansible_facts"] = facts
+	maps.Copy(vars, play.Vars)
+	maps.Copy(vars, play.PromptVars)
+	maps.Copy(vars, play.FileVars)
+	maps.Copy(vars, h.lateVarsFiles(vars))
+	maps.Copy(vars, play.RoleVars)
+	if task != nil {
+		if task.Role != nil {
+			maps.Copy(vars, task.Role.Vars)
+		}
+		maps.Copy(vars, task.Vars)
 	}
-	// Extra vars win over registered results too.
-	maps.Copy(vars, h.br.e.opts.ExtraVars)
-	if hasItem {
-		vars["item"] = item
+	maps.Copy(vars, h.mem.included)
+	maps.Copy(vars, h.mem.registered)
+	maps.Copy(vars, h.failedVars)
+	if task != nil && task.Role != nil {
+		maps.Copy(vars, task.Role.Params)
 	}
+	for _, p := range h.params {
+		maps.Copy(vars, p)
+	}
+	maps.Copy(vars, e.opts.ExtraVars)
+	maps.Copy(vars, e.magicVars(h.br.plan))
+	vars["inventory_hostname"] = h.host.Name
+	vars["inventory_hostname_short"], _, _ = strings.Cut(h.host.Name, ".")
+	vars["group_names"] = sortedUnique(append(groupNames(h.host), e.dynamicGroupsOf(h.host.Name)...))
+	vars["ansible_play_batch"] = h.br.batchNames()
+	vars["ansible_check_mode"] = e.opts.Check
+	vars["ansible_diff_mode"] = e.opts.Diff
+	vars["omit"] = omitValue
+	if abs, err := filepath.Abs(e.pb.Dir); err == nil {
+		vars["playbook_dir"] = abs
+	}
+	if task != nil && task.Role != nil {
+		vars["role_name"] = task.Role.Name
+		if abs, err := filepath.Abs(task.Role.Dir); err == nil {
+			vars["role_path"] = abs
+		}
+	}
+	maps.Copy(vars, loop)
 	return vars
+}
+
+// register keeps what a task registers (unsafe: never templated again).
+func (h *hostRun) register(name string, reg any) {
+	v := unsafe(reg)
+	h.mem.registered[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// setVar keeps a variable set_fact set.
+func (h *hostRun) setVar(name string, v any) {
+	h.mem.registered[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// includeVar keeps a variable include_vars read.
+func (h *hostRun) includeVar(name string, v any) {
+	h.mem.included[name] = v
+	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+}
+
+// sortedUnique sorts names and drops repeats, as Ansible's group_names.
+func sortedUnique(names []any) []any {
+	slices.SortFunc(names, func(a, b any) int { return strings.Compare(a.(string), b.(string)) })
+	return slices.Compact(names)
 }
 
 // groupNames are the groups of h as Ansible's group_names: without "all".
@@ -203,16 +471,16 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 				return ctx.Err()
 			}
 			if task.Register != "" && cell.registered != nil {
-				h.mem.registered[task.Register] = cell.registered
+				h.register(task.Register, cell.registered)
 			}
 			return nil
 		}
 		defer func() { cell.finish(h.mem.registered[task.Register]) }()
 	}
 	if task.Loop == nil {
-		reg, err := h.runItem(ctx, task, nil, false)
+		reg, err := h.runItem(ctx, task, nil, nil)
 		if task.Register != "" && reg != nil {
-			h.mem.registered[task.Register] = reg
+			h.register(task.Register, reg)
 		}
 		return err
 	}
@@ -222,72 +490,136 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 		h.fail(task, r, err.Error())
 		return nil
 	}
+	return h.runLoop(ctx, task, items)
+}
+
+// runLoop runs a task once per loop item; the items are reported one by
+// one and the task counts once in the recap, as Ansible's.
+func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	var results []any
-	changed, failed := false, false
-	for _, item := range items {
-		reg, err := h.runItem(ctx, task, item, true)
+	changed, failed, skipped := false, false, len(items) > 0
+	sum := h.newResult(task, nil)
+	sum.LoopSummary = true
+	_, include := task.Action.(*IncludeAction)
+	loopVar := task.LoopControl.LoopVar
+	if loopVar == "" {
+		loopVar = "item"
+	}
+	for i, item := range items {
+		if i > 0 && task.LoopControl.Pause > 0 && !remote.Sleep(ctx, task.LoopControl.Pause) {
+			return ctx.Err()
+		}
+		lv := map[string]any{loopVar: item, "ansible_loop_var": loopVar}
+		if task.LoopControl.IndexVar != "" {
+			lv[task.LoopControl.IndexVar] = i
+			lv["ansible_index_var"] = task.LoopControl.IndexVar
+		}
+		if task.LoopControl.Extended {
+			lv["ansible_loop"] = loopInfo(items, i)
+		}
+		reg, err := h.runItem(ctx, task, item, lv)
 		if reg != nil {
+			reg[loopVar] = item
+			reg["ansible_loop_var"] = loopVar
 			results = append(results, reg)
 			changed = changed || reg["changed"] == true
 			failed = failed || reg["failed"] == true
+			skipped = skipped && reg["skipped"] == true
 		}
-		if err != nil || h.stopped {
+		if err != nil {
 			return err
 		}
+		if h.stopped {
+			break
+		}
+	}
+	if results == nil {
+		results = []any{}
+	}
+	reg := map[string]any{"results": results, "changed": changed, "msg": "All items completed", "skipped": skipped}
+	if failed {
+		reg["failed"] = true
+		reg["msg"] = "One or more items failed"
 	}
 	if task.Register != "" {
-		h.mem.registered[task.Register] = map[string]any{"results": results, "changed": changed, "failed": failed}
+		h.register(task.Register, reg)
 	}
+	if include { // each file included counts, the include itself does not (Ansible's)
+		return nil
+	}
+	switch {
+	case failed:
+		sum.Status, sum.Ignored = StatusFailed, task.IgnoreErrors
+		sum.Rescued = !task.IgnoreErrors && task.rescued()
+	case skipped:
+		sum.Status = StatusSkipped
+	case changed:
+		sum.Status = StatusChanged
+	default:
+		sum.Status = StatusOK
+	}
+	h.br.e.emit(Event{Kind: EventResult, Result: sum})
 	return nil
 }
 
-// loopItems evaluates a task's loop for this host.
-func (h *hostRun) loopItems(task *Task) ([]any, error) {
-	vars := h.taskVars(nil, false)
-	var items []any
-	if t := task.Loop.Expr; t != nil {
-		v, err := t.value(vars)
-		if err != nil {
-			return nil, err
-		}
-		list, ok := toList(v)
-		if !ok {
-			return nil, fmt.Errorf("%s: Invalid data passed to 'loop', it requires a list, got this instead: %s", t.Pos, jinja.String(v))
-		}
-		items = list
-	} else {
-		items = make([]any, 0, len(task.Loop.Items))
-		for _, it := range task.Loop.Items {
-			if t, ok := it.(Text); ok {
-				v, err := t.value(vars)
-				if err != nil {
-					return nil, err
-				}
-				it = v
-			}
-			items = append(items, it)
-		}
+// loopInfo is ansible_loop (loop_control: extended).
+func loopInfo(items []any, i int) map[string]any {
+	n := len(items)
+	info := map[string]any{"allitems": items, "index": i + 1, "index0": i, "revindex": n - i, "revindex0": n - i - 1,
+		"first": i == 0, "last": i == n-1, "length": n}
+	if i > 0 {
+		info["previtem"] = items[i-1]
 	}
-	if !task.Loop.Flatten {
-		return items, nil
+	if i < n-1 {
+		info["nextitem"] = items[i+1]
 	}
-	flat := make([]any, 0, len(items))
-	for _, it := range items {
-		if list, ok := it.([]any); ok {
-			flat = append(flat, list...)
-		} else {
-			flat = append(flat, it)
-		}
-	}
-	return flat, nil
+	return info
 }
 
-// runItem runs a task (one loop item) and reports its result. It returns
-// what the task registers, and an error when the host must stop.
-func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem bool) (map[string]any, error) {
+// loopItems evaluates a task's loop for this host: its terms templated,
+// then (with_NAME) turned into items by the lookup plugin.
+func (h *hostRun) loopItems(task *Task) ([]any, error) {
+	vars := h.taskVars(task, nil)
+	terms, err := templateArgs(task.eng, task.Loop.Terms, vars)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", task.Loop.Pos, err)
+	}
+	if task.Loop.Kind == "" {
+		list, ok := toList(terms)
+		if !ok {
+			return nil, fmt.Errorf("%s: Invalid data passed to 'loop', it requires a list, got this instead: %s", task.Loop.Pos, jinja.String(terms))
+		}
+		return list, nil
+	}
+	items, err := loopPlugins[task.Loop.Kind](terms, task.searchDirs(h.br.e.pb.Dir, "files"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: with_%s: %v", task.Loop.Pos, task.Loop.Kind, err)
+	}
+	return items, nil
+}
+
+// modes are the check and diff modes of a task: the run's, unless the
+// task's check_mode or diff says otherwise.
+func (h *hostRun) modes(task *Task) (check, diff bool) {
+	check, diff = h.br.e.opts.Check, h.br.e.opts.Diff
+	if task.CheckMode != nil {
+		check = *task.CheckMode
+	}
+	if task.Diff != nil {
+		diff = *task.Diff
+	}
+	return check, diff
+}
+
+// runItem runs a task (one loop item, whose variables are loop) and
+// reports its result. It returns what the task registers, and an error
+// when the host must stop.
+func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[string]any) (map[string]any, error) {
 	e := h.br.e
-	r := h.newResult(task, item)
-	vars := h.taskVars(item, hasItem)
+	vars := h.taskVars(task, loop)
+	r := h.newResult(task, h.itemLabel(task, item, loop != nil, vars))
+	_, include := task.Action.(*IncludeAction)
+	r.LoopItem = loop != nil && !include
 	if task.When != nil {
 		ok, err := task.When.eval(vars)
 		if err != nil {
@@ -296,16 +628,26 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem boo
 		if !ok {
 			r.Status, r.Msg = StatusSkipped, "when: "+task.When.Src+" is false"
 			e.emit(Event{Kind: EventResult, Result: r})
-			return skippedResult(), nil
+			return skippedResult(task, "Conditional result was False"), nil
 		}
 	}
-	if e.opts.Check && !task.Action.readOnly() {
-		r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
-		e.emit(Event{Kind: EventResult, Result: r})
-		return skippedResult(), nil
+	if inc, ok := task.Action.(*IncludeAction); ok {
+		return h.runInclude(ctx, task, inc, r, vars, loop)
+	}
+	check, diff := h.modes(task)
+	if check {
+		if ma, ok := task.Action.(*ModuleAction); ok && ma.Module.Check == module.CheckNone {
+			r.Status, r.Msg = StatusSkipped, "skipped, remote module does not support check mode"
+			e.emit(Event{Kind: EventResult, Result: r})
+			return skippedResult(task, r.Msg), nil
+		} else if !ok && !task.Action.readOnly() {
+			r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
+			e.emit(Event{Kind: EventResult, Result: r})
+			return skippedResult(task, r.Msg), nil
+		}
 	}
 	start := time.Now()
-	out, reg, err := h.attempt(ctx, task, vars, r)
+	out, reg, err := h.attempt(ctx, task, vars, r, check, diff)
 	r.Duration = time.Since(start)
 	if err != nil {
 		err = h.br.settle(ctx, err)
@@ -314,30 +656,74 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, hasItem boo
 		return nil, err
 	}
 	h.settle(task, r, out)
+	if diff {
+		r.Diff = h.redact(out.Diff)
+	}
+	if task.NoLog {
+		r.Msg, r.Stdout, r.Stderr, r.Diff = noLogMsg, "", "", nil
+	}
 	if out.Changed {
 		for _, name := range task.Notify {
-			h.notified[name] = true
+			h.notify(name)
 		}
 	}
-	e.emit(Event{Kind: EventResult, Result: r})
+	if r.Status == StatusFailed && !r.Ignored && task.Block != nil {
+		h.failedVars = map[string]any{"ansible_failed_task": map[string]any{"name": task.Name, "action": task.Key},
+			"ansible_failed_result": unsafe(reg)}
+	}
+	if !task.flushesHandlers() {
+		e.emit(Event{Kind: EventResult, Result: r})
+	}
 	if r.Status == StatusFailed && task.Action.Kind() == "check" && !task.IgnoreErrors {
 		h.br.closeGate(fmt.Sprintf("health gate: the check task %q failed on %s", task.DisplayName(), h.host.Name))
 	}
 	return reg, nil
 }
 
+// noLogMsg replaces what a no_log task printed, as Ansible's.
+const noLogMsg = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
+
+// itemLabel is how a loop item is shown: its loop_control label, rendered.
+func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]any) any {
+	if !isLoop {
+		return nil
+	}
+	if task.NoLog {
+		return noLogMsg
+	}
+	if task.LoopControl.Label != nil {
+		if v, err := templateArgs(task.eng, task.LoopControl.Label, vars); err == nil {
+			return v
+		}
+	}
+	return item
+}
+
 // attempt runs the action, again while until is false (retries/delay),
 // and applies changed_when and failed_when.
-func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult) (*Outcome, map[string]any, error) {
+func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
-		out, err := h.runAction(ctx, task, vars)
+		run := &actionRun{host: h, task: task, vars: vars, check: check, diff: diff, tr: h.tr, target: h.target}
+		if task.DelegateTo != nil {
+			var err error
+			if run.tr, run.target, err = h.delegate(ctx, task, vars); err != nil {
+				if remote.ClassOf(err) == remote.ClassCancelled {
+					return nil, nil, err
+				}
+				out := failed("%v", err)
+				return out, out.registered(), nil
+			}
+		}
+		out, err := h.runAction(ctx, run)
 		if err != nil {
 			return nil, nil, err
 		}
-		if out.Extra == nil {
-			out.Extra = map[string]any{}
+		if task.Until != nil {
+			if out.Extra == nil {
+				out.Extra = map[string]any{}
+			}
+			out.Extra["attempts"] = n
 		}
-		out.Extra["attempts"] = n
 		reg := out.registered()
 		condVars := maps.Clone(vars)
 		condVars["result"] = unsafe(reg)
@@ -382,7 +768,17 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 
 // runAction runs the action once, within the task's timeout and the
 // run's bound on concurrent actions.
-func (h *hostRun) runAction(ctx context.Context, task *Task, vars map[string]any) (*Outcome, error) {
+func (h *hostRun) runAction(ctx context.Context, run *actionRun) (*Outcome, error) {
+	task := run.task
+	if task.Throttle > 0 {
+		sem := h.br.throttle(task)
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		defer func() { <-sem }()
+	}
 	select {
 	case h.br.e.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -394,7 +790,7 @@ func (h *hostRun) runAction(ctx context.Context, task *Task, vars map[string]any
 		actx, cancel = context.WithTimeout(ctx, task.Timeout)
 	}
 	defer cancel()
-	out, err := task.Action.run(actx, &actionRun{host: h, task: task, vars: vars})
+	out, err := task.Action.run(actx, run)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		// The task's own timeout: the task failed, the host goes on.
 		return &Outcome{Failed: true, Msg: fmt.Sprintf("timed out after %s (the task's timeout)", task.Timeout)}, nil
@@ -431,13 +827,23 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 	r.RC = out.RC
 	switch {
 	case out.Failed:
-		r.Status = StatusFailed
-		if task.IgnoreErrors {
+		r.Status, r.Changed = StatusFailed, out.Changed
+		switch {
+		case task.IgnoreErrors:
 			r.Ignored = true
-		} else {
-			h.failed = true
-			h.leave()
+		case task.Block != nil:
+			r.Rescued = !r.LoopItem && task.rescued()
+			if h.failure == nil {
+				h.failure = &blockFailure{block: task.Block, section: task.Section}
+			}
+		default:
+			if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
+				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name), h.step)
+			}
+			h.fails()
 		}
+	case out.Skipped:
+		r.Status = StatusSkipped
 	case out.Changed:
 		r.Status = StatusChanged
 	default:
@@ -478,8 +884,13 @@ func toList(v any) ([]any, bool) {
 
 // skippedResult is what a skipped task registers: every field of a result,
 // empty, so later tasks reading it (out.stdout) still evaluate.
-func skippedResult() map[string]any {
-	reg := (&Outcome{}).registered()
-	reg["skipped"] = true
-	return reg
+func skippedResult(task *Task, msg string) map[string]any {
+	if _, legacy := task.Action.(*ModuleAction); !legacy {
+		if _, b := task.Action.(*BuiltinAction); !b {
+			reg := (&Outcome{}).registered()
+			reg["skipped"] = true
+			return reg
+		}
+	}
+	return map[string]any{"changed": false, "skipped": true, "skip_reason": msg}
 }

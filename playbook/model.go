@@ -3,6 +3,8 @@ package playbook
 import (
 	"fmt"
 	"time"
+
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // Playbook is a parsed, validated playbook: plays run in order.
@@ -15,6 +17,10 @@ type Playbook struct {
 	Secrets *Secrets
 	// Tags are every tag some task carries, for --tags validation.
 	Tags []string
+	// decrypt decrypts vault content of include_vars files.
+	decrypt func([]byte) ([]byte, error)
+	eng     *jinja.Engine
+	groupBy bool // a task makes groups at run time: plays may name them
 }
 
 // Strategy says how hosts of a batch move through the tasks.
@@ -29,20 +35,36 @@ const (
 
 // Play is hosts and the tasks to run on them.
 type Play struct {
-	Pos         string
-	Name        string // its name:, else its hosts pattern
-	Hosts       string // host pattern
-	Vars        map[string]any
-	VarsFiles   []string
-	FileVars    map[string]any // the variables of VarsFiles, merged in order
-	Become      bool
-	BecomeUser  string
-	Serial      []Amount // batch sizes; the last repeats; nil means one batch
-	MaxFail     *Amount  // nil means no limit
-	Strategy    Strategy
-	GatherFacts bool
-	Tasks       []*Task
-	Handlers    []*Task
+	Pos        string
+	Dir        string // the directory of its file (vars_files are relative to it)
+	Name       string // its name:, else its hosts pattern
+	Hosts      string // host pattern
+	Vars       map[string]any
+	VarsFiles  []string
+	FileVars   map[string]any // the variables of VarsFiles, merged in order
+	Become     bool
+	BecomeUser string
+	Serial     []Amount // batch sizes; the last repeats; nil means one batch
+	MaxFail    *Amount  // remotectl's max_fail, over the play's hosts; nil means no limit
+	// MaxFailPercentage and AnyErrorsFatal end the play as Ansible's: more
+	// failed hosts than the percentage of the batch, or any failure.
+	MaxFailPercentage *int
+	AnyErrorsFatal    bool
+	Strategy          Strategy
+	GatherFacts       bool
+	Tasks             []*Task
+	Handlers          []*Task
+	// RoleDefaults and RoleVars merge the defaults and vars of every role
+	// the play applies (each role's own win in its tasks).
+	RoleDefaults map[string]any
+	RoleVars     map[string]any
+	RemoteUser   string // remote_user: the login user of every host
+	Connection   string // connection: local runs every host on the controller
+	Order        string // order: of the hosts (inventory, sorted, ...)
+	// PromptVars are vars_prompt's defaults (remotectl does not prompt);
+	// Prompted are prompts without one, which -e must answer.
+	PromptVars map[string]any
+	Prompted   []string
 }
 
 // Amount is a number of hosts, absolute or a percentage of the play's hosts.
@@ -87,23 +109,72 @@ type Task struct {
 	Timeout      time.Duration
 	RunOnce      bool
 	Loop         *Loop
-	handler      bool
+	LoopControl  LoopControl
+	// Key is the action as the task writes it (copy, ansible.builtin.copy):
+	// the task's name when it has none, as Ansible's TASK [copy].
+	Key  string
+	Vars map[string]any // vars: of the task (its blocks' under it)
+	// Environment are the environment: mappings of the play, blocks and
+	// task, in that order (later win); they may hold templates.
+	Environment []any
+	CheckMode   *bool // check_mode: forces check mode on or off
+	Diff        *bool // diff: forces diff mode on or off
+	NoLog       bool
+	Listen      []string // a handler's listen: topics
+	Dir         string   // the directory of the file the task is written in
+	Role        *Role    // the role the task belongs to, nil for a play's own
+	DelegateTo  *Text    // delegate_to: the host the task runs on instead
+	Throttle    int      // throttle: how many hosts run the task at once; 0 means no limit
+	Block       *Block   // the innermost block the task is in, nil for none
+	Section     string   // its section of Block: block, rescue or always
+	handler     bool
+	implicit    bool // a flush between a play's sections
+	eng         *jinja.Engine
+
+	ignoreErrorsSet, noLogSet, runOnceSet bool // the task's own keyword, over its scope's
 }
 
-// DisplayName is the task's name, or its action when it has none.
+// LoopControl is a task's loop_control.
+type LoopControl struct {
+	LoopVar  string // "item" unless set
+	IndexVar string
+	Label    any // a template of the item shown in results
+	Pause    time.Duration
+	Extended bool
+}
+
+// Role is a role a play applies: its directory and variables.
+type Role struct {
+	Name     string
+	Dir      string
+	Defaults map[string]any // defaults/main.yml: the lowest precedence
+	Vars     map[string]any // vars/main.yml: over play vars
+	Params   map[string]any // the role's parameters in roles:, over almost everything
+}
+
+// DisplayName is the task's name (prefixed "role : " in a role), or its
+// action when it has none, as Ansible's.
 func (t *Task) DisplayName() string {
-	if t.Name != "" {
-		return t.Name
+	name := t.Name
+	if name == "" {
+		name = t.Key
 	}
-	return t.Action.Kind() + " " + t.Action.summary()
+	if name == "" && t.Action != nil {
+		name = t.Action.Kind()
+	}
+	if t.Role != nil {
+		return t.Role.Name + " : " + name
+	}
+	return name
 }
 
-// Loop is what a task iterates over: a list (items may hold templates) or
-// a template producing a list.
+// Loop is what a task iterates over: loop: (a list, or a template
+// producing one) or with_NAME: (the terms of the lookup plugin NAME).
+// Strings among the terms may hold templates.
 type Loop struct {
-	Items   []any // strings in it that hold templates are Texts
-	Expr    *Text
-	Flatten bool // with_items: lists among the items are flattened one level
+	Kind  string // "" for loop:, else NAME of with_NAME
+	Terms any
+	Pos   string
 }
 
 // Default retry settings, as Ansible's.

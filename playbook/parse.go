@@ -18,10 +18,6 @@ import (
 
 // LoadOptions tune parsing.
 type LoadOptions struct {
-	// KnownVars are the variable names defined outside the playbook: every
-	// inventory variable of the selected hosts and the extra vars (-e).
-	// Templates and expressions may read them.
-	KnownVars []string
 	// LookupEnv reads the environment for {{ lookup('env', 'NAME') }}; nil
 	// means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
@@ -76,16 +72,15 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		decoder: newDecoder(name, len(data)),
 		pb:      pb,
 		data:    data,
-		eng:     newEngine(opts.LookupEnv, pb.Secrets),
+		eng:     newEngine(opts.LookupEnv, pb.Secrets, pb.Dir),
 	}
-	p.decrypt = opts.Decrypt
-	p.registered = collectRegistered(root)
-	p.known = newKnownNames(opts.KnownVars, p.registered)
-	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
-		if play := p.play(n); play != nil {
-			pb.Plays = append(pb.Plays, play)
-		}
+	p.decrypt, pb.decrypt, pb.eng = opts.Decrypt, opts.Decrypt, p.eng
+	p.rolesPath = opts.RolesPath
+	if abs, err := filepath.Abs(name); err == nil {
+		p.reading = map[string]bool{abs: true}
 	}
+	p.roles = map[string]*loadedRole{}
+	p.plays(root, 0)
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
@@ -105,134 +100,18 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 // parser turns YAML nodes into plays and tasks.
 type parser struct {
 	*decoder
-	pb         *Playbook
-	data       []byte
-	eng        *jinja.Engine
-	known      *knownNames // names every play may read; each play adds its own
-	registered []string
-	tags       []string
-	playVars   map[string]any // the vars of the play being read, for task names
-}
-
-// collectRegistered returns the names tasks register anywhere in the
-// playbook: a task may read what an earlier one (even of another play)
-// registered on the same host.
-func collectRegistered(root *yaml.Node) []string {
-	var names []string
-	var walk func(n *yaml.Node, depth int)
-	walk = func(n *yaml.Node, depth int) {
-		if n == nil || depth > 20 {
-			return
-		}
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k, v := n.Content[i], n.Content[i+1]
-				if k.Value == "register" && v.Kind == yaml.ScalarNode {
-					names = append(names, v.Value)
-				}
-				walk(v, depth+1)
-			}
-		}
-		if n.Kind == yaml.SequenceNode {
-			for _, c := range n.Content {
-				walk(c, depth+1)
-			}
-		}
-	}
-	walk(root, 0)
-	return names
-}
-
-// playKeys are the keys a play may have.
-var playKeys = []string{"name", "hosts", "vars", "vars_files", "become", "become_user", "serial",
-	"max_fail", "max_fail_percentage", "strategy", "gather_facts", "tasks", "handlers"}
-
-// unsupportedPlayKeys are Ansible play keys remotectl does not implement.
-var unsupportedPlayKeys = map[string]string{
-	"roles":            "write the role's tasks in tasks:",
-	"pre_tasks":        "put them at the start of tasks:",
-	"post_tasks":       "put them at the end of tasks:",
-	"import_playbook":  "list the plays in this file",
-	"any_errors_fatal": "use max_fail: 0",
-}
-
-func (p *parser) play(n *yaml.Node) *Play {
-	play := &Play{Pos: p.Pos(n), Strategy: Linear, GatherFacts: true, Vars: map[string]any{}}
-	pairs := p.Mapping(n, "a play")
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	// Variables first: the play's templates may read them.
-	known := p.known
-	var tasksNode, handlersNode *yaml.Node
-	hasHosts := false
-	for _, kv := range pairs {
-		k, v := kv[0], kv[1]
-		switch k.Value {
-		case "vars":
-			play.Vars = p.varsMap(v, "vars")
-		case "vars_files":
-			play.VarsFiles = p.strList(v, "vars_files")
-			play.FileVars = p.varsFiles(v, play.VarsFiles)
-		}
-	}
-	known = known.with(slices.Collect(maps.Keys(play.Vars))...).with(slices.Collect(maps.Keys(play.FileVars))...)
-	for _, kv := range pairs {
-		k, v := kv[0], kv[1]
-		switch k.Value {
-		case "vars", "vars_files":
-		case "name":
-			play.Name = p.Str(v, "name")
-		case "hosts":
-			hasHosts = true
-			play.Hosts = strings.Join(p.strList(v, "hosts"), ",")
-			if strings.Contains(play.Hosts, "{{") {
-				p.Errorf(v, "select hosts with a pattern (web, web*, db:&prod)", "hosts: cannot use templates")
-			}
-		case "become":
-			play.Become = p.boolean(v, "become")
-		case "become_user":
-			play.BecomeUser = p.Str(v, "become_user")
-		case "serial":
-			play.Serial = p.serial(v)
-		case "max_fail":
-			a := p.amount(v, "max_fail", true)
-			play.MaxFail = &a
-		case "max_fail_percentage":
-			a := Amount{N: p.integer(v, "max_fail_percentage"), Percent: true}
-			play.MaxFail = &a
-		case "strategy":
-			switch s := p.Str(v, "strategy"); Strategy(s) {
-			case Linear, Free:
-				play.Strategy = Strategy(s)
-			default:
-				p.Errorf(v, yamlnode.DidYouMean(s, []string{"linear", "free"}), "unknown strategy %q", s)
-			}
-		case "gather_facts":
-			play.GatherFacts = p.boolean(v, "gather_facts")
-		case "tasks":
-			tasksNode = v
-		case "handlers":
-			handlersNode = v
-		default:
-			p.unknownKey(k, "play", playKeys, unsupportedPlayKeys)
-		}
-	}
-	if !hasHosts {
-		p.Errorf(n, "add hosts: all (or a group or pattern)", "the play has no hosts:")
-	}
-	if play.Name == "" {
-		play.Name = play.Hosts // as Ansible names a play without a name: PLAY [all]
-	}
-	p.playVars = play.Vars
-	if tasksNode != nil {
-		play.Tasks = p.tasks(tasksNode, known, false)
-	}
-	if handlersNode != nil {
-		play.Handlers = p.tasks(handlersNode, known, true)
-	}
-	p.checkNotify(play)
-	return play
+	pb          *Playbook
+	data        []byte
+	eng         *jinja.Engine
+	tags        []string
+	playVars    map[string]any // the vars of the play being read, for task names
+	rolesPath   []string
+	roles       map[string]*loadedRole // role files read, by directory
+	depth       int                    // of nested files (imports, roles), bounded
+	fileDir     string                 // the directory of the playbook file being read (import_playbook)
+	currentPlay *Play
+	cur         *scope          // the scope of the task being read
+	reading     map[string]bool // the files being read (imports), by absolute path
 }
 
 // unknownKey reports a key nothing reads.
@@ -248,6 +127,12 @@ func (p *parser) unknownKey(k *yaml.Node, what string, keys []string, unsupporte
 // checked now and rendered when a task reads them.
 func (p *parser) varsMap(n *yaml.Node, what string) map[string]any {
 	vars := map[string]any{}
+	if n.Kind == yaml.SequenceNode { // a list of mappings, merged in order, as Ansible accepts
+		for _, item := range p.Sequence(n, what) {
+			maps.Copy(vars, p.varsMap(item, what))
+		}
+		return vars
+	}
 	for _, kv := range p.Mapping(n, what) {
 		vars[kv[0].Value] = p.value(kv[1])
 		p.checkTemplates(kv[1])
@@ -260,7 +145,7 @@ func (p *parser) checkTemplates(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
 		if jinja.IsTemplate(n.Value) {
 			if err := p.eng.Check(n.Value); err != nil {
-				p.Errs = append(p.Errs, templateError(p.srcPos(n), "bad template: ", err))
+				p.Errs = append(p.Errs, dialectHint(n.Value, templateError(p.srcPos(n), "bad template: ", err)))
 			}
 		}
 		return
@@ -270,13 +155,32 @@ func (p *parser) checkTemplates(n *yaml.Node) {
 	}
 }
 
-// varsFiles reads the vars files, in order, later files winning.
-func (p *parser) varsFiles(n *yaml.Node, paths []string) map[string]any {
+// varsFileNames reads vars_files: names without templates, read now;
+// the others are kept and read when the play runs (per host).
+func (p *parser) varsFileNames(n *yaml.Node) []string {
+	var out []string
+	for _, item := range p.Sequence(n, "vars_files") {
+		if item.Kind == yaml.SequenceNode { // the first file found
+			out = append(out, strings.Join(p.strList(item, "vars_files"), "\x00"))
+			continue
+		}
+		out = append(out, p.Str(item, "vars_files item"))
+	}
+	return out
+}
+
+// varsFiles reads the vars files, in order, later files winning. A name
+// with a template (or a list, the first found) is read when the play runs.
+func (p *parser) varsFiles(n *yaml.Node, paths []string, dir string) map[string]any {
 	merged := map[string]any{}
 	for _, path := range paths {
+		if jinja.IsTemplate(path) || strings.Contains(path, "\x00") {
+			p.checkTemplates(n)
+			continue
+		}
 		full := path
 		if !filepath.IsAbs(full) {
-			full = filepath.Join(p.pb.Dir, path)
+			full = filepath.Join(dir, path)
 		}
 		vars, err := loadVarsFile(full, p.decrypt)
 		if err != nil {
@@ -394,9 +298,9 @@ func isDigits(s string) bool {
 func (p *parser) checkNotify(play *Play) {
 	names := make([]string, 0, len(play.Handlers))
 	for _, h := range play.Handlers {
-		names = append(names, h.Name)
+		names = append(names, h.notifiedBy()...)
 	}
-	for _, t := range play.Tasks {
+	for _, t := range append(slices.Clone(play.Tasks), play.Handlers...) {
 		for _, n := range t.Notify {
 			if !slices.Contains(names, n) {
 				hint := "the play has no handlers: define one with this name"

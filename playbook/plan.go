@@ -17,7 +17,7 @@ import (
 // host; one reading facts or registered results is decided at run time.
 func WritePlan(w io.Writer, pb *Playbook, plans []*PlayPlan, extra map[string]any) error {
 	var b strings.Builder
-	b.WriteString("PLAN (check mode: only check, wait_for and debug tasks run)\n")
+	b.WriteString("PLAN (check mode: modules report what they would change, and change nothing)\n")
 	for _, plan := range plans {
 		play := plan.Play
 		fmt.Fprintf(&b, "PLAY [%s] %s\n", play.Name, play.about(len(plan.Hosts)))

@@ -62,6 +62,12 @@ func (p *Play) about(hosts int) string {
 	if p.MaxFail != nil {
 		parts = append(parts, "max_fail "+p.MaxFail.String())
 	}
+	if p.MaxFailPercentage != nil {
+		parts = append(parts, fmt.Sprintf("max_fail_percentage %d%%", *p.MaxFailPercentage))
+	}
+	if p.AnyErrorsFatal {
+		parts = append(parts, "any_errors_fatal")
+	}
 	if p.Strategy == Free {
 		parts = append(parts, "strategy free")
 	}

@@ -3,6 +3,7 @@ package playbook
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -10,65 +11,67 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/playbook/module"
 )
 
 // taskKeys are the keywords a task may have besides its action.
 var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", "until", "delay",
-	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "timeout", "run_once", "loop",
-	"with_items", "with_list"}
+	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "become_method", "timeout", "run_once", "loop",
+	"with_items", "with_list", "args", "vars", "environment", "check_mode", "diff", "no_log", "loop_control",
+	"listen", "ignore_unreachable", "any_errors_fatal", "throttle", "debugger", "collections", "connection",
+	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port"}
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
 var unsupportedTaskKeys = map[string]string{
-	"args":             "write the action's arguments in its own mapping: shell: {cmd: ..., creates: ...}",
-	"block":            "write the tasks one after the other",
-	"include_tasks":    "write the tasks in this playbook",
-	"import_tasks":     "write the tasks in this playbook",
-	"delegate_to":      "run the task on that host in a play of its own",
-	"local_action":     "use wait_for or a play on localhost",
-	"loop_control":     "the loop variable is always item",
-	"environment":      "set variables in the command: shell: FOO=bar cmd",
-	"check_mode":       "remotectl play --check runs only read-only actions",
-	"listen":           "notify handlers by name",
-	"any_errors_fatal": "use the play's max_fail: 0",
+	"async": "run the command in the background with nohup, or without async",
+	"poll":  "run the task without async/poll",
 }
 
-// tasks reads a list of tasks (or handlers).
-func (p *parser) tasks(n *yaml.Node, known *knownNames, handlers bool) []*Task {
-	what := "tasks"
-	if handlers {
-		what = "handlers"
+// allTaskKeywords are every keyword a task may carry, supported or not.
+func allTaskKeywords() []string {
+	keys := append([]string{}, taskKeys...)
+	for k := range unsupportedTaskKeys {
+		keys = append(keys, k)
 	}
-	var out []*Task
-	seen := map[string]bool{}
-	for _, item := range p.Sequence(n, what) {
-		t := p.task(item, known, handlers)
-		if t == nil {
-			continue
-		}
-		if handlers {
-			if t.Name == "" {
-				p.Errorf(item, "notify: names handlers by their name", "a handler needs a name:")
-			} else if seen[t.Name] {
-				p.Errorf(item, "give each handler its own name", "two handlers are called %q", t.Name)
-			}
-			seen[t.Name] = true
-		}
-		out = append(out, t)
+	return keys
+}
+
+// isLoopKey reports whether key is loop: or with_NAME:.
+func isLoopKey(key string) bool {
+	return key == "loop" || strings.HasPrefix(key, "with_") && len(key) > len("with_")
+}
+
+// isTaskKeyword reports whether key is a keyword rather than the action.
+func isTaskKeyword(key string) bool {
+	if slices.Contains(taskKeys, key) || strings.HasPrefix(key, "with_") && key != "with_" {
+		return true
 	}
-	return out
+	_, ok := unsupportedTaskKeys[key]
+	return ok || key == "delegate_to"
 }
 
 // task reads one task: keywords and exactly one action.
-func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
+func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	pairs := p.Mapping(n, "a task")
 	if n.Kind != yaml.MappingNode {
 		return nil
 	}
-	t := &Task{Pos: p.Pos(n), handler: handler}
-	var actionKey, actionNode *yaml.Node
+	t := &Task{Pos: p.Pos(n), handler: s.handler, eng: p.eng}
+	p.cur = s
+	var actionKey, actionNode, argsNode *yaml.Node
+	var candidates [][2]*yaml.Node
 	for _, kv := range pairs {
+		if kv[0].Value == "args" {
+			argsNode = kv[1]
+		}
+		if !isTaskKeyword(kv[0].Value) {
+			candidates = append(candidates, [2]*yaml.Node{kv[0], kv[1]})
+		}
+	}
+	for _, kv := range candidates {
 		k := kv[0]
-		if _, ok := lookupAction(k.Value); !ok {
+		if len(candidates) > 1 && !isAction(k.Value) {
+			p.Errorf(k, yamlnode.DidYouMean(k.Value, append(allTaskKeywords(), moduleNames()...)), "unknown task key %q", k.Value)
 			continue
 		}
 		if actionKey != nil {
@@ -79,61 +82,186 @@ func (p *parser) task(n *yaml.Node, known *knownNames, handler bool) *Task {
 	}
 	// The loop comes first: item is only known in a task with a loop.
 	for _, kv := range pairs {
-		switch kv[0].Value {
-		case "loop", "with_list", "with_items":
+		if isLoopKey(kv[0].Value) {
 			if t.Loop != nil {
 				p.Errorf(kv[0], "keep one of them", "a task has one loop")
 				continue
 			}
-			t.Loop = p.loop(kv[1], kv[0].Value, known)
-			known = known.with("item")
+			t.Loop = p.loop(kv[1], kv[0].Value)
 		}
 	}
 	for _, kv := range pairs {
-		p.taskKey(t, kv[0], kv[1], known)
+		p.taskKey(t, kv[0], kv[1])
 	}
 	if actionKey == nil {
-		p.Errorf(n, "add one of: "+strings.Join(actionKinds, ", "), "the task %q has no action", t.Name)
+		p.Errorf(n, "add a module: command, copy, template, debug, ...", "the task %q has no action", t.Name)
 		return nil
 	}
-	parse, _ := lookupAction(actionKey.Value)
-	t.Action = parse(p, actionNode, known)
+	if actionKey.Value == "action" || actionKey.Value == "local_action" {
+		if actionKey.Value == "local_action" {
+			t.DelegateTo = &Text{Raw: "localhost", Pos: p.Pos(actionKey)}
+		}
+		if actionKey, actionNode = p.splitAction(actionKey, actionNode); actionKey == nil {
+			return nil
+		}
+	}
+	t.Key = actionKey.Value
+	t.Action = p.action(actionKey, actionNode, argsNode)
 	if t.Action == nil {
 		return nil
 	}
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = DefaultRetries
 	}
+	s.inherit(t)
 	return t
 }
 
+// splitAction reads action: / local_action: — "module k=v ..." or a
+// mapping with module: and the arguments — into the module's key and
+// arguments, as if the task named the module.
+func (p *parser) splitAction(k, n *yaml.Node) (*yaml.Node, *yaml.Node) {
+	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Line: n.Line, Column: n.Column}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		name, rest, _ := strings.Cut(strings.TrimSpace(n.Value), " ")
+		if jinja.IsTemplate(name) {
+			p.Errorf(n, "name the module: "+k.Value+": apt name=x", "%s: the module name cannot hold a template (remotectl checks every task's module before connecting)", k.Value)
+			return nil, nil
+		}
+		key.Value = name
+		args := *n
+		args.Value = strings.TrimSpace(rest)
+		args.Column += len(name) + 1
+		return key, &args
+	case yaml.MappingNode:
+		args := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "module" {
+				key.Value, key.Line, key.Column = n.Content[i+1].Value, n.Content[i+1].Line, n.Content[i+1].Column
+				continue
+			}
+			args.Content = append(args.Content, n.Content[i], n.Content[i+1])
+		}
+		if key.Value != "" {
+			return key, args
+		}
+	}
+	p.Errorf(n, k.Value+": module arg=value ... or {module: copy, src: a, dest: b}", "%s needs a module", k.Value)
+	return nil, nil
+}
+
+// isAction reports whether a task key names an action remotectl knows.
+func isAction(key string) bool {
+	short := shortAction(key)
+	if _, ok := builtinSpecs[short]; ok {
+		return true
+	}
+	if _, ok := module.Lookup(key); ok {
+		return true
+	}
+	_, ok := lookupAction(short)
+	return ok
+}
+
+// action reads a task's action: an action of the executor (debug,
+// set_fact, assert, ...), a module of the registry, or one of the
+// actions remotectl had before the registry (while the registry lacks
+// it).
+func (p *parser) action(k, n, argsNode *yaml.Node) Action {
+	short := shortAction(k.Value)
+	if _, ok := builtinSpecs[short]; ok {
+		if argsNode != nil {
+			p.Errorf(argsNode, "write the arguments under the action", "args: is not supported with %s", short)
+		}
+		return p.builtinAction(short, k, n)
+	}
+	if m, ok := module.Lookup(k.Value); ok {
+		return p.moduleAction(m, k, n, argsNode)
+	}
+	if parse, ok := lookupAction(short); ok {
+		return parse(p, legacyArgs(n, argsNode))
+	}
+	p.unknownModule(k)
+	return nil
+}
+
+// legacyArgs turns free-form k=v arguments and args: into the mapping the
+// executor's own actions (debug, fetch, check) read.
+func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "=") {
+		opts, raw := parseKV(n.Value, false)
+		if raw == "" {
+			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+			keys := slices.Sorted(maps.Keys(opts))
+			for _, k := range keys {
+				m.Content = append(m.Content,
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k, Line: n.Line, Column: n.Column},
+					&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: opts[k].(string), Line: n.Line, Column: n.Column})
+			}
+			n = m
+		}
+	}
+	if argsNode != nil && argsNode.Kind == yaml.MappingNode && n.Kind == yaml.MappingNode {
+		m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+		have := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			have[n.Content[i].Value] = true
+		}
+		for i := 0; i+1 < len(argsNode.Content); i += 2 {
+			if !have[argsNode.Content[i].Value] {
+				m.Content = append(m.Content, argsNode.Content[i], argsNode.Content[i+1])
+			}
+		}
+		m.Content = append(m.Content, n.Content...)
+		n = m
+	}
+	return n
+}
+
 // taskKey reads one keyword of a task.
-func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
+func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
-	case "loop", "with_list", "with_items":
+	case "loop", "args", "debugger", "collections", "become_flags":
+	case "throttle":
+		t.Throttle = p.integer(v, "throttle")
+	case "module_defaults":
+		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
+	case "any_errors_fatal", "ignore_unreachable":
+		if p.boolean(v, k.Value) {
+			hint := "set it on the play (any_errors_fatal: true stops the play when a host fails)"
+			if k.Value == "ignore_unreachable" {
+				hint = "an unreachable host leaves the play in remotectl"
+			}
+			p.Errorf(k, hint, "%s: true on a task is not supported by remotectl", k.Value)
+		}
+	case "connection", "become_exe", "port", "remote_user":
+		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
 	case "name":
 		t.Name = p.taskName(v, t.handler)
 	case "when":
-		t.When = p.condition(v, "when", known)
+		t.When = p.condition(v, "when")
 	case "until":
-		t.Until = p.condition(v, "until", known)
+		t.Until = p.condition(v, "until")
 	case "changed_when":
-		t.ChangedWhen = p.condition(v, "changed_when", known)
+		t.ChangedWhen = p.condition(v, "changed_when")
 	case "failed_when":
-		t.FailedWhen = p.condition(v, "failed_when", known)
+		t.FailedWhen = p.condition(v, "failed_when")
 	case "register":
 		t.Register = p.Str(v, "register")
 		if !isIdentifier(t.Register) {
 			p.Errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
 		}
 	case "ignore_errors":
-		t.IgnoreErrors = p.boolean(v, "ignore_errors")
+		t.IgnoreErrors, t.ignoreErrorsSet = p.boolean(v, "ignore_errors"), true
 	case "retries":
 		t.Retries = p.integer(v, "retries")
 	case "delay":
 		t.Delay = p.duration(v, "delay")
 	case "notify":
 		t.Notify = p.strList(v, "notify")
+	case "listen":
+		t.Listen = p.strList(v, "listen")
 	case "tags":
 		t.Tags = p.strList(v, "tags")
 		for _, tag := range t.Tags {
@@ -146,15 +274,66 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node, known *knownNames) {
 		t.Become = &b
 	case "become_user":
 		t.BecomeUser = p.Str(v, "become_user")
+	case "become_method":
+		if m := p.Str(v, "become_method"); m != "sudo" {
+			p.Errorf(v, "become_method: sudo", "become_method %q: remotectl's transports become another user with sudo only", m)
+		}
 	case "timeout":
 		t.Timeout = p.duration(v, "timeout")
 	case "run_once":
-		t.RunOnce = p.boolean(v, "run_once")
+		t.RunOnce, t.runOnceSet = p.boolean(v, "run_once"), true
+	case "vars":
+		t.Vars = p.varsMap(v, "vars")
+	case "environment":
+		p.checkTemplates(v)
+		t.Environment = append(t.Environment, p.value(v))
+	case "check_mode":
+		b := p.boolean(v, "check_mode")
+		t.CheckMode = &b
+	case "diff":
+		b := p.boolean(v, "diff")
+		t.Diff = &b
+	case "no_log":
+		t.NoLog, t.noLogSet = p.boolean(v, "no_log"), true
+	case "loop_control":
+		t.LoopControl = p.loopControl(v)
+	case "delegate_to":
+		txt := p.textNode(v, "delegate_to")
+		t.DelegateTo = &txt
+	case "delegate_facts":
+		if p.boolean(v, "delegate_facts") {
+			p.Errorf(k, "gather the delegate's facts in a play on that host", "delegate_facts: true is not supported by remotectl")
+		}
 	default:
-		if _, ok := lookupAction(k.Value); !ok {
-			p.unknownKey(k, "task", append(slices.Clone(taskKeys), actionKinds...), unsupportedTaskKeys)
+		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
+			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)
 		}
 	}
+}
+
+// loopControl reads loop_control.
+func (p *parser) loopControl(n *yaml.Node) LoopControl {
+	lc := LoopControl{LoopVar: "item"}
+	for _, kv := range p.Mapping(n, "loop_control") {
+		switch kv[0].Value {
+		case "loop_var":
+			lc.LoopVar = p.Str(kv[1], "loop_var")
+		case "index_var":
+			lc.IndexVar = p.Str(kv[1], "index_var")
+		case "label":
+			p.checkTemplates(kv[1])
+			lc.Label = p.value(kv[1])
+		case "pause":
+			lc.Pause = p.duration(kv[1], "pause")
+		case "extended":
+			lc.Extended = p.boolean(kv[1], "extended")
+		case "extended_allitems":
+		default:
+			p.Errorf(kv[0], yamlnode.DidYouMean(kv[0].Value, []string{"loop_var", "index_var", "label", "pause", "extended"}),
+				"unknown loop_control key %q", kv[0].Value)
+		}
+	}
+	return lc
 }
 
 // taskName reads a task's name. A name holding a template is rendered
@@ -178,7 +357,7 @@ func (p *parser) taskName(n *yaml.Node, handler bool) string {
 
 // condition reads a when/until/changed_when/failed_when: a boolean, one
 // expression, or a list of them that must all hold (as Ansible's).
-func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
+func (p *parser) condition(n *yaml.Node, what string) *Cond {
 	switch {
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagBool:
 		return &Cond{Src: strings.ToLower(n.Value), Pos: p.Pos(n), value: p.boolean(n, what), eng: p.eng}
@@ -187,7 +366,7 @@ func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
 		var items []any
 		var srcs []string
 		for _, item := range p.Sequence(n, what) {
-			sub := p.condition(item, what, known)
+			sub := p.condition(item, what)
 			if sub == nil {
 				continue
 			}
@@ -208,7 +387,7 @@ func (p *parser) condition(n *yaml.Node, what string, known *knownNames) *Cond {
 	if src == "" {
 		return nil
 	}
-	return p.compileExpr(src, p.srcPos(n), p.eng, known)
+	return p.compileExpr(src, p.srcPos(n), p.eng)
 }
 
 // scalarColumn is the column of a scalar's first character, inside its
@@ -220,44 +399,29 @@ func scalarColumn(n *yaml.Node) int {
 	return n.Column
 }
 
-// loop reads loop: (or with_list:, with_items:): a list, or a template
-// producing one. with_items flattens lists among the items one level.
-func (p *parser) loop(n *yaml.Node, key string, known *knownNames) *Loop {
-	l := &Loop{Flatten: key == "with_items"}
-	if n.Kind == yaml.SequenceNode {
-		for _, item := range p.Sequence(n, key) {
-			l.Items = append(l.Items, p.loopItem(item, known))
-		}
-		return l
-	}
-	src := p.Str(n, key)
-	switch {
-	case src == "":
+// loop reads loop: or with_NAME: — its terms, templated when the task
+// runs.
+func (p *parser) loop(n *yaml.Node, key string) *Loop {
+	l := &Loop{Kind: strings.TrimPrefix(key, "with_"), Pos: p.Pos(n)}
+	if key == "loop" {
+		l.Kind = ""
+	} else if _, ok := loopPlugins[l.Kind]; !ok {
+		p.Errorf(n, "write loop: with a list or a template producing one", "%s: remotectl does not implement the lookup plugin %q", key, l.Kind)
 		return nil
-	case jinja.IsTemplate(src):
-		t := p.text(src, p.Pos(n), p.srcPos(n), p.eng, known)
-		l.Expr = &t
-	case l.Flatten:
-		l.Items = []any{src}
-	default:
-		p.Errorf(n, fmt.Sprintf("write a list, or a template producing one: %s: \"{{ %s }}\"", key, src),
-			"%s needs a list, not the string %q", key, src)
+	}
+	p.checkTemplates(n)
+	l.Terms = p.value(n)
+	if s, ok := l.Terms.(string); ok && key == "loop" && !jinja.IsTemplate(s) {
+		p.Errorf(n, fmt.Sprintf("write a list, or a template producing one: %s: \"{{ %s }}\"", key, s),
+			"%s needs a list, not the string %q", key, s)
 		return nil
 	}
 	return l
 }
 
-// loopItem reads one item of a loop list: strings may hold templates.
-func (p *parser) loopItem(n *yaml.Node, known *knownNames) any {
-	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagStr && jinja.IsTemplate(n.Value) {
-		return p.text(n.Value, p.Pos(n), p.srcPos(n), p.eng, known)
-	}
-	return p.value(n)
-}
-
 // textNode reads a scalar into a Text.
-func (p *parser) textNode(n *yaml.Node, what string, known *knownNames) Text {
-	return p.text(p.Str(n, what), p.Pos(n), p.srcPos(n), p.eng, known)
+func (p *parser) textNode(n *yaml.Node, what string) Text {
+	return p.text(p.Str(n, what), p.Pos(n), p.srcPos(n), p.eng)
 }
 
 // params reads an action's mapping form, checking its keys.

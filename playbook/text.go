@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -73,20 +72,22 @@ const jinjaHint = `Jinja2, as Ansible's: "{{ app_version }}", "{{ ansible_facts.
 
 // newEngine returns the template engine of a playbook: Ansible's Jinja2
 // with the env lookup, which marks what it reads as secret.
-func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets) *jinja.Engine {
+func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir string) *jinja.Engine {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	env := func(terms []any) (any, error) {
-		values := make([]string, 0, len(terms))
+	env := func(terms []any) ([]any, error) {
+		values := make([]any, 0, len(terms))
 		for _, term := range terms {
 			v, _ := lookupEnv(jinja.String(term)) // unset is "", as Ansible's
 			secrets.Add(v)
 			values = append(values, v)
 		}
-		return strings.Join(values, ","), nil
+		return values, nil
 	}
-	return jinja.New(jinja.WithLookups(map[string]jinja.Lookup{"env": env}))
+	lookups := lookupPlugins(dir)
+	lookups["env"] = env
+	return jinja.New(jinja.WithLookups(lookups))
 }
 
 // position is where the text of a value starts in its file (inside the
@@ -122,22 +123,26 @@ func (p position) atOffset(text string, off int) string {
 // filters and tests) and the variables it reads against the names known
 // before the run (see knownNames). pos is the Text's position in run-time
 // errors.
-func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine, known *knownNames) Text {
+func (d *decoder) text(raw, pos string, at position, eng *jinja.Engine) Text {
 	t := Text{Raw: raw, Pos: pos}
 	if !jinja.IsTemplate(raw) {
 		return t
 	}
 	if err := eng.Check(raw); err != nil {
-		pe := templateError(at, "bad template: ", err)
-		if strings.Contains(raw, "{{ .") || strings.Contains(raw, "{{.") {
-			pe.Hint = "templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}"
-		}
-		d.Errs = append(d.Errs, pe)
+		d.Errs = append(d.Errs, dialectHint(raw, templateError(at, "bad template: ", err)))
 		return t
 	}
 	t.eng = eng
-	d.checkNames(jinja.Names(raw), raw, at, "template", known)
 	return t
+}
+
+// dialectHint points a template of remotectl's old dialect ({{ .x }}) to
+// Jinja2.
+func dialectHint(raw string, pe *ParseError) *ParseError {
+	if strings.Contains(raw, "{{ .") || strings.Contains(raw, "{{.") {
+		pe.Hint = "templates are Jinja2 now, as Ansible's: write {{ x }}, not {{ .x }}"
+	}
+	return pe
 }
 
 // templateError is a template or expression refused before the run.
@@ -151,35 +156,4 @@ func templateError(at position, prefix string, err error) *ParseError {
 		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements Ansible's builtin filters and tests, and the env lookup"}
 	}
 	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
-}
-
-// checkNames reports the variables a template or expression reads that no
-// source defines, each where it first appears. A template that asks
-// whether a variable is defined, or gives it a default, is not checked:
-// Ansible resolves that at run time.
-func (d *decoder) checkNames(names []string, src string, at position, what string, known *knownNames) {
-	if known == nil || rescues(src) {
-		return
-	}
-	for _, name := range names {
-		if known.has(name) {
-			continue
-		}
-		pos := at.at(1, 1)
-		if loc := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b`).FindStringIndex(src); loc != nil {
-			pos = at.atOffset(src, loc[0])
-		}
-		d.Errs = append(d.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf("the %s reads the variable %q, which nothing defines", what, name),
-			Hint: known.hint(name)})
-	}
-}
-
-// rescues reports whether src may handle an undefined variable itself.
-func rescues(src string) bool {
-	for _, s := range []string{"default", "d(", "defined"} {
-		if strings.Contains(src, s) {
-			return true
-		}
-	}
-	return false
 }

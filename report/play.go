@@ -39,6 +39,23 @@ type TaskResult struct {
 	Stderr     string        `json:"stderr,omitempty"`
 	Attempts   int           `json:"attempts,omitempty"`
 	Duration   time.Duration `json:"duration_ns"`
+	// Diff is the result's diff in diff mode: {before, after,
+	// before_header, after_header}, or a list of them.
+	Diff any `json:"diff,omitempty"`
+	// LoopItem marks the result of one item of a loop: shown, not counted
+	// (the task counts once, in its LoopSummary).
+	LoopItem bool `json:"loop_item,omitempty"`
+	// LoopSummary is a loop task as a whole: counted in the recap, not
+	// shown as a line of its own.
+	LoopSummary bool `json:"loop_summary,omitempty"`
+	// Rescued marks a failure a block's rescue handled.
+	Rescued bool `json:"rescued,omitempty"`
+	// Changed marks a failed task that changed the host (a command that
+	// ran and failed): an ignored one counts as changed, as Ansible's.
+	Changed bool `json:"changed,omitempty"`
+	// Uncounted is shown but not counted in the recap: include_role, as
+	// Ansible's.
+	Uncounted bool `json:"uncounted,omitempty"`
 }
 
 // PlayHostStats is a host's line of the PLAY RECAP: how many tasks ended
@@ -51,6 +68,7 @@ type PlayHostStats struct {
 	Skipped     int    `json:"skipped"`
 	Unreachable int    `json:"unreachable"`
 	Ignored     int    `json:"ignored"`
+	Rescued     int    `json:"rescued"`
 	TimedOut    bool   `json:"timed_out,omitempty"`
 	Cancelled   bool   `json:"cancelled,omitempty"` // interrupted in the middle of a task
 }
@@ -58,6 +76,9 @@ type PlayHostStats struct {
 // Count adds a result to the stats. changed tasks count as ok too, as in
 // Ansible's PLAY RECAP.
 func (s *PlayHostStats) Count(r *TaskResult) {
+	if r.LoopItem || r.Uncounted {
+		return
+	}
 	switch r.Status {
 	case TaskOK:
 		s.OK++
@@ -65,9 +86,16 @@ func (s *PlayHostStats) Count(r *TaskResult) {
 		s.OK++
 		s.Changed++
 	case TaskFailed:
-		if r.Ignored {
+		switch {
+		case r.Rescued:
+			s.Rescued++
+		case r.Ignored: // as Ansible's: an ignored failure counts as ok too
 			s.Ignored++
-		} else {
+			s.OK++
+			if r.Changed {
+				s.Changed++
+			}
+		default:
 			s.Failed++
 		}
 	case TaskSkipped:

@@ -176,7 +176,7 @@ func (r *TaskResult) failed() bool {
 // result writes "  host: status[: message]" and, for failures (and in
 // verbose mode), the command's output, escaped: it comes from the host.
 func (t *playText) result(b *strings.Builder, r *TaskResult) {
-	if t.quiet && !r.failed() {
+	if t.quiet && !r.failed() || r.LoopSummary {
 		return
 	}
 	t.taskHeader(b, r.Task, r.Handler)
@@ -197,6 +197,7 @@ func (t *playText) result(b *strings.Builder, r *TaskResult) {
 		writeIndented(b, "stdout", r.Stdout)
 		writeIndented(b, "stderr", r.Stderr)
 	}
+	writeDiffs(b, r.Diff)
 }
 
 // finish writes the PLAY RECAP table: a line per host with its counts, then
@@ -215,8 +216,8 @@ func (t *playText) finish(b *strings.Builder, run *PlayRun) error {
 		case s.Changed > 0:
 			status = sgrYellow
 		}
-		fmt.Fprintf(tw, "%s\tok=%d\tchanged=%d\tfailed=%d\tskipped=%d\tunreachable=%d\tignored=%d%s\n",
-			t.paint(status, s.Host), s.OK, s.Changed, s.Failed, s.Skipped, s.Unreachable, s.Ignored, recapEnd(s))
+		fmt.Fprintf(tw, "%s\tok=%d\tchanged=%d\tfailed=%d\tskipped=%d\tunreachable=%d\trescued=%d\tignored=%d%s\n",
+			t.paint(status, s.Host), s.OK, s.Changed, s.Failed, s.Skipped, s.Unreachable, s.Rescued, s.Ignored, recapEnd(s))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -370,7 +371,7 @@ func (playJUnit) finish(b *strings.Builder, run *PlayRun) error {
 	}
 	for _, r := range run.Results {
 		i, ok := index[r.Host]
-		if !ok {
+		if !ok || r.LoopSummary {
 			continue
 		}
 		doc.Suites[i].Cases = append(doc.Suites[i].Cases, junitTaskCase(r))

@@ -71,8 +71,7 @@ func (l Load) playbook(inv *inventory.Inventory) (*playbook.Playbook, map[string
 	}
 	l.Secrets.Add(inventory.SecretValues(extra)...)
 	pb, err := playbook.Load(l.File, playbook.LoadOptions{
-		Secrets:   l.Secrets,
-		KnownVars: playbook.KnownVars(inv, extra),
+		Secrets: l.Secrets,
 		// An empty variable counts as unset: a secret is never empty.
 		LookupEnv: func(name string) (string, bool) {
 			v := l.Getenv(name)

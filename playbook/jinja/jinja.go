@@ -91,29 +91,63 @@ func New(opts ...Option) *Engine {
 type Option func(*Engine)
 
 // Lookup is one of Ansible's lookup plugins: it receives the terms of
-// lookup('name', term...) as Go data.
-type Lookup func(terms []any) (any, error)
+// lookup('name', term...) as Go data and returns its list of values.
+type Lookup func(terms []any) ([]any, error)
 
-// WithLookups makes lookup('name', ...) call lookups[name]; a plugin not
-// in it is an Unsupported error when the template runs.
+// WithLookups makes lookup('name', ...) and query('name', ...) (q) call
+// lookups[name]; a plugin not in it is an Unsupported error when the
+// template runs. As Ansible's, query always gives the list; lookup joins
+// a list of strings with commas (a single other value is itself) unless
+// wantlist=True.
 func WithLookups(lookups map[string]Lookup) Option {
-	return func(e *Engine) {
-		e.env.Context.Set("lookup", func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) {
-			c, err := goArgs(params)
-			if err != nil {
-				return nil, err
-			}
-			if len(c.args) == 0 {
-				return nil, runtimeErr("lookup needs the name of a plugin")
-			}
-			name := pyStr(c.args[0])
-			fn, ok := lookups[name]
-			if !ok {
-				return nil, unsupported("the lookup plugin '%s'", name)
-			}
-			return fn(c.args[1:])
-		})
+	call := func(params *exec.VarArgs, wantlist bool) (any, error) {
+		c, err := goArgs(params)
+		if err != nil {
+			return nil, err
+		}
+		if len(c.args) == 0 {
+			return nil, runtimeErr("lookup needs the name of a plugin")
+		}
+		name := pyStr(c.args[0])
+		fn, ok := lookups[name]
+		if !ok {
+			return nil, unsupported("the lookup plugin '%s'", name)
+		}
+		items, err := fn(c.args[1:])
+		if err != nil {
+			return nil, err
+		}
+		if w, ok := c.kw["wantlist"].(bool); ok && w {
+			wantlist = true
+		}
+		if wantlist {
+			return items, nil
+		}
+		return joinLookup(items), nil
 	}
+	return func(e *Engine) {
+		e.env.Context.Set("lookup", func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) { return call(params, false) })
+		for _, name := range []string{"query", "q"} {
+			e.env.Context.Set(name, func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) { return call(params, true) })
+		}
+	}
+}
+
+// joinLookup is lookup()'s value without wantlist: strings joined with
+// commas, else the one value, else the list.
+func joinLookup(items []any) any {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			if len(items) == 1 {
+				return it
+			}
+			return items
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ",")
 }
 
 // strMethods are the Python str methods gonja implements.

@@ -203,9 +203,25 @@ func TestCheck(t *testing.T) {
 }
 
 func TestLookupsAndSyntaxPositions(t *testing.T) {
-	e := New(WithLookups(map[string]Lookup{"env": func(terms []any) (any, error) { return "v-" + String(terms[0]), nil }}))
+	e := New(WithLookups(map[string]Lookup{
+		"env":   func(terms []any) ([]any, error) { return []any{"v-" + String(terms[0])}, nil },
+		"items": func(terms []any) ([]any, error) { return terms, nil },
+	}))
 	if got, err := e.Render("{{ lookup('env', 'HOME') | upper }}", nil); err != nil || got != "V-HOME" {
 		t.Errorf("lookup env = %v, %v", got, err)
+	}
+	// As Ansible's: lookup joins strings, query (and wantlist) keeps the list.
+	for src, want := range map[string]string{
+		"{{ lookup('items', 'a', 'b') }}":                "a,b",
+		"{{ lookup('items', 'a', 'b', wantlist=True) }}": "['a', 'b']",
+		"{{ query('items', 'a', 'b') }}":                 "['a', 'b']",
+		"{{ q('items', 1) }}":                            "[1]",
+		"{{ lookup('items', 1) }}":                       "1",
+		"{{ lookup('items', 1, 2) }}":                    "[1, 2]",
+	} {
+		if got, err := e.Render(src, nil); err != nil || String(got) != want {
+			t.Errorf("%s = %v, %v; want %s", src, got, err, want)
+		}
 	}
 	var je *Error
 	if _, err := e.Render("{{ lookup('pipe', 'id') }}", nil); !errors.As(err, &je) || je.Kind != Unsupported {

@@ -1,19 +1,9 @@
 package playbook
 
 import (
-	"slices"
 	"strings"
 	"testing"
 )
-
-func TestKnownVars(t *testing.T) {
-	inv := testInventory(t, 2)
-	got := KnownVars(inv, map[string]any{"version": "1.4", "idx": 3})
-	slices.Sort(got)
-	if want := []string{"idx", "version"}; !slices.Equal(got, want) {
-		t.Errorf("KnownVars = %q, want %q (each name once)", got, want)
-	}
-}
 
 func TestCheckTags(t *testing.T) {
 	pb := parseTest(t, testInventory(t, 1), "- hosts: all\n  tasks:\n    - debug: {msg: hi}\n      tags: [config]\n")

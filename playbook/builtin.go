@@ -1,0 +1,310 @@
+package playbook
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/remote"
+)
+
+// executorActions are the actions the executor itself performs (they read
+// or change the play's state, not a host's), beside debug and check.
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by"}
+
+// builtinSpec is an executor action's parameters.
+type builtinSpec struct {
+	params   []string
+	freeForm string // the parameter a free-form string fills; "" for none
+	anyKeys  bool   // set_fact: any key is a variable
+	readOnly bool
+	run      func(ctx context.Context, r *actionRun, args map[string]any) (*Outcome, error)
+}
+
+var builtinSpecs = map[string]builtinSpec{
+	"set_fact":     {anyKeys: true, readOnly: true, run: runSetFact},
+	"assert":       {params: []string{"that", "fail_msg", "msg", "success_msg", "quiet"}, readOnly: true, run: runAssert},
+	"fail":         {params: []string{"msg"}, readOnly: true, run: runFail},
+	"meta":         {params: []string{"_raw_params"}, freeForm: "_raw_params", readOnly: true, run: runMeta},
+	"include_vars": {params: []string{"file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"}, freeForm: "file", readOnly: true, run: runIncludeVars},
+	"pause":        {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
+	"setup":        {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
+	"gather_facts": {params: []string{"parallel"}, readOnly: true, run: runSetup},
+	"group_by":     {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
+}
+
+// BuiltinAction is an action of the executor: set_fact, assert, fail,
+// meta, include_vars, pause, setup.
+type BuiltinAction struct {
+	Name string // short name
+	Key  string // as written
+	Args map[string]any
+	Pos  string
+	eng  *jinja.Engine
+	spec builtinSpec
+}
+
+func (a *BuiltinAction) Kind() string   { return a.Key }
+func (a *BuiltinAction) readOnly() bool { return a.spec.readOnly }
+func (a *BuiltinAction) summary() string {
+	return (&ModuleAction{Args: a.Args}).summary()
+}
+
+func (a *BuiltinAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
+	args := a.Args
+	if a.Name != "assert" { // assert's that: are expressions, judged one by one
+		v, err := templateArgs(a.eng, a.Args, r.vars)
+		if err != nil {
+			return failed("%s: %v", a.Pos, err), nil
+		}
+		args = v.(map[string]any)
+	}
+	return a.spec.run(ctx, r, args)
+}
+
+// builtinAction reads the arguments of an executor action.
+func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
+	spec := builtinSpecs[name]
+	if name == "group_by" {
+		p.pb.groupBy = true
+	}
+	a := &BuiltinAction{Name: name, Key: k.Value, Args: map[string]any{}, Pos: p.Pos(k), eng: p.eng, spec: spec}
+	switch {
+	case n.Kind == yaml.ScalarNode && !yamlnode.IsNull(n):
+		if spec.freeForm == "_raw_params" {
+			a.Args["_raw_params"] = strings.TrimSpace(n.Value)
+			break
+		}
+		opts, raw := parseKV(n.Value, false)
+		maps.Copy(a.Args, opts)
+		if raw != "" {
+			if spec.freeForm == "" {
+				p.Errorf(n, "write its arguments as k=v pairs or a mapping", "%s takes no free-form text: %q", name, raw)
+				return nil
+			}
+			a.Args[spec.freeForm] = raw
+		}
+	case n.Kind == yaml.MappingNode:
+		for _, kv := range p.Mapping(n, name) {
+			if !spec.anyKeys && !slices.Contains(spec.params, kv[0].Value) {
+				p.Errorf(kv[0], yamlnode.DidYouMean(kv[0].Value, spec.params), "unsupported parameter %q for %s", kv[0].Value, name)
+				continue
+			}
+			a.Args[kv[0].Value] = p.value(kv[1])
+		}
+	case yamlnode.IsNull(n):
+	default:
+		p.Errorf(n, "write the arguments as a mapping or k=v pairs", "%s takes a mapping of arguments, not %s", name, yamlnode.Describe(n))
+		return nil
+	}
+	p.checkTemplates(n)
+	switch name {
+	case "meta":
+		what, _ := a.Args["_raw_params"].(string)
+		if !slices.Contains(metaActions, what) {
+			p.Errorf(n, yamlnode.DidYouMean(what, metaActions), "meta: unknown action %q", what)
+			return nil
+		}
+	case "assert":
+		if _, ok := a.Args["that"]; !ok {
+			p.Errorf(n, `assert: {that: ["x > 1"]}`, "assert needs that:")
+			return nil
+		}
+	case "pause":
+		_, s := a.Args["seconds"]
+		_, m := a.Args["minutes"]
+		if !s && !m {
+			p.Errorf(n, "give seconds: or minutes:, or answer the prompt with -e", "pause: remotectl does not prompt; a pause without seconds or minutes waits for a keyboard")
+			return nil
+		}
+	}
+	return a
+}
+
+// metaActions are the meta: tasks remotectl runs.
+var metaActions = []string{"flush_handlers", "end_play", "end_host", "end_batch", "clear_host_errors", "noop", "refresh_inventory", "clear_facts", "reset_connection"}
+
+func runSetFact(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	facts := map[string]any{}
+	msg := ""
+	for k, v := range args {
+		if k == "cacheable" {
+			msg = "cacheable ignored: remotectl keeps no fact cache, the facts live for this run"
+			continue
+		}
+		if !isIdentifier(k) {
+			return failed("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k), nil
+		}
+		facts[k] = v
+		r.host.setVar(k, v)
+	}
+	return &Outcome{Msg: msg, Result: map[string]any{"ansible_facts": facts, "changed": false}}, nil
+}
+
+func runAssert(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	var that []any
+	switch x := args["that"].(type) {
+	case []any:
+		that = x
+	default:
+		that = []any{x}
+	}
+	render := func(key string) (string, error) {
+		v, ok := args[key]
+		if !ok {
+			return "", nil
+		}
+		tv, err := templateArgs(r.task.eng, v, r.vars)
+		return jinja.String(tv), err
+	}
+	for _, cond := range that {
+		ok, err := r.task.eng.Conditional(cond, r.vars)
+		if err != nil {
+			return failed("The conditional check '%v' failed. The error was: %v", cond, err), nil
+		}
+		if !ok {
+			msg, err := render("fail_msg")
+			if err == nil && msg == "" {
+				msg, err = render("msg")
+			}
+			if err != nil {
+				return failed("%v", err), nil
+			}
+			if msg == "" {
+				msg = "Assertion failed"
+			}
+			return &Outcome{Failed: true, Msg: msg, Result: map[string]any{"failed": true, "changed": false, "msg": msg,
+				"assertion": jinja.String(cond), "evaluated_to": false}}, nil
+		}
+	}
+	msg, err := render("success_msg")
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	if msg == "" {
+		msg = "All assertions passed"
+	}
+	return &Outcome{Msg: msg, Result: map[string]any{"changed": false, "msg": msg}}, nil
+}
+
+func runFail(_ context.Context, _ *actionRun, args map[string]any) (*Outcome, error) {
+	msg := "Failed as requested from task"
+	if v, ok := args["msg"]; ok {
+		msg = jinja.String(v)
+	}
+	return &Outcome{Failed: true, Msg: msg, Result: map[string]any{"failed": true, "changed": false, "msg": msg}}, nil
+}
+
+func runMeta(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	what, _ := args["_raw_params"].(string)
+	h := r.host
+	switch what {
+	case "end_host":
+		h.ended = true
+		return &Outcome{Msg: "ending play for " + h.host.Name, Result: map[string]any{"changed": false}}, nil
+	case "end_play", "end_batch":
+		h.br.endPlay(h.step)
+		return &Outcome{Msg: "ending play", Result: map[string]any{"changed": false}}, nil
+	case "clear_facts":
+		h.mem.facts = nil
+	}
+	return &Outcome{Result: map[string]any{"changed": false}}, nil
+}
+
+func runIncludeVars(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	ctl := &controller{r: r}
+	var files []string
+	if f, ok := args["file"]; ok {
+		p, err := ctl.FindFile("vars", jinja.String(f))
+		if err != nil {
+			return failed("%v", err), nil
+		}
+		files = append(files, p)
+	}
+	if d, ok := args["dir"]; ok {
+		dir, err := ctl.FindFile("vars", jinja.String(d))
+		if err != nil {
+			return failed("%v", err), nil
+		}
+		for _, ext := range []string{"*.yml", "*.yaml", "*.json"} {
+			m, _ := filepath.Glob(filepath.Join(dir, ext))
+			files = append(files, m...)
+		}
+		slices.Sort(files)
+	}
+	if len(files) == 0 {
+		return failed("include_vars needs file: or dir:"), nil
+	}
+	vars := map[string]any{}
+	for _, f := range files {
+		v, err := loadVarsFile(f, r.host.br.e.pb.decrypt)
+		if err != nil {
+			return failed("%v", err), nil
+		}
+		maps.Copy(vars, v)
+	}
+	facts := vars
+	if name, ok := args["name"]; ok {
+		facts = map[string]any{jinja.String(name): vars}
+	}
+	for k, v := range facts {
+		r.host.includeVar(k, v)
+	}
+	list := make([]any, len(files))
+	for i, f := range files {
+		list[i] = f
+	}
+	return &Outcome{Result: map[string]any{"ansible_facts": facts, "ansible_included_var_files": list, "changed": false}}, nil
+}
+
+func runPause(ctx context.Context, _ *actionRun, args map[string]any) (*Outcome, error) {
+	var d time.Duration
+	for key, unit := range map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute} {
+		v, ok := args[key]
+		if !ok {
+			continue
+		}
+		n, err := toFloat(v)
+		if err != nil {
+			return failed("pause: %s must be a number, not %v", key, v), nil
+		}
+		d = time.Duration(n * float64(unit))
+	}
+	start := time.Now()
+	if !remote.Sleep(ctx, d) {
+		return nil, ctx.Err()
+	}
+	return &Outcome{Result: map[string]any{"changed": false, "delta": int(time.Since(start).Seconds()), "echo": true,
+		"start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"), "user_input": "",
+		"stdout": fmt.Sprintf("Paused for %v seconds", d.Seconds())}}, nil
+}
+
+func runSetup(ctx context.Context, r *actionRun, _ map[string]any) (*Outcome, error) {
+	out, err := factsAction{}.run(ctx, r)
+	if err != nil || out.Failed {
+		return out, err
+	}
+	return &Outcome{Result: map[string]any{"changed": false, "ansible_facts": r.host.mem.facts}}, nil
+}
+
+// toFloat reads a number written as a number or a string.
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case string:
+		return strconv.ParseFloat(strings.TrimSpace(x), 64)
+	}
+	return 0, fmt.Errorf("not a number: %v", v)
+}
