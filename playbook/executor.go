@@ -435,8 +435,9 @@ func (br *batchRun) onceFor(t *Task) *onceCell {
 	return c
 }
 
-// onceCell runs a run_once task on the first host that reaches it and
-// shares its registered result with the others.
+// onceCell runs a run_once task on one host and shares its registered
+// result with the others: as Ansible, the first host of the batch still in
+// it (linear strategy), else the first host that reaches the task.
 type onceCell struct {
 	mu         sync.Mutex
 	claimed    bool
@@ -444,15 +445,26 @@ type onceCell struct {
 	registered any
 }
 
-// claim reports whether the caller is the host that runs the task.
-func (c *onceCell) claim() bool {
+// claim reports whether host is the one that runs the task: runner is the
+// host that must (-1: whoever comes first).
+func (c *onceCell) claim(host, runner int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.claimed {
+	if c.claimed || runner >= 0 && host != runner {
 		return false
 	}
 	c.claimed = true
 	return true
+}
+
+// onceRunner is the host that runs the batch's run_once tasks: the first
+// one still in the batch with the linear strategy, none in particular
+// with the free one.
+func (br *batchRun) onceRunner() int {
+	if br.step == nil {
+		return -1
+	}
+	return br.step.firstActive()
 }
 
 func (c *onceCell) finish(registered any) {

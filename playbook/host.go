@@ -464,12 +464,11 @@ func unsafe(v any) any {
 func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 	if task.RunOnce {
 		cell := h.br.onceFor(task)
-		if !cell.claim() {
-			select {
-			case <-cell.done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		run, err := h.claimOnce(ctx, cell)
+		if err != nil {
+			return err
+		}
+		if !run {
 			if task.Register != "" && cell.registered != nil {
 				h.register(task.Register, cell.registered)
 			}
@@ -492,6 +491,28 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 	}
 	return h.runLoop(ctx, task, items)
 }
+
+// claimOnce decides whether this host runs a run_once task: the batch's
+// runner claims it and the others wait for it to finish; when the runner
+// left the batch before claiming it, the next host in batch order does.
+func (h *hostRun) claimOnce(ctx context.Context, cell *onceCell) (bool, error) {
+	for {
+		if cell.claim(h.index, h.br.onceRunner()) {
+			return true, nil
+		}
+		select {
+		case <-cell.done:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(onceRecheck):
+		}
+	}
+}
+
+// onceRecheck is how often a host waiting for a run_once task checks that
+// its runner is still in the batch.
+const onceRecheck = 100 * time.Millisecond
 
 // runLoop runs a task once per loop item; the items are reported one by
 // one and the task counts once in the recap, as Ansible's.

@@ -11,6 +11,7 @@ import (
 // connection broke, or it never connected) no longer holds the others.
 type lockstep struct {
 	mu      sync.Mutex
+	hosts   int           // hosts of the batch
 	active  int           // hosts still taking part
 	arrived int           // hosts waiting at the current step
 	release chan struct{} // closed when the current step is released
@@ -18,7 +19,7 @@ type lockstep struct {
 }
 
 func newLockstep(hosts int) *lockstep {
-	return &lockstep{active: hosts, release: make(chan struct{}), left: make(map[int]bool)}
+	return &lockstep{hosts: hosts, active: hosts, release: make(chan struct{}), left: make(map[int]bool)}
 }
 
 // arrive waits until every active host has arrived at this step. It
@@ -68,4 +69,17 @@ func (l *lockstep) releaseIfComplete() {
 		l.release = make(chan struct{})
 		l.arrived = 0
 	}
+}
+
+// firstActive returns the first host (in batch order) still taking part,
+// -1 when none is.
+func (l *lockstep) firstActive() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := 0; i < l.hosts; i++ {
+		if !l.left[i] {
+			return i
+		}
+	}
+	return -1
 }
