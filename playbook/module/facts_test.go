@@ -1,0 +1,221 @@
+package module
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// factsOracle runs Ansible's setup on this machine (ansible -c local) and
+// returns its whole result, ansible_facts included (ansibleOracle drops
+// them).
+func factsOracle(t *testing.T, args map[string]any) map[string]any {
+	t.Helper()
+	bin, err := exec.LookPath("ansible")
+	if err != nil {
+		t.Skip("ansible (Debian's ansible-core) is not installed; scripts/test.sh installs it")
+	}
+	home := t.TempDir()
+	tree := filepath.Join(home, "tree")
+	cmdArgs := []string{"localhost", "-c", "local", "-i", "localhost,", "-m", "setup", "-t", tree}
+	if len(args) > 0 {
+		a, _ := json.Marshal(args)
+		cmdArgs = append(cmdArgs, "-a", string(a))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, cmdArgs...)
+	cmd.Env = append(os.Environ(), "HOME="+home, "ANSIBLE_LOCAL_TEMP="+filepath.Join(home, "tmp"),
+		"ANSIBLE_REMOTE_TEMP="+filepath.Join(home, "rtmp"), "ANSIBLE_LOCALHOST_WARNING=0", "ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_PYTHON_INTERPRETER=/usr/bin/python3", "ANSIBLE_CONFIG="+filepath.Join(home, "none.cfg"))
+	out, _ := cmd.CombinedOutput()
+	data, err := os.ReadFile(filepath.Join(tree, "localhost"))
+	if err != nil {
+		t.Fatalf("ansible setup: no result: %v\n%s", err, out)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatalf("ansible setup: %v\n%s", err, data)
+	}
+	return res
+}
+
+// notCompared are Ansible's keys whose values are not compared, and why.
+// Their presence is still compared (same key set) unless listed in
+// notProduced.
+var notComparedWhy = map[string]string{
+	"ansible_date_time":                 "the clock moves between the two runs (its keys are compared)",
+	"ansible_uptime_seconds":            "moves with the clock",
+	"ansible_memfree_mb":                "changes from one second to the next",
+	"ansible_memory_mb":                 "free/used change from one second to the next (total compared via memtotal_mb)",
+	"ansible_swapfree_mb":               "changes with the load",
+	"ansible_loadavg":                   "changes with the load; Ansible reads getloadavg(), remotectl /proc/loadavg (2 decimals)",
+	"ansible_env":                       "compared below without the variables the two runs set differently",
+	"ansible_mounts":                    "compared below without the free-space counters, which move",
+	"ansible_virtualization_tech_guest": "a Python set: compared as a set below",
+	"ansible_virtualization_tech_host":  "a Python set: compared as a set below",
+	"ansible_selinux_python_present":    "whether Ansible's Python binding is installed; remotectl needs none and reports true",
+	"ansible_lvm":                       "compared only when not root (lvm needs root and vgs)",
+	"ansible_interfaces":                "in /sys/class/net's directory order, which changes between runs: compared as a set below",
+}
+
+// notProduced are Ansible's keys remotectl does not produce, and why.
+var notProducedWhy = map[string]string{
+	"ansible_python":                "facts about the target's Python: remotectl runs no Python on targets",
+	"ansible_python_version":        "idem",
+	"discovered_interpreter_python": "set by Ansible's interpreter discovery, not by setup",
+	"ansible_devices":               "block device details (/sys/block) are not gathered yet",
+	"ansible_device_links":          "idem",
+}
+
+func TestSetupAsAnsible(t *testing.T) {
+	want := factsOracle(t, nil)
+	got := runLocal(t, "setup", map[string]any{}, false, false)
+	if got.Changed() || got.IsFailed() {
+		t.Fatalf("setup: %v", got)
+	}
+	wf, _ := want["ansible_facts"].(map[string]any)
+	gf, _ := got["ansible_facts"].(map[string]any)
+	gf = roundTrip(t, gf)
+	for k := range wf {
+		if _, ok := notProducedWhy[k]; ok {
+			continue
+		}
+		if _, ok := gf[k]; !ok {
+			t.Errorf("missing fact %s = %v", k, wf[k])
+		}
+	}
+	for k := range gf {
+		if _, ok := wf[k]; !ok {
+			t.Errorf("extra fact %s = %v", k, gf[k])
+		}
+	}
+	for k, w := range wf {
+		g, ok := gf[k]
+		if !ok {
+			continue
+		}
+		if _, skip := notComparedWhy[k]; skip {
+			continue
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%s:\n got %v\nwant %v", k, g, w)
+		}
+	}
+	compareFactKeys(t, "date_time", gf["ansible_date_time"], wf["ansible_date_time"])
+	compareFactKeys(t, "memory_mb", gf["ansible_memory_mb"], wf["ansible_memory_mb"])
+	if gm, wm := gf["ansible_memory_mb"].(map[string]any)["real"].(map[string]any)["total"], wf["ansible_memory_mb"].(map[string]any)["real"].(map[string]any)["total"]; gm != wm {
+		t.Errorf("memory_mb.real.total %v, want %v", gm, wm)
+	}
+	for _, k := range []string{"ansible_interfaces", "ansible_virtualization_tech_guest", "ansible_virtualization_tech_host"} {
+		if !reflect.DeepEqual(sortedAny(gf[k]), sortedAny(wf[k])) {
+			t.Errorf("%s: got %v want %v", k, gf[k], wf[k])
+		}
+	}
+	if os.Getuid() != 0 && !reflect.DeepEqual(gf["ansible_lvm"], wf["ansible_lvm"]) {
+		t.Errorf("lvm: got %v want %v", gf["ansible_lvm"], wf["ansible_lvm"])
+	}
+	compareMounts(t, gf["ansible_mounts"], wf["ansible_mounts"])
+	compareEnv(t, gf["ansible_env"], wf["ansible_env"])
+}
+
+// roundTrip turns the module's facts into what JSON gives (numbers as
+// float64), as the oracle's.
+func roundTrip(t *testing.T, m map[string]any) map[string]any {
+	t.Helper()
+	data, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func compareFactKeys(t *testing.T, name string, got, want any) {
+	t.Helper()
+	g, _ := got.(map[string]any)
+	w, _ := want.(map[string]any)
+	if !reflect.DeepEqual(factKeys(g), factKeys(w)) {
+		t.Errorf("%s keys: got %v want %v", name, factKeys(g), factKeys(w))
+	}
+}
+
+func factKeys(m map[string]any) []string {
+	var k []string
+	for x := range m {
+		k = append(k, x)
+	}
+	sort.Strings(k)
+	return k
+}
+
+func sortedAny(v any) []string {
+	l, _ := v.([]any)
+	var out []string
+	for _, x := range l {
+		s, _ := x.(string)
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func compareMounts(t *testing.T, got, want any) {
+	t.Helper()
+	norm := func(v any) []string {
+		var out []string
+		l, _ := v.([]any)
+		for _, m := range l {
+			mm, _ := m.(map[string]any)
+			c := map[string]any{}
+			for k, x := range mm {
+				switch k {
+				case "block_available", "block_used", "size_available", "inode_available", "inode_used":
+					c[k] = "volatile"
+				default:
+					c[k] = x
+				}
+			}
+			b, _ := json.Marshal(c)
+			out = append(out, string(b))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if g, w := norm(got), norm(want); !reflect.DeepEqual(g, w) {
+		t.Errorf("mounts:\n got %v\nwant %v", g, w)
+	}
+}
+
+func compareEnv(t *testing.T, got, want any) {
+	t.Helper()
+	g, _ := got.(map[string]any)
+	w, _ := want.(map[string]any)
+	// set differently by the two runs: Ansible's own variables, the
+	// temporary HOME the oracle runs with, the shell's PWD/SHLVL/_, and
+	// PATH (remotectl's script appends the sbin directories).
+	differ := func(k string) bool {
+		return strings.HasPrefix(k, "ANSIBLE_") || k == "HOME" || k == "PWD" || k == "SHLVL" || k == "_" || k == "OLDPWD" || k == "PATH" ||
+			k == "LC_ALL" || k == "LANG" || k == "PYTHONPATH" || k == "REMOTECTL_HOST"
+	}
+	for k, v := range w {
+		if !differ(k) && g[k] != v {
+			t.Errorf("env %s: got %q want %q", k, g[k], v)
+		}
+	}
+	for k, v := range g {
+		if _, ok := w[k]; !ok && !differ(k) {
+			t.Errorf("env %s=%q not in Ansible's", k, v)
+		}
+	}
+}
