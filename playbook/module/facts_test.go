@@ -219,3 +219,55 @@ func compareEnv(t *testing.T, got, want any) {
 		}
 	}
 }
+
+// TestSetupSubsetsAndFilterAsAnsible compares the key sets gather_subset
+// and filter select, and the values of the stable ones.
+func TestSetupSubsetsAndFilterAsAnsible(t *testing.T) {
+	for _, args := range []map[string]any{
+		{"gather_subset": []any{"min"}},
+		{"gather_subset": []any{"!hardware"}},
+		{"gather_subset": []any{"network"}},
+		{"gather_subset": []any{"!all"}},
+		{"gather_subset": []any{"!all", "!min", "network"}},
+		{"gather_subset": []any{"!all", "!min", "interfaces", "distribution_version"}},
+		{"gather_subset": []any{"!all", "!min"}},
+		{"gather_subset": "!all,virtual,!min"},
+		{"filter": []any{"ansible_distribution*"}},
+		{"filter": []any{"distribution*", "*_mb"}},
+		{"filter": "ansible_eth[0-9]"},
+		{"filter": []any{"gather_subset", "os_famil?"}, "gather_subset": []any{"!all"}},
+	} {
+		want := factsOracle(t, args)
+		got := runLocal(t, "setup", args, false, false)
+		wf, _ := want["ansible_facts"].(map[string]any)
+		gf := roundTrip(t, got["ansible_facts"].(map[string]any))
+		var wk []string
+		for k := range wf {
+			if _, ok := notProducedWhy[k]; !ok {
+				wk = append(wk, k)
+			}
+		}
+		sort.Strings(wk)
+		if gk := factKeys(gf); !reflect.DeepEqual(gk, wk) {
+			t.Errorf("%v: keys\n got %v\nwant %v", args, gk, wk)
+		}
+		for _, k := range []string{"ansible_distribution", "ansible_os_family", "ansible_kernel", "ansible_default_ipv4", "ansible_memtotal_mb", "gather_subset"} {
+			if w, ok := wf[k]; ok && !reflect.DeepEqual(gf[k], w) {
+				t.Errorf("%v: %s = %v, want %v", args, k, gf[k], w)
+			}
+		}
+	}
+}
+
+func TestSetupBadSubsetAsAnsible(t *testing.T) {
+	args := map[string]any{"gather_subset": []any{"bogus"}}
+	want := factsOracle(t, args)
+	got := runLocal(t, "setup", args, false, false)
+	// the tree file of a failed module keeps its msg, not its failed key
+	if !got.IsFailed() || want["msg"] == nil {
+		t.Fatalf("bad subset: got %v, Ansible %v", got, want)
+	}
+	if got["msg"] != want["msg"] {
+		t.Errorf("msg:\n got %v\nwant %v", got["msg"], want["msg"])
+	}
+}
