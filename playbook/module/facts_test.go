@@ -271,3 +271,36 @@ func TestSetupBadSubsetAsAnsible(t *testing.T) {
 		t.Errorf("msg:\n got %v\nwant %v", got["msg"], want["msg"])
 	}
 }
+
+func TestSetupLocalFactsAsAnsible(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]struct {
+		data string
+		mode os.FileMode
+	}{
+		"app.fact":     {`{"version": "1.2", "ports": [80, 443], "nested": {"on": true}}`, 0o644},
+		"ini.fact":     {"[general]\nName = web\ncolor: blue\n; comment\n[empty]\n", 0o644},
+		"script.fact":  {"#!/bin/sh\necho '{\"from\": \"script\"}'\n", 0o755},
+		"failing.fact": {"#!/bin/sh\necho oops >&2\nexit 3\n", 0o755},
+		"bad.fact":     {"not json, not ini\n", 0o644},
+		"empty.fact":   {"", 0o644},
+		"other.txt":    {"{}", 0o644},
+	}
+	for name, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(f.data), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range []map[string]any{
+		{"fact_path": dir, "gather_subset": []any{"!all", "!min", "local"}},
+		{"fact_path": filepath.Join(dir, "missing"), "gather_subset": []any{"!all", "!min", "local"}},
+	} {
+		want := factsOracle(t, args)
+		got := runLocal(t, "setup", args, false, false)
+		wl := want["ansible_facts"].(map[string]any)["ansible_local"]
+		gl := roundTrip(t, got["ansible_facts"].(map[string]any))["ansible_local"]
+		if !reflect.DeepEqual(gl, wl) {
+			t.Errorf("%v: ansible_local\n got %v\nwant %v", args, gl, wl)
+		}
+	}
+}
