@@ -115,6 +115,9 @@ func distributionGuess(s factSections) map[string]any {
 		osr = osRelease(d)
 	}
 	id := strings.ToLower(strings.ReplaceAll(osr["ID"], " ", "_"))
+	if n, ok := map[string]string{"ol": "oracle", "opensuse-leap": "opensuse"}[id]; ok {
+		id = n
+	}
 	dist := capitalize(id)
 	switch dist {
 	case "Amzn":
@@ -127,8 +130,12 @@ func distributionGuess(s factSections) map[string]any {
 	version := osr["VERSION_ID"]
 	switch id {
 	case "debian":
-		if dv, ok := s.file("dist:/etc/debian_version"); ok && regexp.MustCompile(`^\d+(\.\d+)*$`).MatchString(dv) {
-			version = dv
+		// distro.version(best=True): the candidate with the most dots
+		dv, _ := s.file("dist:/etc/debian_version")
+		for _, v := range []string{osr["VERSION_ID"], dv} {
+			if strings.Count(v, ".") > strings.Count(version, ".") || version == "" {
+				version = v
+			}
 		}
 	case "centos":
 		if rv, ok := s.file("dist:/etc/centos-release"); ok {
@@ -142,8 +149,9 @@ func distributionGuess(s factSections) map[string]any {
 		codename, ok = osr["UBUNTU_CODENAME"]
 	}
 	if !ok {
-		if m := regexp.MustCompile(`\(([^)]+)\)`).FindStringSubmatch(osr["VERSION"]); m != nil {
-			codename, ok = m[1], true
+		// the distro library's codename from VERSION: "9.3 (Blue Onyx)"
+		if m := regexp.MustCompile(`\((\D+)\)|,\s*(\D+)`).FindStringSubmatch(osr["VERSION"]); m != nil {
+			codename, ok = m[1]+m[2], true
 		}
 	}
 	g := map[string]any{"distribution": dist, "distribution_version": orNA(version), "distribution_release": "NA"}
@@ -260,8 +268,136 @@ func parseDistFile(name, path, data string, search map[string]string, s factSect
 		return true, f
 	case "Debian":
 		return parseDebianDist(path, data, s, guess)
+	case "CentOS":
+		if strings.Contains(data, "CentOS Stream") {
+			f["distribution_release"] = "Stream"
+			return true, f
+		}
+		if strings.Contains(data, "TencentOS Server") {
+			f["distribution"] = "TencentOS"
+			return true, f
+		}
+	case "Slackware":
+		if !strings.Contains(data, "Slackware") {
+			return false, f
+		}
+		f["distribution"] = name
+		if v := regexp.MustCompile(`\w+[.]\w+\+?`).FindString(data); v != "" {
+			f["distribution_version"] = v
+		}
+		return true, f
+	case "OpenWrt", "Mandriva":
+		if !strings.Contains(data, name) {
+			return false, f
+		}
+		f["distribution"] = name
+		if m := regexp.MustCompile(`DISTRIB_RELEASE="(.*)"`).FindStringSubmatch(data); m != nil {
+			f["distribution_version"] = m[1]
+		}
+		if m := regexp.MustCompile(`DISTRIB_CODENAME="(.*)"`).FindStringSubmatch(data); m != nil {
+			f["distribution_release"] = m[1]
+		}
+		return true, f
+	case "SUSE":
+		return parseSUSEDist(path, data, guess)
+	case "NA":
+		for _, line := range strings.Split(data, "\n") {
+			if m := regexp.MustCompile(`^NAME=(.*)`).FindStringSubmatch(line); m != nil {
+				f["distribution"] = strings.Trim(m[1], `"`)
+			}
+			if m := regexp.MustCompile(`^VERSION=(.*)`).FindStringSubmatch(line); m != nil && guess["distribution_version"] == "NA" {
+				f["distribution_version"] = strings.Trim(m[1], `"`)
+			}
+		}
+		return true, f
+	case "Coreos":
+		if strings.ToLower(asString(guess["distribution"])) != "coreos" {
+			return false, f
+		}
+		if m := regexp.MustCompile(`(?m)^GROUP=(.*)`).FindStringSubmatch(data); m != nil && strings.HasPrefix(data, "GROUP=") {
+			f["distribution_release"] = strings.Trim(m[1], `"`)
+		}
+		return true, f
+	case "Flatcar":
+		if strings.ToLower(asString(guess["distribution"])) != "flatcar" {
+			return false, f
+		}
+		if m := regexp.MustCompile(`VERSION=(.*)`).FindStringSubmatch(data); m != nil {
+			v := strings.Trim(m[1], `"`)
+			f["distribution_major_version"], f["distribution_version"] = strings.Split(v, ".")[0], v
+		}
+		return true, f
+	case "ClearLinux":
+		if m := regexp.MustCompile(`NAME="(.*)"`).FindStringSubmatch(data); m != nil {
+			if !strings.Contains(m[1], "Clear Linux") {
+				return false, f
+			}
+			f["distribution"] = m[1]
+		}
+		if m := regexp.MustCompile(`VERSION_ID=(.*)`).FindStringSubmatch(data); m != nil {
+			f["distribution_major_version"], f["distribution_version"] = m[1], m[1]
+		}
+		if m := regexp.MustCompile(`ID=(.*)`).FindStringSubmatch(data); m != nil {
+			f["distribution_release"] = m[1]
+		}
+		return true, f
 	}
 	return false, f
+}
+
+// parseSUSEDist is parse_distribution_file_SUSE (the SLES_SAP baseproduct
+// link is not looked at).
+func parseSUSEDist(path, data string, guess map[string]any) (bool, map[string]any) {
+	f := map[string]any{}
+	lower := strings.ToLower(data)
+	if !strings.Contains(lower, "suse") {
+		return false, f
+	}
+	switch path {
+	case "/etc/os-release":
+		for _, line := range strings.Split(data, "\n") {
+			if m := regexp.MustCompile(`^NAME=(.*)`).FindStringSubmatch(line); m != nil {
+				f["distribution"] = strings.Trim(m[1], `"`)
+			}
+			if m := regexp.MustCompile(`^VERSION_ID="?([0-9]+\.?[0-9]*)"?`).FindStringSubmatch(line); m != nil {
+				f["distribution_version"], f["distribution_major_version"] = m[1], strings.Split(m[1], ".")[0]
+			}
+			rel := regexp.MustCompile(`^VERSION_ID="?[0-9]+\.?([0-9]*)"?`).FindStringSubmatch(line)
+			if strings.Contains(lower, "open") {
+				if rel != nil {
+					f["distribution_release"] = rel[1]
+				}
+			} else if strings.Contains(lower, "enterprise") && strings.Contains(line, "VERSION_ID") && rel != nil {
+				f["distribution_release"] = "0"
+				if rel[1] != "" {
+					f["distribution_release"] = rel[1]
+				}
+			}
+		}
+	case "/etc/SuSE-release":
+		lines := strings.Split(data, "\n")
+		if strings.Contains(lower, "open") {
+			f["distribution"] = strings.Fields(lines[0])[0]
+			for _, line := range lines {
+				if m := regexp.MustCompile(`CODENAME *= *([^\n]+)`).FindStringSubmatch(line); m != nil {
+					f["distribution_release"] = strings.TrimSpace(m[1])
+				}
+			}
+		} else if strings.Contains(lower, "enterprise") {
+			if strings.Contains(data, "Server") {
+				f["distribution"] = "SLES"
+			} else if strings.Contains(data, "Desktop") {
+				f["distribution"] = "SLED"
+			}
+			for _, line := range lines {
+				if m := regexp.MustCompile(`PATCHLEVEL = ([0-9]+)`).FindStringSubmatch(line); m != nil {
+					f["distribution_release"] = m[1]
+					f["distribution_version"] = asString(guess["distribution_version"]) + "." + m[1]
+				}
+			}
+		}
+	}
+	return true, f
 }
 
 func parseDebianDist(path, data string, s factSections, guess map[string]any) (bool, map[string]any) {
@@ -303,6 +439,14 @@ func parseDebianDist(path, data string, s factSections, guess map[string]any) (b
 			f["distribution_release"] = m[1]
 		}
 		versionID(func(v string) string { return v })
+	case strings.Contains(data, "Cumulus"):
+		f["distribution"] = "Cumulus Linux"
+		if m := regexp.MustCompile(`VERSION_ID=(.*)`).FindStringSubmatch(data); m != nil {
+			f["distribution_version"], f["distribution_major_version"] = m[1], strings.Split(m[1], ".")[0]
+		}
+		if m := regexp.MustCompile(`VERSION="(.*)"`).FindStringSubmatch(data); m != nil {
+			f["distribution_release"] = m[1]
+		}
 	case strings.Contains(data, "Mint"):
 		f["distribution"] = "Linux Mint"
 		versionID(first)
