@@ -195,6 +195,9 @@ func runSetup(ctx context.Context, c *Call) (Result, error) {
 		return nil, err
 	}
 	s := parseFactSections(out.Stdout)
+	if sys, _ := s.cmd("system"); strings.TrimSpace(sys) != "Linux" {
+		return Failed("setup: remotectl gathers the facts of Linux hosts only (as ansible-core's Linux collectors); this host's system is %q", strings.TrimSpace(sys)), nil
+	}
 	fc := &factContext{collected: map[string]any{}}
 	facts := map[string]any{}
 	filter := c.Args.Strings("filter")

@@ -130,6 +130,7 @@ func factScript(collectors map[string]bool, factPath string, timeout int) string
 	var b strings.Builder
 	b.WriteString(factScriptHead)
 	b.WriteString("RCTL_TIMEOUT=" + strconv.Itoa(timeout) + "\n")
+	b.WriteString("C system uname -s\n")
 	names := make([]string, 0, len(collectors))
 	for n := range collectors {
 		names = append(names, n)

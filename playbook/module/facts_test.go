@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // factsOracle runs Ansible's setup on this machine (ansible -c local) and
@@ -302,5 +304,41 @@ func TestSetupLocalFactsAsAnsible(t *testing.T) {
 		if !reflect.DeepEqual(gl, wl) {
 			t.Errorf("%v: ansible_local\n got %v\nwant %v", args, gl, wl)
 		}
+	}
+}
+
+// osHost is a Host of a given OS family whose commands print a fixed
+// output: enough to drive setup's refusals.
+type osHost struct {
+	os     remote.OSFamily
+	stdout string
+	ran    int
+}
+
+func (h *osHost) Name() string         { return "h" }
+func (h *osHost) OS() remote.OSFamily  { return h.os }
+func (h *osHost) Vars() map[string]any { return nil }
+func (h *osHost) Run(context.Context, Command) (Output, error) {
+	h.ran++
+	return Output{Stdout: h.stdout}, nil
+}
+func (h *osHost) WriteFile(context.Context, string, []byte, os.FileMode) error { return nil }
+func (h *osHost) ReadFile(context.Context, string) ([]byte, error)             { return nil, nil }
+
+func TestSetupRefusesNonLinux(t *testing.T) {
+	m, _ := Lookup("ansible.builtin.setup")
+	args, err := m.Normalize(map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := &osHost{os: remote.OSWindows}
+	res, err := m.Run(context.Background(), &Call{Module: m, Args: args, Host: win})
+	if err != nil || !res.IsFailed() || !strings.Contains(res["msg"].(string), "Windows") || win.ran != 0 {
+		t.Errorf("Windows: %v %v (ran %d commands)", res, err, win.ran)
+	}
+	bsd := &osHost{os: remote.OSUnix, stdout: "\n" + factMarker + "system\nFreeBSD\n" + factMarker + "system.rc\n0\n"}
+	res, err = m.Run(context.Background(), &Call{Module: m, Args: args, Host: bsd})
+	if err != nil || !res.IsFailed() || !strings.Contains(res["msg"].(string), `"FreeBSD"`) {
+		t.Errorf("FreeBSD: %v %v", res, err)
 	}
 }
