@@ -20,6 +20,7 @@ func hardwareFacts(s factSections, c *factContext) map[string]any {
 			f["uptime_seconds"] = int(v)
 		}
 	}
+	deviceFacts(s, f)
 	f["lvm"] = lvmFacts(s)
 	f["mounts"] = mountFacts(s)
 	return f

@@ -91,6 +91,28 @@ awk '{print $2}' "$([ -e /etc/mtab ] && echo /etc/mtab || echo /proc/mounts)" | 
   m=$(printf '%b' "$(printf '%s' "$m" | sed 's/\\\([0-7][0-7][0-7]\)/\\0\1/g')")
   s=$(timeout "$RCTL_TIMEOUT" stat -f -c '%S %s %b %a %c %d' "$m" 2>/dev/null) && printf '%s\t%s\n' "$s" "$m"
 done
+V() { [ -r "$2" ] && [ ! -d "$2" ] && v=$(cat "$2" 2>/dev/null) && [ -n "$v" ] && printf '%s=%s\n' "$1" "$v"; }
+printf '\n` + factMarker + `disklinks\n'
+for t in by-id by-uuid by-label; do for e in $(ls -U /dev/disk/$t 2>/dev/null); do
+  printf '%s\t%s\t%s\t%s\n' "$t" "$e" "$(basename "$(readlink "/dev/disk/$t/$e")")" "$(readlink -f "/dev/disk/$t/$e")"; done; done
+for e in /sys/block/*/slaves/*; do [ -e "$e" ] && printf 'slaves\t%s\n' "$e"; done
+if B lspci.path lspci; then C lspci lspci -D; fi
+B sg_inq.path sg_inq
+for b in $(ls -U /sys/block 2>/dev/null); do
+  printf '\n` + factMarker + `blk:%s\n' "$b"
+  l=$(readlink "/sys/block/$b") && printf 'link=%s\n' "$l"
+  d=/sys/block/$b; [ -n "$l" ] && d="/sys/block/$l"
+  for k in vendor model sas_address sas_device_handle serial; do V "$k" "$d/device/$k"; done
+  V removable "$d/removable"; V support_discard "$d/queue/discard_granularity"; V rotational "$d/queue/rotational"
+  V scheduler "$d/queue/scheduler"; V size "$d/size"; V lbs "$d/queue/logical_block_size"; V hss "$d/queue/hw_sector_size"
+  for e in $(ls -U "$d" 2>/dev/null); do printf 'entry=%s\n' "$e"
+    if [ -d "$d/$e" ]; then for k in start size; do V "part:$e:$k" "$d/$e/$k"; done
+      V "part:$e:lbs" "$d/$e/queue/logical_block_size"; V "part:$e:hss" "$d/$e/queue/hw_sector_size"
+      for h in $(ls -U "$d/$e/holders" 2>/dev/null); do printf 'part:%s:holder=%s:%s\n' "$e" "$h" "$(cat "$d/$e/holders/$h/dm/name" 2>/dev/null)"; done
+    fi; done
+  for h in $(ls -U "$d/holders" 2>/dev/null); do printf 'holder=%s:%s\n' "$h" "$(cat "$d/holders/$h/dm/name" 2>/dev/null)"; done
+  if [ -n "$(command -v sg_inq)" ]; then C "sg_inq:$b" sg_inq "/dev/$b"; fi
+done
 if [ "$(id -u)" = 0 ] && B vgs.path vgs; then
   o='--noheadings --nosuffix --units g --separator ,'
   C vgs vgs $o; C lvs lvs $o; C pvs pvs $o

@@ -73,8 +73,6 @@ var notProducedWhy = map[string]string{
 	"ansible_python":                "facts about the target's Python: remotectl runs no Python on targets",
 	"ansible_python_version":        "idem",
 	"discovered_interpreter_python": "set by Ansible's interpreter discovery, not by setup",
-	"ansible_devices":               "block device details (/sys/block) are not gathered yet",
-	"ansible_device_links":          "idem",
 }
 
 func TestSetupAsAnsible(t *testing.T) {
