@@ -150,6 +150,11 @@ fi
 // sections come in the order of names (sorted, for a stable script).
 func factScript(collectors map[string]bool, factPath string, timeout int) string {
 	var b strings.Builder
+	snippets := factSnippets()
+	if collectors["env"] {
+		// before the head changes LC_ALL, LANG and PATH
+		b.WriteString(snippets["env"])
+	}
 	b.WriteString(factScriptHead)
 	b.WriteString("RCTL_TIMEOUT=" + strconv.Itoa(timeout) + "\n")
 	b.WriteString("C system uname -s\n")
@@ -158,8 +163,10 @@ func factScript(collectors map[string]bool, factPath string, timeout int) string
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	snippets := factSnippets()
 	for _, n := range names {
+		if n == "env" {
+			continue
+		}
 		b.WriteString(snippets[n])
 	}
 	if collectors["local"] {

@@ -76,6 +76,10 @@ var notProducedWhy = map[string]string{
 }
 
 func TestSetupAsAnsible(t *testing.T) {
+	// both runs inherit this environment: a locale the script must not
+	// hide, and a value with a newline and an equals sign
+	t.Setenv("LANG", "C.UTF-8")
+	t.Setenv("RCTL_FACTS_PROBE", "a=b\nc d")
 	want := factsOracle(t, nil)
 	got := runLocal(t, "setup", map[string]any{}, false, false)
 	if got.Changed() || got.IsFailed() {
@@ -124,6 +128,9 @@ func TestSetupAsAnsible(t *testing.T) {
 	}
 	compareMounts(t, gf["ansible_mounts"], wf["ansible_mounts"])
 	compareEnv(t, gf["ansible_env"], wf["ansible_env"])
+	if env, _ := gf["ansible_env"].(map[string]any); env["RCTL_FACTS_PROBE"] != "a=b\nc d" || env["LANG"] != "C.UTF-8" {
+		t.Errorf("env: LANG=%q RCTL_FACTS_PROBE=%q", env["LANG"], env["RCTL_FACTS_PROBE"])
+	}
 }
 
 // roundTrip turns the module's facts into what JSON gives (numbers as
@@ -203,10 +210,10 @@ func compareEnv(t *testing.T, got, want any) {
 	w, _ := want.(map[string]any)
 	// set differently by the two runs: Ansible's own variables, the
 	// temporary HOME the oracle runs with, the shell's PWD/SHLVL/_, and
-	// PATH (remotectl's script appends the sbin directories).
+	// the local transport's REMOTECTL_HOST.
 	differ := func(k string) bool {
-		return strings.HasPrefix(k, "ANSIBLE_") || k == "HOME" || k == "PWD" || k == "SHLVL" || k == "_" || k == "OLDPWD" || k == "PATH" ||
-			k == "LC_ALL" || k == "LANG" || k == "PYTHONPATH" || k == "REMOTECTL_HOST"
+		return strings.HasPrefix(k, "ANSIBLE_") || k == "HOME" || k == "PWD" || k == "SHLVL" || k == "_" || k == "OLDPWD" ||
+			k == "PYTHONPATH" || k == "REMOTECTL_HOST"
 	}
 	for k, v := range w {
 		if !differ(k) && g[k] != v {
