@@ -2,6 +2,7 @@ package module
 
 import (
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -110,6 +111,9 @@ func networkFacts(s factSections, _ *factContext) map[string]any {
 		}
 		if out, ok := s.cmd("ip.secondary:" + dev); ok {
 			parse(out, true)
+		}
+		for k, v := range ethtoolData(s, dev) {
+			d[k] = v
 		}
 	}
 	f := map[string]any{}
@@ -246,4 +250,39 @@ func sysInterface(dev, data string) map[string]any {
 		d["promisc"] = n&0x100 > 0
 	}
 	return d
+}
+
+// ethtoolData is get_ethtool_data: the offload features (ethtool -k) and
+// the timestamping capabilities (ethtool -T) when ethtool is installed.
+func ethtoolData(s factSections, dev string) map[string]any {
+	data := map[string]any{}
+	if out, ok := s.cmd("ethtool.k:" + dev); ok {
+		features := map[string]any{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if line == "" || strings.HasSuffix(line, ":") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, ": ")
+			if !ok || v == "" {
+				continue
+			}
+			features[strings.ReplaceAll(strings.TrimSpace(k), "-", "_")] = strings.TrimSpace(v)
+		}
+		data["features"] = features
+	}
+	if out, ok := s.cmd("ethtool.T:" + dev); ok {
+		find := func(re string) []any {
+			l := []any{}
+			for _, m := range regexp.MustCompile(re).FindAllStringSubmatch(out, -1) {
+				l = append(l, strings.ToLower(m[1]))
+			}
+			return l
+		}
+		data["timestamping"] = find(`SOF_TIMESTAMPING_(\w+)`)
+		data["hw_timestamp_filters"] = find(`HWTSTAMP_FILTER_(\w+)`)
+		if m := regexp.MustCompile(`PTP Hardware Clock: (\d+)`).FindStringSubmatch(out); m != nil {
+			data["phc_index"], _ = strconv.Atoi(m[1])
+		}
+	}
+	return data
 }

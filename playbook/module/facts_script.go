@@ -140,6 +140,7 @@ for p in $(ls -U /sys/class/net); do
   C "ip.primary:$p" ip addr show primary dev "$p"
   C "ip.all:$p" ip addr show dev "$p"
   C "ip.secondary:$p" ip addr show secondary dev "$p"
+  if [ -n "$(command -v ethtool)" ]; then C "ethtool.k:$p" ethtool -k "$p"; C "ethtool.T:$p" ethtool -T "$p"; fi
 done
 fi
 `,
