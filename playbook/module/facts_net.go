@@ -231,7 +231,13 @@ func sysInterface(dev, data string) map[string]any {
 		d["mode"], d["miimon"], d["lacp_rate"] = first("bond_mode"), first("bond_miimon"), first("bond_lacp_rate")
 		if p := strings.TrimSpace(kv["bond_primary"]); p != "" {
 			d["primary"] = p
-			d["all_slaves_active"] = strings.TrimSpace(kv["bond_all_slaves_active"]) == "1"
+			if v, ok := kv["bond_all_slaves_active"]; ok {
+				d["all_slaves_active"] = strings.TrimSpace(v) == "1"
+			}
+			// ansible-core reuses its path variable for all_slaves_active:
+			// the checks that follow (bonding_slave, device, speed, flags)
+			// then look under .../bonding/all_slaves_active and find nothing.
+			return d
 		}
 	}
 	if v, ok := kv["perm_hwaddr"]; ok {

@@ -127,3 +127,100 @@ func TestDNSAndCmdlineFactsAsAnsible(t *testing.T) {
 		}
 	}
 }
+
+// TestNetworkFactsAsAnsible runs the network part of the gathering script
+// on a fake /sys/class/net with a fake ip command, and compares the facts
+// with ansible-core's LinuxNetwork on the same files and outputs.
+func TestNetworkFactsAsAnsible(t *testing.T) {
+	if _, err := exec.LookPath("ansible"); err != nil {
+		t.Skip("ansible (Debian's ansible-core) is not installed; scripts/test.sh installs it")
+	}
+	root, ipdir, bin := t.TempDir(), t.TempDir(), t.TempDir()
+	write := func(dir, p, data string) {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, p string) {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, full); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev := func(name, mac, mtu, state, typ, flags string) {
+		for k, v := range map[string]string{"address": mac, "mtu": mtu, "operstate": state, "type": typ, "flags": flags} {
+			write(root, "sys/class/net/"+name+"/"+k, v+"\n")
+		}
+	}
+	dev("lo", "00:00:00:00:00:00", "65536", "unknown", "772", "0x9")
+	dev("eth0", "52:54:00:12:34:56", "1500", "up", "1", "0x1103")
+	write(root, "sys/class/net/eth0/speed", "1000\n")
+	link("../../../devices/pci0000:00/0000:00:03.0/virtio0", "sys/class/net/eth0/device")
+	dev("br0", "52:54:00:aa:bb:cc", "1500", "up", "1", "0x1003")
+	write(root, "sys/class/net/br0/bridge/bridge_id", "8000.525400aabbcc\n")
+	write(root, "sys/class/net/br0/bridge/stp_state", "1\n")
+	write(root, "sys/class/net/br0/brif/eth1", "")
+	dev("eth1", "52:54:00:00:00:01", "1500", "up", "1", "0x1003")
+	dev("bond0", "52:54:00:00:00:02", "9000", "down", "1", "0x1403")
+	for k, v := range map[string]string{"slaves": "eth2 eth3", "mode": "active-backup 1", "miimon": "100", "lacp_rate": "slow 0",
+		"primary": "eth2", "all_slaves_active": "0"} {
+		write(root, "sys/class/net/bond0/bonding/"+k, v+"\n")
+	}
+	dev("eth2", "52:54:00:00:00:02", "9000", "up", "1", "0x1803")
+	write(root, "sys/class/net/eth2/bonding_slave/perm_hwaddr", "52:54:00:00:00:03\n")
+	dev("tun0", "", "1400", "unknown", "65534", "0x10d1")
+	ip := map[string]string{
+		"-4 route get 8.8.8.8":                  "8.8.8.8 via 10.0.0.1 dev eth0 src 10.0.0.5 uid 0 \n    cache \n",
+		"-6 route get 2404:6800:400a:800::1012": "2404:6800:400a:800::1012 from :: via fe80::1 dev eth0 proto ra src 2001:db8::5 metric 100 pref medium\n",
+		"addr show primary dev lo":              "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n       valid_lft forever preferred_lft forever\n    inet6 ::1/128 scope host \n",
+		"addr show primary dev eth0":            "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff\n    inet 10.0.0.5/24 brd 10.0.0.255 scope global eth0\n    inet6 2001:db8::5/64 scope global dynamic \n    inet6 fe80::5054:ff:fe12:3456/64 scope link \n",
+		"addr show secondary dev eth0":          "2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    inet 10.0.0.6/24 brd 10.0.0.255 scope global secondary eth0:1\n    inet 10.0.0.7/24 brd 10.0.0.255 scope global secondary eth0\n",
+		"addr show primary dev br0":             "4: br0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500\n    inet 192.168.1.1/16 brd 192.168.255.255 scope global br0\n",
+		"addr show dev tun0":                    "9: tun0: <POINTOPOINT,MULTICAST,NOARP,UP,LOWER_UP> mtu 1400\n    inet 172.16.0.1 peer 172.16.0.2/32 scope global tun0\n    inet6 fd00::1 peer fd00::2/128 scope global \n",
+	}
+	for args, out := range ip {
+		write(ipdir, strings.NewReplacer(" ", "_", "/", "_").Replace(args), out)
+	}
+	write(bin, "ip", "#!/bin/sh\nf=\"$RCTL_IPDIR/$(printf '%s' \"$*\" | tr ' /' '__')\"\n[ -e \"$f\" ] || exit 1\ncat \"$f\"\n")
+	if err := os.Chmod(filepath.Join(bin, "ip"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	oracle, _ := filepath.Abs("testdata/network_oracle.py")
+	out, err := exec.Command("/usr/bin/python3", oracle, root, ipdir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("oracle: %v\n%s", err, out)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatalf("oracle: %v\n%s", err, out)
+	}
+	script := factScriptHead + "RCTL_TIMEOUT=10\n" + factSnippets()["network"]
+	cmd := exec.Command("sh", "-c", script)
+	cmd.Env = append(os.Environ(), "RCTL_ROOT="+root, "RCTL_IPDIR="+ipdir, "PATH="+bin+":"+os.Getenv("PATH"))
+	sout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("script: %v", err)
+	}
+	got := roundTrip(t, networkFacts(parseFactSections(string(sout)), nil))
+	got["interfaces"] = sortedAny(got["interfaces"])
+	if w, ok := want["interfaces"].([]any); ok {
+		want["interfaces"] = sortedAny(w)
+	}
+	for k := range want {
+		if !reflect.DeepEqual(got[k], want[k]) {
+			t.Errorf("%s:\n got %v\nwant %v", k, got[k], want[k])
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("extra %s: %v", k, got[k])
+		}
+	}
+}

@@ -124,8 +124,8 @@ fi
 		"nvme":              "F hostnqn /etc/nvme/hostnqn\n",
 		"network": `if B ip.path ip; then
 C route4 ip -4 route get 8.8.8.8; C route6 ip -6 route get 2404:6800:400a:800::1012
-for p in $(ls -U /sys/class/net); do
-  d=/sys/class/net/$p; [ -d "$d" ] || continue
+for p in $(ls -U "${RCTL_ROOT:-}/sys/class/net"); do
+  d=${RCTL_ROOT:-}/sys/class/net/$p; [ -d "$d" ] || continue
   printf '\n` + factMarker + `if:%s\n' "$p"
   for k in address mtu operstate type speed flags; do
     if [ -e "$d/$k" ]; then printf '%s=%s\n' "$k" "$(cat "$d/$k" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"; fi
@@ -135,7 +135,7 @@ for p in $(ls -U /sys/class/net); do
   if [ -e "$d/bridge" ]; then printf 'bridge=1\nbrif=%s\n' "$(ls "$d/brif" 2>/dev/null | tr '\n' ' ')"
     [ -e "$d/bridge/bridge_id" ] && printf 'bridge_id=%s\n' "$(cat "$d/bridge/bridge_id")"
     [ -e "$d/bridge/stp_state" ] && printf 'stp_state=%s\n' "$(cat "$d/bridge/stp_state")"; fi
-  if [ -e "$d/bonding" ]; then printf 'bonding=1\n'; for k in slaves mode miimon lacp_rate primary all_slaves_active; do printf 'bond_%s=%s\n' "$k" "$(cat "$d/bonding/$k" 2>/dev/null)"; done; fi
+  if [ -e "$d/bonding" ]; then printf 'bonding=1\n'; for k in slaves mode miimon lacp_rate primary all_slaves_active; do [ -e "$d/bonding/$k" ] && printf 'bond_%s=%s\n' "$k" "$(cat "$d/bonding/$k" 2>/dev/null)"; done; fi
   if [ -e "$d/bonding_slave" ]; then printf 'perm_hwaddr=%s\n' "$(cat "$d/bonding_slave/perm_hwaddr" 2>/dev/null)"; fi
   C "ip.primary:$p" ip addr show primary dev "$p"
   C "ip.all:$p" ip addr show dev "$p"
