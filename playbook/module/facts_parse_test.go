@@ -203,7 +203,7 @@ func TestNetworkFactsAsAnsible(t *testing.T) {
 	}
 	script := factScriptHead + "RCTL_TIMEOUT=10\n" + factSnippets()["network"]
 	cmd := exec.Command("sh", "-c", script)
-	cmd.Env = append(os.Environ(), "RCTL_ROOT="+root, "RCTL_IPDIR="+ipdir, "PATH="+bin+":"+os.Getenv("PATH"))
+	cmd.Env = append(os.Environ(), "RCTL_FACTS_TEST_ROOT="+root, "RCTL_IPDIR="+ipdir, "PATH="+bin+":"+os.Getenv("PATH"))
 	sout, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("script: %v", err)

@@ -16,8 +16,11 @@ const factMarker = "@@rctl:"
 
 // factScriptHead defines the helpers every snippet uses: F prints a file,
 // C a command's output (and its exit code in NAME.rc), E whether a path
-// exists (as "1"), B whether a command is on the PATH (its path).
+// exists (as "1"), B whether a command is on the PATH (its path). R is the
+// root the network, virtual, pkg_mgr and service_mgr snippets read under:
+// empty, except in the tests that run them on a fake root.
 const factScriptHead = `export LC_ALL=C LANG=C
+R=${RCTL_FACTS_TEST_ROOT:-}
 PATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin"
 F() { if [ -r "$2" ] && [ ! -d "$2" ]; then printf '\n` + factMarker + `%s\n' "$1"; cat "$2" 2>/dev/null; fi; }
 C() { n=$1; shift; printf '\n` + factMarker + `%s\n' "$n"; "$@" 2>/dev/null; r=$?; printf '\n` + factMarker + `%s.rc\n%s\n' "$n" "$r"; }
@@ -60,20 +63,20 @@ C date.jan date -d @1704067200 '+%Z|%z'; C date.jul date -d @1719792000 '+%Z|%z'
 printf '\n` + factMarker + `user.env\n%s\n%s\n%s\n%s\n' "${LOGNAME:-}" "${USER:-}" "${LNAME:-}" "${USERNAME:-}"
 C passwd.uid getent passwd "$(id -ru)"
 `,
-		"pkg_mgr": `for f in /usr/bin/rpm-ostree /usr/bin/yum /usr/bin/dnf /usr/bin/apt-get /usr/bin/zypper /usr/sbin/urpmi /usr/bin/pacman /bin/opkg /usr/pkg/bin/pkgin /opt/local/bin/pkgin /opt/tools/bin/pkgin /opt/local/bin/port /usr/local/bin/brew /opt/homebrew/bin/brew /sbin/apk /usr/sbin/pkg /usr/sbin/swlist /usr/bin/emerge /usr/sbin/pkgadd /usr/bin/pkg /usr/bin/xbps-install /usr/local/sbin/pkg /usr/bin/swupd /usr/sbin/sorcery /usr/bin/installp /QOpenSys/pkgs/bin/yum /run/ostree-booted /usr/bin/rpm; do E "exists:$f" "$f"; done
-if [ -e /usr/bin/rpm ]; then C rpm.apt /usr/bin/rpm -q --whatprovides /usr/bin/apt-get; fi
+		"pkg_mgr": `for f in /usr/bin/rpm-ostree /usr/bin/yum /usr/bin/dnf /usr/bin/apt-get /usr/bin/zypper /usr/sbin/urpmi /usr/bin/pacman /bin/opkg /usr/pkg/bin/pkgin /opt/local/bin/pkgin /opt/tools/bin/pkgin /opt/local/bin/port /usr/local/bin/brew /opt/homebrew/bin/brew /sbin/apk /usr/sbin/pkg /usr/sbin/swlist /usr/bin/emerge /usr/sbin/pkgadd /usr/bin/pkg /usr/bin/xbps-install /usr/local/sbin/pkg /usr/bin/swupd /usr/sbin/sorcery /usr/bin/installp /QOpenSys/pkgs/bin/yum /run/ostree-booted /usr/bin/rpm; do E "exists:$f" "$R$f"; done
+if [ -e "$R/usr/bin/rpm" ]; then C rpm.apt /usr/bin/rpm -q --whatprovides /usr/bin/apt-get; fi
 `,
-		"service_mgr": `F proc1.comm /proc/1/comm
-if [ -L /sbin/init ]; then C sbin.init readlink /sbin/init; fi
+		"service_mgr": `F proc1.comm "$R/proc/1/comm"
+if [ -L "$R/sbin/init" ]; then C sbin.init readlink "$R/sbin/init"; fi
 B systemctl.path systemctl; B initctl.path initctl
-for f in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/ /etc/init/ /sbin/openrc /etc/init.d/; do E "exists:$f" "$f"; done
+for f in /run/systemd/system/ /dev/.run/systemd/ /dev/.systemd/ /etc/init/ /sbin/openrc /etc/init.d/; do E "exists:$f" "$R$f"; done
 `,
-		"virtual": `F proc1.cgroup /proc/1/cgroup
-if [ -r /proc/1/environ ]; then printf '\n` + factMarker + `proc1.environ\n'; tr '\n\000' '\001\n' < /proc/1/environ; fi
-for f in /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /proc/xen /dev/kvm /rhev/; do E "exists:$f" "$f"; done
-F systemd.container /run/systemd/container; F xen.caps /proc/xen/capabilities
-for k in product_name sys_vendor product_family bios_vendor; do F "dmi:$k" "/sys/devices/virtual/dmi/id/$k"; done
-F self.status /proc/self/status; F cpuinfo /proc/cpuinfo; F modules /proc/modules
+		"virtual": `F proc1.cgroup "$R/proc/1/cgroup"
+if [ -r "$R/proc/1/environ" ]; then printf '\n` + factMarker + `proc1.environ\n'; tr '\n\000' '\001\n' < "$R/proc/1/environ"; fi
+for f in /proc/vz /proc/lve /proc/bc /.dockerenv /.dockerinit /proc/xen /dev/kvm /rhev/; do E "exists:$f" "$R$f"; done
+F systemd.container "$R/run/systemd/container"; F xen.caps "$R/proc/xen/capabilities"
+for k in product_name sys_vendor product_family bios_vendor; do F "dmi:$k" "$R/sys/devices/virtual/dmi/id/$k"; done
+F self.status "$R/proc/self/status"; F cpuinfo "$R/proc/cpuinfo"; F modules "$R/proc/modules"
 if B dmidecode.path dmidecode; then C dmidecode dmidecode -s system-product-name; fi
 `,
 		"hardware": `F cpuinfo /proc/cpuinfo; F meminfo /proc/meminfo; F uptime /proc/uptime; F hypervisor.type /sys/hypervisor/type
@@ -124,8 +127,8 @@ fi
 		"nvme":              "F hostnqn /etc/nvme/hostnqn\n",
 		"network": `if B ip.path ip; then
 C route4 ip -4 route get 8.8.8.8; C route6 ip -6 route get 2404:6800:400a:800::1012
-for p in $(ls -U "${RCTL_ROOT:-}/sys/class/net"); do
-  d=${RCTL_ROOT:-}/sys/class/net/$p; [ -d "$d" ] || continue
+for p in $(ls -U "$R/sys/class/net"); do
+  d=$R/sys/class/net/$p; [ -d "$d" ] || continue
   printf '\n` + factMarker + `if:%s\n' "$p"
   for k in address mtu operstate type speed flags; do
     if [ -e "$d/$k" ]; then printf '%s=%s\n' "$k" "$(cat "$d/$k" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"; fi
