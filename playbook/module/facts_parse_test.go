@@ -224,3 +224,153 @@ func TestNetworkFactsAsAnsible(t *testing.T) {
 		}
 	}
 }
+
+// runSnippet runs the gathering script's part for a collector on a fake
+// root, with root/bin and the few tools the snippets use on the PATH.
+func runSnippet(t *testing.T, root, collector string) factSections {
+	t.Helper()
+	tools := t.TempDir()
+	for _, tool := range []string{"cat", "tr", "readlink", "ls", "basename", "id", "stat"} {
+		p, err := exec.LookPath(tool)
+		if err != nil {
+			t.Skipf("no %s", tool)
+		}
+		if err := os.Symlink(p, filepath.Join(tools, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.Command("/bin/sh", "-c", factScriptHead+factSnippets()[collector])
+	cmd.Env = []string{"RCTL_FACTS_TEST_ROOT=" + root, "PATH=" + filepath.Join(root, "bin") + ":" + tools}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s snippet: %v", collector, err)
+	}
+	return parseFactSections(string(out))
+}
+
+// fakeRoot writes files under a new directory: a path ending in / is a
+// directory, a value starting with "->" a symbolic link, "+x" an
+// executable.
+func fakeRoot(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, data := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		switch {
+		case strings.HasSuffix(p, "/"):
+			err = os.MkdirAll(full, 0o755)
+		case strings.HasPrefix(data, "->"):
+			err = os.Symlink(data[2:], full)
+		case data == "+x":
+			err = os.WriteFile(full, []byte("#!/bin/sh\n"), 0o755)
+		default:
+			err = os.WriteFile(full, []byte(data), 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func systemOracle(t *testing.T, root, what string, collected map[string]any) map[string]any {
+	t.Helper()
+	if _, err := exec.LookPath("ansible"); err != nil {
+		t.Skip("ansible (Debian's ansible-core) is not installed; scripts/test.sh installs it")
+	}
+	oracle, _ := filepath.Abs("testdata/system_oracle.py")
+	c, _ := json.Marshal(collected)
+	out, err := exec.Command("/usr/bin/python3", oracle, root, what, string(c)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("oracle %s: %v\n%s", what, err, out)
+	}
+	var res map[string]any
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("oracle %s: %v\n%s", what, err, out)
+	}
+	return res
+}
+
+func TestVirtualFactsAsAnsible(t *testing.T) {
+	dmi := "sys/devices/virtual/dmi/id/"
+	for name, files := range map[string]map[string]string{
+		"docker":     {"proc/1/cgroup": "12:cpu:/docker/0123abcdef\n0::/\n", ".dockerenv": ""},
+		"podman":     {"proc/1/environ": "container=podman\x00PATH=/bin\x00", "run/systemd/container": "podman\n"},
+		"lxc":        {"proc/1/environ": "container=lxc\x00", "proc/1/cgroup": "0::/lxc/web\n"},
+		"kvm guest":  {dmi + "product_name": "KVM\n", dmi + "sys_vendor": "QEMU\n", "proc/cpuinfo": "model name\t: QEMU Virtual CPU version 2.5+\n", "proc/modules": "virtio 1 0 - Live 0x0\n"},
+		"vmware":     {dmi + "product_name": "VMware Virtual Platform\n", dmi + "sys_vendor": "VMware, Inc.\n"},
+		"virtualbox": {dmi + "bios_vendor": "innotek GmbH\n", dmi + "product_name": "VirtualBox\n"},
+		"kvm host":   {"proc/modules": "kvm_intel 1 0 - Live 0x0\nkvm 2 1 kvm_intel, Live 0x0\n", "dev/kvm": "", dmi + "product_name": "PowerEdge R640\n"},
+		"ec2":        {dmi + "bios_vendor": "Amazon EC2\n", dmi + "sys_vendor": "Amazon EC2\n"},
+		"xen guest":  {"proc/xen/": "", "proc/xen/capabilities": "\n"},
+		"xen dom0":   {"proc/xen/": "", "proc/xen/capabilities": "control_d\n"},
+		"openvz":     {"proc/vz/": ""},
+		"vserver":    {"proc/self/status": "Name:\tcat\nVxID:\t42\n"},
+		"bare metal": {dmi + "product_name": "PowerEdge R640\n", dmi + "sys_vendor": "Dell Inc.\n", "proc/modules": "ext4 1 0 - Live 0x0\n"},
+	} {
+		root := fakeRoot(t, files)
+		want := systemOracle(t, root, "virtual", nil)
+		got := roundTrip(t, virtualFacts(runSnippet(t, root, "virtual"), nil))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", name, got, want)
+		}
+	}
+}
+
+func TestServiceMgrFactsAsAnsible(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"systemd comm":      {"proc/1/comm": "systemd\n"},
+		"init + systemctl":  {"proc/1/comm": "init\n", "bin/systemctl": "+x", "run/systemd/system/": ""},
+		"init + sysvinit":   {"proc/1/comm": "init\n", "etc/init.d/": ""},
+		"sh + openrc":       {"proc/1/comm": "bash\n", "sbin/openrc": "+x", "etc/init.d/": ""},
+		"runit":             {"proc/1/comm": "runit-init\n"},
+		"upstart":           {"proc/1/comm": "init\n", "bin/initctl": "+x", "etc/init/": ""},
+		"sbin/init link":    {"sbin/init": "->../lib/systemd/systemd", "lib/systemd/systemd": "+x", "bin/systemctl": "+x"},
+		"offline systemd":   {"proc/1/comm": "init\n", "sbin/init": "->../lib/systemd/systemd", "lib/systemd/systemd": "+x", "bin/systemctl": "+x"},
+		"nothing":           {},
+		"dumb-init process": {"proc/1/comm": "dumb-init\n"},
+	} {
+		root := fakeRoot(t, files)
+		want := systemOracle(t, root, "service_mgr", map[string]any{"ansible_system": "Linux", "ansible_distribution": "Debian"})
+		c := &factContext{collected: map[string]any{"system": "Linux", "distribution": "Debian"}}
+		got := roundTrip(t, serviceMgrFacts(runSnippet(t, root, "service_mgr"), c))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", name, got, want)
+		}
+	}
+}
+
+func TestPkgMgrFactsAsAnsible(t *testing.T) {
+	cases := []struct {
+		name, family, dist, major string
+		files                     map[string]string
+	}{
+		{"debian", "Debian", "Debian", "12", map[string]string{"usr/bin/apt-get": "+x"}},
+		{"debian with yum", "Debian", "Debian", "12", map[string]string{"usr/bin/apt-get": "+x", "usr/bin/yum": "+x"}},
+		{"rhel7", "RedHat", "RedHat", "7", map[string]string{"usr/bin/yum": "+x"}},
+		{"rhel9", "RedHat", "RedHat", "9", map[string]string{"usr/bin/yum": "+x", "usr/bin/dnf": "+x"}},
+		{"fedora22", "RedHat", "Fedora", "22", map[string]string{"usr/bin/yum": "+x", "usr/bin/dnf": "+x"}},
+		{"fedora39", "RedHat", "Fedora", "39", map[string]string{"usr/bin/dnf": "+x"}},
+		{"amazon2", "RedHat", "Amazon", "2", map[string]string{"usr/bin/yum": "+x"}},
+		{"amazon2023", "RedHat", "Amazon", "2023", map[string]string{"usr/bin/dnf": "+x", "usr/bin/yum": "+x"}},
+		{"ostree", "RedHat", "Fedora", "39", map[string]string{"usr/bin/rpm-ostree": "+x", "usr/bin/dnf": "+x", "run/ostree-booted": ""}},
+		{"alpine", "Alpine", "Alpine", "3", map[string]string{"sbin/apk": "+x"}},
+		{"suse", "Suse", "openSUSE Leap", "15", map[string]string{"usr/bin/zypper": "+x"}},
+		{"arch", "Archlinux", "Archlinux", "NA", map[string]string{"usr/bin/pacman": "+x"}},
+		{"none", "Gentoo", "Gentoo", "2", map[string]string{}},
+	}
+	for _, c := range cases {
+		root := fakeRoot(t, c.files)
+		want := systemOracle(t, root, "pkg_mgr", map[string]any{"ansible_os_family": c.family, "ansible_distribution": c.dist,
+			"ansible_distribution_major_version": c.major})
+		ctx := &factContext{collected: map[string]any{"os_family": c.family, "distribution": c.dist, "distribution_major_version": c.major}}
+		got := roundTrip(t, pkgMgrFacts(runSnippet(t, root, "pkg_mgr"), ctx))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %v\nwant %v", c.name, got, want)
+		}
+	}
+}

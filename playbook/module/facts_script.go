@@ -24,7 +24,7 @@ R=${RCTL_FACTS_TEST_ROOT:-}
 PATH="$PATH:/sbin:/usr/sbin:/usr/local/sbin"
 F() { if [ -r "$2" ] && [ ! -d "$2" ]; then printf '\n` + factMarker + `%s\n' "$1"; cat "$2" 2>/dev/null; fi; }
 C() { n=$1; shift; printf '\n` + factMarker + `%s\n' "$n"; "$@" 2>/dev/null; r=$?; printf '\n` + factMarker + `%s.rc\n%s\n' "$n" "$r"; }
-E() { if [ -e "$2" ] || [ -L "$2" ]; then printf '\n` + factMarker + `%s\n1\n' "$1"; fi; }
+E() { if [ -e "$2" ]; then printf '\n` + factMarker + `%s\n1\n' "$1"; fi; }
 B() { p=$(command -v "$2" 2>/dev/null) && printf '\n` + factMarker + `%s\n%s\n' "$1" "$p"; }
 `
 
