@@ -182,7 +182,12 @@ func factScript(collectors map[string]bool, factPath string, timeout int) string
 // localFactSnippet runs (executable) or prints each *.fact file of dir, in
 // the order of Python's sorted(glob()).
 func localFactSnippet(dir string) string {
-	return "d=" + Quote(dir) + `
+	d := Quote(dir)
+	// a path parameter: ~ is the (become) user's home, as Python's expanduser
+	if dir == "~" || strings.HasPrefix(dir, "~/") {
+		d = `"$HOME"` + Quote(dir[1:])
+	}
+	return "d=" + d + `
 if [ -e "$d" ]; then printf '\n` + factMarker + `local.dir\n'
 for f in "$d"/*.fact; do
   [ -e "$f" ] || continue

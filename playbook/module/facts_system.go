@@ -543,7 +543,9 @@ func selinuxFacts(s factSections, _ *factContext) map[string]any {
 	}
 	cfg := osRelease(s["selinux.config"])
 	se["config_mode"], se["type"] = "unknown", "unknown"
-	if v, ok := cfg["SELINUX"]; ok {
+	// libselinux's selinux_getenforcemode compares case-insensitively
+	switch v := strings.ToLower(cfg["SELINUX"]); v {
+	case "enforcing", "permissive", "disabled":
 		se["config_mode"] = v
 	}
 	if v, ok := cfg["SELINUXTYPE"]; ok {

@@ -347,3 +347,31 @@ func TestSetupRefusesNonLinux(t *testing.T) {
 		t.Errorf("FreeBSD: %v %v", res, err)
 	}
 }
+
+func TestSetupLocalFactsHomePath(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	if err := os.MkdirAll(filepath.Join(home, "facts.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, "facts.d", "a.fact"), []byte(`{"x": 1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := runLocal(t, "setup", map[string]any{"fact_path": "~/facts.d", "gather_subset": "!all,!min,local"}, false, false)
+	local := roundTrip(t, got["ansible_facts"].(map[string]any))["ansible_local"]
+	if !reflect.DeepEqual(local, map[string]any{"a": map[string]any{"x": 1.0}}) {
+		t.Errorf("ansible_local = %v", local)
+	}
+}
+
+func TestSelinuxFactsEnabled(t *testing.T) {
+	// libselinux's answers on an enforcing host: selinuxfs mounted, policy
+	// version and mode from it, config mode and type from /etc/selinux/config
+	s := factSections{"selinux.fs": "1", "selinux.enforce": "1\n", "selinux.policyvers": "33\n",
+		"selinux.config": "# comment\nSELINUX=Permissive\nSELINUXTYPE=targeted\n"}
+	got := selinuxFacts(s, nil)["selinux"]
+	want := map[string]any{"status": "enabled", "policyvers": 33, "mode": "enforcing", "config_mode": "permissive", "type": "targeted"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("selinux = %v, want %v", got, want)
+	}
+}
