@@ -375,3 +375,20 @@ func TestSelinuxFactsEnabled(t *testing.T) {
 		t.Errorf("selinux = %v, want %v", got, want)
 	}
 }
+
+func TestSetupTimezoneAsAnsible(t *testing.T) {
+	for _, tz := range []string{"Europe/Paris", "Australia/Sydney", "Asia/Kolkata"} {
+		if _, err := os.Stat("/usr/share/zoneinfo/" + tz); err != nil {
+			t.Skipf("no zoneinfo for %s", tz)
+		}
+		t.Setenv("TZ", tz)
+		args := map[string]any{"gather_subset": []any{"!all", "!min", "date_time"}}
+		want := factsOracle(t, args)["ansible_facts"].(map[string]any)["ansible_date_time"].(map[string]any)
+		got := runLocal(t, "setup", args, false, false)["ansible_facts"].(map[string]any)["ansible_date_time"].(map[string]any)
+		for _, k := range []string{"tz", "tz_dst", "tz_offset"} {
+			if got[k] != want[k] {
+				t.Errorf("TZ=%s %s = %v, want %v", tz, k, got[k], want[k])
+			}
+		}
+	}
+}
