@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -372,5 +373,47 @@ func TestPkgMgrFactsAsAnsible(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %v\nwant %v", c.name, got, want)
 		}
+	}
+}
+
+func TestMountFactsAsAnsible(t *testing.T) {
+	mtab := "/dev/sda1 / ext4 rw,relatime,errors=remount-ro 0 0\n" +
+		"proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n" +
+		"tmpfs /run tmpfs rw,nosuid,nodev,size=1628996k,mode=755 0 0\n" +
+		"/dev/sda2 /srv/my\\040data xfs rw,relatime 0 0\n" +
+		"/dev/sda1 /var/lib/bound ext4 rw,relatime,errors=remount-ro 0 0\n" +
+		"nfs.example.com:/export /mnt/nfs nfs4 rw,vers=4.2 0 0\n" +
+		"/dev/mapper/vg-lv /data ext4 rw 0 0\n" +
+		"/dev/sdb1 /none none rw 0 0\n" +
+		"short line\n"
+	findmnt := "/                 /dev/sda1              ext4   rw,relatime\n" +
+		"/var/lib/bound    /dev/sda1[/srv/bound]  ext4   rw,relatime\n" +
+		"/data             /dev/mapper/vg-lv      ext4   rw\n"
+	lsblk := "/dev/sda\n/dev/sda1 0b5c1f7e-1111-2222-3333-444455556666\n/dev/sda2 9f2e\n/dev/mapper/vg-lv\n"
+	// statvfs: f_frsize f_bsize f_blocks f_bavail f_files f_favail
+	sizes := map[string][]int{"/": {4096, 4096, 1000, 400, 500, 300}, "/srv/my data": {512, 4096, 20, 10, 8, 8}, "/data": {4096, 4096, 7, 7, 7, 7}}
+	statvfs := map[string]any{}
+	var statfs strings.Builder
+	for m, v := range sizes {
+		statvfs[m] = map[string]any{"size_total": v[0] * v[2], "size_available": v[0] * v[3], "block_size": v[1], "block_total": v[2],
+			"block_available": v[3], "block_used": v[2] - v[3], "inode_total": v[4], "inode_available": v[5], "inode_used": v[4] - v[5]}
+		fmt.Fprintf(&statfs, "%d %d %d %d %d %d\t%s\n", v[0], v[1], v[2], v[3], v[4], v[5], m)
+	}
+	sj, _ := json.Marshal(statvfs)
+	want := collectorOracle(t, map[string]string{"/etc/mtab": mtab, "/findmnt.out": findmnt, "/lsblk.out": lsblk,
+		"/statvfs.json": string(sj)}, "mounts")
+	s := factSections{"mtab": mtab, "findmnt": findmnt, "findmnt.rc": "0", "lsblk": lsblk, "lsblk.rc": "0", "statfs": statfs.String()}
+	got := roundTrip(t, map[string]any{"mounts": mountFacts(s)})
+	norm := func(v any) []string {
+		var out []string
+		for _, m := range v.([]any) {
+			b, _ := json.Marshal(m)
+			out = append(out, string(b))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if g, w := norm(got["mounts"]), norm(want["mounts"]); !reflect.DeepEqual(g, w) {
+		t.Errorf("mounts:\n got %v\nwant %v", strings.Join(g, "\n     "), strings.Join(w, "\n     "))
 	}
 }

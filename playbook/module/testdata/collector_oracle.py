@@ -1,6 +1,8 @@
 """Print what one of ansible-core's Linux fact collectors computes from the
 files of a fake root directory (argv[1]); argv[2] names the collector part:
-cpu (argv[3] is the ansible_architecture fact), memory, dns, cmdline.
+cpu (argv[3] is the ansible_architecture fact), memory, dns, cmdline,
+mounts (findmnt and lsblk print root/findmnt.out and root/lsblk.out; the
+statvfs numbers of a mount point are those of root/statvfs.json).
 
 The oracle of TestFactParsersAsAnsible: Debian's ansible-core runs its own
 code, every file it reads taken from the fake root instead of /.
@@ -35,7 +37,29 @@ for mod in (L, CL, DNS):
     mod.get_file_content, mod.get_file_lines = content, lines
 L.os = fake_os
 
-if what == 'cpu':
+class Module:
+    def get_bin_path(self, name, *a, **k):
+        return '/bin/' + name if os.path.exists(root + '/' + name + '.out') else None
+
+    def run_command(self, args, **k):
+        name = os.path.basename(args[0] if isinstance(args, list) else args.split()[0])
+        with open(root + '/' + name + '.out') as fh:
+            return 0, fh.read(), ''
+
+    def warn(self, msg):
+        pass
+
+
+def mount_size(mount):
+    with open(root + '/statvfs.json') as fh:
+        return json.load(fh).get(mount, {})
+
+
+L.get_mount_size = mount_size
+
+if what == 'mounts':
+    facts = L.LinuxHardware(module=Module()).get_mount_facts()
+elif what == 'cpu':
     facts = L.LinuxHardware(module=None).get_cpu_facts({'ansible_architecture': sys.argv[3]})
 elif what == 'memory':
     facts = L.LinuxHardware(module=None).get_memory_facts()
