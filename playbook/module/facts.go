@@ -284,21 +284,21 @@ func factFilterMatch(key string, filter []string) bool {
 		return true
 	}
 	for _, f := range filter {
-		if f == "" || fnmatch(f, key) {
+		if f == "" || factFnmatch(f, key) {
 			return true
 		}
 		if !strings.HasPrefix(f, "ansible_") && !strings.HasPrefix(f, "facter") && !strings.HasPrefix(f, "ohai") &&
-			fnmatch("ansible_"+f, key) {
+			factFnmatch("ansible_"+f, key) {
 			return true
 		}
 	}
 	return false
 }
 
-// fnmatch is Python's fnmatch.fnmatch on POSIX (case-sensitive): *, ?, [seq],
+// factFnmatch is Python's fnmatch.fnmatch on POSIX (case-sensitive): *, ?, [seq],
 // [!seq]. path.Match differs only in treating / specially and \ as an
 // escape, which Python's fnmatch does not; keys contain neither.
-func fnmatch(pattern, name string) bool {
+func factFnmatch(pattern, name string) bool {
 	p := strings.ReplaceAll(strings.ReplaceAll(pattern, "\\", "\\\\"), "[!", "[^")
 	ok, err := path.Match(p, name)
 	return err == nil && ok
