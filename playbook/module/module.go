@@ -156,6 +156,7 @@ func All() []*Module {
 		repoModules(),
 		systemModules(),
 		netModules(),
+		factModules(),
 		windowsModules(),
 	} {
 		all = append(all, group...)
