@@ -288,12 +288,8 @@ func runPause(ctx context.Context, _ *actionRun, args map[string]any) (*Outcome,
 		"stdout": fmt.Sprintf("Paused for %v seconds", d.Seconds())}}, nil
 }
 
-func runSetup(ctx context.Context, r *actionRun, _ map[string]any) (*Outcome, error) {
-	out, err := factsAction{}.run(ctx, r)
-	if err != nil || out.Failed {
-		return out, err
-	}
-	return &Outcome{Result: map[string]any{"changed": false, "ansible_facts": r.host.mem.facts}}, nil
+func runSetup(ctx context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	return factsAction{args: args}.run(ctx, r)
 }
 
 // toFloat reads a number written as a number or a string.

@@ -501,6 +501,19 @@ func (e *executor) hostVars(h *inventory.Host) map[string]any {
 	return vars
 }
 
+// factVars puts a host's facts into vars as Ansible does: ansible_facts
+// holds them without their ansible_ prefix, and each is also a variable of
+// the name its module gave it (ansible_os_family from setup, packages from
+// package_facts).
+func factVars(vars, facts map[string]any) {
+	ns := make(map[string]any, len(facts))
+	for k, v := range facts {
+		ns[strings.TrimPrefix(k, "ansible_")] = v
+		vars[k] = v
+	}
+	vars["ansible_facts"] = ns
+}
+
 // setHostvar sets a variable of a host in hostvars of the play (facts
 // gathered, set_fact, registered results). The maps are replaced, never
 // changed in place: other hosts may be reading them.
@@ -514,11 +527,10 @@ func (e *executor) setHostvar(plan *PlayPlan, host, name string, v any) {
 	if entry == nil {
 		entry = map[string]any{}
 	}
-	entry[name] = v
 	if facts, ok := v.(map[string]any); ok && name == "ansible_facts" {
-		for k, f := range facts {
-			entry["ansible_"+k] = f
-		}
+		factVars(entry, facts)
+	} else {
+		entry[name] = v
 	}
 	hv = maps.Clone(hv)
 	hv[host] = entry
@@ -565,11 +577,7 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 		vars["group_names"] = sortedUnique(names)
 		if mem := e.hosts[h.Name]; mem != nil {
 			if mem.facts != nil {
-				facts := unsafe(mem.facts).(map[string]any)
-				vars["ansible_facts"] = facts
-				for k, f := range facts {
-					vars["ansible_"+k] = f
-				}
+				factVars(vars, unsafe(mem.facts).(map[string]any))
 			}
 			maps.Copy(vars, mem.included)
 			maps.Copy(vars, mem.registered)

@@ -266,6 +266,7 @@ func TestUnreachableHostLeavesOthersGoOn(t *testing.T) {
 	inv := testInventory(t, 3)
 	pb := parseTest(t, inv, `
 - hosts: fleet
+  gather_facts: false
   tasks:
     - {name: one, shell: "1"}
     - {name: two, shell: "2"}
@@ -413,6 +414,7 @@ func TestConnectTimeoutIsUnreachable(t *testing.T) {
 	inv := testInventory(t, 2)
 	pb := parseTest(t, inv, `
 - hosts: fleet
+  gather_facts: false
   tasks:
     - {name: one, shell: "1"}
 `)

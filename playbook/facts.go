@@ -2,18 +2,16 @@ package playbook
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"time"
 
+	"github.com/remotectl/remotectl/playbook/module"
 	"github.com/remotectl/remotectl/remote"
 )
 
-// posixFactsScript prints, one per line: kernel name, kernel release,
-// machine, host name, then /etc/os-release's ID, VERSION_ID and ID_LIKE.
-const posixFactsScript = `uname -s; uname -r; uname -m; hostname 2>/dev/null || uname -n; ` +
-	`(. /etc/os-release 2>/dev/null; echo "${ID:-}"; echo "${VERSION_ID:-}"; echo "${ID_LIKE:-}")`
-
-// windowsFactsScript prints the same lines for Windows.
+// windowsFactsScript prints, one per line: the system, its version, the
+// architecture, the host name, then the distribution, its version and "".
 const windowsFactsScript = `$o = Get-CimInstance Win32_OperatingSystem; 'Windows'; $o.Version; $env:PROCESSOR_ARCHITECTURE; $env:COMPUTERNAME; 'windows'; $o.Version; ''`
 
 // gatherFacts runs one command and keeps the host's facts for the play (and
@@ -42,18 +40,58 @@ func (h *hostRun) gatherFacts(ctx context.Context) error {
 	return nil
 }
 
-// factsAction gathers facts; it is read-only and runs in check mode.
-type factsAction struct{}
+// factsAction gathers facts with the setup module (on Windows, which setup
+// does not cover yet, a few facts from one PowerShell command); it is
+// read-only and runs in check mode. args are setup's (gather_subset,
+// filter...).
+type factsAction struct{ args map[string]any }
 
 func (factsAction) Kind() string    { return "gather_facts" }
 func (factsAction) summary() string { return "" }
 func (factsAction) readOnly() bool  { return true }
 
-func (factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
-	cmd := &remote.Cmd{Shell: posixFactsScript}
+func (a factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	if r.windows() {
-		cmd = &remote.Cmd{Shell: powershell(windowsFactsScript)}
+		return windowsFacts(ctx, r)
 	}
+	setup, _ := module.Lookup("setup")
+	args, err := setup.Normalize(a.args)
+	if err != nil {
+		return failed("%v", err), nil
+	}
+	become, user := r.become() // as Ansible's: ansible_user_id is the become user's
+	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user}, nil)
+	res, err := setup.Run(ctx, &module.Call{Module: setup, Args: args, Host: host, Check: true})
+	if err != nil {
+		return nil, err
+	}
+	out := outcomeOf(res)
+	if !out.Failed {
+		facts, _ := res["ansible_facts"].(map[string]any)
+		r.host.addFacts(facts)
+	}
+	return out, nil
+}
+
+// addFacts merges facts a module returned into the host's, as Ansible's
+// fact cache: they are the host's ansible_facts from now on, in this play
+// and the following ones.
+func (h *hostRun) addFacts(facts map[string]any) {
+	if len(facts) == 0 {
+		return
+	}
+	merged := maps.Clone(h.mem.facts)
+	if merged == nil {
+		merged = map[string]any{}
+	}
+	maps.Copy(merged, facts)
+	h.mem.facts = merged
+	h.br.e.setHostvar(h.br.plan, h.host.Name, "ansible_facts", unsafe(merged))
+}
+
+// windowsFacts gathers a Windows host's facts with one PowerShell command.
+func windowsFacts(ctx context.Context, r *actionRun) (*Outcome, error) {
+	cmd := &remote.Cmd{Shell: powershell(windowsFactsScript)}
 	var out, errb cappedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	res, err := r.tr.Run(ctx, cmd)
@@ -63,9 +101,12 @@ func (factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	if res.ExitCode != 0 {
 		return failed("gathering facts: exit status %d: %s", res.ExitCode, strings.TrimSpace(errb.String())), nil
 	}
-	r.host.mem.facts = parseFacts(out.String())
-	r.host.br.e.setHostvar(r.host.br.plan, r.host.host.Name, "ansible_facts", unsafe(r.host.mem.facts))
-	return &Outcome{}, nil
+	facts := map[string]any{}
+	for k, v := range parseFacts(out.String()) {
+		facts["ansible_"+k] = v
+	}
+	r.host.addFacts(facts)
+	return &Outcome{Result: map[string]any{"changed": false, "ansible_facts": facts}}, nil
 }
 
 // factNames are the facts gatherFacts sets, each also a variable

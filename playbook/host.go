@@ -353,13 +353,7 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	}
 	maps.Copy(vars, h.host.Vars)
 	facts, _ := unsafe(h.mem.facts).(map[string]any)
-	if facts == nil {
-		facts = map[string]any{}
-	}
-	for k, v := range facts {
-		vars["ansible_"+k] = v
-	}
-	vars["ansible_facts"] = facts
+	factVars(vars, facts)
 	maps.Copy(vars, play.Vars)
 	maps.Copy(vars, play.PromptVars)
 	maps.Copy(vars, play.FileVars)

@@ -112,6 +112,9 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
+	if facts, ok := res["ansible_facts"].(map[string]any); ok && !res.IsFailed() {
+		r.host.addFacts(facts) // service_facts, package_facts, getent...
+	}
 	return outcomeOf(res), nil
 }
 
