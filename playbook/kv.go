@@ -1,6 +1,10 @@
 package playbook
 
-import "strings"
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
 
 // rawParamKeys are the k=v names a free-form module (command, shell,
 // script, raw) takes from its command line; other k=v words stay in the
@@ -15,15 +19,21 @@ func parseKV(s string, checkRaw bool) (map[string]any, string) {
 	opts := map[string]any{}
 	var raw []argWord
 	for _, w := range splitArgs(s) {
+		orig := w
+		w.text = decodeEscapes(w.text)
 		pos := equalsIndex(w.text)
-		if pos < 0 {
+		switch {
+		case !strings.Contains(w.text, "="): // free-form text stays as written
+			raw = append(raw, orig)
+			continue
+		case pos < 0: // only escaped equals signs
 			w.text = strings.ReplaceAll(w.text, `\=`, "=")
 			raw = append(raw, w)
 			continue
 		}
 		k, v := w.text[:pos], w.text[pos+1:]
 		if checkRaw && !contains(rawParamKeys, k) {
-			raw = append(raw, w)
+			raw = append(raw, orig)
 			continue
 		}
 		opts[strings.TrimSpace(k)] = unquote(strings.TrimSpace(v))
@@ -128,4 +138,24 @@ func unquote(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// escapeSequence matches the escapes Ansible's parse_kv decodes in each
+// word (_decode_escapes): \U, \u and \x hex escapes and the one-letter
+// ones. \N{name} is left as written.
+var escapeSequence = regexp.MustCompile(`\\U[0-9a-fA-F]{8}|\\u[0-9a-fA-F]{4}|\\x[0-9a-fA-F]{2}|\\[\\'"abfnrtv]`)
+
+// decodeEscapes is parse_kv's _decode_escapes: content="a\n" holds a newline.
+func decodeEscapes(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	return escapeSequence.ReplaceAllStringFunc(s, func(m string) string {
+		switch m[1] {
+		case 'U', 'u', 'x':
+			n, _ := strconv.ParseUint(m[2:], 16, 32)
+			return string(rune(n))
+		}
+		return map[byte]string{'\\': `\`, '\'': "'", '"': `"`, 'a': "\a", 'b': "\b", 'f': "\f", 'n': "\n", 'r': "\r", 't': "\t", 'v': "\v"}[m[1]]
+	})
 }

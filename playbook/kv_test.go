@@ -27,3 +27,16 @@ func TestParseKV(t *testing.T) {
 		}
 	}
 }
+
+// parse_kv decodes escapes in k=v values (content="a\n" is a newline) and
+// leaves free-form words as written.
+func TestParseKVEscapes(t *testing.T) {
+	opts, raw := parseKV(`content="a\tb\n" dest=/tmp/x`, false)
+	if opts["content"] != "a\tb\n" || opts["dest"] != "/tmp/x" || raw != "" {
+		t.Errorf("copy k=v: %q %q", opts, raw)
+	}
+	opts, raw = parseKV(`printf "a\nb" chdir=/tmp`, true)
+	if raw != `printf "a\nb"` || opts["chdir"] != "/tmp" {
+		t.Errorf("shell free-form: %q %q", opts, raw)
+	}
+}

@@ -571,7 +571,10 @@ func (sc *scope) render(s string, depth int) (any, error) {
 	}
 	// Ansible passes a lone variable holding a number, a bool or None
 	// through untouched.
-	if m := reSingleVar.FindStringSubmatch(s); m != nil {
+	// Jinja2 drops one trailing newline of a template (keep_trailing_newline
+	// is off): "{{ port }}\n" is still a lone variable, and a number stays a
+	// number (Ansible writes copy: content="{{ port }}\n" as "8080").
+	if m := reSingleVar.FindStringSubmatch(strings.TrimSuffix(s, "\n")); m != nil {
 		if raw, ok := sc.vars[m[1]]; ok {
 			switch raw := normalize(raw).(type) {
 			case nil, bool, int, float64:

@@ -250,3 +250,18 @@ func TestUnsafeComparesAsText(t *testing.T) {
 		t.Errorf("Render = %v, %v; an unsafe value is not templated", got, err)
 	}
 }
+
+// A lone variable followed by one newline is still a lone variable (Jinja2
+// drops the template's trailing newline): a number stays a number, a
+// string keeps its newline (Ansible's preserve_trailing_newlines), as
+// ansible-playbook writes copy: content="{{ item }}\n".
+func TestLoneVariableAndTrailingNewline(t *testing.T) {
+	e := New()
+	vars := map[string]any{"item": 1, "g": "hello", "t": true}
+	for src, want := range map[string]any{"{{ item }}\n": 1, "{{ t }}\n": true, "{{ g }}\n": "hello\n", "x{{ item }}\n": "x1\n", "{{ item }}\n\n": "1\n\n"} {
+		got, err := e.Render(src, vars)
+		if err != nil || got != want {
+			t.Errorf("Render(%q) = %#v, %v; want %#v", src, got, err, want)
+		}
+	}
+}
