@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -351,6 +352,8 @@ type IncludeAction struct {
 	// A file name with a template: the files it may name, read when the
 	// playbook loads, by path; template names the one to run.
 	byFile   map[string][]*Task
+	fileErrs map[string]error // the candidates that cannot run, and why
+	err      error            // why the file (a name without a template) cannot run
 	template Text
 	base     string
 }
@@ -438,13 +441,33 @@ func (p *parser) include(n *yaml.Node, s *scope) *Task {
 		return p.includeByTemplate(t, a, file, name, is)
 	}
 	path := p.findFile(s, "tasks", name)
+	before := len(p.Errs)
 	p.inFile(file, path, func(root *yaml.Node) {
 		is.dir = filepath.Dir(path)
 		if root != nil {
 			a.Tasks = p.taskList(root, is)
 		}
 	})
+	a.err = p.deferErrors(before)
 	return t
+}
+
+// oneLine joins the lines of an error with "; ", for a task's message.
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// deferErrors takes the errors found since the parser had before of them
+// out of the load: they belong to a file an include_tasks reads, which
+// Ansible reads only when the include runs (setup-FreeBSD.yml under
+// "when: ansible_os_family == 'FreeBSD'" never does on a Debian fleet).
+// The include fails with them on the hosts where it runs.
+func (p *parser) deferErrors(before int) error {
+	errs := p.Errs[before:]
+	if len(errs) == 0 {
+		return nil
+	}
+	err := errors.Join(slices.Clone(errs)...)
+	p.Errs = p.Errs[:before]
+	return err
 }
 
 // includeByTemplate reads every file an include_tasks name with a
@@ -463,12 +486,20 @@ func (p *parser) includeByTemplate(t *Task, a *IncludeAction, at *yaml.Node, nam
 	a.base = base
 	for _, path := range matches {
 		fs := s.child()
+		before := len(p.Errs)
 		p.inFile(at, path, func(root *yaml.Node) {
 			fs.dir = filepath.Dir(path)
 			if root != nil {
 				a.byFile[path] = p.taskList(root, fs)
 			}
 		})
+		// Which file runs is known on the host only.
+		if err := p.deferErrors(before); err != nil {
+			if a.fileErrs == nil {
+				a.fileErrs = map[string]error{}
+			}
+			a.fileErrs[path] = err
+		}
 	}
 	return t
 }
@@ -506,11 +537,17 @@ func (h *hostRun) runInclude(ctx context.Context, task *Task, a *IncludeAction, 
 			return h.fail(task, r, err.Error()), nil
 		}
 		path := filepath.Join(a.base, name)
+		if err := a.fileErrs[path]; err != nil {
+			return h.fail(task, r, fmt.Sprintf("%s: include_tasks: %s cannot run: %s", task.Pos, path, oneLine(err))), nil
+		}
 		var ok bool
 		if tasks, ok = a.byFile[path]; !ok {
 			return h.fail(task, r, fmt.Sprintf("%s: include_tasks: no file %s (remotectl reads the files an include may name when it loads the playbook)", task.Pos, path)), nil
 		}
 		file = path
+	}
+	if a.byFile == nil && a.err != nil {
+		return h.fail(task, r, fmt.Sprintf("%s: include_tasks: %s cannot run: %s", task.Pos, file, oneLine(a.err))), nil
 	}
 	r.Status, r.Msg = StatusOK, "included: "+file
 	r.Uncounted = shortAction(task.Key) == "include_role"
