@@ -6,9 +6,9 @@ import (
 )
 
 // extraModules are builtin modules that real roles use beyond the core
-// groups: pip, apt_key, debconf, getent.
+// groups: pip, apt_key, rpm_key, debconf, getent.
 func extraModules() []*Module {
-	return []*Module{pipModule(), aptKeyModule(), debconfModule(), getentModule()}
+	return []*Module{pipModule(), aptKeyModule(), rpmKeyModule(), debconfModule(), getentModule()}
 }
 
 // shSteps builds a POSIX sh script made of named steps whose output is
