@@ -6,9 +6,9 @@ import (
 )
 
 // extraModules are builtin modules that real roles use beyond the core
-// groups: pip, apt_key, rpm_key, debconf, getent.
+// groups: pip, apt_key, rpm_key, debconf, known_hosts, getent.
 func extraModules() []*Module {
-	return []*Module{pipModule(), aptKeyModule(), rpmKeyModule(), debconfModule(), getentModule()}
+	return []*Module{pipModule(), aptKeyModule(), rpmKeyModule(), debconfModule(), knownHostsModule(), getentModule()}
 }
 
 // shSteps builds a POSIX sh script made of named steps whose output is
