@@ -119,11 +119,20 @@ func TestPipAsAnsible(t *testing.T) {
 		{"not found", map[string]any{"name": "demo_pkg==3.0", "extra_args": offline}, false},
 		{"version with latest", map[string]any{"name": "demo_pkg", "version": "1.0", "state": "latest"}, false},
 		{"name and requirements", map[string]any{"name": "demo_pkg", "requirements": reqs}, false},
+		{"forcereinstall", map[string]any{"name": "demo_pkg==2.0", "state": "forcereinstall", "extra_args": offline}, false},
+		{"executable", map[string]any{"name": "demo_pkg", "executable": "VENV/bin/pip", "virtualenv": nil}, false},
+		{"executable, check", map[string]any{"name": "demo_pkg<2", "executable": "VENV/bin/pip", "virtualenv": nil}, true},
 	}
 	args := func(venv string, step map[string]any) map[string]any {
 		a := map[string]any{"virtualenv": venv, "virtualenv_command": "/usr/bin/python3 -m venv"}
 		for k, v := range step {
+			if s, ok := v.(string); ok {
+				v = strings.ReplaceAll(s, "VENV", venv)
+			}
 			a[k] = v
+			if v == nil {
+				delete(a, k)
+			}
 		}
 		return a
 	}
