@@ -284,14 +284,15 @@ func pipVenvSteps(c *Call, p pipPlan, s *shSteps) {
 	s.step("venv", `"$V0"`+rest+opts+` $NS`+pflag+" "+Quote(p.env))
 }
 
-// pythonLookup is a shell command printing the host's Python: the host's
-// ansible_python_interpreter, else python3 on PATH (what pip.py's
-// sys.executable is on the host).
+// pythonLookup is a shell command printing the host's Python, what
+// pip.py's sys.executable is there: the host's ansible_python_interpreter,
+// else what Ansible's interpreter discovery finds on Linux
+// (/usr/bin/python3, /usr/libexec/platform-python), else python3 on PATH.
 func pythonLookup(c *Call) string {
 	if py, _ := c.Host.Vars()["ansible_python_interpreter"].(string); py != "" {
 		return "command -v " + Quote(py)
 	}
-	return "command -v python3"
+	return `for p in /usr/bin/python3 /usr/libexec/platform-python; do [ -x "$p" ] && { echo "$p"; exit 0; }; done; command -v python3`
 }
 
 // pipFindStep is _get_pip: sets PIP (and PIPM=m for "python -m pip").

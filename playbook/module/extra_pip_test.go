@@ -226,3 +226,22 @@ func TestRecoverPipNames(t *testing.T) {
 		}
 	}
 }
+
+// TestPipSystemPythonCheckAsAnsible: without virtualenv or executable,
+// pip runs as the host's python -m pip.__main__ (check mode: nothing is
+// installed).
+func TestPipSystemPythonCheckAsAnsible(t *testing.T) {
+	if err := exec.Command("/usr/bin/python3", "-c", "import pip").Run(); err != nil {
+		t.Skip("/usr/bin/python3 has no pip")
+	}
+	t.Setenv("HOME", t.TempDir())
+	cases := []oracleCase{
+		{Module: "pip", Args: map[string]any{"name": "pip"}, Check: true},
+		{Module: "pip", Args: map[string]any{"name": "no-such-pkg-rctl"}, Check: true},
+		{Module: "pip", Args: map[string]any{"name": "no-such-pkg-rctl", "state": "absent"}, Check: true},
+	}
+	wants := ansibleBatch(t, cases)
+	for i, c := range cases {
+		sameKeys(t, fmtArgs(c.Args), runCase(t, c), wants[i], "changed", "failed", "cmd")
+	}
+}
