@@ -29,9 +29,10 @@ func newShSteps() *shSteps {
 // line adds shell text as is.
 func (s *shSteps) line(sh string) { s.b.WriteString(sh + "\n") }
 
-// step runs sh (a command list) and marks its end with name and its rc.
+// step runs sh (a command list) and marks its end with name and its rc,
+// which is left in $R for the lines that follow.
 func (s *shSteps) step(name, sh string) {
-	s.b.WriteString("{ " + sh + "\n}; mark " + name + " $?\n")
+	s.b.WriteString("{ " + sh + "\n}; R=$?; mark " + name + " $R\n")
 }
 
 func (s *shSteps) String() string { return s.b.String() }

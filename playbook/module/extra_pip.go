@@ -212,8 +212,8 @@ func pipScript(c *Call, p pipPlan, check, listBefore, listAfter bool) *shSteps {
 	if p.chdir != "" {
 		chdir = Quote(p.chdir)
 	}
-	s.step("chdir", "cd "+chdir)
-	s.line(`[ -d . ] || exit 0`)
+	// run_command ignores a cwd that is no directory (ignore_invalid_cwd).
+	s.line("cd " + chdir + " 2>/dev/null")
 	if p.env != "" {
 		s.line("if [ ! -e " + Quote(p.env+"/bin/activate") + " ]; then")
 		if check {
@@ -380,9 +380,6 @@ func nilIfBlank(s string) any {
 // pipPrelude reads the steps before pip ran: chdir, the virtualenv's
 // creation and finding pip. It returns the output so far and pip's argv.
 func pipPrelude(c *Call, p pipPlan, s *shSteps, out Output, steps map[string]shStep) (string, string, []string, Result) {
-	if st := steps["chdir"]; st.RC != 0 {
-		return "", "", nil, Failed("Unable to change directory before execution: %s", strings.TrimSpace(st.Stderr))
-	}
 	var stdout, stderr string
 	if st, ok := steps["venvbin"]; ok && st.RC != 0 {
 		words, _ := remote.ShlexSplit(c.Args.Str("virtualenv_command"), false)

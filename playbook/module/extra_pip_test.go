@@ -239,6 +239,7 @@ func TestPipSystemPythonCheckAsAnsible(t *testing.T) {
 		{Module: "pip", Args: map[string]any{"name": "pip"}, Check: true},
 		{Module: "pip", Args: map[string]any{"name": "no-such-pkg-rctl"}, Check: true},
 		{Module: "pip", Args: map[string]any{"name": "no-such-pkg-rctl", "state": "absent"}, Check: true},
+		{Module: "pip", Args: map[string]any{"name": "pip", "chdir": filepath.Join(t.TempDir(), "missing")}, Check: true},
 	}
 	wants := ansibleBatch(t, cases)
 	for i, c := range cases {
