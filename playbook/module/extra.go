@@ -30,9 +30,9 @@ func newShSteps() *shSteps {
 func (s *shSteps) line(sh string) { s.b.WriteString(sh + "\n") }
 
 // step runs sh (a command list) and marks its end with name and its rc,
-// which is left in $R for the lines that follow.
+// which is left in $STEP_RC for the lines that follow.
 func (s *shSteps) step(name, sh string) {
-	s.b.WriteString("{ " + sh + "\n}; R=$?; mark " + name + " $R\n")
+	s.b.WriteString("{ " + sh + "\n}; STEP_RC=$?; mark " + name + " $STEP_RC\n")
 }
 
 func (s *shSteps) String() string { return s.b.String() }
