@@ -158,6 +158,7 @@ func All() []*Module {
 		netModules(),
 		factModules(),
 		windowsModules(),
+		extraModules(),
 	} {
 		all = append(all, group...)
 	}
