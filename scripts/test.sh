@@ -26,6 +26,9 @@ command -v git >/dev/null 2>&1 || need+=(git)
 command -v dpkg-scanpackages >/dev/null 2>&1 || need+=(dpkg-dev)
 /usr/bin/python3 -c "import apt_pkg" >/dev/null 2>&1 || need+=(python3-apt) # the oracle of apt_repository
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v rpm >/dev/null 2>&1 || need+=(rpm)     # rpm_key and dnf's rpm queries
+command -v gpg >/dev/null 2>&1 || need+=(gnupg)   # apt_key
+/usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv) # pip's virtualenvs
 command -v crontab >/dev/null 2>&1 || need+=(cron)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
