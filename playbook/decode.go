@@ -45,6 +45,13 @@ func (d *decoder) boolean(n *yaml.Node, what string) bool {
 	return false
 }
 
+// templatedKeyword reports whether a boolean keyword is written as a
+// template, decided per host when the task runs, as Ansible's keywords
+// are ("{{ ansible_check_mode }}").
+func (d *decoder) templatedKeyword(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && strings.Contains(n.Value, "{{")
+}
+
 // integer reads a non-negative integer.
 func (d *decoder) integer(n *yaml.Node, what string) int {
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == yamlnode.TagInt {

@@ -564,8 +564,8 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	}
 	switch {
 	case failed:
-		sum.Status, sum.Ignored = StatusFailed, task.IgnoreErrors
-		sum.Rescued = !task.IgnoreErrors && task.rescued()
+		sum.Status, sum.Ignored = StatusFailed, h.ignoreErrors(task)
+		sum.Rescued = !h.ignoreErrors(task) && task.rescued()
 	case skipped:
 		sum.Status = StatusSkipped
 	case changed:
@@ -623,6 +623,8 @@ func (h *hostRun) modes(task *Task) (check, diff bool) {
 	if task.Diff != nil {
 		diff = *task.Diff
 	}
+	check = h.keyword(task, "check_mode", check, check)
+	diff = h.keyword(task, "diff", diff, diff)
 	return check, diff
 }
 
@@ -674,7 +676,7 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	if diff {
 		r.Diff = h.redact(out.Diff)
 	}
-	if task.NoLog {
+	if h.noLog(task) {
 		r.Msg, r.Stdout, r.Stderr, r.Diff = noLogMsg, "", "", nil
 	}
 	if out.Changed {
@@ -689,7 +691,7 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	if !task.flushesHandlers() {
 		e.emit(Event{Kind: EventResult, Result: r})
 	}
-	if r.Status == StatusFailed && task.Action.Kind() == "check" && !task.IgnoreErrors {
+	if r.Status == StatusFailed && task.Action.Kind() == "check" && !h.ignoreErrors(task) {
 		h.br.closeGate(fmt.Sprintf("health gate: the check task %q failed on %s", task.DisplayName(), h.host.Name))
 	}
 	return reg, nil
@@ -703,7 +705,7 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 	if !isLoop {
 		return nil
 	}
-	if task.NoLog {
+	if h.noLog(task) {
 		return noLogMsg
 	}
 	if task.LoopControl.Label != nil {
@@ -844,7 +846,7 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 	case out.Failed:
 		r.Status, r.Changed = StatusFailed, out.Changed
 		switch {
-		case task.IgnoreErrors:
+		case h.ignoreErrors(task):
 			r.Ignored = true
 		case task.Block != nil:
 			r.Rescued = !r.LoopItem && task.rescued()
@@ -909,3 +911,31 @@ func skippedResult(task *Task, msg string) map[string]any {
 	}
 	return map[string]any{"changed": false, "skipped": true, "skip_reason": msg}
 }
+
+// keyword is a boolean keyword of the task on this host: given by a
+// template, it is decided with the host's variables now; otherwise, or
+// when the template cannot be decided, it is def (onError).
+func (h *hostRun) keyword(task *Task, key string, def, onError bool) bool {
+	tmpl, ok := task.kwTemplates[key]
+	if !ok {
+		return def
+	}
+	v, err := tmpl.value(h.taskVars(task, nil))
+	if err != nil {
+		return onError
+	}
+	b, err := module.ToBool(v)
+	if err != nil {
+		return onError
+	}
+	return b
+}
+
+// ignoreErrors is the task's ignore_errors on this host.
+func (h *hostRun) ignoreErrors(task *Task) bool {
+	return h.keyword(task, "ignore_errors", task.IgnoreErrors, false)
+}
+
+// noLog is the task's no_log on this host; a template that cannot be
+// decided hides the output.
+func (h *hostRun) noLog(task *Task) bool { return h.keyword(task, "no_log", task.NoLog, true) }

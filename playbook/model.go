@@ -132,6 +132,10 @@ type Task struct {
 	eng         *jinja.Engine
 
 	ignoreErrorsSet, noLogSet, runOnceSet bool // the task's own keyword, over its scope's
+	// kwTemplates are boolean keywords written as templates
+	// (ignore_errors: "{{ ansible_check_mode }}"), decided per host when
+	// the task runs (hostRun.keywords).
+	kwTemplates map[string]Text
 }
 
 // LoopControl is a task's loop_control.

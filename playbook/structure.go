@@ -35,6 +35,8 @@ type scope struct {
 	diff         *bool
 	noLog        *bool
 	runOnce      *bool
+	kwTemplates  map[string]Text // boolean keywords given by templates
+	notify       []string        // a block's notify
 	throttle     int
 	handler      bool
 }
@@ -84,6 +86,14 @@ func (s *scope) inherit(t *Task) {
 	}
 	if t.BecomeUser == "" {
 		t.BecomeUser = s.becomeUser
+	}
+	for key, tmpl := range s.kwTemplates {
+		if _, own := t.kwTemplates[key]; !own && !t.ownsKeyword(key) {
+			t.setKeywordTemplate(key, tmpl)
+		}
+	}
+	if t.Notify == nil && len(s.notify) > 0 {
+		t.Notify = slices.Clone(s.notify)
 	}
 	if !t.ignoreErrorsSet && s.ignoreErrors != nil {
 		t.IgnoreErrors = *s.ignoreErrors
@@ -162,18 +172,32 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 		if m := p.Str(v, "become_method"); m != "sudo" {
 			p.Errorf(v, "become_method: sudo", "become_method %q: remotectl's transports become another user with sudo only", m)
 		}
-	case "ignore_errors":
-		b := p.boolean(v, "ignore_errors")
-		s.ignoreErrors = &b
-	case "check_mode":
-		b := p.boolean(v, "check_mode")
-		s.checkMode = &b
-	case "diff":
-		b := p.boolean(v, "diff")
-		s.diff = &b
-	case "no_log":
-		b := p.boolean(v, "no_log")
-		s.noLog = &b
+	case "ignore_errors", "check_mode", "diff", "no_log":
+		if p.templatedKeyword(v) {
+			p.checkTemplates(v)
+			if s.kwTemplates == nil {
+				s.kwTemplates = map[string]Text{}
+			} else {
+				s.kwTemplates = maps.Clone(s.kwTemplates)
+			}
+			s.kwTemplates[k.Value] = Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng}
+			break
+		}
+		b := p.boolean(v, k.Value)
+		switch k.Value {
+		case "ignore_errors":
+			s.ignoreErrors = &b
+		case "check_mode":
+			s.checkMode = &b
+		case "diff":
+			s.diff = &b
+		case "no_log":
+			s.noLog = &b
+		}
+		if _, ok := s.kwTemplates[k.Value]; ok {
+			s.kwTemplates = maps.Clone(s.kwTemplates)
+			delete(s.kwTemplates, k.Value)
+		}
 	case "run_once":
 		b := p.boolean(v, "run_once")
 		s.runOnce = &b
@@ -261,7 +285,9 @@ func (p *parser) block(n *yaml.Node, s *scope) []*Task {
 			b.HasRescue = !yamlnode.IsNull(v) && len(v.Content) > 0
 		case "always":
 			sections[2] = v
-		case "notify", "register", "loop", "with_items":
+		case "notify": // the block's tasks that set none notify these (Ansible's inheritance)
+			bs.notify = p.strList(v, "notify")
+		case "register", "loop", "with_items":
 			p.Errorf(k, "put it on the tasks of the block", "a block cannot have %s:", k.Value)
 		default:
 			if !p.scopeKey(bs, k, v) {

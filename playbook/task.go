@@ -252,8 +252,13 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 		if !isIdentifier(t.Register) {
 			p.Errorf(v, "letters, digits and _ only, not starting with a digit", "register: %q is not a usable variable name", t.Register)
 		}
-	case "ignore_errors":
-		t.IgnoreErrors, t.ignoreErrorsSet = p.boolean(v, "ignore_errors"), true
+	case "ignore_errors", "no_log", "check_mode", "diff":
+		if p.templatedKeyword(v) {
+			p.checkTemplates(v)
+			t.setKeywordTemplate(k.Value, Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng})
+			return
+		}
+		p.taskBoolKeyword(t, k.Value, p.boolean(v, k.Value))
 	case "retries":
 		t.Retries = p.integer(v, "retries")
 	case "delay":
@@ -287,14 +292,6 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	case "environment":
 		p.checkTemplates(v)
 		t.Environment = append(t.Environment, p.value(v))
-	case "check_mode":
-		b := p.boolean(v, "check_mode")
-		t.CheckMode = &b
-	case "diff":
-		b := p.boolean(v, "diff")
-		t.Diff = &b
-	case "no_log":
-		t.NoLog, t.noLogSet = p.boolean(v, "no_log"), true
 	case "loop_control":
 		t.LoopControl = p.loopControl(v)
 	case "delegate_to":
@@ -487,4 +484,48 @@ func lastLine(n *yaml.Node) int {
 // errorfAt records an error at a position string.
 func (p *parser) errorfAt(pos, hint, format string, args ...any) {
 	p.Errs = append(p.Errs, &ParseError{Pos: pos, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// taskBoolKeyword sets one of the boolean keywords that a template may
+// also give.
+func (p *parser) taskBoolKeyword(t *Task, key string, b bool) {
+	switch key {
+	case "ignore_errors":
+		t.IgnoreErrors, t.ignoreErrorsSet = b, true
+	case "no_log":
+		t.NoLog, t.noLogSet = b, true
+	case "check_mode":
+		t.CheckMode = &b
+	case "diff":
+		t.Diff = &b
+	}
+}
+
+// setKeywordTemplate records a boolean keyword written as a template.
+func (t *Task) setKeywordTemplate(key string, tmpl Text) {
+	if t.kwTemplates == nil {
+		t.kwTemplates = map[string]Text{}
+	}
+	t.kwTemplates[key] = tmpl
+	switch key { // the task's own, over its scope's
+	case "ignore_errors":
+		t.ignoreErrorsSet = true
+	case "no_log":
+		t.noLogSet = true
+	}
+}
+
+// ownsKeyword reports whether the task sets a boolean keyword itself.
+func (t *Task) ownsKeyword(key string) bool {
+	switch key {
+	case "ignore_errors":
+		return t.ignoreErrorsSet
+	case "no_log":
+		return t.noLogSet
+	case "check_mode":
+		return t.CheckMode != nil
+	case "diff":
+		return t.Diff != nil
+	}
+	return false
 }

@@ -33,9 +33,9 @@ func systemdModule() *Module {
 // SysV init scripts through service(8) or /etc/init.d, enabled with
 // update-rc.d or chkconfig.
 func serviceModule() *Module {
-	return &Module{Name: "service", Collection: "ansible.builtin", Check: CheckFull,
+	m := &Module{Name: "service", Collection: "ansible.builtin", Check: CheckFull,
 		Params: []Param{
-			{Name: "name", Type: Str, Required: true},
+			{Name: "name", Type: Str}, // required but by systemd (daemon_reload alone)
 			{Name: "state", Type: Str, Choices: []string{"started", "stopped", "reloaded", "restarted"}},
 			{Name: "sleep", Type: Int},
 			{Name: "pattern", Type: Str},
@@ -46,7 +46,19 @@ func serviceModule() *Module {
 		},
 		Run: runService,
 	}
+	// On a systemd host Ansible's service action hands every argument to
+	// the systemd module, which takes these too (service: daemon_reload:
+	// true, without a name); a SysV host refuses them.
+	for _, p := range systemdModule().Params {
+		if _, ok := m.Param(p.Name); !ok {
+			m.Params = append(m.Params, Param{Name: p.Name, Aliases: p.Aliases, Type: p.Type, Choices: p.Choices})
+		}
+	}
+	return m
 }
+
+// systemdOnly are the service arguments only systemd takes.
+var systemdOnly = []string{"force", "masked", "daemon_reload", "daemon_reexec", "scope", "no_block"}
 
 // systemctlCmd is systemctl with the scope, no_block and force options.
 func systemctlCmd(a Args) string {
@@ -337,9 +349,6 @@ func runSystemctlActions(ctx context.Context, c *Call, systemctl, unit string, a
 // (Ansible's service action does the same), others SysV init.
 func runService(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
-	if !a.Has("state") && !a.Has("enabled") {
-		return Failed("one of the following is required: state, enabled"), nil
-	}
 	name := a.Str("name")
 	out, err := runSh(ctx, c, sysvProbeScript(name, a.Str("pattern")), nil)
 	if err != nil {
@@ -371,7 +380,18 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 			}
 		}
 		sys := systemdModule()
-		sargs, err := sys.Normalize(map[string]any{"name": name, "state": a["state"], "enabled": a["enabled"]})
+		raw := map[string]any{"name": a["name"], "state": a["state"], "enabled": a["enabled"]}
+		for _, k := range systemdOnly {
+			if a.Has(k) {
+				raw[k] = a[k]
+			}
+		}
+		for k, v := range raw {
+			if v == nil {
+				delete(raw, k)
+			}
+		}
+		sargs, err := sys.Normalize(raw)
 		if err != nil {
 			return Failed("%v", err), nil
 		}
@@ -380,6 +400,20 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 			res["warnings"] = warnings
 		}
 		return res, err
+	}
+	var extra []string
+	for _, k := range systemdOnly {
+		if a.Has(k) {
+			extra = append(extra, k)
+		}
+	}
+	switch {
+	case len(extra) > 0:
+		return Failed("Unsupported parameters for (service) module: %s", strings.Join(extra, ", ")), nil
+	case name == "":
+		return Failed("missing required arguments: name"), nil
+	case !a.Has("state") && !a.Has("enabled"):
+		return Failed("one of the following is required: state, enabled"), nil
 	}
 	return runSysv(ctx, c, p)
 }
