@@ -51,8 +51,15 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		}
 	}
 	for _, play := range pb.Plays {
-		hosts, err := inv.Select(play.Hosts, sel.Limit)
-		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil {
+		// Ansible's patterns and host order; "hosts: localhost" is the
+		// implicit localhost the inventory gives (LoadOptions.ImplicitLocalhost).
+		hosts, err := inv.SelectAnsible(play.Hosts, sel.Limit)
+		if len(inv.Sources()) == 0 {
+			// No inventory at all: remotectl's default, "all" is the
+			// implicit localhost (Ansible's would select nothing).
+			hosts, err = inv.Select(play.Hosts, sel.Limit)
+		}
+		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil && len(hosts) == 0 {
 			hosts, err = []*inventory.Host{h}, nil
 		}
 		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !pb.groupBy {

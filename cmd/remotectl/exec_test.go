@@ -54,8 +54,9 @@ func newFakeFleet(t *testing.T, sg settings.Globals, scripts map[string]remotete
 		Inventory: func(ctx context.Context) (*inventory.Inventory, error) {
 			return inventory.LoadContext(ctx, g.Inventories, inventory.LoadOptions{ScriptTimeout: time.Minute})
 		},
-		InventoryFrom: func(ctx context.Context, paths []string, decrypt func([]byte) ([]byte, error)) (*inventory.Inventory, error) {
-			return inventory.LoadContext(ctx, paths, inventory.LoadOptions{ScriptTimeout: time.Minute, Decrypt: decrypt})
+		InventoryFrom: func(ctx context.Context, paths []string, opts inventory.LoadOptions) (*inventory.Inventory, error) {
+			opts.ScriptTimeout = time.Minute
+			return inventory.LoadContext(ctx, paths, opts)
 		},
 		Dialer: func(secrets, []remote.Target) (runDialer, error) { return nopCloser{ff.fake}, nil },
 		OpsRun: func(c ops.Command) (*ops.Run, error) {

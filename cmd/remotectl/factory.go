@@ -26,8 +26,9 @@ type factory struct {
 	// Inventory loads the inventories the settings name.
 	Inventory func(context.Context) (*inventory.Inventory, error)
 	// InventoryFrom loads the inventories named (ansible.cfg's) as
-	// Inventory, decrypting Ansible Vault content with the function given.
-	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
+	// Inventory, with play's options: the Ansible Vault decrypter, the
+	// playbook's directory (its group_vars) and the implicit localhost.
+	InventoryFrom func(context.Context, []string, inventory.LoadOptions) (*inventory.Inventory, error)
 	// Dialer returns the dialer of a run over targets, their settings
 	// checked (a broken one is invalid input, exit 65).
 	Dialer func(secrets, []remote.Target) (runDialer, error)

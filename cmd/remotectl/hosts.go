@@ -19,18 +19,16 @@ import (
 // inventory is bounded by --inventory-timeout (or --timeout, when lower)
 // and by ctx: Ctrl-C stops it (exit 130), a run's --deadline too (exit 4).
 func (a *app) loadInventory(ctx context.Context) (*inventory.Inventory, error) {
-	return a.loadInventoryFrom(ctx, a.g.Inventories, nil)
+	return a.loadInventoryFrom(ctx, a.g.Inventories, inventory.LoadOptions{})
 }
 
 // loadInventoryFrom loads the inventories paths as loadInventory does,
-// their Ansible Vault content decrypted with decrypt (nil refuses it).
-func (a *app) loadInventoryFrom(ctx context.Context, paths []string, decrypt func([]byte) ([]byte, error)) (*inventory.Inventory, error) {
-	opts := inventory.LoadOptions{
-		ScriptTimeout:     a.g.InventoryTimeout,
-		ScriptTimeoutHint: fmt.Sprintf("make the script faster, or raise --inventory-timeout (now %s)", a.g.InventoryTimeout),
-		Transports:        a.transports.settings(),
-		Decrypt:           decrypt,
-	}
+// with the Ansible options of opts (Decrypt, PlaybookDir,
+// ImplicitLocalhost).
+func (a *app) loadInventoryFrom(ctx context.Context, paths []string, opts inventory.LoadOptions) (*inventory.Inventory, error) {
+	opts.ScriptTimeout = a.g.InventoryTimeout
+	opts.ScriptTimeoutHint = fmt.Sprintf("make the script faster, or raise --inventory-timeout (now %s)", a.g.InventoryTimeout)
+	opts.Transports = a.transports.settings()
 	if a.g.Timeout > 0 && a.g.Timeout < opts.ScriptTimeout {
 		opts.ScriptTimeout = a.g.Timeout
 		opts.ScriptTimeoutHint = fmt.Sprintf("make the script faster, or raise --timeout (now %s), which bounds it too, and --inventory-timeout", a.g.Timeout)

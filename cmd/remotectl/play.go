@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ import (
 type playOptions struct {
 	runDeps
 	OpsRun        func(ops.Command) (*ops.Run, error)
-	InventoryFrom func(context.Context, []string, func([]byte) ([]byte, error)) (*inventory.Inventory, error)
+	InventoryFrom func(context.Context, []string, inventory.LoadOptions) (*inventory.Inventory, error)
 	Cwd           string // -e @FILE is relative to it
 	AnsibleCfg    ansiblecfg.Lookup
 
@@ -182,7 +183,10 @@ func (o *playOptions) inventory(g globals, st ansiblecli.Settings, secrets *play
 	if len(paths) == 0 {
 		paths = g.Inventories
 	}
-	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, paths, decrypt) }
+	// As ansible-playbook: the playbook's group_vars/ and host_vars/ apply,
+	// and "hosts: localhost" is the controller unless the inventory says.
+	opts := inventory.LoadOptions{Decrypt: decrypt, PlaybookDir: filepath.Dir(o.File), ImplicitLocalhost: true}
+	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, paths, opts) }
 }
 
 // load says how the playbook is loaded; secrets receives its secrets.
