@@ -57,10 +57,13 @@ func (l List) Write(w io.Writer, file string, plans []*playbook.PlayPlan) error 
 
 // taskName is the task's name, else its action, as Ansible lists it.
 func taskName(t *playbook.Task) string {
-	if t.Name != "" {
-		return t.Name
+	if t.Name == "" { // the module, without its role (ansible-playbook's listing)
+		if t.Key != "" {
+			return t.Key
+		}
+		return t.Action.Kind()
 	}
-	return t.Action.Kind()
+	return t.DisplayName() // "role : name" in a role
 }
 
 // sortedTags returns tags sorted, without repeats.
