@@ -1,78 +1,13 @@
 package playbook
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/checks"
-	"github.com/remotectl/remotectl/remote"
 )
-
-// FetchAction copies a file from the host to the controller: into
-// DEST/HOST/SRC, or to DEST itself with flat.
-type FetchAction struct {
-	Src, Dest Text
-	Flat      bool
-}
-
-func (a *FetchAction) Kind() string    { return "fetch" }
-func (a *FetchAction) summary() string { return a.Src.Raw + " -> " + a.Dest.Raw }
-func (a *FetchAction) readOnly() bool  { return false }
-
-func (a *FetchAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
-	src, err := r.render(a.Src)
-	if err != nil {
-		return failed("%v", err), nil
-	}
-	dest, err := r.render(a.Dest)
-	if err != nil {
-		return failed("%v", err), nil
-	}
-	if !a.Flat {
-		dest = filepath.Join(dest, r.host.host.Name, filepath.FromSlash(strings.TrimLeft(src, `/\:`)))
-	}
-	var content bytes.Buffer
-	if err := r.tr.Download(ctx, src, &content); err != nil {
-		if c := remote.ClassOf(err); c.Unreachable() || c == remote.ClassTimeout || c == remote.ClassCancelled {
-			return nil, err
-		}
-		return failed("download %s: %v", src, err), nil
-	}
-	extra := map[string]any{"dest": dest, "src": src}
-	if old, err := os.ReadFile(dest); err == nil && sha256.Sum256(old) == sha256.Sum256(content.Bytes()) {
-		return &Outcome{Extra: extra}, nil
-	}
-	if err := writeFileAtomic(dest, content.Bytes()); err != nil {
-		return failed("saving %s: %v", dest, err), nil
-	}
-	return &Outcome{Changed: true, Extra: extra}, nil
-}
-
-// writeFileAtomic writes a file through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".remotectl-fetch-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
 
 // CheckAction runs check specs on the host; the task fails when any
 // property fails or cannot be evaluated. A failing check task (without

@@ -14,13 +14,11 @@ import (
 type actionParser func(p *parser, n *yaml.Node) Action
 
 // actionKinds are the actions, sorted: the keys that name them in a task.
-var actionKinds = []string{"check", "debug", "fetch"}
+var actionKinds = []string{"check", "debug"}
 
 // lookupAction returns the parser of the action a task key names.
 func lookupAction(key string) (actionParser, bool) {
 	switch key {
-	case "fetch":
-		return (*parser).fetchAction, true
 	case "check":
 		return (*parser).checkAction, true
 	case "debug":
@@ -40,31 +38,6 @@ func (p *parser) local(kind, path string) string {
 		return filepath.Join(p.pb.Dir, path)
 	}
 	return p.findFile(p.cur, kind, path)
-}
-
-// fetchAction reads fetch: {src, dest, flat}.
-func (p *parser) fetchAction(n *yaml.Node) Action {
-	a := &FetchAction{}
-	params := p.params(n, "fetch", []string{"src", "dest", "flat"})
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	v, ok := params["src"]
-	if ok {
-		a.Src = p.textNode(v, "src")
-	}
-	d, okDest := params["dest"]
-	if okDest {
-		a.Dest = p.textNode(d, "dest")
-	}
-	if !ok || !okDest {
-		p.Errorf(n, "fetch: {src: /var/log/app.log, dest: logs/}", "fetch needs src: and dest:")
-		return nil
-	}
-	if v, ok := params["flat"]; ok {
-		a.Flat = p.boolean(v, "flat")
-	}
-	return a
 }
 
 // checkAction reads check: {files: [...]} or inline check specs (goss

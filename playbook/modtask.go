@@ -194,6 +194,9 @@ func (c *controller) Template(text string) (string, error) {
 // Vars are the task's variables.
 func (c *controller) Vars() map[string]any { return c.r.vars }
 
+// BaseDir is the playbook's directory.
+func (c *controller) BaseDir() string { return c.r.host.br.e.pb.Dir }
+
 // searchDirs are the directories a task's relative files of a kind
 // (files, templates, vars) are looked up in, as Ansible's: the role's
 // kind directory and the role, the task file's directory (and its kind
@@ -288,7 +291,8 @@ func moduleNames() []string {
 	for _, m := range module.All() {
 		names = append(names, m.Name)
 	}
-	return names
+	slices.Sort(names)
+	return slices.Compact(names)
 }
 
 // shortAction is a builtin action's name without ansible.builtin. or

@@ -81,6 +81,9 @@ func runFetch(ctx context.Context, c *Call) (Result, error) {
 	} else {
 		dest = dest + "/" + c.Host.Name() + "/" + src
 	}
+	if !filepath.IsAbs(dest) && c.Controller != nil { // relative to the playbook, as Ansible's path_dwim
+		dest = filepath.Join(c.Controller.BaseDir(), dest)
+	}
 	if !filepath.IsAbs(dest) {
 		if abs, err := filepath.Abs(dest); err == nil {
 			dest = abs

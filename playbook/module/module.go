@@ -124,6 +124,10 @@ type Controller interface {
 	Template(text string) (string, error)
 	// Vars are the task's variables (read-only).
 	Vars() map[string]any
+	// BaseDir is the playbook's directory: a relative controller path
+	// that is no source (fetch's dest) is relative to it, as Ansible's
+	// path_dwim.
+	BaseDir() string
 }
 
 // Lookup returns the module a task key names: a short name, an alias or a
