@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/remotectl/remotectl/internal/secret"
@@ -138,6 +139,17 @@ func (r *Run) ObserveChecks(events <-chan remote.Event, targets []remote.Target)
 	}
 	observers, onEnd := r.progressObservers(nil)
 	return Pump(events, r.d.Secrets, observers, r.branches.outs, onEnd)
+}
+
+// ObservePlay puts the observers of a play run (the status line of
+// StartPlayProgress; nil ones are skipped) between the playbook's events
+// (playbook.Run's channel) and the renderer, through Pump as exec and
+// check events. The task results the events carry were redacted by the
+// executor with the run's masker (the playbook's Secrets are the run's
+// Secrets), as check results are by their job (MaskCheckResults).
+func (r *Run) ObservePlay(events <-chan remote.Event, observers ...func(remote.Event)) <-chan remote.Event {
+	observers = slices.DeleteFunc(slices.Clone(observers), func(o func(remote.Event)) bool { return o == nil })
+	return Pump(events, r.d.Secrets, observers, nil, nil)
 }
 
 // progressObservers adds the status line, if the run has one, to the

@@ -582,25 +582,26 @@ func (r *Run) WatchDial(d remote.Dialer) remote.Dialer {
 
 // StartPlayProgress starts the status line of a play run written as text
 // (text is not nil), if it has one, below the text renderer's output: it
-// follows opts' events and dialer. stop erases it for good.
-func StartPlayProgress(t Terminal, opts *playbook.Options, text *report.PlayRenderer) (stop func()) {
+// follows opts' dialer and, given to ObservePlay, the run's events
+// (observe is nil when there is no line). stop erases it for good.
+func StartPlayProgress(t Terminal, opts *playbook.Options, text *report.PlayRenderer) (observe func(remote.Event), stop func()) {
 	if !t.WantsStatusLine() {
-		return func() {}
+		return nil, func() {}
 	}
 	p := newPlayProgressAt(t.Err, time.Now)
 	t.drawBelow(p.StatusLine)
 	if text == nil {
-		return func() {}
+		return nil, func() {}
 	}
 	text.Out = p.Writer(text.Out)
-	observe := opts.Observe
-	opts.Observe = func(ev playbook.Event) {
-		observe(ev)
-		p.observe(ev)
-	}
 	opts.Dialer = p.dialer(opts.Dialer)
 	p.Start()
-	return p.Stop
+	observe = func(ev remote.Event) {
+		if pe, ok := report.PlayEventOf(ev); ok {
+			p.observe(*pe)
+		}
+	}
+	return observe, p.Stop
 }
 
 // humanBytes is n in B, KiB, MiB, ...: "1.5 GiB".

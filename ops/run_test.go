@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -283,5 +284,31 @@ func TestRunInfoSharded(t *testing.T) {
 	l4, _ := DefaultLockPath(getenv, "exec", []string{"uptime"}, Scope{Hosts: "all", Shard: "4/4"})
 	if l3 == l4 || l3 == "" {
 		t.Errorf("shards 3/4 and 4/4 share the lock %s", l3)
+	}
+}
+
+func TestObservePlayPassesPlayEventsInOrder(t *testing.T) {
+	r := New(Command{Name: "play", Args: []string{"site.yml"}}, Options{}, Deps{})
+	events := make(chan remote.Event, 3)
+	kinds := []report.PlayEventKind{report.PlayStart, report.TaskStart, report.PlayEnd}
+	for _, k := range kinds {
+		events <- remote.Event{Kind: remote.EventNote, Index: -1, Detail: &report.PlayEvent{Kind: k, Play: "p"}}
+	}
+	close(events)
+	var observed, rendered []report.PlayEventKind
+	observe := func(ev remote.Event) {
+		if pe, ok := report.PlayEventOf(ev); ok {
+			observed = append(observed, pe.Kind)
+		}
+	}
+	for ev := range r.ObservePlay(events, nil, observe) { // a nil observer (no status line) is skipped
+		pe, ok := report.PlayEventOf(ev)
+		if !ok {
+			t.Fatalf("event %+v lost its play event", ev)
+		}
+		rendered = append(rendered, pe.Kind)
+	}
+	if !slices.Equal(observed, kinds) || !slices.Equal(rendered, kinds) {
+		t.Errorf("observed %v, rendered %v; want %v both", observed, rendered, kinds)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/remotectl/remotectl/inventory"
@@ -38,11 +39,29 @@ type Options struct {
 	// Diff shows what file-changing tasks change (ansible-playbook --diff):
 	// modules that support it fill their result's diff, which is reported.
 	Diff bool
-	// Observe is called with each event, one at a time; nil means none.
-	Observe func(Event)
 }
 
-// Run runs the playbook's plays in order and returns what happened.
+// Run runs the playbook's plays in order. It returns at once: the run goes
+// on while the caller reads the returned channel, which it must read until
+// it is closed, and the Report, which is what happened, complete once the
+// channel is closed (read it only then).
+//
+// # Events
+//
+// Everything the run reports comes on that one channel, as remote.Events of
+// kind remote.EventNote whose Detail is a *Event (report.PlayEventOf reads
+// it), exactly as exec and check results come on a remote.Runner's channel:
+// the plays' and batches' starts and ends from the run itself, the task
+// starts and task results from each host's job on its batch's Runner (the
+// job reports them with remote.HostIO.Note, so they travel on the Runner's
+// channel behind the host's earlier events), forwarded by the one reader of
+// that channel. So the order a renderer needs holds: a play's start before
+// its batches, a batch's start before its tasks, a task's start (reported
+// once per batch with the linear strategy, by the first host that reaches
+// it, before any host can report a result of it) before its results, the
+// play's end after every result of it. Index and Target are those of the
+// host whose job reported the event in its batch (-1 and nil for plays and
+// batches, and a host's results reported after its job ended).
 //
 // # One connection per host
 //
@@ -67,7 +86,7 @@ type Options struct {
 // stops, and the run with it, when a check task failed on some host (a
 // health gate), when more hosts have failed in total than max_fail allows,
 // or, when the play sets no max_fail, when every host of the batch failed.
-func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Report {
+func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-chan remote.Event, *Report) {
 	start := time.Now()
 	e := &executor{
 		pb:      pb,
@@ -84,6 +103,7 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 		forks = remote.DefaultForks
 	}
 	e.sem = make(chan struct{}, forks)
+	e.out = make(chan remote.Event, 64)
 	for _, plan := range plans {
 		for _, h := range plan.Hosts {
 			if !slices.Contains(e.known, h) {
@@ -91,19 +111,22 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) *Re
 			}
 		}
 	}
-	for _, plan := range plans {
-		if ctx.Err() != nil {
-			break
+	go func() {
+		defer e.close()
+		for _, plan := range plans {
+			if ctx.Err() != nil {
+				break
+			}
+			if stop := e.runPlay(ctx, plan); stop != "" {
+				e.report.Stopped = stop
+				break
+			}
 		}
-		if stop := e.runPlay(ctx, plan); stop != "" {
-			e.report.Stopped = stop
-			break
-		}
-	}
-	e.report.Interrupted = ctx.Err() != nil
-	e.report.Duration = time.Since(start)
-	sortRecap(e.report.Recap, plans)
-	return e.report
+		e.report.Interrupted = ctx.Err() != nil
+		e.report.Duration = time.Since(start)
+		sortRecap(e.report.Recap, plans)
+	}()
+	return e.out, e.report
 }
 
 // sortRecap orders the recap as the hosts first appear in the plays (the
@@ -126,7 +149,14 @@ type executor struct {
 	opts Options
 	sem  chan struct{} // bounds the actions running at once
 
-	mu      sync.Mutex // guards what follows, and serialises Observe
+	// out is the run's channel; outMu and closed keep a job abandoned by
+	// its Runner from sending on it once it is closed.
+	out    chan remote.Event
+	outMu  sync.Mutex
+	closed bool
+
+	mu      sync.Mutex // guards what follows
+	batch   *batchRun  // the batch in flight, nil between batches
 	report  *Report
 	stats   map[string]*HostStats
 	hosts   map[string]*hostMemory // what hosts keep from play to play
@@ -158,16 +188,39 @@ func (e *executor) memory(name string) *hostMemory {
 	return m
 }
 
-// emit records and reports an event.
+// emit records an event and reports it on the run's channel: while a
+// batch runs, through the batch's Runner (see batchRun.note); between
+// batches (plays' and batches' starts and ends), directly.
 func (e *executor) emit(ev Event) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if ev.Kind == EventResult {
 		e.record(ev.Result)
 	}
-	if e.opts.Observe != nil {
-		e.opts.Observe(ev)
+	br := e.batch
+	e.mu.Unlock()
+	if br != nil {
+		br.note(&ev)
+		return
 	}
+	e.send(remote.Event{Kind: remote.EventNote, Index: -1, Time: time.Now(), Detail: &ev})
+}
+
+// send sends an event on the run's channel, unless the run is over (an
+// abandoned job that went on reporting).
+func (e *executor) send(ev remote.Event) {
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	if !e.closed {
+		e.out <- ev
+	}
+}
+
+// close closes the run's channel.
+func (e *executor) close() {
+	e.outMu.Lock()
+	defer e.outMu.Unlock()
+	e.closed = true
+	close(e.out)
 }
 
 func (e *executor) record(r *TaskResult) {
@@ -284,13 +337,21 @@ type batchRun struct {
 	priorFailed int
 	throttles   map[*Task]chan struct{}
 	gate        string
-	started     map[int]bool // tasks whose start was reported (linear)
+	started     map[int]*sync.Once // tasks whose start is reported (linear)
 	once        map[*Task]*onceCell
+	// notes are the hosts' remote.HostIO.Note, set when their jobs start;
+	// byName are the hosts' indexes.
+	notes  []func(any) bool
+	byName map[string]int
+	// finishing is 1 + the index of the host whose end the batch's reader
+	// is settling (see hostRun.finish), 0 when none.
+	finishing atomic.Int32
 }
 
 // runBatch runs the play's tasks on a batch, one connection per host.
 func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host, priorFailed int) batchOutcome {
-	br := &batchRun{e: e, plan: plan, started: map[int]bool{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed}
+	br := &batchRun{e: e, plan: plan, started: map[int]*sync.Once{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed,
+		notes: make([]func(any) bool, len(batch)), byName: make(map[string]int, len(batch))}
 	if plan.Play.Strategy == Linear {
 		br.step = newLockstep(len(batch))
 	}
@@ -305,12 +366,16 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 			targets[i].Transport = remote.KindLocal
 		}
 		br.hosts = append(br.hosts, e.newHostRun(br, i, h))
+		br.byName[h.Name] = i
 	}
 	for i := range targets {
 		index[&targets[i]] = i
 	}
 	job := func(ctx context.Context, tr remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		h := br.hosts[index[hio.Target]]
+		br.mu.Lock()
+		br.notes[h.index] = hio.Note
+		br.mu.Unlock()
 		return remote.Result{}, h.run(ctx, tr, hio.Target)
 	}
 	br.ctx, br.runner = ctx, &remote.Runner{
@@ -319,16 +384,28 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 		Timeout: e.opts.Timeout,
 		Retry:   e.opts.Retry,
 	}
+	e.mu.Lock()
+	e.batch = br
+	e.mu.Unlock()
+	// The one reader of the batch's channel: the hosts' notes go on to the
+	// run's channel in the order they came.
 	for ev := range br.runner.Run(ctx, targets, job) {
-		if ev.Kind != remote.EventDone {
-			continue
+		switch ev.Kind {
+		case remote.EventNote:
+			e.send(ev)
+		case remote.EventDone:
+			h := br.hosts[ev.Index]
+			if br.step != nil {
+				br.step.leave(ev.Index)
+			}
+			br.finishing.Store(int32(ev.Index + 1))
+			h.finish(ev.Err)
+			br.finishing.Store(0)
 		}
-		h := br.hosts[ev.Index]
-		if br.step != nil {
-			br.step.leave(ev.Index)
-		}
-		h.finish(ev.Err)
 	}
+	e.mu.Lock()
+	e.batch = nil
+	e.mu.Unlock()
 	out := batchOutcome{gate: br.gate}
 	for _, h := range br.hosts {
 		if h.failed {
@@ -343,6 +420,37 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 // interruption, as for an exec host, not what the transport called it.
 func (br *batchRun) settle(host context.Context, err error) error {
 	return br.runner.Settle(br.ctx, host, err)
+}
+
+// note reports an event of the batch on the batch's Runner channel, as a
+// note of the host whose result it is, else (a task's start) of any host
+// whose job still runs: the hosts' notes all go on the one channel, so the
+// events a job reports arrive in the order it reported them. A result of
+// the host whose end the reader is settling (hostRun.finish: its job is
+// over) goes straight on the run's channel, from the reader itself. What a
+// job abandoned by its Runner reports later is recorded but not sent.
+func (br *batchRun) note(ev *Event) {
+	host := -1
+	if ev.Result != nil {
+		if i, ok := br.byName[ev.Result.Host]; ok {
+			host = i
+		}
+	}
+	if host >= 0 && br.finishing.Load() == int32(host+1) {
+		br.e.send(remote.Event{Kind: remote.EventNote, Index: -1, Time: time.Now(), Detail: ev})
+		return
+	}
+	br.mu.Lock()
+	notes := slices.Clone(br.notes)
+	br.mu.Unlock()
+	if host >= 0 && notes[host] != nil && notes[host](ev) {
+		return
+	}
+	for _, note := range notes {
+		if note != nil && note(ev) {
+			return
+		}
+	}
 }
 
 // throttle is the semaphore of a task with throttle:.
@@ -412,15 +520,20 @@ func (br *batchRun) closeGate(why string) {
 	}
 }
 
-// taskStarted reports a task's start once per batch (linear strategy).
+// taskStarted reports a task's start once per batch (linear strategy): the
+// first host to reach it reports it, and the others wait until it is on
+// the channel, so that none of their results of the task can come first.
 func (br *batchRun) taskStarted(i int, t *Task) {
 	br.mu.Lock()
-	first := !br.started[i]
-	br.started[i] = true
-	br.mu.Unlock()
-	if first {
-		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play.Name, Task: t.DisplayName(), Handler: t.handler})
+	once := br.started[i]
+	if once == nil {
+		once = &sync.Once{}
+		br.started[i] = once
 	}
+	br.mu.Unlock()
+	once.Do(func() {
+		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play.Name, Task: t.DisplayName(), Handler: t.handler})
+	})
 }
 
 // onceFor returns the run_once cell of a task.

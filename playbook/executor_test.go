@@ -489,3 +489,63 @@ func TestJinjaVariables(t *testing.T) {
 		t.Errorf("commands = %q, want %q", got, want)
 	}
 }
+
+// TestEventsKeepTheRenderersOrder checks the order of the one channel of a
+// run, whatever the hosts' pace: the play's start first, each batch's start
+// before its tasks, each task's start before any result of it in the batch,
+// results of unreachable hosts (reported by the batch's reader) inside
+// their batch, the play's end last.
+func TestEventsKeepTheRenderersOrder(t *testing.T) {
+	inv := testInventory(t, 12)
+	pb := parseTest(t, inv, `
+- name: ordered
+  hosts: fleet
+  serial: [2, 10]
+  gather_facts: false
+  tasks:
+    - name: one
+      shell: "true"
+    - name: two
+      debug: { msg: "{{ inventory_hostname }}" }
+    - name: three
+      shell: "true"
+`)
+	fake := &remotetest.Fake{Scripts: map[string]remotetest.Script{}, Default: remotetest.Script{Delay: time.Millisecond}}
+	fake.Scripts["h05"] = remotetest.Script{Delay: 20 * time.Millisecond}
+	fake.Scripts["h07"] = remotetest.Script{Lost: true}
+	fake.Scripts["h08"] = remotetest.Script{DialErr: remote.Errorf(remote.ClassRefused, "dial", "connection refused")}
+	out := runTest(t, pb, inv, fake, Options{Forks: 3})
+
+	if len(out.events) == 0 || out.events[0].Kind != EventPlayStart || out.events[len(out.events)-1].Kind != EventPlayEnd {
+		t.Fatalf("events do not start with the play's start and end with its end: %+v", out.events)
+	}
+	batch, started := 0, map[string]bool{}
+	results := 0
+	for _, ev := range out.events[1 : len(out.events)-1] {
+		switch ev.Kind {
+		case EventBatchStart:
+			batch, started = ev.Batch, map[string]bool{}
+		case EventTaskStart:
+			started[ev.Task] = true
+		case EventResult:
+			results++
+			if batch == 0 {
+				t.Errorf("result %s/%s before any batch", ev.Result.Host, ev.Result.Task)
+			}
+			if ev.Result.Task != "connect" && ev.Result.Task != "timeout" && !started[ev.Result.Task] {
+				t.Errorf("batch %d: result of %s on %s before the task's start", batch, ev.Result.Task, ev.Result.Host)
+			}
+		default:
+			t.Errorf("unexpected event %+v", ev)
+		}
+	}
+	if results != len(out.report.Results) {
+		t.Errorf("%d results on the channel, %d in the report", results, len(out.report.Results))
+	}
+	if batch != 2 {
+		t.Errorf("%d batches; want 2", batch)
+	}
+	if s := out.stats("h08"); s.Unreachable != 1 {
+		t.Errorf("h08: %+v; want unreachable once (reported by the batch's reader)", s)
+	}
+}

@@ -7,12 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/remotetest"
+	"github.com/remotectl/remotectl/report"
 )
 
 // testInventory writes an inventory of hosts h01..hNN (group fleet) with
@@ -66,7 +66,6 @@ func runTest(t *testing.T, pb *Playbook, inv *inventory.Inventory, d remote.Dial
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}
-	var mu sync.Mutex
 	var events []Event
 	opts.Inventory = inv
 	opts.Dialer = d
@@ -75,12 +74,14 @@ func runTest(t *testing.T, pb *Playbook, inv *inventory.Inventory, d remote.Dial
 			return remote.Target{Name: h.Name, Address: h.Address, Vars: h.Vars, Transport: remote.KindSSH}
 		}
 	}
-	opts.Observe = func(ev Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		events = append(events, ev)
+	ch, rep := Run(context.Background(), pb, plans, opts)
+	for ev := range ch {
+		pe, ok := report.PlayEventOf(ev)
+		if !ok {
+			t.Fatalf("event %+v carries no play event", ev)
+		}
+		events = append(events, *pe)
 	}
-	rep := Run(context.Background(), pb, plans, opts)
 	return runOutcome{report: rep, events: events}
 }
 

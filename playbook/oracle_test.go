@@ -114,8 +114,10 @@ func runOurs(t *testing.T, c oracleCase) (HostStats, map[string]string, *Report)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{},
+	events, rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{},
 		Target: func(h *inventory.Host) remote.Target { return h.Target(0) }})
+	for range events {
+	}
 	var stats HostStats
 	for _, s := range rep.Recap {
 		if s.Host == "localhost" {

@@ -27,6 +27,11 @@ const (
 	EventStart  EventKind = iota + 1 // the host's job started (connecting)
 	EventOutput                      // output lines arrived
 	EventDone                        // the host finished; Result/Err are final
+	// EventNote is something the host's job reports as it goes (HostIO.Note):
+	// Detail holds it, in a type the job and its reader agree on (a
+	// playbook's task results and task starts). Notes come between the
+	// host's EventStart and EventDone, in the order the job sent them.
+	EventNote
 )
 
 // Event is what the Runner delivers, on one channel, to one reader. For each
@@ -49,6 +54,9 @@ type Event struct {
 	// EventDone.
 	Result Result
 	Err    error // nil when the command ran to completion (any exit code)
+
+	// EventNote: what the job reported. Owned by the receiver once sent.
+	Detail any
 }
 
 // HostIO is what a job writes a host's output to. The writers split output
@@ -56,6 +64,11 @@ type Event struct {
 type HostIO struct {
 	Target         *Target // the host the job runs on (its Vars, name)
 	Stdout, Stderr interface{ Write([]byte) (int, error) }
+	// Note sends detail as an EventNote of the host (an unfinished output
+	// line still held back is not sent first). It blocks while the event reader is busy, and
+	// returns false, sending nothing, once the host has been reported done
+	// (a job that went on after it was abandoned). Nil outside a Runner.
+	Note func(detail any) bool
 }
 
 // Job is the work done on one host over its (single, reused) transport.

@@ -123,3 +123,32 @@ func (w *lineWriter) send(data []byte) {
 	ev.Data = data
 	w.out <- ev
 }
+
+// noteWriter sends a host's notes (HostIO.Note) as EventNote events. Like
+// lineWriter, it is safe for concurrent use so that the runner can close it
+// while an abandoned job still reports.
+type noteWriter struct {
+	mu     sync.Mutex
+	out    chan<- Event
+	index  int
+	target *Target
+	closed bool
+}
+
+// note sends detail, unless the host has been reported done.
+func (w *noteWriter) note(detail any) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return false
+	}
+	w.out <- Event{Kind: EventNote, Index: w.index, Target: w.target, Time: time.Now(), Detail: detail}
+	return true
+}
+
+// close makes later notes fail.
+func (w *noteWriter) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+}

@@ -39,8 +39,8 @@ type Runner struct {
 }
 
 // Run starts the job on every target and returns the channel its events come
-// on. For each target, in this order: one EventStart, EventOutput events as
-// output arrives, and one EventDone; events of different hosts interleave.
+// on. For each target, in this order: one EventStart, EventOutput and
+// EventNote events as the job writes output and notes, and one EventDone; events of different hosts interleave.
 // The channel is closed after the last EventDone. The caller must read it
 // until it is closed.
 //
@@ -111,9 +111,11 @@ func (r *Runner) runHost(ctx context.Context, i int, t *Target, job Job, out cha
 	hostCtx, cancel := r.hostContext(ctx)
 	stdout := newLineWriter(out, i, t, Stdout, r.MaxLine)
 	stderr := newLineWriter(out, i, t, Stderr, r.MaxLine)
+	notes := &noteWriter{out: out, index: i, target: t}
 	var once sync.Once
 	finish := func(res Result, err error) {
 		once.Do(func() {
+			notes.close()
 			stdout.close()
 			stderr.close()
 			out <- Event{Kind: EventDone, Index: i, Target: t, Time: time.Now(), Result: res, Err: r.Settle(ctx, hostCtx, err)}
@@ -130,7 +132,7 @@ func (r *Runner) runHost(ctx context.Context, i int, t *Target, job Job, out cha
 			finish(Result{}, fmt.Errorf("%w: the job did not stop within %s of being interrupted", errAbandoned, grace))
 		})
 	})
-	o := r.attempt(hostCtx, *t, job, HostIO{Target: t, Stdout: stdout, Stderr: stderr})
+	o := r.attempt(hostCtx, *t, job, HostIO{Target: t, Stdout: stdout, Stderr: stderr, Note: notes.note})
 	stopWatch()
 	finish(o.res, o.err)
 }

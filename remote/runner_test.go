@@ -27,6 +27,7 @@ type hostLog struct {
 	started        bool
 	stdout, stderr bytes.Buffer
 	outputs        int
+	notes          []any
 	done           *remote.Event
 }
 
@@ -79,6 +80,11 @@ func drainUntil(t *testing.T, events <-chan remote.Event, targets []remote.Targe
 			} else {
 				h.stdout.Write(ev.Data)
 			}
+		case remote.EventNote:
+			if !h.started {
+				t.Errorf("%s: note before EventStart", name)
+			}
+			h.notes = append(h.notes, ev.Detail)
 		case remote.EventDone:
 			h.done = &ev
 		default:
@@ -349,10 +355,12 @@ func TestRunnerRecoversFromPanics(t *testing.T) {
 func TestRunnerAbandonsJobsThatIgnoreCancellation(t *testing.T) {
 	release := make(chan struct{})
 	lateWrite := make(chan error, 1)
+	lateNote := make(chan bool, 1)
 	stubborn := func(ctx context.Context, tr remote.Transport, hio remote.HostIO) (remote.Result, error) {
 		<-release // ignores ctx
 		_, err := hio.Stdout.Write([]byte("too late\n"))
 		lateWrite <- err
+		lateNote <- hio.Note("too late")
 		return remote.Result{}, nil
 	}
 	fake := &remotetest.Fake{}
@@ -366,6 +374,9 @@ func TestRunnerAbandonsJobsThatIgnoreCancellation(t *testing.T) {
 	close(release)
 	if err := <-lateWrite; err == nil {
 		t.Error("a write after the host was reported done succeeded; want an error")
+	}
+	if <-lateNote {
+		t.Error("a note after the host was reported done was sent; want it refused")
 	}
 	// The abandoned job's transport is closed once the job returns.
 	for deadline := time.Now().Add(testTimeout); fake.Open() != 0; time.Sleep(time.Millisecond) {
@@ -416,6 +427,32 @@ func TestRunnerKeepsOutputInOrder(t *testing.T) {
 	for i, h := range drain(t, r.Run(context.Background(), targets, runCmd), targets) {
 		if h.stdout.String() != wantOut.String() || h.stderr.String() != wantErr.String() {
 			t.Errorf("%s: output reordered or lost", targets[i].Name)
+		}
+	}
+}
+
+func TestRunnerSendsNotesInOrder(t *testing.T) {
+	job := func(ctx context.Context, tr remote.Transport, hio remote.HostIO) (remote.Result, error) {
+		for i := range 100 {
+			if _, err := fmt.Fprintf(hio.Stdout, "line %d\n", i); err != nil {
+				return remote.Result{}, err
+			}
+			if !hio.Note(i) {
+				return remote.Result{}, errors.New("note refused while the job runs")
+			}
+		}
+		return remote.Result{}, nil
+	}
+	targets := targetsNamed("a", "b", "c")
+	r := &remote.Runner{Dialer: &remotetest.Fake{}}
+	for i, h := range drain(t, r.Run(context.Background(), targets, job), targets) {
+		if h.done.Err != nil || len(h.notes) != 100 || h.outputs != 100 {
+			t.Fatalf("%s: err %v, %d notes, %d outputs; want 100 of each", targets[i].Name, h.done.Err, len(h.notes), h.outputs)
+		}
+		for n, d := range h.notes {
+			if d != n {
+				t.Fatalf("%s: note %d is %v; want them in order", targets[i].Name, n, d)
+			}
 		}
 	}
 }

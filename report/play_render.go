@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/nodeset"
+	"github.com/remotectl/remotectl/remote"
 )
 
 // playFormatRow is a row of the table of play formats.
@@ -70,8 +71,9 @@ type playFormat interface {
 	finish(b *strings.Builder, run *PlayRun) error
 }
 
-// PlayRenderer renders a playbook run: Observe each event as the run goes
-// (it is an Options.Observe of playbook), then Finish with the run.
+// PlayRenderer renders a playbook run: Render the run's events (the channel
+// playbook.Run returns, through ops) as they come, or Observe each play
+// event, then Finish with the run.
 type PlayRenderer struct {
 	// Out is where the output goes; it may be replaced before the run
 	// starts (to draw a status line below the output).
@@ -90,6 +92,27 @@ func NewPlayRenderer(opts PlayOptions) (*PlayRenderer, error) {
 		return nil, err
 	}
 	return &PlayRenderer{Out: opts.Out, format: f.new(opts)}, nil
+}
+
+// PlayEventOf returns the play event a run's event carries: playbook.Run
+// reports everything as remote.EventNote events whose Detail is a
+// *PlayEvent.
+func PlayEventOf(ev remote.Event) (*PlayEvent, bool) {
+	if ev.Kind != remote.EventNote {
+		return nil, false
+	}
+	pe, ok := ev.Detail.(*PlayEvent)
+	return pe, ok && pe != nil
+}
+
+// Render renders the play events of a run's events as they come, until
+// the channel is closed; other events are ignored.
+func (r *PlayRenderer) Render(events <-chan remote.Event) {
+	for ev := range events {
+		if pe, ok := PlayEventOf(ev); ok {
+			r.Observe(*pe)
+		}
+	}
 }
 
 // Observe renders one event.

@@ -147,13 +147,14 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	defer dialer.Close()
 
 	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
-		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Observe: render.Observe}
+		ExtraVars: extra, Check: o.Check, Diff: o.Diff}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
 	}
-	stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
-	rep := playbook.Run(runCtx, pb, plans, opts)
+	progress, stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
+	events, rep := playbook.Run(runCtx, pb, plans, opts)
+	render.Render(opsRun.ObservePlay(events, progress))
 	rep.Run = opsRun.RunInfo()
 	stopProgress()
 	if err := render.Finish(rep); err != nil {
