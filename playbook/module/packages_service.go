@@ -35,7 +35,7 @@ func systemdModule() *Module {
 func serviceModule() *Module {
 	return &Module{Name: "service", Collection: "ansible.builtin", Check: CheckFull,
 		Params: []Param{
-			{Name: "name", Type: Str, Required: true},
+			{Name: "name", Type: Str}, // required by SysV; systemd's daemon_reload needs none
 			{Name: "state", Type: Str, Choices: []string{"started", "stopped", "reloaded", "restarted"}},
 			{Name: "sleep", Type: Int},
 			{Name: "pattern", Type: Str},
@@ -43,6 +43,16 @@ func serviceModule() *Module {
 			{Name: "arguments", Aliases: []string{"args"}, Type: Str, Default: ""},
 			{Name: "use", Type: Str, Default: "auto"},
 			{Name: "runlevel", Type: Str, Default: "default"}, // OpenRC's only: unused with SysV and systemd, as in Ansible
+			// The systemd module's own: Ansible's service action passes the task's
+			// arguments unchanged to the module of the host's service_mgr, so on a
+			// systemd host they work (geerlingguy.docker's "service: daemon_reload:
+			// true"); the SysV service module refuses them when the task runs.
+			{Name: "masked", Type: Bool},
+			{Name: "daemon_reload", Aliases: []string{"daemon-reload"}, Type: Bool},
+			{Name: "daemon_reexec", Aliases: []string{"daemon-reexec"}, Type: Bool},
+			{Name: "scope", Type: Str, Choices: []string{"system", "user", "global"}},
+			{Name: "no_block", Type: Bool},
+			{Name: "force", Type: Bool},
 		},
 		Run: runService,
 	}
@@ -337,11 +347,12 @@ func runSystemctlActions(ctx context.Context, c *Call, systemctl, unit string, a
 // (Ansible's service action does the same), others SysV init.
 func runService(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
-	if !a.Has("state") && !a.Has("enabled") {
-		return Failed("one of the following is required: state, enabled"), nil
-	}
 	name := a.Str("name")
-	out, err := runSh(ctx, c, sysvProbeScript(name, a.Str("pattern")), nil)
+	script := sysvProbeScript(name, a.Str("pattern"))
+	if name == "" {
+		script, _, _ = strings.Cut(script, "\n") // whether the host runs systemd: no unit to probe
+	}
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +382,13 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 			}
 		}
 		sys := systemdModule()
-		sargs, err := sys.Normalize(map[string]any{"name": name, "state": a["state"], "enabled": a["enabled"]})
+		raw := map[string]any{}
+		for _, k := range []string{"name", "state", "enabled", "masked", "daemon_reload", "daemon_reexec", "scope", "no_block", "force"} {
+			if a.Has(k) && a[k] != nil {
+				raw[k] = a[k]
+			}
+		}
+		sargs, err := sys.Normalize(raw)
 		if err != nil {
 			return Failed("%v", err), nil
 		}
@@ -380,6 +397,23 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 			res["warnings"] = warnings
 		}
 		return res, err
+	}
+	// ansible.legacy.service's argument checks, in its order.
+	if name == "" {
+		return Failed("missing required arguments: name"), nil
+	}
+	if !a.Has("state") && !a.Has("enabled") {
+		return Failed("one of the following is required: state, enabled"), nil
+	}
+	var unsupported []string
+	for _, k := range []string{"daemon_reexec", "daemon_reload", "force", "masked", "no_block", "scope"} {
+		if a.Has(k) {
+			unsupported = append(unsupported, k)
+		}
+	}
+	if len(unsupported) > 0 {
+		return Failed("Unsupported parameters for (ansible.legacy.service) module: %s. Supported parameters include: arguments, enabled, name, pattern, runlevel, sleep, state (args).",
+			strings.Join(unsupported, ", ")), nil
 	}
 	return runSysv(ctx, c, p)
 }
