@@ -21,10 +21,7 @@ func writeDiffs(b *strings.Builder, d any) {
 		}
 	case map[string]any:
 		if prepared, ok := x["prepared"].(string); ok {
-			b.WriteString(Printable(prepared))
-			if !strings.HasSuffix(prepared, "\n") {
-				b.WriteByte('\n')
-			}
+			writeLines(b, prepared)
 			return
 		}
 		before, _ := x["before"].(string)
@@ -40,7 +37,17 @@ func writeDiffs(b *strings.Builder, d any) {
 		if ah == "" {
 			ah = "after"
 		}
-		b.WriteString(Printable(UnifiedDiff(before, after, bh, ah)))
+		writeLines(b, UnifiedDiff(before, after, bh, ah))
+	}
+}
+
+// writeLines writes text line by line, each terminal-safe (Printable would
+// escape the line breaks too: the diff on one line, the next TASK header
+// glued to its end), the last line ended.
+func writeLines(b *strings.Builder, text string) {
+	for _, line := range strings.SplitAfter(strings.TrimSuffix(text, "\n"), "\n") {
+		b.WriteString(Printable(strings.TrimSuffix(line, "\n")))
+		b.WriteByte('\n')
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -34,5 +35,17 @@ sys.stdout.write(s)`
 		if w := string(want); got != w {
 			t.Errorf("diff of %q and %q:\n%s\nwant:\n%s", tc[0], tc[1], got, w)
 		}
+	}
+}
+
+// TestWriteDiffsLines: a diff is shown as lines (escaped one by one), the
+// last one ended, as ansible-playbook --diff shows it.
+func TestWriteDiffsLines(t *testing.T) {
+	var b strings.Builder
+	writeDiffs(&b, map[string]any{"before": "", "after": "a\x1b\nb\n", "after_header": "t.j2"})
+	writeDiffs(&b, map[string]any{"prepared": "x\ny"})
+	want := "--- before\n+++ t.j2\n@@ -0,0 +1,2 @@\n+a\\x1b\n+b\nx\ny\n"
+	if b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

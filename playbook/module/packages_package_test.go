@@ -79,6 +79,18 @@ func localHost(t *testing.T) Host {
 	return NewHost(tr, target, Become{}, nil)
 }
 
+// localHost is the controller as a module Host.
+func localHost(t *testing.T) Host {
+	t.Helper()
+	target := &remote.Target{Name: "localhost", Transport: remote.KindLocal}
+	tr, err := local.Dialer{}.Dial(context.Background(), *target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return NewHost(tr, target, Become{}, nil)
+}
+
 // service takes systemd's arguments (Ansible's service action hands them to
 // systemd on a systemd host); a SysV host refuses them, as Ansible's.
 func TestServiceTakesSystemdArguments(t *testing.T) {

@@ -33,9 +33,9 @@ func systemdModule() *Module {
 // SysV init scripts through service(8) or /etc/init.d, enabled with
 // update-rc.d or chkconfig.
 func serviceModule() *Module {
-	m := &Module{Name: "service", Collection: "ansible.builtin", Check: CheckFull,
+	return &Module{Name: "service", Collection: "ansible.builtin", Check: CheckFull,
 		Params: []Param{
-			{Name: "name", Type: Str}, // required but by systemd (daemon_reload alone)
+			{Name: "name", Type: Str}, // required by SysV; systemd's daemon_reload needs none
 			{Name: "state", Type: Str, Choices: []string{"started", "stopped", "reloaded", "restarted"}},
 			{Name: "sleep", Type: Int},
 			{Name: "pattern", Type: Str},
@@ -43,22 +43,20 @@ func serviceModule() *Module {
 			{Name: "arguments", Aliases: []string{"args"}, Type: Str, Default: ""},
 			{Name: "use", Type: Str, Default: "auto"},
 			{Name: "runlevel", Type: Str, Default: "default"}, // OpenRC's only: unused with SysV and systemd, as in Ansible
+			// The systemd module's own: Ansible's service action passes the task's
+			// arguments unchanged to the module of the host's service_mgr, so on a
+			// systemd host they work (geerlingguy.docker's "service: daemon_reload:
+			// true"); the SysV service module refuses them when the task runs.
+			{Name: "masked", Type: Bool},
+			{Name: "daemon_reload", Aliases: []string{"daemon-reload"}, Type: Bool},
+			{Name: "daemon_reexec", Aliases: []string{"daemon-reexec"}, Type: Bool},
+			{Name: "scope", Type: Str, Choices: []string{"system", "user", "global"}},
+			{Name: "no_block", Type: Bool},
+			{Name: "force", Type: Bool},
 		},
 		Run: runService,
 	}
-	// On a systemd host Ansible's service action hands every argument to
-	// the systemd module, which takes these too (service: daemon_reload:
-	// true, without a name); a SysV host refuses them.
-	for _, p := range systemdModule().Params {
-		if _, ok := m.Param(p.Name); !ok {
-			m.Params = append(m.Params, Param{Name: p.Name, Aliases: p.Aliases, Type: p.Type, Choices: p.Choices})
-		}
-	}
-	return m
 }
-
-// systemdOnly are the service arguments only systemd takes.
-var systemdOnly = []string{"force", "masked", "daemon_reload", "daemon_reexec", "scope", "no_block"}
 
 // systemctlCmd is systemctl with the scope, no_block and force options.
 func systemctlCmd(a Args) string {
@@ -350,7 +348,11 @@ func runSystemctlActions(ctx context.Context, c *Call, systemctl, unit string, a
 func runService(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	name := a.Str("name")
-	out, err := runSh(ctx, c, sysvProbeScript(name, a.Str("pattern")), nil)
+	script := sysvProbeScript(name, a.Str("pattern"))
+	if name == "" {
+		script, _, _ = strings.Cut(script, "\n") // whether the host runs systemd: no unit to probe
+	}
+	out, err := runSh(ctx, c, script, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -380,15 +382,10 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 			}
 		}
 		sys := systemdModule()
-		raw := map[string]any{"name": a["name"], "state": a["state"], "enabled": a["enabled"]}
-		for _, k := range systemdOnly {
-			if a.Has(k) {
+		raw := map[string]any{}
+		for _, k := range []string{"name", "state", "enabled", "masked", "daemon_reload", "daemon_reexec", "scope", "no_block", "force"} {
+			if a.Has(k) && a[k] != nil {
 				raw[k] = a[k]
-			}
-		}
-		for k, v := range raw {
-			if v == nil {
-				delete(raw, k)
 			}
 		}
 		sargs, err := sys.Normalize(raw)
@@ -401,19 +398,22 @@ func runService(ctx context.Context, c *Call) (Result, error) {
 		}
 		return res, err
 	}
-	var extra []string
-	for _, k := range systemdOnly {
+	// ansible.legacy.service's argument checks, in its order.
+	if name == "" {
+		return Failed("missing required arguments: name"), nil
+	}
+	if !a.Has("state") && !a.Has("enabled") {
+		return Failed("one of the following is required: state, enabled"), nil
+	}
+	var unsupported []string
+	for _, k := range []string{"daemon_reexec", "daemon_reload", "force", "masked", "no_block", "scope"} {
 		if a.Has(k) {
-			extra = append(extra, k)
+			unsupported = append(unsupported, k)
 		}
 	}
-	switch {
-	case len(extra) > 0:
-		return Failed("Unsupported parameters for (service) module: %s", strings.Join(extra, ", ")), nil
-	case name == "":
-		return Failed("missing required arguments: name"), nil
-	case !a.Has("state") && !a.Has("enabled"):
-		return Failed("one of the following is required: state, enabled"), nil
+	if len(unsupported) > 0 {
+		return Failed("Unsupported parameters for (ansible.legacy.service) module: %s. Supported parameters include: arguments, enabled, name, pattern, runlevel, sleep, state (args).",
+			strings.Join(unsupported, ", ")), nil
 	}
 	return runSysv(ctx, c, p)
 }

@@ -252,3 +252,52 @@ func TestServiceUse(t *testing.T) {
 		t.Errorf("unknown SysV service: %v", res)
 	}
 }
+
+// TestServiceSystemdArgsAsAnsible: service takes the systemd module's
+// arguments (geerlingguy.docker runs "service: daemon_reload: true"), as
+// Ansible's service action passes them to the host's service manager's
+// module; the SysV service module refuses them when the task runs, with
+// ansible.legacy.service's checks in their order.
+func TestServiceSystemdArgsAsAnsible(t *testing.T) {
+	m, _ := Lookup("service")
+	if _, err := m.Normalize(map[string]any{"daemon_reload": true}); err != nil {
+		t.Fatalf("service daemon_reload refused at load: %v", err)
+	}
+	if _, err := os.Stat("/run/systemd/system"); err == nil {
+		t.Skip("the host runs systemd: these arguments are the systemd module's there")
+	}
+	for _, args := range []map[string]any{
+		{"daemon_reload": true},
+		{"daemon_reload": true, "name": "rctest-none", "masked": true, "scope": "user"},
+		{"daemon_reload": true, "name": "rctest-none", "state": "started"},
+		{"name": "rctest-none", "state": "started", "no_block": true, "force": false},
+	} {
+		want := ansibleOracle(t, "service", args, true, false)
+		got := runLocal(t, "service", args, true, false)
+		// every case fails on a host without systemd (ansible's tree result has no "failed")
+		if !got.IsFailed() || got.Changed() != (want["changed"] == true) || got["msg"] != want["msg"] {
+			t.Errorf("%v:\n remotectl %v\n ansible   %v", args, got, want)
+		}
+	}
+	// use: systemd takes the systemd module's path: with a fake systemctl.
+	bin, state := t.TempDir(), t.TempDir()
+	mustWrite(t, bin+"/systemctl", fakeSystemctl)
+	if err := os.Chmod(bin+"/systemctl", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	t.Setenv("FAKE_SYSTEMD", state)
+	mustWrite(t, state+"/rctest.service.unit", "")
+	if res := runLocal(t, "service", map[string]any{"daemon_reload": true, "use": "systemd"}, false, false); res.IsFailed() || res.Changed() {
+		t.Errorf("daemon_reload alone: %v", res)
+	}
+	if _, err := os.Stat(state + "/reloaded"); err != nil {
+		t.Error("no daemon-reload")
+	}
+	if res := runLocal(t, "service", map[string]any{"name": "rctest", "masked": true, "use": "systemd"}, false, false); !res.Changed() {
+		t.Errorf("masked: %v", res)
+	}
+	if _, err := os.Stat(state + "/rctest.service.masked"); err != nil {
+		t.Error("not masked")
+	}
+}
