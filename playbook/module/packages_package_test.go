@@ -78,31 +78,3 @@ func localHost(t *testing.T) Host {
 	t.Cleanup(func() { tr.Close() })
 	return NewHost(tr, target, Become{}, nil)
 }
-
-// localHost is the controller as a module Host.
-func localHost(t *testing.T) Host {
-	t.Helper()
-	target := &remote.Target{Name: "localhost", Transport: remote.KindLocal}
-	tr, err := local.Dialer{}.Dial(context.Background(), *target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tr.Close() })
-	return NewHost(tr, target, Become{}, nil)
-}
-
-// service takes systemd's arguments (Ansible's service action hands them to
-// systemd on a systemd host); a SysV host refuses them, as Ansible's.
-func TestServiceTakesSystemdArguments(t *testing.T) {
-	m, _ := Lookup("service")
-	if unknown := m.UnknownArgs([]string{"daemon_reload", "masked", "scope", "name", "state"}); len(unknown) > 0 {
-		t.Fatalf("service refuses systemd's arguments: %v", unknown)
-	}
-	if _, err := os.Stat("/run/systemd/system"); err == nil {
-		t.Skip("a systemd host: the SysV refusal is not reachable")
-	}
-	res := runLocal(t, "service", map[string]any{"daemon_reload": true}, true, false)
-	if msg, _ := res["msg"].(string); !res.IsFailed() || !strings.Contains(msg, "Unsupported parameters for (service) module: daemon_reload") {
-		t.Fatalf("service daemon_reload on a SysV host: %v", res)
-	}
-}
