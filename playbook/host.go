@@ -512,7 +512,8 @@ const onceRecheck = 100 * time.Millisecond
 // one and the task counts once in the recap, as Ansible's.
 func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	var results []any
-	changed, failed, skipped := false, false, len(items) > 0
+	// An empty loop is skipped ("No items in the list"), as Ansible's.
+	changed, failed, skipped := false, false, true
 	sum := h.newResult(task, nil)
 	sum.LoopSummary = true
 	_, include := task.Action.(*IncludeAction)
@@ -552,6 +553,10 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 		results = []any{}
 	}
 	reg := map[string]any{"results": results, "changed": changed, "msg": "All items completed", "skipped": skipped}
+	if len(items) == 0 {
+		reg = map[string]any{"results": results, "changed": false, "skipped": true, "skipped_reason": "No items in the list"}
+		sum.Msg = "No items in the list"
+	}
 	if failed {
 		reg["failed"] = true
 		reg["msg"] = "One or more items failed"
