@@ -188,7 +188,9 @@ func (inv *Inventory) hostsAt(indexes []int) []*Host {
 // select, and nothing falls back to the controller. Nil otherwise.
 func (inv *Inventory) CheckHosts() error {
 	switch {
-	case len(inv.hosts) > 0 || inv.implicit != nil:
+	case len(inv.hosts) > 0 || inv.implicit != nil && len(inv.given) == 0:
+		// The implicit localhost of LoadOptions.ImplicitLocalhost does not
+		// make an empty inventory a target: nothing runs where nobody asked.
 		return nil
 	case len(inv.given) == 1:
 		return selectErrorf(ErrNoHosts, "the inventory %s has no hosts", inv.given[0])
