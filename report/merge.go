@@ -216,31 +216,30 @@ type mergedHost struct {
 }
 
 func (m *Merged) addExec(in MergeInput, hostIn func(file, host string)) error {
-	var doc struct {
-		Hosts []mergedHost `json:"hosts"`
-	}
-	if err := json.Unmarshal(in.Data, &doc); err != nil {
-		return err
-	}
-	for _, h := range doc.Hosts {
-		hostIn(in.File, h.Host)
-	}
-	m.exec = append(m.exec, doc.Hosts...)
-	return nil
+	hosts, err := mergeHosts(in, hostIn, func(h mergedHost) string { return h.Host })
+	m.exec = append(m.exec, hosts...)
+	return err
 }
 
 func (m *Merged) addCheck(in MergeInput, hostIn func(file, host string)) error {
+	hosts, err := mergeHosts(in, hostIn, func(h jsonCheckHost) string { return h.Host })
+	m.check = append(m.check, hosts...)
+	return err
+}
+
+// mergeHosts reads the "hosts" of one shard's document, telling hostIn
+// each host's name (for duplicates across files).
+func mergeHosts[H any](in MergeInput, hostIn func(file, host string), name func(H) string) ([]H, error) {
 	var doc struct {
-		Hosts []jsonCheckHost `json:"hosts"`
+		Hosts []H `json:"hosts"`
 	}
 	if err := json.Unmarshal(in.Data, &doc); err != nil {
-		return err
+		return nil, err
 	}
 	for _, h := range doc.Hosts {
-		hostIn(in.File, h.Host)
+		hostIn(in.File, name(h))
 	}
-	m.check = append(m.check, doc.Hosts...)
-	return nil
+	return doc.Hosts, nil
 }
 
 // hostError rebuilds a host's error from its JSON: the class, the message
