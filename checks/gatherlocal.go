@@ -1,0 +1,120 @@
+package checks
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+)
+
+// A LocalExecutor is an Executor whose host is the machine remotectl runs
+// on (remote/local's transport). When OnController is true, a Linux host's
+// gather reads what its probes need directly in Go (/proc, /etc/passwd,
+// /etc/group, the dpkg database, sysfs, files' status, contents and
+// checksums) instead of running the gather script, and spawns nothing for
+// them; the probes it cannot answer exactly as the script would (a
+// service's state, an rpm database, a name the resolver must look up, any
+// read that fails) still run in one gather script, so both ways give the
+// same results. Over SSH the gather stays one script, one round trip.
+type LocalExecutor interface {
+	Executor
+	OnController() bool
+}
+
+// readsLocally reports whether a gather on exec reads the host in Go: a
+// local executor on Linux whose probes do not run through sudo (prepare
+// sets Become), which the script path refuses or performs.
+func readsLocally(exec Executor, family remote.OSFamily, prepare func(*remote.Cmd)) bool {
+	lx, ok := exec.(LocalExecutor)
+	if !ok || !lx.OnController() || family != remote.OSLinux || !localReadable {
+		return false
+	}
+	probe := &remote.Cmd{}
+	prepare(probe)
+	return !probe.Become
+}
+
+// runLocal answers the requests in Go where it can, concurrently, each
+// bounded by its timeout; the others run in a gather script alongside.
+func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
+	rd := newLocalReader()
+	var script []int
+	var mu sync.Mutex // guards script
+	var wg sync.WaitGroup
+	for i, r := range g.reqs {
+		if !rd.handles(r.call) {
+			script = append(script, i)
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sec, ok := g.readLocal(ctx, rd, r)
+			if !ok {
+				mu.Lock()
+				script = append(script, i)
+				mu.Unlock()
+				return
+			}
+			g.sections[i] = sec
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		g.err = fmt.Errorf("the probes were stopped: %w", err)
+		return
+	}
+	if len(script) > 0 {
+		g.runSubset(ctx, exec, prepare, script)
+	}
+}
+
+// readLocal runs one request's Go reader, stopping waiting for it after
+// its timeout as the script's watch would (the reader itself, blocked in
+// the kernel on a hung mount, ends when it can). ok is false when the
+// request must run in the script instead.
+func (g *gather) readLocal(ctx context.Context, rd *localReader, r request) (section, bool) {
+	type answer struct {
+		sec section
+		ok  bool
+	}
+	done := make(chan answer, 1)
+	go func() {
+		sec, ok := rd.read(r.call)
+		done <- answer{sec, ok}
+	}()
+	var timeout <-chan time.Time
+	if r.timeout > 0 {
+		t := time.NewTimer(r.timeout)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case a := <-done:
+		return a.sec, a.ok
+	case <-timeout:
+		return section{ok: true, code: -1, stderr: fmt.Sprintf(
+			"stopped after %s without output (the check's timeout:, or its type's default)", r.timeout)}, true
+	case <-ctx.Done():
+		return section{}, true // not found: the gather's error says why
+	}
+}
+
+// runSubset runs the requests idx in gather scripts and files their
+// sections under their own numbers.
+func (g *gather) runSubset(ctx context.Context, exec Executor, prepare func(*remote.Cmd), idx []int) {
+	sub := &gather{os: g.os, helpers: g.helpers, helper: g.helper, byKey: map[string]int{}}
+	for _, i := range idx {
+		sub.reqs = append(sub.reqs, g.reqs[i])
+	}
+	sub.sections = make([]section, len(sub.reqs))
+	sub.runScripts(ctx, exec, prepare)
+	for j, i := range idx {
+		g.sections[i] = sub.sections[j]
+	}
+	if sub.err != nil {
+		g.err = sub.err
+	}
+}
