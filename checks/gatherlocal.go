@@ -40,31 +40,29 @@ func readsLocally(exec Executor, family remote.OSFamily, prepare func(*remote.Cm
 // bounded by its timeout; the others run in a gather script alongside.
 func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
 	rd := newLocalReader()
-	var script []int
-	var mu sync.Mutex // guards script
+	fallback := make([]bool, len(g.reqs)) // each goroutine writes its own
 	var wg sync.WaitGroup
 	for i, r := range g.reqs {
 		if !rd.handles(r.call) {
-			script = append(script, i)
+			fallback[i] = true
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sec, ok := g.readLocal(ctx, rd, r)
-			if !ok {
-				mu.Lock()
-				script = append(script, i)
-				mu.Unlock()
-				return
-			}
-			g.sections[i] = sec
+			g.sections[i], fallback[i] = g.readLocal(ctx, rd, r)
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		g.err = fmt.Errorf("the probes were stopped: %w", err)
 		return
+	}
+	var script []int
+	for i, f := range fallback {
+		if f {
+			script = append(script, i)
+		}
 	}
 	if len(script) > 0 {
 		g.runSubset(ctx, exec, prepare, script)
@@ -73,9 +71,9 @@ func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remo
 
 // readLocal runs one request's Go reader, stopping waiting for it after
 // its timeout as the script's watch would (the reader itself, blocked in
-// the kernel on a hung mount, ends when it can). ok is false when the
+// the kernel on a hung mount, ends when it can). fallback is true when the
 // request must run in the script instead.
-func (g *gather) readLocal(ctx context.Context, rd *localReader, r request) (section, bool) {
+func (g *gather) readLocal(ctx context.Context, rd *localReader, r request) (sec section, fallback bool) {
 	type answer struct {
 		sec section
 		ok  bool
@@ -93,12 +91,12 @@ func (g *gather) readLocal(ctx context.Context, rd *localReader, r request) (sec
 	}
 	select {
 	case a := <-done:
-		return a.sec, a.ok
+		return a.sec, !a.ok
 	case <-timeout:
 		return section{ok: true, code: -1, stderr: fmt.Sprintf(
-			"stopped after %s without output (the check's timeout:, or its type's default)", r.timeout)}, true
+			"stopped after %s without output (the check's timeout:, or its type's default)", r.timeout)}, false
 	case <-ctx.Done():
-		return section{}, true // not found: the gather's error says why
+		return section{}, false // not found: the gather's error says why
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,11 +28,14 @@ type scriptOnlyExec struct{ Executor }
 // its OnController.
 type countingLocalExec struct {
 	LocalExecutor
+	mu   sync.Mutex
 	runs int
 }
 
 func (c *countingLocalExec) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
+	c.mu.Lock()
 	c.runs++
+	c.mu.Unlock()
 	return c.LocalExecutor.Run(ctx, cmd)
 }
 
@@ -150,6 +154,9 @@ interface:
   ../lo: {exists: false}
 dns:
   localhost: {from: host, resolvable: true}
+command:
+  "echo one; exit 3": {exit-status: 3, stdout: [one]}
+  "echo two >&2": {exit-status: 0, stderr: [two]}
 `, file, empty, link, dangling, fifo, filepath.Join(dir, "missing"), dir,
 		tcp.Addr().(*net.TCPAddr).Port, udp.LocalAddr().(*net.UDPAddr).Port, filepath.Base(os.Args[0]))
 }
@@ -176,11 +183,11 @@ func TestLocalGatherMatchesScript(t *testing.T) {
 			t.Errorf("result %d differs:\n  Go:     %+v\n  script: %+v", i, got[i], want[i])
 		}
 	}
-	// The script ran for what Go does not read (a service, a resolver's
-	// answer, a missing user, a fifo's contents), once; the rest spawned
-	// nothing.
-	if direct.runs != 1 || script.runs != 1 {
-		t.Errorf("round trips: Go %d, script %d; want 1 and 1", direct.runs, script.runs)
+	// The script ran for what Go does not read (a resolver's answer, a
+	// missing user, a fifo's contents), once, and each command once; the
+	// rest spawned nothing.
+	if direct.runs != 3 || script.runs != 3 {
+		t.Errorf("commands run: Go %d, script %d; want 3 and 3", direct.runs, script.runs)
 	}
 	var errs []string
 	for _, r := range got {

@@ -290,10 +290,10 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 	var wg sync.WaitGroup
 	if lx, ok := r.exec.(LocalExecutor); ok && lx.OnController() {
 		wg.Add(1)
-		go func() {
+		go func(idx []int) {
 			defer wg.Done()
-			r.commands(ctx, checks, commands, out, r.opts.Parallel)
-		}()
+			r.commands(ctx, checks, idx, out, r.opts.Parallel)
+		}(commands)
 		commands = nil
 	}
 	defer wg.Wait()
