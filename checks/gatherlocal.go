@@ -37,7 +37,7 @@ func readsLocally(exec Executor, family remote.OSFamily, prepare func(*remote.Cm
 }
 
 // runLocal answers the requests in Go where it can, concurrently, each
-// bounded by its timeout; the others run in a gather script alongside.
+// bounded by its timeout; then the others run in a gather script.
 func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
 	rd := newLocalReader()
 	fallback := make([]bool, len(g.reqs)) // each goroutine writes its own
