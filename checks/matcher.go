@@ -59,6 +59,10 @@ type Matcher struct {
 	Text   string         // the expectation as written, in flow style, for reports
 
 	semver semver.Range // OpSemverConstraint
+	// invalid is why the expectation could not be read ("file:line:col:
+	// what; hint: ..."): the property is an error, the rest of the file
+	// runs.
+	invalid string
 	// mapping: OpEqual with a mapping, Value.Text its canonical JSON,
 	// compared with a map value's (goss's deep equality).
 	mapping bool

@@ -86,6 +86,8 @@ func judge(c *Check, o *observed) []outcome {
 		}
 		v, seen := o.values[p.name]
 		switch {
+		case m.invalid != "":
+			oc.status, oc.message = Error, m.invalid
 		case o.err != "":
 			oc.status, oc.message = Error, o.err
 		case o.errs[p.name] != "":

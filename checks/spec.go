@@ -71,6 +71,20 @@ func (c *Check) Properties() []string {
 	return names
 }
 
+// Problems returns why the expectations of some properties could not be
+// read ("file:line:col: what; hint: ..."): those properties are errors
+// when the check runs, the rest run (as goss, which finds out when it
+// validates). check --validate-only refuses them.
+func (c *Check) Problems() []string {
+	var out []string
+	for _, p := range schemas[c.Type].props {
+		if m := *p.field(c); m != nil && m.invalid != "" {
+			out = append(out, m.invalid)
+		}
+	}
+	return out
+}
+
 // checkTemplate keeps what Suite.For needs to render a check for one host:
 // the check's YAML (id and body) and the templates found in its scalars.
 type checkTemplate struct {
