@@ -196,7 +196,7 @@ func TestLocalGatherMatchesScript(t *testing.T) {
 		}
 	}
 	wantErrs := []string{"file dangling sha256", "file dangling contents", "file 001 contents",
-		"file x exists", "kernel-param kernel.no_such_parameter value", "mount proc usage"}
+		"file x exists", "kernel-param kernel.no_such_parameter value", "mount proc usage", "mount mount exists"}
 	if !reflect.DeepEqual(errs, wantErrs) {
 		t.Errorf("errors = %q, want %q", errs, wantErrs)
 	}

@@ -477,8 +477,12 @@ func planMount(s *MountSpec, g *gather) hostEval {
 		}
 		o := newObserved().set("exists", boolValue(found))
 		if !found {
+			// goss's binary: a mount point not found is an error of
+			// exists, whatever it expects (system/mount.go), and the
+			// rest is skipped.
 			o.absent = "nothing is mounted there"
-			return o
+			return o.unavailable("exists", "Mountpoint not found: nothing is mounted at "+s.MountPoint+
+				" (goss reports this as an error, even with exists: false)")
 		}
 		o.set("source", stringValue(m.Source)).set("filesystem", stringValue(m.FSType)).
 			set("opts", listValue(m.Opts)).set("vfs-opts", listValue(m.VFSOpts))

@@ -435,11 +435,15 @@ func finishAddr(c *Check) (string, string) {
 	if !found {
 		network, hostPort = "tcp", a.Address
 	}
+	// goss dials whatever the id says and reports a failed dial as not
+	// reachable: so does this check, saying why.
 	if network != "tcp" && network != "udp" {
-		return fmt.Sprintf("addr %q: unknown network %q", a.Address, network), hint
+		a.invalid = fmt.Sprintf("addr %q: unknown network %q; hint: %s", a.Address, network, hint)
+		return "", ""
 	}
 	if msg := checkHostPort(hostPort); msg != "" {
-		return fmt.Sprintf("addr %q: %s", a.Address, msg), hint
+		a.invalid = fmt.Sprintf("addr %q: %s; hint: %s", a.Address, msg, hint)
+		return "", ""
 	}
 	if a.LocalAddress != "" {
 		if _, err := netip.ParseAddr(a.LocalAddress); err != nil {

@@ -113,6 +113,7 @@ type AddrSpec struct {
 	Reachable    *Matcher
 
 	ignoredLocal string // a local-address that is no IP address: ignored, as goss does
+	invalid      string // why the address cannot be dialed (not HOST:PORT): not reachable, as in goss
 }
 
 // HTTPSpec: an HTTP request and what its response must be. ID the URL.
