@@ -366,6 +366,40 @@ func (m *Matcher) matches(v value) bool {
 	return false
 }
 
+// gossError returns why goss's binary cannot evaluate m on v, which it
+// reports as an error of the property rather than a failure, or "": a
+// gjson path on a text that is not JSON or in which it selects nothing,
+// and, when single values have no elements (matching's content without
+// as-reader), an element matcher (a plain list, contain-element,
+// contain-elements, consist-of) on a single value. Only what applies to v
+// itself is looked at: the matcher and its not, and, or operands.
+func (m *Matcher) gossError(v value, singleHasNoElements bool) string {
+	switch m.Op {
+	case OpNot, OpAnd, OpOr:
+		for _, a := range m.Args {
+			if msg := a.gossError(v, singleHasNoElements); msg != "" {
+				return msg
+			}
+		}
+	case OpContainElement, OpContainElements, OpConsistOf:
+		if singleHasNoElements && v.kind != kindList && !v.isMap && v.items == nil {
+			return fmt.Sprintf("%s expects a list or a map, not the single value %q (goss: ContainElements matcher expects an array/slice/map)",
+				m.Op, v.text())
+		}
+	case OpGjson:
+		if v.isMap || v.kind == kindList || v.kind == kindBool {
+			return "gjson reads JSON text, not " + v.String()
+		}
+		if !gjson.Valid(v.text()) {
+			return fmt.Sprintf("gjson %q: invalid JSON", m.Value.Text)
+		}
+		if !gjson.Get(v.text(), m.Value.Text).Exists() {
+			return fmt.Sprintf("gjson: path not found: %s", m.Value.Text)
+		}
+	}
+	return ""
+}
+
 // semverMatches reports whether every version in v (one string, or a list)
 // satisfies r, as goss does: versions are strict semver, and a value
 // that is not one, or an empty list, does not match.

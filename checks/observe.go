@@ -106,7 +106,10 @@ func judge(c *Check, o *observed) []outcome {
 			oc.actual = v.String()
 			oc.message = o.notes[p.name]
 			oc.status = Fail
-			if m.matches(v) {
+			single := c.Matching != nil && !c.Matching.AsReader
+			if msg := m.gossError(v, single); msg != "" {
+				oc.status, oc.message = Error, msg
+			} else if m.matches(v) {
 				oc.status = Pass
 			}
 		}
