@@ -15,7 +15,8 @@
 // contain-element, contain-elements, consist-of, equal, not, and, or,
 // have-patterns, have-key, gjson, xml, semver-constraint). Supported types:
 // port, addr, http, dns, service, process, package, file, user, group,
-// command, kernel-param, mount, interface, matching, and tls (ours); Load
+// command, kernel-param, mount, interface, matching, registry (Windows
+// hosts), and tls (ours); Load
 // reads gossfile includes. remotectl
 // adds hosts: (a host pattern, for the whole file or one check), from:
 // (host or controller, for http, addr, dns and tls), title:, skip:, and

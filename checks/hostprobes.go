@@ -29,6 +29,8 @@ func planHost(c *Check, g *gather) hostEval {
 		return planGroup(c.Group, g)
 	case "kernel-param":
 		return planKernelParam(c.KernelParam, g)
+	case "registry":
+		return planRegistry(c.Registry, g)
 	case "mount":
 		return planMount(c.Mount, g)
 	case "interface":

@@ -124,11 +124,11 @@ func judge(c *Check, o *observed) []outcome {
 // stopsAfterFirst reports whether goss evaluates a type's other properties
 // only when its first (exists, resolvable, status, ...) passes: goss's
 // shouldSkip in resource/{dns,file,group,http,interface,mount,package,
-// port,user}.go. A command, service, process, kernel-param or addr check
+// port,registry,user}.go. A command, service, process, kernel-param or addr check
 // evaluates them all.
 func stopsAfterFirst(typ string) bool {
 	switch typ {
-	case "dns", "file", "group", "http", "interface", "mount", "package", "port", "user":
+	case "dns", "file", "group", "http", "interface", "mount", "package", "port", "registry", "user":
 		return true
 	}
 	return false

@@ -276,6 +276,17 @@ var schemas = map[string]*schema{
 		init:   func(c *Check) { c.Command = &CommandSpec{Exec: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("command", c.Command.Exec) },
 	},
+	"registry": {
+		name: "registry", required: "exists", from: FromHost, vantages: hostOnly,
+		props: []propDef{
+			{"exists", kindBool, func(c *Check) **Matcher { return &c.Registry.Exists }},
+			{"value", kindString, func(c *Check) **Matcher { return &c.Registry.Value }},
+			{"type", kindString, func(c *Check) **Matcher { return &c.Registry.Type }},
+		},
+		opts:   []optDef{strOpt("name", func(c *Check) *string { return &c.Registry.Key })},
+		init:   func(c *Check) { c.Registry = &RegistrySpec{Key: c.ID} },
+		finish: func(c *Check) (string, string) { return "", "" },
+	},
 	"kernel-param": {
 		name: "kernel-param", required: "value", from: FromHost, vantages: hostOnly,
 		props: []propDef{

@@ -47,6 +47,7 @@ type Check struct {
 	TLS         *TLSSpec
 	Matching    *MatchingSpec
 	Interface   *InterfaceSpec
+	Registry    *RegistrySpec
 
 	tmpl *checkTemplate // set when the check uses templates; see Suite.For
 }
@@ -209,6 +210,17 @@ type CommandSpec struct {
 	ExitStatus *Matcher // int
 	Stdout     *Matcher // text
 	Stderr     *Matcher // text
+}
+
+// RegistrySpec: a Windows registry value (goss's registry). ID or name:
+// "HIVE\subkey\ValueName", or "HIVE\subkey::ValueName" when the value's
+// name holds backslashes; a trailing backslash names the key's default
+// value.
+type RegistrySpec struct {
+	Key    string
+	Exists *Matcher // bool
+	Value  *Matcher // string: text, decimal for DWORD and QWORD, hex for binary, lines for multi-string
+	Type   *Matcher // string: REG_SZ, REG_EXPAND_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_MULTI_SZ
 }
 
 // KernelParamSpec: a kernel parameter (sysctl).
