@@ -37,7 +37,7 @@ func readsLocally(exec Executor, family remote.OSFamily, prepare func(*remote.Cm
 }
 
 // runLocal answers the requests in Go where it can, concurrently, each
-// bounded by its timeout; then the others run in a gather script.
+// bounded by its timeout; then the others run in gather scripts.
 func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
 	rd := newLocalReader()
 	fallback := make([]bool, len(g.reqs)) // each goroutine writes its own
@@ -64,9 +64,35 @@ func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remo
 			script = append(script, i)
 		}
 	}
-	if len(script) > 0 {
-		g.runSubset(ctx, exec, prepare, script)
+	g.runScriptsBeside(ctx, exec, prepare, script)
+}
+
+// localScripts is how many gather scripts the controller runs at once for
+// the requests Go does not answer (services' states, as goss asks systemctl
+// for each at once).
+const localScripts = 4
+
+// runScriptsBeside runs the requests idx in up to localScripts gather
+// scripts at once, the requests dealt out in turn.
+func (g *gather) runScriptsBeside(ctx context.Context, exec Executor, prepare func(*remote.Cmd), idx []int) {
+	parts := make([][]int, min(len(idx), localScripts))
+	for n, i := range idx {
+		parts[n%len(parts)] = append(parts[n%len(parts)], i)
 	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards g.err
+	for _, part := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := g.runSubset(ctx, exec, prepare, part); err != nil {
+				mu.Lock()
+				g.err = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // readLocal runs one request's Go reader, stopping waiting for it after
@@ -101,8 +127,9 @@ func (g *gather) readLocal(ctx context.Context, rd *localReader, r request) (sec
 }
 
 // runSubset runs the requests idx in gather scripts and files their
-// sections under their own numbers.
-func (g *gather) runSubset(ctx context.Context, exec Executor, prepare func(*remote.Cmd), idx []int) {
+// sections under their own numbers; it returns the error that stopped the
+// scripts, if any.
+func (g *gather) runSubset(ctx context.Context, exec Executor, prepare func(*remote.Cmd), idx []int) error {
 	sub := &gather{os: g.os, helpers: g.helpers, helper: g.helper, byKey: map[string]int{}}
 	for _, i := range idx {
 		sub.reqs = append(sub.reqs, g.reqs[i])
@@ -112,7 +139,5 @@ func (g *gather) runSubset(ctx context.Context, exec Executor, prepare func(*rem
 	for j, i := range idx {
 		g.sections[i] = sub.sections[j]
 	}
-	if sub.err != nil {
-		g.err = sub.err
-	}
+	return sub.err
 }

@@ -183,11 +183,12 @@ func TestLocalGatherMatchesScript(t *testing.T) {
 			t.Errorf("result %d differs:\n  Go:     %+v\n  script: %+v", i, got[i], want[i])
 		}
 	}
-	// The script ran for what Go does not read (a resolver's answer, a
-	// missing user, a fifo's contents), once, and each command once; the
-	// rest spawned nothing.
-	if direct.runs != 3 || script.runs != 3 {
-		t.Errorf("commands run: Go %d, script %d; want 3 and 3", direct.runs, script.runs)
+	// Over a connection: one gather script and each command. On the
+	// controller: what Go does not read (a resolver's answer, a missing
+	// user, a directory's contents) in localScripts scripts at once, and
+	// each command; the rest spawned nothing.
+	if direct.runs != localScripts+2 || script.runs != 3 {
+		t.Errorf("commands run: Go %d, script %d; want %d and 3", direct.runs, script.runs, localScripts+2)
 	}
 	var errs []string
 	for _, r := range got {
