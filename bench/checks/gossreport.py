@@ -115,7 +115,7 @@ def section(run_dir, rows, machine, props):
     met_wall = r["wall_mean"] <= g["wall_mean"] and r["wall"] <= g["wall"]
     met_cpu = r["cpu_mean"] <= g["cpu_mean"] and r["cpu"] <= g["cpu"]
     verdict = "met" if met_wall and met_cpu else "not met"
-    shown = os.path.relpath(run_dir) if not os.path.isabs(os.path.relpath(run_dir)) else run_dir
+    shown = os.path.relpath(run_dir)  # the script runs from the repository's root
     lines = [
         BEGIN,
         "## remotectl check vs goss on one host",
