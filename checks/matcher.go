@@ -59,6 +59,9 @@ type Matcher struct {
 	Text   string         // the expectation as written, in flow style, for reports
 
 	semver semver.Range // OpSemverConstraint
+	// patterns: a plain list of goss's line patterns on a text (an OpAnd
+	// of them), which goss reads so only as a property's whole expectation.
+	patterns bool
 	// invalid is why the expectation could not be read ("file:line:col:
 	// what; hint: ..."): the property is an error, the rest of the file
 	// runs.
@@ -374,10 +377,24 @@ func (m *Matcher) matches(v value) bool {
 // contain-elements, consist-of) on a single value. Only what applies to v
 // itself is looked at: the matcher and its not, and, or operands.
 func (m *Matcher) gossError(v value, singleHasNoElements bool) string {
+	return m.gossErrorAt(v, singleHasNoElements, true)
+}
+
+// gossErrorAt is gossError of m, the property's whole expectation when top.
+// A list of line patterns under not, and, or is, for goss, a
+// contain-elements on the text as one string: an error too.
+func (m *Matcher) gossErrorAt(v value, singleHasNoElements, top bool) string {
+	if m.patterns && !top {
+		return "a list under not, and or or is not line patterns in goss: it is contain-elements on the whole text, " +
+			"which goss cannot evaluate (ContainElements matcher expects an array/slice/map); write the patterns as the property's list"
+	}
 	switch m.Op {
 	case OpNot, OpAnd, OpOr:
+		if m.patterns {
+			return ""
+		}
 		for _, a := range m.Args {
-			if msg := a.gossError(v, singleHasNoElements); msg != "" {
+			if msg := a.gossErrorAt(v, singleHasNoElements, false); msg != "" {
 				return msg
 			}
 		}
