@@ -34,7 +34,10 @@
 //
 // Run evaluates one host's checks: one gather script collects every
 // host-side observation in a single round trip, pure parsers read its
-// output, and each property becomes one Result. Network checks (http, addr,
+// output, and each property becomes one Result. On the controller itself
+// (a LocalExecutor, remote/local) a Linux host's observations are read in
+// Go into the same parsers, spawning nothing, and command checks run beside
+// them. Network checks (http, addr,
 // dns, tls) run concurrently from the controller, or through the host's
 // connection with from: host.
 //
