@@ -42,6 +42,7 @@ func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remo
 	rd := newLocalReader()
 	fallback := make([]bool, len(g.reqs)) // each goroutine writes its own
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, localReads)
 	for i, r := range g.reqs {
 		if !rd.handles(r.call) {
 			fallback[i] = true
@@ -50,6 +51,8 @@ func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			g.sections[i], fallback[i] = g.readLocal(ctx, rd, r)
 		}()
 	}
@@ -66,6 +69,10 @@ func (g *gather) runLocal(ctx context.Context, exec Executor, prepare func(*remo
 	}
 	g.runScriptsBeside(ctx, exec, prepare, script)
 }
+
+// localReads is how many requests are read in Go at once: enough to hide
+// a slow disk, few enough not to hold a thread per file of a large file.
+const localReads = 16
 
 // localScripts is how many gather scripts the controller runs at once for
 // the requests Go does not answer (services' states, as goss asks systemctl
