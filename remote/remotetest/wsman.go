@@ -80,6 +80,8 @@ type WSManOptions struct {
 	// its own computer name. User names compare case-insensitively.
 	User, Password string
 	Domain         string
+	// Kerberos, when set, accepts Kerberos too (see WSManKerberos).
+	Kerberos *WSManKerberos
 	// Faults injects failures.
 	Faults WSManFaults
 	// OperationTimeoutCap is an upper bound on how long a Receive long poll
@@ -148,6 +150,7 @@ type WSManServer struct {
 	home     string // working directory of commands whose shell names none
 	pki      *wsmanPKI
 	ntlm     *ntlmAcceptor
+	krb      *wsmanKerberos // nil without WSManOptions.Kerberos
 	srv      *http.Server
 	done     chan struct{}  // closed when the server starts closing
 	wg       sync.WaitGroup // the Serve loop and the commands' goroutines
@@ -173,8 +176,8 @@ type WSManRequest struct {
 	CommandID string
 	Status    int    // HTTP status of the reply; 0 when the connection was dropped without one
 	Fault     string // WSManFault Code of a fault reply, e.g. "2150858793"
-	Auth      string // scheme that authenticated the request: "basic", "ntlm", "certificate"; "" when none did
-	Sealed    bool   // the body was NTLM-sealed (multipart/encrypted)
+	Auth      string // scheme that authenticated the request: "basic", "ntlm", "kerberos", "certificate"; "" when none did
+	Sealed    bool   // the body was sealed (multipart/encrypted: NTLM or Kerberos)
 	AuthError string // why authentication (or unsealing) failed, when it did
 }
 
@@ -234,6 +237,12 @@ func newWSManServer(opts WSManOptions, dir string, ownDir bool) (*WSManServer, e
 		return nil, fmt.Errorf("remotetest: WS-Management server: %w", err)
 	}
 	s.ntlm = &ntlmAcceptor{user: opts.User, password: opts.Password, domain: opts.Domain, computer: wsmanComputerName}
+	if opts.Kerberos != nil {
+		var err error
+		if s.krb, err = newWSManKerberos(opts.Kerberos); err != nil {
+			return nil, err
+		}
+	}
 	if opts.HTTPS {
 		if err := s.setUpTLS(); err != nil {
 			return nil, err
