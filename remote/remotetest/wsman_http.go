@@ -101,8 +101,10 @@ type wsmanExchange struct {
 	envErr error
 	// session seals the reply when the request was sealed.
 	session *ntlmSession
-	// krb seals the reply when the request was Kerberos-encrypted.
-	krb *gsskrb.Context
+	// krb seals the reply when the request was Kerberos-encrypted, in
+	// the request's protocol.
+	krb         *gsskrb.Context
+	krbProtocol string
 }
 
 // ServeHTTP implements http.Handler: one WS-Management request.
@@ -397,14 +399,14 @@ func (ex *wsmanExchange) replySOAP(reply wsmanReply) {
 		h.Set("Content-Type", sealedContentType)
 	}
 	if ex.krb != nil {
-		sealed, err := sealKerberos(ex.krb, body)
+		sealed, err := sealKerberos(ex.krb, ex.krbProtocol, body)
 		if err != nil {
 			ex.rec.AuthError = err.Error()
 			ex.write(http.StatusInternalServerError, nil)
 			return
 		}
 		body = sealed
-		h.Set("Content-Type", krbSealedContentType)
+		h.Set("Content-Type", `multipart/encrypted;protocol="`+ex.krbProtocol+`";boundary="Encrypted Boundary"`)
 	}
 	ex.write(reply.status, body)
 	ex.rec.Fault = reply.fault

@@ -161,14 +161,24 @@ func (ex *wsmanExchange) refuseKerberos(neg *gsskrb.Negotiation, err error) bool
 	return false
 }
 
-// Kerberos message encryption over HTTP (MS-WSMV 2.2.9.1.2), as Windows
-// and pywinrm frame it: the same two-part MIME body as NTLM's, with the
-// protocol application/HTTP-Kerberos-session-encrypted and the wrap
-// token's header (its length first) in place of the NTLM signature.
-const (
-	krbSealedProtocol    = "application/HTTP-Kerberos-session-encrypted"
-	krbSealedContentType = `multipart/encrypted;protocol="` + krbSealedProtocol + `";boundary="Encrypted Boundary"`
-)
+// Kerberos message encryption over HTTP (MS-WSMV 2.2.9.1), as Windows and
+// pywinrm frame it: the same two-part MIME body as NTLM's, the wrap token's
+// header (its length first) in place of the NTLM signature. The protocol
+// is application/HTTP-SPNEGO-session-encrypted when the connection was
+// authenticated with the Negotiate scheme (what pywinrm sends), and
+// application/HTTP-Kerberos-session-encrypted with the Kerberos scheme; the
+// reply uses the request's.
+const krbSealedProtocol = "application/HTTP-Kerberos-session-encrypted"
+
+// sealedProtocolOf returns the protocol of a sealed body's first part.
+func sealedProtocolOf(body []byte) string {
+	for _, p := range []string{krbSealedProtocol, sealedProtocol} {
+		if bytes.Contains(body[:min(len(body), 256)], []byte("Content-Type: "+p+"\r\n")) {
+			return p
+		}
+	}
+	return ""
+}
 
 // unsealKerberos decrypts a Kerberos-encrypted request body; the reply is
 // encrypted with the same context.
@@ -185,19 +195,19 @@ func (ex *wsmanExchange) unsealKerberos(ctx *gsskrb.Context, body []byte) ([]byt
 		}
 		plain = append(plain, msg...)
 	}
-	ex.krb = ctx
+	ex.krb, ex.krbProtocol = ctx, sealedProtocolOf(body)
 	return plain, nil
 }
 
 // sealKerberos encrypts a reply body.
-func sealKerberos(ctx *gsskrb.Context, plain []byte) ([]byte, error) {
+func sealKerberos(ctx *gsskrb.Context, protocol string, plain []byte) ([]byte, error) {
 	sealed, header, err := ctx.Wrap(plain)
 	if err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
 	b.WriteString(sealedBoundary + "\r\n")
-	b.WriteString("\tContent-Type: " + krbSealedProtocol + "\r\n")
+	b.WriteString("\tContent-Type: " + protocol + "\r\n")
 	b.WriteString("\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length=" + strconv.Itoa(len(plain)) + "\r\n")
 	b.WriteString(sealedBoundary + "\r\n")
 	b.WriteString("\tContent-Type: application/octet-stream\r\n")
@@ -227,8 +237,8 @@ func parseKerberosSealed(body []byte) ([]sealedPart, error) {
 			return bad("missing second boundary")
 		}
 		header := string(rest[:end])
-		if !strings.Contains(header, "Content-Type: "+krbSealedProtocol) {
-			return bad("the protocol is not " + krbSealedProtocol)
+		if !strings.Contains(header, "Content-Type: "+krbSealedProtocol) && !strings.Contains(header, "Content-Type: "+sealedProtocol) {
+			return bad("the protocol is neither " + krbSealedProtocol + " nor " + sealedProtocol)
 		}
 		_, after, ok := strings.Cut(header, "Length=")
 		if !ok {

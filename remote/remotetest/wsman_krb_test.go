@@ -1,6 +1,7 @@
 package remotetest
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -67,3 +68,27 @@ func TestWSManPywinrmKerberosUnencryptedHTTP(t *testing.T) {
 	checkRoundTrip(t, runPywinrm(t, srv, WSManUser+"@"+krbTestRealm, "", session, pywinrmRoundTrip...))
 	checkLog(t, srv, WSManAuthKerberos, false)
 }
+
+// requirePythonGSSAPI skips the test without Debian's python3-gssapi
+// (fails it when CI=true).
+func requirePythonGSSAPI(t *testing.T) {
+	t.Helper()
+	if out, err := exec.Command(pywinrmPython, "-c", "import gssapi.raw").CombinedOutput(); err != nil {
+		unavailable(t, "Kerberos message encryption tests need Debian's python3-gssapi: %v\n%s", err, out)
+	}
+}
+
+func TestWSManPywinrmKerberosEncrypted(t *testing.T) {
+	requirePywinrm(t)
+	requirePythonGSSAPI(t)
+	_, srv := startKerberosWSMan(t, WSManOptions{Auth: WSManAuthNTLM}) // HTTP, AllowUnencrypted=false
+	// pywinrm frames the messages (encryption.py), MIT's gss_wrap_iov and
+	// gss_unwrap protect them.
+	session := map[string]any{"transport": "kerberos", "kerberos_hostname_override": krbTestHost, "message_encryption": "auto"}
+	checkRoundTrip(t, runPywinrmScript(t, pywinrmGSSAPIScript, srv, WSManUser+"@"+krbTestRealm, "", session, pywinrmRoundTrip...))
+	checkLog(t, srv, WSManAuthKerberos, true)
+}
+
+// pywinrmGSSAPIScript is wsman_client.py with Kerberos wrap done by
+// python-gssapi.
+const pywinrmGSSAPIScript = "testdata/pywinrm/wsman_client_gssapi.py"
