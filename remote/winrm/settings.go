@@ -10,7 +10,7 @@ import (
 
 // Values accepted for the enumerated WinRM settings.
 var (
-	authMethods = []string{"basic", "ntlm", "certificate"}
+	authMethods = []string{"basic", "ntlm", "certificate", "kerberos", "negotiate"}
 	encryptions = []string{"auto", "always", "never"}
 )
 
@@ -31,6 +31,9 @@ func Settings() remote.SettingsSchema {
 			remote.BoolSetting("winrm_allow_unencrypted", func(t *remote.Target) *bool { return &t.WinRM.AllowUnencrypted }),
 			remote.StringSetting(setMessageEncryption, func(t *remote.Target) *string { return &t.WinRM.MessageEncryption },
 				encryptions...),
+			remote.StringSetting(setKeytab, func(t *remote.Target) *string { return &t.WinRM.Keytab }),
+			remote.StringSetting(setKerberosHostname, func(t *remote.Target) *string { return &t.WinRM.KerberosHostname }),
+			remote.BoolSetting(setKerberosDelegation, func(t *remote.Target) *bool { return &t.WinRM.KerberosDelegation }),
 		},
 		AnsibleConnections: []string{"winrm", "psrp"},
 		AnsibleNote:        "(also for psrp)",
@@ -44,6 +47,8 @@ func Settings() remote.SettingsSchema {
 			remote.AnsibleEnumVar(setInsecure, []string{"validate", "ignore"}, []bool{false, true},
 				"ansible_winrm_server_cert_validation", "ansible_psrp_cert_validation"),
 			remote.AnsibleEnumVar(setMessageEncryption, encryptions, encryptions, "ansible_winrm_message_encryption"),
+			remote.AnsibleStringVar(setKerberosHostname, "ansible_winrm_kerberos_hostname_override", "ansible_psrp_negotiate_hostname_override"),
+			remote.AnsibleBoolVar(setKerberosDelegation, "ansible_winrm_kerberos_delegation", "ansible_psrp_negotiate_delegate"),
 			{Names: []string{"ansible_shell_type"}, Map: func(name string, v any) ([]remote.SettingValue, error) {
 				s, err := remote.AnsibleString(name, v)
 				if err != nil || (s != "cmd" && s != "powershell") {
@@ -65,6 +70,9 @@ const (
 	setClientCert        = "winrm_client_cert"
 	setClientKey         = "winrm_client_key"
 	setMessageEncryption = "winrm_message_encryption"
+	setKeytab             = "winrm_keytab"
+	setKerberosHostname   = "winrm_kerberos_hostname"
+	setKerberosDelegation = "winrm_kerberos_delegation"
 )
 
 // ansibleAuth maps ansible_winrm_transport (a list, or a comma-separated
@@ -89,9 +97,6 @@ func ansibleAuth(name string, v any) ([]remote.SettingValue, error) {
 	}
 	for _, m := range methods {
 		m = strings.ToLower(strings.TrimSpace(m))
-		if m == "negotiate" {
-			m = "ntlm" // psrp's negotiate falls back to NTLM without Kerberos
-		}
 		if slices.Contains(authMethods, m) {
 			return []remote.SettingValue{{Setting: setAuth, Value: m}}, nil
 		}
