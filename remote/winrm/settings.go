@@ -62,14 +62,14 @@ func Settings() remote.SettingsSchema {
 
 // Names of the WinRM settings that Settings refers to more than once.
 const (
-	setHTTPS             = "winrm_https"
-	setInsecure          = "winrm_insecure"
-	setAuth              = "winrm_auth"
-	setShell             = "winrm_shell"
-	setCACert            = "winrm_ca_cert"
-	setClientCert        = "winrm_client_cert"
-	setClientKey         = "winrm_client_key"
-	setMessageEncryption = "winrm_message_encryption"
+	setHTTPS              = "winrm_https"
+	setInsecure           = "winrm_insecure"
+	setAuth               = "winrm_auth"
+	setShell              = "winrm_shell"
+	setCACert             = "winrm_ca_cert"
+	setClientCert         = "winrm_client_cert"
+	setClientKey          = "winrm_client_key"
+	setMessageEncryption  = "winrm_message_encryption"
 	setKeytab             = "winrm_keytab"
 	setKerberosHostname   = "winrm_kerberos_hostname"
 	setKerberosDelegation = "winrm_kerberos_delegation"
