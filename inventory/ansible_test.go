@@ -101,7 +101,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 	win := mustHost(t, inv, "win1.example.com")
 	https := false
 	equal(t, "psrp settings", []any{win.Transport, win.Conn.WinRM.HTTPS, win.Conn.WinRM.Auth, win.User, win.Conn.Password},
-		[]any{remote.KindWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
+		[]any{remote.KindWinRM, &https, "negotiate", "Administrator", "p@ss{w0rd"})
 	equal(t, "hosts: NAME shorthand", mustGroup(t, inv, "single").Hosts, []string{"lonely.example.com"})
 }
 
