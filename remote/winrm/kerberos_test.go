@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/remotetest"
 )
@@ -249,4 +250,54 @@ func TestKerberosExpiredTicket(t *testing.T) {
 	t.Setenv("KRB5CCNAME", "FILE:"+cc)
 	time.Sleep(3 * time.Second) // the ticket's lifetime passes
 	checkKrbError(t, dialError(t, h.target(remote.WinRMSettings{})), "expired", "kinit "+remotetest.WSManUser)
+}
+
+func TestKerberosDoctor(t *testing.T) {
+	h := startKrbHost(t, remotetest.WSManOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	run := func(target remote.Target) map[string]doctor.Finding {
+		steps, done := DoctorSteps{Dialer: func() *Dialer { return newTestDialer(Options{}) }}.Steps(target)
+		defer done()
+		got := map[string]doctor.Finding{}
+	next:
+		for _, s := range steps {
+			for _, n := range s.Needs {
+				if st := got[n].Status; st == doctor.Fail || st == doctor.Skip {
+					got[s.Name] = doctor.Finding{Status: doctor.Skip}
+					continue next
+				}
+			}
+			got[s.Name] = s.Run(ctx)
+		}
+		return got
+	}
+	got := run(h.target(remote.WinRMSettings{}))
+	for _, name := range []string{"kerberos-credentials", "kerberos-kdc", "kerberos-ticket", "auth-schemes", "encryption", "login", "command"} {
+		if f := got[name]; f.Status != doctor.OK {
+			t.Errorf("%s: %+v, want ok", name, f)
+		}
+	}
+	// The test realm's host names are not in DNS: the SPN's is reported.
+	if f := got["kerberos-spn"]; f.Status != doctor.Warn || !strings.Contains(f.Summary, krbSPNHost+" does not resolve") {
+		t.Errorf("kerberos-spn: %+v, want a warning that %s does not resolve", f, krbSPNHost)
+	}
+	for name, want := range map[string]string{
+		"kerberos-credentials": "credential cache " + h.ccache + " of " + remotetest.WSManUser + "@" + krbRealm,
+		"kerberos-kdc":         "reachable: 127.0.0.1:",
+		"kerberos-spn":         "HTTP/" + krbSPNHost + "@" + krbRealm,
+		"kerberos-ticket":      "aes256-cts-hmac-sha1-96",
+		"auth-schemes":         "Kerberos",
+		"encryption":           "Kerberos message encryption",
+	} {
+		if !strings.Contains(got[name].Summary, want) {
+			t.Errorf("%s: %q, want %q in it", name, got[name].Summary, want)
+		}
+	}
+
+	t.Setenv("KRB5CCNAME", "FILE:"+filepath.Join(t.TempDir(), "absent"))
+	got = run(h.target(remote.WinRMSettings{}))
+	if f := got["kerberos-credentials"]; f.Status != doctor.Fail || !strings.Contains(f.Fix, "kinit") {
+		t.Errorf("no credential cache: %+v, want a failure whose fix says kinit", f)
+	}
 }
