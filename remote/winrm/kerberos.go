@@ -90,7 +90,40 @@ func (c *hostConfig) resolveKerberos(w remote.WinRMSettings, password string) (*
 		k.source, k.principal, k.realm = krbFromPassword, name, realm
 		return k, nil
 	}
-	return k, k.useCCache(name, realm)
+	return k, k.useCCacheOrClientKeytab(name, realm)
+}
+
+// useCCacheOrClientKeytab uses the credential cache; when it cannot (none,
+// expired, no TGT), the client keytab, as MIT's GSS-API does for pywinrm:
+// KRB5_CLIENT_KTNAME, else /var/lib/krb5/user/EUID/client.keytab, when
+// the file exists.
+func (k *krbSettings) useCCacheOrClientKeytab(name, realm string) error {
+	err := k.useCCache(name, realm)
+	if err == nil {
+		return nil
+	}
+	path := clientKeytabPath()
+	if _, serr := os.Stat(path); serr != nil {
+		return err
+	}
+	if name == "" {
+		kt, lerr := keytab.Load(path)
+		if lerr != nil || len(kt.Entries) == 0 {
+			return err
+		}
+		p := kt.Entries[0].Principal
+		name, realm = strings.Join(p.Components, "/"), p.Realm
+	}
+	return k.useKeytab(path, name, realm)
+}
+
+// clientKeytabPath is MIT's client keytab: KRB5_CLIENT_KTNAME (a FILE:
+// one), else its default.
+func clientKeytabPath() string {
+	if v := os.Getenv("KRB5_CLIENT_KTNAME"); v != "" {
+		return strings.TrimPrefix(v, "FILE:")
+	}
+	return filepath.Join("/var/lib/krb5/user", strconv.Itoa(os.Geteuid()), "client.keytab")
 }
 
 // krbConfigError is a Kerberos setting that cannot work.

@@ -51,6 +51,7 @@ func startKrbHost(t *testing.T, opts remotetest.WSManOptions) *krbHost {
 	h.ccache = kdc.Kinit(t, remotetest.WSManUser, remotetest.WSManPassword, "")
 	t.Setenv("KRB5_CONFIG", kdc.Config)
 	t.Setenv("KRB5CCNAME", "FILE:"+h.ccache)
+	t.Setenv("KRB5_CLIENT_KTNAME", "FILE:"+filepath.Join(t.TempDir(), "no-client-keytab"))
 	return h
 }
 
@@ -300,4 +301,14 @@ func TestKerberosDoctor(t *testing.T) {
 	if f := got["kerberos-credentials"]; f.Status != doctor.Fail || !strings.Contains(f.Fix, "kinit") {
 		t.Errorf("no credential cache: %+v, want a failure whose fix says kinit", f)
 	}
+}
+
+func TestKerberosClientKeytab(t *testing.T) {
+	// MIT's GSS-API (so pywinrm) logs in with KRB5_CLIENT_KTNAME when
+	// there is no credential cache: so does remotectl, for Ansible
+	// inventories, which have no keytab variable.
+	h := startKrbHost(t, remotetest.WSManOptions{HTTPS: true})
+	t.Setenv("KRB5CCNAME", "FILE:"+filepath.Join(t.TempDir(), "absent"))
+	t.Setenv("KRB5_CLIENT_KTNAME", "FILE:"+h.kdc.UserKeytab(t, remotetest.WSManUser))
+	exerciseKerberos(t, h, h.target(remote.WinRMSettings{}), false)
 }
