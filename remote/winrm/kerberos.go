@@ -1,8 +1,10 @@
 package winrm
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -74,6 +76,7 @@ func (c *hostConfig) resolveKerberos(w remote.WinRMSettings, password string) (*
 	if host == "" {
 		host = c.host
 	}
+	host = canonicalHost(k.conf, host, lookupCanonical, lookupAddr)
 	k.spn = "HTTP/" + host
 	k.spnRealm = k.conf.ResolveRealm(host)
 	name, realm := splitPrincipal(c.user)
@@ -190,7 +193,7 @@ func loadKrb5Conf() (*config.Config, string, error) {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		cfg, err := config.Load(p)
+		cfg, err := loadKrb5File(p)
 		var unsupported config.UnsupportedDirective
 		if err != nil && !(errors.As(err, &unsupported) && cfg != nil) {
 			return nil, p, krbConfigError("fix the Kerberos configuration "+p, "Kerberos configuration %s: %v", p, err)
@@ -336,3 +339,70 @@ func (h *transporter) prepareKerberos(cfg *hostConfig) error {
 	h.krb, h.auth, cfg.krbSkipped = nil, authNTLM, err
 	return nil
 }
+
+// loadKrb5File parses a krb5.conf. MIT's dns_canonicalize_hostname =
+// fallback (try the name as given first), which gokrb5 does not parse, is
+// read as false: the name is used as given.
+func loadKrb5File(path string) (*config.Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		key, v, ok := strings.Cut(l, "=")
+		if ok && strings.TrimSpace(key) == "dns_canonicalize_hostname" && strings.EqualFold(strings.TrimSpace(v), "fallback") {
+			lines[i] = key + "= false"
+		}
+	}
+	return config.NewFromString(strings.Join(lines, "\n"))
+}
+
+// canonicalHost is the host name of the service principal as MIT's
+// GSS-API (so pywinrm) derives it from a host-based name: with
+// dns_canonicalize_hostname (the default) the name's canonical DNS name, and
+// with rdns (the default) the name the address maps back to (127.0.0.1 is
+// "localhost"), in lower case; the name as given when lookups fail or
+// krb5.conf turns them off.
+func canonicalHost(conf *config.Config, host string, canonical func(string) (string, error), reverse func(string) (string, error)) string {
+	if !conf.LibDefaults.DNSCanonicalizeHostname {
+		return host
+	}
+	name := host
+	if net.ParseIP(host) == nil {
+		if c, err := canonical(host); err == nil && c != "" {
+			name = c
+		}
+	}
+	if conf.LibDefaults.RDNS {
+		if r, err := reverse(host); err == nil && r != "" {
+			name = r
+		}
+	}
+	return strings.ToLower(strings.TrimSuffix(name, "."))
+}
+
+// lookupCanonical returns the canonical DNS name of host.
+func lookupCanonical(host string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	return net.DefaultResolver.LookupCNAME(ctx, host)
+}
+
+// lookupAddr returns the name the first address of host maps back to.
+func lookupAddr(host string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), dnsTimeout)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil || len(addrs) == 0 {
+		return "", err
+	}
+	names, err := net.DefaultResolver.LookupAddr(ctx, addrs[0])
+	if err != nil || len(names) == 0 {
+		return "", err
+	}
+	return names[0], nil
+}
+
+// dnsTimeout bounds each lookup of the service principal's host name.
+const dnsTimeout = 5 * time.Second

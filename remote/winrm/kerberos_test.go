@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/config"
+
 	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/remotetest"
@@ -311,4 +313,49 @@ func TestKerberosClientKeytab(t *testing.T) {
 	t.Setenv("KRB5CCNAME", "FILE:"+filepath.Join(t.TempDir(), "absent"))
 	t.Setenv("KRB5_CLIENT_KTNAME", "FILE:"+h.kdc.UserKeytab(t, remotetest.WSManUser))
 	exerciseKerberos(t, h, h.target(remote.WinRMSettings{}), false)
+}
+
+func TestKerberosServiceHostCanonical(t *testing.T) {
+	canonical := func(h string) (string, error) {
+		if h == "win1" {
+			return "win1.corp.example.", nil
+		}
+		return h + ".", nil
+	}
+	reverse := func(h string) (string, error) {
+		switch h {
+		case "127.0.0.1":
+			return "localhost", nil
+		case "win1":
+			return "WIN1-REAL.corp.example.", nil
+		}
+		return "", errors.New("no PTR record")
+	}
+	for _, c := range []struct{ conf, host, want string }{
+		{"", "127.0.0.1", "localhost"},         // MIT's defaults: canonicalize, rdns
+		{"", "win1", "win1-real.corp.example"}, // the reverse name wins
+		{"rdns = false", "win1", "win1.corp.example"},
+		{"rdns = false", "127.0.0.1", "127.0.0.1"},
+		{"dns_canonicalize_hostname = false", "win1", "win1"},
+		{"dns_canonicalize_hostname = fallback", "Win1", "Win1"},
+		{"", "other", "other"}, // no PTR: the canonical name
+	} {
+		conf, err := loadKrb5FromText(t, "[libdefaults]\n\tdefault_realm = X.TEST\n\t"+c.conf+"\n")
+		if err != nil {
+			t.Fatalf("%q: %v", c.conf, err)
+		}
+		if got := canonicalHost(conf, c.host, canonical, reverse); got != c.want {
+			t.Errorf("%q, host %s: %s, want %s (as MIT's GSS-API names the service)", c.conf, c.host, got, c.want)
+		}
+	}
+}
+
+// loadKrb5FromText parses a krb5.conf through a file, as loadKrb5File reads one.
+func loadKrb5FromText(t *testing.T, text string) (*config.Config, error) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return loadKrb5File(p)
 }
