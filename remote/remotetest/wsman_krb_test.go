@@ -89,6 +89,18 @@ func TestWSManPywinrmKerberosEncrypted(t *testing.T) {
 	checkLog(t, srv, WSManAuthKerberos, true)
 }
 
+func TestWSManPywinrmKerberosSPNEGOEncrypted(t *testing.T) {
+	requirePywinrm(t)
+	requirePythonGSSAPI(t)
+	_, srv := startKerberosWSMan(t, WSManOptions{Auth: WSManAuthNTLM})
+	// MIT's SPNEGO initiator: a NegTokenInit, our NegTokenResp with the
+	// AP-REP, then Kerberos wrap tokens.
+	t.Setenv("RCTEST_GSSAPI_MECH", "spnego")
+	session := map[string]any{"transport": "kerberos", "kerberos_hostname_override": krbTestHost, "message_encryption": "auto"}
+	checkRoundTrip(t, runPywinrmScript(t, pywinrmGSSAPIScript, srv, WSManUser+"@"+krbTestRealm, "", session, pywinrmRoundTrip...))
+	checkLog(t, srv, WSManAuthKerberos, true)
+}
+
 // pywinrmGSSAPIScript is wsman_client.py with Kerberos wrap done by
 // python-gssapi.
 const pywinrmGSSAPIScript = "testdata/pywinrm/wsman_client_gssapi.py"

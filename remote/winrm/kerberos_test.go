@@ -359,3 +359,10 @@ func loadKrb5FromText(t *testing.T, text string) (*config.Config, error) {
 	}
 	return loadKrb5File(p)
 }
+
+func TestKerberosEncryptedOverHTTPS(t *testing.T) {
+	// winrm_message_encryption: always encrypts with Kerberos inside TLS
+	// too, as pywinrm's message_encryption='always'.
+	h := startKrbHost(t, remotetest.WSManOptions{HTTPS: true})
+	exerciseKerberos(t, h, h.target(remote.WinRMSettings{MessageEncryption: encryptAlways}), true)
+}

@@ -59,6 +59,9 @@ func run() error {
 	fmt.Printf("URL:      %s\n", srv.URL)
 	fmt.Printf("User:     %s\n", srv.User)
 	fmt.Printf("Password: %s\n", srv.Password)
+	if opts.Kerberos != nil {
+		fmt.Printf("Kerberos: %s@%s (the service principal is the keytab's)\n", srv.User, krb.Realm)
+	}
 	if srv.CACertFile != "" {
 		fmt.Printf("CA:       %s\n", srv.CACertFile)
 	}

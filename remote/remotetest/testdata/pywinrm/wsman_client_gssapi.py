@@ -8,7 +8,9 @@ requests-kerberos's HTTPKerberosAuth, inside pywinrm, by an equivalent built
 on python-gssapi (Debian's python3-gssapi, MIT krb5) that wraps messages as
 pyspnego does for WinRM (gss_wrap_iov with a header, the data and padding;
 gss_unwrap of header + data). pywinrm's own encryption.py frames the
-messages. Configuration and output are wsman_client.py's.
+messages. With RCTEST_GSSAPI_MECH=spnego, MIT's SPNEGO mechanism makes the
+tokens (a NegTokenInit proposing Kerberos) instead of bare Kerberos ones.
+Configuration and output are wsman_client.py's.
 """
 
 import base64
@@ -50,8 +52,10 @@ class GSSAPIKerberosAuth(requests.auth.AuthBase):
                  gssapi.RequirementFlag.confidentiality | gssapi.RequirementFlag.out_of_sequence_detection)
         if self.delegate:
             flags |= gssapi.RequirementFlag.delegate_to_peer
-        return gssapi.SecurityContext(name=name, creds=creds, usage="initiate", flags=flags,
-                                      mech=gssapi.MechType.kerberos)
+        mech = gssapi.MechType.kerberos
+        if os.environ.get("RCTEST_GSSAPI_MECH") == "spnego":
+            mech = gssapi.OID.from_int_seq("1.3.6.1.5.5.2")  # MIT's SPNEGO, proposing Kerberos
+        return gssapi.SecurityContext(name=name, creds=creds, usage="initiate", flags=flags, mech=mech)
 
     def __call__(self, request):
         if not self.auth_done:
