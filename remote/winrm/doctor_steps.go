@@ -294,7 +294,7 @@ func (w *hostDoctor) encryption(context.Context) doctor.Finding {
 		return doctor.Finding{Status: doctor.OK, Summary: "HTTPS: everything is encrypted by TLS"}
 	case w.eff.Seal:
 		mech := "NTLM"
-		if w.eff.Kerberos {
+		if w.eff.Kerberos || w.eff.Auth == authKerberos {
 			mech = "Kerberos"
 		}
 		f := doctor.Finding{Status: doctor.OK, Summary: "HTTP with " + mech + " message encryption: nothing crosses the network in clear"}
@@ -326,8 +326,11 @@ func (w *hostDoctor) login(ctx context.Context) doctor.Finding {
 	}
 	w.tr = tr
 	who := w.eff.User
-	if w.eff.Auth == "certificate" {
+	switch {
+	case w.eff.Auth == "certificate":
 		who = "the certificate's user"
+	case w.krb != nil:
+		who = w.krb.principal + "@" + w.krb.realm + " (Kerberos)"
 	}
 	return doctor.Finding{Status: doctor.OK, Summary: fmt.Sprintf("logged in as %s and opened a %s shell", who, w.eff.Shell)}
 }
