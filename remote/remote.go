@@ -110,6 +110,10 @@ type WinRMSettings struct {
 	Keytab             string
 	KerberosHostname   string
 	KerberosDelegation bool
+	// KinitMode is Ansible's ansible_winrm_kinit_mode: "managed" (the
+	// default: a password, when there is one, logs in to the KDC) or
+	// "manual" (always the credential cache).
+	KinitMode string
 }
 
 // Cmd is one command to run on a host.

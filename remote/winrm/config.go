@@ -231,7 +231,11 @@ func (c *hostConfig) resolveKerberosCredentials(t remote.Target, runPassword str
 	if c.user != "" && t.WinRM.Keytab == "" {
 		_ = c.resolvePassword(t, runPassword) // optional: the credential cache otherwise
 	}
-	krb, err := c.resolveKerberos(t.WinRM, c.password)
+	password := c.password
+	if strings.EqualFold(t.WinRM.KinitMode, "manual") {
+		password = "" // the credential cache, as Ansible's manual kinit mode
+	}
+	krb, err := c.resolveKerberos(t.WinRM, password)
 	if err == nil {
 		c.krb = krb
 		return nil

@@ -366,3 +366,14 @@ func TestKerberosEncryptedOverHTTPS(t *testing.T) {
 	h := startKrbHost(t, remotetest.WSManOptions{HTTPS: true})
 	exerciseKerberos(t, h, h.target(remote.WinRMSettings{MessageEncryption: encryptAlways}), true)
 }
+
+func TestKerberosKinitModeManual(t *testing.T) {
+	// With a password, Ansible's managed kinit mode (the default) logs in
+	// with it; the manual mode keeps to the credential cache.
+	h := startKrbHost(t, remotetest.WSManOptions{HTTPS: true})
+	target := h.target(remote.WinRMSettings{})
+	target.User, target.Password = remotetest.WSManUser, "not-the-password"
+	checkKrbError(t, dialError(t, target), "password/keytab incorrect", "password")
+	target.WinRM.KinitMode = "manual"
+	exerciseKerberos(t, h, target, false)
+}

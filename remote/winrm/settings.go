@@ -12,6 +12,7 @@ import (
 var (
 	authMethods = []string{"basic", "ntlm", "certificate", "kerberos", "negotiate"}
 	encryptions = []string{"auto", "always", "never"}
+	kinitModes  = []string{"managed", "manual"}
 )
 
 // Settings declares the WinRM settings inventories may write (the keys of
@@ -34,6 +35,7 @@ func Settings() remote.SettingsSchema {
 			remote.StringSetting(setKeytab, func(t *remote.Target) *string { return &t.WinRM.Keytab }),
 			remote.StringSetting(setKerberosHostname, func(t *remote.Target) *string { return &t.WinRM.KerberosHostname }),
 			remote.BoolSetting(setKerberosDelegation, func(t *remote.Target) *bool { return &t.WinRM.KerberosDelegation }),
+			remote.StringSetting(setKinitMode, func(t *remote.Target) *string { return &t.WinRM.KinitMode }, kinitModes...),
 		},
 		AnsibleConnections: []string{"winrm", "psrp"},
 		AnsibleNote:        "(also for psrp)",
@@ -49,6 +51,7 @@ func Settings() remote.SettingsSchema {
 			remote.AnsibleEnumVar(setMessageEncryption, encryptions, encryptions, "ansible_winrm_message_encryption"),
 			remote.AnsibleStringVar(setKerberosHostname, "ansible_winrm_kerberos_hostname_override", "ansible_psrp_negotiate_hostname_override"),
 			remote.AnsibleBoolVar(setKerberosDelegation, "ansible_winrm_kerberos_delegation", "ansible_psrp_negotiate_delegate"),
+			remote.AnsibleEnumVar(setKinitMode, kinitModes, kinitModes, "ansible_winrm_kinit_mode"),
 			{Names: []string{"ansible_shell_type"}, Map: func(name string, v any) ([]remote.SettingValue, error) {
 				s, err := remote.AnsibleString(name, v)
 				if err != nil || (s != "cmd" && s != "powershell") {
@@ -73,6 +76,7 @@ const (
 	setKeytab             = "winrm_keytab"
 	setKerberosHostname   = "winrm_kerberos_hostname"
 	setKerberosDelegation = "winrm_kerberos_delegation"
+	setKinitMode          = "winrm_kinit_mode"
 )
 
 // ansibleAuth maps ansible_winrm_transport (a list, or a comma-separated
