@@ -118,7 +118,8 @@ type WSManFaults struct {
 // a Windows WinRM listener. It speaks the Windows Remote Shell protocol
 // (MS-WSMV, SOAP 1.2) as Windows answers it — envelopes, faults and their
 // codes, Receive long polls bounded by w:OperationTimeout, Basic, client
-// certificate and NTLMv2 authentication, HTTPS, NTLM message sealing — and
+// certificate, NTLMv2 and Kerberos (WSManOptions.Kerberos) authentication,
+// HTTPS, NTLM and Kerberos message encryption — and
 // Debian's pywinrm and masterzen/winrm are tested against it. It is not a
 // Windows emulator: commands run on this machine under /bin/sh, each in a
 // new process group (see translateCommandLine for cmd and PowerShell lines).
