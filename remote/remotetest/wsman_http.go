@@ -341,7 +341,7 @@ func (ex *wsmanExchange) authenticateNTLM(scheme, token string) bool {
 		ex.rec.Auth = WSManAuthNTLM
 		return true
 	}
-	return ex.refuse(scheme + " token is not a raw NTLM message (SPNEGO and Kerberos are not supported)")
+	return ex.refuse(scheme + " token is not a raw NTLM message (SPNEGO and Kerberos need WSManOptions.Kerberos)")
 }
 
 // refuse answers 401 and records why.
