@@ -377,3 +377,22 @@ func TestKerberosKinitModeManual(t *testing.T) {
 	target.WinRM.KinitMode = "manual"
 	exerciseKerberos(t, h, target, false)
 }
+
+func TestKerberosReauthenticatesReplacedConnection(t *testing.T) {
+	// A 401 to a message on an authenticated connection (the server
+	// dropped the connection's context) is answered with a new AP-REQ and
+	// the message sent again, encrypted over HTTP and in clear over HTTPS.
+	for _, https := range []bool{false, true} {
+		h := startKrbHost(t, remotetest.WSManOptions{HTTPS: https, Faults: remotetest.WSManFaults{UnauthorizedOnRequest: 4}})
+		exerciseKerberos(t, h, h.target(remote.WinRMSettings{}), !https)
+		refused := 0
+		for _, r := range h.srv.Requests() {
+			if r.Status == 401 {
+				refused++
+			}
+		}
+		if refused != 1 {
+			t.Errorf("https %v: %d requests refused, want the injected one", https, refused)
+		}
+	}
+}
