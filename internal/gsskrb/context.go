@@ -1,6 +1,7 @@
 package gsskrb
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
@@ -137,11 +138,23 @@ type Acceptance struct {
 	Reply []byte
 	Key   types.EncryptionKey // protects wrap tokens
 	seq   uint64
+	// subkey: Key is the acceptor's subkey, sent in the AP-REP.
+	subkey bool
 }
 
 // Context returns the acceptor's security context for wrap tokens.
 func (a *Acceptance) Context() (*Context, error) {
-	return NewContext(a.Key, true, false, a.seq)
+	return NewContext(a.Key, true, a.subkey, a.seq)
+}
+
+// AcceptOptions are the acceptor's choices.
+type AcceptOptions struct {
+	Now     time.Time     // the acceptor's clock
+	MaxSkew time.Duration // the clock skew tolerated
+	// AcceptorSubkey sends a fresh subkey in the AP-REP, which then
+	// protects the wrap tokens (as Windows does), when mutual
+	// authentication is asked.
+	AcceptorSubkey bool
 }
 
 // Principal returns the client's principal as "name@REALM".
@@ -150,10 +163,11 @@ func (a *Acceptance) Principal() string {
 }
 
 // Accept verifies an AP-REQ message (the token without its GSS-API
-// framing) with the service's keytab, at time now, allowing skew between
-// the clocks. Failures are *messages.KRBError values with the code a
-// Windows acceptor reports (wrong key, expired ticket, clock skew...).
-func Accept(msg []byte, kt *keytab.Keytab, now time.Time, skew time.Duration) (*Acceptance, error) {
+// framing) with the service's keytab. Failures are messages.KRBError
+// values with the code a Windows acceptor reports (wrong key, expired
+// ticket, clock skew...).
+func Accept(msg []byte, kt *keytab.Keytab, o AcceptOptions) (*Acceptance, error) {
+	now, skew := o.Now, o.MaxSkew
 	var req messages.APReq
 	if err := req.Unmarshal(msg); err != nil {
 		return nil, krbError(types.PrincipalName{}, "", errorcode.KRB_AP_ERR_MSG_TYPE, "malformed AP-REQ")
@@ -188,7 +202,15 @@ func Accept(msg []byte, kt *keytab.Keytab, now time.Time, skew time.Duration) (*
 	}
 	if types.IsFlagSet(&req.APOptions, flags.APOptionMutualRequired) {
 		a.seq = randomSeq()
-		reply, err := apRep(auth, enc.Key, a.seq)
+		var sub types.EncryptionKey
+		if o.AcceptorSubkey {
+			var err error
+			if sub, err = newSubkey(a.Key.KeyType); err != nil {
+				return nil, err
+			}
+			a.Key, a.subkey = sub, true
+		}
+		reply, err := apRep(auth, enc.Key, sub, a.seq)
 		if err != nil {
 			return nil, err
 		}
@@ -198,8 +220,8 @@ func Accept(msg []byte, kt *keytab.Keytab, now time.Time, skew time.Duration) (*
 }
 
 // apRep builds the AP-REP token answering an authenticator.
-func apRep(auth types.Authenticator, sessionKey types.EncryptionKey, seq uint64) ([]byte, error) {
-	part := messages.EncAPRepPart{CTime: auth.CTime, Cusec: auth.Cusec, SequenceNumber: int64(seq)}
+func apRep(auth types.Authenticator, sessionKey, subkey types.EncryptionKey, seq uint64) ([]byte, error) {
+	part := messages.EncAPRepPart{CTime: auth.CTime, Cusec: auth.Cusec, Subkey: subkey, SequenceNumber: int64(seq)}
 	b, err := asn1.Marshal(part)
 	if err != nil {
 		return nil, err
@@ -230,4 +252,17 @@ func ErrorToken(ke messages.KRBError) ([]byte, error) {
 		return nil, err
 	}
 	return Frame(TokKRBError, b), nil
+}
+
+// newSubkey returns a random key of an encryption type.
+func newSubkey(etype int32) (types.EncryptionKey, error) {
+	et, err := crypto.GetEtype(etype)
+	if err != nil {
+		return types.EncryptionKey{}, err
+	}
+	b := make([]byte, et.GetKeyByteSize())
+	if _, err := rand.Read(b); err != nil {
+		return types.EncryptionKey{}, err
+	}
+	return types.EncryptionKey{KeyType: etype, KeyValue: b}, nil
 }

@@ -38,7 +38,7 @@ func testTicket(t *testing.T, etype int32, now time.Time) (*keytab.Keytab, messa
 }
 
 // establish runs AP-REQ / AP-REP and returns both sides' contexts.
-func establish(t *testing.T, etype int32) (initiator, acceptor *Context) {
+func establish(t *testing.T, etype int32, subkey bool) (initiator, acceptor *Context) {
 	t.Helper()
 	now := time.Now().UTC()
 	kt, tkt, key, cname := testTicket(t, etype, now)
@@ -50,7 +50,7 @@ func establish(t *testing.T, etype int32) (initiator, acceptor *Context) {
 	if err != nil || tok != TokAPReq {
 		t.Fatalf("AP-REQ token: %x, %v", tok, err)
 	}
-	acc, err := Accept(msg, kt, now, 5*time.Minute)
+	acc, err := Accept(msg, kt, AcceptOptions{Now: now, MaxSkew: 5 * time.Minute, AcceptorSubkey: subkey})
 	if err != nil {
 		t.Fatalf("Accept: %v", err)
 	}
@@ -70,8 +70,15 @@ func establish(t *testing.T, etype int32) (initiator, acceptor *Context) {
 }
 
 func TestWrapBothWays(t *testing.T) {
-	for _, etype := range []int32{17, 18, 19} { // gokrb5's NewTicket makes short aes256-sha384 keys
-		ini, acc := establish(t, etype)
+	for _, c := range []struct {
+		etype  int32
+		subkey bool
+	}{{17, false}, {18, false}, {19, false}, {18, true}} { // gokrb5's NewTicket makes short aes256-sha384 keys
+		etype := c.etype
+		ini, acc := establish(t, etype, c.subkey)
+		if ini.acceptorSubkey != c.subkey || !bytes.Equal(ini.key.KeyValue, acc.key.KeyValue) {
+			t.Fatalf("etype %d: the two sides' keys differ, or the acceptor subkey is not used (%v)", etype, c.subkey)
+		}
 		for i, msg := range [][]byte{[]byte("<s:Envelope/>"), bytes.Repeat([]byte("x"), 100000), {0}} {
 			sealed, header, err := ini.Wrap(msg)
 			if err != nil {
@@ -96,7 +103,7 @@ func TestWrapBothWays(t *testing.T) {
 }
 
 func TestWrapLayoutAndTampering(t *testing.T) {
-	ini, acc := establish(t, 18)
+	ini, acc := establish(t, 18, false)
 	sealed, header, err := ini.Wrap([]byte("hello world, sealed"))
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +149,7 @@ func TestAcceptFailures(t *testing.T) {
 		"expired ticket": {kt, now.Add(2 * time.Hour), 32},
 		"wrong key":      {other, now, 41},
 	} {
-		_, err := Accept(msg, c.kt, c.now, 5*time.Minute)
+		_, err := Accept(msg, c.kt, AcceptOptions{Now: c.now, MaxSkew: 5 * time.Minute})
 		var ke messages.KRBError
 		if !errors.As(err, &ke) || ke.ErrorCode != c.code {
 			t.Errorf("%s: %v, want KRB-ERROR %d", name, err, c.code)

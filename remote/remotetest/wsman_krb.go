@@ -40,6 +40,9 @@ type WSManKerberos struct {
 	ClockOffset time.Duration
 	// MaxSkew is the clock skew tolerated; 0 means 5 minutes, as Windows.
 	MaxSkew time.Duration
+	// AcceptorSubkey sends a subkey of the server's in the AP-REP, which
+	// then protects the messages, as Windows does.
+	AcceptorSubkey bool
 }
 
 // wsmanKerberos is the server's Kerberos acceptor.
@@ -110,7 +113,7 @@ func (ex *wsmanExchange) authenticateKerberos(scheme, token string) bool {
 		return ex.refuse("the Kerberos token is not an AP-REQ")
 	}
 	now := k.now()
-	acc, err := gsskrb.Accept(msg, k.kt, now, k.opts.MaxSkew)
+	acc, err := gsskrb.Accept(msg, k.kt, gsskrb.AcceptOptions{Now: now, MaxSkew: k.opts.MaxSkew, AcceptorSubkey: k.opts.AcceptorSubkey})
 	if err == nil && k.isReplay(msg, now) {
 		err = messages.NewKRBError(acc.Client, acc.Realm, 34, "replayed authenticator")
 	}

@@ -104,3 +104,19 @@ func TestWSManPywinrmKerberosSPNEGOEncrypted(t *testing.T) {
 // pywinrmGSSAPIScript is wsman_client.py with Kerberos wrap done by
 // python-gssapi.
 const pywinrmGSSAPIScript = "testdata/pywinrm/wsman_client_gssapi.py"
+
+func TestWSManPywinrmKerberosAcceptorSubkey(t *testing.T) {
+	requirePywinrm(t)
+	requirePythonGSSAPI(t)
+	// The server's AP-REP carries its own subkey, which then protects the
+	// messages, as Windows does: MIT's initiator takes it.
+	kdc := StartKDC(t, krbTestRealm)
+	kdc.AddUser(t, WSManUser, WSManPassword)
+	srv := StartWSMan(t, WSManOptions{Auth: WSManAuthNTLM, Kerberos: &WSManKerberos{
+		Keytab: kdc.AddService(t, "HTTP/"+krbTestHost), Realm: krbTestRealm, AcceptorSubkey: true}})
+	t.Setenv("KRB5_CONFIG", kdc.Config)
+	t.Setenv("KRB5CCNAME", "FILE:"+kdc.Kinit(t, WSManUser, WSManPassword, ""))
+	session := map[string]any{"transport": "kerberos", "kerberos_hostname_override": krbTestHost, "message_encryption": "auto"}
+	checkRoundTrip(t, runPywinrmScript(t, pywinrmGSSAPIScript, srv, WSManUser+"@"+krbTestRealm, "", session, pywinrmRoundTrip...))
+	checkLog(t, srv, WSManAuthKerberos, true)
+}

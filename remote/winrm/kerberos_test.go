@@ -396,3 +396,10 @@ func TestKerberosReauthenticatesReplacedConnection(t *testing.T) {
 		}
 	}
 }
+
+func TestKerberosAcceptorSubkey(t *testing.T) {
+	// Windows answers with its own subkey in the AP-REP: messages are then
+	// protected with it.
+	h := startKrbHost(t, remotetest.WSManOptions{Kerberos: &remotetest.WSManKerberos{AcceptorSubkey: true}})
+	exerciseKerberos(t, h, h.target(remote.WinRMSettings{}), true)
+}
