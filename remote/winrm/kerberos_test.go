@@ -303,6 +303,17 @@ func TestKerberosDoctor(t *testing.T) {
 	if f := got["kerberos-credentials"]; f.Status != doctor.Fail || !strings.Contains(f.Fix, "kinit") {
 		t.Errorf("no credential cache: %+v, want a failure whose fix says kinit", f)
 	}
+
+	// negotiate without Kerberos credentials: a warning, then NTLM logs in.
+	target := h.target(remote.WinRMSettings{Auth: authNegotiate})
+	target.User, target.Password, target.WinRM.KinitMode = remotetest.WSManUser, remotetest.WSManPassword, "manual"
+	got = run(target)
+	if f := got["kerberos-credentials"]; f.Status != doctor.Warn || !strings.Contains(f.Summary, "negotiate will use NTLM") {
+		t.Errorf("negotiate falling back: %+v", f)
+	}
+	if f := got["login"]; f.Status != doctor.OK {
+		t.Errorf("negotiate falling back to NTLM: login %+v", f)
+	}
 }
 
 func TestKerberosClientKeytab(t *testing.T) {
