@@ -101,7 +101,7 @@ func TestAnsibleYAMLFixture(t *testing.T) {
 	win := mustHost(t, inv, "win1.example.com")
 	https := false
 	equal(t, "psrp settings", []any{win.Transport, win.Conn.WinRM.HTTPS, win.Conn.WinRM.Auth, win.User, win.Conn.Password},
-		[]any{remote.KindWinRM, &https, "ntlm", "Administrator", "p@ss{w0rd"})
+		[]any{remote.KindWinRM, &https, "negotiate", "Administrator", "p@ss{w0rd"})
 	equal(t, "hosts: NAME shorthand", mustGroup(t, inv, "single").Hosts, []string{"lonely.example.com"})
 }
 
@@ -335,7 +335,7 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	inv := parse(t, "hosts", dedent(`
 		a ansible_ssh_host=10.0.0.1 ansible_ssh_port=2200 ansible_ssh_user=u ansible_ssh_pass=pw ansible_timeout=15
 		b ansible_host_key_checking=False ansible_private_key_file=/k ansible_ssh_common_args="-J hop1,hop2"
-		c ansible_winrm_transport="['kerberos', 'certificate']" ansible_winrm_ca_trust_path=/ca ansible_winrm_cert_pem=/c ansible_winrm_cert_key_pem=/k ansible_winrm_message_encryption=always
+		c ansible_winrm_transport="['credssp', 'kerberos', 'certificate']" ansible_winrm_ca_trust_path=/ca ansible_winrm_cert_pem=/c ansible_winrm_cert_key_pem=/k ansible_winrm_message_encryption=always ansible_winrm_kerberos_hostname_override=win1.example.com ansible_winrm_kerberos_delegation=false
 		d ansible_shell_type=sh ansible_ssh_extra_args="-o StrictHostKeyChecking=no"
 	`))
 	a := mustHost(t, inv, "a")
@@ -345,8 +345,9 @@ func TestAnsibleSettingsMapping(t *testing.T) {
 	equal(t, "b", []any{b.Conn.SSH.HostKeyPolicy, b.Conn.SSH.IdentityFiles, b.Conn.SSH.ProxyJump},
 		[]any{"off", []string{"/k"}, "hop1,hop2"})
 	c := mustHost(t, inv, "c")
-	equal(t, "c", []any{c.Conn.WinRM.Auth, c.Conn.WinRM.CACert, c.Conn.WinRM.ClientCert, c.Conn.WinRM.ClientKey, c.Conn.WinRM.MessageEncryption},
-		[]any{"certificate", "/ca", "/c", "/k", "always"})
+	equal(t, "c", []any{c.Conn.WinRM.Auth, c.Conn.WinRM.CACert, c.Conn.WinRM.ClientCert, c.Conn.WinRM.ClientKey, c.Conn.WinRM.MessageEncryption,
+		c.Conn.WinRM.KerberosHostname, c.Conn.WinRM.KerberosDelegation},
+		[]any{"kerberos", "/ca", "/c", "/k", "always", "win1.example.com", false})
 	d := mustHost(t, inv, "d")
 	equal(t, "d (a POSIX shell sets nothing; the ssh option is honoured)", d.Conn, Conn{SSH: remote.SSHSettings{HostKeyPolicy: "off"}})
 }

@@ -43,6 +43,6 @@ func TestUnknownConnectionKey(t *testing.T) {
 		"password_env, password, connect_timeout, become, become_user, become_password_env, " +
 		"identity_file, identities_only, proxy_jump, proxy_command, identity_agent, host_key_policy, known_hosts_file, " +
 		"winrm_https, winrm_insecure, winrm_auth, winrm_shell, winrm_ca_cert, winrm_client_cert, winrm_client_key, " +
-		"winrm_allow_unencrypted, winrm_message_encryption)"
+		"winrm_allow_unencrypted, winrm_message_encryption, winrm_keytab, winrm_kerberos_hostname, winrm_kerberos_delegation, winrm_kinit_mode)"
 	equal(t, "error", got, want)
 }

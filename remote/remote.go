@@ -89,7 +89,7 @@ type SSHSettings struct {
 type WinRMSettings struct {
 	HTTPS      *bool  // nil means the default (HTTPS)
 	Insecure   bool   // skip TLS verification (explicit only)
-	Auth       string // "basic", "ntlm", "certificate"
+	Auth       string // "basic", "ntlm", "certificate", "kerberos", "negotiate"
 	CACert     string
 	ClientCert string
 	ClientKey  string
@@ -102,6 +102,18 @@ type WinRMSettings struct {
 	// "auto" (default: NTLM messages are sealed over HTTP), "always" (sealed
 	// over HTTPS too) or "never".
 	MessageEncryption string
+	// Kerberos ("kerberos", or "negotiate" choosing it): Keytab logs the
+	// user in with a keytab rather than the credential cache or a password;
+	// KerberosHostname names the host in its service principal
+	// (HTTP/KerberosHostname) instead of its address; KerberosDelegation
+	// asks for the ticket to be forwarded.
+	Keytab             string
+	KerberosHostname   string
+	KerberosDelegation bool
+	// KinitMode is Ansible's ansible_winrm_kinit_mode: "managed" (the
+	// default: a password, when there is one, logs in to the KDC) or
+	// "manual" (always the credential cache).
+	KinitMode string
 }
 
 // Cmd is one command to run on a host.

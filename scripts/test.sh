@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # promtool (validates the Prometheus output), xmllint (validates the JUnit output against
 # the shape of Jenkins's schema), nginx and dnsmasq (real peers of http, tls and dns checks),
 # Debian's ansible-core (the oracle of playbook/jinja's and the modules' differential tests),
+# MIT Kerberos (a KDC per test realm, kadmin.local, kinit) with requests-kerberos and
+# python-gssapi (pywinrm's Kerberos, MIT's GSS-API wrap proving Kerberos message encryption),
 # and the tools the modules drive on a target (curl, git, dpkg-dev to build a local apt
 # repository, unzip, cron's crontab).
 need=()
@@ -30,6 +32,11 @@ command -v rpm >/dev/null 2>&1 || need+=(rpm)     # rpm_key and dnf's rpm querie
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)   # apt_key
 /usr/bin/python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need+=(python3-venv) # pip's virtualenvs
 command -v crontab >/dev/null 2>&1 || need+=(cron)
+[ -x /usr/sbin/krb5kdc ] || need+=(krb5-kdc)
+[ -x /usr/sbin/kadmin.local ] || need+=(krb5-admin-server)
+[ -x /usr/bin/kinit ] || need+=(krb5-user)
+/usr/bin/python3 -c 'import requests_kerberos' >/dev/null 2>&1 || need+=(python3-requests-kerberos)
+/usr/bin/python3 -c 'import gssapi.raw' >/dev/null 2>&1 || need+=(python3-gssapi)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then as_root=(); else as_root=(sudo); fi
   echo "installing: ${need[*]}"

@@ -80,6 +80,8 @@ type WSManOptions struct {
 	// its own computer name. User names compare case-insensitively.
 	User, Password string
 	Domain         string
+	// Kerberos, when set, accepts Kerberos too (see WSManKerberos).
+	Kerberos *WSManKerberos
 	// Faults injects failures.
 	Faults WSManFaults
 	// OperationTimeoutCap is an upper bound on how long a Receive long poll
@@ -116,7 +118,8 @@ type WSManFaults struct {
 // a Windows WinRM listener. It speaks the Windows Remote Shell protocol
 // (MS-WSMV, SOAP 1.2) as Windows answers it — envelopes, faults and their
 // codes, Receive long polls bounded by w:OperationTimeout, Basic, client
-// certificate and NTLMv2 authentication, HTTPS, NTLM message sealing — and
+// certificate, NTLMv2 and Kerberos (WSManOptions.Kerberos) authentication,
+// HTTPS, NTLM and Kerberos message encryption — and
 // Debian's pywinrm and masterzen/winrm are tested against it. It is not a
 // Windows emulator: commands run on this machine under /bin/sh, each in a
 // new process group (see translateCommandLine for cmd and PowerShell lines).
@@ -148,6 +151,7 @@ type WSManServer struct {
 	home     string // working directory of commands whose shell names none
 	pki      *wsmanPKI
 	ntlm     *ntlmAcceptor
+	krb      *wsmanKerberos // nil without WSManOptions.Kerberos
 	srv      *http.Server
 	done     chan struct{}  // closed when the server starts closing
 	wg       sync.WaitGroup // the Serve loop and the commands' goroutines
@@ -173,8 +177,8 @@ type WSManRequest struct {
 	CommandID string
 	Status    int    // HTTP status of the reply; 0 when the connection was dropped without one
 	Fault     string // WSManFault Code of a fault reply, e.g. "2150858793"
-	Auth      string // scheme that authenticated the request: "basic", "ntlm", "certificate"; "" when none did
-	Sealed    bool   // the body was NTLM-sealed (multipart/encrypted)
+	Auth      string // scheme that authenticated the request: "basic", "ntlm", "kerberos", "certificate"; "" when none did
+	Sealed    bool   // the body was sealed (multipart/encrypted: NTLM or Kerberos)
 	AuthError string // why authentication (or unsealing) failed, when it did
 }
 
@@ -234,6 +238,12 @@ func newWSManServer(opts WSManOptions, dir string, ownDir bool) (*WSManServer, e
 		return nil, fmt.Errorf("remotetest: WS-Management server: %w", err)
 	}
 	s.ntlm = &ntlmAcceptor{user: opts.User, password: opts.Password, domain: opts.Domain, computer: wsmanComputerName}
+	if opts.Kerberos != nil {
+		var err error
+		if s.krb, err = newWSManKerberos(opts.Kerberos); err != nil {
+			return nil, err
+		}
+	}
 	if opts.HTTPS {
 		if err := s.setUpTLS(); err != nil {
 			return nil, err

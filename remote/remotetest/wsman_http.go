@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/gsskrb"
 )
 
 // wsmanMutualAuth is the Authorization header value of WS-Management
@@ -28,6 +30,8 @@ type wsmanConn struct {
 	challenge *ntlmChallenge // sent, awaiting the AUTHENTICATE message
 	authed    bool           // an NTLM handshake completed on this connection
 	session   *ntlmSession   // its signing and sealing state, when negotiated
+	kerberos  bool           // Kerberos authenticated the connection (wsman_krb.go)
+	gss       *gsskrb.Context
 }
 
 type wsmanConnKey struct{}
@@ -48,6 +52,7 @@ func (c *wsmanConn) startHandshake(ch *ntlmChallenge) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.challenge, c.authed, c.session = ch, false, nil
+	c.kerberos, c.gss = false, nil
 }
 
 // takeChallenge returns the pending challenge, which can be answered once.
@@ -69,6 +74,7 @@ func (c *wsmanConn) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.challenge, c.authed, c.session = nil, false, nil
+	c.kerberos, c.gss = false, nil
 }
 
 func (c *wsmanConn) authenticated() bool {
@@ -95,6 +101,10 @@ type wsmanExchange struct {
 	envErr error
 	// session seals the reply when the request was sealed.
 	session *ntlmSession
+	// krb seals the reply when the request was Kerberos-encrypted, in
+	// the request's protocol.
+	krb         *gsskrb.Context
+	krbProtocol string
 }
 
 // ServeHTTP implements http.Handler: one WS-Management request.
@@ -240,6 +250,8 @@ func (ex *wsmanExchange) authenticate(emptyBody bool) bool {
 		return ex.authenticateCertificate()
 	case strings.EqualFold(scheme, "Basic"):
 		return ex.authenticateBasic(token)
+	case ex.s.krb != nil && (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "Kerberos")) && isGSSToken(token):
+		return ex.authenticateKerberos(scheme, token)
 	case strings.EqualFold(scheme, "Negotiate"), strings.EqualFold(scheme, "NTLM"):
 		return ex.authenticateNTLM(scheme, token)
 	}
@@ -256,7 +268,7 @@ func (ex *wsmanExchange) authenticateConnection(emptyBody bool) bool {
 	if emptyBody {
 		return ex.refuse("empty request on an authenticated connection: challenging for a new security context")
 	}
-	ex.rec.Auth = WSManAuthNTLM
+	ex.rec.Auth = ex.conn.method()
 	return true
 }
 
@@ -329,7 +341,7 @@ func (ex *wsmanExchange) authenticateNTLM(scheme, token string) bool {
 		ex.rec.Auth = WSManAuthNTLM
 		return true
 	}
-	return ex.refuse(scheme + " token is not a raw NTLM message (SPNEGO and Kerberos are not supported)")
+	return ex.refuse(scheme + " token is not a raw NTLM message (SPNEGO and Kerberos need WSManOptions.Kerberos)")
 }
 
 // refuse answers 401 and records why.
@@ -359,6 +371,9 @@ func (s *WSManServer) userMatches(name string) bool {
 // unseal decrypts a multipart/encrypted body with the connection's NTLM
 // security context; the reply is sealed with it too.
 func (ex *wsmanExchange) unseal(body []byte) ([]byte, error) {
+	if ctx := ex.conn.kerberosContext(); ctx != nil {
+		return ex.unsealKerberos(ctx, body)
+	}
 	sess := ex.conn.securitySession()
 	if sess == nil || !sess.canSeal() {
 		return nil, errors.New("sealed message on a connection without an NTLM security context that negotiated sealing")
@@ -383,6 +398,16 @@ func (ex *wsmanExchange) replySOAP(reply wsmanReply) {
 		body = sealMessage(ex.session, body)
 		h.Set("Content-Type", sealedContentType)
 	}
+	if ex.krb != nil {
+		sealed, err := sealKerberos(ex.krb, ex.krbProtocol, body)
+		if err != nil {
+			ex.rec.AuthError = err.Error()
+			ex.write(http.StatusInternalServerError, nil)
+			return
+		}
+		body = sealed
+		h.Set("Content-Type", `multipart/encrypted;protocol="`+ex.krbProtocol+`";boundary="Encrypted Boundary"`)
+	}
 	ex.write(reply.status, body)
 	ex.rec.Fault = reply.fault
 }
@@ -401,6 +426,9 @@ func (ex *wsmanExchange) replyUnauthorized() {
 	ex.conn.reset()
 	h := ex.w.Header()
 	h.Add("WWW-Authenticate", "Negotiate")
+	if ex.s.krb != nil {
+		h.Add("WWW-Authenticate", "Kerberos")
+	}
 	if ex.s.basicUsable(ex.r.TLS != nil) {
 		h.Add("WWW-Authenticate", `Basic realm="WSMAN"`)
 	}

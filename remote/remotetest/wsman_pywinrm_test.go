@@ -71,6 +71,12 @@ func requirePywinrm(t *testing.T) {
 // holds extra winrm.Session keyword arguments.
 func runPywinrm(t *testing.T, srv *WSManServer, user, password string, session map[string]any, steps ...pywinrmStep) []pywinrmResult {
 	t.Helper()
+	return runPywinrmScript(t, pywinrmScript, srv, user, password, session, steps...)
+}
+
+// runPywinrmScript is runPywinrm with another driver script.
+func runPywinrmScript(t *testing.T, script string, srv *WSManServer, user, password string, session map[string]any, steps ...pywinrmStep) []pywinrmResult {
+	t.Helper()
 	dir := t.TempDir()
 	config, err := json.Marshal(map[string]any{
 		"endpoint": srv.URL, "user": user, "password": password, "session": session, "steps": steps,
@@ -87,7 +93,7 @@ func runPywinrm(t *testing.T, srv *WSManServer, user, password string, session m
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, pywinrmPython, pywinrmScript, configFile)
+	cmd := exec.CommandContext(ctx, pywinrmPython, script, configFile)
 	cmd.Env = pywinrmEnv(dir, sslConf)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

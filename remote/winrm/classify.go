@@ -102,8 +102,11 @@ func classOf(op string, err error) (remote.Class, string) {
 	var (
 		status *statusError
 		fault  *soapFault
+		krb    *krbError
 	)
 	switch {
+	case errors.As(err, &krb):
+		return remote.ClassAuth, krbHint(krb)
 	case errors.As(err, &status):
 		return classifyStatus(status, connecting)
 	case errors.As(err, &fault):

@@ -18,6 +18,10 @@ const (
 	authBasic       = "basic"
 	authNTLM        = "ntlm"
 	authCertificate = "certificate"
+	authKerberos    = "kerberos"
+	// authNegotiate is SPNEGO as pyspnego does it: Kerberos when tickets
+	// can be had, else NTLM.
+	authNegotiate = "negotiate"
 )
 
 // Message encryption policies (Target.WinRM.MessageEncryption), as Ansible's
@@ -43,9 +47,13 @@ type hostConfig struct {
 	https bool
 
 	auth     string
-	seal     bool // NTLM message encryption
+	seal     bool // message encryption (NTLM or Kerberos)
 	user     string
 	password string
+	// krb is the Kerberos configuration (auth kerberos, or negotiate that
+	// chose it); krbSkipped says why negotiate fell back to NTLM.
+	krb        *krbSettings
+	krbSkipped error
 
 	insecure bool
 	caPEM    []byte // nil: the system roots
@@ -147,20 +155,24 @@ func (c *hostConfig) resolveAuth(w remote.WinRMSettings) error {
 		}
 	case authBasic, "plaintext", "ssl":
 		c.auth = authBasic
-	case authNTLM, "negotiate":
+	case authNTLM:
 		c.auth = authNTLM
+	case authKerberos:
+		c.auth = authKerberos
+	case authNegotiate:
+		c.auth = authNegotiate
 	case authCertificate, "cert":
 		c.auth = authCertificate
 	default:
-		return configError("use winrm_auth: basic, ntlm or certificate", "unknown WinRM authentication %q", w.Auth)
+		return configError("use winrm_auth: basic, ntlm, kerberos, negotiate or certificate", "unknown WinRM authentication %q", w.Auth)
 	}
 	policy := strings.ToLower(w.MessageEncryption)
 	switch policy {
 	case "", encryptAuto:
-		c.seal = c.auth == authNTLM && !c.https
+		c.seal = c.sealable() && !c.https
 	case encryptAlways:
-		if c.auth != authNTLM {
-			return configError("message encryption needs winrm_auth: ntlm",
+		if !c.sealable() {
+			return configError("message encryption needs winrm_auth: ntlm, kerberos or negotiate",
 				"message encryption %q is not possible with %s authentication", policy, c.auth)
 		}
 		c.seal = true
@@ -182,6 +194,11 @@ func (c *hostConfig) resolveAuth(w remote.WinRMSettings) error {
 	return nil
 }
 
+// sealable reports whether the method can encrypt messages.
+func (c *hostConfig) sealable() bool {
+	return c.auth == authNTLM || c.auth == authKerberos || c.auth == authNegotiate
+}
+
 // plainHTTPHint says how to get out of a refusal of plain HTTP, in the
 // words of both inventory formats.
 func plainHTTPHint(auth string) string {
@@ -197,9 +214,41 @@ func plainHTTPHint(auth string) string {
 // the target's environment variable, its inventory password, else the run's
 // (--ask-pass).
 func (c *hostConfig) resolveCredentials(t remote.Target, runPassword string) error {
-	if c.auth == authCertificate {
+	switch c.auth {
+	case authCertificate:
+		return nil
+	case authKerberos, authNegotiate:
+		return c.resolveKerberosCredentials(t, runPassword)
+	}
+	return c.resolvePassword(t, runPassword)
+}
+
+// resolveKerberosCredentials finds the Kerberos credentials: a keytab, a
+// password (the same sources as NTLM's), else the credential cache.
+// Negotiate falls back to NTLM when Kerberos cannot be used and a user and
+// password are known.
+func (c *hostConfig) resolveKerberosCredentials(t remote.Target, runPassword string) error {
+	if c.user != "" && t.WinRM.Keytab == "" {
+		_ = c.resolvePassword(t, runPassword) // optional: the credential cache otherwise
+	}
+	password := c.password
+	if strings.EqualFold(t.WinRM.KinitMode, "manual") {
+		password = "" // the credential cache, as Ansible's manual kinit mode
+	}
+	krb, err := c.resolveKerberos(t.WinRM, password)
+	if err == nil {
+		c.krb = krb
 		return nil
 	}
+	if c.auth == authNegotiate && c.password != "" && c.user != "" {
+		c.auth, c.krbSkipped = authNTLM, err
+		return nil
+	}
+	return err
+}
+
+// resolvePassword finds the user and password that Basic and NTLM need.
+func (c *hostConfig) resolvePassword(t remote.Target, runPassword string) error {
 	if c.user == "" {
 		return &remote.Error{Class: remote.ClassAuth, Op: opAuth,
 			Err:  fmt.Errorf("no user for %s authentication to %s", c.auth, c.name),

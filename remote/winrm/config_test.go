@@ -54,7 +54,7 @@ func TestResolveEndpointAndAuth(t *testing.T) {
 			errorText: "needs HTTPS"},
 		{name: "certificate needs files", target: remote.Target{Name: "w", WinRM: remote.WinRMSettings{Auth: "certificate"}},
 			errorText: "client certificate and its key"},
-		{name: "unknown auth", target: remote.Target{Name: "w", User: "u", WinRM: remote.WinRMSettings{Auth: "kerberos"}},
+		{name: "unknown auth", target: remote.Target{Name: "w", User: "u", WinRM: remote.WinRMSettings{Auth: "credssp"}},
 			errorText: "unknown WinRM authentication"},
 		{name: "unknown shell", target: remote.Target{Name: "w", User: "u", WinRM: remote.WinRMSettings{Shell: "bash"}},
 			errorText: "unknown WinRM shell"},

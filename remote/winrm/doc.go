@@ -23,6 +23,16 @@
 // must be set for anything else. The password comes from
 // Target.PasswordEnv, Target.Password, else Options.Password.
 //
+// Kerberos (Auth "kerberos", or "negotiate", which falls back to NTLM when
+// no ticket can be had) works as pywinrm with requests-kerberos: SPNEGO in
+// the Negotiate scheme, mutual authentication required, messages encrypted
+// with the Kerberos session over HTTP. Tickets come from a keytab
+// (WinRM.Keytab), a password (an in-memory login to the KDC), the
+// credential cache (KRB5CCNAME) or MIT's client keytab, with KRB5_CONFIG
+// (else /etc/krb5.conf); the service principal is HTTP/host, host being
+// WinRM.KerberosHostname or the address. Delegation is refused (gokrb5
+// cannot forward tickets). See kerberos.go.
+//
 // # Commands
 //
 // Commands run in a cmd shell with the UTF-8 code page (WINRS_CODEPAGE

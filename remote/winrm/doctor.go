@@ -27,10 +27,12 @@ type Effective struct {
 	Host  string
 	Port  int
 	HTTPS bool
-	// Auth is "basic", "ntlm" or "certificate"; Seal says NTLM message
-	// encryption protects messages over plain HTTP.
+	// Auth is "basic", "ntlm", "kerberos" or "certificate" (negotiate
+	// resolves to kerberos or ntlm); Seal says message encryption
+	// protects messages over plain HTTP.
 	Auth             string
 	Seal             bool
+	Kerberos         bool // Kerberos is used: kerberos, or negotiate choosing it
 	AllowUnencrypted bool
 	Insecure         bool // TLS certificates are not verified
 	User             string
@@ -63,6 +65,7 @@ func (d *Dialer) Resolve(t remote.Target) (Effective, error) {
 	cfg, err := d.resolve(t)
 	if err == nil {
 		e.Auth, e.Seal, e.Shell, e.HasPassword = cfg.auth, cfg.seal, cfg.shell, cfg.password != ""
+		e.Kerberos = cfg.krb != nil
 		return e, nil
 	}
 	// Decide what can be decided despite the error, for the report.
@@ -226,6 +229,8 @@ func SchemeFor(auth string) []string {
 		return []string{"Basic"}
 	case authNTLM:
 		return []string{"Negotiate", "NTLM"}
+	case authKerberos, authNegotiate:
+		return []string{"Negotiate", "Kerberos"}
 	}
 	return nil
 }

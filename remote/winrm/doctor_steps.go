@@ -26,6 +26,7 @@ type hostDoctor struct {
 	open    map[int]bool // listener ports that accept TCP connections
 	httpsOK bool         // some HTTPS listener presented a usable certificate
 	tr      remote.Transport
+	krb     *krbSettings // the Kerberos settings, once kerberos-credentials passed
 }
 
 // DoctorSteps are the steps `remotectl doctor` takes to diagnose a WinRM
@@ -53,16 +54,17 @@ func (ds DoctorSteps) Steps(t remote.Target) ([]doctor.Step, func()) {
 	d := ds.Dialer()
 	w := &hostDoctor{d: d, t: t, open: map[int]bool{}}
 	w.eff, _ = d.Resolve(t) // the settings step reports the error
-	return []doctor.Step{
-		{Name: "settings", Run: w.settings},
-		{Name: "dns", Run: w.dns},
-		{Name: "tcp", Needs: []string{"dns"}, Run: w.tcp},
-		{Name: "tls", Needs: []string{"tcp"}, Run: w.tls},
-		{Name: "auth-schemes", Needs: []string{"tcp"}, Run: w.authSchemes},
-		{Name: "encryption", Needs: []string{"tcp"}, Run: w.encryption},
-		{Name: "login", Needs: []string{"settings", "tls", "auth-schemes"}, Run: w.login},
-		{Name: "command", Needs: []string{"login"}, Run: w.command},
-	}, w.close
+	steps := []doctor.Step{{Name: "settings", Run: w.settings}}
+	steps = append(steps, w.kerberosSteps()...)
+	return append(steps,
+		doctor.Step{Name: "dns", Run: w.dns},
+		doctor.Step{Name: "tcp", Needs: []string{"dns"}, Run: w.tcp},
+		doctor.Step{Name: "tls", Needs: []string{"tcp"}, Run: w.tls},
+		doctor.Step{Name: "auth-schemes", Needs: []string{"tcp"}, Run: w.authSchemes},
+		doctor.Step{Name: "encryption", Needs: []string{"tcp"}, Run: w.encryption},
+		doctor.Step{Name: "login", Needs: []string{"settings", "tls", "auth-schemes"}, Run: w.login},
+		doctor.Step{Name: "command", Needs: []string{"login"}, Run: w.command},
+	), w.close
 }
 
 // close closes the login connection, if any.
@@ -77,7 +79,11 @@ func (w *hostDoctor) settings(context.Context) doctor.Finding {
 	if err != nil {
 		return doctor.Failed(err)
 	}
-	summary := fmt.Sprintf("%s as %s, %s authentication", e.URL(), e.User, e.Auth)
+	who := e.User
+	if who == "" {
+		who = "the credential cache's user"
+	}
+	summary := fmt.Sprintf("%s as %s, %s authentication", e.URL(), who, e.Auth)
 	if e.Auth == "certificate" {
 		summary = fmt.Sprintf("%s, certificate authentication", e.URL())
 	}
@@ -273,6 +279,8 @@ func (w *hostDoctor) authSchemes(ctx context.Context) doctor.Finding {
 		f.Fix = "Windows offers Basic over HTTP only with AllowUnencrypted: use winrm_auth: ntlm (messages are encrypted), or HTTPS"
 	case w.eff.Auth == "basic":
 		f.Fix = "enable Basic on the host (winrm set winrm/config/service/auth @{Basic=\"true\"}), or use winrm_auth: ntlm"
+	case w.eff.Auth == authKerberos:
+		f.Fix = "enable Kerberos on the host (winrm set winrm/config/service/auth @{Kerberos=\"true\"}; the host must be in the domain)"
 	default:
 		f.Fix = "enable Negotiate on the host (winrm set winrm/config/service/auth @{Negotiate=\"true\"}), or set winrm_auth to an offered scheme"
 	}
@@ -285,9 +293,13 @@ func (w *hostDoctor) encryption(context.Context) doctor.Finding {
 	case w.eff.HTTPS:
 		return doctor.Finding{Status: doctor.OK, Summary: "HTTPS: everything is encrypted by TLS"}
 	case w.eff.Seal:
-		f := doctor.Finding{Status: doctor.OK, Summary: "HTTP with NTLM message encryption: nothing crosses the network in clear"}
+		mech := "NTLM"
+		if w.eff.Kerberos || w.eff.Auth == authKerberos {
+			mech = "Kerberos"
+		}
+		f := doctor.Finding{Status: doctor.OK, Summary: "HTTP with " + mech + " message encryption: nothing crosses the network in clear"}
 		if !httpsListener {
-			f.Summary = "only HTTP answers; NTLM message encryption protects it: nothing crosses the network in clear"
+			f.Summary = "only HTTP answers; " + mech + " message encryption protects it: nothing crosses the network in clear"
 		}
 		return f
 	case w.eff.AllowUnencrypted:
@@ -314,8 +326,11 @@ func (w *hostDoctor) login(ctx context.Context) doctor.Finding {
 	}
 	w.tr = tr
 	who := w.eff.User
-	if w.eff.Auth == "certificate" {
+	switch {
+	case w.eff.Auth == "certificate":
 		who = "the certificate's user"
+	case w.krb != nil:
+		who = w.krb.principal + "@" + w.krb.realm + " (Kerberos)"
 	}
 	return doctor.Finding{Status: doctor.OK, Summary: fmt.Sprintf("logged in as %s and opened a %s shell", who, w.eff.Shell)}
 }

@@ -34,6 +34,10 @@ const (
 	octetStreamHeader = "\tContent-Type: application/octet-stream\r\n"
 	// ntlmSignatureSize is the size of an NTLM message signature.
 	ntlmSignatureSize = 16
+	// maxSealHeader bounds the signature of a sealed part: 16 bytes for
+	// NTLM, a Kerberos wrap token's header (60 bytes for AES-SHA1) for
+	// Kerberos.
+	maxSealHeader = 256
 )
 
 // postSealed sends msg sealed with the connection's security context,
@@ -84,6 +88,9 @@ func (ch *channel) postSealed(ctx context.Context, msg string) (string, error) {
 // requests and keeps the resulting security session. It tries the
 // Negotiate scheme (what Windows offers and pywinrm uses), then NTLM.
 func (ch *channel) handshake(ctx context.Context) error {
+	if ch.h.krb != nil {
+		return ch.kerberosHandshake(ctx)
+	}
 	user, domain := splitUser(ch.h.user)
 	var lastErr error
 	for _, scheme := range []string{"Negotiate", "NTLM"} {
@@ -186,7 +193,7 @@ func containsFold(list []string, s string) bool {
 // isSealed reports whether a Content-Type is that of a sealed message.
 func isSealed(contentType string) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(contentType)), "multipart/encrypted") &&
-		strings.Contains(contentType, sealProtocol)
+		(strings.Contains(contentType, sealProtocol) || strings.Contains(contentType, "application/HTTP-Kerberos-session-encrypted"))
 }
 
 // sealMessage encrypts and signs msg and frames it as multipart/encrypted.
@@ -270,7 +277,7 @@ func decodeSealedPart(b []byte) (sealedPart, []byte, error) {
 	}
 	sigLen := int(binary.LittleEndian.Uint32(b[:4]))
 	b = b[4:]
-	if sigLen != ntlmSignatureSize || len(b) < sigLen+length {
+	if sigLen < ntlmSignatureSize || sigLen > maxSealHeader || len(b) < sigLen+length {
 		return p, nil, fmt.Errorf("the encrypted payload is malformed (signature of %d bytes, %d bytes left for %d)",
 			sigLen, len(b), length)
 	}

@@ -10,8 +10,9 @@ import (
 
 // Values accepted for the enumerated WinRM settings.
 var (
-	authMethods = []string{"basic", "ntlm", "certificate"}
+	authMethods = []string{"basic", "ntlm", "certificate", "kerberos", "negotiate"}
 	encryptions = []string{"auto", "always", "never"}
+	kinitModes  = []string{"managed", "manual"}
 )
 
 // Settings declares the WinRM settings inventories may write (the keys of
@@ -31,6 +32,10 @@ func Settings() remote.SettingsSchema {
 			remote.BoolSetting("winrm_allow_unencrypted", func(t *remote.Target) *bool { return &t.WinRM.AllowUnencrypted }),
 			remote.StringSetting(setMessageEncryption, func(t *remote.Target) *string { return &t.WinRM.MessageEncryption },
 				encryptions...),
+			remote.StringSetting(setKeytab, func(t *remote.Target) *string { return &t.WinRM.Keytab }),
+			remote.StringSetting(setKerberosHostname, func(t *remote.Target) *string { return &t.WinRM.KerberosHostname }),
+			remote.BoolSetting(setKerberosDelegation, func(t *remote.Target) *bool { return &t.WinRM.KerberosDelegation }),
+			remote.StringSetting(setKinitMode, func(t *remote.Target) *string { return &t.WinRM.KinitMode }, kinitModes...),
 		},
 		AnsibleConnections: []string{"winrm", "psrp"},
 		AnsibleNote:        "(also for psrp)",
@@ -44,6 +49,9 @@ func Settings() remote.SettingsSchema {
 			remote.AnsibleEnumVar(setInsecure, []string{"validate", "ignore"}, []bool{false, true},
 				"ansible_winrm_server_cert_validation", "ansible_psrp_cert_validation"),
 			remote.AnsibleEnumVar(setMessageEncryption, encryptions, encryptions, "ansible_winrm_message_encryption"),
+			remote.AnsibleStringVar(setKerberosHostname, "ansible_winrm_kerberos_hostname_override", "ansible_psrp_negotiate_hostname_override"),
+			remote.AnsibleBoolVar(setKerberosDelegation, "ansible_winrm_kerberos_delegation", "ansible_psrp_negotiate_delegate"),
+			remote.AnsibleEnumVar(setKinitMode, kinitModes, kinitModes, "ansible_winrm_kinit_mode"),
 			{Names: []string{"ansible_shell_type"}, Map: func(name string, v any) ([]remote.SettingValue, error) {
 				s, err := remote.AnsibleString(name, v)
 				if err != nil || (s != "cmd" && s != "powershell") {
@@ -57,14 +65,18 @@ func Settings() remote.SettingsSchema {
 
 // Names of the WinRM settings that Settings refers to more than once.
 const (
-	setHTTPS             = "winrm_https"
-	setInsecure          = "winrm_insecure"
-	setAuth              = "winrm_auth"
-	setShell             = "winrm_shell"
-	setCACert            = "winrm_ca_cert"
-	setClientCert        = "winrm_client_cert"
-	setClientKey         = "winrm_client_key"
-	setMessageEncryption = "winrm_message_encryption"
+	setHTTPS              = "winrm_https"
+	setInsecure           = "winrm_insecure"
+	setAuth               = "winrm_auth"
+	setShell              = "winrm_shell"
+	setCACert             = "winrm_ca_cert"
+	setClientCert         = "winrm_client_cert"
+	setClientKey          = "winrm_client_key"
+	setMessageEncryption  = "winrm_message_encryption"
+	setKeytab             = "winrm_keytab"
+	setKerberosHostname   = "winrm_kerberos_hostname"
+	setKerberosDelegation = "winrm_kerberos_delegation"
+	setKinitMode          = "winrm_kinit_mode"
 )
 
 // ansibleAuth maps ansible_winrm_transport (a list, or a comma-separated
@@ -89,9 +101,6 @@ func ansibleAuth(name string, v any) ([]remote.SettingValue, error) {
 	}
 	for _, m := range methods {
 		m = strings.ToLower(strings.TrimSpace(m))
-		if m == "negotiate" {
-			m = "ntlm" // psrp's negotiate falls back to NTLM without Kerberos
-		}
 		if slices.Contains(authMethods, m) {
 			return []remote.SettingValue{{Setting: setAuth, Value: m}}, nil
 		}

@@ -76,6 +76,9 @@ func (t *Transport) OS() remote.OSFamily { return remote.OSWindows }
 
 // prepare opens the shared shell.
 func (t *Transport) prepare(ctx context.Context) error {
+	if err := t.http.prepareKerberos(t.cfg); err != nil {
+		return classify(opDial, err)
+	}
 	id, err := t.ws.createShell(ctx, nil, "")
 	if err != nil {
 		return classify(opDial, err)

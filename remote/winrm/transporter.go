@@ -56,6 +56,9 @@ type transporter struct {
 	user, password string
 	seal           bool
 	connectTimeout time.Duration
+	// krb makes the AP-REQs of Kerberos (nil for other methods, and after
+	// negotiate fell back to NTLM).
+	krb *krbAuth
 
 	// Set by Transport from the endpoint.
 	url     string
@@ -79,6 +82,7 @@ func newTransporter(cfg *hostConfig) *transporter {
 		password:       cfg.password,
 		seal:           cfg.seal,
 		connectTimeout: cfg.connectTimeout,
+		krb:            newKrbAuth(cfg),
 	}
 }
 
@@ -221,6 +225,9 @@ type channel struct {
 	// broken is set when the connection or its security context cannot be
 	// trusted any more: the channel is then closed, not reused.
 	broken bool
+	// krbAuthed: Kerberos authenticated the connection (without
+	// message encryption).
+	krbAuthed bool
 }
 
 // sealer encrypts and signs messages, and decrypts and checks them, in
@@ -243,6 +250,9 @@ type reply struct {
 func (ch *channel) post(ctx context.Context, msg string) (string, error) {
 	if ch.h.seal {
 		return ch.postSealed(ctx, msg)
+	}
+	if ch.h.krb != nil {
+		return ch.postKerberos(ctx, msg)
 	}
 	r, err := ch.roundTrip(ctx, []byte(msg), soapContentType, ch.setAuth)
 	if err != nil {

@@ -7,6 +7,11 @@
 //
 //	wsmanserver [-auth basic|ntlm|certificate] [-https] [-seal] [-allow-unencrypted]
 //	            [-user NAME -password PASSWORD] [-domain NAME] [-op-timeout-cap DURATION] [-slow DURATION]
+//	            [-kerberos-keytab FILE -kerberos-realm REALM]
+//
+// With -kerberos-keytab (the keytab of HTTP/host@REALM), Kerberos is
+// accepted too, for the user NAME@REALM; over plain HTTP its messages must
+// then be encrypted (unless -allow-unencrypted).
 package main
 
 import (
@@ -37,7 +42,13 @@ func run() error {
 	flag.StringVar(&opts.Domain, "domain", "", "NTLM domain (default: a workgroup server)")
 	flag.DurationVar(&opts.OperationTimeoutCap, "op-timeout-cap", 0, "upper bound on a Receive long poll (default: the client's OperationTimeout)")
 	flag.DurationVar(&opts.Faults.SlowReply, "slow", 0, "delay every reply by this much")
+	var krb remotetest.WSManKerberos
+	flag.StringVar(&krb.Keytab, "kerberos-keytab", "", "accept Kerberos with the keytab of the service principal HTTP/host@REALM")
+	flag.StringVar(&krb.Realm, "kerberos-realm", "", "the realm of the Kerberos user (with -kerberos-keytab)")
 	flag.Parse()
+	if krb.Keytab != "" || krb.Realm != "" {
+		opts.Kerberos = &krb
+	}
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", flag.Args())
 	}
@@ -48,6 +59,9 @@ func run() error {
 	fmt.Printf("URL:      %s\n", srv.URL)
 	fmt.Printf("User:     %s\n", srv.User)
 	fmt.Printf("Password: %s\n", srv.Password)
+	if opts.Kerberos != nil {
+		fmt.Printf("Kerberos: %s@%s (the service principal is the keytab's)\n", srv.User, krb.Realm)
+	}
 	if srv.CACertFile != "" {
 		fmt.Printf("CA:       %s\n", srv.CACertFile)
 	}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
+)
+
+// TestKerberosScripts runs testdata/kerberos/*.txtar: remotectl against a
+// Windows host in a Kerberos realm — a real MIT KDC on loopback and the
+// WS-Management test server accepting Kerberos with its keytab (plain
+// HTTP, so messages are Kerberos-encrypted). Scripts find:
+//
+//	$KRB_INI       Ansible INI inventory: win-cc (credential cache, ansible_winrm_transport=kerberos)
+//	$KRB_YAML      our inventory: win-kt (winrm_keytab $KRB_KEYTAB), win-nospn (an SPN the KDC lacks)
+//	$KRB5_CONFIG   the realm's krb5.conf; $KRB5CCNAME (and $KRB_CCACHE) the user's credential cache (kinit done)
+//	$KRB_REALM     the realm; $KRB_USER the user
+func TestKerberosScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs an MIT KDC")
+	}
+	const realm, spnHost = "CLI.TEST", "win1." + remotetest.KDCDomain
+	kdc := remotetest.StartKDC(t, realm)
+	kdc.AddUser(t, remotetest.WSManUser, remotetest.WSManPassword)
+	serviceKeytab := kdc.AddService(t, "HTTP/"+spnHost)
+	userKeytab := kdc.UserKeytab(t, remotetest.WSManUser)
+	ccache := kdc.Kinit(t, remotetest.WSManUser, remotetest.WSManPassword, "")
+	win := remotetest.StartWSMan(t, remotetest.WSManOptions{Auth: remotetest.WSManAuthNTLM,
+		Kerberos: &remotetest.WSManKerberos{Keytab: serviceKeytab, Realm: realm}})
+	dir := t.TempDir()
+	ini, yaml := filepath.Join(dir, "kerberos.ini"), filepath.Join(dir, "kerberos.yaml")
+	writeFile(t, ini, fmt.Sprintf(`[windows]
+win-cc ansible_host=%s ansible_port=%d
+
+[windows:vars]
+ansible_connection=winrm
+ansible_winrm_transport=kerberos
+ansible_winrm_scheme=http
+ansible_winrm_kerberos_hostname_override=%s
+`, win.Host, win.Port, spnHost))
+	writeFile(t, yaml, fmt.Sprintf(`defaults:
+  transport: winrm
+  port: %d
+  user: %s@%s
+  connection: { winrm_https: false, winrm_auth: kerberos, winrm_kerberos_hostname: %s }
+hosts:
+  win-kt: { address: %s, connection: { winrm_keytab: %s } }
+  win-nospn: { address: %s, connection: { winrm_kerberos_hostname: nosuch.%s } }
+`, win.Port, remotetest.WSManUser, realm, spnHost, win.Host, userKeytab, win.Host, remotetest.KDCDomain))
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/kerberos",
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", env.WorkDir+"/home")
+			env.Setenv("XDG_CONFIG_HOME", env.WorkDir+"/home/.config")
+			env.Setenv("KRB5_CONFIG", kdc.Config)
+			env.Setenv("KRB5CCNAME", "FILE:"+ccache)
+			env.Setenv("KRB_CCACHE", "FILE:"+ccache)
+			env.Setenv("KRB5_CLIENT_KTNAME", "FILE:"+env.WorkDir+"/no-client-keytab")
+			env.Setenv("KRB_INI", ini)
+			env.Setenv("KRB_YAML", yaml)
+			env.Setenv("KRB_REALM", realm)
+			env.Setenv("KRB_USER", remotetest.WSManUser)
+			return nil
+		},
+		RequireExplicitExec: true,
+		Cmds:                scriptCmds,
+	})
+}
