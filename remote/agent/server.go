@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -261,34 +262,75 @@ func (s *server) shutdown() {
 // the client's connection ends. The request carries no secret: when no
 // held connection can serve it, the agent asks for the full request (with
 // the run's passwords and the values of its secret variables) and dials.
+// A held connection is offered with its host key, which the client checks
+// against its known_hosts: one it rejects is closed and a new one dialed.
 func (s *server) serveDial(c *net.UnixConn, req request) {
-	if req.Dial == nil {
+	if req.Key == "" {
 		return
 	}
 	ctx, cancel := withDeadline(context.Background(), req.Deadline)
 	defer cancel()
-	h, err := s.reuse(ctx, req.Key, req.Dial)
-	if err == nil && h == nil {
-		h, err = s.dialFull(ctx, c, req)
+	h, err := s.reuse(ctx, req.Key, req.Persist)
+	for offered := h != nil; ; offered = false {
+		if err == nil && h == nil {
+			h, err = s.dialFull(ctx, c, req)
+		}
+		if err != nil {
+			_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
+			return
+		}
+		reason := s.lend(c, h, offered)
+		if reason == "" {
+			return // released; returning closes c: the client's Close knows the connection is back
+		}
+		s.logf("%s: not reusing the held connection: %s", h.host, reason)
+		s.drop(h)
+		h = nil
 	}
-	if err != nil {
-		_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
-		return
-	}
+}
+
+// lend leases h to the client until its connection ends, and returns "";
+// or, for a held connection offered to the client, the reason the client
+// gives for rejecting it.
+func (s *server) lend(c *net.UnixConn, h *held, offered bool) string {
 	lease := newLease()
 	s.mu.Lock()
 	s.leases[lease] = h
 	s.mu.Unlock()
-	if err := writeJSON(c, frameReply, reply{Lease: lease}); err == nil {
-		// The client sends nothing more: the end of its connection (its
-		// Close, or its death) is the release.
-		_, _ = io.Copy(io.Discard, c)
+	rep := reply{Lease: lease}
+	if offered {
+		rep.HostKey = h.tr.HostKey().Marshal()
+	}
+	reason := ""
+	if writeJSON(c, frameReply, rep) == nil {
+		reason = awaitRelease(c, offered)
 	}
 	s.mu.Lock()
 	delete(s.leases, lease)
 	s.mu.Unlock()
-	s.release(h)
-	// Returning closes c: the client's Close knows the connection is back.
+	if reason == "" {
+		s.release(h)
+	}
+	return reason
+}
+
+// awaitRelease waits for the end of a lease: the end of the client's
+// connection (its Close, or its death), and returns "". A client offered a
+// held connection either keeps it (sends nothing) or rejects it at once
+// with a "reject" request, whose reason is returned.
+func awaitRelease(c *net.UnixConn, offered bool) string {
+	if offered {
+		typ, payload, err := readFrame(c, nil)
+		if err != nil {
+			return ""
+		}
+		var req request
+		if typ == frameRequest && decodeJSON(payload, &req) == nil && req.Op == "reject" {
+			return cmp.Or(req.Reason, "rejected by the run")
+		}
+	}
+	_, _ = io.Copy(io.Discard, c)
+	return ""
 }
 
 // dialFull asks the client for the full request and dials it; the dial is
@@ -344,24 +386,16 @@ func newLease() string {
 	return hex.EncodeToString(b[:])
 }
 
-// reuse returns an idle held connection of key that the run's known_hosts
-// still accepts and that still answers, nil when there is none.
-func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held, error) {
-	var rd *runDialer
+// reuse returns an idle held connection of key that still answers, nil
+// when there is none. Whether the run's known_hosts still accepts its host
+// key is the client's to check (see serveDial).
+func (s *server) reuse(ctx context.Context, key string, persist time.Duration) (*held, error) {
 	for {
-		h := s.takeIdle(key, dr.Persist)
+		h := s.takeIdle(key, persist)
 		if h == nil {
 			return nil, nil
 		}
-		if rd == nil {
-			var err error
-			if rd, err = s.runDialer(dr.Run+"/check", dr); err != nil {
-				s.release(h)
-				return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
-			}
-			defer s.putDialer(rd)
-		}
-		if err := s.check(ctx, rd, dr.Target, h); err != nil {
+		if err := alive(ctx, h); err != nil {
 			s.logf("%s: not reusing the held connection: %v", h.host, err)
 			s.drop(h)
 			continue
@@ -371,14 +405,9 @@ func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held,
 	}
 }
 
-// check tells whether a held connection may serve a run: the run's
-// known_hosts accepts the key it was made with (a host key changed in
-// known_hosts since is not served from it), and it answers a keepalive
-// (one that died is replaced before any command starts on it).
-func (s *server) check(ctx context.Context, rd *runDialer, t remote.Target, h *held) error {
-	if err := rd.d.CheckHostKey(t, h.tr.HostKey()); err != nil {
-		return err
-	}
+// alive tells whether a held connection still answers a keepalive: one
+// that died is replaced before any command starts on it.
+func alive(ctx context.Context, h *held) error {
 	actx, cancel := context.WithTimeout(ctx, aliveTimeout)
 	defer cancel()
 	if err := h.tr.Alive(actx); err != nil {
