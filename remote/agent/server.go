@@ -102,7 +102,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	if err := privateDir(filepath.Dir(cfg.Socket)); err != nil {
 		return err
 	}
-	lock, err := lockAgent(filepath.Join(filepath.Dir(cfg.Socket), "agent.lock"))
+	lock, err := lockAgent(filepath.Join(filepath.Dir(cfg.Socket), lockName))
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,9 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	s.logf("agent %d stopped", os.Getpid())
 	return err
 }
+
+// lockName is the lock file beside the socket.
+const lockName = "agent.lock"
 
 // lockAgent takes the lock only the running agent holds (flock, released
 // when the process ends): two runs that start an agent at once leave one.
