@@ -74,27 +74,9 @@ parse_args() {
   if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then die "--port must be 1..65535, not $port"; fi
 }
 
-# wait_settled (lib.sh's, redefined) waits (10 s at most) until the processes of the
-# last run's sessions are gone, so that all their CPU is counted. Held connections keep
-# their sshd processes (the agent's, Ansible's masters'), so settled means: no process
-# of the fleet's cgroup other than sshd's, and their number unchanged for 50 ms (or
-# only the listeners left).
-wait_settled() {
-  [ -n "$fleet_cgroup" ] || return 0
-  local deadline=$((SECONDS + 10)) listeners prev='' cur pids
-  listeners=$(pid_list 'sshd-*.pid' | wc -l)
-  while [ $SECONDS -lt $deadline ]; do
-    pids=$(paste -sd, "$fleet_cgroup/cgroup.procs")
-    cur=$(ps -o comm= -p "${pids:-1}" | awk -v l="$listeners" '{ n++ } $1 !~ /^sshd/ { other++ }
-      END { if (n <= l) print "listeners"; else print n, other + 0 }')
-    case $cur in
-    listeners) return 0 ;;
-    *" 0") if [ "$cur" = "$prev" ]; then return 0; fi ;;
-    esac
-    prev=$cur
-    sleep 0.05
-  done
-}
+# Held connections keep their sshd processes (the agent's, Ansible's masters'): wait
+# for the sessions instead of the connections (lib.sh).
+wait_settled() { wait_sessions_settled; }
 
 # tool_argv VARIANT sets argv to the variant's command line running `true` everywhere.
 tool_argv() {
