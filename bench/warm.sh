@@ -11,6 +11,8 @@
 #   --reps R            repetitions at each size (default 5)
 #   --ansible-max-n N   Ansible runs on fleets of at most N hosts (default 200)
 #   --port P            the fleet's sshd port (default 2222)
+#   --report DIR        measure nothing: write the reports from the raw numbers of an
+#                       earlier run (bench/results/warm-TIMESTAMP)
 #
 # Each repetition runs, one after the other on the same fleet: remotectl cold (no
 # --persist); the agent stopped, remotectl --persist twice (the first opens and leaves
@@ -25,8 +27,9 @@
 # their CPU is not counted in its runs (it favours Ansible). After the last repetition
 # the agent's resident memory is read with every host's connection held, against the
 # same agent's with none. Timings are reported, never asserted. Raw numbers and logs
-# go to bench/results/warm-TIMESTAMP/. Needs root (the fleet's login user) and
-# ansible-core.
+# go to bench/results/warm-TIMESTAMP/; the summary also goes to docs/BENCHMARKS.md (a
+# section of its own, replaced at each run; not with --out). Needs root (the fleet's
+# login user) and ansible-core.
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
@@ -45,10 +48,12 @@ ansible_max_n=200
 port=2222
 install=yes
 out=$repo_root/docs/BENCHMARKS-warm.md
+summary_doc=$repo_root/docs/BENCHMARKS.md # "" with --out: the summary goes nowhere else
 fleet_dir=""
+report_only=""
 
 usage() {
-  sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
@@ -60,7 +65,8 @@ parse_args() {
     --ansible-max-n) ansible_max_n=${2:?--ansible-max-n needs a number}; shift 2 ;;
     --port) port=${2:?--port needs a number}; shift 2 ;;
     --no-install) install=no; shift ;;
-    --out) out=${2:?--out needs a file}; shift 2 ;;
+    --out) out=${2:?--out needs a file} summary_doc=""; shift 2 ;;
+    --report) report_only=${2:?--report needs a directory}; shift 2 ;;
     -h | --help) usage ;;
     *) die "unknown argument $1 (see bench/warm.sh --help)" ;;
     esac
@@ -179,9 +185,10 @@ CFG
 }
 
 write_report() {
-  /usr/bin/python3 - "$results" "$run_dir/memory.tsv" "$out" "$run_dir" <<'PY'
+  /usr/bin/python3 - "$results" "$run_dir/memory.tsv" "$out" "$run_dir" "$summary_doc" <<'PY'
 import csv, sys, datetime, statistics
-results, memory, out, run_dir = sys.argv[1:5]
+results, memory, out, run_dir, summary_doc = sys.argv[1:6]
+summary = []
 rows = list(csv.DictReader(open(results), delimiter="\t"))
 mem = list(csv.reader(open(memory), delimiter="\t"))
 by = {(r["variant"], r["hosts"], r["rep"]): r for r in rows}
@@ -241,6 +248,10 @@ for n in sizes:
         lines.append("- Ansible not run at this size (--ansible-max-n).")
     warm_sshd = [float(by[("remotectl-warm", str(n), k)]["sshd_cpu_s"]) / n * 1000 for k in reps if ("remotectl-warm", str(n), k) in by]
     cold_sshd = [float(by[("remotectl-cold", str(n), k)]["sshd_cpu_s"]) / n * 1000 for k in reps if ("remotectl-cold", str(n), k) in by]
+    summary.append(f"- **{n} hosts** ({len(r_cold)} repetitions): warm ÷ cold wall {spread(r_cold)} (target ≤ 0.25); "
+                   + (f"warm ÷ Ansible warm {spread(r_ans)} (target ≤ 0.3); " if has_ansible else "")
+                   + f"client CPU warm ÷ cold {spread(cpu_ratio)} (target ≤ 1); sshd CPU per session on a held "
+                   f"connection {spread(warm_sshd, '{:.2f}')} ms vs {spread(cold_sshd, '{:.2f}')} ms per new connection.")
     lines.append(f"- The remaining floor: sshd CPU per new session on a held connection {spread(warm_sshd, '{:.2f}')} ms, "
                  f"per new connection {spread(cold_sshd, '{:.2f}')} ms; on {n} hosts and 2 cores a warm run cannot take "
                  f"less than {statistics.median(warm_sshd) * n / 1000 / 2:.2f} s.")
@@ -256,12 +267,38 @@ if mem_rows:
         lines.append(f"| {n} | {held} | {int(r0)/1024:.1f} MB | {int(r1)/1024:.1f} MB | **{per:.0f} KB** |")
     lines.append("")
 open(out, "w").write("\n".join(lines))
+# docs/BENCHMARKS.md (bench/run.sh's report) gets the summary, between markers, before
+# its "Not covered yet" section.
+if summary_doc:
+    import os, re
+    block = ["<!-- warm:begin (bench/warm.sh writes this section) -->", "## Warm runs (`--persist`)", "",
+             "`true` on every host, a second run with `--persist` (connections held by the agent) against a",
+             "cold run and Ansible's warm run (ControlPersist), ratios within each repetition, median (min–max);",
+             "details, per-repetition numbers and the agent's memory in [BENCHMARKS-warm.md](" +
+             os.path.basename(out) + ") (" + datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d") + ").", ""]
+    block += summary + ["<!-- warm:end -->", ""]
+    doc = open(summary_doc).read() if os.path.exists(summary_doc) else ""
+    text = "\n".join(block)
+    if "<!-- warm:begin" in doc:
+        doc = re.sub(r"<!-- warm:begin.*?<!-- warm:end -->\n?", lambda _: text, doc, flags=re.S)
+    elif "## Not covered yet" in doc:
+        doc = doc.replace("## Not covered yet", text + "\n## Not covered yet", 1)
+    else:
+        doc += "\n" + text
+    open(summary_doc, "w").write(doc)
 PY
 }
 
 main() {
   parse_args "$@"
   cd "$repo_root"
+  if [ -n "$report_only" ]; then
+    run_dir=$(cd "$report_only" && pwd) results=$run_dir/results.tsv
+    [ -f "$results" ] || die "no results.tsv in $report_only"
+    write_report
+    log "wrote $out from $run_dir"
+    return
+  fi
   command -v ansible >/dev/null 2>&1 || install_missing ansible-core
   command -v /usr/bin/time >/dev/null 2>&1 || install_missing time
   clk_tck=$(getconf CLK_TCK)
