@@ -269,6 +269,27 @@ if mem_rows:
 open(out, "w").write("\n".join(lines))
 # docs/BENCHMARKS.md (bench/run.sh's report) gets the summary, between markers, before
 # its "Not covered yet" section.
+def play_summary(results_root):
+    """The newest bench/play.sh run with remotectl --persist: run 2 ÷ run 1."""
+    import glob, os
+    for d in sorted(glob.glob(os.path.join(results_root, "play-*")), reverse=True):
+        try:
+            prows = list(csv.DictReader(open(os.path.join(d, "results.tsv")), delimiter="\t"))
+        except OSError:
+            continue
+        pby = {(r["tool"], r["hosts"], r["run"]): r for r in prows}
+        out = []
+        for n in sorted({int(r["hosts"]) for r in prows}):
+            p1, p2 = pby.get(("remotectl-persist", str(n), "1")), pby.get(("remotectl-persist", str(n), "2"))
+            if p1 and p2:
+                ratio = float(p2["wall_s"]) / float(p1["wall_s"])
+                out.append(f"- **A 10-task play on {n} hosts**, twice with `--persist` (`bench/play.sh`, "
+                           f"{os.path.basename(d)}): run 2 {float(p2['wall_s']):.2f} s ÷ run 1 {float(p1['wall_s']):.2f} s = "
+                           f"**{ratio:.3f}** (target ≤ 0.5; details in [BENCHMARKS-play.md](BENCHMARKS-play.md)).")
+        if out:
+            return out
+    return []
+
 if summary_doc:
     import os, re
     block = ["<!-- warm:begin (bench/warm.sh writes this section) -->", "## Warm runs (`--persist`)", "",
@@ -276,7 +297,7 @@ if summary_doc:
              "cold run and Ansible's warm run (ControlPersist), ratios within each repetition, median (min–max);",
              "details, per-repetition numbers and the agent's memory in [BENCHMARKS-warm.md](" +
              os.path.basename(out) + ") (" + datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d") + ").", ""]
-    block += summary + ["<!-- warm:end -->", ""]
+    block += summary + play_summary(os.path.dirname(run_dir)) + ["<!-- warm:end -->", ""]
     doc = open(summary_doc).read() if os.path.exists(summary_doc) else ""
     text = "\n".join(block)
     if "<!-- warm:begin" in doc:

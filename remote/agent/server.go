@@ -282,7 +282,10 @@ func (s *server) serveDial(c *net.UnixConn, req request) {
 			_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
 			return
 		}
-		reason := s.lend(c, h, offered)
+		reason := "no host key recorded for it" // never so after a handshake: not offered unchecked
+		if !offered || h.tr.HostKey() != nil {
+			reason = s.lend(c, h, offered)
+		}
 		if reason == "" {
 			return // released; returning closes c: the client's Close knows the connection is back
 		}
