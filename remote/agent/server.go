@@ -31,6 +31,10 @@ const DefaultPersist = 10 * time.Minute
 // connection before it is reused.
 const aliveTimeout = 3 * time.Second
 
+// secretsWait bounds the wait for the full dial request the agent asked a
+// client for.
+const secretsWait = time.Minute
+
 // ServerConfig configures Serve.
 type ServerConfig struct {
 	// Socket is the socket path (see SocketPath).
@@ -345,7 +349,13 @@ func (s *server) dialFull(ctx context.Context, c *net.UnixConn, req request) (*h
 	if err := writeJSON(c, frameReply, reply{NeedSecrets: true}); err != nil {
 		return nil, err
 	}
-	_ = c.SetReadDeadline(time.Now().Add(aliveTimeout))
+	// The client answers at once; a busy machine may delay it, so wait as
+	// long as the dial may take (its deadline, at most secretsWait).
+	wait := time.Now().Add(secretsWait)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(wait) {
+		wait = dl
+	}
+	_ = c.SetReadDeadline(wait)
 	typ, payload, err := readFrame(c, nil)
 	_ = c.SetReadDeadline(time.Time{})
 	var full request
