@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -40,9 +39,9 @@ func Stop(ctx context.Context, socket string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, stopWait)
 	defer cancel()
-	lockPath := filepath.Join(filepath.Dir(socket), lockName)
+	lockFile := lockPath(socket)
 	for {
-		lock, err := lockAgent(lockPath)
+		lock, err := lockAgent(lockFile)
 		if err == nil {
 			return lock.Close()
 		}

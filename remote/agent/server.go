@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -106,7 +107,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	if err := privateDir(filepath.Dir(cfg.Socket)); err != nil {
 		return err
 	}
-	lock, err := lockAgent(filepath.Join(filepath.Dir(cfg.Socket), lockName))
+	lock, err := lockAgent(lockPath(cfg.Socket))
 	if err != nil {
 		return err
 	}
@@ -126,8 +127,9 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	return err
 }
 
-// lockName is the lock file beside the socket.
-const lockName = "agent.lock"
+// lockPath is the lock file of the agent on socket: beside it, named
+// after it.
+func lockPath(socket string) string { return strings.TrimSuffix(socket, ".sock") + ".lock" }
 
 // lockAgent takes the lock only the running agent holds (flock, released
 // when the process ends): two runs that start an agent at once leave one.
