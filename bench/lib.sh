@@ -177,6 +177,28 @@ wait_settled() {
   done
 }
 
+# wait_sessions_settled is wait_settled for fleets whose connections are held between
+# runs (remotectl --persist, ControlPersist masters), which keep their sshd processes:
+# it waits (10 s at most) until the fleet's cgroup holds no process other than sshd's,
+# their number unchanged for 50 ms, or only the listeners. Without a cgroup it is
+# wait_settled.
+wait_sessions_settled() {
+  [ -n "$fleet_cgroup" ] || { wait_settled; return; }
+  local deadline=$((SECONDS + 10)) listeners prev='' cur pids
+  listeners=$(pid_list 'sshd-*.pid' | wc -l)
+  while [ $SECONDS -lt $deadline ]; do
+    pids=$(paste -sd, "$fleet_cgroup/cgroup.procs")
+    cur=$(ps -o comm= -p "${pids:-1}" | awk -v l="$listeners" '{ n++ } $1 !~ /^sshd/ { other++ }
+      END { if (n <= l) print "listeners"; else print n, other + 0 }')
+    case $cur in
+    listeners) return 0 ;;
+    *" 0") if [ "$cur" = "$prev" ]; then return 0; fi ;;
+    esac
+    prev=$cur
+    sleep 0.05
+  done
+}
+
 # timed_run NAME BASE STDOUT runs argv once under /usr/bin/time, stdin from /dev/null,
 # stdout to STDOUT and stderr to BASE.err, the timing in BASE.time, between two
 # wait_settled. It sets run_rc (the exit code), run_wall, run_user, run_sys (seconds),

@@ -543,6 +543,8 @@ func (r *Report) notCovered(b *strings.Builder) {
 	b.WriteString("- **Checks against testinfra** have their own script and report: `bench/checks.sh` writes " +
 		"[BENCHMARKS-checks.md](BENCHMARKS-checks.md) (200 hosts × 20 checks); the Targets table above reads its " +
 		"newest results.\n")
+	b.WriteString("- **Warm runs** (`--persist`, connections held by the agent between runs) have their own script: " +
+		"`bench/warm.sh` writes [BENCHMARKS-warm.md](BENCHMARKS-warm.md) and its summary into this page.\n")
 	if n := r.Machine.Get("ansible_max_n"); n != "" {
 		fmt.Fprintf(b, "- **Ansible above %s hosts** is skipped by default: one run at 1000 hosts takes minutes here. "+
 			"`bench/run.sh --ansible-max-n 1000` includes it.\n", n)

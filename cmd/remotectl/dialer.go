@@ -5,6 +5,7 @@ import (
 
 	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/agent"
 )
 
 // secrets are asked once per run, on a terminal only, and never printed.
@@ -105,6 +106,11 @@ func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, e
 	if err := d.check(targets); err != nil {
 		_ = d.Close()
 		return nil, err
+	}
+	if a.g.Persist > 0 {
+		if msg := agent.NotHeld(targets); msg != "" {
+			fmt.Fprintln(a.io.Err, msg)
+		}
 	}
 	return d, nil
 }

@@ -590,7 +590,7 @@ func TestDialWithoutSecrets(t *testing.T) {
 	defer d.Close()
 	target := remote.Target{Name: "h", PasswordEnv: "PW", BecomePasswordEnv: "BPW", Password: "inventory-password"}
 	full := d.dialRequest(target)
-	b, err := json.Marshal(request{Op: "dial", Key: connKey(full), Dial: withoutSecrets(full)})
+	b, err := json.Marshal(d.findRequest(context.Background(), full))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -599,12 +599,16 @@ func TestDialWithoutSecrets(t *testing.T) {
 			t.Errorf("the secret %q crosses the socket without a new connection", secret)
 		}
 	}
-	if !bytes.Contains(b, []byte("/agent.sock")) {
-		t.Errorf("the agent socket setting is lost")
-	}
-	env["PW"] = "another"
-	if connKey(d.dialRequest(target)) == connKey(full) {
-		t.Errorf("another password gives the same connection key")
+	for name, change := range map[string]func(){
+		"password variable":  func() { env["PW"] = "another" },
+		"agent socket":       func() { env["SSH_AUTH_SOCK"] = "/other.sock" },
+		"inventory password": func() { target.Password = "another" },
+	} {
+		change()
+		if connKey(d.dialRequest(target)) == connKey(full) {
+			t.Errorf("another %s gives the same connection key", name)
+		}
+		full = d.dialRequest(target)
 	}
 }
 
@@ -763,5 +767,28 @@ func TestFrozenAgent(t *testing.T) {
 		}
 	case <-time.After(cancelGrace + 20*time.Second):
 		t.Fatal("Run with a frozen agent did not return")
+	}
+}
+
+// TestNotHeld checks what a --persist run says about its WinRM hosts.
+func TestNotHeld(t *testing.T) {
+	ssh := remote.Target{Name: "web1", Transport: remote.KindSSH}
+	if got := NotHeld([]remote.Target{ssh, {Name: "local", Transport: remote.KindLocal}}); got != "" {
+		t.Errorf("no WinRM host: %q, want nothing", got)
+	}
+	var targets []remote.Target
+	for _, name := range []string{"w1", "w2", "w3", "w4", "w5"} {
+		targets = append(targets, remote.Target{Name: name, Transport: remote.KindWinRM})
+	}
+	for _, tc := range []struct {
+		targets []remote.Target
+		want    string
+	}{
+		{append([]remote.Target{ssh}, targets[:1]...), "1 WinRM host(s) (w1) connect afresh, as without --persist"},
+		{targets, "5 WinRM host(s) (w1, w2, w3, and 2 more) connect afresh"},
+	} {
+		if got := NotHeld(tc.targets); !strings.Contains(got, tc.want) || !strings.Contains(got, "holds SSH connections only") {
+			t.Errorf("NotHeld = %q, want %q", got, tc.want)
+		}
 	}
 }

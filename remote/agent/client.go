@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
 )
@@ -106,7 +108,10 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	}
 	full := d.dialRequest(t)
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	rep, err := roundTrip(c, request{Op: "dial", Deadline: deadlineOf(ctx), Key: connKey(full), Dial: withoutSecrets(full)})
+	rep, err := roundTrip(c, d.findRequest(ctx, full))
+	if err == nil && rep.HostKey != nil {
+		rep, err = d.checkHeld(c, t, rep)
+	}
 	if err == nil && rep.NeedSecrets {
 		rep, err = roundTrip(c, request{Op: "dial", Dial: full})
 	}
@@ -127,6 +132,23 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	return &Transport{d: d, lease: rep.Lease, conn: c}, nil
 }
 
+// checkHeld checks the host key of the held connection the agent offers
+// (rep) against the run's own known_hosts, read by the run's SSH dialer as
+// a connection of its own would read it: a key known_hosts no longer
+// accepts is not served (the agent closes that connection and dials anew,
+// where the handshake meets the run's known_hosts). The run reads its
+// ssh_config and known_hosts once for all its hosts; the agent reads none.
+func (d *Dialer) checkHeld(c net.Conn, t remote.Target, rep reply) (reply, error) {
+	key, err := gossh.ParsePublicKey(rep.HostKey)
+	if err == nil {
+		err = d.local.CheckHostKey(t, key)
+	}
+	if err == nil {
+		return rep, nil
+	}
+	return roundTrip(c, request{Op: "reject", Reason: err.Error()})
+}
+
 // dialRequest returns what decides a connection to t, as the run would
 // dial it.
 func (d *Dialer) dialRequest(t remote.Target) *dialRequest {
@@ -136,20 +158,11 @@ func (d *Dialer) dialRequest(t remote.Target) *dialRequest {
 	return &dialRequest{Target: t, Options: opts, Env: d.env(t), Run: d.run, Persist: d.cfg.Persist}
 }
 
-// withoutSecrets returns dr without passwords and the values of the
-// variables that hold secrets: what may cross the socket to find a held
-// connection, which the agent has no use for the secrets for.
-func withoutSecrets(dr *dialRequest) *dialRequest {
-	out := *dr
-	out.Target.Password = ""
-	out.Options.Password, out.Options.BecomePassword = "", ""
-	out.Env = map[string]string{}
-	for name, v := range dr.Env {
-		if name != dr.Target.PasswordEnv && name != dr.Target.BecomePasswordEnv && name != dr.Options.PassphraseEnv {
-			out.Env[name] = v
-		}
-	}
-	return &out
+// findRequest is a dial's first request: the key of the connection it
+// needs, no secret. The full request follows only when the agent asks for
+// it (no held connection has that key).
+func (d *Dialer) findRequest(ctx context.Context, full *dialRequest) request {
+	return request{Op: "dial", Deadline: deadlineOf(ctx), Key: connKey(full), Persist: d.cfg.Persist}
 }
 
 // wireOptions returns the options without what cannot cross the socket.

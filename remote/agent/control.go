@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 // Status returns the state of the agent on socket: its process and the
@@ -24,10 +26,29 @@ func Status(ctx context.Context, socket string) (Report, error) {
 	return *rep.Status, nil
 }
 
-// Stop asks the agent on socket to close its connections and exit.
+// stopWait bounds the wait for a stopped agent to close its connections
+// and exit.
+const stopWait = 30 * time.Second
+
+// Stop asks the agent on socket to close its connections and exit, and
+// waits until it has (its lock is free): a run or `agent start` right
+// after finds no agent, not one on its way out.
 func Stop(ctx context.Context, socket string) error {
-	_, err := ask(ctx, socket, "stop")
-	return err
+	if _, err := ask(ctx, socket, "stop"); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, stopWait)
+	defer cancel()
+	lockFile := lockPath(socket)
+	for {
+		lock, err := lockAgent(lockFile)
+		if err == nil {
+			return lock.Close()
+		}
+		if !remote.Sleep(ctx, 20*time.Millisecond) {
+			return fmt.Errorf("the agent did not exit within %s of being asked to stop (%s)", stopWait, err)
+		}
+	}
 }
 
 // ask sends a request without a lease and returns the reply.

@@ -16,11 +16,14 @@ import (
 	"syscall"
 )
 
-// SocketName is the agent's socket in its directory.
-const SocketName = "agent.sock"
+// SocketName is the agent's socket in its directory. It names the
+// protocol's version: an agent left running by a remotectl whose protocol
+// differs keeps its own socket (and lock) until it idles out, and never
+// meets a client it cannot understand.
+const SocketName = "agent-2.sock"
 
 // SocketPath returns the socket of the current user's agent:
-// $XDG_RUNTIME_DIR/remotectl/agent.sock, else /tmp/remotectl-UID/agent.sock.
+// $XDG_RUNTIME_DIR/remotectl/SocketName, else /tmp/remotectl-UID/SocketName.
 // The directory is created (0700) when missing and refused when it is not
 // a directory of the current user that no one else may enter: another user
 // could otherwise put a socket of their own there.

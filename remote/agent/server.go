@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -29,6 +31,10 @@ const DefaultPersist = 10 * time.Minute
 // aliveTimeout bounds the keepalive round trip that checks an idle held
 // connection before it is reused.
 const aliveTimeout = 3 * time.Second
+
+// secretsWait bounds the wait for the full dial request the agent asked a
+// client for.
+const secretsWait = time.Minute
 
 // ServerConfig configures Serve.
 type ServerConfig struct {
@@ -101,7 +107,7 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	if err := privateDir(filepath.Dir(cfg.Socket)); err != nil {
 		return err
 	}
-	lock, err := lockAgent(filepath.Join(filepath.Dir(cfg.Socket), "agent.lock"))
+	lock, err := lockAgent(lockPath(cfg.Socket))
 	if err != nil {
 		return err
 	}
@@ -120,6 +126,10 @@ func Serve(ctx context.Context, cfg ServerConfig) error {
 	s.logf("agent %d stopped", os.Getpid())
 	return err
 }
+
+// lockPath is the lock file of the agent on socket: beside it, named
+// after it.
+func lockPath(socket string) string { return strings.TrimSuffix(socket, ".sock") + ".lock" }
 
 // lockAgent takes the lock only the running agent holds (flock, released
 // when the process ends): two runs that start an agent at once leave one.
@@ -261,34 +271,78 @@ func (s *server) shutdown() {
 // the client's connection ends. The request carries no secret: when no
 // held connection can serve it, the agent asks for the full request (with
 // the run's passwords and the values of its secret variables) and dials.
+// A held connection is offered with its host key, which the client checks
+// against its known_hosts: one it rejects is closed and a new one dialed.
 func (s *server) serveDial(c *net.UnixConn, req request) {
-	if req.Dial == nil {
+	if req.Key == "" {
 		return
 	}
 	ctx, cancel := withDeadline(context.Background(), req.Deadline)
 	defer cancel()
-	h, err := s.reuse(ctx, req.Key, req.Dial)
-	if err == nil && h == nil {
-		h, err = s.dialFull(ctx, c, req)
+	h, err := s.reuse(ctx, req.Key, req.Persist)
+	for offered := h != nil; ; offered = false {
+		if err == nil && h == nil {
+			h, err = s.dialFull(ctx, c, req)
+		}
+		if err != nil {
+			_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
+			return
+		}
+		reason := "no host key recorded for it" // never so after a handshake: not offered unchecked
+		if !offered || h.tr.HostKey() != nil {
+			reason = s.lend(c, h, offered)
+		}
+		if reason == "" {
+			return // released; returning closes c: the client's Close knows the connection is back
+		}
+		s.logf("%s: not reusing the held connection: %s", h.host, reason)
+		s.drop(h)
+		h = nil
 	}
-	if err != nil {
-		_ = writeJSON(c, frameReply, reply{Err: encodeError(err)})
-		return
-	}
+}
+
+// lend leases h to the client until its connection ends, and returns "";
+// or, for a held connection offered to the client, the reason the client
+// gives for rejecting it.
+func (s *server) lend(c *net.UnixConn, h *held, offered bool) string {
 	lease := newLease()
 	s.mu.Lock()
 	s.leases[lease] = h
 	s.mu.Unlock()
-	if err := writeJSON(c, frameReply, reply{Lease: lease}); err == nil {
-		// The client sends nothing more: the end of its connection (its
-		// Close, or its death) is the release.
-		_, _ = io.Copy(io.Discard, c)
+	rep := reply{Lease: lease}
+	if offered {
+		rep.HostKey = h.tr.HostKey().Marshal()
+	}
+	reason := ""
+	if writeJSON(c, frameReply, rep) == nil {
+		reason = awaitRelease(c, offered)
 	}
 	s.mu.Lock()
 	delete(s.leases, lease)
 	s.mu.Unlock()
-	s.release(h)
-	// Returning closes c: the client's Close knows the connection is back.
+	if reason == "" {
+		s.release(h)
+	}
+	return reason
+}
+
+// awaitRelease waits for the end of a lease: the end of the client's
+// connection (its Close, or its death), and returns "". A client offered a
+// held connection either keeps it (sends nothing) or rejects it at once
+// with a "reject" request, whose reason is returned.
+func awaitRelease(c *net.UnixConn, offered bool) string {
+	if offered {
+		typ, payload, err := readFrame(c, nil)
+		if err != nil {
+			return ""
+		}
+		var req request
+		if typ == frameRequest && decodeJSON(payload, &req) == nil && req.Op == "reject" {
+			return cmp.Or(req.Reason, "rejected by the run")
+		}
+	}
+	_, _ = io.Copy(io.Discard, c)
+	return ""
 }
 
 // dialFull asks the client for the full request and dials it; the dial is
@@ -297,7 +351,13 @@ func (s *server) dialFull(ctx context.Context, c *net.UnixConn, req request) (*h
 	if err := writeJSON(c, frameReply, reply{NeedSecrets: true}); err != nil {
 		return nil, err
 	}
-	_ = c.SetReadDeadline(time.Now().Add(aliveTimeout))
+	// The client answers at once; a busy machine may delay it, so wait as
+	// long as the dial may take (its deadline, at most secretsWait).
+	wait := time.Now().Add(secretsWait)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(wait) {
+		wait = dl
+	}
+	_ = c.SetReadDeadline(wait)
 	typ, payload, err := readFrame(c, nil)
 	_ = c.SetReadDeadline(time.Time{})
 	var full request
@@ -344,24 +404,16 @@ func newLease() string {
 	return hex.EncodeToString(b[:])
 }
 
-// reuse returns an idle held connection of key that the run's known_hosts
-// still accepts and that still answers, nil when there is none.
-func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held, error) {
-	var rd *runDialer
+// reuse returns an idle held connection of key that still answers, nil
+// when there is none. Whether the run's known_hosts still accepts its host
+// key is the client's to check (see serveDial).
+func (s *server) reuse(ctx context.Context, key string, persist time.Duration) (*held, error) {
 	for {
-		h := s.takeIdle(key, dr.Persist)
+		h := s.takeIdle(key, persist)
 		if h == nil {
 			return nil, nil
 		}
-		if rd == nil {
-			var err error
-			if rd, err = s.runDialer(dr.Run+"/check", dr); err != nil {
-				s.release(h)
-				return nil, &remote.Error{Class: remote.ClassConfig, Op: "config", Err: err}
-			}
-			defer s.putDialer(rd)
-		}
-		if err := s.check(ctx, rd, dr.Target, h); err != nil {
+		if err := alive(ctx, h); err != nil {
 			s.logf("%s: not reusing the held connection: %v", h.host, err)
 			s.drop(h)
 			continue
@@ -371,14 +423,9 @@ func (s *server) reuse(ctx context.Context, key string, dr *dialRequest) (*held,
 	}
 }
 
-// check tells whether a held connection may serve a run: the run's
-// known_hosts accepts the key it was made with (a host key changed in
-// known_hosts since is not served from it), and it answers a keepalive
-// (one that died is replaced before any command starts on it).
-func (s *server) check(ctx context.Context, rd *runDialer, t remote.Target, h *held) error {
-	if err := rd.d.CheckHostKey(t, h.tr.HostKey()); err != nil {
-		return err
-	}
+// alive tells whether a held connection still answers a keepalive: one
+// that died is replaced before any command starts on it.
+func alive(ctx context.Context, h *held) error {
 	actx, cancel := context.WithTimeout(ctx, aliveTimeout)
 	defer cancel()
 	if err := h.tr.Alive(actx); err != nil {

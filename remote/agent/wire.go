@@ -22,7 +22,10 @@ import (
 // one request frame (a JSON-encoded request) from the client:
 //
 //   - "dial": the agent finds or opens the connection and answers with a
-//     reply frame carrying the lease that names it. The client keeps this
+//     reply frame carrying the lease that names it. A held connection comes
+//     with the host key it was made with: a client whose known_hosts does
+//     not accept it sends a "reject" request, and the agent closes that
+//     connection and dials anew (asking for the secrets). The client keeps this
 //     connection open for as long as it uses the transport: its end is the
 //     release, whatever ended it (Close, a client killed mid-run).
 //   - "run", "upload", "download", "puttree", "gettree", "os": one operation on a lease, each on
@@ -64,10 +67,12 @@ type request struct {
 	Lease string // run, upload, download, os: the transport's lease
 	Dial  *dialRequest
 	// Key identifies the connection a dial asks for (connKey of the full
-	// request, secrets included): the dial request itself comes without
-	// secrets, and only when no held connection has that key does the
-	// agent ask for them (reply.NeedSecrets).
-	Key     string
+	// request, secrets included): a dial comes with the key alone, and
+	// only when no held connection has that key does the agent ask for
+	// the full request, secrets included (reply.NeedSecrets).
+	Key string
+	// Persist is how long the connection a dial leases is held once idle.
+	Persist time.Duration
 	Run     *runRequest
 	Path    string      // upload, download, puttree, gettree: the host's; dialnet: the address
 	Local   string      // puttree, gettree: the absolute local path
@@ -77,6 +82,9 @@ type request struct {
 	// operation has the same, so it ends as a timeout exactly as it would
 	// in the client.
 	Deadline time.Time
+	// Reason is why a run rejects the held connection a dial offered
+	// ("reject": its known_hosts no longer accepts the key).
+	Reason string
 }
 
 // dialRequest is what decides a connection, as the run would dial it.
@@ -112,10 +120,14 @@ type reply struct {
 	// request.
 	NeedSecrets bool
 	Lease       string
-	Result      remote.Result
-	OS          remote.OSFamily
-	Err         *wireError
-	Status      *Report
+	// HostKey is the key (SSH wire format) a held connection offered to a
+	// dial was made with: the run checks it against its own known_hosts,
+	// then keeps the lease or rejects it.
+	HostKey []byte
+	Result  remote.Result
+	OS      remote.OSFamily
+	Err     *wireError
+	Status  *Report
 }
 
 // Report is the agent's state (remotectl agent status).
