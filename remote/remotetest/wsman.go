@@ -82,6 +82,10 @@ type WSManOptions struct {
 	Domain         string
 	// Faults injects failures.
 	Faults WSManFaults
+	// PowerShell, when set, runs PowerShell -EncodedCommand command lines
+	// with the simulator (and maps shells' C:\ working directories into its
+	// tree); nil runs them with /bin/sh, as every other command line.
+	PowerShell *PowerShell
 	// OperationTimeoutCap is an upper bound on how long a Receive long poll
 	// waits for output; 0 means the client's w:OperationTimeout (60s when
 	// the request has none), as Windows honours it.
