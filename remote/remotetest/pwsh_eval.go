@@ -286,7 +286,7 @@ func (r *psRun) flow(s *psFlow) {
 }
 
 func (r *psRun) assign(s *psAssign) {
-	val := psCollapse(r.evalOut(s.val))
+	val := r.value(s.val)
 	if s.op != "=" {
 		cur := r.eval(s.target)
 		op := map[string]string{"+=": "+", "-=": "-"}[s.op]
@@ -343,6 +343,17 @@ func (r *psRun) setMember(obj any, name string, val any) {
 	}
 }
 
+// value is what an assignment or a hash literal stores: an expression's
+// value as it is (an array stays one), a pipeline's or statement's output
+// collapsed.
+func (r *psRun) value(n psNode) any {
+	switch n.(type) {
+	case *psPipeline, *psAssign, *psIf, *psForeach, *psWhile, *psTry, *psFlow, *psFunction, *psCommand:
+		return psCollapse(r.evalOut(n))
+	}
+	return r.eval(n)
+}
+
 // evalOut evaluates a statement-like node to its output.
 func (r *psRun) evalOut(n psNode) []any {
 	switch s := n.(type) {
@@ -388,7 +399,7 @@ func (r *psRun) eval(n psNode) any {
 	case *psHashLit:
 		h := newPSHash()
 		for i, k := range e.keys {
-			h.set(k, psCollapse(r.evalOut(e.vals[i])))
+			h.set(k, r.value(e.vals[i]))
 		}
 		return h
 	case *psTypeLit:

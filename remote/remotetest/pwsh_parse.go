@@ -405,7 +405,7 @@ func (p *psParser) paramNames(close rune) []string {
 func (p *psParser) pipelineOrAssign() psNode {
 	p.blanks(false)
 	save := p.pos
-	if r := p.peek(); r == '$' || r == '[' {
+	if r := p.peek(); r == '$' || r == '[' || r == '(' {
 		target := p.postfix()
 		p.blanks(false)
 		for _, op := range []string{"=", "+=", "-="} {

@@ -1,0 +1,371 @@
+package module
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/remotectl/remotectl/remote"
+	"github.com/remotectl/remotectl/remote/remotetest"
+	"github.com/remotectl/remotectl/remote/winrm"
+)
+
+// winTestHost is a Windows host for module tests: the project's
+// WS-Management server with its PowerShell simulator, reached over WinRM
+// (NTLM with message encryption over HTTP, as a default listener).
+type winTestHost struct {
+	t    *testing.T
+	sim  *remotetest.PowerShell
+	tr   remote.Transport
+	tgt  *remote.Target
+	ctrl testController
+}
+
+func startWinTestHost(t *testing.T) *winTestHost {
+	t.Helper()
+	sim, err := remotetest.NewPowerShell(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := remotetest.StartWSMan(t, remotetest.WSManOptions{Seal: true, PowerShell: sim})
+	https := false
+	tgt := &remote.Target{Name: "win01", Address: s.Host, Port: s.Port, Transport: remote.KindWinRM, User: s.User,
+		Password: s.Password, ConnectTimeout: 10 * time.Second, WinRM: remote.WinRMSettings{HTTPS: &https, Auth: "ntlm"}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tr, err := winrm.NewDialer(winrm.Options{}).Dial(ctx, *tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return &winTestHost{t: t, sim: sim, tr: tr, tgt: tgt, ctrl: testController{dir: t.TempDir()}}
+}
+
+// run runs a module on the host with raw arguments.
+func (w *winTestHost) run(name string, raw map[string]any, check bool) Result {
+	w.t.Helper()
+	m, ok := Lookup(name)
+	if !ok {
+		w.t.Fatalf("no module %s", name)
+	}
+	args, err := m.Normalize(raw)
+	if err != nil {
+		w.t.Fatalf("%s: %v", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := m.Run(ctx, &Call{Module: m, Args: args, Host: NewHost(w.tr, w.tgt, Become{}, nil), Check: check, Controller: w.ctrl})
+	if err != nil {
+		w.t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+// path is where a Windows path of the host lies in the simulator's tree.
+func (w *winTestHost) path(win string) string { return w.sim.HostPath(win) }
+
+// idempotent runs a task in check mode, for real, and again: the check
+// predicts a change and makes none (unchanged reports the host's state),
+// the first run changes, the second does not.
+func (w *winTestHost) idempotent(name string, raw map[string]any, unchanged func() bool) (first, second Result) {
+	w.t.Helper()
+	check := w.run(name, raw, true)
+	if !check.Changed() || check.IsFailed() {
+		w.t.Fatalf("%s in check mode: %v, want a predicted change", name, check)
+	}
+	if !unchanged() {
+		w.t.Fatalf("%s in check mode changed the host", name)
+	}
+	first = w.run(name, raw, false)
+	if !first.Changed() || first.IsFailed() {
+		w.t.Fatalf("%s: %v, want changed", name, first)
+	}
+	second = w.run(name, raw, false)
+	if second.Changed() || second.IsFailed() {
+		w.t.Fatalf("%s a second time: %v, want unchanged", name, second)
+	}
+	if again := w.run(name, raw, true); again.Changed() {
+		w.t.Fatalf("%s in check mode after the change: %v, want unchanged", name, again)
+	}
+	return first, second
+}
+
+func missing(path string) func() bool {
+	return func() bool { _, err := os.Lstat(path); return os.IsNotExist(err) }
+}
+
+func sha1OfString(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+
+func TestWinPing(t *testing.T) {
+	w := startWinTestHost(t)
+	if r := w.run("ansible.windows.win_ping", nil, false); r["ping"] != "pong" || r.Changed() {
+		t.Errorf("win_ping: %v, want ping: pong", r)
+	}
+	if r := w.run("win_ping", map[string]any{"data": "hi"}, false); r["ping"] != "hi" {
+		t.Errorf("win_ping data=hi: %v", r)
+	}
+	if r := w.run("win_ping", map[string]any{"data": "crash"}, false); !r.IsFailed() || !strings.Contains(r["msg"].(string), "boom") {
+		t.Errorf("win_ping data=crash: %v, want failed with boom", r)
+	}
+}
+
+func TestWinFile(t *testing.T) {
+	w := startWinTestHost(t)
+	dir := `C:\app\conf\sub`
+	w.idempotent("win_file", map[string]any{"path": dir, "state": "directory"}, missing(w.path(`C:\app`)))
+	if fi, err := os.Stat(w.path(dir)); err != nil || !fi.IsDir() {
+		t.Fatalf("C:\\app\\conf\\sub is no directory: %v", err)
+	}
+	if r := w.run("win_file", map[string]any{"path": `C:\app\conf\none.txt`, "state": "file"}, false); r["msg"] != `path C:\app\conf\none.txt will not be created` {
+		t.Errorf("state=file on a missing path: %v", r)
+	}
+	if r := w.run("win_file", map[string]any{"path": `C:\app\conf\sub`, "state": "file"}, false); r["msg"] != `path C:\app\conf\sub is not a file` {
+		t.Errorf("state=file on a directory: %v", r)
+	}
+	touched := `C:\app\conf\t.txt`
+	if r := w.run("win_file", map[string]any{"path": touched, "state": "touch"}, false); !r.Changed() {
+		t.Errorf("touch: %v", r)
+	}
+	if fi, err := os.Stat(w.path(touched)); err != nil || fi.Size() != 0 {
+		t.Fatalf("touch did not create an empty file: %v", err)
+	}
+	if r := w.run("win_file", map[string]any{"path": touched, "state": "directory"}, false); r["msg"] != `path C:\app\conf\t.txt is not a directory` {
+		t.Errorf("state=directory on a file: %v", r)
+	}
+	w.idempotent("win_file", map[string]any{"path": `c:\APP\conf`, "state": "absent"}, func() bool {
+		_, err := os.Stat(w.path(dir))
+		return err == nil
+	})
+	if _, err := os.Stat(filepath.Join(w.sim.Root, "app", "conf")); !os.IsNotExist(err) {
+		t.Errorf("absent left C:\\app\\conf: %v", err)
+	}
+}
+
+func TestWinCopyContentAndStat(t *testing.T) {
+	w := startWinTestHost(t)
+	if err := os.MkdirAll(w.path(`C:\app`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	content := "hello\r\nworld\r\n"
+	args := map[string]any{"content": content, "dest": `C:\app\a.txt`}
+	first, second := w.idempotent("ansible.windows.win_copy", args, missing(w.path(`C:\app\a.txt`)))
+	for _, r := range []Result{first, second} {
+		if r["checksum"] != sha1OfString(content) || r["size"] != int64(len(content)) || r["dest"] != `C:\app\a.txt` || r["operation"] != "file_copy" {
+			t.Errorf("win_copy result: %v", r)
+		}
+	}
+	if b, _ := os.ReadFile(w.path(`C:\app\a.txt`)); string(b) != content {
+		t.Errorf("C:\\app\\a.txt holds %q", b)
+	}
+	// backup keeps the old content beside the file.
+	r := w.run("win_copy", map[string]any{"content": "new", "dest": `C:\app\a.txt`, "backup": true}, false)
+	bak, _ := r["backup_file"].(string)
+	if !r.Changed() || !strings.HasPrefix(bak, `C:\app\a.txt.`) || !strings.HasSuffix(bak, ".bak") {
+		t.Fatalf("backup: %v", r)
+	}
+	if b, _ := os.ReadFile(w.path(bak)); string(b) != content {
+		t.Errorf("the backup holds %q", b)
+	}
+	// force: false leaves an existing file alone.
+	if r := w.run("win_copy", map[string]any{"content": "other", "dest": `C:\app\a.txt`, "force": false}, false); r.Changed() {
+		t.Errorf("force: false changed: %v", r)
+	}
+	if r := w.run("win_copy", map[string]any{"content": "x", "dest": `C:\nodir\a.txt`}, false); r["msg"] != `Destination directory 'C:\nodir' does not exist` {
+		t.Errorf("missing parent: %v", r)
+	}
+	st := w.run("ansible.windows.win_stat", map[string]any{"path": `C:\app\a.txt`}, false)
+	stat, _ := st["stat"].(map[string]any)
+	if st.Changed() || stat["exists"] != true || stat["checksum"] != sha1OfString("new") || stat["size"] != int64(3) ||
+		stat["isreg"] != true || stat["isdir"] != false || stat["filename"] != "a.txt" || stat["extension"] != ".txt" ||
+		stat["path"] != `C:\app\a.txt` || stat["owner"] != `BUILTIN\Administrators` || stat["isarchive"] != true {
+		t.Errorf("win_stat: %v", st)
+	}
+	for _, k := range []string{"attributes", "creationtime", "lastaccesstime", "lastwritetime", "ishidden", "isreadonly", "islnk", "isjunction"} {
+		if _, ok := stat[k]; !ok {
+			t.Errorf("win_stat lacks stat.%s: %v", k, stat)
+		}
+	}
+	if mt, _ := stat["lastwritetime"].(float64); time.Since(time.Unix(int64(mt), 0)) > time.Hour {
+		t.Errorf("lastwritetime %v is not now", stat["lastwritetime"])
+	}
+	st = w.run("win_stat", map[string]any{"path": `C:\app`, "checksum_algorithm": "sha256"}, false)
+	if stat := st["stat"].(map[string]any); stat["isdir"] != true || stat["size"] != int64(3+len(content)) || stat["checksum"] != nil {
+		t.Errorf("win_stat of a directory: %v", st)
+	}
+	if st := w.run("win_stat", map[string]any{"path": `C:\nothing`}, false); st["stat"].(map[string]any)["exists"] != false {
+		t.Errorf("win_stat of nothing: %v", st)
+	}
+}
+
+func TestWinCopySrcAndTemplate(t *testing.T) {
+	w := startWinTestHost(t)
+	local := w.ctrl.dir
+	if err := os.MkdirAll(filepath.Join(local, "site", "css"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"b.conf": "b=1\n", "site/index.html": "<p>hi</p>\n", "site/css/a.css": "p{}\n", "t.j2": "line1\nline2\n"} {
+		if err := os.WriteFile(filepath.Join(local, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a file into a directory that does not exist yet (dest ends with \)
+	r, _ := w.idempotent("win_copy", map[string]any{"src": "b.conf", "dest": `C:\etc\`}, missing(w.path(`C:\etc`)))
+	if r["dest"] != `C:\etc\b.conf` || r["original_basename"] != "b.conf" || r["checksum"] != sha1OfString("b=1\n") {
+		t.Errorf("win_copy src: %v", r)
+	}
+	// a directory, itself under dest
+	r, _ = w.idempotent("win_copy", map[string]any{"src": "site", "dest": `C:\www`}, missing(w.path(`C:\www`)))
+	if r["operation"] != "folder_copy" {
+		t.Errorf("win_copy src dir: %v", r)
+	}
+	if b, _ := os.ReadFile(w.path(`C:\www\site\css\a.css`)); string(b) != "p{}\n" {
+		t.Errorf("C:\\www\\site\\css\\a.css holds %q", b)
+	}
+	// remote_src
+	r, _ = w.idempotent("win_copy", map[string]any{"src": `C:\etc\b.conf`, "dest": `C:\etc\c.conf`, "remote_src": true}, missing(w.path(`C:\etc\c.conf`)))
+	if r["checksum"] != sha1OfString("b=1\n") {
+		t.Errorf("win_copy remote_src: %v", r)
+	}
+	// win_template writes CRLF line ends by default
+	r, _ = w.idempotent("ansible.windows.win_template", map[string]any{"src": "t.j2", "dest": `C:\etc\t.txt`}, missing(w.path(`C:\etc\t.txt`)))
+	if b, _ := os.ReadFile(w.path(`C:\etc\t.txt`)); string(b) != "line1\r\nline2\r\n" || r["checksum"] != sha1OfString(string(b)) {
+		t.Errorf("win_template wrote %q: %v", b, r)
+	}
+}
+
+func TestWinService(t *testing.T) {
+	w := startWinTestHost(t)
+	state := func() string { s, _ := w.sim.Service("W32Time"); return s.State + "/" + s.StartMode }
+	r, _ := w.idempotent("win_service", map[string]any{"name": "w32time", "state": "started", "start_mode": "auto"},
+		func() bool { return state() == "Stopped/Manual" })
+	if state() != "Running/Auto" {
+		t.Errorf("W32Time is %s, want Running/Auto", state())
+	}
+	for k, want := range map[string]any{"exists": true, "name": "W32Time", "display_name": "Windows Time", "state": "running",
+		"start_mode": "auto", "username": `NT AUTHORITY\LocalService`, "can_pause_and_continue": false, "desktop_interact": false} {
+		if r[k] != want {
+			t.Errorf("win_service %s: %v, want %v (%v)", k, r[k], want, r)
+		}
+	}
+	for _, k := range []string{"path", "description", "dependencies", "depended_by"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("win_service lacks %s: %v", k, r)
+		}
+	}
+	// a service others depend on stops only with force_dependent_services
+	if r := w.run("win_service", map[string]any{"name": "LanmanWorkstation", "state": "stopped"}, false); !r.IsFailed() ||
+		!strings.Contains(r["msg"].(string), "dependent services") {
+		t.Errorf("stopping a service with running dependents: %v", r)
+	}
+	r = w.run("win_service", map[string]any{"name": "LanmanWorkstation", "state": "stopped", "force_dependent_services": true}, false)
+	if s, _ := w.sim.Service("LanmanServer"); !r.Changed() || s.State != "Stopped" || r["state"] != "stopped" {
+		t.Errorf("forced stop: %v; LanmanServer %s", r, s.State)
+	}
+	if deps, _ := r["depended_by"].([]any); len(deps) != 1 || deps[0] != "LanmanServer" {
+		t.Errorf("depended_by: %v", r["depended_by"])
+	}
+	if r := w.run("win_service", map[string]any{"name": "Spooler", "state": "restarted"}, false); !r.Changed() || r["state"] != "running" {
+		t.Errorf("restarted: %v", r)
+	}
+	if r := w.run("win_service", map[string]any{"name": "nosuch"}, false); r["exists"] != false || r.IsFailed() {
+		t.Errorf("query of a missing service: %v", r)
+	}
+	if r := w.run("win_service", map[string]any{"name": "nosuch", "state": "started"}, false); !r.IsFailed() {
+		t.Errorf("starting a missing service: %v", r)
+	}
+	w.idempotent("win_service", map[string]any{"name": "Spooler", "start_mode": "disabled", "state": "stopped", "description": "off"},
+		func() bool { s, _ := w.sim.Service("Spooler"); return s.StartMode == "Auto" })
+	if r := w.run("win_service", map[string]any{"name": "Spooler", "state": "started"}, false); !r.IsFailed() {
+		t.Errorf("starting a disabled service: %v", r)
+	}
+}
+
+func TestWinCommandAndShell(t *testing.T) {
+	w := startWinTestHost(t)
+	r := w.run("ansible.windows.win_shell", map[string]any{"_raw_params": "Write-Output \"hi $env:COMPUTERNAME\"; New-Item -Path C:\\made -ItemType Directory | Out-Null"}, false)
+	if !r.Changed() || r["rc"] != 0 || strings.TrimSpace(r["stdout"].(string)) != "hi RCTEST-WIN" {
+		t.Errorf("win_shell: %v", r)
+	}
+	for _, k := range []string{"cmd", "start", "end", "delta", "stderr"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("win_shell lacks %s: %v", k, r)
+		}
+	}
+	if r := w.run("win_shell", map[string]any{"_raw_params": "exit 3"}, false); r["rc"] != 3 || r["msg"] != "non-zero return code" || !r.IsFailed() {
+		t.Errorf("win_shell exit 3: %v", r)
+	}
+	if r := w.run("win_shell", map[string]any{"_raw_params": "Get-Location", "chdir": `C:\made`}, false); strings.TrimSpace(r["stdout"].(string)) != `C:\made` {
+		t.Errorf("win_shell chdir: %v", r)
+	}
+	if r := w.run("win_shell", map[string]any{"_raw_params": "exit 1", "creates": `C:\made`}, false); r["skipped"] != true || r.Changed() || r["msg"] != `skipped, since C:\made exists` {
+		t.Errorf("win_shell creates: %v", r)
+	}
+	if r := w.run("win_command", map[string]any{"_raw_params": "whoami", "removes": `C:\nothing`}, false); r["skipped"] != true || r["msg"] != `skipped, since C:\nothing does not exist` {
+		t.Errorf("win_command removes: %v", r)
+	}
+	// The test server runs command lines that are not PowerShell with
+	// /bin/sh, as WinRM runs them with cmd.exe.
+	if r := w.run("win_command", map[string]any{"_raw_params": "echo hello"}, false); r["rc"] != 0 || strings.TrimSpace(r["stdout"].(string)) != "hello" || r["cmd"] != "echo hello" {
+		t.Errorf("win_command: %v", r)
+	}
+}
+
+func TestWinReboot(t *testing.T) {
+	w := startWinTestHost(t)
+	if r := w.run("win_reboot", nil, true); !r.Changed() || r["rebooted"] != true || w.sim.Reboots() != 0 {
+		t.Errorf("win_reboot in check mode: %v (reboots %d)", r, w.sim.Reboots())
+	}
+	if err := os.MkdirAll(w.path(`C:\x`), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.run("win_service", map[string]any{"name": "W32Time", "state": "started"}, false); !r.Changed() {
+		t.Fatalf("starting W32Time: %v", r)
+	}
+	r := w.run("ansible.windows.win_reboot", map[string]any{"pre_reboot_delay": 0}, false)
+	if !r.Changed() || r["rebooted"] != true || r.IsFailed() || w.sim.Reboots() != 1 {
+		t.Fatalf("win_reboot: %v (reboots %d)", r, w.sim.Reboots())
+	}
+	if _, ok := r["elapsed"].(float64); !ok {
+		t.Errorf("win_reboot elapsed: %v", r)
+	}
+	if s, _ := w.sim.Service("W32Time"); s.State != "Stopped" {
+		t.Errorf("a manual service is %s after the reboot, want Stopped", s.State)
+	}
+}
+
+func TestWinSetup(t *testing.T) {
+	w := startWinTestHost(t)
+	r := w.run("setup", nil, true)
+	facts, _ := r["ansible_facts"].(map[string]any)
+	for k, want := range map[string]any{"ansible_os_family": "Windows", "ansible_system": "Win32NT", "ansible_hostname": "RCTEST-WIN",
+		"ansible_distribution": "Microsoft Windows Server 2022 Datacenter", "ansible_distribution_major_version": "10",
+		"ansible_os_product_type": "server", "ansible_architecture": "64-bit", "ansible_user_id": "rctest-win", "ansible_powershell_version": 5} {
+		if facts[k] != want {
+			t.Errorf("%s: %v, want %v", k, facts[k], want)
+		}
+	}
+	if up, _ := facts["ansible_uptime_seconds"].(int64); up < 3500 || up > 4000 {
+		t.Errorf("ansible_uptime_seconds: %v, want about an hour", facts["ansible_uptime_seconds"])
+	}
+	r = w.run("setup", map[string]any{"filter": []any{"ansible_os_*"}}, true)
+	if facts := r["ansible_facts"].(map[string]any); len(facts) != 3 || facts["ansible_os_family"] != "Windows" {
+		t.Errorf("filter ansible_os_*: %v", facts)
+	}
+}
+
+// TestWinScriptsFitTheCommandLine checks every module script, encoded,
+// fits cmd.exe's 8191-character command line.
+func TestWinScriptsFitTheCommandLine(t *testing.T) {
+	for name, s := range map[string]string{"stat": winStatScript, "file": winFileActScript, "copy": winCopyActScript,
+		"service gather": winServiceGatherScript, "service act": winServiceActScript, "ping": winPingScript,
+		"shutdown": winShutdownScript, "facts": winFactsScript} {
+		if n := len(psCommandLine(psPrelude + s)); n > 8191 {
+			t.Errorf("the %s script's command line is %d characters long, more than cmd.exe's 8191", name, n)
+		}
+	}
+}
