@@ -288,6 +288,10 @@ func copyToWindows(ctx context.Context, c *Call, s winSource, dest string) (Resu
 	if targetSt.Exists && (!c.Args.Bool("force") || targetSt.Checksum == checksum) {
 		return r, nil
 	}
+	r["changed"] = true
+	if c.Check { // as the action plugin's query: the parent is not looked at
+		return r, nil
+	}
 	var dirs []string
 	parent := winParent(target)
 	switch {
@@ -297,10 +301,6 @@ func copyToWindows(ctx context.Context, c *Call, s winSource, dest string) (Resu
 		return Failed("Destination directory '%s' does not exist", parent), nil
 	case !parentSt.Exists:
 		dirs = append(dirs, parent)
-	}
-	r["changed"] = true
-	if c.Check {
-		return r, nil
 	}
 	w := winWrite{Path: target}
 	if s.remote != "" {
