@@ -77,7 +77,8 @@ import (
 //     is their exit code.
 //
 // A script's exit code is its exit N, 1 after an uncaught terminating
-// error (written to standard error), else 0. Output objects are written as
+// error (written to standard error) or when its last statement wrote an
+// error ($? false), else 0. Output objects are written as
 // PowerShell formats them, lines ending in CRLF.
 type PowerShell struct {
 	Root         string // the directory standing for C:\
@@ -172,9 +173,13 @@ func (r *psRun) runScript(script string) (code int) {
 		}
 	}()
 	for _, s := range block.stmts {
+		r.scopes[0]["?"] = true
 		for _, v := range r.execTop(s) {
 			fmt.Fprint(r.out, psFormatOut(v))
 		}
+	}
+	if r.scopes[0]["?"] == false { // as powershell.exe -Command: the last statement's $?
+		return 1
 	}
 	return 0
 }

@@ -81,6 +81,7 @@ func (r *psRun) command(c *psCommand, input []any, piped bool) []any {
 		}
 		out, code := native(r, args, input)
 		r.scopes[0]["lastexitcode"] = int64(code)
+		r.scopes[0]["?"] = code == 0
 		return out
 	}
 	panic(&psError{typ: "System.Management.Automation.CommandNotFoundException", category: "ObjectNotFound",
@@ -120,7 +121,7 @@ func (r *psRun) bind(name string, cmd psCmdlet, args []psArg) *psBound {
 			pos++
 			continue
 		}
-		p, isSwitch := r.resolveParam(name, cmd, a.param)
+		p, isSwitch := r.resolveParam(name, cmd, a)
 		switch {
 		case p == "erroraction":
 			b.ea = strings.ToLower(psString(r.eval(r.paramValue(name, args, &i))))
@@ -152,7 +153,8 @@ func (r *psRun) paramValue(name string, args []psArg, i *int) psNode {
 	return args[*i].val
 }
 
-func (r *psRun) resolveParam(name string, cmd psCmdlet, given string) (string, bool) {
+func (r *psRun) resolveParam(name string, cmd psCmdlet, arg psArg) (string, bool) {
+	given := arg.param
 	if given == "ea" {
 		return "erroraction", false
 	}
@@ -173,7 +175,7 @@ func (r *psRun) resolveParam(name string, cmd psCmdlet, given string) (string, b
 		return found[0], slices.Contains(cmd.switches, found[0])
 	}
 	panic(&psError{typ: "System.Management.Automation.ParameterBindingException", category: "InvalidArgument",
-		msg: fmt.Sprintf("%s : A parameter cannot be found that matches parameter name '%s'.", name, given)})
+		msg: fmt.Sprintf("%s : A parameter cannot be found that matches parameter name '%s'.", name, arg.spelled)})
 }
 
 // cmdletError reports a cmdlet's error: terminating under -ErrorAction
@@ -186,13 +188,13 @@ func (r *psRun) cmdletError(b *psBound, typ, category, format string, args ...an
 		v, _ := r.lookupVar("erroractionpreference")
 		ea = strings.ToLower(psString(v))
 	}
+	r.scopes[0]["?"] = false
 	switch ea {
 	case "stop":
 		panic(&psError{msg: msg, typ: typ, category: category})
 	case "silentlycontinue", "ignore":
 		return
 	}
-	r.scopes[0]["?"] = false
 	fmt.Fprintf(r.errw, "%s : %s\r\n    + CategoryInfo          : %s\r\n", b.name, msg, category)
 }
 

@@ -310,6 +310,7 @@ func cmdGetChildItem(r *psRun, b *psBound) []any {
 			}
 			return strings.Compare(strings.ToLower(x.Name()), strings.ToLower(y.Name()))
 		})
+		var subdirs []string
 		for _, e := range entries {
 			full := filepath.Join(dir, e.Name())
 			it := r.sim.item(full)
@@ -322,8 +323,11 @@ func cmdGetChildItem(r *psRun, b *psBound) []any {
 				out = append(out, it)
 			}
 			if b.switches["recurse"] && e.IsDir() {
-				walk(full)
+				subdirs = append(subdirs, full)
 			}
+		}
+		for _, d := range subdirs { // a directory's items, then its subdirectories'
+			walk(d)
 		}
 	}
 	walk(root)

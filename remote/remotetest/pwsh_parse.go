@@ -48,8 +48,9 @@ type (
 		args   []psArg
 	}
 	psArg struct {
-		param string // "" for a positional argument
-		val   psNode // nil for a switch
+		param   string // lower case; "" for a positional argument
+		spelled string // the parameter as written
+		val     psNode // nil for a switch
 	}
 	psLit     struct{ v any }
 	psExpand  struct{ text string } // a double-quoted string
@@ -408,6 +409,12 @@ func (p *psParser) pipelineOrAssign() psNode {
 	if r := p.peek(); r == '$' || r == '[' || r == '(' {
 		target := p.postfix()
 		p.blanks(false)
+		for _, op := range []string{"++", "--"} {
+			if strings.HasPrefix(string(p.src[p.pos:min(p.pos+2, len(p.src))]), op) {
+				p.pos += 2
+				return &psAssign{target: target, op: op[:1] + "=", val: &psLit{v: int64(1)}}
+			}
+		}
 		for _, op := range []string{"=", "+=", "-="} {
 			if strings.HasPrefix(string(p.src[p.pos:min(p.pos+2, len(p.src))]), op) && !(op == "=" && p.peekAt(1) == '=') {
 				p.pos += len(op)
@@ -475,7 +482,7 @@ func (p *psParser) command() *psCommand {
 			p.pos++
 			name := p.word()
 			p.pos += len([]rune(name))
-			a := psArg{param: strings.ToLower(name)}
+			a := psArg{param: strings.ToLower(name), spelled: name}
 			if p.peek() == ':' {
 				p.pos++
 				a.val = p.argument()
