@@ -37,7 +37,7 @@ func runPwshForTest(t *testing.T, sim *PowerShell, script, stdin string) (string
 // with what Windows PowerShell 5.1 prints.
 func TestPwshLanguage(t *testing.T) {
 	for _, tc := range []struct{ name, script, want string }{
-		{"strings", `$a = 'it''s'; "$a and $($a.Length) `+"`"+`$x"`, "it's and 4 $x"},
+		{"strings", `$a = 'it''s'; "$a and $($a.Length) ` + "`" + `$x"`, "it's and 4 $x"},
 		{"arithmetic", `1 + 2 * 3; 7 / 2; 6 / 3; 'ab' * 2; '1' + 2; 1 + '2'`, "7\n3.5\n2\nabab\n12\n3"},
 		{"comparison", `'ABC' -eq 'abc'; 2 -lt 10; '2' -lt '10'; 'file.txt' -like '*.TXT'; 'x1' -match 'x(\d)'; $Matches[1]`, "True\nTrue\nFalse\nTrue\nTrue\n1"},
 		{"collections", `$a = @(1, 2); $a += 3; $a.Count; @(1, 2, 3) -contains 2; 2 -in 1, 3; (1..3) -join ','`, "3\nTrue\nFalse\n1,2,3"},
