@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -187,11 +188,11 @@ func runWinCopy(ctx context.Context, c *Call) (Result, error) {
 		return Failed("src and content are mutually exclusive"), nil
 	case a.Has("content"):
 		if endsWithSep(dest) {
-			return Failed("dest '%s' ends with a path separator: with content, dest must be a file path", dest), nil
+			return Failed("dest must be a file if content is defined"), nil
 		}
 		return copyToWindows(ctx, c, winSource{data: []byte(a.Str("content"))}, dest)
 	case src == "":
-		return Failed("src (or content) is required"), nil
+		return Failed("src (or content) and dest are required"), nil
 	case a.Bool("remote_src"):
 		return copyRemoteWindows(ctx, c, src, dest)
 	}
@@ -290,15 +291,25 @@ func copyToWindows(ctx context.Context, c *Call, s winSource, dest string) (Resu
 	}
 	r["changed"] = true
 	if c.Check { // as the action plugin's query: the parent is not looked at
+		if c.Args.Bool("backup") {
+			r["backup_file"] = "check-mode-backup-file.bak" // the action plugin's
+		}
 		return r, nil
+	}
+	failed := func(format string, args ...any) (Result, error) {
+		msg := fmt.Sprintf(format, args...)
+		if s.src != "" && s.remote == "" {
+			msg = fmt.Sprintf("failed to copy file %s: %s", s.src, msg) // the action plugin's prefix
+		}
+		return Result{"failed": true, "changed": true, "msg": msg, "dest": target}, nil
 	}
 	var dirs []string
 	parent := winParent(target)
 	switch {
 	case parentSt.Exists && !parentSt.IsDir:
-		return Failed("object at destination parent dir '%s' is currently a file", parent), nil
+		return failed("object at destination parent dir '%s' is currently a file", parent)
 	case !parentSt.Exists && target == dest:
-		return Failed("Destination directory '%s' does not exist", parent), nil
+		return failed("Destination directory '%s' does not exist", parent)
 	case !parentSt.Exists:
 		dirs = append(dirs, parent)
 	}

@@ -60,7 +60,9 @@ func (r *psRun) command(c *psCommand, input []any, piped bool) []any {
 	}
 	lname := strings.ToLower(name)
 	if fn, ok := r.funcs[lname]; ok {
-		return r.callFunction(fn, c.args, input)
+		out := r.callFunction(fn, c.args, input)
+		r.scopes[0]["?"] = true
+		return out
 	}
 	if alias, ok := psAliases[lname]; ok {
 		lname = alias
@@ -68,6 +70,7 @@ func (r *psRun) command(c *psCommand, input []any, piped bool) []any {
 	if cmd, ok := psCmdlets()[lname]; ok {
 		b := r.bind(name, cmd, c.args)
 		b.input, b.piped = input, piped
+		r.scopes[0]["?"] = true // $? is this command's: its arguments' commands ran already
 		return cmd.run(r, b)
 	}
 	exe := lname[strings.LastIndexAny(lname, `\/`)+1:]
