@@ -37,8 +37,8 @@ func winShellModule() *Module {
 		Run: func(ctx context.Context, c *Call) (Result, error) { return runWinCommand(ctx, c, true) }}
 }
 
-// runWinCommand is win_command (the command line run as the host's
-// process, through WinRM's cmd shell) and win_shell (the command run by
+// runWinCommand is win_command (the command line split as a Windows
+// program splits it, each argument quoted for the WinRM shell) and win_shell (the command run by
 // powershell.exe -EncodedCommand, or by executable /c), after creates and
 // removes are checked with one script.
 func runWinCommand(ctx context.Context, c *Call, shell bool) (Result, error) {
@@ -64,9 +64,16 @@ func runWinCommand(ctx context.Context, c *Call, shell bool) (Result, error) {
 	if skip, err := winCreatesRemoves(ctx, c, cmd); skip != nil || err != nil {
 		return skip, err
 	}
-	command := Command{Script: raw, Argv: argv, Dir: a.Str("chdir"), Stdin: []byte(a.Str("stdin"))}
-	if shell {
+	command := Command{Argv: argv, Dir: a.Str("chdir"), Stdin: []byte(a.Str("stdin"))}
+	switch {
+	case shell:
 		command.Script = winShellLine(raw, a.Str("executable"), a.Bool("no_profile"))
+	case raw != "":
+		// CreateProcess hands the line to the program, which splits it as
+		// CommandLineToArgvW; split it the same way and let the transport
+		// quote each argument for the host's shell, so that cmd.exe
+		// interprets none of its characters.
+		command.Argv = winSplitCommandLine(raw)
 	}
 	start := time.Now().UTC()
 	out, err := c.Host.Run(ctx, command)
@@ -122,4 +129,64 @@ func winShellLine(raw, executable string, noProfile bool) string {
 		executable += ".exe"
 	}
 	return executable + " /c " + raw
+}
+
+// winSplitCommandLine splits a command line as CommandLineToArgvW (and
+// the C runtime) do: the program name up to a blank or between quotes;
+// then arguments separated by blanks, where 2n backslashes before a quote
+// are n backslashes and the quote toggles quoting, 2n+1 are n backslashes
+// and a literal quote, and "" inside quotes is a literal quote.
+func winSplitCommandLine(line string) []string {
+	var args []string
+	rs := []rune(strings.TrimSpace(line))
+	i := 0
+	var prog strings.Builder
+	if i < len(rs) && rs[i] == '"' {
+		for i++; i < len(rs) && rs[i] != '"'; i++ {
+			prog.WriteRune(rs[i])
+		}
+		i++
+	} else {
+		for ; i < len(rs) && rs[i] != ' ' && rs[i] != '\t'; i++ {
+			prog.WriteRune(rs[i])
+		}
+	}
+	args = append(args, prog.String())
+	for {
+		for i < len(rs) && (rs[i] == ' ' || rs[i] == '\t') {
+			i++
+		}
+		if i >= len(rs) {
+			return args
+		}
+		var arg strings.Builder
+		quoted := false
+		for ; i < len(rs) && (quoted || rs[i] != ' ' && rs[i] != '\t'); i++ {
+			switch {
+			case rs[i] == '\\':
+				n := 0
+				for i < len(rs) && rs[i] == '\\' {
+					n, i = n+1, i+1
+				}
+				if i < len(rs) && rs[i] == '"' {
+					arg.WriteString(strings.Repeat(`\`, n/2))
+					if n%2 == 1 {
+						arg.WriteRune('"')
+						continue
+					}
+				} else {
+					arg.WriteString(strings.Repeat(`\`, n))
+				}
+				i--
+			case rs[i] == '"' && quoted && i+1 < len(rs) && rs[i+1] == '"':
+				arg.WriteRune('"')
+				i++
+			case rs[i] == '"':
+				quoted = !quoted
+			default:
+				arg.WriteRune(rs[i])
+			}
+		}
+		args = append(args, arg.String())
+	}
 }

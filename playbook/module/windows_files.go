@@ -3,6 +3,7 @@ package module
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -180,8 +181,6 @@ func runWinCopy(ctx context.Context, c *Call) (Result, error) {
 	a := c.Args
 	src, dest := a.Str("src"), a.Str("dest")
 	switch {
-	case !a.Bool("decrypt"):
-		return Failed("win_copy: decrypt: false is not implemented by remotectl (vault files are always decrypted)"), nil
 	case !a.Bool("local_follow"):
 		return Failed("win_copy: local_follow: false is not implemented by remotectl (links in src are followed)"), nil
 	case a.Has("content") && a.Has("src"):
@@ -211,7 +210,20 @@ func runWinCopy(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return Failed("Could not find or access '%s': %v", src, err), nil
 	}
+	if msg := winVaultRefusal(a, full, data); msg != "" {
+		return Failed("%s", msg), nil
+	}
 	return copyToWindows(ctx, c, winSource{data: data, basename: filepath.Base(full), src: full}, dest)
+}
+
+// winVaultRefusal refuses a source encrypted with Ansible Vault when
+// decrypt is true (Ansible would decrypt it; remotectl does not decrypt
+// files): "" when the data may be copied as it is.
+func winVaultRefusal(a Args, name string, data []byte) string {
+	if a.Bool("decrypt") && strings.HasPrefix(string(data), "$ANSIBLE_VAULT;") {
+		return fmt.Sprintf("win_copy: %s is encrypted with Ansible Vault, and remotectl does not decrypt files (set decrypt: false to copy it encrypted)", name)
+	}
+	return ""
 }
 
 func runWinTemplate(ctx context.Context, c *Call) (Result, error) {
@@ -367,12 +379,15 @@ func copyDirToWindows(ctx context.Context, c *Call, local string, contents bool,
 			if e.data, err = os.ReadFile(p); err != nil {
 				return err
 			}
+			if msg := winVaultRefusal(c.Args, p, e.data); msg != "" {
+				return errors.New(msg)
+			}
 		}
 		entries = append(entries, e)
 		return nil
 	})
 	if err != nil {
-		return Failed("Could not find or access '%s': %v", local, err), nil
+		return Failed("%v", err), nil
 	}
 	paths := make([]string, len(entries))
 	for i, e := range entries {

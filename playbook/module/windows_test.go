@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -366,6 +367,44 @@ func TestWinScriptsFitTheCommandLine(t *testing.T) {
 		"shutdown": winShutdownScript, "facts": winFactsScript} {
 		if n := len(psCommandLine(psPrelude + s)); n > 8191 {
 			t.Errorf("the %s script's command line is %d characters long, more than cmd.exe's 8191", name, n)
+		}
+	}
+}
+
+func TestWinCopyRefusesVaultFiles(t *testing.T) {
+	w := startWinTestHost(t)
+	vault := "$ANSIBLE_VAULT;1.1;AES256\n6162\n"
+	if err := os.WriteFile(filepath.Join(w.ctrl.dir, "secret.txt"), []byte(vault), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.run("win_copy", map[string]any{"src": "secret.txt", "dest": `C:\secret.txt`}, false); !r.IsFailed() ||
+		!strings.Contains(r["msg"].(string), "encrypted with Ansible Vault") {
+		t.Errorf("a vault file: %v, want a refusal", r)
+	}
+	if r := w.run("win_copy", map[string]any{"src": "secret.txt", "dest": `C:\secret.txt`, "decrypt": false}, false); !r.Changed() {
+		t.Errorf("decrypt: false: %v", r)
+	}
+	if b, _ := os.ReadFile(w.path(`C:\secret.txt`)); string(b) != vault {
+		t.Errorf("decrypt: false wrote %q", b)
+	}
+}
+
+// TestWinSplitCommandLine follows the examples of Microsoft's "Parsing C++
+// command-line arguments".
+func TestWinSplitCommandLine(t *testing.T) {
+	for line, want := range map[string][]string{
+		`"a b c" d e`:                     {"a b c", "d", "e"},
+		`prog "ab\"c" "\\" d`:             {"prog", `ab"c`, `\`, "d"},
+		`prog a\\\b d"e f"g h`:            {"prog", `a\\\b`, "de fg", "h"},
+		`prog a\\\"b c d`:                 {"prog", `a\"b`, "c", "d"},
+		`prog a\\\\"b c" d e`:             {"prog", `a\\b c`, "d", "e"},
+		`prog a"b"" c d`:                  {"prog", `ab" c d`},
+		`"C:\Program Files\x.exe" /c a&b`: {`C:\Program Files\x.exe`, "/c", "a&b"},
+		`C:\Windows\System32\whoami.exe`:  {`C:\Windows\System32\whoami.exe`},
+		`  whoami   /all  `:               {"whoami", "/all"},
+	} {
+		if got := winSplitCommandLine(line); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", line, got, want)
 		}
 	}
 }
