@@ -123,7 +123,9 @@ type WSManFaults struct {
 // certificate and NTLMv2 authentication, HTTPS, NTLM message sealing — and
 // Debian's pywinrm and masterzen/winrm are tested against it. It is not a
 // Windows emulator: commands run on this machine under /bin/sh, each in a
-// new process group (see translateCommandLine for cmd and PowerShell lines).
+// new process group (see translateCommandLine for cmd and PowerShell lines),
+// except PowerShell -EncodedCommand lines when WSManOptions.PowerShell sets
+// a PowerShell simulator: it runs them.
 //
 // NTLM authenticates a connection, as on Windows: after the handshake,
 // requests without an Authorization header are served on that connection

@@ -1,12 +1,15 @@
 // Command wsmanserver runs the remotectl WS-Management test server (a
 // protocol double of a Windows WinRM listener) for demos and benchmarks. It
 // prints the endpoint and credentials, serves until interrupted, then kills
-// every process it started.
+// every process it started. With -powershell DIR, PowerShell
+// -EncodedCommand command lines run in the PowerShell simulator, whose C:\
+// is DIR (created if missing), so remotectl's Windows modules can be tried.
 //
 // Usage:
 //
 //	wsmanserver [-auth basic|ntlm|certificate] [-https] [-seal] [-allow-unencrypted]
 //	            [-user NAME -password PASSWORD] [-domain NAME] [-op-timeout-cap DURATION] [-slow DURATION]
+//	            [-powershell DIR]
 package main
 
 import (
@@ -37,9 +40,17 @@ func run() error {
 	flag.StringVar(&opts.Domain, "domain", "", "NTLM domain (default: a workgroup server)")
 	flag.DurationVar(&opts.OperationTimeoutCap, "op-timeout-cap", 0, "upper bound on a Receive long poll (default: the client's OperationTimeout)")
 	flag.DurationVar(&opts.Faults.SlowReply, "slow", 0, "delay every reply by this much")
+	psRoot := flag.String("powershell", "", "run PowerShell command lines in the simulator, with this directory as C:\\")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", flag.Args())
+	}
+	if *psRoot != "" {
+		sim, err := remotetest.NewPowerShell(*psRoot)
+		if err != nil {
+			return err
+		}
+		opts.PowerShell = sim
 	}
 	srv, err := remotetest.NewWSManServer(opts)
 	if err != nil {
