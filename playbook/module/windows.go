@@ -46,11 +46,17 @@ func psCommandLine(script string) string {
 }
 
 // psPrelude starts every module script: errors stop it (and reach
-// standard error with exit code 1), and $p holds the parameters sent as
-// JSON on standard input.
+// standard error with exit code 1), $p holds the parameters sent as JSON
+// on standard input (ASCII: \u escapes, whatever the console's code page),
+// and Write-Result prints the answer as base64 of its UTF-8 JSON, which no
+// output code page can mangle.
 const psPrelude = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $p = $input | Out-String | ConvertFrom-Json
+function Write-Result($obj) {
+    $json = ConvertTo-Json -InputObject $obj -Compress -Depth 5
+    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($json))
+}
 `
 
 // psError is a module script that failed: its exit code and what it wrote
@@ -76,7 +82,7 @@ func (e *psError) Error() string {
 // input and decodes the JSON document it prints into out. A script that
 // fails is a *psError; a broken connection is another error.
 func runPS(ctx context.Context, h Host, script string, params any, out any) error {
-	in, err := json.Marshal(params)
+	in, err := asciiJSON(params)
 	if err != nil {
 		return err
 	}
@@ -87,11 +93,34 @@ func runPS(ctx context.Context, h Host, script string, params any, out any) erro
 	if res.RC != 0 {
 		return &psError{RC: res.RC, Stderr: res.Stderr, Stdout: res.Stdout}
 	}
-	doc := lastLine(res.Stdout)
-	if err := json.Unmarshal([]byte(doc), out); err != nil {
+	doc, err := base64.StdEncoding.DecodeString(lastLine(res.Stdout))
+	if err == nil {
+		err = json.Unmarshal(doc, out)
+	}
+	if err != nil {
 		return &psError{RC: res.RC, Stderr: fmt.Sprintf("its output is not the JSON expected (%v): %q", err, snippet(res.Stdout)), Stdout: res.Stdout}
 	}
 	return nil
+}
+
+// asciiJSON is v as JSON with every non-ASCII character escaped (\uXXXX,
+// surrogate pairs beyond the BMP).
+func asciiJSON(v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	for _, r := range string(data) {
+		if r < 0x80 {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u%04x`, u)
+		}
+	}
+	return []byte(b.String()), nil
 }
 
 // lastLine is the last non-empty line of a script's output.

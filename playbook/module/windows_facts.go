@@ -29,7 +29,7 @@ $f = @{
     profile = $env:USERPROFILE
     ps = $PSVersionTable.PSVersion.Major
 }
-ConvertTo-Json -InputObject $f -Compress
+Write-Result $f
 `
 
 // winFacts is what winFactsScript reports.

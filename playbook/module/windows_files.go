@@ -36,7 +36,7 @@ if ($p.op -eq 'touch') {
 } elseif ($p.op -eq 'directory') {
     New-Item -Path $path -ItemType Directory -Force | Out-Null
 }
-ConvertTo-Json -InputObject @{ done = $true } -Compress
+Write-Result @{ done = $true }
 `
 
 // runWinFile is win_file: gather the path's state, decide as win_file.ps1
@@ -146,7 +146,7 @@ foreach ($f in $p.files) {
         [IO.File]::WriteAllBytes($path, [Convert]::FromBase64String($f.data))
     }
 }
-ConvertTo-Json -InputObject $r -Compress
+Write-Result $r
 `
 
 // winWrite is one file winCopyActScript writes.

@@ -48,7 +48,7 @@ const winServiceStateFunc = `function Get-ServiceState($name) {
 `
 
 // winServiceGatherScript reports the service $p.name.
-const winServiceGatherScript = winServiceStateFunc + `ConvertTo-Json -InputObject (Get-ServiceState $p.name) -Compress -Depth 3
+const winServiceGatherScript = winServiceStateFunc + `Write-Result (Get-ServiceState $p.name)
 `
 
 // winServiceActScript changes the service's settings, then its state
@@ -61,7 +61,7 @@ elseif ($p.action -eq 'stop') { Stop-Service -Name $p.name -Force:$p.force }
 elseif ($p.action -eq 'restart') { Restart-Service -Name $p.name -Force:$p.force }
 elseif ($p.action -eq 'pause') { Suspend-Service -Name $p.name }
 elseif ($p.action -eq 'resume') { Resume-Service -Name $p.name }
-ConvertTo-Json -InputObject (Get-ServiceState $p.name) -Compress -Depth 3
+Write-Result (Get-ServiceState $p.name)
 `
 
 // winServiceResultKeys are the keys of win_service's result that describe

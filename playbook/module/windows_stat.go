@@ -43,7 +43,7 @@ foreach ($path in $p.paths) {
     }
     $items += $s
 }
-ConvertTo-Json -InputObject @{ items = $items } -Compress -Depth 3
+Write-Result @{ items = $items }
 `
 
 // winStat is one path as winStatScript reports it.

@@ -16,7 +16,7 @@ func winPingModule() *Module {
 // winPingScript answers $p.data, or throws when it is "crash", as
 // win_ping.ps1.
 const winPingScript = `if ($p.data -eq 'crash') { throw 'boom' }
-ConvertTo-Json -InputObject @{ ping = $p.data } -Compress
+Write-Result @{ ping = $p.data }
 `
 
 func runWinPing(ctx context.Context, c *Call) (Result, error) {
@@ -49,7 +49,7 @@ func winRebootModule() *Module {
 // winShutdownScript asks Windows to restart: shutdown.exe /r as Ansible's
 // win_reboot runs it.
 const winShutdownScript = `& shutdown.exe /r /t $p.delay /c $p.msg
-ConvertTo-Json -InputObject @{ rc = $LASTEXITCODE } -Compress
+Write-Result @{ rc = $LASTEXITCODE }
 `
 
 // runWinReboot is win_reboot: read the boot time, run shutdown /r, wait

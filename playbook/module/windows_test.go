@@ -194,8 +194,18 @@ func TestWinCopyContentAndStat(t *testing.T) {
 	if mt, _ := stat["lastwritetime"].(float64); time.Since(time.Unix(int64(mt), 0)) > time.Hour {
 		t.Errorf("lastwritetime %v is not now", stat["lastwritetime"])
 	}
+	// non-ASCII names and content travel as \u escapes in and base64 out
+	if r := w.run("win_copy", map[string]any{"content": "héllo ✓ 😀", "dest": `C:\app\données.txt`}, false); !r.Changed() || r["dest"] != `C:\app\données.txt` {
+		t.Errorf("win_copy to a non-ASCII name: %v", r)
+	}
+	if b, _ := os.ReadFile(filepath.Join(w.sim.Root, "app", "données.txt")); string(b) != "héllo ✓ 😀" {
+		t.Errorf("C:\\app\\données.txt holds %q", b)
+	}
+	if st := w.run("win_stat", map[string]any{"path": `C:\APP\DONNÉES.TXT`}, false); st["stat"].(map[string]any)["path"] != `C:\app\données.txt` {
+		t.Errorf("win_stat of a non-ASCII name: %v", st)
+	}
 	st = w.run("win_stat", map[string]any{"path": `C:\app`, "checksum_algorithm": "sha256"}, false)
-	if stat := st["stat"].(map[string]any); stat["isdir"] != true || stat["size"] != int64(3+len(content)) || stat["checksum"] != nil {
+	if stat := st["stat"].(map[string]any); stat["isdir"] != true || stat["size"] != int64(3+len(content)+len("héllo ✓ 😀")) || stat["checksum"] != nil {
 		t.Errorf("win_stat of a directory: %v", st)
 	}
 	if st := w.run("win_stat", map[string]any{"path": `C:\nothing`}, false); st["stat"].(map[string]any)["exists"] != false {

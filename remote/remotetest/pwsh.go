@@ -26,14 +26,15 @@ import (
 // loudly: an unknown cmdlet, parameter, .NET member or operator is a
 // terminating error naming it, never a silent success. The subset:
 //
-//   - Statements: pipelines, assignments (=, +=, -=) to variables,
+//   - Statements: pipelines, assignments (=, +=, -=, ++, --) to variables,
 //     properties and indexes, if/elseif/else, foreach, while, break,
 //     continue, try/catch/finally (catch [Type] accepted, any error caught,
 //     $_ the ErrorRecord with .Exception.Message), throw, exit N, return,
 //     function Name { param(...) } with named and positional arguments.
 //   - Expressions: $variables ($null, $true, $false, $_, $input (standard
-//     input, as lines), $args, $LASTEXITCODE, $env:NAME, $script:x,
-//     $PSVersionTable, $ErrorActionPreference), 'literal' and "expandable"
+//     input, as lines), $args, $LASTEXITCODE, $?, $PID, $Matches,
+//     $env:NAME, $script:x, $PSVersionTable, $ErrorActionPreference),
+//     'literal' and "expandable"
 //     strings (`escapes, $var, $(subexpression)), here-strings, numbers
 //     (0x hex, kb/mb/gb), @() and $() and (), @{ hashtables } (ordered),
 //     a, b arrays, { script blocks }, [type] literals and casts ([string],
@@ -41,7 +42,8 @@ import (
 //     [datetime], [void]), .Property, .Method(), [Type]::Member, $a[i],
 //     $h['k'], operators -eq -ne -lt -le -gt -ge -like -notlike -match
 //     -notmatch -replace -contains -notcontains -in -notin -is -isnot -as
-//     -join -split -f -and -or -xor -not ! + - * / %, with PowerShell's
+//     -join -split -f -and -or -xor -not ! + - * / % and the range 1..n,
+//     with PowerShell's
 //     conversions (the right operand to the left's type, strings
 //     case-insensitively).
 //   - Cmdlets: Write-Output/-Host/-Error/-Warning/-Verbose, Out-Null,
