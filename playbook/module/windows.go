@@ -45,14 +45,24 @@ func psCommandLine(script string) string {
 	return "powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand " + base64.StdEncoding.EncodeToString(b)
 }
 
+// psBootstrap is the command line's script: it reads the module script
+// (base64 of its UTF-8 text) and the parameters (ASCII JSON: \u escapes,
+// whatever the console's code page) from standard input, one line each,
+// and runs the script with the parameters in $p. Only this short text
+// rides on the command line, which cmd.exe caps at 8191 characters (and a
+// PowerShell WinRM shell encodes a second time), as Ansible's bootstrap
+// wrapper does.
+const psBootstrap = `$ErrorActionPreference = 'Stop'
+$lines = @($input)
+$p = ConvertFrom-Json $lines[1]
+& ([ScriptBlock]::Create([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($lines[0]))))
+`
+
 // psPrelude starts every module script: errors stop it (and reach
-// standard error with exit code 1), $p holds the parameters sent as JSON
-// on standard input (ASCII: \u escapes, whatever the console's code page),
-// and Write-Result prints the answer as base64 of its UTF-8 JSON, which no
-// output code page can mangle.
+// standard error with exit code 1), and Write-Result prints the answer as
+// base64 of its UTF-8 JSON, which no output code page can mangle.
 const psPrelude = `$ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = $input | Out-String | ConvertFrom-Json
 function Write-Result($obj) {
     $json = ConvertTo-Json -InputObject $obj -Compress -Depth 5
     [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($json))
@@ -78,15 +88,16 @@ func (e *psError) Error() string {
 	return fmt.Sprintf("the PowerShell script failed (exit code %d): %s", e.RC, msg)
 }
 
-// runPS runs a module script (psPrelude is prepended) with params as its
-// input and decodes the JSON document it prints into out. A script that
+// runPS runs a module script (psPrelude prepended) through psBootstrap with
+// params in $p, and decodes the JSON document it prints into out. A script that
 // fails is a *psError; a broken connection is another error.
 func runPS(ctx context.Context, h Host, script string, params any, out any) error {
 	in, err := asciiJSON(params)
 	if err != nil {
 		return err
 	}
-	res, err := h.Run(ctx, Command{Script: psCommandLine(psPrelude + script), Stdin: append(in, '\n')})
+	stdin := base64.StdEncoding.EncodeToString([]byte(psPrelude+script)) + "\n" + string(in) + "\n"
+	res, err := h.Run(ctx, Command{Script: psCommandLine(psBootstrap), Stdin: []byte(stdin)})
 	if err != nil {
 		return err
 	}

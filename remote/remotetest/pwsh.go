@@ -68,7 +68,8 @@ import (
 //     [Environment] MachineName, UserName, NewLine,
 //     ExpandEnvironmentVariables; [DateTime] Now, UtcNow (and
 //     .ToFileTimeUtc(), .ToString(format)); [Guid]::NewGuid();
-//     [Text.Encoding]::UTF8; [Console]::Out/Error (Write, WriteLine, Flush)
+//     [Text.Encoding]::UTF8 (GetBytes, GetString); [ScriptBlock]::Create
+//     (run with &); [Console]::Out/Error (Write, WriteLine, Flush)
 //     and [Console]::In (ReadToEnd, ReadLine); string methods (ToLower,
 //     ToUpper, Trim*, StartsWith, EndsWith, Contains, Replace, Split,
 //     Substring, IndexOf, PadLeft), hashtable ContainsKey/Add/Remove/Keys/
@@ -282,12 +283,18 @@ func nativePowerShell(r *psRun, args []string, input []any) ([]any, int) {
 		default:
 			continue
 		}
-		var in strings.Builder
-		for _, v := range input {
-			in.WriteString(psString(v) + "\n")
+		// Pipeline input, if any, is its standard input; else it inherits
+		// this one's, as a native command started by PowerShell does.
+		var in io.Reader = r.stdin
+		if input != nil {
+			var sb strings.Builder
+			for _, v := range input {
+				sb.WriteString(psString(v) + "\n")
+			}
+			in = strings.NewReader(sb.String())
 		}
 		var out strings.Builder
-		code := r.sim.Run(r.ctx, script, strings.NewReader(in.String()), &out, r.errw, r.cwd, nil)
+		code := r.sim.Run(r.ctx, script, in, &out, r.errw, r.cwd, nil)
 		lines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(out.String(), "\r\n", "\n"), "\n"), "\n")
 		if out.Len() == 0 {
 			lines = nil

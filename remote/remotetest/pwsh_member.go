@@ -271,6 +271,12 @@ func (r *psRun) static(typ, name string, call bool, args []any) any {
 		h := hex.EncodeToString(b[:])
 		g.str = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 		return g
+	case "management.automation.scriptblock::create", "scriptblock::create":
+		block, err := parsePowerShell(str(0))
+		if err != nil {
+			psThrow("System.Management.Automation.ParseException", "%v", err)
+		}
+		return &psScript{block: block}
 	case "text.encoding::utf8":
 		enc := newPSObject("System.Text.UTF8Encoding")
 		enc.methods = map[string]func([]any) (any, error){
