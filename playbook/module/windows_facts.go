@@ -58,6 +58,14 @@ type winFacts struct {
 // ansible_os_family Windows, ansible_distribution the OS caption...),
 // filtered by filter.
 func runWindowsSetup(ctx context.Context, c *Call) (Result, error) {
+	for _, sub := range c.Args.Strings("gather_subset") {
+		if name := strings.TrimPrefix(sub, "!"); name != "all" && name != "min" {
+			return Failed("setup: gather_subset %s on Windows hosts is not implemented by remotectl (all and min are: the facts one CIM query gives)", sub), nil
+		}
+	}
+	if fp := c.Args.Str("fact_path"); fp != "" && fp != "/etc/ansible/facts.d" {
+		return Failed("setup: fact_path on Windows hosts is not implemented by remotectl"), nil
+	}
 	var f winFacts
 	if err := runPS(ctx, c.Host, winFactsScript, map[string]any{}, &f); err != nil {
 		return psFailed(err, nil)

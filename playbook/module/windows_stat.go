@@ -7,13 +7,17 @@ import (
 )
 
 // winStatScript reports each of $p.paths (environment variables expanded,
-// as Ansible's path type on Windows): whether it exists, its type, times
+// as Ansible's path type on Windows; an empty path does not exist): whether it exists, its type, times
 // (FILETIME ticks), attributes, owner, size and the checksum $p.checksum
 // names (none when empty).
 const winStatScript = `$items = @()
 foreach ($path in $p.paths) {
-    $path = [Environment]::ExpandEnvironmentVariables($path)
     $s = @{ path = $path; exists = $false }
+    if (-not $path) {
+        $items += $s
+        continue
+    }
+    $path = [Environment]::ExpandEnvironmentVariables($path)
     $i = Get-Item -LiteralPath $path -Force -ErrorAction SilentlyContinue
     if ($null -ne $i) {
         $s.exists = $true

@@ -367,6 +367,9 @@ func TestWinSetup(t *testing.T) {
 	if up, _ := facts["ansible_uptime_seconds"].(int64); up < 3500 || up > 4000 {
 		t.Errorf("ansible_uptime_seconds: %v, want about an hour", facts["ansible_uptime_seconds"])
 	}
+	if r := w.run("setup", map[string]any{"gather_subset": []any{"network"}}, true); !r.IsFailed() {
+		t.Errorf("gather_subset network: %v, want a refusal", r)
+	}
 	r = w.run("setup", map[string]any{"filter": []any{"ansible_os_*"}}, true)
 	if facts := r["ansible_facts"].(map[string]any); len(facts) != 3 || facts["ansible_os_family"] != "Windows" {
 		t.Errorf("filter ansible_os_*: %v", facts)

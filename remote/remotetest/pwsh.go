@@ -79,9 +79,13 @@ import (
 //     (-EncodedCommand or -Command, run by the simulator). $LASTEXITCODE
 //     is their exit code.
 //
-// A script's exit code is its exit N, 1 after an uncaught terminating
-// error (written to standard error) or when its last statement wrote an
-// error ($? false), else 0. Output objects are written as
+// Errors are PowerShell's: throw and cmdlet errors under -ErrorAction Stop
+// end the script unless caught; other errors (.NET exceptions, parameter
+// binding, unknown commands) end their statement, are written to standard
+// error, and the script goes on (under $ErrorActionPreference = 'Stop' or
+// in try they propagate). A script's exit code is its exit N, 1 after an
+// uncaught terminating error or when its last statement failed ($? false),
+// else 0. Output objects are written as
 // PowerShell formats them, lines ending in CRLF.
 type PowerShell struct {
 	Root         string // the directory standing for C:\
@@ -177,6 +181,9 @@ func (r *psRun) runScript(script string) (code int) {
 	}()
 	for _, s := range block.stmts {
 		r.scopes[0]["?"] = true
+		if err := r.ctx.Err(); err != nil {
+			return 1
+		}
 		for _, v := range r.execTop(s) {
 			fmt.Fprint(r.out, psFormatOut(v))
 		}
@@ -202,7 +209,7 @@ func (r *psRun) execTop(s psNode) (out []any) {
 			panic(&psExitFlow{code: 0})
 		}
 	}()
-	return r.exec(s)
+	return r.execStatement(s)
 }
 
 // settle turns what ended a script into its exit code.
@@ -211,7 +218,7 @@ func (r *psRun) settle(e any) int {
 	case *psExitFlow:
 		return x.code
 	case *psError:
-		fmt.Fprintf(r.errw, "%s\r\n    + CategoryInfo          : %s\r\n    + FullyQualifiedErrorId : %s\r\n", x.msg, x.category, x.typ)
+		r.writeError(x)
 		return 1
 	case *psLoopFlow:
 		return 0

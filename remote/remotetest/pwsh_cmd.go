@@ -194,7 +194,7 @@ func (r *psRun) cmdletError(b *psBound, typ, category, format string, args ...an
 	r.scopes[0]["?"] = false
 	switch ea {
 	case "stop":
-		panic(&psError{msg: msg, typ: typ, category: category})
+		panic(&psError{msg: msg, typ: typ, category: category, script: true})
 	case "silentlycontinue", "ignore":
 		return
 	}

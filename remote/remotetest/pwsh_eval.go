@@ -25,6 +25,8 @@ type psRun struct {
 	input  []any // $input, read from stdin on first use
 	inRead bool
 	depth  int
+	// tryDepth counts the try blocks running: errors propagate to them.
+	tryDepth int
 }
 
 // Control flow and errors travel as panics inside a run.
@@ -35,6 +37,9 @@ type (
 		msg      string
 		typ      string // the exception's type name
 		category string
+		// script: throw and -ErrorAction Stop end the script (unless
+		// caught); other errors end only their statement, as in PowerShell.
+		script bool
 	}
 	psExitFlow   struct{ code int }
 	psReturnFlow struct{ val []any }
@@ -166,9 +171,35 @@ func (r *psRun) execBlock(b *psBlock) []any {
 		if err := r.ctx.Err(); err != nil {
 			panic(&psExitFlow{code: 1})
 		}
-		out = append(out, r.exec(s)...)
+		out = append(out, r.execStatement(s)...)
 	}
 	return out
+}
+
+// execStatement runs one statement. An error that ends only its statement
+// (a .NET exception, a parameter binding error, an unknown command) is
+// written to standard error and the script goes on, with $? false; inside
+// try, or under $ErrorActionPreference = 'Stop', it propagates.
+func (r *psRun) execStatement(s psNode) (out []any) {
+	if r.tryDepth > 0 || r.stopOnError() {
+		return r.exec(s)
+	}
+	defer func() {
+		if e := recover(); e != nil {
+			pe, ok := e.(*psError)
+			if !ok || pe.script {
+				panic(e)
+			}
+			r.writeError(pe)
+			r.scopes[0]["?"] = false
+		}
+	}()
+	return r.exec(s)
+}
+
+// writeError writes an error record to standard error, as PowerShell does.
+func (r *psRun) writeError(e *psError) {
+	fmt.Fprintf(r.errw, "%s\r\n    + CategoryInfo          : %s\r\n    + FullyQualifiedErrorId : %s\r\n", e.msg, e.category, e.typ)
 }
 
 func (r *psRun) exec(n psNode) []any {
@@ -238,7 +269,9 @@ func (r *psRun) execTry(s *psTry) (out []any) {
 	}
 	var caught *psError
 	func() {
+		r.tryDepth++
 		defer func() {
+			r.tryDepth--
 			if e := recover(); e != nil {
 				pe, ok := e.(*psError)
 				if !ok || s.catch == nil {
@@ -264,14 +297,11 @@ func (r *psRun) flow(s *psFlow) {
 	}
 	switch s.kind {
 	case "throw":
-		if rec, ok := val.(*psObject); ok && rec.typ == "System.Management.Automation.ErrorRecord" {
-			panic(&psError{msg: rec.str, typ: "System.Management.Automation.RuntimeException"})
-		}
 		msg := psString(val)
 		if val == nil {
 			msg = "ScriptHalted"
 		}
-		psThrow("System.Management.Automation.RuntimeException", "%s", msg)
+		panic(&psError{msg: msg, typ: "System.Management.Automation.RuntimeException", category: "OperationStopped", script: true})
 	case "exit":
 		n, err := psNumber(val)
 		if err != nil {

@@ -214,13 +214,23 @@ func psAttrValue(attrs string) int64 {
 	return n
 }
 
-// pathArg is the -Path or -LiteralPath of a cmdlet.
+// pathArg is the -Path or -LiteralPath of a cmdlet; an empty or $null
+// one is a parameter binding error, as in PowerShell (terminating, whatever
+// -ErrorAction says).
 func pathArg(b *psBound) (string, bool) {
-	if b.has("literalpath") {
-		return b.str("literalpath"), true
-	}
-	if b.has("path") {
-		return b.str("path"), true
+	for _, name := range []string{"literalpath", "path"} {
+		if !b.has(name) {
+			continue
+		}
+		if p := b.str(name); p != "" {
+			return p, true
+		}
+		spelled := map[string]string{"literalpath": "LiteralPath", "path": "Path"}[name]
+		msg := fmt.Sprintf("Cannot bind argument to parameter '%s' because it is an empty string.", spelled)
+		if b.vals[name] == nil {
+			msg = fmt.Sprintf("Cannot bind argument to parameter '%s' because it is null.", spelled)
+		}
+		panic(&psError{typ: "System.Management.Automation.ParameterBindingValidationException", category: "InvalidData", msg: b.name + " : " + msg})
 	}
 	return "", false
 }
@@ -251,11 +261,6 @@ func (r *psRun) notFound(b *psBound, p string) {
 
 func cmdTestPath(r *psRun, b *psBound) []any {
 	p, _ := pathArg(b)
-	if p == "" {
-		r.cmdletError(b, "System.Management.Automation.ParameterBindingValidationException", "InvalidData",
-			"Cannot bind argument to parameter 'Path' because it is an empty string.")
-		return nil
-	}
 	fi, err := os.Stat(r.hostPath(p))
 	if err != nil {
 		return []any{false}

@@ -208,3 +208,18 @@ func TestPwshThroughWSMan(t *testing.T) {
 		t.Errorf("a cmd line: stdout %q, exit %d", run.stdout.String(), run.exitCode)
 	}
 }
+
+// TestPwshEmptyPath: an empty path is a parameter binding error, which
+// -ErrorAction does not silence; it ends its statement only, unless
+// $ErrorActionPreference is Stop.
+func TestPwshEmptyPath(t *testing.T) {
+	sim := newPwshForTest(t)
+	out, errs, code := runPwshForTest(t, sim, `Get-Item -LiteralPath '' -ErrorAction SilentlyContinue; 'next'`, "")
+	if out != "next\r\n" || code != 0 || !strings.Contains(errs, "Cannot bind argument to parameter 'LiteralPath' because it is an empty string.") {
+		t.Errorf("out %q, exit %d, stderr %q", out, code, errs)
+	}
+	out, _, code = runPwshForTest(t, sim, "$ErrorActionPreference = 'Stop'\nGet-Item -LiteralPath ''\n'not reached'", "")
+	if out != "" || code != 1 {
+		t.Errorf("under Stop: out %q, exit %d", out, code)
+	}
+}
