@@ -50,6 +50,11 @@ const winPlaybook = `- hosts: windows
     - name: command
       win_command: echo hello
       args: {removes: 'C:\app\shell.txt'}
+    - name: reboot
+      ansible.windows.win_reboot: {pre_reboot_delay: 0}
+      register: rb
+    - name: show reboot
+      debug: {msg: "{{ rb.rebooted }}"}
 `
 
 // winPlayRun is a run of winPlaybook: each task's status and message.
@@ -107,8 +112,11 @@ func TestPlayWindowsModules(t *testing.T) {
 			t.Errorf("check mode: %s is %q, want changed", task, check[task].status)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(sim.Root, "app")); !os.IsNotExist(err) {
-		t.Errorf("check mode created C:\\app: %v", err)
+	if _, err := os.Stat(filepath.Join(sim.Root, "app")); !os.IsNotExist(err) || sim.Reboots() != 0 {
+		t.Errorf("check mode created C:\\app (%v) or rebooted (%d)", err, sim.Reboots())
+	}
+	if check["reboot"].status != "changed" {
+		t.Errorf("check mode: reboot is %q, want changed", check["reboot"].status)
 	}
 	first := play()
 	for _, task := range changing {
@@ -125,8 +133,13 @@ func TestPlayWindowsModules(t *testing.T) {
 			t.Errorf("first run: %s says %q, want %q", task, first[task].msg, want)
 		}
 	}
-	if first["command"].status != "changed" {
-		t.Errorf("first run: command is %q, want changed", first["command"].status)
+	for _, task := range []string{"command", "reboot"} {
+		if first[task].status != "changed" {
+			t.Errorf("first run: %s is %q, want changed", task, first[task].status)
+		}
+	}
+	if first["show reboot"].msg != "True" || sim.Reboots() != 1 {
+		t.Errorf("first run: rebooted %q, %d reboots, want True and 1", first["show reboot"].msg, sim.Reboots())
 	}
 	ini, _ := os.ReadFile(sim.HostPath(`C:\app\conf\app.ini`))
 	if string(ini) != "[app]\r\nhost=win01\r\n" {
