@@ -497,42 +497,61 @@ func cmdConvertFromJSON(r *psRun, b *psBound) []any {
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := psDecodeJSON(dec)
+	if err == nil {
+		if _, extra := dec.Token(); extra == nil {
+			err = fmt.Errorf("unexpected data after the JSON value")
+		}
+	}
+	if err != nil {
 		psThrow("System.ArgumentException", "Invalid JSON primitive: %v", err)
 	}
-	return []any{psFromJSON(v)}
+	return []any{v}
 }
 
-// psFromJSON turns decoded JSON into simulator values (objects become
-// PSCustomObjects).
-func psFromJSON(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return n
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = psFromJSON(e)
-		}
-		return out
-	case map[string]any:
-		o := newPSObject(psCustomTyp)
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			o.props.set(k, psFromJSON(x[k]))
-		}
-		return o
+// psDecodeJSON decodes one JSON value into simulator values, objects as
+// PSCustomObjects with their properties in the document's order.
+func psDecodeJSON(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
 	}
-	return v
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			out := []any{}
+			for dec.More() {
+				v, err := psDecodeJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			}
+			_, err := dec.Token()
+			return out, err
+		}
+		o := newPSObject(psCustomTyp)
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			v, err := psDecodeJSON(dec)
+			if err != nil {
+				return nil, err
+			}
+			o.props.set(k.(string), v)
+		}
+		_, err := dec.Token()
+		return o, err
+	case json.Number:
+		if n, err := t.Int64(); err == nil {
+			return n, nil
+		}
+		f, err := t.Float64()
+		return f, err
+	}
+	return tok, nil
 }
 
 func cmdForEachObject(r *psRun, b *psBound) []any {

@@ -48,6 +48,7 @@ func TestPwshLanguage(t *testing.T) {
 		{"try catch", `try { throw 'bad' } catch { "caught: $($_.Exception.Message)" } finally { 'done' }`, "caught: bad\ndone"},
 		{"pipelines", `1..4 | Where-Object { $_ % 2 -eq 0 } | ForEach-Object { $_ * 10 }; @(3, 1) | Select-Object -First 1`, "20\n40\n3"},
 		{"json", `@{ a = 1; b = @('x'); c = $null; d = $true } | ConvertTo-Json -Compress; ('{"k":[1,2],"s":"v"}' | ConvertFrom-Json).k.Count`, `{"a":1,"b":["x"],"c":null,"d":true}` + "\n2"},
+		{"json keeps the order", `'{"b":1,"a":{"y":[true,null],"x":1.5}}' | ConvertFrom-Json | ConvertTo-Json -Compress -Depth 4`, `{"b":1,"a":{"y":[true,null],"x":1.5}}`},
 		{"enums are numbers in json", `ConvertTo-Json -InputObject @{ s = (Get-Service WinRM).Status; t = [string](Get-Service WinRM).Status } -Compress`, `{"s":4,"t":"Running"}`},
 		{"casts", `[int]'42' + 1; [bool]''; [string]$null -eq ''; ([pscustomobject]@{ a = 1 }).a; [array]5 -is [array]`, "43\nFalse\nTrue\n1\nTrue"},
 		{"here-string", "$s = @'\nline $x\n'@\n$s", "line $x"},
