@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf16"
 )
@@ -78,7 +81,7 @@ type psError struct {
 }
 
 func (e *psError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
+	msg := strings.TrimSpace(psErrorText(e.Stderr))
 	if i := strings.Index(msg, "\n"); i >= 0 {
 		msg = strings.TrimSpace(msg[:i]) // the message; the record's details follow
 	}
@@ -86,6 +89,24 @@ func (e *psError) Error() string {
 		msg = strings.TrimSpace(e.Stdout)
 	}
 	return fmt.Sprintf("the PowerShell script failed (exit code %d): %s", e.RC, msg)
+}
+
+// psErrorText is the text of PowerShell's standard error: as it is, or,
+// when PowerShell serialised its error records as CLIXML ("#< CLIXML"),
+// their strings, with _xHHHH_ escapes and XML entities decoded.
+func psErrorText(stderr string) string {
+	if !strings.HasPrefix(stderr, "#< CLIXML") {
+		return stderr
+	}
+	var b strings.Builder
+	for _, m := range regexp.MustCompile(`<S S="Error">([^<]*)</S>`).FindAllStringSubmatch(stderr, -1) {
+		b.WriteString(m[1])
+	}
+	text := html.UnescapeString(b.String())
+	return regexp.MustCompile(`_x([0-9A-Fa-f]{4})_`).ReplaceAllStringFunc(text, func(m string) string {
+		n, _ := strconv.ParseUint(m[2:6], 16, 16)
+		return string(rune(n))
+	})
 }
 
 // runPS runs a module script (psPrelude prepended) through psBootstrap with

@@ -434,3 +434,13 @@ func TestWinModulesInAPowerShellShell(t *testing.T) {
 	}
 	w.idempotent("win_copy", map[string]any{"content": "x", "dest": `C:\x.txt`}, missing(w.path(`C:\x.txt`)))
 }
+
+func TestPSErrorTextReadsCLIXML(t *testing.T) {
+	stderr := "#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">Cannot find path &apos;C:\\x&apos;_x000D__x000A_</S><S S=\"Error\">    + CategoryInfo_x000D__x000A_</S></Objs>"
+	if got := psErrorText(stderr); got != "Cannot find path 'C:\\x'\r\n    + CategoryInfo\r\n" {
+		t.Errorf("psErrorText: %q", got)
+	}
+	if got := (&psError{RC: 1, Stderr: stderr}).Error(); got != "the PowerShell script failed (exit code 1): Cannot find path 'C:\\x'" {
+		t.Errorf("psError: %q", got)
+	}
+}
