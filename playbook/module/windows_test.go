@@ -100,11 +100,11 @@ func (w *winTestHost) idempotent(name string, raw map[string]any, unchanged func
 	return first, second
 }
 
-func missing(path string) func() bool {
+func winMissing(path string) func() bool {
 	return func() bool { _, err := os.Lstat(path); return os.IsNotExist(err) }
 }
 
-func sha1OfString(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
+func winSHA1(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
 
 func TestWinPing(t *testing.T) {
 	w := startWinTestHost(t)
@@ -122,7 +122,7 @@ func TestWinPing(t *testing.T) {
 func TestWinFile(t *testing.T) {
 	w := startWinTestHost(t)
 	dir := `C:\app\conf\sub`
-	w.idempotent("win_file", map[string]any{"path": dir, "state": "directory"}, missing(w.path(`C:\app`)))
+	w.idempotent("win_file", map[string]any{"path": dir, "state": "directory"}, winMissing(w.path(`C:\app`)))
 	if fi, err := os.Stat(w.path(dir)); err != nil || !fi.IsDir() {
 		t.Fatalf("C:\\app\\conf\\sub is no directory: %v", err)
 	}
@@ -158,9 +158,9 @@ func TestWinCopyContentAndStat(t *testing.T) {
 	}
 	content := "hello\r\nworld\r\n"
 	args := map[string]any{"content": content, "dest": `C:\app\a.txt`}
-	first, second := w.idempotent("ansible.windows.win_copy", args, missing(w.path(`C:\app\a.txt`)))
+	first, second := w.idempotent("ansible.windows.win_copy", args, winMissing(w.path(`C:\app\a.txt`)))
 	for _, r := range []Result{first, second} {
-		if r["checksum"] != sha1OfString(content) || r["size"] != int64(len(content)) || r["dest"] != `C:\app\a.txt` || r["operation"] != "file_copy" {
+		if r["checksum"] != winSHA1(content) || r["size"] != int64(len(content)) || r["dest"] != `C:\app\a.txt` || r["operation"] != "file_copy" {
 			t.Errorf("win_copy result: %v", r)
 		}
 	}
@@ -185,7 +185,7 @@ func TestWinCopyContentAndStat(t *testing.T) {
 	}
 	st := w.run("ansible.windows.win_stat", map[string]any{"path": `C:\app\a.txt`}, false)
 	stat, _ := st["stat"].(map[string]any)
-	if st.Changed() || stat["exists"] != true || stat["checksum"] != sha1OfString("new") || stat["size"] != int64(3) ||
+	if st.Changed() || stat["exists"] != true || stat["checksum"] != winSHA1("new") || stat["size"] != int64(3) ||
 		stat["isreg"] != true || stat["isdir"] != false || stat["filename"] != "a.txt" || stat["extension"] != ".txt" ||
 		stat["path"] != `C:\app\a.txt` || stat["owner"] != `BUILTIN\Administrators` || stat["isarchive"] != true {
 		t.Errorf("win_stat: %v", st)
@@ -229,12 +229,12 @@ func TestWinCopySrcAndTemplate(t *testing.T) {
 		}
 	}
 	// a file into a directory that does not exist yet (dest ends with \)
-	r, _ := w.idempotent("win_copy", map[string]any{"src": "b.conf", "dest": `C:\etc\`}, missing(w.path(`C:\etc`)))
-	if r["dest"] != `C:\etc\b.conf` || r["original_basename"] != "b.conf" || r["checksum"] != sha1OfString("b=1\n") {
+	r, _ := w.idempotent("win_copy", map[string]any{"src": "b.conf", "dest": `C:\etc\`}, winMissing(w.path(`C:\etc`)))
+	if r["dest"] != `C:\etc\b.conf` || r["original_basename"] != "b.conf" || r["checksum"] != winSHA1("b=1\n") {
 		t.Errorf("win_copy src: %v", r)
 	}
 	// a directory, itself under dest
-	r, _ = w.idempotent("win_copy", map[string]any{"src": "site", "dest": `C:\www`}, missing(w.path(`C:\www`)))
+	r, _ = w.idempotent("win_copy", map[string]any{"src": "site", "dest": `C:\www`}, winMissing(w.path(`C:\www`)))
 	if r["operation"] != "folder_copy" {
 		t.Errorf("win_copy src dir: %v", r)
 	}
@@ -242,13 +242,13 @@ func TestWinCopySrcAndTemplate(t *testing.T) {
 		t.Errorf("C:\\www\\site\\css\\a.css holds %q", b)
 	}
 	// remote_src
-	r, _ = w.idempotent("win_copy", map[string]any{"src": `C:\etc\b.conf`, "dest": `C:\etc\c.conf`, "remote_src": true}, missing(w.path(`C:\etc\c.conf`)))
-	if r["checksum"] != sha1OfString("b=1\n") {
+	r, _ = w.idempotent("win_copy", map[string]any{"src": `C:\etc\b.conf`, "dest": `C:\etc\c.conf`, "remote_src": true}, winMissing(w.path(`C:\etc\c.conf`)))
+	if r["checksum"] != winSHA1("b=1\n") {
 		t.Errorf("win_copy remote_src: %v", r)
 	}
 	// win_template writes CRLF line ends by default
-	r, _ = w.idempotent("ansible.windows.win_template", map[string]any{"src": "t.j2", "dest": `C:\etc\t.txt`}, missing(w.path(`C:\etc\t.txt`)))
-	if b, _ := os.ReadFile(w.path(`C:\etc\t.txt`)); string(b) != "line1\r\nline2\r\n" || r["checksum"] != sha1OfString(string(b)) {
+	r, _ = w.idempotent("ansible.windows.win_template", map[string]any{"src": "t.j2", "dest": `C:\etc\t.txt`}, winMissing(w.path(`C:\etc\t.txt`)))
+	if b, _ := os.ReadFile(w.path(`C:\etc\t.txt`)); string(b) != "line1\r\nline2\r\n" || r["checksum"] != winSHA1(string(b)) {
 		t.Errorf("win_template wrote %q: %v", b, r)
 	}
 }
@@ -432,7 +432,7 @@ func TestWinModulesInAPowerShellShell(t *testing.T) {
 	if r := w.run("win_ping", nil, false); r["ping"] != "pong" {
 		t.Errorf("win_ping: %v", r)
 	}
-	w.idempotent("win_copy", map[string]any{"content": "x", "dest": `C:\x.txt`}, missing(w.path(`C:\x.txt`)))
+	w.idempotent("win_copy", map[string]any{"content": "x", "dest": `C:\x.txt`}, winMissing(w.path(`C:\x.txt`)))
 }
 
 func TestPSErrorTextReadsCLIXML(t *testing.T) {

@@ -656,7 +656,7 @@ func (r *psRun) binary(e *psBinary) any {
 		if len(args) == 0 {
 			return psString(l)
 		}
-		return psRegexp(psString(args[0])).ReplaceAllString(psString(l), strings.ReplaceAll(with, "$", "$"))
+		return psRegexp(psString(args[0])).ReplaceAllString(psString(l), with) // $1 and ${name} as .NET
 	case "-contains", "-notcontains":
 		found := false
 		for _, x := range psUnroll(l) {

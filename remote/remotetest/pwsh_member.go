@@ -115,7 +115,7 @@ func (r *psRun) method(obj any, name string, args []any) any {
 			}
 			return strings.TrimLeft(o, " \t\r\n")
 		case "startswith":
-			return strings.HasPrefix(strings.ToLower(o), strings.ToLower(str(0))) && (len(args) < 2 || true)
+			return strings.HasPrefix(strings.ToLower(o), strings.ToLower(str(0)))
 		case "endswith":
 			return strings.HasSuffix(strings.ToLower(o), strings.ToLower(str(0)))
 		case "contains":
@@ -309,7 +309,7 @@ func (r *psRun) fileStatic(typ, name string, args []any) any {
 	}
 	fail := func(err error) {
 		if err != nil {
-			psThrow(psIOErrorType(err), "Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", strings.Title(name), len(args), r.sim.ioMessage(err))
+			psThrow(psIOErrorType(err), "Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, len(args), r.sim.ioMessage(err))
 		}
 	}
 	switch typ + "::" + name {
