@@ -33,6 +33,8 @@ foreach ($path in $p.paths) {
         $s.lastaccess = $i.LastAccessTimeUtc.ToFileTimeUtc()
         $s.owner = (Get-Acl -LiteralPath $i.FullName -ErrorAction SilentlyContinue).Owner
         if ($i.PSIsContainer) {
+            $wql = $i.FullName -replace '\\', '\\' -replace "'", "\'"
+            $s.share = @(Get-CimInstance -ClassName Win32_Share -Filter "Path='$wql'" | ForEach-Object { $_.Name }) -join ','
             if ($p.size) {
                 $n = 0
                 foreach ($f in Get-ChildItem -LiteralPath $i.FullName -Recurse -Force -File) { $n += $f.Length }
@@ -66,6 +68,7 @@ type winStat struct {
 	Owner      string `json:"owner"`
 	Size       *int64 `json:"size"`
 	Checksum   string `json:"checksum"`
+	Share      string `json:"share"` // the names of the shares of a directory, comma-separated
 }
 
 // hasAttr reports whether the item has a FileAttributes flag.
@@ -106,9 +109,9 @@ func winStatModule() *Module {
 		Run: runWinStat}
 }
 
-// runWinStat is win_stat: its stat keys are ansible.windows' (hlnk_targets,
-// nlink, isshared and sharename are not reported: they need Win32 APIs the
-// scripts do not call).
+// runWinStat is win_stat: its stat keys are ansible.windows' (hlnk_targets
+// and nlink are not reported: they need Win32 APIs the scripts do not
+// call).
 func runWinStat(ctx context.Context, c *Call) (Result, error) {
 	if c.Args.Bool("follow") {
 		return Failed("win_stat: follow: true is not implemented by remotectl (links are reported, not followed)"), nil
@@ -142,6 +145,10 @@ func runWinStat(ctx context.Context, c *Call) (Result, error) {
 		"islnk":          isLink,
 		"isjunction":     isJunction,
 		"isreg":          !st.IsDir && !isLink && !isJunction,
+		"isshared":       st.Share != "",
+	}
+	if st.Share != "" {
+		stat["sharename"] = st.Share
 	}
 	if st.Size != nil && !isLink && !isJunction {
 		stat["size"] = *st.Size

@@ -190,7 +190,7 @@ func TestWinCopyContentAndStat(t *testing.T) {
 		stat["path"] != `C:\app\a.txt` || stat["owner"] != `BUILTIN\Administrators` || stat["isarchive"] != true {
 		t.Errorf("win_stat: %v", st)
 	}
-	for _, k := range []string{"attributes", "creationtime", "lastaccesstime", "lastwritetime", "ishidden", "isreadonly", "islnk", "isjunction"} {
+	for _, k := range []string{"attributes", "creationtime", "lastaccesstime", "lastwritetime", "ishidden", "isreadonly", "islnk", "isjunction", "isshared"} {
 		if _, ok := stat[k]; !ok {
 			t.Errorf("win_stat lacks stat.%s: %v", k, stat)
 		}
@@ -209,7 +209,7 @@ func TestWinCopyContentAndStat(t *testing.T) {
 		t.Errorf("win_stat of a non-ASCII name: %v", st)
 	}
 	st = w.run("win_stat", map[string]any{"path": `C:\app`, "checksum_algorithm": "sha256"}, false)
-	if stat := st["stat"].(map[string]any); stat["isdir"] != true || stat["size"] != int64(3+len(content)+len("héllo ✓ 😀")) || stat["checksum"] != nil {
+	if stat := st["stat"].(map[string]any); stat["isshared"] != false || stat["isdir"] != true || stat["size"] != int64(3+len(content)+len("héllo ✓ 😀")) || stat["checksum"] != nil {
 		t.Errorf("win_stat of a directory: %v", st)
 	}
 	if st := w.run("win_stat", map[string]any{"path": `C:\nothing`}, false); st["stat"].(map[string]any)["exists"] != false {

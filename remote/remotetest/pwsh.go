@@ -55,8 +55,9 @@ import (
 //     Add-Content, Get-Content, Get-FileHash, Get-Acl; Get-Service,
 //     Start-/Stop-/Restart-/Suspend-/Resume-Service, Set-Service
 //     (-StartupType, -DisplayName, -Description, -Status), Get-CimInstance
-//     and Get-WmiObject (Win32_Service with -Filter "Name='x'",
-//     Win32_OperatingSystem, Win32_ComputerSystem). Parameters bind by
+//     and Get-WmiObject (Win32_Service with -Filter "Name='x'", Win32_Share
+//     with -Filter "Path='x'" (no share), Win32_OperatingSystem,
+//     Win32_ComputerSystem). Parameters bind by
 //     name, alias, unambiguous prefix and position; -ErrorAction and
 //     $ErrorActionPreference (Stop, SilentlyContinue, Continue) decide
 //     whether a cmdlet's error is terminating, dropped or written to

@@ -305,8 +305,9 @@ func (s *PowerShell) setService(svc *PwshService, b *psBound) error {
 	return nil
 }
 
-// psCimFilter is the one WQL filter form the simulator reads: Name='x'.
-var psCimFilter = regexp.MustCompile(`(?i)^\s*name\s*=\s*['"]([^'"]*)['"]\s*$`)
+// psCimFilter is the WQL filter form the simulator reads: Name='x' or
+// Path='x' (backslashes and quotes escaped with a backslash, as WQL's).
+var psCimFilter = regexp.MustCompile(`(?i)^\s*(name|path)\s*=\s*'((?:[^'\\]|\\.)*)'\s*$`)
 
 func cmdGetCimInstance(r *psRun, b *psBound) []any {
 	class := strings.ToLower(b.str("classname"))
@@ -317,10 +318,14 @@ func cmdGetCimInstance(r *psRun, b *psBound) []any {
 	if b.has("filter") {
 		m := psCimFilter.FindStringSubmatch(b.str("filter"))
 		if m == nil {
-			psThrow("System.NotSupportedException", "the simulator reads only -Filter \"Name='...'\", not %q", b.str("filter"))
+			psThrow("System.NotSupportedException", "the simulator reads only -Filter \"Name='...'\" or \"Path='...'\", not %q", b.str("filter"))
 		}
-		filter = m[1]
+		filter = regexp.MustCompile(`\\(.)`).ReplaceAllString(m[2], "$1")
+		if strings.EqualFold(m[1], "path") != (class == "win32_share") {
+			psThrow("Microsoft.Management.Infrastructure.CimException", "Invalid query: the simulator filters Win32_Share by Path and the other classes by Name")
+		}
 	}
+
 	s := r.sim
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -333,6 +338,8 @@ func cmdGetCimInstance(r *psRun, b *psBound) []any {
 			}
 		}
 		return out
+	case "win32_share":
+		return nil // the simulated host shares nothing
 	case "win32_operatingsystem":
 		return []any{s.cimOS()}
 	case "win32_computersystem":
@@ -349,7 +356,7 @@ func cmdGetCimInstance(r *psRun, b *psBound) []any {
 		o.props.set("TotalPhysicalMemory", int64(4<<30))
 		return []any{o}
 	}
-	psThrow("Microsoft.Management.Infrastructure.CimException", "Invalid class %s (the simulator has Win32_Service, Win32_OperatingSystem and Win32_ComputerSystem)", b.str("classname"))
+	psThrow("Microsoft.Management.Infrastructure.CimException", "Invalid class %s (the simulator has Win32_Service, Win32_Share, Win32_OperatingSystem and Win32_ComputerSystem)", b.str("classname"))
 	return nil
 }
 

@@ -53,6 +53,7 @@ func TestPwshLanguage(t *testing.T) {
 		{"casts", `[int]'42' + 1; [bool]''; [string]$null -eq ''; ([pscustomobject]@{ a = 1 }).a; [array]5 -is [array]`, "43\nFalse\nTrue\n1\nTrue"},
 		{"here-string", "$s = @'\nline $x\n'@\n$s", "line $x"},
 		{"static members", `[Environment]::ExpandEnvironmentVariables('%COMPUTERNAME%\x'); [IO.Path]::Combine('C:\a', 'b'); [Convert]::ToBase64String([Convert]::FromBase64String('aGk='))`, "RCTEST-WIN\\x\nC:\\a\\b\naGk="},
+		{"cim filters", `@(Get-CimInstance -ClassName Win32_Share -Filter "Path='C:\\x'").Count; (Get-CimInstance Win32_Service -Filter "name = 'winrm'").State`, "0\nRunning"},
 		{"natives", `hostname; whoami; $LASTEXITCODE`, "RCTEST-WIN\nrctest-win\\rctest-win\n0"},
 		{"input", `$p = $input | Out-String | ConvertFrom-Json; $p.name`, "stdin-value"},
 	} {
