@@ -254,7 +254,7 @@ func processPorts(ctx context.Context, exec Executor, comm string, opts RunOptio
 	r := &hostRun{exec: exec, opts: opts.withDefaults()}
 	g := newGather(exec.OS())
 	g.budget = r.opts.DefaultTimeout
-	h := g.add("pports:"+comm, "_pports", posixCall("_pports", comm))
+	h := g.addCall("pports:"+comm, "_pports", comm)
 	g.run(ctx, exec, r.become)
 	out, problem := g.output(h, "listing the process's sockets (ss -p)")
 	if problem != "" {

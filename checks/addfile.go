@@ -109,7 +109,7 @@ func mappingValue(m *yaml.Node, key string, less func(a, b string) bool) *yaml.N
 
 // gossTypeOrder is the order goss writes resource types in (GossConfig).
 var gossTypeOrder = []string{"file", "package", "addr", "port", "service", "user", "group", "command",
-	"dns", "process", "gossfile", "kernel-param", "mount", "interface", "http", "matching"}
+	"dns", "process", "gossfile", "kernel-param", "mount", "interface", "http", "matching", "registry"}
 
 // typeBefore reports whether goss writes type a before type b; a type it
 // does not know (tls) goes last.

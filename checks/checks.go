@@ -15,7 +15,8 @@
 // contain-element, contain-elements, consist-of, equal, not, and, or,
 // have-patterns, have-key, gjson, xml, semver-constraint). Supported types:
 // port, addr, http, dns, service, process, package, file, user, group,
-// command, kernel-param, mount, interface, matching, and tls (ours); Load
+// command, kernel-param, mount, interface, matching, registry (Windows
+// hosts), and tls (ours); Load
 // reads gossfile includes. remotectl
 // adds hosts: (a host pattern, for the whole file or one check), from:
 // (host or controller, for http, addr, dns and tls), title:, skip:, and
@@ -33,7 +34,10 @@
 //
 // Run evaluates one host's checks: one gather script collects every
 // host-side observation in a single round trip, pure parsers read its
-// output, and each property becomes one Result. Network checks (http, addr,
+// output, and each property becomes one Result. On the controller itself
+// (a LocalExecutor, remote/local) a Linux host's observations are read in
+// Go into the same parsers, spawning nothing, and command checks run beside
+// them. Network checks (http, addr,
 // dns, tls) run concurrently from the controller, or through the host's
 // connection with from: host.
 //

@@ -201,7 +201,7 @@ func (d *decoder) listMatcher(n *yaml.Node, kind valueKind, prop string) *Matche
 			}
 			args = append(args, p)
 		}
-		return &Matcher{Op: OpAnd, Args: args}
+		return &Matcher{Op: OpAnd, Args: args, patterns: true}
 	}
 	d.Errorf(n, "", "%s must be %s, not a list", prop, kind)
 	return nil

@@ -43,6 +43,10 @@ type gather struct {
 type request struct {
 	code    string
 	timeout time.Duration // how long the probe may go without output; 0 is no limit
+	// call is the POSIX helper and its arguments code calls (nil on
+	// Windows): what a gather on the controller itself reads in Go
+	// instead (gatherLocal).
+	call []string
 }
 
 // section is what one request produced.
@@ -84,6 +88,27 @@ func (g *gather) add(key, helper, code string) int {
 	g.reqs = append(g.reqs, request{code: code, timeout: g.budget})
 	g.byKey[key] = len(g.reqs) - 1
 	return len(g.reqs) - 1
+}
+
+// addCall registers a POSIX request calling helper with args, once per
+// key, and returns its handle.
+func (g *gather) addCall(key, helper string, args ...string) int {
+	h := g.add(key, helper, posixCall(helper, args...))
+	g.reqs[h].call = append([]string{helper}, args...)
+	return h
+}
+
+// addPath registers a POSIX request calling helper on a file's path
+// (after args), expanding goss's ~ and ~user first (a path that starts
+// with ~ is never a literal name there).
+func (g *gather) addPath(key, helper, path string, args ...string) int {
+	if !strings.HasPrefix(path, "~") {
+		return g.addCall(key, helper, append(args, path)...)
+	}
+	g.use("_getent", "_tilde")
+	h := g.add(key, helper, posixCall("_tilded", append([]string{helper, path}, args...)...))
+	g.reqs[h].call = append([]string{"_tilded", helper, path}, args...)
+	return h
 }
 
 // use puts helpers in the script ("" is none).
@@ -150,6 +175,15 @@ func (g *gather) run(ctx context.Context, exec Executor, prepare func(*remote.Cm
 	start := time.Now()
 	defer func() { g.duration = time.Since(start) }()
 	g.sections = make([]section, len(g.reqs))
+	if readsLocally(exec, g.os, prepare) {
+		g.runLocal(ctx, exec, prepare)
+		return
+	}
+	g.runScripts(ctx, exec, prepare)
+}
+
+// runScripts runs every request in gather scripts.
+func (g *gather) runScripts(ctx context.Context, exec Executor, prepare func(*remote.Cmd)) {
 	nonce := newNonce()
 	script := func(b batch) *remote.Cmd {
 		return posixScript(nonce, g.helpers, g.reqs[b.first:b.end], b.first)

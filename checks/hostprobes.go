@@ -29,6 +29,8 @@ func planHost(c *Check, g *gather) hostEval {
 		return planGroup(c.Group, g)
 	case "kernel-param":
 		return planKernelParam(c.KernelParam, g)
+	case "registry":
+		return planRegistry(c.Registry, g)
 	case "mount":
 		return planMount(c.Mount, g)
 	case "interface":
@@ -64,7 +66,7 @@ func planPort(s *PortSpec, g *gather) hostEval {
 		h = g.add("net:"+proto, "", code)
 		parse = func(b []byte) ([]listener, error) { return parseWinListeners(proto, b) }
 	} else {
-		h = g.add("net:"+s.Network, "_net", posixCall("_net", s.Network))
+		h = g.addCall("net:"+s.Network, "_net", s.Network)
 		parse = func(b []byte) ([]listener, error) {
 			if f := strings.Fields(string(b)); len(f) > 0 && f[0] == "sl" {
 				return parseProcNet(s.Network, b)
@@ -103,7 +105,7 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 		h = g.add("svc:"+s.Name, "", psService(s.Name))
 		parse = parseWinService
 	} else {
-		h = g.add("svc:"+s.Name, "_svc", posixCall("_svc", s.Name))
+		h = g.addCall("svc:"+s.Name, "_svc", s.Name)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "reading the service's state")
@@ -120,7 +122,9 @@ func planService(s *ServiceSpec, g *gather) hostEval {
 			o.absent = "no such service" // both values are known: this only tells autoadd
 		}
 		if st.Init == "systemd" || st.Init == "windows" {
-			return o.unavailable("runlevels", "runlevels are only known on SysV init and OpenRC hosts, not "+st.Init)
+			// goss's binary: no runlevels there (an empty list), not an error.
+			return o.set("runlevels", listValue([]string{})).
+				note("runlevels", "runlevels are only known on SysV init and OpenRC hosts: "+st.Init+" has none")
 		}
 		return o.set("runlevels", listValue(st.Runlevels))
 	}
@@ -132,7 +136,7 @@ func planInterface(s *InterfaceSpec, g *gather) hostEval {
 	if win {
 		h = g.add("iface:"+s.Name, "", psInterface(s.Name))
 	} else {
-		h = g.add("iface:"+s.Name, "_iface", posixCall("_iface", s.Name))
+		h = g.addCall("iface:"+s.Name, "_iface", s.Name)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "reading the interface")
@@ -169,7 +173,7 @@ func planProcess(s *ProcessSpec, g *gather) hostEval {
 		parse = parseWinProcesses
 		name = strings.TrimSuffix(strings.ToLower(name), ".exe")
 	} else {
-		h = g.add("ps", "_ps", posixCall("_ps"))
+		h = g.addCall("ps", "_ps")
 	}
 	return func() *observed {
 		out, problem := g.output(h, "listing processes")
@@ -191,7 +195,7 @@ func planPackage(s *PackageSpec, g *gather) hostEval {
 		h = g.add("pkg:"+s.Name, "", psPackage(s.Name))
 		parse = parseWinPackage
 	} else {
-		h = g.add("pkg:"+s.Name, "_pkg", posixCall("_pkg", s.Name))
+		h = g.addCall("pkg:"+s.Name, "_pkg", s.Name)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "querying the package manager")
@@ -216,16 +220,6 @@ var digests = []struct{ prop, posix, windows string }{
 	{"md5", "md5", "MD5"}, {"sha256", "sha256", "SHA256"}, {"sha512", "sha512", "SHA512"},
 }
 
-// posixPathCall calls a helper on a file's path, expanding goss's ~ and
-// ~user first (a path that starts with ~ is never a literal name there).
-func posixPathCall(g *gather, helper, path string, args ...string) string {
-	if !strings.HasPrefix(path, "~") {
-		return posixCall(helper, append(args, path)...)
-	}
-	g.use("_getent", "_tilde")
-	return posixCall("_tilded", append([]string{helper, path}, args...)...)
-}
-
 func planFile(s *FileSpec, g *gather) hostEval {
 	win := g.windows()
 	if win && strings.HasPrefix(s.Path, "~") {
@@ -235,18 +229,18 @@ func planFile(s *FileSpec, g *gather) hostEval {
 	if win {
 		statH = g.add("file:"+s.Path, "", psFile(s.Path))
 	} else {
-		statH = g.add("stat:"+s.Path, "_stat", posixPathCall(g, "_stat", s.Path))
+		statH = g.addPath("stat:"+s.Path, "_stat", s.Path)
 	}
 	contentsH, linkH := -1, -1
 	if s.Contents != nil {
 		if win {
 			contentsH = g.add("cat:"+s.Path, "", psContents(s.Path))
 		} else {
-			contentsH = g.add("cat:"+s.Path, "_cat", posixPathCall(g, "_cat", s.Path))
+			contentsH = g.addPath("cat:"+s.Path, "_cat", s.Path)
 		}
 	}
 	if s.LinkedTo != nil && !win {
-		linkH = g.add("readlink:"+s.Path, "_readlink", posixPathCall(g, "_readlink", s.Path))
+		linkH = g.addPath("readlink:"+s.Path, "_readlink", s.Path)
 	}
 	sumH := make(map[string]int)
 	for _, d := range digests {
@@ -256,7 +250,7 @@ func planFile(s *FileSpec, g *gather) hostEval {
 		if win {
 			sumH[d.prop] = g.add(d.prop+":"+s.Path, "", psHash(d.windows, s.Path))
 		} else {
-			sumH[d.prop] = g.add(d.prop+":"+s.Path, "_sum", posixPathCall(g, "_sum", s.Path, d.posix))
+			sumH[d.prop] = g.addPath(d.prop+":"+s.Path, "_sum", s.Path, d.posix)
 		}
 	}
 	return func() *observed {
@@ -362,10 +356,10 @@ func planUser(s *UserSpec, g *gather) hostEval {
 			return o.set("groups", listValue(acct.Groups))
 		}
 	}
-	h := g.add("passwd:"+s.Username, "_getent", posixCall("_getent", "passwd", s.Username))
+	h := g.addCall("passwd:"+s.Username, "_getent", "passwd", s.Username)
 	groupsH := -1
 	if s.Groups != nil {
-		groupsH = g.add("idgroups:"+s.Username, "_idgroups", posixCall("_idgroups", s.Username))
+		groupsH = g.addCall("idgroups:"+s.Username, "_idgroups", s.Username)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "reading the user database")
@@ -398,7 +392,7 @@ func planGroup(s *GroupSpec, g *gather) hostEval {
 	if win {
 		h = g.add("group:"+s.Groupname, "", psGroup(s.Groupname))
 	} else {
-		h = g.add("group:"+s.Groupname, "_getent", posixCall("_getent", "group", s.Groupname))
+		h = g.addCall("group:"+s.Groupname, "_getent", "group", s.Groupname)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "reading the group database")
@@ -450,7 +444,7 @@ func planKernelParam(s *KernelParamSpec, g *gather) hostEval {
 	if g.windows() {
 		return func() *observed { return failure("kernel-param checks are not available on Windows hosts") }
 	}
-	h := g.add("sysctl:"+s.Name, "_sysctl", posixCall("_sysctl", s.Name, sysctlPath(s.Name)))
+	h := g.addCall("sysctl:"+s.Name, "_sysctl", s.Name, sysctlPath(s.Name))
 	return func() *observed {
 		sec := g.section(h)
 		if !sec.ok && g.err != nil {
@@ -471,10 +465,10 @@ func planMount(s *MountSpec, g *gather) hostEval {
 	if g.windows() {
 		return func() *observed { return failure("mount checks are not available on Windows hosts") }
 	}
-	h := g.add("mounts", "_mounts", posixCall("_mounts"))
+	h := g.addCall("mounts", "_mounts")
 	dfH := -1
 	if s.Usage != nil {
-		dfH = g.add("df:"+s.MountPoint, "_df", posixCall("_df", s.MountPoint))
+		dfH = g.addCall("df:"+s.MountPoint, "_df", s.MountPoint)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "reading /proc/self/mountinfo")
@@ -487,8 +481,12 @@ func planMount(s *MountSpec, g *gather) hostEval {
 		}
 		o := newObserved().set("exists", boolValue(found))
 		if !found {
+			// goss's binary: a mount point not found is an error of
+			// exists, whatever it expects (system/mount.go), and the
+			// rest is skipped.
 			o.absent = "nothing is mounted there"
-			return o
+			return o.unavailable("exists", "Mountpoint not found: nothing is mounted at "+s.MountPoint+
+				" (goss reports this as an error, even with exists: false)")
 		}
 		o.set("source", stringValue(m.Source)).set("filesystem", stringValue(m.FSType)).
 			set("opts", listValue(m.Opts)).set("vfs-opts", listValue(m.VFSOpts))
@@ -516,7 +514,7 @@ func planResolve(s *DNSSpec, g *gather) hostEval {
 		h = g.add("dns:"+s.Type+":"+s.Name, "", psResolve(s.Name, s.Type))
 	} else {
 		db := map[string]string{"": "ahosts", "A": "ahostsv4", "AAAA": "ahostsv6"}[s.Type]
-		h = g.add("dns:"+db+":"+s.Name, "_ahosts", posixCall("_ahosts", db, s.Name))
+		h = g.addCall("dns:"+db+":"+s.Name, "_ahosts", db, s.Name)
 	}
 	return func() *observed {
 		out, problem := g.output(h, "resolving on the host")

@@ -59,6 +59,13 @@ type Matcher struct {
 	Text   string         // the expectation as written, in flow style, for reports
 
 	semver semver.Range // OpSemverConstraint
+	// patterns: a plain list of goss's line patterns on a text (an OpAnd
+	// of them), which goss reads so only as a property's whole expectation.
+	patterns bool
+	// invalid is why the expectation could not be read ("file:line:col:
+	// what; hint: ..."): the property is an error, the rest of the file
+	// runs.
+	invalid string
 	// mapping: OpEqual with a mapping, Value.Text its canonical JSON,
 	// compared with a map value's (goss's deep equality).
 	mapping bool
@@ -360,6 +367,54 @@ func (m *Matcher) matches(v value) bool {
 		return xpathMatches(v.text(), m.Value.Text, m.Args[0].Value.Text)
 	}
 	return false
+}
+
+// gossError returns why goss's binary cannot evaluate m on v, which it
+// reports as an error of the property rather than a failure, or "": a
+// gjson path on a text that is not JSON or in which it selects nothing,
+// and, when single values have no elements (matching's content without
+// as-reader), an element matcher (a plain list, contain-element,
+// contain-elements, consist-of) on a single value. Only what applies to v
+// itself is looked at: the matcher and its not, and, or operands.
+func (m *Matcher) gossError(v value, singleHasNoElements bool) string {
+	return m.gossErrorAt(v, singleHasNoElements, true)
+}
+
+// gossErrorAt is gossError of m, the property's whole expectation when top.
+// A list of line patterns under not, and, or is, for goss, a
+// contain-elements on the text as one string: an error too.
+func (m *Matcher) gossErrorAt(v value, singleHasNoElements, top bool) string {
+	if m.patterns && !top {
+		return "a list under not, and or or is not line patterns in goss: it is contain-elements on the whole text, " +
+			"which goss cannot evaluate (ContainElements matcher expects an array/slice/map); write the patterns as the property's list"
+	}
+	switch m.Op {
+	case OpNot, OpAnd, OpOr:
+		if m.patterns {
+			return ""
+		}
+		for _, a := range m.Args {
+			if msg := a.gossErrorAt(v, singleHasNoElements, false); msg != "" {
+				return msg
+			}
+		}
+	case OpContainElement, OpContainElements, OpConsistOf:
+		if singleHasNoElements && v.kind != kindList && !v.isMap && v.items == nil {
+			return fmt.Sprintf("%s expects a list or a map, not the single value %q (goss: ContainElements matcher expects an array/slice/map)",
+				m.Op, v.text())
+		}
+	case OpGjson:
+		if v.isMap || v.kind == kindList || v.kind == kindBool {
+			return "gjson reads JSON text, not " + v.String()
+		}
+		if !gjson.Valid(v.text()) {
+			return fmt.Sprintf("gjson %q: invalid JSON", m.Value.Text)
+		}
+		if !gjson.Get(v.text(), m.Value.Text).Exists() {
+			return fmt.Sprintf("gjson: path not found: %s", m.Value.Text)
+		}
+	}
+	return ""
 }
 
 // semverMatches reports whether every version in v (one string, or a list)

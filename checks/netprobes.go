@@ -29,24 +29,26 @@ type netProbe struct {
 	timeout time.Duration
 }
 
-// udpProbeWait is how long a UDP probe waits for a port-unreachable reply.
-const udpProbeWait = time.Second
-
-// probeAddr checks that an address accepts TCP connections, or that a UDP
-// port does not reject datagrams: an ICMP port-unreachable reply means
-// unreachable, silence or an answer means reachable (as nmap's open|filtered).
+// probeAddr checks that an address accepts TCP connections, or, for UDP,
+// that it can be dialed, as goss's binary does (system/addr.go): UDP has no
+// handshake, so a closed UDP port is reachable too, and only an address
+// that cannot be dialed (no route, no such name) is not. An address that
+// is not HOST:PORT is not reachable, as in goss, with the reason noted.
 func probeAddr(ctx context.Context, a *AddrSpec, p netProbe) *observed {
 	o := newObserved()
+	if a.invalid != "" {
+		return o.set("reachable", boolValue(false)).note("reachable", a.invalid)
+	}
 	if a.Network == "udp" {
 		if p.host {
 			return failure("udp addr checks cannot run from the host: its connection carries TCP only; use from: controller")
 		}
-		err := probeUDP(ctx, a, p.timeout)
+		err := dialUDP(ctx, a, p.timeout)
 		o.set("reachable", boolValue(err == nil))
 		if err != nil {
-			o.note("reachable", err.Error())
+			return o.note("reachable", err.Error())
 		}
-		return o
+		return o.note("reachable", "UDP has no handshake: reachable means the address could be dialed, as goss says; no datagram was sent")
 	}
 	dial := p.dial
 	if a.LocalAddress != "" && p.host {
@@ -69,7 +71,8 @@ func probeAddr(ctx context.Context, a *AddrSpec, p netProbe) *observed {
 	return o
 }
 
-func probeUDP(ctx context.Context, a *AddrSpec, timeout time.Duration) error {
+// dialUDP dials a UDP address (sending nothing), as goss does.
+func dialUDP(ctx context.Context, a *AddrSpec, timeout time.Duration) error {
 	d := &net.Dialer{Timeout: timeout}
 	if a.LocalAddress != "" {
 		d.LocalAddr = &net.UDPAddr{IP: net.ParseIP(a.LocalAddress)}
@@ -78,24 +81,7 @@ func probeUDP(ctx context.Context, a *AddrSpec, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	wait := time.Now().Add(udpProbeWait)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(wait) {
-		wait = dl
-	}
-	_ = conn.SetDeadline(wait)
-	if _, err := conn.Write(nil); err != nil {
-		return err
-	}
-	_, err = conn.Read(make([]byte, 512))
-	var ne net.Error
-	if err == nil || (errors.As(err, &ne) && ne.Timeout()) {
-		return nil
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		return errors.New("the host answered that the port is closed (ICMP port unreachable)")
-	}
-	return err
+	return conn.Close()
 }
 
 // dialProblem words a failed connection attempt.

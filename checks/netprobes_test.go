@@ -277,15 +277,26 @@ addr:
   tcp://%s: {reachable: true, local-address: 127.0.0.1}
   tcp://127.0.0.1:%d: {reachable: false, timeout: 2000}
   udp://%s: {reachable: true}
-  udp://127.0.0.1:%d: {reachable: false}
+  udp://127.0.0.1:%d: {reachable: true}
+  tcp: {reachable: false}
+  sctp://127.0.0.1:1: {reachable: false}
 `, tcp.Addr(), closedPort(t), udp.LocalAddr(), closedUDP)), RunOptions{})
 	for _, r := range results {
 		if r.Status != Pass {
 			t.Errorf("%s %s: %s (actual %s) %s", r.ID, r.Property, r.Status, r.Actual, r.Message)
 		}
 	}
-	if r := results[3]; !strings.Contains(r.Message, "port is closed") {
+	// goss's binary: a UDP address is reachable when it can be dialed, a
+	// closed port too (UDP has no handshake); an id that is no address is
+	// not reachable.
+	if r := results[3]; !strings.Contains(r.Message, "no handshake") {
 		t.Errorf("closed udp = %+v", r)
+	}
+	if r := results[4]; !strings.Contains(r.Message, `addr "tcp": address tcp: missing port in address; hint: write tcp://HOST:PORT`) {
+		t.Errorf("addr without a port = %+v", r)
+	}
+	if r := results[5]; !strings.Contains(r.Message, `unknown network "sctp"`) {
+		t.Errorf("addr of another network = %+v", r)
 	}
 }
 

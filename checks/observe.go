@@ -86,6 +86,8 @@ func judge(c *Check, o *observed) []outcome {
 		}
 		v, seen := o.values[p.name]
 		switch {
+		case m.invalid != "":
+			oc.status, oc.message = Error, m.invalid
 		case o.err != "":
 			oc.status, oc.message = Error, o.err
 		case o.errs[p.name] != "":
@@ -104,7 +106,10 @@ func judge(c *Check, o *observed) []outcome {
 			oc.actual = v.String()
 			oc.message = o.notes[p.name]
 			oc.status = Fail
-			if m.matches(v) {
+			single := c.Matching != nil && !c.Matching.AsReader
+			if msg := m.gossError(v, single); msg != "" {
+				oc.status, oc.message = Error, msg
+			} else if m.matches(v) {
 				oc.status = Pass
 			}
 		}
@@ -119,11 +124,11 @@ func judge(c *Check, o *observed) []outcome {
 // stopsAfterFirst reports whether goss evaluates a type's other properties
 // only when its first (exists, resolvable, status, ...) passes: goss's
 // shouldSkip in resource/{dns,file,group,http,interface,mount,package,
-// port,user}.go. A command, service, process, kernel-param or addr check
+// port,registry,user}.go. A command, service, process, kernel-param or addr check
 // evaluates them all.
 func stopsAfterFirst(typ string) bool {
 	switch typ {
-	case "dns", "file", "group", "http", "interface", "mount", "package", "port", "user":
+	case "dns", "file", "group", "http", "interface", "mount", "package", "port", "registry", "user":
 		return true
 	}
 	return false

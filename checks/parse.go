@@ -269,7 +269,7 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 				if sc.kindIn != nil {
 					kind = sc.kindIn(body)
 				}
-				*p.field(c) = d.matcher(v, kind, k.Value)
+				*p.field(c) = d.propertyMatcher(v, kind, k.Value)
 			} else if o := sc.opt(k.Value); o != nil {
 				o.decode(d, v, c)
 			} else {
@@ -286,6 +286,24 @@ func (d *decoder) decodeCheck(sc *schema, key, body *yaml.Node, def fileDefaults
 		}
 	}
 	return c
+}
+
+// propertyMatcher reads a property's expectation. One that cannot be
+// read (an unknown matcher, an operand of the wrong shape) does not stop
+// the file, as in goss, which finds out when it validates: the property is
+// an error with the problem and its hint, and the rest of the file runs.
+func (d *decoder) propertyMatcher(v *yaml.Node, kind valueKind, prop string) *Matcher {
+	before := len(d.Errs)
+	m := d.matcher(v, kind, prop)
+	if len(d.Errs) == before {
+		return m
+	}
+	problems := make([]string, 0, len(d.Errs)-before)
+	for _, err := range d.Errs[before:] {
+		problems = append(problems, err.Error())
+	}
+	d.Errs = d.Errs[:before]
+	return &Matcher{Text: flowYAML(v), invalid: strings.Join(problems, "; ")}
 }
 
 // emptyOutputList reports whether a property is an output (stdout,

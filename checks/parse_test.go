@@ -207,66 +207,77 @@ port:
 // TestParseErrors checks each problem's position (file:line:col), message
 // and hint, and that every problem of a file is reported at once.
 func TestParseErrors(t *testing.T) {
+	const soft = true // a property's expectation: an error of that property, the rest runs
 	tests := []struct {
 		name string
+		soft bool
 		in   string
 		want []string
 	}{
-		{"unknown type", "prot:\n  tcp:22: {listening: true}\n",
+		{"unknown type", false, "prot:\n  tcp:22: {listening: true}\n",
 			[]string{`f.yaml:1:1: unknown resource type "prot"; hint: did you mean "port"?`}},
-		{"gossfile without a file", "gossfile:\n  a.yaml: {}\n",
+		{"gossfile without a file", false, "gossfile:\n  a.yaml: {}\n",
 			[]string{`f.yaml:2:3: gossfile includes cannot be read here; hint: include other check files from a check file given to remotectl check`}},
-		{"unknown property", "port:\n  tcp:22:\n    listenning: true\n",
+		{"unknown property", false, "port:\n  tcp:22:\n    listenning: true\n",
 			[]string{`f.yaml:3:5: port: unknown property "listenning"; hint: did you mean "listening"?`}},
-		{"nothing to check", "port:\n  tcp:22: {title: ssh}\n",
+		{"nothing to check", false, "port:\n  tcp:22: {title: ssh}\n",
 			[]string{`f.yaml:2:3: port "tcp:22" checks nothing; hint: add one of: listening, ip`}},
-		{"wrong value type", "port:\n  tcp:22:\n    listening: yes\n",
+		{"wrong value type", soft, "port:\n  tcp:22:\n    listening: yes\n",
 			[]string{`f.yaml:3:16: listening must be a boolean (true or false), not the string "yes"; hint: write true or false`}},
-		{"number for a bool", "service:\n  sshd: {running: 1}\n",
+		{"number for a bool", soft, "service:\n  sshd: {running: 1}\n",
 			[]string{`f.yaml:2:19: running must be a boolean (true or false), not a number (1); hint: write true or false`}},
-		{"bad regexp matcher", "command:\n  date:\n    stdout: {match-regexp: \"a(\"}\n",
+		{"bad regexp matcher", soft, "command:\n  date:\n    stdout: {match-regexp: \"a(\"}\n",
 			[]string{"f.yaml:3:28: stdout: bad regular expression: error parsing regexp: missing closing ): `a(`; hint: Go RE2 syntax: https://golang.org/s/re2syntax"}},
-		{"bad regexp pattern", "file:\n  /etc/motd:\n    contents: [\"/x[/\"]\n",
+		{"bad regexp pattern", soft, "file:\n  /etc/motd:\n    contents: [\"/x[/\"]\n",
 			[]string{"f.yaml:3:16: contents: bad regular expression: error parsing regexp: missing closing ]: `[`; hint: check the regular expression between the slashes (Go RE2 syntax)"}},
-		{"unknown matcher", "kernel-param:\n  vm.swappiness:\n    value: {greater: 3}\n",
+		{"unknown matcher", soft, "kernel-param:\n  vm.swappiness:\n    value: {greater: 3}\n",
 			[]string{`f.yaml:3:13: value: unknown matcher "greater"; hint: expected one of: and, consist-of, contain-element, contain-elements, contain-substring, equal, ge, gjson, gt, have-key, have-len, have-patterns, have-prefix, have-suffix, le, lt, match-regexp, not, or, semver-constraint, xml`}},
-		{"matcher typo", "kernel-param:\n  vm.swappiness:\n    value: {have-prefx: \"1\"}\n",
+		{"matcher typo", soft, "kernel-param:\n  vm.swappiness:\n    value: {have-prefx: \"1\"}\n",
 			[]string{`f.yaml:3:13: value: unknown matcher "have-prefx"; hint: did you mean "have-prefix"?`}},
-		{"matcher on wrong kind", "port:\n  tcp:22: {listening: {gt: 1}}\n",
+		{"matcher on wrong kind", soft, "port:\n  tcp:22: {listening: {gt: 1}}\n",
 			[]string{`f.yaml:2:24: gt cannot be used on listening, which is a boolean (true or false)`}},
-		{"bad template", "file:\n  /etc/{{ .Vars.name }:\n    exists: true\n",
+		{"bad template", false, "file:\n  /etc/{{ .Vars.name }:\n    exists: true\n",
 			[]string{`f.yaml:2:3: bad template: unexpected "}" in operand; hint: Go template syntax: {{ .Host.Name }}, {{ .Vars.port }}`}},
-		{"template in hosts", "hosts: \"{{ .Vars.group }}\"\nport:\n  tcp:22: {listening: true}\n",
+		{"template in hosts", false, "hosts: \"{{ .Vars.group }}\"\nport:\n  tcp:22: {listening: true}\n",
 			[]string{`f.yaml:1:8: hosts: cannot use templates; hint: select hosts with a pattern (web*, db:&prod); use templates in check values`}},
-		{"bad port", "port:\n  tcp:http: {listening: true}\n",
+		{"bad port", false, "port:\n  tcp:http: {listening: true}\n",
 			[]string{`f.yaml:2:3: port "tcp:http": "http" is not a port number (1-65535); hint: write tcp:PORT, tcp6:PORT, udp:PORT or udp6:PORT`}},
-		{"option-like name", "service:\n  -sshd: {running: true}\n",
+		{"option-like name", false, "service:\n  -sshd: {running: true}\n",
 			[]string{`f.yaml:2:3: the service name "-sshd" starts with "-"; hint: tools on the host would read it as an option`}},
-		{"bad network", "port:\n  sctp:22: {listening: true}\n",
+		{"bad network", false, "port:\n  sctp:22: {listening: true}\n",
 			[]string{`f.yaml:2:3: port "sctp:22": unknown network "sctp"; hint: write tcp:PORT, tcp6:PORT, udp:PORT or udp6:PORT`}},
-		{"vantage not allowed", "port:\n  tcp:22: {listening: true, from: controller}\n",
+		{"vantage not allowed", false, "port:\n  tcp:22: {listening: true, from: controller}\n",
 			[]string{`f.yaml:2:35: port checks can only be observed from the host`}},
-		{"bad vantage", "http:\n  http://a/: {status: 200, from: there}\n",
+		{"bad vantage", false, "http:\n  http://a/: {status: 200, from: there}\n",
 			[]string{`f.yaml:2:34: from: must be host or controller, not "there"`}},
-		{"bad url", "http:\n  www.example.com: {status: 200}\n",
+		{"bad url", false, "http:\n  www.example.com: {status: 200}\n",
 			[]string{`f.yaml:2:3: http "www.example.com" is not an http:// or https:// URL; hint: write the full URL: https://host/path`}},
-		{"bad dns type", "dns:\n  MXX:example.com: {resolvable: true}\n",
+		{"bad dns type", false, "dns:\n  MXX:example.com: {resolvable: true}\n",
 			[]string{`f.yaml:2:3: dns "MXX:example.com": unknown record type "MXX"; hint: use one of A AAAA CNAME MX TXT SRV NS PTR CAA SSHFP`}},
-		{"bad timeout", "command:\n  date: {exit-status: 0, timeout: soon}\n",
+		{"bad timeout", false, "command:\n  date: {exit-status: 0, timeout: soon}\n",
 			[]string{`f.yaml:2:35: timeout "soon" is not a duration; hint: write milliseconds (5000) or a duration with a unit (5s, 1m)`}},
-		{"duplicate id", "port:\n  tcp:22: {listening: true}\n  tcp:22: {listening: false}\n",
+		{"duplicate id", false, "port:\n  tcp:22: {listening: true}\n  tcp:22: {listening: false}\n",
 			[]string{`f.yaml:3:3: "tcp:22" appears twice in port checks (first at line 2); the second would replace the first`}},
-		{"not a mapping", "port: [22]\n",
+		{"not a mapping", false, "port: [22]\n",
 			[]string{`f.yaml:1:7: port checks must be a mapping, not a list`}},
-		{"yaml syntax", "port:\n  tcp:22: {listening: true\nfile: {}\n",
+		{"yaml syntax", false, "port:\n  tcp:22: {listening: true\nfile: {}\n",
 			[]string{`f.yaml:2: invalid YAML: did not find expected ',' or '}' (in the block that starts on this line); hint: check the indentation and quoting around this line`}},
-		{"several at once", "port:\n  tcp:22: {listening: maybe}\nservice:\n  sshd: {runing: true}\n",
-			[]string{`f.yaml:2:23: listening must be a boolean (true or false), not the string "maybe"; hint: write true or false`,
+		{"several at once", false, "port:\n  tcp:22: {listenin: true}\nservice:\n  sshd: {runing: true}\n",
+			[]string{`f.yaml:2:12: port: unknown property "listenin"; hint: did you mean "listening"?`,
 				`f.yaml:4:10: service: unknown property "runing"; hint: did you mean "running"?`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Parse("f.yaml", []byte(tt.in))
+			if tt.soft {
+				if err != nil || len(s.Checks) != 1 {
+					t.Fatalf("Parse = %v; want one check whose property is an error", err)
+				}
+				if got := s.Checks[0].Problems(); !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("problems:\n got %q\nwant %q", got, tt.want)
+				}
+				return
+			}
 			if err == nil {
 				t.Fatalf("Parse succeeded with %d checks, want errors", len(s.Checks))
 			}
@@ -298,7 +309,7 @@ func TestLoadReportsEveryFile(t *testing.T) {
 	if err := os.WriteFile(good, []byte("port:\n  tcp:22: {listening: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, []byte("port:\n  tcp:22: {listening: 3}\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("port:\n  tcp:22: {listenin: true}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.yaml")
@@ -307,7 +318,7 @@ func TestLoadReportsEveryFile(t *testing.T) {
 		t.Fatal("Load succeeded")
 	}
 	msg := err.Error()
-	for _, want := range []string{bad + ":2:23: listening must be", missing + ": cannot read the check file: no such file or directory"} {
+	for _, want := range []string{bad + ":2:12: port: unknown property", missing + ": cannot read the check file: no such file or directory"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Load error %q lacks %q", msg, want)
 		}

@@ -30,12 +30,21 @@ var posixHelpers = map[string]string{
 	// Sockets of one family (tcp, tcp6, udp, udp6): /proc/net, else ss.
 	"_net": `_net() { if [ -r "/proc/net/$1" ]; then cat "/proc/net/$1"; else ss -H -ltnu; fi; }`,
 
-	// A service's state as systemd's "systemctl show" properties; on OpenRC
-	// and SysV init hosts the same keys are derived from their tools.
+	// A service's state as systemd's "systemctl show" properties; where
+	// systemd is installed but not running, and on OpenRC and SysV init
+	// hosts, the same keys are derived from their tools, as goss asks them.
 	"_svc": `_svc() {
   if [ -d /run/systemd/system ]; then
     echo Init=systemd
     systemctl show --no-pager -p LoadState,ActiveState,SubState,UnitFileState -- "$1"
+  elif command -v systemctl >/dev/null 2>&1; then
+    # systemd installed but not running (a container): goss asks systemctl
+    # all the same, which reads the unit files.
+    echo Init=systemd
+    _st=$(systemctl is-enabled -- "$1" 2>/dev/null); _r=$?
+    if [ -n "$_st" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi
+    if [ "$_r" -eq 0 ]; then echo UnitFileState=enabled; else echo UnitFileState=disabled; fi
+    if systemctl -q is-active -- "$1" >/dev/null 2>&1; then echo ActiveState=active; else echo ActiveState=inactive; fi
   elif command -v rc-service >/dev/null 2>&1; then
     echo Init=openrc
     if rc-service -e "$1"; then echo LoadState=loaded; else echo LoadState=not-found; fi

@@ -285,6 +285,18 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 		}
 		return
 	}
+	// On the controller itself, commands run beside the gather, a few at a
+	// time, as goss runs them; over a connection, one after the other.
+	var wg sync.WaitGroup
+	if lx, ok := r.exec.(LocalExecutor); ok && lx.OnController() {
+		wg.Add(1)
+		go func(idx []int) {
+			defer wg.Done()
+			r.commands(ctx, checks, idx, out, r.opts.Parallel)
+		}(commands)
+		commands = nil
+	}
+	defer wg.Wait()
 	if len(jobs) > 0 {
 		limit := r.opts.HostTimeout
 		for _, j := range jobs {
@@ -304,11 +316,24 @@ func (r *hostRun) hostSide(ctx context.Context, g *gather, checks []*Check, jobs
 			out[j.i] = toResults(r.host, c, FromHost, share, judge(c, j.eval()))
 		}
 	}
-	for _, i := range commands {
-		c := checks[i]
-		o, d := runCommand(ctx, r.exec, c.Command, r.timeout(c), r.become)
-		out[i] = toResults(r.host, c, FromHost, d, judge(c, o))
+	r.commands(ctx, checks, commands, out, 1)
+}
+
+// commands runs the command checks idx, at most parallel at a time.
+func (r *hostRun) commands(ctx context.Context, checks []*Check, idx []int, out [][]Result, parallel int) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, parallel)
+	for _, i := range idx {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c := checks[i]
+			o, d := runCommand(ctx, r.exec, c.Command, r.timeout(c), r.become)
+			out[i] = toResults(r.host, c, FromHost, d, judge(c, o))
+		}()
 	}
+	wg.Wait()
 }
 
 // probe runs one network check.

@@ -96,7 +96,7 @@ func TestRunGathersInOneRoundTrip(t *testing.T) {
 		"port tcp:9 listening fail", "port tcp:9 ip skip",
 		"port udp:48053 listening pass",
 		"service ssh enabled pass", "service ssh running pass",
-		"service nosuch running pass", "service nosuch runlevels error",
+		"service nosuch running pass", "service nosuch runlevels fail", // systemd: none, as goss says
 		"process bash running pass", "process nginx running pass",
 		"package openssh-server installed pass", "package openssh-server versions pass",
 		"package nosuchpkg installed fail", "package nosuchpkg versions skip",
@@ -672,14 +672,19 @@ service:
 mount:
   /srv/none: {exists: false, filesystem: ext4}
 `), RunOptions{})
-	// A mount that does not exist passes exists: false; what depends on it is skipped.
+	// A mount that does not exist is an error of exists, even exists:
+	// false, as goss's binary reports it ("Mountpoint not found"); what
+	// depends on it is skipped.
 	want := []string{"file /etc/passwd exists fail", "file /etc/passwd mode skip", "service ssh running pass",
-		"mount /srv/none exists pass", "mount /srv/none filesystem skip"}
+		"mount /srv/none exists error", "mount /srv/none filesystem skip"}
 	if got := summary(results); !reflect.DeepEqual(got, want) {
 		t.Errorf("results = %q, want %q", got, want)
 	}
 	if r := results[0]; r.Expected != "(required)" || !strings.Contains(r.Message, "add exists:") {
 		t.Errorf("missing exists = %+v", r)
+	}
+	if r := results[3]; !strings.Contains(r.Message, "Mountpoint not found") {
+		t.Errorf("missing mount = %+v", r)
 	}
 }
 

@@ -276,6 +276,17 @@ var schemas = map[string]*schema{
 		init:   func(c *Check) { c.Command = &CommandSpec{Exec: c.ID} },
 		finish: func(c *Check) (string, string) { return notEmpty("command", c.Command.Exec) },
 	},
+	"registry": {
+		name: "registry", required: "exists", from: FromHost, vantages: hostOnly,
+		props: []propDef{
+			{"exists", kindBool, func(c *Check) **Matcher { return &c.Registry.Exists }},
+			{"value", kindString, func(c *Check) **Matcher { return &c.Registry.Value }},
+			{"type", kindString, func(c *Check) **Matcher { return &c.Registry.Type }},
+		},
+		opts:   []optDef{strOpt("name", func(c *Check) *string { return &c.Registry.Key })},
+		init:   func(c *Check) { c.Registry = &RegistrySpec{Key: c.ID} },
+		finish: func(c *Check) (string, string) { return "", "" },
+	},
 	"kernel-param": {
 		name: "kernel-param", required: "value", from: FromHost, vantages: hostOnly,
 		props: []propDef{
@@ -435,11 +446,15 @@ func finishAddr(c *Check) (string, string) {
 	if !found {
 		network, hostPort = "tcp", a.Address
 	}
+	// goss dials whatever the id says and reports a failed dial as not
+	// reachable: so does this check, saying why.
 	if network != "tcp" && network != "udp" {
-		return fmt.Sprintf("addr %q: unknown network %q", a.Address, network), hint
+		a.invalid = fmt.Sprintf("addr %q: unknown network %q; hint: %s", a.Address, network, hint)
+		return "", ""
 	}
 	if msg := checkHostPort(hostPort); msg != "" {
-		return fmt.Sprintf("addr %q: %s", a.Address, msg), hint
+		a.invalid = fmt.Sprintf("addr %q: %s; hint: %s", a.Address, msg, hint)
+		return "", ""
 	}
 	if a.LocalAddress != "" {
 		if _, err := netip.ParseAddr(a.LocalAddress); err != nil {

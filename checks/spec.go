@@ -47,6 +47,7 @@ type Check struct {
 	TLS         *TLSSpec
 	Matching    *MatchingSpec
 	Interface   *InterfaceSpec
+	Registry    *RegistrySpec
 
 	tmpl *checkTemplate // set when the check uses templates; see Suite.For
 }
@@ -69,6 +70,20 @@ func (c *Check) Properties() []string {
 		}
 	}
 	return names
+}
+
+// Problems returns why the expectations of some properties could not be
+// read ("file:line:col: what; hint: ..."): those properties are errors
+// when the check runs, the rest run (as goss, which finds out when it
+// validates). check --validate-only refuses them.
+func (c *Check) Problems() []string {
+	var out []string
+	for _, p := range schemas[c.Type].props {
+		if m := *p.field(c); m != nil && m.invalid != "" {
+			out = append(out, m.invalid)
+		}
+	}
+	return out
 }
 
 // checkTemplate keeps what Suite.For needs to render a check for one host:
@@ -99,6 +114,7 @@ type AddrSpec struct {
 	Reachable    *Matcher
 
 	ignoredLocal string // a local-address that is no IP address: ignored, as goss does
+	invalid      string // why the address cannot be dialed (not HOST:PORT): not reachable, as in goss
 }
 
 // HTTPSpec: an HTTP request and what its response must be. ID the URL.
@@ -194,6 +210,17 @@ type CommandSpec struct {
 	ExitStatus *Matcher // int
 	Stdout     *Matcher // text
 	Stderr     *Matcher // text
+}
+
+// RegistrySpec: a Windows registry value (goss's registry). ID or name:
+// "HIVE\subkey\ValueName", or "HIVE\subkey::ValueName" when the value's
+// name holds backslashes; a trailing backslash names the key's default
+// value.
+type RegistrySpec struct {
+	Key    string
+	Exists *Matcher // bool
+	Value  *Matcher // string: text, decimal for DWORD and QWORD, hex for binary, lines for multi-string
+	Type   *Matcher // string: REG_SZ, REG_EXPAND_SZ, REG_DWORD, REG_QWORD, REG_BINARY, REG_MULTI_SZ
 }
 
 // KernelParamSpec: a kernel parameter (sysctl).

@@ -99,3 +99,42 @@ func TestAutoAddServiceDisabled(t *testing.T) {
 		t.Errorf("autoadd web = %q, want %q", got, want)
 	}
 }
+
+// TestMatchingErrorsAsGoss: what goss's binary cannot evaluate is an error
+// of the property, not a failure: a list (contain-elements) on a single
+// value, a gjson path on text that is not JSON or that selects nothing
+// (goss's docs/goss.yaml and testdata/matching_transformers_failing.yaml);
+// an unknown matcher is an error of its property and the rest runs
+// (have-key-with-value, in goss's docs/goss.yaml); a list of line patterns
+// under not (goss's testdata/matching_basic_failing.yaml).
+func TestMatchingErrorsAsGoss(t *testing.T) {
+	results := Run(context.Background(), nil, HostInfo{Name: "h"}, mustParse(t, `
+matching:
+  check_status: {content: PASS, matches: [{not: FAIL}]}
+  list_of_list: {content: [PASS], matches: [{not: FAIL}]}
+  as_reader: {content: "PASS\n", as-reader: true, matches: ["!FAIL"]}
+  test_gjson_not_found: {content: '{"arr": [{"nested": "cow"}]}', matches: {gjson: {foo: bar}}}
+  test_gjson_invalid: {content: '{"arr"', matches: {gjson: {"@this": [{have-key: arr}]}}}
+  test_gjson_ok: {content: '{"foo": "bar"}', matches: {gjson: {foo: bar}}}
+  has_foo_bar_and_baz:
+    content: {foo: bar, baz: bing}
+    matches: {and: [{have-key-with-value: {foo: bar}}, {have-key: baz}]}
+  has_baz: {content: {foo: bar, baz: bing}, matches: {have-key: baz}}
+  negated_basic_reader: {as-reader: true, content: "foo bar\nmoo cow\n", matches: {not: [foo, "!ftw"]}}
+`), RunOptions{})
+	want := []string{
+		"matching check_status matches error", "matching list_of_list matches pass", "matching as_reader matches pass",
+		"matching test_gjson_not_found matches error", "matching test_gjson_invalid matches error",
+		"matching test_gjson_ok matches pass", "matching has_foo_bar_and_baz matches error", "matching has_baz matches pass",
+		"matching negated_basic_reader matches error",
+	}
+	if got := summary(results); !reflect.DeepEqual(got, want) {
+		t.Errorf("results:\n got %q\nwant %q", got, want)
+	}
+	for i, sub := range map[int]string{0: "expects a list or a map", 3: "path not found: foo", 4: "invalid JSON",
+		6: `checks.yaml:11:22: matches: unknown matcher "have-key-with-value"`, 8: "not line patterns in goss"} {
+		if !strings.Contains(results[i].Message, sub) {
+			t.Errorf("%s: message %q lacks %q", results[i].ID, results[i].Message, sub)
+		}
+	}
+}

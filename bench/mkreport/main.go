@@ -53,7 +53,37 @@ func run(args []string, stderr io.Writer) error {
 		_, err := os.Stdout.Write(buf.Bytes())
 		return err
 	}
-	return os.WriteFile(*out, buf.Bytes(), 0o644)
+	page := buf.Bytes()
+	if old, err := os.ReadFile(*out); err == nil {
+		page = keepGossSection(page, old)
+	}
+	return os.WriteFile(*out, page, 0o644)
+}
+
+// The section bench/checks-goss.sh writes into the page, between these
+// markers; a rewrite of the page keeps it.
+const (
+	gossBegin = "<!-- bench/checks-goss.sh: begin -->"
+	gossEnd   = "<!-- bench/checks-goss.sh: end -->\n"
+)
+
+// keepGossSection puts old's goss section, if any, into page, before its
+// "Not covered yet" section (or at its end).
+func keepGossSection(page, old []byte) []byte {
+	start := bytes.Index(old, []byte(gossBegin))
+	end := bytes.Index(old, []byte(gossEnd))
+	if start < 0 || end < start {
+		return page
+	}
+	block := old[start : end+len(gossEnd)]
+	at := bytes.Index(page, []byte("\n## Not covered yet"))
+	if at < 0 {
+		return append(append(bytes.TrimRight(page, "\n"), "\n\n"...), block...)
+	}
+	at++
+	out := append([]byte{}, page[:at]...)
+	out = append(append(out, block...), '\n')
+	return append(out, page[at:]...)
 }
 
 // load reads a results directory: results.tsv and machine.tsv, micro.txt when

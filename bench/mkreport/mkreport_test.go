@@ -186,3 +186,30 @@ func TestRunFailsWithoutResults(t *testing.T) {
 		t.Errorf("run on a missing directory: %v, want a hint to run bench/run.sh", err)
 	}
 }
+
+// TestRunKeepsGossSection: rewriting the page keeps the section
+// bench/checks-goss.sh wrote into it, once, before "Not covered yet".
+func TestRunKeepsGossSection(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "BENCHMARKS.md")
+	section := gossBegin + "\n## remotectl check vs goss on one host\n\nnumbers\n" + gossEnd
+	if err := os.WriteFile(out, []byte("# Benchmarks\n\nold\n\n"+section+"\n## Not covered yet\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		var stderr bytes.Buffer
+		if err := run([]string{"-in", filepath.Join("testdata", "run"), "-out", out}, &stderr); err != nil {
+			t.Fatalf("run: %v\n%s", err, stderr.String())
+		}
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	if strings.Count(text, section) != 1 || strings.Contains(text, "\nold\n") {
+		t.Fatalf("page:\n%s", text)
+	}
+	if i, j := strings.Index(text, section), strings.Index(text, "\n## Not covered yet"); i < 0 || j < i {
+		t.Errorf("the goss section is not before Not covered yet:\n%s", text)
+	}
+}

@@ -302,6 +302,11 @@ func Validate(out io.Writer, plans []*Host) error {
 		for _, r := range p.Failed {
 			errs = append(errs, fmt.Errorf("%s: %s", p.Host.Name, r.Message))
 		}
+		for _, c := range p.Checks {
+			for _, msg := range c.Problems() {
+				errs = append(errs, fmt.Errorf("%s: %s", p.Host.Name, msg))
+			}
+		}
 	}
 	if len(errs) > 0 {
 		return InputError{Err: errors.Join(errs...)}

@@ -331,3 +331,24 @@ func TestKeepAndJob(t *testing.T) {
 		t.Errorf("masked %d results, want 2", masked)
 	}
 }
+
+// TestValidateRefusesUnreadableExpectations: a property whose expectation
+// cannot be read runs as an error of that property (as goss), but
+// --validate-only refuses the file, naming the problem and its place.
+func TestValidateRefusesUnreadableExpectations(t *testing.T) {
+	files := map[string]string{"bad.yaml": `
+file:
+  /etc/passwd: {exists: true, mode: {have-prefx: "0"}}
+`}
+	inv, hosts := planFixture(t, "hosts:\n  a: {}\n", files)
+	plans, err := New(inv, hosts, []string{"bad.yaml"}, Vars{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	err = Validate(&out, plans)
+	var ie InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `a: bad.yaml:3:38: mode: unknown matcher "have-prefx"; hint: did you mean "have-prefix"?`) {
+		t.Errorf("Validate = %v (output %q); want the unknown matcher refused", err, out.String())
+	}
+}

@@ -324,6 +324,13 @@ func (t *transport) OS() remote.OSFamily {
 	return remote.OSUnknown
 }
 
+// OnController reports whether the host is the machine remotectl runs on,
+// readable directly: checks then read /proc, the account files, sysfs and
+// files' status in Go instead of running their gather script
+// (checks.LocalExecutor). It is false when the target asks for become,
+// which this transport refuses, or once the transport is closed.
+func (t *transport) OnController() bool { return !t.become && !t.closed.Load() }
+
 // Close marks the transport closed; there is no connection to release.
 func (t *transport) Close() error {
 	t.closed.Store(true)
