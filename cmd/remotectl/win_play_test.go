@@ -171,7 +171,7 @@ func TestPlayWindowsRefusals(t *testing.T) {
 	for name, tc := range map[string]struct{ task, want string }{
 		"posix module on winrm": {"copy: {content: x, dest: /tmp/x}", "the module ansible.builtin.copy runs on POSIX hosts, and this host is Windows"},
 		"unimplemented win_":    {"ansible.windows.win_user: {name: bob}", "the module ansible.windows.win_user is in ansible.windows"},
-		"unsupported parameter": {"win_service: {name: x, path: 'C:\\x.exe'}", `unsupported parameter "path" for the module win_service`},
+		"unsupported parameter": {"win_service: {name: x, username: bob}", `unsupported parameter "username" for the module win_service`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			pb := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yml")

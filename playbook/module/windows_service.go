@@ -7,12 +7,13 @@ import (
 
 func winServiceModule() *Module {
 	return &Module{Name: "win_service", Collection: "ansible.windows", Windows: true, Check: CheckFull,
-		// creating and removing services (path, state: absent), accounts,
-		// dependencies, failure actions and the other settings of
-		// ansible.windows' win_service are not implemented: refused.
+		// accounts, dependencies, failure actions, delayed start and the
+		// other settings of ansible.windows' win_service are not
+		// implemented: refused.
 		Params: []Param{
 			{Name: "name", Type: Str, Required: true},
-			{Name: "state", Type: Str, Choices: []string{"started", "stopped", "restarted", "paused"}},
+			{Name: "path", Type: Str},
+			{Name: "state", Type: Str, Choices: []string{"absent", "started", "stopped", "restarted", "paused"}},
 			{Name: "start_mode", Type: Str, Choices: []string{"auto", "manual", "disabled"}},
 			{Name: "display_name", Type: Str},
 			{Name: "description", Type: Str},
@@ -51,9 +52,19 @@ const winServiceStateFunc = `function Get-ServiceState($name) {
 const winServiceGatherScript = winServiceStateFunc + `Write-Result (Get-ServiceState $p.name)
 `
 
-// winServiceActScript changes the service's settings, then its state
-// ($p.action: start, stop, restart, pause, resume or ""), and reports it.
-const winServiceActScript = winServiceStateFunc + `if ($p.startup_type) { Set-Service -Name $p.name -StartupType $p.startup_type }
+// winServiceActScript creates the service ($p.create: its startup type)
+// or changes its executable ($p.new_path), changes its settings, then its
+// state ($p.action: start, stop, restart, pause, resume, delete or ""),
+// and reports it.
+const winServiceActScript = winServiceStateFunc + `function Invoke-ServiceMethod($name, $method, $arguments) {
+    $n = $name -replace "'", "\'"
+    $w = Get-CimInstance -ClassName Win32_Service -Filter "Name='$n'"
+    $res = Invoke-CimMethod -InputObject $w -MethodName $method -Arguments $arguments
+    if ($res.ReturnValue -ne 0) { throw "Win32_Service.$method of $name failed: return value $($res.ReturnValue)" }
+}
+if ($p.create) { New-Service -Name $p.name -BinaryPathName $p.path -DisplayName $p.display -StartupType $p.create | Out-Null }
+if ($p.new_path) { Invoke-ServiceMethod $p.name 'Change' @{ PathName = $p.new_path } }
+if ($p.startup_type) { Set-Service -Name $p.name -StartupType $p.startup_type }
 if ($null -ne $p.display_name) { Set-Service -Name $p.name -DisplayName $p.display_name }
 if ($null -ne $p.description) { Set-Service -Name $p.name -Description $p.description }
 if ($p.action -eq 'start') { Start-Service -Name $p.name }
@@ -61,6 +72,10 @@ elseif ($p.action -eq 'stop') { Stop-Service -Name $p.name -Force:$p.force }
 elseif ($p.action -eq 'restart') { Restart-Service -Name $p.name -Force:$p.force }
 elseif ($p.action -eq 'pause') { Suspend-Service -Name $p.name }
 elseif ($p.action -eq 'resume') { Resume-Service -Name $p.name }
+elseif ($p.action -eq 'delete') {
+    Stop-Service -Name $p.name -Force:$p.force
+    Invoke-ServiceMethod $p.name 'Delete' @{}
+}
 Write-Result (Get-ServiceState $p.name)
 `
 
@@ -77,10 +92,13 @@ func runWinService(ctx context.Context, c *Call) (Result, error) {
 		return psFailed(err, nil)
 	}
 	if cur["exists"] != true {
-		if a.Has("state") || a.Has("start_mode") || a.Has("display_name") || a.Has("description") {
-			return Failed("Service '%s' is not installed, need to set 'path' to create a new service (remotectl does not create services)", name), nil
+		switch {
+		case a.Str("state") == "absent" || !a.Has("path") && !a.Has("state") && !a.Has("start_mode") && !a.Has("display_name") && !a.Has("description"):
+			return Result{"changed": false, "exists": false}, nil
+		case !a.Has("path"):
+			return Failed("Service '%s' is not installed, need to set 'path' to create a new service", name), nil
 		}
-		return Result{"changed": false, "exists": false}, nil
+		cur = newWinService(a)
 	}
 	if cur["delayed"] == true && cur["start_mode"] == "auto" {
 		cur["start_mode"] = "delayed"
@@ -113,7 +131,22 @@ func planWinService(a Args, cur map[string]any) (plan, after map[string]any, msg
 		after[k] = v
 	}
 	changed := false
-	if m := a.Str("start_mode"); m != "" && m != cur["start_mode"] {
+	if cur["exists"] == "new" { // created with its start mode, stopped
+		mode := a.Str("start_mode")
+		if mode == "" {
+			mode = "auto"
+		}
+		plan["create"] = map[string]string{"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}[mode]
+		plan["path"], plan["display"] = a.Str("path"), cur["display_name"]
+		after["exists"], after["start_mode"], changed = true, mode, true
+	} else if p := a.Str("path"); a.Has("path") && p != cur["path"] {
+		plan["new_path"], after["path"], changed = p, p, true
+	}
+	if a.Str("state") == "absent" {
+		plan["action"], plan["changed"] = "delete", true
+		return plan, map[string]any{"exists": false}, ""
+	}
+	if m := a.Str("start_mode"); m != "" && m != after["start_mode"] {
 		plan["startup_type"] = map[string]string{"auto": "Automatic", "manual": "Manual", "disabled": "Disabled"}[m]
 		after["start_mode"], changed = m, true
 	}
@@ -154,6 +187,18 @@ func planWinService(a Args, cur map[string]any) (plan, after map[string]any, msg
 	}
 	plan["changed"] = changed || plan["action"] != ""
 	return plan, after, ""
+}
+
+// newWinService is the service win_service creates, as the gather script
+// would report it: stopped, LocalSystem, its display name its name.
+func newWinService(a Args) map[string]any {
+	display := a.Str("name")
+	if a.Has("display_name") {
+		display = a.Str("display_name")
+	}
+	return map[string]any{"exists": "new", "name": a.Str("name"), "display_name": display, "state": "stopped",
+		"start_mode": "", "path": a.Str("path"), "description": "", "username": "LocalSystem",
+		"desktop_interact": false, "can_pause_and_continue": false, "dependencies": []any{}, "depended_by": []any{}}
 }
 
 // winServiceResult adds the service's keys to r.

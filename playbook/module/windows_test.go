@@ -444,3 +444,28 @@ func TestPSErrorTextReadsCLIXML(t *testing.T) {
 		t.Errorf("psError: %q", got)
 	}
 }
+
+func TestWinServiceCreateChangeRemove(t *testing.T) {
+	w := startWinTestHost(t)
+	exists := func() bool { _, ok := w.sim.Service("rctl"); return ok }
+	args := map[string]any{"name": "rctl", "path": `C:\rctl\rctl.exe`, "display_name": "Remotectl test", "description": "a test", "state": "started"}
+	r, _ := w.idempotent("win_service", args, func() bool { return !exists() })
+	s, _ := w.sim.Service("rctl")
+	if s.State != "Running" || s.StartMode != "Auto" || s.Path != `C:\rctl\rctl.exe` || s.DisplayName != "Remotectl test" || s.Description != "a test" {
+		t.Errorf("created service: %+v", s)
+	}
+	if r["exists"] != true || r["username"] != "LocalSystem" || r["start_mode"] != "auto" || r["state"] != "running" {
+		t.Errorf("win_service create: %v", r)
+	}
+	args["path"] = `C:\rctl\v2.exe`
+	if r := w.run("win_service", args, false); !r.Changed() || r["path"] != `C:\rctl\v2.exe` {
+		t.Errorf("new path: %v", r)
+	}
+	if r := w.run("win_service", map[string]any{"name": "rctl", "state": "stopped", "path": `C:\rctl\v2.exe`}, false); !r.Changed() || r["state"] != "stopped" {
+		t.Errorf("stop with the same path: %v", r)
+	}
+	w.idempotent("win_service", map[string]any{"name": "rctl", "state": "absent"}, exists)
+	if r := w.run("win_service", map[string]any{"name": "rctl", "state": "absent"}, false); r.Changed() || r["exists"] != false {
+		t.Errorf("absent again: %v", r)
+	}
+}

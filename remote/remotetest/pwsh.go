@@ -54,7 +54,8 @@ import (
 //     Directory), Remove-Item, Copy-Item, Move-Item, Set-Content,
 //     Add-Content, Get-Content, Get-FileHash, Get-Acl; Get-Service,
 //     Start-/Stop-/Restart-/Suspend-/Resume-Service, Set-Service
-//     (-StartupType, -DisplayName, -Description, -Status), Get-CimInstance
+//     (-StartupType, -DisplayName, -Description, -Status), New-Service,
+//     Invoke-CimMethod (Win32_Service Change and Delete), Get-CimInstance
 //     and Get-WmiObject (Win32_Service with -Filter "Name='x'", Win32_Share
 //     with -Filter "Path='x'" (no share), Win32_OperatingSystem,
 //     Win32_ComputerSystem). Parameters bind by

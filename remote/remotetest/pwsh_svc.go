@@ -101,8 +101,11 @@ func psServiceCmdlets() map[string]psCmdlet {
 		"suspend-service": {params: []string{"name", "inputobject"}, position: 1, switches: []string{"passthru"}, aliases: named, run: cmdServiceControl},
 		"resume-service":  {params: []string{"name", "inputobject"}, position: 1, switches: []string{"passthru"}, aliases: named, run: cmdServiceControl},
 		"set-service":     {params: []string{"name", "displayname", "description", "startuptype", "status"}, position: 1, switches: []string{"passthru"}, aliases: named, run: cmdSetService},
-		"get-ciminstance": {params: []string{"classname", "filter", "property", "namespace"}, position: 1, aliases: map[string]string{"class": "classname"}, run: cmdGetCimInstance},
-		"get-wmiobject":   {params: []string{"class", "filter", "property", "namespace"}, position: 1, run: cmdGetCimInstance},
+		"new-service": {params: []string{"name", "binarypathname", "displayname", "description", "startuptype"}, position: 2,
+			aliases: map[string]string{"path": "binarypathname"}, run: cmdNewService},
+		"invoke-cimmethod": {params: []string{"inputobject", "methodname", "arguments"}, run: cmdInvokeCimMethod},
+		"get-ciminstance":  {params: []string{"classname", "filter", "property", "namespace"}, position: 1, aliases: map[string]string{"class": "classname"}, run: cmdGetCimInstance},
+		"get-wmiobject":    {params: []string{"class", "filter", "property", "namespace"}, position: 1, run: cmdGetCimInstance},
 	}
 }
 
@@ -422,4 +425,81 @@ func (s *PowerShell) Reboots() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.reboots
+}
+
+// cmdNewService is New-Service: a stopped service, automatic unless
+// -StartupType says otherwise, running as LocalSystem.
+func cmdNewService(r *psRun, b *psBound) []any {
+	name := b.str("name")
+	s := r.sim
+	s.mu.Lock()
+	_, exists := s.services[strings.ToLower(name)]
+	s.mu.Unlock()
+	if exists {
+		r.cmdletError(b, "System.InvalidOperationException", "WriteError", "Service '%s' cannot be created due to the following error: The specified service already exists", name)
+		return nil
+	}
+	svc := PwshService{Name: name, DisplayName: name, Path: b.str("binarypathname"), StartMode: "Auto", State: "Stopped",
+		Description: b.str("description")}
+	if b.has("displayname") {
+		svc.DisplayName = b.str("displayname")
+	}
+	if b.has("startuptype") {
+		m, ok := map[string]string{"automatic": "Auto", "manual": "Manual", "disabled": "Disabled"}[strings.ToLower(b.str("startuptype"))]
+		if !ok {
+			psThrow("System.Management.Automation.ParameterBindingException", "New-Service: Cannot bind parameter 'StartupType' to the value %q", b.str("startuptype"))
+		}
+		svc.StartMode = m
+	}
+	s.AddService(svc)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return []any{s.serviceObject(s.services[strings.ToLower(name)], true)}
+}
+
+// cmdInvokeCimMethod is Invoke-CimMethod on a Win32_Service instance:
+// Change (PathName, DisplayName) and Delete; its ReturnValue is 0, or 16
+// (being deleted: the service is running) as Windows answers.
+func cmdInvokeCimMethod(r *psRun, b *psBound) []any {
+	o, ok := b.vals["inputobject"].(*psObject)
+	if !ok || !strings.HasSuffix(o.typ, "Win32_Service") {
+		psThrow("System.NotSupportedException", "the simulator invokes methods of Win32_Service instances only")
+	}
+	name, _ := o.props.get("Name")
+	args, _ := b.vals["arguments"].(*psHash)
+	if args == nil {
+		args = newPSHash()
+	}
+	s := r.sim
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	svc, exists := s.services[strings.ToLower(psString(name))]
+	rv := int64(0)
+	switch method := strings.ToLower(b.str("methodname")); {
+	case !exists:
+		rv = 5 // the service is gone
+	case method == "delete":
+		if svc.State != "Stopped" {
+			rv = 16
+			break
+		}
+		delete(s.services, strings.ToLower(svc.Name))
+	case method == "change":
+		for _, k := range args.keys {
+			v, _ := args.get(k)
+			switch strings.ToLower(k) {
+			case "pathname":
+				svc.Path = psString(v)
+			case "displayname":
+				svc.DisplayName = psString(v)
+			default:
+				psThrow("System.NotSupportedException", "the simulator's Win32_Service.Change sets PathName and DisplayName, not %s", k)
+			}
+		}
+	default:
+		psThrow("System.NotSupportedException", "the simulator does not implement Win32_Service.%s", b.str("methodname"))
+	}
+	res := newPSObject("Microsoft.Management.Infrastructure.CimMethodResult")
+	res.props.set("ReturnValue", rv)
+	return []any{res}
 }
