@@ -234,12 +234,6 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // psQuote quotes s for PowerShell.
 func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// powershell wraps a PowerShell script in a command line that works from
-// cmd and PowerShell shells alike.
-func powershell(script string) string {
-	return `powershell -NoProfile -NonInteractive -Command "` + strings.ReplaceAll(script, `"`, `\"`) + `"`
-}
-
 func randomSuffix() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])

@@ -173,7 +173,7 @@ func selectCollectors(subsets []string, all []factCollector) (map[string]bool, e
 
 func runSetup(ctx context.Context, c *Call) (Result, error) {
 	if c.Host.OS() == remote.OSWindows {
-		return Failed("setup on Windows hosts is not implemented by remotectl (it gathers Linux facts with POSIX tools); use gather_facts: false"), nil
+		return runWindowsSetup(ctx, c)
 	}
 	subsets := c.Args.Strings("gather_subset")
 	all := factCollectors()

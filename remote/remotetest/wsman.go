@@ -84,6 +84,10 @@ type WSManOptions struct {
 	Kerberos *WSManKerberos
 	// Faults injects failures.
 	Faults WSManFaults
+	// PowerShell, when set, runs PowerShell -EncodedCommand command lines
+	// with the simulator (and maps shells' C:\ working directories into its
+	// tree); nil runs them with /bin/sh, as every other command line.
+	PowerShell *PowerShell
 	// OperationTimeoutCap is an upper bound on how long a Receive long poll
 	// waits for output; 0 means the client's w:OperationTimeout (60s when
 	// the request has none), as Windows honours it.
@@ -122,7 +126,9 @@ type WSManFaults struct {
 // HTTPS, NTLM and Kerberos message encryption — and
 // Debian's pywinrm and masterzen/winrm are tested against it. It is not a
 // Windows emulator: commands run on this machine under /bin/sh, each in a
-// new process group (see translateCommandLine for cmd and PowerShell lines).
+// new process group (see translateCommandLine for cmd and PowerShell lines),
+// except PowerShell -EncodedCommand lines when WSManOptions.PowerShell sets
+// a PowerShell simulator: it runs them.
 //
 // NTLM authenticates a connection, as on Windows: after the handshake,
 // requests without an Authorization header are served on that connection

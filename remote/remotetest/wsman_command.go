@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -39,7 +40,7 @@ var wsmanSignals = map[string]wsmanSignal{
 // waiting to be received.
 type wsmanCommand struct {
 	id    string
-	proc  *wsmanProcess
+	proc  wsmanProc
 	stdin *stdinFeeder
 
 	mu        sync.Mutex
@@ -49,6 +50,56 @@ type wsmanCommand struct {
 	exitCode  int
 	gone      bool // its shell was deleted or the server closed
 	killTimer *time.Timer
+}
+
+// wsmanProc runs a command: a /bin/sh process (wsmanProcess) or, for a
+// PowerShell command line on a server with a PowerShell simulator, a run
+// of the simulator (pwshProcess).
+type wsmanProc interface {
+	files() (stdin, stdout, stderr *os.File) // the server's ends of its pipes
+	pid() int
+	signal(sig wsmanSignal)
+	wait() int
+	closeOutput()
+}
+
+func (p *wsmanProcess) files() (stdin, stdout, stderr *os.File) { return p.stdin, p.stdout, p.stderr }
+
+// commandStarter returns what starts a command line in a shell: the
+// PowerShell simulator for "powershell -EncodedCommand ..." lines when the
+// server has one (WSManOptions.PowerShell), /bin/sh otherwise.
+func (s *WSManServer) commandStarter(sh *wsmanShell, command string, args []string) (func(dir string, env []string) (wsmanProc, error), error) {
+	if sim := s.opts.PowerShell; sim != nil {
+		script, isPowerShell, err := decodePowerShellCommand(strings.Join(append([]string{command}, args...), " "))
+		if err != nil {
+			return nil, err
+		}
+		if isPowerShell {
+			return func(dir string, env []string) (wsmanProc, error) {
+				return startPwshProcess(sim, script, sim.windowsPath(dir), env)
+			}, nil
+		}
+	}
+	script, err := translateCommandLine(command, args)
+	if err != nil {
+		return nil, err
+	}
+	return func(dir string, env []string) (wsmanProc, error) {
+		p, err := startWSManProcess(script, dir, env)
+		if err != nil {
+			return nil, err
+		}
+		return p, nil
+	}, nil
+}
+
+// hostWorkingDirectory maps a shell's Windows working directory (C:\...)
+// into the simulator's tree, when the server has a simulator.
+func (s *WSManServer) hostWorkingDirectory(wd string) string {
+	if sim := s.opts.PowerShell; sim != nil && len(wd) >= 2 && wd[1] == ':' {
+		return sim.HostPath(wd)
+	}
+	return wd
 }
 
 // wsmanOutputStream is the state of stdout or stderr.

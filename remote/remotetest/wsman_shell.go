@@ -83,6 +83,7 @@ func (s *WSManServer) create(r *http.Request, env *wsmanEnvelope, msgID string) 
 	vars := os.Environ()
 	if body := env.Body.Shell; body != nil {
 		if wd := strings.TrimSpace(body.WorkingDirectory); wd != "" {
+			wd = s.hostWorkingDirectory(wd)
 			if fi, err := os.Stat(wd); err != nil || !fi.IsDir() {
 				return faultInvalidParameter("the working directory %q does not exist on the server", wd).reply(msgID)
 			}
@@ -125,11 +126,11 @@ func (s *WSManServer) command(sh *wsmanShell, env *wsmanEnvelope, msgID string) 
 	if line == nil {
 		return faultInvalidParameter("the Command request has no rsp:CommandLine").reply(msgID)
 	}
-	script, err := translateCommandLine(line.Command, line.Arguments)
+	start, err := s.commandStarter(sh, line.Command, line.Arguments)
 	if err != nil {
 		return faultInvalidParameter("%v", err).reply(msgID)
 	}
-	c, err := sh.start(&s.wg, script)
+	c, err := sh.start(&s.wg, start)
 	switch {
 	case errors.Is(err, errShellGone):
 		return faultShellNotFound(sh.id).reply(msgID)
@@ -249,27 +250,28 @@ func (s *WSManServer) delete(sh *wsmanShell, msgID string) wsmanReply {
 }
 
 // start runs a command in the shell; its goroutines join wg.
-func (sh *wsmanShell) start(wg *sync.WaitGroup, script string) (*wsmanCommand, error) {
+func (sh *wsmanShell) start(wg *sync.WaitGroup, startProc func(dir string, env []string) (wsmanProc, error)) (*wsmanCommand, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	if sh.killed {
 		return nil, errShellGone
 	}
-	proc, err := startWSManProcess(script, sh.dir, sh.env)
+	proc, err := startProc(sh.dir, sh.env)
 	if err != nil {
 		return nil, err
 	}
+	stdin, stdout, stderr := proc.files()
 	c := &wsmanCommand{
 		id:      newWSManUUID(),
 		proc:    proc,
-		stdin:   newStdinFeeder(proc.stdin),
+		stdin:   newStdinFeeder(stdin),
 		changed: make(chan struct{}),
 		streams: map[string]*wsmanOutputStream{"stdout": {}, "stderr": {}},
 	}
 	sh.commands[c.id] = c
 	wg.Go(c.stdin.run)
-	wg.Go(func() { c.pump("stdout", proc.stdout) })
-	wg.Go(func() { c.pump("stderr", proc.stderr) })
+	wg.Go(func() { c.pump("stdout", stdout) })
+	wg.Go(func() { c.pump("stderr", stderr) })
 	wg.Go(c.wait)
 	return c, nil
 }

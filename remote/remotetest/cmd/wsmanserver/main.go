@@ -1,13 +1,16 @@
 // Command wsmanserver runs the remotectl WS-Management test server (a
 // protocol double of a Windows WinRM listener) for demos and benchmarks. It
 // prints the endpoint and credentials, serves until interrupted, then kills
-// every process it started.
+// every process it started. With -powershell DIR, PowerShell
+// -EncodedCommand command lines run in the PowerShell simulator, whose C:\
+// is DIR (created if missing), so remotectl's Windows modules can be tried.
 //
 // Usage:
 //
 //	wsmanserver [-auth basic|ntlm|certificate] [-https] [-seal] [-allow-unencrypted]
 //	            [-user NAME -password PASSWORD] [-domain NAME] [-op-timeout-cap DURATION] [-slow DURATION]
 //	            [-kerberos-keytab FILE -kerberos-realm REALM]
+//	            [-powershell DIR]
 //
 // With -kerberos-keytab (the keytab of HTTP/host@REALM), Kerberos is
 // accepted too, for the user NAME@REALM; over plain HTTP its messages must
@@ -45,12 +48,20 @@ func run() error {
 	var krb remotetest.WSManKerberos
 	flag.StringVar(&krb.Keytab, "kerberos-keytab", "", "accept Kerberos with the keytab of the service principal HTTP/host@REALM")
 	flag.StringVar(&krb.Realm, "kerberos-realm", "", "the realm of the Kerberos user (with -kerberos-keytab)")
+	psRoot := flag.String("powershell", "", "run PowerShell command lines in the simulator, with this directory as C:\\")
 	flag.Parse()
 	if krb.Keytab != "" || krb.Realm != "" {
 		opts.Kerberos = &krb
 	}
 	if flag.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q; see -help", flag.Args())
+	}
+	if *psRoot != "" {
+		sim, err := remotetest.NewPowerShell(*psRoot)
+		if err != nil {
+			return err
+		}
+		opts.PowerShell = sim
 	}
 	srv, err := remotetest.NewWSManServer(opts)
 	if err != nil {
