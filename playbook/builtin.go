@@ -19,7 +19,7 @@ import (
 
 // executorActions are the actions the executor itself performs (they read
 // or change the play's state, not a host's), beside debug and check.
-var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by"}
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status"}
 
 // builtinSpec is an executor action's parameters.
 type builtinSpec struct {
@@ -40,6 +40,7 @@ var builtinSpecs = map[string]builtinSpec{
 	"setup":        {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
 	"gather_facts": {params: []string{"parallel"}, readOnly: true, run: runSetup},
 	"group_by":     {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
+	"async_status": {params: []string{"jid", "mode"}, readOnly: true, run: runAsyncStatus},
 }
 
 // BuiltinAction is an action of the executor: set_fact, assert, fail,

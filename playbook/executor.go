@@ -122,6 +122,7 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-
 				break
 			}
 		}
+		e.abandonJobs()
 		e.report.Interrupted = ctx.Err() != nil
 		e.report.Duration = time.Since(start)
 		sortRecap(e.report.Recap, plans)
@@ -166,6 +167,7 @@ type executor struct {
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
 	known     []*inventory.Host // every host of the run's plays
+	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.

@@ -812,6 +812,9 @@ func (h *hostRun) runAction(ctx context.Context, run *actionRun) (*Outcome, erro
 		actx, cancel = context.WithTimeout(ctx, task.Timeout)
 	}
 	defer cancel()
+	if out := asyncRefusal(run); out != nil {
+		return out, nil
+	}
 	out, err := task.Action.run(actx, run)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		// The task's own timeout: the task failed, the host goes on.

@@ -110,6 +110,8 @@ type Task struct {
 	RunOnce      bool
 	Loop         *Loop
 	LoopControl  LoopControl
+	Async        any // async: seconds, an int or a *Text template; nil for none
+	Poll         any // poll: seconds, as Async; nil for Ansible's default
 	// Key is the action as the task writes it (copy, ansible.builtin.copy):
 	// the task's name when it has none, as Ansible's TASK [copy].
 	Key  string

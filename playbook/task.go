@@ -19,13 +19,10 @@ var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", 
 	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "become_method", "timeout", "run_once", "loop",
 	"with_items", "with_list", "args", "vars", "environment", "check_mode", "diff", "no_log", "loop_control",
 	"listen", "ignore_unreachable", "any_errors_fatal", "throttle", "debugger", "collections", "connection",
-	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port"}
+	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port", "async", "poll"}
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
-var unsupportedTaskKeys = map[string]string{
-	"async": "run the command in the background with nohup, or without async",
-	"poll":  "run the task without async/poll",
-}
+var unsupportedTaskKeys = map[string]string{}
 
 // allTaskKeywords are every keyword a task may carry, supported or not.
 func allTaskKeywords() []string {
@@ -110,6 +107,7 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	if t.Action == nil {
 		return nil
 	}
+	p.checkAsync(t)
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = DefaultRetries
 	}
@@ -223,6 +221,8 @@ func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
 func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
 	case "loop", "args", "debugger", "collections", "become_flags":
+	case "async", "poll":
+		p.asyncKeyword(t, k, v)
 	case "throttle":
 		t.Throttle = p.integer(v, "throttle")
 	case "module_defaults":
