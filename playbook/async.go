@@ -110,16 +110,18 @@ func (r *actionRun) asyncOf() (*asyncSpec, *Outcome) {
 			return nil, failed("poll: %v", err)
 		}
 	}
-	spec.dir = asyncDir(r.vars)
+	spec.dir = asyncDir(r.task.eng, r.vars)
 	return spec, nil
 }
 
 // asyncDir is where jobs keep their files on the host, as Ansible's
 // async_dir: the variable ansible_async_dir, else ANSIBLE_ASYNC_DIR, else
 // ~/.ansible_async.
-func asyncDir(vars map[string]any) string {
+func asyncDir(eng *jinja.Engine, vars map[string]any) string {
 	if d, ok := vars["ansible_async_dir"]; ok {
-		return jinja.String(d)
+		if v, err := templateArgs(eng, d, vars); err == nil {
+			return jinja.String(v)
+		}
 	}
 	if d := os.Getenv("ANSIBLE_ASYNC_DIR"); d != "" {
 		return d

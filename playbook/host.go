@@ -769,8 +769,7 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 			out.Failed, out.Msg = true, err.Error()
 			return out, out.registered(), nil
 		}
-		if done {
-			out.Failed = false
+		if done { // the result stays as the action left it (a failure too), as Ansible's
 			return out, out.registered(), nil
 		}
 		if n > task.Retries {
