@@ -19,7 +19,7 @@ import (
 
 // executorActions are the actions the executor itself performs (they read
 // or change the play's state, not a host's), beside debug and check.
-var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status"}
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status", "add_host"}
 
 // builtinSpec is an executor action's parameters.
 type builtinSpec struct {
@@ -41,6 +41,7 @@ var builtinSpecs = map[string]builtinSpec{
 	"gather_facts": {params: []string{"parallel"}, readOnly: true, run: runSetup},
 	"group_by":     {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
 	"async_status": {params: []string{"jid", "mode"}, readOnly: true, run: runAsyncStatus},
+	"add_host":     {anyKeys: true, readOnly: true, run: runAddHost},
 }
 
 // BuiltinAction is an action of the executor: set_fact, assert, fail,
@@ -75,7 +76,7 @@ func (a *BuiltinAction) run(ctx context.Context, r *actionRun) (*Outcome, error)
 // builtinAction reads the arguments of an executor action.
 func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 	spec := builtinSpecs[name]
-	if name == "group_by" {
+	if name == "group_by" || name == "add_host" {
 		p.pb.groupBy = true
 	}
 	a := &BuiltinAction{Name: name, Key: k.Value, Args: map[string]any{}, Pos: p.Pos(k), eng: p.eng, spec: spec}

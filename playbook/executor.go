@@ -33,6 +33,9 @@ type Options struct {
 	Retry   remote.RetryPolicy
 	// ExtraVars (-e) override every other variable.
 	ExtraVars map[string]any
+	// Transports are the settings schemas the inventory was loaded with:
+	// add_host reads a new host's connection variables with them.
+	Transports []remote.SettingsSchema
 	// Check runs only read-only actions (check, wait_for, debug); the others
 	// are reported skipped.
 	Check bool
@@ -166,8 +169,12 @@ type executor struct {
 	files   map[string]map[string]any // vars files read at run time, by path
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
-	known     []*inventory.Host // every host of the run's plays
+	known     []*inventory.Host    // every host of the run's plays
 	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
+	// added are the hosts add_host added, in order; replaced are the hosts
+	// add_host added or changed, by name (addhost.go).
+	added    []*inventory.Host
+	replaced map[string]*inventory.Host
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
@@ -665,12 +672,19 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 	}
 	groups := map[string]any{"all": []any{}, "ungrouped": []any{}} // Ansible's, even when empty
 	hostvars := map[string]any{}
-	var all []*inventory.Host
+	all := slices.Clone(e.added) // Ansible's group all lists them first
 	if e.opts.Inventory != nil {
-		all = e.opts.Inventory.Hosts()
+		for _, h := range e.opts.Inventory.Hosts() {
+			if r := e.replaced[h.Name]; r != nil {
+				h = r
+			}
+			if !slices.Contains(all, h) {
+				all = append(all, h)
+			}
+		}
 	}
 	for _, h := range plan.Hosts {
-		if !slices.Contains(all, h) {
+		if !slices.Contains(all, h) && e.replaced[h.Name] == nil {
 			all = append(all, h) // the implicit localhost
 		}
 	}

@@ -71,3 +71,22 @@ func TestAsyncPollZeroRefusedForMultiCommandModules(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestOracleAddHost(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: web\n  gather_facts: false\n  tasks:\n" +
+				"    - add_host:\n        name: newhost\n        groups: [made, made2]\n        ansible_connection: local\n        ansible_python_interpreter: /usr/bin/python3\n        color: blue\n      register: ah\n" +
+				"    - add_host: name={{ item }} group=loopy ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n      loop: [l1, l2]\n" +
+				"    - add_host: {name: newhost, groups: made}\n      register: again\n" +
+				"    - add_host: {hostname: localhost, groups: extra, level3: updated}\n" +
+				dump("ah", "[ah.changed, ah.add_host.host_name, ah.add_host.groups, ah.add_host.host_vars | dictsort, again.changed] | to_json") +
+				dump("groups", "[groups.made, groups.made2, groups.loopy, groups.all, groups.extra, hostvars.newhost.color, hostvars.l1.group] | to_json") +
+				"- hosts: made\n  gather_facts: false\n  tasks:\n" +
+				dump("made-{{ inventory_hostname }}", "[inventory_hostname, color, group_names, from_all] | to_json") +
+				"- hosts: all\n  gather_facts: false\n  tasks:\n" +
+				dump("all-{{ inventory_hostname }}", "[inventory_hostname, group_names, level3 | default('none'), ansible_play_hosts] | to_json"),
+		},
+	})
+}

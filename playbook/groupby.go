@@ -92,9 +92,11 @@ func (e *executor) dynamicGroupsOf(host string) []any {
 func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 	e.mu.Lock()
 	dyn := maps.Clone(e.dynGroups)
+	added, replaced := slices.Clone(e.added), maps.Clone(e.replaced)
+	known = slices.Clone(e.known)
 	e.mu.Unlock()
 	parts := strings.FieldsFunc(plan.Play.Hosts, func(r rune) bool { return r == ',' || r == ':' })
-	uses := false
+	uses := len(replaced) > 0 // add_host: any pattern may select its hosts
 	for _, part := range parts {
 		if _, ok := dyn[strings.TrimLeft(part, "!&")]; ok {
 			uses = true
@@ -108,20 +110,35 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 		byName[h.Name] = h
 	}
 	resolve := func(part string) ([]*inventory.Host, error) {
-		if names, ok := dyn[part]; ok {
-			var out []*inventory.Host
-			for _, n := range names {
-				if h, ok := byName[n]; ok {
-					out = append(out, h)
-				}
-			}
-			return out, nil
+		var out []*inventory.Host
+		if part == "all" || part == "*" {
+			out = append(out, added...) // Ansible's group all lists them first
 		}
 		hosts, err := e.opts.Inventory.Select(part, "")
-		if errors.Is(err, inventory.ErrNoMatch) {
-			return nil, nil
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+			return nil, err
 		}
-		return hosts, err
+		for _, h := range hosts {
+			if r := replaced[h.Name]; r != nil {
+				h = r
+			}
+			out = append(out, h)
+		}
+		for _, n := range dyn[part] {
+			if h, ok := byName[n]; ok {
+				out = append(out, h)
+			}
+		}
+		if h := replaced[part]; h != nil {
+			out = append(out, h)
+		}
+		var uniq []*inventory.Host
+		for _, h := range out {
+			if !slices.Contains(uniq, h) {
+				uniq = append(uniq, h)
+			}
+		}
+		return uniq, nil
 	}
 	var selected []*inventory.Host
 	for _, part := range parts {

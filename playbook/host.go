@@ -456,14 +456,14 @@ func unsafe(v any) any {
 // runTask runs one task on the host, each loop item in turn. It returns
 // an error only when the host must stop (its connection or deadline).
 func (h *hostRun) runTask(ctx context.Context, task *Task) error {
-	if task.RunOnce {
+	if task.RunOnce || bypassesHostLoop(task) {
 		cell := h.br.onceFor(task)
 		run, err := h.claimOnce(ctx, cell)
 		if err != nil {
 			return err
 		}
 		if !run {
-			if task.Register != "" && cell.registered != nil {
+			if task.Register != "" && cell.registered != nil && !bypassesHostLoop(task) {
 				h.register(task.Register, cell.registered)
 			}
 			return nil
