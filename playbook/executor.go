@@ -241,7 +241,7 @@ func (e *executor) record(r *TaskResult) {
 		e.report.Recap = append(e.report.Recap, s)
 	}
 	s.Count(r)
-	if (r.Status == StatusFailed && !r.Ignored) || r.Status == StatusUnreachable {
+	if (r.Status == StatusFailed || r.Status == StatusUnreachable) && !r.Ignored {
 		e.dropped[r.Host] = true
 	}
 }
@@ -387,8 +387,12 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 		br.mu.Unlock()
 		return remote.Result{}, h.run(ctx, tr, hio.Target)
 	}
+	var dialer remote.Dialer = limitedDialer{d: e.opts.Dialer, sem: e.sem}
+	if plan.connectsLater() {
+		dialer = patientDialer{d: dialer}
+	}
 	br.ctx, br.runner = ctx, &remote.Runner{
-		Dialer:  limitedDialer{d: e.opts.Dialer, sem: e.sem},
+		Dialer:  dialer,
 		Forks:   len(batch),
 		Timeout: e.opts.Timeout,
 		Retry:   e.opts.Retry,
@@ -487,8 +491,12 @@ func (br *batchRun) hostFailed(name string, step int) {
 	failed := br.priorFailed + br.failed
 	br.mu.Unlock()
 	play := br.plan.Play
+	fatal := play.AnyErrorsFatal
+	if steps := br.plan.steps(); step < len(steps) && steps[step].AnyErrorsFatal != nil {
+		fatal = *steps[step].AnyErrorsFatal // the task's, its block's, its role's
+	}
 	switch {
-	case play.AnyErrorsFatal:
+	case fatal:
 		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name), step)
 	case play.MaxFailPercentage != nil && failed*100 > *play.MaxFailPercentage*len(br.hosts):
 		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)), step)

@@ -39,6 +39,14 @@ type hostRun struct {
 	delegates map[string]delegateConn
 	failed    bool // a task failed (not ignored) or the host was unreachable
 	stopped   bool // the host left the batch
+	// ownTr is a connection the host dialed again itself (reconnect.go),
+	// closed when its job ends; lost says its connection is gone.
+	ownTr remote.Transport
+	lost  bool
+	// current is the task running; factsTo the host its facts go to
+	// (delegate_facts), "" for this one.
+	current *Task
+	factsTo string
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
@@ -48,7 +56,9 @@ func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
 // run is the host's job: facts, tasks, handlers, over one connection.
 func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target) error {
 	h.started, h.tr, h.target = true, tr, t
+	_, h.lost = tr.(lostTransport)
 	defer h.closeDelegates()
+	defer h.dropConn()
 	play := h.br.plan.Play
 	if play.GatherFacts {
 		if err := h.gatherFacts(ctx); err != nil {
@@ -403,10 +413,18 @@ func (h *hostRun) register(name string, reg any) {
 	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
 }
 
-// setVar keeps a variable set_fact set.
+// setVar keeps a variable set_fact set (on the delegate, with
+// delegate_facts).
 func (h *hostRun) setVar(name string, v any) {
-	h.mem.registered[name] = v
-	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+	mem, host := h.factsHost()
+	if mem != h.mem { // another host's: its map is replaced, never changed
+		reg := maps.Clone(mem.registered)
+		reg[name] = v
+		mem.registered = reg
+	} else {
+		mem.registered[name] = v
+	}
+	h.br.e.setHostvar(h.br.plan, host, name, v)
 }
 
 // includeVar keeps a variable include_vars read.
@@ -638,6 +656,7 @@ func (h *hostRun) modes(task *Task) (check, diff bool) {
 // when the host must stop.
 func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[string]any) (map[string]any, error) {
 	e := h.br.e
+	h.current = task
 	vars := h.taskVars(task, loop)
 	r := h.newResult(task, h.itemLabel(task, item, loop != nil, vars))
 	_, include := task.Action.(*IncludeAction)
@@ -673,6 +692,10 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	r.Duration = time.Since(start)
 	if err != nil {
 		err = h.br.settle(ctx, err)
+		if h.ignoresUnreachable(ctx, task, err) {
+			h.unreachableIgnored(r, err)
+			return map[string]any{"unreachable": true, "changed": false, "msg": r.Msg}, nil
+		}
 		h.failWith(r, err)
 		e.emit(Event{Kind: EventResult, Result: r})
 		return nil, err
@@ -725,9 +748,16 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
+		if h.lost && needsConnection(task.Action) {
+			if err := h.reconnect(ctx, 0); err != nil {
+				return nil, nil, err
+			}
+		}
 		run := &actionRun{host: h, task: task, vars: vars, check: check, diff: diff, tr: h.tr, target: h.target}
 		if task.DelegateTo != nil {
 			var err error
+			h.factsTo = h.delegateFactsTo(task, vars)
+			defer func() { h.factsTo = "" }()
 			if run.tr, run.target, err = h.delegate(ctx, task, vars); err != nil {
 				if remote.ClassOf(err) == remote.ClassCancelled {
 					return nil, nil, err

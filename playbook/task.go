@@ -227,14 +227,11 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 		t.Throttle = p.integer(v, "throttle")
 	case "module_defaults":
 		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
-	case "any_errors_fatal", "ignore_unreachable":
-		if p.boolean(v, k.Value) {
-			hint := "set it on the play (any_errors_fatal: true stops the play when a host fails)"
-			if k.Value == "ignore_unreachable" {
-				hint = "an unreachable host leaves the play in remotectl"
-			}
-			p.Errorf(k, hint, "%s: true on a task is not supported by remotectl", k.Value)
-		}
+	case "any_errors_fatal":
+		b := p.boolean(v, k.Value)
+		t.AnyErrorsFatal = &b
+	case "ignore_unreachable":
+		t.IgnoreUnreachable, t.ignoreUnreachableSet = p.boolean(v, k.Value), true
 	case "connection", "become_exe", "port", "remote_user":
 		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
 	case "name":
@@ -298,9 +295,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 		txt := p.textNode(v, "delegate_to")
 		t.DelegateTo = &txt
 	case "delegate_facts":
-		if p.boolean(v, "delegate_facts") {
-			p.Errorf(k, "gather the delegate's facts in a play on that host", "delegate_facts: true is not supported by remotectl")
-		}
+		t.DelegateFacts = p.boolean(v, "delegate_facts")
 	default:
 		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
 			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)
