@@ -23,8 +23,9 @@ import (
 // supervisor (detached with setsid, else nohup) runs the command in its own
 // process group, writes Ansible's job file (~/.ansible_async/JID, JSON:
 // started, finished, ansible_job_id, then rc) with the command's output
-// beside it (JID.stdout, JID.stderr), and kills the group after async
-// seconds, writing Ansible's {"msg": "Timeout exceeded", "failed": true}.
+// beside it (JID.stdout, JID.stderr), and kills the group once async
+// seconds are used up, when Ansible's watchdog would (it looks every 5
+// seconds), writing Ansible's {"msg": "Timeout exceeded", "failed": true}.
 //
 // poll > 0: the executor polls the job file until the job is done, and the
 // module decides its result from the output as if the command had run in
@@ -187,9 +188,14 @@ func (a *ModuleAction) runAsync(ctx context.Context, r *actionRun, call *module.
 	if spec.poll > 0 {
 		res, err := a.Module.Run(ctx, call)
 		var timeout *asyncTimeout
+		var killed *asyncKilled
 		switch {
 		case errors.As(err, &timeout):
 			return asyncTimedOut(timeout, spec), nil
+		case errors.As(err, &killed):
+			res := module.Result(killed.status)
+			res["ansible_job_id"], res["results_file"], res["finished"] = killed.job.jid, killed.job.file, 1
+			return outcomeOf(res), nil
 		case errors.Is(err, errJobLaunch):
 			return failed("%v", err), nil
 		case err != nil:
@@ -287,6 +293,15 @@ type jobRef struct {
 	jid, file string
 }
 
+// asyncKilled is a polled job its watchdog killed: the job file's result
+// is the task's, as Ansible's.
+type asyncKilled struct {
+	job    *jobRef
+	status map[string]any
+}
+
+func (k *asyncKilled) Error() string { return "async job " + k.job.jid + ": Timeout exceeded" }
+
 // asyncTimeout is a polled job that did not finish in time.
 type asyncTimeout struct{ job *jobRef }
 
@@ -347,6 +362,9 @@ func (j *jobHost) wait(ctx context.Context, job *jobRef) (module.Output, error) 
 		if err != nil {
 			return module.Output{}, err
 		}
+		if st.timedOut() {
+			return module.Output{}, &asyncKilled{job: job, status: st.status}
+		}
 		if st.finished() {
 			return st.output(), nil
 		}
@@ -366,6 +384,11 @@ func cleanupScript(file string) string {
 	f := module.Quote(file)
 	return "rm -f " + f + " " + f + ".stdout " + f + ".stderr " + f + ".sh " + f + ".in " + f + ".tmp " + f + ".timeout"
 }
+
+// watchdogAfter is when Ansible's async_wrapper kills a job of async
+// limit seconds: it looks every 5 seconds, the first time after 5, and
+// kills once the limit is used up.
+func watchdogAfter(limit int) int { return 5 * (1 + (limit+4)/5) }
 
 // jobSupervisor runs the job ($1: job file, $2: jid, $3: time limit) in its
 // own process group, kills the group after the limit (Ansible's
@@ -426,7 +449,7 @@ func launchJob(ctx context.Context, h module.Host, c module.Command, spec *async
 		"umask 022",
 		"printf '{\"started\": 1, \"finished\": 0, \"ansible_job_id\": \"%s\"}' \"$j\" >\"$f.tmp\" && mv -f \"$f.tmp\" \"$f\" || { echo " + tok + " write \"$f\"; exit 0; }",
 		"if command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi",
-		"$detach sh -c " + module.Quote(jobSupervisor) + " rctl-async \"$f\" \"$j\" " + strconv.Itoa(spec.limit) + " </dev/null >/dev/null 2>&1 &",
+		"$detach sh -c " + module.Quote(jobSupervisor) + " rctl-async \"$f\" \"$j\" " + strconv.Itoa(watchdogAfter(spec.limit)) + " </dev/null >/dev/null 2>&1 &",
 		"echo " + tok + " job \"$j\" \"$f\"",
 	}, "\n")
 	out, err := h.Run(ctx, module.Command{Script: script, Stdin: c.Stdin, Env: c.Env, NoBecome: c.NoBecome})

@@ -748,7 +748,7 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
-		if h.lost && needsConnection(task.Action) {
+		if h.lost && task.DelegateTo == nil && needsConnection(task.Action) {
 			if err := h.reconnect(ctx, 0); err != nil {
 				return nil, nil, err
 			}
