@@ -492,8 +492,8 @@ func (br *batchRun) hostFailed(name string, step int) {
 	br.mu.Unlock()
 	play := br.plan.Play
 	fatal := play.AnyErrorsFatal
-	if steps := br.plan.steps(); step < len(steps) && steps[step].AnyErrorsFatal != nil {
-		fatal = *steps[step].AnyErrorsFatal // the task's, its block's, its role's
+	if steps := br.plan.steps(); step < len(steps) && steps[step].AnyErrorsFatal != nil && steps[step].Block == nil {
+		fatal = *steps[step].AnyErrorsFatal // the task's, its role's (a block's: see hostRun.settle)
 	}
 	switch {
 	case fatal:

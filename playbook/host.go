@@ -887,6 +887,9 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 			r.Ignored = true
 		case task.Block != nil:
 			r.Rescued = !r.LoopItem && task.rescued()
+			if !task.rescued() && h.errorsFatal(task) { // as Ansible's: after the task, not once the block is left
+				h.br.abort(fmt.Sprintf("any_errors_fatal: %s failed", h.host.Name), h.step)
+			}
 			if h.failure == nil {
 				h.failure = &blockFailure{block: task.Block, section: task.Section}
 			}

@@ -429,3 +429,12 @@ func (h *hostRun) factsHost() (*hostMemory, string) {
 	}
 	return h.br.e.memory(h.factsTo), h.factsTo
 }
+
+// errorsFatal is the task's any_errors_fatal: its own, its block's or
+// role's, else the play's.
+func (h *hostRun) errorsFatal(task *Task) bool {
+	if task.AnyErrorsFatal != nil {
+		return *task.AnyErrorsFatal
+	}
+	return h.br.plan.Play.AnyErrorsFatal
+}
