@@ -111,8 +111,23 @@ func (r *actionRun) asyncOf() (*asyncSpec, *Outcome) {
 			return nil, failed("poll: %v", err)
 		}
 	}
-	spec.dir = asyncDir(r.task.eng, r.vars)
+	spec.dir = r.asyncDir()
 	return spec, nil
+}
+
+// asyncDir is the async directory of the task: with become, a leading ~
+// is the become user's home, as Ansible expands it.
+func (r *actionRun) asyncDir() string {
+	dir := asyncDir(r.task.eng, r.vars)
+	if become, user := r.become(); become && (dir == "~" || strings.HasPrefix(dir, "~/")) {
+		if user == "" {
+			user = "root"
+		}
+		if user != r.target.User {
+			dir = "~" + user + dir[1:]
+		}
+	}
+	return dir
 }
 
 // asyncDir is where jobs keep their files on the host, as Ansible's
@@ -478,13 +493,17 @@ func launchJob(ctx context.Context, h module.Host, c module.Command, spec *async
 // expanded by it (the remote user's home, or the become user's), the rest
 // quoted.
 func shellDir(dir string) string {
-	if rest, ok := strings.CutPrefix(dir, "~/"); ok {
-		return "~/" + module.Quote(rest)
+	if !strings.HasPrefix(dir, "~") {
+		return module.Quote(dir)
 	}
-	if dir == "~" {
-		return "~"
+	home, rest, _ := strings.Cut(dir, "/")
+	if strings.Trim(home[1:], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" {
+		return module.Quote(dir) // not a user name: as written
 	}
-	return module.Quote(dir)
+	if rest == "" {
+		return home
+	}
+	return home + "/" + module.Quote(rest)
 }
 
 // jobState is what a job file and its output files hold.

@@ -29,7 +29,7 @@ func runAsyncStatus(ctx context.Context, r *actionRun, args map[string]any) (*Ou
 		return failed("async_status: remotectl runs background jobs on POSIX hosts only"), nil
 	}
 	host := r.moduleHost()
-	file, err := jobFile(ctx, host, asyncDir(r.task.eng, r.vars), jid)
+	file, err := jobFile(ctx, host, r.asyncDir(), jid)
 	if err != nil {
 		return nil, err
 	}

@@ -104,3 +104,18 @@ func TestWatchdogAfterAsAnsible(t *testing.T) {
 func moduleOutput(stdout, stderr string, rc int) module.Output {
 	return module.Output{Stdout: stdout, Stderr: stderr, RC: rc}
 }
+
+func TestShellDirExpandsHomesOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"~/.ansible_async":     "~/.ansible_async",
+		"~root/.ansible_async": "~root/.ansible_async",
+		"~":                    "~",
+		"/var/tmp/a b":         "'/var/tmp/a b'",
+		"~$(x)/y":              "'~$(x)/y'",
+		"~/a b":                "~/'a b'",
+	} {
+		if got := shellDir(in); got != want {
+			t.Errorf("shellDir(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

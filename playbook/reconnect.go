@@ -226,7 +226,13 @@ func runReboot(ctx context.Context, r *actionRun, args map[string]any) (*Outcome
 		key string
 		def int
 	}{{"reboot_timeout", 600}, {"connect_timeout", 0}, {"pre_reboot_delay", 0}, {"post_reboot_delay", 0}} {
-		v, err := intArg(args, p.key, p.def)
+		def := p.def
+		if old, ok := args[p.key+"_sec"]; ok { // the names Ansible still reads
+			if f, err := toFloat(old); err == nil {
+				def = int(f)
+			}
+		}
+		v, err := intArg(args, p.key, def)
 		if err != nil {
 			return failed("%v", err), nil
 		}
