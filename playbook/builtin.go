@@ -221,6 +221,8 @@ func runMeta(_ context.Context, r *actionRun, args map[string]any) (*Outcome, er
 		return &Outcome{Msg: "ending play", Result: map[string]any{"changed": false}}, nil
 	case "clear_facts":
 		h.mem.facts = nil
+	case "reset_connection": // the next task that needs the host connects again (new groups, limits)
+		h.lost = true
 	}
 	return &Outcome{Result: map[string]any{"changed": false}}, nil
 }

@@ -389,7 +389,7 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 	}
 	var dialer remote.Dialer = limitedDialer{d: e.opts.Dialer, sem: e.sem}
 	if plan.connectsLater() {
-		dialer = patientDialer{d: dialer}
+		dialer = patientDialer{d: dialer, retry: e.opts.Retry}
 	}
 	br.ctx, br.runner = ctx, &remote.Runner{
 		Dialer:  dialer,

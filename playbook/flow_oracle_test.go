@@ -10,8 +10,9 @@ import (
 // asyncVars keep the jobs' files beside the playbook, for both runs.
 const asyncVars = "  vars:\n    ansible_async_dir: \"{{ playbook_dir }}/async\"\n"
 
+// TestOracleAsync runs alone (not parallel): it waits on jobs, and under
+// the load of the other oracle cases ansible-playbook's polls run late.
 func TestOracleAsync(t *testing.T) {
-	t.Parallel()
 	compareWithAnsible(t, oracleCase{
 		files: map[string]string{
 			"out/exists": "x",
@@ -87,6 +88,20 @@ func TestOracleAddHost(t *testing.T) {
 				dump("made-{{ inventory_hostname }}", "[inventory_hostname, color, group_names, from_all] | to_json") +
 				"- hosts: all\n  gather_facts: false\n  tasks:\n" +
 				dump("all-{{ inventory_hostname }}", "[inventory_hostname, group_names, level3 | default('none'), ansible_play_hosts] | to_json"),
+		},
+	})
+}
+
+func TestOracleMetaIsNotCounted(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: web\n  gather_facts: false\n  tasks:\n" +
+				"    - meta: noop\n    - meta: clear_facts\n    - meta: reset_connection\n    - meta: clear_host_errors\n" +
+				"    - meta: end_play\n      when: false\n" +
+				dump("ran", "'yes'") +
+				"    - meta: end_host\n" +
+				dump("never", "'no'"),
 		},
 	})
 }

@@ -119,3 +119,28 @@ func TestShellDirExpandsHomesOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestResetConnectionDialsAgain(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - {name: one, shell: "1"}
+    - meta: reset_connection
+    - {name: said, debug: {msg: no connection needed}}
+    - {name: two, shell: "2"}
+    - {name: three, shell: "3"}
+`)
+	fake := &remotetest.Fake{}
+	out := runTest(t, pb, inv, fake, Options{})
+	if n := fake.Dials("h01"); n != 2 {
+		t.Errorf("h01 dialed %d times, want 2", n)
+	}
+	if n := fake.Open(); n != 0 {
+		t.Errorf("%d connections left open", n)
+	}
+	if s := out.stats("h01"); s.OK != 4 || s.Failed != 0 { // meta: is not counted, as Ansible's
+		t.Errorf("recap %+v", s)
+	}
+}

@@ -95,10 +95,13 @@ func (l lostTransport) Close() error                                            
 // patientDialer is the Runner's dialer of a batch whose play may connect a
 // host later: a host it cannot reach gets a lostTransport, and its job
 // runs (its tasks report it unreachable until it connects).
-type patientDialer struct{ d remote.Dialer }
+type patientDialer struct {
+	d     remote.Dialer
+	retry remote.RetryPolicy // the Runner's, applied here: the Runner sees no failure
+}
 
 func (p patientDialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
-	tr, err := p.d.Dial(ctx, t)
+	tr, err := p.retry.Dial(ctx, p.d, t)
 	if err != nil && unreachableErr(ctx, err) {
 		return lostTransport{err: err}, nil
 	}
@@ -443,4 +446,11 @@ func (h *hostRun) errorsFatal(task *Task) bool {
 		return *task.AnyErrorsFatal
 	}
 	return h.br.plan.Play.AnyErrorsFatal
+}
+
+// isMeta reports whether a task is a meta: task, which Ansible never counts
+// in the recap.
+func isMeta(t *Task) bool {
+	a, ok := t.Action.(*BuiltinAction)
+	return ok && a.Name == "meta"
 }
