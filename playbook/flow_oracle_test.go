@@ -10,9 +10,8 @@ import (
 // asyncVars keep the jobs' files beside the playbook, for both runs.
 const asyncVars = "  vars:\n    ansible_async_dir: \"{{ playbook_dir }}/async\"\n"
 
-// TestOracleAsync runs alone (not parallel): it waits on jobs, and under
-// the load of the other oracle cases ansible-playbook's polls run late.
 func TestOracleAsync(t *testing.T) {
+	t.Parallel()
 	compareWithAnsible(t, oracleCase{
 		files: map[string]string{
 			"out/exists": "x",
@@ -31,7 +30,16 @@ func TestOracleAsync(t *testing.T) {
 				"    - async_status: {jid: \"{{ r2.ansible_job_id }}\", mode: cleanup}\n      register: c2\n" +
 				dump("cleanup", "[c2.erased == r2.results_file, c2.changed] | to_json") +
 				"    - async_status: {jid: \"{{ r2.ansible_job_id }}\"}\n      register: gone\n      ignore_errors: true\n" +
-				dump("gone", "[gone.failed, gone.msg, gone.finished] | to_json") +
+				dump("gone", "[gone.failed, gone.msg, gone.finished] | to_json"),
+		},
+	})
+}
+
+func TestOracleAsyncRefusedAndLate(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: web\n  gather_facts: false\n" + asyncVars + "  tasks:\n" +
 				"    - shell: sleep 30\n      async: 2\n      poll: 1\n      register: slow\n      ignore_errors: true\n" +
 				dump("slow", "[slow.msg, slow.async_result.finished, slow.async_result.started] | to_json") +
 				"    - command: echo x\n      async: 5\n      poll: 1\n      check_mode: true\n      ignore_errors: true\n      register: chk\n" +
