@@ -301,3 +301,17 @@ func (e *executor) refreshHostvars(plan *PlayPlan, h *inventory.Host) {
 	m["hostvars"] = hv
 	e.magic[plan] = m
 }
+
+// checkFree refuses, as Ansible's free strategy does, an action that
+// bypasses the host loop in a play with strategy: free.
+func (p *parser) checkFree(play *Play) {
+	if play.Strategy != Free {
+		return
+	}
+	for _, t := range append(slices.Clone(play.Tasks), play.Handlers...) {
+		if bypassesHostLoop(t) {
+			p.errorfAt(t.Pos, "use strategy: linear for this play, or add the host from a linear play",
+				"The '%s' module bypasses the host loop, which is currently not supported in the free strategy and would instead execute for every host in the inventory list.", t.Key)
+		}
+	}
+}

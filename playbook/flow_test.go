@@ -1,6 +1,8 @@
 package playbook
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/remotectl/remotectl/playbook/module"
@@ -142,5 +144,25 @@ func TestResetConnectionDialsAgain(t *testing.T) {
 	}
 	if s := out.stats("h01"); s.OK != 4 || s.Failed != 0 { // meta: is not counted, as Ansible's
 		t.Errorf("recap %+v", s)
+	}
+}
+
+func TestFreeStrategyAsAnsible(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  strategy: free
+  tasks:
+    - {name: once, shell: "1", run_once: true}
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.statuses("once"); len(got) != 3 { // Ansible warns and runs it everywhere
+		t.Errorf("run_once with strategy free ran as %v", got)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"site.yml": "- hosts: all\n  strategy: free\n  tasks:\n    - add_host: name=x\n"})
+	if _, err := Load(filepath.Join(dir, "site.yml"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "bypasses the host loop") {
+		t.Errorf("add_host with strategy free: %v", err)
 	}
 }

@@ -474,7 +474,7 @@ func unsafe(v any) any {
 // runTask runs one task on the host, each loop item in turn. It returns
 // an error only when the host must stop (its connection or deadline).
 func (h *hostRun) runTask(ctx context.Context, task *Task) error {
-	if task.RunOnce || bypassesHostLoop(task) {
+	if task.RunOnce && h.br.step != nil || bypassesHostLoop(task) { // the free strategy runs run_once tasks everywhere (Ansible's)
 		cell := h.br.onceFor(task)
 		run, err := h.claimOnce(ctx, cell)
 		if err != nil {

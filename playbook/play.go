@@ -197,6 +197,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	p.playVars = play.Vars
 	p.playTasks(play, s, sections)
 	p.checkNotify(play)
+	p.checkFree(play)
 	return play
 }
 
