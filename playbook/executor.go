@@ -485,15 +485,15 @@ func (br *batchRun) throttle(t *Task) chan struct{} {
 // says so, as Ansible checks after each task: any_errors_fatal, or more
 // failed hosts (in the play so far) than max_fail_percentage of the
 // batch's size.
-func (br *batchRun) hostFailed(name string, step int) {
+func (br *batchRun) hostFailed(name string, step int, task *Task) {
 	br.mu.Lock()
 	br.failed++
 	failed := br.priorFailed + br.failed
 	br.mu.Unlock()
 	play := br.plan.Play
 	fatal := play.AnyErrorsFatal
-	if steps := br.plan.steps(); step < len(steps) && steps[step].AnyErrorsFatal != nil && steps[step].Block == nil {
-		fatal = *steps[step].AnyErrorsFatal // the task's, its role's (a block's: see hostRun.settle)
+	if task != nil && task.AnyErrorsFatal != nil {
+		fatal = *task.AnyErrorsFatal // the failed task's, its block's, its role's
 	}
 	switch {
 	case fatal:

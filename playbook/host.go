@@ -266,7 +266,7 @@ func (h *hostRun) closeDelegates() {
 // may end for every host (any_errors_fatal, max_fail_percentage).
 func (h *hostRun) fails() {
 	h.failed = true
-	h.br.hostFailed(h.host.Name, h.step) // before leaving: the barrier lets the others go on
+	h.br.hostFailed(h.host.Name, h.step, h.current) // before leaving: the barrier lets the others go on
 	h.leave()
 }
 
