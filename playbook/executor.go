@@ -107,11 +107,13 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-
 	}
 	e.sem = make(chan struct{}, forks)
 	e.out = make(chan remote.Event, 64)
+	e.initial = map[string]bool{}
 	for _, plan := range plans {
 		for _, h := range plan.Hosts {
 			if !slices.Contains(e.known, h) {
 				e.known = append(e.known, h)
 			}
+			e.initial[h.Name] = true
 		}
 	}
 	go func() {
@@ -175,6 +177,7 @@ type executor struct {
 	// add_host added or changed, by name (addhost.go).
 	added    []*inventory.Host
 	replaced map[string]*inventory.Host
+	initial  map[string]bool // the hosts of the plays as prepared: what -H, --limit and --shard let the run reach
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.

@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -164,5 +165,36 @@ func TestFreeStrategyAsAnsible(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"site.yml": "- hosts: all\n  strategy: free\n  tasks:\n    - add_host: name=x\n"})
 	if _, err := Load(filepath.Join(dir, "site.yml"), LoadOptions{}); err == nil || !strings.Contains(err.Error(), "bypasses the host loop") {
 		t.Errorf("add_host with strategy free: %v", err)
+	}
+}
+
+func TestLaterPlaysKeepTheLimit(t *testing.T) {
+	inv := testInventory(t, 3)
+	pb := parseTest(t, inv, `
+- hosts: fleet
+  gather_facts: false
+  tasks:
+    - add_host: {name: newhost, groups: made}
+    - add_host: {name: h02, groups: made}
+    - group_by: {key: "by_{{ inventory_hostname }}"}
+- hosts: all
+  gather_facts: false
+  tasks:
+    - {name: everyone, debug: {msg: hi}}
+- hosts: made
+  gather_facts: false
+  tasks:
+    - {name: made, debug: {msg: hi}}
+`)
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{Selection: Selection{Limit: "h01"}})
+	if got := out.statuses("everyone"); !slices.Equal(got, []string{"h01=ok"}) { // as Ansible's: the limit holds
+		t.Errorf("the play on all ran as %v", got)
+	}
+	if got := out.statuses("made"); len(got) != 0 {
+		t.Errorf("the play on made ran as %v", got)
+	}
+	out = runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if got := out.statuses("made"); !slices.Equal(got, []string{"h02=ok", "newhost=ok"}) && !slices.Equal(got, []string{"newhost=ok", "h02=ok"}) {
+		t.Errorf("without a limit, the play on made ran as %v", got)
 	}
 }

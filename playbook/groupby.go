@@ -160,7 +160,45 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 			}
 		}
 	}
+	selected, err := e.limited(selected, dyn)
+	if err != nil {
+		return fmt.Errorf("%s: hosts: %w", plan.Play.Pos, err)
+	}
 	plan.Hosts = orderHosts(plan.Play.Order, selected)
 	plan.Batches = Batches(plan.Play.Serial, plan.Hosts)
 	return nil
+}
+
+// limited keeps the hosts the run may reach: the inventory's that some play
+// selected before it ran (-H, --limit and --shard applied), and those
+// add_host added that -H and --limit name (or a group they were put in).
+func (e *executor) limited(hosts []*inventory.Host, dyn map[string][]string) ([]*inventory.Host, error) {
+	e.mu.Lock()
+	added := slices.Clone(e.added)
+	initial := e.initial
+	e.mu.Unlock()
+	hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool {
+		return !initial[h.Name] && !slices.ContainsFunc(added, func(a *inventory.Host) bool { return a.Name == h.Name })
+	})
+	for _, pattern := range []string{e.opts.Selection.Hosts, e.opts.Selection.Limit} {
+		if pattern == "" {
+			continue
+		}
+		keep, err := e.opts.Inventory.Select(pattern, "")
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+			return nil, err
+		}
+		names := map[string]bool{}
+		for _, h := range keep {
+			names[h.Name] = true
+		}
+		for _, part := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
+			names[part] = true
+			for _, n := range dyn[part] {
+				names[n] = true
+			}
+		}
+		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !names[h.Name] })
+	}
+	return hosts, nil
 }
