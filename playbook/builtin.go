@@ -19,7 +19,7 @@ import (
 
 // executorActions are the actions the executor itself performs (they read
 // or change the play's state, not a host's), beside debug and check.
-var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by"}
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status", "add_host", "wait_for_connection", "reboot"}
 
 // builtinSpec is an executor action's parameters.
 type builtinSpec struct {
@@ -31,15 +31,20 @@ type builtinSpec struct {
 }
 
 var builtinSpecs = map[string]builtinSpec{
-	"set_fact":     {anyKeys: true, readOnly: true, run: runSetFact},
-	"assert":       {params: []string{"that", "fail_msg", "msg", "success_msg", "quiet"}, readOnly: true, run: runAssert},
-	"fail":         {params: []string{"msg"}, readOnly: true, run: runFail},
-	"meta":         {params: []string{"_raw_params"}, freeForm: "_raw_params", readOnly: true, run: runMeta},
-	"include_vars": {params: []string{"file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"}, freeForm: "file", readOnly: true, run: runIncludeVars},
-	"pause":        {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
-	"setup":        {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
-	"gather_facts": {params: []string{"parallel"}, readOnly: true, run: runSetup},
-	"group_by":     {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
+	"set_fact":            {anyKeys: true, readOnly: true, run: runSetFact},
+	"assert":              {params: []string{"that", "fail_msg", "msg", "success_msg", "quiet"}, readOnly: true, run: runAssert},
+	"fail":                {params: []string{"msg"}, readOnly: true, run: runFail},
+	"meta":                {params: []string{"_raw_params"}, freeForm: "_raw_params", readOnly: true, run: runMeta},
+	"include_vars":        {params: []string{"file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"}, freeForm: "file", readOnly: true, run: runIncludeVars},
+	"pause":               {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
+	"setup":               {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
+	"gather_facts":        {params: []string{"parallel"}, readOnly: true, run: runSetup},
+	"group_by":            {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
+	"async_status":        {params: []string{"jid", "mode"}, readOnly: true, run: runAsyncStatus},
+	"add_host":            {anyKeys: true, readOnly: true, run: runAddHost},
+	"wait_for_connection": {params: []string{"connect_timeout", "delay", "sleep", "timeout"}, readOnly: true, run: runWaitForConnection},
+	"reboot": {params: []string{"reboot_timeout", "reboot_timeout_sec", "connect_timeout", "connect_timeout_sec", "test_command",
+		"pre_reboot_delay", "post_reboot_delay", "msg", "reboot_command", "boot_time_command", "search_paths"}, readOnly: true, run: runReboot},
 }
 
 // BuiltinAction is an action of the executor: set_fact, assert, fail,
@@ -74,7 +79,7 @@ func (a *BuiltinAction) run(ctx context.Context, r *actionRun) (*Outcome, error)
 // builtinAction reads the arguments of an executor action.
 func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 	spec := builtinSpecs[name]
-	if name == "group_by" {
+	if name == "group_by" || name == "add_host" {
 		p.pb.groupBy = true
 	}
 	a := &BuiltinAction{Name: name, Key: k.Value, Args: map[string]any{}, Pos: p.Pos(k), eng: p.eng, spec: spec}
@@ -216,6 +221,8 @@ func runMeta(_ context.Context, r *actionRun, args map[string]any) (*Outcome, er
 		return &Outcome{Msg: "ending play", Result: map[string]any{"changed": false}}, nil
 	case "clear_facts":
 		h.mem.facts = nil
+	case "reset_connection": // the next task that needs the host connects again (new groups, limits)
+		h.lost = true
 	}
 	return &Outcome{Result: map[string]any{"changed": false}}, nil
 }

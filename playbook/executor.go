@@ -33,6 +33,9 @@ type Options struct {
 	Retry   remote.RetryPolicy
 	// ExtraVars (-e) override every other variable.
 	ExtraVars map[string]any
+	// Transports are the settings schemas the inventory was loaded with:
+	// add_host reads a new host's connection variables with them.
+	Transports []remote.SettingsSchema
 	// Check runs only read-only actions (check, wait_for, debug); the others
 	// are reported skipped.
 	Check bool
@@ -104,11 +107,13 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-
 	}
 	e.sem = make(chan struct{}, forks)
 	e.out = make(chan remote.Event, 64)
+	e.initial = map[string]bool{}
 	for _, plan := range plans {
 		for _, h := range plan.Hosts {
 			if !slices.Contains(e.known, h) {
 				e.known = append(e.known, h)
 			}
+			e.initial[h.Name] = true
 		}
 	}
 	go func() {
@@ -122,6 +127,7 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-
 				break
 			}
 		}
+		e.abandonJobs()
 		e.report.Interrupted = ctx.Err() != nil
 		e.report.Duration = time.Since(start)
 		sortRecap(e.report.Recap, plans)
@@ -165,7 +171,13 @@ type executor struct {
 	files   map[string]map[string]any // vars files read at run time, by path
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
-	known     []*inventory.Host // every host of the run's plays
+	known     []*inventory.Host    // every host of the run's plays
+	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
+	// added are the hosts add_host added, in order; replaced are the hosts
+	// add_host added or changed, by name (addhost.go).
+	added    []*inventory.Host
+	replaced map[string]*inventory.Host
+	initial  map[string]bool // the hosts of the plays as prepared: what -H, --limit and --shard let the run reach
 }
 
 // hostMemory is what a host keeps across plays: facts and registered results.
@@ -232,7 +244,7 @@ func (e *executor) record(r *TaskResult) {
 		e.report.Recap = append(e.report.Recap, s)
 	}
 	s.Count(r)
-	if (r.Status == StatusFailed && !r.Ignored) || r.Status == StatusUnreachable {
+	if (r.Status == StatusFailed || r.Status == StatusUnreachable) && !r.Ignored {
 		e.dropped[r.Host] = true
 	}
 }
@@ -378,8 +390,12 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 		br.mu.Unlock()
 		return remote.Result{}, h.run(ctx, tr, hio.Target)
 	}
+	var dialer remote.Dialer = limitedDialer{d: e.opts.Dialer, sem: e.sem}
+	if plan.connectsLater() {
+		dialer = patientDialer{d: dialer, retry: e.opts.Retry}
+	}
 	br.ctx, br.runner = ctx, &remote.Runner{
-		Dialer:  limitedDialer{d: e.opts.Dialer, sem: e.sem},
+		Dialer:  dialer,
 		Forks:   len(batch),
 		Timeout: e.opts.Timeout,
 		Retry:   e.opts.Retry,
@@ -472,14 +488,18 @@ func (br *batchRun) throttle(t *Task) chan struct{} {
 // says so, as Ansible checks after each task: any_errors_fatal, or more
 // failed hosts (in the play so far) than max_fail_percentage of the
 // batch's size.
-func (br *batchRun) hostFailed(name string, step int) {
+func (br *batchRun) hostFailed(name string, step int, task *Task) {
 	br.mu.Lock()
 	br.failed++
 	failed := br.priorFailed + br.failed
 	br.mu.Unlock()
 	play := br.plan.Play
+	fatal := play.AnyErrorsFatal
+	if task != nil && task.AnyErrorsFatal != nil {
+		fatal = *task.AnyErrorsFatal // the failed task's, its block's, its role's
+	}
 	switch {
-	case play.AnyErrorsFatal:
+	case fatal:
 		br.abort(fmt.Sprintf("any_errors_fatal: %s failed", name), step)
 	case play.MaxFailPercentage != nil && failed*100 > *play.MaxFailPercentage*len(br.hosts):
 		br.abort(fmt.Sprintf("%d hosts failed, more than max_fail_percentage %d%% of the batch's %d", failed, *play.MaxFailPercentage, len(br.hosts)), step)
@@ -663,12 +683,19 @@ func (e *executor) magicVars(plan *PlayPlan) map[string]any {
 	}
 	groups := map[string]any{"all": []any{}, "ungrouped": []any{}} // Ansible's, even when empty
 	hostvars := map[string]any{}
-	var all []*inventory.Host
+	all := slices.Clone(e.added) // Ansible's group all lists them first
 	if e.opts.Inventory != nil {
-		all = e.opts.Inventory.Hosts()
+		for _, h := range e.opts.Inventory.Hosts() {
+			if r := e.replaced[h.Name]; r != nil {
+				h = r
+			}
+			if !slices.Contains(all, h) {
+				all = append(all, h)
+			}
+		}
 	}
 	for _, h := range plan.Hosts {
-		if !slices.Contains(all, h) {
+		if !slices.Contains(all, h) && e.replaced[h.Name] == nil {
 			all = append(all, h) // the implicit localhost
 		}
 	}

@@ -70,13 +70,14 @@ func (h *hostRun) addFacts(facts map[string]any) {
 	if len(facts) == 0 {
 		return
 	}
-	merged := maps.Clone(h.mem.facts)
+	mem, name := h.factsHost()
+	merged := maps.Clone(mem.facts)
 	if merged == nil {
 		merged = map[string]any{}
 	}
 	maps.Copy(merged, facts)
-	h.mem.facts = merged
-	h.br.e.setHostvar(h.br.plan, h.host.Name, "ansible_facts", unsafe(merged))
+	mem.facts = merged
+	h.br.e.setHostvar(h.br.plan, name, "ansible_facts", unsafe(merged))
 }
 
 // factNames are the facts gatherFacts sets, each also a variable

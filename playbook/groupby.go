@@ -92,9 +92,11 @@ func (e *executor) dynamicGroupsOf(host string) []any {
 func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 	e.mu.Lock()
 	dyn := maps.Clone(e.dynGroups)
+	added, replaced := slices.Clone(e.added), maps.Clone(e.replaced)
+	known = slices.Clone(e.known)
 	e.mu.Unlock()
 	parts := strings.FieldsFunc(plan.Play.Hosts, func(r rune) bool { return r == ',' || r == ':' })
-	uses := false
+	uses := len(replaced) > 0 // add_host: any pattern may select its hosts
 	for _, part := range parts {
 		if _, ok := dyn[strings.TrimLeft(part, "!&")]; ok {
 			uses = true
@@ -108,20 +110,35 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 		byName[h.Name] = h
 	}
 	resolve := func(part string) ([]*inventory.Host, error) {
-		if names, ok := dyn[part]; ok {
-			var out []*inventory.Host
-			for _, n := range names {
-				if h, ok := byName[n]; ok {
-					out = append(out, h)
-				}
-			}
-			return out, nil
+		var out []*inventory.Host
+		if part == "all" || part == "*" {
+			out = append(out, added...) // Ansible's group all lists them first
 		}
 		hosts, err := e.opts.Inventory.Select(part, "")
-		if errors.Is(err, inventory.ErrNoMatch) {
-			return nil, nil
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+			return nil, err
 		}
-		return hosts, err
+		for _, h := range hosts {
+			if r := replaced[h.Name]; r != nil {
+				h = r
+			}
+			out = append(out, h)
+		}
+		for _, n := range dyn[part] {
+			if h, ok := byName[n]; ok {
+				out = append(out, h)
+			}
+		}
+		if h := replaced[part]; h != nil {
+			out = append(out, h)
+		}
+		var uniq []*inventory.Host
+		for _, h := range out {
+			if !slices.Contains(uniq, h) {
+				uniq = append(uniq, h)
+			}
+		}
+		return uniq, nil
 	}
 	var selected []*inventory.Host
 	for _, part := range parts {
@@ -143,7 +160,45 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 			}
 		}
 	}
+	selected, err := e.limited(selected, dyn)
+	if err != nil {
+		return fmt.Errorf("%s: hosts: %w", plan.Play.Pos, err)
+	}
 	plan.Hosts = orderHosts(plan.Play.Order, selected)
 	plan.Batches = Batches(plan.Play.Serial, plan.Hosts)
 	return nil
+}
+
+// limited keeps the hosts the run may reach: the inventory's that some play
+// selected before it ran (-H, --limit and --shard applied), and those
+// add_host added that -H and --limit name (or a group they were put in).
+func (e *executor) limited(hosts []*inventory.Host, dyn map[string][]string) ([]*inventory.Host, error) {
+	e.mu.Lock()
+	added := slices.Clone(e.added)
+	initial := e.initial
+	e.mu.Unlock()
+	hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool {
+		return !initial[h.Name] && !slices.ContainsFunc(added, func(a *inventory.Host) bool { return a.Name == h.Name })
+	})
+	for _, pattern := range []string{e.opts.Selection.Hosts, e.opts.Selection.Limit} {
+		if pattern == "" {
+			continue
+		}
+		keep, err := e.opts.Inventory.Select(pattern, "")
+		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+			return nil, err
+		}
+		names := map[string]bool{}
+		for _, h := range keep {
+			names[h.Name] = true
+		}
+		for _, part := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
+			names[part] = true
+			for _, n := range dyn[part] {
+				names[n] = true
+			}
+		}
+		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !names[h.Name] })
+	}
+	return hosts, nil
 }

@@ -39,6 +39,14 @@ type hostRun struct {
 	delegates map[string]delegateConn
 	failed    bool // a task failed (not ignored) or the host was unreachable
 	stopped   bool // the host left the batch
+	// ownTr is a connection the host dialed again itself (reconnect.go),
+	// closed when its job ends; lost says its connection is gone.
+	ownTr remote.Transport
+	lost  bool
+	// current is the task running; factsTo the host its facts go to
+	// (delegate_facts), "" for this one.
+	current *Task
+	factsTo string
 }
 
 func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
@@ -48,7 +56,9 @@ func (e *executor) newHostRun(br *batchRun, i int, h *inventory.Host) *hostRun {
 // run is the host's job: facts, tasks, handlers, over one connection.
 func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target) error {
 	h.started, h.tr, h.target = true, tr, t
+	_, h.lost = tr.(lostTransport)
 	defer h.closeDelegates()
+	defer h.dropConn()
 	play := h.br.plan.Play
 	if play.GatherFacts {
 		if err := h.gatherFacts(ctx); err != nil {
@@ -256,7 +266,7 @@ func (h *hostRun) closeDelegates() {
 // may end for every host (any_errors_fatal, max_fail_percentage).
 func (h *hostRun) fails() {
 	h.failed = true
-	h.br.hostFailed(h.host.Name, h.step) // before leaving: the barrier lets the others go on
+	h.br.hostFailed(h.host.Name, h.step, h.current) // before leaving: the barrier lets the others go on
 	h.leave()
 }
 
@@ -295,7 +305,7 @@ func (h *hostRun) finish(err error) {
 // newResult starts the result of task on this host.
 func (h *hostRun) newResult(task *Task, item any) *TaskResult {
 	return &TaskResult{Host: h.host.Name, Play: h.br.plan.Play.Name, Task: task.DisplayName(), Pos: task.Pos,
-		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item)}
+		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item), Uncounted: isMeta(task)}
 }
 
 // batchNames are the names of the batch's hosts (ansible_play_batch).
@@ -403,10 +413,18 @@ func (h *hostRun) register(name string, reg any) {
 	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
 }
 
-// setVar keeps a variable set_fact set.
+// setVar keeps a variable set_fact set (on the delegate, with
+// delegate_facts).
 func (h *hostRun) setVar(name string, v any) {
-	h.mem.registered[name] = v
-	h.br.e.setHostvar(h.br.plan, h.host.Name, name, v)
+	mem, host := h.factsHost()
+	if mem != h.mem { // another host's: its map is replaced, never changed
+		reg := maps.Clone(mem.registered)
+		reg[name] = v
+		mem.registered = reg
+	} else {
+		mem.registered[name] = v
+	}
+	h.br.e.setHostvar(h.br.plan, host, name, v)
 }
 
 // includeVar keeps a variable include_vars read.
@@ -456,14 +474,14 @@ func unsafe(v any) any {
 // runTask runs one task on the host, each loop item in turn. It returns
 // an error only when the host must stop (its connection or deadline).
 func (h *hostRun) runTask(ctx context.Context, task *Task) error {
-	if task.RunOnce {
+	if task.RunOnce && h.br.step != nil || bypassesHostLoop(task) { // the free strategy runs run_once tasks everywhere (Ansible's)
 		cell := h.br.onceFor(task)
 		run, err := h.claimOnce(ctx, cell)
 		if err != nil {
 			return err
 		}
 		if !run {
-			if task.Register != "" && cell.registered != nil {
+			if task.Register != "" && cell.registered != nil && !bypassesHostLoop(task) {
 				h.register(task.Register, cell.registered)
 			}
 			return nil
@@ -638,6 +656,7 @@ func (h *hostRun) modes(task *Task) (check, diff bool) {
 // when the host must stop.
 func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[string]any) (map[string]any, error) {
 	e := h.br.e
+	h.current = task
 	vars := h.taskVars(task, loop)
 	r := h.newResult(task, h.itemLabel(task, item, loop != nil, vars))
 	_, include := task.Action.(*IncludeAction)
@@ -673,6 +692,10 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	r.Duration = time.Since(start)
 	if err != nil {
 		err = h.br.settle(ctx, err)
+		if h.ignoresUnreachable(ctx, task, err) {
+			h.unreachableIgnored(r, err)
+			return map[string]any{"unreachable": true, "changed": false, "msg": r.Msg}, nil
+		}
 		h.failWith(r, err)
 		e.emit(Event{Kind: EventResult, Result: r})
 		return nil, err
@@ -725,9 +748,16 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
 	for n := 1; ; n++ {
+		if h.lost && task.DelegateTo == nil && needsConnection(task.Action) {
+			if err := h.reconnect(ctx, 0); err != nil {
+				return nil, nil, err
+			}
+		}
 		run := &actionRun{host: h, task: task, vars: vars, check: check, diff: diff, tr: h.tr, target: h.target}
 		if task.DelegateTo != nil {
 			var err error
+			h.factsTo = h.delegateFactsTo(task, vars)
+			defer func() { h.factsTo = "" }()
 			if run.tr, run.target, err = h.delegate(ctx, task, vars); err != nil {
 				if remote.ClassOf(err) == remote.ClassCancelled {
 					return nil, nil, err
@@ -769,8 +799,7 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 			out.Failed, out.Msg = true, err.Error()
 			return out, out.registered(), nil
 		}
-		if done {
-			out.Failed = false
+		if done { // the result stays as the action left it (a failure too), as Ansible's
 			return out, out.registered(), nil
 		}
 		if n > task.Retries {
@@ -812,6 +841,9 @@ func (h *hostRun) runAction(ctx context.Context, run *actionRun) (*Outcome, erro
 		actx, cancel = context.WithTimeout(ctx, task.Timeout)
 	}
 	defer cancel()
+	if out := asyncRefusal(run); out != nil {
+		return out, nil
+	}
 	out, err := task.Action.run(actx, run)
 	if err != nil && ctx.Err() == nil && actx.Err() != nil {
 		// The task's own timeout: the task failed, the host goes on.
@@ -855,6 +887,9 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 			r.Ignored = true
 		case task.Block != nil:
 			r.Rescued = !r.LoopItem && task.rescued()
+			if !task.rescued() && h.errorsFatal(task) { // as Ansible's: after the task, not once the block is left
+				h.br.abort(fmt.Sprintf("any_errors_fatal: %s failed", h.host.Name), h.step)
+			}
 			if h.failure == nil {
 				h.failure = &blockFailure{block: task.Block, section: task.Section}
 			}

@@ -110,6 +110,15 @@ type Task struct {
 	RunOnce      bool
 	Loop         *Loop
 	LoopControl  LoopControl
+	Async        any // async: seconds, an int or a *Text template; nil for none
+	Poll         any // poll: seconds, as Async; nil for Ansible's default
+	// IgnoreUnreachable keeps a host that cannot be reached in the play;
+	// AnyErrorsFatal (nil: the play's) ends the play when the task fails
+	// on a host; DelegateFacts gives the facts the task gathers to the
+	// host it delegates to.
+	IgnoreUnreachable bool
+	AnyErrorsFatal    *bool
+	DelegateFacts     bool
 	// Key is the action as the task writes it (copy, ansible.builtin.copy):
 	// the task's name when it has none, as Ansible's TASK [copy].
 	Key  string
@@ -132,6 +141,7 @@ type Task struct {
 	eng         *jinja.Engine
 
 	ignoreErrorsSet, noLogSet, runOnceSet bool // the task's own keyword, over its scope's
+	ignoreUnreachableSet                  bool
 	// kwTemplates are boolean keywords written as templates
 	// (ignore_errors: "{{ ansible_check_mode }}"), decided per host when
 	// the task runs (hostRun.keywords).

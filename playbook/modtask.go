@@ -108,6 +108,9 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
 	call := &module.Call{Module: a.Module, Args: args, Host: host, Check: r.check, Diff: r.diff,
 		Controller: &controller{r: r}}
+	if spec, _ := r.asyncOf(); spec != nil {
+		return a.runAsync(ctx, r, call, spec)
+	}
 	res, err := a.Module.Run(ctx, call)
 	if err != nil {
 		return nil, err

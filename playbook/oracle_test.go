@@ -74,7 +74,7 @@ func runAnsible(t *testing.T, c oracleCase) (HostStats, map[string]string) {
 	if len(c.tags) > 0 {
 		args = append(args, "--tags", strings.Join(c.tags, ","))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // a loaded machine slows ansible-playbook a lot
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
@@ -114,7 +114,7 @@ func runOurs(t *testing.T, c oracleCase) (HostStats, map[string]string, *Report)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	events, rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{},
+	events, rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{}, Transports: []remote.SettingsSchema{local.Settings()},
 		Target: func(h *inventory.Host) remote.Target { return h.Target(0) }})
 	for range events {
 	}

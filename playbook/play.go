@@ -160,6 +160,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 			play.MaxFailPercentage = &n
 		case "any_errors_fatal":
 			play.AnyErrorsFatal = p.boolean(v, "any_errors_fatal")
+			s.anyErrorsFatal = &play.AnyErrorsFatal
 		case "strategy":
 			switch st := p.Str(v, "strategy"); Strategy(st) {
 			case Linear, Free:
@@ -196,6 +197,7 @@ func (p *parser) play(n *yaml.Node) *Play {
 	p.playVars = play.Vars
 	p.playTasks(play, s, sections)
 	p.checkNotify(play)
+	p.checkFree(play)
 	return play
 }
 

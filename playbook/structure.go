@@ -35,10 +35,14 @@ type scope struct {
 	diff         *bool
 	noLog        *bool
 	runOnce      *bool
-	kwTemplates  map[string]Text // boolean keywords given by templates
-	notify       []string        // a block's notify
-	throttle     int
-	handler      bool
+	// ignoreUnreachable and anyErrorsFatal are the keywords of a play,
+	// block or role over its tasks.
+	ignoreUnreachable *bool
+	anyErrorsFatal    *bool
+	kwTemplates       map[string]Text // boolean keywords given by templates
+	notify            []string        // a block's notify
+	throttle          int
+	handler           bool
 }
 
 // child is a copy of s that a nested scope may change.
@@ -112,6 +116,12 @@ func (s *scope) inherit(t *Task) {
 	}
 	if !t.runOnceSet && s.runOnce != nil {
 		t.RunOnce = *s.runOnce
+	}
+	if !t.ignoreUnreachableSet && s.ignoreUnreachable != nil {
+		t.IgnoreUnreachable = *s.ignoreUnreachable
+	}
+	if t.AnyErrorsFatal == nil {
+		t.AnyErrorsFatal = s.anyErrorsFatal
 	}
 }
 
@@ -201,10 +211,12 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 	case "run_once":
 		b := p.boolean(v, "run_once")
 		s.runOnce = &b
-	case "any_errors_fatal", "ignore_unreachable":
-		if p.boolean(v, k.Value) && s.block != nil || p.boolean(v, k.Value) && s.role != nil {
-			p.Errorf(k, "set it on the play", "%s: true here is not supported by remotectl", k.Value)
-		}
+	case "any_errors_fatal":
+		b := p.boolean(v, k.Value)
+		s.anyErrorsFatal = &b
+	case "ignore_unreachable":
+		b := p.boolean(v, k.Value)
+		s.ignoreUnreachable = &b
 	case "throttle":
 		s.throttle = p.integer(v, "throttle")
 	case "module_defaults":

@@ -19,13 +19,10 @@ var taskKeys = []string{"name", "when", "register", "ignore_errors", "retries", 
 	"changed_when", "failed_when", "notify", "tags", "become", "become_user", "become_method", "timeout", "run_once", "loop",
 	"with_items", "with_list", "args", "vars", "environment", "check_mode", "diff", "no_log", "loop_control",
 	"listen", "ignore_unreachable", "any_errors_fatal", "throttle", "debugger", "collections", "connection",
-	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port"}
+	"remote_user", "delegate_facts", "module_defaults", "become_flags", "become_exe", "port", "async", "poll"}
 
 // unsupportedTaskKeys are Ansible task keys remotectl does not implement.
-var unsupportedTaskKeys = map[string]string{
-	"async": "run the command in the background with nohup, or without async",
-	"poll":  "run the task without async/poll",
-}
+var unsupportedTaskKeys = map[string]string{}
 
 // allTaskKeywords are every keyword a task may carry, supported or not.
 func allTaskKeywords() []string {
@@ -110,6 +107,7 @@ func (p *parser) task(n *yaml.Node, s *scope) *Task {
 	if t.Action == nil {
 		return nil
 	}
+	p.checkAsync(t)
 	if t.Until != nil && t.Retries == 0 {
 		t.Retries = DefaultRetries
 	}
@@ -223,18 +221,17 @@ func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
 func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
 	case "loop", "args", "debugger", "collections", "become_flags":
+	case "async", "poll":
+		p.asyncKeyword(t, k, v)
 	case "throttle":
 		t.Throttle = p.integer(v, "throttle")
 	case "module_defaults":
 		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
-	case "any_errors_fatal", "ignore_unreachable":
-		if p.boolean(v, k.Value) {
-			hint := "set it on the play (any_errors_fatal: true stops the play when a host fails)"
-			if k.Value == "ignore_unreachable" {
-				hint = "an unreachable host leaves the play in remotectl"
-			}
-			p.Errorf(k, hint, "%s: true on a task is not supported by remotectl", k.Value)
-		}
+	case "any_errors_fatal":
+		b := p.boolean(v, k.Value)
+		t.AnyErrorsFatal = &b
+	case "ignore_unreachable":
+		t.IgnoreUnreachable, t.ignoreUnreachableSet = p.boolean(v, k.Value), true
 	case "connection", "become_exe", "port", "remote_user":
 		p.Errorf(k, "set it in the inventory for the host", "%s: on a task is not supported by remotectl", k.Value)
 	case "name":
@@ -298,9 +295,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 		txt := p.textNode(v, "delegate_to")
 		t.DelegateTo = &txt
 	case "delegate_facts":
-		if p.boolean(v, "delegate_facts") {
-			p.Errorf(k, "gather the delegate's facts in a play on that host", "delegate_facts: true is not supported by remotectl")
-		}
+		t.DelegateFacts = p.boolean(v, "delegate_facts")
 	default:
 		if hint, ok := unsupportedTaskKeys[k.Value]; ok {
 			p.Errorf(k, hint, "task: %q is not supported by remotectl", k.Value)

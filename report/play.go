@@ -101,6 +101,11 @@ func (s *PlayHostStats) Count(r *TaskResult) {
 	case TaskSkipped:
 		s.Skipped++
 	case TaskUnreachable:
+		if r.Ignored { // ignore_unreachable: ok and ignored, as Ansible's
+			s.Ignored++
+			s.OK++
+			break
+		}
 		s.Unreachable++
 	case TaskCancelled:
 		s.Cancelled = true

@@ -193,7 +193,7 @@ func (t *playText) taskHeader(b *strings.Builder, name string, handler bool) {
 
 // failed reports whether a result is a failure quiet output shows.
 func (r *TaskResult) failed() bool {
-	return r.Status == TaskFailed && !r.Ignored || r.Status == TaskUnreachable || r.Status == TaskCancelled
+	return (r.Status == TaskFailed || r.Status == TaskUnreachable) && !r.Ignored || r.Status == TaskCancelled
 }
 
 // result writes "  host: status[: message]" and, for failures (and in
@@ -205,7 +205,7 @@ func (t *playText) result(b *strings.Builder, r *TaskResult) {
 	t.taskHeader(b, r.Task, r.Handler)
 	status := string(r.Status)
 	if r.Ignored {
-		status = "failed (ignored)"
+		status += " (ignored)"
 	}
 	line := "  " + r.Host
 	if r.Item != nil {
@@ -430,7 +430,7 @@ func junitTaskCase(r *TaskResult) junitCase {
 	switch {
 	case r.Status == TaskFailed && !r.Ignored:
 		c.Failure = &junitProblem{Message: Printable(firstLineOf(r.Msg)), Type: "failed", Text: details}
-	case r.Status == TaskUnreachable || r.Status == TaskCancelled:
+	case r.Status == TaskUnreachable && !r.Ignored || r.Status == TaskCancelled:
 		c.Error = &junitProblem{Message: Printable(firstLineOf(r.Msg)), Type: string(r.Status), Text: details}
 	case r.Status == TaskSkipped:
 		c.Skipped = &junitSkipped{Message: Printable(firstLineOf(r.Msg))}

@@ -53,6 +53,9 @@ type factory struct {
 	// Cwd is the working directory, which relative paths of settings are
 	// relative to.
 	Cwd string
+	// Transports are the transports' settings schemas (play's add_host
+	// reads a new host's connection variables with them).
+	Transports []remote.SettingsSchema
 }
 
 // runDialer is a dialer that holds connections until closed.
@@ -68,6 +71,7 @@ func (a *app) factory() *factory {
 		Settings:      func() globals { return a.g },
 		Inventory:     a.loadInventory,
 		InventoryFrom: a.loadInventoryFrom,
+		Transports:    a.transports.settings(),
 		Dialer: func(s secrets, targets []remote.Target) (runDialer, error) {
 			d, err := a.newDialer(s, targets)
 			if err != nil {

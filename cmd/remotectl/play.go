@@ -14,6 +14,7 @@ import (
 	"github.com/remotectl/remotectl/playbook"
 	"github.com/remotectl/remotectl/playbook/ansiblecfg"
 	"github.com/remotectl/remotectl/playbook/ansiblecli"
+	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/report"
 	"github.com/remotectl/remotectl/shard"
 )
@@ -25,6 +26,7 @@ type playOptions struct {
 	InventoryFrom func(context.Context, []string, inventory.LoadOptions) (*inventory.Inventory, error)
 	Cwd           string // -e @FILE is relative to it
 	AnsibleCfg    ansiblecfg.Lookup
+	Transports    []remote.SettingsSchema // add_host's hosts are read with them
 
 	File string
 	ansiblecli.Options
@@ -33,7 +35,7 @@ type playOptions struct {
 // newPlayCmd returns the play command; runF, when not nil, runs instead of
 // runPlay (tests see the parsed options).
 func newPlayCmd(f *factory, runF func(context.Context, *playOptions) error) *cobra.Command {
-	o := &playOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun, InventoryFrom: f.InventoryFrom, Cwd: f.Cwd,
+	o := &playOptions{runDeps: f.runDeps(), OpsRun: f.OpsRun, InventoryFrom: f.InventoryFrom, Cwd: f.Cwd, Transports: f.Transports,
 		AnsibleCfg: ansiblecfg.Lookup{Getenv: f.IO.Getenv, Cwd: f.Cwd, Home: f.IO.Getenv("HOME"), System: ansiblecfg.DefaultSystem}}
 	if runF == nil {
 		runF = runPlay
@@ -147,7 +149,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	defer dialer.Close()
 
 	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
-		ExtraVars: extra, Check: o.Check, Diff: o.Diff}
+		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit}}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
