@@ -107,10 +107,8 @@ func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, e
 		_ = d.Close()
 		return nil, err
 	}
-	if a.g.Persist > 0 {
-		if msg := agent.NotHeld(targets); msg != "" {
-			fmt.Fprintln(a.io.Err, msg)
-		}
+	if msg := agent.NotHeld(targets); a.g.Persist > 0 && msg != "" {
+		fmt.Fprintln(a.io.Err, msg)
 	}
 	return d, nil
 }

@@ -53,8 +53,7 @@ type factory struct {
 	// Cwd is the working directory, which relative paths of settings are
 	// relative to.
 	Cwd string
-	// Transports are the transports' settings schemas (play's add_host
-	// reads a new host's connection variables with them).
+	// Transports are the transports' settings schemas (for play's add_host).
 	Transports []remote.SettingsSchema
 }
 
