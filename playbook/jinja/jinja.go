@@ -62,7 +62,7 @@ func New(opts ...Option) *Engine {
 	cfg := config.New()
 	cfg.StrictUndefined = true
 	cfg.TrimBlocks = true
-	cfg.KeepTrailingNewline = true
+	cfg.KeepTrailingNewline = false
 	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
 	for name, fn := range ansibleFilters() {
 		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{name: fn}))
@@ -597,7 +597,10 @@ func (sc *scope) render(s string, depth int) (any, error) {
 			return nil, runtimeError(s, exec.AsValue(err))
 		}
 		if str, ok := g.(string); ok && yieldsText(out.Expression) {
-			return str, nil
+			return keepNewlines(s, str), nil
+		}
+		if str, ok := concatOne(g).(string); ok {
+			return keepNewlines(s, str), nil
 		}
 		return concatOne(g), nil
 	}
@@ -736,8 +739,8 @@ func yieldsText(expr nodes.Expression) bool {
 
 // prepare readies s for gonja, whose lexer and parser differ from
 // Jinja2's in three ways this makes up for:
-//   - newlines inside {{ }} (outside string literals) become spaces, as
-//     gonja's parser stops at them;
+//   - newlines inside {{ }} and {% %} (outside string literals) become
+//     spaces, as gonja's parser stops at them;
 //   - a backslash before a character Go's unquoting does not know (\d,
 //     \s, \.) stays a backslash, as in Python;
 //   - with escape, every backslash of a string literal inside {{ }} stays
@@ -794,7 +797,7 @@ func prepare(s string, escape bool) string {
 			continue
 		case end != "" && (c == '\'' || c == '"'):
 			quote = c
-		case end == "}}" && (c == '\n' || c == '\r'):
+		case end != "" && (c == '\n' || c == '\r'):
 			c = ' '
 		}
 		b.WriteByte(c)
