@@ -386,6 +386,9 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	if abs, err := filepath.Abs(e.pb.Dir); err == nil {
 		vars["playbook_dir"] = abs
 	}
+	if task != nil {
+		vars["ansible_search_path"] = task.searchPath(e.pb.Dir)
+	}
 	if task != nil && task.Role != nil {
 		vars["role_name"] = task.Role.Name
 		if abs, err := filepath.Abs(task.Role.Dir); err == nil {
@@ -611,7 +614,7 @@ func (h *hostRun) loopItems(task *Task) ([]any, error) {
 		}
 		return list, nil
 	}
-	items, err := loopPlugins[task.Loop.Kind](terms, task.searchDirs(h.br.e.pb.Dir, "files"))
+	items, err := loopPlugins[task.Loop.Kind](terms, task.fileSearch(h.br.e.pb.Dir, loopSubdir(task)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: with_%s: %v", task.Loop.Pos, task.Loop.Kind, err)
 	}

@@ -76,18 +76,20 @@ func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir stri
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	env := func(terms []any) ([]any, error) {
-		values := make([]any, 0, len(terms))
-		for _, term := range terms {
+	env := func(c jinja.LookupCall) ([]any, error) {
+		values := make([]any, 0, len(c.Terms))
+		for _, term := range c.Terms {
 			v, _ := lookupEnv(jinja.String(term)) // unset is "", as Ansible's
 			secrets.Add(v)
 			values = append(values, v)
 		}
 		return values, nil
 	}
-	lookups := lookupPlugins(dir)
+	var eng *jinja.Engine
+	lookups := lookupPlugins(dir, func() *jinja.Engine { return eng })
 	lookups["env"] = env
-	return jinja.New(jinja.WithLookups(lookups))
+	eng = jinja.New(jinja.WithLookups(lookups))
+	return eng
 }
 
 // position is where the text of a value starts in its file (inside the

@@ -761,7 +761,7 @@ func filterURLDecode(in any, _ call) (any, error) {
 	return s, nil
 }
 
-// filterURLSplit is urlsplit(query=”): the parts of a URL as a dict, or
+// filterURLSplit is urlsplit(query): the parts of a URL as a dict, or
 // one of them.
 func filterURLSplit(in any, c call) (any, error) {
 	s := pyStr(in)

@@ -50,7 +50,7 @@ func (c testController) FindFile(kind, name string) (string, error) {
 	}
 	return filepath.Join(c.dir, name), nil
 }
-func (testController) Template(text string) (string, error) { return text, nil }
+func (testController) Template(text, _, _, _ string) (string, error) { return text, nil }
 func (testController) Vars() map[string]any                 { return map[string]any{} }
 func (c testController) BaseDir() string                    { return c.dir }
 

@@ -1,0 +1,70 @@
+package playbook
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// A role's lookups, with_first_found loops and copy/template sources are
+// found as Ansible finds them (the role's files/, templates/ or vars/,
+// the role, the task file's directory, the playbook's), and the template
+// module and lookup give Ansible's template variables.
+func TestOracleLookupsInRoles(t *testing.T) {
+	t.Parallel()
+	out := func(name string) string { return "\"{{ playbook_dir }}/out/" + name + "\"" }
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"roles/r/files/f.txt":       "file text \n\n",
+			"roles/r/files/g.txt":       "g\n",
+			"roles/r/templates/t.j2":    "{{ ansible_managed }} {{ template_path }} {{ x }}\n{% if x and\n   x == 'X' %}\nyes\n{% endif %}\n",
+			"roles/r/templates/u.j2":    "{{ ansible_managed }} {{ x }}\n",
+			"roles/r/vars/one.yml":      "from_vars_dir: one\n",
+			"roles/r/tasks/other/o.yml": "- copy: {content: \"{{ lookup('file', 'f.txt') }}\", dest: " + out("from-sub") + "}\n",
+			"roles/r/tasks/main.yml": "- include_vars: \"{{ item }}\"\n  with_first_found: [{files: [missing.yml, one.yml], skip: true}]\n" +
+				"- include_vars: \"{{ item }}\"\n  with_first_found: [{files: [nope.yml], skip: true}]\n" +
+				"- copy: {content: \"{{ from_vars_dir }}\", dest: " + out("vars") + "}\n" +
+				"- copy: {content: \"[{{ lookup('file', 'f.txt') }}]\", dest: " + out("file") + "}\n" +
+				"- copy: {content: \"[{{ lookup('file', 'f.txt', rstrip=False) }}]\", dest: " + out("file-raw") + "}\n" +
+				"- copy: {content: \"{{ lookup('file', 'missing', errors='ignore') is none }}\", dest: " + out("file-ignored") + "}\n" +
+				"- copy: {content: \"{{ lookup('first_found', {'files': ['nope.yml', 'one.yml'], 'paths': ['vars']}) | basename }}\", dest: " + out("ff") + "}\n" +
+				"- copy: {content: \"{{ lookup('template', 't.j2') }}\", dest: " + out("tpl-lookup") + "}\n" +
+				"- template: {src: t.j2, dest: " + out("tpl") + "}\n" +
+				"- template: {src: \"{{ item }}\", dest: " + out("tpl-ff") + "}\n  with_first_found: [nope.j2, u.j2]\n" +
+				"- copy: {src: f.txt, dest: " + out("copied") + "}\n" +
+				"- copy: {content: \"{{ lookup('pipe', 'echo hi; echo') }}|{{ lookup('lines', 'printf \\\"a\\\\nb\\\\n\\\"') }}\", dest: " + out("pipe") + "}\n" +
+				"- copy: {content: \"{{ query('fileglob', '*.txt') | map('basename') | sort | list }}\", dest: " + out("glob") + "}\n" +
+				"- copy: {content: \"{{ lookup('vars', 'x') }} {{ lookup('vars', 'nope', default='d') }}\", dest: " + out("vars-lookup") + "}\n" +
+				"- import_tasks: other/o.yml\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  vars: {x: X}\n  roles: [r]\n",
+		},
+	})
+}
+
+// The search of a task's files follows Ansible's
+// path_dwim_relative_stack: kind directory, then the directory itself,
+// for each search path, the playbook's last; a source already starting
+// with the kind is not looked for under it again.
+func TestFileSearchCandidates(t *testing.T) {
+	dir := t.TempDir()
+	role := filepath.Join(dir, "roles", "r")
+	if err := os.MkdirAll(filepath.Join(role, "tasks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	task := &Task{Role: &Role{Name: "r", Dir: role}, Dir: filepath.Join(role, "tasks")}
+	s := task.fileSearch(dir, "files")
+	want := []string{
+		role + "/files/a.txt", role + "/a.txt", role + "/tasks/files/a.txt", role + "/tasks/a.txt",
+		dir + "/files/a.txt", dir + "/a.txt", dir + "/files/a.txt", dir + "/a.txt",
+	}
+	if got := s.candidates("a.txt"); !slices.Equal(got, want) {
+		t.Errorf("candidates =\n%q\nwant\n%q", got, want)
+	}
+	if got := s.candidates("files/a.txt"); got[0] != role+"/files/a.txt" || slices.Contains(got, role+"/files/files/a.txt") {
+		t.Errorf("a source under files/ is not searched in files/files: %q", got)
+	}
+	if got := s.candidates("/abs/x"); !slices.Equal(got, []string{"/abs/x"}) {
+		t.Errorf("absolute: %q", got)
+	}
+}
