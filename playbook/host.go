@@ -481,6 +481,18 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 		return err
 	}
 	items, err := h.loopItems(task)
+	if err != nil && task.When != nil && jinja.IsUndefined(err) {
+		// As Ansible's TaskExecutor: a loop over an undefined variable
+		// first asks the task's when (without an item); false skips the
+		// task (when: x is defined, with_items: "{{ x }}").
+		if ok, cerr := task.When.eval(h.taskVars(task, nil)); cerr != nil || !ok {
+			reg, err := h.runItem(ctx, task, nil, nil)
+			if task.Register != "" && reg != nil {
+				h.register(task.Register, reg)
+			}
+			return err
+		}
+	}
 	if err != nil {
 		r := h.newResult(task, nil)
 		h.fail(task, r, err.Error())
@@ -605,7 +617,7 @@ func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	vars := h.taskVars(task, nil)
 	terms, err := templateArgs(task.eng, task.Loop.Terms, vars)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", task.Loop.Pos, err)
+		return nil, fmt.Errorf("%s: %w", task.Loop.Pos, err)
 	}
 	if task.Loop.Kind == "" {
 		list, ok := toList(terms)

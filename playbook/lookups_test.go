@@ -68,3 +68,20 @@ func TestFileSearchCandidates(t *testing.T) {
 		t.Errorf("absolute: %q", got)
 	}
 }
+
+// A loop over an undefined variable with a when that is false is skipped,
+// as Ansible's TaskExecutor evaluates the when before raising the loop's
+// error (when: x is defined / with_items: "{{ x }}" in real roles); with
+// a true when the loop's error fails the task.
+func TestOracleLoopOverUndefinedWithWhen(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - debug: {msg: \"{{ item }}\"}\n      with_items: \"{{ nope }}\"\n      when: nope is defined\n      register: r1\n" +
+				"    - debug: {msg: \"{{ item }}\"}\n      loop: \"{{ nope }}\"\n      when: nope is defined\n" +
+				dump("r1", "r1.skipped") +
+				"    - debug: {msg: \"{{ item }}\"}\n      with_items: \"{{ nope }}\"\n      when: true\n      ignore_errors: true\n",
+		},
+	})
+}
