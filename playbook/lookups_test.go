@@ -1,10 +1,13 @@
 package playbook
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
 // A role's lookups, with_first_found loops and copy/template sources are
@@ -84,4 +87,32 @@ func TestOracleLoopOverUndefinedWithWhen(t *testing.T) {
 				"    - debug: {msg: \"{{ item }}\"}\n      with_items: \"{{ nope }}\"\n      when: true\n      ignore_errors: true\n",
 		},
 	})
+}
+
+// become and become_user written as templates (a role's "{{ x_become }}",
+// "{{ postgresql_user }}") are decided per host with the task's variables.
+func TestTemplatedBecome(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `- hosts: fleet
+  gather_facts: false
+  vars: {svc_user: postgres}
+  tasks:
+    - command: id
+      become: "{{ idx == 1 }}"
+      become_user: "{{ svc_user }}"
+    - block:
+        - command: whoami
+      become: "{{ idx == 2 }}"
+`)
+	fake := &remotetest.Fake{}
+	runTest(t, pb, inv, fake, Options{})
+	for host, want := range map[string][]string{"h01": {"true postgres", "false "}, "h02": {"false postgres", "true "}} {
+		var got []string
+		for _, c := range fake.Commands(host) {
+			got = append(got, fmt.Sprintf("%v %s", c.Become, c.BecomeUser))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: become per command = %q, want %q", host, got, want)
+		}
+	}
 }

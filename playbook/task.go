@@ -275,6 +275,11 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 			}
 		}
 	case "become":
+		if p.templatedKeyword(v) { // become: "{{ role_become }}", decided per host
+			p.checkTemplates(v)
+			t.setKeywordTemplate(k.Value, Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng})
+			return
+		}
 		b := p.boolean(v, "become")
 		t.Become = &b
 	case "become_user":
@@ -526,6 +531,8 @@ func (t *Task) ownsKeyword(key string) bool {
 		return t.CheckMode != nil
 	case "diff":
 		return t.Diff != nil
+	case "become":
+		return t.Become != nil
 	}
 	return false
 }
