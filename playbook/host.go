@@ -739,6 +739,11 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // attempt runs the action, again while until is false (retries/delay),
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
+	retries, delay, err := retryKeywords(task, vars)
+	if err != nil {
+		out := failed("%v", err)
+		return out, out.registered(), nil
+	}
 	for n := 1; ; n++ {
 		run := &actionRun{host: h, task: task, vars: vars, check: check, diff: diff, tr: h.tr, target: h.target}
 		if task.DelegateTo != nil {
@@ -788,14 +793,10 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 			out.Failed = false
 			return out, out.registered(), nil
 		}
-		if n > task.Retries {
+		if n > retries {
 			out.Failed = true
 			out.Msg = joinMsg(out.Msg, fmt.Sprintf("until: %s still false after %d attempts", task.Until.Src, n))
 			return out, out.registered(), nil
-		}
-		delay := task.Delay
-		if delay == 0 {
-			delay = DefaultDelay
 		}
 		if !remote.Sleep(ctx, delay) {
 			return nil, nil, ctx.Err()

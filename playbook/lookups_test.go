@@ -116,3 +116,25 @@ func TestTemplatedBecome(t *testing.T) {
 		}
 	}
 }
+
+// retries and delay written as templates are rendered per host.
+func TestTemplatedRetries(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, `- hosts: fleet
+  gather_facts: false
+  tasks:
+    - command: "false"
+      register: r
+      until: r.rc == 0
+      retries: "{{ idx }}"
+      delay: "{{ 0 }}"
+      ignore_errors: true
+`)
+	fake := &remotetest.Fake{Default: remotetest.Script{ExitCode: 1}}
+	runTest(t, pb, inv, fake, Options{})
+	for host, want := range map[string]int{"h01": 2, "h02": 3} {
+		if got := len(fake.Commands(host)); got != want {
+			t.Errorf("%s ran the command %d times, want %d (retries {{ idx }} + 1)", host, got, want)
+		}
+	}
+}

@@ -259,10 +259,15 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 			return
 		}
 		p.taskBoolKeyword(t, k.Value, p.boolean(v, k.Value))
-	case "retries":
-		t.Retries = p.integer(v, "retries")
-	case "delay":
-		t.Delay = p.duration(v, "delay")
+	case "retries", "delay":
+		if v.Kind == yaml.ScalarNode && jinja.IsTemplate(v.Value) { // retries: "{{ x_retries }}", decided per host
+			p.checkTemplates(v)
+			t.setKeywordTemplate(k.Value, Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng})
+		} else if k.Value == "retries" {
+			t.Retries = p.integer(v, "retries")
+		} else {
+			t.Delay = p.duration(v, "delay")
+		}
 	case "notify":
 		t.Notify = p.strList(v, "notify")
 	case "listen":
