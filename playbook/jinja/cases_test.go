@@ -615,6 +615,14 @@ var oracleCasesMore = strings.Split(strings.TrimSpace(`
 {{ 'C:/Users/x/f.txt' | win_dirname }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive | first }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive }}
+{{ 100 | random(seed='web01') }}
+{{ 59 | random(seed=str) }}
+{{ 10000000000 | random(seed='a') }}
+{{ 50 | random(start=1, step=7, seed=42) }}
+{{ [1, 2, 3, 4, 5] | random(seed='x') }}
+{{ 'abcdef' | shuffle(seed='host1') | join }}
+{{ [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | shuffle(seed=42) }}
+{{ 5 | random(seed=1.5) }}
 when: [1, true] is all
 when: [0, ''] is any
 when: [1, 2] is subset([1, 2, 3])

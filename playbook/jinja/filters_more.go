@@ -31,6 +31,7 @@ func moreFilters() map[string]filterFunc {
 		"product": filterProduct, "combinations": filterCombinations, "permutations": filterPermutations,
 		"subelements": filterSubelements, "extract": filterExtract, "fileglob": filterFileglob,
 		"from_yaml_all": filterFromYAMLAll, "urldecode": filterURLDecode, "urlsplit": filterURLSplit,
+		"random": filterRandom, "shuffle": filterShuffle,
 		"win_basename": filterWinBasename, "win_dirname": filterWinDirname, "win_splitdrive": filterWinSplitdrive,
 	}
 }
