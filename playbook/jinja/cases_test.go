@@ -615,6 +615,9 @@ var oracleCasesMore = strings.Split(strings.TrimSpace(`
 {{ 'C:/Users/x/f.txt' | win_dirname }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive | first }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive }}
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort(by='value') }}
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort }}
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort(true, reverse=true) }}
 {{ 100 | random(seed='web01') }}
 {{ 59 | random(seed=str) }}
 {{ 10000000000 | random(seed='a') }}

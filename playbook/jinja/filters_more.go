@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"cmp"
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -31,7 +33,7 @@ func moreFilters() map[string]filterFunc {
 		"product": filterProduct, "combinations": filterCombinations, "permutations": filterPermutations,
 		"subelements": filterSubelements, "extract": filterExtract, "fileglob": filterFileglob,
 		"from_yaml_all": filterFromYAMLAll, "urldecode": filterURLDecode, "urlsplit": filterURLSplit,
-		"random": filterRandom, "shuffle": filterShuffle,
+		"random": filterRandom, "shuffle": filterShuffle, "dictsort": filterDictsort,
 		"win_basename": filterWinBasename, "win_dirname": filterWinDirname, "win_splitdrive": filterWinSplitdrive,
 	}
 }
@@ -849,4 +851,75 @@ func filterWinDirname(in any, _ call) (any, error) { h, _ := winSplit(pyStr(in))
 func filterWinSplitdrive(in any, _ call) (any, error) {
 	d, r := winSplitdrive(pyStr(in))
 	return []any{d, r}, nil
+}
+
+// pyCompare orders two values as Python's < does for numbers, strings and
+// lists of them; other pairs cannot be ordered.
+func pyCompare(a, b any) (int, error) {
+	if fa, ok := number(a); ok {
+		if fb, ok := number(b); ok {
+			return cmp.Compare(fa, fb), nil
+		}
+	}
+	switch x := a.(type) {
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y), nil
+		}
+	case []any:
+		if y, ok := b.([]any); ok {
+			for i := 0; i < len(x) && i < len(y); i++ {
+				if c, err := pyCompare(x[i], y[i]); err != nil || c != 0 {
+					return c, err
+				}
+			}
+			return cmp.Compare(len(x), len(y)), nil
+		}
+	}
+	return 0, runtimeErr("'<' not supported between instances of '%s' and '%s'", typeName(a), typeName(b))
+}
+
+// filterDictsort is Jinja2's dictsort(case_sensitive=False, by='key',
+// reverse=False): the [key, value] pairs sorted.
+func filterDictsort(in any, c call) (any, error) {
+	m, ok := in.(map[string]any)
+	if !ok {
+		return nil, runtimeErr("You can only sort by either 'key' or 'value'")
+	}
+	caseSensitive := truthy(c.arg(0, "case_sensitive", false))
+	pos := 0
+	switch by := pyStr(c.arg(1, "by", "key")); by {
+	case "key":
+	case "value":
+		pos = 1
+	default:
+		return nil, runtimeErr("You can only sort by either 'key' or 'value'")
+	}
+	reverse := truthy(c.arg(2, "reverse", false))
+	pairs := make([]any, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		pairs = append(pairs, []any{k, m[k]})
+	}
+	sortKey := func(p any) any {
+		v := p.([]any)[pos]
+		if s, ok := v.(string); ok && !caseSensitive {
+			return strings.ToLower(s)
+		}
+		return v
+	}
+	var err error
+	slices.SortStableFunc(pairs, func(a, b any) int {
+		c, e := pyCompare(sortKey(a), sortKey(b))
+		if e != nil && err == nil {
+			err = e
+		}
+		if reverse {
+			return -c
+		}
+		return c
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pairs, nil
 }
