@@ -407,7 +407,8 @@ func lookupTemplate(eng *jinja.Engine, c jinja.LookupCall, s fileSearch) ([]any,
 				vars[k] = v
 			}
 		}
-		text, err := eng.RenderText(string(data), vars)
+		searchPath, _ := c.Vars["ansible_search_path"].([]string)
+		text, err := eng.RenderFile(string(data), vars, append([]string{filepath.Dir(p)}, templateSearchPath(searchPath)...))
 		if err != nil {
 			return nil, err
 		}
@@ -522,4 +523,15 @@ func fileOwner(st fs.FileInfo) string {
 		return u.Username
 	}
 	return uid
+}
+
+// templateSearchPath is where a template's {% include %} and {% import %}
+// look, as Ansible's template action and lookup: each directory's
+// templates/, then the directory.
+func templateSearchPath(dirs []string) []string {
+	out := make([]string, 0, 2*len(dirs))
+	for _, d := range dirs {
+		out = append(out, filepath.Join(d, "templates"), d)
+	}
+	return out
 }

@@ -138,3 +138,21 @@ func TestTemplatedRetries(t *testing.T) {
 		}
 	}
 }
+
+// Template files include and import others from the role's templates/
+// (and the rest of Ansible's template search path), the included text
+// rendered as the including template's.
+func TestOracleTemplateIncludes(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"roles/r/templates/main.j2":       "main {{ x }}\n{% include 'part.j2' %}\nend\n{% import 'macros.j2' as m %}{{ m.hi('y') }}\n{% from 'macros.j2' import hi %}{{ hi(only_in_part) }}\n",
+			"roles/r/templates/part.j2":       "part {{ only_in_part }} {{ flag }} {{ nothing }} {{ 7 // 2 }} {{ items_list }}\n{% include 'sub/deeper.j2' %}\n",
+			"roles/r/templates/sub/deeper.j2": "deeper {{ x }}\n",
+			"roles/r/templates/macros.j2":     "{% macro hi(n) %}hi {{ n }}{% endmacro %}\n",
+			"roles/r/tasks/main.yml": "- template: {src: main.j2, dest: \"{{ playbook_dir }}/out/tpl\"}\n" +
+				"- copy: {content: \"{{ lookup('template', 'main.j2') }}\", dest: \"{{ playbook_dir }}/out/lookup\"}\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  vars: {x: X, only_in_part: P, flag: true, nothing: null, items_list: [1, a]}\n  roles: [r]\n",
+		},
+	})
+}

@@ -192,7 +192,8 @@ func (c *controller) Template(text, src, path, dest string) (string, error) {
 	vars := make(map[string]any, len(c.r.vars)+8)
 	maps.Copy(vars, c.r.vars)
 	maps.Copy(vars, templateVars(src, path, dest))
-	return c.r.task.eng.RenderText(text, vars)
+	pbDir := c.r.host.br.e.pb.Dir
+	return c.r.task.eng.RenderFile(text, vars, templateSearchPath(append(c.r.task.searchPath(pbDir), pbDir, filepath.Dir(path))))
 }
 
 // Vars are the task's variables.

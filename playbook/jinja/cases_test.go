@@ -550,7 +550,8 @@ when: users | selectattr('admin') | list | length == 2
 	"file: a\n{% if f %}\nb\n{% endif %}\n\n\n",
 	"file: {{ 'managed' | comment }}\nkey=1\n",
 	"file: {% for u in users %}\n{% if u.admin %}\n{{ u.name }}\n{% endif %}\n{% endfor %}\n",
-	"{{ str }}\n", "{{ multi }}\n", "{{ lst }}\n")
+	"{{ str }}\n", "{{ multi }}\n", "{{ lst }}\n",
+	"file: {% set a, b = [1, 2] %}{{ a }}-{{ b }}\n{%- set k, v = (dct | dictsort)[0] -%}\n{{ k }}={{ v }}\n")
 
 // oracleCasesMore are the filters and tests added for real roles:
 // core.py, mathstuff.py, urls.py, urlsplit.py, files.py, uri.py.

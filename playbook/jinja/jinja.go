@@ -80,7 +80,7 @@ func New(opts ...Option) *Engine {
 		Context:           ctx,
 		Filters:           filters,
 		Tests:             tests,
-		ControlStructures: builtins.ControlStructures,
+		ControlStructures: controlStructures(builtins.ControlStructures),
 		Methods:           methods(),
 	}}
 	for _, opt := range opts {
@@ -482,7 +482,7 @@ func (e *Engine) parse(s string) (t *exec.Template, err error) {
 	}()
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
-	src := rewriteTestCalls(s)
+	src := rewriteTestCalls(rewriteTupleSets(s))
 	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
 	if err != nil {
 		return nil, err
