@@ -616,6 +616,13 @@ var oracleCasesMore = strings.Split(strings.TrimSpace(`
 {{ 'C:/Users/x/f.txt' | win_dirname }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive | first }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive }}
+{{ dct['zz'] | default('d2') }}
+{{ dct[str] | default('by var') }}
+{{ d2[dct['b']] | default(d2['d']['x']) }}
+{{ d2['d'][ver] | default('deep') }}
+{{ dct['zz'] }}
+when: dct['zz'] is defined
+when: dct['zz'] is not defined and d2['d']['x'] == 1
 {{ {'b': 1, 'a': 2, 'C': 0} | dictsort(by='value') }}
 {{ {'b': 1, 'a': 2, 'C': 0} | dictsort }}
 {{ {'b': 1, 'a': 2, 'C': 0} | dictsort(true, reverse=true) }}

@@ -881,7 +881,7 @@ func literalIfLooks(s string) any {
 
 var (
 	reUndefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]+)"|'(\w+)' is undefined`)
-	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '?([^' ]+)'? not found|has no attribute '([^']+)'`)
+	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '*(.+?)'* not found|has no attribute '([^']+)'`)
 	reOwnUndefined  = regexp.MustCompile(`sequence was empty|Mandatory variable`)
 	reGonjaPrefix   = regexp.MustCompile(`^.*invalid call to (filter|test) '([^']+)': `)
 )
