@@ -155,7 +155,7 @@ func templateError(at position, prefix string, err error) *ParseError {
 	}
 	pos := at.at(je.Line, je.Col)
 	if je.Kind == jinja.Unsupported {
-		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements Ansible's builtin filters and tests, and the env lookup"}
+		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements ansible-core's filters and tests and its controller-side lookups (file, template, first_found, fileglob, pipe, lines, env, vars, varnames and the loop plugins)"}
 	}
 	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
 }
