@@ -615,7 +615,13 @@ func loopInfo(items []any, i int) map[string]any {
 // then (with_NAME) turned into items by the lookup plugin.
 func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	vars := h.taskVars(task, nil)
-	terms, err := templateArgs(task.eng, task.Loop.Terms, vars)
+	var terms any
+	var err error
+	if task.Loop.Kind == "first_found" {
+		terms, err = firstFoundLoopTerms(task.eng, task.Loop.Terms, vars)
+	} else {
+		terms, err = templateArgs(task.eng, task.Loop.Terms, vars)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", task.Loop.Pos, err)
 	}

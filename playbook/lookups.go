@@ -535,3 +535,22 @@ func templateSearchPath(dirs []string) []string {
 	}
 	return out
 }
+
+// firstFoundLoopTerms templates with_first_found's terms as Ansible's
+// TaskExecutor does for it: a term (a name, or a mapping of files and
+// paths) that uses an undefined variable is dropped as a whole, not an
+// error.
+func firstFoundLoopTerms(eng *jinja.Engine, terms any, vars map[string]any) (any, error) {
+	out := []any{}
+	for _, term := range asList(terms) {
+		t, err := templateArgs(eng, term, vars)
+		switch {
+		case err != nil && jinja.IsUndefined(err):
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}

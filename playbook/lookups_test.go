@@ -156,3 +156,18 @@ func TestOracleTemplateIncludes(t *testing.T) {
 		},
 	})
 }
+
+// with_first_found drops a term that uses an undefined variable (a name,
+// or a whole mapping of files) and tries the next, as Ansible's.
+func TestOracleFirstFoundUndefined(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"roles/r/vars/default.yml": "picked: default\n",
+			"roles/r/tasks/main.yml": "- include_vars: \"{{ item }}\"\n  with_first_found:\n    - \"{{ nope }}.yml\"\n    - files: [\"{{ nope2 }}.yml\", default.yml]\n    - default.yml\n" +
+				"- include_vars: \"{{ item }}\"\n  with_first_found:\n    - files: [\"{{ nope2 }}.yml\", default.yml]\n  ignore_errors: true\n" +
+				"- copy: {content: \"{{ picked }}\", dest: \"{{ playbook_dir }}/out/picked\"}\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  roles: [r]\n",
+		},
+	})
+}
