@@ -161,16 +161,12 @@ func controlStructures(base *exec.ControlStructureSet) *exec.ControlStructureSet
 	return exec.NewControlStructureSet(all)
 }
 
-// usesFiles reports whether template text may include, import or extend
+// reFileTag is a tag that reads another template.
+var reFileTag = regexp.MustCompile(`\{%[-+]?\s*(include|import|from|extends)\s`)
+
+// usesFiles reports whether template text includes, imports or extends
 // another template.
-func usesFiles(s string) bool {
-	for _, tag := range []string{"include", "import", "extends"} {
-		if strings.Contains(s, tag) {
-			return true
-		}
-	}
-	return false
-}
+func usesFiles(s string) bool { return reFileTag.MatchString(s) }
 
 // RenderFile is RenderText for a template file: the templates it
 // includes ({% include %}, {% import %}, {% from %}) are found in
