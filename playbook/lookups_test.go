@@ -171,3 +171,23 @@ func TestOracleFirstFoundUndefined(t *testing.T) {
 		},
 	})
 }
+
+// The password lookup reads a stored password, or draws one as Python's
+// Random(seed) draws it and stores it, as Ansible's.
+func TestOraclePasswordLookup(t *testing.T) {
+	t.Parallel()
+	dump := func(name, expr string) string {
+		return "    - copy: {content: \"{{ " + expr + " }}\", dest: \"{{ playbook_dir }}/out/" + name + "\"}\n"
+	}
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"out/stored": "s3cr3t-stored salt=abcdefgh\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				dump("devnull", "lookup('password', '/dev/null length=12 seed=abc')") +
+				dump("digits", "lookup('password', 'out/creds/pw chars=digits,,,- length=9 seed=' ~ inventory_hostname)") +
+				dump("again", "lookup('password', 'out/creds/pw chars=digits length=3')") +
+				dump("read", "lookup('password', 'out/stored')") +
+				dump("default", "lookup('password', '/dev/null seed=7') | length"),
+		},
+	})
+}

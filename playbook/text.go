@@ -88,6 +88,7 @@ func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir stri
 	var eng *jinja.Engine
 	lookups := lookupPlugins(dir, func() *jinja.Engine { return eng })
 	lookups["env"] = env
+	lookups["password"] = func(c jinja.LookupCall) ([]any, error) { return lookupPassword(c.Terms, dir, secrets) }
 	eng = jinja.New(jinja.WithLookups(lookups))
 	return eng
 }
@@ -155,7 +156,7 @@ func templateError(at position, prefix string, err error) *ParseError {
 	}
 	pos := at.at(je.Line, je.Col)
 	if je.Kind == jinja.Unsupported {
-		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements ansible-core's filters and tests and its controller-side lookups (file, template, first_found, fileglob, pipe, lines, env, vars, varnames and the loop plugins)"}
+		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements ansible-core's filters and tests and its controller-side lookups (file, template, first_found, fileglob, pipe, lines, env, vars, varnames, password and the loop plugins)"}
 	}
 	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
 }

@@ -200,3 +200,23 @@ func filterShuffle(in any, c call) (any, error) {
 	}
 	return out, nil
 }
+
+// RandomString is Ansible's random_password: n characters drawn from
+// chars as Python's Random(seed).choice draws them (a str or int seed
+// gives Python's characters), or from the system's source for a nil
+// seed.
+func RandomString(chars string, n int, seed any) (string, error) {
+	r, err := seeded(seed, false)
+	if err != nil {
+		return "", err
+	}
+	pool := []rune(chars)
+	if len(pool) == 0 {
+		return "", runtimeErr("no characters to draw a password from")
+	}
+	out := make([]rune, n)
+	for i := range out {
+		out[i] = pool[randbelow(r, len(pool))]
+	}
+	return string(out), nil
+}
