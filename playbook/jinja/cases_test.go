@@ -616,6 +616,11 @@ var oracleCasesMore = strings.Split(strings.TrimSpace(`
 {{ 'C:/Users/x/f.txt' | win_dirname }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive | first }}
 {{ 'C:/Users/x/f.txt' | win_splitdrive }}
+{{ '%Y-%m-%d %H:%M:%S %a %A %b %B %j %p %I %y %e %u %w %U %W %V %G %C %s %%' | strftime(1700000000, utc=true) }}
+{{ '%c|%x|%X|%D|%F|%T|%R|%h|%k|%l|%g|%Z' | strftime(second=86399.9, utc=true) }}
+{{ '%F' | strftime(second='1234567890', utc=true) }}
+{{ '%d' | strftime(second='soon') }}
+{{ ('%Y' | strftime | int) > 2020 }}
 {{ dct['zz'] | default('d2') }}
 {{ dct[str] | default('by var') }}
 {{ d2[dct['b']] | default(d2['d']['x']) }}

@@ -34,6 +34,7 @@ func moreFilters() map[string]filterFunc {
 		"subelements": filterSubelements, "extract": filterExtract, "fileglob": filterFileglob,
 		"from_yaml_all": filterFromYAMLAll, "urldecode": filterURLDecode, "urlsplit": filterURLSplit,
 		"random": filterRandom, "shuffle": filterShuffle, "dictsort": filterDictsort,
+		"strftime":     filterStrftime,
 		"win_basename": filterWinBasename, "win_dirname": filterWinDirname, "win_splitdrive": filterWinSplitdrive,
 	}
 }
