@@ -7,23 +7,50 @@ import (
 	"strings"
 )
 
-// secretWords are the parts of a variable name that make it secret,
-// wherever they appear in the (lower-cased) name.
-var secretWords = []string{"password", "passwd", "passphrase", "secret", "token", "credential",
-	"private_key", "privatekey", "api_key", "apikey"}
+// secretWords are the words of a variable name that make it secret: a
+// word of the name (split on anything but letters and digits) that is one
+// of them, or ends with one of the first four (dbpassword, authtoken).
+var secretWords = []string{"password", "passwd", "passphrase", "secret", "token", "pass", "passwords",
+	"secrets", "tokens", "credential", "credentials", "privatekey", "apikey"}
+
+// secretEndings end the words that are secret (dbpassword, clientsecret).
+var secretEndings = []string{"password", "passwd", "passphrase", "secret", "token"}
+
+// secretPairs are two words that together name a secret (private_key).
+var secretPairs = [][2]string{{"private", "key"}, {"api", "key"}, {"secret", "key"}}
+
+// settingWords, right after a secret word, make the name a setting about
+// secrets rather than one (ssh_password_authentication: "no",
+// password_min_length: 12, token_ttl), as Ansible's PASSWORD_MATCH needs
+// the word to stand alone (security_sudoers_passwordless is a list of
+// users).
+var settingWords = map[string]bool{
+	"authentication": true, "auth": true, "length": true, "len": true, "min": true, "max": true,
+	"minimum": true, "maximum": true, "policy": true, "expire": true, "expires": true, "expiry": true,
+	"expiration": true, "age": true, "lifetime": true, "ttl": true, "enabled": true, "enable": true,
+	"disabled": true, "disable": true, "required": true, "require": true, "update": true, "change": true,
+	"prompt": true, "complexity": true, "encryption": true, "strength": true, "history": true,
+	"reuse": true, "retries": true, "days": true, "warn": true, "mode": true,
+}
 
 // locatorSuffixes end the names of variables that say where a secret is
 // (password_env, become_password_env, ansible_ssh_private_key_file), not
 // the secret itself.
 var locatorSuffixes = []string{"_env", "_file", "_path"}
 
-// IsSecretVar reports whether a variable's name says it holds a secret: a
-// name containing password, passwd, passphrase, secret, token, credential,
-// private_key or api_key, or having "pass" as one of its words
-// (ansible_pass, ansible_ssh_pass, ansible_become_pass, ansible_sudo_pass),
-// in any case, unless it ends in _env, _file or _path. This is the one rule
-// every output follows: `inventory show` hides such variables, and their
-// values are masked wherever a run prints or writes them (SecretValues).
+// IsSecretVar reports whether a variable's name says it holds a secret:
+// in any case, one of its words (split on anything but letters and
+// digits) is password, passwd, passphrase, pass, secret, token,
+// credential(s), privatekey or apikey, or ends with password, passwd,
+// passphrase, secret or token (dbPassword), or two of them are private
+// key, api key or secret key — unless the word right after is a setting
+// word (ssh_password_authentication, password_min_length, token_ttl) or
+// the name ends in _env, _file or _path. So ansible_ssh_pass,
+// ansible_become_password, db_passwd, vault_token and tls_private_key are
+// secret; security_sudoers_passwordless, bypass_proxy and passenger are
+// not. This is the one rule every output follows: `inventory show` hides
+// such variables, and their values are masked wherever a run prints or
+// writes them (SecretValues).
 func IsSecretVar(name string) bool {
 	n := strings.ToLower(name)
 	for _, suffix := range locatorSuffixes {
@@ -31,13 +58,20 @@ func IsSecretVar(name string) bool {
 			return false
 		}
 	}
-	for _, w := range secretWords {
-		if strings.Contains(n, w) {
-			return true
+	words := strings.FieldsFunc(n, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') })
+	for i, w := range words {
+		next := ""
+		if i+1 < len(words) {
+			next = words[i+1]
 		}
-	}
-	for _, w := range strings.FieldsFunc(n, func(r rune) bool { return (r < 'a' || r > 'z') && (r < '0' || r > '9') }) {
-		if w == "pass" {
+		secret := slices.Contains(secretWords, w) || slices.ContainsFunc(secretEndings, func(e string) bool { return strings.HasSuffix(w, e) })
+		if slices.Contains(secretPairs, [2]string{w, next}) {
+			secret, next = true, ""
+			if i+2 < len(words) {
+				next = words[i+2]
+			}
+		}
+		if secret && !settingWords[next] {
 			return true
 		}
 	}

@@ -15,6 +15,16 @@ func TestIsSecretVar(t *testing.T) {
 		"password_env": false, "become_password_env": false, "ansible_ssh_private_key_file": false,
 		"secret_path": false, "bypass_proxy": false, "compass": false, "passenger": false,
 		"ansible_host": false, "ansible_user": false, "port": false,
+		// Real roles' settings about secrets, not secrets (geerlingguy.security,
+		// geerlingguy.mysql, geerlingguy.postgresql): their values are user
+		// names, yes/no, numbers.
+		"security_sudoers_passwordless": false, "security_sudoers_passworded": false,
+		"security_ssh_password_authentication": false, "mysql_root_password_update": false,
+		"mysql_user_password_update": false, "postgresql_password_encryption": false,
+		"password_min_length": false, "vault_token_ttl": false, "token_expiry": false,
+		"mysql_root_password": true, "jenkins_admin_password": true, "github_token": true,
+		"aws_secret_access_key": true, "secret_key_base": true, "api_key_v2": true, "rootpasswd": true,
+		"admin_passwords": true, "x_password_hash": true, "AuthToken": true,
 	} {
 		if got := IsSecretVar(name); got != want {
 			t.Errorf("IsSecretVar(%q) = %v, want %v", name, got, want)

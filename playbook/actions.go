@@ -127,8 +127,14 @@ func (r *actionRun) become() (bool, string) {
 	if r.task.Become != nil {
 		become = *r.task.Become
 	}
+	become = r.host.keyword(r.task, "become", become, become) // become: "{{ x }}"
 	if r.task.BecomeUser != "" {
 		user = r.task.BecomeUser
+	}
+	if jinja.IsTemplate(user) { // become_user: "{{ postgresql_user }}"
+		if v, err := (Text{Raw: user, eng: r.task.eng}).render(r.vars); err == nil {
+			user = v
+		}
 	}
 	return become, user
 }

@@ -396,6 +396,9 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 	if abs, err := filepath.Abs(e.pb.Dir); err == nil {
 		vars["playbook_dir"] = abs
 	}
+	if task != nil {
+		vars["ansible_search_path"] = task.searchPath(e.pb.Dir)
+	}
 	if task != nil && task.Role != nil {
 		vars["role_name"] = task.Role.Name
 		if abs, err := filepath.Abs(task.Role.Dir); err == nil {
@@ -496,6 +499,18 @@ func (h *hostRun) runTask(ctx context.Context, task *Task) error {
 		return err
 	}
 	items, err := h.loopItems(task)
+	if err != nil && task.When != nil && jinja.IsUndefined(err) {
+		// As Ansible's TaskExecutor: a loop over an undefined variable
+		// first asks the task's when (without an item); false skips the
+		// task (when: x is defined, with_items: "{{ x }}").
+		if ok, cerr := task.When.eval(h.taskVars(task, nil)); cerr != nil || !ok {
+			reg, err := h.runItem(ctx, task, nil, nil)
+			if task.Register != "" && reg != nil {
+				h.register(task.Register, reg)
+			}
+			return err
+		}
+	}
 	if err != nil {
 		r := h.newResult(task, nil)
 		h.fail(task, r, err.Error())
@@ -618,9 +633,15 @@ func loopInfo(items []any, i int) map[string]any {
 // then (with_NAME) turned into items by the lookup plugin.
 func (h *hostRun) loopItems(task *Task) ([]any, error) {
 	vars := h.taskVars(task, nil)
-	terms, err := templateArgs(task.eng, task.Loop.Terms, vars)
+	var terms any
+	var err error
+	if task.Loop.Kind == "first_found" {
+		terms, err = firstFoundLoopTerms(task.eng, task.Loop.Terms, vars)
+	} else {
+		terms, err = templateArgs(task.eng, task.Loop.Terms, vars)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", task.Loop.Pos, err)
+		return nil, fmt.Errorf("%s: %w", task.Loop.Pos, err)
 	}
 	if task.Loop.Kind == "" {
 		list, ok := toList(terms)
@@ -629,7 +650,7 @@ func (h *hostRun) loopItems(task *Task) ([]any, error) {
 		}
 		return list, nil
 	}
-	items, err := loopPlugins[task.Loop.Kind](terms, task.searchDirs(h.br.e.pb.Dir, "files"))
+	items, err := loopPlugins[task.Loop.Kind](terms, task.fileSearch(h.br.e.pb.Dir, loopSubdir(task)))
 	if err != nil {
 		return nil, fmt.Errorf("%s: with_%s: %v", task.Loop.Pos, task.Loop.Kind, err)
 	}
@@ -747,6 +768,11 @@ func (h *hostRun) itemLabel(task *Task, item any, isLoop bool, vars map[string]a
 // attempt runs the action, again while until is false (retries/delay),
 // and applies changed_when and failed_when.
 func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, r *TaskResult, check, diff bool) (*Outcome, map[string]any, error) {
+	retries, delay, err := retryKeywords(task, vars)
+	if err != nil {
+		out := failed("%v", err)
+		return out, out.registered(), nil
+	}
 	for n := 1; ; n++ {
 		if h.lost && task.DelegateTo == nil && needsConnection(task.Action) {
 			if err := h.reconnect(ctx, 0); err != nil {
@@ -802,14 +828,10 @@ func (h *hostRun) attempt(ctx context.Context, task *Task, vars map[string]any, 
 		if done { // the result stays as the action left it (a failure too), as Ansible's
 			return out, out.registered(), nil
 		}
-		if n > task.Retries {
+		if n > retries {
 			out.Failed = true
 			out.Msg = joinMsg(out.Msg, fmt.Sprintf("until: %s still false after %d attempts", task.Until.Src, n))
 			return out, out.registered(), nil
-		}
-		delay := task.Delay
-		if delay == 0 {
-			delay = DefaultDelay
 		}
 		if !remote.Sleep(ctx, delay) {
 			return nil, nil, ctx.Err()

@@ -2,8 +2,6 @@ package playbook
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,16 +11,16 @@ import (
 )
 
 // loopPlugin turns the (templated) terms of with_NAME: into the loop's
-// items, as Ansible's lookup plugin NAME; dir is where relative
-// controller paths are found.
-type loopPlugin func(terms any, dirs []string) ([]any, error)
+// items, as Ansible's lookup plugin NAME; s finds relative controller
+// paths.
+type loopPlugin func(terms any, s fileSearch) ([]any, error)
 
 // loopPlugins are the with_NAME loops (and lookup('NAME') plugins)
 // remotectl implements.
 var loopPlugins = map[string]loopPlugin{
-	"list":          func(t any, _ []string) ([]any, error) { return asList(t), nil },
-	"items":         func(t any, _ []string) ([]any, error) { return flattenOnce(asList(t)), nil },
-	"flattened":     func(t any, _ []string) ([]any, error) { return flattenAll(asList(t)), nil },
+	"list":          func(t any, _ fileSearch) ([]any, error) { return asList(t), nil },
+	"items":         func(t any, _ fileSearch) ([]any, error) { return flattenOnce(asList(t)), nil },
+	"flattened":     func(t any, _ fileSearch) ([]any, error) { return flattenAll(asList(t)), nil },
 	"indexed_items": loopIndexed,
 	"dict":          loopDict,
 	"together":      loopTogether,
@@ -70,7 +68,7 @@ func flattenAll(items []any) []any {
 	return out
 }
 
-func loopIndexed(t any, _ []string) ([]any, error) {
+func loopIndexed(t any, _ fileSearch) ([]any, error) {
 	items := flattenOnce(asList(t))
 	out := make([]any, len(items))
 	for i, it := range items {
@@ -81,7 +79,7 @@ func loopIndexed(t any, _ []string) ([]any, error) {
 
 // loopDict is with_dict: {key, value} per entry, in key order (Go maps
 // keep no insertion order).
-func loopDict(t any, _ []string) ([]any, error) {
+func loopDict(t any, _ fileSearch) ([]any, error) {
 	var out []any
 	for _, term := range asList(t) {
 		m, ok := term.(map[string]any)
@@ -100,7 +98,7 @@ func loopDict(t any, _ []string) ([]any, error) {
 	return out, nil
 }
 
-func loopTogether(t any, _ []string) ([]any, error) {
+func loopTogether(t any, _ fileSearch) ([]any, error) {
 	lists := asList(t)
 	n := 0
 	for _, l := range lists {
@@ -119,7 +117,7 @@ func loopTogether(t any, _ []string) ([]any, error) {
 	return out, nil
 }
 
-func loopNested(t any, _ []string) ([]any, error) {
+func loopNested(t any, _ fileSearch) ([]any, error) {
 	out := []any{[]any{}}
 	for _, l := range asList(t) {
 		var next []any
@@ -136,7 +134,7 @@ func loopNested(t any, _ []string) ([]any, error) {
 // sequenceShortcut is with_sequence's short form: [start-]end[/stride][:format].
 var sequenceShortcut = regexp.MustCompile(`^(?:(-?[0-9a-fA-Fx]+)-)?(-?[0-9a-fA-Fx]+)(?:/(-?[0-9a-fA-Fx]+))?(?::(.+))?$`)
 
-func loopSequence(t any, _ []string) ([]any, error) {
+func loopSequence(t any, _ fileSearch) ([]any, error) {
 	var out []any
 	for _, term := range asList(t) {
 		start, end, stride, count, format := 1, 0, 1, -1, "%d"
@@ -201,7 +199,7 @@ func parseSeqInt(s string) int {
 
 // loopSubelements is with_subelements: [list, 'key'] (or [list, 'key',
 // {skip_missing: true}]) → [item, subitem] pairs.
-func loopSubelements(t any, _ []string) ([]any, error) {
+func loopSubelements(t any, _ fileSearch) ([]any, error) {
 	terms := asList(t)
 	if len(terms) < 2 {
 		return nil, fmt.Errorf("subelements lookup expects a list of two or three items")
@@ -240,121 +238,4 @@ func loopSubelements(t any, _ []string) ([]any, error) {
 		}
 	}
 	return out, nil
-}
-
-// controllerPath finds a relative controller path in dirs.
-func controllerPath(name string, dirs []string) (string, bool) {
-	if filepath.IsAbs(name) {
-		_, err := os.Stat(name)
-		return name, err == nil
-	}
-	for _, d := range dirs {
-		p := filepath.Join(d, name)
-		if _, err := os.Stat(p); err == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
-
-func loopFileglob(t any, dirs []string) ([]any, error) {
-	var out []any
-	for _, term := range asList(t) {
-		pattern := jinja.String(term)
-		cands := []string{pattern}
-		if !filepath.IsAbs(pattern) {
-			cands = nil
-			for _, d := range dirs {
-				cands = append(cands, filepath.Join(d, pattern))
-			}
-		}
-		for _, c := range cands {
-			matches, _ := filepath.Glob(c)
-			found := false
-			for _, m := range matches {
-				if st, err := os.Stat(m); err == nil && !st.IsDir() {
-					out = append(out, m)
-					found = true
-				}
-			}
-			if found {
-				break
-			}
-		}
-	}
-	if out == nil {
-		out = []any{}
-	}
-	return out, nil
-}
-
-func loopFirstFound(t any, dirs []string) ([]any, error) {
-	var files, paths []string
-	for _, term := range asList(t) {
-		switch x := term.(type) {
-		case map[string]any:
-			for _, f := range asList(x["files"]) {
-				files = append(files, splitFileList(jinja.String(f))...)
-			}
-			for _, p := range asList(x["paths"]) {
-				paths = append(paths, splitFileList(jinja.String(p))...)
-			}
-		default:
-			files = append(files, jinja.String(term))
-		}
-	}
-	for _, f := range files {
-		cands := []string{f}
-		if len(paths) > 0 && !filepath.IsAbs(f) {
-			cands = nil
-			for _, p := range paths {
-				cands = append(cands, filepath.Join(p, f))
-			}
-		}
-		for _, c := range cands {
-			if p, ok := controllerPath(c, dirs); ok {
-				abs, _ := filepath.Abs(p)
-				return []any{abs}, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("No file was found when using first_found.")
-}
-
-func splitFileList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' })
-}
-
-func loopFile(t any, dirs []string) ([]any, error) {
-	var out []any
-	for _, term := range asList(t) {
-		p, ok := controllerPath(jinja.String(term), dirs)
-		if !ok {
-			return nil, fmt.Errorf("could not locate file in lookup: %s", jinja.String(term))
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, strings.TrimRight(string(data), "\n"))
-	}
-	return out, nil
-}
-
-// lookupPlugins are the lookup plugins of templates: the loop plugins,
-// with paths relative to the playbook's directory. A plugin's terms are
-// its arguments: lookup('items', a, b), lookup('file', 'x').
-func lookupPlugins(dir string) map[string]jinja.Lookup {
-	out := map[string]jinja.Lookup{}
-	dirs := []string{filepath.Join(dir, "files"), dir}
-	for name, plugin := range loopPlugins {
-		out[name] = func(terms []any) ([]any, error) {
-			var t any = terms
-			if len(terms) == 1 && name != "together" && name != "nested" && name != "cartesian" && name != "subelements" {
-				t = terms[0]
-			}
-			return plugin(t, dirs)
-		}
-	}
-	return out
 }

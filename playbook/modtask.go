@@ -183,15 +183,20 @@ func (c *controller) FindFile(kind, name string) (string, error) {
 	if filepath.IsAbs(name) {
 		return name, nil
 	}
-	if p, ok := controllerPath(name, c.r.task.searchDirs(c.r.host.br.e.pb.Dir, kind)); ok {
+	if p, ok := c.r.task.fileSearch(c.r.host.br.e.pb.Dir, kind).find(name); ok {
 		return p, nil
 	}
 	return "", fmt.Errorf("Could not find or access '%s'", name)
 }
 
-// Template renders a template file's text with the task's variables.
-func (c *controller) Template(text string) (string, error) {
-	return c.r.task.eng.RenderText(text, c.r.vars)
+// Template renders a template file's text with the task's variables and
+// the template module's own (templateVars), which win as in Ansible.
+func (c *controller) Template(text, src, path, dest string) (string, error) {
+	vars := make(map[string]any, len(c.r.vars)+8)
+	maps.Copy(vars, c.r.vars)
+	maps.Copy(vars, templateVars(src, path, dest))
+	pbDir := c.r.host.br.e.pb.Dir
+	return c.r.task.eng.RenderFile(text, vars, templateSearchPath(append(c.r.task.searchPath(pbDir), pbDir, filepath.Dir(path))))
 }
 
 // Vars are the task's variables.
@@ -199,21 +204,6 @@ func (c *controller) Vars() map[string]any { return c.r.vars }
 
 // BaseDir is the playbook's directory.
 func (c *controller) BaseDir() string { return c.r.host.br.e.pb.Dir }
-
-// searchDirs are the directories a task's relative files of a kind
-// (files, templates, vars) are looked up in, as Ansible's: the role's
-// kind directory and the role, the task file's directory (and its kind
-// directory), the playbook's kind directory and the playbook's.
-func (t *Task) searchDirs(pbDir, kind string) []string {
-	var dirs []string
-	if t.Role != nil {
-		dirs = append(dirs, filepath.Join(t.Role.Dir, kind), t.Role.Dir)
-	}
-	if t.Dir != "" {
-		dirs = append(dirs, filepath.Join(t.Dir, kind), t.Dir)
-	}
-	return append(dirs, filepath.Join(pbDir, kind), pbDir)
-}
 
 // notImplemented are well-known Ansible modules of collections remotectl
 // does not implement, by short name.

@@ -42,6 +42,7 @@ type scope struct {
 	kwTemplates       map[string]Text // boolean keywords given by templates
 	notify            []string        // a block's notify
 	throttle          int
+	delegateTo        *Text // a block's or import's delegate_to
 	handler           bool
 }
 
@@ -123,6 +124,9 @@ func (s *scope) inherit(t *Task) {
 	if t.AnyErrorsFatal == nil {
 		t.AnyErrorsFatal = s.anyErrorsFatal
 	}
+	if t.DelegateTo == nil {
+		t.DelegateTo = s.delegateTo
+	}
 }
 
 // allOf is a condition that holds when every one of conds holds.
@@ -174,8 +178,21 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 		p.checkTemplates(v)
 		s.env = append(s.env, p.value(v))
 	case "become":
+		if p.templatedKeyword(v) {
+			p.checkTemplates(v)
+			s.kwTemplates = maps.Clone(s.kwTemplates)
+			if s.kwTemplates == nil {
+				s.kwTemplates = map[string]Text{}
+			}
+			s.kwTemplates[k.Value] = Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng}
+			break
+		}
 		b := p.boolean(v, "become")
 		s.become = &b
+		if _, ok := s.kwTemplates[k.Value]; ok {
+			s.kwTemplates = maps.Clone(s.kwTemplates)
+			delete(s.kwTemplates, k.Value)
+		}
 	case "become_user":
 		s.becomeUser = p.Str(v, "become_user")
 	case "become_method":
@@ -219,6 +236,9 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 		s.ignoreUnreachable = &b
 	case "throttle":
 		s.throttle = p.integer(v, "throttle")
+	case "delegate_to":
+		txt := p.textNode(v, "delegate_to")
+		s.delegateTo = &txt
 	case "module_defaults":
 		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
 	case "name", "collections", "debugger", "become_flags":
@@ -400,6 +420,21 @@ func (p *parser) importTasks(n *yaml.Node, s *scope) []*Task {
 				p.Errorf(k, yamlnode.DidYouMean(k.Value, importKeys), "import_tasks: unsupported key %q", k.Value)
 			}
 		}
+	}
+	if fileNode != nil && fileNode.Kind == yaml.MappingNode { // import_tasks: {file: x.yml}
+		var file *yaml.Node
+		for _, kv := range p.Mapping(fileNode, "import_tasks") {
+			if kv[0].Value != "file" {
+				p.Errorf(kv[0], "import_tasks: FILE, or import_tasks: {file: FILE}", "import_tasks: unsupported parameter %q", kv[0].Value)
+				continue
+			}
+			file = kv[1]
+		}
+		if file == nil {
+			p.Errorf(fileNode, "import_tasks: {file: FILE}", "import_tasks: the file is missing")
+			return nil
+		}
+		fileNode = file
 	}
 	name := p.Str(fileNode, "import_tasks")
 	if jinja.IsTemplate(name) {

@@ -256,10 +256,15 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 			return
 		}
 		p.taskBoolKeyword(t, k.Value, p.boolean(v, k.Value))
-	case "retries":
-		t.Retries = p.integer(v, "retries")
-	case "delay":
-		t.Delay = p.duration(v, "delay")
+	case "retries", "delay":
+		if v.Kind == yaml.ScalarNode && jinja.IsTemplate(v.Value) { // retries: "{{ x_retries }}", decided per host
+			p.checkTemplates(v)
+			t.setKeywordTemplate(k.Value, Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng})
+		} else if k.Value == "retries" {
+			t.Retries = p.integer(v, "retries")
+		} else {
+			t.Delay = p.duration(v, "delay")
+		}
 	case "notify":
 		t.Notify = p.strList(v, "notify")
 	case "listen":
@@ -272,6 +277,11 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 			}
 		}
 	case "become":
+		if p.templatedKeyword(v) { // become: "{{ role_become }}", decided per host
+			p.checkTemplates(v)
+			t.setKeywordTemplate(k.Value, Text{Raw: v.Value, Pos: p.Pos(v), eng: p.eng})
+			return
+		}
 		b := p.boolean(v, "become")
 		t.Become = &b
 	case "become_user":
@@ -521,6 +531,8 @@ func (t *Task) ownsKeyword(key string) bool {
 		return t.CheckMode != nil
 	case "diff":
 		return t.Diff != nil
+	case "become":
+		return t.Become != nil
 	}
 	return false
 }

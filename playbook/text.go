@@ -76,18 +76,21 @@ func newEngine(lookupEnv func(string) (string, bool), secrets *Secrets, dir stri
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
-	env := func(terms []any) ([]any, error) {
-		values := make([]any, 0, len(terms))
-		for _, term := range terms {
+	env := func(c jinja.LookupCall) ([]any, error) {
+		values := make([]any, 0, len(c.Terms))
+		for _, term := range c.Terms {
 			v, _ := lookupEnv(jinja.String(term)) // unset is "", as Ansible's
 			secrets.Add(v)
 			values = append(values, v)
 		}
 		return values, nil
 	}
-	lookups := lookupPlugins(dir)
+	var eng *jinja.Engine
+	lookups := lookupPlugins(dir, func() *jinja.Engine { return eng })
 	lookups["env"] = env
-	return jinja.New(jinja.WithLookups(lookups))
+	lookups["password"] = func(c jinja.LookupCall) ([]any, error) { return lookupPassword(c.Terms, dir, secrets) }
+	eng = jinja.New(jinja.WithLookups(lookups))
+	return eng
 }
 
 // position is where the text of a value starts in its file (inside the
@@ -153,7 +156,7 @@ func templateError(at position, prefix string, err error) *ParseError {
 	}
 	pos := at.at(je.Line, je.Col)
 	if je.Kind == jinja.Unsupported {
-		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements Ansible's builtin filters and tests, and the env lookup"}
+		return &ParseError{Pos: pos, Msg: je.Msg, Hint: "remotectl implements ansible-core's filters and tests and its controller-side lookups (file, template, first_found, fileglob, pipe, lines, env, vars, varnames, password and the loop plugins)"}
 	}
 	return &ParseError{Pos: pos, Msg: prefix + je.Msg, Hint: jinjaHint}
 }

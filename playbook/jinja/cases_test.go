@@ -46,13 +46,19 @@ func oracleVars() map[string]any {
 		"float_str":  "2.75",
 		"unicode":    "héllo wörld",
 		"multi":      "line1\nline2\n",
+		"members": []any{
+			map[string]any{"name": "a", "groups": []any{"x", "y"}},
+			map[string]any{"name": "b", "groups": []any{"z"}, "extra": map[string]any{"keys": []any{"k"}}},
+		},
 	}
 }
 
 // oracleCases is the table rendered by the engine and by ansible-playbook.
 // A line is a template (the msg of a debug task) or, after "when: ", a
 // conditional (the when of a task).
-var oracleCases = append(strings.Split(strings.TrimSpace(`
+var oracleCases = append(oracleCasesBase, oracleCasesMore...)
+
+var oracleCasesBase = append(strings.Split(strings.TrimSpace(`
 {{ num }}
 {{ neg }}
 {{ flt }}
@@ -534,4 +540,125 @@ when: users | selectattr('admin') | list | length == 2
 	"file: {% set total = lst | sum %}total={{ total }}\n",
 	"file: {{ missing_in_file }}\n",
 	// Expressions over several lines, as YAML block scalars give them.
-	"{{ [num,\n  neg] }}", "{{ num == 42 and\n t }}", "when: num == 42 and\n  t\n", "when: (lst | length)\n  > 3", "x\n{{ num }}\n")
+	"{{ [num,\n  neg] }}", "{{ num == 42 and\n t }}", "when: num == 42 and\n  t\n", "when: (lst | length)\n  > 3", "x\n{{ num }}\n",
+	// Template files as real roles write them: conditions over several
+	// lines, trailing newlines after a value that ends with one, comment.
+	"file: {% if t and\n  num == 42 %}\nyes\n{% endif %}\n",
+	"file: {% if (num == 42 and\n  t) or\n  f %}\nok\n{% endif %}\nend\n",
+	"file: {{ multi }}\n\n",
+	"file: {{ multi }}",
+	"file: a\n{% if f %}\nb\n{% endif %}\n\n\n",
+	"file: {{ 'managed' | comment }}\nkey=1\n",
+	"file: {% for u in users %}\n{% if u.admin %}\n{{ u.name }}\n{% endif %}\n{% endfor %}\n",
+	"{{ str }}\n", "{{ multi }}\n", "{{ lst }}\n",
+	"file: {% set a, b = [1, 2] %}{{ a }}-{{ b }}\n{%- set k, v = (dct | dictsort)[0] -%}\n{{ k }}={{ v }}\n")
+
+// oracleCasesMore are the filters and tests added for real roles:
+// core.py, mathstuff.py, urls.py, urlsplit.py, files.py, uri.py.
+var oracleCasesMore = strings.Split(strings.TrimSpace(`
+{{ 'hello\nworld' | comment }}
+{{ 'a' | comment('c') }}
+{{ 'x\ny' | comment('cblock') }}
+{{ 'x' | comment('xml') }}
+{{ 'x' | comment('erlang') }}
+{{ 'x' | comment(decoration='; ', prefix_count=2) }}
+{{ 'x\n\ny' | comment('plain', prefix='', postfix='') }}
+{{ 'a.b*c[d] e-f_g' | regex_escape }}
+{{ 'a.b*c^$' | regex_escape('posix_basic') }}
+{{ 'a' | regex_escape('posix_extended') }}
+{{ ['/etc', 'nginx', 'x.conf'] | path_join }}
+{{ ['a', '/b', 'c'] | path_join }}
+{{ ['a/', 'b'] | path_join }}
+{{ 'a/b.tar.gz' | splitext | first }} {{ ('a/b.tar.gz' | splitext)[1] }}
+{{ '.bashrc' | splitext | last }}|
+{{ 'a.d/b' | splitext | list }}
+{{ '/a/b/../c' | relpath('/a') }}
+{{ '/tmp/../etc' | realpath }}
+{{ 'abc' | md5 }}
+{{ 'abc' | sha1 }}
+{{ 'example.com' | to_uuid }}
+{{ 'x' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}
+{{ 100 | log(10) }}
+{{ 8 | log(2) }}
+{{ 2 | pow(10) }}
+{{ 81 | root }}
+{{ 27 | root(3) }}
+{{ 1024 | human_readable }}
+{{ 1536000 | human_readable }}
+{{ 10 | human_readable(isbits=True) }}
+{{ 1048576 | human_readable(unit='K') }}
+{{ 500 | human_readable }}
+{{ '1K' | human_to_bytes }}
+{{ '2.5 MB' | human_to_bytes }}
+{{ '1Mb' | human_to_bytes(isbits=True) }}
+{{ '10' | human_to_bytes('M') }}
+{{ '1Mb' | human_to_bytes }}
+{{ users | rekey_on_member('name') }}
+{{ [1, 2, 3] | symmetric_difference([2, 3, 4]) }}
+{{ [1, 2, 3] | zip(['a', 'b']) | list }}
+{{ [1, 2] | zip_longest(['a'], fillvalue='-') | list }}
+{{ [1, 2] | product(['a', 'b']) | list }}
+{{ [1, 2] | product(repeat=2) | list }}
+{{ [1, 2, 3] | combinations(2) | list }}
+{{ [1, 2, 3] | permutations(2) | list }}
+{{ [1, 2, 3] | permutations | list }}
+{{ members | subelements('groups') }}
+{{ members | subelements('extra.keys', skip_missing=True) }}
+{{ members | subelements('nope') }}
+{{ ['a', 'b'] | map('extract', dct) | list }}
+{{ 0 | extract(users, 'name') }}
+{{ 'a: 1\n---\nb: [2]' | from_yaml_all | list }}
+{{ 'a%20b%2Fc+d' | urldecode }}
+{{ 'https://user:pw@www.Example.com:8080/p/a?q=1#frag' | urlsplit }}
+{{ 'https://www.example.com/p' | urlsplit('hostname') }}
+{{ 'http://example.com' | urlsplit('port') }}
+{{ 'C:/Users/x/f.txt' | win_basename }}
+{{ 'C:/Users/x/f.txt' | win_dirname }}
+{{ 'C:/Users/x/f.txt' | win_splitdrive | first }}
+{{ 'C:/Users/x/f.txt' | win_splitdrive }}
+{{ '%Y-%m-%d %H:%M:%S %a %A %b %B %j %p %I %y %e %u %w %U %W %V %G %C %s %%' | strftime(1700000000, utc=true) }}
+{{ '%c|%x|%X|%D|%F|%T|%R|%h|%k|%l|%g|%Z' | strftime(second=86399.9, utc=true) }}
+{{ '%F' | strftime(second='1234567890', utc=true) }}
+{{ '%d' | strftime(second='soon') }}
+{{ ('%Y' | strftime | int) > 2020 }}
+{{ dct['zz'] | default('d2') }}
+{{ dct[str] | default('by var') }}
+{{ d2[dct['b']] | default(d2['d']['x']) }}
+{{ d2['d'][ver] | default('deep') }}
+{{ dct['zz'] }}
+when: dct['zz'] is defined
+when: dct['zz'] is not defined and d2['d']['x'] == 1
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort(by='value') }}
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort }}
+{{ {'b': 1, 'a': 2, 'C': 0} | dictsort(true, reverse=true) }}
+{{ 100 | random(seed='web01') }}
+{{ 59 | random(seed=str) }}
+{{ 10000000000 | random(seed='a') }}
+{{ 50 | random(start=1, step=7, seed=42) }}
+{{ [1, 2, 3, 4, 5] | random(seed='x') }}
+{{ 'abcdef' | shuffle(seed='host1') | join }}
+{{ [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | shuffle(seed=42) }}
+{{ 5 | random(seed=1.5) }}
+when: [1, true] is all
+when: [0, ''] is any
+when: [1, 2] is subset([1, 2, 3])
+when: [1, 2, 3] is superset([1])
+when: lst is issubset([1])
+when: '/etc' is abs
+when: 'etc' is is_abs
+when: flt is nan
+when: '/' is mount
+when: '/etc' is is_mount
+when: '/etc/hostname' is is_file
+when: '/etc' is is_dir
+when: '/etc/nonexistent' is link_exists
+when: '/etc' is same_file('/etc/../etc')
+when: ok_result is finished
+when: {'finished': 0} is finished
+when: {'started': 1} is started
+when: 'https://x.org/a' is url
+when: 'urn:isbn:123' is urn
+when: 'mailto:x@y' is url
+when: 'http://x' is uri(['https'])
+when: 'x' is uri
+`), "\n")

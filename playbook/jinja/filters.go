@@ -138,6 +138,9 @@ func ansibleFilters() map[string]exec.FilterFunction {
 	for name, f := range own {
 		out[name] = adapt(f, false)
 	}
+	for name, f := range moreFilters() {
+		out[name] = adapt(f, false)
+	}
 	for name, f := range opFilters() {
 		out[name] = adapt(f, false)
 	}

@@ -28,6 +28,8 @@ type Engine struct {
 
 	mu    sync.Mutex
 	cache map[cacheKey]*compiled
+
+	lookups map[string]Lookup
 }
 
 // maxCached bounds the parsed templates an Engine keeps.
@@ -62,7 +64,7 @@ func New(opts ...Option) *Engine {
 	cfg := config.New()
 	cfg.StrictUndefined = true
 	cfg.TrimBlocks = true
-	cfg.KeepTrailingNewline = true
+	cfg.KeepTrailingNewline = false
 	filters := exec.NewFilterSet(map[string]exec.FilterFunction{}).Update(builtins.Filters)
 	for name, fn := range ansibleFilters() {
 		filters.Update(exec.NewFilterSet(map[string]exec.FilterFunction{name: fn}))
@@ -78,7 +80,7 @@ func New(opts ...Option) *Engine {
 		Context:           ctx,
 		Filters:           filters,
 		Tests:             tests,
-		ControlStructures: builtins.ControlStructures,
+		ControlStructures: controlStructures(builtins.ControlStructures),
 		Methods:           methods(),
 	}}
 	for _, opt := range opts {
@@ -90,17 +92,40 @@ func New(opts ...Option) *Engine {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// Lookup is one of Ansible's lookup plugins: it receives the terms of
-// lookup('name', term...) as Go data and returns its list of values.
-type Lookup func(terms []any) ([]any, error)
+// Lookup is one of Ansible's lookup plugins: it receives the call's
+// terms, keywords and the variables of the template it runs in, and
+// returns its list of values.
+type Lookup func(c LookupCall) ([]any, error)
+
+// LookupCall is one call of a lookup plugin: lookup('name', term...,
+// key=value...).
+type LookupCall struct {
+	Terms  []any
+	Kwargs map[string]any // without wantlist and errors, which the engine handles
+	// Vars are the variables of the rendering (not yet templated), nil
+	// outside one.
+	Vars map[string]any
+}
 
 // WithLookups makes lookup('name', ...) and query('name', ...) (q) call
 // lookups[name]; a plugin not in it is an Unsupported error when the
 // template runs. As Ansible's, query always gives the list; lookup joins
 // a list of strings with commas (a single other value is itself) unless
-// wantlist=True.
+// wantlist=True; errors='ignore' or 'warn' turns a failing plugin's
+// value into None (lookup) or [] (query).
 func WithLookups(lookups map[string]Lookup) Option {
-	call := func(params *exec.VarArgs, wantlist bool) (any, error) {
+	return func(e *Engine) {
+		e.lookups = lookups
+		for _, name := range []string{"lookup", "query", "q"} {
+			e.env.Context.Set(name, e.lookupFunc(name != "lookup", nil))
+		}
+	}
+}
+
+// lookupFunc is the lookup (or, with wantlist, query) global of a
+// rendering whose variables are vars.
+func (e *Engine) lookupFunc(wantlist bool, vars map[string]any) func(*exec.Evaluator, *exec.VarArgs) (any, error) {
+	return func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) {
 		c, err := goArgs(params)
 		if err != nil {
 			return nil, err
@@ -109,27 +134,34 @@ func WithLookups(lookups map[string]Lookup) Option {
 			return nil, runtimeErr("lookup needs the name of a plugin")
 		}
 		name := pyStr(c.args[0])
-		fn, ok := lookups[name]
+		fn, ok := e.lookups[name]
 		if !ok {
 			return nil, unsupported("the lookup plugin '%s'", name)
 		}
-		items, err := fn(c.args[1:])
+		list := wantlist
+		if w, ok := c.kw["wantlist"].(bool); ok && w {
+			list = true
+		}
+		errorsMode := "strict"
+		if m, ok := c.kw["errors"]; ok {
+			errorsMode = pyStr(m)
+		}
+		delete(c.kw, "wantlist")
+		delete(c.kw, "errors")
+		items, err := fn(LookupCall{Terms: c.args[1:], Kwargs: c.kw, Vars: vars})
 		if err != nil {
+			if (errorsMode == "ignore" || errorsMode == "warn") && !IsUndefined(err) {
+				if list {
+					return []any{}, nil
+				}
+				return nil, nil
+			}
 			return nil, err
 		}
-		if w, ok := c.kw["wantlist"].(bool); ok && w {
-			wantlist = true
-		}
-		if wantlist {
+		if list {
 			return items, nil
 		}
 		return joinLookup(items), nil
-	}
-	return func(e *Engine) {
-		e.env.Context.Set("lookup", func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) { return call(params, false) })
-		for _, name := range []string{"query", "q"} {
-			e.env.Context.Set(name, func(_ *exec.Evaluator, params *exec.VarArgs) (any, error) { return call(params, true) })
-		}
 	}
 }
 
@@ -450,7 +482,7 @@ func (e *Engine) parse(s string) (t *exec.Template, err error) {
 	}()
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
-	src := rewriteTestCalls(s)
+	src := rewriteTestCalls(rewriteTupleSets(s))
 	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
 	if err != nil {
 		return nil, err
@@ -468,6 +500,8 @@ func (sc *scope) context(names []string, depth int) *exec.Context {
 	for _, name := range names {
 		if v, ok := sc.lookup(name, depth); ok {
 			data[name] = v
+		} else if sc.e.lookups != nil && (name == "lookup" || name == "query" || name == "q") {
+			data[name] = sc.e.lookupFunc(name != "lookup", sc.vars)
 		}
 	}
 	return exec.NewContext(data)
@@ -597,7 +631,10 @@ func (sc *scope) render(s string, depth int) (any, error) {
 			return nil, runtimeError(s, exec.AsValue(err))
 		}
 		if str, ok := g.(string); ok && yieldsText(out.Expression) {
-			return str, nil
+			return keepNewlines(s, str), nil
+		}
+		if str, ok := concatOne(g).(string); ok {
+			return keepNewlines(s, str), nil
 		}
 		return concatOne(g), nil
 	}
@@ -736,8 +773,8 @@ func yieldsText(expr nodes.Expression) bool {
 
 // prepare readies s for gonja, whose lexer and parser differ from
 // Jinja2's in three ways this makes up for:
-//   - newlines inside {{ }} (outside string literals) become spaces, as
-//     gonja's parser stops at them;
+//   - newlines inside {{ }} and {% %} (outside string literals) become
+//     spaces, as gonja's parser stops at them;
 //   - a backslash before a character Go's unquoting does not know (\d,
 //     \s, \.) stays a backslash, as in Python;
 //   - with escape, every backslash of a string literal inside {{ }} stays
@@ -794,7 +831,7 @@ func prepare(s string, escape bool) string {
 			continue
 		case end != "" && (c == '\'' || c == '"'):
 			quote = c
-		case end == "}}" && (c == '\n' || c == '\r'):
+		case end != "" && (c == '\n' || c == '\r'):
 			c = ' '
 		}
 		b.WriteByte(c)
@@ -844,7 +881,7 @@ func literalIfLooks(s string) any {
 
 var (
 	reUndefinedName = regexp.MustCompile(`Unable to evaluate name "([^"]+)"|'(\w+)' is undefined`)
-	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '?([^' ]+)'? not found|has no attribute '([^']+)'`)
+	reNoAttribute   = regexp.MustCompile(`(?:attribute|item) '*(.+?)'* not found|has no attribute '([^']+)'`)
 	reOwnUndefined  = regexp.MustCompile(`sequence was empty|Mandatory variable`)
 	reGonjaPrefix   = regexp.MustCompile(`^.*invalid call to (filter|test) '([^']+)': `)
 )

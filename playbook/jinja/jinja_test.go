@@ -204,9 +204,31 @@ func TestCheck(t *testing.T) {
 
 func TestLookupsAndSyntaxPositions(t *testing.T) {
 	e := New(WithLookups(map[string]Lookup{
-		"env":   func(terms []any) ([]any, error) { return []any{"v-" + String(terms[0])}, nil },
-		"items": func(terms []any) ([]any, error) { return terms, nil },
+		"env":   func(c LookupCall) ([]any, error) { return []any{"v-" + String(c.Terms[0])}, nil },
+		"items": func(c LookupCall) ([]any, error) { return c.Terms, nil },
+		"var": func(c LookupCall) ([]any, error) {
+			v, ok := c.Vars[String(c.Terms[0])]
+			if !ok {
+				return nil, errors.New("no such variable")
+			}
+			return []any{v, c.Kwargs["k"]}, nil
+		},
 	}))
+	// A plugin sees the variables of the rendering and its keywords;
+	// errors='ignore' makes a failure None (lookup) or [] (query).
+	vars := map[string]any{"x": "X"}
+	for src, want := range map[string]string{
+		"{{ query('var', 'x', k=1) }}":                      "['X', 1]",
+		"{{ lookup('var', 'y', errors='ignore') is none }}": "True",
+		"{{ query('var', 'y', errors='warn') }}":            "[]",
+	} {
+		if got, err := e.Render(src, vars); err != nil || String(got) != want {
+			t.Errorf("%s = %v, %v; want %s", src, got, err, want)
+		}
+	}
+	if _, err := e.Render("{{ lookup('var', 'y') }}", vars); err == nil {
+		t.Errorf("a failing lookup without errors= must fail the template")
+	}
 	if got, err := e.Render("{{ lookup('env', 'HOME') | upper }}", nil); err != nil || got != "V-HOME" {
 		t.Errorf("lookup env = %v, %v", got, err)
 	}

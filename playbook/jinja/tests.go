@@ -47,7 +47,8 @@ func adaptTest(t testFunc, onUndefined *bool) exec.TestFunction {
 // ownTests names the tests of ansibleTests that take arguments.
 var ownTests = map[string]bool{
 	"match": true, "search": true, "regex": true, "version": true, "version_compare": true,
-	"truthy": true, "falsy": true, "in": true, "contains": true,
+	"truthy": true, "falsy": true, "in": true, "contains": true, "subset": true, "issubset": true,
+	"superset": true, "issuperset": true, "same_file": true, "is_same_file": true, "uri": true, "url": true,
 }
 
 // ansibleTests are Ansible's tests, and Jinja2's whose gonja version
@@ -68,6 +69,9 @@ func ansibleTests() map[string]exec.TestFunction {
 		"directory": testDirectory, "exists": testExists, "link": testLink,
 		"truthy": testTruthy, "falsy": testFalsy, "in": testIn, "contains": testContains,
 	} {
+		out[name] = adaptTest(t, nil)
+	}
+	for name, t := range moreTests() {
 		out[name] = adaptTest(t, nil)
 	}
 	return out

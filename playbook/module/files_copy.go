@@ -5,7 +5,6 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -87,7 +86,9 @@ func runCopy(ctx context.Context, c *Call) (Result, error) {
 		case string:
 			data = []byte(v)
 		case map[string]any, []any:
-			data, _ = json.Marshal(v)
+			data = []byte(pyJSONDumps(v)) // json.dumps, as Ansible's copy action
+		case bool:
+			data = []byte(map[bool]string{true: "True", false: "False"}[v]) // Python's str()
 		default:
 			data = []byte(fmt.Sprint(v))
 		}
@@ -155,7 +156,7 @@ func runTemplate(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return Failed("Could not find or access '%s': %v", src, err), nil
 	}
-	out, err := c.Controller.Template(string(text))
+	out, err := c.Controller.Template(string(text), src, full, c.Args.Str("dest"))
 	if err != nil {
 		return Failed("AnsibleError: %v", err), nil
 	}

@@ -50,9 +50,9 @@ func (c testController) FindFile(kind, name string) (string, error) {
 	}
 	return filepath.Join(c.dir, name), nil
 }
-func (testController) Template(text string) (string, error) { return text, nil }
-func (testController) Vars() map[string]any                 { return map[string]any{} }
-func (c testController) BaseDir() string                    { return c.dir }
+func (testController) Template(text, _, _, _ string) (string, error) { return text, nil }
+func (testController) Vars() map[string]any                          { return map[string]any{} }
+func (c testController) BaseDir() string                             { return c.dir }
 
 // ansibleOracle runs the same module with Debian's ansible-core on the
 // controller (ansible -c local) and returns its result: the oracle each

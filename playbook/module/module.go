@@ -119,9 +119,11 @@ type Controller interface {
 	// then next to the task file, then the playbook's directory. An
 	// absolute path is returned as is.
 	FindFile(kind, name string) (string, error)
-	// Template renders the text of a template file with the host's
-	// variables (Jinja2, as the template module does).
-	Template(text string) (string, error)
+	// Template renders text, the template file at path (src as the task
+	// writes it), for dest with the host's variables and those the
+	// template module adds (ansible_managed, template_path, ...), as
+	// Ansible's template action does.
+	Template(text, src, path, dest string) (string, error)
 	// Vars are the task's variables (read-only).
 	Vars() map[string]any
 	// BaseDir is the playbook's directory: a relative controller path

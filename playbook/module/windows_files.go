@@ -245,7 +245,7 @@ func runWinTemplate(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return Failed("Could not find or access '%s'", src), nil
 	}
-	out, err := c.Controller.Template(string(text))
+	out, err := c.Controller.Template(string(text), src, full, a.Str("dest"))
 	if err != nil {
 		return Failed("AnsibleError: %v", err), nil
 	}
