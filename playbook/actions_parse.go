@@ -59,7 +59,7 @@ func (p *parser) checkAction(n *yaml.Node) Action {
 			p.Errs = append(p.Errs, err)
 			return nil
 		}
-		a.Checks = suite.Checks
+		a.Checks = p.readableChecks(suite.Checks)
 		p.checkRetry(a, params)
 		return a
 	}
@@ -73,12 +73,23 @@ func (p *parser) checkAction(n *yaml.Node) Action {
 		p.Errs = append(p.Errs, err)
 		return nil
 	}
-	a.Checks = suite.Checks
+	a.Checks = p.readableChecks(suite.Checks)
 	if len(a.Checks) == 0 {
 		p.Errorf(n, "write resource types: port:, http:, service:, ...", "check holds no check")
 		return nil
 	}
 	return a
+}
+
+// readableChecks returns checks, with a problem for each property whose
+// expectation cannot be read.
+func (p *parser) readableChecks(cs []*checks.Check) []*checks.Check {
+	for _, c := range cs {
+		for _, msg := range c.Problems() {
+			p.Errs = append(p.Errs, &invalidCheck{msg: msg})
+		}
+	}
+	return cs
 }
 
 func (p *parser) checkRetry(a *CheckAction, params map[string]*yaml.Node) {

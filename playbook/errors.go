@@ -21,5 +21,14 @@ func (e *ParseError) Error() string { return (*yamlnode.Error)(e).Error() }
 func IsInvalid(err error) bool {
 	var pe *ParseError
 	var ce *checks.ParseError
-	return errors.As(err, &pe) || errors.As(err, &ce)
+	var ic *invalidCheck
+	return errors.As(err, &pe) || errors.As(err, &ce) || errors.As(err, &ic)
 }
+
+// invalidCheck is a property of a check task whose expectation cannot be
+// read ("file:line:col: what; hint: ..."). goss runs such a file and
+// reports the property as an error; a playbook refuses it before
+// connecting, as check --validate-only does.
+type invalidCheck struct{ msg string }
+
+func (e *invalidCheck) Error() string { return e.msg }
