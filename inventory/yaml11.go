@@ -29,6 +29,10 @@ var (
 		`(?:[ \t]*(Z|([-+])([0-9]{1,2})(?::([0-9]{2}))?))?)$`)
 )
 
+// YAML11Scalar resolves a plain (unquoted, untagged) scalar as PyYAML does,
+// as Ansible reads inventories, playbooks and variables files.
+func YAML11Scalar(s string) any { return yaml11Scalar(s) }
+
 // yaml11Scalar resolves a plain (unquoted, untagged) scalar as PyYAML does.
 func yaml11Scalar(s string) any {
 	if s == "" {

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
+	"github.com/remotectl/remotectl/inventory"
 )
 
 // playbookFile is the wording and error type of playbooks and the vars
@@ -117,6 +118,12 @@ func (d *decoder) value(n *yaml.Node) any {
 				return nil
 			}
 			return string(plain)
+		}
+		if strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+			return n.Value // application tags such as Ansible's !unsafe mark strings
+		}
+		if n.Style == 0 {
+			return inventory.YAML11Scalar(n.Value) // plain: as PyYAML reads it (no is false, 1:30 is 90)
 		}
 		var v any
 		if err := n.Decode(&v); err != nil {

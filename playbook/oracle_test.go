@@ -290,3 +290,25 @@ func TestOracleGroupBy(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleYAML11Scalars: plain scalars of playbooks, role defaults and
+// vars files are read as PyYAML reads them (YAML 1.1), as Ansible does:
+// "no" is false (a when: on it skips), "1:30" is 90, "0o17" and "1e3" stay
+// strings, 017 is octal.
+func TestOracleYAML11Scalars(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"roles/r/defaults/main.yml": "r_off: off\nr_on: On\n",
+			"roles/r/tasks/main.yml":    "- copy: {content: \"{{ [r_off, r_on] | to_json }}\", dest: \"{{ playbook_dir }}/out/role\"}\n",
+			"vars.yml":                  "f_no: NO\nf_oct: 017\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  vars_files: [vars.yml]\n" +
+				"  vars:\n    a: no\n    b: yes\n    o: 0o17\n    e: 1e3\n    s: 1:30\n    q: 'no'\n    n: ~\n  roles: [r]\n  tasks:\n" +
+				dump("scalars", "[a, b, o, e, s, q, n, f_no, f_oct] | to_json") +
+				"    - copy: {content: ran, dest: \"{{ playbook_dir }}/out/when_no\"}\n      when: a\n" +
+				"    - copy: {content: ran, dest: \"{{ playbook_dir }}/out/when_q\"}\n      when: q | bool == false\n" +
+				"    - set_fact: {x: yes, y: off}\n" +
+				dump("facts", "[x, y] | to_json"),
+		},
+	})
+}
