@@ -221,57 +221,16 @@ func sealKerberos(ctx *gsskrb.Context, protocol string, plain []byte) ([]byte, e
 	return b.Bytes(), nil
 }
 
-// parseKerberosSealed splits a Kerberos-encrypted body into its parts,
-// cutting the encrypted bytes by the announced length (AES-CTS keeps
-// lengths), never by searching for the boundary.
+// parseKerberosSealed splits a Kerberos-encrypted body into its parts
+// (AES-CTS keeps lengths, so the announced length cuts them too).
 func parseKerberosSealed(body []byte) ([]sealedPart, error) {
-	bad := func(why string) ([]sealedPart, error) {
-		return nil, errors.New("malformed Kerberos multipart/encrypted body: " + why)
-	}
-	var parts []sealedPart
-	rest := body
-	for {
-		var ok bool
-		if rest, ok = bytes.CutPrefix(rest, []byte(sealedBoundary+"\r\n")); !ok {
-			return bad("missing boundary")
-		}
-		end := bytes.Index(rest, []byte(sealedBoundary))
-		if end < 0 {
-			return bad("missing second boundary")
-		}
-		header := string(rest[:end])
+	readLength := func(header string) (int, error) {
 		if !strings.Contains(header, "Content-Type: "+krbSealedProtocol) && !strings.Contains(header, "Content-Type: "+sealedProtocol) {
-			return bad("the protocol is neither " + krbSealedProtocol + " nor " + sealedProtocol)
+			return 0, errors.New("the protocol is neither " + krbSealedProtocol + " nor " + sealedProtocol)
 		}
-		_, after, ok := strings.Cut(header, "Length=")
-		if !ok {
-			return bad("OriginalContent has no Length")
-		}
-		length, err := strconv.Atoi(after[:len(after)-len(strings.TrimLeft(after, "0123456789"))])
-		if err != nil || length > wsmanMaxBody {
-			return bad("OriginalContent Length is not a usable number")
-		}
-		if rest, ok = bytes.CutPrefix(rest[end:], []byte(sealedBoundary+"\r\n")); !ok {
-			return bad("missing boundary before the encrypted data")
-		}
-		line, data, ok := bytes.Cut(rest, []byte("\r\n"))
-		if !ok || !strings.Contains(string(line), "application/octet-stream") {
-			return bad("the encrypted part is not application/octet-stream")
-		}
-		if len(data) < 4 {
-			return bad("truncated")
-		}
-		hlen := int(binary.LittleEndian.Uint32(data))
-		data = data[4:]
-		if hlen > len(data) || len(data)-hlen < length {
-			return bad(fmt.Sprintf("%d-byte header and %d encrypted bytes announced, %d present", hlen, length, len(data)))
-		}
-		parts = append(parts, sealedPart{signature: data[:hlen], sealed: data[hlen : hlen+length]})
-		rest = data[hlen+length:]
-		if bytes.HasPrefix(rest, []byte(sealedBoundary+"--")) {
-			return parts, nil
-		}
+		return originalLength(header)
 	}
+	return splitSealed(body, "Kerberos multipart/encrypted", readLength, func(int, int) error { return nil })
 }
 
 // establishKerberos marks the connection Kerberos-authenticated, with its

@@ -73,12 +73,27 @@ func unsealMessage(sess *ntlmSession, body []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// parseSealedBody splits an encrypted body into its parts. The sealed bytes
-// are cut by the announced length, never by searching for the boundary,
-// which may occur in ciphertext.
+// parseSealedBody splits an NTLM-encrypted body into its parts: each
+// encrypted part starts with the 16-byte NTLM signature.
 func parseSealedBody(body []byte) ([]sealedPart, error) {
+	return splitSealed(body, "multipart/encrypted", sealedHeaderLength, func(hlen, _ int) error {
+		if hlen != ntlmSignatureSize {
+			return errors.New("the encrypted part does not start with a 16-byte NTLM signature")
+		}
+		return nil
+	})
+}
+
+// splitSealed splits a multipart/encrypted body into its parts. Each
+// encrypted part is a 4-byte little-endian header length, the header (the
+// signature or wrap token header) and the sealed bytes, which are cut by
+// the length the first part announces (readLength reads it from its
+// headers), never by searching for the boundary, which may occur in
+// ciphertext. checkHeader vets a part's header length against the bytes
+// that follow it.
+func splitSealed(body []byte, what string, readLength func(string) (int, error), checkHeader func(hlen, present int) error) ([]sealedPart, error) {
 	bad := func(why string) ([]sealedPart, error) {
-		return nil, errors.New("malformed multipart/encrypted body: " + why)
+		return nil, errors.New("malformed " + what + " body: " + why)
 	}
 	var parts []sealedPart
 	rest := body
@@ -91,7 +106,7 @@ func parseSealedBody(body []byte) ([]sealedPart, error) {
 		if end < 0 {
 			return bad("missing second boundary")
 		}
-		length, err := sealedHeaderLength(string(rest[:end]))
+		length, err := readLength(string(rest[:end]))
 		if err != nil {
 			return bad(err.Error())
 		}
@@ -102,15 +117,19 @@ func parseSealedBody(body []byte) ([]sealedPart, error) {
 		if !ok || !strings.Contains(string(line), "application/octet-stream") {
 			return bad("the encrypted part is not application/octet-stream")
 		}
-		if len(data) < 4 || binary.LittleEndian.Uint32(data) != ntlmSignatureSize {
-			return bad("the encrypted part does not start with a 16-byte NTLM signature")
+		if len(data) < 4 {
+			return bad("truncated")
 		}
+		hlen := int(binary.LittleEndian.Uint32(data))
 		data = data[4:]
-		if len(data) < ntlmSignatureSize+length {
-			return bad(fmt.Sprintf("%d encrypted bytes announced, %d present", length, len(data)-ntlmSignatureSize))
+		if err := checkHeader(hlen, len(data)); err != nil {
+			return bad(err.Error())
 		}
-		parts = append(parts, sealedPart{signature: data[:ntlmSignatureSize], sealed: data[ntlmSignatureSize : ntlmSignatureSize+length]})
-		rest = data[ntlmSignatureSize+length:]
+		if hlen > len(data) || len(data)-hlen < length {
+			return bad(fmt.Sprintf("%d-byte header and %d encrypted bytes announced, %d present", hlen, length, len(data)))
+		}
+		parts = append(parts, sealedPart{signature: data[:hlen], sealed: data[hlen : hlen+length]})
+		rest = data[hlen+length:]
 		if bytes.HasPrefix(rest, []byte(sealedBoundary+"--")) {
 			return parts, nil
 		}
@@ -123,6 +142,12 @@ func sealedHeaderLength(header string) (int, error) {
 	if !strings.Contains(header, "Content-Type: "+sealedProtocol) {
 		return 0, errors.New("only SPNEGO (NTLM) session encryption is supported, not CredSSP or Kerberos")
 	}
+	return originalLength(header)
+}
+
+// originalLength returns the OriginalContent length a first part's
+// headers announce.
+func originalLength(header string) (int, error) {
 	_, after, ok := strings.Cut(header, "Length=")
 	if !ok {
 		return 0, errors.New("OriginalContent has no Length")
