@@ -44,6 +44,9 @@ type Outcome struct {
 	Result  map[string]any
 	Diff    any  // the result's diff, in diff mode
 	Skipped bool // the module skipped the work (check mode, creates:)
+	// ActionOnly marks the result of an action that ran no module (pause):
+	// Ansible adds stdout_lines and stderr_lines to module results only.
+	ActionOnly bool
 }
 
 // registered is what register: stores: stdout, stderr, their lines, rc,
@@ -94,7 +97,7 @@ func (o *Outcome) moduleRegistered() map[string]any {
 		m["msg"] = o.Msg
 	}
 	for _, k := range []string{"stdout", "stderr"} {
-		if s, ok := m[k].(string); ok {
+		if s, ok := m[k].(string); ok && !o.ActionOnly {
 			m[k+"_lines"] = splitLines(s)
 		}
 	}

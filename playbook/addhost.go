@@ -102,10 +102,11 @@ func addHostGroups(args map[string]any) ([]string, error) {
 }
 
 // bypassesHostLoop reports whether a task runs once for the batch, its
-// result the first host's alone (Ansible's BYPASS_HOST_LOOP: add_host).
+// result the first host's alone (Ansible's BYPASS_HOST_LOOP: add_host and
+// pause).
 func bypassesHostLoop(t *Task) bool {
 	a, ok := t.Action.(*BuiltinAction)
-	return ok && a.Name == "add_host"
+	return ok && (a.Name == "add_host" || a.Name == "pause")
 }
 
 // addHost adds a host to the run's inventory, or updates one: its

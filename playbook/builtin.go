@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/playbook/jinja"
+	"github.com/remotectl/remotectl/playbook/module"
 	"github.com/remotectl/remotectl/remote"
 )
 
@@ -122,13 +124,6 @@ func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 	case "assert":
 		if _, ok := a.Args["that"]; !ok {
 			p.Errorf(n, `assert: {that: ["x > 1"]}`, "assert needs that:")
-			return nil
-		}
-	case "pause":
-		_, s := a.Args["seconds"]
-		_, m := a.Args["minutes"]
-		if !s && !m {
-			p.Errorf(n, "give seconds: or minutes:, or answer the prompt with -e", "pause: remotectl does not prompt; a pause without seconds or minutes waits for a keyboard")
 			return nil
 		}
 	}
@@ -273,9 +268,10 @@ func runIncludeVars(_ context.Context, r *actionRun, args map[string]any) (*Outc
 	return &Outcome{Result: map[string]any{"ansible_facts": facts, "ansible_included_var_files": list, "changed": false}}, nil
 }
 
-func runPause(ctx context.Context, _ *actionRun, args map[string]any) (*Outcome, error) {
+func runPause(ctx context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
 	var d time.Duration
-	for key, unit := range map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute} {
+	unit := ""
+	for key, u := range map[string]time.Duration{"seconds": time.Second, "minutes": time.Minute} {
 		v, ok := args[key]
 		if !ok {
 			continue
@@ -284,15 +280,63 @@ func runPause(ctx context.Context, _ *actionRun, args map[string]any) (*Outcome,
 		if err != nil {
 			return failed("pause: %s must be a number, not %v", key, v), nil
 		}
-		d = time.Duration(n * float64(unit))
+		d, unit = time.Duration(n*float64(u)), key
+	}
+	echo := true
+	if v, ok := args["echo"]; ok {
+		b, err := module.ToBool(v)
+		if err != nil {
+			return failed("pause: echo: %v", err), nil
+		}
+		echo = b
 	}
 	start := time.Now()
-	if !remote.Sleep(ctx, d) {
-		return nil, ctx.Err()
+	res := map[string]any{"changed": false, "rc": 0, "stderr": "", "echo": echo, "user_input": "",
+		"start": start.Format("2006-01-02 15:04:05.000000")}
+	switch {
+	case unit != "":
+		if !remote.Sleep(ctx, d) {
+			return nil, ctx.Err()
+		}
+	case r.host.br.e.opts.Prompt == nil:
+		// Ansible warns "Not waiting for response to prompt as stdin is
+		// not interactive" and goes on; its result keeps no warning.
+	default:
+		input, err := r.host.br.e.opts.Prompt(pausePrompt(r.task, args, echo), echo)
+		if err != nil {
+			return nil, err
+		}
+		res["user_input"] = input
 	}
-	return &Outcome{Result: map[string]any{"changed": false, "delta": int(time.Since(start).Seconds()), "echo": true,
-		"start": start.Format("2006-01-02 15:04:05.000000"), "stop": time.Now().Format("2006-01-02 15:04:05.000000"), "user_input": "",
-		"stdout": fmt.Sprintf("Paused for %v seconds", d.Seconds())}}, nil
+	elapsed := time.Since(start)
+	res["stop"], res["delta"] = time.Now().Format("2006-01-02 15:04:05.000000"), int(elapsed.Seconds())
+	if unit == "seconds" {
+		res["stdout"] = fmt.Sprintf("Paused for %v seconds", pyRound2(elapsed.Seconds()))
+	} else {
+		res["stdout"] = fmt.Sprintf("Paused for %v minutes", pyRound2(elapsed.Minutes()))
+	}
+	return &Outcome{Result: res, ActionOnly: true}, nil
+}
+
+// pausePrompt is what Ansible's pause shows before it waits for Enter.
+func pausePrompt(t *Task, args map[string]any, echo bool) string {
+	text := "Press enter to continue, Ctrl+C to interrupt"
+	if p, ok := args["prompt"]; ok && jinja.String(p) != "" {
+		text = jinja.String(p)
+	}
+	if !echo {
+		text += " (output is hidden)"
+	}
+	return fmt.Sprintf("[%s]\n%s:", strings.TrimSpace(t.DisplayName()), text)
+}
+
+// pyRound2 is Python's round(x, 2) as str() prints it (1.0, 0.05).
+func pyRound2(x float64) string {
+	s := strconv.FormatFloat(math.Round(x*100)/100, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }
 
 func runSetup(ctx context.Context, r *actionRun, args map[string]any) (*Outcome, error) {

@@ -36,6 +36,11 @@ type Options struct {
 	// Transports are the settings schemas the inventory was loaded with:
 	// add_host reads a new host's connection variables with them.
 	Transports []remote.SettingsSchema
+	// Prompt asks on the terminal (pause without seconds, vars_prompt) and
+	// reads a line, echoed or not. Nil when stdin is not a terminal: a
+	// pause then does not wait, as Ansible's, and vars_prompt takes its
+	// default.
+	Prompt func(msg string, echo bool) (string, error)
 	// Check runs only read-only actions (check, wait_for, debug); the others
 	// are reported skipped.
 	Check bool
@@ -281,10 +286,8 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 	}
 	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
 	e.magicVars(plan) // before any host runs: it reads every host's memory
-	for _, name := range play.Prompted {
-		if _, ok := e.opts.ExtraVars[name]; !ok && len(batches) > 0 {
-			pr.Stopped = fmt.Sprintf("vars_prompt %q: remotectl does not prompt; give it with -e %s=VALUE (or a default: in the prompt)", name, name)
-		}
+	if len(batches) > 0 {
+		pr.Stopped = e.askPrompts(play)
 	}
 	total := len(plan.Hosts)
 	for i, batch := range batches {

@@ -61,10 +61,20 @@ type Play struct {
 	RemoteUser   string // remote_user: the login user of every host
 	Connection   string // connection: local runs every host on the controller
 	Order        string // order: of the hosts (inventory, sorted, ...)
-	// PromptVars are vars_prompt's defaults (remotectl does not prompt);
-	// Prompted are prompts without one, which -e must answer.
+	// Prompts are the play's vars_prompt, asked when the play starts, on a
+	// terminal only (else their defaults); PromptVars are their answers,
+	// filled then.
+	Prompts    []VarPrompt
 	PromptVars map[string]any
-	Prompted   []string
+}
+
+// VarPrompt is one vars_prompt entry.
+type VarPrompt struct {
+	Name, Prompt string
+	Default      any
+	HasDefault   bool
+	Private      bool // the answer is not echoed, and it is a secret
+	Confirm      bool // asked twice until both answers match
 }
 
 // Amount is a number of hosts, absolute or a percentage of the play's hosts.

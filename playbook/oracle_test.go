@@ -312,3 +312,16 @@ func TestOracleYAML11Scalars(t *testing.T) {
 		},
 	})
 }
+
+// TestOraclePauseNoTerminal: without a terminal, pause without seconds
+// does not wait, as Ansible's.
+func TestOraclePauseNoTerminal(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - pause: {prompt: \"Continue?\"}\n      register: p\n" +
+				dump("pause", "[p.user_input, p.changed, p.echo, p.rc, p.stderr, p.stdout, p.delta, p.keys() | sort] | to_json"),
+		},
+	})
+}

@@ -244,32 +244,31 @@ func flushTask(pos string) *Task {
 		spec: builtinSpecs["meta"]}, implicit: true}
 }
 
-// varsPrompt reads vars_prompt: remotectl does not prompt; a prompt with
-// a default takes it (as Ansible without a terminal), one without is
-// refused unless -e gives it (checked when the play runs).
+// varsPrompt reads vars_prompt; the executor asks them when the play
+// starts (askPrompts).
 func (p *parser) varsPrompt(play *Play, n *yaml.Node) {
 	for _, item := range p.Sequence(n, "vars_prompt") {
-		var name string
-		var def any
-		hasDef := false
+		vp := VarPrompt{Private: true}
 		for _, kv := range p.Mapping(item, "a prompt") {
 			switch kv[0].Value {
 			case "name":
-				name = p.Str(kv[1], "name")
+				vp.Name = p.Str(kv[1], "name")
+			case "prompt":
+				vp.Prompt = p.Str(kv[1], "prompt")
 			case "default":
-				def, hasDef = p.value(kv[1]), true
-			case "prompt", "private", "confirm", "encrypt", "salt_size", "salt", "unsafe":
+				vp.Default, vp.HasDefault = p.value(kv[1]), true
+			case "private":
+				vp.Private = p.boolean(kv[1], "private")
+			case "confirm":
+				vp.Confirm = p.boolean(kv[1], "confirm")
+			case "unsafe":
+			case "encrypt", "salt_size", "salt":
+				p.Errorf(kv[0], "prompt for the plain value and hash it in a task: {{ x | password_hash('sha512') }}",
+					"vars_prompt %s is not supported by remotectl", kv[0].Value)
 			default:
-				p.Errorf(kv[0], "name, prompt, default, private", "unknown vars_prompt key %q", kv[0].Value)
+				p.Errorf(kv[0], "name, prompt, default, private, confirm", "unknown vars_prompt key %q", kv[0].Value)
 			}
 		}
-		if hasDef {
-			if play.PromptVars == nil {
-				play.PromptVars = map[string]any{}
-			}
-			play.PromptVars[name] = def
-		} else {
-			play.Prompted = append(play.Prompted, name)
-		}
+		play.Prompts = append(play.Prompts, vp)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -28,6 +29,9 @@ type Streams struct {
 	// ReadSecret prompts on the terminal and reads a line without echo. Nil
 	// when there is no terminal: remotectl then never prompts.
 	ReadSecret func(prompt string) (string, error)
+	// Ask prompts on the terminal and reads a line, echoed or not (play's
+	// pause and vars_prompt). Nil when there is no terminal.
+	Ask func(prompt string, echo bool) (string, error)
 }
 
 // System returns the streams of the process.
@@ -41,6 +45,15 @@ func System() *Streams {
 		ErrTTY:     term.IsTerminal(int(os.Stderr.Fd())),
 		Getenv:     os.Getenv,
 		ReadSecret: ttySecretReader(),
+	}
+	if s.ReadSecret != nil {
+		s.Ask = func(prompt string, echo bool) (string, error) {
+			if !echo {
+				return s.ReadSecret(prompt)
+			}
+			fmt.Fprint(os.Stderr, prompt)
+			return readLine(os.Stdin)
+		}
 	}
 	if s.OutTTY {
 		s.Width = terminalWidth(int(os.Stdout.Fd()), os.Getenv)
@@ -85,4 +98,23 @@ func (s *Streams) ColorEnabled(setting string) bool {
 		return false
 	}
 	return s.OutTTY && s.Getenv("NO_COLOR") == "" && s.Getenv("TERM") != "dumb"
+}
+
+// readLine reads one line byte by byte (nothing past it is consumed),
+// without its line ending.
+func readLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := r.Read(b)
+		if n == 1 && b[0] != '\n' {
+			line = append(line, b[0])
+		}
+		if n == 1 && b[0] == '\n' || err == io.EOF && len(line) > 0 {
+			return strings.TrimSuffix(string(line), "\r"), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
 }
