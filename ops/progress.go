@@ -37,6 +37,7 @@ type StatusLine struct {
 	now   func() time.Time           // the clock (time.Now; a fake in tests)
 	text  func(now time.Time) string // the line to draw, called with mu held
 	shown bool                       // the line is on the screen
+	held  bool                       // a prompt is on the screen: not drawn
 	width int                        // the terminal's columns; 0 unknown
 
 	quit, exited chan struct{} // nil until run
@@ -100,6 +101,9 @@ func (s *StatusLine) Start() {
 func (s *StatusLine) draw() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.held {
+		return
+	}
 	text := s.text(s.now())
 	if s.width > 1 {
 		text = report.CutCells(text, s.width-1) // the last column would wrap on some terminals
@@ -120,6 +124,16 @@ func (s *StatusLine) Stop() {
 		s.erase()
 		s.mu.Unlock()
 	})
+}
+
+// hold erases the line and keeps it off the screen while ask prompts on
+// the terminal.
+func (s *StatusLine) hold(ask func(string, bool) (string, error)) func(string, bool) (string, error) {
+	return func(msg string, echo bool) (string, error) {
+		s.update(func() { s.erase(); s.held = true })
+		defer s.update(func() { s.held = false })
+		return ask(msg, echo)
+	}
 }
 
 // erase removes the line; the caller holds s.mu.
@@ -595,6 +609,9 @@ func StartPlayProgress(t Terminal, opts *playbook.Options, text *report.PlayRend
 	}
 	text.Out = p.Writer(text.Out)
 	opts.Dialer = p.dialer(opts.Dialer)
+	if opts.Prompt != nil { // pause and vars_prompt: the line stays off while they ask
+		opts.Prompt = p.hold(opts.Prompt)
+	}
 	p.Start()
 	observe = func(ev remote.Event) {
 		if pe, ok := report.PlayEventOf(ev); ok {
