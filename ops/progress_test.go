@@ -363,3 +363,23 @@ func TestStatusLineCutToTheWidth(t *testing.T) {
 		t.Errorf("line %q: %d cells, want 39 ending in …", got, n)
 	}
 }
+
+// TestStatusLineHeldWhilePrompting: while a prompt asks, the line is erased
+// and not drawn (it would overwrite the prompt); it comes back after.
+func TestStatusLineHeldWhilePrompting(t *testing.T) {
+	var term bytes.Buffer
+	s := newStatusLine(&term, time.Now, func(time.Time) string { return "status" })
+	s.draw()
+	ask := s.hold(func(msg string, _ bool) (string, error) {
+		term.WriteString(msg)
+		s.draw()
+		return "answer", nil
+	})
+	if got, err := ask("Ready:", true); got != "answer" || err != nil {
+		t.Fatalf("ask = %q, %v", got, err)
+	}
+	s.draw()
+	if want := eraseLine + "status" + eraseLine + "Ready:" + eraseLine + "status"; term.String() != want {
+		t.Errorf("terminal %q, want %q", term.String(), want)
+	}
+}
