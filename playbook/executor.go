@@ -41,6 +41,9 @@ type Options struct {
 	// pause then does not wait, as Ansible's, and vars_prompt takes its
 	// default.
 	Prompt func(msg string, echo bool) (string, error)
+	// Step asks before each task whether to run it (ansible-playbook
+	// --step; Prompt must be set, and the plays' strategy linear).
+	Step bool
 	// Check runs only read-only actions (check, wait_for, debug); the others
 	// are reported skipped.
 	Check bool
@@ -124,6 +127,12 @@ func Run(ctx context.Context, pb *Playbook, plans []*PlayPlan, opts Options) (<-
 	go func() {
 		defer e.close()
 		for _, plan := range plans {
+			if opts.Step && plan.Play.Strategy == Free { // before any play runs
+				e.report.Stopped = fmt.Sprintf("--step: the play %q has strategy: free, which remotectl does not step through; use strategy: linear", plan.Play.Name)
+				plans = nil
+			}
+		}
+		for _, plan := range plans {
 			if ctx.Err() != nil {
 				break
 			}
@@ -176,6 +185,7 @@ type executor struct {
 	files   map[string]map[string]any // vars files read at run time, by path
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
+	stepping  bool // --step asks before the play's next task
 	known     []*inventory.Host    // every host of the run's plays
 	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
 	// added are the hosts add_host added, in order; replaced are the hosts
@@ -266,6 +276,7 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 	play := plan.Play
 	pr := &PlayReport{Name: play.Name, Hosts: play.Hosts, Strategy: string(play.Strategy)}
 	e.mu.Lock()
+	e.stepping = e.opts.Step // (c)ontinue ends it for the rest of the play, as Ansible's
 	e.report.Plays = append(e.report.Plays, pr)
 	e.mu.Unlock()
 	if err := e.reselect(plan, e.known); err != nil {
@@ -353,6 +364,7 @@ type batchRun struct {
 	throttles   map[*Task]chan struct{}
 	gate        string
 	started     map[int]*sync.Once // tasks whose start is reported (linear)
+	declined    map[int]bool       // tasks --step was told not to run
 	once        map[*Task]*onceCell
 	// notes are the hosts' remote.HostIO.Note, set when their jobs start;
 	// byName are the hosts' indexes.
@@ -365,7 +377,7 @@ type batchRun struct {
 
 // runBatch runs the play's tasks on a batch, one connection per host.
 func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*inventory.Host, priorFailed int) batchOutcome {
-	br := &batchRun{e: e, plan: plan, started: map[int]*sync.Once{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed,
+	br := &batchRun{e: e, plan: plan, started: map[int]*sync.Once{}, declined: map[int]bool{}, once: map[*Task]*onceCell{}, priorFailed: priorFailed,
 		notes: make([]func(any) bool, len(batch)), byName: make(map[string]int, len(batch))}
 	if plan.Play.Strategy == Linear {
 		br.step = newLockstep(len(batch))
@@ -546,7 +558,9 @@ func (br *batchRun) closeGate(why string) {
 // taskStarted reports a task's start once per batch (linear strategy): the
 // first host to reach it reports it, and the others wait until it is on
 // the channel, so that none of their results of the task can come first.
-func (br *batchRun) taskStarted(i int, t *Task) {
+// With --step the first host asks first; it returns false when the task
+// is not to run (on any host of the batch).
+func (br *batchRun) taskStarted(i int, t *Task) bool {
 	br.mu.Lock()
 	once := br.started[i]
 	if once == nil {
@@ -555,8 +569,40 @@ func (br *batchRun) taskStarted(i int, t *Task) {
 	}
 	br.mu.Unlock()
 	once.Do(func() {
+		if !br.e.takeStep(t) {
+			br.mu.Lock()
+			br.declined[i] = true
+			br.mu.Unlock()
+			return
+		}
 		br.e.emit(Event{Kind: EventTaskStart, Play: br.plan.Play.Name, Task: t.DisplayName(), Handler: t.handler})
 	})
+	br.mu.Lock()
+	defer br.mu.Unlock()
+	return !br.declined[i]
+}
+
+// takeStep asks, with --step, whether to run a task, as Ansible's
+// _take_step: "y" runs it, "c" runs it and stops asking for the rest of
+// the play, anything else skips it. Handlers and meta tasks are not asked.
+func (e *executor) takeStep(t *Task) bool {
+	e.mu.Lock()
+	stepping := e.stepping
+	e.mu.Unlock()
+	if a, ok := t.Action.(*BuiltinAction); !stepping || t.handler || t.implicit || ok && a.Name == "meta" || e.opts.Prompt == nil {
+		return true
+	}
+	answer, err := e.opts.Prompt("Perform task: TASK: "+t.DisplayName()+" (N)o/(y)es/(c)ontinue: ", true)
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return err == nil
+	case "c", "continue":
+		e.mu.Lock()
+		e.stepping = false
+		e.mu.Unlock()
+		return err == nil
+	}
+	return false
 }
 
 // onceFor returns the run_once cell of a task.

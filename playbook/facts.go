@@ -17,7 +17,9 @@ func (h *hostRun) gatherFacts(ctx context.Context) error {
 		if !h.br.step.arrive(ctx, h.index) {
 			return ctx.Err()
 		}
-		h.br.taskStarted(-1, task)
+		if !h.br.taskStarted(-1, task) {
+			return nil
+		}
 	}
 	r := h.newResult(task, nil)
 	start := time.Now()

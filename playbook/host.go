@@ -77,8 +77,8 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		if task.handler && !h.isNotified(task) {
 			continue
 		}
-		if h.br.step != nil {
-			h.br.taskStarted(i, task)
+		if h.br.step != nil && !h.br.taskStarted(i, task) {
+			continue
 		}
 		if task.handler {
 			h.clearNotified(task)

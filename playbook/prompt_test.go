@@ -128,3 +128,39 @@ func TestVarsPromptWithoutTerminal(t *testing.T) {
 		t.Errorf("debug %q, want %q", got, want)
 	}
 }
+
+// TestStep: --step asks before each task once per batch with Ansible's
+// wording (not before meta tasks or handlers): "n" skips the task on every
+// host, "y" runs it, "c" runs it and stops asking for the rest of the play.
+func TestStep(t *testing.T) {
+	inv := testInventory(t, 2)
+	pb := parseTest(t, inv, "- hosts: fleet\n  gather_facts: false\n  tasks:\n"+
+		"    - name: one\n      debug: {msg: one}\n"+
+		"    - name: two\n      debug: {msg: two}\n      notify: h\n"+
+		"    - meta: flush_handlers\n"+
+		"    - name: three\n      debug: {msg: three}\n"+
+		"    - name: four\n      debug: {msg: four}\n"+
+		"  handlers:\n    - name: h\n      debug: {msg: handled}\n")
+	term := &promptScript{answers: []string{"n", "yes", "c"}}
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{Prompt: term.ask, Step: true})
+	want := []string{"Perform task: TASK: one (N)o/(y)es/(c)ontinue: ", "Perform task: TASK: two (N)o/(y)es/(c)ontinue: ",
+		"Perform task: TASK: three (N)o/(y)es/(c)ontinue: "}
+	if !slices.Equal(term.asked, want) {
+		t.Errorf("asked %q, want %q", term.asked, want)
+	}
+	for task, n := range map[string]int{"one": 0, "two": 2, "three": 2, "four": 2} {
+		if got := out.debugMsgs(task); len(got) != n {
+			t.Errorf("task %s ran on %q, want %d hosts", task, got, n)
+		}
+	}
+	for _, ev := range out.events {
+		if ev.Kind == EventTaskStart && ev.Task == "one" {
+			t.Errorf("the declined task was announced")
+		}
+	}
+	free := parseTest(t, inv, "- hosts: fleet\n  strategy: free\n  gather_facts: false\n  tasks:\n    - debug: {msg: x}\n")
+	out = runTest(t, free, inv, &remotetest.Fake{}, Options{Prompt: term.ask, Step: true})
+	if !strings.Contains(out.report.Stopped, "strategy: free") {
+		t.Errorf("--step with the free strategy: stopped %q", out.report.Stopped)
+	}
+}

@@ -156,7 +156,7 @@ func TestNewPlayCmdParsesAnsibleOptions(t *testing.T) {
 	if g := got.Settings(); g.Limit != "web" {
 		t.Errorf("-l: limit %q", g.Limit)
 	}
-	for _, flag := range []string{"--step", "--flush-cache", "--force-handlers"} {
+	for _, flag := range []string{"--flush-cache", "--force-handlers"} {
 		got = nil
 		code, stderr := parse(t, capture, "play", "site.yml", flag)
 		if code != report.ExitUsage || got != nil || !strings.Contains(stderr, flag+" is not supported: ") {

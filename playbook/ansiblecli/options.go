@@ -25,10 +25,10 @@ type Options struct {
 // Help documents the options of Options for play's --help.
 const Help = `ansible-playbook's options: -i (repeatable; a comma list "web1,web2," as well),
 -l, -t, --skip-tags, --start-at-task, -C, -D, -e, -b, --become-user, -K, -u, -k,
---private-key, -f, -v, --syntax-check, --list-hosts, --list-tasks, --list-tags. -u,
+--private-key, -f, -v, --step, --syntax-check, --list-hosts, --list-tasks, --list-tags. -u,
 --private-key and -b apply where a host's inventory says nothing, as in Ansible.
 --syntax-check stops after validation; the --list-* options print what would run,
-in ansible-playbook's layout. --step, --flush-cache and --force-handlers are refused.
+in ansible-playbook's layout. --flush-cache and --force-handlers are refused.
 
 --check runs the tasks in check mode (nothing is changed); with -v it prints the plan
 first (batches, tasks per host, when: evaluated where it can be).
@@ -58,6 +58,7 @@ func AddFlags(fl *pflag.FlagSet, o *Options) {
 	fl.BoolVar(&o.List.Hosts, "list-hosts", false, "list the hosts each play would run on, and stop")
 	fl.BoolVar(&o.List.Tasks, "list-tasks", false, "list the tasks that would run, and stop")
 	fl.BoolVar(&o.List.Tags, "list-tags", false, "list the tags of the tasks that would run, and stop")
+	fl.BoolVar(&a.Step, "step", false, "ask before each task: (N)o/(y)es/(c)ontinue (a terminal only; strategy linear)")
 	fl.BoolVarP(&a.Become, "become", "b", false, "run the tasks with sudo (where the inventory does not say)")
 	fl.StringVar(&a.BecomeUser, "become-user", "", "the user to become (default root)")
 	fl.StringVar(&a.BecomeMethod, "become-method", "", "how to become another user: sudo (the only one)")
@@ -89,7 +90,6 @@ func Refused(fl *pflag.FlagSet) error {
 // why: accepting them would run differently from Ansible.
 func Unsupported() map[string]string {
 	return map[string]string{
-		"step":           "remotectl does not ask before each task",
 		"flush-cache":    "remotectl keeps no fact cache between runs, so there is nothing to flush",
 		"force-handlers": "remotectl does not run the handlers of a host that failed",
 	}

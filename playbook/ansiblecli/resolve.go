@@ -11,6 +11,7 @@ package ansiblecli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -34,6 +35,7 @@ type Flags struct {
 
 	User          string // -u
 	PrivateKey    string // --private-key
+	Step          bool   // --step: ask before each task (a terminal only)
 	Become        bool   // -b
 	BecomeUser    string // --become-user
 	BecomeMethod  string // --become-method
@@ -142,6 +144,9 @@ func Setup(ctx context.Context, env Env, f Flags) (Settings, error) {
 	s, err := Resolve(f, cfg)
 	if err != nil {
 		return s, errkind.Usage{Err: err}
+	}
+	if f.Step && env.Prompt == nil {
+		return s, errkind.Usage{Err: errors.New("--step asks before each task, on a terminal: stdin is not one")}
 	}
 	loader := vault.Loader{Stdin: env.Stdin, Stderr: env.Stderr, Prompt: env.Prompt, Warn: warn, Getenv: env.Config.Getenv}
 	if s.secrets, err = loader.Load(ctx, s.Vault); err != nil {
