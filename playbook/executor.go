@@ -185,7 +185,7 @@ type executor struct {
 	files   map[string]map[string]any // vars files read at run time, by path
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
-	stepping  bool // --step asks before the play's next task
+	stepping  bool                 // --step asks before the play's next task
 	known     []*inventory.Host    // every host of the run's plays
 	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
 	// added are the hosts add_host added, in order; replaced are the hosts
