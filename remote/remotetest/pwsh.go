@@ -181,14 +181,10 @@ func (r *psRun) runScript(script string) (code int) {
 			code = r.settle(e)
 		}
 	}()
-	for _, s := range block.stmts {
-		r.scopes[0]["?"] = true
-		if err := r.ctx.Err(); err != nil {
-			return 1
-		}
-		for _, v := range r.execTop(s) {
-			fmt.Fprint(r.out, psFormatOut(v))
-		}
+	if block.named != nil {
+		r.runNamedBlocks(block.named)
+	} else {
+		r.runTop(block, true)
 	}
 	if r.scopes[0]["?"] == false { // as powershell.exe -Command: the last statement's $?
 		return 1
@@ -196,22 +192,36 @@ func (r *psRun) runScript(script string) (code int) {
 	return 0
 }
 
-// execTop runs one top-level statement (a return there ends the script).
-func (r *psRun) execTop(s psNode) (out []any) {
+// runTop runs the statements of a script (or of one of its named blocks),
+// writing each one's output as it ends. A return ends the block, and the
+// script too when returnExits.
+func (r *psRun) runTop(b *psBlock, returnExits bool) {
 	defer func() {
 		if e := recover(); e != nil {
 			ret, ok := e.(*psReturnFlow)
 			if !ok {
 				panic(e)
 			}
-			out = ret.val
-			for _, v := range out {
-				fmt.Fprint(r.out, psFormatOut(v))
+			r.writeOut(ret.val)
+			if returnExits {
+				panic(&psExitFlow{code: 0})
 			}
-			panic(&psExitFlow{code: 0})
 		}
 	}()
-	return r.execStatement(s)
+	for _, s := range b.stmts {
+		r.scopes[0]["?"] = true
+		if err := r.ctx.Err(); err != nil {
+			panic(&psExitFlow{code: 1})
+		}
+		r.writeOut(r.trapped(b.traps, s))
+	}
+}
+
+// writeOut writes output objects as PowerShell formats them.
+func (r *psRun) writeOut(vals []any) {
+	for _, v := range vals {
+		fmt.Fprint(r.out, psFormatOut(v))
+	}
 }
 
 // settle turns what ended a script into its exit code.
