@@ -24,7 +24,9 @@ func (r *psRun) member(e *psMember) any {
 			if x := recover(); x != nil {
 				// A .NET exception reaches the script wrapped, as in PowerShell.
 				if pe, ok := x.(*psError); ok && pe.inner == nil && !strings.HasPrefix(pe.typ, "System.Management.Automation.") {
-					x = psMethodError(e.name, len(args), pe)
+					x = psMethodError(e.spelled, len(args), pe)
+				} else if ok && pe.inner != nil && pe.typ == psMethodInvocation {
+					x = psMethodError(e.spelled, len(args), pe.inner) // the method's name as written
 				}
 				panic(x)
 			}
@@ -403,6 +405,8 @@ func (r *psRun) fileStatic(typ, name string, args []any) any {
 	return nil
 }
 
+const psMethodInvocation = "System.Management.Automation.MethodInvocationException"
+
 // psMethodError is the error of a .NET method that threw err: PowerShell
 // wraps it in a MethodInvocationException (err its InnerException).
 func psMethodError(name string, nargs int, err error) *psError {
@@ -410,7 +414,7 @@ func psMethodError(name string, nargs int, err error) *psError {
 	if !ok {
 		inner = &psError{typ: "System.Exception", msg: err.Error()}
 	}
-	return &psError{typ: "System.Management.Automation.MethodInvocationException", category: "NotSpecified", inner: inner,
+	return &psError{typ: psMethodInvocation, category: "NotSpecified", inner: inner,
 		msg: fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, nargs, inner.msg)}
 }
 

@@ -80,11 +80,12 @@ type (
 	psTypeLit struct{ name string }
 	psScript  struct{ block *psBlock }
 	psMember  struct {
-		obj    psNode
-		name   string
-		static bool
-		call   bool
-		args   []psNode
+		obj     psNode
+		name    string
+		spelled string // the name as written, for messages
+		static  bool
+		call    bool
+		args    []psNode
 	}
 	psIndex struct{ obj, idx psNode }
 	psUnary struct {
@@ -812,7 +813,7 @@ func (p *psParser) member(obj psNode, static bool) psNode {
 	name := p.word()
 	name = strings.TrimRight(name, "-")
 	p.pos += len([]rune(name))
-	m := &psMember{obj: obj, name: strings.ToLower(name), static: static}
+	m := &psMember{obj: obj, name: strings.ToLower(name), spelled: name, static: static}
 	if p.peek() == '(' {
 		p.pos++
 		m.call = true
