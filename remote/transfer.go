@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // ProgressFunc is told the bytes copied so far and the total (-1: not known
@@ -123,7 +124,26 @@ func PutTree(ctx context.Context, t Transport, src, dest string, p ProgressFunc)
 		return err
 	}
 	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
+	return t.Upload(ctx, RemoteJoin(t.OS(), dest, filepath.Base(src)), NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
+}
+
+// RemoteJoin joins a directory and a name of a host's file system: with a
+// backslash on Windows, a slash elsewhere.
+func RemoteJoin(family OSFamily, dir, name string) string {
+	if family != OSWindows {
+		return path.Join(dir, name)
+	}
+	return strings.TrimRight(dir, `\/`) + `\` + name
+}
+
+// RemoteBase is the last element of a path of a host: on Windows either
+// slash separates, as for Ansible's fetch (which turns a Windows host's
+// backslashes into slashes).
+func RemoteBase(family OSFamily, p string) string {
+	if family == OSWindows {
+		p = strings.ReplaceAll(p, `\`, "/")
+	}
+	return path.Base(p)
 }
 
 // GetTree copies the file or directory src of t into localDir: with t's
@@ -132,7 +152,7 @@ func GetTree(ctx context.Context, t Transport, src, localDir string, p ProgressF
 	if tc, ok := t.(TreeCopier); ok {
 		return tc.GetTree(ctx, src, localDir, p)
 	}
-	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
+	f, err := os.Create(filepath.Join(localDir, RemoteBase(t.OS(), src)))
 	if err != nil {
 		return err
 	}
