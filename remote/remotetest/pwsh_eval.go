@@ -350,6 +350,10 @@ func (r *psRun) assignTo(s *psAssign, val any) {
 	case *psVar:
 		r.setVar(t.name, val)
 	case *psMember:
+		if t.static {
+			r.setStatic(r.eval(t.obj), t.name, val)
+			return
+		}
 		r.setMember(r.eval(t.obj), t.name, val)
 	case *psIndex:
 		obj, idx := r.eval(t.obj), r.eval(t.idx)
@@ -991,6 +995,13 @@ func (r *psRun) cast(typ string, v any) any {
 	case "byte[]":
 		if b, ok := v.([]byte); ok {
 			return b
+		}
+	case "char": // a one-character string: the simulator has no char type
+		if n, ok := v.(int64); ok && n >= 0 && n <= 0xFFFF {
+			return string(rune(n))
+		}
+		if str, ok := v.(string); ok && len([]rune(str)) == 1 {
+			return str
 		}
 	case "object", "psobject":
 		return v

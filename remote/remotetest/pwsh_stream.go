@@ -23,6 +23,16 @@ import (
 // [BitConverter]::ToString, [Convert]::ToBase64String(bytes, offset,
 // length), [byte[]]::new(n).
 
+// setStatic assigns a static property: [Console]::OutputEncoding to UTF-8
+// (what the simulator writes anyway); any other is refused.
+func (r *psRun) setStatic(typ any, name string, val any) {
+	t, _ := typ.(psTypeLit)
+	if enc, ok := val.(*psObject); ok && t.name == "console" && name == "outputencoding" && enc.typ == "System.Text.UTF8Encoding" {
+		return
+	}
+	psThrow("System.Management.Automation.RuntimeException", "the simulator does not implement setting [%s]::%s to %s", t.name, name, psString(val))
+}
+
 // dotnetStatic is a static member of the types above; ok is false for
 // another.
 func (r *psRun) dotnetStatic(typ, name string, args []any) (v any, ok bool) {
