@@ -27,10 +27,17 @@ import (
 // terminating error naming it, never a silent success. The subset:
 //
 //   - Statements: pipelines, assignments (=, +=, -=, ++, --) to variables,
-//     properties and indexes, if/elseif/else, foreach, while, break,
-//     continue, try/catch/finally (catch [Type] accepted, any error caught,
-//     $_ the ErrorRecord with .Exception.Message), throw, exit N, return,
-//     function Name { param(...) } with named and positional arguments.
+//     properties, indexes and [Console]::OutputEncoding, (assignments in
+//     parentheses output their value), if/elseif/else, foreach, for,
+//     while, break, continue, try/catch/finally (catch [Type] accepted, any
+//     error caught, $_ the ErrorRecord with .Exception.Message and
+//     .InnerException), trap { } (then the error is written and the block
+//     goes on, unless the trap exits or says break or continue), throw,
+//     exit N, return, function Name { param(...) } with named and
+//     positional arguments, typed ([string], [int]...) and defaulted
+//     parameters. A script that starts with begin/process/end blocks runs
+//     process once per line of standard input, read as it arrives;
+//     elsewhere those words are command names, as in PowerShell.
 //   - Expressions: $variables ($null, $true, $false, $_, $input (standard
 //     input, as lines), $args, $LASTEXITCODE, $?, $PID, $Matches,
 //     $env:NAME, $script:x, $PSVersionTable, $ErrorActionPreference),
@@ -71,7 +78,11 @@ import (
 //     ExpandEnvironmentVariables; [DateTime] Now, UtcNow (and
 //     .ToFileTimeUtc(), .ToString(format)); [Guid]::NewGuid();
 //     [Text.Encoding]::UTF8 (GetBytes, GetString); [ScriptBlock]::Create
-//     (run with &); [Console]::Out/Error (Write, WriteLine, Flush)
+//     (run with &); [IO.File] Create, OpenRead, OpenWrite (FileStream
+//     Read, Write, Flush, Dispose); [Security.Cryptography.SHA256] (and
+//     SHA1, MD5, SHA384, SHA512) Create (TransformBlock,
+//     TransformFinalBlock, ComputeHash, Hash); [BitConverter]::ToString;
+//     [byte[]]::new(n); [Console]::Out/Error (Write, WriteLine, Flush)
 //     and [Console]::In (ReadToEnd, ReadLine); string methods (ToLower,
 //     ToUpper, Trim*, StartsWith, EndsWith, Contains, Replace, Split,
 //     Substring, IndexOf, PadLeft), hashtable ContainsKey/Add/Remove/Keys/
@@ -80,6 +91,12 @@ import (
 //     changes, automatic services start, the others stop), powershell.exe
 //     (-EncodedCommand or -Command, run by the simulator). $LASTEXITCODE
 //     is their exit code.
+//
+// A .NET method's exception reaches the script as PowerShell wraps it: a
+// MethodInvocationException ("Exception calling "M" with "N"
+// argument(s): ...") whose InnerException is the .NET one
+// (FileNotFoundException, DirectoryNotFoundException,
+// UnauthorizedAccessException...); -is knows their base classes.
 //
 // Errors are PowerShell's: throw and cmdlet errors under -ErrorAction Stop
 // end the script unless caught; other errors (.NET exceptions, parameter

@@ -91,7 +91,9 @@ func (r *psRun) runTrap(trap *psBlock, pe *psError) (out []any) {
 				dropped = true
 			}
 		}()
-		out = r.execBlock(trap)
+		for _, s := range trap.stmts { // its output stays when it says continue
+			out = append(out, r.trapped(trap.traps, s)...)
+		}
 	}()
 	r.scopes[0]["?"] = false
 	if !dropped {

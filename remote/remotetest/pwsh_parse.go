@@ -479,7 +479,10 @@ func (p *psParser) paramNames(fn *psFunction, close rune) {
 		case r == '=' && len(fn.params) > 0:
 			p.pos++
 			p.blanks(true)
+			outer := p.noComma
+			p.noComma = true // a comma ends the default
 			fn.defaults[fn.params[len(fn.params)-1]] = p.expression()
+			p.noComma = outer
 		default:
 			p.fail("unexpected %q in a parameter list", string(r))
 		}
