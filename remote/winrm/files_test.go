@@ -253,7 +253,7 @@ func TestPowerShellScripts(t *testing.T) {
 		if !strings.Contains(script, quotePowerShell(path)) {
 			t.Errorf("%s script does not hold the quoted path", name)
 		}
-		line, err := powershellCommand(script)
+		line, err := transferCommand(script)
 		if err != nil {
 			t.Fatal(err)
 		}
