@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // ProgressFunc is told the bytes copied so far and the total (-1: not known
@@ -123,7 +124,44 @@ func PutTree(ctx context.Context, t Transport, src, dest string, p ProgressFunc)
 		return err
 	}
 	defer f.Close()
-	return t.Upload(ctx, path.Join(dest, filepath.Base(src)), NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
+	return t.Upload(ctx, PutPath(t, dest, src), NewProgress(fi.Size(), p).Reader(f), fi.Mode().Perm())
+}
+
+// PutPath is the path PutTree gives the copy of the local src in the
+// directory dest of t. Only transports without tree copy (whose OS is
+// known without asking the host) are asked for their OS.
+func PutPath(t Transport, dest, src string) string {
+	if _, ok := t.(TreeCopier); ok {
+		return path.Join(dest, filepath.Base(src))
+	}
+	return RemoteJoin(t.OS(), dest, filepath.Base(src))
+}
+
+// GetName is the name GetTree gives the local copy of src of t.
+func GetName(t Transport, src string) string {
+	if _, ok := t.(TreeCopier); ok {
+		return path.Base(src)
+	}
+	return RemoteBase(t.OS(), src)
+}
+
+// RemoteJoin joins a directory and a name of a host's file system: with a
+// backslash on Windows, a slash elsewhere.
+func RemoteJoin(family OSFamily, dir, name string) string {
+	if family != OSWindows {
+		return path.Join(dir, name)
+	}
+	return strings.TrimRight(dir, `\/`) + `\` + name
+}
+
+// RemoteBase is the last element of a path of a host: on Windows either
+// slash separates, as for Ansible's fetch (which turns a Windows host's
+// backslashes into slashes).
+func RemoteBase(family OSFamily, p string) string {
+	if family == OSWindows {
+		p = strings.ReplaceAll(p, `\`, "/")
+	}
+	return path.Base(p)
 }
 
 // GetTree copies the file or directory src of t into localDir: with t's
@@ -132,7 +170,7 @@ func GetTree(ctx context.Context, t Transport, src, localDir string, p ProgressF
 	if tc, ok := t.(TreeCopier); ok {
 		return tc.GetTree(ctx, src, localDir, p)
 	}
-	f, err := os.Create(filepath.Join(localDir, path.Base(src)))
+	f, err := os.Create(filepath.Join(localDir, GetName(t, src)))
 	if err != nil {
 		return err
 	}

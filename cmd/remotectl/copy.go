@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -78,7 +77,7 @@ terminal; the hosts each result is true for are folded (web[01-20]). Exit codes 
 					if err := remote.PutTree(ctx, t, src, dest, p); err != nil {
 						return err
 					}
-					line := fmt.Sprintf("copied %s to %s", src, path.Join(dest, filepath.Base(src)))
+					line := fmt.Sprintf("copied %s to %s", src, remote.PutPath(t, dest, src))
 					log.Say(hio, line, line)
 				}
 				return nil
@@ -118,7 +117,7 @@ Exit codes as for exec.`,
 				if err := remote.GetTree(ctx, t, src, hostDir, p); err != nil {
 					return err
 				}
-				base := path.Base(src)
+				base := remote.GetName(t, src)
 				log.Say(hio, fmt.Sprintf("fetched %s to %s", src, filepath.Join(hostDir, base)),
 					fmt.Sprintf("fetched %s to %s", src, filepath.Join(dir, "<host>", base)))
 				return nil

@@ -13,7 +13,9 @@ import (
 // TestKerberosScripts runs testdata/kerberos/*.txtar: remotectl against a
 // Windows host in a Kerberos realm — a real MIT KDC on loopback and the
 // WS-Management test server accepting Kerberos with its keytab (plain
-// HTTP, so messages are Kerberos-encrypted). Scripts find:
+// HTTP, so messages are Kerberos-encrypted), whose PowerShell runs in the
+// simulator (C:\ is $WIN_ROOT; other command lines run with /bin/sh).
+// Scripts find:
 //
 //	$KRB_INI       Ansible INI inventory: win-cc (credential cache, ansible_winrm_transport=kerberos)
 //	$KRB_YAML      our inventory: win-kt (winrm_keytab $KRB_KEYTAB), win-nospn (an SPN the KDC lacks)
@@ -29,8 +31,12 @@ func TestKerberosScripts(t *testing.T) {
 	serviceKeytab := kdc.AddService(t, "HTTP/"+spnHost)
 	userKeytab := kdc.UserKeytab(t, remotetest.WSManUser)
 	ccache := kdc.Kinit(t, remotetest.WSManUser, remotetest.WSManPassword, "")
+	sim, err := remotetest.NewPowerShell(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
 	win := remotetest.StartWSMan(t, remotetest.WSManOptions{Auth: remotetest.WSManAuthNTLM,
-		Kerberos: &remotetest.WSManKerberos{Keytab: serviceKeytab, Realm: realm}})
+		Kerberos: &remotetest.WSManKerberos{Keytab: serviceKeytab, Realm: realm}, PowerShell: sim})
 	dir := t.TempDir()
 	ini, yaml := filepath.Join(dir, "kerberos.ini"), filepath.Join(dir, "kerberos.yaml")
 	writeFile(t, ini, fmt.Sprintf(`[windows]
@@ -64,6 +70,7 @@ hosts:
 			env.Setenv("KRB_YAML", yaml)
 			env.Setenv("KRB_REALM", realm)
 			env.Setenv("KRB_USER", remotetest.WSManUser)
+			env.Setenv("WIN_ROOT", sim.Root)
 			return nil
 		},
 		RequireExplicitExec: true,

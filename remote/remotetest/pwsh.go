@@ -27,10 +27,17 @@ import (
 // terminating error naming it, never a silent success. The subset:
 //
 //   - Statements: pipelines, assignments (=, +=, -=, ++, --) to variables,
-//     properties and indexes, if/elseif/else, foreach, while, break,
-//     continue, try/catch/finally (catch [Type] accepted, any error caught,
-//     $_ the ErrorRecord with .Exception.Message), throw, exit N, return,
-//     function Name { param(...) } with named and positional arguments.
+//     properties, indexes and [Console]::OutputEncoding, (assignments in
+//     parentheses output their value), if/elseif/else, foreach, for,
+//     while, break, continue, try/catch/finally (catch [Type] accepted, any
+//     error caught, $_ the ErrorRecord with .Exception.Message and
+//     .InnerException), trap { } (then the error is written and the block
+//     goes on, unless the trap exits or says break or continue), throw,
+//     exit N, return, function Name { param(...) } with named and
+//     positional arguments, typed ([string], [int]...) and defaulted
+//     parameters. A script that starts with begin/process/end blocks runs
+//     process once per line of standard input, read as it arrives;
+//     elsewhere those words are command names, as in PowerShell.
 //   - Expressions: $variables ($null, $true, $false, $_, $input (standard
 //     input, as lines), $args, $LASTEXITCODE, $?, $PID, $Matches,
 //     $env:NAME, $script:x, $PSVersionTable, $ErrorActionPreference),
@@ -71,7 +78,11 @@ import (
 //     ExpandEnvironmentVariables; [DateTime] Now, UtcNow (and
 //     .ToFileTimeUtc(), .ToString(format)); [Guid]::NewGuid();
 //     [Text.Encoding]::UTF8 (GetBytes, GetString); [ScriptBlock]::Create
-//     (run with &); [Console]::Out/Error (Write, WriteLine, Flush)
+//     (run with &); [IO.File] Create, OpenRead, OpenWrite (FileStream
+//     Read, Write, Flush, Dispose); [Security.Cryptography.SHA256] (and
+//     SHA1, MD5, SHA384, SHA512) Create (TransformBlock,
+//     TransformFinalBlock, ComputeHash, Hash); [BitConverter]::ToString;
+//     [byte[]]::new(n); [Console]::Out/Error (Write, WriteLine, Flush)
 //     and [Console]::In (ReadToEnd, ReadLine); string methods (ToLower,
 //     ToUpper, Trim*, StartsWith, EndsWith, Contains, Replace, Split,
 //     Substring, IndexOf, PadLeft), hashtable ContainsKey/Add/Remove/Keys/
@@ -80,6 +91,12 @@ import (
 //     changes, automatic services start, the others stop), powershell.exe
 //     (-EncodedCommand or -Command, run by the simulator). $LASTEXITCODE
 //     is their exit code.
+//
+// A .NET method's exception reaches the script as PowerShell wraps it: a
+// MethodInvocationException ("Exception calling "M" with "N"
+// argument(s): ...") whose InnerException is the .NET one
+// (FileNotFoundException, DirectoryNotFoundException,
+// UnauthorizedAccessException...); -is knows their base classes.
 //
 // Errors are PowerShell's: throw and cmdlet errors under -ErrorAction Stop
 // end the script unless caught; other errors (.NET exceptions, parameter
@@ -181,14 +198,10 @@ func (r *psRun) runScript(script string) (code int) {
 			code = r.settle(e)
 		}
 	}()
-	for _, s := range block.stmts {
-		r.scopes[0]["?"] = true
-		if err := r.ctx.Err(); err != nil {
-			return 1
-		}
-		for _, v := range r.execTop(s) {
-			fmt.Fprint(r.out, psFormatOut(v))
-		}
+	if block.named != nil {
+		r.runNamedBlocks(block.named)
+	} else {
+		r.runTop(block, true)
 	}
 	if r.scopes[0]["?"] == false { // as powershell.exe -Command: the last statement's $?
 		return 1
@@ -196,22 +209,36 @@ func (r *psRun) runScript(script string) (code int) {
 	return 0
 }
 
-// execTop runs one top-level statement (a return there ends the script).
-func (r *psRun) execTop(s psNode) (out []any) {
+// runTop runs the statements of a script (or of one of its named blocks),
+// writing each one's output as it ends. A return ends the block, and the
+// script too when returnExits.
+func (r *psRun) runTop(b *psBlock, returnExits bool) {
 	defer func() {
 		if e := recover(); e != nil {
 			ret, ok := e.(*psReturnFlow)
 			if !ok {
 				panic(e)
 			}
-			out = ret.val
-			for _, v := range out {
-				fmt.Fprint(r.out, psFormatOut(v))
+			r.writeOut(ret.val)
+			if returnExits {
+				panic(&psExitFlow{code: 0})
 			}
-			panic(&psExitFlow{code: 0})
 		}
 	}()
-	return r.execStatement(s)
+	for _, s := range b.stmts {
+		r.scopes[0]["?"] = true
+		if err := r.ctx.Err(); err != nil {
+			panic(&psExitFlow{code: 1})
+		}
+		r.writeOut(r.trapped(b.traps, s))
+	}
+}
+
+// writeOut writes output objects as PowerShell formats them.
+func (r *psRun) writeOut(vals []any) {
+	for _, v := range vals {
+		fmt.Fprint(r.out, psFormatOut(v))
+	}
 }
 
 // settle turns what ended a script into its exit code.

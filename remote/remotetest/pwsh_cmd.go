@@ -223,11 +223,36 @@ func (r *psRun) callFunction(fn *psFunction, args []psArg, input []any) []any {
 			scope[p] = v
 		} else if len(positional) > 0 {
 			scope[p], positional = positional[0], positional[1:]
+		} else if def, ok := fn.defaults[p]; ok {
+			scope[p] = r.value(def)
 		} else {
-			scope[p] = nil
+			scope[p] = psZeroValue(fn.types[p])
+		}
+		if typ, ok := fn.types[p]; ok && psParamCasts[typ] {
+			scope[p] = r.cast(typ, scope[p])
 		}
 	}
 	return r.callBlock(fn.body, scope, positional, input)
+}
+
+// psParamCasts are the parameter types a function converts its arguments
+// to ([string]$x, [int]$x...); others are taken as they come.
+var psParamCasts = map[string]bool{"string": true, "int": true, "int32": true, "int64": true, "long": true, "bool": true, "switch": true, "double": true}
+
+// psZeroValue is the value of an unset parameter of a type: ” for
+// [string], 0 for numbers, $false for [bool] and [switch], else $null.
+func psZeroValue(typ string) any {
+	switch typ {
+	case "string":
+		return ""
+	case "int", "int32", "int64", "long":
+		return int64(0)
+	case "double":
+		return float64(0)
+	case "bool", "switch":
+		return false
+	}
+	return nil
 }
 
 // callBlock runs a script block in a new scope, with $args and $input.

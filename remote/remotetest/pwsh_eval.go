@@ -40,6 +40,7 @@ type (
 		// script: throw and -ErrorAction Stop end the script (unless
 		// caught); other errors end only their statement, as in PowerShell.
 		script bool
+		inner  *psError // the exception's InnerException
 	}
 	psExitFlow   struct{ code int }
 	psReturnFlow struct{ val []any }
@@ -55,15 +56,27 @@ func psThrow(typ, format string, args ...any) {
 
 // errorRecord is $_ in a catch block: an ErrorRecord.
 func (e *psError) errorRecord() *psObject {
-	ex := newPSObject(e.typ)
-	ex.props.set("Message", e.msg)
-	ex.str = e.msg
+	ex := e.exception()
 	rec := newPSObject("System.Management.Automation.ErrorRecord")
 	rec.props.set("Exception", ex)
 	rec.props.set("CategoryInfo", e.category)
 	rec.props.set("FullyQualifiedErrorId", e.typ)
 	rec.str = e.msg
 	return rec
+}
+
+// exception is the .NET exception object of an error, with its Message and
+// InnerException.
+func (e *psError) exception() *psObject {
+	ex := newPSObject(e.typ)
+	ex.props.set("Message", e.msg)
+	var inner any
+	if e.inner != nil {
+		inner = e.inner.exception()
+	}
+	ex.props.set("InnerException", inner)
+	ex.str = e.msg
+	return ex
 }
 
 func (r *psRun) lookupVar(name string) (any, bool) {
@@ -171,7 +184,7 @@ func (r *psRun) execBlock(b *psBlock) []any {
 		if err := r.ctx.Err(); err != nil {
 			panic(&psExitFlow{code: 1})
 		}
-		out = append(out, r.execStatement(s)...)
+		out = append(out, r.trapped(b.traps, s)...)
 	}
 	return out
 }
@@ -225,6 +238,8 @@ func (r *psRun) exec(n psNode) []any {
 			}
 		}
 		return out
+	case *psFor:
+		return r.execFor(s)
 	case *psWhile:
 		var out []any
 		for psBool(psCollapse(r.evalOut(s.cond))) {
@@ -243,7 +258,10 @@ func (r *psRun) exec(n psNode) []any {
 		r.funcs[s.name] = s
 		return nil
 	case *psAssign:
-		r.assign(s)
+		v := r.assign(s)
+		if s.emit {
+			return psUnroll(v)
+		}
 		return nil
 	}
 	return r.evalOut(n)
@@ -315,17 +333,27 @@ func (r *psRun) flow(s *psFlow) {
 	}
 }
 
-func (r *psRun) assign(s *psAssign) {
+func (r *psRun) assign(s *psAssign) any {
 	val := r.value(s.val)
 	if s.op != "=" {
 		cur := r.eval(s.target)
 		op := map[string]string{"+=": "+", "-=": "-"}[s.op]
 		val = r.arith(op, cur, val)
 	}
+	r.assignTo(s, val)
+	return val
+}
+
+// assignTo stores val into s's target.
+func (r *psRun) assignTo(s *psAssign, val any) {
 	switch t := s.target.(type) {
 	case *psVar:
 		r.setVar(t.name, val)
 	case *psMember:
+		if t.static {
+			r.setStatic(r.eval(t.obj), t.name, val)
+			return
+		}
 		r.setMember(r.eval(t.obj), t.name, val)
 	case *psIndex:
 		obj, idx := r.eval(t.obj), r.eval(t.idx)
@@ -378,7 +406,7 @@ func (r *psRun) setMember(obj any, name string, val any) {
 // collapsed.
 func (r *psRun) value(n psNode) any {
 	switch n.(type) {
-	case *psPipeline, *psAssign, *psIf, *psForeach, *psWhile, *psTry, *psFlow, *psFunction, *psCommand:
+	case *psPipeline, *psAssign, *psIf, *psForeach, *psFor, *psWhile, *psTry, *psFlow, *psFunction, *psCommand:
 		return psCollapse(r.evalOut(n))
 	}
 	return r.eval(n)
@@ -390,9 +418,8 @@ func (r *psRun) evalOut(n psNode) []any {
 	case *psPipeline:
 		return r.pipeline(s)
 	case *psAssign:
-		r.assign(s)
-		return nil
-	case *psIf, *psForeach, *psWhile, *psTry, *psFlow, *psFunction:
+		return r.exec(s)
+	case *psIf, *psForeach, *psFor, *psWhile, *psTry, *psFlow, *psFunction:
 		return r.exec(s)
 	}
 	return psUnroll(r.eval(n))
@@ -446,7 +473,7 @@ func (r *psRun) eval(n psNode) any {
 		return r.cast(e.typ, r.eval(e.x))
 	case *psBinary:
 		return r.binary(e)
-	case *psPipeline, *psAssign, *psIf, *psForeach, *psTry, *psFlow, *psWhile, *psFunction:
+	case *psPipeline, *psAssign, *psIf, *psForeach, *psFor, *psTry, *psFlow, *psWhile, *psFunction:
 		return psCollapse(r.evalOut(e))
 	case *psCommand:
 		return psCollapse(r.pipeline(&psPipeline{elems: []psNode{e}}))
@@ -865,7 +892,43 @@ func (r *psRun) isType(v any, typ string) bool {
 		return ok
 	}
 	o, ok := v.(*psObject)
-	return ok && strings.EqualFold(strings.TrimPrefix(strings.ToLower(o.typ), "system."), typ)
+	if !ok {
+		return false
+	}
+	for t := strings.TrimPrefix(strings.ToLower(o.typ), "system."); t != ""; t = psBaseTypes[t] {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+// psBaseTypes are the base classes of the exception types the simulator
+// raises (lower case, without "System."), for -is.
+var psBaseTypes = map[string]string{
+	"io.filenotfoundexception":                                  "io.ioexception",
+	"io.directorynotfoundexception":                             "io.ioexception",
+	"io.ioexception":                                            "systemexception",
+	"unauthorizedaccessexception":                               "systemexception",
+	"argumentexception":                                         "systemexception",
+	"argumentoutofrangeexception":                               "argumentexception",
+	"formatexception":                                           "systemexception",
+	"indexoutofrangeexception":                                  "systemexception",
+	"notsupportedexception":                                     "systemexception",
+	"systemexception":                                           "exception",
+	"management.automation.methodinvocationexception":           "management.automation.methodexception",
+	"management.automation.methodexception":                     "management.automation.runtimeexception",
+	"management.automation.itemnotfoundexception":               "management.automation.sessionstateexception",
+	"management.automation.sessionstateexception":               "management.automation.runtimeexception",
+	"management.automation.commandnotfoundexception":            "management.automation.runtimeexception",
+	"management.automation.parameterbindingexception":           "management.automation.runtimeexception",
+	"management.automation.psinvalidcastexception":              "invalidcastexception",
+	"invalidcastexception":                                      "systemexception",
+	"management.automation.runtimeexception":                    "systemexception",
+	"management.automation.setvalueinvocationexception":         "management.automation.setvalueexception",
+	"management.automation.setvalueexception":                   "management.automation.extendedtypesystemexception",
+	"management.automation.extendedtypesystemexception":         "management.automation.runtimeexception",
+	"management.automation.parameterbindingvalidationexception": "management.automation.parameterbindingexception",
 }
 
 // cast converts a value to a type ([string]$x, [int]$x...).
@@ -932,6 +995,13 @@ func (r *psRun) cast(typ string, v any) any {
 	case "byte[]":
 		if b, ok := v.([]byte); ok {
 			return b
+		}
+	case "char": // a one-character string: the simulator has no char type
+		if n, ok := v.(int64); ok && n >= 0 && n <= 0xFFFF {
+			return string(rune(n))
+		}
+		if str, ok := v.(string); ok && len([]rune(str)) == 1 {
+			return str
 		}
 	case "object", "psobject":
 		return v

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -17,6 +18,19 @@ func (r *psRun) member(e *psMember) any {
 	args := make([]any, len(e.args))
 	for i, a := range e.args {
 		args[i] = r.eval(a)
+	}
+	if e.call {
+		defer func() {
+			if x := recover(); x != nil {
+				// A .NET exception reaches the script wrapped, as in PowerShell.
+				if pe, ok := x.(*psError); ok && pe.inner == nil && !strings.HasPrefix(pe.typ, "System.Management.Automation.") {
+					x = psMethodError(e.spelled, len(args), pe)
+				} else if ok && pe.inner != nil && pe.typ == psMethodInvocation {
+					x = psMethodError(e.spelled, len(args), pe.inner) // the method's name as written
+				}
+				panic(x)
+			}
+		}()
 	}
 	if e.static {
 		t, ok := obj.(psTypeLit)
@@ -194,7 +208,7 @@ func (r *psRun) method(obj any, name string, args []any) any {
 		if f, ok := o.methods[name]; ok {
 			v, err := f(args)
 			if err != nil {
-				psThrow("System.Management.Automation.MethodInvocationException", "Exception calling \"%s\" with \"%d\" argument(s): \"%v\"", name, len(args), err)
+				panic(psMethodError(name, len(args), err))
 			}
 			return v
 		}
@@ -261,15 +275,24 @@ func (r *psRun) static(typ, name string, call bool, args []any) any {
 			psThrow("System.FormatException", "The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.")
 		}
 		return b
-	case "convert::tobase64string":
-		b, _ := args[0].([]byte)
-		return base64.StdEncoding.EncodeToString(b)
 	case "guid::newguid":
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		g := newPSObject("System.Guid")
 		h := hex.EncodeToString(b[:])
 		g.str = h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+		g.methods = map[string]func([]any) (any, error){"tostring": func(a []any) (any, error) {
+			switch f := strings.ToUpper(psJoinArgs(a)); f {
+			case "", "D":
+				return g.str, nil
+			case "N":
+				return h, nil
+			case "B":
+				return "{" + g.str + "}", nil
+			default:
+				return nil, &psError{typ: "System.FormatException", msg: "Format String can be only \"D\", \"d\", \"N\", \"n\", \"P\", \"p\", \"B\", \"b\", \"X\" or \"x\"."}
+			}
+		}}
 		return g
 	case "management.automation.scriptblock::create", "scriptblock::create":
 		block, err := parsePowerShell(str(0))
@@ -287,6 +310,9 @@ func (r *psRun) static(typ, name string, call bool, args []any) any {
 	}
 	if typ == "console" {
 		return r.consoleStatic(name)
+	}
+	if v, ok := r.dotnetStatic(typ, name, args); ok {
+		return v
 	}
 	if strings.HasPrefix(typ, "io.") {
 		return r.fileStatic(typ, name, args)
@@ -309,7 +335,7 @@ func (r *psRun) fileStatic(typ, name string, args []any) any {
 	}
 	fail := func(err error) {
 		if err != nil {
-			psThrow(psIOErrorType(err), "Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, len(args), r.sim.ioMessage(err))
+			panic(psMethodError(name, len(args), &psError{typ: psIOErrorType(err), msg: r.sim.ioMessage(err)}))
 		}
 	}
 	switch typ + "::" + name {
@@ -377,6 +403,19 @@ func (r *psRun) fileStatic(typ, name string, args []any) any {
 	}
 	psThrow("System.Management.Automation.RuntimeException", "the simulator does not implement [%s]::%s", typ, name)
 	return nil
+}
+
+const psMethodInvocation = "System.Management.Automation.MethodInvocationException"
+
+// psMethodError is the error of a .NET method that threw err: PowerShell
+// wraps it in a MethodInvocationException (err its InnerException).
+func psMethodError(name string, nargs int, err error) *psError {
+	inner, ok := err.(*psError)
+	if !ok {
+		inner = &psError{typ: "System.Exception", msg: err.Error()}
+	}
+	return &psError{typ: psMethodInvocation, category: "NotSpecified", inner: inner,
+		msg: fmt.Sprintf("Exception calling \"%s\" with \"%d\" argument(s): \"%s\"", name, nargs, inner.msg)}
 }
 
 // psDecodeText decodes file bytes as .NET does: a UTF-8 or UTF-16 BOM

@@ -2,6 +2,7 @@ package remotetest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -15,8 +16,17 @@ import (
 type psNode interface{}
 
 type (
-	psBlock struct{ stmts []psNode }
-	psIf    struct {
+	psBlock struct {
+		stmts []psNode
+		traps []*psBlock // trap { } statements: they handle its errors
+		named *psNamedBlocks
+	}
+	// psNamedBlocks are a script's begin, process and end blocks (nil
+	// when absent).
+	psNamedBlocks struct{ begin, process, end *psBlock }
+	psFor         struct{ init, cond, iter, body psNode }
+	psTrap        struct{ body *psBlock }
+	psIf          struct {
 		conds, bodies []psNode
 		els           psNode
 	}
@@ -32,14 +42,17 @@ type (
 		val  psNode // nil when none
 	}
 	psFunction struct {
-		name   string
-		params []string
-		body   *psBlock
+		name     string
+		params   []string
+		types    map[string]string // declared types ([int]$x), lower case
+		defaults map[string]psNode
+		body     *psBlock
 	}
 	psAssign struct {
 		target psNode
 		op     string // =, +=, -=
 		val    psNode
+		emit   bool // in parentheses: the assignment outputs the value
 	}
 	psPipeline struct{ elems []psNode }
 	psCommand  struct {
@@ -67,11 +80,12 @@ type (
 	psTypeLit struct{ name string }
 	psScript  struct{ block *psBlock }
 	psMember  struct {
-		obj    psNode
-		name   string
-		static bool
-		call   bool
-		args   []psNode
+		obj     psNode
+		name    string
+		spelled string // the name as written, for messages
+		static  bool
+		call    bool
+		args    []psNode
 	}
 	psIndex struct{ obj, idx psNode }
 	psUnary struct {
@@ -117,7 +131,7 @@ func parsePowerShell(src string) (block *psBlock, err error) {
 			err = se
 		}
 	}()
-	block = p.statements(0)
+	block = p.scriptBody()
 	if !p.eof() {
 		p.fail("unexpected token %q", string(p.peek()))
 	}
@@ -210,6 +224,40 @@ func (p *psParser) keyword(kw string) bool {
 	return false
 }
 
+// psBlockNames are the names of a script's named blocks.
+var psBlockNames = []string{"begin", "process", "end"}
+
+// scriptBody parses a script: named blocks when it starts with one (as
+// PowerShell, only there: elsewhere begin, process and end are command
+// names), else statements.
+func (p *psParser) scriptBody() *psBlock {
+	p.blanks(true)
+	if !slices.Contains(psBlockNames, strings.ToLower(p.word())) {
+		return p.statements(0)
+	}
+	named := &psNamedBlocks{}
+	for {
+		p.blanks(true)
+		for p.peek() == ';' {
+			p.pos++
+			p.blanks(true)
+		}
+		if p.eof() {
+			return &psBlock{named: named}
+		}
+		w := strings.ToLower(p.word())
+		slot := map[string]**psBlock{"begin": &named.begin, "process": &named.process, "end": &named.end}[w]
+		if slot == nil {
+			p.fail("unexpected token '%s': a script with named blocks holds begin, process and end blocks only", w)
+		}
+		if *slot != nil {
+			p.fail("the script has two %s blocks", w)
+		}
+		p.pos += len([]rune(w))
+		*slot = p.braced()
+	}
+}
+
 // statements parses statements until close (0: end of input).
 func (p *psParser) statements(close rune) *psBlock {
 	b := &psBlock{}
@@ -222,7 +270,11 @@ func (p *psParser) statements(close rune) *psBlock {
 		if p.eof() || p.peek() == close && close != 0 {
 			return b
 		}
-		if s := p.statement(); s != nil {
+		switch s := p.statement().(type) {
+		case nil:
+		case *psTrap:
+			b.traps = append(b.traps, s.body)
+		default:
 			b.stmts = append(b.stmts, s)
 		}
 		p.blanks(false)
@@ -277,6 +329,14 @@ func (p *psParser) statement() psNode {
 			in := p.pipelineOrAssign()
 			p.expect(')', true)
 			return &psForeach{name: strings.ToLower(name), in: in, body: p.braced()}
+		case "for":
+			return p.forStatement()
+		case "trap":
+			p.blanks(false)
+			if p.peek() == '[' { // trap [Type] { }: any error is trapped
+				p.typeName()
+			}
+			return &psTrap{body: p.braced()}
 		case "while":
 			cond := p.condition()
 			return &psWhile{cond: cond, body: p.braced()}
@@ -297,6 +357,25 @@ func (p *psParser) statement() psNode {
 	}
 	p.pos = save
 	return p.pipelineOrAssign()
+}
+
+// forStatement parses for (init; condition; iterator) { body }, each part
+// optional.
+func (p *psParser) forStatement() psNode {
+	p.expect('(', false)
+	n := &psFor{}
+	part := func(end rune) psNode {
+		p.blanks(true)
+		var x psNode
+		if p.peek() != end {
+			x = p.pipelineOrAssign()
+		}
+		p.expect(end, true)
+		return x
+	}
+	n.init, n.cond, n.iter = part(';'), part(';'), part(')')
+	n.body = p.braced()
+	return n
 }
 
 func (p *psParser) ifStatement() psNode {
@@ -357,45 +436,53 @@ func (p *psParser) function() psNode {
 		p.fail("missing the function name")
 	}
 	p.pos += len([]rune(name))
-	fn := &psFunction{name: strings.ToLower(name)}
+	fn := &psFunction{name: strings.ToLower(name), types: map[string]string{}, defaults: map[string]psNode{}}
 	p.blanks(false)
 	if p.peek() == '(' {
 		p.pos++
-		fn.params = p.paramNames(')')
+		p.paramNames(fn, ')')
 	}
 	p.expect('{', true)
 	p.blanks(true)
 	if p.keyword("param") {
 		p.expect('(', false)
-		fn.params = append(fn.params, p.paramNames(')')...)
+		p.paramNames(fn, ')')
 	}
 	fn.body = p.statements('}')
 	p.expect('}', true)
 	return fn
 }
 
-// paramNames reads "$a, [type]$b = default" up to close (defaults are
-// ignored: an unset parameter is $null).
-func (p *psParser) paramNames(close rune) []string {
-	var names []string
+// paramNames reads "$a, [type]$b = default" up to close into fn's
+// parameters, their types and defaults.
+func (p *psParser) paramNames(fn *psFunction, close rune) {
+	typ := ""
 	for {
 		p.blanks(true)
 		switch r := p.peek(); {
 		case r == close:
 			p.pos++
-			return names
+			return
 		case r == '[':
-			p.typeName()
+			typ = p.typeName()
 		case r == '$':
 			p.pos++
-			w := p.word()
+			w := strings.ToLower(p.word())
 			p.pos += len([]rune(w))
-			names = append(names, strings.ToLower(w))
+			fn.params = append(fn.params, w)
+			if typ != "" {
+				fn.types[w] = typ
+			}
+			typ = ""
 		case r == ',':
 			p.pos++
-		case r == '=':
+		case r == '=' && len(fn.params) > 0:
 			p.pos++
-			p.expression()
+			p.blanks(true)
+			outer := p.noComma
+			p.noComma = true // a comma ends the default
+			fn.defaults[fn.params[len(fn.params)-1]] = p.expression()
+			p.noComma = outer
 		default:
 			p.fail("unexpected %q in a parameter list", string(r))
 		}
@@ -654,12 +741,30 @@ func (p *psParser) unary() psNode {
 			return p.postfix()
 		}
 		p.blanks(false)
-		if r := p.peek(); r == 0 || r == ')' || r == ';' || r == '\n' || r == '}' || r == '|' || r == ',' {
+		if r := p.peek(); r == 0 || r == ')' || r == ';' || r == '\n' || r == '}' || r == '|' || r == ',' || p.atBinaryOperator() {
 			return &psTypeLit{name: name}
 		}
 		return &psCast{typ: name, x: p.unary()}
 	}
 	return p.postfix()
+}
+
+// atBinaryOperator reports whether a binary operator written with a dash
+// (-or, -eq...) comes next: after [Type], it makes the type a literal
+// ([Type] -or ...), not a cast.
+func (p *psParser) atBinaryOperator() bool {
+	if p.peek() != '-' {
+		return false
+	}
+	p.pos++
+	w := "-" + strings.ToLower(p.word())
+	p.pos--
+	for _, level := range psBinaryLevels {
+		if slices.Contains(level, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // typeName reads [Type.Name] and returns it in lower case, without System.
@@ -711,7 +816,7 @@ func (p *psParser) member(obj psNode, static bool) psNode {
 	name := p.word()
 	name = strings.TrimRight(name, "-")
 	p.pos += len([]rune(name))
-	m := &psMember{obj: obj, name: strings.ToLower(name), static: static}
+	m := &psMember{obj: obj, name: strings.ToLower(name), spelled: name, static: static}
 	if p.peek() == '(' {
 		p.pos++
 		m.call = true
@@ -768,6 +873,9 @@ func (p *psParser) primary() psNode {
 		p.blanks(true)
 		n := p.pipelineOrAssign()
 		p.expect(')', true)
+		if a, ok := n.(*psAssign); ok {
+			a.emit = true
+		}
 		return &psSubExpr{block: &psBlock{stmts: []psNode{n}}}
 	case r == '{':
 		return &psScript{block: p.braced()}

@@ -349,7 +349,9 @@ func decodePowerShellCommand(line string) (script string, ok bool, err error) {
 		if i+2 >= len(words) {
 			return "", true, fmt.Errorf("%s -EncodedCommand has no argument", words[0])
 		}
-		raw, err := base64.StdEncoding.DecodeString(words[i+2])
+		// cmd.exe passes a quoted argument ("...") to the program, which
+		// reads it unquoted (CommandLineToArgvW).
+		raw, err := base64.StdEncoding.DecodeString(strings.Trim(words[i+2], `"`))
 		if err == nil {
 			script, err = decodeNTLMString(raw, true) // UTF-16LE
 		}

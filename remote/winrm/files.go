@@ -138,7 +138,7 @@ func (t *Transport) Upload(ctx context.Context, dst string, src io.Reader, mode 
 	if err := checkPath(dst); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
-	line, err := powershellCommand(t.d.scripts.upload(dst))
+	line, err := transferCommand(t.d.scripts.upload(dst))
 	if err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opUpload, Err: err}
 	}
@@ -174,7 +174,7 @@ func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) err
 	if err := checkPath(src); err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
 	}
-	line, err := powershellCommand(t.d.scripts.download(src))
+	line, err := transferCommand(t.d.scripts.download(src))
 	if err != nil {
 		return &remote.Error{Class: remote.ClassOther, Op: opDownload, Err: err}
 	}
@@ -192,6 +192,19 @@ func (t *Transport) Download(ctx context.Context, src string, dst io.Writer) err
 			Hint: "the copy is incomplete or corrupt: download it again"}
 	}
 	return nil
+}
+
+// transferCommand is the command line of a transfer script. Unlike
+// powershellCommand it adds no powershellPreamble: the upload script is
+// made of named blocks (begin, process, end), which PowerShell recognizes
+// only at the very start of a script; after a statement they are command
+// names ("The term 'begin' is not recognized"). The scripts set
+// $ProgressPreference themselves.
+func transferCommand(script string) (string, error) {
+	if _, err := powershellCommand(script); err != nil { // its checks of the text
+		return "", err
+	}
+	return powershellPrefix + encodePowerShell(script), nil
 }
 
 // checkPath refuses paths a script cannot name.

@@ -54,6 +54,26 @@ echo "sha256:$(sha256sum < "$src" | cut -d' ' -f1)"
 
 var posixScripts = fileScripts{upload: posixUpload, download: posixDownload}
 
+// startPowerShellHostForFiles starts a test server whose PowerShell lines
+// run in the PowerShell simulator, and dials it with the real transfer
+// scripts (powershellScripts).
+func startPowerShellHostForFiles(t *testing.T, opts remotetest.WSManOptions) (*remotetest.PowerShell, *Dialer, *Transport) {
+	t.Helper()
+	sim, err := remotetest.NewPowerShell(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.PowerShell = sim
+	_, target := startHost(t, opts, remote.WinRMSettings{})
+	d := newTestDialer(Options{})
+	d.scripts = powershellScripts
+	return sim, d, dial(t, d, target)
+}
+
+// TestFileTransfer runs the real PowerShell transfer scripts, in the
+// simulator: files of every size class (empty, one byte, exactly one
+// chunk, several chunks and a partial one, 1 MiB), to a path with spaces,
+// quotes and non-ASCII letters.
 func TestFileTransfer(t *testing.T) {
 	for _, mode := range []struct {
 		name string
@@ -63,16 +83,18 @@ func TestFileTransfer(t *testing.T) {
 		{"NTLM sealed", remotetest.WSManOptions{Seal: true}},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
-			_, target := startHost(t, mode.opts, remote.WinRMSettings{})
-			tr := dial(t, newTestDialer(Options{}), target)
-			dir := t.TempDir()
+			sim, _, tr := startPowerShellHostForFiles(t, mode.opts)
+			dir := filepath.Join(sim.Root, "Temp", "données été")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			path := `C:\Temp\données été\file with spaces & 'quotes' – 日本.bin`
 			for _, size := range []int{0, 1, transferChunk, 3*transferChunk + 17, 1 << 20} {
 				data := randomBytes(size, uint64(size))
-				path := filepath.Join(dir, "file with spaces & 'quotes'.bin")
 				if err := tr.Upload(testContext(t), path, iotest.HalfReader(bytes.NewReader(data)), 0o644); err != nil {
 					t.Fatalf("Upload of %d bytes: %v", size, err)
 				}
-				if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, data) {
+				if got, err := os.ReadFile(sim.HostPath(path)); err != nil || !bytes.Equal(got, data) {
 					t.Fatalf("uploaded %d bytes, the file has %d (%v)", size, len(got), err)
 				}
 				var back bytes.Buffer
@@ -83,47 +105,57 @@ func TestFileTransfer(t *testing.T) {
 					t.Fatalf("downloaded %d bytes, want %d", back.Len(), size)
 				}
 			}
-			leftovers, _ := filepath.Glob(filepath.Join(dir, "*remotectl*"))
-			if len(leftovers) != 0 {
-				t.Errorf("temporary files left: %q", leftovers)
+			entries, err := os.ReadDir(dir)
+			if err != nil || len(entries) != 1 || entries[0].Name() != "file with spaces & 'quotes' – 日本.bin" {
+				t.Errorf("the directory holds %v (%v), want the file only: no temporary file left", entries, err)
 			}
 		})
 	}
 }
 
 func TestFileTransferErrors(t *testing.T) {
-	_, target := startHost(t, remotetest.WSManOptions{Auth: "basic", HTTPS: true}, remote.WinRMSettings{})
-	d := newTestDialer(Options{})
-	tr := dial(t, d, target)
-	dir := t.TempDir()
+	sim, _, tr := startPowerShellHostForFiles(t, remotetest.WSManOptions{Auth: "basic", HTTPS: true})
 
-	// Files that do not exist are "not-found", not a generic error.
-	err := tr.Download(testContext(t), filepath.Join(dir, "missing"), io.Discard)
-	if remote.ClassOf(err) != remote.ClassNotFound || !strings.HasPrefix(err.Error(), "not-found: download: ") || remote.HintOf(err) == "" {
-		t.Errorf("Download of a missing file: %v (class %v)", err, remote.ClassOf(err))
+	// Files that do not exist are "not-found", not a generic error: the
+	// scripts' exit code tells the class of the .NET exception.
+	for _, path := range []string{`C:\Windows\Temp\missing`, `C:\no\such\dir\missing`} {
+		err := tr.Download(testContext(t), path, io.Discard)
+		if remote.ClassOf(err) != remote.ClassNotFound || !strings.HasPrefix(err.Error(), "not-found: download: ") ||
+			!strings.Contains(err.Error(), "exit 2") || remote.HintOf(err) == "" {
+			t.Errorf("Download of %s: %v (class %v)", path, err, remote.ClassOf(err))
+		}
 	}
-	err = tr.Upload(testContext(t), filepath.Join(dir, "no", "such", "dir", "f"), strings.NewReader("x"), 0o644)
-	if remote.ClassOf(err) != remote.ClassNotFound || !strings.Contains(err.Error(), "exit 2") {
+	err := tr.Upload(testContext(t), `C:\no\such\dir\f`, strings.NewReader("x"), 0o644)
+	if remote.ClassOf(err) != remote.ClassNotFound || !strings.Contains(err.Error(), "exit 2") ||
+		!strings.Contains(err.Error(), `Could not find a part of the path 'C:\no\such\dir\f.remotectl-`) {
 		t.Errorf("Upload into a missing directory: %v (class %v)", err, remote.ClassOf(err))
 	}
-	err = tr.Download(testContext(t), dir, io.Discard)
-	if remote.ClassOf(err) != remote.ClassOther || !strings.Contains(err.Error(), "cannot read") {
+	// .NET denies opening a directory as a file: UnauthorizedAccessException.
+	err = tr.Download(testContext(t), `C:\Windows`, io.Discard)
+	if remote.ClassOf(err) != remote.ClassPermission || !strings.Contains(err.Error(), `Exception calling "OpenRead" with "1" argument(s): "Access to the path 'C:\Windows' is denied." (exit 3)`) {
 		t.Errorf("Download of a directory: %v (class %v)", err, remote.ClassOf(err))
 	}
 	readErr := errors.New("disk on fire")
-	err = tr.Upload(testContext(t), filepath.Join(dir, "partial"), io.MultiReader(strings.NewReader("some"), iotest.ErrReader(readErr)), 0o644)
+	err = tr.Upload(testContext(t), `C:\Windows\Temp\partial`, io.MultiReader(strings.NewReader("some"), iotest.ErrReader(readErr)), 0o644)
 	if !errors.Is(err, readErr) {
 		t.Errorf("Upload of a failing reader: %v", err)
 	}
-	if _, statErr := os.Stat(filepath.Join(dir, "partial")); !os.IsNotExist(statErr) {
-		t.Errorf("a failed upload left the destination: %v", statErr)
+	if leftovers, _ := os.ReadDir(sim.HostPath(`C:\Windows\Temp`)); len(leftovers) != 0 {
+		t.Errorf("a failed upload left %v", leftovers)
 	}
 	if err := tr.Upload(testContext(t), "", strings.NewReader("x"), 0o644); err == nil {
 		t.Error("an empty path was accepted")
 	}
+}
 
-	// The checks are the client's own: scripts that report a wrong checksum
-	// are caught.
+// TestFileTransferClientChecks: the checks are the client's own: scripts
+// (here /bin/sh ones, on a server without the simulator) that report a
+// wrong checksum, or none, are caught.
+func TestFileTransferClientChecks(t *testing.T) {
+	_, target := startHost(t, remotetest.WSManOptions{Auth: "basic", HTTPS: true}, remote.WinRMSettings{})
+	d := newTestDialer(Options{})
+	tr := dial(t, d, target)
+	dir := t.TempDir()
 	path := filepath.Join(dir, "file")
 	if err := os.WriteFile(path, []byte("payload"), 0o600); err != nil {
 		t.Fatal(err)
@@ -221,7 +253,7 @@ func TestPowerShellScripts(t *testing.T) {
 		if !strings.Contains(script, quotePowerShell(path)) {
 			t.Errorf("%s script does not hold the quoted path", name)
 		}
-		line, err := powershellCommand(script)
+		line, err := transferCommand(script)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,5 +266,45 @@ func TestPowerShellScripts(t *testing.T) {
 		if !strings.Contains(script, "(FailCode $_.Exception)") || !strings.Contains(script, "[System.UnauthorizedAccessException]") {
 			t.Errorf("%s script does not exit with the class of its failure", name)
 		}
+	}
+}
+
+// TestPowerShellUploadScriptChecks runs the real upload script in the
+// simulator with bad input: it refuses it, leaves the destination as it
+// was and removes its temporary file.
+func TestPowerShellUploadScriptChecks(t *testing.T) {
+	sim, err := remotetest.NewPowerShell(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := `C:\Windows\Temp\kept.txt`
+	if err := os.WriteFile(sim.HostPath(dst), []byte("before"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abc := sha256.Sum256([]byte("ABC"))
+	zeros := strings.Repeat("0", 64)
+	for _, tc := range []struct{ name, stdin, want string }{
+		{"wrong checksum", "QUJD\n" + checksumPrefix + zeros + "\n", "checksum mismatch: sent " + zeros + ", wrote " + hex.EncodeToString(abc[:])},
+		{"no checksum", "QUJD\r\n", "the upload was cut short: no checksum arrived"},
+		{"corrupt data", "not base64!\n" + checksumPrefix + zeros + "\n", `Exception calling "FromBase64String" with "1" argument(s): "The input is not a valid Base-64 string`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			var stdout, stderr strings.Builder
+			code := sim.Run(ctx, powershellUpload(dst), strings.NewReader(tc.stdin), &stdout, &stderr, "", nil)
+			if code != 1 || stdout.Len() != 0 || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout.String(), stderr.String(), tc.want)
+			}
+			entries, _ := os.ReadDir(sim.HostPath(`C:\Windows\Temp`))
+			if got, _ := os.ReadFile(sim.HostPath(dst)); string(got) != "before" || len(entries) != 1 {
+				t.Errorf("the destination has %q, the directory %v", got, entries)
+			}
+		})
+	}
+	// Data after the checksum line is ignored; the answer is the checksum.
+	var stdout, stderr strings.Builder
+	code := sim.Run(testContext(t), powershellUpload(dst), strings.NewReader("QUJD\n"+checksumPrefix+hex.EncodeToString(abc[:])+"\nQUJD\n"), &stdout, &stderr, "", nil)
+	if got, _ := os.ReadFile(sim.HostPath(dst)); code != 0 || string(got) != "ABC" || stdout.String() != checksumPrefix+hex.EncodeToString(abc[:])+"\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q, file %q", code, stdout.String(), stderr.String(), got)
 	}
 }

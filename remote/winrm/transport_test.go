@@ -27,8 +27,9 @@ import (
 const testTimeout = 60 * time.Second
 
 // newTestDialer is a Dialer with a short operation timeout, whose file
-// transfers use POSIX shell scripts: the test server runs commands with
-// /bin/sh, not PowerShell.
+// transfers use POSIX shell scripts: a test server without the PowerShell
+// simulator runs commands with /bin/sh (the conformance suite's paths are
+// POSIX ones). The file tests use the real scripts, with the simulator.
 func newTestDialer(opts Options) *Dialer {
 	if opts.OperationTimeout == 0 {
 		opts.OperationTimeout = time.Second
