@@ -165,18 +165,29 @@ func RemoteBase(family OSFamily, p string) string {
 }
 
 // GetTree copies the file or directory src of t into localDir: with t's
-// TreeCopier when it has one, else a single file through Download.
+// TreeCopier when it has one, else a single file through Download, written
+// beside its name and renamed into place once complete (a failed download
+// leaves nothing behind).
 func GetTree(ctx context.Context, t Transport, src, localDir string, p ProgressFunc) error {
 	if tc, ok := t.(TreeCopier); ok {
 		return tc.GetTree(ctx, src, localDir, p)
 	}
-	f, err := os.Create(filepath.Join(localDir, GetName(t, src)))
+	f, err := os.CreateTemp(localDir, ".remotectl-fetch-*")
 	if err != nil {
 		return err
 	}
-	if err := t.Download(ctx, src, NewProgress(-1, p).Writer(f)); err != nil {
-		f.Close()
-		return err
+	err = t.Download(ctx, src, NewProgress(-1, p).Writer(f))
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644) // as os.Create under the usual umask, not CreateTemp's 0600
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(localDir, GetName(t, src)))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
