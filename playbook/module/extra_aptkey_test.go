@@ -18,6 +18,9 @@ func testGPGKeys(t *testing.T, n int) (armored []string, ids []string) {
 		t.Skip("gpg is not installed")
 	}
 	home := t.TempDir()
+	// gpg starts an agent for the home directory: stop it (before the
+	// directory goes), or it outlives the test.
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
 	for i := 0; i < n; i++ {
 		uid := "remotectl test " + string(rune('a'+i)) + " <t@example.invalid>"
 		gen := exec.Command("gpg", "--homedir", home, "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never")
