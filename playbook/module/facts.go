@@ -50,7 +50,7 @@ func factCollectors() []factCollector {
 		{name: "apparmor", collect: apparmorFacts},
 		{name: "chroot", ids: []string{"is_chroot"}, collect: chrootFacts},
 		{name: "fips", collect: fipsFacts},
-		{name: "python", collect: func(factSections, *factContext) map[string]any { return nil }},
+		{name: "python", collect: pythonFacts},
 		{name: "caps", ids: []string{"system_capabilities", "system_capabilities_enforced"}, collect: capsFacts},
 		{name: "pkg_mgr", requires: []string{"distribution"}, collect: pkgMgrFacts},
 		{name: "service_mgr", requires: []string{"platform", "distribution"}, collect: serviceMgrFacts},
@@ -190,7 +190,7 @@ func runSetup(ctx context.Context, c *Call) (Result, error) {
 	if timeout <= 0 {
 		timeout = 10
 	}
-	out, err := c.Host.Run(ctx, Command{Script: factScript(selected, c.Args.Str("fact_path"), timeout)})
+	out, err := c.Host.Run(ctx, Command{Script: factScript(selected, c.Args.Str("fact_path"), timeout, pythonLookup(c))})
 	if err != nil {
 		return nil, err
 	}

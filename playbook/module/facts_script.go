@@ -152,7 +152,8 @@ fi
 
 // factScript is the script that gathers what the collectors need; its
 // sections come in the order of names (sorted, for a stable script).
-func factScript(collectors map[string]bool, factPath string, timeout int) string {
+// python is the shell command that prints the host's Python (pythonLookup).
+func factScript(collectors map[string]bool, factPath string, timeout int, python string) string {
 	var b strings.Builder
 	snippets := factSnippets()
 	if collectors["env"] {
@@ -173,11 +174,36 @@ func factScript(collectors map[string]bool, factPath string, timeout int) string
 		}
 		b.WriteString(snippets[n])
 	}
+	if collectors["python"] || collectors["platform"] {
+		b.WriteString(`if PY=$(` + python + `) && [ -n "$PY" ]; then C python "$PY" -c ` + Quote(pythonFactsCode) + "; fi\n")
+	}
 	if collectors["local"] {
 		b.WriteString(localFactSnippet(factPath))
 	}
 	return b.String()
 }
+
+// pythonFactsCode prints, as JSON, what ansible-core's python collector
+// and platform's python_version read in the module's own interpreter:
+// remotectl needs no Python, but when the host has one (the one Ansible's
+// interpreter discovery would use), roles reading ansible_python get it.
+// Python 2 and 3.
+const pythonFactsCode = `import sys, json, platform
+try:
+    from ssl import SSLContext
+    ssl = True
+except Exception:
+    ssl = False
+t = None
+try:
+    t = sys.subversion[0]
+except AttributeError:
+    try:
+        t = sys.implementation.name
+    except AttributeError:
+        pass
+v = sys.version_info
+print(json.dumps({"version": [v[0], v[1], v[2], v[3], v[4]], "executable": sys.executable, "has_sslcontext": ssl, "type": t, "python_version": platform.python_version()}))`
 
 // localFactSnippet runs (executable) or prints each *.fact file of dir, in
 // the order of Python's sorted(glob()).

@@ -11,8 +11,51 @@ import (
 // The system collectors of ansible-core 2.14 (module_utils/facts/system),
 // computed from the sections of the gathering script.
 
+// hostPython is what pythonFactsCode printed; nil when the host has no
+// Python.
+type hostPython struct {
+	Version       [5]any `json:"version"`
+	Executable    string `json:"executable"`
+	HasSSLContext bool   `json:"has_sslcontext"`
+	Type          any    `json:"type"`
+	PythonVersion string `json:"python_version"`
+}
+
+func readHostPython(s factSections) *hostPython {
+	out, ok := s.cmd("python")
+	var py hostPython
+	if !ok || json.Unmarshal([]byte(strings.TrimSpace(out)), &py) != nil {
+		return nil
+	}
+	for i, v := range py.Version { // JSON numbers are float64: the version's are ints
+		if f, ok := v.(float64); ok {
+			py.Version[i] = int(f)
+		}
+	}
+	return &py
+}
+
+// pythonFacts is ansible-core's python collector, from the host's Python.
+func pythonFacts(s factSections, _ *factContext) map[string]any {
+	py := readHostPython(s)
+	if py == nil {
+		return nil
+	}
+	v := py.Version
+	return map[string]any{"python": map[string]any{
+		"version":        map[string]any{"major": v[0], "minor": v[1], "micro": v[2], "releaselevel": v[3], "serial": v[4]},
+		"version_info":   []any{v[0], v[1], v[2], v[3], v[4]},
+		"executable":     py.Executable,
+		"has_sslcontext": py.HasSSLContext,
+		"type":           py.Type,
+	}}
+}
+
 func platformFacts(s factSections, _ *factContext) map[string]any {
 	f := map[string]any{}
+	if py := readHostPython(s); py != nil {
+		f["python_version"] = py.PythonVersion
+	}
 	out := func(n string) string { v, _ := s.cmd(n); return strings.TrimSpace(v) }
 	f["system"], f["kernel"], f["kernel_version"], f["machine"] = out("uname.s"), out("uname.r"), out("uname.v"), out("uname.m")
 	node := out("uname.n")

@@ -70,8 +70,6 @@ var notComparedWhy = map[string]string{
 
 // notProduced are Ansible's keys remotectl does not produce, and why.
 var notProducedWhy = map[string]string{
-	"ansible_python":                "facts about the target's Python: remotectl runs no Python on targets",
-	"ansible_python_version":        "idem",
 	"discovered_interpreter_python": "set by Ansible's interpreter discovery, not by setup",
 }
 
