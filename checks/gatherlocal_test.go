@@ -246,31 +246,8 @@ interface:
 // for ever) are read by the script, whose watch stops it after the check's
 // timeout; the file after it is read in Go.
 func TestLocalGatherStopsAHungProbe(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	after := filepath.Join(dir, "after")
-	if err := os.WriteFile(after, []byte("still checked\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	direct := &countingLocalExec{LocalExecutor: dialLocalForGather(t)}
-	results := Run(context.Background(), direct, HostInfo{Name: "localhost"}, mustParse(t, `
-file:
-  `+fifo+`: {exists: true, filetype: pipe, contents: [anything], timeout: 300}
-  `+after+`: {exists: true, contents: [still checked]}
-`), RunOptions{HostTimeout: 30 * time.Second})
-	want := []string{
-		"file " + fifo + " exists pass", "file " + fifo + " filetype pass", "file " + fifo + " contents error",
-		"file " + after + " exists pass", "file " + after + " contents pass",
-	}
-	if got := summary(results); !reflect.DeepEqual(got, want) {
-		t.Fatalf("results = %q, want %q", got, want)
-	}
-	if r := results[2]; !strings.Contains(r.Message, "stopped after 300ms without output") {
-		t.Errorf("hung probe = %+v", r)
-	}
+	checkHungProbe(t, direct)
 	if direct.runs != 1 {
 		t.Errorf("commands run = %d, want 1 (the fifo's contents)", direct.runs)
 	}
