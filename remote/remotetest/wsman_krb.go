@@ -190,13 +190,9 @@ func (ex *wsmanExchange) unsealKerberos(ctx *gsskrb.Context, body []byte) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	var plain []byte
-	for _, p := range parts {
-		msg, err := ctx.Unwrap(p.sealed, p.signature)
-		if err != nil {
-			return nil, err
-		}
-		plain = append(plain, msg...)
+	plain, err := unwrapParts(parts, ctx.Unwrap)
+	if err != nil {
+		return nil, err
 	}
 	ex.krb, ex.krbProtocol = ctx, sealedProtocolOf(body)
 	return plain, nil

@@ -62,9 +62,15 @@ func unsealMessage(sess *ntlmSession, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return unwrapParts(parts, sess.unwrap)
+}
+
+// unwrapParts decrypts and verifies each part with unwrap (NTLM's or
+// Kerberos'), the message their plain texts make together.
+func unwrapParts(parts []sealedPart, unwrap func(sealed, signature []byte) ([]byte, error)) ([]byte, error) {
 	var plain []byte
 	for _, p := range parts {
-		msg, err := sess.unwrap(p.sealed, p.signature)
+		msg, err := unwrap(p.sealed, p.signature)
 		if err != nil {
 			return nil, err
 		}
