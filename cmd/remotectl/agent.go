@@ -20,7 +20,7 @@ func newAgentDialer(a *app, s secrets) (remote.Dialer, func() error, error) {
 
 // newAgentCmd is `remotectl agent start [--foreground] | status | stop`.
 func newAgentCmd(f *factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "agent", Short: "The per-user agent holding SSH connections between --persist runs"}
+	cmd := &cobra.Command{Use: "agent", Short: "The per-user agent holding SSH and WinRM connections between --persist runs"}
 	var fg bool
 	for _, c := range agent.Commands {
 		sub := &cobra.Command{Use: c.Name, Short: c.Short, Args: cobra.NoArgs, RunE: func(cc *cobra.Command, _ []string) error {

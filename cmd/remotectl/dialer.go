@@ -5,7 +5,6 @@ import (
 
 	"github.com/remotectl/remotectl/doctor"
 	"github.com/remotectl/remotectl/remote"
-	"github.com/remotectl/remotectl/remote/agent"
 )
 
 // secrets are asked once per run, on a terminal only, and never printed.
@@ -106,9 +105,6 @@ func (a *app) newDialer(s secrets, targets []remote.Target) (*transportDialer, e
 	if err := d.check(targets); err != nil {
 		_ = d.Close()
 		return nil, err
-	}
-	if msg := agent.NotHeld(targets); a.g.Persist > 0 && msg != "" {
-		fmt.Fprintln(a.io.Err, msg)
 	}
 	return d, nil
 }

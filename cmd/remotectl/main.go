@@ -60,7 +60,7 @@ func mainExit() int {
 func builtinTransports() transports {
 	return transports{
 		{Kind: remote.KindSSH, NewDialer: newSSHDialer, Check: checkSSH, Doctor: agent.DoctorStepsOver, Settings: ssh.Settings()},
-		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: winrm.DoctorStepsOver, Settings: winrm.Settings()},
+		{Kind: remote.KindWinRM, NewDialer: newWinRMDialer, Doctor: agent.WinRMDoctorStepsOver, Settings: winrm.Settings()},
 		{Kind: remote.KindLocal, NewDialer: func(*app, secrets) (remote.Dialer, func() error, error) {
 			return local.Dialer{}, nil, nil
 		}, Doctor: func(func() (remote.Dialer, error)) doctor.Steps { return local.DoctorSteps{} }, Settings: local.Settings()},

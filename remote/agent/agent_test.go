@@ -287,7 +287,7 @@ func TestClientKilledMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := d.connect(ctx)
+	c, err := d.cl.connect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -767,28 +767,5 @@ func TestFrozenAgent(t *testing.T) {
 		}
 	case <-time.After(cancelGrace + 20*time.Second):
 		t.Fatal("Run with a frozen agent did not return")
-	}
-}
-
-// TestNotHeld checks what a --persist run says about its WinRM hosts.
-func TestNotHeld(t *testing.T) {
-	ssh := remote.Target{Name: "web1", Transport: remote.KindSSH}
-	if got := NotHeld([]remote.Target{ssh, {Name: "local", Transport: remote.KindLocal}}); got != "" {
-		t.Errorf("no WinRM host: %q, want nothing", got)
-	}
-	var targets []remote.Target
-	for _, name := range []string{"w1", "w2", "w3", "w4", "w5"} {
-		targets = append(targets, remote.Target{Name: name, Transport: remote.KindWinRM})
-	}
-	for _, tc := range []struct {
-		targets []remote.Target
-		want    string
-	}{
-		{append([]remote.Target{ssh}, targets[:1]...), "1 WinRM host(s) (w1) connect afresh, as without --persist"},
-		{targets, "5 WinRM host(s) (w1, w2, w3, and 2 more) connect afresh"},
-	} {
-		if got := NotHeld(tc.targets); !strings.Contains(got, tc.want) || !strings.Contains(got, "holds SSH connections only") {
-			t.Errorf("NotHeld = %q, want %q", got, tc.want)
-		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/doctor"
@@ -87,26 +86,4 @@ func DoctorStepsOver(dialer func() (remote.Dialer, error)) doctor.Steps {
 		}
 		return LocalSSH(d), nil
 	})
-}
-
-// NotHeld returns what a run with --persist prints about its targets whose
-// connections the agent does not hold (WinRM's: each run opens its own
-// HTTP connections and shells, as without --persist), "" when there are
-// none.
-func NotHeld(targets []remote.Target) string {
-	var names []string
-	for _, t := range targets {
-		if t.Transport == remote.KindWinRM {
-			names = append(names, t.Name)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	shown := names
-	if len(shown) > 3 {
-		shown = append(shown[:3:3], fmt.Sprintf("and %d more", len(names)-3))
-	}
-	return fmt.Sprintf("remotectl: --persist: the agent holds SSH connections only: %d WinRM host(s) (%s) connect afresh, as without --persist",
-		len(names), strings.Join(shown, ", "))
 }

@@ -61,6 +61,14 @@ type Dialer struct {
 	cfg   Config
 	local *ssh.Dialer
 	run   string
+	cl    *client
+}
+
+// client reaches the agent on its socket, starting it (once) when none
+// answers. The dialers of a run's transports share one.
+type client struct {
+	socket string
+	start  func() error
 
 	startMu  sync.Mutex
 	started  bool
@@ -87,7 +95,7 @@ func NewDialer(cfg Config) (*Dialer, error) {
 			return nil, err
 		}
 	}
-	return &Dialer{cfg: cfg, local: local, run: newLease()}, nil
+	return &Dialer{cfg: cfg, local: local, run: newLease(), cl: &client{socket: cfg.Socket, start: cfg.Start}}, nil
 }
 
 // Local returns the run's own SSH dialer (doctor, hostkeys, Check).
@@ -102,22 +110,40 @@ func (d *Dialer) Close() error { return d.local.Close() }
 // Dial leases a connection to t from the agent, which opens it when it
 // holds none for t's settings (or holds one that no longer answers).
 func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, error) {
-	c, err := d.connect(ctx)
+	full := d.dialRequest(t)
+	lease, c, err := d.cl.lease(ctx, d.findRequest(ctx, full), full, func(c net.Conn, rep reply) (reply, error) {
+		if rep.HostKey == nil {
+			return rep, nil
+		}
+		return d.checkHeld(c, t, rep)
+	})
 	if err != nil {
 		return nil, err
 	}
-	full := d.dialRequest(t)
+	return &Transport{cl: d.cl, lease: lease, conn: c}, nil
+}
+
+// lease asks the agent for the connection find names, with the full
+// request when the agent asks for it, and returns the lease and the
+// socket connection that holds it. check sees the agent's first answer
+// (a held connection offered) and may reject it.
+func (cl *client) lease(ctx context.Context, find request, full *dialRequest,
+	check func(net.Conn, reply) (reply, error)) (string, net.Conn, error) {
+	c, err := cl.connect(ctx)
+	if err != nil {
+		return "", nil, err
+	}
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	rep, err := roundTrip(c, d.findRequest(ctx, full))
-	if err == nil && rep.HostKey != nil {
-		rep, err = d.checkHeld(c, t, rep)
+	rep, err := roundTrip(c, find)
+	if err == nil {
+		rep, err = check(c, rep)
 	}
 	if err == nil && rep.NeedSecrets {
 		rep, err = roundTrip(c, request{Op: "dial", Dial: full})
 	}
 	if !stop() {
 		c.Close()
-		return nil, classifyCtx("dial", ctx.Err())
+		return "", nil, classifyCtx("dial", ctx.Err())
 	}
 	if err != nil {
 		err = &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("the agent went away: %w", err),
@@ -127,9 +153,9 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	}
 	if err != nil {
 		c.Close()
-		return nil, err
+		return "", nil, err
 	}
-	return &Transport{d: d, lease: rep.Lease, conn: c}, nil
+	return rep.Lease, c, nil
 }
 
 // checkHeld checks the host key of the held connection the agent offers
@@ -211,34 +237,34 @@ func (d *Dialer) env(t remote.Target) map[string]string {
 
 // connect opens a connection to the agent, starting it (once per Dialer)
 // when none answers.
-func (d *Dialer) connect(ctx context.Context) (net.Conn, error) {
+func (cl *client) connect(ctx context.Context) (net.Conn, error) {
 	var nd net.Dialer
-	c, err := nd.DialContext(ctx, "unix", d.cfg.Socket)
-	if err == nil || ctx.Err() != nil || d.cfg.Start == nil {
+	c, err := nd.DialContext(ctx, "unix", cl.socket)
+	if err == nil || ctx.Err() != nil || cl.start == nil {
 		return c, agentError(ctx, err)
 	}
-	d.startMu.Lock()
-	defer d.startMu.Unlock()
-	if c, err := nd.DialContext(ctx, "unix", d.cfg.Socket); err == nil {
+	cl.startMu.Lock()
+	defer cl.startMu.Unlock()
+	if c, err := nd.DialContext(ctx, "unix", cl.socket); err == nil {
 		return c, nil
 	}
-	if d.startErr != nil {
-		return nil, d.startErr // every host of the run: once is enough to wait
+	if cl.startErr != nil {
+		return nil, cl.startErr // every host of the run: once is enough to wait
 	}
-	if !d.started {
-		d.started = true
-		if err := d.cfg.Start(); err != nil {
-			d.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("starting the agent: %w", err)}
-			return nil, d.startErr
+	if !cl.started {
+		cl.started = true
+		if err := cl.start(); err != nil {
+			cl.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent", Err: fmt.Errorf("starting the agent: %w", err)}
+			return nil, cl.startErr
 		}
 	}
-	c, err = waitAgent(ctx, d.cfg.Socket)
+	c, err = waitAgent(ctx, cl.socket)
 	if err != nil && ctx.Err() == nil {
-		d.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent",
-			Err:  fmt.Errorf("the agent started did not answer on %s within %s: %w", d.cfg.Socket, startWait, err),
+		cl.startErr = &remote.Error{Class: remote.ClassOther, Op: "agent",
+			Err:  fmt.Errorf("the agent started did not answer on %s within %s: %w", cl.socket, startWait, err),
 			Hint: "run remotectl agent start --foreground to see why, or run without --persist"}
 	}
-	return c, cmp.Or(d.startErr, err)
+	return c, cmp.Or(cl.startErr, err)
 }
 
 // waitAgent waits for an agent just started to answer on socket.
@@ -302,7 +328,7 @@ func roundTrip(c net.Conn, req request) (reply, error) {
 // Close. It implements remote.Transport; its methods are safe for
 // concurrent use (each operation has a socket connection of its own).
 type Transport struct {
-	d     *Dialer
+	cl    *client
 	lease string
 	conn  net.Conn // the lease: closing it gives the connection back
 
@@ -408,7 +434,7 @@ func (t *Transport) DialContext(ctx context.Context, network, addr string) (net.
 	if closed {
 		return nil, errClosed("dial")
 	}
-	c, err := t.d.connect(ctx)
+	c, err := t.cl.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +500,7 @@ func (t *Transport) call(ctx context.Context, req request, in io.Reader, out sin
 	if err := ctx.Err(); err != nil {
 		return reply{}, classifyCtx(req.Op, err)
 	}
-	c, err := t.d.connect(ctx)
+	c, err := t.cl.connect(ctx)
 	if err != nil {
 		return reply{}, err
 	}

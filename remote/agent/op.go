@@ -41,15 +41,26 @@ func (s *server) serveOp(c *net.UnixConn, req request) {
 		rep.Err = encodeError(h.tr.Download(ctx, req.Path, streamWriter{w: w, typ: frameData}))
 	case "os":
 		rep.OS = h.tr.OS()
-	case "puttree":
-		rep.Err = encodeError(h.tr.PutTree(ctx, req.Local, req.Path, progressTo(w)))
-	case "gettree":
-		rep.Err = encodeError(h.tr.GetTree(ctx, req.Path, req.Local, progressTo(w)))
+	case "puttree", "gettree":
+		rep.Err = encodeError(treeOp(ctx, h, req, progressTo(w)))
 	}
 	// Given back before the reply: once the client has it, the connection
 	// is idle for its next dial.
 	s.release(h)
 	_ = w.json(frameReply, rep)
+}
+
+// treeOp copies a tree (remote.TreeCopier), which only SSH connections
+// do: a WinRM lease never asks (its client transport is no TreeCopier).
+func treeOp(ctx context.Context, h *held, req request, progress remote.ProgressFunc) error {
+	tc, ok := h.tr.(remote.TreeCopier)
+	if !ok {
+		return &remote.Error{Class: remote.ClassOther, Op: req.Op, Err: fmt.Errorf("%s: the connection copies no trees", h.host)}
+	}
+	if req.Op == "puttree" {
+		return tc.PutTree(ctx, req.Local, req.Path, progress)
+	}
+	return tc.GetTree(ctx, req.Path, req.Local, progress)
 }
 
 // runOp runs a command, its output sent as frames.
@@ -163,7 +174,15 @@ func progressTo(w *lockedWriter) remote.ProgressFunc {
 // the reply said so, relays bytes between it and the client's connection,
 // which carries no more frames.
 func (s *server) serveNet(ctx context.Context, c *net.UnixConn, w *lockedWriter, h *held, req request) {
-	nc, err := h.tr.DialContext(ctx, req.Network, req.Path)
+	var (
+		nc  net.Conn
+		err error
+	)
+	if nd, ok := h.tr.(remote.NetDialer); ok {
+		nc, err = nd.DialContext(ctx, req.Network, req.Path)
+	} else {
+		err = &remote.Error{Class: remote.ClassOther, Op: "dial", Err: fmt.Errorf("%s: the connection opens no tunnels", h.host)}
+	}
 	if err != nil {
 		s.release(h)
 		_ = w.json(frameReply, reply{Err: encodeError(err)})

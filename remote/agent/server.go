@@ -22,6 +22,7 @@ import (
 
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/ssh"
+	"github.com/remotectl/remotectl/remote/winrm"
 )
 
 // DefaultPersist is how long `remotectl agent start` without --persist
@@ -66,12 +67,15 @@ type server struct {
 	stop     chan struct{}
 }
 
-// held is one SSH connection the agent holds.
+// held is one connection the agent holds: SSH (ssh set) or WinRM (an
+// HTTP client with its keep-alive connections, security contexts and the
+// shell it reuses).
 type held struct {
 	key      string
 	host     string
 	addr     string
-	tr       *ssh.Transport
+	tr       remote.Transport
+	ssh      *ssh.Transport // tr, for an SSH connection; nil otherwise
 	dialer   *runDialer
 	persist  time.Duration
 	created  time.Time
@@ -85,8 +89,9 @@ type held struct {
 // once none uses it for dialerLinger.
 type runDialer struct {
 	key      string
-	d        *ssh.Dialer
-	refs     int // the connections it opened, and checks in progress
+	d        *ssh.Dialer   // an SSH run's
+	w        *winrm.Dialer // a WinRM run's
+	refs     int           // the connections it opened, and checks in progress
 	lastUsed time.Time
 }
 
@@ -289,7 +294,7 @@ func (s *server) serveDial(c *net.UnixConn, req request) {
 			return
 		}
 		reason := "no host key recorded for it" // never so after a handshake: not offered unchecked
-		if !offered || h.tr.HostKey() != nil {
+		if !offered || h.ssh == nil || h.ssh.HostKey() != nil {
 			reason = s.lend(c, h, offered)
 		}
 		if reason == "" {
@@ -310,8 +315,8 @@ func (s *server) lend(c *net.UnixConn, h *held, offered bool) string {
 	s.leases[lease] = h
 	s.mu.Unlock()
 	rep := reply{Lease: lease}
-	if offered {
-		rep.HostKey = h.tr.HostKey().Marshal()
+	if offered && h.ssh != nil {
+		rep.HostKey = h.ssh.HostKey().Marshal()
 	}
 	reason := ""
 	if writeJSON(c, frameReply, rep) == nil {
@@ -413,12 +418,19 @@ func (s *server) reuse(ctx context.Context, key string, persist time.Duration) (
 		if h == nil {
 			return nil, nil
 		}
+		if h.ssh == nil {
+			// WinRM: a keep-alive connection the server closed is
+			// replaced (and authenticated again) by the next request, a
+			// shell it no longer has by a new one before the command
+			// starts (winrm.Transport): there is nothing to probe.
+			return h, nil
+		}
 		if err := alive(ctx, h); err != nil {
 			s.logf("%s: not reusing the held connection: %v", h.host, err)
 			s.drop(h)
 			continue
 		}
-		h.tr.ForgetSudo() // probed again, as a run of its own would
+		h.ssh.ForgetSudo() // probed again, as a run of its own would
 		return h, nil
 	}
 }
@@ -428,7 +440,7 @@ func (s *server) reuse(ctx context.Context, key string, persist time.Duration) (
 func alive(ctx context.Context, h *held) error {
 	actx, cancel := context.WithTimeout(ctx, aliveTimeout)
 	defer cancel()
-	if err := h.tr.Alive(actx); err != nil {
+	if err := h.ssh.Alive(actx); err != nil {
 		return fmt.Errorf("the held connection is gone: %w", err)
 	}
 	return nil
@@ -453,14 +465,20 @@ func (s *server) takeIdle(key string, persist time.Duration) *held {
 // it keeps, and holds it.
 func (s *server) dial(ctx context.Context, key string, rd *runDialer, dr *dialRequest) (*held, error) {
 	t := dr.Target
-	tr, err := rd.d.DialSSH(ctx, t)
+	now := time.Now()
+	h := &held{key: key, host: t.Name, addr: connName(t), dialer: rd,
+		persist: dr.Persist, created: now, lastUsed: now, refs: 1}
+	var err error
+	if rd.w != nil {
+		h.addr = "winrm:" + h.addr
+		h.tr, err = rd.w.Dial(ctx, t)
+	} else if h.ssh, err = rd.d.DialSSH(ctx, t); err == nil {
+		h.tr = h.ssh
+	}
 	if err != nil {
 		s.putDialer(rd)
 		return nil, err
 	}
-	now := time.Now()
-	h := &held{key: key, host: t.Name, addr: connName(t), tr: tr, dialer: rd,
-		persist: dr.Persist, created: now, lastUsed: now, refs: 1}
 	s.mu.Lock()
 	s.pools[key] = append(s.pools[key], h)
 	s.mu.Unlock()
@@ -484,22 +502,29 @@ func connName(t remote.Target) string {
 // what the dialer is for), made on first use and shared by the run's
 // connections. It lingers a moment once unused, for the run's next hosts.
 func (s *server) runDialer(name string, dr *dialRequest) (*runDialer, error) {
-	key := name + "/" + digest(optionsToJSON(dr.Options), dr.Env)
+	key := name + "/" + digest(dr.Kind, optionsToJSON(dr.Options), dr.WinRM, dr.Env)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rd, ok := s.dialers[key]; ok {
 		rd.refs++
 		return rd, nil
 	}
-	opts := dr.Options
 	env := dr.Env
-	opts.Getenv = func(name string) string { return env[name] }
-	opts.Warn = s.cfg.Log
-	d, err := ssh.NewDialer(opts)
-	if err != nil {
-		return nil, err
+	getenv := func(name string) string { return env[name] }
+	rd := &runDialer{key: key, refs: 1}
+	if dr.Kind == remote.KindWinRM {
+		o := dr.WinRM
+		rd.w = winrm.NewDialer(winrm.Options{Warn: s.cfg.Log, Password: o.Password, Getenv: getenv,
+			ConnectTimeout: o.ConnectTimeout, OperationTimeout: o.OperationTimeout, CleanupTimeout: o.CleanupTimeout})
+	} else {
+		opts := dr.Options
+		opts.Getenv, opts.Warn = getenv, s.cfg.Log
+		d, err := ssh.NewDialer(opts)
+		if err != nil {
+			return nil, err
+		}
+		rd.d = d
 	}
-	rd := &runDialer{key: key, d: d, refs: 1}
 	s.dialers[key] = rd
 	return rd, nil
 }
@@ -525,7 +550,9 @@ func (s *server) closeDialers(before time.Time) {
 	}
 	s.mu.Unlock()
 	for _, rd := range unused {
-		_ = rd.d.Close()
+		if rd.d != nil {
+			_ = rd.d.Close()
+		}
 	}
 }
 

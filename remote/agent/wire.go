@@ -89,8 +89,12 @@ type request struct {
 
 // dialRequest is what decides a connection, as the run would dial it.
 type dialRequest struct {
+	// Kind is the transport: remote.KindSSH ("" too) or remote.KindWinRM.
+	Kind    string
 	Target  remote.Target // without Vars
-	Options ssh.Options   `json:"-"` // crosses as optionsJSON
+	Options ssh.Options   `json:"-"` // SSH; crosses as optionsJSON
+	// WinRM are the options of a WinRM dial.
+	WinRM winrmOptions
 	// Env holds the values of the environment variables the settings name
 	// (password, become password, passphrase, agent socket): the agent
 	// dials with the run's environment, not its own.
@@ -100,6 +104,14 @@ type dialRequest struct {
 	Run string
 	// Persist is how long the connection is held once idle.
 	Persist time.Duration
+}
+
+// winrmOptions are the winrm.Options that cross the socket (Warn and
+// Getenv stay in the run; the agent reads the run's environment from
+// dialRequest.Env).
+type winrmOptions struct {
+	Password                                         string
+	ConnectTimeout, OperationTimeout, CleanupTimeout time.Duration
 }
 
 // runRequest is a remote.Cmd without its streams.

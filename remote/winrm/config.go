@@ -63,6 +63,8 @@ type hostConfig struct {
 	shell            string
 	connectTimeout   time.Duration
 	operationTimeout time.Duration
+
+	getenv func(string) string // the run's environment (Options.Getenv)
 }
 
 // requestTimeout bounds one HTTP exchange: connecting (TCP, TLS,
@@ -92,6 +94,7 @@ func (d *Dialer) resolve(t remote.Target) (*hostConfig, error) {
 		insecure:         w.Insecure,
 		connectTimeout:   firstPositive(t.ConnectTimeout, d.opts.ConnectTimeout, DefaultConnectTimeout),
 		operationTimeout: firstPositive(d.opts.OperationTimeout, DefaultOperationTimeout),
+		getenv:           d.opts.Getenv,
 	}
 	if c.name == "" {
 		c.name = c.host
@@ -256,7 +259,7 @@ func (c *hostConfig) resolvePassword(t remote.Target, runPassword string) error 
 	}
 	var envErr error
 	if t.PasswordEnv != "" {
-		if v, ok := os.LookupEnv(t.PasswordEnv); ok && v != "" {
+		if v := c.getenv(t.PasswordEnv); v != "" {
 			c.password = v
 			return nil
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -51,6 +52,10 @@ type Options struct {
 	// CleanupTimeout bounds terminating an interrupted command and deleting
 	// shells (default 3s).
 	CleanupTimeout time.Duration
+	// Getenv reads the environment the settings name (password_env,
+	// KRB5CCNAME, KRB5_CONFIG, KRB5_CLIENT_KTNAME); nil: the process's.
+	// The agent (--persist) dials with the run's values.
+	Getenv func(string) string
 }
 
 // Dialer opens WinRM transports. It implements remote.Dialer and is safe for
@@ -75,6 +80,9 @@ func NewDialer(opts Options) *Dialer {
 	if opts.CleanupTimeout <= 0 {
 		opts.CleanupTimeout = DefaultCleanupTimeout
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	return &Dialer{opts: opts, scripts: powershellScripts}
 }
 
@@ -90,12 +98,7 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 	if err != nil {
 		return nil, err
 	}
-	if cfg.insecure && cfg.https {
-		d.warnInsecure.Do(func() {
-			fmt.Fprintf(d.opts.Warn, "warning: WinRM TLS certificates are not verified for hosts with insecure set (first: %s): "+
-				"anyone on the network path can impersonate them and read the credentials\n", cfg.name)
-		})
-	}
+	d.warnIfInsecure(cfg)
 	tr, err := newTransport(d, t, cfg)
 	if err != nil {
 		return nil, err
@@ -109,6 +112,17 @@ func (d *Dialer) Dial(ctx context.Context, t remote.Target) (remote.Transport, e
 		return nil, err
 	}
 	return tr, nil
+}
+
+// warnIfInsecure warns, once per Dialer, that TLS certificates are not
+// verified for cfg's host.
+func (d *Dialer) warnIfInsecure(cfg *hostConfig) {
+	if cfg.insecure && cfg.https {
+		d.warnInsecure.Do(func() {
+			fmt.Fprintf(d.opts.Warn, "warning: WinRM TLS certificates are not verified for hosts with insecure set (first: %s): "+
+				"anyone on the network path can impersonate them and read the credentials\n", cfg.name)
+		})
+	}
 }
 
 // refusedUnencrypted reports whether err, the failure to open the first

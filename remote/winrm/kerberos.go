@@ -56,6 +56,7 @@ type krbSettings struct {
 	realm      string
 	spn        string // HTTP/host
 	spnRealm   string
+	getenv     func(string) string
 }
 
 // resolveKerberos loads the Kerberos configuration and finds the user's
@@ -67,9 +68,9 @@ func (c *hostConfig) resolveKerberos(w remote.WinRMSettings, password string) (*
 			"pass explicit credentials to the command (become_method: runas)",
 			"Kerberos delegation is not supported: the Kerberos library (gokrb5) cannot forward tickets (no KRB-CRED)")
 	}
-	k := &krbSettings{}
+	k := &krbSettings{getenv: c.getenv}
 	var err error
-	if k.conf, k.confPath, err = loadKrb5Conf(); err != nil {
+	if k.conf, k.confPath, err = loadKrb5Conf(c.getenv); err != nil {
 		return nil, err
 	}
 	host := w.KerberosHostname
@@ -105,7 +106,7 @@ func (k *krbSettings) useCCacheOrClientKeytab(name, realm string) error {
 	if err == nil {
 		return nil
 	}
-	path := clientKeytabPath()
+	path := clientKeytabPath(k.getenv)
 	if _, serr := os.Stat(path); serr != nil {
 		return err
 	}
@@ -122,8 +123,8 @@ func (k *krbSettings) useCCacheOrClientKeytab(name, realm string) error {
 
 // clientKeytabPath is MIT's client keytab: KRB5_CLIENT_KTNAME (a FILE:
 // one), else its default.
-func clientKeytabPath() string {
-	if v := os.Getenv("KRB5_CLIENT_KTNAME"); v != "" {
+func clientKeytabPath(getenv func(string) string) string {
+	if v := getenv("KRB5_CLIENT_KTNAME"); v != "" {
 		return strings.TrimPrefix(v, "FILE:")
 	}
 	return filepath.Join("/var/lib/krb5/user", strconv.Itoa(os.Geteuid()), "client.keytab")
@@ -151,7 +152,7 @@ func (k *krbSettings) useKeytab(path, name, realm string) error {
 // useCCache checks that the credential cache exists, holds a ticket-granting
 // ticket of the expected user, and that it has not expired.
 func (k *krbSettings) useCCache(name, realm string) error {
-	path, err := ccachePath()
+	path, err := ccachePath(k.getenv)
 	if err != nil {
 		return err
 	}
@@ -184,9 +185,9 @@ func (k *krbSettings) useCCache(name, realm string) error {
 
 // loadKrb5Conf reads KRB5_CONFIG (the first of its files that exists),
 // else /etc/krb5.conf.
-func loadKrb5Conf() (*config.Config, string, error) {
+func loadKrb5Conf(getenv func(string) string) (*config.Config, string, error) {
 	paths := []string{"/etc/krb5.conf"}
-	if v := os.Getenv("KRB5_CONFIG"); v != "" {
+	if v := getenv("KRB5_CONFIG"); v != "" {
 		paths = filepath.SplitList(v)
 	}
 	for _, p := range paths {
@@ -206,8 +207,8 @@ func loadKrb5Conf() (*config.Config, string, error) {
 
 // ccachePath returns the credential cache file: KRB5CCNAME (FILE: caches
 // only), else MIT's default /tmp/krb5cc_UID.
-func ccachePath() (string, error) {
-	v := os.Getenv("KRB5CCNAME")
+func ccachePath(getenv func(string) string) (string, error) {
+	v := getenv("KRB5CCNAME")
 	if v == "" {
 		return filepath.Join(os.TempDir(), "krb5cc_"+strconv.Itoa(os.Getuid())), nil
 	}
@@ -235,27 +236,37 @@ func principalString(p types.PrincipalName, realm string) string {
 }
 
 // krbAuth makes AP-REQs for one host: it logs in and gets the service
-// ticket once, then each connection gets its own authenticator.
+// ticket, then each connection gets its own authenticator. A transport
+// held for long (the agent, --persist) authenticates new connections
+// again: the ticket is then obtained afresh once older than ticketMaxAge,
+// so that it neither expires under a held connection nor outlives what
+// the credential cache now holds.
 type krbAuth struct {
 	s        *krbSettings
 	password string
 
-	mu     sync.Mutex
-	done   bool
-	crealm string
-	cname  types.PrincipalName
-	tkt    messages.Ticket
-	key    types.EncryptionKey
-	err    error // the first failure, returned again
+	mu       sync.Mutex
+	done     bool
+	obtained time.Time
+	crealm   string
+	cname    types.PrincipalName
+	tkt      messages.Ticket
+	key      types.EncryptionKey
+	err      error // the failure, returned again
 }
 
+// ticketMaxAge is how long a service ticket is used for new connections
+// before it is obtained again.
+const ticketMaxAge = 5 * time.Minute
+
 // ticket logs in (keytab or password) or reads the cache, and gets the
-// service ticket, once.
+// service ticket: once, and again when the one held is older than
+// ticketMaxAge.
 func (k *krbAuth) ticket() error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if !k.done {
-		k.done = true
+	if !k.done || (k.err == nil && time.Since(k.obtained) > ticketMaxAge) {
+		k.done, k.obtained = true, time.Now()
 		k.err = k.obtain()
 	}
 	return k.err
@@ -301,7 +312,10 @@ func (k *krbAuth) initiate() (*gsskrb.Initiation, error) {
 	if err := k.ticket(); err != nil {
 		return nil, err
 	}
-	return gsskrb.Initiate(k.tkt, k.key, k.crealm, k.cname,
+	k.mu.Lock()
+	tkt, key, crealm, cname := k.tkt, k.key, k.crealm, k.cname
+	k.mu.Unlock()
+	return gsskrb.Initiate(tkt, key, crealm, cname,
 		gsskrb.FlagMutual|gsskrb.FlagInteg|gsskrb.FlagConf|gsskrb.FlagSequence)
 }
 

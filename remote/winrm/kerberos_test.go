@@ -429,3 +429,48 @@ func TestKerberosAcceptorSubkey(t *testing.T) {
 	h := startKrbHost(t, remotetest.WSManOptions{Kerberos: &remotetest.WSManKerberos{AcceptorSubkey: true}})
 	exerciseKerberos(t, h, h.target(remote.WinRMSettings{}), true)
 }
+
+// dropIdleChannels closes the transport's idle connections, as a server
+// closing idle keep-alive connections does: the next request opens and
+// authenticates a new one.
+func dropIdleChannels(tr *Transport) {
+	tr.http.mu.Lock()
+	idle := tr.http.idle
+	tr.http.idle = nil
+	tr.http.mu.Unlock()
+	for _, ch := range idle {
+		ch.close()
+	}
+}
+
+func TestKerberosTicketObtainedAgain(t *testing.T) {
+	// A transport held for long (the agent) authenticates new connections
+	// with the service ticket it has while it is younger than ticketMaxAge,
+	// then obtains one again: from the credential cache as it is then.
+	h := startKrbHost(t, remotetest.WSManOptions{})
+	ctx := testContext(t)
+	d, err := newTestDialer(Options{}).Dial(ctx, h.target(remote.WinRMSettings{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := d.(*Transport)
+	defer tr.Close()
+	run := func() error {
+		_, err := tr.Run(ctx, &remote.Cmd{Shell: "true"})
+		return err
+	}
+	if err := os.Remove(h.ccache); err != nil { // kdestroy
+		t.Fatal(err)
+	}
+	dropIdleChannels(tr)
+	if err := run(); err != nil {
+		t.Fatalf("a new connection with the ticket held: %v", err)
+	}
+	tr.http.krb.mu.Lock()
+	tr.http.krb.obtained = time.Now().Add(-ticketMaxAge - time.Minute)
+	tr.http.krb.mu.Unlock()
+	dropIdleChannels(tr)
+	if err := run(); err == nil || !strings.Contains(err.Error(), "credential cache") {
+		t.Fatalf("a new connection once the ticket is old, the cache destroyed: %v, want the cache's error", err)
+	}
+}
