@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/remotectl/remotectl/remote/agent"
 	"github.com/remotectl/remotectl/remote/remotetest"
 )
 
@@ -21,7 +23,15 @@ import (
 //	$KRB_YAML      our inventory: win-kt (winrm_keytab $KRB_KEYTAB), win-nospn (an SPN the KDC lacks)
 //	$KRB5_CONFIG   the realm's krb5.conf; $KRB5CCNAME (and $KRB_CCACHE) the user's credential cache (kinit done)
 //	$KRB_REALM     the realm; $KRB_USER the user
-func TestKerberosScripts(t *testing.T) {
+func TestKerberosScripts(t *testing.T) { kerberosScripts(t, false) }
+
+// TestKerberosScriptsPersist runs the same scripts with REMOTECTL_PERSIST
+// set: the WinRM connections are held by an agent of the script's own
+// (socket under $WORK, stopped when the script ends), which dials with
+// each run's Kerberos environment; the outcomes are the same.
+func TestKerberosScriptsPersist(t *testing.T) { kerberosScripts(t, true) }
+
+func kerberosScripts(t *testing.T, persist bool) {
 	if testing.Short() {
 		t.Skip("needs an MIT KDC")
 	}
@@ -71,9 +81,23 @@ hosts:
 			env.Setenv("KRB_REALM", realm)
 			env.Setenv("KRB_USER", remotetest.WSManUser)
 			env.Setenv("WIN_ROOT", sim.Root)
+			if persist {
+				env.Setenv("REMOTECTL_PERSIST", "30s")
+				env.Setenv("XDG_RUNTIME_DIR", env.WorkDir)
+				env.Defer(func() {
+					_ = agent.Stop(context.Background(), filepath.Join(env.WorkDir, "remotectl", agent.SocketName))
+				})
+			}
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
+		// [persist]: the scripts run through the agent.
+		Condition: func(cond string) (bool, error) {
+			if cond == "persist" {
+				return persist, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 	})
 }
