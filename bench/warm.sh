@@ -5,11 +5,17 @@
 # docs/BENCHMARKS-warm.md.
 #
 #   bench/warm.sh [--hosts "200 1000"] [--reps 5] [--ansible-max-n 200] [--port P]
-#                 [--no-install] [--out FILE]
+#                 [--winrm-hosts 20] [--no-install] [--out FILE]
 #
 #   --hosts LIST        fleet sizes, one fleet each (default "200 1000")
 #   --reps R            repetitions at each size (default 5)
 #   --ansible-max-n N   Ansible runs on fleets of at most N hosts (default 200)
+#   --winrm-hosts W     WinRM: W inventory names of one WS-Management test server
+#                       (remote/remotetest/cmd/wsmanserver, NTLM-sealed over HTTP as a
+#                       default Windows listener), each its own connection, `true` cold
+#                       vs warm, once per repetition on the first fleet (default 20; 0: none)
+#   --winrm-delay-ms D  latency added in each direction in front of that server
+#                       (bench/delayrelay), as a LAN or WAN would (default 5)
 #   --port P            the fleet's sshd port (default 2222)
 #   --report DIR        measure nothing: write the reports from the raw numbers of an
 #                       earlier run (bench/results/warm-TIMESTAMP)
@@ -45,6 +51,8 @@ readonly PERSIST=10m
 sizes="200 1000"
 reps=5
 ansible_max_n=200
+winrm_hosts=20
+winrm_delay_ms=5
 port=2222
 install=yes
 out=$repo_root/docs/BENCHMARKS-warm.md
@@ -53,7 +61,7 @@ fleet_dir=""
 report_only=""
 
 usage() {
-  sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,38p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 64
 }
 
@@ -64,6 +72,8 @@ parse_args() {
     --reps) reps=${2:?--reps needs a number}; shift 2 ;;
     --ansible-max-n) ansible_max_n=${2:?--ansible-max-n needs a number}; shift 2 ;;
     --port) port=${2:?--port needs a number}; shift 2 ;;
+    --winrm-hosts) winrm_hosts=${2:?--winrm-hosts needs a number}; shift 2 ;;
+    --winrm-delay-ms) winrm_delay_ms=${2:?--winrm-delay-ms needs a number}; shift 2 ;;
     --no-install) install=no; shift ;;
     --out) out=${2:?--out needs a file} summary_doc=""; shift 2 ;;
     --report) report_only=${2:?--report needs a directory}; shift 2 ;;
@@ -77,6 +87,8 @@ parse_args() {
   done
   [[ $reps =~ ^[1-9][0-9]*$ ]] || die "--reps must be at least 1"
   [[ $ansible_max_n =~ ^[0-9]+$ ]] || die "--ansible-max-n must be a number"
+  [[ $winrm_hosts =~ ^[0-9]+$ ]] || die "--winrm-hosts must be a number"
+  [[ $winrm_delay_ms =~ ^[0-9]+$ ]] || die "--winrm-delay-ms must be a number"
   if ! [[ $port =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then die "--port must be 1..65535, not $port"; fi
 }
 
@@ -92,6 +104,13 @@ tool_argv() {
     ;;
   remotectl-persist1 | remotectl-warm)
     argv=("${rc_cmd[@]}" exec -i "$fleet_dir/inventory.yaml" -H all --ssh-config "$fleet_dir/ssh_config" --color never
+      --persist "$PERSIST" -- true)
+    ;;
+  remotectl-winrm-cold)
+    argv=(env "WSMAN_PASSWORD=$wsman_password" "${rc_cmd[@]}" exec -i "$work/winrm.yaml" -H all --color never -- true)
+    ;;
+  remotectl-winrm-persist1 | remotectl-winrm-warm)
+    argv=(env "WSMAN_PASSWORD=$wsman_password" "${rc_cmd[@]}" exec -i "$work/winrm.yaml" -H all --color never
       --persist "$PERSIST" -- true)
     ;;
   ansible-cp1 | ansible-warm)
@@ -125,13 +144,13 @@ measure() {
   local variant=$1 n=$2 rep=$3 base=$logs/$1-$2-$3 pid='' t0=''
   tool_argv "$variant"
   [ "$rep" -ne 1 ] || printf '%s\t%s\t%s\n' "$variant" "$n" "${argv[*]}" >>"$run_dir/commands.tsv"
-  if [ "$variant" = remotectl-warm ]; then
+  if [ "$variant" = remotectl-warm ] || [ "$variant" = remotectl-winrm-warm ]; then
     pid=$(agent_pid)
     [ -n "$pid" ] || die "no agent runs before the warm run (see $logs/remotectl-persist1-$n-$rep.err)"
     t0=$(agent_ticks "$pid")
   fi
   timed_run "$variant" "$base" "$base.out"
-  if [ "$variant" = remotectl-persist1 ]; then pid=$(agent_pid) t0="0 0"; fi
+  case $variant in remotectl-persist1 | remotectl-winrm-persist1) pid=$(agent_pid) t0="0 0" ;; esac
   local agent_s=0
   if [ -n "$pid" ]; then
     agent_s=$(agent_ticks "$pid" | awk -v a="$t0" -v hz="$clk_tck" '{ split(a, b, " "); printf "%.2f", ($1 - b[1] + $2 - b[2]) / hz }')
@@ -173,6 +192,53 @@ agent_memory() {
   "${rc_cmd[@]}" agent stop >/dev/null 2>&1 || true
 }
 
+# start_wsman starts the WS-Management test server (NTLM with message encryption over
+# plain HTTP, as a default Windows listener) behind a delay relay (winrm_delay_ms each
+# way) and writes work/winrm.yaml: winrm_hosts names of the relay, each its own
+# connection. It sets wsman_pid, wsman_relay_pid and wsman_password.
+start_wsman() {
+  go build -o "$work/bin/wsmanserver" ./remote/remotetest/cmd/wsmanserver
+  go build -o "$work/bin/delayrelay" ./bench/delayrelay
+  "$work/bin/wsmanserver" -seal >"$work/wsman.out" 2>"$work/wsman.err" &
+  wsman_pid=$!
+  local i url=''
+  for i in $(seq 100); do
+    url=$(sed -n 's/^URL: *//p' "$work/wsman.out")
+    [ -z "$url" ] || break
+    sleep 0.1
+  done
+  [ -n "$url" ] || die "wsmanserver did not start: $(cat "$work/wsman.err")"
+  wsman_password=$(sed -n 's/^Password: *//p' "$work/wsman.out")
+  local hostport=${url#http://} user relay_port
+  hostport=${hostport%%/*}
+  user=$(sed -n 's/^User: *//p' "$work/wsman.out")
+  relay_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$work/bin/delayrelay" -delay "${winrm_delay_ms}ms" -pidfile "$work/wsman-relay.pid" "127.0.0.1:$relay_port=$hostport" &
+  wsman_relay_pid=$!
+  for i in $(seq 100); do
+    [ ! -s "$work/wsman-relay.pid" ] || break
+    sleep 0.1
+  done
+  [ -s "$work/wsman-relay.pid" ] || die "delayrelay did not start in front of wsmanserver"
+  hostport=127.0.0.1:$relay_port
+  {
+    printf 'defaults:\n  transport: winrm\n  user: %s\n  port: %s\n' "$user" "${hostport##*:}"
+    printf '  connection: { password_env: WSMAN_PASSWORD, winrm_https: false, winrm_auth: ntlm }\nhosts:\n'
+    for i in $(seq "$winrm_hosts"); do printf '  w%03d: { address: %s }\n' "$i" "${hostport%:*}"; done
+  } >"$work/winrm.yaml"
+}
+
+# winrm_measure REP measures `true` on the WinRM names: cold, then the agent stopped,
+# --persist twice (the second is the warm run).
+winrm_measure() {
+  local rep=$1
+  measure remotectl-winrm-cold "$winrm_hosts" "$rep"
+  "${rc_cmd[@]}" agent stop >/dev/null 2>&1 || true
+  measure remotectl-winrm-persist1 "$winrm_hosts" "$rep"
+  measure remotectl-winrm-warm "$winrm_hosts" "$rep"
+  "${rc_cmd[@]}" agent stop >/dev/null 2>&1 || true
+}
+
 write_ansible_cfg() {
   cat >"$work/ansible.cfg" <<CFG
 [defaults]
@@ -185,14 +251,14 @@ CFG
 }
 
 write_report() {
-  /usr/bin/python3 - "$results" "$run_dir/memory.tsv" "$out" "$run_dir" "$summary_doc" <<'PY'
+  /usr/bin/python3 - "$results" "$run_dir/memory.tsv" "$out" "$run_dir" "$summary_doc" "$(cat "$run_dir/winrm-delay-ms" 2>/dev/null || echo "$winrm_delay_ms")" <<'PY'
 import csv, sys, datetime, statistics
-results, memory, out, run_dir, summary_doc = sys.argv[1:6]
+results, memory, out, run_dir, summary_doc, winrm_delay = sys.argv[1:7]
 summary = []
 rows = list(csv.DictReader(open(results), delimiter="\t"))
 mem = list(csv.reader(open(memory), delimiter="\t"))
 by = {(r["variant"], r["hosts"], r["rep"]): r for r in rows}
-sizes = sorted({int(r["hosts"]) for r in rows})
+sizes = sorted({int(r["hosts"]) for r in rows if not r["variant"].startswith("remotectl-winrm-")})
 wall = lambda r: float(r["wall_s"])
 cpu = lambda r: float(r["user_s"]) + float(r["sys_s"]) + float(r["agent_s"])
 def spread(xs, fmt="{:.3f}"):
@@ -256,6 +322,29 @@ for n in sizes:
                  f"per new connection {spread(cold_sshd, '{:.2f}')} ms; on {n} hosts and 2 cores a warm run cannot take "
                  f"less than {statistics.median(warm_sshd) * n / 1000 / 2:.2f} s.")
     lines.append("")
+win = [r for r in rows if r["variant"].startswith("remotectl-winrm-")]
+if win:
+    wn = win[0]["hosts"]
+    lines += ["## WinRM", "",
+              f"`true` on {wn} inventory names of one WS-Management test server (remote/remotetest/cmd/wsmanserver,",
+              "NTLM with message encryption over plain HTTP, as a default Windows listener; commands run by",
+              "/bin/sh) behind bench/delayrelay (" + winrm_delay + " ms each way), each name its own connection:",
+              "*cold* without `--persist` (TCP, NTLM handshake, shell",
+              "created, command, shell deleted); *warm* the second `--persist` run (the held keep-alive connection",
+              "and its NTLM context, the held shell: the command's own requests only). Client CPU includes the agent's.", "",
+              "| rep | cold wall | persist 1st wall | warm wall | warm ÷ cold | client CPU per host cold / warm |",
+              "|---|---|---|---|---|---|"]
+    wr = []
+    for k in sorted({r["rep"] for r in win}, key=int):
+        c, p, w = (by.get((v, wn, k)) for v in ("remotectl-winrm-cold", "remotectl-winrm-persist1", "remotectl-winrm-warm"))
+        if not (c and w):
+            continue
+        wr.append(wall(w) / wall(c))
+        pw = f"{wall(p):.2f} s" if p else "–"
+        lines.append(f"| {k} | {wall(c):.2f} s | {pw} | {wall(w):.2f} s | **{wall(w)/wall(c):.3f}** | "
+                     f"{cpu(c)/int(wn)*1000:.2f} / {cpu(w)/int(wn)*1000:.2f} ms |")
+    lines += ["", f"- WinRM warm ÷ cold wall: {spread(wr)} (no target of its own; the SSH targets above are the issue's)", ""]
+    summary.append(f"- **WinRM, {wn} connections** ({len(wr)} repetitions): warm ÷ cold wall {spread(wr)}.")
 mem_rows = [m for m in mem if len(m) == 4]
 if mem_rows:
     lines += ["## Agent memory", "",
@@ -338,8 +427,11 @@ main() {
   write_ansible_cfg
   { printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"; machine_info_host
     printf 'version ansible\t%s\n' "$(version_of ansible --version)"; } >"$run_dir/machine.tsv"
-  trap '"${rc_cmd[@]}" agent stop >/dev/null 2>&1 || true; stop_masters; cleanup' EXIT
-  local started=$SECONDS n rep
+  trap '"${rc_cmd[@]}" agent stop >/dev/null 2>&1 || true; stop_masters; kill $wsman_pid $wsman_relay_pid 2>/dev/null || true; cleanup' EXIT
+  local started=$SECONDS n rep first=yes
+  wsman_pid='' wsman_relay_pid=''
+  [ "$winrm_hosts" -eq 0 ] || start_wsman
+  echo "$winrm_delay_ms" >"$run_dir/winrm-delay-ms"
   for n in $sizes; do
     fleet_dir=$work/fleet-$n
     "$repo_root/bench/fleet.sh" start "$n" --maxstartups "$MAXSTARTUPS" --port "$port" "$fleet_dir" >&2
@@ -356,7 +448,9 @@ main() {
         measure ansible-warm "$n" "$rep"
         stop_masters
       fi
+      if [ "$first" = yes ] && [ "$winrm_hosts" -gt 0 ]; then winrm_measure "$rep"; fi
     done
+    first=no
     agent_memory "$n"
     stop_fleet
   done

@@ -299,12 +299,26 @@ func (t *Transport) wait(ctx context.Context, shellID, commandID string, sio exe
 }
 
 // feed sends the command's standard input from r, closing it at the end of
-// r (at once when r is nil), on its own goroutine. A failure to reach the
+// r, on its own goroutine. A failure to reach the
 // server ends the command through fail; a fault (the server refusing input,
 // typically because the command has ended) only stops the input, and the
 // command's outcome is left to Receive. A reader that blocks keeps the
 // goroutine until it returns; nothing is sent once ctx is done.
+//
+// Without input (r nil), its end is sent at once, before the first
+// Receive, on the connection the command was started on: a Send beside
+// the Receive long poll would take a connection of its own, opened and
+// authenticated for one empty message (and dropped half-authenticated
+// when a short command ends first).
 func (t *Transport) feed(ctx context.Context, fail context.CancelCauseFunc, shellID, commandID string, r io.Reader) {
+	if r == nil {
+		err := t.ws.send(ctx, shellID, commandID, nil, true)
+		var fault *soapFault
+		if err != nil && ctx.Err() == nil && !errors.As(err, &fault) {
+			fail(fmt.Errorf("sending standard input: %w", err))
+		}
+		return
+	}
 	go func() {
 		err := t.sendInput(ctx, shellID, commandID, r)
 		var fault *soapFault
