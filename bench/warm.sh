@@ -5,7 +5,7 @@
 # docs/BENCHMARKS-warm.md.
 #
 #   bench/warm.sh [--hosts "200 1000"] [--reps 5] [--ansible-max-n 200] [--port P]
-#                 [--winrm-hosts 20] [--no-install] [--out FILE]
+#                 [--winrm-hosts 100] [--no-install] [--out FILE]
 #
 #   --hosts LIST        fleet sizes, one fleet each (default "200 1000")
 #   --reps R            repetitions at each size (default 5)
@@ -13,7 +13,7 @@
 #   --winrm-hosts W     WinRM: W inventory names of one WS-Management test server
 #                       (remote/remotetest/cmd/wsmanserver, NTLM-sealed over HTTP as a
 #                       default Windows listener), each its own connection, `true` cold
-#                       vs warm, once per repetition on the first fleet (default 20; 0: none)
+#                       vs warm, once per repetition on the first fleet (default 100; 0: none)
 #   --winrm-delay-ms D  latency added in each direction in front of that server
 #                       (bench/delayrelay), as a LAN or WAN would (default 5)
 #   --port P            the fleet's sshd port (default 2222)
@@ -51,7 +51,7 @@ readonly PERSIST=10m
 sizes="200 1000"
 reps=5
 ansible_max_n=200
-winrm_hosts=20
+winrm_hosts=100
 winrm_delay_ms=5
 port=2222
 install=yes
@@ -355,7 +355,14 @@ if mem_rows:
         per = (int(r1) - int(r0)) / max(int(held), 1)
         lines.append(f"| {n} | {held} | {int(r0)/1024:.1f} MB | {int(r1)/1024:.1f} MB | **{per:.0f} KB** |")
     lines.append("")
-open(out, "w").write("\n".join(lines))
+# Notes written by hand below a "<!-- warm:notes" marker (profiles, analyses) are kept.
+import os
+notes = ""
+if os.path.exists(out):
+    kept = open(out).read()
+    if "<!-- warm:notes" in kept:
+        notes = kept[kept.index("<!-- warm:notes"):]
+open(out, "w").write("\n".join(lines) + ("\n" + notes if notes else ""))
 # docs/BENCHMARKS.md (bench/run.sh's report) gets the summary, between markers, before
 # its "Not covered yet" section.
 def play_summary(results_root):

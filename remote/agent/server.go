@@ -621,10 +621,19 @@ func (s *server) reap(ctx context.Context) {
 		}
 		now := time.Now()
 		expired, empty := s.expired(now)
+		// Closed side by side: a WinRM connection deletes its shell on
+		// the server, which may take its cleanup timeout when the server
+		// is gone.
+		var wg sync.WaitGroup
 		for _, h := range expired {
 			s.logf("%s: idle for %s, closing", h.host, h.persist)
-			s.closeHeld(h)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.closeHeld(h)
+			}()
 		}
+		wg.Wait()
 		s.closeDialers(now.Add(-dialerLinger))
 		if empty {
 			s.logf("nothing held for %s, exiting", s.exitIdle)
@@ -688,9 +697,15 @@ func (s *server) closeAll() {
 		all = append(all, pool...)
 	}
 	s.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, h := range all {
-		s.drop(h)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.drop(h)
+		}()
 	}
+	wg.Wait()
 	s.closeDialers(time.Time{})
 }
 
