@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"remote/local":        {"remote", "doctor"},
 	"remote/ssh":          {"remote", "doctor"},
 	"remote/winrm":        {"remote", "doctor", "internal/gsskrb"},
-	"remote/agent":        {"remote", "remote/ssh", "remote/winrm", "doctor"},
+	"remote/agent":        {"remote", "remote/ssh", "remote/winrm", "internal/gsskrb", "doctor"},
 	"remote/remotetest":   {"remote", "internal/gsskrb"},
 	"doctor":              {"remote"},
 	"ops":                 {"remote", "report", "runrec", "checks", "playbook", "playbook/jinja", "playbook/module", "inventory", "nodeset", "internal/yamlnode", "internal/secret", "internal/termtext", "internal/errkind"},
