@@ -15,7 +15,7 @@
 #                       default Windows listener), each its own connection, `true` cold
 #                       vs warm, once per repetition on the first fleet (default 100; 0: none)
 #   --winrm-delay-ms D  latency added in each direction in front of that server
-#                       (bench/delayrelay), as a LAN or WAN would (default 5)
+#                       (bench/delayrelay), as a site-to-site link would (default 20)
 #   --port P            the fleet's sshd port (default 2222)
 #   --report DIR        measure nothing: write the reports from the raw numbers of an
 #                       earlier run (bench/results/warm-TIMESTAMP)
@@ -52,7 +52,7 @@ sizes="200 1000"
 reps=5
 ansible_max_n=200
 winrm_hosts=100
-winrm_delay_ms=5
+winrm_delay_ms=20
 port=2222
 install=yes
 out=$repo_root/docs/BENCHMARKS-warm.md
