@@ -1,0 +1,41 @@
+package playbook
+
+import (
+	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/omap"
+)
+
+// Playbook values keep Python's dict order: a mapping read from YAML or
+// JSON, or built by a template, is a *omap.Map (keys in the order
+// written), so loops over it and the text written from it come out as
+// ansible-playbook writes them. Maps built in Go (facts, module results,
+// hostvars) stay map[string]any, shown with sorted keys. Code that reads a
+// mapping takes either through dictOf or plainDict; modules receive plain
+// maps (omap.Plain), their arguments' order being irrelevant to them.
+
+// dictOf returns v as an ordered mapping when it is one: a *omap.Map
+// itself, a plain map with its keys sorted.
+func dictOf(v any) (*omap.Map, bool) { return omap.As(v) }
+
+// plainDict returns v as a plain map when it is a mapping (a *omap.Map's
+// entries copied, shallow).
+func plainDict(v any) (map[string]any, bool) {
+	switch x := v.(type) {
+	case map[string]any:
+		return x, true
+	case *omap.Map:
+		return x.ToMap(), true
+	}
+	return nil, false
+}
+
+// valueMap decodes a mapping node into a map of its keys' values (each
+// ordered inside), nil when n is not a mapping.
+func (d *decoder) valueMap(n *yaml.Node) map[string]any {
+	m, ok := d.value(n).(*omap.Map)
+	if !ok {
+		return nil
+	}
+	return m.ToMap()
+}
