@@ -39,3 +39,32 @@ func (d *decoder) valueMap(n *yaml.Node) map[string]any {
 	}
 	return m.ToMap()
 }
+
+// redactValue is Masker.RedactValue through ordered dicts too: every
+// string in v, at any depth, with the known secrets masked.
+func redactValue(m *Secrets, v any) any {
+	if m.Empty() {
+		return v
+	}
+	switch x := v.(type) {
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for k, item := range x.All() {
+			out.Set(k, redactValue(m, item))
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = redactValue(m, item)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = redactValue(m, item)
+		}
+		return out
+	}
+	return m.RedactValue(v)
+}

@@ -318,7 +318,7 @@ func (br *batchRun) batchNames() []any {
 	return names
 }
 
-func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
+func (h *hostRun) redact(v any) any { return redactValue(h.br.e.pb.Secrets, v) }
 
 // failWith marks a result failed by a transport or context error. A host
 // that could not be reached is unreachable, whatever stopped it (Ansible's

@@ -9,10 +9,12 @@ package omap
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // Map is an ordered mapping from strings to values. The zero value is not
@@ -93,6 +95,21 @@ func (m *Map) Clone() *Map {
 // ToMap returns m's entries as a plain map (shallow).
 func (m *Map) ToMap() map[string]any {
 	return maps.Clone(m.vals)
+}
+
+// String writes m as fmt writes a Go map, keys in order:
+// map[k1:v1 k2:v2].
+func (m *Map) String() string {
+	var b strings.Builder
+	b.WriteString("map[")
+	for i, k := range m.keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%v:%v", k, m.vals[k])
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // MarshalJSON writes m as a JSON object, keys in order.
