@@ -1,9 +1,12 @@
 package playbook
 
 import (
+	"maps"
+
 	"go.yaml.in/yaml/v3"
 
 	"github.com/remotectl/remotectl/internal/omap"
+	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
 // Playbook values keep Python's dict order: a mapping read from YAML or
@@ -67,4 +70,19 @@ func redactValue(m *Secrets, v any) any {
 		return out
 	}
 	return m.RedactValue(v)
+}
+
+// jsonTextArgs are the module arguments Ansible writes as json.dumps's
+// text when they are a dict or a list (copy's content, uri's body).
+var jsonTextArgs = map[string]string{"copy": "content", "uri": "body"}
+
+// moduleArgs are a module's templated arguments as modules take them:
+// plain maps. A dict or list that the module would write as JSON text is
+// given as that text, so that its dicts keep their order.
+func moduleArgs(mod string, args map[string]any) map[string]any {
+	if name, ok := jsonTextArgs[mod]; ok && omap.Holds(args[name]) && jinja.String(args["body_format"]) != "form-urlencoded" {
+		args = maps.Clone(args)
+		args[name] = jinja.JSON(args[name])
+	}
+	return omap.PlainMap(args)
 }

@@ -109,7 +109,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return failed("%s: %v", a.Pos, err), nil
 	}
-	args, err := a.Module.Normalize(omap.PlainMap(raw.(map[string]any)))
+	args, err := a.Module.Normalize(moduleArgs(a.Module.Name, raw.(map[string]any)))
 	if err != nil {
 		return failed("%v", err), nil
 	}

@@ -186,6 +186,9 @@ func PlainMap(m map[string]any) map[string]any {
 	return Plain(m).(map[string]any)
 }
 
+// Holds reports whether v is or holds a *Map, at any depth.
+func Holds(v any) bool { return holdsMap(v) }
+
 // holdsMap reports whether v holds a *Map at any depth.
 func holdsMap(v any) bool {
 	switch x := v.(type) {

@@ -588,3 +588,8 @@ func isDigits(s string) bool {
 // String is Python's str() of a value rendered or evaluated by an Engine,
 // as Ansible passes a templated value to a module that takes text.
 func String(v any) string { return pyStr(normalize(v)) }
+
+// JSON is Python's json.dumps(v) (ensure_ascii, ", " and ": "), dicts in
+// their order, as Ansible's actions write a dict or list argument as text
+// (copy's content).
+func JSON(v any) string { return pyJSON(v, jsonOpts{itemSep: ", "}) }
