@@ -1,6 +1,9 @@
 package playbook
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 // Dicts keep Python's insertion order (Ansible's dicts are Python 3.7+
 // dicts), whatever wrote them: the differential tests below write keys in
@@ -159,4 +162,22 @@ sub vcl_recv {
 `,
 		},
 	})
+}
+
+// TestDictOrderSecretsFound: a secret variable nested in an ordered dict
+// of the play's vars or vars_files is still found and masked.
+func TestDictOrderSecretsFound(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"vf.yml":   "svc: {user: app, password: fromfile}\n",
+		"site.yml": "- hosts: all\n  vars_files: [vf.yml]\n  vars:\n    db: {name: app, password: s3cret-value}\n  tasks: []\n",
+	})
+	pb, err := Load(filepath.Join(dir, "site.yml"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := pb.Secrets.Redact("s3cret-value fromfile app")
+	if got != "******** ******** app" {
+		t.Errorf("redacted = %q, want both secrets masked", got)
+	}
 }

@@ -86,8 +86,8 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		return nil, err
 	}
 	for _, play := range pb.Plays {
-		pb.Secrets.Add(inventory.SecretValues(play.Vars)...)
-		pb.Secrets.Add(inventory.SecretValues(play.FileVars)...)
+		pb.Secrets.Add(inventory.SecretValues(omap.PlainMap(play.Vars))...)
+		pb.Secrets.Add(inventory.SecretValues(omap.PlainMap(play.FileVars))...)
 	}
 	for _, play := range pb.Plays {
 		for _, t := range play.Tasks {
