@@ -16,11 +16,16 @@ import (
 func dictOrderDumps(names ...string) string {
 	out := ""
 	for _, n := range names {
-		out += dump(n+"_for", "'{% for k in "+n+" %}{{ k }},{% endfor %}'") +
+		out += forDump(n+"_for", "{% for k in "+n+" %}{{ k }},{% endfor %}") +
 			dump(n+"_items", n+".items() | list | to_json") +
 			dump(n+"_text", n)
 	}
 	return out
+}
+
+// forDump is a task writing the text of a template to out/NAME.
+func forDump(name, template string) string {
+	return "    - copy: {content: \"" + template + "\", dest: \"{{ playbook_dir }}/out/" + name + "\"}\n"
 }
 
 // TestOracleDictOrderSources: play vars, vars_files, role defaults and
@@ -61,6 +66,22 @@ func TestOracleDictOrderSources(t *testing.T) {
 	})
 }
 
+// TestOracleDictOrderInventory: dicts of group_vars and host_vars files
+// (YAML and JSON) keep their order too.
+func TestOracleDictOrderInventory(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"inventory/group_vars/all.yml":      "from_all: all\nlevel: group_all\ngv: {zeta: 1, alpha: 2, Mid: {y: 1, x: 2}}\n",
+			"inventory/hosts":                   oracleInventory["inventory/hosts"] + "[app:children]\nweb\n",
+			"inventory/group_vars/app.json":     `{"gj": {"b": 1, "a": 2, "B": 3}}`,
+			"inventory/host_vars/localhost.yml": "level3: host\nhv:\n  second: 2\n  first: 1\n",
+			"site.yml": "- hosts: web\n  gather_facts: false\n  tasks:\n" +
+				dictOrderDumps("gv", "gj", "hv") + dump("nested", "gv.Mid | list"),
+		},
+	})
+}
+
 // TestOracleDictOrderIteration: every way of iterating a dict, and the
 // filters that build dicts, follow the order as Python's; to_nice_json,
 // to_yaml, to_nice_yaml and dictsort sort as Ansible's.
@@ -83,8 +104,8 @@ func TestOracleDictOrderIteration(t *testing.T) {
     - copy: {content: "", dest: "{{ playbook_dir }}/out/loop_items"}
     - lineinfile: {path: "{{ playbook_dir }}/out/loop_items", line: "{{ item.0 }}"}
       loop: "{{ d.items() | list }}"
-` + dump("for", "'{% for k in d %}{{ k }},{% endfor %}'") +
-				dump("for_kv", "'{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}'") +
+` + forDump("for", "{% for k in d %}{{ k }},{% endfor %}") +
+				forDump("for_kv", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}") +
 				dump("keys", "d.keys() | list") +
 				dump("values", "d.values() | list") +
 				dump("list", "d | list") +
@@ -104,7 +125,7 @@ func TestOracleDictOrderIteration(t *testing.T) {
 				dump("dict_zip", "dict(['b', 'a', 'c'] | zip([1, 2, 3])) | to_json") +
 				dump("dict_kw", "dict(b=1, a=2, c=3) | to_json") +
 				dump("literal", "{'b': 1, 'a': 2, 'c': {'z': 1, 'y': 2}}") +
-				"    - copy: {content: \"{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %}\", dest: \"{{ playbook_dir }}/out/literal_for\"}\n" +
+				forDump("literal_for", "{% for k in {'b': 1, 'a': 2} %}{{ k }}{% endfor %}") +
 				dump("length_in", "[d | length, 'Mid' in d, 'mid' in d, d.get('alpha') | list]") +
 				dump("map_attr", "d | dict2items | map(attribute='key') | list") +
 				dump("from_json", `('{\"b\": 1, \"a\": 2}' | from_json) | list`) +
