@@ -301,7 +301,7 @@ func (e *Engine) RenderText(s string, vars map[string]any) (string, error) {
 
 // Eval evaluates a bare Jinja2 expression ("x | length > 2", no braces)
 // and returns its value as Go data: nil, bool, int, float64, string,
-// []any or map[string]any.
+// []any, *omap.Map or map[string]any.
 func (e *Engine) Eval(expr string, vars map[string]any) (any, error) {
 	v, err := newScope(e, vars).eval(expr, 0)
 	if err != nil {

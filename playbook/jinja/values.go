@@ -14,7 +14,8 @@ import (
 )
 
 // toGo converts a gonja value into plain Go data: nil, bool, int,
-// float64, string, []any, map[string]any (keys as Python's str of them).
+// float64, string, []any, and a dict as *omap.Map in its order (a Go map
+// gonja holds as map[string]any), keys as Python's str of them.
 func toGo(v *exec.Value) (any, error) {
 	switch {
 	case v == nil || v.IsNil():
