@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"maps"
 	"slices"
@@ -221,8 +222,8 @@ func DecodeJSON(data []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err == nil {
-		return nil, &json.SyntaxError{Offset: dec.InputOffset()}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("extra data after the JSON value at offset %d", dec.InputOffset())
 	}
 	return v, nil
 }
