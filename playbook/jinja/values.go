@@ -79,13 +79,11 @@ func toGo(v *exec.Value) (any, error) {
 func dictToGo(v *exec.Value) (any, error) {
 	var set func(k string, g any)
 	var out any
-	if _, ordered := v.Interface().(*exec.Dict); ordered {
+	switch v.Interface().(type) {
+	case *exec.Dict, exec.Dict:
 		m := omap.New(v.Len())
 		set, out = m.Set, m
-	} else if _, ordered := v.Interface().(exec.Dict); ordered {
-		m := omap.New(v.Len())
-		set, out = m.Set, m
-	} else {
+	default:
 		m := map[string]any{}
 		set, out = func(k string, g any) { m[k] = g }, m
 	}
@@ -116,7 +114,7 @@ func toGonja(v any) any {
 		}
 		return d
 	case []any:
-		if !holdsOrdered(x) {
+		if !omap.Holds(x) {
 			return x
 		}
 		out := make([]any, len(x))
@@ -125,7 +123,7 @@ func toGonja(v any) any {
 		}
 		return out
 	case map[string]any:
-		if !holdsOrdered(x) {
+		if !omap.Holds(x) {
 			return x
 		}
 		out := make(map[string]any, len(x))
@@ -135,27 +133,6 @@ func toGonja(v any) any {
 		return out
 	}
 	return v
-}
-
-// holdsOrdered reports whether v holds a *omap.Map at any depth.
-func holdsOrdered(v any) bool {
-	switch x := v.(type) {
-	case *omap.Map:
-		return true
-	case []any:
-		for _, item := range x {
-			if holdsOrdered(item) {
-				return true
-			}
-		}
-	case map[string]any:
-		for _, item := range x {
-			if holdsOrdered(item) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // dictOf returns v as an ordered mapping when it is a dict: a *omap.Map
