@@ -182,8 +182,8 @@ type LoadOptions struct {
 	// last (ansible-inventory --playbook-dir).
 	PlaybookDir string
 	// OrderedDicts reads the mappings inside variables of Ansible YAML
-	// inventories and group_vars/host_vars files as *omap.Map, keys in the
-	// order written, as playbooks (Python's dicts) iterate them; without it
+	// inventories, group_vars/host_vars files and dynamic inventories as
+	// *omap.Map, keys in the order written, as playbooks (Python's dicts) iterate them; without it
 	// they are map[string]any (Go templates of check files index those).
 	OrderedDicts bool
 	// ImplicitLocalhost gives an inventory that does not define localhost
