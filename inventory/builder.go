@@ -161,6 +161,7 @@ func (g *groupDef) fileLayer(dir int) *layer {
 // then validates them and resolves each host (finish).
 type builder struct {
 	maxHosts int
+	ordered  bool // LoadOptions.OrderedDicts
 	hosts    []*hostDef
 	hostIdx  map[string]int32
 	groups   []*groupDef
@@ -182,6 +183,7 @@ type builder struct {
 func newBuilder(opts LoadOptions) *builder {
 	b := &builder{
 		maxHosts: opts.MaxHosts,
+		ordered:  opts.OrderedDicts,
 		hostIdx:  make(map[string]int32),
 		groupIdx: make(map[string]int32),
 		edges:    make(map[[2]int32]bool),

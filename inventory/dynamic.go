@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // Limits on what a dynamic-inventory executable may print.
@@ -359,7 +361,7 @@ func (l *dynamicLoader) object(raw json.RawMessage, what string) ([]jsonVar, err
 	}
 	out := make([]jsonVar, 0, len(entries))
 	for _, e := range entries {
-		v, err := decodeJSONValue(e.raw)
+		v, err := l.decodeValue(e.raw)
 		if err != nil {
 			return nil, l.errorf("%s: %v", what, err)
 		}
@@ -412,6 +414,15 @@ func (l *dynamicLoader) hostVariables(meta json.RawMessage, haveMeta bool) error
 		}
 	}
 	return nil
+}
+
+// decodeValue decodes a variable's JSON value: objects as *omap.Map in
+// their order with LoadOptions.OrderedDicts, else as decodeJSONValue.
+func (l *dynamicLoader) decodeValue(raw json.RawMessage) (any, error) {
+	if l.b.ordered {
+		return omap.DecodeJSON(raw)
+	}
+	return decodeJSONValue(raw)
 }
 
 // decodeJSONValue decodes a JSON value into plain Go values, with integers as

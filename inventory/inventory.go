@@ -181,6 +181,11 @@ type LoadOptions struct {
 	// other groups after the inventories' group_vars of every group, host_vars
 	// last (ansible-inventory --playbook-dir).
 	PlaybookDir string
+	// OrderedDicts reads the mappings inside variables of Ansible YAML
+	// inventories, group_vars/host_vars files and dynamic inventories as
+	// *omap.Map, keys in the order written, as playbooks (Python's dicts) iterate them; without it
+	// they are map[string]any (Go templates of check files index those).
+	OrderedDicts bool
 	// ImplicitLocalhost gives an inventory that does not define localhost
 	// Ansible's implicit one: the names localhost, 127.0.0.1 and ::1 in a
 	// pattern select the controller (transport local, the variables of

@@ -536,6 +536,7 @@ func (l *loader) decryptFile(path string, data []byte) ([]byte, error) {
 func (l *loader) ansibleReader(file string, data []byte) *yamlReader {
 	r := newAnsibleReader(file, data)
 	r.decrypt = l.opts.Decrypt
+	r.ordered = l.opts.OrderedDicts
 	return r
 }
 

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // secretWords are the words of a variable name that make it secret: a
@@ -101,6 +103,10 @@ func SecretValues(vars map[string]any) []string {
 		switch x := v.(type) {
 		case map[string]any:
 			for k, e := range x {
+				walk(e, secret || IsSecretVar(k))
+			}
+		case *omap.Map:
+			for k, e := range x.All() {
 				walk(e, secret || IsSecretVar(k))
 			}
 		case []any:

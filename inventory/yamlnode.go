@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 )
 
@@ -76,6 +77,9 @@ type yamlReader struct {
 	// decrypt decrypts inline !vault values (LoadOptions.Decrypt); nil: they
 	// are an error.
 	decrypt func([]byte) ([]byte, error)
+	// ordered decodes mappings inside values as *omap.Map
+	// (LoadOptions.OrderedDicts).
+	ordered bool
 	// budget is how many more nodes may be visited; aliases can make a small
 	// document expand enormously ("billion laughs"), this stops it.
 	budget int
@@ -275,6 +279,17 @@ func (r *yamlReader) value(n *yaml.Node) (any, error) {
 		ps, err := r.pairs(n, words("value"))
 		if err != nil {
 			return nil, err
+		}
+		if r.ordered {
+			m := omap.New(len(ps))
+			for _, p := range ps {
+				v, err := r.value(p.val)
+				if err != nil {
+					return nil, err
+				}
+				m.Set(p.name, v)
+			}
+			return m, nil
 		}
 		m := make(map[string]any, len(ps))
 		for _, p := range ps {

@@ -220,7 +220,7 @@ func (a *DebugAction) run(_ context.Context, r *actionRun) (*Outcome, error) {
 	}
 	// Masked before it is encoded: JSON escapes some bytes a secret may hold
 	// ("\"", "<"), after which the encoded secret would not be found.
-	shown := r.host.br.e.pb.Secrets.RedactValue(v)
+	shown := redactValue(r.host.br.e.pb.Secrets, v)
 	text, err := json.Marshal(shown)
 	if err != nil {
 		text = []byte(fmt.Sprint(shown))

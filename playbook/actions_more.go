@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/checks"
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // CheckAction runs check specs on the host; the task fails when any
@@ -31,7 +32,7 @@ func (a *CheckAction) summary() string {
 func (a *CheckAction) readOnly() bool { return true }
 
 func (a *CheckAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
-	info := checks.HostInfo{Name: r.host.host.Name, Vars: r.vars}
+	info := checks.HostInfo{Name: r.host.host.Name, Vars: omap.PlainMap(r.vars)} // goss templates index plain maps
 	rendered, errs := (&checks.Suite{Checks: a.Checks}).For(info, a.Checks)
 	become, user := r.become()
 	results := append(errs, checks.Run(ctx, r.tr, info, rendered, checks.RunOptions{

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook/jinja"
 )
@@ -39,7 +40,7 @@ func runAddHost(_ context.Context, r *actionRun, args map[string]any) (*Outcome,
 	vars := map[string]any{}
 	for k, v := range args {
 		if !slices.Contains(addHostSpecial, k) {
-			vars[k] = v
+			vars[k] = omap.Plain(v) // an inventory host's variables: plain maps
 		}
 	}
 	if host, port, err := net.SplitHostPort(name); err == nil {

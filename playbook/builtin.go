@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/playbook/module"
@@ -246,15 +247,17 @@ func runIncludeVars(_ context.Context, r *actionRun, args map[string]any) (*Outc
 	if len(files) == 0 {
 		return failed("include_vars needs file: or dir:"), nil
 	}
-	vars := map[string]any{}
+	vars := omap.New(0)
 	for _, f := range files {
-		v, err := loadVarsFile(f, r.host.br.e.pb.decrypt)
+		v, err := loadVarsFileOrdered(f, r.host.br.e.pb.decrypt)
 		if err != nil {
 			return failed("%v", err), nil
 		}
-		maps.Copy(vars, v)
+		for k, val := range v.All() {
+			vars.Set(k, val)
+		}
 	}
-	facts := vars
+	facts := vars.ToMap()
 	if name, ok := args["name"]; ok {
 		facts = map[string]any{jinja.String(name): vars}
 	}

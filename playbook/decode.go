@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
 )
@@ -93,14 +94,14 @@ func (d *decoder) strList(n *yaml.Node, what string) []string {
 	return out
 }
 
-// value decodes any node into plain Go data: map[string]any, []any, string,
-// int, float64, bool or nil.
+// value decodes any node into plain Go data: *omap.Map (keys in the order
+// written), []any, string, int, float64, bool or nil.
 func (d *decoder) value(n *yaml.Node) any {
 	switch n.Kind {
 	case yaml.MappingNode:
-		m := make(map[string]any, len(n.Content)/2)
+		m := omap.New(len(n.Content) / 2)
 		for _, kv := range d.Mapping(n, "a mapping") {
-			m[kv[0].Value] = d.value(kv[1])
+			m.Set(kv[0].Value, d.value(kv[1]))
 		}
 		return m
 	case yaml.SequenceNode:

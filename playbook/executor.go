@@ -709,7 +709,7 @@ func (e *executor) setHostvar(plan *PlayPlan, host, name string, v any) {
 	if entry == nil {
 		entry = map[string]any{}
 	}
-	if facts, ok := v.(map[string]any); ok && name == "ansible_facts" {
+	if facts, ok := plainDict(v); ok && name == "ansible_facts" {
 		factVars(entry, facts)
 	} else {
 		entry[name] = v

@@ -1,11 +1,14 @@
 package playbook
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // ParseExtraVars reads -e values, later ones winning: KEY=VALUE (a string),
@@ -31,11 +34,11 @@ func ParseExtraVars(values []string, dir string) (map[string]any, error) {
 				vars[k] = val
 			}
 		case strings.HasPrefix(strings.TrimSpace(v), "{"):
-			var m map[string]any
-			if err := yaml.Unmarshal([]byte(v), &m); err != nil {
+			m, err := inlineExtraVars(v)
+			if err != nil {
 				return nil, &ParseError{Pos: "-e", Msg: fmt.Sprintf("%q is not a YAML or JSON mapping: %v", v, err)}
 			}
-			for k, val := range m {
+			for k, val := range m.All() {
 				vars[k] = val
 			}
 		default:
@@ -48,4 +51,22 @@ func ParseExtraVars(values []string, dir string) (map[string]any, error) {
 		}
 	}
 	return vars, nil
+}
+
+// inlineExtraVars reads an inline -e mapping as a vars file is read, its
+// dicts in the order written.
+func inlineExtraVars(v string) (*omap.Map, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(v), &root); err != nil {
+		return nil, err
+	}
+	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
+		return nil, errors.New("not a mapping")
+	}
+	d := newDecoder("-e", len(v))
+	m, _ := d.value(root.Content[0]).(*omap.Map)
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }

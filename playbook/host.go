@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/playbook/module"
@@ -317,7 +318,7 @@ func (br *batchRun) batchNames() []any {
 	return names
 }
 
-func (h *hostRun) redact(v any) any { return h.br.e.pb.Secrets.RedactValue(v) }
+func (h *hostRun) redact(v any) any { return redactValue(h.br.e.pb.Secrets, v) }
 
 // failWith marks a result failed by a transport or context error. A host
 // that could not be reached is unreachable, whatever stopped it (Ansible's
@@ -468,6 +469,12 @@ func unsafe(v any) any {
 		out := make(map[string]any, len(x))
 		for k, item := range x {
 			out[k] = unsafe(item)
+		}
+		return out
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for k, item := range x.All() {
+			out.Set(k, unsafe(item))
 		}
 		return out
 	}

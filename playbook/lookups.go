@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
@@ -213,8 +214,8 @@ func firstFoundTerms(terms []any, kw map[string]any) ([]string, bool, error) {
 	for _, term := range terms {
 		opts := kw
 		switch x := term.(type) {
-		case map[string]any:
-			opts = x
+		case map[string]any, *omap.Map:
+			opts, _ = plainDict(x)
 		case string:
 		case []any:
 			sub, s, err := firstFoundTerms(x, kw)
@@ -402,7 +403,7 @@ func lookupTemplate(eng *jinja.Engine, c jinja.LookupCall, s fileSearch) ([]any,
 		for k, v := range templateVars(name, p, "") {
 			vars[k] = v
 		}
-		if extra, ok := c.Kwargs["template_vars"].(map[string]any); ok {
+		if extra, ok := plainDict(c.Kwargs["template_vars"]); ok {
 			for k, v := range extra {
 				vars[k] = v
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/playbook/jinja"
 )
 
@@ -77,22 +78,19 @@ func loopIndexed(t any, _ fileSearch) ([]any, error) {
 	return out, nil
 }
 
-// loopDict is with_dict: {key, value} per entry, in key order (Go maps
-// keep no insertion order).
+// loopDict is with_dict: {key, value} per entry, in the dict's order.
 func loopDict(t any, _ fileSearch) ([]any, error) {
 	var out []any
 	for _, term := range asList(t) {
-		m, ok := term.(map[string]any)
+		m, ok := dictOf(term)
 		if !ok {
 			return nil, fmt.Errorf("with_dict expects a dict, got %s", jinja.String(term))
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			out = append(out, map[string]any{"key": k, "value": m[k]})
+		for k, v := range m.All() {
+			item := omap.New(2)
+			item.Set("key", k)
+			item.Set("value", v)
+			out = append(out, item)
 		}
 	}
 	return out, nil
@@ -207,19 +205,18 @@ func loopSubelements(t any, _ fileSearch) ([]any, error) {
 	key := jinja.String(terms[1])
 	skip := false
 	if len(terms) > 2 {
-		if f, ok := terms[2].(map[string]any); ok {
+		if f, ok := plainDict(terms[2]); ok {
 			skip, _ = f["skip_missing"].(bool)
 		}
 	}
 	var out []any
 	for _, item := range asList(terms[0]) {
-		m, ok := item.(map[string]any)
-		if !ok {
+		if _, ok := dictOf(item); !ok {
 			return nil, fmt.Errorf("subelements lookup expects a list of dicts")
 		}
-		var sub any = m
+		sub := item
 		for _, part := range strings.Split(key, ".") {
-			sm, _ := sub.(map[string]any)
+			sm, _ := plainDict(sub)
 			v, ok := sm[part]
 			if !ok {
 				if skip {

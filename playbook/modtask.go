@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/playbook/jinja"
 	"github.com/remotectl/remotectl/playbook/module"
@@ -72,6 +73,18 @@ func templateArgs(eng *jinja.Engine, v any, vars map[string]any) (any, error) {
 			}
 		}
 		return out, nil
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for k, item := range x.All() {
+			tv, err := templateArgs(eng, item, vars)
+			if err != nil {
+				return nil, err
+			}
+			if tv != omitValue {
+				out.Set(k, tv)
+			}
+		}
+		return out, nil
 	case []any:
 		out := make([]any, 0, len(x))
 		for _, item := range x {
@@ -96,7 +109,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return failed("%s: %v", a.Pos, err), nil
 	}
-	args, err := a.Module.Normalize(raw.(map[string]any))
+	args, err := a.Module.Normalize(moduleArgs(a.Module.Name, raw.(map[string]any)))
 	if err != nil {
 		return failed("%v", err), nil
 	}
@@ -156,7 +169,7 @@ func (r *actionRun) environment() (map[string]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: environment: %v", r.task.Pos, err)
 		}
-		m, ok := v.(map[string]any)
+		m, ok := plainDict(v)
 		if !ok {
 			return nil, fmt.Errorf("%s: environment must be a mapping, not %s", r.task.Pos, jinja.String(v))
 		}
@@ -309,7 +322,7 @@ func (p *parser) moduleAction(m *module.Module, k, n, argsNode *yaml.Node) Actio
 		if argsNode.Kind != yaml.MappingNode {
 			p.Errorf(argsNode, "args: {chdir: /tmp}", "args must be a mapping, not %s", yamlnode.Describe(argsNode))
 		} else {
-			maps.Copy(a.Args, p.value(argsNode).(map[string]any))
+			maps.Copy(a.Args, p.valueMap(argsNode))
 			p.checkTemplates(argsNode)
 		}
 	}

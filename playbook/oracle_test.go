@@ -96,7 +96,7 @@ func runOurs(t *testing.T, c oracleCase) (HostStats, map[string]string, *Report)
 	dir := t.TempDir()
 	writeFiles(t, dir, oracleInventory)
 	writeFiles(t, dir, c.files)
-	inv, err := inventory.Load([]string{filepath.Join(dir, "inventory/hosts")}, inventory.LoadOptions{Transports: []remote.SettingsSchema{local.Settings()}})
+	inv, err := inventory.Load([]string{filepath.Join(dir, "inventory/hosts")}, inventory.LoadOptions{Transports: []remote.SettingsSchema{local.Settings()}, OrderedDicts: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/internal/yamlnode"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook/jinja"
@@ -85,8 +86,8 @@ func Parse(name string, data []byte, opts LoadOptions) (*Playbook, error) {
 		return nil, err
 	}
 	for _, play := range pb.Plays {
-		pb.Secrets.Add(inventory.SecretValues(play.Vars)...)
-		pb.Secrets.Add(inventory.SecretValues(play.FileVars)...)
+		pb.Secrets.Add(inventory.SecretValues(omap.PlainMap(play.Vars))...)
+		pb.Secrets.Add(inventory.SecretValues(omap.PlainMap(play.FileVars))...)
 	}
 	for _, play := range pb.Plays {
 		for _, t := range play.Tasks {
@@ -205,6 +206,16 @@ func LoadVarsFile(path string) (map[string]any, error) {
 // loadVarsFile reads a vars file, decrypting it (or its !vault values)
 // with decrypt.
 func loadVarsFile(path string, decrypt func([]byte) ([]byte, error)) (map[string]any, error) {
+	vars, err := loadVarsFileOrdered(path, decrypt)
+	if vars == nil {
+		return nil, err
+	}
+	return vars.ToMap(), err
+}
+
+// loadVarsFileOrdered is loadVarsFile with the variables in the order
+// the file writes them.
+func loadVarsFileOrdered(path string, decrypt func([]byte) ([]byte, error)) (*omap.Map, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, errors.New(unwrapPathError(err))
@@ -219,13 +230,13 @@ func loadVarsFile(path string, decrypt func([]byte) ([]byte, error)) (map[string
 		return nil, err
 	}
 	if root == nil {
-		return map[string]any{}, nil
+		return omap.New(0), nil
 	}
 	d := newDecoder(path, len(data))
 	d.decrypt = decrypt
-	vars := map[string]any{}
+	vars := omap.New(len(root.Content) / 2)
 	for _, kv := range d.Mapping(root, "a vars file") {
-		vars[kv[0].Value] = d.value(kv[1])
+		vars.Set(kv[0].Value, d.value(kv[1]))
 	}
 	return vars, d.Err()
 }

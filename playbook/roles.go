@@ -53,7 +53,7 @@ func (p *parser) playRoles(play *Play, n *yaml.Node, s *scope) []*Task {
 					name, nameNode = p.Str(v, "role"), v
 				case "vars":
 					p.checkTemplates(v)
-					maps.Copy(params, p.value(v).(map[string]any))
+					maps.Copy(params, p.valueMap(v))
 				case "delegate_to":
 					p.Errorf(k, "delegate the role's tasks one by one", "delegate_to on a role is not supported by remotectl")
 				default:
@@ -261,9 +261,7 @@ func (p *parser) roleDep(item *yaml.Node) roleDep {
 			d.name, d.at = p.Str(v, "role"), v
 		case k.Value == "vars":
 			p.checkTemplates(v)
-			if m, ok := p.value(v).(map[string]any); ok {
-				maps.Copy(d.params, m)
-			}
+			maps.Copy(d.params, p.valueMap(v))
 		case slices.Contains(roleEntryKeys, k.Value):
 			d.keywords = append(d.keywords, [2]*yaml.Node{k, v})
 		default:

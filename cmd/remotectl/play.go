@@ -187,8 +187,9 @@ func (o *playOptions) inventory(g globals, st ansiblecli.Settings, secrets *play
 		paths = g.Inventories
 	}
 	// As ansible-playbook: the playbook's group_vars/ and host_vars/ apply,
-	// and "hosts: localhost" is the controller unless the inventory says.
-	opts := inventory.LoadOptions{Decrypt: decrypt, PlaybookDir: filepath.Dir(o.File), ImplicitLocalhost: true}
+	// "hosts: localhost" is the controller unless the inventory says, and
+	// dicts in variables keep the order they are written in.
+	opts := inventory.LoadOptions{Decrypt: decrypt, PlaybookDir: filepath.Dir(o.File), ImplicitLocalhost: true, OrderedDicts: true}
 	return func(ctx context.Context) (*inventory.Inventory, error) { return o.InventoryFrom(ctx, paths, opts) }
 }
 

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/remotectl/remotectl/internal/errkind"
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/inventory"
 	"github.com/remotectl/remotectl/playbook"
 )
@@ -69,7 +70,7 @@ func (l Load) playbook(inv *inventory.Inventory) (*playbook.Playbook, map[string
 	if err != nil {
 		return nil, nil, err
 	}
-	l.Secrets.Add(inventory.SecretValues(extra)...)
+	l.Secrets.Add(inventory.SecretValues(omap.PlainMap(extra))...) // nested dicts ordered: plain for the walk
 	pb, err := playbook.Load(l.File, playbook.LoadOptions{
 		Secrets: l.Secrets,
 		// An empty variable counts as unset: a secret is never empty.

@@ -21,11 +21,14 @@
 // with loops and nesting deeper than maxDepth reported as Recursion.
 //
 // Ansible's filters and tests are implemented in Go over plain data (nil,
-// bool, int, float64, string, []any, map[string]any); Jinja2's builtins come
-// from gonja, with those that differ from Python replaced. Python regular
-// expressions run on RE2: what RE2 cannot do (lookaround, backreferences)
-// is refused with an Unsupported error naming the construct. Go maps have
-// no order, so dict keys come out sorted where Python keeps insertion order.
+// bool, int, float64, string, []any, map[string]any, *omap.Map); Jinja2's
+// builtins come from gonja, with those that differ from Python replaced.
+// Python regular expressions run on RE2: what RE2 cannot do (lookaround,
+// backreferences) is refused with an Unsupported error naming the
+// construct. Dicts keep Python's insertion order: the dicts the engine
+// builds are *omap.Map, and a *omap.Map reaches gonja as an exec.Dict,
+// which gonja iterates in order; a plain Go map has none, its keys come
+// out sorted.
 //
 // Engine.Check and Engine.CheckExpr validate without rendering (syntax,
 // and that every filter and test exists), for validation before any

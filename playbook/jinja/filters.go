@@ -20,6 +20,8 @@ import (
 	"github.com/nikolalohinski/gonja/v2/exec"
 	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/blake2s"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // undefined is Jinja2's Undefined: the input of the filters that accept
@@ -84,7 +86,7 @@ func adapt(f filterFunc, takesUndefined bool) exec.FilterFunction {
 		if err != nil {
 			return exec.AsValue(err)
 		}
-		return exec.AsValue(out)
+		return exec.AsValue(toGonja(out))
 	}
 }
 
@@ -366,7 +368,7 @@ func typeName(v any) string {
 		return "str"
 	case []any:
 		return "list"
-	case map[string]any:
+	case map[string]any, *omap.Map:
 		return "dict"
 	}
 	return fmt.Sprintf("%T", v)
@@ -384,8 +386,9 @@ func seq(v any) ([]any, bool) {
 			out = append(out, string(r))
 		}
 		return out, true
-	case map[string]any:
-		return strList(sortedKeys(x)), true
+	case map[string]any, *omap.Map:
+		m, _ := dictOf(x)
+		return strList(m.Keys()), true
 	}
 	return nil, false
 }
@@ -398,6 +401,8 @@ func filterLength(in any, _ call) (any, error) {
 		return len(x), nil
 	case map[string]any:
 		return len(x), nil
+	case *omap.Map:
+		return x.Len(), nil
 	}
 	return nil, runtimeErr("object of type '%s' has no len()", typeName(in))
 }
@@ -492,8 +497,9 @@ func filterJoin(in any, c call) (any, error) {
 func attribute(v any, attr string) (any, error) {
 	for _, part := range strings.Split(attr, ".") {
 		switch x := v.(type) {
-		case map[string]any:
-			item, ok := x[part]
+		case map[string]any, *omap.Map:
+			m, _ := dictOf(x)
+			item, ok := m.Get(part)
 			if !ok {
 				return nil, &Error{Kind: Undefined, Name: part, Msg: fmt.Sprintf("'dict object' has no attribute '%s'", part)}
 			}
@@ -530,13 +536,14 @@ func pyEqual(a, b any) bool {
 			}
 		}
 		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
+	case map[string]any, *omap.Map:
+		xm, _ := dictOf(x)
+		ym, ok := dictOf(b)
+		if !ok || xm.Len() != ym.Len() {
 			return false
 		}
-		for k, v := range x {
-			w, ok := y[k]
+		for k, v := range xm.All() {
+			w, ok := ym.Get(k)
 			if !ok || !pyEqual(v, w) {
 				return false
 			}
@@ -689,15 +696,18 @@ func flatten(list []any, levels int, skipNulls bool) []any {
 }
 
 func filterDict2Items(in any, c call) (any, error) {
-	m, ok := in.(map[string]any)
+	m, ok := dictOf(in)
 	if !ok {
 		return nil, runtimeErr("dict2items requires a dictionary, got %s instead.", typeName(in))
 	}
 	kn := pyStr(c.arg(0, "key_name", "key"))
 	vn := pyStr(c.arg(1, "value_name", "value"))
 	out := []any{}
-	for _, k := range sortedKeys(m) {
-		out = append(out, map[string]any{kn: k, vn: m[k]})
+	for k, v := range m.All() {
+		item := omap.New(2)
+		item.Set(kn, k)
+		item.Set(vn, v)
+		out = append(out, item)
 	}
 	return out, nil
 }
@@ -709,18 +719,18 @@ func filterItems2Dict(in any, c call) (any, error) {
 	}
 	kn := pyStr(c.arg(0, "key_name", "key"))
 	vn := pyStr(c.arg(1, "value_name", "value"))
-	out := map[string]any{}
+	out := omap.New(len(list))
 	for _, item := range list {
-		m, ok := item.(map[string]any)
+		m, ok := dictOf(item)
 		if !ok {
 			return nil, runtimeErr("items2dict requires a list of dictionaries, got %s", typeName(item))
 		}
-		k, ok1 := m[kn]
-		v, ok2 := m[vn]
+		k, ok1 := m.Get(kn)
+		v, ok2 := m.Get(vn)
 		if !ok1 || !ok2 {
 			return nil, runtimeErr("items2dict requires each dictionary in the list to contain the keys '%s' and '%s'", kn, vn)
 		}
-		out[pyStr(k)] = v
+		out.Set(pyStr(k), v)
 	}
 	return out, nil
 }
@@ -749,9 +759,9 @@ func filterCombine(in any, c call) (any, error) {
 	default:
 		return nil, runtimeErr("combine: list_merge must be one of replace, keep, append, prepend, append_rp, prepend_rp")
 	}
-	out := map[string]any{}
+	out := omap.New(0)
 	for _, d := range dicts {
-		m, ok := d.(map[string]any)
+		m, ok := dictOf(d)
 		if !ok {
 			return nil, runtimeErr("failed to combine variables, expected dicts but got a '%s'", typeName(d))
 		}
@@ -760,31 +770,32 @@ func filterCombine(in any, c call) (any, error) {
 	return out, nil
 }
 
-// merge is Ansible's merge_hash.
-func merge(x, y map[string]any, recursive bool, listMerge string) map[string]any {
-	out := make(map[string]any, len(x)+len(y))
-	for k, v := range x {
-		out[k] = v
+// merge is Ansible's merge_hash: x's keys in their order, then y's new
+// ones (Python's dict update); when x is empty or equal to y, a copy of y.
+func merge(x, y *omap.Map, recursive bool, listMerge string) *omap.Map {
+	if x.Len() == 0 || pyEqual(x, y) {
+		return y.Clone()
 	}
-	for k, yv := range y {
-		xv, ok := out[k]
+	out := x.Clone()
+	for k, yv := range y.All() {
+		xv, ok := out.Get(k)
 		if !ok {
-			out[k] = yv
+			out.Set(k, yv)
 			continue
 		}
-		xm, xIsMap := xv.(map[string]any)
-		ym, yIsMap := yv.(map[string]any)
+		xm, xIsMap := dictOf(xv)
+		ym, yIsMap := dictOf(yv)
 		if xIsMap && yIsMap && recursive {
-			out[k] = merge(xm, ym, recursive, listMerge)
+			out.Set(k, merge(xm, ym, recursive, listMerge))
 			continue
 		}
 		xl, xIsList := xv.([]any)
 		yl, yIsList := yv.([]any)
 		if xIsList && yIsList {
-			out[k] = mergeLists(xl, yl, listMerge)
+			out.Set(k, mergeLists(xl, yl, listMerge))
 			continue
 		}
-		out[k] = yv
+		out.Set(k, yv)
 	}
 	return out
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // moreFilters are the rest of ansible-core 2.14's filters (core.py,
@@ -413,30 +415,31 @@ func filterRekeyOnMember(in any, c call) (any, error) {
 	}
 	var list []any
 	switch x := in.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			list = append(list, x[k])
+	case map[string]any, *omap.Map:
+		m, _ := dictOf(x)
+		for _, v := range m.All() {
+			list = append(list, v)
 		}
 	case []any:
 		list = x
 	default:
 		return nil, runtimeErr("Type is not a valid list, set, or dict")
 	}
-	out := map[string]any{}
+	out := omap.New(len(list))
 	for _, item := range list {
-		m, ok := item.(map[string]any)
+		m, ok := dictOf(item)
 		if !ok {
 			return nil, runtimeErr("List item is not a valid dict")
 		}
-		v, ok := m[key]
+		v, ok := m.Get(key)
 		if !ok {
 			return nil, runtimeErr("Key %s was not found", key)
 		}
 		k := pyStr(v)
-		if _, seen := out[k]; seen && dup == "error" {
+		if out.Has(k) && dup == "error" {
 			return nil, runtimeErr("Key %s is not unique, cannot correctly turn into dict", k)
 		}
-		out[k] = item
+		out.Set(k, item)
 	}
 	return out, nil
 }
@@ -625,9 +628,10 @@ func filterSubelements(in any, c call) (any, error) {
 	switch x := in.(type) {
 	case []any:
 		elements = x
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			elements = append(elements, x[k])
+	case map[string]any, *omap.Map:
+		m, _ := dictOf(x)
+		for _, v := range m.All() {
+			elements = append(elements, v)
 		}
 	default:
 		return nil, runtimeErr("obj must be a list of dicts or a nested dict")
@@ -649,8 +653,12 @@ func filterSubelements(in any, c call) (any, error) {
 		var values any = el
 		missing := false
 		for _, p := range path {
-			m, ok := values.(map[string]any)
-			v, found := m[p]
+			m, ok := dictOf(values)
+			var v any
+			found := false
+			if ok {
+				v, found = m.Get(p)
+			}
 			if !ok || !found {
 				if skip {
 					missing = true
@@ -704,6 +712,11 @@ func index(v, k any) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		if r, ok := x[pyStr(k)]; ok {
+			return r, nil
+		}
+		return missing()
+	case *omap.Map:
+		if r, ok := x.Get(pyStr(k)); ok {
 			return r, nil
 		}
 		return missing()
@@ -883,7 +896,7 @@ func pyCompare(a, b any) (int, error) {
 // filterDictsort is Jinja2's dictsort(case_sensitive=False, by='key',
 // reverse=False): the [key, value] pairs sorted.
 func filterDictsort(in any, c call) (any, error) {
-	m, ok := in.(map[string]any)
+	m, ok := dictOf(in)
 	if !ok {
 		return nil, runtimeErr("You can only sort by either 'key' or 'value'")
 	}
@@ -897,9 +910,9 @@ func filterDictsort(in any, c call) (any, error) {
 		return nil, runtimeErr("You can only sort by either 'key' or 'value'")
 	}
 	reverse := truthy(c.arg(2, "reverse", false))
-	pairs := make([]any, 0, len(m))
-	for _, k := range sortedKeys(m) {
-		pairs = append(pairs, []any{k, m[k]})
+	pairs := make([]any, 0, m.Len())
+	for k, v := range m.All() {
+		pairs = append(pairs, []any{k, v})
 	}
 	sortKey := func(p any) any {
 		v := p.([]any)[pos]

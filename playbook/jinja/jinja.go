@@ -3,6 +3,7 @@ package jinja
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/nikolalohinski/gonja/v2/loaders"
 	"github.com/nikolalohinski/gonja/v2/nodes"
 	"github.com/nikolalohinski/gonja/v2/tokens"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // maxDepth bounds how deep variables that are templates may refer to
@@ -75,6 +78,7 @@ func New(opts ...Option) *Engine {
 	}
 	ctx := exec.EmptyContext().Update(builtins.GlobalFunctions).Update(builtins.GlobalVariables)
 	ctx.Set(testArgsFunc, testArgs)
+	ctx.Set(pyDict, dictFunc)
 	ctx.Set("none", nil)
 	e := &Engine{cfg: cfg, cache: map[cacheKey]*compiled{}, env: &exec.Environment{
 		Context:           ctx,
@@ -159,9 +163,9 @@ func (e *Engine) lookupFunc(wantlist bool, vars map[string]any) func(*exec.Evalu
 			return nil, err
 		}
 		if list {
-			return items, nil
+			return toGonja(items), nil
 		}
-		return joinLookup(items), nil
+		return toGonja(joinLookup(items)), nil
 	}
 }
 
@@ -209,7 +213,67 @@ func methods() exec.Methods {
 		return filterSplit(self, c)
 	}
 	m.Str = exec.NewMethodSet(str)
+	m.Dict = dictMethods(m.Dict)
 	return m
+}
+
+// dictMethods are gonja's dict methods, with keys, values, items, get and
+// copy of an ordered dict (an exec.Dict) in its order, as Python's: gonja
+// gives them a Go map, which has none.
+func dictMethods(base *exec.MethodSet[map[string]any]) *exec.MethodSet[map[string]any] {
+	ordered := map[string]func(d *exec.Dict, params *exec.VarArgs) (any, error){
+		"keys": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			return pairsOf(d, func(p *exec.Pair) any { return p.Key }), params.Take()
+		},
+		"values": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			return pairsOf(d, func(p *exec.Pair) any { return p.Value }), params.Take()
+		},
+		"items": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			return pairsOf(d, func(p *exec.Pair) any { return []any{p.Key, p.Value} }), params.Take()
+		},
+		"copy": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			return &exec.Dict{Pairs: slices.Clone(d.Pairs)}, params.Take()
+		},
+		"get": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			if len(params.Args) < 1 || len(params.Args) > 2 {
+				return nil, runtimeErr("get() takes 1 or 2 positional arguments")
+			}
+			key := params.Args[0].String()
+			for _, p := range d.Pairs {
+				if p.Key.String() == key {
+					return p.Value.Interface(), nil
+				}
+			}
+			if len(params.Args) == 2 {
+				return params.Args[1].Interface(), nil
+			}
+			return nil, nil
+		},
+	}
+	all := map[string]exec.Method[map[string]any]{}
+	for _, name := range []string{"keys", "values", "items", "get", "pop", "setdefault", "update", "copy", "clear"} {
+		fallback, ok := base.Get(name)
+		if !ok {
+			continue
+		}
+		own, hasOwn := ordered[name]
+		all[name] = func(self map[string]any, selfValue *exec.Value, params *exec.VarArgs) (any, error) {
+			if d, isOrdered := selfValue.Interface().(*exec.Dict); isOrdered && hasOwn {
+				return own(d, params)
+			}
+			return fallback(self, selfValue, params)
+		}
+	}
+	return exec.NewMethodSet(all)
+}
+
+// pairsOf lists f of each pair of d, as gonja values.
+func pairsOf(d *exec.Dict, f func(*exec.Pair) any) []any {
+	out := make([]any, len(d.Pairs))
+	for i, p := range d.Pairs {
+		out[i] = f(p)
+	}
+	return out
 }
 
 // IsTemplate reports whether s holds Jinja2 syntax ({{ }}, {% %} or
@@ -237,7 +301,7 @@ func (e *Engine) RenderText(s string, vars map[string]any) (string, error) {
 
 // Eval evaluates a bare Jinja2 expression ("x | length > 2", no braces)
 // and returns its value as Go data: nil, bool, int, float64, string,
-// []any or map[string]any.
+// []any, *omap.Map or map[string]any.
 func (e *Engine) Eval(expr string, vars map[string]any) (any, error) {
 	v, err := newScope(e, vars).eval(expr, 0)
 	if err != nil {
@@ -526,7 +590,7 @@ func (sc *scope) lookup(name string, depth int) (any, bool) {
 	if err != nil {
 		return exec.AsValue(err), true
 	}
-	v = normalize(v) // Unsafe strings compare as the strings they are
+	v = toGonja(normalize(v)) // Unsafe strings compare as the strings they are
 	sc.resolved[name] = v
 	return v, true
 }
@@ -563,6 +627,16 @@ func (sc *scope) deep(v any, depth int) (any, error) {
 			out[k] = r
 		}
 		return out, nil
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for k, item := range x.All() {
+			r, err := sc.deep(item, depth)
+			if err != nil {
+				return nil, err
+			}
+			out.Set(k, r)
+		}
+		return out, nil
 	}
 	return v, nil
 }
@@ -580,6 +654,12 @@ func holdsTemplate(v any) bool {
 		}
 	case map[string]any:
 		for _, item := range x {
+			if holdsTemplate(item) {
+				return true
+			}
+		}
+	case *omap.Map:
+		for _, item := range x.All() {
 			if holdsTemplate(item) {
 				return true
 			}
@@ -859,7 +939,7 @@ func concatOne(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return ""
-	case bool, []any, map[string]any:
+	case bool, []any, map[string]any, *omap.Map:
 		return x
 	case string:
 		return literalIfLooks(x)
@@ -901,7 +981,7 @@ func runtimeError(s string, v *exec.Value) error {
 	if err, ok := v.Interface().(error); ok && asError(err, &own) {
 		return own
 	}
-	msg := v.Error()
+	msg := strings.ReplaceAll(v.Error(), pyDict, "dict")
 	if m := reUndefinedName.FindStringSubmatch(msg); m != nil {
 		name := firstGroup(m)
 		return &Error{Kind: Undefined, Name: name, Template: s, Msg: fmt.Sprintf("'%s' is undefined", name)}

@@ -32,7 +32,6 @@ var knownDiffs = map[string]string{
 	"{{ ('it''s ' * 20) | to_yaml }}":                "gonja does not join adjacent string literals ('it' 's '): a syntax error",
 	"{{ 'abc' | regex_replace('(?<=a)b', 'X') }}":    "RE2 has no lookbehind: refused with an Unsupported error naming the construct",
 	"{{ 'aaa' | regex_replace('a', 'b', count=1) }}": "count= is accepted as in ansible-core 2.17+; 2.14 rejects it",
-	"{{ {'s': 'a \"q\"', 'n': none} | to_json }}":    "dict keys come out sorted (Go maps have no order); Python keeps insertion order",
 	"{{ 5 | random(seed=1.5) }}":                     "a float seed is hashed by Python's hash(): refused (Unsupported) rather than seeded differently",
 	"{{ 27 | root(3) }}":                             "Go's math.Pow is not correctly rounded as glibc's pow: 2.9999999999999996 (1 ulp) for 3.0",
 	"{{ 'C:/Users/x/f.txt' | win_splitdrive }}":      "a Python tuple is a list in remotectl: its items and indexing agree, its text is a list's",

@@ -17,6 +17,8 @@ import (
 //     x | default(y) works while y is undefined;
 //   - a method called on a parenthesised expression ((x | f).split())
 //     gets its receiver;
+//   - dict(...) calls the engine's, which keeps the order of its keys
+//     (dict.go);
 //   - with text set, each {{ }} of a template that is not one expression
 //     is written as Python's str() of its value (” for None).
 type rewriter struct {
@@ -116,6 +118,7 @@ func (rw *rewriter) expr(e nodes.Expression) nodes.Expression {
 		if ga, ok := n.Func.(*nodes.GetAttribute); ok && n.Parent == nil && ga.Attribute != "" {
 			n.Parent = ga.Node
 		}
+		return dictCall(n)
 	case *nodes.FilteredExpression:
 		for _, f := range n.Filters {
 			if !lazyArgs[f.Name] {

@@ -1,7 +1,6 @@
 package jinja
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"regexp"
@@ -11,18 +10,26 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // jsonOpts are the json.dumps arguments the filters use.
 type jsonOpts struct {
-	indent  int    // 0: one line
-	itemSep string // ", " on one line, "," when indented
+	indent   int    // 0: one line
+	itemSep  string // ", " on one line, "," when indented
+	sortKeys bool   // dicts in key order (else in their own order)
 }
 
-// pyJSON is Python's json.dumps(v, ensure_ascii=True) with sorted keys.
+// pyJSON is Python's json.dumps(v, ensure_ascii=True): dicts in their
+// order (a map without one sorted), or sorted with o.sortKeys.
 func pyJSON(v any, o jsonOpts) string {
+	v = normalize(v)
+	if o.sortKeys {
+		v = omap.Plain(v)
+	}
 	var b strings.Builder
-	writeJSON(&b, normalize(v), o, 0)
+	writeJSON(&b, v, o, 0)
 	return b.String()
 }
 
@@ -67,20 +74,22 @@ func writeJSON(b *strings.Builder, v any, o jsonOpts, level int) {
 		}
 		newline(level)
 		b.WriteByte(']')
-	case map[string]any:
-		if len(x) == 0 {
+	case map[string]any, *omap.Map:
+		m, _ := dictOf(x)
+		if m.Len() == 0 {
 			b.WriteString("{}")
 			return
 		}
 		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
+		for i, k := range m.Keys() {
 			if i > 0 {
 				b.WriteString(o.itemSep)
 			}
 			newline(level + 1)
 			writeJSONString(b, k)
 			b.WriteString(": ")
-			writeJSON(b, x[k], o, level+1)
+			item, _ := m.Get(k)
+			writeJSON(b, item, o, level+1)
 		}
 		newline(level)
 		b.WriteByte('}')
@@ -135,37 +144,15 @@ func filterToNiceJSON(in any, c call) (any, error) {
 	if n, ok := c.arg(0, "indent", 4).(int); ok {
 		indent = n
 	}
-	return pyJSON(in, jsonOpts{indent: indent, itemSep: ","}), nil
+	return pyJSON(in, jsonOpts{indent: indent, itemSep: ",", sortKeys: true}), nil
 }
 
 func filterFromJSON(in any, _ call) (any, error) {
-	var v any
-	dec := json.NewDecoder(strings.NewReader(pyStr(in)))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	v, err := omap.DecodeJSON([]byte(pyStr(in)))
+	if err != nil {
 		return nil, runtimeErr("from_json: %v", err)
 	}
-	return fromJSONNumbers(v), nil
-}
-
-func fromJSONNumbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if n, err := x.Int64(); err == nil {
-			return int(n)
-		}
-		f, _ := x.Float64()
-		return f
-	case []any:
-		for i := range x {
-			x[i] = fromJSONNumbers(x[i])
-		}
-	case map[string]any:
-		for k := range x {
-			x[k] = fromJSONNumbers(x[k])
-		}
-	}
-	return v
+	return v, nil
 }
 
 func filterFromYAML(in any, _ call) (any, error) {
@@ -199,7 +186,7 @@ func yaml11(n *yaml.Node) (any, error) {
 		}
 		return out, nil
 	case yaml.MappingNode:
-		out := map[string]any{}
+		out := omap.New(len(n.Content) / 2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, err := yaml11(n.Content[i])
 			if err != nil {
@@ -209,7 +196,7 @@ func yaml11(n *yaml.Node) (any, error) {
 			if err != nil {
 				return nil, err
 			}
-			out[pyStr(k)] = v
+			out.Set(pyStr(k), v)
 		}
 		return out, nil
 	}
@@ -346,7 +333,7 @@ func filterToNiceYAML(in any, c call) (any, error) {
 // block style (flow for collections of scalars when o.flow), indentless
 // sequences in mappings, scalars plain when they read back as themselves.
 func pyYAML(v any, o yamlOpts) string {
-	v = normalize(v)
+	v = omap.Plain(normalize(v))
 	var b strings.Builder
 	if isScalar(v) {
 		// PyYAML ends a document that is a lone plain scalar with "...".

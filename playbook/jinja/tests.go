@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // testFunc is a Jinja2 test over Go data.
@@ -79,6 +81,9 @@ func ansibleTests() map[string]exec.TestFunction {
 
 func result(name string, in any) (map[string]any, error) {
 	m, ok := in.(map[string]any)
+	if om, ordered := in.(*omap.Map); ordered {
+		m, ok = om.ToMap(), true
+	}
 	if !ok {
 		return nil, runtimeErr("The '%s' test expects a dictionary", name)
 	}
@@ -105,8 +110,10 @@ func testChanged(in any, _ call) (bool, error) {
 	}
 	results, _ := m["results"].([]any)
 	for _, r := range results {
-		if rm, ok := r.(map[string]any); ok && truthy(rm["changed"]) {
-			return true, nil
+		if rm, ok := dictOf(r); ok {
+			if changed, _ := rm.Get("changed"); truthy(changed) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil
@@ -172,6 +179,8 @@ func member(x, container any) (bool, error) {
 	case map[string]any:
 		_, ok := s[pyStr(x)]
 		return ok, nil
+	case *omap.Map:
+		return s.Has(pyStr(x)), nil
 	}
 	return false, runtimeErr("argument of type '%s' is not iterable", typeName(container))
 }

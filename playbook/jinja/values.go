@@ -9,10 +9,13 @@ import (
 	"strings"
 
 	"github.com/nikolalohinski/gonja/v2/exec"
+
+	"github.com/remotectl/remotectl/internal/omap"
 )
 
 // toGo converts a gonja value into plain Go data: nil, bool, int,
-// float64, string, []any, map[string]any (keys as Python's str of them).
+// float64, string, []any, and a dict as *omap.Map in its order (a Go map
+// gonja holds as map[string]any), keys as Python's str of them.
 func toGo(v *exec.Value) (any, error) {
 	switch {
 	case v == nil || v.IsNil():
@@ -43,15 +46,7 @@ func toGo(v *exec.Value) (any, error) {
 		}, func() {})
 		return out, err
 	case v.IsDict():
-		out := map[string]any{}
-		var err error
-		v.Iterate(func(_, _ int, key, item *exec.Value) bool {
-			var g any
-			g, err = toGo(item)
-			out[pyStr(keyOf(key))] = g
-			return err == nil
-		}, func() {})
-		return out, err
+		return dictToGo(v)
 	}
 	if ch, ok := v.Interface().(<-chan int); ok {
 		out := []any{}
@@ -77,6 +72,72 @@ func toGo(v *exec.Value) (any, error) {
 	}
 	return nil, fmt.Errorf("cannot use a value of Go type %T", v.Interface())
 }
+
+// dictToGo converts a gonja dict: a Go map (no order) to a map[string]any,
+// an exec.Dict (a dict literal, or a *omap.Map given to gonja) to a
+// *omap.Map in its order.
+func dictToGo(v *exec.Value) (any, error) {
+	var set func(k string, g any)
+	var out any
+	switch v.Interface().(type) {
+	case *exec.Dict, exec.Dict:
+		m := omap.New(v.Len())
+		set, out = m.Set, m
+	default:
+		m := map[string]any{}
+		set, out = func(k string, g any) { m[k] = g }, m
+	}
+	var err error
+	v.Iterate(func(_, _ int, key, item *exec.Value) bool {
+		var g any
+		g, err = toGo(item)
+		set(pyStr(keyOf(key)), g)
+		return err == nil
+	}, func() {})
+	return out, err
+}
+
+// toGonja gives gonja a normalized value: a *omap.Map becomes an
+// exec.Dict, whose order gonja keeps when it iterates (for loops, Keys,
+// length, in); an empty one becomes an empty map, which gonja, unlike an
+// empty exec.Dict, knows to be false. Plain maps stay maps (gonja sorts
+// their keys). Lists and maps are copied only when they hold a *omap.Map.
+func toGonja(v any) any {
+	switch x := v.(type) {
+	case *omap.Map:
+		if x.Len() == 0 {
+			return map[string]any{}
+		}
+		d := &exec.Dict{Pairs: make([]*exec.Pair, 0, x.Len())}
+		for k, item := range x.All() {
+			d.Pairs = append(d.Pairs, &exec.Pair{Key: exec.AsValue(k), Value: exec.AsValue(toGonja(item))})
+		}
+		return d
+	case []any:
+		if !omap.Holds(x) {
+			return x
+		}
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = toGonja(item)
+		}
+		return out
+	case map[string]any:
+		if !omap.Holds(x) {
+			return x
+		}
+		out := make(map[string]any, len(x))
+		for k, item := range x {
+			out[k] = toGonja(item)
+		}
+		return out
+	}
+	return v
+}
+
+// dictOf returns v as an ordered mapping when it is a dict: a *omap.Map
+// itself, a plain map with its keys sorted.
+func dictOf(v any) (*omap.Map, bool) { return omap.As(v) }
 
 func keyOf(k *exec.Value) any {
 	g, err := toGo(k)
@@ -109,6 +170,12 @@ func normalize(v any) any {
 		out := make(map[string]any, len(x))
 		for k, item := range x {
 			out[k] = normalize(item)
+		}
+		return out
+	case *omap.Map:
+		out := omap.New(x.Len())
+		for k, item := range x.All() {
+			out.Set(k, normalize(item))
 		}
 		return out
 	}
@@ -153,6 +220,8 @@ func truthy(v any) bool {
 		return len(x) > 0
 	case map[string]any:
 		return len(x) > 0
+	case *omap.Map:
+		return x.Len() > 0
 	}
 	return true
 }
@@ -198,10 +267,11 @@ func pyRepr(v any) string {
 			parts[i] = pyRepr(item)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		parts := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
-			parts = append(parts, pyQuote(k)+": "+pyRepr(x[k]))
+	case map[string]any, *omap.Map:
+		m, _ := dictOf(x)
+		parts := make([]string, 0, m.Len())
+		for k, item := range m.All() {
+			parts = append(parts, pyQuote(k)+": "+pyRepr(item))
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
@@ -366,7 +436,7 @@ func (p *litParser) items(end byte) ([]any, bool) {
 }
 
 func (p *litParser) dict() (any, bool) {
-	out := map[string]any{}
+	out := omap.New(0)
 	for {
 		if p.peek() == '}' {
 			p.i++
@@ -382,10 +452,10 @@ func (p *litParser) dict() (any, bool) {
 			return nil, false
 		}
 		switch k.(type) {
-		case []any, map[string]any:
+		case []any, map[string]any, *omap.Map:
 			return nil, false
 		}
-		out[pyStr(k)] = v
+		out.Set(pyStr(k), v)
 		switch p.peek() {
 		case ',':
 			p.i++
@@ -496,3 +566,8 @@ func isDigits(s string) bool {
 // String is Python's str() of a value rendered or evaluated by an Engine,
 // as Ansible passes a templated value to a module that takes text.
 func String(v any) string { return pyStr(normalize(v)) }
+
+// JSON is Python's json.dumps(v) (ensure_ascii, ", " and ": "), dicts in
+// their order, as Ansible's actions write a dict or list argument as text
+// (copy's content).
+func JSON(v any) string { return pyJSON(v, jsonOpts{itemSep: ", "}) }
