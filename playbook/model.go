@@ -116,6 +116,10 @@ type Task struct {
 	Tags         []string
 	Become       *bool
 	BecomeUser   string
+	// BecomeMethod is the become_method keyword ("sudo" or "su"; "" when
+	// no scope gives one) and BecomeFlags become_flags (nil: none given).
+	BecomeMethod string
+	BecomeFlags  *string
 	Timeout      time.Duration
 	RunOnce      bool
 	Loop         *Loop

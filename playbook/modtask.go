@@ -104,8 +104,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return failed("%v", err), nil
 	}
-	become, user := r.become()
-	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
+	host := module.NewHost(r.tr, r.target, r.moduleBecome(), env)
 	call := &module.Call{Module: a.Module, Args: args, Host: host, Check: r.check, Diff: r.diff,
 		Controller: &controller{r: r}}
 	if spec, _ := r.asyncOf(); spec != nil {

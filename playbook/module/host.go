@@ -60,6 +60,9 @@ type Become struct {
 	Enabled bool
 	User    string // "" means root
 	Method  string // "sudo" (default) or "su"
+	// Flags are the method's become_flags (su's); Password the host's
+	// become password ("" leaves the connection's, -K).
+	Flags, Password string
 }
 
 // NewHost returns the Host of a connection: commands run through tr with
@@ -110,6 +113,7 @@ func (h *transportHost) Run(ctx context.Context, c Command) (Output, error) {
 	}
 	if !c.NoBecome {
 		cmd.Become, cmd.BecomeUser = h.become.Enabled, h.become.User
+		cmd.BecomeMethod, cmd.BecomeFlags, cmd.BecomePassword = h.become.Method, h.become.Flags, h.become.Password
 	}
 	res, err := h.tr.Run(ctx, cmd)
 	if err != nil {
