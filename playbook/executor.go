@@ -39,8 +39,11 @@ type Options struct {
 	// Prompt asks on the terminal (pause without seconds, vars_prompt) and
 	// reads a line, echoed or not. Nil when stdin is not a terminal: a
 	// pause then does not wait, as Ansible's, and vars_prompt takes its
-	// default.
+	// default (else the string "None").
 	Prompt func(msg string, echo bool) (string, error)
+	// Warn gives a warning Ansible gives (on its standard error): a
+	// vars_prompt not asked without a terminal. Nil drops them.
+	Warn func(msg string)
 	// Step asks before each task whether to run it (ansible-playbook
 	// --step; Prompt must be set, and the plays' strategy linear).
 	Step bool
@@ -186,6 +189,8 @@ type executor struct {
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
 	stepping  bool                 // --step asks before the play's next task
+	warnMu    sync.Mutex           // guards warned
+	warned    map[string]bool      // the warnings given (warnOnce)
 	known     []*inventory.Host    // every host of the run's plays
 	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
 	// added are the hosts add_host added, in order; replaced are the hosts

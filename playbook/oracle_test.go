@@ -325,3 +325,24 @@ func TestOraclePauseNoTerminal(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleVarsPromptNoTerminal: without a terminal Ansible asks nothing
+// and goes on: a prompt's default, as text, else the string "None".
+func TestOracleVarsPromptNoTerminal(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		extra: []string{"given=from-e"},
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  vars_prompt:\n" +
+				"    - {name: nodef, prompt: Say something}\n" +
+				"    - {name: num, prompt: Number, default: 5}\n" +
+				"    - {name: lst, default: [1, 2]}\n" +
+				"    - {name: flag, private: false, default: true}\n" +
+				"    - {name: empty, default: ''}\n" +
+				"    - {name: given, confirm: true}\n" +
+				"  tasks:\n" +
+				dump("values", "[nodef, num, lst, flag, empty, given] | to_json") +
+				dump("types", "[nodef is string, num is string, lst is string, flag is string, nodef is none, num is number] | to_json"),
+		},
+	})
+}
