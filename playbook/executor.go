@@ -370,6 +370,7 @@ type batchRun struct {
 	gate        string
 	started     map[int]*sync.Once // tasks whose start is reported (linear)
 	declined    map[int]bool       // tasks --step was told not to run
+	includes    includeSteps       // --step's answers for included tasks (step.go)
 	once        map[*Task]*onceCell
 	// notes are the hosts' remote.HostIO.Note, set when their jobs start;
 	// byName are the hosts' indexes.
