@@ -50,6 +50,13 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 			only[h.Name] = true
 		}
 	}
+	if pb.groupBy && sel.Limit != "" {
+		limit, err := startLimit(inv, sel.Limit)
+		if err != nil {
+			return nil, err
+		}
+		sel.Limit = limit
+	}
 	for _, play := range pb.Plays {
 		// Ansible's patterns and host order; "hosts: localhost" is the
 		// implicit localhost the inventory gives (LoadOptions.ImplicitLocalhost).

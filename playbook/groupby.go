@@ -175,6 +175,7 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 func (e *executor) limited(hosts []*inventory.Host, dyn map[string][]string) ([]*inventory.Host, error) {
 	e.mu.Lock()
 	added := slices.Clone(e.added)
+	known := slices.Clone(e.known)
 	initial := e.initial
 	e.mu.Unlock()
 	hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool {
@@ -184,19 +185,9 @@ func (e *executor) limited(hosts []*inventory.Host, dyn map[string][]string) ([]
 		if pattern == "" {
 			continue
 		}
-		keep, err := e.opts.Inventory.Select(pattern, "")
-		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+		names, err := e.limitNames(pattern, dyn, known)
+		if err != nil {
 			return nil, err
-		}
-		names := map[string]bool{}
-		for _, h := range keep {
-			names[h.Name] = true
-		}
-		for _, part := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
-			names[part] = true
-			for _, n := range dyn[part] {
-				names[n] = true
-			}
 		}
 		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !names[h.Name] })
 	}

@@ -41,6 +41,7 @@ type oracleCase struct {
 	files map[string]string
 	extra []string // -e KEY=VALUE
 	tags  []string
+	limit string // --limit
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -73,6 +74,9 @@ func runAnsible(t *testing.T, c oracleCase) (HostStats, map[string]string) {
 	}
 	if len(c.tags) > 0 {
 		args = append(args, "--tags", strings.Join(c.tags, ","))
+	}
+	if c.limit != "" {
+		args = append(args, "--limit", c.limit)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // a loaded machine slows ansible-playbook a lot
 	defer cancel()
@@ -108,14 +112,15 @@ func runOurs(t *testing.T, c oracleCase) (HostStats, map[string]string, *Report)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	plans, err := Prepare(pb, inv, Selection{Tags: c.tags})
+	plans, err := Prepare(pb, inv, Selection{Tags: c.tags, Limit: c.limit})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	events, rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{}, Transports: []remote.SettingsSchema{local.Settings()},
-		Target: func(h *inventory.Host) remote.Target { return h.Target(0) }})
+		Selection: Selection{Limit: c.limit},
+		Target:    func(h *inventory.Host) remote.Target { return h.Target(0) }})
 	for range events {
 	}
 	var stats HostStats
@@ -345,4 +350,29 @@ func TestOracleVarsPromptNoTerminal(t *testing.T) {
 				dump("types", "[nodef is string, num is string, lst is string, flag is string, nodef is none, num is number] | to_json"),
 		},
 	})
+}
+
+// addHostLimitPlay adds hosts under a --limit: later plays run on those the
+// limit names (by name, glob, regular expression or an add_host group),
+// each writing a file named after itself.
+const addHostLimitPlay = "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+	"    - add_host: {name: new1, groups: g, ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"    - add_host: {name: new2, groups: [g, h], ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"    - add_host: {name: other, groups: g, ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"- hosts: g\n  gather_facts: false\n  tasks:\n" +
+	"    - copy: {content: \"{{ ansible_play_hosts_all | sort | join(',') }}\", dest: \"{{ playbook_dir }}/out/g-{{ inventory_hostname }}\"}\n" +
+	"- hosts: all\n  gather_facts: false\n  tasks:\n" +
+	"    - copy: {content: \"{{ ansible_play_hosts_all | sort | join(',') }}\", dest: \"{{ playbook_dir }}/out/all-{{ inventory_hostname }}\"}\n"
+
+// TestOracleAddHostLimit: --limit naming hosts add_host adds, as
+// ansible-playbook (which ignores, with a warning, a limit's term that
+// matches nothing yet and evaluates the limit again for each play).
+func TestOracleAddHostLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []string{"localhost,new1", "localhost:new*", "localhost,~new.*", "localhost:h", "localhost,g:!other", "localhost:&web"} {
+		t.Run(limit, func(t *testing.T) {
+			t.Parallel()
+			compareWithAnsible(t, oracleCase{limit: limit, files: map[string]string{"site.yml": addHostLimitPlay}})
+		})
+	}
 }
