@@ -376,3 +376,24 @@ func TestOracleAddHostLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestOracleAddHostCorners: add_host in a loop, with a port in the name,
+// updating an inventory host, groups as a string with blanks, its
+// registered result, and a second run changing nothing.
+func TestOracleAddHostCorners(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{files: map[string]string{"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+		"    - add_host: {name: \"{{ item }}\", groups: \"g1, g2\", ansible_connection: local, role_of: \"{{ item }}-role\"}\n" +
+		"      loop: [l1, l2]\n      register: looped\n" +
+		"    - add_host: {hostname: \"ported:2222\", groups: [p]}\n      register: ported\n" +
+		"    - add_host: {name: localhost, groups: extra, level3: from_add_host, newvar: nv}\n      register: updated\n" +
+		"    - add_host: {name: localhost, groups: extra}\n      register: again\n" +
+		"    - add_host: {name: bare}\n" +
+		dump("looped", "[looped.changed, looped.results | map(attribute='add_host') | list] | to_json(sort_keys=true)") +
+		dump("ported", "[ported.changed, ported.add_host, hostvars['ported'].ansible_ssh_port | default('none'), hostvars['ported'].ansible_port | default('none')] | to_json(sort_keys=true)") +
+		dump("updated", "[updated.changed, again.changed, hostvars['localhost'].level3, hostvars['localhost'].newvar, group_names] | to_json") +
+		dump("groups", "[groups.g1, groups.g2, groups.p, groups.extra, groups.ungrouped, groups.all] | to_json") +
+		dump("vars", "[hostvars['l1'].role_of, hostvars['l2'].group_names | default('none'), hostvars['bare'].group_names | default('none')] | to_json") +
+		"- hosts: g1:extra\n  gather_facts: false\n  tasks:\n" +
+		"    - copy: {content: \"{{ role_of | default('-') }} {{ group_names }}\", dest: \"{{ playbook_dir }}/out/play2-{{ inventory_hostname }}\"}\n"}})
+}
