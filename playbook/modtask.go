@@ -290,6 +290,9 @@ func moduleNames() []string {
 // shortAction is a builtin action's name without ansible.builtin. or
 // ansible.legacy.
 func shortAction(key string) string {
+	if key == windowsSetup {
+		return "setup" // the executor's setup gathers Windows facts too
+	}
 	for _, prefix := range []string{"ansible.builtin.", "ansible.legacy."} {
 		if s, ok := strings.CutPrefix(key, prefix); ok {
 			return s
