@@ -27,6 +27,7 @@ const Help = `ansible-playbook's options: -i (repeatable; a comma list "web1,web
 -l, -t, --skip-tags, --start-at-task, -C, -D, -e, -b, --become-user, -K, -u, -k,
 --private-key, -f, -v, --step, --syntax-check, --list-hosts, --list-tasks, --list-tags. -u,
 --private-key and -b apply where a host's inventory says nothing, as in Ansible.
+--become-method is sudo (the default) or su.
 --syntax-check stops after validation; the --list-* options print what would run,
 in ansible-playbook's layout. --flush-cache and --force-handlers are refused.
 
