@@ -142,8 +142,9 @@ func buildCommand(cmd *remote.Cmd, become becomeSpec) (string, error) {
 	if !become.enabled() {
 		return inner, nil
 	}
-	// The wrapper inside sudo gets the pid of sshd as $1 for its parent
-	// guard: its own parent is sudo, which outlives a lost connection.
+	// The wrapper inside sudo (or su) gets the pid of sshd as $1 for its
+	// parent guard: its own parent is sudo, which outlives a lost
+	// connection.
 	if become.method == becomeMethodSu {
 		// su -c hands one string to the user's shell: the pid is
 		// appended to it by the login shell, in the same word.

@@ -72,7 +72,7 @@ const suFail = "Authentication failure"
 // becomeMethodSu names su in a Cmd's BecomeMethod.
 const becomeMethodSu = "su"
 
-// suArgsLine returns the su command line running script (a shell word
+// suLine returns the su command line running script (a shell word
 // list already quoted) as user, with the flags as written.
 func suLine(user, flags, script string) string {
 	if user == "" {
