@@ -88,7 +88,7 @@ func (r *actionRun) hostVarString(name string) string {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return ""
+		return jinja.String(v) // a number, or a value marked unsafe
 	}
 	if jinja.IsTemplate(s) {
 		out, err := (Text{Raw: s, eng: r.task.eng}).render(r.vars)
