@@ -299,10 +299,10 @@ func runPause(ctx context.Context, r *actionRun, args map[string]any) (*Outcome,
 			return nil, ctx.Err()
 		}
 	case r.host.br.e.opts.Prompt == nil:
-		// Ansible warns "Not waiting for response to prompt as stdin is
-		// not interactive" and goes on; its result keeps no warning.
+		// Ansible warns and goes on; its result keeps no warning.
+		r.host.br.e.warnOnce("Not waiting for response to prompt as stdin is not interactive")
 	default:
-		input, err := r.host.br.e.opts.Prompt(pausePrompt(r.task, args, echo), echo)
+		input, err := r.host.br.e.ask(pausePrompt(r.task, args, echo), echo)
 		if err != nil {
 			return nil, err
 		}

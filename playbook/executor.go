@@ -41,6 +41,10 @@ type Options struct {
 	// pause then does not wait, as Ansible's, and vars_prompt takes its
 	// default (else the string "None").
 	Prompt func(msg string, echo bool) (string, error)
+	// SyncPrompts sends a PromptBarrier before each question to Prompt
+	// and waits until it is closed: the reader of the run's channel must
+	// then close them (Show does), or the run waits forever.
+	SyncPrompts bool
 	// Warn gives a warning Ansible gives (on its standard error): a
 	// vars_prompt not asked without a terminal. Nil drops them.
 	Warn func(msg string)
@@ -598,7 +602,7 @@ func (e *executor) takeStep(t *Task) bool {
 	if a, ok := t.Action.(*BuiltinAction); !stepping || t.handler || t.implicit || ok && a.Name == "meta" || e.opts.Prompt == nil {
 		return true
 	}
-	answer, err := e.opts.Prompt("Perform task: TASK: "+t.DisplayName()+" (N)o/(y)es/(c)ontinue: ", true)
+	answer, err := e.ask("Perform task: TASK: "+t.DisplayName()+" (N)o/(y)es/(c)ontinue: ", true)
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":
 		return err == nil

@@ -29,7 +29,7 @@ func (e *executor) askPrompts(play *Play) string {
 			e.warnOnce(notPrompting)
 		} else {
 			var err error
-			if v, err = askPrompt(e.opts.Prompt, vp); err != nil {
+			if v, err = askPrompt(e.ask, vp); err != nil {
 				return fmt.Sprintf("vars_prompt %q: %v", vp.Name, err)
 			}
 		}
