@@ -24,9 +24,15 @@ func becomeMethodName(m string) (string, bool) {
 	return m, m == becomeSudo || m == becomeSu
 }
 
-// becomeMethod reads a become_method keyword: sudo or su.
+// becomeMethod reads a become_method keyword: sudo or su, or a template
+// decided per host (a method it names that remotectl lacks then fails the
+// task before anything runs).
 func (p *parser) becomeMethod(v *yaml.Node) string {
 	raw := p.Str(v, "become_method")
+	if jinja.IsTemplate(raw) {
+		p.checkTemplates(v)
+		return raw
+	}
 	m, ok := becomeMethodName(raw)
 	if !ok {
 		p.Errorf(v, "become_method: sudo or su", "become_method %q: remotectl becomes another user with sudo or su only", raw)
@@ -49,6 +55,14 @@ type becomeHow struct {
 // the command line and ansible.cfg (the target's BecomeMethod), over sudo.
 func (r *actionRun) becomeHow() becomeHow {
 	h := becomeHow{method: cmpOr(r.task.BecomeMethod, r.target.BecomeMethod, becomeSudo)}
+	if jinja.IsTemplate(h.method) { // become_method: "{{ method }}"
+		if m, err := (Text{Raw: h.method, eng: r.task.eng}).render(r.vars); err == nil {
+			h.method = m
+		}
+		if name, ok := becomeMethodName(h.method); ok {
+			h.method = name
+		}
+	}
 	if m := r.hostVarString("ansible_become_method"); m != "" {
 		if name, ok := becomeMethodName(m); ok {
 			h.method = name
