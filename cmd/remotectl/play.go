@@ -151,7 +151,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 
 	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
 		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Prompt: o.IO.Ask, SyncPrompts: o.IO.Ask != nil, Step: o.Ansible.Step,
-		Warn: func(m string) { _, _ = io.WriteString(o.IO.Err, "remotectl: warning: "+m+"\n") }, Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit}}
+		Warn: func(m string) { _, _ = io.WriteString(o.IO.Err, "remotectl: warning: "+m+"\n") }, Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit, Keep: g.Shard.Keeps}}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
