@@ -2,6 +2,7 @@ package playbook
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/remotectl/remotectl/playbook/jinja"
 )
@@ -53,6 +54,11 @@ func promptDefault(vp VarPrompt) string {
 		return "None"
 	}
 	return jinja.String(vp.Default)
+}
+
+// WarnTo is an Options.Warn writing "remotectl: warning: MSG" lines to w.
+func WarnTo(w io.Writer) func(string) {
+	return func(msg string) { _, _ = io.WriteString(w, "remotectl: warning: "+msg+"\n") }
 }
 
 // warnOnce gives a warning through Options.Warn, once per run for the same

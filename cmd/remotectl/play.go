@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"strings"
 
@@ -150,8 +149,7 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	defer dialer.Close()
 
 	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
-		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Prompt: o.IO.Ask, SyncPrompts: o.IO.Ask != nil, Step: o.Ansible.Step,
-		Warn: func(m string) { _, _ = io.WriteString(o.IO.Err, "remotectl: warning: "+m+"\n") }, Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit, Keep: g.Shard.Keeps}}
+		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Prompt: o.IO.Ask, SyncPrompts: o.IO.Ask != nil, Step: o.Ansible.Step, Warn: playbook.WarnTo(o.IO.Err), Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit, Keep: g.Shard.Keeps}}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
