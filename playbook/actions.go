@@ -165,7 +165,7 @@ func (c *cappedBuffer) Write(p []byte) (int, error) {
 func (r *actionRun) exec(ctx context.Context, cmd *remote.Cmd) (stdout, stderr string, rc int, err error) {
 	var out, errb cappedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.Become, cmd.BecomeUser = r.become()
+	r.applyBecome(cmd)
 	res, err := r.tr.Run(ctx, cmd)
 	if err != nil {
 		return "", "", 0, err

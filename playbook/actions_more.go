@@ -35,6 +35,9 @@ func (a *CheckAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	info := checks.HostInfo{Name: r.host.host.Name, Vars: omap.PlainMap(r.vars)} // goss templates index plain maps
 	rendered, errs := (&checks.Suite{Checks: a.Checks}).For(info, a.Checks)
 	become, user := r.become()
+	if how := r.becomeHow(); become && how.method != becomeSudo {
+		return failed("check: the goss checks become another user with sudo only, not %s; hint: run the check task with become_method: sudo", how.method), nil
+	}
 	results := append(errs, checks.Run(ctx, r.tr, info, rendered, checks.RunOptions{
 		RetryTimeout: a.RetryTimeout, Sleep: a.Sleep, Become: become, BecomeUser: user})...)
 	if err := ctx.Err(); err != nil {

@@ -44,9 +44,9 @@ func runAddHost(_ context.Context, r *actionRun, args map[string]any) (*Outcome,
 		}
 	}
 	if host, port, err := net.SplitHostPort(name); err == nil {
-		if _, err := strconv.Atoi(port); err == nil {
+		if n, err := strconv.Atoi(port); err == nil {
 			name = host
-			vars["ansible_ssh_port"] = port
+			vars["ansible_ssh_port"] = n // parse_address's port: a number
 		}
 	}
 	groups, err := addHostGroups(args)

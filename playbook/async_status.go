@@ -72,8 +72,7 @@ func runAsyncStatus(ctx context.Context, r *actionRun, args map[string]any) (*Ou
 // environment.
 func (r *actionRun) moduleHost() module.Host {
 	env, _ := r.environment()
-	become, user := r.become()
-	return module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
+	return module.NewHost(r.tr, r.target, r.moduleBecome(), env)
 }
 
 // jobFile is a job's file: the async directory expanded by the host's

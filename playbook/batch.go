@@ -31,6 +31,10 @@ type Selection struct {
 	Tags        []string // run only tasks with one of these tags (and tasks tagged always)
 	SkipTags    []string // never run tasks with one of these tags
 	StartAtTask string   // skip the tasks before the first one with this name
+	// Keep says whether --shard keeps a host of the inventory (nil keeps
+	// all): a host no play started on may join a later play (add_host,
+	// group_by) only if it does.
+	Keep func(name string) bool
 }
 
 // Prepare selects each play's hosts and tasks and cuts the hosts into
@@ -49,6 +53,13 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		for _, h := range hosts {
 			only[h.Name] = true
 		}
+	}
+	if pb.groupBy && sel.Limit != "" {
+		limit, err := startLimit(inv, sel.Limit)
+		if err != nil {
+			return nil, err
+		}
+		sel.Limit = limit
 	}
 	for _, play := range pb.Plays {
 		// Ansible's patterns and host order; "hosts: localhost" is the

@@ -302,10 +302,10 @@ func runPause(ctx context.Context, r *actionRun, args map[string]any) (*Outcome,
 			return nil, ctx.Err()
 		}
 	case r.host.br.e.opts.Prompt == nil:
-		// Ansible warns "Not waiting for response to prompt as stdin is
-		// not interactive" and goes on; its result keeps no warning.
+		// Ansible warns and goes on; its result keeps no warning.
+		r.host.br.e.warnOnce("Not waiting for response to prompt as stdin is not interactive")
 	default:
-		input, err := r.host.br.e.opts.Prompt(pausePrompt(r.task, args, echo), echo)
+		input, err := r.host.br.e.ask(pausePrompt(r.task, args, echo), echo)
 		if err != nil {
 			return nil, err
 		}
@@ -343,8 +343,15 @@ func pyRound2(x float64) string {
 }
 
 func runSetup(ctx context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	if r.task.Key == windowsSetup && !r.windows() {
+		return failed("%s is the setup module of Windows hosts (PowerShell): %s is not one; hint: use setup (ansible.builtin.setup)", windowsSetup, r.host.host.Name), nil
+	}
 	return factsAction{args: args}.run(ctx, r)
 }
+
+// windowsSetup is the name of setup in the ansible.windows collection:
+// the executor's setup, which gathers Windows facts on a Windows host.
+const windowsSetup = "ansible.windows.setup"
 
 // toFloat reads a number written as a number or a string.
 func toFloat(v any) (float64, error) {

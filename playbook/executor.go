@@ -39,8 +39,15 @@ type Options struct {
 	// Prompt asks on the terminal (pause without seconds, vars_prompt) and
 	// reads a line, echoed or not. Nil when stdin is not a terminal: a
 	// pause then does not wait, as Ansible's, and vars_prompt takes its
-	// default.
+	// default (else the string "None").
 	Prompt func(msg string, echo bool) (string, error)
+	// SyncPrompts sends a PromptBarrier before each question to Prompt
+	// and waits until it is closed: the reader of the run's channel must
+	// then close them (Show does), or the run waits forever.
+	SyncPrompts bool
+	// Warn gives a warning Ansible gives (on its standard error): a
+	// vars_prompt not asked without a terminal. Nil drops them.
+	Warn func(msg string)
 	// Step asks before each task whether to run it (ansible-playbook
 	// --step; Prompt must be set, and the plays' strategy linear).
 	Step bool
@@ -186,6 +193,8 @@ type executor struct {
 	// dynGroups are the groups group_by made, by name: their hosts.
 	dynGroups map[string][]string
 	stepping  bool                 // --step asks before the play's next task
+	warnMu    sync.Mutex           // guards warned
+	warned    map[string]bool      // the warnings given (warnOnce)
 	known     []*inventory.Host    // every host of the run's plays
 	jobs      map[string]*asyncJob // fire-and-forget jobs, by host and jid (async.go)
 	// added are the hosts add_host added, in order; replaced are the hosts
@@ -365,6 +374,7 @@ type batchRun struct {
 	gate        string
 	started     map[int]*sync.Once // tasks whose start is reported (linear)
 	declined    map[int]bool       // tasks --step was told not to run
+	includes    includeSteps       // --step's answers for included tasks (step.go)
 	once        map[*Task]*onceCell
 	// notes are the hosts' remote.HostIO.Note, set when their jobs start;
 	// byName are the hosts' indexes.
@@ -592,7 +602,7 @@ func (e *executor) takeStep(t *Task) bool {
 	if a, ok := t.Action.(*BuiltinAction); !stepping || t.handler || t.implicit || ok && a.Name == "meta" || e.opts.Prompt == nil {
 		return true
 	}
-	answer, err := e.opts.Prompt("Perform task: TASK: "+t.DisplayName()+" (N)o/(y)es/(c)ontinue: ", true)
+	answer, err := e.ask("Perform task: TASK: "+t.DisplayName()+" (N)o/(y)es/(c)ontinue: ", true)
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":
 		return err == nil

@@ -51,8 +51,8 @@ func (a factsAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	if err != nil {
 		return failed("%v", err), nil
 	}
-	become, user := r.become() // as Ansible's: ansible_user_id is the become user's
-	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user}, nil)
+	// as Ansible's: ansible_user_id is the become user's
+	host := module.NewHost(r.tr, r.target, r.moduleBecome(), nil)
 	res, err := setup.Run(ctx, &module.Call{Module: setup, Args: args, Host: host, Check: true})
 	if err != nil {
 		return nil, err

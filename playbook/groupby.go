@@ -166,37 +166,40 @@ func (e *executor) reselect(plan *PlayPlan, known []*inventory.Host) error {
 	}
 	plan.Hosts = orderHosts(plan.Play.Order, selected)
 	plan.Batches = Batches(plan.Play.Serial, plan.Hosts)
+	e.mu.Lock()
+	for _, h := range plan.Hosts {
+		if !e.initial[h.Name] { // an inventory host no play started on: its secrets too
+			e.pb.Secrets.Add(h.SecretValues()...)
+		}
+	}
+	e.mu.Unlock()
 	return nil
 }
 
 // limited keeps the hosts the run may reach: the inventory's that some play
-// selected before it ran (-H, --limit and --shard applied), and those
-// add_host added that -H and --limit name (or a group they were put in).
+// selected before it ran, or that --shard keeps (Selection.Keep), and
+// those add_host added, that -H and --limit name (or a group they were put
+// in), as Ansible evaluates its limit again for each play.
 func (e *executor) limited(hosts []*inventory.Host, dyn map[string][]string) ([]*inventory.Host, error) {
 	e.mu.Lock()
 	added := slices.Clone(e.added)
+	known := slices.Clone(e.known)
 	initial := e.initial
 	e.mu.Unlock()
+	keep := e.opts.Selection.Keep
 	hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool {
-		return !initial[h.Name] && !slices.ContainsFunc(added, func(a *inventory.Host) bool { return a.Name == h.Name })
+		if initial[h.Name] || slices.ContainsFunc(added, func(a *inventory.Host) bool { return a.Name == h.Name }) {
+			return false
+		}
+		return !e.inInventory(h.Name) || keep != nil && !keep(h.Name)
 	})
 	for _, pattern := range []string{e.opts.Selection.Hosts, e.opts.Selection.Limit} {
 		if pattern == "" {
 			continue
 		}
-		keep, err := e.opts.Inventory.Select(pattern, "")
-		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !errors.Is(err, inventory.ErrUnknownName) {
+		names, err := e.limitNames(pattern, dyn, known)
+		if err != nil {
 			return nil, err
-		}
-		names := map[string]bool{}
-		for _, h := range keep {
-			names[h.Name] = true
-		}
-		for _, part := range strings.FieldsFunc(pattern, func(r rune) bool { return r == ',' || r == ':' }) {
-			names[part] = true
-			for _, n := range dyn[part] {
-				names[n] = true
-			}
 		}
 		hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !names[h.Name] })
 	}

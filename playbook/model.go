@@ -116,6 +116,10 @@ type Task struct {
 	Tags         []string
 	Become       *bool
 	BecomeUser   string
+	// BecomeMethod is the become_method keyword ("sudo" or "su"; "" when
+	// no scope gives one) and BecomeFlags become_flags (nil: none given).
+	BecomeMethod string
+	BecomeFlags  *string
 	Timeout      time.Duration
 	RunOnce      bool
 	Loop         *Loop
@@ -179,6 +183,11 @@ type Role struct {
 // DisplayName is the task's name (prefixed "role : " in a role), or its
 // action when it has none, as Ansible's.
 func (t *Task) DisplayName() string {
+	if a, ok := t.Action.(*IncludeAction); ok && shortAction(t.Key) == "include_role" {
+		// IncludeRole.get_name: its name, else "include_role : ROLE",
+		// never the enclosing role's prefix.
+		return cmpOr(t.Name, t.Key+" : "+a.File)
+	}
 	name := t.Name
 	if name == "" {
 		name = t.Key

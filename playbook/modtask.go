@@ -117,8 +117,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return failed("%v", err), nil
 	}
-	become, user := r.become()
-	host := module.NewHost(r.tr, r.target, module.Become{Enabled: become, User: user, Method: "sudo"}, env)
+	host := module.NewHost(r.tr, r.target, r.moduleBecome(), env)
 	call := &module.Call{Module: a.Module, Args: args, Host: host, Check: r.check, Diff: r.diff,
 		Controller: &controller{r: r}}
 	if spec, _ := r.asyncOf(); spec != nil {
@@ -304,6 +303,9 @@ func moduleNames() []string {
 // shortAction is a builtin action's name without ansible.builtin. or
 // ansible.legacy.
 func shortAction(key string) string {
+	if key == windowsSetup {
+		return "setup" // the executor's setup gathers Windows facts too
+	}
 	for _, prefix := range []string{"ansible.builtin.", "ansible.legacy."} {
 		if s, ok := strings.CutPrefix(key, prefix); ok {
 			return s

@@ -78,3 +78,19 @@ func TestModuleCallCheckDiffAndRegister(t *testing.T) {
 		t.Errorf("windows: %q", out.msgs("probe", "h01"))
 	}
 }
+
+// TestWindowsSetupName: ansible.windows.setup is the executor's setup
+// (which gathers a Windows host's facts with the module's PowerShell
+// script); on a POSIX host it fails, as the PowerShell module would.
+func TestWindowsSetupName(t *testing.T) {
+	inv := testInventory(t, 1)
+	pb := parseTest(t, inv, "- hosts: fleet\n  gather_facts: false\n  tasks:\n"+
+		"    - name: facts\n      ansible.windows.setup: {gather_subset: [min]}\n")
+	if a, ok := pb.Plays[0].Tasks[0].Action.(*BuiltinAction); !ok || a.Name != "setup" {
+		t.Fatalf("action %#v, want the executor's setup", pb.Plays[0].Tasks[0].Action)
+	}
+	out := runTest(t, pb, inv, &remotetest.Fake{}, Options{})
+	if msgs := out.msgs("facts", "h01"); len(msgs) != 1 || !strings.Contains(msgs[0], "ansible.windows.setup is the setup module of Windows hosts") {
+		t.Errorf("on a POSIX host: %q", msgs)
+	}
+}

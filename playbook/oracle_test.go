@@ -41,6 +41,7 @@ type oracleCase struct {
 	files map[string]string
 	extra []string // -e KEY=VALUE
 	tags  []string
+	limit string // --limit
 }
 
 func writeFiles(t *testing.T, dir string, files map[string]string) {
@@ -73,6 +74,9 @@ func runAnsible(t *testing.T, c oracleCase) (HostStats, map[string]string) {
 	}
 	if len(c.tags) > 0 {
 		args = append(args, "--tags", strings.Join(c.tags, ","))
+	}
+	if c.limit != "" {
+		args = append(args, "--limit", c.limit)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute) // a loaded machine slows ansible-playbook a lot
 	defer cancel()
@@ -108,14 +112,15 @@ func runOurs(t *testing.T, c oracleCase) (HostStats, map[string]string, *Report)
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	plans, err := Prepare(pb, inv, Selection{Tags: c.tags})
+	plans, err := Prepare(pb, inv, Selection{Tags: c.tags, Limit: c.limit})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	events, rep := Run(ctx, pb, plans, Options{Inventory: inv, ExtraVars: extra, Dialer: local.Dialer{}, Transports: []remote.SettingsSchema{local.Settings()},
-		Target: func(h *inventory.Host) remote.Target { return h.Target(0) }})
+		Selection: Selection{Limit: c.limit},
+		Target:    func(h *inventory.Host) remote.Target { return h.Target(0) }})
 	for range events {
 	}
 	var stats HostStats
@@ -324,4 +329,71 @@ func TestOraclePauseNoTerminal(t *testing.T) {
 				dump("pause", "[p.user_input, p.changed, p.echo, p.rc, p.stderr, p.stdout, p.delta, p.keys() | sort] | to_json"),
 		},
 	})
+}
+
+// TestOracleVarsPromptNoTerminal: without a terminal Ansible asks nothing
+// and goes on: a prompt's default, as text, else the string "None".
+func TestOracleVarsPromptNoTerminal(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		extra: []string{"given=from-e"},
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  vars_prompt:\n" +
+				"    - {name: nodef, prompt: Say something}\n" +
+				"    - {name: num, prompt: Number, default: 5}\n" +
+				"    - {name: lst, default: [1, 2]}\n" +
+				"    - {name: flag, private: false, default: true}\n" +
+				"    - {name: empty, default: ''}\n" +
+				"    - {name: given, confirm: true}\n" +
+				"  tasks:\n" +
+				dump("values", "[nodef, num, lst, flag, empty, given] | to_json") +
+				dump("types", "[nodef is string, num is string, lst is string, flag is string, nodef is none, num is number] | to_json"),
+		},
+	})
+}
+
+// addHostLimitPlay adds hosts under a --limit: later plays run on those the
+// limit names (by name, glob, regular expression or an add_host group),
+// each writing a file named after itself.
+const addHostLimitPlay = "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+	"    - add_host: {name: new1, groups: g, ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"    - add_host: {name: new2, groups: [g, h], ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"    - add_host: {name: other, groups: g, ansible_connection: local, ansible_python_interpreter: /usr/bin/python3}\n" +
+	"- hosts: g\n  gather_facts: false\n  tasks:\n" +
+	"    - copy: {content: \"{{ ansible_play_hosts_all | sort | join(',') }}\", dest: \"{{ playbook_dir }}/out/g-{{ inventory_hostname }}\"}\n" +
+	"- hosts: all\n  gather_facts: false\n  tasks:\n" +
+	"    - copy: {content: \"{{ ansible_play_hosts_all | sort | join(',') }}\", dest: \"{{ playbook_dir }}/out/all-{{ inventory_hostname }}\"}\n"
+
+// TestOracleAddHostLimit: --limit naming hosts add_host adds, as
+// ansible-playbook (which ignores, with a warning, a limit's term that
+// matches nothing yet and evaluates the limit again for each play).
+func TestOracleAddHostLimit(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []string{"localhost,new1", "localhost:new*", "localhost,~new.*", "localhost:h", "localhost,g:!other", "localhost:&web"} {
+		t.Run(limit, func(t *testing.T) {
+			t.Parallel()
+			compareWithAnsible(t, oracleCase{limit: limit, files: map[string]string{"site.yml": addHostLimitPlay}})
+		})
+	}
+}
+
+// TestOracleAddHostCorners: add_host in a loop, with a port in the name,
+// updating an inventory host, groups as a string with blanks, its
+// registered result, and a second run changing nothing.
+func TestOracleAddHostCorners(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{files: map[string]string{"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+		"    - add_host: {name: \"{{ item }}\", groups: \"g1, g2\", ansible_connection: local, role_of: \"{{ item }}-role\"}\n" +
+		"      loop: [l1, l2]\n      register: looped\n" +
+		"    - add_host: {hostname: \"ported:2222\", groups: [p]}\n      register: ported\n" +
+		"    - add_host: {name: localhost, groups: extra, level3: from_add_host, newvar: nv}\n      register: updated\n" +
+		"    - add_host: {name: localhost, groups: extra}\n      register: again\n" +
+		"    - add_host: {name: bare}\n" +
+		dump("looped", "[looped.changed, looped.results | map(attribute='add_host') | list] | to_json(sort_keys=true)") +
+		dump("ported", "[ported.changed, ported.add_host, hostvars['ported'].ansible_ssh_port | default('none'), hostvars['ported'].ansible_port | default('none')] | to_json(sort_keys=true)") +
+		dump("updated", "[updated.changed, again.changed, hostvars['localhost'].level3, hostvars['localhost'].newvar, group_names] | to_json") +
+		dump("groups", "[groups.g1, groups.g2, groups.p, groups.extra, groups.ungrouped, groups.all] | to_json") +
+		dump("vars", "[hostvars['l1'].role_of, hostvars['l2'].group_names | default('none'), hostvars['bare'].group_names | default('none')] | to_json") +
+		"- hosts: g1:extra\n  gather_facts: false\n  tasks:\n" +
+		"    - copy: {content: \"{{ role_of | default('-') }} {{ group_names }}\", dest: \"{{ playbook_dir }}/out/play2-{{ inventory_hostname }}\"}\n"}})
 }

@@ -568,6 +568,9 @@ func (h *hostRun) runInclude(ctx context.Context, task *Task, a *IncludeAction, 
 			}
 			continue
 		}
+		if !h.br.stepInto(h.host.Name, child) {
+			continue
+		}
 		h.br.e.emit(Event{Kind: EventTaskStart, Play: h.br.plan.Play.Name, Task: child.DisplayName(), Handler: child.handler})
 		if err := h.runTask(ctx, child); err != nil {
 			return nil, err

@@ -30,6 +30,8 @@ type scope struct {
 	env          []any
 	become       *bool
 	becomeUser   string
+	becomeMethod string // "sudo" or "su"; "" leaves it to the host
+	becomeFlags  *string
 	ignoreErrors *bool
 	checkMode    *bool
 	diff         *bool
@@ -91,6 +93,12 @@ func (s *scope) inherit(t *Task) {
 	}
 	if t.BecomeUser == "" {
 		t.BecomeUser = s.becomeUser
+	}
+	if t.BecomeMethod == "" {
+		t.BecomeMethod = s.becomeMethod
+	}
+	if t.BecomeFlags == nil {
+		t.BecomeFlags = s.becomeFlags
 	}
 	for key, tmpl := range s.kwTemplates {
 		if _, own := t.kwTemplates[key]; !own && !t.ownsKeyword(key) {
@@ -196,9 +204,10 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 	case "become_user":
 		s.becomeUser = p.Str(v, "become_user")
 	case "become_method":
-		if m := p.Str(v, "become_method"); m != "sudo" {
-			p.Errorf(v, "become_method: sudo", "become_method %q: remotectl's transports become another user with sudo only", m)
-		}
+		s.becomeMethod = p.becomeMethod(v)
+	case "become_flags":
+		f := p.Str(v, "become_flags")
+		s.becomeFlags = &f
 	case "ignore_errors", "check_mode", "diff", "no_log":
 		if p.templatedKeyword(v) {
 			p.checkTemplates(v)
@@ -241,7 +250,7 @@ func (p *parser) scopeKey(s *scope, k, v *yaml.Node) bool {
 		s.delegateTo = &txt
 	case "module_defaults":
 		p.Errorf(k, "write the arguments on each task", "module_defaults is not supported by remotectl")
-	case "name", "collections", "debugger", "become_flags":
+	case "name", "collections", "debugger":
 	default:
 		return false
 	}

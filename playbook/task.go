@@ -220,7 +220,10 @@ func legacyArgs(n, argsNode *yaml.Node) *yaml.Node {
 // taskKey reads one keyword of a task.
 func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	switch k.Value {
-	case "loop", "args", "debugger", "collections", "become_flags":
+	case "loop", "args", "debugger", "collections":
+	case "become_flags":
+		f := p.Str(v, "become_flags")
+		t.BecomeFlags = &f
 	case "async", "poll":
 		p.asyncKeyword(t, k, v)
 	case "throttle":
@@ -287,9 +290,7 @@ func (p *parser) taskKey(t *Task, k, v *yaml.Node) {
 	case "become_user":
 		t.BecomeUser = p.Str(v, "become_user")
 	case "become_method":
-		if m := p.Str(v, "become_method"); m != "sudo" {
-			p.Errorf(v, "become_method: sudo", "become_method %q: remotectl's transports become another user with sudo only", m)
-		}
+		t.BecomeMethod = p.becomeMethod(v)
 	case "timeout":
 		t.Timeout = p.duration(v, "timeout")
 	case "run_once":

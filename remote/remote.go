@@ -56,6 +56,10 @@ type Target struct {
 	// Become runs commands through sudo (POSIX) when set.
 	Become     bool
 	BecomeUser string
+	// BecomeMethod is how a Cmd that does not say becomes BecomeUser:
+	// "sudo" (also when empty) or "su" (ansible-playbook's --become-method
+	// and ansible.cfg's become_method).
+	BecomeMethod string
 	// BecomePasswordEnv names an environment variable holding the sudo password.
 	BecomePasswordEnv string
 
@@ -135,6 +139,16 @@ type Cmd struct {
 
 	Become     bool
 	BecomeUser string
+	// BecomeMethod is how the transport becomes BecomeUser: "sudo" (also
+	// when empty) or "su" (Ansible's su become plugin).
+	BecomeMethod string
+	// BecomeFlags are the method's extra options (Ansible's become_flags),
+	// split as a shell would; used by su.
+	BecomeFlags string
+	// BecomePassword is the password the become method asks for (the
+	// host's ansible_become_password); never logged. Empty means the
+	// transport's own (--ask-become-pass, become_password_env).
+	BecomePassword string
 }
 
 // Result is the outcome of a command that ran to completion on a host.

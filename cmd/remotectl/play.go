@@ -149,14 +149,14 @@ func runPlay(ctx context.Context, o *playOptions) error {
 	defer dialer.Close()
 
 	opts := playbook.Options{Inventory: inv, Target: target, Dialer: dialer, Forks: g.Forks, Timeout: g.Timeout,
-		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Prompt: o.IO.Ask, Step: o.Ansible.Step, Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit}}
+		ExtraVars: extra, Check: o.Check, Diff: o.Diff, Transports: o.Transports, Prompt: o.IO.Ask, SyncPrompts: o.IO.Ask != nil, Step: o.Ansible.Step, Warn: playbook.WarnTo(o.IO.Err), Selection: playbook.Selection{Hosts: g.Hosts, Limit: limit, Keep: g.Shard.Keeps}}
 	var text *report.PlayRenderer // the status line goes below text output only
 	if g.Output == report.FormatText {
 		text = render
 	}
 	progress, stopProgress := ops.StartPlayProgress(g.terminal(o.IO), &opts, text)
 	events, rep := playbook.Run(runCtx, pb, plans, opts)
-	render.Render(opsRun.ObservePlay(events, progress))
+	playbook.Show(opsRun.ObservePlay(events, progress), render.Render) // a question after what came before it
 	rep.Run = opsRun.RunInfo()
 	stopProgress()
 	if err := render.Finish(rep); err != nil {

@@ -23,6 +23,8 @@ import (
 //	$FLEET_KEY     the login key
 //	$FLEET_HOST1   address:port of h01 (for ssh-keygen and friends)
 //	$FLEET_TMP     a directory the fleet's login user can write to
+//	$SU_USER       a user with a password (remotetest.TestUser), which
+//	$SU_PASSWORD   the login user becomes with become_method: su
 //
 // The inventory also has win01, a WinRM host (the WS-Management test server),
 // in the group windows, whose password is in $WIN_PASSWORD.
@@ -41,6 +43,8 @@ func sshScripts(t *testing.T, persist bool) {
 	// Log in as a dedicated user: a clean home (no shell start-up files of
 	// the machine's own users) and, unlike root, sessions OpenSSH can signal.
 	remotetest.EnsureTestUser(t, fleetUser, remotetest.TestUserPassword, remotetest.SudoNoPasswd)
+	// The user ansible_su.txtar becomes with su, with its password.
+	remotetest.EnsureTestUser(t, remotetest.TestUser, remotetest.TestUserPassword, remotetest.TestUserSudoMode)
 	fleet := remotetest.StartSSHD(t, remotetest.SSHDOptions{Hosts: hosts, MaxStartups: "100:30:200", Users: []string{fleetUser}})
 	// A "Windows" host: the project's WS-Management server, NTLM with
 	// message encryption over plain HTTP, as a default Windows listener.
@@ -72,6 +76,8 @@ func sshScripts(t *testing.T, persist bool) {
 			env.Setenv("FLEET_HOST1", fleet.Hosts[0].HostPort())
 			env.Setenv("FLEET_TMP", remoteTmp)
 			env.Setenv("WIN_PASSWORD", win.Password)
+			env.Setenv("SU_USER", remotetest.TestUser)
+			env.Setenv("SU_PASSWORD", remotetest.TestUserPassword)
 			// ansible-playbook, the oracle of ansible_*.txtar: the same fleet
 			// as an Ansible inventory, Ansible's files kept in the work dir.
 			env.Setenv("ANSIBLE_INV", ansibleInv)

@@ -27,6 +27,7 @@ const Help = `ansible-playbook's options: -i (repeatable; a comma list "web1,web
 -l, -t, --skip-tags, --start-at-task, -C, -D, -e, -b, --become-user, -K, -u, -k,
 --private-key, -f, -v, --step, --syntax-check, --list-hosts, --list-tasks, --list-tags. -u,
 --private-key and -b apply where a host's inventory says nothing, as in Ansible.
+--become-method is sudo (the default) or su.
 --syntax-check stops after validation; the --list-* options print what would run,
 in ansible-playbook's layout. --flush-cache and --force-handlers are refused.
 
@@ -61,8 +62,8 @@ func AddFlags(fl *pflag.FlagSet, o *Options) {
 	fl.BoolVar(&a.Step, "step", false, "ask before each task: (N)o/(y)es/(c)ontinue (a terminal only; strategy linear)")
 	fl.BoolVarP(&a.Become, "become", "b", false, "run the tasks with sudo (where the inventory does not say)")
 	fl.StringVar(&a.BecomeUser, "become-user", "", "the user to become (default root)")
-	fl.StringVar(&a.BecomeMethod, "become-method", "", "how to become another user: sudo (the only one)")
-	fl.BoolVarP(&a.AskBecomePass, "ask-become-pass", "K", false, "prompt once for the sudo password (needs a terminal)")
+	fl.StringVar(&a.BecomeMethod, "become-method", "", "how to become another user: sudo (the default) or su")
+	fl.BoolVarP(&a.AskBecomePass, "ask-become-pass", "K", false, "prompt once for the become (sudo or su) password (needs a terminal)")
 	fl.StringVarP(&a.User, "user", "u", "", "the login user of hosts whose inventory names none")
 	fl.BoolVarP(&a.AskPass, "ask-pass", "k", false, "prompt once for the login password (needs a terminal)")
 	fl.StringVar(&a.PrivateKey, "private-key", "", "the private key of hosts whose inventory names none")

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errkind"
@@ -80,8 +81,12 @@ func Resolve(f Flags, cfg *ansiblecfg.Config) (Settings, error) {
 		Become:     f.Become || cfg.Become,
 		BecomeUser: cmp.Or(f.BecomeUser, cfg.BecomeUser),
 	}
-	if m := cmp.Or(f.BecomeMethod, cfg.BecomeMethod); m != "" && m != "sudo" {
-		return s, fmt.Errorf("become method %q: remotectl becomes another user with sudo only; hint: use --become-method sudo (or leave it unset)", m)
+	if m := cmp.Or(f.BecomeMethod, cfg.BecomeMethod); m != "" {
+		name := strings.TrimPrefix(strings.TrimPrefix(m, "ansible.builtin."), "ansible.legacy.")
+		if name != "sudo" && name != "su" {
+			return s, fmt.Errorf("become method %q: remotectl becomes another user with sudo or su only; hint: use --become-method sudo or su (or leave it unset)", m)
+		}
+		s.Defaults.BecomeMethod = name
 	}
 	s.AskPass = f.AskPass || cfg.AskPass
 	s.AskBecomePass = f.AskBecomePass || cfg.BecomeAskPass
@@ -98,10 +103,11 @@ func Resolve(f Flags, cfg *ansiblecfg.Config) (Settings, error) {
 // nothing (in Ansible, ansible_user and the other host variables win over
 // -u, --private-key and -b).
 type TargetDefaults struct {
-	User       string
-	PrivateKey string
-	Become     bool
-	BecomeUser string
+	User         string
+	PrivateKey   string
+	Become       bool
+	BecomeUser   string
+	BecomeMethod string // sudo or su; "" is sudo
 }
 
 // Apply fills t's unset settings with d.
@@ -115,6 +121,9 @@ func (d TargetDefaults) Apply(t remote.Target) remote.Target {
 	t.Become = t.Become || d.Become
 	if t.BecomeUser == "" {
 		t.BecomeUser = d.BecomeUser
+	}
+	if t.BecomeMethod == "" {
+		t.BecomeMethod = d.BecomeMethod
 	}
 	return t
 }

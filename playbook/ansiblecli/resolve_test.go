@@ -53,8 +53,8 @@ func TestResolveRefuses(t *testing.T) {
 		cfg  ansiblecfg.Config
 		want string
 	}{
-		{Flags{BecomeMethod: "su"}, ansiblecfg.Config{}, `become method "su": remotectl becomes another user with sudo only`},
-		{Flags{}, ansiblecfg.Config{BecomeMethod: "doas"}, `become method "doas"`},
+		{Flags{BecomeMethod: "doas"}, ansiblecfg.Config{}, `become method "doas": remotectl becomes another user with sudo or su only`},
+		{Flags{}, ansiblecfg.Config{BecomeMethod: "pbrun"}, `become method "pbrun"`},
 		{Flags{AskVaultPass: true, VaultPasswordFiles: []string{"x"}}, ansiblecfg.Config{}, "cannot be used together"},
 	} {
 		if _, err := Resolve(tc.f, &tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -63,6 +63,18 @@ func TestResolveRefuses(t *testing.T) {
 	}
 	if _, err := Resolve(Flags{BecomeMethod: "sudo"}, &ansiblecfg.Config{}); err != nil {
 		t.Errorf("sudo: %v", err)
+	}
+	// su from the command line over ansible.cfg's, the FQCN shortened; it
+	// reaches the targets where their inventory says nothing.
+	s, err := Resolve(Flags{BecomeMethod: "ansible.builtin.su"}, &ansiblecfg.Config{BecomeMethod: "sudo"})
+	if err != nil || s.Defaults.BecomeMethod != "su" {
+		t.Errorf("su: %+v, %v", s.Defaults, err)
+	}
+	if tgt := s.Defaults.Apply(remote.Target{}); tgt.BecomeMethod != "su" {
+		t.Errorf("Apply: BecomeMethod %q, want su", tgt.BecomeMethod)
+	}
+	if s, _ := Resolve(Flags{}, &ansiblecfg.Config{BecomeMethod: "su"}); s.Defaults.BecomeMethod != "su" {
+		t.Errorf("ansible.cfg's su: %+v", s.Defaults)
 	}
 }
 

@@ -60,6 +60,9 @@ type Become struct {
 	Enabled bool
 	User    string // "" means root
 	Method  string // "sudo" (default) or "su"
+	// Flags are the method's become_flags (su's); Password the host's
+	// become password ("" leaves the connection's, -K).
+	Flags, Password string
 }
 
 // NewHost returns the Host of a connection: commands run through tr with
@@ -110,6 +113,7 @@ func (h *transportHost) Run(ctx context.Context, c Command) (Output, error) {
 	}
 	if !c.NoBecome {
 		cmd.Become, cmd.BecomeUser = h.become.Enabled, h.become.User
+		cmd.BecomeMethod, cmd.BecomeFlags, cmd.BecomePassword = h.become.Method, h.become.Flags, h.become.Password
 	}
 	res, err := h.tr.Run(ctx, cmd)
 	if err != nil {
@@ -122,24 +126,23 @@ func (h *transportHost) Run(ctx context.Context, c Command) (Output, error) {
 	return Output{Stdout: out.String(), Stderr: errb.String(), RC: rc}, nil
 }
 
-// WriteFile uploads as the login user; with become it uploads to a private
-// temporary file and moves it into place as the become user.
+// WriteFile uploads as the login user; with become the data goes through
+// the become command's input (sudo or su), written by the become user to
+// a temporary file beside path and moved into place, so that no file of
+// the login user has to be readable by the become user (an unprivileged
+// one included).
 func (h *transportHost) WriteFile(ctx context.Context, path string, data []byte, mode fs.FileMode) error {
 	if h.OS() == remote.OSWindows || !h.become.Enabled {
 		return h.tr.Upload(ctx, path, bytes.NewReader(data), mode)
 	}
-	tmp := "/tmp/.remotectl-" + RandomSuffix()
-	if err := h.tr.Upload(ctx, tmp, bytes.NewReader(data), 0o600); err != nil {
-		return err
-	}
-	script := fmt.Sprintf("cat %s > %s.rctmp && chmod %o %s.rctmp && mv -f %s.rctmp %s; rc=$?; rm -f %s; exit $rc",
-		Quote(tmp), Quote(path), mode.Perm(), Quote(path), Quote(path), Quote(path), Quote(tmp))
-	out, err := h.Run(ctx, Command{Script: script})
+	tmp := Quote(path + ".rctmp" + RandomSuffix())
+	script := fmt.Sprintf("umask 077 && cat > %s && chmod %o %s && mv -f %s %s || { rc=$?; rm -f %s; exit $rc; }",
+		tmp, mode.Perm(), tmp, tmp, Quote(path), tmp)
+	out, err := h.Run(ctx, Command{Script: script, Stdin: data})
 	if err != nil {
 		return err
 	}
 	if out.RC != 0 {
-		h.Run(ctx, Command{Argv: []string{"rm", "-f", tmp}, NoBecome: true}) //nolint:errcheck // best effort
 		return fmt.Errorf("cannot write %s: %s", path, strings.TrimSpace(out.Stderr))
 	}
 	return nil

@@ -369,7 +369,8 @@ func errClosed(op string) error {
 // Run runs cmd on the held connection, streaming its input and output.
 func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
 	rr := &runRequest{Args: cmd.Args, Shell: cmd.Shell, Env: cmd.Env, Dir: cmd.Dir, PTY: cmd.PTY,
-		Become: cmd.Become, BecomeUser: cmd.BecomeUser, Stdin: cmd.Stdin != nil}
+		Become: cmd.Become, BecomeUser: cmd.BecomeUser, BecomeMethod: cmd.BecomeMethod, BecomeFlags: cmd.BecomeFlags,
+		BecomePassword: cmd.BecomePassword, Stdin: cmd.Stdin != nil}
 	return t.op(ctx, request{Op: "run", Run: rr}, cmd.Stdin, sinks{frameStdout: cmd.Stdout, frameStderr: cmd.Stderr})
 }
 

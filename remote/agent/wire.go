@@ -123,7 +123,10 @@ type runRequest struct {
 	PTY        bool
 	Become     bool
 	BecomeUser string
-	Stdin      bool // input frames follow
+	// BecomeMethod, BecomeFlags and BecomePassword are the Cmd's (the
+	// password stays in the agent's memory for the one command).
+	BecomeMethod, BecomeFlags, BecomePassword string
+	Stdin                                     bool // input frames follow
 }
 
 // reply ends an operation (or answers a dial, status or stop).

@@ -58,8 +58,10 @@ import (
 // guard is given the pid of the sshd process as an argument, since its own
 // parent, sudo, does not die with the connection.
 //
+// With become_method su (su.go), the same wrapper is the command su runs.
+//
 // The scheme needs a POSIX login shell (sh, bash, dash, ksh, zsh) and the
-// kill, sleep and sudo commands on the host.
+// kill, sleep and sudo (or su) commands on the host.
 
 // guardMode chooses the guard for a command (see above).
 type guardMode int
@@ -104,10 +106,12 @@ const (
 	sudoPassword                       // sudo -S with the password on stdin
 )
 
-// becomeSpec says whether and how a command runs through sudo.
+// becomeSpec says whether and how a command runs through sudo or su.
 type becomeSpec struct {
-	user string   // target user; "" means root
-	mode sudoMode // 0 means no become
+	user   string   // target user; "" means root
+	mode   sudoMode // 0 means no become
+	method string   // "su", else sudo
+	flags  string   // su's become_flags, shell words as written
 }
 
 func (b becomeSpec) enabled() bool { return b.mode != 0 }
@@ -138,8 +142,15 @@ func buildCommand(cmd *remote.Cmd, become becomeSpec) (string, error) {
 	if !become.enabled() {
 		return inner, nil
 	}
-	// The wrapper inside sudo gets the pid of sshd as $1 for its parent
-	// guard: its own parent is sudo, which outlives a lost connection.
+	// The wrapper inside sudo (or su) gets the pid of sshd as $1 for its
+	// parent guard: its own parent is sudo, which outlives a lost
+	// connection.
+	if become.method == becomeMethodSu {
+		// su -c hands one string to the user's shell: the pid is
+		// appended to it by the login shell, in the same word.
+		script := quote("exec /bin/sh -c "+quote(inner)+" remotectl ") + `"$PPID"`
+		return "exec " + suLine(become.user, become.flags, script), nil
+	}
 	args := append(become.sudoArgs(), "/bin/sh", "-c", inner, "remotectl")
 	return "exec " + quoteArgs(args) + ` "$PPID"`, nil
 }

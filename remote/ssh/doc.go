@@ -36,7 +36,9 @@
 // is to /bin/sh -c. Cmd.Env is sent with "env" requests and exported on the
 // command line (sshd usually refuses the requests), Cmd.Dir becomes a cd,
 // become runs the command through sudo -n, or sudo -S with the become
-// password as the first line of input. A command killed by a signal has
+// password as the first line of input; with Cmd.BecomeMethod "su", through
+// su as Ansible's su plugin (su.go), its password prompt answered the same
+// way. A command killed by a signal has
 // Result.Signal set (e.g. "KILL") and ExitCode 128+n. How a command is
 // prevented from outliving a timeout, a cancel or a lost connection is
 // described in command.go.

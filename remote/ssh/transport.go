@@ -33,6 +33,7 @@ type Transport struct {
 	mu       sync.Mutex
 	sftp     *sftp.Client
 	sudo     map[string]sudoMode // by become user
+	su       map[string]sudoMode // by become user and flags
 	osFamily remote.OSFamily
 	osKnown  bool
 	closed   bool
@@ -45,7 +46,7 @@ var (
 )
 
 func newTransport(d *Dialer, t remote.Target, p *hostParams, c *conn) *Transport {
-	return &Transport{d: d, target: t, p: p, c: c, sudo: map[string]sudoMode{}}
+	return &Transport{d: d, target: t, p: p, c: c, sudo: map[string]sudoMode{}, su: map[string]sudoMode{}}
 }
 
 // Close closes the SFTP client and the connection and releases the jump
@@ -76,9 +77,21 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 		return remote.Result{ExitCode: -1}, classify(opRun, err)
 	}
 	become := becomeSpec{}
+	pw, havePw := t.becomePasswordOf(cmd)
 	if cmd.Become || t.target.Become {
 		become.user = firstNonEmpty(cmd.BecomeUser, t.target.BecomeUser)
-		mode, err := t.sudoMode(ctx, become.user)
+		var mode sudoMode
+		var err error
+		switch method := firstNonEmpty(cmd.BecomeMethod, t.target.BecomeMethod); method {
+		case "", "sudo":
+			mode, err = t.sudoMode(ctx, become.user, pw, havePw)
+		case becomeMethodSu:
+			become.method, become.flags = becomeMethodSu, cmd.BecomeFlags
+			mode, err = t.suMode(ctx, become.user, become.flags, pw, havePw)
+		default:
+			err = &remote.Error{Class: remote.ClassConfig, Op: opBecome,
+				Err: fmt.Errorf("become method %q: the SSH transport becomes another user with sudo or su", method)}
+		}
 		if err != nil {
 			return remote.Result{ExitCode: -1, Duration: time.Since(start)}, err
 		}
@@ -88,15 +101,30 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 	if err != nil {
 		return remote.Result{ExitCode: -1}, &remote.Error{Class: remote.ClassOther, Op: opRun, Err: err}
 	}
-	stdin := cmd.Stdin
+	stdin, stderr := cmd.Stdin, cmd.Stderr
+	var strip *promptStripper
 	if become.mode == sudoPassword {
-		pw, _ := t.becomePassword()
 		stdin = passwordThen(pw, cmd.Stdin)
+		if become.method == becomeMethodSu {
+			strip = &promptStripper{w: orDiscard(cmd.Stderr)}
+			stderr = strip
+		}
 	}
-	res, err := t.exec(ctx, line, execIO{stdin: stdin, stdout: cmd.Stdout, stderr: cmd.Stderr, env: cmd.Env,
+	res, err := t.exec(ctx, line, execIO{stdin: stdin, stdout: cmd.Stdout, stderr: stderr, env: cmd.Env,
 		pty: cmd.PTY, keepStdinOpen: guardFor(cmd) == guardStdin, become: become.enabled()})
+	if strip != nil {
+		strip.flush()
+	}
 	res.Duration = time.Since(start)
 	return res, err
+}
+
+// orDiscard is w, or io.Discard when w is nil.
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
 }
 
 // execIO is what a session reads from and writes to.
@@ -441,7 +469,7 @@ func (g *gate) close() {
 // password or with the become password. Probing with `true` first means
 // the real command never runs twice, its input is never consumed by a
 // failed attempt and its output never holds sudo's complaint.
-func (t *Transport) sudoMode(ctx context.Context, user string) (sudoMode, error) {
+func (t *Transport) sudoMode(ctx context.Context, user, pw string, havePw bool) (sudoMode, error) {
 	t.mu.Lock()
 	mode, ok := t.sudo[user]
 	t.mu.Unlock()
@@ -457,8 +485,7 @@ func (t *Transport) sudoMode(ctx context.Context, user string) (sudoMode, error)
 	case res.ExitCode == 0:
 		mode = sudoNoPassword
 	case needsPassword(out):
-		pw, ok := t.becomePassword()
-		if !ok {
+		if !havePw {
 			return 0, &remote.Error{Class: remote.ClassSudoPassword, Op: opBecome,
 				Err:  fmt.Errorf("sudo on %s needs a password: %s", t.p.name, firstLine(out)),
 				Hint: "pass --ask-become-pass or set become_password_env"}
@@ -489,6 +516,7 @@ func (t *Transport) sudoMode(ctx context.Context, user string) (sudoMode, error)
 func (t *Transport) ForgetSudo() {
 	t.mu.Lock()
 	t.sudo = map[string]sudoMode{}
+	t.su = map[string]sudoMode{}
 	t.mu.Unlock()
 }
 
@@ -513,6 +541,15 @@ func becomeError(host string, res remote.Result, out string) error {
 	return &remote.Error{Class: remote.ClassAuth, Op: opBecome,
 		Err:  fmt.Errorf("sudo on %s failed (exit %d): %s", host, res.ExitCode, firstLine(out)),
 		Hint: "check that the user may run commands as the become user (sudoers)"}
+}
+
+// becomePasswordOf returns the become password of cmd: its own (the
+// host's ansible_become_password), else the transport's.
+func (t *Transport) becomePasswordOf(cmd *remote.Cmd) (string, bool) {
+	if cmd.BecomePassword != "" {
+		return cmd.BecomePassword, true
+	}
+	return t.becomePassword()
 }
 
 // becomePassword returns the sudo password: the target's environment
