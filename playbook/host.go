@@ -406,6 +406,7 @@ func (h *hostRun) taskVars(task *Task, loop map[string]any) map[string]any {
 			vars["role_path"] = abs
 		}
 	}
+	vars["vars"] = jinja.Raw(maps.Clone(vars)) // Ansible's copy, without the loop's variables
 	maps.Copy(vars, loop)
 	return vars
 }

@@ -152,6 +152,11 @@ func keyOf(k *exec.Value) any {
 // "{{" in a command's output stays text.
 type Unsafe string
 
+// Raw is a dict whose values are never templated when a template reads
+// it: Ansible's vars magic variable, a copy of the variables a task sees
+// (vars['x'] is x as written, "{{ y }}" and all).
+type Raw map[string]any
+
 // normalize converts Go data given by callers (int64, []string,
 // map[string]string, ...) into the forms the filters work on.
 func normalize(v any) any {
@@ -160,6 +165,8 @@ func normalize(v any) any {
 		return x
 	case Unsafe:
 		return string(x)
+	case Raw:
+		return normalize(map[string]any(x))
 	case []any:
 		out := make([]any, len(x))
 		for i, item := range x {
