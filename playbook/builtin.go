@@ -142,13 +142,42 @@ func runSetFact(_ context.Context, r *actionRun, args map[string]any) (*Outcome,
 			msg = "cacheable ignored: remotectl keeps no fact cache, the facts live for this run"
 			continue
 		}
+		if jinja.IsTemplate(k) { // set_fact templates its keys (Ansible's action)
+			tk, err := r.task.eng.Render(k, r.vars)
+			if err != nil {
+				return failed("%v", err), nil
+			}
+			k = jinja.String(tk)
+		}
 		if !isIdentifier(k) {
 			return failed("The variable name '%s' is not valid. Variables must start with a letter or underscore character, and contain only letters, numbers and underscores.", k), nil
 		}
+		v = setFactBool(v)
 		facts[k] = v
 		r.host.setVar(k, v)
 	}
 	return &Outcome{Msg: msg, Result: map[string]any{"ansible_facts": facts, "changed": false}}, nil
+}
+
+// setFactBool is set_fact's reading of the strings true, false, yes and no
+// (any case) as booleans, as Ansible's action does with jinja2_native off.
+func setFactBool(v any) any {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case jinja.Unsafe:
+		s = string(x)
+	default:
+		return v
+	}
+	switch strings.ToLower(s) {
+	case "true", "yes":
+		return true
+	case "false", "no":
+		return false
+	}
+	return v
 }
 
 func runAssert(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
