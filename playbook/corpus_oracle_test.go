@@ -39,3 +39,27 @@ func TestOracleSetFactKeysAndBooleans(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleRescueOnlyAfterAFailure: a block whose tasks succeed runs no
+// rescue task (robertdebock.bootstrap: its rescue installed packages with
+// raw on every host); a nested block's rescue runs only for its own
+// failure, the outer one's only for a failure its inner ones did not
+// rescue, a rescue inside an always only for a failure of its block.
+func TestOracleRescueOnlyAfterAFailure(t *testing.T) {
+	t.Parallel()
+	mark := func(name string) string {
+		return "copy: {content: " + name + ", dest: \"{{ playbook_dir }}/out/" + name + "\"}"
+	}
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - name: fine\n      block:\n        - " + mark("b1") + "\n      rescue:\n        - " + mark("r1") + "\n        - " + mark("r1b") + "\n      always:\n        - " + mark("a1") + "\n" +
+				"    - block:\n        - block:\n            - command: /bin/false\n          rescue:\n            - " + mark("r2inner") + "\n            - " + mark("r2inner2") + "\n" +
+				"      rescue:\n        - " + mark("r2outer") + "\n" +
+				"    - block:\n        - command: /bin/false\n      rescue:\n        - " + mark("r3") + "\n      always:\n        - block:\n            - " + mark("a3") + "\n          rescue:\n            - " + mark("r3nested") + "\n" +
+				"    - block:\n        - include_tasks: inc.yml\n      rescue:\n        - " + mark("r4") + "\n" +
+				"    - " + mark("after") + "\n",
+			"inc.yml": "- " + mark("inc") + "\n",
+		},
+	})
+}

@@ -35,6 +35,9 @@ type hostRun struct {
 	// sections; failedVars are ansible_failed_task and _result.
 	failure    *blockFailure
 	failedVars map[string]any
+	// rescuing are the blocks whose rescue section runs (their block
+	// section failed); the rescue of any other block is passed over.
+	rescuing map[*Block]bool
 	// params are the vars of the includes running (include params).
 	params    []map[string]any
 	delegates map[string]delegateConn
@@ -78,13 +81,16 @@ func (h *hostRun) run(ctx context.Context, tr remote.Transport, t *remote.Target
 		if task.handler && !h.isNotified(task) {
 			continue
 		}
+		if h.failure == nil && h.rescuePassed(task) {
+			continue
+		}
 		if h.br.step != nil && !h.br.taskStarted(i, task) {
 			continue
 		}
 		if task.handler {
 			h.clearNotified(task)
 		}
-		if h.failure != nil && !h.blockGoesOn(task) {
+		if h.failure != nil && !h.blockGoesOn(task) || h.rescuePassed(task) {
 			if h.stopped {
 				return nil
 			}
@@ -128,6 +134,10 @@ func (h *hostRun) blockGoesOn(task *Task) bool {
 			h.failure = &blockFailure{block: f.block.Parent, section: f.block.Section}
 		case sec == "rescue" && f.section == "block":
 			h.failure = nil
+			if h.rescuing == nil {
+				h.rescuing = map[*Block]bool{}
+			}
+			h.rescuing[f.block] = true
 			return true
 		case sec == "always":
 			return true
@@ -136,6 +146,25 @@ func (h *hostRun) blockGoesOn(task *Task) bool {
 		}
 	}
 	return true
+}
+
+// rescuePassed reports whether task is in the rescue section of a block
+// that is not rescuing a failure of its block section: Ansible runs a
+// rescue only then (a block that did not fail shows no rescue task).
+func (h *hostRun) rescuePassed(task *Task) bool {
+	for b := range h.rescuing { // a rescue left is over
+		if task.sectionIn(b) != "rescue" {
+			delete(h.rescuing, b)
+		}
+	}
+	sec := task.Section
+	for cur := task.Block; cur != nil; cur = cur.Parent {
+		if sec == "rescue" && !h.rescuing[cur] {
+			return true
+		}
+		sec = cur.Section
+	}
+	return false
 }
 
 // sectionIn is the section of block b the task is in, "" when it is not

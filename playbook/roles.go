@@ -562,7 +562,7 @@ func (h *hostRun) runInclude(ctx context.Context, task *Task, a *IncludeAction, 
 		if !selectedByTags(child, sel.Tags, sel.SkipTags) {
 			continue
 		}
-		if h.failure != nil && !h.blockGoesOn(child) {
+		if h.failure != nil && !h.blockGoesOn(child) || h.rescuePassed(child) {
 			if h.stopped {
 				break
 			}
