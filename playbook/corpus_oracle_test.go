@@ -63,3 +63,22 @@ func TestOracleRescueOnlyAfterAFailure(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleUntilOnACheckModeSkip: until: is evaluated on the result of a
+// module check mode skips (geerlingguy.node_exporter's uri with until:
+// r.status == 200 fails in --check); an until that holds keeps the skip.
+func TestOracleUntilOnACheckModeSkip(t *testing.T) {
+	t.Parallel()
+	uri := "    - uri: {url: \"http://127.0.0.1:9/\"}\n      check_mode: true\n      register: r\n      retries: 1\n      delay: 0\n"
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				uri + "      until: r.status == 200\n      ignore_errors: true\n" +
+				dump("first", "[r is failed, r is skipped]") +
+				uri + "      until: r is skipped\n" +
+				dump("second", "[r is failed, r is skipped]") +
+				uri + "      until: r is not skipped\n      ignore_errors: true\n" +
+				dump("third", "[r is failed, r is skipped]"),
+		},
+	})
+}

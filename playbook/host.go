@@ -736,9 +736,18 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 	check, diff := h.modes(task)
 	if check {
 		if ma, ok := task.Action.(*ModuleAction); ok && ma.Module.Check == module.CheckNone {
+			reg := skippedResult(task, "skipped, remote module does not support check mode")
+			if msg, exhausted := h.untilOnSkipped(task, vars, reg); msg != "" {
+				failedReg := h.fail(task, r, msg)
+				if exhausted { // Ansible's: the skip's result, failed
+					reg["failed"] = true
+					return reg, nil
+				}
+				return failedReg, nil
+			}
 			r.Status, r.Msg = StatusSkipped, "skipped, remote module does not support check mode"
 			e.emit(Event{Kind: EventResult, Result: r})
-			return skippedResult(task, r.Msg), nil
+			return reg, nil
 		} else if !ok && !task.Action.readOnly() {
 			r.Status, r.Msg = StatusSkipped, "check mode: "+task.Action.Kind()+" changes the host, not run"
 			e.emit(Event{Kind: EventResult, Result: r})
@@ -781,6 +790,35 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 		h.br.closeGate(fmt.Sprintf("health gate: the check task %q failed on %s", task.DisplayName(), h.host.Name))
 	}
 	return reg, nil
+}
+
+// untilOnSkipped is until: on the result of a module check mode skips:
+// Ansible evaluates it all the same, so an until reading what the module
+// would have returned (until: r.status == 200) fails the task, and one
+// that stays false fails it after the retries (not waited for here: the
+// result cannot change). It returns the failure's message, "" when until
+// holds, and whether the retries ran out (rather than until failing).
+func (h *hostRun) untilOnSkipped(task *Task, vars, reg map[string]any) (string, bool) {
+	if task.Until == nil {
+		return "", false
+	}
+	condVars := maps.Clone(vars)
+	condVars["result"] = unsafe(reg)
+	if task.Register != "" {
+		condVars[task.Register] = condVars["result"]
+	}
+	done, err := task.Until.eval(condVars)
+	if err != nil {
+		return err.Error(), false
+	}
+	if done {
+		return "", false
+	}
+	retries, _, err := retryKeywords(task, vars)
+	if err != nil {
+		return err.Error(), false
+	}
+	return fmt.Sprintf("until: %s still false after %d attempts", task.Until.Src, retries+1), true
 }
 
 // noLogMsg replaces what a no_log task printed, as Ansible's.
