@@ -27,8 +27,19 @@ var unsupportedPlayKeys = map[string]string{
 // the plays of another file.
 func (p *parser) plays(root *yaml.Node, depth int) {
 	for _, n := range p.Sequence(root, "a playbook (a list of plays)") {
-		if n.Kind == yaml.MappingNode && hasAny(mapKeys(n), "import_playbook", "ansible.builtin.import_playbook", "include") {
+		if n.Kind == yaml.MappingNode && hasAny(mapKeys(n), "import_playbook", "ansible.builtin.import_playbook") {
 			p.importPlaybook(n)
+			continue
+		}
+		if n.Kind == yaml.MappingNode && hasAny(mapKeys(n), "include", "ansible.builtin.include") && !hasAny(mapKeys(n), "hosts") {
+			k := n.Content[0]
+			for i := 0; i < len(n.Content); i += 2 {
+				if shortAction(n.Content[i].Value) == "include" {
+					k = n.Content[i]
+				}
+			}
+			// ansible-core 2.14 refuses it ("'include' is not a valid attribute for a Play")
+			p.Errorf(k, "write import_playbook: FILE", "include: of a playbook is refused by ansible-core 2.14 ('include' is not a valid attribute for a Play)")
 			continue
 		}
 		if play := p.play(n); play != nil {
@@ -45,7 +56,7 @@ func (p *parser) importPlaybook(n *yaml.Node) {
 	var when *yaml.Node
 	for _, kv := range p.Mapping(n, "import_playbook") {
 		switch shortAction(kv[0].Value) {
-		case "import_playbook", "include": // include: of a playbook, as Ansible 2.x read it
+		case "import_playbook":
 			file = kv[1]
 		case "vars":
 			vars = p.varsMap(kv[1], "vars")
