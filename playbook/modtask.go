@@ -220,7 +220,7 @@ func (c *controller) BaseDir() string { return c.r.host.br.e.pb.Dir }
 // notImplemented are well-known Ansible modules of collections remotectl
 // does not implement, by short name.
 var notImplemented = map[string]string{
-	"seport": "community.general", "selinux": "ansible.posix", "sefcontext": "community.general", "seboolean": "ansible.posix",
+	"deb822_repository": "ansible-core 2.15 and later", "seport": "community.general", "selinux": "ansible.posix", "sefcontext": "community.general", "seboolean": "ansible.posix",
 	"ufw": "community.general", "firewalld": "ansible.posix", "docker_container": "community.docker",
 	"docker_image": "community.docker", "docker_network": "community.docker", "docker_compose": "community.docker",
 	"docker_volume": "community.docker", "docker_login": "community.docker",

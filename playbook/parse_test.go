@@ -68,6 +68,10 @@ func TestParseErrorsHavePositions(t *testing.T) {
 			[]string{`play.yaml:6:24:`}},
 		{"yaml syntax", "- hosts: all\n  tasks: [\n", []string{"play.yaml:3: invalid YAML"}},
 		{"no hosts", "- name: x\n  tasks: []\n", []string{"play.yaml:1:3: the play has no hosts:"}},
+		{"include of a playbook", "- hosts: all\n  tasks: []\n- include: other.yml\n",
+			[]string{"play.yaml:3:3: include: of a playbook is refused by ansible-core 2.14", "hint: write import_playbook: FILE"}},
+		{"ansible.builtin.deb822_repository", "- hosts: all\n  tasks:\n    - ansible.builtin.deb822_repository: {name: x}\n",
+			[]string{"play.yaml:3:7: the module ansible.builtin.deb822_repository is in ansible-core 2.15 and later, which remotectl does not implement"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
