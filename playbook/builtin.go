@@ -22,7 +22,7 @@ import (
 
 // executorActions are the actions the executor itself performs (they read
 // or change the play's state, not a host's), beside debug and check.
-var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status", "add_host", "wait_for_connection", "reboot"}
+var executorActions = []string{"set_fact", "assert", "fail", "meta", "include_vars", "pause", "setup", "gather_facts", "group_by", "async_status", "add_host", "wait_for_connection", "reboot", "validate_argument_spec"}
 
 // builtinSpec is an executor action's parameters.
 type builtinSpec struct {
@@ -34,18 +34,19 @@ type builtinSpec struct {
 }
 
 var builtinSpecs = map[string]builtinSpec{
-	"set_fact":            {anyKeys: true, readOnly: true, run: runSetFact},
-	"assert":              {params: []string{"that", "fail_msg", "msg", "success_msg", "quiet"}, readOnly: true, run: runAssert},
-	"fail":                {params: []string{"msg"}, readOnly: true, run: runFail},
-	"meta":                {params: []string{"_raw_params"}, freeForm: "_raw_params", readOnly: true, run: runMeta},
-	"include_vars":        {params: []string{"file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"}, freeForm: "file", readOnly: true, run: runIncludeVars},
-	"pause":               {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
-	"setup":               {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
-	"gather_facts":        {params: []string{"parallel"}, readOnly: true, run: runSetup},
-	"group_by":            {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
-	"async_status":        {params: []string{"jid", "mode"}, readOnly: true, run: runAsyncStatus},
-	"add_host":            {anyKeys: true, readOnly: true, run: runAddHost},
-	"wait_for_connection": {params: []string{"connect_timeout", "delay", "sleep", "timeout"}, readOnly: true, run: runWaitForConnection},
+	"set_fact":               {anyKeys: true, readOnly: true, run: runSetFact},
+	"assert":                 {params: []string{"that", "fail_msg", "msg", "success_msg", "quiet"}, readOnly: true, run: runAssert},
+	"fail":                   {params: []string{"msg"}, readOnly: true, run: runFail},
+	"meta":                   {params: []string{"_raw_params"}, freeForm: "_raw_params", readOnly: true, run: runMeta},
+	"include_vars":           {params: []string{"file", "dir", "name", "depth", "files_matching", "ignore_files", "extensions", "ignore_unknown_extensions", "hash_behaviour", "_raw_params"}, freeForm: "file", readOnly: true, run: runIncludeVars},
+	"pause":                  {params: []string{"seconds", "minutes", "prompt", "echo"}, readOnly: true, run: runPause},
+	"setup":                  {params: []string{"gather_subset", "gather_timeout", "filter", "fact_path"}, readOnly: true, run: runSetup},
+	"gather_facts":           {params: []string{"parallel"}, readOnly: true, run: runSetup},
+	"group_by":               {params: []string{"key", "parents"}, freeForm: "key", readOnly: true, run: runGroupBy},
+	"async_status":           {params: []string{"jid", "mode"}, readOnly: true, run: runAsyncStatus},
+	"add_host":               {anyKeys: true, readOnly: true, run: runAddHost},
+	"wait_for_connection":    {params: []string{"connect_timeout", "delay", "sleep", "timeout"}, readOnly: true, run: runWaitForConnection},
+	"validate_argument_spec": {params: []string{"argument_spec", "provided_arguments", "validate_args_context"}, readOnly: true, run: runValidateArgumentSpec},
 	"reboot": {params: []string{"reboot_timeout", "reboot_timeout_sec", "connect_timeout", "connect_timeout_sec", "test_command",
 		"pre_reboot_delay", "post_reboot_delay", "msg", "reboot_command", "boot_time_command", "search_paths"}, readOnly: true, run: runReboot},
 }

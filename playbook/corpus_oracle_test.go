@@ -82,3 +82,29 @@ func TestOracleUntilOnACheckModeSkip(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleRoleArgumentSpecs: a role with meta/argument_specs.yml starts
+// with Ansible's validation task (robertdebock.* roles): the role's
+// variables and parameters converted and checked (types, choices,
+// required, suboptions), a mismatch failing the host before the role's
+// tasks; tasks_from validates against its own entry point.
+func TestOracleRoleArgumentSpecs(t *testing.T) {
+	t.Parallel()
+	spec := "argument_specs:\n  main:\n    short_description: Checks.\n    options:\n" +
+		"      r_count: {type: int, default: 3}\n      r_flag: {type: bool}\n      r_mode: {type: str, choices: [a, b]}\n" +
+		"      r_list: {type: list, elements: dict, options: {n: {type: int, required: true}}}\n" +
+		"      r_needed: {type: str, required: true}\n" +
+		"  other:\n    options:\n      r_other: {type: int, required: true}\n"
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"roles/checked/meta/argument_specs.yml": spec,
+			"roles/checked/defaults/main.yml":       "r_count: \"{{ '4' }}\"\nr_flag: 'yes'\nr_mode: a\nr_list: [{n: '1'}]\n",
+			"roles/checked/tasks/main.yml":          "- copy: {content: \"{{ r_count }} {{ r_needed }}\", dest: \"{{ playbook_dir }}/out/main_{{ r_needed }}\"}\n",
+			"roles/checked/tasks/other.yml":         "- copy: {content: \"{{ r_other }}\", dest: \"{{ playbook_dir }}/out/other\"}\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  roles:\n    - {role: checked, r_needed: one}\n  tasks:\n" +
+				"    - include_role: {name: checked, tasks_from: other}\n      vars: {r_other: '5'}\n" +
+				"- hosts: localhost\n  gather_facts: false\n  roles:\n    - {role: checked, r_needed: two, r_list: [{m: 1}]}\n" +
+				"- hosts: localhost\n  gather_facts: false\n  tasks:\n" + dump("never", "'ran'"),
+		},
+	})
+}

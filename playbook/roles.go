@@ -187,6 +187,7 @@ func (p *parser) applyRole(play *Play, at *yaml.Node, name string, params map[st
 	maps.Copy(play.RoleVars, role.Vars)
 	rs := s.child()
 	rs.role, rs.dir = role, filepath.Join(dir, "tasks")
+	out = append(out, p.argSpecTask(at, dir, from.tasks, params, rs)...)
 	if path := roleFile(dir, "tasks", from.tasks); path != "" {
 		p.inFile(at, path, func(root *yaml.Node) {
 			if root != nil {
