@@ -269,6 +269,9 @@ func (p *parser) unknownModule(k *yaml.Node) {
 		return
 	}
 	coll, ok := notImplemented[short]
+	if !ok && name == short {
+		coll, ok = routedCollection(short)
+	}
 	if !ok && strings.HasPrefix(short, "win_") {
 		coll, ok = "ansible.windows (or community.windows)", true
 	}
