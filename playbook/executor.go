@@ -396,7 +396,9 @@ func (e *executor) runBatch(ctx context.Context, plan *PlayPlan, batch []*invent
 	index := make(map[*remote.Target]int, len(batch))
 	for i, h := range batch {
 		targets[i] = e.opts.Target(h)
-		if u := plan.Play.RemoteUser; u != "" && targets[i].Transport != remote.KindLocal {
+		// remote_user wins over -u and ansible.cfg, the inventory's user
+		// (ansible_user) over remote_user, as Ansible's
+		if u := plan.Play.RemoteUser; u != "" && h.User == "" && targets[i].Transport != remote.KindLocal {
 			targets[i].User = u
 		}
 		if plan.Play.Connection == "local" {

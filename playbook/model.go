@@ -58,7 +58,7 @@ type Play struct {
 	// the play applies (each role's own win in its tasks).
 	RoleDefaults map[string]any
 	RoleVars     map[string]any
-	RemoteUser   string // remote_user: the login user of every host
+	RemoteUser   string // remote_user: the login user of every host whose inventory names none
 	Connection   string // connection: local runs every host on the controller
 	Order        string // order: of the hosts (inventory, sorted, ...)
 	// Prompts are the play's vars_prompt, asked when the play starts, on a
