@@ -108,3 +108,20 @@ func TestOracleRoleArgumentSpecs(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleStrParamsTakeListsAndDicts: a list or dict given to a str
+// parameter is its Python text (ansible-examples' complex_args.yml pings
+// with data: {moo: cow}); copy's content writes a list or dict as JSON.
+func TestOracleStrParamsTakeListsAndDicts(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - ping: {data: {moo: cow}}\n      register: p1\n" +
+				"    - ping:\n        data: [1, 'a', true]\n      register: p2\n" +
+				dump("pings", "[p1.ping, p2.ping]") +
+				"    - copy: {content: \"{{ ['x', 2] }}\", dest: \"{{ playbook_dir }}/out/list\"}\n" +
+				"    - copy:\n        content: {k: [1]}\n        dest: \"{{ playbook_dir }}/out/dict\"\n",
+		},
+	})
+}

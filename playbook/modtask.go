@@ -101,6 +101,30 @@ func templateArgs(eng *jinja.Engine, v any, vars map[string]any) (any, error) {
 	return v, nil
 }
 
+// strParams turns a list or dict given to a str parameter into its
+// Python text, as Ansible's check_type_str converts (with a warning)
+// rather than refuse: ping: {data: {moo: cow}} returns "{'moo': 'cow'}".
+func strParams(m *module.Module, args map[string]any) map[string]any {
+	var out map[string]any
+	for k, v := range args {
+		switch v.(type) {
+		case map[string]any, []any, *omap.Map:
+		default:
+			continue
+		}
+		if p, ok := m.Param(k); ok && (p.Type == module.Str || p.Type == module.Path) {
+			if out == nil {
+				out = maps.Clone(args)
+			}
+			out[k] = jinja.String(v)
+		}
+	}
+	if out == nil {
+		return args
+	}
+	return out
+}
+
 func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) {
 	if win := r.windows(); win != a.Module.Windows && !anyFamily(a.Module) {
 		return failed("%s", osMismatch(a.Module, win)), nil
@@ -109,7 +133,7 @@ func (a *ModuleAction) run(ctx context.Context, r *actionRun) (*Outcome, error) 
 	if err != nil {
 		return failed("%s: %v", a.Pos, err), nil
 	}
-	args, err := a.Module.Normalize(moduleArgs(a.Module.Name, raw.(map[string]any)))
+	args, err := a.Module.Normalize(moduleArgs(a.Module.Name, strParams(a.Module, raw.(map[string]any))))
 	if err != nil {
 		return failed("%v", err), nil
 	}
