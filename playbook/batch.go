@@ -19,6 +19,10 @@ type PlayPlan struct {
 	Hosts   []*inventory.Host
 	Batches [][]*inventory.Host
 	Tasks   []*Task // after --tags, --skip-tags and --start-at-task
+	// Unmatched says why the play has no hosts when its pattern, a single
+	// name, is no host or group of the inventory: Ansible warns and skips
+	// the play ("Could not match supplied host pattern, ignoring").
+	Unmatched string
 
 	stepsOnce sync.Once
 	stepList  []*Task
@@ -73,6 +77,10 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		if h := implicitLocalhost(inv, play.Hosts, sel.Limit); h != nil && len(hosts) == 0 {
 			hosts, err = []*inventory.Host{h}, nil
 		}
+		unmatched := ""
+		if errors.Is(err, inventory.ErrUnknownName) && unknownPlayName(inv, play.Hosts, sel.Limit) {
+			unmatched, hosts, err = err.Error(), nil, nil
+		}
 		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !pb.groupBy {
 			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
 		}
@@ -83,7 +91,7 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		if only != nil {
 			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !only[h.Name] })
 		}
-		plan := &PlayPlan{Play: play, Hosts: hosts, Batches: Batches(play.Serial, hosts)}
+		plan := &PlayPlan{Play: play, Hosts: hosts, Batches: Batches(play.Serial, hosts), Unmatched: unmatched}
 		for _, t := range play.Tasks {
 			if !started && t.Name == sel.StartAtTask {
 				started = true
@@ -101,6 +109,22 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		return nil, fmt.Errorf("--start-at-task %q: no task has that name", sel.StartAtTask)
 	}
 	return plans, nil
+}
+
+// unknownPlayName reports whether a play's pattern is a single name the
+// inventory does not know, the limit being fine: Ansible skips such a
+// play with a warning. A name among others stays an error (Ansible would
+// run the play on the others, ignoring it: remotectl refuses rather than
+// guess what a typo meant).
+func unknownPlayName(inv *inventory.Inventory, pattern, limit string) bool {
+	if pattern == "" || strings.ContainsAny(pattern, ":,&!*?[]{} ") {
+		return false
+	}
+	if limit == "" {
+		return true
+	}
+	_, err := inv.SelectAnsible("all", limit)
+	return !errors.Is(err, inventory.ErrUnknownName)
 }
 
 // checkHostFamilies refuses a play that runs a POSIX module on a host the

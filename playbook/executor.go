@@ -304,7 +304,11 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			pr.Batches = append(pr.Batches, hostNames(kept))
 		}
 	}
-	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: play.about(len(plan.Hosts)), Hosts: hostNames(plan.Hosts)})
+	about := play.about(len(plan.Hosts))
+	if plan.Unmatched != "" {
+		about = strings.TrimSuffix(about, ")") + ": " + plan.Unmatched + ", the play is skipped, as Ansible's)"
+	}
+	e.emit(Event{Kind: EventPlayStart, Play: play.Name, About: about, Hosts: hostNames(plan.Hosts)})
 	e.magicVars(plan) // before any host runs: it reads every host's memory
 	if len(batches) > 0 {
 		pr.Stopped = e.askPrompts(play)
