@@ -205,6 +205,9 @@ func methods() exec.Methods {
 			str[name] = fn
 		}
 	}
+	for name, fn := range strSearchMethods() {
+		str[name] = fn
+	}
 	str["split"] = func(self string, _ *exec.Value, params *exec.VarArgs) (any, error) {
 		c, err := goArgs(params)
 		if err != nil {
