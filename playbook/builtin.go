@@ -109,6 +109,9 @@ func (p *parser) builtinAction(name string, k, n *yaml.Node) Action {
 				continue
 			}
 			a.Args[kv[0].Value] = p.value(kv[1])
+			if name == "assert" && kv[0].Value == "that" {
+				p.condition(kv[1], "that") // its expressions' syntax, filters and tests, as when:'s
+			}
 		}
 	case yamlnode.IsNull(n):
 	default:

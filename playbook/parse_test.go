@@ -55,6 +55,8 @@ func TestParseErrorsHavePositions(t *testing.T) {
 		{"module routed to a collection", "- hosts: all\n  tasks:\n    - pids: {name: x}\n    - ec2_vpc_subnet: {cidr: x}\n",
 			[]string{`play.yaml:3:7: the module pids is in community.general, which remotectl does not implement`,
 				`play.yaml:4:7: the module ec2_vpc_subnet is in amazon.aws, which remotectl does not implement`}},
+		{"unknown test in assert", "- hosts: all\n  tasks:\n    - assert:\n        that: [\"x is defined\", \"x is blue\"]\n",
+			[]string{`play.yaml:4:33: remotectl does not support the test 'blue'`}},
 		{"no such module", "- hosts: all\n  tasks:\n    - pnig: {}\n",
 			[]string{`play.yaml:3:7: no module pnig (and no task keyword): remotectl cannot run this task; hint: did you mean "ping"?`}},
 		{"unsupported module parameter", "- hosts: all\n  tasks:\n    - ping: {data: x, dta: y}\n",
