@@ -364,11 +364,17 @@ func (e *Engine) check(orig, src string) error {
 	}
 	rw := rewrite(t.Root(), false)
 	for _, name := range rw.filters {
+		if msg, ok := fqcnMessage("filter", name); ok {
+			return &Error{Kind: Unsupported, Template: orig, Msg: msg}
+		}
 		if !e.env.Filters.Exists(name) {
 			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the filter '%s'", name)}
 		}
 	}
 	for _, name := range rw.tests {
+		if msg, ok := fqcnMessage("test", name); ok {
+			return &Error{Kind: Unsupported, Template: orig, Msg: msg}
+		}
 		if !e.env.Tests.Exists(name) {
 			return &Error{Kind: Unsupported, Template: orig, Msg: unsupportedPrefix + fmt.Sprintf("the test '%s'", name)}
 		}
@@ -549,7 +555,7 @@ func (e *Engine) parse(s string) (t *exec.Template, err error) {
 	}()
 	// gonja reads a test's arguments as one value: calls with several
 	// (version('2', operator='ge')) are rewritten into one.
-	src := rewriteTestCalls(rewriteTupleSets(s))
+	src := rewriteTestCalls(rewriteFQCN(rewriteTupleSets(s)))
 	loader, err := loaders.NewMemoryLoader(map[string]string{"/t": src})
 	if err != nil {
 		return nil, err
