@@ -125,3 +125,25 @@ func TestOracleStrParamsTakeListsAndDicts(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleRescueOfAnIncludedFailure: a failure inside included tasks
+// (include_tasks, include_role) is rescued by the block around the
+// include; a rescue section that itself includes tasks runs them.
+func TestOracleRescueOfAnIncludedFailure(t *testing.T) {
+	t.Parallel()
+	mark := func(name string) string {
+		return "copy: {content: " + name + ", dest: \"{{ playbook_dir }}/out/" + name + "\"}"
+	}
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - block:\n        - include_tasks: bad.yml\n        - " + mark("notreached") + "\n      rescue:\n        - " + mark("r1") + "\n        - include_tasks: good.yml\n      always:\n        - " + mark("a1") + "\n" +
+				"    - block:\n        - include_role: {name: badrole}\n      rescue:\n        - " + mark("r2") + "\n" +
+				"    - block:\n        - include_tasks: good.yml\n      rescue:\n        - " + mark("r3") + "\n" +
+				"    - " + mark("after") + "\n",
+			"bad.yml":                      "- " + mark("bad_before") + "\n- command: /bin/false\n- " + mark("bad_after") + "\n",
+			"good.yml":                     "- " + mark("good") + "\n",
+			"roles/badrole/tasks/main.yml": "- command: /bin/false\n",
+		},
+	})
+}
