@@ -6,7 +6,7 @@ def st(x):
     return 'failed' if x.get('failed') else 'skipped' if x.get('skipped') else 'changed' if x.get('changed') else 'ok'
 ai={}
 for x in a:
-    if x['type']=='result' and 'items' in x: ai[(x['host'],x['task'])]=[st(i) for i in x['items']]
+    if x['type']=='result' and 'items' in x: ai.setdefault((x['host'],x['task']),[]).extend(st(i) for i in x['items'])
 ri=collections.defaultdict(list)
 for x in r:
     if x.get('loop_item'): ri[(x['host'],x['task'])].append(x['status'])

@@ -11,7 +11,7 @@ def load(p, rc):
             if r.get('loop_item'): continue
             if r.get('action') in INC: continue
             s=r['status']
-            if s=='ignored': s='failed(ignored)'
+            if s=='ignored' or (s=='failed' and r.get('ignored')): s='failed(ignored)'
             per[r['host']].append('%s => %s'%(r['task'],s))
             det[(r['host'],len(per[r['host']])-1)]=r
         elif o['type']=='summary':
@@ -25,5 +25,8 @@ for h in sorted(set(a)|set(r)):
     sa=ast.get(h,{});sr=rst.get(h,{})
     ka=' '.join('%s=%s'%(k,sa.get(k)) for k in ('ok','changed','failures','skipped','unreachable','ignored','rescued'))
     kr=' '.join('%s=%s'%(k,sr.get(k)) for k in ('ok','changed','failures','skipped','unreachable','ignored','rescued'))
-    print('##',h,'tasks same' if not d else 'TASKS DIFF','| recap', 'same: '+ka if ka==kr else 'DIFF\n  ans: '+ka+'\n  rc:  '+kr)
+    if not ast: # ansible-playbook stopped with ERROR! (no recap): the tasks up to there are compared
+        print('##',h,'tasks same' if not d else 'TASKS DIFF','| ANSIBLE ABORTED (no recap), remotectl:',kr)
+    else:
+        print('##',h,'tasks same' if not d else 'TASKS DIFF','| recap', 'same: '+ka if ka==kr else 'DIFF\n  ans: '+ka+'\n  rc:  '+kr)
     if d: print('\n'.join(d))
