@@ -1,6 +1,9 @@
 package playbook
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The cases below come from differences found by running real Galaxy
 // roles (bench/rolescheck) with ansible-playbook and remotectl.
@@ -144,6 +147,24 @@ func TestOracleRescueOfAnIncludedFailure(t *testing.T) {
 			"bad.yml":                      "- " + mark("bad_before") + "\n- command: /bin/false\n- " + mark("bad_after") + "\n",
 			"good.yml":                     "- " + mark("good") + "\n",
 			"roles/badrole/tasks/main.yml": "- command: /bin/false\n",
+		},
+	})
+}
+
+// TestOracleLoopRunsEveryItemBeforeFailing: a failing item does not stop
+// the loop: every item runs, then the task fails the host (ansible-
+// examples' loop_with_items: yum of two packages); a block's rescue sees
+// the loop's result in ansible_failed_result.
+func TestOracleLoopRunsEveryItemBeforeFailing(t *testing.T) {
+	t.Parallel()
+	item := "    - shell: \"test {{ item }} != 1 && echo {{ item }} > {{ playbook_dir }}/out/{{ tag }}_{{ item }}\"\n      loop: [1, 2, 3]\n"
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - block:\n    " + strings.ReplaceAll(item, "\n      ", "\n          ") + "          vars: {tag: b}\n" +
+				"      rescue:\n" + "        - copy: {content: \"{{ ansible_failed_result.results | length }} {{ ansible_failed_result.msg }}\", dest: \"{{ playbook_dir }}/out/rescued\"}\n" +
+				strings.ReplaceAll(item, "{{ tag }}", "plain") +
+				dump("never", "'reached'"),
 		},
 	})
 }

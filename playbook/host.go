@@ -639,8 +639,11 @@ func (h *hostRun) runLoop(ctx context.Context, task *Task, items []any) error {
 	}
 	switch {
 	case failed:
-		sum.Status, sum.Ignored = StatusFailed, h.ignoreErrors(task)
-		sum.Rescued = !h.ignoreErrors(task) && task.rescued()
+		sum.Status = StatusFailed
+		h.taskFailed(task, sum)
+		if !sum.Ignored && task.Block != nil {
+			h.setFailedVars(task, reg)
+		}
 	case skipped:
 		sum.Status = StatusSkipped
 	case changed:
@@ -779,9 +782,8 @@ func (h *hostRun) runItem(ctx context.Context, task *Task, item any, loop map[st
 			h.notify(name)
 		}
 	}
-	if r.Status == StatusFailed && !r.Ignored && task.Block != nil {
-		h.failedVars = map[string]any{"ansible_failed_task": map[string]any{"name": task.Name, "action": task.Key},
-			"ansible_failed_result": unsafe(reg)}
+	if r.Status == StatusFailed && !r.Ignored && !r.LoopItem && task.Block != nil {
+		h.setFailedVars(task, reg)
 	}
 	if !task.flushesHandlers() {
 		e.emit(Event{Kind: EventResult, Result: r})
@@ -819,6 +821,13 @@ func (h *hostRun) untilOnSkipped(task *Task, vars, reg map[string]any) (string, 
 		return err.Error(), false
 	}
 	return fmt.Sprintf("until: %s still false after %d attempts", task.Until.Src, retries+1), true
+}
+
+// setFailedVars keeps ansible_failed_task and ansible_failed_result for a
+// block's rescue.
+func (h *hostRun) setFailedVars(task *Task, reg map[string]any) {
+	h.failedVars = map[string]any{"ansible_failed_task": map[string]any{"name": task.Name, "action": task.Key},
+		"ansible_failed_result": unsafe(reg)}
 }
 
 // noLogMsg replaces what a no_log task printed, as Ansible's.
@@ -979,29 +988,41 @@ func (h *hostRun) settle(task *Task, r *TaskResult, out *Outcome) {
 	switch {
 	case out.Failed:
 		r.Status, r.Changed = StatusFailed, out.Changed
-		switch {
-		case h.ignoreErrors(task):
-			r.Ignored = true
-		case task.Block != nil:
-			r.Rescued = !r.LoopItem && task.rescued()
-			if !task.rescued() && h.errorsFatal(task) { // as Ansible's: after the task, not once the block is left
-				h.br.abort(fmt.Sprintf("any_errors_fatal: %s failed", h.host.Name), h.step)
-			}
-			if h.failure == nil {
-				h.failure = &blockFailure{block: task.Block, section: task.Section}
-			}
-		default:
-			if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
-				h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name), h.step)
-			}
-			h.fails()
+		if r.LoopItem { // the loop's result fails the host, once every item ran (Ansible's)
+			r.Ignored = h.ignoreErrors(task)
+			break
 		}
+		h.taskFailed(task, r)
 	case out.Skipped:
 		r.Status = StatusSkipped
 	case out.Changed:
 		r.Status = StatusChanged
 	default:
 		r.Status = StatusOK
+	}
+}
+
+// taskFailed is what a failed task does to the host: nothing when its
+// errors are ignored; inside a block, a pending block failure (rescued
+// or not); otherwise the host fails. any_errors_fatal and a failing
+// run_once task end the play.
+func (h *hostRun) taskFailed(task *Task, r *TaskResult) {
+	switch {
+	case h.ignoreErrors(task):
+		r.Ignored = true
+	case task.Block != nil:
+		r.Rescued = task.rescued()
+		if !task.rescued() && h.errorsFatal(task) { // as Ansible's: after the task, not once the block is left
+			h.br.abort(fmt.Sprintf("any_errors_fatal: %s failed", h.host.Name), h.step)
+		}
+		if h.failure == nil {
+			h.failure = &blockFailure{block: task.Block, section: task.Section}
+		}
+	default:
+		if task.RunOnce { // as Ansible's: a run_once task that fails ends the play
+			h.br.abort(fmt.Sprintf("the run_once task %q failed on %s", task.DisplayName(), h.host.Name), h.step)
+		}
+		h.fails()
 	}
 }
 
