@@ -168,3 +168,17 @@ func TestOracleLoopRunsEveryItemBeforeFailing(t *testing.T) {
 		},
 	})
 }
+
+// TestOracleLocalFactsKeepTheirName: ansible_facts holds the local facts
+// as ansible_local (Ansible's namespace_facts keeps that one prefix).
+func TestOracleLocalFactsKeepTheirName(t *testing.T) {
+	t.Parallel()
+	compareWithAnsible(t, oracleCase{
+		files: map[string]string{
+			"facts.d/app.fact": "{\"k\": \"v\"}\n",
+			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
+				"    - setup: {gather_subset: ['!all', '!min', local], fact_path: \"{{ playbook_dir }}/facts.d\"}\n" +
+				dump("local", "[ansible_local.app.k, ansible_facts.ansible_local.app.k, ansible_facts.local is defined]"),
+		},
+	})
+}

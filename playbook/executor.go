@@ -700,13 +700,18 @@ func (e *executor) hostVars(h *inventory.Host) map[string]any {
 }
 
 // factVars puts a host's facts into vars as Ansible does: ansible_facts
-// holds them without their ansible_ prefix, and each is also a variable of
+// holds them without their ansible_ prefix (but ansible_local, which
+// Ansible's namespace_facts keeps whole), and each is also a variable of
 // the name its module gave it (ansible_os_family from setup, packages from
 // package_facts).
 func factVars(vars, facts map[string]any) {
 	ns := make(map[string]any, len(facts))
 	for k, v := range facts {
-		ns[strings.TrimPrefix(k, "ansible_")] = v
+		if k == "ansible_local" {
+			ns[k] = v
+		} else {
+			ns[strings.TrimPrefix(k, "ansible_")] = v
+		}
 		vars[k] = v
 	}
 	vars["ansible_facts"] = ns
