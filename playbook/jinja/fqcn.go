@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 
@@ -109,4 +110,39 @@ func fqcnMessage(kind, name string) (string, bool) {
 	}
 	return "the " + kind + " " + strings.Join(parts, ".") + " is in " + strings.Join(parts[:len(parts)-1], ".") +
 		", which remotectl does not implement", true
+}
+
+// lookupName is a lookup plugin's name as remotectl registers it:
+// ansible.builtin.env and ansible.legacy.env are env.
+func lookupName(name string) string {
+	for _, prefix := range []string{"ansible.builtin.", "ansible.legacy."} {
+		if short, ok := strings.CutPrefix(name, prefix); ok {
+			return short
+		}
+	}
+	return name
+}
+
+// reLookupCall finds the lookup and query calls whose plugin is named by a
+// string literal.
+var reLookupCall = regexp.MustCompile(`\b(?:lookup|query|q)\(\s*(?:'([\w.]+)'|"([\w.]+)")`)
+
+// checkLookups refuses a lookup or query of a plugin remotectl does not
+// have, before any connection (it failed only when the template ran).
+func (e *Engine) checkLookups(orig, src string) error {
+	if e.lookups == nil || !strings.Contains(src, "(") {
+		return nil
+	}
+	for _, m := range reLookupCall.FindAllStringSubmatch(src, -1) {
+		name := m[1] + m[2]
+		if _, ok := e.lookups[lookupName(name)]; ok {
+			continue
+		}
+		msg := unsupportedPrefix + "the lookup plugin '" + name + "'"
+		if parts := strings.Split(name, "."); len(parts) >= 3 && lookupName(name) == name {
+			msg = "the lookup " + name + " is in " + strings.Join(parts[:len(parts)-1], ".") + ", which remotectl does not implement"
+		}
+		return &Error{Kind: Unsupported, Template: orig, Msg: msg}
+	}
+	return nil
 }

@@ -32,3 +32,26 @@ func TestFQCNFiltersAndTests(t *testing.T) {
 		t.Errorf("CheckExpr: %v", err)
 	}
 }
+
+// TestLookupNamesChecked: lookup and query take ansible.builtin.NAME as
+// NAME; a plugin remotectl lacks is refused by the check, before any
+// connection, naming the collection of an FQCN.
+func TestLookupNamesChecked(t *testing.T) {
+	e := New(WithLookups(map[string]Lookup{"env": func(c LookupCall) ([]any, error) { return []any{"v:" + c.Terms[0].(string)}, nil }}))
+	got, err := e.Render("{{ lookup('ansible.builtin.env', 'A') }} {{ query(\"ansible.legacy.env\", 'B') }}", nil)
+	if err != nil || got != "v:A ['v:B']" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	for tmpl, want := range map[string]string{
+		"{{ lookup('dig', 'x') }}":                    "remotectl does not support the lookup plugin 'dig'",
+		"{{ q('community.general.dig', 'x') }}":       "the lookup community.general.dig is in community.general, which remotectl does not implement",
+		"{{ lookup('ansible.builtin.nosuch', 'x') }}": "remotectl does not support the lookup plugin 'ansible.builtin.nosuch'",
+	} {
+		if err := e.Check(tmpl); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check(%s) = %v, want %s", tmpl, err, want)
+		}
+	}
+	if err := e.CheckExpr("lookup('ansible.builtin.env', 'HOME') != ''"); err != nil {
+		t.Errorf("CheckExpr: %v", err)
+	}
+}

@@ -138,7 +138,7 @@ func (e *Engine) lookupFunc(wantlist bool, vars map[string]any) func(*exec.Evalu
 			return nil, runtimeErr("lookup needs the name of a plugin")
 		}
 		name := pyStr(c.args[0])
-		fn, ok := e.lookups[name]
+		fn, ok := e.lookups[lookupName(name)]
 		if !ok {
 			return nil, unsupported("the lookup plugin '%s'", name)
 		}
@@ -360,6 +360,9 @@ func (e *Engine) check(orig, src string) error {
 	}
 	t, err := e.parse(src)
 	if err != nil {
+		return err
+	}
+	if err := e.checkLookups(orig, src); err != nil {
 		return err
 	}
 	rw := rewrite(t.Root(), false)
