@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/remotectl/remotectl/internal/omap"
 	"github.com/remotectl/remotectl/playbook/module"
 	"go.yaml.in/yaml/v3"
 )
@@ -84,6 +85,7 @@ func yamlnodeNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag
 // names, required options, types (Ansible's conversions), choices, and
 // the options of dicts and of lists of dicts.
 func runValidateArgumentSpec(_ context.Context, r *actionRun, args map[string]any) (*Outcome, error) {
+	args = omap.PlainMap(args) // the order of the spec's options does not matter
 	spec, ok := args["argument_spec"].(map[string]any)
 	if !ok {
 		if args["argument_spec"] == nil {
@@ -102,7 +104,7 @@ func runValidateArgumentSpec(_ context.Context, r *actionRun, args map[string]an
 			if err != nil {
 				return failed("%v", err), nil
 			}
-			values[name] = v
+			values[name] = omap.Plain(v)
 		}
 	}
 	maps.Copy(values, provided)
