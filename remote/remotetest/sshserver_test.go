@@ -534,6 +534,14 @@ func TestSSHServerDropAfter(t *testing.T) {
 	if len(stdout) != 1000 {
 		t.Errorf("received %d bytes before the cut, want 1000", len(stdout))
 	}
+	// The session ends as soon as the client's reader sees the cut, a
+	// moment before the client closes its side: a channel opened in between
+	// is sent to a server that can no longer answer and waits forever (the
+	// hang this test had under load). Wait returns once the client has shut
+	// the connection, which it must do on its own.
+	if err := c.Wait(); err == nil {
+		t.Error("client Wait on a cut connection: nil error, want the cut")
+	}
 	if _, err := c.NewSession(); err == nil {
 		t.Error("NewSession on a cut connection succeeded")
 	}

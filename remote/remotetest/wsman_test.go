@@ -242,6 +242,36 @@ func (c *wsmanTestClient) deleteShell(shellID string) wsmanTestReply {
 	return c.call(nsTransfer+"/Delete", shellID, "PT20S", "")
 }
 
+// receiveStdoutUntil polls a running command until its stdout holds want
+// and returns what it received. The command ending first fails the test.
+func (c *wsmanTestClient) receiveStdoutUntil(shellID, commandID, want string) string {
+	c.t.Helper()
+	var stdout bytes.Buffer
+	for !strings.Contains(stdout.String(), want) {
+		r := c.receive(shellID, commandID, "PT20S")
+		if r.faultCode() == faultCodeTimedOut {
+			continue
+		}
+		rr := c.mustOK("Receive", r).env.Body.ReceiveResponse
+		if rr == nil || len(rr.States) != 1 {
+			c.t.Fatalf("Receive reply needs exactly one CommandState:\n%s", r.raw)
+		}
+		for _, s := range rr.Streams {
+			data, err := base64.StdEncoding.DecodeString(s.Data)
+			if err != nil {
+				c.t.Fatalf("stream chunk is not base64: %v", err)
+			}
+			if s.Name == "stdout" {
+				stdout.Write(data)
+			}
+		}
+		if rr.States[0].State != wsmanCommandStateURI+"Running" && !strings.Contains(stdout.String(), want) {
+			c.t.Fatalf("command %s before its stdout held %q (stdout %q)", rr.States[0].State, want, stdout.String())
+		}
+	}
+	return stdout.String()
+}
+
 // wsmanRun is a command's output collected over Receive calls.
 type wsmanRun struct {
 	stdout, stderr bytes.Buffer
@@ -565,7 +595,11 @@ func TestWSManTerminateEscalates(t *testing.T) {
 	t.Parallel()
 	_, c := startBasicWSMan(t, WSManOptions{})
 	shellID := c.createShell("")
-	cmdID := c.command(shellID, `trap '' TERM; sleep 30 & wait`)
+	// The shell must have ignored TERM before the signal is sent: a
+	// terminate arriving first would kill it with SIGTERM (143), which is
+	// what a loaded machine did now and then. It says so on stdout.
+	cmdID := c.command(shellID, `trap '' TERM; echo armed; sleep 30 & wait`)
+	c.receiveStdoutUntil(shellID, cmdID, "armed\n")
 	c.mustOK("Signal", c.signal(shellID, cmdID, "terminate"))
 	if run := c.receiveAll(shellID, cmdID); run.exitCode != 128+int(syscall.SIGKILL) {
 		t.Errorf("exit code %d, want %d: a command ignoring SIGTERM is killed after the grace period", run.exitCode, 128+int(syscall.SIGKILL))

@@ -76,6 +76,12 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 	if err := ctx.Err(); err != nil {
 		return remote.Result{ExitCode: -1}, classify(opRun, err)
 	}
+	// A closed transport refuses before touching the connection: x/crypto's
+	// NewSession on a connection it is still tearing down can send the
+	// channel open and then wait forever for a reply that cannot come.
+	if t.isClosed() {
+		return remote.Result{ExitCode: -1}, errTransportClosed()
+	}
 	become := becomeSpec{}
 	pw, havePw := t.becomePasswordOf(cmd)
 	if cmd.Become || t.target.Become {
@@ -320,13 +326,23 @@ func (t *Transport) sessionError(err error) error {
 	if lost := t.c.ka.lost(); lost != nil {
 		return &remote.Error{Class: remote.ClassLost, Op: opRun, Err: lost, Hint: hintLost}
 	}
-	t.mu.Lock()
-	closed := t.closed
-	t.mu.Unlock()
-	if closed {
-		return &remote.Error{Class: remote.ClassOther, Op: opRun, Err: errors.New("the transport is closed")}
+	if t.isClosed() {
+		return errTransportClosed()
 	}
 	return classify(opRun, err)
+}
+
+// isClosed reports whether Close was called.
+func (t *Transport) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
+
+// errTransportClosed is the error of a command run on a closed transport.
+func errTransportClosed() error {
+	return &remote.Error{Class: remote.ClassOther, Op: opRun, Err: errors.New("the transport is closed"),
+		Hint: "dial the host again: Close ended this connection"}
 }
 
 // sendEnv sends "env" requests without waiting for replies: sshd accepts
