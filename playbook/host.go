@@ -334,8 +334,12 @@ func (h *hostRun) finish(err error) {
 
 // newResult starts the result of task on this host.
 func (h *hostRun) newResult(task *Task, item any) *TaskResult {
-	return &TaskResult{Host: h.host.Name, Play: h.br.plan.Play.Name, Task: task.DisplayName(), Pos: task.Pos,
+	r := &TaskResult{Host: h.host.Name, Play: h.br.plan.Play.Name, Task: task.DisplayName(), Pos: task.Pos,
 		Action: task.Action.Kind(), Handler: task.handler, Item: h.redact(item), Uncounted: isMeta(task)}
+	if r.Item != nil {
+		r.ItemText = jinja.String(r.Item)
+	}
+	return r
 }
 
 // batchNames are the names of the batch's hosts (ansible_play_batch).

@@ -26,6 +26,9 @@ type TaskResult struct {
 	Action   string     `json:"action"`
 	Handler  bool       `json:"handler,omitempty"`
 	Item     any        `json:"item,omitempty"`
+	// ItemText is the item as Ansible's callback prints it (Python's str
+	// of the label: {'key': 'a'}); the text renderers fall back to Go's.
+	ItemText string `json:"-"`
 	Status   TaskStatus `json:"status"`
 	Ignored  bool       `json:"ignored,omitempty"` // failed, but ignore_errors
 	TimedOut bool       `json:"timed_out,omitempty"`

@@ -209,7 +209,7 @@ func (t *playText) result(b *strings.Builder, r *TaskResult) {
 	}
 	line := "  " + r.Host
 	if r.Item != nil {
-		line += " (item=" + Printable(fmt.Sprint(r.Item)) + ")"
+		line += " (item=" + Printable(r.itemText()) + ")"
 	}
 	line += ": " + t.paint(taskStatusColor(r.Status), status)
 	if r.Msg != "" && (r.Status != TaskSkipped || t.verbose) {
@@ -415,7 +415,7 @@ func (playJUnit) finish(b *strings.Builder, run *PlayRun) error {
 func junitTaskCase(r *TaskResult) junitCase {
 	name := r.Task
 	if r.Item != nil {
-		name += fmt.Sprintf(" (item=%v)", r.Item)
+		name += " (item=" + r.itemText() + ")"
 	}
 	c := junitCase{Name: Printable(name), Classname: r.Host, Time: junitSeconds(r.Duration)}
 	var parts []string
@@ -446,4 +446,12 @@ func (playPrometheus) event(*strings.Builder, PlayEvent) error { return nil }
 func (playPrometheus) finish(b *strings.Builder, run *PlayRun) error {
 	b.WriteString(PlayMetrics(run, ""))
 	return nil
+}
+
+// itemText is the loop item shown in a result's line.
+func (r *TaskResult) itemText() string {
+	if r.ItemText != "" {
+		return r.ItemText
+	}
+	return fmt.Sprint(r.Item)
 }
