@@ -19,16 +19,16 @@ const (
 // TaskResult is one task (or one loop item of it) on one host. Every string
 // in it has had secrets redacted.
 type TaskResult struct {
-	Host     string     `json:"host"`
-	Play     string     `json:"play"`
-	Task     string     `json:"task"`
-	Pos      string     `json:"pos"`
-	Action   string     `json:"action"`
-	Handler  bool       `json:"handler,omitempty"`
-	Item     any        `json:"item,omitempty"`
+	Host    string `json:"host"`
+	Play    string `json:"play"`
+	Task    string `json:"task"`
+	Pos     string `json:"pos"`
+	Action  string `json:"action"`
+	Handler bool   `json:"handler,omitempty"`
+	Item    any    `json:"item,omitempty"`
 	// ItemText is the item as Ansible's callback prints it (Python's str
 	// of the label: {'key': 'a'}); the text renderers fall back to Go's.
-	ItemText string `json:"-"`
+	ItemText string     `json:"-"`
 	Status   TaskStatus `json:"status"`
 	Ignored  bool       `json:"ignored,omitempty"` // failed, but ignore_errors
 	TimedOut bool       `json:"timed_out,omitempty"`
