@@ -78,6 +78,11 @@ type SSHServerOptions struct {
 	// bytes to stdout; the client receives exactly that many.
 	DropAfter int
 
+	// StallSessions never answers a session channel's open (neither
+	// accepted nor refused): a client opening a session waits, as x/crypto's
+	// NewSession does on a connection it is tearing down.
+	StallSessions bool
+
 	// AllowTCPForwarding accepts direct-tcpip channels to loopback
 	// destinations (client.Dial through the server, bastion tests).
 	AllowTCPForwarding bool
@@ -357,6 +362,9 @@ func (s *SSHServer) serveConn(fc *faultConn) {
 	for nch := range chans {
 		switch nch.ChannelType() {
 		case "session":
+			if s.opts.StallSessions {
+				continue
+			}
 			s.goTracked(func() { s.serveSession(connCtx, fc, nch) })
 		case "direct-tcpip":
 			s.goTracked(func() { s.serveDirectTCPIP(connCtx, nch) })

@@ -2,8 +2,10 @@ package ssh
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/remotectl/remotectl/remote"
 	"github.com/remotectl/remotectl/remote/remotetest"
@@ -29,5 +31,27 @@ func TestRunOnClosedTransportRefuses(t *testing.T) {
 	}
 	if err := tr.Upload(testContext(t), "/tmp/never", strings.NewReader("x"), 0o600); err == nil {
 		t.Error("Upload after Close succeeded")
+	}
+}
+
+// TestRunGivesUpOnUnansweredSession checks that a Run whose session open is
+// never answered (as on a connection the server has just cut) ends when its
+// context does, with the context's error class, instead of waiting forever.
+func TestRunGivesUpOnUnansweredSession(t *testing.T) {
+	srv, key := startShServer(t, remotetest.SSHServerOptions{StallSessions: true})
+	d := newTestDialer(t, Options{})
+	tr := dialTransport(t, d, serverTarget(t, srv, key))
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.Run(ctx, &remote.Cmd{Args: []string{"true"}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		wantClass(t, err, remote.ClassTimeout)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run still waits for a session the server never answers, 30 s after its context ended")
 	}
 }

@@ -149,10 +149,40 @@ type execIO struct {
 // The calling goroutine copies stdout itself and one other goroutine copies
 // stderr: with a thousand sessions open at once, every goroutine and buffer
 // per session counts (see copyOutput).
+// newSession opens a session, giving up when ctx is done: x/crypto's
+// NewSession can wait forever for the reply to its channel open on a
+// connection the server has just cut (its sessions end a moment before
+// the connection does). A session that arrives after ctx is done is closed.
+func (t *Transport) newSession(ctx context.Context) (*gossh.Session, error) {
+	type opened struct {
+		sess *gossh.Session
+		err  error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		sess, err := t.c.client.NewSession()
+		ch <- opened{sess, err}
+	}()
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, t.sessionError(o.err)
+		}
+		return o.sess, nil
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.sess != nil {
+				_ = o.sess.Close()
+			}
+		}()
+		return nil, classify(opRun, ctx.Err())
+	}
+}
+
 func (t *Transport) exec(ctx context.Context, line string, sio execIO) (remote.Result, error) {
-	sess, err := t.c.client.NewSession()
+	sess, err := t.newSession(ctx)
 	if err != nil {
-		return remote.Result{ExitCode: -1}, t.sessionError(err)
+		return remote.Result{ExitCode: -1}, err
 	}
 	defer sess.Close()
 	if sio.pty {
