@@ -23,6 +23,11 @@ type PlayPlan struct {
 	// name, is no host or group of the inventory: Ansible warns and skips
 	// the play ("Could not match supplied host pattern, ignoring").
 	Unmatched string
+	// Ignored are the terms of the play's pattern that match nothing, left
+	// out as Ansible leaves them out, with its warning ("Could not match
+	// supplied host pattern, ignoring: dbservers"); an "&" term matching
+	// nothing leaves the play no host, as Ansible's intersection does.
+	Ignored []string
 
 	stepsOnce sync.Once
 	stepList  []*Task
@@ -78,8 +83,18 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 			hosts, err = []*inventory.Host{h}, nil
 		}
 		unmatched := ""
+		var ignored []string
 		if errors.Is(err, inventory.ErrUnknownName) && unknownPlayName(inv, play.Hosts, sel.Limit) {
 			unmatched, hosts, err = err.Error(), nil, nil
+		} else if (errors.Is(err, inventory.ErrUnknownName) || errors.Is(err, inventory.ErrNoMatch)) && limitKnown(inv, sel.Limit) {
+			var pattern string
+			if pattern, ignored = matchedTerms(inv, play.Hosts); len(ignored) > 0 {
+				hosts, err = inv.SelectAnsible(pattern, sel.Limit)
+				if pattern == "" {
+					hosts, err = nil, nil
+					unmatched = fmt.Sprintf("%s matches no host or group of the inventory", quoteTerms(ignored))
+				}
+			}
 		}
 		if err != nil && !errors.Is(err, inventory.ErrNoMatch) && !pb.groupBy {
 			return nil, fmt.Errorf("%s: hosts: %w", play.Pos, err)
@@ -91,7 +106,7 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 		if only != nil {
 			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !only[h.Name] })
 		}
-		plan := &PlayPlan{Play: play, Hosts: hosts, Batches: Batches(play.Serial, hosts), Unmatched: unmatched}
+		plan := &PlayPlan{Play: play, Hosts: hosts, Batches: Batches(play.Serial, hosts), Unmatched: unmatched, Ignored: ignored}
 		for _, t := range play.Tasks {
 			if !started && t.Name == sel.StartAtTask {
 				started = true
@@ -113,18 +128,59 @@ func Prepare(pb *Playbook, inv *inventory.Inventory, sel Selection) ([]*PlayPlan
 
 // unknownPlayName reports whether a play's pattern is a single name the
 // inventory does not know, the limit being fine: Ansible skips such a
-// play with a warning. A name among others stays an error (Ansible would
-// run the play on the others, ignoring it: remotectl refuses rather than
-// guess what a typo meant).
+// play with a warning. A name among others is left out by matchedTerms.
 func unknownPlayName(inv *inventory.Inventory, pattern, limit string) bool {
 	if pattern == "" || strings.ContainsAny(pattern, ":,&!*?[]{} ") {
 		return false
 	}
+	return limitKnown(inv, limit)
+}
+
+// limitKnown reports whether the limit, if any, names only what the
+// inventory knows: an unknown limit stays the run's error.
+func limitKnown(inv *inventory.Inventory, limit string) bool {
 	if limit == "" {
 		return true
 	}
 	_, err := inv.SelectAnsible("all", limit)
 	return !errors.Is(err, inventory.ErrUnknownName)
+}
+
+// matchedTerms is a play's pattern without its terms that match no host or
+// group (Ansible's _evaluate_patterns ignores each with a warning: "all"
+// and "ungrouped" never warn), and those terms. An "&" term that matches
+// nothing empties the selection: the pattern returned is then "".
+func matchedTerms(inv *inventory.Inventory, pattern string) (string, []string) {
+	var kept, ignored []string
+	union := false
+	for _, t := range inventory.PatternTerms(pattern) {
+		name := strings.TrimLeft(t, "!&")
+		_, err := inv.SelectAnsible(name, "")
+		if !errors.Is(err, inventory.ErrUnknownName) && !errors.Is(err, inventory.ErrNoMatch) {
+			kept = append(kept, t)
+			union = union || !strings.HasPrefix(t, "!") && !strings.HasPrefix(t, "&")
+			continue
+		}
+		if name != "all" && name != "ungrouped" {
+			ignored = append(ignored, name)
+		}
+		if strings.HasPrefix(t, "&") {
+			return "", ignored
+		}
+	}
+	if !union {
+		return "", ignored
+	}
+	return strings.Join(kept, ","), ignored
+}
+
+// quoteTerms is terms quoted and joined: "a", "b".
+func quoteTerms(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = fmt.Sprintf("%q", t)
+	}
+	return strings.Join(q, ", ")
 }
 
 // checkHostFamilies refuses a play that runs a POSIX module on a host the

@@ -304,6 +304,9 @@ func (e *executor) runPlay(ctx context.Context, plan *PlayPlan) string {
 			pr.Batches = append(pr.Batches, hostNames(kept))
 		}
 	}
+	for _, term := range plan.Ignored {
+		e.warnOnce("Could not match supplied host pattern, ignoring: " + term)
+	}
 	about := play.about(len(plan.Hosts))
 	if plan.Unmatched != "" {
 		about = strings.TrimSuffix(about, ")") + ": " + plan.Unmatched + ", the play is skipped, as Ansible's)"
