@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -237,6 +238,13 @@ func dictMethods(base *exec.MethodSet[map[string]any]) *exec.MethodSet[map[strin
 		"copy": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
 			return &exec.Dict{Pairs: slices.Clone(d.Pairs)}, params.Take()
 		},
+		"update":     dictUpdate,
+		"pop":        dictPop,
+		"setdefault": dictSetdefault,
+		"clear": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
+			d.Pairs = d.Pairs[:0]
+			return nil, params.Take()
+		},
 		"get": func(d *exec.Dict, params *exec.VarArgs) (any, error) {
 			if len(params.Args) < 1 || len(params.Args) > 2 {
 				return nil, runtimeErr("get() takes 1 or 2 positional arguments")
@@ -268,6 +276,74 @@ func dictMethods(base *exec.MethodSet[map[string]any]) *exec.MethodSet[map[strin
 		}
 	}
 	return exec.NewMethodSet(all)
+}
+
+// dictIndex is the index of key k's pair in d, or -1.
+func dictIndex(d *exec.Dict, k string) int {
+	return slices.IndexFunc(d.Pairs, func(p *exec.Pair) bool { return p.Key.String() == k })
+}
+
+// dictSet sets k to v in place: a new key goes last, as in Python.
+func dictSet(d *exec.Dict, k, v *exec.Value) {
+	if i := dictIndex(d, k.String()); i >= 0 {
+		d.Pairs[i] = &exec.Pair{Key: d.Pairs[i].Key, Value: v}
+		return
+	}
+	d.Pairs = append(d.Pairs, &exec.Pair{Key: k, Value: v})
+}
+
+// dictUpdate is Python's dict.update in place: a mapping's pairs in its
+// order, then keyword arguments (sorted: gonja keeps no order of them).
+func dictUpdate(d *exec.Dict, params *exec.VarArgs) (any, error) {
+	if len(params.Args) > 1 {
+		return nil, runtimeErr("update() takes at most 1 positional argument")
+	}
+	if len(params.Args) == 1 {
+		arg := params.Args[0]
+		if !arg.IsDict() {
+			return nil, runtimeErr("update() takes a mapping")
+		}
+		arg.Iterate(func(_, _ int, k, v *exec.Value) bool {
+			dictSet(d, k, v)
+			return true
+		}, func() {})
+	}
+	for _, k := range slices.Sorted(maps.Keys(params.KwArgs)) {
+		dictSet(d, exec.AsValue(k), params.KwArgs[k])
+	}
+	return nil, nil
+}
+
+// dictPop is Python's dict.pop(key[, default]) in place.
+func dictPop(d *exec.Dict, params *exec.VarArgs) (any, error) {
+	if len(params.Args) < 1 || len(params.Args) > 2 {
+		return nil, runtimeErr("pop expected at least 1 argument, got %d", len(params.Args))
+	}
+	if i := dictIndex(d, params.Args[0].String()); i >= 0 {
+		v := d.Pairs[i].Value
+		d.Pairs = slices.Delete(d.Pairs, i, i+1)
+		return v.Interface(), nil
+	}
+	if len(params.Args) == 2 {
+		return params.Args[1].Interface(), nil
+	}
+	return nil, runtimeErr("KeyError: %s", pyRepr(params.Args[0].Interface()))
+}
+
+// dictSetdefault is Python's dict.setdefault(key[, default]) in place.
+func dictSetdefault(d *exec.Dict, params *exec.VarArgs) (any, error) {
+	if len(params.Args) < 1 || len(params.Args) > 2 {
+		return nil, runtimeErr("setdefault expected at least 1 argument, got %d", len(params.Args))
+	}
+	if i := dictIndex(d, params.Args[0].String()); i >= 0 {
+		return d.Pairs[i].Value.Interface(), nil
+	}
+	v := exec.AsValue(nil)
+	if len(params.Args) == 2 {
+		v = params.Args[1]
+	}
+	d.Pairs = append(d.Pairs, &exec.Pair{Key: params.Args[0], Value: v})
+	return v.Interface(), nil
 }
 
 // pairsOf lists f of each pair of d, as gonja values.

@@ -53,6 +53,10 @@ func TestDictOrder(t *testing.T) {
 		"{{ ('b: 1\\na: 2' | from_yaml) | list }}":                                  "['b', 'a']",
 		"{% if empty %}yes{% else %}no{% endif %}{{ empty | bool }}{{ not empty }}": "noFalseTrue",
 		"{{ plain | list }}":                                                        "['a', 'b']",
+		"{% set x = {'z': 0} %}{% set _ = x.update({'b': 2, 'a': 1}) %}{{ x }}":     "{'z': 0, 'b': 2, 'a': 1}",
+		"{% set x = {'z': 0, 'y': 1} %}{{ x.pop('z') }} {{ x }} {{ x.setdefault('q', 5) }} {{ x }}":  "0 {'y': 1} 5 {'y': 1, 'q': 5}",
+		"{% set x = {'a': 1} %}{{ x.pop('b', 'dflt') }}{% set _ = x.clear() %}{{ x }}":               "dflt{}",
+		"{% set x = {} %}{% for k in ['b', 'a'] %}{% set _ = x.update({k: 1}) %}{% endfor %}{{ x }}": "{'b': 1, 'a': 1}",
 	}
 	e := New()
 	for src, want := range cases {
