@@ -50,19 +50,16 @@ func TestOracleSetFactKeysAndBooleans(t *testing.T) {
 // rescue, a rescue inside an always only for a failure of its block.
 func TestOracleRescueOnlyAfterAFailure(t *testing.T) {
 	t.Parallel()
-	mark := func(name string) string {
-		return "copy: {content: " + name + ", dest: \"{{ playbook_dir }}/out/" + name + "\"}"
-	}
 	compareWithAnsible(t, oracleCase{
 		files: map[string]string{
 			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
-				"    - name: fine\n      block:\n        - " + mark("b1") + "\n      rescue:\n        - " + mark("r1") + "\n        - " + mark("r1b") + "\n      always:\n        - " + mark("a1") + "\n" +
-				"    - block:\n        - block:\n            - command: /bin/false\n          rescue:\n            - " + mark("r2inner") + "\n            - " + mark("r2inner2") + "\n" +
-				"      rescue:\n        - " + mark("r2outer") + "\n" +
-				"    - block:\n        - command: /bin/false\n      rescue:\n        - " + mark("r3") + "\n      always:\n        - block:\n            - " + mark("a3") + "\n          rescue:\n            - " + mark("r3nested") + "\n" +
-				"    - block:\n        - include_tasks: inc.yml\n      rescue:\n        - " + mark("r4") + "\n" +
-				"    - " + mark("after") + "\n",
-			"inc.yml": "- " + mark("inc") + "\n",
+				"    - name: fine\n      block:\n        - " + outMark("b1") + "\n      rescue:\n        - " + outMark("r1") + "\n        - " + outMark("r1b") + "\n      always:\n        - " + outMark("a1") + "\n" +
+				"    - block:\n        - block:\n            - command: /bin/false\n          rescue:\n            - " + outMark("r2inner") + "\n            - " + outMark("r2inner2") + "\n" +
+				"      rescue:\n        - " + outMark("r2outer") + "\n" +
+				"    - block:\n        - command: /bin/false\n      rescue:\n        - " + outMark("r3") + "\n      always:\n        - block:\n            - " + outMark("a3") + "\n          rescue:\n            - " + outMark("r3nested") + "\n" +
+				"    - block:\n        - include_tasks: inc.yml\n      rescue:\n        - " + outMark("r4") + "\n" +
+				"    - " + outMark("after") + "\n",
+			"inc.yml": "- " + outMark("inc") + "\n",
 		},
 	})
 }
@@ -134,18 +131,15 @@ func TestOracleStrParamsTakeListsAndDicts(t *testing.T) {
 // include; a rescue section that itself includes tasks runs them.
 func TestOracleRescueOfAnIncludedFailure(t *testing.T) {
 	t.Parallel()
-	mark := func(name string) string {
-		return "copy: {content: " + name + ", dest: \"{{ playbook_dir }}/out/" + name + "\"}"
-	}
 	compareWithAnsible(t, oracleCase{
 		files: map[string]string{
 			"site.yml": "- hosts: localhost\n  gather_facts: false\n  tasks:\n" +
-				"    - block:\n        - include_tasks: bad.yml\n        - " + mark("notreached") + "\n      rescue:\n        - " + mark("r1") + "\n        - include_tasks: good.yml\n      always:\n        - " + mark("a1") + "\n" +
-				"    - block:\n        - include_role: {name: badrole}\n      rescue:\n        - " + mark("r2") + "\n" +
-				"    - block:\n        - include_tasks: good.yml\n      rescue:\n        - " + mark("r3") + "\n" +
-				"    - " + mark("after") + "\n",
-			"bad.yml":                      "- " + mark("bad_before") + "\n- command: /bin/false\n- " + mark("bad_after") + "\n",
-			"good.yml":                     "- " + mark("good") + "\n",
+				"    - block:\n        - include_tasks: bad.yml\n        - " + outMark("notreached") + "\n      rescue:\n        - " + outMark("r1") + "\n        - include_tasks: good.yml\n      always:\n        - " + outMark("a1") + "\n" +
+				"    - block:\n        - include_role: {name: badrole}\n      rescue:\n        - " + outMark("r2") + "\n" +
+				"    - block:\n        - include_tasks: good.yml\n      rescue:\n        - " + outMark("r3") + "\n" +
+				"    - " + outMark("after") + "\n",
+			"bad.yml":                      "- " + outMark("bad_before") + "\n- command: /bin/false\n- " + outMark("bad_after") + "\n",
+			"good.yml":                     "- " + outMark("good") + "\n",
 			"roles/badrole/tasks/main.yml": "- command: /bin/false\n",
 		},
 	})
@@ -181,4 +175,10 @@ func TestOracleLocalFactsKeepTheirName(t *testing.T) {
 				dump("local", "[ansible_local.app.k, ansible_facts.ansible_local.app.k, ansible_facts.local is defined]"),
 		},
 	})
+}
+
+// outMark is a copy task leaving a file named name under out/: which
+// tasks ran shows in the end state the oracle compares.
+func outMark(name string) string {
+	return "copy: {content: " + name + ", dest: \"{{ playbook_dir }}/out/" + name + "\"}"
 }
