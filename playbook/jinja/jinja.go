@@ -249,11 +249,8 @@ func dictMethods(base *exec.MethodSet[map[string]any]) *exec.MethodSet[map[strin
 			if len(params.Args) < 1 || len(params.Args) > 2 {
 				return nil, runtimeErr("get() takes 1 or 2 positional arguments")
 			}
-			key := params.Args[0].String()
-			for _, p := range d.Pairs {
-				if p.Key.String() == key {
-					return p.Value.Interface(), nil
-				}
+			if i := dictIndex(d, params.Args[0].String()); i >= 0 {
+				return d.Pairs[i].Value.Interface(), nil
 			}
 			if len(params.Args) == 2 {
 				return params.Args[1].Interface(), nil
