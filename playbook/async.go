@@ -467,7 +467,7 @@ func launchJob(ctx context.Context, h module.Host, c module.Command, spec *async
 		"$detach sh -c " + module.Quote(jobSupervisor) + " rctl-async \"$f\" \"$j\" " + strconv.Itoa(watchdogAfter(spec.limit)) + " </dev/null >/dev/null 2>&1 &",
 		"echo " + tok + " job \"$j\" \"$f\"",
 	}, "\n")
-	out, err := h.Run(ctx, module.Command{Script: script, Stdin: c.Stdin, Env: c.Env, NoBecome: c.NoBecome})
+	out, err := h.Run(ctx, module.Command{Script: script, Stdin: c.Stdin, Env: c.Env, NoBecome: c.NoBecome, UserCommand: true})
 	if err != nil {
 		return nil, err
 	}

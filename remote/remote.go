@@ -149,6 +149,15 @@ type Cmd struct {
 	// host's ansible_become_password); never logged. Empty means the
 	// transport's own (--ask-become-pass, become_password_env).
 	BecomePassword string
+
+	// Pooled marks a short command of remotectl's own (a module's helper
+	// script, a probe) whose caller reads only its output and exit code:
+	// a transport may run it on a shell it keeps open on the connection
+	// instead of a session of its own (SSH: remote/ssh/shell.go), where a
+	// signal that kills it reports the shell's 128+N as its exit code. A
+	// command of the user's (exec, a task's command, shell, raw or script)
+	// is never pooled.
+	Pooled bool
 }
 
 // Result is the outcome of a command that ran to completion on a host.

@@ -96,7 +96,7 @@ func runCommand(ctx context.Context, c *Call, shell bool) (Result, error) {
 		stdin = []byte(s)
 	}
 	start := time.Now()
-	out, err := c.Host.Run(ctx, Command{Script: plan.script(), Stdin: stdin})
+	out, err := c.Host.Run(ctx, Command{Script: plan.script(), Stdin: stdin, UserCommand: true})
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func runRaw(ctx context.Context, c *Call) (Result, error) {
 	if exe := c.Args.Str("executable"); exe != "" {
 		line = exe + " -c " + pyShlexQuote(line)
 	}
-	out, err := c.Host.Run(ctx, Command{Script: line})
+	out, err := c.Host.Run(ctx, Command{Script: line, UserCommand: true})
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func runScript(ctx context.Context, c *Call) (Result, error) {
 		// Ansible does not quote chdir (a space breaks it); we do.
 		cmdline = "cd " + Quote(chdir) + " && " + cmdline
 	}
-	out, err := c.Host.Run(ctx, Command{Script: cmdline})
+	out, err := c.Host.Run(ctx, Command{Script: cmdline, UserCommand: true})
 	if err != nil {
 		return nil, err
 	}

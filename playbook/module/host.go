@@ -23,6 +23,11 @@ type Command struct {
 	// NoBecome runs the command as the login user even when the task
 	// becomes another (reading a file the login user uploaded).
 	NoBecome bool
+	// UserCommand marks the task's own command (command, shell, raw,
+	// script, an async job): it runs in a session of its own, exactly as
+	// written. remotectl's helper scripts may run on a shell the
+	// connection keeps open (remote.Cmd.Pooled).
+	UserCommand bool
 }
 
 // Output is what a command printed and its exit code (-1 when killed by
@@ -98,7 +103,7 @@ func (c *capped) Write(p []byte) (int, error) {
 
 func (h *transportHost) Run(ctx context.Context, c Command) (Output, error) {
 	var out, errb capped
-	cmd := &remote.Cmd{Args: c.Argv, Shell: c.Script, Dir: c.Dir, Stdout: &out, Stderr: &errb}
+	cmd := &remote.Cmd{Args: c.Argv, Shell: c.Script, Dir: c.Dir, Stdout: &out, Stderr: &errb, Pooled: !c.UserCommand}
 	if len(c.Stdin) > 0 {
 		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}

@@ -370,7 +370,7 @@ func errClosed(op string) error {
 func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, error) {
 	rr := &runRequest{Args: cmd.Args, Shell: cmd.Shell, Env: cmd.Env, Dir: cmd.Dir, PTY: cmd.PTY,
 		Become: cmd.Become, BecomeUser: cmd.BecomeUser, BecomeMethod: cmd.BecomeMethod, BecomeFlags: cmd.BecomeFlags,
-		BecomePassword: cmd.BecomePassword, Stdin: cmd.Stdin != nil}
+		BecomePassword: cmd.BecomePassword, Stdin: cmd.Stdin != nil, Pooled: cmd.Pooled}
 	return t.op(ctx, request{Op: "run", Run: rr}, cmd.Stdin, sinks{frameStdout: cmd.Stdout, frameStderr: cmd.Stderr})
 }
 

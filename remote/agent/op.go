@@ -69,7 +69,7 @@ func runOp(ctx context.Context, h *held, r *runRequest, in *input, w *lockedWrit
 		return reply{Err: encodeError(fmt.Errorf("agent: run without a command"))}
 	}
 	cmd := &remote.Cmd{Args: r.Args, Shell: r.Shell, Env: r.Env, Dir: r.Dir, PTY: r.PTY, Become: r.Become,
-		BecomeUser: r.BecomeUser, BecomeMethod: r.BecomeMethod, BecomeFlags: r.BecomeFlags, BecomePassword: r.BecomePassword,
+		BecomeUser: r.BecomeUser, BecomeMethod: r.BecomeMethod, BecomeFlags: r.BecomeFlags, BecomePassword: r.BecomePassword, Pooled: r.Pooled,
 		Stdout: streamWriter{w: w, typ: frameStdout}, Stderr: streamWriter{w: w, typ: frameStderr}}
 	if r.Stdin {
 		cmd.Stdin = in

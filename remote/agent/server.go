@@ -325,6 +325,10 @@ func (s *server) lend(c *net.UnixConn, h *held, offered bool) string {
 	s.mu.Lock()
 	delete(s.leases, lease)
 	s.mu.Unlock()
+	if h.ssh != nil {
+		// No pool shell outlives the run that started it.
+		h.ssh.CloseShells()
+	}
 	if reason == "" {
 		s.release(h)
 	}

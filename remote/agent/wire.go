@@ -127,6 +127,7 @@ type runRequest struct {
 	// password stays in the agent's memory for the one command).
 	BecomeMethod, BecomeFlags, BecomePassword string
 	Stdin                                     bool // input frames follow
+	Pooled                                    bool
 }
 
 // reply ends an operation (or answers a dial, status or stop).

@@ -37,6 +37,12 @@ type Transport struct {
 	osFamily remote.OSFamily
 	osKnown  bool
 	closed   bool
+
+	// The pool shells (shell.go): idle ones by become user, how many
+	// exist (idle and busy), and the become users none could start for.
+	shells     map[string][]*shell
+	shellCount int
+	noShell    map[string]bool
 }
 
 var (
@@ -46,7 +52,8 @@ var (
 )
 
 func newTransport(d *Dialer, t remote.Target, p *hostParams, c *conn) *Transport {
-	return &Transport{d: d, target: t, p: p, c: c, sudo: map[string]sudoMode{}, su: map[string]sudoMode{}}
+	return &Transport{d: d, target: t, p: p, c: c, sudo: map[string]sudoMode{}, su: map[string]sudoMode{},
+		shells: map[string][]*shell{}, noShell: map[string]bool{}}
 }
 
 // Close closes the SFTP client and the connection and releases the jump
@@ -60,6 +67,7 @@ func (t *Transport) Close() error {
 	t.closed = true
 	sc := t.sftp
 	t.mu.Unlock()
+	t.CloseShells()
 	if sc != nil {
 		sc.Close()
 	}
@@ -102,6 +110,12 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 			return remote.Result{ExitCode: -1, Duration: time.Since(start)}, err
 		}
 		become.mode = mode
+	}
+	if key, ok := poolable(cmd, become); ok {
+		if res, err, ran := t.runPooled(ctx, cmd, key, become); ran {
+			res.Duration = time.Since(start)
+			return res, err
+		}
 	}
 	line, err := buildCommand(cmd, become)
 	if err != nil {
