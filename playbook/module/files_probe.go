@@ -50,7 +50,7 @@ const probeFuncs = `_p() {
     _a=; [ -r "$2" ] && _a=r; [ -w "$2" ] && _a=${_a}w; [ -x "$2" ] && _a=${_a}x
     printf '%s\taccess\t%s\n' "$1" "$_a"
     if [ -f "$2" ] && [ -r "$2" ]; then
-      for _s in $4; do printf '%s\t%s\t' "$1" "$_s"; ${_s}sum < "$2" | cut -d' ' -f1; done
+      for _s in $4; do _h=$(${_s}sum < "$2"); printf '%s\t%s\t%s\n' "$1" "$_s" "${_h%% *}"; done
       if [ "$5" = 1 ]; then printf '%s\tb64\t' "$1"; base64 -w0 < "$2"; echo; fi
     fi
   else printf '%s\tnone\t\n' "$1"; fi
@@ -58,7 +58,8 @@ const probeFuncs = `_p() {
 _u() { printf '%s\tuid\t%s\n' "$1" "$(id -u -- "$1" 2>/dev/null)"; }
 _g() { printf '%s\tgid\t%s\n' "$1" "$(getent group -- "$1" 2>/dev/null | cut -d: -f3)"; }
 printf 'umask\tumask\t%s\n' "$(umask)"
-printf 'me\tid\t%s %s\n' "$(id -u)" "$(id -g)"
+_i=$(LC_ALL=C id); _i=${_i#uid=}; _n=${_i%%[!0-9]*}; _i=${_i#*gid=}
+printf 'me\tid\t%s %s\n' "$_n" "${_i%%[!0-9]*}"
 `
 
 func newProbe() *probe {

@@ -99,11 +99,14 @@ func (p *accountProbe) group(nameOrGID string) *grEntry {
 func accountProbeScript(name, home string) string {
 	n := Quote(name)
 	return fmt.Sprintf(`export LC_ALL=C
-getent passwd %[1]s | sed 's/^/P\t/'
-getent shadow %[1]s | sed 's/^/S\t/'
-getent group | sed 's/^/G\t/'
-usermod --help 2>&1 | grep -q -- '--append' && echo APPEND
-h=%[2]s; [ -n "$h" ] || h=$(getent passwd %[1]s | cut -d: -f6)
+pw=$(getent passwd %[1]s)
+printf '#rctl P\n%%s\n' "$pw"
+echo '#rctl S'; getent shadow %[1]s
+echo '#rctl G'; getent group
+echo '#rctl -'
+case $(usermod --help 2>&1) in *--append*) echo APPEND ;; esac
+h=%[2]s
+if [ -z "$h" ] && [ -n "$pw" ]; then set -f; IFS=:; set -- $pw; h=$6; unset IFS; fi
 [ -n "$h" ] && [ -e "$h" ] && echo HOME
 sed -n 's/^UMASK[[:space:]]\{1,\}\([0-7]\{1,\}\)$/UMASK\t\1/p' /etc/login.defs 2>/dev/null
 :
@@ -112,8 +115,18 @@ sed -n 's/^UMASK[[:space:]]\{1,\}\([0-7]\{1,\}\)$/UMASK\t\1/p' /etc/login.defs 2
 
 func parseAccountProbe(out string) *accountProbe {
 	p := &accountProbe{expires: -1, umask: -1}
+	section := "-"
 	for _, line := range strings.Split(out, "\n") {
-		tag, rest, _ := strings.Cut(line, "\t")
+		// getent's lines come in sections ("#rctl P", S, G), the rest
+		// as "TAG\tvalue".
+		if s, ok := strings.CutPrefix(line, "#rctl "); ok {
+			section = s
+			continue
+		}
+		tag, rest := section, line
+		if section == "-" {
+			tag, rest, _ = strings.Cut(line, "\t")
+		}
 		switch tag {
 		case "P":
 			f := strings.Split(rest, ":")
