@@ -117,27 +117,31 @@ func poolable(cmd *remote.Cmd, become becomeSpec) (string, bool) {
 	return "", false
 }
 
-// runPooled runs cmd on a pool shell; ok is false when no shell could be
-// had (the caller then opens a session, which reports any trouble).
-func (t *Transport) runPooled(ctx context.Context, cmd *remote.Cmd, key string, become becomeSpec) (res remote.Result, err error, ok bool) {
+// errNoShell says that a pooled command found no pool shell (the pool is
+// full, or none could start for its become user): it takes a session,
+// which reports any trouble with the connection.
+var errNoShell = errors.New("no pool shell")
+
+// runPooled runs cmd on a pool shell, or returns errNoShell.
+func (t *Transport) runPooled(ctx context.Context, cmd *remote.Cmd, key string, become becomeSpec) (remote.Result, error) {
 	body, err := shellBody(cmd)
 	if err != nil {
-		return remote.Result{ExitCode: -1}, &remote.Error{Class: remote.ClassOther, Op: opRun, Err: err}, true
+		return remote.Result{ExitCode: -1}, &remote.Error{Class: remote.ClassOther, Op: opRun, Err: err}
 	}
 	if strings.IndexByte(body, 0) >= 0 {
-		return remote.Result{}, nil, false
+		return remote.Result{}, errNoShell
 	}
 	sh := t.takeShell(ctx, key, become)
 	if sh == nil {
-		return remote.Result{}, nil, false
+		return remote.Result{}, errNoShell
 	}
 	rc, err := t.shellRun(ctx, sh, body, cmd.Stdout, cmd.Stderr)
 	if err != nil {
 		t.dropShell(sh)
-		return remote.Result{ExitCode: -1}, err, true
+		return remote.Result{ExitCode: -1}, err
 	}
 	t.putShell(sh)
-	return remote.Result{ExitCode: rc}, nil, true
+	return remote.Result{ExitCode: rc}, nil
 }
 
 // shellBody is the script a pool shell runs for cmd: its environment,

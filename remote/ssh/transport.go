@@ -112,7 +112,7 @@ func (t *Transport) Run(ctx context.Context, cmd *remote.Cmd) (remote.Result, er
 		become.mode = mode
 	}
 	if key, ok := poolable(cmd, become); ok {
-		if res, err, ran := t.runPooled(ctx, cmd, key, become); ran {
+		if res, err := t.runPooled(ctx, cmd, key, become); !errors.Is(err, errNoShell) {
 			res.Duration = time.Since(start)
 			return res, err
 		}
