@@ -2,6 +2,7 @@ package module
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -174,5 +175,31 @@ func TestCopyIntoLinkedDirectory(t *testing.T) {
 	}
 	if info, err := os.Lstat(filepath.Join(d, "linked")); err != nil || info.Mode()&os.ModeSymlink == 0 {
 		t.Errorf("the link was replaced: %v %v", info, err)
+	}
+}
+
+// TestProbeScriptRuns runs a probe with this machine's /bin/sh, stat and
+// checksum programs: the process's own uid and gid, a file's digests and
+// content come back as the parser expects them.
+func TestProbeScriptRuns(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, []byte("hello\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	p := newProbe()
+	p.Path("f", file, false, "sha1 md5", true)
+	out, err := exec.Command("/bin/sh", "-c", p.b.String()).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := parseProbe(string(out))
+	if uid, gid := r.me(); uid != os.Getuid() || gid != os.Getgid() {
+		t.Errorf("me: %d %d, want %d %d (output %q)", uid, gid, os.Getuid(), os.Getgid(), out)
+	}
+	f := r.path("f")
+	if !f.Exists || f.Perm != 0o640 || f.Sums["sha1"] != "f572d396fae9206628714fb2ce00f72e94f2258f" ||
+		f.Sums["md5"] != "b1946ac92492d2347c6235b4d2611184" || string(f.Content) != "hello\n" {
+		t.Errorf("file: %+v", f)
 	}
 }

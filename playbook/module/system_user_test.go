@@ -182,3 +182,31 @@ func TestUserSSHKeyAsAnsible(t *testing.T) {
 		t.Errorf("results:\nremotectl %v\n  ansible %v", results[0], results[1])
 	}
 }
+
+// TestAccountProbeScriptRuns runs the user module's probe with this
+// machine's /bin/sh and getent: the passwd, shadow and group sections and
+// the tagged lines parse as the module reads them.
+func TestAccountProbeScriptRuns(t *testing.T) {
+	probe := func(name, home string) *accountProbe {
+		t.Helper()
+		out, err := exec.Command("/bin/sh", "-c", accountProbeScript(name, home)).Output()
+		if err != nil {
+			t.Fatalf("probe of %q: %v", name, err)
+		}
+		return parseAccountProbe(string(out))
+	}
+	p := probe("root", "")
+	if p.user == nil || p.user.uid != 0 || p.user.name != "root" || p.group("root") == nil || !p.homeExists {
+		t.Errorf("root: %+v %+v", p, p.user)
+	}
+	if os.Geteuid() == 0 && p.shadowPw == "" {
+		t.Errorf("root reads the shadow line: %+v", p)
+	}
+	p = probe("rctl-no-such-user", "")
+	if p.user != nil || p.homeExists || len(p.groups) == 0 {
+		t.Errorf("missing user: %+v %+v", p, p.user)
+	}
+	if p = probe("rctl-no-such-user", "/"); !p.homeExists {
+		t.Errorf("a given home that exists: %+v", p)
+	}
+}
