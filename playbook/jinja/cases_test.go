@@ -661,4 +661,18 @@ when: 'urn:isbn:123' is urn
 when: 'mailto:x@y' is url
 when: 'http://x' is uri(['https'])
 when: 'x' is uri
+{% set l = [] %}{% for i in lst %}{% set _ = l.append(i * 2) %}{% endfor %}{{ l }}
+{% set l = [] %}{% for i in lst %}{{ l.append(i) }}{% endfor %}{{ l | join(',') }}
+{% set l = [1] %}{% set _ = l.extend([3, 4]) %}{% set _ = l.insert(-1, 0) %}{{ l }} {{ l.pop() }} {{ l.pop(0) }} {{ l }}
+{% set l = [3, 1, 2] %}{% set _ = l.sort() %}{{ l }} {{ l.index(2) }} {{ l.count(3) }}{% set _ = l.sort(reverse=true) %} {{ l }}
+{% set l = [1, 2, 1] %}{% set _ = l.remove(1) %}{% set _ = l.reverse() %}{% set c = l.copy() %}{% set _ = c.clear() %}{{ l }} {{ c }}
+{% set l = [] %}{% set _ = l.append([1]) %}{% set _ = l[0].append(2) %}{{ l }}
+{% set g = {} %}{% for h in ['a:x', 'b:y', 'c:x'] %}{% set _ = g.setdefault(h[2], []).append(h[0]) %}{% endfor %}{{ g }}
+{% set g = {} %}{% for h in ['a:x', 'b:y'] %}{% set _ = g.update({h[2]: []}) %}{% set _ = g[h[2]].append(h[0]) %}{% endfor %}{{ g }}
+{% set d = {'a': [], 'b': [[0]]} %}{% set _ = d.a.append(1) %}{% set _ = d['b'][0].append(2) %}{{ d }}
+{% set l = [1, 2] %}{{ l is sequence }} {{ l | length }} {{ l + [3] }} {{ l == [1, 2] }} {{ 2 in l }} {{ l | to_json }} {{ l[1:] }}
+{% set ns = namespace(items=[]) %}{% for x in [1, 2] %}{% set ns.items = ns.items + [x] %}{% endfor %}{{ ns.items }}
+{{ [1, 2].pop(5) }}
+{{ [].pop() }}
+{{ [1].remove(2) }}
 `), "\n")

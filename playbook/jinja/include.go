@@ -158,6 +158,9 @@ func controlStructures(base *exec.ControlStructureSet) *exec.ControlStructureSet
 		}
 	}
 	all["include"] = includeParser
+	if set, ok := base.Get("set"); ok {
+		all["set"] = boxedSetParser(set)
+	}
 	return exec.NewControlStructureSet(all)
 }
 

@@ -218,6 +218,7 @@ func methods() exec.Methods {
 	}
 	m.Str = exec.NewMethodSet(str)
 	m.Dict = dictMethods(m.Dict)
+	m.List = listMethods()
 	return m
 }
 
@@ -282,6 +283,7 @@ func dictIndex(d *exec.Dict, k string) int {
 
 // dictSet sets k to v in place: a new key goes last, as in Python.
 func dictSet(d *exec.Dict, k, v *exec.Value) {
+	v = boxed(v)
 	if i := dictIndex(d, k.String()); i >= 0 {
 		d.Pairs[i] = &exec.Pair{Key: d.Pairs[i].Key, Value: v}
 		return
@@ -337,7 +339,7 @@ func dictSetdefault(d *exec.Dict, params *exec.VarArgs) (any, error) {
 	}
 	v := exec.AsValue(nil)
 	if len(params.Args) == 2 {
-		v = params.Args[1]
+		v = boxed(params.Args[1])
 	}
 	d.Pairs = append(d.Pairs, &exec.Pair{Key: params.Args[0], Value: v})
 	return v.Interface(), nil
