@@ -184,7 +184,7 @@ agent_memory() {
   tool_argv remotectl-warm
   "${argv[@]}" </dev/null >/dev/null 2>&1 || true
   "${argv[@]}" </dev/null >/dev/null 2>&1 || true # a second run: sessions on held connections
-  sleep 2
+  sleep 4 # idle: the agent gives its free memory back after 2 s without a client
   rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
   held=$("${rc_cmd[@]}" agent status | awk '/connection\(s\) held/ { print $1 }')
   printf '%s\t%s\t%s\t%s\n' "$n" "$held" "$rss0" "$rss1" >>"$run_dir/memory.tsv"

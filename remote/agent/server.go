@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,6 +62,7 @@ type server struct {
 	dialers  map[string]*runDialer // by run and options
 	exitIdle time.Duration         // the last run's persist
 	lastBusy time.Time             // when the agent last held or served something
+	trimmed  time.Time             // when settled last returned true
 	active   int                   // client connections open
 	started  time.Time
 	stopped  bool
@@ -639,12 +641,34 @@ func (s *server) reap(ctx context.Context) {
 		}
 		wg.Wait()
 		s.closeDialers(now.Add(-dialerLinger))
+		if s.settled(now) {
+			// Held connections are all an idle agent keeps: give the
+			// memory the runs used back to the system (GC headroom,
+			// freed buffers), once per idle spell.
+			debug.FreeOSMemory()
+		}
 		if empty {
 			s.logf("nothing held for %s, exiting", s.exitIdle)
 			s.shutdown()
 			return
 		}
 	}
+}
+
+// trimAfter is how long the agent serves nothing before it returns its
+// free memory to the system.
+const trimAfter = 2 * time.Second
+
+// settled reports, once per idle spell, that no client has been
+// connected for trimAfter.
+func (s *server) settled(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active > 0 || now.Sub(s.lastBusy) < trimAfter || !s.lastBusy.After(s.trimmed) {
+		return false
+	}
+	s.trimmed = now
+	return true
 }
 
 // expired takes the connections idle past their persist time out of
