@@ -274,9 +274,17 @@ func searchLine(re *regexp.Regexp, line string) []int {
 	return re.FindStringSubmatchIndex(strings.TrimSuffix(line, "\n"))
 }
 
-func (e *edited) isDir() Result {
-	if e.cur.Kind == "directory" {
+// cannotEdit is the failure of a path that is a directory, or a file the
+// task's user may not read: Ansible's module fails opening it (a Python
+// PermissionError), where going on would replace the file's content
+// with the edit alone.
+func (e *edited) cannotEdit() Result {
+	switch {
+	case e.cur.Kind == "directory":
 		return Result{"failed": true, "changed": false, "rc": 256, "msg": fmt.Sprintf("Path %s is a directory !", e.path)}
+	case e.cur.Exists && !e.cur.Readable:
+		return Result{"failed": true, "changed": false, "rc": 1, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error",
+			"module_stderr": fmt.Sprintf("PermissionError: [Errno 13] Permission denied: b'%s'\n", e.real)}
 	}
 	return nil
 }
@@ -300,7 +308,7 @@ func runLineinfile(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f := e.isDir(); f != nil {
+	if f := e.cannotEdit(); f != nil {
 		return f, nil
 	}
 	if a.Str("state") == "absent" {
@@ -489,7 +497,7 @@ func runBlockinfile(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f := e.isDir(); f != nil {
+	if f := e.cannotEdit(); f != nil {
 		return f, nil
 	}
 	present := a.Str("state") == "present"
@@ -613,7 +621,7 @@ func runReplace(ctx context.Context, c *Call) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f := e.isDir(); f != nil {
+	if f := e.cannotEdit(); f != nil {
 		return f, nil
 	}
 	if !e.cur.Exists {

@@ -1,8 +1,18 @@
 package module
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/remotectl/remotectl/remote"
 )
 
 var editKeys = []string{"msg", "found", "rc"}
@@ -89,5 +99,76 @@ func TestPyExpand(t *testing.T) {
 	}
 	if _, err := compilePy("regexp", `foo(?=bar)`, ""); err == nil {
 		t.Error("a lookahead is refused")
+	}
+}
+
+// nobodyHost runs a task's commands as the user nobody (runuser), as a
+// task that becomes an unprivileged user does; it writes no file.
+type nobodyHost struct {
+	t      *testing.T
+	writes int
+}
+
+func (h *nobodyHost) Name() string         { return "h" }
+func (h *nobodyHost) OS() remote.OSFamily  { return remote.OSLinux }
+func (h *nobodyHost) Vars() map[string]any { return nil }
+func (h *nobodyHost) Run(ctx context.Context, c Command) (Output, error) {
+	argv := append([]string{"-u", "nobody", "--"}, c.Argv...)
+	if c.Script != "" {
+		argv = []string{"-u", "nobody", "--", "/bin/sh", "-c", c.Script}
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.CommandContext(ctx, "runuser", argv...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(c.Stdin), &out, &errb
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return Output{}, err
+	}
+	return Output{Stdout: out.String(), Stderr: errb.String(), RC: cmd.ProcessState.ExitCode()}, nil
+}
+func (h *nobodyHost) WriteFile(context.Context, string, []byte, os.FileMode) error {
+	h.writes++
+	return errors.New("nobodyHost writes no file")
+}
+func (h *nobodyHost) ReadFile(context.Context, string) ([]byte, error) { return nil, os.ErrPermission }
+
+// TestEditUnreadableFileFails: a file the task's user may not read fails
+// the edit modules, as Ansible's fail opening it; they must not write the
+// edit alone over it (lineinfile did: the file's other lines were lost).
+func TestEditUnreadableFileFails(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run the module as nobody")
+	}
+	dir, err := os.MkdirTemp("", "rctl-edit-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "secret.conf")
+	if err := os.WriteFile(file, []byte("keep = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string]map[string]any{
+		"lineinfile":  {"path": file, "line": "y = 2"},
+		"blockinfile": {"path": file, "block": "y = 2"},
+		"replace":     {"path": file, "regexp": "keep", "replace": "k"},
+	} {
+		m, _ := Lookup(name)
+		a, err := m.Normalize(args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &nobodyHost{t: t}
+		res, err := m.Run(context.Background(), &Call{Module: m, Args: a, Host: h})
+		if err != nil || !res.IsFailed() || h.writes != 0 || !strings.Contains(fmt.Sprint(res["module_stderr"]), "Permission denied") {
+			t.Errorf("%s: %v %v, %d writes", name, res, err, h.writes)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "keep = 1\n" {
+		t.Errorf("the file became %q", b)
 	}
 }
