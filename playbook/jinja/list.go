@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"cmp"
 	"reflect"
 	"slices"
 
@@ -218,37 +219,31 @@ func listMethods() *exec.MethodSet[[]any] {
 			if len(params.Args) > 0 {
 				return nil, runtimeErr("sort() takes no positional arguments")
 			}
-			plain := make([]any, len(*l))
-			for i, item := range *l {
-				g, err := toGo(exec.ToValue(item))
+			type item struct{ plain, orig any }
+			items := make([]item, len(*l))
+			for i, orig := range *l {
+				g, err := toGo(exec.ToValue(orig))
 				if err != nil {
 					return nil, err
 				}
-				plain[i] = g
+				items[i] = item{g, orig}
 			}
-			order := make([]int, len(plain))
-			for i := range order {
-				order[i] = i
+			sign := 1
+			if rev, ok := params.KwArgs["reverse"]; ok && rev.IsTrue() {
+				sign = -1 // still stable, as Python's
 			}
 			var sortErr error
-			slices.SortStableFunc(order, func(a, b int) int {
-				c, err := pyCompare(plain[a], plain[b])
-				if err != nil && sortErr == nil {
-					sortErr = err
-				}
-				return c
+			slices.SortStableFunc(items, func(a, b item) int {
+				c, err := pyCompare(a.plain, b.plain)
+				sortErr = cmp.Or(sortErr, err)
+				return sign * c
 			})
 			if sortErr != nil {
 				return nil, sortErr
 			}
-			if rev, ok := params.KwArgs["reverse"]; ok && rev.IsTrue() {
-				slices.Reverse(order)
+			for i, it := range items {
+				(*l)[i] = it.orig
 			}
-			sorted := make([]any, len(order))
-			for i, j := range order {
-				sorted[i] = (*l)[j]
-			}
-			copy(*l, sorted)
 			return nil, nil
 		},
 		"index": func(l *[]any, params *exec.VarArgs) (any, error) {

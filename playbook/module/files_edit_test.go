@@ -105,7 +105,6 @@ func TestPyExpand(t *testing.T) {
 // nobodyHost runs a task's commands as the user nobody (runuser), as a
 // task that becomes an unprivileged user does; it writes no file.
 type nobodyHost struct {
-	t      *testing.T
 	writes int
 }
 
@@ -162,7 +161,7 @@ func TestEditUnreadableFileFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h := &nobodyHost{t: t}
+		h := &nobodyHost{}
 		res, err := m.Run(context.Background(), &Call{Module: m, Args: a, Host: h})
 		if err != nil || !res.IsFailed() || h.writes != 0 || !strings.Contains(fmt.Sprint(res["module_stderr"]), "Permission denied") {
 			t.Errorf("%s: %v %v, %d writes", name, res, err, h.writes)

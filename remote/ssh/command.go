@@ -69,6 +69,7 @@ type guardMode int
 const (
 	guardStdin  guardMode = iota + 1 // the channel's stdin is the guard's
 	guardParent                      // poll the parent process
+	guardPool                        // the pool shell's own guard (shell.go): none here
 )
 
 // guardFor returns the guard a command gets.
@@ -156,7 +157,9 @@ func buildCommand(cmd *remote.Cmd, become becomeSpec) (string, error) {
 }
 
 // innerScript is the wrapper run as the final user: exported environment,
-// cd, guard, exec of the command.
+// cd, guard, exec of the command. For a pool shell (guardPool) it is the
+// script the shell evals: no guard, and the shell line inline, the pool
+// shell being /bin/sh already.
 func innerScript(cmd *remote.Cmd, guard guardMode) (string, error) {
 	var b strings.Builder
 	if err := writeEnv(&b, cmd.Env); err != nil {
@@ -166,10 +169,11 @@ func innerScript(cmd *remote.Cmd, guard guardMode) (string, error) {
 		b.WriteString("cd -- " + quote(cmd.Dir) + " || exit 1\n")
 	}
 	redirect := ""
-	if guard == guardStdin {
+	switch guard {
+	case guardStdin:
 		b.WriteString(stdinGuard + "\n")
 		redirect = " </dev/null 3<&-"
-	} else {
+	case guardParent:
 		b.WriteString(parentGuard + "\n")
 	}
 	switch {
@@ -177,6 +181,8 @@ func innerScript(cmd *remote.Cmd, guard guardMode) (string, error) {
 		return "", fmt.Errorf("command has both Args and Shell set; use one")
 	case len(cmd.Args) > 0:
 		b.WriteString("exec " + quoteArgs(cmd.Args) + redirect)
+	case cmd.Shell != "" && guard == guardPool:
+		b.WriteString(cmd.Shell)
 	case cmd.Shell != "":
 		b.WriteString("exec /bin/sh -c " + quote(cmd.Shell) + redirect)
 	default:

@@ -72,6 +72,10 @@ import (
 // the server's MaxSessions (10 by default).
 const maxShells = 3
 
+// shellStartTimeout bounds the wait for a new pool shell's first mark
+// (sudo and the login shell start before it), as the OS probe is bounded.
+const shellStartTimeout = osProbeTimeout
+
 // The pool shell is /bin/sh reading its program from its input (-s):
 // the shell parses what it reads in blocks, where its read builtin would
 // read a byte per system call. shellStart is the start of that program;
@@ -124,7 +128,7 @@ var errNoShell = errors.New("no pool shell")
 
 // runPooled runs cmd on a pool shell, or returns errNoShell.
 func (t *Transport) runPooled(ctx context.Context, cmd *remote.Cmd, key string, become becomeSpec) (remote.Result, error) {
-	body, err := shellBody(cmd)
+	body, err := innerScript(cmd, guardPool)
 	if err != nil {
 		return remote.Result{ExitCode: -1}, &remote.Error{Class: remote.ClassOther, Op: opRun, Err: err}
 	}
@@ -142,30 +146,6 @@ func (t *Transport) runPooled(ctx context.Context, cmd *remote.Cmd, key string, 
 	}
 	t.putShell(sh)
 	return remote.Result{ExitCode: rc}, nil
-}
-
-// shellBody is the script a pool shell runs for cmd: its environment,
-// directory and command, as innerScript writes them for a session, the
-// shell line inline (the pool shell is /bin/sh already).
-func shellBody(cmd *remote.Cmd) (string, error) {
-	var b strings.Builder
-	if err := writeEnv(&b, cmd.Env); err != nil {
-		return "", err
-	}
-	if cmd.Dir != "" {
-		b.WriteString("cd -- " + quote(cmd.Dir) + " || exit 1\n")
-	}
-	switch {
-	case len(cmd.Args) > 0 && cmd.Shell != "":
-		return "", errors.New("command has both Args and Shell set; use one")
-	case len(cmd.Args) > 0:
-		b.WriteString("exec " + quoteArgs(cmd.Args))
-	case cmd.Shell != "":
-		b.WriteString(cmd.Shell)
-	default:
-		return "", errors.New("empty command: set Args or Shell")
-	}
-	return b.String(), nil
 }
 
 // takeShell returns an idle shell for key, or starts one; nil when the
@@ -283,7 +263,7 @@ func (t *Transport) startShell(ctx context.Context, key string, become becomeSpe
 		_ = sess.Wait()
 		close(sh.done)
 	}()
-	startCtx, cancel := context.WithTimeout(ctx, osProbeTimeout)
+	startCtx, cancel := context.WithTimeout(ctx, shellStartTimeout)
 	defer cancel()
 	if _, err := t.await(startCtx, sh, io.Discard, io.Discard); err != nil {
 		sh.close()
